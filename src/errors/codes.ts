@@ -1,0 +1,55 @@
+/**
+ * The closed set of `extensions.code` values a client can see. Anything else that reaches the
+ * response is masked as INTERNAL_SERVER_ERROR (see `formatError`). The README lists them with
+ * what a frontend should do about each.
+ */
+export const ErrorCode = {
+  /** No token, or the upstream refused it (HTTP 401). Ask the user to sign in again. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The token is valid but may not see this project or resource (HTTP 403). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** Arguments, cursors or headers the gateway refuses before calling the upstream. */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** Something that must exist does not, where the schema cannot answer `null`. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** The upstream throttled the caller (HTTP 429). */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** Any other 4xx/5xx answer from the upstream. */
+  UPSTREAM_ERROR: 'UPSTREAM_ERROR',
+  /** The upstream could not be reached, or said it is unavailable (HTTP 503). */
+  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  /** The upstream did not answer in time. */
+  UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  /** The upstream answered 2xx with a body that is not the JSON it documents. */
+  UPSTREAM_BAD_RESPONSE: 'UPSTREAM_BAD_RESPONSE',
+  /** A bug in the gateway. Masked; the log has the details. */
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * Codes Apollo Server itself produces for requests it rejects before execution (unparseable
+ * document, validation failures, malformed HTTP requests, persisted-query protocol). They pass
+ * through unchanged: they describe the caller's request, never the upstream.
+ */
+export const RequestErrorCode = {
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  BAD_REQUEST: 'BAD_REQUEST',
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+} as const;
+
+export type RequestErrorCode = (typeof RequestErrorCode)[keyof typeof RequestErrorCode];
+
+const publicCodes: ReadonlySet<string> = new Set<string>([
+  ...Object.values(ErrorCode),
+  ...Object.values(RequestErrorCode),
+]);
+
+/** Whether `code` belongs to the closed set a client may see. */
+export function isPublicErrorCode(code: unknown): code is ErrorCode | RequestErrorCode {
+  return typeof code === 'string' && publicCodes.has(code);
+}

@@ -1,0 +1,4 @@
+/** Placeholder until the context factory lands. */
+export interface GatewayContext {
+  readonly placeholder?: never;
+}

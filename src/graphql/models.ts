@@ -1,0 +1,14 @@
+/**
+ * What each GraphQL object type's resolvers receive as their parent (codegen `mappers`): the
+ * upstream's own objects, and the pagination models around them.
+ */
+import type { CseEngine, CseJob } from '../upstream/types';
+import type { ConnectionModel, EdgeModel } from '../pagination/types';
+
+export type { CseEngine, CseJob, CseTask, CseTaskExecutorBrief } from '../upstream/types';
+export type { PageInfoModel } from '../pagination/types';
+
+export type EngineConnectionModel = ConnectionModel<CseEngine>;
+export type EngineEdgeModel = EdgeModel<CseEngine>;
+export type JobConnectionModel = ConnectionModel<CseJob>;
+export type JobEdgeModel = EdgeModel<CseJob>;
