@@ -1,0 +1,131 @@
+import { GatewayError } from '../../src/errors/GatewayError';
+import { emptyToNull, idString, isScheduling, jobTasks } from '../../src/mapping/job';
+import type { CseJob, CseTask, CseTaskPhase } from '../../src/upstream/types';
+
+describe('idString', () => {
+  it.each<[unknown, string]>([
+    [42, '42'],
+    [0, '0'],
+    ['12345678901234567890', '12345678901234567890'],
+    ['e1b5d2c4-engine', 'e1b5d2c4-engine'],
+  ])('%p → %p', (raw, expected) => {
+    expect(idString(raw as string | number)).toBe(expected);
+  });
+
+  it.each<[string, unknown]>([
+    ['undefined', undefined],
+    ['null', null],
+    ['NaN', Number.NaN],
+    ['an object', { id: 1 }],
+    ['a boolean', true],
+  ])('throws UPSTREAM_BAD_RESPONSE for %s', (_label, raw) => {
+    expect(() => idString(raw as string)).toThrow(GatewayError);
+    expect(() => idString(raw as string)).toThrow(expect.objectContaining({ code: 'UPSTREAM_BAD_RESPONSE' }));
+  });
+});
+
+const task = (id: number, taskOrder?: number | null): CseTask =>
+  taskOrder === undefined ? { id } : { id, taskOrder };
+const phase = (taskName: string, tasks: CseTask[]): CseTaskPhase => ({ taskName, tasks });
+const ids = (tasks: CseTask[]): unknown[] => tasks.map((t) => t.id);
+
+describe('jobTasks', () => {
+  it.each<[string, CseJob['tasks'], unknown[]]>([
+    ['no tasks field', undefined, []],
+    ['null tasks', null, []],
+    ['an empty list', [], []],
+    ['flat, already sorted', [task(1, 1), task(2, 2), task(3, 3)], [1, 2, 3]],
+    ['flat, unsorted', [task(3, 3), task(1, 1), task(2, 2)], [1, 2, 3]],
+    ['equal orders keep arrival order', [task(1, 2), task(2, 1), task(3, 2), task(4, 1)], [2, 4, 1, 3]],
+    ['missing orders last, in arrival order', [task(1), task(2, 5), task(3, null), task(4, 0)], [4, 2, 1, 3]],
+    ['negative orders first', [task(1, 1), task(2, -1)], [2, 1]],
+    [
+      'phases flattened in phase order, then sorted',
+      [phase('prepare', [task(1, 2), task(2, 1)]), phase('run', [task(3, 4), task(4, 3)])],
+      [2, 1, 4, 3],
+    ],
+    [
+      'phases without orders keep phase order',
+      [phase('b', [task(5), task(6)]), phase('a', [task(1), task(2)])],
+      [5, 6, 1, 2],
+    ],
+    ['an empty phase', [phase('empty', []), task(1, 1)], [1]],
+    ['phases and flat tasks mixed', [task(9, 3), phase('p', [task(1, 1), task(2, 2)])], [1, 2, 9]],
+  ])('%s', (_label, tasks, expected) => {
+    expect(ids(jobTasks({ id: 1, tasks }))).toEqual(expected);
+  });
+
+  it('drops entries that are neither tasks nor phases', () => {
+    const tasks = [null, 3, 'x', [task(7, 1)], task(1, 1), phase('p', [null as unknown as CseTask, task(2, 2)])];
+    expect(ids(jobTasks({ id: 1, tasks: tasks as CseJob['tasks'] }))).toEqual([1, 2]);
+  });
+
+  it('tells a phase from a task by an array `tasks`, not by its name', () => {
+    const named = { id: 5, taskName: 'looks like a phase', taskOrder: 1 } as CseTask;
+    expect(jobTasks({ id: 1, tasks: [named] })).toEqual([named]);
+  });
+
+  it('treats a non-finite taskOrder as missing', () => {
+    const tasks = [task(1, Number.NaN), task(2, Number.POSITIVE_INFINITY), task(3, 1), { id: 4, taskOrder: '0' } as unknown as CseTask];
+    expect(ids(jobTasks({ id: 1, tasks }))).toEqual([3, 1, 2, 4]);
+  });
+
+  it('never mutates the job or its arrays', () => {
+    const inner = [task(2, 2), task(1, 1)];
+    const outer = [phase('p', inner), task(0, 0)];
+    const job: CseJob = { id: 1, tasks: outer };
+    const snapshot = structuredClone(job);
+    jobTasks(job);
+    expect(job).toEqual(snapshot);
+    expect(job.tasks).toBe(outer);
+    expect(ids(inner)).toEqual([2, 1]);
+  });
+
+  it('returns the task objects themselves, not copies', () => {
+    const t = task(1, 1);
+    expect(jobTasks({ id: 1, tasks: [t] })[0]).toBe(t);
+  });
+
+  it('computes once per job object and returns the same frozen array', () => {
+    let reads = 0;
+    const job = {
+      id: 1,
+      get tasks() {
+        reads += 1;
+        return [task(2, 2), task(1, 1)];
+      },
+    } as CseJob;
+    const first = jobTasks(job);
+    expect(jobTasks(job)).toBe(first);
+    expect(reads).toBe(1);
+    expect(Object.isFrozen(first)).toBe(true);
+    // Another object with the same content is computed on its own.
+    expect(jobTasks({ id: 1, tasks: [task(1, 1)] })).not.toBe(first);
+  });
+});
+
+describe('isScheduling', () => {
+  it.each<[unknown, boolean]>([
+    [1, true],
+    [0, false],
+    [null, false],
+    [undefined, false],
+    ['1', false],
+    [true, false],
+    [2, false],
+  ])('scheduling %p → %p', (scheduling, expected) => {
+    expect(isScheduling({ scheduling: scheduling as number })).toBe(expected);
+  });
+});
+
+describe('emptyToNull', () => {
+  it.each<[string | null | undefined, string | null]>([
+    ['', null],
+    [null, null],
+    [undefined, null],
+    ['text', 'text'],
+    [' ', ' '],
+  ])('%p → %p', (s, expected) => {
+    expect(emptyToNull(s)).toBe(expected);
+  });
+});

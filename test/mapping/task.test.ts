@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { taskOutput, taskTimedOut } from '../../src/mapping/task';
+
+describe('taskTimedOut', () => {
+  it.each<[unknown, boolean]>([
+    [1, true],
+    [-1, false],
+    [0, false],
+    [null, false],
+    [undefined, false],
+    [true, false],
+    ['1', false],
+  ])('timeout %p → %p', (timeout, expected) => {
+    expect(taskTimedOut({ timeout: timeout as number })).toBe(expected);
+  });
+});
+
+describe('taskOutput', () => {
+  it.each<[string, string | null | undefined, unknown]>([
+    ['the default', '{}', {}],
+    ['an object', '{"endpoint":"10.0.0.1:30100","ok":true}', { endpoint: '10.0.0.1:30100', ok: true }],
+    ['an array', '[1,2]', [1, 2]],
+    ['a JSON string', '"done"', 'done'],
+    ['a number', '42', 42],
+    ['JSON null', 'null', null],
+    ['surrounding whitespace', ' {"a":1}\n', { a: 1 }],
+    ['plain text', 'install finished', 'install finished'],
+    ['truncated JSON', '{"a":', '{"a":'],
+    ['an empty string', '', ''],
+    ['null', null, null],
+    ['undefined', undefined, null],
+  ])('%s', (_label, raw, expected) => {
+    expect(taskOutput(raw)).toEqual(expected);
+  });
+
+  it('keeps a value that already arrived as JSON', () => {
+    const value = { a: 1 };
+    expect(taskOutput(value as unknown as string)).toBe(value);
+  });
+
+  it('returns JSON.parse of any JSON text, and any other text unchanged', () => {
+    fc.assert(fc.property(fc.json(), (text) => expect(taskOutput(text)).toEqual(JSON.parse(text))));
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          expect(taskOutput(text)).toBe(text);
+          return;
+        }
+        expect(taskOutput(text)).toEqual(parsed);
+      }),
+    );
+  });
+});
