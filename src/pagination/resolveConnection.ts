@@ -1,0 +1,303 @@
+/**
+ * Resolves a Relay connection over an upstream list that only pages by page number.
+ *
+ * Implements the Relay Cursor Connections spec, "Pagination algorithm"
+ * (https://relay.dev/graphql/connections.htm#sec-Pagination-algorithm: ApplyCursorsToEdges,
+ * then `first` or `last`) and "PageInfo" (#sec-undefined.PageInfo), with two deliberate
+ * strengthenings:
+ *
+ * - `hasNextPage` / `hasPreviousPage` are EXACT in both directions (items exist in the whole
+ *   list after the page's last item / before its first item), where the spec allows `false`
+ *   when paging the other way. For an empty page they describe where the page sits: at the start
+ *   of the range for `first`, at its end for `last`.
+ * - Cursors survive new items arriving at the head of the list (it is newest first). A cursor
+ *   remembers its item's position and id; the item at that position is checked (the *anchor*)
+ *   and, if it is not the cursor's item, the item is looked for in what was fetched and then in
+ *   the next ⌊maxPageSize/2⌋ positions.
+ *
+ * Drift limit (documented behaviour): paging forward with `after` returns every item exactly
+ * once, with no gaps, while at most max(first, ⌊maxPageSize/2⌋) items are inserted at the head
+ * between two requests (50 with the default maximum of 100); paging backward with `before`,
+ * while at most ⌊maxPageSize/2⌋ are. Removals are tolerated when the anchor's new, lower
+ * position lies in a page that was fetched anyway. Past those limits — or when the cursor's item
+ * was deleted — the cursor's recorded position is used as is, and the page may then repeat items
+ * already seen (after insertions) or skip items (after deletions).
+ *
+ * Upstream cost when nothing moved: at most 2 page calls; one more for `last` without `before`
+ * (the total must be known before the tail can be addressed), and one more when both `after` and
+ * `before` are given and the second anchor lies outside the pages fetched for the first. A moved
+ * anchor costs at most 2 calls to find and 2 to fetch the rest of the page. No page call is made
+ * twice within one resolution; across fields the caller's DataLoader de-duplicates.
+ */
+import { GatewayError } from '../errors/GatewayError';
+import type { ParsedArgs } from './args';
+import { encodeCursor, MAX_CURSOR_POSITION, type DecodedCursor } from './cursor';
+import { planPageCalls, type PageCall } from './pages';
+import type { ConnectionModel, EdgeModel } from './types';
+
+/** One answer of the upstream list: `total` counts all matching items, `data` is the page. */
+export interface ListPage<T> {
+  total: number;
+  data: T[];
+}
+
+/**
+ * Fetches one page. The caller maps it onto the upstream (`offset` = `pageOffset(call, base)`,
+ * `limit` = `call.size`) behind a DataLoader, so identical calls from several fields are made once.
+ */
+export type FetchPage<T> = (call: PageCall) => Promise<ListPage<T>>;
+
+export interface ResolveOptions<T> {
+  /** The upstream's maximum page size; no call asks for more. */
+  maxPageSize: number;
+  /** The connection key cursors are bound to (see `connectionKey`). */
+  key: string;
+  /** The item's stable, non-empty id: what a cursor uses to find its item again. */
+  idOf(item: T): string;
+}
+
+/**
+ * Resolves one connection field: see the module comment for the semantics, the drift limit and
+ * the upstream cost. `args` come from `parseConnectionArgs`, so user input is already valid.
+ *
+ * @throws whatever `fetchPage` throws; GatewayError `UPSTREAM_BAD_RESPONSE` when a page is not
+ *   `{ total: non-negative integer, data: array }`; Error on invalid options or args (a bug).
+ */
+export async function resolveConnection<T>(
+  args: ParsedArgs,
+  fetchPage: FetchPage<T>,
+  options: ResolveOptions<T>,
+): Promise<ConnectionModel<T>> {
+  const { maxPageSize, key } = options;
+  checkInputs(args, maxPageSize);
+  const { count, after, before } = args;
+  const list = new ListReader(fetchPage, maxPageSize, options.idOf);
+
+  // Phase 1: fetch the anchors with the items around them, which also tells us the total.
+  // The anchor itself is included in each window so we can see whether it has moved.
+  if (args.direction === 'forward') {
+    // count 0 still fetches one item: totalCount and the flags need the total.
+    const primary: Window = after ? [after.position, after.position + 1 + count] : [0, Math.max(count, 1)];
+    await list.ensure(before ? [primary, anchorWindow(before)] : [primary]);
+  } else if (before) {
+    const primary: Window = [Math.max(0, before.position - count), before.position + 1];
+    await list.ensure(after ? [primary, anchorWindow(after)] : [primary]);
+  } else {
+    // The tail cannot be addressed before the total is known. A head page as large as the
+    // answer may be is fetched first: for a short list it is the whole answer.
+    await list.ensure([after ? anchorWindow(after) : [0, Math.min(maxPageSize, Math.max(count, 1))]]);
+  }
+
+  // Phase 2: where the anchors are now. Sequential, so the second search can reuse the first's pages.
+  const a = after ? await list.locate(after) : undefined;
+  const b = before ? await list.locate(before) : undefined;
+
+  // Phase 3: the page. Range = items strictly after `a` and strictly before `b` (the spec's
+  // ApplyCursorsToEdges); forward takes its first `count`, backward its last `count`. Crossed
+  // cursors make an empty range, which sits where the direction starts reading.
+  const total = list.total;
+  const lo = a === undefined ? 0 : Math.min(a + 1, total);
+  const hi = b === undefined ? total : Math.min(b, total);
+  let start: number;
+  let end: number;
+  if (args.direction === 'forward') {
+    start = lo;
+    end = Math.max(lo, Math.min(hi, lo + count));
+  } else {
+    end = hi;
+    start = Math.min(hi, Math.max(lo, hi - count));
+  }
+  await list.ensure([[start, end]]);
+
+  const edges: EdgeModel<T>[] = [];
+  const nodes: T[] = [];
+  // Only a contiguous run is returned: a hole can only come from an upstream whose data
+  // disagrees with its total, and positions after a hole would be guesses.
+  for (let pos = start; pos < end; pos += 1) {
+    const known = list.at(pos);
+    if (known === undefined) break;
+    edges.push({ node: known.item, position: pos, id: known.id, connectionKey: key });
+    nodes.push(known.item);
+  }
+
+  // The flags use the newest total: it describes the list the page was (last) read from.
+  const latestTotal = list.total;
+  const firstEdge = edges[0];
+  const lastEdge = edges[edges.length - 1];
+  return {
+    edges,
+    nodes,
+    totalCount: latestTotal,
+    pageInfo: {
+      hasPreviousPage: Math.min(start, latestTotal) > 0,
+      hasNextPage: start + edges.length < latestTotal,
+      startCursor: firstEdge ? encodeCursor(key, firstEdge.position, firstEdge.id) : null,
+      endCursor: lastEdge ? encodeCursor(key, lastEdge.position, lastEdge.id) : null,
+    },
+  };
+}
+
+/** A half-open window [start, end) of item positions. */
+type Window = readonly [start: number, end: number];
+
+/** The window holding just the cursor's recorded position. */
+function anchorWindow(cursor: DecodedCursor): Window {
+  return [cursor.position, cursor.position + 1];
+}
+
+interface KnownItem<T> {
+  item: T;
+  id: string;
+}
+
+/**
+ * What one resolution has learnt about the list: the items at each fetched position (whole
+ * pages, not just the windows asked for: the extra items are free and often hold a moved
+ * anchor), the newest total, and which calls were made so none is made twice.
+ */
+class ListReader<T> {
+  private readonly known = new Map<number, KnownItem<T>>();
+  private readonly made = new Set<string>();
+  private latestTotal: number | undefined;
+
+  constructor(
+    private readonly fetchPage: FetchPage<T>,
+    private readonly maxPageSize: number,
+    private readonly idOf: (item: T) => string,
+  ) {}
+
+  /** The newest total. Only read after the first `ensure`, which always makes a call. */
+  get total(): number {
+    if (this.latestTotal === undefined) throw new Error('ListReader: total read before any page was fetched');
+    return this.latestTotal;
+  }
+
+  at(position: number): KnownItem<T> | undefined {
+    return this.known.get(position);
+  }
+
+  /**
+   * Fetches what is missing of the windows (clamped by the total once known), with the fewest
+   * calls: the windows' own plans, or one plan over their hull when that needs fewer calls.
+   * All calls of one `ensure` go out together.
+   */
+  async ensure(windows: readonly Window[]): Promise<void> {
+    const missing: Window[] = [];
+    for (const [from, to] of windows) {
+      let s = Math.max(0, from);
+      let e = this.latestTotal === undefined ? to : Math.min(to, this.latestTotal);
+      while (s < e && this.known.has(s)) s += 1;
+      while (e > s && this.known.has(e - 1)) e -= 1;
+      if (s < e) missing.push([s, e]);
+    }
+    if (missing.length === 0) return;
+
+    const calls = this.cheapestPlan(missing).filter((call) => {
+      const id = `${call.index}/${call.size}`;
+      // A call already made but whose positions are still unknown hit the end of the list:
+      // making it again would return the same short page.
+      if (this.made.has(id)) return false;
+      this.made.add(id);
+      return true;
+    });
+    if (calls.length === 0) return;
+    const pages = await Promise.all(calls.map((call) => this.fetchPage(call)));
+    // Recorded in plan order, so `total` is deterministically that of the last call planned.
+    for (let i = 0; i < calls.length; i += 1) this.record(calls[i] as PageCall, pages[i]);
+  }
+
+  /**
+   * The cursor's item's current position: its recorded position if the item is still there;
+   * else where it was seen in the pages fetched so far (nearest the recorded position, so a
+   * removal before it is tolerated); else where it is found in the next ⌊maxPageSize/2⌋
+   * positions (insertions at the head); else — the documented fallback — the recorded position.
+   */
+  async locate(cursor: DecodedCursor): Promise<number> {
+    if (this.known.get(cursor.position)?.id === cursor.id) return cursor.position;
+    const seen = this.find(cursor.id, cursor.position);
+    if (seen !== undefined) return seen;
+    const span = Math.floor(this.maxPageSize / 2);
+    await this.ensure([[cursor.position, cursor.position + span + 1]]);
+    return this.find(cursor.id, cursor.position) ?? cursor.position;
+  }
+
+  private find(id: string, near: number): number | undefined {
+    let best: number | undefined;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const [position, known] of this.known) {
+      if (known.id !== id) continue;
+      const distance = Math.abs(position - near);
+      // On a tie prefer the later position: insertions at the head are the usual drift.
+      if (distance < bestDistance || (distance === bestDistance && best !== undefined && position > best)) {
+        best = position;
+        bestDistance = distance;
+      }
+    }
+    return best;
+  }
+
+  private cheapestPlan(windows: readonly Window[]): PageCall[] {
+    const separate: PageCall[] = [];
+    const seen = new Set<string>();
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = 0;
+    for (const [s, e] of windows) {
+      lo = Math.min(lo, s);
+      hi = Math.max(hi, e);
+      for (const call of planPageCalls(s, e, this.maxPageSize)) {
+        const id = `${call.index}/${call.size}`;
+        if (!seen.has(id)) {
+          seen.add(id);
+          separate.push(call);
+        }
+      }
+    }
+    // The hull only wins when it is small; checking the lower bound first keeps two far-apart
+    // windows from planning (and allocating) thousands of calls.
+    if (windows.length < 2 || Math.ceil((hi - lo) / this.maxPageSize) > separate.length) return separate;
+    const hull = planPageCalls(lo, hi, this.maxPageSize);
+    if (hull.length < separate.length) return hull;
+    if (hull.length === separate.length && volume(hull) < volume(separate)) return hull;
+    return separate;
+  }
+
+  private record(call: PageCall, page: ListPage<T> | undefined): void {
+    if (
+      page === null ||
+      typeof page !== 'object' ||
+      !Number.isSafeInteger(page.total) ||
+      page.total < 0 ||
+      !Array.isArray(page.data)
+    ) {
+      throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'The upstream list answer is not { total, data }.');
+    }
+    const base = call.index * call.size;
+    // An upstream that ignores `limit` sends more: the extra items' positions are unknown.
+    const held = Math.min(page.data.length, call.size);
+    for (let i = 0; i < held; i += 1) {
+      const item = page.data[i] as T;
+      this.known.set(base + i, { item, id: this.idOf(item) });
+    }
+    this.latestTotal = page.total;
+  }
+}
+
+function volume(calls: readonly PageCall[]): number {
+  let sum = 0;
+  for (const call of calls) sum += call.size;
+  return sum;
+}
+
+function checkInputs(args: ParsedArgs, maxPageSize: number): void {
+  if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
+    throw new Error(`resolveConnection: maxPageSize must be a positive integer, got ${maxPageSize}`);
+  }
+  if (!Number.isInteger(args.count) || args.count < 0 || args.count > maxPageSize) {
+    throw new Error(`resolveConnection: count must be an integer 0..${maxPageSize}, got ${args.count}`);
+  }
+  for (const cursor of [args.after, args.before]) {
+    if (cursor !== undefined && (!Number.isInteger(cursor.position) || cursor.position < 0 || cursor.position > MAX_CURSOR_POSITION)) {
+      throw new Error(`resolveConnection: cursor position out of range: ${cursor.position}`);
+    }
+  }
+}
