@@ -1,0 +1,8 @@
+/**
+ * An in-process simulator of the CSE engine-manager API, for the gateway's tests and for
+ * running the gateway without a cloud account. See the shared API notes for what it imitates.
+ */
+export { startSimulator } from './server';
+export { DEMO_TOKEN, SECOND_TOKEN, OTHER_TOKEN, DEMO_PROJECT_ID, OTHER_PROJECT_ID } from './identities';
+export { SEED, type SeedIndex } from './seed';
+export type { SimulatorOptions, RecordedCall, Fault, Simulator, ErrorDialect, RouteName, TokenGrant, CallFilter } from './types';

@@ -1,0 +1,33 @@
+import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator } from './index';
+
+/** The simulator as its own program, for manual runs and out-of-process benchmarks. */
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be 0..65535, got "${text}"`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const sim = await startSimulator({
+    host: process.env.HOST ?? '127.0.0.1',
+    port: parsePort(process.env.PORT ?? '4010'),
+  });
+  console.log(`CSE simulator listening on ${sim.url}`);
+  console.log(`  X-Auth-Token: ${DEMO_TOKEN}`);
+  console.log(`  project id:   ${DEMO_PROJECT_ID}`);
+  console.log(`  try: curl -H 'X-Auth-Token: ${DEMO_TOKEN}' ${sim.url}/v2/${DEMO_PROJECT_ID}/enginemgr/engines`);
+
+  const stop = (signal: NodeJS.Signals): void => {
+    console.log(`${signal}: closing the simulator`);
+    // Nothing else holds the event loop, so the process ends once the server has closed.
+    void sim.close();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
