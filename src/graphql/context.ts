@@ -1,4 +1,52 @@
-/** Placeholder until the context factory lands. */
+import pLimit from 'p-limit';
+import { createLoaders, type Loaders } from '../loaders/createLoaders';
+import type { UnknownValueReporter } from '../mapping/unknownValues';
+import { CseApi } from '../upstream/CseApi';
+import type { CseHttpClient } from '../upstream/CseHttpClient';
+import type { Credentials } from '../upstream/credentials';
+
+/** What every resolver of one operation shares. Built per request by `createContext`. */
 export interface GatewayContext {
-  readonly placeholder?: never;
+  readonly credentials: Credentials;
+  readonly loaders: Loaders;
+  readonly paging: PagingLimits;
+  readonly reportUnknown: UnknownValueReporter;
+}
+
+export interface PagingLimits {
+  readonly maxPageSize: number;
+  readonly defaultPageSize: number;
+}
+
+/** The long-lived pieces a context is made from (one set per process). */
+export interface ContextServices {
+  readonly http: CseHttpClient;
+  readonly paging: PagingLimits;
+  readonly pageBase: 0 | 1;
+  readonly requestConcurrency: number;
+  readonly reportUnknown: UnknownValueReporter;
+}
+
+/**
+ * Everything caller-specific is made here, per request: the credentials, a concurrency bound,
+ * and fresh loaders, so no answer can leak from one caller (or one operation) to another.
+ */
+export function createContext(
+  services: ContextServices,
+  credentials: Credentials,
+  signal?: AbortSignal,
+): GatewayContext {
+  const api = new CseApi({
+    http: services.http,
+    credentials,
+    limit: pLimit(services.requestConcurrency),
+    pageBase: services.pageBase,
+    signal,
+  });
+  return {
+    credentials,
+    loaders: createLoaders(api),
+    paging: services.paging,
+    reportUnknown: services.reportUnknown,
+  };
 }

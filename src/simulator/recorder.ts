@@ -7,6 +7,23 @@ const RECORDED_HEADERS = ['x-auth-token', 'x-enterprise-project-id', 'accept', '
 
 export class CallLog {
   private entries: RecordedCall[] = [];
+  private inFlight = 0;
+  private peak = 0;
+
+  /** The most API requests that were being answered at the same moment since the last clear. */
+  get peakInFlight(): number {
+    return this.peak;
+  }
+
+  /** Marks an API request as being answered; `leave` when its answer is sent (or abandoned). */
+  enter(): void {
+    this.inFlight += 1;
+    this.peak = Math.max(this.peak, this.inFlight);
+  }
+
+  leave(): void {
+    this.inFlight -= 1;
+  }
 
   /** The call is logged on arrival, so a request held by latency is already visible (status 0). */
   record(method: string, path: string, query: Record<string, string>, headers: IncomingHttpHeaders, match: RouteMatch): RecordedCall {
@@ -29,6 +46,7 @@ export class CallLog {
 
   clear(): void {
     this.entries = [];
+    this.peak = this.inFlight;
   }
 }
 

@@ -13,7 +13,7 @@ import { CallLog, queryRecord } from './recorder';
 import { emptyResponse, type SimResponse } from './response';
 import { matchRoute, type RouteMatch } from './routes';
 import { SimStore } from './store';
-import type { Simulator, SimulatorOptions, TokenGrant } from './types';
+import type { RecordedCall, Simulator, SimulatorOptions, TokenGrant } from './types';
 
 const DEFAULT_MAX_LIMIT = 100;
 
@@ -88,6 +88,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return log.snapshot();
     },
     callCount: (filter) => log.count(filter),
+    get peakInFlight() {
+      return log.peakInFlight;
+    },
     resetCalls: () => log.clear(),
     injectFault: (fault) => {
       const id = faults.add(fault);
@@ -116,6 +119,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, rt: Runtime): P
   const match = matchRoute(method, pathname);
   const query = queryRecord(new URLSearchParams(search));
   const call = rt.log.record(method, pathname, query, req.headers, match);
+  rt.log.enter();
+  try {
+    await answerCall(req, res, rt, { match, query, requestId, call });
+  } finally {
+    rt.log.leave();
+  }
+}
+
+async function answerCall(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rt: Runtime,
+  { match, query, requestId, call }: { match: RouteMatch; query: Record<string, string>; requestId: string; call: RecordedCall },
+): Promise<void> {
   const fault = rt.faults.take({ route: match.route, engineId: match.engineId, jobId: match.jobId });
 
   if (fault?.latencyMs !== undefined && fault.latencyMs > 0) {

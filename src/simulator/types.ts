@@ -65,6 +65,8 @@ export interface Simulator {
   /** A snapshot: later calls do not appear in an array already obtained. */
   readonly calls: readonly RecordedCall[];
   callCount(filter?: CallFilter): number;
+  /** The most API requests answered at the same moment since the last resetCalls()/reset(). */
+  readonly peakInFlight: number;
   resetCalls(): void;
   injectFault(fault: Fault): () => void;
   clearFaults(): void;

@@ -1,0 +1,27 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, isPublicErrorCode } from '../errors/codes';
+import type { Logger } from '../observability/logger';
+
+/**
+ * Apollo's `formatError`: expected errors (a code from the closed set) pass through; anything
+ * else is a bug, masked as INTERNAL_SERVER_ERROR with a correlation id that also goes into the
+ * log line, so support can find the details without the client ever seeing them.
+ */
+export function createFormatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (isPublicErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      return formatted;
+    }
+    const correlationId = randomUUID();
+    logger.error({ err: error, correlationId, path: formatted.path }, 'unexpected error while executing an operation');
+    const masked: GraphQLFormattedError = {
+      message: 'Internal server error',
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, correlationId },
+    };
+    return masked;
+  };
+}

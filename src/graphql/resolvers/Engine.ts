@@ -1,0 +1,19 @@
+import type { EngineResolvers } from '../generated/resolvers-types';
+import { mapEngineStatus } from '../../mapping/enums';
+import { emptyToNull } from '../../mapping/job';
+import { epochMsOrNull } from '../../mapping/time';
+import { jobConnection } from './connections';
+
+export const Engine: EngineResolvers = {
+  // `name` is documented as always present; an upstream that leaves it out gets the id shown.
+  name: (engine) => engine.name ?? engine.id,
+  description: (engine) => emptyToNull(engine.description),
+  status: (engine, _args, { reportUnknown }) => mapEngineStatus(engine.status, reportUnknown),
+  createTime: (engine) => epochMsOrNull(engine.createTime),
+  latestJob: (engine, _args, { loaders }) => {
+    const id = engine.latestJobId;
+    if (id === undefined || id === null || id === '') return null;
+    return loaders.job.load({ engineId: engine.id, jobId: String(id) });
+  },
+  jobs: (engine, args, context) => jobConnection(engine.id, args, context),
+};

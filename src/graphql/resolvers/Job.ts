@@ -1,0 +1,25 @@
+import type { JobResolvers } from '../generated/resolvers-types';
+import { mapJobStatus, mapJobType } from '../../mapping/enums';
+import { emptyToNull, idString, isScheduling, jobTasks } from '../../mapping/job';
+import { durationMs, epochMsOrNull } from '../../mapping/time';
+
+export const Job: JobResolvers = {
+  id: (job) => idString(job.id),
+  // Always set: CseApi completes it from the request path when the body leaves it out.
+  engineId: (job) => job.engineId ?? '',
+  engine: (job, _args, { loaders }) => (job.engineId ? loaders.engine.load(job.engineId) : null),
+  type: (job, _args, { reportUnknown }) => mapJobType(job.type, reportUnknown),
+  description: (job) => emptyToNull(job.description),
+  status: (job, _args, { reportUnknown }) => mapJobStatus(job.status, reportUnknown),
+  scheduling: (job) => isScheduling(job),
+  startTime: (job) => epochMsOrNull(job.startTime),
+  endTime: (job) => epochMsOrNull(job.endTime),
+  durationMs: (job) => durationMs(job.startTime, job.endTime),
+  tasks: (job) => {
+    const tasks = jobTasks(job);
+    // Tasks inside phases may leave out their job id; the job they came in is the answer.
+    return tasks.some((task) => task.jobId === undefined || task.jobId === null)
+      ? tasks.map((task) => (task.jobId === undefined || task.jobId === null ? { ...task, jobId: job.id } : task))
+      : tasks;
+  },
+};

@@ -1,0 +1,25 @@
+import type { TaskExecutorResolvers, TaskResolvers } from '../generated/resolvers-types';
+import { mapJobStatus, mapJobType } from '../../mapping/enums';
+import { idString } from '../../mapping/job';
+import { taskOutput, taskTimedOut } from '../../mapping/task';
+import { epochMsOrNull } from '../../mapping/time';
+
+export const Task: TaskResolvers = {
+  id: (task) => idString(task.id),
+  jobId: (task) => idString(task.jobId),
+  type: (task, _args, { reportUnknown }) => mapJobType(task.type, reportUnknown),
+  name: (task) => task.taskName ?? null,
+  order: (task) => task.taskOrder ?? 0,
+  status: (task, _args, { reportUnknown }) => mapJobStatus(task.status, reportUnknown),
+  startTime: (task) => epochMsOrNull(task.startTime),
+  endTime: (task) => epochMsOrNull(task.endTime),
+  createTime: (task) => epochMsOrNull(task.createTime),
+  updateTime: (task) => epochMsOrNull(task.updateTime),
+  timedOut: (task) => taskTimedOut(task),
+  output: (task) => taskOutput(task.output),
+  executor: (task) => task.taskExecutorBrief ?? null,
+};
+
+export const TaskExecutor: TaskExecutorResolvers = {
+  durationMs: (brief) => (typeof brief.duration === 'number' ? brief.duration : null),
+};

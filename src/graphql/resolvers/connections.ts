@@ -1,0 +1,65 @@
+import { GatewayError } from '../../errors/GatewayError';
+import { ErrorCode } from '../../errors/codes';
+import { idString } from '../../mapping/job';
+import { parseConnectionArgs, type ConnectionArgs } from '../../pagination/args';
+import { connectionKey, encodeCursor } from '../../pagination/cursor';
+import { resolveConnection } from '../../pagination/resolveConnection';
+import type { ConnectionModel, EdgeModel } from '../../pagination/types';
+import type { JobTimeFilter } from '../../upstream/CseApi';
+import type { CseEngine, CseJob } from '../../upstream/types';
+import type { GatewayContext } from '../context';
+import type { EngineEdgeResolvers, JobEdgeResolvers, JobFilter } from '../generated/resolvers-types';
+
+/** The engine list of the caller's project (and enterprise project) as a connection. */
+export function engineConnection(args: ConnectionArgs, context: GatewayContext): Promise<ConnectionModel<CseEngine>> {
+  const { credentials, loaders, paging } = context;
+  const key = connectionKey(['engines', credentials.projectId, credentials.enterpriseProjectId]);
+  const parsed = parseConnectionArgs(args, { ...paging, key });
+  return resolveConnection(parsed, (call) => loaders.enginePage.load(call), {
+    maxPageSize: paging.maxPageSize,
+    key,
+    idOf: (engine) => engine.id,
+  });
+}
+
+/**
+ * One engine's jobs as a connection. Cursors are bound to the project, engine and filter, so a
+ * cursor from another list is refused before any upstream call.
+ */
+export function jobConnection(
+  engineId: string,
+  args: ConnectionArgs & { filter?: JobFilter | null },
+  context: GatewayContext,
+): Promise<ConnectionModel<CseJob>> {
+  const { credentials, loaders, paging } = context;
+  const filter = timeFilter(args.filter);
+  const key = connectionKey(['jobs', credentials.projectId, credentials.enterpriseProjectId, engineId, filter.from, filter.to]);
+  const parsed = parseConnectionArgs(args, { ...paging, key });
+  return resolveConnection(
+    parsed,
+    async (call) => {
+      const page = await loaders.loadJobPage({ engineId, filter, call });
+      if (page === null) {
+        throw new GatewayError(ErrorCode.NOT_FOUND, 'The engine no longer exists, so its jobs cannot be listed.');
+      }
+      return page;
+    },
+    { maxPageSize: paging.maxPageSize, key, idOf: (job) => idString(job.id) },
+  );
+}
+
+function timeFilter(filter: JobFilter | null | undefined): JobTimeFilter {
+  const from = filter?.from ?? undefined;
+  const to = filter?.to ?? undefined;
+  if (from !== undefined && to !== undefined && from > to) {
+    throw new GatewayError(ErrorCode.BAD_USER_INPUT, 'filter.from must not be later than filter.to.', {
+      details: { argumentName: 'filter' },
+    });
+  }
+  return { from, to };
+}
+
+const cursorOf = <T>(edge: EdgeModel<T>) => encodeCursor(edge.connectionKey, edge.position, edge.id);
+
+export const EngineEdge: EngineEdgeResolvers = { cursor: cursorOf };
+export const JobEdge: JobEdgeResolvers = { cursor: cursorOf };

@@ -1,0 +1,120 @@
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { GatewayContext } from '../graphql/context';
+
+export interface HttpServerOptions {
+  apollo: ApolloServer<GatewayContext>;
+  /** Builds the operation's context from the request (throws a GraphQLError to refuse it). */
+  context: (request: IncomingMessage, signal: AbortSignal) => Promise<GatewayContext>;
+  /** Request bodies above this many bytes are refused with 413 before they are parsed. */
+  maxBodyBytes: number;
+  /** Called with failures of the HTTP layer itself (never with a caller's headers). */
+  onError: (error: unknown) => void;
+}
+
+export const GRAPHQL_PATH = '/graphql';
+
+/**
+ * The HTTP front: node:http straight into Apollo's `executeHTTPGraphQLRequest`, the integration
+ * point Apollo provides for servers. No framework: the gateway serves one GraphQL route, and
+ * owning the few lines of body handling keeps the hot path short and the limits explicit.
+ */
+export function createHttpServer(options: HttpServerOptions): Server {
+  return createServer((request, response) => {
+    handle(options, request, response).catch((error: unknown) => {
+      options.onError(error);
+      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else response.destroy();
+    });
+  });
+}
+
+async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+  if (url.pathname !== GRAPHQL_PATH) {
+    sendJson(response, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
+    return;
+  }
+
+  const body = await readBody(request, options.maxBodyBytes);
+  if (body.kind === 'too-large') {
+    sendJson(response, 413, requestError(`The request body exceeds ${options.maxBodyBytes} bytes.`));
+    return;
+  }
+  let parsedBody: unknown = undefined;
+  if (body.text !== '' && isJson(request.headers['content-type'])) {
+    try {
+      parsedBody = JSON.parse(body.text);
+    } catch {
+      sendJson(response, 400, requestError('The request body is not valid JSON.'));
+      return;
+    }
+  }
+
+  // The operation stops working for a caller who has gone away.
+  const abort = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) abort.abort();
+  });
+
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const result = await options.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parsedBody },
+    context: () => options.context(request, abort.signal),
+  });
+
+  for (const [name, value] of result.headers) response.setHeader(name, value);
+  response.statusCode = result.status ?? 200;
+  if (result.body.kind === 'complete') {
+    response.end(result.body.string);
+    return;
+  }
+  for await (const chunk of result.body.asyncIterator) response.write(chunk);
+  response.end();
+}
+
+type Body = { kind: 'ok'; text: string } | { kind: 'too-large' };
+
+function readBody(request: IncomingMessage, maxBytes: number): Promise<Body> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      request.resume();
+      resolve({ kind: 'too-large' });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        request.removeAllListeners('data');
+        request.resume();
+        resolve({ kind: 'too-large' });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve({ kind: 'ok', text: Buffer.concat(chunks).toString('utf8') }));
+    request.on('error', reject);
+  });
+}
+
+function isJson(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const type = contentType.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/json' || type.endsWith('+json');
+}
+
+function requestError(message: string) {
+  return { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] };
+}
+
+function sendJson(response: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}

@@ -1,0 +1,65 @@
+import { GatewayError } from '../errors/GatewayError';
+import { ErrorCode } from '../errors/codes';
+import { PROJECT_ID_PATTERN } from '../config/loadConfig';
+import type { Credentials } from '../upstream/credentials';
+
+/** Header lookup by lower-case name, whatever the HTTP layer's header type. */
+export type HeaderLookup = (name: string) => string | undefined;
+
+/** IAM tokens are 10 to 32,768 characters; anything else cannot be one. */
+const TOKEN = /^[\x21-\x7e]{10,32768}$/;
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+const ENTERPRISE_PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Reads who the caller is from their own headers. The token comes from `X-Auth-Token` or, for
+ * clients that only speak OAuth style, `Authorization: Bearer <token>`; `X-Auth-Token` wins when
+ * both are given. Throws UNAUTHENTICATED (HTTP 401) when there is no usable token and
+ * BAD_USER_INPUT for a malformed project header, before any upstream call.
+ */
+export function credentialsFromHeaders(header: HeaderLookup, defaultProjectId: string | undefined): Credentials {
+  const token = tokenFrom(header);
+  const projectHeader = header('x-project-id')?.trim();
+  let projectId = defaultProjectId;
+  if (projectHeader !== undefined && projectHeader !== '') {
+    if (!PROJECT_ID_PATTERN.test(projectHeader)) {
+      throw badHeader('X-Project-Id', 'must be 1 to 64 letters, digits, "_" or "-"');
+    }
+    projectId = projectHeader;
+  }
+  if (projectId === undefined) {
+    throw badHeader('X-Project-Id', 'is required: this gateway has no default project (CSE_PROJECT_ID)');
+  }
+  const eps = header('x-enterprise-project-id')?.trim();
+  if (eps !== undefined && eps !== '' && !ENTERPRISE_PROJECT_ID.test(eps)) {
+    throw badHeader('X-Enterprise-Project-ID', 'must be 1 to 64 letters, digits, "_" or "-"');
+  }
+  return Object.freeze({ token, projectId, enterpriseProjectId: eps === '' ? undefined : eps });
+}
+
+function tokenFrom(header: HeaderLookup): string {
+  const direct = header('x-auth-token')?.trim();
+  if (direct !== undefined && direct !== '') return checkedToken(direct);
+  const authorization = header('authorization');
+  if (authorization !== undefined && authorization.trim() !== '') {
+    const bearer = BEARER.exec(authorization);
+    if (bearer?.[1] === undefined) throw unauthenticated('The Authorization header must be "Bearer <token>".');
+    return checkedToken(bearer[1]);
+  }
+  throw unauthenticated('A token is required: send it in the X-Auth-Token header.');
+}
+
+function checkedToken(token: string): string {
+  if (!TOKEN.test(token)) throw unauthenticated('The token is malformed.');
+  return token;
+}
+
+function unauthenticated(message: string): GatewayError {
+  return new GatewayError(ErrorCode.UNAUTHENTICATED, message, { details: { http: { status: 401 } } });
+}
+
+function badHeader(name: string, problem: string): GatewayError {
+  return new GatewayError(ErrorCode.BAD_USER_INPUT, `The ${name} header ${problem}.`, {
+    details: { header: name, http: { status: 400 } },
+  });
+}

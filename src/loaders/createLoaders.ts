@@ -1,0 +1,110 @@
+import DataLoader from 'dataloader';
+import type { PageCall } from '../pagination/pages';
+import type { ListPage } from '../pagination/resolveConnection';
+import type { CseApi, JobTimeFilter } from '../upstream/CseApi';
+import type { CseEngine, CseJob } from '../upstream/types';
+
+export interface JobKey {
+  readonly engineId: string;
+  /** Digits, as a string: job ids are Longs. */
+  readonly jobId: string;
+}
+
+export interface JobPageKey {
+  readonly engineId: string;
+  readonly filter: JobTimeFilter;
+  readonly call: PageCall;
+}
+
+/**
+ * The DataLoaders of one GraphQL operation. They are built per request (never shared across
+ * callers) and make each distinct upstream request at most once per operation: two aliases
+ * asking for the same page share one call, and objects that arrive inside a list page are
+ * reused when a field later asks for them by id.
+ */
+export interface Loaders {
+  readonly enginePage: DataLoader<PageCall, ListPage<CseEngine>, string>;
+  readonly engine: DataLoader<string, CseEngine | null>;
+  /** `null` when the engine does not exist. Load pages through `loadJobPage`. */
+  readonly jobPage: DataLoader<JobPageKey, ListPage<CseJob> | null, string>;
+  readonly job: DataLoader<JobKey, CseJob | null, string>;
+  /** Loads a job-list page and makes its jobs available to `job` (see `createLoaders`). */
+  loadJobPage(key: JobPageKey): Promise<ListPage<CseJob> | null>;
+}
+
+const pageKey = (call: PageCall) => `${call.index}:${call.size}`;
+const jobKey = (key: JobKey) => `${key.engineId}/${key.jobId}`;
+const jobPageKey = (key: JobPageKey) =>
+  `${key.engineId}|${key.filter.from ?? ''}|${key.filter.to ?? ''}|${pageKey(key.call)}`;
+
+/** DataLoader's contract: one result per key, in key order, an Error (never undefined) on failure. */
+function settleEach<K, V>(keys: readonly K[], load: (key: K) => Promise<V>): Promise<Array<V | Error>> {
+  return Promise.all(keys.map((key) => load(key).catch((error: unknown) => toError(error))));
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export function createLoaders(api: CseApi): Loaders {
+  // Jobs seen in list pages of this operation, by `engineId/jobId`.
+  const listedJobs = new Map<string, CseJob>();
+  // Job-list calls in flight per engine: a job asked for by id waits for them before calling
+  // the upstream, because the list page is likely to hold it (an engine's `latestJob` is the
+  // head of its newest-first list). Entries leave when their call settles.
+  const listsInFlight = new Map<string, Set<Promise<unknown>>>();
+
+  const enginePage = new DataLoader<PageCall, ListPage<CseEngine>, string>(
+    (calls) =>
+      settleEach(calls, async (call) => {
+        const page = await api.listEngines(call);
+        for (const engine of page.data) engineLoader.prime(engine.id, engine);
+        return page;
+      }),
+    { cacheKeyFn: pageKey },
+  );
+
+  const engineLoader = new DataLoader<string, CseEngine | null>((ids) => settleEach(ids, (id) => api.getEngine(id)));
+
+  const jobPage = new DataLoader<JobPageKey, ListPage<CseJob> | null, string>(
+    (keys) =>
+      settleEach(keys, async (key) => {
+        const page = await api.listJobs(key.engineId, key.filter, key.call);
+        if (page !== null) {
+          for (const job of page.data) {
+            const id = jobKey({ engineId: key.engineId, jobId: String(job.id) });
+            listedJobs.set(id, job);
+          }
+        }
+        return page;
+      }),
+    { cacheKeyFn: jobPageKey },
+  );
+
+  const job = new DataLoader<JobKey, CseJob | null, string>(
+    async (keys) => {
+      const waits: Promise<unknown>[] = [];
+      for (const engineId of new Set(keys.map((key) => key.engineId))) {
+        const inFlight = listsInFlight.get(engineId);
+        if (inFlight !== undefined) waits.push(...inFlight);
+      }
+      if (waits.length > 0) await Promise.allSettled(waits);
+      return settleEach(keys, async (key) => listedJobs.get(jobKey(key)) ?? api.getJob(key.engineId, key.jobId));
+    },
+    { cacheKeyFn: jobKey },
+  );
+
+  function loadJobPage(key: JobPageKey): Promise<ListPage<CseJob> | null> {
+    const promise = jobPage.load(key);
+    let inFlight = listsInFlight.get(key.engineId);
+    if (inFlight === undefined) listsInFlight.set(key.engineId, (inFlight = new Set()));
+    if (!inFlight.has(promise)) {
+      inFlight.add(promise);
+      const settle = () => inFlight.delete(promise);
+      promise.then(settle, settle);
+    }
+    return promise;
+  }
+
+  return { enginePage, engine: engineLoader, jobPage, job, loadJobPage };
+}

@@ -1,0 +1,114 @@
+import type { Limit } from 'p-limit';
+import type { PageCall } from '../pagination/pages';
+import { pageOffset } from '../pagination/pages';
+import type { ListPage } from '../pagination/resolveConnection';
+import { badResponse, type CseHttpClient, type UpstreamCall } from './CseHttpClient';
+import type { Credentials } from './credentials';
+import { paths } from './paths';
+import { asEngine, asJob, asListBody } from './shapes';
+import { UpstreamBodyError } from './parseJson';
+import type { CseEngine, CseJob } from './types';
+
+/** A job-list filter in upstream terms: epoch milliseconds, inclusive, on the job's start time. */
+export interface JobTimeFilter {
+  readonly from: number | undefined;
+  readonly to: number | undefined;
+}
+
+export interface CseApiOptions {
+  http: CseHttpClient;
+  credentials: Credentials;
+  /** Bounds the calls of one operation in flight at once (fan-out over many engines). */
+  limit: Limit;
+  /** The number the upstream gives its first page. */
+  pageBase: 0 | 1;
+  /** Aborts every call of the operation (client gone, operation deadline). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The four upstream operations, bound to one caller's credentials. Built per request; the
+ * loaders sit on top of it. Returns `null` where the upstream says "not found".
+ */
+export class CseApi {
+  constructor(private readonly options: CseApiOptions) {}
+
+  get credentials(): Credentials {
+    return this.options.credentials;
+  }
+
+  async listEngines(call: PageCall): Promise<ListPage<CseEngine>> {
+    const page = await this.list(
+      { route: 'listEngines', path: paths.listEngines(this.projectId), query: this.pageQuery(call) },
+      asEngine,
+    );
+    // The engine list of a project cannot be "not found"; treat it as empty rather than fail.
+    return page ?? { total: 0, data: [] };
+  }
+
+  async getEngine(engineId: string): Promise<CseEngine | null> {
+    return this.one({ route: 'getEngine', path: paths.getEngine(this.projectId, engineId) }, asEngine);
+  }
+
+  /** `null` when the engine does not exist. */
+  async listJobs(engineId: string, filter: JobTimeFilter, call: PageCall): Promise<ListPage<CseJob> | null> {
+    const query = this.pageQuery(call);
+    if (filter.from !== undefined) query['from-time'] = String(filter.from);
+    if (filter.to !== undefined) query['to-time'] = String(filter.to);
+    const page = await this.list({ route: 'listJobs', path: paths.listJobs(this.projectId, engineId), query }, asJob);
+    if (page !== null) for (const job of page.data) fillEngineId(job, engineId);
+    return page;
+  }
+
+  async getJob(engineId: string, jobId: string): Promise<CseJob | null> {
+    const job = await this.one({ route: 'getJob', path: paths.getJob(this.projectId, engineId, jobId) }, asJob);
+    if (job !== null) fillEngineId(job, engineId);
+    return job;
+  }
+
+  private get projectId(): string {
+    return this.options.credentials.projectId;
+  }
+
+  private pageQuery(call: PageCall): Record<string, string> {
+    return { offset: String(pageOffset(call, this.options.pageBase)), limit: String(call.size) };
+  }
+
+  private async one<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<T | null> {
+    const answer = await this.send(call);
+    if (answer.kind === 'not-found') return null;
+    return checked(() => guard(answer.body), answer.requestId);
+  }
+
+  private async list<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<ListPage<T> | null> {
+    const answer = await this.send(call);
+    if (answer.kind === 'not-found') return null;
+    return checked(() => {
+      const body = asListBody(answer.body);
+      return { total: body.total, data: body.data.map(guard) };
+    }, answer.requestId);
+  }
+
+  private send(call: UpstreamCall) {
+    const { http, credentials, limit, signal } = this.options;
+    return limit(() => http.get(call, credentials, signal));
+  }
+}
+
+/** A body that parsed as JSON but is not the shape the upstream documents. */
+function checked<T>(read: () => T, requestId: string | undefined): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof UpstreamBodyError) throw badResponse(200, requestId, error);
+    throw error;
+  }
+}
+
+/**
+ * Resolvers read `engineId` from the job itself; the path already names the engine, so a body
+ * that leaves it out is completed from there. The object is freshly parsed and ours to change.
+ */
+function fillEngineId(job: CseJob, engineId: string): void {
+  if (job.engineId === undefined || job.engineId === null || job.engineId === '') job.engineId = engineId;
+}

@@ -1,0 +1,37 @@
+import { DEMO_TOKEN, SEED } from '../../src/simulator';
+import { startHarness, type Harness } from '../support/harness';
+
+/** What the gateway writes to its log: useful facts, never a credential. */
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ LOG_LEVEL: 'trace' });
+});
+afterAll(async () => {
+  await h.close();
+});
+
+it('logs an undocumented enum value once per value, however often it appears, and never fails on it', async () => {
+  const query = `query ($id: ID!) { engine(id: $id) { jobs(first: 20) { nodes { type status tasks { type status } } } } }`;
+  for (let i = 0; i < 3; i += 1) {
+    const response = await h.gql(query, { id: SEED.engines.drift });
+    expect(response.body.errors).toBeUndefined();
+  }
+  const unknown = h.logs.map((line) => JSON.parse(line)).filter((entry) => entry.kind !== undefined && entry.value !== undefined);
+  const values = unknown.map((entry) => `${entry.kind}:${entry.value}`);
+  expect(values).toEqual(expect.arrayContaining(['JobType:Rollback', 'JobStatus:Suspended']));
+  expect(new Set(values).size).toBe(values.length);
+});
+
+it('never writes a token to the log, even when requests fail in every way', async () => {
+  const refused = 'refused-token-abcdefghijklmnop';
+  await h.gql('{ engines { totalCount } }');
+  await h.gql('{ engines { totalCount } }', undefined, { 'x-auth-token': refused });
+  await h.gql('{ engines { totalCount } }', undefined, { 'x-auth-token': undefined, authorization: `Bearer ${refused}` });
+  h.simulator.injectFault({ route: 'listEngines', status: 500, dialect: 'cse', times: 1 });
+  await h.gql('{ engines { totalCount } }');
+  expect(h.logs.length).toBeGreaterThan(0);
+  const all = h.logs.join('\n');
+  expect(all).not.toContain(DEMO_TOKEN);
+  expect(all).not.toContain(refused);
+});

@@ -1,0 +1,77 @@
+import { Writable } from 'node:stream';
+import { request } from 'undici';
+import { loadConfig, type GatewayConfig } from '../../src/config/loadConfig';
+import { startGateway, type RunningGateway } from '../../src/gateway';
+import { createLogger } from '../../src/observability/logger';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
+
+export interface Harness {
+  readonly simulator: Simulator;
+  readonly gateway: RunningGateway;
+  readonly config: GatewayConfig;
+  /** Every log line the gateway wrote (JSON text), at the level LOG_LEVEL chose. */
+  readonly logs: string[];
+  /** POSTs an operation to the gateway over real HTTP; the demo token unless `headers` says otherwise. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string | undefined>): Promise<GqlResponse<T>>;
+  close(): Promise<void>;
+}
+
+export interface GqlResponse<T> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: { data?: T; errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, any> }> };
+  text: string;
+}
+
+/**
+ * The real thing: the simulator and the gateway, each on 127.0.0.1 port 0, talking HTTP.
+ * `env` overrides the gateway's environment (validated by the same loadConfig as production).
+ */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const simulator = await startSimulator();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    CSE_PROJECT_ID: DEMO_PROJECT_ID,
+    ...env,
+  });
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const gateway = await startGateway(config, { logger: createLogger(config.logLevel, destination), endpoint: simulator.url });
+
+  return {
+    simulator,
+    gateway,
+    config,
+    logs,
+    async gql(query, variables, headers = {}) {
+      const allHeaders: Record<string, string> = { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN };
+      for (const [name, value] of Object.entries(headers)) {
+        if (value === undefined) delete allHeaders[name.toLowerCase()];
+        else allHeaders[name.toLowerCase()] = value;
+      }
+      const response = await request(gateway.url, {
+        method: 'POST',
+        headers: allHeaders,
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, body: JSON.parse(text), text };
+    },
+    async close() {
+      await gateway.close();
+      await simulator.close();
+    },
+  };
+}
+
+/** The `extensions.code` of every error of a response, in order. */
+export function errorCodes(response: GqlResponse<unknown>): string[] {
+  return (response.body.errors ?? []).map((error) => String(error.extensions?.code));
+}
