@@ -61,7 +61,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
         const value = request.headers[name];
         return Array.isArray(value) ? value[0] : value;
       }, config.cseProjectId);
-      return createContext(services, credentials, signal);
+      return createContext(services, { credentials, signal });
     },
     onError: (error) => logger.error({ err: error }, 'HTTP request failed'),
   });

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { createLoaders, type Loaders } from '../loaders/createLoaders';
 import type { UnknownValueReporter } from '../mapping/unknownValues';
 import { CseApi } from '../upstream/CseApi';
-import type { CseHttpClient } from '../upstream/CseHttpClient';
+import type { CseHttpClient, UpstreamRequestContext } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 
 /** What every resolver of one operation shares. Built per request by `createContext`. */
@@ -31,20 +31,15 @@ export interface ContextServices {
  * Everything caller-specific is made here, per request: the credentials, a concurrency bound,
  * and fresh loaders, so no answer can leak from one caller (or one operation) to another.
  */
-export function createContext(
-  services: ContextServices,
-  credentials: Credentials,
-  signal?: AbortSignal,
-): GatewayContext {
+export function createContext(services: ContextServices, request: UpstreamRequestContext): GatewayContext {
   const api = new CseApi({
     http: services.http,
-    credentials,
+    request,
     limit: pLimit(services.requestConcurrency),
     pageBase: services.pageBase,
-    signal,
   });
   return {
-    credentials,
+    credentials: request.credentials,
     loaders: createLoaders(api),
     paging: services.paging,
     reportUnknown: services.reportUnknown,

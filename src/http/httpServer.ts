@@ -10,6 +10,8 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** Called with failures of the HTTP layer itself (never with a caller's headers). */
   onError: (error: unknown) => void;
+  /** Other endpoints by exact path (health, metrics …), served outside GraphQL. */
+  routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => void | Promise<void>>>;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -31,6 +33,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
 async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+  const route = options.routes?.[url.pathname];
+  if (route !== undefined) {
+    await route(request, response);
+    return;
+  }
   if (url.pathname !== GRAPHQL_PATH) {
     sendJson(response, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
     return;

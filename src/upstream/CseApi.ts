@@ -2,7 +2,7 @@ import type { Limit } from 'p-limit';
 import type { PageCall } from '../pagination/pages';
 import { pageOffset } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
-import { badResponse, type CseHttpClient, type UpstreamCall } from './CseHttpClient';
+import { badResponse, type CseHttpClient, type UpstreamCall, type UpstreamRequestContext } from './CseHttpClient';
 import type { Credentials } from './credentials';
 import { paths } from './paths';
 import { asEngine, asJob, asListBody } from './shapes';
@@ -17,13 +17,12 @@ export interface JobTimeFilter {
 
 export interface CseApiOptions {
   http: CseHttpClient;
-  credentials: Credentials;
+  /** The operation's credentials, deadline, propagated headers and event sink. */
+  request: UpstreamRequestContext;
   /** Bounds the calls of one operation in flight at once (fan-out over many engines). */
   limit: Limit;
   /** The number the upstream gives its first page. */
   pageBase: 0 | 1;
-  /** Aborts every call of the operation (client gone, operation deadline). */
-  signal?: AbortSignal;
 }
 
 /**
@@ -34,7 +33,7 @@ export class CseApi {
   constructor(private readonly options: CseApiOptions) {}
 
   get credentials(): Credentials {
-    return this.options.credentials;
+    return this.options.request.credentials;
   }
 
   async listEngines(call: PageCall): Promise<ListPage<CseEngine>> {
@@ -67,7 +66,7 @@ export class CseApi {
   }
 
   private get projectId(): string {
-    return this.options.credentials.projectId;
+    return this.options.request.credentials.projectId;
   }
 
   private pageQuery(call: PageCall): Record<string, string> {
@@ -90,8 +89,8 @@ export class CseApi {
   }
 
   private send(call: UpstreamCall) {
-    const { http, credentials, limit, signal } = this.options;
-    return limit(() => http.get(call, credentials, signal));
+    const { http, request, limit } = this.options;
+    return limit(() => http.get(call, request));
   }
 }
 

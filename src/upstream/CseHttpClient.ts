@@ -4,6 +4,7 @@ import { ErrorCode } from '../errors/codes';
 import type { Credentials } from './credentials';
 import { classifyResponse, classifyTransportError } from './errorMapping';
 import { parseUpstreamJson, UpstreamBodyError } from './parseJson';
+import type { UpstreamEvents } from '../observability/events';
 import type { Route } from './paths';
 
 /** A successful answer, or the upstream's "not found" (HTTP 400 with a not-found code). */
@@ -17,13 +18,19 @@ export interface UpstreamCall {
   query?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Sees every upstream call once it has ended (metrics, logs, per-request counts). */
-export type UpstreamObserver = (event: {
-  route: Route;
-  status: number | undefined;
-  durationMs: number;
-  outcome: 'ok' | 'not-found' | 'error';
-}) => void;
+/**
+ * Everything about one GraphQL operation that its upstream calls carry: whose credentials,
+ * when to give up, which headers to propagate (trace context), and who counts the calls.
+ */
+export interface UpstreamRequestContext {
+  readonly credentials: Credentials;
+  /** Aborts every call of the operation (client gone, operation deadline). */
+  readonly signal?: AbortSignal;
+  /** Extra headers to send with every call, e.g. a W3C `traceparent`. */
+  readonly propagate?: Readonly<Record<string, string>>;
+  /** The operation's own event sink (per-operation counts). */
+  readonly events?: UpstreamEvents;
+}
 
 export interface CseHttpClientOptions {
   /** Base URL: scheme, host and an optional path prefix, no trailing slash. */
@@ -55,8 +62,10 @@ export class CseHttpClient {
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   }
 
-  async get(call: UpstreamCall, credentials: Credentials, signal?: AbortSignal): Promise<UpstreamAnswer> {
+  async get(call: UpstreamCall, request: UpstreamRequestContext): Promise<UpstreamAnswer> {
+    const { credentials, signal } = request;
     const headers: Record<string, string> = {
+      ...request.propagate,
       'x-auth-token': credentials.token,
       accept: 'application/json',
       'content-type': 'application/json;charset=UTF-8',

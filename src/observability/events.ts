@@ -1,0 +1,42 @@
+import type { Route } from '../upstream/paths';
+
+/**
+ * What the upstream layer reports as it works. The resilience and caching components emit these;
+ * metrics and per-operation log lines consume them. One process-wide sink (metrics) and one per
+ * operation (counts for the operation's log line) receive the same events.
+ */
+export interface UpstreamEvents {
+  /** One HTTP attempt ended (a retried call reports each attempt). */
+  attempt?(event: {
+    route: Route;
+    /** HTTP status, when an answer arrived. */
+    status: number | undefined;
+    durationMs: number;
+    outcome: 'ok' | 'not-found' | 'error';
+    /** 0 for the first attempt, 1 for the first retry … */
+    attempt: number;
+  }): void;
+  /** A response cache lookup. */
+  cache?(event: { route: Route; hit: boolean }): void;
+  /** A call that joined an identical call already in flight instead of making its own. */
+  coalesced?(event: { route: Route }): void;
+  /** A circuit breaker changed state. */
+  breaker?(event: { scope: 'upstream' | 'engine'; state: 'closed' | 'open' | 'half-open' }): void;
+  /** Upstream requests in flight in the whole process changed. */
+  inFlight?(count: number): void;
+  /** A call refused because too many were in flight or queued (load shedding). */
+  shed?(event: { route: Route }): void;
+}
+
+/** Sends every event to each sink that listens for it. */
+export function fanOutEvents(...sinks: Array<UpstreamEvents | undefined>): UpstreamEvents {
+  const present = sinks.filter((sink): sink is UpstreamEvents => sink !== undefined);
+  return {
+    attempt: (event) => present.forEach((sink) => sink.attempt?.(event)),
+    cache: (event) => present.forEach((sink) => sink.cache?.(event)),
+    coalesced: (event) => present.forEach((sink) => sink.coalesced?.(event)),
+    breaker: (event) => present.forEach((sink) => sink.breaker?.(event)),
+    inFlight: (count) => present.forEach((sink) => sink.inFlight?.(count)),
+    shed: (event) => present.forEach((sink) => sink.shed?.(event)),
+  };
+}
