@@ -38,6 +38,8 @@ export interface CseHttpClientOptions {
   dispatcher: Dispatcher;
   /** Larger successful bodies are refused as UPSTREAM_BAD_RESPONSE (memory bound). */
   maxBodyBytes?: number;
+  /** The process-wide event sink (metrics); each operation may add its own. */
+  events?: UpstreamEvents;
 }
 
 /** Error bodies are only read for their code; a proxy's HTML page need not be read whole. */
@@ -53,6 +55,7 @@ export class CseHttpClient {
   private readonly pathPrefix: string;
   private readonly dispatcher: Dispatcher;
   private readonly maxBodyBytes: number;
+  private readonly events: UpstreamEvents | undefined;
 
   constructor(options: CseHttpClientOptions) {
     const url = new URL(options.endpoint);
@@ -60,9 +63,26 @@ export class CseHttpClient {
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
     this.dispatcher = options.dispatcher;
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+    this.events = options.events;
   }
 
   async get(call: UpstreamCall, request: UpstreamRequestContext): Promise<UpstreamAnswer> {
+    const started = performance.now();
+    const seen: { status?: number } = {};
+    let outcome: 'ok' | 'not-found' | 'error' = 'error';
+    try {
+      const answer = await this.attempt(call, request, seen);
+      outcome = answer.kind;
+      return answer;
+    } finally {
+      const event = { route: call.route, status: seen.status, durationMs: performance.now() - started, outcome, attempt: 0 };
+      this.events?.attempt?.(event);
+      request.events?.attempt?.(event);
+    }
+  }
+
+  /** One HTTP exchange; records the status it saw in `seen` for the attempt event. */
+  private async attempt(call: UpstreamCall, request: UpstreamRequestContext, seen: { status?: number }): Promise<UpstreamAnswer> {
     const { credentials, signal } = request;
     const headers: Record<string, string> = {
       ...request.propagate,
@@ -87,6 +107,7 @@ export class CseHttpClient {
     }
 
     const { statusCode, headers: responseHeaders, body } = response;
+    seen.status = statusCode;
     if (statusCode >= 200 && statusCode < 300) {
       const requestId = headerValue(responseHeaders['x-request-id']);
       let text: string;
