@@ -8,6 +8,7 @@ import { paths } from './paths';
 import { asEngine, asJob, asListBody } from './shapes';
 import { UpstreamBodyError } from './parseJson';
 import type { CseEngine, CseJob } from './types';
+import { withUpstreamSpan } from '../observability/tracing';
 
 /** A job-list filter in upstream terms: epoch milliseconds, inclusive, on the job's start time. */
 export interface JobTimeFilter {
@@ -46,7 +47,7 @@ export class CseApi {
   }
 
   async getEngine(engineId: string): Promise<CseEngine | null> {
-    return this.one({ route: 'getEngine', path: paths.getEngine(this.projectId, engineId) }, asEngine);
+    return this.one({ route: 'getEngine', path: paths.getEngine(this.projectId, engineId), engineId }, asEngine);
   }
 
   /** `null` when the engine does not exist. */
@@ -54,15 +55,13 @@ export class CseApi {
     const query = this.pageQuery(call);
     if (filter.from !== undefined) query['from-time'] = String(filter.from);
     if (filter.to !== undefined) query['to-time'] = String(filter.to);
-    const page = await this.list({ route: 'listJobs', path: paths.listJobs(this.projectId, engineId), query }, asJob);
-    if (page !== null) for (const job of page.data) fillEngineId(job, engineId);
-    return page;
+    const page = await this.list({ route: 'listJobs', path: paths.listJobs(this.projectId, engineId), query, engineId }, asJob);
+    return page === null ? null : { total: page.total, data: page.data.map((job) => withEngineId(job, engineId)) };
   }
 
   async getJob(engineId: string, jobId: string): Promise<CseJob | null> {
-    const job = await this.one({ route: 'getJob', path: paths.getJob(this.projectId, engineId, jobId) }, asJob);
-    if (job !== null) fillEngineId(job, engineId);
-    return job;
+    const job = await this.one({ route: 'getJob', path: paths.getJob(this.projectId, engineId, jobId), engineId }, asJob);
+    return job === null ? null : withEngineId(job, engineId);
   }
 
   private get projectId(): string {
@@ -88,9 +87,11 @@ export class CseApi {
     }, answer.requestId);
   }
 
+  /** One upstream call, in a trace span of its own (a no-op unless an OpenTelemetry SDK is registered). */
   private send(call: UpstreamCall) {
     const { http, request, limit } = this.options;
-    return limit(() => http.get(call, request));
+    // The span starts inside the limit: time spent queued behind the fan-out bound is not the upstream's.
+    return limit(() => withUpstreamSpan(call.route, request, (traced) => http.get(call, traced)));
   }
 }
 
@@ -106,8 +107,10 @@ function checked<T>(read: () => T, requestId: string | undefined): T {
 
 /**
  * Resolvers read `engineId` from the job itself; the path already names the engine, so a body
- * that leaves it out is completed from there. The object is freshly parsed and ours to change.
+ * that leaves it out is completed from there — on a copy: upstream answers are shared (single
+ * flight, cache) and frozen, so they are never changed in place.
  */
-function fillEngineId(job: CseJob, engineId: string): void {
-  if (job.engineId === undefined || job.engineId === null || job.engineId === '') job.engineId = engineId;
+function withEngineId(job: CseJob, engineId: string): CseJob {
+  if (job.engineId === undefined || job.engineId === null || job.engineId === '') return { ...job, engineId };
+  return job;
 }

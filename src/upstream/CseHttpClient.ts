@@ -1,21 +1,30 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
-import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
+import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
+import { fanOutEvents, type UpstreamEvents } from '../observability/events';
 import type { Credentials } from './credentials';
-import { classifyResponse, classifyTransportError } from './errorMapping';
-import { parseUpstreamJson, UpstreamBodyError } from './parseJson';
-import type { UpstreamEvents } from '../observability/events';
+import { classifyTransportError } from './errorMapping';
+import { exchange, type ExchangeResult, type UpstreamAnswer } from './exchange';
 import type { Route } from './paths';
+import { isCacheable, ttlFor, type CacheTtls } from './cache/cacheTtl';
+import { deepFreeze } from './cache/deepFreeze';
+import { ResponseCache, type CacheStats } from './cache/ResponseCache';
+import { scopeKey } from './cache/scopeKey';
+import { SingleFlight } from './cache/SingleFlight';
+import { BreakerBoard, isRefusal } from './resilience/BreakerBoard';
+import { InFlightLimiter } from './resilience/InFlightLimiter';
+import { circuitOpenError, overloadedError } from './resilience/resilienceErrors';
+import { decideRetry } from './resilience/retryDecision';
 
-/** A successful answer, or the upstream's "not found" (HTTP 400 with a not-found code). */
-export type UpstreamAnswer =
-  | { kind: 'ok'; body: unknown; requestId: string | undefined }
-  | { kind: 'not-found'; upstream: UpstreamErrorInfo };
+export { badResponse, type UpstreamAnswer } from './exchange';
 
 export interface UpstreamCall {
   route: Route;
   path: string;
   query?: Readonly<Record<string, string | undefined>>;
+  /** The engine an engine-scoped route is about: its failures count on that engine's breaker. */
+  engineId?: string;
 }
 
 /**
@@ -26,10 +35,33 @@ export interface UpstreamRequestContext {
   readonly credentials: Credentials;
   /** Aborts every call of the operation (client gone, operation deadline). */
   readonly signal?: AbortSignal;
+  /** When the operation gives up (epoch ms): no attempt, backoff or `Retry-After` wait goes past it. */
+  readonly deadline?: number;
   /** Extra headers to send with every call, e.g. a W3C `traceparent`. */
   readonly propagate?: Readonly<Record<string, string>>;
   /** The operation's own event sink (per-operation counts). */
   readonly events?: UpstreamEvents;
+}
+
+/** How hard the client tries, and how it protects the upstream and itself. */
+export interface ResilienceOptions {
+  /** Bounds each attempt (`CSE_TIMEOUT_MS`). */
+  readonly attemptTimeoutMs: number;
+  /** Retries after the first attempt (`CSE_RETRIES`). */
+  readonly retries: number;
+  /** First backoff step (`CSE_RETRY_BASE_MS`). */
+  readonly retryBaseMs: number;
+  readonly maxInFlight: number;
+  readonly maxQueue: number;
+  readonly engineBreakerFailures: number;
+  readonly upstreamBreakerFailures: number;
+  readonly breakerOpenMs: number;
+}
+
+export interface CacheOptions {
+  readonly ttls: CacheTtls;
+  readonly maxEntries: number;
+  readonly maxBytes: number;
 }
 
 export interface CseHttpClientOptions {
@@ -40,15 +72,48 @@ export interface CseHttpClientOptions {
   maxBodyBytes?: number;
   /** The process-wide event sink (metrics); each operation may add its own. */
   events?: UpstreamEvents;
+  /** Default: the documented defaults of the CSE_* settings. */
+  resilience?: Partial<ResilienceOptions>;
+  /** Default: no response cache (identical concurrent calls are still made once). */
+  cache?: CacheOptions;
+  /** The jitter source, in [0, 1); injected by tests. */
+  random?: () => number;
+  /** Monotonic milliseconds for the breakers; injected by tests. */
+  now?: () => number;
 }
 
-/** Error bodies are only read for their code; a proxy's HTML page need not be read whole. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
+export const DEFAULT_RESILIENCE: ResilienceOptions = Object.freeze({
+  attemptTimeoutMs: 5000,
+  retries: 2,
+  retryBaseMs: 100,
+  maxInFlight: 64,
+  maxQueue: 256,
+  engineBreakerFailures: 5,
+  upstreamBreakerFailures: 10,
+  breakerOpenMs: 10_000,
+});
+
+const NO_CACHE: CacheOptions = { ttls: { listMs: 0, engineMs: 0, jobMs: 0, terminalJobMs: 0 }, maxEntries: 1, maxBytes: 1024 };
+
+/** What is cached: the answer, frozen, so every reader sees the same thing. */
+interface CachedAnswer {
+  readonly answer: UpstreamAnswer;
+}
 
 /**
  * GETs JSON from the upstream with the caller's credentials. Every failure leaves as a
  * GatewayError with a code from the closed set; "not found" is an answer, not an error, because
  * most fields turn it into `null`.
+ *
+ * The one place where upstream calls are made resilient, in this order:
+ * 1. response cache, per credential scope ({@link scopeKey}) and TTL by kind;
+ * 2. single flight: identical calls in flight at once (same scope) are made once;
+ * 3. per attempt: circuit breakers (the engine's and the whole upstream's), then a slot under
+ *    the process-wide in-flight cap (or load shedding), then one HTTP exchange bounded by
+ *    `attemptTimeoutMs` and the operation's deadline;
+ * 4. retry with backoff (or `Retry-After`) while the rules in `decideRetry` allow and the
+ *    deadline leaves room.
+ * None of this lives in resolvers or loaders: they see one `get` that answers or throws.
  */
 export class CseHttpClient {
   private readonly origin: string;
@@ -56,6 +121,13 @@ export class CseHttpClient {
   private readonly dispatcher: Dispatcher;
   private readonly maxBodyBytes: number;
   private readonly events: UpstreamEvents | undefined;
+  private readonly resilience: ResilienceOptions;
+  private readonly ttls: CacheTtls;
+  private readonly cache: ResponseCache<CachedAnswer>;
+  private readonly flights = new SingleFlight<UpstreamAnswer>();
+  private readonly breakers: BreakerBoard;
+  private readonly limiter: InFlightLimiter;
+  private readonly random: () => number;
 
   constructor(options: CseHttpClientOptions) {
     const url = new URL(options.endpoint);
@@ -64,86 +136,164 @@ export class CseHttpClient {
     this.dispatcher = options.dispatcher;
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
     this.events = options.events;
+    this.resilience = { ...DEFAULT_RESILIENCE, ...options.resilience };
+    const cache = options.cache ?? NO_CACHE;
+    this.ttls = cache.ttls;
+    this.cache = new ResponseCache({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes });
+    this.breakers = new BreakerBoard({
+      engineFailures: this.resilience.engineBreakerFailures,
+      upstreamFailures: this.resilience.upstreamBreakerFailures,
+      openMs: this.resilience.breakerOpenMs,
+      now: options.now,
+    });
+    this.limiter = new InFlightLimiter(this.resilience.maxInFlight, this.resilience.maxQueue, (count) => this.events?.inFlight?.(count));
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The response cache's size against its bounds (for metrics and tests). */
+  get cacheStats(): CacheStats {
+    return this.cache.stats;
   }
 
   async get(call: UpstreamCall, request: UpstreamRequestContext): Promise<UpstreamAnswer> {
-    const started = performance.now();
-    const seen: { status?: number } = {};
-    let outcome: 'ok' | 'not-found' | 'error' = 'error';
+    const path = this.pathPrefix + call.path + queryString(call.query);
+    const events = fanOutEvents(this.events, request.events);
+    const key = scopeKey(request.credentials, this.origin + path);
+    const cacheable = isCacheable(call.route, this.ttls);
+    if (cacheable) {
+      const hit = this.cache.get(key);
+      events.cache?.({ route: call.route, hit: hit !== undefined });
+      if (hit !== undefined) return hit.answer;
+    }
     try {
-      const answer = await this.attempt(call, request, seen);
-      outcome = answer.kind;
-      return answer;
-    } finally {
-      const event = { route: call.route, status: seen.status, durationMs: performance.now() - started, outcome, attempt: 0 };
-      this.events?.attempt?.(event);
-      request.events?.attempt?.(event);
+      return await this.flights.run(
+        key,
+        request.signal,
+        async (signal) => deepFreeze(await this.fetch(call, path, request, signal, events, cacheable ? key : undefined)),
+        () => events.coalesced?.({ route: call.route }),
+      );
+    } catch (error) {
+      // A caller who stops waiting (deadline, client gone) is rejected with its signal's reason,
+      // a DOMException: it still leaves as a coded error (UPSTREAM_TIMEOUT), never unmasked.
+      if (request.signal?.aborted === true && error === request.signal.reason) throw classifyTransportError(error);
+      throw error;
     }
   }
 
-  /** One HTTP exchange; records the status it saw in `seen` for the attempt event. */
-  private async attempt(call: UpstreamCall, request: UpstreamRequestContext, seen: { status?: number }): Promise<UpstreamAnswer> {
-    const { credentials, signal } = request;
-    const headers: Record<string, string> = {
-      ...request.propagate,
-      'x-auth-token': credentials.token,
-      accept: 'application/json',
-      'content-type': 'application/json;charset=UTF-8',
-    };
-    if (credentials.enterpriseProjectId !== undefined) {
-      headers['x-enterprise-project-id'] = credentials.enterpriseProjectId;
-    }
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.dispatcher.request({
-        origin: this.origin,
-        path: this.pathPrefix + call.path + queryString(call.query),
-        method: 'GET',
-        headers,
-        signal,
+  /**
+   * The attempts of one call. `signal` aborts when every operation waiting for it has gone; the
+   * deadline is the operation's that started the call (a later joiner with more time left shares
+   * the first one's budget).
+   */
+  private async fetch(
+    call: UpstreamCall,
+    path: string,
+    request: UpstreamRequestContext,
+    signal: AbortSignal,
+    events: UpstreamEvents,
+    cacheKey: string | undefined,
+  ): Promise<UpstreamAnswer> {
+    const headers = upstreamHeaders(request);
+    const engineKey = call.engineId === undefined ? undefined : `${request.credentials.projectId}/${call.engineId}`;
+    for (let retriesDone = 0; ; retriesDone += 1) {
+      const remaining = remainingMs(request.deadline);
+      if (remaining <= 0) throw deadlinePassed();
+      const admission = this.breakers.admit(engineKey, events);
+      if (isRefusal(admission)) throw circuitOpenError(admission.scope, admission.retryAfterMs);
+      const slot = this.limiter.acquire(signal);
+      if (slot === undefined) {
+        this.breakers.settle(engineKey, admission, 'cancelled', events);
+        events.shed?.({ route: call.route });
+        throw overloadedError();
+      }
+      let release: () => void;
+      try {
+        release = await slot;
+      } catch (reason) {
+        this.breakers.settle(engineKey, admission, 'cancelled', events);
+        throw classifyTransportError(reason);
+      }
+      request.events?.inFlight?.(this.limiter.inFlight);
+
+      const started = performance.now();
+      let result: ExchangeResult;
+      try {
+        // The operation's deadline clips the attempt's own bound; running into it says nothing
+        // about the upstream's health, so such a timeout is not held against the breakers.
+        const budget = Math.min(this.resilience.attemptTimeoutMs, remainingMs(request.deadline));
+        const timer = AbortSignal.timeout(Math.max(1, budget));
+        result = await exchange(this.dispatcher, {
+          origin: this.origin,
+          path,
+          headers,
+          signal: AbortSignal.any([signal, timer]),
+          maxBodyBytes: this.maxBodyBytes,
+        });
+        if (!result.ok && (signal.aborted || (timer.aborted && budget < this.resilience.attemptTimeoutMs))) {
+          result = { ...result, kind: 'cancelled' };
+        }
+      } finally {
+        release();
+        request.events?.inFlight?.(this.limiter.inFlight);
+      }
+
+      this.breakers.settle(engineKey, admission, result.ok ? 'answer' : result.kind, events);
+      events.attempt?.({
+        route: call.route,
+        status: result.status,
+        durationMs: performance.now() - started,
+        outcome: result.ok ? result.answer.kind : 'error',
+        attempt: retriesDone,
       });
-    } catch (error) {
-      throw classifyTransportError(error);
-    }
-
-    const { statusCode, headers: responseHeaders, body } = response;
-    seen.status = statusCode;
-    if (statusCode >= 200 && statusCode < 300) {
-      const requestId = headerValue(responseHeaders['x-request-id']);
-      let text: string;
-      try {
-        text = await readText(body, this.maxBodyBytes, true);
-      } catch (error) {
-        throw error instanceof GatewayError ? error : classifyTransportError(error);
+      if (result.ok) {
+        if (cacheKey !== undefined && result.answer.kind === 'ok') {
+          // Frozen before it is stored: the cached object is the one every later reader gets.
+          const answer = deepFreeze(result.answer);
+          this.cache.set(cacheKey, { answer }, ttlFor(call.route, answer.body, this.ttls), result.bytes);
+        }
+        return result.answer;
       }
+      if (result.kind === 'cancelled') throw result.error;
+
+      const retryAfter = result.error.extensions.retryAfter;
+      const decision = decideRetry({
+        kind: result.kind,
+        status: result.status,
+        retryAfterMs: typeof retryAfter === 'number' ? retryAfter * 1000 : undefined,
+        retriesDone,
+        maxRetries: this.resilience.retries,
+        remainingMs: remainingMs(request.deadline),
+        baseMs: this.resilience.retryBaseMs,
+        random: this.random(),
+      });
+      if (!decision.retry) throw result.error;
       try {
-        return { kind: 'ok', body: parseUpstreamJson(text), requestId };
-      } catch (error) {
-        if (!(error instanceof UpstreamBodyError)) throw error;
-        throw badResponse(statusCode, requestId, error);
+        await sleep(decision.delayMs, undefined, { signal });
+      } catch (reason) {
+        throw classifyTransportError(reason);
       }
     }
-
-    let text = '';
-    try {
-      text = await readText(body, MAX_ERROR_BODY_BYTES, false);
-    } catch {
-      // The status alone classifies the failure; a body cut off mid-way only loses its code.
-    }
-    const failure = classifyResponse(statusCode, responseHeaders, text);
-    if (failure.kind === 'not-found') return failure;
-    throw failure.error;
   }
 }
 
-/** A 2xx answer whose body is not the JSON the upstream documents. */
-export function badResponse(status: number, requestId: string | undefined, cause: unknown): GatewayError {
-  const upstream: UpstreamErrorInfo = { status };
-  if (requestId !== undefined) upstream.requestId = requestId;
-  return new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answered with a body the gateway cannot read.', {
-    upstream,
-    cause,
-  });
+function upstreamHeaders(request: UpstreamRequestContext): Record<string, string> {
+  const { credentials } = request;
+  const headers: Record<string, string> = {
+    ...request.propagate,
+    'x-auth-token': credentials.token,
+    accept: 'application/json',
+    'content-type': 'application/json;charset=UTF-8',
+  };
+  if (credentials.enterpriseProjectId !== undefined) headers['x-enterprise-project-id'] = credentials.enterpriseProjectId;
+  return headers;
+}
+
+function remainingMs(deadline: number | undefined): number {
+  return deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+}
+
+function deadlinePassed(): GatewayError {
+  return new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time before the upstream answered.');
 }
 
 function queryString(query: UpstreamCall['query']): string {
@@ -154,31 +304,4 @@ function queryString(query: UpstreamCall['query']): string {
     out += `${out === '' ? '?' : '&'}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
   }
   return out;
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/**
- * Reads a body as UTF-8 text up to `maxBytes`. Past the bound a successful body is an error
- * (we would hold an unbounded amount of memory for one call); an error body is just truncated.
- */
-async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > maxBytes) {
-      body.destroy();
-      if (strict) {
-        throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answer is larger than the gateway accepts.');
-      }
-      chunks.push(buffer.subarray(0, buffer.length - (size - maxBytes)));
-      break;
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks, Math.min(size, maxBytes)).toString('utf8');
 }

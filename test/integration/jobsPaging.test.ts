@@ -1,12 +1,13 @@
 import { SEED } from '../../src/simulator';
-import { errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { rawJobs } from '../support/upstream';
 
 /** Paging an engine's jobs through the gateway, over real HTTP, against the simulator. */
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness();
+  // Counts upstream calls per operation: the response cache would serve repeats across operations.
+  h = await startHarness(CACHE_OFF);
 });
 afterAll(async () => {
   await h.close();

@@ -1,0 +1,79 @@
+interface Flight<T> {
+  readonly promise: Promise<T>;
+  readonly controller: AbortController;
+  participants: number;
+}
+
+/**
+ * Identical upstream calls in flight at the same time are made once; everyone who asks while the
+ * first is running waits for its answer (or its error). Keys are {@link scopeKey} digests, so only
+ * callers with the same credentials ever share.
+ *
+ * Each participant may leave early (its own signal aborts: caller gone, its deadline passed) and
+ * is then rejected with its signal's reason; the shared call itself is aborted only when the
+ * last participant has left, so one impatient caller never fails the others.
+ */
+export class SingleFlight<T> {
+  private readonly flights = new Map<string, Flight<T>>();
+
+  /**
+   * @param start makes the call; receives the signal that aborts it when nobody waits any more
+   * @param onJoin told when this call joined one already in flight
+   */
+  run(key: string, signal: AbortSignal | undefined, start: (signal: AbortSignal) => Promise<T>, onJoin: () => void): Promise<T> {
+    let flight = this.flights.get(key);
+    if (flight === undefined) {
+      const controller = new AbortController();
+      const promise = start(controller.signal);
+      const created: Flight<T> = { promise, controller, participants: 0 };
+      flight = created;
+      this.flights.set(key, created);
+      const settle = () => {
+        if (this.flights.get(key) === created) this.flights.delete(key);
+      };
+      promise.then(settle, settle);
+    } else {
+      onJoin();
+    }
+    return this.wait(flight, signal);
+  }
+
+  /** Calls in flight now. */
+  get size(): number {
+    return this.flights.size;
+  }
+
+  private wait(flight: Flight<T>, signal: AbortSignal | undefined): Promise<T> {
+    flight.participants += 1;
+    if (signal === undefined) return flight.promise;
+    return new Promise<T>((resolve, reject) => {
+      let left = false;
+      const leave = () => {
+        if (left) return;
+        left = true;
+        signal.removeEventListener('abort', onAbort);
+        flight.participants -= 1;
+      };
+      const onAbort = () => {
+        leave();
+        if (flight.participants === 0) flight.controller.abort(signal.reason);
+        reject(signal.reason);
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      flight.promise.then(
+        (value) => {
+          leave();
+          resolve(value);
+        },
+        (error: unknown) => {
+          leave();
+          reject(error);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import type { Dispatcher } from 'undici';
+import type { GatewayConfig } from '../config/loadConfig';
+import type { UpstreamEvents } from '../observability/events';
+import type { CacheTtls } from './cache/cacheTtl';
+import { CseHttpClient } from './CseHttpClient';
+
+/** The cache TTLs of a config, by kind. */
+export function cacheTtlsOf(config: GatewayConfig): CacheTtls {
+  return {
+    listMs: config.cacheListTtlMs,
+    engineMs: config.cacheEngineTtlMs,
+    jobMs: config.cacheJobTtlMs,
+    terminalJobMs: config.cacheTerminalJobTtlMs,
+  };
+}
+
+/** The process's one upstream client, with the resilience and cache settings of `config`. */
+export function createCseHttpClient(config: GatewayConfig, endpoint: string, dispatcher: Dispatcher, events?: UpstreamEvents): CseHttpClient {
+  return new CseHttpClient({
+    endpoint,
+    dispatcher,
+    events,
+    resilience: {
+      attemptTimeoutMs: config.cseTimeoutMs,
+      retries: config.cseRetries,
+      retryBaseMs: config.cseRetryBaseMs,
+      maxInFlight: config.cseMaxInflight,
+      maxQueue: config.cseMaxQueue,
+      engineBreakerFailures: config.cseBreakerFailures,
+      upstreamBreakerFailures: config.cseUpstreamBreakerFailures,
+      breakerOpenMs: config.cseBreakerOpenMs,
+    },
+    cache: { ttls: cacheTtlsOf(config), maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes },
+  });
+}

@@ -1,0 +1,114 @@
+import type { Dispatcher } from 'undici';
+import { ErrorCode } from '../errors/codes';
+import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
+import { classifyResponse, classifyTransportError } from './errorMapping';
+import { parseUpstreamJson, UpstreamBodyError } from './parseJson';
+import { failureOfStatus, type FailureKind } from './resilience/failureKind';
+
+/** A successful answer, or the upstream's "not found" (HTTP 400 with a not-found code). */
+export type UpstreamAnswer =
+  | { kind: 'ok'; body: unknown; requestId: string | undefined }
+  | { kind: 'not-found'; upstream: UpstreamErrorInfo };
+
+/** What one HTTP exchange with the upstream came to. */
+export type ExchangeResult =
+  | { readonly ok: true; readonly answer: UpstreamAnswer; readonly status: number; readonly bytes: number }
+  | { readonly ok: false; readonly error: GatewayError; readonly status: number | undefined; readonly kind: FailureKind };
+
+export interface ExchangeRequest {
+  readonly origin: string;
+  /** Path and query, already encoded. */
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly signal: AbortSignal;
+  /** Larger successful bodies are refused as UPSTREAM_BAD_RESPONSE (memory bound). */
+  readonly maxBodyBytes: number;
+}
+
+/** Error bodies are only read for their code; a proxy's HTML page need not be read whole. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * One GET, exactly once: no retry, no cache. Never throws: every failure comes back classified,
+ * as the GatewayError a client would see and the {@link FailureKind} retries and breakers use.
+ */
+export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest): Promise<ExchangeResult> {
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await dispatcher.request({ origin: request.origin, path: request.path, method: 'GET', headers: request.headers, signal: request.signal });
+  } catch (error) {
+    return transportFailure(error, undefined);
+  }
+
+  const { statusCode, headers, body } = response;
+  if (statusCode >= 200 && statusCode < 300) {
+    const requestId = headerValue(headers['x-request-id']);
+    let text: string;
+    try {
+      text = await readText(body, request.maxBodyBytes, true);
+    } catch (error) {
+      return transportFailure(error, statusCode);
+    }
+    try {
+      const answer: UpstreamAnswer = { kind: 'ok', body: parseUpstreamJson(text), requestId };
+      return { ok: true, answer, status: statusCode, bytes: Buffer.byteLength(text) };
+    } catch (error) {
+      if (!(error instanceof UpstreamBodyError)) throw error;
+      return { ok: false, error: badResponse(statusCode, requestId, error), status: statusCode, kind: 'bad-response' };
+    }
+  }
+
+  let text = '';
+  try {
+    text = await readText(body, MAX_ERROR_BODY_BYTES, false);
+  } catch {
+    // The status alone classifies the failure; a body cut off mid-way only loses its code.
+  }
+  const failure = classifyResponse(statusCode, headers, text);
+  if (failure.kind === 'not-found') return { ok: true, answer: failure, status: statusCode, bytes: 0 };
+  return { ok: false, error: failure.error, status: statusCode, kind: failureOfStatus(statusCode) };
+}
+
+/** A 2xx answer whose body is not the JSON the upstream documents. */
+export function badResponse(status: number, requestId: string | undefined, cause: unknown): GatewayError {
+  const upstream: UpstreamErrorInfo = { status };
+  if (requestId !== undefined) upstream.requestId = requestId;
+  return new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answered with a body the gateway cannot read.', {
+    upstream,
+    cause,
+  });
+}
+
+function transportFailure(cause: unknown, status: number | undefined): ExchangeResult {
+  const error = classifyTransportError(cause);
+  const kind: FailureKind =
+    error.code === ErrorCode.UPSTREAM_TIMEOUT ? 'timeout' : error.code === ErrorCode.UPSTREAM_BAD_RESPONSE ? 'bad-response' : 'connection';
+  return { ok: false, error, status, kind };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Reads a body as UTF-8 text up to `maxBytes`. Past the bound a successful body is an error
+ * (we would hold an unbounded amount of memory for one call); an error body is just truncated.
+ */
+async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > maxBytes) {
+      body.destroy();
+      if (strict) {
+        throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answer is larger than the gateway accepts.');
+      }
+      chunks.push(buffer.subarray(0, buffer.length - (size - maxBytes)));
+      break;
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks, Math.min(size, maxBytes)).toString('utf8');
+}

@@ -1,0 +1,105 @@
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the breaker. */
+  readonly failureThreshold: number;
+  /** How long it stays open before it lets one probe through. */
+  readonly openMs: number;
+  /** Milliseconds, monotonic; injected so tests need no real waiting. */
+  readonly now?: () => number;
+}
+
+/** Leave to make one call; hand it back with what the call showed. */
+export type Permit = { readonly allowed: true; readonly probe: boolean } | { readonly allowed: false; readonly retryAfterMs: number };
+
+/**
+ * A consecutive-failures circuit breaker: closed → (threshold failures in a row) → open →
+ * (`openMs` later) → half-open, where exactly one call, the probe, goes through; its success
+ * closes the breaker, its failure opens it again for another `openMs`.
+ *
+ * Results of calls that started before the state changed are ignored (only the probe decides in
+ * half-open; nothing decides while open), so a burst of late answers cannot flip the state.
+ *
+ * Why not `opossum`: it wraps one function per breaker and keeps rolling statistics on an interval
+ * timer per instance, while we need thousands of short-lived per-engine breakers, created on
+ * demand and dropped silently by an LRU (no `shutdown()` to call), and failures that are
+ * classified by the caller (a 403 is a success here). This state machine is the part we need.
+ */
+export class CircuitBreaker {
+  private current: BreakerState = 'closed';
+  private failures = 0;
+  private openedAt = 0;
+  private probing = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly options: CircuitBreakerOptions,
+    /** Told about every state change, after it happened. */
+    private readonly onChange: (state: BreakerState) => void = () => {},
+  ) {
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  get state(): BreakerState {
+    return this.current;
+  }
+
+  /** Whether a call may go now. In half-open only one call (the probe) is let through at a time. */
+  admit(): Permit {
+    if (this.current === 'open') {
+      const waited = this.now() - this.openedAt;
+      if (waited < this.options.openMs) return { allowed: false, retryAfterMs: this.options.openMs - waited };
+      this.transition('half-open');
+    }
+    if (this.current === 'half-open') {
+      if (this.probing) return { allowed: false, retryAfterMs: 0 };
+      this.probing = true;
+      return { allowed: true, probe: true };
+    }
+    return { allowed: true, probe: false };
+  }
+
+  /**
+   * What the admitted call showed: `true` a failure, `false` a success, `undefined` nothing
+   * (cancelled, or a result this breaker does not count) — a probe then frees its place.
+   */
+  record(permit: Permit, failed: boolean | undefined): void {
+    if (!permit.allowed) return;
+    if (permit.probe) {
+      if (this.current !== 'half-open') return;
+      this.probing = false;
+      if (failed === true) this.open();
+      else if (failed === false) this.close();
+      return;
+    }
+    if (this.current !== 'closed' || failed === undefined) return;
+    if (!failed) {
+      this.failures = 0;
+      return;
+    }
+    this.failures += 1;
+    if (this.failures >= this.options.failureThreshold) this.open();
+  }
+
+  /** Closed with no failures counted: nothing worth remembering. */
+  get idle(): boolean {
+    return this.current === 'closed' && this.failures === 0;
+  }
+
+  private open(): void {
+    this.openedAt = this.now();
+    this.failures = 0;
+    this.transition('open');
+  }
+
+  private close(): void {
+    this.failures = 0;
+    this.transition('closed');
+  }
+
+  private transition(state: BreakerState): void {
+    if (state === this.current) return;
+    this.current = state;
+    this.onChange(state);
+  }
+}

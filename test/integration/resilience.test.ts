@@ -1,0 +1,249 @@
+import { SECOND_TOKEN, SEED } from '../../src/simulator';
+import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+
+/**
+ * Upstream resilience through real HTTP against the simulator's fault injection: retries,
+ * Retry-After, timeouts and the operation deadline, circuit breakers, load shedding. Caches are
+ * off throughout so that every operation reaches the upstream and call counts mean "attempts".
+ */
+
+const ENGINE = `query ($id: ID!) { engine(id: $id) { id name } }`;
+const TWO_ENGINES = `query ($a: ID!, $b: ID!) { a: engine(id: $a) { id name } b: engine(id: $b) { id name } }`;
+const A = SEED.engines.big;
+const B = SEED.engines.single;
+
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await run();
+  return { result, ms: performance.now() - started };
+}
+
+describe('retries', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // Breakers out of the way: these tests fail the same engine many times on purpose.
+    h = await startHarness({ ...CACHE_OFF, REQUEST_TIMEOUT_MS: '3000', CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000' });
+  });
+  afterAll(() => h.close());
+  beforeEach(() => h.simulator.reset());
+
+  it('retries a transient 500 to success with exactly one retry', async () => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, status: 500, dialect: 'cse', times: 1 });
+    const response = await h.gql(ENGINE, { id: A });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data.engine.id).toBe(A);
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(2);
+  });
+
+  it.each([
+    ['502 HTML from a proxy', { status: 502, dialect: 'html' }],
+    ['503', { status: 503, dialect: 'empty' }],
+    ['504', { status: 504, dialect: 'empty' }],
+    ['429 without Retry-After', { status: 429, dialect: 'empty' }],
+    ['a dropped connection', { destroy: true }],
+  ] as const)('retries %s once it clears', async (_name, fault) => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, times: 1, ...fault });
+    const response = await h.gql(ENGINE, { id: A });
+    expect(response.body.errors).toBeUndefined();
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(2);
+  });
+
+  it('gives up after CSE_RETRIES retries: a lasting HTML 502 is an UPSTREAM_* error, never the HTML', async () => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, status: 502, dialect: 'html' });
+    const response = await h.gql(TWO_ENGINES, { a: A, b: B });
+    expect(errorCodes(response)).toEqual(['UPSTREAM_UNAVAILABLE']);
+    expect(response.body.data).toEqual({ a: null, b: { id: B, name: expect.any(String) } });
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(3);
+    expect(response.text).not.toContain('<html');
+    expect(response.text).not.toContain(h.simulator.url);
+  });
+
+  it.each([
+    ['400', { status: 400, dialect: 'cse', errorCode: 'SVCSTG.00500400' }, 'UPSTREAM_ERROR'],
+    ['401', { status: 401, dialect: 'apig', errorCode: 'APIG.0301' }, 'UNAUTHENTICATED'],
+    ['403', { status: 403, dialect: 'cse' }, 'FORBIDDEN'],
+    ['404', { status: 404, dialect: 'empty' }, 'UPSTREAM_ERROR'],
+    ['501', { status: 501, dialect: 'empty' }, 'UPSTREAM_ERROR'],
+  ] as const)('never retries a %s', async (_name, fault, code) => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, ...fault });
+    const response = await h.gql(ENGINE, { id: A });
+    expect(errorCodes(response)).toEqual([code]);
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(1);
+  });
+
+  it('maps malformed JSON to UPSTREAM_BAD_RESPONSE without a retry, while the sibling field resolves', async () => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, malformed: true });
+    const response = await h.gql(TWO_ENGINES, { a: A, b: B });
+    expect(errorCodes(response)).toEqual(['UPSTREAM_BAD_RESPONSE']);
+    expect(response.body.data.b).toEqual({ id: B, name: expect.any(String) });
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(1);
+  });
+
+  it('waits for a 429 with Retry-After: 1, then succeeds', async () => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, status: 429, dialect: 'empty', headers: { 'Retry-After': '1' }, times: 1 });
+    const { result: response, ms } = await timed(() => h.gql(ENGINE, { id: A }));
+    expect(response.body.errors).toBeUndefined();
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(2);
+    // Waited as told (timer slack allowed), not a short backoff.
+    expect(ms).toBeGreaterThanOrEqual(950);
+  });
+
+  it.each([
+    ['429', 429, 'RATE_LIMITED'],
+    ['503', 503, 'UPSTREAM_UNAVAILABLE'],
+  ] as const)('fails a %s at once with retryAfter when Retry-After does not fit in the deadline', async (_name, status, code) => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, status, dialect: 'empty', headers: { 'Retry-After': '30' } });
+    const { result: response, ms } = await timed(() => h.gql(ENGINE, { id: A }));
+    expect(errorCodes(response)).toEqual([code]);
+    expect(response.body.errors![0]!.extensions!.retryAfter).toBe(30);
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(1);
+    expect(ms).toBeLessThan(1500);
+  });
+});
+
+describe('timeouts', () => {
+  it('bounds each attempt by CSE_TIMEOUT_MS: an upstream answering after 2.5 s gives UPSTREAM_TIMEOUT in under 2.4 s, not retried', async () => {
+    const h = await startHarness({ ...CACHE_OFF, CSE_TIMEOUT_MS: '1000' });
+    try {
+      h.simulator.injectFault({ route: 'getEngine', engineId: A, latencyMs: 2500 });
+      const { result: response, ms } = await timed(() => h.gql(TWO_ENGINES, { a: A, b: B }));
+      expect(errorCodes(response)).toEqual(['UPSTREAM_TIMEOUT']);
+      expect(response.body.data.b).toEqual({ id: B, name: expect.any(String) });
+      expect(ms).toBeLessThan(2400);
+      expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('bounds the whole operation by REQUEST_TIMEOUT_MS: no attempt or retry outlives it', async () => {
+    const h = await startHarness({ ...CACHE_OFF, REQUEST_TIMEOUT_MS: '1000', CSE_RETRIES: '10', CSE_RETRY_BASE_MS: '50' });
+    try {
+      // Each attempt fails slowly; ten retries would take far longer than the operation may.
+      h.simulator.injectFault({ route: 'getEngine', engineId: A, latencyMs: 400, status: 500, dialect: 'cse' });
+      const { result: response, ms } = await timed(() => h.gql(ENGINE, { id: A }));
+      expect(errorCodes(response)[0]).toMatch(/^UPSTREAM_/);
+      expect(ms).toBeLessThan(1800);
+      expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBeLessThanOrEqual(3);
+
+      h.simulator.reset();
+      h.simulator.injectFault({ route: 'getEngine', engineId: A, latencyMs: 3000 });
+      const slow = await timed(() => h.gql(ENGINE, { id: A }));
+      expect(errorCodes(slow.result)).toEqual(['UPSTREAM_TIMEOUT']);
+      expect(slow.ms).toBeLessThan(2000);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('circuit breakers', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      ...CACHE_OFF,
+      CSE_RETRIES: '0',
+      CSE_BREAKER_FAILURES: '3',
+      CSE_UPSTREAM_BREAKER_FAILURES: '3',
+      CSE_BREAKER_OPEN_MS: '400',
+    });
+  });
+  afterAll(() => h.close());
+  beforeEach(async () => {
+    h.simulator.reset();
+    // Lets any breaker a previous test left open go half-open and close on its probe.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    await h.gql(TWO_ENGINES, { a: A, b: B });
+    h.simulator.resetCalls();
+  });
+
+  it('opens the breaker of a failing engine (later calls reach it 0 times) while a healthy engine still answers', async () => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, status: 500, dialect: 'cse' });
+    for (let i = 0; i < 3; i += 1) {
+      expect(errorCodes(await h.gql(ENGINE, { id: A }))).toEqual(['UPSTREAM_ERROR']);
+    }
+    h.simulator.resetCalls();
+
+    const response = await h.gql(TWO_ENGINES, { a: A, b: B });
+    expect(errorCodes(response)).toEqual(['UPSTREAM_UNAVAILABLE']);
+    expect(response.body.errors![0]!.extensions).toMatchObject({ reason: 'CIRCUIT_OPEN', retryAfter: 1 });
+    expect(response.body.data.b).toEqual({ id: B, name: expect.any(String) });
+    expect(h.simulator.callCount({ engineId: A })).toBe(0);
+    expect(h.simulator.callCount({ engineId: B })).toBe(1);
+    // The jobs of the failing engine are behind the same breaker.
+    const jobs = await h.gql(`query ($id: ID!) { job(engineId: $id, id: "10001") { id } }`, { id: A });
+    expect(errorCodes(jobs)).toEqual(['UPSTREAM_UNAVAILABLE']);
+    expect(h.simulator.callCount({ engineId: A })).toBe(0);
+  });
+
+  it('lets one probe through after CSE_BREAKER_OPEN_MS and closes when it succeeds', async () => {
+    const fault = h.simulator.injectFault({ route: 'getEngine', engineId: A, status: 503, dialect: 'empty' });
+    for (let i = 0; i < 3; i += 1) await h.gql(ENGINE, { id: A });
+    expect(errorCodes(await h.gql(ENGINE, { id: A }))).toEqual(['UPSTREAM_UNAVAILABLE']);
+    h.simulator.resetCalls();
+    fault();
+
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    // Two callers at once (two tokens, so single flight does not merge them): only the probe goes
+    // upstream; the other is still refused.
+    const probes = await Promise.all([h.gql(ENGINE, { id: A }), h.gql(ENGINE, { id: A }, { 'x-auth-token': SECOND_TOKEN })]);
+    expect(h.simulator.callCount({ engineId: A })).toBe(1);
+    expect(probes.filter((p) => p.body.errors === undefined)).toHaveLength(1);
+    expect(probes.flatMap((p) => p.body.errors ?? []).map((e) => e.extensions!.reason)).toEqual(['CIRCUIT_OPEN']);
+
+    const after = await h.gql(ENGINE, { id: A });
+    expect(after.body.errors).toBeUndefined();
+    expect(h.simulator.callCount({ engineId: A })).toBe(2);
+  });
+
+  it('never counts 4xx answers: an engine refusing the caller keeps being asked', async () => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, status: 403, dialect: 'cse' });
+    for (let i = 0; i < 6; i += 1) expect(errorCodes(await h.gql(ENGINE, { id: A }))).toEqual(['FORBIDDEN']);
+    expect(h.simulator.callCount({ engineId: A })).toBe(6);
+  });
+
+  it('does not trip the whole-upstream breaker on 5xx answers from many engines', async () => {
+    const engines = [SEED.engines.big, SEED.engines.single, SEED.engines.onePage, SEED.engines.maxPage];
+    h.simulator.injectFault({ route: 'getEngine', status: 500, dialect: 'cse' });
+    for (const id of engines) {
+      for (let i = 0; i < 3; i += 1) await h.gql(ENGINE, { id });
+    }
+    const list = await h.gql('{ engines(first: 3) { totalCount } }');
+    expect(list.body.errors).toBeUndefined();
+    expect(h.simulator.callCount({ route: 'listEngines' })).toBe(1);
+  });
+
+  it('opens the whole-upstream breaker on transport failures: then no route reaches the upstream', async () => {
+    const fault = h.simulator.injectFault({ destroy: true });
+    for (let i = 0; i < 3; i += 1) expect(errorCodes(await h.gql(ENGINE, { id: A }))).toEqual(['UPSTREAM_UNAVAILABLE']);
+    fault();
+    h.simulator.resetCalls();
+
+    const response = await h.gql(`query ($b: ID!) { b: engine(id: $b) { id } engines(first: 1) { totalCount } }`, { b: B });
+    expect(response.body.errors!.map((e) => e.extensions!.reason)).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+    expect(h.simulator.calls).toHaveLength(0);
+  });
+});
+
+describe('load shedding', () => {
+  it('caps upstream calls in flight at CSE_MAX_INFLIGHT, queues CSE_MAX_QUEUE more, and sheds the rest with a clear error', async () => {
+    const h = await startHarness({ ...CACHE_OFF, CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '1' });
+    try {
+      h.simulator.injectFault({ route: 'getEngine', latencyMs: 200 });
+      const ids = [SEED.engines.big, SEED.engines.single, SEED.engines.onePage, SEED.engines.onePagePlusOne, SEED.engines.maxPage, SEED.engines.drift];
+      const query = `{ ${ids.map((id, i) => `e${i}: engine(id: "${id}") { id }`).join(' ')} }`;
+      const response = await h.gql(query);
+      const shed = response.body.errors ?? [];
+      expect(shed).toHaveLength(3);
+      for (const error of shed) {
+        expect(error.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', reason: 'OVERLOADED' });
+        expect(error.message).toMatch(/overloaded/);
+      }
+      expect(Object.values(response.body.data as Record<string, unknown>).filter((v) => v !== null)).toHaveLength(3);
+      expect(h.simulator.peakInFlight).toBeLessThanOrEqual(2);
+      expect(h.simulator.callCount({ route: 'getEngine' })).toBe(3);
+    } finally {
+      await h.close();
+    }
+  });
+});

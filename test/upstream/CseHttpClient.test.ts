@@ -1,0 +1,121 @@
+import { Agent } from 'undici';
+import type { UpstreamEvents } from '../../src/observability/events';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { CseHttpClient, type UpstreamCall } from '../../src/upstream/CseHttpClient';
+import { paths } from '../../src/upstream/paths';
+
+/** The upstream client against the simulator on a real socket: what it reports as it works. */
+
+const credentials = { token: DEMO_TOKEN, projectId: DEMO_PROJECT_ID, enterpriseProjectId: undefined };
+const engineCall = (engineId: string): UpstreamCall => ({ route: 'getEngine', path: paths.getEngine(DEMO_PROJECT_ID, engineId), engineId });
+
+function recorder() {
+  const log: string[] = [];
+  const sink: UpstreamEvents = {
+    attempt: (e) => log.push(`attempt ${e.route} #${e.attempt} ${e.outcome} ${e.status ?? '-'}`),
+    cache: (e) => log.push(`cache ${e.hit ? 'hit' : 'miss'}`),
+    coalesced: () => log.push('coalesced'),
+    breaker: (e) => log.push(`breaker ${e.scope} ${e.state}`),
+    inFlight: (n) => log.push(`inFlight ${n}`),
+    shed: () => log.push('shed'),
+  };
+  return { log, sink };
+}
+
+let simulator: Simulator;
+let dispatcher: Agent;
+beforeAll(async () => {
+  simulator = await startSimulator();
+  dispatcher = new Agent();
+});
+afterAll(async () => {
+  await dispatcher.close();
+  await simulator.close();
+});
+beforeEach(() => simulator.reset());
+
+function client(overrides: Partial<ConstructorParameters<typeof CseHttpClient>[0]> = {}) {
+  const processSink = recorder();
+  const http = new CseHttpClient({
+    endpoint: simulator.url,
+    dispatcher,
+    events: processSink.sink,
+    random: () => 0,
+    resilience: { retryBaseMs: 10 },
+    cache: { ttls: { listMs: 1000, engineMs: 1000, jobMs: 1000, terminalJobMs: 1000 }, maxEntries: 100, maxBytes: 1 << 20 },
+    ...overrides,
+  });
+  return { http, processLog: processSink.log };
+}
+
+it('reports every attempt with its number, and cache misses and hits, to the process and the operation sinks', async () => {
+  const { http, processLog } = client();
+  const operation = recorder();
+  simulator.injectFault({ route: 'getEngine', status: 500, dialect: 'cse', times: 1 });
+  const answer = await http.get(engineCall(SEED.engines.big), { credentials, events: operation.sink });
+  expect(answer.kind).toBe('ok');
+  await http.get(engineCall(SEED.engines.big), { credentials, events: operation.sink });
+  const expected = [
+    'cache miss',
+    'inFlight 1',
+    'inFlight 0',
+    'attempt getEngine #0 error 500',
+    'inFlight 1',
+    'inFlight 0',
+    'attempt getEngine #1 ok 200',
+    'cache hit',
+  ];
+  expect(operation.log).toEqual(expected);
+  expect(processLog).toEqual(expected);
+});
+
+it('reports a coalesced call and a shed one', async () => {
+  const { http } = client({ resilience: { maxInFlight: 1, maxQueue: 0 } });
+  const operation = recorder();
+  simulator.injectFault({ route: 'getEngine', latencyMs: 50 });
+  const results = await Promise.allSettled([
+    http.get(engineCall(SEED.engines.big), { credentials, events: operation.sink }),
+    http.get(engineCall(SEED.engines.big), { credentials, events: operation.sink }),
+    http.get(engineCall(SEED.engines.single), { credentials, events: operation.sink }),
+  ]);
+  expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+  expect(operation.log.filter((line) => line === 'coalesced' || line === 'shed')).toEqual(['coalesced', 'shed']);
+  expect(simulator.callCount({ route: 'getEngine' })).toBe(1);
+});
+
+it('reports breaker state changes, and answers from an open breaker without calling', async () => {
+  const { http } = client({ resilience: { retries: 0, engineBreakerFailures: 2, breakerOpenMs: 60_000 }, cache: undefined });
+  const operation = recorder();
+  simulator.injectFault({ route: 'getEngine', status: 503, dialect: 'empty' });
+  for (let i = 0; i < 3; i += 1) {
+    await expect(http.get(engineCall(SEED.engines.big), { credentials, events: operation.sink })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+  }
+  expect(operation.log.filter((line) => line.startsWith('breaker'))).toEqual(['breaker engine open']);
+  expect(simulator.callCount({ route: 'getEngine' })).toBe(2);
+});
+
+it('hands out frozen answers: a caller cannot change what the next one reads from the cache', async () => {
+  const { http } = client();
+  const first = await http.get(engineCall(SEED.engines.big), { credentials });
+  expect(first.kind === 'ok' && Object.isFrozen(first.body)).toBe(true);
+  expect(() => {
+    if (first.kind === 'ok') (first.body as { name: string }).name = 'changed';
+  }).toThrow(TypeError);
+  const second = await http.get(engineCall(SEED.engines.big), { credentials });
+  expect(second.kind === 'ok' && (second.body as { name: string }).name).toBe('big-engine');
+});
+
+it('stops at the deadline: no attempt starts after it', async () => {
+  const { http } = client();
+  await expect(http.get(engineCall(SEED.engines.big), { credentials, deadline: Date.now() - 1 })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+  expect(simulator.callCount()).toBe(0);
+});
+
+it('answers a caller whose operation times out while waiting with UPSTREAM_TIMEOUT, not a raw abort', async () => {
+  const { http } = client();
+  simulator.injectFault({ route: 'getEngine', latencyMs: 300 });
+  const signal = AbortSignal.timeout(50);
+  await expect(http.get(engineCall(SEED.engines.big), { credentials, signal, deadline: Date.now() + 50 })).rejects.toMatchObject({
+    code: 'UPSTREAM_TIMEOUT',
+  });
+});

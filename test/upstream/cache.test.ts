@@ -1,0 +1,152 @@
+import fc from 'fast-check';
+import { isCacheable, ttlFor, type CacheTtls } from '../../src/upstream/cache/cacheTtl';
+import { deepFreeze } from '../../src/upstream/cache/deepFreeze';
+import { ResponseCache } from '../../src/upstream/cache/ResponseCache';
+import { scopeKey } from '../../src/upstream/cache/scopeKey';
+import { SingleFlight } from '../../src/upstream/cache/SingleFlight';
+
+const TTLS: CacheTtls = { listMs: 2000, engineMs: 10_000, jobMs: 2000, terminalJobMs: 600_000 };
+
+describe('ttlFor', () => {
+  it.each([
+    ['listEngines', { total: 0, data: [] }, 2000],
+    ['listJobs', { total: 1, data: [{ id: 1, status: 'Finished' }] }, 2000],
+    ['getEngine', { id: 'e' }, 10_000],
+    ['getJob', { id: 1, status: 'Finished' }, 600_000],
+    ['getJob', { id: 1, status: 'Error' }, 600_000],
+    ['getJob', { id: 1, status: 'Timeout' }, 600_000],
+    ['getJob', { id: 1, status: 'FINISHED' }, 600_000],
+    ['getJob', { id: 1, status: 'Executing' }, 2000],
+    ['getJob', { id: 1, status: 'PreInit' }, 2000],
+    ['getJob', { id: 1, status: 'Suspended' }, 2000],
+    ['getJob', { id: 1 }, 2000],
+    ['getJob', null, 2000],
+  ] as const)('%s %j → %i ms', (route, body, ttl) => {
+    expect(ttlFor(route, body, TTLS)).toBe(ttl);
+  });
+
+  it.each([
+    [{ ...TTLS, listMs: 0 }, 'listJobs', false],
+    [{ ...TTLS, engineMs: 0 }, 'getEngine', false],
+    [{ ...TTLS, jobMs: 0 }, 'getJob', true],
+    [{ ...TTLS, jobMs: 0, terminalJobMs: 0 }, 'getJob', false],
+    [TTLS, 'listEngines', true],
+  ] as const)('isCacheable(%j, %s) = %p', (ttls, route, expected) => {
+    expect(isCacheable(route, ttls)).toBe(expected);
+  });
+});
+
+describe('scopeKey', () => {
+  const creds = { token: 'token-aaaaaaaaaaaa', projectId: 'p1', enterpriseProjectId: undefined };
+  it('differs in every component of the scope, and never contains the token', () => {
+    const url = 'http://upstream/v2/p1/enginemgr/engines';
+    const keys = [
+      scopeKey(creds, url),
+      scopeKey({ ...creds, token: 'token-bbbbbbbbbbbb' }, url),
+      scopeKey({ ...creds, projectId: 'p2' }, url),
+      scopeKey({ ...creds, enterpriseProjectId: '0' }, url),
+      scopeKey(creds, `${url}?offset=1`),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('has no collisions by shifting characters between fields', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), fc.string(), (a, b, c, d) => {
+        fc.pre(a !== c || b !== d);
+        expect(scopeKey({ token: a, projectId: b, enterpriseProjectId: undefined }, 'u')).not.toBe(
+          scopeKey({ token: c, projectId: d, enterpriseProjectId: undefined }, 'u'),
+        );
+      }),
+    );
+  });
+});
+
+describe('ResponseCache', () => {
+  it('stays within its byte and entry bounds under 10,000 distinct keys of any size', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(20_000), { minLength: 10_000, maxLength: 10_000 }), fc.integer({ min: 1024, max: 512 * 1024 }), (sizes, maxBytes) => {
+        const cache = new ResponseCache<{ n: number }>({ maxEntries: 5000, maxBytes });
+        sizes.forEach((bytes, n) => {
+          cache.set(`key-${n}`, { n }, 60_000, bytes);
+          const { bytes: used, entries } = cache.stats;
+          if (used > maxBytes || entries > 5000) throw new Error(`bound passed: ${used} bytes, ${entries} entries`);
+        });
+      }),
+      { numRuns: 5 },
+    );
+  });
+
+  it('evicts the least recently used first, expires by TTL, and skips TTL 0', async () => {
+    const cache = new ResponseCache<{ v: string }>({ maxEntries: 2, maxBytes: 1_000_000 });
+    cache.set('a', { v: 'a' }, 60_000, 10);
+    cache.set('b', { v: 'b' }, 60_000, 10);
+    cache.get('a');
+    cache.set('c', { v: 'c' }, 60_000, 10);
+    expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([{ v: 'a' }, undefined, { v: 'c' }]);
+    cache.set('d', { v: 'd' }, 0, 10);
+    expect(cache.get('d')).toBeUndefined();
+    cache.set('e', { v: 'e' }, 20, 10);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(cache.get('e')).toBeUndefined();
+  });
+});
+
+describe('SingleFlight', () => {
+  it('makes identical concurrent calls once and hands everyone the same answer', async () => {
+    const flights = new SingleFlight<object>();
+    let calls = 0;
+    let joined = 0;
+    const start = async () => {
+      calls += 1;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return { answer: calls };
+    };
+    const results = await Promise.all(Array.from({ length: 5 }, () => flights.run('k', undefined, start, () => (joined += 1))));
+    expect(calls).toBe(1);
+    expect(joined).toBe(4);
+    expect(new Set(results).size).toBe(1);
+    expect(flights.size).toBe(0);
+    await flights.run('k', undefined, start, () => (joined += 1));
+    expect(calls).toBe(2);
+  });
+
+  it('lets one participant leave without failing the others; aborts the call when the last one leaves', async () => {
+    const flights = new SingleFlight<string>();
+    let aborted = false;
+    const start = (signal: AbortSignal) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => resolve('done'), 30);
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          clearTimeout(timer);
+          reject(signal.reason);
+        });
+      });
+    const first = new AbortController();
+    const second = new AbortController();
+    const a = flights.run('k', first.signal, start, () => {});
+    const b = flights.run('k', second.signal, start, () => {});
+    first.abort(new Error('first gone'));
+    await expect(a).rejects.toThrow('first gone');
+    await expect(b).resolves.toBe('done');
+    expect(aborted).toBe(false);
+
+    const third = new AbortController();
+    const c = flights.run('k2', third.signal, start, () => {});
+    third.abort(new Error('third gone'));
+    await expect(c).rejects.toThrow('third gone');
+    expect(aborted).toBe(true);
+  });
+});
+
+describe('deepFreeze', () => {
+  it('freezes nested objects and arrays, so a shared answer cannot be changed by one reader', () => {
+    const body = deepFreeze({ total: 1, data: [{ id: 1, tasks: [{ id: 2 }] }] });
+    expect(Object.isFrozen(body.data[0]!.tasks[0])).toBe(true);
+    expect(() => {
+      (body.data[0] as { id: number }).id = 3;
+    }).toThrow(TypeError);
+  });
+});
