@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator } from './index';
 
 /** The simulator as its own program, for manual runs and out-of-process benchmarks. */
@@ -8,12 +9,22 @@ function parsePort(text: string): number {
   return port;
 }
 
+/** Added latency per API answer: `--latency <ms>` wins over `LATENCY_MS`; default 0. */
+function parseLatency(text: string): number {
+  const ms = Number(text);
+  if (text.trim() === '' || !Number.isFinite(ms) || ms < 0) throw new Error(`latency must be a non-negative number of ms, got "${text}"`);
+  return ms;
+}
+
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { latency: { type: 'string' } } });
+  const latencyMs = parseLatency(values.latency ?? process.env.LATENCY_MS ?? '0');
   const sim = await startSimulator({
     host: process.env.HOST ?? '127.0.0.1',
     port: parsePort(process.env.PORT ?? '4010'),
+    latencyMs,
   });
-  console.log(`CSE simulator listening on ${sim.url}`);
+  console.log(`CSE simulator listening on ${sim.url}${latencyMs > 0 ? ` (+${latencyMs} ms per answer)` : ''}`);
   console.log(`  X-Auth-Token: ${DEMO_TOKEN}`);
   console.log(`  project id:   ${DEMO_PROJECT_ID}`);
   console.log(`  try: curl -H 'X-Auth-Token: ${DEMO_TOKEN}' ${sim.url}/v2/${DEMO_PROJECT_ID}/enginemgr/engines`);

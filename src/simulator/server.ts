@@ -27,6 +27,7 @@ interface Runtime {
   delays: Delays;
   tokens: Readonly<Record<string, TokenGrant>>;
   maxLimit: number;
+  latencyMs: number;
   nextRequestId: () => string;
   isClosed: () => boolean;
   adminHooks: AdminHooks;
@@ -46,6 +47,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     delays: new Delays(),
     tokens: { ...(options.tokens ?? defaultTokens()) },
     maxLimit: options.maxLimit ?? DEFAULT_MAX_LIMIT,
+    latencyMs: checkLatency(options.latencyMs ?? 0),
     // 32 hex digits like the real header, but a counter: equal runs give equal ids.
     nextRequestId: () => instance.toString(16).padStart(8, '0') + (++requests).toString(16).padStart(24, '0'),
     isClosed: () => closing !== undefined,
@@ -133,6 +135,10 @@ async function answerCall(
   rt: Runtime,
   { match, query, requestId, call }: { match: RouteMatch; query: Record<string, string>; requestId: string; call: RecordedCall },
 ): Promise<void> {
+  if (rt.latencyMs > 0) {
+    const completed = await rt.delays.sleep(rt.latencyMs);
+    if (!completed || rt.isClosed()) return;
+  }
   const fault = rt.faults.take({ route: match.route, engineId: match.engineId, jobId: match.jobId });
 
   if (fault?.latencyMs !== undefined && fault.latencyMs > 0) {
@@ -159,6 +165,11 @@ function answerApi(req: IncomingMessage, match: RouteMatch, query: Record<string
   const denied = checkProject(token.grant, projectId, requestId);
   if (denied) return denied;
   return handleApi({ ...match, projectId }, query, { store: rt.store, maxLimit: rt.maxLimit });
+}
+
+function checkLatency(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`latencyMs must be a non-negative number, got ${ms}`);
+  return ms;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -24,6 +24,11 @@ export interface SimulatorOptions {
   tokens?: Record<string, TokenGrant>;
   /** Default 100: a larger `limit` is answered with 400. */
   maxLimit?: number;
+  /**
+   * Default 0: added before every API answer (not the `/__sim/` controls), on top of any fault's
+   * latency. Benchmarks use it to stand in for the network distance to the real upstream.
+   */
+  latencyMs?: number;
 }
 
 export interface RecordedCall {
