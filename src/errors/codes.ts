@@ -22,6 +22,10 @@ export const ErrorCode = {
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
   /** The upstream answered 2xx with a body that is not the JSON it documents. */
   UPSTREAM_BAD_RESPONSE: 'UPSTREAM_BAD_RESPONSE',
+  /** The operation's worst-case number of upstream calls is above MAX_UPSTREAM_CALLS. */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** PERSISTED_QUERIES=safelist and the operation is not in the manifest. */
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   /** A bug in the gateway. Masked; the log has the details. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

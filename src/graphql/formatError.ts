@@ -1,6 +1,6 @@
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, isPublicErrorCode } from '../errors/codes';
+import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
 import type { Logger } from '../observability/logger';
 
 /**
@@ -14,6 +14,11 @@ export function createFormatError(logger: Logger) {
     if (isPublicErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       return formatted;
     }
+    // Apollo refuses some malformed requests (an APQ hash that does not match its query, an
+    // unsupported APQ version) with HTTP 400 but no code: they are the caller's, not bugs.
+    if (isUncodedBadRequest(error)) {
+      return { ...formatted, extensions: { ...formatted.extensions, code: RequestErrorCode.BAD_REQUEST } };
+    }
     const correlationId = randomUUID();
     logger.error({ err: error, correlationId, path: formatted.path }, 'unexpected error while executing an operation');
     const masked: GraphQLFormattedError = {
@@ -24,4 +29,10 @@ export function createFormatError(logger: Logger) {
     };
     return masked;
   };
+}
+
+function isUncodedBadRequest(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined || error.path !== undefined) return false;
+  const http = error.extensions.http as { status?: unknown } | undefined;
+  return http?.status === 400;
 }

@@ -19,9 +19,13 @@ export type Scalars = {
   DateTime: { input: number; output: number; }
   /** Any JSON value: an object, array, string, number, boolean or null. */
   JSON: { input: unknown; output: unknown; }
+  _FieldSet: { input: string; output: string; }
 };
 
-/** A CSE microservice engine (ServiceComb, Nacos or a microservice gateway). */
+/**
+ * A CSE microservice engine (ServiceComb, Nacos or a microservice gateway). Other subgraphs
+ * reference it by `id`.
+ */
 export type Engine = {
   __typename?: 'Engine';
   /** Authentication type: `RBAC` or `NONE`. */
@@ -58,7 +62,10 @@ export type Engine = {
 };
 
 
-/** A CSE microservice engine (ServiceComb, Nacos or a microservice gateway). */
+/**
+ * A CSE microservice engine (ServiceComb, Nacos or a microservice gateway). Other subgraphs
+ * reference it by `id`.
+ */
 export type EngineJobsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -118,7 +125,10 @@ export type EngineStatus =
   /** Being upgraded. */
   | 'UPGRADING';
 
-/** A job: one operation on an engine (create, upgrade, configure …), made of tasks. */
+/**
+ * A job: one operation on an engine (create, upgrade, configure …), made of tasks. Other
+ * subgraphs reference it by `engineId` and `id` (job ids are unique only within their engine).
+ */
 export type Job = {
   __typename?: 'Job';
   /** The job's execution context as the upstream sends it (free text, sometimes JSON). */
@@ -309,6 +319,17 @@ export type TaskExecutor = {
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
+export type ReferenceResolver<TResult, TReference, TContext> = (
+      reference: TReference,
+      context: TContext,
+      info: GraphQLResolveInfo
+    ) => Promise<TResult> | TResult;
+
+      type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
+      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
+      export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
+    
 
 export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
   resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
@@ -372,23 +393,38 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
   info: GraphQLResolveInfo
 ) => TResult | Promise<TResult>;
 
+/** Mapping of federation types */
+export type FederationTypes = {
+  Engine: Engine;
+  Job: Job;
+};
 
+/** Mapping of federation reference types */
+export type FederationReferenceTypes = {
+  Engine:
+    ( { __typename: 'Engine' }
+    & GraphQLRecursivePick<FederationTypes['Engine'], {"id":true}> );
+  Job:
+    ( { __typename: 'Job' }
+    & GraphQLRecursivePick<FederationTypes['Job'], {"engineId":true,"id":true}> );
+};
 
 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Engine: ResolverTypeWrapper<CseEngine>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   EngineConnection: ResolverTypeWrapper<EngineConnectionModel>;
   EngineEdge: ResolverTypeWrapper<EngineEdgeModel>;
   EngineStatus: EngineStatus;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Job: ResolverTypeWrapper<CseJob>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   JobConnection: ResolverTypeWrapper<JobConnectionModel>;
   JobEdge: ResolverTypeWrapper<JobEdgeModel>;
   JobFilter: JobFilter;
@@ -396,29 +432,28 @@ export type ResolversTypes = {
   JobType: JobType;
   PageInfo: ResolverTypeWrapper<PageInfoModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Task: ResolverTypeWrapper<CseTask>;
   TaskExecutor: ResolverTypeWrapper<CseTaskExecutorBrief>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
   Engine: CseEngine;
-  EngineConnection: EngineConnectionModel;
-  EngineEdge: EngineEdgeModel;
-  Float: Scalars['Float']['output'];
+  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  EngineConnection: EngineConnectionModel;
+  EngineEdge: EngineEdgeModel;
   JSON: Scalars['JSON']['output'];
   Job: CseJob;
+  Float: Scalars['Float']['output'];
+  Boolean: Scalars['Boolean']['output'];
   JobConnection: JobConnectionModel;
   JobEdge: JobEdgeModel;
   JobFilter: JobFilter;
   PageInfo: PageInfoModel;
   Query: Record<PropertyKey, never>;
-  String: Scalars['String']['output'];
   Task: CseTask;
   TaskExecutor: CseTaskExecutorBrief;
 };
@@ -427,7 +462,8 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
-export type EngineResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Engine'] = ResolversParentTypes['Engine']> = {
+export type EngineResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Engine'] = ResolversParentTypes['Engine'], FederationReferenceType extends FederationReferenceTypes['Engine'] = FederationReferenceTypes['Engine']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Engine']> | FederationReferenceType, FederationReferenceType, ContextType>;
   authType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   createUser?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -460,7 +496,8 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
   name: 'JSON';
 }
 
-export type JobResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job']> = {
+export type JobResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job'], FederationReferenceType extends FederationReferenceTypes['Job'] = FederationReferenceTypes['Job']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Job']> | FederationReferenceType, FederationReferenceType, ContextType>;
   context?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createUser?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

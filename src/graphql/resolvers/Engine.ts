@@ -2,9 +2,12 @@ import type { EngineResolvers } from '../generated/resolvers-types';
 import { mapEngineStatus } from '../../mapping/enums';
 import { emptyToNull } from '../../mapping/job';
 import { epochMsOrNull } from '../../mapping/time';
+import { engineKeyOf, entityCopy } from '../federation/referenceKeys';
 import { jobConnection } from './connections';
 
 export const Engine: EngineResolvers = {
+  // Federation `_entities`: batched per operation, from list pages when that is fewer calls.
+  __resolveReference: async (reference, { references }) => entityCopy(await references.engine.load(engineKeyOf(reference))),
   // `name` is documented as always present; an upstream that leaves it out gets the id shown.
   name: (engine) => engine.name ?? engine.id,
   description: (engine) => emptyToNull(engine.description),

@@ -2,8 +2,11 @@ import type { JobResolvers } from '../generated/resolvers-types';
 import { mapJobStatus, mapJobType } from '../../mapping/enums';
 import { emptyToNull, idString, isScheduling, jobTasks } from '../../mapping/job';
 import { durationMs, epochMsOrNull } from '../../mapping/time';
+import { entityCopy, jobKeyOf } from '../federation/referenceKeys';
 
 export const Job: JobResolvers = {
+  // Federation `_entities`: the operation's job loader batches and de-duplicates the references.
+  __resolveReference: async (reference, { loaders }) => entityCopy(await loaders.job.load(jobKeyOf(reference))),
   id: (job) => idString(job.id),
   // Always set: CseApi completes it from the request path when the body leaves it out.
   engineId: (job) => job.engineId ?? '',

@@ -1,0 +1,37 @@
+import { GatewayError } from '../../errors/GatewayError';
+import { ErrorCode } from '../../errors/codes';
+import { assertEngineId, assertJobId } from '../../upstream/paths';
+
+/**
+ * The key fields of an `_entities` representation, checked like the arguments of
+ * `Query.engine`/`Query.job`: a representation is caller input (from a router, or anyone who
+ * can POST), so a missing or malformed key is BAD_USER_INPUT on that entity, before any call.
+ */
+export function engineKeyOf(reference: { id?: unknown }): string {
+  return assertEngineId(keyString(reference.id, 'id'), 'id');
+}
+
+export function jobKeyOf(reference: { engineId?: unknown; id?: unknown }): { engineId: string; jobId: string } {
+  return {
+    engineId: assertEngineId(keyString(reference.engineId, 'engineId'), 'engineId'),
+    jobId: assertJobId(keyString(reference.id, 'id'), 'id'),
+  };
+}
+
+function keyString(value: unknown, name: string): string {
+  if (typeof value === 'string') return value;
+  // A router may send an integer job id as a number; the key is its decimal form.
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  throw new GatewayError(ErrorCode.BAD_USER_INPUT, `The representation has no valid "${name}" key field.`, {
+    details: { argumentName: 'representations' },
+  });
+}
+
+/**
+ * @apollo/subgraph writes `__typename` onto what `__resolveReference` returns, and the objects the
+ * loaders hand out may be shared and frozen (the upstream response cache): each entity gets its
+ * own shallow copy. `null` (not found) stays `null`.
+ */
+export function entityCopy<T extends object>(value: T | null): T | null {
+  return value === null ? null : { ...value };
+}

@@ -1,0 +1,270 @@
+/**
+ * The upstream-cost estimate of an operation: how many CSE calls it can make at worst, worked
+ * out from the document alone, before anything runs. Pure: the schema, the document and the
+ * variables in, a number out.
+ *
+ * The model follows what the resolvers and loaders really do (see README "Security limits"):
+ *
+ * - `Query.engine`, `Query.job`, `Engine.latestJob`: one call each time the field runs.
+ * - `Query.engines`, `Engine.jobs` (connections): one list call each time the field runs, and
+ *   everything selected under its `nodes`/`edges` runs once per item of the page: `first` or
+ *   `last`, or the default page size when neither is given.
+ * - `Job.engine`: free when the job was reached through its own engine (`Engine.jobs`,
+ *   `Engine.latestJob`: the loader already holds that engine), otherwise one call.
+ * - `Query._entities`: one call per `Job` representation and per `Engine` representation; above
+ *   the engine-list threshold the loader reads engine-list pages first, which never costs more
+ *   than one call beyond that, so the worst case is counted. Selections under
+ *   `... on Engine` / `... on Job` run once per representation of that type.
+ * - Aliases multiply: every occurrence of a field is counted, even where the loaders would share
+ *   identical calls (an upper bound is what a limit needs).
+ * - Introspection (`__schema`, `__type`, `__typename`) and `_service` cost nothing.
+ * - `@skip`/`@include` are ignored: the worst case includes the field.
+ *
+ * A `first`/`last` the resolvers refuse (outside 0..maxPageSize, or both given) makes that field
+ * cost nothing: it fails with BAD_USER_INPUT before any call, and nothing below it runs.
+ * {@link pageSizeOf} is that rule; a test checks it agrees with `parseConnectionArgs`.
+ */
+import {
+  getArgumentValues,
+  getNamedType,
+  getVariableValues,
+  isAbstractType,
+  isCompositeType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  isInterfaceType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { GatewayError } from '../errors/GatewayError';
+import { ErrorCode } from '../errors/codes';
+
+export interface EstimateOptions {
+  /** The largest `first`/`last` the resolvers accept. */
+  readonly maxPageSize: number;
+  /** Page size when a connection has neither `first` nor `last`. */
+  readonly defaultPageSize: number;
+  /** More `Engine` references than this in one `_entities` call are looked up in list pages. */
+  readonly engineListThreshold: number;
+}
+
+/** Where a selection set runs: how many times, and what is already loaded around it. */
+interface Scope {
+  /** How many parent objects the selection set runs for. */
+  readonly times: number;
+  /** Inside a connection: items per page (the multiplier of its `nodes`/`edges`). */
+  readonly pageItems?: number;
+  /** Inside `_entities`: representations per type name (the multiplier of `... on T`). */
+  readonly entities?: ReadonlyMap<string, number>;
+  /** A job reached through its own engine: `Job.engine` is already loaded. */
+  readonly engineLoaded: boolean;
+}
+
+interface Walk {
+  readonly schema: GraphQLSchema;
+  readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  readonly variables: Record<string, unknown>;
+  readonly options: EstimateOptions;
+  /** Fragment names being expanded (validation forbids cycles; this keeps the walk total anyway). */
+  readonly expanding: Set<string>;
+}
+
+/**
+ * The worst-case number of upstream calls of the operation `operationName` of `document`.
+ * Expects a document that passed validation against `schema`; an operation that cannot be
+ * found costs 0 (execution refuses it before any call).
+ *
+ * @throws GatewayError BAD_USER_INPUT for `_entities` representations that are not objects
+ *   naming an entity type of the schema in `__typename`.
+ */
+export function estimateUpstreamCalls(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Record<string, unknown> | undefined,
+  options: EstimateOptions,
+): number {
+  const operation = findOperation(document, operationName);
+  if (operation === undefined) return 0;
+  const rootType = schema.getRootType(operation.operation);
+  if (rootType === undefined || rootType === null) return 0;
+
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  // Variables that do not coerce make execution fail before any resolver runs.
+  if (coerced.errors !== undefined) return 0;
+
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const walk: Walk = { schema, fragments, variables: coerced.coerced, options, expanding: new Set() };
+  return selectionSetCost(walk, operation.selectionSet, rootType, { times: 1, engineLoaded: false });
+}
+
+/**
+ * The number of items a connection field with these arguments returns at most, or `null` when
+ * the resolver refuses the arguments (BAD_USER_INPUT before any call), mirroring
+ * `parseConnectionArgs`: `first` and `last` are integers from 0 to `maxPageSize`, never both;
+ * neither means the default page size (capped by the maximum).
+ */
+export function pageSizeOf(
+  args: { first?: unknown; last?: unknown },
+  options: Pick<EstimateOptions, 'maxPageSize' | 'defaultPageSize'>,
+): number | null {
+  const first = args.first ?? undefined;
+  const last = args.last ?? undefined;
+  const valid = (value: unknown) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= options.maxPageSize;
+  if (first !== undefined && !valid(first)) return null;
+  if (last !== undefined && !valid(last)) return null;
+  if (first !== undefined && last !== undefined) return null;
+  const size = (first ?? last) as number | undefined;
+  return size ?? Math.min(options.defaultPageSize, options.maxPageSize);
+}
+
+function findOperation(document: DocumentNode, name: string | null | undefined): OperationDefinitionNode | undefined {
+  const operations = document.definitions.filter(
+    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+  );
+  if (name === undefined || name === null) return operations.length === 1 ? operations[0] : undefined;
+  return operations.find((operation) => operation.name?.value === name);
+}
+
+function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQLCompositeType, scope: Scope): number {
+  let cost = 0;
+  for (const selection of set.selections) {
+    switch (selection.kind) {
+      case Kind.FIELD:
+        cost += fieldCost(walk, selection, parentType, scope);
+        break;
+      case Kind.INLINE_FRAGMENT: {
+        const type = typeCondition(walk, selection.typeCondition?.name.value) ?? parentType;
+        cost += selectionSetCost(walk, selection.selectionSet, type, narrow(scope, parentType, type));
+        break;
+      }
+      case Kind.FRAGMENT_SPREAD: {
+        const name = selection.name.value;
+        const fragment = walk.fragments.get(name);
+        if (fragment === undefined || walk.expanding.has(name)) break;
+        const type = typeCondition(walk, fragment.typeCondition.name.value) ?? parentType;
+        walk.expanding.add(name);
+        cost += selectionSetCost(walk, fragment.selectionSet, type, narrow(scope, parentType, type));
+        walk.expanding.delete(name);
+        break;
+      }
+    }
+  }
+  return cost;
+}
+
+function typeCondition(walk: Walk, name: string | undefined): GraphQLCompositeType | undefined {
+  if (name === undefined) return undefined;
+  const type = walk.schema.getType(name);
+  return type !== undefined && isCompositeType(type) ? type : undefined;
+}
+
+/** `... on Engine` inside `_entities` runs once per Engine representation, not once per call. */
+function narrow(scope: Scope, from: GraphQLCompositeType, to: GraphQLCompositeType): Scope {
+  if (scope.entities === undefined || !isAbstractType(from) || from === to) return scope;
+  return { times: scope.times * (scope.entities.get(to.name) ?? 0), engineLoaded: scope.engineLoaded };
+}
+
+function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType, scope: Scope): number {
+  const name = node.name.value;
+  // Introspection is exempt, and `_service` only prints the SDL.
+  if (name.startsWith('__') || name === '_service') return 0;
+  if (!isObjectType(parentType) && !isInterfaceType(parentType)) return 0;
+  const field = parentType.getFields()[name];
+  if (field === undefined) return 0;
+  const args = argumentsOf(field, node, walk.variables);
+  const coordinate = `${parentType.name}.${name}`;
+  const times = scope.times;
+
+  switch (coordinate) {
+    case 'Query.engine':
+    case 'Query.job':
+      return times + children(walk, node, field.type, { times, engineLoaded: false });
+    case 'Engine.latestJob':
+      return times + children(walk, node, field.type, { times, engineLoaded: true });
+    case 'Job.engine':
+      return (scope.engineLoaded ? 0 : times) + children(walk, node, field.type, { times, engineLoaded: false });
+    case 'Query.engines':
+    case 'Engine.jobs': {
+      const items = pageSizeOf(args ?? {}, walk.options);
+      if (items === null) return 0;
+      const engineLoaded = coordinate === 'Engine.jobs';
+      return times + children(walk, node, field.type, { times, pageItems: items, engineLoaded });
+    }
+    case 'Query._entities': {
+      const counts = entityCounts(walk.schema, args?.representations);
+      let calls = 0;
+      for (const [typename, count] of counts) {
+        calls += count;
+        if (typename === 'Engine' && count > walk.options.engineListThreshold) calls += 1;
+      }
+      return calls * times + children(walk, node, field.type, { times, entities: counts, engineLoaded: false });
+    }
+  }
+
+  // Inside a connection, its lists (`nodes`, `edges`) hold one page of items.
+  if (scope.pageItems !== undefined && isList(field.type)) {
+    return children(walk, node, field.type, { times: times * scope.pageItems, engineLoaded: scope.engineLoaded });
+  }
+  return children(walk, node, field.type, { times, engineLoaded: scope.engineLoaded });
+}
+
+function children(walk: Walk, node: FieldNode, type: GraphQLOutputType, scope: Scope): number {
+  if (node.selectionSet === undefined || scope.times === 0) return 0;
+  const named = getNamedType(type);
+  if (!isCompositeType(named)) return 0;
+  return selectionSetCost(walk, node.selectionSet, named, scope);
+}
+
+function isList(type: GraphQLOutputType): boolean {
+  return isListType(isNonNullType(type) ? type.ofType : type);
+}
+
+function argumentsOf(
+  field: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  variables: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  try {
+    return getArgumentValues(field, node, variables);
+  } catch {
+    // Arguments that do not coerce fail the field before its resolver runs: no call.
+    return undefined;
+  }
+}
+
+/** Representations per `__typename`, refusing what `_entities` could only fail on. */
+function entityCounts(schema: GraphQLSchema, representations: unknown): Map<string, number> {
+  const counts = new Map<string, number>();
+  if (!Array.isArray(representations)) return counts;
+  const entity = schema.getType('_Entity');
+  const entityTypes = new Set(entity !== undefined && isAbstractType(entity) ? schema.getPossibleTypes(entity).map((t) => t.name) : []);
+  representations.forEach((representation: unknown, index) => {
+    const typename =
+      typeof representation === 'object' && representation !== null && !Array.isArray(representation)
+        ? (representation as Record<string, unknown>).__typename
+        : undefined;
+    if (typeof typename !== 'string' || !entityTypes.has(typename)) {
+      throw new GatewayError(
+        ErrorCode.BAD_USER_INPUT,
+        `representations[${index}] must be an object whose "__typename" is one of: ${[...entityTypes].join(', ')}.`,
+        { details: { argumentName: 'representations' } },
+      );
+    }
+    counts.set(typename, (counts.get(typename) ?? 0) + 1);
+  });
+  return counts;
+}

@@ -1,0 +1,69 @@
+import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
+import type { GatewayConfig } from '../config/loadConfig';
+import type { GatewayContext } from '../graphql/context';
+import { landingPagePlugin } from '../graphql/landingPage';
+import { persistedQueriesOption, safelistPlugin } from './persistedQueries';
+import { loadPersistedQueryManifest } from './persistedQueryManifest';
+import { upstreamCostPlugin } from './upstreamCostPlugin';
+import { securityValidationRules } from './validationRules';
+
+type ExposureOptions = Required<
+  Pick<
+    ApolloServerOptions<GatewayContext>,
+    | 'introspection'
+    | 'hideSchemaDetailsFromClientErrors'
+    | 'allowBatchedHttpRequests'
+    | 'csrfPrevention'
+    | 'persistedQueries'
+    | 'parseOptions'
+  >
+> & { validationRules: ValidationRule[]; plugins: ApolloServerPlugin<GatewayContext>[] };
+
+/**
+ * Everything that makes the GraphQL endpoint safe to put on the internet, as Apollo Server
+ * options: introspection and the Sandbox landing page by environment, document limits (tokens,
+ * depth, aliases), the upstream-cost limit, persisted queries (APQ or a safelist), CSRF
+ * prevention, no batching unless asked for, no "Did you mean …" in production.
+ *
+ * Reads the persisted query manifest when PERSISTED_QUERIES=safelist.
+ * @throws ConfigError when that manifest is missing, malformed or does not validate.
+ */
+export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema): ExposureOptions {
+  const manifest =
+    config.persistedQueries === 'safelist' && config.persistedQueriesManifest !== undefined
+      ? loadPersistedQueryManifest(config.persistedQueriesManifest, schema)
+      : undefined;
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    landingPagePlugin(config.enableSandbox),
+    // Apollo turns on federated tracing for subgraphs: any caller sending
+    // `apollo-federation-include-trace: ftv1` would get per-field timings. Only GraphOS
+    // reporting uses them, and the gateway does not report there.
+    ApolloServerPluginInlineTraceDisabled(),
+    upstreamCostPlugin({
+      maxUpstreamCalls: config.maxUpstreamCalls,
+      maxPageSize: config.cseMaxPageSize,
+      defaultPageSize: Math.min(20, config.cseMaxPageSize),
+      engineListThreshold: config.federationEngineListThreshold,
+    }),
+  ];
+  // The safelist check runs before the cost estimate: an unlisted operation is refused as such.
+  if (manifest !== undefined) plugins.unshift(safelistPlugin(manifest, { introspection: config.enableIntrospection }));
+  return {
+    introspection: config.enableIntrospection,
+    hideSchemaDetailsFromClientErrors: config.nodeEnv === 'production' || !config.enableIntrospection,
+    allowBatchedHttpRequests: config.allowBatching,
+    // Apollo's default, spelled out: it must never be switched off by accident.
+    csrfPrevention: true,
+    persistedQueries: persistedQueriesOption(config.persistedQueries, config.apqCacheMaxBytes, manifest),
+    // graphql-js stops parsing past this many tokens: a huge document costs little CPU.
+    parseOptions: { maxTokens: config.maxTokens },
+    validationRules: securityValidationRules({
+      maxDepth: config.maxDepth,
+      maxAliases: config.maxAliases,
+      introspection: config.enableIntrospection,
+    }),
+    plugins,
+  };
+}

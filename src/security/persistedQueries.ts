@@ -1,0 +1,94 @@
+import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
+import { createHash } from 'node:crypto';
+import { Kind, type OperationDefinitionNode } from 'graphql';
+import { ErrorCode } from '../errors/codes';
+import type { PersistedQueryManifest } from './persistedQueryManifest';
+import { requestRefusal } from './requestRefusal';
+
+export type PersistedQueriesMode = 'apq' | 'safelist' | 'off';
+
+type PersistedQueriesOption = NonNullable<ApolloServerOptions<BaseContext>['persistedQueries']>;
+
+/**
+ * Apollo's `persistedQueries` option for the mode:
+ * - `apq`: automatic persisted queries in a size-bounded LRU cache (an unbounded one would let
+ *   any caller grow the process's memory by registering queries);
+ * - `safelist`: only the manifest's operations, looked up by their `id`; registering new
+ *   queries is a no-op, so the cache can never hold anything else;
+ * - `off`: persisted-query requests are refused by Apollo (PERSISTED_QUERY_NOT_SUPPORTED).
+ */
+export function persistedQueriesOption(
+  mode: PersistedQueriesMode,
+  apqCacheMaxBytes: number,
+  manifest: PersistedQueryManifest | undefined,
+): PersistedQueriesOption {
+  if (mode === 'off') return false;
+  if (mode === 'safelist') {
+    // Apollo prefixes APQ keys (`apq:`) unless told the cache is ours alone; the manifest's ids
+    // must be looked up as they are.
+    return { cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(new ManifestCache(manifest?.operations ?? [])) };
+  }
+  return { cache: new InMemoryLRUCache<string>({ maxSize: apqCacheMaxBytes, sizeCalculation: byteLength }) };
+}
+
+const byteLength = (value: string) => Math.max(1, Buffer.byteLength(value));
+
+/** A read-only cache of the manifest's bodies by id: what hash-only requests resolve against. */
+class ManifestCache implements KeyValueCache<string> {
+  private readonly bodies: ReadonlyMap<string, string>;
+
+  constructor(operations: PersistedQueryManifest['operations']) {
+    this.bodies = new Map(operations.map((operation) => [operation.id, operation.body]));
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.bodies.get(key);
+  }
+
+  async set(): Promise<void> {
+    // Registration never adds to a safelist.
+  }
+
+  async delete(): Promise<boolean> {
+    return false;
+  }
+}
+
+export interface SafelistOptions {
+  /** Whether introspection is on: then introspection-only operations pass (Sandbox needs them). */
+  readonly introspection: boolean;
+}
+
+/**
+ * PERSISTED_QUERIES=safelist: refuses, before execution, every operation whose text is not
+ * exactly the body of a manifest operation (whether it came as full text or by id).
+ */
+export function safelistPlugin(manifest: PersistedQueryManifest, options: SafelistOptions): ApolloServerPlugin {
+  const allowed = new Set(manifest.operations.map((operation) => sha256(operation.body)));
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ source, operation }) {
+          if (allowed.has(sha256(source))) return;
+          if (options.introspection && operation !== undefined && isIntrospectionOnly(operation)) return;
+          throw requestRefusal(
+            ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
+            'This gateway only runs the operations of its persisted query list, and this is not one of them.',
+          );
+        },
+      };
+    },
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Only `__schema`, `__type` and `__typename` at the top level (fragments are not followed: stricter). */
+function isIntrospectionOnly(operation: OperationDefinitionNode): boolean {
+  return operation.selectionSet.selections.every(
+    (selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__'),
+  );
+}

@@ -1,0 +1,42 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GatewayError } from '../errors/GatewayError';
+import { ErrorCode } from '../errors/codes';
+import { estimateUpstreamCalls, type EstimateOptions } from './estimateUpstreamCalls';
+import { requestRefusal } from './requestRefusal';
+
+export interface UpstreamCostOptions extends EstimateOptions {
+  /** Operations estimated above this many upstream calls are refused. */
+  readonly maxUpstreamCalls: number;
+}
+
+/**
+ * Refuses an operation whose worst-case number of upstream calls is above the limit, after
+ * validation and before execution: no upstream call is made for it. The estimate and the limit
+ * go into `extensions` so a client can tell how far over it is.
+ */
+export function upstreamCostPlugin(options: UpstreamCostOptions): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operationName, request }) {
+          let estimate: number;
+          try {
+            estimate = estimateUpstreamCalls(schema, document, operationName, request.variables, options);
+          } catch (error) {
+            // Malformed `_entities` representations: the caller's input, refused as a whole.
+            if (error instanceof GatewayError) error.extensions.http = { status: 400 };
+            throw error;
+          }
+          if (estimate > options.maxUpstreamCalls) {
+            throw requestRefusal(
+              ErrorCode.QUERY_TOO_COMPLEX,
+              `The operation could make up to ${estimate} upstream calls; the limit is ${options.maxUpstreamCalls}. ` +
+                'Ask for smaller pages (first/last) or fewer nested lists.',
+              { details: { estimate, limit: options.maxUpstreamCalls } },
+            );
+          }
+        },
+      };
+    },
+  };
+}

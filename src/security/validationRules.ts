@@ -1,0 +1,47 @@
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { GraphQLError, type ValidationRule } from 'graphql';
+
+export interface ValidationLimits {
+  /** Deepest field nesting allowed (fragments do not count as a level; introspection exempt). */
+  readonly maxDepth: number;
+  /** Aliases allowed in one operation (fragments included). */
+  readonly maxAliases: number;
+  /** Whether introspection is on; when it is off, `_service { sdl }` is refused too. */
+  readonly introspection: boolean;
+}
+
+/**
+ * Validation rules that refuse an abusive document before anything runs. Depth and aliases come
+ * from GraphQL Armor, the maintained implementation; its other protections are off because the
+ * gateway has better-fitting ones: the token limit is graphql-js's own `maxTokens` parse option
+ * (it stops parsing, not just validation), field suggestions are hidden by Apollo's
+ * `hideSchemaDetailsFromClientErrors`, and the cost limit is the upstream-call estimate, which
+ * knows what each field costs the upstream. Refusals answer 400 GRAPHQL_VALIDATION_FAILED.
+ */
+export function securityValidationRules(limits: ValidationLimits): ValidationRule[] {
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
+    maxAliases: { n: limits.maxAliases },
+    maxDirectives: { enabled: false },
+    maxTokens: { enabled: false },
+    costLimit: { enabled: false },
+    blockFieldSuggestion: { enabled: false },
+  });
+  const rules = [...armor.protect().validationRules];
+  if (!limits.introspection) rules.push(NoServiceSdlRule);
+  return rules;
+}
+
+/**
+ * With introspection off, the federation `_service { sdl }` field would still hand out the whole
+ * schema; it follows the same switch. Routers compose from `npm run schema:print` instead.
+ */
+export const NoServiceSdlRule: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === '_service' && context.getParentType()?.name === 'Query') {
+      context.reportError(
+        new GraphQLError('The subgraph SDL (`_service`) is not available: introspection is disabled.', { nodes: node }),
+      );
+    }
+  },
+});

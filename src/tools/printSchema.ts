@@ -1,0 +1,36 @@
+import { printSubgraphSchema } from '@apollo/subgraph';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { buildGatewaySchema } from '../graphql/buildSchema';
+
+/** Where `npm run schema:print` writes when no path is given. */
+export const DEFAULT_SDL_PATH = 'dist/subgraph.graphql';
+
+/** The subgraph SDL a router composes (what `_service { sdl }` answers), with the `@link`. */
+export function printGatewaySubgraphSdl(): string {
+  return printSubgraphSchema(buildGatewaySchema());
+}
+
+/**
+ * `npm run schema:print [-- <path>]`: writes the subgraph SDL for `rover subgraph publish` or
+ * a composition step in CI. `-` writes to stdout.
+ *
+ * @returns the absolute path written, or `-`
+ */
+export function runPrintSchema(argv: readonly string[], stdout: NodeJS.WritableStream = process.stdout): string {
+  const target = argv[0] ?? DEFAULT_SDL_PATH;
+  const sdl = `${printGatewaySubgraphSdl().trimEnd()}\n`;
+  if (target === '-') {
+    stdout.write(sdl);
+    return '-';
+  }
+  const path = resolve(target);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, sdl);
+  return path;
+}
+
+if (require.main === module) {
+  const written = runPrintSchema(process.argv.slice(2));
+  if (written !== '-') process.stderr.write(`Wrote the subgraph SDL to ${written}\n`);
+}

@@ -1,0 +1,147 @@
+import { SEED } from '../../src/simulator';
+import { NO_RESPONSE_CACHE } from '../security/noCache';
+import { errorCodes, startHarness, type Harness } from '../support/harness';
+
+/** The gateway as a Federation 2 subgraph: `_service`, and `_entities` through the loaders. */
+
+const ENTITIES = `query ($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    __typename
+    ... on Engine { id name status }
+    ... on Job { id engineId jobStatus: status }
+  }
+}`;
+const engineRef = (id: string) => ({ __typename: 'Engine', id });
+const jobRef = (engineId: string, id: string) => ({ __typename: 'Job', engineId, id });
+
+let h: Harness;
+let engineIds: string[];
+beforeAll(async () => {
+  h = await startHarness(NO_RESPONSE_CACHE);
+  const listed = await h.gql('{ engines(first: 100) { nodes { id } } }');
+  engineIds = listed.body.data.engines.nodes.map((node: { id: string }) => node.id);
+});
+afterAll(async () => {
+  await h.close();
+});
+beforeEach(() => {
+  h.simulator.reset();
+});
+
+it('serves its Federation 2 SDL at _service, with the @link and the entity keys', async () => {
+  const response = await h.gql('{ _service { sdl } }');
+  expect(response.body.errors).toBeUndefined();
+  const sdl: string = response.body.data._service.sdl;
+  expect(sdl).toMatch(/@link\(url: "https:\/\/specs\.apollo\.dev\/federation\/v2\.\d+"/);
+  expect(sdl).toMatch(/type Engine\s+@key\(fields: "id"\)/);
+  expect(sdl).toMatch(/type Job\s+@key\(fields: "engineId id"\)/);
+  expect(h.simulator.calls).toHaveLength(0);
+});
+
+it('resolves a few Engine references with one details call each (at or below the threshold)', async () => {
+  const ids = [SEED.engines.big, SEED.engines.single, SEED.engines.onePage];
+  const response = await h.gql(ENTITIES, { representations: ids.map(engineRef) });
+  expect(response.body.errors).toBeUndefined();
+  expect(response.body.data._entities.map((e: { id: string }) => e.id)).toEqual(ids);
+  expect(response.body.data._entities[0]).toMatchObject({ __typename: 'Engine', name: expect.any(String), status: 'AVAILABLE' });
+  expect(h.simulator.callCount({ route: 'getEngine' })).toBe(3);
+  expect(h.simulator.callCount({ route: 'listEngines' })).toBe(0);
+});
+
+it('resolves many Engine references from one engine-list page instead of one call each', async () => {
+  const ids = engineIds.slice(0, 12);
+  const response = await h.gql(ENTITIES, { representations: ids.map(engineRef) });
+  expect(response.body.errors).toBeUndefined();
+  expect(response.body.data._entities.map((e: { id: string }) => e.id)).toEqual(ids);
+  expect(h.simulator.callCount({ route: 'listEngines' })).toBe(1);
+  expect(h.simulator.callCount({ route: 'getEngine' })).toBe(0);
+});
+
+it('falls back to details only for the references the list does not contain, and answers null for a missing engine', async () => {
+  const ids = [...engineIds.slice(0, 4), SEED.engines.gone, 'no-such-engine'];
+  const response = await h.gql(ENTITIES, { representations: ids.map(engineRef) });
+  expect(response.body.errors).toBeUndefined();
+  expect(response.body.data._entities.slice(0, 4).map((e: { id: string }) => e.id)).toEqual(ids.slice(0, 4));
+  expect(response.body.data._entities.slice(4)).toEqual([null, null]);
+  expect(h.simulator.callCount({ route: 'listEngines' })).toBe(1);
+  expect(h.simulator.callCount({ route: 'getEngine' })).toBe(2);
+});
+
+it('de-duplicates repeated references', async () => {
+  const latest = await h.gql(`{ engine(id: "${SEED.engines.big}") { latestJob { id } } }`);
+  const jobId: string = latest.body.data.engine.latestJob.id;
+  h.simulator.resetCalls();
+  const response = await h.gql(ENTITIES, {
+    representations: [engineRef(SEED.engines.big), engineRef(SEED.engines.big), jobRef(SEED.engines.big, jobId), jobRef(SEED.engines.big, jobId)],
+  });
+  expect(response.body.errors).toBeUndefined();
+  expect(response.body.data._entities.map((e: { id: string }) => e.id)).toEqual([SEED.engines.big, SEED.engines.big, jobId, jobId]);
+  expect(h.simulator.callCount({ route: 'getEngine' })).toBe(1);
+  expect(h.simulator.callCount({ route: 'getJob' })).toBe(1);
+  expect(h.simulator.calls).toHaveLength(2);
+});
+
+it('resolves Job references by engineId and id through the batched job loader', async () => {
+  const jobs = await h.gql(`{ engine(id: "${SEED.engines.big}") { jobs(first: 3) { nodes { id } } } }`);
+  const jobIds: string[] = jobs.body.data.engine.jobs.nodes.map((node: { id: string }) => node.id);
+  h.simulator.resetCalls();
+  const refs = [...jobIds, jobIds[0]!].map((id) => jobRef(SEED.engines.big, id));
+  const response = await h.gql(ENTITIES, { representations: refs });
+  expect(response.body.errors).toBeUndefined();
+  expect(response.body.data._entities.map((e: { id: string }) => e.id)).toEqual([...jobIds, jobIds[0]]);
+  expect(response.body.data._entities[0]).toMatchObject({ __typename: 'Job', engineId: SEED.engines.big });
+  // One call per distinct job: the repeated reference shares the first one's.
+  expect(h.simulator.callCount({ route: 'getJob' })).toBe(3);
+  expect(h.simulator.calls).toHaveLength(3);
+});
+
+it('answers null for a job that does not exist', async () => {
+  const response = await h.gql(ENTITIES, { representations: [jobRef(SEED.engines.big, '999999999')] });
+  expect(response.body.errors).toBeUndefined();
+  expect(response.body.data._entities).toEqual([null]);
+});
+
+it.each([
+  ['an unknown __typename', [{ __typename: 'Deployment', id: 'x' }]],
+  ['no __typename', [{ id: 'x' }]],
+  ['a non-object', ['Engine']],
+])('refuses %s with BAD_USER_INPUT before any upstream call', async (_name, representations) => {
+  const response = await h.gql(ENTITIES, { representations });
+  expect(response.status).toBe(400);
+  expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+  expect(h.simulator.calls).toHaveLength(0);
+});
+
+it.each([
+  ['an Engine without id', { __typename: 'Engine' }],
+  ['an Engine with a malformed id', { __typename: 'Engine', id: '../x' }],
+  ['a Job with a non-numeric id', { __typename: 'Job', engineId: SEED.engines.big, id: 'abc' }],
+  ['a Job without engineId', { __typename: 'Job', id: '1' }],
+])('refuses %s with BAD_USER_INPUT on that entity only', async (_name, bad) => {
+  const response = await h.gql(ENTITIES, { representations: [bad, engineRef(SEED.engines.single)] });
+  expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+  expect(response.body.errors![0]!.path).toEqual(['_entities', 0]);
+  expect(response.body.data._entities[1]).toMatchObject({ id: SEED.engines.single });
+  expect(h.simulator.callCount({ route: 'getEngine', engineId: SEED.engines.single })).toBe(1);
+  expect(h.simulator.calls).toHaveLength(1);
+});
+
+describe('with small list pages', () => {
+  let small: Harness;
+  beforeAll(async () => {
+    small = await startHarness({ ...NO_RESPONSE_CACHE, CSE_MAX_PAGE_SIZE: '10' });
+  });
+  afterAll(async () => {
+    await small.close();
+  });
+
+  it('reads the remaining list pages when they are fewer calls than the engines still missing', async () => {
+    // ~30 engines: the first page of 10 leaves ~20 missing, and the 2 other pages cost less.
+    const response = await small.gql(ENTITIES, { representations: engineIds.map(engineRef) });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data._entities.map((e: { id: string }) => e.id)).toEqual(engineIds);
+    const pages = Math.ceil(engineIds.length / 10);
+    expect(small.simulator.callCount({ route: 'listEngines' })).toBe(pages);
+    expect(small.simulator.callCount({ route: 'getEngine' })).toBe(0);
+  });
+});

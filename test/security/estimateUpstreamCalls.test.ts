@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { getIntrospectionQuery, parse } from 'graphql';
+import { GatewayError } from '../../src/errors/GatewayError';
+import { buildGatewaySchema } from '../../src/graphql/buildSchema';
+import { parseConnectionArgs } from '../../src/pagination/args';
+import { estimateUpstreamCalls, pageSizeOf } from '../../src/security/estimateUpstreamCalls';
+
+const schema = buildGatewaySchema();
+const options = { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3 };
+const estimate = (query: string, variables?: Record<string, unknown>, operationName?: string) =>
+  estimateUpstreamCalls(schema, parse(query), operationName, variables, options);
+
+describe('estimateUpstreamCalls', () => {
+  it.each([
+    ['one engine', '{ engine(id: "e") { id name } }', undefined, 1],
+    ['one job', '{ job(engineId: "e", id: "1") { id tasks { id } } }', undefined, 1],
+    ['a list without nested calls', '{ engines(first: 100) { totalCount nodes { id name } } }', undefined, 1],
+    ['the issue example: 1 + 100', '{ engines(first: 100) { nodes { jobs(first: 100) { nodes { id } } } } }', undefined, 101],
+    ['default page size 20 when neither first nor last', '{ engines { nodes { jobs { totalCount } } } }', undefined, 21],
+    ['last counts like first', '{ engines(last: 7) { edges { node { latestJob { id } } } } }', undefined, 8],
+    ['edges.node and nodes both count', '{ engines(first: 5) { edges { node { latestJob { id } } } nodes { latestJob { id } } } }', undefined, 11],
+    ['aliases multiply', '{ a: engine(id: "e") { id } b: engine(id: "e") { id } c: engine(id: "f") { id } }', undefined, 3],
+    ['nested lists multiply', '{ engines(first: 10) { nodes { jobs(first: 10) { nodes { engine { latestJob { id } } } } } } }', undefined, 1 + 10 + 10 * 10],
+    ['Job.engine is free under its own engine', '{ engine(id: "e") { jobs(first: 50) { nodes { engine { name } } } } }', undefined, 2],
+    ['Job.engine costs a call under Query.job', '{ job(engineId: "e", id: "1") { engine { name } } }', undefined, 2],
+    ['variables for first', 'query ($n: Int) { engines(first: $n) { nodes { latestJob { id } } } }', { n: 30 }, 31],
+    ['a variable default', 'query ($n: Int = 4) { engines(first: $n) { nodes { latestJob { id } } } }', {}, 5],
+    ['a null variable means the default page size', 'query ($n: Int) { engines(first: $n) { nodes { latestJob { id } } } }', { n: null }, 21],
+    ['fragments', 'query { engines(first: 10) { ...E } } fragment E on EngineConnection { nodes { ...J } } fragment J on Engine { latestJob { id } }', undefined, 11],
+    ['inline fragments', '{ engines(first: 10) { nodes { ... on Engine { latestJob { id } } } } }', undefined, 11],
+    ['a refused first (above the maximum) costs nothing', '{ engines(first: 1000) { nodes { latestJob { id } } } }', undefined, 0],
+    ['a refused first and last together cost nothing', '{ engines(first: 1, last: 1) { nodes { latestJob { id } } } }', undefined, 0],
+    ['introspection is exempt', getIntrospectionQuery(), undefined, 0],
+    ['_service is free', '{ _service { sdl } }', undefined, 0],
+    ['__typename is free', '{ __typename }', undefined, 0],
+  ])('%s', (_name, query, variables, expected) => {
+    expect(estimate(query, variables)).toBe(expected);
+  });
+
+  it('estimates the named operation of a document with several', () => {
+    const document = 'query A { engine(id: "e") { id } } query B { engines(first: 3) { nodes { latestJob { id } } } }';
+    expect(estimate(document, undefined, 'A')).toBe(1);
+    expect(estimate(document, undefined, 'B')).toBe(4);
+  });
+
+  describe('_entities', () => {
+    const query = `query ($r: [_Any!]!) { _entities(representations: $r) {
+      ... on Engine { jobs(first: 5) { nodes { id } } }
+      ... on Job { engine { name } }
+    } }`;
+    const engines = (n: number) => Array.from({ length: n }, (_, i) => ({ __typename: 'Engine', id: `e${i}` }));
+    const jobs = (n: number) => Array.from({ length: n }, (_, i) => ({ __typename: 'Job', engineId: 'e', id: String(i) }));
+
+    it.each([
+      ['three engines (at the threshold): one call each, plus their jobs', engines(3), 3 + 3],
+      ['four engines (above it): worst case one more, for the list page', engines(4), 4 + 1 + 4],
+      ['jobs: one call each, plus Job.engine', jobs(2), 2 + 2],
+      ['both', [...engines(2), ...jobs(3)], 2 + 2 + 3 + 3],
+      ['none', [], 0],
+    ])('%s', (_name, representations, expected) => {
+      expect(estimate(query, { r: representations })).toBe(expected);
+    });
+
+    it.each([[[{ id: 'x' }]], [[{ __typename: 'Nope' }]], [['Engine']], [[{ __typename: 'Query' }]]])('refuses representations %j', (representations) => {
+      expect(() => estimate(query, { r: representations })).toThrow(GatewayError);
+    });
+  });
+});
+
+describe('pageSizeOf agrees with parseConnectionArgs (the resolvers)', () => {
+  const value = fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer({ min: -5, max: 130 }), fc.double({ noNaN: false }));
+  it('refuses exactly what the resolvers refuse, and otherwise counts the same page', () => {
+    fc.assert(
+      fc.property(value, value, fc.integer({ min: 1, max: 120 }), (first, last, maxPageSize) => {
+        const limits = { maxPageSize, defaultPageSize: 20 };
+        const size = pageSizeOf({ first, last }, limits);
+        let parsed: { count: number } | undefined;
+        try {
+          parsed = parseConnectionArgs({ first: first as number | null | undefined, last: last as number | null | undefined }, { ...limits, key: 'k' });
+        } catch (error) {
+          expect(error).toBeInstanceOf(GatewayError);
+        }
+        expect(size).toBe(parsed === undefined ? null : parsed.count);
+      }),
+    );
+  });
+});

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/loadConfig';
+import { startGateway } from '../../src/gateway';
+import { createLogger } from '../../src/observability/logger';
+import { SEED } from '../../src/simulator';
+import { errorCodes, startHarness, type Harness } from '../support/harness';
+import { postJson } from './http';
+import { NO_RESPONSE_CACHE } from './noCache';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const QUERY = `query EngineName { engine(id: "${SEED.engines.big}") { id name } }`;
+const persisted = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
+
+describe('automatic persisted queries (default)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(NO_RESPONSE_CACHE);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('misses, registers, then hits', async () => {
+    const hash = sha256(QUERY);
+    h.simulator.resetCalls();
+    const miss = await postJson(h.gateway.url, { extensions: persisted(hash) });
+    expect(miss.json().errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+    expect(h.simulator.calls).toHaveLength(0);
+
+    const register = await postJson(h.gateway.url, { query: QUERY, extensions: persisted(hash) });
+    expect(register.json()).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
+
+    const hit = await postJson(h.gateway.url, { extensions: persisted(hash) });
+    expect(hit.json()).toEqual(register.json());
+    expect(h.simulator.callCount({ route: 'getEngine' })).toBe(2);
+  });
+
+  it('refuses a registration whose hash does not match the query', async () => {
+    const response = await postJson(h.gateway.url, { query: QUERY, extensions: persisted(sha256('something else')) });
+    expect(response.status).toBe(400);
+    expect(response.json().errors[0]).toMatchObject({ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } });
+  });
+});
+
+describe('PERSISTED_QUERIES=off', () => {
+  it('answers PERSISTED_QUERY_NOT_SUPPORTED', async () => {
+    const h = await startHarness({ PERSISTED_QUERIES: 'off' });
+    try {
+      const response = await postJson(h.gateway.url, { extensions: persisted(sha256(QUERY)) });
+      expect(response.json().errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_SUPPORTED']);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('safelist (PERSISTED_QUERIES=safelist)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'safelist-'));
+  const manifestPath = join(dir, 'persisted-query-manifest.json');
+  writeFileSync(
+    manifestPath,
+    JSON.stringify({
+      format: 'apollo-persisted-query-manifest',
+      version: 1,
+      operations: [{ id: 'engine-name-v1', name: 'EngineName', type: 'query', body: QUERY }],
+    }),
+  );
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ ...NO_RESPONSE_CACHE, PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: manifestPath });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+  beforeEach(() => h.simulator.reset());
+
+  it('runs a listed operation sent as text', async () => {
+    const response = await h.gql(QUERY);
+    expect(response.body).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
+  });
+
+  it('runs a listed operation sent by its manifest id', async () => {
+    const response = await postJson(h.gateway.url, { extensions: persisted('engine-name-v1') });
+    expect(response.text).toContain(SEED.engines.big);
+    expect(response.json().data.engine.id).toBe(SEED.engines.big);
+  });
+
+  it('refuses an operation that is not in the list, before any upstream call', async () => {
+    const response = await h.gql(`{ engine(id: "${SEED.engines.big}") { id name } }`);
+    expect(response.status).toBe(400);
+    expect(errorCodes(response)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+    expect(h.simulator.calls).toHaveLength(0);
+  });
+
+  it('does not let APQ register an unlisted operation', async () => {
+    const other = `{ engine(id: "${SEED.engines.single}") { id } }`;
+    const register = await postJson(h.gateway.url, { query: other, extensions: persisted(sha256(other)) });
+    expect(register.json().errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+    const byHash = await postJson(h.gateway.url, { extensions: persisted(sha256(other)) });
+    expect(byHash.json().errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+    expect(h.simulator.calls).toHaveLength(0);
+  });
+
+  it('still answers introspection while introspection is enabled (Sandbox)', async () => {
+    const response = await h.gql('{ __schema { queryType { name } } }');
+    expect(response.body.errors).toBeUndefined();
+  });
+
+  it('refuses to start with a bad manifest, naming the variable', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'x', name: 'X', type: 'query', body: '{ nope }' }] }));
+    const config = loadConfig({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: bad });
+    const start = startGateway(config, { logger: createLogger('silent'), endpoint: h.simulator.url });
+    await expect(start).rejects.toThrow(ConfigError);
+    await expect(start).rejects.toThrow(/PERSISTED_QUERIES_MANIFEST=.*not valid against the schema/);
+  });
+});
