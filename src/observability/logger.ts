@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/loadConfig';
+import { currentRequestScope } from './requestScope';
 
 export type { Logger } from 'pino';
 
@@ -10,25 +11,67 @@ export type { Logger } from 'pino';
 export const REDACTED_PATHS: readonly string[] = [
   'token',
   '*.token',
+  '*.*.token',
+  'authorization',
+  '*.authorization',
+  'cookie',
+  '*.cookie',
+  '["x-auth-token"]',
+  '*["x-auth-token"]',
   'headers["x-auth-token"]',
   'headers.authorization',
   'headers.cookie',
+  'headers["set-cookie"]',
   '*.headers["x-auth-token"]',
   '*.headers.authorization',
   '*.headers.cookie',
+  '*.headers["set-cookie"]',
   'req.headers["x-auth-token"]',
   'req.headers.authorization',
   'req.headers.cookie',
 ];
 
-/** The process logger: JSON lines on stdout (pino), with credentials redacted. */
-export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+export interface LoggerOptions {
+  /** Human-readable lines through pino-pretty (a development dependency) instead of JSON. */
+  readonly pretty?: boolean;
+}
+
+/**
+ * The process logger: JSON lines on stdout (pino), with credentials redacted, and the id of the
+ * request being served (see `runInRequestScope`) on every line written while serving it.
+ */
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream, options: LoggerOptions = {}): Logger {
   return pino(
     {
       level,
       base: { service: 'cse-jobs-gateway' },
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+      // pino merges the call's own fields over these (a fresh object each time: pino mutates it).
+      mixin: () => {
+        const scope = currentRequestScope();
+        return scope === undefined ? {} : { requestId: scope.requestId };
+      },
     },
-    destination,
+    options.pretty === true ? prettyStream(destination) : destination,
   );
+}
+
+/**
+ * pino-pretty is loaded only when asked for, so a production install without development
+ * dependencies never needs it; asking for it there fails at start-up with the way out.
+ */
+function prettyStream(destination: pino.DestinationStream | undefined): pino.DestinationStream {
+  let prettyFactory: (options: Record<string, unknown>) => pino.DestinationStream;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    prettyFactory = require('pino-pretty') as typeof prettyFactory;
+  } catch {
+    throw new Error('LOG_PRETTY=true needs the pino-pretty package, a development dependency: run `npm install` with dev dependencies, or unset LOG_PRETTY.');
+  }
+  return prettyFactory({
+    colorize: destination === undefined && process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+    ...(destination === undefined ? { sync: true } : { destination }),
+  });
 }

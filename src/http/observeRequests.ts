@@ -1,0 +1,50 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../observability/logger';
+import type { GatewayMetrics } from '../observability/metrics';
+import { OperationTelemetry } from '../observability/OperationTelemetry';
+import { runInRequestScope } from '../observability/requestScope';
+import { GRAPHQL_PATH } from './httpServer';
+import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
+
+export interface ObserveRequestsOptions {
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+}
+
+/**
+ * The `aroundRequest` of the HTTP server: gives every request an id (the caller's, when safe),
+ * returns it in `X-Request-Id`, and serves the request inside its scope so every log line written
+ * meanwhile carries it. GraphQL requests also get an OperationTelemetry, finished when the
+ * exchange ends, whatever ended it (answer, refusal, failure, or the caller going away).
+ */
+export function observeRequests(options: ObserveRequestsOptions) {
+  return (request: IncomingMessage, response: ServerResponse, next: () => Promise<void>): Promise<void> => {
+    const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
+    // Probes, scrapes and CORS preflights are not operations: no log line, no operation metrics.
+    if (pathname(request.url) !== GRAPHQL_PATH || request.method === 'OPTIONS') return runInRequestScope({ requestId }, next);
+
+    const operation = new OperationTelemetry({ requestId, headers: request.headers, ...options });
+    let aborted = false;
+    response.once('close', () => {
+      if (!response.writableFinished) aborted = true;
+    });
+    return runInRequestScope({ requestId, operation }, async () => {
+      let failed = false;
+      try {
+        await next();
+      } catch (error) {
+        failed = true; // the HTTP server answers 500 once this settles
+        throw error;
+      } finally {
+        operation.finish({ httpStatus: failed ? 500 : response.statusCode, aborted });
+      }
+    });
+  };
+}
+
+function pathname(url: string | undefined): string {
+  const path = url ?? '/';
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
+}

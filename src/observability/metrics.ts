@@ -1,0 +1,155 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { UpstreamEvents } from './events';
+import { createOperationLabeler } from './operationLabel';
+
+/** How an operation ended, as the log line and the metrics say it. */
+export type OperationOutcome = 'success' | 'partial' | 'error' | 'aborted';
+
+export interface OperationObservation {
+  /** The operation's name as the caller wrote it (`null`: anonymous). */
+  readonly name: string | null | undefined;
+  /** Whether the document parsed and validated (only then does the name take a label slot). */
+  readonly resolved: boolean;
+  readonly outcome: OperationOutcome;
+  readonly durationMs: number;
+}
+
+export interface GatewayMetrics {
+  /** This gateway's own registry: several gateways in one process (tests) never share series. */
+  readonly registry: Registry;
+  /** The process-wide upstream event sink that feeds the upstream metrics. */
+  readonly events: UpstreamEvents;
+  observeOperation(observation: OperationObservation): void;
+  /** One DataLoader batch of `size` keys was dispatched by the loader `loader`. */
+  observeBatch(loader: string, size: number): void;
+}
+
+export interface MetricsOptions {
+  /** Distinct operation names that get their own label (see `createOperationLabeler`). */
+  readonly maxOperationNames: number;
+  /** Default Node process metrics (CPU, memory, event loop, GC); on unless a test turns them off. */
+  readonly processMetrics?: boolean;
+}
+
+/** Gauge values of the breaker states, in order of how much traffic each lets through. */
+const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+/**
+ * Every metric the gateway exports, on a registry of its own. Label values come only from closed
+ * sets (routes, outcomes, statuses, breaker states, loader names) or from the bounded operation
+ * labeller, so the number of series cannot grow with traffic.
+ */
+export function createMetrics(options: MetricsOptions): GatewayMetrics {
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const label = createOperationLabeler(options.maxOperationNames);
+
+  const operations = new Counter({
+    name: 'gateway_operations_total',
+    help: 'GraphQL operations served, by operation name and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    registers,
+  });
+  const operationDuration = new Histogram({
+    name: 'gateway_operation_duration_seconds',
+    help: 'Time from request to response of GraphQL operations, by operation name and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const upstreamRequests = new Counter({
+    name: 'gateway_upstream_requests_total',
+    help: 'HTTP attempts to the upstream (each retry counts), by route template and status ("none": no answer).',
+    labelNames: ['route', 'status'] as const,
+    registers,
+  });
+  const upstreamDuration = new Histogram({
+    name: 'gateway_upstream_request_duration_seconds',
+    help: 'Duration of HTTP attempts to the upstream, by route template and status.',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const cacheHits = new Counter({
+    name: 'gateway_upstream_cache_hits_total',
+    help: 'Upstream calls answered from the response cache, by route template.',
+    labelNames: ['route'] as const,
+    registers,
+  });
+  const cacheMisses = new Counter({
+    name: 'gateway_upstream_cache_misses_total',
+    help: 'Response cache lookups that had to call the upstream, by route template.',
+    labelNames: ['route'] as const,
+    registers,
+  });
+  const coalesced = new Counter({
+    name: 'gateway_upstream_coalesced_total',
+    help: 'Upstream calls that joined an identical call already in flight, by route template.',
+    labelNames: ['route'] as const,
+    registers,
+  });
+  const shed = new Counter({
+    name: 'gateway_upstream_shed_total',
+    help: 'Upstream calls refused because too many were in flight or queued, by route template.',
+    labelNames: ['route'] as const,
+    registers,
+  });
+  const inFlight = new Gauge({
+    name: 'gateway_upstream_in_flight',
+    help: 'Upstream requests in flight in this process.',
+    registers,
+  });
+  const breakerState = new Gauge({
+    name: 'gateway_upstream_breaker_state',
+    help: 'State of the whole-upstream circuit breaker: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['scope'] as const,
+    registers,
+  });
+  const breakerTransitions = new Counter({
+    name: 'gateway_upstream_breaker_transitions_total',
+    help: 'Circuit breaker state changes, by scope (upstream, engine) and the state entered.',
+    labelNames: ['scope', 'state'] as const,
+    registers,
+  });
+  const batchSize = new Histogram({
+    name: 'gateway_dataloader_batch_size',
+    help: 'Keys per DataLoader batch, by loader.',
+    labelNames: ['loader'] as const,
+    buckets: [1, 2, 3, 5, 10, 20, 50, 100],
+    registers,
+  });
+  // A scrape right after start-up shows a closed breaker rather than no series at all.
+  breakerState.set({ scope: 'upstream' }, BREAKER_STATE_VALUE.closed);
+
+  const events: UpstreamEvents = {
+    attempt: (event) => {
+      const labels = { route: event.route, status: event.status === undefined ? 'none' : String(event.status) };
+      upstreamRequests.inc(labels);
+      upstreamDuration.observe(labels, event.durationMs / 1000);
+    },
+    cache: (event) => (event.hit ? cacheHits : cacheMisses).inc({ route: event.route }),
+    coalesced: (event) => coalesced.inc({ route: event.route }),
+    shed: (event) => shed.inc({ route: event.route }),
+    inFlight: (count) => inFlight.set(count),
+    breaker: (event) => {
+      breakerTransitions.inc({ scope: event.scope, state: event.state });
+      // Engine breakers are many and their events do not say which engine: a gauge per scope
+      // would be wrong the moment two engines differ, so only the whole-upstream one has a state.
+      if (event.scope === 'upstream') breakerState.set({ scope: 'upstream' }, BREAKER_STATE_VALUE[event.state]);
+    },
+  };
+
+  return {
+    registry,
+    events,
+    observeOperation(observation) {
+      const labels = { operation: label(observation.name, observation.resolved), outcome: observation.outcome };
+      operations.inc(labels);
+      operationDuration.observe(labels, observation.durationMs / 1000);
+    },
+    observeBatch(loader, size) {
+      batchSize.observe({ loader }, size);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Metrics labels for operation names. Operation names come from callers, so they are an
+ * unbounded set: every distinct label value is a new time series in Prometheus. A label is the
+ * operation's own name only while the name is safe and one of the first `maxNames` distinct
+ * names seen; everything else collapses into one of three fixed labels.
+ */
+
+/** An operation without a name (`{ engines { … } }`). */
+export const ANONYMOUS_OPERATION = '(anonymous)';
+/** A named operation past the bound, or with a name that is not safe as a label. */
+export const OTHER_OPERATION = '(other)';
+/** A request that never resolved to a valid operation: unparseable, invalid, or refused before (no token). */
+export const UNRESOLVED_OPERATION = '(unresolved)';
+
+/** GraphQL names, with a length bound of our own (the spec has none). */
+const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * Returns the labeller of one metrics registry. Only operations that resolved against the schema
+ * take a slot, so a caller sending garbage cannot use up the bound; valid operations with
+ * invented names still can, which is why the bound exists at all.
+ */
+export function createOperationLabeler(maxNames: number): (name: string | null | undefined, resolved: boolean) => string {
+  const known = new Set<string>();
+  return (name, resolved) => {
+    if (!resolved) return UNRESOLVED_OPERATION;
+    if (name === null || name === undefined || name === '') return ANONYMOUS_OPERATION;
+    if (!SAFE_NAME.test(name)) return OTHER_OPERATION;
+    if (known.has(name)) return name;
+    if (known.size >= maxNames) return OTHER_OPERATION;
+    known.add(name);
+    return name;
+  };
+}

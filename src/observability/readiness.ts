@@ -1,0 +1,39 @@
+import type { UpstreamEvents } from './events';
+
+export type NotReadyReason = 'starting' | 'shutting-down' | 'upstream-breaker-open';
+
+export type ReadinessState = { ready: true } | { ready: false; reason: NotReadyReason };
+
+/**
+ * Whether this instance should be sent traffic. It starts not ready, becomes ready once it
+ * listens, and is not ready again for good once shutdown begins. In between, it is not ready
+ * while the whole-upstream circuit breaker is open: every operation would fail fast with
+ * UPSTREAM_UNAVAILABLE, so a load balancer should prefer another instance (or, if all share the
+ * same upstream outage, at least knows why). A half-open breaker counts as ready: its probe needs
+ * traffic to close it.
+ */
+export class Readiness {
+  private phase: 'starting' | 'serving' | 'shutting-down' = 'starting';
+  private upstreamOpen = false;
+
+  /** Listens for breaker changes of the whole upstream (per-engine breakers do not matter here). */
+  readonly events: UpstreamEvents = {
+    breaker: (event) => {
+      if (event.scope === 'upstream') this.upstreamOpen = event.state === 'open';
+    },
+  };
+
+  markServing(): void {
+    if (this.phase === 'starting') this.phase = 'serving';
+  }
+
+  markShuttingDown(): void {
+    this.phase = 'shutting-down';
+  }
+
+  get state(): ReadinessState {
+    if (this.phase !== 'serving') return { ready: false, reason: this.phase };
+    if (this.upstreamOpen) return { ready: false, reason: 'upstream-breaker-open' };
+    return { ready: true };
+  }
+}

@@ -1,0 +1,162 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { request } from 'undici';
+
+const root = join(__dirname, '..');
+
+/**
+ * Graceful shutdown of the real process: the compiled entry point, SIGTERM while a slow query is
+ * in flight. Readiness turns false, new connections are refused, the query completes with data,
+ * and the process exits 0.
+ *
+ * The build goes to a directory of its own (not dist/, which test/start.test.ts builds at the same
+ * time in another worker), laid out like a production install: the schema beside it, and the
+ * package's node_modules WITHOUT its development dependency pino-pretty, which production start
+ * must not need.
+ */
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cse-gateway-shutdown-'));
+  await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: root });
+  symlinkSync(join(root, 'schema'), join(dir, 'schema'));
+  mkdirSync(join(dir, 'node_modules'));
+  for (const name of readdirSync(join(root, 'node_modules'))) {
+    if (name !== 'pino-pretty' && name !== '.bin') symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name));
+  }
+}, 120_000);
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function start(env: Record<string, string>): Started {
+  let output = '';
+  const child = spawn(process.execPath, [join(dir, 'dist', 'main.js')], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (chunk) => (output += String(chunk)));
+  child.stderr!.on('data', (chunk) => (output += String(chunk)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output: () => output, exited };
+}
+
+async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, output: () => string): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output so far:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Whether a new TCP connection to the port is refused. */
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+it('on SIGTERM: readiness false, new connections refused, the in-flight query completes with data, exit 0', async () => {
+  const gateway = start({ SHUTDOWN_DELAY_MS: '500', SHUTDOWN_TIMEOUT_MS: '10000' });
+  try {
+    const url = await until(() => /Gateway ready at (http:\/\/\S+\/graphql)/.exec(gateway.output())?.[1], 'the start-up banner', gateway.output);
+    const token = /^X-Auth-Token: (\S+)$/m.exec(gateway.output())![1]!;
+    const simulator = /"simulator":"(http:\/\/[^"]+)"/.exec(gateway.output())![1]!;
+    const port = Number(new URL(url).port);
+    expect((await request(new URL('/readyz', url))).statusCode).toBe(200);
+
+    // A slow upstream answer, so the query is still in flight when the signal arrives.
+    const fault = await request(new URL('/__sim/faults', simulator), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ route: 'listEngines', latencyMs: 4000, times: 1 }),
+    });
+    expect(fault.statusCode).toBe(201);
+    await fault.body.dump();
+    let settled = false;
+    const slow = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': token, 'x-request-id': 'slow-query-1' },
+      body: JSON.stringify({ query: 'query Slow { engines(first: 2) { totalCount nodes { id } } }' }),
+    }).then(async (response) => ({ status: response.statusCode, body: (await response.body.json()) as any }));
+    void slow.finally(() => (settled = true));
+    await until(
+      async () => {
+        const calls = (await (await request(new URL('/__sim/calls', simulator))).body.json()) as { calls: Array<{ route: string; status: number }> };
+        return calls.calls.some((call) => call.route === 'listEngines' && call.status === 0) ? true : undefined;
+      },
+      'the slow upstream call',
+      gateway.output,
+    );
+
+    gateway.child.kill('SIGTERM');
+    // Readiness turns false first (SHUTDOWN_DELAY_MS lets a load balancer see it)…
+    const notReady = await until(
+      async () => {
+        const response = await request(new URL('/readyz', url), { reset: true });
+        const body = await response.body.json();
+        return response.statusCode === 503 ? body : undefined;
+      },
+      '/readyz to fail',
+      gateway.output,
+    );
+    expect(notReady).toEqual({ ready: false, reason: 'shutting-down' });
+    // …then new connections are refused while the query is still being answered…
+    await until(async () => ((await refused(port)) ? true : undefined), 'new connections to be refused', gateway.output);
+    expect(settled).toBe(false);
+
+    // …which completes with its data, and the process exits 0.
+    const answer = await slow;
+    expect(answer.status).toBe(200);
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data.engines.nodes).toHaveLength(2);
+    expect(await gateway.exited).toEqual({ code: 0, signal: null });
+
+    const lines = gateway
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{"'))
+      .map((line) => JSON.parse(line));
+    const messages = lines.map((line) => line.msg);
+    expect(messages).toEqual(expect.arrayContaining(['shutting down: draining in-flight operations', 'stopped']));
+    expect(lines.find((line) => line.msg === 'graphql operation' && line.requestId === 'slow-query-1')).toMatchObject({
+      operationName: 'Slow',
+      outcome: 'success',
+    });
+    expect(messages.indexOf('stopped')).toBeGreaterThan(messages.indexOf('graphql operation'));
+  } finally {
+    if (gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+  }
+}, 60_000);
+
+it('exits 0 on SIGINT with nothing in flight', async () => {
+  const gateway = start({});
+  await until(() => (/Gateway ready at/.test(gateway.output()) ? true : undefined), 'the start-up banner', gateway.output);
+  gateway.child.kill('SIGINT');
+  expect(await gateway.exited).toEqual({ code: 0, signal: null });
+}, 30_000);
+
+it('starts without pino-pretty installed, and refuses LOG_PRETTY=true there with a message saying why', async () => {
+  const pretty = start({ LOG_PRETTY: 'true' });
+  expect(await pretty.exited).toEqual({ code: 1, signal: null });
+  expect(pretty.output()).toContain('LOG_PRETTY=true needs the pino-pretty package');
+}, 30_000);
