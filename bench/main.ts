@@ -1,0 +1,147 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './args';
+import { runLoad } from './loadGenerator';
+import { checkAnswers, loadTarget, measure } from './measure';
+import { summarize, type BenchRecord, type Sample, type TargetName } from './records';
+import { machine, renderMarkdown, replaceResults, type BenchReport } from './report';
+import { SCENARIOS } from './scenarios';
+import { startServers, type Servers } from './servers';
+import { runSoak, type SoakReport } from './soak';
+import { evaluateTargets } from './targets';
+
+/** The package root: this file runs as dist/bench/bench/main.js. */
+const ROOT = resolve(__dirname, '..', '..', '..');
+const TARGETS: readonly TargetName[] = ['gateway', 'floor'];
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+/**
+ * The matrix: for each latency a fresh simulator, gateways (one per cache mode) and floor; for
+ * each scenario and cache mode, a warm-up of both targets, then rounds alternating gateway and
+ * floor, so drift of the shared machine's load hits both alike.
+ */
+async function runMatrix(options: BenchOptions, gatewayEntry: string): Promise<BenchRecord[]> {
+  const records: BenchRecord[] = [];
+  for (const latencyMs of options.latencies) {
+    log(`latency ${latencyMs} ms: starting the simulator, ${options.caches.length} gateway(s) and the floor`);
+    const servers = await startServers({ latencyMs, caches: options.caches, gatewayEntry, gatewayNodeOptions: profileFlags(options) });
+    try {
+      await warmUp(servers, options);
+      for (const scenarioId of options.scenarios) {
+        const scenario = SCENARIOS[scenarioId];
+        for (const cache of options.caches) {
+          const targets = TARGETS.map((target) => loadTarget(servers, target, cache, scenario));
+          // The last rate seen per target sizes its next run (see measure).
+          const rate = new Map<TargetName, number>();
+          const callsAlone = new Map<TargetName, number>();
+          for (const target of targets) {
+            callsAlone.set(target.name, await checkAnswers(target, servers));
+            if (options.warmupSec > 0) rate.set(target.name, (await measure(target, servers, scenario.connections, options.warmupSec)).reqPerSec);
+          }
+          const samples = new Map<TargetName, Sample[]>(TARGETS.map((target) => [target, []]));
+          for (let round = 0; round < options.rounds; round += 1) {
+            for (const target of targets) {
+              const sample = await measure(target, servers, scenario.connections, options.durationSec, rate.get(target.name));
+              rate.set(target.name, sample.reqPerSec);
+              samples.get(target.name)?.push(sample);
+            }
+          }
+          for (const target of TARGETS) {
+            const record = summarize({ scenario: scenarioId, target, cache, latencyMs, callsAlone: callsAlone.get(target) ?? 0 }, samples.get(target) ?? []);
+            records.push(record);
+            log(
+              `  ${scenarioId} ${cache.padEnd(7)} ${target.padEnd(7)} ${record.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${record.p50Ms.toFixed(1)} p99 ${record.p99Ms.toFixed(1)} ms  ` +
+                `${record.upstreamCallsPerOp.toFixed(2)} calls/op (${record.callsAlone} alone)  ${record.cpuMsPerOp?.toFixed(3) ?? '?'} CPU ms/op  ${record.rssMb?.toFixed(0) ?? '?'} MB${record.errors > 0 ? `  ${record.errors} ERRORS` : ''}`,
+            );
+          }
+        }
+      }
+    } finally {
+      await servers.stop();
+    }
+  }
+  return records;
+}
+
+/**
+ * Fresh processes run cold (V8 has compiled nothing yet, pools are empty): every target first
+ * serves a page and the dashboard for a while, so the first scenario is not the one that pays.
+ */
+async function warmUp(servers: Servers, options: BenchOptions): Promise<void> {
+  const seconds = Math.max(0.5, options.warmupSec * 2);
+  for (const cache of options.caches) {
+    for (const target of TARGETS) {
+      if (target === 'floor' && cache !== options.caches[0]) continue;
+      for (const scenario of [SCENARIOS.S1, SCENARIOS.S3]) {
+        const load = loadTarget(servers, target, cache, scenario);
+        await checkAnswers(load, servers);
+        await runLoad({ origin: load.origin, connections: scenario.connections, durationSec: seconds, next: load.next });
+      }
+    }
+  }
+}
+
+async function soak(options: BenchOptions, gatewayEntry: string): Promise<SoakReport> {
+  const latencyMs = options.latencies[0] ?? 0;
+  log(`soak: S5 against the gateway (caches default) for ${options.soakSec} s at ${latencyMs} ms`);
+  const servers = await startServers({ latencyMs, caches: ['default'], gatewayEntry, gatewayNodeOptions: profileFlags(options) });
+  try {
+    return await runSoak(servers, options.soakSec, log);
+  } finally {
+    await servers.stop();
+  }
+}
+
+function profileFlags(options: BenchOptions): string[] | undefined {
+  return options.cpuProfDir === undefined ? undefined : ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfDir)}`];
+}
+
+function write(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  log(`wrote ${file}`);
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message ? `${error.message}\n\n` : ''}${USAGE}\n`);
+    process.exit(error.message ? 2 : 0);
+  }
+  const gatewayEntry = resolve(options.gatewayEntry ?? join(ROOT, 'dist', 'main.js'));
+  const started = Date.now();
+  const records = options.scenarios.length > 0 && options.rounds > 0 ? await runMatrix(options, gatewayEntry) : [];
+  const soakReport = options.soakSec > 0 ? await soak(options, gatewayEntry) : undefined;
+
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    mode: options.mode,
+    machine: machine(),
+    settings: { latencies: options.latencies, rounds: options.rounds, durationSec: options.durationSec, warmupSec: options.warmupSec },
+    records,
+    targets: evaluateTargets(records, soakReport),
+    ...(soakReport === undefined ? {} : { soak: soakReport }),
+  };
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const resultsDir = join(ROOT, 'bench', 'results');
+  write(options.out === undefined ? join(resultsDir, 'latest.json') : resolve(options.out), json);
+  if (options.out === undefined && options.mode !== 'quick') write(join(resultsDir, `${report.date.slice(0, 19).replace(/:/g, '-')}.json`), json);
+  const markdown = renderMarkdown(report);
+  if (options.readme) {
+    const readmePath = join(ROOT, 'bench', 'README.md');
+    write(readmePath, replaceResults(readFileSync(readmePath, 'utf8'), markdown));
+  }
+  process.stdout.write(`${markdown}\n`);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

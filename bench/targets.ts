@@ -1,0 +1,110 @@
+import type { BenchRecord, CacheMode, TargetName } from './records';
+import type { ScenarioId } from './scenarios';
+import type { SoakReport } from './soak';
+
+/**
+ * The targets of issue #6, checked against a run's records. A target whose records the run did
+ * not produce (another latency, a scenario left out) is reported as not measured, never as met.
+ */
+export interface TargetCheck {
+  id: string;
+  description: string;
+  /** The figure(s) the check used, for the report. */
+  measured: string;
+  /** null: the run did not measure it. */
+  met: boolean | null;
+}
+
+type Find = (scenario: ScenarioId, target: TargetName, cache: CacheMode, latency: 'lowest' | number) => BenchRecord | undefined;
+
+function finder(records: readonly BenchRecord[]): Find {
+  return (scenario, target, cache, latency) => {
+    const matching = records.filter((r) => r.scenario === scenario && r.target === target && r.cache === cache);
+    if (latency !== 'lowest') return matching.find((r) => r.latencyMs === latency);
+    return matching.reduce<BenchRecord | undefined>((best, r) => (best === undefined || r.latencyMs < best.latencyMs ? r : best), undefined);
+  };
+}
+
+const fmt = (value: number, digits = 2): string => value.toFixed(digits);
+
+/**
+ * Upstream economy is what one operation costs by itself: the calls of an operation sent alone
+ * with the caches off (under load, a cache or coalescing lets operations share calls, which
+ * would hide an operation that makes one call too many).
+ */
+function economy(find: Find, scenario: ScenarioId, max: number, exact: boolean): TargetCheck {
+  const record = find(scenario, 'gateway', 'off', 'lowest');
+  const description = `${scenario}: ${exact ? 'exactly' : 'at most'} ${max} upstream call${max === 1 ? '' : 's'} per operation (caches off)`;
+  if (record === undefined) return { id: `economy-${scenario}`, description, measured: 'not measured', met: null };
+  const calls = record.callsAlone;
+  return {
+    id: `economy-${scenario}`,
+    description,
+    measured: `${calls} call${calls === 1 ? '' : 's'} alone; ${fmt(record.upstreamCallsPerOp)}/op under load`,
+    met: exact ? calls === max : calls <= max,
+  };
+}
+
+function throughput(find: Find, scenario: ScenarioId, cache: CacheMode, latency: number, minRatio: number): TargetCheck {
+  const gateway = find(scenario, 'gateway', cache, latency);
+  const floor = find(scenario, 'floor', cache, latency);
+  const description = `${scenario}: gateway req/s ≥ ${minRatio} × floor (caches ${cache}, ${latency} ms upstream latency)`;
+  if (gateway === undefined || floor === undefined || floor.reqPerSec === 0) {
+    return { id: `throughput-${scenario}-${cache}`, description, measured: 'not measured', met: null };
+  }
+  const ratio = gateway.reqPerSec / floor.reqPerSec;
+  return {
+    id: `throughput-${scenario}-${cache}`,
+    description,
+    measured: `${fmt(ratio)} × (${fmt(gateway.reqPerSec, 0)} vs ${fmt(floor.reqPerSec, 0)} req/s)`,
+    met: ratio >= minRatio,
+  };
+}
+
+function tailLatency(find: Find): TargetCheck {
+  const gateway = find('S1', 'gateway', 'off', 20);
+  const floor = find('S1', 'floor', 'off', 20);
+  const description = 'S1: gateway p99 ≤ floor p99 + 10 ms (caches off, 20 ms upstream latency)';
+  if (gateway === undefined || floor === undefined) return { id: 'p99-S1', description, measured: 'not measured', met: null };
+  return {
+    id: 'p99-S1',
+    description,
+    measured: `${fmt(gateway.p99Ms, 1)} ms vs ${fmt(floor.p99Ms, 1)} ms (+${fmt(gateway.p99Ms - floor.p99Ms, 1)})`,
+    met: gateway.p99Ms <= floor.p99Ms + 10,
+  };
+}
+
+/**
+ * "No growth of RSS beyond warm-up": the median of the last minute's samples may exceed the
+ * peak of the warm-up by at most 10% (GC timing alone moves RSS by a few percent).
+ */
+export const SOAK_GROWTH_ALLOWANCE = 0.1;
+
+function soakCheck(soak: SoakReport | undefined): TargetCheck {
+  const description = `S5 soak: RSS after warm-up grows by at most ${SOAK_GROWTH_ALLOWANCE * 100}% (caches default)`;
+  if (soak === undefined || soak.warmupPeakMb === null || soak.finalMedianMb === null) {
+    return { id: 'soak-rss', description, measured: 'not measured', met: null };
+  }
+  return {
+    id: 'soak-rss',
+    description,
+    measured: `${fmt(soak.warmupPeakMb, 1)} MB after warm-up → ${fmt(soak.finalMedianMb, 1)} MB at the end (${soak.seconds} s)`,
+    met: soak.finalMedianMb <= soak.warmupPeakMb * (1 + SOAK_GROWTH_ALLOWANCE),
+  };
+}
+
+export function evaluateTargets(records: readonly BenchRecord[], soak?: SoakReport): TargetCheck[] {
+  const find = finder(records);
+  return [
+    economy(find, 'S1', 1, true),
+    economy(find, 'S2', 1, true),
+    economy(find, 'S3', 8, false),
+    throughput(find, 'S1', 'off', 0, 0.4),
+    throughput(find, 'S2', 'off', 0, 0.4),
+    throughput(find, 'S5', 'off', 0, 0.4),
+    throughput(find, 'S3', 'off', 0, 0.5),
+    tailLatency(find),
+    throughput(find, 'S4', 'default', 0, 1.0),
+    soakCheck(soak),
+  ];
+}

@@ -1,0 +1,117 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { request } from 'undici';
+import type { BenchRecord } from '../bench/records';
+import type { BenchReport } from '../bench/report';
+import { DEMO_PROJECT_ID, DEMO_TOKEN } from '../src/simulator';
+
+const run = promisify(execFile);
+const root = join(__dirname, '..');
+const tsc = join(root, 'node_modules', '.bin', 'tsc');
+
+/**
+ * The benchmark harness itself, end to end and tiny: the compiled CLI starts the simulator, both
+ * gateways and the floor as child processes, drives S1 for about a second per target and writes
+ * its results. No thresholds — the figures depend on the machine; only their shape is checked.
+ * Everything is built into a temporary directory, so a concurrent `npm run build` (or another
+ * test building dist/) is never read half-written.
+ */
+describe('bench harness (compiled CLI, child processes)', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cse-bench-test-'));
+    // Type errors are the typecheck step's to report; tsc emits regardless, and that is enough here.
+    await run(tsc, ['-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: root }).catch(() => undefined);
+    await run(tsc, ['-p', 'bench/tsconfig.json', '--outDir', join(dir, 'bench')], { cwd: root }).catch(() => undefined);
+    // The gateway reads its SDL from ../schema relative to its dist folder; both builds resolve
+    // their packages from the nearest node_modules up the tree.
+    symlinkSync(join(root, 'schema'), join(dir, 'schema'), 'dir');
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    expect(existsSync(join(dir, 'dist', 'main.js'))).toBe(true);
+    expect(existsSync(join(dir, 'bench', 'bench', 'main.js'))).toBe(true);
+  }, 120_000);
+
+  afterAll(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes one record per scenario × target × cache mode, with every field', async () => {
+    const out = join(dir, 'latest.json');
+    // S1 at 0 ms, ~1 s per target, both cache modes: a few seconds of load.
+    const args = ['--quick', '--latency', '0', '--scenarios', 'S1', '--duration', '1', '--warmup', '0.25', '--no-readme', '--out', out];
+    const result = await run(process.execPath, [join(dir, 'bench', 'bench', 'main.js'), ...args, '--gateway', join(dir, 'dist', 'main.js')], {
+      cwd: root,
+      timeout: 100_000,
+    });
+    expect(result.stdout).toContain('| Target | Measured | Met |');
+
+    const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+    expect(report.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
+    expect(report.records.map((r) => `${r.scenario}/${r.target}/${r.cache}`).sort()).toEqual([
+      'S1/floor/default',
+      'S1/floor/off',
+      'S1/gateway/default',
+      'S1/gateway/off',
+    ]);
+    for (const record of report.records) {
+      expect(record).toEqual<BenchRecord>({
+        scenario: 'S1',
+        target: expect.stringMatching(/^(gateway|floor)$/),
+        cache: expect.stringMatching(/^(default|off)$/),
+        latencyMs: 0,
+        reqPerSec: expect.any(Number),
+        p50Ms: expect.any(Number),
+        p99Ms: expect.any(Number),
+        upstreamCallsPerOp: expect.any(Number),
+        callsAlone: expect.any(Number),
+        // Numbers on Linux (/proc); null elsewhere.
+        cpuMsPerOp: process.platform === 'linux' ? expect.any(Number) : null,
+        rssMb: process.platform === 'linux' ? expect.any(Number) : null,
+        rounds: 1,
+        requests: expect.any(Number),
+        errors: 0,
+      });
+      expect(record.reqPerSec).toBeGreaterThan(0);
+      expect(record.requests).toBeGreaterThan(0);
+      // The counters are wired: every target reaches the upstream, except a gateway whose cache
+      // may serve a whole run (with caches at their defaults, 0 calls per operation is fair).
+      if (!(record.target === 'gateway' && record.cache === 'default')) expect(record.upstreamCallsPerOp).toBeGreaterThan(0);
+    }
+    // The floor is a pass-through: exactly one upstream call per page (the runs end with nothing in flight).
+    expect(report.records.filter((r) => r.target === 'floor').map((r) => r.upstreamCallsPerOp)).toEqual([1, 1]);
+    expect(report.records.filter((r) => r.target === 'floor').map((r) => r.callsAlone)).toEqual([1, 1]);
+    expect(report.targets.find((t) => t.id === 'economy-S1')?.met).not.toBeNull();
+  }, 110_000);
+
+  it('the standalone simulator takes --latency (and LATENCY_MS) and refuses a bad value', async () => {
+    const child = spawn(process.execPath, [join(dir, 'dist', 'simulator', 'main.js'), '--latency', '120'], {
+      env: { PATH: process.env.PATH, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += String(chunk)));
+      while (!/listening on (\S+)/.test(output)) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(output).toContain('(+120 ms per answer)');
+      const url = /listening on (\S+)/.exec(output)?.[1] ?? '';
+      const started = performance.now();
+      const response = await request(`${url}/v2/${DEMO_PROJECT_ID}/enginemgr/engines`, { headers: { 'x-auth-token': DEMO_TOKEN } });
+      await response.body.text();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(115);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+
+    const refused = await run(process.execPath, [join(dir, 'dist', 'simulator', 'main.js')], {
+      env: { PATH: process.env.PATH, PORT: '0', LATENCY_MS: 'soon' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect((refused as { code: number }).code).toBe(1);
+    expect((refused as { stderr: string }).stderr).toContain('latency must be a non-negative number of ms, got "soon"');
+  }, 30_000);
+});
