@@ -5,14 +5,25 @@ import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/loadConfig';
 import { createContext, type ContextServices, type GatewayContext } from './graphql/context';
 import { createFormatError } from './graphql/formatError';
-import { resolvers } from './graphql/resolvers';
-import { loadTypeDefs } from './graphql/schema';
+import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH } from './http/httpServer';
+import { corsPolicy, createCorsHandler } from './http/cors';
 import { credentialsFromHeaders } from './http/identity';
+import { exposureOptions } from './security/exposureOptions';
+import { observeRequests } from './http/observeRequests';
+import { operationalRoutes } from './http/operationalRoutes';
 import { createUnknownValueReporter } from './mapping/unknownValues';
+import { fanOutEvents } from './observability/events';
 import type { Logger } from './observability/logger';
-import { CseHttpClient } from './upstream/CseHttpClient';
+import { createMetrics, type GatewayMetrics } from './observability/metrics';
+import { createOperationPlugin } from './observability/operationPlugin';
+import { Readiness } from './observability/readiness';
+import { currentRequestScope } from './observability/requestScope';
+import { cacheControlPlugins } from './graphql/plugins/cacheHints';
+import type { CacheStats } from './upstream/cache/ResponseCache';
+import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
+import { operationDeadline } from './upstream/operationDeadline';
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -26,46 +37,79 @@ export interface RunningGateway {
   /** e.g. `http://127.0.0.1:4000/graphql` */
   readonly url: string;
   readonly port: number;
+  /** Whether the instance should get traffic (/readyz). */
+  readonly readiness: Readiness;
+  /** This gateway's metrics registry (/metrics). */
+  readonly metrics: GatewayMetrics;
+  /** The upstream response cache's size against its bounds. */
+  upstreamCacheStats(): CacheStats;
+  /**
+   * Graceful stop: readiness turns false, then (after SHUTDOWN_DELAY_MS) new connections are
+   * refused while in-flight operations finish, for at most SHUTDOWN_TIMEOUT_MS; then the
+   * upstream pool closes. Safe to call more than once.
+   */
   close(): Promise<void>;
 }
-
-/** Request bodies larger than this are refused (413) before parsing. */
-const MAX_REQUEST_BODY_BYTES = 256 * 1024;
 
 /** Builds the gateway from a validated config and starts listening. */
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<RunningGateway> {
   const { logger } = deps;
   const ownsDispatcher = deps.dispatcher === undefined;
-  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher();
+  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ connections: config.cseConnections, timeoutMs: config.cseTimeoutMs });
+  const metrics = createMetrics({ maxOperationNames: config.metricsMaxOperations });
+  const readiness = new Readiness();
+  // The process-wide upstream event sink: what the upstream layer reports feeds the metrics and readiness.
+  const upstreamEvents = fanOutEvents(metrics.events, readiness.events);
   const services: ContextServices = {
-    http: new CseHttpClient({ endpoint: deps.endpoint, dispatcher }),
+    http: createCseHttpClient(config, deps.endpoint, dispatcher, upstreamEvents),
     paging: { maxPageSize: config.cseMaxPageSize, defaultPageSize: Math.min(20, config.cseMaxPageSize) },
     pageBase: config.csePageBase,
     requestConcurrency: config.cseRequestConcurrency,
     reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
+    observeBatch: metrics.observeBatch,
+    engineListThreshold: config.federationEngineListThreshold,
   };
+  // A federation subgraph schema; the exposure options (limits, Sandbox, persisted queries …)
+  // read the safelist manifest and throw a ConfigError before anything listens if it is bad.
+  const schema = buildGatewaySchema();
+  const exposure = exposureOptions(config, schema);
 
   const apollo = new ApolloServer<GatewayContext>({
-    typeDefs: loadTypeDefs(),
-    resolvers,
+    schema,
+    ...exposure,
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',
     logger,
+    plugins: [
+      createOperationPlugin<GatewayContext>(),
+      ...cacheControlPlugins<GatewayContext>(cacheTtlsOf(config)),
+      ...exposure.plugins,
+    ],
+    // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
+    // the process would end killed by it instead of exiting 0 after a graceful stop.
+    stopOnTerminationSignals: false,
   });
 
   const httpServer = createHttpServer({
     apollo,
-    maxBodyBytes: MAX_REQUEST_BODY_BYTES,
+    maxBodyBytes: config.maxBodyBytes,
+    cors: createCorsHandler(corsPolicy(config.corsOrigins, config.nodeEnv === 'development' || config.enableSandbox)),
+    routes: operationalRoutes(readiness, metrics.registry),
+    aroundRequest: observeRequests({ logger, metrics }),
     context: async (request, signal) => {
       const credentials = credentialsFromHeaders((name) => {
         const value = request.headers[name];
         return Array.isArray(value) ? value[0] : value;
       }, config.cseProjectId);
-      return createContext(services, { credentials, signal });
+      // The operation's own event sink (counts for its log line) and trace headers for the upstream.
+      const operation = currentRequestScope()?.operation;
+      // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
+      const bounded = operationDeadline(signal, config.requestTimeoutMs);
+      return createContext(services, { credentials, ...bounded, events: operation?.events, propagate: operation?.propagate });
     },
     onError: (error) => logger.error({ err: error }, 'HTTP request failed'),
   });
-  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer }));
+  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }));
   await apollo.start();
 
   await new Promise<void>((resolve, reject) => {
@@ -78,13 +122,42 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const address = httpServer.address() as AddressInfo;
   const host = config.host === undefined || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}${GRAPHQL_PATH}`;
+  readiness.markServing();
+
+  let closing: Promise<void> | undefined;
+  const stop = async () => {
+    readiness.markShuttingDown();
+    // Time for load balancers to see /readyz fail before connections are refused.
+    if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    await apollo.stop(); // the drain plugin: refuse new connections, let in-flight requests finish (bounded)
+    if (ownsDispatcher) await closeDispatcher(dispatcher, config.shutdownTimeoutMs);
+  };
 
   return {
     url,
     port: address.port,
-    async close() {
-      await apollo.stop();
-      if (ownsDispatcher) await dispatcher.close();
+    readiness,
+    metrics,
+    upstreamCacheStats: () => services.http.cacheStats,
+    close() {
+      closing ??= stop();
+      return closing;
     },
   };
+}
+
+/**
+ * Closes the upstream pool, letting requests still in it finish; past `timeoutMs` (they belong to
+ * operations already cut off by the drain) the pool is destroyed instead.
+ */
+async function closeDispatcher(dispatcher: Dispatcher, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    if ((await Promise.race([dispatcher.close().then(() => 'closed' as const), timedOut])) === 'timeout') await dispatcher.destroy();
+  } finally {
+    clearTimeout(timer);
+  }
 }

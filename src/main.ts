@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type GatewayConfig } from './config/loadConfig';
 import { startGateway } from './gateway';
-import { createLogger } from './observability/logger';
+import { createLogger, type Logger } from './observability/logger';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from './simulator';
 
 const EXAMPLE_QUERY = `{
@@ -22,7 +22,13 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  let logger: Logger;
+  try {
+    logger = createLogger(config.logLevel, undefined, { pretty: config.logPretty });
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
 
   let simulator: Simulator | undefined;
   let endpoint: string;
@@ -36,7 +42,12 @@ async function main(): Promise<void> {
     logger.info({ simulator: simulator.url }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
   }
 
-  const gateway = await startGateway(config, { logger, endpoint });
+  const gateway = await startGateway(config, { logger, endpoint }).catch((error: unknown) => {
+    // Configuration read at start-up (e.g. the persisted query manifest) stops the process like bad config.
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  });
   logger.info({ url: gateway.url }, 'gateway listening');
 
   const lines = [`\nGateway ready at ${gateway.url}`];
@@ -52,13 +63,39 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  const stop = async () => {
-    await gateway.close();
-    await simulator?.close();
-    process.exit(0);
+  // Graceful shutdown (see RunningGateway.close): readiness false, stop accepting, let in-flight
+  // operations finish within SHUTDOWN_TIMEOUT_MS, close the upstream pool and the simulator, exit 0.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // An operator pressing Ctrl-C twice means "now".
+      logger.warn({ signal }, 'second signal during shutdown: exiting without waiting');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight operations');
+    // Every step is bounded on its own; this only catches a step that never settles.
+    const deadline = setTimeout(() => {
+      logger.error('shutdown did not finish in time: exiting');
+      process.exit(1);
+    }, config.shutdownDelayMs + 2 * config.shutdownTimeoutMs + 5000);
+    deadline.unref();
+    gateway
+      .close()
+      .then(() => simulator?.close())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 void main();

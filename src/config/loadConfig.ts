@@ -21,9 +21,71 @@ export interface GatewayConfig {
   readonly cseMaxPageSize: number;
   /** Upstream calls one GraphQL operation may have in flight at once (fan-out bound). */
   readonly cseRequestConcurrency: number;
+  /** Keep-alive connections in the upstream pool. */
+  readonly cseConnections: number;
+  /** Bounds each upstream attempt (connect, headers and body). */
+  readonly cseTimeoutMs: number;
+  /** Bounds a whole GraphQL operation: no upstream attempt or retry outlives it. */
+  readonly requestTimeoutMs: number;
+  /** Retries of a failed upstream GET (connection errors, 500, 502, 503, 504, 429). */
+  readonly cseRetries: number;
+  /** First backoff step before a retry; doubles per retry, with jitter. */
+  readonly cseRetryBaseMs: number;
+  /** Upstream requests in flight in the whole process. */
+  readonly cseMaxInflight: number;
+  /** Upstream requests waiting for a free slot; past it, calls are shed at once. */
+  readonly cseMaxQueue: number;
+  /** Consecutive failed attempts against one engine that open its circuit breaker. */
+  readonly cseBreakerFailures: number;
+  /** Consecutive transport failures (refused, reset, timed out) that open the whole-upstream breaker. */
+  readonly cseUpstreamBreakerFailures: number;
+  /** How long an open breaker refuses calls before it lets one probe through. */
+  readonly cseBreakerOpenMs: number;
+  /** Response cache TTLs in ms by kind; 0 disables that cache. */
+  readonly cacheListTtlMs: number;
+  readonly cacheEngineTtlMs: number;
+  readonly cacheJobTtlMs: number;
+  readonly cacheTerminalJobTtlMs: number;
+  /** Bounds of the response cache: entries, and the upstream body bytes they hold. */
+  readonly cacheMaxEntries: number;
+  readonly cacheMaxBytes: number;
   readonly nodeEnv: NodeEnv;
   /** pino level; `silent` turns logging off. */
   readonly logLevel: LogLevel;
+  /** Human-readable log lines (pino-pretty, a development dependency) instead of JSON. */
+  readonly logPretty: boolean;
+  /** Distinct operation names that get their own metrics label; later ones share `(other)`. */
+  readonly metricsMaxOperations: number;
+  /** After SIGTERM/SIGINT: time readiness reports false while new connections are still accepted. */
+  readonly shutdownDelayMs: number;
+  /** After SIGTERM/SIGINT: how long in-flight operations may take before connections are cut. */
+  readonly shutdownTimeoutMs: number;
+  /** Request bodies above this many bytes are refused with 413 before they are parsed. */
+  readonly maxBodyBytes: number;
+  /** Deepest field nesting an operation may have (introspection exempt). */
+  readonly maxDepth: number;
+  /** Aliases an operation may use. */
+  readonly maxAliases: number;
+  /** Lexical tokens a document may have; parsing stops past it. */
+  readonly maxTokens: number;
+  /** Worst-case upstream calls one operation may make; above it: QUERY_TOO_COMPLEX. */
+  readonly maxUpstreamCalls: number;
+  /** Schema introspection (and the federation `_service` SDL). */
+  readonly enableIntrospection: boolean;
+  /** The Apollo Sandbox landing page at `/graphql`. */
+  readonly enableSandbox: boolean;
+  /** Browser origins allowed by CORS (exact `scheme://host[:port]`), or `*`. */
+  readonly corsOrigins: readonly string[] | '*';
+  /** Several operations in one HTTP request (a JSON array body). */
+  readonly allowBatching: boolean;
+  /** `apq`: automatic persisted queries; `safelist`: only the manifest's operations; `off`. */
+  readonly persistedQueries: 'apq' | 'safelist' | 'off';
+  /** Path of the persisted query list manifest (required with `safelist`). */
+  readonly persistedQueriesManifest: string | undefined;
+  /** Bound of the APQ cache, in bytes of query text. */
+  readonly apqCacheMaxBytes: number;
+  /** More Engine references than this in one federation `_entities` call are read from list pages. */
+  readonly federationEngineListThreshold: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -47,6 +109,7 @@ export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function loadConfig(env: Env): GatewayConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const persistedQueries = oneOf(env, 'PERSISTED_QUERIES', ['apq', 'safelist', 'off'] as const, 'apq');
   const config: GatewayConfig = {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: optional(env, 'HOST'),
@@ -55,8 +118,41 @@ export function loadConfig(env: Env): GatewayConfig {
     csePageBase: oneOf(env, 'CSE_PAGE_BASE', ['0', '1'] as const, '1') === '0' ? 0 : 1,
     cseMaxPageSize: integer(env, 'CSE_MAX_PAGE_SIZE', 100, 1, 1000),
     cseRequestConcurrency: integer(env, 'CSE_REQUEST_CONCURRENCY', 8, 1, 256),
+    cseConnections: integer(env, 'CSE_CONNECTIONS', 32, 1, 1024),
+    cseTimeoutMs: integer(env, 'CSE_TIMEOUT_MS', 5000, 1, 600_000),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 15_000, 1, 600_000),
+    cseRetries: integer(env, 'CSE_RETRIES', 2, 0, 10),
+    cseRetryBaseMs: integer(env, 'CSE_RETRY_BASE_MS', 100, 1, 60_000),
+    cseMaxInflight: integer(env, 'CSE_MAX_INFLIGHT', 64, 1, 10_000),
+    cseMaxQueue: integer(env, 'CSE_MAX_QUEUE', 256, 0, 100_000),
+    cseBreakerFailures: integer(env, 'CSE_BREAKER_FAILURES', 5, 1, 10_000),
+    cseUpstreamBreakerFailures: integer(env, 'CSE_UPSTREAM_BREAKER_FAILURES', 10, 1, 10_000),
+    cseBreakerOpenMs: integer(env, 'CSE_BREAKER_OPEN_MS', 10_000, 1, 3_600_000),
+    cacheListTtlMs: integer(env, 'CACHE_LIST_TTL_MS', 2000, 0, 86_400_000),
+    cacheEngineTtlMs: integer(env, 'CACHE_ENGINE_TTL_MS', 10_000, 0, 86_400_000),
+    cacheJobTtlMs: integer(env, 'CACHE_JOB_TTL_MS', 2000, 0, 86_400_000),
+    cacheTerminalJobTtlMs: integer(env, 'CACHE_TERMINAL_JOB_TTL_MS', 600_000, 0, 86_400_000),
+    cacheMaxEntries: integer(env, 'CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
+    cacheMaxBytes: integer(env, 'CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
     nodeEnv,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+    logPretty: oneOf(env, 'LOG_PRETTY', ['true', 'false'] as const, 'false') === 'true',
+    metricsMaxOperations: integer(env, 'METRICS_MAX_OPERATIONS', 100, 1, 10_000),
+    shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    maxDepth: integer(env, 'MAX_DEPTH', 12, 1, 100),
+    maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 1000),
+    maxTokens: integer(env, 'MAX_TOKENS', 2000, 100, 1_000_000),
+    maxUpstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 50, 1, 100_000),
+    enableIntrospection: flag(env, 'ENABLE_INTROSPECTION', nodeEnv !== 'production'),
+    enableSandbox: flag(env, 'ENABLE_SANDBOX', nodeEnv !== 'production'),
+    corsOrigins: origins(env, 'CORS_ORIGINS'),
+    allowBatching: flag(env, 'ALLOW_BATCHING', false),
+    persistedQueries,
+    persistedQueriesManifest: manifestPath(env, persistedQueries),
+    apqCacheMaxBytes: integer(env, 'APQ_CACHE_MAX_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    federationEngineListThreshold: integer(env, 'FEDERATION_ENGINE_LIST_THRESHOLD', 3, 0, 10_000),
   };
   return Object.freeze(config);
 }
@@ -102,4 +198,41 @@ function endpoint(env: Env, name: string): string | undefined {
     throw new ConfigError(name, raw, 'an absolute http(s) URL without credentials, query or fragment');
   }
   return url.href.replace(/\/+$/, '');
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  return oneOf(env, name, ['true', 'false'] as const, fallback ? 'true' : 'false') === 'true';
+}
+
+/** A comma-separated list of exact origins (`https://app.example.com`), or `*`. */
+function origins(env: Env, name: string): readonly string[] | '*' {
+  const raw = optional(env, name);
+  if (raw === undefined) return Object.freeze([]);
+  if (raw === '*') return '*';
+  const list = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  for (const origin of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+      throw new ConfigError(name, raw, 'a comma-separated list of origins like https://app.example.com (scheme, host, optional port; no path or trailing slash), or *');
+    }
+  }
+  return Object.freeze(list);
+}
+
+/** The manifest path: required with PERSISTED_QUERIES=safelist, meaningless (refused) otherwise. */
+function manifestPath(env: Env, mode: 'apq' | 'safelist' | 'off'): string | undefined {
+  const name = 'PERSISTED_QUERIES_MANIFEST';
+  const raw = optional(env, name);
+  if (mode === 'safelist' && raw === undefined) {
+    throw new ConfigError(name, '', 'the path of a persisted query list manifest (PERSISTED_QUERIES=safelist needs one)');
+  }
+  if (mode !== 'safelist' && raw !== undefined) {
+    throw new ConfigError(name, raw, 'no value unless PERSISTED_QUERIES=safelist');
+  }
+  return raw;
 }

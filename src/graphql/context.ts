@@ -1,14 +1,19 @@
+import type DataLoader from 'dataloader';
 import pLimit from 'p-limit';
-import { createLoaders, type Loaders } from '../loaders/createLoaders';
+import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
 import type { UnknownValueReporter } from '../mapping/unknownValues';
 import { CseApi } from '../upstream/CseApi';
 import type { CseHttpClient, UpstreamRequestContext } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
+import type { CseEngine } from '../upstream/types';
+import { createEngineReferenceLoader } from './federation/engineReferences';
 
 /** What every resolver of one operation shares. Built per request by `createContext`. */
 export interface GatewayContext {
   readonly credentials: Credentials;
   readonly loaders: Loaders;
+  /** Federation `_entities`: Engine references, read from list pages when that is cheaper. */
+  readonly references: { readonly engine: DataLoader<string, CseEngine | null> };
   readonly paging: PagingLimits;
   readonly reportUnknown: UnknownValueReporter;
 }
@@ -25,6 +30,10 @@ export interface ContextServices {
   readonly pageBase: 0 | 1;
   readonly requestConcurrency: number;
   readonly reportUnknown: UnknownValueReporter;
+  /** More Engine references than this in one `_entities` call are looked up in list pages. */
+  readonly engineListThreshold: number;
+  /** Told the size of every DataLoader batch (metrics). */
+  readonly observeBatch?: BatchObserver;
 }
 
 /**
@@ -38,9 +47,16 @@ export function createContext(services: ContextServices, request: UpstreamReques
     limit: pLimit(services.requestConcurrency),
     pageBase: services.pageBase,
   });
+  const loaders = createLoaders(api, services.observeBatch);
   return {
     credentials: request.credentials,
-    loaders: createLoaders(api),
+    loaders,
+    references: {
+      engine: createEngineReferenceLoader(loaders, {
+        listThreshold: services.engineListThreshold,
+        pageSize: services.paging.maxPageSize,
+      }),
+    },
     paging: services.paging,
     reportUnknown: services.reportUnknown,
   };

@@ -12,6 +12,13 @@ export interface HttpServerOptions {
   onError: (error: unknown) => void;
   /** Other endpoints by exact path (health, metrics …), served outside GraphQL. */
   routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => void | Promise<void>>>;
+  /**
+   * Wraps the handling of every request, routes included (request ids, log scope, per-operation
+   * telemetry): it must call `next` once and settle when `next` settles.
+   */
+  aroundRequest?: (request: IncomingMessage, response: ServerResponse, next: () => Promise<void>) => Promise<void>;
+  /** CORS for the GraphQL endpoint: sets its headers, and resolves `true` when it answered a preflight. */
+  cors?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -23,7 +30,8 @@ export const GRAPHQL_PATH = '/graphql';
  */
 export function createHttpServer(options: HttpServerOptions): Server {
   return createServer((request, response) => {
-    handle(options, request, response).catch((error: unknown) => {
+    const next = () => handle(options, request, response);
+    (options.aroundRequest === undefined ? next() : options.aroundRequest(request, response, next)).catch((error: unknown) => {
       options.onError(error);
       if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else response.destroy();
@@ -42,6 +50,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     sendJson(response, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
     return;
   }
+  if (options.cors !== undefined && (await options.cors(request, response))) return;
 
   const body = await readBody(request, options.maxBodyBytes);
   if (body.kind === 'too-large') {

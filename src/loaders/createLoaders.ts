@@ -37,6 +37,9 @@ const jobKey = (key: JobKey) => `${key.engineId}/${key.jobId}`;
 const jobPageKey = (key: JobPageKey) =>
   `${key.engineId}|${key.filter.from ?? ''}|${key.filter.to ?? ''}|${pageKey(key.call)}`;
 
+/** Told the size of each batch a loader dispatches (`loader` is one of the names of `Loaders`). */
+export type BatchObserver = (loader: 'enginePage' | 'engine' | 'jobPage' | 'job', size: number) => void;
+
 /** DataLoader's contract: one result per key, in key order, an Error (never undefined) on failure. */
 function settleEach<K, V>(keys: readonly K[], load: (key: K) => Promise<V>): Promise<Array<V | Error>> {
   return Promise.all(keys.map((key) => load(key).catch((error: unknown) => toError(error))));
@@ -46,7 +49,14 @@ function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-export function createLoaders(api: CseApi): Loaders {
+export function createLoaders(api: CseApi, observeBatch?: BatchObserver): Loaders {
+  const observed = <K, V>(loader: Parameters<BatchObserver>[0], batch: DataLoader.BatchLoadFn<K, V>): DataLoader.BatchLoadFn<K, V> =>
+    observeBatch === undefined
+      ? batch
+      : (keys) => {
+          observeBatch(loader, keys.length);
+          return batch(keys);
+        };
   // Jobs seen in list pages of this operation, by `engineId/jobId`.
   const listedJobs = new Map<string, CseJob>();
   // Job-list calls in flight per engine: a job asked for by id waits for them before calling
@@ -55,19 +65,22 @@ export function createLoaders(api: CseApi): Loaders {
   const listsInFlight = new Map<string, Set<Promise<unknown>>>();
 
   const enginePage = new DataLoader<PageCall, ListPage<CseEngine>, string>(
-    (calls) =>
+    observed('enginePage', (calls) =>
       settleEach(calls, async (call) => {
         const page = await api.listEngines(call);
         for (const engine of page.data) engineLoader.prime(engine.id, engine);
         return page;
       }),
+    ),
     { cacheKeyFn: pageKey },
   );
 
-  const engineLoader = new DataLoader<string, CseEngine | null>((ids) => settleEach(ids, (id) => api.getEngine(id)));
+  const engineLoader = new DataLoader<string, CseEngine | null>(
+    observed('engine', (ids) => settleEach(ids, (id) => api.getEngine(id))),
+  );
 
   const jobPage = new DataLoader<JobPageKey, ListPage<CseJob> | null, string>(
-    (keys) =>
+    observed('jobPage', (keys) =>
       settleEach(keys, async (key) => {
         const page = await api.listJobs(key.engineId, key.filter, key.call);
         if (page !== null) {
@@ -78,11 +91,12 @@ export function createLoaders(api: CseApi): Loaders {
         }
         return page;
       }),
+    ),
     { cacheKeyFn: jobPageKey },
   );
 
   const job = new DataLoader<JobKey, CseJob | null, string>(
-    async (keys) => {
+    observed('job', async (keys) => {
       const waits: Promise<unknown>[] = [];
       for (const engineId of new Set(keys.map((key) => key.engineId))) {
         const inFlight = listsInFlight.get(engineId);
@@ -90,7 +104,7 @@ export function createLoaders(api: CseApi): Loaders {
       }
       if (waits.length > 0) await Promise.allSettled(waits);
       return settleEach(keys, async (key) => listedJobs.get(jobKey(key)) ?? api.getJob(key.engineId, key.jobId));
-    },
+    }),
     { cacheKeyFn: jobKey },
   );
 
