@@ -5,7 +5,8 @@ import type { UnknownValueReporter } from '../mapping/unknownValues';
 import { CseApi } from '../upstream/CseApi';
 import type { CseHttpClient, UpstreamRequestContext } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
-import type { CseEngine } from '../upstream/types';
+import type { ConnectionModel } from '../pagination/types';
+import type { CseEngine, CseJob } from '../upstream/types';
 import { createEngineReferenceLoader } from './federation/engineReferences';
 
 /** What every resolver of one operation shares. Built per request by `createContext`. */
@@ -16,6 +17,10 @@ export interface GatewayContext {
   readonly references: { readonly engine: DataLoader<string, CseEngine | null> };
   readonly paging: PagingLimits;
   readonly reportUnknown: UnknownValueReporter;
+  /** Whether the upstream answered "not found" to any call of this operation so far. */
+  readonly upstream: { notFound: boolean };
+  /** Job connections shared between `Query.engine` and `Engine.jobs` (see `sharedJobConnection`). */
+  readonly jobConnections: Map<string, Promise<ConnectionModel<CseJob>>>;
 }
 
 export interface PagingLimits {
@@ -41,11 +46,15 @@ export interface ContextServices {
  * and fresh loaders, so no answer can leak from one caller (or one operation) to another.
  */
 export function createContext(services: ContextServices, request: UpstreamRequestContext): GatewayContext {
+  const upstream = { notFound: false };
   const api = new CseApi({
     http: services.http,
     request,
-    limit: pLimit(services.requestConcurrency),
+    limit: lazyLimit(services.requestConcurrency),
     pageBase: services.pageBase,
+    onNotFound: () => {
+      upstream.notFound = true;
+    },
   });
   const loaders = createLoaders(api, services.observeBatch);
   return {
@@ -59,5 +68,13 @@ export function createContext(services: ContextServices, request: UpstreamReques
     },
     paging: services.paging,
     reportUnknown: services.reportUnknown,
+    upstream,
+    jobConnections: new Map(),
   };
+}
+
+/** A `p-limit` made on the first call: an operation answered without upstream calls never needs one. */
+function lazyLimit(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let limit: ReturnType<typeof pLimit> | undefined;
+  return (fn) => (limit ??= pLimit(concurrency))(fn);
 }

@@ -36,7 +36,8 @@ const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
 it('records the operation as a child of the caller, each upstream call as a child of the operation, and sends each call its own span', async () => {
   const response = await h.gql(
-    `query Traced($id: ID!) { engine(id: $id) { id jobs(first: 2) { nodes { id } } } }`,
+    // `name` needs the engine details: two upstream calls (id and jobs alone would need one).
+    `query Traced($id: ID!) { engine(id: $id) { id name jobs(first: 2) { nodes { id } } } }`,
     { id: SEED.engines.drift },
     { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` },
   );

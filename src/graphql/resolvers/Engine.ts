@@ -3,7 +3,7 @@ import { mapEngineStatus } from '../../mapping/enums';
 import { emptyToNull } from '../../mapping/job';
 import { epochMsOrNull } from '../../mapping/time';
 import { engineKeyOf, entityCopy } from '../federation/referenceKeys';
-import { jobConnection } from './connections';
+import { jobConnection, sharedJobConnection } from './connections';
 
 export const Engine: EngineResolvers = {
   // Federation `_entities`: batched per operation, from list pages when that is fewer calls.
@@ -18,5 +18,7 @@ export const Engine: EngineResolvers = {
     if (id === undefined || id === null || id === '') return null;
     return loaders.job.load({ engineId: engine.id, jobId: String(id) });
   },
-  jobs: (engine, args, context) => jobConnection(engine.id, args, context),
+  // `Query.engine` may have resolved this connection already (see there); only then is it shared.
+  jobs: (engine, args, context) =>
+    context.jobConnections.size === 0 ? jobConnection(engine.id, args, context) : sharedJobConnection(engine.id, args, context),
 };

@@ -48,6 +48,32 @@ export function jobConnection(
   );
 }
 
+/**
+ * `jobConnection`, computed once per operation for one engine and one set of arguments.
+ * `Query.engine` may resolve an engine's first `jobs` field ahead of `Engine.jobs` (the job list
+ * then proves the engine exists, see `Query.engine`); `Engine.jobs` must find that same promise
+ * rather than compute the connection again.
+ */
+export function sharedJobConnection(
+  engineId: string,
+  args: ConnectionArgs & { filter?: JobFilter | null },
+  context: GatewayContext,
+): Promise<ConnectionModel<CseJob>> {
+  // Arguments are a handful of scalars: their JSON is a small, exact key.
+  const key = `${engineId}\u0000${JSON.stringify(args)}`;
+  let connection = context.jobConnections.get(key);
+  if (connection === undefined) {
+    try {
+      connection = jobConnection(engineId, args, context);
+    } catch (error) {
+      // Bad arguments throw before any call; whoever shares the promise must see the same error.
+      connection = Promise.reject(error);
+    }
+    context.jobConnections.set(key, connection);
+  }
+  return connection;
+}
+
 function timeFilter(filter: JobFilter | null | undefined): JobTimeFilter {
   const from = filter?.from ?? undefined;
   const to = filter?.to ?? undefined;
