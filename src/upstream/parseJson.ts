@@ -18,26 +18,58 @@ export class UpstreamBodyError extends Error {
   }
 }
 
-// Sixteen digits in a row are needed to exceed Number.MAX_SAFE_INTEGER (9007199254740991, itself
-// 16 digits). The test is deliberately naive: a match inside a string or a long fraction only
-// costs the slow path, which gives the same result there.
-const MAYBE_UNSAFE_INTEGER = /\d{16}/;
 const INTEGER_LITERAL = /^-?\d+$/;
 
 /**
- * Parses an upstream body. Equal to `JSON.parse`, except that an integer literal beyond
- * `Number.MAX_SAFE_INTEGER` (in magnitude) becomes its exact decimal text, e.g. the task id
- * `"12345678901234567890"`, instead of a rounded double. Safe integers and non-integers stay
- * numbers, so the common body pays only for a regex test.
+ * Parses an upstream body. Equal to `JSON.parse`, except that the id fields the gateway reads
+ * (see {@link hasUnsafeId}) never lose digits: when one of them holds an integer beyond
+ * `Number.MAX_SAFE_INTEGER` (in magnitude), the body is parsed again losslessly, and then every
+ * integer literal beyond that bound, id or not, becomes its exact decimal text — e.g. the task
+ * id `"12345678901234567890"` — instead of a rounded double. Safe integers and non-integers
+ * always stay numbers.
+ *
+ * The common body pays for `JSON.parse` and a look at a few fields per object: the rounded
+ * double `JSON.parse` makes of a literal beyond 2^53 is itself an integer beyond the safe
+ * bound, so the look finds every id that needs the exact digits without scanning the text.
  *
  * @throws {UpstreamBodyError} when the text is not JSON
  */
 export function parseUpstreamJson(text: string): unknown {
   try {
-    return MAYBE_UNSAFE_INTEGER.test(text) ? parseLossless(text, null, losslessOptions) : JSON.parse(text);
+    const value: unknown = JSON.parse(text);
+    return hasUnsafeId(value) ? parseLossless(text, null, losslessOptions) : value;
   } catch (error) {
     throw new UpstreamBodyError('The upstream body is not valid JSON.', { cause: error });
   }
+}
+
+/** The integer id fields of jobs, tasks and engines (engine `id` itself is a string). */
+const ID_FIELDS = ['id', 'jobId', 'latestJobId'] as const;
+
+/**
+ * Whether an id field the gateway reads holds a number that `JSON.parse` cannot have kept
+ * exactly. It looks where the upstream shapes put them: in objects at the top (job or engine
+ * details) or in top-level arrays (the list variant that is an array), in a list body's `data`,
+ * and in `tasks` — flat tasks of a job, phases of job details, tasks inside phases.
+ */
+export function hasUnsafeId(body: unknown): boolean {
+  return Array.isArray(body) ? someHasUnsafeId(body) : objectHasUnsafeId(body);
+}
+
+function someHasUnsafeId(items: readonly unknown[]): boolean {
+  for (const item of items) if (objectHasUnsafeId(item)) return true;
+  return false;
+}
+
+function objectHasUnsafeId(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  for (const field of ID_FIELDS) {
+    const id = record[field];
+    if (typeof id === 'number' && Number.isInteger(id) && !Number.isSafeInteger(id)) return true;
+  }
+  const { data, tasks } = record;
+  return (Array.isArray(data) && someHasUnsafeId(data)) || (Array.isArray(tasks) && someHasUnsafeId(tasks));
 }
 
 const losslessOptions = {

@@ -38,12 +38,20 @@ describe('parseUpstreamJson', () => {
     ['2^53, no longer safe', '{"id":9007199254740992}', { id: '9007199254740992' }],
     ['2^53 + 1', '{"id":9007199254740993}', { id: '9007199254740993' }],
     ['a 20-digit task id', '{"id":12345678901234567890}', { id: '12345678901234567890' }],
-    ['a negative big integer', '{"n":-12345678901234567890}', { n: '-12345678901234567890' }],
+    ['a negative big id', '{"id":-12345678901234567890}', { id: '-12345678901234567890' }],
+    ['a big number outside the id fields: as JSON.parse', '{"n":12345678901234567890}', { n: 12345678901234567890 }],
+    ['a task id in a list page', '{"total":1,"data":[{"id":1,"tasks":[{"id":12345678901234567890,"jobId":1}]}]}', { total: 1, data: [{ id: 1, tasks: [{ id: '12345678901234567890', jobId: 1 }] }] }],
+    ['a task jobId', '{"id":1,"tasks":[{"id":2,"jobId":12345678901234567890}]}', { id: 1, tasks: [{ id: 2, jobId: '12345678901234567890' }] }],
+    ['a task inside a phase', '{"id":1,"tasks":[{"taskName":"p","tasks":[{"id":12345678901234567890}]}]}', { id: 1, tasks: [{ taskName: 'p', tasks: [{ id: '12345678901234567890' }] }] }],
+    ['an engine latestJobId', '{"total":1,"data":[{"id":"e","latestJobId":12345678901234567890}]}', { total: 1, data: [{ id: 'e', latestJobId: '12345678901234567890' }] }],
+    ['the array-of-lists variant', '[{"total":1,"data":[{"id":12345678901234567890}]}]', [{ total: 1, data: [{ id: '12345678901234567890' }] }]],
+    ['once an id needs it, every big integer keeps its digits', '{"id":12345678901234567890,"n":12345678901234567891}', { id: '12345678901234567890', n: '12345678901234567891' }],
     ['16 digits that are safe', '{"startTime":1636540095901000}', { startTime: 1636540095901000 }],
     ['a long fraction stays a number', '{"x":0.12345678901234567890}', { x: 0.1234567890123456789 }],
     ['a big exponent literal stays a number', '{"x":12345678901234567890e0}', { x: 12345678901234567890 }],
     ['big digits inside a string', '{"s":"12345678901234567890","n":1}', { s: '12345678901234567890', n: 1 }],
-    ['a big id among small numbers', '[1,12345678901234567890,2.5,-0]', [1, '12345678901234567890', 2.5, -0]],
+    ['big numbers that are no ids: as JSON.parse', '[1,12345678901234567890,2.5,-0]', [1, 12345678901234567890, 2.5, -0]],
+    ['a big id among small numbers', '[{"id":12345678901234567890,"n":[1,2.5,-0]}]', [{ id: '12345678901234567890', n: [1, 2.5, -0] }]],
     ['duplicate keys: last wins, as JSON.parse', '{"a":1,"a":2,"id":12345678901234567890}', { a: 2, id: '12345678901234567890' }],
     ['a __proto__ key stays data', '{"__proto__":{"x":1},"id":12345678901234567890}', JSON.parse('{"__proto__":{"x":1},"id":"12345678901234567890"}')],
   ])('%s', (_label, text, expected) => {
@@ -54,6 +62,7 @@ describe('parseUpstreamJson', () => {
 
   it('keeps -0 as JSON.parse does', () => {
     expect(Object.is((parseUpstreamJson('[-0, 1234567890123456789]') as unknown[])[0], -0)).toBe(true);
+    expect(Object.is((parseUpstreamJson('{"n":-0,"id":12345678901234567890}') as { n: number }).n, -0)).toBe(true);
   });
 
   it.each<[string, string]>([
@@ -89,10 +98,10 @@ describe('parseUpstreamJson', () => {
   });
 
   it('equals JSON.parse on the slow path too', () => {
-    // A 16-digit run inside a string forces the lossless parser without changing the expected value.
+    // An id beyond 2^53 forces the lossless parser.
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
-        const text = JSON.stringify({ pad: '1234567890123456789', value });
+        const text = `{"id":12345678901234567890,"value":${JSON.stringify(value)}}`;
         expectJsonParseExceptUnsafeIntegers(parseUpstreamJson(text), JSON.parse(text));
       }),
     );
@@ -110,7 +119,31 @@ describe('parseUpstreamJson', () => {
   it('keeps safe integers as numbers whichever path parses them', () => {
     fc.assert(
       fc.property(fc.maxSafeInteger(), (n) => {
-        expect(parseUpstreamJson(`{"id":${n},"pad":"12345678901234567"}`)).toEqual({ id: n, pad: '12345678901234567' });
+        expect(parseUpstreamJson(`{"id":${n}}`)).toEqual({ id: n });
+        expect(parseUpstreamJson(`{"latestJobId":12345678901234567890,"id":${n}}`)).toEqual({ latestJobId: '12345678901234567890', id: n });
+      }),
+    );
+  });
+
+  it('keeps every id field of every upstream shape exact: lists, details, flat tasks, phases, engines', () => {
+    const id = fc.oneof(fc.maxSafeInteger(), fc.bigInt({ min: TWO_POW_53, max: 2n ** 70n }), fc.bigInt({ min: -(2n ** 70n), max: -TWO_POW_53 }));
+    const task = fc.record({ id, jobId: id, status: fc.constant('Finished') });
+    const phase = fc.record({ taskName: fc.string(), tasks: fc.array(task, { maxLength: 3 }) });
+    const job = fc.record({ id, startTime: fc.maxSafeInteger(), tasks: fc.array(fc.oneof(task, phase), { maxLength: 3 }) });
+    const engine = fc.record({ id: fc.uuid(), latestJobId: id });
+    const body = fc.oneof(
+      job,
+      engine,
+      fc.record({ total: fc.nat(), data: fc.array(job, { maxLength: 4 }) }),
+      fc.record({ total: fc.nat(), data: fc.array(engine, { maxLength: 4 }) }),
+      fc.array(fc.record({ total: fc.nat(), data: fc.array(job, { maxLength: 2 }) }), { maxLength: 2 }),
+    );
+    fc.assert(
+      fc.property(body, (value) => {
+        // On the wire, ids are bare integer literals; expected: the digits past 2^53, else a number.
+        const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `@@${v}@@` : v)).replace(/"@@(-?\d+)@@"/g, '$1');
+        const expected = JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+        expect(parseUpstreamJson(text)).toEqual(expected);
       }),
     );
   });
