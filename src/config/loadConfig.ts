@@ -49,6 +49,8 @@ export interface GatewayConfig {
   /** Bounds of the response cache: entries, and the upstream body bytes they hold. */
   readonly cacheMaxEntries: number;
   readonly cacheMaxBytes: number;
+  /** Bound of the whole-operation result cache (`OPERATION_CACHE_MAX_BYTES`), in bytes of results. */
+  readonly operationCacheMaxBytes: number;
   readonly nodeEnv: NodeEnv;
   /** pino level; `silent` turns logging off. */
   readonly logLevel: LogLevel;
@@ -134,6 +136,7 @@ export function loadConfig(env: Env): GatewayConfig {
     cacheTerminalJobTtlMs: integer(env, 'CACHE_TERMINAL_JOB_TTL_MS', 600_000, 0, 86_400_000),
     cacheMaxEntries: integer(env, 'CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
     cacheMaxBytes: integer(env, 'CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+    operationCacheMaxBytes: integer(env, 'OPERATION_CACHE_MAX_BYTES', 16 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
     nodeEnv,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
     logPretty: oneOf(env, 'LOG_PRETTY', ['true', 'false'] as const, 'false') === 'true',

@@ -72,6 +72,11 @@ export class OperationTelemetry {
     };
   }
 
+  /** Upstream answers this operation took from the upstream response cache so far. */
+  get upstreamCacheHits(): number {
+    return this.cacheHits;
+  }
+
   /** Apollo parsed and validated the document and picked the operation. */
   operationResolved(name: string | null, type: string | null): void {
     this.name = name;

@@ -1,4 +1,3 @@
-import type { Limit } from 'p-limit';
 import type { PageCall } from '../pagination/pages';
 import { pageOffset } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
@@ -21,9 +20,11 @@ export interface CseApiOptions {
   /** The operation's credentials, deadline, propagated headers and event sink. */
   request: UpstreamRequestContext;
   /** Bounds the calls of one operation in flight at once (fan-out over many engines). */
-  limit: Limit;
+  limit: <T>(fn: () => Promise<T>) => Promise<T>;
   /** The number the upstream gives its first page. */
   pageBase: 0 | 1;
+  /** Told of every "not found" answer (whole-result caching must not keep those, see the plugin). */
+  onNotFound?: () => void;
 }
 
 /**
@@ -64,6 +65,11 @@ export class CseApi {
     return job === null ? null : withEngineId(job, engineId);
   }
 
+  private notFound(): null {
+    this.options.onNotFound?.();
+    return null;
+  }
+
   private get projectId(): string {
     return this.options.request.credentials.projectId;
   }
@@ -74,13 +80,13 @@ export class CseApi {
 
   private async one<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<T | null> {
     const answer = await this.send(call);
-    if (answer.kind === 'not-found') return null;
+    if (answer.kind === 'not-found') return this.notFound();
     return checked(() => guard(answer.body), answer.requestId);
   }
 
   private async list<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<ListPage<T> | null> {
     const answer = await this.send(call);
-    if (answer.kind === 'not-found') return null;
+    if (answer.kind === 'not-found') return this.notFound();
     return checked(() => {
       const body = asListBody(answer.body);
       return { total: body.total, data: body.data.map(guard) };
