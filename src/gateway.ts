@@ -1,5 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/loadConfig';
@@ -9,6 +10,7 @@ import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { credentialsFromHeaders } from './http/identity';
+import { createResponseCache } from './http/responseCache';
 import { exposureOptions } from './security/exposureOptions';
 import { observeRequests } from './http/observeRequests';
 import { operationalRoutes } from './http/operationalRoutes';
@@ -20,7 +22,6 @@ import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
 import { currentRequestScope } from './observability/requestScope';
 import { cacheControlPlugins } from './graphql/plugins/cacheHints';
-import { operationResultCachePlugins } from './graphql/plugins/operationResultCache';
 import type { CacheStats } from './upstream/cache/ResponseCache';
 import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
@@ -86,8 +87,6 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     plugins: [
       createOperationPlugin<GatewayContext>(),
       ...cacheControlPlugins<GatewayContext>(cacheTtlsOf(config)),
-      // After the cache-control plugins: it stores results under the policy they make final.
-      ...operationResultCachePlugins({ ttls: cacheTtlsOf(config), maxBytes: config.operationCacheMaxBytes }),
       ...exposure.plugins,
     ],
     // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
@@ -95,17 +94,37 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     stopOnTerminationSignals: false,
   });
 
+  const credentialsOf = (request: IncomingMessage) =>
+    credentialsFromHeaders((name) => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    }, config.cseProjectId);
+  // Whole answers, reused under the policy the cache-control plugins state (see responseCache).
+  const responseCache = createResponseCache<GatewayContext>({
+    ttls: cacheTtlsOf(config),
+    maxBytes: config.operationCacheMaxBytes,
+    credentialsOf,
+    storable: (context) => {
+      const operation = currentRequestScope()?.operation;
+      if (context.upstream.notFound || operation === undefined || operation.upstreamCacheHits !== 0) return undefined;
+      return { operationName: operation.operationName };
+    },
+    onHit: (hit) => {
+      metrics.observeResponseCache(true);
+      currentRequestScope()?.operation?.servedFromCache(hit.operationName);
+    },
+    onMiss: () => metrics.observeResponseCache(false),
+  });
+
   const httpServer = createHttpServer({
     apollo,
+    responseCache,
     maxBodyBytes: config.maxBodyBytes,
     cors: createCorsHandler(corsPolicy(config.corsOrigins, config.nodeEnv === 'development' || config.enableSandbox)),
     routes: operationalRoutes(readiness, metrics.registry),
     aroundRequest: observeRequests({ logger, metrics }),
     context: async (request, signal) => {
-      const credentials = credentialsFromHeaders((name) => {
-        const value = request.headers[name];
-        return Array.isArray(value) ? value[0] : value;
-      }, config.cseProjectId);
+      const credentials = credentialsOf(request);
       // The operation's own event sink (counts for its log line) and trace headers for the upstream.
       const operation = currentRequestScope()?.operation;
       // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.

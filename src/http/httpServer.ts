@@ -1,6 +1,7 @@
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayContext } from '../graphql/context';
+import type { ResponseCache } from './responseCache';
 
 export interface HttpServerOptions {
   apollo: ApolloServer<GatewayContext>;
@@ -19,6 +20,8 @@ export interface HttpServerOptions {
   aroundRequest?: (request: IncomingMessage, response: ServerResponse, next: () => Promise<void>) => Promise<void>;
   /** CORS for the GraphQL endpoint: sets its headers, and resolves `true` when it answered a preflight. */
   cors?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+  /** Whole answers reused for the same caller and request, served without entering Apollo. */
+  responseCache?: ResponseCache<GatewayContext>;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -57,6 +60,19 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     sendJson(response, 413, requestError(`The request body exceeds ${options.maxBodyBytes} bytes.`));
     return;
   }
+  // After CORS and the request id (aroundRequest), so a hit carries the same per-request headers;
+  // before the body is parsed, which a hit never needs.
+  const cacheKey = options.responseCache?.keyOf(request, url.search, body.text);
+  if (cacheKey !== undefined) {
+    const hit = options.responseCache!.lookup(cacheKey);
+    if (hit !== undefined) {
+      for (const [name, value] of hit.headers) response.setHeader(name, value);
+      response.setHeader('age', String(hit.ageSeconds));
+      response.statusCode = 200;
+      response.end(hit.body);
+      return;
+    }
+  }
   let parsedBody: unknown = undefined;
   if (body.text !== '' && isJson(request.headers['content-type'])) {
     try {
@@ -77,15 +93,18 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
+  // Kept for the response cache, which asks the operation whether its result may be reused.
+  let context: GatewayContext | undefined;
   const result = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parsedBody },
-    context: () => options.context(request, abort.signal),
+    context: async () => (context = await options.context(request, abort.signal)),
   });
 
   for (const [name, value] of result.headers) response.setHeader(name, value);
   response.statusCode = result.status ?? 200;
   if (result.body.kind === 'complete') {
     response.end(result.body.string);
+    if (cacheKey !== undefined) options.responseCache!.offer(cacheKey, context, { status: response.statusCode, headers: result.headers, body: result.body.string });
     return;
   }
   for await (const chunk of result.body.asyncIterator) response.write(chunk);

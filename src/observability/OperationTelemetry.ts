@@ -27,6 +27,15 @@ export interface OperationLogFields {
   readonly httpStatus: number;
 }
 
+/** The log line of a request answered from the whole-response cache: nothing ran, so nothing else to say. */
+export interface CachedOperationLogFields {
+  readonly requestId: string;
+  readonly operationName: string | null;
+  readonly durationMs: number;
+  readonly outcome: 'cached';
+  readonly httpStatus: number;
+}
+
 /**
  * Everything observed about one GraphQL request, from the first byte to the last: its trace span,
  * the upstream calls and cache hits its resolvers caused (through `events`, the operation's own
@@ -53,6 +62,7 @@ export class OperationTelemetry {
   private upstreamCalls = 0;
   private cacheHits = 0;
   private finished = false;
+  private cached = false;
 
   constructor(options: OperationTelemetryOptions) {
     this.requestId = options.requestId;
@@ -77,6 +87,23 @@ export class OperationTelemetry {
     return this.cacheHits;
   }
 
+  /** The operation's name once Apollo resolved it (`null`: anonymous, or not resolved). */
+  get operationName(): string | null {
+    return this.name;
+  }
+
+  /**
+   * The request was answered from the whole-response cache: Apollo never saw it, so the log line
+   * is a short one, and the operation is counted under the name it had when its answer was stored.
+   */
+  servedFromCache(operationName: string | null): void {
+    this.cached = true;
+    this.name = operationName;
+    this.resolved = true;
+    this.span.updateName(`query ${operationName ?? '(anonymous)'}`);
+    this.span.setAttribute('cse.cached', true);
+  }
+
   /** Apollo parsed and validated the document and picked the operation. */
   operationResolved(name: string | null, type: string | null): void {
     this.name = name;
@@ -98,10 +125,11 @@ export class OperationTelemetry {
   }
 
   /** Once, when the response has been handed to the socket (or the request failed or was aborted). */
-  finish(end: { httpStatus: number; aborted: boolean }): OperationLogFields | undefined {
+  finish(end: { httpStatus: number; aborted: boolean }): OperationLogFields | CachedOperationLogFields | undefined {
     if (this.finished) return undefined;
     this.finished = true;
     const durationMs = performance.now() - this.started;
+    if (this.cached && !end.aborted) return this.finishCached(end.httpStatus, durationMs);
     const outcome = operationOutcome({ ...end, errorCount: this.errorCount, hasData: this.hasData });
     const fields: OperationLogFields = {
       requestId: this.requestId,
@@ -124,6 +152,14 @@ export class OperationTelemetry {
     if (outcome !== 'success') {
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: fields.errorCodes.join(',') || outcome });
     }
+    this.span.end();
+    return fields;
+  }
+
+  private finishCached(httpStatus: number, durationMs: number): CachedOperationLogFields {
+    const fields: CachedOperationLogFields = { requestId: this.requestId, operationName: this.name, durationMs: round(durationMs), outcome: 'cached', httpStatus };
+    this.metrics.observeOperation({ name: this.name, resolved: true, outcome: 'cached', durationMs });
+    this.logger.info(fields, 'graphql operation');
     this.span.end();
     return fields;
   }

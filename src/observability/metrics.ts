@@ -2,8 +2,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { UpstreamEvents } from './events';
 import { createOperationLabeler } from './operationLabel';
 
-/** How an operation ended, as the log line and the metrics say it. */
-export type OperationOutcome = 'success' | 'partial' | 'error' | 'aborted';
+/** How an operation ended, as the log line and the metrics say it (`cached`: a stored answer, served again). */
+export type OperationOutcome = 'success' | 'partial' | 'error' | 'aborted' | 'cached';
 
 export interface OperationObservation {
   /** The operation's name as the caller wrote it (`null`: anonymous). */
@@ -22,6 +22,8 @@ export interface GatewayMetrics {
   observeOperation(observation: OperationObservation): void;
   /** One DataLoader batch of `size` keys was dispatched by the loader `loader`. */
   observeBatch(loader: string, size: number): void;
+  /** One lookup in the whole-response cache (`src/http/responseCache.ts`). */
+  observeResponseCache(hit: boolean): void;
 }
 
 export interface MetricsOptions {
@@ -119,6 +121,16 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     buckets: [1, 2, 3, 5, 10, 20, 50, 100],
     registers,
   });
+  const responseCacheHits = new Counter({
+    name: 'gateway_response_cache_hits_total',
+    help: 'GraphQL requests answered from the whole-response cache, without execution.',
+    registers,
+  });
+  const responseCacheMisses = new Counter({
+    name: 'gateway_response_cache_misses_total',
+    help: 'Whole-response cache lookups that found nothing, so the operation ran.',
+    registers,
+  });
   // A scrape right after start-up shows a closed breaker rather than no series at all.
   breakerState.set({ scope: 'upstream' }, BREAKER_STATE_VALUE.closed);
 
@@ -150,6 +162,9 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     },
     observeBatch(loader, size) {
       batchSize.observe({ loader }, size);
+    },
+    observeResponseCache(hit) {
+      (hit ? responseCacheHits : responseCacheMisses).inc();
     },
   };
 }

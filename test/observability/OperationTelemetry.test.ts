@@ -72,4 +72,21 @@ describe('OperationTelemetry', () => {
     expect(entries()[0]).toMatchObject({ operationName: null, errorCodes: ['UNAUTHENTICATED'], outcome: 'error', httpStatus: 401, upstreamCalls: 0 });
     expect(await metrics.registry.metrics()).toContain('gateway_operations_total{operation="(unresolved)",outcome="error"} 1');
   });
+
+  it('writes a short line for a request served from the whole-response cache, counted under the stored operation name', async () => {
+    const { telemetry, metrics, entries } = setUp();
+    telemetry.servedFromCache('HotPage');
+    telemetry.finish({ httpStatus: 200, aborted: false });
+    const [line] = entries();
+    expect(line).toMatchObject({ msg: 'graphql operation', requestId: 'req-7', operationName: 'HotPage', outcome: 'cached', httpStatus: 200 });
+    expect(line).not.toHaveProperty('upstreamCalls');
+    expect(await metrics.registry.metrics()).toContain('gateway_operations_total{operation="HotPage",outcome="cached"} 1');
+  });
+
+  it('still reports a cached answer the caller never received as aborted', async () => {
+    const { telemetry, entries } = setUp();
+    telemetry.servedFromCache(null);
+    telemetry.finish({ httpStatus: 200, aborted: true });
+    expect(entries()[0]).toMatchObject({ operationName: null, outcome: 'aborted' });
+  });
 });

@@ -1,0 +1,161 @@
+import { LRUCache } from 'lru-cache';
+import type { IncomingMessage } from 'node:http';
+import { ttlRange, type CacheTtls } from '../upstream/cache/cacheTtl';
+import { scopeKey } from '../upstream/cache/scopeKey';
+import type { Credentials } from '../upstream/credentials';
+
+/** A whole HTTP answer, as served again on a hit. */
+export interface CachedResponse {
+  readonly body: string;
+  /** Apollo's own headers for it: `content-type` and `cache-control`. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** Seconds since it was stored, for the `Age` header. */
+  readonly ageSeconds: number;
+  /** The operation it answered (for the hit's log line and metrics). */
+  readonly operationName: string | null;
+}
+
+/** What Apollo made for a request that missed: offered to the cache once it is final. */
+export interface ApolloAnswer {
+  readonly status: number;
+  readonly headers: ReadonlyMap<string, string>;
+  readonly body: string;
+}
+
+/** What the operation itself says about whether its result may be reused (see `storable`). */
+export interface StoreVerdict {
+  readonly operationName: string | null;
+}
+
+export interface ResponseCacheOptions<TContext> {
+  readonly ttls: CacheTtls;
+  /** Bound of the cache, in bytes of stored bodies. */
+  readonly maxBytes: number;
+  /** The caller's credentials; throws (or returns undefined) when it has none usable: never cached. */
+  readonly credentialsOf: (request: IncomingMessage) => Credentials | undefined;
+  /**
+   * Asked after an operation that Apollo answered 200 with a cacheable policy: `undefined` when the
+   * operation itself forbids storing (it saw a "not found", or used upstream cache entries).
+   */
+  readonly storable: (context: TContext) => StoreVerdict | undefined;
+  readonly onHit?: (hit: CachedResponse) => void;
+  readonly onMiss?: () => void;
+  /** Milliseconds, monotonic: expiry and `Age`. Tests substitute it. */
+  readonly clock?: { now(): number };
+}
+
+/** The HTTP server's view of the cache. */
+export interface ResponseCache<TContext> {
+  /** The request's key, or `undefined` when it must bypass the cache (no usable credentials). */
+  keyOf(request: IncomingMessage, search: string, bodyText: string): string | undefined;
+  lookup(key: string): CachedResponse | undefined;
+  offer(key: string, context: TContext | undefined, answer: ApolloAnswer): void;
+}
+
+interface Entry {
+  readonly body: string;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly storedAt: number;
+  readonly operationName: string | null;
+}
+
+/** Stored per entry beside its body: headers, key and the map's own bookkeeping. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+/** Apollo's headers that describe the body itself; per-request ones (CORS, request id) are made anew. */
+const STORED_HEADERS = ['content-type', 'cache-control'] as const;
+
+/**
+ * Whole HTTP answers, reused for the same caller sending the same request: many clients polling
+ * one page then cost neither upstream calls nor execution — nor Apollo's request pipeline,
+ * parsing or serialisation, which is why this sits in front of Apollo rather than in a plugin.
+ * The policy is the one the cache-control hints already state, so a result lives exactly as long
+ * as its shortest TTL:
+ *
+ * - The key is a SHA-256 of the credential scope (token, project, enterprise project) and of the
+ *   request as sent (method, query string, `content-type`, `accept`, raw body): two tokens never
+ *   share a result. A request whose credentials do not parse is never cached (Apollo refuses it).
+ * - Only answers Apollo made with status 200 and `Cache-Control: max-age=N, private` with N > 0
+ *   are kept, for N seconds. Apollo writes `no-store` for any response with errors, and a
+ *   max-age of 0 when a field's TTL is 0; with every TTL at 0 there is no cache at all.
+ * - An operation that saw a "not found" is never stored, like the upstream cache never keeps
+ *   those, so an engine or job that appears is seen at once; nor one built from upstream cache
+ *   entries: it is already partly aged, and storing it for a full max-age again would serve data
+ *   older than the TTL promises (and the header says). Both are the operation's to say (`storable`).
+ * - Bounded by bytes (`OPERATION_CACHE_MAX_BYTES`), least recently used first.
+ */
+export function createResponseCache<TContext>(options: ResponseCacheOptions<TContext>): ResponseCache<TContext> | undefined {
+  if (ttlRange(options.ttls).max === 0) return undefined;
+  const clock = options.clock ?? performance;
+  const entries = new LRUCache<string, Entry>({
+    maxSize: options.maxBytes,
+    sizeCalculation: (entry) => Buffer.byteLength(entry.body) + ENTRY_OVERHEAD_BYTES,
+    // Expired entries are dropped when next read; no timers.
+    ttlAutopurge: false,
+    perf: clock,
+    // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
+    ttlResolution: 0,
+  });
+  return {
+    keyOf(request, search, bodyText) {
+      let credentials: Credentials | undefined;
+      try {
+        credentials = options.credentialsOf(request);
+      } catch {
+        return undefined; // Apollo's context factory refuses the request with the same error
+      }
+      if (credentials === undefined) return undefined;
+      // `content-type` decides whether the body is read as JSON, `accept` the response's media type.
+      const requestText = JSON.stringify([request.method ?? 'GET', search, request.headers['content-type'] ?? '', request.headers.accept ?? '', bodyText]);
+      return scopeKey(credentials, requestText);
+    },
+    lookup(key) {
+      const entry = entries.get(key);
+      if (entry === undefined) {
+        options.onMiss?.();
+        return undefined;
+      }
+      const hit: CachedResponse = {
+        body: entry.body,
+        headers: entry.headers,
+        ageSeconds: Math.floor((clock.now() - entry.storedAt) / 1000),
+        operationName: entry.operationName,
+      };
+      options.onHit?.(hit);
+      return hit;
+    },
+    offer(key, context, answer) {
+      if (context === undefined || answer.status !== 200) return;
+      const maxAge = privateMaxAge(answer.headers.get('cache-control'));
+      if (maxAge === 0) return;
+      const verdict = options.storable(context);
+      if (verdict === undefined) return;
+      const headers = STORED_HEADERS.flatMap((name) => {
+        const value = answer.headers.get(name);
+        return value === undefined ? [] : [[name, value] as const];
+      });
+      entries.set(key, { body: answer.body, headers, storedAt: clock.now(), operationName: verdict.operationName }, { ttl: maxAge * 1000 });
+    },
+  };
+}
+
+/**
+ * The seconds a response may be kept by this (private) cache according to its `Cache-Control`:
+ * its `max-age` when the header also says `private` and nothing forbids storing, else 0.
+ */
+export function privateMaxAge(cacheControl: string | undefined): number {
+  if (cacheControl === undefined) return 0;
+  let maxAge = 0;
+  let isPrivate = false;
+  for (const part of cacheControl.split(',')) {
+    const directive = part.trim().toLowerCase();
+    if (directive === 'private') isPrivate = true;
+    else if (directive === 'no-store' || directive === 'no-cache') return 0;
+    else if (directive.startsWith('max-age=')) {
+      const value = directive.slice('max-age='.length);
+      if (!/^\d{1,9}$/.test(value)) return 0;
+      maxAge = Number(value);
+    }
+  }
+  return isPrivate ? maxAge : 0;
+}

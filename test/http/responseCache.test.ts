@@ -1,0 +1,145 @@
+import fc from 'fast-check';
+import type { IncomingMessage } from 'node:http';
+import { createResponseCache, privateMaxAge, type ResponseCacheOptions } from '../../src/http/responseCache';
+import type { Credentials } from '../../src/upstream/credentials';
+
+describe('privateMaxAge', () => {
+  it.each<[string | undefined, number]>([
+    ['max-age=2, private', 2],
+    ['private, max-age=600', 600],
+    ['Max-Age=5, Private', 5],
+    ['max-age=0, private', 0],
+    ['max-age=2', 0], // shared caching is not ours to assume: Apollo always says private here
+    ['max-age=2, public', 0],
+    ['no-store', 0],
+    ['max-age=2, private, no-store', 0],
+    ['max-age=2, private, no-cache', 0],
+    ['max-age=-1, private', 0],
+    ['max-age=abc, private', 0],
+    ['max-age=1e3, private', 0],
+    ['', 0],
+    [undefined, 0],
+  ])('%j → %d s', (header, seconds) => {
+    expect(privateMaxAge(header)).toBe(seconds);
+  });
+});
+
+const TTLS = { listMs: 2000, engineMs: 10000, jobMs: 2000, terminalJobMs: 600000 };
+const OK_HEADERS = new Map([
+  ['content-type', 'application/json; charset=utf-8'],
+  ['cache-control', 'max-age=2, private'],
+  ['x-other', 'not stored'],
+]);
+
+interface FakeRequest {
+  token?: string;
+  project?: string;
+  method?: string;
+  accept?: string;
+  contentType?: string;
+}
+
+function request({ token = 'token-aaaaaaaa', project = 'p1', method = 'POST', accept, contentType = 'application/json' }: FakeRequest = {}): IncomingMessage {
+  return { method, headers: { 'x-auth-token': token, 'x-project-id': project, accept, 'content-type': contentType } } as unknown as IncomingMessage;
+}
+
+function setUp(overrides: Partial<ResponseCacheOptions<{ verdict: boolean }>> = {}) {
+  let now = 1_000_000;
+  const hits: Array<string | null> = [];
+  let misses = 0;
+  const cache = createResponseCache<{ verdict: boolean }>({
+    ttls: TTLS,
+    maxBytes: 1 << 20,
+    credentialsOf: (r): Credentials => {
+      const token = r.headers['x-auth-token'] as string;
+      if (token === 'bad') throw new Error('UNAUTHENTICATED');
+      return { token, projectId: r.headers['x-project-id'] as string, enterpriseProjectId: undefined };
+    },
+    storable: (context) => (context.verdict ? { operationName: 'Page' } : undefined),
+    onHit: (hit) => hits.push(hit.operationName),
+    onMiss: () => (misses += 1),
+    clock: { now: () => now },
+    ...overrides,
+  })!;
+  return { cache, hits, misses: () => misses, advance: (ms: number) => (now += ms) };
+}
+
+describe('createResponseCache', () => {
+  it('is off when every TTL is 0', () => {
+    expect(setUp({ ttls: { listMs: 0, engineMs: 0, jobMs: 0, terminalJobMs: 0 } }).cache).toBeUndefined();
+  });
+
+  it('serves a stored answer with its own headers and its age, until its max-age has passed', () => {
+    const { cache, hits, misses, advance } = setUp();
+    const key = cache.keyOf(request(), '', '{"query":"{a}"}')!;
+    expect(cache.lookup(key)).toBeUndefined();
+    cache.offer(key, { verdict: true }, { status: 200, headers: OK_HEADERS, body: '{"data":{"a":1}}' });
+    advance(1500);
+    expect(cache.lookup(key)).toEqual({
+      body: '{"data":{"a":1}}',
+      headers: [
+        ['content-type', 'application/json; charset=utf-8'],
+        ['cache-control', 'max-age=2, private'],
+      ],
+      ageSeconds: 1,
+      operationName: 'Page',
+    });
+    advance(501);
+    expect(cache.lookup(key)).toBeUndefined();
+    expect(hits).toEqual(['Page']);
+    expect(misses()).toBe(2);
+  });
+
+  it.each<[string, number, ReadonlyMap<string, string>, { verdict: boolean } | undefined]>([
+    ['a status other than 200', 400, OK_HEADERS, { verdict: true }],
+    ['no-store (Apollo: the response has errors)', 200, new Map([['cache-control', 'no-store']]), { verdict: true }],
+    ['a max-age of 0', 200, new Map([['cache-control', 'max-age=0, private']]), { verdict: true }],
+    ['no cache-control', 200, new Map(), { verdict: true }],
+    ['an operation that forbids it (not found, upstream cache entries)', 200, OK_HEADERS, { verdict: false }],
+    ['no context (it was never made)', 200, OK_HEADERS, undefined],
+  ])('never stores an answer with %s', (_, status, headers, context) => {
+    const { cache } = setUp();
+    const key = cache.keyOf(request(), '', 'body')!;
+    cache.offer(key, context, { status, headers, body: '{"data":{}}' });
+    expect(cache.lookup(key)).toBeUndefined();
+  });
+
+  it('does not cache a request without usable credentials', () => {
+    expect(setUp().cache.keyOf(request({ token: 'bad' }), '', 'body')).toBeUndefined();
+  });
+
+  it('keeps to its byte bound: an answer larger than the bound is never stored', () => {
+    const { cache } = setUp({ maxBytes: 1024 });
+    const key = cache.keyOf(request(), '', 'body')!;
+    cache.offer(key, { verdict: true }, { status: 200, headers: OK_HEADERS, body: 'x'.repeat(1024) });
+    expect(cache.lookup(key)).toBeUndefined();
+  });
+
+  it('gives a different key to every difference in scope or request, and the same key to the same request', () => {
+    const { cache } = setUp();
+    const base = { token: 'token-aaaaaaaa', project: 'p1', method: 'POST', accept: 'application/json', contentType: 'application/json', search: '', body: '{}' };
+    const keyOf = (r: typeof base) => cache.keyOf(request(r), r.search, r.body);
+    expect(keyOf({ ...base })).toBe(keyOf(base));
+    const variants = [
+      { token: 'token-bbbbbbbb' },
+      { project: 'p2' },
+      { method: 'GET' },
+      { accept: 'application/graphql-response+json' },
+      { contentType: 'text/plain' },
+      { search: '?query=%7Ba%7D' },
+      { body: '{"variables":{}}' },
+    ];
+    const keys = new Set([keyOf(base), ...variants.map((v) => keyOf({ ...base, ...v }))]);
+    expect(keys.size).toBe(variants.length + 1);
+  });
+
+  it('never lets two tokens share a key, whatever the request (property)', () => {
+    const { cache } = setUp();
+    fc.assert(
+      fc.property(fc.string({ minLength: 10 }), fc.string({ minLength: 10 }), fc.string(), fc.string(), (a, b, search, body) => {
+        fc.pre(a !== b && a !== 'bad' && b !== 'bad');
+        expect(cache.keyOf(request({ token: a }), search, body)).not.toBe(cache.keyOf(request({ token: b }), search, body));
+      }),
+    );
+  });
+});
