@@ -10,6 +10,7 @@ import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { credentialsFromHeaders } from './http/identity';
+import { createInFlightRequests } from './http/inFlightRequests';
 import { createResponseCache } from './http/responseCache';
 import { exposureOptions } from './security/exposureOptions';
 import { observeRequests } from './http/observeRequests';
@@ -115,10 +116,21 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     },
     onMiss: () => metrics.observeResponseCache(false),
   });
+  // Not a cache: on whatever the TTLs (see inFlightRequests). Only error-free answers are shared.
+  const inFlight = createInFlightRequests<GatewayContext>({
+    credentialsOf,
+    shareable: () => {
+      const operation = currentRequestScope()?.operation;
+      if (operation === undefined || operation.hasErrors) return undefined;
+      return { operationName: operation.operationName };
+    },
+    onShared: (answer) => currentRequestScope()?.operation?.servedShared(answer.operationName),
+  });
 
   const httpServer = createHttpServer({
     apollo,
     responseCache,
+    inFlight,
     maxBodyBytes: config.maxBodyBytes,
     cors: createCorsHandler(corsPolicy(config.corsOrigins, config.nodeEnv === 'development' || config.enableSandbox)),
     routes: operationalRoutes(readiness, metrics.registry),

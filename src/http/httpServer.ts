@@ -1,6 +1,7 @@
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayContext } from '../graphql/context';
+import type { Flight, InFlightRequests } from './inFlightRequests';
 import type { ResponseCache } from './responseCache';
 
 export interface HttpServerOptions {
@@ -22,6 +23,8 @@ export interface HttpServerOptions {
   cors?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
   /** Whole answers reused for the same caller and request, served without entering Apollo. */
   responseCache?: ResponseCache<GatewayContext>;
+  /** Identical requests of the same caller in flight at once share one execution. */
+  inFlight?: InFlightRequests<GatewayContext>;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -73,21 +76,57 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
       return;
     }
   }
+
+  // The operation (or its wait for an identical one) stops for a caller who has gone away.
+  const abort = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) abort.abort();
+  });
+
+  // Same place as the cache lookup, for the same reasons; the key is the same function's.
+  const flightKey = options.inFlight === undefined ? undefined : (cacheKey ?? options.inFlight.keyOf(request, url.search, body.text));
+  let flight: Flight<GatewayContext> | undefined;
+  if (flightKey !== undefined) {
+    const following = options.inFlight!.follow(flightKey, abort.signal);
+    if (following === undefined) flight = options.inFlight!.lead(flightKey);
+    else {
+      const shared = await following;
+      if (abort.signal.aborted) return;
+      if (shared !== undefined) {
+        for (const [name, value] of shared.headers) response.setHeader(name, value);
+        response.statusCode = 200;
+        response.end(shared.body);
+        return;
+      }
+      // The leader's answer cannot be shared: execute as if this request had never waited.
+    }
+  }
+  try {
+    await execute(options, request, response, url, body.text, abort.signal, cacheKey, flight);
+  } finally {
+    flight?.finish(undefined, undefined); // no-op once the answer was offered
+  }
+}
+
+async function execute(
+  options: HttpServerOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  bodyText: string,
+  signal: AbortSignal,
+  cacheKey: string | undefined,
+  flight: Flight<GatewayContext> | undefined,
+): Promise<void> {
   let parsedBody: unknown = undefined;
-  if (body.text !== '' && isJson(request.headers['content-type'])) {
+  if (bodyText !== '' && isJson(request.headers['content-type'])) {
     try {
-      parsedBody = JSON.parse(body.text);
+      parsedBody = JSON.parse(bodyText);
     } catch {
       sendJson(response, 400, requestError('The request body is not valid JSON.'));
       return;
     }
   }
-
-  // The operation stops working for a caller who has gone away.
-  const abort = new AbortController();
-  response.once('close', () => {
-    if (!response.writableFinished) abort.abort();
-  });
 
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(request.headers)) {
@@ -97,14 +136,17 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   let context: GatewayContext | undefined;
   const result = await options.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parsedBody },
-    context: async () => (context = await options.context(request, abort.signal)),
+    context: async () => (context = await options.context(request, signal)),
   });
 
   for (const [name, value] of result.headers) response.setHeader(name, value);
   response.statusCode = result.status ?? 200;
   if (result.body.kind === 'complete') {
     response.end(result.body.string);
-    if (cacheKey !== undefined) options.responseCache!.offer(cacheKey, context, { status: response.statusCode, headers: result.headers, body: result.body.string });
+    const answer = { status: response.statusCode, headers: result.headers, body: result.body.string };
+    // A leader whose client left may have been cut short: its waiters execute for themselves.
+    flight?.finish(context, signal.aborted ? undefined : answer);
+    if (cacheKey !== undefined) options.responseCache!.offer(cacheKey, context, answer);
     return;
   }
   for await (const chunk of result.body.asyncIterator) response.write(chunk);

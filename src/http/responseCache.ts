@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { IncomingMessage } from 'node:http';
 import { ttlRange, type CacheTtls } from '../upstream/cache/cacheTtl';
-import { scopeKey } from '../upstream/cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
+import { requestKey } from './requestKey';
 
 /** A whole HTTP answer, as served again on a hit. */
 export interface CachedResponse {
@@ -98,16 +98,7 @@ export function createResponseCache<TContext>(options: ResponseCacheOptions<TCon
   });
   return {
     keyOf(request, search, bodyText) {
-      let credentials: Credentials | undefined;
-      try {
-        credentials = options.credentialsOf(request);
-      } catch {
-        return undefined; // Apollo's context factory refuses the request with the same error
-      }
-      if (credentials === undefined) return undefined;
-      // `content-type` decides whether the body is read as JSON, `accept` the response's media type.
-      const requestText = JSON.stringify([request.method ?? 'GET', search, request.headers['content-type'] ?? '', request.headers.accept ?? '', bodyText]);
-      return scopeKey(credentials, requestText);
+      return requestKey(options.credentialsOf, request, search, bodyText);
     },
     lookup(key) {
       const entry = entries.get(key);

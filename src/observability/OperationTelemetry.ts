@@ -27,12 +27,15 @@ export interface OperationLogFields {
   readonly httpStatus: number;
 }
 
-/** The log line of a request answered from the whole-response cache: nothing ran, so nothing else to say. */
+/**
+ * The log line of a request answered with another's answer — stored (`cached`), or of an identical
+ * request in flight at the same time (`coalesced`): nothing ran, so nothing else to say.
+ */
 export interface CachedOperationLogFields {
   readonly requestId: string;
   readonly operationName: string | null;
   readonly durationMs: number;
-  readonly outcome: 'cached';
+  readonly outcome: 'cached' | 'coalesced';
   readonly httpStatus: number;
 }
 
@@ -62,7 +65,8 @@ export class OperationTelemetry {
   private upstreamCalls = 0;
   private cacheHits = 0;
   private finished = false;
-  private cached = false;
+  /** Set when the answer was another request's: no execution of its own. */
+  private reused: 'cached' | 'coalesced' | undefined;
 
   constructor(options: OperationTelemetryOptions) {
     this.requestId = options.requestId;
@@ -97,11 +101,29 @@ export class OperationTelemetry {
    * is a short one, and the operation is counted under the name it had when its answer was stored.
    */
   servedFromCache(operationName: string | null): void {
-    this.cached = true;
+    this.reuse('cached', operationName);
+    this.span.setAttribute('cse.cached', true);
+  }
+
+  /**
+   * The request was answered with the answer of an identical one that executed meanwhile (see
+   * `inFlightRequests`): logged and counted like a cache hit, under the outcome `coalesced`.
+   */
+  servedShared(operationName: string | null): void {
+    this.reuse('coalesced', operationName);
+    this.span.setAttribute('cse.coalesced', true);
+  }
+
+  /** Whether any error was recorded so far (an answer with errors is never shared). */
+  get hasErrors(): boolean {
+    return this.errorCount > 0;
+  }
+
+  private reuse(how: 'cached' | 'coalesced', operationName: string | null): void {
+    this.reused = how;
     this.name = operationName;
     this.resolved = true;
     this.span.updateName(`query ${operationName ?? '(anonymous)'}`);
-    this.span.setAttribute('cse.cached', true);
   }
 
   /** Apollo parsed and validated the document and picked the operation. */
@@ -129,7 +151,7 @@ export class OperationTelemetry {
     if (this.finished) return undefined;
     this.finished = true;
     const durationMs = performance.now() - this.started;
-    if (this.cached && !end.aborted) return this.finishCached(end.httpStatus, durationMs);
+    if (this.reused !== undefined && !end.aborted) return this.finishReused(this.reused, end.httpStatus, durationMs);
     const outcome = operationOutcome({ ...end, errorCount: this.errorCount, hasData: this.hasData });
     const fields: OperationLogFields = {
       requestId: this.requestId,
@@ -156,9 +178,9 @@ export class OperationTelemetry {
     return fields;
   }
 
-  private finishCached(httpStatus: number, durationMs: number): CachedOperationLogFields {
-    const fields: CachedOperationLogFields = { requestId: this.requestId, operationName: this.name, durationMs: round(durationMs), outcome: 'cached', httpStatus };
-    this.metrics.observeOperation({ name: this.name, resolved: true, outcome: 'cached', durationMs });
+  private finishReused(outcome: 'cached' | 'coalesced', httpStatus: number, durationMs: number): CachedOperationLogFields {
+    const fields: CachedOperationLogFields = { requestId: this.requestId, operationName: this.name, durationMs: round(durationMs), outcome, httpStatus };
+    this.metrics.observeOperation({ name: this.name, resolved: true, outcome, durationMs });
     this.logger.info(fields, 'graphql operation');
     this.span.end();
     return fields;

@@ -2,8 +2,11 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { UpstreamEvents } from './events';
 import { createOperationLabeler } from './operationLabel';
 
-/** How an operation ended, as the log line and the metrics say it (`cached`: a stored answer, served again). */
-export type OperationOutcome = 'success' | 'partial' | 'error' | 'aborted' | 'cached';
+/**
+ * How an operation ended, as the log line and the metrics say it (`cached`: a stored answer, served
+ * again; `coalesced`: the answer of an identical request that executed at the same time).
+ */
+export type OperationOutcome = 'success' | 'partial' | 'error' | 'aborted' | 'cached' | 'coalesced';
 
 export interface OperationObservation {
   /** The operation's name as the caller wrote it (`null`: anonymous). */

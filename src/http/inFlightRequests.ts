@@ -1,0 +1,129 @@
+import type { IncomingMessage } from 'node:http';
+import type { CredentialsOf } from './requestKey';
+import { requestKey } from './requestKey';
+import type { ApolloAnswer } from './responseCache';
+
+/** A leader's answer, handed to the identical requests that waited for it. */
+export interface SharedAnswer {
+  readonly body: string;
+  /** Apollo's own headers for it (`content-type`, `cache-control` …); per-request ones are each request's. */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** The operation it answered (for the waiter's log line and metrics). */
+  readonly operationName: string | null;
+}
+
+/** What the operation itself says about whether its answer may serve its waiters (see `shareable`). */
+export interface ShareVerdict {
+  readonly operationName: string | null;
+}
+
+export interface InFlightRequestsOptions<TContext> {
+  readonly credentialsOf: CredentialsOf;
+  /**
+   * Asked once the leader's 200 answer is final: `undefined` when the operation forbids sharing it
+   * (it had errors — Apollo's `no-store` cannot tell, every answer says it when the caches are off).
+   */
+  readonly shareable: (context: TContext) => ShareVerdict | undefined;
+  /** Called in the waiter's own request scope when it is answered with a leader's answer. */
+  readonly onShared?: (answer: SharedAnswer) => void;
+}
+
+/** The leader's side of a flight: `finish` exactly once, with the final answer or `undefined`. */
+export interface Flight<TContext> {
+  finish(context: TContext | undefined, answer: ApolloAnswer | undefined): void;
+}
+
+/** The HTTP server's view of the in-flight requests. */
+export interface InFlightRequests<TContext> {
+  /** The request's key, or `undefined` when it must execute on its own (no usable credentials). */
+  keyOf(request: IncomingMessage, search: string, bodyText: string): string | undefined;
+  /**
+   * `undefined` when no identical request is in flight: the caller then leads (`lead`). Otherwise
+   * the leader's answer once it is final and shareable, or `undefined` — the leader failed, had
+   * errors, lost its client, or `signal` (the waiter's own client leaving) fired first — and the
+   * waiter executes on its own.
+   */
+  follow(key: string, signal: AbortSignal): Promise<SharedAnswer | undefined> | undefined;
+  /** Registers the request as the one executing for `key`; identical requests arriving meanwhile follow it. */
+  lead(key: string): Flight<TContext>;
+  /** Keys with a leader in flight (tests, and a sanity bound in metrics if ever wanted). */
+  readonly size: number;
+}
+
+interface Waiters {
+  readonly resolvers: Set<(answer: SharedAnswer | undefined) => void>;
+}
+
+/**
+ * Operation-level single flight: identical requests of the same caller that are in flight at the
+ * same moment share one execution. Many clients polling one page otherwise run the same GraphQL
+ * work back to back on the one thread (the upstream single flight already merged their upstream
+ * calls), a CPU convoy that shows as latency on every one of them.
+ *
+ * It is coalescing, not caching: nothing is kept once the leader's answer is handed over, so it is
+ * on even with every cache TTL at 0 — a waiter gets exactly what it would have got by executing
+ * at the same moment. The key is the response cache's (`requestKey`): two tokens never share.
+ *
+ * Only a complete 200 answer without errors is shared, and only from a leader whose client was
+ * still there. Anything else releases the waiters to execute on their own, as if they had never
+ * waited: an error (a transient upstream fault, a timeout) is the leader's, not theirs.
+ *
+ * Bounded by what is in flight: one entry per distinct key with a leader executing, removed as
+ * soon as it finishes (in `finally`, whatever ended it), so no bound of its own is needed.
+ */
+export function createInFlightRequests<TContext>(options: InFlightRequestsOptions<TContext>): InFlightRequests<TContext> {
+  const flights = new Map<string, Waiters>();
+  return {
+    keyOf(request, search, bodyText) {
+      return requestKey(options.credentialsOf, request, search, bodyText);
+    },
+    follow(key, signal) {
+      const flight = flights.get(key);
+      if (flight === undefined) return undefined;
+      return new Promise<SharedAnswer | undefined>((resolve) => {
+        if (signal.aborted) {
+          resolve(undefined);
+          return;
+        }
+        const settle = (answer: SharedAnswer | undefined) => {
+          flight.resolvers.delete(settle);
+          signal.removeEventListener('abort', leave);
+          resolve(answer);
+        };
+        // A waiter whose client left stops waiting (and its entry goes: the leader owes it nothing).
+        const leave = () => settle(undefined);
+        flight.resolvers.add(settle);
+        signal.addEventListener('abort', leave, { once: true });
+      }).then((answer) => {
+        // A continuation of the waiter's own `await`: runs in the waiter's request scope.
+        if (answer !== undefined) options.onShared?.(answer);
+        return answer;
+      });
+    },
+    lead(key) {
+      const flight: Waiters = { resolvers: new Set() };
+      flights.set(key, flight);
+      let finished = false;
+      return {
+        finish(context, answer) {
+          if (finished) return;
+          finished = true;
+          if (flights.get(key) === flight) flights.delete(key);
+          if (flight.resolvers.size === 0) return;
+          const shared = shareableAnswer(options, context, answer);
+          for (const settle of [...flight.resolvers]) settle(shared);
+        },
+      };
+    },
+    get size() {
+      return flights.size;
+    },
+  };
+}
+
+function shareableAnswer<TContext>(options: InFlightRequestsOptions<TContext>, context: TContext | undefined, answer: ApolloAnswer | undefined): SharedAnswer | undefined {
+  if (context === undefined || answer === undefined || answer.status !== 200) return undefined;
+  const verdict = options.shareable(context);
+  if (verdict === undefined) return undefined;
+  return { body: answer.body, headers: [...answer.headers], operationName: verdict.operationName };
+}

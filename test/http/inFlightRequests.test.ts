@@ -1,0 +1,93 @@
+import { createInFlightRequests, type InFlightRequestsOptions, type SharedAnswer } from '../../src/http/inFlightRequests';
+import type { ApolloAnswer } from '../../src/http/responseCache';
+
+/** The in-flight coalescing on its own: who leads, what waiters get, and that nothing stays. */
+
+interface Ctx {
+  readonly errors: boolean;
+}
+
+const OK: ApolloAnswer = { status: 200, headers: new Map([['content-type', 'application/json; charset=utf-8'], ['cache-control', 'no-store']]), body: '{"data":{}}' };
+
+function make(extra: Partial<InFlightRequestsOptions<Ctx>> = {}) {
+  const shared: SharedAnswer[] = [];
+  const flights = createInFlightRequests<Ctx>({
+    credentialsOf: () => ({ token: 't', projectId: 'p', enterpriseProjectId: undefined }),
+    shareable: (context) => (context.errors ? undefined : { operationName: 'Page' }),
+    onShared: (answer) => shared.push(answer),
+    ...extra,
+  });
+  return { flights, shared };
+}
+
+const live = () => new AbortController().signal;
+
+describe('createInFlightRequests', () => {
+  it('has no leader for a new key: the caller leads, and followers get its answer', async () => {
+    const { flights, shared } = make();
+    expect(flights.follow('k', live())).toBeUndefined();
+    const flight = flights.lead('k');
+    const a = flights.follow('k', live());
+    const b = flights.follow('k', live());
+    flight.finish({ errors: false }, OK);
+    const expected = { body: OK.body, headers: [...OK.headers], operationName: 'Page' };
+    expect(await a).toEqual(expected);
+    expect(await b).toEqual(expected);
+    expect(shared).toHaveLength(2);
+    expect(flights.size).toBe(0);
+    expect(flights.follow('k', live())).toBeUndefined();
+  });
+
+  it.each<[string, Ctx | undefined, ApolloAnswer | undefined]>([
+    ['the leader failed (no answer)', { errors: false }, undefined],
+    ['no context (refused before execution)', undefined, OK],
+    ['a status other than 200', { errors: false }, { ...OK, status: 400 }],
+    ['errors in the operation', { errors: true }, OK],
+  ])('releases followers with undefined when %s', async (_case, context, answer) => {
+    const { flights, shared } = make();
+    const flight = flights.lead('k');
+    const waiting = flights.follow('k', live());
+    flight.finish(context, answer);
+    expect(await waiting).toBeUndefined();
+    expect(shared).toEqual([]);
+    expect(flights.size).toBe(0);
+  });
+
+  it('lets a follower whose signal fires stop waiting, and finishes only once', async () => {
+    const { flights } = make();
+    const flight = flights.lead('k');
+    const gone = new AbortController();
+    const leaving = flights.follow('k', gone.signal);
+    const staying = flights.follow('k', live());
+    gone.abort();
+    expect(await leaving).toBeUndefined();
+    flight.finish({ errors: false }, OK);
+    flight.finish(undefined, undefined); // the server's `finally`: a no-op after the answer
+    expect((await staying)?.body).toBe(OK.body);
+  });
+
+  it('answers an already-aborted follower at once', async () => {
+    const { flights } = make();
+    flights.lead('k');
+    const gone = new AbortController();
+    gone.abort();
+    expect(await flights.follow('k', gone.signal)).toBeUndefined();
+  });
+
+  it('keys by credentials and request, and refuses to key a request without usable credentials', () => {
+    const request = (token: string | undefined, _body: string) => ({ method: 'POST', headers: { 'content-type': 'application/json', 'x-auth-token': token } }) as never;
+    const byToken = createInFlightRequests<Ctx>({
+      credentialsOf: (r: any) => {
+        const token = r.headers['x-auth-token'];
+        if (token === 'bad') throw new Error('malformed');
+        return token === undefined ? undefined : { token, projectId: 'p', enterpriseProjectId: undefined };
+      },
+      shareable: () => undefined,
+    });
+    expect(byToken.keyOf(request('a', '{}'), '', '{}')).toBe(byToken.keyOf(request('a', '{}'), '', '{}'));
+    expect(byToken.keyOf(request('a', '{}'), '', '{}')).not.toBe(byToken.keyOf(request('b', '{}'), '', '{}'));
+    expect(byToken.keyOf(request('a', '{}'), '', '{}')).not.toBe(byToken.keyOf(request('a', '{}'), '', '{"x":1}'));
+    expect(byToken.keyOf(request(undefined, '{}'), '', '{}')).toBeUndefined();
+    expect(byToken.keyOf(request('bad', '{}'), '', '{}')).toBeUndefined();
+  });
+});
