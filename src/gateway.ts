@@ -22,7 +22,7 @@ import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
 import { currentRequestScope } from './observability/requestScope';
-import { cacheControlPlugins } from './graphql/plugins/cacheHints';
+import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
 import type { CacheStats } from './upstream/cache/ResponseCache';
 import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
@@ -71,10 +71,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
     observeBatch: metrics.observeBatch,
     engineListThreshold: config.federationEngineListThreshold,
+    cacheTtls: cacheTtlsOf(config),
   };
   // A federation subgraph schema; the exposure options (limits, Sandbox, persisted queries …)
   // read the safelist manifest and throw a ConfigError before anything listens if it is bad.
-  const schema = buildGatewaySchema();
+  // Fetching fields record their cache hints (see cacheControlPlugins: no per-field hooks).
+  const schema = recordCacheHints(buildGatewaySchema());
   const exposure = exposureOptions(config, schema);
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -87,7 +89,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     logger,
     plugins: [
       createOperationPlugin<GatewayContext>(),
-      ...cacheControlPlugins<GatewayContext>(cacheTtlsOf(config)),
+      ...cacheControlPlugins<GatewayContext>(),
       ...exposure.plugins,
     ],
     // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and

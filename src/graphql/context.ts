@@ -6,7 +6,9 @@ import { CseApi } from '../upstream/CseApi';
 import type { CseHttpClient, UpstreamRequestContext } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/types';
+import type { CacheTtls } from '../upstream/cache/cacheTtl';
 import type { CseEngine, CseJob } from '../upstream/types';
+import { CachePolicy } from './cachePolicy';
 import { createEngineReferenceLoader } from './federation/engineReferences';
 
 /** What every resolver of one operation shares. Built per request by `createContext`. */
@@ -21,6 +23,8 @@ export interface GatewayContext {
   readonly upstream: { notFound: boolean };
   /** Job connections shared between `Query.engine` and `Engine.jobs` (see `sharedJobConnection`). */
   readonly jobConnections: Map<string, Promise<ConnectionModel<CseJob>>>;
+  /** The shortest TTL the fields that fetched hinted: the response's `Cache-Control` (see cacheHints). */
+  readonly cachePolicy: CachePolicy;
 }
 
 export interface PagingLimits {
@@ -39,6 +43,8 @@ export interface ContextServices {
   readonly engineListThreshold: number;
   /** Told the size of every DataLoader batch (metrics). */
   readonly observeBatch?: BatchObserver;
+  /** The TTLs the operation's cache hints are made of. */
+  readonly cacheTtls: CacheTtls;
 }
 
 /**
@@ -70,6 +76,7 @@ export function createContext(services: ContextServices, request: UpstreamReques
     reportUnknown: services.reportUnknown,
     upstream,
     jobConnections: new Map(),
+    cachePolicy: new CachePolicy(services.cacheTtls),
   };
 }
 

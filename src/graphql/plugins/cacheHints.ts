@@ -1,8 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { maybeCacheControlFromInfo } from '@apollo/cache-control-types';
-import { ApolloServerPluginCacheControl } from '@apollo/server/plugin/cacheControl';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { defaultFieldResolver, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { isTerminalJobStatus, mapJobStatus } from '../../mapping/enums';
 import { ttlRange, type CacheTtls } from '../../upstream/cache/cacheTtl';
+import type { CachePolicy } from '../cachePolicy';
 
 /** Which upstream answer a field's value comes from, and so which TTL bounds its freshness. */
 type HintKind = 'list' | 'engine' | 'job' | 'shortest';
@@ -14,20 +15,25 @@ const FETCHING_FIELDS: Readonly<Record<string, Readonly<Record<string, HintKind>
   Job: { engine: 'engine' },
 };
 
+function hintKind(parentType: string, fieldName: string, isRoot: boolean): HintKind | undefined {
+  return FETCHING_FIELDS[parentType]?.[fieldName] ?? (isRoot && !fieldName.startsWith('__') ? 'shortest' : undefined);
+}
+
 /**
  * The `maxAge` (seconds) a field's value may be reused for, or `undefined` when the field sets no
- * hint of its own (it then counts as Apollo's `defaultMaxAge`, the largest TTL, so only fields
- * that fetch ever lower the response's max-age).
+ * hint of its own (only fields that fetch ever lower the response's max-age).
  *
  * - lists → `CACHE_LIST_TTL_MS`, engines → `CACHE_ENGINE_TTL_MS`, jobs → `CACHE_JOB_TTL_MS`, or
  *   `CACHE_TERMINAL_JOB_TTL_MS` when the job resolved is in a terminal status (it cannot change);
- * - root fields nobody listed here (added later, e.g. federation's `_entities`) get the shortest
- *   TTL: an unknown source is assumed to be the freshest kind, never the most durable.
+ * - root fields nobody listed here (e.g. federation's `_entities` and `_service`) get the
+ *   shortest TTL: an unknown source is assumed to be the freshest kind, never the most durable.
+ *   (So `Engine`/`Job.__resolveReference`, reached only through `_entities`, need no hint of
+ *   their own: nothing they fetch is fresher than the shortest TTL.)
  *
  * Seconds are rounded down: a header must never promise more freshness than the gateway keeps.
  */
 export function fieldMaxAge(parentType: string, fieldName: string, isRoot: boolean, result: unknown, ttls: CacheTtls): number | undefined {
-  const kind = FETCHING_FIELDS[parentType]?.[fieldName] ?? (isRoot && !fieldName.startsWith('__') ? 'shortest' : undefined);
+  const kind = hintKind(parentType, fieldName, isRoot);
   if (kind === undefined) return undefined;
   return seconds(ttlOf(kind, result, ttls));
 }
@@ -55,46 +61,78 @@ function seconds(ms: number): number {
   return Math.floor(ms / 1000);
 }
 
+/** What a hinted field needs of the context: the operation's policy (absent: nothing is recorded). */
+interface HintedContext {
+  readonly cachePolicy?: CachePolicy;
+}
+
 /**
- * Honest `Cache-Control` for GraphQL responses: Apollo's cache-control plugin computes the
- * response's policy as the minimum over its fields, sends `max-age=N, private` when every field
- * is cacheable and the response has no errors, and `no-store` otherwise. The default max-age is
- * the largest TTL and each fetching field hints its own TTL (see {@link fieldMaxAge}), so the
- * header carries the shortest TTL actually involved.
- *
- * The scope is always PRIVATE: every answer depends on the caller's token.
- *
- * The order of the two plugins matters, and is why they come as one list: Apollo calls
- * `willResolveField` in reverse plugin order and the field's end hooks in plugin order, so the
- * hints plugin, placed first, sees `info.cacheControl` already made and sets its hint before
- * Apollo folds the field into the overall policy; and `willSendResponse` hooks start in plugin
- * order, so the scope is made PRIVATE before Apollo writes the header. (Restricting the policy
- * any earlier, at execution start, would make Apollo's plugin skip field hints altogether.)
+ * Makes the fields {@link fieldMaxAge} gives a hint — the fetching ones and every root field —
+ * record it into the operation's {@link CachePolicy} once their value is known (a job's status
+ * decides its TTL). Only these few fields are wrapped, once, at start-up; every other field keeps
+ * its plain resolver. A field that fails records nothing: the response then has errors and is
+ * `no-store` whatever was recorded. Returns the same schema, changed in place.
  */
-export function cacheControlPlugins<TContext extends object>(ttls: CacheTtls): Array<ApolloServerPlugin<TContext>> {
-  const hints: ApolloServerPlugin<TContext> = {
+export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
+  const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter((t) => t !== null && t !== undefined));
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    const isRoot = roots.has(type);
+    for (const field of Object.values(type.getFields())) {
+      if (hintKind(type.name, field.name, isRoot) === undefined) continue;
+      field.resolve = hinted(field.resolve ?? defaultFieldResolver, type.name, field.name, isRoot);
+    }
+  }
+  return schema;
+}
+
+function hinted(
+  resolve: GraphQLFieldResolver<unknown, HintedContext>,
+  parentType: string,
+  fieldName: string,
+  isRoot: boolean,
+): GraphQLFieldResolver<unknown, HintedContext> {
+  return (source, args, context, info) => {
+    const result: unknown = resolve(source, args, context, info);
+    const policy = context?.cachePolicy;
+    if (policy === undefined) return result;
+    const record = (value: unknown) => {
+      const maxAge = fieldMaxAge(parentType, fieldName, isRoot, value, policy.ttls);
+      if (maxAge !== undefined) policy.record(maxAge);
+    };
+    // The caller (graphql-js) handles the rejection; this branch only has nothing to record.
+    if (isPromiseLike(result)) result.then(record, () => undefined);
+    else record(result);
+    return result;
+  };
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Honest `Cache-Control` for GraphQL responses, as Apollo's cache-control plugin wrote it with
+ * our hints: `max-age=N, private`, N the shortest TTL actually involved, when the response has no
+ * errors; `no-store` otherwise (see {@link CachePolicy.header}).
+ *
+ * Apollo's own plugin is switched off: it hooks `willResolveField`, and any plugin that does makes
+ * Apollo wrap every field's resolver and call the hooks on every field of every response — a
+ * large share of the CPU of a page of 20 jobs with their tasks. The hints are recorded instead by
+ * the few fields that fetch (`recordCacheHints`, applied to the schema).
+ */
+export function cacheControlPlugins<TContext extends HintedContext>(): Array<ApolloServerPlugin<TContext>> {
+  const header: ApolloServerPlugin<TContext> = {
     async requestDidStart() {
       return {
-        async executionDidStart(requestContext) {
-          const { schema } = requestContext;
-          const rootNames = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((t) => t?.name));
-          return {
-            willResolveField({ info }) {
-              const parentType = info.parentType.name;
-              const isRoot = rootNames.has(parentType);
-              // Called once the field's value is known (a job's status decides its TTL).
-              return (_error, result) => {
-                const maxAge = fieldMaxAge(parentType, info.fieldName, isRoot, result, ttls);
-                if (maxAge !== undefined) maybeCacheControlFromInfo(info)?.setCacheHint({ maxAge, scope: 'PRIVATE' });
-              };
-            },
-          };
-        },
-        async willSendResponse(requestContext) {
-          requestContext.overallCachePolicy.restrict({ scope: 'PRIVATE' });
+        async willSendResponse({ response, contextValue }) {
+          const body = response.body;
+          const hasErrors = body.kind !== 'single' || Boolean(body.singleResult.errors);
+          const policy = contextValue.cachePolicy;
+          response.http.headers.set('cache-control', policy === undefined ? 'no-store' : policy.header(hasErrors));
         },
       };
     },
   };
-  return [hints, ApolloServerPluginCacheControl({ defaultMaxAge: seconds(ttlRange(ttls).max) })];
+  return [ApolloServerPluginCacheControlDisabled(), header];
 }
