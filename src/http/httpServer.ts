@@ -69,10 +69,8 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   if (cacheKey !== undefined) {
     const hit = options.responseCache!.lookup(cacheKey);
     if (hit !== undefined) {
-      for (const [name, value] of hit.headers) response.setHeader(name, value);
       response.setHeader('age', String(hit.ageSeconds));
-      response.statusCode = 200;
-      response.end(hit.body);
+      sendStored(response, hit.headers, hit.body);
       return;
     }
   }
@@ -93,9 +91,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
       const shared = await following;
       if (abort.signal.aborted) return;
       if (shared !== undefined) {
-        for (const [name, value] of shared.headers) response.setHeader(name, value);
-        response.statusCode = 200;
-        response.end(shared.body);
+        sendStored(response, shared.headers, shared.body);
         return;
       }
       // The leader's answer cannot be shared: execute as if this request had never waited.
@@ -188,6 +184,13 @@ function isJson(contentType: string | undefined): boolean {
 
 function requestError(message: string) {
   return { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] };
+}
+
+/** A 200 answer Apollo made earlier (cached, or shared by an identical request), with its own headers. */
+function sendStored(response: ServerResponse, headers: Iterable<readonly [string, string]>, body: string): void {
+  for (const [name, value] of headers) response.setHeader(name, value);
+  response.statusCode = 200;
+  response.end(body);
 }
 
 function sendJson(response: ServerResponse, status: number, value: unknown): void {

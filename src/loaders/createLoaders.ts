@@ -25,10 +25,12 @@ export interface JobPageKey {
 export interface Loaders {
   readonly enginePage: DataLoader<PageCall, ListPage<CseEngine>, string>;
   readonly engine: DataLoader<string, CseEngine | null>;
-  /** `null` when the engine does not exist. Load pages through `loadJobPage`. */
-  readonly jobPage: DataLoader<JobPageKey, ListPage<CseJob> | null, string>;
   readonly job: DataLoader<JobKey, CseJob | null, string>;
-  /** Loads a job-list page and makes its jobs available to `job` (see `createLoaders`). */
+  /**
+   * Loads a job-list page (`null` when the engine does not exist) and makes its jobs available to
+   * `job`. The page loader itself stays private: a load that bypassed this would not be waited for
+   * by `job`, which would then call the upstream for a job the page is about to deliver.
+   */
   loadJobPage(key: JobPageKey): Promise<ListPage<CseJob> | null>;
 }
 
@@ -120,5 +122,5 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver): Loader
     return promise;
   }
 
-  return { enginePage, engine: engineLoader, jobPage, job, loadJobPage };
+  return { enginePage, engine: engineLoader, job, loadJobPage };
 }
