@@ -23,6 +23,8 @@ export interface BenchOptions {
   gatewayEntry: string | undefined;
   /** Write a V8 CPU profile of each gateway into this directory (node --cpu-prof). */
   cpuProfDir: string | undefined;
+  /** Extra environment for the gateway (e.g. GRAPHQL_EXECUTOR=graphql-js to compare executors). */
+  gatewayEnv: Readonly<Record<string, string>>;
 }
 
 export class UsageError extends Error {}
@@ -39,9 +41,10 @@ npm run bench:quick [-- options]  every scenario briefly (well under 90 s), no s
   --out FILE              results file (default bench/results/latest.json)
   --readme / --no-readme  rewrite the table in bench/README.md (default: full runs only)
   --gateway FILE          compiled gateway entry (default dist/main.js)
-  --cpu-prof DIR          profile each gateway process (node --cpu-prof) into DIR`;
+  --cpu-prof DIR          profile each gateway process (node --cpu-prof) into DIR
+  --gateway-env K=V,K=V   extra gateway settings, e.g. GRAPHQL_EXECUTOR=graphql-js`;
 
-const PRESETS: Record<BenchOptions['mode'], Omit<BenchOptions, 'mode' | 'out' | 'gatewayEntry' | 'cpuProfDir'>> = {
+const PRESETS: Record<BenchOptions['mode'], Omit<BenchOptions, 'mode' | 'out' | 'gatewayEntry' | 'cpuProfDir' | 'gatewayEnv'>> = {
   full: { latencies: [0, 20], scenarios: [...SCENARIO_IDS], caches: [...CACHE_MODES], rounds: 3, durationSec: 5, warmupSec: 2, soakSec: 300, readme: true },
   // 2 latencies × 5 scenarios × 2 cache modes × 2 targets × (1 + 0.25) s = 50 s of load.
   quick: { latencies: [0, 20], scenarios: [...SCENARIO_IDS], caches: [...CACHE_MODES], rounds: 1, durationSec: 1, warmupSec: 0.25, soakSec: 0, readme: false },
@@ -68,6 +71,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         readme: { type: 'boolean' },
         gateway: { type: 'string' },
         'cpu-prof': { type: 'string' },
+        'gateway-env': { type: 'string' },
         help: { type: 'boolean' },
       },
     });
@@ -92,7 +96,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     readme: values.readme ?? preset.readme,
     gatewayEntry: values.gateway,
     cpuProfDir: values['cpu-prof'],
+    gatewayEnv: values['gateway-env'] === undefined ? {} : Object.fromEntries(list(values['gateway-env'], '--gateway-env', setting)),
   };
+}
+
+/** `NAME=value`: a gateway setting, as in the README's configuration table. */
+function setting(text: string): [string, string] {
+  const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(text);
+  if (match === null) throw new UsageError(`--gateway-env: "${text}" is not NAME=value`);
+  return [match[1]!, match[2]!];
 }
 
 function list<T>(text: string, flag: string, item: (text: string) => T): T[] {

@@ -27,7 +27,7 @@ async function runMatrix(options: BenchOptions, gatewayEntry: string): Promise<B
   const records: BenchRecord[] = [];
   for (const latencyMs of options.latencies) {
     log(`latency ${latencyMs} ms: starting the simulator, ${options.caches.length} gateway(s) and the floor`);
-    const servers = await startServers({ latencyMs, caches: options.caches, gatewayEntry, gatewayNodeOptions: profileFlags(options) });
+    const servers = await startServers({ latencyMs, caches: options.caches, gatewayEntry, gatewayNodeOptions: profileFlags(options), gatewayEnv: options.gatewayEnv });
     try {
       await warmUp(servers, options);
       for (const scenarioId of options.scenarios) {
@@ -87,7 +87,7 @@ async function warmUp(servers: Servers, options: BenchOptions): Promise<void> {
 async function soak(options: BenchOptions, gatewayEntry: string): Promise<SoakReport> {
   const latencyMs = options.latencies[0] ?? 0;
   log(`soak: S5 against the gateway (caches default) for ${options.soakSec} s at ${latencyMs} ms`);
-  const servers = await startServers({ latencyMs, caches: ['default'], gatewayEntry, gatewayNodeOptions: profileFlags(options) });
+  const servers = await startServers({ latencyMs, caches: ['default'], gatewayEntry, gatewayNodeOptions: profileFlags(options), gatewayEnv: options.gatewayEnv });
   try {
     return await runSoak(servers, options.soakSec, log);
   } finally {

@@ -23,6 +23,8 @@ export interface ServerOptions {
   gatewayEntry: string;
   /** Extra node flags for the gateways, e.g. `--cpu-prof`. */
   gatewayNodeOptions?: string[];
+  /** Extra gateway settings (see --gateway-env); they override the benchmark's own. */
+  gatewayEnv?: Readonly<Record<string, string>>;
 }
 
 /** In the compiled bench (dist/bench/bench/), beside this file. */
@@ -60,6 +62,7 @@ export async function startServers(options: ServerOptions): Promise<Servers> {
           CSE_ENDPOINT: simulator.url,
           CSE_PROJECT_ID: DEMO_PROJECT_ID,
           ...cacheEnv(mode),
+          ...options.gatewayEnv,
         },
         ready: /Gateway ready at (http:\/\/\S+)/,
       });

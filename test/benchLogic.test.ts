@@ -126,6 +126,8 @@ describe('parseBenchArgs', () => {
     [['--quick', '--readme'], { readme: true }],
     [['--no-readme'], { readme: false }],
     [['--out', 'x.json', '--gateway', 'g.js', '--cpu-prof', 'prof'], { out: 'x.json', gatewayEntry: 'g.js', cpuProfDir: 'prof' }],
+    [[], { gatewayEnv: {} }],
+    [['--gateway-env', 'GRAPHQL_EXECUTOR=graphql-js,CSE_RETRIES=0'], { gatewayEnv: { GRAPHQL_EXECUTOR: 'graphql-js', CSE_RETRIES: '0' } }],
   ])('%j', (argv, expected) => {
     expect(parseBenchArgs(argv)).toMatchObject(expected);
   });
@@ -138,6 +140,7 @@ describe('parseBenchArgs', () => {
     [['--rounds', '1.5'], /--rounds must be an integer/],
     [['--quick', '--soak'], /exclude each other/],
     [['--bogus'], /bogus/],
+    [['--gateway-env', 'graphql_executor'], /"graphql_executor" is not NAME=value/],
   ])('refuses %j with a message', (argv, message) => {
     expect(() => parseBenchArgs(argv)).toThrow(UsageError);
     expect(() => parseBenchArgs(argv)).toThrow(message);
