@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/loadConfig';
 import { createContext, type ContextServices, type GatewayContext } from './graphql/context';
 import { createFormatError } from './graphql/formatError';
+import { compiledExecutionGateway, createCompiledExecutor } from './graphql/compiledExecutor';
 import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
@@ -80,7 +81,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const exposure = exposureOptions(config, schema);
 
   const apollo = new ApolloServer<GatewayContext>({
-    schema,
+    // Either graphql-jit compiled operations (served through Apollo's gateway interface, its one
+    // way to plug in an executor) or graphql-js's interpreter over the schema.
+    ...(config.graphqlExecutor === 'compiled' ? { gateway: compiledExecutionGateway(schema, createCompiledExecutor(schema)) } : { schema }),
     ...exposure,
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',

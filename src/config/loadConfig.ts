@@ -88,6 +88,8 @@ export interface GatewayConfig {
   readonly apqCacheMaxBytes: number;
   /** More Engine references than this in one federation `_entities` call are read from list pages. */
   readonly federationEngineListThreshold: number;
+  /** `compiled`: operations run as graphql-jit compiled functions; `graphql-js`: graphql-js's interpreter. */
+  readonly graphqlExecutor: 'compiled' | 'graphql-js';
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -156,6 +158,7 @@ export function loadConfig(env: Env): GatewayConfig {
     persistedQueriesManifest: manifestPath(env, persistedQueries),
     apqCacheMaxBytes: integer(env, 'APQ_CACHE_MAX_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     federationEngineListThreshold: integer(env, 'FEDERATION_ENGINE_LIST_THRESHOLD', 3, 0, 10_000),
+    graphqlExecutor: oneOf(env, 'GRAPHQL_EXECUTOR', ['compiled', 'graphql-js'] as const, 'compiled'),
   };
   return Object.freeze(config);
 }

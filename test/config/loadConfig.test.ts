@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       persistedQueriesManifest: undefined,
       apqCacheMaxBytes: 8388608,
       federationEngineListThreshold: 3,
+      graphqlExecutor: 'compiled',
     });
   });
 
@@ -92,6 +93,7 @@ describe('loadConfig', () => {
     [{ PERSISTED_QUERIES: 'off' }, { persistedQueries: 'off' }],
     [{ PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: 'pq.json' }, { persistedQueries: 'safelist', persistedQueriesManifest: 'pq.json' }],
     [{ APQ_CACHE_MAX_BYTES: '4096', FEDERATION_ENGINE_LIST_THRESHOLD: '0' }, { apqCacheMaxBytes: 4096, federationEngineListThreshold: 0 }],
+    [{ GRAPHQL_EXECUTOR: 'graphql-js' }, { graphqlExecutor: 'graphql-js' }],
   ])('reads %j', (env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected);
   });
@@ -113,6 +115,7 @@ describe('loadConfig', () => {
     ['NODE_ENV', 'staging'],
     ['LOG_LEVEL', 'loud'],
     ['LOG_PRETTY', 'yes'],
+    ['GRAPHQL_EXECUTOR', 'jit'],
     ['METRICS_MAX_OPERATIONS', '0'],
     ['SHUTDOWN_DELAY_MS', '-1'],
     ['SHUTDOWN_TIMEOUT_MS', '600001'],
