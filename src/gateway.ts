@@ -27,7 +27,6 @@ import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHi
 import type { CacheStats } from './upstream/cache/ResponseCache';
 import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
-import { operationDeadline } from './upstream/operationDeadline';
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -140,19 +139,16 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     cors: createCorsHandler(corsPolicy(config.corsOrigins, config.nodeEnv === 'development' || config.enableSandbox)),
     routes: operationalRoutes(readiness, metrics.registry),
     aroundRequest: observeRequests({ logger, metrics }),
-    context: async (request, signal) => {
+    // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
+    operationTimeoutMs: config.requestTimeoutMs,
+    context: async (request, bound) => {
       const credentials = credentialsOf(request);
       // The operation's own event sink (counts for its log line) and trace headers for the upstream.
       const operation = currentRequestScope()?.operation;
-      // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
-      const bounded = operationDeadline(signal, config.requestTimeoutMs);
       return createContext(services, {
         credentials,
-        // Read through, not spread: the signal is made on first use (see operationDeadline).
-        get signal() {
-          return bounded.signal;
-        },
-        deadline: bounded.deadline,
+        signal: bound.signal,
+        deadline: bound.deadline,
         events: operation?.events,
         propagate: operation?.propagate,
       });

@@ -1,13 +1,17 @@
-import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayContext } from '../graphql/context';
+import { boundedSignal } from '../upstream/boundedSignal';
 import type { Flight, InFlightRequests } from './inFlightRequests';
 import type { ResponseCache } from './responseCache';
 
 export interface HttpServerOptions {
   apollo: ApolloServer<GatewayContext>;
   /** Builds the operation's context from the request (throws a GraphQLError to refuse it). */
-  context: (request: IncomingMessage, signal: AbortSignal) => Promise<GatewayContext>;
+  context: (request: IncomingMessage, bound: OperationBound) => Promise<GatewayContext>;
+  /** Bounds every GraphQL operation (REQUEST_TIMEOUT_MS): see {@link OperationBound}. */
+  operationTimeoutMs: number;
   /** Request bodies above this many bytes are refused with 413 before they are parsed. */
   maxBodyBytes: number;
   /** Called with failures of the HTTP layer itself (never with a caller's headers). */
@@ -28,6 +32,16 @@ export interface HttpServerOptions {
 }
 
 export const GRAPHQL_PATH = '/graphql';
+
+/**
+ * The time bound of one operation, counted from when it starts executing: `signal` aborts when
+ * the caller goes away or the time is up, and `deadline` (epoch ms) lets the retry loop see how
+ * much is left before it waits for a backoff or a `Retry-After`.
+ */
+export interface OperationBound {
+  readonly signal: AbortSignal;
+  readonly deadline: number;
+}
 
 /**
  * The HTTP front: node:http straight into Apollo's `executeHTTPGraphQLRequest`, the integration
@@ -130,10 +144,23 @@ async function execute(
   }
   // Kept for the response cache, which asks the operation whether its result may be reused.
   let context: GatewayContext | undefined;
-  const result = await options.apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parsedBody },
-    context: async () => (context = await options.context(request, signal)),
-  });
+  const deadline = Date.now() + options.operationTimeoutMs;
+  const bounded = boundedSignal(signal, options.operationTimeoutMs);
+  // Every upstream call of the operation listens on this one signal (undici, the single-flight and
+  // in-flight queues, each attempt's own bound), so a fan-out legitimately holds dozens of
+  // listeners at once, each removed when its call ends. Node's warning at 10 would only be noise.
+  setMaxListeners(0, bounded.signal);
+  let result: HTTPGraphQLResponse;
+  try {
+    result = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parsedBody },
+      context: async () => (context = await options.context(request, { signal: bounded.signal, deadline })),
+    });
+  } finally {
+    // Upstream calls the answer no longer waits for (a sibling failed, null propagated) keep
+    // their own per-attempt bound.
+    bounded.dispose();
+  }
 
   for (const [name, value] of result.headers) response.setHeader(name, value);
   response.statusCode = result.status ?? 200;

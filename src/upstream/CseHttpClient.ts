@@ -5,6 +5,7 @@ import { ErrorCode } from '../errors/codes';
 import { fanOutEvents, type UpstreamEvents } from '../observability/events';
 import type { Credentials } from './credentials';
 import { classifyTransportError } from './errorMapping';
+import { boundedSignal } from './boundedSignal';
 import { exchange, type ExchangeResult, type UpstreamAnswer } from './exchange';
 import type { Route } from './paths';
 import { isCacheable, ttlFor, type CacheTtls } from './cache/cacheTtl';
@@ -221,15 +222,19 @@ export class CseHttpClient {
         // The operation's deadline clips the attempt's own bound; running into it says nothing
         // about the upstream's health, so such a timeout is not held against the breakers.
         const budget = Math.min(this.resilience.attemptTimeoutMs, remainingMs(request.deadline));
-        const timer = AbortSignal.timeout(Math.max(1, budget));
-        result = await exchange(this.dispatcher, {
-          origin: this.origin,
-          path,
-          headers,
-          signal: AbortSignal.any([signal, timer]),
-          maxBodyBytes: this.maxBodyBytes,
-        });
-        if (!result.ok && (signal.aborted || (timer.aborted && budget < this.resilience.attemptTimeoutMs))) {
+        const attempt = boundedSignal(signal, Math.max(1, budget));
+        try {
+          result = await exchange(this.dispatcher, {
+            origin: this.origin,
+            path,
+            headers,
+            signal: attempt.signal,
+            maxBodyBytes: this.maxBodyBytes,
+          });
+        } finally {
+          attempt.dispose();
+        }
+        if (!result.ok && (signal.aborted || (attempt.signal.aborted && budget < this.resilience.attemptTimeoutMs))) {
           result = { ...result, kind: 'cancelled' };
         }
       } finally {
