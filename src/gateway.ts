@@ -22,7 +22,7 @@ import type { Logger } from './observability/logger';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
-import { currentRequestScope } from './observability/requestScope';
+import { requestScopeOf, tagError } from './observability/requestScope';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
 import type { CacheStats } from './upstream/cache/ResponseCache';
 import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
@@ -110,25 +110,21 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     maxBytes: config.operationCacheMaxBytes,
     credentialsOf,
     storable: (context) => {
-      const operation = currentRequestScope()?.operation;
+      const operation = context.scope?.operation;
       if (context.upstream.notFound || operation === undefined || operation.upstreamCacheHits !== 0) return undefined;
       return { operationName: operation.operationName };
     },
-    onHit: (hit) => {
-      metrics.observeResponseCache(true);
-      currentRequestScope()?.operation?.servedFromCache(hit.operationName);
-    },
+    onHit: () => metrics.observeResponseCache(true),
     onMiss: () => metrics.observeResponseCache(false),
   });
   // Not a cache: on whatever the TTLs (see inFlightRequests). Only error-free answers are shared.
   const inFlight = createInFlightRequests<GatewayContext>({
     credentialsOf,
-    shareable: () => {
-      const operation = currentRequestScope()?.operation;
+    shareable: (context) => {
+      const operation = context.scope?.operation;
       if (operation === undefined || operation.hasErrors) return undefined;
       return { operationName: operation.operationName };
     },
-    onShared: (answer) => currentRequestScope()?.operation?.servedShared(answer.operationName),
   });
 
   const httpServer = createHttpServer({
@@ -142,18 +138,30 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.requestTimeoutMs,
     context: async (request, bound) => {
-      const credentials = credentialsOf(request);
+      const scope = requestScopeOf(request);
+      let credentials;
+      try {
+        credentials = credentialsOf(request);
+      } catch (error) {
+        // Refused before any Apollo hook that knows the request could see it: reported here.
+        if (scope !== undefined) tagError(error, scope.requestId);
+        scope?.operation?.recordErrors([error]);
+        throw error;
+      }
       // The operation's own event sink (counts for its log line) and trace headers for the upstream.
-      const operation = currentRequestScope()?.operation;
-      return createContext(services, {
-        credentials,
-        signal: bound.signal,
-        deadline: bound.deadline,
-        events: operation?.events,
-        propagate: operation?.propagate,
-      });
+      const operation = scope?.operation;
+      return createContext(
+        services,
+        { credentials, signal: bound.signal, deadline: bound.deadline, events: operation?.events, propagate: operation?.propagate },
+        scope,
+      );
     },
-    onError: (error) => logger.error({ err: error }, 'HTTP request failed'),
+    onReused: (request, how, operationName) => {
+      const operation = requestScopeOf(request)?.operation;
+      if (how === 'cached') operation?.servedFromCache(operationName);
+      else operation?.servedShared(operationName);
+    },
+    onError: (error, request) => logger.error({ requestId: requestScopeOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }));
   await apollo.start();

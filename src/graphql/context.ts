@@ -1,7 +1,8 @@
 import type DataLoader from 'dataloader';
 import pLimit from 'p-limit';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
-import type { UnknownValueReporter } from '../mapping/unknownValues';
+import { forRequest, type SharedUnknownValueReporter, type UnknownValueReporter } from '../mapping/unknownValues';
+import type { RequestScope } from '../observability/requestScope';
 import { CseApi } from '../upstream/CseApi';
 import type { CseHttpClient, UpstreamRequestContext } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
@@ -13,6 +14,8 @@ import { createEngineReferenceLoader } from './federation/engineReferences';
 
 /** What every resolver of one operation shares. Built per request by `createContext`. */
 export interface GatewayContext {
+  /** The HTTP request's id and telemetry (undefined when served outside the HTTP server). */
+  readonly scope: RequestScope | undefined;
   readonly credentials: Credentials;
   readonly loaders: Loaders;
   /** Federation `_entities`: Engine references, read from list pages when that is cheaper. */
@@ -38,7 +41,7 @@ export interface ContextServices {
   readonly paging: PagingLimits;
   readonly pageBase: 0 | 1;
   readonly requestConcurrency: number;
-  readonly reportUnknown: UnknownValueReporter;
+  readonly reportUnknown: SharedUnknownValueReporter;
   /** More Engine references than this in one `_entities` call are looked up in list pages. */
   readonly engineListThreshold: number;
   /** Told the size of every DataLoader batch (metrics). */
@@ -51,7 +54,7 @@ export interface ContextServices {
  * Everything caller-specific is made here, per request: the credentials, a concurrency bound,
  * and fresh loaders, so no answer can leak from one caller (or one operation) to another.
  */
-export function createContext(services: ContextServices, request: UpstreamRequestContext): GatewayContext {
+export function createContext(services: ContextServices, request: UpstreamRequestContext, scope?: RequestScope): GatewayContext {
   const upstream = { notFound: false };
   const api = new CseApi({
     http: services.http,
@@ -64,6 +67,7 @@ export function createContext(services: ContextServices, request: UpstreamReques
   });
   const loaders = createLoaders(api, services.observeBatch);
   return {
+    scope,
     credentials: request.credentials,
     loaders,
     references: {
@@ -73,7 +77,7 @@ export function createContext(services: ContextServices, request: UpstreamReques
       }),
     },
     paging: services.paging,
-    reportUnknown: services.reportUnknown,
+    reportUnknown: forRequest(services.reportUnknown, scope?.requestId),
     upstream,
     jobConnections: new Map(),
     cachePolicy: new CachePolicy(services.cacheTtls),

@@ -2,11 +2,13 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
 import type { Logger } from '../observability/logger';
+import { requestIdOfError } from '../observability/requestScope';
 
 /**
  * Apollo's `formatError`: expected errors (a code from the closed set) pass through; anything
  * else is a bug, masked as INTERNAL_SERVER_ERROR with a correlation id that also goes into the
- * log line, so support can find the details without the client ever seeing them.
+ * log line (with the request id, when the error was tagged with it: see `tagError`), so support
+ * can find the details without the client ever seeing them.
  */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -20,7 +22,7 @@ export function createFormatError(logger: Logger) {
       return { ...formatted, extensions: { ...formatted.extensions, code: RequestErrorCode.BAD_REQUEST } };
     }
     const correlationId = randomUUID();
-    logger.error({ err: error, correlationId, path: formatted.path }, 'unexpected error while executing an operation');
+    logger.error({ requestId: requestIdOfError(error), err: error, correlationId, path: formatted.path }, 'unexpected error while executing an operation');
     const masked: GraphQLFormattedError = {
       message: 'Internal server error',
       ...(formatted.locations ? { locations: formatted.locations } : {}),

@@ -15,7 +15,9 @@ export interface HttpServerOptions {
   /** Request bodies above this many bytes are refused with 413 before they are parsed. */
   maxBodyBytes: number;
   /** Called with failures of the HTTP layer itself (never with a caller's headers). */
-  onError: (error: unknown) => void;
+  onError: (error: unknown, request: IncomingMessage) => void;
+  /** Told when a request is answered with another's answer: stored (`cached`) or shared in flight (`coalesced`). */
+  onReused?: (request: IncomingMessage, how: 'cached' | 'coalesced', operationName: string | null) => void;
   /** Other endpoints by exact path (health, metrics …), served outside GraphQL. */
   routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => void | Promise<void>>>;
   /**
@@ -52,7 +54,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
   return createServer((request, response) => {
     const next = () => handle(options, request, response);
     (options.aroundRequest === undefined ? next() : options.aroundRequest(request, response, next)).catch((error: unknown) => {
-      options.onError(error);
+      options.onError(error, request);
       if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else response.destroy();
     });
@@ -84,6 +86,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     const hit = options.responseCache!.lookup(cacheKey);
     if (hit !== undefined) {
       response.setHeader('age', String(hit.ageSeconds));
+      options.onReused?.(request, 'cached', hit.operationName);
       sendStored(response, hit.headers, hit.body);
       return;
     }
@@ -105,6 +108,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
       const shared = await following;
       if (abort.signal.aborted) return;
       if (shared !== undefined) {
+        options.onReused?.(request, 'coalesced', shared.operationName);
         sendStored(response, shared.headers, shared.body);
         return;
       }

@@ -24,7 +24,7 @@ export interface InFlightRequestsOptions<TContext> {
    * (it had errors — Apollo's `no-store` cannot tell, every answer says it when the caches are off).
    */
   readonly shareable: (context: TContext) => ShareVerdict | undefined;
-  /** Called in the waiter's own request scope when it is answered with a leader's answer. */
+  /** Called when a waiter is answered with a leader's answer. */
   readonly onShared?: (answer: SharedAnswer) => void;
 }
 
@@ -95,7 +95,6 @@ export function createInFlightRequests<TContext>(options: InFlightRequestsOption
         flight.resolvers.add(settle);
         signal.addEventListener('abort', leave, { once: true });
       }).then((answer) => {
-        // A continuation of the waiter's own `await`: runs in the waiter's request scope.
         if (answer !== undefined) options.onShared?.(answer);
         return answer;
       });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
 import { OperationTelemetry } from '../observability/OperationTelemetry';
-import { runInRequestScope } from '../observability/requestScope';
+import { setRequestScope } from '../observability/requestScope';
 import { GRAPHQL_PATH } from './httpServer';
 import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
 
@@ -13,23 +13,28 @@ export interface ObserveRequestsOptions {
 
 /**
  * The `aroundRequest` of the HTTP server: gives every request an id (the caller's, when safe),
- * returns it in `X-Request-Id`, and serves the request inside its scope so every log line written
- * meanwhile carries it. GraphQL requests also get an OperationTelemetry, finished when the
- * exchange ends, whatever ended it (answer, refusal, failure, or the caller going away).
+ * returns it in `X-Request-Id`, and records the request's scope (see requestScope) for the
+ * context, hooks and log lines of the request. GraphQL requests also get an OperationTelemetry,
+ * finished when the exchange ends, whatever ended it (answer, refusal, failure, or the caller
+ * going away).
  */
 export function observeRequests(options: ObserveRequestsOptions) {
   return (request: IncomingMessage, response: ServerResponse, next: () => Promise<void>): Promise<void> => {
     const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
     response.setHeader(REQUEST_ID_HEADER, requestId);
     // Probes, scrapes and CORS preflights are not operations: no log line, no operation metrics.
-    if (pathname(request.url) !== GRAPHQL_PATH || request.method === 'OPTIONS') return runInRequestScope({ requestId }, next);
+    if (pathname(request.url) !== GRAPHQL_PATH || request.method === 'OPTIONS') {
+      setRequestScope(request, { requestId });
+      return next();
+    }
 
     const operation = new OperationTelemetry({ requestId, headers: request.headers, ...options });
     let aborted = false;
     response.once('close', () => {
       if (!response.writableFinished) aborted = true;
     });
-    return runInRequestScope({ requestId, operation }, async () => {
+    setRequestScope(request, { requestId, operation });
+    return (async () => {
       let failed = false;
       try {
         await next();
@@ -39,7 +44,7 @@ export function observeRequests(options: ObserveRequestsOptions) {
       } finally {
         operation.finish({ httpStatus: failed ? 500 : response.statusCode, aborted });
       }
-    });
+    })();
   };
 }
 

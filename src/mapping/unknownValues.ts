@@ -4,6 +4,16 @@
  */
 export type UnknownValueReporter = (kind: string, value: string) => void;
 
+/** The process-wide reporter; each request reports through it with its id (see `forRequest`). */
+export interface SharedUnknownValueReporter {
+  (kind: string, value: string, requestId?: string): void;
+}
+
+/** The reporter one request's resolvers use: the shared one, naming the request in its warnings. */
+export function forRequest(shared: SharedUnknownValueReporter, requestId: string | undefined): UnknownValueReporter {
+  return requestId === undefined ? shared : (kind, value) => shared(kind, value, requestId);
+}
+
 /** Longest value passed to `warn`: an upstream value is data, not something to log in full. */
 const MAX_VALUE_LENGTH = 100;
 
@@ -21,9 +31,9 @@ const MAX_VALUE_LENGTH = 100;
  * @throws {RangeError} when `maxDistinct` is not a non-negative integer
  */
 export function createUnknownValueReporter(
-  warn: (fields: { kind: string; value: string }, message: string) => void,
+  warn: (fields: { kind: string; value: string; requestId?: string }, message: string) => void,
   maxDistinct = 1000,
-): UnknownValueReporter {
+): SharedUnknownValueReporter {
   if (!Number.isSafeInteger(maxDistinct) || maxDistinct < 0) {
     throw new RangeError(
       `createUnknownValueReporter: maxDistinct must be a non-negative integer, got ${String(maxDistinct)}`,
@@ -33,7 +43,7 @@ export function createUnknownValueReporter(
   const seen = new Set<string>();
   let saturated = false;
 
-  return (kind, value) => {
+  return (kind, value, requestId) => {
     const shown = truncate(value);
     // NUL cannot occur in `kind` (ours) and separates it unambiguously from the value.
     const key = `${kind}\u0000${shown}`;
@@ -42,15 +52,20 @@ export function createUnknownValueReporter(
       if (saturated) return;
       saturated = true;
       warn(
-        { kind, value: shown },
+        warning(kind, shown, requestId),
         `Upstream sent more than ${maxDistinct} distinct unknown enum values; ` +
           'no longer reporting new ones (they still map to UNKNOWN)',
       );
       return;
     }
     seen.add(key);
-    warn({ kind, value: shown }, `Upstream sent a ${kind} value the gateway does not know; mapped to UNKNOWN`);
+    warn(warning(kind, shown, requestId), `Upstream sent a ${kind} value the gateway does not know; mapped to UNKNOWN`);
   };
+}
+
+/** The first request to bring a value names it; the field is left out when there is none. */
+function warning(kind: string, value: string, requestId: string | undefined): { kind: string; value: string; requestId?: string } {
+  return requestId === undefined ? { kind, value } : { kind, value, requestId };
 }
 
 function truncate(value: string): string {

@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { ErrorCode, isPublicErrorCode } from '../errors/codes';
+import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
 import type { UpstreamEvents } from './events';
 import type { Logger } from './logger';
 import type { GatewayMetrics } from './metrics';
@@ -78,7 +78,7 @@ export class OperationTelemetry {
     this.events = {
       attempt: (event) => {
         this.upstreamCalls += 1;
-        this.logger.debug({ upstream: { ...event, durationMs: round(event.durationMs) } }, 'upstream call');
+        this.logger.debug({ requestId: this.requestId, upstream: { ...event, durationMs: round(event.durationMs) } }, 'upstream call');
       },
       cache: (event) => {
         if (event.hit) this.cacheHits += 1;
@@ -152,6 +152,11 @@ export class OperationTelemetry {
     this.finished = true;
     const durationMs = performance.now() - this.started;
     if (this.reused !== undefined && !end.aborted) return this.finishReused(this.reused, end.httpStatus, durationMs);
+    // A 400 before any operation started, with no error seen: a request Apollo (CSRF prevention,
+    // a body that is no GraphQL request) or the HTTP server (a body that is not JSON) refused as
+    // BAD_REQUEST. Apollo's hook for those (invalidRequestWasReceived) gets the error alone, with
+    // nothing that names the request, so the code is known from the status.
+    if (!this.resolved && this.errorCount === 0 && end.httpStatus === 400) this.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
     const outcome = operationOutcome({ ...end, errorCount: this.errorCount, hasData: this.hasData });
     const fields: OperationLogFields = {
       requestId: this.requestId,
@@ -165,8 +170,6 @@ export class OperationTelemetry {
       httpStatus: end.httpStatus,
     };
     this.metrics.observeOperation({ name: this.name, resolved: this.resolved, outcome, durationMs });
-    // The request id is explicit here (not left to the logger's request scope): this line is the
-    // one support searches for, and it must carry the id even if written outside the scope.
     this.logger.info(fields, 'graphql operation');
 
     this.span.setAttribute('cse.upstream_calls', this.upstreamCalls);

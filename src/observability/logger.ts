@@ -1,6 +1,5 @@
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/loadConfig';
-import { currentRequestScope } from './requestScope';
 
 export type { Logger } from 'pino';
 
@@ -37,8 +36,8 @@ export interface LoggerOptions {
 }
 
 /**
- * The process logger: JSON lines on stdout (pino), with credentials redacted, and the id of the
- * request being served (see `runInRequestScope`) on every line written while serving it.
+ * The process logger: JSON lines on stdout (pino), with credentials redacted. Lines written for a
+ * request name it in a `requestId` field of their own (see requestScope: no implicit scope).
  */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream, options: LoggerOptions = {}): Logger {
   return pino(
@@ -46,11 +45,6 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       level,
       base: { service: 'cse-jobs-gateway' },
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
-      // pino merges the call's own fields over these (a fresh object each time: pino mutates it).
-      mixin: () => {
-        const scope = currentRequestScope();
-        return scope === undefined ? {} : { requestId: scope.requestId };
-      },
     },
     options.pretty === true ? prettyStream(destination) : destination,
   );

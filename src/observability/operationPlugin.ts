@@ -1,28 +1,31 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { currentRequestScope } from './requestScope';
+import type { RequestScope } from './requestScope';
+import { tagError } from './requestScope';
+
+/** A context that knows the request it serves (see requestScope). */
+export interface ScopedContext extends BaseContext {
+  readonly scope: RequestScope | undefined;
+}
 
 /**
- * Feeds Apollo's request lifecycle into the operation's telemetry (found through the request
- * scope, because a context that failed to build — no token — still deserves a log line). The
- * log line itself is written when the HTTP exchange ends, so requests Apollo refuses before
- * any plugin hook (a body that is not JSON, too large) are logged too.
+ * Feeds Apollo's request lifecycle into the operation's telemetry, found on the context. Errors
+ * are tagged with the request id, so the masking in `formatError` can name the request in its log
+ * line. The log line itself is written when the HTTP exchange ends, so requests Apollo refuses
+ * before any plugin hook (a body that is not JSON, too large) are logged too; a context that fails
+ * to build is reported by the context factory itself (this hook would not know the request).
  */
-export function createOperationPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+export function createOperationPlugin<TContext extends ScopedContext>(): ApolloServerPlugin<TContext> {
   return {
-    async contextCreationDidFail({ error }) {
-      currentRequestScope()?.operation?.recordErrors([error]);
-    },
-    async invalidRequestWasReceived({ error }) {
-      currentRequestScope()?.operation?.recordErrors([error]);
-    },
-    async requestDidStart() {
-      const operation = currentRequestScope()?.operation;
-      if (operation === undefined) return;
+    async requestDidStart({ contextValue }) {
+      const scope = contextValue.scope;
+      const operation = scope?.operation;
+      if (scope === undefined || operation === undefined) return;
       return {
         async didResolveOperation({ operationName, operation: definition }) {
           operation.operationResolved(operationName, definition?.operation ?? null);
         },
         async didEncounterErrors({ errors }) {
+          for (const error of errors) tagError(error, scope.requestId);
           operation.recordErrors(errors);
         },
         async willSendResponse({ response }) {

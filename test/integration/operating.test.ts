@@ -63,6 +63,26 @@ describe('request ids', () => {
     for (const line of lines) expect(line.requestId).toBe(id);
   });
 
+  it('keeps the lines of requests served at the same time apart: each names its own request', async () => {
+    const from = h.logs.length;
+    const asks = ['together-a', 'together-b', 'together-c'].map((id, i) =>
+      h.gql(`query Together($first: Int) { engines(first: $first) { nodes { id latestJob { id } } } }`, { first: i + 2 }, { 'x-request-id': id }),
+    );
+    await Promise.all(asks);
+    const lines = h.logs.slice(from).map((line) => JSON.parse(line) as LogEntry);
+    let total = 0;
+    for (const id of ['together-a', 'together-b', 'together-c']) {
+      const operation = lines.find((line) => line.msg === 'graphql operation' && line.requestId === id);
+      expect(operation).toMatchObject({ operationName: 'Together', outcome: 'success' });
+      // Its own upstream-call lines, no more and no fewer, than its own line counted.
+      expect(operation!.upstreamCalls).toBeGreaterThan(1);
+      expect(lines.filter((line) => line.msg === 'upstream call' && line.requestId === id)).toHaveLength(operation!.upstreamCalls);
+      total += operation!.upstreamCalls as number;
+    }
+    expect(lines.filter((line) => line.msg === 'upstream call')).toHaveLength(total);
+    expect(total).toBe(h.simulator.callCount());
+  });
+
   it('gives two requests two different ids', async () => {
     const one = await h.gql('{ engines(first: 1) { totalCount } }');
     const two = await h.gql('{ engines(first: 1) { totalCount } }');

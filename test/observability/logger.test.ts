@@ -1,6 +1,5 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/observability/logger';
-import { runInRequestScope } from '../../src/observability/requestScope';
 
 const TOKEN = 'MIIZsecret-token-abcdefghijklmnopqrstuvwxyz';
 
@@ -34,22 +33,12 @@ describe('createLogger', () => {
     expect(lines[0]).toContain('[redacted]');
   });
 
-  it('tags every line written inside a request scope with its request id, and no other line', async () => {
+  it('adds no request id of its own: a line names a request only when its caller says which', () => {
     const { logger, lines } = capture();
-    logger.info('before');
-    await runInRequestScope({ requestId: 'req-1' }, async () => {
-      logger.info('inside');
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      logger.warn({ kind: 'later' }, 'after an await');
-    });
-    logger.info('after');
-    expect(lines.map((line) => JSON.parse(line).requestId)).toEqual([undefined, 'req-1', 'req-1', undefined]);
-  });
-
-  it('writes a request id given explicitly once, even inside a scope', () => {
-    const { logger, lines } = capture();
-    runInRequestScope({ requestId: 'req-1' }, () => logger.info({ requestId: 'req-1' }, 'line'));
-    expect(lines[0]!.match(/"requestId"/g)).toHaveLength(1);
+    logger.info('process line');
+    logger.info({ requestId: 'req-1' }, 'request line');
+    expect(lines.map((line) => JSON.parse(line).requestId)).toEqual([undefined, 'req-1']);
+    expect(lines[1]!.match(/"requestId"/g)).toHaveLength(1);
   });
 
   it('writes human-readable lines when asked, still redacted', () => {

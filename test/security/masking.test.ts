@@ -22,7 +22,9 @@ it('masks an unexpected error as INTERNAL_SERVER_ERROR with a correlation id tha
     status: 200,
     body: { id: SEED.engines.big, name: 'x', version: { secret: 'internal detail' } },
   });
-  const response = await h.gql(`{ engine(id: "${SEED.engines.big}") { id version } other: engine(id: "${SEED.engines.single}") { id } }`);
+  const response = await h.gql(`{ engine(id: "${SEED.engines.big}") { id version } other: engine(id: "${SEED.engines.single}") { id } }`, undefined, {
+    'x-request-id': 'masked-1',
+  });
   expect(errorCodes(response)).toEqual(['INTERNAL_SERVER_ERROR']);
   const error = response.body.errors![0]!;
   expect(error.message).toBe('Internal server error');
@@ -34,6 +36,8 @@ it('masks an unexpected error as INTERNAL_SERVER_ERROR with a correlation id tha
   const line = h.logs.find((entry) => entry.includes(error.extensions!.correlationId));
   expect(line).toBeDefined();
   expect(line).toMatch(/String cannot represent/);
+  // The line names the request, though the masking only sees the error.
+  expect(JSON.parse(line!).requestId).toBe('masked-1');
 });
 
 it('lets expected gateway errors through with their codes', async () => {
