@@ -2,7 +2,7 @@ import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayContext } from '../graphql/context';
-import { boundedSignal } from '../upstream/boundedSignal';
+import { timeoutReason } from '../upstream/boundedSignal';
 import type { Flight, InFlightRequests } from './inFlightRequests';
 import type { ResponseCache } from './responseCache';
 
@@ -92,8 +92,13 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     }
   }
 
-  // The operation (or its wait for an identical one) stops for a caller who has gone away.
+  // The operation (or its wait for an identical one) stops for a caller who has gone away; once it
+  // executes, also when its time is up (see execute).
   const abort = new AbortController();
+  // Every upstream call of the operation listens on this one signal (undici, the single-flight and
+  // in-flight queues, each attempt's own bound), so a fan-out legitimately holds dozens of
+  // listeners at once, each removed when its call ends. Node's warning at 10 would only be noise.
+  setMaxListeners(0, abort.signal);
   response.once('close', () => {
     if (!response.writableFinished) abort.abort();
   });
@@ -116,7 +121,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     }
   }
   try {
-    await execute(options, request, response, url, body.text, abort.signal, cacheKey, flight);
+    await execute(options, request, response, url, body.text, abort, cacheKey, flight);
   } finally {
     flight?.finish(undefined, undefined); // no-op once the answer was offered
   }
@@ -128,7 +133,7 @@ async function execute(
   response: ServerResponse,
   url: URL,
   bodyText: string,
-  signal: AbortSignal,
+  abort: AbortController,
   cacheKey: string | undefined,
   flight: Flight<GatewayContext> | undefined,
 ): Promise<void> {
@@ -148,22 +153,21 @@ async function execute(
   }
   // Kept for the response cache, which asks the operation whether its result may be reused.
   let context: GatewayContext | undefined;
+  // The operation's time bound aborts the request's own signal: one controller per request.
   const deadline = Date.now() + options.operationTimeoutMs;
-  const bounded = boundedSignal(signal, options.operationTimeoutMs);
-  // Every upstream call of the operation listens on this one signal (undici, the single-flight and
-  // in-flight queues, each attempt's own bound), so a fan-out legitimately holds dozens of
-  // listeners at once, each removed when its call ends. Node's warning at 10 would only be noise.
-  setMaxListeners(0, bounded.signal);
+  const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs);
+  timer.unref();
+  const signal = abort.signal;
   let result: HTTPGraphQLResponse;
   try {
     result = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search: url.search, body: parsedBody },
-      context: async () => (context = await options.context(request, { signal: bounded.signal, deadline })),
+      context: async () => (context = await options.context(request, { signal, deadline })),
     });
   } finally {
     // Upstream calls the answer no longer waits for (a sibling failed, null propagated) keep
     // their own per-attempt bound.
-    bounded.dispose();
+    clearTimeout(timer);
   }
 
   for (const [name, value] of result.headers) response.setHeader(name, value);

@@ -28,7 +28,7 @@ export function boundedSignal(parent: AbortSignal, ms: number): BoundedSignal {
   };
   const timer = setTimeout(() => {
     parent.removeEventListener('abort', onParentAbort);
-    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    controller.abort(timeoutReason());
   }, ms);
   // Never what keeps a stopping process alive: every owner disposes of it when its work ends.
   timer.unref();
@@ -40,4 +40,9 @@ export function boundedSignal(parent: AbortSignal, ms: number): BoundedSignal {
       parent.removeEventListener('abort', onParentAbort);
     },
   };
+}
+
+/** What a signal aborted by its time bound carries: the reason `AbortSignal.timeout` gives. */
+export function timeoutReason(): DOMException {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 }

@@ -105,6 +105,16 @@ it('hands out frozen answers: a caller cannot change what the next one reads fro
   expect(second.kind === 'ok' && (second.body as { name: string }).name).toBe('big-engine');
 });
 
+it('hands out frozen answers to callers sharing one call, and leaves an answer nobody else sees as parsed', async () => {
+  const { http } = client({ cache: undefined });
+  const [a, b] = await Promise.all([http.get(engineCall(SEED.engines.big), { credentials }), http.get(engineCall(SEED.engines.big), { credentials })]);
+  expect(simulator.callCount()).toBe(1);
+  expect(a).toBe(b);
+  expect(a.kind === 'ok' && Object.isFrozen(a.body)).toBe(true);
+  const alone = await http.get(engineCall(SEED.engines.single), { credentials });
+  expect(alone.kind === 'ok' && Object.isFrozen(alone.body)).toBe(false);
+});
+
 it('stops at the deadline: no attempt starts after it', async () => {
   const { http } = client();
   await expect(http.get(engineCall(SEED.engines.big), { credentials, deadline: Date.now() - 1 })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });

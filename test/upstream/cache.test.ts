@@ -112,6 +112,54 @@ describe('SingleFlight', () => {
     expect(calls).toBe(2);
   });
 
+  it('tells the call whether anyone joined it; once its answer exists nobody can join any more', async () => {
+    const flights = new SingleFlight<boolean>();
+    const seen: boolean[] = [];
+    const start = async (_signal: AbortSignal, flight: { readonly shared: boolean }) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      seen.push(flight.shared);
+      return flight.shared;
+    };
+    await flights.run('alone', undefined, start, () => {});
+    const both = await Promise.all([flights.run('pair', undefined, start, () => {}), flights.run('pair', undefined, start, () => {})]);
+    expect(seen).toEqual([false, true]);
+    expect(both).toEqual([true, true]);
+
+    // A caller whose call starts in the very reaction to an answer never gets that answer: the
+    // flight was gone from the table when the answer was made.
+    let calls = 0;
+    const counted = async () => {
+      calls += 1;
+      return calls > 0;
+    };
+    const first = flights.run('k', undefined, counted, () => {});
+    const late = first.then(() => flights.run('k', undefined, counted, () => {}));
+    await Promise.all([first, late]);
+    expect(calls).toBe(2);
+  });
+
+  it('leaves no unhandled rejection behind a call whose only caller was gone before it started', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const flights = new SingleFlight<string>();
+      const gone = new AbortController();
+      gone.abort(new Error('caller gone'));
+      const start = (signal: AbortSignal) =>
+        new Promise<string>((_resolve, reject) => {
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener('abort', () => reject(signal.reason));
+        });
+      await expect(flights.run('k', gone.signal, start, () => {})).rejects.toThrow('caller gone');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(flights.size).toBe(0);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
   it('lets one participant leave without failing the others; aborts the call when the last one leaves', async () => {
     const flights = new SingleFlight<string>();
     let aborted = false;

@@ -1,7 +1,18 @@
 interface Flight<T> {
-  readonly promise: Promise<T>;
+  promise: Promise<T>;
   readonly controller: AbortController;
   participants: number;
+  /** Whether anyone joined the first caller (see {@link FlightView}). */
+  shared: boolean;
+}
+
+/** What the call being made can know about its flight. */
+export interface FlightView {
+  /**
+   * Whether a second caller has joined so far. Read when the answer is ready, it is final: the
+   * flight leaves the table in the same step, so nobody joins once the answer exists.
+   */
+  readonly shared: boolean;
 }
 
 /**
@@ -20,19 +31,26 @@ export class SingleFlight<T> {
    * @param start makes the call; receives the signal that aborts it when nobody waits any more
    * @param onJoin told when this call joined one already in flight
    */
-  run(key: string, signal: AbortSignal | undefined, start: (signal: AbortSignal) => Promise<T>, onJoin: () => void): Promise<T> {
+  run(key: string, signal: AbortSignal | undefined, start: (signal: AbortSignal, flight: FlightView) => Promise<T>, onJoin: () => void): Promise<T> {
     let flight = this.flights.get(key);
     if (flight === undefined) {
-      const controller = new AbortController();
-      const promise = start(controller.signal);
-      const created: Flight<T> = { promise, controller, participants: 0 };
-      flight = created;
+      const created = { controller: new AbortController(), participants: 0, shared: false } as Flight<T>;
       this.flights.set(key, created);
-      const settle = () => {
-        if (this.flights.get(key) === created) this.flights.delete(key);
-      };
-      promise.then(settle, settle);
+      // The flight leaves the table in the same step its answer (or error) is made, not in a later
+      // reaction to it: nobody can join a call whose answer already exists (see FlightView).
+      created.promise = (async () => {
+        try {
+          return await start(created.controller.signal, created);
+        } finally {
+          if (this.flights.get(key) === created) this.flights.delete(key);
+        }
+      })();
+      // Waiters handle the answer; a flight whose every waiter left before it settled (or one
+      // started for a caller already gone) fails with nobody listening, as expected.
+      created.promise.catch(() => {});
+      flight = created;
     } else {
+      flight.shared = true;
       onJoin();
     }
     return this.wait(flight, signal);
