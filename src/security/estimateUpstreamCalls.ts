@@ -25,6 +25,7 @@
  * {@link pageSizeOf} is that rule; a test checks it agrees with `parseConnectionArgs`.
  */
 import {
+  BREAK,
   getArgumentValues,
   getNamedType,
   getVariableValues,
@@ -40,10 +41,12 @@ import {
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
+  type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  visit,
 } from 'graphql';
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
@@ -93,21 +96,106 @@ export function estimateUpstreamCalls(
   rawVariables: Record<string, unknown> | undefined,
   options: EstimateOptions,
 ): number {
-  const operation = findOperation(document, operationName);
-  if (operation === undefined) return 0;
-  const rootType = schema.getRootType(operation.operation);
-  if (rootType === undefined || rootType === null) return 0;
+  const prepared = prepare(schema, document, operationName, rawVariables);
+  return prepared === undefined ? 0 : walkOperation(schema, document, prepared, options);
+}
 
+/**
+ * {@link estimateUpstreamCalls}, with the walk of the document done once per document and
+ * operation when no variable can change its result — no variable appears in a `first`, `last`
+ * or `representations` argument, the only ones the estimate reads — which is what clients with
+ * literal page sizes send on every request. Variables are still coerced every time, so a request
+ * whose variables do not coerce is estimated at 0, as without the memo. Other documents are
+ * walked every time.
+ *
+ * Results live in a WeakMap on the parsed document: Apollo's document store (an LRU) keeps one
+ * per query text, so the memo is bounded by it.
+ */
+export function createMemoizedEstimator(options: EstimateOptions) {
+  type Memo = { readonly variableFree: boolean; readonly byOperation: Map<string, number> };
+  const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Memo>>();
+  return (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | null | undefined,
+    rawVariables: Record<string, unknown> | undefined,
+  ): number => {
+    let byDocument = bySchema.get(schema);
+    if (byDocument === undefined) {
+      byDocument = new WeakMap();
+      bySchema.set(schema, byDocument);
+    }
+    let memo = byDocument.get(document);
+    if (memo === undefined) {
+      memo = { variableFree: !costReadsVariables(document), byOperation: new Map() };
+      byDocument.set(document, memo);
+    }
+    const prepared = prepare(schema, document, operationName, rawVariables);
+    if (prepared === undefined) return 0;
+    if (!memo.variableFree) return walkOperation(schema, document, prepared, options);
+    const key = operationName ?? '';
+    let cost = memo.byOperation.get(key);
+    if (cost === undefined) {
+      cost = walkOperation(schema, document, prepared, options);
+      memo.byOperation.set(key, cost);
+    }
+    return cost;
+  };
+}
+
+/** The arguments the estimate reads (see pageSizeOf and entityCounts). */
+const COST_ARGUMENTS: ReadonlySet<string> = new Set(['first', 'last', 'representations']);
+
+/** Whether a variable appears, at any depth, in an argument the estimate reads. */
+function costReadsVariables(document: DocumentNode): boolean {
+  let reads = false;
+  visit(document, {
+    Argument(node) {
+      if (!COST_ARGUMENTS.has(node.name.value)) return false;
+      visit(node.value, {
+        Variable() {
+          reads = true;
+          return BREAK;
+        },
+      });
+      return reads ? BREAK : false;
+    },
+    // Directive arguments (@skip, @include) are not read: the worst case includes the field.
+    Directive: () => false,
+  });
+  return reads;
+}
+
+interface Prepared {
+  readonly operation: OperationDefinitionNode;
+  readonly rootType: GraphQLObjectType;
+  readonly variables: Record<string, unknown>;
+}
+
+/** The operation, its root type and its coerced variables; undefined when execution would refuse it before any call. */
+function prepare(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Record<string, unknown> | undefined,
+): Prepared | undefined {
+  const operation = findOperation(document, operationName);
+  if (operation === undefined) return undefined;
+  const rootType = schema.getRootType(operation.operation);
+  if (rootType === undefined || rootType === null) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
   // Variables that do not coerce make execution fail before any resolver runs.
-  if (coerced.errors !== undefined) return 0;
+  if (coerced.errors !== undefined) return undefined;
+  return { operation, rootType, variables: coerced.coerced };
+}
 
+function walkOperation(schema: GraphQLSchema, document: DocumentNode, prepared: Prepared, options: EstimateOptions): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const walk: Walk = { schema, fragments, variables: coerced.coerced, options, expanding: new Set() };
-  return selectionSetCost(walk, operation.selectionSet, rootType, { times: 1, engineLoaded: false });
+  const walk: Walk = { schema, fragments, variables: prepared.variables, options, expanding: new Set() };
+  return selectionSetCost(walk, prepared.operation.selectionSet, prepared.rootType, { times: 1, engineLoaded: false });
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
-import { estimateUpstreamCalls, type EstimateOptions } from './estimateUpstreamCalls';
+import { createMemoizedEstimator, type EstimateOptions } from './estimateUpstreamCalls';
 import { requestRefusal } from './requestRefusal';
 
 export interface UpstreamCostOptions extends EstimateOptions {
@@ -15,13 +15,14 @@ export interface UpstreamCostOptions extends EstimateOptions {
  * go into `extensions` so a client can tell how far over it is.
  */
 export function upstreamCostPlugin(options: UpstreamCostOptions): ApolloServerPlugin {
+  const estimateUpstreamCalls = createMemoizedEstimator(options);
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operationName, request }) {
           let estimate: number;
           try {
-            estimate = estimateUpstreamCalls(schema, document, operationName, request.variables, options);
+            estimate = estimateUpstreamCalls(schema, document, operationName, request.variables);
           } catch (error) {
             // Malformed `_entities` representations: the caller's input, refused as a whole.
             if (error instanceof GatewayError) error.extensions.http = { status: 400 };

@@ -3,7 +3,7 @@ import { getIntrospectionQuery, parse } from 'graphql';
 import { GatewayError } from '../../src/errors/GatewayError';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { parseConnectionArgs } from '../../src/pagination/args';
-import { estimateUpstreamCalls, pageSizeOf } from '../../src/security/estimateUpstreamCalls';
+import { createMemoizedEstimator, estimateUpstreamCalls, pageSizeOf } from '../../src/security/estimateUpstreamCalls';
 
 const schema = buildGatewaySchema();
 const options = { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3 };
@@ -64,6 +64,47 @@ describe('estimateUpstreamCalls', () => {
     it.each([[[{ id: 'x' }]], [[{ __typename: 'Nope' }]], [['Engine']], [[{ __typename: 'Query' }]]])('refuses representations %j', (representations) => {
       expect(() => estimate(query, { r: representations })).toThrow(GatewayError);
     });
+  });
+});
+
+describe('createMemoizedEstimator', () => {
+  // One parsed document per text, reused across requests, as Apollo's document store does.
+  const documents = [
+    '{ engines(first: 7) { nodes { id latestJob { id } jobs(first: 5) { nodes { id } } } } }',
+    'query ($id: ID!, $after: String) { engine(id: $id) { jobs(first: 20, after: $after) { nodes { engine { latestJob { id } } } } } }',
+    'query ($n: Int) { engines(first: $n) { nodes { latestJob { id } } } }',
+    'query ($n: Int = 4) { engines(last: $n) { nodes { latestJob { id } } } }',
+    'query ($f: JobFilter, $n: Int) { engine(id: "e") { jobs(first: 3, filter: $f) { nodes { engine { latestJob { id } } } } } e2: engines(first: $n) { totalCount } }',
+    'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Engine { jobs(first: 5) { nodes { id } } } } }',
+    'query A { engine(id: "e") { id } } query B($skip: Boolean!) { engines(first: 3) { nodes { latestJob @skip(if: $skip) { id } } } }',
+  ].map((text) => parse(text));
+  const variableSets: Record<string, unknown>[] = [
+    {},
+    { id: 'e', after: 'c1', n: 2, skip: true, r: [{ __typename: 'Engine', id: 'a' }] },
+    { id: 'f', after: 'c2', n: 50, skip: false, f: { from: '2024-01-01T00:00:00Z' }, r: [{ __typename: 'Engine', id: 'a' }, { __typename: 'Engine', id: 'b' }, { __typename: 'Engine', id: 'c' }, { __typename: 'Engine', id: 'd' }] },
+    { n: 'not a number', skip: 'no', r: 'not a list' },
+    { n: null, r: [] },
+  ];
+
+  it('always answers what estimateUpstreamCalls answers, whatever the order of requests and variables', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(documents.length - 1), fc.nat(variableSets.length - 1), fc.constantFrom(undefined, 'A', 'B')), { minLength: 1, maxLength: 40 }), (asks) => {
+        const memoized = createMemoizedEstimator(options);
+        for (const [d, v, name] of asks) {
+          const operationName = d === documents.length - 1 ? name : undefined;
+          const direct = () => estimateUpstreamCalls(schema, documents[d]!, operationName, variableSets[v], options);
+          const remembered = () => memoized(schema, documents[d]!, operationName, variableSets[v]);
+          let expected: number | string;
+          try {
+            expected = direct();
+          } catch (error) {
+            expected = (error as Error).message;
+          }
+          if (typeof expected === 'string') expect(remembered).toThrow(expected);
+          else expect(remembered()).toBe(expected);
+        }
+      }),
+    );
   });
 });
 
