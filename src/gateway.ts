@@ -99,11 +99,20 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     stopOnTerminationSignals: false,
   });
 
-  const credentialsOf = (request: IncomingMessage) =>
-    credentialsFromHeaders((name) => {
-      const value = request.headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    }, config.cseProjectId);
+  // Read once per request (the request key, then the context): one credentials object, so its
+  // digest (see credentialDigest) is computed once too. Refusals are not kept: they throw again.
+  const credentialsByRequest = new WeakMap<IncomingMessage, ReturnType<typeof credentialsFromHeaders>>();
+  const credentialsOf = (request: IncomingMessage) => {
+    let credentials = credentialsByRequest.get(request);
+    if (credentials === undefined) {
+      credentials = credentialsFromHeaders((name) => {
+        const value = request.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      }, config.cseProjectId);
+      credentialsByRequest.set(request, credentials);
+    }
+    return credentials;
+  };
   // Whole answers, reused under the policy the cache-control plugins state (see responseCache).
   const responseCache = createResponseCache<GatewayContext>({
     ttls: cacheTtlsOf(config),

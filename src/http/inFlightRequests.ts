@@ -62,7 +62,7 @@ interface Waiters {
  *
  * It is coalescing, not caching: nothing is kept once the leader's answer is handed over, so it is
  * on even with every cache TTL at 0 — a waiter gets exactly what it would have got by executing
- * at the same moment. The key is the response cache's (`requestKey`): two tokens never share.
+ * at the same moment. The key is `requestKey` (the credential digest and the request as sent): two tokens never share.
  *
  * Only a complete 200 answer without errors is shared, and only from a leader whose client was
  * still there. Anything else releases the waiters to execute on their own, as if they had never

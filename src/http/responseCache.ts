@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { IncomingMessage } from 'node:http';
 import { ttlRange, type CacheTtls } from '../upstream/cache/cacheTtl';
 import type { Credentials } from '../upstream/credentials';
-import { requestKey } from './requestKey';
+import { storedRequestKey } from './requestKey';
 
 /** A whole HTTP answer, as served again on a hit. */
 export interface CachedResponse {
@@ -98,7 +98,7 @@ export function createResponseCache<TContext>(options: ResponseCacheOptions<TCon
   });
   return {
     keyOf(request, search, bodyText) {
-      return requestKey(options.credentialsOf, request, search, bodyText);
+      return storedRequestKey(options.credentialsOf, request, search, bodyText);
     },
     lookup(key) {
       const entry = entries.get(key);

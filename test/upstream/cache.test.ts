@@ -48,7 +48,10 @@ describe('scopeKey', () => {
       scopeKey(creds, `${url}?offset=1`),
     ];
     expect(new Set(keys).size).toBe(keys.length);
-    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
+    for (const key of keys) {
+      expect(key).toMatch(/^[0-9a-f]{64} http:\/\/upstream\//);
+      expect(key).not.toContain('token-');
+    }
   });
 
   it('has no collisions by shifting characters between fields', () => {

@@ -19,7 +19,7 @@ const ENTRY_OVERHEAD_BYTES = 256;
 /**
  * The bounded in-memory response cache: least recently used entries leave first when either the
  * entry count or the byte total would pass its bound, and each entry expires after its own TTL.
- * Keys are {@link scopeKey} digests, so entries of different callers never meet.
+ * Keys are {@link scopeKey}s (a credential digest and the URL), so entries of different callers never meet.
  *
  * Size is the upstream body's length in bytes (as received) plus a fixed overhead: it is known
  * exactly and cheaply, and the parsed objects take a small, stable multiple of it.

@@ -17,7 +17,7 @@ export interface FlightView {
 
 /**
  * Identical upstream calls in flight at the same time are made once; everyone who asks while the
- * first is running waits for its answer (or its error). Keys are {@link scopeKey} digests, so only
+ * first is running waits for its answer (or its error). Keys are {@link scopeKey}s (a credential digest and the URL), so only
  * callers with the same credentials ever share.
  *
  * Each participant may leave early (its own signal aborts: caller gone, its deadline passed) and
