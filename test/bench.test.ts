@@ -114,4 +114,13 @@ describe('bench harness (compiled CLI, child processes)', () => {
     expect((refused as { code: number }).code).toBe(1);
     expect((refused as { stderr: string }).stderr).toContain('latency must be a non-negative number of ms, got "soon"');
   }, 30_000);
+
+  it('duels two gateway builds at the same time: CPU per operation of each, and their ratio', async () => {
+    const gateway = join(dir, 'dist', 'main.js');
+    const result = await run(process.execPath, [join(dir, 'bench', 'bench', 'duel.js'), gateway, gateway, '2', '100'], { cwd: root, timeout: 60_000 });
+    const rounds = result.stdout.split('\n').filter((line) => line.startsWith('round '));
+    expect(rounds).toHaveLength(2);
+    for (const line of rounds) expect(line).toMatch(/^round \d: A \d+\.\d{3} ms\/op, B \d+\.\d{3} ms\/op, B\/A \d+\.\d{3}, errors 0$/);
+    expect(result.stdout).toMatch(/median B\/A CPU per operation: \d+\.\d{3}/);
+  }, 70_000);
 });

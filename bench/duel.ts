@@ -1,0 +1,88 @@
+import { resolve } from 'node:path';
+import { startChild, type Child } from './childProcess';
+import { runLoad } from './loadGenerator';
+import { cpuMs } from './procStats';
+import { gatewayRequest } from './scenarios';
+import { walkCursors } from './servers';
+import { DEMO_PROJECT_ID, DEMO_TOKEN } from '../src/simulator';
+
+/**
+ * Two gateway builds side by side: `node dist/bench/bench/duel.js <a/dist/main.js> <b/dist/main.js>
+ * [rounds=5] [requests=3000]`. Both run S5 with the caches off, AT THE SAME TIME, against one
+ * simulator, and each round reports the CPU milliseconds per operation of each and their ratio.
+ *
+ * Why: this machine's speed drifts by ±10% from one run to the next, so two builds benchmarked one
+ * after the other cannot tell a 5% change from noise. Run concurrently, both live through the same
+ * drift; the ratio B/A is steady to about ±3% (A against itself: 0.98–1.04).
+ */
+const CACHE_OFF = { CACHE_LIST_TTL_MS: '0', CACHE_ENGINE_TTL_MS: '0', CACHE_JOB_TTL_MS: '0', CACHE_TERMINAL_JOB_TTL_MS: '0' };
+
+export interface DuelRound {
+  aMsPerOp: number;
+  bMsPerOp: number;
+  ratio: number;
+  errors: number;
+}
+
+export async function duel(entryA: string, entryB: string, rounds: number, requests: number, log: (line: string) => void = () => {}): Promise<DuelRound[]> {
+  const started: Child[] = [];
+  try {
+    const simulator = await startChild({ name: 'simulator', entry: resolve(__dirname, 'simulatorChild.js'), args: ['--latency', '0'], ready: /Simulator ready at (\S+)/, ipc: true });
+    started.push(simulator);
+    const gateway = async (name: string, entry: string) => {
+      const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', CSE_ENDPOINT: simulator.url, CSE_PROJECT_ID: DEMO_PROJECT_ID, ...CACHE_OFF };
+      const child = await startChild({ name, entry, env, ready: /Gateway ready at (http:\/\/\S+)/ });
+      started.push(child);
+      return child;
+    };
+    const a = await gateway('gateway A', entryA);
+    const b = await gateway('gateway B', entryB);
+    const cursors = await walkCursors(a.url);
+    await walkCursors(b.url);
+    const load = (target: Child) => {
+      const url = new URL(target.url);
+      return runLoad({
+        origin: url.origin,
+        connections: 5,
+        durationSec: 60,
+        amount: requests,
+        next: () => gatewayRequest({ kind: 'page', afterIndex: Math.floor(Math.random() * cursors.length) }, cursors, DEMO_TOKEN, url.pathname),
+      });
+    };
+    await Promise.all([load(a), load(b)]); // warm-up: compiled code, pools, caches of the process
+    const results: DuelRound[] = [];
+    for (let round = 1; round <= rounds; round += 1) {
+      const [a0, b0] = [cpuMs(a.pid), cpuMs(b.pid)];
+      const [ra, rb] = await Promise.all([load(a), load(b)]);
+      const [a1, b1] = [cpuMs(a.pid), cpuMs(b.pid)];
+      if (a0 === null || b0 === null || a1 === null || b1 === null) throw new Error('no /proc: CPU time cannot be read on this machine');
+      const aMsPerOp = (a1 - a0) / ra.completed;
+      const bMsPerOp = (b1 - b0) / rb.completed;
+      const result = { aMsPerOp, bMsPerOp, ratio: bMsPerOp / aMsPerOp, errors: ra.errors + rb.errors };
+      results.push(result);
+      log(`round ${round}: A ${aMsPerOp.toFixed(3)} ms/op, B ${bMsPerOp.toFixed(3)} ms/op, B/A ${result.ratio.toFixed(3)}, errors ${result.errors}`);
+    }
+    return results;
+  } finally {
+    await Promise.all(started.map((child) => child.stop()));
+  }
+}
+
+export function medianRatio(rounds: readonly DuelRound[]): number {
+  const sorted = rounds.map((round) => round.ratio).sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+if (require.main === module) {
+  const [entryA, entryB, rounds = '5', requests = '3000'] = process.argv.slice(2);
+  if (entryA === undefined || entryB === undefined) {
+    process.stderr.write('usage: node dist/bench/bench/duel.js <a/dist/main.js> <b/dist/main.js> [rounds=5] [requests=3000]\n');
+    process.exit(2);
+  }
+  duel(resolve(entryA), resolve(entryB), Number(rounds), Number(requests), (line) => process.stdout.write(`${line}\n`))
+    .then((results) => process.stdout.write(`median B/A CPU per operation: ${medianRatio(results).toFixed(3)}\n`))
+    .catch((error: unknown) => {
+      process.stderr.write(`duel failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    });
+}
