@@ -11,6 +11,7 @@ import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { credentialsFromHeaders } from './http/identity';
+import type { Credentials } from './upstream/credentials';
 import { createInFlightRequests } from './http/inFlightRequests';
 import { createResponseCache } from './http/responseCache';
 import { exposureOptions } from './security/exposureOptions';
@@ -53,6 +54,8 @@ export interface RunningGateway {
    */
   close(): Promise<void>;
 }
+
+const CREDENTIALS = Symbol('cse-jobs-gateway.credentials');
 
 /** Builds the gateway from a validated config and starts listening. */
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<RunningGateway> {
@@ -101,15 +104,15 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
 
   // Read once per request (the request key, then the context): one credentials object, so its
   // digest (see credentialDigest) is computed once too. Refusals are not kept: they throw again.
-  const credentialsByRequest = new WeakMap<IncomingMessage, ReturnType<typeof credentialsFromHeaders>>();
-  const credentialsOf = (request: IncomingMessage) => {
-    let credentials = credentialsByRequest.get(request);
+  // Kept on the request (a symbol-keyed property, not a WeakMap: see requestScope).
+  const credentialsOf = (request: IncomingMessage & { [CREDENTIALS]?: Credentials }) => {
+    let credentials = request[CREDENTIALS];
     if (credentials === undefined) {
       credentials = credentialsFromHeaders((name) => {
         const value = request.headers[name];
         return Array.isArray(value) ? value[0] : value;
       }, config.cseProjectId);
-      credentialsByRequest.set(request, credentials);
+      request[CREDENTIALS] = credentials;
     }
     return credentials;
   };

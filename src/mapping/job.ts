@@ -19,10 +19,6 @@ export function idString(raw: CseIntegerId | null | undefined): string {
   throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream sent an object without an id.');
 }
 
-// Jobs are read-only snapshots of an upstream answer, so the flattened list stays valid for as
-// long as the job object lives; the WeakMap lets it go with the job.
-const tasksByJob = new WeakMap<CseJob, CseTask[]>();
-
 /**
  * The job's tasks in execution order.
  *
@@ -32,13 +28,11 @@ const tasksByJob = new WeakMap<CseJob, CseTask[]>();
  * orders keep their arrival order, and tasks without a usable `taskOrder` come last in arrival
  * order. Entries that are not objects are dropped.
  *
- * The result is computed once per job object and frozen, because it is shared between every
- * field that reads it. The job itself is never modified.
+ * A new array on every call (the job itself is never modified). Not memoized per job: a field
+ * reads it once, and a WeakMap entry per job object made every young-generation collection
+ * process thousands of ephemerons — about 10-20% of the gateway's CPU on an uncached page.
  */
 export function jobTasks(job: CseJob): CseTask[] {
-  const cached = tasksByJob.get(job);
-  if (cached !== undefined) return cached;
-
   const flat: CseTask[] = [];
   const entries: unknown = job.tasks;
   if (Array.isArray(entries)) {
@@ -52,9 +46,7 @@ export function jobTasks(job: CseJob): CseTask[] {
   }
   // Array#sort is stable (ECMA-262 since 2019), which the ordering contract above relies on.
   flat.sort((a, b) => compareNumbers(orderKey(a), orderKey(b)));
-  const tasks = Object.freeze(flat) as CseTask[];
-  tasksByJob.set(job, tasks);
-  return tasks;
+  return flat;
 }
 
 /** A phase is told from a task by its `tasks` array: tasks have none. */

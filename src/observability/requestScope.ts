@@ -9,8 +9,8 @@ export interface RequestScope {
 }
 
 /**
- * The scope of each request being served, found from the request itself (or, where a hook only
- * sees an error, from the error: see {@link tagError}).
+ * The scope of each request being served, kept on the request itself (or, where a hook only
+ * sees an error, found from the error: see {@link tagError}).
  *
  * Deliberately not an AsyncLocalStorage: on Node 20 one store turns on async hooks for every
  * promise the process makes, and with graphql execution, DataLoader and undici that was about
@@ -19,16 +19,20 @@ export interface RequestScope {
  * So the scope is passed explicitly: the context carries it, log lines written for a request
  * name its id, and hooks that get neither find it here.
  */
-const scopes = new WeakMap<IncomingMessage, RequestScope>();
+// A symbol-keyed property of the request, not a WeakMap: one WeakMap entry per request is one
+// more ephemeron for every young-generation collection to process (see mapping/job's jobTasks).
+const SCOPE = Symbol('cse-jobs-gateway.requestScope');
+type ScopedRequest = IncomingMessage & { [SCOPE]?: RequestScope };
+// Errors are rare: a WeakMap is fine for them, and errors may be frozen.
 const errorRequestIds = new WeakMap<object, string>();
 
 export function setRequestScope(request: IncomingMessage, scope: RequestScope): void {
-  scopes.set(request, scope);
+  (request as ScopedRequest)[SCOPE] = scope;
 }
 
 /** The scope `observeRequests` gave this request, if any. */
 export function requestScopeOf(request: IncomingMessage): RequestScope | undefined {
-  return scopes.get(request);
+  return (request as ScopedRequest)[SCOPE];
 }
 
 /**

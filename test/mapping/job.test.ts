@@ -86,21 +86,15 @@ describe('jobTasks', () => {
     expect(jobTasks({ id: 1, tasks: [t] })[0]).toBe(t);
   });
 
-  it('computes once per job object and returns the same frozen array', () => {
-    let reads = 0;
-    const job = {
-      id: 1,
-      get tasks() {
-        reads += 1;
-        return [task(2, 2), task(1, 1)];
-      },
-    } as CseJob;
+  it('returns a new array on every call and never modifies the job', () => {
+    const tasks = [task(2, 2), task(1, 1)];
+    const job = Object.freeze({ id: 1, tasks: Object.freeze([...tasks]) }) as CseJob;
     const first = jobTasks(job);
-    expect(jobTasks(job)).toBe(first);
-    expect(reads).toBe(1);
-    expect(Object.isFrozen(first)).toBe(true);
-    // Another object with the same content is computed on its own.
-    expect(jobTasks({ id: 1, tasks: [task(1, 1)] })).not.toBe(first);
+    const second = jobTasks(job);
+    expect(second).not.toBe(first);
+    expect(second).toEqual(first);
+    expect(first.map((t) => t.taskOrder)).toEqual([1, 2]);
+    expect(job.tasks).toEqual(tasks);
   });
 });
 
