@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { credentialDigest } from '../upstream/cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
@@ -33,5 +33,5 @@ export function requestKey(credentialsOf: CredentialsOf, request: IncomingMessag
  */
 export function storedRequestKey(credentialsOf: CredentialsOf, request: IncomingMessage, search: string, bodyText: string): string | undefined {
   const key = requestKey(credentialsOf, request, search, bodyText);
-  return key === undefined ? undefined : createHash('sha256').update(key).digest('hex');
+  return key === undefined ? undefined : hash('sha256', key, 'hex');
 }

@@ -10,7 +10,7 @@
  * Wire form: base64url (no padding) of the UTF-8 text `v1|<key>|<position>|<id>`. The id is the
  * rest of the text after the third `|`, so ids may themselves contain `|`.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { GatewayError } from '../errors/GatewayError';
 
 /** The version tag; bump it when the layout changes so old cursors fail loudly, not subtly. */
@@ -43,21 +43,19 @@ const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
  *   one client pages through, so this is ample.
  */
 export function connectionKey(parts: readonly (string | number | null | undefined)[]): string {
-  const hash = createHash('sha256');
+  // One string hashed at once (the one-shot hash): the same bytes as feeding the parts one by one.
+  let text = '';
   for (const part of parts) {
     if (part === null || part === undefined) {
-      hash.update('n;');
+      text += 'n;';
     } else if (typeof part === 'number') {
-      const text = String(part);
-      hash.update(`d${text.length}:${text};`);
+      const digits = String(part);
+      text += `d${digits.length}:${digits};`;
     } else {
-      const bytes = Buffer.from(part, 'utf8');
-      hash.update(`s${bytes.length}:`);
-      hash.update(bytes);
-      hash.update(';');
+      text += `s${Buffer.byteLength(part, 'utf8')}:${part};`;
     }
   }
-  return hash.digest('base64url').slice(0, 12);
+  return hash('sha256', text, 'base64url').slice(0, 12);
 }
 
 /**

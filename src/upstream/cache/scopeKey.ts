@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Credentials } from '../credentials';
 
 /**
@@ -14,7 +14,8 @@ export function credentialDigest(credentials: Credentials): string {
   let digest = digests.get(credentials);
   if (digest === undefined) {
     const tuple = JSON.stringify([credentials.token, credentials.projectId, credentials.enterpriseProjectId ?? null]);
-    digest = createHash('sha256').update(tuple).digest('hex');
+    // The one-shot hash (Node ≥ 20.12): a third of the cost of a Hash object for a short input.
+    digest = hash('sha256', tuple, 'hex');
     digests.set(credentials, digest);
   }
   return digest;
