@@ -57,7 +57,7 @@ export function renderMarkdown(report: BenchReport): string {
         gateway.cache,
         n(gateway.reqPerSec, 0),
         n(floor?.reqPerSec ?? null, 0),
-        ratio === null ? '–' : `${ratio.toFixed(2)}×`,
+        ratio === null ? '–' : `${ratio.toFixed(3)}×`,
         `${n(gateway.p50Ms, 1)} / ${n(gateway.p99Ms, 1)}`,
         floor === undefined ? '–' : `${n(floor.p50Ms, 1)} / ${n(floor.p99Ms, 1)}`,
         `${n(gateway.upstreamCallsPerOp, 2)} / ${n(floor?.upstreamCallsPerOp ?? null, 2)}`,
