@@ -175,7 +175,8 @@ async function execute(
   if (result.body.kind === 'complete') {
     response.end(result.body.string);
     const answer = { status: response.statusCode, headers: result.headers, body: result.body.string };
-    // A leader whose client left may have been cut short: its waiters execute for themselves.
+    // A leader cut short (its client left, or its time ran out) shares nothing: its waiters
+    // execute for themselves.
     flight?.finish(context, signal.aborted ? undefined : answer);
     if (cacheKey !== undefined) options.responseCache!.offer(cacheKey, context, answer);
     return;

@@ -14,7 +14,8 @@ export interface BoundedSignal {
  * and one listener that `dispose` releases at once. `any` and `timeout` track their signals with
  * weak references and finalization registries, released only by the garbage collector; made for
  * every operation and every upstream attempt they cost about 3% of the gateway's CPU on the
- * cold-page benchmark, plus the collections they caused.
+ * cold-page benchmark, plus the collections they caused. (The operation's own bound is now a timer
+ * on the HTTP request's controller: see httpServer.)
  */
 export function boundedSignal(parent: AbortSignal, ms: number): BoundedSignal {
   const controller = new AbortController();
