@@ -109,22 +109,13 @@ export function estimateUpstreamCalls(
  * walked every time.
  *
  * Results live in a WeakMap on the parsed document: Apollo's document store (an LRU) keeps one
- * per query text, so the memo is bounded by it.
+ * per query text, so the memo is bounded by it. The documents are validated against `schema`,
+ * the one schema the gateway serves.
  */
-export function createMemoizedEstimator(options: EstimateOptions) {
+export function createMemoizedEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   type Memo = { readonly variableFree: boolean; readonly byOperation: Map<string, number> };
-  const bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Memo>>();
-  return (
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operationName: string | null | undefined,
-    rawVariables: Record<string, unknown> | undefined,
-  ): number => {
-    let byDocument = bySchema.get(schema);
-    if (byDocument === undefined) {
-      byDocument = new WeakMap();
-      bySchema.set(schema, byDocument);
-    }
+  const byDocument = new WeakMap<DocumentNode, Memo>();
+  return (document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | undefined): number => {
     let memo = byDocument.get(document);
     if (memo === undefined) {
       memo = { variableFree: !costReadsVariables(document), byOperation: new Map() };

@@ -41,7 +41,7 @@ export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema): E
     // `apollo-federation-include-trace: ftv1` would get per-field timings. Only GraphOS
     // reporting uses them, and the gateway does not report there.
     ApolloServerPluginInlineTraceDisabled(),
-    upstreamCostPlugin({
+    upstreamCostPlugin(schema, {
       maxUpstreamCalls: config.maxUpstreamCalls,
       maxPageSize: config.cseMaxPageSize,
       defaultPageSize: Math.min(20, config.cseMaxPageSize),

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 import { createMemoizedEstimator, type EstimateOptions } from './estimateUpstreamCalls';
@@ -14,15 +15,15 @@ export interface UpstreamCostOptions extends EstimateOptions {
  * validation and before execution: no upstream call is made for it. The estimate and the limit
  * go into `extensions` so a client can tell how far over it is.
  */
-export function upstreamCostPlugin(options: UpstreamCostOptions): ApolloServerPlugin {
-  const estimateUpstreamCalls = createMemoizedEstimator(options);
+export function upstreamCostPlugin(schema: GraphQLSchema, options: UpstreamCostOptions): ApolloServerPlugin {
+  const estimateUpstreamCalls = createMemoizedEstimator(schema, options);
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, operationName, request }) {
+        async didResolveOperation({ document, operationName, request }) {
           let estimate: number;
           try {
-            estimate = estimateUpstreamCalls(schema, document, operationName, request.variables);
+            estimate = estimateUpstreamCalls(document, operationName, request.variables);
           } catch (error) {
             // Malformed `_entities` representations: the caller's input, refused as a whole.
             if (error instanceof GatewayError) error.extensions.http = { status: 400 };
