@@ -1,7 +1,10 @@
 import { ConfigError, loadConfig, type GatewayConfig } from './config/loadConfig';
 import { startGateway } from './gateway';
-import { createLogger, type Logger } from './observability/logger';
+import { createProcessLogger, type ProcessLogger } from './observability/logger';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from './simulator';
+
+/** How long exiting waits for the last log lines when stdout does not take them. */
+const LOG_CLOSE_TIMEOUT_MS = 2000;
 
 const EXAMPLE_QUERY = `{
   engines(first: 3) {
@@ -22,13 +25,14 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  let logger: Logger;
+  let log: ProcessLogger;
   try {
-    logger = createLogger(config.logLevel, undefined, { pretty: config.logPretty });
+    log = createProcessLogger(config.logLevel, { pretty: config.logPretty });
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
+  const { logger } = log;
 
   let simulator: Simulator | undefined;
   let endpoint: string;
@@ -86,13 +90,18 @@ async function main(): Promise<void> {
       .then(
         () => {
           logger.info('stopped');
-          process.exit(0);
+          return 0;
         },
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
+          return 1;
         },
-      );
+      )
+      // The last lines reach stdout, in order, before the process ends (see createProcessLogger).
+      .then(async (code) => {
+        await log.close(LOG_CLOSE_TIMEOUT_MS);
+        process.exit(code);
+      });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

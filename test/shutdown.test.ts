@@ -160,3 +160,26 @@ it('starts without pino-pretty installed, and refuses LOG_PRETTY=true there with
   expect(await pretty.exited).toEqual({ code: 1, signal: null });
   expect(pretty.output()).toContain('LOG_PRETTY=true needs the pino-pretty package');
 }, 30_000);
+
+it('lets the last log lines out whole and in order before exiting, even when stdout is read slowly', async () => {
+  // A line bigger than a pipe's buffer is still being written when the process means to exit. A
+  // bare `process.exit` would flush the line after it synchronously, into the middle of it.
+  const script = `
+    const { createProcessLogger } = require(${JSON.stringify(join(dir, 'dist', 'observability', 'logger.js'))});
+    const log = createProcessLogger('info');
+    log.logger.info({ detail: 'x'.repeat(1 << 20) }, 'big');
+    log.logger.info('stopped');
+    log.close(10000).then(() => process.exit(0));
+  `;
+  const child = spawn(process.execPath, ['-e', script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.pause();
+  child.stdout!.on('data', (chunk) => (output += String(chunk)));
+  child.stderr!.on('data', (chunk) => (output += String(chunk)));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  child.stdout!.resume();
+  expect(await exited).toBe(0);
+  const lines = output.split('\n').filter((line) => line !== '');
+  expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['big', 'stopped']);
+}, 30_000);

@@ -50,6 +50,41 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
   );
 }
 
+/** The process's logger on stdout, and how to let its last lines out before the process exits. */
+export interface ProcessLogger {
+  readonly logger: Logger;
+  /**
+   * Resolves once every line logged so far has reached stdout (or after `timeoutMs`, should stdout
+   * be stuck); nothing may be logged afterwards. Call it before `process.exit`.
+   */
+  close(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * The logger of `npm start`. Its writes to stdout are asynchronous, so a log line never blocks the
+ * event loop; the price is at exit. `process.exit` right after a line flushes the lines still
+ * buffered synchronously, while an earlier line may still be with the OS (a slow reader, a full
+ * pipe): the last lines then land out of order, or cut into the middle of another. `close` ends
+ * the stream and waits for its writes instead.
+ */
+export function createProcessLogger(level: LogLevel, options: LoggerOptions = {}): ProcessLogger {
+  // pino-pretty writes synchronously: nothing is left to wait for.
+  if (options.pretty === true) return { logger: createLogger(level, undefined, options), close: () => Promise.resolve() };
+  const stdout = pino.destination({ dest: 1, sync: false });
+  return { logger: createLogger(level, stdout), close: (timeoutMs) => endStream(stdout, timeoutMs) };
+}
+
+function endStream(stream: ReturnType<typeof pino.destination>, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    stream.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.end();
+  });
+}
+
 /**
  * pino-pretty is loaded only when asked for, so a production install without development
  * dependencies never needs it; asking for it there fails at start-up with the way out.
