@@ -1,9 +1,9 @@
 import type DataLoader from 'dataloader';
-import pLimit from 'p-limit';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
 import { forRequest, type SharedUnknownValueReporter, type UnknownValueReporter } from '../mapping/unknownValues';
 import type { RequestScope } from '../observability/requestScope';
 import { CseApi } from '../upstream/CseApi';
+import { ConcurrencyLimit } from '../upstream/ConcurrencyLimit';
 import type { CseHttpClient, UpstreamRequestContext } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/types';
@@ -84,8 +84,8 @@ export function createContext(services: ContextServices, request: UpstreamReques
   };
 }
 
-/** A `p-limit` made on the first call: an operation answered without upstream calls never needs one. */
+/** A limit made on the first call: an operation answered without upstream calls never needs one. */
 function lazyLimit(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let limit: ReturnType<typeof pLimit> | undefined;
-  return (fn) => (limit ??= pLimit(concurrency))(fn);
+  let limit: ConcurrencyLimit | undefined;
+  return (fn) => (limit ??= new ConcurrencyLimit(concurrency)).run(fn);
 }
