@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
 import { OperationTelemetry } from '../observability/OperationTelemetry';
 import { setRequestScope } from '../observability/requestScope';
+import { ExchangeMemory } from './exchangeMemory';
 import { GRAPHQL_PATH } from './httpServer';
 import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
 
@@ -33,7 +34,8 @@ export function observeRequests(options: ObserveRequestsOptions) {
     response.once('close', () => {
       if (!response.writableFinished) aborted = true;
     });
-    setRequestScope(request, { requestId, operation });
+    const memory = new ExchangeMemory();
+    setRequestScope(request, { requestId, operation, memory });
     return (async () => {
       let failed = false;
       try {
@@ -43,6 +45,7 @@ export function observeRequests(options: ObserveRequestsOptions) {
         throw error;
       } finally {
         operation.finish({ httpStatus: failed ? 500 : response.statusCode, aborted });
+        memory.release();
       }
     })();
   };

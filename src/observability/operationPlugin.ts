@@ -16,8 +16,10 @@ export interface ScopedContext extends BaseContext {
  */
 export function createOperationPlugin<TContext extends ScopedContext>(): ApolloServerPlugin<TContext> {
   return {
-    async requestDidStart({ contextValue }) {
-      const scope = contextValue.scope;
+    async requestDidStart(requestContext) {
+      const scope = requestContext.contextValue.scope;
+      // What Apollo keeps of the operation is let go of when the HTTP exchange ends (see ExchangeMemory).
+      scope?.memory?.hold(requestContext);
       const operation = scope?.operation;
       if (scope === undefined || operation === undefined) return;
       return {

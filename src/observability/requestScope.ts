@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { ExchangeMemory } from '../http/exchangeMemory';
 import type { OperationTelemetry } from './OperationTelemetry';
 
 /** What every log line written while serving one HTTP request carries. */
@@ -6,6 +7,8 @@ export interface RequestScope {
   readonly requestId: string;
   /** Set for GraphQL requests: what the operation plugin reports into. */
   readonly operation?: OperationTelemetry;
+  /** Set for GraphQL requests: what Apollo keeps of the operation, released when the exchange ends. */
+  readonly memory?: ExchangeMemory;
 }
 
 /**

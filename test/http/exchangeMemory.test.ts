@@ -1,0 +1,34 @@
+import { ExchangeMemory } from '../../src/http/exchangeMemory';
+
+describe('ExchangeMemory', () => {
+  it('on release, empties the context Apollo copied and drops the result, for every operation it holds', () => {
+    const loaders = { page: { data: ['job'] } };
+    const operations = [1, 2].map(() => ({
+      contextValue: { loaders, scope: { requestId: 'r1' } },
+      response: { http: { status: 200 }, body: { kind: 'single', singleResult: { data: {} } } as unknown },
+    }));
+    const memory = new ExchangeMemory();
+    for (const operation of operations) memory.hold(operation);
+
+    memory.release();
+
+    for (const operation of operations) {
+      expect(operation.contextValue).toEqual({ loaders: undefined, scope: undefined });
+      expect(operation.response.body).toBeUndefined();
+      // Only the references are dropped: the objects themselves are not changed.
+      expect(operation.response.http).toEqual({ status: 200 });
+    }
+    expect(loaders).toEqual({ page: { data: ['job'] } });
+  });
+
+  it('forgets what it released: a second release changes nothing', () => {
+    const memory = new ExchangeMemory();
+    const operation = { contextValue: { a: 1 } as Record<string, unknown>, response: { body: 'x' as unknown } };
+    memory.hold(operation);
+    memory.release();
+    operation.contextValue.a = 2;
+    operation.response.body = 'y';
+    memory.release();
+    expect(operation).toEqual({ contextValue: { a: 2 }, response: { body: 'y' } });
+  });
+});
