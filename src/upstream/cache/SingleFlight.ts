@@ -1,5 +1,6 @@
 interface Flight<T> {
-  promise: Promise<T>;
+  /** Read only by callers joining while the flight is in the table; dropped when it leaves. */
+  promise: Promise<T> | undefined;
   readonly controller: AbortController;
   participants: number;
   /** Whether anyone joined the first caller (see {@link FlightView}). */
@@ -38,16 +39,23 @@ export class SingleFlight<T> {
       this.flights.set(key, created);
       // The flight leaves the table in the same step its answer (or error) is made, not in a later
       // reaction to it: nobody can join a call whose answer already exists (see FlightView).
-      created.promise = (async () => {
+      const promise = (async () => {
         try {
           return await start(created.controller.signal, created);
         } finally {
           if (this.flights.get(key) === created) this.flights.delete(key);
+          // The flight object may outlive its entry: V8 leaves the entries of a Map's hash table in
+          // the old table when the Map grows or shrinks into a new one, and until the next full
+          // collection that old table keeps them reachable for young-generation collections. A
+          // flight that still held its promise kept the upstream answer alive with it, and under
+          // concurrent load most cold pages were copied into the old generation that way.
+          created.promise = undefined;
         }
       })();
+      created.promise = promise;
       // Waiters handle the answer; a flight whose every waiter left before it settled (or one
       // started for a caller already gone) fails with nobody listening, as expected.
-      created.promise.catch(() => {});
+      promise.catch(() => {});
       flight = created;
     } else {
       flight.shared = true;
@@ -62,8 +70,10 @@ export class SingleFlight<T> {
   }
 
   private wait(flight: Flight<T>, signal: AbortSignal | undefined): Promise<T> {
+    // Only flights in the table are waited for, and they still hold their promise.
+    const promise = flight.promise!;
     flight.participants += 1;
-    if (signal === undefined) return flight.promise;
+    if (signal === undefined) return promise;
     return new Promise<T>((resolve, reject) => {
       let left = false;
       const leave = () => {
@@ -82,7 +92,7 @@ export class SingleFlight<T> {
         return;
       }
       signal.addEventListener('abort', onAbort, { once: true });
-      flight.promise.then(
+      promise.then(
         (value) => {
           leave();
           resolve(value);
