@@ -3,8 +3,8 @@ import { startChild, type Child } from './childProcess';
 import { runLoad } from './loadGenerator';
 import { cpuMs } from './procStats';
 import { gatewayRequest } from './scenarios';
-import { walkCursors } from './servers';
-import { DEMO_PROJECT_ID, DEMO_TOKEN } from '../src/simulator';
+import { gatewayEnv, walkCursors } from './servers';
+import { DEMO_TOKEN } from '../src/simulator';
 
 /**
  * Two gateway builds side by side: `node dist/bench/bench/duel.js <a/dist/main.js> <b/dist/main.js>
@@ -15,8 +15,6 @@ import { DEMO_PROJECT_ID, DEMO_TOKEN } from '../src/simulator';
  * after the other cannot tell a 5% change from noise. Run concurrently, both live through the same
  * drift; the ratio B/A is steady to about ±3% (A against itself: 0.98–1.04).
  */
-const CACHE_OFF = { CACHE_LIST_TTL_MS: '0', CACHE_ENGINE_TTL_MS: '0', CACHE_JOB_TTL_MS: '0', CACHE_TERMINAL_JOB_TTL_MS: '0' };
-
 export interface DuelRound {
   aMsPerOp: number;
   bMsPerOp: number;
@@ -30,8 +28,7 @@ export async function duel(entryA: string, entryB: string, rounds: number, reque
     const simulator = await startChild({ name: 'simulator', entry: resolve(__dirname, 'simulatorChild.js'), args: ['--latency', '0'], ready: /Simulator ready at (\S+)/, ipc: true });
     started.push(simulator);
     const gateway = async (name: string, entry: string) => {
-      const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', CSE_ENDPOINT: simulator.url, CSE_PROJECT_ID: DEMO_PROJECT_ID, ...CACHE_OFF };
-      const child = await startChild({ name, entry, env, ready: /Gateway ready at (http:\/\/\S+)/ });
+      const child = await startChild({ name, entry, env: gatewayEnv(simulator.url, 'off'), ready: /Gateway ready at (http:\/\/\S+)/ });
       started.push(child);
       return child;
     };

@@ -53,17 +53,7 @@ export async function startServers(options: ServerOptions): Promise<Servers> {
         name: `gateway (cache ${mode})`,
         entry: options.gatewayEntry,
         nodeOptions: options.gatewayNodeOptions,
-        // Production mode, as deployed; the benchmark's own environment is not inherited.
-        env: {
-          NODE_ENV: 'production',
-          LOG_LEVEL: 'warn',
-          HOST: '127.0.0.1',
-          PORT: '0',
-          CSE_ENDPOINT: simulator.url,
-          CSE_PROJECT_ID: DEMO_PROJECT_ID,
-          ...cacheEnv(mode),
-          ...options.gatewayEnv,
-        },
+        env: { ...gatewayEnv(simulator.url, mode), ...options.gatewayEnv },
         ready: /Gateway ready at (http:\/\/\S+)/,
       });
       started.push(gateway);
@@ -82,6 +72,23 @@ export async function startServers(options: ServerOptions): Promise<Servers> {
     await stop();
     throw error;
   }
+}
+
+/**
+ * The environment of a gateway under measurement: production mode, as deployed, against
+ * `upstream` with the simulator's demo project, and the caches of `mode`. Nothing of the
+ * benchmark's own environment is inherited.
+ */
+export function gatewayEnv(upstream: string, mode: CacheMode): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    CSE_ENDPOINT: upstream,
+    CSE_PROJECT_ID: DEMO_PROJECT_ID,
+    ...cacheEnv(mode),
+  };
 }
 
 /** POSTs one operation; throws, with the codes, when the answer has errors. */

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Pool } from 'undici';
-import { PAGE_QUERY, WALK_QUERY, BIG_ENGINE_ID } from '../../bench/scenarios';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
-import { CACHE_OFF } from '../support/harness';
+import { PAGE_QUERY, BIG_ENGINE_ID } from '../../bench/scenarios';
+import { gatewayEnv, walkCursors } from '../../bench/servers';
+import { DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
 
 const root = join(__dirname, '..', '..');
 /** Clients at a time, as the S5 benchmark runs them. */
@@ -71,16 +71,7 @@ it('frees cold pages in young-generation collections: few bytes per operation re
   let output = '';
   gateway = spawn(process.execPath, ['--trace-gc-nvp', join(dir, 'dist', 'main.js')], {
     cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      CSE_ENDPOINT: simulator.url,
-      CSE_PROJECT_ID: DEMO_PROJECT_ID,
-      ...CACHE_OFF,
-    },
+    env: { PATH: process.env.PATH, ...gatewayEnv(simulator.url, 'off') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   gateway.stdout!.on('data', (chunk) => (output += String(chunk)));
@@ -106,17 +97,10 @@ it('frees cold pages in young-generation collections: few bytes per operation re
         headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
         body: JSON.stringify({ query, variables }),
       });
-      const body = (await response.body.json()) as { data?: any; errors?: unknown };
+      const body = (await response.body.json()) as { errors?: unknown };
       if (response.statusCode !== 200 || body.errors !== undefined) throw new Error(`HTTP ${response.statusCode}: ${JSON.stringify(body.errors)}`);
-      return body.data;
     };
-    const cursors: string[] = [];
-    for (let after: string | undefined; ; ) {
-      const data = await post(WALK_QUERY, { id: BIG_ENGINE_ID, after });
-      cursors.push(...data.engine.jobs.edges.map((edge: { cursor: string }) => edge.cursor));
-      if (!data.engine.jobs.pageInfo.hasNextPage) break;
-      after = data.engine.jobs.pageInfo.endCursor;
-    }
+    const cursors = await walkCursors(url.href);
     let next = 0;
     const run = async (operations: number) => {
       const client = async () => {
