@@ -6,13 +6,14 @@ import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/loadConfig';
 import { createContext, type ContextServices, type GatewayContext } from './graphql/context';
 import { createFormatError } from './graphql/formatError';
-import { compiledExecutionGateway, createCompiledExecutor } from './graphql/compiledExecutor';
+import { createOperationExecutor, executionGateway } from './graphql/execution/operationExecutor';
 import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { credentialsFromHeaders } from './http/identity';
 import type { Credentials } from './upstream/credentials';
 import { createInFlightRequests } from './http/inFlightRequests';
+import { openFileLimit } from './http/openFileLimit';
 import { createResponseCache } from './http/responseCache';
 import { exposureOptions } from './security/exposureOptions';
 import { observeRequests } from './http/observeRequests';
@@ -60,6 +61,7 @@ const CREDENTIALS = Symbol('cse-jobs-gateway.credentials');
 /** Builds the gateway from a validated config and starts listening. */
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<RunningGateway> {
   const { logger } = deps;
+  warnAboutDescriptors(config, logger);
   const ownsDispatcher = deps.dispatcher === undefined;
   const dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ connections: config.cseConnections, timeoutMs: config.cseTimeoutMs });
   const metrics = createMetrics({ maxOperationNames: config.metricsMaxOperations });
@@ -83,9 +85,16 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const exposure = exposureOptions(config, schema);
 
   const apollo = new ApolloServer<GatewayContext>({
-    // Either graphql-jit compiled operations (served through Apollo's gateway interface, its one
-    // way to plug in an executor) or graphql-js's interpreter over the schema.
-    ...(config.graphqlExecutor === 'compiled' ? { gateway: compiledExecutionGateway(schema, createCompiledExecutor(schema)) } : { schema }),
+    // Our executor (graphql-jit or graphql-js, see createOperationExecutor), through Apollo's
+    // gateway interface, its one way to plug in an executor.
+    gateway: executionGateway(
+      schema,
+      createOperationExecutor(schema, {
+        mode: config.graphqlExecutor,
+        onUnrepresentable: ({ path, type }, contextValue) =>
+          logger.warn({ requestId: (contextValue as GatewayContext).scope?.requestId, path, type }, 'upstream value the field type cannot represent'),
+      }),
+    ),
     ...exposure,
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',
@@ -121,6 +130,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     ttls: cacheTtlsOf(config),
     maxBytes: config.operationCacheMaxBytes,
     credentialsOf,
+    servable: (credentials) => services.http.vouchesFor(credentials),
     storable: (context) => {
       const operation = context.scope?.operation;
       if (context.upstream.notFound || operation === undefined || operation.upstreamCacheHits !== 0) return undefined;
@@ -144,6 +154,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     responseCache,
     inFlight,
     maxBodyBytes: config.maxBodyBytes,
+    connections: {
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
+      keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+      maxConnections: config.httpMaxConnections,
+    },
     cors: createCorsHandler(corsPolicy(config.corsOrigins, config.nodeEnv === 'development' || config.enableSandbox)),
     routes: operationalRoutes(readiness, metrics.registry),
     aroundRequest: observeRequests({ logger, metrics }),
@@ -164,7 +180,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
       const operation = scope?.operation;
       return createContext(
         services,
-        { credentials, signal: bound.signal, deadline: bound.deadline, events: operation?.events, propagate: operation?.propagate },
+        { credentials, signal: bound.signal, deadline: bound.deadline, events: operation?.events, propagate: operation?.propagate, refusal: {} },
         scope,
       );
     },
@@ -210,6 +226,21 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
       return closing;
     },
   };
+}
+
+/** Descriptors kept free for the upstream pool's sockets, log output, files and the like. */
+const DESCRIPTOR_MARGIN = 64;
+
+/** HTTP_MAX_CONNECTIONS only protects the process while it is below the descriptor limit. */
+function warnAboutDescriptors(config: GatewayConfig, logger: Logger): void {
+  const limit = openFileLimit();
+  const needed = config.httpMaxConnections + config.cseConnections + DESCRIPTOR_MARGIN;
+  if (limit !== undefined && needed > limit) {
+    logger.warn(
+      { openFileLimit: limit, httpMaxConnections: config.httpMaxConnections, cseConnections: config.cseConnections },
+      'HTTP_MAX_CONNECTIONS + CSE_CONNECTIONS is close to or above the open-file limit (ulimit -n): lower HTTP_MAX_CONNECTIONS or raise the limit',
+    );
+  }
 }
 
 /**

@@ -35,12 +35,22 @@ export interface GatewayConfig {
   readonly cseMaxInflight: number;
   /** Upstream requests waiting for a free slot; past it, calls are shed at once. */
   readonly cseMaxQueue: number;
+  /** The share of the in-flight slots, and of the queue, that calls about one engine may hold. */
+  readonly cseMaxInflightPerEngine: number;
+  readonly cseMaxQueuePerEngine: number;
+  /** The share of the in-flight slots, and of the queue, that one caller (credential scope) may hold. */
+  readonly cseMaxInflightPerCaller: number;
+  readonly cseMaxQueuePerCaller: number;
+  /** How long the upstream's 401 for a token is remembered: its calls fail meanwhile without being made. */
+  readonly cseAuthRejectionTtlMs: number;
   /** Consecutive failed attempts against one engine that open its circuit breaker. */
   readonly cseBreakerFailures: number;
   /** Consecutive transport failures (refused, reset, timed out) that open the whole-upstream breaker. */
   readonly cseUpstreamBreakerFailures: number;
   /** How long an open breaker refuses calls before it lets one probe through. */
   readonly cseBreakerOpenMs: number;
+  /** Cached answers are served to a caller only if the upstream itself answered them within this time. */
+  readonly cacheAuthRecheckMs: number;
   /** Response cache TTLs in ms by kind; 0 disables that cache. */
   readonly cacheListTtlMs: number;
   readonly cacheEngineTtlMs: number;
@@ -64,6 +74,14 @@ export interface GatewayConfig {
   readonly shutdownTimeoutMs: number;
   /** Request bodies above this many bytes are refused with 413 before they are parsed. */
   readonly maxBodyBytes: number;
+  /** A request's headers must arrive within this time; a socket that sends nothing is closed after it. */
+  readonly httpHeadersTimeoutMs: number;
+  /** A whole request (headers and body) must arrive within this time. */
+  readonly httpRequestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this time. */
+  readonly httpKeepAliveTimeoutMs: number;
+  /** Client connections open at once; more are closed as soon as they are accepted. */
+  readonly httpMaxConnections: number;
   /** Deepest field nesting an operation may have (introspection exempt). */
   readonly maxDepth: number;
   /** Aliases an operation may use. */
@@ -114,6 +132,8 @@ export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export function loadConfig(env: Env): GatewayConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const persistedQueries = oneOf(env, 'PERSISTED_QUERIES', ['apq', 'safelist', 'off'] as const, 'apq');
+  const cseMaxInflight = integer(env, 'CSE_MAX_INFLIGHT', 64, 1, 10_000);
+  const cseMaxQueue = integer(env, 'CSE_MAX_QUEUE', 256, 0, 100_000);
   const config: GatewayConfig = {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: optional(env, 'HOST'),
@@ -127,11 +147,18 @@ export function loadConfig(env: Env): GatewayConfig {
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 15_000, 1, 600_000),
     cseRetries: integer(env, 'CSE_RETRIES', 2, 0, 10),
     cseRetryBaseMs: integer(env, 'CSE_RETRY_BASE_MS', 100, 1, 60_000),
-    cseMaxInflight: integer(env, 'CSE_MAX_INFLIGHT', 64, 1, 10_000),
-    cseMaxQueue: integer(env, 'CSE_MAX_QUEUE', 256, 0, 100_000),
+    cseMaxInflight,
+    cseMaxQueue,
+    // Shares default to a quarter (one engine) and a half (one caller) of the whole.
+    cseMaxInflightPerEngine: integer(env, 'CSE_MAX_INFLIGHT_PER_ENGINE', Math.max(1, Math.floor(cseMaxInflight / 4)), 1, cseMaxInflight),
+    cseMaxQueuePerEngine: integer(env, 'CSE_MAX_QUEUE_PER_ENGINE', Math.min(cseMaxQueue, Math.max(1, Math.floor(cseMaxQueue / 4))), 0, cseMaxQueue),
+    cseMaxInflightPerCaller: integer(env, 'CSE_MAX_INFLIGHT_PER_CALLER', Math.max(1, Math.floor(cseMaxInflight / 2)), 1, cseMaxInflight),
+    cseMaxQueuePerCaller: integer(env, 'CSE_MAX_QUEUE_PER_CALLER', Math.min(cseMaxQueue, Math.max(1, Math.floor(cseMaxQueue / 2))), 0, cseMaxQueue),
+    cseAuthRejectionTtlMs: integer(env, 'CSE_AUTH_REJECTION_TTL_MS', 10_000, 0, 3_600_000),
     cseBreakerFailures: integer(env, 'CSE_BREAKER_FAILURES', 5, 1, 10_000),
     cseUpstreamBreakerFailures: integer(env, 'CSE_UPSTREAM_BREAKER_FAILURES', 10, 1, 10_000),
     cseBreakerOpenMs: integer(env, 'CSE_BREAKER_OPEN_MS', 10_000, 1, 3_600_000),
+    cacheAuthRecheckMs: integer(env, 'CACHE_AUTH_RECHECK_MS', 60_000, 0, 86_400_000),
     cacheListTtlMs: integer(env, 'CACHE_LIST_TTL_MS', 2000, 0, 86_400_000),
     cacheEngineTtlMs: integer(env, 'CACHE_ENGINE_TTL_MS', 10_000, 0, 86_400_000),
     cacheJobTtlMs: integer(env, 'CACHE_JOB_TTL_MS', 2000, 0, 86_400_000),
@@ -146,6 +173,10 @@ export function loadConfig(env: Env): GatewayConfig {
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    httpHeadersTimeoutMs: integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    httpRequestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    httpKeepAliveTimeoutMs: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
+    httpMaxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 2048, 1, 1_000_000),
     maxDepth: integer(env, 'MAX_DEPTH', 12, 1, 100),
     maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 1000),
     maxTokens: integer(env, 'MAX_TOKENS', 2000, 100, 1_000_000),
@@ -160,6 +191,10 @@ export function loadConfig(env: Env): GatewayConfig {
     federationEngineListThreshold: integer(env, 'FEDERATION_ENGINE_LIST_THRESHOLD', 3, 0, 10_000),
     graphqlExecutor: oneOf(env, 'GRAPHQL_EXECUTOR', ['compiled', 'graphql-js'] as const, 'compiled'),
   };
+  // Node refuses a headers timeout longer than the request timeout it is part of.
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', String(config.httpHeadersTimeoutMs), `at most HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs})`);
+  }
   return Object.freeze(config);
 }
 

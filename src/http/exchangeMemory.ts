@@ -9,8 +9,8 @@ export interface HeldRequestContext {
  * has ended: our context as Apollo copied it (loaders, their upstream pages, connections) and the
  * execution result.
  *
- * Why it is needed: the compiled executor runs through Apollo's gateway interface (see
- * compiledExecutor), and for every operation Apollo builds the gateway's view of the request as
+ * Why it is needed: our executor runs through Apollo's gateway interface (see
+ * operationExecutor), and for every operation Apollo builds the gateway's view of the request as
  * an object literal with a getter and a setter of its own (`response.http.status`). V8 gives an
  * object with fresh accessors a hidden class of its own, reachable from the shared one through a
  * transition that only a full (mark-compact) collection clears; young-generation collections

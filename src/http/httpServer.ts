@@ -2,6 +2,7 @@ import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayContext } from '../graphql/context';
+import { passesCsrfPrevention } from './csrf';
 import { timeoutReason } from '../upstream/boundedSignal';
 import type { Flight, InFlightRequests } from './inFlightRequests';
 import type { ResponseCache } from './responseCache';
@@ -14,6 +15,8 @@ export interface HttpServerOptions {
   operationTimeoutMs: number;
   /** Request bodies above this many bytes are refused with 413 before they are parsed. */
   maxBodyBytes: number;
+  /** Socket-level bounds: every connection has a deadline, and their number is capped. */
+  connections: ConnectionLimits;
   /** Called with failures of the HTTP layer itself (never with a caller's headers). */
   onError: (error: unknown, request: IncomingMessage) => void;
   /** Told when a request is answered with another's answer: stored (`cached`) or shared in flight (`coalesced`). */
@@ -36,6 +39,29 @@ export interface HttpServerOptions {
 export const GRAPHQL_PATH = '/graphql';
 
 /**
+ * What one client connection may hold of the process. Without these, Node's defaults let a socket
+ * that sends nothing (or a request line and one header) stay for about 90 s, a trickled body for
+ * 300 s, and as many sockets as the descriptor limit allows: enough idle sockets from one client
+ * and `/healthz` itself cannot be accepted.
+ */
+export interface ConnectionLimits {
+  /** A request's headers must have arrived within this time of its first byte (or of the connection opening). */
+  readonly headersTimeoutMs: number;
+  /** The whole request, body included, must have arrived within this time (the answer may take longer). */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this time. */
+  readonly keepAliveTimeoutMs: number;
+  /** Connections open at once; further ones are closed as soon as they are accepted. */
+  readonly maxConnections: number;
+}
+
+/**
+ * How often Node looks for requests past their headers or request timeout. Its default (30 s)
+ * would let a timed-out socket stay up to 30 s longer than the setting says.
+ */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
+/**
  * The time bound of one operation, counted from when it starts executing: `signal` aborts when
  * the caller goes away or the time is up, and `deadline` (epoch ms) lets the retry loop see how
  * much is left before it waits for a backoff or a `Retry-After`.
@@ -51,7 +77,14 @@ export interface OperationBound {
  * owning the few lines of body handling keeps the hot path short and the limits explicit.
  */
 export function createHttpServer(options: HttpServerOptions): Server {
-  return createServer((request, response) => {
+  const limits = options.connections;
+  const serverOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.min(CONNECTIONS_CHECKING_INTERVAL_MS, limits.headersTimeoutMs),
+  };
+  const server = createServer(serverOptions, (request, response) => {
     const next = () => handle(options, request, response);
     (options.aroundRequest === undefined ? next() : options.aroundRequest(request, response, next)).catch((error: unknown) => {
       options.onError(error, request);
@@ -59,6 +92,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       else response.destroy();
     });
   });
+  server.maxConnections = limits.maxConnections;
+  return server;
 }
 
 async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -76,13 +111,19 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
 
   const body = await readBody(request, options.maxBodyBytes);
   if (body.kind === 'too-large') {
+    // The rest of the body is not read: `Connection: close` makes Node close the socket once the
+    // answer is out, instead of draining whatever the client still sends (it may be gigabytes).
+    response.setHeader('connection', 'close');
     sendJson(response, 413, requestError(`The request body exceeds ${options.maxBodyBytes} bytes.`));
     return;
   }
+  // Only a request Apollo would execute may be answered with another's answer: one its CSRF
+  // prevention refuses goes on to Apollo, and is refused there.
+  const reusable = passesCsrfPrevention(request.headers);
   // After CORS and the request id (aroundRequest), so a hit carries the same per-request headers;
   // before the body is parsed, which a hit never needs.
-  const cacheKey = options.responseCache?.keyOf(request, url.search, body.text);
-  if (cacheKey !== undefined) {
+  const cacheKey = reusable ? options.responseCache?.keyOf(request, url.search, body.text) : undefined;
+  if (cacheKey !== undefined && options.responseCache!.mayServe(request)) {
     const hit = options.responseCache!.lookup(cacheKey);
     if (hit !== undefined) {
       response.setHeader('age', String(hit.ageSeconds));
@@ -104,7 +145,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   });
 
   // Same place as the cache lookup, for the same reasons; the key is the same function's.
-  const flightKey = options.inFlight === undefined ? undefined : (cacheKey ?? options.inFlight.keyOf(request, url.search, body.text));
+  const flightKey = options.inFlight === undefined || !reusable ? undefined : (cacheKey ?? options.inFlight.keyOf(request, url.search, body.text));
   let flight: Flight<GatewayContext> | undefined;
   if (flightKey !== undefined) {
     const following = options.inFlight!.follow(flightKey, abort.signal);
@@ -191,7 +232,6 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Body> {
   return new Promise((resolve, reject) => {
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
-      request.resume();
       resolve({ kind: 'too-large' });
       return;
     }
@@ -201,7 +241,8 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Body> {
       size += chunk.length;
       if (size > maxBytes) {
         request.removeAllListeners('data');
-        request.resume();
+        request.pause();
+        chunks.length = 0;
         resolve({ kind: 'too-large' });
         return;
       }

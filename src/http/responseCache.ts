@@ -34,6 +34,11 @@ export interface ResponseCacheOptions<TContext> {
   /** The caller's credentials; throws (or returns undefined) when it has none usable: never cached. */
   readonly credentialsOf: (request: IncomingMessage) => Credentials | undefined;
   /**
+   * Whether answers stored for these credentials may be served to them now: only while the
+   * upstream itself answered them recently (`CACHE_AUTH_RECHECK_MS`, see CredentialGate).
+   */
+  readonly servable: (credentials: Credentials) => boolean;
+  /**
    * Asked after an operation that Apollo answered 200 with a cacheable policy: `undefined` when the
    * operation itself forbids storing (it saw a "not found", or used upstream cache entries).
    */
@@ -48,6 +53,8 @@ export interface ResponseCacheOptions<TContext> {
 export interface ResponseCache<TContext> {
   /** The request's key, or `undefined` when it must bypass the cache (no usable credentials). */
   keyOf(request: IncomingMessage, search: string, bodyText: string): string | undefined;
+  /** Whether a stored answer may serve this request's caller now (else it executes, and may store anew). */
+  mayServe(request: IncomingMessage): boolean;
   lookup(key: string): CachedResponse | undefined;
   offer(key: string, context: TContext | undefined, answer: ApolloAnswer): void;
 }
@@ -99,6 +106,11 @@ export function createResponseCache<TContext>(options: ResponseCacheOptions<TCon
   return {
     keyOf(request, search, bodyText) {
       return storedRequestKey(options.credentialsOf, request, search, bodyText);
+    },
+    mayServe(request) {
+      // keyOf gave a key, so the credentials parse (and credentialsOf keeps them per request).
+      const credentials = options.credentialsOf(request);
+      return credentials !== undefined && options.servable(credentials);
     },
     lookup(key) {
       const entry = entries.get(key);

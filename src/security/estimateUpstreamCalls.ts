@@ -19,6 +19,13 @@
  *   identical calls (an upper bound is what a limit needs).
  * - Introspection (`__schema`, `__type`, `__typename`) and `_service` cost nothing.
  * - `@skip`/`@include` are ignored: the worst case includes the field.
+ * - A fragment spread twice in the same selection set counts once, as execution collects it
+ *   once; spread in different places, it counts in each.
+ *
+ * The walk is linear in the size of the document: each fragment is walked once per context it
+ * is spread in (see {@link Walk.memo}), never once per path that reaches it, and a walk that visits
+ * more selections than its budget (linear in the document's length) stops: such a document is
+ * estimated at `Infinity` and refused.
  *
  * A `first`/`last` the resolvers refuse (outside 0..maxPageSize, or both given) makes that field
  * cost nothing: it fails with BAD_USER_INPUT before any call, and nothing below it runs.
@@ -60,10 +67,12 @@ export interface EstimateOptions {
   readonly engineListThreshold: number;
 }
 
-/** Where a selection set runs: how many times, and what is already loaded around it. */
-interface Scope {
-  /** How many parent objects the selection set runs for. */
-  readonly times: number;
+/**
+ * Where a selection set runs, apart from how many times: what changes what its fields cost. A
+ * selection set's cost is linear in the number of times it runs, so it is worked out once per
+ * context for a single run and multiplied (see {@link Walk.memo}).
+ */
+interface Context {
   /** Inside a connection: items per page (the multiplier of its `nodes`/`edges`). */
   readonly pageItems?: number;
   /** Inside `_entities`: representations per type name (the multiplier of `... on T`). */
@@ -77,8 +86,41 @@ interface Walk {
   readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   readonly variables: Record<string, unknown>;
   readonly options: EstimateOptions;
+  /**
+   * The cost of one run of a fragment, by fragment, type and context. Without it, a fragment
+   * spread in k places is walked k times, and fragments that each spread the next one twice cost
+   * 2^n walks for a document of n lines; with it, each fragment is walked once per context.
+   */
+  readonly memo: Map<string, number>;
+  /** Numbers the `_entities` contexts for the memo key (there is one per `_entities` field). */
+  readonly entityContexts: Map<ReadonlyMap<string, number>, number>;
   /** Fragment names being expanded (validation forbids cycles; this keeps the walk total anyway). */
   readonly expanding: Set<string>;
+  /** Selections visited so far, against `budget`. */
+  steps: number;
+  readonly budget: number;
+}
+
+/**
+ * Thrown when a walk visits more selections than its budget allows: a document built to make the
+ * estimate itself expensive. With the memo no document the other limits let through comes near
+ * it; the budget keeps the walk bounded whatever the memo misses.
+ */
+class EstimateBudgetExceeded extends Error {
+  constructor() {
+    super('The operation is too complex to estimate.');
+    this.name = 'EstimateBudgetExceeded';
+  }
+}
+
+/** Every walk may visit this many selections, plus {@link BUDGET_PER_CHARACTER} per character of the document. */
+const BUDGET_BASE = 100_000;
+const BUDGET_PER_CHARACTER = 16;
+
+/** What one estimate found; `steps` is how much walking it took (tests prove it linear). */
+export interface EstimateStats {
+  readonly calls: number;
+  readonly steps: number;
 }
 
 /**
@@ -96,8 +138,19 @@ export function estimateUpstreamCalls(
   rawVariables: Record<string, unknown> | undefined,
   options: EstimateOptions,
 ): number {
+  return estimateWithStats(schema, document, operationName, rawVariables, options).calls;
+}
+
+/** {@link estimateUpstreamCalls}, with how many selections the walk visited. */
+export function estimateWithStats(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Record<string, unknown> | undefined,
+  options: EstimateOptions,
+): EstimateStats {
   const prepared = prepare(schema, document, operationName, rawVariables);
-  return prepared === undefined ? 0 : walkOperation(schema, document, prepared, options);
+  return prepared === undefined ? { calls: 0, steps: 0 } : walkOperation(schema, document, prepared, options);
 }
 
 /**
@@ -123,11 +176,11 @@ export function createMemoizedEstimator(schema: GraphQLSchema, options: Estimate
     }
     const prepared = prepare(schema, document, operationName, rawVariables);
     if (prepared === undefined) return 0;
-    if (!memo.variableFree) return walkOperation(schema, document, prepared, options);
+    if (!memo.variableFree) return walkOperation(schema, document, prepared, options).calls;
     const key = operationName ?? '';
     let cost = memo.byOperation.get(key);
     if (cost === undefined) {
-      cost = walkOperation(schema, document, prepared, options);
+      cost = walkOperation(schema, document, prepared, options).calls;
       memo.byOperation.set(key, cost);
     }
     return cost;
@@ -180,13 +233,29 @@ function prepare(
   return { operation, rootType, variables: coerced.coerced };
 }
 
-function walkOperation(schema: GraphQLSchema, document: DocumentNode, prepared: Prepared, options: EstimateOptions): number {
+function walkOperation(schema: GraphQLSchema, document: DocumentNode, prepared: Prepared, options: EstimateOptions): EstimateStats {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const walk: Walk = { schema, fragments, variables: prepared.variables, options, expanding: new Set() };
-  return selectionSetCost(walk, prepared.operation.selectionSet, prepared.rootType, { times: 1, engineLoaded: false });
+  const walk: Walk = {
+    schema,
+    fragments,
+    variables: prepared.variables,
+    options,
+    memo: new Map(),
+    entityContexts: new Map(),
+    expanding: new Set(),
+    steps: 0,
+    budget: BUDGET_BASE + BUDGET_PER_CHARACTER * (document.loc?.end ?? 0),
+  };
+  try {
+    const calls = selectionSetCost(walk, prepared.operation.selectionSet, prepared.rootType, { engineLoaded: false });
+    return { calls, steps: walk.steps };
+  } catch (error) {
+    if (error instanceof EstimateBudgetExceeded) return { calls: Number.POSITIVE_INFINITY, steps: walk.steps };
+    throw error;
+  }
 }
 
 /**
@@ -218,31 +287,61 @@ function findOperation(document: DocumentNode, name: string | null | undefined):
   return operations.find((operation) => operation.name?.value === name);
 }
 
-function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQLCompositeType, scope: Scope): number {
+/** The calls of one run of `set` on an object of `parentType` in `context`. */
+function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): number {
   let cost = 0;
+  // The same fragment spread twice in one selection set runs once (execution collects it once).
+  let spread: Set<string> | undefined;
   for (const selection of set.selections) {
+    walk.steps += 1;
+    if (walk.steps > walk.budget) throw new EstimateBudgetExceeded();
     switch (selection.kind) {
       case Kind.FIELD:
-        cost += fieldCost(walk, selection, parentType, scope);
+        cost += fieldCost(walk, selection, parentType, context);
         break;
       case Kind.INLINE_FRAGMENT: {
         const type = typeCondition(walk, selection.typeCondition?.name.value) ?? parentType;
-        cost += selectionSetCost(walk, selection.selectionSet, type, narrow(scope, parentType, type));
+        const [times, inner] = narrow(context, parentType, type);
+        if (times > 0) cost += times * selectionSetCost(walk, selection.selectionSet, type, inner);
         break;
       }
       case Kind.FRAGMENT_SPREAD: {
         const name = selection.name.value;
+        if (spread?.has(name)) break;
+        (spread ??= new Set()).add(name);
         const fragment = walk.fragments.get(name);
-        if (fragment === undefined || walk.expanding.has(name)) break;
+        if (fragment === undefined) break;
         const type = typeCondition(walk, fragment.typeCondition.name.value) ?? parentType;
-        walk.expanding.add(name);
-        cost += selectionSetCost(walk, fragment.selectionSet, type, narrow(scope, parentType, type));
-        walk.expanding.delete(name);
+        const [times, inner] = narrow(context, parentType, type);
+        if (times > 0) cost += times * fragmentCost(walk, fragment, type, inner);
         break;
       }
     }
   }
   return cost;
+}
+
+/** One run of a fragment's selection set in `context`, walked once per (fragment, type, context). */
+function fragmentCost(walk: Walk, fragment: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): number {
+  const name = fragment.name.value;
+  const key = `${name}\u0000${type.name}\u0000${contextKey(walk, context)}`;
+  const known = walk.memo.get(key);
+  if (known !== undefined) return known;
+  if (walk.expanding.has(name)) return 0;
+  walk.expanding.add(name);
+  const cost = selectionSetCost(walk, fragment.selectionSet, type, context);
+  walk.expanding.delete(name);
+  walk.memo.set(key, cost);
+  return cost;
+}
+
+function contextKey(walk: Walk, context: Context): string {
+  let entities = 0;
+  if (context.entities !== undefined) {
+    entities = walk.entityContexts.get(context.entities) ?? walk.entityContexts.size + 1;
+    walk.entityContexts.set(context.entities, entities);
+  }
+  return `${context.pageItems ?? '-'}/${context.engineLoaded ? 1 : 0}/${entities}`;
 }
 
 function typeCondition(walk: Walk, name: string | undefined): GraphQLCompositeType | undefined {
@@ -251,13 +350,17 @@ function typeCondition(walk: Walk, name: string | undefined): GraphQLCompositeTy
   return type !== undefined && isCompositeType(type) ? type : undefined;
 }
 
-/** `... on Engine` inside `_entities` runs once per Engine representation, not once per call. */
-function narrow(scope: Scope, from: GraphQLCompositeType, to: GraphQLCompositeType): Scope {
-  if (scope.entities === undefined || !isAbstractType(from) || from === to) return scope;
-  return { times: scope.times * (scope.entities.get(to.name) ?? 0), engineLoaded: scope.engineLoaded };
+/**
+ * How many times a fragment with type condition `to` runs per run of its parent, and in which
+ * context: `... on Engine` inside `_entities` runs once per Engine representation, not once per call.
+ */
+function narrow(context: Context, from: GraphQLCompositeType, to: GraphQLCompositeType): [number, Context] {
+  if (context.entities === undefined || !isAbstractType(from) || from === to) return [1, context];
+  return [context.entities.get(to.name) ?? 0, { engineLoaded: context.engineLoaded }];
 }
 
-function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType, scope: Scope): number {
+/** The calls of one run of a field: its own, and those of its selection set. */
+function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType, context: Context): number {
   const name = node.name.value;
   // Introspection is exempt, and `_service` only prints the SDL.
   if (name.startsWith('__') || name === '_service') return 0;
@@ -266,22 +369,20 @@ function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType
   if (field === undefined) return 0;
   const args = argumentsOf(field, node, walk.variables);
   const coordinate = `${parentType.name}.${name}`;
-  const times = scope.times;
 
   switch (coordinate) {
     case 'Query.engine':
     case 'Query.job':
-      return times + children(walk, node, field.type, { times, engineLoaded: false });
+      return 1 + children(walk, node, field.type, { engineLoaded: false });
     case 'Engine.latestJob':
-      return times + children(walk, node, field.type, { times, engineLoaded: true });
+      return 1 + children(walk, node, field.type, { engineLoaded: true });
     case 'Job.engine':
-      return (scope.engineLoaded ? 0 : times) + children(walk, node, field.type, { times, engineLoaded: false });
+      return (context.engineLoaded ? 0 : 1) + children(walk, node, field.type, { engineLoaded: false });
     case 'Query.engines':
     case 'Engine.jobs': {
       const items = pageSizeOf(args ?? {}, walk.options);
       if (items === null) return 0;
-      const engineLoaded = coordinate === 'Engine.jobs';
-      return times + children(walk, node, field.type, { times, pageItems: items, engineLoaded });
+      return 1 + children(walk, node, field.type, { pageItems: items, engineLoaded: coordinate === 'Engine.jobs' });
     }
     case 'Query._entities': {
       const counts = entityCounts(walk.schema, args?.representations);
@@ -290,22 +391,23 @@ function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType
         calls += count;
         if (typename === 'Engine' && count > walk.options.engineListThreshold) calls += 1;
       }
-      return calls * times + children(walk, node, field.type, { times, entities: counts, engineLoaded: false });
+      return calls + children(walk, node, field.type, { entities: counts, engineLoaded: false });
     }
   }
 
   // Inside a connection, its lists (`nodes`, `edges`) hold one page of items.
-  if (scope.pageItems !== undefined && isList(field.type)) {
-    return children(walk, node, field.type, { times: times * scope.pageItems, engineLoaded: scope.engineLoaded });
+  const inner: Context = { engineLoaded: context.engineLoaded };
+  if (context.pageItems !== undefined && isList(field.type)) {
+    return context.pageItems === 0 ? 0 : context.pageItems * children(walk, node, field.type, inner);
   }
-  return children(walk, node, field.type, { times, engineLoaded: scope.engineLoaded });
+  return children(walk, node, field.type, inner);
 }
 
-function children(walk: Walk, node: FieldNode, type: GraphQLOutputType, scope: Scope): number {
-  if (node.selectionSet === undefined || scope.times === 0) return 0;
+function children(walk: Walk, node: FieldNode, type: GraphQLOutputType, context: Context): number {
+  if (node.selectionSet === undefined) return 0;
   const named = getNamedType(type);
   if (!isCompositeType(named)) return 0;
-  return selectionSetCost(walk, node.selectionSet, named, scope);
+  return selectionSetCost(walk, node.selectionSet, named, context);
 }
 
 function isList(type: GraphQLOutputType): boolean {

@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { landingPagePlugin } from '../graphql/landingPage';
 import { persistedQueriesOption, safelistPlugin } from './persistedQueries';
+import { operationTypePlugin } from './operationTypePlugin';
 import { loadPersistedQueryManifest } from './persistedQueryManifest';
 import { upstreamCostPlugin } from './upstreamCostPlugin';
 import { securityValidationRules } from './validationRules';
@@ -41,6 +42,7 @@ export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema): E
     // `apollo-federation-include-trace: ftv1` would get per-field timings. Only GraphOS
     // reporting uses them, and the gateway does not report there.
     ApolloServerPluginInlineTraceDisabled(),
+    operationTypePlugin(),
     upstreamCostPlugin(schema, {
       maxUpstreamCalls: config.maxUpstreamCalls,
       maxPageSize: config.cseMaxPageSize,

@@ -30,11 +30,14 @@ export function upstreamCostPlugin(schema: GraphQLSchema, options: UpstreamCostO
             throw error;
           }
           if (estimate > options.maxUpstreamCalls) {
+            // An estimate past any count (a walk stopped by its budget, or a product of huge
+            // multipliers) is reported as the largest exact integer: JSON has no Infinity.
+            const reported = Math.min(estimate, Number.MAX_SAFE_INTEGER);
             throw requestRefusal(
               ErrorCode.QUERY_TOO_COMPLEX,
-              `The operation could make up to ${estimate} upstream calls; the limit is ${options.maxUpstreamCalls}. ` +
-                'Ask for smaller pages (first/last) or fewer nested lists.',
-              { details: { estimate, limit: options.maxUpstreamCalls } },
+              `The operation could make up to ${Number.isFinite(estimate) ? estimate : 'an unbounded number of'} upstream calls; ` +
+                `the limit is ${options.maxUpstreamCalls}. Ask for smaller pages (first/last) or fewer nested lists.`,
+              { details: { estimate: reported, limit: options.maxUpstreamCalls } },
             );
           }
         },

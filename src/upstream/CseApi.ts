@@ -1,9 +1,11 @@
+import { ErrorCode } from '../errors/codes';
+import { GatewayError } from '../errors/GatewayError';
 import type { PageCall } from '../pagination/pages';
 import { pageOffset } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
 import { badResponse, type CseHttpClient, type UpstreamCall, type UpstreamRequestContext } from './CseHttpClient';
 import type { Credentials } from './credentials';
-import { paths } from './paths';
+import { paths, UnsafePathSegmentError } from './paths';
 import { asEngine, asJob, asListBody } from './shapes';
 import { UpstreamBodyError } from './parseJson';
 import type { CseEngine, CseJob } from './types';
@@ -40,7 +42,7 @@ export class CseApi {
 
   async listEngines(call: PageCall): Promise<ListPage<CseEngine>> {
     const page = await this.list(
-      { route: 'listEngines', path: paths.listEngines(this.projectId), query: this.pageQuery(call) },
+      { route: 'listEngines', path: safePath(() => paths.listEngines(this.projectId)), query: this.pageQuery(call) },
       asEngine,
     );
     // The engine list of a project cannot be "not found"; treat it as empty rather than fail.
@@ -48,7 +50,7 @@ export class CseApi {
   }
 
   async getEngine(engineId: string): Promise<CseEngine | null> {
-    return this.one({ route: 'getEngine', path: paths.getEngine(this.projectId, engineId), engineId }, asEngine);
+    return this.one({ route: 'getEngine', path: safePath(() => paths.getEngine(this.projectId, engineId)), engineId }, asEngine);
   }
 
   /** `null` when the engine does not exist. */
@@ -56,12 +58,13 @@ export class CseApi {
     const query = this.pageQuery(call);
     if (filter.from !== undefined) query['from-time'] = String(filter.from);
     if (filter.to !== undefined) query['to-time'] = String(filter.to);
-    const page = await this.list({ route: 'listJobs', path: paths.listJobs(this.projectId, engineId), query, engineId }, asJob);
+    const path = safePath(() => paths.listJobs(this.projectId, engineId));
+    const page = await this.list({ route: 'listJobs', path, query, engineId }, asJob);
     return page === null ? null : { total: page.total, data: page.data.map((job) => withEngineId(job, engineId)) };
   }
 
   async getJob(engineId: string, jobId: string): Promise<CseJob | null> {
-    const job = await this.one({ route: 'getJob', path: paths.getJob(this.projectId, engineId, jobId), engineId }, asJob);
+    const job = await this.one({ route: 'getJob', path: safePath(() => paths.getJob(this.projectId, engineId, jobId)), engineId }, asJob);
     return job === null ? null : withEngineId(job, engineId);
   }
 
@@ -98,6 +101,21 @@ export class CseApi {
     const { http, request, limit } = this.options;
     // The span starts inside the limit: time spent queued behind the fan-out bound is not the upstream's.
     return limit(() => withUpstreamSpan(call.route, request, (traced) => http.get(call, traced)));
+  }
+}
+
+/**
+ * A path built from ids the upstream sent (an engine list's ids, a job's `engineId`, an engine's
+ * `latestJobId`) — the caller's own ids were refused earlier as BAD_USER_INPUT. One that is not
+ * safe fails the field that needed it as UPSTREAM_BAD_RESPONSE, before any call: it never reaches
+ * undici (which throws on spaces or control characters) nor counts against a circuit breaker.
+ */
+function safePath(build: () => string): string {
+  try {
+    return build();
+  } catch (error) {
+    if (!(error instanceof UnsafePathSegmentError)) throw error;
+    throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, `The upstream sent an unusable ${error.what}.`, { cause: error });
   }
 }
 

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 import { fanOutEvents, type UpstreamEvents } from '../observability/events';
+import { CredentialGate, isCredentialRefusal, type Clearance, type CredentialGateOptions, type CredentialOutcome } from './CredentialGate';
 import type { Credentials } from './credentials';
 import { classifyTransportError } from './errorMapping';
 import { boundedSignal } from './boundedSignal';
@@ -11,10 +12,10 @@ import type { Route } from './paths';
 import { isCacheable, ttlFor, type CacheTtls } from './cache/cacheTtl';
 import { deepFreeze } from './cache/deepFreeze';
 import { ResponseCache, type CacheStats } from './cache/ResponseCache';
-import { scopeKey } from './cache/scopeKey';
+import { credentialDigest, scopeKey } from './cache/scopeKey';
 import { SingleFlight } from './cache/SingleFlight';
 import { BreakerBoard, isRefusal } from './resilience/BreakerBoard';
-import { InFlightLimiter } from './resilience/InFlightLimiter';
+import { InFlightLimiter, type SlotBound } from './resilience/InFlightLimiter';
 import { circuitOpenError, overloadedError } from './resilience/resilienceErrors';
 import { decideRetry } from './resilience/retryDecision';
 
@@ -42,6 +43,11 @@ export interface UpstreamRequestContext {
   readonly propagate?: Readonly<Record<string, string>>;
   /** The operation's own event sink (per-operation counts). */
   readonly events?: UpstreamEvents;
+  /**
+   * The operation's record of the upstream refusing its credentials (401/403): once set, every
+   * further call of the operation fails at once with that error instead of being made.
+   */
+  readonly refusal?: { error?: GatewayError };
 }
 
 /** How hard the client tries, and how it protects the upstream and itself. */
@@ -54,6 +60,10 @@ export interface ResilienceOptions {
   readonly retryBaseMs: number;
   readonly maxInFlight: number;
   readonly maxQueue: number;
+  /** The share of the slots and the queue one engine may hold. */
+  readonly perEngine: SlotBound;
+  /** The share of the slots and the queue one caller (credential scope) may hold. */
+  readonly perCaller: SlotBound;
   readonly engineBreakerFailures: number;
   readonly upstreamBreakerFailures: number;
   readonly breakerOpenMs: number;
@@ -77,6 +87,8 @@ export interface CseHttpClientOptions {
   resilience?: Partial<ResilienceOptions>;
   /** Default: no response cache (identical concurrent calls are still made once). */
   cache?: CacheOptions;
+  /** What the gateway remembers of the upstream's verdicts on credentials (see CredentialGate). */
+  credentials?: Partial<Omit<CredentialGateOptions, 'now'>>;
   /** The jitter source, in [0, 1); injected by tests. */
   random?: () => number;
   /** Monotonic milliseconds for the breakers; injected by tests. */
@@ -89,10 +101,14 @@ export const DEFAULT_RESILIENCE: ResilienceOptions = Object.freeze({
   retryBaseMs: 100,
   maxInFlight: 64,
   maxQueue: 256,
+  perEngine: { inFlight: 16, queue: 64 },
+  perCaller: { inFlight: 32, queue: 128 },
   engineBreakerFailures: 5,
   upstreamBreakerFailures: 10,
   breakerOpenMs: 10_000,
 });
+
+const DEFAULT_CREDENTIALS: Omit<CredentialGateOptions, 'now'> = Object.freeze({ rejectionTtlMs: 10_000, recheckMs: 60_000, maxScopes: 100_000 });
 
 const NO_CACHE: CacheOptions = { ttls: { listMs: 0, engineMs: 0, jobMs: 0, terminalJobMs: 0 }, maxEntries: 1, maxBytes: 1024 };
 
@@ -128,6 +144,7 @@ export class CseHttpClient {
   private readonly flights = new SingleFlight<UpstreamAnswer>();
   private readonly breakers: BreakerBoard;
   private readonly limiter: InFlightLimiter;
+  private readonly gate: CredentialGate;
   private readonly random: () => number;
 
   constructor(options: CseHttpClientOptions) {
@@ -147,7 +164,9 @@ export class CseHttpClient {
       openMs: this.resilience.breakerOpenMs,
       now: options.now,
     });
-    this.limiter = new InFlightLimiter(this.resilience.maxInFlight, this.resilience.maxQueue, (count) => this.events?.inFlight?.(count));
+    const { maxInFlight, maxQueue, perEngine, perCaller } = this.resilience;
+    this.limiter = new InFlightLimiter({ inFlight: maxInFlight, queue: maxQueue, perEngine, perCaller }, (count) => this.events?.inFlight?.(count));
+    this.gate = new CredentialGate({ ...DEFAULT_CREDENTIALS, ...options.credentials, now: options.now });
     this.random = options.random ?? Math.random;
   }
 
@@ -156,13 +175,27 @@ export class CseHttpClient {
     return this.cache.stats;
   }
 
+  /**
+   * Whether answers kept for these credentials may be served to them now: only while the upstream
+   * itself answered one of their calls within `CACHE_AUTH_RECHECK_MS` (see CredentialGate).
+   */
+  vouchesFor(credentials: Credentials): boolean {
+    return this.gate.vouches(credentialDigest(credentials));
+  }
+
   async get(call: UpstreamCall, request: UpstreamRequestContext): Promise<UpstreamAnswer> {
+    const digest = credentialDigest(request.credentials);
+    // Credentials the upstream refused in this operation, or rejected (401) recently: no call.
+    const refused = request.refusal?.error ?? this.gate.rejection(digest);
+    if (refused !== undefined) throw refused;
     const path = this.pathPrefix + call.path + queryString(call.query);
     const events = fanOutEvents(this.events, request.events);
     const key = scopeKey(request.credentials, this.origin + path);
     const cacheable = isCacheable(call.route, this.ttls);
     if (cacheable) {
-      const hit = this.cache.get(key);
+      // A scope the upstream has not answered within CACHE_AUTH_RECHECK_MS is not served from the
+      // cache (its token may have been revoked since): the lookup counts as a miss.
+      const hit = this.gate.vouches(digest) ? this.cache.get(key) : undefined;
       events.cache?.({ route: call.route, hit: hit !== undefined });
       if (hit !== undefined) return hit.answer;
     }
@@ -171,7 +204,7 @@ export class CseHttpClient {
         key,
         request.signal,
         async (signal, flight) => {
-          const answer = await this.fetch(call, path, request, signal, events, cacheable ? key : undefined);
+          const answer = await this.cleared(digest, signal, () => this.fetch(call, path, request, digest, signal, events, cacheable ? key : undefined));
           // Shared answers are frozen, so no operation can change what another sees; one that was
           // cached is frozen already (see fetch). An answer only its own operation ever sees is
           // left as parsed: freezing it was 2.4% of the CPU of an uncached page.
@@ -183,7 +216,32 @@ export class CseHttpClient {
       // A caller who stops waiting (deadline, client gone) is rejected with its signal's reason,
       // a DOMException: it still leaves as a coded error (UPSTREAM_TIMEOUT), never unmasked.
       if (request.signal?.aborted === true && error === request.signal.reason) throw classifyTransportError(error);
+      if (isCredentialRefusal(error) && request.refusal !== undefined) request.refusal.error ??= error;
       throw error;
+    }
+  }
+
+  /**
+   * Runs `fetch` once the credential gate lets the call go (at once for a scope the upstream
+   * answered recently; after the probe's verdict otherwise), and reports what it showed.
+   */
+  private async cleared(digest: string, signal: AbortSignal, fetch: () => Promise<UpstreamAnswer>): Promise<UpstreamAnswer> {
+    let clearance: Clearance;
+    try {
+      clearance = await this.gate.admit(digest, signal);
+    } catch (reason) {
+      throw classifyTransportError(reason);
+    }
+    let outcome: CredentialOutcome = UNKNOWN_OUTCOME;
+    try {
+      const answer = await fetch();
+      outcome = ACCEPTED;
+      return answer;
+    } catch (error) {
+      outcome = credentialOutcomeOf(error);
+      throw error;
+    } finally {
+      this.gate.settle(digest, clearance, outcome);
     }
   }
 
@@ -196,18 +254,20 @@ export class CseHttpClient {
     call: UpstreamCall,
     path: string,
     request: UpstreamRequestContext,
+    digest: string,
     signal: AbortSignal,
     events: UpstreamEvents,
     cacheKey: string | undefined,
   ): Promise<UpstreamAnswer> {
     const headers = upstreamHeaders(request);
     const engineKey = call.engineId === undefined ? undefined : `${request.credentials.projectId}/${call.engineId}`;
+    const claim = { engine: engineKey, caller: digest };
     for (let retriesDone = 0; ; retriesDone += 1) {
       const remaining = remainingMs(request.deadline);
       if (remaining <= 0) throw deadlinePassed();
       const admission = this.breakers.admit(engineKey, events);
       if (isRefusal(admission)) throw circuitOpenError(admission.scope, admission.retryAfterMs);
-      const slot = this.limiter.acquire(signal);
+      const slot = this.limiter.acquire(claim, signal);
       if (slot === undefined) {
         this.breakers.settle(engineKey, admission, 'cancelled', events);
         events.shed?.({ route: call.route });
@@ -219,6 +279,13 @@ export class CseHttpClient {
       } catch (reason) {
         this.breakers.settle(engineKey, admission, 'cancelled', events);
         throw classifyTransportError(reason);
+      }
+      // The call may have waited for its slot while a breaker opened: it must not go then.
+      const late = this.breakers.recheck(engineKey, admission);
+      if (late !== undefined) {
+        release();
+        this.breakers.settle(engineKey, admission, 'cancelled', events);
+        throw circuitOpenError(late.scope, late.retryAfterMs);
       }
       request.events?.inFlight?.(this.limiter.inFlight);
 
@@ -243,12 +310,17 @@ export class CseHttpClient {
         if (!result.ok && (signal.aborted || (attempt.signal.aborted && budget < this.resilience.attemptTimeoutMs))) {
           result = { ...result, kind: 'cancelled' };
         }
-      } finally {
+      } catch (error) {
+        // `exchange` classifies every failure; only a bug of ours lands here.
+        this.breakers.settle(engineKey, admission, 'cancelled', events);
         release();
-        request.events?.inFlight?.(this.limiter.inFlight);
+        throw error;
       }
-
+      // The breakers hear of the attempt before its slot passes to a queued call, which asks
+      // them again (see BreakerBoard.recheck): a failure that opens a breaker stops that call.
       this.breakers.settle(engineKey, admission, result.ok ? 'answer' : result.kind, events);
+      release();
+      request.events?.inFlight?.(this.limiter.inFlight);
       events.attempt?.({
         route: call.route,
         status: result.status,
@@ -285,6 +357,22 @@ export class CseHttpClient {
       }
     }
   }
+}
+
+const ACCEPTED: CredentialOutcome = Object.freeze({ kind: 'accepted' });
+const UNKNOWN_OUTCOME: CredentialOutcome = Object.freeze({ kind: 'unknown' });
+
+/**
+ * What a failed call says about its credentials: 401/403 refuse them; any other answer of the
+ * upstream's own (a 4xx such as a malformed id) means it accepted them; the rest says nothing.
+ */
+function credentialOutcomeOf(error: unknown): CredentialOutcome {
+  if (isCredentialRefusal(error)) return { kind: 'refused', error };
+  if (error instanceof GatewayError) {
+    const status = (error.extensions.upstream as { status?: number } | undefined)?.status;
+    if (status !== undefined && status >= 400 && status < 500 && status !== 429) return ACCEPTED;
+  }
+  return UNKNOWN_OUTCOME;
 }
 
 function upstreamHeaders(request: UpstreamRequestContext): Record<string, string> {

@@ -26,10 +26,13 @@ export function createCseHttpClient(config: GatewayConfig, endpoint: string, dis
       retryBaseMs: config.cseRetryBaseMs,
       maxInFlight: config.cseMaxInflight,
       maxQueue: config.cseMaxQueue,
+      perEngine: { inFlight: config.cseMaxInflightPerEngine, queue: config.cseMaxQueuePerEngine },
+      perCaller: { inFlight: config.cseMaxInflightPerCaller, queue: config.cseMaxQueuePerCaller },
       engineBreakerFailures: config.cseBreakerFailures,
       upstreamBreakerFailures: config.cseUpstreamBreakerFailures,
       breakerOpenMs: config.cseBreakerOpenMs,
     },
     cache: { ttls: cacheTtlsOf(config), maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes },
+    credentials: { rejectionTtlMs: config.cseAuthRejectionTtlMs, recheckMs: config.cacheAuthRecheckMs },
   });
 }

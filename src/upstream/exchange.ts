@@ -79,7 +79,21 @@ export function badResponse(status: number, requestId: string | undefined, cause
   });
 }
 
+/**
+ * undici's codes for a request it refuses to send as given (an invalid header value, a path with
+ * characters a request line cannot hold): the gateway built it, the upstream never saw it.
+ */
+const LOCAL_CODES: ReadonlySet<string> = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL']);
+
 function transportFailure(cause: unknown, status: number | undefined): ExchangeResult {
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && LOCAL_CODES.has(code)) {
+    // Masked as a bug (INTERNAL_SERVER_ERROR, logged with its cause), and held against no breaker:
+    // before paths were checked segment by segment, ids from an upstream answer with a space in
+    // them opened the whole-upstream breaker this way.
+    const error = new GatewayError(ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway could not send the upstream request.', { cause });
+    return { ok: false, error, status, kind: 'local' };
+  }
   const error = classifyTransportError(cause);
   const kind: FailureKind =
     error.code === ErrorCode.UPSTREAM_TIMEOUT ? 'timeout' : error.code === ErrorCode.UPSTREAM_BAD_RESPONSE ? 'bad-response' : 'connection';

@@ -8,6 +8,9 @@ import { UpstreamBodyError } from './parseJson';
 
 type Obj = Record<string, unknown>;
 
+/** The largest GraphQL `Int`. */
+const MAX_TOTAL = 2_147_483_647;
+
 function isObject(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -30,7 +33,9 @@ export function asListBody(x: unknown): CseListBody<unknown> {
     // Mutating would be cheaper, but the guard promises not to touch the body.
     return { total: body.data.length, data: body.data as unknown[] };
   }
-  if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0) {
+  // GraphQL's Int (`totalCount: Int!`) ends at 2^31 - 1; a larger total cannot be answered, and
+  // is no real count of engines or jobs anyway.
+  if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0 || total > MAX_TOTAL) {
     throw new UpstreamBodyError('The upstream list body has a `total` that is not a count.');
   }
   return body as unknown as CseListBody<unknown>;

@@ -17,9 +17,15 @@ describe('loadConfig', () => {
       cseRetryBaseMs: 100,
       cseMaxInflight: 64,
       cseMaxQueue: 256,
+      cseMaxInflightPerEngine: 16,
+      cseMaxQueuePerEngine: 64,
+      cseMaxInflightPerCaller: 32,
+      cseMaxQueuePerCaller: 128,
+      cseAuthRejectionTtlMs: 10000,
       cseBreakerFailures: 5,
       cseUpstreamBreakerFailures: 10,
       cseBreakerOpenMs: 10000,
+      cacheAuthRecheckMs: 60000,
       cacheListTtlMs: 2000,
       cacheEngineTtlMs: 10000,
       cacheJobTtlMs: 2000,
@@ -34,6 +40,10 @@ describe('loadConfig', () => {
       shutdownDelayMs: 0,
       shutdownTimeoutMs: 10000,
       maxBodyBytes: 262144,
+      httpHeadersTimeoutMs: 10000,
+      httpRequestTimeoutMs: 30000,
+      httpKeepAliveTimeoutMs: 5000,
+      httpMaxConnections: 2048,
       maxDepth: 12,
       maxAliases: 30,
       maxTokens: 2000,
@@ -72,6 +82,23 @@ describe('loadConfig', () => {
     [{ CSE_CONNECTIONS: '4', CSE_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '3000' }, { cseConnections: 4, cseTimeoutMs: 1000, requestTimeoutMs: 3000 }],
     [{ CSE_RETRIES: '0', CSE_RETRY_BASE_MS: '10' }, { cseRetries: 0, cseRetryBaseMs: 10 }],
     [{ CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '0' }, { cseMaxInflight: 2, cseMaxQueue: 0 }],
+    [
+      { CSE_MAX_INFLIGHT: '100', CSE_MAX_QUEUE: '40' },
+      { cseMaxInflightPerEngine: 25, cseMaxQueuePerEngine: 10, cseMaxInflightPerCaller: 50, cseMaxQueuePerCaller: 20 },
+    ],
+    [
+      { CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '0' },
+      { cseMaxInflightPerEngine: 1, cseMaxQueuePerEngine: 0, cseMaxInflightPerCaller: 1, cseMaxQueuePerCaller: 0 },
+    ],
+    [
+      { CSE_MAX_INFLIGHT_PER_ENGINE: '3', CSE_MAX_QUEUE_PER_ENGINE: '0', CSE_MAX_INFLIGHT_PER_CALLER: '64', CSE_MAX_QUEUE_PER_CALLER: '256' },
+      { cseMaxInflightPerEngine: 3, cseMaxQueuePerEngine: 0, cseMaxInflightPerCaller: 64, cseMaxQueuePerCaller: 256 },
+    ],
+    [{ CSE_AUTH_REJECTION_TTL_MS: '0', CACHE_AUTH_RECHECK_MS: '0' }, { cseAuthRejectionTtlMs: 0, cacheAuthRecheckMs: 0 }],
+    [
+      { HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', HTTP_MAX_CONNECTIONS: '100' },
+      { httpHeadersTimeoutMs: 2000, httpRequestTimeoutMs: 2000, httpKeepAliveTimeoutMs: 65000, httpMaxConnections: 100 },
+    ],
     [
       { CSE_BREAKER_FAILURES: '3', CSE_UPSTREAM_BREAKER_FAILURES: '4', CSE_BREAKER_OPEN_MS: '250' },
       { cseBreakerFailures: 3, cseUpstreamBreakerFailures: 4, cseBreakerOpenMs: 250 },
@@ -153,10 +180,25 @@ describe('loadConfig', () => {
     ['PERSISTED_QUERIES_MANIFEST', 'pq.json'],
     ['APQ_CACHE_MAX_BYTES', '10'],
     ['FEDERATION_ENGINE_LIST_THRESHOLD', '-1'],
+    ['CSE_MAX_INFLIGHT_PER_ENGINE', '65'],
+    ['CSE_MAX_INFLIGHT_PER_ENGINE', '0'],
+    ['CSE_MAX_QUEUE_PER_ENGINE', '257'],
+    ['CSE_MAX_INFLIGHT_PER_CALLER', '65'],
+    ['CSE_MAX_QUEUE_PER_CALLER', 'all'],
+    ['CSE_AUTH_REJECTION_TTL_MS', '-1'],
+    ['CACHE_AUTH_RECHECK_MS', '86400001'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '99'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '0'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '5s'],
+    ['HTTP_MAX_CONNECTIONS', '0'],
   ])('refuses %s=%j, naming the variable and the value', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
     expect(() => loadConfig({ [name]: value })).toThrow(JSON.stringify(value));
+  });
+
+  it('refuses a headers timeout longer than the request timeout it is part of', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '4000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS="5000".*HTTP_REQUEST_TIMEOUT_MS/);
   });
 
   it('refuses PERSISTED_QUERIES=safelist without a manifest', () => {

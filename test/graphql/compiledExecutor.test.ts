@@ -128,7 +128,7 @@ it('keeps the path and location of a field error raised while serializing a leaf
   compiled.simulator.injectFault({ route: 'getEngine', engineId: SEED.engines.big, status: 200, body: { id: SEED.engines.big, name: 'x', version: { a: 1 } } });
   const response = await compiled.gql(`{\n  engine(id: "${SEED.engines.big}") {\n    version\n  }\n}`);
   expect(response.body.errors).toEqual([
-    expect.objectContaining({ path: ['engine', 'version'], locations: [{ line: 3, column: 5 }], extensions: expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR' }) }),
+    expect.objectContaining({ path: ['engine', 'version'], locations: [{ line: 3, column: 5 }], extensions: expect.objectContaining({ code: 'UPSTREAM_BAD_RESPONSE' }) }),
   ]);
   expect(response.body.data).toEqual({ engine: { version: null } });
 });

@@ -55,6 +55,7 @@ function setUp(overrides: Partial<ResponseCacheOptions<{ verdict: boolean }>> = 
       if (token === 'bad') throw new Error('UNAUTHENTICATED');
       return { token, projectId: r.headers['x-project-id'] as string, enterpriseProjectId: undefined };
     },
+    servable: () => true,
     storable: (context) => (context.verdict ? { operationName: 'Page' } : undefined),
     onHit: (hit) => hits.push(hit.operationName),
     onMiss: () => (misses += 1),

@@ -15,7 +15,8 @@ type LogEntry = Record<string, any>;
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ ...CACHE_OFF, LOG_LEVEL: 'debug', CSE_RETRIES: '0' });
+  // A 401 injected for the demo token must not be remembered for the tests after it.
+  h = await startHarness({ ...CACHE_OFF, LOG_LEVEL: 'debug', CSE_RETRIES: '0', CSE_AUTH_REJECTION_TTL_MS: '0' });
 });
 afterAll(async () => {
   await h.close();
@@ -194,6 +195,13 @@ describe('trace context (no OpenTelemetry SDK registered)', () => {
     await h.gql(ENGINES, undefined, { traceparent: TRACEPARENT, tracestate: 'vendor=abc' });
     expect(h.simulator.calls.length).toBeGreaterThan(1);
     for (const call of h.simulator.calls) expect(call.headers.traceparent).toBe(TRACEPARENT);
+  });
+
+  it('sends a traceparent of a later version on as version 00, without its trailing part', async () => {
+    const later = `01-${TRACEPARENT.slice(3, -3)}-01-${'x'.repeat(400)}`;
+    await h.gql(ENGINES, undefined, { traceparent: later, tracestate: 'vendor=abc' });
+    expect(h.simulator.calls.length).toBeGreaterThan(0);
+    for (const call of h.simulator.calls) expect(call.headers.traceparent).toBe(`00-${TRACEPARENT.slice(3, -3)}-01`);
   });
 
   it.each([

@@ -21,8 +21,9 @@ async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number 
 describe('retries', () => {
   let h: Harness;
   beforeAll(async () => {
-    // Breakers out of the way: these tests fail the same engine many times on purpose.
-    h = await startHarness({ ...CACHE_OFF, REQUEST_TIMEOUT_MS: '3000', CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000' });
+    // Breakers out of the way, and no memory of a 401: these tests fail the same engine many times
+    // on purpose, with the demo token.
+    h = await startHarness({ ...CACHE_OFF, REQUEST_TIMEOUT_MS: '3000', CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000', CSE_AUTH_REJECTION_TTL_MS: '0' });
   });
   afterAll(() => h.close());
   beforeEach(() => h.simulator.reset());
@@ -227,8 +228,12 @@ describe('circuit breakers', () => {
 
 describe('load shedding', () => {
   it('caps upstream calls in flight at CSE_MAX_INFLIGHT, queues CSE_MAX_QUEUE more, and sheds the rest with a clear error', async () => {
-    const h = await startHarness({ ...CACHE_OFF, CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '1' });
+    // One caller: its share of the slots is the whole here.
+    const h = await startHarness({ ...CACHE_OFF, CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '1', CSE_MAX_INFLIGHT_PER_CALLER: '2' });
     try {
+      // A token the upstream has answered: its calls go out together (see CredentialGate).
+      await h.gql('{ engines(first: 1) { totalCount } }');
+      h.simulator.resetCalls();
       h.simulator.injectFault({ route: 'getEngine', latencyMs: 200 });
       const ids = [SEED.engines.big, SEED.engines.single, SEED.engines.onePage, SEED.engines.onePagePlusOne, SEED.engines.maxPage, SEED.engines.drift];
       const query = `{ ${ids.map((id, i) => `e${i}: engine(id: "${id}") { id }`).join(' ')} }`;

@@ -70,7 +70,11 @@ it('reports every attempt with its number, and cache misses and hits, to the pro
 });
 
 it('reports a coalesced call and a shed one', async () => {
-  const { http } = client({ resilience: { maxInFlight: 1, maxQueue: 0 } });
+  const { http } = client({ resilience: { maxInFlight: 1, maxQueue: 0 }, cache: undefined });
+  // Credentials the upstream has answered: their calls go out together (an unknown token's would
+  // wait, one at a time, for the first verdict: see CredentialGate).
+  await http.get(engineCall(SEED.engines.onePage), { credentials });
+  simulator.resetCalls();
   const operation = recorder();
   simulator.injectFault({ route: 'getEngine', latencyMs: 50 });
   const results = await Promise.allSettled([

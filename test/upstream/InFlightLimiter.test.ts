@@ -1,14 +1,19 @@
-import { InFlightLimiter } from '../../src/upstream/resilience/InFlightLimiter';
+import fc from 'fast-check';
+import { InFlightLimiter, type InFlightLimits, type Release, type SlotClaim } from '../../src/upstream/resilience/InFlightLimiter';
+
+/** Limits where the shares never bind: the whole-process behaviour alone. */
+const whole = (inFlight: number, queue: number): InFlightLimits => ({ inFlight, queue, perEngine: { inFlight, queue }, perCaller: { inFlight, queue } });
+const claim = (engine: string | undefined, caller = 'c'): SlotClaim => ({ engine, caller });
 
 describe('InFlightLimiter', () => {
   it('admits up to the cap, queues up to the bound, sheds the rest, and hands slots on in order', async () => {
     const counts: number[] = [];
-    const limiter = new InFlightLimiter(2, 1, (n) => counts.push(n));
-    const r1 = await limiter.acquire()!;
-    const r2 = await limiter.acquire()!;
-    const queued = limiter.acquire()!;
+    const limiter = new InFlightLimiter(whole(2, 1), (n) => counts.push(n));
+    const r1 = await limiter.acquire(claim('a'))!;
+    const r2 = await limiter.acquire(claim('b'))!;
+    const queued = limiter.acquire(claim('c'))!;
     expect(limiter.queued).toBe(1);
-    expect(limiter.acquire()).toBeUndefined();
+    expect(limiter.acquire(claim('d'))).toBeUndefined();
     r1();
     r1(); // releasing twice does nothing
     const r3 = await queued;
@@ -16,18 +21,140 @@ describe('InFlightLimiter', () => {
     r2();
     r3();
     expect(limiter.inFlight).toBe(0);
-    expect(counts).toEqual([1, 2, 1, 0]);
+    expect(counts).toEqual([1, 2, 2, 1, 0]);
+    expect(limiter.tracked).toEqual({ engines: 0, callers: 0 });
   });
 
   it('drops a queued caller whose signal aborts, with the signal reason', async () => {
-    const limiter = new InFlightLimiter(1, 5);
-    const release = await limiter.acquire()!;
+    const limiter = new InFlightLimiter(whole(1, 5));
+    const release = await limiter.acquire(claim('a'))!;
     const controller = new AbortController();
-    const waiting = limiter.acquire(controller.signal)!;
+    const waiting = limiter.acquire(claim('a'), controller.signal)!;
     controller.abort(new Error('gone'));
     await expect(waiting).rejects.toThrow('gone');
     expect(limiter.queued).toBe(0);
     release();
     expect(limiter.inFlight).toBe(0);
+    expect(limiter.tracked).toEqual({ engines: 0, callers: 0 });
+  });
+
+  it('gives one engine no more than its share: a slow engine cannot take the slots or the queue of the others', async () => {
+    const limiter = new InFlightLimiter({ inFlight: 4, queue: 4, perEngine: { inFlight: 2, queue: 1 }, perCaller: { inFlight: 4, queue: 4 } });
+    const slow = [await limiter.acquire(claim('slow'))!, await limiter.acquire(claim('slow'))!];
+    const queuedSlow = limiter.acquire(claim('slow'))!;
+    // Past its share of slots and queue, the slow engine's next call is shed at once …
+    expect(limiter.acquire(claim('slow'))).toBeUndefined();
+    // … while another engine still gets a slot straight away.
+    const other = await limiter.acquire(claim('other'))!;
+    expect(limiter.inFlight).toBe(3);
+    other();
+    slow[0]!();
+    await expect(queuedSlow).resolves.toEqual(expect.any(Function));
+    expect(limiter.inFlight).toBe(2);
+  });
+
+  it('passes over queued calls whose engine is at its share, so they do not hold back the others', async () => {
+    const limiter = new InFlightLimiter({ inFlight: 2, queue: 4, perEngine: { inFlight: 1, queue: 4 }, perCaller: { inFlight: 2, queue: 4 } });
+    const a1 = await limiter.acquire(claim('a'))!;
+    const b1 = await limiter.acquire(claim('b'))!;
+    const order: string[] = [];
+    const a2 = limiter.acquire(claim('a'))!.then((release) => (order.push('a2'), release));
+    const c1 = limiter.acquire(claim('c'))!.then((release) => (order.push('c1'), release));
+    // b's slot frees: a2 is first in the queue but engine a is at its share; c1 goes.
+    b1();
+    await c1;
+    expect(order).toEqual(['c1']);
+    a1();
+    await a2;
+    expect(order).toEqual(['c1', 'a2']);
+  });
+
+  it('gives one caller no more than its share of slots and queue', async () => {
+    const limiter = new InFlightLimiter({ inFlight: 4, queue: 4, perEngine: { inFlight: 4, queue: 4 }, perCaller: { inFlight: 1, queue: 1 } });
+    const mine = await limiter.acquire(claim('a', 'me'))!;
+    const myQueued = limiter.acquire(claim('b', 'me'))!;
+    expect(limiter.acquire(claim('c', 'me'))).toBeUndefined();
+    const theirs = await limiter.acquire(claim('a', 'them'))!;
+    expect(limiter.inFlight).toBe(2);
+    mine();
+    await myQueued;
+    theirs();
+  });
+
+  it('calls without an engine (the engine list) count only against the caller and the whole', async () => {
+    const limiter = new InFlightLimiter({ inFlight: 2, queue: 0, perEngine: { inFlight: 1, queue: 0 }, perCaller: { inFlight: 2, queue: 0 } });
+    const releases = [await limiter.acquire(claim(undefined))!, await limiter.acquire(claim(undefined))!];
+    expect(limiter.acquire(claim(undefined))).toBeUndefined();
+    releases.forEach((release) => release());
+    expect(limiter.tracked).toEqual({ engines: 0, callers: 0 });
+  });
+
+  it('never exceeds any bound, serves every admitted call exactly once and forgets every share, whatever the calls', async () => {
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('acquire' as const), engine: fc.constantFrom('a', 'b', 'c', undefined), caller: fc.constantFrom('x', 'y'), abortable: fc.boolean() }),
+      fc.record({ kind: fc.constant('release' as const), index: fc.nat(20) }),
+      fc.record({ kind: fc.constant('abort' as const), index: fc.nat(20) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 60 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 4 }), async (steps, engineShare, queue) => {
+        const limits: InFlightLimits = { inFlight: 4, queue, perEngine: { inFlight: engineShare, queue: Math.max(0, queue - 1) }, perCaller: { inFlight: 3, queue } };
+        const limiter = new InFlightLimiter(limits);
+        const running: Array<{ claim: SlotClaim; release: Release }> = [];
+        const waiting: Array<{ controller: AbortController; settled: boolean }> = [];
+        const check = () => {
+          expect(limiter.inFlight).toBeLessThanOrEqual(limits.inFlight);
+          expect(limiter.queued).toBeLessThanOrEqual(limits.queue);
+          const byEngine = new Map<string, number>();
+          const byCaller = new Map<string, number>();
+          for (const { claim: c } of running) {
+            if (c.engine !== undefined) byEngine.set(c.engine, (byEngine.get(c.engine) ?? 0) + 1);
+            byCaller.set(c.caller, (byCaller.get(c.caller) ?? 0) + 1);
+          }
+          for (const n of byEngine.values()) expect(n).toBeLessThanOrEqual(limits.perEngine.inFlight);
+          for (const n of byCaller.values()) expect(n).toBeLessThanOrEqual(limits.perCaller.inFlight);
+          expect(running.length).toBe(limiter.inFlight);
+        };
+        for (const s of steps) {
+          if (s.kind === 'acquire') {
+            const controller = new AbortController();
+            const c = claim(s.engine, s.caller);
+            const slot = limiter.acquire(c, s.abortable ? controller.signal : undefined);
+            if (slot === undefined) continue;
+            const entry = { controller, settled: false };
+            waiting.push(entry);
+            slot.then(
+              (release) => {
+                expect(entry.settled).toBe(false);
+                entry.settled = true;
+                running.push({ claim: c, release });
+              },
+              () => {
+                entry.settled = true;
+              },
+            );
+          } else if (s.kind === 'release') {
+            const [done] = running.splice(s.index % Math.max(1, running.length), 1);
+            done?.release();
+          } else {
+            waiting[s.index % Math.max(1, waiting.length)]?.controller.abort(new Error('gone'));
+          }
+          await new Promise((resolve) => setImmediate(resolve));
+          check();
+        }
+        // Draining: everything still waiting gets its slot in turn, or was aborted.
+        while (running.length > 0) {
+          running.shift()!.release();
+          await new Promise((resolve) => setImmediate(resolve));
+          check();
+        }
+        for (const entry of waiting) if (!entry.settled) entry.controller.abort(new Error('end'));
+        await new Promise((resolve) => setImmediate(resolve));
+        while (running.length > 0) running.shift()!.release();
+        expect(limiter.inFlight).toBe(0);
+        expect(limiter.queued).toBe(0);
+        expect(limiter.tracked).toEqual({ engines: 0, callers: 0 });
+      }),
+      { numRuns: 200 },
+    );
   });
 });

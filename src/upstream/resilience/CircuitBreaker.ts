@@ -60,6 +60,18 @@ export class CircuitBreaker {
   }
 
   /**
+   * For a call admitted earlier that has waited (for an in-flight slot) before starting: how long
+   * until the breaker would let it through, when it has opened meanwhile — the call must not go
+   * then — or `undefined` when its permit still holds. A probe's permit always holds: it is the
+   * one call the breaker is waiting for.
+   */
+  refusesLate(permit: Permit): number | undefined {
+    if (!permit.allowed || permit.probe || this.current === 'closed') return undefined;
+    if (this.current === 'half-open') return 0;
+    return Math.max(0, this.options.openMs - (this.now() - this.openedAt));
+  }
+
+  /**
    * What the admitted call showed: `true` a failure, `false` a success, `undefined` nothing
    * (cancelled, or a result this breaker does not count) — a probe then frees its place.
    */

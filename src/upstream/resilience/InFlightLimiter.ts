@@ -1,23 +1,59 @@
 /** Frees a slot taken from an {@link InFlightLimiter}. Calling it more than once does nothing. */
 export type Release = () => void;
 
+/** A bound on calls running at once and on calls waiting for a slot. */
+export interface SlotBound {
+  readonly inFlight: number;
+  readonly queue: number;
+}
+
+export interface InFlightLimits extends SlotBound {
+  /** The share one engine may hold of the slots and of the queue. */
+  readonly perEngine: SlotBound;
+  /** The share one caller (credential scope) may hold of the slots and of the queue. */
+  readonly perCaller: SlotBound;
+}
+
+/** Whose call asks for a slot: the engine it is about (engine routes only) and the caller's scope. */
+export interface SlotClaim {
+  readonly engine: string | undefined;
+  readonly caller: string;
+}
+
+interface Share {
+  active: number;
+  queued: number;
+}
+
 interface Waiter {
-  grant: (release: Release) => void;
+  readonly claim: SlotClaim;
+  readonly grant: (release: Release) => void;
 }
 
 /**
- * The process-wide cap on upstream requests in flight, with a bounded queue in front of it. When
- * both are full a call is refused at once (load shedding): waiting callers hold memory and
- * sockets, and past a point they only wait for their own timeout. A queued caller whose signal
- * aborts leaves the queue.
+ * The process-wide cap on upstream requests in flight, with a bounded queue in front of it, and
+ * within both a bounded share per engine and per caller. When a bound is full a call is refused at
+ * once (load shedding): waiting callers hold memory and sockets, and past a point they only wait
+ * for their own timeout. A queued caller whose signal aborts leaves the queue.
+ *
+ * The shares are what keep one slow engine (or one busy caller) from starving everyone: without
+ * them, calls to an engine that takes 30 s to answer fill every slot and the whole queue, and a
+ * caller asking about another engine is refused for as long as they wait. With them, that
+ * engine's calls hold at most its share; the rest of the slots serve the others, and a queued call
+ * whose engine or caller is at its share is passed over (not blocking those behind it) until one
+ * of its own calls ends.
+ *
+ * Shares are counted in maps with one entry per engine or caller that has calls running or
+ * queued, removed when both counts are back at 0: bounded by the slots and the queue.
  */
 export class InFlightLimiter {
   private active = 0;
   private readonly queue: Waiter[] = [];
+  private readonly engines = new Map<string, Share>();
+  private readonly callers = new Map<string, Share>();
 
   constructor(
-    private readonly maxInFlight: number,
-    private readonly maxQueue: number,
+    private readonly limits: InFlightLimits,
     /** Told the number in flight after every change (metrics). */
     private readonly onChange: (inFlight: number) => void = () => {},
   ) {}
@@ -30,25 +66,39 @@ export class InFlightLimiter {
     return this.queue.length;
   }
 
+  /** Engines and callers with calls running or queued (tests: the maps stay bounded). */
+  get tracked(): { engines: number; callers: number } {
+    return { engines: this.engines.size, callers: this.callers.size };
+  }
+
   /**
-   * A slot, now or once one frees up; `undefined` when the cap and the queue are both full (shed).
+   * A slot, now or once one frees up; `undefined` when the call may neither run nor wait (shed).
    * Rejects with the signal's reason when it aborts while queued.
    */
-  acquire(signal?: AbortSignal): Promise<Release> | undefined {
+  acquire(claim: SlotClaim, signal?: AbortSignal): Promise<Release> | undefined {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.active < this.maxInFlight) {
-      this.active += 1;
-      this.onChange(this.active);
-      return Promise.resolve(this.releaser());
+    const engine = claim.engine === undefined ? undefined : share(this.engines, claim.engine);
+    const caller = share(this.callers, claim.caller);
+    if (this.mayRun(engine, caller)) return Promise.resolve(this.take(claim, engine, caller));
+    const { perEngine, perCaller } = this.limits;
+    if (this.queue.length >= this.limits.queue || (engine !== undefined && engine.queued >= perEngine.queue) || caller.queued >= perCaller.queue) {
+      this.forget(claim);
+      return undefined;
     }
-    if (this.queue.length >= this.maxQueue) return undefined;
+    if (engine !== undefined) engine.queued += 1;
+    caller.queued += 1;
     return new Promise<Release>((resolve, reject) => {
       const onAbort = () => {
         const index = this.queue.indexOf(waiter);
-        if (index >= 0) this.queue.splice(index, 1);
+        if (index >= 0) {
+          this.queue.splice(index, 1);
+          this.unqueue(claim);
+          this.forget(claim);
+        }
         reject(signal?.reason);
       };
       const waiter: Waiter = {
+        claim,
         grant: (release) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(release);
@@ -59,18 +109,65 @@ export class InFlightLimiter {
     });
   }
 
-  private releaser(): Release {
+  private mayRun(engine: Share | undefined, caller: Share): boolean {
+    const { perEngine, perCaller } = this.limits;
+    return this.active < this.limits.inFlight && (engine === undefined || engine.active < perEngine.inFlight) && caller.active < perCaller.inFlight;
+  }
+
+  private take(claim: SlotClaim, engine: Share | undefined, caller: Share): Release {
+    this.active += 1;
+    if (engine !== undefined) engine.active += 1;
+    caller.active += 1;
+    this.onChange(this.active);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.queue.shift();
-      // The slot passes straight to the next waiter: the count in flight does not change.
-      if (next !== undefined) next.grant(this.releaser());
-      else {
-        this.active -= 1;
-        this.onChange(this.active);
-      }
+      this.active -= 1;
+      if (engine !== undefined) engine.active -= 1;
+      caller.active -= 1;
+      this.forget(claim);
+      // A slot handed straight to a waiter is reported by `take`.
+      if (!this.grantNext()) this.onChange(this.active);
     };
   }
+
+  /** Hands the freed slot to the longest-waiting call whose engine and caller are under their shares. */
+  private grantNext(): boolean {
+    for (let index = 0; index < this.queue.length; index += 1) {
+      const waiter = this.queue[index]!;
+      const { claim } = waiter;
+      const engine = claim.engine === undefined ? undefined : this.engines.get(claim.engine);
+      const caller = this.callers.get(claim.caller)!;
+      if (!this.mayRun(engine, caller)) continue;
+      this.queue.splice(index, 1);
+      if (engine !== undefined) engine.queued -= 1;
+      caller.queued -= 1;
+      waiter.grant(this.take(claim, engine, caller));
+      return true;
+    }
+    return false;
+  }
+
+  private unqueue(claim: SlotClaim): void {
+    if (claim.engine !== undefined) this.engines.get(claim.engine)!.queued -= 1;
+    this.callers.get(claim.caller)!.queued -= 1;
+  }
+
+  /** Drops the share entries of an engine and a caller that have nothing running or queued. */
+  private forget(claim: SlotClaim): void {
+    if (claim.engine !== undefined) drop(this.engines, claim.engine);
+    drop(this.callers, claim.caller);
+  }
+}
+
+function share(shares: Map<string, Share>, key: string): Share {
+  let found = shares.get(key);
+  if (found === undefined) shares.set(key, (found = { active: 0, queued: 0 }));
+  return found;
+}
+
+function drop(shares: Map<string, Share>, key: string): void {
+  const found = shares.get(key);
+  if (found !== undefined && found.active === 0 && found.queued === 0) shares.delete(key);
 }

@@ -13,8 +13,9 @@
  * | `connection` | refused, reset or dropped connection: no usable answer |
  * | `timeout` | the attempt's own time bound (`CSE_TIMEOUT_MS`, undici's timeouts) ran out |
  * | `cancelled` | the operation went away (caller gone, operation deadline): says nothing about the upstream |
+ * | `local` | the gateway could not send the request as it built it (undici refused its arguments): a gateway bug, nothing about the upstream |
  */
-export type FailureKind = 'answer' | 'refused' | 'throttled' | 'server' | 'bad-response' | 'connection' | 'timeout' | 'cancelled';
+export type FailureKind = 'answer' | 'refused' | 'throttled' | 'server' | 'bad-response' | 'connection' | 'timeout' | 'cancelled' | 'local';
 
 /** The kind of an HTTP answer that is not a success (or a success whose body could not be read). */
 export function failureOfStatus(status: number): FailureKind {
@@ -44,6 +45,7 @@ export function countsForEngine(kind: FailureKind): boolean | undefined {
       return true;
     case 'throttled':
     case 'cancelled':
+    case 'local':
       return undefined;
   }
 }
@@ -59,6 +61,7 @@ export function countsForUpstream(kind: FailureKind): boolean | undefined {
     case 'timeout':
       return true;
     case 'cancelled':
+    case 'local':
       return undefined;
     default:
       return false;

@@ -1,0 +1,54 @@
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+
+/**
+ * How many fields an operation has once every fragment spread is replaced by the fragment's
+ * fields where it stands, without merging fields of the same name: the size of the code a
+ * compiler that inlines fragments writes for it. Ten fragments that each select the next one
+ * twice, through fields, expand to 2^10 copies of the last; graphql-jit took 2 s to compile such a
+ * 2 KB document, while graphql-js (which merges fields and collects each fragment once per
+ * selection) executes it in under a millisecond.
+ *
+ * Linear in the document: each fragment's expansion is counted once and reused (a number may be
+ * huge, never the work). Cycles, which validation refuses, count 0.
+ */
+export function expandedFieldCount(document: DocumentNode, operationName: string | null | undefined): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: SelectionSetNode | undefined;
+  let operations = 0;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    else if (definition.kind === Kind.OPERATION_DEFINITION) {
+      operations += 1;
+      if (operationName === undefined || operationName === null ? operations === 1 : definition.name?.value === operationName) {
+        operation ??= definition.selectionSet;
+      }
+    }
+  }
+  if (operation === undefined) return 0;
+  const counted = new Map<string, number>();
+  const expanding = new Set<string>();
+  const count = (set: SelectionSetNode): number => {
+    let fields = 0;
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        fields += 1 + (selection.selectionSet === undefined ? 0 : count(selection.selectionSet));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        fields += count(selection.selectionSet);
+      } else {
+        const name = selection.name.value;
+        let known = counted.get(name);
+        if (known === undefined) {
+          const fragment = fragments.get(name);
+          if (fragment === undefined || expanding.has(name)) continue;
+          expanding.add(name);
+          known = count(fragment.selectionSet);
+          expanding.delete(name);
+          counted.set(name, known);
+        }
+        fields += known;
+      }
+    }
+    return fields;
+  };
+  return count(operation);
+}

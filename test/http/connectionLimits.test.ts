@@ -1,0 +1,124 @@
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startHarness, type Harness } from '../support/harness';
+import { send } from '../security/http';
+
+/**
+ * Every client connection has a deadline and their number is capped: idle or trickling sockets
+ * cannot pile up until the process runs out of descriptors (and `/healthz` with it), and a body
+ * past MAX_BODY_BYTES is not read to its end. Bounds are asserted generously (the machines are
+ * shared); without the settings these sockets stay open for 90 s to 300 s.
+ */
+
+let h: Harness;
+let port: number;
+beforeAll(async () => {
+  h = await startHarness({
+    HTTP_HEADERS_TIMEOUT_MS: '500',
+    HTTP_REQUEST_TIMEOUT_MS: '1000',
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: '300',
+    HTTP_MAX_CONNECTIONS: '6',
+    MAX_BODY_BYTES: '4096',
+  });
+  port = h.gateway.port;
+});
+afterAll(() => h.close());
+
+interface Probe {
+  readonly socket: Socket;
+  /** Milliseconds from connecting to the server closing the socket. */
+  readonly closed: Promise<number>;
+  /** Everything the server sent. */
+  readonly received: () => string;
+}
+
+function open(): Promise<Probe> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (chunk) => (text += String(chunk)));
+    socket.on('error', () => {});
+    const closed = new Promise<number>((done) => socket.once('close', () => done(performance.now() - started)));
+    socket.once('connect', () => resolve({ socket, closed, received: () => text }));
+    socket.once('error', reject);
+  });
+}
+
+/** Resolves with the time it took, or rejects when the socket is still open after `ms`. */
+async function closedWithin(probe: Probe, ms: number): Promise<number> {
+  // Unref'd: a socket that closed in time leaves no timer behind to keep jest waiting.
+  const timeout = sleep(ms, undefined, { ref: false }).then(() => 'open' as const);
+  const result = await Promise.race([probe.closed, timeout]);
+  if (result === 'open') {
+    probe.socket.destroy();
+    throw new Error(`socket still open after ${ms} ms`);
+  }
+  return result;
+}
+
+it('closes a socket that never sends a byte after HTTP_HEADERS_TIMEOUT_MS', async () => {
+  const probe = await open();
+  expect(await closedWithin(probe, 5000)).toBeGreaterThanOrEqual(400);
+});
+
+it('closes a socket that sends a request line and one header, then nothing', async () => {
+  const probe = await open();
+  probe.socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\n');
+  await closedWithin(probe, 5000);
+});
+
+it('closes a socket that trickles its body after HTTP_REQUEST_TIMEOUT_MS', async () => {
+  const probe = await open();
+  probe.socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3000\r\n\r\n{');
+  const trickle = setInterval(() => probe.socket.write(' '), 100);
+  try {
+    expect(await closedWithin(probe, 6000)).toBeGreaterThanOrEqual(900);
+  } finally {
+    clearInterval(trickle);
+  }
+});
+
+it('closes an idle keep-alive connection after HTTP_KEEP_ALIVE_TIMEOUT_MS', async () => {
+  const probe = await open();
+  probe.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+  await closedWithin(probe, 5000);
+  expect(probe.received()).toMatch(/^HTTP\/1\.1 200/);
+});
+
+it('caps connections at HTTP_MAX_CONNECTIONS, and serves again once idle ones are closed', async () => {
+  const idle = await Promise.all(Array.from({ length: 6 }, () => open()));
+  await sleep(50);
+  const extra = await open();
+  // Accepted by the kernel, closed by the server at once.
+  expect(await closedWithin(extra, 2000)).toBeLessThan(1000);
+  await Promise.all(idle.map((probe) => closedWithin(probe, 5000)));
+  expect((await send(h.gateway.url.replace('/graphql', '/healthz'))).status).toBe(200);
+});
+
+it('answers 413 to a declared oversized body without reading it, and closes the connection', async () => {
+  const probe = await open();
+  probe.socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${200 * 1024 * 1024}\r\n\r\n`);
+  await closedWithin(probe, 3000);
+  expect(probe.received()).toMatch(/^HTTP\/1\.1 413/);
+  expect(probe.received()).toMatch(/connection: close/i);
+});
+
+it('stops reading a chunked body once it passes MAX_BODY_BYTES, and closes the connection', async () => {
+  const probe = await open();
+  probe.socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+  const chunk = 'x'.repeat(1024);
+  let sent = 0;
+  // Keeps sending for as long as the server lets it: up to 8 MB, far past the 4 KB limit.
+  const pump = (async () => {
+    while (!probe.socket.destroyed && sent < 8 * 1024 * 1024) {
+      const ok = probe.socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+      sent += chunk.length;
+      if (!ok) await Promise.race([new Promise((resolve) => probe.socket.once('drain', resolve)), probe.closed]);
+    }
+  })();
+  await closedWithin(probe, 5000);
+  await pump;
+  expect(probe.received()).toMatch(/^HTTP\/1\.1 413/);
+  expect(sent).toBeLessThan(8 * 1024 * 1024);
+});

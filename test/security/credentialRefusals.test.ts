@@ -1,0 +1,98 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEMO_TOKEN, OTHER_PROJECT_ID, SECOND_TOKEN, SEED } from '../../src/simulator';
+import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { postJson } from './http';
+
+/**
+ * Credentials the upstream refuses cost it one call, not one per field, representation or request:
+ * a made-up token must not let anyone multiply the traffic the gateway's own address sends to the
+ * upstream's API gateway (which may throttle or flag that address, for every user).
+ */
+
+const ENGINE_IDS = [SEED.engines.big, SEED.engines.single, SEED.engines.onePage, SEED.engines.onePagePlusOne, SEED.engines.maxPage];
+/** 25 aliased engine fields over 5 engines. */
+const FAN_OUT = `{ ${Array.from({ length: 25 }, (_, i) => `e${i}: engine(id: "${ENGINE_IDS[i % ENGINE_IDS.length]}") { id name }`).join(' ')} }`;
+const made = (n: number) => `made-up-token-${String(n).padStart(12, '0')}`;
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ ...CACHE_OFF, NODE_ENV: 'production', CSE_AUTH_REJECTION_TTL_MS: '1500' });
+});
+afterAll(() => h.close());
+beforeEach(() => h.simulator.reset());
+
+it('a made-up token fanning out over 25 engines makes one upstream call; every field fails with its 401', async () => {
+  const response = await h.gql(FAN_OUT, undefined, { 'x-auth-token': made(1) });
+  expect(errorCodes(response)).toEqual(Array(25).fill('UNAUTHENTICATED'));
+  for (const error of response.body.errors!) expect(error.extensions!.upstream).toMatchObject({ status: 401, code: 'APIG.0301' });
+  expect(h.simulator.callCount()).toBe(1);
+});
+
+it('`_entities` with 49 representations and a made-up token makes one call', async () => {
+  const representations = Array.from({ length: 49 }, (_, i) => ({ __typename: 'Job', engineId: SEED.engines.big, id: String(i + 1) }));
+  const response = await postJson(
+    h.gateway.url,
+    { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Job { id } } }', variables: { r: representations } },
+    { 'x-auth-token': made(2) },
+  );
+  expect(response.json().errors.map((e: any) => e.extensions.code)).toEqual(Array(49).fill('UNAUTHENTICATED'));
+  expect(h.simulator.callCount()).toBe(1);
+});
+
+it('remembers a rejected token briefly: its next requests fail without a call, until CSE_AUTH_REJECTION_TTL_MS has passed', async () => {
+  await h.gql(FAN_OUT, undefined, { 'x-auth-token': made(3) });
+  expect(h.simulator.callCount()).toBe(1);
+  for (let i = 0; i < 5; i += 1) {
+    const again = await h.gql('{ engines(first: 3) { totalCount } }', undefined, { 'x-auth-token': made(3) });
+    expect(errorCodes(again)).toEqual(['UNAUTHENTICATED']);
+  }
+  expect(h.simulator.callCount()).toBe(1);
+  await sleep(1700);
+  const later = await h.gql('{ engines(first: 3) { totalCount } }', undefined, { 'x-auth-token': made(3) });
+  expect(errorCodes(later)).toEqual(['UNAUTHENTICATED']);
+  expect(h.simulator.callCount()).toBe(2);
+});
+
+it('many different made-up tokens cost one call each, however many fields each request has', async () => {
+  const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => h.gql(FAN_OUT, undefined, { 'x-auth-token': made(100 + i) })));
+  for (const response of responses) expect(new Set(errorCodes(response))).toEqual(new Set(['UNAUTHENTICATED']));
+  expect(h.simulator.callCount()).toBe(40);
+});
+
+it("a token's 403 for a project ends that operation's calls, and is not held against its other projects", async () => {
+  const response = await h.gql(FAN_OUT, undefined, { 'x-project-id': OTHER_PROJECT_ID });
+  expect(errorCodes(response)).toEqual(Array(25).fill('FORBIDDEN'));
+  expect(h.simulator.callCount()).toBe(1);
+  const own = await h.gql(`{ engine(id: "${SEED.engines.big}") { id } }`);
+  expect(own.body).toEqual({ data: { engine: { id: SEED.engines.big } } });
+});
+
+it("neither the memory nor the probe touches another caller's token", async () => {
+  await h.gql(FAN_OUT, undefined, { 'x-auth-token': made(4) });
+  const other = await h.gql(FAN_OUT, undefined, { 'x-auth-token': SECOND_TOKEN });
+  expect(other.body.errors).toBeUndefined();
+  expect(Object.keys(other.body.data)).toHaveLength(25);
+});
+
+it('a token the upstream has answered is not held to one call at a time', async () => {
+  await h.gql(`{ engine(id: "${SEED.engines.big}") { id } }`, undefined, { 'x-auth-token': DEMO_TOKEN });
+  h.simulator.resetCalls();
+  h.simulator.injectFault({ route: 'getEngine', latencyMs: 100 });
+  const response = await h.gql(FAN_OUT);
+  expect(response.body.errors).toBeUndefined();
+  expect(h.simulator.peakInFlight).toBeGreaterThan(1);
+});
+
+it('an unknown token waits for the first verdict, then goes at full fan-out once it is accepted', async () => {
+  // SECOND_TOKEN is valid but, in a fresh process, unknown: one call first, then the others together.
+  const fresh = await startHarness({ ...CACHE_OFF });
+  try {
+    fresh.simulator.injectFault({ route: 'getEngine', latencyMs: 100 });
+    const response = await fresh.gql(FAN_OUT, undefined, { 'x-auth-token': SECOND_TOKEN });
+    expect(response.body.errors).toBeUndefined();
+    expect(fresh.simulator.callCount({ route: 'getEngine' })).toBe(5);
+    expect(fresh.simulator.peakInFlight).toBeGreaterThan(1);
+  } finally {
+    await fresh.close();
+  }
+});

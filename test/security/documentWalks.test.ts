@@ -1,0 +1,157 @@
+import fc from 'fast-check';
+import { parse, print, type DocumentNode } from 'graphql';
+import { buildGatewaySchema } from '../../src/graphql/buildSchema';
+import { expandedFieldCount } from '../../src/graphql/execution/expandedSize';
+import { estimateWithStats } from '../../src/security/estimateUpstreamCalls';
+import { SEED } from '../../src/simulator';
+import { startHarness, type Harness } from '../support/harness';
+import { send } from './http';
+
+/**
+ * Every walk over a document is linear in its size. The shapes that are not, walked naively, are
+ * fragments spread more than once on the way down: each spread doubles the work of everything
+ * below it, so a 1.5 KB document is 2^40 walks (the event loop froze: /healthz stopped answering
+ * and SIGTERM was ignored).
+ */
+
+const schema = buildGatewaySchema();
+const options = { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3 };
+
+/** `query { ...X0 }` where each fragment spreads the next one `fanOut` times: the issue's document at fanOut 2. */
+function spreadChain(depth: number, fanOut: number): string {
+  const lines = ['query { ...X0 }'];
+  for (let i = 0; i < depth; i += 1) lines.push(`fragment X${i} on Query { ${Array(fanOut).fill(`...X${i + 1}`).join(' ')} }`);
+  lines.push(`fragment X${depth} on Query { __typename }`);
+  return lines.join('\n');
+}
+
+/**
+ * Fragments on Engine, each selecting the next `fanOut` times through fields and inline
+ * fragments (which execution merges, but a walk that inlines fragments does not), with some
+ * fetching fields on the way so the estimate has something to count.
+ */
+function fieldChain(depth: number, fanOut: number, fetching: boolean): string {
+  const lines = [`query { engine(id: "e") { ...F0 } }`];
+  for (let i = 0; i < depth; i += 1) {
+    const step = (k: number) =>
+      fetching && k === 0 ? `latestJob { engine { ...F${i + 1} } }` : `... on Engine { ...F${i + 1} }`;
+    lines.push(`fragment F${i} on Engine { id ${Array.from({ length: fanOut }, (_, k) => step(k)).join(' ')} }`);
+  }
+  lines.push(`fragment F${depth} on Engine { name jobs(first: 2) { nodes { id } } }`);
+  return lines.join('\n');
+}
+
+/** A naive expansion, for small documents: every spread replaced by its fragment, recursively. */
+function naiveExpandedFields(document: DocumentNode): number {
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === 'FragmentDefinition' ? [[d.name.value, d] as const] : [])));
+  const count = (selections: readonly any[]): number =>
+    selections.reduce((sum, s) => {
+      if (s.kind === 'Field') return sum + 1 + (s.selectionSet ? count(s.selectionSet.selections) : 0);
+      if (s.kind === 'InlineFragment') return sum + count(s.selectionSet.selections);
+      return sum + count(fragments.get(s.name.value)!.selectionSet.selections);
+    }, 0);
+  const operation = document.definitions.find((d) => d.kind === 'OperationDefinition') as any;
+  return count(operation.selectionSet.selections);
+}
+
+describe('the upstream-cost estimate is linear in the document', () => {
+  it('walks fragment chains of any depth and fan-out in steps proportional to their length', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.boolean(), (depth, fanOut, fields, fetching) => {
+        const text = fields ? fieldChain(depth, fanOut, fetching) : spreadChain(depth, fanOut);
+        const document = parse(text);
+        const { steps } = estimateWithStats(schema, document, undefined, {}, options);
+        // Each selection of each fragment is visited a bounded number of times (once per context).
+        expect(steps).toBeLessThanOrEqual(4 * text.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("answers the issue's 40-fragment document at once: it costs nothing", () => {
+    const { calls, steps } = estimateWithStats(schema, parse(spreadChain(40, 2)), undefined, {}, options);
+    expect(calls).toBe(0);
+    expect(steps).toBeLessThan(200);
+  });
+
+  it('still counts what the paths through the fragments would call', () => {
+    // engine: 1; F0 = latestJob (1, its Job.engine is free) + 2 × F1; F1 = 1 + 2 × F2; F2 = jobs (1).
+    const { calls } = estimateWithStats(schema, parse(fieldChain(2, 2, true)), undefined, {}, options);
+    expect(calls).toBe(1 + (1 + 2 * (1 + 2 * 1)));
+    const huge = estimateWithStats(schema, parse(fieldChain(40, 2, true)), undefined, {}, options);
+    expect(huge.calls).toBeGreaterThan(50);
+  });
+});
+
+describe('expandedFieldCount (what graphql-jit would inline)', () => {
+  it('equals a naive expansion on small documents', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.boolean(), (depth, fanOut, fields, fetching) => {
+        const document = parse(fields ? fieldChain(depth, fanOut, fetching) : spreadChain(depth, fanOut));
+        expect(expandedFieldCount(document, undefined)).toBe(naiveExpandedFields(document));
+      }),
+    );
+  });
+
+  it('counts a 2^60 expansion without doing it', () => {
+    expect(expandedFieldCount(parse(spreadChain(60, 2)), undefined)).toBe(2 ** 60);
+  });
+
+  it('counts the named operation of a document with several', () => {
+    const document = parse('query A { __typename } query B { engines { totalCount nodes { id } } }');
+    expect(expandedFieldCount(document, 'A')).toBe(1);
+    expect(expandedFieldCount(document, 'B')).toBe(4);
+    expect(expandedFieldCount(document, 'C')).toBe(0);
+  });
+});
+
+describe.each(['compiled', 'graphql-js'])('through HTTP, a production build with GRAPHQL_EXECUTOR=%s', (executor) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ NODE_ENV: 'production', GRAPHQL_EXECUTOR: executor, MAX_TOKENS: '5000' });
+  });
+  afterAll(() => h.close());
+
+  // Without the memo these never return (2^40 and 2^30 walks): the test fails on its time-out.
+  it("answers the issue's document with a made-up token, and stays responsive", async () => {
+    const [response, health] = await Promise.all([
+      h.gql(spreadChain(40, 2), undefined, { 'x-auth-token': 'made-up-token-0123456789' }),
+      send(h.gateway.url.replace('/graphql', '/healthz')),
+    ]);
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ data: { __typename: 'Query' } });
+    expect(health.status).toBe(200);
+    expect(h.simulator.callCount()).toBe(0);
+  });
+
+  it('executes a document whose fragments expand to 2^30 fields, merging them as graphql-js does', async () => {
+    const text = [
+      `query { engine(id: "${SEED.engines.single}") { ...F0 } }`,
+      ...Array.from({ length: 30 }, (_, i) => `fragment F${i} on Engine { ... on Engine { ...F${i + 1} } ... on Engine { ...F${i + 1} } }`),
+      'fragment F30 on Engine { id name }',
+    ].join('\n');
+    const response = await h.gql(text);
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data.engine).toEqual({ id: SEED.engines.single, name: expect.any(String) });
+  });
+
+  it('refuses a document whose fetching fields multiply past the limit, at once and without a call', async () => {
+    const calls = h.simulator.callCount();
+    // Shallow enough for MAX_DEPTH: the fan-out is in spreads, the one fetching field at the bottom.
+    const text = [
+      'query { ...Q0 }',
+      ...Array.from({ length: 40 }, (_, i) => `fragment Q${i} on Query { ...Q${i + 1} ... on Query { ...Q${i + 1} } }`),
+      'fragment Q40 on Query { engines(first: 1) { totalCount } }',
+    ].join('\n');
+    const response = await h.gql(text);
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 50 });
+    expect(Number.isSafeInteger(response.body.errors?.[0]?.extensions?.estimate)).toBe(true);
+    expect(h.simulator.callCount()).toBe(calls);
+  });
+
+  it('keeps the document it printed: fragments are not rewritten', () => {
+    // A guard on the generators above: print(parse(x)) round-trips, so the documents are valid GraphQL.
+    expect(() => print(parse(fieldChain(3, 2, true)))).not.toThrow();
+  });
+});

@@ -1,0 +1,69 @@
+import { SEED } from '../../src/simulator';
+import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { send } from './http';
+
+/**
+ * Ids that come from the upstream's own answers go into the next calls' paths: they are checked
+ * as a caller's ids are and percent-encoded, so a hostile or broken answer cannot steer a call —
+ * made with the caller's token — to another path or add query parameters to it. A bad one fails
+ * its field as UPSTREAM_BAD_RESPONSE, before any call and without counting against a breaker.
+ */
+
+const HOSTILE_ENGINE_IDS = ['../../../../v3/admin', 'a?inject=1&b=', 'e1/jobs/1?x=y', 'has space', 'ctl\u0001x', 'tab\tx', '%2e%2e', ''];
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ ...CACHE_OFF, CSE_UPSTREAM_BREAKER_FAILURES: '3', CSE_BREAKER_FAILURES: '3' });
+  await h.gql('{ engines(first: 1) { totalCount } }');
+});
+afterAll(() => h.close());
+beforeEach(() => h.simulator.reset());
+
+/** Every call the simulator received was to one of its four routes, with only paging and time in its query. */
+function expectOnlyDocumentedCalls(): void {
+  for (const call of h.simulator.calls) {
+    expect(call.route).not.toBe('unknown');
+    expect(call.path.startsWith('/v2/')).toBe(true);
+    for (const name of Object.keys(call.query)) expect(['offset', 'limit', 'from-time', 'to-time']).toContain(name);
+  }
+}
+
+it('refuses engine ids from an engine list that would change the path of the next call', async () => {
+  const data = HOSTILE_ENGINE_IDS.map((id) => ({ id: id === '' ? 'x' : id, name: 'n', latestJobId: 1 }));
+  h.simulator.injectFault({ route: 'listEngines', status: 200, body: { total: data.length, data } });
+  const response = await h.gql('{ engines(first: 10) { nodes { id latestJob { id } } } }');
+  // latestJob is nullable: each hostile engine's fails alone, the list itself stands.
+  const bad = response.body.errors!.filter((e) => e.extensions!.code === 'UPSTREAM_BAD_RESPONSE');
+  expect(bad.length).toBe(HOSTILE_ENGINE_IDS.length - 1);
+  for (const error of bad) expect(error.message).toBe('The upstream sent an unusable engine id.');
+  expect(response.body.data.engines.nodes.map((n: { id: string }) => n.id)).toEqual(data.map((d) => d.id));
+  // The one usable id went out as usual (the simulator has no engine "x": not found, null).
+  expect(h.simulator.callCount({ route: 'getJob' })).toBe(1);
+  expect(h.simulator.calls.find((call) => call.route === 'getJob')?.engineId).toBe('x');
+  expectOnlyDocumentedCalls();
+});
+
+it('refuses a latestJobId and a job engineId that are not ids', async () => {
+  h.simulator.injectFault({ route: 'getEngine', engineId: SEED.engines.big, status: 200, body: { id: SEED.engines.big, name: 'n', latestJobId: '1?x=y' } });
+  h.simulator.injectFault({ route: 'getJob', engineId: SEED.engines.single, status: 200, body: { id: 7, engineId: '../../v3/admin', status: 'Finished' } });
+  const response = await h.gql(
+    `{ engine(id: "${SEED.engines.big}") { latestJob { id } } job(engineId: "${SEED.engines.single}", id: "7") { id engine { id } } }`,
+  );
+  expect(errorCodes(response)).toEqual(['UPSTREAM_BAD_RESPONSE', 'UPSTREAM_BAD_RESPONSE']);
+  expect(response.body.data).toEqual({ engine: { latestJob: null }, job: { id: '7', engine: null } });
+  expectOnlyDocumentedCalls();
+  expect(h.simulator.callCount()).toBe(2);
+});
+
+it('never counts a bad id against a breaker: readiness stays up and other callers are served', async () => {
+  const data = [{ id: 'has space', name: 'n' }];
+  h.simulator.injectFault({ route: 'listEngines', status: 200, body: { total: 1, data } });
+  for (let i = 0; i < 10; i += 1) {
+    const response = await h.gql('{ engines(first: 1) { nodes { id jobs(first: 1) { totalCount } } } }');
+    expect(errorCodes(response)).toEqual(['UPSTREAM_BAD_RESPONSE']);
+  }
+  h.simulator.clearFaults();
+  expect((await send(h.gateway.url.replace('/graphql', '/readyz'))).status).toBe(200);
+  const healthy = await h.gql(`{ engine(id: "${SEED.engines.big}") { id jobs(first: 1) { totalCount } } }`);
+  expect(healthy.body.errors).toBeUndefined();
+});

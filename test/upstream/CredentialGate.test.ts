@@ -1,0 +1,124 @@
+import { ErrorCode } from '../../src/errors/codes';
+import { GatewayError } from '../../src/errors/GatewayError';
+import { CredentialGate, isCredentialRefusal, type Clearance } from '../../src/upstream/CredentialGate';
+
+const refusedWith = (status: 401 | 403) =>
+  new GatewayError(status === 401 ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN, 'refused', { upstream: { status, code: 'APIG.0301' } });
+
+function setUp(overrides: { rejectionTtlMs?: number; recheckMs?: number; maxScopes?: number } = {}) {
+  let now = 0;
+  const gate = new CredentialGate({ rejectionTtlMs: 1000, recheckMs: 5000, maxScopes: 100, now: () => now, ...overrides });
+  return { gate, advance: (ms: number) => (now += ms) };
+}
+
+const never = new AbortController().signal;
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('CredentialGate', () => {
+  it('lets the first call of an unknown scope probe and holds the others until it is answered', async () => {
+    const { gate } = setUp();
+    const probe = await gate.admit('s', never);
+    expect(probe.kind).toBe('probe');
+    const order: string[] = [];
+    const waiting = [gate.admit('s', never), gate.admit('s', never)].map((p) => p.then((c) => (order.push(c.kind), c)));
+    await flush();
+    expect(order).toEqual([]);
+    expect(gate.vouches('s')).toBe(false);
+    gate.settle('s', probe, { kind: 'accepted' });
+    await Promise.all(waiting);
+    expect(order).toEqual(['vouched', 'vouched']);
+    expect(gate.vouches('s')).toBe(true);
+  });
+
+  it('turns away every call that waited for a refused probe, with its error', async () => {
+    for (const status of [401, 403] as const) {
+      const { gate } = setUp();
+      const probe = await gate.admit('s', never);
+      const waiters = [gate.admit('s', never), gate.admit('s', never)];
+      const error = refusedWith(status);
+      gate.settle('s', probe, { kind: 'refused', error });
+      for (const waiter of waiters) await expect(waiter).rejects.toBe(error);
+    }
+  });
+
+  it('remembers a 401 for rejectionTtlMs, a 403 not at all', async () => {
+    const { gate, advance } = setUp();
+    const unauthorized = refusedWith(401);
+    gate.settle('a', await gate.admit('a', never), { kind: 'refused', error: unauthorized });
+    expect(gate.rejection('a')).toBe(unauthorized);
+    await expect(gate.admit('a', never)).rejects.toBe(unauthorized);
+    advance(999);
+    expect(gate.rejection('a')).toBe(unauthorized);
+    advance(2);
+    expect(gate.rejection('a')).toBeUndefined();
+    expect((await gate.admit('a', never)).kind).toBe('probe');
+
+    gate.settle('b', await gate.admit('b', never), { kind: 'refused', error: refusedWith(403) });
+    expect(gate.rejection('b')).toBeUndefined();
+    expect((await gate.admit('b', never)).kind).toBe('probe');
+  });
+
+  it('vouches for a scope only within recheckMs of its last answer, and not after a refusal', async () => {
+    const { gate, advance } = setUp();
+    gate.settle('s', await gate.admit('s', never), { kind: 'accepted' });
+    advance(5000);
+    expect(gate.vouches('s')).toBe(true);
+    advance(1);
+    expect(gate.vouches('s')).toBe(false);
+    // Once more through a probe, then a 403 on any call ends it at once.
+    gate.settle('s', await gate.admit('s', never), { kind: 'accepted' });
+    expect(gate.vouches('s')).toBe(true);
+    gate.settle('s', await gate.admit('s', never), { kind: 'refused', error: refusedWith(403) });
+    expect(gate.vouches('s')).toBe(false);
+  });
+
+  it('without a verdict (a 5xx), lets the next waiter probe, one at a time', async () => {
+    const { gate } = setUp();
+    const first = await gate.admit('s', never);
+    const second = gate.admit('s', never);
+    const third = gate.admit('s', never);
+    gate.settle('s', first, { kind: 'unknown' });
+    const kinds = await Promise.race([second.then((c) => ['second', c] as const), third.then((c) => ['third', c] as const)]);
+    expect(kinds[1].kind).toBe('probe');
+    let other = false;
+    void (kinds[0] === 'second' ? third : second).then(() => (other = true));
+    await flush();
+    expect(other).toBe(false);
+    gate.settle('s', kinds[1], { kind: 'accepted' });
+    await flush();
+    expect(other).toBe(true);
+  });
+
+  it('stops a waiter whose signal aborts, with its reason', async () => {
+    const { gate } = setUp();
+    await gate.admit('s', never);
+    const controller = new AbortController();
+    const waiting = gate.admit('s', controller.signal);
+    controller.abort(new Error('gone'));
+    await expect(waiting).rejects.toThrow('gone');
+  });
+
+  it('lets the waiters of a probe go even when its scope was forgotten meanwhile (bounded memory)', async () => {
+    const { gate } = setUp({ maxScopes: 2 });
+    const probe: Clearance = await gate.admit('s', never);
+    const waiting = gate.admit('s', never);
+    // Two other scopes push `s` out of the LRU while its probe is in flight.
+    await gate.admit('x', never);
+    await gate.admit('y', never);
+    gate.settle('s', probe, { kind: 'accepted' });
+    await expect(waiting).resolves.toEqual({ kind: 'vouched' });
+  });
+});
+
+describe('isCredentialRefusal', () => {
+  it.each([
+    [refusedWith(401), true],
+    [refusedWith(403), true],
+    [new GatewayError(ErrorCode.UNAUTHENTICATED, 'no token'), false],
+    [new GatewayError(ErrorCode.FORBIDDEN, 'x', { upstream: { status: 401 } }), false],
+    [new GatewayError(ErrorCode.UPSTREAM_ERROR, 'x', { upstream: { status: 403 } }), false],
+    [new Error('x'), false],
+  ])('%#', (error, expected) => {
+    expect(isCredentialRefusal(error)).toBe(expected);
+  });
+});
