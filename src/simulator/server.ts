@@ -102,6 +102,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     clearFaults: () => faults.clear(),
     addJobs: (engineId, count, overrides) => store.addJobs(engineId, count, overrides).map(toCseJob),
+    startJob: (engineId, jobOptions) => toCseJob(store.startJob(engineId, jobOptions)),
+    advanceJob: (engineId, jobId, advance) => toCseJob(store.advanceJob(engineId, jobId, advance)),
+    updateJob: (engineId, jobId, patch) => toCseJob(store.updateJob(engineId, jobId, patch)),
     reset: resetAll,
     close,
   };
