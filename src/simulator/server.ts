@@ -56,6 +56,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       reset: () => resetAll(),
       faults,
       addJobs: (engineId, count, overrides) => store.addJobs(engineId, count, overrides),
+      startJob: (engineId, options) => store.startJob(engineId, options),
+      advanceJob: (engineId, jobId, options) => store.advanceJob(engineId, jobId, options),
+      updateJob: (engineId, jobId, patch) => store.updateJob(engineId, jobId, patch),
     },
   };
   const resetAll = (): void => {
