@@ -5,7 +5,7 @@ import type { SimJob } from './model';
 import { JobStateError } from './progress';
 import { NoSuchEngineError, NoSuchJobError } from './store';
 import { emptyResponse, jsonResponse, type SimResponse } from './response';
-import type { AdvanceJobOptions, JobPatch, RecordedCall, StartJobOptions } from './types';
+import type { AdvanceJobOptions, JobPatch, LiveOptions, LiveStatus, RecordedCall, StartJobOptions } from './types';
 
 /**
  * The `/__sim/` surface: the in-process controls over HTTP, for callers in another process
@@ -27,6 +27,9 @@ export interface AdminHooks {
   startJob(engineId: string, options?: StartJobOptions): SimJob;
   advanceJob(engineId: string, jobId: CseIntegerId, options?: AdvanceJobOptions): SimJob;
   updateJob(engineId: string, jobId: CseIntegerId, patch: JobPatch): SimJob;
+  liveStatus(): LiveStatus | undefined;
+  startLive(options?: LiveOptions): LiveStatus;
+  stopLive(): void;
 }
 
 export function isAdminPath(pathname: string): boolean {
@@ -90,6 +93,12 @@ const ROUTES: readonly AdminRoute[] = [
   route('PATCH', 'engines/:engineId/jobs/:jobId', ({ engineId = '', jobId = '' }, body, hooks) =>
     jsonResponse(200, hooks.updateJob(engineId, jobId, parseBody(body) as JobPatch)),
   ),
+  route('GET', 'live', (_params, _body, hooks) => jsonResponse(200, liveView(hooks.liveStatus()))),
+  route('PUT', 'live', (_params, body, hooks) => jsonResponse(200, liveView(hooks.startLive(parseBody(body) as LiveOptions)))),
+  route('DELETE', 'live', (_params, _body, hooks) => {
+    hooks.stopLive();
+    return emptyResponse(204);
+  }),
 ];
 
 function dispatch(method: string, segments: string[], bodyText: string, hooks: AdminHooks): SimResponse {
@@ -110,6 +119,11 @@ function matchRoute(candidate: AdminRoute, method: string, segments: readonly st
     else if (want !== got) return undefined;
   }
   return params;
+}
+
+/** `on` tells the two states apart without the caller probing for fields. */
+function liveView(status: LiveStatus | undefined): unknown {
+  return status === undefined ? { on: false } : { on: true, ...status };
 }
 
 function notFound(method: string, segments: string[]): SimResponse {

@@ -7,6 +7,7 @@ export { DEMO_TOKEN, SECOND_TOKEN, OTHER_TOKEN, DEMO_PROJECT_ID, OTHER_PROJECT_I
 export { SEED, type SeedIndex } from './seed';
 export { ADVANCE_STEP_MS, NoSuchEngineError, NoSuchJobError } from './store';
 export { JobStateError } from './progress';
+export { LIVE_DEFAULTS } from './liveMode';
 export type {
   SimulatorOptions,
   RecordedCall,
@@ -20,4 +21,6 @@ export type {
   AdvanceJobOptions,
   JobStatusTarget,
   JobPatch,
+  LiveOptions,
+  LiveStatus,
 } from './types';

@@ -73,6 +73,15 @@ export class SimStore {
       .sort((a, b) => b.record.createTime - a.record.createTime || (a.record.id < b.record.id ? 1 : -1));
   }
 
+  hasLiveEngine(engineId: string): boolean {
+    return this.engines.get(engineId)?.state === 'live';
+  }
+
+  /** The project's live engine ids in engine-list order. */
+  liveEngineIds(projectId: string): string[] {
+    return this.listEngines(projectId, () => true).map((engine) => engine.record.id);
+  }
+
   jobs(engineId: string): readonly SimJob[] {
     return this.jobsByEngine.get(engineId) ?? [];
   }
@@ -172,10 +181,33 @@ export class SimStore {
     return job;
   }
 
+  /**
+   * One live tick: every running job one step, all stamped `at`. O(running jobs): steps touch
+   * only their own job and no list is re-sorted.
+   */
+  advanceRunning(at: number): void {
+    for (const [id, progress] of this.running) {
+      progress.step(at);
+      // Deleting the entry being visited is safe in a Map iteration.
+      if (progress.finished) this.running.delete(id);
+    }
+  }
+
   /** Moves the clock forward by `ms` and returns the new time. */
   advanceClock(ms: number): number {
     this.now += ms;
     return this.now;
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Running jobs per engine id; engines with none are absent. */
+  runningPerEngine(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { job } of this.running.values()) counts.set(job.engineId, (counts.get(job.engineId) ?? 0) + 1);
+    return counts;
   }
 
   /** A job of the engine by its id as the upstream reads it (digits, leading zeros allowed). */

@@ -29,6 +29,11 @@ export interface SimulatorOptions {
    * latency. Benchmarks use it to stand in for the network distance to the real upstream.
    */
   latencyMs?: number;
+  /**
+   * Default off, so tests stay deterministic. `true` or an options object turns live mode on at
+   * start: a timer advances every running job (see LiveOptions).
+   */
+  live?: boolean | LiveOptions;
 }
 
 export interface RecordedCall {
@@ -78,8 +83,8 @@ export interface Simulator {
   addJobs(engineId: string, count: number, overrides?: Partial<CseJob>): CseJob[];
   /**
    * Adds one job at the head of the engine's list (so it becomes the engine's latestJobId), in
-   * PreInit with not-started tasks and endTime 0, for `advanceJob` to move. Its id
-   * is larger and its startTime later than every job's so far. Throws NoSuchEngineError for an
+   * PreInit with not-started tasks and endTime 0, for `advanceJob` or live mode to move. Its id is
+   * larger and its startTime later than every job's so far. Throws NoSuchEngineError for an
    * engine that is not live; TypeError / RangeError for bad options.
    */
   startJob(engineId: string, options?: StartJobOptions): CseJob;
@@ -98,7 +103,15 @@ export interface Simulator {
    * upstream's promise that they never change, so a test can show what the gateway does then.
    */
   updateJob(engineId: string, jobId: CseIntegerId, patch: JobPatch): CseJob;
+  /** Turns live mode on, or restarts it with these options (tick count 0, initial jobs again). */
+  startLive(options?: LiveOptions): void;
+  /** Turns live mode off; jobs stay where they are. A no-op when it is off. */
+  stopLive(): void;
+  /** Undefined while live mode is off. */
+  readonly live: LiveStatus | undefined;
+  /** Restores the seed, clears faults and calls; live mode, when on, starts over (see LiveOptions). */
   reset(): void;
+  /** Also stops live mode's timer. */
   close(): Promise<void>;
 }
 
@@ -124,7 +137,8 @@ export interface Simulator {
  * Times come from the simulator's own clock, never the wall clock, so equal call sequences give
  * equal answers. It starts at the newest seed job's startTime and only moves forward: by
  * JOB_SPACING_MS (60 s) for each job started or added (or to a later startTime given to addJobs),
- * and by ADVANCE_STEP_MS (8 s) for each step of advanceJob (an Error / Timeout ending is one step).
+ * by ADVANCE_STEP_MS (8 s) for each step of advanceJob (an Error / Timeout ending is one step),
+ * and by tickMs for each live tick (all jobs advanced by one tick share its time).
  */
 
 /** The statuses `advanceJob` can be sent to. */
@@ -171,4 +185,49 @@ export interface JobPatch {
   context?: string | null;
   createUser?: string | null;
   type?: string | null;
+}
+
+/**
+ * Live mode, for the demo and benchmarks. Each tick advances every running job (of every engine,
+ * seed jobs included) by one step, then, every `newJobEveryTicks` ticks, starts one job in
+ * PreInit on the next engine of `engineIds` (round robin) that has fewer than
+ * `maxRunningPerEngine` running jobs; when every engine is full, that start is skipped. Jobs
+ * started in a tick first advance on the next one. When live mode starts, and after every
+ * reset() while it is on, `initialJobs` jobs are started at once (same round robin and bound), the
+ * i-th advanced by i mod 3 steps so the first ones show PreInit, Init and Executing right away.
+ * Everything but the timer is deterministic: equal tick counts give equal answers.
+ *
+ * The defaults are the demo: with 3 tasks a job takes 5 ticks (one minute) from PreInit to
+ * Finished, task by task, and a new job appears every 24 s. For a benchmark, e.g.
+ * `{ tickMs: 1000, initialJobs: 500, maxRunningPerEngine: 20, taskCount: 300, newJobEveryTicks: 1 }`:
+ * 500 jobs each changing every second for five minutes (a tick costs O(running jobs), nothing is
+ * re-sorted). Job lists and details grow with taskCount, as the upstream's do.
+ */
+export interface LiveOptions {
+  /** Default 12,000; at least 1. Also how far the simulator's clock moves per tick. */
+  tickMs?: number;
+  /** Default 2; 0 starts no job after the initial ones. */
+  newJobEveryTicks?: number;
+  /** Default 2; a positive integer. Running seed jobs count too. */
+  maxRunningPerEngine?: number;
+  /** Default 3: tasks per job started by live mode (1 to 10,000). */
+  taskCount?: number;
+  /** Default 3: jobs started at once when live mode starts (and after a reset). */
+  initialJobs?: number;
+  /**
+   * Default: every live engine of the demo project, in engine-list order (newest first). Each id
+   * must name a live engine.
+   */
+  engineIds?: string[];
+}
+
+export interface LiveStatus {
+  /** The options in force, defaults filled in. */
+  options: Required<LiveOptions>;
+  /** Ticks since live mode started or the simulator was last reset. */
+  ticks: number;
+  /** Jobs started by live mode since then, the initial ones included. */
+  started: number;
+  /** Running jobs (PreInit, Init, Executing) in the whole simulator, whoever started them. */
+  running: number;
 }

@@ -118,3 +118,47 @@ describe('simulator job controls over /__sim/', () => {
     }
   });
 });
+
+describe('simulator live mode over /__sim/live', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startSimulator();
+  });
+  afterAll(() => sim.close());
+  beforeEach(() => sim.reset());
+  afterEach(() => sim.stopLive());
+
+  it('is off by default', async () => {
+    expect(sim.live).toBeUndefined();
+    expect((await admin(sim, 'GET', 'live')).json()).toEqual({ on: false });
+  });
+
+  it('PUT turns it on with options, GET reports it, DELETE turns it off', async () => {
+    const on = await admin(sim, 'PUT', 'live', { tickMs: 60_000, initialJobs: 2, engineIds: [engines.empty, engines.single] });
+    expect(on.status).toBe(200);
+    expect(on.json()).toEqual({
+      on: true,
+      options: { tickMs: 60_000, newJobEveryTicks: 2, maxRunningPerEngine: 2, taskCount: 3, initialJobs: 2, engineIds: [engines.empty, engines.single] },
+      ticks: 0,
+      started: 2,
+      // The two started, plus the seed's running jobs (max-page, big, and two on drift).
+      running: 6,
+    });
+    expect((await admin(sim, 'GET', 'live')).json()).toEqual(on.json());
+    expect((await allJobs(sim, engines.empty)).map((job) => job.status)).toEqual(['PreInit']);
+    expect((await admin(sim, 'DELETE', 'live')).status).toBe(204);
+    expect((await admin(sim, 'GET', 'live')).json()).toEqual({ on: false });
+    expect((await admin(sim, 'DELETE', 'live')).status).toBe(204);
+  });
+
+  it('refuses bad options with 400 and leaves the running mode as it was', async () => {
+    sim.startLive({ tickMs: 60_000, initialJobs: 0 });
+    const before = sim.live;
+    for (const body of [{ tickMs: 0 }, { tickMs: 'fast' }, { colour: 1 }, { engineIds: ['nope'] }, { engineIds: [] }, { taskCount: 0 }, '[]']) {
+      const res = await admin(sim, 'PUT', 'live', body);
+      expect([body, res.status]).toEqual([body, 400]);
+      expect(res.json().error).toMatch(/live|object/);
+    }
+    expect(sim.live).toEqual(before);
+  });
+});
