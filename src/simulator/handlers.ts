@@ -66,9 +66,8 @@ function getJob(engine: SimEngine, jobId: string, ctx: ApiContext): SimResponse 
   if (!/^\d+$/.test(jobId)) {
     throw new SimFailure(cseError(CseCode.MALFORMED_JOB_ID, 'Invalid job id', `job id "${jobId}" is not a number`));
   }
-  // Compared as integers, so leading zeros and ids beyond 2^53 behave as the upstream's Long does.
-  const wanted = BigInt(jobId);
-  const job = ctx.store.jobs(engine.record.id).find((candidate) => BigInt(candidate.id) === wanted);
+  // Read as an integer, so leading zeros and ids beyond 2^53 behave as the upstream's Long does.
+  const job = ctx.store.findJob(engine.record.id, jobId);
   if (!job) {
     throw new SimFailure(cseError(CseCode.JOB_NOT_FOUND, 'Job not found', `job ${jobId} does not exist in engine ${engine.record.id}`));
   }

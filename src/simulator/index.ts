@@ -5,4 +5,22 @@
 export { startSimulator } from './server';
 export { DEMO_TOKEN, SECOND_TOKEN, OTHER_TOKEN, DEMO_PROJECT_ID, OTHER_PROJECT_ID } from './identities';
 export { SEED, type SeedIndex } from './seed';
-export type { SimulatorOptions, RecordedCall, Fault, Simulator, ErrorDialect, RouteName, TokenGrant, CallFilter } from './types';
+export { ADVANCE_STEP_MS, NoSuchEngineError, NoSuchJobError } from './store';
+export { JobStateError } from './progress';
+export { LIVE_DEFAULTS } from './liveMode';
+export type {
+  SimulatorOptions,
+  RecordedCall,
+  Fault,
+  Simulator,
+  ErrorDialect,
+  RouteName,
+  TokenGrant,
+  CallFilter,
+  StartJobOptions,
+  AdvanceJobOptions,
+  JobStatusTarget,
+  JobPatch,
+  LiveOptions,
+  LiveStatus,
+} from './types';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator } from './index';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type LiveOptions } from './index';
 
 /** The simulator as its own program, for manual runs and out-of-process benchmarks. */
 
@@ -16,15 +16,37 @@ function parseLatency(text: string): number {
   return ms;
 }
 
+/**
+ * Live mode: `--live` for the demo defaults, `--live-options '<json>'` (implies --live) for a
+ * benchmark, e.g. '{"tickMs":1000,"initialJobs":500,"maxRunningPerEngine":20,"taskCount":300}'.
+ * The options themselves are checked by startSimulator, which names any bad one.
+ */
+function parseLive(on: boolean | undefined, optionsText: string | undefined): LiveOptions | undefined {
+  if (optionsText === undefined) return on === true ? {} : undefined;
+  try {
+    return JSON.parse(optionsText) as LiveOptions;
+  } catch {
+    throw new Error(`--live-options must be a JSON object, got "${optionsText}"`);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { latency: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { latency: { type: 'string' }, live: { type: 'boolean' }, 'live-options': { type: 'string' } },
+  });
   const latencyMs = parseLatency(values.latency ?? process.env.LATENCY_MS ?? '0');
+  const live = parseLive(values.live, values['live-options']);
   const sim = await startSimulator({
     host: process.env.HOST ?? '127.0.0.1',
     port: parsePort(process.env.PORT ?? '4010'),
     latencyMs,
+    live,
   });
   console.log(`CSE simulator listening on ${sim.url}${latencyMs > 0 ? ` (+${latencyMs} ms per answer)` : ''}`);
+  if (sim.live) {
+    const { tickMs, newJobEveryTicks } = sim.live.options;
+    console.log(`  live mode: every running job moves one step per ${tickMs} ms; a new job every ${newJobEveryTicks} ticks`);
+  }
   console.log(`  X-Auth-Token: ${DEMO_TOKEN}`);
   console.log(`  project id:   ${DEMO_PROJECT_ID}`);
   console.log(`  try: curl -H 'X-Auth-Token: ${DEMO_TOKEN}' ${sim.url}/v2/${DEMO_PROJECT_ID}/enginemgr/engines`);

@@ -8,12 +8,13 @@ import { faultResponse, FaultBook, malformedResponse } from './faults';
 import { handleApi } from './handlers';
 import { headerValue, readBody, send, splitTarget } from './httpIo';
 import { defaultTokens } from './identities';
+import { checkLiveOptions, LiveMode } from './liveMode';
 import { toCseJob } from './model';
 import { CallLog, queryRecord } from './recorder';
 import { emptyResponse, type SimResponse } from './response';
 import { matchRoute, type RouteMatch } from './routes';
 import { SimStore } from './store';
-import type { RecordedCall, Simulator, SimulatorOptions, TokenGrant } from './types';
+import type { LiveOptions, LiveStatus, RecordedCall, Simulator, SimulatorOptions, TokenGrant } from './types';
 
 const DEFAULT_MAX_LIMIT = 100;
 
@@ -37,6 +38,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const instance = ++instances;
   let requests = 0;
   let closing: Promise<void> | undefined;
+  let live: LiveMode | undefined;
   const store = new SimStore();
   const faults = new FaultBook();
   const log = new CallLog();
@@ -56,13 +58,37 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       reset: () => resetAll(),
       faults,
       addJobs: (engineId, count, overrides) => store.addJobs(engineId, count, overrides),
+      startJob: (engineId, options) => store.startJob(engineId, options),
+      advanceJob: (engineId, jobId, options) => store.advanceJob(engineId, jobId, options),
+      updateJob: (engineId, jobId, patch) => store.updateJob(engineId, jobId, patch),
+      liveStatus: () => live?.status(),
+      startLive: (liveOptions) => startLive(liveOptions),
+      stopLive: () => stopLive(),
     },
   };
   const resetAll = (): void => {
     store.reset();
     faults.clear();
     log.clear();
+    // Live mode starts over on the fresh seed rather than stopping: a demo survives a reset.
+    live?.start();
   };
+  const startLive = (liveOptions: LiveOptions = {}): LiveStatus => {
+    if (closing !== undefined) throw new Error('startLive: the simulator is closed');
+    // Checked before the running mode is touched: bad options leave it as it was.
+    const checked = checkLiveOptions(liveOptions, store);
+    live?.stop();
+    live = new LiveMode(store, checked);
+    live.start();
+    return live.status();
+  };
+  const stopLive = (): void => {
+    live?.stop();
+    live = undefined;
+  };
+  const liveAtStart = options.live === true ? {} : options.live === false ? undefined : options.live;
+  // Checked before listening, so bad options fail start-up without a server to close.
+  if (liveAtStart !== undefined) checkLiveOptions(liveAtStart, store);
 
   const server = createServer((req, res) => {
     handle(req, res, runtime).catch((error: unknown) => {
@@ -73,9 +99,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const address = server.address() as AddressInfo;
+  // Only once listening: a failed start leaves no timer behind.
+  if (liveAtStart !== undefined) startLive(liveAtStart);
 
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
+      stopLive();
       runtime.delays.cancelAll();
       server.close(() => resolve());
       // Keep-alive sockets (and requests held by latency) would otherwise keep the server open.
@@ -102,6 +131,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     clearFaults: () => faults.clear(),
     addJobs: (engineId, count, overrides) => store.addJobs(engineId, count, overrides).map(toCseJob),
+    startJob: (engineId, jobOptions) => toCseJob(store.startJob(engineId, jobOptions)),
+    advanceJob: (engineId, jobId, advance) => toCseJob(store.advanceJob(engineId, jobId, advance)),
+    updateJob: (engineId, jobId, patch) => toCseJob(store.updateJob(engineId, jobId, patch)),
+    startLive: (liveOptions) => {
+      startLive(liveOptions);
+    },
+    stopLive,
+    get live() {
+      return live?.status();
+    },
     reset: resetAll,
     close,
   };

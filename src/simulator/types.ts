@@ -1,4 +1,4 @@
-import type { CseJob } from '../upstream/types';
+import type { CseIntegerId, CseJob } from '../upstream/types';
 
 /**
  * The simulator's public contract. The gateway's tests depend on these names, so they change
@@ -29,6 +29,11 @@ export interface SimulatorOptions {
    * latency. Benchmarks use it to stand in for the network distance to the real upstream.
    */
   latencyMs?: number;
+  /**
+   * Default off, so tests stay deterministic. `true` or an options object turns live mode on at
+   * start: a timer advances every running job (see LiveOptions).
+   */
+  live?: boolean | LiveOptions;
 }
 
 export interface RecordedCall {
@@ -76,6 +81,153 @@ export interface Simulator {
   injectFault(fault: Fault): () => void;
   clearFaults(): void;
   addJobs(engineId: string, count: number, overrides?: Partial<CseJob>): CseJob[];
+  /**
+   * Adds one job at the head of the engine's list (so it becomes the engine's latestJobId), in
+   * PreInit with not-started tasks and endTime 0, for `advanceJob` or live mode to move. Its id is
+   * larger and its startTime later than every job's so far. Throws NoSuchEngineError for an
+   * engine that is not live; TypeError / RangeError for bad options.
+   */
+  startJob(engineId: string, options?: StartJobOptions): CseJob;
+  /**
+   * Moves a job along the lifecycle (see AdvanceJobOptions) and returns it as it is now. A
+   * terminal job (Finished, Error, Timeout) is returned unchanged, whatever the options. Throws
+   * NoSuchEngineError / NoSuchJobError when the engine is not live or the job is not one of its
+   * jobs, JobStateError when the job's status is outside the lifecycle (the seed's `Suspended`)
+   * or past `to`, TypeError / RangeError for bad options. Works on any job: seeded, added or
+   * started.
+   */
+  advanceJob(engineId: string, jobId: CseIntegerId, options?: AdvanceJobOptions): CseJob;
+  /**
+   * Replaces plain fields of a job (see JobPatch) and returns it. Not progress: status and times
+   * stay as they are. Deliberately allowed on terminal jobs too, the one way to break the
+   * upstream's promise that they never change, so a test can show what the gateway does then.
+   */
+  updateJob(engineId: string, jobId: CseIntegerId, patch: JobPatch): CseJob;
+  /** Turns live mode on, or restarts it with these options (tick count 0, initial jobs again). */
+  startLive(options?: LiveOptions): void;
+  /** Turns live mode off; jobs stay where they are. A no-op when it is off. */
+  stopLive(): void;
+  /** Undefined while live mode is off. */
+  readonly live: LiveStatus | undefined;
+  /** Restores the seed, clears faults and calls; live mode, when on, starts over (see LiveOptions). */
   reset(): void;
+  /** Also stops live mode's timer. */
   close(): Promise<void>;
+}
+
+/**
+ * Job progress. Every job whose status is PreInit, Init or Executing is "running" and moves along
+ * the lifecycle PreInit → Init → Executing → Finished one step at a time. A job with n ≥ 1 tasks
+ * takes n + 2 steps from PreInit to Finished:
+ *
+ *   1        PreInit → Init: the job's not-started tasks become Init (updateTime set).
+ *   2        Init → Executing: the job gets scheduling 1; its first task by taskOrder becomes
+ *            Executing (startTime and updateTime set).
+ *   3..n+1   the Executing task becomes Finished (endTime, updateTime and
+ *            taskExecutorBrief.duration set) and the next task by taskOrder becomes Executing.
+ *   n+2      the last task becomes Finished, and so does the job: scheduling 0, endTime set.
+ *
+ * Invariants at every moment, in the list and the job details alike (both read the same record):
+ * scheduling is 1 exactly while the job is Executing; the job's endTime is 0 until it reaches a
+ * terminal status (Finished, Error, Timeout) and set from then on; while Executing exactly one task
+ * is Executing, those before it by taskOrder are Finished and those after it have not started; a
+ * terminal job never changes again (unless a test says so with updateJob). A job never moves in
+ * its engine's list: the list stays newest first (startTime, then id).
+ *
+ * Times come from the simulator's own clock, never the wall clock, so equal call sequences give
+ * equal answers. It starts at the newest seed job's startTime and only moves forward: by
+ * JOB_SPACING_MS (60 s) for each job started or added (or to a later startTime given to addJobs),
+ * by ADVANCE_STEP_MS (8 s) for each step of advanceJob (an Error / Timeout ending is one step),
+ * and by tickMs for each live tick (all jobs advanced by one tick share its time).
+ */
+
+/** The statuses `advanceJob` can be sent to. */
+export type JobStatusTarget = 'Init' | 'Executing' | 'Finished' | 'Error' | 'Timeout';
+
+export interface StartJobOptions {
+  /** Default 3; an integer from 1 to 10,000. The tasks get taskOrder 0..n-1. */
+  taskCount?: number;
+  /** Default 'Configure'. */
+  type?: string;
+  /** Default ''. */
+  description?: string;
+  /** Default JSON text naming the engine and the job type, as the factory writes for every job. */
+  context?: string;
+  /** Default 'demo-user'. */
+  createUser?: string;
+}
+
+/** At most one of the two; neither means `{ steps: 1 }`. */
+export interface AdvanceJobOptions {
+  /**
+   * A positive integer: that many steps, each stamped ADVANCE_STEP_MS after the previous one.
+   * Steps beyond Finished are not an error: the job stops at Finished.
+   */
+  steps?: number;
+  /**
+   * Straight to this status: Init, Executing or Finished by as many steps as it takes (each task
+   * in turn, each step stamped as above; none when the job is there already); Error or Timeout
+   * at once, from any running status: the task the job is at (the Executing one, or the first
+   * not finished by taskOrder) takes that status and ends (its startTime is set if it had not
+   * started; a Timeout task gets `timeout: 1`), later tasks stay not started, the job gets
+   * scheduling 0 and endTime. A target the job is already past (Init for an Executing job)
+   * throws a JobStateError (HTTP 409).
+   */
+  to?: JobStatusTarget;
+}
+
+/**
+ * Plain fields of a job: a change that is not progress, for tests of change detection. Status,
+ * scheduling, times, tasks and ids belong to the lifecycle (or the simulator) and are refused.
+ */
+export interface JobPatch {
+  description?: string | null;
+  context?: string | null;
+  createUser?: string | null;
+  type?: string | null;
+}
+
+/**
+ * Live mode, for the demo and benchmarks. Each tick advances every running job (of every engine,
+ * seed jobs included) by one step, then, every `newJobEveryTicks` ticks, starts one job in
+ * PreInit on the next engine of `engineIds` (round robin) that has fewer than
+ * `maxRunningPerEngine` running jobs; when every engine is full, that start is skipped. Jobs
+ * started in a tick first advance on the next one. When live mode starts, and after every
+ * reset() while it is on, `initialJobs` jobs are started at once (same round robin and bound), the
+ * i-th advanced by i mod 3 steps so the first ones show PreInit, Init and Executing right away.
+ * Everything but the timer is deterministic: equal tick counts give equal answers.
+ *
+ * The defaults are the demo: with 3 tasks a job takes 5 ticks (one minute) from PreInit to
+ * Finished, task by task, and a new job appears every 24 s. For a benchmark, e.g.
+ * `{ tickMs: 1000, initialJobs: 500, maxRunningPerEngine: 20, taskCount: 300, newJobEveryTicks: 1 }`:
+ * 500 jobs each changing every second for five minutes (a tick costs O(running jobs), nothing is
+ * re-sorted). Job lists and details grow with taskCount, as the upstream's do.
+ */
+export interface LiveOptions {
+  /** Default 12,000; at least 1. Also how far the simulator's clock moves per tick. */
+  tickMs?: number;
+  /** Default 2; 0 starts no job after the initial ones. */
+  newJobEveryTicks?: number;
+  /** Default 2; a positive integer. Running seed jobs count too. */
+  maxRunningPerEngine?: number;
+  /** Default 3: tasks per job started by live mode (1 to 10,000). */
+  taskCount?: number;
+  /** Default 3: jobs started at once when live mode starts (and after a reset). */
+  initialJobs?: number;
+  /**
+   * Default: every live engine of the demo project, in engine-list order (newest first). Each id
+   * must name a live engine.
+   */
+  engineIds?: string[];
+}
+
+export interface LiveStatus {
+  /** The options in force, defaults filled in. */
+  options: Required<LiveOptions>;
+  /** Ticks since live mode started or the simulator was last reset. */
+  ticks: number;
+  /** Jobs started by live mode since then, the initial ones included. */
+  started: number;
+  /** Running jobs (PreInit, Init, Executing) in the whole simulator, whoever started them. */
+  running: number;
 }

@@ -66,3 +66,20 @@ export function expectCseError(res: HttpResult, status: number, code: string): v
   const body = res.json();
   expect(body).toEqual({ error_code: code, error_msg: expect.any(String), detail: expect.any(String) });
 }
+
+export interface AdminResult {
+  status: number;
+  text: string;
+  json<T = any>(): T;
+}
+
+/** A `/__sim/` control over HTTP; a string body is sent as is (to send broken JSON). */
+export async function admin(sim: Simulator, method: string, path: string, body?: unknown): Promise<AdminResult> {
+  const res = await fetch(`${sim.url}/__sim/${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: () => JSON.parse(text) };
+}
