@@ -2,6 +2,7 @@ import { CombinedGraphQLErrors, InMemoryCache, type ApolloClient, type Normalize
 import { createCache } from '../../examples/typed-client/cache';
 import { createGatewayClient } from '../../examples/typed-client/client';
 import type { JobListItemFragment, JobStatus } from '../../examples/typed-client/gql/graphql';
+import { DEFAULT_GATEWAY_URL, DEMO_TOKEN as EXAMPLE_DEMO_TOKEN, describeError, printEngineJobs, readSettings } from '../../examples/typed-client/main';
 import { EngineJobsPage, JobDetails, JobListItem } from '../../examples/typed-client/operations';
 import { pageEngineJobs } from '../../examples/typed-client/pageEngineJobs';
 import { DEMO_TOKEN, SEED } from '../../src/simulator';
@@ -154,6 +155,7 @@ describe('pageEngineJobs: paging an engine with fetchMore', () => {
       expect(CombinedGraphQLErrors.is(failure)).toBe(true);
       const codes = (failure as CombinedGraphQLErrors).errors.map((error) => error.extensions?.code);
       expect(codes).toEqual(['UNAUTHENTICATED']);
+      expect(describeError(failure)).toMatch(/^the gateway answered with errors: UNAUTHENTICATED: /);
     } finally {
       stranger.stop();
     }
@@ -215,5 +217,49 @@ describe('the cache policies', () => {
     expect(Object.keys(stored).filter((key) => key.startsWith('Task'))).toEqual([]);
     const jobEntry = entity(client.cache.identify({ __typename: 'Job', engineId: big, id: String(newest.id) }));
     expect(jobEntry.tasks).toEqual(tasks);
+  });
+});
+
+describe('the script (main.ts)', () => {
+  it('defaults to the demo token the gateway prints, and to npm start’s URL', () => {
+    expect(EXAMPLE_DEMO_TOKEN).toBe(DEMO_TOKEN);
+    expect(readSettings({})).toEqual({ url: DEFAULT_GATEWAY_URL, token: DEMO_TOKEN, engineId: undefined, pageSize: 50 });
+    expect(readSettings({ GATEWAY_URL: 'https://gw.example.com/graphql', CSE_TOKEN: 't', ENGINE_ID: 'e', PAGE_SIZE: '7' })).toEqual({
+      url: 'https://gw.example.com/graphql',
+      token: 't',
+      engineId: 'e',
+      pageSize: 7,
+    });
+  });
+
+  it.each([
+    [{ GATEWAY_URL: 'localhost:4000' }, /GATEWAY_URL must be an http\(s\) URL .*"localhost:4000"/],
+    [{ GATEWAY_URL: 'ftp://host/graphql' }, /GATEWAY_URL/],
+    [{ PAGE_SIZE: '0' }, /PAGE_SIZE must be an integer from 1 to 100, got "0"/],
+    [{ PAGE_SIZE: '101' }, /PAGE_SIZE/],
+    [{ PAGE_SIZE: 'ten' }, /PAGE_SIZE/],
+  ])('refuses %p, naming the setting and the value', (env, message) => {
+    expect(() => readSettings(env)).toThrow(message);
+  });
+
+  it('picks the engine with the most jobs and prints all of them, then the newest job’s tasks', async () => {
+    const expected = (await rawJobs(h.simulator, big)).map((job) => String(job.id));
+    const lines: string[] = [];
+
+    const shown = await printEngineJobs(client, readSettings({ GATEWAY_URL: h.gateway.url, PAGE_SIZE: String(PAGE_SIZE) }), (line) => lines.push(line));
+
+    expect(shown).toBe(true);
+    expect(lines).toContain(`Jobs of big-engine (${big}), newest first:`);
+    const jobLines = lines.filter((line) => /^ {2} *\d+ {2}[A-Z_]+/.test(line));
+    expect(jobLines.map((line) => line.trim().split(/\s+/)[0])).toEqual(expected);
+    expect(lines).toContain('350 of 350 jobs in 9 pages of up to 40 (8 fetchMore calls).');
+    expect(lines).toContain(`Tasks of job ${expected[0]}:`);
+  });
+
+  it('says so when the engine does not exist', async () => {
+    const lines: string[] = [];
+    const settings = readSettings({ GATEWAY_URL: h.gateway.url, ENGINE_ID: SEED.engines.gone });
+    await expect(printEngineJobs(client, settings, (line) => lines.push(line))).resolves.toBe(false);
+    expect(lines).toEqual([`No engine ${SEED.engines.gone} (or the token's project cannot see it).`]);
   });
 });
