@@ -1,3 +1,4 @@
+import { CACHES_OFF } from '../src/config/loadConfig';
 import type { ScenarioId } from './scenarios';
 
 /** The measured servers and the cache settings of the gateway. */
@@ -11,8 +12,7 @@ export const CACHE_MODES: readonly CacheMode[] = ['default', 'off'];
  * the mode of the gateway runs they were interleaved with.
  */
 export function cacheEnv(mode: CacheMode): Record<string, string> {
-  if (mode === 'default') return {};
-  return { CACHE_LIST_TTL_MS: '0', CACHE_ENGINE_TTL_MS: '0', CACHE_JOB_TTL_MS: '0', CACHE_TERMINAL_JOB_TTL_MS: '0' };
+  return mode === 'default' ? {} : { ...CACHES_OFF };
 }
 
 /** One measured run (one round) of one target. */

@@ -14,7 +14,7 @@ import { credentialsFromHeaders } from './http/identity';
 import type { Credentials } from './upstream/credentials';
 import { createInFlightRequests } from './http/inFlightRequests';
 import { openFileLimit } from './http/openFileLimit';
-import { createResponseCache } from './http/responseCache';
+import { createWholeResponseCache } from './http/wholeResponseCache';
 import { exposureOptions } from './security/exposureOptions';
 import { observeRequests } from './http/observeRequests';
 import { operationalRoutes } from './http/operationalRoutes';
@@ -26,7 +26,7 @@ import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
 import { requestScopeOf, tagError } from './observability/requestScope';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
-import type { CacheStats } from './upstream/cache/ResponseCache';
+import type { CacheStats } from './upstream/cache/UpstreamAnswerCache';
 import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
 
@@ -70,7 +70,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const upstreamEvents = fanOutEvents(metrics.events, readiness.events);
   const services: ContextServices = {
     http: createCseHttpClient(config, deps.endpoint, dispatcher, upstreamEvents),
-    paging: { maxPageSize: config.cseMaxPageSize, defaultPageSize: Math.min(20, config.cseMaxPageSize) },
+    paging: { maxPageSize: config.cseMaxPageSize, defaultPageSize: config.defaultPageSize },
     pageBase: config.csePageBase,
     requestConcurrency: config.cseRequestConcurrency,
     reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
@@ -125,8 +125,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     }
     return credentials;
   };
-  // Whole answers, reused under the policy the cache-control plugins state (see responseCache).
-  const responseCache = createResponseCache<GatewayContext>({
+  // Whole answers, reused under the policy the cache-control plugins state (see wholeResponseCache).
+  const wholeResponseCache = createWholeResponseCache<GatewayContext>({
     ttls: cacheTtlsOf(config),
     maxBytes: config.operationCacheMaxBytes,
     credentialsOf,
@@ -136,8 +136,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
       if (context.upstream.notFound || operation === undefined || operation.upstreamCacheHits !== 0) return undefined;
       return { operationName: operation.operationName };
     },
-    onHit: () => metrics.observeResponseCache(true),
-    onMiss: () => metrics.observeResponseCache(false),
+    onHit: () => metrics.observeWholeResponseCache(true),
+    onMiss: () => metrics.observeWholeResponseCache(false),
   });
   // Not a cache: on whatever the TTLs (see inFlightRequests). Only error-free answers are shared.
   const inFlight = createInFlightRequests<GatewayContext>({
@@ -151,7 +151,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
 
   const httpServer = createHttpServer({
     apollo,
-    responseCache,
+    wholeResponseCache,
     inFlight,
     maxBodyBytes: config.maxBodyBytes,
     connections: {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type GatewayConfig } from './config/loadConfig';
+import { ConfigError, configWarnings, loadConfig, type GatewayConfig } from './config/loadConfig';
 import { startGateway } from './gateway';
 import { createProcessLogger, type ProcessLogger } from './observability/logger';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from './simulator';
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { logger } = log;
+  for (const warning of configWarnings(config)) logger.warn(warning);
 
   let simulator: Simulator | undefined;
   let endpoint: string;

@@ -1,7 +1,9 @@
 /**
- * The one place the environment is read. `loadConfig(env)` validates every value and returns a
- * frozen, typed object; a bad value throws a ConfigError naming the variable and the value, and
- * the process stops before it serves anything. Nothing else in the gateway touches process.env.
+ * The one place the environment is read, and the one place defaults live. `loadConfig(env)`
+ * validates every value and returns a frozen, typed object; bad values throw one ConfigError that
+ * names every bad variable and its value (not only the first), and the process stops before it
+ * serves anything. Nothing else in the gateway touches process.env, and the layers below take
+ * their options as required values from this object.
  */
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -19,6 +21,8 @@ export interface GatewayConfig {
   readonly csePageBase: 0 | 1;
   /** The largest `limit` the gateway ever sends, and the largest `first`/`last` it accepts. */
   readonly cseMaxPageSize: number;
+  /** Items per page when a connection has neither `first` nor `last` (20, or less when the maximum is). */
+  readonly defaultPageSize: number;
   /** Upstream calls one GraphQL operation may have in flight at once (fan-out bound). */
   readonly cseRequestConcurrency: number;
   /** Keep-alive connections in the upstream pool. */
@@ -113,167 +117,237 @@ export interface GatewayConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** One variable with a value the gateway cannot use. */
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly value: string;
+  readonly expected: string;
+}
+
 export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    readonly value: string,
-    expected: string,
-  ) {
-    super(`Invalid configuration: ${variable}=${JSON.stringify(value)}: expected ${expected}.`);
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]);
+  constructor(variable: string, value: string, expected: string);
+  constructor(first: string | readonly ConfigProblem[], value?: string, expected?: string) {
+    const problems = typeof first === 'string' ? [{ variable: first, value: value ?? '', expected: expected ?? '' }] : first;
+    const lines = problems.map((problem) => `${problem.variable}=${JSON.stringify(problem.value)}: expected ${problem.expected}.`);
+    super(lines.length === 1 ? `Invalid configuration: ${lines[0]}` : `Invalid configuration:\n${lines.map((line) => `  ${line}`).join('\n')}`);
     this.name = 'ConfigError';
+    this.problems = problems;
   }
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * The environment that turns every cache of upstream answers off (and with them the whole-response
+ * cache, which never outlives the shortest of them). For tests and benchmarks that count upstream
+ * calls per operation: identical calls in flight at the same moment are still made once.
+ */
+export const CACHES_OFF: Readonly<Record<string, string>> = Object.freeze({
+  CACHE_LIST_TTL_MS: '0',
+  CACHE_ENGINE_TTL_MS: '0',
+  CACHE_JOB_TTL_MS: '0',
+  CACHE_TERMINAL_JOB_TTL_MS: '0',
+});
+
+/** Items per page when a connection has neither `first` nor `last` (see GatewayConfig.defaultPageSize). */
+const DEFAULT_PAGE_SIZE = 20;
+
 /** Project ids are 1 to 64 characters; we also keep them to a URL-path-safe alphabet. */
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function loadConfig(env: Env): GatewayConfig {
-  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
-  const persistedQueries = oneOf(env, 'PERSISTED_QUERIES', ['apq', 'safelist', 'off'] as const, 'apq');
-  const cseMaxInflight = integer(env, 'CSE_MAX_INFLIGHT', 64, 1, 10_000);
-  const cseMaxQueue = integer(env, 'CSE_MAX_QUEUE', 256, 0, 100_000);
+  const read = new EnvReader(env);
+  const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const persistedQueries = read.oneOf('PERSISTED_QUERIES', ['apq', 'safelist', 'off'] as const, 'apq');
+  const cseMaxPageSize = read.integer('CSE_MAX_PAGE_SIZE', 100, 1, 1000);
+  const cseMaxInflight = read.integer('CSE_MAX_INFLIGHT', 64, 1, 10_000);
+  const cseMaxQueue = read.integer('CSE_MAX_QUEUE', 256, 0, 100_000);
   const config: GatewayConfig = {
-    port: integer(env, 'PORT', 4000, 0, 65535),
-    host: optional(env, 'HOST'),
-    cseEndpoint: endpoint(env, 'CSE_ENDPOINT'),
-    cseProjectId: pattern(env, 'CSE_PROJECT_ID', PROJECT_ID_PATTERN, '1 to 64 letters, digits, "_" or "-"'),
-    csePageBase: oneOf(env, 'CSE_PAGE_BASE', ['0', '1'] as const, '1') === '0' ? 0 : 1,
-    cseMaxPageSize: integer(env, 'CSE_MAX_PAGE_SIZE', 100, 1, 1000),
-    cseRequestConcurrency: integer(env, 'CSE_REQUEST_CONCURRENCY', 8, 1, 256),
-    cseConnections: integer(env, 'CSE_CONNECTIONS', 32, 1, 1024),
-    cseTimeoutMs: integer(env, 'CSE_TIMEOUT_MS', 5000, 1, 600_000),
-    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 15_000, 1, 600_000),
-    cseRetries: integer(env, 'CSE_RETRIES', 2, 0, 10),
-    cseRetryBaseMs: integer(env, 'CSE_RETRY_BASE_MS', 100, 1, 60_000),
+    port: read.integer('PORT', 4000, 0, 65535),
+    host: read.optional('HOST'),
+    cseEndpoint: read.endpoint('CSE_ENDPOINT'),
+    cseProjectId: read.pattern('CSE_PROJECT_ID', PROJECT_ID_PATTERN, '1 to 64 letters, digits, "_" or "-"'),
+    csePageBase: read.oneOf('CSE_PAGE_BASE', ['0', '1'] as const, '1') === '0' ? 0 : 1,
+    cseMaxPageSize,
+    // The schema's descriptions promise 20; not a setting of its own.
+    defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, cseMaxPageSize),
+    cseRequestConcurrency: read.integer('CSE_REQUEST_CONCURRENCY', 8, 1, 256),
+    cseConnections: read.integer('CSE_CONNECTIONS', 32, 1, 1024),
+    cseTimeoutMs: read.integer('CSE_TIMEOUT_MS', 5000, 1, 600_000),
+    requestTimeoutMs: read.integer('REQUEST_TIMEOUT_MS', 15_000, 1, 600_000),
+    cseRetries: read.integer('CSE_RETRIES', 2, 0, 10),
+    cseRetryBaseMs: read.integer('CSE_RETRY_BASE_MS', 100, 1, 60_000),
     cseMaxInflight,
     cseMaxQueue,
     // Shares default to a quarter (one engine) and a half (one caller) of the whole.
-    cseMaxInflightPerEngine: integer(env, 'CSE_MAX_INFLIGHT_PER_ENGINE', Math.max(1, Math.floor(cseMaxInflight / 4)), 1, cseMaxInflight),
-    cseMaxQueuePerEngine: integer(env, 'CSE_MAX_QUEUE_PER_ENGINE', Math.min(cseMaxQueue, Math.max(1, Math.floor(cseMaxQueue / 4))), 0, cseMaxQueue),
-    cseMaxInflightPerCaller: integer(env, 'CSE_MAX_INFLIGHT_PER_CALLER', Math.max(1, Math.floor(cseMaxInflight / 2)), 1, cseMaxInflight),
-    cseMaxQueuePerCaller: integer(env, 'CSE_MAX_QUEUE_PER_CALLER', Math.min(cseMaxQueue, Math.max(1, Math.floor(cseMaxQueue / 2))), 0, cseMaxQueue),
-    cseAuthRejectionTtlMs: integer(env, 'CSE_AUTH_REJECTION_TTL_MS', 10_000, 0, 3_600_000),
-    cseBreakerFailures: integer(env, 'CSE_BREAKER_FAILURES', 5, 1, 10_000),
-    cseUpstreamBreakerFailures: integer(env, 'CSE_UPSTREAM_BREAKER_FAILURES', 10, 1, 10_000),
-    cseBreakerOpenMs: integer(env, 'CSE_BREAKER_OPEN_MS', 10_000, 1, 3_600_000),
-    cacheAuthRecheckMs: integer(env, 'CACHE_AUTH_RECHECK_MS', 60_000, 0, 86_400_000),
-    cacheListTtlMs: integer(env, 'CACHE_LIST_TTL_MS', 2000, 0, 86_400_000),
-    cacheEngineTtlMs: integer(env, 'CACHE_ENGINE_TTL_MS', 10_000, 0, 86_400_000),
-    cacheJobTtlMs: integer(env, 'CACHE_JOB_TTL_MS', 2000, 0, 86_400_000),
-    cacheTerminalJobTtlMs: integer(env, 'CACHE_TERMINAL_JOB_TTL_MS', 600_000, 0, 86_400_000),
-    cacheMaxEntries: integer(env, 'CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
-    cacheMaxBytes: integer(env, 'CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
-    operationCacheMaxBytes: integer(env, 'OPERATION_CACHE_MAX_BYTES', 16 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+    cseMaxInflightPerEngine: read.integer('CSE_MAX_INFLIGHT_PER_ENGINE', Math.max(1, Math.floor(cseMaxInflight / 4)), 1, cseMaxInflight),
+    cseMaxQueuePerEngine: read.integer('CSE_MAX_QUEUE_PER_ENGINE', Math.min(cseMaxQueue, Math.max(1, Math.floor(cseMaxQueue / 4))), 0, cseMaxQueue),
+    cseMaxInflightPerCaller: read.integer('CSE_MAX_INFLIGHT_PER_CALLER', Math.max(1, Math.floor(cseMaxInflight / 2)), 1, cseMaxInflight),
+    cseMaxQueuePerCaller: read.integer('CSE_MAX_QUEUE_PER_CALLER', Math.min(cseMaxQueue, Math.max(1, Math.floor(cseMaxQueue / 2))), 0, cseMaxQueue),
+    cseAuthRejectionTtlMs: read.integer('CSE_AUTH_REJECTION_TTL_MS', 10_000, 0, 3_600_000),
+    cseBreakerFailures: read.integer('CSE_BREAKER_FAILURES', 5, 1, 10_000),
+    cseUpstreamBreakerFailures: read.integer('CSE_UPSTREAM_BREAKER_FAILURES', 10, 1, 10_000),
+    cseBreakerOpenMs: read.integer('CSE_BREAKER_OPEN_MS', 10_000, 1, 3_600_000),
+    cacheAuthRecheckMs: read.integer('CACHE_AUTH_RECHECK_MS', 60_000, 0, 86_400_000),
+    cacheListTtlMs: read.integer('CACHE_LIST_TTL_MS', 2000, 0, 86_400_000),
+    cacheEngineTtlMs: read.integer('CACHE_ENGINE_TTL_MS', 10_000, 0, 86_400_000),
+    cacheJobTtlMs: read.integer('CACHE_JOB_TTL_MS', 2000, 0, 86_400_000),
+    cacheTerminalJobTtlMs: read.integer('CACHE_TERMINAL_JOB_TTL_MS', 600_000, 0, 86_400_000),
+    cacheMaxEntries: read.integer('CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
+    cacheMaxBytes: read.integer('CACHE_MAX_BYTES', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+    operationCacheMaxBytes: read.integer('OPERATION_CACHE_MAX_BYTES', 16 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
     nodeEnv,
-    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
-    logPretty: oneOf(env, 'LOG_PRETTY', ['true', 'false'] as const, 'false') === 'true',
-    metricsMaxOperations: integer(env, 'METRICS_MAX_OPERATIONS', 100, 1, 10_000),
-    shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 600_000),
-    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
-    httpHeadersTimeoutMs: integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
-    httpRequestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
-    httpKeepAliveTimeoutMs: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
-    httpMaxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 2048, 1, 1_000_000),
-    maxDepth: integer(env, 'MAX_DEPTH', 12, 1, 100),
-    maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 1000),
-    maxTokens: integer(env, 'MAX_TOKENS', 2000, 100, 1_000_000),
-    maxUpstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 50, 1, 100_000),
-    enableIntrospection: flag(env, 'ENABLE_INTROSPECTION', nodeEnv !== 'production'),
-    enableSandbox: flag(env, 'ENABLE_SANDBOX', nodeEnv !== 'production'),
-    corsOrigins: origins(env, 'CORS_ORIGINS'),
-    allowBatching: flag(env, 'ALLOW_BATCHING', false),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+    logPretty: read.oneOf('LOG_PRETTY', ['true', 'false'] as const, 'false') === 'true',
+    metricsMaxOperations: read.integer('METRICS_MAX_OPERATIONS', 100, 1, 10_000),
+    shutdownDelayMs: read.integer('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    maxBodyBytes: read.integer('MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    httpHeadersTimeoutMs: read.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    httpRequestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    httpKeepAliveTimeoutMs: read.integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
+    httpMaxConnections: read.integer('HTTP_MAX_CONNECTIONS', 2048, 1, 1_000_000),
+    maxDepth: read.integer('MAX_DEPTH', 12, 1, 100),
+    maxAliases: read.integer('MAX_ALIASES', 30, 0, 1000),
+    maxTokens: read.integer('MAX_TOKENS', 2000, 100, 1_000_000),
+    maxUpstreamCalls: read.integer('MAX_UPSTREAM_CALLS', 50, 1, 100_000),
+    enableIntrospection: read.flag('ENABLE_INTROSPECTION', nodeEnv !== 'production'),
+    enableSandbox: read.flag('ENABLE_SANDBOX', nodeEnv !== 'production'),
+    corsOrigins: read.origins('CORS_ORIGINS'),
+    allowBatching: read.flag('ALLOW_BATCHING', false),
     persistedQueries,
-    persistedQueriesManifest: manifestPath(env, persistedQueries),
-    apqCacheMaxBytes: integer(env, 'APQ_CACHE_MAX_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    federationEngineListThreshold: integer(env, 'FEDERATION_ENGINE_LIST_THRESHOLD', 3, 0, 10_000),
-    graphqlExecutor: oneOf(env, 'GRAPHQL_EXECUTOR', ['compiled', 'graphql-js'] as const, 'compiled'),
+    persistedQueriesManifest: read.manifestPath(persistedQueries),
+    apqCacheMaxBytes: read.integer('APQ_CACHE_MAX_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    federationEngineListThreshold: read.integer('FEDERATION_ENGINE_LIST_THRESHOLD', 3, 0, 10_000),
+    graphqlExecutor: read.oneOf('GRAPHQL_EXECUTOR', ['compiled', 'graphql-js'] as const, 'compiled'),
   };
+  // Settings that are only meaningful together.
   // Node refuses a headers timeout longer than the request timeout it is part of.
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
-    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', String(config.httpHeadersTimeoutMs), `at most HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs})`);
+    read.problem('HTTP_HEADERS_TIMEOUT_MS', String(config.httpHeadersTimeoutMs), `at most HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs})`);
   }
+  read.finish();
   return Object.freeze(config);
 }
 
-function optional(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = optional(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, raw, `an integer from ${min} to ${max}`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, raw, `an integer from ${min} to ${max}`);
-  return value;
-}
-
-function oneOf<const T extends readonly string[]>(env: Env, name: string, allowed: T, fallback: T[number]): T[number] {
-  const raw = optional(env, name);
-  if (raw === undefined) return fallback;
-  if (!allowed.includes(raw)) throw new ConfigError(name, raw, `one of ${allowed.join(', ')}`);
-  return raw as T[number];
-}
-
-function pattern(env: Env, name: string, re: RegExp, expected: string): string | undefined {
-  const raw = optional(env, name);
-  if (raw === undefined) return undefined;
-  if (!re.test(raw)) throw new ConfigError(name, raw, expected);
-  return raw;
-}
-
-function endpoint(env: Env, name: string): string | undefined {
-  const raw = optional(env, name);
-  if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, raw, 'an absolute http(s) URL');
+/**
+ * Settings that are valid each on its own but do not mean what they say together: said at
+ * start-up (main logs them), not refused — lowering REQUEST_TIMEOUT_MS alone is a natural thing
+ * to do, and the gateway still behaves well (the shorter bound wins).
+ */
+export function configWarnings(config: GatewayConfig): string[] {
+  const warnings: string[] = [];
+  if (config.cseTimeoutMs > config.requestTimeoutMs) {
+    warnings.push(
+      `CSE_TIMEOUT_MS (${config.cseTimeoutMs}) is above REQUEST_TIMEOUT_MS (${config.requestTimeoutMs}): no upstream attempt outlives its operation, so attempts are bounded by REQUEST_TIMEOUT_MS.`,
+    );
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '') {
-    throw new ConfigError(name, raw, 'an absolute http(s) URL without credentials, query or fragment');
+  return warnings;
+}
+
+/**
+ * Reads variables, collecting every problem instead of stopping at the first: an operator fixing
+ * a deployment learns all that is wrong with it in one start-up. A bad value reads as its default
+ * meanwhile, so the values derived from it are still computed; `finish` throws if anything was bad.
+ */
+class EnvReader {
+  private readonly problems: ConfigProblem[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  problem(variable: string, value: string, expected: string): void {
+    this.problems.push({ variable, value, expected });
   }
-  return url.href.replace(/\/+$/, '');
-}
 
-function flag(env: Env, name: string, fallback: boolean): boolean {
-  return oneOf(env, name, ['true', 'false'] as const, fallback ? 'true' : 'false') === 'true';
-}
+  finish(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
 
-/** A comma-separated list of exact origins (`https://app.example.com`), or `*`. */
-function origins(env: Env, name: string): readonly string[] | '*' {
-  const raw = optional(env, name);
-  if (raw === undefined) return Object.freeze([]);
-  if (raw === '*') return '*';
-  const list = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
-  for (const origin of list) {
-    let parsed: URL | undefined;
+  optional(name: string): string | undefined {
+    const raw = this.env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(value >= min && value <= max)) return this.refuse(name, raw, `an integer from ${min} to ${max}`, fallback);
+    return value;
+  }
+
+  oneOf<const T extends readonly string[]>(name: string, allowed: T, fallback: T[number]): T[number] {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (!allowed.includes(raw)) return this.refuse(name, raw, `one of ${allowed.join(', ')}`, fallback);
+    return raw as T[number];
+  }
+
+  pattern(name: string, re: RegExp, expected: string): string | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    if (!re.test(raw)) return this.refuse(name, raw, expected, undefined);
+    return raw;
+  }
+
+  endpoint(name: string): string | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    let url: URL;
     try {
-      parsed = new URL(origin);
+      url = new URL(raw);
     } catch {
-      parsed = undefined;
+      return this.refuse(name, raw, 'an absolute http(s) URL', undefined);
     }
-    if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
-      throw new ConfigError(name, raw, 'a comma-separated list of origins like https://app.example.com (scheme, host, optional port; no path or trailing slash), or *');
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '') {
+      return this.refuse(name, raw, 'an absolute http(s) URL without credentials, query or fragment', undefined);
     }
+    return url.href.replace(/\/+$/, '');
   }
-  return Object.freeze(list);
-}
 
-/** The manifest path: required with PERSISTED_QUERIES=safelist, meaningless (refused) otherwise. */
-function manifestPath(env: Env, mode: 'apq' | 'safelist' | 'off'): string | undefined {
-  const name = 'PERSISTED_QUERIES_MANIFEST';
-  const raw = optional(env, name);
-  if (mode === 'safelist' && raw === undefined) {
-    throw new ConfigError(name, '', 'the path of a persisted query list manifest (PERSISTED_QUERIES=safelist needs one)');
+  flag(name: string, fallback: boolean): boolean {
+    return this.oneOf(name, ['true', 'false'] as const, fallback ? 'true' : 'false') === 'true';
   }
-  if (mode !== 'safelist' && raw !== undefined) {
-    throw new ConfigError(name, raw, 'no value unless PERSISTED_QUERIES=safelist');
+
+  /** A comma-separated list of exact origins (`https://app.example.com`), or `*`. */
+  origins(name: string): readonly string[] | '*' {
+    const raw = this.optional(name);
+    if (raw === undefined) return Object.freeze([]);
+    if (raw === '*') return '*';
+    const list = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
+    for (const origin of list) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+        const expected = 'a comma-separated list of origins like https://app.example.com (scheme, host, optional port; no path or trailing slash), or *';
+        return this.refuse(name, raw, expected, Object.freeze([]));
+      }
+    }
+    return Object.freeze(list);
   }
-  return raw;
+
+  /** The manifest path: required with PERSISTED_QUERIES=safelist, meaningless (refused) otherwise. */
+  manifestPath(mode: 'apq' | 'safelist' | 'off'): string | undefined {
+    const name = 'PERSISTED_QUERIES_MANIFEST';
+    const raw = this.optional(name);
+    if (mode === 'safelist' && raw === undefined) {
+      return this.refuse(name, '', 'the path of a persisted query list manifest (PERSISTED_QUERIES=safelist needs one)', undefined);
+    }
+    if (mode !== 'safelist' && raw !== undefined) {
+      return this.refuse(name, raw, 'no value unless PERSISTED_QUERIES=safelist', undefined);
+    }
+    return raw;
+  }
+
+  private refuse<T>(name: string, raw: string, expected: string, fallback: T): T {
+    this.problem(name, raw, expected);
+    return fallback;
+  }
 }

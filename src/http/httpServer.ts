@@ -5,7 +5,7 @@ import type { GatewayContext } from '../graphql/context';
 import { passesCsrfPrevention } from './csrf';
 import { timeoutReason } from '../upstream/boundedSignal';
 import type { Flight, InFlightRequests } from './inFlightRequests';
-import type { ResponseCache } from './responseCache';
+import type { WholeResponseCache } from './wholeResponseCache';
 
 export interface HttpServerOptions {
   apollo: ApolloServer<GatewayContext>;
@@ -31,7 +31,7 @@ export interface HttpServerOptions {
   /** CORS for the GraphQL endpoint: sets its headers, and resolves `true` when it answered a preflight. */
   cors?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
   /** Whole answers reused for the same caller and request, served without entering Apollo. */
-  responseCache?: ResponseCache<GatewayContext>;
+  wholeResponseCache?: WholeResponseCache<GatewayContext>;
   /** Identical requests of the same caller in flight at once share one execution. */
   inFlight?: InFlightRequests<GatewayContext>;
 }
@@ -122,9 +122,9 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   const reusable = passesCsrfPrevention(request.headers);
   // After CORS and the request id (aroundRequest), so a hit carries the same per-request headers;
   // before the body is parsed, which a hit never needs.
-  const cacheKey = reusable ? options.responseCache?.keyOf(request, url.search, body.text) : undefined;
-  if (cacheKey !== undefined && options.responseCache!.mayServe(request)) {
-    const hit = options.responseCache!.lookup(cacheKey);
+  const cacheKey = reusable ? options.wholeResponseCache?.keyOf(request, url.search, body.text) : undefined;
+  if (cacheKey !== undefined && options.wholeResponseCache!.mayServe(request)) {
+    const hit = options.wholeResponseCache!.lookup(cacheKey);
     if (hit !== undefined) {
       response.setHeader('age', String(hit.ageSeconds));
       options.onReused?.(request, 'cached', hit.operationName);
@@ -219,7 +219,7 @@ async function execute(
     // A leader cut short (its client left, or its time ran out) shares nothing: its waiters
     // execute for themselves.
     flight?.finish(context, signal.aborted ? undefined : answer);
-    if (cacheKey !== undefined) options.responseCache!.offer(cacheKey, context, answer);
+    if (cacheKey !== undefined) options.wholeResponseCache!.offer(cacheKey, context, answer);
     return;
   }
   for await (const chunk of result.body.asyncIterator) response.write(chunk);

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CredentialsOf } from './requestKey';
 import { requestKey } from './requestKey';
-import type { ApolloAnswer } from './responseCache';
+import type { ApolloAnswer } from './wholeResponseCache';
 
 /** A leader's answer, handed to the identical requests that waited for it. */
 export interface SharedAnswer {

@@ -25,8 +25,8 @@ export interface GatewayMetrics {
   observeOperation(observation: OperationObservation): void;
   /** One DataLoader batch of `size` keys was dispatched by the loader `loader`. */
   observeBatch(loader: string, size: number): void;
-  /** One lookup in the whole-response cache (`src/http/responseCache.ts`). */
-  observeResponseCache(hit: boolean): void;
+  /** One lookup in the whole-response cache (`src/http/wholeResponseCache.ts`). */
+  observeWholeResponseCache(hit: boolean): void;
 }
 
 export interface MetricsOptions {
@@ -124,12 +124,12 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     buckets: [1, 2, 3, 5, 10, 20, 50, 100],
     registers,
   });
-  const responseCacheHits = new Counter({
+  const wholeResponseCacheHits = new Counter({
     name: 'gateway_response_cache_hits_total',
     help: 'GraphQL requests answered from the whole-response cache, without execution.',
     registers,
   });
-  const responseCacheMisses = new Counter({
+  const wholeResponseCacheMisses = new Counter({
     name: 'gateway_response_cache_misses_total',
     help: 'Whole-response cache lookups that found nothing, so the operation ran.',
     registers,
@@ -166,8 +166,8 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     observeBatch(loader, size) {
       batchSize.observe({ loader }, size);
     },
-    observeResponseCache(hit) {
-      (hit ? responseCacheHits : responseCacheMisses).inc();
+    observeWholeResponseCache(hit) {
+      (hit ? wholeResponseCacheHits : wholeResponseCacheMisses).inc();
     },
   };
 }

@@ -32,8 +32,8 @@ export interface ParsedArgs {
 export interface ParseConnectionArgsOptions {
   /** The upstream's maximum page size: the largest `first`/`last` accepted. */
   maxPageSize: number;
-  /** Page size when neither `first` nor `last` is given (default 20, capped by maxPageSize). */
-  defaultPageSize?: number;
+  /** Page size when neither `first` nor `last` is given (capped by maxPageSize). */
+  defaultPageSize: number;
   /** The connection key the cursors must belong to (see `connectionKey`). */
   key: string;
 }
@@ -48,8 +48,7 @@ export interface ParseConnectionArgsOptions {
  * @throws Error on invalid options (a gateway bug).
  */
 export function parseConnectionArgs(args: ConnectionArgs, options: ParseConnectionArgsOptions): ParsedArgs {
-  const { maxPageSize, key } = options;
-  const defaultPageSize = options.defaultPageSize ?? 20;
+  const { maxPageSize, defaultPageSize, key } = options;
   if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
     throw new Error(`parseConnectionArgs: maxPageSize must be a positive integer, got ${maxPageSize}`);
   }

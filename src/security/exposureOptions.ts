@@ -46,7 +46,7 @@ export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema): E
     upstreamCostPlugin(schema, {
       maxUpstreamCalls: config.maxUpstreamCalls,
       maxPageSize: config.cseMaxPageSize,
-      defaultPageSize: Math.min(20, config.cseMaxPageSize),
+      defaultPageSize: config.defaultPageSize,
       engineListThreshold: config.federationEngineListThreshold,
     }),
   ];

@@ -13,8 +13,8 @@ export interface CredentialGateOptions {
    * the upstream answered one of its calls within this time.
    */
   readonly recheckMs: number;
-  /** Scopes remembered at once (least recently used are forgotten: they just need a probe again). */
-  readonly maxScopes: number;
+  /** Scopes remembered at once (default {@link MAX_CREDENTIAL_SCOPES}). */
+  readonly maxScopes?: number;
   /** Monotonic milliseconds; injected by tests. */
   readonly now?: () => number;
 }
@@ -31,6 +31,12 @@ interface Probe {
 }
 
 const VOUCHED: Clearance = Object.freeze({ kind: 'vouched' });
+
+/**
+ * Scopes remembered at once; least recently used are forgotten, and a forgotten scope only needs a
+ * probe again. A hundred bytes or so each: 100,000 is about 10 MB at most.
+ */
+export const MAX_CREDENTIAL_SCOPES = 100_000;
 
 /** What an admitted call showed about its credentials. */
 export type CredentialOutcome =
@@ -72,7 +78,7 @@ export class CredentialGate {
   private readonly now: () => number;
 
   constructor(private readonly options: CredentialGateOptions) {
-    this.scopes = new LRUCache({ max: options.maxScopes });
+    this.scopes = new LRUCache({ max: options.maxScopes ?? MAX_CREDENTIAL_SCOPES });
     this.now = options.now ?? (() => performance.now());
   }
 

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { UpstreamEvents } from '../observability/events';
 import type { CacheTtls } from './cache/cacheTtl';
-import { CseHttpClient } from './CseHttpClient';
+import { CseHttpClient, type CseHttpClientOptions } from './CseHttpClient';
 
 /** The cache TTLs of a config, by kind. */
 export function cacheTtlsOf(config: GatewayConfig): CacheTtls {
@@ -14,9 +14,9 @@ export function cacheTtlsOf(config: GatewayConfig): CacheTtls {
   };
 }
 
-/** The process's one upstream client, with the resilience and cache settings of `config`. */
-export function createCseHttpClient(config: GatewayConfig, endpoint: string, dispatcher: Dispatcher, events?: UpstreamEvents): CseHttpClient {
-  return new CseHttpClient({
+/** The upstream client's options, every one of them from `config` (where the defaults live). */
+export function cseHttpClientOptions(config: GatewayConfig, endpoint: string, dispatcher: Dispatcher, events: UpstreamEvents | undefined): CseHttpClientOptions {
+  return {
     endpoint,
     dispatcher,
     events,
@@ -34,5 +34,10 @@ export function createCseHttpClient(config: GatewayConfig, endpoint: string, dis
     },
     cache: { ttls: cacheTtlsOf(config), maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes },
     credentials: { rejectionTtlMs: config.cseAuthRejectionTtlMs, recheckMs: config.cacheAuthRecheckMs },
-  });
+  };
+}
+
+/** The process's one upstream client, with the resilience and cache settings of `config`. */
+export function createCseHttpClient(config: GatewayConfig, endpoint: string, dispatcher: Dispatcher, events?: UpstreamEvents): CseHttpClient {
+  return new CseHttpClient(cseHttpClientOptions(config, endpoint, dispatcher, events));
 }

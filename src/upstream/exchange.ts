@@ -5,15 +5,18 @@ import { classifyResponse, classifyTransportError } from './errorMapping';
 import { parseUpstreamJson, UpstreamBodyError } from './parseJson';
 import { failureOfStatus, type FailureKind } from './resilience/failureKind';
 
-/** A successful answer, or the upstream's "not found" (HTTP 400 with a not-found code). */
+/**
+ * A successful answer (with the size of its body as received, what caches count), or the
+ * upstream's "not found" (HTTP 400 with a not-found code).
+ */
 export type UpstreamAnswer =
-  | { kind: 'ok'; body: unknown; requestId: string | undefined }
+  | { kind: 'ok'; body: unknown; requestId: string | undefined; bytes: number }
   | { kind: 'not-found'; upstream: UpstreamErrorInfo };
 
-/** What one HTTP exchange with the upstream came to. */
+/** What one HTTP exchange with the upstream came to, and how long it took. */
 export type ExchangeResult =
-  | { readonly ok: true; readonly answer: UpstreamAnswer; readonly status: number; readonly bytes: number }
-  | { readonly ok: false; readonly error: GatewayError; readonly status: number | undefined; readonly kind: FailureKind };
+  | { readonly ok: true; readonly answer: UpstreamAnswer; readonly status: number; readonly durationMs: number }
+  | { readonly ok: false; readonly error: GatewayError; readonly status: number | undefined; readonly kind: FailureKind; readonly durationMs: number };
 
 export interface ExchangeRequest {
   readonly origin: string;
@@ -21,9 +24,13 @@ export interface ExchangeRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly signal: AbortSignal;
-  /** Larger successful bodies are refused as UPSTREAM_BAD_RESPONSE (memory bound). */
-  readonly maxBodyBytes: number;
 }
+
+/**
+ * Larger successful bodies are refused as UPSTREAM_BAD_RESPONSE: one answer may hold this much of
+ * the process's memory at most. A page of 100 jobs with their tasks is well under 1 MiB.
+ */
+export const MAX_UPSTREAM_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Error bodies are only read for their code; a proxy's HTML page need not be read whole. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -33,11 +40,12 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * as the GatewayError a client would see and the {@link FailureKind} retries and breakers use.
  */
 export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest): Promise<ExchangeResult> {
+  const started = performance.now();
   let response: Dispatcher.ResponseData;
   try {
     response = await dispatcher.request({ origin: request.origin, path: request.path, method: 'GET', headers: request.headers, signal: request.signal });
   } catch (error) {
-    return transportFailure(error, undefined);
+    return transportFailure(error, undefined, started);
   }
 
   const { statusCode, headers, body } = response;
@@ -45,16 +53,16 @@ export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest)
     const requestId = headerValue(headers['x-request-id']);
     let text: string;
     try {
-      text = await readText(body, request.maxBodyBytes, true);
+      text = await readText(body, MAX_UPSTREAM_BODY_BYTES, true);
     } catch (error) {
-      return transportFailure(error, statusCode);
+      return transportFailure(error, statusCode, started);
     }
     try {
-      const answer: UpstreamAnswer = { kind: 'ok', body: parseUpstreamJson(text), requestId };
-      return { ok: true, answer, status: statusCode, bytes: Buffer.byteLength(text) };
+      const answer: UpstreamAnswer = { kind: 'ok', body: parseUpstreamJson(text), requestId, bytes: Buffer.byteLength(text) };
+      return { ok: true, answer, status: statusCode, durationMs: performance.now() - started };
     } catch (error) {
       if (!(error instanceof UpstreamBodyError)) throw error;
-      return { ok: false, error: badResponse(statusCode, requestId, error), status: statusCode, kind: 'bad-response' };
+      return { ok: false, error: badResponse(statusCode, requestId, error), status: statusCode, kind: 'bad-response', durationMs: performance.now() - started };
     }
   }
 
@@ -65,8 +73,9 @@ export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest)
     // The status alone classifies the failure; a body cut off mid-way only loses its code.
   }
   const failure = classifyResponse(statusCode, headers, text);
-  if (failure.kind === 'not-found') return { ok: true, answer: failure, status: statusCode, bytes: 0 };
-  return { ok: false, error: failure.error, status: statusCode, kind: failureOfStatus(statusCode) };
+  const durationMs = performance.now() - started;
+  if (failure.kind === 'not-found') return { ok: true, answer: failure, status: statusCode, durationMs };
+  return { ok: false, error: failure.error, status: statusCode, kind: failureOfStatus(statusCode), durationMs };
 }
 
 /** A 2xx answer whose body is not the JSON the upstream documents. */
@@ -85,19 +94,20 @@ export function badResponse(status: number, requestId: string | undefined, cause
  */
 const LOCAL_CODES: ReadonlySet<string> = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL']);
 
-function transportFailure(cause: unknown, status: number | undefined): ExchangeResult {
+function transportFailure(cause: unknown, status: number | undefined, started: number): ExchangeResult {
+  const durationMs = performance.now() - started;
   const code = (cause as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && LOCAL_CODES.has(code)) {
     // Masked as a bug (INTERNAL_SERVER_ERROR, logged with its cause), and held against no breaker:
     // before paths were checked segment by segment, ids from an upstream answer with a space in
     // them opened the whole-upstream breaker this way.
     const error = new GatewayError(ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway could not send the upstream request.', { cause });
-    return { ok: false, error, status, kind: 'local' };
+    return { ok: false, error, status, kind: 'local', durationMs };
   }
   const error = classifyTransportError(cause);
   const kind: FailureKind =
     error.code === ErrorCode.UPSTREAM_TIMEOUT ? 'timeout' : error.code === ErrorCode.UPSTREAM_BAD_RESPONSE ? 'bad-response' : 'connection';
-  return { ok: false, error, status, kind };
+  return { ok: false, error, status, kind, durationMs };
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config/loadConfig';
+import { ConfigError, configWarnings, loadConfig } from '../../src/config/loadConfig';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       cseProjectId: undefined,
       csePageBase: 1,
       cseMaxPageSize: 100,
+      defaultPageSize: 20,
       cseRequestConcurrency: 8,
       cseConnections: 32,
       cseTimeoutMs: 5000,
@@ -195,6 +196,29 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
     expect(() => loadConfig({ [name]: value })).toThrow(JSON.stringify(value));
+  });
+
+  it('names every bad variable at once, not only the first', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', CSE_RETRIES: '99', LOG_LEVEL: 'loud', CORS_ORIGINS: 'nope' });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['PORT', 'CSE_RETRIES', 'LOG_LEVEL', 'CORS_ORIGINS']);
+    const message = (error as ConfigError).message;
+    for (const part of ['PORT="eighty"', 'CSE_RETRIES="99"', 'LOG_LEVEL="loud"', 'CORS_ORIGINS="nope"']) expect(message).toContain(part);
+  });
+
+  it('computes derived defaults from the valid values, and still reports a bad base value', () => {
+    expect(loadConfig({ CSE_MAX_PAGE_SIZE: '8' })).toMatchObject({ cseMaxPageSize: 8, defaultPageSize: 8 });
+    expect(() => loadConfig({ CSE_MAX_INFLIGHT: 'many' })).toThrow(/CSE_MAX_INFLIGHT="many"/);
+  });
+
+  it('warns (without refusing) when an upstream attempt could outlive its operation', () => {
+    expect(configWarnings(loadConfig({}))).toEqual([]);
+    expect(configWarnings(loadConfig({ REQUEST_TIMEOUT_MS: '3000' }))).toEqual([expect.stringMatching(/CSE_TIMEOUT_MS \(5000\) is above REQUEST_TIMEOUT_MS \(3000\)/)]);
   });
 
   it('refuses a headers timeout longer than the request timeout it is part of', () => {

@@ -6,7 +6,7 @@ import { DEFAULT_GATEWAY_URL, DEMO_TOKEN as EXAMPLE_DEMO_TOKEN, describeError, p
 import { EngineJobsPage, JobDetails, JobListItem } from '../../examples/typed-client/operations';
 import { pageEngineJobs } from '../../examples/typed-client/pageEngineJobs';
 import { DEMO_TOKEN, SEED } from '../../src/simulator';
-import { CACHE_OFF, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 import { rawJobs } from '../support/upstream';
 
 /**
@@ -20,7 +20,7 @@ let client: ApolloClient;
 
 beforeAll(async () => {
   // Counts upstream calls per page: the gateway's response caches would answer repeats.
-  h = await startHarness(CACHE_OFF);
+  h = await startHarness(CACHES_OFF);
 });
 afterAll(async () => {
   await h.close();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SEED } from '../../src/simulator';
-import { CACHE_OFF, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
@@ -23,7 +23,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cse-typed-client-'));
   await run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'examples/typed-client', '--outDir', join(dir, 'typed-client')], { cwd: root });
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  h = await startHarness(CACHE_OFF);
+  h = await startHarness(CACHES_OFF);
 }, 120_000);
 afterAll(async () => {
   await h?.close();

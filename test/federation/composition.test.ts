@@ -8,8 +8,7 @@ import { parse } from 'graphql';
 import { request } from 'undici';
 import { DEMO_TOKEN } from '../../src/simulator';
 import { printGatewaySubgraphSdl } from '../../src/tools/printSchema';
-import { NO_RESPONSE_CACHE } from '../security/noCache';
-import { startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 
 /**
  * The gateway composed into a supergraph with a second, test-only subgraph that references
@@ -32,7 +31,7 @@ let supergraphSdl: string;
 let engineIds: string[];
 
 beforeAll(async () => {
-  h = await startHarness(NO_RESPONSE_CACHE);
+  h = await startHarness(CACHES_OFF);
   const listed = await h.gql('{ engines(first: 4) { nodes { id } } }');
   engineIds = listed.body.data.engines.nodes.map((node: { id: string }) => node.id);
 

@@ -1,6 +1,5 @@
 import { SEED } from '../../src/simulator';
-import { NO_RESPONSE_CACHE } from '../security/noCache';
-import { errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /** The gateway as a Federation 2 subgraph: `_service`, and `_entities` through the loaders. */
 
@@ -17,7 +16,7 @@ const jobRef = (engineId: string, id: string) => ({ __typename: 'Job', engineId,
 let h: Harness;
 let engineIds: string[];
 beforeAll(async () => {
-  h = await startHarness(NO_RESPONSE_CACHE);
+  h = await startHarness(CACHES_OFF);
   const listed = await h.gql('{ engines(first: 100) { nodes { id } } }');
   engineIds = listed.body.data.engines.nodes.map((node: { id: string }) => node.id);
 });
@@ -129,7 +128,7 @@ it.each([
 describe('with small list pages', () => {
   let small: Harness;
   beforeAll(async () => {
-    small = await startHarness({ ...NO_RESPONSE_CACHE, CSE_MAX_PAGE_SIZE: '10' });
+    small = await startHarness({ ...CACHES_OFF, CSE_MAX_PAGE_SIZE: '10' });
   });
   afterAll(async () => {
     await small.close();

@@ -1,7 +1,7 @@
 import { getIntrospectionQuery } from 'graphql';
 import { SEED } from '../../src/simulator';
 import type { Fault } from '../../src/simulator/types';
-import { CACHE_OFF, startHarness, type GqlResponse, type Harness } from '../support/harness';
+import { CACHES_OFF, startHarness, type GqlResponse, type Harness } from '../support/harness';
 
 /**
  * The compiled executor (graphql-jit, GRAPHQL_EXECUTOR=compiled, the default) must answer
@@ -13,7 +13,7 @@ import { CACHE_OFF, startHarness, type GqlResponse, type Harness } from '../supp
 
 let compiled: Harness;
 let interpreted: Harness;
-const env = { ...CACHE_OFF, NODE_ENV: 'production', ENABLE_INTROSPECTION: 'true', LOG_LEVEL: 'silent' };
+const env = { ...CACHES_OFF, NODE_ENV: 'production', ENABLE_INTROSPECTION: 'true', LOG_LEVEL: 'silent' };
 beforeAll(async () => {
   [compiled, interpreted] = await Promise.all([
     startHarness({ ...env, GRAPHQL_EXECUTOR: 'compiled' }),

@@ -1,6 +1,6 @@
 import { DEMO_TOKEN } from '../../src/simulator';
 import { passesCsrfPrevention } from '../../src/http/csrf';
-import { CACHE_OFF, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 import { send } from '../security/http';
 
 /**
@@ -16,7 +16,7 @@ const CSRF_MESSAGE = /Cross-Site Request Forgery/;
 describe('passesCsrfPrevention agrees with Apollo Server', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ ...CACHE_OFF });
+    h = await startHarness({ ...CACHES_OFF });
   });
   afterAll(() => h.close());
 

@@ -1,5 +1,5 @@
 import { createInFlightRequests, type InFlightRequestsOptions, type SharedAnswer } from '../../src/http/inFlightRequests';
-import type { ApolloAnswer } from '../../src/http/responseCache';
+import type { ApolloAnswer } from '../../src/http/wholeResponseCache';
 
 /** The in-flight coalescing on its own: who leads, what waiters get, and that nothing stays. */
 

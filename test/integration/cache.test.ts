@@ -1,5 +1,5 @@
 import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { rawJobs } from '../support/upstream';
 
 /**
@@ -141,7 +141,7 @@ describe('TTLs by kind', () => {
 
 describe('single flight alone (caches off)', () => {
   it('still makes 50 concurrent identical queries with at most 2 upstream calls', async () => {
-    const h = await startHarness(CACHE_OFF);
+    const h = await startHarness(CACHES_OFF);
     try {
       h.simulator.injectFault({ route: 'getEngine', engineId: A, latencyMs: 100 });
       const responses = await Promise.all(Array.from({ length: 50 }, () => h.gql(ENGINE, { id: A })));

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { DEMO_TOKEN, SECOND_TOKEN, SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /**
  * Operation-level single flight (src/http/inFlightRequests.ts): identical requests of the same
@@ -42,7 +42,7 @@ async function concurrent(h: Harness, count: number, id: string, headersOf: (i: 
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ ...CACHE_OFF, LOG_LEVEL: 'info', CORS_ORIGINS: 'https://app.example.com' });
+  h = await startHarness({ ...CACHES_OFF, LOG_LEVEL: 'info', CORS_ORIGINS: 'https://app.example.com' });
 });
 afterAll(() => h.close());
 beforeEach(() => {

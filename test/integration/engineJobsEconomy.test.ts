@@ -1,5 +1,5 @@
 import { SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /**
  * `engine(id) { jobs(...) }` costs ONE upstream call: when the engine's selection needs nothing
@@ -16,7 +16,7 @@ const MISSING = 'f0000000-0000-4000-8000-0000000000aa';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness(CACHE_OFF);
+  h = await startHarness(CACHES_OFF);
 });
 afterAll(async () => {
   await h.close();

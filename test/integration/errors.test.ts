@@ -1,5 +1,5 @@
 import { SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /** Upstream failures become codes from the closed set, field by field, with partial data. */
 
@@ -8,7 +8,7 @@ beforeAll(async () => {
   // Each test injects a failure on the same engine: the circuit breakers (which would rightly open
   // after a few of them, see resilience.test.ts) and the cache are kept out of the way, so every
   // test sees the mapping of its own failure.
-  h = await startHarness({ ...CACHE_OFF, CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000' });
+  h = await startHarness({ ...CACHES_OFF, CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000' });
 });
 afterAll(async () => {
   await h.close();

@@ -1,12 +1,12 @@
 import { DEMO_TOKEN, OTHER_PROJECT_ID, OTHER_TOKEN, SECOND_TOKEN, SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /** Whose token, which project: the caller's own credentials, forwarded and never shown. */
 
 let h: Harness;
 beforeAll(async () => {
   // Counts upstream calls per operation: the response cache would serve repeats across operations.
-  h = await startHarness(CACHE_OFF);
+  h = await startHarness(CACHES_OFF);
 });
 afterAll(async () => {
   await h.close();

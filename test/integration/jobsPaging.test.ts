@@ -1,5 +1,5 @@
 import { SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { rawJobs } from '../support/upstream';
 
 /** Paging an engine's jobs through the gateway, over real HTTP, against the simulator. */
@@ -7,7 +7,7 @@ import { rawJobs } from '../support/upstream';
 let h: Harness;
 beforeAll(async () => {
   // Counts upstream calls per operation: the response cache would serve repeats across operations.
-  h = await startHarness(CACHE_OFF);
+  h = await startHarness(CACHES_OFF);
 });
 afterAll(async () => {
   await h.close();

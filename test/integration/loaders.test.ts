@@ -1,12 +1,12 @@
 import { SEED } from '../../src/simulator';
-import { CACHE_OFF, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 
 /** Upstream economy: what one operation costs the upstream, counted by the simulator. */
 
 let h: Harness;
 beforeAll(async () => {
   // Counts upstream calls per operation: the response cache would serve repeats across operations.
-  h = await startHarness(CACHE_OFF);
+  h = await startHarness(CACHES_OFF);
 });
 afterAll(async () => {
   await h.close();
@@ -56,7 +56,7 @@ it('fans out over engines × jobs with one list call per engine and no detail ca
 });
 
 it('runs the fan-out concurrently, never more calls at once than the per-operation bound', async () => {
-  const bounded = await startHarness({ ...CACHE_OFF, CSE_REQUEST_CONCURRENCY: '2' });
+  const bounded = await startHarness({ ...CACHES_OFF, CSE_REQUEST_CONCURRENCY: '2' });
   try {
     // Latency keeps each call open long enough for the others to overlap it.
     bounded.simulator.injectFault({ route: 'listJobs', latencyMs: 60 });

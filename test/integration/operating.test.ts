@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { DEMO_TOKEN, SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /**
  * What the people running the gateway see: request ids, one log line per operation, trace context
@@ -16,7 +16,7 @@ type LogEntry = Record<string, any>;
 let h: Harness;
 beforeAll(async () => {
   // A 401 injected for the demo token must not be remembered for the tests after it.
-  h = await startHarness({ ...CACHE_OFF, LOG_LEVEL: 'debug', CSE_RETRIES: '0', CSE_AUTH_REJECTION_TTL_MS: '0' });
+  h = await startHarness({ ...CACHES_OFF, LOG_LEVEL: 'debug', CSE_RETRIES: '0', CSE_AUTH_REJECTION_TTL_MS: '0' });
 });
 afterAll(async () => {
   await h.close();
@@ -291,7 +291,7 @@ describe('/healthz and /readyz', () => {
 describe('readiness follows the whole-upstream circuit breaker', () => {
   let b: Harness;
   beforeAll(async () => {
-    b = await startHarness({ ...CACHE_OFF, CSE_RETRIES: '0', CSE_UPSTREAM_BREAKER_FAILURES: '2', CSE_BREAKER_OPEN_MS: '200' });
+    b = await startHarness({ ...CACHES_OFF, CSE_RETRIES: '0', CSE_UPSTREAM_BREAKER_FAILURES: '2', CSE_BREAKER_OPEN_MS: '200' });
   });
   afterAll(async () => {
     await b.close();

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { CACHE_OFF, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 
 /**
  * Graceful stop in-process (`RunningGateway.close`, what SIGTERM triggers; test/shutdown.test.ts
@@ -22,7 +22,7 @@ const pending = (h: Harness) => () => h.simulator.calls.some((call) => call.rout
 describe('with SHUTDOWN_DELAY_MS', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ ...CACHE_OFF, SHUTDOWN_DELAY_MS: '300' });
+    h = await startHarness({ ...CACHES_OFF, SHUTDOWN_DELAY_MS: '300' });
   });
   afterAll(async () => {
     await h.close();
@@ -52,7 +52,7 @@ describe('with SHUTDOWN_DELAY_MS', () => {
 describe('with SHUTDOWN_TIMEOUT_MS', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ ...CACHE_OFF, SHUTDOWN_TIMEOUT_MS: '300', CSE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000', CSE_RETRIES: '0' });
+    h = await startHarness({ ...CACHES_OFF, SHUTDOWN_TIMEOUT_MS: '300', CSE_TIMEOUT_MS: '60000', REQUEST_TIMEOUT_MS: '60000', CSE_RETRIES: '0' });
   });
   afterAll(async () => {
     await h.close();

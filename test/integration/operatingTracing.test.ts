@@ -2,7 +2,7 @@ import { propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SEED } from '../../src/simulator';
-import { CACHE_OFF, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 
 /**
  * With an OpenTelemetry SDK registered (as an operator's preload file would), the gateway records
@@ -19,7 +19,7 @@ let h: Harness;
 beforeAll(async () => {
   trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  h = await startHarness({ ...CACHE_OFF, CSE_RETRIES: '0' });
+  h = await startHarness({ ...CACHES_OFF, CSE_RETRIES: '0' });
 });
 afterAll(async () => {
   await h.close();

@@ -1,5 +1,5 @@
 import { SECOND_TOKEN, SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /**
  * Upstream resilience through real HTTP against the simulator's fault injection: retries,
@@ -23,7 +23,7 @@ describe('retries', () => {
   beforeAll(async () => {
     // Breakers out of the way, and no memory of a 401: these tests fail the same engine many times
     // on purpose, with the demo token.
-    h = await startHarness({ ...CACHE_OFF, REQUEST_TIMEOUT_MS: '3000', CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000', CSE_AUTH_REJECTION_TTL_MS: '0' });
+    h = await startHarness({ ...CACHES_OFF, REQUEST_TIMEOUT_MS: '3000', CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000', CSE_AUTH_REJECTION_TTL_MS: '0' });
   });
   afterAll(() => h.close());
   beforeEach(() => h.simulator.reset());
@@ -104,7 +104,7 @@ describe('retries', () => {
 
 describe('timeouts', () => {
   it('bounds each attempt by CSE_TIMEOUT_MS: an upstream answering after 2.5 s gives UPSTREAM_TIMEOUT in under 2.4 s, not retried', async () => {
-    const h = await startHarness({ ...CACHE_OFF, CSE_TIMEOUT_MS: '1000' });
+    const h = await startHarness({ ...CACHES_OFF, CSE_TIMEOUT_MS: '1000' });
     try {
       h.simulator.injectFault({ route: 'getEngine', engineId: A, latencyMs: 2500 });
       const { result: response, ms } = await timed(() => h.gql(TWO_ENGINES, { a: A, b: B }));
@@ -118,7 +118,7 @@ describe('timeouts', () => {
   });
 
   it('bounds the whole operation by REQUEST_TIMEOUT_MS: no attempt or retry outlives it', async () => {
-    const h = await startHarness({ ...CACHE_OFF, REQUEST_TIMEOUT_MS: '1000', CSE_RETRIES: '10', CSE_RETRY_BASE_MS: '50' });
+    const h = await startHarness({ ...CACHES_OFF, REQUEST_TIMEOUT_MS: '1000', CSE_RETRIES: '10', CSE_RETRY_BASE_MS: '50' });
     try {
       // Each attempt fails slowly; ten retries would take far longer than the operation may.
       h.simulator.injectFault({ route: 'getEngine', engineId: A, latencyMs: 400, status: 500, dialect: 'cse' });
@@ -142,7 +142,7 @@ describe('circuit breakers', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({
-      ...CACHE_OFF,
+      ...CACHES_OFF,
       CSE_RETRIES: '0',
       CSE_BREAKER_FAILURES: '3',
       CSE_UPSTREAM_BREAKER_FAILURES: '3',
@@ -229,7 +229,7 @@ describe('circuit breakers', () => {
 describe('load shedding', () => {
   it('caps upstream calls in flight at CSE_MAX_INFLIGHT, queues CSE_MAX_QUEUE more, and sheds the rest with a clear error', async () => {
     // One caller: its share of the slots is the whole here.
-    const h = await startHarness({ ...CACHE_OFF, CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '1', CSE_MAX_INFLIGHT_PER_CALLER: '2' });
+    const h = await startHarness({ ...CACHES_OFF, CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '1', CSE_MAX_INFLIGHT_PER_CALLER: '2' });
     try {
       // A token the upstream has answered: its calls go out together (see CredentialGate).
       await h.gql('{ engines(first: 1) { totalCount } }');

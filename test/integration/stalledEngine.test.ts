@@ -1,5 +1,5 @@
 import { SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /**
  * One engine that stops answering must not starve the others: its calls hold at most their share
@@ -15,7 +15,7 @@ describe('a stalled engine', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({
-      ...CACHE_OFF,
+      ...CACHES_OFF,
       CSE_MAX_INFLIGHT: '8',
       CSE_MAX_QUEUE: '16',
       CSE_MAX_INFLIGHT_PER_ENGINE: '2',
@@ -55,7 +55,7 @@ describe('a breaker that opens while calls wait for a slot', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({
-      ...CACHE_OFF,
+      ...CACHES_OFF,
       CSE_MAX_INFLIGHT: '8',
       CSE_MAX_INFLIGHT_PER_ENGINE: '2',
       CSE_MAX_QUEUE_PER_ENGINE: '6',

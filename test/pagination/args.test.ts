@@ -3,7 +3,7 @@ import { parseConnectionArgs, type ConnectionArgs } from '../../src/pagination/a
 import { connectionKey, encodeCursor } from '../../src/pagination/cursor';
 
 const key = connectionKey(['jobs', 'p', 'e']);
-const options = { maxPageSize: 100, key };
+const options = { maxPageSize: 100, defaultPageSize: 20, key };
 
 describe('parseConnectionArgs', () => {
   it.each`
@@ -24,7 +24,7 @@ describe('parseConnectionArgs', () => {
 
   it('uses the configured default page size, capped by the maximum', () => {
     expect(parseConnectionArgs({}, { ...options, defaultPageSize: 50 })).toEqual({ direction: 'forward', count: 50 });
-    expect(parseConnectionArgs({}, { maxPageSize: 10, key })).toEqual({ direction: 'forward', count: 10 });
+    expect(parseConnectionArgs({}, { maxPageSize: 10, defaultPageSize: 20, key })).toEqual({ direction: 'forward', count: 10 });
   });
 
   it.each`
@@ -56,7 +56,7 @@ describe('parseConnectionArgs', () => {
   });
 
   it('refuses invalid options as a gateway bug', () => {
-    expect(() => parseConnectionArgs({}, { maxPageSize: 0, key })).toThrow(/maxPageSize/);
+    expect(() => parseConnectionArgs({}, { maxPageSize: 0, defaultPageSize: 20, key })).toThrow(/maxPageSize/);
     expect(() => parseConnectionArgs({}, { maxPageSize: 10, defaultPageSize: -1, key })).toThrow(/defaultPageSize/);
   });
 });

@@ -10,7 +10,7 @@ const key = connectionKey(['jobs', 'project', '0', 'engine', null, null]);
 
 /** One connection field, the way the resolvers run it: parse (validate) first, then resolve. */
 async function connection(upstream: FakeUpstream, args: ConnectionArgs, maxPageSize = 100): Promise<ConnectionModel<Item>> {
-  const parsed = parseConnectionArgs(args, { maxPageSize, key });
+  const parsed = parseConnectionArgs(args, { maxPageSize, defaultPageSize: 20, key });
   return resolveConnection(parsed, upstream.fetchPage, { maxPageSize, key, idOf });
 }
 
@@ -173,7 +173,7 @@ describe('resolveConnection: upstream calls (recorded like DataLoader tests)', (
       calls.push(`${call.index}/${call.size}`);
       return { total: 50, data: list.slice(call.index * call.size, (call.index + 1) * call.size) };
     };
-    const parsed = parseConnectionArgs({ first: 10, after: cursorAt(list, 35) }, { maxPageSize: 100, key });
+    const parsed = parseConnectionArgs({ first: 10, after: cursorAt(list, 35) }, { maxPageSize: 100, defaultPageSize: 20, key });
     const result = await resolveConnection(parsed, fetchPage, { maxPageSize: 100, key, idOf });
     expect(result.nodes).toEqual(list.slice(36, 40));
     expect(result.totalCount).toBe(50);
@@ -190,7 +190,7 @@ describe('resolveConnection: upstream calls (recorded like DataLoader tests)', (
 
   it('refuses a malformed upstream page', async () => {
     const fetchPage: FetchPage<Item> = async () => ({ total: -1, data: [] });
-    const parsed = parseConnectionArgs({ first: 1 }, { maxPageSize: 100, key });
+    const parsed = parseConnectionArgs({ first: 1 }, { maxPageSize: 100, defaultPageSize: 20, key });
     await expect(resolveConnection(parsed, fetchPage, { maxPageSize: 100, key, idOf })).rejects.toMatchObject({
       code: 'UPSTREAM_BAD_RESPONSE',
     });
@@ -198,7 +198,7 @@ describe('resolveConnection: upstream calls (recorded like DataLoader tests)', (
 
   it('passes upstream failures through untouched', async () => {
     const failure = new GatewayError('UPSTREAM_UNAVAILABLE', 'down');
-    const parsed = parseConnectionArgs({ first: 1 }, { maxPageSize: 100, key });
+    const parsed = parseConnectionArgs({ first: 1 }, { maxPageSize: 100, defaultPageSize: 20, key });
     await expect(resolveConnection(parsed, () => Promise.reject(failure), { maxPageSize: 100, key, idOf })).rejects.toBe(failure);
   });
 });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_TOKEN, OTHER_PROJECT_ID, SECOND_TOKEN, SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { postJson } from './http';
 
 /**
@@ -16,7 +16,7 @@ const made = (n: number) => `made-up-token-${String(n).padStart(12, '0')}`;
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ ...CACHE_OFF, NODE_ENV: 'production', CSE_AUTH_REJECTION_TTL_MS: '1500' });
+  h = await startHarness({ ...CACHES_OFF, NODE_ENV: 'production', CSE_AUTH_REJECTION_TTL_MS: '1500' });
 });
 afterAll(() => h.close());
 beforeEach(() => h.simulator.reset());
@@ -85,7 +85,7 @@ it('a token the upstream has answered is not held to one call at a time', async 
 
 it('an unknown token waits for the first verdict, then goes at full fan-out once it is accepted', async () => {
   // SECOND_TOKEN is valid but, in a fresh process, unknown: one call first, then the others together.
-  const fresh = await startHarness({ ...CACHE_OFF });
+  const fresh = await startHarness({ ...CACHES_OFF });
   try {
     fresh.simulator.injectFault({ route: 'getEngine', latencyMs: 100 });
     const response = await fresh.gql(FAN_OUT, undefined, { 'x-auth-token': SECOND_TOKEN });

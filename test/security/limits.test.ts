@@ -1,13 +1,12 @@
 import { getIntrospectionQuery } from 'graphql';
 import { SEED } from '../../src/simulator';
-import { errorCodes, startHarness, type Harness } from '../support/harness';
-import { NO_RESPONSE_CACHE } from './noCache';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /** Abusive operations are refused before any upstream call: depth, aliases, size, upstream cost. */
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness(NO_RESPONSE_CACHE);
+  h = await startHarness(CACHES_OFF);
 });
 afterAll(async () => {
   await h.close();

@@ -1,7 +1,6 @@
 import * as enums from '../../src/mapping/enums';
 import { SEED } from '../../src/simulator';
-import { errorCodes, startHarness, type Harness } from '../support/harness';
-import { NO_RESPONSE_CACHE } from './noCache';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /**
  * Unexpected errors are masked through real HTTP; errors that are the upstream's are not bugs and
@@ -10,7 +9,7 @@ import { NO_RESPONSE_CACHE } from './noCache';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ ...NO_RESPONSE_CACHE, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+  h = await startHarness({ ...CACHES_OFF, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
 });
 afterAll(async () => {
   await h.close();

@@ -6,9 +6,8 @@ import { ConfigError, loadConfig } from '../../src/config/loadConfig';
 import { startGateway } from '../../src/gateway';
 import { createLogger } from '../../src/observability/logger';
 import { SEED } from '../../src/simulator';
-import { errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { postJson } from './http';
-import { NO_RESPONSE_CACHE } from './noCache';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const QUERY = `query EngineName { engine(id: "${SEED.engines.big}") { id name } }`;
@@ -17,7 +16,7 @@ const persisted = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash:
 describe('automatic persisted queries (default)', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness(NO_RESPONSE_CACHE);
+    h = await startHarness(CACHES_OFF);
   });
   afterAll(async () => {
     await h.close();
@@ -70,7 +69,7 @@ describe('safelist (PERSISTED_QUERIES=safelist)', () => {
   );
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ ...NO_RESPONSE_CACHE, PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: manifestPath });
+    h = await startHarness({ ...CACHES_OFF, PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: manifestPath });
   });
   afterAll(async () => {
     await h.close();

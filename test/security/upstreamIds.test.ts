@@ -1,5 +1,5 @@
 import { SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { send } from './http';
 
 /**
@@ -13,7 +13,7 @@ const HOSTILE_ENGINE_IDS = ['../../../../v3/admin', 'a?inject=1&b=', 'e1/jobs/1?
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ ...CACHE_OFF, CSE_UPSTREAM_BREAKER_FAILURES: '3', CSE_BREAKER_FAILURES: '3' });
+  h = await startHarness({ ...CACHES_OFF, CSE_UPSTREAM_BREAKER_FAILURES: '3', CSE_BREAKER_FAILURES: '3' });
   await h.gql('{ engines(first: 1) { totalCount } }');
 });
 afterAll(() => h.close());

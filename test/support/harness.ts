@@ -71,18 +71,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   };
 }
 
-/**
- * Gateway env with every response cache off. For test files that count upstream calls per
- * operation, or change the simulator's data between operations: with caching on (the default)
- * a later operation may be served from the cache, which is right for the gateway but not what
- * those tests measure. Identical calls in flight at the same moment are still made once.
- */
-export const CACHE_OFF: Readonly<Record<string, string>> = Object.freeze({
-  CACHE_LIST_TTL_MS: '0',
-  CACHE_ENGINE_TTL_MS: '0',
-  CACHE_JOB_TTL_MS: '0',
-  CACHE_TERMINAL_JOB_TTL_MS: '0',
-});
+/** Every cache off (see CACHES_OFF), for tests that count upstream calls per operation. */
+export { CACHES_OFF } from '../../src/config/loadConfig';
 
 /** The `extensions.code` of every error of a response, in order. */
 export function errorCodes(response: GqlResponse<unknown>): string[] {

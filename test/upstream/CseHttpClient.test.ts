@@ -1,7 +1,9 @@
 import { Agent } from 'undici';
 import type { UpstreamEvents } from '../../src/observability/events';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { CACHES_OFF, loadConfig } from '../../src/config/loadConfig';
 import { CseHttpClient, type UpstreamCall } from '../../src/upstream/CseHttpClient';
+import { cseHttpClientOptions } from '../../src/upstream/createCseHttpClient';
 import { paths } from '../../src/upstream/paths';
 
 /** The upstream client against the simulator on a real socket: what it reports as it works. */
@@ -34,17 +36,20 @@ afterAll(async () => {
 });
 beforeEach(() => simulator.reset());
 
-function client(overrides: Partial<ConstructorParameters<typeof CseHttpClient>[0]> = {}) {
+/** The client as the gateway builds it from its configuration (where the defaults live), with `env` on top. */
+function client(env: Record<string, string> = {}) {
   const processSink = recorder();
-  const http = new CseHttpClient({
-    endpoint: simulator.url,
-    dispatcher,
-    events: processSink.sink,
-    random: () => 0,
-    resilience: { retryBaseMs: 10 },
-    cache: { ttls: { listMs: 1000, engineMs: 1000, jobMs: 1000, terminalJobMs: 1000 }, maxEntries: 100, maxBytes: 1 << 20 },
-    ...overrides,
+  const config = loadConfig({
+    CSE_RETRY_BASE_MS: '10',
+    CACHE_LIST_TTL_MS: '1000',
+    CACHE_ENGINE_TTL_MS: '1000',
+    CACHE_JOB_TTL_MS: '1000',
+    CACHE_TERMINAL_JOB_TTL_MS: '1000',
+    CACHE_MAX_ENTRIES: '100',
+    CACHE_MAX_BYTES: String(1 << 20),
+    ...env,
   });
+  const http = new CseHttpClient({ ...cseHttpClientOptions(config, simulator.url, dispatcher, processSink.sink), random: () => 0 });
   return { http, processLog: processSink.log };
 }
 
@@ -70,7 +75,7 @@ it('reports every attempt with its number, and cache misses and hits, to the pro
 });
 
 it('reports a coalesced call and a shed one', async () => {
-  const { http } = client({ resilience: { maxInFlight: 1, maxQueue: 0 }, cache: undefined });
+  const { http } = client({ CSE_MAX_INFLIGHT: '1', CSE_MAX_QUEUE: '0', ...CACHES_OFF });
   // Credentials the upstream has answered: their calls go out together (an unknown token's would
   // wait, one at a time, for the first verdict: see CredentialGate).
   await http.get(engineCall(SEED.engines.onePage), { credentials });
@@ -88,7 +93,7 @@ it('reports a coalesced call and a shed one', async () => {
 });
 
 it('reports breaker state changes, and answers from an open breaker without calling', async () => {
-  const { http } = client({ resilience: { retries: 0, engineBreakerFailures: 2, breakerOpenMs: 60_000 }, cache: undefined });
+  const { http } = client({ CSE_RETRIES: '0', CSE_BREAKER_FAILURES: '2', CSE_BREAKER_OPEN_MS: '60000', ...CACHES_OFF });
   const operation = recorder();
   simulator.injectFault({ route: 'getEngine', status: 503, dialect: 'empty' });
   for (let i = 0; i < 3; i += 1) {
@@ -110,7 +115,7 @@ it('hands out frozen answers: a caller cannot change what the next one reads fro
 });
 
 it('hands out frozen answers to callers sharing one call, and leaves an answer nobody else sees as parsed', async () => {
-  const { http } = client({ cache: undefined });
+  const { http } = client(CACHES_OFF);
   const [a, b] = await Promise.all([http.get(engineCall(SEED.engines.big), { credentials }), http.get(engineCall(SEED.engines.big), { credentials })]);
   expect(simulator.callCount()).toBe(1);
   expect(a).toBe(b);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { isCacheable, ttlFor, type CacheTtls } from '../../src/upstream/cache/cacheTtl';
 import { deepFreeze } from '../../src/upstream/cache/deepFreeze';
-import { ResponseCache } from '../../src/upstream/cache/ResponseCache';
+import { UpstreamAnswerCache } from '../../src/upstream/cache/UpstreamAnswerCache';
 import { scopeKey } from '../../src/upstream/cache/scopeKey';
 import { SingleFlight } from '../../src/upstream/cache/SingleFlight';
 
@@ -66,11 +66,11 @@ describe('scopeKey', () => {
   });
 });
 
-describe('ResponseCache', () => {
+describe('UpstreamAnswerCache', () => {
   it('stays within its byte and entry bounds under 10,000 distinct keys of any size', () => {
     fc.assert(
       fc.property(fc.array(fc.nat(20_000), { minLength: 10_000, maxLength: 10_000 }), fc.integer({ min: 1024, max: 512 * 1024 }), (sizes, maxBytes) => {
-        const cache = new ResponseCache<{ n: number }>({ maxEntries: 5000, maxBytes });
+        const cache = new UpstreamAnswerCache<{ n: number }>({ maxEntries: 5000, maxBytes });
         sizes.forEach((bytes, n) => {
           cache.set(`key-${n}`, { n }, 60_000, bytes);
           const { bytes: used, entries } = cache.stats;
@@ -82,7 +82,7 @@ describe('ResponseCache', () => {
   });
 
   it('evicts the least recently used first, expires by TTL, and skips TTL 0', async () => {
-    const cache = new ResponseCache<{ v: string }>({ maxEntries: 2, maxBytes: 1_000_000 });
+    const cache = new UpstreamAnswerCache<{ v: string }>({ maxEntries: 2, maxBytes: 1_000_000 });
     cache.set('a', { v: 'a' }, 60_000, 10);
     cache.set('b', { v: 'b' }, 60_000, 10);
     cache.get('a');

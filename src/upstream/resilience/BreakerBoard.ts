@@ -72,19 +72,15 @@ export class BreakerBoard {
   }
 
   /**
-   * Asked again once the admitted attempt has its in-flight slot, which it may have waited for:
-   * a refusal when a breaker opened meanwhile (the admission must then be settled `cancelled`).
-   * Without it, calls queued behind a stalled engine still went to it after its breaker opened.
+   * What {@link admit} would answer now when it would refuse, without taking a permit: asked before
+   * an attempt waits for an in-flight slot, so calls to an open breaker do not take places in the
+   * queue. The admission itself comes once the slot is held.
    */
-  recheck(engineKey: string | undefined, admission: Admission): Refusal | undefined {
-    const upstream = this.upstream.refusesLate(admission.upstream);
-    if (upstream !== undefined) return { scope: 'upstream', retryAfterMs: upstream };
-    if (engineKey === undefined || admission.engine === undefined) return undefined;
-    // A fresh breaker (see admit) is not stored; another attempt may have stored one since.
-    const stored = this.engines.get(engineKey);
-    const permit = stored === undefined || stored === admission.engine.breaker ? admission.engine.permit : ({ allowed: true, probe: false } as const);
-    const engine = (stored ?? admission.engine.breaker).refusesLate(permit);
-    return engine === undefined ? undefined : { scope: 'engine', retryAfterMs: engine };
+  peek(engineKey: string | undefined): Refusal | undefined {
+    const engine = engineKey === undefined ? undefined : this.engines.peek(engineKey)?.wouldRefuse();
+    if (engine !== undefined) return { scope: 'engine', retryAfterMs: engine };
+    const upstream = this.upstream.wouldRefuse();
+    return upstream === undefined ? undefined : { scope: 'upstream', retryAfterMs: upstream };
   }
 
   /** Reports what the admitted attempt showed to both breakers. */

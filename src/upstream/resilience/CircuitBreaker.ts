@@ -60,15 +60,15 @@ export class CircuitBreaker {
   }
 
   /**
-   * For a call admitted earlier that has waited (for an in-flight slot) before starting: how long
-   * until the breaker would let it through, when it has opened meanwhile — the call must not go
-   * then — or `undefined` when its permit still holds. A probe's permit always holds: it is the
-   * one call the breaker is waiting for.
+   * How long until {@link admit} would let a call through, when it would refuse one right now;
+   * `undefined` when it would admit. Only a look: no permit is taken and the state does not move.
    */
-  refusesLate(permit: Permit): number | undefined {
-    if (!permit.allowed || permit.probe || this.current === 'closed') return undefined;
-    if (this.current === 'half-open') return 0;
-    return Math.max(0, this.options.openMs - (this.now() - this.openedAt));
+  wouldRefuse(): number | undefined {
+    if (this.current === 'open') {
+      const waited = this.now() - this.openedAt;
+      return waited < this.options.openMs ? this.options.openMs - waited : undefined;
+    }
+    return this.current === 'half-open' && this.probing ? 0 : undefined;
   }
 
   /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { IncomingMessage } from 'node:http';
-import { createResponseCache, privateMaxAge, type ResponseCacheOptions } from '../../src/http/responseCache';
+import { createWholeResponseCache, privateMaxAge, type WholeResponseCacheOptions } from '../../src/http/wholeResponseCache';
 import type { Credentials } from '../../src/upstream/credentials';
 
 describe('privateMaxAge', () => {
@@ -43,11 +43,11 @@ function request({ token = 'token-aaaaaaaa', project = 'p1', method = 'POST', ac
   return { method, headers: { 'x-auth-token': token, 'x-project-id': project, accept, 'content-type': contentType } } as unknown as IncomingMessage;
 }
 
-function setUp(overrides: Partial<ResponseCacheOptions<{ verdict: boolean }>> = {}) {
+function setUp(overrides: Partial<WholeResponseCacheOptions<{ verdict: boolean }>> = {}) {
   let now = 1_000_000;
   const hits: Array<string | null> = [];
   let misses = 0;
-  const cache = createResponseCache<{ verdict: boolean }>({
+  const cache = createWholeResponseCache<{ verdict: boolean }>({
     ttls: TTLS,
     maxBytes: 1 << 20,
     credentialsOf: (r): Credentials => {
@@ -65,7 +65,7 @@ function setUp(overrides: Partial<ResponseCacheOptions<{ verdict: boolean }>> = 
   return { cache, hits, misses: () => misses, advance: (ms: number) => (now += ms) };
 }
 
-describe('createResponseCache', () => {
+describe('createWholeResponseCache', () => {
   it('is off when every TTL is 0', () => {
     expect(setUp({ ttls: { listMs: 0, engineMs: 0, jobMs: 0, terminalJobMs: 0 } }).cache).toBeUndefined();
   });

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 
-export interface ResponseCacheOptions {
+export interface UpstreamAnswerCacheOptions {
   readonly maxEntries: number;
-  /** Bound on the summed size of the entries (see {@link ResponseCache.set}). */
+  /** Bound on the summed size of the entries (see {@link UpstreamAnswerCache.set}). */
   readonly maxBytes: number;
 }
 
@@ -17,17 +17,18 @@ export interface CacheStats {
 const ENTRY_OVERHEAD_BYTES = 256;
 
 /**
- * The bounded in-memory response cache: least recently used entries leave first when either the
+ * The bounded in-memory cache of upstream answers (not of whole GraphQL responses: that is
+ * `http/wholeResponseCache`): least recently used entries leave first when either the
  * entry count or the byte total would pass its bound, and each entry expires after its own TTL.
  * Keys are {@link scopeKey}s (a credential digest and the URL), so entries of different callers never meet.
  *
  * Size is the upstream body's length in bytes (as received) plus a fixed overhead: it is known
  * exactly and cheaply, and the parsed objects take a small, stable multiple of it.
  */
-export class ResponseCache<V extends object> {
+export class UpstreamAnswerCache<V extends object> {
   private readonly lru: LRUCache<string, V>;
 
-  constructor(private readonly options: ResponseCacheOptions) {
+  constructor(private readonly options: UpstreamAnswerCacheOptions) {
     this.lru = new LRUCache<string, V>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
@@ -42,6 +43,11 @@ export class ResponseCache<V extends object> {
 
   get(key: string): V | undefined {
     return this.lru.get(key);
+  }
+
+  /** Whether a live entry is held for `key` (without counting as a use). */
+  has(key: string): boolean {
+    return this.lru.has(key);
   }
 
   /** Stores `value` for `ttlMs`; an entry bigger than a quarter of the byte bound is not kept. */

@@ -27,7 +27,7 @@ export interface StoreVerdict {
   readonly operationName: string | null;
 }
 
-export interface ResponseCacheOptions<TContext> {
+export interface WholeResponseCacheOptions<TContext> {
   readonly ttls: CacheTtls;
   /** Bound of the cache, in bytes of stored bodies. */
   readonly maxBytes: number;
@@ -50,7 +50,7 @@ export interface ResponseCacheOptions<TContext> {
 }
 
 /** The HTTP server's view of the cache. */
-export interface ResponseCache<TContext> {
+export interface WholeResponseCache<TContext> {
   /** The request's key, or `undefined` when it must bypass the cache (no usable credentials). */
   keyOf(request: IncomingMessage, search: string, bodyText: string): string | undefined;
   /** Whether a stored answer may serve this request's caller now (else it executes, and may store anew). */
@@ -91,7 +91,7 @@ const STORED_HEADERS = ['content-type', 'cache-control'] as const;
  *   older than the TTL promises (and the header says). Both are the operation's to say (`storable`).
  * - Bounded by bytes (`OPERATION_CACHE_MAX_BYTES`), least recently used first.
  */
-export function createResponseCache<TContext>(options: ResponseCacheOptions<TContext>): ResponseCache<TContext> | undefined {
+export function createWholeResponseCache<TContext>(options: WholeResponseCacheOptions<TContext>): WholeResponseCache<TContext> | undefined {
   if (ttlRange(options.ttls).max === 0) return undefined;
   const clock = options.clock ?? performance;
   const entries = new LRUCache<string, Entry>({

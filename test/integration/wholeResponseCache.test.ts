@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED } from '../../src/simulator';
-import { CACHE_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /**
  * The whole-response cache in front of Apollo: the same caller polling the same query is answered
@@ -173,7 +173,7 @@ it('stays within OPERATION_CACHE_MAX_BYTES: a result larger than the bound is ne
 });
 
 it('is off when every TTL is 0', async () => {
-  const h = await startHarness(CACHE_OFF);
+  const h = await startHarness(CACHES_OFF);
   try {
     await h.gql(PAGE, { id: SEED.engines.big });
     const second = await h.gql(PAGE, { id: SEED.engines.big });

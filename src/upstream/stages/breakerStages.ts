@@ -1,0 +1,38 @@
+import { BreakerBoard, isRefusal } from '../resilience/BreakerBoard';
+import { circuitOpenError } from '../resilience/resilienceErrors';
+import type { AttemptStage } from './types';
+
+/**
+ * Before an attempt waits for an in-flight slot: an open breaker (the engine's, or the whole
+ * upstream's) refuses it at once, so calls to a failing engine do not fill the queue. Only a look:
+ * no permit is taken here (see {@link breakerStage}).
+ */
+export function breakerCheckStage(breakers: BreakerBoard): AttemptStage {
+  return (next) => async (attempt) => {
+    const refusal = breakers.peek(attempt.engineKey);
+    if (refusal !== undefined) throw circuitOpenError(refusal.scope, refusal.retryAfterMs);
+    return next(attempt);
+  };
+}
+
+/**
+ * Around the exchange, once the attempt holds its slot (it may have waited for it while a breaker
+ * opened: the admission asked here is what stops it then): takes the breakers' permits, and
+ * reports what the attempt showed before the slot is handed on, so the next call's admission
+ * already knows.
+ */
+export function breakerStage(breakers: BreakerBoard): AttemptStage {
+  return (next) => async (attempt) => {
+    const admission = breakers.admit(attempt.engineKey, attempt.events);
+    if (isRefusal(admission)) throw circuitOpenError(admission.scope, admission.retryAfterMs);
+    try {
+      const result = await next(attempt);
+      breakers.settle(attempt.engineKey, admission, result.ok ? 'answer' : result.kind, attempt.events);
+      return result;
+    } catch (error) {
+      // The exchange classifies every failure; only a bug of ours lands here.
+      breakers.settle(attempt.engineKey, admission, 'cancelled', attempt.events);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,48 @@
+import type { Dispatcher } from 'undici';
+import { boundedSignal } from '../boundedSignal';
+import { exchange, type ExchangeResult } from '../exchange';
+import { remainingMs, type AttemptHandler, type UpstreamRequestContext } from './types';
+
+export interface ExchangeStageOptions {
+  readonly dispatcher: Dispatcher;
+  /** The upstream's origin (`https://host:port`). */
+  readonly origin: string;
+  /** Bounds each attempt (`CSE_TIMEOUT_MS`). */
+  readonly attemptTimeoutMs: number;
+}
+
+/**
+ * The innermost stage: one GET, bounded by the attempt's own time (`CSE_TIMEOUT_MS`, clipped by
+ * the operation's deadline) and by the call's signal. An attempt that ran into the operation's
+ * deadline, or whose callers all left, is `cancelled`: it says nothing about the upstream's health,
+ * so it is held against no breaker.
+ */
+export function exchangeStage(options: ExchangeStageOptions): AttemptHandler {
+  return async (attempt) => {
+    const budget = Math.min(options.attemptTimeoutMs, remainingMs(attempt.request.deadline));
+    const bounded = boundedSignal(attempt.signal, Math.max(1, budget));
+    let result: ExchangeResult;
+    try {
+      result = await exchange(options.dispatcher, { origin: options.origin, path: attempt.path, headers: upstreamHeaders(attempt.request), signal: bounded.signal });
+    } finally {
+      bounded.dispose();
+    }
+    if (!result.ok && (attempt.signal.aborted || (bounded.signal.aborted && budget < options.attemptTimeoutMs))) {
+      return { ...result, kind: 'cancelled' };
+    }
+    return result;
+  };
+}
+
+/** The caller's own credentials, as the upstream documents its headers, plus what the operation propagates. */
+function upstreamHeaders(request: UpstreamRequestContext): Record<string, string> {
+  const { credentials } = request;
+  const headers: Record<string, string> = {
+    ...request.propagate,
+    'x-auth-token': credentials.token,
+    accept: 'application/json',
+    'content-type': 'application/json;charset=UTF-8',
+  };
+  if (credentials.enterpriseProjectId !== undefined) headers['x-enterprise-project-id'] = credentials.enterpriseProjectId;
+  return headers;
+}

@@ -1,0 +1,297 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
+import { ErrorCode } from '../../src/errors/codes';
+import { GatewayError } from '../../src/errors/GatewayError';
+import type { UpstreamEvents } from '../../src/observability/events';
+import { CredentialGate } from '../../src/upstream/CredentialGate';
+import { SingleFlight } from '../../src/upstream/cache/SingleFlight';
+import { UpstreamAnswerCache } from '../../src/upstream/cache/UpstreamAnswerCache';
+import type { ExchangeResult, UpstreamAnswer } from '../../src/upstream/exchange';
+import { BreakerBoard } from '../../src/upstream/resilience/BreakerBoard';
+import { InFlightLimiter } from '../../src/upstream/resilience/InFlightLimiter';
+import { breakerCheckStage, breakerStage } from '../../src/upstream/stages/breakerStages';
+import { cacheStage, type CachedAnswer } from '../../src/upstream/stages/cacheStage';
+import { credentialGateStage, credentialOutcomeOf } from '../../src/upstream/stages/credentialGateStage';
+import { exchangeStage } from '../../src/upstream/stages/exchangeStage';
+import { limiterStage } from '../../src/upstream/stages/limiterStage';
+import { refusalStage } from '../../src/upstream/stages/refusalStage';
+import { retryStage } from '../../src/upstream/stages/retryStage';
+import { singleFlightStage } from '../../src/upstream/stages/singleFlightStage';
+import type { AttemptRequest, CallRequest } from '../../src/upstream/stages/types';
+
+/** Each stage of the upstream client alone, with a fake `next`: what it does around the call. */
+
+const credentials = { token: 'token-0123456789', projectId: 'p', enterpriseProjectId: undefined };
+const TTLS = { listMs: 1000, engineMs: 1000, jobMs: 1000, terminalJobMs: 1000 };
+
+function recorder() {
+  const log: string[] = [];
+  const events: UpstreamEvents = {
+    attempt: (e) => log.push(`attempt #${e.attempt} ${e.outcome} ${e.status ?? '-'}`),
+    cache: (e) => log.push(`cache ${e.hit ? 'hit' : 'miss'}`),
+    coalesced: () => log.push('coalesced'),
+    breaker: (e) => log.push(`breaker ${e.scope} ${e.state}`),
+    inFlight: (n) => log.push(`inFlight ${n}`),
+    shed: () => log.push('shed'),
+  };
+  return { log, events };
+}
+
+function callOf(overrides: Partial<CallRequest> = {}): CallRequest {
+  return {
+    route: 'getEngine',
+    path: '/v2/p/enginemgr/engines/e',
+    engineKey: 'p/e',
+    request: { credentials, refusal: {} },
+    digest: 'digest',
+    key: 'digest http://upstream/v2/p/enginemgr/engines/e',
+    events: {},
+    signal: undefined,
+    ...overrides,
+  };
+}
+
+const attemptOf = (overrides: Partial<AttemptRequest> = {}): AttemptRequest => ({ ...callOf(), signal: new AbortController().signal, attempt: 0, ...overrides });
+const ok = (body: unknown = { id: 'e' }): UpstreamAnswer => ({ kind: 'ok', body, requestId: 'r', bytes: 10 });
+const okResult = (body?: unknown): ExchangeResult => ({ ok: true, answer: ok(body), status: 200, durationMs: 1 });
+const failed = (status: number, kind: 'server' | 'refused' | 'timeout' | 'connection', code: ErrorCode = ErrorCode.UPSTREAM_ERROR): ExchangeResult => ({
+  ok: false,
+  error: new GatewayError(code, 'failed', { upstream: { status } }),
+  status,
+  kind,
+  durationMs: 1,
+});
+const refused = (status: 401 | 403) => new GatewayError(status === 401 ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN, 'refused', { upstream: { status } });
+const gateOf = () => new CredentialGate({ rejectionTtlMs: 10_000, recheckMs: 60_000 });
+async function vouch(gate: CredentialGate, digest = 'digest') {
+  gate.settle(digest, await gate.admit(digest, new AbortController().signal), { kind: 'accepted' });
+}
+
+describe('refusalStage', () => {
+  it('fails at once with the refusal the operation recorded, or the 401 the gate remembers', async () => {
+    const gate = gateOf();
+    const next = jest.fn(async () => ok());
+    const error = refused(403);
+    await expect(refusalStage(gate)(next)(callOf({ request: { credentials, refusal: { error } } }))).rejects.toBe(error);
+    const unauthorized = refused(401);
+    gate.settle('digest', await gate.admit('digest', new AbortController().signal), { kind: 'refused', error: unauthorized });
+    await expect(refusalStage(gate)(next)(callOf())).rejects.toBe(unauthorized);
+    expect(next).not.toHaveBeenCalled();
+  });
+
+  it("records the first 401 or 403 a call meets on the operation, and nothing else", async () => {
+    for (const [thrown, recorded] of [[refused(401), true], [refused(403), true], [new GatewayError(ErrorCode.UPSTREAM_ERROR, 'x', { upstream: { status: 500 } }), false]] as const) {
+      const request = { credentials, refusal: {} as { error?: GatewayError } };
+      await expect(refusalStage(gateOf())(async () => Promise.reject(thrown))(callOf({ request }))).rejects.toBe(thrown);
+      expect(request.refusal.error).toBe(recorded ? thrown : undefined);
+    }
+  });
+});
+
+describe('cacheStage', () => {
+  it('serves a stored answer, frozen, to a vouched scope; stores only ok answers', async () => {
+    const gate = gateOf();
+    await vouch(gate);
+    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    const { log, events } = recorder();
+    const next = jest.fn(async () => ok());
+    const stage = cacheStage(cache, TTLS, gate)(next);
+    const first = await stage(callOf({ events }));
+    const second = await stage(callOf({ events }));
+    expect(second).toBe(first);
+    expect(first.kind === 'ok' && Object.isFrozen(first.body)).toBe(true);
+    expect(next).toHaveBeenCalledTimes(1);
+    expect(log).toEqual(['cache miss', 'cache hit']);
+
+    const notFound = cacheStage(cache, TTLS, gate)(async () => ({ kind: 'not-found', upstream: { status: 400 } }));
+    await notFound(callOf({ key: 'other' }));
+    expect(cache.has('other')).toBe(false);
+  });
+
+  it('does not serve a scope the upstream has not answered within the recheck time (a miss)', async () => {
+    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    cache.set('digest http://upstream/v2/p/enginemgr/engines/e', { answer: ok() }, 1000, 10);
+    const { log, events } = recorder();
+    const next = jest.fn(async () => ok({ id: 'fresh' }));
+    const answer = await cacheStage(cache, TTLS, gateOf())(next)(callOf({ events }));
+    expect(answer.kind === 'ok' && answer.body).toEqual({ id: 'fresh' });
+    expect(log).toEqual(['cache miss']);
+  });
+
+  it('passes a route whose TTL is 0 straight through, without a lookup', async () => {
+    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    const { log, events } = recorder();
+    await cacheStage(cache, { ...TTLS, engineMs: 0 }, gateOf())(async () => ok())(callOf({ events }));
+    expect(log).toEqual([]);
+    expect(cache.stats.entries).toBe(0);
+  });
+});
+
+describe('singleFlightStage', () => {
+  it('makes identical concurrent calls once, hands every caller the same frozen answer, and leaves a lone answer as parsed', async () => {
+    const { log, events } = recorder();
+    let release!: () => void;
+    const next = jest.fn(() => new Promise<UpstreamAnswer>((resolve) => (release = () => resolve(ok()))));
+    const stage = singleFlightStage(new SingleFlight<UpstreamAnswer>())(next);
+    const a = stage(callOf({ events }));
+    const b = stage(callOf({ events }));
+    release();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra).toBe(rb);
+    expect(ra.kind === 'ok' && Object.isFrozen(ra.body)).toBe(true);
+    expect(next).toHaveBeenCalledTimes(1);
+    expect(log).toEqual(['coalesced']);
+    const alone = await singleFlightStage(new SingleFlight<UpstreamAnswer>())(async () => ok())(callOf());
+    expect(alone.kind === 'ok' && Object.isFrozen(alone.body)).toBe(false);
+  });
+
+  it('lets a caller whose signal aborts leave with a coded error, without failing the others', async () => {
+    let release!: () => void;
+    const stage = singleFlightStage(new SingleFlight<UpstreamAnswer>())(() => new Promise((resolve) => (release = () => resolve(ok()))));
+    const controller = new AbortController();
+    const impatient = stage(callOf({ signal: controller.signal }));
+    const patient = stage(callOf());
+    controller.abort(new DOMException('timed out', 'TimeoutError'));
+    await expect(impatient).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    release();
+    await expect(patient).resolves.toMatchObject({ kind: 'ok' });
+  });
+});
+
+describe('credentialGateStage', () => {
+  it('holds the calls of an unknown scope until the first one is answered', async () => {
+    const gate = gateOf();
+    let release!: () => void;
+    let calls = 0;
+    const stage = credentialGateStage(gate)(() => {
+      calls += 1;
+      return calls === 1 ? new Promise<UpstreamAnswer>((resolve) => (release = () => resolve(ok()))) : Promise.resolve(ok());
+    });
+    const first = stage(callOf());
+    const second = stage(callOf());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(1);
+    release();
+    await Promise.all([first, second]);
+    expect(calls).toBe(2);
+    expect(gate.vouches('digest')).toBe(true);
+  });
+
+  it.each([
+    [refused(401), 'refused'],
+    [refused(403), 'refused'],
+    [new GatewayError(ErrorCode.BAD_USER_INPUT, 'malformed id', { upstream: { status: 400 } }), 'accepted'],
+    [new GatewayError(ErrorCode.RATE_LIMITED, 'throttled', { upstream: { status: 429 } }), 'unknown'],
+    [new GatewayError(ErrorCode.UPSTREAM_ERROR, 'x', { upstream: { status: 500 } }), 'unknown'],
+    [new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'x'), 'unknown'],
+    [new Error('bug'), 'unknown'],
+  ])('reads %s as %s', (error, kind) => {
+    expect(credentialOutcomeOf(error).kind).toBe(kind);
+  });
+});
+
+describe('retryStage', () => {
+  const retry = retryStage({ retries: 2, retryBaseMs: 1, random: () => 0 });
+
+  it('retries a 503 until it succeeds, reporting every attempt with its number', async () => {
+    const { log, events } = recorder();
+    const results = [failed(503, 'server', ErrorCode.UPSTREAM_UNAVAILABLE), okResult()];
+    const seen: number[] = [];
+    const next = jest.fn(async (attempt: AttemptRequest) => {
+      seen.push(attempt.attempt);
+      return results.shift()!;
+    });
+    await expect(retry(next)(callOf({ events }))).resolves.toMatchObject({ kind: 'ok' });
+    expect(log).toEqual(['attempt #0 error 503', 'attempt #1 ok 200']);
+    expect(seen).toEqual([0, 1]);
+  });
+
+  it('gives up after the configured retries, and never retries a 4xx or a timeout', async () => {
+    const always = (result: ExchangeResult) => jest.fn(async () => result);
+    const server = always(failed(500, 'server'));
+    await expect(retry(server)(callOf())).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect(server).toHaveBeenCalledTimes(3);
+    for (const result of [failed(404, 'refused'), failed(504, 'timeout', ErrorCode.UPSTREAM_TIMEOUT)]) {
+      const next = always(result);
+      await expect(retry(next)(callOf())).rejects.toBe((result as { error: GatewayError }).error);
+      expect(next).toHaveBeenCalledTimes(1);
+    }
+  });
+
+  it('starts no attempt past the deadline, and ends the call on a thrown refusal', async () => {
+    const next = jest.fn(async () => okResult());
+    await expect(retry(next)(callOf({ request: { credentials, deadline: Date.now() - 1 } }))).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(next).not.toHaveBeenCalled();
+    const shed = new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'overloaded');
+    const refusing = jest.fn(async () => Promise.reject(shed));
+    await expect(retry(refusing)(callOf())).rejects.toBe(shed);
+    expect(refusing).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('breaker stages', () => {
+  const board = () => new BreakerBoard({ engineFailures: 2, upstreamFailures: 10, openMs: 60_000 });
+
+  it('opens the engine breaker after its failures; then the check refuses before the attempt queues', async () => {
+    const breakers = board();
+    const { log, events } = recorder();
+    const failing = breakerStage(breakers)(async () => failed(500, 'server'));
+    await failing(attemptOf({ events }));
+    await failing(attemptOf({ events }));
+    expect(log).toEqual(['breaker engine open']);
+    const next = jest.fn(async () => okResult());
+    await expect(breakerCheckStage(breakers)(next)(attemptOf())).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', extensions: { reason: 'CIRCUIT_OPEN' } });
+    await expect(breakerStage(breakers)(next)(attemptOf())).rejects.toMatchObject({ extensions: { reason: 'CIRCUIT_OPEN' } });
+    expect(next).not.toHaveBeenCalled();
+    // Another engine is not affected.
+    await expect(breakerCheckStage(breakers)(next)(attemptOf({ engineKey: 'p/other' }))).resolves.toMatchObject({ ok: true });
+  });
+
+  it('counts a 4xx as a success for the engine (it answered)', async () => {
+    const breakers = board();
+    for (let i = 0; i < 5; i += 1) await breakerStage(breakers)(async () => failed(404, 'refused'))(attemptOf());
+    expect(breakers.peek('p/e')).toBeUndefined();
+  });
+});
+
+describe('limiterStage', () => {
+  it('sheds past the caps with OVERLOADED, and frees the slot when the attempt ends, even on a throw', async () => {
+    const limiter = new InFlightLimiter({ inFlight: 1, queue: 0, perEngine: { inFlight: 1, queue: 0 }, perCaller: { inFlight: 1, queue: 0 } });
+    const { log, events } = recorder();
+    let release!: () => void;
+    const holding = limiterStage(limiter)(() => new Promise((resolve) => (release = () => resolve(okResult()))));
+    const first = holding(attemptOf({ events, request: { credentials, events } }));
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(limiterStage(limiter)(async () => okResult())(attemptOf({ events }))).rejects.toMatchObject({ extensions: { reason: 'OVERLOADED' } });
+    release();
+    await first;
+    expect(log).toEqual(['inFlight 1', 'shed', 'inFlight 0']);
+    await expect(limiterStage(limiter)(async () => Promise.reject(new Error('bug')))(attemptOf())).rejects.toThrow('bug');
+    expect(limiter.inFlight).toBe(0);
+  });
+});
+
+describe('exchangeStage', () => {
+  let server: Server;
+  let origin: string;
+  const agent = new Agent();
+  beforeAll(async () => {
+    server = createServer((_request, response) => setTimeout(() => response.end('{"id":"e"}'), 300));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await agent.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('times an attempt out at its own bound (held against the upstream), or cancels it at the operation deadline (not held)', async () => {
+    const stage = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 50 });
+    await expect(stage(attemptOf())).resolves.toMatchObject({ ok: false, kind: 'timeout' });
+    const clipped = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000 });
+    await expect(clipped(attemptOf({ request: { credentials, deadline: Date.now() + 50 } }))).resolves.toMatchObject({ ok: false, kind: 'cancelled' });
+    await expect(clipped(attemptOf())).resolves.toMatchObject({ ok: true, answer: { kind: 'ok', body: { id: 'e' }, bytes: 10 } });
+  });
+});
