@@ -1,17 +1,14 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/loadConfig';
-import { createContext, type ContextServices, type GatewayContext } from './graphql/context';
+import type { ContextServices, GatewayContext } from './graphql/context';
 import { createFormatError } from './graphql/formatError';
 import { createOperationExecutor, executionGateway } from './graphql/execution/operationExecutor';
 import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
-import { credentialsFromHeaders } from './http/identity';
-import type { Credentials } from './upstream/credentials';
 import { createInFlightRequests } from './http/inFlightRequests';
 import { openFileLimit } from './http/openFileLimit';
 import { createWholeResponseCache } from './http/wholeResponseCache';
@@ -24,7 +21,10 @@ import type { Logger } from './observability/logger';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
-import { requestScopeOf, tagError } from './observability/requestScope';
+import { requestScopeOf } from './observability/requestScope';
+import { createRequestContextFactory, type RequestContextFactory } from './graphql/requestContext';
+import { shareVerdict, storeVerdict } from './http/reusePolicy';
+import type { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
 import type { CacheStats } from './upstream/cache/UpstreamAnswerCache';
 import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
@@ -56,8 +56,6 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-const CREDENTIALS = Symbol('cse-jobs-gateway.credentials');
-
 /** Builds the gateway from a validated config and starts listening. */
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<RunningGateway> {
   const { logger } = deps;
@@ -67,92 +65,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const metrics = createMetrics({ maxOperationNames: config.metricsMaxOperations });
   const readiness = new Readiness();
   // The process-wide upstream event sink: what the upstream layer reports feeds the metrics and readiness.
-  const upstreamEvents = fanOutEvents(metrics.events, readiness.events);
-  const services: ContextServices = {
-    http: createCseHttpClient(config, deps.endpoint, dispatcher, upstreamEvents),
-    paging: { maxPageSize: config.cseMaxPageSize, defaultPageSize: config.defaultPageSize },
-    pageBase: config.csePageBase,
-    requestConcurrency: config.cseRequestConcurrency,
-    reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
-    observeBatch: metrics.observeBatch,
-    engineListThreshold: config.federationEngineListThreshold,
-    cacheTtls: cacheTtlsOf(config),
-  };
-  // A federation subgraph schema; the exposure options (limits, Sandbox, persisted queries …)
-  // read the safelist manifest and throw a ConfigError before anything listens if it is bad.
-  // Fetching fields record their cache hints (see cacheControlPlugins: no per-field hooks).
-  const schema = recordCacheHints(buildGatewaySchema());
-  const exposure = exposureOptions(config, schema);
-
-  const apollo = new ApolloServer<GatewayContext>({
-    // Our executor (graphql-jit or graphql-js, see createOperationExecutor), through Apollo's
-    // gateway interface, its one way to plug in an executor.
-    gateway: executionGateway(
-      schema,
-      createOperationExecutor(schema, {
-        mode: config.graphqlExecutor,
-        onUnrepresentable: ({ path, type }, contextValue) =>
-          logger.warn({ requestId: (contextValue as GatewayContext).scope?.requestId, path, type }, 'upstream value the field type cannot represent'),
-      }),
-    ),
-    ...exposure,
-    formatError: createFormatError(logger),
-    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
-    // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
-    stringifyResult: (result) => JSON.stringify(result),
-    logger,
-    plugins: [
-      createOperationPlugin<GatewayContext>(),
-      ...cacheControlPlugins<GatewayContext>(),
-      ...exposure.plugins,
-    ],
-    // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
-    // the process would end killed by it instead of exiting 0 after a graceful stop.
-    stopOnTerminationSignals: false,
-  });
-
-  // Read once per request (the request key, then the context): one credentials object, so its
-  // digest (see credentialDigest) is computed once too. Refusals are not kept: they throw again.
-  // Kept on the request (a symbol-keyed property, not a WeakMap: see requestScope).
-  const credentialsOf = (request: IncomingMessage & { [CREDENTIALS]?: Credentials }) => {
-    let credentials = request[CREDENTIALS];
-    if (credentials === undefined) {
-      credentials = credentialsFromHeaders((name) => {
-        const value = request.headers[name];
-        return Array.isArray(value) ? value[0] : value;
-      }, config.cseProjectId);
-      request[CREDENTIALS] = credentials;
-    }
-    return credentials;
-  };
-  // Whole answers, reused under the policy the cache-control plugins state (see wholeResponseCache).
-  const wholeResponseCache = createWholeResponseCache<GatewayContext>({
-    ttls: cacheTtlsOf(config),
-    maxBytes: config.operationCacheMaxBytes,
-    credentialsOf,
-    servable: (credentials) => services.http.vouchesFor(credentials),
-    storable: (context) => {
-      const operation = context.scope?.operation;
-      if (context.upstream.notFound || operation === undefined || operation.upstreamCacheHits !== 0) return undefined;
-      return { operationName: operation.operationName };
-    },
-    onHit: () => metrics.observeWholeResponseCache(true),
-    onMiss: () => metrics.observeWholeResponseCache(false),
-  });
-  // Not a cache: on whatever the TTLs (see inFlightRequests). Only error-free answers are shared.
-  const inFlight = createInFlightRequests<GatewayContext>({
-    credentialsOf,
-    shareable: (context) => {
-      const operation = context.scope?.operation;
-      if (operation === undefined || operation.hasErrors) return undefined;
-      return { operationName: operation.operationName };
-    },
-  });
-
+  const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, fanOutEvents(metrics.events, readiness.events)), logger, metrics);
+  const apollo = createApollo(config, logger);
+  const requests = createRequestContextFactory(services, config.cseProjectId);
   const httpServer = createHttpServer({
     apollo,
-    wholeResponseCache,
-    inFlight,
+    context: requests.contextFor,
+    ...reuseOfAnswers(config, requests, services, metrics),
     maxBodyBytes: config.maxBodyBytes,
     connections: {
       headersTimeoutMs: config.httpHeadersTimeoutMs,
@@ -165,30 +84,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     aroundRequest: observeRequests({ logger, metrics }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.requestTimeoutMs,
-    context: async (request, bound) => {
-      const scope = requestScopeOf(request);
-      let credentials;
-      try {
-        credentials = credentialsOf(request);
-      } catch (error) {
-        // Refused before any Apollo hook that knows the request could see it: reported here.
-        if (scope !== undefined) tagError(error, scope.requestId);
-        scope?.operation?.recordErrors([error]);
-        throw error;
-      }
-      // The operation's own event sink (counts for its log line) and trace headers for the upstream.
-      const operation = scope?.operation;
-      return createContext(
-        services,
-        { credentials, signal: bound.signal, deadline: bound.deadline, events: operation?.events, propagate: operation?.propagate, refusal: {} },
-        scope,
-      );
-    },
-    onReused: (request, how, operationName) => {
-      const operation = requestScopeOf(request)?.operation;
-      if (how === 'cached') operation?.servedFromCache(operationName);
-      else operation?.servedShared(operationName);
-    },
+    onReused: (request, how, operationName) => requestScopeOf(request)?.facts?.answeredWith(how, operationName),
     onError: (error, request) => logger.error({ requestId: requestScopeOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }));
@@ -225,6 +121,77 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
       closing ??= stop();
       return closing;
     },
+  };
+}
+
+/** The long-lived pieces every operation's context is made from. */
+function contextServices(config: GatewayConfig, http: CseHttpClient, logger: Logger, metrics: GatewayMetrics): ContextServices {
+  return {
+    http,
+    paging: { maxPageSize: config.cseMaxPageSize, defaultPageSize: config.defaultPageSize },
+    pageBase: config.csePageBase,
+    requestConcurrency: config.cseRequestConcurrency,
+    reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
+    observeBatch: metrics.observeBatch,
+    engineListThreshold: config.federationEngineListThreshold,
+    cacheTtls: cacheTtlsOf(config),
+  };
+}
+
+/**
+ * Apollo Server over the subgraph schema, with the exposure options (limits, Sandbox, persisted
+ * queries …: they read the safelist manifest and throw a ConfigError before anything listens if
+ * it is bad), our executor and error masking. Fetching fields record their cache hints
+ * (see cacheControlPlugins: no per-field hooks).
+ */
+function createApollo(config: GatewayConfig, logger: Logger): ApolloServer<GatewayContext> {
+  const schema = recordCacheHints(buildGatewaySchema());
+  const exposure = exposureOptions(config, schema);
+  return new ApolloServer<GatewayContext>({
+    // Our executor (graphql-jit or graphql-js, see createOperationExecutor), through Apollo's
+    // gateway interface, its one way to plug in an executor.
+    gateway: executionGateway(
+      schema,
+      createOperationExecutor(schema, {
+        mode: config.graphqlExecutor,
+        onUnrepresentable: ({ path, type }, contextValue) =>
+          logger.warn({ requestId: (contextValue as GatewayContext).scope?.requestId, path, type }, 'upstream value the field type cannot represent'),
+      }),
+    ),
+    ...exposure,
+    formatError: createFormatError(logger),
+    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
+    // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
+    stringifyResult: (result) => JSON.stringify(result),
+    logger,
+    plugins: [createOperationPlugin<GatewayContext>(), ...cacheControlPlugins<GatewayContext>(), ...exposure.plugins],
+    // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
+    // the process would end killed by it instead of exiting 0 after a graceful stop.
+    stopOnTerminationSignals: false,
+  });
+}
+
+/**
+ * The two ways a request is answered with another's answer, both under the reuse policy that
+ * reads the operation's facts: the whole-response cache (answers kept for the shortest TTL the
+ * cache-control hints stated, served only to a caller the upstream answered recently) and
+ * in-flight coalescing (identical requests at the same moment: not a cache, on whatever the TTLs).
+ */
+function reuseOfAnswers(config: GatewayConfig, requests: RequestContextFactory, services: ContextServices, metrics: GatewayMetrics) {
+  return {
+    wholeResponseCache: createWholeResponseCache<GatewayContext>({
+      ttls: cacheTtlsOf(config),
+      maxBytes: config.operationCacheMaxBytes,
+      credentialsOf: requests.credentialsOf,
+      servable: (credentials) => services.http.vouchesFor(credentials),
+      storable: (context) => storeVerdict(context.facts),
+      onHit: () => metrics.observeWholeResponseCache(true),
+      onMiss: () => metrics.observeWholeResponseCache(false),
+    }),
+    inFlight: createInFlightRequests<GatewayContext>({
+      credentialsOf: requests.credentialsOf,
+      shareable: (context) => shareVerdict(context.facts),
+    }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type DataLoader from 'dataloader';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
 import { forRequest, type SharedUnknownValueReporter, type UnknownValueReporter } from '../mapping/unknownValues';
+import { OperationFacts } from '../observability/OperationFacts';
 import type { RequestScope } from '../observability/requestScope';
 import { CseApi } from '../upstream/CseApi';
 import { ConcurrencyLimit } from '../upstream/ConcurrencyLimit';
@@ -22,8 +23,8 @@ export interface GatewayContext {
   readonly references: { readonly engine: DataLoader<string, CseEngine | null> };
   readonly paging: PagingLimits;
   readonly reportUnknown: UnknownValueReporter;
-  /** Whether the upstream answered "not found" to any call of this operation so far. */
-  readonly upstream: { notFound: boolean };
+  /** What the operation did so far (its scope's, or its own outside the HTTP server). */
+  readonly facts: OperationFacts;
   /** Job connections shared between `Query.engine` and `Engine.jobs` (see `sharedJobConnection`). */
   readonly jobConnections: Map<string, Promise<ConnectionModel<CseJob>>>;
   /** The shortest TTL the fields that fetched hinted: the response's `Cache-Control` (see cacheHints). */
@@ -55,15 +56,13 @@ export interface ContextServices {
  * and fresh loaders, so no answer can leak from one caller (or one operation) to another.
  */
 export function createContext(services: ContextServices, request: UpstreamRequestContext, scope?: RequestScope): GatewayContext {
-  const upstream = { notFound: false };
+  const facts = scope?.facts ?? new OperationFacts();
   const api = new CseApi({
     http: services.http,
     request,
     limit: lazyLimit(services.requestConcurrency),
     pageBase: services.pageBase,
-    onNotFound: () => {
-      upstream.notFound = true;
-    },
+    onNotFound: () => facts.markNotFound(),
   });
   const loaders = createLoaders(api, services.observeBatch);
   return {
@@ -78,7 +77,7 @@ export function createContext(services: ContextServices, request: UpstreamReques
     },
     paging: services.paging,
     reportUnknown: forRequest(services.reportUnknown, scope?.requestId),
-    upstream,
+    facts,
     jobConnections: new Map(),
     cachePolicy: new CachePolicy(services.cacheTtls),
   };

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
+import { OperationFacts } from '../observability/OperationFacts';
 import { OperationTelemetry } from '../observability/OperationTelemetry';
 import { setRequestScope } from '../observability/requestScope';
 import { ExchangeMemory } from './exchangeMemory';
@@ -15,9 +16,9 @@ export interface ObserveRequestsOptions {
 /**
  * The `aroundRequest` of the HTTP server: gives every request an id (the caller's, when safe),
  * returns it in `X-Request-Id`, and records the request's scope (see requestScope) for the
- * context, hooks and log lines of the request. GraphQL requests also get an OperationTelemetry,
- * finished when the exchange ends, whatever ended it (answer, refusal, failure, or the caller
- * going away).
+ * context, hooks and log lines of the request. GraphQL requests also get their OperationFacts and
+ * an OperationTelemetry, finished when the exchange ends, whatever ended it (answer, refusal,
+ * failure, or the caller going away).
  */
 export function observeRequests(options: ObserveRequestsOptions) {
   return (request: IncomingMessage, response: ServerResponse, next: () => Promise<void>): Promise<void> => {
@@ -29,13 +30,14 @@ export function observeRequests(options: ObserveRequestsOptions) {
       return next();
     }
 
-    const operation = new OperationTelemetry({ requestId, headers: request.headers, ...options });
+    const facts = new OperationFacts();
+    const telemetry = new OperationTelemetry({ requestId, headers: request.headers, facts, ...options });
     let aborted = false;
     response.once('close', () => {
       if (!response.writableFinished) aborted = true;
     });
     const memory = new ExchangeMemory();
-    setRequestScope(request, { requestId, operation, memory });
+    setRequestScope(request, { requestId, facts, telemetry, memory });
     return (async () => {
       let failed = false;
       try {
@@ -44,7 +46,7 @@ export function observeRequests(options: ObserveRequestsOptions) {
         failed = true; // the HTTP server answers 500 once this settles
         throw error;
       } finally {
-        operation.finish({ httpStatus: failed ? 500 : response.statusCode, aborted });
+        telemetry.finish({ httpStatus: failed ? 500 : response.statusCode, aborted });
         memory.release();
       }
     })();

@@ -8,7 +8,7 @@ export interface ScopedContext extends BaseContext {
 }
 
 /**
- * Feeds Apollo's request lifecycle into the operation's telemetry, found on the context. Errors
+ * Feeds Apollo's request lifecycle into the operation's facts, found on the context. Errors
  * are tagged with the request id, so the masking in `formatError` can name the request in its log
  * line. The log line itself is written when the HTTP exchange ends, so requests Apollo refuses
  * before any plugin hook (a body that is not JSON, too large) are logged too; a context that fails
@@ -20,7 +20,7 @@ export function createOperationPlugin<TContext extends ScopedContext>(): ApolloS
       const scope = requestContext.contextValue.scope;
       // What Apollo keeps of the operation is let go of when the HTTP exchange ends (see ExchangeMemory).
       scope?.memory?.hold(requestContext);
-      const operation = scope?.operation;
+      const operation = scope?.facts;
       if (scope === undefined || operation === undefined) return;
       return {
         async didResolveOperation({ operationName, operation: definition }) {

@@ -1,14 +1,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { ExchangeMemory } from '../http/exchangeMemory';
+import type { Credentials } from '../upstream/credentials';
+import type { OperationFacts } from './OperationFacts';
 import type { OperationTelemetry } from './OperationTelemetry';
 
-/** What every log line written while serving one HTTP request carries. */
+/** What is known of one HTTP request while it is served; every log line of it carries its id. */
 export interface RequestScope {
   readonly requestId: string;
-  /** Set for GraphQL requests: what the operation plugin reports into. */
-  readonly operation?: OperationTelemetry;
+  /** Set for GraphQL requests: what the operation did (see OperationFacts). */
+  readonly facts?: OperationFacts;
+  /** Set for GraphQL requests: its span, timing and log line. */
+  readonly telemetry?: OperationTelemetry;
   /** Set for GraphQL requests: what Apollo keeps of the operation, released when the exchange ends. */
   readonly memory?: ExchangeMemory;
+  /**
+   * The caller's credentials, once read from the headers (see requestContext): read once per
+   * request, by the request key and then the context, so their digest is computed once too.
+   */
+  credentials?: Credentials;
 }
 
 /**

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { GatewayError } from '../../src/errors/GatewayError';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
+import { OperationFacts } from '../../src/observability/OperationFacts';
 import { OperationTelemetry } from '../../src/observability/OperationTelemetry';
 
 function setUp() {
@@ -17,27 +18,28 @@ function setUp() {
     }),
   );
   const metrics = createMetrics({ maxOperationNames: 10, processMetrics: false });
-  const telemetry = new OperationTelemetry({ requestId: 'req-7', headers: {}, logger, metrics });
-  return { telemetry, metrics, entries: () => lines.map((line) => JSON.parse(line)) };
+  const facts = new OperationFacts();
+  const telemetry = new OperationTelemetry({ requestId: 'req-7', headers: {}, logger, metrics, facts });
+  return { facts, telemetry, metrics, entries: () => lines.map((line) => JSON.parse(line)) };
 }
 
 describe('OperationTelemetry', () => {
   it('writes one line per operation with its upstream calls, cache hits, error codes and outcome', async () => {
-    const { telemetry, metrics, entries } = setUp();
-    telemetry.operationResolved('Dashboard', 'query');
+    const { facts, telemetry, metrics, entries } = setUp();
+    facts.operationResolved('Dashboard', 'query');
     // What the upstream layer reports into the operation's own sink while it resolves.
     telemetry.events.cache!({ route: 'getEngine', hit: true });
     telemetry.events.cache!({ route: 'getEngine', hit: true });
     telemetry.events.cache!({ route: 'listJobs', hit: false });
     telemetry.events.attempt!({ route: 'listJobs', status: 503, durationMs: 3.14159, outcome: 'error', attempt: 0 });
     telemetry.events.attempt!({ route: 'listJobs', status: 200, durationMs: 8, outcome: 'ok', attempt: 1 });
-    telemetry.recordErrors([
+    facts.recordErrors([
       new GatewayError('UPSTREAM_ERROR', 'x'),
       new GatewayError('UPSTREAM_ERROR', 'y'),
       new Error('a bug'),
       new GraphQLError('parse', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }),
     ]);
-    telemetry.recordResponse(true);
+    facts.recordResponse(true);
     telemetry.finish({ httpStatus: 200, aborted: false });
     telemetry.finish({ httpStatus: 200, aborted: false }); // a second call changes nothing
 
@@ -66,16 +68,16 @@ describe('OperationTelemetry', () => {
   });
 
   it('reports a request refused before it resolved as an error of the unresolved operation', async () => {
-    const { telemetry, metrics, entries } = setUp();
-    telemetry.recordErrors([new GatewayError('UNAUTHENTICATED', 'no token')]);
+    const { facts, telemetry, metrics, entries } = setUp();
+    facts.recordErrors([new GatewayError('UNAUTHENTICATED', 'no token')]);
     telemetry.finish({ httpStatus: 401, aborted: false });
     expect(entries()[0]).toMatchObject({ operationName: null, errorCodes: ['UNAUTHENTICATED'], outcome: 'error', httpStatus: 401, upstreamCalls: 0 });
     expect(await metrics.registry.metrics()).toContain('gateway_operations_total{operation="(unresolved)",outcome="error"} 1');
   });
 
   it('writes a short line for a request served from the whole-response cache, counted under the stored operation name', async () => {
-    const { telemetry, metrics, entries } = setUp();
-    telemetry.servedFromCache('HotPage');
+    const { facts, telemetry, metrics, entries } = setUp();
+    facts.answeredWith('cached', 'HotPage');
     telemetry.finish({ httpStatus: 200, aborted: false });
     const [line] = entries();
     expect(line).toMatchObject({ msg: 'graphql operation', requestId: 'req-7', operationName: 'HotPage', outcome: 'cached', httpStatus: 200 });
@@ -84,8 +86,8 @@ describe('OperationTelemetry', () => {
   });
 
   it('still reports a cached answer the caller never received as aborted', async () => {
-    const { telemetry, entries } = setUp();
-    telemetry.servedFromCache(null);
+    const { facts, telemetry, entries } = setUp();
+    facts.answeredWith('cached', null);
     telemetry.finish({ httpStatus: 200, aborted: true });
     expect(entries()[0]).toMatchObject({ operationName: null, outcome: 'aborted' });
   });

@@ -1,0 +1,53 @@
+import type { IncomingMessage } from 'node:http';
+import type { OperationBound } from '../http/httpServer';
+import { credentialsFromHeaders } from '../http/identity';
+import { requestScopeOf, tagError } from '../observability/requestScope';
+import type { Credentials } from '../upstream/credentials';
+import { createContext, type ContextServices, type GatewayContext } from './context';
+
+/** Everything caller-specific, made from the HTTP request: its credentials, and each operation's context. */
+export interface RequestContextFactory {
+  /**
+   * The caller's credentials, read from its headers once per request (kept on the request's
+   * scope). Throws the GatewayError that refuses the request (no token, a bad project header).
+   */
+  credentialsOf(request: IncomingMessage): Credentials;
+  /** The context of one GraphQL operation of the request, bounded by `bound`. */
+  contextFor(request: IncomingMessage, bound: OperationBound): Promise<GatewayContext>;
+}
+
+export function createRequestContextFactory(services: ContextServices, defaultProjectId: string | undefined): RequestContextFactory {
+  const credentialsOf = (request: IncomingMessage): Credentials => {
+    const scope = requestScopeOf(request);
+    if (scope?.credentials !== undefined) return scope.credentials;
+    const credentials = credentialsFromHeaders((name) => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    }, defaultProjectId);
+    // Refusals are not kept: asked again, they throw again.
+    if (scope !== undefined) scope.credentials = credentials;
+    return credentials;
+  };
+  return {
+    credentialsOf,
+    async contextFor(request, bound) {
+      const scope = requestScopeOf(request);
+      let credentials: Credentials;
+      try {
+        credentials = credentialsOf(request);
+      } catch (error) {
+        // Refused before any Apollo hook that knows the request could see it: reported here.
+        if (scope !== undefined) tagError(error, scope.requestId);
+        scope?.facts?.recordErrors([error]);
+        throw error;
+      }
+      const telemetry = scope?.telemetry;
+      return createContext(
+        services,
+        // The operation's own event sink (its facts' counts, debug lines) and trace headers for the upstream.
+        { credentials, signal: bound.signal, deadline: bound.deadline, events: telemetry?.events, propagate: telemetry?.propagate, refusal: {} },
+        scope,
+      );
+    },
+  };
+}

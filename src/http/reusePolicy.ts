@@ -1,0 +1,29 @@
+import type { OperationFacts } from '../observability/OperationFacts';
+
+/** An answer that may be reused, and the operation it answered (for the reuser's log line and metrics). */
+export interface ReuseVerdict {
+  readonly operationName: string | null;
+}
+
+/**
+ * Whether an operation's 200 answer may be kept by the whole-response cache (which has already
+ * checked its `Cache-Control`): not when the operation saw a "not found" — the upstream cache
+ * never keeps those either, so an engine or job that appears is seen at once — nor when it was
+ * built from upstream cache entries: those are already partly aged, and keeping the answer for a
+ * full max-age again would serve data older than its TTL promises (and the header says).
+ */
+export function storeVerdict(facts: OperationFacts): ReuseVerdict | undefined {
+  if (facts.notFound || facts.upstreamCacheHits !== 0) return undefined;
+  return { operationName: facts.operationName };
+}
+
+/**
+ * Whether a leader's 200 answer may serve the identical requests that waited for it: not when it
+ * has errors. Apollo's `no-store` cannot tell (every answer says it when the caches are off), and
+ * an error (a transient upstream fault, a timeout) is the leader's, not theirs: they execute on
+ * their own instead.
+ */
+export function shareVerdict(facts: OperationFacts): ReuseVerdict | undefined {
+  if (facts.errorCount > 0) return undefined;
+  return { operationName: facts.operationName };
+}

@@ -1,0 +1,121 @@
+import { ErrorCode, isPublicErrorCode } from '../errors/codes';
+import type { UpstreamEvents } from './events';
+
+/** How a request was answered with another's answer, when it was. */
+export type Reuse = 'cached' | 'coalesced';
+
+/**
+ * What happened in one GraphQL request, recorded once as it happens: its name once Apollo
+ * resolved it, its errors (by code), whether it answered data, the upstream calls and cache hits
+ * its resolvers caused, whether the upstream said "not found", and whether it was answered with
+ * another request's answer.
+ *
+ * Policy and telemetry both read it (not each other): whether a whole answer may be stored or
+ * shared (see reusePolicy) and the operation's log line and metrics (see OperationTelemetry) are
+ * decided from the same facts. Plain counters and flags; no timers, nothing to close.
+ */
+export class OperationFacts {
+  private name: string | null = null;
+  private type: string | null = null;
+  private resolvedFlag = false;
+  private dataFlag = false;
+  private errors = 0;
+  private readonly codes = new Set<string>();
+  private calls = 0;
+  private hits = 0;
+  private notFoundFlag = false;
+  private reuse: Reuse | undefined;
+
+  /** The sink the operation's upstream calls report into (counts only). */
+  readonly events: UpstreamEvents = {
+    attempt: () => {
+      this.calls += 1;
+    },
+    cache: (event) => {
+      if (event.hit) this.hits += 1;
+    },
+  };
+
+  /** Apollo parsed and validated the document and picked the operation. */
+  operationResolved(name: string | null, type: string | null): void {
+    this.name = name;
+    this.type = type;
+    this.resolvedFlag = true;
+  }
+
+  /** Errors as graphql-js or Apollo raised them (before masking): only their codes are kept. */
+  recordErrors(errors: readonly unknown[]): void {
+    this.errors += errors.length;
+    for (const error of errors) this.codes.add(publicCode(error));
+  }
+
+  recordResponse(hasData: boolean): void {
+    this.dataFlag = hasData;
+  }
+
+  /** The upstream answered "not found" to one of the operation's calls. */
+  markNotFound(): void {
+    this.notFoundFlag = true;
+  }
+
+  /**
+   * The request was answered with another's answer — stored (`cached`) or of an identical request
+   * in flight (`coalesced`) — under the name that answer's operation had.
+   */
+  answeredWith(reuse: Reuse, operationName: string | null): void {
+    this.reuse = reuse;
+    this.name = operationName;
+    this.resolvedFlag = true;
+  }
+
+  /** The operation's name once resolved (`null`: anonymous, or not resolved). */
+  get operationName(): string | null {
+    return this.name;
+  }
+
+  get operationType(): string | null {
+    return this.type;
+  }
+
+  /** Whether the request resolved to an operation (or was answered with one's answer). */
+  get resolved(): boolean {
+    return this.resolvedFlag;
+  }
+
+  get errorCount(): number {
+    return this.errors;
+  }
+
+  /** Distinct public codes of the errors, as the response shows them (a code outside the set: INTERNAL_SERVER_ERROR). */
+  get errorCodes(): string[] {
+    return [...this.codes];
+  }
+
+  get hasData(): boolean {
+    return this.dataFlag;
+  }
+
+  /** HTTP attempts the operation made to the upstream (each retry counts). */
+  get upstreamCalls(): number {
+    return this.calls;
+  }
+
+  /** Upstream answers the operation took from the upstream answer cache. */
+  get upstreamCacheHits(): number {
+    return this.hits;
+  }
+
+  get notFound(): boolean {
+    return this.notFoundFlag;
+  }
+
+  get reused(): Reuse | undefined {
+    return this.reuse;
+  }
+}
+
+function publicCode(error: unknown): string {
+  const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+  // Anything without a public code is masked as INTERNAL_SERVER_ERROR in the response: say the same.
+  return isPublicErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR;
+}

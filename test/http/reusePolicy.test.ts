@@ -1,0 +1,52 @@
+import { GatewayError } from '../../src/errors/GatewayError';
+import { shareVerdict, storeVerdict } from '../../src/http/reusePolicy';
+import { OperationFacts } from '../../src/observability/OperationFacts';
+
+/** Whether a whole answer may be kept or shared is read from the operation's facts, nothing else. */
+
+function facts(record: (facts: OperationFacts) => void = () => {}): OperationFacts {
+  const made = new OperationFacts();
+  made.operationResolved('Page', 'query');
+  record(made);
+  return made;
+}
+
+describe('storeVerdict', () => {
+  it.each([
+    ['a clean answer', () => {}, { operationName: 'Page' }],
+    ['an operation that saw a "not found"', (f: OperationFacts) => f.markNotFound(), undefined],
+    ['an answer built from upstream cache entries', (f: OperationFacts) => f.events.cache!({ route: 'getEngine', hit: true }), undefined],
+    ['an upstream cache miss does not count', (f: OperationFacts) => f.events.cache!({ route: 'getEngine', hit: false }), { operationName: 'Page' }],
+  ])('%s', (_what, record, expected) => {
+    expect(storeVerdict(facts(record))).toEqual(expected);
+  });
+});
+
+describe('shareVerdict', () => {
+  it.each([
+    ['an answer without errors', () => {}, { operationName: 'Page' }],
+    ['an answer with any error', (f: OperationFacts) => f.recordErrors([new GatewayError('UPSTREAM_TIMEOUT', 'slow')]), undefined],
+    ['a "not found" (it is data, not an error)', (f: OperationFacts) => f.markNotFound(), { operationName: 'Page' }],
+  ])('%s', (_what, record, expected) => {
+    expect(shareVerdict(facts(record))).toEqual(expected);
+  });
+});
+
+describe('OperationFacts', () => {
+  it('counts attempts and cache hits from its sink, and keeps error codes as the response shows them', () => {
+    const f = facts((made) => {
+      made.events.attempt!({ route: 'listJobs', status: 503, durationMs: 1, outcome: 'error', attempt: 0 });
+      made.events.attempt!({ route: 'listJobs', status: 200, durationMs: 1, outcome: 'ok', attempt: 1 });
+      made.recordErrors([new GatewayError('UPSTREAM_ERROR', 'x'), new Error('bug'), new GatewayError('UPSTREAM_ERROR', 'y')]);
+    });
+    expect(f.upstreamCalls).toBe(2);
+    expect(f.errorCount).toBe(3);
+    expect(f.errorCodes).toEqual(['UPSTREAM_ERROR', 'INTERNAL_SERVER_ERROR']);
+  });
+
+  it('takes the name of the answer it was served', () => {
+    const f = new OperationFacts();
+    f.answeredWith('coalesced', 'Other');
+    expect([f.operationName, f.resolved, f.reused]).toEqual(['Other', true, 'coalesced']);
+  });
+});
