@@ -463,33 +463,33 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 }
 
 export type EngineResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Engine'] = ResolversParentTypes['Engine'], FederationReferenceType extends FederationReferenceTypes['Engine'] = FederationReferenceTypes['Engine']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Engine']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  authType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  createTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  createUser?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  enterpriseProjectId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  flavor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, Partial<EngineJobsArgs>>;
-  latestJob?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
-  latestVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['EngineStatus'], ParentType, ContextType>;
-  type?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  version?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  __resolveReference: ReferenceResolver<Maybe<ResolversTypes['Engine']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  authType: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  createTime: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  createUser: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  description: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  enterpriseProjectId: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  flavor: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  jobs: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, Partial<EngineJobsArgs>>;
+  latestJob: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  latestVersion: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status: Resolver<ResolversTypes['EngineStatus'], ParentType, ContextType>;
+  type: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  version: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type EngineConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EngineConnection'] = ResolversParentTypes['EngineConnection']> = {
-  edges?: Resolver<Array<ResolversTypes['EngineEdge']>, ParentType, ContextType>;
-  nodes?: Resolver<Array<ResolversTypes['Engine']>, ParentType, ContextType>;
-  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
-  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  edges: Resolver<Array<ResolversTypes['EngineEdge']>, ParentType, ContextType>;
+  nodes: Resolver<Array<ResolversTypes['Engine']>, ParentType, ContextType>;
+  pageInfo: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type EngineEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['EngineEdge'] = ResolversParentTypes['EngineEdge']> = {
-  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['Engine'], ParentType, ContextType>;
+  cursor: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node: Resolver<ResolversTypes['Engine'], ParentType, ContextType>;
 };
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
@@ -497,39 +497,39 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 }
 
 export type JobResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job'], FederationReferenceType extends FederationReferenceTypes['Job'] = FederationReferenceTypes['Job']> = {
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Job']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  context?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  createUser?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  durationMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
-  endTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  engine?: Resolver<Maybe<ResolversTypes['Engine']>, ParentType, ContextType>;
-  engineId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  scheduling?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  startTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['JobStatus'], ParentType, ContextType>;
-  tasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType>;
-  type?: Resolver<ResolversTypes['JobType'], ParentType, ContextType>;
+  __resolveReference: ReferenceResolver<Maybe<ResolversTypes['Job']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  context: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  createUser: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  description: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  durationMs: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  endTime: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  engine: Resolver<Maybe<ResolversTypes['Engine']>, ParentType, ContextType>;
+  engineId: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  scheduling: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startTime: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status: Resolver<ResolversTypes['JobStatus'], ParentType, ContextType>;
+  tasks: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType>;
+  type: Resolver<ResolversTypes['JobType'], ParentType, ContextType>;
 };
 
 export type JobConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobConnection'] = ResolversParentTypes['JobConnection']> = {
-  edges?: Resolver<Array<ResolversTypes['JobEdge']>, ParentType, ContextType>;
-  nodes?: Resolver<Array<ResolversTypes['Job']>, ParentType, ContextType>;
-  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
-  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  edges: Resolver<Array<ResolversTypes['JobEdge']>, ParentType, ContextType>;
+  nodes: Resolver<Array<ResolversTypes['Job']>, ParentType, ContextType>;
+  pageInfo: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type JobEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['JobEdge'] = ResolversParentTypes['JobEdge']> = {
-  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  node?: Resolver<ResolversTypes['Job'], ParentType, ContextType>;
+  cursor: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node: Resolver<ResolversTypes['Job'], ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  endCursor: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -539,41 +539,41 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
 };
 
 export type TaskResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task']> = {
-  assigned?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  createTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  endTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  engineName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  executor?: Resolver<Maybe<ResolversTypes['TaskExecutor']>, ParentType, ContextType>;
-  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  jobId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  log?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  order?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  output?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
-  startTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  status?: Resolver<ResolversTypes['JobStatus'], ParentType, ContextType>;
-  timedOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  type?: Resolver<ResolversTypes['JobType'], ParentType, ContextType>;
-  updateTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  assigned: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  createTime: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  endTime: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  engineName: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  executor: Resolver<Maybe<ResolversTypes['TaskExecutor']>, ParentType, ContextType>;
+  id: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  jobId: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  log: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  order: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  output: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  startTime: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status: Resolver<ResolversTypes['JobStatus'], ParentType, ContextType>;
+  timedOut: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  type: Resolver<ResolversTypes['JobType'], ParentType, ContextType>;
+  updateTime: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type TaskExecutorResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['TaskExecutor'] = ResolversParentTypes['TaskExecutor']> = {
-  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  durationMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  description: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  durationMs: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = GatewayContext> = {
-  DateTime?: GraphQLScalarType;
-  Engine?: EngineResolvers<ContextType>;
-  EngineConnection?: EngineConnectionResolvers<ContextType>;
-  EngineEdge?: EngineEdgeResolvers<ContextType>;
-  JSON?: GraphQLScalarType;
-  Job?: JobResolvers<ContextType>;
-  JobConnection?: JobConnectionResolvers<ContextType>;
-  JobEdge?: JobEdgeResolvers<ContextType>;
-  PageInfo?: PageInfoResolvers<ContextType>;
-  Query?: QueryResolvers<ContextType>;
-  Task?: TaskResolvers<ContextType>;
-  TaskExecutor?: TaskExecutorResolvers<ContextType>;
+  DateTime: GraphQLScalarType;
+  Engine: EngineResolvers<ContextType>;
+  EngineConnection: EngineConnectionResolvers<ContextType>;
+  EngineEdge: EngineEdgeResolvers<ContextType>;
+  JSON: GraphQLScalarType;
+  Job: JobResolvers<ContextType>;
+  JobConnection: JobConnectionResolvers<ContextType>;
+  JobEdge: JobEdgeResolvers<ContextType>;
+  PageInfo: PageInfoResolvers<ContextType>;
+  Query: QueryResolvers<ContextType>;
+  Task: TaskResolvers<ContextType>;
+  TaskExecutor: TaskExecutorResolvers<ContextType>;
 };
 

@@ -4,15 +4,27 @@ import { emptyToNull } from '../../mapping/job';
 import { epochMsOrNull } from '../../mapping/time';
 import { engineKeyOf, entityCopy } from '../federation/referenceKeys';
 import { jobConnection, sharedJobConnection } from './connections';
+import { property } from './property';
+import type { CseEngine } from '../models';
+
+const own = property<CseEngine>();
 
 export const Engine: EngineResolvers = {
   // Federation `_entities`: batched per operation, from list pages when that is fewer calls.
   __resolveReference: async (reference, { references }) => entityCopy(await references.engine.load(engineKeyOf(reference))),
+  id: own('id'),
   // `name` is documented as always present; an upstream that leaves it out gets the id shown.
   name: (engine) => engine.name ?? engine.id,
   description: (engine) => emptyToNull(engine.description),
+  type: own('type'),
   status: (engine, _args, { reportUnknown }) => mapEngineStatus(engine.status, reportUnknown),
+  flavor: own('flavor'),
+  version: own('version'),
+  latestVersion: own('latestVersion'),
+  authType: own('authType'),
+  createUser: own('createUser'),
   createTime: (engine) => epochMsOrNull(engine.createTime),
+  enterpriseProjectId: own('enterpriseProjectId'),
   latestJob: (engine, _args, { loaders }) => {
     const id = engine.latestJobId;
     if (id === undefined || id === null || id === '') return null;

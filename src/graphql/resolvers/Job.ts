@@ -3,6 +3,10 @@ import { mapJobStatus, mapJobType } from '../../mapping/enums';
 import { emptyToNull, idString, isScheduling, jobTasks } from '../../mapping/job';
 import { durationMs, epochMsOrNull } from '../../mapping/time';
 import { entityCopy, jobKeyOf } from '../federation/referenceKeys';
+import type { CseJob } from '../models';
+import { property } from './property';
+
+const own = property<CseJob>();
 
 export const Job: JobResolvers = {
   // Federation `_entities`: the operation's job loader batches and de-duplicates the references.
@@ -15,9 +19,11 @@ export const Job: JobResolvers = {
   description: (job) => emptyToNull(job.description),
   status: (job, _args, { reportUnknown }) => mapJobStatus(job.status, reportUnknown),
   scheduling: (job) => isScheduling(job),
+  createUser: own('createUser'),
   startTime: (job) => epochMsOrNull(job.startTime),
   endTime: (job) => epochMsOrNull(job.endTime),
   durationMs: (job) => durationMs(job.startTime, job.endTime),
+  context: own('context'),
   tasks: (job) => {
     const tasks = jobTasks(job);
     // Tasks inside phases may leave out their job id; the job they came in is the answer.

@@ -3,12 +3,18 @@ import { mapJobStatus, mapJobType } from '../../mapping/enums';
 import { idString } from '../../mapping/job';
 import { taskOutput, taskTimedOut } from '../../mapping/task';
 import { epochMsOrNull } from '../../mapping/time';
+import type { CseTask, CseTaskExecutorBrief } from '../models';
+import { property } from './property';
+
+const own = property<CseTask>();
 
 export const Task: TaskResolvers = {
   id: (task) => idString(task.id),
   jobId: (task) => idString(task.jobId),
   type: (task, _args, { reportUnknown }) => mapJobType(task.type, reportUnknown),
+  assigned: own('assigned'),
   name: (task) => task.taskName ?? null,
+  engineName: own('engineName'),
   order: (task) => task.taskOrder ?? 0,
   status: (task, _args, { reportUnknown }) => mapJobStatus(task.status, reportUnknown),
   startTime: (task) => epochMsOrNull(task.startTime),
@@ -16,10 +22,12 @@ export const Task: TaskResolvers = {
   createTime: (task) => epochMsOrNull(task.createTime),
   updateTime: (task) => epochMsOrNull(task.updateTime),
   timedOut: (task) => taskTimedOut(task),
+  log: own('log'),
   output: (task) => taskOutput(task.output),
   executor: (task) => task.taskExecutorBrief ?? null,
 };
 
 export const TaskExecutor: TaskExecutorResolvers = {
   durationMs: (brief) => (typeof brief.duration === 'number' ? brief.duration : null),
+  description: property<CseTaskExecutorBrief>()('description'),
 };

@@ -4,11 +4,19 @@ import { idString } from '../../mapping/job';
 import { parseConnectionArgs, type ConnectionArgs } from '../../pagination/args';
 import { connectionKey, encodeCursor } from '../../pagination/cursor';
 import { resolveConnection } from '../../pagination/resolveConnection';
-import type { ConnectionModel, EdgeModel } from '../../pagination/types';
+import type { ConnectionModel, EdgeModel, PageInfoModel } from '../../pagination/types';
 import type { JobTimeFilter } from '../../upstream/CseApi';
 import type { CseEngine, CseJob } from '../../upstream/types';
 import type { GatewayContext } from '../context';
-import type { EngineEdgeResolvers, JobEdgeResolvers, JobFilter } from '../generated/resolvers-types';
+import type {
+  EngineConnectionResolvers,
+  EngineEdgeResolvers,
+  JobConnectionResolvers,
+  JobEdgeResolvers,
+  JobFilter,
+  PageInfoResolvers,
+} from '../generated/resolvers-types';
+import { property } from './property';
 
 /** The engine list of the caller's project (and enterprise project) as a connection. */
 export function engineConnection(args: ConnectionArgs, context: GatewayContext): Promise<ConnectionModel<CseEngine>> {
@@ -87,5 +95,22 @@ function timeFilter(filter: JobFilter | null | undefined): JobTimeFilter {
 
 const cursorOf = <T>(edge: EdgeModel<T>) => encodeCursor(edge.connectionKey, edge.position, edge.id);
 
-export const EngineEdge: EngineEdgeResolvers = { cursor: cursorOf };
-export const JobEdge: JobEdgeResolvers = { cursor: cursorOf };
+export const EngineEdge: EngineEdgeResolvers = { cursor: cursorOf, node: property<EdgeModel<CseEngine>>()('node') };
+export const JobEdge: JobEdgeResolvers = { cursor: cursorOf, node: property<EdgeModel<CseJob>>()('node') };
+
+/** A connection's fields are its model's (see pagination/types). */
+function connectionResolvers<T>() {
+  const own = property<ConnectionModel<T>>();
+  return { edges: own('edges'), nodes: own('nodes'), pageInfo: own('pageInfo'), totalCount: own('totalCount') };
+}
+
+export const EngineConnection: EngineConnectionResolvers = connectionResolvers<CseEngine>();
+export const JobConnection: JobConnectionResolvers = connectionResolvers<CseJob>();
+
+const page = property<PageInfoModel>();
+export const PageInfo: PageInfoResolvers = {
+  hasNextPage: page('hasNextPage'),
+  hasPreviousPage: page('hasPreviousPage'),
+  startCursor: page('startCursor'),
+  endCursor: page('endCursor'),
+};

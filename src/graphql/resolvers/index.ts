@@ -1,6 +1,6 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { DateTimeScalar, JSONScalar } from '../scalars';
-import { EngineEdge, JobEdge } from './connections';
+import { EngineConnection, EngineEdge, JobConnection, JobEdge, PageInfo } from './connections';
 import { Engine } from './Engine';
 import { Job } from './Job';
 import { Query } from './Query';
@@ -11,9 +11,12 @@ export const resolvers: Resolvers = {
   JSON: JSONScalar,
   Query,
   Engine,
+  EngineConnection,
   EngineEdge,
   Job,
+  JobConnection,
   JobEdge,
+  PageInfo,
   Task,
   TaskExecutor,
 };
