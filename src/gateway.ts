@@ -134,6 +134,7 @@ function contextServices(config: GatewayConfig, http: CseHttpClient, logger: Log
     reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
     observeBatch: metrics.observeBatch,
     engineListThreshold: config.federationEngineListThreshold,
+    engineListMaxPages: config.federationEngineListMaxPages,
     cacheTtls: cacheTtlsOf(config),
   };
 }

@@ -110,6 +110,8 @@ export interface GatewayConfig {
   readonly apqCacheMaxBytes: number;
   /** More Engine references than this in one federation `_entities` call are read from list pages. */
   readonly federationEngineListThreshold: number;
+  /** Engine-list pages one `_entities` call reads at most (its upstream-call budget: see engineReferenceBudget). */
+  readonly federationEngineListMaxPages: number;
   /** `compiled`: operations run as graphql-jit compiled functions; `graphql-js`: graphql-js's interpreter. */
   readonly graphqlExecutor: 'compiled' | 'graphql-js';
 }
@@ -222,6 +224,7 @@ export function loadConfig(env: Env): GatewayConfig {
     persistedQueriesManifest: read.manifestPath(persistedQueries),
     apqCacheMaxBytes: read.integer('APQ_CACHE_MAX_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     federationEngineListThreshold: read.integer('FEDERATION_ENGINE_LIST_THRESHOLD', 3, 0, 10_000),
+    federationEngineListMaxPages: read.integer('FEDERATION_ENGINE_LIST_MAX_PAGES', 10, 1, 1000),
     graphqlExecutor: read.oneOf('GRAPHQL_EXECUTOR', ['compiled', 'graphql-js'] as const, 'compiled'),
   };
   // Settings that are only meaningful together.

@@ -45,6 +45,8 @@ export interface ContextServices {
   readonly reportUnknown: SharedUnknownValueReporter;
   /** More Engine references than this in one `_entities` call are looked up in list pages. */
   readonly engineListThreshold: number;
+  /** Engine-list pages one `_entities` call reads at most. */
+  readonly engineListMaxPages: number;
   /** Told the size of every DataLoader batch (metrics). */
   readonly observeBatch?: BatchObserver;
   /** The TTLs the operation's cache hints are made of. */
@@ -73,6 +75,7 @@ export function createContext(services: ContextServices, request: UpstreamReques
       engine: createEngineReferenceLoader(loaders, {
         listThreshold: services.engineListThreshold,
         pageSize: services.paging.maxPageSize,
+        maxListPages: services.engineListMaxPages,
       }),
     },
     paging: services.paging,

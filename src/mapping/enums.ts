@@ -9,6 +9,7 @@
  * carries a status the documentation has not caught up with.
  */
 import type { EngineStatus, JobStatus, JobType } from '../graphql/generated/resolvers-types';
+import { normaliseUpstreamValue } from '../upstream/jobStatus';
 import type { UnknownValueReporter } from './unknownValues';
 
 /** How a missing or empty upstream value is reported. */
@@ -22,9 +23,7 @@ type Lookup<T extends string> = {
   readonly normalised: ReadonlyMap<string, T>;
 };
 
-function normalise(raw: string): string {
-  return raw.replace(/[\s_-]+/g, '').toLowerCase();
-}
+const normalise = normaliseUpstreamValue;
 
 function buildLookup<T extends string>(kind: string, table: ReadonlyArray<readonly [string, T]>): Lookup<T> {
   const exact = new Map<string, T>();

@@ -3,18 +3,19 @@
  * out from the document alone, before anything runs. Pure: the schema, the document and the
  * variables in, a number out.
  *
- * The model follows what the resolvers and loaders really do (see README "Security limits"):
+ * What each field costs is declared once, in graphql/fetchingFields (the cache hints read the
+ * same table); the walk applies the declarations:
  *
- * - `Query.engine`, `Query.job`, `Engine.latestJob`: one call each time the field runs.
- * - `Query.engines`, `Engine.jobs` (connections): one list call each time the field runs, and
- *   everything selected under its `nodes`/`edges` runs once per item of the page: `first` or
- *   `last`, or the default page size when neither is given.
- * - `Job.engine`: free when the job was reached through its own engine (`Engine.jobs`,
- *   `Engine.latestJob`: the loader already holds that engine), otherwise one call.
- * - `Query._entities`: one call per `Job` representation and per `Engine` representation; above
- *   the engine-list threshold the loader reads engine-list pages first, which never costs more
- *   than one call beyond that, so the worst case is counted. Selections under
- *   `... on Engine` / `... on Job` run once per representation of that type.
+ * - `one`: one call each time the field runs (`Query.engine`, `Query.job`, `Engine.latestJob`);
+ *   `freeUnderItsEngine`: none when the job was reached through its own engine, whose loader
+ *   already holds it (`Job.engine` under `Engine.jobs` or `Engine.latestJob`).
+ * - `page` (connections): one list call each time the field runs, and everything selected under
+ *   its `nodes`/`edges` runs once per item of the page: its first slicing argument given
+ *   (`first`, `last`), or the default page size when neither is.
+ * - `entities` (`Query._entities`): one call per `Job` representation; for `Engine`
+ *   representations, the calls the reference loader's batching makes at most
+ *   (`engineReferenceBudget`: list pages above the threshold, not one call each). Selections
+ *   under `... on Engine` / `... on Job` run once per representation of that type.
  * - Aliases multiply: every occurrence of a field is counted, even where the loaders would share
  *   identical calls (an upper bound is what a limit needs).
  * - Introspection (`__schema`, `__type`, `__typename`) and `_service` cost nothing.
@@ -57,6 +58,8 @@ import {
 } from 'graphql';
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
+import { engineReferenceBudget } from '../graphql/federation/engineReferences';
+import { fetchingField } from '../graphql/fetchingFields';
 
 export interface EstimateOptions {
   /** The largest `first`/`last` the resolvers accept. */
@@ -65,6 +68,8 @@ export interface EstimateOptions {
   readonly defaultPageSize: number;
   /** More `Engine` references than this in one `_entities` call are looked up in list pages. */
   readonly engineListThreshold: number;
+  /** Engine-list pages one `_entities` call reads at most. */
+  readonly maxListPages: number;
 }
 
 /**
@@ -367,40 +372,35 @@ function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType
   if (!isObjectType(parentType) && !isInterfaceType(parentType)) return 0;
   const field = parentType.getFields()[name];
   if (field === undefined) return 0;
+  const declared = fetchingField(parentType.name, name);
+  if (declared === undefined) {
+    // Inside a connection, its lists (`nodes`, `edges`) hold one page of items.
+    const inner: Context = { engineLoaded: context.engineLoaded };
+    if (context.pageItems !== undefined && isList(field.type)) {
+      return context.pageItems === 0 ? 0 : context.pageItems * children(walk, node, field.type, inner);
+    }
+    return children(walk, node, field.type, inner);
+  }
   const args = argumentsOf(field, node, walk.variables);
-  const coordinate = `${parentType.name}.${name}`;
-
-  switch (coordinate) {
-    case 'Query.engine':
-    case 'Query.job':
-      return 1 + children(walk, node, field.type, { engineLoaded: false });
-    case 'Engine.latestJob':
-      return 1 + children(walk, node, field.type, { engineLoaded: true });
-    case 'Job.engine':
-      return (context.engineLoaded ? 0 : 1) + children(walk, node, field.type, { engineLoaded: false });
-    case 'Query.engines':
-    case 'Engine.jobs': {
+  const under: Context = { engineLoaded: declared.loadsEngine };
+  const { cost } = declared;
+  switch (cost.calls) {
+    case 'one':
+      return (cost.freeUnderItsEngine === true && context.engineLoaded ? 0 : 1) + children(walk, node, field.type, under);
+    case 'page': {
       const items = pageSizeOf(args ?? {}, walk.options);
       if (items === null) return 0;
-      return 1 + children(walk, node, field.type, { pageItems: items, engineLoaded: coordinate === 'Engine.jobs' });
+      return 1 + children(walk, node, field.type, { ...under, pageItems: items });
     }
-    case 'Query._entities': {
+    case 'entities': {
       const counts = entityCounts(walk.schema, args?.representations);
       let calls = 0;
       for (const [typename, count] of counts) {
-        calls += count;
-        if (typename === 'Engine' && count > walk.options.engineListThreshold) calls += 1;
+        calls += typename === 'Engine' ? engineReferenceBudget(count, { listThreshold: walk.options.engineListThreshold, maxListPages: walk.options.maxListPages }) : count;
       }
-      return calls + children(walk, node, field.type, { entities: counts, engineLoaded: false });
+      return calls + children(walk, node, field.type, { ...under, entities: counts });
     }
   }
-
-  // Inside a connection, its lists (`nodes`, `edges`) hold one page of items.
-  const inner: Context = { engineLoaded: context.engineLoaded };
-  if (context.pageItems !== undefined && isList(field.type)) {
-    return context.pageItems === 0 ? 0 : context.pageItems * children(walk, node, field.type, inner);
-  }
-  return children(walk, node, field.type, inner);
 }
 
 function children(walk: Walk, node: FieldNode, type: GraphQLOutputType, context: Context): number {

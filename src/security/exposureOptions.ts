@@ -48,6 +48,7 @@ export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema): E
       maxPageSize: config.cseMaxPageSize,
       defaultPageSize: config.defaultPageSize,
       engineListThreshold: config.federationEngineListThreshold,
+      maxListPages: config.federationEngineListMaxPages,
     }),
   ];
   // The safelist check runs before the cost estimate: an unlisted operation is refused as such.

@@ -57,6 +57,7 @@ describe('loadConfig', () => {
       persistedQueriesManifest: undefined,
       apqCacheMaxBytes: 8388608,
       federationEngineListThreshold: 3,
+      federationEngineListMaxPages: 10,
       graphqlExecutor: 'compiled',
     });
   });
@@ -181,6 +182,7 @@ describe('loadConfig', () => {
     ['PERSISTED_QUERIES_MANIFEST', 'pq.json'],
     ['APQ_CACHE_MAX_BYTES', '10'],
     ['FEDERATION_ENGINE_LIST_THRESHOLD', '-1'],
+    ['FEDERATION_ENGINE_LIST_MAX_PAGES', '0'],
     ['CSE_MAX_INFLIGHT_PER_ENGINE', '65'],
     ['CSE_MAX_INFLIGHT_PER_ENGINE', '0'],
     ['CSE_MAX_QUEUE_PER_ENGINE', '257'],

@@ -144,3 +144,41 @@ describe('with small list pages', () => {
     expect(small.simulator.callCount({ route: 'getEngine' })).toBe(0);
   });
 });
+
+describe('costed by the calls its batching makes (not one per representation)', () => {
+  it('lets a router ask for 60 engines: one list page, and details for the ones the list lacks while the budget lasts', async () => {
+    const unknown = Array.from({ length: 60 - engineIds.length }, (_, i) => `not-listed-${i}`);
+    const ids = [...engineIds, ...unknown];
+    expect(ids).toHaveLength(60);
+    const response = await h.gql(ENTITIES, { representations: ids.map(engineRef) });
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data._entities.slice(0, engineIds.length).map((e: { id: string }) => e.id)).toEqual(engineIds);
+    expect(response.body.data._entities.slice(engineIds.length).every((e: unknown) => e === null)).toBe(true);
+    // The budget of 60 references: FEDERATION_ENGINE_LIST_MAX_PAGES (10) + the threshold (3).
+    expect(h.simulator.callCount({ route: 'listEngines' })).toBe(1);
+    expect(h.simulator.callCount({ route: 'getEngine' })).toBe(13 - 1);
+    expect(h.simulator.callCount()).toBeLessThanOrEqual(13);
+  });
+});
+
+describe('a list too long to read within the budget', () => {
+  let tight: Harness;
+  beforeAll(async () => {
+    tight = await startHarness({ ...CACHES_OFF, CSE_MAX_PAGE_SIZE: '10', FEDERATION_ENGINE_LIST_MAX_PAGES: '2' });
+  });
+  afterAll(async () => {
+    await tight.close();
+  });
+
+  it('looks up what the budget allows and refuses the rest with QUERY_TOO_COMPLEX, never making more calls', async () => {
+    const response = await tight.gql(ENTITIES, { representations: engineIds.map(engineRef) });
+    // First page (10 engines), then details for 4: the budget is 2 pages + 3; 30-odd engines need 3 pages.
+    expect(tight.simulator.callCount()).toBe(5);
+    const resolved = response.body.data._entities.filter((e: unknown) => e !== null);
+    expect(resolved).toHaveLength(10 + 4);
+    const codes = new Set(errorCodes(response));
+    expect(codes).toEqual(new Set(['QUERY_TOO_COMPLEX']));
+    expect(response.body.errors).toHaveLength(engineIds.length - 14);
+  });
+});

@@ -15,7 +15,7 @@ import { send } from './http';
  */
 
 const schema = buildGatewaySchema();
-const options = { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3 };
+const options = { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3, maxListPages: 10 };
 
 /** `query { ...X0 }` where each fragment spreads the next one `fanOut` times: the issue's document at fanOut 2. */
 function spreadChain(depth: number, fanOut: number): string {

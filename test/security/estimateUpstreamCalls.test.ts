@@ -6,7 +6,7 @@ import { parseConnectionArgs } from '../../src/pagination/args';
 import { createMemoizedEstimator, estimateUpstreamCalls, pageSizeOf } from '../../src/security/estimateUpstreamCalls';
 
 const schema = buildGatewaySchema();
-const options = { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3 };
+const options = { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3, maxListPages: 10 };
 const estimate = (query: string, variables?: Record<string, unknown>, operationName?: string) =>
   estimateUpstreamCalls(schema, parse(query), operationName, variables, options);
 

@@ -1,45 +1,37 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { defaultFieldResolver, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import { isTerminalJobStatus, mapJobStatus } from '../../mapping/enums';
 import { ttlRange, type CacheTtls } from '../../upstream/cache/cacheTtl';
+import { isTerminalJob } from '../../upstream/jobStatus';
 import type { CachePolicy } from '../cachePolicy';
+import { fetchingField, type Freshness } from '../fetchingFields';
 
-/** Which upstream answer a field's value comes from, and so which TTL bounds its freshness. */
-type HintKind = 'list' | 'engine' | 'job' | 'shortest';
-
-/** Fields that fetch: their value is as fresh as the upstream answer (or cache entry) behind it. */
-const FETCHING_FIELDS: Readonly<Record<string, Readonly<Record<string, HintKind>>>> = {
-  Query: { engines: 'list', engine: 'engine', job: 'job' },
-  Engine: { jobs: 'list', latestJob: 'job' },
-  Job: { engine: 'engine' },
-};
-
-function hintKind(parentType: string, fieldName: string, isRoot: boolean): HintKind | undefined {
-  return FETCHING_FIELDS[parentType]?.[fieldName] ?? (isRoot && !fieldName.startsWith('__') ? 'shortest' : undefined);
+/** How a field's value is bounded in freshness: its declaration's, or the shortest TTL for an undeclared root field. */
+function freshnessOf(parentType: string, fieldName: string, isRoot: boolean): Freshness | undefined {
+  return fetchingField(parentType, fieldName)?.freshness ?? (isRoot && !fieldName.startsWith('__') ? 'shortest' : undefined);
 }
 
 /**
  * The `maxAge` (seconds) a field's value may be reused for, or `undefined` when the field sets no
  * hint of its own (only fields that fetch ever lower the response's max-age).
  *
- * - lists → `CACHE_LIST_TTL_MS`, engines → `CACHE_ENGINE_TTL_MS`, jobs → `CACHE_JOB_TTL_MS`, or
+ * - each fetching field by its declared freshness (graphql/fetchingFields): lists →
+ *   `CACHE_LIST_TTL_MS`, engines → `CACHE_ENGINE_TTL_MS`, jobs → `CACHE_JOB_TTL_MS`, or
  *   `CACHE_TERMINAL_JOB_TTL_MS` when the job resolved is in a terminal status (it cannot change);
- * - root fields nobody listed here (e.g. federation's `_entities` and `_service`) get the
- *   shortest TTL: an unknown source is assumed to be the freshest kind, never the most durable.
- *   (So `Engine`/`Job.__resolveReference`, reached only through `_entities`, need no hint of
- *   their own: nothing they fetch is fresher than the shortest TTL.)
+ * - root fields nobody declared get the shortest TTL: an unknown source is assumed to be the
+ *   freshest kind, never the most durable. (So `Engine`/`Job.__resolveReference`, reached only
+ *   through `_entities`, need no hint of their own: nothing they fetch is fresher than it.)
  *
  * Seconds are rounded down: a header must never promise more freshness than the gateway keeps.
  */
 export function fieldMaxAge(parentType: string, fieldName: string, isRoot: boolean, result: unknown, ttls: CacheTtls): number | undefined {
-  const kind = hintKind(parentType, fieldName, isRoot);
-  if (kind === undefined) return undefined;
-  return seconds(ttlOf(kind, result, ttls));
+  const freshness = freshnessOf(parentType, fieldName, isRoot);
+  if (freshness === undefined) return undefined;
+  return seconds(ttlOf(freshness, result, ttls));
 }
 
-function ttlOf(kind: HintKind, result: unknown, ttls: CacheTtls): number {
-  switch (kind) {
+function ttlOf(freshness: Freshness, result: unknown, ttls: CacheTtls): number {
+  switch (freshness) {
     case 'list':
       return ttls.listMs;
     case 'engine':
@@ -49,12 +41,6 @@ function ttlOf(kind: HintKind, result: unknown, ttls: CacheTtls): number {
     case 'shortest':
       return ttlRange(ttls).min;
   }
-}
-
-function isTerminalJob(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const status = (value as { status?: unknown }).status;
-  return typeof status === 'string' && isTerminalJobStatus(mapJobStatus(status));
 }
 
 function seconds(ms: number): number {
@@ -79,7 +65,7 @@ export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     const isRoot = roots.has(type);
     for (const field of Object.values(type.getFields())) {
-      if (hintKind(type.name, field.name, isRoot) === undefined) continue;
+      if (freshnessOf(type.name, field.name, isRoot) === undefined) continue;
       field.resolve = hinted(field.resolve ?? defaultFieldResolver, type.name, field.name, isRoot);
     }
   }

@@ -1,4 +1,4 @@
-import { isTerminalJobStatus, mapJobStatus } from '../../mapping/enums';
+import { isTerminalJob } from '../jobStatus';
 import type { Route } from '../paths';
 
 /** Cache lifetimes by kind of answer, in ms; 0 disables that cache. */
@@ -44,10 +44,4 @@ export function isCacheable(route: Route, ttls: CacheTtls): boolean {
 export function ttlRange(ttls: CacheTtls): { min: number; max: number } {
   const all = [ttls.listMs, ttls.engineMs, ttls.jobMs, ttls.terminalJobMs];
   return { min: Math.min(...all), max: Math.max(...all) };
-}
-
-function isTerminalJob(body: unknown): boolean {
-  if (typeof body !== 'object' || body === null) return false;
-  const status = (body as { status?: unknown }).status;
-  return typeof status === 'string' && isTerminalJobStatus(mapJobStatus(status));
 }
