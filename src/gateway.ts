@@ -81,7 +81,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     },
     cors: createCorsHandler(corsPolicy(config.corsOrigins, config.nodeEnv === 'development' || config.enableSandbox)),
     routes: operationalRoutes(readiness, metrics.registry),
-    aroundRequest: observeRequests({ logger, metrics }),
+    aroundRequest: observeRequests({ logger, metrics, guardReleasedContexts: config.nodeEnv === 'test' }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.requestTimeoutMs,
     onReused: (request, how, operationName) => requestScopeOf(request)?.facts?.answeredWith(how, operationName),

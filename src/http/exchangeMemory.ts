@@ -16,9 +16,8 @@ export interface HeldRequestContext {
  * transition that only a full (mark-compact) collection clears; young-generation collections
  * treat it as strong. So that object, the request context its accessors close over, and everything
  * reachable from it survived every young collection and were copied into the old generation,
- * where only the next full collection freed them. On the cold-page benchmark that was most of the
- * operation's memory: about 40 KB per operation promoted, and the scavenges that copied it were
- * the largest part of the gateway's garbage collection time (`--trace-gc-nvp`, see test/memory).
+ * where only the next full collection freed them: most of each operation's memory, copied by
+ * scavenges (test/memory guards it; the figures are in bench/README.md).
  *
  * Nothing reads these after the exchange: Apollo has serialised the result, and the HTTP server
  * works with its own reference to the context. Fields are set to `undefined` rather than deleted,
@@ -26,6 +25,14 @@ export interface HeldRequestContext {
  */
 export class ExchangeMemory {
   private readonly held: HeldRequestContext[] = [];
+
+  /**
+   * `guard` (tests: `NODE_ENV=test`): a released field is not `undefined` but throws when read, so
+   * code that reads a context after its exchange ended — which the release would silently break —
+   * fails loudly. Off in production: getters on a per-operation object are exactly what would keep
+   * it alive for young collections.
+   */
+  constructor(private readonly guard = false) {}
 
   /** Remembers an operation's request context (a batched HTTP request has several). */
   hold(requestContext: HeldRequestContext): void {
@@ -36,9 +43,19 @@ export class ExchangeMemory {
   release(): void {
     for (const requestContext of this.held) {
       const context = requestContext.contextValue as Record<string, unknown>;
-      for (const key of Object.keys(context)) context[key] = undefined;
-      (requestContext.response as { body?: unknown }).body = undefined;
+      for (const key of Object.keys(context)) {
+        if (this.guard) Object.defineProperty(context, key, { get: released(`context.${key}`), configurable: true });
+        else context[key] = undefined;
+      }
+      if (this.guard) Object.defineProperty(requestContext.response, 'body', { get: released('response.body'), configurable: true });
+      else (requestContext.response as { body?: unknown }).body = undefined;
     }
     this.held.length = 0;
   }
+}
+
+function released(what: string): () => never {
+  return () => {
+    throw new Error(`ExchangeMemory: ${what} of an operation was read after its HTTP exchange ended (and was released).`);
+  };
 }

@@ -11,6 +11,8 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
 export interface ObserveRequestsOptions {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** Released operation contexts throw when read (see ExchangeMemory): tests only. */
+  readonly guardReleasedContexts: boolean;
 }
 
 /**
@@ -31,12 +33,12 @@ export function observeRequests(options: ObserveRequestsOptions) {
     }
 
     const facts = new OperationFacts();
-    const telemetry = new OperationTelemetry({ requestId, headers: request.headers, facts, ...options });
+    const telemetry = new OperationTelemetry({ requestId, headers: request.headers, facts, logger: options.logger, metrics: options.metrics });
     let aborted = false;
     response.once('close', () => {
       if (!response.writableFinished) aborted = true;
     });
-    const memory = new ExchangeMemory();
+    const memory = new ExchangeMemory(options.guardReleasedContexts);
     setRequestScope(request, { requestId, facts, telemetry, memory });
     return (async () => {
       let failed = false;

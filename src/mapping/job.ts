@@ -29,8 +29,8 @@ export function idString(raw: CseIntegerId | null | undefined): string {
  * order. Entries that are not objects are dropped.
  *
  * A new array on every call (the job itself is never modified). Not memoized per job: a field
- * reads it once, and a WeakMap entry per job object made every young-generation collection
- * process thousands of ephemerons — about 10-20% of the gateway's CPU on an uncached page.
+ * reads it once, and a WeakMap entry per job object is one more ephemeron for every
+ * young-generation collection to process, thousands per page.
  */
 export function jobTasks(job: CseJob): CseTask[] {
   const flat: CseTask[] = [];

@@ -25,11 +25,10 @@ export interface RequestScope {
  * sees an error, found from the error: see {@link tagError}).
  *
  * Deliberately not an AsyncLocalStorage: on Node 20 one store turns on async hooks for every
- * promise the process makes, and with graphql execution, DataLoader and undici that was about
- * 10% of the gateway's CPU per operation on the cold-page benchmark (measured with the store
- * replaced, S5 caches off: 1.02 → 0.92 ms per operation, median of three interleaved pairs).
- * So the scope is passed explicitly: the context carries it, log lines written for a request
- * name its id, and hooks that get neither find it here.
+ * promise the process makes, which graphql execution, DataLoader and undici make by the thousand
+ * (its cost is in bench/README.md, "Measured reasons"). So the scope is passed explicitly: the
+ * context carries it, log lines written for a request name its id, and hooks that get neither
+ * find it here.
  */
 // A symbol-keyed property of the request, not a WeakMap: one WeakMap entry per request is one
 // more ephemeron for every young-generation collection to process (see mapping/job's jobTasks).

@@ -8,8 +8,9 @@
  * collection clears; young-generation collections treat it as strong. Everything the limiter
  * reached — its queue, the calls' closures and promises, and so the upstream pages they resolved
  * to — therefore survived every young collection and was copied into the old generation, where
- * only the next full collection freed it: about 40 KB per cold-page operation, measured with
- * `--trace-gc-nvp` (see test/memory). A plain class has no per-instance accessors.
+ * only the next full collection freed it (test/memory guards it; the figures are in
+ * bench/README.md). Invariant: no accessor properties of its own, on this or any per-operation
+ * object.
  */
 export class ConcurrencyLimit {
   private active = 0;

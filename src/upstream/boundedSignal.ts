@@ -12,10 +12,9 @@ export interface BoundedSignal {
  *
  * What `AbortSignal.any([parent, AbortSignal.timeout(ms)])` means, for one controller, one timer
  * and one listener that `dispose` releases at once. `any` and `timeout` track their signals with
- * weak references and finalization registries, released only by the garbage collector; made for
- * every operation and every upstream attempt they cost about 3% of the gateway's CPU on the
- * cold-page benchmark, plus the collections they caused. (The operation's own bound is now a timer
- * on the HTTP request's controller: see httpServer.)
+ * weak references and finalization registries, released only by the garbage collector, which is
+ * too slow a release for something made for every upstream attempt (bench/README.md, "Measured
+ * reasons"). The operation's own bound is a timer on the HTTP request's controller: see httpServer.
  */
 export function boundedSignal(parent: AbortSignal, ms: number): BoundedSignal {
   const controller = new AbortController();

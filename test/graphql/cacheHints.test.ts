@@ -1,4 +1,6 @@
-import { fieldMaxAge } from '../../src/graphql/plugins/cacheHints';
+import { isObjectType } from 'graphql';
+import { buildGatewaySchema } from '../../src/graphql/buildSchema';
+import { fieldMaxAge, isHinted, recordCacheHints } from '../../src/graphql/plugins/cacheHints';
 
 const TTLS = { listMs: 2000, engineMs: 10_000, jobMs: 2500, terminalJobMs: 600_000 };
 
@@ -25,5 +27,24 @@ describe('fieldMaxAge', () => {
   it('gives 0 (no-store) where a TTL of 0 disables the cache', () => {
     expect(fieldMaxAge('Query', 'engines', true, null, { ...TTLS, listMs: 0 })).toBe(0);
     expect(fieldMaxAge('Query', 'job', true, { status: 'Finished' }, { ...TTLS, terminalJobMs: 999 })).toBe(0);
+  });
+});
+
+describe('recordCacheHints (the schema is changed in place: its invariant, checked)', () => {
+  it('wraps exactly the fields that hint: the declared fetching fields and the other root fields', () => {
+    const schema = recordCacheHints(buildGatewaySchema());
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      const isRoot = type === schema.getQueryType();
+      for (const field of Object.values(type.getFields())) {
+        const hints = fieldMaxAge(type.name, field.name, isRoot, null, TTLS) !== undefined;
+        expect({ field: `${type.name}.${field.name}`, hinted: isHinted(field.resolve) }).toEqual({ field: `${type.name}.${field.name}`, hinted: hints });
+      }
+    }
+  });
+
+  it('refuses to be applied twice to one schema', () => {
+    const schema = recordCacheHints(buildGatewaySchema());
+    expect(() => recordCacheHints(schema)).toThrow(/applied twice/);
   });
 });

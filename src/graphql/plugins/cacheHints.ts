@@ -66,10 +66,20 @@ export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
     const isRoot = roots.has(type);
     for (const field of Object.values(type.getFields())) {
       if (freshnessOf(type.name, field.name, isRoot) === undefined) continue;
+      // Applied twice, every hint would be recorded twice (and the wrappers stack up).
+      if (isHinted(field.resolve)) throw new Error(`recordCacheHints: ${type.name}.${field.name} already records its cache hint: applied twice to one schema`);
       field.resolve = hinted(field.resolve ?? defaultFieldResolver, type.name, field.name, isRoot);
     }
   }
   return schema;
+}
+
+/** Marks the resolvers {@link recordCacheHints} wrapped (see isHinted). */
+const HINTED = Symbol('cse-jobs-gateway.hinted');
+
+/** Whether a field's resolver records its cache hint (tests: the invariant of recordCacheHints). */
+export function isHinted(resolve: unknown): boolean {
+  return typeof resolve === 'function' && (resolve as { [HINTED]?: true })[HINTED] === true;
 }
 
 function hinted(
@@ -78,7 +88,7 @@ function hinted(
   fieldName: string,
   isRoot: boolean,
 ): GraphQLFieldResolver<unknown, HintedContext> {
-  return (source, args, context, info) => {
+  const wrapped: GraphQLFieldResolver<unknown, HintedContext> = (source, args, context, info) => {
     const result: unknown = resolve(source, args, context, info);
     const policy = context?.cachePolicy;
     if (policy === undefined) return result;
@@ -91,6 +101,7 @@ function hinted(
     else record(result);
     return result;
   };
+  return Object.assign(wrapped, { [HINTED]: true as const });
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -103,9 +114,9 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * errors; `no-store` otherwise (see {@link CachePolicy.header}).
  *
  * Apollo's own plugin is switched off: it hooks `willResolveField`, and any plugin that does makes
- * Apollo wrap every field's resolver and call the hooks on every field of every response — a
- * large share of the CPU of a page of 20 jobs with their tasks. The hints are recorded instead by
- * the few fields that fetch (`recordCacheHints`, applied to the schema).
+ * Apollo wrap every field's resolver and call the hooks on every field of every response (a page
+ * of 20 jobs with their tasks has hundreds). The hints are recorded instead by the few fields
+ * that fetch (`recordCacheHints`, applied to the schema).
  */
 export function cacheControlPlugins<TContext extends HintedContext>(): Array<ApolloServerPlugin<TContext>> {
   const header: ApolloServerPlugin<TContext> = {

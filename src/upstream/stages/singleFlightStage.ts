@@ -10,7 +10,8 @@ import type { CallStage } from './types';
  * caller has left, and the first caller's deadline.
  *
  * A shared answer is frozen, so no operation can change what another sees; one that only its own
- * operation sees is left as parsed (freezing it was 2.4% of the CPU of an uncached page).
+ * operation sees is left as parsed: freezing costs a walk of the whole page, for nobody's benefit
+ * there (bench/README.md, "Measured reasons").
  */
 export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallStage {
   return (next) => async (call) => {
