@@ -29,6 +29,8 @@ export interface GatewayConfig {
   readonly cseConnections: number;
   /** Bounds each upstream attempt (connect, headers and body). */
   readonly cseTimeoutMs: number;
+  /** Successful upstream answers larger than this are refused as UPSTREAM_BAD_RESPONSE. */
+  readonly cseMaxResponseBytes: number;
   /** Bounds a whole GraphQL operation: no upstream attempt or retry outlives it. */
   readonly requestTimeoutMs: number;
   /** Retries of a failed upstream GET (connection errors, 500, 502, 503, 504, 429). */
@@ -102,6 +104,8 @@ export interface GatewayConfig {
   readonly corsOrigins: readonly string[] | '*';
   /** Several operations in one HTTP request (a JSON array body). */
   readonly allowBatching: boolean;
+  /** Operations one batched request may hold. */
+  readonly maxBatchOperations: number;
   /** `apq`: automatic persisted queries; `safelist`: only the manifest's operations; `off`. */
   readonly persistedQueries: 'apq' | 'safelist' | 'off';
   /** Path of the persisted query list manifest (required with `safelist`). */
@@ -179,6 +183,7 @@ export function loadConfig(env: Env): GatewayConfig {
     cseRequestConcurrency: read.integer('CSE_REQUEST_CONCURRENCY', 8, 1, 256),
     cseConnections: read.integer('CSE_CONNECTIONS', 32, 1, 1024),
     cseTimeoutMs: read.integer('CSE_TIMEOUT_MS', 5000, 1, 600_000),
+    cseMaxResponseBytes: read.integer('CSE_MAX_RESPONSE_BYTES', 4 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
     requestTimeoutMs: read.integer('REQUEST_TIMEOUT_MS', 15_000, 1, 600_000),
     cseRetries: read.integer('CSE_RETRIES', 2, 0, 10),
     cseRetryBaseMs: read.integer('CSE_RETRY_BASE_MS', 100, 1, 60_000),
@@ -220,6 +225,7 @@ export function loadConfig(env: Env): GatewayConfig {
     enableSandbox: read.flag('ENABLE_SANDBOX', nodeEnv !== 'production'),
     corsOrigins: read.origins('CORS_ORIGINS'),
     allowBatching: read.flag('ALLOW_BATCHING', false),
+    maxBatchOperations: read.integer('MAX_BATCH_OPERATIONS', 10, 1, 1000),
     persistedQueries,
     persistedQueriesManifest: read.manifestPath(persistedQueries),
     apqCacheMaxBytes: read.integer('APQ_CACHE_MAX_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -3,6 +3,7 @@ import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { GatewayContext } from '../graphql/context';
 import { passesCsrfPrevention } from './csrf';
+import { extensionsOf, requestEnvelopeProblem } from './requestEnvelope';
 import { timeoutReason } from '../upstream/boundedSignal';
 import type { Flight, InFlightRequests } from './inFlightRequests';
 import type { WholeResponseCache } from './wholeResponseCache';
@@ -15,6 +16,8 @@ export interface HttpServerOptions {
   operationTimeoutMs: number;
   /** Request bodies above this many bytes are refused with 413 before they are parsed. */
   maxBodyBytes: number;
+  /** Operations one batched request may hold (when batching is allowed at all). */
+  maxBatchOperations: number;
   /** Socket-level bounds: every connection has a deadline, and their number is capped. */
   connections: ConnectionLimits;
   /** Called with failures of the HTTP layer itself (never with a caller's headers). */
@@ -98,6 +101,10 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
 async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+  // Only GraphQL requests have bodies to read (bounded by MAX_BODY_BYTES). Any other request with
+  // one is answered, and its connection closed rather than left for Node to drain the body until
+  // HTTP_REQUEST_TIMEOUT_MS.
+  if ((url.pathname !== GRAPHQL_PATH || request.method === 'OPTIONS') && hasBody(request)) response.setHeader('connection', 'close');
   const route = options.routes?.[url.pathname];
   if (route !== undefined) {
     await route(request, response);
@@ -123,8 +130,8 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   // After CORS and the request id (aroundRequest), so a hit carries the same per-request headers;
   // before the body is parsed, which a hit never needs.
   const cacheKey = reusable ? options.wholeResponseCache?.keyOf(request, url.search, body.text) : undefined;
-  if (cacheKey !== undefined && options.wholeResponseCache!.mayServe(request)) {
-    const hit = options.wholeResponseCache!.lookup(cacheKey);
+  if (cacheKey !== undefined) {
+    const hit = options.wholeResponseCache!.lookup(cacheKey, request);
     if (hit !== undefined) {
       response.setHeader('age', String(hit.ageSeconds));
       options.onReused?.(request, 'cached', hit.operationName);
@@ -187,6 +194,11 @@ async function execute(
       return;
     }
   }
+  const refused = envelopeRefusal(parsedBody, url.searchParams, options.maxBatchOperations);
+  if (refused !== undefined) {
+    sendJson(response, 400, requestError(refused));
+    return;
+  }
 
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(request.headers)) {
@@ -219,11 +231,25 @@ async function execute(
     // A leader cut short (its client left, or its time ran out) shares nothing: its waiters
     // execute for themselves.
     flight?.finish(context, signal.aborted ? undefined : answer);
-    if (cacheKey !== undefined) options.wholeResponseCache!.offer(cacheKey, context, answer);
+    if (cacheKey !== undefined) options.wholeResponseCache!.offer(cacheKey, request, context, answer);
     return;
   }
   for await (const chunk of result.body.asyncIterator) response.write(chunk);
   response.end();
+}
+
+/** Why a request's envelope is refused before Apollo sees it (see requestEnvelope), or `undefined`. */
+function envelopeRefusal(body: unknown, search: URLSearchParams, maxBatchOperations: number): string | undefined {
+  if (Array.isArray(body)) {
+    // A batch (when ALLOW_BATCHING lets Apollo take one) is as many operations as it has entries.
+    if (body.length > maxBatchOperations) return `A batch may hold at most ${maxBatchOperations} operations.`;
+    for (const entry of body) {
+      const problem = requestEnvelopeProblem(extensionsOf(entry, search));
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  return requestEnvelopeProblem(extensionsOf(body, search));
 }
 
 type Body = { kind: 'ok'; text: string } | { kind: 'too-large' };
@@ -251,6 +277,11 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Body> {
     request.on('end', () => resolve({ kind: 'ok', text: Buffer.concat(chunks).toString('utf8') }));
     request.on('error', reject);
   });
+}
+
+function hasBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return (length !== undefined && length !== '0') || request.headers['transfer-encoding'] !== undefined;
 }
 
 function isJson(contentType: string | undefined): boolean {

@@ -34,10 +34,11 @@ export interface WholeResponseCacheOptions<TContext> {
   /** The caller's credentials; throws (or returns undefined) when it has none usable: never cached. */
   readonly credentialsOf: (request: IncomingMessage) => Credentials | undefined;
   /**
-   * Whether answers stored for these credentials may be served to them now: only while the
-   * upstream itself answered them recently (`CACHE_AUTH_RECHECK_MS`, see CredentialGate).
+   * The credentials' cache generation while stored answers may be served to them, `undefined`
+   * otherwise: only while the upstream itself answered them recently (`CACHE_AUTH_RECHECK_MS`),
+   * and only answers stored since it last refused them (see CredentialGate.generation).
    */
-  readonly servable: (credentials: Credentials) => boolean;
+  readonly generationOf: (credentials: Credentials) => number | undefined;
   /**
    * Asked after an operation that Apollo answered 200 with a cacheable policy: `undefined` when the
    * operation itself forbids storing (it saw a "not found", or used upstream cache entries).
@@ -53,13 +54,14 @@ export interface WholeResponseCacheOptions<TContext> {
 export interface WholeResponseCache<TContext> {
   /** The request's key, or `undefined` when it must bypass the cache (no usable credentials). */
   keyOf(request: IncomingMessage, search: string, bodyText: string): string | undefined;
-  /** Whether a stored answer may serve this request's caller now (else it executes, and may store anew). */
-  mayServe(request: IncomingMessage): boolean;
-  lookup(key: string): CachedResponse | undefined;
-  offer(key: string, context: TContext | undefined, answer: ApolloAnswer): void;
+  /** A stored answer for `key` that may serve this request's caller now (else it executes, and may store anew). */
+  lookup(key: string, request: IncomingMessage): CachedResponse | undefined;
+  offer(key: string, request: IncomingMessage, context: TContext | undefined, answer: ApolloAnswer): void;
 }
 
 interface Entry {
+  /** The caller's cache generation when the answer was stored. */
+  readonly generation: number;
   readonly body: string;
   readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly storedAt: number;
@@ -103,17 +105,19 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
     // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
     ttlResolution: 0,
   });
+  // keyOf gave a key, so the credentials parse (and credentialsOf keeps them per request).
+  const generationOf = (request: IncomingMessage) => {
+    const credentials = options.credentialsOf(request);
+    return credentials === undefined ? undefined : options.generationOf(credentials);
+  };
   return {
     keyOf(request, search, bodyText) {
       return storedRequestKey(options.credentialsOf, request, search, bodyText);
     },
-    mayServe(request) {
-      // keyOf gave a key, so the credentials parse (and credentialsOf keeps them per request).
-      const credentials = options.credentialsOf(request);
-      return credentials !== undefined && options.servable(credentials);
-    },
-    lookup(key) {
-      const entry = entries.get(key);
+    lookup(key, request) {
+      const generation = generationOf(request);
+      const stored = generation === undefined ? undefined : entries.get(key);
+      const entry = stored !== undefined && stored.generation === generation ? stored : undefined;
       if (entry === undefined) {
         options.onMiss?.();
         return undefined;
@@ -127,8 +131,10 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
       options.onHit?.(hit);
       return hit;
     },
-    offer(key, context, answer) {
+    offer(key, request, context, answer) {
       if (context === undefined || answer.status !== 200) return;
+      const generation = generationOf(request);
+      if (generation === undefined) return;
       const maxAge = privateMaxAge(answer.headers.get('cache-control'));
       if (maxAge === 0) return;
       const verdict = options.storable(context);
@@ -137,7 +143,7 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
         const value = answer.headers.get(name);
         return value === undefined ? [] : [[name, value] as const];
       });
-      entries.set(key, { body: answer.body, headers, storedAt: clock.now(), operationName: verdict.operationName }, { ttl: maxAge * 1000 });
+      entries.set(key, { generation, body: answer.body, headers, storedAt: clock.now(), operationName: verdict.operationName }, { ttl: maxAge * 1000 });
     },
   };
 }

@@ -74,7 +74,8 @@ export function encodeCursor(key: string, position: number, id: string): string 
   if (id === '') throw new Error('encodeCursor: the id must not be empty');
   const cursor = Buffer.from(`${VERSION}|${key}|${position}|${id}`, 'utf8').toString('base64url');
   if (cursor.length > MAX_CURSOR_LENGTH) {
-    throw new Error(`encodeCursor: the id is too long for a cursor (${id.length} characters)`);
+    // Ids come from the upstream's answers: one this long is its broken contract, not our bug.
+    throw new GatewayError('UPSTREAM_BAD_RESPONSE', `The upstream sent an id too long to page by (${id.length} characters).`);
   }
   return cursor;
 }

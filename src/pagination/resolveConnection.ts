@@ -27,7 +27,10 @@
  * (the total must be known before the tail can be addressed), and one more when both `after` and
  * `before` are given and the second anchor lies outside the pages fetched for the first. A moved
  * anchor costs at most 2 calls to find and 2 to fetch the rest of the page. No page call is made
- * twice within one resolution; across fields the caller's DataLoader de-duplicates.
+ * twice within one resolution; across fields the caller's DataLoader de-duplicates. Whatever the
+ * cursors say — they are the caller's, and can be forged to point anywhere — one resolution makes
+ * at most {@link connectionCallBudget} calls: what the upstream-cost estimate counts for it. A
+ * search cut short by the budget falls back as a search that found nothing does.
  */
 import { GatewayError } from '../errors/GatewayError';
 import type { ParsedArgs } from './args';
@@ -56,6 +59,23 @@ export interface ResolveOptions<T> {
   idOf(item: T): string;
 }
 
+/** What decides the budget: the direction and which cursors were given. */
+export interface BudgetArgs {
+  readonly direction: 'forward' | 'backward';
+  readonly after: boolean;
+  readonly before: boolean;
+}
+
+/**
+ * The most page calls one resolution with these arguments makes: 1 for a plain `first`, 3 for a
+ * plain `last` (the head, then the tail); with cursors, 2 for the window, 2 to find each cursor's
+ * item if it moved, 1 more when both are given, and 2 to fetch the rest of the page.
+ */
+export function connectionCallBudget(args: BudgetArgs): number {
+  if (!args.after && !args.before) return args.direction === 'forward' ? 1 : 3;
+  return 2 + (args.after ? 2 : 0) + (args.before ? 2 : 0) + (args.after && args.before ? 1 : 0) + 2;
+}
+
 /**
  * Resolves one connection field: see the module comment for the semantics, the drift limit and
  * the upstream cost. `args` come from `parseConnectionArgs`, so user input is already valid.
@@ -71,7 +91,8 @@ export async function resolveConnection<T>(
   const { maxPageSize, key } = options;
   checkInputs(args, maxPageSize);
   const { count, after, before } = args;
-  const list = new ListReader(fetchPage, maxPageSize, options.idOf);
+  const budget = connectionCallBudget({ direction: args.direction, after: after !== undefined, before: before !== undefined });
+  const list = new ListReader(fetchPage, maxPageSize, options.idOf, budget);
 
   // Phase 1: fetch the anchors with the items around them, which also tells us the total.
   // The anchor itself is included in each window so we can see whether it has moved.
@@ -164,6 +185,8 @@ class ListReader<T> {
     private readonly fetchPage: FetchPage<T>,
     private readonly maxPageSize: number,
     private readonly idOf: (item: T) => string,
+    /** Calls this resolution may make at most (see connectionCallBudget). */
+    private readonly budget: number,
   ) {}
 
   /** The newest total. Only read after the first `ensure`, which always makes a call. */
@@ -192,14 +215,14 @@ class ListReader<T> {
     }
     if (missing.length === 0) return;
 
-    const calls = this.cheapestPlan(missing).filter((call) => {
-      const id = `${call.index}/${call.size}`;
-      // A call already made but whose positions are still unknown hit the end of the list:
-      // making it again would return the same short page.
-      if (this.made.has(id)) return false;
-      this.made.add(id);
-      return true;
-    });
+    const calls = this.cheapestPlan(missing)
+      .filter((call) => !this.made.has(`${call.index}/${call.size}`))
+      // Past the budget, what is not fetched stays unknown: a cursor's item is then not found
+      // (its recorded position is used), and a page ends where the known items end.
+      .slice(0, Math.max(0, this.budget - this.made.size));
+    // A call already made but whose positions are still unknown hit the end of the list:
+    // making it again would return the same short page.
+    for (const call of calls) this.made.add(`${call.index}/${call.size}`);
     if (calls.length === 0) return;
     const pages = await Promise.all(calls.map((call) => this.fetchPage(call)));
     // Recorded in plan order, so `total` is deterministically that of the last call planned.

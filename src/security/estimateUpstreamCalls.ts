@@ -9,9 +9,10 @@
  * - `one`: one call each time the field runs (`Query.engine`, `Query.job`, `Engine.latestJob`);
  *   `freeUnderItsEngine`: none when the job was reached through its own engine, whose loader
  *   already holds it (`Job.engine` under `Engine.jobs` or `Engine.latestJob`).
- * - `page` (connections): one list call each time the field runs, and everything selected under
- *   its `nodes`/`edges` runs once per item of the page: its first slicing argument given
- *   (`first`, `last`), or the default page size when neither is.
+ * - `page` (connections): the list calls one resolution may make for its arguments
+ *   (`connectionCallBudget`: 1 for a plain `first`, more with cursors, which can be forged), and
+ *   everything selected under its `nodes`/`edges` runs once per item of the page: its first
+ *   slicing argument given (`first`, `last`), or the default page size when neither is.
  * - `entities` (`Query._entities`): one call per `Job` representation; for `Engine`
  *   representations, the calls the reference loader's batching makes at most
  *   (`engineReferenceBudget`: list pages above the threshold, not one call each). Selections
@@ -60,6 +61,7 @@ import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 import { engineReferenceBudget } from '../graphql/federation/engineReferences';
 import { fetchingField } from '../graphql/fetchingFields';
+import { connectionCallBudget } from '../pagination/resolveConnection';
 
 export interface EstimateOptions {
   /** The largest `first`/`last` the resolvers accept. */
@@ -159,60 +161,87 @@ export function estimateWithStats(
 }
 
 /**
- * {@link estimateUpstreamCalls}, with the walk of the document done once per document and
- * operation when no variable can change its result — no variable appears in a `first`, `last`
- * or `representations` argument, the only ones the estimate reads — which is what clients with
- * literal page sizes send on every request. Variables are still coerced every time, so a request
- * whose variables do not coerce is estimated at 0, as without the memo. Other documents are
- * walked every time.
+ * {@link estimateUpstreamCalls}, with the walk of the document done once per document, operation
+ * and what the variables say to the estimate: the values of the variables used as `first` or
+ * `last`, and whether those used as `after` or `before` are given (a cursor's value changes
+ * nothing, its presence the connection's call budget). That is what clients send on every request
+ * of a page they scroll through. A document that takes `_entities` representations from a
+ * variable is walked every time (their counts are the cost). Variables are still coerced every
+ * time, so a request whose variables do not coerce is estimated at 0, as without the memo.
  *
  * Results live in a WeakMap on the parsed document: Apollo's document store (an LRU) keeps one
- * per query text, so the memo is bounded by it. The documents are validated against `schema`,
- * the one schema the gateway serves.
+ * per query text, so the memo is bounded by it (and by MAX_MEMO_KEYS per document). The
+ * documents are validated against `schema`, the one schema the gateway serves.
  */
 export function createMemoizedEstimator(schema: GraphQLSchema, options: EstimateOptions) {
-  type Memo = { readonly variableFree: boolean; readonly byOperation: Map<string, number> };
+  type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, number> };
   const byDocument = new WeakMap<DocumentNode, Memo>();
   return (document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | undefined): number => {
     let memo = byDocument.get(document);
     if (memo === undefined) {
-      memo = { variableFree: !costReadsVariables(document), byOperation: new Map() };
+      memo = { uses: costVariableUses(document), byKey: new Map() };
       byDocument.set(document, memo);
     }
     const prepared = prepare(schema, document, operationName, rawVariables);
     if (prepared === undefined) return 0;
-    if (!memo.variableFree) return walkOperation(schema, document, prepared, options).calls;
-    const key = operationName ?? '';
-    let cost = memo.byOperation.get(key);
+    if (memo.uses === undefined) return walkOperation(schema, document, prepared, options).calls;
+    const key = memoKey(operationName, memo.uses, prepared.variables);
+    let cost = memo.byKey.get(key);
     if (cost === undefined) {
       cost = walkOperation(schema, document, prepared, options).calls;
-      memo.byOperation.set(key, cost);
+      if (memo.byKey.size < MAX_MEMO_KEYS) memo.byKey.set(key, cost);
     }
     return cost;
   };
 }
 
-/** The arguments the estimate reads (see pageSizeOf and entityCounts). */
-const COST_ARGUMENTS: ReadonlySet<string> = new Set(['first', 'last', 'representations']);
+/** Distinct variable readings remembered per document (page sizes a client uses are few). */
+const MAX_MEMO_KEYS = 64;
 
-/** Whether a variable appears, at any depth, in an argument the estimate reads. */
-function costReadsVariables(document: DocumentNode): boolean {
-  let reads = false;
+/** How each variable a cost argument reads is read: by its value, or by whether it is given. */
+type CostVariableUses = ReadonlyMap<string, 'value' | 'presence'>;
+
+/** The arguments the estimate reads (see pageSizeOf, connectionCallBudget and entityCounts). */
+const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = {
+  first: 'value',
+  last: 'value',
+  after: 'presence',
+  before: 'presence',
+  representations: 'walk',
+};
+
+/**
+ * The variables that appear, at any depth, in an argument the estimate reads, and how it reads
+ * them; `undefined` when one is read in a way the memo cannot key (`_entities` representations).
+ */
+function costVariableUses(document: DocumentNode): CostVariableUses | undefined {
+  const uses = new Map<string, 'value' | 'presence'>();
+  let memoizable = true;
   visit(document, {
     Argument(node) {
-      if (!COST_ARGUMENTS.has(node.name.value)) return false;
+      const use = Object.hasOwn(COST_ARGUMENTS, node.name.value) ? COST_ARGUMENTS[node.name.value] : undefined;
+      if (use === undefined) return false;
       visit(node.value, {
-        Variable() {
-          reads = true;
-          return BREAK;
+        Variable(variable) {
+          if (use === 'walk') memoizable = false;
+          else if (uses.get(variable.name.value) !== 'value') uses.set(variable.name.value, use);
         },
       });
-      return reads ? BREAK : false;
+      return memoizable ? false : BREAK;
     },
     // Directive arguments (@skip, @include) are not read: the worst case includes the field.
     Directive: () => false,
   });
-  return reads;
+  return memoizable ? uses : undefined;
+}
+
+function memoKey(operationName: string | null | undefined, uses: CostVariableUses, variables: Record<string, unknown>): string {
+  let key = operationName ?? '';
+  for (const [name, use] of uses) {
+    const value = variables[name];
+    key += `\u0000${name}=${use === 'presence' ? String(value !== undefined && value !== null) : JSON.stringify(value ?? null)}`;
+  }
+  return key;
 }
 
 interface Prepared {
@@ -390,7 +419,9 @@ function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType
     case 'page': {
       const items = pageSizeOf(args ?? {}, walk.options);
       if (items === null) return 0;
-      return 1 + children(walk, node, field.type, { ...under, pageItems: items });
+      const given = (name: string) => args?.[name] !== undefined && args[name] !== null;
+      const calls = connectionCallBudget({ direction: given('last') ? 'backward' : 'forward', after: given('after'), before: given('before') });
+      return calls + children(walk, node, field.type, { ...under, pageItems: items });
     }
     case 'entities': {
       const counts = entityCounts(walk.schema, args?.representations);

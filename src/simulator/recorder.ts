@@ -5,8 +5,18 @@ import type { CallFilter, RecordedCall } from './types';
 /** The request headers a gateway test may assert on; others are not kept. */
 const RECORDED_HEADERS = ['x-auth-token', 'x-enterprise-project-id', 'accept', 'content-type', 'traceparent', 'x-request-id'] as const;
 
+/**
+ * Calls kept for inspection; older ones are dropped (the total still counts them). The demo
+ * (`npm start`) runs the simulator for as long as the gateway, so the log must not grow with it.
+ */
+export const MAX_RECORDED_CALLS = 20_000;
+/** A recorded header value longer than this is kept as its length only (tokens run to 32 KB). */
+const MAX_RECORDED_HEADER_LENGTH = 512;
+
 export class CallLog {
   private entries: RecordedCall[] = [];
+  /** Every call since the last clear, including those no longer kept. */
+  private total = 0;
   private inFlight = 0;
   private peak = 0;
 
@@ -32,6 +42,9 @@ export class CallLog {
     if (match.engineId !== undefined) call.engineId = match.engineId;
     if (match.jobId !== undefined) call.jobId = match.jobId;
     this.entries.push(call);
+    this.total += 1;
+    // Dropped in halves, not one by one: the log stays an array, and dropping stays cheap.
+    if (this.entries.length > MAX_RECORDED_CALLS) this.entries = this.entries.slice(this.entries.length - MAX_RECORDED_CALLS / 2);
     return call;
   }
 
@@ -39,13 +52,16 @@ export class CallLog {
     return this.entries.map((call) => ({ ...call, query: { ...call.query }, headers: { ...call.headers } }));
   }
 
+  /** Calls matching `filter` among those kept; without a filter, every call since the last clear. */
   count(filter: CallFilter = {}): number {
     const criteria = Object.entries(filter).filter(([, value]) => value !== undefined) as Array<[keyof CallFilter, string]>;
+    if (criteria.length === 0) return this.total;
     return this.entries.filter((call) => criteria.every(([key, value]) => call[key] === value)).length;
   }
 
   clear(): void {
     this.entries = [];
+    this.total = 0;
     this.peak = this.inFlight;
   }
 }
@@ -54,7 +70,8 @@ function pickHeaders(headers: IncomingHttpHeaders): Record<string, string | unde
   const picked: Record<string, string | undefined> = {};
   for (const name of RECORDED_HEADERS) {
     const value = headers[name];
-    picked[name] = Array.isArray(value) ? value.join(', ') : value;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    picked[name] = text !== undefined && text.length > MAX_RECORDED_HEADER_LENGTH ? `<${text.length} characters>` : text;
   }
   return picked;
 }

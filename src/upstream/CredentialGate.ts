@@ -19,14 +19,31 @@ export interface CredentialGateOptions {
   readonly now?: () => number;
 }
 
-/** How a call was let through: on the scope's standing, or as the probe that will establish it. */
-export type Clearance = { readonly kind: 'vouched' } | { readonly kind: 'probe'; readonly probe: Probe };
+/** What an admitted call showed about its credentials. */
+export type CredentialOutcome =
+  /** The upstream answered (2xx, "not found", any 4xx but 401/403): it accepted the credentials. */
+  | { readonly kind: 'accepted' }
+  /** 401 or 403: the upstream refused the credentials (a 401 is remembered, see `rejectionTtlMs`). */
+  | { readonly kind: 'refused'; readonly error: GatewayError }
+  /** No verdict (5xx, 429, timeout, connection failure, cancelled). */
+  | { readonly kind: 'unknown' };
 
-/** A call probing a scope; the calls of the scope that arrive meanwhile wait for it. */
-interface Probe {
+/** How a call was let through: on the scope's standing, or as a probe that will establish it. */
+export type Clearance = { readonly kind: 'vouched' } | { readonly kind: 'probe'; readonly round: ProbeRound };
+
+/**
+ * The calls probing a scope while it has no verdict, and the calls waiting for one. Usually one
+ * probe; another starts when the verdict keeps the waiters waiting more than
+ * {@link PROBE_PATIENCE_MS} (the first may be stuck on a slow engine), at most one per that time.
+ */
+interface ProbeRound {
   readonly settled: Promise<void>;
   readonly finish: () => void;
-  /** Set when the probe was refused (401 or 403): the calls that waited for it fail with it too. */
+  /** Probes in flight. */
+  probes: number;
+  /** When the last probe of the round started (monotonic ms). */
+  lastStart: number;
+  /** Set when a probe was refused (401 or 403): the calls that waited for it fail with it too. */
   refusal?: GatewayError;
 }
 
@@ -38,21 +55,25 @@ const VOUCHED: Clearance = Object.freeze({ kind: 'vouched' });
  */
 export const MAX_CREDENTIAL_SCOPES = 100_000;
 
-/** What an admitted call showed about its credentials. */
-export type CredentialOutcome =
-  /** The upstream answered (2xx, "not found", any 4xx but 401/403): it accepted the credentials. */
-  | { readonly kind: 'accepted' }
-  /** 401 or 403: the upstream refused the credentials (a 401 is remembered, see `rejectionTtlMs`). */
-  | { readonly kind: 'refused'; readonly error: GatewayError }
-  /** No verdict (5xx, 429, timeout, connection failure, cancelled). */
-  | { readonly kind: 'unknown' };
+/**
+ * How long a call of an unknown scope waits for the probe's verdict before it probes too. Long
+ * enough that a refused token (the API gateway answers 401 in milliseconds) costs one call; short
+ * enough that one slow engine's probe does not hold every other call of a new caller for the
+ * length of its timeout.
+ */
+export const PROBE_PATIENCE_MS = 500;
 
 interface Standing {
   /** When the upstream last answered a call of the scope. */
   acceptedAt: number | undefined;
   rejection: { readonly error: GatewayError; readonly until: number } | undefined;
-  /** The call probing the scope, if one is in flight. */
-  probe: Probe | undefined;
+  /** The probes in flight and their waiters, while the scope has no verdict. */
+  round: ProbeRound | undefined;
+  /**
+   * Changes whenever the upstream refuses the scope (401 or 403): answers cached under an earlier
+   * generation are never served to it again (see {@link CredentialGate.generation}).
+   */
+  generation: number;
 }
 
 /**
@@ -64,18 +85,23 @@ interface Standing {
  *   probe, the others wait for its verdict. A made-up token asking 25 aliased engines, or 49
  *   `_entities` representations, makes one call (401), and the 24 others fail at once with it
  *   (as they do on a 403). Accepted, every call waiting goes at once; without a verdict (a 5xx),
- *   the next one probes.
+ *   the next one probes. A waiter that has waited {@link PROBE_PATIENCE_MS} probes too (one more
+ *   probe per that time at most), so a probe stuck on a slow engine does not hold the others.
  * - A 401 is remembered for `rejectionTtlMs`: the scope's next requests fail without a call.
  * - Cached answers are served to a scope only while the upstream itself answered it within
- *   `recheckMs` (see {@link vouches}): a token revoked upstream stops getting data from the cache
- *   once that time has passed, and a 401 or 403 ends it at once.
+ *   `recheckMs` and only if they were kept since its last refusal (see {@link generation}): a
+ *   token revoked upstream stops getting data from the caches once that time has passed, and a
+ *   401 or 403 — even for one resource — ends the use of everything kept before it.
  *
- * Bounded by `maxScopes`; a scope that is forgotten is simply unknown again. Per replica: nothing
- * here is a secret, but a refusal is cheap to learn again and must never outlive its TTL elsewhere.
+ * Bounded by `maxScopes`; a scope that is forgotten is simply unknown again (with a generation of
+ * its own: what was kept before is not served). Per replica: nothing here is a secret, but a
+ * refusal is cheap to learn again and must never outlive its TTL elsewhere.
  */
 export class CredentialGate {
   private readonly scopes: LRUCache<string, Standing>;
   private readonly now: () => number;
+  /** Generations are unique across scopes and time (see Standing.generation). */
+  private nextGeneration = 1;
 
   constructor(private readonly options: CredentialGateOptions) {
     this.scopes = new LRUCache({ max: options.maxScopes ?? MAX_CREDENTIAL_SCOPES });
@@ -88,6 +114,15 @@ export class CredentialGate {
     return standing !== undefined && this.vouched(standing);
   }
 
+  /**
+   * The scope's cache generation while it is vouched for, `undefined` otherwise: a cache stores it
+   * with each answer it keeps for the scope and serves the answer only while they are equal.
+   */
+  generation(digest: string): number | undefined {
+    const standing = this.scopes.get(digest);
+    return standing !== undefined && this.vouched(standing) ? standing.generation : undefined;
+  }
+
   /** The scope's remembered 401, as an error to fail a call with at once; `undefined` when none. */
   rejection(digest: string): GatewayError | undefined {
     const rejection = this.scopes.get(digest)?.rejection;
@@ -98,7 +133,8 @@ export class CredentialGate {
 
   /**
    * Leave to call the upstream with the scope's credentials: at once when the scope is vouched
-   * for or nobody is probing it (the call then probes); otherwise after the probe's verdict.
+   * for or nobody is probing it (the call then probes); otherwise after the probe's verdict, or
+   * as another probe once it has waited {@link PROBE_PATIENCE_MS}.
    * Rejects with the remembered rejection, or with `signal`'s reason when it aborts while waiting.
    * Every clearance must be handed back to {@link settle}.
    */
@@ -108,17 +144,23 @@ export class CredentialGate {
       if (rejection !== undefined) throw rejection;
       const standing = this.standing(digest);
       if (this.vouched(standing)) return VOUCHED;
-      if (standing.probe === undefined) {
+      const round = standing.round;
+      if (round === undefined) {
         let finish!: () => void;
         const settled = new Promise<void>((resolve) => (finish = resolve));
-        standing.probe = { settled, finish };
-        return { kind: 'probe', probe: standing.probe };
+        standing.round = { settled, finish, probes: 1, lastStart: this.now() };
+        return { kind: 'probe', round: standing.round };
       }
-      const probe = standing.probe;
-      await waitFor(probe.settled, signal);
+      const patience = round.lastStart + PROBE_PATIENCE_MS - this.now();
+      if (patience <= 0) {
+        round.probes += 1;
+        round.lastStart = this.now();
+        return { kind: 'probe', round };
+      }
+      await waitFor(round.settled, signal, patience);
       // The verdict was asked for them too: a 403 (not remembered past this moment) turns away
       // every call that waited for it, as a 401 does.
-      if (probe.refusal !== undefined) throw probe.refusal;
+      if (round.refusal !== undefined) throw round.refusal;
     }
   }
 
@@ -129,20 +171,24 @@ export class CredentialGate {
       standing.acceptedAt = this.now();
       standing.rejection = undefined;
     } else if (outcome.kind === 'refused') {
-      // A 401 or a 403 ends what vouched for the scope: no cached answer is served to it until
-      // the upstream answers it again.
+      // A 401 or a 403 ends what vouched for the scope, and everything cached for it so far.
       standing.acceptedAt = undefined;
+      standing.generation = this.nextGeneration++;
       const status = outcome.error.extensions.upstream as { status?: number } | undefined;
       if (status?.status === 401 && this.options.rejectionTtlMs > 0) {
         standing.rejection = { error: outcome.error, until: this.now() + this.options.rejectionTtlMs };
       }
     }
-    if (clearance.kind === 'probe') {
-      // The probe's own handle, not the scope's current one: the scope may have been forgotten
-      // (LRU) and made anew meanwhile, and the calls waiting for this probe must still be let go.
-      if (standing.probe === clearance.probe) standing.probe = undefined;
-      if (outcome.kind === 'refused') clearance.probe.refusal = outcome.error;
-      clearance.probe.finish();
+    if (clearance.kind !== 'probe') return;
+    const { round } = clearance;
+    round.probes -= 1;
+    if (outcome.kind === 'refused') round.refusal = outcome.error;
+    // A verdict ends the round; without one, it ends when its last probe does (a waiter then
+    // starts the next). The round's own handle, not the scope's current one: the scope may have
+    // been forgotten (LRU) and made anew meanwhile, and its waiters must still be let go.
+    if (outcome.kind !== 'unknown' || round.probes === 0) {
+      if (standing.round === round) standing.round = undefined;
+      round.finish();
     }
   }
 
@@ -153,23 +199,30 @@ export class CredentialGate {
   private standing(digest: string): Standing {
     let standing = this.scopes.get(digest);
     if (standing === undefined) {
-      standing = { acceptedAt: undefined, rejection: undefined, probe: undefined };
+      standing = { acceptedAt: undefined, rejection: undefined, round: undefined, generation: this.nextGeneration++ };
       this.scopes.set(digest, standing);
     }
     return standing;
   }
 }
 
-/** Waits for `promise`, or rejects with the signal's reason when it aborts first. */
-function waitFor(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+/** Waits for `promise` at most `ms`, or rejects with the signal's reason when it aborts first. */
+function waitFor(promise: Promise<void>, signal: AbortSignal, ms: number): Promise<void> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(() => {
+    const done = () => {
+      clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       resolve();
-    });
+    };
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(done);
   });
 }
 

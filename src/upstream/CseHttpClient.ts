@@ -35,6 +35,8 @@ export interface UpstreamCall {
 export interface ResilienceOptions {
   /** Bounds each attempt (`CSE_TIMEOUT_MS`). */
   readonly attemptTimeoutMs: number;
+  /** Larger successful answers are refused as UPSTREAM_BAD_RESPONSE (`CSE_MAX_RESPONSE_BYTES`). */
+  readonly maxResponseBytes: number;
   /** Retries after the first attempt (`CSE_RETRIES`). */
   readonly retries: number;
   /** First backoff step (`CSE_RETRY_BASE_MS`). */
@@ -126,7 +128,7 @@ export class CseHttpClient {
     const limiter = new InFlightLimiter(limits, (count) => this.events?.inFlight?.(count));
     const attempt = compose(
       [breakerCheckStage(breakers), limiterStage(limiter), breakerStage(breakers)],
-      exchangeStage({ dispatcher: options.dispatcher, origin: this.origin, attemptTimeoutMs: resilience.attemptTimeoutMs }),
+      exchangeStage({ dispatcher: options.dispatcher, origin: this.origin, attemptTimeoutMs: resilience.attemptTimeoutMs, maxBodyBytes: resilience.maxResponseBytes }),
     );
     const retry = retryStage({ retries: resilience.retries, retryBaseMs: resilience.retryBaseMs, random: options.random ?? Math.random });
     this.handle = compose(
@@ -141,11 +143,12 @@ export class CseHttpClient {
   }
 
   /**
-   * Whether answers kept for these credentials may be served to them now: only while the upstream
-   * itself answered one of their calls within `CACHE_AUTH_RECHECK_MS` (see CredentialGate).
+   * The credentials' cache generation while answers kept for them may be served to them:
+   * only while the upstream itself answered one of their calls within `CACHE_AUTH_RECHECK_MS`,
+   * and for answers kept since it last refused them (see CredentialGate.generation).
    */
-  vouchesFor(credentials: Credentials): boolean {
-    return this.gate.vouches(credentialDigest(credentials));
+  cacheGenerationFor(credentials: Credentials): number | undefined {
+    return this.gate.generation(credentialDigest(credentials));
   }
 
   get(call: UpstreamCall, request: UpstreamRequestContext): Promise<UpstreamAnswer> {

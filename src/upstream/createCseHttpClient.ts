@@ -22,6 +22,7 @@ export function cseHttpClientOptions(config: GatewayConfig, endpoint: string, di
     events,
     resilience: {
       attemptTimeoutMs: config.cseTimeoutMs,
+      maxResponseBytes: config.cseMaxResponseBytes,
       retries: config.cseRetries,
       retryBaseMs: config.cseRetryBaseMs,
       maxInFlight: config.cseMaxInflight,

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
 import { classifyResponse, classifyTransportError } from './errorMapping';
+import { jsonNestsDeeperThan } from './jsonDepth';
 import { parseUpstreamJson, UpstreamBodyError } from './parseJson';
 import { failureOfStatus, type FailureKind } from './resilience/failureKind';
 
@@ -24,13 +25,22 @@ export interface ExchangeRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly signal: AbortSignal;
+  /**
+   * Larger successful bodies are refused as UPSTREAM_BAD_RESPONSE (`CSE_MAX_RESPONSE_BYTES`): one
+   * answer may hold this much of the process's memory at most, and parsing it takes time in
+   * proportion. A page of 100 jobs with their tasks is about 100 KiB.
+   */
+  readonly maxBodyBytes: number;
 }
 
 /**
- * Larger successful bodies are refused as UPSTREAM_BAD_RESPONSE: one answer may hold this much of
- * the process's memory at most. A page of 100 jobs with their tasks is well under 1 MiB.
+ * Bodies larger than this are scanned for their nesting depth before they are parsed, and refused
+ * beyond {@link MAX_BODY_DEPTH} levels. Smaller ones are not: scanning costs as much as parsing,
+ * and a text this small parses in a few milliseconds however it nests.
  */
-export const MAX_UPSTREAM_BODY_BYTES = 16 * 1024 * 1024;
+const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
+/** The deepest the upstream's shapes nest is under 10 levels (list → job → phase → task → brief). */
+const MAX_BODY_DEPTH = 64;
 
 /** Error bodies are only read for their code; a proxy's HTML page need not be read whole. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -53,11 +63,14 @@ export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest)
     const requestId = headerValue(headers['x-request-id']);
     let text: string;
     try {
-      text = await readText(body, MAX_UPSTREAM_BODY_BYTES, true);
+      text = await readText(body, request.maxBodyBytes, true);
     } catch (error) {
       return transportFailure(error, statusCode, started);
     }
     try {
+      if (text.length > DEPTH_CHECKED_FROM_BYTES && jsonNestsDeeperThan(text, MAX_BODY_DEPTH)) {
+        throw new UpstreamBodyError(`The upstream body nests more than ${MAX_BODY_DEPTH} levels deep.`);
+      }
       const answer: UpstreamAnswer = { kind: 'ok', body: parseUpstreamJson(text), requestId, bytes: Buffer.byteLength(text) };
       return { ok: true, answer, status: statusCode, durationMs: performance.now() - started };
     } catch (error) {

@@ -55,7 +55,7 @@ function setUp(overrides: Partial<WholeResponseCacheOptions<{ verdict: boolean }
       if (token === 'bad') throw new Error('UNAUTHENTICATED');
       return { token, projectId: r.headers['x-project-id'] as string, enterpriseProjectId: undefined };
     },
-    servable: () => true,
+    generationOf: () => 1,
     storable: (context) => (context.verdict ? { operationName: 'Page' } : undefined),
     onHit: (hit) => hits.push(hit.operationName),
     onMiss: () => (misses += 1),
@@ -73,10 +73,10 @@ describe('createWholeResponseCache', () => {
   it('serves a stored answer with its own headers and its age, until its max-age has passed', () => {
     const { cache, hits, misses, advance } = setUp();
     const key = cache.keyOf(request(), '', '{"query":"{a}"}')!;
-    expect(cache.lookup(key)).toBeUndefined();
-    cache.offer(key, { verdict: true }, { status: 200, headers: OK_HEADERS, body: '{"data":{"a":1}}' });
+    expect(cache.lookup(key, request())).toBeUndefined();
+    cache.offer(key, request(), { verdict: true }, { status: 200, headers: OK_HEADERS, body: '{"data":{"a":1}}' });
     advance(1500);
-    expect(cache.lookup(key)).toEqual({
+    expect(cache.lookup(key, request())).toEqual({
       body: '{"data":{"a":1}}',
       headers: [
         ['content-type', 'application/json; charset=utf-8'],
@@ -86,7 +86,7 @@ describe('createWholeResponseCache', () => {
       operationName: 'Page',
     });
     advance(501);
-    expect(cache.lookup(key)).toBeUndefined();
+    expect(cache.lookup(key, request())).toBeUndefined();
     expect(hits).toEqual(['Page']);
     expect(misses()).toBe(2);
   });
@@ -101,8 +101,20 @@ describe('createWholeResponseCache', () => {
   ])('never stores an answer with %s', (_, status, headers, context) => {
     const { cache } = setUp();
     const key = cache.keyOf(request(), '', 'body')!;
-    cache.offer(key, context, { status, headers, body: '{"data":{}}' });
-    expect(cache.lookup(key)).toBeUndefined();
+    cache.offer(key, request(), context, { status, headers, body: '{"data":{}}' });
+    expect(cache.lookup(key, request())).toBeUndefined();
+  });
+
+  it("serves nothing stored before the caller's generation changed (the upstream refused it since), nor while it has none", () => {
+    let generation: number | undefined = 1;
+    const { cache } = setUp({ generationOf: () => generation });
+    const key = cache.keyOf(request(), '', 'body')!;
+    cache.offer(key, request(), { verdict: true }, { status: 200, headers: OK_HEADERS, body: '{"data":{}}' });
+    expect(cache.lookup(key, request())).toBeDefined();
+    generation = undefined;
+    expect(cache.lookup(key, request())).toBeUndefined();
+    generation = 2;
+    expect(cache.lookup(key, request())).toBeUndefined();
   });
 
   it('does not cache a request without usable credentials', () => {
@@ -112,8 +124,8 @@ describe('createWholeResponseCache', () => {
   it('keeps to its byte bound: an answer larger than the bound is never stored', () => {
     const { cache } = setUp({ maxBytes: 1024 });
     const key = cache.keyOf(request(), '', 'body')!;
-    cache.offer(key, { verdict: true }, { status: 200, headers: OK_HEADERS, body: 'x'.repeat(1024) });
-    expect(cache.lookup(key)).toBeUndefined();
+    cache.offer(key, request(), { verdict: true }, { status: 200, headers: OK_HEADERS, body: 'x'.repeat(1024) });
+    expect(cache.lookup(key, request())).toBeUndefined();
   });
 
   it('gives a different key to every difference in scope or request, and the same key to the same request', () => {

@@ -62,3 +62,19 @@ it.each([
   expect((await whole()).body.data.job.status).toBe('FINISHED');
   expect(h.simulator.callCount({ route: 'getJob' })).toBe(2);
 });
+
+it('a 403 for one engine ends the use of what was cached before it, though the token is answered again elsewhere', async () => {
+  const engine = `{ engine(id: "${ENGINE}") { id name } }`;
+  expect((await h.gql(engine)).body.errors).toBeUndefined();
+  expect(h.simulator.callCount({ route: 'getEngine', engineId: ENGINE })).toBe(1);
+  // The upstream now refuses this engine (only): a call that reaches it sees the 403 …
+  const forbid = h.simulator.injectFault({ route: 'getEngine', engineId: ENGINE, status: 403, dialect: 'apig' });
+  h.simulator.injectFault({ route: 'getJob', engineId: ENGINE, status: 403, dialect: 'apig', times: 1 });
+  expect(errorCodes(await h.gql(`{ job(engineId: "${ENGINE}", id: "${jobId}") { id } }`))).toEqual(['FORBIDDEN']);
+  // … the token is answered again for another engine (vouched for again) …
+  expect((await h.gql(`{ engine(id: "${SEED.engines.big}") { id } }`)).body.errors).toBeUndefined();
+  // … and what was cached for the refused engine before the 403 is not served: the call goes up.
+  expect(errorCodes(await h.gql(engine))).toEqual(['FORBIDDEN']);
+  expect(h.simulator.callCount({ route: 'getEngine', engineId: ENGINE })).toBe(2);
+  forbid();
+});

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { GatewayError } from '../../src/errors/GatewayError';
 import { parseConnectionArgs, type ConnectionArgs } from '../../src/pagination/args';
 import { connectionKey, encodeCursor } from '../../src/pagination/cursor';
-import { resolveConnection, type FetchPage } from '../../src/pagination/resolveConnection';
+import { connectionCallBudget, resolveConnection, type FetchPage } from '../../src/pagination/resolveConnection';
 import type { ConnectionModel } from '../../src/pagination/types';
 import { fakeUpstream, idOf, items, type FakeUpstream, type Item } from './fakeUpstream';
 
@@ -433,5 +433,26 @@ describe('resolveConnection: drift (new items at the head between requests)', ()
       // o10 moved to position 9, the cursor's own position: it is skipped.
       expect(page2.nodes).toEqual(original.slice(11, 21));
     });
+  });
+});
+
+describe('the call budget (cursors are the caller\'s, and can be forged to point anywhere)', () => {
+  it('never makes more calls than connectionCallBudget, whatever the cursors say', async () => {
+    const cursor = fc.option(fc.record({ position: fc.nat(400), known: fc.boolean() }), { nil: undefined });
+    await fc.assert(
+      fc.asyncProperty(fc.nat(350), fc.boolean(), fc.integer({ min: 0, max: 30 }), cursor, cursor, async (length, forward, count, after, before) => {
+        const list = items(length);
+        const upstream = fakeUpstream(list, 30);
+        // A forged cursor: a valid key, any position, an id that is (or is not) the list's there.
+        const forge = (c: { position: number; known: boolean }) => encodeCursor(key, c.position, c.known && list[c.position] ? list[c.position]!.id : `gone-${c.position}`);
+        const args: ConnectionArgs = forward ? { first: count } : { last: count };
+        if (after !== undefined) args.after = forge(after);
+        if (before !== undefined) args.before = forge(before);
+        await connection(upstream, args, 30);
+        const budget = connectionCallBudget({ direction: forward ? 'forward' : 'backward', after: after !== undefined, before: before !== undefined });
+        expect(upstream.calls.length).toBeLessThanOrEqual(budget);
+      }),
+      { numRuns: 400 },
+    );
   });
 });

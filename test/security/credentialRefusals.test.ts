@@ -96,3 +96,20 @@ it('an unknown token waits for the first verdict, then goes at full fan-out once
     await fresh.close();
   }
 });
+
+it("an unknown token's probe stuck on a slow engine holds its other calls only PROBE_PATIENCE_MS, not the engine's latency", async () => {
+  const fresh = await startHarness({ ...CACHES_OFF });
+  try {
+    fresh.simulator.injectFault({ route: 'getEngine', engineId: SEED.engines.big, latencyMs: 3000 });
+    const slow = fresh.gql(`{ engine(id: "${SEED.engines.big}") { name } }`, undefined, { 'x-auth-token': SECOND_TOKEN });
+    await sleep(50);
+    const started = performance.now();
+    const other = await fresh.gql(`{ engine(id: "${SEED.engines.single}") { name } }`, undefined, { 'x-auth-token': SECOND_TOKEN });
+    expect(other.body.errors).toBeUndefined();
+    // Without the patience it waited the whole 3 s for the first probe's verdict.
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect((await slow).body.errors).toBeUndefined();
+  } finally {
+    await fresh.close();
+  }
+});

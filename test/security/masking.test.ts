@@ -82,6 +82,15 @@ describe('an upstream value its field type cannot represent', () => {
     expect(b.body).toEqual({ data: { engines: { nodes: [{ id: SEED.engines.big, name: 'n' }] } } });
   });
 
+  it('a large body nested deeper than any upstream shape is refused before it is parsed', async () => {
+    // 150,000 levels in 300 KB: parsing and freezing it would block the process for a while.
+    const deep = `${'['.repeat(150_000)}${']'.repeat(150_000)}`;
+    const body = `{"total":1,"data":[{"id":"${SEED.engines.big}","name":"n","deep":${deep}}]}`;
+    h.simulator.injectFault({ route: 'listEngines', status: 200, body, times: 1 });
+    const response = await h.gql('{ engines(first: 1) { nodes { id } } }');
+    expect(errorCodes(response)).toEqual(['UPSTREAM_BAD_RESPONSE']);
+  });
+
   it('a task output nested too deeply for the response is answered as its text', async () => {
     const output = `${'['.repeat(5000)}${']'.repeat(5000)}`;
     const [job] = h.simulator.addJobs(SEED.engines.single, 1, { tasks: [{ id: 1, taskOrder: 0, status: 'Finished', output }] });

@@ -1,3 +1,4 @@
+import { CallLog, MAX_RECORDED_CALLS } from '../../src/simulator/recorder';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
 import { api, call, withQuery } from './support';
 
@@ -101,5 +102,19 @@ describe('simulator call recording', () => {
     }
     expect(ids.size).toBe(4);
     expect(ids).not.toContain(null);
+  });
+});
+
+describe('a call log that runs as long as the demo', () => {
+  it('keeps a bounded number of calls and long header values by length only, while counting every call', () => {
+    const log = new CallLog();
+    const token = `long-${'t'.repeat(2000)}`;
+    const match = { route: 'listEngines' as const, projectId: 'p' };
+    const total = MAX_RECORDED_CALLS + 100;
+    for (let i = 0; i < total; i += 1) log.record('GET', '/v2/p/enginemgr/engines', {}, { 'x-auth-token': token }, match);
+    expect(log.count()).toBe(total);
+    const kept = log.snapshot();
+    expect(kept.length).toBeLessThanOrEqual(MAX_RECORDED_CALLS);
+    expect(kept[0]!.headers['x-auth-token']).toBe(`<${token.length} characters>`);
   });
 });

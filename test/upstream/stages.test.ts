@@ -111,12 +111,26 @@ describe('cacheStage', () => {
 
   it('does not serve a scope the upstream has not answered within the recheck time (a miss)', async () => {
     const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
-    cache.set('digest http://upstream/v2/p/enginemgr/engines/e', { answer: ok() }, 1000, 10);
+    cache.set('digest http://upstream/v2/p/enginemgr/engines/e', { answer: ok(), generation: 1 }, 1000, 10);
     const { log, events } = recorder();
     const next = jest.fn(async () => ok({ id: 'fresh' }));
     const answer = await cacheStage(cache, TTLS, gateOf())(next)(callOf({ events }));
     expect(answer.kind === 'ok' && answer.body).toEqual({ id: 'fresh' });
     expect(log).toEqual(['cache miss']);
+  });
+
+  it('serves nothing kept before the upstream last refused the scope, though it is vouched for again', async () => {
+    const gate = gateOf();
+    await vouch(gate);
+    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    const next = jest.fn(async () => ok());
+    const stage = cacheStage(cache, TTLS, gate)(next);
+    await stage(callOf());
+    // A 403 for one resource, then an answer elsewhere: vouched for again, under a new generation.
+    gate.settle('digest', await gate.admit('digest', new AbortController().signal), { kind: 'refused', error: refused(403) });
+    await vouch(gate);
+    await stage(callOf());
+    expect(next).toHaveBeenCalledTimes(2);
   });
 
   it('passes a route whose TTL is 0 straight through, without a lookup', async () => {
@@ -288,10 +302,15 @@ describe('exchangeStage', () => {
   });
 
   it('times an attempt out at its own bound (held against the upstream), or cancels it at the operation deadline (not held)', async () => {
-    const stage = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 50 });
+    const stage = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 50, maxBodyBytes: 1 << 20 });
     await expect(stage(attemptOf())).resolves.toMatchObject({ ok: false, kind: 'timeout' });
-    const clipped = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000 });
+    const clipped = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxBodyBytes: 1 << 20 });
     await expect(clipped(attemptOf({ request: { credentials, deadline: Date.now() + 50 } }))).resolves.toMatchObject({ ok: false, kind: 'cancelled' });
     await expect(clipped(attemptOf())).resolves.toMatchObject({ ok: true, answer: { kind: 'ok', body: { id: 'e' }, bytes: 10 } });
+  });
+
+  it('refuses an answer larger than CSE_MAX_RESPONSE_BYTES as UPSTREAM_BAD_RESPONSE', async () => {
+    const small = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxBodyBytes: 4 });
+    await expect(small(attemptOf())).resolves.toMatchObject({ ok: false, kind: 'bad-response', error: { code: 'UPSTREAM_BAD_RESPONSE' } });
   });
 });

@@ -136,7 +136,11 @@ export function executionGateway(schema: GraphQLSchema, executor: OperationExecu
       executor: (context) =>
         executor({
           document: context.document,
-          operationName: context.operationName,
+          // The name the caller asked for, not the one Apollo resolved: Apollo's gateway view
+          // gives `null` for an unknown name, and executing the document's only operation then
+          // would answer (and call the upstream for) an operation nobody asked for. With the
+          // caller's name, execution refuses it and Apollo answers OPERATION_RESOLUTION_FAILURE.
+          operationName: context.request.operationName ?? null,
           variables: context.request.variables,
           contextValue: context.context,
         }),

@@ -5,28 +5,37 @@ import type { UpstreamAnswerCache } from '../cache/UpstreamAnswerCache';
 import type { UpstreamAnswer } from '../exchange';
 import type { CallStage } from './types';
 
-/** What the upstream answer cache holds: the answer, frozen, so every reader sees the same thing. */
+/**
+ * What the upstream answer cache holds: the answer, frozen, so every reader sees the same thing,
+ * and the credential scope's generation when it was kept (see CredentialGate.generation).
+ */
 export interface CachedAnswer {
   readonly answer: UpstreamAnswer;
+  readonly generation: number;
 }
 
 /**
  * Successful answers reused for their TTL (by kind; terminal jobs long), per credential scope (the
  * key holds the scope's digest). Only "ok" answers are kept: errors and "not found" never are, so
  * something that appears is seen at once. A scope the upstream has not answered within
- * CACHE_AUTH_RECHECK_MS is not served from here (its token may have been revoked since): the
+ * CACHE_AUTH_RECHECK_MS is not served from here (its token may have been revoked since), nor an
+ * answer kept before the upstream last refused the scope (a 403 for one engine among others): the
  * lookup counts as a miss and the call goes on.
  */
 export function cacheStage(cache: UpstreamAnswerCache<CachedAnswer>, ttls: CacheTtls, gate: CredentialGate): CallStage {
   return (next) => async (call) => {
     if (!isCacheable(call.route, ttls)) return next(call);
-    const hit = gate.vouches(call.digest) ? cache.get(call.key) : undefined;
+    const current = gate.generation(call.digest);
+    const stored = current === undefined ? undefined : cache.get(call.key);
+    const hit = stored !== undefined && stored.generation === current ? stored : undefined;
     call.events.cache?.({ route: call.route, hit: hit !== undefined });
     if (hit !== undefined) return hit.answer;
     const answer = await next(call);
-    if (answer.kind === 'ok' && !cache.has(call.key)) {
+    // Answered by the upstream itself, so the scope is vouched for now, under this generation.
+    const generation = gate.generation(call.digest);
+    if (answer.kind === 'ok' && generation !== undefined && cache.get(call.key)?.generation !== generation) {
       // Frozen before it is stored: the cached object is the one every later reader gets.
-      cache.set(call.key, { answer: deepFreeze(answer) }, ttlFor(call.route, answer.body, ttls), answer.bytes);
+      cache.set(call.key, { answer: deepFreeze(answer), generation }, ttlFor(call.route, answer.body, ttls), answer.bytes);
     }
     return answer;
   };

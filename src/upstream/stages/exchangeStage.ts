@@ -9,6 +9,8 @@ export interface ExchangeStageOptions {
   readonly origin: string;
   /** Bounds each attempt (`CSE_TIMEOUT_MS`). */
   readonly attemptTimeoutMs: number;
+  /** Larger successful bodies are refused (`CSE_MAX_RESPONSE_BYTES`). */
+  readonly maxBodyBytes: number;
 }
 
 /**
@@ -23,7 +25,13 @@ export function exchangeStage(options: ExchangeStageOptions): AttemptHandler {
     const bounded = boundedSignal(attempt.signal, Math.max(1, budget));
     let result: ExchangeResult;
     try {
-      result = await exchange(options.dispatcher, { origin: options.origin, path: attempt.path, headers: upstreamHeaders(attempt.request), signal: bounded.signal });
+      result = await exchange(options.dispatcher, {
+        origin: options.origin,
+        path: attempt.path,
+        headers: upstreamHeaders(attempt.request),
+        signal: bounded.signal,
+        maxBodyBytes: options.maxBodyBytes,
+      });
     } finally {
       bounded.dispose();
     }
