@@ -35,7 +35,7 @@ npm run bench:quick [-- options]  every scenario briefly (well under 90 s), no s
   --quick                 the bench:quick settings
   --soak                  only the S5 soak (default 300 s)
   --latency 0,20          added upstream latency (ms) per matrix
-  --scenarios S1,S3       a subset of S1..S5
+  --scenarios S1,S3       a subset of S1..S6
   --cache default,off     gateway cache modes
   --rounds N  --duration S  --warmup S  --soak-seconds S (0: no soak)
   --out FILE              results file (default bench/results/latest.json)
@@ -100,7 +100,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   };
 }
 
-/** `NAME=value`: a gateway setting, as in the README's configuration table. */
+/** `NAME=value`: a gateway setting, as in docs/configuration.md. */
 function setting(text: string): [string, string] {
   const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(text);
   if (match === null) throw new UsageError(`--gateway-env: "${text}" is not NAME=value`);

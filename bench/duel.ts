@@ -2,14 +2,16 @@ import { resolve } from 'node:path';
 import { startChild, type Child } from './childProcess';
 import { runLoad } from './loadGenerator';
 import { cpuMs } from './procStats';
-import { gatewayRequest } from './scenarios';
+import { CACHE_MODES, type CacheMode } from './records';
+import { askSource, gatewayRequest, SCENARIO_IDS, SCENARIOS, type Scenario, type ScenarioId } from './scenarios';
 import { gatewayEnv, walkCursors } from './servers';
 import { DEMO_TOKEN } from '../src/simulator';
 
 /**
  * Two gateway builds side by side: `node dist/bench/bench/duel.js <a/dist/main.js> <b/dist/main.js>
- * [rounds=5] [requests=3000]`. Both run S5 with the caches off, AT THE SAME TIME, against one
- * simulator, and each round reports the CPU milliseconds per operation of each and their ratio.
+ * [rounds=5] [requests=3000] [scenario=S5] [cache=off]`. Both run the scenario AT THE SAME TIME,
+ * against one simulator, and each round reports the CPU milliseconds per operation of each and
+ * their ratio.
  *
  * Why: this machine's speed drifts by ±10% from one run to the next, so two builds benchmarked one
  * after the other cannot tell a 5% change from noise. Run concurrently, both live through the same
@@ -22,13 +24,22 @@ export interface DuelRound {
   errors: number;
 }
 
-export async function duel(entryA: string, entryB: string, rounds: number, requests: number, log: (line: string) => void = () => {}): Promise<DuelRound[]> {
+export interface DuelOptions {
+  readonly scenario: Scenario;
+  readonly cache: CacheMode;
+  /** Node flags for both gateways (e.g. `--cpu-prof`). */
+  readonly nodeOptions: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+export async function duel(entryA: string, entryB: string, rounds: number, requests: number, options: Partial<DuelOptions> = {}): Promise<DuelRound[]> {
+  const { scenario = SCENARIOS.S5, cache = 'off', nodeOptions = [], log = () => {} } = options;
   const started: Child[] = [];
   try {
     const simulator = await startChild({ name: 'simulator', entry: resolve(__dirname, 'simulatorChild.js'), args: ['--latency', '0'], ready: /Simulator ready at (\S+)/, ipc: true });
     started.push(simulator);
     const gateway = async (name: string, entry: string) => {
-      const child = await startChild({ name, entry, env: gatewayEnv(simulator.url, 'off'), ready: /Gateway ready at (http:\/\/\S+)/ });
+      const child = await startChild({ name, entry, nodeOptions: [...nodeOptions], env: gatewayEnv(simulator.url, cache), ready: /Gateway ready at (http:\/\/\S+)/ });
       started.push(child);
       return child;
     };
@@ -38,12 +49,13 @@ export async function duel(entryA: string, entryB: string, rounds: number, reque
     await walkCursors(b.url);
     const load = (target: Child) => {
       const url = new URL(target.url);
+      const asks = askSource(scenario, cursors.length);
       return runLoad({
         origin: url.origin,
-        connections: 5,
+        connections: scenario.connections,
         durationSec: 60,
         amount: requests,
-        next: () => gatewayRequest({ kind: 'page', afterIndex: Math.floor(Math.random() * cursors.length) }, cursors, DEMO_TOKEN, url.pathname),
+        next: () => gatewayRequest(asks(), cursors, DEMO_TOKEN, url.pathname),
       });
     };
     await Promise.all([load(a), load(b)]); // warm-up: compiled code, pools, caches of the process
@@ -71,12 +83,18 @@ export function medianRatio(rounds: readonly DuelRound[]): number {
 }
 
 if (require.main === module) {
-  const [entryA, entryB, rounds = '5', requests = '3000'] = process.argv.slice(2);
-  if (entryA === undefined || entryB === undefined) {
-    process.stderr.write('usage: node dist/bench/bench/duel.js <a/dist/main.js> <b/dist/main.js> [rounds=5] [requests=3000]\n');
+  const [entryA, entryB, rounds = '5', requests = '3000', scenarioId = 'S5', cache = 'off'] = process.argv.slice(2);
+  const scenario = SCENARIOS[scenarioId as ScenarioId] as Scenario | undefined;
+  if (entryA === undefined || entryB === undefined || scenario === undefined || !(CACHE_MODES as readonly string[]).includes(cache)) {
+    process.stderr.write(`usage: node dist/bench/bench/duel.js <a/dist/main.js> <b/dist/main.js> [rounds=5] [requests=3000] [scenario=S5: ${SCENARIO_IDS.join('|')}] [cache=off: ${CACHE_MODES.join('|')}]\n`);
     process.exit(2);
   }
-  duel(resolve(entryA), resolve(entryB), Number(rounds), Number(requests), (line) => process.stdout.write(`${line}\n`))
+  // DUEL_CPU_PROF_DIR=dir: a V8 CPU profile of each gateway, to see where a difference comes from.
+  const profileDir = process.env.DUEL_CPU_PROF_DIR;
+  const nodeOptions = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`];
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  log(`${scenario.id} (${scenario.title}), caches ${cache}`);
+  duel(resolve(entryA), resolve(entryB), Number(rounds), Number(requests), { scenario, cache: cache as CacheMode, nodeOptions, log })
     .then((results) => process.stdout.write(`median B/A CPU per operation: ${medianRatio(results).toFixed(3)}\n`))
     .catch((error: unknown) => {
       process.stderr.write(`duel failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

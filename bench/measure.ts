@@ -5,7 +5,7 @@ import type { Child } from './childProcess';
 import { runLoad } from './loadGenerator';
 import { cpuMs, memoryMb } from './procStats';
 import type { CacheMode, Sample, TargetName } from './records';
-import { floorRequest, gatewayRequest, randomAfterIndex, type Ask, type HttpAsk, type Scenario } from './scenarios';
+import { askSource, floorRequest, gatewayRequest, type Ask, type HttpAsk, type Scenario } from './scenarios';
 import type { Servers } from './servers';
 
 /** Where a scenario's load goes, and how each request is made. */
@@ -23,13 +23,10 @@ export function loadTarget(servers: Servers, target: TargetName, cache: CacheMod
   const cursors = servers.cursors.get(cache) ?? [...servers.cursors.values()][0] ?? [];
   const url = new URL(child.url);
   const make = (ask: Ask): HttpAsk => (target === 'gateway' ? gatewayRequest(ask, cursors, DEMO_TOKEN, url.pathname) : floorRequest(ask, DEMO_TOKEN));
-  let next: () => HttpAsk;
-  if (scenario.ask === 'random') {
-    next = () => make({ kind: 'page', afterIndex: randomAfterIndex(cursors.length, Math.random) });
-  } else {
-    const fixed = make(scenario.ask);
-    next = () => fixed;
-  }
+  const asks = askSource(scenario, cursors.length);
+  // A fixed ask is encoded once: its request is the same every time.
+  const fixed = typeof scenario.ask === 'object' ? make(scenario.ask) : undefined;
+  const next = fixed === undefined ? () => make(asks()) : () => fixed;
   return { name: target, child, origin: url.origin, next };
 }
 

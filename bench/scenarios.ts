@@ -1,11 +1,13 @@
 import { SEED } from '../src/simulator';
 
 /**
- * The five scenarios of issue #6, each as a pair of requests: what a frontend sends the gateway,
- * and what it would send a pass-through (the floor, see floor.ts) to get the same upstream data.
+ * The scenarios, each as a pair of requests: what a frontend sends the gateway, and what it would
+ * send a pass-through (the floor, see floor.ts) to get the same upstream data. S1–S5 are issue
+ * #6's; S6 (issue #11) is a client that writes its arguments inline, so that every request is a
+ * document the gateway has never seen.
  */
 
-export const SCENARIO_IDS = ['S1', 'S2', 'S3', 'S4', 'S5'] as const;
+export const SCENARIO_IDS = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 /** The several-hundred-job engine of the simulator's seed (350 jobs). */
@@ -41,15 +43,24 @@ export const WALK_QUERY = `query Walk($id: ID!, $after: String) {
   engine(id: $id) { jobs(first: 100, after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } } }
 }`;
 
-/** What one request of a scenario asks: a window of the big engine's list, or the dashboard. */
-export type Ask = { kind: 'page'; afterIndex: number | undefined } | { kind: 'dashboard' };
+/**
+ * What one request of a scenario asks: a window of the big engine's list (by variables, or
+ * `inline`: its `first` and `after` written into the document, which `nonce` makes new), or the dashboard.
+ */
+export type Ask =
+  | { kind: 'page'; afterIndex: number | undefined }
+  | { kind: 'inlinePage'; afterIndex: number; first: number; nonce: number }
+  | { kind: 'dashboard' };
 
 export interface Scenario {
   id: ScenarioId;
   title: string;
   connections: number;
-  /** `random` picks a fresh `after` for every request (S5); otherwise every request is the same. */
-  ask: Ask | 'random';
+  /**
+   * `random` picks a fresh `after` for every request (S5); `random-inline` a fresh window, written
+   * into a new document (S6); otherwise every request is the same.
+   */
+  ask: Ask | 'random' | 'random-inline';
 }
 
 const DEFAULT_CONNECTIONS = 10;
@@ -60,7 +71,30 @@ export const SCENARIOS: Readonly<Record<ScenarioId, Scenario>> = {
   S3: { id: 'S3', title: 'dashboard (7 engines, latest job, 5 jobs each)', connections: DEFAULT_CONNECTIONS, ask: { kind: 'dashboard' } },
   S4: { id: 'S4', title: 'hot key (S1, 64 connections)', connections: 64, ask: { kind: 'page', afterIndex: undefined } },
   S5: { id: 'S5', title: 'cold pages (random after)', connections: DEFAULT_CONNECTIONS, ask: 'random' },
+  S6: { id: 'S6', title: 'cold documents (a random window written inline)', connections: DEFAULT_CONNECTIONS, ask: 'random-inline' },
 };
+
+/** S6's page sizes: 10 to 30, so windows (and so documents) differ in size as well as position. */
+export const S6_FIRST_MIN = 10;
+export const S6_FIRST_MAX = 30;
+
+/**
+ * S6's document: S1's selection with `first` and `after` written in, and the request's number as a
+ * comment, so no two requests send the same text (a client building its documents by hand, or a
+ * router's subgraph fetches, rarely repeat one exactly).
+ */
+export function inlinePageQuery(first: number, after: string, nonce: number): string {
+  return `query Page {
+  engine(id: ${JSON.stringify(BIG_ENGINE_ID)}) {
+    jobs(first: ${first}, after: ${JSON.stringify(after)}) {
+      edges { cursor node { id type status startTime tasks { id name status } } }
+      pageInfo { hasNextPage endCursor }
+      totalCount
+    }
+  }
+}
+# request ${nonce}`;
+}
 
 /** An HTTP request as autocannon sends it. */
 export interface HttpAsk {
@@ -77,6 +111,11 @@ export interface HttpAsk {
 export function gatewayRequest(ask: Ask, cursors: readonly string[], token: string, graphqlPath: string): HttpAsk {
   const headers = { 'content-type': 'application/json', 'x-auth-token': token };
   if (ask.kind === 'dashboard') return { method: 'POST', path: graphqlPath, headers, body: JSON.stringify({ query: DASHBOARD_QUERY }) };
+  if (ask.kind === 'inlinePage') {
+    const after = cursors[ask.afterIndex];
+    if (after === undefined) throw new RangeError(`no cursor for item ${ask.afterIndex}`);
+    return { method: 'POST', path: graphqlPath, headers, body: JSON.stringify({ query: inlinePageQuery(ask.first, after, ask.nonce) }) };
+  }
   const after = ask.afterIndex === undefined ? undefined : cursors[ask.afterIndex];
   if (ask.afterIndex !== undefined && after === undefined) throw new RangeError(`no cursor for item ${ask.afterIndex}`);
   return { method: 'POST', path: graphqlPath, headers, body: JSON.stringify({ query: PAGE_QUERY, variables: { id: BIG_ENGINE_ID, after } }) };
@@ -89,15 +128,34 @@ export function floorRequest(ask: Ask, token: string): HttpAsk {
     return { method: 'GET', path: `/dashboard?engines=${DASHBOARD_ENGINES}&jobs=${DASHBOARD_JOBS}`, headers };
   }
   const start = ask.afterIndex === undefined ? 0 : ask.afterIndex + 1;
-  return { method: 'GET', path: `/jobs?engine=${encodeURIComponent(BIG_ENGINE_ID)}&start=${start}&count=${PAGE_SIZE}`, headers };
+  const count = ask.kind === 'inlinePage' ? ask.first : PAGE_SIZE;
+  return { method: 'GET', path: `/jobs?engine=${encodeURIComponent(BIG_ENGINE_ID)}&start=${start}&count=${count}`, headers };
 }
 
 /**
  * S5's `after`: uniform over the items that still leave a full page behind them, so every
  * window costs the same amount of upstream data. `random` returns a number in [0, 1).
  */
-export function randomAfterIndex(totalItems: number, random: () => number): number {
-  const choices = totalItems - PAGE_SIZE;
-  if (choices < 1) throw new RangeError(`S5 needs more than ${PAGE_SIZE} items, the list has ${totalItems}`);
+export function randomAfterIndex(totalItems: number, random: () => number, pageSize: number = PAGE_SIZE): number {
+  const choices = totalItems - pageSize;
+  if (choices < 1) throw new RangeError(`S5 needs more than ${pageSize} items, the list has ${totalItems}`);
   return Math.min(choices - 1, Math.floor(random() * choices));
 }
+
+/** S6's next ask: a random size and position, and a request number that makes the document new. */
+export function randomInlineAsk(totalItems: number, random: () => number, nonce: number): Ask {
+  const first = S6_FIRST_MIN + Math.floor(random() * (S6_FIRST_MAX - S6_FIRST_MIN + 1));
+  return { kind: 'inlinePage', first, afterIndex: randomAfterIndex(totalItems, random, S6_FIRST_MAX), nonce };
+}
+
+/** The scenario's asks, one per request: fixed, or drawn afresh (S5, S6) over a walk of `totalItems` cursors. */
+export function askSource(scenario: Scenario, totalItems: number, random: () => number = Math.random): () => Ask {
+  const { ask } = scenario;
+  if (ask === 'random') return () => ({ kind: 'page', afterIndex: randomAfterIndex(totalItems, random) });
+  if (ask === 'random-inline') {
+    let nonce = 0;
+    return () => randomInlineAsk(totalItems, random, (nonce += 1));
+  }
+  return () => ask;
+}
+

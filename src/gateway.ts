@@ -23,6 +23,8 @@ import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
 import { requestScopeOf } from './observability/requestScope';
 import { createRequestContextFactory, type RequestContextFactory } from './graphql/requestContext';
+import { DocumentStore } from './graphql/documentStore';
+import { validatedDocumentsPlugin } from './graphql/validatedDocuments';
 import { shareVerdict, storeVerdict } from './http/reusePolicy';
 import type { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
@@ -66,7 +68,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const readiness = new Readiness();
   // The process-wide upstream event sink: what the upstream layer reports feeds the metrics and readiness.
   const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, fanOutEvents(metrics.events, readiness.events)), logger, metrics);
-  const apollo = createApollo(config, logger);
+  const apollo = createApollo(config, logger, metrics);
   const requests = createRequestContextFactory(services, config.cseProjectId);
   const httpServer = createHttpServer({
     apollo,
@@ -125,6 +127,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   };
 }
 
+/** Document shapes remembered as valid (see validatedDocuments): a few bytes each, and clients have few. */
+const MAX_VALID_SHAPES = 10_000;
+
 /** The long-lived pieces every operation's context is made from. */
 function contextServices(config: GatewayConfig, http: CseHttpClient, logger: Logger, metrics: GatewayMetrics): ContextServices {
   return {
@@ -146,9 +151,18 @@ function contextServices(config: GatewayConfig, http: CseHttpClient, logger: Log
  * it is bad), our executor and error masking. Fetching fields record their cache hints
  * (see cacheControlPlugins: no per-field hooks).
  */
-function createApollo(config: GatewayConfig, logger: Logger): ApolloServer<GatewayContext> {
+function createApollo(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): ApolloServer<GatewayContext> {
   const schema = recordCacheHints(buildGatewaySchema());
   const exposure = exposureOptions(config, schema);
+  const documentStore = new DocumentStore(config.documentCacheMaxBytes);
+  const validatedDocuments = validatedDocumentsPlugin({
+    schema,
+    rules: exposure.validationRules,
+    introspection: config.enableIntrospection,
+    maxTokens: config.maxTokens,
+    store: documentStore,
+    maxShapes: MAX_VALID_SHAPES,
+  });
   return new ApolloServer<GatewayContext>({
     // Our executor (graphql-jit or graphql-js, see createOperationExecutor), through Apollo's
     // gateway interface, its one way to plug in an executor.
@@ -156,17 +170,22 @@ function createApollo(config: GatewayConfig, logger: Logger): ApolloServer<Gatew
       schema,
       createOperationExecutor(schema, {
         mode: config.graphqlExecutor,
+        compileAfterUses: config.graphqlCompileAfterUses,
+        plansMaxBytes: config.compiledPlansMaxBytes,
+        onExecuted: metrics.observeExecution,
+        onCompiled: metrics.observeCompile,
         onUnrepresentable: ({ path, type }, contextValue) =>
           logger.warn({ requestId: (contextValue as GatewayContext).scope?.requestId, path, type }, 'upstream value the field type cannot represent'),
       }),
     ),
     ...exposure,
+    documentStore,
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',
     // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
     stringifyResult: (result) => JSON.stringify(result),
     logger,
-    plugins: [createOperationPlugin<GatewayContext>(), ...cacheControlPlugins<GatewayContext>(), ...exposure.plugins],
+    plugins: [createOperationPlugin<GatewayContext>(), validatedDocuments, ...cacheControlPlugins<GatewayContext>(), ...exposure.plugins],
     // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
     // the process would end killed by it instead of exiting 0 after a graceful stop.
     stopOnTerminationSignals: false,

@@ -123,4 +123,15 @@ describe('bench harness (compiled CLI, child processes)', () => {
     for (const line of rounds) expect(line).toMatch(/^round \d: A \d+\.\d{3} ms\/op, B \d+\.\d{3} ms\/op, B\/A \d+\.\d{3}, errors 0$/);
     expect(result.stdout).toMatch(/median B\/A CPU per operation: \d+\.\d{3}/);
   }, 70_000);
+
+  it('duels on any scenario and cache mode, and refuses one it does not know', async () => {
+    const gateway = join(dir, 'dist', 'main.js');
+    const duel = join(dir, 'bench', 'bench', 'duel.js');
+    const result = await run(process.execPath, [duel, gateway, gateway, '1', '100', 'S6', 'default'], { cwd: root, timeout: 60_000 });
+    expect(result.stdout).toMatch(/^S6 \(cold documents .*\), caches default$/m);
+    expect(result.stdout).toMatch(/^round 1: .*, errors 0$/m);
+    const refused = await run(process.execPath, [duel, gateway, gateway, '1', '100', 'S9'], { cwd: root }).catch((error: { code: number; stderr: string }) => error);
+    expect((refused as { code: number }).code).toBe(2);
+    expect((refused as { stderr: string }).stderr).toMatch(/usage: .*scenario=S5: S1\|S2\|S3\|S4\|S5\|S6/);
+  }, 70_000);
 });

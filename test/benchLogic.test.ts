@@ -102,7 +102,7 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs([])).toMatchObject({
       mode: 'full',
       latencies: [0, 20],
-      scenarios: ['S1', 'S2', 'S3', 'S4', 'S5'],
+      scenarios: ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'],
       caches: ['default', 'off'],
       rounds: 3,
       soakSec: 300,
@@ -209,6 +209,8 @@ describe('evaluateTargets', () => {
       'throughput-S3-off',
       'p99-S1',
       'throughput-S4-default',
+      'throughput-S6-off',
+      'caches-S6',
       'soak-rss',
     ]);
     expect(checks.every((c) => c.met === null && c.measured === 'not measured')).toBe(true);

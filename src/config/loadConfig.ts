@@ -112,12 +112,18 @@ export interface GatewayConfig {
   readonly persistedQueriesManifest: string | undefined;
   /** Bound of the APQ cache, in bytes of query text. */
   readonly apqCacheMaxBytes: number;
+  /** Bound of the parsed-document store, in estimated bytes of the documents' ASTs. */
+  readonly documentCacheMaxBytes: number;
   /** More Engine references than this in one federation `_entities` call are read from list pages. */
   readonly federationEngineListThreshold: number;
   /** Engine-list pages one `_entities` call reads at most (its upstream-call budget: see engineReferenceBudget). */
   readonly federationEngineListMaxPages: number;
-  /** `compiled`: operations run as graphql-jit compiled functions; `graphql-js`: graphql-js's interpreter. */
-  readonly graphqlExecutor: 'compiled' | 'graphql-js';
+  /** `adaptive`: interpreted until a document's shape is hot, then compiled; `compiled`: always; `graphql-js`: never. */
+  readonly graphqlExecutor: 'adaptive' | 'compiled' | 'graphql-js';
+  /** Adaptive: uses of a document shape within a minute after which it is compiled. */
+  readonly graphqlCompileAfterUses: number;
+  /** Adaptive: bound of the compiled plans, in estimated bytes. */
+  readonly compiledPlansMaxBytes: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -229,9 +235,12 @@ export function loadConfig(env: Env): GatewayConfig {
     persistedQueries,
     persistedQueriesManifest: read.manifestPath(persistedQueries),
     apqCacheMaxBytes: read.integer('APQ_CACHE_MAX_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    documentCacheMaxBytes: read.integer('DOCUMENT_CACHE_MAX_BYTES', 32 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024),
     federationEngineListThreshold: read.integer('FEDERATION_ENGINE_LIST_THRESHOLD', 3, 0, 10_000),
     federationEngineListMaxPages: read.integer('FEDERATION_ENGINE_LIST_MAX_PAGES', 10, 1, 1000),
-    graphqlExecutor: read.oneOf('GRAPHQL_EXECUTOR', ['compiled', 'graphql-js'] as const, 'compiled'),
+    graphqlExecutor: read.oneOf('GRAPHQL_EXECUTOR', ['adaptive', 'compiled', 'graphql-js'] as const, 'adaptive'),
+    graphqlCompileAfterUses: read.integer('GRAPHQL_COMPILE_AFTER_USES', 3, 1, 1_000_000),
+    compiledPlansMaxBytes: read.integer('COMPILED_PLANS_MAX_BYTES', 32 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024),
   };
   // Settings that are only meaningful together.
   // Node refuses a headers timeout longer than the request timeout it is part of.

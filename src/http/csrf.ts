@@ -19,6 +19,9 @@ const PREFLIGHT_HEADERS = ['x-apollo-operation-name', 'apollo-require-preflight'
  */
 export function passesCsrfPrevention(headers: IncomingHttpHeaders): boolean {
   const contentType = headers['content-type'];
+  // What nearly every GraphQL client sends, decided without parsing: its essence is
+  // application/json whatever parameters follow the `;`, and that type is always preflighted.
+  if (contentType === 'application/json' || contentType?.startsWith('application/json;') === true) return true;
   if (contentType !== undefined) {
     const parsed = MIMEType.parse(contentType);
     // Apollo lets an unparseable content type through: no browser sends one without a preflight.

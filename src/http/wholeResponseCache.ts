@@ -65,8 +65,16 @@ interface Entry {
   readonly body: string;
   readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly storedAt: number;
+  /** When it expires (clock milliseconds): a promoted entry keeps its own expiry. */
+  readonly expiresAt: number;
   readonly operationName: string | null;
 }
+
+/**
+ * The share of OPERATION_CACHE_MAX_BYTES that answers not yet asked for again may hold (see
+ * createWholeResponseCache: the probation segment).
+ */
+const PROBATION_SHARE = 0.2;
 
 /** Stored per entry beside its body: headers, key and the map's own bookkeeping. */
 const ENTRY_OVERHEAD_BYTES = 256;
@@ -91,20 +99,37 @@ const STORED_HEADERS = ['content-type', 'cache-control'] as const;
  *   those, so an engine or job that appears is seen at once; nor one built from upstream cache
  *   entries: it is already partly aged, and storing it for a full max-age again would serve data
  *   older than the TTL promises (and the header says). Both are the operation's to say (`storable`).
- * - Bounded by bytes (`OPERATION_CACHE_MAX_BYTES`), least recently used first.
+ * - Bounded by bytes (`OPERATION_CACHE_MAX_BYTES`), least recently used first, in two segments (a
+ *   segmented LRU): a new answer goes to probation, a fifth of the bytes; its first hit promotes it
+ *   to the protected rest. Requests that never repeat — new documents, random windows — churn
+ *   probation only, and cannot push out the answers that are being reused.
  */
 export function createWholeResponseCache<TContext>(options: WholeResponseCacheOptions<TContext>): WholeResponseCache<TContext> | undefined {
   if (ttlRange(options.ttls).max === 0) return undefined;
   const clock = options.clock ?? performance;
-  const entries = new LRUCache<string, Entry>({
-    maxSize: options.maxBytes,
-    sizeCalculation: (entry) => Buffer.byteLength(entry.body) + ENTRY_OVERHEAD_BYTES,
-    // Expired entries are dropped when next read; no timers.
-    ttlAutopurge: false,
-    perf: clock,
-    // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
-    ttlResolution: 0,
-  });
+  const segment = (maxSize: number) =>
+    new LRUCache<string, Entry>({
+      maxSize: Math.max(1, Math.floor(maxSize)),
+      sizeCalculation: (entry) => Buffer.byteLength(entry.body) + ENTRY_OVERHEAD_BYTES,
+      // Expired entries are dropped when next read; no timers.
+      ttlAutopurge: false,
+      perf: clock,
+      // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
+      ttlResolution: 0,
+    });
+  const probation = segment(options.maxBytes * PROBATION_SHARE);
+  const protectedEntries = segment(options.maxBytes * (1 - PROBATION_SHARE));
+  /** The entry for a key, promoted out of probation on its first hit. */
+  const find = (key: string): Entry | undefined => {
+    const kept = protectedEntries.get(key);
+    if (kept !== undefined) return kept;
+    const candidate = probation.get(key);
+    if (candidate === undefined) return undefined;
+    probation.delete(key);
+    const ttl = candidate.expiresAt - clock.now();
+    if (ttl > 0) protectedEntries.set(key, candidate, { ttl });
+    return candidate;
+  };
   // keyOf gave a key, so the credentials parse (and credentialsOf keeps them per request).
   const generationOf = (request: IncomingMessage) => {
     const credentials = options.credentialsOf(request);
@@ -116,7 +141,7 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
     },
     lookup(key, request) {
       const generation = generationOf(request);
-      const stored = generation === undefined ? undefined : entries.get(key);
+      const stored = generation === undefined ? undefined : find(key);
       const entry = stored !== undefined && stored.generation === generation ? stored : undefined;
       if (entry === undefined) {
         options.onMiss?.();
@@ -143,7 +168,11 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
         const value = answer.headers.get(name);
         return value === undefined ? [] : [[name, value] as const];
       });
-      entries.set(key, { generation, body: answer.body, headers, storedAt: clock.now(), operationName: verdict.operationName }, { ttl: maxAge * 1000 });
+      const now = clock.now();
+      const entry = { generation, body: answer.body, headers, storedAt: now, expiresAt: now + maxAge * 1000, operationName: verdict.operationName };
+      // A key stored again (its entry was from an older generation) starts over in probation.
+      protectedEntries.delete(key);
+      probation.set(key, entry, { ttl: maxAge * 1000 });
     },
   };
 }

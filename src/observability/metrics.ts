@@ -27,6 +27,10 @@ export interface GatewayMetrics {
   observeBatch(loader: string, size: number): void;
   /** One lookup in the whole-response cache (`src/http/wholeResponseCache.ts`). */
   observeWholeResponseCache(hit: boolean): void;
+  /** One operation executed, by a compiled plan or by graphql-js's interpreter. */
+  observeExecution(how: 'compiled' | 'interpreted'): void;
+  /** A compiled plan was made (and how long compiling took). */
+  observeCompile(durationMs: number): void;
 }
 
 export interface MetricsOptions {
@@ -124,6 +128,18 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     buckets: [1, 2, 3, 5, 10, 20, 50, 100],
     registers,
   });
+  const executions = new Counter({
+    name: 'gateway_operation_executions_total',
+    help: 'GraphQL operations executed, by compiled plan (graphql-jit) or interpreter (graphql-js).',
+    labelNames: ['executor'] as const,
+    registers,
+  });
+  const compiles = new Histogram({
+    name: 'gateway_operation_compile_duration_seconds',
+    help: 'Time spent compiling one plan (adaptive: off the request path, once a document shape is hot).',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
+    registers,
+  });
   const wholeResponseCacheHits = new Counter({
     name: 'gateway_response_cache_hits_total',
     help: 'GraphQL requests answered from the whole-response cache, without execution.',
@@ -162,6 +178,12 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       const labels = { operation: label(observation.name, observation.resolved), outcome: observation.outcome };
       operations.inc(labels);
       operationDuration.observe(labels, observation.durationMs / 1000);
+    },
+    observeExecution(how) {
+      executions.inc({ executor: how });
+    },
+    observeCompile(durationMs) {
+      compiles.observe(durationMs / 1000);
     },
     observeBatch(loader, size) {
       batchSize.observe({ loader }, size);

@@ -58,9 +58,12 @@ describe('loadConfig', () => {
       persistedQueries: 'apq',
       persistedQueriesManifest: undefined,
       apqCacheMaxBytes: 8388608,
+      documentCacheMaxBytes: 33554432,
       federationEngineListThreshold: 3,
       federationEngineListMaxPages: 10,
-      graphqlExecutor: 'compiled',
+      graphqlExecutor: 'adaptive',
+      graphqlCompileAfterUses: 3,
+      compiledPlansMaxBytes: 33554432,
     });
   });
 
@@ -125,6 +128,7 @@ describe('loadConfig', () => {
     [{ PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: 'pq.json' }, { persistedQueries: 'safelist', persistedQueriesManifest: 'pq.json' }],
     [{ APQ_CACHE_MAX_BYTES: '4096', FEDERATION_ENGINE_LIST_THRESHOLD: '0' }, { apqCacheMaxBytes: 4096, federationEngineListThreshold: 0 }],
     [{ GRAPHQL_EXECUTOR: 'graphql-js' }, { graphqlExecutor: 'graphql-js' }],
+    [{ GRAPHQL_EXECUTOR: 'compiled', GRAPHQL_COMPILE_AFTER_USES: '1' }, { graphqlExecutor: 'compiled', graphqlCompileAfterUses: 1 }],
   ])('reads %j', (env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected);
   });
@@ -187,6 +191,9 @@ describe('loadConfig', () => {
     ['FEDERATION_ENGINE_LIST_MAX_PAGES', '0'],
     ['CSE_MAX_RESPONSE_BYTES', '1024'],
     ['MAX_BATCH_OPERATIONS', '0'],
+    ['GRAPHQL_COMPILE_AFTER_USES', '0'],
+    ['COMPILED_PLANS_MAX_BYTES', '1'],
+    ['DOCUMENT_CACHE_MAX_BYTES', '1'],
     ['CSE_MAX_INFLIGHT_PER_ENGINE', '65'],
     ['CSE_MAX_INFLIGHT_PER_ENGINE', '0'],
     ['CSE_MAX_QUEUE_PER_ENGINE', '257'],

@@ -91,6 +91,47 @@ describe('createWholeResponseCache', () => {
     expect(misses()).toBe(2);
   });
 
+  describe('admission: a segmented LRU', () => {
+    const answer = (body: string) => ({ status: 200, headers: OK_HEADERS, body });
+    /** Room for about nine answers of 600 bytes (and their overhead): probation, a fifth, holds one. */
+    const flood = (cache: ReturnType<typeof setUp>['cache'], count: number) => {
+      for (let i = 0; i < count; i += 1) {
+        const key = cache.keyOf(request(), '', `one-off ${i}`)!;
+        expect(cache.lookup(key, request())).toBeUndefined();
+        cache.offer(key, request(), { verdict: true }, answer('y'.repeat(600)));
+      }
+    };
+
+    it('keeps an answer that was asked for again through a flood of requests that never repeat', () => {
+      const { cache } = setUp({ maxBytes: 8192 });
+      const hot = cache.keyOf(request(), '', 'hot')!;
+      cache.offer(hot, request(), { verdict: true }, answer('x'.repeat(600)));
+      expect(cache.lookup(hot, request())).toBeDefined(); // its first hit: promoted
+      flood(cache, 10_000);
+      expect(cache.lookup(hot, request())?.body).toBe('x'.repeat(600));
+    });
+
+    it('lets the flood push out an answer nobody asked for again (probation is bounded)', () => {
+      const { cache } = setUp({ maxBytes: 8192 });
+      const once = cache.keyOf(request(), '', 'once')!;
+      cache.offer(once, request(), { verdict: true }, answer('x'.repeat(600)));
+      flood(cache, 10);
+      expect(cache.lookup(once, request())).toBeUndefined();
+    });
+
+    it('serves a promoted answer no longer than its own max-age', () => {
+      const { cache, advance } = setUp();
+      const key = cache.keyOf(request(), '', 'body')!;
+      cache.offer(key, request(), { verdict: true }, answer('{"data":{}}'));
+      advance(1500);
+      expect(cache.lookup(key, request())?.ageSeconds).toBe(1);
+      advance(499);
+      expect(cache.lookup(key, request())).toBeDefined();
+      advance(2);
+      expect(cache.lookup(key, request())).toBeUndefined();
+    });
+  });
+
   it.each<[string, number, ReadonlyMap<string, string>, { verdict: boolean } | undefined]>([
     ['a status other than 200', 400, OK_HEADERS, { verdict: true }],
     ['no-store (Apollo: the response has errors)', 200, new Map([['cache-control', 'no-store']]), { verdict: true }],

@@ -1,14 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import { PAGE_QUERY, BIG_ENGINE_ID } from '../../bench/scenarios';
 import { gatewayEnv, walkCursors } from '../../bench/servers';
 import { DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
+import { buildGateway, startGatewayProcess, type GatewayBuild, type GatewayProcess } from '../support/gatewayProcess';
 
-const root = join(__dirname, '..', '..');
 /** Clients at a time, as the S5 benchmark runs them. */
 const CLIENTS = 10;
 
@@ -30,22 +25,19 @@ const CLIENTS = 10;
  * gateway is saturated, as under the benchmark's load generator: 18 → 5 KB per operation there;
  * this test's client is too slow to reproduce it.)
  */
-let dir: string;
+let build: GatewayBuild;
 let simulator: Simulator;
-let gateway: ChildProcess | undefined;
+let gateway: GatewayProcess | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cse-gateway-memory-'));
-  await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: root });
-  symlinkSync(join(root, 'schema'), join(dir, 'schema'));
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  build = await buildGateway();
   simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
 }, 120_000);
 
 afterAll(async () => {
-  if (gateway !== undefined && gateway.exitCode === null) gateway.kill('SIGKILL');
+  await gateway?.kill();
   await simulator?.close();
-  rmSync(dir, { recursive: true, force: true });
+  build?.remove();
 });
 
 interface YoungCollections {
@@ -68,26 +60,8 @@ function youngCollections(output: string): YoungCollections {
 }
 
 it('frees cold pages in young-generation collections: few bytes per operation reach the old generation', async () => {
-  let output = '';
-  gateway = spawn(process.execPath, ['--trace-gc-nvp', join(dir, 'dist', 'main.js')], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, ...gatewayEnv(simulator.url, 'off') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  gateway.stdout!.on('data', (chunk) => (output += String(chunk)));
-  gateway.stderr!.on('data', (chunk) => (output += String(chunk)));
-  const url = await new Promise<URL>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start-up banner; output so far:\n${output.slice(-2000)}`)), 20_000);
-    const check = () => {
-      const ready = /Gateway ready at (http:\/\/\S+)/.exec(output);
-      if (ready === null) return;
-      clearTimeout(timer);
-      gateway!.stdout!.off('data', check);
-      resolve(new URL(ready[1]!));
-    };
-    gateway!.stdout!.on('data', check);
-  });
-
+  gateway = await startGatewayProcess(build, gatewayEnv(simulator.url, 'off'), ['--trace-gc-nvp']);
+  const { url } = gateway;
   const pool = new Pool(url.origin, { connections: CLIENTS });
   try {
     const post = async (query: string, variables: Record<string, unknown>) => {
@@ -115,10 +89,10 @@ it('frees cold pages in young-generation collections: few bytes per operation re
     };
 
     await run(300); // warm-up: compiled code, pools, the collector's own sizing
-    const mark = output.length;
+    const mark = gateway.output().length;
     const operations = 1500;
     await run(operations);
-    const young = youngCollections(output.slice(mark));
+    const young = youngCollections(gateway.output().slice(mark));
 
     // Enough collections for the figure to mean something (each operation allocates ~300 KB).
     expect(young.count).toBeGreaterThanOrEqual(10);
@@ -126,6 +100,6 @@ it('frees cold pages in young-generation collections: few bytes per operation re
     expect(young.promotedBytes / operations).toBeLessThan(12 * 1024);
   } finally {
     await pool.close();
-    gateway.kill('SIGKILL');
+    await gateway.kill();
   }
 }, 120_000);

@@ -34,6 +34,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     HOST: '127.0.0.1',
     PORT: '0',
     CSE_PROJECT_ID: DEMO_PROJECT_ID,
+    // The whole suite can run under each executor: TEST_GRAPHQL_EXECUTOR=compiled npx jest …
+    ...(process.env.TEST_GRAPHQL_EXECUTOR === undefined ? {} : { GRAPHQL_EXECUTOR: process.env.TEST_GRAPHQL_EXECUTOR }),
     ...env,
   });
   const logs: string[] = [];

@@ -8,10 +8,10 @@ import type { AttemptStage } from './types';
  * no permit is taken here (see {@link breakerStage}).
  */
 export function breakerCheckStage(breakers: BreakerBoard): AttemptStage {
-  return (next) => async (attempt) => {
+  // Not async: on every attempt, one promise fewer on the way in.
+  return (next) => (attempt) => {
     const refusal = breakers.peek(attempt.engineKey);
-    if (refusal !== undefined) throw circuitOpenError(refusal.scope, refusal.retryAfterMs);
-    return next(attempt);
+    return refusal === undefined ? next(attempt) : Promise.reject(circuitOpenError(refusal.scope, refusal.retryAfterMs));
   };
 }
 

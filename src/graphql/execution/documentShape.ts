@@ -1,0 +1,184 @@
+import { hash } from 'node:crypto';
+import {
+  Kind,
+  type ArgumentNode,
+  type DirectiveNode,
+  type DocumentNode,
+  type FloatValueNode,
+  type IntValueNode,
+  type SelectionSetNode,
+  type StringValueNode,
+  type TypeNode,
+  type ValueNode,
+  type VariableDefinitionNode,
+} from 'graphql';
+
+/** A literal whose value a document's shape leaves out. */
+export type ShapeLiteral = IntValueNode | FloatValueNode | StringValueNode;
+
+/**
+ * What a document is apart from the values of its Int, Float and String literals: clients that
+ * write their arguments inline (`jobs(first: 17, after: "…")`) send a new document for every
+ * window, and all of them have one shape. Everything else is in the key — names, aliases,
+ * arguments, directives, fragments, variable definitions with their defaults, enum, boolean and
+ * null literals, the structure of list and object literals, and each abstracted literal's kind.
+ * Two documents with the same key differ at most in those literals' values, in order.
+ */
+export interface DocumentShape {
+  /**
+   * The SHA-256 of the shape's text: 43 characters whatever the document's size, so the caches
+   * keyed by shape (valid shapes, uses, compiled plans) are bounded in bytes by their entry count.
+   */
+  readonly key: string;
+  /** The abstracted literals, in document order (outside variable definitions). */
+  readonly literals: readonly ShapeLiteral[];
+}
+
+/**
+ * The shape of a document: one walk of its AST (never through fragment spreads, so linear in its
+ * size). Names cannot hold the separators used here, so the key is unambiguous.
+ */
+export function documentShape(document: DocumentNode): DocumentShape {
+  let shape = shapes.get(document);
+  if (shape === undefined) shapes.set(document, (shape = shapeOf(document)));
+  return shape;
+}
+
+/**
+ * Shapes by parsed document, made once: the shape validation makes it, and the executor reads it
+ * for the same DocumentNode (Apollo's document store hands out the one it was given). Entries live
+ * as long as their document does.
+ */
+const shapes = new WeakMap<DocumentNode, DocumentShape>();
+
+function shapeOf(document: DocumentNode): DocumentShape {
+  const parts: string[] = [];
+  const literals: ShapeLiteral[] = [];
+
+  const value = (node: ValueNode, abstract: boolean): void => {
+    switch (node.kind) {
+      case Kind.VARIABLE:
+        parts.push('$', node.name.value);
+        return;
+      case Kind.INT:
+      case Kind.FLOAT:
+      case Kind.STRING:
+        if (abstract) {
+          parts.push(node.kind === Kind.INT ? '#i' : node.kind === Kind.FLOAT ? '#f' : '#s');
+          literals.push(node);
+        } else {
+          parts.push(node.kind, JSON.stringify(node.value));
+        }
+        return;
+      case Kind.BOOLEAN:
+        parts.push(node.value ? '#true' : '#false');
+        return;
+      case Kind.NULL:
+        parts.push('#null');
+        return;
+      case Kind.ENUM:
+        parts.push('#e', node.value);
+        return;
+      case Kind.LIST:
+        parts.push('[');
+        for (const item of node.values) {
+          value(item, abstract);
+          parts.push(',');
+        }
+        parts.push(']');
+        return;
+      case Kind.OBJECT:
+        parts.push('{');
+        for (const field of node.fields) {
+          parts.push(field.name.value, ':');
+          value(field.value, abstract);
+          parts.push(',');
+        }
+        parts.push('}');
+        return;
+    }
+  };
+  const args = (nodes: readonly ArgumentNode[] | undefined): void => {
+    if (nodes === undefined || nodes.length === 0) return;
+    parts.push('(');
+    for (const arg of nodes) {
+      parts.push(arg.name.value, ':');
+      value(arg.value, true);
+      parts.push(',');
+    }
+    parts.push(')');
+  };
+  const directives = (nodes: readonly DirectiveNode[] | undefined): void => {
+    for (const directive of nodes ?? []) {
+      parts.push('@', directive.name.value);
+      args(directive.arguments);
+    }
+  };
+  const type = (node: TypeNode): void => {
+    if (node.kind === Kind.NAMED_TYPE) parts.push(node.name.value);
+    else if (node.kind === Kind.LIST_TYPE) {
+      parts.push('[');
+      type(node.type);
+      parts.push(']');
+    } else {
+      type(node.type);
+      parts.push('!');
+    }
+  };
+  const variableDefinitions = (nodes: readonly VariableDefinitionNode[] | undefined): void => {
+    if (nodes === undefined || nodes.length === 0) return;
+    parts.push('(');
+    for (const definition of nodes) {
+      parts.push('$', definition.variable.name.value, ':');
+      type(definition.type);
+      if (definition.defaultValue !== undefined) {
+        parts.push('=');
+        value(definition.defaultValue, false);
+      }
+      directives(definition.directives);
+      parts.push(',');
+    }
+    parts.push(')');
+  };
+  const selectionSet = (set: SelectionSetNode | undefined): void => {
+    if (set === undefined) return;
+    parts.push('{');
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (selection.alias !== undefined) parts.push(selection.alias.value, '=');
+        parts.push(selection.name.value);
+        args(selection.arguments);
+        directives(selection.directives);
+        selectionSet(selection.selectionSet);
+      } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        parts.push('...', selection.name.value);
+        directives(selection.directives);
+      } else {
+        parts.push('...on', selection.typeCondition?.name.value ?? '');
+        directives(selection.directives);
+        selectionSet(selection.selectionSet);
+      }
+      parts.push(' ');
+    }
+    parts.push('}');
+  };
+
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) {
+      parts.push(definition.operation, ' ', definition.name?.value ?? '');
+      variableDefinitions(definition.variableDefinitions);
+      directives(definition.directives);
+      selectionSet(definition.selectionSet);
+    } else if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+      parts.push('fragment ', definition.name.value, ' on ', definition.typeCondition.name.value);
+      variableDefinitions(definition.variableDefinitions);
+      directives(definition.directives);
+      selectionSet(definition.selectionSet);
+    } else {
+      // Type-system definitions are never valid in an executable document: a key of their own.
+      parts.push('!', definition.kind);
+    }
+    parts.push(';');
+  }
+  return { key: hash('sha256', parts.join(''), 'base64url'), literals };
+}
