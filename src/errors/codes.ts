@@ -1,6 +1,6 @@
 /**
  * The closed set of `extensions.code` values a client can see. Anything else that reaches the
- * response is masked as INTERNAL_SERVER_ERROR (see `formatError`). The README lists them with
+ * response is masked as INTERNAL_SERVER_ERROR (see `formatError`). docs/errors.md lists them with
  * what a frontend should do about each.
  */
 export const ErrorCode = {

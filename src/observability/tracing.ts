@@ -6,7 +6,7 @@ import { incomingTraceHeaders } from './traceHeaders';
 
 /**
  * Spans through `@opentelemetry/api` only. Without an SDK registered in the process every call
- * here is a no-op and costs next to nothing; with one (see README, "Tracing"), the gateway records
+ * here is a no-op and costs next to nothing; with one (see docs/operating.md, "Tracing"), the gateway records
  * a span per GraphQL operation and a child span per upstream call, and the upstream receives the
  * `traceparent` of the upstream call's span.
  *
