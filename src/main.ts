@@ -1,7 +1,18 @@
 import { ConfigError, configWarnings, loadConfig, type GatewayConfig } from './config/loadConfig';
 import { startGateway } from './gateway';
 import { createProcessLogger, type ProcessLogger } from './observability/logger';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from './simulator';
+import {
+  DEMO_PROJECT_ID,
+  DEMO_TOKEN,
+  describeLive,
+  LIVE_ENV,
+  LIVE_OPTIONS_ENV,
+  LiveEnvError,
+  liveFromEnv,
+  startSimulator,
+  type LiveOptions,
+  type Simulator,
+} from './simulator';
 
 /** How long exiting waits for the last log lines when stdout does not take them. */
 const LOG_CLOSE_TIMEOUT_MS = 2000;
@@ -13,11 +24,16 @@ const EXAMPLE_QUERY = `{
   }
 }`;
 
-/** `npm start`: the gateway, against CSE_ENDPOINT or, when it is unset, the embedded simulator. */
+/**
+ * `npm start`: the gateway, against CSE_ENDPOINT or, when it is unset, the embedded simulator,
+ * in live mode so the demo shows jobs progressing (see demoLive).
+ */
 async function main(): Promise<void> {
   let config: GatewayConfig;
+  let live: LiveOptions | undefined;
   try {
     config = loadConfig(process.env);
+    if (config.cseEndpoint === undefined) live = demoLive();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -34,17 +50,20 @@ async function main(): Promise<void> {
   }
   const { logger } = log;
   for (const warning of configWarnings(config)) logger.warn(warning);
+  if (config.cseEndpoint !== undefined && (process.env[LIVE_ENV] || process.env[LIVE_OPTIONS_ENV])) {
+    logger.warn(`${LIVE_ENV} and ${LIVE_OPTIONS_ENV} are ignored: CSE_ENDPOINT is set, so no simulator is started`);
+  }
 
   let simulator: Simulator | undefined;
   let endpoint: string;
   if (config.cseEndpoint !== undefined) {
     endpoint = config.cseEndpoint;
   } else {
-    simulator = await startSimulator();
+    simulator = await startSimulator({ live });
     endpoint = simulator.url;
     // The simulator's demo project is the default unless the operator chose one.
     if (config.cseProjectId === undefined) config = Object.freeze({ ...config, cseProjectId: DEMO_PROJECT_ID });
-    logger.info({ simulator: simulator.url }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
+    logger.info({ simulator: simulator.url, live: simulator.live !== undefined }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
   }
 
   const gateway = await startGateway(config, { logger, endpoint }).catch((error: unknown) => {
@@ -57,7 +76,7 @@ async function main(): Promise<void> {
 
   const lines = [`\nGateway ready at ${gateway.url}`];
   if (simulator !== undefined) {
-    lines.push('Send the demo token with every request:', `X-Auth-Token: ${DEMO_TOKEN}`);
+    lines.push('Send the demo token with every request:', `X-Auth-Token: ${DEMO_TOKEN}`, liveBanner(simulator));
   }
   lines.push(
     'Example query:',
@@ -106,6 +125,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The embedded simulator's live mode, from SIMULATOR_LIVE / SIMULATOR_LIVE_OPTIONS, refused like other bad configuration. */
+function demoLive(): LiveOptions | undefined {
+  try {
+    return liveFromEnv(process.env);
+  } catch (error) {
+    if (error instanceof LiveEnvError) throw new ConfigError(error.variable, error.value, error.expected);
+    throw error;
+  }
+}
+
+/** One line: whether the demo's jobs move, and how. */
+function liveBanner(simulator: Simulator): string {
+  const status = simulator.live;
+  if (status === undefined) return `Live mode is off (${LIVE_ENV}=false): the simulated jobs stay as seeded.`;
+  return `Live mode is on: ${describeLive(status.options)}. ${LIVE_ENV}=false turns it off.`;
 }
 
 void main();

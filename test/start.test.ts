@@ -2,45 +2,63 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
+import { CACHES_OFF } from '../src/config/loadConfig';
+import { SEED } from '../src/simulator';
 
 const root = join(__dirname, '..');
+const entryPoint = join(root, 'dist', 'main.js');
+const BASE_ENV = { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'info' };
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** The compiled entry point with `env` on top of BASE_ENV, once its start-up banner is out. */
+async function startEntryPoint(env: Record<string, string> = {}): Promise<Started> {
+  let output = '';
+  const child = spawn(process.execPath, [entryPoint], { cwd: root, env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (chunk) => (output += String(chunk)));
+  child.stderr!.on('data', (chunk) => (output += String(chunk)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start-up banner; output so far:\n${output}`)), 20000);
+    const check = () => {
+      if (/Example query:[\s\S]*curl/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      } else setTimeout(check, 50);
+    };
+    check();
+  });
+  return { child, output: () => output };
+}
+
+async function stop(started: Started | undefined): Promise<void> {
+  const child = started?.child;
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+beforeAll(async () => {
+  await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: root });
+}, 90000);
 
 /**
  * The quick start, for real: the compiled entry point with no CSE_ENDPOINT starts the embedded
  * simulator, prints the URL, the demo token and an example query, and answers that query.
  */
 describe('npm start (compiled entry point, embedded simulator)', () => {
-  let child: ChildProcess;
+  let started: Started;
   let output = '';
 
   beforeAll(async () => {
-    await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: root });
-    child = spawn(process.execPath, [join(root, 'dist', 'main.js')], {
-      cwd: root,
-      env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk) => (output += String(chunk)));
-    child.stderr!.on('data', (chunk) => (output += String(chunk)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no start-up banner; output so far:\n${output}`)), 20000);
-      const check = () => {
-        if (/Example query:[\s\S]*curl/.test(output)) {
-          clearTimeout(timer);
-          resolve();
-        } else setTimeout(check, 50);
-      };
-      check();
-    });
-  }, 90000);
+    started = await startEntryPoint();
+    output = started.output();
+  }, 30000);
 
-  afterAll(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
+  afterAll(() => stop(started));
 
   it('prints the URL, an X-Auth-Token line and an example query, and answers it', async () => {
     const url = /Gateway ready at (http:\/\/\S+\/graphql)/.exec(output)?.[1];
@@ -62,12 +80,85 @@ describe('npm start (compiled entry point, embedded simulator)', () => {
     expect(body.data!.engines.nodes).toHaveLength(3);
   });
 
+  it('runs the simulator in live mode with the demo defaults, and says so in one line', () => {
+    expect(output).toMatch(
+      /^Live mode is on: running jobs take a step every 12 s \(PreInit → Init → Executing → Finished, task by task: 1 min for a job of 3 tasks\); a new job every 24 s, .*SIMULATOR_LIVE=false turns it off\.$/m,
+    );
+  });
+
   it('stops with a message naming the variable when the configuration is bad', async () => {
-    const result = await promisify(execFile)(process.execPath, [join(root, 'dist', 'main.js')], {
+    const result = await promisify(execFile)(process.execPath, [entryPoint], {
       cwd: root,
       env: { PATH: process.env.PATH, PORT: 'eighty' },
     }).catch((error: { code: number; stderr: string }) => error);
     expect((result as { code: number }).code).toBe(1);
     expect((result as { stderr: string }).stderr).toContain('PORT="eighty"');
+  });
+
+  it('refuses a bad SIMULATOR_LIVE_OPTIONS at start, in one line naming the variable', async () => {
+    const result = await promisify(execFile)(process.execPath, [entryPoint], {
+      cwd: root,
+      env: { PATH: process.env.PATH, SIMULATOR_LIVE_OPTIONS: '{"tickMs":0}' },
+    }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    const { code, stdout, stderr } = result as { code: number; stdout: string; stderr: string };
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trimEnd().split('\n')).toEqual([
+      'Invalid configuration: SIMULATOR_LIVE_OPTIONS="{\\"tickMs\\":0}": expected valid live options (live: tickMs must be an integer of at least 1, got 0).',
+    ]);
+  });
+});
+
+/** What a frontend polling the gateway sees in the demo: jobs that move on their own. */
+describe('npm start with SIMULATOR_LIVE_OPTIONS (live progress through the gateway)', () => {
+  // Fast ticks; one 2-task job at a time on one engine, replaced on the tick it finishes, so the
+  // engine's latestJob is always running and any running job has a new status 3 ticks later.
+  const options = { tickMs: 100, taskCount: 2, initialJobs: 1, newJobEveryTicks: 1, maxRunningPerEngine: 1, engineIds: [SEED.engines.empty] };
+  let started: Started | undefined;
+  let url = '';
+  let token = '';
+
+  beforeAll(async () => {
+    // Caches off: the gateway's few-second TTLs would hide changes a few hundred ms apart.
+    started = await startEntryPoint({ ...CACHES_OFF, SIMULATOR_LIVE_OPTIONS: JSON.stringify(options) });
+    url = /Gateway ready at (http:\/\/\S+\/graphql)/.exec(started.output())![1]!;
+    token = /^X-Auth-Token: (\S+)$/m.exec(started.output())![1]!;
+  }, 30000);
+
+  afterAll(() => stop(started));
+
+  async function graphql<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+    const response = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': token },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.body.json()) as { data?: T; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    return body.data!;
+  }
+
+  it('says in its banner that live mode is on with the given options', () => {
+    expect(started!.output()).toMatch(/^Live mode is on: running jobs take a step every 100 ms .*400 ms for a job of 2 tasks.*$/m);
+  });
+
+  it("shows a job's status changing between two queries a few hundred ms apart", async () => {
+    const engineId = SEED.engines.empty;
+    const { engine } = await graphql<{ engine: { latestJob: { id: string; status: string } } }>(
+      'query Latest($engineId: ID!) { engine(id: $engineId) { latestJob { id status } } }',
+      { engineId },
+    );
+    const { id, status: first } = engine.latestJob;
+    expect(['PRE_INIT', 'INIT', 'EXECUTING']).toContain(first);
+
+    // Three ticks are 300 ms; a loaded machine may fire them late, so look again until 5 s.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const deadline = Date.now() + 5000;
+    let later = first;
+    while (later === first && Date.now() < deadline) {
+      later = (await graphql<{ job: { status: string } }>('query Job($engineId: ID!, $id: ID!) { job(engineId: $engineId, id: $id) { status } }', { engineId, id })).job.status;
+      if (later === first) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(later).not.toBe(first);
   });
 });

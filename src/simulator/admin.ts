@@ -5,7 +5,7 @@ import type { SimJob } from './model';
 import { JobStateError } from './progress';
 import { NoSuchEngineError, NoSuchJobError } from './store';
 import { emptyResponse, jsonResponse, type SimResponse } from './response';
-import type { AdvanceJobOptions, JobPatch, LiveOptions, LiveStatus, RecordedCall, StartJobOptions } from './types';
+import type { AdvanceJobOptions, JobPatch, LiveOptions, LiveStatus, RecordedCall, StartJobOptions, TickLiveOptions } from './types';
 
 /**
  * The `/__sim/` surface: the in-process controls over HTTP, for callers in another process
@@ -29,6 +29,7 @@ export interface AdminHooks {
   updateJob(engineId: string, jobId: CseIntegerId, patch: JobPatch): SimJob;
   liveStatus(): LiveStatus | undefined;
   startLive(options?: LiveOptions): LiveStatus;
+  tickLive(options?: TickLiveOptions): LiveStatus;
   stopLive(): void;
 }
 
@@ -95,6 +96,7 @@ const ROUTES: readonly AdminRoute[] = [
   ),
   route('GET', 'live', (_params, _body, hooks) => jsonResponse(200, liveView(hooks.liveStatus()))),
   route('PUT', 'live', (_params, body, hooks) => jsonResponse(200, liveView(hooks.startLive(parseBody(body) as LiveOptions)))),
+  route('POST', 'live/tick', (_params, body, hooks) => jsonResponse(200, liveView(hooks.tickLive(parseBody(body) as TickLiveOptions)))),
   route('DELETE', 'live', (_params, _body, hooks) => {
     hooks.stopLive();
     return emptyResponse(204);

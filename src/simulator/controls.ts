@@ -1,5 +1,5 @@
 import { JOB_STATUS_TARGETS } from './progress';
-import type { AdvanceJobOptions, JobPatch, JobStatusTarget, StartJobOptions } from './types';
+import type { AdvanceJobOptions, JobPatch, JobStatusTarget, StartJobOptions, TickLiveOptions } from './types';
 
 /**
  * Checks for the job controls' options. They arrive from TypeScript callers and as JSON over
@@ -11,8 +11,12 @@ export const DEFAULT_TASK_COUNT = 3;
 /** Far beyond any test's need; it keeps a slip (a count in the millions) from eating the heap. */
 export const MAX_TASK_COUNT = 10_000;
 
+/** Ticks one tickLive call runs at most: each is O(running jobs), and they hold the event loop. */
+export const MAX_TICKS_AT_ONCE = 10_000;
+
 const START_KEYS = new Set<string>(['taskCount', 'type', 'description', 'context', 'createUser']);
 const ADVANCE_KEYS = new Set<string>(['steps', 'to']);
+const TICK_KEYS = new Set<string>(['ticks']);
 const PATCH_KEYS = new Set<string>(['description', 'context', 'createUser', 'type']);
 /** Fields a patch may not touch, each with where it is changed instead. */
 const NOT_PATCHABLE: Readonly<Record<string, string>> = {
@@ -69,6 +73,17 @@ export function checkAdvanceJobOptions(input: unknown, caller: string): CheckedA
     throw new RangeError(`${caller}: steps must be a positive integer, got ${describe(steps)}`);
   }
   return { steps };
+}
+
+/** The number of ticks to run; `{}` means one. */
+export function checkTickLiveOptions(input: unknown, caller: string): number {
+  const options = plainObject(input ?? {}, `${caller}: options`) as TickLiveOptions & Record<string, unknown>;
+  refuseUnknown(options, TICK_KEYS, caller);
+  const ticks = options.ticks ?? 1;
+  if (typeof ticks !== 'number' || !Number.isSafeInteger(ticks) || ticks < 1 || ticks > MAX_TICKS_AT_ONCE) {
+    throw new RangeError(`${caller}: ticks must be an integer from 1 to ${MAX_TICKS_AT_ONCE}, got ${describe(ticks)}`);
+  }
+  return ticks;
 }
 
 export function checkJobPatch(input: unknown, caller: string): JobPatch {

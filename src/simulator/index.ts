@@ -7,7 +7,8 @@ export { DEMO_TOKEN, SECOND_TOKEN, OTHER_TOKEN, DEMO_PROJECT_ID, OTHER_PROJECT_I
 export { SEED, type SeedIndex } from './seed';
 export { ADVANCE_STEP_MS, NoSuchEngineError, NoSuchJobError } from './store';
 export { JobStateError } from './progress';
-export { LIVE_DEFAULTS } from './liveMode';
+export { LIVE_DEFAULTS, steadyLoadOptions } from './liveMode';
+export { describeLive, liveFromEnv, LiveEnvError, LIVE_ENV, LIVE_OPTIONS_ENV } from './demoLive';
 export type {
   SimulatorOptions,
   RecordedCall,
@@ -23,4 +24,5 @@ export type {
   JobPatch,
   LiveOptions,
   LiveStatus,
+  TickLiveOptions,
 } from './types';

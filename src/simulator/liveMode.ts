@@ -1,6 +1,7 @@
 import { checkTaskCount } from './controls';
 import { DEMO_PROJECT_ID } from './identities';
 import type { SimJob } from './model';
+import { fillerEngineId, SEED_ENGINE_IDS } from './seed';
 import type { SimStore } from './store';
 import type { LiveOptions, LiveStatus } from './types';
 
@@ -10,21 +11,57 @@ import type { LiveOptions, LiveStatus } from './types';
  * timer, so tests can drive it tick by tick; the timer only decides when.
  */
 
-/** The demo: 3 tasks take 5 ticks of 12 s (a minute) from PreInit to Finished; a new job every 24 s. */
+/**
+ * The demo: 3 tasks take 5 ticks of 12 s (a minute) from PreInit to Finished; a new job every 24 s.
+ * A step on every tick (ticksPerStep 1) and no heartbeat: a job changes only when it steps. A
+ * benchmark's steady load slows the steps and turns the heartbeat on (see LiveOptions).
+ */
 export const LIVE_DEFAULTS = {
   tickMs: 12_000,
   newJobEveryTicks: 2,
   maxRunningPerEngine: 2,
   taskCount: 3,
   initialJobs: 3,
+  ticksPerStep: 1,
+  heartbeat: false,
 } as const;
+
+/**
+ * A benchmark's steady load: 500 running jobs, 100 on each of 5 engines with no running seed job,
+ * every one changing on every tick of 1 s (a heartbeat, and a step every 1000 ticks), none
+ * finishing for 3000 ticks (50 minutes), and 3 tasks a job so that the bodies stay small. A
+ * fresh object per call: callers may adjust it.
+ */
+export function steadyLoadOptions(): Required<LiveOptions> {
+  return {
+    tickMs: 1000,
+    ticksPerStep: 1000,
+    heartbeat: true,
+    taskCount: 3,
+    initialJobs: 500,
+    maxRunningPerEngine: 100,
+    newJobEveryTicks: 0,
+    engineIds: [SEED_ENGINE_IDS.empty, SEED_ENGINE_IDS.single, SEED_ENGINE_IDS.onePage, SEED_ENGINE_IDS.onePagePlusOne, fillerEngineId(1)],
+  };
+}
 
 /** Types of the jobs live mode starts, in turn, so a viewer tells them apart. */
 const LIVE_JOB_TYPES = ['Upgrade', 'Configure', 'Modify'] as const;
 /** Initial job i is advanced i mod 3 steps: PreInit, Init, Executing are on screen at once. */
 const INITIAL_POSITIONS = 3;
 
-const KEYS = new Set<string>(['tickMs', 'newJobEveryTicks', 'maxRunningPerEngine', 'taskCount', 'initialJobs', 'engineIds']);
+const KEYS = new Set<string>([
+  'tickMs',
+  'newJobEveryTicks',
+  'maxRunningPerEngine',
+  'taskCount',
+  'initialJobs',
+  'ticksPerStep',
+  'heartbeat',
+  'engineIds',
+]);
+
+type IntegerOption = 'tickMs' | 'newJobEveryTicks' | 'maxRunningPerEngine' | 'initialJobs' | 'ticksPerStep';
 
 export type CheckedLiveOptions = Required<LiveOptions>;
 
@@ -35,13 +72,17 @@ export function checkLiveOptions(input: unknown, store: SimStore): CheckedLiveOp
   for (const key of Object.keys(options)) {
     if (!KEYS.has(key)) throw new TypeError(`live: unknown option "${key}" (known: ${[...KEYS].join(', ')})`);
   }
-  const integer = (key: keyof typeof LIVE_DEFAULTS, min: number): number => {
+  const integer = (key: IntegerOption, min: number): number => {
     const value = options[key] ?? LIVE_DEFAULTS[key];
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
       throw new RangeError(`live: ${key} must be an integer of at least ${min}, got ${String(value)}`);
     }
     return value;
   };
+  const heartbeat = options.heartbeat ?? LIVE_DEFAULTS.heartbeat;
+  if (typeof heartbeat !== 'boolean') {
+    throw new TypeError(`live: heartbeat must be true or false, got ${typeof heartbeat === 'string' ? JSON.stringify(heartbeat) : String(heartbeat)}`);
+  }
   const engineIds = options.engineIds ?? store.liveEngineIds(DEMO_PROJECT_ID);
   if (!Array.isArray(engineIds) || engineIds.length === 0 || !engineIds.every((id) => typeof id === 'string')) {
     throw new TypeError('live: engineIds must be a non-empty array of engine ids');
@@ -55,6 +96,8 @@ export function checkLiveOptions(input: unknown, store: SimStore): CheckedLiveOp
     maxRunningPerEngine: integer('maxRunningPerEngine', 1),
     taskCount: checkTaskCount(options.taskCount ?? LIVE_DEFAULTS.taskCount, 'live: taskCount'),
     initialJobs: integer('initialJobs', 0),
+    ticksPerStep: integer('ticksPerStep', 1),
+    heartbeat,
     engineIds: [...(engineIds as string[])],
   };
 }
@@ -80,6 +123,8 @@ export class LiveMode {
     this.ticks = 0;
     this.started = 0;
     this.cursor = 0;
+    // Running jobs count their ticks from this start, so a restart steps them as a fresh start would.
+    this.store.restartLiveTicks();
     const counts = this.store.runningPerEngine();
     for (let i = 0; i < this.options.initialJobs; i++) {
       const job = this.startOne(counts);
@@ -97,10 +142,13 @@ export class LiveMode {
     this.timer = undefined;
   }
 
-  /** Every running job one step (all at one time), then maybe one new job. */
+  /**
+   * Every running job a step on its every ticksPerStep-th tick, else maybe a heartbeat (all at one
+   * time), then maybe one new job.
+   */
   tick(): void {
     this.ticks += 1;
-    this.store.advanceRunning(this.store.advanceClock(this.options.tickMs));
+    this.store.advanceRunning(this.store.advanceClock(this.options.tickMs), this.options);
     const every = this.options.newJobEveryTicks;
     if (every > 0 && this.ticks % every === 0) this.startOne(this.store.runningPerEngine());
   }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type LiveOptions } from './index';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, describeLive, startSimulator, type LiveOptions } from './index';
 
 /** The simulator as its own program, for manual runs and out-of-process benchmarks. */
 
@@ -18,7 +18,8 @@ function parseLatency(text: string): number {
 
 /**
  * Live mode: `--live` for the demo defaults, `--live-options '<json>'` (implies --live) for a
- * benchmark, e.g. '{"tickMs":1000,"initialJobs":500,"maxRunningPerEngine":20,"taskCount":300}'.
+ * benchmark, e.g. a steady load as LiveOptions describes it:
+ * '{"tickMs":1000,"ticksPerStep":1000,"heartbeat":true,"initialJobs":500,"maxRunningPerEngine":100,…}'.
  * The options themselves are checked by startSimulator, which names any bad one.
  */
 function parseLive(on: boolean | undefined, optionsText: string | undefined): LiveOptions | undefined {
@@ -43,10 +44,7 @@ async function main(): Promise<void> {
     live,
   });
   console.log(`CSE simulator listening on ${sim.url}${latencyMs > 0 ? ` (+${latencyMs} ms per answer)` : ''}`);
-  if (sim.live) {
-    const { tickMs, newJobEveryTicks } = sim.live.options;
-    console.log(`  live mode: every running job moves one step per ${tickMs} ms; a new job every ${newJobEveryTicks} ticks`);
-  }
+  if (sim.live) console.log(`  live mode: ${describeLive(sim.live.options)}`);
   console.log(`  X-Auth-Token: ${DEMO_TOKEN}`);
   console.log(`  project id:   ${DEMO_PROJECT_ID}`);
   console.log(`  try: curl -H 'X-Auth-Token: ${DEMO_TOKEN}' ${sim.url}/v2/${DEMO_PROJECT_ID}/enginemgr/engines`);

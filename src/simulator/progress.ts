@@ -27,11 +27,22 @@ export function isRunning(status: string | null | undefined): boolean {
 /** The job cannot get where it was asked to go: it is past that status, or outside the lifecycle. */
 export class JobStateError extends Error {}
 
+/** How live mode paces a job: see LiveOptions.ticksPerStep and LiveOptions.heartbeat. */
+export interface LivePace {
+  ticksPerStep: number;
+  heartbeat: boolean;
+}
+
 export class JobProgress {
   /** The same task objects as `job.tasks`, in taskOrder (stable for equal orders). */
   private readonly byOrder: SimTask[];
   /** Index in `byOrder` of the first task that has not finished; byOrder.length when none is left. */
   private current: number;
+  /**
+   * Live ticks this job has seen while running, counted from its start (or live mode's start):
+   * its own count, so jobs started on different ticks step on different ticks.
+   */
+  private liveTicks = 0;
 
   constructor(readonly job: SimJob) {
     if (!isRunning(job.status)) throw new JobStateError(`job ${job.id} is ${String(job.status)}, not in the lifecycle`);
@@ -81,6 +92,31 @@ export class JobProgress {
       default:
         return;
     }
+  }
+
+  /**
+   * One live tick, stamped `at`: a step on every `ticksPerStep`-th tick the job sees, and on the
+   * ticks between, with `heartbeat`, a beat. O(1) apart from the step itself.
+   */
+  tick(at: number, pace: LivePace): void {
+    this.liveTicks += 1;
+    if (this.liveTicks % pace.ticksPerStep === 0) this.step(at);
+    else if (pace.heartbeat) this.beat(at);
+  }
+
+  /** Live mode (re)starts: the count of ticks begins again, as for a job started now. */
+  restartTicks(): void {
+    this.liveTicks = 0;
+  }
+
+  /**
+   * The sign of life a real executor gives between steps: the task the job is at (the Executing
+   * one; in PreInit or Init the first, which is being prepared) gets updateTime `at`. Nothing
+   * else changes, so every invariant of the lifecycle still holds.
+   */
+  private beat(at: number): void {
+    const task = this.byOrder[this.current];
+    if (task !== undefined && !this.finished) task.updateTime = at;
   }
 
   /**

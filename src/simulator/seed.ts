@@ -115,6 +115,9 @@ export const SEED_ENGINE_IDS: SeedIndex['engines'] = {
   other: otherId(1),
 };
 
+/** The i-th filler engine's id (1 to 23). No filler has a running job in the seed. */
+export const fillerEngineId = (i: number): string => demoId(100 + i);
+
 function engineDefs(): EngineDef[] {
   const ids = SEED_ENGINE_IDS;
   const named = (id: string, name: string, jobs: EngineDef['jobs'], extra: Partial<EngineDef> = {}): EngineDef => ({
@@ -130,7 +133,7 @@ function engineDefs(): EngineDef[] {
   const fillers: EngineDef[] = [];
   for (let i = 1; i <= FILLER_COUNT; i++) {
     fillers.push({
-      id: demoId(100 + i),
+      id: fillerEngineId(i),
       projectId: DEMO_PROJECT_ID,
       name: `filler-${String(i).padStart(2, '0')}`,
       type: FILLER_TYPES[i % FILLER_TYPES.length] ?? 'CSE',

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { handleAdmin, isAdminPath, type AdminHooks } from './admin';
 import { checkProject, checkToken } from './auth';
+import { checkTickLiveOptions } from './controls';
 import { Delays } from './delays';
 import { CseCode, cseError } from './errors';
 import { faultResponse, FaultBook, malformedResponse } from './faults';
@@ -14,7 +15,7 @@ import { CallLog, queryRecord } from './recorder';
 import { emptyResponse, type SimResponse } from './response';
 import { matchRoute, type RouteMatch } from './routes';
 import { SimStore } from './store';
-import type { LiveOptions, LiveStatus, RecordedCall, Simulator, SimulatorOptions, TokenGrant } from './types';
+import type { LiveOptions, LiveStatus, RecordedCall, Simulator, SimulatorOptions, TickLiveOptions, TokenGrant } from './types';
 
 const DEFAULT_MAX_LIMIT = 100;
 
@@ -63,6 +64,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       updateJob: (engineId, jobId, patch) => store.updateJob(engineId, jobId, patch),
       liveStatus: () => live?.status(),
       startLive: (liveOptions) => startLive(liveOptions),
+      tickLive: (tickOptions) => tickLive(tickOptions),
       stopLive: () => stopLive(),
     },
   };
@@ -80,6 +82,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     live?.stop();
     live = new LiveMode(store, checked);
     live.start();
+    return live.status();
+  };
+  const tickLive = (tickOptions?: TickLiveOptions): LiveStatus => {
+    const ticks = checkTickLiveOptions(tickOptions, 'tickLive');
+    if (live === undefined) throw new Error('tickLive: live mode is off');
+    for (let i = 0; i < ticks; i++) live.tick();
     return live.status();
   };
   const stopLive = (): void => {
@@ -137,6 +145,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     startLive: (liveOptions) => {
       startLive(liveOptions);
     },
+    tickLive,
     stopLive,
     get live() {
       return live?.status();

@@ -2,7 +2,7 @@ import type { CseIntegerId, CseJob, CseTask, CseTaskPhase } from '../upstream/ty
 import { checkAdvanceJobOptions, checkJobPatch, checkStartJobOptions } from './controls';
 import { isTerminal, makeJob } from './jobFactory';
 import { fromCseInteger, type SimEngine, type SimJob, type SimTask } from './model';
-import { isRunning, JobProgress, JobStateError } from './progress';
+import { isRunning, JobProgress, JobStateError, type LivePace } from './progress';
 import { buildSeed, JOB_SPACING_MS, SEED_ENGINE_IDS } from './seed';
 import type { AdvanceJobOptions, JobPatch, StartJobOptions } from './types';
 
@@ -182,15 +182,20 @@ export class SimStore {
   }
 
   /**
-   * One live tick: every running job one step, all stamped `at`. O(running jobs): steps touch
-   * only their own job and no list is re-sorted.
+   * One live tick, all stamped `at`: every running job steps or, between its steps, beats (see
+   * LivePace). O(running jobs): each touches only its own job and no list is re-sorted.
    */
-  advanceRunning(at: number): void {
+  advanceRunning(at: number, pace: LivePace): void {
     for (const [id, progress] of this.running) {
-      progress.step(at);
+      progress.tick(at, pace);
       // Deleting the entry being visited is safe in a Map iteration.
       if (progress.finished) this.running.delete(id);
     }
+  }
+
+  /** Live mode (re)starts: every running job counts its ticks from now. */
+  restartLiveTicks(): void {
+    for (const progress of this.running.values()) progress.restartTicks();
   }
 
   /** Moves the clock forward by `ms` and returns the new time. */

@@ -105,6 +105,13 @@ export interface Simulator {
   updateJob(engineId: string, jobId: CseIntegerId, patch: JobPatch): CseJob;
   /** Turns live mode on, or restarts it with these options (tick count 0, initial jobs again). */
   startLive(options?: LiveOptions): void;
+  /**
+   * Runs live ticks now, exactly as the timer's (see TickLiveOptions), and returns the status;
+   * the timer keeps its own schedule. For tests and benchmarks that want progress without
+   * waiting: with a tickMs longer than the test, the ticks are theirs alone. Throws when live mode
+   * is off, RangeError / TypeError for bad options.
+   */
+  tickLive(options?: TickLiveOptions): LiveStatus;
   /** Turns live mode off; jobs stay where they are. A no-op when it is off. */
   stopLive(): void;
   /** Undefined while live mode is off. */
@@ -138,7 +145,7 @@ export interface Simulator {
  * equal answers. It starts at the newest seed job's startTime and only moves forward: by
  * JOB_SPACING_MS (60 s) for each job started or added (or to a later startTime given to addJobs),
  * by ADVANCE_STEP_MS (8 s) for each step of advanceJob (an Error / Timeout ending is one step),
- * and by tickMs for each live tick (all jobs advanced by one tick share its time).
+ * and by tickMs for each live tick (all jobs stepped or beating in one tick share its time).
  */
 
 /** The statuses `advanceJob` can be sent to. */
@@ -188,20 +195,28 @@ export interface JobPatch {
 }
 
 /**
- * Live mode, for the demo and benchmarks. Each tick advances every running job (of every engine,
- * seed jobs included) by one step, then, every `newJobEveryTicks` ticks, starts one job in
- * PreInit on the next engine of `engineIds` (round robin) that has fewer than
- * `maxRunningPerEngine` running jobs; when every engine is full, that start is skipped. Jobs
- * started in a tick first advance on the next one. When live mode starts, and after every
- * reset() while it is on, `initialJobs` jobs are started at once (same round robin and bound), the
- * i-th advanced by i mod 3 steps so the first ones show PreInit, Init and Executing right away.
- * Everything but the timer is deterministic: equal tick counts give equal answers.
+ * Live mode, for the demo and benchmarks. Each tick visits every running job (of every engine,
+ * seed jobs included): the job advances by one step on every `ticksPerStep`-th tick it has seen
+ * (see there), and with `heartbeat` it shows a sign of life on the ticks in between. Then, every
+ * `newJobEveryTicks` ticks, one job is started in PreInit on the next engine of `engineIds`
+ * (round robin) that has fewer than `maxRunningPerEngine` running jobs; when every engine is
+ * full, that start is skipped. Jobs started in a tick first count a tick on the next one. When
+ * live mode starts, and after every reset() while it is on, `initialJobs` jobs are started at
+ * once (same round robin and bound), the i-th advanced by i mod 3 steps so the first ones show
+ * PreInit, Init and Executing right away. Everything but the timer is deterministic: equal tick
+ * counts give equal answers. A tick costs O(running jobs): nothing is re-sorted.
  *
  * The defaults are the demo: with 3 tasks a job takes 5 ticks (one minute) from PreInit to
- * Finished, task by task, and a new job appears every 24 s. For a benchmark, e.g.
- * `{ tickMs: 1000, initialJobs: 500, maxRunningPerEngine: 20, taskCount: 300, newJobEveryTicks: 1 }`:
- * 500 jobs each changing every second for five minutes (a tick costs O(running jobs), nothing is
- * re-sorted). Job lists and details grow with taskCount, as the upstream's do.
+ * Finished, task by task, and a new job appears every 24 s.
+ *
+ * A benchmark's steady load is `steadyLoadOptions()`: 500 running jobs over 5 engines that all
+ * change every second for 50 minutes, with small bodies (3 tasks a job):
+ * `{ tickMs: 1000, ticksPerStep: 1000, heartbeat: true, taskCount: 3, initialJobs: 500,
+ * maxRunningPerEngine: 100, newJobEveryTicks: 0, engineIds }` where engineIds are five engines of
+ * the demo project with no running seed job: empty, single, onePage and onePagePlusOne of
+ * SEED.engines and filler-01 (`a0000000-0000-4000-8000-000000000101`). All 500 step together on
+ * ticks 1000 and 2000 and beat on every other tick; on tick 3000 the third started in Executing
+ * finish.
  */
 export interface LiveOptions {
   /** Default 12,000; at least 1. Also how far the simulator's clock moves per tick. */
@@ -215,10 +230,30 @@ export interface LiveOptions {
   /** Default 3: jobs started at once when live mode starts (and after a reset). */
   initialJobs?: number;
   /**
+   * Default 1; an integer of at least 1. A running job takes one lifecycle step on its
+   * ticksPerStep-th tick, its 2·ticksPerStep-th and so on: ticks counted per job, from the tick
+   * after it was started (from the first tick after live mode started or restarted, for a job
+   * already running then), so jobs started on different ticks step on different ticks. Steps by
+   * advanceJob do not change the count. With 3 tasks and 1000, a job runs for 5000 ticks.
+   */
+  ticksPerStep?: number;
+  /**
+   * Default false. When true, on every tick that does not step a running job, the task the job
+   * is at gets the tick's time as its updateTime, as an executor's progress report would: the
+   * Executing task, or in PreInit and Init the first task, which is being prepared. Nothing else
+   * changes. The list and the job details show it alike (they read the same record).
+   */
+  heartbeat?: boolean;
+  /**
    * Default: every live engine of the demo project, in engine-list order (newest first). Each id
    * must name a live engine.
    */
   engineIds?: string[];
+}
+
+export interface TickLiveOptions {
+  /** Default 1: how many ticks, one after the other; at most 10,000. */
+  ticks?: number;
 }
 
 export interface LiveStatus {

@@ -138,6 +138,8 @@ describe('live mode, tick by tick', () => {
       maxRunningPerEngine: 2,
       taskCount: 3,
       initialJobs: 3,
+      ticksPerStep: 1,
+      heartbeat: false,
       engineIds: store.liveEngineIds(SEED_PROJECT),
     });
     expect(checkLiveOptions({}, store).engineIds.slice(0, 3)).toEqual([engines.empty, engines.single, engines.onePage]);

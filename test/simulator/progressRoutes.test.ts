@@ -138,7 +138,16 @@ describe('simulator live mode over /__sim/live', () => {
     expect(on.status).toBe(200);
     expect(on.json()).toEqual({
       on: true,
-      options: { tickMs: 60_000, newJobEveryTicks: 2, maxRunningPerEngine: 2, taskCount: 3, initialJobs: 2, engineIds: [engines.empty, engines.single] },
+      options: {
+        tickMs: 60_000,
+        newJobEveryTicks: 2,
+        maxRunningPerEngine: 2,
+        taskCount: 3,
+        initialJobs: 2,
+        ticksPerStep: 1,
+        heartbeat: false,
+        engineIds: [engines.empty, engines.single],
+      },
       ticks: 0,
       started: 2,
       // The two started, plus the seed's running jobs (max-page, big, and two on drift).
