@@ -31,6 +31,9 @@ import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHi
 import type { CacheStats } from './upstream/cache/UpstreamAnswerCache';
 import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
+import type { GraphQLSchema } from 'graphql';
+import { serveSubscriptions } from './subscriptions/serveSubscriptions';
+import type { SubscriptionServer } from './subscriptions/subscriptionServer';
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -48,6 +51,8 @@ export interface RunningGateway {
   readonly readiness: Readiness;
   /** This gateway's metrics registry (/metrics). */
   readonly metrics: GatewayMetrics;
+  /** The GraphQL-over-WebSocket server: sockets and subscriptions open now. */
+  readonly subscriptions: Pick<SubscriptionServer, 'sockets' | 'active'>;
   /** The upstream response cache's size against its bounds. */
   upstreamCacheStats(): CacheStats;
   /**
@@ -68,8 +73,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const readiness = new Readiness();
   // The process-wide upstream event sink: what the upstream layer reports feeds the metrics and readiness.
   const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, fanOutEvents(metrics.events, readiness.events)), logger, metrics);
-  const apollo = createApollo(config, logger, metrics);
+  const schema = recordCacheHints(buildGatewaySchema());
+  const exposure = exposureOptions(config, schema);
+  const documentStore = new DocumentStore(config.documentCacheMaxBytes);
+  const apollo = createApollo(config, logger, metrics, { schema, exposure, documentStore });
   const requests = createRequestContextFactory(services, config.cseProjectId);
+  const cors = corsPolicy(config.corsOrigins, config.nodeEnv === 'development' || config.enableSandbox);
   const httpServer = createHttpServer({
     apollo,
     context: requests.contextFor,
@@ -82,7 +91,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
       keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
       maxConnections: config.httpMaxConnections,
     },
-    cors: createCorsHandler(corsPolicy(config.corsOrigins, config.nodeEnv === 'development' || config.enableSandbox)),
+    cors: createCorsHandler(cors),
     routes: operationalRoutes(readiness, metrics.registry),
     aroundRequest: observeRequests({ logger, metrics, guardReleasedContexts: config.nodeEnv === 'test' }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
@@ -90,6 +99,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     onReused: (request, how, operationName) => requestScopeOf(request)?.facts?.answeredWith(how, operationName),
     onError: (error, request) => logger.error({ requestId: requestScopeOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
+  const subscriptions = serveSubscriptions(config, { httpServer, schema, exposure, cors, services, documents: documentStore, logger, metrics });
+  // Sockets first (1001 to each, then their pollers stop), beside the HTTP drain.
+  apollo.addPlugin(subscriptions.drainPlugin);
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }));
   await apollo.start();
 
@@ -119,6 +131,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     port: address.port,
     readiness,
     metrics,
+    subscriptions: subscriptions.server,
     upstreamCacheStats: () => services.http.cacheStats,
     close() {
       closing ??= stop();
@@ -151,10 +164,16 @@ function contextServices(config: GatewayConfig, http: CseHttpClient, logger: Log
  * it is bad), our executor and error masking. Fetching fields record their cache hints
  * (see cacheControlPlugins: no per-field hooks).
  */
-function createApollo(config: GatewayConfig, logger: Logger, metrics: GatewayMetrics): ApolloServer<GatewayContext> {
-  const schema = recordCacheHints(buildGatewaySchema());
-  const exposure = exposureOptions(config, schema);
-  const documentStore = new DocumentStore(config.documentCacheMaxBytes);
+function createApollo(
+  config: GatewayConfig,
+  logger: Logger,
+  metrics: GatewayMetrics,
+  {
+    schema,
+    exposure: { safelisted: _safelisted, ...exposure },
+    documentStore,
+  }: { schema: GraphQLSchema; exposure: ReturnType<typeof exposureOptions>; documentStore: DocumentStore },
+): ApolloServer<GatewayContext> {
   const validatedDocuments = validatedDocumentsPlugin({
     schema,
     rules: exposure.validationRules,

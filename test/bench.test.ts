@@ -134,4 +134,19 @@ describe('bench harness (compiled CLI, child processes)', () => {
     expect((refused as { code: number }).code).toBe(2);
     expect((refused as { stderr: string }).stderr).toMatch(/usage: .*scenario=S5: S1\|S2\|S3\|S4\|S5\|S6/);
   }, 70_000);
+
+  it('runs the subscription benchmark: sockets of subscriptions over live jobs, figures against their targets', async () => {
+    const out = join(dir, 'subscriptions.json');
+    const args = ['--sockets', '4', '--per-socket', '5', '--seconds', '3', '--poll-ms', '500', '--gateway', join(dir, 'dist', 'main.js'), '--out', out];
+    await run(process.execPath, [join(dir, 'bench', 'bench', 'subscriptions.js'), ...args], { cwd: root, timeout: 100_000 });
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    expect(result.settings).toMatchObject({ subscriptions: 20, runningJobs: 500, engines: 5 });
+    // Five engines, one poller each, whatever the number of subscribers.
+    expect(result.upstream.callsPerInterval).toBeGreaterThan(0);
+    expect(result.upstream.callsPerInterval).toBeLessThanOrEqual(10);
+    expect(result.events.errors).toBe(0);
+    expect(result.events.received).toBeGreaterThan(0);
+    expect(result.deliveryDelayMs.samples).toBe(result.events.received);
+    expect(Object.keys(result.targets)).toEqual(['callsPerInterval', 'deliveryP99', 'rss', 'cpu']);
+  }, 120_000);
 });

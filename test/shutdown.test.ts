@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
+import WebSocket from 'ws';
 
 const root = join(__dirname, '..');
 
@@ -183,3 +184,40 @@ it('lets the last log lines out whole and in order before exiting, even when std
   const lines = output.split('\n').filter((line) => line !== '');
   expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['big', 'stopped']);
 }, 30_000);
+
+it('on SIGTERM with subscriptions open: readiness false, every WebSocket closed with 1001, exit 0 within SHUTDOWN_TIMEOUT_MS', async () => {
+  const gateway = start({ SHUTDOWN_DELAY_MS: '300', SHUTDOWN_TIMEOUT_MS: '5000', SUBSCRIPTION_POLL_MS: '200' });
+  try {
+    const url = await until(() => /Gateway ready at (http:\/\/\S+\/graphql)/.exec(gateway.output())?.[1], 'the start-up banner', gateway.output);
+    const token = /^X-Auth-Token: (\S+)$/m.exec(gateway.output())![1]!;
+    const engines = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': token },
+      body: JSON.stringify({ query: '{ engines(first: 3) { nodes { id } } }' }),
+    }).then((response) => response.body.json() as Promise<any>);
+    const sockets = engines.data.engines.nodes.map(({ id }: { id: string }) => {
+      const socket = new WebSocket(url.replace('http', 'ws'), 'graphql-transport-ws');
+      const closedWith = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      socket.once('open', () => {
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { 'X-Auth-Token': token } }));
+      });
+      // Subscribe once acknowledged (before that, the protocol closes the socket with 4401).
+      socket.once('message', () =>
+        socket.send(JSON.stringify({ type: 'subscribe', id: '1', payload: { query: `subscription { engineJobEvents(engineId: "${id}") { kind } }` } })),
+      );
+      return { socket, closedWith };
+    });
+    await until(() => (gateway.output().split('subscription started').length > sockets.length ? true : undefined), 'the subscriptions', gateway.output);
+
+    const signalled = Date.now();
+    gateway.child.kill('SIGTERM');
+    expect(await Promise.all(sockets.map(({ closedWith }: { closedWith: Promise<number> }) => closedWith))).toEqual(sockets.map(() => 1001));
+    expect(await gateway.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    const messages = gateway.output().split('\n').filter((line) => line.startsWith('{"')).map((line) => JSON.parse(line).msg);
+    expect(messages.filter((message) => message === 'subscription ended')).toHaveLength(sockets.length);
+    expect(messages.indexOf('stopped')).toBeGreaterThan(messages.lastIndexOf('subscription ended'));
+  } finally {
+    if (gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+  }
+}, 60_000);

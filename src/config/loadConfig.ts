@@ -124,6 +124,22 @@ export interface GatewayConfig {
   readonly graphqlCompileAfterUses: number;
   /** Adaptive: bound of the compiled plans, in estimated bytes. */
   readonly compiledPlansMaxBytes: number;
+  /** Subscriptions: how often each watched engine (per credential scope) is polled. */
+  readonly subscriptionPollMs: number;
+  /** Subscriptions: the longest wait between polls while the upstream keeps failing (backoff). */
+  readonly subscriptionMaxBackoffMs: number;
+  /** Subscriptions: newest job-list pages one poll reads at most before details calls. */
+  readonly subscriptionListPages: number;
+  /** Subscriptions one WebSocket may hold at once. */
+  readonly subscriptionMaxPerConnection: number;
+  /** Subscriptions the process holds at once, all sockets together. */
+  readonly subscriptionMaxTotal: number;
+  /** A WebSocket whose unsent bytes pass this is closed (a consumer that does not read). */
+  readonly subscriptionMaxBufferedBytes: number;
+  /** A WebSocket must send `connection_init` within this time. */
+  readonly subscriptionInitTimeoutMs: number;
+  /** Interval of the WebSocket pings; a socket that has not answered the last one is closed. */
+  readonly subscriptionKeepAliveMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -241,11 +257,22 @@ export function loadConfig(env: Env): GatewayConfig {
     graphqlExecutor: read.oneOf('GRAPHQL_EXECUTOR', ['adaptive', 'compiled', 'graphql-js'] as const, 'adaptive'),
     graphqlCompileAfterUses: read.integer('GRAPHQL_COMPILE_AFTER_USES', 3, 1, 1_000_000),
     compiledPlansMaxBytes: read.integer('COMPILED_PLANS_MAX_BYTES', 32 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024),
+    subscriptionPollMs: read.integer('SUBSCRIPTION_POLL_MS', 2000, 50, 3_600_000),
+    subscriptionMaxBackoffMs: read.integer('SUBSCRIPTION_MAX_BACKOFF_MS', 60_000, 50, 3_600_000),
+    subscriptionListPages: read.integer('SUBSCRIPTION_LIST_PAGES', 2, 1, 100),
+    subscriptionMaxPerConnection: read.integer('SUBSCRIPTION_MAX_PER_CONNECTION', 25, 1, 10_000),
+    subscriptionMaxTotal: read.integer('SUBSCRIPTION_MAX_TOTAL', 10_000, 0, 10_000_000),
+    subscriptionMaxBufferedBytes: read.integer('SUBSCRIPTION_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    subscriptionInitTimeoutMs: read.integer('SUBSCRIPTION_INIT_TIMEOUT_MS', 3000, 100, 600_000),
+    subscriptionKeepAliveMs: read.integer('SUBSCRIPTION_KEEPALIVE_MS', 12_000, 0, 3_600_000),
   };
   // Settings that are only meaningful together.
   // Node refuses a headers timeout longer than the request timeout it is part of.
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     read.problem('HTTP_HEADERS_TIMEOUT_MS', String(config.httpHeadersTimeoutMs), `at most HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs})`);
+  }
+  if (config.subscriptionMaxBackoffMs < config.subscriptionPollMs) {
+    read.problem('SUBSCRIPTION_MAX_BACKOFF_MS', String(config.subscriptionMaxBackoffMs), `at least SUBSCRIPTION_POLL_MS (${config.subscriptionPollMs})`);
   }
   read.finish();
   return Object.freeze(config);

@@ -28,6 +28,11 @@ export const ErrorCode = {
   PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   /** A mutation (the gateway has none), or a subscription sent over HTTP. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
+  /**
+   * A subscribe past SUBSCRIPTION_MAX_PER_CONNECTION (this socket) or SUBSCRIPTION_MAX_TOTAL (the
+   * process): close a subscription, or open another socket, or retry later.
+   */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
   /** A bug in the gateway. Masked; the log has the details. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

@@ -10,6 +10,7 @@ import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/types';
 import type { CacheTtls } from '../upstream/cache/cacheTtl';
 import type { CseEngine, CseJob } from '../upstream/types';
+import type { LiveJobs } from '../subscriptions/LiveJobs';
 import { CachePolicy } from './cachePolicy';
 import { createEngineReferenceLoader } from './federation/engineReferences';
 
@@ -29,6 +30,8 @@ export interface GatewayContext {
   readonly jobConnections: Map<string, Promise<ConnectionModel<CseJob>>>;
   /** The shortest TTL the fields that fetched hinted: the response's `Cache-Control` (see cacheHints). */
   readonly cachePolicy: CachePolicy;
+  /** The source of subscription events (see subscriptions/LiveJobs); undefined where none are served. */
+  readonly live: LiveJobs | undefined;
 }
 
 export interface PagingLimits {
@@ -51,6 +54,8 @@ export interface ContextServices {
   readonly observeBatch?: BatchObserver;
   /** The TTLs the operation's cache hints are made of. */
   readonly cacheTtls: CacheTtls;
+  /** The process's live jobs, the source of subscription events. */
+  readonly live?: LiveJobs;
 }
 
 /**
@@ -83,6 +88,7 @@ export function createContext(services: ContextServices, request: UpstreamReques
     facts,
     jobConnections: new Map(),
     cachePolicy: new CachePolicy(services.cacheTtls),
+    live: services.live,
   };
 }
 

@@ -12,3 +12,9 @@ export type EngineConnectionModel = ConnectionModel<CseEngine>;
 export type EngineEdgeModel = EdgeModel<CseEngine>;
 export type JobConnectionModel = ConnectionModel<CseJob>;
 export type JobEdgeModel = EdgeModel<CseJob>;
+
+/** A subscription event of `engineJobEvents`: what happened, and the job as the poll saw it. */
+export interface JobEventModel {
+  readonly kind: 'CREATED' | 'CHANGED';
+  readonly job: CseJob;
+}

@@ -66,9 +66,7 @@ export function validatedDocumentsPlugin(options: ValidatedDocumentsOptions): Ap
  * only), by every rule otherwise.
  */
 export function createShapeValidator(options: Omit<ValidatedDocumentsOptions, 'store'>): (source: string) => DocumentNode | undefined {
-  // Exactly the rules Apollo validates with (ApolloServer: NoIntrospection when introspection is
-  // off, then the configured ones): a document passes here only if it would pass there.
-  const allRules = [...specifiedRules, ...(options.introspection ? [] : [NoIntrospectionRule]), ...options.rules];
+  const allRules = apolloValidationRules(options.rules, options.introspection);
   const validShapes = new LRUCache<string, true>({ max: options.maxShapes });
   const validated = (source: string): DocumentNode | undefined => {
     let document: DocumentNode;
@@ -90,6 +88,15 @@ export function createShapeValidator(options: Omit<ValidatedDocumentsOptions, 's
     }
   };
   return validated;
+}
+
+/**
+ * Exactly the rules Apollo validates with (ApolloServer: the specified rules, NoIntrospection when
+ * introspection is off, then the configured ones): a document passes where these are applied only
+ * if it would pass Apollo.
+ */
+export function apolloValidationRules(rules: readonly ValidationRule[], introspection: boolean): readonly ValidationRule[] {
+  return [...specifiedRules, ...(introspection ? [] : [NoIntrospectionRule]), ...rules];
 }
 
 /**

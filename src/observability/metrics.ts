@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamEvents } from './events';
 import { createOperationLabeler } from './operationLabel';
+import { createSubscriptionMetrics, type SubscriptionMetrics } from './subscriptionMetrics';
 
 /**
  * How an operation ended, as the log line and the metrics say it (`cached`: a stored answer, served
@@ -31,6 +32,8 @@ export interface GatewayMetrics {
   observeExecution(how: 'compiled' | 'interpreted'): void;
   /** A compiled plan was made (and how long compiling took). */
   observeCompile(durationMs: number): void;
+  /** Subscriptions, their sockets and their polls. */
+  readonly subscriptions: SubscriptionMetrics;
 }
 
 export interface MetricsOptions {
@@ -174,6 +177,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   return {
     registry,
     events,
+    subscriptions: createSubscriptionMetrics(registry),
     observeOperation(observation) {
       const labels = { operation: label(observation.name, observation.resolved), outcome: observation.outcome };
       operations.inc(labels);

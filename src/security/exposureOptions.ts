@@ -4,7 +4,8 @@ import type { GraphQLSchema, ValidationRule } from 'graphql';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { landingPagePlugin } from '../graphql/landingPage';
-import { persistedQueriesOption, safelistPlugin } from './persistedQueries';
+import { isInManifest, persistedQueriesOption, safelistPlugin } from './persistedQueries';
+import { estimateOptionsOf } from './estimateOptions';
 import { operationTypePlugin } from './operationTypePlugin';
 import { loadPersistedQueryManifest } from './persistedQueryManifest';
 import { upstreamCostPlugin } from './upstreamCostPlugin';
@@ -20,7 +21,12 @@ type ExposureOptions = Required<
     | 'persistedQueries'
     | 'parseOptions'
   >
-> & { validationRules: ValidationRule[]; plugins: ApolloServerPlugin<GatewayContext>[] };
+> & {
+  validationRules: ValidationRule[];
+  plugins: ApolloServerPlugin<GatewayContext>[];
+  /** PERSISTED_QUERIES=safelist: whether a document's text is a manifest operation's (for subscriptions; not an Apollo option). */
+  safelisted: ((source: string) => boolean) | undefined;
+};
 
 /**
  * Everything that makes the GraphQL endpoint safe to put on the internet, as Apollo Server
@@ -43,13 +49,7 @@ export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema): E
     // reporting uses them, and the gateway does not report there.
     ApolloServerPluginInlineTraceDisabled(),
     operationTypePlugin(),
-    upstreamCostPlugin(schema, {
-      maxUpstreamCalls: config.maxUpstreamCalls,
-      maxPageSize: config.cseMaxPageSize,
-      defaultPageSize: config.defaultPageSize,
-      engineListThreshold: config.federationEngineListThreshold,
-      maxListPages: config.federationEngineListMaxPages,
-    }),
+    upstreamCostPlugin(schema, { maxUpstreamCalls: config.maxUpstreamCalls, ...estimateOptionsOf(config) }),
   ];
   // The safelist check runs before the cost estimate: an unlisted operation is refused as such.
   if (manifest !== undefined) plugins.unshift(safelistPlugin(manifest, { introspection: config.enableIntrospection }));
@@ -68,5 +68,6 @@ export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema): E
       introspection: config.enableIntrospection,
     }),
     plugins,
+    safelisted: manifest === undefined ? undefined : isInManifest(manifest),
   };
 }

@@ -19,7 +19,7 @@ export function operationTypePlugin(): ApolloServerPlugin {
             ErrorCode.OPERATION_NOT_SUPPORTED,
             operation.operation === 'mutation'
               ? 'This gateway has no mutations: it only reads.'
-              : 'Subscriptions are not served over HTTP by this gateway.',
+              : 'Subscriptions are not served over HTTP by this gateway: open a WebSocket (graphql-transport-ws) to this same URL.',
             { details: { operationType: operation.operation } },
           );
         },

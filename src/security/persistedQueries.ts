@@ -65,12 +65,12 @@ export interface SafelistOptions {
  * exactly the body of a manifest operation (whether it came as full text or by id).
  */
 export function safelistPlugin(manifest: PersistedQueryManifest, options: SafelistOptions): ApolloServerPlugin {
-  const allowed = new Set(manifest.operations.map((operation) => sha256(operation.body)));
+  const listed = isInManifest(manifest);
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ source, operation }) {
-          if (allowed.has(sha256(source))) return;
+          if (listed(source)) return;
           if (options.introspection && operation !== undefined && isIntrospectionOnly(operation)) return;
           throw requestRefusal(
             ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
@@ -80,6 +80,12 @@ export function safelistPlugin(manifest: PersistedQueryManifest, options: Safeli
       };
     },
   };
+}
+
+/** Whether a document's text is exactly the body of a manifest operation (compared by digest: the set holds no bodies). */
+export function isInManifest(manifest: PersistedQueryManifest): (source: string) => boolean {
+  const allowed = new Set(manifest.operations.map((operation) => sha256(operation.body)));
+  return (source) => allowed.has(sha256(source));
 }
 
 function sha256(text: string): string {

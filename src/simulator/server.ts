@@ -201,6 +201,7 @@ async function answerCall(
   let response = fault?.malformed === true ? malformedResponse(answer()) : ((fault && faultResponse(fault, requestId)) ?? answer());
   if (fault?.headers) response = { ...response, headers: { ...response.headers, ...fault.headers } };
   call.status = response.status;
+  call.answeredAt = Date.now();
   send(res, requestId, response);
 }
 

@@ -48,6 +48,8 @@ export interface RecordedCall {
   jobId?: string;
   /** The status sent; 0 while the answer is pending (injected latency) or when the socket was destroyed. */
   status: number;
+  /** When the answer was made (epoch ms); absent while it is pending. Benchmarks time deliveries from it. */
+  answeredAt?: number;
 }
 
 export type ErrorDialect = 'cse' | 'camel' | 'snake_message' | 'code_message' | 'apig' | 'empty' | 'html';

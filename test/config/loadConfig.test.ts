@@ -41,6 +41,14 @@ describe('loadConfig', () => {
       metricsMaxOperations: 100,
       shutdownDelayMs: 0,
       shutdownTimeoutMs: 10000,
+      subscriptionPollMs: 2000,
+      subscriptionMaxBackoffMs: 60000,
+      subscriptionListPages: 2,
+      subscriptionMaxPerConnection: 25,
+      subscriptionMaxTotal: 10000,
+      subscriptionMaxBufferedBytes: 1048576,
+      subscriptionInitTimeoutMs: 3000,
+      subscriptionKeepAliveMs: 12000,
       maxBodyBytes: 262144,
       httpHeadersTimeoutMs: 10000,
       httpRequestTimeoutMs: 30000,
@@ -189,6 +197,13 @@ describe('loadConfig', () => {
     ['APQ_CACHE_MAX_BYTES', '10'],
     ['FEDERATION_ENGINE_LIST_THRESHOLD', '-1'],
     ['FEDERATION_ENGINE_LIST_MAX_PAGES', '0'],
+    ['SUBSCRIPTION_POLL_MS', '49'],
+    ['SUBSCRIPTION_LIST_PAGES', '0'],
+    ['SUBSCRIPTION_MAX_PER_CONNECTION', '0'],
+    ['SUBSCRIPTION_MAX_TOTAL', '-1'],
+    ['SUBSCRIPTION_MAX_BUFFERED_BYTES', '1023'],
+    ['SUBSCRIPTION_INIT_TIMEOUT_MS', '99'],
+    ['SUBSCRIPTION_KEEPALIVE_MS', 'often'],
     ['CSE_MAX_RESPONSE_BYTES', '1024'],
     ['MAX_BATCH_OPERATIONS', '0'],
     ['GRAPHQL_COMPILE_AFTER_USES', '0'],
@@ -236,6 +251,7 @@ describe('loadConfig', () => {
 
   it('refuses a headers timeout longer than the request timeout it is part of', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '4000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS="5000".*HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ SUBSCRIPTION_POLL_MS: '5000', SUBSCRIPTION_MAX_BACKOFF_MS: '4000' })).toThrow(/SUBSCRIPTION_MAX_BACKOFF_MS="4000".*SUBSCRIPTION_POLL_MS/);
   });
 
   it('refuses PERSISTED_QUERIES=safelist without a manifest', () => {

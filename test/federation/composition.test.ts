@@ -4,7 +4,7 @@ import { ApolloServer, type ApolloServerOptionsWithGateway, type BaseContext } f
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse } from 'graphql';
+import { Kind, parse, print, type ObjectTypeDefinitionNode } from 'graphql';
 import { request } from 'undici';
 import { DEMO_TOKEN } from '../../src/simulator';
 import { printGatewaySubgraphSdl } from '../../src/tools/printSchema';
@@ -103,4 +103,15 @@ it('runs a query across both subgraphs, resolving the engine references from one
   expect(h.simulator.callCount({ route: 'getEngine' })).toBe(0);
   expect(h.simulator.callCount({ route: 'listJobs' })).toBe(4);
   expect(h.simulator.calls).toHaveLength(5);
+});
+
+it('composes with its subscription fields: the supergraph carries Subscription.jobUpdated and engineJobEvents', () => {
+  const subscription = parse(supergraphSdl).definitions.find(
+    (definition): definition is ObjectTypeDefinitionNode => definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Subscription',
+  );
+  const fields = Object.fromEntries(
+    (subscription?.fields ?? []).map((field) => [field.name.value, `(${(field.arguments ?? []).map((arg) => `${arg.name.value}: ${print(arg.type)}`).join(', ')}): ${print(field.type)}`]),
+  );
+  expect(fields).toEqual({ jobUpdated: '(engineId: ID!, id: ID!): Job', engineJobEvents: '(engineId: ID!): JobEvent!' });
+  expect(supergraphSdl).toMatch(/enum JobEventKind\b[^}]*CREATED[^}]*CHANGED/s);
 });

@@ -117,7 +117,8 @@ describe('createMetrics: operations and batches', () => {
     const metrics = createMetrics({ maxOperationNames: 1, processMetrics: false });
     metrics.events.attempt!({ route: 'getJob', status: 200, durationMs: 1, outcome: 'ok', attempt: 0 });
     metrics.observeOperation({ name: 'engine_8f7e/../jobs', resolved: true, outcome: 'success', durationMs: 1 });
-    const allowed = new Set(['getJob', '200', '(other)', 'success', 'upstream']);
+    // Series present from the start (at 0): the subscription fields.
+    const allowed = new Set(['getJob', '200', '(other)', 'success', 'upstream', 'jobUpdated', 'engineJobEvents']);
     for (const label of await labelValues(metrics)) {
       if (!/^[\d.+Inf]+$/.test(label)) expect(allowed).toContain(label);
     }

@@ -15,7 +15,7 @@ afterAll(() => h.close());
 
 it.each([
   [{ query: 'mutation { __typename }' }, 'mutation', /no mutations/],
-  [{ query: 'subscription { __typename }' }, 'subscription', /not served over HTTP/],
+  [{ query: 'subscription { jobUpdated(engineId: "e", id: "1") { id } }' }, 'subscription', /not served over HTTP.*WebSocket/],
   [{ query: 'query Q { __typename } mutation M { __typename }', operationName: 'M' }, 'mutation', /no mutations/],
 ])("%j → 400 OPERATION_NOT_SUPPORTED, before any call, logged as the caller's error", async (body, operationType, message) => {
   const logged = h.logs.length;

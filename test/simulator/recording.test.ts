@@ -42,6 +42,7 @@ describe('simulator call recording', () => {
       projectId: DEMO_PROJECT_ID,
       engineId: engines.onePage,
       status: 200,
+      answeredAt: expect.any(Number),
     });
     expect(calls[1]).toMatchObject({ route: 'getJob', engineId: engines.onePage, jobId: 'abc', status: 400 });
     expect(calls[2]).toMatchObject({ route: 'getEngine', engineId: engines.single, status: 401 });

@@ -133,6 +133,21 @@ describe('cacheStage', () => {
     expect(next).toHaveBeenCalledTimes(2);
   });
 
+  it('a fresh call (a subscription poll) reads past the cache and refills it for the calls after it', async () => {
+    const gate = gateOf();
+    await vouch(gate);
+    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    let n = 0;
+    const next = jest.fn(async () => ok({ id: `answer-${++n}` }));
+    const stage = cacheStage(cache, TTLS, gate)(next);
+    await stage(callOf());
+    const fresh = await stage(callOf({ request: { credentials, refusal: {}, fresh: true } }));
+    expect(fresh.kind === 'ok' && fresh.body).toEqual({ id: 'answer-2' });
+    const after = await stage(callOf());
+    expect(after.kind === 'ok' && after.body).toEqual({ id: 'answer-2' });
+    expect(next).toHaveBeenCalledTimes(2);
+  });
+
   it('passes a route whose TTL is 0 straight through, without a lookup', async () => {
     const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
     const { log, events } = recorder();

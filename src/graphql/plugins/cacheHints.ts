@@ -60,9 +60,11 @@ interface HintedContext {
  * `no-store` whatever was recorded. Returns the same schema, changed in place.
  */
 export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
-  const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter((t) => t !== null && t !== undefined));
+  // Subscription results go over a socket, never into an HTTP cache: their root fields hint nothing.
+  const subscription = schema.getSubscriptionType();
+  const roots = new Set([schema.getQueryType(), schema.getMutationType()].filter((t) => t !== null && t !== undefined));
   for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    if (!isObjectType(type) || type.name.startsWith('__') || type === subscription) continue;
     const isRoot = roots.has(type);
     for (const field of Object.values(type.getFields())) {
       if (freshnessOf(type.name, field.name, isRoot) === undefined) continue;

@@ -4,12 +4,15 @@ import { EngineConnection, EngineEdge, JobConnection, JobEdge, PageInfo } from '
 import { Engine } from './Engine';
 import { Job } from './Job';
 import { Query } from './Query';
+import { JobEvent, Subscription } from './Subscription';
 import { Task, TaskExecutor } from './Task';
 
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   JSON: JSONScalar,
   Query,
+  Subscription,
+  JobEvent,
   Engine,
   EngineConnection,
   EngineEdge,

@@ -26,14 +26,16 @@ export function cacheStage(cache: UpstreamAnswerCache<CachedAnswer>, ttls: Cache
   return (next) => async (call) => {
     if (!isCacheable(call.route, ttls)) return next(call);
     const current = gate.generation(call.digest);
-    const stored = current === undefined ? undefined : cache.get(call.key);
+    const stored = current === undefined || call.request.fresh === true ? undefined : cache.get(call.key);
     const hit = stored !== undefined && stored.generation === current ? stored : undefined;
     call.events.cache?.({ route: call.route, hit: hit !== undefined });
     if (hit !== undefined) return hit.answer;
     const answer = await next(call);
     // Answered by the upstream itself, so the scope is vouched for now, under this generation.
     const generation = gate.generation(call.digest);
-    if (answer.kind === 'ok' && generation !== undefined && cache.get(call.key)?.generation !== generation) {
+    // A fresh answer replaces what is kept; otherwise a concurrent call may have stored it already.
+    const stale = call.request.fresh === true || cache.get(call.key)?.generation !== generation;
+    if (answer.kind === 'ok' && generation !== undefined && stale) {
       // Frozen before it is stored: the cached object is the one every later reader gets.
       cache.set(call.key, { answer: deepFreeze(answer), generation }, ttlFor(call.route, answer.body, ttls), answer.bytes);
     }

@@ -33,6 +33,11 @@ export interface UpstreamRequestContext {
    * further call of the operation fails at once with that error instead of being made.
    */
   readonly refusal?: { error?: GatewayError };
+  /**
+   * The call wants the upstream's answer now, not one the cache kept (a subscription's poll, which
+   * exists to see changes); its answer is still stored for others.
+   */
+  readonly fresh?: boolean;
 }
 
 /** One upstream call, as every stage sees it. */

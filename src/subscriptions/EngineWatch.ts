@@ -1,0 +1,319 @@
+import { ErrorCode } from '../errors/codes';
+import { GatewayError } from '../errors/GatewayError';
+import type { JobEventModel } from '../graphql/models';
+import { ConcurrencyLimit } from '../upstream/ConcurrencyLimit';
+import { CseApi } from '../upstream/CseApi';
+import type { CseHttpClient } from '../upstream/CseHttpClient';
+import type { Credentials } from '../upstream/credentials';
+import { isTerminalJob } from '../upstream/jobStatus';
+import type { CseJob } from '../upstream/types';
+import type { ConflatingStream } from './conflatingStream';
+import { engineEventKey, JOB_KEY, markPolled } from './eventKeys';
+import { jobFingerprint } from './jobFingerprint';
+
+/** How the polls of every watch are made (one set per process). */
+export interface WatchOptions {
+  readonly http: CseHttpClient;
+  readonly pageBase: 0 | 1;
+  /** Jobs per list page polled (the upstream's maximum: the most jobs per call). */
+  readonly pageSize: number;
+  /** Newest list pages one poll reads at most, before details calls for the watched jobs not on them. */
+  readonly listPages: number;
+  readonly pollMs: number;
+  readonly maxBackoffMs: number;
+  /** Bounds each poll, every attempt and retry of it included. */
+  readonly pollTimeoutMs: number;
+  /** Details calls of one poll in flight at once. */
+  readonly detailsConcurrency: number;
+  readonly events: WatchEvents | undefined;
+}
+
+/** What the watches report (metrics). */
+export interface WatchEvents {
+  poll?(outcome: 'ok' | 'failed' | 'refused', calls: number): void;
+}
+
+/** What a poll saw of one job: its state, or `null` when it does not exist. */
+type JobSink = ConflatingStream<CseJob | null>;
+type EventSink = ConflatingStream<JobEventModel>;
+
+interface JobTrack {
+  readonly sinks: Set<JobSink>;
+  /** The state last delivered (undefined before the first) and its fingerprint. */
+  job?: CseJob;
+  fingerprint?: string;
+}
+
+/**
+ * The earliest a poll may follow the one before when a new subscriber is waiting for its first
+ * state: joins within it share one poll, and a stream of joins cannot poll faster than this.
+ */
+const MIN_EARLY_SPACING_MS = 250;
+
+const NO_FILTER = { from: undefined, to: undefined } as const;
+
+/**
+ * Everything watched on one engine with one credential scope, served by one poller: one poll per
+ * `pollMs`, whatever the number of subscribers and of jobs watched.
+ *
+ * A poll reads the engine's newest job-list pages — only when they serve more than one watched
+ * job, or engine events, else one details call is cheaper — and makes a details call only for a
+ * watched job not on them. Each job's state goes to its subscribers when its fingerprint (what a
+ * subscriber can see of it) changed; a terminal or missing job ends its subscribers and is polled
+ * no more. Engine events compare the newest page with the one before.
+ *
+ * While the upstream fails, polls back off (doubling up to `maxBackoffMs`) and subscribers wait
+ * without events; a refusal of the credentials (401, 403) or a missing engine ends them with the
+ * mapped error. When the last subscriber leaves, the timer and any poll in flight stop at once.
+ */
+export class EngineWatch {
+  private readonly tracks = new Map<string, JobTrack>();
+  private readonly eventSinks = new Set<EventSink>();
+  /** The newest page's fingerprints at the last poll: what engine events compare with. */
+  private newest: Map<string, string> | undefined;
+  /** Jobs the last poll saw, and when: a new subscriber's first state, if fresh enough. */
+  private seen = new Map<string, CseJob>();
+  private seenAt = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  /** A subscriber joined during a poll and waits for a first state: poll again right after. */
+  private again = false;
+  private lastPollStarted = Number.NEGATIVE_INFINITY;
+  private failures = 0;
+  private stopped = false;
+  private readonly abort = new AbortController();
+
+  constructor(
+    readonly credentials: Credentials,
+    readonly engineId: string,
+    private readonly options: WatchOptions,
+    private readonly onIdle: (watch: EngineWatch) => void,
+  ) {}
+
+  /** Subscribers of this watch (for the idle check and tests). */
+  get subscribers(): number {
+    let count = this.eventSinks.size;
+    for (const track of this.tracks.values()) count += track.sinks.size;
+    return count;
+  }
+
+  /** Follows one job: its state at once (from the last poll if it is fresh, else from a poll now), then each change. */
+  watchJob(jobId: string, sink: JobSink): void {
+    let track = this.tracks.get(jobId);
+    if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
+    track.sinks.add(sink);
+    if (track.job !== undefined) {
+      sink.push(JOB_KEY, track.job);
+      return;
+    }
+    const seen = this.seen.get(jobId);
+    if (seen !== undefined && performance.now() - this.seenAt < this.options.pollMs) {
+      this.update(jobId, seen, this.seenAt);
+      return;
+    }
+    this.soon();
+  }
+
+  /** Follows the engine's newest jobs: an event for each one created or changed from now on. */
+  watchEvents(sink: EventSink): void {
+    this.eventSinks.add(sink);
+    // The first poll sets what later ones compare with: as soon as it can.
+    if (this.newest === undefined) this.soon();
+  }
+
+  /** A subscriber left (its stream closed). */
+  leave(sink: JobSink | EventSink, jobId?: string): void {
+    if (jobId === undefined) this.eventSinks.delete(sink as EventSink);
+    else {
+      const track = this.tracks.get(jobId);
+      track?.sinks.delete(sink as JobSink);
+      if (track !== undefined && track.sinks.size === 0) this.tracks.delete(jobId);
+    }
+    if (this.tracks.size === 0 && this.eventSinks.size === 0) this.stop();
+  }
+
+  /** Stops polling for good; subscribers still attached end (the process is stopping). */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.abort.abort();
+    for (const sink of this.allSinks()) sink.end();
+    this.onIdle(this);
+  }
+
+  /** A poll as soon as spacing allows: a subscriber waits for its first state. */
+  private soon(): void {
+    if (this.stopped) return;
+    if (this.polling) {
+      this.again = true;
+      return;
+    }
+    this.schedule(Math.max(0, this.lastPollStarted + Math.min(MIN_EARLY_SPACING_MS, this.options.pollMs) - performance.now()));
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), delayMs);
+    // Subscribers keep their sockets open, and those keep the process alive: the timer need not.
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.stopped || this.polling) return;
+    this.polling = true;
+    this.again = false;
+    this.lastPollStarted = performance.now();
+    let calls = 0;
+    const api = new CseApi({
+      http: this.options.http,
+      request: {
+        credentials: this.credentials,
+        signal: this.abort.signal,
+        deadline: Date.now() + this.options.pollTimeoutMs,
+        // What the poll is for is news: it reads past the upstream cache (and refills it).
+        fresh: true,
+        refusal: {},
+      },
+      limit: (fn) => {
+        calls += 1;
+        return fn();
+      },
+      pageBase: this.options.pageBase,
+    });
+    try {
+      const outcome = await this.pollOnce(api);
+      this.failures = outcome === 'ok' ? 0 : this.failures + 1;
+      this.options.events?.poll?.(outcome, calls);
+    } catch (error) {
+      if (this.stopped) return;
+      if (endsSubscriptions(error)) {
+        this.options.events?.poll?.('refused', calls);
+        for (const sink of this.allSinks()) sink.fail(error);
+        this.stop();
+        return;
+      }
+      this.failures += 1;
+      this.options.events?.poll?.('failed', calls);
+    } finally {
+      this.polling = false;
+    }
+    if (this.stopped) return;
+    if (this.again && this.failures === 0) this.soon();
+    else this.schedule(this.nextDelay());
+  }
+
+  /** One poll: reads what the subscribers need, delivers what changed. `failed` when part of it could not be read. */
+  private async pollOnce(api: CseApi): Promise<'ok' | 'failed'> {
+    const watched = [...this.tracks.keys()];
+    const wantsEvents = this.eventSinks.size > 0;
+    if (watched.length === 0 && !wantsEvents) return 'ok';
+    const found = new Map<string, CseJob>();
+    let newestPage: readonly CseJob[] | undefined;
+    if (wantsEvents || watched.length > 1) {
+      for (let index = 0; index < this.options.listPages; index += 1) {
+        const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.options.pageSize });
+        if (page === null) return this.engineMissing();
+        if (index === 0) newestPage = page.data;
+        for (const job of page.data) found.set(String(job.id), job);
+        const complete = watched.every((id) => found.has(id));
+        if (complete || page.data.length < this.options.pageSize || (index + 1) * this.options.pageSize >= page.total) break;
+      }
+    }
+    const missing = watched.filter((id) => !found.has(id));
+    const limit = new ConcurrencyLimit(this.options.detailsConcurrency);
+    const details = await Promise.allSettled(missing.map((id) => limit.run(() => api.getJob(this.engineId, id))));
+    let outcome: 'ok' | 'failed' = 'ok';
+    details.forEach((result, i) => {
+      const id = missing[i]!;
+      if (result.status === 'fulfilled') {
+        if (result.value === null) this.missingJob(id);
+        else found.set(id, result.value);
+        return;
+      }
+      if (endsSubscriptions(result.reason)) throw result.reason;
+      outcome = 'failed';
+    });
+    if (this.stopped) return outcome;
+    const at = performance.now();
+    this.seen = found;
+    this.seenAt = at;
+    for (const id of watched) {
+      const job = found.get(id);
+      if (job !== undefined) this.update(id, job, at);
+    }
+    if (newestPage !== undefined && wantsEvents) this.compareNewest(newestPage, at);
+    return outcome;
+  }
+
+  /** A job's state from a poll: delivered if it changed; a terminal job ends its subscribers. */
+  private update(jobId: string, job: CseJob, polledAt: number): void {
+    const track = this.tracks.get(jobId);
+    if (track === undefined) return;
+    const fingerprint = jobFingerprint(job);
+    if (fingerprint !== track.fingerprint) {
+      track.fingerprint = fingerprint;
+      track.job = job;
+      markPolled(job, polledAt);
+      for (const sink of [...track.sinks]) sink.push(JOB_KEY, job);
+    }
+    if (isTerminalJob(job)) {
+      this.tracks.delete(jobId);
+      for (const sink of [...track.sinks]) sink.end();
+    }
+  }
+
+  /** The job does not exist (or no longer): one `null`, then the end. */
+  private missingJob(jobId: string): void {
+    const track = this.tracks.get(jobId);
+    if (track === undefined) return;
+    this.tracks.delete(jobId);
+    for (const sink of [...track.sinks]) {
+      sink.push(JOB_KEY, null);
+      sink.end();
+    }
+  }
+
+  /** The engine does not exist: none of its jobs does, and its events end with NOT_FOUND. */
+  private engineMissing(): 'ok' {
+    for (const id of [...this.tracks.keys()]) this.missingJob(id);
+    const error = new GatewayError(ErrorCode.NOT_FOUND, 'The engine does not exist (or is not visible to the caller).', {
+      details: { engineId: this.engineId },
+    });
+    for (const sink of [...this.eventSinks]) sink.fail(error);
+    return 'ok';
+  }
+
+  /** Engine events: each job of the newest page that is new since the last poll, or changed. */
+  private compareNewest(page: readonly CseJob[], polledAt: number): void {
+    const before = this.newest;
+    const now = new Map<string, string>();
+    for (const job of page) {
+      const id = String(job.id);
+      const fingerprint = this.tracks.get(id)?.fingerprint ?? jobFingerprint(job);
+      now.set(id, fingerprint);
+      if (before === undefined) continue;
+      const previous = before.get(id);
+      if (previous === fingerprint) continue;
+      const event: JobEventModel = { kind: previous === undefined ? 'CREATED' : 'CHANGED', job };
+      markPolled(event, polledAt);
+      for (const sink of [...this.eventSinks]) sink.push(engineEventKey(event), event);
+    }
+    this.newest = now;
+  }
+
+  private nextDelay(): number {
+    if (this.failures === 0) return this.options.pollMs;
+    return Math.min(this.options.maxBackoffMs, this.options.pollMs * 2 ** Math.min(this.failures, 20));
+  }
+
+  private *allSinks(): Iterable<JobSink | EventSink> {
+    for (const track of [...this.tracks.values()]) yield* [...track.sinks];
+    yield* [...this.eventSinks];
+  }
+}
+
+/** The upstream refused the caller (401, 403): every subscription of the scope ends with that error. */
+function endsSubscriptions(error: unknown): error is GatewayError {
+  return error instanceof GatewayError && (error.code === ErrorCode.UNAUTHENTICATED || error.code === ErrorCode.FORBIDDEN);
+}

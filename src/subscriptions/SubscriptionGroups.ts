@@ -1,0 +1,204 @@
+import {
+  createSourceEventStream,
+  execute,
+  type DocumentNode,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
+import type { GatewayContext } from '../graphql/context';
+import type { Credentials } from '../upstream/credentials';
+import { ConflatingStream } from './conflatingStream';
+import { eventKey, JOB_KEY, markPolled, polledAtOf } from './eventKeys';
+
+/** One subscription, as the WebSocket server hands it over. */
+export interface GroupRequest {
+  /** Identical requests share a group: scope digest, document text, operation name and variables, hashed. */
+  readonly key: string;
+  readonly document: DocumentNode;
+  readonly operationName: string | null | undefined;
+  readonly variables: Record<string, unknown> | undefined;
+  readonly credentials: Credentials;
+  /** Told of each pending result replaced by a newer one (the member reads slowly). */
+  readonly onConflated: () => void;
+}
+
+export interface SubscriptionGroupsOptions {
+  readonly schema: GraphQLSchema;
+  /** A fresh context: one for a group's source, one per event's execution (its own loaders). */
+  readonly contextFor: (credentials: Credentials) => GatewayContext;
+  readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Results one member keeps pending at most (engine events: a page of jobs, each kind). */
+  readonly maxPendingResults: number;
+}
+
+/** What members receive: results formatted once for all of them (errors masked as over HTTP). */
+export type SharedResult = FormattedExecutionResult;
+
+/**
+ * Identical subscriptions — same credential scope, document, operation name and variables —
+ * share one group: one source stream from the live jobs, one execution per event, one formatted
+ * result, handed to every member. A thousand watchers of one job cost one execution per change,
+ * as they cost one poll (Hasura's multiplexed live queries, in spirit).
+ *
+ * Each member conflates what it has not read yet (one pending result per job and kind); a
+ * `jobUpdated` member is never sent the same result twice, and one that joins a running group
+ * gets the group's last result at once.
+ */
+export class SubscriptionGroups {
+  private readonly groups = new Map<string, Group>();
+
+  constructor(private readonly options: SubscriptionGroupsOptions) {}
+
+  /** Groups running now (tests, metrics). */
+  get size(): number {
+    return this.groups.size;
+  }
+
+  /**
+   * The member's stream of results, or the one result that ends the subscription at once (the
+   * source could not be made: an argument the resolver refused).
+   */
+  async join(request: GroupRequest): Promise<AsyncGenerator<SharedResult, undefined> | SharedResult> {
+    // A group can end while a joiner waits for its start (its job reached a terminal state):
+    // the joiner then starts a group of its own.
+    for (;;) {
+      const joined = await this.groupFor(request).join(request.onConflated);
+      if (joined !== undefined) return joined;
+    }
+  }
+
+  private groupFor(request: GroupRequest): Group {
+    let group = this.groups.get(request.key);
+    if (group === undefined) {
+      const made: Group = new Group(request, this.options, () => {
+        if (this.groups.get(request.key) === made) this.groups.delete(request.key);
+      });
+      this.groups.set(request.key, (group = made));
+    }
+    return group;
+  }
+}
+
+interface Member {
+  readonly stream: ConflatingStream<SharedResult>;
+  /** The text of the last result it was given (jobUpdated: never the same twice). */
+  lastText: string | undefined;
+}
+
+class Group {
+  private readonly members = new Set<Member>();
+  private source: AsyncIterator<unknown> | undefined;
+  private started: Promise<SharedResult | undefined> | undefined;
+  /** jobUpdated: the last result, for members that join later. */
+  private last: { readonly result: SharedResult; readonly text: string } | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly request: GroupRequest,
+    private readonly options: SubscriptionGroupsOptions,
+    private readonly onEmpty: () => void,
+  ) {}
+
+  /** The member's stream; the result that refuses it; `undefined` when the group has ended meanwhile. */
+  async join(onConflated: () => void): Promise<AsyncGenerator<SharedResult, undefined> | SharedResult | undefined> {
+    const failed = await (this.started ??= this.start());
+    if (failed !== undefined) return failed;
+    if (this.ended) return undefined;
+    const member: Member = {
+      stream: new ConflatingStream<SharedResult>(this.options.maxPendingResults, onConflated, () => this.leave(member)),
+      lastText: undefined,
+    };
+    this.members.add(member);
+    // A copy: the replayed result carries no poll time (it would count as a late delivery).
+    if (this.last !== undefined) this.deliver(member, JOB_KEY, { ...this.last.result }, this.last.text);
+    return member.stream;
+  }
+
+  /** Makes the source (once per group); the result that refuses every member when it cannot be made. */
+  private async start(): Promise<SharedResult | undefined> {
+    const { schema, contextFor } = this.options;
+    const source = await createSourceEventStream({
+      schema,
+      document: this.request.document,
+      variableValues: this.request.variables,
+      operationName: this.request.operationName,
+      contextValue: contextFor(this.request.credentials),
+    });
+    if (!isAsyncIterator(source)) {
+      this.ended = true;
+      this.onEmpty();
+      return this.format(source as ExecutionResult);
+    }
+    this.source = source;
+    void this.run(source);
+    return undefined;
+  }
+
+  /** Executes each event once and hands the result to every member. */
+  private async run(source: AsyncIterator<unknown>): Promise<void> {
+    try {
+      for (;;) {
+        const next = await source.next();
+        if (next.done === true || this.ended) break;
+        const event = next.value;
+        const result = await execute({
+          schema: this.options.schema,
+          document: this.request.document,
+          rootValue: event,
+          contextValue: this.options.contextFor(this.request.credentials),
+          variableValues: this.request.variables,
+          operationName: this.request.operationName,
+        });
+        const formatted = this.format(result);
+        const polled = polledAtOf(event);
+        // The delivery-delay metric reads it from the result each member is handed.
+        if (polled !== undefined) markPolled(formatted, polled);
+        const text = JSON.stringify(formatted);
+        const key = eventKey(event);
+        if (key === JOB_KEY) this.last = { result: formatted, text };
+        for (const member of [...this.members]) this.deliver(member, key, formatted, text);
+      }
+      this.finish((member) => member.stream.end());
+    } catch (error) {
+      this.finish((member) => member.stream.fail(error));
+    }
+  }
+
+  private deliver(member: Member, key: string, result: SharedResult, text: string): void {
+    if (key === JOB_KEY) {
+      if (member.lastText === text) return;
+      member.lastText = text;
+    }
+    member.stream.push(key, result);
+  }
+
+  private leave(member: Member): void {
+    this.members.delete(member);
+    if (this.members.size > 0 || this.ended) return;
+    this.ended = true;
+    this.onEmpty();
+    // The source's stream closes, and with it the watch's interest (see LiveJobs).
+    void this.source?.return?.();
+  }
+
+  private finish(each: (member: Member) => void): void {
+    this.ended = true;
+    this.onEmpty();
+    for (const member of [...this.members]) each(member);
+  }
+
+  private format(result: ExecutionResult): SharedResult {
+    if (result.errors === undefined) return result as SharedResult;
+    return {
+      ...(result as SharedResult),
+      errors: result.errors.map((error: GraphQLError) => this.options.formatError(error.toJSON(), error)),
+    };
+  }
+}
+
+function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as AsyncIterator<unknown>).next === 'function' && Symbol.asyncIterator in value;
+}

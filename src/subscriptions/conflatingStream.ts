@@ -1,0 +1,130 @@
+/**
+ * An async iterator over values pushed into it that never queues more than one value per key:
+ * a value pushed while an older one of its key still waits replaces it (conflation). A slow reader
+ * therefore holds at most one pending value per key — the newest — whatever the producer's pace,
+ * and what it reads next is always current.
+ *
+ * Pending values are read oldest key first. `end()` lets the reader drain what is pending, then
+ * finish; `fail(error)` does the same and then throws the error. `return()` (the reader leaving,
+ * e.g. graphql-ws on `complete` or a closed socket) drops what is pending and runs `onClose` once.
+ */
+export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown> {
+  private readonly pending = new Map<string, T>();
+  private waiter: { resolve: (result: IteratorResult<T, undefined>) => void; reject: (error: unknown) => void } | undefined;
+  private finished = false;
+  private failure: { error: unknown } | undefined;
+  private closed = false;
+
+  /**
+   * @param maxKeys pending keys at most; past it the oldest pending value is dropped (counted as
+   *   conflated): a bound whatever the producer sends.
+   * @param onConflated told each time a pending value is replaced or dropped.
+   * @param onClose told once, when the stream ends for whatever reason.
+   */
+  constructor(
+    private readonly maxKeys: number,
+    private readonly onConflated: () => void = () => {},
+    private readonly onClose: () => void = () => {},
+  ) {}
+
+  /** Whether the stream still takes values. */
+  get open(): boolean {
+    return !this.finished && this.failure === undefined && !this.closed;
+  }
+
+  push(key: string, value: T): void {
+    if (!this.open) return;
+    if (this.waiter !== undefined) {
+      const { resolve } = this.waiter;
+      this.waiter = undefined;
+      resolve({ value, done: false });
+      return;
+    }
+    if (this.pending.delete(key)) this.onConflated();
+    else if (this.pending.size >= this.maxKeys) {
+      const oldest = this.pending.keys().next().value as string;
+      this.pending.delete(oldest);
+      this.onConflated();
+    }
+    this.pending.set(key, value);
+  }
+
+  /** No more values: the reader gets what is pending, then the end. */
+  end(): void {
+    if (!this.open) return;
+    this.finished = true;
+    this.settleWaiter();
+  }
+
+  /** No more values: the reader gets what is pending, then `error`. */
+  fail(error: unknown): void {
+    if (!this.open) return;
+    this.failure = { error };
+    this.settleWaiter();
+  }
+
+  next(): Promise<IteratorResult<T, undefined>> {
+    const first = this.pending.entries().next();
+    if (!first.done) {
+      const [key, value] = first.value;
+      this.pending.delete(key);
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.closed || this.finished) return this.done();
+    if (this.failure !== undefined) {
+      const { error } = this.failure;
+      this.close();
+      return Promise.reject(error);
+    }
+    if (this.waiter !== undefined) return Promise.reject(new Error('ConflatingStream: next() called again before the last one settled'));
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<T, undefined>> {
+    this.pending.clear();
+    if (this.waiter !== undefined) {
+      const { resolve } = this.waiter;
+      this.waiter = undefined;
+      resolve({ value: undefined, done: true });
+    }
+    return this.done();
+  }
+
+  throw(): Promise<IteratorResult<T, undefined>> {
+    return this.return();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
+
+  private settleWaiter(): void {
+    if (this.waiter === undefined) return;
+    const { resolve, reject } = this.waiter;
+    this.waiter = undefined;
+    if (this.failure !== undefined) {
+      const { error } = this.failure;
+      this.close();
+      reject(error);
+    } else {
+      this.close();
+      resolve({ value: undefined, done: true });
+    }
+  }
+
+  private done(): Promise<IteratorResult<T, undefined>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending.clear();
+    this.onClose();
+  }
+}

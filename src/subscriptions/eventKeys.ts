@@ -1,0 +1,29 @@
+import type { JobEventModel } from '../graphql/models';
+
+/**
+ * The keys events conflate under (see ConflatingStream): one pending state per job for
+ * `jobUpdated`; one per job and kind for engine events, so a slow reader keeps the latest of each
+ * and never loses a CREATED to the CHANGED after it.
+ */
+export const JOB_KEY = 'job';
+
+export function engineEventKey(event: JobEventModel): string {
+  return `${String(event.job.id)} ${event.kind}`;
+}
+
+/** The key of whatever a subscription's source produced: a job (or `null`), or an engine event. */
+export function eventKey(event: unknown): string {
+  if (typeof event === 'object' && event !== null && 'kind' in event && 'job' in event) return engineEventKey(event as JobEventModel);
+  return JOB_KEY;
+}
+
+/** When the poll that produced an event answered (`performance.now()`), for the delivery-delay metric. */
+const polledAt = new WeakMap<object, number>();
+
+export function markPolled(event: object, at: number): void {
+  polledAt.set(event, at);
+}
+
+export function polledAtOf(event: unknown): number | undefined {
+  return typeof event === 'object' && event !== null ? polledAt.get(event) : undefined;
+}

@@ -1,0 +1,49 @@
+import { mapJobStatus, mapJobType } from '../mapping/enums';
+import { emptyToNull, isScheduling, jobTasks } from '../mapping/job';
+import { taskTimedOut } from '../mapping/task';
+import { epochMsOrNull } from '../mapping/time';
+import type { CseJob } from '../upstream/types';
+
+/**
+ * What a subscriber would see of a job, as one string: two upstream answers with the same
+ * fingerprint map to the same `Job` in every field, so an event is sent only when it differs.
+ *
+ * Built from the mapped values (the same functions the resolvers use), not the raw body: the job
+ * list sends flat tasks and job details send phases; spellings of an enum drift (`PreInit`,
+ * `PRE_INIT`); neither is a change a subscriber can see. Unknown enum values are not reported
+ * here — the resolvers report them when an event is executed.
+ */
+export function jobFingerprint(job: CseJob): string {
+  const tasks = jobTasks(job).map((task) => [
+    task.id,
+    task.jobId,
+    mapJobType(task.type),
+    task.assigned,
+    task.taskName,
+    task.engineName,
+    task.taskOrder,
+    mapJobStatus(task.status),
+    epochMsOrNull(task.startTime),
+    epochMsOrNull(task.endTime),
+    epochMsOrNull(task.createTime),
+    epochMsOrNull(task.updateTime),
+    taskTimedOut(task),
+    task.log,
+    task.output,
+    task.taskExecutorBrief?.duration,
+    task.taskExecutorBrief?.description,
+  ]);
+  return JSON.stringify([
+    String(job.id),
+    job.engineId,
+    mapJobType(job.type),
+    emptyToNull(job.description),
+    mapJobStatus(job.status),
+    isScheduling(job),
+    job.createUser,
+    epochMsOrNull(job.startTime),
+    epochMsOrNull(job.endTime),
+    job.context,
+    tasks,
+  ]);
+}

@@ -1,0 +1,137 @@
+import {
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionNode,
+  type ValidationRule,
+} from 'graphql';
+import { createHash } from 'node:crypto';
+import { ErrorCode, RequestErrorCode } from '../errors/codes';
+import { GatewayError } from '../errors/GatewayError';
+import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/subscriptionMetrics';
+
+/** A subscribe message's payload, as graphql-ws hands it over. */
+export interface SubscribeRequest {
+  readonly query: string;
+  readonly operationName?: string | null;
+  readonly variables?: Record<string, unknown> | null;
+}
+
+export interface AdmissionOptions {
+  readonly schema: GraphQLSchema;
+  /** Every rule Apollo validates HTTP operations with (see apolloValidationRules). */
+  readonly rules: readonly ValidationRule[];
+  /** Apollo's parse limit (MAX_TOKENS). */
+  readonly maxTokens: number;
+  /**
+   * Validated documents by the SHA-256 of their text (the HTTP endpoint's document store: the
+   * same rules passed): identical subscriptions share one parsed document, parsed once.
+   */
+  readonly documents: { byHash(hash: string): DocumentNode | undefined; keep(hash: string, document: DocumentNode): void };
+  /** PERSISTED_QUERIES=safelist: whether a document text is in the manifest. */
+  readonly safelisted: ((source: string) => boolean) | undefined;
+  /** The worst-case upstream calls one event's execution may make (the HTTP estimate). */
+  readonly estimate: (document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined) => number;
+  readonly maxUpstreamCalls: number;
+}
+
+/** A subscription the gateway will serve. */
+export interface AdmittedSubscription {
+  readonly document: DocumentNode;
+  readonly operationName: string | null | undefined;
+  readonly variables: Record<string, unknown> | undefined;
+  /** The operation's own name (the request may leave it out), for logs. */
+  readonly name: string | undefined;
+  /** The root field (validation leaves exactly one). */
+  readonly field: SubscriptionField;
+}
+
+/**
+ * The checks a query meets over HTTP, for a document sent over WebSocket: the parse limit, every
+ * validation rule (depth, aliases, introspection), the persisted-query safelist and the upstream
+ * cost estimate of one event. Over WebSocket only subscriptions are served: queries belong to HTTP,
+ * where they are cached and coalesced. Each refusal carries the code HTTP would answer with.
+ */
+export function admitSubscription(options: AdmissionOptions, request: SubscribeRequest): AdmittedSubscription | readonly GraphQLError[] {
+  const variables = request.variables ?? undefined;
+  if (variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables))) {
+    return [refusal(ErrorCode.BAD_USER_INPUT, '"variables" must be an object.')];
+  }
+  if (options.safelisted !== undefined && !options.safelisted(request.query)) {
+    return [refusal(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, 'This gateway only runs the operations of its persisted query list, and this is not one of them.')];
+  }
+  const hash = createHash('sha256').update(request.query).digest('hex');
+  let document = options.documents.byHash(hash);
+  if (document === undefined) {
+    try {
+      document = parse(request.query, { maxTokens: options.maxTokens });
+    } catch (error) {
+      return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
+    }
+    const invalid = validate(options.schema, document, options.rules);
+    if (invalid.length > 0) return invalid.map((error) => withCode(error, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
+    options.documents.keep(hash, document);
+  }
+  const operation = getOperationAST(document, request.operationName);
+  if (operation === null || operation === undefined) {
+    return [refusal(RequestErrorCode.OPERATION_RESOLUTION_FAILURE, 'The document has no operation of that name (or several, and no name was given).')];
+  }
+  if (operation.operation !== 'subscription') {
+    return [refusal(ErrorCode.OPERATION_NOT_SUPPORTED, 'Only subscriptions are served over WebSocket: send queries over HTTP to this same URL.', { operationType: operation.operation })];
+  }
+  let estimate: number;
+  try {
+    estimate = options.estimate(document, request.operationName, variables);
+  } catch (error) {
+    return [withCode(error, ErrorCode.BAD_USER_INPUT)];
+  }
+  if (estimate > options.maxUpstreamCalls) {
+    return [
+      refusal(ErrorCode.QUERY_TOO_COMPLEX, `Each event could make up to ${estimate} upstream calls; the limit is ${options.maxUpstreamCalls}.`, {
+        estimate: Math.min(estimate, Number.MAX_SAFE_INTEGER),
+        limit: options.maxUpstreamCalls,
+      }),
+    ];
+  }
+  return { document, operationName: request.operationName, name: operation.name?.value, variables, field: rootField(document, operation.selectionSet.selections) };
+}
+
+/**
+ * The one root field of a valid subscription (SingleFieldSubscriptionsRule), fragments followed:
+ * the fragments are indexed once, so a chain of them costs its length.
+ */
+function rootField(document: DocumentNode, selections: readonly SelectionNode[]): SubscriptionField {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  // Validation has ruled out fragment cycles: the walk ends.
+  let current: readonly SelectionNode[] | undefined = selections;
+  while (current !== undefined) {
+    const selection: SelectionNode | undefined = current[0];
+    if (selection === undefined) break;
+    if (selection.kind === Kind.FIELD) return asField(selection.name.value);
+    current = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet.selections : fragments.get(selection.name.value)?.selectionSet.selections;
+  }
+  return SUBSCRIPTION_FIELDS[0];
+}
+
+function asField(name: string): SubscriptionField {
+  return (SUBSCRIPTION_FIELDS as readonly string[]).includes(name) ? (name as SubscriptionField) : SUBSCRIPTION_FIELDS[0];
+}
+
+function refusal(code: string, message: string, details: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...details } });
+}
+
+/** A parse or validation error with the code Apollo gives it over HTTP. */
+function withCode(error: unknown, code: string): GraphQLError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof GraphQLError) return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+  return refusal(code, 'The operation could not be read.');
+}

@@ -1,0 +1,361 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GraphQLError, type ExecutionArgs, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ErrorCode } from '../errors/codes';
+import { GatewayError } from '../errors/GatewayError';
+import type { HeaderLookup } from '../http/identity';
+import type { Logger } from '../observability/logger';
+import type { SubscriptionField, SubscriptionMetrics } from '../observability/subscriptionMetrics';
+import { credentialDigest } from '../upstream/cache/scopeKey';
+import type { Credentials } from '../upstream/credentials';
+import { connectionHeaders } from './connectionIdentity';
+import { polledAtOf } from './eventKeys';
+import { admitSubscription, type AdmissionOptions, type SubscribeRequest } from './subscriptionAdmission';
+import type { GroupRequest, SubscriptionGroups } from './SubscriptionGroups';
+
+export interface SubscriptionLimits {
+  /** SUBSCRIPTION_MAX_PER_CONNECTION */
+  readonly perConnection: number;
+  /** SUBSCRIPTION_MAX_TOTAL */
+  readonly total: number;
+  /** SUBSCRIPTION_MAX_BUFFERED_BYTES: a socket whose send buffer passes it is closed (1008). */
+  readonly maxBufferedBytes: number;
+  /** SUBSCRIPTION_INIT_TIMEOUT_MS: no connection_init by then, closed with 4408. */
+  readonly initTimeoutMs: number;
+  /** SUBSCRIPTION_KEEPALIVE_MS: a ping this often; no pong within as long, the socket is dropped. 0: none. */
+  readonly keepAliveMs: number;
+  /** MAX_BODY_BYTES: the largest message accepted (a bigger one closes the socket with 1009). */
+  readonly maxMessageBytes: number;
+}
+
+export interface SubscriptionServerOptions {
+  readonly httpServer: HttpServer;
+  readonly path: string;
+  readonly schema: GraphQLSchema;
+  readonly groups: SubscriptionGroups;
+  readonly admission: AdmissionOptions;
+  /** The caller's credentials from its headers, or the GatewayError that refuses them (credentialsFromHeaders). */
+  readonly credentialsOf: (header: HeaderLookup) => Credentials;
+  /** Whether a browser's Origin may open a socket (see originPolicy). */
+  readonly originAllowed: (origin: string | undefined, host: string | undefined) => boolean;
+  readonly limits: SubscriptionLimits;
+  /** Errors as a socket may carry them (see socketFormatError). */
+  readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  readonly metrics: SubscriptionMetrics;
+  readonly logger: Logger;
+}
+
+export interface SubscriptionServer {
+  /** Sockets open now. */
+  readonly sockets: number;
+  /** Subscriptions open now. */
+  readonly active: number;
+  /**
+   * Refuses new sockets (503), closes every open one with 1001 and waits for them to go, for at
+   * most `graceMs`; those still open then are dropped.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+/** Close codes of our own, in graphql-ws's 4400–4499 range (the others are the protocol's). */
+export const SocketCloseCode = {
+  Unauthenticated: CloseCode.Unauthorized, // 4401
+  BadIdentity: CloseCode.BadRequest, // 4400
+  PolicyViolation: 1008,
+  GoingAway: 1001,
+} as const;
+
+/** How long a socket closed by the gateway may take to finish its closing handshake. */
+const CLOSE_HANDSHAKE_MS = 1000;
+
+/** What the gateway keeps per socket. */
+interface Connection {
+  readonly id: number;
+  readonly socket: WebSocket;
+  readonly request: IncomingMessage;
+  credentials?: Credentials;
+  readonly subscriptions: Map<string, OpenSubscription>;
+}
+
+interface OpenSubscription {
+  readonly field: SubscriptionField;
+  readonly operationName: string | undefined;
+  readonly startedAt: number;
+  events: number;
+}
+
+/** What onSubscribe hands to `subscribe` (through the execution arguments' context). */
+interface Subscribing {
+  readonly group: GroupRequest;
+}
+
+type Ctx = Context<Record<string, unknown>, Connection>;
+
+/**
+ * GraphQL over WebSocket (the `graphql-transport-ws` subprotocol, graphql-ws's protocol server)
+ * on the HTTP server's own port and path. Our adapter between `ws` and graphql-ws rather than
+ * graphql-ws's `useServer`, for what that one leaves out: the Origin check before the upgrade,
+ * close codes for refused identities, sends that wait for the socket (back pressure, so a slow
+ * reader's events conflate instead of queueing) and a bound on each socket's send buffer.
+ *
+ * Every document goes through the checks HTTP operations meet (see admitSubscription), then
+ * joins the group of identical subscriptions (see SubscriptionGroups).
+ */
+export function startSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
+  const { limits, metrics, logger } = options;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxMessageBytes,
+    handleProtocols: (protocols) => handleProtocols(protocols),
+    // Compression would cost CPU per message per socket and opens memory attacks (zip bombs).
+    perMessageDeflate: false,
+  });
+  const connections = new Set<Connection>();
+  let nextConnectionId = 1;
+  let active = 0;
+  let closing = false;
+
+  const protocol = makeServer<Record<string, unknown>, Connection>({
+    schema: options.schema,
+    connectionInitWaitTimeout: limits.initTimeoutMs,
+    onConnect: (ctx) => identify(ctx),
+    onSubscribe: (ctx, id, payload) => admit(ctx, id, payload),
+    subscribe: (args) => join(args),
+    onNext: (ctx, id, _payload, _args, result) => {
+      const open = ctx.extra.subscriptions.get(id);
+      if (open !== undefined) {
+        open.events += 1;
+        const polled = polledAtOf(result);
+        metrics.eventSent(open.field, polled === undefined ? undefined : performance.now() - polled);
+      }
+      // Results come formatted from the group (errors masked once for all its members).
+      return result as FormattedExecutionResult;
+    },
+    onError: (_ctx, _id, _payload, errors) => errors.map((error) => options.formatError(error.toJSON(), error)),
+    onComplete: (ctx, id) => ended(ctx.extra, id),
+    onClose: (ctx) => {
+      for (const id of [...ctx.extra.subscriptions.keys()]) ended(ctx.extra, id);
+    },
+  });
+
+  function identify(ctx: Ctx): boolean {
+    const connection = ctx.extra;
+    try {
+      connection.credentials = options.credentialsOf(connectionHeaders(ctx.connectionParams, connection.request.headers));
+      return true;
+    } catch (error) {
+      const unauthenticated = error instanceof GatewayError && error.code === ErrorCode.UNAUTHENTICATED;
+      metrics.socketRefused(unauthenticated ? 'unauthenticated' : 'bad_request');
+      const message = error instanceof GraphQLError ? error.message : 'The connection could not be identified.';
+      // Our code first: graphql-ws then closes with 4403, which a closing socket ignores.
+      closeSocket(connection.socket, unauthenticated ? SocketCloseCode.Unauthenticated : SocketCloseCode.BadIdentity, message);
+      return false;
+    }
+  }
+
+  function admit(ctx: Ctx, id: string, payload: SubscribeRequest): ExecutionArgs | readonly GraphQLError[] {
+    const connection = ctx.extra;
+    const credentials = connection.credentials;
+    if (credentials === undefined) return [new GraphQLError('Not identified.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+    const admitted = admitSubscription(options.admission, payload);
+    if (Array.isArray(admitted)) {
+      metrics.subscribeRefused('invalid');
+      return admitted;
+    }
+    const { document, operationName, name, variables, field } = admitted as Exclude<typeof admitted, readonly GraphQLError[]>;
+    if (connection.subscriptions.size >= limits.perConnection) {
+      metrics.subscribeRefused('connection_limit');
+      return [tooMany(`This connection has ${limits.perConnection} subscriptions open, the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).`, 'connection', limits.perConnection)];
+    }
+    if (active >= limits.total) {
+      metrics.subscribeRefused('total_limit');
+      return [tooMany('The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.', 'gateway', limits.total)];
+    }
+    const open: OpenSubscription = { field, operationName: name, startedAt: performance.now(), events: 0 };
+    connection.subscriptions.set(id, open);
+    active += 1;
+    metrics.subscriptionStarted(field);
+    logger.info({ connection: connection.id, subscription: id, field, operationName: open.operationName }, 'subscription started');
+    const group: GroupRequest = {
+      key: groupKey(credentials, payload.query, operationName, variables),
+      document,
+      operationName,
+      variables,
+      credentials,
+      onConflated: () => metrics.conflated(),
+    };
+    const subscribing: Subscribing = { group };
+    return { schema: options.schema, document, operationName, variableValues: variables, contextValue: subscribing };
+  }
+
+  async function join(args: ExecutionArgs) {
+    const { group } = args.contextValue as Subscribing;
+    // The group's results are formatted already; graphql-ws's types want execution results.
+    return (await options.groups.join(group)) as never;
+  }
+
+  function ended(connection: Connection, id: string): void {
+    const open = connection.subscriptions.get(id);
+    if (open === undefined) return;
+    connection.subscriptions.delete(id);
+    active -= 1;
+    metrics.subscriptionEnded(open.field);
+    logger.info(
+      { connection: connection.id, subscription: id, field: open.field, operationName: open.operationName, events: open.events, durationMs: Math.round(performance.now() - open.startedAt) },
+      'subscription ended',
+    );
+  }
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A socket error before the handshake completes must not reach the process.
+    socket.on('error', () => socket.destroy());
+    if (pathOf(request.url) !== options.path) return refuseUpgrade(socket, 404, 'Not Found', 'path');
+    if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable', 'shutting_down');
+    const origin = request.headers.origin;
+    if (!options.originAllowed(origin, request.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden', 'origin');
+    wss.handleUpgrade(request, socket, head, (ws) => opened(ws, request));
+  };
+
+  function refuseUpgrade(socket: Duplex, status: number, reason: string, metric: Parameters<SubscriptionMetrics['socketRefused']>[0]): void {
+    metrics.socketRefused(metric);
+    const body = `${reason}\n`;
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+
+  function opened(ws: WebSocket, request: IncomingMessage): void {
+    const connection: Connection = { id: nextConnectionId++, socket: ws, request, subscriptions: new Map() };
+    connections.add(connection);
+    metrics.socketOpened();
+    ws.on('error', () => closeSocket(ws, CloseCode.InternalServerError, 'Socket error'));
+    const keepAlive = startKeepAlive(ws, limits.keepAliveMs);
+    const closed = protocol.opened(
+      {
+        protocol: ws.protocol,
+        send: (data) => send(ws, data),
+        close: (code, reason) => closeSocket(ws, code ?? 1000, reason),
+        onMessage: (handle) =>
+          ws.on('message', (data: Buffer, isBinary: boolean) => {
+            // The protocol is text; a binary frame is a client's mistake, refused as graphql-ws refuses any bad message.
+            if (isBinary) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
+            handle(data.toString('utf8')).catch((error: unknown) => {
+              logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
+              closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
+            });
+          }),
+      },
+      connection,
+    );
+    ws.once('close', (code, reason) => {
+      keepAlive();
+      connections.delete(connection);
+      metrics.socketClosed();
+      void closed(code, reason.toString('utf8'));
+    });
+  }
+
+  /** Resolves when the frame is handed to the kernel: a reader that stops reading stops its sender. */
+  function send(ws: WebSocket, data: string): Promise<void> {
+    if (ws.readyState !== ws.OPEN) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      // A failed write ends in the socket's close; the sender just stops.
+      ws.send(data, () => resolve());
+      if (ws.bufferedAmount > limits.maxBufferedBytes) {
+        metrics.socketRefused('slow_consumer');
+        closeSocket(ws, SocketCloseCode.PolicyViolation, 'Slow consumer: send buffer full');
+      }
+    });
+  }
+
+  options.httpServer.on('upgrade', onUpgrade);
+
+  return {
+    get sockets() {
+      return connections.size;
+    },
+    get active() {
+      return active;
+    },
+    async close(graceMs) {
+      closing = true;
+      const gone = [...connections].map(
+        ({ socket }) =>
+          new Promise<void>((resolve) => {
+            if (socket.readyState === socket.CLOSED) return resolve();
+            socket.once('close', () => resolve());
+            closeSocket(socket, SocketCloseCode.GoingAway, 'Going away');
+          }),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(gone), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+      for (const { socket } of connections) socket.terminate();
+      options.httpServer.off('upgrade', onUpgrade);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Closes with a code and reason (cut to the protocol's 123 bytes), once: later calls are no-ops.
+ * A peer that does not finish the closing handshake in time is dropped.
+ */
+function closeSocket(ws: WebSocket, code: number, reason: string | undefined): void {
+  if (ws.readyState === ws.CLOSING || ws.readyState === ws.CLOSED) return;
+  ws.close(code, limitReason(reason ?? ''));
+  setTimeout(() => ws.terminate(), CLOSE_HANDSHAKE_MS).unref();
+}
+
+function limitReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason;
+  return Buffer.from(reason).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '…';
+}
+
+/** Pings every `intervalMs`; a socket that has not answered the previous ping by the next is dropped. Returns the stop. */
+function startKeepAlive(ws: WebSocket, intervalMs: number): () => void {
+  if (intervalMs <= 0) return () => {};
+  let answered = true;
+  ws.on('pong', () => (answered = true));
+  const timer = setInterval(() => {
+    if (!answered) return ws.terminate();
+    answered = false;
+    ws.ping();
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** The path of a request target, without its query. */
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** Identical subscriptions (same scope, text, operation and variables) share one group. */
+function groupKey(credentials: Credentials, query: string, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): string {
+  return createHash('sha256')
+    .update(JSON.stringify([credentialDigest(credentials), query, operationName ?? null, variables ?? null]))
+    .digest('base64url');
+}
+
+function tooMany(message: string, scope: 'connection' | 'gateway', limit: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, scope, limit } });
+}
+
+/**
+ * The gateway's formatError (codes from the closed set pass, the rest is masked and logged), then
+ * without the HTTP status hints Apollo strips from HTTP responses: a socket has no status.
+ */
+export function socketFormatError(
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
+): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  return (formatted, error) => {
+    const result = formatError(formatted, error);
+    if (result.extensions === undefined || !('http' in result.extensions)) return result;
+    const { http: _http, ...extensions } = result.extensions;
+    return { ...result, extensions };
+  };
+}

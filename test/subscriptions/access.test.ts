@@ -1,0 +1,276 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SEED } from '../../src/simulator';
+import { startHarness, type Harness } from '../support/harness';
+import { closed, collect, liveClient, rawSocket, sleep, upgradeStatus } from '../support/liveClient';
+
+/**
+ * Who may open a socket and what a socket may ask: identity from connection_init (or the upgrade's
+ * headers), browser origins, the protocol's own limits and every limit HTTP operations meet.
+ */
+
+const engineId = SEED.engines.onePage;
+const JOB = `subscription Watch($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id status } }`;
+
+/** Sends connection_init with `payload` on a raw socket and resolves with the first message or the close. */
+async function init(socket: ReturnType<typeof rawSocket>, payload: unknown): Promise<{ message?: any; close?: { code: number; reason: string } }> {
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload }));
+  return new Promise((resolve) => {
+    socket.once('message', (data) => resolve({ message: JSON.parse(String(data)) }));
+    socket.once('close', (code, reason) => resolve({ close: { code, reason: reason.toString() } }));
+  });
+}
+
+describe('identity', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ SUBSCRIPTION_POLL_MS: '200', LOG_LEVEL: 'info' });
+  });
+  afterAll(() => h.close());
+  beforeEach(() => h.simulator.reset());
+
+  it.each([
+    ['no token', {}, 4401, /token is required/],
+    ['a malformed token', { 'X-Auth-Token': 'short' }, 4401, /malformed/],
+    ['Authorization without Bearer', { Authorization: 'Basic abc' }, 4401, /Bearer/],
+    ['a malformed project header', { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': 'not a project!' }, 4400, /X-Project-Id/],
+  ])('%s: the socket is closed (%s) before any ack and any upstream call', async (_name, payload, code, reason) => {
+    const socket = rawSocket(h.gateway.url);
+    const outcome = await init(socket, payload);
+    expect(outcome.message).toBeUndefined();
+    expect(outcome.close?.code).toBe(code);
+    expect(outcome.close?.reason).toMatch(reason);
+    expect(h.simulator.callCount()).toBe(0);
+  });
+
+  it.each([
+    ['X-Auth-Token in connection_init, any case', { 'x-AUTH-token': DEMO_TOKEN }, {}],
+    ['Authorization: Bearer in connection_init', { authorization: `Bearer ${DEMO_TOKEN}` }, {}],
+    ['headers nested under "headers"', { headers: { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': DEMO_PROJECT_ID } }, {}],
+    ["the upgrade request's own headers (a server-side client)", {}, { 'x-auth-token': DEMO_TOKEN }],
+  ])('accepts %s', async (_name, payload, headers) => {
+    const socket = rawSocket(h.gateway.url, headers);
+    const outcome = await init(socket, payload);
+    expect(outcome.message).toEqual({ type: 'connection_ack' });
+    socket.close();
+  });
+
+  it("forwards the caller's own token to the upstream, and logs neither start nor end with it", async () => {
+    const job = h.simulator.startJob(engineId);
+    const client = liveClient(h.gateway.url);
+    const sub = collect(client, JOB, { engineId, id: String(job.id) });
+    await sub.next(1);
+    expect(h.simulator.calls.every((call) => call.headers['x-auth-token'] === DEMO_TOKEN)).toBe(true);
+    sub.stop();
+    await client.dispose();
+    await sleep(50);
+    const lines = h.logs.map((line) => JSON.parse(line));
+    const started = lines.find((line) => line.msg === 'subscription started');
+    const ended = lines.find((line) => line.msg === 'subscription ended');
+    expect(started).toMatchObject({ field: 'jobUpdated', operationName: 'Watch' });
+    expect(ended).toMatchObject({ field: 'jobUpdated', operationName: 'Watch', events: 1 });
+    expect(typeof ended.durationMs).toBe('number');
+    expect(h.logs.join('')).not.toContain(DEMO_TOKEN);
+  });
+
+  it('a token the upstream refuses for the project ends the subscription with FORBIDDEN', async () => {
+    const client = liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': OTHER_TOKEN, 'X-Project-Id': DEMO_PROJECT_ID } });
+    const sub = collect(client, JOB, { engineId, id: '1' });
+    await expect(sub.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
+    const [error] = (await sub.done.catch((errors: any[]) => errors)) as any[];
+    expect(error.extensions.http).toBeUndefined();
+    await client.dispose();
+  });
+});
+
+describe('origins and the handshake', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ CORS_ORIGINS: 'https://app.example.com', ENABLE_SANDBOX: 'false', SUBSCRIPTION_INIT_TIMEOUT_MS: '300', MAX_BODY_BYTES: '2048' });
+  });
+  afterAll(() => h.close());
+
+  it.each([
+    ['a foreign Origin', { origin: 'https://evil.example.net' }, 403],
+    ['Studio while Sandbox is off', { origin: 'https://studio.apollographql.com' }, 403],
+    ['an Origin that only looks like the host', { origin: 'http://127.0.0.1.evil.example.net' }, 403],
+    ['an allowed Origin (CORS_ORIGINS)', { origin: 'https://app.example.com' }, 101],
+    ['no Origin (not a browser)', {}, 101],
+  ])('%s → %s', async (_name, headers, status) => {
+    expect(await upgradeStatus(rawSocket(h.gateway.url, headers))).toBe(status);
+  });
+
+  it("the gateway's own page (Origin host = Host) may connect", async () => {
+    const host = new URL(h.gateway.url).host;
+    expect(await upgradeStatus(rawSocket(h.gateway.url, { origin: `http://${host}` }))).toBe(101);
+  });
+
+  it('another path → 404; no graphql-transport-ws subprotocol → 4406', async () => {
+    expect(await upgradeStatus(rawSocket(h.gateway.url.replace('/graphql', '/other')))).toBe(404);
+    // No subprotocol offered at all (a client that offers only others gets none, and gives up itself).
+    const socket = rawSocket(h.gateway.url, {}, null);
+    expect((await closed(socket)).code).toBe(4406);
+  });
+
+  it('no connection_init in time → 4408', async () => {
+    const socket = rawSocket(h.gateway.url);
+    expect((await closed(socket)).code).toBe(4408);
+  });
+
+  it('a message over MAX_BODY_BYTES → 1009', async () => {
+    const socket = rawSocket(h.gateway.url);
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { 'X-Auth-Token': DEMO_TOKEN, pad: 'x'.repeat(4096) } }));
+    expect((await closed(socket)).code).toBe(1009);
+  });
+
+  it("Studio's origin may connect while Sandbox is on", async () => {
+    const sandbox = await startHarness({ ENABLE_SANDBOX: 'true' });
+    try {
+      expect(await upgradeStatus(rawSocket(sandbox.gateway.url, { origin: 'https://studio.apollographql.com' }))).toBe(101);
+      expect(await upgradeStatus(rawSocket(sandbox.gateway.url, { origin: 'https://evil.example.net' }))).toBe(403);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('a subscribe before the ack → 4401; a message that is not the protocol → 4400', async () => {
+    const early = rawSocket(h.gateway.url);
+    await new Promise((resolve) => early.once('open', resolve));
+    early.send(JSON.stringify({ type: 'subscribe', id: '1', payload: { query: JOB } }));
+    expect((await closed(early)).code).toBe(4401);
+    const garbage = rawSocket(h.gateway.url);
+    await new Promise((resolve) => garbage.once('open', resolve));
+    garbage.send('{"type":"nonsense"');
+    expect((await closed(garbage)).code).toBe(4400);
+  });
+});
+
+describe('keep-alive', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ SUBSCRIPTION_KEEPALIVE_MS: '150' });
+  });
+  afterAll(() => h.close());
+
+  it('pings every SUBSCRIPTION_KEEPALIVE_MS; a peer that answers stays, one that does not is dropped', async () => {
+    const answering = rawSocket(h.gateway.url);
+    let pings = 0;
+    answering.on('ping', () => (pings += 1));
+    const silent = new (answering.constructor as typeof import('ws'))(h.gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { autoPong: false });
+    for (const socket of [answering, silent]) {
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { 'X-Auth-Token': DEMO_TOKEN } }));
+    }
+    const dropped = await closed(silent);
+    expect(dropped.code).toBe(1006); // terminated: no closing handshake for a peer that does not answer
+    await sleep(400);
+    expect(pings).toBeGreaterThanOrEqual(3);
+    expect(answering.readyState).toBe(answering.OPEN);
+    answering.close();
+  });
+});
+
+describe('limits', () => {
+  let h: Harness;
+  const dir = mkdtempSync(join(tmpdir(), 'ws-limits-'));
+  beforeAll(async () => {
+    h = await startHarness({
+      SUBSCRIPTION_POLL_MS: '200',
+      SUBSCRIPTION_MAX_PER_CONNECTION: '3',
+      SUBSCRIPTION_MAX_TOTAL: '5',
+      MAX_DEPTH: '4',
+      MAX_ALIASES: '2',
+      MAX_UPSTREAM_CALLS: '1',
+      METRICS_MAX_OPERATIONS: '10',
+    });
+  });
+  afterAll(() => h.close());
+
+  it('past SUBSCRIPTION_MAX_PER_CONNECTION and SUBSCRIPTION_MAX_TOTAL a subscribe is refused with TOO_MANY_SUBSCRIPTIONS; the others go on', async () => {
+    const job = h.simulator.startJob(engineId);
+    const first = liveClient(h.gateway.url);
+    const second = liveClient(h.gateway.url);
+    const open = [0, 1, 2].map(() => collect(first, JOB, { engineId, id: String(job.id) }));
+    await Promise.all(open.map((sub) => sub.next(1)));
+    const overConnection = collect(first, JOB, { engineId, id: String(job.id) });
+    await expect(overConnection.done).rejects.toEqual([
+      expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'connection', limit: 3 } }),
+    ]);
+    const more = [0, 1].map(() => collect(second, JOB, { engineId, id: String(job.id) }));
+    await Promise.all(more.map((sub) => sub.next(1)));
+    const overTotal = collect(second, JOB, { engineId, id: String(job.id) });
+    await expect(overTotal.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'gateway', limit: 5 } })]);
+    // Everyone admitted still gets each change.
+    h.simulator.advanceJob(engineId, job.id);
+    await Promise.all([...open, ...more].map((sub) => sub.next(2)));
+    // A slot freed is a slot to take.
+    open[0]!.stop();
+    const again = collect(second, JOB, { engineId, id: String(job.id) });
+    await again.next(1);
+    const metrics = await h.gql('{ __typename }').then(() => fetch(h.gateway.url.replace('/graphql', '/metrics')).then((r) => r.text()));
+    expect(metrics).toMatch(/gateway_subscriptions_refused_total\{reason="connection_limit"\} 1/);
+    expect(metrics).toMatch(/gateway_subscriptions_refused_total\{reason="total_limit"\} 1/);
+    expect(metrics).toMatch(/gateway_subscriptions_active\{field="jobUpdated"\} 5/);
+    expect(metrics).toMatch(/gateway_subscription_pollers_active 1/);
+    await Promise.all([first.dispose(), second.dispose()]);
+  });
+
+  it.each([
+    ['depth', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { engine { latestJob { engine { id } } } } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['aliases', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { a: id b: id c: id } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['upstream cost of one event', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { engine { latestJob { id } } } }`, 'QUERY_TOO_COMPLEX'],
+    ['two root fields', `subscription { a: jobUpdated(engineId: "${engineId}", id: "1") { id } b: engineJobEvents(engineId: "${engineId}") { kind } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['an unknown field', `subscription { nope }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a document that does not parse', `subscription {`, 'GRAPHQL_PARSE_FAILED'],
+    ['a query (HTTP serves those)', `{ engines(first: 1) { nodes { id } } }`, 'OPERATION_NOT_SUPPORTED'],
+    ['an argument the resolver refuses', `subscription { jobUpdated(engineId: "../../etc", id: "1") { id } }`, 'BAD_USER_INPUT'],
+  ])('refuses %s with %s, before any upstream call', async (_name, query, code) => {
+    const calls = h.simulator.callCount();
+    const client = liveClient(h.gateway.url);
+    const sub = collect(client, query);
+    const outcome = await sub.done.then(
+      () => sub.results.flatMap((result) => result.errors ?? []),
+      (errors: any[]) => errors,
+    );
+    expect(outcome.map((error: any) => error.extensions?.code)).toContain(code);
+    expect(h.simulator.callCount()).toBe(calls);
+    await client.dispose();
+  });
+
+  it('a subscription over HTTP POST is a 400 OPERATION_NOT_SUPPORTED pointing to WebSocket', async () => {
+    const response = await h.gql(JOB, { engineId, id: '1' });
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('OPERATION_NOT_SUPPORTED');
+    expect(response.body.errors?.[0]?.message).toMatch(/WebSocket/);
+  });
+});
+
+describe('the persisted-query safelist', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ws-safelist-'));
+  const manifestPath = join(dir, 'manifest.json');
+  writeFileSync(
+    manifestPath,
+    JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: 'watch-v1', name: 'Watch', type: 'subscription', body: JOB }] }),
+  );
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ SUBSCRIPTION_POLL_MS: '200', PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: manifestPath });
+  });
+  afterAll(() => h.close());
+
+  it('serves a listed subscription and refuses any other with PERSISTED_QUERY_NOT_IN_LIST', async () => {
+    const job = h.simulator.startJob(engineId);
+    const client = liveClient(h.gateway.url);
+    const listed = collect(client, JOB, { engineId, id: String(job.id) });
+    await listed.next(1);
+    const other = collect(client, `${JOB} `, { engineId, id: String(job.id) });
+    await expect(other.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' } })]);
+    await client.dispose();
+  });
+});

@@ -1,0 +1,59 @@
+import fc from 'fast-check';
+import { jobFingerprint } from '../../src/subscriptions/jobFingerprint';
+import type { CseJob } from '../../src/upstream/types';
+
+/**
+ * Events are sent when the fingerprint changes: it must change with anything a subscriber can see
+ * and stay put for what it cannot (enum spellings, list vs details shape of the same job).
+ */
+
+const base = (): CseJob =>
+  ({
+    id: 42,
+    engineId: 'e1',
+    type: 'Configure',
+    description: 'd',
+    status: 'Executing',
+    scheduling: 1,
+    createUser: 'u',
+    startTime: 1_700_000_000_000,
+    endTime: 0,
+    context: '{}',
+    tasks: [{ id: 1, jobId: 42, type: 'Configure', assigned: 1, taskName: 't', engineName: 'n', taskOrder: 0, status: 'Executing', startTime: 1_700_000_000_000, endTime: 0, createTime: 1_700_000_000_000, updateTime: 1_700_000_001_000, timeout: 0, log: '', output: '' }],
+  }) as unknown as CseJob;
+
+describe('jobFingerprint', () => {
+  it('is the same for the same job, whatever the spelling of its enums', () => {
+    const drifted = { ...base(), status: 'EXECUTING', type: 'configure' } as unknown as CseJob;
+    expect(jobFingerprint(drifted)).toBe(jobFingerprint(base()));
+  });
+
+  it.each([
+    ['status', { status: 'Finished' }],
+    ['description', { description: 'other' }],
+    ['context', { context: '{"a":1}' }],
+    ['endTime', { endTime: 1_700_000_002_000 }],
+    ['createUser', { createUser: 'v' }],
+  ])('changes with %s', (_field, patch) => {
+    expect(jobFingerprint({ ...base(), ...patch } as unknown as CseJob)).not.toBe(jobFingerprint(base()));
+  });
+
+  it("changes with any visible field of any task (a task's progress is an event)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('status', 'updateTime', 'endTime', 'log', 'output', 'taskName'),
+        fc.oneof(fc.string({ minLength: 1 }), fc.integer({ min: 1_700_000_005_000, max: 1_800_000_000_000 })),
+        (field, value) => {
+          const job = base();
+          const task = { ...(job as any).tasks[0] };
+          const before = jobFingerprint(job);
+          if (field === 'status') task.status = 'Finished';
+          else if (field === 'updateTime' || field === 'endTime') task[field] = typeof value === 'number' ? value : 1_700_000_009_000;
+          else task[field] = `${String(value)}!`;
+          const after = jobFingerprint({ ...job, tasks: [task] } as unknown as CseJob);
+          expect(after).not.toBe(before);
+        },
+      ),
+    );
+  });
+});
