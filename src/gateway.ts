@@ -33,6 +33,8 @@ import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient
 import { createUpstreamDispatcher } from './upstream/dispatcher';
 import type { GraphQLSchema } from 'graphql';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
+import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
+import { schemaOnlyPlugin } from './security/schemaOnlyPlugin';
 import type { SubscriptionServer } from './subscriptions/subscriptionServer';
 
 export interface GatewayDependencies {
@@ -78,7 +80,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const documentStore = new DocumentStore(config.documentCacheMaxBytes);
   const apollo = createApollo(config, logger, metrics, { schema, exposure, documentStore });
   const requests = createRequestContextFactory(services, config.cseProjectId);
-  const cors = corsPolicy(config.corsOrigins, config.nodeEnv === 'development' || config.enableSandbox);
+  const cors = corsPolicy(config.corsOrigins, {
+    allowStudio: config.nodeEnv === 'development' || config.enableSandbox,
+    allowLocal: config.nodeEnv === 'development',
+  });
   const httpServer = createHttpServer({
     apollo,
     context: requests.contextFor,
@@ -177,7 +182,7 @@ function createApollo(
   const validatedDocuments = validatedDocumentsPlugin({
     schema,
     rules: exposure.validationRules,
-    introspection: config.enableIntrospection,
+    introspection: exposure.introspection,
     maxTokens: config.maxTokens,
     store: documentStore,
     maxShapes: MAX_VALID_SHAPES,
@@ -204,7 +209,7 @@ function createApollo(
     // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
     stringifyResult: (result) => JSON.stringify(result),
     logger,
-    plugins: [createOperationPlugin<GatewayContext>(), validatedDocuments, ...cacheControlPlugins<GatewayContext>(), ...exposure.plugins],
+    plugins: [schemaOnlyPlugin(), createOperationPlugin<GatewayContext>(), validatedDocuments, ...cacheControlPlugins<GatewayContext>(), ...exposure.plugins, routerFetchStatusPlugin()],
     // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
     // the process would end killed by it instead of exiting 0 after a graceful stop.
     stopOnTerminationSignals: false,

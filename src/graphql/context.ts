@@ -1,3 +1,4 @@
+import type { GatewayError } from '../errors/GatewayError';
 import type DataLoader from 'dataloader';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
 import { forRequest, type SharedUnknownValueReporter, type UnknownValueReporter } from '../mapping/unknownValues';
@@ -32,6 +33,12 @@ export interface GatewayContext {
   readonly cachePolicy: CachePolicy;
   /** The source of subscription events (see subscriptions/LiveJobs); undefined where none are served. */
   readonly live: LiveJobs | undefined;
+  /**
+   * Why the caller's credentials were refused (no token, a malformed header), when that refusal
+   * waits for the operation: a schema-only one (introspection) needs none; any other is refused
+   * with it before it runs (see schemaOnlyPlugin). Undefined when the credentials are the caller's.
+   */
+  readonly credentialRefusal?: GatewayError;
 }
 
 export interface PagingLimits {
@@ -62,7 +69,12 @@ export interface ContextServices {
  * Everything caller-specific is made here, per request: the credentials, a concurrency bound,
  * and fresh loaders, so no answer can leak from one caller (or one operation) to another.
  */
-export function createContext(services: ContextServices, request: UpstreamRequestContext, scope?: RequestScope): GatewayContext {
+export function createContext(
+  services: ContextServices,
+  request: UpstreamRequestContext,
+  scope?: RequestScope,
+  credentialRefusal?: GatewayError,
+): GatewayContext {
   const facts = scope?.facts ?? new OperationFacts();
   const api = new CseApi({
     http: services.http,
@@ -89,6 +101,7 @@ export function createContext(services: ContextServices, request: UpstreamReques
     jobConnections: new Map(),
     cachePolicy: new CachePolicy(services.cacheTtls),
     live: services.live,
+    credentialRefusal,
   };
 }
 

@@ -3,6 +3,7 @@ import type { OperationBound } from '../http/httpServer';
 import { credentialsFromHeaders } from '../http/identity';
 import { requestScopeOf, tagError } from '../observability/requestScope';
 import type { Credentials } from '../upstream/credentials';
+import { GatewayError } from '../errors/GatewayError';
 import { createContext, type ContextServices, type GatewayContext } from './context';
 
 /** Everything caller-specific, made from the HTTP request: its credentials, and each operation's context. */
@@ -15,6 +16,9 @@ export interface RequestContextFactory {
   /** The context of one GraphQL operation of the request, bounded by `bound`. */
   contextFor(request: IncomingMessage, bound: OperationBound): Promise<GatewayContext>;
 }
+
+/** Stand-in credentials of a caller refused (see contextFor): never sent, never cached under. */
+const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', enterpriseProjectId: undefined });
 
 export function createRequestContextFactory(services: ContextServices, defaultProjectId: string | undefined): RequestContextFactory {
   const credentialsOf = (request: IncomingMessage): Credentials => {
@@ -33,20 +37,32 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
     async contextFor(request, bound) {
       const scope = requestScopeOf(request);
       let credentials: Credentials;
+      let refused: GatewayError | undefined;
       try {
         credentials = credentialsOf(request);
       } catch (error) {
-        // Refused before any Apollo hook that knows the request could see it: reported here.
+        if (!(error instanceof GatewayError)) throw error;
+        // The refusal waits for the operation (a schema-only one needs no token: codegen, IDEs);
+        // meanwhile no upstream call can be made with these stand-in credentials: the refusal
+        // ends any at once (see refusalStage).
         if (scope !== undefined) tagError(error, scope.requestId);
-        scope?.facts?.recordErrors([error]);
-        throw error;
+        refused = error;
+        credentials = NO_CREDENTIALS;
       }
       const telemetry = scope?.telemetry;
       return createContext(
         services,
         // The operation's own event sink (its facts' counts, debug lines) and trace headers for the upstream.
-        { credentials, signal: bound.signal, deadline: bound.deadline, events: telemetry?.events, propagate: telemetry?.propagate, refusal: {} },
+        {
+          credentials,
+          signal: bound.signal,
+          deadline: bound.deadline,
+          events: telemetry?.events,
+          propagate: telemetry?.propagate,
+          refusal: refused === undefined ? {} : { error: refused },
+        },
         scope,
+        refused,
       );
     },
   };

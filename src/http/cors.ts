@@ -19,17 +19,51 @@ export const CORS_ALLOWED_HEADERS: readonly string[] = [
   'x-apollo-operation-name',
   'apollographql-client-name',
   'apollographql-client-version',
+  // W3C trace context from browser tracing (OpenTelemetry web), and the caller's own request id.
+  'traceparent',
+  'tracestate',
+  'x-request-id',
 ];
+
+/**
+ * Response headers browser code may read: the request id (to quote in a support ticket, and to
+ * find the log line) and how long to wait after RATE_LIMITED / OVERLOADED.
+ */
+export const CORS_EXPOSED_HEADERS: readonly string[] = ['x-request-id', 'retry-after'];
+
+/**
+ * Any port of the local machine, for a development server (Vite on :5173, CRA on :3000 …).
+ * Only in development: in production a page on the user's own machine is no trusted origin.
+ */
+const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
 export interface CorsPolicy {
   /** Exact origins allowed (`scheme://host[:port]`), or `*` for any. */
   readonly origins: readonly string[] | '*';
+  /** Whether any port of localhost / 127.0.0.1 / [::1] is allowed too (development only). */
+  readonly localOrigins: boolean;
 }
 
-/** The allowed origins: CORS_ORIGINS, plus Studio in development or when Sandbox is enabled. */
-export function corsPolicy(configured: readonly string[] | '*', allowStudio: boolean): CorsPolicy {
-  if (configured === '*') return { origins: '*' };
-  return { origins: allowStudio && !configured.includes(STUDIO_ORIGIN) ? [...configured, STUDIO_ORIGIN] : [...configured] };
+export interface CorsPolicyOptions {
+  /** Studio's origin (Sandbox): in development or when Sandbox is enabled. */
+  readonly allowStudio: boolean;
+  /** `http(s)://localhost:*` and `127.0.0.1:*`: in development, never in production. */
+  readonly allowLocal: boolean;
+}
+
+/** The allowed origins: CORS_ORIGINS, plus Studio with Sandbox, plus the local machine in development. */
+export function corsPolicy(configured: readonly string[] | '*', { allowStudio, allowLocal }: CorsPolicyOptions): CorsPolicy {
+  if (configured === '*') return { origins: '*', localOrigins: false };
+  return {
+    origins: allowStudio && !configured.includes(STUDIO_ORIGIN) ? [...configured, STUDIO_ORIGIN] : [...configured],
+    localOrigins: allowLocal,
+  };
+}
+
+/** Whether the policy allows `origin` (an exact entry, or a local one when those are on). */
+export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
+  if (policy.origins === '*') return true;
+  return policy.origins.includes(origin) || (policy.localOrigins && LOCAL_ORIGIN.test(origin));
 }
 
 /** Answers a CORS request: resolves `true` when the response is already complete (a preflight). */
@@ -42,9 +76,10 @@ export type CorsHandler = (request: IncomingMessage, response: ServerResponse) =
  */
 export function createCorsHandler(policy: CorsPolicy): CorsHandler {
   const middleware = cors({
-    origin: policy.origins === '*' ? '*' : [...policy.origins],
+    origin: policy.origins === '*' ? '*' : policy.localOrigins ? [...policy.origins, LOCAL_ORIGIN] : [...policy.origins],
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: [...CORS_ALLOWED_HEADERS],
+    exposedHeaders: [...CORS_EXPOSED_HEADERS],
     credentials: false,
     maxAge: 600,
   });

@@ -12,6 +12,19 @@ export const OTHER_OPERATION = '(other)';
 /** A request that never resolved to a valid operation: unparseable, invalid, or refused before (no token). */
 export const UNRESOLVED_OPERATION = '(unresolved)';
 
+/**
+ * A federation router's name for its fetch of one client operation from this subgraph:
+ * `<client operation>__<subgraph>__<fetch index>` (the query planner's naming, e.g.
+ * `Dashboard__cse__0`). Labelled by the client operation's name, so a router's fetches do not
+ * use up the bound with one name per subgraph and fetch.
+ */
+const ROUTER_FETCH = /^(.+)__((?:(?!__)[A-Za-z0-9_-])+)__\d+$/;
+
+/** The client operation's name of a router fetch; any other name as it is. */
+export function clientOperationName(name: string): string {
+  return ROUTER_FETCH.exec(name)?.[1] ?? name;
+}
+
 /** GraphQL names, with a length bound of our own (the spec has none). */
 const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
@@ -22,9 +35,10 @@ const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  */
 export function createOperationLabeler(maxNames: number): (name: string | null | undefined, resolved: boolean) => string {
   const known = new Set<string>();
-  return (name, resolved) => {
+  return (given, resolved) => {
     if (!resolved) return UNRESOLVED_OPERATION;
-    if (name === null || name === undefined || name === '') return ANONYMOUS_OPERATION;
+    if (given === null || given === undefined || given === '') return ANONYMOUS_OPERATION;
+    const name = clientOperationName(given);
     if (!SAFE_NAME.test(name)) return OTHER_OPERATION;
     if (known.has(name)) return name;
     if (known.size >= maxNames) return OTHER_OPERATION;

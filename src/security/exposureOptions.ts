@@ -54,7 +54,9 @@ export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema): E
   // The safelist check runs before the cost estimate: an unlisted operation is refused as such.
   if (manifest !== undefined) plugins.unshift(safelistPlugin(manifest, { introspection: config.enableIntrospection }));
   return {
-    introspection: config.enableIntrospection,
+    // Always on for Apollo: ENABLE_INTROSPECTION=false is our own validation rule, whose message
+    // names the setting (see IntrospectionDisabledRule).
+    introspection: true,
     hideSchemaDetailsFromClientErrors: config.nodeEnv === 'production' || !config.enableIntrospection,
     allowBatchedHttpRequests: config.allowBatching,
     // Apollo's default, spelled out: it must never be switched off by accident.

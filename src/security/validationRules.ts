@@ -28,9 +28,27 @@ export function securityValidationRules(limits: ValidationLimits): ValidationRul
     blockFieldSuggestion: { enabled: false },
   });
   const rules = [...armor.protect().validationRules];
-  if (!limits.introspection) rules.push(NoServiceSdlRule);
+  if (!limits.introspection) rules.push(IntrospectionDisabledRule, NoServiceSdlRule);
   return rules;
 }
+
+/**
+ * ENABLE_INTROSPECTION=false: `__schema` and `__type` are refused, with a message that names the
+ * gateway's setting. In place of Apollo's own rule (Apollo's `introspection` option stays on, see
+ * exposureOptions), whose message tells the caller to pass an option to the ApolloServer
+ * constructor: advice for whoever wrote the server, not for whoever runs or calls it.
+ */
+export const IntrospectionDisabledRule: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === '__schema' || node.name.value === '__type') {
+      context.reportError(
+        new GraphQLError('Introspection is disabled on this gateway (ENABLE_INTROSPECTION=false): the operation selects __schema or __type.', {
+          nodes: [node],
+        }),
+      );
+    }
+  },
+});
 
 /**
  * With introspection off, the federation `_service { sdl }` field would still hand out the whole

@@ -73,7 +73,7 @@ export function serveSubscriptions(
     }),
     admission: {
       schema,
-      rules: apolloValidationRules(exposure.validationRules, config.enableIntrospection),
+      rules: apolloValidationRules(exposure.validationRules, exposure.introspection),
       maxTokens: config.maxTokens,
       documents,
       safelisted: exposure.safelisted,

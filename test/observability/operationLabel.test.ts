@@ -1,5 +1,6 @@
 import {
   ANONYMOUS_OPERATION,
+  clientOperationName,
   createOperationLabeler,
   OTHER_OPERATION,
   UNRESOLVED_OPERATION,
@@ -39,5 +40,22 @@ describe('createOperationLabeler', () => {
       labels.add(label(`Op${i}`, false));
     }
     expect(labels.size).toBe(5 + 3);
+  });
+
+  it.each([
+    ['Dashboard__cse__0', 'Dashboard'],
+    ['Dashboard__cse__12', 'Dashboard'],
+    ['My__Op__cse_jobs__1', 'My__Op'],
+    ['Dashboard__cse', 'Dashboard__cse'],
+    ['Dashboard__0', 'Dashboard__0'],
+  ])("labels a router's fetch %s by its client operation's name (%s)", (name, expected) => {
+    expect(clientOperationName(name)).toBe(expected);
+    expect(createOperationLabeler(10)(name, true)).toBe(expected);
+  });
+
+  it("a router's fetches of one client operation share one label and one slot", () => {
+    const label = createOperationLabeler(1);
+    expect(['Dashboard__cse__0', 'Dashboard__cse__1', 'Dashboard__other__0'].map((name) => label(name, true))).toEqual(['Dashboard', 'Dashboard', 'Dashboard']);
+    expect(label('Another', true)).toBe('(other)');
   });
 });

@@ -239,7 +239,10 @@ export type JobType =
   /** Upgrades an engine to a newer version. */
   | 'UPGRADE';
 
-/** Relay page information. Both flags are exact, whichever direction the page was asked in. */
+/**
+ * Relay page information. Both flags are exact, whichever direction the page was asked in.
+ * Shareable: every Relay-style subgraph defines this same type.
+ */
 export type PageInfo = {
   __typename?: 'PageInfo';
   /** The cursor of the last item of this page; `null` when the page is empty. */
