@@ -15,6 +15,11 @@ export interface GatewayConfig {
   readonly host: string | undefined;
   /** Upstream base URL (scheme, host, optional path prefix, no trailing slash); undefined: start the embedded simulator. */
   readonly cseEndpoint: string | undefined;
+  /**
+   * Whether `npm start` may serve the embedded simulator's fake data when CSE_ENDPOINT is unset:
+   * in development and test by default, in production only when asked for (EMBEDDED_SIMULATOR=true).
+   */
+  readonly embeddedSimulator: boolean;
   /** Project used when a request has no `X-Project-Id`; undefined: the header is required. */
   readonly cseProjectId: string | undefined;
   /** The number the upstream gives its first page (the docs say "page number"; assumed 1). */
@@ -197,6 +202,7 @@ export function loadConfig(env: Env): GatewayConfig {
     port: read.integer('PORT', 4000, 0, 65535),
     host: read.optional('HOST'),
     cseEndpoint: read.endpoint('CSE_ENDPOINT'),
+    embeddedSimulator: read.flag('EMBEDDED_SIMULATOR', nodeEnv !== 'production'),
     cseProjectId: read.pattern('CSE_PROJECT_ID', PROJECT_ID_PATTERN, '1 to 64 letters, digits, "_" or "-"'),
     csePageBase: read.oneOf('CSE_PAGE_BASE', ['0', '1'] as const, '1') === '0' ? 0 : 1,
     cseMaxPageSize,

@@ -1,10 +1,11 @@
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { isSpanContextValid, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { RequestErrorCode } from '../errors/codes';
 import { fanOutEvents, type UpstreamEvents } from './events';
 import type { Logger } from './logger';
 import type { GatewayMetrics } from './metrics';
 import type { OperationFacts } from './OperationFacts';
 import { operationOutcome } from './operationOutcome';
+import { parseTraceparent } from './traceHeaders';
 import { startOperationTrace } from './tracing';
 
 export interface OperationTelemetryOptions {
@@ -100,8 +101,8 @@ export class OperationTelemetry {
       outcome,
       httpStatus: end.httpStatus,
     };
-    this.metrics.observeOperation({ name: facts.operationName, resolved: facts.resolved, outcome, durationMs });
-    this.logger.info(fields, 'graphql operation');
+    this.metrics.observeOperation({ name: facts.operationName, resolved: facts.resolved, outcome, durationMs, errorCodes: fields.errorCodes });
+    this.logger.info({ ...fields, ...this.traceFields() }, 'graphql operation');
 
     this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
     // Partial data counts as failed here: a trace is looked at to find what went wrong.
@@ -110,6 +111,18 @@ export class OperationTelemetry {
     }
     this.span.end();
     return fields;
+  }
+
+  /**
+   * `trace_id` and `span_id` (the names OpenTelemetry's log data model and log pipelines use)
+   * when a trace is active: the operation's span with an SDK, else the caller's `traceparent`.
+   */
+  private traceFields(): { trace_id?: string; span_id?: string } {
+    const context = this.span.spanContext();
+    if (isSpanContextValid(context)) return { trace_id: context.traceId, span_id: context.spanId };
+    // No SDK: no span of our own, but the caller's trace, which the upstream calls carry on.
+    const parent = this.propagate.traceparent === undefined ? undefined : parseTraceparent(this.propagate.traceparent);
+    return parent === undefined ? {} : { trace_id: parent.traceId, span_id: parent.parentId };
   }
 
   /** The span is named once the operation is known: `query Dashboard`, or after the answer it reused. */
@@ -129,7 +142,7 @@ export class OperationTelemetry {
   private finishReused(outcome: 'cached' | 'coalesced', httpStatus: number, durationMs: number): CachedOperationLogFields {
     const fields: CachedOperationLogFields = { requestId: this.requestId, operationName: this.facts.operationName, durationMs: round(durationMs), outcome, httpStatus };
     this.metrics.observeOperation({ name: this.facts.operationName, resolved: true, outcome, durationMs });
-    this.logger.info(fields, 'graphql operation');
+    this.logger.info({ ...fields, ...this.traceFields() }, 'graphql operation');
     this.span.end();
     return fields;
   }

@@ -36,7 +36,8 @@ export interface LoggerOptions {
 }
 
 /**
- * The process logger: JSON lines on stdout (pino), with credentials redacted. Lines written for a
+ * The process logger: JSON lines on stdout (pino) — `{"level":"info","time":"2026-…Z",…}` — with
+ * credentials redacted. Lines written for a
  * request name it in a `requestId` field of their own (see requestScope: no implicit scope).
  */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream, options: LoggerOptions = {}): Logger {
@@ -45,6 +46,10 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       level,
       base: { service: 'cse-jobs-gateway' },
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+      // What log pipelines (Loki, Elasticsearch, Cloud Logging) read without a parser of their
+      // own: an ISO-8601 time and the level's name, not epoch milliseconds and pino's numbers.
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
     },
     options.pretty === true ? prettyStream(destination) : destination,
   );

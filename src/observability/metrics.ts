@@ -1,5 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Route } from '../upstream/paths';
 import type { UpstreamEvents } from './events';
+import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
+import { buildInfo } from './buildInfo';
 import { createOperationLabeler } from './operationLabel';
 import { createSubscriptionMetrics, type SubscriptionMetrics } from './subscriptionMetrics';
 
@@ -16,6 +19,8 @@ export interface OperationObservation {
   readonly resolved: boolean;
   readonly outcome: OperationOutcome;
   readonly durationMs: number;
+  /** The `extensions.code` of each error of the response (none for a reused answer). */
+  readonly errorCodes?: readonly string[];
 }
 
 export interface GatewayMetrics {
@@ -42,6 +47,9 @@ export interface MetricsOptions {
   /** Default Node process metrics (CPU, memory, event loop, GC); on unless a test turns them off. */
   readonly processMetrics?: boolean;
 }
+
+/** The route templates (the `route` label's values). */
+const UPSTREAM_ROUTES: readonly Route[] = ['listEngines', 'getEngine', 'listJobs', 'getJob'];
 
 /** Gauge values of the breaker states, in order of how much traffic each lets through. */
 const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
@@ -153,8 +161,29 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     help: 'Whole-response cache lookups that found nothing, so the operation ran.',
     registers,
   });
-  // A scrape right after start-up shows a closed breaker rather than no series at all.
+  const errors = new Counter({
+    name: 'gateway_errors_total',
+    help: 'GraphQL responses with errors, by extensions.code: each code once per response (the closed set; anything else counts as INTERNAL_SERVER_ERROR).',
+    labelNames: ['code'] as const,
+    registers,
+  });
+  const build = new Gauge({
+    name: 'gateway_build_info',
+    help: 'The running build: always 1, with the version and the Node.js version as labels.',
+    labelNames: ['version', 'node_version'] as const,
+    registers,
+  });
+  const { version, nodeVersion } = buildInfo();
+  build.set({ version, node_version: nodeVersion }, 1);
+  // Failure series exist at 0 from the first scrape, so that rate() and increase() see their
+  // first increment instead of a series appearing out of nowhere (which they read as no change).
+  // A scrape right after start-up also shows a closed breaker rather than no series at all.
   breakerState.set({ scope: 'upstream' }, BREAKER_STATE_VALUE.closed);
+  for (const code of [...Object.values(ErrorCode), ...Object.values(RequestErrorCode)]) errors.inc({ code }, 0);
+  for (const route of UPSTREAM_ROUTES) shed.inc({ route }, 0);
+  for (const scope of ['upstream', 'engine'] as const) {
+    for (const state of Object.keys(BREAKER_STATE_VALUE)) breakerTransitions.inc({ scope, state }, 0);
+  }
 
   const events: UpstreamEvents = {
     attempt: (event) => {
@@ -182,6 +211,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       const labels = { operation: label(observation.name, observation.resolved), outcome: observation.outcome };
       operations.inc(labels);
       operationDuration.observe(labels, observation.durationMs / 1000);
+      for (const code of observation.errorCodes ?? []) errors.inc({ code: isPublicErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR });
     },
     observeExecution(how) {
       executions.inc({ executor: how });

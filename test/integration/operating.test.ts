@@ -112,7 +112,7 @@ describe('the operation log line', () => {
     const operation = lines.filter((line) => line.msg === 'graphql operation');
     expect(operation).toHaveLength(1);
     expect(operation[0]).toMatchObject({
-      level: 30,
+      level: 'info',
       operationName: 'Dashboard',
       operationType: 'query',
       upstreamCalls: h.simulator.callCount(),
@@ -129,7 +129,7 @@ describe('the operation log line', () => {
     const { lines } = await logsOf(() => h.gql(`query One($id: ID!) { engine(id: $id) { id } }`, { id: SEED.engines.drift }));
     const calls = lines.filter((line) => line.msg === 'upstream call');
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ level: 20, upstream: { route: 'getEngine', status: 200, outcome: 'ok', attempt: 0 } });
+    expect(calls[0]).toMatchObject({ level: 'debug', upstream: { route: 'getEngine', status: 200, outcome: 'ok', attempt: 0 } });
     expect(JSON.stringify(calls[0])).not.toContain(SEED.engines.drift);
   });
 
@@ -195,6 +195,19 @@ describe('trace context (no OpenTelemetry SDK registered)', () => {
     await h.gql(ENGINES, undefined, { traceparent: TRACEPARENT, tracestate: 'vendor=abc' });
     expect(h.simulator.calls.length).toBeGreaterThan(1);
     for (const call of h.simulator.calls) expect(call.headers.traceparent).toBe(TRACEPARENT);
+  });
+
+  it('puts trace_id and span_id on the operation line when the caller sent a trace, and none otherwise', async () => {
+    const logged = h.logs.length;
+    await h.gql(ENGINES, undefined, { traceparent: TRACEPARENT, 'x-request-id': 'traced-1' });
+    await h.gql(ENGINES, undefined, { 'x-request-id': 'untraced-1' });
+    const lines = h.logs.slice(logged).map((line) => JSON.parse(line)).filter((line) => line.msg === 'graphql operation');
+    const [, traceId, spanId] = TRACEPARENT.split('-');
+    expect(lines.find((line) => line.requestId === 'traced-1')).toMatchObject({ trace_id: traceId, span_id: spanId });
+    const untraced = lines.find((line) => line.requestId === 'untraced-1');
+    expect(untraced).toBeDefined();
+    expect(untraced.trace_id).toBeUndefined();
+    expect(untraced.span_id).toBeUndefined();
   });
 
   it('sends a traceparent of a later version on as version 00, without its trailing part', async () => {

@@ -49,11 +49,11 @@ describe('OperationTelemetry', () => {
       { route: 'listJobs', status: 503, durationMs: 3.1, outcome: 'error', attempt: 0 },
       { route: 'listJobs', status: 200, durationMs: 8, outcome: 'ok', attempt: 1 },
     ]);
-    expect(upstream.every((line) => line.level === 20)).toBe(true);
+    expect(upstream.every((line) => line.level === 'debug')).toBe(true);
     const operations = lines.filter((line) => line.msg === 'graphql operation');
     expect(operations).toHaveLength(1);
     expect(operations[0]).toMatchObject({
-      level: 30,
+      level: 'info',
       requestId: 'req-7',
       operationName: 'Dashboard',
       operationType: 'query',

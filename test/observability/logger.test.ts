@@ -15,6 +15,14 @@ function capture(pretty = false) {
 }
 
 describe('createLogger', () => {
+  it('writes the level by name and the time as ISO 8601, as log pipelines read them', () => {
+    const { logger, lines } = capture();
+    logger.warn('careful');
+    const line = JSON.parse(lines[0]!);
+    expect(line).toMatchObject({ level: 'warn', service: 'cse-jobs-gateway', msg: 'careful' });
+    expect(line.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
   it.each([
     ['a token field', { token: TOKEN }],
     ['a nested token', { credentials: { token: TOKEN } }],

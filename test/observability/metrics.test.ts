@@ -1,3 +1,5 @@
+import { ErrorCode, RequestErrorCode } from '../../src/errors/codes';
+import { buildInfo } from '../../src/observability/buildInfo';
 import { createMetrics, type GatewayMetrics } from '../../src/observability/metrics';
 
 /** The value of one series, found by name and exact labels, from the registry's JSON. */
@@ -118,9 +120,33 @@ describe('createMetrics: operations and batches', () => {
     metrics.events.attempt!({ route: 'getJob', status: 200, durationMs: 1, outcome: 'ok', attempt: 0 });
     metrics.observeOperation({ name: 'engine_8f7e/../jobs', resolved: true, outcome: 'success', durationMs: 1 });
     // Series present from the start (at 0): the subscription fields.
-    const allowed = new Set(['getJob', '200', '(other)', 'success', 'upstream', 'jobUpdated', 'engineJobEvents']);
+    const allowed = new Set([
+      ...['getJob', '200', '(other)', 'success', 'upstream', 'jobUpdated', 'engineJobEvents'],
+      // Series present at 0 from the start: every code, route, breaker scope and state; the build's labels.
+      ...Object.values(ErrorCode),
+      ...Object.values(RequestErrorCode),
+      ...['listEngines', 'getEngine', 'listJobs', 'engine', 'closed', 'half-open', 'open'],
+      buildInfo().version,
+      buildInfo().nodeVersion,
+    ]);
     for (const label of await labelValues(metrics)) {
       if (!/^[\d.+Inf]+$/.test(label)) expect(allowed).toContain(label);
     }
+  });
+
+  it('exports the build (version, Node.js version), errors by code, and failure series at 0 from the start', async () => {
+    const metrics = createMetrics({ maxOperationNames: 5, processMetrics: false });
+    const version = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
+    expect(await value(metrics, 'gateway_build_info', { version, node_version: process.versions.node })).toBe(1);
+    for (const code of ['UNAUTHENTICATED', 'UPSTREAM_UNAVAILABLE', 'QUERY_TOO_COMPLEX', 'GRAPHQL_VALIDATION_FAILED']) {
+      expect(await value(metrics, 'gateway_errors_total', { code })).toBe(0);
+    }
+    expect(await value(metrics, 'gateway_upstream_shed_total', { route: 'listJobs' })).toBe(0);
+    expect(await value(metrics, 'gateway_upstream_breaker_transitions_total', { scope: 'engine', state: 'open' })).toBe(0);
+    metrics.observeOperation({ name: 'Q', resolved: true, outcome: 'partial', durationMs: 1, errorCodes: ['UPSTREAM_TIMEOUT', 'NOT_FOUND'] });
+    metrics.observeOperation({ name: 'Q', resolved: true, outcome: 'error', durationMs: 1, errorCodes: ['UPSTREAM_TIMEOUT', 'SOMETHING_ELSE'] });
+    expect(await value(metrics, 'gateway_errors_total', { code: 'UPSTREAM_TIMEOUT' })).toBe(2);
+    expect(await value(metrics, 'gateway_errors_total', { code: 'NOT_FOUND' })).toBe(1);
+    expect(await value(metrics, 'gateway_errors_total', { code: 'INTERNAL_SERVER_ERROR' })).toBe(1);
   });
 });
