@@ -35,6 +35,7 @@ import type { GraphQLSchema } from 'graphql';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
 import { schemaOnlyPlugin } from './security/schemaOnlyPlugin';
+import { graphiqlAssetRoutes } from './graphql/graphiql';
 import type { SubscriptionServer } from './subscriptions/subscriptionServer';
 
 export interface GatewayDependencies {
@@ -43,6 +44,8 @@ export interface GatewayDependencies {
   endpoint: string;
   /** Injected in tests; by default one keep-alive pool is made for the upstream. */
   dispatcher?: Dispatcher;
+  /** The embedded simulator's demo token, preset in the explorer; only ever the simulator's (see ExplorerOptions). */
+  demoToken?: string;
 }
 
 export interface RunningGateway {
@@ -76,7 +79,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   // The process-wide upstream event sink: what the upstream layer reports feeds the metrics and readiness.
   const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, fanOutEvents(metrics.events, readiness.events)), logger, metrics);
   const schema = recordCacheHints(buildGatewaySchema());
-  const exposure = exposureOptions(config, schema);
+  const exposure = exposureOptions(config, schema, { demoToken: deps.demoToken });
   const documentStore = new DocumentStore(config.documentCacheMaxBytes);
   const apollo = createApollo(config, logger, metrics, { schema, exposure, documentStore });
   const requests = createRequestContextFactory(services, config.cseProjectId);
@@ -97,7 +100,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
       maxConnections: config.httpMaxConnections,
     },
     cors: createCorsHandler(cors),
-    routes: operationalRoutes(readiness, metrics.registry),
+    routes: { ...operationalRoutes(readiness, metrics.registry), ...(config.explorer === 'graphiql' ? graphiqlAssetRoutes() : {}) },
     aroundRequest: observeRequests({ logger, metrics, guardReleasedContexts: config.nodeEnv === 'test' }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.requestTimeoutMs,

@@ -66,7 +66,9 @@ async function main(): Promise<void> {
     logger.info({ simulator: simulator.url, live: simulator.live !== undefined }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
   }
 
-  const gateway = await startGateway(config, { logger, endpoint }).catch((error: unknown) => {
+  // The demo token is preset in the explorer only when it is the simulator's that answers.
+  const demoToken = simulator !== undefined ? DEMO_TOKEN : undefined;
+  const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch((error: unknown) => {
     // Configuration read at start-up (e.g. the persisted query manifest) stops the process like bad config.
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

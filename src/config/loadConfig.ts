@@ -103,8 +103,14 @@ export interface GatewayConfig {
   readonly maxUpstreamCalls: number;
   /** Schema introspection (and the federation `_service` SDL). */
   readonly enableIntrospection: boolean;
-  /** The Apollo Sandbox landing page at `/graphql`. */
+  /** The Apollo Sandbox landing page at `/graphql` (EXPLORER=sandbox; also allows Studio's origin by CORS). */
   readonly enableSandbox: boolean;
+  /**
+   * What a browser opening `/graphql` finds (EXPLORER): Apollo Sandbox (loaded from Apollo's CDN),
+   * the GraphiQL bundled with the gateway (nothing fetched from elsewhere), or nothing.
+   * `enableSandbox` is `explorer === 'sandbox'`.
+   */
+  readonly explorer: Explorer;
   /** Browser origins allowed by CORS (exact `scheme://host[:port]`), or `*`. */
   readonly corsOrigins: readonly string[] | '*';
   /** Several operations in one HTTP request (a JSON array body). */
@@ -146,6 +152,9 @@ export interface GatewayConfig {
   /** Interval of the WebSocket pings; a socket that has not answered the last one is closed. */
   readonly subscriptionKeepAliveMs: number;
 }
+
+export const EXPLORERS = ['sandbox', 'graphiql', 'off'] as const;
+export type Explorer = (typeof EXPLORERS)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -196,6 +205,7 @@ export function loadConfig(env: Env): GatewayConfig {
   const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const persistedQueries = read.oneOf('PERSISTED_QUERIES', ['apq', 'safelist', 'off'] as const, 'apq');
   const cseMaxPageSize = read.integer('CSE_MAX_PAGE_SIZE', 100, 1, 1000);
+  const explorer = read.explorer(nodeEnv);
   const cseMaxInflight = read.integer('CSE_MAX_INFLIGHT', 64, 1, 10_000);
   const cseMaxQueue = read.integer('CSE_MAX_QUEUE', 256, 0, 100_000);
   const config: GatewayConfig = {
@@ -250,7 +260,8 @@ export function loadConfig(env: Env): GatewayConfig {
     maxTokens: read.integer('MAX_TOKENS', 2000, 100, 1_000_000),
     maxUpstreamCalls: read.integer('MAX_UPSTREAM_CALLS', 50, 1, 100_000),
     enableIntrospection: read.flag('ENABLE_INTROSPECTION', nodeEnv !== 'production'),
-    enableSandbox: read.flag('ENABLE_SANDBOX', nodeEnv !== 'production'),
+    enableSandbox: explorer === 'sandbox',
+    explorer,
     corsOrigins: read.origins('CORS_ORIGINS'),
     allowBatching: read.flag('ALLOW_BATCHING', false),
     maxBatchOperations: read.integer('MAX_BATCH_OPERATIONS', 10, 1, 1000),
@@ -361,6 +372,22 @@ class EnvReader {
 
   flag(name: string, fallback: boolean): boolean {
     return this.oneOf(name, ['true', 'false'] as const, fallback ? 'true' : 'false') === 'true';
+  }
+
+  /**
+   * EXPLORER, with ENABLE_SANDBOX (the older switch) kept meaning what it said: its value
+   * (default: on except in production) is EXPLORER's default, `sandbox` or `off`. Both set and
+   * contradicting each other (ENABLE_SANDBOX=true with another explorer, or false with Sandbox)
+   * is refused rather than one silently winning.
+   */
+  explorer(nodeEnv: 'development' | 'production' | 'test'): Explorer {
+    const sandbox = this.flag('ENABLE_SANDBOX', nodeEnv !== 'production');
+    const explorer = this.oneOf('EXPLORER', EXPLORERS, sandbox ? 'sandbox' : 'off');
+    const sandboxSet = this.optional('ENABLE_SANDBOX') !== undefined;
+    if (sandboxSet && this.optional('EXPLORER') !== undefined && sandbox !== (explorer === 'sandbox')) {
+      return this.refuse('ENABLE_SANDBOX', String(sandbox), `${explorer === 'sandbox' ? 'true' : 'false'} or unset with EXPLORER=${explorer}`, explorer);
+    }
+    return explorer;
   }
 
   /** A comma-separated list of exact origins (`https://app.example.com`), or `*`. */

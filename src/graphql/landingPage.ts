@@ -1,6 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { Explorer } from '../config/loadConfig';
+import { graphiqlLandingPagePlugin } from './graphiql';
 
 /** What a browser opening `/graphql` finds in the Sandbox editor: a real dashboard query. */
 export const SANDBOX_EXAMPLE_OPERATION = `# Send your IAM token in the X-Auth-Token header (Headers tab below).
@@ -24,18 +26,52 @@ query Dashboard {
 /** The header the gateway needs on every operation, preset in Sandbox for the user to fill in. */
 export const SANDBOX_HEADERS: Readonly<Record<string, string>> = { 'X-Auth-Token': '<your token>' };
 
+/** The header a caller's token goes in. */
+const TOKEN_HEADER = 'X-Auth-Token';
+
+export interface ExplorerOptions {
+  /**
+   * The embedded simulator's demo token, preset in the explorer so that it works at once, schema
+   * included. Only main.ts sets it, and only when it started the simulator: a real token is never
+   * written into a page.
+   */
+  readonly demoToken?: string | undefined;
+}
+
 /**
- * The landing page: the embedded Apollo Sandbox when enabled, otherwise none at all (Apollo's
- * production default would still serve a page that points browsers at Studio). Sandbox never
- * sends cookies: the gateway authenticates by header only.
+ * What a browser opening `/graphql` finds (EXPLORER): the embedded Apollo Sandbox, the bundled
+ * GraphiQL (see graphiql.ts), or no landing page at all (Apollo's production default would still
+ * serve a page that points browsers at Studio).
+ *
+ * Sandbox sends no cookies (the gateway authenticates by header only) and no telemetry to Apollo
+ * (`runTelemetry: false`, no footer); it still loads itself from Apollo's CDN, which GraphiQL does
+ * not. With the demo token, Sandbox gets it as a shared header, which Sandbox sends with its own
+ * introspection as well as with every operation; otherwise the `<your token>` placeholder goes in
+ * the operation's headers only, where the user replaces it.
  */
-export function landingPagePlugin(enableSandbox: boolean): ApolloServerPlugin {
-  if (!enableSandbox) return ApolloServerPluginLandingPageDisabled();
+export function landingPagePlugin(explorer: Explorer, options: ExplorerOptions = {}): ApolloServerPlugin {
+  const { demoToken } = options;
+  if (explorer === 'off') return ApolloServerPluginLandingPageDisabled();
+  if (explorer === 'graphiql') {
+    return graphiqlLandingPagePlugin({
+      document: exampleOperation(demoToken !== undefined),
+      headers: demoToken === undefined ? {} : { [TOKEN_HEADER]: demoToken },
+    });
+  }
   return ApolloServerPluginLandingPageLocalDefault({
-    embed: true,
-    document: SANDBOX_EXAMPLE_OPERATION,
-    headers: { ...SANDBOX_HEADERS },
+    embed: {
+      runTelemetry: false,
+      ...(demoToken === undefined ? {} : { initialState: { sharedHeaders: { [TOKEN_HEADER]: demoToken } } }),
+    },
+    document: exampleOperation(demoToken !== undefined),
+    ...(demoToken === undefined ? { headers: { ...SANDBOX_HEADERS } } : {}),
     includeCookies: false,
     footer: false,
   });
+}
+
+/** The example operation, with a first line that says where the token is (or goes). */
+function exampleOperation(demoTokenPreset: boolean): string {
+  if (!demoTokenPreset) return SANDBOX_EXAMPLE_OPERATION;
+  return SANDBOX_EXAMPLE_OPERATION.replace(/^#.*\n/, "# The embedded simulator's demo token is preset in the X-Auth-Token header.\n");
 }

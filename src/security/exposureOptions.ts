@@ -1,9 +1,13 @@
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema, ValidationRule } from 'graphql';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
-import { landingPagePlugin } from '../graphql/landingPage';
+import { landingPagePlugin, type ExplorerOptions } from '../graphql/landingPage';
 import { isInManifest, persistedQueriesOption, safelistPlugin } from './persistedQueries';
 import { estimateOptionsOf } from './estimateOptions';
 import { operationTypePlugin } from './operationTypePlugin';
@@ -30,20 +34,25 @@ type ExposureOptions = Required<
 
 /**
  * Everything that makes the GraphQL endpoint safe to put on the internet, as Apollo Server
- * options: introspection and the Sandbox landing page by environment, document limits (tokens,
+ * options: introspection and the explorer (Sandbox, GraphiQL or none) by environment, document limits (tokens,
  * depth, aliases), the upstream-cost limit, persisted queries (APQ or a safelist), CSRF
  * prevention, no batching unless asked for, no "Did you mean …" in production.
  *
  * Reads the persisted query manifest when PERSISTED_QUERIES=safelist.
  * @throws ConfigError when that manifest is missing, malformed or does not validate.
  */
-export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema): ExposureOptions {
+export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema, explorer: ExplorerOptions = {}): ExposureOptions {
   const manifest =
     config.persistedQueries === 'safelist' && config.persistedQueriesManifest !== undefined
       ? loadPersistedQueryManifest(config.persistedQueriesManifest, schema)
       : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
-    landingPagePlugin(config.enableSandbox),
+    landingPagePlugin(config.explorer, explorer),
+    // Apollo Server reads APOLLO_KEY / APOLLO_SCHEMA_REPORTING from the process environment on its
+    // own and would then send usage and the schema to GraphOS. The gateway reports nowhere (its
+    // configuration is loadConfig's alone), and as a subgraph its usage is the router's to report.
+    ApolloServerPluginUsageReportingDisabled(),
+    ApolloServerPluginSchemaReportingDisabled(),
     // Apollo turns on federated tracing for subgraphs: any caller sending
     // `apollo-federation-include-trace: ftv1` would get per-field timings. Only GraphOS
     // reporting uses them, and the gateway does not report there.

@@ -58,8 +58,10 @@ describe('loadConfig', () => {
       maxAliases: 30,
       maxTokens: 2000,
       maxUpstreamCalls: 50,
+      embeddedSimulator: true,
       enableIntrospection: true,
       enableSandbox: true,
+      explorer: 'sandbox',
       corsOrigins: [],
       allowBatching: false,
       maxBatchOperations: 10,
@@ -126,7 +128,14 @@ describe('loadConfig', () => {
     [{ OPERATION_CACHE_MAX_BYTES: '2048' }, { operationCacheMaxBytes: 2048 }],
     [{ NODE_ENV: 'production' }, { enableIntrospection: false, enableSandbox: false }],
     [{ NODE_ENV: 'production', ENABLE_INTROSPECTION: 'true', ENABLE_SANDBOX: 'true' }, { enableIntrospection: true, enableSandbox: true }],
-    [{ ENABLE_INTROSPECTION: 'false', ENABLE_SANDBOX: 'false' }, { enableIntrospection: false, enableSandbox: false }],
+    [{ ENABLE_INTROSPECTION: 'false', ENABLE_SANDBOX: 'false' }, { enableIntrospection: false, enableSandbox: false, explorer: 'off' }],
+    [{ NODE_ENV: 'production' }, { explorer: 'off' }],
+    [{ EXPLORER: 'graphiql' }, { explorer: 'graphiql', enableSandbox: false }],
+    [{ EXPLORER: 'off' }, { explorer: 'off', enableSandbox: false }],
+    [{ NODE_ENV: 'production', EXPLORER: 'graphiql' }, { explorer: 'graphiql', enableSandbox: false }],
+    [{ NODE_ENV: 'production', ENABLE_SANDBOX: 'true' }, { explorer: 'sandbox', enableSandbox: true }],
+    [{ ENABLE_SANDBOX: 'false', EXPLORER: 'graphiql' }, { explorer: 'graphiql', enableSandbox: false }],
+    [{ ENABLE_SANDBOX: 'true', EXPLORER: 'sandbox' }, { explorer: 'sandbox', enableSandbox: true }],
     [{ MAX_DEPTH: '5', MAX_ALIASES: '0', MAX_TOKENS: '500', MAX_UPSTREAM_CALLS: '200' }, { maxDepth: 5, maxAliases: 0, maxTokens: 500, maxUpstreamCalls: 200 }],
     [{ MAX_BODY_BYTES: '1024' }, { maxBodyBytes: 1024 }],
     [{ CORS_ORIGINS: 'https://a.example.com, http://localhost:3000' }, { corsOrigins: ['https://a.example.com', 'http://localhost:3000'] }],
@@ -220,6 +229,7 @@ describe('loadConfig', () => {
     ['HTTP_REQUEST_TIMEOUT_MS', '0'],
     ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '5s'],
     ['HTTP_MAX_CONNECTIONS', '0'],
+    ['EXPLORER', 'playground'],
   ])('refuses %s=%j, naming the variable and the value', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -252,6 +262,14 @@ describe('loadConfig', () => {
   it('refuses a headers timeout longer than the request timeout it is part of', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '4000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS="5000".*HTTP_REQUEST_TIMEOUT_MS/);
     expect(() => loadConfig({ SUBSCRIPTION_POLL_MS: '5000', SUBSCRIPTION_MAX_BACKOFF_MS: '4000' })).toThrow(/SUBSCRIPTION_MAX_BACKOFF_MS="4000".*SUBSCRIPTION_POLL_MS/);
+  });
+
+  it.each([
+    [{ ENABLE_SANDBOX: 'true', EXPLORER: 'graphiql' }, /ENABLE_SANDBOX="true": expected false or unset with EXPLORER=graphiql/],
+    [{ ENABLE_SANDBOX: 'true', EXPLORER: 'off' }, /ENABLE_SANDBOX="true": expected false or unset with EXPLORER=off/],
+    [{ ENABLE_SANDBOX: 'false', EXPLORER: 'sandbox' }, /ENABLE_SANDBOX="false": expected true or unset with EXPLORER=sandbox/],
+  ])('refuses ENABLE_SANDBOX contradicting EXPLORER: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
   });
 
   it('refuses PERSISTED_QUERIES=safelist without a manifest', () => {

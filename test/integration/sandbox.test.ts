@@ -1,3 +1,7 @@
+import { loadConfig } from '../../src/config/loadConfig';
+import { buildGatewaySchema } from '../../src/graphql/buildSchema';
+import { GRAPHIQL_ASSETS_PATH, GRAPHIQL_CSP } from '../../src/graphql/graphiql';
+import { exposureOptions } from '../../src/security/exposureOptions';
 import { DEMO_TOKEN } from '../../src/simulator';
 import { postJson, send } from '../security/http';
 import { errorCodes, startHarness, type Harness } from '../support/harness';
@@ -29,6 +33,17 @@ describe('development (the default)', () => {
     expect(response.text).toContain('query Dashboard');
     expect(response.text).toMatch(/X-Auth-Token[^<]*your token/);
     expect(response.text).not.toContain(DEMO_TOKEN);
+  });
+
+  it('configures Sandbox to send no telemetry to Apollo and no cookies', async () => {
+    const { text } = await send(h.gateway.url, { headers: html });
+    const config = sandboxConfigOf(text);
+    expect(config).toMatchObject({ runTelemetry: false, initialState: { includeCookies: false } });
+    expect(config.initialState.sharedHeaders).toBeUndefined();
+  });
+
+  it('serves no GraphiQL assets while the explorer is Sandbox', async () => {
+    expect((await send(new URL(`${GRAPHIQL_ASSETS_PATH}/graphiql.min.js`, h.gateway.url).href)).status).toBe(404);
   });
 
   it('answers introspection', async () => {
@@ -79,6 +94,125 @@ describe('development (the default)', () => {
   it('suggests field names in development', async () => {
     const response = await h.gql('{ engins { totalCount } }');
     expect(response.body.errors![0]!.message).toMatch(/Did you mean .*"engines"/);
+  });
+});
+
+/** The configuration object the Sandbox landing page passes to `new EmbeddedSandbox(…)`. */
+function sandboxConfigOf(pageHtml: string): any {
+  const match = /var embeddedSandboxConfig = (\{.*\});/.exec(pageHtml);
+  if (match === null) throw new Error('No embedded Sandbox configuration in the landing page');
+  return JSON.parse(match[1]!);
+}
+
+describe('Sandbox on the embedded simulator (npm start without CSE_ENDPOINT presets the demo token)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ NODE_ENV: 'development', LOG_LEVEL: 'silent' }, { presetDemoToken: true });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("presets the demo token as a shared header (sent with Sandbox's introspection too), and no placeholder", async () => {
+    const response = await send(h.gateway.url, { headers: html });
+    const config = sandboxConfigOf(response.text);
+    expect(config.initialState.sharedHeaders).toEqual({ 'X-Auth-Token': DEMO_TOKEN });
+    expect(config.initialState.headers).toBeUndefined();
+    expect(config).toMatchObject({ runTelemetry: false, initialState: { includeCookies: false } });
+    expect(response.text).not.toContain('your token');
+    expect(config.initialState.document).toMatch(/demo token is preset/);
+  });
+
+  it("answers Sandbox's introspection with the preset header alone", async () => {
+    const { sharedHeaders } = sandboxConfigOf((await send(h.gateway.url, { headers: html })).text).initialState;
+    const response = await h.gql('{ __schema { queryType { name } } }', undefined, { 'x-auth-token': undefined, ...sharedHeaders });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data.__schema.queryType.name).toBe('Query');
+  });
+});
+
+describe('Apollo reporting', () => {
+  it('is switched off whatever the environment: usage and schema reporting plugins are installed disabled', () => {
+    const plugins = exposureOptions(loadConfig({}), buildGatewaySchema()).plugins as Array<Record<string, unknown>>;
+    const disabled = plugins.filter((plugin) => plugin.__is_disabled_plugin__ === true).map((plugin) => plugin.__internal_plugin_id__);
+    expect(disabled).toEqual(expect.arrayContaining(['UsageReporting', 'SchemaReporting', 'InlineTrace']));
+  });
+});
+
+describe('EXPLORER=graphiql (the bundled GraphiQL)', () => {
+  let h: Harness;
+  let demo: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ NODE_ENV: 'production', LOG_LEVEL: 'silent', EXPLORER: 'graphiql', ENABLE_INTROSPECTION: 'true' });
+    demo = await startHarness({ NODE_ENV: 'development', LOG_LEVEL: 'silent', EXPLORER: 'graphiql' }, { presetDemoToken: true });
+  });
+  afterAll(async () => {
+    await h.close();
+    await demo.close();
+  });
+
+  it('serves the GraphiQL page at /graphql, loading only its own assets under a CSP of self', async () => {
+    const response = await send(h.gateway.url, { headers: html });
+    expect(response.status).toBe(200);
+    expect(String(response.headers['content-type'])).toMatch(/text\/html/);
+    expect(response.text).toContain(`<meta http-equiv="Content-Security-Policy" content="${GRAPHIQL_CSP}" />`);
+    expect(GRAPHIQL_CSP).toMatch(/default-src 'none'.*script-src 'self'.*connect-src 'self'/);
+    expect(response.text).not.toMatch(/https?:\/\//);
+    expect(response.text).not.toContain('embeddable-sandbox');
+    const sources = [...response.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]);
+    expect(sources).toEqual(expect.arrayContaining(['./graphiql/assets/graphiql.min.js', './graphiql/assets/react.production.min.js']));
+    for (const source of sources) expect(source).toMatch(/^(\.\/graphiql\/assets\/|data:)/);
+  });
+
+  it('presets no token off the simulator, and the demo token on it', async () => {
+    expect((await send(h.gateway.url, { headers: html })).text).not.toContain('X-Auth-Token":');
+    const page = (await send(demo.gateway.url, { headers: html })).text;
+    const config = JSON.parse(/<script type="application\/json" id="graphiql-config">(.*)<\/script>/.exec(page)![1]!);
+    expect(config.headers).toEqual({ 'X-Auth-Token': DEMO_TOKEN });
+    expect(config.document).toMatch(/query Dashboard/);
+  });
+
+  it.each([
+    ['graphiql.min.js', /javascript/],
+    ['graphiql.min.css', /text\/css/],
+    ['react.production.min.js', /javascript/],
+    ['react-dom.production.min.js', /javascript/],
+    ['start.js', /javascript/],
+    ['page.css', /text\/css/],
+  ])('serves %s from the gateway, revalidated by ETag', async (name, type) => {
+    const url = new URL(`${GRAPHIQL_ASSETS_PATH}/${name}`, h.gateway.url).href;
+    const response = await send(url);
+    expect(response.status).toBe(200);
+    expect(String(response.headers['content-type'])).toMatch(type);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.text.length).toBeGreaterThan(10);
+    const again = await send(url, { headers: { 'if-none-match': String(response.headers.etag) } });
+    expect(again.status).toBe(304);
+  });
+
+  it('answers 404 for anything else under the assets path, and 405 for other methods', async () => {
+    expect((await send(new URL(`${GRAPHIQL_ASSETS_PATH}/../package.json`, h.gateway.url).href)).status).toBe(404);
+    expect((await send(new URL(`${GRAPHIQL_ASSETS_PATH}/index.umd.js.map`, h.gateway.url).href)).status).toBe(404);
+    expect((await send(new URL(`${GRAPHIQL_ASSETS_PATH}/start.js`, h.gateway.url).href, { method: 'DELETE' })).status).toBe(405);
+  });
+
+  it('does not allow the Studio origin in production (CORS), Sandbox being off', async () => {
+    const response = await send(h.gateway.url, { method: 'OPTIONS', headers: preflight(STUDIO) });
+    expect(response.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('EXPLORER=off in development', () => {
+  it('serves no landing page', async () => {
+    const h = await startHarness({ NODE_ENV: 'development', LOG_LEVEL: 'silent', EXPLORER: 'off' });
+    try {
+      const response = await send(h.gateway.url, { headers: html });
+      expect(response.status).toBe(400);
+      expect(response.text).not.toContain('embeddable-sandbox');
+      expect(response.text).not.toContain('graphiql-config');
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -25,9 +25,10 @@ export interface GqlResponse<T> {
 
 /**
  * The real thing: the simulator and the gateway, each on 127.0.0.1 port 0, talking HTTP.
- * `env` overrides the gateway's environment (validated by the same loadConfig as production).
+ * `env` overrides the gateway's environment (validated by the same loadConfig as production);
+ * `options.presetDemoToken` has the explorer preset the demo token, as `npm start` does.
  */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, options: { presetDemoToken?: boolean } = {}): Promise<Harness> {
   const simulator = await startSimulator();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -45,7 +46,11 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       done();
     },
   });
-  const gateway = await startGateway(config, { logger: createLogger(config.logLevel, destination), endpoint: simulator.url });
+  const gateway = await startGateway(config, {
+    logger: createLogger(config.logLevel, destination),
+    endpoint: simulator.url,
+    demoToken: options.presetDemoToken === true ? DEMO_TOKEN : undefined,
+  });
 
   return {
     simulator,

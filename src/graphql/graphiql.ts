@@ -1,0 +1,188 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+
+/**
+ * The GraphiQL explorer (EXPLORER=graphiql), served by the gateway itself: the page at `/graphql`
+ * (through Apollo's landing page hook, like Sandbox) and its scripts and styles under
+ * {@link GRAPHIQL_ASSETS_PATH}, read from node_modules at start-up. Nothing is fetched from any
+ * other host, at run time or in the browser: it works where Apollo's CDN cannot be reached.
+ *
+ * GraphiQL 4 is the last major that ships a prebuilt browser bundle (`graphiql.min.js`, UMD, with
+ * React and ReactDOM as globals); GraphiQL 5 ships only ES modules for a bundler, and would need a
+ * build step of our own. React 18 is the last React with UMD files.
+ */
+
+export const GRAPHIQL_ASSETS_PATH = '/graphiql/assets';
+
+/** What the page starts with: the example operation and, on the simulator only, the demo token. */
+export interface GraphiQLPageOptions {
+  /** The operation in the editor on a first visit (a `?query=` in the page's URL wins over it). */
+  readonly document: string;
+  /** Request headers preset in the headers editor (never a real token: see landingPagePlugin). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+interface Asset {
+  readonly contentType: string;
+  readonly body: Buffer;
+  readonly etag: string;
+}
+
+/** The files the page loads, by name under GRAPHIQL_ASSETS_PATH: the package and file each is read from. */
+const PACKAGED_ASSETS: Readonly<Record<string, { pkg: string; file: string; contentType: string }>> = {
+  'react.production.min.js': { pkg: 'react', file: 'umd/react.production.min.js', contentType: 'text/javascript; charset=utf-8' },
+  'react-dom.production.min.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', contentType: 'text/javascript; charset=utf-8' },
+  'graphiql.min.js': { pkg: 'graphiql', file: 'graphiql.min.js', contentType: 'text/javascript; charset=utf-8' },
+  'graphiql.min.css': { pkg: 'graphiql', file: 'graphiql.min.css', contentType: 'text/css; charset=utf-8' },
+};
+
+/** Our own script and style: the page's CSP allows neither inline, so they are files too. */
+const START_SCRIPT_NAME = 'start.js';
+const PAGE_STYLE_NAME = 'page.css';
+const PAGE_STYLE = 'html, body, #graphiql { height: 100%; margin: 0; }\n';
+
+/**
+ * Reads the page's configuration from the JSON block (data, not code: the CSP allows it) and
+ * renders GraphiQL against the page's own URL. The preset headers go in the headers editor (sent
+ * with operations, editable) and in the fetcher (sent with GraphiQL's introspection too; the
+ * editor's value wins for an operation). A `?query=` parameter replaces the editor's
+ * operation, so a link can open GraphiQL on a given query. Headers are never persisted in the
+ * browser's storage: a real token typed in stays in that tab only.
+ */
+const START_SCRIPT = `'use strict';
+(function () {
+  var config = JSON.parse(document.getElementById('graphiql-config').textContent);
+  var endpoint = new URL(window.location.pathname, window.location.href).href;
+  var headers = Object.keys(config.headers).length === 0 ? '' : JSON.stringify(config.headers, null, 2);
+  var query = new URLSearchParams(window.location.search).get('query');
+  var props = {
+    // Also the fetcher's own headers: GraphiQL sends those, not the editor's, with its introspection.
+    fetcher: GraphiQL.createFetcher({ url: endpoint, headers: config.headers }),
+    defaultQuery: config.document,
+    defaultHeaders: headers,
+    headers: headers,
+    shouldPersistHeaders: false,
+    isHeadersEditorEnabled: true,
+    defaultEditorToolsVisibility: headers === '' ? false : 'headers',
+  };
+  if (query !== null) props.query = query;
+  ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, props));
+})();
+`;
+
+/**
+ * Only this origin, for everything the page does; `data:` for the icons and fonts GraphiQL's
+ * stylesheet carries inline (a `data:` URL is no request to any host). Sent in a `<meta>` because
+ * Apollo's landing page hook sets no response headers; `frame-ancestors` cannot be said there.
+ */
+export const GRAPHIQL_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** The scripts in load order: React, ReactDOM, GraphiQL (which needs both as globals), then ours. */
+const SCRIPTS = ['react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.js', START_SCRIPT_NAME];
+
+/**
+ * The page. Asset URLs are relative to `/graphql`, so a proxy that serves the gateway under a
+ * path prefix serves the assets under the same prefix.
+ */
+export function graphiqlPage(options: GraphiQLPageOptions): string {
+  const config = { document: options.document, headers: options.headers };
+  const assets = `.${GRAPHIQL_ASSETS_PATH}`;
+  return `<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta http-equiv="Content-Security-Policy" content="${GRAPHIQL_CSP}" />
+    <meta name="viewport" content="width=device-width,initial-scale=1" />
+    <meta name="referrer" content="no-referrer" />
+    <title>GraphiQL · cse-jobs-gateway</title>
+    <link rel="icon" href="data:," />
+    <link rel="stylesheet" href="${assets}/graphiql.min.css" />
+    <link rel="stylesheet" href="${assets}/${PAGE_STYLE_NAME}" />
+  </head>
+  <body>
+    <div id="graphiql">Loading GraphiQL…</div>
+    <script type="application/json" id="graphiql-config">${scriptSafeJson(config)}</script>
+${SCRIPTS.map((name) => `    <script src="${assets}/${name}"></script>`).join('\n')}
+  </body>
+</html>
+`;
+}
+
+/** The landing page plugin that serves {@link graphiqlPage} at `/graphql` to a browser. */
+export function graphiqlLandingPagePlugin(options: GraphiQLPageOptions): ApolloServerPlugin {
+  const html = graphiqlPage(options);
+  return {
+    async serverWillStart() {
+      return {
+        async renderLandingPage() {
+          return { html };
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The asset routes, for the HTTP server's `routes` (exact paths). Every file is read once, here:
+ * a missing package fails the start-up, not a browser later.
+ * @throws Error naming the package when one of the files is missing.
+ */
+export function graphiqlAssetRoutes(): Record<string, (request: IncomingMessage, response: ServerResponse) => void> {
+  const assets: Record<string, Asset> = {
+    [START_SCRIPT_NAME]: asset('text/javascript; charset=utf-8', Buffer.from(START_SCRIPT)),
+    [PAGE_STYLE_NAME]: asset('text/css; charset=utf-8', Buffer.from(PAGE_STYLE)),
+  };
+  for (const [name, { pkg, file, contentType }] of Object.entries(PACKAGED_ASSETS)) assets[name] = asset(contentType, readPackageFile(pkg, file));
+  const routes: Record<string, (request: IncomingMessage, response: ServerResponse) => void> = {};
+  for (const [name, file] of Object.entries(assets)) routes[`${GRAPHIQL_ASSETS_PATH}/${name}`] = (request, response) => serveAsset(request, response, file);
+  return routes;
+}
+
+function asset(contentType: string, body: Buffer): Asset {
+  return { contentType, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
+}
+
+function readPackageFile(pkg: string, file: string): Buffer {
+  // Through package.json: the packages' `exports` do not list their browser bundles.
+  let root: string;
+  try {
+    root = dirname(require.resolve(`${pkg}/package.json`));
+  } catch (error) {
+    throw new Error(`EXPLORER=graphiql needs the npm package "${pkg}" (a dependency of the gateway): ${(error as Error).message}`);
+  }
+  return readFileSync(join(root, file));
+}
+
+/** The URLs are not versioned, so a browser revalidates (ETag) rather than keeping a file for good. */
+function serveAsset(request: IncomingMessage, response: ServerResponse, file: Asset): void {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
+    response.end();
+    return;
+  }
+  const common = { etag: file.etag, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' };
+  if (request.headers['if-none-match'] === file.etag) {
+    response.writeHead(304, common);
+    response.end();
+    return;
+  }
+  response.writeHead(200, { ...common, 'content-type': file.contentType, 'content-length': file.body.length });
+  response.end(request.method === 'HEAD' ? undefined : file.body);
+}
+
+/** JSON that cannot end the `<script>` element it sits in (`</script>`, `<!--`). */
+function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
