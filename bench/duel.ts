@@ -39,7 +39,7 @@ export async function duel(entryA: string, entryB: string, rounds: number, reque
     const simulator = await startChild({ name: 'simulator', entry: resolve(__dirname, 'simulatorChild.js'), args: ['--latency', '0'], ready: /Simulator ready at (\S+)/, ipc: true });
     started.push(simulator);
     const gateway = async (name: string, entry: string) => {
-      const child = await startChild({ name, entry, nodeOptions: [...nodeOptions], env: gatewayEnv(simulator.url, cache), ready: /Gateway ready at (http:\/\/\S+)/ });
+      const child = await startChild({ name, entry, nodeOptions: [...nodeOptions], env: gatewayEnv(simulator.url, cache), ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/ });
       started.push(child);
       return child;
     };

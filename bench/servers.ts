@@ -54,7 +54,7 @@ export async function startServers(options: ServerOptions): Promise<Servers> {
         entry: options.gatewayEntry,
         nodeOptions: options.gatewayNodeOptions,
         env: { ...gatewayEnv(simulator.url, mode), ...options.gatewayEnv },
-        ready: /Gateway ready at (http:\/\/\S+)/,
+        ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/,
       });
       started.push(gateway);
       gateways.set(mode, gateway);

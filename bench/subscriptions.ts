@@ -88,7 +88,7 @@ async function main(): Promise<void> {
         SUBSCRIPTION_POLL_MS: String(opts.pollMs),
         SUBSCRIPTION_MAX_PER_CONNECTION: String(opts.perSocket),
       },
-      ready: /Gateway ready at (http:\/\/\S+)/,
+      ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/,
     });
     const running = await simulator.ask<Array<[string, string]>>({ op: 'running' });
     const engines = new Set(running.map(([engineId]) => engineId));

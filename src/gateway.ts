@@ -36,6 +36,7 @@ import { serveSubscriptions } from './subscriptions/serveSubscriptions';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
 import { schemaOnlyPlugin } from './security/schemaOnlyPlugin';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
+import { startMetricsServer } from './http/metricsServer';
 import type { SubscriptionServer } from './subscriptions/subscriptionServer';
 
 export interface GatewayDependencies {
@@ -56,6 +57,8 @@ export interface RunningGateway {
   readonly readiness: Readiness;
   /** This gateway's metrics registry (/metrics). */
   readonly metrics: GatewayMetrics;
+  /** METRICS_PORT's /metrics URL; undefined when /metrics is served beside /graphql. */
+  readonly metricsUrl: string | undefined;
   /** The GraphQL-over-WebSocket server: sockets and subscriptions open now. */
   readonly subscriptions: Pick<SubscriptionServer, 'sockets' | 'active'>;
   /** The upstream response cache's size against its bounds. */
@@ -100,7 +103,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
       maxConnections: config.httpMaxConnections,
     },
     cors: createCorsHandler(cors),
-    routes: { ...operationalRoutes(readiness, metrics.registry), ...(config.explorer === 'graphiql' ? graphiqlAssetRoutes() : {}) },
+    // With METRICS_PORT, /metrics is served there only.
+    routes: { ...operationalRoutes(readiness, config.metricsPort === undefined ? metrics.registry : undefined), ...(config.explorer === 'graphiql' ? graphiqlAssetRoutes() : {}) },
     aroundRequest: observeRequests({ logger, metrics, guardReleasedContexts: config.nodeEnv === 'test' }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.requestTimeoutMs,
@@ -120,6 +124,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
       resolve();
     });
   });
+  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, config.metricsPort, config.host);
   const address = httpServer.address() as AddressInfo;
   const host = config.host === undefined || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}${GRAPHQL_PATH}`;
@@ -131,6 +136,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     // Time for load balancers to see /readyz fail before connections are refused.
     if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
     await apollo.stop(); // the drain plugin: refuse new connections, let in-flight requests finish (bounded)
+    await metricsServer?.close();
     if (ownsDispatcher) await closeDispatcher(dispatcher, config.shutdownTimeoutMs);
   };
 
@@ -140,6 +146,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     readiness,
     metrics,
     subscriptions: subscriptions.server,
+    metricsUrl: metricsServer?.url,
     upstreamCacheStats: () => services.http.cacheStats,
     close() {
       closing ??= stop();

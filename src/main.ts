@@ -1,6 +1,6 @@
 import { ConfigError, configWarnings, loadConfig, type GatewayConfig } from './config/loadConfig';
-import { startGateway } from './gateway';
-import { createProcessLogger, type ProcessLogger } from './observability/logger';
+import { startGateway, type RunningGateway } from './gateway';
+import { createProcessLogger, type Logger, type ProcessLogger } from './observability/logger';
 import {
   DEMO_PROJECT_ID,
   DEMO_TOKEN,
@@ -33,20 +33,24 @@ async function main(): Promise<void> {
   let live: LiveOptions | undefined;
   try {
     config = loadConfig(process.env);
+    if (config.cseEndpoint === undefined && !config.embeddedSimulator) {
+      // Fake data served in production by accident is worse than no start at all.
+      throw new ConfigError(
+        'CSE_ENDPOINT',
+        '',
+        `the engine-manager endpoint (https://…): the embedded simulator and its fake data are served with NODE_ENV=${config.nodeEnv} only when EMBEDDED_SIMULATOR=true`,
+      );
+    }
     if (config.cseEndpoint === undefined) live = demoLive();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
+    if (error instanceof ConfigError) failStartup(error.message);
     throw error;
   }
   let log: ProcessLogger;
   try {
     log = createProcessLogger(config.logLevel, { pretty: config.logPretty });
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+    failStartup(error instanceof Error ? error.message : String(error));
   }
   const { logger } = log;
   for (const warning of configWarnings(config)) logger.warn(warning);
@@ -63,18 +67,23 @@ async function main(): Promise<void> {
     endpoint = simulator.url;
     // The simulator's demo project is the default unless the operator chose one.
     if (config.cseProjectId === undefined) config = Object.freeze({ ...config, cseProjectId: DEMO_PROJECT_ID });
-    logger.info({ simulator: simulator.url, live: simulator.live !== undefined }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
+    lifecycleOf(logger, config).info({ simulator: simulator.url, live: simulator.live !== undefined }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
+    if (config.nodeEnv === 'production') logger.warn('EMBEDDED_SIMULATOR=true: serving the simulator\'s fake data, not a CSE account\'s');
   }
 
   // The demo token is preset in the explorer only when it is the simulator's that answers.
   const demoToken = simulator !== undefined ? DEMO_TOKEN : undefined;
-  const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch((error: unknown) => {
-    // Configuration read at start-up (e.g. the persisted query manifest) stops the process like bad config.
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  });
-  logger.info({ url: gateway.url }, 'gateway listening');
+  const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch((error: unknown) =>
+    // Configuration read at start-up (e.g. the persisted query manifest) stops the process like
+    // bad config; so does a port in use: one line that says what to do, never a stack trace.
+    failStartup(error instanceof ConfigError ? error.message : startupFailure(error, config)),
+  );
+  lifecycleOf(logger, config).info({ url: gateway.url, ...(gateway.metricsUrl === undefined ? {} : { metrics: gateway.metricsUrl }) }, 'gateway listening');
+  // In production every line is a JSON log line: the banner is for a person at a terminal.
+  if (config.nodeEnv === 'production') {
+    onSignals(config, log, gateway, simulator);
+    return;
+  }
 
   const lines = [`\nGateway ready at ${gateway.url}`];
   if (simulator !== undefined) {
@@ -88,7 +97,14 @@ async function main(): Promise<void> {
     '',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
+  onSignals(config, log, gateway, simulator);
+}
 
+/**
+ * Graceful shutdown (see RunningGateway.close) on SIGTERM and SIGINT.
+ */
+function onSignals(config: GatewayConfig, log: ProcessLogger, gateway: RunningGateway, simulator: Simulator | undefined): void {
+  const { logger } = log;
   // Graceful shutdown (see RunningGateway.close): readiness false, stop accepting, let in-flight
   // operations finish within SHUTDOWN_TIMEOUT_MS, close the upstream pool and the simulator, exit 0.
   let stopping = false;
@@ -99,7 +115,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    logger.info({ signal, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight operations');
+    lifecycleOf(logger, config).info({ signal, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight operations');
     // Every step is bounded on its own; this only catches a step that never settles.
     const deadline = setTimeout(() => {
       logger.error('shutdown did not finish in time: exiting');
@@ -111,7 +127,7 @@ async function main(): Promise<void> {
       .then(() => simulator?.close())
       .then(
         () => {
-          logger.info('stopped');
+          lifecycleOf(logger, config).info('stopped');
           return 0;
         },
         (error: unknown) => {
@@ -127,6 +143,43 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * The logger of the process's lifecycle lines (started the simulator, listening, shutting down,
+ * stopped): written at info whatever LOG_LEVEL above it says (`warn` keeps operation lines out,
+ * not the few lines that say where the gateway listens and when it stops); `silent` silences them.
+ */
+function lifecycleOf(logger: Logger, config: GatewayConfig): Logger {
+  if (config.logLevel === 'silent' || logger.isLevelEnabled('info')) return logger;
+  return logger.child({}, { level: 'info' });
+}
+
+/**
+ * Stops the start with one line on stderr and exit status 1: JSON in production (as every line
+ * there), the plain sentence elsewhere.
+ */
+function failStartup(message: string): never {
+  const production = process.env.NODE_ENV?.trim() === 'production';
+  const line = production ? JSON.stringify({ level: 'fatal', time: new Date().toISOString(), service: 'cse-jobs-gateway', msg: message }) : message;
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+/** A start-up failure in one sentence that says what to do: the errors operators meet, by their code. */
+function startupFailure(error: unknown, config: Pick<GatewayConfig, 'host' | 'port'>): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const address = `${config.host ?? '0.0.0.0'}:${config.port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `Cannot listen on ${address}: the address is already in use (EADDRINUSE). Set PORT to a free port, or stop the process that holds it.`;
+    case 'EACCES':
+      return `Cannot listen on ${address}: permission denied (EACCES). Ports below 1024 need privileges: set PORT to 1024 or above.`;
+    case 'EADDRNOTAVAIL':
+      return `Cannot listen on ${address}: HOST is not an address of this machine (EADDRNOTAVAIL).`;
+    default:
+      return `The gateway could not start: ${error instanceof Error ? error.message : String(error)}`.replace(/\s*\n\s*/g, ' ');
+  }
 }
 
 /** The embedded simulator's live mode, from SIMULATOR_LIVE / SIMULATOR_LIVE_OPTIONS, refused like other bad configuration. */

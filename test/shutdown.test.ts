@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import WebSocket from 'ws';
+import { DEMO_TOKEN } from '../src/simulator';
 
 const root = join(__dirname, '..');
 
@@ -43,7 +44,7 @@ function start(env: Record<string, string>): Started {
   let output = '';
   const child = spawn(process.execPath, [join(dir, 'dist', 'main.js')], {
     cwd: dir,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', EMBEDDED_SIMULATOR: 'true', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk) => (output += String(chunk)));
@@ -79,8 +80,8 @@ function refused(port: number): Promise<boolean> {
 it('on SIGTERM: readiness false, new connections refused, the in-flight query completes with data, exit 0', async () => {
   const gateway = start({ SHUTDOWN_DELAY_MS: '500', SHUTDOWN_TIMEOUT_MS: '10000' });
   try {
-    const url = await until(() => /Gateway ready at (http:\/\/\S+\/graphql)/.exec(gateway.output())?.[1], 'the start-up banner', gateway.output);
-    const token = /^X-Auth-Token: (\S+)$/m.exec(gateway.output())![1]!;
+    const url = await until(() => /"url":"(http:\/\/[^"]+\/graphql)","msg":"gateway listening"/.exec(gateway.output())?.[1], 'the ready log line', gateway.output);
+    const token = DEMO_TOKEN;
     const simulator = /"simulator":"(http:\/\/[^"]+)"/.exec(gateway.output())![1]!;
     const port = Number(new URL(url).port);
     expect((await request(new URL('/readyz', url))).statusCode).toBe(200);
@@ -151,7 +152,7 @@ it('on SIGTERM: readiness false, new connections refused, the in-flight query co
 
 it('exits 0 on SIGINT with nothing in flight', async () => {
   const gateway = start({});
-  await until(() => (/Gateway ready at/.test(gateway.output()) ? true : undefined), 'the start-up banner', gateway.output);
+  await until(() => (/"msg":"gateway listening"/.test(gateway.output()) ? true : undefined), 'the ready log line', gateway.output);
   gateway.child.kill('SIGINT');
   expect(await gateway.exited).toEqual({ code: 0, signal: null });
 }, 30_000);
@@ -188,8 +189,8 @@ it('lets the last log lines out whole and in order before exiting, even when std
 it('on SIGTERM with subscriptions open: readiness false, every WebSocket closed with 1001, exit 0 within SHUTDOWN_TIMEOUT_MS', async () => {
   const gateway = start({ SHUTDOWN_DELAY_MS: '300', SHUTDOWN_TIMEOUT_MS: '5000', SUBSCRIPTION_POLL_MS: '200' });
   try {
-    const url = await until(() => /Gateway ready at (http:\/\/\S+\/graphql)/.exec(gateway.output())?.[1], 'the start-up banner', gateway.output);
-    const token = /^X-Auth-Token: (\S+)$/m.exec(gateway.output())![1]!;
+    const url = await until(() => /"url":"(http:\/\/[^"]+\/graphql)","msg":"gateway listening"/.exec(gateway.output())?.[1], 'the ready log line', gateway.output);
+    const token = DEMO_TOKEN;
     const engines = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-auth-token': token },

@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
@@ -7,7 +8,8 @@ import { SEED } from '../src/simulator';
 
 const root = join(__dirname, '..');
 const entryPoint = join(root, 'dist', 'main.js');
-const BASE_ENV = { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'info' };
+// `npm start` as the quick start runs it: NODE_ENV unset is development.
+const BASE_ENV = { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'info' };
 
 interface Started {
   child: ChildProcess;
@@ -160,5 +162,66 @@ describe('npm start with SIMULATOR_LIVE_OPTIONS (live progress through the gatew
       if (later === first) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(later).not.toBe(first);
+  });
+});
+
+/** What an operator meets at start-up: one clear line and exit 1, JSON lines only in production. */
+describe('start-up as operators meet it', () => {
+  const run = (env: Record<string, string>) =>
+    promisify(execFile)(process.execPath, [entryPoint], { cwd: root, env: { PATH: process.env.PATH, HOST: '127.0.0.1', ...env }, timeout: 20000 }).then(
+      (result) => ({ code: 0, ...result }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  it('refuses NODE_ENV=production without CSE_ENDPOINT instead of serving the simulator, in one JSON line', async () => {
+    const { code, stdout, stderr } = await run({ NODE_ENV: 'production', PORT: '0' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'fatal', msg: expect.stringMatching(/CSE_ENDPOINT.*EMBEDDED_SIMULATOR=true/) });
+  });
+
+  it.each([
+    ['development', 'plain'],
+    ['production', 'json'],
+  ])('a port in use (%s): one %s line naming EADDRINUSE and PORT, no stack trace, exit 1', async (nodeEnv, form) => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = String((holder.address() as AddressInfo).port);
+    try {
+      const { code, stderr } = await run({ NODE_ENV: nodeEnv, PORT: port, EMBEDDED_SIMULATOR: 'true', LOG_LEVEL: 'silent' });
+      expect(code).toBe(1);
+      const lines = stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      const message = form === 'json' ? JSON.parse(lines[0]!).msg : lines[0]!;
+      expect(message).toBe(`Cannot listen on 127.0.0.1:${port}: the address is already in use (EADDRINUSE). Set PORT to a free port, or stop the process that holds it.`);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it('writes only JSON lines in production (EMBEDDED_SIMULATOR=true), the ready line even at LOG_LEVEL=warn', async () => {
+    let output = '';
+    const child = spawn(process.execPath, [entryPoint], {
+      cwd: root,
+      env: { ...BASE_ENV, NODE_ENV: 'production', EMBEDDED_SIMULATOR: 'true', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk) => (output += String(chunk)));
+    child.stderr!.on('data', (chunk) => (output += String(chunk)));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const until = Date.now() + 20000;
+    while (!output.includes('"msg":"gateway listening"') && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGTERM');
+    await exited;
+    const lines = output.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual(
+      expect.arrayContaining(['gateway listening', 'stopped', "EMBEDDED_SIMULATOR=true: serving the simulator's fake data, not a CSE account's"]),
+    );
+    expect(output).not.toContain('Gateway ready at');
   });
 });

@@ -11,6 +11,11 @@ export type NodeEnv = 'development' | 'production' | 'test';
 export interface GatewayConfig {
   /** Port the gateway listens on. */
   readonly port: number;
+  /**
+   * METRICS_PORT: /metrics on a listener of its own (as routers offer), and not on PORT; unset:
+   * /metrics beside /graphql.
+   */
+  readonly metricsPort: number | undefined;
   /** Interface the gateway listens on; undefined means every interface (Node's default). */
   readonly host: string | undefined;
   /** Upstream base URL (scheme, host, optional path prefix, no trailing slash); undefined: start the embedded simulator. */
@@ -210,6 +215,7 @@ export function loadConfig(env: Env): GatewayConfig {
   const cseMaxQueue = read.integer('CSE_MAX_QUEUE', 256, 0, 100_000);
   const config: GatewayConfig = {
     port: read.integer('PORT', 4000, 0, 65535),
+    metricsPort: read.optional('METRICS_PORT') === undefined ? undefined : read.integer('METRICS_PORT', 9464, 0, 65535),
     host: read.optional('HOST'),
     cseEndpoint: read.endpoint('CSE_ENDPOINT'),
     embeddedSimulator: read.flag('EMBEDDED_SIMULATOR', nodeEnv !== 'production'),

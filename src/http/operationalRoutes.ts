@@ -15,10 +15,11 @@ export const METRICS_PATH = '/metrics';
  *
  * - /healthz: the process is alive and its event loop turns (liveness). Always 200.
  * - /readyz: this instance should get traffic: 200, or 503 with the reason.
- * - /metrics: Prometheus text format.
+ * - /metrics: Prometheus text format (on its own port instead when METRICS_PORT is set).
  */
-export function operationalRoutes(readiness: Readiness, registry: Registry): Record<string, RouteHandler> {
+export function operationalRoutes(readiness: Readiness, registry: Registry | undefined): Record<string, RouteHandler> {
   return {
+    ...(registry === undefined ? {} : metricsRoute(registry)),
     [HEALTH_PATH]: (request, response) => {
       if (!allowedMethod(request, response)) return;
       sendJson(request, response, 200, { status: 'ok' });
@@ -28,6 +29,12 @@ export function operationalRoutes(readiness: Readiness, registry: Registry): Rec
       const state = readiness.state;
       sendJson(request, response, state.ready ? 200 : 503, state.ready ? { ready: true } : { ready: false, reason: state.reason });
     },
+  };
+}
+
+/** /metrics alone: beside /graphql, or on the METRICS_PORT listener. */
+export function metricsRoute(registry: Registry): Record<string, RouteHandler> {
+  return {
     [METRICS_PATH]: async (request, response) => {
       if (!allowedMethod(request, response)) return;
       const text = await registry.metrics();

@@ -4,6 +4,7 @@ describe('loadConfig', () => {
   it('has the documented defaults', () => {
     expect(loadConfig({})).toEqual({
       port: 4000,
+      metricsPort: undefined,
       host: undefined,
       cseEndpoint: undefined,
       cseProjectId: undefined,
@@ -207,6 +208,8 @@ describe('loadConfig', () => {
     ['FEDERATION_ENGINE_LIST_THRESHOLD', '-1'],
     ['FEDERATION_ENGINE_LIST_MAX_PAGES', '0'],
     ['SUBSCRIPTION_POLL_MS', '49'],
+    ['METRICS_PORT', '70000'],
+    ['EMBEDDED_SIMULATOR', 'maybe'],
     ['SUBSCRIPTION_LIST_PAGES', '0'],
     ['SUBSCRIPTION_MAX_PER_CONNECTION', '0'],
     ['SUBSCRIPTION_MAX_TOTAL', '-1'],

@@ -331,3 +331,29 @@ describe('readiness follows the whole-upstream circuit breaker', () => {
     expect(await readyz()).toEqual({ status: 200, body: { ready: true } });
   });
 });
+
+describe('METRICS_PORT', () => {
+  let separate: Harness;
+  beforeAll(async () => {
+    separate = await startHarness({ METRICS_PORT: '0' });
+  });
+  afterAll(() => separate.close());
+
+  it('serves /metrics on its own listener only, and nothing else there', async () => {
+    const metricsUrl = separate.gateway.metricsUrl!;
+    expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(new URL(metricsUrl).port).not.toBe(new URL(separate.gateway.url).port);
+    await separate.gql('query Counted { __typename }');
+    const scraped = await request(metricsUrl);
+    expect(scraped.statusCode).toBe(200);
+    expect(await scraped.body.text()).toMatch(/gateway_operations_total\{operation="Counted",outcome="success"\} 1/);
+    const onMain = await request(separate.gateway.url.replace('/graphql', '/metrics'));
+    expect(onMain.statusCode).toBe(404);
+    await onMain.body.dump();
+    const other = await request(metricsUrl.replace('/metrics', '/graphql'));
+    expect(other.statusCode).toBe(404);
+    await other.body.dump();
+    // The probes stay on the main port.
+    expect((await request(separate.gateway.url.replace('/graphql', '/readyz'))).statusCode).toBe(200);
+  });
+});

@@ -47,7 +47,7 @@ export async function startGatewayProcess(build: GatewayBuild, env: Record<strin
     const url = await new Promise<URL>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no start-up banner; output so far:\n${output.slice(-2000)}`)), 20_000);
       const check = () => {
-        const ready = /Gateway ready at (http:\/\/\S+)/.exec(output);
+        const ready = /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/.exec(output);
         if (ready === null) return;
         clearTimeout(timer);
         child.stdout!.off('data', check);
