@@ -91,3 +91,30 @@ export const JobDetails = graphql(`
     }
   }
 `);
+
+/**
+ * A job's progress, pushed over WebSocket (see client.ts): its state at once, then each change;
+ * the subscription completes after a terminal state. Each result is written to the cache under
+ * the job's key, so a list or a details view that shows the job updates itself. Its tasks are
+ * selected as JobDetails selects them: tasks live inside their job in the cache (cache.ts), so a
+ * smaller selection would leave JobDetails' view of the job incomplete.
+ */
+export const WatchJob = graphql(`
+  subscription WatchJob($engineId: ID!, $id: ID!) {
+    jobUpdated(engineId: $engineId, id: $id) {
+      ...JobListItem
+      tasks {
+        id
+        jobId
+        name
+        type
+        status
+        order
+        startTime
+        endTime
+        timedOut
+        output
+      }
+    }
+  }
+`);
