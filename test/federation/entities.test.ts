@@ -105,9 +105,14 @@ it.each([
   ['no __typename', [{ id: 'x' }]],
   ['a non-object', ['Engine']],
 ])('refuses %s with BAD_USER_INPUT before any upstream call', async (_name, representations) => {
+  // A router's fetch asks for JSON: the refusal comes with 200, so the router keeps its code
+  // (see routerFetchStatus); a client that accepts application/graphql-response+json gets the 400.
   const response = await h.gql(ENTITIES, { representations });
-  expect(response.status).toBe(400);
+  expect(response.status).toBe(200);
   expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+  const strict = await h.gql(ENTITIES, { representations }, { accept: 'application/graphql-response+json' });
+  expect(strict.status).toBe(400);
+  expect(errorCodes(strict)).toEqual(['BAD_USER_INPUT']);
   expect(h.simulator.calls).toHaveLength(0);
 });
 
