@@ -34,6 +34,7 @@ import { createUpstreamDispatcher } from './upstream/dispatcher';
 import type { GraphQLSchema } from 'graphql';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
 import type { SubscriptionServer } from './subscriptions/subscriptionServer';
+import { createSharedState } from './redis/sharedState';
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -72,9 +73,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const metrics = createMetrics({ maxOperationNames: config.metricsMaxOperations });
   const readiness = new Readiness();
   // The process-wide upstream event sink: what the upstream layer reports feeds the metrics and readiness.
-  const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, fanOutEvents(metrics.events, readiness.events)), logger, metrics);
+  // With REDIS_URL, what the replicas share; readiness never depends on it (Redis is optional at run time).
+  const shared = createSharedState(config, logger, metrics.registry);
+  const upstreamEvents = fanOutEvents(metrics.events, readiness.events);
+  const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, upstreamEvents, shared?.upstream), logger, metrics);
   const schema = recordCacheHints(buildGatewaySchema());
-  const exposure = exposureOptions(config, schema);
+  const exposure = exposureOptions(config, schema, shared?.persistedQueries);
   const documentStore = new DocumentStore(config.documentCacheMaxBytes);
   const apollo = createApollo(config, logger, metrics, { schema, exposure, documentStore });
   const requests = createRequestContextFactory(services, config.cseProjectId);
@@ -124,6 +128,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
     await apollo.stop(); // the drain plugin: refuse new connections, let in-flight requests finish (bounded)
     if (ownsDispatcher) await closeDispatcher(dispatcher, config.shutdownTimeoutMs);
+    await shared?.close();
   };
 
   return {
