@@ -18,9 +18,9 @@ export interface FleetFlightOptions {
 export const FLIGHT_POLL_MS = 10;
 
 /**
- * How long a handed-over answer stays for the waiters to read. Not a cache: long enough for every
- * waiter's next look (a few polls, an event-loop stall), short enough that a call arriving after
- * the answer exists is almost never given it (in-process single flight never gives it at all).
+ * How long a handed-over answer stays for the waiters to read: a few polls, an event-loop stall.
+ * Only the replicas that waited for that holder know its key: a call that arrives once the answer
+ * exists takes a new lease and asks the upstream, as in-process single flight does.
  */
 export const HANDOVER_TTL_MS = 500;
 
@@ -28,14 +28,19 @@ export const HANDOVER_TTL_MS = 500;
 const NO_ANSWER = JSON.stringify({ kind: 'none' });
 
 /*
- * KEYS: lease, handover; ARGV: the caller's token, the lease TTL. The answer if it is there; else
- * the lease, if nobody holds it (never held, released, or expired with its holder); else "wait".
+ * KEYS: lease, the handover of the holder last seen (none yet: a key that never exists); ARGV: the
+ * caller's token, the lease TTL. That holder's answer if it is there; else the lease, if nobody
+ * holds it (never held, released, or expired with its holder that died); else who holds it.
  */
 const ACQUIRE = `
 local handed = redis.call('get', KEYS[2])
 if handed then return {'answer', handed} end
-if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'lease', false} end
-return {'wait', false}
+local holder = redis.call('get', KEYS[1])
+if not holder then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {'lease', false}
+end
+return {'wait', holder}
 `;
 
 /* KEYS: lease, handover; ARGV: token, value, handover TTL. Hands over, and releases the lease if still ours. */
@@ -98,11 +103,14 @@ export class FleetFlight {
     const lease = this.keys.lease(digest, key);
     const handover = this.keys.handover(digest, key);
     const token = randomUUID();
+    // The holder's token names its handover: waiting for one holder, a waiter reads only its answer.
+    let awaited = `${handover}:-`;
     for (;;) {
-      const reply = await this.link.run('flight-acquire', (client) => this.acquire(client, [lease, handover], [token, this.options.leaseMs]));
+      const reply = await this.link.run('flight-acquire', (client) => this.acquire(client, [lease, awaited], [token, this.options.leaseMs]));
       if (reply === UNAVAILABLE) return call();
       const [state, value] = reply as [string, string | null];
-      if (state === 'lease') return this.hold(lease, handover, token, call);
+      if (state === 'lease') return this.hold(lease, `${handover}:${token}`, token, call);
+      if (state === 'wait' && typeof value === 'string') awaited = `${handover}:${value}`;
       if (state === 'answer') {
         const decoded = typeof value === 'string' ? decodeAnswer(value) : undefined;
         if (decoded === undefined) return call();

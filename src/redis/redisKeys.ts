@@ -16,7 +16,7 @@ export interface RedisKeys {
   answer(digest: string, url: string): string;
   /** A replica's lease on making an upstream call for the whole fleet. */
   lease(digest: string, url: string): string;
-  /** The answer of a leased call, handed to the replicas that waited for it. */
+  /** The answer of a leased call, handed to the replicas that waited for it (its holder's token follows). */
   handover(digest: string, url: string): string;
   /** A registered APQ document, by Apollo's own key (`apq:<sha256>`). */
   persistedQuery(key: string): string;

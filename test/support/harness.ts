@@ -23,12 +23,31 @@ export interface GqlResponse<T> {
   text: string;
 }
 
+/** One gateway of a harness: what {@link Harness} has, except the simulator it talks to. */
+export type GatewayHarness = Omit<Harness, 'simulator'>;
+
 /**
  * The real thing: the simulator and the gateway, each on 127.0.0.1 port 0, talking HTTP.
  * `env` overrides the gateway's environment (validated by the same loadConfig as production).
  */
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const simulator = await startSimulator();
+  const gateway = await startGatewayOn(simulator, env);
+  return {
+    ...gateway,
+    simulator,
+    async close() {
+      await gateway.close();
+      await simulator.close();
+    },
+  };
+}
+
+/**
+ * A gateway on an existing simulator (several replicas behind one upstream, say); `close` stops
+ * the gateway alone.
+ */
+export async function startGatewayOn(simulator: Simulator, env: Record<string, string> = {}): Promise<GatewayHarness> {
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -48,7 +67,6 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const gateway = await startGateway(config, { logger: createLogger(config.logLevel, destination), endpoint: simulator.url });
 
   return {
-    simulator,
     gateway,
     config,
     logs,
@@ -66,10 +84,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       const text = await response.body.text();
       return { status: response.statusCode, headers: response.headers, body: JSON.parse(text), text };
     },
-    async close() {
-      await gateway.close();
-      await simulator.close();
-    },
+    close: () => gateway.close(),
   };
 }
 
