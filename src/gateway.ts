@@ -38,6 +38,7 @@ import { schemaOnlyPlugin } from './security/schemaOnlyPlugin';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
 import { startMetricsServer } from './http/metricsServer';
 import type { SubscriptionServer } from './subscriptions/subscriptionServer';
+import { createSharedState } from './redis/sharedState';
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -80,9 +81,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const metrics = createMetrics({ maxOperationNames: config.metricsMaxOperations });
   const readiness = new Readiness();
   // The process-wide upstream event sink: what the upstream layer reports feeds the metrics and readiness.
-  const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, fanOutEvents(metrics.events, readiness.events)), logger, metrics);
+  // With REDIS_URL, what the replicas share; readiness never depends on it (Redis is optional at run time).
+  const shared = createSharedState(config, logger, metrics.registry);
+  const upstreamEvents = fanOutEvents(metrics.events, readiness.events);
+  const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, upstreamEvents, shared?.upstream), logger, metrics);
   const schema = recordCacheHints(buildGatewaySchema());
-  const exposure = exposureOptions(config, schema, { demoToken: deps.demoToken });
+  const exposure = exposureOptions(config, schema, { demoToken: deps.demoToken }, shared?.persistedQueries);
   const documentStore = new DocumentStore(config.documentCacheMaxBytes);
   const apollo = createApollo(config, logger, metrics, { schema, exposure, documentStore });
   const requests = createRequestContextFactory(services, config.cseProjectId);
@@ -138,6 +142,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     await apollo.stop(); // the drain plugin: refuse new connections, let in-flight requests finish (bounded)
     await metricsServer?.close();
     if (ownsDispatcher) await closeDispatcher(dispatcher, config.shutdownTimeoutMs);
+    await shared?.close();
   };
 
   return {

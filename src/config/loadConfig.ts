@@ -156,6 +156,19 @@ export interface GatewayConfig {
   readonly subscriptionInitTimeoutMs: number;
   /** Interval of the WebSocket pings; a socket that has not answered the last one is closed. */
   readonly subscriptionKeepAliveMs: number;
+  /**
+   * Redis shared by the replicas (`redis://` or `rediss://`, credentials in the URL); undefined:
+   * every replica keeps its own state, as a single instance does (see docs/replicas.md).
+   */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every key and channel the gateway uses in Redis. */
+  readonly redisKeyPrefix: string;
+  /** Bounds every Redis command; past it the replica goes on with its local state. */
+  readonly redisTimeoutMs: number;
+  /** Lifetime of a replica's lease on an upstream call (renewed while the call runs). */
+  readonly redisLeaseMs: number;
+  /** Values larger than this (upstream answers, APQ documents) are not written to Redis. */
+  readonly redisMaxValueBytes: number;
 }
 
 export const EXPLORERS = ['sandbox', 'graphiql', 'off'] as const;
@@ -201,6 +214,12 @@ export const CACHES_OFF: Readonly<Record<string, string>> = Object.freeze({
 
 /** Items per page when a connection has neither `first` nor `last` (see GatewayConfig.defaultPageSize). */
 const DEFAULT_PAGE_SIZE = 20;
+
+/**
+ * A key prefix without braces: a brace would change the Redis Cluster hash tag the keys rely on
+ * to keep a lease and its value in one slot.
+ */
+const REDIS_KEY_PREFIX_PATTERN = /^[A-Za-z0-9_\-.:/]{1,64}$/;
 
 /** Project ids are 1 to 64 characters; we also keep them to a URL-path-safe alphabet. */
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -288,6 +307,11 @@ export function loadConfig(env: Env): GatewayConfig {
     subscriptionMaxBufferedBytes: read.integer('SUBSCRIPTION_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     subscriptionInitTimeoutMs: read.integer('SUBSCRIPTION_INIT_TIMEOUT_MS', 3000, 100, 600_000),
     subscriptionKeepAliveMs: read.integer('SUBSCRIPTION_KEEPALIVE_MS', 12_000, 0, 3_600_000),
+    redisUrl: read.redisUrl('REDIS_URL'),
+    redisKeyPrefix: read.pattern('REDIS_KEY_PREFIX', REDIS_KEY_PREFIX_PATTERN, '1 to 64 letters, digits or "_-.:/" and no braces') ?? 'cse-gw:',
+    redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 100, 1, 10_000),
+    redisLeaseMs: read.integer('REDIS_LEASE_MS', 1000, 50, 60_000),
+    redisMaxValueBytes: read.integer('REDIS_MAX_VALUE_BYTES', 512 * 1024, 1024, 64 * 1024 * 1024),
   };
   // Settings that are only meaningful together.
   // Node refuses a headers timeout longer than the request timeout it is part of.
@@ -299,6 +323,14 @@ export function loadConfig(env: Env): GatewayConfig {
   }
   read.finish();
   return Object.freeze(config);
+}
+
+/** A URL as it may be shown: the password, if any, replaced by `***`. */
+export function maskPassword(url: URL): string {
+  if (url.password === '') return url.href;
+  const masked = new URL(url.href);
+  masked.password = '***';
+  return masked.href;
 }
 
 /**
@@ -374,6 +406,25 @@ class EnvReader {
       return this.refuse(name, raw, 'an absolute http(s) URL without credentials, query or fragment', undefined);
     }
     return url.href.replace(/\/+$/, '');
+  }
+
+  /**
+   * A `redis://` or `rediss://` URL. Refused values are reported with the password masked: the
+   * ConfigError's message is logged, and the URL is where Redis ACL credentials live.
+   */
+  redisUrl(name: string): string | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    let url: URL | undefined;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+      return this.refuse(name, url === undefined ? '(not a URL)' : maskPassword(url), 'a redis:// or rediss:// URL', undefined);
+    }
+    return raw;
   }
 
   flag(name: string, fallback: boolean): boolean {

@@ -1,3 +1,4 @@
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
@@ -38,10 +39,16 @@ type ExposureOptions = Required<
  * depth, aliases), the upstream-cost limit, persisted queries (APQ or a safelist), CSRF
  * prevention, no batching unless asked for, no "Did you mean …" in production.
  *
- * Reads the persisted query manifest when PERSISTED_QUERIES=safelist.
+ * Reads the persisted query manifest when PERSISTED_QUERIES=safelist. With Redis, APQ documents
+ * are registered in `sharedPersistedQueries` too (the fleet's registry).
  * @throws ConfigError when that manifest is missing, malformed or does not validate.
  */
-export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema, explorer: ExplorerOptions = {}): ExposureOptions {
+export function exposureOptions(
+  config: GatewayConfig,
+  schema: GraphQLSchema,
+  explorer: ExplorerOptions = {},
+  sharedPersistedQueries?: KeyValueCache<string>,
+): ExposureOptions {
   const manifest =
     config.persistedQueries === 'safelist' && config.persistedQueriesManifest !== undefined
       ? loadPersistedQueryManifest(config.persistedQueriesManifest, schema)
@@ -70,7 +77,7 @@ export function exposureOptions(config: GatewayConfig, schema: GraphQLSchema, ex
     allowBatchedHttpRequests: config.allowBatching,
     // Apollo's default, spelled out: it must never be switched off by accident.
     csrfPrevention: true,
-    persistedQueries: persistedQueriesOption(config.persistedQueries, config.apqCacheMaxBytes, manifest),
+    persistedQueries: persistedQueriesOption(config.persistedQueries, config.apqCacheMaxBytes, manifest, sharedPersistedQueries),
     // graphql-js stops parsing past this many tokens: a huge document costs little CPU.
     parseOptions: { maxTokens: config.maxTokens },
     validationRules: securityValidationRules({

@@ -5,6 +5,7 @@ import { Kind, type OperationDefinitionNode } from 'graphql';
 import { ErrorCode } from '../errors/codes';
 import type { PersistedQueryManifest } from './persistedQueryManifest';
 import { requestRefusal } from './requestRefusal';
+import { TieredKeyValueCache } from '../redis/RedisKeyValueCache';
 
 export type PersistedQueriesMode = 'apq' | 'safelist' | 'off';
 
@@ -13,7 +14,9 @@ type PersistedQueriesOption = NonNullable<ApolloServerOptions<BaseContext>['pers
 /**
  * Apollo's `persistedQueries` option for the mode:
  * - `apq`: automatic persisted queries in a size-bounded LRU cache (an unbounded one would let
- *   any caller grow the process's memory by registering queries);
+ *   any caller grow the process's memory by registering queries); with Redis (`shared`), the
+ *   LRU is in front of the fleet's registry, so a document registered on one replica is found on
+ *   every other;
  * - `safelist`: only the manifest's operations, looked up by their `id`; registering new
  *   queries is a no-op, so the cache can never hold anything else;
  * - `off`: persisted-query requests are refused by Apollo (PERSISTED_QUERY_NOT_SUPPORTED).
@@ -22,6 +25,7 @@ export function persistedQueriesOption(
   mode: PersistedQueriesMode,
   apqCacheMaxBytes: number,
   manifest: PersistedQueryManifest | undefined,
+  shared?: KeyValueCache<string>,
 ): PersistedQueriesOption {
   if (mode === 'off') return false;
   if (mode === 'safelist') {
@@ -29,7 +33,8 @@ export function persistedQueriesOption(
     // must be looked up as they are.
     return { cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(new ManifestCache(manifest?.operations ?? [])) };
   }
-  return { cache: new InMemoryLRUCache<string>({ maxSize: apqCacheMaxBytes, sizeCalculation: byteLength }) };
+  const local = new InMemoryLRUCache<string>({ maxSize: apqCacheMaxBytes, sizeCalculation: byteLength });
+  return { cache: shared === undefined ? local : new TieredKeyValueCache(local, shared) };
 }
 
 const byteLength = (value: string) => Math.max(1, Buffer.byteLength(value));

@@ -18,6 +18,9 @@ import { limiterStage } from './stages/limiterStage';
 import { refusalStage } from './stages/refusalStage';
 import { retryStage } from './stages/retryStage';
 import { singleFlightStage } from './stages/singleFlightStage';
+import { fleetFlightStage } from './stages/fleetFlightStage';
+import type { FleetFlight } from '../redis/FleetFlight';
+import type { SharedAnswers } from '../redis/SharedAnswers';
 import { compose, type CallHandler, type UpstreamRequestContext } from './stages/types';
 
 export { badResponse, type UpstreamAnswer } from './exchange';
@@ -79,6 +82,16 @@ export interface CseHttpClientOptions {
   readonly random?: () => number;
   /** Monotonic milliseconds for the breakers and the credential gate; injected by tests. */
   readonly now?: () => number;
+  /** With REDIS_URL: the state this replica shares with the others (see docs/replicas.md). */
+  readonly shared?: SharedUpstreamState;
+}
+
+/** What the upstream client shares with other replicas through Redis. */
+export interface SharedUpstreamState {
+  /** The second level of the answer cache, and the fleet's credential generations. */
+  readonly answers: SharedAnswers;
+  /** Identical calls in flight on different replicas made once. */
+  readonly flight: FleetFlight;
 }
 
 /**
@@ -91,7 +104,8 @@ export interface CseHttpClientOptions {
  *
  * 1. refusal: credentials refused in this operation, or rejected recently, fail at once;
  * 2. cache: answers reused per credential scope, TTL by kind;
- * 3. single flight: identical calls in flight at once (same scope) are made once;
+ * 3. single flight: identical calls in flight at once (same scope) are made once — with Redis,
+ *    once in the whole fleet (the cache then has a second level in Redis too);
  * 4. credential gate: a scope the upstream has not answered recently goes one call at a time;
  * 5. retry: backoff (or `Retry-After`) while the rules allow and the deadline leaves room;
  *    then, per attempt:
@@ -131,8 +145,16 @@ export class CseHttpClient {
       exchangeStage({ dispatcher: options.dispatcher, origin: this.origin, attemptTimeoutMs: resilience.attemptTimeoutMs, maxBodyBytes: resilience.maxResponseBytes }),
     );
     const retry = retryStage({ retries: resilience.retries, retryBaseMs: resilience.retryBaseMs, random: options.random ?? Math.random });
+    const { shared } = options;
     this.handle = compose(
-      [refusalStage(this.gate), cacheStage(this.cache, options.cache.ttls, this.gate), singleFlightStage(new SingleFlight<UpstreamAnswer>()), credentialGateStage(this.gate)],
+      [
+        refusalStage(this.gate),
+        cacheStage(this.cache, options.cache.ttls, this.gate, shared?.answers),
+        singleFlightStage(new SingleFlight<UpstreamAnswer>()),
+        // Breakers, in-flight limits and the credential gate's probes stay per replica (docs/replicas.md).
+        ...(shared === undefined ? [] : [fleetFlightStage(shared.flight)]),
+        credentialGateStage(this.gate, shared?.answers),
+      ],
       retry(attempt),
     );
   }

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { UpstreamEvents } from '../observability/events';
 import type { CacheTtls } from './cache/cacheTtl';
-import { CseHttpClient, type CseHttpClientOptions } from './CseHttpClient';
+import { CseHttpClient, type CseHttpClientOptions, type SharedUpstreamState } from './CseHttpClient';
 
 /** The cache TTLs of a config, by kind. */
 export function cacheTtlsOf(config: GatewayConfig): CacheTtls {
@@ -15,8 +15,15 @@ export function cacheTtlsOf(config: GatewayConfig): CacheTtls {
 }
 
 /** The upstream client's options, every one of them from `config` (where the defaults live). */
-export function cseHttpClientOptions(config: GatewayConfig, endpoint: string, dispatcher: Dispatcher, events: UpstreamEvents | undefined): CseHttpClientOptions {
+export function cseHttpClientOptions(
+  config: GatewayConfig,
+  endpoint: string,
+  dispatcher: Dispatcher,
+  events: UpstreamEvents | undefined,
+  shared?: SharedUpstreamState,
+): CseHttpClientOptions {
   return {
+    ...(shared === undefined ? {} : { shared }),
     endpoint,
     dispatcher,
     events,
@@ -39,6 +46,6 @@ export function cseHttpClientOptions(config: GatewayConfig, endpoint: string, di
 }
 
 /** The process's one upstream client, with the resilience and cache settings of `config`. */
-export function createCseHttpClient(config: GatewayConfig, endpoint: string, dispatcher: Dispatcher, events?: UpstreamEvents): CseHttpClient {
-  return new CseHttpClient(cseHttpClientOptions(config, endpoint, dispatcher, events));
+export function createCseHttpClient(config: GatewayConfig, endpoint: string, dispatcher: Dispatcher, events?: UpstreamEvents, shared?: SharedUpstreamState): CseHttpClient {
+  return new CseHttpClient(cseHttpClientOptions(config, endpoint, dispatcher, events, shared));
 }

@@ -75,7 +75,28 @@ describe('loadConfig', () => {
       graphqlExecutor: 'adaptive',
       graphqlCompileAfterUses: 3,
       compiledPlansMaxBytes: 33554432,
+      redisUrl: undefined,
+      redisKeyPrefix: 'cse-gw:',
+      redisTimeoutMs: 100,
+      redisLeaseMs: 1000,
+      redisMaxValueBytes: 524288,
     });
+  });
+
+  it('reads the Redis settings, and never shows a refused URL\'s password', () => {
+    const config = loadConfig({ REDIS_URL: 'rediss://gw:s3cret@redis.internal:6380/2', REDIS_KEY_PREFIX: 'prod-gw:', REDIS_TIMEOUT_MS: '50' });
+    expect(config).toMatchObject({ redisUrl: 'rediss://gw:s3cret@redis.internal:6380/2', redisKeyPrefix: 'prod-gw:', redisTimeoutMs: 50 });
+    let error: unknown;
+    try {
+      loadConfig({ REDIS_URL: 'http://gw:s3cret@redis.internal:6379', REDIS_KEY_PREFIX: 'a{b}' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect((error as ConfigError).problems.map((problem) => problem.variable)).toEqual(['REDIS_URL', 'REDIS_KEY_PREFIX']);
+    expect(message).toContain('http://gw:***@redis.internal:6379');
+    expect(message).not.toContain('s3cret');
   });
 
   it('returns a frozen object', () => {

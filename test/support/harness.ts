@@ -23,6 +23,9 @@ export interface GqlResponse<T> {
   text: string;
 }
 
+/** One gateway of a harness: what {@link Harness} has, except the simulator it talks to. */
+export type GatewayHarness = Omit<Harness, 'simulator'>;
+
 /**
  * The real thing: the simulator and the gateway, each on 127.0.0.1 port 0, talking HTTP.
  * `env` overrides the gateway's environment (validated by the same loadConfig as production);
@@ -30,6 +33,26 @@ export interface GqlResponse<T> {
  */
 export async function startHarness(env: Record<string, string> = {}, options: { presetDemoToken?: boolean } = {}): Promise<Harness> {
   const simulator = await startSimulator();
+  const gateway = await startGatewayOn(simulator, env, options);
+  return {
+    ...gateway,
+    simulator,
+    async close() {
+      await gateway.close();
+      await simulator.close();
+    },
+  };
+}
+
+/**
+ * A gateway on an existing simulator (several replicas behind one upstream, say); `close` stops
+ * the gateway alone.
+ */
+export async function startGatewayOn(
+  simulator: Simulator,
+  env: Record<string, string> = {},
+  options: { presetDemoToken?: boolean } = {},
+): Promise<GatewayHarness> {
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -53,7 +76,6 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
   });
 
   return {
-    simulator,
     gateway,
     config,
     logs,
@@ -71,10 +93,7 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
       const text = await response.body.text();
       return { status: response.statusCode, headers: response.headers, body: JSON.parse(text), text };
     },
-    async close() {
-      await gateway.close();
-      await simulator.close();
-    },
+    close: () => gateway.close(),
   };
 }
 

@@ -1,6 +1,7 @@
 import { GatewayError } from '../../errors/GatewayError';
 import { isCredentialRefusal, type Clearance, type CredentialGate, type CredentialOutcome } from '../CredentialGate';
 import { classifyTransportError } from '../errorMapping';
+import type { SharedAnswers } from '../../redis/SharedAnswers';
 import type { CallStage } from './types';
 
 const ACCEPTED: CredentialOutcome = Object.freeze({ kind: 'accepted' });
@@ -9,9 +10,10 @@ const UNKNOWN: CredentialOutcome = Object.freeze({ kind: 'unknown' });
 /**
  * Inside the single flight (one clearance per call actually made): the call goes once the
  * credential gate lets it — at once for a scope the upstream answered recently, after the probe's
- * verdict otherwise — and what it showed about the credentials is reported back.
+ * verdict otherwise — and what it showed about the credentials is reported back (to Redis too,
+ * when the upstream refused them: see SharedAnswers.forget).
  */
-export function credentialGateStage(gate: CredentialGate): CallStage {
+export function credentialGateStage(gate: CredentialGate, shared?: SharedAnswers): CallStage {
   return (next) => async (call) => {
     let clearance: Clearance;
     try {
@@ -29,6 +31,9 @@ export function credentialGateStage(gate: CredentialGate): CallStage {
       throw error;
     } finally {
       gate.settle(call.digest, clearance, outcome);
+      // The fleet stops serving what Redis kept for the scope too. Not awaited: the caller's error
+      // need not wait for Redis (bounded by REDIS_TIMEOUT_MS all the same).
+      if (shared !== undefined && outcome.kind === 'refused') void shared.forget(call.digest);
     }
   };
 }

@@ -1,0 +1,70 @@
+import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
+import type { RedisKeys } from './redisKeys';
+import type { RedisLink } from './RedisLink';
+import { UNAVAILABLE } from './unavailable';
+
+/**
+ * Entries written without a TTL (Apollo sets none for APQ unless told to) still expire: the APQ
+ * registry grows with whatever documents callers register, and Redis should be able to run with
+ * `maxmemory-policy volatile-lru` (every gateway key has a TTL). A day: documents in use are
+ * registered again on their next miss, at the cost of one round trip for their client.
+ */
+export const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * Apollo's KeyValueCache over the replica's Redis connection (what APQ registers documents in):
+ * values up to `maxValueBytes`, every key under REDIS_KEY_PREFIX. Redis failing reads as a miss
+ * and a write not made — for APQ, a client told PERSISTED_QUERY_NOT_FOUND sends the document again.
+ */
+export class RedisKeyValueCache implements KeyValueCache<string> {
+  constructor(
+    private readonly link: RedisLink,
+    private readonly keys: RedisKeys,
+    private readonly maxValueBytes: number,
+  ) {}
+
+  async get(key: string): Promise<string | undefined> {
+    const value = await this.link.run('apq-get', (client) => client.get(this.keys.persistedQuery(key)));
+    return value === UNAVAILABLE || value === null ? undefined : value;
+  }
+
+  async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
+    if (Buffer.byteLength(value) > this.maxValueBytes) return;
+    const ttl = options?.ttl ?? DEFAULT_TTL_SECONDS;
+    if (ttl <= 0) return;
+    await this.link.run('apq-set', (client) => client.set(this.keys.persistedQuery(key), value, 'PX', Math.ceil(ttl * 1000)));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const removed = await this.link.run('apq-delete', (client) => client.del(this.keys.persistedQuery(key)));
+    return removed !== UNAVAILABLE && removed > 0;
+  }
+}
+
+/**
+ * Two levels: the replica's own cache in front (hits cost no round trip), the shared one behind
+ * it (what another replica registered is found here, and then kept in front too).
+ */
+export class TieredKeyValueCache implements KeyValueCache<string> {
+  constructor(
+    private readonly local: KeyValueCache<string>,
+    private readonly shared: KeyValueCache<string>,
+  ) {}
+
+  async get(key: string): Promise<string | undefined> {
+    const near = await this.local.get(key);
+    if (near !== undefined) return near;
+    const far = await this.shared.get(key);
+    if (far !== undefined) await this.local.set(key, far);
+    return far;
+  }
+
+  async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
+    await Promise.all([this.local.set(key, value, options), this.shared.set(key, value, options)]);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const [near, far] = await Promise.all([this.local.delete(key), this.shared.delete(key)]);
+    return near === true || far === true;
+  }
+}

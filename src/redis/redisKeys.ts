@@ -1,0 +1,39 @@
+import { hash } from 'node:crypto';
+
+/**
+ * Every key the gateway writes to Redis. A credential scope's keys carry its digest (see
+ * credentialDigest: a SHA-256, never the token) as their Redis Cluster hash tag (`{…}`), so a
+ * scope's generation, vouch, cached answers, leases and handed-over answers live in one slot: the
+ * scripts that read several of them at once work on a cluster too. URLs are hashed, which keeps
+ * keys short and of one length; the URL is no secret, but it says nothing Redis needs.
+ */
+export interface RedisKeys {
+  /** Changes when the upstream refuses the scope: answers kept under an older one are not served. */
+  generation(digest: string): string;
+  /** Present while the upstream accepted the scope's credentials within CACHE_AUTH_RECHECK_MS. */
+  vouch(digest: string): string;
+  /** The second level of the upstream answer cache. */
+  answer(digest: string, url: string): string;
+  /** A replica's lease on making an upstream call for the whole fleet. */
+  lease(digest: string, url: string): string;
+  /** The answer of a leased call, handed to the replicas that waited for it (its holder's token follows). */
+  handover(digest: string, url: string): string;
+  /** A registered APQ document, by Apollo's own key (`apq:<sha256>`). */
+  persistedQuery(key: string): string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  const scoped = (digest: string, kind: string, url: string) => `${prefix}{${digest}}:${kind}:${urlDigest(url)}`;
+  return {
+    generation: (digest) => `${prefix}{${digest}}:gen`,
+    vouch: (digest) => `${prefix}{${digest}}:vouch`,
+    answer: (digest, url) => scoped(digest, 'answer', url),
+    lease: (digest, url) => scoped(digest, 'lease', url),
+    handover: (digest, url) => scoped(digest, 'handover', url),
+    persistedQuery: (key) => `${prefix}${key}`,
+  };
+}
+
+function urlDigest(url: string): string {
+  return hash('sha256', url, 'base64url');
+}

@@ -1,0 +1,21 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface RedisMetrics {
+  /** 1 while Redis answers, 0 while the replica runs on local state alone. */
+  readonly up: Gauge;
+  /** Failed or timed-out commands, by command family (`op`, a closed set). */
+  readonly errors: Counter<'op'>;
+}
+
+/** The Redis metrics, on the gateway's registry (only registered when REDIS_URL is set). */
+export function createRedisMetrics(registry: Registry): RedisMetrics {
+  return {
+    up: new Gauge({ name: 'gateway_redis_up', help: 'Whether Redis (shared state of the replicas) answers: 1 yes, 0 no', registers: [registry] }),
+    errors: new Counter({
+      name: 'gateway_redis_errors_total',
+      help: 'Redis commands that failed or timed out; the replica went on with local state',
+      labelNames: ['op'],
+      registers: [registry],
+    }),
+  };
+}

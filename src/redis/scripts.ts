@@ -1,0 +1,17 @@
+import type { Redis } from 'ioredis';
+
+export type Script = (client: Redis, keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>;
+
+/**
+ * A Lua script, defined once on the client: ioredis sends it by its SHA (EVALSHA) and again in
+ * full when Redis does not know it (after a restart, say). Scripts only touch the keys they are
+ * given, all of one hash tag (see redisKeys), so they run on Redis Cluster too.
+ */
+export function defineScript(client: Redis, name: string, numberOfKeys: number, lua: string): Script {
+  client.defineCommand(name, { numberOfKeys, lua });
+  return (target, keys, args) => {
+    const command = (target as unknown as Record<string, ((...values: Array<string | number>) => Promise<unknown>) | undefined>)[name];
+    if (command === undefined) return Promise.reject(new Error(`script ${name} is not defined on this client`));
+    return command.call(target, ...keys, ...args);
+  };
+}

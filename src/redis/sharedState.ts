@@ -1,0 +1,46 @@
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
+import type { Registry } from 'prom-client';
+import type { GatewayConfig } from '../config/loadConfig';
+import type { Logger } from '../observability/logger';
+import type { SharedUpstreamState } from '../upstream/CseHttpClient';
+import { FleetFlight } from './FleetFlight';
+import { RedisKeyValueCache } from './RedisKeyValueCache';
+import { redisKeys } from './redisKeys';
+import { RedisLink } from './RedisLink';
+import { createRedisMetrics } from './redisMetrics';
+import { SharedAnswers } from './SharedAnswers';
+
+/** What the replicas share through Redis (REDIS_URL), on one connection. */
+export interface SharedState {
+  readonly link: RedisLink;
+  readonly upstream: SharedUpstreamState;
+  /** The fleet's APQ registry (behind each replica's own LRU). */
+  readonly persistedQueries: KeyValueCache<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The shared state of `config`, or `undefined` without REDIS_URL: then every replica keeps its
+ * own, as a single instance does. Nothing here waits for Redis: a replica starts (and serves)
+ * whether Redis is up or not, and shares once it is.
+ */
+export function createSharedState(config: GatewayConfig, logger: Logger, registry: Registry): SharedState | undefined {
+  if (config.redisUrl === undefined) return undefined;
+  const link = new RedisLink({ url: config.redisUrl, timeoutMs: config.redisTimeoutMs, logger, metrics: createRedisMetrics(registry) });
+  const keys = redisKeys(config.redisKeyPrefix);
+  const longestTtlMs = Math.max(config.cacheListTtlMs, config.cacheEngineTtlMs, config.cacheJobTtlMs, config.cacheTerminalJobTtlMs);
+  return {
+    link,
+    upstream: {
+      answers: new SharedAnswers(link, keys, {
+        recheckMs: config.cacheAuthRecheckMs,
+        maxValueBytes: config.redisMaxValueBytes,
+        // A generation must outlive every answer stored under the one before it (see SharedAnswers).
+        generationTtlMs: longestTtlMs + config.cacheAuthRecheckMs + 60_000,
+      }),
+      flight: new FleetFlight(link, keys, { leaseMs: config.redisLeaseMs, maxValueBytes: config.redisMaxValueBytes }),
+    },
+    persistedQueries: new RedisKeyValueCache(link, keys, config.redisMaxValueBytes),
+    close: () => link.close(),
+  };
+}

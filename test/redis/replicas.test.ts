@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { request } from 'undici';
+import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { CACHES_OFF, startGatewayOn, type GatewayHarness, type GqlResponse } from '../support/harness';
+import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
+
+/**
+ * Three replicas on one Redis and one simulator (the upstream): what one replica learned from the
+ * upstream the others use, and Redis failing never fails an operation. Counts are the simulator's
+ * own: upstream calls actually made.
+ */
+
+const PAGE = `query Page($id: ID!, $first: Int) { engine(id: $id) { jobs(first: $first) { edges { node { id status } } totalCount } } }`;
+const PREFIX = 'test-gw:';
+
+async function replicas(simulator: Simulator, redis: RedisServer, env: Record<string, string> = {}): Promise<GatewayHarness[]> {
+  const shared = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, LOG_LEVEL: 'info', ...env };
+  return Promise.all([startGatewayOn(simulator, shared), startGatewayOn(simulator, shared), startGatewayOn(simulator, shared)]);
+}
+
+async function redisUp(gateway: GatewayHarness): Promise<number> {
+  const metric = await gateway.gateway.metrics.registry.getSingleMetric('gateway_redis_up')?.get();
+  return metric?.values[0]?.value ?? -1;
+}
+
+/** Resolves once every gateway reports Redis as `up` (1) or down (0); fails past 10 s. */
+async function untilRedis(gateways: GatewayHarness[], up: 0 | 1): Promise<void> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const states = await Promise.all(gateways.map(redisUp));
+    if (states.every((state) => state === up)) return;
+    if (Date.now() > end) throw new Error(`gateway_redis_up is ${states.join(', ')}, expected ${up} on every replica`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Resolves once the simulator has received `n` listJobs calls (fails past 5 s). */
+async function untilListCalls(simulator: Simulator, n: number): Promise<void> {
+  const end = Date.now() + 5000;
+  while (simulator.callCount({ route: 'listJobs' }) < n) {
+    if (Date.now() > end) throw new Error(`the simulator never got ${n} listJobs call(s)`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function failures(responses: Array<GqlResponse<unknown>>): unknown[] {
+  return responses.filter((response) => response.status !== 200 || response.body.errors !== undefined).map((response) => response.text);
+}
+
+function logMessages(gateway: GatewayHarness): string[] {
+  return gateway.logs.map((line) => JSON.parse(line) as { msg: string }).map((line) => line.msg);
+}
+
+describeWithRedis('replicas sharing state through Redis', () => {
+  let redis: RedisServer;
+  let inspector: Redis;
+  let simulator: Simulator;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await inspector.connect();
+    simulator = await startSimulator();
+  });
+  afterAll(async () => {
+    inspector.disconnect();
+    await simulator.close();
+    await redis.kill();
+  });
+  beforeEach(async () => {
+    simulator.reset();
+    await inspector.flushall();
+  });
+
+  describe('with caches on (the defaults)', () => {
+    let fleet: GatewayHarness[];
+    beforeAll(async () => {
+      fleet = await replicas(simulator, redis);
+      await untilRedis(fleet, 1);
+    });
+    afterAll(() => Promise.all(fleet.map((gateway) => gateway.close())));
+
+    it('serves on B a page A fetched, from Redis, without an upstream call', async () => {
+      const [a, b, c] = fleet as [GatewayHarness, GatewayHarness, GatewayHarness];
+      const first = await a.gql(PAGE, { id: SEED.engines.big, first: 7 });
+      expect(first.body.errors).toBeUndefined();
+      const calls = simulator.callCount();
+      expect(calls).toBeGreaterThan(0);
+      const onB = await b.gql(PAGE, { id: SEED.engines.big, first: 7 });
+      const onC = await c.gql(PAGE, { id: SEED.engines.big, first: 7 });
+      expect(onB.text).toBe(first.text);
+      expect(onC.text).toBe(first.text);
+      expect(simulator.callCount()).toBe(calls);
+    });
+
+    it('never gives another token what the first one cached, and keeps no token in Redis', async () => {
+      const [a, b] = fleet as [GatewayHarness, GatewayHarness];
+      await a.gql(PAGE, { id: SEED.engines.big, first: 5 });
+      const listCalls = simulator.callCount({ route: 'listJobs' });
+      const second = await b.gql(PAGE, { id: SEED.engines.big, first: 5 }, { 'x-auth-token': SECOND_TOKEN });
+      expect(second.body.errors).toBeUndefined();
+      // Same project, same URL, another token: its own upstream call.
+      expect(simulator.callCount({ route: 'listJobs' })).toBe(listCalls + 1);
+      // A token of another project is refused by the upstream, not served what DEMO_TOKEN cached.
+      const other = await b.gql(PAGE, { id: SEED.engines.big, first: 5 }, { 'x-auth-token': OTHER_TOKEN });
+      expect(other.body.data?.engine ?? null).toBeNull();
+      expect(simulator.callCount()).toBeGreaterThan(listCalls + 1);
+
+      const keys = await inspector.keys('*');
+      expect(keys.length).toBeGreaterThan(0);
+      for (const key of keys) {
+        expect(key.startsWith(PREFIX)).toBe(true);
+        for (const token of [DEMO_TOKEN, SECOND_TOKEN, OTHER_TOKEN]) expect(key).not.toContain(token);
+      }
+      for (const key of keys.filter((name) => name.includes(':answer:'))) {
+        const value = (await inspector.get(key)) ?? '';
+        for (const token of [DEMO_TOKEN, SECOND_TOKEN, OTHER_TOKEN]) expect(value).not.toContain(token);
+        // Every key the gateway writes expires (Redis may run with maxmemory-policy volatile-lru).
+        expect(await inspector.pttl(key)).toBeGreaterThan(0);
+      }
+    });
+
+    it('finds on B an APQ document registered on A', async () => {
+      const [a, b] = fleet as [GatewayHarness, GatewayHarness];
+      const query = `query EngineName { engine(id: "${SEED.engines.big}") { id name } }`;
+      const hash = createHash('sha256').update(query).digest('hex');
+      const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
+      const post = async (gateway: GatewayHarness, body: Record<string, unknown>) => {
+        const response = await request(gateway.gateway.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
+          body: JSON.stringify(body),
+        });
+        return (await response.body.json()) as { data?: unknown; errors?: Array<{ extensions: { code: string } }> };
+      };
+      const before = await post(b, { extensions });
+      expect(before.errors?.map((error) => error.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+      const registered = await post(a, { query, extensions });
+      expect(registered.errors).toBeUndefined();
+      const onB = await post(b, { extensions });
+      expect(onB).toEqual(registered);
+      expect(await inspector.exists(`${PREFIX}apq:${hash}`)).toBe(1);
+    });
+  });
+
+  describe('with caches off', () => {
+    let fleet: GatewayHarness[];
+    beforeAll(async () => {
+      fleet = await replicas(simulator, redis, CACHES_OFF);
+      await untilRedis(fleet, 1);
+    });
+    afterAll(() => Promise.all(fleet.map((gateway) => gateway.close())));
+
+    it('makes 30 identical concurrent queries spread over three replicas one upstream call', async () => {
+      const id = SEED.engines.big;
+      const alone = await fleet[0]!.gql(PAGE, { id, first: 20 });
+      simulator.reset();
+      simulator.injectFault({ route: 'listJobs', engineId: id, latencyMs: 400, times: 1 });
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => fleet[i % 3]!.gql(PAGE, { id, first: 20 }, { 'x-request-id': `q-${i}` })));
+      expect(simulator.callCount({ route: 'listJobs' })).toBe(1);
+      expect(failures(answers)).toEqual([]);
+      for (const answer of answers) expect(answer.text).toBe(alone.text);
+    });
+
+    it('lets another replica take the call over once the lease of a holder that died expires', async () => {
+      const id = SEED.engines.big;
+      // Learn the lease key of this call from a real holder …
+      simulator.injectFault({ route: 'listJobs', engineId: id, latencyMs: 300, times: 1 });
+      const holder = fleet[0]!.gql(PAGE, { id, first: 9 });
+      await untilListCalls(simulator, 1);
+      const leases = await inspector.keys(`${PREFIX}*:lease:*`);
+      expect(leases).toHaveLength(1);
+      await holder;
+      await inspector.flushall();
+      // … then plant the lease of a replica that died: never renewed, never handed over.
+      await inspector.set(leases[0]!, 'dead-replica', 'PX', 400);
+      const calls = simulator.callCount({ route: 'listJobs' });
+      const started = Date.now();
+      const waiter = await fleet[1]!.gql(PAGE, { id, first: 9 });
+      const waited = Date.now() - started;
+      expect(failures([waiter])).toEqual([]);
+      expect(simulator.callCount({ route: 'listJobs' })).toBe(calls + 1);
+      // It waited for the lease to lapse, and not much longer.
+      expect(waited).toBeGreaterThanOrEqual(350);
+      expect(waited).toBeLessThan(1500);
+    });
+
+    it('never waits for another replica past its own deadline', async () => {
+      const id = SEED.engines.big;
+      simulator.injectFault({ route: 'listJobs', engineId: id, latencyMs: 300, times: 1 });
+      const holder = fleet[0]!.gql(PAGE, { id, first: 13 });
+      await untilListCalls(simulator, 1);
+      const leases = await inspector.keys(`${PREFIX}*:lease:*`);
+      await holder;
+      await inspector.flushall();
+      // A dead holder's lease that outlives the waiter's whole operation (REQUEST_TIMEOUT_MS).
+      await inspector.set(leases[0]!, 'dead-replica', 'PX', 60_000);
+      const short = await startGatewayOn(simulator, { ...CACHES_OFF, REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, REQUEST_TIMEOUT_MS: '400' });
+      try {
+        await untilRedis([short], 1);
+        const started = Date.now();
+        const waiter = await short.gql(PAGE, { id, first: 13 });
+        expect(Date.now() - started).toBeLessThan(1200);
+        expect(waiter.body.errors?.map((error) => error.extensions?.code)).toContain('UPSTREAM_TIMEOUT');
+      } finally {
+        await short.close();
+      }
+    });
+
+    it('keeps serving, with zero failed operations, while Redis is killed under load, and shares again once it is back', async () => {
+      const id = SEED.engines.big;
+      const answers: Array<GqlResponse<unknown>> = [];
+      let stop = false;
+      const client = async (i: number) => {
+        for (let n = 0; !stop; n += 1) answers.push(await fleet[(i + n) % 3]!.gql(PAGE, { id, first: 1 + ((i + n) % 20) }));
+      };
+      const load = Promise.all(Array.from({ length: 12 }, (_, i) => client(i)));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const atKill = answers.length;
+      await redis.kill();
+      await untilRedis(fleet, 0);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      stop = true;
+      await load;
+      // Operations ran before, across and after the outage began, and none failed.
+      expect(atKill).toBeGreaterThan(0);
+      expect(answers.length - atKill).toBeGreaterThan(20);
+      expect(failures(answers)).toEqual([]);
+      for (const gateway of fleet) {
+        expect(gateway.gateway.readiness.state).toEqual({ ready: true });
+        // One line for the change, not one per failed command.
+        expect(logMessages(gateway).filter((msg) => msg.startsWith('Redis unavailable'))).toHaveLength(1);
+      }
+
+      await redis.start();
+      await untilRedis(fleet, 1);
+      simulator.reset();
+      simulator.injectFault({ route: 'listJobs', engineId: id, latencyMs: 300, times: 1 });
+      const again = await Promise.all(fleet.map((gateway) => gateway.gql(PAGE, { id, first: 11 })));
+      expect(failures(again)).toEqual([]);
+      expect(simulator.callCount({ route: 'listJobs' })).toBe(1);
+      for (const gateway of fleet) expect(logMessages(gateway)).toContain('Redis reachable again: sharing with other replicas resumes');
+    });
+  });
+});
