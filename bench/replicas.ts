@@ -1,0 +1,214 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEMO_TOKEN } from '../src/simulator';
+import { startChild, type Child } from './childProcess';
+import { cpuMs } from './procStats';
+import { runLoad } from './loadGenerator';
+import { askSource, gatewayRequest, SCENARIOS } from './scenarios';
+import { gatewayEnv, walkCursors } from './servers';
+
+/**
+ * Several replicas (issue 14): what sharing through Redis saves the upstream, and what it costs.
+ *
+ * 1. Hot clients (S4: 64 connections on one page, caches at their defaults) spread over the
+ *    replicas: upstream calls per CACHE_LIST_TTL_MS for the fleet — one replica, three replicas
+ *    without Redis, three with one Redis. Target: three with Redis cost what one does.
+ * 2. Every request a new document (S6, caches at their defaults) on one replica, Redis on and
+ *    off, interleaved rounds. Target: Redis costs at most 10% of the throughput.
+ *
+ * Processes: the simulator, redis-server (Debian's), each gateway as it ships (dist/main.js,
+ * production), and this one, the load generator.
+ *
+ *   node dist/bench/bench/replicas.js [--seconds 10] [--rounds 3] [--latency 5] [--out file.json]
+ */
+
+const LIST_TTL_MS = 2000;
+
+interface Options {
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly latencyMs: number;
+  readonly gatewayEntry: string;
+  readonly out: string;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '10' },
+      rounds: { type: 'string', default: '3' },
+      latency: { type: 'string', default: '5' },
+      gateway: { type: 'string', default: join(__dirname, '..', '..', 'main.js') },
+      out: { type: 'string', default: join(__dirname, '..', '..', '..', 'bench', 'results', 'replicas-latest.json') },
+    },
+  });
+  return {
+    seconds: Number(values.seconds),
+    rounds: Number(values.rounds),
+    latencyMs: Number(values.latency),
+    gatewayEntry: values.gateway!,
+    out: values.out!,
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  const here = (file: string) => join(__dirname, file);
+  const simulator = await startChild({ name: 'simulator', entry: here('simulatorChild.js'), args: ['--latency', String(opts.latencyMs)], ready: /Simulator ready at (\S+)/, ipc: true });
+  const redis = await startRedis();
+  const running: Child[] = [];
+  const gateway = async (name: string, withRedis: boolean) => {
+    const child = await startChild({
+      name,
+      entry: opts.gatewayEntry,
+      env: { ...gatewayEnv(simulator.url, 'default'), CACHE_LIST_TTL_MS: String(LIST_TTL_MS), ...(withRedis ? { REDIS_URL: redis.url } : {}) },
+      ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/,
+    });
+    running.push(child);
+    return child;
+  };
+  const stopAll = async () => {
+    await Promise.all(running.splice(0).map((child) => child.stop()));
+  };
+  try {
+    const hot = SCENARIOS.S4;
+    const hotRun = async (targets: Child[]) => {
+      await simulator.ask({ op: 'reset' });
+      const connections = Math.floor(hot.connections / targets.length);
+      const results = await Promise.all(
+        targets.map(async (child, i) => {
+          const url = new URL(child.url);
+          const cursors: string[] = [];
+          const ask = gatewayRequest({ kind: 'page', afterIndex: undefined }, cursors, DEMO_TOKEN, url.pathname);
+          // The remainder of 64 goes to the first replica.
+          return runLoad({ origin: url.origin, connections: connections + (i === 0 ? hot.connections % targets.length : 0), durationSec: opts.seconds, next: () => ask });
+        }),
+      );
+      const calls = await simulator.ask<number>({ op: 'count' });
+      const completed = results.reduce((sum, result) => sum + result.completed, 0);
+      const errors = results.reduce((sum, result) => sum + result.errors, 0);
+      return { callsPerTtl: round((calls * LIST_TTL_MS) / (opts.seconds * 1000)), calls, requests: completed, errors, reqPerSec: round(completed / opts.seconds) };
+    };
+
+    log('hot clients: one replica');
+    const one = await hotRun([await gateway('gateway 1 (no Redis)', false)]);
+    await stopAll();
+    log('hot clients: three replicas without Redis');
+    const threeAlone = await hotRun([await gateway('a', false), await gateway('b', false), await gateway('c', false)]);
+    await stopAll();
+    log('hot clients: three replicas on one Redis');
+    const threeShared = await hotRun([await gateway('a+redis', true), await gateway('b+redis', true), await gateway('c+redis', true)]);
+    await stopAll();
+
+    log('new documents (S6): one replica, Redis off and on, interleaved');
+    const off = await gateway('s6 (no Redis)', false);
+    const on = await gateway('s6 (Redis)', true);
+    const cursors = await walkCursors(off.url);
+    const s6 = async (child: Child) => {
+      const url = new URL(child.url);
+      const asks = askSource(SCENARIOS.S6, cursors.length);
+      const cpuBefore = cpuMs(child.pid);
+      const result = await runLoad({ origin: url.origin, connections: SCENARIOS.S6.connections, durationSec: opts.seconds, next: () => gatewayRequest(asks(), cursors, DEMO_TOKEN, url.pathname) });
+      const cpuAfter = cpuMs(child.pid);
+      // The gateway's own CPU per operation: on a shared 2-core machine redis-server takes its CPU
+      // from the same cores, so throughput alone mixes the gateway's cost with Redis's.
+      const cpuMsPerOp = cpuBefore === null || cpuAfter === null ? Number.NaN : (cpuAfter - cpuBefore) / result.completed;
+      return { reqPerSec: result.completed / result.durationSec, cpuMsPerOp, errors: result.errors };
+    };
+    // A short unmeasured run each (V8 warm-up), then the rounds.
+    await runLoad({ origin: new URL(off.url).origin, connections: 10, durationSec: 2, next: () => gatewayRequest(askSource(SCENARIOS.S6, cursors.length)(), cursors, DEMO_TOKEN, '/graphql') });
+    await runLoad({ origin: new URL(on.url).origin, connections: 10, durationSec: 2, next: () => gatewayRequest(askSource(SCENARIOS.S6, cursors.length)(), cursors, DEMO_TOKEN, '/graphql') });
+    const offRounds: number[] = [];
+    const onRounds: number[] = [];
+    const offCpu: number[] = [];
+    const onCpu: number[] = [];
+    let s6Errors = 0;
+    for (let round = 0; round < opts.rounds; round += 1) {
+      const a = await s6(off);
+      const b = await s6(on);
+      offRounds.push(a.reqPerSec);
+      onRounds.push(b.reqPerSec);
+      offCpu.push(a.cpuMsPerOp);
+      onCpu.push(b.cpuMsPerOp);
+      s6Errors += a.errors + b.errors;
+    }
+    const offMedian = median(offRounds);
+    const onMedian = median(onRounds);
+    const result = {
+      date: new Date().toISOString(),
+      settings: { seconds: opts.seconds, rounds: opts.rounds, latencyMs: opts.latencyMs, listTtlMs: LIST_TTL_MS, hotConnections: hot.connections },
+      hot: { oneReplica: one, threeReplicasWithoutRedis: threeAlone, threeReplicasWithRedis: threeShared },
+      newDocuments: { redisOffReqPerSec: offRounds.map(round), redisOnReqPerSec: onRounds.map(round), offMedian: round(offMedian), onMedian: round(onMedian), ratio: round(onMedian / offMedian), gatewayCpuMsPerOp: { off: round(median(offCpu)), on: round(median(onCpu)), ratio: round(median(onCpu) / median(offCpu)) }, errors: s6Errors },
+      targets: {
+        fleetCallsLikeOneReplica: { target: 'three replicas with Redis: upstream calls per TTL no more than one replica (+1 for a TTL edge)', met: threeShared.callsPerTtl <= one.callsPerTtl + 1 },
+        newDocumentsCost: { target: 'Redis on: at least 0.9 × the throughput of Redis off (S6)', met: onMedian >= 0.9 * offMedian },
+      },
+    };
+    mkdirSync(dirname(opts.out), { recursive: true });
+    writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await stopAll();
+    await simulator.stop();
+    await redis.stop();
+  }
+}
+
+/** Debian's redis-server on a free port, no persistence. */
+async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Ready once it accepts a connection.
+  for (let i = 0; i < 100; i += 1) {
+    if (await accepts(port)) break;
+    await sleep(50);
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const round = (value: number) => Math.round(value * 1000) / 1000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
