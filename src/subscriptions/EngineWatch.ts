@@ -112,6 +112,11 @@ export class EngineWatch {
   /** A subscriber joined during a poll and waits for a first state: poll again right after. */
   private again = false;
   private lastPollStarted = Number.NEGATIVE_INFINITY;
+  /**
+   * With a fleet: the earliest the next upstream poll may start (backing off). The ticks go on
+   * every `pollMs` meanwhile, so the poller's lease and this replica's watch entries stay fresh.
+   */
+  private pollAfter = Number.NEGATIVE_INFINITY;
   private failures = 0;
   private stopped = false;
   private readonly abort = new AbortController();
@@ -223,6 +228,10 @@ export class EngineWatch {
         return;
       }
       plan = { role: 'poll', jobIds: waiting, events: false, publish: false };
+    } else if (performance.now() < this.pollAfter) {
+      this.polling = false;
+      if (!this.stopped) this.schedule(this.options.pollMs);
+      return;
     }
     let calls = 0;
     const api = new CseApi({
@@ -260,7 +269,11 @@ export class EngineWatch {
     }
     if (this.stopped) return;
     if (this.again && this.failures === 0) this.soon();
-    else this.schedule(this.nextDelay());
+    else if (this.coordinator === undefined) this.schedule(this.nextDelay());
+    else {
+      this.pollAfter = this.lastPollStarted + this.nextDelay();
+      this.schedule(this.options.pollMs);
+    }
   }
 
   /**

@@ -164,6 +164,28 @@ describeWithRedis('one subscription poller per scope and engine across replicas'
     expect(await inspector.get(leases[0]!)).not.toBe('dead-replica');
   });
 
+  it('backs off as one replica while the upstream fails: the poller keeps its lease, the others do not poll', async () => {
+    const job = simulator.startJob(engineId, { taskCount: 2 });
+    const subs = fleet.map((gateway) => collect(client(gateway), JOB, { engineId, id: String(job.id) }));
+    await Promise.all(subs.map((sub) => sub.next(1)));
+    await sleep(2 * POLL_MS); // the listeners' one-off first reads are over
+    const clear = simulator.injectFault({ route: 'getJob', status: 503 });
+    simulator.advanceJob(engineId, job.id);
+    const window = 3000;
+    const pollers = new Set<GatewayHarness>();
+    const counting = (async () => {
+      for (let waited = 0; waited < window; waited += 3 * POLL_MS) for (const gateway of await pollersDuring(3 * POLL_MS)) pollers.add(gateway);
+    })();
+    const calls = await callsDuring(window);
+    await counting;
+    // Backing off: well under one poll per interval (retries included), by one replica.
+    expect(calls.all).toBeLessThan(Math.ceil(window / POLL_MS) / 2);
+    expect(pollers.size).toBe(1);
+    clear();
+    await Promise.all(subs.map((sub) => sub.next(2)));
+    for (const sub of subs) expect(sub.results[1]!.data?.jobUpdated.status).toBe('INIT');
+  }, 20_000);
+
   it('keeps every subscription getting changes while Redis is killed (each replica polls for itself), and shares again once it is back', async () => {
     const job = simulator.startJob(engineId, { taskCount: 3 });
     const subs = fleet.map((gateway) => collect(client(gateway), JOB, { engineId, id: String(job.id) }));
