@@ -173,7 +173,10 @@ export class FleetPollers implements WatchFleet {
   /** Whether this replica is subscribed to `channel` now, subscribing if need be (bounded by the Redis timeout). */
   private async subscribe(channel: string): Promise<boolean> {
     if (this.closed) return false;
+    const fresh = this.subscriber === undefined;
     const subscriber = this.subscriber ?? this.connectSubscriber();
+    // The connection made just now: wait for it (bounded), else the first tick would poll alone.
+    if (fresh && subscriber.status !== 'ready') await ready(subscriber, Math.max(1000, this.options.timeoutMs * 10));
     if (subscriber.status !== 'ready') return false;
     if (this.subscribed.has(channel)) return true;
     let timer: NodeJS.Timeout | undefined;
@@ -209,4 +212,17 @@ export class FleetPollers implements WatchFleet {
     this.subscriber = subscriber;
     return subscriber;
   }
+}
+
+/** Resolves when `client` is ready, or after `ms` (whichever comes first). */
+function ready(client: Redis, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    client.once('ready', done);
+  });
 }
