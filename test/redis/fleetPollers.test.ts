@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { DEMO_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
 import type { GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep, type Collected } from '../support/liveClient';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
@@ -14,6 +14,7 @@ import type { Client } from 'graphql-ws';
 
 const POLL_MS = 200;
 const JOB = `subscription Watch($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id status } }`;
+const EVENTS = `subscription Events($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id status } } }`;
 const engineId = SEED.engines.onePage;
 const WINDOW_MS = 2000;
 /** Intervals in the window, plus one for a poll that straddles its edge. */
@@ -50,7 +51,7 @@ describeWithRedis('one subscription poller per scope and engine across replicas'
   });
 
   function client(gateway: GatewayHarness, token = DEMO_TOKEN): Client {
-    const made = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': token } });
+    const made = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': token, 'X-Project-Id': DEMO_PROJECT_ID } });
     clients.push(made);
     return made;
   }
@@ -205,6 +206,51 @@ describeWithRedis('one subscription poller per scope and engine across replicas'
     await advanceSeenByAll(subs, job.id, 'EXECUTING');
     // None failed or ended.
     for (const sub of subs) expect(sub.results.every((result) => result.errors === undefined)).toBe(true);
+  });
+
+  it('keeps every subscription getting changes while Redis hangs (paused), and none fails', async () => {
+    const job = simulator.startJob(engineId, { taskCount: 3 });
+    const subs = fleet.map((gateway) => collect(client(gateway), JOB, { engineId, id: String(job.id) }));
+    await Promise.all(subs.map((sub) => sub.next(1)));
+    redis.pause();
+    try {
+      const started = Date.now();
+      await advanceSeenByAll(subs, job.id, 'INIT');
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      redis.resume();
+    }
+    await untilRedis(fleet, 1);
+    await advanceSeenByAll(subs, job.id, 'EXECUTING');
+    for (const sub of subs) expect(sub.results.every((result) => result.errors === undefined)).toBe(true);
+  });
+
+  it('sends engine events on every replica from the one poller: CREATED, CHANGED, one list call per interval', async () => {
+    const events = fleet.map((gateway) => collect(client(gateway), EVENTS, { engineId }));
+    // The first poll each replica delivers sets what later ones are compared with; it sends nothing.
+    await sleep(4 * POLL_MS);
+    expect(events.every((stream) => stream.results.length === 0)).toBe(true);
+    const job = simulator.startJob(engineId, { taskCount: 1 });
+    await Promise.all(events.map((stream) => stream.next(1)));
+    for (const stream of events) expect(stream.results[0]!.data?.engineJobEvents).toEqual({ kind: 'CREATED', job: { id: String(job.id), status: 'PRE_INIT' } });
+    simulator.advanceJob(engineId, job.id);
+    await Promise.all(events.map((stream) => stream.next(2)));
+    for (const stream of events) expect(stream.results[1]!.data?.engineJobEvents).toEqual({ kind: 'CHANGED', job: { id: String(job.id), status: 'INIT' } });
+    const calls = await callsDuring(WINDOW_MS);
+    expect(calls.lists).toBeLessThanOrEqual(ONE_PER_INTERVAL);
+    expect(calls.details).toBe(0);
+  });
+
+  it('ends subscribers on every replica as one alone would: a missing job, a missing engine, a refused token', async () => {
+    const missing = fleet.map((gateway) => collect(client(gateway), JOB, { engineId, id: '999999' }));
+    const gone = fleet.map((gateway) => collect(client(gateway), EVENTS, { engineId: SEED.engines.gone }));
+    const refused = fleet.map((gateway) => collect(client(gateway, OTHER_TOKEN), JOB, { engineId, id: '1' }));
+    await Promise.all(missing.map((sub) => sub.done));
+    for (const sub of missing) expect(sub.results.map((result) => result.data?.jobUpdated)).toEqual([null]);
+    for (const sub of [...gone, ...refused]) await sub.done.catch(() => undefined);
+    const code = async (sub: Collected) => ((await sub.done.catch((errors: any[]) => errors)) as any[] | undefined)?.[0]?.extensions?.code;
+    expect(await Promise.all(gone.map(code))).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND']);
+    expect(await Promise.all(refused.map(code))).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
   });
 
   it('polls separately for two tokens, each once per interval', async () => {
