@@ -39,6 +39,8 @@ export interface PollResult {
   /** Watched jobs the upstream says do not exist. */
   readonly missing: readonly string[];
   readonly engineMissing: boolean;
+  /** Part of the poll could not be read (the upstream failing): what it did read is still news. */
+  readonly failed: boolean;
 }
 
 /** What the replica does at one poll tick. */
@@ -188,7 +190,7 @@ export class EngineWatch {
   private receive(result: PollResult): void {
     if (this.stopped) return;
     // The fleet's poller reached the upstream: a first state may again be read locally (see poll).
-    this.failures = 0;
+    if (!result.failed) this.failures = 0;
     this.deliver(result, performance.now());
   }
 
@@ -289,7 +291,7 @@ export class EngineWatch {
     if (wantsEvents || watched.length > 1) {
       for (let index = 0; index < this.options.listPages; index += 1) {
         const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.options.pageSize });
-        if (page === null) return this.finish(plan, { jobs: [], newest: undefined, missing: [], engineMissing: true }, 'ok');
+        if (page === null) return this.finish(plan, { jobs: [], newest: undefined, missing: [], engineMissing: true, failed: false });
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
         for (const job of page.data) found.set(String(job.id), job);
         const complete = watched.every((id) => found.has(id));
@@ -299,7 +301,7 @@ export class EngineWatch {
     const unlisted = watched.filter((id) => !found.has(id));
     const limit = new ConcurrencyLimit(this.options.detailsConcurrency);
     const details = await Promise.allSettled(unlisted.map((id) => limit.run(() => api.getJob(this.engineId, id))));
-    let outcome: 'ok' | 'failed' = 'ok';
+    let failed = false;
     const missing: string[] = [];
     details.forEach((result, i) => {
       const id = unlisted[i]!;
@@ -309,16 +311,17 @@ export class EngineWatch {
         return;
       }
       if (endsSubscriptions(result.reason)) throw result.reason;
-      outcome = 'failed';
+      failed = true;
     });
-    return this.finish(plan, { jobs: [...found.values()], newest, missing, engineMissing: false }, outcome);
+    return this.finish(plan, { jobs: [...found.values()], newest, missing, engineMissing: false, failed });
   }
 
-  private finish(plan: PollPlan & { role: 'poll' }, result: PollResult, outcome: 'ok' | 'failed'): 'ok' | 'failed' {
-    if (this.stopped) return outcome;
-    this.deliver(result, performance.now());
-    if (plan.publish) this.coordinator?.publish(result);
-    return outcome;
+  private finish(plan: PollPlan & { role: 'poll' }, result: PollResult): 'ok' | 'failed' {
+    if (!this.stopped) {
+      this.deliver(result, performance.now());
+      if (plan.publish) this.coordinator?.publish(result);
+    }
+    return result.failed ? 'failed' : 'ok';
   }
 
   /** What a poll saw (this replica's or the fleet poller's), to the subscribers it concerns. */
