@@ -115,7 +115,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     onReused: (request, how, operationName) => requestScopeOf(request)?.facts?.answeredWith(how, operationName),
     onError: (error, request) => logger.error({ requestId: requestScopeOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
-  const subscriptions = serveSubscriptions(config, { httpServer, schema, exposure, cors, services, documents: documentStore, logger, metrics });
+  const subscriptions = serveSubscriptions(config, { httpServer, schema, exposure, cors, services, documents: documentStore, logger, metrics, fleet: shared?.pollers });
   // Sockets first (1001 to each, then their pollers stop), beside the HTTP drain.
   apollo.addPlugin(subscriptions.drainPlugin);
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }));

@@ -3,7 +3,7 @@ import { hash } from 'node:crypto';
 /**
  * Every key the gateway writes to Redis. A credential scope's keys carry its digest (see
  * credentialDigest: a SHA-256, never the token) as their Redis Cluster hash tag (`{…}`), so a
- * scope's generation, vouch, cached answers, leases and handed-over answers live in one slot: the
+ * scope's generation, vouch, cached answers, leases, handed-over answers and subscription pollers live in one slot: the
  * scripts that read several of them at once work on a cluster too. URLs are hashed, which keeps
  * keys short and of one length; the URL is no secret, but it says nothing Redis needs.
  */
@@ -18,6 +18,12 @@ export interface RedisKeys {
   lease(digest: string, url: string): string;
   /** The answer of a leased call, handed to the replicas that waited for it (its holder's token follows). */
   handover(digest: string, url: string): string;
+  /** The lease of the one replica that polls a scope's engine for every subscriber in the fleet. */
+  pollerLease(digest: string, engineId: string): string;
+  /** Hash of what each replica watches on a scope's engine (`<replica>|j:<job id>`, `<replica>|e`) → expiry. */
+  watchers(digest: string, engineId: string): string;
+  /** Pub/sub channel of the poller's results for a scope's engine. */
+  polls(digest: string, engineId: string): string;
   /** A registered APQ document, by Apollo's own key (`apq:<sha256>`). */
   persistedQuery(key: string): string;
 }
@@ -30,6 +36,9 @@ export function redisKeys(prefix: string): RedisKeys {
     answer: (digest, url) => scoped(digest, 'answer', url),
     lease: (digest, url) => scoped(digest, 'lease', url),
     handover: (digest, url) => scoped(digest, 'handover', url),
+    pollerLease: (digest, engineId) => `${prefix}{${digest}}:poller:${engineId}`,
+    watchers: (digest, engineId) => `${prefix}{${digest}}:watch:${engineId}`,
+    polls: (digest, engineId) => `${prefix}{${digest}}:polls:${engineId}`,
     persistedQuery: (key) => `${prefix}${key}`,
   };
 }

@@ -5,6 +5,8 @@ export interface RedisMetrics {
   readonly up: Gauge;
   /** Failed or timed-out commands, by command family (`op`, a closed set). */
   readonly errors: Counter<'op'>;
+  /** Subscription poll ticks by what this replica did: polled for the fleet, listened to it, or polled alone (Redis unavailable). */
+  readonly fleetPolls: Counter<'role'>;
 }
 
 /** The Redis metrics, on the gateway's registry (only registered when REDIS_URL is set). */
@@ -15,6 +17,12 @@ export function createRedisMetrics(registry: Registry): RedisMetrics {
       name: 'gateway_redis_errors_total',
       help: 'Redis commands that failed or timed out; the replica went on with local state',
       labelNames: ['op'],
+      registers: [registry],
+    }),
+    fleetPolls: new Counter({
+      name: 'gateway_subscription_fleet_polls_total',
+      help: 'Subscription poll ticks of a scope and engine: poller (polled for the fleet), listener (another replica polled), local (Redis unavailable: polled alone)',
+      labelNames: ['role'],
       registers: [registry],
     }),
   };

@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
 import type { SharedUpstreamState } from '../upstream/CseHttpClient';
 import { FleetFlight } from './FleetFlight';
+import { FleetPollers } from './FleetPollers';
 import { RedisKeyValueCache } from './RedisKeyValueCache';
 import { redisKeys } from './redisKeys';
 import { RedisLink } from './RedisLink';
@@ -16,6 +17,8 @@ export interface SharedState {
   readonly upstream: SharedUpstreamState;
   /** The fleet's APQ registry (behind each replica's own LRU). */
   readonly persistedQueries: KeyValueCache<string>;
+  /** One subscription poller per scope and engine in the fleet. */
+  readonly pollers: FleetPollers;
   close(): Promise<void>;
 }
 
@@ -26,9 +29,11 @@ export interface SharedState {
  */
 export function createSharedState(config: GatewayConfig, logger: Logger, registry: Registry): SharedState | undefined {
   if (config.redisUrl === undefined) return undefined;
-  const link = new RedisLink({ url: config.redisUrl, timeoutMs: config.redisTimeoutMs, logger, metrics: createRedisMetrics(registry) });
+  const metrics = createRedisMetrics(registry);
+  const link = new RedisLink({ url: config.redisUrl, timeoutMs: config.redisTimeoutMs, logger, metrics });
   const keys = redisKeys(config.redisKeyPrefix);
   const longestTtlMs = Math.max(config.cacheListTtlMs, config.cacheEngineTtlMs, config.cacheJobTtlMs, config.cacheTerminalJobTtlMs);
+  const pollers = new FleetPollers(link, keys, { pollMs: config.subscriptionPollMs, timeoutMs: config.redisTimeoutMs, metrics });
   return {
     link,
     upstream: {
@@ -41,6 +46,10 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
       flight: new FleetFlight(link, keys, { leaseMs: config.redisLeaseMs, maxValueBytes: config.redisMaxValueBytes }),
     },
     persistedQueries: new RedisKeyValueCache(link, keys, config.redisMaxValueBytes),
-    close: () => link.close(),
+    pollers,
+    close: () => {
+      pollers.close();
+      return link.close();
+    },
   };
 }

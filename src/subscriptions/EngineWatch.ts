@@ -26,6 +26,41 @@ export interface WatchOptions {
   /** Details calls of one poll in flight at once. */
   readonly detailsConcurrency: number;
   readonly events: WatchEvents | undefined;
+  /** With REDIS_URL: one replica of the fleet polls each scope and engine (see FleetPollers). */
+  readonly fleet?: WatchFleet | undefined;
+}
+
+/** What one poll saw: what a watch delivers, and what the fleet's poller publishes to the others. */
+export interface PollResult {
+  /** Every job the poll read (newest pages and details calls). */
+  readonly jobs: readonly CseJob[];
+  /** Ids of the newest list page, in order, when the poll read it for engine events. */
+  readonly newest: readonly string[] | undefined;
+  /** Watched jobs the upstream says do not exist. */
+  readonly missing: readonly string[];
+  readonly engineMissing: boolean;
+  /** Part of the poll could not be read (the upstream failing): what it did read is still news. */
+  readonly failed: boolean;
+}
+
+/** What the replica does at one poll tick. */
+export type PollPlan =
+  /** Poll the upstream for these jobs (and engine events); `publish` its result to the fleet. */
+  | { readonly role: 'poll'; readonly jobIds: readonly string[]; readonly events: boolean; readonly publish: boolean }
+  /** Another replica polls: its results arrive through `receive`. */
+  | { readonly role: 'listen' };
+
+/** One watch's place in the fleet: asked at every tick, told of each result and of the end. */
+export interface WatchCoordinator {
+  /** Registers what this replica watches now and says who polls; never fails (Redis down: poll locally). */
+  plan(local: { readonly jobIds: readonly string[]; readonly events: boolean }): Promise<PollPlan>;
+  publish(result: PollResult): void;
+  leave(): void;
+}
+
+export interface WatchFleet {
+  /** `receive` gets the results another replica's poll published for this scope and engine. */
+  join(credentials: Credentials, engineId: string, receive: (result: PollResult) => void): WatchCoordinator;
 }
 
 /** What the watches report (metrics). */
@@ -79,16 +114,24 @@ export class EngineWatch {
   /** A subscriber joined during a poll and waits for a first state: poll again right after. */
   private again = false;
   private lastPollStarted = Number.NEGATIVE_INFINITY;
+  /**
+   * With a fleet: the earliest the next upstream poll may start (backing off). The ticks go on
+   * every `pollMs` meanwhile, so the poller's lease and this replica's watch entries stay fresh.
+   */
+  private pollAfter = Number.NEGATIVE_INFINITY;
   private failures = 0;
   private stopped = false;
   private readonly abort = new AbortController();
+  private readonly coordinator: WatchCoordinator | undefined;
 
   constructor(
     readonly credentials: Credentials,
     readonly engineId: string,
     private readonly options: WatchOptions,
     private readonly onIdle: (watch: EngineWatch) => void,
-  ) {}
+  ) {
+    this.coordinator = options.fleet?.join(credentials, engineId, (result) => this.receive(result));
+  }
 
   /** Subscribers of this watch (for the idle check and tests). */
   get subscribers(): number {
@@ -139,7 +182,16 @@ export class EngineWatch {
     clearTimeout(this.timer);
     this.abort.abort();
     for (const sink of this.allSinks()) sink.end();
+    this.coordinator?.leave();
     this.onIdle(this);
+  }
+
+  /** A result another replica's poll published: delivered exactly as one of this watch's own. */
+  private receive(result: PollResult): void {
+    if (this.stopped) return;
+    // The fleet's poller reached the upstream: a first state may again be read locally (see poll).
+    if (!result.failed) this.failures = 0;
+    this.deliver(result, performance.now());
   }
 
   /** A poll as soon as spacing allows: a subscriber waits for its first state. */
@@ -164,6 +216,25 @@ export class EngineWatch {
     this.polling = true;
     this.again = false;
     this.lastPollStarted = performance.now();
+    const local = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
+    let plan: PollPlan = { role: 'poll', ...local, publish: false };
+    if (this.coordinator !== undefined) plan = await this.coordinator.plan(local);
+    if (plan.role === 'listen') {
+      // Another replica polls. A subscriber still waiting for its first state gets it from one
+      // read of its own job here, at once, rather than from the poller's next poll (which learns
+      // of the job only then); not while reads fail, when the poller's results will bring it.
+      const waiting = [...this.tracks].filter(([, track]) => track.job === undefined).map(([id]) => id);
+      if (this.stopped || waiting.length === 0 || this.failures > 0) {
+        this.polling = false;
+        if (!this.stopped) this.schedule(this.options.pollMs);
+        return;
+      }
+      plan = { role: 'poll', jobIds: waiting, events: false, publish: false };
+    } else if (performance.now() < this.pollAfter) {
+      this.polling = false;
+      if (!this.stopped) this.schedule(this.options.pollMs);
+      return;
+    }
     let calls = 0;
     const api = new CseApi({
       http: this.options.http,
@@ -182,7 +253,7 @@ export class EngineWatch {
       pageBase: this.options.pageBase,
     });
     try {
-      const outcome = await this.pollOnce(api);
+      const outcome = await this.pollOnce(api, plan);
       this.failures = outcome === 'ok' ? 0 : this.failures + 1;
       this.options.events?.poll?.(outcome, calls);
     } catch (error) {
@@ -200,50 +271,77 @@ export class EngineWatch {
     }
     if (this.stopped) return;
     if (this.again && this.failures === 0) this.soon();
-    else this.schedule(this.nextDelay());
+    else if (this.coordinator === undefined) this.schedule(this.nextDelay());
+    else {
+      this.pollAfter = this.lastPollStarted + this.nextDelay();
+      this.schedule(this.options.pollMs);
+    }
   }
 
-  /** One poll: reads what the subscribers need, delivers what changed. `failed` when part of it could not be read. */
-  private async pollOnce(api: CseApi): Promise<'ok' | 'failed'> {
-    const watched = [...this.tracks.keys()];
-    const wantsEvents = this.eventSinks.size > 0;
+  /**
+   * One poll: reads what `plan` asks (this replica's subscribers, or the fleet's), delivers what
+   * changed, publishes the result when polling for the fleet. `failed` when part of it could not be read.
+   */
+  private async pollOnce(api: CseApi, plan: PollPlan & { role: 'poll' }): Promise<'ok' | 'failed'> {
+    const watched = plan.jobIds;
+    const wantsEvents = plan.events;
     if (watched.length === 0 && !wantsEvents) return 'ok';
     const found = new Map<string, CseJob>();
-    let newestPage: readonly CseJob[] | undefined;
+    let newest: string[] | undefined;
     if (wantsEvents || watched.length > 1) {
       for (let index = 0; index < this.options.listPages; index += 1) {
         const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.options.pageSize });
-        if (page === null) return this.engineMissing();
-        if (index === 0) newestPage = page.data;
+        if (page === null) return this.finish(plan, { jobs: [], newest: undefined, missing: [], engineMissing: true, failed: false });
+        if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
         for (const job of page.data) found.set(String(job.id), job);
         const complete = watched.every((id) => found.has(id));
         if (complete || page.data.length < this.options.pageSize || (index + 1) * this.options.pageSize >= page.total) break;
       }
     }
-    const missing = watched.filter((id) => !found.has(id));
+    const unlisted = watched.filter((id) => !found.has(id));
     const limit = new ConcurrencyLimit(this.options.detailsConcurrency);
-    const details = await Promise.allSettled(missing.map((id) => limit.run(() => api.getJob(this.engineId, id))));
-    let outcome: 'ok' | 'failed' = 'ok';
+    const details = await Promise.allSettled(unlisted.map((id) => limit.run(() => api.getJob(this.engineId, id))));
+    let failed = false;
+    const missing: string[] = [];
     details.forEach((result, i) => {
-      const id = missing[i]!;
+      const id = unlisted[i]!;
       if (result.status === 'fulfilled') {
-        if (result.value === null) this.missingJob(id);
+        if (result.value === null) missing.push(id);
         else found.set(id, result.value);
         return;
       }
       if (endsSubscriptions(result.reason)) throw result.reason;
-      outcome = 'failed';
+      failed = true;
     });
-    if (this.stopped) return outcome;
-    const at = performance.now();
+    return this.finish(plan, { jobs: [...found.values()], newest, missing, engineMissing: false, failed });
+  }
+
+  private finish(plan: PollPlan & { role: 'poll' }, result: PollResult): 'ok' | 'failed' {
+    if (!this.stopped) {
+      this.deliver(result, performance.now());
+      if (plan.publish) this.coordinator?.publish(result);
+    }
+    return result.failed ? 'failed' : 'ok';
+  }
+
+  /** What a poll saw (this replica's or the fleet poller's), to the subscribers it concerns. */
+  private deliver(result: PollResult, at: number): void {
+    if (result.engineMissing) {
+      this.engineMissing();
+      return;
+    }
+    for (const id of result.missing) this.missingJob(id);
+    const found = new Map(result.jobs.map((job) => [String(job.id), job]));
     this.seen = found;
     this.seenAt = at;
-    for (const id of watched) {
+    for (const id of [...this.tracks.keys()]) {
       const job = found.get(id);
       if (job !== undefined) this.update(id, job, at);
     }
-    if (newestPage !== undefined && wantsEvents) this.compareNewest(newestPage, at);
-    return outcome;
+    if (result.newest !== undefined && this.eventSinks.size > 0) {
+      const page = result.newest.map((id) => found.get(id)).filter((job): job is CseJob => job !== undefined);
+      this.compareNewest(page, at);
+    }
   }
 
   /** A job's state from a poll: delivered if it changed; a terminal job ends its subscribers. */
@@ -275,13 +373,12 @@ export class EngineWatch {
   }
 
   /** The engine does not exist: none of its jobs does, and its events end with NOT_FOUND. */
-  private engineMissing(): 'ok' {
+  private engineMissing(): void {
     for (const id of [...this.tracks.keys()]) this.missingJob(id);
     const error = new GatewayError(ErrorCode.NOT_FOUND, 'The engine does not exist (or is not visible to the caller).', {
       details: { engineId: this.engineId },
     });
     for (const sink of [...this.eventSinks]) sink.fail(error);
-    return 'ok';
   }
 
   /** Engine events: each job of the newest page that is new since the last poll, or changed. */

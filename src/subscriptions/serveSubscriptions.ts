@@ -14,6 +14,7 @@ import type { GatewayMetrics } from '../observability/metrics';
 import { estimateOptionsOf } from '../security/estimateOptions';
 import { createMemoizedEstimator } from '../security/estimateUpstreamCalls';
 import type { exposureOptions } from '../security/exposureOptions';
+import type { WatchFleet } from './EngineWatch';
 import { LiveJobs } from './LiveJobs';
 import { createOriginCheck } from './originPolicy';
 import { SubscriptionGroups } from './SubscriptionGroups';
@@ -31,6 +32,8 @@ export interface SubscriptionWiring {
   readonly documents: DocumentStore;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** With REDIS_URL: the fleet's one poller per scope and engine (undefined: this replica polls for itself). */
+  readonly fleet: WatchFleet | undefined;
 }
 
 /**
@@ -40,7 +43,7 @@ export interface SubscriptionWiring {
  */
 export function serveSubscriptions(
   config: GatewayConfig,
-  { httpServer, schema, exposure, cors, services, documents, logger, metrics }: SubscriptionWiring,
+  { httpServer, schema, exposure, cors, services, documents, logger, metrics, fleet }: SubscriptionWiring,
 ): { readonly server: SubscriptionServer; readonly drainPlugin: ApolloServerPlugin<GatewayContext> } {
   const maxPendingEvents = maxPendingEventsOf(config);
   const live = new LiveJobs({
@@ -55,6 +58,7 @@ export function serveSubscriptions(
     detailsConcurrency: config.cseRequestConcurrency,
     maxPendingEvents,
     events: { poll: metrics.subscriptions.poll },
+    fleet,
     liveEvents: { pollers: metrics.subscriptions.pollers, conflated: metrics.subscriptions.conflated },
   });
   // Only the socket's contexts have live jobs: over HTTP the Subscription resolvers have none.

@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
 import { CACHES_OFF, startGatewayOn, type GatewayHarness, type GqlResponse } from '../support/harness';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
+import { PREFIX, replicas, untilRedis } from '../support/replicas';
 
 /**
  * Three replicas on one Redis and one simulator (the upstream): what one replica learned from the
@@ -12,29 +13,6 @@ import { describeWithRedis, startRedisServer, type RedisServer } from '../suppor
  */
 
 const PAGE = `query Page($id: ID!, $first: Int) { engine(id: $id) { jobs(first: $first) { edges { node { id status } } totalCount } } }`;
-const PREFIX = 'test-gw:';
-
-async function replicas(simulator: Simulator, redis: RedisServer, env: Record<string, string> = {}): Promise<GatewayHarness[]> {
-  const shared = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, LOG_LEVEL: 'info', ...env };
-  return Promise.all([startGatewayOn(simulator, shared), startGatewayOn(simulator, shared), startGatewayOn(simulator, shared)]);
-}
-
-async function redisUp(gateway: GatewayHarness): Promise<number> {
-  const metric = await gateway.gateway.metrics.registry.getSingleMetric('gateway_redis_up')?.get();
-  return metric?.values[0]?.value ?? -1;
-}
-
-/** Resolves once every gateway reports Redis as `up` (1) or down (0); fails past 10 s. */
-async function untilRedis(gateways: GatewayHarness[], up: 0 | 1): Promise<void> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    const states = await Promise.all(gateways.map(redisUp));
-    if (states.every((state) => state === up)) return;
-    if (Date.now() > end) throw new Error(`gateway_redis_up is ${states.join(', ')}, expected ${up} on every replica`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Resolves once the simulator has received `n` listJobs calls (fails past 5 s). */
 async function untilListCalls(simulator: Simulator, n: number): Promise<void> {
   const end = Date.now() + 5000;

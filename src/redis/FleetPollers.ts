@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { PollPlan, PollResult, WatchCoordinator, WatchFleet } from '../subscriptions/EngineWatch';
+import { credentialDigest } from '../upstream/cache/scopeKey';
+import type { Credentials } from '../upstream/credentials';
+import type { RedisKeys } from './redisKeys';
+import type { RedisLink } from './RedisLink';
+import type { RedisMetrics } from './redisMetrics';
+import { defineScript, type Script } from './scripts';
+import { UNAVAILABLE } from './unavailable';
+
+export interface FleetPollersOptions {
+  /** SUBSCRIPTION_POLL_MS: every watch ticks once per interval. */
+  readonly pollMs: number;
+  /** REDIS_TIMEOUT_MS: bounds the wait for the subscriber connection too. */
+  readonly timeoutMs: number;
+  readonly metrics: RedisMetrics;
+}
+
+/**
+ * How long the poller's lease and a replica's watch entries live without being renewed: three
+ * ticks, so one slow tick loses nothing, and a replica that died is replaced (its lease) and
+ * forgotten (its jobs) within a few intervals.
+ */
+export const LEASE_TICKS = 3;
+
+/*
+ * One tick of one replica's watch. KEYS: watchers hash, poller lease. ARGV: replica id, TTL (ms),
+ * then what the replica watches now (`j:<id>`, `e`). Refreshes the replica's entries (and drops
+ * those it no longer watches, and everyone's expired ones), takes the lease if nobody holds it or
+ * renews it if the replica holds it, and returns {1 if the replica polls, the fleet's union…}.
+ * Expiry is by Redis's clock (TIME), so the replicas' clocks need not agree.
+ */
+const TICK = `
+local me, ttl = ARGV[1], tonumber(ARGV[2])
+local time = redis.call('time')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local mine = {}
+for i = 3, #ARGV do
+  mine[ARGV[i]] = true
+  redis.call('hset', KEYS[1], me .. '|' .. ARGV[i], now + ttl)
+end
+local union, seen = {}, {}
+local all = redis.call('hgetall', KEYS[1])
+for i = 1, #all, 2 do
+  local field = all[i]
+  local sep = string.find(field, '|', 1, true)
+  local owner, what = string.sub(field, 1, sep - 1), string.sub(field, sep + 1)
+  if tonumber(all[i + 1]) < now or (owner == me and not mine[what]) then
+    redis.call('hdel', KEYS[1], field)
+  elseif not seen[what] then
+    seen[what] = true
+    union[#union + 1] = what
+  end
+end
+redis.call('pexpire', KEYS[1], ttl)
+local holder = redis.call('get', KEYS[2])
+local polls = 0
+if holder == me then
+  redis.call('pexpire', KEYS[2], ttl)
+  polls = 1
+elseif not holder then
+  redis.call('set', KEYS[2], me, 'PX', ttl)
+  polls = 1
+end
+return {polls, union}
+`;
+
+/* KEYS: watchers hash, poller lease; ARGV: replica id. The replica's entries go, and its lease if it holds it. */
+const LEAVE = `
+local all = redis.call('hkeys', KEYS[1])
+local prefix = ARGV[1] .. '|'
+for _, field in ipairs(all) do
+  if string.sub(field, 1, #prefix) == prefix then redis.call('hdel', KEYS[1], field) end
+end
+if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('del', KEYS[2]) end
+return 1
+`;
+
+const EVENTS = 'e';
+const JOB = 'j:';
+
+/** A published result: who polled (a replica ignores its own), and what. */
+interface PollMessage {
+  readonly from: string;
+  readonly result: PollResult;
+}
+
+/**
+ * One subscription poller per credential scope and engine in the whole fleet (see
+ * docs/replicas.md). At each tick a replica's watch registers what it watches in a Redis hash and
+ * either holds the scope+engine's lease (`SET NX PX`, renewed at every tick) and polls the union
+ * of what every replica watches, publishing each result on the scope+engine's channel, or listens
+ * on that channel and delivers what arrives through its own watch's logic. Only a replica with
+ * subscribers ticks, so only one polls, with its own subscriber's credentials: the scope digest
+ * in every key and channel stands for the same token and project on every replica.
+ *
+ * Redis failing never ends a subscription: a tick that cannot reach Redis (or a listener whose
+ * subscriber connection is not subscribed) polls locally, as without REDIS_URL, until Redis answers.
+ * A poller that dies stops renewing; its lease lapses within {@link LEASE_TICKS} intervals and a
+ * listener takes it at its next tick.
+ */
+export class FleetPollers implements WatchFleet {
+  private readonly replica = randomUUID();
+  private readonly tick: Script;
+  private readonly leave: Script;
+  private readonly ttlMs: number;
+  /** The connection in SUBSCRIBE mode (it can run nothing else), made with the first listener. */
+  private subscriber: Redis | undefined;
+  /** Receivers by channel: one watch per scope and engine on a replica. */
+  private readonly receivers = new Map<string, (result: PollResult) => void>();
+  /** Channels Redis confirmed this connection is subscribed to (cleared when it drops). */
+  private readonly subscribed = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly link: RedisLink,
+    private readonly keys: RedisKeys,
+    private readonly options: FleetPollersOptions,
+  ) {
+    this.tick = defineScript(link.client, 'gatewayPollerTick', 2, TICK);
+    this.leave = defineScript(link.client, 'gatewayPollerLeave', 2, LEAVE);
+    this.ttlMs = LEASE_TICKS * options.pollMs;
+  }
+
+  join(credentials: Credentials, engineId: string, receive: (result: PollResult) => void): WatchCoordinator {
+    const digest = credentialDigest(credentials);
+    const watchers = this.keys.watchers(digest, engineId);
+    const lease = this.keys.pollerLease(digest, engineId);
+    const channel = this.keys.polls(digest, engineId);
+    this.receivers.set(channel, receive);
+    const local = (local: { jobIds: readonly string[]; events: boolean }): PollPlan => {
+      this.options.metrics.fleetPolls.inc({ role: 'local' });
+      return { role: 'poll', ...local, publish: false };
+    };
+    return {
+      plan: async (mine) => {
+        const entries = [...mine.jobIds.map((id) => JOB + id), ...(mine.events ? [EVENTS] : [])];
+        const answer = await this.link.run('poller', (client) => this.tick(client, [watchers, lease], [this.replica, this.ttlMs, ...entries]));
+        if (answer === UNAVAILABLE || !Array.isArray(answer)) return local(mine);
+        const [polls, union] = answer as [number, string[]];
+        if (polls === 1) {
+          this.options.metrics.fleetPolls.inc({ role: 'poller' });
+          const jobIds = union.filter((what) => what.startsWith(JOB)).map((what) => what.slice(JOB.length));
+          return { role: 'poll', jobIds, events: union.includes(EVENTS), publish: true };
+        }
+        // Listening is safe only once Redis confirmed the subscription: else poll alone this tick.
+        if (!(await this.subscribe(channel))) return local(mine);
+        this.options.metrics.fleetPolls.inc({ role: 'listener' });
+        return { role: 'listen' };
+      },
+      publish: (result) => {
+        const message: PollMessage = { from: this.replica, result };
+        void this.link.run('poller', (client) => client.publish(channel, JSON.stringify(message)));
+      },
+      leave: () => {
+        if (this.receivers.get(channel) === receive) this.receivers.delete(channel);
+        this.subscribed.delete(channel);
+        // Best effort: a lease or entries left behind (Redis down) expire within LEASE_TICKS intervals.
+        void this.link.run('poller', (client) => this.leave(client, [watchers, lease], [this.replica]));
+        this.subscriber?.unsubscribe(channel).catch(() => undefined);
+      },
+    };
+  }
+
+  /** Closes the subscriber connection (the gateway is stopping). */
+  close(): void {
+    this.closed = true;
+    this.subscriber?.disconnect();
+    this.subscriber = undefined;
+  }
+
+  /** Whether this replica is subscribed to `channel` now, subscribing if need be (bounded by the Redis timeout). */
+  private async subscribe(channel: string): Promise<boolean> {
+    if (this.closed) return false;
+    const fresh = this.subscriber === undefined;
+    const subscriber = this.subscriber ?? this.connectSubscriber();
+    // The connection made just now: wait for it (bounded), else the first tick would poll alone.
+    if (fresh && subscriber.status !== 'ready') await ready(subscriber, Math.max(1000, this.options.timeoutMs * 10));
+    if (subscriber.status !== 'ready') return false;
+    if (this.subscribed.has(channel)) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.options.timeoutMs)));
+    const done = subscriber.subscribe(channel).then(
+      () => true,
+      () => false,
+    );
+    const ok = await Promise.race([done, late]);
+    clearTimeout(timer);
+    // Only a watch still here: one that left meanwhile is not resubscribed.
+    if (ok && this.receivers.has(channel)) this.subscribed.add(channel);
+    return ok;
+  }
+
+  private connectSubscriber(): Redis {
+    // The same URL and bounds as the command connection (commands fail fast while it is down).
+    const subscriber = this.link.client.duplicate();
+    subscriber.on('error', () => undefined);
+    // While it is down nothing arrives: listeners poll alone until it is back and subscribed again.
+    subscriber.on('close', () => this.subscribed.clear());
+    subscriber.on('message', (channel: string, text: string) => {
+      const receive = this.receivers.get(channel);
+      if (receive === undefined) return;
+      let message: PollMessage;
+      try {
+        message = JSON.parse(text) as PollMessage;
+      } catch {
+        return;
+      }
+      if (message.from !== this.replica) receive(message.result);
+    });
+    this.subscriber = subscriber;
+    return subscriber;
+  }
+}
+
+/** Resolves when `client` is ready, or after `ms` (whichever comes first). */
+function ready(client: Redis, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    client.once('ready', done);
+  });
+}
