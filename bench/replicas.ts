@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO_TOKEN } from '../src/simulator';
@@ -8,6 +6,8 @@ import { startChild, type Child } from './childProcess';
 import { cpuMs } from './procStats';
 import { runLoad } from './loadGenerator';
 import { askSource, gatewayRequest, SCENARIOS } from './scenarios';
+import { startRedisServer } from '../test/support/redisProcess';
+import { median } from './records';
 import { gatewayEnv, walkCursors } from './servers';
 
 /**
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const opts = options();
   const here = (file: string) => join(__dirname, file);
   const simulator = await startChild({ name: 'simulator', entry: here('simulatorChild.js'), args: ['--latency', String(opts.latencyMs)], ready: /Simulator ready at (\S+)/, ipc: true });
-  const redis = await startRedis();
+  const redis = await startRedisServer();
   const running: Child[] = [];
   const gateway = async (name: string, withRedis: boolean) => {
     const child = await startChild({
@@ -153,59 +153,11 @@ async function main(): Promise<void> {
   } finally {
     await stopAll();
     await simulator.stop();
-    await redis.stop();
+    await redis.kill();
   }
-}
-
-/** Debian's redis-server on a free port, no persistence. */
-async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // Ready once it accepts a connection.
-  for (let i = 0; i < 100; i += 1) {
-    if (await accepts(port)) break;
-    await sleep(50);
-  }
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 main().catch((error: unknown) => {

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     failStartup(error instanceof Error ? error.message : String(error));
   }
   const { logger } = log;
+  const lifecycle = lifecycleOf(logger, config);
   for (const warning of configWarnings(config)) logger.warn(warning);
   if (config.cseEndpoint !== undefined && (process.env[LIVE_ENV] || process.env[LIVE_OPTIONS_ENV])) {
     logger.warn(`${LIVE_ENV} and ${LIVE_OPTIONS_ENV} are ignored: CSE_ENDPOINT is set, so no simulator is started`);
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
     endpoint = simulator.url;
     // The simulator's demo project is the default unless the operator chose one.
     if (config.cseProjectId === undefined) config = Object.freeze({ ...config, cseProjectId: DEMO_PROJECT_ID });
-    lifecycleOf(logger, config).info({ simulator: simulator.url, live: simulator.live !== undefined }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
+    lifecycle.info({ simulator: simulator.url, live: simulator.live !== undefined }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
     if (config.nodeEnv === 'production') logger.warn('EMBEDDED_SIMULATOR=true: serving the simulator\'s fake data, not a CSE account\'s');
   }
 
@@ -78,10 +79,10 @@ async function main(): Promise<void> {
     // bad config; so does a port in use: one line that says what to do, never a stack trace.
     failStartup(error instanceof ConfigError ? error.message : startupFailure(error, config)),
   );
-  lifecycleOf(logger, config).info({ url: gateway.url, ...(gateway.metricsUrl === undefined ? {} : { metrics: gateway.metricsUrl }) }, 'gateway listening');
+  lifecycle.info({ url: gateway.url, ...(gateway.metricsUrl === undefined ? {} : { metrics: gateway.metricsUrl }) }, 'gateway listening');
   // In production every line is a JSON log line: the banner is for a person at a terminal.
   if (config.nodeEnv === 'production') {
-    onSignals(config, log, gateway, simulator);
+    onSignals(config, log, lifecycle, gateway, simulator);
     return;
   }
 
@@ -97,13 +98,13 @@ async function main(): Promise<void> {
     '',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
-  onSignals(config, log, gateway, simulator);
+  onSignals(config, log, lifecycle, gateway, simulator);
 }
 
 /**
  * Graceful shutdown (see RunningGateway.close) on SIGTERM and SIGINT.
  */
-function onSignals(config: GatewayConfig, log: ProcessLogger, gateway: RunningGateway, simulator: Simulator | undefined): void {
+function onSignals(config: GatewayConfig, log: ProcessLogger, lifecycle: Logger, gateway: RunningGateway, simulator: Simulator | undefined): void {
   const { logger } = log;
   // Graceful shutdown (see RunningGateway.close): readiness false, stop accepting, let in-flight
   // operations finish within SHUTDOWN_TIMEOUT_MS, close the upstream pool and the simulator, exit 0.
@@ -115,7 +116,7 @@ function onSignals(config: GatewayConfig, log: ProcessLogger, gateway: RunningGa
       process.exit(1);
     }
     stopping = true;
-    lifecycleOf(logger, config).info({ signal, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight operations');
+    lifecycle.info({ signal, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight operations');
     // Every step is bounded on its own; this only catches a step that never settles.
     const deadline = setTimeout(() => {
       logger.error('shutdown did not finish in time: exiting');
@@ -127,7 +128,7 @@ function onSignals(config: GatewayConfig, log: ProcessLogger, gateway: RunningGa
       .then(() => simulator?.close())
       .then(
         () => {
-          lifecycleOf(logger, config).info('stopped');
+          lifecycle.info('stopped');
           return 0;
         },
         (error: unknown) => {

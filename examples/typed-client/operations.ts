@@ -71,22 +71,33 @@ export const EngineJobsPage = graphql(`
   }
 `);
 
+/**
+ * What this client shows of a task. Tasks live inside their job in the cache (cache.ts): every
+ * selection of a job's tasks spreads this one, so a pushed job (WatchJob) replaces them with
+ * objects as complete as JobDetails reads.
+ */
+export const JobTask = graphql(`
+  fragment JobTask on Task {
+    id
+    jobId
+    name
+    type
+    status
+    order
+    startTime
+    endTime
+    timedOut
+    output
+  }
+`);
+
 /** One job with its tasks (one upstream job-details call). */
 export const JobDetails = graphql(`
   query JobDetails($engineId: ID!, $id: ID!) {
     job(engineId: $engineId, id: $id) {
       ...JobListItem
       tasks {
-        id
-        jobId
-        name
-        type
-        status
-        order
-        startTime
-        endTime
-        timedOut
-        output
+        ...JobTask
       }
     }
   }
@@ -95,25 +106,15 @@ export const JobDetails = graphql(`
 /**
  * A job's progress, pushed over WebSocket (see client.ts): its state at once, then each change;
  * the subscription completes after a terminal state. Each result is written to the cache under
- * the job's key, so a list or a details view that shows the job updates itself. Its tasks are
- * selected as JobDetails selects them: tasks live inside their job in the cache (cache.ts), so a
- * smaller selection would leave JobDetails' view of the job incomplete.
+ * the job's key, so a list or a details view that shows the job updates itself (its tasks through
+ * JobTask, as JobDetails reads them).
  */
 export const WatchJob = graphql(`
   subscription WatchJob($engineId: ID!, $id: ID!) {
     jobUpdated(engineId: $engineId, id: $id) {
       ...JobListItem
       tasks {
-        id
-        jobId
-        name
-        type
-        status
-        order
-        startTime
-        endTime
-        timedOut
-        output
+        ...JobTask
       }
     }
   }

@@ -9,7 +9,7 @@ import type { GraphQLSchema, ValidationRule } from 'graphql';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { landingPagePlugin, type ExplorerOptions } from '../graphql/landingPage';
-import { isInManifest, persistedQueriesOption, safelistPlugin } from './persistedQueries';
+import { manifestHashCheck, persistedQueriesOption, safelistPlugin } from './persistedQueries';
 import { estimateOptionsOf } from './estimateOptions';
 import { operationTypePlugin } from './operationTypePlugin';
 import { loadPersistedQueryManifest } from './persistedQueryManifest';
@@ -30,7 +30,7 @@ type ExposureOptions = Required<
   validationRules: ValidationRule[];
   plugins: ApolloServerPlugin<GatewayContext>[];
   /** PERSISTED_QUERIES=safelist: whether a document's text is a manifest operation's (for subscriptions; not an Apollo option). */
-  safelisted: ((source: string) => boolean) | undefined;
+  safelisted: ((sourceHash: string) => boolean) | undefined;
 };
 
 /**
@@ -86,6 +86,6 @@ export function exposureOptions(
       introspection: config.enableIntrospection,
     }),
     plugins,
-    safelisted: manifest === undefined ? undefined : isInManifest(manifest),
+    safelisted: manifest === undefined ? undefined : manifestHashCheck(manifest),
   };
 }

@@ -70,12 +70,12 @@ export interface SafelistOptions {
  * exactly the body of a manifest operation (whether it came as full text or by id).
  */
 export function safelistPlugin(manifest: PersistedQueryManifest, options: SafelistOptions): ApolloServerPlugin {
-  const listed = isInManifest(manifest);
+  const listed = manifestHashCheck(manifest);
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ source, operation }) {
-          if (listed(source)) return;
+          if (listed(sha256(source))) return;
           if (options.introspection && operation !== undefined && isIntrospectionOnly(operation)) return;
           throw requestRefusal(
             ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
@@ -87,13 +87,17 @@ export function safelistPlugin(manifest: PersistedQueryManifest, options: Safeli
   };
 }
 
-/** Whether a document's text is exactly the body of a manifest operation (compared by digest: the set holds no bodies). */
-export function isInManifest(manifest: PersistedQueryManifest): (source: string) => boolean {
+/**
+ * Whether a document whose text has this SHA-256 (hex) is exactly the body of a manifest
+ * operation: callers that hash the text anyway (the document store's key) ask with that hash.
+ */
+export function manifestHashCheck(manifest: PersistedQueryManifest): (sourceHash: string) => boolean {
   const allowed = new Set(manifest.operations.map((operation) => sha256(operation.body)));
-  return (source) => allowed.has(sha256(source));
+  return (sourceHash) => allowed.has(sourceHash);
 }
 
-function sha256(text: string): string {
+/** The hex SHA-256 of a document's text: the key of the document store and of the manifest check. */
+export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 

@@ -10,7 +10,7 @@ import {
   type SelectionNode,
   type ValidationRule,
 } from 'graphql';
-import { createHash } from 'node:crypto';
+import { sha256 } from '../security/persistedQueries';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/subscriptionMetrics';
@@ -33,8 +33,8 @@ export interface AdmissionOptions {
    * same rules passed): identical subscriptions share one parsed document, parsed once.
    */
   readonly documents: { byHash(hash: string): DocumentNode | undefined; keep(hash: string, document: DocumentNode): void };
-  /** PERSISTED_QUERIES=safelist: whether a document text is in the manifest. */
-  readonly safelisted: ((source: string) => boolean) | undefined;
+  /** PERSISTED_QUERIES=safelist: whether the document whose text has this SHA-256 is in the manifest. */
+  readonly safelisted: ((sourceHash: string) => boolean) | undefined;
   /** The worst-case upstream calls one event's execution may make (the HTTP estimate). */
   readonly estimate: (document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined) => number;
   readonly maxUpstreamCalls: number;
@@ -45,6 +45,8 @@ export interface AdmittedSubscription {
   readonly document: DocumentNode;
   readonly operationName: string | null | undefined;
   readonly variables: Record<string, unknown> | undefined;
+  /** The SHA-256 (hex) of the document's text. */
+  readonly hash: string;
   /** The operation's own name (the request may leave it out), for logs. */
   readonly name: string | undefined;
   /** The root field (validation leaves exactly one). */
@@ -62,10 +64,11 @@ export function admitSubscription(options: AdmissionOptions, request: SubscribeR
   if (variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables))) {
     return [refusal(ErrorCode.BAD_USER_INPUT, '"variables" must be an object.')];
   }
-  if (options.safelisted !== undefined && !options.safelisted(request.query)) {
+  // One hash of the text: the safelist's key, the document store's and the subscription group's.
+  const hash = sha256(request.query);
+  if (options.safelisted !== undefined && !options.safelisted(hash)) {
     return [refusal(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, 'This gateway only runs the operations of its persisted query list, and this is not one of them.')];
   }
-  const hash = createHash('sha256').update(request.query).digest('hex');
   let document = options.documents.byHash(hash);
   if (document === undefined) {
     try {
@@ -98,7 +101,7 @@ export function admitSubscription(options: AdmissionOptions, request: SubscribeR
       }),
     ];
   }
-  return { document, operationName: request.operationName, name: operation.name?.value, variables, field: rootField(document, operation.selectionSet.selections) };
+  return { document, hash, operationName: request.operationName, name: operation.name?.value, variables, field: rootField(document, operation.selectionSet.selections) };
 }
 
 /**

@@ -165,7 +165,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       metrics.subscribeRefused('invalid');
       return admitted;
     }
-    const { document, operationName, name, variables, field } = admitted as Exclude<typeof admitted, readonly GraphQLError[]>;
+    const { document, hash, operationName, name, variables, field } = admitted as Exclude<typeof admitted, readonly GraphQLError[]>;
     if (connection.subscriptions.size >= limits.perConnection) {
       metrics.subscribeRefused('connection_limit');
       return [tooMany(`This connection has ${limits.perConnection} subscriptions open, the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).`, 'connection', limits.perConnection)];
@@ -180,7 +180,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     metrics.subscriptionStarted(field);
     logger.info({ connection: connection.id, subscription: id, field, operationName: open.operationName }, 'subscription started');
     const group: GroupRequest = {
-      key: groupKey(credentials, payload.query, operationName, variables),
+      key: groupKey(credentials, hash, operationName, variables),
       document,
       operationName,
       variables,
@@ -334,10 +334,10 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** Identical subscriptions (same scope, text, operation and variables) share one group. */
-function groupKey(credentials: Credentials, query: string, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): string {
+/** Identical subscriptions (same scope, text — by its hash —, operation and variables) share one group. */
+function groupKey(credentials: Credentials, documentHash: string, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): string {
   return createHash('sha256')
-    .update(JSON.stringify([credentialDigest(credentials), query, operationName ?? null, variables ?? null]))
+    .update(JSON.stringify([credentialDigest(credentials), documentHash, operationName ?? null, variables ?? null]))
     .digest('base64url');
 }
 

@@ -17,15 +17,17 @@ type Documents = {
     "\n  fragment JobListItem on Job {\n    engineId\n    id\n    type\n    status\n    startTime\n    durationMs\n  }\n": typeof types.JobListItemFragmentDoc,
     "\n  query EngineOverview($first: Int!) {\n    engines(first: $first) {\n      totalCount\n      nodes {\n        id\n        name\n        status\n        jobs(first: 0) {\n          totalCount\n        }\n      }\n    }\n  }\n": typeof types.EngineOverviewDocument,
     "\n  query EngineJobsPage($engineId: ID!, $first: Int!, $after: String, $filter: JobFilter) {\n    engine(id: $engineId) {\n      id\n      jobs(first: $first, after: $after, filter: $filter) {\n        totalCount\n        edges {\n          cursor\n          node {\n            ...JobListItem\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.EngineJobsPageDocument,
-    "\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        id\n        jobId\n        name\n        type\n        status\n        order\n        startTime\n        endTime\n        timedOut\n        output\n      }\n    }\n  }\n": typeof types.JobDetailsDocument,
-    "\n  subscription WatchJob($engineId: ID!, $id: ID!) {\n    jobUpdated(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        id\n        jobId\n        name\n        type\n        status\n        order\n        startTime\n        endTime\n        timedOut\n        output\n      }\n    }\n  }\n": typeof types.WatchJobDocument,
+    "\n  fragment JobTask on Task {\n    id\n    jobId\n    name\n    type\n    status\n    order\n    startTime\n    endTime\n    timedOut\n    output\n  }\n": typeof types.JobTaskFragmentDoc,
+    "\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n": typeof types.JobDetailsDocument,
+    "\n  subscription WatchJob($engineId: ID!, $id: ID!) {\n    jobUpdated(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n": typeof types.WatchJobDocument,
 };
 const documents: Documents = {
     "\n  fragment JobListItem on Job {\n    engineId\n    id\n    type\n    status\n    startTime\n    durationMs\n  }\n": types.JobListItemFragmentDoc,
     "\n  query EngineOverview($first: Int!) {\n    engines(first: $first) {\n      totalCount\n      nodes {\n        id\n        name\n        status\n        jobs(first: 0) {\n          totalCount\n        }\n      }\n    }\n  }\n": types.EngineOverviewDocument,
     "\n  query EngineJobsPage($engineId: ID!, $first: Int!, $after: String, $filter: JobFilter) {\n    engine(id: $engineId) {\n      id\n      jobs(first: $first, after: $after, filter: $filter) {\n        totalCount\n        edges {\n          cursor\n          node {\n            ...JobListItem\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.EngineJobsPageDocument,
-    "\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        id\n        jobId\n        name\n        type\n        status\n        order\n        startTime\n        endTime\n        timedOut\n        output\n      }\n    }\n  }\n": types.JobDetailsDocument,
-    "\n  subscription WatchJob($engineId: ID!, $id: ID!) {\n    jobUpdated(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        id\n        jobId\n        name\n        type\n        status\n        order\n        startTime\n        endTime\n        timedOut\n        output\n      }\n    }\n  }\n": types.WatchJobDocument,
+    "\n  fragment JobTask on Task {\n    id\n    jobId\n    name\n    type\n    status\n    order\n    startTime\n    endTime\n    timedOut\n    output\n  }\n": types.JobTaskFragmentDoc,
+    "\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n": types.JobDetailsDocument,
+    "\n  subscription WatchJob($engineId: ID!, $id: ID!) {\n    jobUpdated(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n": types.WatchJobDocument,
 };
 
 /**
@@ -57,11 +59,15 @@ export function graphql(source: "\n  query EngineJobsPage($engineId: ID!, $first
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        id\n        jobId\n        name\n        type\n        status\n        order\n        startTime\n        endTime\n        timedOut\n        output\n      }\n    }\n  }\n"): (typeof documents)["\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        id\n        jobId\n        name\n        type\n        status\n        order\n        startTime\n        endTime\n        timedOut\n        output\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  fragment JobTask on Task {\n    id\n    jobId\n    name\n    type\n    status\n    order\n    startTime\n    endTime\n    timedOut\n    output\n  }\n"): (typeof documents)["\n  fragment JobTask on Task {\n    id\n    jobId\n    name\n    type\n    status\n    order\n    startTime\n    endTime\n    timedOut\n    output\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription WatchJob($engineId: ID!, $id: ID!) {\n    jobUpdated(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        id\n        jobId\n        name\n        type\n        status\n        order\n        startTime\n        endTime\n        timedOut\n        output\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription WatchJob($engineId: ID!, $id: ID!) {\n    jobUpdated(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        id\n        jobId\n        name\n        type\n        status\n        order\n        startTime\n        endTime\n        timedOut\n        output\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n"): (typeof documents)["\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription WatchJob($engineId: ID!, $id: ID!) {\n    jobUpdated(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription WatchJob($engineId: ID!, $id: ID!) {\n    jobUpdated(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
