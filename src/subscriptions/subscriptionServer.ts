@@ -160,12 +160,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     const connection = ctx.extra;
     const credentials = connection.credentials;
     if (credentials === undefined) return [new GraphQLError('Not identified.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
-    const admitted = admitSubscription(options.admission, payload);
-    if (Array.isArray(admitted)) {
-      metrics.subscribeRefused('invalid');
-      return admitted;
-    }
-    const { document, hash, operationName, name, variables, field } = admitted as Exclude<typeof admitted, readonly GraphQLError[]>;
+    // The limits first: they cost nothing, and a socket past them must not make the gateway
+    // parse and validate every document it sends.
     if (connection.subscriptions.size >= limits.perConnection) {
       metrics.subscribeRefused('connection_limit');
       return [tooMany(`This connection has ${limits.perConnection} subscriptions open, the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).`, 'connection', limits.perConnection)];
@@ -174,6 +170,12 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       metrics.subscribeRefused('total_limit');
       return [tooMany('The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.', 'gateway', limits.total)];
     }
+    const admitted = admitSubscription(options.admission, payload);
+    if (Array.isArray(admitted)) {
+      metrics.subscribeRefused('invalid');
+      return admitted;
+    }
+    const { document, hash, operationName, name, variables, field } = admitted as Exclude<typeof admitted, readonly GraphQLError[]>;
     const open: OpenSubscription = { field, operationName: name, startedAt: performance.now(), events: 0 };
     connection.subscriptions.set(id, open);
     active += 1;

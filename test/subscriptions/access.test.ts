@@ -202,6 +202,9 @@ describe('limits', () => {
     await expect(overConnection.done).rejects.toEqual([
       expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'connection', limit: 3 } }),
     ]);
+    // A full connection's documents are not even parsed: the limit answers first.
+    const unparsed = collect(first, 'subscription {');
+    await expect(unparsed.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS' }) })]);
     const more = [0, 1].map(() => collect(second, JOB, { engineId, id: String(job.id) }));
     await Promise.all(more.map((sub) => sub.next(1)));
     const overTotal = collect(second, JOB, { engineId, id: String(job.id) });
@@ -214,7 +217,7 @@ describe('limits', () => {
     const again = collect(second, JOB, { engineId, id: String(job.id) });
     await again.next(1);
     const metrics = await h.gql('{ __typename }').then(() => fetch(h.gateway.url.replace('/graphql', '/metrics')).then((r) => r.text()));
-    expect(metrics).toMatch(/gateway_subscriptions_refused_total\{reason="connection_limit"\} 1/);
+    expect(metrics).toMatch(/gateway_subscriptions_refused_total\{reason="connection_limit"\} 2/);
     expect(metrics).toMatch(/gateway_subscriptions_refused_total\{reason="total_limit"\} 1/);
     expect(metrics).toMatch(/gateway_subscriptions_active\{field="jobUpdated"\} 5/);
     expect(metrics).toMatch(/gateway_subscription_pollers_active 1/);
