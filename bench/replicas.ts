@@ -54,6 +54,17 @@ function options(): Options {
   };
 }
 
+/** Resolves once the gateway at `url` reports `gateway_redis_up 1` on /metrics (fails past 10 s). */
+async function untilRedisUp(url: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const text = await fetch(new URL('/metrics', url)).then((response) => response.text());
+    if (/^gateway_redis_up 1$/m.test(text)) return;
+    if (Date.now() > end) throw new Error(`${url}: Redis never came up`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function main(): Promise<void> {
   const opts = options();
   const here = (file: string) => join(__dirname, file);
@@ -61,6 +72,13 @@ async function main(): Promise<void> {
   const redis = await startRedisServer();
   const running: Child[] = [];
   const gateway = async (name: string, withRedis: boolean) => {
+    const child = await startChildOnly(name, withRedis);
+    // A replica serves before its Redis connection is ready (and then goes alone): measured from
+    // the moment it shares, so a cold start is not counted as three replicas' first calls.
+    if (withRedis) await untilRedisUp(child.url);
+    return child;
+  };
+  const startChildOnly = async (name: string, withRedis: boolean) => {
     const child = await startChild({
       name,
       entry: opts.gatewayEntry,

@@ -8,40 +8,102 @@ import { UNAVAILABLE, type Unavailable } from './unavailable';
 export interface SharedAnswersOptions {
   /** CACHE_AUTH_RECHECK_MS: how long one replica's upstream answer vouches for a scope fleet-wide. */
   readonly recheckMs: number;
-  /** Longer answers are not written (REDIS_MAX_VALUE_BYTES). */
+  /** Longer answers are neither kept nor handed over (REDIS_MAX_VALUE_BYTES). */
   readonly maxValueBytes: number;
   /** How long a scope's generation is kept: longer than any answer may live (the longest TTL). */
   readonly generationTtlMs: number;
+  /** REDIS_LEASE_MS: a holder that stops renewing (its replica died) loses the call after this. */
+  readonly leaseMs: number;
 }
 
-/** What Redis knows of a call: the scope's fleet generation, and a usable answer if it has one. */
-export interface SharedLookup {
+/**
+ * How long a handed-over answer stays for the waiters to read: a few polls, an event-loop stall.
+ * Only the replicas that waited for that holder know its key.
+ */
+export const HANDOVER_TTL_MS = 500;
+
+/** One upstream call as Redis knows it: the scope's digest, and the call's scope key (digest and URL). */
+export interface SharedCall {
+  readonly digest: string;
+  readonly key: string;
+  /** Whether answers to it are kept (an answer cache route with a TTL); else only coalesced. */
+  readonly cacheable: boolean;
+}
+
+/** What Redis said when a replica asked for a call it does not have. */
+export type Lookup =
+  /** A kept answer this scope may have, with what is left of its TTL. */
+  | { readonly state: 'hit'; readonly answer: UpstreamAnswer; readonly ttlLeftMs: number }
+  /** The answer of the holder this replica waited for. */
+  | { readonly state: 'handed'; readonly answer: UpstreamAnswer | undefined }
+  /** The call is this replica's to make for the fleet: settle it with `lease` when it ends. */
+  | { readonly state: 'lease'; readonly lease: Lease }
+  /** Another replica holds the call: ask again with `holder` (see FleetCalls). */
+  | { readonly state: 'wait'; readonly holder: string };
+
+/** A call this replica makes for the fleet (or, with an empty token, for itself: a fresh poll). */
+export interface Lease {
+  readonly token: string;
+  /** The scope's generation when the call began: its answer is kept only if it is still current. */
   readonly generation: string;
-  readonly hit: { readonly answer: UpstreamAnswer; readonly ttlLeftMs: number } | undefined;
 }
 
 /*
- * KEYS: generation, vouch, answer. An answer is only returned while the scope is vouched for;
- * the generation is returned in every case, for the store that may follow.
+ * KEYS: generation, vouch, answer, lease, the handover of the holder last seen (none yet: a key
+ * that never exists). ARGV: the caller's lease token, the lease TTL, 1 if answers are kept.
+ *
+ * One round trip for everything a replica needs on a miss of its own: a kept answer, if the scope
+ * is vouched for and it was stored under the current generation (an answer is `<generation>\n
+ * <value>`); else the answer of the holder it waited for; else the lease, if nobody holds it
+ * (never held, released, or expired with its holder that died); else who holds it.
  */
 const LOOKUP = `
 local generation = redis.call('get', KEYS[1]) or '0'
-if redis.call('exists', KEYS[2]) == 0 then return {generation, false, 0} end
-local answer = redis.call('get', KEYS[3])
-if not answer then return {generation, false, 0} end
-return {generation, answer, redis.call('pttl', KEYS[3])}
+if ARGV[3] == '1' and redis.call('exists', KEYS[2]) == 1 then
+  local kept = redis.call('get', KEYS[3])
+  if kept then
+    local sep = string.find(kept, '\\n', 1, true)
+    if sep and string.sub(kept, 1, sep - 1) == generation then
+      return {'hit', generation, kept, redis.call('pttl', KEYS[3])}
+    end
+  end
+end
+local handed = redis.call('get', KEYS[5])
+if handed then return {'handed', generation, handed, 0} end
+local holder = redis.call('get', KEYS[4])
+if not holder then
+  redis.call('set', KEYS[4], ARGV[1], 'PX', ARGV[2])
+  return {'lease', generation, false, 0}
+end
+return {'wait', generation, holder, 0}
 `;
 
 /*
- * KEYS: generation, vouch, answer; ARGV: the generation the caller looked up, the value, its TTL,
- * the vouch's TTL. Nothing is written when the scope was refused since the lookup (its generation
- * moved on): the answer may predate the refusal, and so may the vouch it would renew.
+ * KEYS: generation, vouch, answer, lease, the holder's handover. ARGV: token ('' for a call made
+ * without a lease), the generation the call began under, the value to keep ('' for none), its TTL,
+ * the vouch's TTL, the value to hand over ('' for none), the handover's TTL.
+ *
+ * One round trip for the end of a call: the answer is kept — and vouches for the scope — only if
+ * the scope was not refused since the call began (its generation moved on: the answer may predate
+ * the refusal); it is handed to the waiters, and the lease released if still ours. Atomic, so a
+ * replica asking finds the lease held or the answer kept, never neither in between.
  */
-const STORE = `
-if (redis.call('get', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
-redis.call('set', KEYS[3], ARGV[2], 'PX', ARGV[3])
-if tonumber(ARGV[4]) > 0 then redis.call('set', KEYS[2], '1', 'PX', ARGV[4]) end
+const SETTLE = `
+if ARGV[3] ~= '' and (redis.call('get', KEYS[1]) or '0') == ARGV[2] then
+  redis.call('set', KEYS[3], ARGV[2] .. '\\n' .. ARGV[3], 'PX', ARGV[4])
+  if tonumber(ARGV[5]) > 0 then redis.call('set', KEYS[2], '1', 'PX', ARGV[5]) end
+end
+if ARGV[1] ~= '' then
+  if ARGV[6] ~= '' then redis.call('set', KEYS[5], ARGV[6], 'PX', ARGV[7]) end
+  if redis.call('get', KEYS[4]) == ARGV[1] then redis.call('del', KEYS[4]) end
+end
 return 1
+`;
+
+/* KEYS: lease; ARGV: token, TTL. Renews the lease only while it is still ours. */
+const RENEW = `
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
 `;
 
 /** KEYS: generation, vouch; ARGV: the generation's TTL. */
@@ -52,17 +114,26 @@ redis.call('del', KEYS[2])
 return 1
 `;
 
+/** What a handover holds when the holder's call failed or its answer was too large to hand over. */
+const NO_ANSWER = 'none';
+
 /**
- * The second level of the upstream answer cache, in Redis, behind each replica's own
- * (UpstreamAnswerCache), and the fleet's view of CredentialGate's rule: an answer kept in Redis is
- * served to a scope only while some replica's upstream call accepted that scope within
- * CACHE_AUTH_RECHECK_MS (the `vouch` key, renewed with every answer stored), and only if it was
- * stored since the last time any replica saw the upstream refuse the scope (the `generation`,
- * which a 401 or 403 moves on and which every stored answer is checked against).
+ * The fleet's share of upstream calls, in Redis: the second level of the answer cache behind each
+ * replica's own, and the lease that makes identical calls in flight on several replicas one. Each
+ * step is one Lua script, so a miss costs two round trips — {@link lookup} before the call,
+ * {@link settle} after — whatever the outcome.
+ *
+ * The rule that guards kept answers matches CredentialGate's: an answer is served to a scope only
+ * while some replica's upstream call accepted that scope within CACHE_AUTH_RECHECK_MS (the `vouch`
+ * key, renewed with every answer kept), and only if it was kept since any replica last saw the
+ * upstream refuse the scope (the `generation`, which a 401 or 403 moves on; {@link forget}).
+ *
+ * Every method answers {@link UNAVAILABLE} when Redis cannot: the replica then goes on alone.
  */
 export class SharedAnswers {
   private readonly lookupScript: Script;
-  private readonly storeScript: Script;
+  private readonly settleScript: Script;
+  private readonly renewScript: Script;
   private readonly forgetScript: Script;
 
   constructor(
@@ -70,30 +141,60 @@ export class SharedAnswers {
     private readonly keys: RedisKeys,
     private readonly options: SharedAnswersOptions,
   ) {
-    this.lookupScript = defineScript(link.client, 'gwAnswerLookup', 3, LOOKUP);
-    this.storeScript = defineScript(link.client, 'gwAnswerStore', 3, STORE);
+    this.lookupScript = defineScript(link.client, 'gwAnswerLookup', 5, LOOKUP);
+    this.settleScript = defineScript(link.client, 'gwAnswerSettle', 5, SETTLE);
+    this.renewScript = defineScript(link.client, 'gwLeaseRenew', 1, RENEW);
     this.forgetScript = defineScript(link.client, 'gwScopeForget', 2, FORGET);
   }
 
-  /** `key` is the call's scope key (see scopeKey): its digest, and the URL. */
-  async lookup(digest: string, key: string): Promise<SharedLookup | Unavailable> {
-    const reply = await this.link.run('cache-get', (client) => this.lookupScript(client, this.scopeKeys(digest, key), []));
-    if (reply === UNAVAILABLE) return UNAVAILABLE;
-    const [generation, text, ttlLeftMs] = reply as [string, string | null, number];
-    if (typeof text !== 'string' || ttlLeftMs <= 0) return { generation, hit: undefined };
-    const decoded = decodeAnswer(text);
-    if (decoded === undefined || decoded.record.generation !== generation) return { generation, hit: undefined };
-    return { generation, hit: { answer: decoded.answer, ttlLeftMs } };
+  get leaseMs(): number {
+    return this.options.leaseMs;
   }
 
-  /** Keeps an answer the upstream just gave, for `ttlMs`, under the generation the lookup saw. */
-  async store(digest: string, key: string, answer: UpstreamAnswer, generation: string, ttlMs: number): Promise<void> {
-    if (ttlMs <= 0) return;
-    const value = encodeAnswer(answer, { generation });
-    if (Buffer.byteLength(value) > this.options.maxValueBytes) return;
-    await this.link.run('cache-set', (client) =>
-      this.storeScript(client, this.scopeKeys(digest, key), [generation, value, ttlMs, this.options.recheckMs]),
+  /**
+   * Asks for `call` with the lease token `token`; `holder` is the holder a previous ask was told
+   * to wait for (its handover is what this one reads). A value that does not decode (another
+   * version's, a hand edit) reads as a handover without an answer: the caller makes the call.
+   */
+  async lookup(call: SharedCall, token: string, holder: string | undefined): Promise<Lookup | Unavailable> {
+    const keys = [...this.scopeKeys(call), this.keys.lease(call.digest, call.key), this.handover(call, holder ?? '-')];
+    const reply = await this.link.run('answer-lookup', (client) => this.lookupScript(client, keys, [token, this.options.leaseMs, call.cacheable ? 1 : 0]));
+    if (reply === UNAVAILABLE) return UNAVAILABLE;
+    const [state, generation, value, ttlLeftMs] = reply as [string, string, string | null, number];
+    if (state === 'lease') return { state, lease: { token, generation } };
+    if (state === 'wait') return { state, holder: typeof value === 'string' ? value : '' };
+    const text = typeof value === 'string' ? value : undefined;
+    if (state === 'hit') {
+      const answer = text === undefined ? undefined : decodeAnswer(text.slice(text.indexOf('\n') + 1));
+      return answer !== undefined && ttlLeftMs > 0 ? { state, answer, ttlLeftMs } : { state: 'handed', answer: undefined };
+    }
+    return { state: 'handed', answer: text === undefined || text === NO_ANSWER ? undefined : decodeAnswer(text) };
+  }
+
+  /** The scope's current generation, for a call made past the lease (a subscription's fresh poll). */
+  async generation(digest: string): Promise<Lease | Unavailable> {
+    const reply = await this.link.run('answer-lookup', (client) => client.get(this.keys.generation(digest)));
+    return reply === UNAVAILABLE ? UNAVAILABLE : { token: '', generation: reply ?? '0' };
+  }
+
+  /**
+   * Ends a call made under `lease`: its answer (undefined: the call failed) is kept for `ttlMs`
+   * when it is an "ok" one and `ttlMs` > 0, handed to the waiters, and the lease released.
+   */
+  async settle(call: SharedCall, lease: Lease, answer: UpstreamAnswer | undefined, ttlMs: number): Promise<void> {
+    const encoded = answer === undefined ? undefined : encodeAnswer(answer);
+    const fits = encoded !== undefined && Buffer.byteLength(encoded) <= this.options.maxValueBytes;
+    const keep = fits && answer?.kind === 'ok' && ttlMs > 0 ? encoded : '';
+    const handOver = fits ? encoded : NO_ANSWER;
+    const keys = [...this.scopeKeys(call), this.keys.lease(call.digest, call.key), this.handover(call, lease.token)];
+    await this.link.run('answer-settle', (client) =>
+      this.settleScript(client, keys, [lease.token, lease.generation, keep, Math.max(1, ttlMs), this.options.recheckMs, handOver, HANDOVER_TTL_MS]),
     );
+  }
+
+  /** Keeps `lease` held while its call runs (a no-op once it is not ours: it lapsed and was taken). */
+  async renew(call: SharedCall, lease: Lease): Promise<void> {
+    await this.link.run('lease-renew', (client) => this.renewScript(client, [this.keys.lease(call.digest, call.key)], [lease.token, this.options.leaseMs]));
   }
 
   /** The upstream refused the scope: nothing kept for it so far is served again, on any replica. */
@@ -103,7 +204,12 @@ export class SharedAnswers {
     );
   }
 
-  private scopeKeys(digest: string, key: string): string[] {
-    return [this.keys.generation(digest), this.keys.vouch(digest), this.keys.answer(digest, key)];
+  private scopeKeys(call: SharedCall): string[] {
+    return [this.keys.generation(call.digest), this.keys.vouch(call.digest), this.keys.answer(call.digest, call.key)];
+  }
+
+  /** The holder's token names its handover: waiting for one holder, a waiter reads only its answer. */
+  private handover(call: SharedCall, holder: string): string {
+    return `${this.keys.handover(call.digest, call.key)}:${holder}`;
   }
 }

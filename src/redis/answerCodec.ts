@@ -1,42 +1,41 @@
-import type { UpstreamAnswer } from '../upstream/exchange';
+import { parseUpstreamBody, type UpstreamAnswer } from '../upstream/exchange';
 
 /**
- * Upstream answers as text in Redis. The body is JSON the upstream sent, as parsed: ids beyond
- * 2^53 are already exact decimal strings (see parseUpstreamJson), so `JSON.stringify` and
- * `JSON.parse` give it back as it was.
+ * Upstream answers as text in Redis: a JSON header line, and for an "ok" answer its body as the
+ * upstream sent it after the newline (JSON.stringify never writes a raw newline, so the first one
+ * ends the header). Sending the upstream's own text is what makes a miss cheap: serialising the
+ * parsed page again cost more CPU than everything else Redis adds (bench/README.md, "Measured
+ * reasons"). An answer that has no text (made elsewhere) has its body serialised instead; either
+ * way it is read back as the exchange reads a body (parseUpstreamBody), so ids beyond 2^53 come
+ * back as the exact decimal strings the exchange made of them, and a hostile value nests no deeper.
  *
  * Reading is defensive: Redis is shared, and a value that is not what this version writes (an
  * older replica, a hand edit) reads as nothing, never as a wrong answer.
  */
-export function encodeAnswer(answer: UpstreamAnswer, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify(
-    answer.kind === 'ok'
-      ? { ...extra, kind: 'ok', body: answer.body, requestId: answer.requestId ?? null, bytes: answer.bytes }
-      : { ...extra, kind: 'not-found', upstream: answer.upstream },
-  );
+export function encodeAnswer(answer: UpstreamAnswer): string {
+  if (answer.kind === 'not-found') return JSON.stringify({ kind: 'not-found', upstream: answer.upstream });
+  const header = JSON.stringify({ kind: 'ok', requestId: answer.requestId ?? null, bytes: answer.bytes });
+  return `${header}\n${answer.text ?? JSON.stringify(answer.body)}`;
 }
 
-export interface DecodedValue {
-  readonly answer: UpstreamAnswer;
-  /** The record the answer was written in, for the fields {@link encodeAnswer} was given. */
-  readonly record: Readonly<Record<string, unknown>>;
-}
-
-export function decodeAnswer(text: string): DecodedValue | undefined {
-  let record: unknown;
+export function decodeAnswer(text: string): UpstreamAnswer | undefined {
+  const end = text.indexOf('\n');
+  let header: unknown;
+  let body: unknown;
   try {
-    record = JSON.parse(text);
+    header = JSON.parse(end < 0 ? text : text.slice(0, end));
+    if (end >= 0) body = parseUpstreamBody(text.slice(end + 1));
   } catch {
     return undefined;
   }
-  if (typeof record !== 'object' || record === null) return undefined;
-  const value = record as Record<string, unknown>;
-  if (value.kind === 'ok' && typeof value.bytes === 'number' && 'body' in value) {
+  if (typeof header !== 'object' || header === null) return undefined;
+  const value = header as Record<string, unknown>;
+  if (value.kind === 'ok' && typeof value.bytes === 'number' && end >= 0) {
     const requestId = typeof value.requestId === 'string' ? value.requestId : undefined;
-    return { answer: { kind: 'ok', body: value.body, requestId, bytes: value.bytes }, record: value };
+    return { kind: 'ok', body, requestId, bytes: value.bytes };
   }
-  if (value.kind === 'not-found' && typeof value.upstream === 'object' && value.upstream !== null) {
-    return { answer: { kind: 'not-found', upstream: value.upstream }, record: value };
+  if (value.kind === 'not-found' && end < 0 && typeof value.upstream === 'object' && value.upstream !== null) {
+    return { kind: 'not-found', upstream: value.upstream };
   }
   return undefined;
 }

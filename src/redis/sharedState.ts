@@ -3,7 +3,6 @@ import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
 import type { SharedUpstreamState } from '../upstream/CseHttpClient';
-import { FleetFlight } from './FleetFlight';
 import { FleetPollers } from './FleetPollers';
 import { RedisKeyValueCache } from './RedisKeyValueCache';
 import { redisKeys } from './redisKeys';
@@ -42,8 +41,8 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
         maxValueBytes: config.redisMaxValueBytes,
         // A generation must outlive every answer stored under the one before it (see SharedAnswers).
         generationTtlMs: longestTtlMs + config.cacheAuthRecheckMs + 60_000,
+        leaseMs: config.redisLeaseMs,
       }),
-      flight: new FleetFlight(link, keys, { leaseMs: config.redisLeaseMs, maxValueBytes: config.redisMaxValueBytes }),
     },
     persistedQueries: new RedisKeyValueCache(link, keys, config.redisMaxValueBytes),
     pollers,

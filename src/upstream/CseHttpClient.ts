@@ -18,8 +18,7 @@ import { limiterStage } from './stages/limiterStage';
 import { refusalStage } from './stages/refusalStage';
 import { retryStage } from './stages/retryStage';
 import { singleFlightStage } from './stages/singleFlightStage';
-import { fleetFlightStage } from './stages/fleetFlightStage';
-import type { FleetFlight } from '../redis/FleetFlight';
+import { fleetLevel } from './stages/fleetStage';
 import type { SharedAnswers } from '../redis/SharedAnswers';
 import { compose, type CallHandler, type UpstreamRequestContext } from './stages/types';
 
@@ -88,10 +87,8 @@ export interface CseHttpClientOptions {
 
 /** What the upstream client shares with other replicas through Redis. */
 export interface SharedUpstreamState {
-  /** The second level of the answer cache, and the fleet's credential generations. */
+  /** The second level of the answer cache, identical calls on several replicas made once, and the fleet's credential generations. */
   readonly answers: SharedAnswers;
-  /** Identical calls in flight on different replicas made once. */
-  readonly flight: FleetFlight;
 }
 
 /**
@@ -104,8 +101,9 @@ export interface SharedUpstreamState {
  *
  * 1. refusal: credentials refused in this operation, or rejected recently, fail at once;
  * 2. cache: answers reused per credential scope, TTL by kind;
- * 3. single flight: identical calls in flight at once (same scope) are made once — with Redis,
- *    once in the whole fleet (the cache then has a second level in Redis too);
+ * 3. single flight: identical calls in flight at once (same scope) are made once;
+ *    with Redis, then: the fleet's level — the cache's second level, and a lease that makes
+ *    identical calls on several replicas one (one round trip before the call, one after);
  * 4. credential gate: a scope the upstream has not answered recently goes one call at a time;
  * 5. retry: backoff (or `Retry-After`) while the rules allow and the deadline leaves room;
  *    then, per attempt:
@@ -146,13 +144,14 @@ export class CseHttpClient {
     );
     const retry = retryStage({ retries: resilience.retries, retryBaseMs: resilience.retryBaseMs, random: options.random ?? Math.random });
     const { shared } = options;
+    const fleet = shared === undefined ? undefined : fleetLevel(shared.answers, this.cache, options.cache.ttls, this.gate);
     this.handle = compose(
       [
         refusalStage(this.gate),
-        cacheStage(this.cache, options.cache.ttls, this.gate, shared?.answers),
+        cacheStage(this.cache, options.cache.ttls, this.gate, fleet?.fromRedis),
         singleFlightStage(new SingleFlight<UpstreamAnswer>()),
         // Breakers, in-flight limits and the credential gate's probes stay per replica (docs/replicas.md).
-        ...(shared === undefined ? [] : [fleetFlightStage(shared.flight)]),
+        ...(fleet === undefined ? [] : [fleet.stage]),
         credentialGateStage(this.gate, shared?.answers),
       ],
       retry(attempt),

@@ -8,10 +8,12 @@ import { failureOfStatus, type FailureKind } from './resilience/failureKind';
 
 /**
  * A successful answer (with the size of its body as received, what caches count), or the
- * upstream's "not found" (HTTP 400 with a not-found code).
+ * upstream's "not found" (HTTP 400 with a not-found code). `text` is the body as the upstream sent
+ * it, on an answer fresh from the exchange: Redis is given that instead of a second serialisation
+ * of `body` (see answerCodec); the in-memory cache keeps answers without it (see withoutText).
  */
 export type UpstreamAnswer =
-  | { kind: 'ok'; body: unknown; requestId: string | undefined; bytes: number }
+  | { kind: 'ok'; body: unknown; requestId: string | undefined; bytes: number; text?: string }
   | { kind: 'not-found'; upstream: UpstreamErrorInfo };
 
 /** What one HTTP exchange with the upstream came to, and how long it took. */
@@ -42,6 +44,18 @@ const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
 /** The deepest the upstream's shapes nest is under 10 levels (list → job → phase → task → brief). */
 const MAX_BODY_DEPTH = 64;
 
+/**
+ * An upstream body — from the upstream, or as Redis kept it for the fleet — parsed by the same
+ * rules: the depth check above, then parseUpstreamJson.
+ * @throws {UpstreamBodyError} when it nests too deep or is not JSON
+ */
+export function parseUpstreamBody(text: string): unknown {
+  if (text.length > DEPTH_CHECKED_FROM_BYTES && jsonNestsDeeperThan(text, MAX_BODY_DEPTH)) {
+    throw new UpstreamBodyError(`The upstream body nests more than ${MAX_BODY_DEPTH} levels deep.`);
+  }
+  return parseUpstreamJson(text);
+}
+
 /** Error bodies are only read for their code; a proxy's HTML page need not be read whole. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -68,10 +82,7 @@ export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest)
       return transportFailure(error, statusCode, started);
     }
     try {
-      if (text.length > DEPTH_CHECKED_FROM_BYTES && jsonNestsDeeperThan(text, MAX_BODY_DEPTH)) {
-        throw new UpstreamBodyError(`The upstream body nests more than ${MAX_BODY_DEPTH} levels deep.`);
-      }
-      const answer: UpstreamAnswer = { kind: 'ok', body: parseUpstreamJson(text), requestId, bytes: Buffer.byteLength(text) };
+      const answer: UpstreamAnswer = { kind: 'ok', body: parseUpstreamBody(text), requestId, bytes: Buffer.byteLength(text), text };
       return { ok: true, answer, status: statusCode, durationMs: performance.now() - started };
     } catch (error) {
       if (!(error instanceof UpstreamBodyError)) throw error;
@@ -89,6 +100,11 @@ export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest)
   const durationMs = performance.now() - started;
   if (failure.kind === 'not-found') return { ok: true, answer: failure, status: statusCode, durationMs };
   return { ok: false, error: failure.error, status: statusCode, kind: failureOfStatus(statusCode), durationMs };
+}
+
+/** The answer as the in-memory cache keeps it: its body parsed, not twice (parsed and as text). */
+export function withoutText(answer: UpstreamAnswer): UpstreamAnswer {
+  return answer.kind === 'ok' && answer.text !== undefined ? { kind: 'ok', body: answer.body, requestId: answer.requestId, bytes: answer.bytes } : answer;
 }
 
 /** A 2xx answer whose body is not the JSON the upstream documents. */

@@ -4,7 +4,7 @@ import { createLogger } from '../../src/observability/logger';
 import { redisKeys } from '../../src/redis/redisKeys';
 import { RedisLink, SUSPEND_MS, UNAVAILABLE } from '../../src/redis/RedisLink';
 import { createRedisMetrics } from '../../src/redis/redisMetrics';
-import { SharedAnswers } from '../../src/redis/SharedAnswers';
+import { SharedAnswers, type Lease, type SharedCall } from '../../src/redis/SharedAnswers';
 import type { UpstreamAnswer } from '../../src/upstream/exchange';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
 
@@ -12,6 +12,8 @@ import { describeWithRedis, startRedisServer, type RedisServer } from '../suppor
 
 const DIGEST = 'a'.repeat(64);
 const KEY = `${DIGEST} http://upstream/v2/p/enginemgr/engines?limit=5`;
+const CALL: SharedCall = { digest: DIGEST, key: KEY, cacheable: true };
+const OPTIONS = { recheckMs: 60_000, maxValueBytes: 1024, generationTtlMs: 600_000, leaseMs: 1000 };
 const ANSWER: UpstreamAnswer = { kind: 'ok', body: { total: 1, data: [{ id: '12345678901234567890' }] }, requestId: 'r-1', bytes: 52 };
 
 describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
@@ -19,6 +21,12 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
   let link: RedisLink;
   let answers: SharedAnswers;
   const logs: string[] = [];
+  /** Takes the lease of CALL (failing the test if Redis says anything else). */
+  async function leaseOf(shared: SharedAnswers, token: string, call: SharedCall = CALL): Promise<Lease> {
+    const looked = await shared.lookup(call, token, undefined);
+    if (looked === UNAVAILABLE || looked.state !== 'lease') throw new Error(`expected the lease, got ${JSON.stringify(looked)}`);
+    return looked.lease;
+  }
   beforeAll(async () => {
     redis = await startRedisServer();
     const destination = new Writable({
@@ -28,7 +36,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
       },
     });
     link = new RedisLink({ url: redis.url, timeoutMs: 100, logger: createLogger('info', destination), metrics: createRedisMetrics(new Registry()) });
-    answers = new SharedAnswers(link, redisKeys('unit:'), { recheckMs: 60_000, maxValueBytes: 1024, generationTtlMs: 600_000 });
+    answers = new SharedAnswers(link, redisKeys('unit:'), OPTIONS);
     const end = Date.now() + 5000;
     while (!link.isUp && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
   });
@@ -38,53 +46,115 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
   });
   beforeEach(() => link.run('test', (client) => client.flushall()));
 
-  it('serves a stored answer (exact digits kept) under the generation it was stored in', async () => {
-    const first = await answers.lookup(DIGEST, KEY);
-    expect(first).toEqual({ generation: '0', hit: undefined });
-    await answers.store(DIGEST, KEY, ANSWER, '0', 5000);
-    const second = await answers.lookup(DIGEST, KEY);
-    expect(second).toEqual({ generation: '0', hit: { answer: ANSWER, ttlLeftMs: expect.any(Number) } });
+  it('gives the first asker the lease and the next the holder, and serves the settled answer (exact digits kept) to everyone after', async () => {
+    const lease = await leaseOf(answers, 'first');
+    expect(lease).toEqual({ token: 'first', generation: '0' });
+    expect(await answers.lookup(CALL, 'second', undefined)).toEqual({ state: 'wait', holder: 'first' });
+    await answers.settle(CALL, lease, ANSWER, 5000);
+    expect(await answers.lookup(CALL, 'second', 'first')).toEqual({ state: 'hit', answer: ANSWER, ttlLeftMs: expect.any(Number) });
+    expect(await answers.lookup(CALL, 'third', undefined)).toMatchObject({ state: 'hit', answer: ANSWER });
+    // Released: nothing but the kept answer, its vouch and the handover remain.
+    expect(await link.run('test', (client) => client.keys('unit:*:lease:*'))).toEqual([]);
   });
 
-  it('serves nothing kept before the upstream refused the scope, and keeps nothing stored under the old generation', async () => {
-    await answers.store(DIGEST, KEY, ANSWER, '0', 5000);
+  it('hands an answer that is not kept (caches off, not found) to the waiters of its holder only', async () => {
+    const uncached: SharedCall = { ...CALL, cacheable: false };
+    const lease = await leaseOf(answers, 'holder', uncached);
+    const notFound: UpstreamAnswer = { kind: 'not-found', upstream: { status: 400, code: 'CSE.0001' } };
+    await answers.settle(uncached, lease, notFound, 0);
+    expect(await answers.lookup(uncached, 'waiter', 'holder')).toEqual({ state: 'handed', answer: notFound });
+    // A call arriving after the answer exists (it never waited for that holder) makes its own.
+    expect(await answers.lookup(uncached, 'late', undefined)).toMatchObject({ state: 'lease' });
+  });
+
+  it('tells the waiters of a holder whose call failed to go on alone, and frees the lease', async () => {
+    const lease = await leaseOf(answers, 'holder');
+    await answers.settle(CALL, lease, undefined, 0);
+    expect(await answers.lookup(CALL, 'waiter', 'holder')).toEqual({ state: 'handed', answer: undefined });
+    expect(await answers.lookup(CALL, 'other', undefined)).toMatchObject({ state: 'lease' });
+  });
+
+  it('does not release a lease that lapsed and was taken by another replica', async () => {
+    const short = new SharedAnswers(link, redisKeys('unit:'), { ...OPTIONS, leaseMs: 50 });
+    const lapsed = await leaseOf(short, 'slow');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await leaseOf(answers, 'taker');
+    await short.settle(CALL, lapsed, ANSWER, 5000);
+    expect(await answers.lookup(CALL, 'third', undefined)).toMatchObject({ state: 'hit' });
+    expect(await link.run('test', (client) => client.keys('unit:*:lease:*'))).toHaveLength(1);
+  });
+
+  it('renews only its own lease', async () => {
+    const short = new SharedAnswers(link, redisKeys('unit:'), { ...OPTIONS, leaseMs: 100 });
+    const lease = await leaseOf(short, 'mine');
+    for (let i = 0; i < 4; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      await short.renew(CALL, lease);
+    }
+    expect(await short.lookup(CALL, 'other', undefined)).toEqual({ state: 'wait', holder: 'mine' });
+    await short.renew(CALL, { token: 'not-mine', generation: '0' });
+    const pttl = await link.run('test', (client) => client.keys('unit:*:lease:*').then(([key]) => client.pttl(key!)));
+    expect(pttl).toBeLessThanOrEqual(100);
+  });
+
+  it('serves nothing kept before the upstream refused the scope, and keeps nothing a call that began before the refusal fetched', async () => {
+    await answers.settle(CALL, await leaseOf(answers, 'a'), ANSWER, 5000);
     await answers.forget(DIGEST);
-    expect(await answers.lookup(DIGEST, KEY)).toEqual({ generation: '1', hit: undefined });
-    // A call that looked up before the refusal comes back after it: not stored, no vouch renewed.
-    await answers.store(DIGEST, KEY, ANSWER, '0', 5000);
-    expect(await answers.lookup(DIGEST, KEY)).toEqual({ generation: '1', hit: undefined });
-    await answers.store(DIGEST, KEY, ANSWER, '1', 5000);
-    expect((await answers.lookup(DIGEST, KEY)) as { hit: unknown }).toMatchObject({ hit: { answer: ANSWER } });
+    expect(await answers.lookup(CALL, 'b', undefined)).toEqual({ state: 'lease', lease: { token: 'b', generation: '1' } });
+    // A call that began before the refusal ends after it: not kept, no vouch renewed.
+    await answers.settle(CALL, { token: 'b', generation: '0' }, ANSWER, 5000);
+    expect(await answers.lookup(CALL, 'c', undefined)).toMatchObject({ state: 'lease', lease: { generation: '1' } });
+    await answers.settle(CALL, { token: 'c', generation: '1' }, ANSWER, 5000);
+    expect(await answers.lookup(CALL, 'd', undefined)).toMatchObject({ state: 'hit', answer: ANSWER });
+  });
+
+  it('keeps the answer of a call made past the lease (a fresh poll) under the generation it began in', async () => {
+    const lease = await answers.generation(DIGEST);
+    expect(lease).toEqual({ token: '', generation: '0' });
+    await answers.settle(CALL, lease as Lease, ANSWER, 5000);
+    expect(await answers.lookup(CALL, 'a', undefined)).toMatchObject({ state: 'hit', answer: ANSWER });
   });
 
   it('serves nothing to a scope no replica vouched for within CACHE_AUTH_RECHECK_MS', async () => {
-    const neverVouched = new SharedAnswers(link, redisKeys('unit:'), { recheckMs: 0, maxValueBytes: 1024, generationTtlMs: 600_000 });
-    await neverVouched.store(DIGEST, KEY, ANSWER, '0', 5000);
-    expect(await neverVouched.lookup(DIGEST, KEY)).toEqual({ generation: '0', hit: undefined });
+    const neverVouched = new SharedAnswers(link, redisKeys('unit:'), { ...OPTIONS, recheckMs: 0 });
+    await neverVouched.settle(CALL, await leaseOf(neverVouched, 'a'), ANSWER, 5000);
+    expect(await neverVouched.lookup(CALL, 'b', undefined)).toMatchObject({ state: 'lease' });
   });
 
-  it('does not write values above the size bound', async () => {
+  it('neither keeps nor hands over values above the size bound', async () => {
     const big: UpstreamAnswer = { kind: 'ok', body: 'x'.repeat(2000), requestId: undefined, bytes: 2002 };
-    await answers.store(DIGEST, KEY, big, '0', 5000);
-    expect(await link.run('test', (client) => client.dbsize())).toBe(0);
+    await answers.settle(CALL, await leaseOf(answers, 'a'), big, 5000);
+    expect(await answers.lookup(CALL, 'b', 'a')).toEqual({ state: 'handed', answer: undefined });
+    const sizes = await link.run('test', async (client) => Promise.all((await client.keys('unit:*')).map((key) => client.strlen(key))));
+    expect(Math.max(...(sizes as number[]))).toBeLessThan(100);
+  });
+
+  it('reads a value it did not write as no answer, never as a wrong one', async () => {
+    const lease = await leaseOf(answers, 'a');
+    await answers.settle(CALL, lease, ANSWER, 5000);
+    await link.run('test', async (client) => {
+      const [key] = await client.keys('unit:*:answer:*');
+      await client.set(key!, '0\n{"kind":"ok","body":1}', 'PX', 5000);
+    });
+    expect(await answers.lookup(CALL, 'b', undefined)).toEqual({ state: 'handed', answer: undefined });
   });
 
   it('answers UNAVAILABLE within its timeout while Redis hangs, then skips Redis for a while, and recovers by itself', async () => {
     redis.pause();
     try {
       const started = performance.now();
-      expect(await answers.lookup(DIGEST, KEY)).toBe(UNAVAILABLE);
+      expect(await answers.lookup(CALL, 'a', undefined)).toBe(UNAVAILABLE);
       expect(performance.now() - started).toBeLessThan(300);
       expect(link.isUp).toBe(false);
       // Suspended: not even sent.
       const skipped = performance.now();
-      expect(await answers.lookup(DIGEST, KEY)).toBe(UNAVAILABLE);
+      expect(await answers.lookup(CALL, 'a', undefined)).toBe(UNAVAILABLE);
       expect(performance.now() - skipped).toBeLessThan(20);
     } finally {
       redis.resume();
     }
     await new Promise((resolve) => setTimeout(resolve, SUSPEND_MS + 50));
-    expect(await answers.lookup(DIGEST, KEY)).toEqual({ generation: '0', hit: undefined });
+    expect(await answers.lookup(CALL, 'a', undefined)).toMatchObject({ state: 'lease' });
     expect(link.isUp).toBe(true);
     const messages = logs.map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages.filter((msg) => msg.startsWith('Redis unavailable'))).toHaveLength(1);

@@ -109,6 +109,19 @@ describe('cacheStage', () => {
     expect(cache.has('other')).toBe(false);
   });
 
+  it('keeps an answer fresh from the exchange without its text (the body once, not twice, in memory)', async () => {
+    const gate = gateOf();
+    await vouch(gate);
+    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    const text = '{"id":"e"}';
+    const stage = cacheStage(cache, TTLS, gate)(async () => ({ kind: 'ok', body: { id: 'e' }, requestId: undefined, bytes: text.length, text }));
+    const first = await stage(callOf());
+    expect(first).toMatchObject({ text });
+    const kept = await stage(callOf());
+    expect(kept).toEqual({ kind: 'ok', body: { id: 'e' }, requestId: undefined, bytes: text.length });
+    expect('text' in kept).toBe(false);
+  });
+
   it('does not serve a scope the upstream has not answered within the recheck time (a miss)', async () => {
     const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
     cache.set('digest http://upstream/v2/p/enginemgr/engines/e', { answer: ok(), generation: 1 }, 1000, 10);

@@ -2,10 +2,8 @@ import type { CredentialGate } from '../CredentialGate';
 import { isCacheable, ttlFor, type CacheTtls } from '../cache/cacheTtl';
 import { deepFreeze } from '../cache/deepFreeze';
 import type { UpstreamAnswerCache } from '../cache/UpstreamAnswerCache';
-import type { UpstreamAnswer } from '../exchange';
-import { UNAVAILABLE } from '../../redis/unavailable';
-import type { SharedAnswers } from '../../redis/SharedAnswers';
-import type { CallHandler, CallRequest, CallStage } from './types';
+import { withoutText, type UpstreamAnswer } from '../exchange';
+import type { CallRequest, CallStage } from './types';
 
 /**
  * What the upstream answer cache holds: the answer, frozen, so every reader sees the same thing,
@@ -24,10 +22,15 @@ export interface CachedAnswer {
  * answer kept before the upstream last refused the scope (a 403 for one engine among others): the
  * lookup counts as a miss and the call goes on.
  *
- * With Redis (`shared`), a miss here asks Redis, the fleet's second level, under the same key and
- * TTLs: see {@link SharedAnswers} for how its rule matches this one.
+ * With Redis, a miss here goes on to the fleet's second level (see fleetLevel), behind the single
+ * flight; `fromRedis` tells which answers it found there, for the hit counts.
  */
-export function cacheStage(cache: UpstreamAnswerCache<CachedAnswer>, ttls: CacheTtls, gate: CredentialGate, shared?: SharedAnswers): CallStage {
+export function cacheStage(
+  cache: UpstreamAnswerCache<CachedAnswer>,
+  ttls: CacheTtls,
+  gate: CredentialGate,
+  fromRedis?: (answer: UpstreamAnswer) => boolean,
+): CallStage {
   const keep = (call: CallRequest, answer: UpstreamAnswer) => {
     // Answered by the upstream itself, so the scope is vouched for now, under this generation.
     const generation = gate.generation(call.digest);
@@ -35,7 +38,7 @@ export function cacheStage(cache: UpstreamAnswerCache<CachedAnswer>, ttls: Cache
     const stale = call.request.fresh === true || cache.get(call.key)?.generation !== generation;
     if (answer.kind === 'ok' && generation !== undefined && stale) {
       // Frozen before it is stored: the cached object is the one every later reader gets.
-      cache.set(call.key, { answer: deepFreeze(answer), generation }, ttlFor(call.route, answer.body, ttls), answer.bytes);
+      cache.set(call.key, { answer: deepFreeze(withoutText(answer)), generation }, ttlFor(call.route, answer.body, ttls), answer.bytes);
     }
   };
   return (next) => async (call) => {
@@ -43,36 +46,15 @@ export function cacheStage(cache: UpstreamAnswerCache<CachedAnswer>, ttls: Cache
     const current = gate.generation(call.digest);
     const stored = current === undefined || call.request.fresh === true ? undefined : cache.get(call.key);
     const hit = stored !== undefined && stored.generation === current ? stored : undefined;
-    if (hit === undefined && shared !== undefined) return secondLevel(call, next, shared, current);
-    call.events.cache?.({ route: call.route, hit: hit !== undefined });
-    if (hit !== undefined) return hit.answer;
+    if (hit !== undefined) {
+      call.events.cache?.({ route: call.route, hit: true });
+      return hit.answer;
+    }
+    // Without Redis a miss here is a miss, said before the call; with it, Redis may still hit.
+    if (fromRedis === undefined) call.events.cache?.({ route: call.route, hit: false });
     const answer = await next(call);
+    if (fromRedis !== undefined) call.events.cache?.({ route: call.route, hit: fromRedis(answer) });
     keep(call, answer);
     return answer;
   };
-
-  /**
-   * A miss here, with Redis: Redis decides by its own rule (see SharedAnswers) whether it holds an
-   * answer this scope may have. One found is kept here too when this replica vouches for the
-   * scope, for what is left of its TTL; one fetched goes to both levels.
-   */
-  async function secondLevel(call: CallRequest, next: CallHandler, redis: SharedAnswers, current: number | undefined): Promise<UpstreamAnswer> {
-    const looked = await redis.lookup(call.digest, call.key);
-    const found = looked === UNAVAILABLE || call.request.fresh === true ? undefined : looked.hit;
-    call.events.cache?.({ route: call.route, hit: found !== undefined });
-    if (found !== undefined) {
-      if (current !== undefined) {
-        const ttl = Math.min(found.ttlLeftMs, ttlFor(call.route, found.answer.kind === 'ok' ? found.answer.body : undefined, ttls));
-        cache.set(call.key, { answer: deepFreeze(found.answer), generation: current }, ttl, found.answer.kind === 'ok' ? found.answer.bytes : 0);
-      }
-      return found.answer;
-    }
-    const answer = await next(call);
-    keep(call, answer);
-    // Awaited (bounded by REDIS_TIMEOUT_MS): the next replica asking should find it.
-    if (looked !== UNAVAILABLE && answer.kind === 'ok') {
-      await redis.store(call.digest, call.key, answer, looked.generation, ttlFor(call.route, answer.body, ttls));
-    }
-    return answer;
-  }
 }

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode } from '../../errors/codes';
+import { GatewayError } from '../../errors/GatewayError';
+import { UNAVAILABLE } from '../../redis/unavailable';
+import type { Lease, SharedAnswers, SharedCall } from '../../redis/SharedAnswers';
+import type { CredentialGate } from '../CredentialGate';
+import { isCacheable, ttlFor, type CacheTtls } from '../cache/cacheTtl';
+import { deepFreeze } from '../cache/deepFreeze';
+import type { UpstreamAnswerCache } from '../cache/UpstreamAnswerCache';
+import { classifyTransportError } from '../errorMapping';
+import type { UpstreamAnswer } from '../exchange';
+import type { CachedAnswer } from './cacheStage';
+import type { CallHandler, CallRequest, CallStage } from './types';
+
+/** How often a waiting replica asks again for the holder's answer (or an expired lease to take over). */
+export const FLIGHT_POLL_MS = 10;
+
+const NEVER = new AbortController().signal;
+
+export interface FleetLevel {
+  readonly stage: CallStage;
+  /** Whether `answer` came from Redis's second level (for the cache hit counts, kept per caller). */
+  fromRedis(answer: UpstreamAnswer): boolean;
+}
+
+/**
+ * With Redis, behind the in-process single flight (so one ask per replica and call): the second
+ * level of the answer cache, and the lease that makes identical calls in flight on several
+ * replicas one (see SharedAnswers). A miss asks Redis once; the answer comes back kept, or the
+ * lease does — the call is made here and settled for the fleet — or the name of the replica that
+ * holds it, whose answer this one reads as soon as it is there (every {@link FLIGHT_POLL_MS}),
+ * until its caller's deadline passes or every caller leaves. A holder that dies stops renewing
+ * its lease; it lapses and a waiter takes it over.
+ *
+ * Errors are not handed over (a GatewayError is the holder's to classify): a waiter that learns
+ * the holder failed makes the call itself, with its own retries and breakers. Redis failing in
+ * any step means the call is made here, as without Redis. A subscription's poll (`fresh`) goes
+ * past both: it exists to see the upstream now; its answer is kept for the others all the same.
+ */
+export function fleetLevel(
+  shared: SharedAnswers,
+  cache: UpstreamAnswerCache<CachedAnswer>,
+  ttls: CacheTtls,
+  gate: CredentialGate,
+): FleetLevel {
+  const found = new WeakSet<object>();
+
+  /** A kept answer found in Redis is kept here too while this replica vouches for the scope, for what is left of its TTL. */
+  const keepHere = (call: CallRequest, answer: UpstreamAnswer, ttlLeftMs: number): UpstreamAnswer => {
+    const frozen = deepFreeze(answer);
+    found.add(frozen);
+    const generation = gate.generation(call.digest);
+    if (generation !== undefined && answer.kind === 'ok') {
+      cache.set(call.key, { answer: frozen, generation }, Math.min(ttlLeftMs, ttlFor(call.route, answer.body, ttls)), answer.bytes);
+    }
+    return frozen;
+  };
+
+  const hold = async (call: CallRequest, next: CallHandler, target: SharedCall, lease: Lease): Promise<UpstreamAnswer> => {
+    // Renewed at a third of its life: two renewals may be lost (a slow Redis) before it lapses.
+    const renewal = lease.token === '' ? undefined : setInterval(() => void shared.renew(target, lease), Math.max(1, Math.floor(shared.leaseMs / 3)));
+    renewal?.unref();
+    let answer: UpstreamAnswer | undefined;
+    try {
+      answer = await next(call);
+      return answer;
+    } finally {
+      clearInterval(renewal);
+      const ttlMs = target.cacheable && answer?.kind === 'ok' ? ttlFor(call.route, answer.body, ttls) : 0;
+      // Not awaited: the caller has its answer; a replica asking meanwhile finds the lease still held.
+      void shared.settle(target, lease, answer, ttlMs);
+    }
+  };
+
+  const stage: CallStage = (next) => async (call) => {
+    const target: SharedCall = { digest: call.digest, key: call.key, cacheable: isCacheable(call.route, ttls) };
+    if (call.request.fresh === true) {
+      if (!target.cacheable) return next(call);
+      const lease = await shared.generation(call.digest);
+      return lease === UNAVAILABLE ? next(call) : hold(call, next, target, lease);
+    }
+    const signal = call.signal ?? NEVER;
+    const deadline = call.request.deadline;
+    const token = randomUUID();
+    let holder: string | undefined;
+    for (;;) {
+      const looked = await shared.lookup(target, token, holder);
+      if (looked === UNAVAILABLE) return next(call);
+      switch (looked.state) {
+        case 'hit':
+          return keepHere(call, looked.answer, looked.ttlLeftMs);
+        case 'lease':
+          return hold(call, next, target, looked.lease);
+        case 'handed':
+          if (looked.answer === undefined) return next(call);
+          call.events.coalesced?.({ route: call.route });
+          return looked.answer;
+        case 'wait':
+          holder = looked.holder;
+      }
+      const left = deadline === undefined ? FLIGHT_POLL_MS : deadline - Date.now();
+      if (left <= 0) throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time while another replica was asking the upstream.');
+      try {
+        await sleep(Math.min(FLIGHT_POLL_MS, left), undefined, { signal });
+      } catch {
+        // Left while waiting (every caller gone, the deadline): a coded error, as everywhere else.
+        throw classifyTransportError(signal.reason);
+      }
+    }
+  };
+
+  return { stage, fromRedis: (answer) => found.has(answer) };
+}
