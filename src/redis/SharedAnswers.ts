@@ -32,8 +32,8 @@ export interface SharedCall {
 
 /** What Redis said when a replica asked for a call it does not have. */
 export type Lookup =
-  /** A kept answer this scope may have, with what is left of its TTL. */
-  | { readonly state: 'hit'; readonly answer: UpstreamAnswer; readonly ttlLeftMs: number }
+  /** A kept answer this scope may have, with what is left of its TTL and of the scope's vouch. */
+  | { readonly state: 'hit'; readonly answer: UpstreamAnswer; readonly ttlLeftMs: number; readonly vouchLeftMs: number }
   /** The answer of the holder this replica waited for. */
   | { readonly state: 'handed'; readonly answer: UpstreamAnswer | undefined }
   /** The call is this replica's to make for the fleet: settle it with `lease` when it ends. */
@@ -64,7 +64,7 @@ if ARGV[3] == '1' and redis.call('exists', KEYS[2]) == 1 then
   if kept then
     local sep = string.find(kept, '\\n', 1, true)
     if sep and string.sub(kept, 1, sep - 1) == generation then
-      return {'hit', generation, kept, redis.call('pttl', KEYS[3])}
+      return {'hit', generation, kept, redis.call('pttl', KEYS[3]), redis.call('pttl', KEYS[2])}
     end
   end
 end
@@ -160,13 +160,13 @@ export class SharedAnswers {
     const keys = [...this.scopeKeys(call), this.keys.lease(call.digest, call.key), this.handover(call, holder ?? '-')];
     const reply = await this.link.run('answer-lookup', (client) => this.lookupScript(client, keys, [token, this.options.leaseMs, call.cacheable ? 1 : 0]));
     if (reply === UNAVAILABLE) return UNAVAILABLE;
-    const [state, generation, value, ttlLeftMs] = reply as [string, string, string | null, number];
+    const [state, generation, value, ttlLeftMs, vouchLeftMs = 0] = reply as [string, string, string | null, number, number?];
     if (state === 'lease') return { state, lease: { token, generation } };
     if (state === 'wait') return { state, holder: typeof value === 'string' ? value : '' };
     const text = typeof value === 'string' ? value : undefined;
     if (state === 'hit') {
       const answer = text === undefined ? undefined : decodeAnswer(text.slice(text.indexOf('\n') + 1));
-      return answer !== undefined && ttlLeftMs > 0 ? { state, answer, ttlLeftMs } : { state: 'handed', answer: undefined };
+      return answer !== undefined && ttlLeftMs > 0 ? { state, answer, ttlLeftMs, vouchLeftMs } : { state: 'handed', answer: undefined };
     }
     return { state: 'handed', answer: text === undefined || text === NO_ANSWER ? undefined : decodeAnswer(text) };
   }

@@ -123,6 +123,27 @@ export class CredentialGate {
     return standing !== undefined && this.vouched(standing) ? standing.generation : undefined;
   }
 
+  /**
+   * The scope's generation whether or not it is vouched for: what {@link acceptedElsewhere} is
+   * given back, so that a refusal seen here in between is not overruled by older news.
+   */
+  standingGeneration(digest: string): number {
+    return this.standing(digest).generation;
+  }
+
+  /**
+   * Another replica's upstream call accepted the scope recently: the fleet's vouch in Redis, with
+   * `leftMs` of CACHE_AUTH_RECHECK_MS left. It vouches here for as long (never longer than the
+   * rule allows one's own call), unless this replica has refused the scope since `generation`
+   * (taken with {@link standingGeneration} before asking) or remembers a 401 for it.
+   */
+  acceptedElsewhere(digest: string, leftMs: number, generation: number): void {
+    const standing = this.scopes.get(digest);
+    if (standing === undefined || standing.generation !== generation || this.rejection(digest) !== undefined) return;
+    const at = this.now() - this.options.recheckMs + Math.min(leftMs, this.options.recheckMs);
+    if (standing.acceptedAt === undefined || at > standing.acceptedAt) standing.acceptedAt = at;
+  }
+
   /** The scope's remembered 401, as an error to fail a call with at once; `undefined` when none. */
   rejection(digest: string): GatewayError | undefined {
     const rejection = this.scopes.get(digest)?.rejection;

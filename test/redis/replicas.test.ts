@@ -71,6 +71,23 @@ describeWithRedis('replicas sharing state through Redis', () => {
       expect(simulator.callCount()).toBe(calls);
     });
 
+    it('keeps in memory on B what B read from Redis: a repeat on B asks neither Redis nor the upstream', async () => {
+      const [a, b] = fleet as [GatewayHarness, GatewayHarness];
+      const id = SEED.engines.big;
+      await a.gql(PAGE, { id, first: 6 });
+      const calls = simulator.callCount();
+      // Another document, the same upstream page: B's whole-response cache cannot answer it.
+      const total = `query Total($id: ID!, $first: Int) { engine(id: $id) { jobs(first: $first) { totalCount } } }`;
+      const fromRedis = await b.gql(total, { id, first: 6 });
+      expect(fromRedis.body.errors).toBeUndefined();
+      const scripts = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await inspector.info('commandstats'))?.[1] ?? 0);
+      const before = await scripts();
+      const again = await b.gql(PAGE, { id, first: 6 });
+      expect(again.body.errors).toBeUndefined();
+      expect(await scripts()).toBe(before);
+      expect(simulator.callCount()).toBe(calls);
+    });
+
     it('never gives another token what the first one cached, and keeps no token in Redis', async () => {
       const [a, b] = fleet as [GatewayHarness, GatewayHarness];
       await a.gql(PAGE, { id: SEED.engines.big, first: 5 });

@@ -51,7 +51,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
     expect(lease).toEqual({ token: 'first', generation: '0' });
     expect(await answers.lookup(CALL, 'second', undefined)).toEqual({ state: 'wait', holder: 'first' });
     await answers.settle(CALL, lease, ANSWER, 5000);
-    expect(await answers.lookup(CALL, 'second', 'first')).toEqual({ state: 'hit', answer: ANSWER, ttlLeftMs: expect.any(Number) });
+    expect(await answers.lookup(CALL, 'second', 'first')).toEqual({ state: 'hit', answer: ANSWER, ttlLeftMs: expect.any(Number), vouchLeftMs: expect.any(Number) });
     expect(await answers.lookup(CALL, 'third', undefined)).toMatchObject({ state: 'hit', answer: ANSWER });
     // Released: nothing but the kept answer, its vouch and the handover remain.
     expect(await link.run('test', (client) => client.keys('unit:*:lease:*'))).toEqual([]);

@@ -72,6 +72,35 @@ describe('CredentialGate', () => {
     expect(gate.vouches('s')).toBe(false);
   });
 
+  it('takes the fleet\'s vouch for as long as it has left, but not over a refusal seen here since, nor a remembered 401', async () => {
+    const { gate, advance } = setUp();
+    const scope = gate.standingGeneration('s');
+    expect(gate.generation('s')).toBeUndefined();
+    gate.acceptedElsewhere('s', 2000, scope);
+    expect(gate.generation('s')).toBe(scope);
+    expect(await gate.admit('s', never)).toEqual({ kind: 'vouched' });
+    advance(2001);
+    expect(gate.vouches('s')).toBe(false);
+    // Never longer than one's own acceptance would vouch.
+    gate.acceptedElsewhere('s', 60_000, scope);
+    advance(5000);
+    expect(gate.vouches('s')).toBe(true);
+    advance(1);
+    expect(gate.vouches('s')).toBe(false);
+
+    // Refused here after the fleet was asked: the older news does not overrule it.
+    const asked = gate.standingGeneration('t');
+    const probe = await gate.admit('t', never);
+    gate.settle('t', probe, { kind: 'refused', error: refusedWith(403) });
+    gate.acceptedElsewhere('t', 2000, asked);
+    expect(gate.vouches('t')).toBe(false);
+    // A remembered 401 is not overruled either, whatever the generation.
+    const probe401 = await gate.admit('u', never);
+    gate.settle('u', probe401, { kind: 'refused', error: refusedWith(401) });
+    gate.acceptedElsewhere('u', 2000, gate.standingGeneration('u'));
+    expect(gate.vouches('u')).toBe(false);
+  });
+
   it('without a verdict (a 5xx), lets the next waiter probe, one at a time', async () => {
     const { gate } = setUp();
     const first = await gate.admit('s', never);

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { UNAVAILABLE } from '../../redis/unavailable';
-import type { Lease, SharedAnswers, SharedCall } from '../../redis/SharedAnswers';
+import type { Lease, Lookup, SharedAnswers, SharedCall } from '../../redis/SharedAnswers';
 import type { CredentialGate } from '../CredentialGate';
 import { isCacheable, ttlFor, type CacheTtls } from '../cache/cacheTtl';
 import { deepFreeze } from '../cache/deepFreeze';
@@ -44,12 +44,19 @@ export function fleetLevel(
   ttls: CacheTtls,
   gate: CredentialGate,
 ): FleetLevel {
-  const found = new WeakSet<object>();
+  const fromRedis = new WeakSet<object>();
 
-  /** A kept answer found in Redis is kept here too while this replica vouches for the scope, for what is left of its TTL. */
-  const keepHere = (call: CallRequest, answer: UpstreamAnswer, ttlLeftMs: number): UpstreamAnswer => {
+  /**
+   * A kept answer found in Redis is kept here too, for what is left of its TTL. The fleet's vouch
+   * that let Redis serve it vouches for the scope here as well (for what is left of it): a
+   * replica whose every answer comes from Redis — another replica always calls first — would
+   * otherwise never keep one, and ask Redis (and parse the page) on every request.
+   */
+  const keepHere = (call: CallRequest, found: Extract<Lookup, { state: 'hit' }>, scope: number): UpstreamAnswer => {
+    const { answer, ttlLeftMs } = found;
     const frozen = deepFreeze(answer);
-    found.add(frozen);
+    fromRedis.add(frozen);
+    gate.acceptedElsewhere(call.digest, found.vouchLeftMs, scope);
     const generation = gate.generation(call.digest);
     if (generation !== undefined && answer.kind === 'ok') {
       cache.set(call.key, { answer: frozen, generation }, Math.min(ttlLeftMs, ttlFor(call.route, answer.body, ttls)), answer.bytes);
@@ -83,13 +90,14 @@ export function fleetLevel(
     const signal = call.signal ?? NEVER;
     const deadline = call.request.deadline;
     const token = randomUUID();
+    const scope = gate.standingGeneration(call.digest);
     let holder: string | undefined;
     for (;;) {
       const looked = await shared.lookup(target, token, holder);
       if (looked === UNAVAILABLE) return next(call);
       switch (looked.state) {
         case 'hit':
-          return keepHere(call, looked.answer, looked.ttlLeftMs);
+          return keepHere(call, looked, scope);
         case 'lease':
           return hold(call, next, target, looked.lease);
         case 'handed':
@@ -110,5 +118,5 @@ export function fleetLevel(
     }
   };
 
-  return { stage, fromRedis: (answer) => found.has(answer) };
+  return { stage, fromRedis: (answer) => fromRedis.has(answer) };
 }
