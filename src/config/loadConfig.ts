@@ -161,6 +161,11 @@ export interface GatewayConfig {
    * every replica keeps its own state, as a single instance does (see docs/replicas.md).
    */
   readonly redisUrl: string | undefined;
+  /**
+   * REDIS_CLUSTER: `redisUrl` names one seed node of a Redis Cluster (the others are discovered);
+   * its credentials and TLS apply to every node, and its database is 0.
+   */
+  readonly redisCluster: boolean;
   /** Prefix of every key and channel the gateway uses in Redis. */
   readonly redisKeyPrefix: string;
   /** Bounds every Redis command; past it the replica goes on with its local state. */
@@ -308,6 +313,7 @@ export function loadConfig(env: Env): GatewayConfig {
     subscriptionInitTimeoutMs: read.integer('SUBSCRIPTION_INIT_TIMEOUT_MS', 3000, 100, 600_000),
     subscriptionKeepAliveMs: read.integer('SUBSCRIPTION_KEEPALIVE_MS', 12_000, 0, 3_600_000),
     redisUrl: read.redisUrl('REDIS_URL'),
+    redisCluster: read.flag('REDIS_CLUSTER', false),
     redisKeyPrefix: read.pattern('REDIS_KEY_PREFIX', REDIS_KEY_PREFIX_PATTERN, '1 to 64 letters, digits or "_-.:/" and no braces') ?? 'cse-gw:',
     redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 100, 1, 10_000),
     redisLeaseMs: read.integer('REDIS_LEASE_MS', 1000, 50, 60_000),
@@ -320,6 +326,13 @@ export function loadConfig(env: Env): GatewayConfig {
   }
   if (config.subscriptionMaxBackoffMs < config.subscriptionPollMs) {
     read.problem('SUBSCRIPTION_MAX_BACKOFF_MS', String(config.subscriptionMaxBackoffMs), `at least SUBSCRIPTION_POLL_MS (${config.subscriptionPollMs})`);
+  }
+  if (config.redisCluster && config.redisUrl !== undefined) {
+    // A Redis Cluster has database 0 alone, and a seed URL's query options would reach no node.
+    const url = new URL(config.redisUrl);
+    if (!/^\/?0?$/.test(url.pathname) || url.search !== '') {
+      read.problem('REDIS_URL', maskPassword(url), 'database 0 or none, and no query string, with REDIS_CLUSTER=true (a Redis Cluster has one database)');
+    }
   }
   read.finish();
   return Object.freeze(config);

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from '../observability/logger';
 import { maskPassword } from '../config/loadConfig';
 import type { RedisMetrics } from './redisMetrics';
@@ -7,8 +7,18 @@ import { UNAVAILABLE, type Unavailable } from './unavailable';
 
 export { UNAVAILABLE, type Unavailable } from './unavailable';
 
+/**
+ * The replica's connection: one Redis, or a Redis Cluster (REDIS_CLUSTER). Commands, scripts
+ * (`defineCommand`) and classic pub/sub look the same on both; what differs (`duplicate`, the
+ * constructor's options) goes through RedisLink.
+ */
+export type RedisClient = Redis | Cluster;
+
 export interface RedisLinkOptions {
+  /** One Redis, or (with `cluster`) one seed node of a Redis Cluster: the others are discovered. */
   readonly url: string;
+  /** REDIS_CLUSTER: `url` names a node of a Redis Cluster (its database must be 0 or absent). */
+  readonly cluster?: boolean;
   /** Bounds every command (`REDIS_TIMEOUT_MS`). */
   readonly timeoutMs: number;
   readonly logger: Logger;
@@ -24,6 +34,9 @@ export interface RedisLinkOptions {
  */
 export const SUSPEND_MS = 1000;
 
+/** Reconnecting never stops, and never waits more than 2 s between attempts. */
+const reconnectDelay = (attempt: number): number => Math.min(100 * attempt, 2000);
+
 /**
  * The replica's one connection to Redis, and the rule that Redis is never a single point of
  * failure: every command is bounded by `timeoutMs` (ioredis `commandTimeout`), nothing queues while
@@ -33,9 +46,16 @@ export const SUSPEND_MS = 1000;
  * State changes (up → down → up) are logged once each and exported as `gateway_redis_up`; each
  * failed command counts in `gateway_redis_errors_total{op}`. ioredis reconnects by itself, and
  * sharing resumes with the first command after it does.
+ *
+ * On a Redis Cluster the same holds for every node: the bounds go to each node's connection
+ * (`redisOptions`), the cluster queues nothing while it or the node a command is for is not ready,
+ * a command on a closed connection or refused with CLUSTERDOWN fails at once instead of being
+ * retried after a delay, and the cluster reconnects from its seed node forever
+ * (`clusterRetryStrategy`). MOVED and ASK redirections are still followed: they are how a cluster
+ * answers while its slots move, and `commandTimeout` bounds a command with its redirections.
  */
 export class RedisLink {
-  readonly client: Redis;
+  readonly client: RedisClient;
   private up = false;
   /** Set once the link was up: the first connection failing is said, not "lost". */
   private everUp = false;
@@ -45,18 +65,15 @@ export class RedisLink {
 
   constructor(private readonly options: RedisLinkOptions) {
     this.now = options.now ?? (() => performance.now());
-    const redisOptions: RedisOptions = {
+    // Bounds of every connection, the cluster's to each of its nodes included.
+    const bounds = {
       commandTimeout: options.timeoutMs,
       connectTimeout: Math.max(1000, options.timeoutMs * 10),
       // Fail fast instead of queueing: a command issued while disconnected would otherwise wait
       // for the reconnection, holding the operation that asked.
-      enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      // Reconnect forever, at most every 2 s: Redis coming back must need nobody's help.
-      retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
-      lazyConnect: false,
-    };
-    this.client = new Redis(options.url, redisOptions);
+    } satisfies RedisOptions;
+    this.client = options.cluster === true ? createCluster(options.url, bounds) : createRedis(options.url, bounds);
     this.client.on('ready', () => {
       this.suspendedUntil = 0;
       this.mark(true, undefined);
@@ -65,7 +82,10 @@ export class RedisLink {
     this.client.on('error', (error: Error) => this.mark(false, error.message));
     this.client.on('close', () => this.mark(false, 'connection closed'));
     options.metrics.up.set(0);
-    options.logger.info({ redis: maskPassword(new URL(options.url)) }, 'sharing state with other replicas through Redis');
+    options.logger.info(
+      { redis: maskPassword(new URL(options.url)), cluster: options.cluster === true },
+      'sharing state with other replicas through Redis',
+    );
   }
 
   /** Whether the last thing heard from Redis was good. */
@@ -77,7 +97,7 @@ export class RedisLink {
    * Runs one command (or pipeline); {@link UNAVAILABLE} when Redis is down, slow or refused it.
    * `op` names the command family in the error metric (a closed set, chosen by the callers).
    */
-  async run<T>(op: string, command: (client: Redis) => Promise<T>): Promise<T | Unavailable> {
+  async run<T>(op: string, command: (client: RedisClient) => Promise<T>): Promise<T | Unavailable> {
     if (this.closed || this.now() < this.suspendedUntil || this.client.status !== 'ready') return UNAVAILABLE;
     try {
       const value = await command(this.client);
@@ -89,6 +109,16 @@ export class RedisLink {
       this.mark(false, error instanceof Error ? error.message : String(error));
       return UNAVAILABLE;
     }
+  }
+
+  /**
+   * A second connection to the same Redis or cluster, with the same options and bounds (for a
+   * connection in SUBSCRIBE mode, which can run nothing else). On a cluster, classic pub/sub is
+   * broadcast to every node: the copy subscribes through any one of them and follows the cluster
+   * when that node leaves. The caller closes it.
+   */
+  duplicate(): RedisClient {
+    return this.client instanceof Cluster ? this.client.duplicate() : this.client.duplicate();
   }
 
   /** Quits the connection (bounded: a Redis that does not answer is disconnected). */
@@ -114,4 +144,44 @@ export class RedisLink {
       this.options.logger.warn({ reason }, 'Redis unavailable: this replica goes on with its local caches, coalescing and APQ registry');
     }
   }
+}
+
+function createRedis(url: string, bounds: RedisOptions): Redis {
+  return new Redis(url, {
+    ...bounds,
+    enableOfflineQueue: false,
+    // Reconnect forever, at most every 2 s: Redis coming back must need nobody's help.
+    retryStrategy: reconnectDelay,
+    lazyConnect: false,
+  });
+}
+
+/**
+ * A Cluster seeded with the URL's node. The URL's credentials and TLS (`rediss://`) apply to
+ * every node; loadConfig has refused a database other than 0 and a query string (a cluster has
+ * one database, and the options a query would carry are not passed on).
+ */
+function createCluster(url: string, bounds: RedisOptions): Cluster {
+  const seed = new URL(url);
+  const options: ClusterOptions = {
+    // Nothing waits for the cluster: while it (or the node of a command) is not ready, fail.
+    enableOfflineQueue: false,
+    // A closed connection and CLUSTERDOWN fail the command at once, instead of retrying it after
+    // a delay the command's own timeout would mostly use up (maxRetriesPerRequest: 0's cluster form).
+    retryDelayOnFailover: 0,
+    retryDelayOnClusterDown: 0,
+    // When no node answers, start again from the seed: forever, at most every 2 s.
+    clusterRetryStrategy: reconnectDelay,
+    lazyConnect: false,
+    redisOptions: {
+      ...bounds,
+      ...(seed.username === '' && seed.password === ''
+        ? {}
+        : { username: decodeURIComponent(seed.username), password: decodeURIComponent(seed.password) }),
+      ...(seed.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  };
+  // WHATWG URL keeps an IPv6 host in brackets; a port left out is Redis's default.
+  const host = seed.hostname.replace(/^\[|\]$/g, '');
+  return new Cluster([{ host, port: seed.port === '' ? 6379 : Number(seed.port) }], options);
 }

@@ -1,13 +1,14 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './RedisLink';
 
-export type Script = (client: Redis, keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>;
+export type Script = (client: RedisClient, keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>;
 
 /**
  * A Lua script, defined once on the client: ioredis sends it by its SHA (EVALSHA) and again in
  * full when Redis does not know it (after a restart, say). Scripts only touch the keys they are
- * given, all of one hash tag (see redisKeys), so they run on Redis Cluster too.
+ * given, all of one hash tag (see redisKeys), so on a Redis Cluster each runs on the node of that
+ * slot (test/redis/cluster.test.ts runs them on one that refuses keys of different slots).
  */
-export function defineScript(client: Redis, name: string, numberOfKeys: number, lua: string): Script {
+export function defineScript(client: RedisClient, name: string, numberOfKeys: number, lua: string): Script {
   client.defineCommand(name, { numberOfKeys, lua });
   return (target, keys, args) => {
     const command = (target as unknown as Record<string, ((...values: Array<string | number>) => Promise<unknown>) | undefined>)[name];

@@ -29,7 +29,7 @@ export interface SharedState {
 export function createSharedState(config: GatewayConfig, logger: Logger, registry: Registry): SharedState | undefined {
   if (config.redisUrl === undefined) return undefined;
   const metrics = createRedisMetrics(registry);
-  const link = new RedisLink({ url: config.redisUrl, timeoutMs: config.redisTimeoutMs, logger, metrics });
+  const link = new RedisLink({ url: config.redisUrl, cluster: config.redisCluster, timeoutMs: config.redisTimeoutMs, logger, metrics });
   const keys = redisKeys(config.redisKeyPrefix);
   const longestTtlMs = Math.max(config.cacheListTtlMs, config.cacheEngineTtlMs, config.cacheJobTtlMs, config.cacheTerminalJobTtlMs);
   const pollers = new FleetPollers(link, keys, { pollMs: config.subscriptionPollMs, timeoutMs: config.redisTimeoutMs, metrics });

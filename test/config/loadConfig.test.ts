@@ -76,6 +76,7 @@ describe('loadConfig', () => {
       graphqlCompileAfterUses: 3,
       compiledPlansMaxBytes: 33554432,
       redisUrl: undefined,
+      redisCluster: false,
       redisKeyPrefix: 'cse-gw:',
       redisTimeoutMs: 100,
       redisLeaseMs: 1000,
@@ -97,6 +98,30 @@ describe('loadConfig', () => {
     expect((error as ConfigError).problems.map((problem) => problem.variable)).toEqual(['REDIS_URL', 'REDIS_KEY_PREFIX']);
     expect(message).toContain('http://gw:***@redis.internal:6379');
     expect(message).not.toContain('s3cret');
+  });
+
+  it('reads REDIS_CLUSTER, and refuses a cluster seed URL with a database other than 0 or a query, password masked', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://node-1:7000', REDIS_CLUSTER: 'true' })).toMatchObject({ redisUrl: 'redis://node-1:7000', redisCluster: true });
+    for (const url of ['rediss://gw:s3cret@node-1:7000/0', 'redis://node-1:7000/']) {
+      expect(loadConfig({ REDIS_URL: url, REDIS_CLUSTER: 'true' })).toMatchObject({ redisUrl: url, redisCluster: true });
+    }
+    expect(loadConfig({ REDIS_URL: 'redis://node-1:7000/2', REDIS_CLUSTER: 'false' })).toMatchObject({ redisCluster: false });
+    // Without REDIS_URL it means nothing, as the other Redis settings.
+    expect(loadConfig({ REDIS_CLUSTER: 'true' })).toMatchObject({ redisUrl: undefined, redisCluster: true });
+    for (const url of ['rediss://gw:s3cret@node-1:7000/2', 'redis://gw:s3cret@node-1:7000/0?family=6']) {
+      let error: unknown;
+      try {
+        loadConfig({ REDIS_URL: url, REDIS_CLUSTER: 'true' });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const { message, problems } = error as ConfigError;
+      expect(problems.map((problem) => problem.variable)).toEqual(['REDIS_URL']);
+      expect(message).toContain('gw:***@node-1:7000/');
+      expect(message).toContain('REDIS_CLUSTER=true');
+      expect(message).not.toContain('s3cret');
+    }
   });
 
   it('returns a frozen object', () => {
@@ -223,6 +248,7 @@ describe('loadConfig', () => {
     ['CORS_ORIGINS', 'a.example.com'],
     ['CORS_ORIGINS', 'https://a.example.com/'],
     ['ALLOW_BATCHING', 'on'],
+    ['REDIS_CLUSTER', 'yes'],
     ['PERSISTED_QUERIES', 'all'],
     ['PERSISTED_QUERIES_MANIFEST', 'pq.json'],
     ['APQ_CACHE_MAX_BYTES', '10'],

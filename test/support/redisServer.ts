@@ -1,6 +1,6 @@
 import { redisServerPath } from './redisProcess';
 
-export { freePort, redisServerPath, startRedisServer, type RedisServer } from './redisProcess';
+export { freePort, redisServerPath, startRedisServer, type RedisServer, type RedisServerOptions } from './redisProcess';
 
 /**
  * `describe` for suites that need a real redis-server: skipped with the reason in its name when
