@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { PollPlan, PollResult, WatchCoordinator, WatchFleet } from '../subscriptions/EngineWatch';
 import { credentialDigest } from '../upstream/cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import type { RedisKeys } from './redisKeys';
-import type { RedisLink } from './RedisLink';
+import { settleWithin } from './deadline';
+import type { RedisClient, RedisLink } from './RedisLink';
 import type { RedisMetrics } from './redisMetrics';
 import { defineScript, type Script } from './scripts';
 import { UNAVAILABLE } from './unavailable';
@@ -106,7 +106,7 @@ export class FleetPollers implements WatchFleet {
   private readonly leave: Script;
   private readonly ttlMs: number;
   /** The connection in SUBSCRIBE mode (it can run nothing else), made with the first listener. */
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   /** Receivers by channel: one watch per scope and engine on a replica. */
   private readonly receivers = new Map<string, (result: PollResult) => void>();
   /** Channels Redis confirmed this connection is subscribed to (cleared when it drops). */
@@ -179,22 +179,19 @@ export class FleetPollers implements WatchFleet {
     if (fresh && subscriber.status !== 'ready') await ready(subscriber, Math.max(1000, this.options.timeoutMs * 10));
     if (subscriber.status !== 'ready') return false;
     if (this.subscribed.has(channel)) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.options.timeoutMs)));
     const done = subscriber.subscribe(channel).then(
       () => true,
       () => false,
     );
-    const ok = await Promise.race([done, late]);
-    clearTimeout(timer);
+    const ok = (await settleWithin(done, this.options.timeoutMs)) === true;
     // Only a watch still here: one that left meanwhile is not resubscribed.
     if (ok && this.receivers.has(channel)) this.subscribed.add(channel);
     return ok;
   }
 
-  private connectSubscriber(): Redis {
+  private connectSubscriber(): RedisClient {
     // The same URL and bounds as the command connection (commands fail fast while it is down).
-    const subscriber = this.link.client.duplicate();
+    const subscriber = this.link.duplicate();
     subscriber.on('error', () => undefined);
     // While it is down nothing arrives: listeners poll alone until it is back and subscribed again.
     subscriber.on('close', () => this.subscribed.clear());
@@ -215,7 +212,7 @@ export class FleetPollers implements WatchFleet {
 }
 
 /** Resolves when `client` is ready, or after `ms` (whichever comes first). */
-function ready(client: Redis, ms: number): Promise<void> {
+function ready(client: RedisClient, ms: number): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

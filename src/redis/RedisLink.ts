@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger';
 import { maskPassword } from '../config/loadConfig';
 import type { RedisMetrics } from './redisMetrics';
 
+import { LATE, settleWithin } from './deadline';
 import { UNAVAILABLE, type Unavailable } from './unavailable';
 
 export { UNAVAILABLE, type Unavailable } from './unavailable';
@@ -39,7 +40,8 @@ const reconnectDelay = (attempt: number): number => Math.min(100 * attempt, 2000
 
 /**
  * The replica's one connection to Redis, and the rule that Redis is never a single point of
- * failure: every command is bounded by `timeoutMs` (ioredis `commandTimeout`), nothing queues while
+ * failure: every command is bounded by `timeoutMs` (by {@link settleWithin}, which a stall of this
+ * process does not trip: ioredis's own `commandTimeout` would, so it is only a backstop here), nothing queues while
  * the connection is down (`enableOfflineQueue: false`), and a failure is an answer —
  * {@link UNAVAILABLE} — never an exception, so every caller has a local way on.
  *
@@ -52,7 +54,7 @@ const reconnectDelay = (attempt: number): number => Math.min(100 * attempt, 2000
  * a command on a closed connection or refused with CLUSTERDOWN fails at once instead of being
  * retried after a delay, and the cluster reconnects from its seed node forever
  * (`clusterRetryStrategy`). MOVED and ASK redirections are still followed: they are how a cluster
- * answers while its slots move, and `commandTimeout` bounds a command with its redirections.
+ * answers while its slots move, and the bound covers a command with its redirections.
  */
 export class RedisLink {
   readonly client: RedisClient;
@@ -67,7 +69,9 @@ export class RedisLink {
     this.now = options.now ?? (() => performance.now());
     // Bounds of every connection, the cluster's to each of its nodes included.
     const bounds = {
-      commandTimeout: options.timeoutMs,
+      // A backstop only: `run` bounds each command by timeoutMs itself (see settleWithin). This
+      // one clears what a Redis that hangs leaves in the connection's queue.
+      commandTimeout: Math.max(1000, options.timeoutMs * 10),
       connectTimeout: Math.max(1000, options.timeoutMs * 10),
       // Fail fast instead of queueing: a command issued while disconnected would otherwise wait
       // for the reconnection, holding the operation that asked.
@@ -100,7 +104,8 @@ export class RedisLink {
   async run<T>(op: string, command: (client: RedisClient) => Promise<T>): Promise<T | Unavailable> {
     if (this.closed || this.now() < this.suspendedUntil || this.client.status !== 'ready') return UNAVAILABLE;
     try {
-      const value = await command(this.client);
+      const value = await settleWithin(command(this.client), this.options.timeoutMs);
+      if (value === LATE) throw new Error(`Redis did not answer within ${this.options.timeoutMs} ms`);
       if (!this.up) this.mark(true, undefined);
       return value;
     } catch (error) {
