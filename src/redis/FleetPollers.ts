@@ -8,12 +8,15 @@ import type { RedisLink } from './RedisLink';
 import type { RedisMetrics } from './redisMetrics';
 import { defineScript, type Script } from './scripts';
 import { UNAVAILABLE } from './unavailable';
+import type { ValueCipher } from './valueCipher';
 
 export interface FleetPollersOptions {
   /** SUBSCRIPTION_POLL_MS: every watch ticks once per interval. */
   readonly pollMs: number;
   /** REDIS_TIMEOUT_MS: bounds the wait for the subscriber connection too. */
   readonly timeoutMs: number;
+  /** Seals what is published (REDIS_ENCRYPTION_KEY), for its channel. */
+  readonly cipher: ValueCipher;
   readonly metrics: RedisMetrics;
 }
 
@@ -97,6 +100,7 @@ interface PollMessage {
  *
  * Redis failing never ends a subscription: a tick that cannot reach Redis (or a listener whose
  * subscriber connection is not subscribed) polls locally, as without REDIS_URL, until Redis answers.
+ * So does a listener whose poller's results it cannot open (another REDIS_ENCRYPTION_KEY).
  * A poller that dies stops renewing; its lease lapses within {@link LEASE_TICKS} intervals and a
  * listener takes it at its next tick.
  */
@@ -111,6 +115,12 @@ export class FleetPollers implements WatchFleet {
   private readonly receivers = new Map<string, (result: PollResult) => void>();
   /** Channels Redis confirmed this connection is subscribed to (cleared when it drops). */
   private readonly subscribed = new Set<string>();
+  /**
+   * Channels whose last message from the poller could not be delivered (not a result this
+   * replica can open), and when it came: their listener polls for its own
+   * subscribers until a result arrives again, or the poller stops publishing (within a lease).
+   */
+  private readonly unshared = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -141,19 +151,24 @@ export class FleetPollers implements WatchFleet {
         const [polls, union] = answer as [number, string[]];
         if (polls === 1) {
           this.options.metrics.fleetPolls.inc({ role: 'poller' });
+          this.unshared.delete(channel);
           const jobIds = union.filter((what) => what.startsWith(JOB)).map((what) => what.slice(JOB.length));
           return { role: 'poll', jobIds, events: union.includes(EVENTS), publish: true };
         }
         // Listening is safe only once Redis confirmed the subscription: else poll alone this tick.
         if (!(await this.subscribe(channel))) return local(mine);
+        // The poller's results do not reach this replica (another key, say): poll for its own subscribers.
+        if (this.pollsForItself(channel)) return local(mine);
         this.options.metrics.fleetPolls.inc({ role: 'listener' });
         return { role: 'listen' };
       },
       publish: (result) => {
         const message: PollMessage = { from: this.replica, result };
-        void this.link.run('poller', (client) => client.publish(channel, JSON.stringify(message)));
+        const value = this.options.cipher.seal(JSON.stringify(message), channel);
+        void this.link.run('poller', (client) => client.publish(channel, value));
       },
       leave: () => {
+        this.unshared.delete(channel);
         if (this.receivers.get(channel) === receive) this.receivers.delete(channel);
         this.subscribed.delete(channel);
         // Best effort: a lease or entries left behind (Redis down) expire within LEASE_TICKS intervals.
@@ -168,6 +183,15 @@ export class FleetPollers implements WatchFleet {
     this.closed = true;
     this.subscriber?.disconnect();
     this.subscriber = undefined;
+  }
+
+  /** Whether the last message on `channel` was one this replica could not deliver, within a lease's life. */
+  private pollsForItself(channel: string): boolean {
+    const since = this.unshared.get(channel);
+    if (since === undefined) return false;
+    if (performance.now() - since < this.ttlMs) return true;
+    this.unshared.delete(channel);
+    return false;
   }
 
   /** Whether this replica is subscribed to `channel` now, subscribing if need be (bounded by the Redis timeout). */
@@ -201,17 +225,52 @@ export class FleetPollers implements WatchFleet {
     subscriber.on('message', (channel: string, text: string) => {
       const receive = this.receivers.get(channel);
       if (receive === undefined) return;
-      let message: PollMessage;
-      try {
-        message = JSON.parse(text) as PollMessage;
-      } catch {
+      const message = readMessage(this.options.cipher.open(text, channel));
+      if (message?.from === this.replica) return;
+      if (message === undefined) {
+        // Nothing this replica can use (sealed with a key it does not have, or not a result): not
+        // delivered, and its subscribers are polled for here.
+        this.unshared.set(channel, performance.now());
         return;
       }
-      if (message.from !== this.replica) receive(message.result);
+      this.unshared.delete(channel);
+      receive(message.result);
     });
     this.subscriber = subscriber;
     return subscriber;
   }
+}
+
+/**
+ * A published message as this version writes it, or undefined: a message that does not open, is
+ * not JSON or not of this shape is not delivered (it would otherwise throw in the watch).
+ */
+function readMessage(text: string | undefined): PollMessage | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { from, result } = value as { from?: unknown; result?: unknown };
+  if (typeof from !== 'string') return undefined;
+  return isPollResult(result) ? { from, result } : undefined;
+}
+
+function isPollResult(value: unknown): value is PollResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const result = value as Record<string, unknown>;
+  const strings = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === 'string');
+  return (
+    Array.isArray(result.jobs) &&
+    result.jobs.every((job) => typeof job === 'object' && job !== null && 'id' in job) &&
+    (result.newest === undefined || strings(result.newest)) &&
+    strings(result.missing) &&
+    typeof result.engineMissing === 'boolean' &&
+    typeof result.failed === 'boolean'
+  );
 }
 
 /** Resolves when `client` is ready, or after `ms` (whichever comes first). */
