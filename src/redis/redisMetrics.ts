@@ -24,7 +24,7 @@ export function createRedisMetrics(registry: Registry): RedisMetrics {
     }),
     fleetPolls: new Counter({
       name: 'gateway_subscription_fleet_polls_total',
-      help: 'Subscription poll ticks of a scope and engine: poller (polled for the fleet), listener (another replica polled), local (polled for its own subscribers: Redis unavailable, or it cannot open the results of the poller)',
+      help: 'Subscription poll ticks of a scope and engine: poller (polled for the fleet), listener (another replica polled), local (polled for its own subscribers: Redis unavailable, or the results of the poller do not reach it)',
       labelNames: ['role'],
       registers: [registry],
     }),

@@ -48,6 +48,7 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
   const pollers = new FleetPollers(link, keys, {
     pollMs: config.subscriptionPollMs,
     timeoutMs: config.redisTimeoutMs,
+    maxValueBytes: config.redisMaxValueBytes,
     cipher,
     metrics,
   });
