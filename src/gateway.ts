@@ -72,17 +72,35 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Builds the gateway from a validated config and starts listening. */
+/**
+ * Builds the gateway from a validated config and starts listening. A start that fails (a port
+ * in use, a bad manifest, Apollo failing to start) undoes what it had started — the listeners,
+ * the upstream pool it made, the Redis connections — before it rejects, so a caller that goes on
+ * (a test, an embedding process) is left with no open handle.
+ */
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<RunningGateway> {
+  const undo: Array<() => Promise<void>> = [];
+  try {
+    return await start(config, deps, undo);
+  } catch (error) {
+    // Last started, first undone; each step on its own, so one failing does not keep the others open.
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Array<() => Promise<void>>): Promise<RunningGateway> {
   const { logger } = deps;
   warnAboutDescriptors(config, logger);
   const ownsDispatcher = deps.dispatcher === undefined;
   const dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ connections: config.cseConnections, timeoutMs: config.cseTimeoutMs });
+  if (ownsDispatcher) undo.push(() => dispatcher.destroy());
   const metrics = createMetrics({ maxOperationNames: config.metricsMaxOperations });
   const readiness = new Readiness();
   // The process-wide upstream event sink: what the upstream layer reports feeds the metrics and readiness.
   // With REDIS_URL, what the replicas share; readiness never depends on it (Redis is optional at run time).
   const shared = createSharedState(config, logger, metrics.registry);
+  if (shared !== undefined) undo.push(() => shared.close());
   const upstreamEvents = fanOutEvents(metrics.events, readiness.events);
   const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, upstreamEvents, shared?.upstream), logger, metrics);
   const schema = recordCacheHints(buildGatewaySchema());
@@ -120,6 +138,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   apollo.addPlugin(subscriptions.drainPlugin);
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }));
   await apollo.start();
+  // Its drain plugins close the WebSocket server and the HTTP server (listening or not yet).
+  undo.push(() => apollo.stop());
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -1,3 +1,7 @@
+import { EncryptionKeys, parseEncryptionKeys } from './encryptionKeys';
+
+export { EncryptionKeys } from './encryptionKeys';
+
 /**
  * The one place the environment is read, and the one place defaults live. `loadConfig(env)`
  * validates every value and returns a frozen, typed object; bad values throw one ConfigError that
@@ -174,6 +178,11 @@ export interface GatewayConfig {
   readonly redisLeaseMs: number;
   /** Values larger than this (upstream answers, APQ documents) are not written to Redis. */
   readonly redisMaxValueBytes: number;
+  /**
+   * REDIS_ENCRYPTION_KEY: what the gateway writes to Redis is sealed (AES-256-GCM) with the first
+   * key and opened with any of them (rotation); undefined: written as it is. Never logged.
+   */
+  readonly redisEncryptionKeys: EncryptionKeys | undefined;
 }
 
 export const EXPLORERS = ['sandbox', 'graphiql', 'off'] as const;
@@ -318,6 +327,7 @@ export function loadConfig(env: Env): GatewayConfig {
     redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 100, 1, 10_000),
     redisLeaseMs: read.integer('REDIS_LEASE_MS', 1000, 50, 60_000),
     redisMaxValueBytes: read.integer('REDIS_MAX_VALUE_BYTES', 512 * 1024, 1024, 64 * 1024 * 1024),
+    redisEncryptionKeys: read.encryptionKeys('REDIS_ENCRYPTION_KEY'),
   };
   // Settings that are only meaningful together.
   // Node refuses a headers timeout longer than the request timeout it is part of.
@@ -438,6 +448,19 @@ class EnvReader {
       return this.refuse(name, url === undefined ? '(not a URL)' : maskPassword(url), 'a redis:// or rediss:// URL', undefined);
     }
     return raw;
+  }
+
+  /**
+   * Keys of 32 bytes (base64 or base64url), comma-separated. A refusal never shows the value (the
+   * ConfigError's message is logged): only which key is wrong, and its length.
+   */
+  encryptionKeys(name: string): EncryptionKeys | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    const parsed = parseEncryptionKeys(raw);
+    if ('keys' in parsed) return parsed.keys;
+    const expected = `one or more comma-separated keys of 32 random bytes, each in base64 (44 characters) or base64url (43); ${parsed.problem}`;
+    return this.refuse(name, '(not shown)', expected, undefined);
   }
 
   flag(name: string, fallback: boolean): boolean {

@@ -8,12 +8,17 @@ import type { RedisClient, RedisLink } from './RedisLink';
 import type { RedisMetrics } from './redisMetrics';
 import { defineScript, type Script } from './scripts';
 import { UNAVAILABLE } from './unavailable';
+import type { ValueCipher } from './valueCipher';
 
 export interface FleetPollersOptions {
   /** SUBSCRIPTION_POLL_MS: every watch ticks once per interval. */
   readonly pollMs: number;
   /** REDIS_TIMEOUT_MS: bounds the wait for the subscriber connection too. */
   readonly timeoutMs: number;
+  /** REDIS_MAX_VALUE_BYTES: a result larger than this (as published) is not; its listeners poll for themselves. */
+  readonly maxValueBytes: number;
+  /** Seals what is published (REDIS_ENCRYPTION_KEY), for its channel. */
+  readonly cipher: ValueCipher;
   readonly metrics: RedisMetrics;
 }
 
@@ -77,33 +82,44 @@ if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('del', KEYS[2]) end
 return 1
 `;
 
+/* KEYS: poller lease; ARGV: replica id, TTL. Renews the lease only while it is still the replica's. */
+const RENEW = `
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 const EVENTS = 'e';
 const JOB = 'j:';
 
-/** A published result: who polled (a replica ignores its own), and what. */
-interface PollMessage {
-  readonly from: string;
-  readonly result: PollResult;
-}
+/**
+ * What the poller publishes after each poll: who polled (a replica ignores its own) and the
+ * result, or — when the result is larger than REDIS_MAX_VALUE_BYTES — only that it was too large:
+ * the listeners then poll for their own subscribers.
+ */
+type PollMessage = { readonly from: string; readonly result: PollResult } | { readonly from: string; readonly tooLarge: true };
 
 /**
  * One subscription poller per credential scope and engine in the whole fleet (see
  * docs/replicas.md). At each tick a replica's watch registers what it watches in a Redis hash and
- * either holds the scope+engine's lease (`SET NX PX`, renewed at every tick) and polls the union
- * of what every replica watches, publishing each result on the scope+engine's channel, or listens
- * on that channel and delivers what arrives through its own watch's logic. Only a replica with
+ * either holds the scope+engine's lease (`SET NX PX`, renewed at every tick and during its polls)
+ * and polls the union of what every replica watches, publishing each result on the scope+engine's
+ * channel, or listens on that channel and delivers what arrives through its own watch's logic. Only a replica with
  * subscribers ticks, so only one polls, with its own subscriber's credentials: the scope digest
  * in every key and channel stands for the same token and project on every replica.
  *
  * Redis failing never ends a subscription: a tick that cannot reach Redis (or a listener whose
  * subscriber connection is not subscribed) polls locally, as without REDIS_URL, until Redis answers.
- * A poller that dies stops renewing; its lease lapses within {@link LEASE_TICKS} intervals and a
- * listener takes it at its next tick.
+ * So does a listener whose poller's results do not reach it: too large for REDIS_MAX_VALUE_BYTES
+ * (the poller then publishes only that), or not openable with its REDIS_ENCRYPTION_KEY.
+ * The poller renews its lease while it polls too, so a poll slower than the lease does not let
+ * another replica take over meanwhile. A poller that dies stops renewing; its lease lapses within
+ * {@link LEASE_TICKS} intervals and a listener takes it at its next tick.
  */
 export class FleetPollers implements WatchFleet {
   private readonly replica = randomUUID();
   private readonly tick: Script;
   private readonly leave: Script;
+  private readonly renew: Script;
   private readonly ttlMs: number;
   /** The connection in SUBSCRIBE mode (it can run nothing else), made with the first listener. */
   private subscriber: RedisClient | undefined;
@@ -111,6 +127,14 @@ export class FleetPollers implements WatchFleet {
   private readonly receivers = new Map<string, (result: PollResult) => void>();
   /** Channels Redis confirmed this connection is subscribed to (cleared when it drops). */
   private readonly subscribed = new Set<string>();
+  /**
+   * Channels whose last message from the poller could not be delivered (too large to publish, or
+   * not a result this replica can open), and when it came: their listener polls for its own
+   * subscribers until a result arrives again, or the poller stops publishing (within a lease).
+   */
+  private readonly unshared = new Map<string, number>();
+  /** The lease renewals of the polls this replica makes for the fleet now, by channel. */
+  private readonly renewals = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -120,6 +144,7 @@ export class FleetPollers implements WatchFleet {
   ) {
     this.tick = defineScript(link.client, 'gatewayPollerTick', 2, TICK);
     this.leave = defineScript(link.client, 'gatewayPollerLeave', 2, LEAVE);
+    this.renew = defineScript(link.client, 'gatewayPollerRenew', 1, RENEW);
     this.ttlMs = LEASE_TICKS * options.pollMs;
   }
 
@@ -135,25 +160,35 @@ export class FleetPollers implements WatchFleet {
     };
     return {
       plan: async (mine) => {
+        // A tick follows the end of the poll before it: that poll's renewals are over.
+        this.stopRenewing(channel);
         const entries = [...mine.jobIds.map((id) => JOB + id), ...(mine.events ? [EVENTS] : [])];
         const answer = await this.link.run('poller', (client) => this.tick(client, [watchers, lease], [this.replica, this.ttlMs, ...entries]));
         if (answer === UNAVAILABLE || !Array.isArray(answer)) return local(mine);
         const [polls, union] = answer as [number, string[]];
         if (polls === 1) {
           this.options.metrics.fleetPolls.inc({ role: 'poller' });
+          this.unshared.delete(channel);
+          // Not for a watch that left while the tick ran (its lease is being deleted).
+          if (this.receivers.get(channel) === receive) this.startRenewing(channel, lease);
           const jobIds = union.filter((what) => what.startsWith(JOB)).map((what) => what.slice(JOB.length));
           return { role: 'poll', jobIds, events: union.includes(EVENTS), publish: true };
         }
         // Listening is safe only once Redis confirmed the subscription: else poll alone this tick.
         if (!(await this.subscribe(channel))) return local(mine);
+        // The poller's results do not reach this replica (too large, say): poll for its own subscribers.
+        if (this.pollsForItself(channel)) return local(mine);
         this.options.metrics.fleetPolls.inc({ role: 'listener' });
         return { role: 'listen' };
       },
       publish: (result) => {
-        const message: PollMessage = { from: this.replica, result };
-        void this.link.run('poller', (client) => client.publish(channel, JSON.stringify(message)));
+        this.stopRenewing(channel);
+        const value = this.message(channel, result);
+        void this.link.run('poller', (client) => client.publish(channel, value));
       },
       leave: () => {
+        this.stopRenewing(channel);
+        this.unshared.delete(channel);
         if (this.receivers.get(channel) === receive) this.receivers.delete(channel);
         this.subscribed.delete(channel);
         // Best effort: a lease or entries left behind (Redis down) expire within LEASE_TICKS intervals.
@@ -166,8 +201,65 @@ export class FleetPollers implements WatchFleet {
   /** Closes the subscriber connection (the gateway is stopping). */
   close(): void {
     this.closed = true;
+    for (const channel of [...this.renewals.keys()]) this.stopRenewing(channel);
     this.subscriber?.disconnect();
     this.subscriber = undefined;
+  }
+
+  /**
+   * While this replica polls for the fleet, its lease is renewed every third of its life, not
+   * only at its ticks: a poll slower than the lease (an upstream near its timeout) would
+   * otherwise let a listener take over meanwhile, and two replicas would poll. Only while the
+   * lease is still this replica's (compare and PEXPIRE); stopped when the poll ends (its result
+   * published, the next tick, the watch leaving).
+   */
+  private startRenewing(channel: string, lease: string): void {
+    this.stopRenewing(channel);
+    const timer = setInterval(() => {
+      // Its watch left (and Redis may not have heard): nothing to renew for.
+      if (!this.receivers.has(channel)) {
+        this.stopRenewing(channel);
+        return;
+      }
+      void this.link.run('poller', (client) => this.renew(client, [lease], [this.replica, this.ttlMs])).then((renewed) => {
+        // Lost meanwhile (Redis lost it, or it lapsed during an outage): the next tick says who polls.
+        if (renewed === 0 && this.renewals.get(channel) === timer) this.stopRenewing(channel);
+      });
+    }, Math.max(1, Math.floor(this.ttlMs / 3)));
+    timer.unref();
+    this.renewals.set(channel, timer);
+  }
+
+  private stopRenewing(channel: string): void {
+    const timer = this.renewals.get(channel);
+    if (timer === undefined) return;
+    clearInterval(timer);
+    this.renewals.delete(channel);
+  }
+
+  /**
+   * What is published for `result`: the result, sealed for its channel, when it fits in
+   * REDIS_MAX_VALUE_BYTES; else a small message saying it was too large, on which the listeners
+   * poll for their own subscribers (what flows through Redis stays bounded, and no listener's
+   * subscribers go without news).
+   */
+  private message(channel: string, result: PollResult): string {
+    const text = JSON.stringify({ from: this.replica, result } satisfies PollMessage);
+    // Sealing only makes it longer: a result too large as it is is not sealed to find out.
+    if (Buffer.byteLength(text) <= this.options.maxValueBytes) {
+      const sealed = this.options.cipher.seal(text, channel);
+      if (Buffer.byteLength(sealed) <= this.options.maxValueBytes) return sealed;
+    }
+    return this.options.cipher.seal(JSON.stringify({ from: this.replica, tooLarge: true } satisfies PollMessage), channel);
+  }
+
+  /** Whether the last message on `channel` was one this replica could not deliver, within a lease's life. */
+  private pollsForItself(channel: string): boolean {
+    const since = this.unshared.get(channel);
+    if (since === undefined) return false;
+    if (performance.now() - since < this.ttlMs) return true;
+    this.unshared.delete(channel);
+    return false;
   }
 
   /** Whether this replica is subscribed to `channel` now, subscribing if need be (bounded by the Redis timeout). */
@@ -198,17 +290,53 @@ export class FleetPollers implements WatchFleet {
     subscriber.on('message', (channel: string, text: string) => {
       const receive = this.receivers.get(channel);
       if (receive === undefined) return;
-      let message: PollMessage;
-      try {
-        message = JSON.parse(text) as PollMessage;
-      } catch {
+      const message = readMessage(this.options.cipher.open(text, channel));
+      if (message?.from === this.replica) return;
+      if (message === undefined || !('result' in message)) {
+        // Too large to publish, or nothing this replica can use (sealed with a key it does not
+        // have, or not a result): not delivered, and its subscribers are polled for here.
+        this.unshared.set(channel, performance.now());
         return;
       }
-      if (message.from !== this.replica) receive(message.result);
+      this.unshared.delete(channel);
+      receive(message.result);
     });
     this.subscriber = subscriber;
     return subscriber;
   }
+}
+
+/**
+ * A published message as this version writes it, or undefined: a message that does not open, is
+ * not JSON or not of this shape is not delivered (it would otherwise throw in the watch).
+ */
+function readMessage(text: string | undefined): PollMessage | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { from, result, tooLarge } = value as { from?: unknown; result?: unknown; tooLarge?: unknown };
+  if (typeof from !== 'string') return undefined;
+  if (tooLarge === true) return { from, tooLarge };
+  return isPollResult(result) ? { from, result } : undefined;
+}
+
+function isPollResult(value: unknown): value is PollResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const result = value as Record<string, unknown>;
+  const strings = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === 'string');
+  return (
+    Array.isArray(result.jobs) &&
+    result.jobs.every((job) => typeof job === 'object' && job !== null && 'id' in job) &&
+    (result.newest === undefined || strings(result.newest)) &&
+    strings(result.missing) &&
+    typeof result.engineMissing === 'boolean' &&
+    typeof result.failed === 'boolean'
+  );
 }
 
 /** Resolves when `client` is ready, or after `ms` (whichever comes first). */

@@ -5,7 +5,10 @@ export interface RedisMetrics {
   readonly up: Gauge;
   /** Failed or timed-out commands, by command family (`op`, a closed set). */
   readonly errors: Counter<'op'>;
-  /** Subscription poll ticks by what this replica did: polled for the fleet, listened to it, or polled alone (Redis unavailable). */
+  /**
+   * Subscription poll ticks by what this replica did: polled for the fleet, listened to it, or
+   * polled for its own subscribers (Redis unavailable, or the poller's results do not reach it).
+   */
   readonly fleetPolls: Counter<'role'>;
 }
 
@@ -21,7 +24,7 @@ export function createRedisMetrics(registry: Registry): RedisMetrics {
     }),
     fleetPolls: new Counter({
       name: 'gateway_subscription_fleet_polls_total',
-      help: 'Subscription poll ticks of a scope and engine: poller (polled for the fleet), listener (another replica polled), local (Redis unavailable: polled alone)',
+      help: 'Subscription poll ticks of a scope and engine: poller (polled for the fleet), listener (another replica polled), local (polled for its own subscribers: Redis unavailable, or the results of the poller do not reach it)',
       labelNames: ['role'],
       registers: [registry],
     }),

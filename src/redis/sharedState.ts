@@ -9,6 +9,7 @@ import { redisKeys } from './redisKeys';
 import { RedisLink } from './RedisLink';
 import { createRedisMetrics } from './redisMetrics';
 import { SharedAnswers } from './SharedAnswers';
+import { valueCipherOf, type ValueCipher } from './valueCipher';
 
 /** What the replicas share through Redis (REDIS_URL), on one connection. */
 export interface SharedState {
@@ -18,6 +19,12 @@ export interface SharedState {
   readonly persistedQueries: KeyValueCache<string>;
   /** One subscription poller per scope and engine in the fleet. */
   readonly pollers: FleetPollers;
+  /**
+   * Seals what is written to Redis and opens what is read (REDIS_ENCRYPTION_KEY; pass-through
+   * without it), made once for every user of the connection. The context of a value is its
+   * logical identity (an APQ entry's key, a poll channel, an answer's scope key).
+   */
+  readonly cipher: ValueCipher;
   close(): Promise<void>;
 }
 
@@ -31,8 +38,19 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
   const metrics = createRedisMetrics(registry);
   const link = new RedisLink({ url: config.redisUrl, cluster: config.redisCluster, timeoutMs: config.redisTimeoutMs, logger, metrics });
   const keys = redisKeys(config.redisKeyPrefix);
+  const cipher = valueCipherOf(config.redisEncryptionKeys);
+  // How many keys, never which: the keys themselves are not logged.
+  if (config.redisEncryptionKeys !== undefined) {
+    logger.info({ keys: config.redisEncryptionKeys.count }, 'values written to Redis are encrypted (AES-256-GCM, REDIS_ENCRYPTION_KEY)');
+  }
   const longestTtlMs = Math.max(config.cacheListTtlMs, config.cacheEngineTtlMs, config.cacheJobTtlMs, config.cacheTerminalJobTtlMs);
-  const pollers = new FleetPollers(link, keys, { pollMs: config.subscriptionPollMs, timeoutMs: config.redisTimeoutMs, metrics });
+  const pollers = new FleetPollers(link, keys, {
+    pollMs: config.subscriptionPollMs,
+    timeoutMs: config.redisTimeoutMs,
+    maxValueBytes: config.redisMaxValueBytes,
+    cipher,
+    metrics,
+  });
   return {
     link,
     upstream: {
@@ -44,8 +62,9 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
         leaseMs: config.redisLeaseMs,
       }),
     },
-    persistedQueries: new RedisKeyValueCache(link, keys, config.redisMaxValueBytes),
+    persistedQueries: new RedisKeyValueCache(link, keys, config.redisMaxValueBytes, cipher),
     pollers,
+    cipher,
     close: () => {
       pollers.close();
       return link.close();

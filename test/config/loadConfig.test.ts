@@ -81,7 +81,38 @@ describe('loadConfig', () => {
       redisTimeoutMs: 100,
       redisLeaseMs: 1000,
       redisMaxValueBytes: 524288,
+      redisEncryptionKeys: undefined,
     });
+  });
+
+  it('reads REDIS_ENCRYPTION_KEY (one key or several, base64 or base64url) and never shows it', () => {
+    const first = Buffer.alloc(32, 7);
+    const second = Buffer.alloc(32, 200);
+    const config = loadConfig({ REDIS_ENCRYPTION_KEY: `${first.toString('base64')},${second.toString('base64url')}` });
+    expect(config.redisEncryptionKeys?.reveal()).toEqual([first, second]);
+    expect(JSON.stringify(config)).not.toContain(first.toString('base64'));
+    expect(JSON.stringify(config)).toContain('"redisEncryptionKeys":"[redacted]"');
+    expect(require('node:util').inspect(config)).not.toContain(second.toString('base64url'));
+  });
+
+  it.each([
+    ['a passphrase', 'my-secret-passphrase', 'the key (20 characters) is not 32 bytes'],
+    ['16 bytes', Buffer.alloc(16, 1).toString('base64'), 'the key (24 characters) is not 32 bytes'],
+    ['a second key that is bad', `${Buffer.alloc(32, 1).toString('base64')},hunter2hunter2`, 'key 2 of 2 (14 characters) is not 32 bytes'],
+  ])('refuses REDIS_ENCRYPTION_KEY as %s, naming the problem without the value', (_name, value, problem) => {
+    let error: unknown;
+    try {
+      loadConfig({ REDIS_ENCRYPTION_KEY: value, REDIS_TIMEOUT_MS: 'x' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { message, problems } = error as ConfigError;
+    expect(problems.map((entry) => entry.variable)).toEqual(['REDIS_TIMEOUT_MS', 'REDIS_ENCRYPTION_KEY']);
+    expect(message).toContain(problem);
+    expect(message).toContain('REDIS_ENCRYPTION_KEY="(not shown)"');
+    for (const part of value.split(',')) expect(message).not.toContain(part.slice(0, 10));
+    expect(JSON.stringify(problems)).not.toContain(value.slice(0, 10));
   });
 
   it('reads the Redis settings, and never shows a refused URL\'s password', () => {

@@ -1,0 +1,76 @@
+import { inspect } from 'node:util';
+
+/** AES-256: every key is 32 bytes. */
+export const ENCRYPTION_KEY_BYTES = 32;
+
+/** 32 bytes in base64 (43 characters and one `=`) or base64url (43 characters, the `=` optional). */
+const BASE64_KEY = /^[A-Za-z0-9+/]{43}=?$/;
+const BASE64URL_KEY = /^[A-Za-z0-9_-]{43}=?$/;
+
+/** What the configuration shows of keys: never their value, in a log line, `JSON.stringify` or `util.inspect`. */
+const REDACTED = '[redacted]';
+
+/**
+ * The keys of REDIS_ENCRYPTION_KEY, in order: the first seals, every one opens (rotation). The
+ * bytes are kept in a private field, so the configuration object can be logged or inspected
+ * without showing them; only {@link EncryptionKeys.reveal} hands them out (to the value cipher).
+ */
+export class EncryptionKeys {
+  readonly #keys: readonly Buffer[];
+
+  constructor(keys: readonly Buffer[]) {
+    if (keys.length === 0) throw new RangeError('at least one key');
+    for (const key of keys) if (key.length !== ENCRYPTION_KEY_BYTES) throw new RangeError(`keys of ${ENCRYPTION_KEY_BYTES} bytes`);
+    this.#keys = Object.freeze(keys.map((key) => Buffer.from(key)));
+  }
+
+  get count(): number {
+    return this.#keys.length;
+  }
+
+  /** The key bytes, the sealing one first. Copies: nobody can change the configured keys. */
+  reveal(): Buffer[] {
+    return this.#keys.map((key) => Buffer.from(key));
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return `EncryptionKeys(${this.#keys.length}) ${REDACTED}`;
+  }
+}
+
+/**
+ * Parses `raw` (comma-separated keys, blanks around them ignored). A refusal says what is wrong
+ * with which key — its position and length — and never any of its characters: configuration
+ * errors are logged.
+ */
+export function parseEncryptionKeys(raw: string): { keys: EncryptionKeys } | { problem: string } {
+  const parts = raw.split(',').map((part) => part.trim());
+  const keys: Buffer[] = [];
+  for (const [index, part] of parts.entries()) {
+    const which = parts.length === 1 ? 'the key' : `key ${index + 1} of ${parts.length}`;
+    if (part === '') return { problem: `${which} is empty` };
+    const key = decodeKey(part);
+    if (key === undefined) return { problem: `${which} (${part.length} characters) is not ${ENCRYPTION_KEY_BYTES} bytes in base64 or base64url` };
+    keys.push(key);
+  }
+  return { keys: new EncryptionKeys(keys) };
+}
+
+/** 32 bytes from their canonical base64 or base64url text, else undefined. */
+function decodeKey(text: string): Buffer | undefined {
+  if (!BASE64_KEY.test(text) && !BASE64URL_KEY.test(text)) return undefined;
+  const key = Buffer.from(text, 'base64');
+  // The 43rd character carries two bits past the 32 bytes: they must be zero (else two texts would be one key).
+  if (key.length !== ENCRYPTION_KEY_BYTES || key.toString('base64url') !== text.replace(/=$/, '').replace(/\+/g, '-').replace(/\//g, '_')) {
+    return undefined;
+  }
+  return key;
+}

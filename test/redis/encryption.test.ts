@@ -1,0 +1,186 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { request } from 'undici';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { startGatewayOn, type GatewayHarness } from '../support/harness';
+import { collect, liveClient, sleep } from '../support/liveClient';
+import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
+import { PREFIX, untilRedis } from '../support/replicas';
+import type { Client } from 'graphql-ws';
+
+/**
+ * REDIS_ENCRYPTION_KEY on replicas sharing one Redis and one simulator: what they write is
+ * sealed (AES-256-GCM), they read each other's values, and a replica with another key reads
+ * nothing of theirs — a miss, never an error.
+ */
+
+const POLL_MS = 200;
+const KEY = randomBytes(32).toString('base64');
+const OTHER_KEY = randomBytes(32).toString('base64url');
+const JOB = `subscription Watch($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id status description } }`;
+const engineId = SEED.engines.onePage;
+/** What the simulated job carries that must not be readable in Redis. */
+const DESCRIPTION = 'quarterly-payroll-recompute-7f3a';
+
+interface Posted {
+  data?: unknown;
+  errors?: Array<{ message: string; extensions: { code: string } }>;
+}
+
+async function post(gateway: GatewayHarness, body: Record<string, unknown>): Promise<Posted> {
+  const response = await request(gateway.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
+    body: JSON.stringify(body),
+  });
+  return (await response.body.json()) as Posted;
+}
+
+/** The levels of the log lines a gateway wrote (pino: 50 error, 60 fatal). */
+function levels(gateway: GatewayHarness): number[] {
+  return gateway.logs.map((line) => (JSON.parse(line) as { level: number }).level);
+}
+
+async function fleetPolls(gateway: GatewayHarness, role: 'poller' | 'listener' | 'local'): Promise<number> {
+  const metric = await gateway.gateway.metrics.registry.getSingleMetric('gateway_subscription_fleet_polls_total')?.get();
+  return metric?.values.find((value) => value.labels.role === role)?.value ?? 0;
+}
+
+describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
+  let redis: RedisServer;
+  let inspector: Redis;
+  let simulator: Simulator;
+  let gateways: GatewayHarness[];
+  let clients: Client[];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await inspector.connect();
+    simulator = await startSimulator();
+  });
+  afterAll(async () => {
+    inspector.disconnect();
+    await simulator.close();
+    await redis.kill();
+  });
+  beforeEach(async () => {
+    simulator.reset();
+    await inspector.flushall();
+    gateways = [];
+    clients = [];
+  });
+  afterEach(async () => {
+    await Promise.all(clients.map((client) => client.dispose()));
+    await Promise.all(gateways.map((gateway) => gateway.close()));
+  });
+
+  async function replica(key: string | undefined): Promise<GatewayHarness> {
+    const env: Record<string, string> = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, LOG_LEVEL: 'info', SUBSCRIPTION_POLL_MS: String(POLL_MS) };
+    // A loaded test machine must not turn a slow command into a miss (the suites share two cores).
+    env.REDIS_TIMEOUT_MS = '1000';
+    if (key !== undefined) env.REDIS_ENCRYPTION_KEY = key;
+    const gateway = await startGatewayOn(simulator, env);
+    gateways.push(gateway);
+    return gateway;
+  }
+
+  function client(gateway: GatewayHarness): Client {
+    const made = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': DEMO_PROJECT_ID } });
+    clients.push(made);
+    return made;
+  }
+
+  function persisted(name: string) {
+    const query = `query ${name} { engine(id: "${SEED.engines.big}") { id name } }`;
+    const hash = createHash('sha256').update(query).digest('hex');
+    return { query, hash, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } };
+  }
+
+  it('finds on B an APQ document registered on A, and Redis holds it sealed, not as its text', async () => {
+    const [a, b] = [await replica(KEY), await replica(KEY)];
+    await untilRedis([a, b], 1);
+    const { query, hash, extensions } = persisted('SealedEngineName');
+    const registered = await post(a, { query, extensions });
+    expect(registered.errors).toBeUndefined();
+    const onB = await post(b, { extensions });
+    expect(onB).toEqual(registered);
+
+    const raw = await inspector.get(`${PREFIX}apq:${hash}`);
+    expect(raw).toMatch(/^gw1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]+$/);
+    for (const fragment of ['SealedEngineName', SEED.engines.big, 'engine', '{']) expect(raw).not.toContain(fragment);
+    // The key's value, in either alphabet, is nowhere in Redis or the logs.
+    const everything = [...(await inspector.keys('*')), raw, ...a.logs, ...b.logs].join('\n');
+    for (const shown of [KEY, Buffer.from(KEY, 'base64').toString('base64url'), KEY.slice(0, 12)]) expect(everything).not.toContain(shown);
+    expect(a.logs.join('\n')).toContain('values written to Redis are encrypted');
+  });
+
+  it('does not use, on a replica with another key, the APQ document sealed with the first: PERSISTED_QUERY_NOT_FOUND, no crash, no error log', async () => {
+    const [a, c] = [await replica(KEY), await replica(OTHER_KEY)];
+    await untilRedis([a, c], 1);
+    const { query, hash, extensions } = persisted('OtherKeyEngineName');
+    expect((await post(a, { query, extensions })).errors).toBeUndefined();
+    const sealedByA = await inspector.get(`${PREFIX}apq:${hash}`);
+    expect(sealedByA).not.toBeNull();
+
+    const onC = await post(c, { extensions });
+    expect(onC.errors?.map((error) => error.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+    // C registers it again (its client sends the document), and then serves it from its own seal.
+    const again = await post(c, { query, extensions });
+    expect(again.errors).toBeUndefined();
+    expect(await post(c, { extensions })).toEqual(again);
+    expect(await inspector.get(`${PREFIX}apq:${hash}`)).not.toBe(sealedByA);
+    // Nothing was logged at error level or above.
+    for (const gateway of [a, c]) expect(levels(gateway).filter((level) => level >= 50)).toEqual([]);
+  });
+
+  it('delivers the poller\'s results, sealed on their channel, to a listener replica: no job field readable on the channel', async () => {
+    const [a, b] = [await replica(KEY), await replica(KEY)];
+    await untilRedis([a, b], 1);
+    const raw = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await raw.connect();
+    const messages: string[] = [];
+    raw.on('pmessage', (_pattern: string, _channel: string, message: string) => messages.push(message));
+    await raw.psubscribe(`${PREFIX}*:polls:*`);
+    try {
+      const job = simulator.startJob(engineId, { taskCount: 2, description: DESCRIPTION, createUser: 'alice-the-operator' });
+      const subs = [a, b].map((gateway) => collect(client(gateway), JOB, { engineId, id: String(job.id) }));
+      await Promise.all(subs.map((sub) => sub.next(1)));
+      await sleep(3 * POLL_MS);
+      simulator.advanceJob(engineId, job.id);
+      await Promise.all(subs.map((sub) => sub.next(2)));
+      for (const sub of subs) expect(sub.results[1]!.data?.jobUpdated).toEqual({ id: String(job.id), status: 'INIT', description: DESCRIPTION });
+
+      // One polled for both; the other listened and polled for nobody (beyond its first read).
+      const roles = await Promise.all([a, b].map(async (gateway) => ({ poller: await fleetPolls(gateway, 'poller'), listener: await fleetPolls(gateway, 'listener'), local: await fleetPolls(gateway, 'local') })));
+      expect(roles.filter((role) => role.listener > 0)).toHaveLength(1);
+      expect(roles.every((role) => role.local === 0)).toBe(true);
+
+      expect(messages.length).toBeGreaterThan(0);
+      for (const message of messages) {
+        expect(message).toMatch(/^gw1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]+$/);
+        for (const plain of [DESCRIPTION, 'alice-the-operator', 'PreInit', '"status"', String(job.id)]) expect(message).not.toContain(plain);
+      }
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it('keeps a listener with another key getting changes: what it cannot open is not delivered, and it polls for its own subscribers', async () => {
+    const a = await replica(KEY);
+    const job = simulator.startJob(engineId, { taskCount: 2 });
+    const first = collect(client(a), JOB, { engineId, id: String(job.id) });
+    await first.next(1);
+    // A is the poller by now; C (another key) joins as a listener.
+    const c = await replica(OTHER_KEY);
+    await untilRedis([a, c], 1);
+    const second = collect(client(c), JOB, { engineId, id: String(job.id) });
+    await second.next(1);
+    await sleep(3 * POLL_MS);
+    simulator.advanceJob(engineId, job.id);
+    await Promise.all([first.next(2), second.next(2)]);
+    for (const sub of [first, second]) expect(sub.results[1]!.data?.jobUpdated.status).toBe('INIT');
+    expect(await fleetPolls(c, 'local')).toBeGreaterThan(0);
+    for (const gateway of [a, c]) expect(levels(gateway).filter((level) => level >= 50)).toEqual([]);
+  });
+});

@@ -1,0 +1,195 @@
+import { Redis } from 'ioredis';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import type { GatewayHarness } from '../support/harness';
+import { collect, liveClient, sleep, type Collected } from '../support/liveClient';
+import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
+import { PREFIX, replicas, untilRedis } from '../support/replicas';
+import type { Client } from 'graphql-ws';
+
+/**
+ * The fleet's subscription poller at its limits: a poll slower than its lease (the lease is
+ * renewed while it runs, so no second replica polls), and a result larger than
+ * REDIS_MAX_VALUE_BYTES (not published: the listeners poll for their own subscribers).
+ */
+
+const POLL_MS = 200;
+const JOB = `subscription Watch($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id status } }`;
+const EVENTS = `subscription Events($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id status } } }`;
+const engineId = SEED.engines.onePage;
+/** Three ticks: the poller lease's life. A poll this much slower than it would have lost it. */
+const LEASE_MS = 3 * POLL_MS;
+const SLOW_MS = LEASE_MS + 500;
+
+type Role = 'poller' | 'listener' | 'local';
+
+async function fleetPolls(gateway: GatewayHarness, role: Role): Promise<number> {
+  const metric = await gateway.gateway.metrics.registry.getSingleMetric('gateway_subscription_fleet_polls_total')?.get();
+  return metric?.values.find((value) => value.labels.role === role)?.value ?? 0;
+}
+
+async function countsOf(fleet: GatewayHarness[], role: Role): Promise<number[]> {
+  return Promise.all(fleet.map((gateway) => fleetPolls(gateway, role)));
+}
+
+describeWithRedis('the fleet poller at its limits', () => {
+  let redis: RedisServer;
+  let inspector: Redis;
+  let simulator: Simulator;
+  let fleet: GatewayHarness[];
+  let clients: Client[];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await inspector.connect();
+    simulator = await startSimulator();
+  });
+  afterAll(async () => {
+    inspector.disconnect();
+    await simulator.close();
+    await redis.kill();
+  });
+  beforeEach(async () => {
+    simulator.reset();
+    await inspector.flushall();
+    fleet = [];
+    clients = [];
+  });
+  afterEach(async () => {
+    simulator.clearFaults();
+    await Promise.all(clients.map((client) => client.dispose()));
+    await Promise.all(fleet.map((gateway) => gateway.close()));
+  });
+
+  async function start(env: Record<string, string> = {}): Promise<void> {
+    // REDIS_TIMEOUT_MS: a loaded machine must not turn a slow command into a replica polling alone.
+    fleet = await replicas(simulator, redis, { SUBSCRIPTION_POLL_MS: String(POLL_MS), REDIS_TIMEOUT_MS: '1000', ...env });
+    await untilRedis(fleet, 1);
+  }
+
+  function client(gateway: GatewayHarness): Client {
+    const made = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': DEMO_PROJECT_ID } });
+    clients.push(made);
+    return made;
+  }
+
+  /** Advances the job and waits for every subscriber's next result, which must have `status`. */
+  async function advanceSeenByAll(subs: Collected[], jobId: Parameters<Simulator['advanceJob']>[1], status: string): Promise<void> {
+    const counts = subs.map((sub) => sub.results.length);
+    simulator.advanceJob(engineId, jobId);
+    await Promise.all(subs.map((sub, i) => sub.next(counts[i]! + 1)));
+    for (const sub of subs) expect(sub.results.at(-1)!.data?.jobUpdated.status).toBe(status);
+  }
+
+  it('keeps one poller while each of its polls outlasts the lease (renewed during the poll): no listener takes over', async () => {
+    await start();
+    const job = simulator.startJob(engineId, { taskCount: 3 });
+    const subs = fleet.map((gateway) => collect(client(gateway), JOB, { engineId, id: String(job.id) }));
+    await Promise.all(subs.map((sub) => sub.next(1)));
+    await sleep(2 * POLL_MS); // the listeners' one-off first reads are over
+    // Every details call (one job watched: the poll is one details call) now takes longer than the lease lives.
+    simulator.injectFault({ route: 'getJob', latencyMs: SLOW_MS });
+
+    const before = await countsOf(fleet, 'poller');
+    const calls = simulator.calls.length;
+    const window = 4 * SLOW_MS;
+    await sleep(window);
+    const after = await countsOf(fleet, 'poller');
+    // Which replicas polled for the fleet in the window (their indices): one.
+    const polled = fleet.map((_, i) => i).filter((i) => after[i]! > before[i]!);
+    expect(polled).toHaveLength(1);
+    expect(await countsOf(fleet, 'local')).toEqual([0, 0, 0]);
+    // One poll in flight at a time: at most one call per slow poll, and one straddling each edge.
+    expect(simulator.calls.length - calls).toBeLessThanOrEqual(Math.ceil(window / SLOW_MS) + 1);
+    // The lease is the poller's, with its life ahead of it.
+    const [lease] = await inspector.keys(`${PREFIX}*:poller:*`);
+    expect(await inspector.pttl(lease!)).toBeGreaterThan(0);
+
+    // Every subscriber still gets each change, one slow poll later.
+    await advanceSeenByAll(subs, job.id, 'INIT');
+  }, 30_000);
+
+  describe('with a tiny REDIS_MAX_VALUE_BYTES (its minimum, 1024)', () => {
+    const MAX = 1024;
+    let raw: Redis;
+    let messages: string[];
+
+    beforeEach(async () => {
+      raw = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await raw.connect();
+      messages = [];
+      raw.on('pmessage', (_pattern: string, _channel: string, message: string) => messages.push(message));
+      await raw.psubscribe(`${PREFIX}*:polls:*`);
+    });
+    afterEach(() => raw.disconnect());
+
+    /** The marker the poller publishes instead of a result too large (plain: no REDIS_ENCRYPTION_KEY here). */
+    const isMarker = (message: string) => (JSON.parse(message) as { tooLarge?: boolean }).tooLarge === true;
+
+    it('publishes a small marker instead of a larger result, and each listener polls for its own subscribers: none is starved', async () => {
+      await start({ REDIS_MAX_VALUE_BYTES: String(MAX) });
+      // One job whose details alone are larger than the bound.
+      const job = simulator.startJob(engineId, { taskCount: 2, description: 'd'.repeat(2 * MAX) });
+      const subs = fleet.map((gateway) => collect(client(gateway), JOB, { engineId, id: String(job.id) }));
+      await Promise.all(subs.map((sub) => sub.next(1)));
+      await sleep(4 * POLL_MS);
+
+      await advanceSeenByAll(subs, job.id, 'INIT');
+      await advanceSeenByAll(subs, job.id, 'EXECUTING');
+
+      expect(messages.length).toBeGreaterThan(0);
+      for (const message of messages) {
+        expect(Buffer.byteLength(message)).toBeLessThanOrEqual(MAX);
+        expect(isMarker(message)).toBe(true);
+        expect(message).not.toContain('ddd');
+      }
+      // One poller; the two others polled for themselves (local), each about once per interval.
+      const pollers = await countsOf(fleet, 'poller');
+      const locals = await countsOf(fleet, 'local');
+      expect(pollers.filter((count) => count > 0)).toHaveLength(1);
+      expect(locals.filter((count) => count > 0)).toHaveLength(2);
+      const before = simulator.calls.length;
+      await sleep(2000);
+      // Three replicas, each about one details call per interval: bounded, as three lone replicas.
+      expect(simulator.calls.length - before).toBeLessThanOrEqual(3 * (2000 / POLL_MS + 1));
+    }, 30_000);
+
+    it('sends engine events on every replica when the poller\'s list pages are too large to publish', async () => {
+      await start({ REDIS_MAX_VALUE_BYTES: String(MAX) });
+      const events = fleet.map((gateway) => collect(client(gateway), EVENTS, { engineId }));
+      await sleep(5 * POLL_MS);
+      expect(events.every((stream) => stream.results.length === 0)).toBe(true);
+      const job = simulator.startJob(engineId, { taskCount: 1 });
+      await Promise.all(events.map((stream) => stream.next(1)));
+      for (const stream of events) expect(stream.results[0]!.data?.engineJobEvents).toEqual({ kind: 'CREATED', job: { id: String(job.id), status: 'PRE_INIT' } });
+      simulator.advanceJob(engineId, job.id);
+      await Promise.all(events.map((stream) => stream.next(2)));
+      for (const stream of events) expect(stream.results[1]!.data?.engineJobEvents).toEqual({ kind: 'CHANGED', job: { id: String(job.id), status: 'INIT' } });
+      expect(messages.length).toBeGreaterThan(0);
+      for (const message of messages) expect(Buffer.byteLength(message)).toBeLessThanOrEqual(MAX);
+      expect(messages.every(isMarker)).toBe(true);
+    }, 30_000);
+
+    it('goes back to listening once the results fit again', async () => {
+      // A job's details with its tasks take about 1.5 kB: a bound they fit in once the description is short.
+      const bound = 4 * MAX;
+      await start({ REDIS_MAX_VALUE_BYTES: String(bound) });
+      const job = simulator.startJob(engineId, { taskCount: 2, description: 'd'.repeat(2 * bound) });
+      const subs = fleet.map((gateway) => collect(client(gateway), JOB, { engineId, id: String(job.id) }));
+      await Promise.all(subs.map((sub) => sub.next(1)));
+      await sleep(4 * POLL_MS);
+      expect((await countsOf(fleet, 'local')).filter((count) => count > 0)).toHaveLength(2);
+
+      simulator.updateJob(engineId, job.id, { description: 'short' });
+      await sleep(4 * LEASE_MS);
+      const locals = await countsOf(fleet, 'local');
+      const listeners = await countsOf(fleet, 'listener');
+      await sleep(5 * POLL_MS);
+      // No more local polls; the listeners listen again, and results are published.
+      expect(await countsOf(fleet, 'local')).toEqual(locals);
+      expect((await countsOf(fleet, 'listener')).filter((count, i) => count > listeners[i]!)).toHaveLength(2);
+      expect(messages.some((message) => !isMarker(message))).toBe(true);
+      await advanceSeenByAll(subs, job.id, 'INIT');
+    }, 30_000);
+  });
+});
