@@ -4,6 +4,7 @@ import type { RedisKeys } from './redisKeys';
 import { defineScript, type Script } from './scripts';
 import type { RedisLink } from './RedisLink';
 import { UNAVAILABLE, type Unavailable } from './unavailable';
+import type { ValueCipher } from './valueCipher';
 
 export interface SharedAnswersOptions {
   /** CACHE_AUTH_RECHECK_MS: how long one replica's upstream answer vouches for a scope fleet-wide. */
@@ -14,6 +15,11 @@ export interface SharedAnswersOptions {
   readonly generationTtlMs: number;
   /** REDIS_LEASE_MS: a holder that stops renewing (its replica died) loses the call after this. */
   readonly leaseMs: number;
+  /**
+   * Seals what is kept and handed over (REDIS_ENCRYPTION_KEY), under the call's scope key as its
+   * context: an answer copied to another scope's or URL's key does not open.
+   */
+  readonly cipher: ValueCipher;
 }
 
 /**
@@ -165,10 +171,10 @@ export class SharedAnswers {
     if (state === 'wait') return { state, holder: typeof value === 'string' ? value : '' };
     const text = typeof value === 'string' ? value : undefined;
     if (state === 'hit') {
-      const answer = text === undefined ? undefined : decodeAnswer(text.slice(text.indexOf('\n') + 1));
+      const answer = text === undefined ? undefined : this.open(call, text.slice(text.indexOf('\n') + 1));
       return answer !== undefined && ttlLeftMs > 0 ? { state, answer, ttlLeftMs, vouchLeftMs } : { state: 'handed', answer: undefined };
     }
-    return { state: 'handed', answer: text === undefined || text === NO_ANSWER ? undefined : decodeAnswer(text) };
+    return { state: 'handed', answer: text === undefined || text === NO_ANSWER ? undefined : this.open(call, text) };
   }
 
   /** The scope's current generation, for a call made past the lease (a subscription's fresh poll). */
@@ -182,7 +188,7 @@ export class SharedAnswers {
    * when it is an "ok" one and `ttlMs` > 0, handed to the waiters, and the lease released.
    */
   async settle(call: SharedCall, lease: Lease, answer: UpstreamAnswer | undefined, ttlMs: number): Promise<void> {
-    const encoded = answer === undefined ? undefined : encodeAnswer(answer);
+    const encoded = answer === undefined ? undefined : this.options.cipher.seal(encodeAnswer(answer), call.key);
     const fits = encoded !== undefined && Buffer.byteLength(encoded) <= this.options.maxValueBytes;
     const keep = fits && answer?.kind === 'ok' && ttlMs > 0 ? encoded : '';
     const handOver = fits ? encoded : NO_ANSWER;
@@ -202,6 +208,12 @@ export class SharedAnswers {
     await this.link.run('scope-forget', (client) =>
       this.forgetScript(client, [this.keys.generation(digest), this.keys.vouch(digest)], [this.options.generationTtlMs]),
     );
+  }
+
+  /** A value read back: unsealed for this call (a value sealed for another does not open), then decoded. */
+  private open(call: SharedCall, value: string): UpstreamAnswer | undefined {
+    const plain = this.options.cipher.open(value, call.key);
+    return plain === undefined ? undefined : decodeAnswer(plain);
   }
 
   private scopeKeys(call: SharedCall): string[] {

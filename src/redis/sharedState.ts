@@ -60,6 +60,7 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
         // A generation must outlive every answer stored under the one before it (see SharedAnswers).
         generationTtlMs: longestTtlMs + config.cacheAuthRecheckMs + 60_000,
         leaseMs: config.redisLeaseMs,
+        cipher,
       }),
     },
     persistedQueries: new RedisKeyValueCache(link, keys, config.redisMaxValueBytes, cipher),

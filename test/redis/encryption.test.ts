@@ -115,6 +115,41 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
     expect(a.logs.join('\n')).toContain('values written to Redis are encrypted');
   });
 
+  it('serves on B a page A fetched, from answers Redis holds sealed: no job field, and one moved to another key does not open', async () => {
+    const [a, b] = [await replica(KEY), await replica(KEY)];
+    await untilRedis([a, b], 1);
+    const page = `query Page($id: ID!, $first: Int) { engine(id: $id) { jobs(first: $first) { edges { node { id type status } } } } }`;
+    const onA = await a.gql(page, { id: SEED.engines.big, first: 3 });
+    expect(onA.body.errors).toBeUndefined();
+    const calls = simulator.callCount();
+    const onB = await b.gql(page, { id: SEED.engines.big, first: 3 });
+    expect(onB.text).toBe(onA.text);
+    expect(simulator.callCount()).toBe(calls);
+
+    const answers = await inspector.keys(`${PREFIX}*:answer:*`);
+    expect(answers.length).toBeGreaterThan(0);
+    const jobs = (onA.body.data as { engine: { jobs: { edges: Array<{ node: { id: string } }> } } }).engine.jobs.edges;
+    for (const key of answers) {
+      const raw = (await inspector.get(key)) ?? '';
+      // `<generation>\n` and the sealed value: the generation is all Redis's scripts read.
+      expect(raw).toMatch(/^\d+\ngw1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]+$/);
+      for (const { node } of jobs) for (const field of [node.id, 'status', 'total', 'RUNNING']) expect(raw).not.toContain(field);
+    }
+    // The first page's answer copied over another page's key: sealed for one call, it opens for no other.
+    const other = await a.gql(page, { id: SEED.engines.big, first: 4 });
+    expect(other.body.errors).toBeUndefined();
+    const [moved] = (await inspector.keys(`${PREFIX}*:answer:*`)).filter((key) => !answers.includes(key));
+    const firstPage = answers.find((key) => key !== moved)!;
+    await inspector.set(moved!, (await inspector.get(firstPage))!, 'PX', 60_000);
+    const fresh = await replica(KEY);
+    await untilRedis([fresh], 1);
+    const before = simulator.callCount({ route: 'listJobs' });
+    const answersOnFresh = await Promise.all([fresh.gql(page, { id: SEED.engines.big, first: 3 }), fresh.gql(page, { id: SEED.engines.big, first: 4 })]);
+    expect(answersOnFresh.map((answer) => answer.text)).toEqual([onA.text, other.text]);
+    // One page came from Redis; the moved one did not open and was fetched again.
+    expect(simulator.callCount({ route: 'listJobs' })).toBe(before + 1);
+  });
+
   it('does not use, on a replica with another key, the APQ document sealed with the first: PERSISTED_QUERY_NOT_FOUND, no crash, no error log', async () => {
     const [a, c] = [await replica(KEY), await replica(OTHER_KEY)];
     await untilRedis([a, c], 1);
@@ -168,10 +203,12 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
 
   it('keeps a listener with another key getting changes: what it cannot open is not delivered, and it polls for its own subscribers', async () => {
     const a = await replica(KEY);
+    await untilRedis([a], 1);
     const job = simulator.startJob(engineId, { taskCount: 2 });
     const first = collect(client(a), JOB, { engineId, id: String(job.id) });
     await first.next(1);
-    // A is the poller by now; C (another key) joins as a listener.
+    // A is the poller (it took the lease at a tick with Redis up); C (another key) joins as a listener.
+    while ((await fleetPolls(a, 'poller')) === 0) await sleep(POLL_MS / 4);
     const c = await replica(OTHER_KEY);
     await untilRedis([a, c], 1);
     const second = collect(client(c), JOB, { engineId, id: String(job.id) });

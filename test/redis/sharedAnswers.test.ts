@@ -5,6 +5,7 @@ import { redisKeys } from '../../src/redis/redisKeys';
 import { RedisLink, SUSPEND_MS, UNAVAILABLE } from '../../src/redis/RedisLink';
 import { createRedisMetrics } from '../../src/redis/redisMetrics';
 import { SharedAnswers, type Lease, type SharedCall } from '../../src/redis/SharedAnswers';
+import { PASS_THROUGH } from '../../src/redis/valueCipher';
 import type { UpstreamAnswer } from '../../src/upstream/exchange';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
 
@@ -13,7 +14,7 @@ import { describeWithRedis, startRedisServer, type RedisServer } from '../suppor
 const DIGEST = 'a'.repeat(64);
 const KEY = `${DIGEST} http://upstream/v2/p/enginemgr/engines?limit=5`;
 const CALL: SharedCall = { digest: DIGEST, key: KEY, cacheable: true };
-const OPTIONS = { recheckMs: 60_000, maxValueBytes: 1024, generationTtlMs: 600_000, leaseMs: 1000 };
+const OPTIONS = { recheckMs: 60_000, maxValueBytes: 1024, generationTtlMs: 600_000, leaseMs: 1000, cipher: PASS_THROUGH };
 const ANSWER: UpstreamAnswer = { kind: 'ok', body: { total: 1, data: [{ id: '12345678901234567890' }] }, requestId: 'r-1', bytes: 52 };
 
 describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
