@@ -86,21 +86,26 @@ return {'wait', generation, holder, 0}
 
 /*
  * KEYS: generation, vouch, answer, lease, the holder's handover. ARGV: token ('' for a call made
- * without a lease), the generation the call began under, the value to keep ('' for none), its TTL,
- * the vouch's TTL, the value to hand over ('' for none), the handover's TTL.
+ * without a lease), the generation the call began under, the value (sent once), 1 to keep it,
+ * its TTL, the vouch's TTL, the handover's TTL.
  *
  * One round trip for the end of a call: the answer is kept — and vouches for the scope — only if
  * the scope was not refused since the call began (its generation moved on: the answer may predate
- * the refusal); it is handed to the waiters, and the lease released if still ours. Atomic, so a
- * replica asking finds the lease held or the answer kept, never neither in between.
+ * the refusal); the waiters get it from there, or, when it is not kept where they can read it, from
+ * a handover; the lease is released if still ours. Atomic, so a replica asking finds the lease
+ * held or the answer, never neither in between.
  */
 const SETTLE = `
-if ARGV[3] ~= '' and (redis.call('get', KEYS[1]) or '0') == ARGV[2] then
-  redis.call('set', KEYS[3], ARGV[2] .. '\\n' .. ARGV[3], 'PX', ARGV[4])
-  if tonumber(ARGV[5]) > 0 then redis.call('set', KEYS[2], '1', 'PX', ARGV[5]) end
+local readable = false
+if ARGV[4] == '1' and (redis.call('get', KEYS[1]) or '0') == ARGV[2] then
+  redis.call('set', KEYS[3], ARGV[2] .. '\\n' .. ARGV[3], 'PX', ARGV[5])
+  if tonumber(ARGV[6]) > 0 then
+    redis.call('set', KEYS[2], '1', 'PX', ARGV[6])
+    readable = true
+  end
 end
 if ARGV[1] ~= '' then
-  if ARGV[6] ~= '' then redis.call('set', KEYS[5], ARGV[6], 'PX', ARGV[7]) end
+  if not readable then redis.call('set', KEYS[5], ARGV[3], 'PX', ARGV[7]) end
   if redis.call('get', KEYS[4]) == ARGV[1] then redis.call('del', KEYS[4]) end
 end
 return 1
@@ -190,11 +195,10 @@ export class SharedAnswers {
   async settle(call: SharedCall, lease: Lease, answer: UpstreamAnswer | undefined, ttlMs: number): Promise<void> {
     const encoded = answer === undefined ? undefined : this.options.cipher.seal(encodeAnswer(answer), call.key);
     const fits = encoded !== undefined && Buffer.byteLength(encoded) <= this.options.maxValueBytes;
-    const keep = fits && answer?.kind === 'ok' && ttlMs > 0 ? encoded : '';
-    const handOver = fits ? encoded : NO_ANSWER;
+    const keep = fits && answer?.kind === 'ok' && ttlMs > 0 ? 1 : 0;
     const keys = [...this.scopeKeys(call), this.keys.lease(call.digest, call.key), this.handover(call, lease.token)];
     await this.link.run('answer-settle', (client) =>
-      this.settleScript(client, keys, [lease.token, lease.generation, keep, Math.max(1, ttlMs), this.options.recheckMs, handOver, HANDOVER_TTL_MS]),
+      this.settleScript(client, keys, [lease.token, lease.generation, fits ? encoded : NO_ANSWER, keep, Math.max(1, ttlMs), this.options.recheckMs, HANDOVER_TTL_MS]),
     );
   }
 
