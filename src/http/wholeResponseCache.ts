@@ -25,6 +25,8 @@ export interface ApolloAnswer {
 /** What the operation itself says about whether its result may be reused (see `storable`). */
 export interface StoreVerdict {
   readonly operationName: string | null;
+  /** Kept no longer than this, whatever its max-age (what its cached upstream parts had left). */
+  readonly maxKeepMs?: number;
 }
 
 export interface WholeResponseCacheOptions<TContext> {
@@ -96,9 +98,10 @@ const STORED_HEADERS = ['content-type', 'cache-control'] as const;
  *   are kept, for N seconds. Apollo writes `no-store` for any response with errors, and a
  *   max-age of 0 when a field's TTL is 0; with every TTL at 0 there is no cache at all.
  * - An operation that saw a "not found" is never stored, like the upstream cache never keeps
- *   those, so an engine or job that appears is seen at once; nor one built from upstream cache
- *   entries: it is already partly aged, and storing it for a full max-age again would serve data
- *   older than the TTL promises (and the header says). Both are the operation's to say (`storable`).
+ *   those, so an engine or job that appears is seen at once; one built from upstream cache entries
+ *   is kept only for what the shortest-lived of them had left (`maxKeepMs`): it is already partly
+ *   aged, and storing it for a full max-age again would serve data older than the TTLs allow.
+ *   Both are the operation's to say (`storable`).
  * - Bounded by bytes (`OPERATION_CACHE_MAX_BYTES`), least recently used first, in two segments (a
  *   segmented LRU): a new answer goes to probation, a fifth of the bytes; its first hit promotes it
  *   to the protected rest. Requests that never repeat — new documents, random windows — churn
@@ -168,11 +171,12 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
         const value = answer.headers.get(name);
         return value === undefined ? [] : [[name, value] as const];
       });
+      const keepMs = Math.min(maxAge * 1000, verdict.maxKeepMs ?? Number.POSITIVE_INFINITY);
       const now = clock.now();
-      const entry = { generation, body: answer.body, headers, storedAt: now, expiresAt: now + maxAge * 1000, operationName: verdict.operationName };
+      const entry = { generation, body: answer.body, headers, storedAt: now, expiresAt: now + keepMs, operationName: verdict.operationName };
       // A key stored again (its entry was from an older generation) starts over in probation.
       protectedEntries.delete(key);
-      probation.set(key, entry, { ttl: maxAge * 1000 });
+      probation.set(key, entry, { ttl: keepMs });
     },
   };
 }

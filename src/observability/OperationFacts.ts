@@ -23,6 +23,8 @@ export class OperationFacts {
   private readonly codes = new Set<string>();
   private calls = 0;
   private hits = 0;
+  /** The least time any cached upstream answer the operation used had left. */
+  private hitsTtlLeftMs = Number.POSITIVE_INFINITY;
   private notFoundFlag = false;
   private reuse: Reuse | undefined;
 
@@ -32,7 +34,10 @@ export class OperationFacts {
       this.calls += 1;
     },
     cache: (event) => {
-      if (event.hit) this.hits += 1;
+      if (!event.hit) return;
+      this.hits += 1;
+      // A hit that does not say counts as expiring now: nothing built on it is kept.
+      this.hitsTtlLeftMs = Math.min(this.hitsTtlLeftMs, event.ttlLeftMs ?? 0);
     },
   };
 
@@ -103,6 +108,14 @@ export class OperationFacts {
   /** Upstream answers the operation took from the upstream answer cache. */
   get upstreamCacheHits(): number {
     return this.hits;
+  }
+
+  /**
+   * How long the youngest-dying cached upstream answer the operation used had left when it was
+   * used (Infinity when it used none): what is built from them must not be kept longer.
+   */
+  get upstreamCacheTtlLeftMs(): number {
+    return this.hitsTtlLeftMs;
   }
 
   get notFound(): boolean {

@@ -16,8 +16,8 @@ export interface UpstreamEvents {
     /** 0 for the first attempt, 1 for the first retry … */
     attempt: number;
   }): void;
-  /** A response cache lookup. */
-  cache?(event: { route: Route; hit: boolean }): void;
+  /** A response cache lookup; a hit says how long the answer it served had left to live. */
+  cache?(event: { route: Route; hit: boolean; ttlLeftMs?: number }): void;
   /** A call that joined an identical call already in flight instead of making its own. */
   coalesced?(event: { route: Route }): void;
   /** A circuit breaker changed state. */

@@ -15,7 +15,16 @@ describe('storeVerdict', () => {
   it.each([
     ['a clean answer', () => {}, { operationName: 'Page' }],
     ['an operation that saw a "not found"', (f: OperationFacts) => f.markNotFound(), undefined],
-    ['an answer built from upstream cache entries', (f: OperationFacts) => f.events.cache!({ route: 'getEngine', hit: true }), undefined],
+    ['an answer built from an upstream cache entry that does not say how long it has left', (f: OperationFacts) => f.events.cache!({ route: 'getEngine', hit: true }), undefined],
+    [
+      'an answer built from upstream cache entries: kept no longer than the shortest-lived had left',
+      (f: OperationFacts) => {
+        f.events.cache!({ route: 'getEngine', hit: true, ttlLeftMs: 4000 });
+        f.events.cache!({ route: 'listJobs', hit: true, ttlLeftMs: 1500.7 });
+      },
+      { operationName: 'Page', maxKeepMs: 1500 },
+    ],
+    ['an answer built from an entry about to expire', (f: OperationFacts) => f.events.cache!({ route: 'getEngine', hit: true, ttlLeftMs: 0.5 }), undefined],
     ['an upstream cache miss does not count', (f: OperationFacts) => f.events.cache!({ route: 'getEngine', hit: false }), { operationName: 'Page' }],
   ])('%s', (_what, record, expected) => {
     expect(storeVerdict(facts(record))).toEqual(expected);

@@ -145,14 +145,39 @@ describe('with the default caches', () => {
     expect(h.simulator.callCount({ engineId: missing })).toBe(2);
   });
 
-  it('never stores a result built from upstream cache entries (it would outlive their TTL)', async () => {
+  it('keeps a result built from upstream cache entries only for what the shortest-lived of them had left', async () => {
     const id = SEED.engines.drift;
     const withName = `query ($id: ID!) { engine(id: $id) { name jobs(first: 2) { totalCount } } }`;
     await h.gql(`query ($id: ID!) { engine(id: $id) { name } }`, { id });
     await h.gql(withName, { id }); // engine details from the upstream cache
     const third = await h.gql(withName, { id });
-    expect(third.headers.age).toBeUndefined();
-    expect(operationLines(h).map((line) => line.cacheHits)).toEqual([0, 1, 2]);
+    expect(third.headers.age).toBeDefined();
+    expect(operationLines(h).map((line) => line.cacheHits)).toEqual([0, 1, undefined]);
+  });
+});
+
+describe('with short TTLs', () => {
+  const TTL_MS = 1500;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ LOG_LEVEL: 'info', CACHE_ENGINE_TTL_MS: String(TTL_MS), CACHE_LIST_TTL_MS: String(TTL_MS) });
+  });
+  afterAll(() => h.close());
+
+  it('does not keep a result built from an upstream cache entry past that entry\'s own expiry', async () => {
+    const id = SEED.engines.drift;
+    const withName = `query ($id: ID!) { engine(id: $id) { name jobs(first: 2) { totalCount } } }`;
+    const started = Date.now();
+    await h.gql(`query ($id: ID!) { engine(id: $id) { name } }`, { id });
+    await new Promise((resolve) => setTimeout(resolve, TTL_MS / 2));
+    // The engine from the upstream cache (half its TTL left), the page from the upstream.
+    await h.gql(withName, { id });
+    expect((await h.gql(withName, { id })).headers.age).toBeDefined();
+    // Past the engine entry's expiry, though within a full max-age of when the result was stored.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + TTL_MS + 100 - Date.now())));
+    const late = await h.gql(withName, { id });
+    expect(late.headers.age).toBeUndefined();
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: id })).toBe(2);
   });
 });
 

@@ -88,6 +88,18 @@ describeWithRedis('replicas sharing state through Redis', () => {
       expect(simulator.callCount()).toBe(calls);
     });
 
+    it('answers a repeat on B whole, though B built its answer from what Redis kept', async () => {
+      const [a, b] = fleet as [GatewayHarness, GatewayHarness];
+      await a.gql(PAGE, { id: SEED.engines.big, first: 8 });
+      const calls = simulator.callCount();
+      const built = await b.gql(PAGE, { id: SEED.engines.big, first: 8 });
+      expect(built.headers.age).toBeUndefined();
+      const repeat = await b.gql(PAGE, { id: SEED.engines.big, first: 8 });
+      expect(repeat.text).toBe(built.text);
+      expect(repeat.headers.age).toBeDefined();
+      expect(simulator.callCount()).toBe(calls);
+    });
+
     it('never gives another token what the first one cached, and keeps no token in Redis', async () => {
       const [a, b] = fleet as [GatewayHarness, GatewayHarness];
       await a.gql(PAGE, { id: SEED.engines.big, first: 5 });

@@ -45,6 +45,11 @@ export class UpstreamAnswerCache<V extends object> {
     return this.lru.get(key);
   }
 
+  /** The milliseconds the live entry of `key` has left (0 when there is none). */
+  ttlLeftMs(key: string): number {
+    return Math.max(0, this.lru.getRemainingTTL(key));
+  }
+
   /** Whether a live entry is held for `key` (without counting as a use). */
   has(key: string): boolean {
     return this.lru.has(key);

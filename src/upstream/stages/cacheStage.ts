@@ -23,13 +23,14 @@ export interface CachedAnswer {
  * lookup counts as a miss and the call goes on.
  *
  * With Redis, a miss here goes on to the fleet's second level (see fleetLevel), behind the single
- * flight; `fromRedis` tells which answers it found there, for the hit counts.
+ * flight; `fromRedis` tells which answers it found there (and how long they have left), for the
+ * hit counts.
  */
 export function cacheStage(
   cache: UpstreamAnswerCache<CachedAnswer>,
   ttls: CacheTtls,
   gate: CredentialGate,
-  fromRedis?: (answer: UpstreamAnswer) => boolean,
+  fromRedis?: (answer: UpstreamAnswer) => number | undefined,
 ): CallStage {
   const keep = (call: CallRequest, answer: UpstreamAnswer) => {
     // Answered by the upstream itself, so the scope is vouched for now, under this generation.
@@ -47,13 +48,16 @@ export function cacheStage(
     const stored = current === undefined || call.request.fresh === true ? undefined : cache.get(call.key);
     const hit = stored !== undefined && stored.generation === current ? stored : undefined;
     if (hit !== undefined) {
-      call.events.cache?.({ route: call.route, hit: true });
+      call.events.cache?.({ route: call.route, hit: true, ttlLeftMs: cache.ttlLeftMs(call.key) });
       return hit.answer;
     }
     // Without Redis a miss here is a miss, said before the call; with it, Redis may still hit.
     if (fromRedis === undefined) call.events.cache?.({ route: call.route, hit: false });
     const answer = await next(call);
-    if (fromRedis !== undefined) call.events.cache?.({ route: call.route, hit: fromRedis(answer) });
+    if (fromRedis !== undefined) {
+      const ttlLeftMs = fromRedis(answer);
+      call.events.cache?.(ttlLeftMs === undefined ? { route: call.route, hit: false } : { route: call.route, hit: true, ttlLeftMs });
+    }
     keep(call, answer);
     return answer;
   };

@@ -20,8 +20,11 @@ const NEVER = new AbortController().signal;
 
 export interface FleetLevel {
   readonly stage: CallStage;
-  /** Whether `answer` came from Redis's second level (for the cache hit counts, kept per caller). */
-  fromRedis(answer: UpstreamAnswer): boolean;
+  /**
+   * How long `answer` has left to live if it came from Redis's second level, `undefined` if it did
+   * not (for the cache hit counts, kept per caller, and what may be built from it).
+   */
+  fromRedis(answer: UpstreamAnswer): number | undefined;
 }
 
 /**
@@ -44,7 +47,8 @@ export function fleetLevel(
   ttls: CacheTtls,
   gate: CredentialGate,
 ): FleetLevel {
-  const fromRedis = new WeakSet<object>();
+  /** Answers found in Redis → when they expire (performance.now()). */
+  const fromRedis = new WeakMap<object, number>();
 
   /**
    * A kept answer found in Redis is kept here too, for what is left of its TTL. The fleet's vouch
@@ -55,7 +59,7 @@ export function fleetLevel(
   const keepHere = (call: CallRequest, found: Extract<Lookup, { state: 'hit' }>, scope: number): UpstreamAnswer => {
     const { answer, ttlLeftMs } = found;
     const frozen = deepFreeze(answer);
-    fromRedis.add(frozen);
+    fromRedis.set(frozen, performance.now() + ttlLeftMs);
     gate.acceptedElsewhere(call.digest, found.vouchLeftMs, scope);
     const generation = gate.generation(call.digest);
     if (generation !== undefined && answer.kind === 'ok') {
@@ -118,5 +122,11 @@ export function fleetLevel(
     }
   };
 
-  return { stage, fromRedis: (answer) => fromRedis.has(answer) };
+  return {
+    stage,
+    fromRedis: (answer) => {
+      const expiresAt = fromRedis.get(answer);
+      return expiresAt === undefined ? undefined : Math.max(0, expiresAt - performance.now());
+    },
+  };
 }
