@@ -74,11 +74,13 @@ async function main(): Promise<void> {
 
   // The demo token is preset in the explorer only when it is the simulator's that answers.
   const demoToken = simulator !== undefined ? DEMO_TOKEN : undefined;
-  const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch((error: unknown) =>
+  const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch(async (error: unknown) => {
     // Configuration read at start-up (e.g. the persisted query manifest) stops the process like
     // bad config; so does a port in use: one line that says what to do, never a stack trace.
-    failStartup(error instanceof ConfigError ? error.message : startupFailure(error, config)),
-  );
+    // The lines logged so far (which settings, Redis) are written out first.
+    await log.close(LOG_CLOSE_TIMEOUT_MS);
+    return failStartup(error instanceof ConfigError ? error.message : startupFailure(error, config));
+  });
   lifecycle.info({ url: gateway.url, ...(gateway.metricsUrl === undefined ? {} : { metrics: gateway.metricsUrl }) }, 'gateway listening');
   // In production every line is a JSON log line: the banner is for a person at a terminal.
   if (config.nodeEnv === 'production') {
@@ -168,14 +170,17 @@ function failStartup(message: string): never {
 }
 
 /** A start-up failure in one sentence that says what to do: the errors operators meet, by their code. */
-function startupFailure(error: unknown, config: Pick<GatewayConfig, 'host' | 'port'>): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const address = `${config.host ?? '0.0.0.0'}:${config.port}`;
+function startupFailure(error: unknown, config: Pick<GatewayConfig, 'host' | 'port' | 'metricsPort'>): string {
+  const { code, port: failed } = (error ?? {}) as NodeJS.ErrnoException & { port?: number };
+  // The listen that failed says its port: PORT's, or METRICS_PORT's.
+  const port = failed ?? config.port;
+  const setting = port === config.metricsPort && port !== config.port ? 'METRICS_PORT' : 'PORT';
+  const address = `${config.host ?? '0.0.0.0'}:${port}`;
   switch (code) {
     case 'EADDRINUSE':
-      return `Cannot listen on ${address}: the address is already in use (EADDRINUSE). Set PORT to a free port, or stop the process that holds it.`;
+      return `Cannot listen on ${address}: the address is already in use (EADDRINUSE). Set ${setting} to a free port, or stop the process that holds it.`;
     case 'EACCES':
-      return `Cannot listen on ${address}: permission denied (EACCES). Ports below 1024 need privileges: set PORT to 1024 or above.`;
+      return `Cannot listen on ${address}: permission denied (EACCES). Ports below 1024 need privileges: set ${setting} to 1024 or above.`;
     case 'EADDRNOTAVAIL':
       return `Cannot listen on ${address}: HOST is not an address of this machine (EADDRNOTAVAIL).`;
     default:

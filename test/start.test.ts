@@ -202,6 +202,19 @@ describe('start-up as operators meet it', () => {
     }
   });
 
+  it('a METRICS_PORT in use: the line names METRICS_PORT and its port, not PORT', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = String((holder.address() as AddressInfo).port);
+    try {
+      const { code, stderr } = await run({ PORT: '0', METRICS_PORT: port, EMBEDDED_SIMULATOR: 'true', LOG_LEVEL: 'silent' });
+      expect(code).toBe(1);
+      expect(stderr.trimEnd()).toBe(`Cannot listen on 127.0.0.1:${port}: the address is already in use (EADDRINUSE). Set METRICS_PORT to a free port, or stop the process that holds it.`);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
   it('writes only JSON lines in production (EMBEDDED_SIMULATOR=true), the ready line even at LOG_LEVEL=warn', async () => {
     let output = '';
     const child = spawn(process.execPath, [entryPoint], {

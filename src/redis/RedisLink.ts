@@ -103,9 +103,13 @@ export class RedisLink {
    */
   async run<T>(op: string, command: (client: RedisClient) => Promise<T>): Promise<T | Unavailable> {
     if (this.closed || this.now() < this.suspendedUntil || this.client.status !== 'ready') return UNAVAILABLE;
+    // Suspended until now: this command is the probe, and the others wait for its verdict (a
+    // Redis still slow would otherwise cost every operation in flight its timeout at once).
+    if (this.suspendedUntil !== 0) this.suspendedUntil = this.now() + SUSPEND_MS;
     try {
       const value = await settleWithin(command(this.client), this.options.timeoutMs);
       if (value === LATE) throw new Error(`Redis did not answer within ${this.options.timeoutMs} ms`);
+      this.suspendedUntil = 0;
       if (!this.up) this.mark(true, undefined);
       return value;
     } catch (error) {
@@ -130,11 +134,7 @@ export class RedisLink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const quit = this.client.quit().catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(200, this.options.timeoutMs * 2))));
-    await Promise.race([quit, late]);
-    clearTimeout(timer);
+    await settleWithin(this.client.quit().catch(() => undefined), Math.max(200, this.options.timeoutMs * 2));
     this.client.disconnect();
   }
 

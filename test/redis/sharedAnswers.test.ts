@@ -161,4 +161,26 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
     expect(messages.filter((msg) => msg.startsWith('Redis unavailable'))).toHaveLength(1);
     expect(messages).toContain('Redis reachable again: sharing with other replicas resumes');
   });
+
+  it('sends one probe when a suspension ends, not every command in flight, while Redis still hangs', async () => {
+    redis.pause();
+    try {
+      expect(await answers.lookup(CALL, 'a', undefined)).toBe(UNAVAILABLE);
+      await new Promise((resolve) => setTimeout(resolve, SUSPEND_MS + 20));
+      const timed = await Promise.all(
+        Array.from({ length: 5 }, async (_, i) => {
+          const started = performance.now();
+          expect(await answers.lookup(CALL, `t${i}`, undefined)).toBe(UNAVAILABLE);
+          return performance.now() - started;
+        }),
+      );
+      // The probe waits its timeout (100 ms); the other four are answered at once.
+      expect(timed.filter((ms) => ms >= 90)).toHaveLength(1);
+      expect(timed.filter((ms) => ms < 20)).toHaveLength(4);
+    } finally {
+      redis.resume();
+    }
+    await new Promise((resolve) => setTimeout(resolve, SUSPEND_MS + 50));
+    expect(await answers.lookup(CALL, 'after', undefined)).toMatchObject({ state: 'lease' });
+  });
 });
