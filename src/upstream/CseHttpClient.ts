@@ -144,7 +144,7 @@ export class CseHttpClient {
     );
     const retry = retryStage({ retries: resilience.retries, retryBaseMs: resilience.retryBaseMs, random: options.random ?? Math.random });
     const { shared } = options;
-    const fleet = shared === undefined ? undefined : fleetLevel(shared.answers, this.cache, options.cache.ttls, this.gate);
+    const fleet = shared === undefined ? undefined : fleetLevel(shared.answers, options.cache.ttls, this.gate);
     this.handle = compose(
       [
         refusalStage(this.gate),

@@ -32,14 +32,16 @@ export function cacheStage(
   gate: CredentialGate,
   fromRedis?: (answer: UpstreamAnswer) => number | undefined,
 ): CallStage {
-  const keep = (call: CallRequest, answer: UpstreamAnswer) => {
-    // Answered by the upstream itself, so the scope is vouched for now, under this generation.
+  /** Keeps `answer` for its TTL — no longer than `ttlLeftMs`, what it had left where it came from (Redis). */
+  const keep = (call: CallRequest, answer: UpstreamAnswer, ttlLeftMs = Number.POSITIVE_INFINITY) => {
+    // Answered by the upstream (or by Redis, under the fleet's vouch), so the scope is vouched for now.
     const generation = gate.generation(call.digest);
     // A fresh answer replaces what is kept; otherwise a concurrent call may have stored it already.
     const stale = call.request.fresh === true || cache.get(call.key)?.generation !== generation;
     if (answer.kind === 'ok' && generation !== undefined && stale) {
       // Frozen before it is stored: the cached object is the one every later reader gets.
-      cache.set(call.key, { answer: deepFreeze(withoutText(answer)), generation }, ttlFor(call.route, answer.body, ttls), answer.bytes);
+      const ttlMs = Math.min(ttlFor(call.route, answer.body, ttls), ttlLeftMs);
+      cache.set(call.key, { answer: deepFreeze(withoutText(answer)), generation }, ttlMs, answer.bytes);
     }
   };
   return (next) => async (call) => {
@@ -54,11 +56,11 @@ export function cacheStage(
     // Without Redis a miss here is a miss, said before the call; with it, Redis may still hit.
     if (fromRedis === undefined) call.events.cache?.({ route: call.route, hit: false });
     const answer = await next(call);
+    const ttlLeftMs = fromRedis?.(answer);
     if (fromRedis !== undefined) {
-      const ttlLeftMs = fromRedis(answer);
       call.events.cache?.(ttlLeftMs === undefined ? { route: call.route, hit: false } : { route: call.route, hit: true, ttlLeftMs });
     }
-    keep(call, answer);
+    keep(call, answer, ttlLeftMs);
     return answer;
   };
 }

@@ -6,11 +6,8 @@ import { UNAVAILABLE } from '../../redis/unavailable';
 import type { Lease, Lookup, SharedAnswers, SharedCall } from '../../redis/SharedAnswers';
 import type { CredentialGate } from '../CredentialGate';
 import { isCacheable, ttlFor, type CacheTtls } from '../cache/cacheTtl';
-import { deepFreeze } from '../cache/deepFreeze';
-import type { UpstreamAnswerCache } from '../cache/UpstreamAnswerCache';
 import { classifyTransportError } from '../errorMapping';
 import type { UpstreamAnswer } from '../exchange';
-import type { CachedAnswer } from './cacheStage';
 import type { CallHandler, CallRequest, CallStage } from './types';
 
 /** How often a waiting replica asks again for the holder's answer (or an expired lease to take over). */
@@ -41,31 +38,21 @@ export interface FleetLevel {
  * any step means the call is made here, as without Redis. A subscription's poll (`fresh`) goes
  * past both: it exists to see the upstream now; its answer is kept for the others all the same.
  */
-export function fleetLevel(
-  shared: SharedAnswers,
-  cache: UpstreamAnswerCache<CachedAnswer>,
-  ttls: CacheTtls,
-  gate: CredentialGate,
-): FleetLevel {
+export function fleetLevel(shared: SharedAnswers, ttls: CacheTtls, gate: CredentialGate): FleetLevel {
   /** Answers found in Redis → when they expire (performance.now()). */
   const fromRedis = new WeakMap<object, number>();
 
   /**
-   * A kept answer found in Redis is kept here too, for what is left of its TTL. The fleet's vouch
-   * that let Redis serve it vouches for the scope here as well (for what is left of it): a
-   * replica whose every answer comes from Redis — another replica always calls first — would
-   * otherwise never keep one, and ask Redis (and parse the page) on every request.
+   * A kept answer found in Redis: the in-memory level (cacheStage) keeps it too, for what is left
+   * of its TTL (see fromRedis). The fleet's vouch that let Redis serve it vouches for the scope here
+   * as well, for what is left of it: a replica whose every answer comes from Redis — another
+   * replica always calls first — would otherwise never keep one, and ask Redis (and parse the
+   * page) on every request.
    */
-  const keepHere = (call: CallRequest, found: Extract<Lookup, { state: 'hit' }>, scope: number): UpstreamAnswer => {
-    const { answer, ttlLeftMs } = found;
-    const frozen = deepFreeze(answer);
-    fromRedis.set(frozen, performance.now() + ttlLeftMs);
-    gate.acceptedElsewhere(call.digest, found.vouchLeftMs, scope);
-    const generation = gate.generation(call.digest);
-    if (generation !== undefined && answer.kind === 'ok') {
-      cache.set(call.key, { answer: frozen, generation }, Math.min(ttlLeftMs, ttlFor(call.route, answer.body, ttls)), answer.bytes);
-    }
-    return frozen;
+  const found = (call: CallRequest, hit: Extract<Lookup, { state: 'hit' }>, scope: number): UpstreamAnswer => {
+    fromRedis.set(hit.answer, performance.now() + hit.ttlLeftMs);
+    gate.acceptedElsewhere(call.digest, hit.vouchLeftMs, scope);
+    return hit.answer;
   };
 
   const hold = async (call: CallRequest, next: CallHandler, target: SharedCall, lease: Lease): Promise<UpstreamAnswer> => {
@@ -101,7 +88,7 @@ export function fleetLevel(
       if (looked === UNAVAILABLE) return next(call);
       switch (looked.state) {
         case 'hit':
-          return keepHere(call, looked, scope);
+          return found(call, looked, scope);
         case 'lease':
           return hold(call, next, target, looked.lease);
         case 'handed':
