@@ -39,19 +39,19 @@ export class LiveJobs {
 
   /** One job: its state now, then each change; ends after a terminal state, or after `null` for a job that does not exist. */
   jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null, undefined> {
+    if (this.closed) return ended<CseJob | null>();
     const watch = this.watchOf(credentials, engineId);
     const stream: ConflatingStream<CseJob | null> = new ConflatingStream(1, this.conflated, () => watch.leave(stream, jobId));
-    if (this.closed) stream.end();
-    else watch.watchJob(jobId, stream);
+    watch.watchJob(jobId, stream);
     return stream;
   }
 
   /** The engine's newest jobs, each time one is created or changes. */
   engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel, undefined> {
+    if (this.closed) return ended<JobEventModel>();
     const watch = this.watchOf(credentials, engineId);
     const stream: ConflatingStream<JobEventModel> = new ConflatingStream(this.options.maxPendingEvents, this.conflated, () => watch.leave(stream));
-    if (this.closed) stream.end();
-    else watch.watchEvents(stream);
+    watch.watchEvents(stream);
     return stream;
   }
 
@@ -77,4 +77,11 @@ export class LiveJobs {
     }
     return watch;
   }
+}
+
+/** A stream that has ended: what a subscriber gets once the process is stopping (no watch made, nothing polled). */
+function ended<T>(): AsyncGenerator<T, undefined> {
+  const stream = new ConflatingStream<T>(1, () => {}, () => {});
+  stream.end();
+  return stream;
 }

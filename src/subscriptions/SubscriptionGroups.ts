@@ -120,13 +120,21 @@ class Group {
   /** Makes the source (once per group); the result that refuses every member when it cannot be made. */
   private async start(): Promise<SharedResult | undefined> {
     const { schema, contextFor } = this.options;
-    const source = await createSourceEventStream({
-      schema,
-      document: this.request.document,
-      variableValues: this.request.variables,
-      operationName: this.request.operationName,
-      contextValue: contextFor(this.request.credentials),
-    });
+    let source: Awaited<ReturnType<typeof createSourceEventStream>>;
+    try {
+      source = await createSourceEventStream({
+        schema,
+        document: this.request.document,
+        variableValues: this.request.variables,
+        operationName: this.request.operationName,
+        contextValue: contextFor(this.request.credentials),
+      });
+    } catch (error) {
+      // A group that never started is not kept: the next identical subscribe makes its own.
+      this.ended = true;
+      this.onEmpty();
+      throw error;
+    }
     if (!isAsyncIterator(source)) {
       this.ended = true;
       this.onEmpty();
