@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 
 /** AES-256: every key is 32 bytes. */
-export const ENCRYPTION_KEY_BYTES = 32;
+const ENCRYPTION_KEY_BYTES = 32;
 
 /** 32 bytes in base64 (43 characters and one `=`) or base64url (43 characters, the `=` optional). */
 const BASE64_KEY = /^[A-Za-z0-9+/]{43}=?$/;

@@ -29,7 +29,7 @@ export const CORS_ALLOWED_HEADERS: readonly string[] = [
  * Response headers browser code may read: the request id (to quote in a support ticket, and to
  * find the log line) and how long to wait after RATE_LIMITED / OVERLOADED.
  */
-export const CORS_EXPOSED_HEADERS: readonly string[] = ['x-request-id', 'retry-after'];
+const CORS_EXPOSED_HEADERS: readonly string[] = ['x-request-id', 'retry-after'];
 
 /**
  * Any port of the local machine, for a development server (Vite on :5173, CRA on :3000 …).

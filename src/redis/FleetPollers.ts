@@ -6,7 +6,7 @@ import type { RedisKeys } from './redisKeys';
 import { settleWithin } from './deadline';
 import type { RedisClient, RedisLink } from './RedisLink';
 import type { RedisMetrics } from './redisMetrics';
-import { defineScript, type Script } from './scripts';
+import { defineScript, RENEW_LEASE, type Script } from './scripts';
 import { UNAVAILABLE } from './unavailable';
 import type { ValueCipher } from './valueCipher';
 
@@ -27,7 +27,7 @@ export interface FleetPollersOptions {
  * ticks, so one slow tick loses nothing, and a replica that died is replaced (its lease) and
  * forgotten (its jobs) within a few intervals.
  */
-export const LEASE_TICKS = 3;
+const LEASE_TICKS = 3;
 
 /*
  * One tick of one replica's watch. KEYS: watchers hash, poller lease. ARGV: replica id, TTL (ms),
@@ -82,11 +82,6 @@ if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('del', KEYS[2]) end
 return 1
 `;
 
-/* KEYS: poller lease; ARGV: replica id, TTL. Renews the lease only while it is still the replica's. */
-const RENEW = `
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-return 0
-`;
 
 const EVENTS = 'e';
 const JOB = 'j:';
@@ -144,7 +139,7 @@ export class FleetPollers implements WatchFleet {
   ) {
     this.tick = defineScript(link.client, 'gatewayPollerTick', 2, TICK);
     this.leave = defineScript(link.client, 'gatewayPollerLeave', 2, LEAVE);
-    this.renew = defineScript(link.client, 'gatewayPollerRenew', 1, RENEW);
+    this.renew = defineScript(link.client, 'gwLeaseRenew', 1, RENEW_LEASE);
     this.ttlMs = LEASE_TICKS * options.pollMs;
   }
 

@@ -10,7 +10,7 @@ import type { ValueCipher } from './valueCipher';
  * `maxmemory-policy volatile-lru` (every gateway key has a TTL). A day: documents in use are
  * registered again on their next miss, at the cost of one round trip for their client.
  */
-export const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
+const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 
 /**
  * Apollo's KeyValueCache over the replica's Redis connection (what APQ registers documents in):

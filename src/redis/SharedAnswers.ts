@@ -1,7 +1,7 @@
 import type { UpstreamAnswer } from '../upstream/exchange';
 import { decodeAnswer, encodeAnswer } from './answerCodec';
 import type { RedisKeys } from './redisKeys';
-import { defineScript, type Script } from './scripts';
+import { defineScript, RENEW_LEASE, type Script } from './scripts';
 import type { RedisLink } from './RedisLink';
 import { UNAVAILABLE, type Unavailable } from './unavailable';
 import type { ValueCipher } from './valueCipher';
@@ -26,14 +26,21 @@ export interface SharedAnswersOptions {
  * How long a handed-over answer stays for the waiters to read: a few polls, an event-loop stall.
  * Only the replicas that waited for that holder know its key.
  */
-export const HANDOVER_TTL_MS = 500;
+const HANDOVER_TTL_MS = 500;
 
-/** One upstream call as Redis knows it: the scope's digest, and the call's scope key (digest and URL). */
+/** One upstream call as Redis knows it (made by {@link SharedAnswers.call}). */
 export interface SharedCall {
-  readonly digest: string;
+  /** The call's scope key (digest and URL): what its values are sealed under. */
   readonly key: string;
   /** Whether answers to it are kept (an answer cache route with a TTL); else only coalesced. */
   readonly cacheable: boolean;
+  /**
+   * Its keys — generation, vouch, answer, lease — and its handovers' prefix (the holder's token
+   * follows: waiting for one holder, a waiter reads only that holder's answer): made once per
+   * call, not per script — each hashes the URL, and a waiter asks every 10 ms.
+   */
+  readonly keys: readonly [string, string, string, string];
+  readonly handover: string;
 }
 
 /** What Redis said when a replica asked for a call it does not have. */
@@ -111,11 +118,6 @@ end
 return 1
 `;
 
-/* KEYS: lease; ARGV: token, TTL. Renews the lease only while it is still ours. */
-const RENEW = `
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-return 0
-`;
 
 /** KEYS: generation, vouch; ARGV: the generation's TTL. */
 const FORGET = `
@@ -154,12 +156,23 @@ export class SharedAnswers {
   ) {
     this.lookupScript = defineScript(link.client, 'gwAnswerLookup', 5, LOOKUP);
     this.settleScript = defineScript(link.client, 'gwAnswerSettle', 5, SETTLE);
-    this.renewScript = defineScript(link.client, 'gwLeaseRenew', 1, RENEW);
+    this.renewScript = defineScript(link.client, 'gwLeaseRenew', 1, RENEW_LEASE);
     this.forgetScript = defineScript(link.client, 'gwScopeForget', 2, FORGET);
   }
 
   get leaseMs(): number {
     return this.options.leaseMs;
+  }
+
+  /** The call `key` (see scopeKey) of scope `digest`, as every method here takes it. */
+  call(digest: string, key: string, cacheable: boolean): SharedCall {
+    const { keys } = this;
+    return {
+      key,
+      cacheable,
+      keys: [keys.generation(digest), keys.vouch(digest), keys.answer(digest, key), keys.lease(digest, key)],
+      handover: keys.handover(digest, key),
+    };
   }
 
   /**
@@ -168,7 +181,7 @@ export class SharedAnswers {
    * version's, a hand edit) reads as a handover without an answer: the caller makes the call.
    */
   async lookup(call: SharedCall, token: string, holder: string | undefined): Promise<Lookup | Unavailable> {
-    const keys = [...this.scopeKeys(call), this.keys.lease(call.digest, call.key), this.handover(call, holder ?? '-')];
+    const keys = [...call.keys, `${call.handover}:${holder ?? '-'}`];
     const reply = await this.link.run('answer-lookup', (client) => this.lookupScript(client, keys, [token, this.options.leaseMs, call.cacheable ? 1 : 0]));
     if (reply === UNAVAILABLE) return UNAVAILABLE;
     const [state, generation, value, ttlLeftMs, vouchLeftMs = 0] = reply as [string, string, string | null, number, number?];
@@ -184,7 +197,7 @@ export class SharedAnswers {
 
   /** The scope's current generation, for a call made past the lease (a subscription's fresh poll). */
   async generation(digest: string): Promise<Lease | Unavailable> {
-    const reply = await this.link.run('answer-lookup', (client) => client.get(this.keys.generation(digest)));
+    const reply = await this.link.run('answer-generation', (client) => client.get(this.keys.generation(digest)));
     return reply === UNAVAILABLE ? UNAVAILABLE : { token: '', generation: reply ?? '0' };
   }
 
@@ -193,10 +206,13 @@ export class SharedAnswers {
    * when it is an "ok" one and `ttlMs` > 0, handed to the waiters, and the lease released.
    */
   async settle(call: SharedCall, lease: Lease, answer: UpstreamAnswer | undefined, ttlMs: number): Promise<void> {
+    const keepable = answer?.kind === 'ok' && ttlMs > 0;
+    // A call made without a lease (a fresh poll) has no waiters: unless it is kept, nothing to say.
+    if (lease.token === '' && !keepable) return;
     const encoded = answer === undefined ? undefined : this.options.cipher.seal(encodeAnswer(answer), call.key);
     const fits = encoded !== undefined && Buffer.byteLength(encoded) <= this.options.maxValueBytes;
-    const keep = fits && answer?.kind === 'ok' && ttlMs > 0 ? 1 : 0;
-    const keys = [...this.scopeKeys(call), this.keys.lease(call.digest, call.key), this.handover(call, lease.token)];
+    const keep = fits && keepable ? 1 : 0;
+    const keys = [...call.keys, `${call.handover}:${lease.token}`];
     await this.link.run('answer-settle', (client) =>
       this.settleScript(client, keys, [lease.token, lease.generation, fits ? encoded : NO_ANSWER, keep, Math.max(1, ttlMs), this.options.recheckMs, HANDOVER_TTL_MS]),
     );
@@ -204,7 +220,7 @@ export class SharedAnswers {
 
   /** Keeps `lease` held while its call runs (a no-op once it is not ours: it lapsed and was taken). */
   async renew(call: SharedCall, lease: Lease): Promise<void> {
-    await this.link.run('lease-renew', (client) => this.renewScript(client, [this.keys.lease(call.digest, call.key)], [lease.token, this.options.leaseMs]));
+    await this.link.run('lease-renew', (client) => this.renewScript(client, [call.keys[3]], [lease.token, this.options.leaseMs]));
   }
 
   /** The upstream refused the scope: nothing kept for it so far is served again, on any replica. */
@@ -220,12 +236,4 @@ export class SharedAnswers {
     return plain === undefined ? undefined : decodeAnswer(plain);
   }
 
-  private scopeKeys(call: SharedCall): string[] {
-    return [this.keys.generation(call.digest), this.keys.vouch(call.digest), this.keys.answer(call.digest, call.key)];
-  }
-
-  /** The holder's token names its handover: waiting for one holder, a waiter reads only its answer. */
-  private handover(call: SharedCall, holder: string): string {
-    return `${this.keys.handover(call.digest, call.key)}:${holder}`;
-  }
 }

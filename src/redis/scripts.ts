@@ -16,3 +16,13 @@ export function defineScript(client: RedisClient, name: string, numberOfKeys: nu
     return command.call(target, ...keys, ...args);
   };
 }
+
+/**
+ * KEYS: a lease; ARGV: its holder's token, the TTL. Renews the lease only while it is still that
+ * holder's (1), else leaves it (0): a lease that lapsed and was taken is the taker's. One script
+ * for every lease the gateway holds (an upstream call's, a subscription poller's).
+ */
+export const RENEW_LEASE = `
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+`;

@@ -9,7 +9,7 @@ import { redisKeys } from './redisKeys';
 import { RedisLink } from './RedisLink';
 import { createRedisMetrics } from './redisMetrics';
 import { SharedAnswers } from './SharedAnswers';
-import { valueCipherOf, type ValueCipher } from './valueCipher';
+import { valueCipherOf } from './valueCipher';
 
 /** What the replicas share through Redis (REDIS_URL), on one connection. */
 export interface SharedState {
@@ -19,12 +19,6 @@ export interface SharedState {
   readonly persistedQueries: KeyValueCache<string>;
   /** One subscription poller per scope and engine in the fleet. */
   readonly pollers: FleetPollers;
-  /**
-   * Seals what is written to Redis and opens what is read (REDIS_ENCRYPTION_KEY; pass-through
-   * without it), made once for every user of the connection. The context of a value is its
-   * logical identity (an APQ entry's key, a poll channel, an answer's scope key).
-   */
-  readonly cipher: ValueCipher;
   close(): Promise<void>;
 }
 
@@ -65,7 +59,6 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
     },
     persistedQueries: new RedisKeyValueCache(link, keys, config.redisMaxValueBytes, cipher),
     pollers,
-    cipher,
     close: () => {
       pollers.close();
       return link.close();

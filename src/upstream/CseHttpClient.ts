@@ -140,7 +140,7 @@ export class CseHttpClient {
     const limiter = new InFlightLimiter(limits, (count) => this.events?.inFlight?.(count));
     const attempt = compose(
       [breakerCheckStage(breakers), limiterStage(limiter), breakerStage(breakers)],
-      exchangeStage({ dispatcher: options.dispatcher, origin: this.origin, attemptTimeoutMs: resilience.attemptTimeoutMs, maxBodyBytes: resilience.maxResponseBytes }),
+      exchangeStage({ dispatcher: options.dispatcher, origin: this.origin, attemptTimeoutMs: resilience.attemptTimeoutMs, maxBodyBytes: resilience.maxResponseBytes, keepText: options.shared !== undefined }),
     );
     const retry = retryStage({ retries: resilience.retries, retryBaseMs: resilience.retryBaseMs, random: options.random ?? Math.random });
     const { shared } = options;

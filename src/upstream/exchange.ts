@@ -9,8 +9,9 @@ import { failureOfStatus, type FailureKind } from './resilience/failureKind';
 /**
  * A successful answer (with the size of its body as received, what caches count), or the
  * upstream's "not found" (HTTP 400 with a not-found code). `text` is the body as the upstream sent
- * it, on an answer fresh from the exchange: Redis is given that instead of a second serialisation
- * of `body` (see answerCodec); the in-memory cache keeps answers without it (see withoutText).
+ * it, on an answer fresh from the exchange when Redis is configured (`keepText`): Redis is given
+ * that instead of a second serialisation of `body` (see answerCodec); the in-memory cache keeps
+ * answers without it (see withoutText).
  */
 export type UpstreamAnswer =
   | { kind: 'ok'; body: unknown; requestId: string | undefined; bytes: number; text?: string }
@@ -33,6 +34,8 @@ export interface ExchangeRequest {
    * proportion. A page of 100 jobs with their tasks is about 100 KiB.
    */
   readonly maxBodyBytes: number;
+  /** Keep the body's text on the answer (`text`): only Redis wants it, and it doubles what an answer holds. */
+  readonly keepText?: boolean;
 }
 
 /**
@@ -82,7 +85,9 @@ export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest)
       return transportFailure(error, statusCode, started);
     }
     try {
-      const answer: UpstreamAnswer = { kind: 'ok', body: parseUpstreamBody(text), requestId, bytes: Buffer.byteLength(text), text };
+      const body = parseUpstreamBody(text);
+      const bytes = Buffer.byteLength(text);
+      const answer: UpstreamAnswer = request.keepText === true ? { kind: 'ok', body, requestId, bytes, text } : { kind: 'ok', body, requestId, bytes };
       return { ok: true, answer, status: statusCode, durationMs: performance.now() - started };
     } catch (error) {
       if (!(error instanceof UpstreamBodyError)) throw error;

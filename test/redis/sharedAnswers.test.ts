@@ -13,7 +13,8 @@ import { describeWithRedis, startRedisServer, type RedisServer } from '../suppor
 
 const DIGEST = 'a'.repeat(64);
 const KEY = `${DIGEST} http://upstream/v2/p/enginemgr/engines?limit=5`;
-const CALL: SharedCall = { digest: DIGEST, key: KEY, cacheable: true };
+/** CALL as SharedAnswers names it (under the unit tests' prefix; made once the first SharedAnswers exists). */
+let CALL: SharedCall;
 const OPTIONS = { recheckMs: 60_000, maxValueBytes: 1024, generationTtlMs: 600_000, leaseMs: 1000, cipher: PASS_THROUGH };
 const ANSWER: UpstreamAnswer = { kind: 'ok', body: { total: 1, data: [{ id: '12345678901234567890' }] }, requestId: 'r-1', bytes: 52 };
 
@@ -38,6 +39,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
     });
     link = new RedisLink({ url: redis.url, timeoutMs: 100, logger: createLogger('info', destination), metrics: createRedisMetrics(new Registry()) });
     answers = new SharedAnswers(link, redisKeys('unit:'), OPTIONS);
+    CALL = answers.call(DIGEST, KEY, true);
     const end = Date.now() + 5000;
     while (!link.isUp && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
   });

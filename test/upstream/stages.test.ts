@@ -330,15 +330,24 @@ describe('exchangeStage', () => {
   });
 
   it('times an attempt out at its own bound (held against the upstream), or cancels it at the operation deadline (not held)', async () => {
-    const stage = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 50, maxBodyBytes: 1 << 20 });
+    const stage = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 50, maxBodyBytes: 1 << 20, keepText: false });
     await expect(stage(attemptOf())).resolves.toMatchObject({ ok: false, kind: 'timeout' });
-    const clipped = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxBodyBytes: 1 << 20 });
+    const clipped = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxBodyBytes: 1 << 20, keepText: false });
     await expect(clipped(attemptOf({ request: { credentials, deadline: Date.now() + 50 } }))).resolves.toMatchObject({ ok: false, kind: 'cancelled' });
     await expect(clipped(attemptOf())).resolves.toMatchObject({ ok: true, answer: { kind: 'ok', body: { id: 'e' }, bytes: 10 } });
   });
 
+  it('keeps the body\'s text on the answer only when asked to (for Redis)', async () => {
+    const answerOf = async (keepText: boolean) => {
+      const result = await exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxBodyBytes: 1 << 20, keepText })(attemptOf());
+      return result.ok ? result.answer : undefined;
+    };
+    expect(await answerOf(true)).toMatchObject({ kind: 'ok', body: { id: 'e' }, text: '{"id":"e"}' });
+    expect(await answerOf(false)).not.toHaveProperty('text');
+  });
+
   it('refuses an answer larger than CSE_MAX_RESPONSE_BYTES as UPSTREAM_BAD_RESPONSE', async () => {
-    const small = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxBodyBytes: 4 });
+    const small = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxBodyBytes: 4, keepText: false });
     await expect(small(attemptOf())).resolves.toMatchObject({ ok: false, kind: 'bad-response', error: { code: 'UPSTREAM_BAD_RESPONSE' } });
   });
 });

@@ -11,6 +11,8 @@ export interface ExchangeStageOptions {
   readonly attemptTimeoutMs: number;
   /** Larger successful bodies are refused (`CSE_MAX_RESPONSE_BYTES`). */
   readonly maxBodyBytes: number;
+  /** Keep each body's text on its answer, for Redis (see UpstreamAnswer). */
+  readonly keepText: boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export function exchangeStage(options: ExchangeStageOptions): AttemptHandler {
         headers: upstreamHeaders(attempt.request),
         signal: bounded.signal,
         maxBodyBytes: options.maxBodyBytes,
+        keepText: options.keepText,
       });
     } finally {
       bounded.dispose();

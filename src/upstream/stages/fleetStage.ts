@@ -8,10 +8,10 @@ import type { CredentialGate } from '../CredentialGate';
 import { isCacheable, ttlFor, type CacheTtls } from '../cache/cacheTtl';
 import { classifyTransportError } from '../errorMapping';
 import type { UpstreamAnswer } from '../exchange';
-import type { CallHandler, CallRequest, CallStage } from './types';
+import { remainingMs, type CallHandler, type CallRequest, type CallStage } from './types';
 
 /** How often a waiting replica asks again for the holder's answer (or an expired lease to take over). */
-export const FLIGHT_POLL_MS = 10;
+const FLIGHT_POLL_MS = 10;
 
 const NEVER = new AbortController().signal;
 
@@ -72,7 +72,7 @@ export function fleetLevel(shared: SharedAnswers, ttls: CacheTtls, gate: Credent
   };
 
   const stage: CallStage = (next) => async (call) => {
-    const target: SharedCall = { digest: call.digest, key: call.key, cacheable: isCacheable(call.route, ttls) };
+    const target = shared.call(call.digest, call.key, isCacheable(call.route, ttls));
     if (call.request.fresh === true) {
       if (!target.cacheable) return next(call);
       const lease = await shared.generation(call.digest);
@@ -98,10 +98,10 @@ export function fleetLevel(shared: SharedAnswers, ttls: CacheTtls, gate: Credent
         case 'wait':
           holder = looked.holder;
       }
-      const left = deadline === undefined ? FLIGHT_POLL_MS : deadline - Date.now();
+      const left = Math.min(FLIGHT_POLL_MS, remainingMs(deadline));
       if (left <= 0) throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time while another replica was asking the upstream.');
       try {
-        await sleep(Math.min(FLIGHT_POLL_MS, left), undefined, { signal });
+        await sleep(left, undefined, { signal });
       } catch {
         // Left while waiting (every caller gone, the deadline): a coded error, as everywhere else.
         throw classifyTransportError(signal.reason);
