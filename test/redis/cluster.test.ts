@@ -9,10 +9,10 @@ import { RedisLink, UNAVAILABLE } from '../../src/redis/RedisLink';
 import { createRedisMetrics, type RedisMetrics } from '../../src/redis/redisMetrics';
 import { defineScript } from '../../src/redis/scripts';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
-import { CACHES_OFF, type GatewayHarness, type GqlResponse } from '../support/harness';
+import { CACHES_OFF, type GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep } from '../support/liveClient';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
-import { PREFIX, replicas, untilRedis } from '../support/replicas';
+import { failures, fleetPolls, PREFIX, postAs, replicas, untilRedis } from '../support/replicas';
 
 /**
  * The replicas on a Redis Cluster (REDIS_CLUSTER=true): a redis-server with `--cluster-enabled
@@ -35,10 +35,6 @@ const ONE_PER_INTERVAL = Math.ceil(WINDOW_MS / POLL_MS) + 1;
  * the default would read such a stall as a failed command. The bounds themselves are tested below.
  */
 const FLEET_TIMEOUT = { REDIS_TIMEOUT_MS: '1000' };
-
-function failures(responses: Array<GqlResponse<unknown>>): unknown[] {
-  return responses.filter((response) => response.status !== 200 || response.body.errors !== undefined).map((response) => response.text);
-}
 
 /** What a replica's /metrics says of Redis: `gateway_redis_up`, and every non-zero `gateway_redis_errors_total` series. */
 async function redisHealth(gateway: GatewayHarness): Promise<{ up: number | undefined; errors: string[] }> {
@@ -177,19 +173,11 @@ describeWithRedis('replicas on a Redis Cluster (REDIS_CLUSTER=true, one redis-se
       const query = `query EngineName { engine(id: "${SEED.engines.big}") { id name } }`;
       const hash = createHash('sha256').update(query).digest('hex');
       const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
-      const post = async (gateway: GatewayHarness, body: Record<string, unknown>) => {
-        const response = await request(gateway.gateway.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
-          body: JSON.stringify(body),
-        });
-        return (await response.body.json()) as { data?: unknown; errors?: Array<{ extensions: { code: string } }> };
-      };
-      const before = await post(b, { extensions });
+      const before = await postAs(b, { extensions });
       expect(before.errors?.map((error) => error.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
-      const registered = await post(a, { query, extensions });
+      const registered = await postAs(a, { query, extensions });
       expect(registered.errors).toBeUndefined();
-      const onB = await post(b, { extensions });
+      const onB = await postAs(b, { extensions });
       expect(onB).toEqual(registered);
       expect(await node.exists(`${PREFIX}apq:${hash}`)).toBe(1);
       await expectNothingRefused(fleet);
@@ -197,10 +185,6 @@ describeWithRedis('replicas on a Redis Cluster (REDIS_CLUSTER=true, one redis-se
 
     it('polls a job watched on three replicas from one of them, and the others get its results through cluster pub/sub', async () => {
       const engineId = SEED.engines.onePage;
-      const fleetPolls = async (gateway: GatewayHarness, role: 'poller' | 'listener' | 'local'): Promise<number> => {
-        const metric = await gateway.gateway.metrics.registry.getSingleMetric('gateway_subscription_fleet_polls_total')?.get();
-        return metric?.values.find((value) => value.labels.role === role)?.value ?? 0;
-      };
       const job = simulator.startJob(engineId, { taskCount: 2 });
       const subs = fleet.map((gateway) => {
         const client = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': DEMO_PROJECT_ID } });

@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { request } from 'undici';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep } from '../support/liveClient';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
-import { PREFIX, untilRedis } from '../support/replicas';
+import { fleetPolls, PREFIX, postAs, untilRedis } from '../support/replicas';
 import type { Client } from 'graphql-ws';
 
 /**
@@ -22,28 +21,9 @@ const engineId = SEED.engines.onePage;
 /** What the simulated job carries that must not be readable in Redis. */
 const DESCRIPTION = 'quarterly-payroll-recompute-7f3a';
 
-interface Posted {
-  data?: unknown;
-  errors?: Array<{ message: string; extensions: { code: string } }>;
-}
-
-async function post(gateway: GatewayHarness, body: Record<string, unknown>): Promise<Posted> {
-  const response = await request(gateway.gateway.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
-    body: JSON.stringify(body),
-  });
-  return (await response.body.json()) as Posted;
-}
-
 /** The levels of the log lines a gateway wrote (pino: 50 error, 60 fatal). */
 function levels(gateway: GatewayHarness): number[] {
   return gateway.logs.map((line) => (JSON.parse(line) as { level: number }).level);
-}
-
-async function fleetPolls(gateway: GatewayHarness, role: 'poller' | 'listener' | 'local'): Promise<number> {
-  const metric = await gateway.gateway.metrics.registry.getSingleMetric('gateway_subscription_fleet_polls_total')?.get();
-  return metric?.values.find((value) => value.labels.role === role)?.value ?? 0;
 }
 
 describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
@@ -101,9 +81,9 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
     const [a, b] = [await replica(KEY), await replica(KEY)];
     await untilRedis([a, b], 1);
     const { query, hash, extensions } = persisted('SealedEngineName');
-    const registered = await post(a, { query, extensions });
+    const registered = await postAs(a, { query, extensions });
     expect(registered.errors).toBeUndefined();
-    const onB = await post(b, { extensions });
+    const onB = await postAs(b, { extensions });
     expect(onB).toEqual(registered);
 
     const raw = await inspector.get(`${PREFIX}apq:${hash}`);
@@ -154,16 +134,16 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
     const [a, c] = [await replica(KEY), await replica(OTHER_KEY)];
     await untilRedis([a, c], 1);
     const { query, hash, extensions } = persisted('OtherKeyEngineName');
-    expect((await post(a, { query, extensions })).errors).toBeUndefined();
+    expect((await postAs(a, { query, extensions })).errors).toBeUndefined();
     const sealedByA = await inspector.get(`${PREFIX}apq:${hash}`);
     expect(sealedByA).not.toBeNull();
 
-    const onC = await post(c, { extensions });
+    const onC = await postAs(c, { extensions });
     expect(onC.errors?.map((error) => error.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     // C registers it again (its client sends the document), and then serves it from its own seal.
-    const again = await post(c, { query, extensions });
+    const again = await postAs(c, { query, extensions });
     expect(again.errors).toBeUndefined();
-    expect(await post(c, { extensions })).toEqual(again);
+    expect(await postAs(c, { extensions })).toEqual(again);
     expect(await inspector.get(`${PREFIX}apq:${hash}`)).not.toBe(sealedByA);
     // Nothing was logged at error level or above.
     for (const gateway of [a, c]) expect(levels(gateway).filter((level) => level >= 50)).toEqual([]);

@@ -3,7 +3,7 @@ import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, startSimu
 import type { GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep, type Collected } from '../support/liveClient';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
-import { PREFIX, replicas, untilRedis } from '../support/replicas';
+import { fleetPolls, PREFIX, replicas, untilRedis } from '../support/replicas';
 import type { Client } from 'graphql-ws';
 
 /**
@@ -62,11 +62,6 @@ describeWithRedis('one subscription poller per scope and engine across replicas'
     await sleep(ms);
     const calls = simulator.calls.slice(before).filter((call) => token === undefined || call.headers['x-auth-token'] === token);
     return { all: calls.length, lists: calls.filter((call) => call.route === 'listJobs').length, details: calls.filter((call) => call.route !== 'listJobs').length };
-  }
-
-  async function fleetPolls(gateway: GatewayHarness, role: 'poller' | 'listener' | 'local'): Promise<number> {
-    const metric = await gateway.gateway.metrics.registry.getSingleMetric('gateway_subscription_fleet_polls_total')?.get();
-    return metric?.values.find((value) => value.labels.role === role)?.value ?? 0;
   }
 
   /** The replicas that polled for the fleet during `ms`. */

@@ -3,7 +3,7 @@ import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } fro
 import type { GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep, type Collected } from '../support/liveClient';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
-import { PREFIX, replicas, untilRedis } from '../support/replicas';
+import { fleetPolls, PREFIX, replicas, untilRedis, type FleetRole } from '../support/replicas';
 import type { Client } from 'graphql-ws';
 
 /**
@@ -20,14 +20,7 @@ const engineId = SEED.engines.onePage;
 const LEASE_MS = 3 * POLL_MS;
 const SLOW_MS = LEASE_MS + 500;
 
-type Role = 'poller' | 'listener' | 'local';
-
-async function fleetPolls(gateway: GatewayHarness, role: Role): Promise<number> {
-  const metric = await gateway.gateway.metrics.registry.getSingleMetric('gateway_subscription_fleet_polls_total')?.get();
-  return metric?.values.find((value) => value.labels.role === role)?.value ?? 0;
-}
-
-async function countsOf(fleet: GatewayHarness[], role: Role): Promise<number[]> {
+async function countsOf(fleet: GatewayHarness[], role: FleetRole): Promise<number[]> {
   return Promise.all(fleet.map((gateway) => fleetPolls(gateway, role)));
 }
 

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { request } from 'undici';
 import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
 import { CACHES_OFF, startGatewayOn, type GatewayHarness, type GqlResponse } from '../support/harness';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
-import { PREFIX, replicas, untilRedis } from '../support/replicas';
+import { failures, fleetPolls, PREFIX, postAs, replicas, untilRedis } from '../support/replicas';
 
 /**
  * Three replicas on one Redis and one simulator (the upstream): what one replica learned from the
@@ -20,10 +19,6 @@ async function untilListCalls(simulator: Simulator, n: number): Promise<void> {
     if (Date.now() > end) throw new Error(`the simulator never got ${n} listJobs call(s)`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-}
-
-function failures(responses: Array<GqlResponse<unknown>>): unknown[] {
-  return responses.filter((response) => response.status !== 200 || response.body.errors !== undefined).map((response) => response.text);
 }
 
 function logMessages(gateway: GatewayHarness): string[] {
@@ -132,19 +127,11 @@ describeWithRedis('replicas sharing state through Redis', () => {
       const query = `query EngineName { engine(id: "${SEED.engines.big}") { id name } }`;
       const hash = createHash('sha256').update(query).digest('hex');
       const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
-      const post = async (gateway: GatewayHarness, body: Record<string, unknown>) => {
-        const response = await request(gateway.gateway.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
-          body: JSON.stringify(body),
-        });
-        return (await response.body.json()) as { data?: unknown; errors?: Array<{ extensions: { code: string } }> };
-      };
-      const before = await post(b, { extensions });
+      const before = await postAs(b, { extensions });
       expect(before.errors?.map((error) => error.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
-      const registered = await post(a, { query, extensions });
+      const registered = await postAs(a, { query, extensions });
       expect(registered.errors).toBeUndefined();
-      const onB = await post(b, { extensions });
+      const onB = await postAs(b, { extensions });
       expect(onB).toEqual(registered);
       expect(await inspector.exists(`${PREFIX}apq:${hash}`)).toBe(1);
     });

@@ -1,5 +1,6 @@
-import type { Simulator } from '../../src/simulator';
-import { startGatewayOn, type GatewayHarness } from './harness';
+import { request } from 'undici';
+import { DEMO_TOKEN, type Simulator } from '../../src/simulator';
+import { startGatewayOn, type GatewayHarness, type GqlResponse } from './harness';
 import type { RedisServer } from './redisServer';
 
 /** The key prefix the Redis suites write under. */
@@ -25,4 +26,34 @@ export async function untilRedis(gateways: GatewayHarness[], up: 0 | 1): Promise
     if (Date.now() > end) throw new Error(`gateway_redis_up is ${states.join(', ')}, expected ${up} on every replica`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** What `gateway_subscription_fleet_polls_total{role}` counts: a replica's ticks by role. */
+export type FleetRole = 'poller' | 'listener' | 'local';
+
+/** A replica's fleet poll ticks of one role so far. */
+export async function fleetPolls(gateway: GatewayHarness, role: FleetRole): Promise<number> {
+  const metric = await gateway.gateway.metrics.registry.getSingleMetric('gateway_subscription_fleet_polls_total')?.get();
+  return metric?.values.find((value) => value.labels.role === role)?.value ?? 0;
+}
+
+/** The responses that failed (not a 200, or any error), by their text: `[]` when none did. */
+export function failures(responses: Array<GqlResponse<unknown>>): unknown[] {
+  return responses.filter((response) => response.status !== 200 || response.body.errors !== undefined).map((response) => response.text);
+}
+
+/** A GraphQL response body as the APQ tests read it. */
+export interface Posted {
+  data?: unknown;
+  errors?: Array<{ message: string; extensions: { code: string } }>;
+}
+
+/** POSTs `body` as it is (an APQ request may have no query) with the demo token, and reads the answer. */
+export async function postAs(gateway: GatewayHarness, body: Record<string, unknown>): Promise<Posted> {
+  const response = await request(gateway.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
+    body: JSON.stringify(body),
+  });
+  return (await response.body.json()) as Posted;
 }
