@@ -23,6 +23,11 @@ export interface GroupRequest {
   readonly credentials: Credentials;
   /** Told of each pending result replaced by a newer one (the member reads slowly). */
   readonly onConflated: () => void;
+  /**
+   * Told of each change of the bytes this member holds pending (results waiting for a slow
+   * reader, by their JSON size): the socket counts them against its bound.
+   */
+  readonly onPendingBytes?: (delta: number) => void;
 }
 
 export interface SubscriptionGroupsOptions {
@@ -65,7 +70,7 @@ export class SubscriptionGroups {
     // A group can end while a joiner waits for its start (its job reached a terminal state):
     // the joiner then starts a group of its own.
     for (;;) {
-      const joined = await this.groupFor(request).join(request.onConflated);
+      const joined = await this.groupFor(request).join(request);
       if (joined !== undefined) return joined;
     }
   }
@@ -103,12 +108,12 @@ class Group {
   ) {}
 
   /** The member's stream; the result that refuses it; `undefined` when the group has ended meanwhile. */
-  async join(onConflated: () => void): Promise<AsyncGenerator<SharedResult, undefined> | SharedResult | undefined> {
+  async join({ onConflated, onPendingBytes }: GroupRequest): Promise<AsyncGenerator<SharedResult, undefined> | SharedResult | undefined> {
     const failed = await (this.started ??= this.start());
     if (failed !== undefined) return failed;
     if (this.ended) return undefined;
     const member: Member = {
-      stream: new ConflatingStream<SharedResult>(this.options.maxPendingResults, onConflated, () => this.leave(member)),
+      stream: new ConflatingStream<SharedResult>(this.options.maxPendingResults, onConflated, () => this.leave(member), onPendingBytes),
       lastText: undefined,
     };
     this.members.add(member);
@@ -180,7 +185,7 @@ class Group {
       if (member.lastText === text) return;
       member.lastText = text;
     }
-    member.stream.push(key, result);
+    member.stream.push(key, result, Buffer.byteLength(text));
   }
 
   private leave(member: Member): void {
