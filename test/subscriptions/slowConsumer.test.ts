@@ -118,7 +118,8 @@ describe('results waiting for a paused reader, past SUBSCRIPTION_MAX_BUFFERED_BY
   const EVENTS = `subscription($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id context } } }`;
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BUFFERED_BYTES: String(BOUND) });
+    // No keep-alive: the paused reader must be cut off for its pending bytes, not for a missed pong.
+    h = await startHarness({ SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BUFFERED_BYTES: String(BOUND), SUBSCRIPTION_KEEPALIVE_MS: '0' });
   });
   afterAll(() => h.close());
 
@@ -135,11 +136,12 @@ describe('results waiting for a paused reader, past SUBSCRIPTION_MAX_BUFFERED_BY
     let most = 0;
     // Only one frame per subscription is ever in the send buffer (sends wait for the socket):
     // without counting the pending results, the bound is never reached and they pile up instead.
-    for (let n = 1; n <= 150 && !isClosed; n += 1) {
+    for (let n = 1; n <= 60 && !isClosed; n += 1) {
       for (const job of jobs) h.simulator.updateJob(engineId, job.id, { context: context(n) });
       await sleep(POLL_MS);
       most = Math.max(most, h.gateway.subscriptions.pendingBytes);
     }
+    expect(await metric(h, 'gateway_subscription_sockets_refused_total{reason="slow_consumer"}')).toBe(1);
     resume(slow.socket);
     expect([1006, 1008]).toContain((await gone).code);
     // What waited never passed the bound by more than the one result that crossed it.
