@@ -1,0 +1,48 @@
+import { SEED } from '../../src/simulator';
+import { startHarness, type Harness } from '../support/harness';
+import { collect, liveClient } from '../support/liveClient';
+
+/**
+ * What one event costs the gateway: a subscription is refused when each event would render more
+ * connection items than SUBSCRIPTION_MAX_ITEMS_PER_EVENT (a cached list costs no upstream call,
+ * but every event renders its page again).
+ */
+
+const engineId = SEED.engines.onePage;
+
+describe('SUBSCRIPTION_MAX_ITEMS_PER_EVENT (default 20)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ SUBSCRIPTION_POLL_MS: '100' });
+  });
+  afterAll(() => h.close());
+
+  it('refuses the issue’s document (2 upstream calls, 100 jobs per event) with QUERY_TOO_COMPLEX', async () => {
+    const client = liveClient(h.gateway.url);
+    const refused = collect(
+      client,
+      `subscription ($engineId: ID!) { engineJobEvents(engineId: $engineId) { job { engine { jobs(first: 100) { nodes { id status tasks { id } } } } } } }`,
+      { engineId },
+    );
+    await expect(refused.done).rejects.toEqual([
+      expect.objectContaining({ extensions: { code: 'QUERY_TOO_COMPLEX', items: 100, limit: 20 } }),
+    ]);
+    expect(h.gateway.subscriptions.active).toBe(0);
+    await client.dispose();
+  });
+
+  it('serves one whose events render a page within the bound', async () => {
+    const client = liveClient(h.gateway.url);
+    const job = h.simulator.startJob(engineId);
+    const served = collect(
+      client,
+      `subscription ($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id engine { jobs(first: 20) { nodes { id } } } } }`,
+      { engineId, id: String(job.id) },
+    );
+    const [first] = await served.next(1);
+    expect(first!.errors).toBeUndefined();
+    expect(first!.data.jobUpdated.engine.jobs.nodes.length).toBeGreaterThan(0);
+    served.stop();
+    await client.dispose();
+  });
+});
