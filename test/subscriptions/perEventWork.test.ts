@@ -1,6 +1,6 @@
 import { SEED } from '../../src/simulator';
 import { startHarness, type Harness } from '../support/harness';
-import { collect, liveClient } from '../support/liveClient';
+import { collect, eventually, liveClient } from '../support/liveClient';
 
 /**
  * What one event costs the gateway: a subscription is refused when each event would render more
@@ -44,5 +44,40 @@ describe('SUBSCRIPTION_MAX_ITEMS_PER_EVENT (default 20)', () => {
     expect(first!.data.jobUpdated.engine.jobs.nodes.length).toBeGreaterThan(0);
     served.stop();
     await client.dispose();
+  });
+});
+
+describe('subscriptions with distinct aliases', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ SUBSCRIPTION_POLL_MS: '100' });
+  });
+  afterAll(() => h.close());
+
+  it('each get their own keys for the same event, over one socket and over several', async () => {
+    const shared = liveClient(h.gateway.url);
+    const apart = liveClient(h.gateway.url);
+    const texts = [
+      `subscription ($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id status } } }`,
+      `subscription Mine($engineId: ID!) { e: engineJobEvents(engineId: $engineId) { k: kind j: job { i: id s: status } } }`,
+      `subscription Yours($engineId: ID!) { x: engineJobEvents(engineId: $engineId) { ...E } } fragment E on JobEvent { job { status n: id } kind }`,
+    ];
+    const subs = [...texts.map((text) => collect(shared, text, { engineId })), collect(apart, texts[1]!, { engineId })];
+    await eventually(() => h.gateway.subscriptions.active === subs.length, 'subscribed');
+    const job = h.simulator.startJob(engineId);
+    const firsts = await Promise.all(subs.map(async (sub) => (await sub.next(1))[0]!));
+    const id = String(job.id);
+    const status = firsts[0]!.data.engineJobEvents.job.status;
+    expect(JSON.stringify(firsts.map((result) => result.data))).toBe(
+      JSON.stringify([
+        { engineJobEvents: { kind: 'CREATED', job: { id, status } } },
+        { e: { k: 'CREATED', j: { i: id, s: status } } },
+        { x: { job: { status, n: id }, kind: 'CREATED' } },
+        { e: { k: 'CREATED', j: { i: id, s: status } } },
+      ]),
+    );
+    subs.forEach((sub) => sub.stop());
+    await shared.dispose();
+    await apart.dispose();
   });
 });
