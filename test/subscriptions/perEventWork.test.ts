@@ -1,6 +1,6 @@
 import { SEED } from '../../src/simulator';
 import { startHarness, type Harness } from '../support/harness';
-import { collect, eventually, liveClient } from '../support/liveClient';
+import { collect, eventually, liveClient, sleep } from '../support/liveClient';
 
 /**
  * What one event costs the gateway: a subscription is refused when each event would render more
@@ -58,26 +58,31 @@ describe('subscriptions with distinct aliases', () => {
     const shared = liveClient(h.gateway.url);
     const apart = liveClient(h.gateway.url);
     const texts = [
-      `subscription ($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id status } } }`,
-      `subscription Mine($engineId: ID!) { e: engineJobEvents(engineId: $engineId) { k: kind j: job { i: id s: status } } }`,
-      `subscription Yours($engineId: ID!) { x: engineJobEvents(engineId: $engineId) { ...E } } fragment E on JobEvent { job { status n: id } kind }`,
+      `subscription ($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id context } } }`,
+      `subscription Mine($engineId: ID!) { e: engineJobEvents(engineId: $engineId) { k: kind j: job { i: id c: context } } }`,
+      `subscription Yours($engineId: ID!) { x: engineJobEvents(engineId: $engineId) { ...E } } fragment E on JobEvent { job { context n: id } kind }`,
     ];
+    const job = h.simulator.startJob(engineId);
     const subs = [...texts.map((text) => collect(shared, text, { engineId })), collect(apart, texts[1]!, { engineId })];
     await eventually(() => h.gateway.subscriptions.active === subs.length, 'subscribed');
-    const job = h.simulator.startJob(engineId);
-    const firsts = await Promise.all(subs.map(async (sub) => (await sub.next(1))[0]!));
+    // The same change, for everyone: the job's context marked until each has seen the mark.
+    const seen = () => subs.every((sub) => JSON.stringify(sub.results).includes('"mark"'));
+    for (let n = 0; n < 50 && !seen(); n += 1) {
+      h.simulator.updateJob(engineId, job.id, { context: n % 2 === 0 ? 'mark' : 'other' });
+      await sleep(250);
+    }
+    const marked = subs.map((sub) => sub.results.find((result) => JSON.stringify(result).includes('"mark"'))!);
     const id = String(job.id);
-    const status = firsts[0]!.data.engineJobEvents.job.status;
-    expect(JSON.stringify(firsts.map((result) => result.data))).toBe(
+    expect(JSON.stringify(marked.map((result) => result.data))).toBe(
       JSON.stringify([
-        { engineJobEvents: { kind: 'CREATED', job: { id, status } } },
-        { e: { k: 'CREATED', j: { i: id, s: status } } },
-        { x: { job: { status, n: id }, kind: 'CREATED' } },
-        { e: { k: 'CREATED', j: { i: id, s: status } } },
+        { engineJobEvents: { kind: 'CHANGED', job: { id, context: 'mark' } } },
+        { e: { k: 'CHANGED', j: { i: id, c: 'mark' } } },
+        { x: { job: { context: 'mark', n: id }, kind: 'CHANGED' } },
+        { e: { k: 'CHANGED', j: { i: id, c: 'mark' } } },
       ]),
     );
     subs.forEach((sub) => sub.stop());
     await shared.dispose();
     await apart.dispose();
-  });
+  }, 30_000);
 });
