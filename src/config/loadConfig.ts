@@ -154,12 +154,14 @@ export interface GatewayConfig {
   readonly subscriptionMaxPerConnection: number;
   /** Subscriptions the process holds at once, all sockets together. */
   readonly subscriptionMaxTotal: number;
-  /** A WebSocket whose unsent bytes pass this is closed (a consumer that does not read). */
+  /** A WebSocket whose unsent bytes (send buffer and pending results) pass this is closed (a consumer that does not read). */
   readonly subscriptionMaxBufferedBytes: number;
   /** A WebSocket must send `connection_init` within this time. */
   readonly subscriptionInitTimeoutMs: number;
   /** Interval of the WebSocket pings; a socket that has not answered the last one is closed. */
   readonly subscriptionKeepAliveMs: number;
+  /** Connection items (each connection's page) one subscription event may render; above it: QUERY_TOO_COMPLEX. */
+  readonly subscriptionMaxItemsPerEvent: number;
   /**
    * Redis shared by the replicas (`redis://` or `rediss://`, credentials in the URL); undefined:
    * every replica keeps its own state, as a single instance does (see docs/replicas.md).
@@ -321,6 +323,7 @@ export function loadConfig(env: Env): GatewayConfig {
     subscriptionMaxBufferedBytes: read.integer('SUBSCRIPTION_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     subscriptionInitTimeoutMs: read.integer('SUBSCRIPTION_INIT_TIMEOUT_MS', 3000, 100, 600_000),
     subscriptionKeepAliveMs: read.integer('SUBSCRIPTION_KEEPALIVE_MS', 12_000, 0, 3_600_000),
+    subscriptionMaxItemsPerEvent: read.integer('SUBSCRIPTION_MAX_ITEMS_PER_EVENT', 20, 0, 100_000),
     redisUrl: read.redisUrl('REDIS_URL'),
     redisCluster: read.flag('REDIS_CLUSTER', false),
     redisKeyPrefix: read.pattern('REDIS_KEY_PREFIX', REDIS_KEY_PREFIX_PATTERN, '1 to 64 letters, digits or "_-.:/" and no braces') ?? 'cse-gw:',

@@ -13,6 +13,12 @@
  *   (`connectionCallBudget`: 1 for a plain `first`, more with cursors, which can be forged), and
  *   everything selected under its `nodes`/`edges` runs once per item of the page: its first
  *   slicing argument given (`first`, `last`), or the default page size when neither is.
+ *
+ * Beside the calls, the estimate counts the connection items the operation renders (`items`):
+ * each connection its page, multiplied like calls. A query renders them once; a subscription
+ * renders them on every event, where a cached list costs no call but still costs the work and
+ * the bytes of every item, so subscriptions are bounded by items as well
+ * (SUBSCRIPTION_MAX_ITEMS_PER_EVENT, see subscriptionAdmission).
  * - `entities` (`Query._entities`): one call per `Job` representation; for `Engine`
  *   representations, the calls the reference loader's batching makes at most
  *   (`engineReferenceBudget`: list pages above the threshold, not one call each). Selections
@@ -98,7 +104,7 @@ interface Walk {
    * spread in k places is walked k times, and fragments that each spread the next one twice cost
    * 2^n walks for a document of n lines; with it, each fragment is walked once per context.
    */
-  readonly memo: Map<string, number>;
+  readonly memo: Map<string, Cost>;
   /** Numbers the `_entities` contexts for the memo key (there is one per `_entities` field). */
   readonly entityContexts: Map<ReadonlyMap<string, number>, number>;
   /** Fragment names being expanded (validation forbids cycles; this keeps the walk total anyway). */
@@ -124,10 +130,32 @@ class EstimateBudgetExceeded extends Error {
 const BUDGET_BASE = 100_000;
 const BUDGET_PER_CHARACTER = 16;
 
-/** What one estimate found; `steps` is how much walking it took (tests prove it linear). */
-export interface EstimateStats {
+/** What one run of an operation costs at worst. */
+export interface Estimate {
+  /** Upstream calls. */
   readonly calls: number;
+  /** Connection items rendered (each connection's page, multiplied as calls are). */
+  readonly items: number;
+}
+
+/** What one estimate found; `steps` is how much walking it took (tests prove it linear). */
+export interface EstimateStats extends Estimate {
   readonly steps: number;
+}
+
+/** A cost being summed (one mutable pair, so the walk allocates little). */
+interface Cost {
+  calls: number;
+  items: number;
+}
+
+const NOTHING: Estimate = { calls: 0, items: 0 };
+
+function addTo(sum: Cost, cost: Estimate, times = 1): void {
+  // 0 × Infinity would be NaN: what runs no time costs nothing.
+  if (times === 0) return;
+  sum.calls += times * cost.calls;
+  sum.items += times * cost.items;
 }
 
 /**
@@ -157,7 +185,7 @@ export function estimateWithStats(
   options: EstimateOptions,
 ): EstimateStats {
   const prepared = prepare(schema, document, operationName, rawVariables);
-  return prepared === undefined ? { calls: 0, steps: 0 } : walkOperation(schema, document, prepared, options);
+  return prepared === undefined ? { ...NOTHING, steps: 0 } : walkOperation(schema, document, prepared, options);
 }
 
 /**
@@ -174,25 +202,36 @@ export function estimateWithStats(
  * documents are validated against `schema`, the one schema the gateway serves.
  */
 export function createMemoizedEstimator(schema: GraphQLSchema, options: EstimateOptions) {
-  type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, number> };
+  const estimate = createMemoizedEstimate(schema, options);
+  return (document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | undefined): number =>
+    estimate(document, operationName, rawVariables).calls;
+}
+
+/** {@link createMemoizedEstimator} with the whole estimate: calls and items. */
+export function createMemoizedEstimate(schema: GraphQLSchema, options: EstimateOptions) {
+  type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, Estimate> };
   const byDocument = new WeakMap<DocumentNode, Memo>();
-  return (document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | undefined): number => {
+  return (document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | undefined): Estimate => {
     let memo = byDocument.get(document);
     if (memo === undefined) {
       memo = { uses: costVariableUses(document), byKey: new Map() };
       byDocument.set(document, memo);
     }
     const prepared = prepare(schema, document, operationName, rawVariables);
-    if (prepared === undefined) return 0;
-    if (memo.uses === undefined) return walkOperation(schema, document, prepared, options).calls;
+    if (prepared === undefined) return NOTHING;
+    if (memo.uses === undefined) return estimateOf(walkOperation(schema, document, prepared, options));
     const key = memoKey(operationName, memo.uses, prepared.variables);
     let cost = memo.byKey.get(key);
     if (cost === undefined) {
-      cost = walkOperation(schema, document, prepared, options).calls;
+      cost = estimateOf(walkOperation(schema, document, prepared, options));
       if (memo.byKey.size < MAX_MEMO_KEYS) memo.byKey.set(key, cost);
     }
     return cost;
   };
+}
+
+function estimateOf({ calls, items }: EstimateStats): Estimate {
+  return { calls, items };
 }
 
 /** Distinct variable readings remembered per document (page sizes a client uses are few). */
@@ -284,10 +323,10 @@ function walkOperation(schema: GraphQLSchema, document: DocumentNode, prepared: 
     budget: BUDGET_BASE + BUDGET_PER_CHARACTER * (document.loc?.end ?? 0),
   };
   try {
-    const calls = selectionSetCost(walk, prepared.operation.selectionSet, prepared.rootType, { engineLoaded: false });
-    return { calls, steps: walk.steps };
+    const { calls, items } = selectionSetCost(walk, prepared.operation.selectionSet, prepared.rootType, { engineLoaded: false });
+    return { calls, items, steps: walk.steps };
   } catch (error) {
-    if (error instanceof EstimateBudgetExceeded) return { calls: Number.POSITIVE_INFINITY, steps: walk.steps };
+    if (error instanceof EstimateBudgetExceeded) return { calls: Number.POSITIVE_INFINITY, items: Number.POSITIVE_INFINITY, steps: walk.steps };
     throw error;
   }
 }
@@ -321,9 +360,9 @@ function findOperation(document: DocumentNode, name: string | null | undefined):
   return operations.find((operation) => operation.name?.value === name);
 }
 
-/** The calls of one run of `set` on an object of `parentType` in `context`. */
-function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): number {
-  let cost = 0;
+/** The cost of one run of `set` on an object of `parentType` in `context`. */
+function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Estimate {
+  const cost: Cost = { calls: 0, items: 0 };
   // The same fragment spread twice in one selection set runs once (execution collects it once).
   let spread: Set<string> | undefined;
   for (const selection of set.selections) {
@@ -331,12 +370,12 @@ function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQL
     if (walk.steps > walk.budget) throw new EstimateBudgetExceeded();
     switch (selection.kind) {
       case Kind.FIELD:
-        cost += fieldCost(walk, selection, parentType, context);
+        addTo(cost, fieldCost(walk, selection, parentType, context));
         break;
       case Kind.INLINE_FRAGMENT: {
         const type = typeCondition(walk, selection.typeCondition?.name.value) ?? parentType;
         const [times, inner] = narrow(context, parentType, type);
-        if (times > 0) cost += times * selectionSetCost(walk, selection.selectionSet, type, inner);
+        if (times > 0) addTo(cost, selectionSetCost(walk, selection.selectionSet, type, inner), times);
         break;
       }
       case Kind.FRAGMENT_SPREAD: {
@@ -347,7 +386,7 @@ function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQL
         if (fragment === undefined) break;
         const type = typeCondition(walk, fragment.typeCondition.name.value) ?? parentType;
         const [times, inner] = narrow(context, parentType, type);
-        if (times > 0) cost += times * fragmentCost(walk, fragment, type, inner);
+        if (times > 0) addTo(cost, fragmentCost(walk, fragment, type, inner), times);
         break;
       }
     }
@@ -356,12 +395,12 @@ function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQL
 }
 
 /** One run of a fragment's selection set in `context`, walked once per (fragment, type, context). */
-function fragmentCost(walk: Walk, fragment: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): number {
+function fragmentCost(walk: Walk, fragment: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): Estimate {
   const name = fragment.name.value;
   const key = `${name}\u0000${type.name}\u0000${contextKey(walk, context)}`;
   const known = walk.memo.get(key);
   if (known !== undefined) return known;
-  if (walk.expanding.has(name)) return 0;
+  if (walk.expanding.has(name)) return NOTHING;
   walk.expanding.add(name);
   const cost = selectionSetCost(walk, fragment.selectionSet, type, context);
   walk.expanding.delete(name);
@@ -393,20 +432,22 @@ function narrow(context: Context, from: GraphQLCompositeType, to: GraphQLComposi
   return [context.entities.get(to.name) ?? 0, { engineLoaded: context.engineLoaded }];
 }
 
-/** The calls of one run of a field: its own, and those of its selection set. */
-function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType, context: Context): number {
+/** The cost of one run of a field: its own, and that of its selection set. */
+function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType, context: Context): Estimate {
   const name = node.name.value;
   // Introspection is exempt, and `_service` only prints the SDL.
-  if (name.startsWith('__') || name === '_service') return 0;
-  if (!isObjectType(parentType) && !isInterfaceType(parentType)) return 0;
+  if (name.startsWith('__') || name === '_service') return NOTHING;
+  if (!isObjectType(parentType) && !isInterfaceType(parentType)) return NOTHING;
   const field = parentType.getFields()[name];
-  if (field === undefined) return 0;
+  if (field === undefined) return NOTHING;
   const declared = fetchingField(parentType.name, name);
   if (declared === undefined) {
     // Inside a connection, its lists (`nodes`, `edges`) hold one page of items.
     const inner: Context = { engineLoaded: context.engineLoaded };
     if (context.pageItems !== undefined && isList(field.type)) {
-      return context.pageItems === 0 ? 0 : context.pageItems * children(walk, node, field.type, inner);
+      const cost: Cost = { calls: 0, items: 0 };
+      addTo(cost, children(walk, node, field.type, inner), context.pageItems);
+      return cost;
     }
     return children(walk, node, field.type, inner);
   }
@@ -414,14 +455,19 @@ function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType
   const under: Context = { engineLoaded: declared.loadsEngine };
   const { cost } = declared;
   switch (cost.calls) {
-    case 'one':
-      return (cost.freeUnderItsEngine === true && context.engineLoaded ? 0 : 1) + children(walk, node, field.type, under);
+    case 'one': {
+      const own: Cost = { calls: cost.freeUnderItsEngine === true && context.engineLoaded ? 0 : 1, items: 0 };
+      addTo(own, children(walk, node, field.type, under));
+      return own;
+    }
     case 'page': {
       const items = pageSizeOf(args ?? {}, walk.options);
-      if (items === null) return 0;
+      if (items === null) return NOTHING;
       const given = (name: string) => args?.[name] !== undefined && args[name] !== null;
       const calls = connectionCallBudget({ direction: given('last') ? 'backward' : 'forward', after: given('after'), before: given('before') });
-      return calls + children(walk, node, field.type, { ...under, pageItems: items });
+      const own: Cost = { calls, items };
+      addTo(own, children(walk, node, field.type, { ...under, pageItems: items }));
+      return own;
     }
     case 'entities': {
       const counts = entityCounts(walk.schema, args?.representations);
@@ -429,15 +475,17 @@ function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType
       for (const [typename, count] of counts) {
         calls += typename === 'Engine' ? engineReferenceBudget(count, { listThreshold: walk.options.engineListThreshold, maxListPages: walk.options.maxListPages }) : count;
       }
-      return calls + children(walk, node, field.type, { ...under, entities: counts });
+      const own: Cost = { calls, items: 0 };
+      addTo(own, children(walk, node, field.type, { ...under, entities: counts }));
+      return own;
     }
   }
 }
 
-function children(walk: Walk, node: FieldNode, type: GraphQLOutputType, context: Context): number {
-  if (node.selectionSet === undefined) return 0;
+function children(walk: Walk, node: FieldNode, type: GraphQLOutputType, context: Context): Estimate {
+  if (node.selectionSet === undefined) return NOTHING;
   const named = getNamedType(type);
-  if (!isCompositeType(named)) return 0;
+  if (!isCompositeType(named)) return NOTHING;
   return selectionSetCost(walk, node.selectionSet, named, context);
 }
 

@@ -8,14 +8,20 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
+import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
+import { credentialDigest } from '../upstream/cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream } from './conflatingStream';
 import { eventKey, JOB_KEY, markPolled, polledAtOf } from './eventKeys';
+import { project, sharedSelection, type View } from './sharedSelection';
 
 /** One subscription, as the WebSocket server hands it over. */
 export interface GroupRequest {
-  /** Identical requests share a group: scope digest, document text, operation name and variables, hashed. */
+  /**
+   * The group of a request whose selection cannot be shared (see sharedSelection): scope digest,
+   * document text, operation name and variables, hashed. Others are grouped by their shared selection.
+   */
   readonly key: string;
   readonly document: DocumentNode;
   readonly operationName: string | null | undefined;
@@ -23,6 +29,11 @@ export interface GroupRequest {
   readonly credentials: Credentials;
   /** Told of each pending result replaced by a newer one (the member reads slowly). */
   readonly onConflated: () => void;
+  /**
+   * Told of each change of the bytes this member holds pending (results waiting for a slow
+   * reader, by their JSON size): the socket counts them against its bound.
+   */
+  readonly onPendingBytes?: (delta: number) => void;
 }
 
 export interface SubscriptionGroupsOptions {
@@ -38,10 +49,12 @@ export interface SubscriptionGroupsOptions {
 export type SharedResult = FormattedExecutionResult;
 
 /**
- * Identical subscriptions — same credential scope, document, operation name and variables —
- * share one group: one source stream from the live jobs, one execution per event, one formatted
- * result, handed to every member. A thousand watchers of one job cost one execution per change,
- * as they cost one poll (Hasura's multiplexed live queries, in spirit).
+ * Identical subscriptions — same credential scope, shared selection (the same fields with the
+ * same arguments, whatever their aliases, operation name, fragments or layout: see
+ * sharedSelection) and variables — share one group: one source stream from the live jobs, one
+ * execution per event, one formatted result, projected once per distinct view (the members' own
+ * response keys) and handed to every member. A thousand watchers of one job cost one execution
+ * per change, as they cost one poll (Hasura's multiplexed live queries, in spirit).
  *
  * Each member conflates what it has not read yet (one pending result per job and kind); a
  * `jobUpdated` member is never sent the same result twice, and one that joins a running group
@@ -65,35 +78,60 @@ export class SubscriptionGroups {
     // A group can end while a joiner waits for its start (its job reached a terminal state):
     // the joiner then starts a group of its own.
     for (;;) {
-      const joined = await this.groupFor(request).join(request.onConflated);
+      const shared = sharedSelection(this.options.schema, request.document, request.operationName, request.variables);
+      const key = shared === undefined ? request.key : sharedKey(request, shared.text);
+      const joined = await this.groupFor(key, shared === undefined ? request : { ...request, document: shared.document, operationName: undefined }).join(request, shared);
       if (joined !== undefined) return joined;
     }
   }
 
-  private groupFor(request: GroupRequest): Group {
-    let group = this.groups.get(request.key);
+  /** `execution`: what the group runs (the shared document, or the request's own). */
+  private groupFor(key: string, execution: GroupRequest): Group {
+    let group = this.groups.get(key);
     if (group === undefined) {
-      const made: Group = new Group(request, this.options, () => {
-        if (this.groups.get(request.key) === made) this.groups.delete(request.key);
+      const made: Group = new Group(execution, this.options, () => {
+        if (this.groups.get(key) === made) this.groups.delete(key);
       });
-      this.groups.set(request.key, (group = made));
+      this.groups.set(key, (group = made));
     }
     return group;
   }
 }
 
+/** The group of a shareable request: scope, shared selection and variables. */
+function sharedKey(request: GroupRequest, text: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([credentialDigest(request.credentials), text, request.variables ?? null]))
+    .digest('base64url');
+}
+
+/** How a member reads the group's result: through its view, or as it is (a request not shared). */
+interface Reading {
+  readonly view: View | undefined;
+  /** Members with the same key get the same projected result, made once per event. */
+  readonly key: string;
+}
+
 interface Member {
   readonly stream: ConflatingStream<SharedResult>;
+  readonly reading: Reading;
   /** The text of the last result it was given (jobUpdated: never the same twice). */
   lastText: string | undefined;
+}
+
+/** A result as one reading sees it, with its text (for jobUpdated's comparison) and its size. */
+interface Projected {
+  readonly result: SharedResult;
+  readonly text: string;
+  readonly bytes: number;
 }
 
 class Group {
   private readonly members = new Set<Member>();
   private source: AsyncIterator<unknown> | undefined;
   private started: Promise<SharedResult | undefined> | undefined;
-  /** jobUpdated: the last result, for members that join later. */
-  private last: { readonly result: SharedResult; readonly text: string } | undefined;
+  /** jobUpdated: the last (shared) result, for members that join later. */
+  private last: SharedResult | undefined;
   private ended = false;
 
   constructor(
@@ -103,17 +141,22 @@ class Group {
   ) {}
 
   /** The member's stream; the result that refuses it; `undefined` when the group has ended meanwhile. */
-  async join(onConflated: () => void): Promise<AsyncGenerator<SharedResult, undefined> | SharedResult | undefined> {
+  async join(
+    { onConflated, onPendingBytes }: GroupRequest,
+    shared: { readonly view: View; readonly viewKey: string } | undefined,
+  ): Promise<AsyncGenerator<SharedResult, undefined> | SharedResult | undefined> {
+    const reading: Reading = shared === undefined ? { view: undefined, key: '' } : { view: shared.view, key: shared.viewKey };
     const failed = await (this.started ??= this.start());
-    if (failed !== undefined) return failed;
+    if (failed !== undefined) return read(failed, reading).result;
     if (this.ended) return undefined;
     const member: Member = {
-      stream: new ConflatingStream<SharedResult>(this.options.maxPendingResults, onConflated, () => this.leave(member)),
+      stream: new ConflatingStream<SharedResult>(this.options.maxPendingResults, onConflated, () => this.leave(member), onPendingBytes),
+      reading,
       lastText: undefined,
     };
     this.members.add(member);
-    // A copy: the replayed result carries no poll time (it would count as a late delivery).
-    if (this.last !== undefined) this.deliver(member, JOB_KEY, { ...this.last.result }, this.last.text);
+    // Projected anew: the replayed result carries no poll time (it would count as a late delivery).
+    if (this.last !== undefined) this.deliver(member, JOB_KEY, read(this.last, reading));
     return member.stream;
   }
 
@@ -162,12 +205,20 @@ class Group {
         });
         const formatted = this.format(result);
         const polled = polledAtOf(event);
-        // The delivery-delay metric reads it from the result each member is handed.
-        if (polled !== undefined) markPolled(formatted, polled);
-        const text = JSON.stringify(formatted);
         const key = eventKey(event);
-        if (key === JOB_KEY) this.last = { result: formatted, text };
-        for (const member of [...this.members]) this.deliver(member, key, formatted, text);
+        if (key === JOB_KEY) this.last = formatted;
+        // One projection per distinct reading, however many members share it.
+        const byReading = new Map<string, Projected>();
+        for (const member of [...this.members]) {
+          let projected = byReading.get(member.reading.key);
+          if (projected === undefined) {
+            projected = read(formatted, member.reading);
+            // The delivery-delay metric reads it from the result each member is handed.
+            if (polled !== undefined) markPolled(projected.result, polled);
+            byReading.set(member.reading.key, projected);
+          }
+          this.deliver(member, key, projected);
+        }
       }
       this.finish((member) => member.stream.end());
     } catch (error) {
@@ -175,12 +226,12 @@ class Group {
     }
   }
 
-  private deliver(member: Member, key: string, result: SharedResult, text: string): void {
+  private deliver(member: Member, key: string, { result, text, bytes }: Projected): void {
     if (key === JOB_KEY) {
       if (member.lastText === text) return;
       member.lastText = text;
     }
-    member.stream.push(key, result);
+    member.stream.push(key, result, bytes);
   }
 
   private leave(member: Member): void {
@@ -209,4 +260,11 @@ class Group {
 
 function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as AsyncIterator<unknown>).next === 'function' && Symbol.asyncIterator in value;
+}
+
+/** The result as a reading sees it; always a new object (each carries its own poll time). */
+function read(result: SharedResult, reading: Reading): Projected {
+  const own = reading.view === undefined ? { ...result } : project(result, reading.view);
+  const text = JSON.stringify(own);
+  return { result: own, text, bytes: Buffer.byteLength(text) };
 }

@@ -7,9 +7,13 @@
  * Pending values are read oldest key first. `end()` lets the reader drain what is pending, then
  * finish; `fail(error)` does the same and then throws the error. `return()` (the reader leaving,
  * e.g. graphql-ws on `complete` or a closed socket) drops what is pending and runs `onClose` once.
+ *
+ * Each value may be pushed with its size in bytes: the stream reports every change of what it
+ * holds pending (`onPendingBytes`, a signed delta), so its owner can bound a reader's pending
+ * bytes across all its streams (a socket's bound, see subscriptionServer).
  */
 export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown> {
-  private readonly pending = new Map<string, T>();
+  private readonly pending = new Map<string, { readonly value: T; readonly bytes: number }>();
   private waiter: { resolve: (result: IteratorResult<T, undefined>) => void; reject: (error: unknown) => void } | undefined;
   private finished = false;
   private failure: { error: unknown } | undefined;
@@ -20,11 +24,13 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
    *   conflated): a bound whatever the producer sends.
    * @param onConflated told each time a pending value is replaced or dropped.
    * @param onClose told once, when the stream ends for whatever reason.
+   * @param onPendingBytes told of each change of the bytes held pending (positive: grown).
    */
   constructor(
     private readonly maxKeys: number,
     private readonly onConflated: () => void = () => {},
     private readonly onClose: () => void = () => {},
+    private readonly onPendingBytes: (delta: number) => void = () => {},
   ) {}
 
   /** Whether the stream still takes values. */
@@ -32,7 +38,8 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
     return !this.finished && this.failure === undefined && !this.closed;
   }
 
-  push(key: string, value: T): void {
+  /** `bytes`: what holding the value pending costs (its serialized size), reported through `onPendingBytes`. */
+  push(key: string, value: T, bytes = 0): void {
     if (!this.open) return;
     if (this.waiter !== undefined) {
       const { resolve } = this.waiter;
@@ -40,13 +47,13 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
       resolve({ value, done: false });
       return;
     }
-    if (this.pending.delete(key)) this.onConflated();
+    if (this.take(key) !== undefined) this.onConflated();
     else if (this.pending.size >= this.maxKeys) {
-      const oldest = this.pending.keys().next().value as string;
-      this.pending.delete(oldest);
+      this.take(this.pending.keys().next().value as string);
       this.onConflated();
     }
-    this.pending.set(key, value);
+    this.pending.set(key, { value, bytes });
+    if (bytes !== 0) this.onPendingBytes(bytes);
   }
 
   /** No more values: the reader gets what is pending, then the end. */
@@ -64,12 +71,8 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   }
 
   next(): Promise<IteratorResult<T, undefined>> {
-    const first = this.pending.entries().next();
-    if (!first.done) {
-      const [key, value] = first.value;
-      this.pending.delete(key);
-      return Promise.resolve({ value, done: false });
-    }
+    const first = this.pending.keys().next();
+    if (!first.done) return Promise.resolve({ value: this.take(first.value)!.value, done: false });
     if (this.closed || this.finished) return this.done();
     if (this.failure !== undefined) {
       const { error } = this.failure;
@@ -81,7 +84,7 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   }
 
   return(): Promise<IteratorResult<T, undefined>> {
-    this.pending.clear();
+    this.clear();
     if (this.waiter !== undefined) {
       const { resolve } = this.waiter;
       this.waiter = undefined;
@@ -124,7 +127,23 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   private close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.pending.clear();
+    this.clear();
     this.onClose();
+  }
+
+  /** Removes the pending value of `key`, its bytes reported. */
+  private take(key: string): { readonly value: T; readonly bytes: number } | undefined {
+    const entry = this.pending.get(key);
+    if (entry === undefined) return undefined;
+    this.pending.delete(key);
+    if (entry.bytes !== 0) this.onPendingBytes(-entry.bytes);
+    return entry;
+  }
+
+  private clear(): void {
+    let bytes = 0;
+    for (const entry of this.pending.values()) bytes += entry.bytes;
+    this.pending.clear();
+    if (bytes !== 0) this.onPendingBytes(-bytes);
   }
 }

@@ -12,7 +12,7 @@ import { credentialsFromHeaders } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
 import { estimateOptionsOf } from '../security/estimateOptions';
-import { createMemoizedEstimator } from '../security/estimateUpstreamCalls';
+import { createMemoizedEstimate } from '../security/estimateUpstreamCalls';
 import type { exposureOptions } from '../security/exposureOptions';
 import type { WatchFleet } from './EngineWatch';
 import { LiveJobs } from './LiveJobs';
@@ -81,8 +81,9 @@ export function serveSubscriptions(
       maxTokens: config.maxTokens,
       documents,
       safelisted: exposure.safelisted,
-      estimate: createMemoizedEstimator(schema, estimateOptionsOf(config)),
+      estimate: createMemoizedEstimate(schema, estimateOptionsOf(config)),
       maxUpstreamCalls: config.maxUpstreamCalls,
+      maxItemsPerEvent: config.subscriptionMaxItemsPerEvent,
     },
     credentialsOf: (header) => credentialsFromHeaders(header, config.cseProjectId),
     originAllowed: createOriginCheck(cors),

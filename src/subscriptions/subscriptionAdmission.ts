@@ -10,6 +10,7 @@ import {
   type SelectionNode,
   type ValidationRule,
 } from 'graphql';
+import type { Estimate } from '../security/estimateUpstreamCalls';
 import { sha256 } from '../security/persistedQueries';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
@@ -35,9 +36,11 @@ export interface AdmissionOptions {
   readonly documents: { byHash(hash: string): DocumentNode | undefined; keep(hash: string, document: DocumentNode): void };
   /** PERSISTED_QUERIES=safelist: whether the document whose text has this SHA-256 is in the manifest. */
   readonly safelisted: ((sourceHash: string) => boolean) | undefined;
-  /** The worst-case upstream calls one event's execution may make (the HTTP estimate). */
-  readonly estimate: (document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined) => number;
+  /** What one event's execution may cost at worst: upstream calls (the HTTP estimate) and connection items rendered. */
+  readonly estimate: (document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined) => Estimate;
   readonly maxUpstreamCalls: number;
+  /** SUBSCRIPTION_MAX_ITEMS_PER_EVENT: every event renders them again, for every group. */
+  readonly maxItemsPerEvent: number;
 }
 
 /** A subscription the gateway will serve. */
@@ -87,17 +90,25 @@ export function admitSubscription(options: AdmissionOptions, request: SubscribeR
   if (operation.operation !== 'subscription') {
     return [refusal(ErrorCode.OPERATION_NOT_SUPPORTED, 'Only subscriptions are served over WebSocket: send queries over HTTP to this same URL.', { operationType: operation.operation })];
   }
-  let estimate: number;
+  let estimate: Estimate;
   try {
     estimate = options.estimate(document, request.operationName, variables);
   } catch (error) {
     return [withCode(error, ErrorCode.BAD_USER_INPUT)];
   }
-  if (estimate > options.maxUpstreamCalls) {
+  if (estimate.calls > options.maxUpstreamCalls) {
     return [
-      refusal(ErrorCode.QUERY_TOO_COMPLEX, `Each event could make up to ${estimate} upstream calls; the limit is ${options.maxUpstreamCalls}.`, {
-        estimate: Math.min(estimate, Number.MAX_SAFE_INTEGER),
+      refusal(ErrorCode.QUERY_TOO_COMPLEX, `Each event could make up to ${estimate.calls} upstream calls; the limit is ${options.maxUpstreamCalls}.`, {
+        estimate: Math.min(estimate.calls, Number.MAX_SAFE_INTEGER),
         limit: options.maxUpstreamCalls,
+      }),
+    ];
+  }
+  if (estimate.items > options.maxItemsPerEvent) {
+    return [
+      refusal(ErrorCode.QUERY_TOO_COMPLEX, `Each event could render up to ${estimate.items} connection items; the limit is ${options.maxItemsPerEvent} (SUBSCRIPTION_MAX_ITEMS_PER_EVENT).`, {
+        items: Math.min(estimate.items, Number.MAX_SAFE_INTEGER),
+        limit: options.maxItemsPerEvent,
       }),
     ];
   }

@@ -21,7 +21,10 @@ export interface SubscriptionLimits {
   readonly perConnection: number;
   /** SUBSCRIPTION_MAX_TOTAL */
   readonly total: number;
-  /** SUBSCRIPTION_MAX_BUFFERED_BYTES: a socket whose send buffer passes it is closed (1008). */
+  /**
+   * SUBSCRIPTION_MAX_BUFFERED_BYTES: a socket whose send buffer and pending results (those its
+   * subscriptions hold for it, see ConflatingStream) together pass it is closed (1008).
+   */
   readonly maxBufferedBytes: number;
   /** SUBSCRIPTION_INIT_TIMEOUT_MS: no connection_init by then, closed with 4408. */
   readonly initTimeoutMs: number;
@@ -53,6 +56,8 @@ export interface SubscriptionServer {
   readonly sockets: number;
   /** Subscriptions open now. */
   readonly active: number;
+  /** Bytes of results waiting for slow readers now, all sockets together. */
+  readonly pendingBytes: number;
   /**
    * Refuses new sockets (503), closes every open one with 1001 and waits for them to go, for at
    * most `graceMs`; those still open then are dropped.
@@ -78,6 +83,8 @@ interface Connection {
   readonly request: IncomingMessage;
   credentials?: Credentials;
   readonly subscriptions: Map<string, OpenSubscription>;
+  /** Bytes of results its subscriptions hold pending (counted against SUBSCRIPTION_MAX_BUFFERED_BYTES). */
+  pendingBytes: number;
 }
 
 interface OpenSubscription {
@@ -116,6 +123,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   const connections = new Set<Connection>();
   let nextConnectionId = 1;
   let active = 0;
+  let pendingBytes = 0;
   let closing = false;
 
   const protocol = makeServer<Record<string, unknown>, Connection>({
@@ -188,6 +196,11 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       variables,
       credentials,
       onConflated: () => metrics.conflated(),
+      onPendingBytes: (delta) => {
+        connection.pendingBytes += delta;
+        pendingBytes += delta;
+        if (delta > 0) bound(connection);
+      },
     };
     const subscribing: Subscribing = { group };
     return { schema: options.schema, document, operationName, variableValues: variables, contextValue: subscribing };
@@ -228,7 +241,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   }
 
   function opened(ws: WebSocket, request: IncomingMessage): void {
-    const connection: Connection = { id: nextConnectionId++, socket: ws, request, subscriptions: new Map() };
+    const connection: Connection = { id: nextConnectionId++, socket: ws, request, subscriptions: new Map(), pendingBytes: 0 };
     connections.add(connection);
     metrics.socketOpened();
     ws.on('error', () => closeSocket(ws, CloseCode.InternalServerError, 'Socket error'));
@@ -236,7 +249,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     const closed = protocol.opened(
       {
         protocol: ws.protocol,
-        send: (data) => send(ws, data),
+        send: (data) => send(connection, data),
         close: (code, reason) => closeSocket(ws, code ?? 1000, reason),
         onMessage: (handle) =>
           ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -259,16 +272,26 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   }
 
   /** Resolves when the frame is handed to the kernel: a reader that stops reading stops its sender. */
-  function send(ws: WebSocket, data: string): Promise<void> {
+  function send(connection: Connection, data: string): Promise<void> {
+    const ws = connection.socket;
     if (ws.readyState !== ws.OPEN) return Promise.resolve();
     return new Promise<void>((resolve) => {
       // A failed write ends in the socket's close; the sender just stops.
       ws.send(data, () => resolve());
-      if (ws.bufferedAmount > limits.maxBufferedBytes) {
-        metrics.socketRefused('slow_consumer');
-        closeSocket(ws, SocketCloseCode.PolicyViolation, 'Slow consumer: send buffer full');
-      }
+      bound(connection);
     });
+  }
+
+  /**
+   * What waits for a socket — its send buffer and the results its subscriptions hold pending —
+   * past SUBSCRIPTION_MAX_BUFFERED_BYTES closes it (1008): a reader that does not read costs a
+   * bounded amount of memory, however many subscriptions it holds and however large their results.
+   */
+  function bound(connection: Connection): void {
+    const ws = connection.socket;
+    if (ws.readyState !== ws.OPEN || ws.bufferedAmount + connection.pendingBytes <= limits.maxBufferedBytes) return;
+    metrics.socketRefused('slow_consumer');
+    closeSocket(ws, SocketCloseCode.PolicyViolation, 'Slow consumer: too much waiting to be sent');
   }
 
   options.httpServer.on('upgrade', onUpgrade);
@@ -279,6 +302,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     },
     get active() {
       return active;
+    },
+    get pendingBytes() {
+      return pendingBytes;
     },
     async close(graceMs) {
       closing = true;

@@ -3,7 +3,7 @@ import { getIntrospectionQuery, parse } from 'graphql';
 import { GatewayError } from '../../src/errors/GatewayError';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { parseConnectionArgs } from '../../src/pagination/args';
-import { createMemoizedEstimator, estimateUpstreamCalls, pageSizeOf } from '../../src/security/estimateUpstreamCalls';
+import { createMemoizedEstimate, createMemoizedEstimator, estimateUpstreamCalls, estimateWithStats, pageSizeOf } from '../../src/security/estimateUpstreamCalls';
 
 const schema = buildGatewaySchema();
 const options = { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3, maxListPages: 10 };
@@ -67,6 +67,25 @@ describe('estimateUpstreamCalls', () => {
     it.each([[[{ id: 'x' }]], [[{ __typename: 'Nope' }]], [['Engine']], [[{ __typename: 'Query' }]]])('refuses representations %j', (representations) => {
       expect(() => estimate(query, { r: representations })).toThrow(GatewayError);
     });
+  });
+});
+
+describe('the items an operation renders (per event, for a subscription)', () => {
+  const issue = `subscription { engineJobEvents(engineId: "e") { job { engine { jobs(first: 100) { nodes { id status tasks { id } } } } } } }`;
+  it.each([
+    ['a subscription without connections', 'subscription { engineJobEvents(engineId: "e") { kind job { id status tasks { id } } } }', undefined, { calls: 0, items: 0 }],
+    ['the issue example: 2 calls, but 100 jobs rendered on every event', issue, undefined, { calls: 2, items: 100 }],
+    ['the default page size', 'subscription { jobUpdated(engineId: "e", id: "1") { engine { jobs { totalCount } } } }', undefined, { calls: 2, items: 20 }],
+    ['aliases multiply', 'subscription { engineJobEvents(engineId: "e") { job { engine { a: jobs(first: 5) { nodes { id } } b: jobs(first: 7) { nodes { id } } } } } }', undefined, { calls: 3, items: 12 }],
+    ['nested connections multiply', '{ engines(first: 10) { nodes { jobs(first: 10) { nodes { id } } } } }', undefined, { calls: 11, items: 10 + 10 * 10 }],
+    ['a page size from a variable', 'subscription ($n: Int) { jobUpdated(engineId: "e", id: "1") { engine { jobs(first: $n) { nodes { id } } } } }', { n: 3 }, { calls: 2, items: 3 }],
+    ['in a fragment', 'subscription { engineJobEvents(engineId: "e") { job { engine { ...J } } } } fragment J on Engine { jobs(first: 30) { nodes { id } } }', undefined, { calls: 2, items: 30 }],
+    ['a refused page renders nothing', 'subscription { jobUpdated(engineId: "e", id: "1") { engine { jobs(first: 1000) { nodes { id } } } } }', undefined, { calls: 1, items: 0 }],
+    ['first: 0 renders nothing below it', '{ engines(first: 0) { nodes { jobs(first: 10) { nodes { id } } } } }', undefined, { calls: 1, items: 0 }],
+  ])('%s', (_name, query, variables, expected) => {
+    const { calls, items } = estimateWithStats(schema, parse(query), undefined, variables, options);
+    expect({ calls, items }).toEqual(expected);
+    expect(createMemoizedEstimate(schema, options)(parse(query), undefined, variables)).toEqual(expected);
   });
 });
 

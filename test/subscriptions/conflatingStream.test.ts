@@ -108,4 +108,39 @@ describe('ConflatingStream', () => {
     expect(await left.next()).toEqual({ value: undefined, done: true });
     expect(closes).toEqual(['ended', 'failed', 'left', 'waiting']);
   });
+
+  it('reports the bytes it holds pending: always the sum of what waits, and none once closed', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.record({ key: fc.constantFrom('a', 'b', 'c', 'd'), bytes: fc.nat(1000) }), fc.constant('read' as const)), { maxLength: 100 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        async (sequence, maxKeys, leave) => {
+          let reported = 0;
+          const stream = new ConflatingStream<number>(maxKeys, undefined, undefined, (delta) => (reported += delta));
+          const model = new Map<string, number>(); // key -> bytes pending, in push order
+          for (const op of sequence) {
+            if (op === 'read') {
+              if (model.size === 0) continue;
+              const [key] = model.keys();
+              model.delete(key!);
+              expect((await stream.next()).done).toBe(false);
+            } else {
+              if (!model.delete(op.key) && model.size >= maxKeys) model.delete(model.keys().next().value!);
+              model.set(op.key, op.bytes);
+              stream.push(op.key, op.bytes, op.bytes);
+            }
+            expect(reported).toBe([...model.values()].reduce((sum, bytes) => sum + bytes, 0));
+          }
+          if (leave) await stream.return();
+          else {
+            stream.end();
+            while ((await stream.next()).done !== true);
+          }
+          expect(reported).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -112,3 +112,41 @@ describe('a send buffer past SUBSCRIPTION_MAX_BUFFERED_BYTES', () => {
     fine.socket.close();
   }, 60_000);
 });
+
+describe('results waiting for a paused reader, past SUBSCRIPTION_MAX_BUFFERED_BYTES', () => {
+  const BOUND = 2 * 1024 * 1024;
+  const EVENTS = `subscription($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id context } } }`;
+  let h: Harness;
+  beforeAll(async () => {
+    // No keep-alive: the paused reader must be cut off for its pending bytes, not for a missed pong.
+    h = await startHarness({ SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BUFFERED_BYTES: String(BOUND), SUBSCRIPTION_KEEPALIVE_MS: '0' });
+  });
+  afterAll(() => h.close());
+
+  it('count against the bound with the send buffer: the socket is closed with 1008, and what waits stays bounded', async () => {
+    const jobs = Array.from({ length: 6 }, () => h.simulator.startJob(engineId));
+    const slow = await connect(h);
+    slow.socket.send(JSON.stringify({ type: 'subscribe', id: 'e', payload: { query: EVENTS, variables: { engineId } } }));
+    // The subscription runs once the first change of a job reaches it.
+    await eventually(() => h.gateway.subscriptions.active === 1, 'subscribed');
+    pause(slow.socket);
+    const gone = closed(slow.socket);
+    let isClosed = false;
+    void gone.then(() => (isClosed = true));
+    let most = 0;
+    // Only one frame per subscription is ever in the send buffer (sends wait for the socket):
+    // without counting the pending results, the bound is never reached and they pile up instead.
+    for (let n = 1; n <= 60 && !isClosed; n += 1) {
+      for (const job of jobs) h.simulator.updateJob(engineId, job.id, { context: context(n) });
+      await sleep(POLL_MS);
+      most = Math.max(most, h.gateway.subscriptions.pendingBytes);
+    }
+    expect(await metric(h, 'gateway_subscription_sockets_refused_total{reason="slow_consumer"}')).toBe(1);
+    resume(slow.socket);
+    expect([1006, 1008]).toContain((await gone).code);
+    // What waited never passed the bound by more than the one result that crossed it.
+    expect(most).toBeLessThanOrEqual(BOUND + CONTEXT_BYTES + 4096);
+    await eventually(() => h.gateway.subscriptions.active === 0, 'the slow socket’s subscription ended');
+    expect(h.gateway.subscriptions.pendingBytes).toBe(0);
+  }, 60_000);
+});

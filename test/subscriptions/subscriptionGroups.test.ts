@@ -1,4 +1,5 @@
-import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse } from 'graphql';
+import { GraphQLInt, GraphQLObjectType, GraphQLSchema, GraphQLString, parse } from 'graphql';
+import { ConflatingStream } from '../../src/subscriptions/conflatingStream';
 import type { GatewayContext } from '../../src/graphql/context';
 import { SubscriptionGroups, type GroupRequest } from '../../src/subscriptions/SubscriptionGroups';
 import type { Credentials } from '../../src/upstream/credentials';
@@ -47,5 +48,77 @@ describe('SubscriptionGroups', () => {
     const stream = await groups.join(request);
     expect(Symbol.asyncIterator in (stream as object)).toBe(true);
     await (stream as AsyncGenerator).return(undefined);
+  });
+
+  describe('subscriptions that differ only in aliases, operation name, fragments and layout', () => {
+    /** Ticks pushed by the test to every open source; `value` counts its executions. */
+    let sources: ConflatingStream<{ ticks: { n: number } }>[] = [];
+    let executions = 0;
+    const tick = new GraphQLObjectType({
+      name: 'Tick',
+      fields: {
+        value: {
+          type: GraphQLInt,
+          args: { times: { type: GraphQLInt } },
+          resolve: (tick: { n: number }, args: { times?: number }) => {
+            executions += 1;
+            return tick.n * (args.times ?? 1);
+          },
+        },
+        label: { type: GraphQLString, resolve: (tick: { n: number }) => `tick ${tick.n}` },
+      },
+    });
+    const ticking = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+      subscription: new GraphQLObjectType({
+        name: 'Subscription',
+        fields: {
+          ticks: {
+            type: tick,
+            subscribe: () => {
+              const source = new ConflatingStream<{ ticks: { n: number } }>(8, undefined, () => (sources = sources.filter((s) => s !== source)));
+              sources.push(source);
+              return source;
+            },
+          },
+        },
+      }),
+    });
+    const texts = [
+      'subscription { ticks { value(times: 2) label } }',
+      'subscription A { t: ticks { v: value(times: 2) l: label } }',
+      'subscription B { x: ticks { label y: value(times: 2) } }',
+      '# layout\nsubscription C {\n  ticks { ...F }\n}\nfragment F on Tick { z: value(times: 2) ... on Tick { label } }',
+    ];
+
+    it('share one execution per event, and each member reads its own keys in its own order', async () => {
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted, maxPendingResults: 4 });
+      // Each text its own fallback key, as the server makes them (text hashes differ).
+      const streams = await Promise.all(
+        texts.map(async (text, i) => (await groups.join({ ...request, key: `text ${i}`, document: parse(text) })) as AsyncGenerator<any, undefined>),
+      );
+      expect(groups.size).toBe(1);
+      expect(sources).toHaveLength(1);
+      sources[0]!.push('t', { ticks: { n: 21 } });
+      const results = await Promise.all(streams.map(async (stream) => JSON.stringify((await stream.next()).value)));
+      expect(results).toEqual([
+        JSON.stringify({ data: { ticks: { value: 42, label: 'tick 21' } } }),
+        JSON.stringify({ data: { t: { v: 42, l: 'tick 21' } } }),
+        JSON.stringify({ data: { x: { label: 'tick 21', y: 42 } } }),
+        JSON.stringify({ data: { ticks: { z: 42, label: 'tick 21' } } }),
+      ]);
+      expect(executions).toBe(1);
+      await Promise.all(streams.map((stream) => stream.return(undefined)));
+      expect(groups.size).toBe(0);
+    });
+
+    it('do not share with a different argument', async () => {
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted, maxPendingResults: 4 });
+      const one = (await groups.join({ ...request, key: 'a', document: parse('subscription { ticks { value(times: 2) } }') })) as AsyncGenerator;
+      const other = (await groups.join({ ...request, key: 'b', document: parse('subscription { ticks { value(times: 3) } }') })) as AsyncGenerator;
+      expect(groups.size).toBe(2);
+      await one.return(undefined);
+      await other.return(undefined);
+    });
   });
 });
