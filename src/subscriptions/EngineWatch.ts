@@ -139,8 +139,10 @@ export class EngineWatch {
   private polls = 0;
   /** Watched jobs the last complete listing found: the listing's turn reads them, not details calls. */
   private onListing = new Set<string>();
-  /** Pages the last listing read. */
+  /** Pages the last complete listing read. */
   private listingPages: number | undefined;
+  /** The listing under way: the next page to read, and the watched jobs its pages read so far listed. */
+  private listing = { next: 0, found: new Set<string>() };
   /** What the last poll was asked to read (the fleet's union when polling for it). */
   private targets: { readonly jobIds: readonly string[]; readonly events: boolean } | undefined;
   /** The role of the last tick: a change is a gap in what this replica delivered. */
@@ -347,24 +349,28 @@ export class EngineWatch {
         details.push(item);
         continue;
       }
-      let pages = 0;
+      // A listing cut short by the budget goes on from the page it reached at its next turn.
+      let index = this.listing.next;
       let complete = false;
-      for (let index = 0; index < this.options.listPages; index += 1) {
+      for (; index < this.options.listPages && !complete; index += 1) {
         if (!this.budget.take()) break;
         const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.options.pageSize });
         if (page === null) return this.finish(plan, { jobs: [], newest: undefined, missing: [], engineMissing: true, failed: false });
-        pages += 1;
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
-        for (const job of page.data) found.set(String(job.id), job);
-        complete = watched.every((id) => found.has(id)) || page.data.length < this.options.pageSize || (index + 1) * this.options.pageSize >= page.total;
-        if (complete) break;
+        for (const job of page.data) {
+          found.set(String(job.id), job);
+          if (targets.has(String(job.id))) this.listing.found.add(String(job.id));
+        }
+        complete = watched.every((id) => this.listing.found.has(id)) || page.data.length < this.options.pageSize || (index + 1) * this.options.pageSize >= page.total;
       }
-      if (pages === 0) break;
-      this.lastPolled.set(LISTING, poll);
-      // Cut short by the budget: what it did not reach may still be on it.
-      if (complete || pages === this.options.listPages) {
-        this.listingPages = pages;
-        this.onListing = new Set(watched.filter((id) => found.has(id)));
+      if (complete || index >= this.options.listPages) {
+        this.lastPolled.set(LISTING, poll);
+        this.listingPages = index;
+        this.onListing = this.listing.found;
+        this.listing = { next: 0, found: new Set() };
+      } else {
+        this.listing.next = index;
+        break;
       }
     }
     for (const id of found.keys()) this.lastPolled.set(id, poll);
