@@ -322,7 +322,7 @@ export function loadConfig(env: Env): GatewayConfig {
     subscriptionListPages: read.integer('SUBSCRIPTION_LIST_PAGES', 2, 1, 100),
     subscriptionMaxPerConnection: read.integer('SUBSCRIPTION_MAX_PER_CONNECTION', 25, 1, 10_000),
     subscriptionMaxCallsPerPoll: read.integer('SUBSCRIPTION_MAX_CALLS_PER_POLL', 10, 1, 10_000),
-    subscriptionMaxWatchedPerScope: read.integer('SUBSCRIPTION_MAX_WATCHED_PER_SCOPE', 100, 1, 1_000_000),
+    subscriptionMaxWatchedPerScope: read.integer('SUBSCRIPTION_MAX_WATCHED_PER_SCOPE', 500, 1, 1_000_000),
     subscriptionMaxTotal: read.integer('SUBSCRIPTION_MAX_TOTAL', 10_000, 0, 10_000_000),
     subscriptionMaxBufferedBytes: read.integer('SUBSCRIPTION_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     subscriptionInitTimeoutMs: read.integer('SUBSCRIPTION_INIT_TIMEOUT_MS', 3000, 100, 600_000),

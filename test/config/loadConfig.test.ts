@@ -47,7 +47,7 @@ describe('loadConfig', () => {
       subscriptionListPages: 2,
       subscriptionMaxPerConnection: 25,
       subscriptionMaxCallsPerPoll: 10,
-      subscriptionMaxWatchedPerScope: 100,
+      subscriptionMaxWatchedPerScope: 500,
       subscriptionMaxTotal: 10000,
       subscriptionMaxBufferedBytes: 1048576,
       subscriptionInitTimeoutMs: 3000,
