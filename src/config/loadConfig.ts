@@ -152,6 +152,10 @@ export interface GatewayConfig {
   readonly subscriptionListPages: number;
   /** Subscriptions one WebSocket may hold at once. */
   readonly subscriptionMaxPerConnection: number;
+  /** Subscriptions: upstream calls one credential scope's polls make per SUBSCRIPTION_POLL_MS at most. */
+  readonly subscriptionMaxCallsPerPoll: number;
+  /** Subscriptions: distinct jobs and engines' events one credential scope watches at most. */
+  readonly subscriptionMaxWatchedPerScope: number;
   /** Subscriptions the process holds at once, all sockets together. */
   readonly subscriptionMaxTotal: number;
   /** A WebSocket whose unsent bytes (send buffer and pending results) pass this is closed (a consumer that does not read). */
@@ -319,6 +323,8 @@ export function loadConfig(env: Env): GatewayConfig {
     subscriptionMaxBackoffMs: read.integer('SUBSCRIPTION_MAX_BACKOFF_MS', 60_000, 50, 3_600_000),
     subscriptionListPages: read.integer('SUBSCRIPTION_LIST_PAGES', 2, 1, 100),
     subscriptionMaxPerConnection: read.integer('SUBSCRIPTION_MAX_PER_CONNECTION', 25, 1, 10_000),
+    subscriptionMaxCallsPerPoll: read.integer('SUBSCRIPTION_MAX_CALLS_PER_POLL', 10, 1, 10_000),
+    subscriptionMaxWatchedPerScope: read.integer('SUBSCRIPTION_MAX_WATCHED_PER_SCOPE', 500, 1, 1_000_000),
     subscriptionMaxTotal: read.integer('SUBSCRIPTION_MAX_TOTAL', 10_000, 0, 10_000_000),
     subscriptionMaxBufferedBytes: read.integer('SUBSCRIPTION_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     subscriptionInitTimeoutMs: read.integer('SUBSCRIPTION_INIT_TIMEOUT_MS', 3000, 100, 600_000),

@@ -33,6 +33,11 @@ export const ErrorCode = {
    * process): close a subscription, or open another socket, or retry later.
    */
   TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /**
+   * A subscribe to one more job or engine than one credential scope may watch
+   * (SUBSCRIPTION_MAX_WATCHED_PER_SCOPE): watch the engine rather than many jobs.
+   */
+  TOO_MANY_WATCHED: 'TOO_MANY_WATCHED',
   /** A bug in the gateway. Masked; the log has the details. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

@@ -119,7 +119,12 @@ export class FleetPollers implements WatchFleet {
   /** The connection in SUBSCRIBE mode (it can run nothing else), made with the first listener. */
   private subscriber: RedisClient | undefined;
   /** Receivers by channel: one watch per scope and engine on a replica. */
-  private readonly receivers = new Map<string, (result: PollResult) => void>();
+  private readonly receivers = new Map<string, (result: PollResult, gap: boolean) => void>();
+  /**
+   * Who published the last result delivered on each channel. A result from another poller, or
+   * the first since the subscriber connection dropped, follows a gap: messages may have been lost.
+   */
+  private readonly lastFrom = new Map<string, string>();
   /** Channels Redis confirmed this connection is subscribed to (cleared when it drops). */
   private readonly subscribed = new Set<string>();
   /**
@@ -143,7 +148,7 @@ export class FleetPollers implements WatchFleet {
     this.ttlMs = LEASE_TICKS * options.pollMs;
   }
 
-  join(credentials: Credentials, engineId: string, receive: (result: PollResult) => void): WatchCoordinator {
+  join(credentials: Credentials, engineId: string, receive: (result: PollResult, gap: boolean) => void): WatchCoordinator {
     const digest = credentialDigest(credentials);
     const watchers = this.keys.watchers(digest, engineId);
     const lease = this.keys.pollerLease(digest, engineId);
@@ -184,7 +189,10 @@ export class FleetPollers implements WatchFleet {
       leave: () => {
         this.stopRenewing(channel);
         this.unshared.delete(channel);
-        if (this.receivers.get(channel) === receive) this.receivers.delete(channel);
+        if (this.receivers.get(channel) === receive) {
+          this.receivers.delete(channel);
+          this.lastFrom.delete(channel);
+        }
         this.subscribed.delete(channel);
         // Best effort: a lease or entries left behind (Redis down) expire within LEASE_TICKS intervals.
         void this.link.run('poller', (client) => this.leave(client, [watchers, lease], [this.replica]));
@@ -281,7 +289,10 @@ export class FleetPollers implements WatchFleet {
     const subscriber = this.link.duplicate();
     subscriber.on('error', () => undefined);
     // While it is down nothing arrives: listeners poll alone until it is back and subscribed again.
-    subscriber.on('close', () => this.subscribed.clear());
+    subscriber.on('close', () => {
+      this.subscribed.clear();
+      this.lastFrom.clear();
+    });
     subscriber.on('message', (channel: string, text: string) => {
       const receive = this.receivers.get(channel);
       if (receive === undefined) return;
@@ -294,7 +305,9 @@ export class FleetPollers implements WatchFleet {
         return;
       }
       this.unshared.delete(channel);
-      receive(message.result);
+      const gap = this.lastFrom.get(channel) !== message.from;
+      this.lastFrom.set(channel, message.from);
+      receive(message.result, gap);
     });
     this.subscriber = subscriber;
     return subscriber;

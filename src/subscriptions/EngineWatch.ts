@@ -10,6 +10,7 @@ import type { CseJob } from '../upstream/types';
 import type { ConflatingStream } from './conflatingStream';
 import { engineEventKey, JOB_KEY, markPolled } from './eventKeys';
 import { jobFingerprint } from './jobFingerprint';
+import { dueFirst, type BudgetShare, type ScopeBudget } from './pollBudget';
 
 /** How the polls of every watch are made (one set per process). */
 export interface WatchOptions {
@@ -59,8 +60,11 @@ export interface WatchCoordinator {
 }
 
 export interface WatchFleet {
-  /** `receive` gets the results another replica's poll published for this scope and engine. */
-  join(credentials: Credentials, engineId: string, receive: (result: PollResult) => void): WatchCoordinator;
+  /**
+   * `receive` gets the results another replica's poll published for this scope and engine;
+   * `gap` when results may have been lost before it (the poller changed, the subscriber connection dropped).
+   */
+  join(credentials: Credentials, engineId: string, receive: (result: PollResult, gap: boolean) => void): WatchCoordinator;
 }
 
 /** What the watches report (metrics). */
@@ -77,7 +81,12 @@ interface JobTrack {
   /** The state last delivered (undefined before the first) and its fingerprint. */
   job?: CseJob;
   fingerprint?: string;
+  /** After a gap (a failed poll, Redis lost or back, another poller): the next state is sent even if unchanged. */
+  stale?: boolean;
 }
+
+/** The newest job-list pages, as one thing a poll reads in turn with the watched jobs. */
+const LISTING = '\u0000listing';
 
 /**
  * The earliest a poll may follow the one before when a new subscriber is waiting for its first
@@ -123,14 +132,41 @@ export class EngineWatch {
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly coordinator: WatchCoordinator | undefined;
+  /** This watch's part of its scope's calls per interval (SUBSCRIPTION_MAX_CALLS_PER_POLL). */
+  private readonly budget: BudgetShare;
+  /** When each job (and the listing) was last read, by poll number: the rotation's order. */
+  private readonly lastPolled = new Map<string, number>();
+  private polls = 0;
+  /** Watched jobs the last complete listing found: the listing's turn reads them, not details calls. */
+  private onListing = new Set<string>();
+  /** Pages the last complete listing read. */
+  private listingPages: number | undefined;
+  /** The listing under way: the next page to read, and the watched jobs its pages read so far listed. */
+  private listing = { next: 0, found: new Set<string>() };
+  /** What the last poll was asked to read (the fleet's union when polling for it). */
+  private targets: { readonly jobIds: readonly string[]; readonly events: boolean } | undefined;
+  /** The role of the last tick: a change is a gap in what this replica delivered. */
+  private role: 'local' | 'poller' | 'listener' | undefined;
 
   constructor(
     readonly credentials: Credentials,
     readonly engineId: string,
     private readonly options: WatchOptions,
+    scope: ScopeBudget,
     private readonly onIdle: (watch: EngineWatch) => void,
   ) {
-    this.coordinator = options.fleet?.join(credentials, engineId, (result) => this.receive(result));
+    this.budget = scope.join({ demand: () => this.demand() });
+    this.coordinator = options.fleet?.join(credentials, engineId, (result, gap) => this.receive(result, gap));
+  }
+
+  /** Distinct things watched here: each job, and the engine's events (SUBSCRIPTION_MAX_WATCHED_PER_SCOPE). */
+  get watching(): number {
+    return this.tracks.size + (this.eventSinks.size > 0 ? 1 : 0);
+  }
+
+  /** Whether `jobId` (or, without it, the engine's events) is watched already. */
+  watches(jobId?: string): boolean {
+    return jobId === undefined ? this.eventSinks.size > 0 : this.tracks.has(jobId);
   }
 
   /** Subscribers of this watch (for the idle check and tests). */
@@ -183,12 +219,14 @@ export class EngineWatch {
     this.abort.abort();
     for (const sink of this.allSinks()) sink.end();
     this.coordinator?.leave();
+    this.budget.leave();
     this.onIdle(this);
   }
 
   /** A result another replica's poll published: delivered exactly as one of this watch's own. */
-  private receive(result: PollResult): void {
+  private receive(result: PollResult, gap: boolean): void {
     if (this.stopped) return;
+    if (gap) this.gap();
     // The fleet's poller reached the upstream: a first state may again be read locally (see poll).
     if (!result.failed) this.failures = 0;
     this.deliver(result, performance.now());
@@ -219,6 +257,9 @@ export class EngineWatch {
     const local = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     let plan: PollPlan = { role: 'poll', ...local, publish: false };
     if (this.coordinator !== undefined) plan = await this.coordinator.plan(local);
+    const role = plan.role === 'listen' ? 'listener' : plan.publish ? 'poller' : 'local';
+    if (this.role !== undefined && role !== this.role) this.gap();
+    this.role = role;
     if (plan.role === 'listen') {
       // Another replica polls. A subscriber still waiting for its first state gets it from one
       // read of its own job here, at once, rather than from the poller's next poll (which learns
@@ -255,6 +296,7 @@ export class EngineWatch {
     try {
       const outcome = await this.pollOnce(api, plan);
       this.failures = outcome === 'ok' ? 0 : this.failures + 1;
+      if (outcome === 'failed') this.gap();
       this.options.events?.poll?.(outcome, calls);
     } catch (error) {
       if (this.stopped) return;
@@ -265,6 +307,7 @@ export class EngineWatch {
         return;
       }
       this.failures += 1;
+      this.gap();
       this.options.events?.poll?.('failed', calls);
     } finally {
       this.polling = false;
@@ -281,30 +324,63 @@ export class EngineWatch {
   /**
    * One poll: reads what `plan` asks (this replica's subscribers, or the fleet's), delivers what
    * changed, publishes the result when polling for the fleet. `failed` when part of it could not be read.
+   *
+   * Each call takes one from the scope's budget: when it runs out, what is left waits for a later
+   * poll. The listing (the newest pages) and the watched jobs not on it take turns, the least
+   * recently read first, so each is read within a few intervals however many are watched.
    */
   private async pollOnce(api: CseApi, plan: PollPlan & { role: 'poll' }): Promise<'ok' | 'failed'> {
     const watched = plan.jobIds;
     const wantsEvents = plan.events;
+    this.targets = { jobIds: watched, events: wantsEvents };
     if (watched.length === 0 && !wantsEvents) return 'ok';
+    const poll = (this.polls += 1);
+    const targets = new Set(watched);
+    for (const id of this.lastPolled.keys()) if (id !== LISTING && !targets.has(id)) this.lastPolled.delete(id);
     const found = new Map<string, CseJob>();
     let newest: string[] | undefined;
-    if (wantsEvents || watched.length > 1) {
-      for (let index = 0; index < this.options.listPages; index += 1) {
+    const listing = this.listingServes(watched, wantsEvents);
+    const candidates = listing ? [LISTING, ...watched.filter((id) => !this.onListing.has(id))] : [...watched];
+    const details: string[] = [];
+    for (const item of dueFirst(candidates, (each) => this.lastPolled.get(each))) {
+      if (item !== LISTING) {
+        if (found.has(item)) continue;
+        if (!this.budget.take()) break;
+        details.push(item);
+        continue;
+      }
+      // A listing cut short by the budget goes on from the page it reached at its next turn.
+      let index = this.listing.next;
+      let complete = false;
+      for (; index < this.options.listPages && !complete; index += 1) {
+        if (!this.budget.take()) break;
         const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.options.pageSize });
         if (page === null) return this.finish(plan, { jobs: [], newest: undefined, missing: [], engineMissing: true, failed: false });
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
-        for (const job of page.data) found.set(String(job.id), job);
-        const complete = watched.every((id) => found.has(id));
-        if (complete || page.data.length < this.options.pageSize || (index + 1) * this.options.pageSize >= page.total) break;
+        for (const job of page.data) {
+          found.set(String(job.id), job);
+          if (targets.has(String(job.id))) this.listing.found.add(String(job.id));
+        }
+        complete = watched.every((id) => this.listing.found.has(id)) || page.data.length < this.options.pageSize || (index + 1) * this.options.pageSize >= page.total;
+      }
+      if (complete || index >= this.options.listPages) {
+        this.lastPolled.set(LISTING, poll);
+        this.listingPages = index;
+        this.onListing = this.listing.found;
+        this.listing = { next: 0, found: new Set() };
+      } else {
+        this.listing.next = index;
+        break;
       }
     }
-    const unlisted = watched.filter((id) => !found.has(id));
+    for (const id of found.keys()) this.lastPolled.set(id, poll);
+    for (const id of details) this.lastPolled.set(id, poll);
     const limit = new ConcurrencyLimit(this.options.detailsConcurrency);
-    const details = await Promise.allSettled(unlisted.map((id) => limit.run(() => api.getJob(this.engineId, id))));
+    const read = await Promise.allSettled(details.map((id) => limit.run(() => api.getJob(this.engineId, id))));
     let failed = false;
     const missing: string[] = [];
-    details.forEach((result, i) => {
-      const id = unlisted[i]!;
+    read.forEach((result, i) => {
+      const id = details[i]!;
       if (result.status === 'fulfilled') {
         if (result.value === null) missing.push(id);
         else found.set(id, result.value);
@@ -316,10 +392,33 @@ export class EngineWatch {
     return this.finish(plan, { jobs: [...found.values()], newest, missing, engineMissing: false, failed });
   }
 
+  /** Whether reading the newest pages serves more than one details call would: engine events, or several jobs. */
+  private listingServes(watched: readonly string[], wantsEvents: boolean): boolean {
+    return wantsEvents || watched.length > 1;
+  }
+
+  /**
+   * Calls one poll would make to read everything this watch reads: what its share of the scope's
+   * budget is weighed by. A listener reads only the first state of a new subscriber's job.
+   */
+  private demand(): number {
+    if (this.role === 'listener') return [...this.tracks.values()].filter((track) => track.job === undefined).length;
+    const targets = this.role === 'poller' && this.targets !== undefined ? this.targets : { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
+    if (!this.listingServes(targets.jobIds, targets.events)) return targets.jobIds.length;
+    return (this.listingPages ?? this.options.listPages) + targets.jobIds.filter((id) => !this.onListing.has(id)).length;
+  }
+
+  /** What subscribers were sent may lag what happened: each job's next state is sent even if it looks unchanged. */
+  private gap(): void {
+    for (const track of this.tracks.values()) track.stale = true;
+  }
+
   private finish(plan: PollPlan & { role: 'poll' }, result: PollResult): 'ok' | 'failed' {
     if (!this.stopped) {
       this.deliver(result, performance.now());
-      if (plan.publish) this.coordinator?.publish(result);
+      // Nothing read (the budget spent): nothing to tell the fleet.
+      const empty = result.jobs.length === 0 && result.missing.length === 0 && result.newest === undefined && !result.failed;
+      if (plan.publish && !empty) this.coordinator?.publish(result);
     }
     return result.failed ? 'failed' : 'ok';
   }
@@ -349,7 +448,8 @@ export class EngineWatch {
     const track = this.tracks.get(jobId);
     if (track === undefined) return;
     const fingerprint = jobFingerprint(job);
-    if (fingerprint !== track.fingerprint) {
+    if (fingerprint !== track.fingerprint || track.stale === true) {
+      track.stale = false;
       track.fingerprint = fingerprint;
       track.job = job;
       markPolled(job, polledAt);

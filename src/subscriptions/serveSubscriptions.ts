@@ -56,6 +56,8 @@ export function serveSubscriptions(
     maxBackoffMs: config.subscriptionMaxBackoffMs,
     pollTimeoutMs: config.requestTimeoutMs,
     detailsConcurrency: config.cseRequestConcurrency,
+    maxCallsPerPoll: config.subscriptionMaxCallsPerPoll,
+    maxWatchedPerScope: config.subscriptionMaxWatchedPerScope,
     maxPendingEvents,
     events: { poll: metrics.subscriptions.poll },
     fleet,

@@ -1,5 +1,10 @@
+import { ErrorCode } from '../../src/errors/codes';
+import { GatewayError } from '../../src/errors/GatewayError';
+import type { PollPlan, PollResult, WatchFleet } from '../../src/subscriptions/EngineWatch';
 import { LiveJobs, type LiveJobsOptions } from '../../src/subscriptions/LiveJobs';
+import type { CseHttpClient, UpstreamAnswer } from '../../src/upstream/CseHttpClient';
 import type { Credentials } from '../../src/upstream/credentials';
+import type { CseJob } from '../../src/upstream/types';
 
 describe('LiveJobs', () => {
   it('once closed, ends new subscriptions at once without making a watch (nothing polls, no poller counted)', async () => {
@@ -12,5 +17,100 @@ describe('LiveJobs', () => {
     expect((await live.engineJobEvents(credentials, 'e').next()).done).toBe(true);
     expect(live.pollers).toBe(0);
     expect(pollers).not.toHaveBeenCalled();
+  });
+});
+
+describe('after a gap, each job is sent again as it is now', () => {
+  const POLL_MS = 1000;
+  const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** A job's states as the upstream answers them, one per details call; an Error fails that call. */
+  function upstream(answers: Array<{ status: string } | Error>) {
+    let call = 0;
+    return {
+      get: async (): Promise<UpstreamAnswer> => {
+        const answer = answers[Math.min(call, answers.length - 1)]!;
+        call += 1;
+        if (answer instanceof Error) throw answer;
+        return { kind: 'ok', body: { id: 7, ...answer }, requestId: undefined, bytes: 0 };
+      },
+    } as unknown as CseHttpClient;
+  }
+
+  function liveJobs(http: CseHttpClient, fleet?: WatchFleet): LiveJobs {
+    return new LiveJobs({
+      http,
+      pageBase: 0,
+      pageSize: 100,
+      listPages: 2,
+      pollMs: POLL_MS,
+      maxBackoffMs: POLL_MS,
+      pollTimeoutMs: POLL_MS,
+      detailsConcurrency: 1,
+      events: undefined,
+      fleet,
+      maxPendingEvents: 10,
+      liveEvents: undefined,
+      maxCallsPerPoll: 10,
+      maxWatchedPerScope: 10,
+    });
+  }
+
+  /** Every status the stream yields, as it yields them. */
+  function statuses(stream: AsyncGenerator<CseJob | null, undefined>): string[] {
+    const seen: string[] = [];
+    void (async () => {
+      for await (const job of stream) seen.push(String(job?.status));
+    })();
+    return seen;
+  }
+
+  it('a failed poll: the state after it is sent even though it did not change', async () => {
+    const unavailable = new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'down');
+    const live = liveJobs(upstream([{ status: 'Executing' }, unavailable, { status: 'Executing' }]));
+    const seen = statuses(live.jobUpdates(credentials, 'e', '7'));
+    await jest.advanceTimersByTimeAsync(3.5 * POLL_MS);
+    live.close();
+    expect(seen).toEqual(['Executing', 'Executing']);
+  });
+
+  it('no gap: an unchanged state is not sent again', async () => {
+    const live = liveJobs(upstream([{ status: 'Executing' }]));
+    const seen = statuses(live.jobUpdates(credentials, 'e', '7'));
+    await jest.advanceTimersByTimeAsync(3.5 * POLL_MS);
+    live.close();
+    expect(seen).toEqual(['Executing']);
+  });
+
+  it('with a fleet: a result after another poller, or after this replica stopped listening, is sent even if unchanged', async () => {
+    let receive: ((result: PollResult, gap: boolean) => void) | undefined;
+    const plans: PollPlan[] = [{ role: 'poll', jobIds: ['7'], events: false, publish: true }];
+    const fleet: WatchFleet = {
+      join: (_credentials, _engineId, onResult) => {
+        receive = onResult;
+        return { plan: async () => plans.shift() ?? { role: 'listen' }, publish: () => undefined, leave: () => undefined };
+      },
+    };
+    const live = liveJobs(upstream([{ status: 'Executing' }]), fleet);
+    const seen = statuses(live.jobUpdates(credentials, 'e', '7'));
+    await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
+    expect(seen).toEqual(['Executing']);
+    const result: PollResult = { jobs: [{ id: 7, status: 'Executing' } as unknown as CseJob], newest: undefined, missing: [], engineMissing: false, failed: false };
+    // The next tick listens: this replica's role changed, a gap.
+    await jest.advanceTimersByTimeAsync(POLL_MS);
+    receive!(result, false);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(seen).toEqual(['Executing', 'Executing']);
+    // The same poller again: nothing new.
+    receive!(result, false);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(seen).toHaveLength(2);
+    // Another poller (or the subscriber connection back): a gap.
+    receive!(result, true);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(seen).toEqual(['Executing', 'Executing', 'Executing']);
+    live.close();
   });
 });
