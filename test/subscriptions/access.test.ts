@@ -234,6 +234,8 @@ describe('limits', () => {
     ['a query (HTTP serves those)', `{ engines(first: 1) { nodes { id } } }`, 'OPERATION_NOT_SUPPORTED'],
     ['an argument the resolver refuses', `subscription { jobUpdated(engineId: "../../etc", id: "1") { id } }`, 'BAD_USER_INPUT'],
   ])('refuses %s with %s, before any upstream call', async (_name, query, code) => {
+    // The earlier tests' pollers stop with their sockets; a poll they had started may still land.
+    await quietUpstream(h, 400);
     const calls = h.simulator.callCount();
     const client = liveClient(h.gateway.url);
     const sub = collect(client, query);
@@ -277,3 +279,11 @@ describe('the persisted-query safelist', () => {
     await client.dispose();
   });
 });
+
+/** Resolves once the upstream has had no call for `ms`. */
+async function quietUpstream(h: Harness, ms: number): Promise<void> {
+  for (let calls = -1; calls !== h.simulator.callCount(); ) {
+    calls = h.simulator.callCount();
+    await sleep(ms);
+  }
+}
