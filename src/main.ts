@@ -1,18 +1,14 @@
 import { ConfigError, configWarnings, loadConfig, type GatewayConfig } from './config/loadConfig';
 import { startGateway, type RunningGateway } from './gateway';
 import { createProcessLogger, type Logger, type ProcessLogger } from './observability/logger';
-import {
-  DEMO_PROJECT_ID,
-  DEMO_TOKEN,
-  describeLive,
-  LIVE_ENV,
-  LIVE_OPTIONS_ENV,
-  LiveEnvError,
-  liveFromEnv,
-  startSimulator,
-  type LiveOptions,
-  type Simulator,
-} from './simulator';
+// Types only: the simulator is loaded when it is started, so that a production build (the image)
+// can leave it out.
+import type { LiveOptions, Simulator } from './simulator';
+
+type SimulatorModule = typeof import('./simulator');
+
+/** The simulator's own settings, named without loading it. */
+const SIMULATOR_SETTING = /^SIMULATOR_/;
 
 /** How long exiting waits for the last log lines when stdout does not take them. */
 const LOG_CLOSE_TIMEOUT_MS = 2000;
@@ -31,6 +27,7 @@ const EXAMPLE_QUERY = `{
 async function main(): Promise<void> {
   let config: GatewayConfig;
   let live: LiveOptions | undefined;
+  let simulatorModule: SimulatorModule | undefined;
   try {
     config = loadConfig(process.env);
     if (config.cseEndpoint === undefined && !config.embeddedSimulator) {
@@ -41,7 +38,11 @@ async function main(): Promise<void> {
         `the engine-manager endpoint (https://…): the embedded simulator and its fake data are served with NODE_ENV=${config.nodeEnv} only when EMBEDDED_SIMULATOR=true`,
       );
     }
-    if (config.cseEndpoint === undefined) live = demoLive();
+    if (config.cseEndpoint === undefined) {
+      // Loaded only here: CommonJS's require, so that the build stays one module system.
+      simulatorModule = require('./simulator') as SimulatorModule;
+      live = demoLive(simulatorModule);
+    }
   } catch (error) {
     if (error instanceof ConfigError) failStartup(error.message);
     throw error;
@@ -55,25 +56,26 @@ async function main(): Promise<void> {
   const { logger } = log;
   const lifecycle = lifecycleOf(logger, config);
   for (const warning of configWarnings(config)) logger.warn(warning);
-  if (config.cseEndpoint !== undefined && (process.env[LIVE_ENV] || process.env[LIVE_OPTIONS_ENV])) {
-    logger.warn(`${LIVE_ENV} and ${LIVE_OPTIONS_ENV} are ignored: CSE_ENDPOINT is set, so no simulator is started`);
+  const ignored = Object.keys(process.env).filter((name) => SIMULATOR_SETTING.test(name) && process.env[name]);
+  if (config.cseEndpoint !== undefined && ignored.length > 0) {
+    logger.warn(`${ignored.join(' and ')} ${ignored.length === 1 ? 'is' : 'are'} ignored: CSE_ENDPOINT is set, so no simulator is started`);
   }
 
   let simulator: Simulator | undefined;
   let endpoint: string;
-  if (config.cseEndpoint !== undefined) {
-    endpoint = config.cseEndpoint;
+  if (config.cseEndpoint !== undefined || simulatorModule === undefined) {
+    endpoint = config.cseEndpoint!;
   } else {
-    simulator = await startSimulator({ live });
+    simulator = await simulatorModule.startSimulator({ live });
     endpoint = simulator.url;
     // The simulator's demo project is the default unless the operator chose one.
-    if (config.cseProjectId === undefined) config = Object.freeze({ ...config, cseProjectId: DEMO_PROJECT_ID });
+    if (config.cseProjectId === undefined) config = Object.freeze({ ...config, cseProjectId: simulatorModule.DEMO_PROJECT_ID });
     lifecycle.info({ simulator: simulator.url, live: simulator.live !== undefined }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
     if (config.nodeEnv === 'production') logger.warn('EMBEDDED_SIMULATOR=true: serving the simulator\'s fake data, not a CSE account\'s');
   }
 
   // The demo token is preset in the explorer only when it is the simulator's that answers.
-  const demoToken = simulator !== undefined ? DEMO_TOKEN : undefined;
+  const demoToken = simulator !== undefined ? simulatorModule?.DEMO_TOKEN : undefined;
   const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch(async (error: unknown) => {
     // Configuration read at start-up (e.g. the persisted query manifest) stops the process like
     // bad config; so does a port in use: one line that says what to do, never a stack trace.
@@ -89,13 +91,13 @@ async function main(): Promise<void> {
   }
 
   const lines = [`\nGateway ready at ${gateway.url}`];
-  if (simulator !== undefined) {
-    lines.push('Send the demo token with every request:', `X-Auth-Token: ${DEMO_TOKEN}`, liveBanner(simulator));
+  if (simulator !== undefined && demoToken !== undefined) {
+    lines.push('Send the demo token with every request:', `X-Auth-Token: ${demoToken}`, liveBanner(simulatorModule!, simulator));
   }
   lines.push(
     'Example query:',
     EXAMPLE_QUERY,
-    `curl -s ${gateway.url} -H 'content-type: application/json' -H 'X-Auth-Token: ${simulator !== undefined ? DEMO_TOKEN : '<your token>'}' \\`,
+    `curl -s ${gateway.url} -H 'content-type: application/json' -H 'X-Auth-Token: ${demoToken ?? '<your token>'}' \\`,
     `  --data '${JSON.stringify({ query: EXAMPLE_QUERY.replace(/\s+/g, ' ') })}'`,
     '',
   );
@@ -189,7 +191,7 @@ function startupFailure(error: unknown, config: Pick<GatewayConfig, 'host' | 'po
 }
 
 /** The embedded simulator's live mode, from SIMULATOR_LIVE / SIMULATOR_LIVE_OPTIONS, refused like other bad configuration. */
-function demoLive(): LiveOptions | undefined {
+function demoLive({ liveFromEnv, LiveEnvError }: SimulatorModule): LiveOptions | undefined {
   try {
     return liveFromEnv(process.env);
   } catch (error) {
@@ -199,7 +201,7 @@ function demoLive(): LiveOptions | undefined {
 }
 
 /** One line: whether the demo's jobs move, and how. */
-function liveBanner(simulator: Simulator): string {
+function liveBanner({ describeLive, LIVE_ENV }: SimulatorModule, simulator: Simulator): string {
   const status = simulator.live;
   if (status === undefined) return `Live mode is off (${LIVE_ENV}=false): the simulated jobs stay as seeded.`;
   return `Live mode is on: ${describeLive(status.options)}. ${LIVE_ENV}=false turns it off.`;
