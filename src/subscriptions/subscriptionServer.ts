@@ -293,9 +293,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     try {
       joined = await options.groups.join(operation.group);
     } catch (error) {
-      // The formatter masks it as INTERNAL_SERVER_ERROR and logs it.
-      const masked = options.formatError(new GraphQLError('Internal server error').toJSON(), error);
-      return { errors: [masked] } as unknown as ExecutionResult;
+      // A code from the closed set passes; anything else the formatter masks and logs.
+      const formatted = error instanceof GraphQLError ? error.toJSON() : new GraphQLError('Internal server error').toJSON();
+      return { errors: [options.formatError(formatted, error)] } as unknown as ExecutionResult;
     }
     if (!isStream(joined)) return joined as unknown as ExecutionResult;
     operation.attach(joined);
