@@ -166,6 +166,12 @@ export interface GatewayConfig {
   readonly subscriptionKeepAliveMs: number;
   /** Connection items (each connection's page) one subscription event may render; above it: QUERY_TOO_COMPLEX. */
   readonly subscriptionMaxItemsPerEvent: number;
+  /** Subscriptions: a WebSocket without a subscription for this long is closed. */
+  readonly subscriptionIdleTimeoutMs: number;
+  /** Subscriptions: WebSockets open at once (below HTTP_MAX_CONNECTIONS; 0: none). */
+  readonly subscriptionMaxSockets: number;
+  /** Subscriptions: WebSockets one client address may hold at once. */
+  readonly subscriptionMaxSocketsPerAddress: number;
   /**
    * Redis shared by the replicas (`redis://` or `rediss://`, credentials in the URL); undefined:
    * every replica keeps its own state, as a single instance does (see docs/replicas.md).
@@ -252,6 +258,9 @@ export function loadConfig(env: Env): GatewayConfig {
   const explorer = read.explorer(nodeEnv);
   const cseMaxInflight = read.integer('CSE_MAX_INFLIGHT', 64, 1, 10_000);
   const cseMaxQueue = read.integer('CSE_MAX_QUEUE', 256, 0, 100_000);
+  // Read first: the WebSocket caps' defaults are shares of it.
+  const httpMaxConnections = read.integer('HTTP_MAX_CONNECTIONS', 2048, 1, 1_000_000);
+  const subscriptionMaxSockets = read.integer('SUBSCRIPTION_MAX_SOCKETS', Math.floor(httpMaxConnections / 2), 0, 1_000_000);
   const config: GatewayConfig = {
     port: read.integer('PORT', 4000, 0, 65535),
     metricsPort: read.optional('METRICS_PORT') === undefined ? undefined : read.integer('METRICS_PORT', 9464, 0, 65535),
@@ -299,7 +308,7 @@ export function loadConfig(env: Env): GatewayConfig {
     httpHeadersTimeoutMs: read.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     httpRequestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     httpKeepAliveTimeoutMs: read.integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
-    httpMaxConnections: read.integer('HTTP_MAX_CONNECTIONS', 2048, 1, 1_000_000),
+    httpMaxConnections,
     maxDepth: read.integer('MAX_DEPTH', 12, 1, 100),
     maxAliases: read.integer('MAX_ALIASES', 30, 0, 1000),
     maxTokens: read.integer('MAX_TOKENS', 2000, 100, 1_000_000),
@@ -330,6 +339,9 @@ export function loadConfig(env: Env): GatewayConfig {
     subscriptionInitTimeoutMs: read.integer('SUBSCRIPTION_INIT_TIMEOUT_MS', 3000, 100, 600_000),
     subscriptionKeepAliveMs: read.integer('SUBSCRIPTION_KEEPALIVE_MS', 12_000, 0, 3_600_000),
     subscriptionMaxItemsPerEvent: read.integer('SUBSCRIPTION_MAX_ITEMS_PER_EVENT', 20, 0, 100_000),
+    subscriptionIdleTimeoutMs: read.integer('SUBSCRIPTION_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    subscriptionMaxSockets,
+    subscriptionMaxSocketsPerAddress: read.integer('SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', Math.min(256, subscriptionMaxSockets), 0, 1_000_000),
     redisUrl: read.redisUrl('REDIS_URL'),
     redisCluster: read.flag('REDIS_CLUSTER', false),
     redisKeyPrefix: read.pattern('REDIS_KEY_PREFIX', REDIS_KEY_PREFIX_PATTERN, '1 to 64 letters, digits or "_-.:/" and no braces') ?? 'cse-gw:',
@@ -345,6 +357,14 @@ export function loadConfig(env: Env): GatewayConfig {
   }
   if (config.subscriptionMaxBackoffMs < config.subscriptionPollMs) {
     read.problem('SUBSCRIPTION_MAX_BACKOFF_MS', String(config.subscriptionMaxBackoffMs), `at least SUBSCRIPTION_POLL_MS (${config.subscriptionPollMs})`);
+  }
+  // WebSockets hold their connection for as long as they stay: below the HTTP cap, they cannot
+  // take every connection from HTTP callers.
+  if (config.subscriptionMaxSockets > 0 && config.subscriptionMaxSockets >= config.httpMaxConnections) {
+    read.problem('SUBSCRIPTION_MAX_SOCKETS', String(config.subscriptionMaxSockets), `less than HTTP_MAX_CONNECTIONS (${config.httpMaxConnections})`);
+  }
+  if (config.subscriptionMaxSocketsPerAddress > config.subscriptionMaxSockets) {
+    read.problem('SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', String(config.subscriptionMaxSocketsPerAddress), `at most SUBSCRIPTION_MAX_SOCKETS (${config.subscriptionMaxSockets})`);
   }
   if (config.redisCluster && config.redisUrl !== undefined) {
     // A Redis Cluster has database 0 alone, and a seed URL's query options would reach no node.

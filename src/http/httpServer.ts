@@ -1,8 +1,10 @@
 import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { GatewayContext } from '../graphql/context';
 import { passesCsrfPrevention } from './csrf';
+import { HEALTH_PATH, READY_PATH } from './operationalRoutes';
 import { extensionsOf, requestEnvelopeProblem } from './requestEnvelope';
 import { timeoutReason } from '../upstream/boundedSignal';
 import type { Flight, InFlightRequests } from './inFlightRequests';
@@ -54,8 +56,29 @@ export interface ConnectionLimits {
   readonly requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this time. */
   readonly keepAliveTimeoutMs: number;
-  /** Connections open at once; further ones are closed as soon as they are accepted. */
+  /**
+   * Connections open at once; past it, {@link PROBE_CONNECTIONS} more are accepted for the health
+   * probes alone, and further ones are closed as soon as they are accepted.
+   */
   readonly maxConnections: number;
+}
+
+/**
+ * Connections kept for /healthz and /readyz once HTTP_MAX_CONNECTIONS are open: a full table
+ * (WebSockets, idle or slow clients) must not make the orchestrator restart a live process. A
+ * probe is one short request per period, and a kubelet runs a few kinds of them.
+ */
+export const PROBE_CONNECTIONS = 8;
+
+/** The paths a connection in the probes' reserve is served. */
+const PROBE_PATHS: ReadonlySet<string> = new Set([HEALTH_PATH, READY_PATH]);
+
+/** Connections accepted into the probes' reserve (see PROBE_CONNECTIONS). */
+const probeOnly = new WeakSet<Socket>();
+
+/** Whether this connection was accepted past HTTP_MAX_CONNECTIONS, for the health probes alone. */
+export function isProbeOnlyConnection(socket: Socket): boolean {
+  return probeOnly.has(socket);
 }
 
 /**
@@ -95,12 +118,27 @@ export function createHttpServer(options: HttpServerOptions): Server {
       else response.destroy();
     });
   });
-  server.maxConnections = limits.maxConnections;
+  server.maxConnections = limits.maxConnections + PROBE_CONNECTIONS;
+  // Node counts the same connections for its own cap: accepted ones, upgraded ones included, until closed.
+  let open = 0;
+  server.on('connection', (socket: Socket) => {
+    open += 1;
+    if (open > limits.maxConnections) probeOnly.add(socket);
+    socket.once('close', () => (open -= 1));
+  });
   return server;
 }
 
 async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+  if (probeOnly.has(request.socket) && !PROBE_PATHS.has(url.pathname)) {
+    response.setHeader('connection', 'close');
+    response.setHeader('retry-after', '1');
+    sendJson(response, 503, {
+      errors: [{ message: 'The gateway has as many connections open as it may (HTTP_MAX_CONNECTIONS): retry later.', extensions: { code: 'UPSTREAM_UNAVAILABLE', reason: 'OVERLOADED', retryAfter: 1 } }],
+    });
+    return;
+  }
   // Only GraphQL requests have bodies to read (bounded by MAX_BODY_BYTES). Any other request with
   // one is answered, and its connection closed rather than left for Node to drain the body until
   // HTTP_REQUEST_TIMEOUT_MS.

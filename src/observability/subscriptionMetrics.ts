@@ -8,7 +8,7 @@ export type SubscriptionField = (typeof SUBSCRIPTION_FIELDS)[number];
 export type SubscribeRefusal = 'connection_limit' | 'total_limit' | 'invalid';
 
 /** Why a WebSocket was turned away or closed by the gateway (the `reason` label). */
-export type SocketRefusal = 'origin' | 'path' | 'unauthenticated' | 'bad_request' | 'shutting_down' | 'slow_consumer';
+export type SocketRefusal = 'origin' | 'path' | 'unauthenticated' | 'bad_request' | 'shutting_down' | 'slow_consumer' | 'socket_limit' | 'address_limit' | 'idle';
 
 export interface SubscriptionMetrics {
   subscriptionStarted(field: SubscriptionField): void;

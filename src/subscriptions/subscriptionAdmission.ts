@@ -6,6 +6,7 @@ import {
   validate,
   type DocumentNode,
   type FragmentDefinitionNode,
+  type OperationDefinitionNode,
   type GraphQLSchema,
   type SelectionNode,
   type ValidationRule,
@@ -79,7 +80,15 @@ export function admitSubscription(options: AdmissionOptions, request: SubscribeR
     } catch (error) {
       return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
     }
-    const invalid = validate(options.schema, document, options.rules);
+    let invalid: readonly GraphQLError[];
+    try {
+      invalid = validate(options.schema, document, options.rules);
+    } catch (error) {
+      // graphql-js's single-root-field rule evaluates @skip/@include without the variables and
+      // throws when their argument is a variable: a caller's mistake, not the gateway's.
+      if (rootDirectives(document, document.definitions.filter(isSubscription).flatMap((operation) => operation.selectionSet.selections))) return [rootDirectiveRefusal()];
+      return [withCode(error, RequestErrorCode.GRAPHQL_VALIDATION_FAILED)];
+    }
     if (invalid.length > 0) return invalid.map((error) => withCode(error, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
     options.documents.keep(hash, document);
   }
@@ -90,6 +99,9 @@ export function admitSubscription(options: AdmissionOptions, request: SubscribeR
   if (operation.operation !== 'subscription') {
     return [refusal(ErrorCode.OPERATION_NOT_SUPPORTED, 'Only subscriptions are served over WebSocket: send queries over HTTP to this same URL.', { operationType: operation.operation })];
   }
+  // The spec forbids them there (a root field skipped leaves no event stream to subscribe to), and
+  // graphql-js lets a literal `@skip(if: true)` through validation, then throws while subscribing.
+  if (rootDirectives(document, operation.selectionSet.selections)) return [rootDirectiveRefusal()];
   let estimate: Estimate;
   try {
     estimate = options.estimate(document, request.operationName, variables);
@@ -133,6 +145,34 @@ function rootField(document: DocumentNode, selections: readonly SelectionNode[])
     current = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet.selections : fragments.get(selection.name.value)?.selectionSet.selections;
   }
   return SUBSCRIPTION_FIELDS[0];
+}
+
+/** Whether a root selection of the operation (fragments followed) carries @skip or @include. */
+function rootDirectives(document: DocumentNode, selections: readonly SelectionNode[]): boolean {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const seen = new Set<string>();
+  const pending = [...selections];
+  for (let selection = pending.pop(); selection !== undefined; selection = pending.pop()) {
+    if (selection.directives?.some((directive) => directive.name.value === 'skip' || directive.name.value === 'include')) return true;
+    if (selection.kind === Kind.INLINE_FRAGMENT) pending.push(...selection.selectionSet.selections);
+    else if (selection.kind === Kind.FRAGMENT_SPREAD && !seen.has(selection.name.value)) {
+      // A fragment is walked once: spreads that cycle (validation has not run yet) end.
+      seen.add(selection.name.value);
+      pending.push(...(fragments.get(selection.name.value)?.selectionSet.selections ?? []));
+    }
+  }
+  return false;
+}
+
+function rootDirectiveRefusal(): GraphQLError {
+  return refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, 'The root field of a subscription may not carry @skip or @include.');
+}
+
+function isSubscription(definition: DocumentNode['definitions'][number]): definition is OperationDefinitionNode {
+  return definition.kind === Kind.OPERATION_DEFINITION && definition.operation === 'subscription';
 }
 
 function asField(name: string): SubscriptionField {

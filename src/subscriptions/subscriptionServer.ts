@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, type ExecutionArgs, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ErrorCode } from '../errors/codes';
+import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
+import { isProbeOnlyConnection } from '../http/httpServer';
 import type { HeaderLookup } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { SubscriptionField, SubscriptionMetrics } from '../observability/subscriptionMetrics';
@@ -14,7 +15,7 @@ import type { Credentials } from '../upstream/credentials';
 import { connectionHeaders } from './connectionIdentity';
 import { polledAtOf } from './eventKeys';
 import { admitSubscription, type AdmissionOptions, type SubscribeRequest } from './subscriptionAdmission';
-import type { GroupRequest, SubscriptionGroups } from './SubscriptionGroups';
+import type { GroupRequest, SharedResult, SubscriptionGroups } from './SubscriptionGroups';
 
 export interface SubscriptionLimits {
   /** SUBSCRIPTION_MAX_PER_CONNECTION */
@@ -32,6 +33,12 @@ export interface SubscriptionLimits {
   readonly keepAliveMs: number;
   /** MAX_BODY_BYTES: the largest message accepted (a bigger one closes the socket with 1009). */
   readonly maxMessageBytes: number;
+  /** SUBSCRIPTION_IDLE_TIMEOUT_MS: a socket without a subscription for this long is closed (1000). */
+  readonly idleTimeoutMs: number;
+  /** SUBSCRIPTION_MAX_SOCKETS: WebSockets open at once; the upgrade past it is refused (503). */
+  readonly maxSockets: number;
+  /** SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: WebSockets one client address may hold; past it, 429. */
+  readonly maxSocketsPerAddress: number;
 }
 
 export interface SubscriptionServerOptions {
@@ -71,6 +78,8 @@ export const SocketCloseCode = {
   BadIdentity: CloseCode.BadRequest, // 4400
   PolicyViolation: 1008,
   GoingAway: 1001,
+  /** No subscription for SUBSCRIPTION_IDLE_TIMEOUT_MS: a normal closure, a client reconnects when it needs one. */
+  Idle: 1000,
 } as const;
 
 /** How long a socket closed by the gateway may take to finish its closing handshake. */
@@ -81,32 +90,97 @@ interface Connection {
   readonly id: number;
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
+  /** The client address the upgrade came from (SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS). */
+  readonly address: string;
   credentials?: Credentials;
-  readonly subscriptions: Map<string, OpenSubscription>;
+  /** Its operations that have not ended: the per-socket limit counts them. */
+  readonly operations: Set<Operation>;
+  /**
+   * Its operations graphql-ws has not finished with (until onComplete), by id: ended ones
+   * included, which may still be waiting for their group. A subscribe may not reuse such an id:
+   * graphql-ws keeps one entry per id, and two operations under one id would overwrite each
+   * other's, leaving one that no `complete` can reach.
+   */
+  readonly handling: Map<string, Operation>;
+  /** Closes the socket after SUBSCRIPTION_IDLE_TIMEOUT_MS while it has no operation. */
+  idle: NodeJS.Timeout | undefined;
   /** Bytes of results its subscriptions hold pending (counted against SUBSCRIPTION_MAX_BUFFERED_BYTES). */
   pendingBytes: number;
 }
 
-interface OpenSubscription {
-  readonly field: SubscriptionField;
-  readonly operationName: string | undefined;
-  readonly startedAt: number;
-  events: number;
-}
-
-/** What onSubscribe hands to `subscribe` (through the execution arguments' context). */
-interface Subscribing {
-  readonly group: GroupRequest;
-}
-
 type Ctx = Context<Record<string, unknown>, Connection>;
+
+type Results = AsyncGenerator<SharedResult, undefined>;
+
+/**
+ * One admitted subscribe, from onSubscribe until it ends (the client's `complete`, its source
+ * ending, the socket closing): it is counted once when admitted and uncounted once when it ends,
+ * whatever the order in which graphql-ws reports these. It is not keyed by its id: graphql-ws
+ * frees an id on `complete` before the operation's own completion runs, so a later subscribe may
+ * reuse the id while this one still winds down.
+ *
+ * Its `stream` is what graphql-ws holds for the id (put there in onSubscribe, before the group is
+ * joined): graphql-ws calls its return() on `complete` and on close, which ends the operation
+ * whether or not the group's stream has arrived yet; one that arrives later is returned at once.
+ */
+class Operation {
+  readonly startedAt = performance.now();
+  events = 0;
+  private source: Results | undefined;
+  private ended = false;
+  private readonly stopped: Promise<IteratorResult<SharedResult, undefined>>;
+  private stop: () => void = () => {};
+  readonly stream: Results;
+
+  constructor(
+    readonly connection: Connection,
+    readonly id: string,
+    readonly field: SubscriptionField,
+    readonly operationName: string | undefined,
+    readonly group: GroupRequest,
+    private readonly onEnd: (operation: Operation) => void,
+  ) {
+    this.stopped = new Promise((resolve) => (this.stop = () => resolve({ value: undefined, done: true })));
+    const operation = this;
+    const done = async (): Promise<IteratorResult<SharedResult, undefined>> => {
+      operation.end();
+      return { value: undefined, done: true };
+    };
+    this.stream = {
+      // A pending next() settles when the operation ends, whatever the source does.
+      next: () => (operation.ended || operation.source === undefined ? operation.stopped : Promise.race([operation.source.next(), operation.stopped])),
+      return: done,
+      throw: done,
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      [Symbol.asyncDispose]: async () => void (await done()),
+    };
+  }
+
+  /** Hands over the group's stream; one that arrives after the end is returned at once (the group is left). */
+  attach(source: Results): void {
+    if (this.ended) void source.return(undefined);
+    else this.source = source;
+  }
+
+  /** Ends the operation, once: uncounted, its group left. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stop();
+    void this.source?.return(undefined);
+    this.onEnd(this);
+  }
+}
 
 /**
  * GraphQL over WebSocket (the `graphql-transport-ws` subprotocol, graphql-ws's protocol server)
  * on the HTTP server's own port and path. Our adapter between `ws` and graphql-ws rather than
- * graphql-ws's `useServer`, for what that one leaves out: the Origin check before the upgrade,
- * close codes for refused identities, sends that wait for the socket (back pressure, so a slow
- * reader's events conflate instead of queueing) and a bound on each socket's send buffer.
+ * graphql-ws's `useServer`, for what that one leaves out: the Origin check and the socket caps
+ * before the upgrade, close codes for refused identities, sends that wait for the socket (back
+ * pressure, so a slow reader's events conflate instead of queueing) and a bound on each socket's
+ * send buffer. The operations' bookkeeping lives in graphql-ws's hooks.
  *
  * Every document goes through the checks HTTP operations meet (see admitSubscription), then
  * joins the group of identical subscriptions (see SubscriptionGroups).
@@ -121,6 +195,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     perMessageDeflate: false,
   });
   const connections = new Set<Connection>();
+  const socketsByAddress = new Map<string, number>();
+  /** Each admitted operation by its subscribe message's payload: the one object every later hook is handed. */
+  const operations = new WeakMap<object, Operation>();
   let nextConnectionId = 1;
   let active = 0;
   let pendingBytes = 0;
@@ -131,21 +208,28 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     connectionInitWaitTimeout: limits.initTimeoutMs,
     onConnect: (ctx) => identify(ctx),
     onSubscribe: (ctx, id, payload) => admit(ctx, id, payload),
-    subscribe: (args) => join(args),
-    onNext: (ctx, id, _payload, _args, result) => {
-      const open = ctx.extra.subscriptions.get(id);
-      if (open !== undefined) {
-        open.events += 1;
+    // The group's results are formatted already; graphql-ws's types want execution results.
+    subscribe: (args) => join(args) as never,
+    onNext: (_ctx, _id, payload, _args, result) => {
+      const operation = operations.get(payload);
+      if (operation !== undefined) {
+        operation.events += 1;
         const polled = polledAtOf(result);
-        metrics.eventSent(open.field, polled === undefined ? undefined : performance.now() - polled);
+        metrics.eventSent(operation.field, polled === undefined ? undefined : performance.now() - polled);
       }
       // Results come formatted from the group (errors masked once for all its members).
       return result as FormattedExecutionResult;
     },
     onError: (_ctx, _id, _payload, errors) => errors.map((error) => options.formatError(error.toJSON(), error)),
-    onComplete: (ctx, id) => ended(ctx.extra, id),
+    onComplete: (ctx, id, payload) => {
+      const operation = operations.get(payload);
+      if (operation === undefined) return;
+      operation.end();
+      if (ctx.extra.handling.get(id) === operation) ctx.extra.handling.delete(id);
+    },
+    // graphql-ws returns the streams it still holds; these are the ones it may have lost track of.
     onClose: (ctx) => {
-      for (const id of [...ctx.extra.subscriptions.keys()]) ended(ctx.extra, id);
+      for (const operation of [...ctx.extra.operations]) operation.end();
     },
   });
 
@@ -170,7 +254,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     if (credentials === undefined) return [new GraphQLError('Not identified.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
     // The limits first: they cost nothing, and a socket past them must not make the gateway
     // parse and validate every document it sends.
-    if (connection.subscriptions.size >= limits.perConnection) {
+    if (connection.operations.size >= limits.perConnection) {
       metrics.subscribeRefused('connection_limit');
       return [tooMany(`This connection has ${limits.perConnection} subscriptions open, the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).`, 'connection', limits.perConnection)];
     }
@@ -178,17 +262,16 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       metrics.subscribeRefused('total_limit');
       return [tooMany('The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.', 'gateway', limits.total)];
     }
+    if (connection.handling.has(id)) {
+      metrics.subscribeRefused('invalid');
+      return [new GraphQLError('A subscription with this id is still ending: subscribe with another id.', { extensions: { code: RequestErrorCode.BAD_REQUEST } })];
+    }
     const admitted = admitSubscription(options.admission, payload);
     if (Array.isArray(admitted)) {
       metrics.subscribeRefused('invalid');
       return admitted;
     }
     const { document, hash, operationName, name, variables, field } = admitted as Exclude<typeof admitted, readonly GraphQLError[]>;
-    const open: OpenSubscription = { field, operationName: name, startedAt: performance.now(), events: 0 };
-    connection.subscriptions.set(id, open);
-    active += 1;
-    metrics.subscriptionStarted(field);
-    logger.info({ connection: connection.id, subscription: id, field, operationName: open.operationName }, 'subscription started');
     const group: GroupRequest = {
       key: groupKey(credentials, hash, operationName, variables),
       document,
@@ -202,26 +285,64 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         if (delta > 0) bound(connection);
       },
     };
-    const subscribing: Subscribing = { group };
-    return { schema: options.schema, document, operationName, variableValues: variables, contextValue: subscribing };
+    const operation = new Operation(connection, id, field, name, group, ended);
+    operations.set(payload, operation);
+    connection.operations.add(operation);
+    connection.handling.set(id, operation);
+    clearTimeout(connection.idle);
+    active += 1;
+    metrics.subscriptionStarted(field);
+    logger.info({ connection: connection.id, subscription: id, field, operationName: name }, 'subscription started');
+    // graphql-ws keeps null for the id until `subscribe` resolves, and a `complete` meanwhile
+    // would find nothing to end: the operation's stream stands in from now on.
+    ctx.subscriptions[id] = operation.stream;
+    return { schema: options.schema, document, operationName, variableValues: variables, contextValue: operation };
   }
 
-  async function join(args: ExecutionArgs) {
-    const { group } = args.contextValue as Subscribing;
-    // The group's results are formatted already; graphql-ws's types want execution results.
-    return (await options.groups.join(group)) as never;
+  /** graphql-ws's `subscribe`: never throws (a throw would close the socket with 4500 and leave the operation counted). */
+  async function join(args: ExecutionArgs): Promise<Results | ExecutionResult> {
+    const operation = args.contextValue as Operation;
+    let joined: Awaited<ReturnType<SubscriptionGroups['join']>>;
+    try {
+      joined = await options.groups.join(operation.group);
+    } catch (error) {
+      // A code from the closed set passes; anything else the formatter masks and logs.
+      const formatted = error instanceof GraphQLError ? error.toJSON() : new GraphQLError('Internal server error').toJSON();
+      return { errors: [options.formatError(formatted, error)] } as unknown as ExecutionResult;
+    }
+    if (!isStream(joined)) return joined as unknown as ExecutionResult;
+    operation.attach(joined);
+    return operation.stream;
   }
 
-  function ended(connection: Connection, id: string): void {
-    const open = connection.subscriptions.get(id);
-    if (open === undefined) return;
-    connection.subscriptions.delete(id);
+  function ended(operation: Operation): void {
+    const connection = operation.connection;
+    connection.operations.delete(operation);
     active -= 1;
-    metrics.subscriptionEnded(open.field);
+    metrics.subscriptionEnded(operation.field);
     logger.info(
-      { connection: connection.id, subscription: id, field: open.field, operationName: open.operationName, events: open.events, durationMs: Math.round(performance.now() - open.startedAt) },
+      {
+        connection: connection.id,
+        subscription: operation.id,
+        field: operation.field,
+        operationName: operation.operationName,
+        events: operation.events,
+        durationMs: Math.round(performance.now() - operation.startedAt),
+      },
       'subscription ended',
     );
+    if (connection.operations.size === 0) startIdle(connection);
+  }
+
+  /** A socket without an operation for SUBSCRIPTION_IDLE_TIMEOUT_MS is closed: it holds a socket slot for nothing. */
+  function startIdle(connection: Connection): void {
+    clearTimeout(connection.idle);
+    connection.idle = setTimeout(() => {
+      if (connection.operations.size > 0) return;
+      metrics.socketRefused('idle');
+      closeSocket(connection.socket, SocketCloseCode.Idle, 'Idle: no subscription (SUBSCRIPTION_IDLE_TIMEOUT_MS)');
+    }, limits.idleTimeoutMs);
+    connection.idle.unref();
   }
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -231,7 +352,13 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable', 'shutting_down');
     const origin = request.headers.origin;
     if (!options.originAllowed(origin, request.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden', 'origin');
-    wss.handleUpgrade(request, socket, head, (ws) => opened(ws, request));
+    // Before the handshake: a socket past a cap never holds a slot. The HTTP server's own
+    // reserve (kept for its health probes) is not for WebSockets either.
+    if (connections.size >= limits.maxSockets || isProbeOnlyConnection(request.socket)) return refuseUpgrade(socket, 503, 'Service Unavailable', 'socket_limit');
+    const address = request.socket.remoteAddress ?? '';
+    if ((socketsByAddress.get(address) ?? 0) >= limits.maxSocketsPerAddress) return refuseUpgrade(socket, 429, 'Too Many Requests', 'address_limit');
+    // ws completes the handshake synchronously (no verifyClient): the counts above stay exact.
+    wss.handleUpgrade(request, socket, head, (ws) => opened(ws, request, address));
   };
 
   function refuseUpgrade(socket: Duplex, status: number, reason: string, metric: Parameters<SubscriptionMetrics['socketRefused']>[0]): void {
@@ -240,10 +367,12 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
-  function opened(ws: WebSocket, request: IncomingMessage): void {
-    const connection: Connection = { id: nextConnectionId++, socket: ws, request, subscriptions: new Map(), pendingBytes: 0 };
+  function opened(ws: WebSocket, request: IncomingMessage, address: string): void {
+    const connection: Connection = { id: nextConnectionId++, socket: ws, request, address, operations: new Set(), handling: new Map(), idle: undefined, pendingBytes: 0 };
     connections.add(connection);
+    socketsByAddress.set(address, (socketsByAddress.get(address) ?? 0) + 1);
     metrics.socketOpened();
+    startIdle(connection);
     ws.on('error', () => closeSocket(ws, CloseCode.InternalServerError, 'Socket error'));
     const keepAlive = startKeepAlive(ws, limits.keepAliveMs);
     const closed = protocol.opened(
@@ -265,7 +394,11 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     );
     ws.once('close', (code, reason) => {
       keepAlive();
+      clearTimeout(connection.idle);
       connections.delete(connection);
+      const left = (socketsByAddress.get(connection.address) ?? 1) - 1;
+      if (left === 0) socketsByAddress.delete(connection.address);
+      else socketsByAddress.set(connection.address, left);
       metrics.socketClosed();
       void closed(code, reason.toString('utf8'));
     });
@@ -367,6 +500,10 @@ function groupKey(credentials: Credentials, documentHash: string, operationName:
   return createHash('sha256')
     .update(JSON.stringify([credentialDigest(credentials), documentHash, operationName ?? null, variables ?? null]))
     .digest('base64url');
+}
+
+function isStream(value: unknown): value is Results {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 function tooMany(message: string, scope: 'connection' | 'gateway', limit: number): GraphQLError {

@@ -53,6 +53,9 @@ describe('loadConfig', () => {
       subscriptionInitTimeoutMs: 3000,
       subscriptionKeepAliveMs: 12000,
       subscriptionMaxItemsPerEvent: 20,
+      subscriptionIdleTimeoutMs: 60000,
+      subscriptionMaxSockets: 1024,
+      subscriptionMaxSocketsPerAddress: 256,
       maxBodyBytes: 262144,
       httpHeadersTimeoutMs: 10000,
       httpRequestTimeoutMs: 30000,
@@ -350,6 +353,14 @@ describe('loadConfig', () => {
   it('refuses a headers timeout longer than the request timeout it is part of', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '4000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS="5000".*HTTP_REQUEST_TIMEOUT_MS/);
     expect(() => loadConfig({ SUBSCRIPTION_POLL_MS: '5000', SUBSCRIPTION_MAX_BACKOFF_MS: '4000' })).toThrow(/SUBSCRIPTION_MAX_BACKOFF_MS="4000".*SUBSCRIPTION_POLL_MS/);
+  });
+
+  it('keeps WebSockets below the HTTP connection cap, and their per-address cap within their own', () => {
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '100' })).toMatchObject({ subscriptionMaxSockets: 50, subscriptionMaxSocketsPerAddress: 50 });
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '1' })).toMatchObject({ subscriptionMaxSockets: 0, subscriptionMaxSocketsPerAddress: 0 });
+    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '100', SUBSCRIPTION_MAX_SOCKETS: '100' })).toThrow(/SUBSCRIPTION_MAX_SOCKETS="100".*HTTP_MAX_CONNECTIONS/);
+    expect(() => loadConfig({ SUBSCRIPTION_MAX_SOCKETS: '10', SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: '11' })).toThrow(/SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS="11".*SUBSCRIPTION_MAX_SOCKETS/);
+    expect(() => loadConfig({ SUBSCRIPTION_IDLE_TIMEOUT_MS: '99' })).toThrow(/SUBSCRIPTION_IDLE_TIMEOUT_MS="99"/);
   });
 
   it.each([

@@ -1,7 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHarness, type Harness } from '../support/harness';
+import { PROBE_CONNECTIONS } from '../../src/http/httpServer';
 import { send } from '../security/http';
+import { protocolSocket, rawSocket, upgradeStatus } from '../support/liveClient';
 
 /**
  * Every client connection has a deadline and their number is capped: idle or trickling sockets
@@ -18,6 +20,7 @@ beforeAll(async () => {
     HTTP_REQUEST_TIMEOUT_MS: '1000',
     HTTP_KEEP_ALIVE_TIMEOUT_MS: '300',
     HTTP_MAX_CONNECTIONS: '6',
+    SUBSCRIPTION_MAX_SOCKETS: '3',
     MAX_BODY_BYTES: '4096',
   });
   port = h.gateway.port;
@@ -86,14 +89,52 @@ it('closes an idle keep-alive connection after HTTP_KEEP_ALIVE_TIMEOUT_MS', asyn
   expect(probe.received()).toMatch(/^HTTP\/1\.1 200/);
 });
 
-it('caps connections at HTTP_MAX_CONNECTIONS, and serves again once idle ones are closed', async () => {
+/** A fresh connection's answer to one GET (the status line and headers). */
+async function get(path: string): Promise<string> {
+  const probe = await open();
+  probe.socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  await closedWithin(probe, 3000);
+  return probe.received();
+}
+
+it('caps connections at HTTP_MAX_CONNECTIONS, keeps PROBE_CONNECTIONS more for /healthz and /readyz, and serves again once idle ones are closed', async () => {
   const idle = await Promise.all(Array.from({ length: 6 }, () => open()));
   await sleep(50);
+  // Past the cap: the probes are answered, anything else is refused on that connection.
+  expect(await get('/healthz')).toMatch(/^HTTP\/1\.1 200/);
+  expect(await get('/readyz')).toMatch(/^HTTP\/1\.1 200/);
+  const refused = await get('/graphql?query=%7B__typename%7D');
+  expect(refused).toMatch(/^HTTP\/1\.1 503/);
+  expect(refused).toMatch(/connection: close/i);
+  expect(refused).toMatch(/"code":"UPSTREAM_UNAVAILABLE","reason":"OVERLOADED"/);
+  // The reserve full too: accepted by the kernel, closed by the server at once.
+  const reserve = await Promise.all(Array.from({ length: PROBE_CONNECTIONS }, () => open()));
+  await sleep(50);
   const extra = await open();
-  // Accepted by the kernel, closed by the server at once.
   expect(await closedWithin(extra, 2000)).toBeLessThan(1000);
-  await Promise.all(idle.map((probe) => closedWithin(probe, 5000)));
+  await Promise.all([...idle, ...reserve].map((probe) => closedWithin(probe, 5000)));
   expect((await send(h.gateway.url.replace('/graphql', '/healthz'))).status).toBe(200);
+  expect(await get('/graphql?query=%7B__typename%7D')).not.toMatch(/^HTTP\/1\.1 503/);
+});
+
+it('WebSockets cannot take the connections HTTP and the probes need', async () => {
+  // SUBSCRIPTION_MAX_SOCKETS (3) below HTTP_MAX_CONNECTIONS (6): the fourth upgrade is refused.
+  const sockets = await Promise.all(Array.from({ length: 3 }, () => protocolSocket(h.gateway.url)));
+  const fourth = rawSocket(h.gateway.url);
+  expect(await upgradeStatus(fourth)).toBe(503);
+  // HTTP still has its share of the table.
+  expect((await send(h.gateway.url.replace('/graphql', '/healthz'))).status).toBe(200);
+  // The rest of the table full of idle connections: the probes are still answered, and an
+  // upgrade on a connection kept for them is refused.
+  const idle = await Promise.all(Array.from({ length: 3 }, () => open()));
+  await sleep(50);
+  expect(await get('/healthz')).toMatch(/^HTTP\/1\.1 200/);
+  const upgrade = await open();
+  upgrade.socket.write('GET /graphql HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n');
+  await closedWithin(upgrade, 3000);
+  expect(upgrade.received()).toMatch(/^HTTP\/1\.1 503/);
+  for (const socket of sockets) socket.socket.close();
+  await Promise.all(idle.map((probe) => closedWithin(probe, 5000)));
 });
 
 it('answers 413 to a declared oversized body without reading it, and closes the connection', async () => {

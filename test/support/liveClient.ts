@@ -117,3 +117,44 @@ export function upgradeStatus(socket: WebSocket): Promise<number> {
     socket.once('error', () => {});
   });
 }
+
+/** A raw socket past connection_init: what it sent in bursts, what it received, and its close. */
+export interface ProtocolSocket {
+  readonly socket: WebSocket;
+  /** Every message received after the ack, in order. */
+  readonly received: any[];
+  /** Resolves with the close code once the socket has closed. */
+  readonly closed: Promise<number>;
+  /** Sends the messages back to back in one write to the kernel (several frames per TCP segment). */
+  burst(messages: readonly unknown[]): void;
+}
+
+/** Opens a raw graphql-transport-ws socket and waits for the ack to `connection_init` with `payload`. */
+export async function protocolSocket(httpUrl: string, payload: Record<string, unknown> = { 'X-Auth-Token': DEMO_TOKEN }): Promise<ProtocolSocket> {
+  const socket = rawSocket(httpUrl);
+  const received: any[] = [];
+  const ended = closed(socket).then(({ code }) => code);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.on('error', () => {});
+  socket.send(JSON.stringify({ type: 'connection_init', payload }));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('message', (data) => (JSON.parse(String(data)).type === 'connection_ack' ? resolve() : reject(new Error(`no ack: ${String(data)}`))));
+    void ended.then((code) => reject(new Error(`closed ${code} before the ack`)));
+  });
+  socket.on('message', (data) => received.push(JSON.parse(String(data))));
+  return {
+    socket,
+    received,
+    closed: ended,
+    burst(messages) {
+      // ws writes each frame as it is sent: corked, they leave as one write.
+      const raw = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+      raw.cork();
+      for (const message of messages) socket.send(JSON.stringify(message));
+      raw.uncork();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { SEED } from '../../src/simulator';
+import { startHarness, type Harness } from '../support/harness';
+import { eventually, protocolSocket } from '../support/liveClient';
+
+/**
+ * A caller's mistake in a subscription document is an `error` message for that id with a
+ * documented code: the socket stays open, nothing is logged above warn.
+ */
+
+const engineId = SEED.engines.onePage;
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ LOG_LEVEL: 'info' });
+});
+afterAll(() => h.close());
+
+it.each([
+  ['@include on the root field, with a variable', `subscription S($i: Boolean!) { engineJobEvents(engineId: "${engineId}") @include(if: $i) { kind } }`, { i: false }],
+  ['@include with a nullable variable', `subscription S($i: Boolean) { engineJobEvents(engineId: "${engineId}") @include(if: $i) { kind } }`, { i: false }],
+  ['@skip(if: true) on the root field', `subscription { engineJobEvents(engineId: "${engineId}") @skip(if: true) { kind } }`, {}],
+  ['@skip inside a fragment spread at the root', `subscription S($s: Boolean!) { ...F } fragment F on Subscription { engineJobEvents(engineId: "${engineId}") @skip(if: $s) { kind } }`, { s: true }],
+])('%s: GRAPHQL_VALIDATION_FAILED for that id, the socket stays open', async (_name, query, variables) => {
+  const socket = await protocolSocket(h.gateway.url);
+  const logged = h.logs.length;
+  socket.burst([{ type: 'subscribe', id: 'bad', payload: { query, variables } }]);
+  await eventually(() => socket.received.length > 0, 'an answer for the bad subscribe');
+  expect(socket.received[0]).toMatchObject({ type: 'error', id: 'bad', payload: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
+  expect(JSON.stringify(socket.received[0])).not.toMatch(/stack|at \w+ \(/);
+  // The same socket still serves a good subscription.
+  socket.burst([{ type: 'subscribe', id: 'good', payload: { query: `subscription { engineJobEvents(engineId: "${engineId}") { kind } }` } }]);
+  await eventually(() => h.gateway.subscriptions.active === 1, 'the good subscription');
+  expect(socket.socket.readyState).toBe(socket.socket.OPEN);
+  socket.socket.close();
+  await eventually(() => h.gateway.subscriptions.sockets === 0, 'the socket closed');
+  const levels = h.logs.slice(logged).map((line) => JSON.parse(line).level as number);
+  expect(levels.filter((level) => level > 40)).toEqual([]);
+});

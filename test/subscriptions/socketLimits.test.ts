@@ -1,0 +1,79 @@
+import WebSocket from 'ws';
+import { SEED } from '../../src/simulator';
+import { startHarness, type Harness } from '../support/harness';
+import { closed, eventually, protocolSocket, upgradeStatus, wsUrl } from '../support/liveClient';
+import { send } from '../security/http';
+
+/**
+ * What one WebSocket and one client address may hold: a socket without a subscription is closed
+ * after SUBSCRIPTION_IDLE_TIMEOUT_MS even while it answers pings, and upgrades past
+ * SUBSCRIPTION_MAX_SOCKETS (503) or SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS (429) are refused before
+ * the handshake, leaving HTTP its connections.
+ */
+
+const engineId = SEED.engines.onePage;
+const EVENTS = `subscription { engineJobEvents(engineId: "${engineId}") { kind } }`;
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    SUBSCRIPTION_IDLE_TIMEOUT_MS: '500',
+    SUBSCRIPTION_KEEPALIVE_MS: '150',
+    HTTP_MAX_CONNECTIONS: '20',
+    SUBSCRIPTION_MAX_SOCKETS: '4',
+    SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: '3',
+  });
+});
+afterAll(() => h.close());
+afterEach(() => eventually(() => h.gateway.subscriptions.sockets === 0, 'every socket closed'));
+
+describe('SUBSCRIPTION_IDLE_TIMEOUT_MS', () => {
+  it('closes a socket that only sent connection_init (and answers every ping) with 1000', async () => {
+    const started = performance.now();
+    const socket = await protocolSocket(h.gateway.url, { 'X-Auth-Token': 'made-up-token-0123456789' });
+    expect(await socket.closed).toBe(1000);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(450);
+    expect(h.simulator.callCount()).toBe(0);
+  });
+
+  it('keeps a socket with a subscription, and closes it once its last subscription has ended', async () => {
+    const socket = await protocolSocket(h.gateway.url);
+    socket.burst([{ type: 'subscribe', id: 'a', payload: { query: EVENTS } }]);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(socket.socket.readyState).toBe(WebSocket.OPEN);
+    const stopped = performance.now();
+    socket.burst([{ type: 'complete', id: 'a' }]);
+    expect(await socket.closed).toBe(1000);
+    expect(performance.now() - stopped).toBeGreaterThanOrEqual(450);
+  });
+});
+
+/** Opens a socket from `localAddress` and resolves with the upgrade's status (101: open). */
+function upgradeFrom(localAddress: string): { socket: WebSocket; status: Promise<number> } {
+  const socket = new WebSocket(wsUrl(h.gateway.url), 'graphql-transport-ws', { localAddress });
+  return { socket, status: upgradeStatus(socket) };
+}
+
+describe('socket caps', () => {
+  it('refuses past SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS (429) and SUBSCRIPTION_MAX_SOCKETS (503), and HTTP is still served', async () => {
+    const first = [upgradeFrom('127.0.0.1'), upgradeFrom('127.0.0.1'), upgradeFrom('127.0.0.1')];
+    expect(await Promise.all(first.map((one) => one.status))).toEqual([101, 101, 101]);
+    const fourthSameAddress = upgradeFrom('127.0.0.1');
+    expect(await fourthSameAddress.status).toBe(429);
+    // Another address still gets in, up to the process's cap.
+    const other = upgradeFrom('127.0.0.2');
+    expect(await other.status).toBe(101);
+    const pastTotal = upgradeFrom('127.0.0.3');
+    expect(await pastTotal.status).toBe(503);
+    expect((await send(h.gateway.url.replace(/\/graphql$/, '/healthz'))).status).toBe(200);
+    expect((await h.gql('{ __typename }')).status).toBe(200);
+    // A closed socket frees its place at once.
+    const gone = closed(first[0]!.socket);
+    first[0]!.socket.close();
+    await gone;
+    await eventually(() => h.gateway.subscriptions.sockets === 3, 'the closed socket counted out');
+    const again = upgradeFrom('127.0.0.1');
+    expect(await again.status).toBe(101);
+    for (const one of [...first, other, again]) one.socket.close();
+  });
+});
