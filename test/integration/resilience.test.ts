@@ -214,6 +214,19 @@ describe('circuit breakers', () => {
     expect(h.simulator.callCount({ route: 'listEngines' })).toBe(1);
   });
 
+  it("opens the whole-upstream breaker on unreadable 200s (a proxy's HTML login page): the engine list stops being asked", async () => {
+    const LIST = '{ engines(first: 3) { totalCount } }';
+    h.simulator.injectFault({ status: 200, dialect: 'html' });
+    for (let i = 0; i < 3; i += 1) expect(errorCodes(await h.gql(LIST))).toEqual(['UPSTREAM_BAD_RESPONSE']);
+    for (let i = 0; i < 5; i += 1) {
+      const response = await h.gql(LIST);
+      expect(response.body.errors!.map((e) => e.extensions)).toEqual([expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE', reason: 'CIRCUIT_OPEN' })]);
+      expect(response.text).not.toContain('<html');
+    }
+    expect(h.simulator.callCount({ route: 'listEngines' })).toBe(3);
+    expect(h.simulator.calls).toHaveLength(3);
+  });
+
   it('opens the whole-upstream breaker on transport failures: then no route reaches the upstream', async () => {
     const fault = h.simulator.injectFault({ destroy: true });
     for (let i = 0; i < 3; i += 1) expect(errorCodes(await h.gql(ENGINE, { id: A }))).toEqual(['UPSTREAM_UNAVAILABLE']);

@@ -23,9 +23,10 @@ export interface Admission {
 export type Refusal = { readonly scope: 'upstream' | 'engine'; readonly retryAfterMs: number };
 
 /**
- * The breakers: one for the whole upstream, which only transport failures trip (an upstream that
- * answers at all is reachable), and one per engine, which upstream-side failures of that engine
- * trip — so one engine that keeps failing is cut off while the healthy ones still answer.
+ * The breakers: one for the whole upstream, which transport failures and unreadable 2xx bodies
+ * trip (an upstream that answers an HTTP error is reachable; see countsForUpstream), and one per
+ * engine, which upstream-side failures of that engine trip — so one engine that keeps failing is
+ * cut off while the healthy ones still answer.
  *
  * Engine breakers are made on first failure and forgotten when they are closed and clean again,
  * or when the LRU bound pushes them out; memory stays bounded by `maxEngines`.
