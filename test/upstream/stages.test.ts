@@ -325,6 +325,26 @@ describe('breaker stages', () => {
     await expect(breakerCheckStage(breakers)(next)(attemptOf({ engineKey: 'p/other' }))).resolves.toMatchObject({ ok: true });
   });
 
+  it("remembers a 429's Retry-After: the caller's next call to that engine is answered at once, a retry of the same call goes", async () => {
+    const breakers = board();
+    const throttled: ExchangeResult = {
+      ok: false,
+      error: new GatewayError(ErrorCode.RATE_LIMITED, 'throttled', { upstream: { status: 429 }, retryAfter: 30 }),
+      status: 429,
+      kind: 'throttled',
+      durationMs: 1,
+    };
+    await breakerStage(breakers)(async () => throttled)(attemptOf());
+    const next = jest.fn(async () => okResult());
+    const check = breakerCheckStage(breakers)(next);
+    await expect(check(attemptOf())).rejects.toMatchObject({ code: 'RATE_LIMITED', extensions: { retryAfter: 30, upstream: { status: 429 } } });
+    expect(next).not.toHaveBeenCalled();
+    // The retry stage waited out that Retry-After before its retry; another caller is not throttled.
+    await expect(check(attemptOf({ attempt: 1 }))).resolves.toMatchObject({ ok: true });
+    await expect(check(attemptOf({ digest: 'another' }))).resolves.toMatchObject({ ok: true });
+    expect(next).toHaveBeenCalledTimes(2);
+  });
+
   it('counts a 4xx as a success for the engine (it answered)', async () => {
     const breakers = board();
     for (let i = 0; i < 5; i += 1) await breakerStage(breakers)(async () => failed(404, 'refused'))(attemptOf());
