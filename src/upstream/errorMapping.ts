@@ -203,7 +203,7 @@ export const MAX_RETRY_AFTER_S = 300;
  * delta-seconds as given, an HTTP-date as the seconds until then (0 when already past).
  * `undefined` when absent or invalid, so the client is told nothing rather than something wrong.
  */
-export function retryAfterSeconds(headers: UpstreamHeaders, now: number): number | undefined {
+function retryAfterSeconds(headers: UpstreamHeaders, now: number): number | undefined {
   const raw = header(headers, 'retry-after')?.trim();
   if (raw === undefined || raw === '') return undefined;
   // Any run of digits is a valid delta, however long: past the bound it is the bound.
