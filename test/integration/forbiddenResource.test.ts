@@ -1,4 +1,7 @@
-import { startHarness, errorCodes, type Harness } from '../support/harness';
+import { SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { startHarness, errorCodes, type GatewayHarness, type Harness } from '../support/harness';
+import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
+import { replicas, untilRedis } from '../support/replicas';
 
 /**
  * Fine-grained IAM answers 403 for one resource (one engine's job list) and serves the rest. A 403
@@ -67,3 +70,38 @@ it('a 401 still ends everything kept for the caller', async () => {
   expect(h.simulator.callCount({ route: 'listEngines' })).toBe(1);
   expect(h.simulator.callCount({ route: 'listJobs' })).toBe(5);
 });
+
+describeWithRedis('with Redis', () => {
+  let redis: RedisServer;
+  let simulator: Simulator;
+  let fleet: GatewayHarness[];
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    simulator = await startSimulator();
+    fleet = await replicas(simulator, redis, { CACHE_LIST_TTL_MS: '60000', CACHE_ENGINE_TTL_MS: '60000' });
+    await untilRedis(fleet, 1);
+  });
+  afterAll(async () => {
+    await Promise.all(fleet.map((gateway) => gateway.close()));
+    await simulator.close();
+    await redis.kill();
+  });
+
+  const jobsOf = (id: string) => `{ engine(id: "${id}") { jobs(first: 2) { nodes { id } } } }`;
+
+  it("a 403 on one replica purges nothing fleet-wide: another replica still serves the caller's kept answers from Redis", async () => {
+    const [a, b, c] = fleet as [GatewayHarness, GatewayHarness, GatewayHarness];
+    const kept = SEED.engines.single;
+    const denied = SEED.engines.big;
+    expect((await a.gql(jobsOf(kept))).body.errors).toBeUndefined();
+    simulator.injectFault({ route: 'listJobs', engineId: denied, status: 403, dialect: 'apig' });
+    for (let i = 0; i < 3; i += 1) expect(errorCodes(await b.gql(jobsOf(denied)))).toEqual(['FORBIDDEN']);
+    simulator.resetCalls();
+    // C never asked the upstream for it: what A kept in Redis, under the caller's unchanged generation.
+    const fromRedis = await c.gql(jobsOf(kept));
+    expect(fromRedis.body.errors).toBeUndefined();
+    expect(fromRedis.body.data.engine.jobs.nodes.length).toBeGreaterThan(0);
+    expect(simulator.calls).toHaveLength(0);
+  });
+});
+
