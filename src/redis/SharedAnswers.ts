@@ -139,7 +139,7 @@ const NO_ANSWER = 'none';
  * The rule that guards kept answers matches CredentialGate's: an answer is served to a scope only
  * while some replica's upstream call accepted that scope within CACHE_AUTH_RECHECK_MS (the `vouch`
  * key, renewed with every answer kept), and only if it was kept since any replica last saw the
- * upstream refuse the scope (the `generation`, which a 401 or 403 moves on; {@link forget}).
+ * upstream refuse the scope (the `generation`, which a 401 moves on; {@link forget}).
  *
  * Every method answers {@link UNAVAILABLE} when Redis cannot: the replica then goes on alone.
  */

@@ -21,9 +21,13 @@ export interface CredentialGateOptions {
 
 /** What an admitted call showed about its credentials. */
 export type CredentialOutcome =
-  /** The upstream answered (2xx, "not found", any 4xx but 401/403): it accepted the credentials. */
+  /**
+   * The upstream answered (2xx, "not found", any 4xx but 401 and 429): it accepted the credentials.
+   * A 403 is one of these: it denies one resource to credentials the upstream recognised
+   * (fine-grained IAM refuses one engine's jobs and serves the rest).
+   */
   | { readonly kind: 'accepted' }
-  /** 401 or 403: the upstream refused the credentials (a 401 is remembered, see `rejectionTtlMs`). */
+  /** 401: the upstream refused the credentials themselves (remembered, see `rejectionTtlMs`). */
   | { readonly kind: 'refused'; readonly error: GatewayError }
   /** No verdict (5xx, 429, timeout, connection failure, cancelled). */
   | { readonly kind: 'unknown' };
@@ -43,7 +47,7 @@ interface ProbeRound {
   probes: number;
   /** When the last probe of the round started (monotonic ms). */
   lastStart: number;
-  /** Set when a probe was refused (401 or 403): the calls that waited for it fail with it too. */
+  /** Set when a probe was refused (401): the calls that waited for it fail with it too. */
   refusal?: GatewayError;
 }
 
@@ -70,7 +74,7 @@ interface Standing {
   /** The probes in flight and their waiters, while the scope has no verdict. */
   round: ProbeRound | undefined;
   /**
-   * Changes whenever the upstream refuses the scope (401 or 403): answers cached under an earlier
+   * Changes whenever the upstream refuses the scope (a 401): answers cached under an earlier
    * generation are never served to it again (see {@link CredentialGate.generation}).
    */
   generation: number;
@@ -83,15 +87,16 @@ interface Standing {
  *
  * - A scope the upstream has not answered recently goes one call at a time: the first call is the
  *   probe, the others wait for its verdict. A made-up token asking 25 aliased engines, or 49
- *   `_entities` representations, makes one call (401), and the 24 others fail at once with it
- *   (as they do on a 403). Accepted, every call waiting goes at once; without a verdict (a 5xx),
+ *   `_entities` representations, makes one call (401), and the 24 others fail at once with it.
+ *   Accepted (a 403 included), every call waiting goes at once; without a verdict (a 5xx),
  *   the next one probes. A waiter that has waited {@link PROBE_PATIENCE_MS} probes too (one more
  *   probe per that time at most), so a probe stuck on a slow engine does not hold the others.
  * - A 401 is remembered for `rejectionTtlMs`: the scope's next requests fail without a call.
  * - Cached answers are served to a scope only while the upstream itself answered it within
  *   `recheckMs` and only if they were kept since its last refusal (see {@link generation}): a
  *   token revoked upstream stops getting data from the caches once that time has passed, and a
- *   401 or 403 — even for one resource — ends the use of everything kept before it.
+ *   401 ends the use of everything kept before it. A 403 does not: it denies that one resource
+ *   (its answer is never kept), not the credentials, and the scope's other answers stay good.
  *
  * Bounded by `maxScopes`; a scope that is forgotten is simply unknown again (with a generation of
  * its own: what was kept before is not served). Per replica: nothing here is a secret, but a
@@ -179,8 +184,7 @@ export class CredentialGate {
         return { kind: 'probe', round };
       }
       await waitFor(round.settled, signal, patience);
-      // The verdict was asked for them too: a 403 (not remembered past this moment) turns away
-      // every call that waited for it, as a 401 does.
+      // The verdict was asked for them too: a 401 turns away every call that waited for it.
       if (round.refusal !== undefined) throw round.refusal;
     }
   }
@@ -192,11 +196,10 @@ export class CredentialGate {
       standing.acceptedAt = this.now();
       standing.rejection = undefined;
     } else if (outcome.kind === 'refused') {
-      // A 401 or a 403 ends what vouched for the scope, and everything cached for it so far.
+      // A 401 ends what vouched for the scope, and everything cached for it so far.
       standing.acceptedAt = undefined;
       standing.generation = this.nextGeneration++;
-      const status = outcome.error.extensions.upstream as { status?: number } | undefined;
-      if (status?.status === 401 && this.options.rejectionTtlMs > 0) {
+      if (this.options.rejectionTtlMs > 0) {
         standing.rejection = { error: outcome.error, until: this.now() + this.options.rejectionTtlMs };
       }
     }
@@ -247,9 +250,14 @@ function waitFor(promise: Promise<void>, signal: AbortSignal, ms: number): Promi
   });
 }
 
-/** Whether an error is the upstream refusing the caller's credentials (HTTP 401 or 403). */
+/**
+ * Whether an error is the upstream refusing the caller's credentials themselves: HTTP 401. A 403
+ * is not: it denies one resource to credentials the upstream recognised, and ending the scope
+ * over it would empty a caller's every cached answer (fleet-wide, with Redis) on each request
+ * that touches the one resource it may not see.
+ */
 export function isCredentialRefusal(error: unknown): error is GatewayError {
   if (!(error instanceof GatewayError)) return false;
   const status = (error.extensions.upstream as { status?: number } | undefined)?.status;
-  return (error.code === 'UNAUTHENTICATED' && status === 401) || (error.code === 'FORBIDDEN' && status === 403);
+  return error.code === 'UNAUTHENTICATED' && status === 401;
 }

@@ -107,7 +107,8 @@ export interface SharedUpstreamState {
  * 4. credential gate: a scope the upstream has not answered recently goes one call at a time;
  * 5. retry: backoff (or `Retry-After`) while the rules allow and the deadline leaves room;
  *    then, per attempt:
- * 6. breaker check: an open breaker refuses before the attempt queues;
+ * 6. breaker check: an open breaker refuses before the attempt queues, as does a 429 whose
+ *    `Retry-After` the caller is waiting out for that engine;
  * 7. in-flight slot under the process's caps and the engine's and caller's shares, or shedding;
  * 8. breakers: the engine's and the whole upstream's permits, settled before the slot is freed;
  * 9. one HTTP exchange, bounded by `attemptTimeoutMs` and the operation's deadline.

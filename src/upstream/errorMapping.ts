@@ -59,7 +59,7 @@ const MESSAGES = {
  * | 400 with SVCSTG.00501152 (malformed job id) | BAD_USER_INPUT |
  * | 401 | UNAUTHENTICATED |
  * | 403 | FORBIDDEN |
- * | 429 | RATE_LIMITED, with `retryAfter` when `Retry-After` is valid |
+ * | 429 | RATE_LIMITED, with `retryAfter` when `Retry-After` is valid (at most {@link MAX_RETRY_AFTER_S}) |
  * | 502, 503 | UPSTREAM_UNAVAILABLE (503 with `retryAfter` when given) |
  * | 504 | UPSTREAM_TIMEOUT |
  * | any other 4xx/5xx | UPSTREAM_ERROR |
@@ -188,22 +188,31 @@ const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} G
 const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
 
 /**
- * `Retry-After` (RFC 9110 §10.2.3) as whole seconds from `now`: delta-seconds as given, an
- * HTTP-date as the seconds until then (0 when already past). `undefined` when absent or invalid,
- * so the client is told nothing rather than something wrong.
+ * The longest `Retry-After` the gateway takes from the upstream, in seconds; longer ones are cut
+ * to it. It is what a client is told (`extensions.retryAfter`) and how long a 429 keeps the
+ * gateway from calling again for that caller and engine (see BreakerBoard.throttle), so a proxy's
+ * or a bug's `Retry-After: 99999999999` must neither reach a client as three thousand years nor
+ * lock a caller out. Five minutes is well past the windows the API gateway throttles over
+ * (seconds to a minute), and short enough that a wrong header costs little. A constant, not a
+ * setting: there is nothing for an operator to trade off here.
+ */
+export const MAX_RETRY_AFTER_S = 300;
+
+/**
+ * `Retry-After` (RFC 9110 §10.2.3) as whole seconds from `now`, at most {@link MAX_RETRY_AFTER_S}:
+ * delta-seconds as given, an HTTP-date as the seconds until then (0 when already past).
+ * `undefined` when absent or invalid, so the client is told nothing rather than something wrong.
  */
 function retryAfterSeconds(headers: UpstreamHeaders, now: number): number | undefined {
   const raw = header(headers, 'retry-after')?.trim();
   if (raw === undefined || raw === '') return undefined;
-  if (/^\d+$/.test(raw)) {
-    const seconds = Number(raw);
-    return Number.isSafeInteger(seconds) ? seconds : undefined;
-  }
+  // Any run of digits is a valid delta, however long: past the bound it is the bound.
+  if (/^\d+$/.test(raw)) return Math.min(Number(raw), MAX_RETRY_AFTER_S);
   if (!IMF_FIXDATE.test(raw) && !RFC850_DATE.test(raw) && !ASCTIME_DATE.test(raw)) return undefined;
   // The regex has pinned the three HTTP-date forms, all of which V8's Date.parse reads as UTC.
   const at = Date.parse(raw.endsWith('GMT') ? raw : `${raw} GMT`);
   if (Number.isNaN(at)) return undefined;
-  return Math.max(0, Math.ceil((at - now) / 1000));
+  return Math.min(MAX_RETRY_AFTER_S, Math.max(0, Math.ceil((at - now) / 1000)));
 }
 
 const TIMEOUT_CODES: ReadonlySet<string> = new Set([

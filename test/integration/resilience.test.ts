@@ -1,4 +1,5 @@
 import { SECOND_TOKEN, SEED } from '../../src/simulator';
+import { MAX_RETRY_AFTER_S } from '../../src/upstream/errorMapping';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /**
@@ -90,15 +91,66 @@ describe('retries', () => {
   });
 
   it.each([
-    ['429', 429, 'RATE_LIMITED'],
-    ['503', 503, 'UPSTREAM_UNAVAILABLE'],
-  ] as const)('fails a %s at once with retryAfter when Retry-After does not fit in the deadline', async (_name, status, code) => {
-    h.simulator.injectFault({ route: 'getEngine', engineId: A, status, dialect: 'empty', headers: { 'Retry-After': '30' } });
-    const { result: response, ms } = await timed(() => h.gql(ENGINE, { id: A }));
+    // Engines of their own: the gateway then waits out a 429's Retry-After for that caller and engine.
+    ['429', 429, 'RATE_LIMITED', SEED.engines.onePage],
+    ['503', 503, 'UPSTREAM_UNAVAILABLE', SEED.engines.onePagePlusOne],
+  ] as const)('fails a %s at once with retryAfter when Retry-After does not fit in the deadline', async (_name, status, code, id) => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: id, status, dialect: 'empty', headers: { 'Retry-After': '30' } });
+    const { result: response, ms } = await timed(() => h.gql(ENGINE, { id }));
     expect(errorCodes(response)).toEqual([code]);
     expect(response.body.errors![0]!.extensions!.retryAfter).toBe(30);
-    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(1);
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: id })).toBe(1);
     expect(ms).toBeLessThan(1500);
+  });
+});
+
+describe("a 429's Retry-After", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // An operation deadline shorter than any Retry-After below: the retry stage never waits one
+    // out, so the 429 reaches the client at once and what follows is the gateway's memory of it.
+    h = await startHarness({ ...CACHES_OFF, REQUEST_TIMEOUT_MS: '800' });
+  });
+  afterAll(() => h.close());
+  beforeEach(() => h.simulator.reset());
+
+  it(`is passed on at most MAX_RETRY_AFTER_S (${MAX_RETRY_AFTER_S} s), and the caller's calls to that engine wait it out without reaching the upstream`, async () => {
+    // Its own caller: what the gateway remembers here must not touch the other tests.
+    const caller = { 'x-auth-token': SECOND_TOKEN };
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, status: 429, dialect: 'apig', headers: { 'Retry-After': '99999999999' } });
+    const first = await h.gql(ENGINE, { id: A }, caller);
+    expect(errorCodes(first)).toEqual(['RATE_LIMITED']);
+    expect(first.body.errors![0]!.extensions!.retryAfter).toBe(MAX_RETRY_AFTER_S);
+    for (let i = 0; i < 10; i += 1) {
+      const again = await h.gql(ENGINE, { id: A }, caller);
+      expect(errorCodes(again)).toEqual(['RATE_LIMITED']);
+      expect(again.body.errors![0]!.extensions!.retryAfter).toBeGreaterThan(MAX_RETRY_AFTER_S - 5);
+      expect(again.body.errors![0]!.extensions!.retryAfter).toBeLessThanOrEqual(MAX_RETRY_AFTER_S);
+    }
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(1);
+    // The same caller's other engines are still asked.
+    const other = await h.gql(ENGINE, { id: B }, caller);
+    expect(other.body.errors).toBeUndefined();
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: B })).toBe(1);
+  });
+
+  it('after a 429 with Retry-After: 1, calls within that second are answered without an upstream call; after it they go', async () => {
+    h.simulator.injectFault({ route: 'getEngine', engineId: A, status: 429, dialect: 'empty', headers: { 'Retry-After': '1' }, times: 1 });
+    const first = await h.gql(ENGINE, { id: A });
+    expect(errorCodes(first)).toEqual(['RATE_LIMITED']);
+    expect(first.body.errors![0]!.extensions!.retryAfter).toBe(1);
+    const within = await Promise.all([h.gql(ENGINE, { id: A }), h.gql(ENGINE, { id: A }), h.gql(TWO_ENGINES, { a: A, b: B })]);
+    for (const response of within) {
+      expect(errorCodes(response)).toEqual(['RATE_LIMITED']);
+      expect(response.body.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 1, upstream: { status: 429 } });
+    }
+    expect(within[2]!.body.data.b).toEqual({ id: B, name: expect.any(String) });
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(1);
+
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    const after = await h.gql(ENGINE, { id: A });
+    expect(after.body.errors).toBeUndefined();
+    expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(2);
   });
 });
 
@@ -212,6 +264,19 @@ describe('circuit breakers', () => {
     const list = await h.gql('{ engines(first: 3) { totalCount } }');
     expect(list.body.errors).toBeUndefined();
     expect(h.simulator.callCount({ route: 'listEngines' })).toBe(1);
+  });
+
+  it("opens the whole-upstream breaker on unreadable 200s (a proxy's HTML login page): the engine list stops being asked", async () => {
+    const LIST = '{ engines(first: 3) { totalCount } }';
+    h.simulator.injectFault({ status: 200, dialect: 'html' });
+    for (let i = 0; i < 3; i += 1) expect(errorCodes(await h.gql(LIST))).toEqual(['UPSTREAM_BAD_RESPONSE']);
+    for (let i = 0; i < 5; i += 1) {
+      const response = await h.gql(LIST);
+      expect(response.body.errors!.map((e) => e.extensions)).toEqual([expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE', reason: 'CIRCUIT_OPEN' })]);
+      expect(response.text).not.toContain('<html');
+    }
+    expect(h.simulator.callCount({ route: 'listEngines' })).toBe(3);
+    expect(h.simulator.calls).toHaveLength(3);
   });
 
   it('opens the whole-upstream breaker on transport failures: then no route reaches the upstream', async () => {

@@ -1,5 +1,7 @@
 import { CircuitBreaker, type BreakerState, type Permit } from '../../src/upstream/resilience/CircuitBreaker';
 import { BreakerBoard, isRefusal } from '../../src/upstream/resilience/BreakerBoard';
+import { ErrorCode } from '../../src/errors/codes';
+import { GatewayError } from '../../src/errors/GatewayError';
 
 function clock() {
   let now = 0;
@@ -127,5 +129,46 @@ describe('BreakerBoard', () => {
     expect(b.trackedEngines).toBe(1);
     attempt('p/x', 'answer');
     expect(b.trackedEngines).toBe(0);
+  });
+});
+
+describe('BreakerBoard: a 429 waited out per caller and engine', () => {
+  const throttledFor = (retryAfter?: number) =>
+    new GatewayError(ErrorCode.RATE_LIMITED, 'throttled', { upstream: { status: 429, requestId: 'r1' }, ...(retryAfter === undefined ? {} : { retryAfter }) });
+
+  it('answers the same caller and engine at once with RATE_LIMITED and the seconds left, until Retry-After has passed', () => {
+    const time = clock();
+    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, now: time.now });
+    b.throttle('s', 'p/a', throttledFor(2));
+    expect(b.throttled('s', 'p/a')?.extensions).toEqual({ code: 'RATE_LIMITED', upstream: { status: 429, requestId: 'r1' }, retryAfter: 2 });
+    time.advance(1500);
+    expect(b.throttled('s', 'p/a')?.extensions.retryAfter).toBe(1);
+    // Another caller, another engine, the engine list: not throttled.
+    expect(b.throttled('t', 'p/a')).toBeUndefined();
+    expect(b.throttled('s', 'p/b')).toBeUndefined();
+    expect(b.throttled('s', undefined)).toBeUndefined();
+    // Nor does a 429 open any breaker.
+    expect(b.peek('p/a')).toBeUndefined();
+    time.advance(500);
+    expect(b.throttled('s', 'p/a')).toBeUndefined();
+    expect(b.trackedThrottles).toBe(0);
+  });
+
+  it.each([
+    ['without Retry-After', undefined],
+    ['with Retry-After: 0', 0],
+  ])('remembers nothing for a 429 %s', (_name, retryAfter) => {
+    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, now: clock().now });
+    b.throttle('s', undefined, throttledFor(retryAfter));
+    expect(b.throttled('s', undefined)).toBeUndefined();
+    expect(b.trackedThrottles).toBe(0);
+  });
+
+  it('stays bounded: the least recently used are forgotten', () => {
+    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, maxThrottled: 3, now: clock().now });
+    for (let i = 0; i < 10; i += 1) b.throttle(`s${i}`, 'p/a', throttledFor(60));
+    expect(b.trackedThrottles).toBe(3);
+    expect(b.throttled('s9', 'p/a')).toBeDefined();
+    expect(b.throttled('s0', 'p/a')).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
 import { CredentialGate, isCredentialRefusal, type Clearance } from '../../src/upstream/CredentialGate';
+import { credentialOutcomeOf } from '../../src/upstream/stages/credentialGateStage';
 
 const refusedWith = (status: 401 | 403) =>
   new GatewayError(status === 401 ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN, 'refused', { upstream: { status, code: 'APIG.0301' } });
@@ -30,15 +31,24 @@ describe('CredentialGate', () => {
     expect(gate.vouches('s')).toBe(true);
   });
 
-  it('turns away every call that waited for a refused probe, with its error', async () => {
-    for (const status of [401, 403] as const) {
-      const { gate } = setUp();
-      const probe = await gate.admit('s', never);
-      const waiters = [gate.admit('s', never), gate.admit('s', never)];
-      const error = refusedWith(status);
-      gate.settle('s', probe, { kind: 'refused', error });
-      for (const waiter of waiters) await expect(waiter).rejects.toBe(error);
-    }
+  it('turns away every call that waited for a probe refused with a 401, with its error', async () => {
+    const { gate } = setUp();
+    const probe = await gate.admit('s', never);
+    const waiters = [gate.admit('s', never), gate.admit('s', never)];
+    const error = refusedWith(401);
+    gate.settle('s', probe, credentialOutcomeOf(error));
+    for (const waiter of waiters) await expect(waiter).rejects.toBe(error);
+  });
+
+  it('lets the waiters of a probe denied one resource (a 403) go at once: no verdict against the credentials', async () => {
+    const { gate } = setUp();
+    const probe = await gate.admit('s', never);
+    const generation = gate.standingGeneration('s');
+    const waiters = [gate.admit('s', never), gate.admit('s', never)];
+    gate.settle('s', probe, credentialOutcomeOf(refusedWith(403)));
+    expect(await Promise.all(waiters)).toEqual([{ kind: 'vouched' }, { kind: 'vouched' }]);
+    expect(gate.rejection('s')).toBeUndefined();
+    expect(gate.generation('s')).toBe(generation);
   });
 
   it('remembers a 401 for rejectionTtlMs, a 403 not at all', async () => {
@@ -53,23 +63,26 @@ describe('CredentialGate', () => {
     expect(gate.rejection('a')).toBeUndefined();
     expect((await gate.admit('a', never)).kind).toBe('probe');
 
-    gate.settle('b', await gate.admit('b', never), { kind: 'refused', error: refusedWith(403) });
+    gate.settle('b', await gate.admit('b', never), credentialOutcomeOf(refusedWith(403)));
     expect(gate.rejection('b')).toBeUndefined();
-    expect((await gate.admit('b', never)).kind).toBe('probe');
+    expect(await gate.admit('b', never)).toEqual({ kind: 'vouched' });
   });
 
-  it('vouches for a scope only within recheckMs of its last answer, and not after a refusal', async () => {
+  it('vouches for a scope only within recheckMs of its last answer, and not after a 401, with a new generation', async () => {
     const { gate, advance } = setUp();
     gate.settle('s', await gate.admit('s', never), { kind: 'accepted' });
     advance(5000);
     expect(gate.vouches('s')).toBe(true);
     advance(1);
     expect(gate.vouches('s')).toBe(false);
-    // Once more through a probe, then a 403 on any call ends it at once.
+    // Once more through a probe; a 403 on any call leaves it as it is, a 401 ends it at once.
     gate.settle('s', await gate.admit('s', never), { kind: 'accepted' });
-    expect(gate.vouches('s')).toBe(true);
-    gate.settle('s', await gate.admit('s', never), { kind: 'refused', error: refusedWith(403) });
+    const generation = gate.generation('s');
+    gate.settle('s', await gate.admit('s', never), credentialOutcomeOf(refusedWith(403)));
+    expect(gate.generation('s')).toBe(generation);
+    gate.settle('s', await gate.admit('s', never), credentialOutcomeOf(refusedWith(401)));
     expect(gate.vouches('s')).toBe(false);
+    expect(gate.standingGeneration('s')).not.toBe(generation);
   });
 
   it('takes the fleet\'s vouch for as long as it has left, but not over a refusal seen here since, nor a remembered 401', async () => {
@@ -88,12 +101,12 @@ describe('CredentialGate', () => {
     advance(1);
     expect(gate.vouches('s')).toBe(false);
 
-    // Refused here after the fleet was asked: the older news does not overrule it.
-    const asked = gate.standingGeneration('t');
-    const probe = await gate.admit('t', never);
-    gate.settle('t', probe, { kind: 'refused', error: refusedWith(403) });
-    gate.acceptedElsewhere('t', 2000, asked);
-    expect(gate.vouches('t')).toBe(false);
+    // Refused here after the fleet was asked (a 401 not remembered): the older news does not overrule it.
+    const forgetful = setUp({ rejectionTtlMs: 0 }).gate;
+    const asked = forgetful.standingGeneration('t');
+    forgetful.settle('t', await forgetful.admit('t', never), { kind: 'refused', error: refusedWith(401) });
+    forgetful.acceptedElsewhere('t', 2000, asked);
+    expect(forgetful.vouches('t')).toBe(false);
     // A remembered 401 is not overruled either, whatever the generation.
     const probe401 = await gate.admit('u', never);
     gate.settle('u', probe401, { kind: 'refused', error: refusedWith(401) });
@@ -142,7 +155,8 @@ describe('CredentialGate', () => {
 describe('isCredentialRefusal', () => {
   it.each([
     [refusedWith(401), true],
-    [refusedWith(403), true],
+    // A 403 denies one resource, not the credentials.
+    [refusedWith(403), false],
     [new GatewayError(ErrorCode.UNAUTHENTICATED, 'no token'), false],
     [new GatewayError(ErrorCode.FORBIDDEN, 'x', { upstream: { status: 401 } }), false],
     [new GatewayError(ErrorCode.UPSTREAM_ERROR, 'x', { upstream: { status: 403 } }), false],

@@ -1,7 +1,8 @@
 import { errors as undiciErrors } from 'undici';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { ErrorCode } from '../../src/errors/codes';
-import { classifyResponse, classifyTransportError, type UpstreamHeaders } from '../../src/upstream/errorMapping';
+import fc from 'fast-check';
+import { classifyResponse, classifyTransportError, MAX_RETRY_AFTER_S, type UpstreamHeaders } from '../../src/upstream/errorMapping';
 import { UpstreamBodyError } from '../../src/upstream/parseJson';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
@@ -206,13 +207,30 @@ describe('classifyResponse', () => {
       ['words', 'soon', undefined],
       ['a date Date.parse would guess at', '2024-05-01', undefined],
       ['an impossible date', 'Wed, 99 May 2024 12:00:00 GMT', undefined],
-      ['too many digits', '9'.repeat(30), undefined],
+      // Clamped to MAX_RETRY_AFTER_S: nobody is told to wait for years.
+      ['the maximum', String(MAX_RETRY_AFTER_S), MAX_RETRY_AFTER_S],
+      ['a second past the maximum', String(MAX_RETRY_AFTER_S + 1), MAX_RETRY_AFTER_S],
+      ['about 3,170 years', '99999999999', MAX_RETRY_AFTER_S],
+      ['too many digits for a safe integer', '9'.repeat(30), MAX_RETRY_AFTER_S],
+      ['more digits than a double holds', '9'.repeat(400), MAX_RETRY_AFTER_S],
+      ['an IMF-fixdate a day ahead', inSeconds(86_400), MAX_RETRY_AFTER_S],
+      ['an IMF-fixdate in the year 9999', 'Fri, 31 Dec 9999 23:59:59 GMT', MAX_RETRY_AFTER_S],
     ])('%s', (_label, value, seconds) => {
       for (const status of [429, 503]) {
         const headers: UpstreamHeaders = value === undefined ? {} : { 'retry-after': value };
         const result = classifyResponse(status, headers, '', NOW);
         expect(result.kind === 'error' && result.error.extensions.retryAfter).toBe(seconds);
       }
+    });
+
+    it('is any delta-seconds up to MAX_RETRY_AFTER_S as given, and MAX_RETRY_AFTER_S past it', () => {
+      fc.assert(
+        fc.property(fc.stringMatching(/^\d{1,40}$/), (digits) => {
+          const result = classifyResponse(429, { 'retry-after': digits }, '', NOW);
+          const seconds = result.kind === 'error' ? result.error.extensions.retryAfter : undefined;
+          expect(seconds).toBe(Math.min(Number(digits), MAX_RETRY_AFTER_S));
+        }),
+      );
     });
 
     it('is read from a header name in any case', () => {

@@ -25,7 +25,7 @@ describe('what the breakers count', () => {
     ['refused', false, false],
     ['throttled', undefined, false],
     ['server', true, false],
-    ['bad-response', true, false],
+    ['bad-response', true, true],
     ['connection', true, true],
     ['timeout', true, true],
     ['cancelled', undefined, undefined],

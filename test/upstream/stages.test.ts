@@ -19,6 +19,7 @@ import { refusalStage } from '../../src/upstream/stages/refusalStage';
 import { retryStage } from '../../src/upstream/stages/retryStage';
 import { singleFlightStage } from '../../src/upstream/stages/singleFlightStage';
 import type { AttemptRequest, CallRequest } from '../../src/upstream/stages/types';
+import type { SharedAnswers } from '../../src/redis/SharedAnswers';
 
 /** Each stage of the upstream client alone, with a fake `next`: what it does around the call. */
 
@@ -72,7 +73,7 @@ describe('refusalStage', () => {
   it('fails at once with the refusal the operation recorded, or the 401 the gate remembers', async () => {
     const gate = gateOf();
     const next = jest.fn(async () => ok());
-    const error = refused(403);
+    const error = refused(401);
     await expect(refusalStage(gate)(next)(callOf({ request: { credentials, refusal: { error } } }))).rejects.toBe(error);
     const unauthorized = refused(401);
     gate.settle('digest', await gate.admit('digest', new AbortController().signal), { kind: 'refused', error: unauthorized });
@@ -80,8 +81,8 @@ describe('refusalStage', () => {
     expect(next).not.toHaveBeenCalled();
   });
 
-  it("records the first 401 or 403 a call meets on the operation, and nothing else", async () => {
-    for (const [thrown, recorded] of [[refused(401), true], [refused(403), true], [new GatewayError(ErrorCode.UPSTREAM_ERROR, 'x', { upstream: { status: 500 } }), false]] as const) {
+  it("records the first 401 a call meets on the operation, and nothing else (a 403 denies its own field only)", async () => {
+    for (const [thrown, recorded] of [[refused(401), true], [refused(403), false], [new GatewayError(ErrorCode.UPSTREAM_ERROR, 'x', { upstream: { status: 500 } }), false]] as const) {
       const request = { credentials, refusal: {} as { error?: GatewayError } };
       await expect(refusalStage(gateOf())(async () => Promise.reject(thrown))(callOf({ request }))).rejects.toBe(thrown);
       expect(request.refusal.error).toBe(recorded ? thrown : undefined);
@@ -133,17 +134,38 @@ describe('cacheStage', () => {
   });
 
   it('serves nothing kept before the upstream last refused the scope, though it is vouched for again', async () => {
-    const gate = gateOf();
+    const gate = new CredentialGate({ rejectionTtlMs: 0, recheckMs: 60_000 });
     await vouch(gate);
     const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
     const next = jest.fn(async () => ok());
     const stage = cacheStage(cache, TTLS, gate)(next);
     await stage(callOf());
-    // A 403 for one resource, then an answer elsewhere: vouched for again, under a new generation.
-    gate.settle('digest', await gate.admit('digest', new AbortController().signal), { kind: 'refused', error: refused(403) });
+    // A 401, then an answer: vouched for again, under a new generation.
+    gate.settle('digest', await gate.admit('digest', new AbortController().signal), { kind: 'refused', error: refused(401) });
     await vouch(gate);
     await stage(callOf());
     expect(next).toHaveBeenCalledTimes(2);
+  });
+
+  it("a 403 drops what was kept for that call's resource only, and keeps serving the scope's other answers", async () => {
+    const gate = gateOf();
+    await vouch(gate);
+    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    let denied = false;
+    const next = jest.fn(async (call: CallRequest) => {
+      if (denied && call.key === 'denied') throw refused(403);
+      return ok({ id: call.key });
+    });
+    const stage = cacheStage(cache, TTLS, gate)(next);
+    await stage(callOf({ key: 'denied' }));
+    await stage(callOf({ key: 'other' }));
+    denied = true;
+    // A subscription's poll reads past the cache and meets the 403.
+    await expect(stage(callOf({ key: 'denied', request: { credentials, refusal: {}, fresh: true } }))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(cache.has('denied')).toBe(false);
+    await expect(stage(callOf({ key: 'denied' }))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await stage(callOf({ key: 'other' }))).toMatchObject({ body: { id: 'other' } });
+    expect(next.mock.calls.map(([call]) => call.key)).toEqual(['denied', 'other', 'denied', 'denied']);
   });
 
   it('a fresh call (a subscription poll) reads past the cache and refills it for the calls after it', async () => {
@@ -220,9 +242,22 @@ describe('credentialGateStage', () => {
     expect(gate.vouches('digest')).toBe(true);
   });
 
+  it("tells the fleet (SharedAnswers.forget) of a 401, never of a 403: a denied resource ends none of the scope's answers", async () => {
+    for (const [error, forgotten] of [[refused(403), 0], [refused(401), 1]] as const) {
+      const forget = jest.fn(async () => undefined);
+      const shared = { forget } as unknown as SharedAnswers;
+      const gate = gateOf();
+      await vouch(gate);
+      const generation = gate.generation('digest');
+      await expect(credentialGateStage(gate, shared)(async () => Promise.reject(error))(callOf())).rejects.toBe(error);
+      expect(forget).toHaveBeenCalledTimes(forgotten);
+      expect(gate.generation('digest')).toBe(forgotten === 0 ? generation : undefined);
+    }
+  });
+
   it.each([
     [refused(401), 'refused'],
-    [refused(403), 'refused'],
+    [refused(403), 'accepted'],
     [new GatewayError(ErrorCode.BAD_USER_INPUT, 'malformed id', { upstream: { status: 400 } }), 'accepted'],
     [new GatewayError(ErrorCode.RATE_LIMITED, 'throttled', { upstream: { status: 429 } }), 'unknown'],
     [new GatewayError(ErrorCode.UPSTREAM_ERROR, 'x', { upstream: { status: 500 } }), 'unknown'],
@@ -288,6 +323,26 @@ describe('breaker stages', () => {
     expect(next).not.toHaveBeenCalled();
     // Another engine is not affected.
     await expect(breakerCheckStage(breakers)(next)(attemptOf({ engineKey: 'p/other' }))).resolves.toMatchObject({ ok: true });
+  });
+
+  it("remembers a 429's Retry-After: the caller's next call to that engine is answered at once, a retry of the same call goes", async () => {
+    const breakers = board();
+    const throttled: ExchangeResult = {
+      ok: false,
+      error: new GatewayError(ErrorCode.RATE_LIMITED, 'throttled', { upstream: { status: 429 }, retryAfter: 30 }),
+      status: 429,
+      kind: 'throttled',
+      durationMs: 1,
+    };
+    await breakerStage(breakers)(async () => throttled)(attemptOf());
+    const next = jest.fn(async () => okResult());
+    const check = breakerCheckStage(breakers)(next);
+    await expect(check(attemptOf())).rejects.toMatchObject({ code: 'RATE_LIMITED', extensions: { retryAfter: 30, upstream: { status: 429 } } });
+    expect(next).not.toHaveBeenCalled();
+    // The retry stage waited out that Retry-After before its retry; another caller is not throttled.
+    await expect(check(attemptOf({ attempt: 1 }))).resolves.toMatchObject({ ok: true });
+    await expect(check(attemptOf({ digest: 'another' }))).resolves.toMatchObject({ ok: true });
+    expect(next).toHaveBeenCalledTimes(2);
   });
 
   it('counts a 4xx as a success for the engine (it answered)', async () => {

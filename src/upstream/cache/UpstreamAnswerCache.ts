@@ -63,6 +63,11 @@ export class UpstreamAnswerCache<V extends object> {
     this.lru.set(key, value, { ttl: ttlMs, size });
   }
 
+  /** Drops what is kept for `key`, if anything. */
+  delete(key: string): void {
+    this.lru.delete(key);
+  }
+
   get stats(): CacheStats {
     return { entries: this.lru.size, bytes: this.lru.calculatedSize, maxEntries: this.options.maxEntries, maxBytes: this.options.maxBytes };
   }

@@ -1,4 +1,6 @@
 import { LRUCache } from 'lru-cache';
+import { ErrorCode } from '../../errors/codes';
+import { GatewayError, type UpstreamErrorInfo } from '../../errors/GatewayError';
 import type { UpstreamEvents } from '../../observability/events';
 import { CircuitBreaker, type BreakerState, type Permit } from './CircuitBreaker';
 import { countsForEngine, countsForUpstream, type FailureKind } from './failureKind';
@@ -11,6 +13,8 @@ export interface BreakerBoardOptions {
   readonly openMs: number;
   /** Engines whose breaker state is remembered at once (least recently used are forgotten). */
   readonly maxEngines?: number;
+  /** Throttled callers and engines remembered at once (see {@link BreakerBoard.throttle}; least recently used are forgotten). */
+  readonly maxThrottled?: number;
   readonly now?: () => number;
 }
 
@@ -22,17 +26,30 @@ export interface Admission {
 
 export type Refusal = { readonly scope: 'upstream' | 'engine'; readonly retryAfterMs: number };
 
+/** A 429 remembered for one caller and engine: until when (monotonic ms), and what the upstream said. */
+interface Throttle {
+  readonly until: number;
+  readonly error: GatewayError;
+}
+
 /**
- * The breakers: one for the whole upstream, which only transport failures trip (an upstream that
- * answers at all is reachable), and one per engine, which upstream-side failures of that engine
- * trip — so one engine that keeps failing is cut off while the healthy ones still answer.
+ * The breakers: one for the whole upstream, which transport failures and unreadable 2xx bodies
+ * trip (an upstream that answers an HTTP error is reachable; see countsForUpstream), and one per
+ * engine, which upstream-side failures of that engine trip — so one engine that keeps failing is
+ * cut off while the healthy ones still answer.
  *
  * Engine breakers are made on first failure and forgotten when they are closed and clean again,
  * or when the LRU bound pushes them out; memory stays bounded by `maxEngines`.
+ *
+ * Beside them, what the upstream's 429s asked for ({@link throttle}): a 429 throttles a caller, so
+ * it trips no breaker, but its `Retry-After` is honoured for that caller and engine alone.
  */
 export class BreakerBoard {
   private readonly upstream: CircuitBreaker;
   private readonly engines: LRUCache<string, CircuitBreaker>;
+  /** `<scope digest> <engine key or "">` → the 429 it is waiting out; bounded by `maxThrottled`. */
+  private readonly throttles: LRUCache<string, Throttle>;
+  private readonly now: () => number;
   /** Where state changes go; set per admission so the operation that saw the change hears of it. */
   private listeners: UpstreamEvents | undefined;
 
@@ -42,6 +59,48 @@ export class BreakerBoard {
       (state) => this.announce('upstream', state),
     );
     this.engines = new LRUCache({ max: options.maxEngines ?? 10_000 });
+    this.throttles = new LRUCache({ max: options.maxThrottled ?? 10_000 });
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /**
+   * Remembers a 429 with `Retry-After` for the calls of one credential scope (`digest`) to one
+   * engine (`engineKey`; `undefined`: the routes about no engine, the engine list): until it has
+   * passed, {@link throttled} answers them at once with the same error. A 429 without
+   * `Retry-After` (or with 0) asks for nothing to be remembered. The seconds were bounded where
+   * the answer was classified (MAX_RETRY_AFTER_S).
+   */
+  throttle(digest: string, engineKey: string | undefined, error: GatewayError): void {
+    const seconds = error.extensions.retryAfter;
+    if (typeof seconds !== 'number' || !(seconds > 0)) return;
+    this.throttles.set(throttleKey(digest, engineKey), { until: this.now() + seconds * 1000, error });
+  }
+
+  /**
+   * The answer for a call of scope `digest` to `engineKey` while a 429 for them is being waited
+   * out: RATE_LIMITED, as the upstream said it, with the seconds left as `retryAfter`;
+   * `undefined` when the call may go.
+   */
+  throttled(digest: string, engineKey: string | undefined): GatewayError | undefined {
+    if (this.throttles.size === 0) return undefined;
+    const key = throttleKey(digest, engineKey);
+    const throttle = this.throttles.get(key);
+    if (throttle === undefined) return undefined;
+    const leftMs = throttle.until - this.now();
+    if (leftMs <= 0) {
+      this.throttles.delete(key);
+      return undefined;
+    }
+    const { error } = throttle;
+    return new GatewayError(ErrorCode.RATE_LIMITED, error.message, {
+      upstream: error.extensions.upstream as UpstreamErrorInfo | undefined,
+      retryAfter: Math.ceil(leftMs / 1000),
+    });
+  }
+
+  /** Throttled callers and engines remembered (tests: the memory stays bounded). */
+  get trackedThrottles(): number {
+    return this.throttles.size;
   }
 
   /**
@@ -124,6 +183,10 @@ export class BreakerBoard {
   private announce(scope: 'upstream' | 'engine', state: BreakerState): void {
     this.listeners?.breaker?.({ scope, state });
   }
+}
+
+function throttleKey(digest: string, engineKey: string | undefined): string {
+  return `${digest} ${engineKey ?? ''}`;
 }
 
 export function isRefusal(value: Admission | Refusal): value is Refusal {

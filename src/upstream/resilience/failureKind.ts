@@ -51,14 +51,17 @@ export function countsForEngine(kind: FailureKind): boolean | undefined {
 }
 
 /**
- * The same question for the breaker of the whole upstream: only transport failures (no answer at
- * all, or none in time) count, because an HTTP answer of any status proves the upstream is
- * reachable, and a 5xx from one engine must not cut off the healthy ones.
+ * The same question for the breaker of the whole upstream: transport failures (no answer at all,
+ * or none in time) count, because an HTTP error of any status proves the upstream is reachable,
+ * and a 5xx from one engine must not cut off the healthy ones. A 2xx whose body cannot be read
+ * counts too: it proves nothing of the kind — a proxy in front of the upstream answering with its
+ * HTML login page says 200 to every route, the engine list (which has no engine breaker) included.
  */
 export function countsForUpstream(kind: FailureKind): boolean | undefined {
   switch (kind) {
     case 'connection':
     case 'timeout':
+    case 'bad-response':
       return true;
     case 'cancelled':
     case 'local':

@@ -1,3 +1,5 @@
+import { ErrorCode } from '../../errors/codes';
+import { GatewayError } from '../../errors/GatewayError';
 import type { CredentialGate } from '../CredentialGate';
 import { isCacheable, ttlFor, type CacheTtls } from '../cache/cacheTtl';
 import { deepFreeze } from '../cache/deepFreeze';
@@ -19,8 +21,9 @@ export interface CachedAnswer {
  * key holds the scope's digest). Only "ok" answers are kept: errors and "not found" never are, so
  * something that appears is seen at once. A scope the upstream has not answered within
  * CACHE_AUTH_RECHECK_MS is not served from here (its token may have been revoked since), nor an
- * answer kept before the upstream last refused the scope (a 403 for one engine among others): the
- * lookup counts as a miss and the call goes on.
+ * answer kept before the upstream last refused the scope (a 401): the lookup counts as a miss and
+ * the call goes on. A 403 denies that one call's resource: what was kept for it is dropped (a
+ * subscription's poll reads past the cache, so something may be), the scope's other answers stay.
  *
  * With Redis, a miss here goes on to the fleet's second level (see fleetLevel), behind the single
  * flight; `fromRedis` tells which answers it found there (and how long they have left), for the
@@ -55,7 +58,13 @@ export function cacheStage(
     }
     // Without Redis a miss here is a miss, said before the call; with it, Redis may still hit.
     if (fromRedis === undefined) call.events.cache?.({ route: call.route, hit: false });
-    const answer = await next(call);
+    let answer: UpstreamAnswer;
+    try {
+      answer = await next(call);
+    } catch (error) {
+      if (isForbidden(error)) cache.delete(call.key);
+      throw error;
+    }
     const ttlLeftMs = fromRedis?.(answer);
     if (fromRedis !== undefined) {
       call.events.cache?.(ttlLeftMs === undefined ? { route: call.route, hit: false } : { route: call.route, hit: true, ttlLeftMs });
@@ -63,4 +72,9 @@ export function cacheStage(
     keep(call, answer, ttlLeftMs);
     return answer;
   };
+}
+
+/** The upstream's 403: the resource is denied to the scope (see CredentialGate.isCredentialRefusal). */
+function isForbidden(error: unknown): boolean {
+  return error instanceof GatewayError && error.code === ErrorCode.FORBIDDEN && (error.extensions.upstream as { status?: number } | undefined)?.status === 403;
 }

@@ -11,7 +11,7 @@ const UNKNOWN: CredentialOutcome = Object.freeze({ kind: 'unknown' });
  * Inside the single flight (one clearance per call actually made): the call goes once the
  * credential gate lets it — at once for a scope the upstream answered recently, after the probe's
  * verdict otherwise — and what it showed about the credentials is reported back (to Redis too,
- * when the upstream refused them: see SharedAnswers.forget).
+ * when the upstream refused them, a 401: see SharedAnswers.forget).
  */
 export function credentialGateStage(gate: CredentialGate, shared?: SharedAnswers): CallStage {
   return (next) => async (call) => {
@@ -41,8 +41,9 @@ export function credentialGateStage(gate: CredentialGate, shared?: SharedAnswers
 const NEVER = new AbortController().signal;
 
 /**
- * What a failed call says about its credentials: 401/403 refuse them; any other answer of the
- * upstream's own (a 4xx such as a malformed id) means it accepted them; the rest says nothing.
+ * What a failed call says about its credentials: a 401 refuses them; any other answer of the
+ * upstream's own (a 4xx such as a malformed id, or a 403 denying one resource) means it accepted
+ * them; the rest says nothing.
  */
 export function credentialOutcomeOf(error: unknown): CredentialOutcome {
   if (isCredentialRefusal(error)) return { kind: 'refused', error };

@@ -29,7 +29,7 @@ export interface UpstreamRequestContext {
   /** The operation's own event sink (per-operation counts). */
   readonly events?: UpstreamEvents;
   /**
-   * The operation's record of the upstream refusing its credentials (401/403): once set, every
+   * The operation's record of the upstream refusing its credentials (a 401): once set, every
    * further call of the operation fails at once with that error instead of being made.
    */
   readonly refusal?: { error?: GatewayError };
