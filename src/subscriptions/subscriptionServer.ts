@@ -146,7 +146,8 @@ class Operation {
       operation.end();
       return { value: undefined, done: true };
     };
-    this.stream = {
+    // Built apart, then assigned: whether AsyncGenerator declares asyncDispose depends on the libs in use.
+    const stream = {
       // A pending next() settles when the operation ends, whatever the source does.
       next: () => (operation.ended || operation.source === undefined ? operation.stopped : Promise.race([operation.source.next(), operation.stopped])),
       return: done,
@@ -156,6 +157,7 @@ class Operation {
       },
       [Symbol.asyncDispose]: async () => void (await done()),
     };
+    this.stream = stream;
   }
 
   /** Hands over the group's stream; one that arrives after the end is returned at once (the group is left). */
