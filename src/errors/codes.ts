@@ -33,6 +33,11 @@ export const ErrorCode = {
    * process): close a subscription, or open another socket, or retry later.
    */
   TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /**
+   * A field past what one operation may gather or send: OPERATION_MAX_UPSTREAM_BYTES of upstream
+   * answers, or MAX_LIST_ITEMS items in one list. The operation's other fields keep their data.
+   */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   /** A bug in the gateway. Masked; the log has the details. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

@@ -4,6 +4,7 @@ import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
 import { classifyResponse, classifyTransportError } from './errorMapping';
 import { jsonNestsDeeperThan } from './jsonDepth';
 import { parseUpstreamJson, UpstreamBodyError } from './parseJson';
+import { parseUpstreamJsonInTurns } from './parseInTurns';
 import { failureOfStatus, type FailureKind } from './resilience/failureKind';
 
 /**
@@ -59,6 +60,15 @@ export function parseUpstreamBody(text: string): unknown {
   return parseUpstreamJson(text);
 }
 
+/**
+ * A body from the upstream, parsed by the rules of parseUpstreamBody; one larger than a depth check
+ * would spare is parsed in turns of the event loop (see parseInTurns), not in one long step.
+ * @throws {UpstreamBodyError} when it nests too deep or is not JSON
+ */
+export async function parseUpstreamBodyInTurns(text: string): Promise<unknown> {
+  return text.length > DEPTH_CHECKED_FROM_BYTES ? parseUpstreamJsonInTurns(text, MAX_BODY_DEPTH) : parseUpstreamBody(text);
+}
+
 /** Error bodies are only read for their code; a proxy's HTML page need not be read whole. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -85,7 +95,7 @@ export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest)
       return transportFailure(error, statusCode, started);
     }
     try {
-      const body = parseUpstreamBody(text);
+      const body = await parseUpstreamBodyInTurns(text);
       const bytes = Buffer.byteLength(text);
       const answer: UpstreamAnswer = request.keepText === true ? { kind: 'ok', body, requestId, bytes, text } : { kind: 'ok', body, requestId, bytes };
       return { ok: true, answer, status: statusCode, durationMs: performance.now() - started };

@@ -1,0 +1,162 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { request } from 'undici';
+import { DEMO_PROJECT_ID } from '../../src/simulator';
+import { CACHES_OFF, errorCodes, startGatewayOn, type GatewayHarness } from '../support/harness';
+import { jobPageText, startFakeUpstream, type FakeUpstream } from '../support/upstream';
+
+/**
+ * What one operation may gather and send: upstream bytes (OPERATION_MAX_UPSTREAM_BYTES) and items
+ * per list (MAX_LIST_ITEMS), and the event loop kept turning while a large answer is made.
+ */
+
+const ENGINE = 'e-hostile';
+const ENGINES_PATH = `/v2/${DEMO_PROJECT_ID}/enginemgr/engines`;
+const JOBS_PATH = `${ENGINES_PATH}/${ENGINE}/jobs`;
+
+/** 3 jobs × 10,000 tasks, just under CSE_MAX_RESPONSE_BYTES (4 MiB): each answer is within its bound. */
+const HOSTILE_PAGE = jobPageText(ENGINE, 3, 10_000);
+const ENGINE_DETAILS = { id: ENGINE, name: 'hostile', status: 'Available' };
+const ENGINE_LIST = JSON.stringify({ total: 1, data: [ENGINE_DETAILS] });
+
+const TASK_FIELDS = 'id jobId type name order status startTime endTime timedOut';
+const HOSTILE_QUERY = `{
+  engine(id: "${ENGINE}") { id jobs(first: 3) { nodes { id status tasks { ${TASK_FIELDS} } } } }
+  engines(first: 5) { totalCount nodes { id name } }
+}`;
+
+let upstream: FakeUpstream;
+let jobPage = HOSTILE_PAGE;
+beforeAll(async () => {
+  upstream = await startFakeUpstream((path) => {
+    const [route] = path.split('?');
+    if (route === JOBS_PATH) return jobPage;
+    if (route === ENGINES_PATH) return ENGINE_LIST;
+    if (route === `${ENGINES_PATH}/${ENGINE}`) return JSON.stringify(ENGINE_DETAILS);
+    return undefined;
+  });
+});
+afterAll(async () => {
+  await upstream.close();
+});
+beforeEach(() => {
+  jobPage = HOSTILE_PAGE;
+  upstream.calls.length = 0;
+});
+
+async function withGateway<T>(env: Record<string, string>, use: (gateway: GatewayHarness) => Promise<T>): Promise<T> {
+  const gateway = await startGatewayOn(upstream, { ...CACHES_OFF, ...env });
+  try {
+    // Whatever the first operation loads on first use is loaded before anything is measured.
+    await gateway.gql('{ engines(first: 1) { totalCount } }');
+    return await use(gateway);
+  } finally {
+    await gateway.close();
+  }
+}
+
+interface Measured<T> {
+  readonly result: T;
+  /** The longest the event loop was held up while `run` ran, in ms. */
+  readonly maxDelayMs: number;
+  /** The slowest `/healthz` answer while `run` ran, in ms. */
+  readonly slowestHealthMs: number;
+}
+
+/** Runs `run` while measuring the event loop's delay and probing `/healthz` every 20 ms. */
+async function measured<T>(gateway: GatewayHarness, run: () => Promise<T>): Promise<Measured<T>> {
+  const health = new URL('/healthz', gateway.gateway.url).href;
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  let running = true;
+  let slowestHealthMs = 0;
+  const probe = (async () => {
+    while (running) {
+      const started = performance.now();
+      const response = await request(health);
+      await response.body.text();
+      expect(response.statusCode).toBe(200);
+      slowestHealthMs = Math.max(slowestHealthMs, performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  delay.enable();
+  try {
+    const result = await run();
+    return { result, maxDelayMs: delay.max / 1e6, slowestHealthMs };
+  } finally {
+    delay.disable();
+    running = false;
+    await probe;
+  }
+}
+
+describe('a hostile upstream page: 3 jobs × 10,000 tasks, each answer within CSE_MAX_RESPONSE_BYTES', () => {
+  it('is within CSE_MAX_RESPONSE_BYTES', () => {
+    expect(Buffer.byteLength(HOSTILE_PAGE)).toBeGreaterThan(3.5 * 1024 * 1024);
+    expect(Buffer.byteLength(HOSTILE_PAGE)).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('fails each job\'s tasks past MAX_LIST_ITEMS as RESPONSE_TOO_LARGE, answers the rest, and /healthz stays quick', async () => {
+    await withGateway({}, async (gateway) => {
+      const { result: response, maxDelayMs, slowestHealthMs } = await measured(gateway, () => gateway.gql(HOSTILE_QUERY));
+      expect(response.status).toBe(200);
+      // `tasks` is non-null: the engine is the nearest nullable field; the other root field keeps its data.
+      expect(response.body.data).toEqual({ engine: null, engines: { totalCount: 1, nodes: [{ id: ENGINE, name: 'hostile' }] } });
+      expect(errorCodes(response)).toContain('RESPONSE_TOO_LARGE');
+      const error = response.body.errors!.find((e) => e.extensions?.code === 'RESPONSE_TOO_LARGE')!;
+      expect(error.path).toEqual(['engine', 'jobs', 'nodes', expect.any(Number), 'tasks']);
+      expect(error.extensions).toEqual({ code: 'RESPONSE_TOO_LARGE', reason: 'LIST_ITEMS', limit: 1000 });
+      expect(response.text.length).toBeLessThan(10_000);
+      expect(maxDelayMs).toBeLessThan(200);
+      expect(slowestHealthMs).toBeLessThan(200);
+    });
+  });
+
+  it('answers every task when MAX_LIST_ITEMS allows them, completing them a turn at a time: /healthz stays quick', async () => {
+    await withGateway({ MAX_LIST_ITEMS: '10000' }, async (gateway) => {
+      const query = `{ engine(id: "${ENGINE}") { id jobs(first: 3) { nodes { id tasks { order } } } } }`;
+      const { result: response, maxDelayMs, slowestHealthMs } = await measured(gateway, () => gateway.gql(query));
+      expect(response.body.errors).toBeUndefined();
+      const nodes = response.body.data.engine.jobs.nodes as Array<{ tasks: Array<{ order: number }> }>;
+      expect(nodes.map((job) => job.tasks.length)).toEqual([10_000, 10_000, 10_000]);
+      expect(nodes[2]!.tasks[9_999]).toEqual({ order: 9_999 });
+      expect(maxDelayMs).toBeLessThan(200);
+      expect(slowestHealthMs).toBeLessThan(200);
+    });
+  });
+});
+
+describe('OPERATION_MAX_UPSTREAM_BYTES', () => {
+  const JOB_PAGE = jobPageText(ENGINE, 2, 400);
+  const bytes = Buffer.byteLength(JOB_PAGE);
+  const threeLists = `{
+    a: engine(id: "${ENGINE}") { jobs(first: 2) { totalCount } }
+    b: engine(id: "${ENGINE}") { jobs(first: 2, filter: { from: "2020-01-01T00:00:00.000Z" }) { totalCount } }
+    c: engine(id: "${ENGINE}") { jobs(first: 2, filter: { from: "2021-01-01T00:00:00.000Z" }) { totalCount } }
+  }`;
+
+  it('answers the upstream calls that fit, fails the one past the bound, and makes no call after it', async () => {
+    jobPage = JOB_PAGE;
+    // Room for two pages, not three.
+    await withGateway({ OPERATION_MAX_UPSTREAM_BYTES: String(Math.max(64 * 1024, 2 * bytes + 100)), CSE_REQUEST_CONCURRENCY: '1' }, async (gateway) => {
+      expect(2 * bytes + 100).toBeGreaterThanOrEqual(64 * 1024);
+      const response = await gateway.gql(threeLists);
+      expect(response.status).toBe(200);
+      expect(response.body.data).toEqual({ a: { jobs: { totalCount: 2 } }, b: { jobs: { totalCount: 2 } }, c: null });
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ path: ['c'], extensions: { code: 'RESPONSE_TOO_LARGE', reason: 'UPSTREAM_BYTES', limit: 2 * bytes + 100 } }),
+      ]);
+      // The third list's answer was refused; the engine details `c` then asks for are never called.
+      expect(upstream.calls.filter((path) => path.startsWith(JOBS_PATH))).toHaveLength(3);
+      expect(upstream.calls.filter((path) => path === `${ENGINES_PATH}/${ENGINE}`)).toHaveLength(0);
+    });
+  });
+
+  it('lets the same operation through under the default bound', async () => {
+    jobPage = JOB_PAGE;
+    await withGateway({}, async (gateway) => {
+      const response = await gateway.gql(threeLists);
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data).toEqual({ a: { jobs: { totalCount: 2 } }, b: { jobs: { totalCount: 2 } }, c: { jobs: { totalCount: 2 } } });
+    });
+  });
+});
