@@ -42,19 +42,20 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
  * The same value as `parseUpstreamJson(text)` after the depth check of `parseUpstreamBody`, made
  * in turns of the event loop: one scan of the text (in turns) finds the containers longer than
- * {@link PIECE_CHARS} and where their children start; then children are parsed by `JSON.parse` in
- * groups of at most that size, and put together.
+ * `pieceChars` ({@link PIECE_CHARS}; smaller in tests) and where their children start; then
+ * children are parsed by `JSON.parse` in groups of at most that size, and put together.
  *
- * The choice of exact ids follows parseUpstreamJson's, looked at piece by piece: a piece that
- * would need exact digits were it a whole body has the whole body parsed again losslessly.
+ * Exact ids follow parseUpstreamJson: each piece is looked at for ids beyond 2^53 where
+ * `hasUnsafeId` looks in a whole body (see {@link Place}); when one has such an id, the whole body
+ * is parsed again, losslessly.
  *
  * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or is not JSON
  */
-export async function parseUpstreamJsonInTurns(text: string, maxDepth: number): Promise<unknown> {
-  const containers = await scan(text, maxDepth);
-  const plain = new Assembly(text, containers, parsePlain);
+export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS): Promise<unknown> {
+  const containers = await scan(text, maxDepth, pieceChars);
+  const plain = new Assembly(text, containers, parsePlain, pieceChars);
   const value = await plain.value(0, text.length);
-  return plain.unsafe ? new Assembly(text, containers, parseLossless).value(0, text.length) : value;
+  return plain.unsafe ? new Assembly(text, containers, parseLossless, pieceChars).value(0, text.length) : value;
 }
 
 function parsePlain(text: string): unknown {
@@ -66,7 +67,7 @@ function parseLossless(text: string): unknown {
 }
 
 /** The containers longer than a piece, by the position of their opening bracket. */
-async function scan(text: string, maxDepth: number): Promise<Map<number, Container>> {
+async function scan(text: string, maxDepth: number, pieceChars: number): Promise<Map<number, Container>> {
   const containers = new Map<number, Container>();
   const stack: Frame[] = [];
   let inString = false;
@@ -85,7 +86,7 @@ async function scan(text: string, maxDepth: number): Promise<Map<number, Contain
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
         const frame = stack.pop();
         if (frame === undefined || (frame.kind === 'object') !== (c === CLOSE_BRACE)) throw notJson();
-        if (i + 1 - frame.start > PIECE_CHARS) containers.set(frame.start, { kind: frame.kind, end: i + 1, commas: frame.commas, colons: frame.colons });
+        if (i + 1 - frame.start > pieceChars) containers.set(frame.start, { kind: frame.kind, end: i + 1, commas: frame.commas, colons: frame.colons });
       } else if (c === COMMA) stack.at(-1)?.commas.push(i);
       else if (c === COLON) stack.at(-1)?.colons.push(i);
     }
@@ -107,6 +108,32 @@ function firstNonSpace(text: string, from: number, to: number): number {
   return found === null || found.index >= to ? to : found.index;
 }
 
+/**
+ * Where a value stands for `hasUnsafeId`: the body itself (an object is looked at, or an array's
+ * items), an object it looks at (its id fields, and the items of its `data` and `tasks`), a list
+ * whose items it looks at, or anywhere else.
+ */
+type Place = 'body' | 'looked-at' | 'list' | 'elsewhere';
+
+/** Whether `value`, standing at `place`, has an id hasUnsafeId would find. */
+function unsafeAt(value: unknown, place: Place): boolean {
+  switch (place) {
+    case 'body':
+      return hasUnsafeId(value);
+    case 'looked-at':
+      return typeof value === 'object' && value !== null && !Array.isArray(value) && hasUnsafeId(value);
+    case 'list':
+      return Array.isArray(value) && hasUnsafeId(value);
+    case 'elsewhere':
+      return false;
+  }
+}
+
+/** Where an array's items stand. */
+const itemPlace = (place: Place): Place => (place === 'body' || place === 'list' ? 'looked-at' : 'elsewhere');
+/** Whether an object's members are looked at (an object as the body is). */
+const membersLookedAt = (place: Place): boolean => place === 'body' || place === 'looked-at';
+
 /** One pass putting the value together from its pieces, with one way of parsing a piece. */
 class Assembly {
   /** Whether a piece would have had exact ids (see parseUpstreamJsonInTurns). */
@@ -117,15 +144,16 @@ class Assembly {
     private readonly text: string,
     private readonly containers: ReadonlyMap<number, Container>,
     private readonly parse: (text: string) => unknown,
+    private readonly pieceChars: number,
   ) {}
 
-  /** The value of text[from, to): one JSON value, with whitespace around it. */
-  async value(from: number, to: number): Promise<unknown> {
+  /** The value of text[from, to): one JSON value, with whitespace around it, standing at `place`. */
+  async value(from: number, to: number, place: Place = 'body'): Promise<unknown> {
     const start = firstNonSpace(this.text, from, to);
     const container = this.containers.get(start);
-    if (container === undefined) return this.piece(this.text.slice(from, to), hasUnsafeId);
+    if (container === undefined) return this.piece(this.text.slice(from, to), (value) => unsafeAt(value, place));
     if (firstNonSpace(this.text, container.end, to) !== to) throw notJson();
-    return container.kind === 'array' ? this.array(start, container) : this.object(start, container);
+    return container.kind === 'array' ? this.array(start, container, place) : this.object(start, container, place);
   }
 
   private async piece(text: string, unsafe: (value: unknown) => boolean): Promise<unknown> {
@@ -146,29 +174,31 @@ class Assembly {
 
   /** The children of a container: the text between its brackets, split at its top-level commas. */
   private children(start: number, container: Container): Array<[number, number]> {
+    if (container.commas.length === 0 && firstNonSpace(this.text, start + 1, container.end - 1) === container.end - 1) return [];
     const bounds = [start, ...container.commas, container.end - 1];
     const children: Array<[number, number]> = [];
     for (let i = 0; i + 1 < bounds.length; i += 1) {
       const from = bounds[i]! + 1;
       const to = bounds[i + 1]!;
-      // A container longer than a piece is never empty; an empty child is a stray comma.
+      // An empty child is a stray comma.
       if (firstNonSpace(this.text, from, to) === to) throw notJson();
       children.push([from, to]);
     }
     return children;
   }
 
-  private async array(start: number, container: Container): Promise<unknown[]> {
+  private async array(start: number, container: Container, place: Place): Promise<unknown[]> {
     const out: unknown[] = [];
-    await this.grouped(this.children(start, container), (from) => from, '[', ']', async (group) => {
+    const items = itemPlace(place);
+    await this.grouped(this.children(start, container), (from) => from, '[', ']', items === 'looked-at' ? 'list' : 'elsewhere', async (group) => {
       for (const item of group as unknown[]) out.push(item);
     }, async (from, to) => {
-      out.push(await this.value(from, to));
+      out.push(await this.value(from, to, items));
     });
     return out;
   }
 
-  private async object(start: number, container: Container): Promise<Record<string, unknown>> {
+  private async object(start: number, container: Container, place: Place): Promise<Record<string, unknown>> {
     const members = this.children(start, container);
     if (container.colons.length !== members.length) throw notJson();
     const out: Record<string, unknown> = {};
@@ -176,25 +206,28 @@ class Assembly {
     const set = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     let colon = 0;
     const colonOf = new Map<number, number>(members.map(([from]) => [from, container.colons[colon++]!]));
-    await this.grouped(members, (from) => colonOf.get(from)! + 1, '{', '}', async (group) => {
+    const lookedAt = membersLookedAt(place);
+    await this.grouped(members, (from) => colonOf.get(from)! + 1, '{', '}', lookedAt ? 'looked-at' : 'elsewhere', async (group) => {
       for (const [key, value] of Object.entries(group as Record<string, unknown>)) set(key, value);
     }, async (from, to) => {
       const key = await this.piece(this.text.slice(from, colonOf.get(from)), () => false);
       if (typeof key !== 'string') throw notJson();
-      set(key, await this.value(colonOf.get(from)! + 1, to));
+      set(key, await this.value(colonOf.get(from)! + 1, to, lookedAt && (key === 'data' || key === 'tasks') ? 'list' : 'elsewhere'));
     });
     return out;
   }
 
   /**
    * Children whose value is a container longer than a piece go one by one (`large`); the others
-   * are parsed together, as many as fit in a piece, in `open`/`close` (`small`).
+   * are parsed together, as many as fit in a piece, in `open`/`close` (`small`); such a group
+   * stands at `groupPlace` (its container's members, or items, are looked at as its own are).
    */
   private async grouped(
     children: ReadonlyArray<[number, number]>,
     valueStart: (from: number) => number,
     open: string,
     close: string,
+    groupPlace: Place,
     small: (group: unknown) => Promise<void>,
     large: (from: number, to: number) => Promise<void>,
   ): Promise<void> {
@@ -204,7 +237,7 @@ class Assembly {
       if (groupFrom < 0) return;
       const text = open + this.text.slice(groupFrom, groupTo) + close;
       groupFrom = -1;
-      await small(await this.piece(text, hasUnsafeId));
+      await small(await this.piece(text, (value) => unsafeAt(value, groupPlace)));
     };
     for (const [from, to] of children) {
       if (this.containers.has(firstNonSpace(this.text, valueStart(from), to))) {
@@ -212,7 +245,7 @@ class Assembly {
         await large(from, to);
         continue;
       }
-      if (groupFrom >= 0 && to - groupFrom > PIECE_CHARS) await flush();
+      if (groupFrom >= 0 && to - groupFrom > this.pieceChars) await flush();
       if (groupFrom < 0) groupFrom = from;
       groupTo = to;
     }
