@@ -60,10 +60,22 @@ interface Measured<T> {
   readonly maxDelayMs: number;
   /** The slowest `/healthz` answer while `run` ran, in ms. */
   readonly slowestHealthMs: number;
+  /** The same two, over a second of the same probing with nothing else to do. */
+  readonly idle: { readonly maxDelayMs: number; readonly slowestHealthMs: number };
 }
 
-/** Runs `run` while measuring the event loop's delay and probing `/healthz` every 20 ms. */
+/**
+ * Runs `run` while measuring the event loop's delay and probing `/healthz` every 20 ms, after a
+ * second of the same with nothing else running: on a shared machine the process is held up now
+ * and then whatever it does, and the bound asserted is on top of that.
+ */
 async function measured<T>(gateway: GatewayHarness, run: () => Promise<T>): Promise<Measured<T>> {
+  const idle = await probed(gateway, () => new Promise((resolve) => setTimeout(resolve, 1000)));
+  const busy = await probed(gateway, run);
+  return { result: busy.result, maxDelayMs: busy.maxDelayMs, slowestHealthMs: busy.slowestHealthMs, idle };
+}
+
+async function probed<T>(gateway: GatewayHarness, run: () => Promise<T>): Promise<Omit<Measured<T>, 'idle'>> {
   const health = new URL('/healthz', gateway.gateway.url).href;
   const delay = monitorEventLoopDelay({ resolution: 5 });
   let running = true;
@@ -89,6 +101,13 @@ async function measured<T>(gateway: GatewayHarness, run: () => Promise<T>): Prom
   }
 }
 
+/** No step of the gateway held the event loop for more than `boundMs`, beyond what an idle process sees. */
+function expectResponsive(measure: Measured<unknown>, boundMs = 200): void {
+  if (process.env.SHOW_DELAY !== undefined) console.log(measure.maxDelayMs, measure.slowestHealthMs, measure.idle);
+  expect(measure.maxDelayMs).toBeLessThan(boundMs + measure.idle.maxDelayMs);
+  expect(measure.slowestHealthMs).toBeLessThan(boundMs + measure.idle.slowestHealthMs);
+}
+
 describe('a hostile upstream page: 3 jobs × 10,000 tasks, each answer within CSE_MAX_RESPONSE_BYTES', () => {
   it('is within CSE_MAX_RESPONSE_BYTES', () => {
     expect(Buffer.byteLength(HOSTILE_PAGE)).toBeGreaterThan(3.5 * 1024 * 1024);
@@ -97,7 +116,8 @@ describe('a hostile upstream page: 3 jobs × 10,000 tasks, each answer within CS
 
   it('fails each job\'s tasks past MAX_LIST_ITEMS as RESPONSE_TOO_LARGE, answers the rest, and /healthz stays quick', async () => {
     await withGateway({}, async (gateway) => {
-      const { result: response, maxDelayMs, slowestHealthMs } = await measured(gateway, () => gateway.gql(HOSTILE_QUERY));
+      const measure = await measured(gateway, () => gateway.gql(HOSTILE_QUERY));
+      const response = measure.result;
       expect(response.status).toBe(200);
       // `tasks` is non-null: the engine is the nearest nullable field; the other root field keeps its data.
       expect(response.body.data).toEqual({ engine: null, engines: { totalCount: 1, nodes: [{ id: ENGINE, name: 'hostile' }] } });
@@ -106,8 +126,7 @@ describe('a hostile upstream page: 3 jobs × 10,000 tasks, each answer within CS
       expect(error.path).toEqual(['engine', 'jobs', 'nodes', expect.any(Number), 'tasks']);
       expect(error.extensions).toEqual({ code: 'RESPONSE_TOO_LARGE', reason: 'LIST_ITEMS', limit: 1000 });
       expect(response.text.length).toBeLessThan(10_000);
-      expect(maxDelayMs).toBeLessThan(200);
-      expect(slowestHealthMs).toBeLessThan(200);
+      expectResponsive(measure);
     });
   });
 
@@ -119,13 +138,13 @@ describe('a large answer within the bounds: 30 jobs × 1,000 tasks', () => {
     expect(Buffer.byteLength(jobPage)).toBeLessThan(4 * 1024 * 1024);
     await withGateway({}, async (gateway) => {
       const query = `{ engine(id: "${ENGINE}") { id jobs(first: 30) { nodes { id tasks { order status } } } } }`;
-      const { result: response, maxDelayMs, slowestHealthMs } = await measured(gateway, () => gateway.gql(query));
+      const measure = await measured(gateway, () => gateway.gql(query));
+      const response = measure.result;
       expect(response.body.errors).toBeUndefined();
       const nodes = response.body.data.engine.jobs.nodes as Array<{ tasks: Array<{ order: number }> }>;
       expect(nodes.map((job) => job.tasks.length)).toEqual(Array(30).fill(1000));
       expect(nodes[29]!.tasks[999]).toEqual({ order: 999, status: 'FINISHED' });
-      expect(maxDelayMs).toBeLessThan(200);
-      expect(slowestHealthMs).toBeLessThan(200);
+      expectResponsive(measure);
     });
   });
 });

@@ -22,8 +22,9 @@ export const ITEMS_PER_TURN = 2000;
  *
  * It also keeps the event loop responsive while the operation's answer is completed: graphql-js
  * (and graphql-jit) complete a list that a resolver returned synchronously, in one go, with
- * everything below it. Past {@link ITEMS_PER_TURN} items, lists are handed over in later turns
- * of the event loop, a turn's worth at a time, so other requests (and `/healthz`) get in between.
+ * everything below it, and call the resolvers of all its items in that same step. Past
+ * {@link ITEMS_PER_TURN} items, lists are made and handed over in later turns of the event loop,
+ * a turn's worth at a time, so other requests (and `/healthz`) get in between.
  */
 export class OperationBudget {
   private upstreamBytes = 0;
@@ -75,21 +76,21 @@ export class OperationBudget {
   }
 
   /**
-   * `items` now, or in a later turn of the event loop when this turn has handed over its share
-   * (see the class comment). Turns follow each other: each waits for the one before and then one
-   * pass of the event loop (`setImmediate`), so I/O is served between them.
+   * `make()`, a list of `count` items, made now, or in a later turn of the event loop when this
+   * turn has handed over its share (see the class comment): making the list is work too. Turns
+   * follow each other: each waits for the one before and then one pass of the event loop
+   * (`setImmediate`), so I/O is served between them.
    */
-  paced<L extends readonly unknown[]>(items: L): L | Promise<L> {
-    const count = items.length;
+  paced<T>(count: number, make: () => T): T | Promise<T> {
     if (this.turn === undefined && this.itemsThisTurn + count <= ITEMS_PER_TURN) {
       this.itemsThisTurn += count;
-      return items;
+      return make();
     }
     if (this.turn === undefined || (this.itemsOfTurn > 0 && this.itemsOfTurn + count > ITEMS_PER_TURN)) {
       const next = (this.turn ?? Promise.resolve()).then(nextTurn);
       this.turn = next;
       this.itemsOfTurn = 0;
-      // Registered before the items' own continuations: once the last turn has come, the count
+      // Registered before the lists' own continuations: once the last turn has come, the count
       // starts again from what it hands over.
       void next.then(() => {
         if (this.turn !== next) return;
@@ -98,7 +99,7 @@ export class OperationBudget {
       });
     }
     this.itemsOfTurn += count;
-    return this.turn.then(() => items);
+    return this.turn.then(make);
   }
 
   private bytesError(): GatewayError {

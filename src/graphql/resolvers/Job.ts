@@ -25,12 +25,14 @@ export const Job: JobResolvers = {
   durationMs: (job) => durationMs(job.startTime, job.endTime),
   context: own('context'),
   tasks: (job, _args, { budget }) => {
-    budget.checkList(taskCount(job));
-    const tasks = jobTasks(job);
-    // Tasks inside phases may leave out their job id; the job they came in is the answer.
-    const withJobIds = tasks.some((task) => task.jobId === undefined || task.jobId === null)
-      ? tasks.map((task) => (task.jobId === undefined || task.jobId === null ? { ...task, jobId: job.id } : task))
-      : tasks;
-    return budget.paced(withJobIds);
+    const count = taskCount(job);
+    budget.checkList(count);
+    return budget.paced(count, () => {
+      const tasks = jobTasks(job);
+      // Tasks inside phases may leave out their job id; the job they came in is the answer.
+      return tasks.some((task) => task.jobId === undefined || task.jobId === null)
+        ? tasks.map((task) => (task.jobId === undefined || task.jobId === null ? { ...task, jobId: job.id } : task))
+        : tasks;
+    });
   },
 };
