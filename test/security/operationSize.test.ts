@@ -32,6 +32,8 @@ beforeAll(async () => {
     if (route === JOBS_PATH) return jobPage;
     if (route === ENGINES_PATH) return ENGINE_LIST;
     if (route === `${ENGINES_PATH}/${ENGINE}`) return JSON.stringify(ENGINE_DETAILS);
+    // Job details: the first job of the page.
+    if (route?.startsWith(`${JOBS_PATH}/`)) return JSON.stringify((JSON.parse(jobPage) as { data: unknown[] }).data[0]);
     return undefined;
   });
 });
@@ -145,6 +147,22 @@ describe('a large answer within the bounds: 30 jobs × 1,000 tasks', () => {
       expect(nodes.map((job) => job.tasks.length)).toEqual(Array(30).fill(1000));
       expect(nodes[29]!.tasks[999]).toEqual({ order: 999, status: 'FINISHED' });
       expectResponsive(measure);
+    });
+  });
+});
+
+describe('federation', () => {
+  it('bounds the tasks of a Job reference in `_entities` too', async () => {
+    jobPage = jobPageText(ENGINE, 1, 1001);
+    await withGateway({}, async (gateway) => {
+      const response = await gateway.gql(
+        'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Job { id tasks { order } } } }',
+        { r: [{ __typename: 'Job', engineId: ENGINE, id: '1' }] },
+      );
+      expect(response.body.data).toEqual({ _entities: [null] });
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ path: ['_entities', 0, 'tasks'], extensions: { code: 'RESPONSE_TOO_LARGE', reason: 'LIST_ITEMS', limit: 1000 } }),
+      ]);
     });
   });
 });
