@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { request } from 'undici';
 import { DEMO_PROJECT_ID } from '../../src/simulator';
-import { CACHES_OFF, errorCodes, startGatewayOn, type GatewayHarness } from '../support/harness';
+import { CACHES_OFF, errorCodes, startGatewayOn, startHarness, type GatewayHarness } from '../support/harness';
 import { jobPageText, startFakeUpstream, type FakeUpstream } from '../support/upstream';
 
 /**
@@ -191,6 +191,29 @@ describe('OPERATION_MAX_UPSTREAM_BYTES', () => {
       expect(upstream.calls.filter((path) => path.startsWith(JOBS_PATH))).toHaveLength(3);
       expect(upstream.calls.filter((path) => path === `${ENGINES_PATH}/${ENGINE}`)).toHaveLength(0);
     });
+  });
+
+  it("leaves an ordinary dashboard (README's) well within the bound: 1 MiB, a sixteenth of the default", async () => {
+    const h = await startHarness({ ...CACHES_OFF, OPERATION_MAX_UPSTREAM_BYTES: String(1024 * 1024) });
+    try {
+      const response = await h.gql(`query Dashboard {
+        engines(first: 7) {
+          totalCount
+          nodes {
+            id name status
+            latestJob { id type status startTime }
+            jobs(first: 5) {
+              edges { cursor node { id type status durationMs tasks { name status order } } }
+              pageInfo { hasNextPage endCursor }
+            }
+          }
+        }
+      }`);
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data.engines.nodes.length).toBeGreaterThan(1);
+    } finally {
+      await h.close();
+    }
   });
 
   it('lets the same operation through under the default bound', async () => {
