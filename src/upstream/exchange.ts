@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher } from 'undici';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
@@ -163,7 +164,9 @@ function headerValue(value: string | string[] | undefined): string | undefined {
  * (we would hold an unbounded amount of memory for one call); an error body is just truncated.
  */
 async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean): Promise<string> {
-  const chunks: Buffer[] = [];
+  // Decoded chunk by chunk as it arrives: a body of megabytes decoded at the end is one long step.
+  const decoder = new StringDecoder('utf8');
+  let text = '';
   let size = 0;
   for await (const chunk of body) {
     const buffer = chunk as Buffer;
@@ -173,10 +176,10 @@ async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number,
       if (strict) {
         throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answer is larger than the gateway accepts.');
       }
-      chunks.push(buffer.subarray(0, buffer.length - (size - maxBytes)));
+      text += decoder.write(buffer.subarray(0, buffer.length - (size - maxBytes)));
       break;
     }
-    chunks.push(buffer);
+    text += decoder.write(buffer);
   }
-  return Buffer.concat(chunks, Math.min(size, maxBytes)).toString('utf8');
+  return text + decoder.end();
 }

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { request } from 'undici';
-import { DEMO_PROJECT_ID } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN } from '../../src/simulator';
 import { CACHES_OFF, errorCodes, startGatewayOn, startHarness, type GatewayHarness } from '../support/harness';
 import { jobPageText, startFakeUpstream, type FakeUpstream } from '../support/upstream';
 
@@ -58,23 +58,26 @@ async function withGateway<T>(env: Record<string, string>, use: (gateway: Gatewa
 
 interface Measured<T> {
   readonly result: T;
-  /** The longest the event loop was held up while `run` ran, in ms. */
+  /** The longest the event loop was held up while `run` ran (monitorEventLoopDelay), in ms. */
   readonly maxDelayMs: number;
+  /** The most CPU time the process spent in one turn of the event loop while `run` ran, in ms. */
+  readonly maxTurnCpuMs: number;
   /** The slowest `/healthz` answer while `run` ran, in ms. */
   readonly slowestHealthMs: number;
-  /** The same two, over a second of the same probing with nothing else to do. */
-  readonly idle: { readonly maxDelayMs: number; readonly slowestHealthMs: number };
+  /** The same, over as long (a second at least) of the same probing with nothing else to do. */
+  readonly idle: Omit<Measured<T>, 'idle' | 'result'>;
 }
 
 /**
- * Runs `run` while measuring the event loop's delay and probing `/healthz` every 20 ms, after a
- * second of the same with nothing else running: on a shared machine the process is held up now
- * and then whatever it does, and the bound asserted is on top of that.
+ * Runs `run` while measuring the event loop and probing `/healthz` every 20 ms, then does the
+ * same for as long with nothing else running.
  */
 async function measured<T>(gateway: GatewayHarness, run: () => Promise<T>): Promise<Measured<T>> {
-  const idle = await probed(gateway, () => new Promise((resolve) => setTimeout(resolve, 1000)));
+  const started = performance.now();
   const busy = await probed(gateway, run);
-  return { result: busy.result, maxDelayMs: busy.maxDelayMs, slowestHealthMs: busy.slowestHealthMs, idle };
+  const tookMs = performance.now() - started;
+  const { result: _none, ...idle } = await probed(gateway, () => new Promise((resolve) => setTimeout(resolve, Math.max(1000, tookMs))));
+  return { ...busy, idle };
 }
 
 async function probed<T>(gateway: GatewayHarness, run: () => Promise<T>): Promise<Omit<Measured<T>, 'idle'>> {
@@ -92,22 +95,52 @@ async function probed<T>(gateway: GatewayHarness, run: () => Promise<T>): Promis
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
+  // A timer each turn: the CPU time between two of them is what that turn ran.
+  let maxTurnCpuMs = 0;
+  let cpu = process.cpuUsage();
+  let turn: NodeJS.Timeout;
+  const next = () => {
+    const spent = process.cpuUsage(cpu);
+    maxTurnCpuMs = Math.max(maxTurnCpuMs, (spent.user + spent.system) / 1000);
+    cpu = process.cpuUsage();
+    turn = setTimeout(next, 1);
+  };
+  turn = setTimeout(next, 1);
   delay.enable();
   try {
     const result = await run();
-    return { result, maxDelayMs: delay.max / 1e6, slowestHealthMs };
+    return { result, maxDelayMs: delay.max / 1e6, maxTurnCpuMs, slowestHealthMs };
   } finally {
     delay.disable();
+    clearTimeout(turn!);
     running = false;
     await probe;
   }
 }
 
-/** No step of the gateway held the event loop for more than `boundMs`, beyond what an idle process sees. */
+/** The text of the gateway's answer to `query`, POSTed with the demo token. */
+async function postText(gateway: GatewayHarness, query: string): Promise<string> {
+  const response = await request(gateway.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
+    body: JSON.stringify({ query }),
+  });
+  return response.body.text();
+}
+
+/**
+ * No turn of the event loop ran long while the gateway answered. The machine the suite runs on may
+ * be shared, and a process that is not scheduled is held up whatever it does: the tight bound is
+ * on the CPU time of one turn, and the wall-clock bounds are over what an idle process sees —
+ * `boundMs` for the event loop's delay, several times that for `/healthz`, which takes a few turns
+ * (accept, read, answer). Without the bounds of this part, the hostile page held the loop for
+ * seconds.
+ */
 function expectResponsive(measure: Measured<unknown>, boundMs = 200): void {
-  if (process.env.SHOW_DELAY !== undefined) console.log(measure.maxDelayMs, measure.slowestHealthMs, measure.idle);
-  expect(measure.maxDelayMs).toBeLessThan(boundMs + measure.idle.maxDelayMs);
-  expect(measure.slowestHealthMs).toBeLessThan(boundMs + measure.idle.slowestHealthMs);
+  if (process.env.SHOW_DELAY !== undefined) console.log(JSON.stringify({ ...measure, result: undefined }));
+  expect(measure.maxTurnCpuMs).toBeLessThan(boundMs / 2);
+  expect(measure.maxDelayMs).toBeLessThan(2 * boundMs + measure.idle.maxDelayMs);
+  expect(measure.slowestHealthMs).toBeLessThan(4 * boundMs + measure.idle.slowestHealthMs);
 }
 
 describe('a hostile upstream page: 3 jobs × 10,000 tasks, each answer within CSE_MAX_RESPONSE_BYTES', () => {
@@ -140,10 +173,11 @@ describe('a large answer within the bounds: 30 jobs × 1,000 tasks', () => {
     expect(Buffer.byteLength(jobPage)).toBeLessThan(4 * 1024 * 1024);
     await withGateway({}, async (gateway) => {
       const query = `{ engine(id: "${ENGINE}") { id jobs(first: 30) { nodes { id tasks { order status } } } } }`;
-      const measure = await measured(gateway, () => gateway.gql(query));
-      const response = measure.result;
-      expect(response.body.errors).toBeUndefined();
-      const nodes = response.body.data.engine.jobs.nodes as Array<{ tasks: Array<{ order: number }> }>;
+      // Only the answer's text is read while measuring: parsing it is the test's work, not the gateway's.
+      const measure = await measured(gateway, () => postText(gateway, query));
+      const body = JSON.parse(measure.result) as { data?: any; errors?: unknown };
+      expect(body.errors).toBeUndefined();
+      const nodes = body.data.engine.jobs.nodes as Array<{ tasks: Array<{ order: number }> }>;
       expect(nodes.map((job) => job.tasks.length)).toEqual(Array(30).fill(1000));
       expect(nodes[29]!.tasks[999]).toEqual({ order: 999, status: 'FINISHED' });
       expectResponsive(measure);

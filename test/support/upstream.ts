@@ -46,6 +46,8 @@ export type FakeAnswer = (path: string) => string | undefined;
  */
 export async function startFakeUpstream(answer: FakeAnswer): Promise<FakeUpstream> {
   const calls: string[] = [];
+  // The last answer's bytes, kept: encoding megabytes is a long step of the test's own.
+  let encoded: { text: string; body: Buffer } | undefined;
   const server = createServer((request, response) => {
     const path = request.url ?? '/';
     calls.push(path);
@@ -54,7 +56,8 @@ export async function startFakeUpstream(answer: FakeAnswer): Promise<FakeUpstrea
       response.writeHead(404, { 'content-type': 'application/json' }).end('{"error_code":"SVCSTG.00501101","error_msg":"not found"}');
       return;
     }
-    const body = Buffer.from(text);
+    if (encoded?.text !== text) encoded = { text, body: Buffer.from(text) };
+    const { body } = encoded;
     response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
     void (async () => {
       for (let at = 0; at < body.length; at += CHUNK_BYTES) {

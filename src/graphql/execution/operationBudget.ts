@@ -13,7 +13,7 @@ export interface OperationBudgetLimits {
  * Items whose completion may run in one turn of the event loop. A task completes in a few
  * microseconds per selected field, so a turn of this many stays within a few milliseconds.
  */
-export const ITEMS_PER_TURN = 2000;
+export const ITEMS_PER_TURN = 1000;
 
 /**
  * The bounds of one operation, one object in its context. Upstream answers are counted as they
