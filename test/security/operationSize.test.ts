@@ -129,16 +129,16 @@ async function postText(gateway: GatewayHarness, query: string): Promise<string>
 }
 
 /**
- * No turn of the event loop ran long while the gateway answered. The machine the suite runs on may
- * be shared, and a process that is not scheduled is held up whatever it does: the tight bound is
- * on the CPU time of one turn, and the wall-clock bounds are over what an idle process sees —
- * `boundMs` for the event loop's delay, several times that for `/healthz`, which takes a few turns
- * (accept, read, answer). Without the bounds of this part, the hostile page held the loop for
- * seconds.
+ * No turn of the event loop ran long while the gateway answered: the CPU time of one turn (the
+ * process's: the garbage collector's helper threads count too) stays under `boundMs`. The machine
+ * the suite runs on may be shared, and a process that is not scheduled is held up whatever it
+ * does, so the wall-clock bounds are generous, and over what an idle process sees: twice `boundMs`
+ * for the event loop's delay, four times for `/healthz`, which takes a few turns (accept, read,
+ * answer). Without the bounds of this part, the hostile page held the loop for seconds.
  */
 function expectResponsive(measure: Measured<unknown>, boundMs = 200): void {
   if (process.env.SHOW_DELAY !== undefined) console.log(JSON.stringify({ ...measure, result: undefined }));
-  expect(measure.maxTurnCpuMs).toBeLessThan(boundMs / 2);
+  expect(measure.maxTurnCpuMs).toBeLessThan(boundMs);
   expect(measure.maxDelayMs).toBeLessThan(2 * boundMs + measure.idle.maxDelayMs);
   expect(measure.slowestHealthMs).toBeLessThan(4 * boundMs + measure.idle.slowestHealthMs);
 }
