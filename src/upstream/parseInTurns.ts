@@ -99,12 +99,13 @@ function notJson(cause?: unknown): UpstreamBodyError {
   return new UpstreamBodyError('The upstream body is not valid JSON.', { cause });
 }
 
-const WHITESPACE = /\S/g;
+/** Not JSON whitespace (which is only these four: `\S` would skip other spaces JSON refuses). */
+const NOT_JSON_SPACE = /[^ \t\n\r]/g;
 
 /** The first position in [from, to) that is not JSON whitespace, or `to`. */
 function firstNonSpace(text: string, from: number, to: number): number {
-  WHITESPACE.lastIndex = from;
-  const found = WHITESPACE.exec(text);
+  NOT_JSON_SPACE.lastIndex = from;
+  const found = NOT_JSON_SPACE.exec(text);
   return found === null || found.index >= to ? to : found.index;
 }
 

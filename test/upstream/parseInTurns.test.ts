@@ -43,7 +43,7 @@ describe('parseUpstreamJsonInTurns', () => {
 
   it('refuses what parseUpstreamJson refuses: any text cut or changed by one character', async () => {
     const mutated = fc
-      .tuple(fc.oneof(fc.jsonValue({ maxDepth: 5 }), listBody), fc.nat(), fc.constantFrom('', ',', ':', '{', '}', '[', ']', '"', 'x', ' '))
+      .tuple(fc.oneof(fc.jsonValue({ maxDepth: 5 }), listBody), fc.nat(), fc.constantFrom('', ',', ':', '{', '}', '[', ']', '"', 'x', ' ', '\u00a0', '\n'))
       .map(([value, at, inserted]) => {
         const body = text(value, 0);
         const i = at % (body.length + 1);
@@ -67,6 +67,7 @@ describe('parseUpstreamJsonInTurns', () => {
     ['an unclosed container', `{"a":[${'1,'.repeat(50)}1]`],
     ['a member without a colon', `{"a":[${'1,'.repeat(50)}1],"b"}`],
     ['text after the value', `[${'1,'.repeat(50)}1] x`],
+    ['a space JSON does not allow before a value', `{"a":\u00a0[${'1,'.repeat(50)}1]}`],
   ])('refuses %s as UpstreamBodyError', async (_what, body) => {
     await expect(parseUpstreamJsonInTurns(body, 64, 10)).rejects.toBeInstanceOf(UpstreamBodyError);
   });

@@ -36,11 +36,6 @@ export class OperationBudget {
 
   constructor(private readonly limits: OperationBudgetLimits) {}
 
-  /** Upstream bytes used so far. */
-  get usedUpstreamBytes(): number {
-    return this.upstreamBytes;
-  }
-
   /**
    * Before an upstream call: refuses it once the operation has used all its bytes, so no call
    * is made whose answer could not be used.
