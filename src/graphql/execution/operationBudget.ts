@@ -10,10 +10,10 @@ export interface OperationBudgetLimits {
 }
 
 /**
- * Items whose completion may run in one turn of the event loop. A task completes in a few
- * microseconds per selected field, so a turn of this many stays within a few milliseconds.
+ * Items whose lists may be made and completed in one turn of the event loop. A longer list (up to
+ * MAX_LIST_ITEMS) has a turn of its own.
  */
-export const ITEMS_PER_TURN = 1000;
+const ITEMS_PER_TURN = 1000;
 
 /**
  * The bounds of one operation, one object in its context. Upstream answers are counted as they
