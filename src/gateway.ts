@@ -195,6 +195,7 @@ function contextServices(config: GatewayConfig, http: CseHttpClient, logger: Log
     engineListThreshold: config.federationEngineListThreshold,
     engineListMaxPages: config.federationEngineListMaxPages,
     cacheTtls: cacheTtlsOf(config),
+    budget: { maxUpstreamBytes: config.operationMaxUpstreamBytes, maxListItems: config.maxListItems },
   };
 }
 

@@ -110,6 +110,10 @@ export interface GatewayConfig {
   readonly maxTokens: number;
   /** Worst-case upstream calls one operation may make; above it: QUERY_TOO_COMPLEX. */
   readonly maxUpstreamCalls: number;
+  /** Bytes of upstream answers one operation may use; the field past it: RESPONSE_TOO_LARGE. */
+  readonly operationMaxUpstreamBytes: number;
+  /** Items one list field (a job's tasks) may answer; a longer one: RESPONSE_TOO_LARGE. */
+  readonly maxListItems: number;
   /** Schema introspection (and the federation `_service` SDL). */
   readonly enableIntrospection: boolean;
   /** The Apollo Sandbox landing page at `/graphql` (EXPLORER=sandbox; also allows Studio's origin by CORS). */
@@ -313,6 +317,8 @@ export function loadConfig(env: Env): GatewayConfig {
     maxAliases: read.integer('MAX_ALIASES', 30, 0, 1000),
     maxTokens: read.integer('MAX_TOKENS', 2000, 100, 1_000_000),
     maxUpstreamCalls: read.integer('MAX_UPSTREAM_CALLS', 50, 1, 100_000),
+    operationMaxUpstreamBytes: read.integer('OPERATION_MAX_UPSTREAM_BYTES', 16 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024),
+    maxListItems: read.integer('MAX_LIST_ITEMS', 1000, 1, 1_000_000),
     enableIntrospection: read.flag('ENABLE_INTROSPECTION', nodeEnv !== 'production'),
     enableSandbox: explorer === 'sandbox',
     explorer,

@@ -38,6 +38,11 @@ export const ErrorCode = {
    * (SUBSCRIPTION_MAX_WATCHED_PER_SCOPE): watch the engine rather than many jobs.
    */
   TOO_MANY_WATCHED: 'TOO_MANY_WATCHED',
+  /**
+   * A field past what one operation may gather or send: OPERATION_MAX_UPSTREAM_BYTES of upstream
+   * answers, or MAX_LIST_ITEMS items in one list. The operation's other fields keep their data.
+   */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   /** A bug in the gateway. Masked; the log has the details. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

@@ -14,6 +14,7 @@ import type { CseEngine, CseJob } from '../upstream/types';
 import type { LiveJobs } from '../subscriptions/LiveJobs';
 import { CachePolicy } from './cachePolicy';
 import { createEngineReferenceLoader } from './federation/engineReferences';
+import { OperationBudget, type OperationBudgetLimits } from './execution/operationBudget';
 
 /** What every resolver of one operation shares. Built per request by `createContext`. */
 export interface GatewayContext {
@@ -33,6 +34,8 @@ export interface GatewayContext {
   readonly cachePolicy: CachePolicy;
   /** The source of subscription events (see subscriptions/LiveJobs); undefined where none are served. */
   readonly live: LiveJobs | undefined;
+  /** What the operation may still gather and send (upstream bytes, items per list). */
+  readonly budget: OperationBudget;
   /**
    * Why the caller's credentials were refused (no token, a malformed header), when that refusal
    * waits for the operation: a schema-only one (introspection) needs none; any other is refused
@@ -63,6 +66,8 @@ export interface ContextServices {
   readonly cacheTtls: CacheTtls;
   /** The process's live jobs, the source of subscription events. */
   readonly live?: LiveJobs;
+  /** What one operation may gather and send (OPERATION_MAX_UPSTREAM_BYTES, MAX_LIST_ITEMS). */
+  readonly budget: OperationBudgetLimits;
 }
 
 /**
@@ -76,12 +81,14 @@ export function createContext(
   credentialRefusal?: GatewayError,
 ): GatewayContext {
   const facts = scope?.facts ?? new OperationFacts();
+  const budget = new OperationBudget(services.budget);
   const api = new CseApi({
     http: services.http,
     request,
     limit: lazyLimit(services.requestConcurrency),
     pageBase: services.pageBase,
     onNotFound: () => facts.markNotFound(),
+    budget,
   });
   const loaders = createLoaders(api, services.observeBatch);
   return {
@@ -101,6 +108,7 @@ export function createContext(
     jobConnections: new Map(),
     cachePolicy: new CachePolicy(services.cacheTtls),
     live: services.live,
+    budget,
     credentialRefusal,
   };
 }

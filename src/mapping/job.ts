@@ -49,6 +49,24 @@ export function jobTasks(job: CseJob): CseTask[] {
   return flat;
 }
 
+/**
+ * How many tasks {@link jobTasks} would answer, without building the list: a bound on a job's
+ * tasks is checked before the work of flattening and sorting them.
+ */
+export function taskCount(job: CseJob): number {
+  const entries: unknown = job.tasks;
+  if (!Array.isArray(entries)) return 0;
+  let count = 0;
+  for (const entry of entries as unknown[]) {
+    if (isPhase(entry)) {
+      for (const task of entry.tasks as unknown[]) if (isObject(task)) count += 1;
+    } else if (isObject(entry)) {
+      count += 1;
+    }
+  }
+  return count;
+}
+
 /** A phase is told from a task by its `tasks` array: tasks have none. */
 function isPhase(entry: unknown): entry is CseTaskPhase {
   return isObject(entry) && Array.isArray((entry as { tasks?: unknown }).tasks);

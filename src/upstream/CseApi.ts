@@ -3,7 +3,7 @@ import { GatewayError } from '../errors/GatewayError';
 import type { PageCall } from '../pagination/pages';
 import { pageOffset } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
-import { badResponse, type CseHttpClient, type UpstreamCall, type UpstreamRequestContext } from './CseHttpClient';
+import { badResponse, type CseHttpClient, type UpstreamAnswer, type UpstreamCall, type UpstreamRequestContext } from './CseHttpClient';
 import type { Credentials } from './credentials';
 import { paths, UnsafePathSegmentError } from './paths';
 import { asEngine, asJob, asListBody } from './shapes';
@@ -27,6 +27,14 @@ export interface CseApiOptions {
   pageBase: 0 | 1;
   /** Told of every "not found" answer (whole-result caching must not keep those, see the plugin). */
   onNotFound?: () => void;
+  /** The operation's bound on the upstream bytes it uses (see OperationBudget); none when absent. */
+  budget?: UpstreamBudget;
+}
+
+/** Refuses, by throwing, a call once the operation has used its bytes, and an answer past them. */
+export interface UpstreamBudget {
+  beforeCall(): void;
+  spendUpstream(bytes: number): void;
 }
 
 /**
@@ -96,11 +104,22 @@ export class CseApi {
     }, answer.requestId);
   }
 
-  /** One upstream call, in a trace span of its own (a no-op unless an OpenTelemetry SDK is registered). */
-  private send(call: UpstreamCall) {
-    const { http, request, limit } = this.options;
+  /**
+   * One upstream call, in a trace span of its own (a no-op unless an OpenTelemetry SDK is
+   * registered), counted against the operation's budget — a cached answer too: what bounds the
+   * operation is what it holds and answers from, wherever that came from.
+   */
+  private async send(call: UpstreamCall): Promise<UpstreamAnswer> {
+    const { http, request, limit, budget } = this.options;
+    budget?.beforeCall();
     // The span starts inside the limit: time spent queued behind the fan-out bound is not the upstream's.
-    return limit(() => withUpstreamSpan(call.route, request, (traced) => http.get(call, traced)));
+    const answer = await limit(() => {
+      // Checked again once a slot is free: calls queued behind the bound may find the budget spent.
+      budget?.beforeCall();
+      return withUpstreamSpan(call.route, request, (traced) => http.get(call, traced));
+    });
+    if (answer.kind === 'ok') budget?.spendUpstream(answer.bytes);
+    return answer;
   }
 }
 

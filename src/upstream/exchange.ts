@@ -1,9 +1,11 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher } from 'undici';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
 import { classifyResponse, classifyTransportError } from './errorMapping';
 import { jsonNestsDeeperThan } from './jsonDepth';
 import { parseUpstreamJson, UpstreamBodyError } from './parseJson';
+import { parseUpstreamJsonInTurns } from './parseInTurns';
 import { failureOfStatus, type FailureKind } from './resilience/failureKind';
 
 /**
@@ -59,6 +61,15 @@ export function parseUpstreamBody(text: string): unknown {
   return parseUpstreamJson(text);
 }
 
+/**
+ * A body from the upstream, parsed by the rules of parseUpstreamBody; one larger than a depth check
+ * would spare is parsed in turns of the event loop (see parseInTurns), not in one long step.
+ * @throws {UpstreamBodyError} when it nests too deep or is not JSON
+ */
+export async function parseUpstreamBodyInTurns(text: string): Promise<unknown> {
+  return text.length > DEPTH_CHECKED_FROM_BYTES ? parseUpstreamJsonInTurns(text, MAX_BODY_DEPTH) : parseUpstreamBody(text);
+}
+
 /** Error bodies are only read for their code; a proxy's HTML page need not be read whole. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -85,7 +96,7 @@ export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest)
       return transportFailure(error, statusCode, started);
     }
     try {
-      const body = parseUpstreamBody(text);
+      const body = await parseUpstreamBodyInTurns(text);
       const bytes = Buffer.byteLength(text);
       const answer: UpstreamAnswer = request.keepText === true ? { kind: 'ok', body, requestId, bytes, text } : { kind: 'ok', body, requestId, bytes };
       return { ok: true, answer, status: statusCode, durationMs: performance.now() - started };
@@ -153,7 +164,9 @@ function headerValue(value: string | string[] | undefined): string | undefined {
  * (we would hold an unbounded amount of memory for one call); an error body is just truncated.
  */
 async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean): Promise<string> {
-  const chunks: Buffer[] = [];
+  // Decoded chunk by chunk as it arrives: a body of megabytes decoded at the end is one long step.
+  const decoder = new StringDecoder('utf8');
+  let text = '';
   let size = 0;
   for await (const chunk of body) {
     const buffer = chunk as Buffer;
@@ -163,10 +176,10 @@ async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number,
       if (strict) {
         throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answer is larger than the gateway accepts.');
       }
-      chunks.push(buffer.subarray(0, buffer.length - (size - maxBytes)));
+      text += decoder.write(buffer.subarray(0, buffer.length - (size - maxBytes)));
       break;
     }
-    chunks.push(buffer);
+    text += decoder.write(buffer);
   }
-  return Buffer.concat(chunks, Math.min(size, maxBytes)).toString('utf8');
+  return text + decoder.end();
 }

@@ -37,10 +37,19 @@ const INTEGER_LITERAL = /^-?\d+$/;
 export function parseUpstreamJson(text: string): unknown {
   try {
     const value: unknown = JSON.parse(text);
-    return hasUnsafeId(value) ? parseLossless(text, null, losslessOptions) : value;
+    return hasUnsafeId(value) ? parseLosslessText(text) : value;
   } catch (error) {
     throw new UpstreamBodyError('The upstream body is not valid JSON.', { cause: error });
   }
+}
+
+/**
+ * `text` parsed as parseUpstreamJson parses a body with an id beyond 2^53: every integer literal
+ * beyond the safe bound as its exact digits.
+ * @throws {SyntaxError} when the text is not JSON
+ */
+export function parseLosslessText(text: string): unknown {
+  return parseLossless(text, null, losslessOptions);
 }
 
 /** The integer id fields of jobs, tasks and engines (engine `id` itself is a string). */

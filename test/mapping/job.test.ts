@@ -1,5 +1,6 @@
 import { GatewayError } from '../../src/errors/GatewayError';
-import { emptyToNull, idString, isScheduling, jobTasks } from '../../src/mapping/job';
+import fc from 'fast-check';
+import { emptyToNull, idString, isScheduling, jobTasks, taskCount } from '../../src/mapping/job';
 import type { CseJob, CseTask, CseTaskPhase } from '../../src/upstream/types';
 
 describe('idString', () => {
@@ -95,6 +96,19 @@ describe('jobTasks', () => {
     expect(second).toEqual(first);
     expect(first.map((t) => t.taskOrder)).toEqual([1, 2]);
     expect(job.tasks).toEqual(tasks);
+  });
+});
+
+describe('taskCount', () => {
+  it('is the length of jobTasks, whatever mix of tasks, phases and junk the job holds', () => {
+    const task = fc.record({ id: fc.nat(), taskOrder: fc.option(fc.integer(), { nil: undefined }) });
+    const entry = fc.oneof(task, fc.record({ tasks: fc.array(fc.oneof(task, fc.constant(null), fc.constant(3)), { maxLength: 5 }) }), fc.constant(null), fc.string(), fc.array(task, { maxLength: 2 }));
+    fc.assert(
+      fc.property(fc.option(fc.array(entry, { maxLength: 10 }), { nil: undefined }), (tasks) => {
+        const job = { id: 1, tasks } as unknown as CseJob;
+        expect(taskCount(job)).toBe(jobTasks(job).length);
+      }),
+    );
   });
 });
 

@@ -49,7 +49,7 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
  * the gateway alone.
  */
 export async function startGatewayOn(
-  simulator: Simulator,
+  simulator: Pick<Simulator, 'url'>,
   env: Record<string, string> = {},
   options: { presetDemoToken?: boolean } = {},
 ): Promise<GatewayHarness> {

@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, type Simulator } from '../../src/simulator';
 import type { CseJob } from '../../src/upstream/types';
@@ -21,4 +24,74 @@ export async function rawJobs(simulator: Simulator, engineId: string, query: Rec
   }
   simulator.resetCalls();
   return jobs;
+}
+
+/** A stand-in for the upstream that answers what a test tells it, for bodies the simulator would never send. */
+export interface FakeUpstream {
+  readonly url: string;
+  /** The path (with query) of every request received, in order. */
+  readonly calls: string[];
+  close(): Promise<void>;
+}
+
+const CHUNK_BYTES = 64 * 1024;
+
+/** What a fake upstream answers a path (with query): a JSON text, or `undefined` for a 404. */
+export type FakeAnswer = (path: string) => string | undefined;
+
+/**
+ * A fake upstream on 127.0.0.1, port 0; every answer 200 with `answer`'s text, written a chunk at
+ * a time: it shares the test's event loop, where one write of megabytes would be a long step of
+ * its own.
+ */
+export async function startFakeUpstream(answer: FakeAnswer): Promise<FakeUpstream> {
+  const calls: string[] = [];
+  // The last answer's bytes, kept: encoding megabytes is a long step of the test's own.
+  let encoded: { text: string; body: Buffer } | undefined;
+  const server = createServer((request, response) => {
+    const path = request.url ?? '/';
+    calls.push(path);
+    const text = answer(path);
+    if (text === undefined) {
+      response.writeHead(404, { 'content-type': 'application/json' }).end('{"error_code":"SVCSTG.00501101","error_msg":"not found"}');
+      return;
+    }
+    if (encoded?.text !== text) encoded = { text, body: Buffer.from(text) };
+    const { body } = encoded;
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    void (async () => {
+      for (let at = 0; at < body.length; at += CHUNK_BYTES) {
+        if (!response.write(body.subarray(at, at + CHUNK_BYTES))) await once(response, 'drain');
+      }
+      response.end();
+    })().catch(() => response.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+      }),
+  };
+}
+
+/**
+ * The text of a job-list page of `jobs` jobs of `engineId` with `tasksPerJob` tasks each, as the
+ * upstream's list shapes them (flat tasks), built as text: a hostile page of 30,000 tasks costs no
+ * object graph in the test itself.
+ */
+export function jobPageText(engineId: string, jobs: number, tasksPerJob: number): string {
+  const parts: string[] = [];
+  for (let j = 1; j <= jobs; j++) {
+    const tasks: string[] = [];
+    for (let t = 0; t < tasksPerJob; t++) {
+      tasks.push(`{"id":${j * 1_000_000 + t},"jobId":${j},"taskName":"step-${t}","taskOrder":${t},"status":"FINISHED","startTime":1700000000000,"endTime":1700000001000}`);
+    }
+    parts.push(`{"id":${j},"engineId":"${engineId}","type":"UpgradeEngine","status":"FINISHED","startTime":1700000000000,"endTime":1700000100000,"tasks":[${tasks.join(',')}]}`);
+  }
+  return `{"total":${jobs},"data":[${parts.join(',')}]}`;
 }

@@ -1,6 +1,6 @@
 import type { JobResolvers } from '../generated/resolvers-types';
 import { mapJobStatus, mapJobType } from '../../mapping/enums';
-import { emptyToNull, idString, isScheduling, jobTasks } from '../../mapping/job';
+import { emptyToNull, idString, isScheduling, jobTasks, taskCount } from '../../mapping/job';
 import { durationMs, epochMsOrNull } from '../../mapping/time';
 import { entityCopy, jobKeyOf } from '../federation/referenceKeys';
 import type { CseJob } from '../models';
@@ -24,11 +24,15 @@ export const Job: JobResolvers = {
   endTime: (job) => epochMsOrNull(job.endTime),
   durationMs: (job) => durationMs(job.startTime, job.endTime),
   context: own('context'),
-  tasks: (job) => {
-    const tasks = jobTasks(job);
-    // Tasks inside phases may leave out their job id; the job they came in is the answer.
-    return tasks.some((task) => task.jobId === undefined || task.jobId === null)
-      ? tasks.map((task) => (task.jobId === undefined || task.jobId === null ? { ...task, jobId: job.id } : task))
-      : tasks;
+  tasks: (job, _args, { budget }) => {
+    const count = taskCount(job);
+    budget.checkList(count);
+    return budget.paced(count, () => {
+      const tasks = jobTasks(job);
+      // Tasks inside phases may leave out their job id; the job they came in is the answer.
+      return tasks.some((task) => task.jobId === undefined || task.jobId === null)
+        ? tasks.map((task) => (task.jobId === undefined || task.jobId === null ? { ...task, jobId: job.id } : task))
+        : tasks;
+    });
   },
 };

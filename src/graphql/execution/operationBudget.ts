@@ -1,0 +1,109 @@
+import { ErrorCode } from '../../errors/codes';
+import { GatewayError } from '../../errors/GatewayError';
+
+/** What one operation may gather and send (`OPERATION_MAX_UPSTREAM_BYTES`, `MAX_LIST_ITEMS`). */
+export interface OperationBudgetLimits {
+  /** Bytes of upstream answers, as received, one operation may use (cached answers count too). */
+  readonly maxUpstreamBytes: number;
+  /** Items one list field may answer (tasks of a job). */
+  readonly maxListItems: number;
+}
+
+/**
+ * Items whose lists may be made and completed in one turn of the event loop. A longer list (up to
+ * MAX_LIST_ITEMS) has a turn of its own.
+ */
+const ITEMS_PER_TURN = 1000;
+
+/**
+ * The bounds of one operation, one object in its context. Upstream answers are counted as they
+ * arrive (see CseApi), lists as they are resolved; a field past a bound fails alone as
+ * RESPONSE_TOO_LARGE, and GraphQL's null propagation gives the rest their data.
+ *
+ * It also keeps the event loop responsive while the operation's answer is completed: graphql-js
+ * (and graphql-jit) complete a list that a resolver returned synchronously, in one go, with
+ * everything below it, and call the resolvers of all its items in that same step. Past
+ * {@link ITEMS_PER_TURN} items, lists are made and handed over in later turns of the event loop,
+ * a turn's worth at a time, so other requests (and `/healthz`) get in between.
+ */
+export class OperationBudget {
+  private upstreamBytes = 0;
+  /** Items handed over in the current turn (while no later turn is scheduled). */
+  private itemsThisTurn = 0;
+  /** The latest turn scheduled, and the items it hands over. */
+  private turn: Promise<void> | undefined;
+  private itemsOfTurn = 0;
+
+  constructor(private readonly limits: OperationBudgetLimits) {}
+
+  /**
+   * Before an upstream call: refuses it once the operation has used all its bytes, so no call
+   * is made whose answer could not be used.
+   * @throws {GatewayError} RESPONSE_TOO_LARGE
+   */
+  beforeCall(): void {
+    if (this.upstreamBytes >= this.limits.maxUpstreamBytes) throw this.bytesError();
+  }
+
+  /**
+   * Counts an upstream answer of `bytes`. The answer that takes the operation past its bound is
+   * refused (its field fails); the bytes stay counted, so later calls are refused before they
+   * are made.
+   * @throws {GatewayError} RESPONSE_TOO_LARGE
+   */
+  spendUpstream(bytes: number): void {
+    this.upstreamBytes += bytes;
+    if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
+  }
+
+  /**
+   * Refuses a list of `count` items past `MAX_LIST_ITEMS`, before it is built.
+   * @throws {GatewayError} RESPONSE_TOO_LARGE
+   */
+  checkList(count: number): void {
+    if (count > this.limits.maxListItems) {
+      throw new GatewayError(
+        ErrorCode.RESPONSE_TOO_LARGE,
+        `The list has ${count} items, more than the ${this.limits.maxListItems} one field may answer.`,
+        { details: { reason: 'LIST_ITEMS', limit: this.limits.maxListItems } },
+      );
+    }
+  }
+
+  /**
+   * `make()`, a list of `count` items, made now, or in a later turn of the event loop when this
+   * turn has handed over its share (see the class comment): making the list is work too. Turns
+   * follow each other: each waits for the one before and then one pass of the event loop
+   * (`setImmediate`), so I/O is served between them.
+   */
+  paced<T>(count: number, make: () => T): T | Promise<T> {
+    if (this.turn === undefined && this.itemsThisTurn + count <= ITEMS_PER_TURN) {
+      this.itemsThisTurn += count;
+      return make();
+    }
+    if (this.turn === undefined || (this.itemsOfTurn > 0 && this.itemsOfTurn + count > ITEMS_PER_TURN)) {
+      const next = (this.turn ?? Promise.resolve()).then(nextTurn);
+      this.turn = next;
+      this.itemsOfTurn = 0;
+      // Registered before the lists' own continuations: once the last turn has come, the count
+      // starts again from what it hands over.
+      void next.then(() => {
+        if (this.turn !== next) return;
+        this.turn = undefined;
+        this.itemsThisTurn = this.itemsOfTurn;
+      });
+    }
+    this.itemsOfTurn += count;
+    return this.turn.then(make);
+  }
+
+  private bytesError(): GatewayError {
+    return new GatewayError(
+      ErrorCode.RESPONSE_TOO_LARGE,
+      `The operation needs more than the ${this.limits.maxUpstreamBytes} bytes of upstream answers one operation may use.`,
+      { details: { reason: 'UPSTREAM_BYTES', limit: this.limits.maxUpstreamBytes } },
+    );
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

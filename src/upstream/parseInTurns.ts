@@ -1,0 +1,255 @@
+/**
+ * Parsing a large upstream body a piece at a time, so that no one turn of the event loop holds it
+ * for long: `JSON.parse` of the largest body the gateway accepts (`CSE_MAX_RESPONSE_BYTES`) takes
+ * the whole event loop for as long as it runs, and so would one scan of its text.
+ */
+import { hasUnsafeId, parseLosslessText, UpstreamBodyError } from './parseJson';
+
+/** Containers longer than this (in characters) are parsed child by child; shorter ones whole. */
+const PIECE_CHARS = 64 * 1024;
+/** Characters scanned or parsed in one turn of the event loop. */
+const TURN_CHARS = 256 * 1024;
+
+/** Where a container longer than {@link PIECE_CHARS} ends, and where its children are separated. */
+interface Container {
+  readonly kind: 'object' | 'array';
+  /** One past its closing bracket. */
+  readonly end: number;
+  /** Its top-level commas. */
+  readonly commas: readonly number[];
+  /** Its top-level colons (objects: one per member). */
+  readonly colons: readonly number[];
+}
+
+interface Frame {
+  readonly kind: 'object' | 'array';
+  readonly start: number;
+  readonly commas: number[];
+  readonly colons: number[];
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The same value as `parseUpstreamJson(text)` after the depth check of `parseUpstreamBody`, made
+ * in turns of the event loop: one scan of the text (in turns) finds the containers longer than
+ * `pieceChars` ({@link PIECE_CHARS}; smaller in tests) and where their children start; then
+ * children are parsed by `JSON.parse` in groups of at most that size, and put together.
+ *
+ * Exact ids follow parseUpstreamJson: each piece is looked at for ids beyond 2^53 where
+ * `hasUnsafeId` looks in a whole body (see {@link Place}); when one has such an id, the whole body
+ * is parsed again, losslessly.
+ *
+ * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or is not JSON
+ */
+export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS): Promise<unknown> {
+  const containers = await scan(text, maxDepth, pieceChars);
+  const plain = new Assembly(text, containers, parsePlain, pieceChars);
+  const value = await plain.value(0, text.length);
+  return plain.unsafe ? new Assembly(text, containers, parseLossless, pieceChars).value(0, text.length) : value;
+}
+
+function parsePlain(text: string): unknown {
+  return JSON.parse(text);
+}
+
+function parseLossless(text: string): unknown {
+  return parseLosslessText(text);
+}
+
+/** The containers longer than a piece, by the position of their opening bracket. */
+async function scan(text: string, maxDepth: number, pieceChars: number): Promise<Map<number, Container>> {
+  const containers = new Map<number, Container>();
+  const stack: Frame[] = [];
+  let inString = false;
+  for (let from = 0; from < text.length; from += TURN_CHARS) {
+    if (from > 0) await nextTurn();
+    const to = Math.min(text.length, from + TURN_CHARS);
+    for (let i = from; i < to; i += 1) {
+      const c = text.charCodeAt(i);
+      if (inString) {
+        if (c === BACKSLASH) i += 1;
+        else if (c === QUOTE) inString = false;
+      } else if (c === QUOTE) inString = true;
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (stack.length >= maxDepth) throw new UpstreamBodyError(`The upstream body nests more than ${maxDepth} levels deep.`);
+        stack.push({ kind: c === OPEN_BRACE ? 'object' : 'array', start: i, commas: [], colons: [] });
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        const frame = stack.pop();
+        if (frame === undefined || (frame.kind === 'object') !== (c === CLOSE_BRACE)) throw notJson();
+        if (i + 1 - frame.start > pieceChars) containers.set(frame.start, { kind: frame.kind, end: i + 1, commas: frame.commas, colons: frame.colons });
+      } else if (c === COMMA) stack.at(-1)?.commas.push(i);
+      else if (c === COLON) stack.at(-1)?.colons.push(i);
+    }
+  }
+  if (stack.length > 0 || inString) throw notJson();
+  return containers;
+}
+
+function notJson(cause?: unknown): UpstreamBodyError {
+  return new UpstreamBodyError('The upstream body is not valid JSON.', { cause });
+}
+
+/** Not JSON whitespace (which is only these four: `\S` would skip other spaces JSON refuses). */
+const NOT_JSON_SPACE = /[^ \t\n\r]/g;
+
+/** The first position in [from, to) that is not JSON whitespace, or `to`. */
+function firstNonSpace(text: string, from: number, to: number): number {
+  NOT_JSON_SPACE.lastIndex = from;
+  const found = NOT_JSON_SPACE.exec(text);
+  return found === null || found.index >= to ? to : found.index;
+}
+
+/**
+ * Where a value stands for `hasUnsafeId`: the body itself (an object is looked at, or an array's
+ * items), an object it looks at (its id fields, and the items of its `data` and `tasks`), a list
+ * whose items it looks at, or anywhere else.
+ */
+type Place = 'body' | 'looked-at' | 'list' | 'elsewhere';
+
+/** Whether `value`, standing at `place`, has an id hasUnsafeId would find. */
+function unsafeAt(value: unknown, place: Place): boolean {
+  switch (place) {
+    case 'body':
+      return hasUnsafeId(value);
+    case 'looked-at':
+      return typeof value === 'object' && value !== null && !Array.isArray(value) && hasUnsafeId(value);
+    case 'list':
+      return Array.isArray(value) && hasUnsafeId(value);
+    case 'elsewhere':
+      return false;
+  }
+}
+
+/** Where an array's items stand. */
+const itemPlace = (place: Place): Place => (place === 'body' || place === 'list' ? 'looked-at' : 'elsewhere');
+/** Whether an object's members are looked at (an object as the body is). */
+const membersLookedAt = (place: Place): boolean => place === 'body' || place === 'looked-at';
+
+/** One pass putting the value together from its pieces, with one way of parsing a piece. */
+class Assembly {
+  /** Whether a piece would have had exact ids (see parseUpstreamJsonInTurns). */
+  unsafe = false;
+  private work = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly containers: ReadonlyMap<number, Container>,
+    private readonly parse: (text: string) => unknown,
+    private readonly pieceChars: number,
+  ) {}
+
+  /** The value of text[from, to): one JSON value, with whitespace around it, standing at `place`. */
+  async value(from: number, to: number, place: Place = 'body'): Promise<unknown> {
+    const start = firstNonSpace(this.text, from, to);
+    const container = this.containers.get(start);
+    if (container === undefined) return this.piece(this.text.slice(from, to), (value) => unsafeAt(value, place));
+    if (firstNonSpace(this.text, container.end, to) !== to) throw notJson();
+    return container.kind === 'array' ? this.array(start, container, place) : this.object(start, container, place);
+  }
+
+  private async piece(text: string, unsafe: (value: unknown) => boolean): Promise<unknown> {
+    if (this.work > TURN_CHARS) {
+      await nextTurn();
+      this.work = 0;
+    }
+    this.work += text.length;
+    let value: unknown;
+    try {
+      value = this.parse(text);
+    } catch (error) {
+      throw notJson(error);
+    }
+    if (!this.unsafe && unsafe(value)) this.unsafe = true;
+    return value;
+  }
+
+  /** The children of a container: the text between its brackets, split at its top-level commas. */
+  private children(start: number, container: Container): Array<[number, number]> {
+    if (container.commas.length === 0 && firstNonSpace(this.text, start + 1, container.end - 1) === container.end - 1) return [];
+    const bounds = [start, ...container.commas, container.end - 1];
+    const children: Array<[number, number]> = [];
+    for (let i = 0; i + 1 < bounds.length; i += 1) {
+      const from = bounds[i]! + 1;
+      const to = bounds[i + 1]!;
+      // An empty child is a stray comma.
+      if (firstNonSpace(this.text, from, to) === to) throw notJson();
+      children.push([from, to]);
+    }
+    return children;
+  }
+
+  private async array(start: number, container: Container, place: Place): Promise<unknown[]> {
+    const out: unknown[] = [];
+    const items = itemPlace(place);
+    await this.grouped(this.children(start, container), (from) => from, '[', ']', items === 'looked-at' ? 'list' : 'elsewhere', async (group) => {
+      for (const item of group as unknown[]) out.push(item);
+    }, async (from, to) => {
+      out.push(await this.value(from, to, items));
+    });
+    return out;
+  }
+
+  private async object(start: number, container: Container, place: Place): Promise<Record<string, unknown>> {
+    const members = this.children(start, container);
+    if (container.colons.length !== members.length) throw notJson();
+    const out: Record<string, unknown> = {};
+    // Like JSON.parse: own properties (a `__proto__` key too), the last of equal keys wins.
+    const set = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    let colon = 0;
+    const colonOf = new Map<number, number>(members.map(([from]) => [from, container.colons[colon++]!]));
+    const lookedAt = membersLookedAt(place);
+    await this.grouped(members, (from) => colonOf.get(from)! + 1, '{', '}', lookedAt ? 'looked-at' : 'elsewhere', async (group) => {
+      for (const [key, value] of Object.entries(group as Record<string, unknown>)) set(key, value);
+    }, async (from, to) => {
+      const key = await this.piece(this.text.slice(from, colonOf.get(from)), () => false);
+      if (typeof key !== 'string') throw notJson();
+      set(key, await this.value(colonOf.get(from)! + 1, to, lookedAt && (key === 'data' || key === 'tasks') ? 'list' : 'elsewhere'));
+    });
+    return out;
+  }
+
+  /**
+   * Children whose value is a container longer than a piece go one by one (`large`); the others
+   * are parsed together, as many as fit in a piece, in `open`/`close` (`small`); such a group
+   * stands at `groupPlace` (its container's members, or items, are looked at as its own are).
+   */
+  private async grouped(
+    children: ReadonlyArray<[number, number]>,
+    valueStart: (from: number) => number,
+    open: string,
+    close: string,
+    groupPlace: Place,
+    small: (group: unknown) => Promise<void>,
+    large: (from: number, to: number) => Promise<void>,
+  ): Promise<void> {
+    let groupFrom = -1;
+    let groupTo = -1;
+    const flush = async () => {
+      if (groupFrom < 0) return;
+      const text = open + this.text.slice(groupFrom, groupTo) + close;
+      groupFrom = -1;
+      await small(await this.piece(text, (value) => unsafeAt(value, groupPlace)));
+    };
+    for (const [from, to] of children) {
+      if (this.containers.has(firstNonSpace(this.text, valueStart(from), to))) {
+        await flush();
+        await large(from, to);
+        continue;
+      }
+      if (groupFrom >= 0 && to - groupFrom > this.pieceChars) await flush();
+      if (groupFrom < 0) groupFrom = from;
+      groupTo = to;
+    }
+    await flush();
+  }
+}

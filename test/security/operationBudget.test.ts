@@ -1,0 +1,84 @@
+import { GatewayError } from '../../src/errors/GatewayError';
+import { OperationBudget } from '../../src/graphql/execution/operationBudget';
+
+const limits = { maxUpstreamBytes: 1000, maxListItems: 10 };
+
+function codeOf(run: () => void): unknown {
+  try {
+    run();
+    return undefined;
+  } catch (error) {
+    return error instanceof GatewayError ? error.extensions : error;
+  }
+}
+
+describe('OperationBudget: upstream bytes', () => {
+  it.each([
+    [[400, 600], [undefined, undefined]],
+    [[400, 601], [undefined, { code: 'RESPONSE_TOO_LARGE', reason: 'UPSTREAM_BYTES', limit: 1000 }]],
+    [[1001], [{ code: 'RESPONSE_TOO_LARGE', reason: 'UPSTREAM_BYTES', limit: 1000 }]],
+    [[0, 0, 1000], [undefined, undefined, undefined]],
+  ])('answers %j as %j', (answers, expected) => {
+    const budget = new OperationBudget(limits);
+    expect(answers.map((bytes) => codeOf(() => budget.spendUpstream(bytes)))).toEqual(expected);
+  });
+
+  it('refuses a call once the bytes are used, not before', () => {
+    const budget = new OperationBudget(limits);
+    budget.spendUpstream(999);
+    expect(codeOf(() => budget.beforeCall())).toBeUndefined();
+    budget.spendUpstream(1);
+    expect(codeOf(() => budget.beforeCall())).toEqual({ code: 'RESPONSE_TOO_LARGE', reason: 'UPSTREAM_BYTES', limit: 1000 });
+  });
+});
+
+describe('OperationBudget: lists', () => {
+  it.each([
+    [0, undefined],
+    [10, undefined],
+    [11, { code: 'RESPONSE_TOO_LARGE', reason: 'LIST_ITEMS', limit: 10 }],
+  ])('a list of %i items: %j', (count, expected) => {
+    expect(codeOf(() => new OperationBudget(limits).checkList(count))).toEqual(expected);
+  });
+
+  it('makes lists at once up to a turn of 1000 items, then one turn of the event loop per 1000, in order', async () => {
+    const budget = new OperationBudget({ maxUpstreamBytes: 1000, maxListItems: 1000 });
+    const made: number[] = [];
+    let turn = 0;
+    let next: NodeJS.Immediate;
+    const count = () => {
+      turn += 1;
+      next = setImmediate(count);
+    };
+    next = setImmediate(count);
+    try {
+      const lists = Array.from({ length: 9 }, (_, i) => budget.paced(400, () => (made.push(turn), i)));
+      // Two lists fit in this turn; the others are promised for later turns, two or three a turn.
+      expect(lists.slice(0, 2)).toEqual([0, 1]);
+      expect(lists.slice(2).every((list) => list instanceof Promise)).toBe(true);
+      expect(await Promise.all(lists)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(made.slice(0, 2)).toEqual([0, 0]);
+      // Never more than 1000 items made in one turn, and every turn after the first makes some.
+      const perTurn = new Map<number, number>();
+      for (const t of made) perTurn.set(t, (perTurn.get(t) ?? 0) + 400);
+      expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(1000);
+      expect([...perTurn.keys()]).toEqual([...new Set(made)].sort((a, b) => a - b));
+      expect(perTurn.size).toBeGreaterThanOrEqual(5);
+    } finally {
+      clearImmediate(next);
+    }
+  });
+
+  it('gives a list longer than a turn a turn of its own, and starts counting again once the turns are over', async () => {
+    const budget = new OperationBudget({ maxUpstreamBytes: 1000, maxListItems: 5000 });
+    expect(budget.paced(600, () => 'a')).toBe('a');
+    const long = budget.paced(3000, () => 'b');
+    const after = budget.paced(10, () => 'c');
+    expect(long).toBeInstanceOf(Promise);
+    expect(after).toBeInstanceOf(Promise);
+    expect(await Promise.all([long, after])).toEqual(['b', 'c']);
+    // The turns are over: a small list is made at once again.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(budget.paced(10, () => 'd')).toBe('d');
+  });
+});

@@ -1,0 +1,261 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { request } from 'undici';
+import { DEMO_PROJECT_ID, DEMO_TOKEN } from '../../src/simulator';
+import { CACHES_OFF, errorCodes, startGatewayOn, startHarness, type GatewayHarness } from '../support/harness';
+import { jobPageText, startFakeUpstream, type FakeUpstream } from '../support/upstream';
+
+/**
+ * What one operation may gather and send: upstream bytes (OPERATION_MAX_UPSTREAM_BYTES) and items
+ * per list (MAX_LIST_ITEMS), and the event loop kept turning while a large answer is made.
+ */
+
+const ENGINE = 'e-hostile';
+const ENGINES_PATH = `/v2/${DEMO_PROJECT_ID}/enginemgr/engines`;
+const JOBS_PATH = `${ENGINES_PATH}/${ENGINE}/jobs`;
+
+/** 3 jobs × 10,000 tasks, just under CSE_MAX_RESPONSE_BYTES (4 MiB): each answer is within its bound. */
+const HOSTILE_PAGE = jobPageText(ENGINE, 3, 10_000);
+const ENGINE_DETAILS = { id: ENGINE, name: 'hostile', status: 'Available' };
+const ENGINE_LIST = JSON.stringify({ total: 1, data: [ENGINE_DETAILS] });
+
+const TASK_FIELDS = 'id jobId type name order status startTime endTime timedOut';
+const HOSTILE_QUERY = `{
+  engine(id: "${ENGINE}") { id jobs(first: 3) { nodes { id status tasks { ${TASK_FIELDS} } } } }
+  engines(first: 5) { totalCount nodes { id name } }
+}`;
+
+let upstream: FakeUpstream;
+let jobPage = HOSTILE_PAGE;
+beforeAll(async () => {
+  upstream = await startFakeUpstream((path) => {
+    const [route] = path.split('?');
+    if (route === JOBS_PATH) return jobPage;
+    if (route === ENGINES_PATH) return ENGINE_LIST;
+    if (route === `${ENGINES_PATH}/${ENGINE}`) return JSON.stringify(ENGINE_DETAILS);
+    // Job details: the first job of the page.
+    if (route?.startsWith(`${JOBS_PATH}/`)) return JSON.stringify((JSON.parse(jobPage) as { data: unknown[] }).data[0]);
+    return undefined;
+  });
+});
+afterAll(async () => {
+  await upstream.close();
+});
+beforeEach(() => {
+  jobPage = HOSTILE_PAGE;
+  upstream.calls.length = 0;
+});
+
+async function withGateway<T>(env: Record<string, string>, use: (gateway: GatewayHarness) => Promise<T>): Promise<T> {
+  const gateway = await startGatewayOn(upstream, { ...CACHES_OFF, ...env });
+  try {
+    // Whatever the first operation loads on first use is loaded before anything is measured.
+    await gateway.gql('{ engines(first: 1) { totalCount } }');
+    return await use(gateway);
+  } finally {
+    await gateway.close();
+  }
+}
+
+interface Measured<T> {
+  readonly result: T;
+  /** The longest the event loop was held up while `run` ran (monitorEventLoopDelay), in ms. */
+  readonly maxDelayMs: number;
+  /** The most CPU time the process spent in one turn of the event loop while `run` ran, in ms. */
+  readonly maxTurnCpuMs: number;
+  /** The slowest `/healthz` answer while `run` ran, in ms. */
+  readonly slowestHealthMs: number;
+  /** The same, over as long (a second at least) of the same probing with nothing else to do. */
+  readonly idle: Omit<Measured<T>, 'idle' | 'result'>;
+}
+
+/**
+ * Runs `run` while measuring the event loop and probing `/healthz` every 20 ms, then does the
+ * same for as long with nothing else running.
+ */
+async function measured<T>(gateway: GatewayHarness, run: () => Promise<T>): Promise<Measured<T>> {
+  const started = performance.now();
+  const busy = await probed(gateway, run);
+  const tookMs = performance.now() - started;
+  const { result: _none, ...idle } = await probed(gateway, () => new Promise((resolve) => setTimeout(resolve, Math.max(1000, tookMs))));
+  return { ...busy, idle };
+}
+
+async function probed<T>(gateway: GatewayHarness, run: () => Promise<T>): Promise<Omit<Measured<T>, 'idle'>> {
+  const health = new URL('/healthz', gateway.gateway.url).href;
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  let running = true;
+  let slowestHealthMs = 0;
+  const probe = (async () => {
+    while (running) {
+      const started = performance.now();
+      const response = await request(health);
+      await response.body.text();
+      expect(response.statusCode).toBe(200);
+      slowestHealthMs = Math.max(slowestHealthMs, performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  // A timer each turn: the CPU time between two of them is what that turn ran.
+  let maxTurnCpuMs = 0;
+  let cpu = process.cpuUsage();
+  let turn: NodeJS.Timeout;
+  const next = () => {
+    const spent = process.cpuUsage(cpu);
+    maxTurnCpuMs = Math.max(maxTurnCpuMs, (spent.user + spent.system) / 1000);
+    cpu = process.cpuUsage();
+    turn = setTimeout(next, 1);
+  };
+  turn = setTimeout(next, 1);
+  delay.enable();
+  try {
+    const result = await run();
+    return { result, maxDelayMs: delay.max / 1e6, maxTurnCpuMs, slowestHealthMs };
+  } finally {
+    delay.disable();
+    clearTimeout(turn!);
+    running = false;
+    await probe;
+  }
+}
+
+/** The text of the gateway's answer to `query`, POSTed with the demo token. */
+async function postText(gateway: GatewayHarness, query: string): Promise<string> {
+  const response = await request(gateway.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
+    body: JSON.stringify({ query }),
+  });
+  return response.body.text();
+}
+
+/**
+ * No turn of the event loop ran long while the gateway answered: the CPU time of one turn (the
+ * process's: the garbage collector's helper threads count too) stays under `boundMs`. The machine
+ * the suite runs on may be shared, and a process that is not scheduled is held up whatever it
+ * does, so the wall-clock bounds are generous, and over what an idle process sees: twice `boundMs`
+ * for the event loop's delay, four times for `/healthz`, which takes a few turns (accept, read,
+ * answer). Without the bounds of this part, the hostile page held the loop for seconds.
+ */
+function expectResponsive(measure: Measured<unknown>, boundMs = 200): void {
+  if (process.env.SHOW_DELAY !== undefined) console.log(JSON.stringify({ ...measure, result: undefined }));
+  expect(measure.maxTurnCpuMs).toBeLessThan(boundMs);
+  expect(measure.maxDelayMs).toBeLessThan(2 * boundMs + measure.idle.maxDelayMs);
+  expect(measure.slowestHealthMs).toBeLessThan(4 * boundMs + measure.idle.slowestHealthMs);
+}
+
+describe('a hostile upstream page: 3 jobs × 10,000 tasks, each answer within CSE_MAX_RESPONSE_BYTES', () => {
+  it('is within CSE_MAX_RESPONSE_BYTES', () => {
+    expect(Buffer.byteLength(HOSTILE_PAGE)).toBeGreaterThan(3.5 * 1024 * 1024);
+    expect(Buffer.byteLength(HOSTILE_PAGE)).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('fails each job\'s tasks past MAX_LIST_ITEMS as RESPONSE_TOO_LARGE, answers the rest, and /healthz stays quick', async () => {
+    await withGateway({}, async (gateway) => {
+      const measure = await measured(gateway, () => gateway.gql(HOSTILE_QUERY));
+      const response = measure.result;
+      expect(response.status).toBe(200);
+      // `tasks` is non-null: the engine is the nearest nullable field; the other root field keeps its data.
+      expect(response.body.data).toEqual({ engine: null, engines: { totalCount: 1, nodes: [{ id: ENGINE, name: 'hostile' }] } });
+      expect(errorCodes(response)).toContain('RESPONSE_TOO_LARGE');
+      const error = response.body.errors!.find((e) => e.extensions?.code === 'RESPONSE_TOO_LARGE')!;
+      expect(error.path).toEqual(['engine', 'jobs', 'nodes', expect.any(Number), 'tasks']);
+      expect(error.extensions).toEqual({ code: 'RESPONSE_TOO_LARGE', reason: 'LIST_ITEMS', limit: 1000 });
+      expect(response.text.length).toBeLessThan(10_000);
+      expectResponsive(measure);
+    });
+  });
+
+});
+
+describe('a large answer within the bounds: 30 jobs × 1,000 tasks', () => {
+  it('answers every task, completing the lists a few at a time: /healthz stays quick', async () => {
+    jobPage = jobPageText(ENGINE, 30, 1000);
+    expect(Buffer.byteLength(jobPage)).toBeLessThan(4 * 1024 * 1024);
+    await withGateway({}, async (gateway) => {
+      const query = `{ engine(id: "${ENGINE}") { id jobs(first: 30) { nodes { id tasks { order status } } } } }`;
+      // Only the answer's text is read while measuring: parsing it is the test's work, not the gateway's.
+      const measure = await measured(gateway, () => postText(gateway, query));
+      const body = JSON.parse(measure.result) as { data?: any; errors?: unknown };
+      expect(body.errors).toBeUndefined();
+      const nodes = body.data.engine.jobs.nodes as Array<{ tasks: Array<{ order: number }> }>;
+      expect(nodes.map((job) => job.tasks.length)).toEqual(Array(30).fill(1000));
+      expect(nodes[29]!.tasks[999]).toEqual({ order: 999, status: 'FINISHED' });
+      expectResponsive(measure);
+    });
+  });
+});
+
+describe('federation', () => {
+  it('bounds the tasks of a Job reference in `_entities` too', async () => {
+    jobPage = jobPageText(ENGINE, 1, 1001);
+    await withGateway({}, async (gateway) => {
+      const response = await gateway.gql(
+        'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Job { id tasks { order } } } }',
+        { r: [{ __typename: 'Job', engineId: ENGINE, id: '1' }] },
+      );
+      expect(response.body.data).toEqual({ _entities: [null] });
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ path: ['_entities', 0, 'tasks'], extensions: { code: 'RESPONSE_TOO_LARGE', reason: 'LIST_ITEMS', limit: 1000 } }),
+      ]);
+    });
+  });
+});
+
+describe('OPERATION_MAX_UPSTREAM_BYTES', () => {
+  const JOB_PAGE = jobPageText(ENGINE, 2, 400);
+  const bytes = Buffer.byteLength(JOB_PAGE);
+  const threeLists = `{
+    a: engine(id: "${ENGINE}") { jobs(first: 2) { totalCount } }
+    b: engine(id: "${ENGINE}") { jobs(first: 2, filter: { from: "2020-01-01T00:00:00.000Z" }) { totalCount } }
+    c: engine(id: "${ENGINE}") { jobs(first: 2, filter: { from: "2021-01-01T00:00:00.000Z" }) { totalCount } }
+  }`;
+
+  it('answers the upstream calls that fit, fails the one past the bound, and makes no call after it', async () => {
+    jobPage = JOB_PAGE;
+    // Room for two pages, not three.
+    await withGateway({ OPERATION_MAX_UPSTREAM_BYTES: String(Math.max(64 * 1024, 2 * bytes + 100)), CSE_REQUEST_CONCURRENCY: '1' }, async (gateway) => {
+      expect(2 * bytes + 100).toBeGreaterThanOrEqual(64 * 1024);
+      const response = await gateway.gql(threeLists);
+      expect(response.status).toBe(200);
+      expect(response.body.data).toEqual({ a: { jobs: { totalCount: 2 } }, b: { jobs: { totalCount: 2 } }, c: null });
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({ path: ['c'], extensions: { code: 'RESPONSE_TOO_LARGE', reason: 'UPSTREAM_BYTES', limit: 2 * bytes + 100 } }),
+      ]);
+      // The third list's answer was refused; the engine details `c` then asks for are never called.
+      expect(upstream.calls.filter((path) => path.startsWith(JOBS_PATH))).toHaveLength(3);
+      expect(upstream.calls.filter((path) => path === `${ENGINES_PATH}/${ENGINE}`)).toHaveLength(0);
+    });
+  });
+
+  it("leaves an ordinary dashboard (README's) well within the bound: 1 MiB, a sixteenth of the default", async () => {
+    const h = await startHarness({ ...CACHES_OFF, OPERATION_MAX_UPSTREAM_BYTES: String(1024 * 1024) });
+    try {
+      const response = await h.gql(`query Dashboard {
+        engines(first: 7) {
+          totalCount
+          nodes {
+            id name status
+            latestJob { id type status startTime }
+            jobs(first: 5) {
+              edges { cursor node { id type status durationMs tasks { name status order } } }
+              pageInfo { hasNextPage endCursor }
+            }
+          }
+        }
+      }`);
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data.engines.nodes.length).toBeGreaterThan(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('lets the same operation through under the default bound', async () => {
+    jobPage = JOB_PAGE;
+    await withGateway({}, async (gateway) => {
+      const response = await gateway.gql(threeLists);
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data).toEqual({ a: { jobs: { totalCount: 2 } }, b: { jobs: { totalCount: 2 } }, c: { jobs: { totalCount: 2 } } });
+    });
+  });
+});

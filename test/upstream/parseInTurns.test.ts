@@ -1,0 +1,105 @@
+import fc from 'fast-check';
+import { parseUpstreamJsonInTurns } from '../../src/upstream/parseInTurns';
+import { parseUpstreamJson, UpstreamBodyError } from '../../src/upstream/parseJson';
+
+/** What parseUpstreamJson answers, or the error class it throws. */
+function reference(text: string): { value: unknown } | { error: string } {
+  try {
+    return { value: parseUpstreamJson(text) };
+  } catch (error) {
+    return { error: (error as Error).name };
+  }
+}
+
+async function inTurns(text: string, pieceChars: number): Promise<{ value: unknown } | { error: string }> {
+  try {
+    return { value: await parseUpstreamJsonInTurns(text, 64, pieceChars) };
+  } catch (error) {
+    return { error: (error as Error).name };
+  }
+}
+
+/** Ids beyond 2^53 where parseJson looks for them, and anywhere else. */
+const bigInteger = fc.bigInt({ min: 2n ** 53n, max: 2n ** 70n }).map((n) => ({ big: n.toString() }));
+const task = fc.record({ id: fc.oneof(fc.integer({ min: 0 }), bigInteger), taskName: fc.string(), taskOrder: fc.integer() }, { requiredKeys: [] });
+const job = fc.record({ id: fc.oneof(fc.integer({ min: 0 }), bigInteger), tasks: fc.array(task, { maxLength: 8 }), context: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: [] });
+const listBody = fc.record({ total: fc.integer({ min: 0 }), data: fc.array(job, { maxLength: 6 }) });
+
+/** JSON text in which `{ big: "…" }` becomes the bare integer literal. */
+function text(value: unknown, space: number): string {
+  return JSON.stringify(value, null, space).replace(/\{\s*"big":\s*"(\d+)"\s*\}/g, '$1');
+}
+
+describe('parseUpstreamJsonInTurns', () => {
+  it('answers what parseUpstreamJson answers, on any JSON, however it is split into pieces', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 6 }), listBody), fc.constantFrom(0, 1, 2), fc.integer({ min: 1, max: 200 }), async (value, space, pieceChars) => {
+        const body = text(value, space);
+        expect(await inTurns(body, pieceChars)).toEqual(reference(body));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses what parseUpstreamJson refuses: any text cut or changed by one character', async () => {
+    const mutated = fc
+      .tuple(fc.oneof(fc.jsonValue({ maxDepth: 5 }), listBody), fc.nat(), fc.constantFrom('', ',', ':', '{', '}', '[', ']', '"', 'x', ' ', '\u00a0', '\n'))
+      .map(([value, at, inserted]) => {
+        const body = text(value, 0);
+        const i = at % (body.length + 1);
+        return body.slice(0, i) + inserted + body.slice(i + 1);
+      });
+    await fc.assert(
+      fc.asyncProperty(mutated, fc.integer({ min: 1, max: 60 }), async (body, pieceChars) => {
+        const expected = reference(body);
+        const actual = await inTurns(body, pieceChars);
+        if ('error' in expected) expect(actual).toEqual({ error: 'UpstreamBodyError' });
+        else expect(actual).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each([
+    ['a stray comma in a long array', `[${'1,'.repeat(50)},1]`],
+    ['a trailing comma', `[${'1,'.repeat(50)}]`],
+    ['mismatched brackets', `[${'1,'.repeat(50)}1}`],
+    ['an unclosed container', `{"a":[${'1,'.repeat(50)}1]`],
+    ['a member without a colon', `{"a":[${'1,'.repeat(50)}1],"b"}`],
+    ['text after the value', `[${'1,'.repeat(50)}1] x`],
+    ['a space JSON does not allow before a value', `{"a":\u00a0[${'1,'.repeat(50)}1]}`],
+  ])('refuses %s as UpstreamBodyError', async (_what, body) => {
+    await expect(parseUpstreamJsonInTurns(body, 64, 10)).rejects.toBeInstanceOf(UpstreamBodyError);
+  });
+
+  it('keeps a `__proto__` key as an own property, and the last of equal keys, as JSON.parse does', async () => {
+    const body = `{"__proto__":{"polluted":true},"a":1,"filler":[${'0,'.repeat(40)}0],"a":2}`;
+    const value = (await parseUpstreamJsonInTurns(body, 64, 10)) as Record<string, unknown>;
+    expect(value).toEqual(JSON.parse(body));
+    expect(Object.keys(value)).toEqual(['__proto__', 'a', 'filler']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('refuses a body nested deeper than the limit', async () => {
+    await expect(parseUpstreamJsonInTurns(`${'['.repeat(65)}${']'.repeat(65)}`, 64, 10)).rejects.toThrow('nests more than 64 levels');
+  });
+
+  it('gives the event loop a turn while it parses a large body', async () => {
+    const body = JSON.stringify({ total: 3, data: Array.from({ length: 3 }, (_, i) => ({ id: i, tasks: Array.from({ length: 8000 }, (_, t) => ({ id: t, taskOrder: t })) })) });
+    // One count per turn of the event loop (its check phase) while the parse goes on.
+    let turns = 0;
+    let next: NodeJS.Immediate;
+    const count = () => {
+      turns += 1;
+      next = setImmediate(count);
+    };
+    next = setImmediate(count);
+    try {
+      expect(await parseUpstreamJsonInTurns(body, 64)).toEqual(JSON.parse(body));
+    } finally {
+      clearImmediate(next);
+    }
+    // At least a turn per quarter MiB scanned, and again per quarter MiB parsed.
+    expect(turns).toBeGreaterThanOrEqual(Math.floor(body.length / (256 * 1024)));
+  });
+});
