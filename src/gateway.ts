@@ -28,6 +28,7 @@ import { validatedDocumentsPlugin } from './graphql/validatedDocuments';
 import { shareVerdict, storeVerdict } from './http/reusePolicy';
 import type { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
+import { validationThrowsPlugin } from './graphql/plugins/validationThrows';
 import type { CacheStats } from './upstream/cache/UpstreamAnswerCache';
 import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
@@ -244,7 +245,7 @@ function createApollo(
     // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
     stringifyResult: (result) => JSON.stringify(result),
     logger,
-    plugins: [schemaOnlyPlugin(), createOperationPlugin<GatewayContext>(), validatedDocuments, ...cacheControlPlugins<GatewayContext>(), ...exposure.plugins, routerFetchStatusPlugin()],
+    plugins: [schemaOnlyPlugin(), createOperationPlugin<GatewayContext>(), validationThrowsPlugin<GatewayContext>(), validatedDocuments, ...cacheControlPlugins<GatewayContext>(), ...exposure.plugins, routerFetchStatusPlugin()],
     // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
     // the process would end killed by it instead of exiting 0 after a graceful stop.
     stopOnTerminationSignals: false,

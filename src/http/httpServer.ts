@@ -100,7 +100,13 @@ export function createHttpServer(options: HttpServerOptions): Server {
 }
 
 async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+  const url = requestUrl(request.url);
+  if (url === undefined) {
+    // A request target no URL parser accepts (`GET http://[::1 HTTP/1.1`) is the caller's mistake.
+    response.setHeader('connection', 'close');
+    sendJson(response, 400, requestError('The request target is not a valid URL.'));
+    return;
+  }
   // Only GraphQL requests have bodies to read (bounded by MAX_BODY_BYTES). Any other request with
   // one is answered, and its connection closed rather than left for Node to drain the body until
   // HTTP_REQUEST_TIMEOUT_MS.
@@ -277,6 +283,15 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Body> {
     request.on('end', () => resolve({ kind: 'ok', text: Buffer.concat(chunks).toString('utf8') }));
     request.on('error', reject);
   });
+}
+
+/** The request target as a URL (origin-form or absolute-form), or `undefined` when it does not parse. */
+function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://gateway.invalid');
+  } catch {
+    return undefined;
+  }
 }
 
 function hasBody(request: IncomingMessage): boolean {
