@@ -131,7 +131,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     aroundRequest: observeRequests({ logger, metrics, guardReleasedContexts: config.nodeEnv === 'test' }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.requestTimeoutMs,
-    onReused: (request, how, operationName) => requestScopeOf(request)?.facts?.answeredWith(how, operationName),
+    onReused: (request, how, operationName, credentialsAccepted) => requestScopeOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),
     onError: (error, request) => logger.error({ requestId: requestScopeOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
   const subscriptions = serveSubscriptions(config, { httpServer, schema, exposure, cors, services, documents: documentStore, logger, metrics, fleet: shared?.pollers });

@@ -22,8 +22,11 @@ export interface HttpServerOptions {
   connections: ConnectionLimits;
   /** Called with failures of the HTTP layer itself (never with a caller's headers). */
   onError: (error: unknown, request: IncomingMessage) => void;
-  /** Told when a request is answered with another's answer: stored (`cached`) or shared in flight (`coalesced`). */
-  onReused?: (request: IncomingMessage, how: 'cached' | 'coalesced', operationName: string | null) => void;
+  /**
+   * Told when a request is answered with another's answer: stored (`cached`) or shared in flight
+   * (`coalesced`), and whether the upstream had accepted the caller's credentials for it.
+   */
+  onReused?: (request: IncomingMessage, how: 'cached' | 'coalesced', operationName: string | null, credentialsAccepted: boolean) => void;
   /** Other endpoints by exact path (health, metrics …), served outside GraphQL. */
   routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => void | Promise<void>>>;
   /**
@@ -140,7 +143,8 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     const hit = options.wholeResponseCache!.lookup(cacheKey, request);
     if (hit !== undefined) {
       response.setHeader('age', String(hit.ageSeconds));
-      options.onReused?.(request, 'cached', hit.operationName);
+      // A stored answer is served only to credentials the upstream accepted recently (see wholeResponseCache).
+      options.onReused?.(request, 'cached', hit.operationName, true);
       sendStored(response, hit.headers, hit.body);
       return;
     }
@@ -167,7 +171,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
       const shared = await following;
       if (abort.signal.aborted) return;
       if (shared !== undefined) {
-        options.onReused?.(request, 'coalesced', shared.operationName);
+        options.onReused?.(request, 'coalesced', shared.operationName, shared.credentialsAccepted);
         sendStored(response, shared.headers, shared.body);
         return;
       }
