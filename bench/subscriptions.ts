@@ -5,6 +5,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN } from '../src/simulator';
 import { startChild, type Child } from './childProcess';
+import { metricsUrlOf } from './servers';
 import { cpuMs, memoryMb } from './procStats';
 
 /**
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
         CSE_PROJECT_ID: DEMO_PROJECT_ID,
         SUBSCRIPTION_POLL_MS: String(opts.pollMs),
         SUBSCRIPTION_MAX_PER_CONNECTION: String(opts.perSocket),
+        METRICS_PORT: '0',
       },
       ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/,
     });
@@ -140,7 +142,7 @@ async function main(): Promise<void> {
     const elapsedMs = Date.now() - started;
     const cpuAfter = cpuMs(gateway.pid);
     const answers = await simulator.ask<Array<[string, string, number, string]>>({ op: 'answers' });
-    const metrics = await fetch(gateway.url.replace('/graphql', '/metrics')).then((response) => response.text());
+    const metrics = await fetch(metricsUrlOf(gateway)).then((response) => response.text());
     const rss = memoryMb(gateway.pid, 'VmHWM');
     const rssNow = memoryMb(gateway.pid, 'VmRSS');
 
