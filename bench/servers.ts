@@ -94,7 +94,7 @@ export function gatewayEnv(upstream: string, mode: CacheMode): Record<string, st
   };
 }
 
-/** A production gateway's /metrics URL (METRICS_PORT), from its ready line. */
+/** A production gateway's /metrics URL (METRICS_PORT), from its ready line: ask soon after it started (the output is a tail). */
 export function metricsUrlOf(gateway: Child): string {
   const url = /"metrics":"(http:\/\/[^"]+)"[^\n]*"msg":"gateway listening"/.exec(gateway.output())?.[1];
   if (url === undefined) throw new Error(`${gateway.name}: no /metrics URL in its ready line`);

@@ -92,6 +92,8 @@ async function main(): Promise<void> {
       },
       ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/,
     });
+    // Read while the ready line is still in the output's tail.
+    const metricsUrl = metricsUrlOf(gateway);
     const running = await simulator.ask<Array<[string, string]>>({ op: 'running' });
     const engines = new Set(running.map(([engineId]) => engineId));
     log(`${running.length} running jobs on ${engines.size} engines; ${opts.sockets} sockets × ${opts.perSocket} subscriptions`);
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
     const elapsedMs = Date.now() - started;
     const cpuAfter = cpuMs(gateway.pid);
     const answers = await simulator.ask<Array<[string, string, number, string]>>({ op: 'answers' });
-    const metrics = await fetch(metricsUrlOf(gateway)).then((response) => response.text());
+    const metrics = await fetch(metricsUrl).then((response) => response.text());
     const rss = memoryMb(gateway.pid, 'VmHWM');
     const rssNow = memoryMb(gateway.pid, 'VmRSS');
 
