@@ -9,7 +9,7 @@ import { runLoad } from './loadGenerator';
 import { askSource, gatewayRequest, SCENARIOS } from './scenarios';
 import { startRedisServer } from '../test/support/redisProcess';
 import { median } from './records';
-import { gatewayEnv, walkCursors } from './servers';
+import { gatewayEnv, metricsUrlOf, walkCursors } from './servers';
 
 /**
  * Several replicas (issue 14): what sharing through Redis saves the upstream, and what it costs.
@@ -56,11 +56,11 @@ function options(): Options {
   };
 }
 
-/** Resolves once the gateway at `url` reports `gateway_redis_up 1` on /metrics (fails past 10 s). */
+/** Resolves once the gateway whose /metrics is `url` reports `gateway_redis_up 1` there (fails past 10 s). */
 async function untilRedisUp(url: string): Promise<void> {
   const end = Date.now() + 10_000;
   for (;;) {
-    const text = await fetch(new URL('/metrics', url)).then((response) => response.text());
+    const text = await fetch(url).then((response) => response.text());
     if (/^gateway_redis_up 1$/m.test(text)) return;
     if (Date.now() > end) throw new Error(`${url}: Redis never came up`);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     const child = await startChildOnly(name, withRedis, extra);
     // A replica serves before its Redis connection is ready (and then goes alone): measured from
     // the moment it shares, so a cold start is not counted as three replicas' first calls.
-    if (withRedis) await untilRedisUp(child.url);
+    if (withRedis) await untilRedisUp(metricsUrlOf(child));
     return child;
   };
   const startChildOnly = async (name: string, withRedis: boolean, extra: Record<string, string>) => {

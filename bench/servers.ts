@@ -87,8 +87,18 @@ export function gatewayEnv(upstream: string, mode: CacheMode): Record<string, st
     PORT: '0',
     CSE_ENDPOINT: upstream,
     CSE_PROJECT_ID: DEMO_PROJECT_ID,
+    // Production serves /metrics on a port of its own (9464 by default): any free one, so that
+    // gateways running side by side never meet there (see metricsUrlOf).
+    METRICS_PORT: '0',
     ...cacheEnv(mode),
   };
+}
+
+/** A production gateway's /metrics URL (METRICS_PORT), from its ready line: ask soon after it started (the output is a tail). */
+export function metricsUrlOf(gateway: Child): string {
+  const url = /"metrics":"(http:\/\/[^"]+)"[^\n]*"msg":"gateway listening"/.exec(gateway.output())?.[1];
+  if (url === undefined) throw new Error(`${gateway.name}: no /metrics URL in its ready line`);
+  return url;
 }
 
 /** POSTs one operation; throws, with the codes, when the answer has errors. */

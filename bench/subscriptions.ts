@@ -5,6 +5,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN } from '../src/simulator';
 import { startChild, type Child } from './childProcess';
+import { metricsUrlOf } from './servers';
 import { cpuMs, memoryMb } from './procStats';
 
 /**
@@ -87,9 +88,12 @@ async function main(): Promise<void> {
         CSE_PROJECT_ID: DEMO_PROJECT_ID,
         SUBSCRIPTION_POLL_MS: String(opts.pollMs),
         SUBSCRIPTION_MAX_PER_CONNECTION: String(opts.perSocket),
+        METRICS_PORT: '0',
       },
       ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/,
     });
+    // Read while the ready line is still in the output's tail.
+    const metricsUrl = metricsUrlOf(gateway);
     const running = await simulator.ask<Array<[string, string]>>({ op: 'running' });
     const engines = new Set(running.map(([engineId]) => engineId));
     log(`${running.length} running jobs on ${engines.size} engines; ${opts.sockets} sockets × ${opts.perSocket} subscriptions`);
@@ -140,7 +144,7 @@ async function main(): Promise<void> {
     const elapsedMs = Date.now() - started;
     const cpuAfter = cpuMs(gateway.pid);
     const answers = await simulator.ask<Array<[string, string, number, string]>>({ op: 'answers' });
-    const metrics = await fetch(gateway.url.replace('/graphql', '/metrics')).then((response) => response.text());
+    const metrics = await fetch(metricsUrl).then((response) => response.text());
     const rss = memoryMb(gateway.pid, 'VmHWM');
     const rssNow = memoryMb(gateway.pid, 'VmRSS');
 

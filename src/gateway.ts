@@ -28,6 +28,7 @@ import { validatedDocumentsPlugin } from './graphql/validatedDocuments';
 import { shareVerdict, storeVerdict } from './http/reusePolicy';
 import type { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
+import { validationThrowsPlugin } from './graphql/plugins/validationThrows';
 import type { CacheStats } from './upstream/cache/UpstreamAnswerCache';
 import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
@@ -130,7 +131,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     aroundRequest: observeRequests({ logger, metrics, guardReleasedContexts: config.nodeEnv === 'test' }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.requestTimeoutMs,
-    onReused: (request, how, operationName) => requestScopeOf(request)?.facts?.answeredWith(how, operationName),
+    onReused: (request, how, operationName, credentialsAccepted) => requestScopeOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),
     onError: (error, request) => logger.error({ requestId: requestScopeOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
   const subscriptions = serveSubscriptions(config, { httpServer, schema, exposure, cors, services, documents: documentStore, logger, metrics, fleet: shared?.pollers });
@@ -245,7 +246,7 @@ function createApollo(
     // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
     stringifyResult: (result) => JSON.stringify(result),
     logger,
-    plugins: [schemaOnlyPlugin(), createOperationPlugin<GatewayContext>(), validatedDocuments, ...cacheControlPlugins<GatewayContext>(), ...exposure.plugins, routerFetchStatusPlugin()],
+    plugins: [schemaOnlyPlugin(), createOperationPlugin<GatewayContext>(), validationThrowsPlugin<GatewayContext>(), validatedDocuments, ...cacheControlPlugins<GatewayContext>(), ...exposure.plugins, routerFetchStatusPlugin()],
     // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
     // the process would end killed by it instead of exiting 0 after a graceful stop.
     stopOnTerminationSignals: false,

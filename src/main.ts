@@ -83,7 +83,8 @@ async function main(): Promise<void> {
     await log.close(LOG_CLOSE_TIMEOUT_MS);
     return failStartup(error instanceof ConfigError ? error.message : startupFailure(error, config));
   });
-  lifecycle.info({ url: gateway.url, ...(gateway.metricsUrl === undefined ? {} : { metrics: gateway.metricsUrl }) }, 'gateway listening');
+  // `url` last, right before the message: scripts that wait for `"url":"…","msg":"gateway listening"` keep matching.
+  lifecycle.info({ ...(gateway.metricsUrl === undefined ? {} : { metrics: gateway.metricsUrl }), url: gateway.url }, 'gateway listening');
   // In production every line is a JSON log line: the banner is for a person at a terminal.
   if (config.nodeEnv === 'production') {
     onSignals(config, log, lifecycle, gateway, simulator);

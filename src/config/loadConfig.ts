@@ -17,7 +17,7 @@ export interface GatewayConfig {
   readonly port: number;
   /**
    * METRICS_PORT: /metrics on a listener of its own (as routers offer), and not on PORT; unset:
-   * /metrics beside /graphql.
+   * {@link PRODUCTION_METRICS_PORT} in production, /metrics beside /graphql otherwise.
    */
   readonly metricsPort: number | undefined;
   /** Interface the gateway listens on; undefined means every interface (Node's default). */
@@ -254,6 +254,12 @@ const REDIS_KEY_PREFIX_PATTERN = /^[A-Za-z0-9_\-.:/]{1,64}$/;
 /** Project ids are 1 to 64 characters; we also keep them to a URL-path-safe alphabet. */
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/**
+ * METRICS_PORT's default in production (OpenTelemetry's Prometheus exporter port): the metrics
+ * page (versions, error counts, operation names) is not for whoever reaches the API port.
+ */
+export const PRODUCTION_METRICS_PORT = 9464;
+
 export function loadConfig(env: Env): GatewayConfig {
   const read = new EnvReader(env);
   const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -267,7 +273,7 @@ export function loadConfig(env: Env): GatewayConfig {
   const subscriptionMaxSockets = read.integer('SUBSCRIPTION_MAX_SOCKETS', Math.floor(httpMaxConnections / 2), 0, 1_000_000);
   const config: GatewayConfig = {
     port: read.integer('PORT', 4000, 0, 65535),
-    metricsPort: read.optional('METRICS_PORT') === undefined ? undefined : read.integer('METRICS_PORT', 9464, 0, 65535),
+    metricsPort: read.optional('METRICS_PORT') === undefined && nodeEnv !== 'production' ? undefined : read.integer('METRICS_PORT', PRODUCTION_METRICS_PORT, 0, 65535),
     host: read.optional('HOST'),
     cseEndpoint: read.endpoint('CSE_ENDPOINT'),
     embeddedSimulator: read.flag('EMBEDDED_SIMULATOR', nodeEnv !== 'production'),

@@ -24,8 +24,11 @@ export interface HttpServerOptions {
   connections: ConnectionLimits;
   /** Called with failures of the HTTP layer itself (never with a caller's headers). */
   onError: (error: unknown, request: IncomingMessage) => void;
-  /** Told when a request is answered with another's answer: stored (`cached`) or shared in flight (`coalesced`). */
-  onReused?: (request: IncomingMessage, how: 'cached' | 'coalesced', operationName: string | null) => void;
+  /**
+   * Told when a request is answered with another's answer: stored (`cached`) or shared in flight
+   * (`coalesced`), and whether the upstream had accepted the caller's credentials for it.
+   */
+  onReused?: (request: IncomingMessage, how: 'cached' | 'coalesced', operationName: string | null, credentialsAccepted: boolean) => void;
   /** Other endpoints by exact path (health, metrics …), served outside GraphQL. */
   routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => void | Promise<void>>>;
   /**
@@ -130,7 +133,13 @@ export function createHttpServer(options: HttpServerOptions): Server {
 }
 
 async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = new URL(request.url ?? '/', 'http://gateway.invalid');
+  const url = requestUrl(request.url);
+  if (url === undefined) {
+    // A request target no URL parser accepts (`GET http://[::1 HTTP/1.1`) is the caller's mistake.
+    response.setHeader('connection', 'close');
+    sendJson(response, 400, requestError('The request target is not a valid URL.'));
+    return;
+  }
   if (probeOnly.has(request.socket) && !PROBE_PATHS.has(url.pathname)) {
     response.setHeader('connection', 'close');
     response.setHeader('retry-after', '1');
@@ -172,7 +181,8 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     const hit = options.wholeResponseCache!.lookup(cacheKey, request);
     if (hit !== undefined) {
       response.setHeader('age', String(hit.ageSeconds));
-      options.onReused?.(request, 'cached', hit.operationName);
+      // A stored answer is served only to credentials the upstream accepted recently (see wholeResponseCache).
+      options.onReused?.(request, 'cached', hit.operationName, true);
       sendStored(response, hit.headers, hit.body);
       return;
     }
@@ -199,7 +209,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
       const shared = await following;
       if (abort.signal.aborted) return;
       if (shared !== undefined) {
-        options.onReused?.(request, 'coalesced', shared.operationName);
+        options.onReused?.(request, 'coalesced', shared.operationName, shared.credentialsAccepted);
         sendStored(response, shared.headers, shared.body);
         return;
       }
@@ -315,6 +325,15 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Body> {
     request.on('end', () => resolve({ kind: 'ok', text: Buffer.concat(chunks).toString('utf8') }));
     request.on('error', reject);
   });
+}
+
+/** The request target as a URL (origin-form or absolute-form), or `undefined` when it does not parse. */
+function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://gateway.invalid');
+  } catch {
+    return undefined;
+  }
 }
 
 function hasBody(request: IncomingMessage): boolean {

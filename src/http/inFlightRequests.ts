@@ -10,11 +10,14 @@ export interface SharedAnswer {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** The operation it answered (for the waiter's log line and metrics). */
   readonly operationName: string | null;
+  /** Whether the upstream accepted the credentials (the waiter's too: same key) during the leader's operation. */
+  readonly credentialsAccepted: boolean;
 }
 
 /** What the operation itself says about whether its answer may serve its waiters (see `shareable`). */
 export interface ShareVerdict {
   readonly operationName: string | null;
+  readonly credentialsAccepted: boolean;
 }
 
 export interface InFlightRequestsOptions<TContext> {
@@ -124,5 +127,5 @@ function shareableAnswer<TContext>(options: InFlightRequestsOptions<TContext>, c
   if (context === undefined || answer === undefined || answer.status !== 200) return undefined;
   const verdict = options.shareable(context);
   if (verdict === undefined) return undefined;
-  return { body: answer.body, headers: [...answer.headers], operationName: verdict.operationName };
+  return { body: answer.body, headers: [...answer.headers], operationName: verdict.operationName, credentialsAccepted: verdict.credentialsAccepted };
 }

@@ -29,7 +29,7 @@ export function storeVerdict(facts: OperationFacts): ReuseVerdict | undefined {
  * an error (a transient upstream fault, a timeout) is the leader's, not theirs: they execute on
  * their own instead.
  */
-export function shareVerdict(facts: OperationFacts): ReuseVerdict | undefined {
+export function shareVerdict(facts: OperationFacts): (ReuseVerdict & { readonly credentialsAccepted: boolean }) | undefined {
   if (facts.errorCount > 0) return undefined;
-  return { operationName: facts.operationName };
+  return { operationName: facts.operationName, credentialsAccepted: facts.credentialsAccepted };
 }

@@ -27,14 +27,20 @@ export class OperationFacts {
   private hitsTtlLeftMs = Number.POSITIVE_INFINITY;
   private notFoundFlag = false;
   private reuse: Reuse | undefined;
+  private acceptedFlag = false;
+  private safelistedFlag = false;
 
   /** The sink the operation's upstream calls report into (counts only). */
   readonly events: UpstreamEvents = {
-    attempt: () => {
+    attempt: (event) => {
       this.calls += 1;
+      if (acceptsCredentials(event.status)) this.acceptedFlag = true;
     },
     cache: (event) => {
       if (!event.hit) return;
+      // The upstream cache serves a scope only while the upstream itself answered it recently
+      // (CACHE_AUTH_RECHECK_MS, see CredentialGate): a hit is the upstream's acceptance too.
+      this.acceptedFlag = true;
       this.hits += 1;
       // A hit that does not say counts as expiring now: nothing built on it is kept.
       this.hitsTtlLeftMs = Math.min(this.hitsTtlLeftMs, event.ttlLeftMs ?? 0);
@@ -67,10 +73,34 @@ export class OperationFacts {
    * The request was answered with another's answer — stored (`cached`) or of an identical request
    * in flight (`coalesced`) — under the name that answer's operation had.
    */
-  answeredWith(reuse: Reuse, operationName: string | null): void {
+  answeredWith(reuse: Reuse, operationName: string | null, credentialsAccepted: boolean): void {
     this.reuse = reuse;
     this.name = operationName;
     this.resolvedFlag = true;
+    if (credentialsAccepted) this.acceptedFlag = true;
+  }
+
+  /** The operation's text is a persisted query list operation's (PERSISTED_QUERIES=safelist). */
+  markSafelisted(): void {
+    this.safelistedFlag = true;
+  }
+
+  /**
+   * Whether the upstream accepted the caller's credentials during the operation: one of its calls
+   * was answered other than 401/403 (or 429, 5xx, no answer: no verdict), or it was served from
+   * what the upstream answered that caller recently.
+   */
+  get credentialsAccepted(): boolean {
+    return this.acceptedFlag;
+  }
+
+  /**
+   * Whether the operation's name may take a metrics label of its own: the upstream accepted the
+   * caller, or the name is the persisted query list's. Anyone can send any name with a made-up
+   * token (an operation of `__typename` alone makes no upstream call at all).
+   */
+  get nameVouched(): boolean {
+    return this.acceptedFlag || this.safelistedFlag;
   }
 
   /** The operation's name once resolved (`null`: anonymous, or not resolved). */
@@ -125,6 +155,14 @@ export class OperationFacts {
   get reused(): Reuse | undefined {
     return this.reuse;
   }
+}
+
+/**
+ * An upstream answer that accepts the caller's credentials, as CredentialGate reads it: any answer
+ * of the upstream's own but 401/403 (refused) and 429 (no verdict); 5xx and no answer say nothing.
+ */
+export function acceptsCredentials(status: number | undefined): boolean {
+  return status !== undefined && status < 500 && status !== 401 && status !== 403 && status !== 429;
 }
 
 function publicCode(error: unknown): string {

@@ -101,7 +101,7 @@ export class OperationTelemetry {
       outcome,
       httpStatus: end.httpStatus,
     };
-    this.metrics.observeOperation({ name: facts.operationName, resolved: facts.resolved, outcome, durationMs, errorCodes: fields.errorCodes });
+    this.metrics.observeOperation({ name: facts.operationName, resolved: facts.resolved, nameVouched: facts.nameVouched, outcome, durationMs, errorCodes: fields.errorCodes });
     this.logger.info({ ...fields, ...this.traceFields() }, 'graphql operation');
 
     this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
@@ -141,7 +141,7 @@ export class OperationTelemetry {
 
   private finishReused(outcome: 'cached' | 'coalesced', httpStatus: number, durationMs: number): CachedOperationLogFields {
     const fields: CachedOperationLogFields = { requestId: this.requestId, operationName: this.facts.operationName, durationMs: round(durationMs), outcome, httpStatus };
-    this.metrics.observeOperation({ name: this.facts.operationName, resolved: true, outcome, durationMs });
+    this.metrics.observeOperation({ name: this.facts.operationName, resolved: true, nameVouched: this.facts.nameVouched, outcome, durationMs });
     this.logger.info({ ...fields, ...this.traceFields() }, 'graphql operation');
     this.span.end();
     return fields;

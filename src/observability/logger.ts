@@ -30,6 +30,59 @@ export const REDACTED_PATHS: readonly string[] = [
   'req.headers.cookie',
 ];
 
+/**
+ * The most characters any one string of a log line keeps (a field, nested or not, the message, an
+ * error's message and stack, a child logger's bindings). Ids, names and documents come from
+ * callers: without a bound, a 200 KB subscription id or operation name would be written whole,
+ * once per line that names it. Longer strings are cut here and end with {@link cutMark}.
+ */
+export const LOG_STRING_MAX_CHARS = 2048;
+
+/** What ends a string cut to {@link LOG_STRING_MAX_CHARS}: how many characters were left out. */
+export function cutMark(omitted: number): string {
+  return `…[${omitted} more chars]`;
+}
+
+/** Nesting past this depth is not walked (nor written): log objects are a few levels deep. */
+const MAX_LOG_DEPTH = 8;
+
+/** A string cut to {@link LOG_STRING_MAX_CHARS}, marked; the string itself when it is short enough. */
+export function boundString(text: string): string {
+  return text.length <= LOG_STRING_MAX_CHARS ? text : text.slice(0, LOG_STRING_MAX_CHARS) + cutMark(text.length - LOG_STRING_MAX_CHARS);
+}
+
+/**
+ * A log value with every string in it bounded (see {@link LOG_STRING_MAX_CHARS}). Copy on write:
+ * a value with nothing to cut is returned as it is, so the common line costs one walk and no copy.
+ * Errors become pino's serialised form first (type, message, stack, own fields), so their text is
+ * bounded too.
+ */
+export function boundLogValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return boundString(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_LOG_DEPTH) return '[too deep]';
+  // Own enumerable fields only: what JSON would write of pino's form (not the raw error it keeps).
+  if (value instanceof Error) return boundLogValue({ ...pino.stdSerializers.err(value) }, depth);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, index) => {
+      const bounded = boundLogValue(item, depth + 1);
+      if (bounded !== item) (copy ??= [...value])[index] = bounded;
+    });
+    return copy ?? value;
+  }
+  // Only plain objects are walked: anything else (a Buffer, a Map, a class instance) is written by
+  // its own toJSON or not at all, as pino would.
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const bounded = boundLogValue(item, depth + 1);
+    if (bounded !== item) (copy ??= { ...value })[key] = bounded;
+  }
+  return copy ?? value;
+}
+
 export interface LoggerOptions {
   /** Human-readable lines through pino-pretty (a development dependency) instead of JSON. */
   readonly pretty?: boolean;
@@ -41,7 +94,7 @@ export interface LoggerOptions {
  * request name it in a `requestId` field of their own (see requestScope: no implicit scope).
  */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream, options: LoggerOptions = {}): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { service: 'cse-jobs-gateway' },
@@ -49,10 +102,26 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       // What log pipelines (Loki, Elasticsearch, Cloud Logging) read without a parser of their
       // own: an ISO-8601 time and the level's name, not epoch milliseconds and pino's numbers.
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      // Errors are serialised (and bounded) by `formatters.log` below, wherever they are: pino's
+      // own `err` serializer would take the resulting plain object for an error and rename its type.
+      // The message (after printf-style formatting, or an error's own message) is not one of the
+      // fields `formatters.log` sees: pino hands it to the serializer of its key.
+      serializers: { err: (value: unknown) => boundLogValue(value), msg: (value: unknown) => boundLogValue(value) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (fields) => boundLogValue(fields) as Record<string, unknown>,
+        bindings: (bindings) => boundLogValue(bindings) as Record<string, unknown>,
+      },
     },
     options.pretty === true ? prettyStream(destination) : destination,
   );
+  // A child's bindings are written into every line it logs; pino applies no formatter to them
+  // (`formatters.bindings` is for the root's only). Children inherit this from the root.
+  const child = logger.child as unknown as (this: unknown, bindings: pino.Bindings, childOptions?: pino.ChildLoggerOptions) => Logger;
+  logger.child = function (this: unknown, bindings: pino.Bindings, childOptions?: pino.ChildLoggerOptions) {
+    return child.call(this, boundLogValue(bindings) as pino.Bindings, childOptions);
+  } as unknown as Logger['child'];
+  return logger;
 }
 
 /** The process's logger on stdout, and how to let its last lines out before the process exits. */

@@ -17,6 +17,12 @@ export interface OperationObservation {
   readonly name: string | null | undefined;
   /** Whether the document parsed and validated (only then does the name take a label slot). */
   readonly resolved: boolean;
+  /**
+   * Whether the name is vouched for: the upstream accepted the caller's credentials during the
+   * operation, or it is on the persisted query list (see OperationFacts.nameVouched). Otherwise
+   * the name is labelled `(unverified)`.
+   */
+  readonly nameVouched: boolean;
   readonly outcome: OperationOutcome;
   readonly durationMs: number;
   /** The `extensions.code` of each error of the response (none for a reused answer). */
@@ -208,7 +214,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     events,
     subscriptions: createSubscriptionMetrics(registry),
     observeOperation(observation) {
-      const labels = { operation: label(observation.name, observation.resolved), outcome: observation.outcome };
+      const labels = { operation: label(observation.name, observation.resolved, observation.nameVouched), outcome: observation.outcome };
       operations.inc(labels);
       operationDuration.observe(labels, observation.durationMs / 1000);
       for (const code of observation.errorCodes ?? []) errors.inc({ code: isPublicErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR });

@@ -5,6 +5,7 @@ import { Kind, type OperationDefinitionNode } from 'graphql';
 import { ErrorCode } from '../errors/codes';
 import type { PersistedQueryManifest } from './persistedQueryManifest';
 import { requestRefusal } from './requestRefusal';
+import type { ScopedContext } from '../observability/operationPlugin';
 import { TieredKeyValueCache } from '../redis/RedisKeyValueCache';
 
 export type PersistedQueriesMode = 'apq' | 'safelist' | 'off';
@@ -69,13 +70,17 @@ export interface SafelistOptions {
  * PERSISTED_QUERIES=safelist: refuses, before execution, every operation whose text is not
  * exactly the body of a manifest operation (whether it came as full text or by id).
  */
-export function safelistPlugin(manifest: PersistedQueryManifest, options: SafelistOptions): ApolloServerPlugin {
+export function safelistPlugin(manifest: PersistedQueryManifest, options: SafelistOptions): ApolloServerPlugin<ScopedContext> {
   const listed = manifestHashCheck(manifest);
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ source, operation }) {
-          if (listed(sha256(source))) return;
+        async didResolveOperation({ source, operation, contextValue }) {
+          if (listed(sha256(source))) {
+            // A listed operation's name is the list's, not the caller's: it may take a metrics label.
+            contextValue.scope?.facts?.markSafelisted();
+            return;
+          }
           if (options.introspection && operation !== undefined && isIntrospectionOnly(operation)) return;
           throw requestRefusal(
             ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,

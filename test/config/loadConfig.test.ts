@@ -163,6 +163,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it.each([
+    ['production, unset', { NODE_ENV: 'production', CSE_ENDPOINT: 'https://cse.example.com' }, 9464],
+    ['production, set', { NODE_ENV: 'production', CSE_ENDPOINT: 'https://cse.example.com', METRICS_PORT: '9100' }, 9100],
+    ['development, unset (beside /graphql)', { NODE_ENV: 'development' }, undefined],
+    ['test, set', { NODE_ENV: 'test', METRICS_PORT: '0' }, 0],
+  ])('METRICS_PORT: %s → %s', (_what, env, expected) => {
+    expect(loadConfig(env).metricsPort).toBe(expected);
+  });
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadConfig({}))).toBe(true);
   });

@@ -28,7 +28,7 @@ afterAll(async () => {
 
 /** How many operations each executor ran, from the gateway's own /metrics. */
 async function executions(h: Harness): Promise<{ compiled: number; interpreted: number }> {
-  const response = await request(new URL('/metrics', h.gateway.url));
+  const response = await request(h.gateway.metricsUrl!);
   const text = await response.body.text();
   const count = (executor: string) => Number(new RegExp(`^gateway_operation_executions_total\\{executor="${executor}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   return { compiled: count('compiled'), interpreted: count('interpreted') };

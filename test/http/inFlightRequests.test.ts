@@ -13,7 +13,7 @@ function make(extra: Partial<InFlightRequestsOptions<Ctx>> = {}) {
   const shared: SharedAnswer[] = [];
   const flights = createInFlightRequests<Ctx>({
     credentialsOf: () => ({ token: 't', projectId: 'p', enterpriseProjectId: undefined }),
-    shareable: (context) => (context.errors ? undefined : { operationName: 'Page' }),
+    shareable: (context) => (context.errors ? undefined : { operationName: 'Page', credentialsAccepted: true }),
     onShared: (answer) => shared.push(answer),
     ...extra,
   });
@@ -30,7 +30,7 @@ describe('createInFlightRequests', () => {
     const a = flights.follow('k', live());
     const b = flights.follow('k', live());
     flight.finish({ errors: false }, OK);
-    const expected = { body: OK.body, headers: [...OK.headers], operationName: 'Page' };
+    const expected = { body: OK.body, headers: [...OK.headers], operationName: 'Page', credentialsAccepted: true };
     expect(await a).toEqual(expected);
     expect(await b).toEqual(expected);
     expect(shared).toHaveLength(2);

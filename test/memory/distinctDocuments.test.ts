@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool, request } from 'undici';
 import { gatewayEnv } from '../../bench/servers';
 import { DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
 import { buildGateway, startGatewayProcess, type GatewayBuild, type GatewayProcess } from '../support/gatewayProcess';
@@ -51,9 +51,9 @@ function documentNumber(i: number): string {
   return `${PADDING}query Flood${i} { a${i}: engines(first: ${1 + (i % 5)}) { totalCount } b${i}: __typename }`;
 }
 
-/** The gateway's heap in use, from its own /metrics (prom-client's process metrics). */
-async function heapUsed(pool: Pool): Promise<number> {
-  const response = await pool.request({ path: '/metrics', method: 'GET' });
+/** The gateway's heap in use, from its own /metrics (prom-client's process metrics; on METRICS_PORT in production). */
+async function heapUsed(): Promise<number> {
+  const response = await request(gateway!.metricsUrl!);
   const text = await response.body.text();
   const used = /^nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text)?.[1];
   if (used === undefined) throw new Error('no nodejs_heap_size_used_bytes in /metrics');
@@ -83,9 +83,9 @@ it(`keeps its heap bounded through ${DOCUMENTS.toLocaleString('en')} distinct do
       await Promise.all(Array.from({ length: CLIENTS }, client));
     };
     await run(DOCUMENTS / 5);
-    const early = await heapUsed(pool);
+    const early = await heapUsed();
     await run(DOCUMENTS);
-    const late = await heapUsed(pool);
+    const late = await heapUsed();
     expect(failures).toBe(0);
     expect(gateway.child.exitCode).toBeNull();
     process.stdout.write(`heap after ${DOCUMENTS / 5} documents: ${(early / 2 ** 20).toFixed(1)} MB; after ${DOCUMENTS}: ${(late / 2 ** 20).toFixed(1)} MB\n`);

@@ -77,7 +77,7 @@ describe('OperationTelemetry', () => {
 
   it('writes a short line for a request served from the whole-response cache, counted under the stored operation name', async () => {
     const { facts, telemetry, metrics, entries } = setUp();
-    facts.answeredWith('cached', 'HotPage');
+    facts.answeredWith('cached', 'HotPage', true);
     telemetry.finish({ httpStatus: 200, aborted: false });
     const [line] = entries();
     expect(line).toMatchObject({ msg: 'graphql operation', requestId: 'req-7', operationName: 'HotPage', outcome: 'cached', httpStatus: 200 });
@@ -87,7 +87,7 @@ describe('OperationTelemetry', () => {
 
   it('still reports a cached answer the caller never received as aborted', async () => {
     const { facts, telemetry, entries } = setUp();
-    facts.answeredWith('cached', null);
+    facts.answeredWith('cached', null, true);
     telemetry.finish({ httpStatus: 200, aborted: true });
     expect(entries()[0]).toMatchObject({ operationName: null, outcome: 'aborted' });
   });

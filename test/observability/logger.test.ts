@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/observability/logger';
+import fc from 'fast-check';
+import { boundLogValue, boundString, createLogger, cutMark, LOG_STRING_MAX_CHARS } from '../../src/observability/logger';
 
 const TOKEN = 'MIIZsecret-token-abcdefghijklmnopqrstuvwxyz';
 
@@ -57,5 +58,75 @@ describe('createLogger', () => {
     expect(text).toContain('INFO');
     expect(() => JSON.parse(text)).toThrow();
     expect(text).not.toContain(TOKEN);
+  });
+});
+
+describe('every string a line carries is bounded (LOG_STRING_MAX_CHARS)', () => {
+  const LONG = 'x'.repeat(200_000);
+  const MAX_WRITTEN = LOG_STRING_MAX_CHARS + cutMark(200_000).length;
+
+  /** Every string in a parsed line, keys included, with where it was. */
+  function strings(value: unknown, path = ''): Array<[string, string]> {
+    if (typeof value === 'string') return [[path, value]];
+    if (typeof value !== 'object' || value === null) return [];
+    return Object.entries(value).flatMap(([key, item]) => [[`${path}.${key}#key`, key] as [string, string], ...strings(item, `${path}.${key}`)]);
+  }
+
+  it.each<[string, (logger: ReturnType<typeof capture>['logger']) => void]>([
+    ['a field', (logger) => logger.warn({ subscriptionId: LONG }, 'refused')],
+    ['a nested field', (logger) => logger.warn({ operation: { name: LONG } }, 'refused')],
+    ['an array item', (logger) => logger.warn({ ids: ['a', LONG] }, 'refused')],
+    ['the message', (logger) => logger.warn(`refused ${LONG}`)],
+    ['a printf argument', (logger) => logger.warn({ a: 1 }, 'refused %s', LONG)],
+    ['an error field (message, stack, own fields)', (logger) => logger.error({ err: Object.assign(new Error(LONG), { input: LONG }) }, 'failed')],
+    ['an error alone (its message becomes the line message)', (logger) => logger.error(new Error(LONG))],
+    ['an error under another key', (logger) => logger.error({ cause: new TypeError(LONG) }, 'failed')],
+    ["a child logger's bindings", (logger) => logger.child({ subscriptionId: LONG }).warn('refused')],
+  ])('%s', (_what, write) => {
+    const { logger, lines } = capture();
+    write(logger);
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!);
+    const found = strings(line);
+    for (const [path, text] of found) expect([path, text.length <= MAX_WRITTEN]).toEqual([path, true]);
+    // The cut is marked, with what was left out.
+    expect(lines[0]).toContain('…[');
+    expect(lines[0]!.length).toBeLessThan(8 * MAX_WRITTEN);
+  });
+
+  it('an error keeps its type and stack once bounded', () => {
+    const { logger, lines } = capture();
+    logger.error({ err: new TypeError('short') }, 'failed');
+    const line = JSON.parse(lines[0]!);
+    expect(line.err).toMatchObject({ type: 'TypeError', message: 'short' });
+    expect(line.err.stack).toMatch(/^TypeError: short\n\s+at /);
+    expect(line.msg).toBe('failed');
+  });
+
+  it('strings at or under the bound are written whole, longer ones cut at it with the count left out (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: LOG_STRING_MAX_CHARS + 50 }), fc.nat({ max: 5000 }), (text, extra) => {
+        const long = text + 'y'.repeat(extra);
+        const bounded = boundString(long);
+        if (long.length <= LOG_STRING_MAX_CHARS) return bounded === long;
+        return bounded === long.slice(0, LOG_STRING_MAX_CHARS) + cutMark(long.length - LOG_STRING_MAX_CHARS);
+      }),
+    );
+  });
+
+  it('a value with nothing to cut is the same object (no copy), one with something is a copy', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+        const short = JSON.stringify(value).length <= LOG_STRING_MAX_CHARS;
+        const bounded = boundLogValue(value);
+        if (short) return bounded === value;
+        return strings(bounded).every(([, text]) => text.length <= LOG_STRING_MAX_CHARS + cutMark(Number.MAX_SAFE_INTEGER).length);
+      }),
+    );
+    const value = { a: { b: ['c', 'x'.repeat(LOG_STRING_MAX_CHARS + 1)] } };
+    const bounded = boundLogValue(value) as typeof value;
+    expect(bounded).not.toBe(value);
+    expect(value.a.b[1]).toHaveLength(LOG_STRING_MAX_CHARS + 1); // the caller's object is left as it was
+    expect(bounded.a.b[1]).toBe('x'.repeat(LOG_STRING_MAX_CHARS) + cutMark(1));
   });
 });

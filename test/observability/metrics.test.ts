@@ -71,7 +71,7 @@ describe('createMetrics: operations and batches', () => {
   it('counts operations by name and outcome, and collapses names past the bound into "(other)"', async () => {
     const metrics = createMetrics({ maxOperationNames: 2, processMetrics: false });
     const observe = (name: string | null, outcome: 'success' | 'error' = 'success', resolved = true) =>
-      metrics.observeOperation({ name, resolved, outcome, durationMs: 20 });
+      metrics.observeOperation({ name, resolved, nameVouched: true, outcome, durationMs: 20 });
     observe('Dashboard');
     observe('Dashboard');
     observe('Dashboard', 'error');
@@ -118,7 +118,7 @@ describe('createMetrics: operations and batches', () => {
   it('uses only label values from closed sets', async () => {
     const metrics = createMetrics({ maxOperationNames: 1, processMetrics: false });
     metrics.events.attempt!({ route: 'getJob', status: 200, durationMs: 1, outcome: 'ok', attempt: 0 });
-    metrics.observeOperation({ name: 'engine_8f7e/../jobs', resolved: true, outcome: 'success', durationMs: 1 });
+    metrics.observeOperation({ name: 'engine_8f7e/../jobs', resolved: true, nameVouched: true, outcome: 'success', durationMs: 1 });
     // Series present from the start (at 0): the subscription fields.
     const allowed = new Set([
       ...['getJob', '200', '(other)', 'success', 'upstream', 'jobUpdated', 'engineJobEvents'],
@@ -143,8 +143,8 @@ describe('createMetrics: operations and batches', () => {
     }
     expect(await value(metrics, 'gateway_upstream_shed_total', { route: 'listJobs' })).toBe(0);
     expect(await value(metrics, 'gateway_upstream_breaker_transitions_total', { scope: 'engine', state: 'open' })).toBe(0);
-    metrics.observeOperation({ name: 'Q', resolved: true, outcome: 'partial', durationMs: 1, errorCodes: ['UPSTREAM_TIMEOUT', 'NOT_FOUND'] });
-    metrics.observeOperation({ name: 'Q', resolved: true, outcome: 'error', durationMs: 1, errorCodes: ['UPSTREAM_TIMEOUT', 'SOMETHING_ELSE'] });
+    metrics.observeOperation({ name: 'Q', resolved: true, nameVouched: true, outcome: 'partial', durationMs: 1, errorCodes: ['UPSTREAM_TIMEOUT', 'NOT_FOUND'] });
+    metrics.observeOperation({ name: 'Q', resolved: true, nameVouched: true, outcome: 'error', durationMs: 1, errorCodes: ['UPSTREAM_TIMEOUT', 'SOMETHING_ELSE'] });
     expect(await value(metrics, 'gateway_errors_total', { code: 'UPSTREAM_TIMEOUT' })).toBe(2);
     expect(await value(metrics, 'gateway_errors_total', { code: 'NOT_FOUND' })).toBe(1);
     expect(await value(metrics, 'gateway_errors_total', { code: 'INTERNAL_SERVER_ERROR' })).toBe(1);

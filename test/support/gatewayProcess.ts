@@ -23,6 +23,8 @@ export async function buildGateway(): Promise<GatewayBuild> {
 export interface GatewayProcess {
   readonly child: ChildProcess;
   readonly url: URL;
+  /** Its /metrics (on METRICS_PORT in production), from its ready line; undefined when beside /graphql. */
+  readonly metricsUrl: URL | undefined;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   kill(): Promise<void>;
@@ -56,7 +58,8 @@ export async function startGatewayProcess(build: GatewayBuild, env: Record<strin
       child.stdout!.on('data', check);
       void exited.then(() => reject(new Error(`the gateway exited before it was ready:\n${output.slice(-2000)}`)));
     });
-    return { child, url, output: () => output, kill };
+    const metrics = /"metrics":"(http:\/\/[^"]+)","url"/.exec(output)?.[1];
+    return { child, url, metricsUrl: metrics === undefined ? undefined : new URL(metrics), output: () => output, kill };
   } catch (error) {
     await kill();
     throw error;

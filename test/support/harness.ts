@@ -60,6 +60,9 @@ export async function startGatewayOn(
     CSE_PROJECT_ID: DEMO_PROJECT_ID,
     // The whole suite can run under each executor: TEST_GRAPHQL_EXECUTOR=compiled npx jest …
     ...(process.env.TEST_GRAPHQL_EXECUTOR === undefined ? {} : { GRAPHQL_EXECUTOR: process.env.TEST_GRAPHQL_EXECUTOR }),
+    // Production serves /metrics on a port of its own (9464 by default): any free one here, so
+    // gateways of parallel test files never meet there (see RunningGateway.metricsUrl).
+    ...(env.NODE_ENV === 'production' ? { METRICS_PORT: '0' } : {}),
     ...env,
   });
   const logs: string[] = [];

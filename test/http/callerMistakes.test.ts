@@ -1,0 +1,94 @@
+import { connect } from 'node:net';
+import { LOG_STRING_MAX_CHARS } from '../../src/observability/logger';
+import { startHarness, type Harness } from '../support/harness';
+import { postJson, send } from '../security/http';
+
+/**
+ * A caller's mistake is a 4xx with a documented code and at most a warn line, whoever sends it
+ * (with a token or without): never a 500 with error lines that quote the caller's text. And no
+ * line carries a caller's string whole past LOG_STRING_MAX_CHARS.
+ */
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ NODE_ENV: 'production', LOG_LEVEL: 'debug', MAX_BODY_BYTES: String(1024 * 1024) });
+});
+afterAll(() => h.close());
+
+function linesSince(count: number): Array<Record<string, unknown>> {
+  return h.logs.slice(count).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+function errorLines(lines: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+  return lines.filter((line) => line.level === 'error' || line.level === 'fatal');
+}
+
+const CONDITIONAL_ROOT = 'subscription S($i: Boolean!) { engineJobEvents(engineId: "e1") @include(if: $i) { kind job { id } } }';
+
+describe('a subscription whose root field is under @include(if: $i), over HTTP', () => {
+  it.each([
+    ['with a token', { 'content-type': 'application/json', 'x-auth-token': 'made-up' }],
+    ['without a token', { 'content-type': 'application/json' }],
+  ])('%s: 400 GRAPHQL_VALIDATION_FAILED, no upstream call, no error line', async (_who, headers) => {
+    const logged = h.logs.length;
+    const calls = h.simulator.callCount();
+    const response = await send(h.gateway.url, { method: 'POST', headers, body: JSON.stringify({ query: CONDITIONAL_ROOT, variables: { i: false } }) });
+    expect(response.status).toBe(400);
+    const [error, ...others] = response.json().errors;
+    expect(others).toEqual([]);
+    expect(error.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
+    expect(error.message).toMatch(/@skip\/@include/);
+    expect(h.simulator.callCount()).toBe(calls);
+    const lines = linesSince(logged);
+    expect(errorLines(lines)).toEqual([]);
+    expect(lines.find((line) => line.msg === 'graphql operation')).toMatchObject({ errorCodes: ['GRAPHQL_VALIDATION_FAILED'], httpStatus: 400 });
+  });
+
+  it('the same subscription without the directive is still refused as OPERATION_NOT_SUPPORTED', async () => {
+    const response = await postJson(h.gateway.url, { query: 'subscription S { engineJobEvents(engineId: "e1") { kind } }' });
+    expect(response.status).toBe(400);
+    expect(response.json().errors[0].extensions.code).toBe('OPERATION_NOT_SUPPORTED');
+  });
+});
+
+/** One request written by hand, as no HTTP client would write it; resolves with the raw answer. */
+function rawRequest(head: string): Promise<string> {
+  const { port } = new URL(h.gateway.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(head));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+it.each(['GET http://[::1 HTTP/1.1', 'POST http://[::1/graphql HTTP/1.1'])('the request line `%s` (no URL parses it): 400 BAD_REQUEST, no error line', async (line) => {
+  const logged = h.logs.length;
+  const answer = await rawRequest(`${line}\r\nHost: gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+  expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+  const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+  expect(body.errors[0].extensions).toEqual({ code: 'BAD_REQUEST' });
+  expect(errorLines(linesSince(logged))).toEqual([]);
+});
+
+describe('a 200 KB operation name', () => {
+  const NAME = `Q${'x'.repeat(200_000)}`;
+
+  it.each([
+    ['named in the document', { query: `query ${NAME} { __typename }` }],
+    ['as operationName only', { query: 'query Q { __typename }', operationName: NAME }],
+    ['in the document and as operationName', { query: `query ${NAME} { __typename }`, operationName: NAME }],
+  ])('%s: no log line carries it whole', async (_where, body) => {
+    const logged = h.logs.length;
+    const response = await postJson(h.gateway.url, body);
+    expect(response.status).toBeLessThan(500);
+    const lines = h.logs.slice(logged);
+    expect(lines.some((line) => JSON.parse(line).msg === 'graphql operation')).toBe(true);
+    for (const line of lines) {
+      expect(line).not.toContain(NAME);
+      expect(line.length).toBeLessThan(10 * LOG_STRING_MAX_CHARS);
+    }
+  });
+});
