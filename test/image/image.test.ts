@@ -43,6 +43,8 @@ if (skip) {
       });
       simulator.once('exit', () => reject(new Error(`the simulator exited: ${output}`)));
     });
+    const { stdout: size } = await podman(['image', 'inspect', '--format', '{{.Size}}', IMAGE]);
+    process.stdout.write(`image ${IMAGE}: ${(Number(size.trim()) / 1e6).toFixed(0)} MB\n`);
     port = await freePort();
     metricsPort = await freePort();
     const { stdout } = await podman([
@@ -53,7 +55,9 @@ if (skip) {
       IMAGE,
     ]);
     container = stdout.trim();
-    await untilAnswers(`http://127.0.0.1:${port}/healthz`, 30_000);
+    const started = Date.now();
+    await untilAnswers(`http://127.0.0.1:${port}/readyz`, 30_000);
+    process.stdout.write(`ready ${Date.now() - started} ms after podman run returned\n`);
   }, 1_800_000);
 
   afterAll(async () => {
