@@ -4,6 +4,7 @@
  * the whole event loop for as long as it runs, and so would one scan of its text.
  */
 import { hasUnsafeId, parseLosslessText, UpstreamBodyError } from './parseJson';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './jsonDepth';
 
 /** Containers longer than this (in characters) are parsed child by child; shorter ones whole. */
 const PIECE_CHARS = 64 * 1024;
@@ -28,12 +29,6 @@ interface Frame {
   readonly colons: number[];
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
