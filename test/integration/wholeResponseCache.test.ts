@@ -167,14 +167,15 @@ describe('with short TTLs', () => {
   it('does not keep a result built from an upstream cache entry past that entry\'s own expiry', async () => {
     const id = SEED.engines.drift;
     const withName = `query ($id: ID!) { engine(id: $id) { name jobs(first: 2) { totalCount } } }`;
-    const started = Date.now();
     await h.gql(`query ($id: ID!) { engine(id: $id) { name } }`, { id });
+    // The engine entry was stored before its answer reached us: it expires by stored + TTL_MS.
+    const stored = Date.now();
     await new Promise((resolve) => setTimeout(resolve, TTL_MS / 2));
     // The engine from the upstream cache (half its TTL left), the page from the upstream.
     await h.gql(withName, { id });
     expect((await h.gql(withName, { id })).headers.age).toBeDefined();
     // Past the engine entry's expiry, though within a full max-age of when the result was stored.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + TTL_MS + 100 - Date.now())));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, stored + TTL_MS + 100 - Date.now())));
     const late = await h.gql(withName, { id });
     expect(late.headers.age).toBeUndefined();
     expect(h.simulator.callCount({ route: 'getEngine', engineId: id })).toBe(2);
