@@ -64,6 +64,21 @@ describeInBrowser('GraphiQL in headless Chromium (EXPLORER=graphiql, on the simu
     expect(await page.locator('.graphiql-editor-tool').innerText()).toContain(DEMO_TOKEN);
   }, 60_000);
 
+  it("lists the API's types in the documentation pane, not the federation plumbing", async () => {
+    await page.goto(h.gateway.url);
+    await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    const docs = page.locator('.graphiql-doc-explorer');
+    await docs.getByText('JobConnection').waitFor({ timeout: 15_000 });
+    const shown = await docs.innerText();
+    for (const type of ['Engine', 'Job', 'PageInfo', 'JobEventKind']) expect(shown).toContain(type);
+    for (const plumbing of ['_Any', '_Entity', '_Service', 'link__Purpose', 'link__Import', 'federation__FieldSet']) expect(shown).not.toContain(plumbing);
+    await docs.getByRole('link', { name: 'Query' }).first().click();
+    await docs.getByText('engines').first().waitFor({ timeout: 15_000 });
+    const query = await docs.innerText();
+    expect(query).not.toContain('_service');
+    expect(query).not.toContain('_entities');
+  }, 60_000);
+
   it('asked no host but the gateway, and the browser reported no CSP violation or script error', () => {
     const gateway = new URL(h.gateway.url).origin;
     expect(requested.length).toBeGreaterThan(0);
