@@ -1,4 +1,4 @@
-import { buildClientSchema, getIntrospectionQuery, graphqlSync, isObjectType, isSpecifiedDirective, Kind, parse, type IntrospectionQuery } from 'graphql';
+import { buildClientSchema, introspectionFromSchema, isObjectType, isSpecifiedDirective, Kind, parse, type IntrospectionQuery } from 'graphql';
 import { request } from 'undici';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { GRAPHIQL_ASSETS_PATH, withoutFederationInternals } from '../../src/graphql/graphiql';
@@ -11,7 +11,7 @@ import { startHarness, type Harness } from '../support/harness';
  */
 
 const schema = buildGatewaySchema();
-const introspection = graphqlSync({ schema, source: getIntrospectionQuery() }) as { data: IntrospectionQuery };
+const introspection = { data: introspectionFromSchema(schema) };
 const PLUMBING_TYPES = ['_Any', '_Entity', '_Service', 'link__Import', 'link__Purpose', 'federation__FieldSet'];
 
 /** The types schema/ defines, plus the built-in scalars and introspection types. */
