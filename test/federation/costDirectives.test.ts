@@ -1,7 +1,9 @@
 import { composeServices } from '@apollo/composition';
+import fc from 'fast-check';
 import { Kind, parse, print, type ConstDirectiveNode, type DocumentNode, type ObjectTypeDefinitionNode } from 'graphql';
 import { FETCHING_FIELDS } from '../../src/graphql/fetchingFields';
-import { withCostDirectives } from '../../src/graphql/federation/costDirectives';
+import { connectionArgumentCosts, withCostDirectives } from '../../src/graphql/federation/costDirectives';
+import { connectionCallBudget } from '../../src/pagination/resolveConnection';
 import { loadTypeDefs } from '../../src/graphql/schema';
 import { printGatewaySubgraphSdl } from '../../src/tools/printSchema';
 
@@ -25,14 +27,30 @@ const EXPECTED: Record<string, string> = {
 };
 const UNDECLARED = new Set(['Query._entities']);
 
-/** `Type.field` → its cost directives as printed, for every field of `document` that has any. */
+/** The page calls `last` and the cursors add: `@cost` on those arguments of both connections. */
+const ARGUMENTS: Record<string, string> = Object.fromEntries(
+  ['Query.engines', 'Engine.jobs'].flatMap((field) => [
+    [`${field}(last:)`, '@cost(weight: 2)'],
+    [`${field}(after:)`, '@cost(weight: 5)'],
+    [`${field}(before:)`, '@cost(weight: 5)'],
+  ]),
+);
+
+/**
+ * `Type.field` (and `Type.field(arg:)`) → its cost directives as printed, for every field and
+ * argument of `document` that has any.
+ */
 function costsOf(document: DocumentNode): Map<string, string> {
   const costs = new Map<string, string>();
+  const note = (key: string, directives: readonly ConstDirectiveNode[] | undefined) => {
+    const ours = (directives ?? []).filter((d) => COST_DIRECTIVES.has(d.name.value));
+    if (ours.length > 0) costs.set(key, ours.map((d) => print(d)).join(' '));
+  };
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION) continue;
     for (const field of definition.fields ?? []) {
-      const directives = (field.directives ?? []).filter((d) => COST_DIRECTIVES.has(d.name.value));
-      if (directives.length > 0) costs.set(`${definition.name.value}.${field.name.value}`, directives.map((d) => print(d)).join(' '));
+      note(`${definition.name.value}.${field.name.value}`, field.directives);
+      for (const arg of field.arguments ?? []) note(`${definition.name.value}.${field.name.value}(${arg.name.value}:)`, arg.directives);
     }
   }
   return costs;
@@ -64,8 +82,37 @@ describe('every fetching field of the table carries its cost directives in the s
     expect(Object.keys(FETCHING_FIELDS).sort()).toEqual([...Object.keys(EXPECTED), ...UNDECLARED].sort());
   });
 
-  it('no field outside the table has a cost directive', () => {
-    expect([...costs.keys()].sort()).toEqual(Object.keys(EXPECTED).sort());
+  it("a page's last, after and before carry what they add to its call budget", () => {
+    for (const [coordinate, expected] of Object.entries(ARGUMENTS)) expect([coordinate, costs.get(coordinate)]).toEqual([coordinate, expected]);
+  });
+
+  it('no field or argument outside the table has a cost directive', () => {
+    expect([...costs.keys()].sort()).toEqual([...Object.keys(EXPECTED), ...Object.keys(ARGUMENTS)].sort());
+  });
+});
+
+describe("a router's cost for one page, before what is under it: the field's weight and the weights of the arguments given", () => {
+  const weights = connectionArgumentCosts();
+  const routerCost = (args: { last: boolean; after: boolean; before: boolean }) =>
+    1 + (args.last ? weights.last : 0) + (args.after ? weights.after : 0) + (args.before ? weights.before : 0);
+  const budget = (args: { last: boolean; after: boolean; before: boolean }) =>
+    connectionCallBudget({ direction: args.last ? 'backward' : 'forward', after: args.after, before: args.before });
+
+  it('is never below the page calls the connection may make (its call budget)', () => {
+    fc.assert(
+      fc.property(fc.record({ last: fc.boolean(), after: fc.boolean(), before: fc.boolean() }), (args) => {
+        expect(routerCost(args)).toBeGreaterThanOrEqual(budget(args));
+      }),
+    );
+  });
+
+  it.each([
+    [{ last: false, after: false, before: false }, 1],
+    [{ last: true, after: false, before: false }, 3],
+    [{ last: false, after: true, before: false }, 6],
+    [{ last: false, after: false, before: true }, 6],
+  ])('is the budget exactly with at most one of them: %j → %i', (args, calls) => {
+    expect([routerCost(args), budget(args)]).toEqual([calls, calls]);
   });
 });
 
@@ -101,7 +148,7 @@ describe('composed into a supergraph with @apollo/composition', () => {
 
   it("keeps every fetching field's directives, as the table says", () => {
     const costs = costsOf(parse(composed.supergraphSdl!));
-    for (const [coordinate, expected] of Object.entries(EXPECTED)) expect([coordinate, costs.get(coordinate)]).toEqual([coordinate, expected]);
+    for (const [coordinate, expected] of Object.entries({ ...EXPECTED, ...ARGUMENTS })) expect([coordinate, costs.get(coordinate)]).toEqual([coordinate, expected]);
     expect(costs.get('Query.deployments')).toBe('@cost(weight: 1)');
     const engine = parse(composed.supergraphSdl!).definitions.find((d): d is ObjectTypeDefinitionNode => d.kind === Kind.OBJECT_TYPE_DEFINITION && d.name.value === 'Engine');
     expect(engine?.directives?.map((d) => print(d))).toContain('@cost(weight: 0)');

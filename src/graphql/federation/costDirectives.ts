@@ -9,6 +9,7 @@ import {
   type ObjectTypeExtensionNode,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE } from '../../config/loadConfig';
+import { connectionCallBudget } from '../../pagination/resolveConnection';
 import { FETCHING_FIELDS, type FetchingField } from '../fetchingFields';
 
 /**
@@ -22,7 +23,10 @@ import { FETCHING_FIELDS, type FetchingField } from '../fetchingFields';
  * - A field that makes one call: `@cost(weight: 1)` (an upper bound for `Job.engine`, which is
  *   free under its own engine).
  * - A page: `@cost(weight: 1)` and `@listSize` — its `nodes` and `edges` hold as many items as the
- *   first slicing argument given says, or the default page size when neither is.
+ *   first slicing argument given says, or the default page size when neither is. The page calls
+ *   that `last` and the cursors add to the connection's call budget (pagination/resolveConnection)
+ *   are `@cost` on those arguments, which a router adds when they are given: exact for one of
+ *   them, more than the budget for two (the budget of both cursors is less than their sum).
  * - `_entities` is @apollo/subgraph's and has no declaration: a router prices the fetches it
  *   plans itself, and the gateway still refuses a fetch over its own budget (QUERY_TOO_COMPLEX).
  */
@@ -32,6 +36,19 @@ const ROOT_TYPES: ReadonlySet<string> = new Set(['Query', 'Mutation', 'Subscript
 
 /** The list fields of a connection that a page's size counts. */
 export const SIZED_FIELDS: readonly string[] = ['edges', 'nodes'];
+
+/**
+ * What each connection argument adds to the page calls of a plain `first` when it is given,
+ * from the connection's own call budget.
+ */
+export function connectionArgumentCosts(): Readonly<Record<'last' | 'after' | 'before', number>> {
+  const plain = connectionCallBudget({ direction: 'forward', after: false, before: false });
+  return {
+    last: connectionCallBudget({ direction: 'backward', after: false, before: false }) - plain,
+    after: connectionCallBudget({ direction: 'forward', after: true, before: false }) - plain,
+    before: connectionCallBudget({ direction: 'forward', after: false, before: true }) - plain,
+  };
+}
 
 /** The directives the SDL carries for one fetching field, in the order they are written. */
 export function costDirectivesOf(field: FetchingField): ConstDirectiveNode[] {
@@ -66,7 +83,12 @@ export function withCostDirectives(document: DocumentNode, table: typeof FETCHIN
     const fields = definition.fields?.map((field): FieldDefinitionNode => {
       const declared = table[`${typeName}.${field.name.value}` as keyof typeof table];
       if (declared === undefined) return field;
-      return { ...field, directives: [...(field.directives ?? []), ...costDirectivesOf(declared)] };
+      const argumentCosts: Readonly<Record<string, number>> = declared.cost.calls === 'page' ? connectionArgumentCosts() : {};
+      const args = field.arguments?.map((arg) => {
+        const weight = argumentCosts[arg.name.value];
+        return weight === undefined || weight === 0 ? arg : { ...arg, directives: [...(arg.directives ?? []), directive('cost', { weight })] };
+      });
+      return { ...field, arguments: args, directives: [...(field.directives ?? []), ...costDirectivesOf(declared)] };
     });
     const typeDirectives =
       definition.kind === Kind.OBJECT_TYPE_DEFINITION && !ROOT_TYPES.has(typeName) ? [...(definition.directives ?? []), directive('cost', { weight: 0 })] : definition.directives;
