@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
+import type { IntrospectionField, IntrospectionSchema, IntrospectionTypeRef } from 'graphql';
 
 /**
  * The GraphiQL explorer (EXPLORER=graphiql), served by the gateway itself: the page at `/graphql`
@@ -89,21 +90,20 @@ const START_SCRIPT = `'use strict';
  *
  * It runs in the browser, as its own source text (`toString`): self-contained, no imports.
  */
-export function withoutFederationInternals(result: any): any {
-  const schema = result && result.data && result.data.__schema;
-  if (!schema || !Array.isArray(schema.types)) return result;
+export function withoutFederationInternals<Result>(result: Result): Result {
+  const data = (result as { data?: { __schema?: IntrospectionSchema } } | null | undefined)?.data;
+  const schema = data?.__schema;
+  if (schema?.types === undefined) return result;
   const isPlumbing = (name: string): boolean => name === '_Any' || name === '_Entity' || name === '_Service' || (!name.startsWith('__') && name.includes('__'));
-  const namedType = (ref: any): string => (ref.ofType ? namedType(ref.ofType) : ref.name);
-  const usesPlumbing = (field: any): boolean => isPlumbing(namedType(field.type)) || (field.args || []).some((arg: any) => isPlumbing(namedType(arg.type)));
-  const executable = ['QUERY', 'MUTATION', 'SUBSCRIPTION', 'FIELD', 'FRAGMENT_DEFINITION', 'FRAGMENT_SPREAD', 'INLINE_FRAGMENT', 'VARIABLE_DEFINITION'];
-  const specified = ['deprecated', 'specifiedBy', 'oneOf'];
+  const namedType = (ref: IntrospectionTypeRef): string => (ref.kind === 'LIST' || ref.kind === 'NON_NULL' ? namedType(ref.ofType) : ref.name);
+  const usesPlumbing = (field: IntrospectionField): boolean => isPlumbing(namedType(field.type)) || field.args.some((arg) => isPlumbing(namedType(arg.type)));
+  const executable: readonly string[] = ['QUERY', 'MUTATION', 'SUBSCRIPTION', 'FIELD', 'FRAGMENT_DEFINITION', 'FRAGMENT_SPREAD', 'INLINE_FRAGMENT', 'VARIABLE_DEFINITION'];
+  const specified: readonly string[] = ['deprecated', 'specifiedBy', 'oneOf'];
   const types = schema.types
-    .filter((type: any) => !isPlumbing(type.name))
-    .map((type: any) => (Array.isArray(type.fields) ? { ...type, fields: type.fields.filter((field: any) => !usesPlumbing(field)) } : type));
-  const directives = (schema.directives || []).filter(
-    (directive: any) => specified.includes(directive.name) || directive.locations.some((location: string) => executable.includes(location)),
-  );
-  return { ...result, data: { ...result.data, __schema: { ...schema, types, directives } } };
+    .filter((type) => !isPlumbing(type.name))
+    .map((type) => ('fields' in type && type.fields ? { ...type, fields: type.fields.filter((field) => !usesPlumbing(field)) } : type));
+  const directives = schema.directives.filter((directive) => specified.includes(directive.name) || directive.locations.some((location) => executable.includes(location)));
+  return { ...result, data: { ...data, __schema: { ...schema, types, directives } } };
 }
 
 /**
