@@ -242,8 +242,8 @@ export const CACHES_OFF: Readonly<Record<string, string>> = Object.freeze({
   CACHE_TERMINAL_JOB_TTL_MS: '0',
 });
 
-/** Items per page when a connection has neither `first` nor `last` (see GatewayConfig.defaultPageSize). */
-const DEFAULT_PAGE_SIZE = 20;
+/** Items per page when a connection has neither `first` nor `last` (see GatewayConfig.defaultPageSize); also the `assumedSize` of the connections' `@listSize` in the subgraph SDL. */
+export const DEFAULT_PAGE_SIZE = 20;
 
 /**
  * A key prefix without braces: a brace would change the Redis Cluster hash tag the keys rely on
