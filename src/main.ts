@@ -4,13 +4,16 @@ import { createProcessLogger, type Logger, type ProcessLogger } from './observab
 import {
   DEMO_PROJECT_ID,
   DEMO_TOKEN,
+  demoSimulatorFromEnv,
   describeLive,
   LIVE_ENV,
   LIVE_OPTIONS_ENV,
   LiveEnvError,
-  liveFromEnv,
+  PORT_ENV,
+  SCENARIO_ENV,
+  SCENARIOS,
   startSimulator,
-  type LiveOptions,
+  type DemoSimulatorEnv,
   type Simulator,
 } from './simulator';
 
@@ -30,7 +33,7 @@ const EXAMPLE_QUERY = `{
  */
 async function main(): Promise<void> {
   let config: GatewayConfig;
-  let live: LiveOptions | undefined;
+  let demo: DemoSimulatorEnv | undefined;
   try {
     config = loadConfig(process.env);
     if (config.cseEndpoint === undefined && !config.embeddedSimulator) {
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
         `the engine-manager endpoint (https://…): the embedded simulator and its fake data are served with NODE_ENV=${config.nodeEnv} only when EMBEDDED_SIMULATOR=true`,
       );
     }
-    if (config.cseEndpoint === undefined) live = demoLive();
+    if (config.cseEndpoint === undefined) demo = demoSimulator();
   } catch (error) {
     if (error instanceof ConfigError) failStartup(error.message);
     throw error;
@@ -55,20 +58,27 @@ async function main(): Promise<void> {
   const { logger } = log;
   const lifecycle = lifecycleOf(logger, config);
   for (const warning of configWarnings(config)) logger.warn(warning);
-  if (config.cseEndpoint !== undefined && (process.env[LIVE_ENV] || process.env[LIVE_OPTIONS_ENV])) {
-    logger.warn(`${LIVE_ENV} and ${LIVE_OPTIONS_ENV} are ignored: CSE_ENDPOINT is set, so no simulator is started`);
+  const simulatorVariables = [LIVE_ENV, LIVE_OPTIONS_ENV, PORT_ENV, SCENARIO_ENV].filter((name) => process.env[name]);
+  if (config.cseEndpoint !== undefined && simulatorVariables.length > 0) {
+    logger.warn(`${simulatorVariables.join(', ')} ignored: CSE_ENDPOINT is set, so no simulator is started`);
   }
 
   let simulator: Simulator | undefined;
   let endpoint: string;
-  if (config.cseEndpoint !== undefined) {
-    endpoint = config.cseEndpoint;
+  if (config.cseEndpoint !== undefined || demo === undefined) {
+    endpoint = config.cseEndpoint ?? '';
   } else {
-    simulator = await startSimulator({ live });
+    simulator = await startEmbeddedSimulator(demo, logger).catch(async (error: unknown) => {
+      await log.close(LOG_CLOSE_TIMEOUT_MS);
+      return failStartup(simulatorFailure(error, demo.port));
+    });
     endpoint = simulator.url;
     // The simulator's demo project is the default unless the operator chose one.
     if (config.cseProjectId === undefined) config = Object.freeze({ ...config, cseProjectId: DEMO_PROJECT_ID });
-    lifecycle.info({ simulator: simulator.url, live: simulator.live !== undefined }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
+    lifecycle.info(
+      { simulator: simulator.url, live: simulator.live !== undefined, ...(demo.scenario === undefined ? {} : { scenario: demo.scenario }) },
+      'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process',
+    );
     if (config.nodeEnv === 'production') logger.warn('EMBEDDED_SIMULATOR=true: serving the simulator\'s fake data, not a CSE account\'s');
   }
 
@@ -90,7 +100,7 @@ async function main(): Promise<void> {
 
   const lines = [`\nGateway ready at ${gateway.url}`];
   if (simulator !== undefined) {
-    lines.push('Send the demo token with every request:', `X-Auth-Token: ${DEMO_TOKEN}`, liveBanner(simulator));
+    lines.push('Send the demo token with every request:', `X-Auth-Token: ${DEMO_TOKEN}`, liveBanner(simulator), ...simulatorBanner(simulator, demo?.scenario));
   }
   lines.push(
     'Example query:',
@@ -188,14 +198,48 @@ function startupFailure(error: unknown, config: Pick<GatewayConfig, 'host' | 'po
   }
 }
 
-/** The embedded simulator's live mode, from SIMULATOR_LIVE / SIMULATOR_LIVE_OPTIONS, refused like other bad configuration. */
-function demoLive(): LiveOptions | undefined {
+/** The embedded simulator's settings (SIMULATOR_*), refused like other bad configuration. */
+function demoSimulator(): DemoSimulatorEnv {
   try {
-    return liveFromEnv(process.env);
+    return demoSimulatorFromEnv(process.env);
   } catch (error) {
     if (error instanceof LiveEnvError) throw new ConfigError(error.variable, error.value, error.expected);
     throw error;
   }
+}
+
+/**
+ * The simulator on its port: SIMULATOR_PORT's, else DEMO_SIMULATOR_PORT. A port the operator chose
+ * must be had; the default gives way to any free port when something else holds it (a second
+ * `npm start`, `npm run simulator`), with a warning, and the banner prints where it went.
+ * Always on 127.0.0.1: its `/__sim/` controls have no authentication.
+ */
+async function startEmbeddedSimulator(demo: DemoSimulatorEnv, logger: Logger): Promise<Simulator> {
+  const options = { host: '127.0.0.1', live: demo.live, ...(demo.scenario === undefined ? {} : { scenario: demo.scenario }) };
+  try {
+    return await startSimulator({ ...options, port: demo.port });
+  } catch (error) {
+    if (demo.portChosen || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    logger.warn(`the simulator's default port 127.0.0.1:${demo.port} is in use: listening on a free port instead (set ${PORT_ENV} to choose one)`);
+    return startSimulator({ ...options, port: 0 });
+  }
+}
+
+function simulatorFailure(error: unknown, port: number): string {
+  const { code } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code === 'EADDRINUSE') {
+    return `Cannot start the simulator on 127.0.0.1:${port}: the address is already in use (EADDRINUSE). Set ${PORT_ENV} to a free port (0: any), or stop the process that holds it.`;
+  }
+  if (code === 'EACCES') return `Cannot start the simulator on 127.0.0.1:${port}: permission denied (EACCES). Set ${PORT_ENV} to 1024 or above.`;
+  return `The simulator could not start: ${error instanceof Error ? error.message : String(error)}`.replace(/\s*\n\s*/g, ' ');
+}
+
+/** Where the simulator and its controls are, and the scenario it started with. */
+function simulatorBanner(simulator: Simulator, scenario: keyof typeof SCENARIOS | undefined): string[] {
+  const lines = [`Simulator: ${simulator.url} (controls under ${simulator.url}/__sim/, see docs/simulator.md; ${PORT_ENV} moves it).`];
+  if (scenario === undefined) lines.push(`No fault scenario (${SCENARIO_ENV}=<name> starts with one).`);
+  else lines.push(`Fault scenario ${scenario}: ${SCENARIOS[scenario].description}. curl -X DELETE ${simulator.url}/__sim/faults clears it.`);
+  return lines;
 }
 
 /** One line: whether the demo's jobs move, and how. */
