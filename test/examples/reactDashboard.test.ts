@@ -135,6 +135,11 @@ describeInBrowser('the React dashboard browser test', [{ path: vite, provider: '
       expect(await page.getByTestId('engine').count()).toBe(0);
     }, 30_000);
 
+    it('type-checks: its components use the operations as the client preset typed them', async () => {
+      // Vite strips types without checking them; the example's own tsc does (its tsconfig, its React types).
+      await expect(promisify(execFile)(join(example, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: example })).resolves.toBeDefined();
+    }, 60_000);
+
     it('raised no script error in the page', () => {
       expect(complaints).toEqual([]);
     });
