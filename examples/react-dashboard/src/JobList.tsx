@@ -1,8 +1,9 @@
 import { NetworkStatus } from '@apollo/client';
-import { useQuery } from '@apollo/client/react';
+import { useQuery, useSubscription } from '@apollo/client/react';
+import { useState } from 'react';
 import { shownErrors } from './errors';
 import { ErrorBanner } from './ErrorBanner';
-import { EngineJobsPage } from './operations';
+import { EngineJobEvents, EngineJobsPage } from './operations';
 
 export const JOBS_PER_PAGE = 10;
 
@@ -16,6 +17,14 @@ export function JobList({ engineId, selected, onSelect }: { engineId: string; se
     errorPolicy: 'all',
     notifyOnNetworkStatusChange: true,
   });
+  // Changed jobs need nothing here: the cache updates their rows. New ones are counted until a refresh shows them.
+  const [created, setCreated] = useState(0);
+  useSubscription(EngineJobEvents, {
+    variables: { engineId },
+    onData: ({ data: event }) => {
+      if (event.data?.engineJobEvents.kind === 'CREATED') setCreated((count) => count + 1);
+    },
+  });
   const connection = data?.engine?.jobs;
   const edges = connection?.edges ?? [];
   const busy = networkStatus === NetworkStatus.fetchMore || networkStatus === NetworkStatus.refetch;
@@ -24,9 +33,21 @@ export function JobList({ engineId, selected, onSelect }: { engineId: string; se
       <h2>
         Jobs of {data?.engine?.name ?? engineId}{' '}
         {connection && <small data-testid="jobs-count">({edges.length} of {connection.totalCount})</small>}
-        <button className="small" onClick={() => void refetch()} disabled={busy}>
+        <button
+          className="small"
+          onClick={() => {
+            setCreated(0);
+            void refetch();
+          }}
+          disabled={busy}
+        >
           Refresh
         </button>
+        {created > 0 && (
+          <span className="new" data-testid="new-jobs">
+            {created === 1 ? '1 new job' : `${created} new jobs`}
+          </span>
+        )}
       </h2>
       <ErrorBanner errors={shownErrors(error)} partial={connection !== undefined} />
       {networkStatus === NetworkStatus.loading && <p>Loading…</p>}

@@ -93,6 +93,22 @@ export const JobDetails = graphql(`
 `);
 
 /**
+ * An engine's newest jobs as they appear or change, over WebSocket: one subscription per engine
+ * rather than one per running job (what docs/errors.md advises against TOO_MANY_SUBSCRIPTIONS).
+ * A changed job lands in the cache under its key, so its row follows; a new one is announced.
+ */
+export const EngineJobEvents = graphql(`
+  subscription EngineJobEvents($engineId: ID!) {
+    engineJobEvents(engineId: $engineId) {
+      kind
+      job {
+        ...JobListItem
+      }
+    }
+  }
+`);
+
+/**
  * A job's progress over WebSocket: its state at once, then each change, complete after a terminal
  * state. Each result lands in the cache under the job's key, so the list row and the details
  * panel follow it without reading the subscription's data themselves.

@@ -19,6 +19,7 @@ type Documents = {
     "\n  query EngineJobsPage($engineId: ID!, $first: Int!, $after: String) {\n    engine(id: $engineId) {\n      id\n      name\n      jobs(first: $first, after: $after) {\n        totalCount\n        edges {\n          cursor\n          node {\n            ...JobListItem\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.EngineJobsPageDocument,
     "\n  fragment JobTask on Task {\n    id\n    name\n    type\n    status\n    order\n    startTime\n    endTime\n    timedOut\n  }\n": typeof types.JobTaskFragmentDoc,
     "\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n": typeof types.JobDetailsDocument,
+    "\n  subscription EngineJobEvents($engineId: ID!) {\n    engineJobEvents(engineId: $engineId) {\n      kind\n      job {\n        ...JobListItem\n      }\n    }\n  }\n": typeof types.EngineJobEventsDocument,
     "\n  subscription WatchJob($engineId: ID!, $id: ID!) {\n    jobUpdated(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n": typeof types.WatchJobDocument,
 };
 const documents: Documents = {
@@ -27,6 +28,7 @@ const documents: Documents = {
     "\n  query EngineJobsPage($engineId: ID!, $first: Int!, $after: String) {\n    engine(id: $engineId) {\n      id\n      name\n      jobs(first: $first, after: $after) {\n        totalCount\n        edges {\n          cursor\n          node {\n            ...JobListItem\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.EngineJobsPageDocument,
     "\n  fragment JobTask on Task {\n    id\n    name\n    type\n    status\n    order\n    startTime\n    endTime\n    timedOut\n  }\n": types.JobTaskFragmentDoc,
     "\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n": types.JobDetailsDocument,
+    "\n  subscription EngineJobEvents($engineId: ID!) {\n    engineJobEvents(engineId: $engineId) {\n      kind\n      job {\n        ...JobListItem\n      }\n    }\n  }\n": types.EngineJobEventsDocument,
     "\n  subscription WatchJob($engineId: ID!, $id: ID!) {\n    jobUpdated(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n": types.WatchJobDocument,
 };
 
@@ -64,6 +66,10 @@ export function graphql(source: "\n  fragment JobTask on Task {\n    id\n    nam
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n"): (typeof documents)["\n  query JobDetails($engineId: ID!, $id: ID!) {\n    job(engineId: $engineId, id: $id) {\n      ...JobListItem\n      tasks {\n        ...JobTask\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription EngineJobEvents($engineId: ID!) {\n    engineJobEvents(engineId: $engineId) {\n      kind\n      job {\n        ...JobListItem\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription EngineJobEvents($engineId: ID!) {\n    engineJobEvents(engineId: $engineId) {\n      kind\n      job {\n        ...JobListItem\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
