@@ -65,8 +65,9 @@ async function main(): Promise<void> {
 
   let simulator: Simulator | undefined;
   let endpoint: string;
-  if (config.cseEndpoint !== undefined || demo === undefined) {
-    endpoint = config.cseEndpoint ?? '';
+  if (demo === undefined) {
+    // The simulator's settings are read exactly when CSE_ENDPOINT is unset.
+    endpoint = config.cseEndpoint as string;
   } else {
     simulator = await startEmbeddedSimulator(demo, logger).catch(async (error: unknown) => {
       await log.close(LOG_CLOSE_TIMEOUT_MS);
