@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { SANDBOX_UNREACHABLE_HINT, SANDBOX_UNREACHABLE_TITLE } from '../../src/graphql/landingPage';
-import { describeInBrowser, launchChromium } from '../support/chromium';
+import { describeInBrowser, launchChromium } from '../support/browser';
 import { startHarness, type Harness } from '../support/harness';
 
 /**
