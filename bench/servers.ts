@@ -87,6 +87,8 @@ export function gatewayEnv(upstream: string, mode: CacheMode): Record<string, st
     PORT: '0',
     CSE_ENDPOINT: upstream,
     CSE_PROJECT_ID: DEMO_PROJECT_ID,
+    // No load balancer to wait for: stop at once.
+    SHUTDOWN_DELAY_MS: '0',
     ...cacheEnv(mode),
   };
 }
