@@ -322,7 +322,7 @@ describe('start-up as operators meet it', () => {
     let output = '';
     const child = spawn(process.execPath, [entryPoint], {
       cwd: root,
-      env: { ...BASE_ENV, NODE_ENV: 'production', EMBEDDED_SIMULATOR: 'true', LOG_LEVEL: 'warn', METRICS_PORT: '0' },
+      env: { ...BASE_ENV, NODE_ENV: 'production', EMBEDDED_SIMULATOR: 'true', LOG_LEVEL: 'warn', METRICS_PORT: '0', SHUTDOWN_DELAY_MS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk) => (output += String(chunk)));

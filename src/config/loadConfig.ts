@@ -251,6 +251,9 @@ export const DEFAULT_PAGE_SIZE = 20;
  */
 const REDIS_KEY_PREFIX_PATTERN = /^[A-Za-z0-9_\-.:/]{1,64}$/;
 
+/** SHUTDOWN_DELAY_MS in production: above a readiness probe period of a few seconds. */
+const PRODUCTION_SHUTDOWN_DELAY_MS = 5000;
+
 /** Project ids are 1 to 64 characters; we also keep them to a URL-path-safe alphabet. */
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -312,7 +315,8 @@ export function loadConfig(env: Env): GatewayConfig {
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
     logPretty: read.oneOf('LOG_PRETTY', ['true', 'false'] as const, 'false') === 'true',
     metricsMaxOperations: read.integer('METRICS_MAX_OPERATIONS', 100, 1, 10_000),
-    shutdownDelayMs: read.integer('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    // Production sits behind a load balancer: it must see /readyz fail before connections are refused.
+    shutdownDelayMs: read.integer('SHUTDOWN_DELAY_MS', nodeEnv === 'production' ? PRODUCTION_SHUTDOWN_DELAY_MS : 0, 0, 600_000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     maxBodyBytes: read.integer('MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     httpHeadersTimeoutMs: read.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
