@@ -183,9 +183,12 @@ function refusal(code: string, message: string, details: Record<string, unknown>
   return new GraphQLError(message, { extensions: { code, ...details } });
 }
 
-/** A parse or validation error with the code Apollo gives it over HTTP. */
+/**
+ * A parse or validation error with the code Apollo gives it over HTTP; a rule of ours that set a
+ * documented code of its own (DEFER_NOT_SUPPORTED) keeps it, as formatError keeps it over HTTP.
+ */
 function withCode(error: unknown, code: string): GraphQLError {
   if (error instanceof GatewayError) return error;
-  if (error instanceof GraphQLError) return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+  if (error instanceof GraphQLError) return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code, ...error.extensions } });
   return refusal(code, 'The operation could not be read.');
 }
