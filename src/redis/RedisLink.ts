@@ -128,10 +128,14 @@ export class RedisLink {
    * A second connection to the same Redis or cluster, with the same options and bounds (for a
    * connection in SUBSCRIBE mode, which can run nothing else). On a cluster, classic pub/sub is
    * broadcast to every node: the copy subscribes through any one of them and follows the cluster
-   * when that node leaves. The caller closes it.
+   * when that node leaves. The copy starts from every node the cluster knows now, not from the
+   * URL's node alone: that node may be the master that died, and a copy seeded with it alone would
+   * never connect. The caller closes it.
    */
   duplicate(): RedisClient {
-    return this.client instanceof Cluster ? this.client.duplicate() : this.client.duplicate();
+    if (!(this.client instanceof Cluster)) return this.client.duplicate();
+    const known = this.client.nodes('all').map((node) => ({ host: node.options.host, port: node.options.port }));
+    return this.client.duplicate([...known, seedNode(new URL(this.options.url))]);
   }
 
   /** Quits the connection (bounded: a Redis that does not answer is disconnected). */
