@@ -46,7 +46,7 @@ export interface RedisServerOptions {
   /**
    * A single-node Redis Cluster (`--cluster-enabled yes`) that serves all 16384 slots: it still
    * refuses a command or script whose keys are in different slots (CROSSSLOT), as a cluster of
-   * many nodes does, so it proves the keys' hash tags; it cannot show a failover or a resharding.
+   * many nodes does, so it proves the keys' hash tags; for a failover, see {@link startRedisCluster}.
    */
   readonly cluster?: boolean;
 }
