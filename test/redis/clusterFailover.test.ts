@@ -182,12 +182,20 @@ function describeFailover(tls: boolean): void {
   });
 
   if (tls) {
-    it("trusts the nodes' certificates through REDIS_TLS_CA_FILE alone: without it, the link never comes up", async () => {
-      const link = new RedisLink({ url: cluster.url, cluster: true, timeoutMs: 1000, logger: createLogger('silent'), metrics: createRedisMetrics(new Registry()) });
-      links.push(link);
-      await sleep(1000);
-      expect(link.isUp).toBe(false);
-      expect(await link.run('test', (client) => client.get('t:{a}:1'))).toBe(UNAVAILABLE);
+    it.each([true, false])("trusts the nodes' certificates through REDIS_TLS_CA_FILE alone (REDIS_CLUSTER=%s): without it, the link never comes up", async (asCluster) => {
+      const ca = readFileSync(cluster.caFile!, 'utf8');
+      const link = (tlsCa: string | undefined) => {
+        const made = new RedisLink({ url: cluster.url, cluster: asCluster, tlsCa, timeoutMs: 1000, logger: createLogger('silent'), metrics: createRedisMetrics(new Registry()) });
+        links.push(made);
+        return made;
+      };
+      const [trusting, untrusting] = [link(ca), link(undefined)];
+      await eventually(() => trusting.isUp, 'the link with the CA comes up', 3000);
+      expect(await trusting.run('test', (client) => client.ping())).toBe('PONG');
+      // Time enough for the other to connect (and be refused) several times.
+      await sleep(500);
+      expect(untrusting.isUp).toBe(false);
+      expect(await untrusting.run('test', (client) => client.ping())).toBe(UNAVAILABLE);
     });
   }
 
