@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { EncryptionKeys, parseEncryptionKeys } from './encryptionKeys';
 
 export { EncryptionKeys } from './encryptionKeys';
@@ -199,6 +200,11 @@ export interface GatewayConfig {
    * key and opened with any of them (rotation); undefined: written as it is. Never logged.
    */
   readonly redisEncryptionKeys: EncryptionKeys | undefined;
+  /**
+   * REDIS_TLS_CA_FILE: the PEM certificates (read from that file at start-up) that a `rediss://`
+   * Redis's certificate must chain to, instead of Node's public roots; undefined: the public roots.
+   */
+  readonly redisTlsCa: string | undefined;
 }
 
 export const EXPLORERS = ['sandbox', 'graphiql', 'off'] as const;
@@ -365,6 +371,7 @@ export function loadConfig(env: Env): GatewayConfig {
     redisLeaseMs: read.integer('REDIS_LEASE_MS', 1000, 50, 60_000),
     redisMaxValueBytes: read.integer('REDIS_MAX_VALUE_BYTES', 512 * 1024, 1024, 64 * 1024 * 1024),
     redisEncryptionKeys: read.encryptionKeys('REDIS_ENCRYPTION_KEY'),
+    redisTlsCa: read.pemFile('REDIS_TLS_CA_FILE'),
   };
   // Settings that are only meaningful together.
   // Node refuses a headers timeout longer than the request timeout it is part of.
@@ -388,6 +395,10 @@ export function loadConfig(env: Env): GatewayConfig {
     if (!/^\/?0?$/.test(url.pathname) || url.search !== '') {
       read.problem('REDIS_URL', maskPassword(url), 'database 0 or none, and no query string, with REDIS_CLUSTER=true (a Redis Cluster has one database)');
     }
+  }
+  // Only a TLS connection checks a certificate: a CA for any other would be silently unused.
+  if (config.redisTlsCa !== undefined && (config.redisUrl === undefined || new URL(config.redisUrl).protocol !== 'rediss:')) {
+    read.problem('REDIS_TLS_CA_FILE', read.optional('REDIS_TLS_CA_FILE') ?? '', 'no value unless REDIS_URL is a rediss:// URL');
   }
   read.finish();
   return Object.freeze(config);
@@ -547,6 +558,23 @@ class EnvReader {
       }
     }
     return Object.freeze(list);
+  }
+
+  /**
+   * The certificates of a PEM file, read now: a file that cannot be read or holds no certificate
+   * fails the start with the variable named, not the first connection to Redis much later.
+   */
+  pemFile(name: string): string | undefined {
+    const path = this.optional(name);
+    if (path === undefined) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      return this.refuse(name, path, `a readable PEM file of CA certificates (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, undefined);
+    }
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) return this.refuse(name, path, 'a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)', undefined);
+    return text;
   }
 
   /** The manifest path: required with PERSISTED_QUERIES=safelist, meaningless (refused) otherwise. */
