@@ -30,23 +30,21 @@ describe('named fault scenarios through the gateway', () => {
 
   beforeAll(async () => {
     simulator = await startSimulator();
-    // Caches off, so each scenario meets the upstream; breakers that do not open and a refused
-    // token not remembered, so each scenario shows its own code rather than one left by the one
-    // before; a shorter attempt timeout, which `slow` stays within and `timeouts` passes, as with
-    // the default 5 s.
-    h = await startGatewayOn(simulator, {
-      ...CACHES_OFF,
-      CSE_BREAKER_FAILURES: '10000',
-      CSE_UPSTREAM_BREAKER_FAILURES: '10000',
-      CSE_AUTH_REJECTION_TTL_MS: '0',
-      CSE_TIMEOUT_MS: '3000',
-    });
   });
   afterAll(async () => {
-    await h?.close();
     await simulator?.close();
   });
-  afterEach(() => simulator.clearFaults());
+  // A gateway of its own for each test: what one scenario leaves in a gateway (a 429's wait, a
+  // refused token) must not show in the next one's codes. Caches off, so each scenario meets the
+  // upstream; breakers that do not open; a shorter attempt timeout, which `slow` stays within and
+  // `timeouts` passes, as with the default 5 s.
+  beforeEach(async () => {
+    h = await startGatewayOn(simulator, { ...CACHES_OFF, CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000', CSE_TIMEOUT_MS: '3000' });
+  });
+  afterEach(async () => {
+    simulator.clearFaults();
+    await h?.close();
+  });
 
   it('covers every scenario there is', () => {
     expect(Object.keys(EXPECTED).sort()).toEqual([...SCENARIO_NAMES].sort());
