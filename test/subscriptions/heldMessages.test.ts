@@ -58,7 +58,7 @@ describe('a paused reader that keeps subscribing', () => {
   it('holds no sender of a refused or completed operation: only its live ones wait, and a completed id is free again', async () => {
     const job = h.simulator.startJob(engineId);
     const { socket, received } = await connect(h);
-    subscribe(socket, 'live', WATCH, job.id);
+    subscribe(socket, 'live', WATCH, String(job.id));
     await eventually(() => received.some((message) => message.id === 'live' && message.type === 'next'), 'first state');
     pause(socket);
     // Refusals whose frames (they repeat the long id) fill the kernel's buffers: later writes wait.
@@ -68,14 +68,14 @@ describe('a paused reader that keeps subscribing', () => {
     // Operations that start (their first state is sent, and waits), then are completed.
     const cycles = 40;
     for (let i = 0; i < cycles; i += 1) {
-      subscribe(socket, `c${i}`, WATCH, job.id);
+      subscribe(socket, `c${i}`, WATCH, String(job.id));
       await sleep(30);
       socket.send(JSON.stringify({ type: 'complete', id: `c${i}` }));
     }
     await eventually(() => h.gateway.subscriptions.active === 1, 'the completed ones ended');
     // Each waiting sender holds its operation's message: only the live operation's may wait.
     await eventually(() => h.gateway.subscriptions.sendsWaiting <= 1, 'only the live operation waits');
-    subscribe(socket, 'c0', WATCH, job.id);
+    subscribe(socket, 'c0', WATCH, String(job.id));
     await sleep(100);
     resume(socket);
     await eventually(() => received.some((message) => message.id === 'c0' && message.type === 'next'), 'c0 runs again', 20_000);
@@ -102,7 +102,7 @@ describe('a long-lived subscription', () => {
     };
     const job = h.simulator.startJob(engineId);
     const { socket, received } = await connect(h);
-    subscribe(socket, 'live', WATCH, job.id);
+    subscribe(socket, 'live', WATCH, String(job.id));
     const states = () => received.filter((message) => message.id === 'live' && message.type === 'next').length;
     await eventually(() => states() === 1, 'first state');
     const before = heapUsed();
