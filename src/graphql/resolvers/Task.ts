@@ -22,7 +22,8 @@ export const Task: TaskResolvers = {
   createTime: (task) => epochMsOrNull(task.createTime),
   updateTime: (task) => epochMsOrNull(task.updateTime),
   timedOut: (task) => taskTimedOut(task),
-  log: own('log'),
+  // Free text of any length: each copy the response holds counts against the operation's bound.
+  log: (task, _args, { budget }) => budget.sendText(task.log ?? null),
   output: (task) => taskOutput(task.output),
   executor: (task) => task.taskExecutorBrief ?? null,
 };
