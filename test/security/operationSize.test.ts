@@ -263,15 +263,17 @@ describe('OPERATION_MAX_UPSTREAM_BYTES', () => {
 describe("a job's context under many aliases", () => {
   const CONTEXT_BYTES = 1024 * 1024;
   const page = () => {
-    const parsed = JSON.parse(jobPageText(ENGINE, 1, 1)) as { data: Array<{ context?: string; tasks: Array<{ log?: string }> }> };
+    const parsed = JSON.parse(jobPageText(ENGINE, 1, 1)) as { data: Array<{ context?: string; tasks: Array<{ log?: string; output?: string }> }> };
     parsed.data[0]!.context = 'c'.repeat(CONTEXT_BYTES);
     parsed.data[0]!.tasks[0]!.log = 'l'.repeat(CONTEXT_BYTES);
+    parsed.data[0]!.tasks[0]!.output = JSON.stringify({ lines: 'o'.repeat(CONTEXT_BYTES) });
     return JSON.stringify(parsed);
   };
 
   it.each([
     ["a job's context", 'context', 'c1'],
     ["a task's log", 'tasks { log }', 't1'],
+    ["a task's output", 'tasks { output }', 't1'],
   ])('counts each copy of %s against OPERATION_MAX_UPSTREAM_BYTES: one upstream answer does not make a response of any size', async (_what, selection, second) => {
     const copies = (n: number) => `{ job(engineId: "${ENGINE}", id: "1") { ${Array.from({ length: n }, (_, i) => `${selection[0]}${i}: ${selection}`).join(' ')} } }`;
     jobPage = page();

@@ -59,7 +59,7 @@ export class OperationBudget {
   }
 
   /**
-   * Counts a large upstream text (a job's context, a task's log) each time the operation answers it, against
+   * Counts a large upstream text (a job's context, a task's log or output) each time the operation answers it, against
    * the same bound as the answers themselves: an answer is counted once when it arrives, but
    * aliases and fragments can put it into the response any number of times. The text that takes
    * the operation past the bound is refused (its field fails).

@@ -24,7 +24,8 @@ export const Task: TaskResolvers = {
   timedOut: (task) => taskTimedOut(task),
   // Free text of any length: each copy the response holds counts against the operation's bound.
   log: (task, _args, { budget }) => budget.sendText(task.log ?? null),
-  output: (task) => taskOutput(task.output),
+  // Its text counts like the log's, before it is parsed (again, for each copy).
+  output: (task, _args, { budget }) => taskOutput(typeof task.output === 'string' ? budget.sendText(task.output) : task.output),
   executor: (task) => task.taskExecutorBrief ?? null,
 };
 
