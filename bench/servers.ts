@@ -90,6 +90,8 @@ export function gatewayEnv(upstream: string, mode: CacheMode): Record<string, st
     // Production serves /metrics on a port of its own (9464 by default): any free one, so that
     // gateways running side by side never meet there (see metricsUrlOf).
     METRICS_PORT: '0',
+    // No load balancer to wait for: stop at once.
+    SHUTDOWN_DELAY_MS: '0',
     ...cacheEnv(mode),
   };
 }

@@ -86,6 +86,7 @@ async function main(): Promise<void> {
         PORT: '0',
         CSE_ENDPOINT: simulator.url,
         CSE_PROJECT_ID: DEMO_PROJECT_ID,
+        SHUTDOWN_DELAY_MS: '0',
         SUBSCRIPTION_POLL_MS: String(opts.pollMs),
         SUBSCRIPTION_MAX_PER_CONNECTION: String(opts.perSocket),
         METRICS_PORT: '0',

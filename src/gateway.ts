@@ -62,7 +62,7 @@ export interface RunningGateway {
   /** METRICS_PORT's /metrics URL; undefined when /metrics is served beside /graphql. */
   readonly metricsUrl: string | undefined;
   /** The GraphQL-over-WebSocket server: sockets and subscriptions open now. */
-  readonly subscriptions: Pick<SubscriptionServer, 'sockets' | 'active' | 'pendingBytes'>;
+  readonly subscriptions: Pick<SubscriptionServer, 'sockets' | 'active' | 'pendingBytes' | 'sendsWaiting'>;
   /** The upstream response cache's size against its bounds. */
   upstreamCacheStats(): CacheStats;
   /**

@@ -3,11 +3,11 @@ import { startGateway, type RunningGateway } from './gateway';
 import { createProcessLogger, type Logger, type ProcessLogger } from './observability/logger';
 // Types only: the simulator is loaded when it is started, so that a production build (the image)
 // can leave it out.
-import type { LiveOptions, Simulator } from './simulator';
+import type { DemoSimulatorEnv, Simulator } from './simulator';
 
 type SimulatorModule = typeof import('./simulator');
 
-/** The simulator's own settings, named without loading it. */
+/** The simulator's own settings (SIMULATOR_*), named without loading it. */
 const SIMULATOR_SETTING = /^SIMULATOR_/;
 
 /** How long exiting waits for the last log lines when stdout does not take them. */
@@ -26,8 +26,8 @@ const EXAMPLE_QUERY = `{
  */
 async function main(): Promise<void> {
   let config: GatewayConfig;
-  let live: LiveOptions | undefined;
-  let simulatorModule: SimulatorModule | undefined;
+  let demo: DemoSimulatorEnv | undefined;
+  let sim: SimulatorModule | undefined;
   try {
     config = loadConfig(process.env);
     if (config.cseEndpoint === undefined && !config.embeddedSimulator) {
@@ -39,9 +39,9 @@ async function main(): Promise<void> {
       );
     }
     if (config.cseEndpoint === undefined) {
-      // Loaded only here: CommonJS's require, so that the build stays one module system.
-      simulatorModule = require('./simulator') as SimulatorModule;
-      live = demoLive(simulatorModule);
+      // Loaded only here, with CommonJS's require: the build stays one module system.
+      sim = require('./simulator') as SimulatorModule;
+      demo = demoSimulator(sim);
     }
   } catch (error) {
     if (error instanceof ConfigError) failStartup(error.message);
@@ -56,26 +56,34 @@ async function main(): Promise<void> {
   const { logger } = log;
   const lifecycle = lifecycleOf(logger, config);
   for (const warning of configWarnings(config)) logger.warn(warning);
-  const ignored = Object.keys(process.env).filter((name) => SIMULATOR_SETTING.test(name) && process.env[name]);
-  if (config.cseEndpoint !== undefined && ignored.length > 0) {
-    logger.warn(`${ignored.join(' and ')} ${ignored.length === 1 ? 'is' : 'are'} ignored: CSE_ENDPOINT is set, so no simulator is started`);
+  const simulatorVariables = Object.keys(process.env).filter((name) => SIMULATOR_SETTING.test(name) && process.env[name]);
+  if (config.cseEndpoint !== undefined && simulatorVariables.length > 0) {
+    logger.warn(`${simulatorVariables.join(', ')} ignored: CSE_ENDPOINT is set, so no simulator is started`);
   }
 
   let simulator: Simulator | undefined;
   let endpoint: string;
-  if (config.cseEndpoint !== undefined || simulatorModule === undefined) {
-    endpoint = config.cseEndpoint!;
+  if (demo === undefined || sim === undefined) {
+    // The simulator's settings are read exactly when CSE_ENDPOINT is unset.
+    endpoint = config.cseEndpoint as string;
   } else {
-    simulator = await simulatorModule.startSimulator({ live });
+    const { port } = demo;
+    simulator = await startEmbeddedSimulator(sim, demo, logger).catch(async (error: unknown) => {
+      await log.close(LOG_CLOSE_TIMEOUT_MS);
+      return failStartup(simulatorFailure(sim!, error, port));
+    });
     endpoint = simulator.url;
     // The simulator's demo project is the default unless the operator chose one.
-    if (config.cseProjectId === undefined) config = Object.freeze({ ...config, cseProjectId: simulatorModule.DEMO_PROJECT_ID });
-    lifecycle.info({ simulator: simulator.url, live: simulator.live !== undefined }, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
+    if (config.cseProjectId === undefined) config = Object.freeze({ ...config, cseProjectId: sim.DEMO_PROJECT_ID });
+    lifecycle.info(
+      { simulator: simulator.url, live: simulator.live !== undefined, ...(demo.scenario === undefined ? {} : { scenario: demo.scenario }) },
+      'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process',
+    );
     if (config.nodeEnv === 'production') logger.warn('EMBEDDED_SIMULATOR=true: serving the simulator\'s fake data, not a CSE account\'s');
   }
 
   // The demo token is preset in the explorer only when it is the simulator's that answers.
-  const demoToken = simulator !== undefined ? simulatorModule?.DEMO_TOKEN : undefined;
+  const demoToken = simulator !== undefined ? sim?.DEMO_TOKEN : undefined;
   const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch(async (error: unknown) => {
     // Configuration read at start-up (e.g. the persisted query manifest) stops the process like
     // bad config; so does a port in use: one line that says what to do, never a stack trace.
@@ -92,8 +100,8 @@ async function main(): Promise<void> {
   }
 
   const lines = [`\nGateway ready at ${gateway.url}`];
-  if (simulator !== undefined && demoToken !== undefined) {
-    lines.push('Send the demo token with every request:', `X-Auth-Token: ${demoToken}`, liveBanner(simulatorModule!, simulator));
+  if (simulator !== undefined && sim !== undefined) {
+    lines.push('Send the demo token with every request:', `X-Auth-Token: ${sim.DEMO_TOKEN}`, liveBanner(sim, simulator), ...simulatorBanner(sim, simulator, demo?.scenario));
   }
   lines.push(
     'Example query:',
@@ -191,14 +199,48 @@ function startupFailure(error: unknown, config: Pick<GatewayConfig, 'host' | 'po
   }
 }
 
-/** The embedded simulator's live mode, from SIMULATOR_LIVE / SIMULATOR_LIVE_OPTIONS, refused like other bad configuration. */
-function demoLive({ liveFromEnv, LiveEnvError }: SimulatorModule): LiveOptions | undefined {
+/** The embedded simulator's settings (SIMULATOR_*), refused like other bad configuration. */
+function demoSimulator({ demoSimulatorFromEnv, LiveEnvError }: SimulatorModule): DemoSimulatorEnv {
   try {
-    return liveFromEnv(process.env);
+    return demoSimulatorFromEnv(process.env);
   } catch (error) {
     if (error instanceof LiveEnvError) throw new ConfigError(error.variable, error.value, error.expected);
     throw error;
   }
+}
+
+/**
+ * The simulator on its port: SIMULATOR_PORT's, else DEMO_SIMULATOR_PORT. A port the operator chose
+ * must be had; the default gives way to any free port when something else holds it (a second
+ * `npm start`, `npm run simulator`), with a warning, and the banner prints where it went.
+ * Always on 127.0.0.1: its `/__sim/` controls have no authentication.
+ */
+async function startEmbeddedSimulator({ startSimulator, PORT_ENV }: SimulatorModule, demo: DemoSimulatorEnv, logger: Logger): Promise<Simulator> {
+  const options = { host: '127.0.0.1', live: demo.live, ...(demo.scenario === undefined ? {} : { scenario: demo.scenario }) };
+  try {
+    return await startSimulator({ ...options, port: demo.port });
+  } catch (error) {
+    if (demo.portChosen || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    logger.warn(`the simulator's default port 127.0.0.1:${demo.port} is in use: listening on a free port instead (set ${PORT_ENV} to choose one)`);
+    return startSimulator({ ...options, port: 0 });
+  }
+}
+
+function simulatorFailure({ PORT_ENV }: SimulatorModule, error: unknown, port: number): string {
+  const { code } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code === 'EADDRINUSE') {
+    return `Cannot start the simulator on 127.0.0.1:${port}: the address is already in use (EADDRINUSE). Set ${PORT_ENV} to a free port (0: any), or stop the process that holds it.`;
+  }
+  if (code === 'EACCES') return `Cannot start the simulator on 127.0.0.1:${port}: permission denied (EACCES). Set ${PORT_ENV} to 1024 or above.`;
+  return `The simulator could not start: ${error instanceof Error ? error.message : String(error)}`.replace(/\s*\n\s*/g, ' ');
+}
+
+/** Where the simulator and its controls are, and the scenario it started with. */
+function simulatorBanner({ PORT_ENV, SCENARIO_ENV, SCENARIOS }: SimulatorModule, simulator: Simulator, scenario: DemoSimulatorEnv['scenario']): string[] {
+  const lines = [`Simulator: ${simulator.url} (controls under ${simulator.url}/__sim/, see docs/simulator.md; ${PORT_ENV} moves it).`];
+  if (scenario === undefined) lines.push(`No fault scenario (${SCENARIO_ENV}=<name> starts with one).`);
+  else lines.push(`Fault scenario ${scenario}: ${SCENARIOS[scenario].description}. curl -X DELETE ${simulator.url}/__sim/faults clears it.`);
+  return lines;
 }
 
 /** One line: whether the demo's jobs move, and how. */

@@ -82,6 +82,16 @@ describe('npm start (compiled entry point, embedded simulator)', () => {
     expect(body.data!.engines.nodes).toHaveLength(3);
   });
 
+  it('prints where the simulator and its controls are: 127.0.0.1:4010 by default, or a free port with a warning where that is taken', async () => {
+    const simulator = /^Simulator: (http:\/\/127\.0\.0\.1:(\d+)) \(controls under \1\/__sim\/, see docs\/simulator\.md; SIMULATOR_PORT moves it\)\.$/m.exec(output);
+    expect(simulator).not.toBeNull();
+    // Another process (a parallel test's gateway) may hold 4010: then the start says so.
+    if (simulator![2] !== '4010') expect(output).toContain("the simulator's default port 127.0.0.1:4010 is in use: listening on a free port instead (set SIMULATOR_PORT to choose one)");
+    expect(output).toMatch(/^No fault scenario \(SIMULATOR_SCENARIO=<name> starts with one\)\.$/m);
+    const live = await request(`${simulator![1]}/__sim/live`);
+    expect(((await live.body.json()) as { on: boolean }).on).toBe(true);
+  });
+
   it('runs the simulator in live mode with the demo defaults, and says so in one line', () => {
     expect(output).toMatch(
       /^Live mode is on: running jobs take a step every 12 s \(PreInit → Init → Executing → Finished, task by task: 1 min for a job of 3 tasks\); a new job every 24 s, .*SIMULATOR_LIVE=false turns it off\.$/m,
@@ -108,6 +118,99 @@ describe('npm start (compiled entry point, embedded simulator)', () => {
     expect(stderr.trimEnd().split('\n')).toEqual([
       'Invalid configuration: SIMULATOR_LIVE_OPTIONS="{\\"tickMs\\":0}": expected valid live options (live: tickMs must be an integer of at least 1, got 0).',
     ]);
+  });
+});
+
+/** A port nobody listens on now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Holds 127.0.0.1:`port` until released; if something else holds it already, that serves as well. */
+async function holdPort(port: number): Promise<() => Promise<void>> {
+  const holder = createServer();
+  const held = await new Promise<boolean>((resolve) => {
+    holder.once('error', () => resolve(false));
+    holder.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  return () => (held ? new Promise<void>((resolve) => holder.close(() => resolve())) : Promise.resolve());
+}
+
+/** A frontend developer's demo: the simulator where SIMULATOR_PORT says, in a named fault scenario. */
+describe('npm start with SIMULATOR_PORT and SIMULATOR_SCENARIO', () => {
+  const run = (env: Record<string, string>) =>
+    promisify(execFile)(process.execPath, [entryPoint], { cwd: root, env: { ...BASE_ENV, LOG_LEVEL: 'silent', ...env }, timeout: 20000 }).then(
+      (result) => ({ code: 0, ...result }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  it('listens on the chosen port, starts in the scenario, and the gateway answers with its partial data', async () => {
+    const port = await freePort();
+    const started = await startEntryPoint({ SIMULATOR_PORT: String(port), SIMULATOR_SCENARIO: 'partial' });
+    try {
+      const output = started.output();
+      expect(output).toContain(`Simulator: http://127.0.0.1:${port} (controls under http://127.0.0.1:${port}/__sim/`);
+      expect(output).toMatch(/^Fault scenario partial: big-engine's job details answer 503: .* curl -X DELETE http:\/\/127\.0\.0\.1:\d+\/__sim\/faults clears it\.$/m);
+      const url = /Gateway ready at (http:\/\/\S+\/graphql)/.exec(output)![1]!;
+      const response = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-auth-token': /^X-Auth-Token: (\S+)$/m.exec(output)![1]! },
+        body: JSON.stringify({ query: '{ engines(first: 8) { nodes { name latestJob { id } } } }' }),
+      });
+      const body = (await response.body.json()) as { data: { engines: { nodes: Array<{ name: string; latestJob: unknown }> } }; errors: Array<{ extensions: { code: string } }> };
+      expect(body.errors.map((error) => error.extensions.code)).toEqual(['UPSTREAM_UNAVAILABLE']);
+      expect(body.data.engines.nodes.filter((engine) => engine.latestJob === null).map((engine) => engine.name)).toEqual(expect.arrayContaining(['big-engine']));
+      expect(body.data.engines.nodes).toHaveLength(8);
+    } finally {
+      await stop(started);
+    }
+  }, 30000);
+
+  it('a chosen SIMULATOR_PORT in use: one line naming it, exit 1', async () => {
+    const port = await freePort();
+    const release = await holdPort(port);
+    try {
+      const { code, stdout, stderr } = await run({ SIMULATOR_PORT: String(port) });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr.trimEnd()).toBe(
+        `Cannot start the simulator on 127.0.0.1:${port}: the address is already in use (EADDRINUSE). Set SIMULATOR_PORT to a free port (0: any), or stop the process that holds it.`,
+      );
+    } finally {
+      await release();
+    }
+  });
+
+  it('the default port in use: a free port instead, with a warning, and the banner prints it', async () => {
+    const release = await holdPort(4010);
+    try {
+      const started = await startEntryPoint({ LOG_LEVEL: 'warn' });
+      try {
+        const output = started.output();
+        expect(output).toContain("the simulator's default port 127.0.0.1:4010 is in use: listening on a free port instead (set SIMULATOR_PORT to choose one)");
+        const port = /^Simulator: http:\/\/127\.0\.0\.1:(\d+) /m.exec(output)![1];
+        expect(port).not.toBe('4010');
+      } finally {
+        await stop(started);
+      }
+    } finally {
+      await release();
+    }
+  }, 30000);
+
+  it.each([
+    ['SIMULATOR_SCENARIO', 'nope', 'SIMULATOR_SCENARIO="nope": expected one of upstream-down, partial, slow, timeouts, rate-limited, bad-response, unauthenticated'],
+    ['SIMULATOR_PORT', '70000', 'SIMULATOR_PORT="70000": expected a port number 0..65535 (0: any free port)'],
+    ['SIMULATOR_PORT', 'http', 'SIMULATOR_PORT="http": expected a port number 0..65535 (0: any free port)'],
+  ])('refuses %s=%s at start, in one line naming the variable', async (name, value, message) => {
+    const { code, stdout, stderr } = await run({ [name]: value });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trimEnd()).toBe(`Invalid configuration: ${message}.`);
   });
 });
 
@@ -219,7 +322,7 @@ describe('start-up as operators meet it', () => {
     let output = '';
     const child = spawn(process.execPath, [entryPoint], {
       cwd: root,
-      env: { ...BASE_ENV, NODE_ENV: 'production', EMBEDDED_SIMULATOR: 'true', LOG_LEVEL: 'warn', METRICS_PORT: '0' },
+      env: { ...BASE_ENV, NODE_ENV: 'production', EMBEDDED_SIMULATOR: 'true', LOG_LEVEL: 'warn', METRICS_PORT: '0', SHUTDOWN_DELAY_MS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (chunk) => (output += String(chunk)));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { EncryptionKeys, parseEncryptionKeys } from './encryptionKeys';
 
 export { EncryptionKeys } from './encryptionKeys';
@@ -199,6 +200,11 @@ export interface GatewayConfig {
    * key and opened with any of them (rotation); undefined: written as it is. Never logged.
    */
   readonly redisEncryptionKeys: EncryptionKeys | undefined;
+  /**
+   * REDIS_TLS_CA_FILE: the PEM certificates (read from that file at start-up) that a `rediss://`
+   * Redis's certificate must chain to, instead of Node's public roots; undefined: the public roots.
+   */
+  readonly redisTlsCa: string | undefined;
 }
 
 export const EXPLORERS = ['sandbox', 'graphiql', 'off'] as const;
@@ -242,14 +248,17 @@ export const CACHES_OFF: Readonly<Record<string, string>> = Object.freeze({
   CACHE_TERMINAL_JOB_TTL_MS: '0',
 });
 
-/** Items per page when a connection has neither `first` nor `last` (see GatewayConfig.defaultPageSize). */
-const DEFAULT_PAGE_SIZE = 20;
+/** Items per page when a connection has neither `first` nor `last` (see GatewayConfig.defaultPageSize); also the `assumedSize` of the connections' `@listSize` in the subgraph SDL. */
+export const DEFAULT_PAGE_SIZE = 20;
 
 /**
  * A key prefix without braces: a brace would change the Redis Cluster hash tag the keys rely on
  * to keep a lease and its value in one slot.
  */
 const REDIS_KEY_PREFIX_PATTERN = /^[A-Za-z0-9_\-.:/]{1,64}$/;
+
+/** SHUTDOWN_DELAY_MS in production: above a readiness probe period of a few seconds. */
+const PRODUCTION_SHUTDOWN_DELAY_MS = 5000;
 
 /** Project ids are 1 to 64 characters; we also keep them to a URL-path-safe alphabet. */
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -312,7 +321,8 @@ export function loadConfig(env: Env): GatewayConfig {
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
     logPretty: read.oneOf('LOG_PRETTY', ['true', 'false'] as const, 'false') === 'true',
     metricsMaxOperations: read.integer('METRICS_MAX_OPERATIONS', 100, 1, 10_000),
-    shutdownDelayMs: read.integer('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    // Production sits behind a load balancer: it must see /readyz fail before connections are refused.
+    shutdownDelayMs: read.integer('SHUTDOWN_DELAY_MS', nodeEnv === 'production' ? PRODUCTION_SHUTDOWN_DELAY_MS : 0, 0, 600_000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     maxBodyBytes: read.integer('MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     httpHeadersTimeoutMs: read.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -361,6 +371,7 @@ export function loadConfig(env: Env): GatewayConfig {
     redisLeaseMs: read.integer('REDIS_LEASE_MS', 1000, 50, 60_000),
     redisMaxValueBytes: read.integer('REDIS_MAX_VALUE_BYTES', 512 * 1024, 1024, 64 * 1024 * 1024),
     redisEncryptionKeys: read.encryptionKeys('REDIS_ENCRYPTION_KEY'),
+    redisTlsCa: read.pemFile('REDIS_TLS_CA_FILE'),
   };
   // Settings that are only meaningful together.
   // Node refuses a headers timeout longer than the request timeout it is part of.
@@ -384,6 +395,10 @@ export function loadConfig(env: Env): GatewayConfig {
     if (!/^\/?0?$/.test(url.pathname) || url.search !== '') {
       read.problem('REDIS_URL', maskPassword(url), 'database 0 or none, and no query string, with REDIS_CLUSTER=true (a Redis Cluster has one database)');
     }
+  }
+  // Only a TLS connection checks a certificate: a CA for any other would be silently unused.
+  if (config.redisTlsCa !== undefined && (config.redisUrl === undefined || new URL(config.redisUrl).protocol !== 'rediss:')) {
+    read.problem('REDIS_TLS_CA_FILE', read.optional('REDIS_TLS_CA_FILE') ?? '', 'no value unless REDIS_URL is a rediss:// URL');
   }
   read.finish();
   return Object.freeze(config);
@@ -543,6 +558,23 @@ class EnvReader {
       }
     }
     return Object.freeze(list);
+  }
+
+  /**
+   * The certificates of a PEM file, read now: a file that cannot be read or holds no certificate
+   * fails the start with the variable named, not the first connection to Redis much later.
+   */
+  pemFile(name: string): string | undefined {
+    const path = this.optional(name);
+    if (path === undefined) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      return this.refuse(name, path, `a readable PEM file of CA certificates (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, undefined);
+    }
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) return this.refuse(name, path, 'a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)', undefined);
+    return text;
   }
 
   /** The manifest path: required with PERSISTED_QUERIES=safelist, meaningless (refused) otherwise. */

@@ -29,6 +29,11 @@ export const ErrorCode = {
   /** A mutation (the gateway has none), or a subscription sent over HTTP. */
   OPERATION_NOT_SUPPORTED: 'OPERATION_NOT_SUPPORTED',
   /**
+   * `@defer` or `@stream` (incremental delivery): the gateway answers every operation whole.
+   * Split the operation instead (see docs/federation.md).
+   */
+  DEFER_NOT_SUPPORTED: 'DEFER_NOT_SUPPORTED',
+  /**
    * A subscribe past SUBSCRIPTION_MAX_PER_CONNECTION (this socket) or SUBSCRIPTION_MAX_TOTAL (the
    * process): close a subscription, or open another socket, or retry later.
    */

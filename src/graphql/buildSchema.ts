@@ -2,16 +2,19 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { isObjectType, parse, type GraphQLSchema } from 'graphql';
 import { resolvers } from './resolvers';
+import { withCostDirectives } from './federation/costDirectives';
 import { propertyOf } from './resolvers/property';
 import { loadTypeDefs } from './schema';
 
 /**
  * The executable schema: the SDL of `schema/` with its resolvers, built as an Apollo Federation 2
- * subgraph (adds `_service`, `_entities` and the `@key` entity types' `__resolveReference`).
+ * subgraph (adds `_service`, `_entities` and the `@key` entity types' `__resolveReference`), with
+ * the cost directives a router's demand control reads, written from the fetching-fields table
+ * (see federation/costDirectives): `_service { sdl }` and `schema:print` carry them.
  */
 export function buildGatewaySchema(typeDefs: string = loadTypeDefs()): GraphQLSchema {
   const schema = buildSubgraphSchema({
-    typeDefs: parse(typeDefs),
+    typeDefs: withCostDirectives(parse(typeDefs)),
     // The codegen `Resolvers` type is stricter than @apollo/subgraph's map; the shapes agree.
     resolvers: resolvers as unknown as GraphQLResolverMap<unknown>,
   });

@@ -5,9 +5,9 @@ import type { Resolvers } from './generated/resolvers-types';
  * long its value may be reused. The upstream-cost estimate (security/estimateUpstreamCalls) and
  * the cache hints (plugins/cacheHints) both read this table, and nothing else; a resolver that
  * reaches a loader or the upstream without an entry here fails `test/graphql/fetchingFields.test.ts`.
- * (In the spirit of the GraphQL cost directives, `@cost`/`@listSize(slicingArguments:)`, and of
- * Apollo's `@cacheControl`; a typed table rather than directives, so the subgraph SDL a router
- * composes carries no directives of ours.)
+ * The subgraph SDL carries the table too, as the cost directives of Federation 2.9 (`@cost`,
+ * `@listSize`) that a router's demand control reads: written from here by
+ * federation/costDirectives, never by hand, so the router and the gateway count alike.
  */
 
 /** `Type.field` for every field of the resolver maps (codegen), checked at compile time. */

@@ -12,6 +12,8 @@ import { requestIdOfError } from '../observability/requestScope';
  */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const ruleCode = codeOfValidationRule(formatted, error);
+    if (ruleCode !== undefined) return { ...formatted, extensions: { ...formatted.extensions, code: ruleCode } };
     const code = formatted.extensions?.code;
     if (isPublicErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       return formatted;
@@ -37,4 +39,17 @@ function isUncodedBadRequest(error: unknown): boolean {
   if (!(error instanceof GraphQLError) || error.extensions.code !== undefined || error.path !== undefined) return false;
   const http = error.extensions.http as { status?: unknown } | undefined;
   return http?.status === 400;
+}
+
+/**
+ * The code a validation rule of ours gave its refusal (DEFER_NOT_SUPPORTED): Apollo wraps every
+ * validation error as GRAPHQL_VALIDATION_FAILED, over the rule's own code, and keeps the rule's
+ * error as `originalError`.
+ */
+function codeOfValidationRule(formatted: GraphQLFormattedError, error: unknown): ErrorCode | undefined {
+  if (formatted.extensions?.code !== RequestErrorCode.GRAPHQL_VALIDATION_FAILED || !(error instanceof GraphQLError)) return undefined;
+  const original = error.originalError;
+  if (!(original instanceof GraphQLError)) return undefined;
+  const code = original.extensions.code;
+  return code === ErrorCode.DEFER_NOT_SUPPORTED ? code : undefined;
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
+import type { IntrospectionField, IntrospectionSchema, IntrospectionTypeRef } from 'graphql';
 
 /**
  * The GraphiQL explorer (EXPLORER=graphiql), served by the gateway itself: the page at `/graphql`
@@ -58,9 +59,16 @@ const START_SCRIPT = `'use strict';
   var endpoint = new URL(window.location.pathname, window.location.href).href;
   var headers = Object.keys(config.headers).length === 0 ? '' : JSON.stringify(config.headers, null, 2);
   var query = new URLSearchParams(window.location.search).get('query');
+  var withoutFederationInternals = ${withoutFederationInternals.toString()};
+  // Also the fetcher's own headers: GraphiQL sends those, not the editor's, with its introspection.
+  var fetchOperation = GraphiQL.createFetcher({ url: endpoint, headers: config.headers });
+  // GraphiQL names its own introspection IntrospectionQuery: its docs pane shows the API alone.
+  var fetcher = function (params, options) {
+    var result = fetchOperation(params, options);
+    return params.operationName === 'IntrospectionQuery' ? Promise.resolve(result).then(withoutFederationInternals) : result;
+  };
   var props = {
-    // Also the fetcher's own headers: GraphiQL sends those, not the editor's, with its introspection.
-    fetcher: GraphiQL.createFetcher({ url: endpoint, headers: config.headers }),
+    fetcher: fetcher,
     defaultQuery: config.document,
     defaultHeaders: headers,
     headers: headers,
@@ -72,6 +80,31 @@ const START_SCRIPT = `'use strict';
   ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, props));
 })();
 `;
+
+/**
+ * An introspection result without the subgraph plumbing that @apollo/subgraph adds for routers:
+ * `_service`, `_entities` and the types they need (`_Any`, `_Entity`, `_Service`), the types of the
+ * specs the schema links (`link__Purpose`, `federation__FieldSet`: namespaced with `__`), and the
+ * type-system directives that use them (`@link`, `@key`, `@cost` …). What remains is the API a
+ * client can query. Routers still read the whole SDL from `_service { sdl }`.
+ *
+ * It runs in the browser, as its own source text (`toString`): self-contained, no imports.
+ */
+export function withoutFederationInternals<Result>(result: Result): Result {
+  const data = (result as { data?: { __schema?: IntrospectionSchema } } | null | undefined)?.data;
+  const schema = data?.__schema;
+  if (schema?.types === undefined) return result;
+  const isPlumbing = (name: string): boolean => name === '_Any' || name === '_Entity' || name === '_Service' || (!name.startsWith('__') && name.includes('__'));
+  const namedType = (ref: IntrospectionTypeRef): string => (ref.kind === 'LIST' || ref.kind === 'NON_NULL' ? namedType(ref.ofType) : ref.name);
+  const usesPlumbing = (field: IntrospectionField): boolean => isPlumbing(namedType(field.type)) || field.args.some((arg) => isPlumbing(namedType(arg.type)));
+  const executable: readonly string[] = ['QUERY', 'MUTATION', 'SUBSCRIPTION', 'FIELD', 'FRAGMENT_DEFINITION', 'FRAGMENT_SPREAD', 'INLINE_FRAGMENT', 'VARIABLE_DEFINITION'];
+  const specified: readonly string[] = ['deprecated', 'specifiedBy', 'oneOf'];
+  const types = schema.types
+    .filter((type) => !isPlumbing(type.name))
+    .map((type) => ('fields' in type && type.fields ? { ...type, fields: type.fields.filter((field) => !usesPlumbing(field)) } : type));
+  const directives = schema.directives.filter((directive) => specified.includes(directive.name) || directive.locations.some((location) => executable.includes(location)));
+  return { ...result, data: { ...data, __schema: { ...schema, types, directives } } };
+}
 
 /**
  * Only this origin, for everything the page does; `data:` for the icons and fonts GraphiQL's

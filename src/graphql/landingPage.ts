@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLServerListener, LandingPage } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Explorer } from '../config/loadConfig';
@@ -58,7 +58,7 @@ export function landingPagePlugin(explorer: Explorer, options: ExplorerOptions =
       headers: demoToken === undefined ? {} : { [TOKEN_HEADER]: demoToken },
     });
   }
-  return ApolloServerPluginLandingPageLocalDefault({
+  return withUnreachableSandboxHint(ApolloServerPluginLandingPageLocalDefault({
     embed: {
       runTelemetry: false,
       ...(demoToken === undefined ? {} : { initialState: { sharedHeaders: { [TOKEN_HEADER]: demoToken } } }),
@@ -67,7 +67,60 @@ export function landingPagePlugin(explorer: Explorer, options: ExplorerOptions =
     ...(demoToken === undefined ? { headers: { ...SANDBOX_HEADERS } } : {}),
     includeCookies: false,
     footer: false,
-  });
+  }));
+}
+
+/** What the page says when Apollo's CDN cannot be reached: where the offline explorer is. */
+export const SANDBOX_UNREACHABLE_TITLE = 'Apollo Sandbox could not be loaded';
+export const SANDBOX_UNREACHABLE_HINT =
+  "Sandbox loads from Apollo's CDN (embeddable-sandbox.cdn.apollographql.com), which this browser cannot reach. " +
+  'On a network without it, start the gateway with EXPLORER=graphiql: the gateway serves GraphiQL itself, and it loads nothing from any other host.';
+
+/** Apollo's page loads Sandbox with this tag (a nonce'd, synchronous script from its CDN). */
+const SANDBOX_SCRIPT_TAG = /<script nonce="([^"]+)" src="https:\/\/embeddable-sandbox\.cdn\.apollographql\.com\/[^"]*"><\/script>/;
+
+/**
+ * Apollo's Sandbox page, told what to do when Sandbox cannot load. Apollo's own fallback says only
+ * "you might be offline". The embed script is synchronous, so a script placed right after it
+ * knows whether it loaded: when it did not, the page names EXPLORER=graphiql instead, and Apollo's
+ * start-up finds a stand-in rather than throwing. The added script carries the page's nonce, as
+ * Apollo's page's CSP requires; it writes text only (no markup from anywhere).
+ */
+function withUnreachableSandboxHint(plugin: ApolloServerPlugin): ApolloServerPlugin {
+  return {
+    ...plugin,
+    async serverWillStart(service) {
+      const listener = (await plugin.serverWillStart?.(service)) as GraphQLServerListener | undefined;
+      const render = listener?.renderLandingPage;
+      if (listener === undefined || render === undefined) return listener;
+      return {
+        ...listener,
+        async renderLandingPage(): Promise<LandingPage> {
+          const page = await render.call(listener);
+          const html = page.html;
+          return { html: typeof html === 'string' ? withHint(html) : async () => withHint(await html()) };
+        },
+      };
+    },
+  };
+}
+
+function withHint(html: string): string {
+  return html.replace(SANDBOX_SCRIPT_TAG, (tag, nonce: string) => `${tag}
+<script nonce="${nonce}">
+  if (window.EmbeddedSandbox === undefined) {
+    document.getElementById('embeddableSandbox').remove();
+    var fallback = document.querySelector('.fallback');
+    var title = document.createElement('h1');
+    title.textContent = ${JSON.stringify(SANDBOX_UNREACHABLE_TITLE)};
+    var hint = document.createElement('p');
+    hint.textContent = ${JSON.stringify(SANDBOX_UNREACHABLE_HINT)};
+    fallback.replaceChildren(title, hint);
+    fallback.style.animation = 'none';
+    fallback.style.opacity = '1';
+    window.EmbeddedSandbox = function () {};
+  }
+</script>`);
 }
 
 /** The example operation, with a first line that says where the token is (or goes). */

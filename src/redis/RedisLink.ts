@@ -20,6 +20,8 @@ export interface RedisLinkOptions {
   readonly url: string;
   /** REDIS_CLUSTER: `url` names a node of a Redis Cluster (its database must be 0 or absent). */
   readonly cluster?: boolean;
+  /** REDIS_TLS_CA_FILE's certificates: a `rediss://` node's certificate must chain to one of them. */
+  readonly tlsCa?: string;
   /** Bounds every command (`REDIS_TIMEOUT_MS`). */
   readonly timeoutMs: number;
   readonly logger: Logger;
@@ -76,6 +78,8 @@ export class RedisLink {
       // Fail fast instead of queueing: a command issued while disconnected would otherwise wait
       // for the reconnection, holding the operation that asked.
       maxRetriesPerRequest: 0,
+      // rediss:// alone trusts Node's roots; with REDIS_TLS_CA_FILE, those certificates instead.
+      ...(options.tlsCa === undefined ? {} : { tls: { ca: options.tlsCa } }),
     } satisfies RedisOptions;
     this.client = options.cluster === true ? createCluster(options.url, bounds) : createRedis(options.url, bounds);
     this.client.on('ready', () => {
@@ -124,10 +128,14 @@ export class RedisLink {
    * A second connection to the same Redis or cluster, with the same options and bounds (for a
    * connection in SUBSCRIBE mode, which can run nothing else). On a cluster, classic pub/sub is
    * broadcast to every node: the copy subscribes through any one of them and follows the cluster
-   * when that node leaves. The caller closes it.
+   * when that node leaves. The copy starts from every node the cluster knows now, not from the
+   * URL's node alone: that node may be the master that died, and a copy seeded with it alone would
+   * never connect. The caller closes it.
    */
   duplicate(): RedisClient {
-    return this.client instanceof Cluster ? this.client.duplicate() : this.client.duplicate();
+    if (!(this.client instanceof Cluster)) return this.client.duplicate();
+    const known = this.client.nodes('all').map((node) => ({ host: node.options.host, port: node.options.port }));
+    return this.client.duplicate([...known, seedNode(new URL(this.options.url))]);
   }
 
   /** Quits the connection (bounded: a Redis that does not answer is disconnected). */
@@ -183,10 +191,13 @@ function createCluster(url: string, bounds: RedisOptions): Cluster {
       ...(seed.username === '' && seed.password === ''
         ? {}
         : { username: decodeURIComponent(seed.username), password: decodeURIComponent(seed.password) }),
-      ...(seed.protocol === 'rediss:' ? { tls: {} } : {}),
+      ...(seed.protocol === 'rediss:' ? { tls: bounds.tls ?? {} } : {}),
     },
   };
+  return new Cluster([seedNode(seed)], options);
+}
+
+function seedNode(seed: URL): { host: string; port: number } {
   // WHATWG URL keeps an IPv6 host in brackets; a port left out is Redis's default.
-  const host = seed.hostname.replace(/^\[|\]$/g, '');
-  return new Cluster([{ host, port: seed.port === '' ? 6379 : Number(seed.port) }], options);
+  return { host: seed.hostname.replace(/^\[|\]$/g, ''), port: seed.port === '' ? 6379 : Number(seed.port) };
 }

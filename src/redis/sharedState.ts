@@ -30,7 +30,7 @@ export interface SharedState {
 export function createSharedState(config: GatewayConfig, logger: Logger, registry: Registry): SharedState | undefined {
   if (config.redisUrl === undefined) return undefined;
   const metrics = createRedisMetrics(registry);
-  const link = new RedisLink({ url: config.redisUrl, cluster: config.redisCluster, timeoutMs: config.redisTimeoutMs, logger, metrics });
+  const link = new RedisLink({ url: config.redisUrl, cluster: config.redisCluster, tlsCa: config.redisTlsCa, timeoutMs: config.redisTimeoutMs, logger, metrics });
   const keys = redisKeys(config.redisKeyPrefix);
   const cipher = valueCipherOf(config.redisEncryptionKeys);
   // How many keys, never which: the keys themselves are not logged.

@@ -1,5 +1,6 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ValidationRule } from 'graphql';
+import { GraphQLError, visit, type ValidationRule } from 'graphql';
+import { ErrorCode } from '../errors/codes';
 
 export interface ValidationLimits {
   /** Deepest field nesting allowed (fragments do not count as a level; introspection exempt). */
@@ -27,7 +28,7 @@ export function securityValidationRules(limits: ValidationLimits): ValidationRul
     costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: false },
   });
-  const rules = [...armor.protect().validationRules];
+  const rules = [NoIncrementalDeliveryRule, ...armor.protect().validationRules];
   if (!limits.introspection) rules.push(IntrospectionDisabledRule, NoServiceSdlRule);
   return rules;
 }
@@ -61,5 +62,35 @@ export const NoServiceSdlRule: ValidationRule = (context) => ({
         new GraphQLError('The subgraph SDL (`_service`) is not available: introspection is disabled.', { nodes: node }),
       );
     }
+  },
+});
+
+/** The directives of incremental delivery (the GraphQL incremental delivery RFC), by name. */
+const INCREMENTAL_DIRECTIVES: ReadonlySet<string> = new Set(['defer', 'stream']);
+
+/**
+ * `@defer` and `@stream` are refused with DEFER_NOT_SUPPORTED: Apollo Server 5 delivers them only
+ * with a graphql-js 17 pre-release that @apollo/subgraph and graphql-jit do not run on, and the
+ * gateway answers every operation whole. The schema does not declare them (a router plans `@defer`
+ * itself), so graphql-js adds its own "Unknown directive" error; this one is reported first, when
+ * the document is entered, and carries the documented code (Apollo answers 400
+ * GRAPHQL_VALIDATION_FAILED; formatError restores the code).
+ */
+export const NoIncrementalDeliveryRule: ValidationRule = (context) => ({
+  Document(document) {
+    visit(document, {
+      Directive(node) {
+        if (!INCREMENTAL_DIRECTIVES.has(node.name.value)) return;
+        context.reportError(
+          new GraphQLError(`@${node.name.value} is not supported: this gateway answers every operation whole. Split the operation into one query per part instead.`, {
+            nodes: node,
+            extensions: { code: ErrorCode.DEFER_NOT_SUPPORTED, directive: node.name.value },
+          }),
+        );
+      },
+      // Directive definitions have no place in an executable document; nothing else to look at.
+      DirectiveDefinition: () => false,
+    });
+    return false;
   },
 });

@@ -3,13 +3,15 @@ import type { FaultBook } from './faults';
 import { validateFault } from './faults';
 import type { SimJob } from './model';
 import { JobStateError } from './progress';
+import { SCENARIOS, scenarioNamed } from './scenarios';
 import { NoSuchEngineError, NoSuchJobError } from './store';
 import { emptyResponse, jsonResponse, type SimResponse } from './response';
 import type { AdvanceJobOptions, JobPatch, LiveOptions, LiveStatus, RecordedCall, StartJobOptions, TickLiveOptions } from './types';
 
 /**
  * The `/__sim/` surface: the in-process controls over HTTP, for callers in another process
- * (benchmarks, a manually started simulator). No auth: it only ever listens where the simulator
+ * (benchmarks, a manually started simulator, a frontend developer under `npm start`; documented
+ * for them in docs/simulator.md). No auth: it only ever listens where the simulator
  * does, and it is not part of the simulated upstream.
  *
  * Answers: 404 for an unknown route, engine or job; 409 for a job that cannot go where it was
@@ -77,6 +79,13 @@ const ROUTES: readonly AdminRoute[] = [
   route('DELETE', 'faults/:id', ({ id }, _body, hooks) =>
     hooks.faults.remove(Number(id)) ? emptyResponse(204) : jsonResponse(404, { error: `no fault ${id}` }),
   ),
+  route('GET', 'scenarios', () => jsonResponse(200, SCENARIOS)),
+  // A scenario replaces the faults there are, so switching scenarios never stacks them.
+  route('POST', 'scenarios/:name', ({ name = '' }, _body, hooks) => {
+    const scenario = scenarioNamed(name);
+    hooks.faults.clear();
+    return jsonResponse(201, { ids: scenario.faults.map((fault) => hooks.faults.add(fault)) });
+  }),
   route('POST', 'engines/:engineId/jobs', ({ engineId = '' }, bodyText, hooks) => {
     const body = parseBody(bodyText);
     const count = body.count ?? 1;

@@ -1,4 +1,5 @@
 import { checkLiveOptions } from './liveMode';
+import { isScenarioName, SCENARIO_NAMES, type ScenarioName } from './scenarios';
 import { SimStore } from './store';
 import type { LiveOptions } from './types';
 
@@ -11,6 +12,15 @@ import type { LiveOptions } from './types';
 
 export const LIVE_ENV = 'SIMULATOR_LIVE';
 export const LIVE_OPTIONS_ENV = 'SIMULATOR_LIVE_OPTIONS';
+export const PORT_ENV = 'SIMULATOR_PORT';
+export const SCENARIO_ENV = 'SIMULATOR_SCENARIO';
+
+/**
+ * Where the demo's simulator listens unless SIMULATOR_PORT says otherwise: a fixed port, so a
+ * frontend developer's `/__sim/` calls and bookmarks keep working across restarts. It is the
+ * port `npm run simulator` defaults to as well; the two do not run side by side by default.
+ */
+export const DEMO_SIMULATOR_PORT = 4010;
 
 /** One variable with a value the demo cannot use, in the parts a configuration error names. */
 export class LiveEnvError extends Error {
@@ -47,6 +57,26 @@ export function liveFromEnv(env: Env): LiveOptions | undefined {
     throw new LiveEnvError(LIVE_OPTIONS_ENV, text, `valid live options (${oneLine(error)})`);
   }
   return options;
+}
+
+/** Everything `npm start` reads for its embedded simulator; each refused as liveFromEnv refuses. */
+export interface DemoSimulatorEnv {
+  live: LiveOptions | undefined;
+  /** DEMO_SIMULATOR_PORT unless SIMULATOR_PORT is set (0: any free port). */
+  port: number;
+  /** Whether SIMULATOR_PORT chose the port: a chosen port in use stops the start; the default gives way. */
+  portChosen: boolean;
+  scenario: ScenarioName | undefined;
+}
+
+export function demoSimulatorFromEnv(env: Env): DemoSimulatorEnv {
+  const live = liveFromEnv(env);
+  const portText = setValue(env, PORT_ENV);
+  const port = portText === undefined ? DEMO_SIMULATOR_PORT : Number(portText);
+  if (!/^\d+$/.test(portText ?? '0') || port > 65_535) throw new LiveEnvError(PORT_ENV, portText ?? '', 'a port number 0..65535 (0: any free port)');
+  const scenario = setValue(env, SCENARIO_ENV);
+  if (scenario !== undefined && !isScenarioName(scenario)) throw new LiveEnvError(SCENARIO_ENV, scenario, `one of ${SCENARIO_NAMES.join(', ')}`);
+  return { live, port, portChosen: portText !== undefined, scenario };
 }
 
 /**

@@ -8,7 +8,19 @@ export { SEED, type SeedIndex } from './seed';
 export { ADVANCE_STEP_MS, NoSuchEngineError, NoSuchJobError } from './store';
 export { JobStateError } from './progress';
 export { LIVE_DEFAULTS, steadyLoadOptions } from './liveMode';
-export { describeLive, liveFromEnv, LiveEnvError, LIVE_ENV, LIVE_OPTIONS_ENV } from './demoLive';
+export {
+  DEMO_SIMULATOR_PORT,
+  demoSimulatorFromEnv,
+  describeLive,
+  liveFromEnv,
+  LiveEnvError,
+  LIVE_ENV,
+  LIVE_OPTIONS_ENV,
+  PORT_ENV,
+  SCENARIO_ENV,
+  type DemoSimulatorEnv,
+} from './demoLive';
+export { SCENARIOS, SCENARIO_NAMES, scenarioNamed, type Scenario, type ScenarioName } from './scenarios';
 export type {
   SimulatorOptions,
   RecordedCall,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, describeLive, startSimulator, type LiveOptions } from './index';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, describeLive, SCENARIOS, startSimulator, type LiveOptions, type ScenarioName } from './index';
 
 /** The simulator as its own program, for manual runs and out-of-process benchmarks. */
 
@@ -33,7 +33,7 @@ function parseLive(on: boolean | undefined, optionsText: string | undefined): Li
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { latency: { type: 'string' }, live: { type: 'boolean' }, 'live-options': { type: 'string' } },
+    options: { latency: { type: 'string' }, live: { type: 'boolean' }, 'live-options': { type: 'string' }, scenario: { type: 'string' } },
   });
   const latencyMs = parseLatency(values.latency ?? process.env.LATENCY_MS ?? '0');
   const live = parseLive(values.live, values['live-options']);
@@ -42,9 +42,13 @@ async function main(): Promise<void> {
     port: parsePort(process.env.PORT ?? '4010'),
     latencyMs,
     live,
+    // An unknown name is refused by startSimulator, with the names there are.
+    scenario: values.scenario,
   });
   console.log(`CSE simulator listening on ${sim.url}${latencyMs > 0 ? ` (+${latencyMs} ms per answer)` : ''}`);
   if (sim.live) console.log(`  live mode: ${describeLive(sim.live.options)}`);
+  if (values.scenario !== undefined) console.log(`  scenario ${values.scenario}: ${SCENARIOS[values.scenario as ScenarioName].description}`);
+  console.log(`  controls:     ${sim.url}/__sim/ (docs/simulator.md)`);
   console.log(`  X-Auth-Token: ${DEMO_TOKEN}`);
   console.log(`  project id:   ${DEMO_PROJECT_ID}`);
   console.log(`  try: curl -H 'X-Auth-Token: ${DEMO_TOKEN}' ${sim.url}/v2/${DEMO_PROJECT_ID}/enginemgr/engines`);

@@ -14,6 +14,7 @@ import { toCseJob } from './model';
 import { CallLog, queryRecord } from './recorder';
 import { emptyResponse, type SimResponse } from './response';
 import { matchRoute, type RouteMatch } from './routes';
+import { scenarioNamed } from './scenarios';
 import { SimStore } from './store';
 import type { LiveOptions, LiveStatus, RecordedCall, Simulator, SimulatorOptions, TickLiveOptions, TokenGrant } from './types';
 
@@ -97,6 +98,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const liveAtStart = options.live === true ? {} : options.live === false ? undefined : options.live;
   // Checked before listening, so bad options fail start-up without a server to close.
   if (liveAtStart !== undefined) checkLiveOptions(liveAtStart, store);
+  const scenario = options.scenario === undefined ? undefined : scenarioNamed(options.scenario);
 
   const server = createServer((req, res) => {
     handle(req, res, runtime).catch((error: unknown) => {
@@ -109,6 +111,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const address = server.address() as AddressInfo;
   // Only once listening: a failed start leaves no timer behind.
   if (liveAtStart !== undefined) startLive(liveAtStart);
+  for (const fault of scenario?.faults ?? []) faults.add(fault);
 
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {

@@ -34,6 +34,11 @@ export interface SimulatorOptions {
    * start: a timer advances every running job (see LiveOptions).
    */
   live?: boolean | LiveOptions;
+  /**
+   * Default none: a named fault scenario (see scenarios.ts) injected once listening, as if its
+   * faults had been added by `injectFault`; `clearFaults`/`reset` remove them.
+   */
+  scenario?: string;
 }
 
 export interface RecordedCall {

@@ -25,7 +25,7 @@ export interface LiveJobsOptions extends WatchOptions {
   readonly maxWatchedPerScope: number;
 }
 
-/** One credential scope's watches (one per engine) and the budget they share. */
+/** One caller's watches (one per engine and enterprise project) and the budget they share. */
 interface Scope {
   readonly budget: ScopeBudget;
   readonly watches: Set<EngineWatch>;
@@ -36,7 +36,8 @@ interface Scope {
  * scope, made when the first subscriber of it arrives and dropped when the last one leaves.
  * Different tokens never share a watch, a poll or an answer: the scope is in the key.
  *
- * A scope's watches share one budget of upstream calls per interval, and watch at most
+ * A caller's watches (its token and project's, whatever enterprise projects it names) share one
+ * budget of upstream calls per interval, and watch at most
  * `maxWatchedPerScope` distinct things (jobs, engines' events): a subscribe past it is refused
  * with TOO_MANY_WATCHED; one more subscriber of something already watched costs nothing and is not.
  *
@@ -83,8 +84,11 @@ export class LiveJobs {
 
   /** The watch of the scope and engine, made if need be; refuses a new thing to watch past the scope's limit. */
   private watchOf(credentials: Credentials, engineId: string, jobId: string | undefined): EngineWatch {
-    const digest = credentialDigest(credentials);
-    const key = `${digest} ${engineId}`;
+    const key = `${credentialDigest(credentials)} ${engineId}`;
+    // The budget and the count are the caller's — its token and project — whichever enterprise
+    // project it names (answers are not: those stay apart per enterprise project). Kept per
+    // enterprise project, any caller could multiply them by naming more of them.
+    const digest = credentialDigest({ ...credentials, enterpriseProjectId: undefined });
     let watch = this.watches.get(key);
     const scope = this.scopes.get(digest);
     if (scope !== undefined && watch?.watches(jobId) !== true) {

@@ -50,8 +50,8 @@ export type SharedResult = FormattedExecutionResult;
 
 /**
  * Identical subscriptions — same credential scope, shared selection (the same fields with the
- * same arguments, whatever their aliases, operation name, fragments or layout: see
- * sharedSelection) and variables — share one group: one source stream from the live jobs, one
+ * same argument values, whatever their aliases, operation name, fragments, variables or layout:
+ * see sharedSelection) — share one group: one source stream from the live jobs, one
  * execution per event, one formatted result, projected once per distinct view (the members' own
  * response keys) and handed to every member. A thousand watchers of one job cost one execution
  * per change, as they cost one poll (Hasura's multiplexed live queries, in spirit).
@@ -98,10 +98,10 @@ export class SubscriptionGroups {
   }
 }
 
-/** The group of a shareable request: scope, shared selection and variables. */
+/** The group of a shareable request: scope and shared selection (which holds the variables' values). */
 function sharedKey(request: GroupRequest, text: string): string {
   return createHash('sha256')
-    .update(JSON.stringify([credentialDigest(request.credentials), text, request.variables ?? null]))
+    .update(JSON.stringify([credentialDigest(request.credentials), text]))
     .digest('base64url');
 }
 

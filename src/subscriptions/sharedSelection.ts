@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  astFromValue,
   getDirectiveValues,
   getNamedType,
   getOperationAST,
@@ -20,6 +21,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  valueFromAST,
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
@@ -27,10 +29,11 @@ import { expandedFieldCount } from '../graphql/execution/expandedSize';
 
 /**
  * Subscriptions that select the same fields with the same arguments are one execution per event,
- * whatever their aliases, operation names, fragments, whitespace or comments: each is turned into
- * a shared selection — the operation's fields collected as execution collects them (fragments
- * inlined where their type condition holds, `@skip`/`@include` decided by the variables), each
- * field under a response key made from its name and arguments, fields sorted by that key — and a
+ * whatever their aliases, operation names, fragments, variables, whitespace or comments: each is
+ * turned into a shared selection — the operation's fields collected as execution collects them
+ * (fragments inlined where their type condition holds, `@skip`/`@include` decided by the
+ * variables, arguments given as the values they take), each field under a response key made from
+ * its name and arguments, fields sorted by that key — and a
  * view: the member's own response keys, in its own order, read from the shared response
  * ({@link project}, {@link projectError}).
  *
@@ -43,7 +46,7 @@ import { expandedFieldCount } from '../graphql/execution/expandedSize';
 export interface SharedSelection {
   /** The document the group executes: one unnamed operation, no fragments, no aliases of the caller's. */
   readonly document: DocumentNode;
-  /** The shared document's text: members whose texts are equal share a group. */
+  /** The shared document's text, without variables: members whose texts are equal share a group. */
   readonly text: string;
   /** How the member's own response is read from the shared one. */
   readonly view: View;
@@ -95,11 +98,10 @@ export function sharedSelection(
   const walk: Walk = { schema, fragments, variables: coerced.coerced };
   try {
     const fields = collect(walk, rootType, [operation.selectionSet]);
+    // No variables: each argument holds the value it takes, so names, order and undeclared extras change nothing.
     const shared: OperationDefinitionNode = {
       kind: Kind.OPERATION_DEFINITION,
       operation: operation.operation,
-      // Sorted: the order a caller declared its variables in changes nothing.
-      variableDefinitions: [...(operation.variableDefinitions ?? [])].sort((a, b) => compare(a.variable.name.value, b.variable.name.value)),
       selectionSet: sharedSet(walk, rootType, fields),
     };
     const sharedDocument: DocumentNode = { kind: Kind.DOCUMENT, definitions: [shared] };
@@ -160,6 +162,8 @@ interface Collected {
   readonly responseKey: string;
   readonly sharedKey: string;
   readonly node: FieldNode;
+  /** Its arguments as the values they take (variables replaced), sorted by name. */
+  readonly arguments: ArgumentNode[];
 }
 
 class Unshareable extends Error {}
@@ -176,7 +180,8 @@ function collect(walk: Walk, type: GraphQLObjectType, sets: readonly SelectionSe
     for (const selection of selections) {
       if (!included(walk, selection)) continue;
       if (selection.kind === Kind.FIELD) {
-        fields.push({ responseKey: selection.alias?.value ?? selection.name.value, sharedKey: sharedKeyOf(selection), node: selection });
+        const args = argumentValues(walk, type, selection);
+        fields.push({ responseKey: selection.alias?.value ?? selection.name.value, sharedKey: sharedKeyOf(selection.name.value, args), node: selection, arguments: args });
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         if (applies(walk, selection.typeCondition?.name.value, type)) visit(selection.selectionSet.selections);
       } else {
@@ -204,7 +209,7 @@ function sharedSet(walk: Walk, type: GraphQLObjectType, fields: readonly Collect
       kind: Kind.FIELD,
       ...(key === name ? {} : { alias: { kind: Kind.NAME, value: key } }),
       name: { kind: Kind.NAME, value: name },
-      arguments: sortedArguments(first.arguments),
+      arguments: group[0]!.arguments,
       ...(childType === undefined ? {} : { selectionSet: sharedSet(walk, childType, collect(walk, childType, subSets(group))) }),
     };
   });
@@ -227,15 +232,31 @@ function viewOf(walk: Walk, type: GraphQLObjectType, fields: readonly Collected[
  * The shared response key of a field: its name, alone without arguments; with arguments, the name
  * and a digest of them (sorted by name): fields that differ in arguments never share a key.
  */
-function sharedKeyOf(node: FieldNode): string {
-  const args = sortedArguments(node.arguments);
-  if (args.length === 0) return node.name.value;
+function sharedKeyOf(name: string, args: readonly ArgumentNode[]): string {
+  if (args.length === 0) return name;
   const text = args.map((arg) => `${arg.name.value}:${print(arg.value)}`).join(',');
-  return `${node.name.value}__${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+  return `${name}__${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
 }
 
-function sortedArguments(args: readonly ArgumentNode[] | undefined): ArgumentNode[] {
-  return [...(args ?? [])].sort((a, b) => compare(a.name.value, b.name.value));
+/**
+ * The field's arguments as literals of the values they take, sorted by name: a variable's value
+ * in its place, an argument whose variable was not given left out (as execution leaves it out,
+ * its default applies). Unshareable for a field or argument the schema does not know.
+ */
+function argumentValues(walk: Walk, parent: GraphQLObjectType, node: FieldNode): ArgumentNode[] {
+  if (node.arguments === undefined || node.arguments.length === 0) return [];
+  const definitions = parent.getFields()[node.name.value]?.args;
+  if (definitions === undefined) throw new Unshareable();
+  const args: ArgumentNode[] = [];
+  for (const arg of node.arguments) {
+    const type = definitions.find((definition) => definition.name === arg.name.value)?.type;
+    if (type === undefined) throw new Unshareable();
+    if (arg.value.kind === Kind.VARIABLE && !(arg.value.name.value in walk.variables)) continue;
+    const value = astFromValue(valueFromAST(arg.value, type, walk.variables), type);
+    if (value === null || value === undefined) throw new Unshareable();
+    args.push({ kind: Kind.ARGUMENT, name: arg.name, value });
+  }
+  return args.sort((a, b) => compare(a.name.value, b.name.value));
 }
 
 /** The object type under field `name` (through lists and non-null); undefined for a leaf; Unshareable for an abstract type. */

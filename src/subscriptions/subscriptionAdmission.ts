@@ -183,9 +183,15 @@ function refusal(code: string, message: string, details: Record<string, unknown>
   return new GraphQLError(message, { extensions: { code, ...details } });
 }
 
-/** A parse or validation error with the code Apollo gives it over HTTP. */
+/**
+ * A parse or validation error as Apollo gives it over HTTP: its code, the rule's error kept as
+ * `originalError`, so that formatError restores a documented code a rule of ours set
+ * (DEFER_NOT_SUPPORTED) on both paths alike.
+ */
 function withCode(error: unknown, code: string): GraphQLError {
   if (error instanceof GatewayError) return error;
-  if (error instanceof GraphQLError) return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
+  if (error instanceof GraphQLError) {
+    return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, originalError: error, extensions: { ...error.extensions, code } });
+  }
   return refusal(code, 'The operation could not be read.');
 }

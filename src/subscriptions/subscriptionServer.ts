@@ -66,6 +66,11 @@ export interface SubscriptionServer {
   /** Bytes of results waiting for slow readers now, all sockets together. */
   readonly pendingBytes: number;
   /**
+   * Frames whose sender waits for its socket now, all sockets together: each is a live
+   * operation's result (graphql-ws's handler of it holds the operation's message meanwhile).
+   */
+  readonly sendsWaiting: number;
+  /**
    * Refuses new sockets (503), closes every open one with 1001 and waits for them to go, for at
    * most `graceMs`; those still open then are dropped.
    */
@@ -112,6 +117,8 @@ type Ctx = Context<Record<string, unknown>, Connection>;
 
 type Results = AsyncGenerator<SharedResult, undefined>;
 
+const DONE: IteratorResult<SharedResult, undefined> = Object.freeze({ value: undefined, done: true });
+
 /**
  * One admitted subscribe, from onSubscribe until it ends (the client's `complete`, its source
  * ending, the socket closing): it is counted once when admitted and uncounted once when it ends,
@@ -128,8 +135,8 @@ class Operation {
   events = 0;
   private source: Results | undefined;
   private ended = false;
-  private readonly stopped: Promise<IteratorResult<SharedResult, undefined>>;
-  private stop: () => void = () => {};
+  /** What runs when the operation ends: removed again by whatever no longer waits for the end. */
+  private readonly onEnded = new Set<() => void>();
   readonly stream: Results;
 
   constructor(
@@ -140,16 +147,28 @@ class Operation {
     readonly group: GroupRequest,
     private readonly onEnd: (operation: Operation) => void,
   ) {
-    this.stopped = new Promise((resolve) => (this.stop = () => resolve({ value: undefined, done: true })));
     const operation = this;
     const done = async (): Promise<IteratorResult<SharedResult, undefined>> => {
       operation.end();
-      return { value: undefined, done: true };
+      return DONE;
     };
     // Built apart, then assigned: whether AsyncGenerator declares asyncDispose depends on the libs in use.
     const stream = {
-      // A pending next() settles when the operation ends, whatever the source does.
-      next: () => (operation.ended || operation.source === undefined ? operation.stopped : Promise.race([operation.source.next(), operation.stopped])),
+      // A pending next() settles when the operation ends, whatever the source does. Not a
+      // Promise.race with one promise of the end: each race would stay among that promise's
+      // reactions, with the result it settled with, for as long as the operation lives.
+      next: (): Promise<IteratorResult<SharedResult, undefined>> => {
+        const source = operation.source;
+        if (operation.ended) return Promise.resolve(DONE);
+        return new Promise((resolve, reject) => {
+          const cancel = operation.untilEnd(() => resolve(DONE));
+          if (source === undefined) return;
+          source.next().then(
+            (result) => (cancel(), resolve(result)),
+            (error: unknown) => (cancel(), reject(error)),
+          );
+        });
+      },
       return: done,
       throw: done,
       [Symbol.asyncIterator]() {
@@ -170,9 +189,20 @@ class Operation {
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.stop();
+    for (const release of this.onEnded) release();
+    this.onEnded.clear();
     void this.source?.return(undefined);
     this.onEnd(this);
+  }
+
+  /** Runs `release` when the operation ends (at once if it has); the returned function takes it back. */
+  untilEnd(release: () => void): () => void {
+    if (this.ended) {
+      release();
+      return () => {};
+    }
+    this.onEnded.add(release);
+    return () => this.onEnded.delete(release);
   }
 }
 
@@ -203,6 +233,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   let nextConnectionId = 1;
   let active = 0;
   let pendingBytes = 0;
+  let sendsWaiting = 0;
   let closing = false;
 
   const protocol = makeServer<Record<string, unknown>, Connection>({
@@ -406,13 +437,37 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     });
   }
 
-  /** Resolves when the frame is handed to the kernel: a reader that stops reading stops its sender. */
+  /**
+   * A live operation's result resolves when the frame is handed to the kernel, or when the
+   * operation ends: a reader that stops reading stops that operation's sender (its results
+   * conflate meanwhile). Any other frame resolves at once: graphql-ws's handler of a refused or
+   * ended operation holds its message while it waits, and such handlers are not bounded in
+   * number; their frames are, as the send buffer that holds them (see bound).
+   */
   function send(connection: Connection, data: string): Promise<void> {
     const ws = connection.socket;
     if (ws.readyState !== ws.OPEN) return Promise.resolve();
+    const id = nextFrameId(data);
+    const operation = id === undefined ? undefined : connection.handling.get(id);
+    if (operation === undefined) {
+      ws.send(data);
+      bound(connection);
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
-      // A failed write ends in the socket's close; the sender just stops.
-      ws.send(data, () => resolve());
+      sendsWaiting += 1;
+      let cancel = () => {};
+      let waiting = true;
+      const sent = () => {
+        if (!waiting) return;
+        waiting = false;
+        sendsWaiting -= 1;
+        cancel();
+        resolve();
+      };
+      cancel = operation.untilEnd(sent);
+      // A failed write ends in the socket's close, which ends the operation.
+      ws.send(data, sent);
       bound(connection);
     });
   }
@@ -440,6 +495,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     },
     get pendingBytes() {
       return pendingBytes;
+    },
+    get sendsWaiting() {
+      return sendsWaiting;
     },
     async close(graceMs) {
       closing = true;
@@ -488,6 +546,17 @@ function startKeepAlive(ws: WebSocket, intervalMs: number): () => void {
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * graphql-ws writes a result as `{"id":<id>,"type":"next",…}` (its message's own key order): the
+ * id of such a frame, undefined for any other frame.
+ */
+const NEXT_FRAME = /^\{"id":("(?:[^"\\]|\\.)*"),"type":"next"/;
+
+export function nextFrameId(data: string): string | undefined {
+  const quoted = NEXT_FRAME.exec(data)?.[1];
+  return quoted === undefined ? undefined : (JSON.parse(quoted) as string);
 }
 
 /** The path of a request target, without its query. */

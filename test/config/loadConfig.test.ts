@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, configWarnings, loadConfig } from '../../src/config/loadConfig';
 
 describe('loadConfig', () => {
@@ -90,6 +93,7 @@ describe('loadConfig', () => {
       redisLeaseMs: 1000,
       redisMaxValueBytes: 524288,
       redisEncryptionKeys: undefined,
+      redisTlsCa: undefined,
     });
   });
 
@@ -137,6 +141,36 @@ describe('loadConfig', () => {
     expect((error as ConfigError).problems.map((problem) => problem.variable)).toEqual(['REDIS_URL', 'REDIS_KEY_PREFIX']);
     expect(message).toContain('http://gw:***@redis.internal:6379');
     expect(message).not.toContain('s3cret');
+  });
+
+  it('reads REDIS_TLS_CA_FILE at start-up, and refuses an unreadable or non-PEM file, or one without a rediss:// URL', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-config-ca-'));
+    try {
+      const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+      writeFileSync(join(dir, 'ca.pem'), pem);
+      writeFileSync(join(dir, 'key.txt'), 'not a certificate');
+      expect(loadConfig({ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'ca.pem') })).toMatchObject({ redisTlsCa: pem });
+      const refused = (env: Record<string, string>) => {
+        try {
+          loadConfig(env);
+        } catch (error) {
+          return (error as ConfigError).problems;
+        }
+        throw new Error('accepted');
+      };
+      for (const [env, expected] of [
+        [{ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'missing.pem') }, /readable PEM file.*ENOENT/],
+        [{ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'key.txt') }, /BEGIN CERTIFICATE/],
+        [{ REDIS_URL: 'redis://redis:6379', REDIS_TLS_CA_FILE: join(dir, 'ca.pem') }, /rediss:\/\//],
+        [{ REDIS_TLS_CA_FILE: join(dir, 'ca.pem') }, /rediss:\/\//],
+      ] as const) {
+        const problems = refused(env);
+        expect(problems.map((problem) => problem.variable)).toEqual(['REDIS_TLS_CA_FILE']);
+        expect(problems[0]!.expected).toMatch(expected);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads REDIS_CLUSTER, and refuses a cluster seed URL with a database other than 0 or a query, password masked', () => {
@@ -191,6 +225,10 @@ describe('loadConfig', () => {
     [{ LOG_PRETTY: 'false' }, { logPretty: false }],
     [{ METRICS_MAX_OPERATIONS: '5' }, { metricsMaxOperations: 5 }],
     [{ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '0' }, { shutdownDelayMs: 5000, shutdownTimeoutMs: 0 }],
+    [{ NODE_ENV: 'production' }, { shutdownDelayMs: 5000 }],
+    [{ NODE_ENV: 'development' }, { shutdownDelayMs: 0 }],
+    [{ NODE_ENV: 'test' }, { shutdownDelayMs: 0 }],
+    [{ NODE_ENV: 'production', SHUTDOWN_DELAY_MS: '0' }, { shutdownDelayMs: 0 }],
     [{ CSE_CONNECTIONS: '4', CSE_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '3000' }, { cseConnections: 4, cseTimeoutMs: 1000, requestTimeoutMs: 3000 }],
     [{ CSE_RETRIES: '0', CSE_RETRY_BASE_MS: '10' }, { cseRetries: 0, cseRetryBaseMs: 10 }],
     [{ CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '0' }, { cseMaxInflight: 2, cseMaxQueue: 0 }],

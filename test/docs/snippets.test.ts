@@ -71,15 +71,17 @@ afterAll(async () => {
   await simulator?.close();
 });
 
-/** The docs' addresses, pointed at the test's gateway. */
+/** The docs' addresses, pointed at the test's gateway (and `localhost:4010` at its simulator). */
 function localised(text: string): string {
   const url = new URL(harness.gateway.url);
+  const simulatorHost = new URL(simulator.url).host;
   const origin = url.origin;
   const wsOrigin = origin.replace(/^http/, 'ws');
   return text
     .replace(/https:\/\/gateway\.example\.com/g, origin)
     .replace(/wss:\/\/gateway\.example\.com/g, wsOrigin)
-    .replace(/localhost:4000/g, url.host);
+    .replace(/localhost:4000/g, url.host)
+    .replace(/localhost:4010/g, simulatorHost);
 }
 
 it('finds the blocks of README.md and docs/', () => {

@@ -19,7 +19,7 @@ const DEPLOYMENTS_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.14", import: ["@key"])
   type Query { deployments: [Deployment!]! }
   "A test-only deployment, owned by another team's subgraph, running on a CSE engine."
-  type Deployment { id: ID! engine: Engine! }
+  type Deployment { id: ID! engine: Engine }
   type Engine @key(fields: "id", resolvable: false) { id: ID! }
 `;
 

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { DEMO_TOKEN } from '../../src/simulator';
+import { describeInBrowser, launchChromium } from '../support/browser';
 import { startHarness, type Harness } from '../support/harness';
 
 /**
@@ -9,16 +9,7 @@ import { startHarness, type Harness } from '../support/harness';
  * run from GraphiQL's own UI shows the simulator's data in the result pane.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI === 'true') {
-  // CI installs Chromium (.ci/run): its absence there is a broken setup, not a reason to skip.
-  throw new Error(`${CHROMIUM} is missing under CI=true: .ci/run should have installed Debian's chromium package.`);
-}
-const describeInBrowser = available ? describe : describe.skip;
-if (!available) console.warn(`Skipping the GraphiQL browser test: ${CHROMIUM} is absent (apt-get install chromium).`);
-
-describeInBrowser('GraphiQL in headless Chromium (EXPLORER=graphiql, on the simulator)', () => {
+describeInBrowser('the GraphiQL browser test')('GraphiQL in headless Chromium (EXPLORER=graphiql, on the simulator)', () => {
   let h: Harness;
   let browser: Browser;
   let page: Page;
@@ -29,7 +20,7 @@ describeInBrowser('GraphiQL in headless Chromium (EXPLORER=graphiql, on the simu
 
   beforeAll(async () => {
     h = await startHarness({ NODE_ENV: 'development', LOG_LEVEL: 'silent', EXPLORER: 'graphiql' }, { presetDemoToken: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('request', (request) => requested.push(request.url()));
     page.on('console', (message) => {
@@ -62,6 +53,21 @@ describeInBrowser('GraphiQL in headless Chromium (EXPLORER=graphiql, on the simu
 
     // The token came from the preset headers, not from anything the test typed.
     expect(await page.locator('.graphiql-editor-tool').innerText()).toContain(DEMO_TOKEN);
+  }, 60_000);
+
+  it("lists the API's types in the documentation pane, not the federation plumbing", async () => {
+    await page.goto(h.gateway.url);
+    await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    const docs = page.locator('.graphiql-doc-explorer');
+    await docs.getByText('JobConnection').waitFor({ timeout: 15_000 });
+    const shown = await docs.innerText();
+    for (const type of ['Engine', 'Job', 'PageInfo', 'JobEventKind']) expect(shown).toContain(type);
+    for (const plumbing of ['_Any', '_Entity', '_Service', 'link__Purpose', 'link__Import', 'federation__FieldSet']) expect(shown).not.toContain(plumbing);
+    await docs.getByRole('link', { name: 'Query' }).first().click();
+    await docs.getByText('engines').first().waitFor({ timeout: 15_000 });
+    const query = await docs.innerText();
+    expect(query).not.toContain('_service');
+    expect(query).not.toContain('_entities');
   }, 60_000);
 
   it('asked no host but the gateway, and the browser reported no CSP violation or script error', () => {

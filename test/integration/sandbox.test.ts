@@ -1,6 +1,7 @@
 import { loadConfig } from '../../src/config/loadConfig';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { GRAPHIQL_ASSETS_PATH, GRAPHIQL_CSP } from '../../src/graphql/graphiql';
+import { SANDBOX_UNREACHABLE_HINT } from '../../src/graphql/landingPage';
 import { exposureOptions } from '../../src/security/exposureOptions';
 import { DEMO_TOKEN } from '../../src/simulator';
 import { postJson, send } from '../security/http';
@@ -33,6 +34,14 @@ describe('development (the default)', () => {
     expect(response.text).toContain('query Dashboard');
     expect(response.text).toMatch(/X-Auth-Token[^<]*your token/);
     expect(response.text).not.toContain(DEMO_TOKEN);
+  });
+
+  it("points to EXPLORER=graphiql where Sandbox cannot load, from a script under the page's nonce (sandboxBrowser.test.ts runs it)", async () => {
+    const { text } = await send(h.gateway.url, { headers: html });
+    const nonce = /script-src 'self' 'nonce-([0-9a-f]+)'/.exec(text)?.[1];
+    expect(nonce).toBeDefined();
+    expect(text).toMatch(new RegExp(`embeddable-sandbox\\.umd\\.production\\.min\\.js[^"]*"></script>\\s*<script nonce="${nonce}">\\s*if \\(window\\.EmbeddedSandbox === undefined\\)`));
+    expect(text).toContain(JSON.stringify(SANDBOX_UNREACHABLE_HINT));
   });
 
   it('configures Sandbox to send no telemetry to Apollo and no cookies', async () => {

@@ -19,7 +19,7 @@ import { failures, fleetPolls, PREFIX, postAs, replicas, untilRedis } from '../s
  * yes` that serves all 16384 slots alone. One node still refuses any command or script whose keys
  * are in different slots (CROSSSLOT), so every shared feature working here — with no Redis
  * command refused — shows that each command and script keeps to the keys of one hash tag. A
- * multi-node cluster (failover, resharding, MOVED while slots move) is not run here.
+ * six-node cluster, with a master killed under load, is clusterFailover.test.ts.
  */
 
 const PAGE = `query Page($id: ID!, $first: Int) { engine(id: $id) { jobs(first: $first) { edges { node { id status } } totalCount } } }`;

@@ -259,3 +259,37 @@ describe('OPERATION_MAX_UPSTREAM_BYTES', () => {
     });
   });
 });
+
+describe("a job's context under many aliases", () => {
+  const CONTEXT_BYTES = 1024 * 1024;
+  const page = () => {
+    const parsed = JSON.parse(jobPageText(ENGINE, 1, 1)) as { data: Array<{ context?: string; tasks: Array<{ log?: string; output?: string }> }> };
+    parsed.data[0]!.context = 'c'.repeat(CONTEXT_BYTES);
+    parsed.data[0]!.tasks[0]!.log = 'l'.repeat(CONTEXT_BYTES);
+    parsed.data[0]!.tasks[0]!.output = JSON.stringify({ lines: 'o'.repeat(CONTEXT_BYTES) });
+    return JSON.stringify(parsed);
+  };
+
+  it.each([
+    ["a job's context", 'context', 'c1'],
+    ["a task's log", 'tasks { log }', 't1'],
+    ["a task's output", 'tasks { output }', 't1'],
+  ])('counts each copy of %s against OPERATION_MAX_UPSTREAM_BYTES: one upstream answer does not make a response of any size', async (_what, selection, second) => {
+    const copies = (n: number) => `{ job(engineId: "${ENGINE}", id: "1") { ${Array.from({ length: n }, (_, i) => `${selection[0]}${i}: ${selection}`).join(' ')} } }`;
+    jobPage = page();
+    await withGateway({ OPERATION_MAX_UPSTREAM_BYTES: String(4 * CONTEXT_BYTES) }, async (gateway) => {
+      const within = await gateway.gql(copies(2));
+      expect(within.body.errors).toBeUndefined();
+      expect(JSON.stringify(within.body.data.job[second]).length).toBeGreaterThanOrEqual(CONTEXT_BYTES);
+
+      upstream.calls.length = 0;
+      const response = await gateway.gql(copies(20));
+      // One upstream answer, well within the bound, however many copies.
+      expect(upstream.calls.filter((path) => path.startsWith(JOBS_PATH))).toHaveLength(1);
+      expect(errorCodes(response)).toContain('RESPONSE_TOO_LARGE');
+      expect(response.body.errors?.[0]?.extensions).toEqual({ code: 'RESPONSE_TOO_LARGE', reason: 'SENT_BYTES', limit: 4 * CONTEXT_BYTES });
+      // What the response holds of the context stays within the bound.
+      expect(JSON.stringify(response.body.data ?? null).length).toBeLessThanOrEqual(4 * CONTEXT_BYTES + 4096);
+    });
+  });
+});

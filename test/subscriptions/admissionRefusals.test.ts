@@ -36,3 +36,15 @@ it.each([
   const levels = h.logs.slice(logged).map((line) => JSON.parse(line).level as number);
   expect(levels.filter((level) => level > 40)).toEqual([]);
 });
+
+it('@defer in a subscription: DEFER_NOT_SUPPORTED for that id, as over HTTP', async () => {
+  const socket = await protocolSocket(h.gateway.url);
+  const query = `subscription { engineJobEvents(engineId: "${engineId}") { kind ... @defer { job { id } } } }`;
+  socket.burst([{ type: 'subscribe', id: 'deferred', payload: { query } }]);
+  await eventually(() => socket.received.length > 0, 'an answer for the subscribe');
+  expect(socket.received[0]).toMatchObject({ type: 'error', id: 'deferred' });
+  // Ours first, as over HTTP (graphql-js's "Unknown directive" follows).
+  expect((socket.received[0] as { payload: Array<{ extensions?: { code?: string } }> }).payload[0]?.extensions?.code).toBe('DEFER_NOT_SUPPORTED');
+  socket.socket.close();
+  await eventually(() => h.gateway.subscriptions.sockets === 0, 'the socket closed');
+});

@@ -1,4 +1,4 @@
-import { SECOND_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_TOKEN, SECOND_TOKEN, SEED } from '../../src/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { collect, liveClient, sleep, type Collected } from '../support/liveClient';
 import type { Client } from 'graphql-ws';
@@ -32,8 +32,11 @@ beforeEach(() => {
 });
 afterEach(() => Promise.all(clients.map((client) => client.dispose())));
 
-function client(token?: string): Client {
-  const made = token === undefined ? liveClient(h.gateway.url) : liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': token } });
+function client(token?: string, enterpriseProjectId?: string): Client {
+  const made =
+    token === undefined && enterpriseProjectId === undefined
+      ? liveClient(h.gateway.url)
+      : liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': token ?? DEMO_TOKEN, ...(enterpriseProjectId === undefined ? {} : { 'X-Enterprise-Project-ID': enterpriseProjectId }) } });
   clients.push(made);
   return made;
 }
@@ -101,6 +104,11 @@ describe('SUBSCRIPTION_MAX_WATCHED_PER_SCOPE', () => {
     // Another scope counts for itself.
     const other = collect(client(SECOND_TOKEN), JOB, { engineId: big, id: String(jobs[MAX_WATCHED]!.id) });
     expect((await other.next(1))[0]!.data?.jobUpdated.id).toBe(String(jobs[MAX_WATCHED]!.id));
+
+    // The same token naming other enterprise projects is the same caller: its bound, not a new one each.
+    const elsewhere = collect(client(undefined, 'ep-1'), JOB, { engineId: big, id: String(jobs[MAX_WATCHED]!.id) });
+    await elsewhere.done;
+    expect(elsewhere.results).toEqual([{ errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'TOO_MANY_WATCHED' }) })] }]);
 
     // One left: the refused job may be watched now.
     subs[0]!.stop();

@@ -112,6 +112,23 @@ describe('SubscriptionGroups', () => {
       expect(groups.size).toBe(0);
     });
 
+    it.each([
+      ['variables in another order, or with one the operation does not declare', 'subscription ($t: Int) { ticks { value(times: $t) } }', { t: 2 }, 'subscription ($t: Int) { ticks { value(times: $t) } }', { u: 1, t: 2 }],
+      ['variables under other names', 'subscription ($t: Int, $l: Boolean!) { ticks { value(times: $t) label @include(if: $l) } }', { t: 2, l: true }, 'subscription ($l: Boolean!, $x: Int) { ticks { value(times: $x) label @include(if: $l) } }', { x: 2, l: true }],
+      ['a variable or the same value in the text', 'subscription ($t: Int) { ticks { value(times: $t) } }', { t: 2 }, 'subscription { ticks { value(times: 2) } }', undefined],
+      ['a variable left out or the argument left out', 'subscription ($t: Int) { ticks { value(times: $t) label } }', {}, 'subscription { ticks { label value } }', undefined],
+    ])('share across %s', async (_what, one, oneVariables, two, twoVariables) => {
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted, maxPendingResults: 4 });
+      const first = (await groups.join({ ...request, key: 'a', document: parse(one), variables: oneVariables })) as AsyncGenerator;
+      const second = (await groups.join({ ...request, key: 'b', document: parse(two), variables: twoVariables })) as AsyncGenerator;
+      expect(groups.size).toBe(1);
+      sources[0]!.push('t', { ticks: { n: 21 } });
+      const results = await Promise.all([first, second].map(async (stream) => (await stream.next()).value));
+      expect(results[1]).toEqual(results[0]);
+      await first.return(undefined);
+      await second.return(undefined);
+    });
+
     it('do not share with a different argument', async () => {
       const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted, maxPendingResults: 4 });
       const one = (await groups.join({ ...request, key: 'a', document: parse('subscription { ticks { value(times: 2) } }') })) as AsyncGenerator;

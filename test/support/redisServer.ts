@@ -1,6 +1,16 @@
-import { redisServerPath } from './redisProcess';
+import { onPath } from './redisProcess';
 
-export { freePort, redisServerPath, startRedisServer, type RedisServer, type RedisServerOptions } from './redisProcess';
+export {
+  freePort,
+  redisServerPath,
+  startRedisCluster,
+  startRedisServer,
+  type RedisCluster,
+  type RedisClusterNode,
+  type RedisClusterOptions,
+  type RedisServer,
+  type RedisServerOptions,
+} from './redisProcess';
 
 /**
  * `describe` for suites that need a real redis-server: skipped with the reason in its name when
@@ -8,16 +18,26 @@ export { freePort, redisServerPath, startRedisServer, type RedisServer, type Red
  * installs it; a CI that silently skipped the Redis tests would prove nothing).
  */
 export function describeWithRedis(name: string, suite: () => void): void {
-  if (redisServerPath() !== undefined) {
+  describeNeeding(['redis-server'], name, suite);
+}
+
+/** {@link describeWithRedis} for the multi-node cluster: it needs redis-cli (to join the nodes) and openssl (for TLS) too. */
+export function describeWithRedisCluster(name: string, suite: () => void): void {
+  describeNeeding(['redis-server', 'redis-cli', 'openssl'], name, suite);
+}
+
+function describeNeeding(programs: readonly string[], name: string, suite: () => void): void {
+  const missing = programs.filter((program) => onPath(program) === undefined);
+  if (missing.length === 0) {
     describe(name, suite);
   } else if (process.env.CI === 'true') {
     describe(name, () => {
-      it('needs redis-server', () => {
-        throw new Error('redis-server is not installed, and CI=true requires the Redis tests to run (apt-get install redis-server)');
+      it(`needs ${programs.join(', ')}`, () => {
+        throw new Error(`${missing.join(', ')} not installed, and CI=true requires the Redis tests to run (apt-get install redis-server redis-tools openssl)`);
       });
     });
   } else {
-    process.stderr.write(`${name}: skipped, redis-server is not installed (under CI=true this fails the run)\n`);
-    describe.skip(`${name} (skipped: redis-server is not installed)`, suite);
+    process.stderr.write(`${name}: skipped, ${missing.join(', ')} not installed (under CI=true this fails the run)\n`);
+    describe.skip(`${name} (skipped: ${missing.join(', ')} not installed)`, suite);
   }
 }

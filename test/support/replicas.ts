@@ -1,13 +1,13 @@
 import { request } from 'undici';
 import { DEMO_TOKEN, type Simulator } from '../../src/simulator';
 import { startGatewayOn, type GatewayHarness, type GqlResponse } from './harness';
-import type { RedisServer } from './redisServer';
+import type { RedisCluster, RedisServer } from './redisServer';
 
 /** The key prefix the Redis suites write under. */
 export const PREFIX = 'test-gw:';
 
-/** Three gateways on one Redis (REDIS_CLUSTER=true when it runs as a cluster) and one simulator (the upstream). */
-export async function replicas(simulator: Simulator, redis: RedisServer, env: Record<string, string> = {}): Promise<GatewayHarness[]> {
+/** Three gateways on one Redis or Redis Cluster (REDIS_CLUSTER=true when it runs as one) and one simulator (the upstream). */
+export async function replicas(simulator: Simulator, redis: RedisServer | RedisCluster, env: Record<string, string> = {}): Promise<GatewayHarness[]> {
   const shared = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, LOG_LEVEL: 'info', ...(redis.cluster ? { REDIS_CLUSTER: 'true' } : {}), ...env };
   return Promise.all([startGatewayOn(simulator, shared), startGatewayOn(simulator, shared), startGatewayOn(simulator, shared)]);
 }

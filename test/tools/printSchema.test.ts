@@ -9,7 +9,7 @@ describe('npm run schema:print', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'sdl-')), 'nested', 'subgraph.graphql');
     expect(runPrintSchema([path])).toBe(path);
     const sdl = readFileSync(path, 'utf8');
-    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.4", import: ["@key", "@shareable"])');
+    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@shareable", "@cost", "@listSize"])');
     expect(sdl).toMatch(/type Engine\s+@key\(fields: "id"\)/);
     expect(sdl).toMatch(/type Job\s+@key\(fields: "engineId id"\)/);
     // The federation machinery is the router's business, not part of the published SDL.

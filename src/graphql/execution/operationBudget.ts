@@ -28,6 +28,8 @@ const ITEMS_PER_TURN = 1000;
  */
 export class OperationBudget {
   private upstreamBytes = 0;
+  /** Bytes of upstream text the operation's response holds, each copy counted (see sendText). */
+  private sentBytes = 0;
   /** Items handed over in the current turn (while no later turn is scheduled). */
   private itemsThisTurn = 0;
   /** The latest turn scheduled, and the items it hands over. */
@@ -54,6 +56,26 @@ export class OperationBudget {
   spendUpstream(bytes: number): void {
     this.upstreamBytes += bytes;
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
+  }
+
+  /**
+   * Counts a large upstream text (a job's context, a task's log or output) each time the operation answers it, against
+   * the same bound as the answers themselves: an answer is counted once when it arrives, but
+   * aliases and fragments can put it into the response any number of times. The text that takes
+   * the operation past the bound is refused (its field fails).
+   * @throws {GatewayError} RESPONSE_TOO_LARGE
+   */
+  sendText<T extends string | null>(text: T): T {
+    if (text === null) return text;
+    this.sentBytes += Buffer.byteLength(text);
+    if (this.sentBytes > this.limits.maxUpstreamBytes) {
+      throw new GatewayError(
+        ErrorCode.RESPONSE_TOO_LARGE,
+        `The operation's answer would hold more than the ${this.limits.maxUpstreamBytes} bytes of upstream text one operation may send.`,
+        { details: { reason: 'SENT_BYTES', limit: this.limits.maxUpstreamBytes } },
+      );
+    }
+    return text;
   }
 
   /**

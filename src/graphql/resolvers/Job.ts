@@ -23,7 +23,8 @@ export const Job: JobResolvers = {
   startTime: (job) => epochMsOrNull(job.startTime),
   endTime: (job) => epochMsOrNull(job.endTime),
   durationMs: (job) => durationMs(job.startTime, job.endTime),
-  context: own('context'),
+  // Free text of any length: each copy the response holds counts against the operation's bound.
+  context: (job, _args, { budget }) => budget.sendText(job.context ?? null),
   tasks: (job, _args, { budget }) => {
     const count = taskCount(job);
     budget.checkList(count);

@@ -22,8 +22,10 @@ export const Task: TaskResolvers = {
   createTime: (task) => epochMsOrNull(task.createTime),
   updateTime: (task) => epochMsOrNull(task.updateTime),
   timedOut: (task) => taskTimedOut(task),
-  log: own('log'),
-  output: (task) => taskOutput(task.output),
+  // Free text of any length: each copy the response holds counts against the operation's bound.
+  log: (task, _args, { budget }) => budget.sendText(task.log ?? null),
+  // Its text counts like the log's, before it is parsed (again, for each copy).
+  output: (task, _args, { budget }) => taskOutput(typeof task.output === 'string' ? budget.sendText(task.output) : task.output),
   executor: (task) => task.taskExecutorBrief ?? null,
 };
 
