@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '../../src/simulator';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep } from '../support/liveClient';
-import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
-import { fleetPolls, PREFIX, postAs, untilRedis } from '../support/replicas';
+import { describeWithRedis, type RedisServer } from '../support/redisServer';
+import { fleetPolls, postAs, PREFIX, untilRedis, useRedisSuite } from '../support/replicas';
 import type { Client } from 'graphql-ws';
 
 /**
@@ -33,20 +33,8 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
   let gateways: GatewayHarness[];
   let clients: Client[];
 
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await inspector.connect();
-    simulator = await startSimulator();
-  });
-  afterAll(async () => {
-    inspector.disconnect();
-    await simulator.close();
-    await redis.kill();
-  });
+  useRedisSuite((suite) => ({ redis, inspector, simulator } = suite));
   beforeEach(async () => {
-    simulator.reset();
-    await inspector.flushall();
     gateways = [];
     clients = [];
   });

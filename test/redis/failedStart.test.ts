@@ -4,9 +4,9 @@ import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../../src/config/loadConfig';
 import { startGateway } from '../../src/gateway';
 import { createLogger } from '../../src/observability/logger';
-import { DEMO_PROJECT_ID, startSimulator, type Simulator } from '../../src/simulator';
-import { describeWithRedis, freePort, startRedisServer, type RedisServer } from '../support/redisServer';
-import { PREFIX } from '../support/replicas';
+import { DEMO_PROJECT_ID, type Simulator } from '../../src/simulator';
+import { describeWithRedis, freePort, type RedisServer } from '../support/redisServer';
+import { PREFIX, useRedisSuite } from '../support/replicas';
 
 /**
  * A gateway whose start fails after it opened its Redis connection (a port in use, a bad
@@ -34,17 +34,7 @@ describeWithRedis('a gateway start that fails', () => {
   let inspector: Redis;
   let simulator: Simulator;
 
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: INSPECTOR });
-    await inspector.connect();
-    simulator = await startSimulator();
-  });
-  afterAll(async () => {
-    inspector.disconnect();
-    await simulator.close();
-    await redis.kill();
-  });
+  useRedisSuite((suite) => ({ redis, inspector, simulator } = suite), { connectionName: INSPECTOR });
 
   /** Connections to the test Redis other than the inspector's (CLIENT LIST). */
   async function gatewayConnections(): Promise<string[]> {

@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '../../src/simulator';
 import type { GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep, type Collected } from '../support/liveClient';
-import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
-import { fleetPolls, PREFIX, replicas, untilRedis } from '../support/replicas';
+import { describeWithRedis, type RedisServer } from '../support/redisServer';
+import { fleetPolls, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';
 import type { Client } from 'graphql-ws';
 
 /**
@@ -27,20 +27,8 @@ describeWithRedis('one subscription poller per scope and engine across replicas'
   let fleet: GatewayHarness[];
   let clients: Client[];
 
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await inspector.connect();
-    simulator = await startSimulator();
-  });
-  afterAll(async () => {
-    inspector.disconnect();
-    await simulator.close();
-    await redis.kill();
-  });
+  useRedisSuite((suite) => ({ redis, inspector, simulator } = suite));
   beforeEach(async () => {
-    simulator.reset();
-    await inspector.flushall();
     fleet = await replicas(simulator, redis, { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: '1600' });
     await untilRedis(fleet, 1);
     clients = [];

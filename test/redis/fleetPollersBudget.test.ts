@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '../../src/simulator';
 import type { CseJob } from '../../src/upstream/types';
 import type { GatewayHarness } from '../support/harness';
 import { collect, eventually, liveClient, sleep, type Collected } from '../support/liveClient';
-import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
-import { replicas, untilRedis } from '../support/replicas';
+import { describeWithRedis, type RedisServer } from '../support/redisServer';
+import { replicas, untilRedis, useRedisSuite } from '../support/replicas';
 import type { Client } from 'graphql-ws';
 
 /**
@@ -27,20 +27,8 @@ describeWithRedis('the fleet poller and the scope bound; subscribers after a gap
   let fleet: GatewayHarness[];
   let clients: Client[];
 
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await inspector.connect();
-    simulator = await startSimulator();
-  });
-  afterAll(async () => {
-    inspector.disconnect();
-    await simulator.close();
-    await redis.kill();
-  });
+  useRedisSuite((suite) => ({ redis, inspector, simulator } = suite));
   beforeEach(async () => {
-    simulator.reset();
-    if (inspector.status === 'ready') await inspector.flushall();
     fleet = await replicas(simulator, redis, { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_CALLS_PER_POLL: String(MAX_CALLS), REDIS_TIMEOUT_MS: '1000' });
     await untilRedis(fleet, 1);
     clients = [];

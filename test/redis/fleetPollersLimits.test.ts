@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '../../src/simulator';
 import type { GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep, type Collected } from '../support/liveClient';
-import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
-import { fleetPolls, PREFIX, replicas, untilRedis, type FleetRole } from '../support/replicas';
+import { describeWithRedis, type RedisServer } from '../support/redisServer';
+import { fleetPolls, type FleetRole, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';
 import type { Client } from 'graphql-ws';
 
 /**
@@ -31,20 +31,8 @@ describeWithRedis('the fleet poller at its limits', () => {
   let fleet: GatewayHarness[];
   let clients: Client[];
 
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await inspector.connect();
-    simulator = await startSimulator();
-  });
-  afterAll(async () => {
-    inspector.disconnect();
-    await simulator.close();
-    await redis.kill();
-  });
+  useRedisSuite((suite) => ({ redis, inspector, simulator } = suite));
   beforeEach(async () => {
-    simulator.reset();
-    await inspector.flushall();
     fleet = [];
     clients = [];
   });

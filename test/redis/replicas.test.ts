@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '../../src/simulator';
 import { CACHES_OFF, startGatewayOn, type GatewayHarness, type GqlResponse } from '../support/harness';
-import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
-import { failures, fleetPolls, PREFIX, postAs, replicas, untilRedis } from '../support/replicas';
+import { describeWithRedis, type RedisServer } from '../support/redisServer';
+import { failures, fleetPolls, postAs, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';
 
 /**
  * Three replicas on one Redis and one simulator (the upstream): what one replica learned from the
@@ -29,21 +29,7 @@ describeWithRedis('replicas sharing state through Redis', () => {
   let redis: RedisServer;
   let inspector: Redis;
   let simulator: Simulator;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await inspector.connect();
-    simulator = await startSimulator();
-  });
-  afterAll(async () => {
-    inspector.disconnect();
-    await simulator.close();
-    await redis.kill();
-  });
-  beforeEach(async () => {
-    simulator.reset();
-    await inspector.flushall();
-  });
+  useRedisSuite((suite) => ({ redis, inspector, simulator } = suite));
 
   describe('with caches on (the defaults)', () => {
     let fleet: GatewayHarness[];

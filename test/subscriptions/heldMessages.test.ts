@@ -1,10 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type WebSocket from 'ws';
-import { DEMO_TOKEN, SEED } from '../../src/simulator';
+import { SEED } from '../../src/simulator';
 import { nextFrameId } from '../../src/subscriptions/subscriptionServer';
 import { startHarness, type Harness } from '../support/harness';
-import { eventually, rawSocket, sleep } from '../support/liveClient';
+import { eventually, protocolSocket, sleep } from '../support/liveClient';
 
 /**
  * What a subscription's socket keeps must stay bounded by its live operations: neither the
@@ -15,18 +15,6 @@ import { eventually, rawSocket, sleep } from '../support/liveClient';
 const POLL_MS = 100;
 const engineId = SEED.engines.onePage;
 const WATCH = `subscription($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id context } }`;
-
-/** A connected, acknowledged raw socket, and every message it reads (by id). */
-async function connect(h: Harness): Promise<{ socket: WebSocket; received: any[] }> {
-  const socket = rawSocket(h.gateway.url);
-  const received: any[] = [];
-  await new Promise((resolve) => socket.once('open', resolve));
-  const acked = new Promise((resolve) => socket.once('message', resolve));
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { 'X-Auth-Token': DEMO_TOKEN } }));
-  await acked;
-  socket.on('message', (data) => received.push(JSON.parse(String(data))));
-  return { socket, received };
-}
 
 function subscribe(socket: WebSocket, id: string, query: string, jobId?: string): void {
   socket.send(JSON.stringify({ type: 'subscribe', id, payload: { query, variables: jobId === undefined ? undefined : { engineId, id: jobId } } }));
@@ -57,7 +45,7 @@ describe('a paused reader that keeps subscribing', () => {
 
   it('holds no sender of a refused or completed operation: only its live ones wait, and a completed id is free again', async () => {
     const job = h.simulator.startJob(engineId);
-    const { socket, received } = await connect(h);
+    const { socket, received } = await protocolSocket(h.gateway.url);
     subscribe(socket, 'live', WATCH, String(job.id));
     await eventually(() => received.some((message) => message.id === 'live' && message.type === 'next'), 'first state');
     pause(socket);
@@ -101,7 +89,7 @@ describe('a long-lived subscription', () => {
       return process.memoryUsage().heapUsed;
     };
     const job = h.simulator.startJob(engineId);
-    const { socket, received } = await connect(h);
+    const { socket, received } = await protocolSocket(h.gateway.url);
     subscribe(socket, 'live', WATCH, String(job.id));
     const states = () => received.filter((message) => message.id === 'live' && message.type === 'next').length;
     await eventually(() => states() === 1, 'first state');

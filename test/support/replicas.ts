@@ -1,10 +1,43 @@
+import { Redis, type RedisOptions } from 'ioredis';
 import { request } from 'undici';
-import { DEMO_TOKEN, type Simulator } from '../../src/simulator';
+import { DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
 import { startGatewayOn, type GatewayHarness, type GqlResponse } from './harness';
-import type { RedisCluster, RedisServer } from './redisServer';
+import { startRedisServer, type RedisCluster, type RedisServer } from './redisServer';
 
 /** The key prefix the Redis suites write under. */
 export const PREFIX = 'test-gw:';
+
+/** What a Redis suite shares: one redis-server, a client that looks into it, one simulator. */
+export interface RedisSuite {
+  readonly redis: RedisServer;
+  readonly inspector: Redis;
+  readonly simulator: Simulator;
+}
+
+/**
+ * Registers a Redis suite's hooks (inside describeWithRedis, before its own): one redis-server,
+ * an inspecting client and one simulator for the suite, handed to `take` once started; every test
+ * starts with the simulator reset and Redis empty (where a test left it running).
+ */
+export function useRedisSuite(take: (suite: RedisSuite) => void, inspectorOptions: RedisOptions = {}): void {
+  let suite: RedisSuite | undefined;
+  beforeAll(async () => {
+    const redis = await startRedisServer();
+    const inspector = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1, ...inspectorOptions });
+    await inspector.connect();
+    suite = { redis, inspector, simulator: await startSimulator() };
+    take(suite);
+  });
+  afterAll(async () => {
+    suite?.inspector.disconnect();
+    await suite?.simulator.close();
+    await suite?.redis.kill();
+  });
+  beforeEach(async () => {
+    suite!.simulator.reset();
+    if (suite!.inspector.status === 'ready') await suite!.inspector.flushall();
+  });
+}
 
 /** Three gateways on one Redis or Redis Cluster (REDIS_CLUSTER=true when it runs as one) and one simulator (the upstream). */
 export async function replicas(simulator: Simulator, redis: RedisServer | RedisCluster, env: Record<string, string> = {}): Promise<GatewayHarness[]> {
