@@ -9,7 +9,7 @@ import { credentialDigest } from '../../src/upstream/cache/scopeKey';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
 import type { GatewayHarness, GqlResponse } from '../support/harness';
 import { collect, eventually, liveClient, sleep, type Collected } from '../support/liveClient';
-import { describeWithRedisCluster, startRedisCluster, type RedisCluster, type RedisClusterNode } from '../support/redisServer';
+import { describeWithRedisCluster, onNode, startRedisCluster, type RedisCluster, type RedisClusterNode } from '../support/redisServer';
 import { failures, fleetPolls, PREFIX, replicas, untilRedis } from '../support/replicas';
 
 /**
@@ -43,20 +43,10 @@ function followsPath(seen: string[]): boolean {
   return positions[0] === 0 && positions.at(-1) === PATH.length - 1 && positions.every((position, i) => position >= 0 && (i === 0 || position > positions[i - 1]!));
 }
 
-async function on<T>(node: RedisClusterNode, command: (connection: Redis) => Promise<T>): Promise<T> {
-  const connection = node.connect();
-  try {
-    await connection.connect();
-    return await command(connection);
-  } finally {
-    connection.disconnect();
-  }
-}
-
 /** The nodes a replica's pub/sub connection (the subscriber) is connected to now. */
 async function subscriberNodes(cluster: RedisCluster): Promise<RedisClusterNode[]> {
   const live = cluster.nodes.filter((node) => !node.dead);
-  const lists = await Promise.all(live.map((node) => on(node, (connection) => connection.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).then(String)));
+  const lists = await Promise.all(live.map((node) => onNode(node, (connection) => connection.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).then(String)));
   return live.filter((_, i) => lists[i]!.trim() !== '');
 }
 
@@ -69,7 +59,7 @@ async function subscriberOn(cluster: RedisCluster, target: RedisClusterNode): Pr
   for (let round = 0; round < 50; round++) {
     if ((await subscriberNodes(cluster)).includes(target)) return;
     const others = cluster.nodes.filter((node) => !node.dead && node !== target);
-    await Promise.all(others.map((node) => on(node, (connection) => connection.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))));
+    await Promise.all(others.map((node) => onNode(node, (connection) => connection.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))));
     await sleep(100);
   }
   throw new Error(`no subscriber connection landed on port ${target.port}`);
@@ -209,7 +199,7 @@ function describeFailover(tls: boolean): void {
     simulator.advanceJob(engineId, job.id, { to: 'Init' });
     await untilAllSee(subs, 'INIT');
     // The scope's keys (its poller lease, its watchers, its answers) are on the master that dies.
-    const keys = await on(victim, (connection) => connection.keys(`${PREFIX}${SCOPE_TAG}:*`));
+    const keys = await onNode(victim, (connection) => connection.keys(`${PREFIX}${SCOPE_TAG}:*`));
     expect(keys.filter((key) => key.includes(':poller:'))).toHaveLength(1);
 
     // And so is a listener's subscriber connection: its node leaves while it is subscribed.

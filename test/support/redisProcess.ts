@@ -208,6 +208,17 @@ export interface RedisClusterOptions {
  * --cluster-replicas 1`: three masters sharing the 16384 slots, each with a replica that takes
  * over when its master dies. Resolves once the cluster is ok. `kill` it in teardown.
  */
+/** Runs `command` on a connection of its own to one node, closed afterwards. */
+export async function onNode<T>(node: RedisClusterNode, command: (connection: Redis) => Promise<T>): Promise<T> {
+  const connection = node.connect();
+  try {
+    await connection.connect();
+    return await command(connection);
+  } finally {
+    connection.disconnect();
+  }
+}
+
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-redis-cluster6-'));
   const children: Array<ChildProcess | undefined> = [];
@@ -271,19 +282,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       [...(tls === undefined ? [] : ['--tls', '--cacert', tls.ca]), '--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '1', '--cluster-yes'],
       { timeout: 20_000 },
     );
-    const ask = async <T>(node: RedisClusterNode, command: (connection: Redis) => Promise<T>): Promise<T> => {
-      const connection = node.connect();
-      try {
-        await connection.connect();
-        return await command(connection);
-      } finally {
-        connection.disconnect();
-      }
-    };
     const alive = () => nodes.filter((node) => !node.dead);
     /** The master of each slot range, by CLUSTER SLOTS of a live node. */
     const owner = async (slot: number): Promise<number> => {
-      const slots = (await ask(alive()[0]!, (connection) => connection.call('CLUSTER', 'SLOTS'))) as Array<[number, number, [string, number]]>;
+      const slots = (await onNode(alive()[0]!, (connection) => connection.call('CLUSTER', 'SLOTS'))) as Array<[number, number, [string, number]]>;
       const range = slots.find(([from, to]) => from <= slot && slot <= to);
       if (range === undefined) throw new Error(`no node serves slot ${slot}`);
       return range[2][1];
@@ -295,18 +297,18 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       caFile: tls?.ca,
       nodes,
       async masterOf(key) {
-        const slot = Number(await ask(alive()[0]!, (connection) => connection.call('CLUSTER', 'KEYSLOT', key)));
+        const slot = Number(await onNode(alive()[0]!, (connection) => connection.call('CLUSTER', 'KEYSLOT', key)));
         const port = await owner(slot);
         return nodes.find((node) => node.port === port)!;
       },
       async untilHealthy(ms = 20_000) {
         const end = Date.now() + ms;
         for (;;) {
-          const states = await Promise.all(alive().map((node) => ask(node, (connection) => connection.call('CLUSTER', 'INFO')).then(String, () => 'unreachable')));
-          const slots = (await ask(alive()[0]!, (connection) => connection.call('CLUSTER', 'SLOTS')).catch(() => [])) as Array<[number, number, [string, number]]>;
+          const states = await Promise.all(alive().map((node) => onNode(node, (connection) => connection.call('CLUSTER', 'INFO')).then(String, () => 'unreachable')));
+          const slots = (await onNode(alive()[0]!, (connection) => connection.call('CLUSTER', 'SLOTS')).catch(() => [])) as Array<[number, number, [string, number]]>;
           const served = slots.every(([, , [, port]]) => nodes.some((node) => node.port === port && !node.dead));
           // Every replica in sync: else its master's death would lose what it had not copied yet.
-          const links = await Promise.all(alive().map((node) => ask(node, (connection) => connection.info('replication')).catch(() => 'unreachable')));
+          const links = await Promise.all(alive().map((node) => onNode(node, (connection) => connection.info('replication')).catch(() => 'unreachable')));
           const synced = links.every((info) => info.includes('role:master') || info.includes('master_link_status:up'));
           if (states.every((state) => state.includes('cluster_state:ok')) && slots.length > 0 && served && synced) return;
           if (Date.now() > end) throw new Error(`the cluster did not become healthy within ${ms} ms: ${states.map((state) => /cluster_state:\w+/.exec(state)?.[0] ?? state).join(', ')}`);

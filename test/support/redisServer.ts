@@ -2,6 +2,7 @@ import { onPath } from './redisProcess';
 
 export {
   freePort,
+  onNode,
   redisServerPath,
   startRedisCluster,
   startRedisServer,
