@@ -11,13 +11,17 @@ ARG NODE_IMAGE=docker.io/library/node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /build
 COPY package.json package-lock.json ./
-# --ignore-scripts: no dependency's install script runs in the build.
+# --ignore-scripts: no dependency's install script runs in the build. The simulator's workspace is
+# not here yet, so nothing links it into node_modules.
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY schema ./schema
 COPY src ./src
+# The simulator only for main.ts's types: it is built, then left behind with packages/.
+COPY packages/simulator/tsconfig.build.json ./packages/simulator/
+COPY packages/simulator/src ./packages/simulator/src
 RUN npm run build \
-  && rm -rf dist/simulator dist/tools \
+  && rm -rf packages dist/tools \
   && find dist -name '*.map' -delete \
   && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
   && npm cache clean --force

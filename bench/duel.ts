@@ -5,7 +5,7 @@ import { cpuMs } from './procStats';
 import { CACHE_MODES, type CacheMode } from './records';
 import { askSource, gatewayRequest, SCENARIO_IDS, SCENARIOS, type Scenario, type ScenarioId } from './scenarios';
 import { gatewayEnv, walkCursors } from './servers';
-import { DEMO_TOKEN } from '../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 
 /**
  * Two gateway builds side by side: `node dist/bench/bench/duel.js <a/dist/main.js> <b/dist/main.js>

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { DEMO_TOKEN } from '../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import type { Child } from './childProcess';
 import { runLoad } from './loadGenerator';
 import { cpuMs, memoryMb } from './procStats';

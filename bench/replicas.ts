@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_TOKEN } from '../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { startChild, type Child } from './childProcess';
 import { cpuMs } from './procStats';
 import { runLoad } from './loadGenerator';

@@ -1,4 +1,4 @@
-import { SEED } from '../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 
 /**
  * The scenarios, each as a pair of requests: what a frontend sends the gateway, and what it would

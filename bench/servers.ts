@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { request } from 'undici';
-import { DEMO_PROJECT_ID, DEMO_TOKEN } from '../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { startChild, type Child } from './childProcess';
 import { cacheEnv, type CacheMode } from './records';
 import { BIG_ENGINE_ID, WALK_QUERY } from './scenarios';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { paths } from '../src/upstream/paths';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, steadyLoadOptions, type Simulator } from '../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, steadyLoadOptions, type Simulator } from '@cse-jobs-gateway/simulator';
 
 /**
  * The simulator as the benchmark's child process, with its call counter reachable over the IPC

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN } from '../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN } from '@cse-jobs-gateway/simulator';
 import { startChild, type Child } from './childProcess';
 import { metricsUrlOf } from './servers';
 import { cpuMs, memoryMb } from './procStats';

@@ -3,9 +3,9 @@ import { startGateway, type RunningGateway } from './gateway';
 import { createProcessLogger, type Logger, type ProcessLogger } from './observability/logger';
 // Types only: the simulator is loaded when it is started, so that a production build (the image)
 // can leave it out.
-import type { DemoSimulatorEnv, Simulator } from './simulator';
+import type { DemoSimulatorEnv, Simulator } from '@cse-jobs-gateway/simulator';
 
-type SimulatorModule = typeof import('./simulator');
+type SimulatorModule = typeof import('@cse-jobs-gateway/simulator');
 
 /** The simulator's own settings (SIMULATOR_*), named without loading it. */
 const SIMULATOR_SETTING = /^SIMULATOR_/;
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     }
     if (config.cseEndpoint === undefined) {
       // Loaded only here, with CommonJS's require: the build stays one module system.
-      sim = require('./simulator') as SimulatorModule;
+      sim = require('@cse-jobs-gateway/simulator') as SimulatorModule;
       demo = demoSimulator(sim);
     }
   } catch (error) {

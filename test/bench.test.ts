@@ -1,12 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { request } from 'undici';
 import type { BenchRecord } from '../bench/records';
 import type { BenchReport } from '../bench/report';
-import { DEMO_PROJECT_ID, DEMO_TOKEN } from '../src/simulator';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..');
@@ -86,34 +84,6 @@ describe('bench harness (compiled CLI, child processes)', () => {
     expect(report.records.filter((r) => r.target === 'floor').map((r) => r.callsAlone)).toEqual([1, 1]);
     expect(report.targets.find((t) => t.id === 'economy-S1')?.met).not.toBeNull();
   }, 110_000);
-
-  it('the standalone simulator takes --latency (and LATENCY_MS) and refuses a bad value', async () => {
-    const child = spawn(process.execPath, [join(dir, 'dist', 'simulator', 'main.js'), '--latency', '120'], {
-      env: { PATH: process.env.PATH, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    try {
-      let output = '';
-      child.stdout.on('data', (chunk) => (output += String(chunk)));
-      while (!/listening on (\S+)/.test(output)) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(output).toContain('(+120 ms per answer)');
-      const url = /listening on (\S+)/.exec(output)?.[1] ?? '';
-      const started = performance.now();
-      const response = await request(`${url}/v2/${DEMO_PROJECT_ID}/enginemgr/engines`, { headers: { 'x-auth-token': DEMO_TOKEN } });
-      await response.body.text();
-      expect(performance.now() - started).toBeGreaterThanOrEqual(115);
-    } finally {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-
-    const refused = await run(process.execPath, [join(dir, 'dist', 'simulator', 'main.js')], {
-      env: { PATH: process.env.PATH, PORT: '0', LATENCY_MS: 'soon' },
-    }).catch((error: { code: number; stderr: string }) => error);
-    expect((refused as { code: number }).code).toBe(1);
-    expect((refused as { stderr: string }).stderr).toContain('latency must be a non-negative number of ms, got "soon"');
-  }, 30_000);
 
   it('duels two gateway builds at the same time: CPU per operation of each, and their ratio', async () => {
     const gateway = join(dir, 'dist', 'main.js');

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { createFloorServer, type Floor } from '../bench/floor';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 
 /**
  * The floor is the benchmark's yardstick: it must make the calls the gateway should make (no

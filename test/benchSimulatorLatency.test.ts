@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from '../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 
 /**
  * The simulator's global added latency (`SimulatorOptions.latencyMs`), which the benchmark uses

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import WebSocket from 'ws';
-import { DEMO_TOKEN } from '../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 
 const root = join(__dirname, '..');
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { CACHES_OFF } from '../src/config/loadConfig';
-import { SEED } from '../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 
 const root = join(__dirname, '..');
 const entryPoint = join(root, 'dist', 'main.js');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isObjectType, Kind, parse, print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
 import { collect, liveClient } from '../support/liveClient';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { CACHES_OFF } from '../../src/config/loadConfig';
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { describeInBrowser, launchChromium } from '../support/browser';
 import { startHarness, type Harness } from '../support/harness';
 import { serveStaticSite, type StaticSite } from '../support/staticSite';

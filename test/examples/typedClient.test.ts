@@ -5,7 +5,7 @@ import type { JobListItemFragment, JobStatus } from '../../examples/typed-client
 import { DEFAULT_GATEWAY_URL, DEMO_TOKEN as EXAMPLE_DEMO_TOKEN, describeError, printEngineJobs, readSettings } from '../../examples/typed-client/main';
 import { EngineJobsPage, JobDetails, JobListItem } from '../../examples/typed-client/operations';
 import { pageEngineJobs } from '../../examples/typed-client/pageEngineJobs';
-import { DEMO_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 import { rawJobs } from '../support/upstream';
 

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { createGatewayClient } from '../../examples/typed-client/client';
 import { JobDetails, WatchJob } from '../../examples/typed-client/operations';
-import { DEMO_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 import { eventually } from '../support/liveClient';
 

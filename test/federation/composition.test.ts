@@ -6,7 +6,7 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { Kind, parse, print, type ObjectTypeDefinitionNode } from 'graphql';
 import { request } from 'undici';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN } from '@cse-jobs-gateway/simulator';
 import { printGatewaySubgraphSdl } from '../../src/tools/printSchema';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 

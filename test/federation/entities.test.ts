@@ -1,4 +1,4 @@
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /** The gateway as a Federation 2 subgraph: `_service`, and `_entities` through the loaders. */

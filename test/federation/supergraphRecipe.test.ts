@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { DEMO_TOKEN } from '../../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { snippetsOf } from '../support/markdownSnippets';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 

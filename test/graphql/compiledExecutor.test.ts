@@ -1,4 +1,4 @@
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 import { cases, comparable, fillPlaceholders } from './executorCases';
 

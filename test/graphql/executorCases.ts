@@ -1,6 +1,6 @@
 import { getIntrospectionQuery } from 'graphql';
-import { SEED } from '../../src/simulator';
-import type { Fault } from '../../src/simulator/types';
+import { SEED } from '@cse-jobs-gateway/simulator';
+import type { Fault } from '@cse-jobs-gateway/simulator';
 import type { GqlResponse, Harness } from '../support/harness';
 
 /**

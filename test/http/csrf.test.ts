@@ -1,4 +1,4 @@
-import { DEMO_TOKEN } from '../../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { passesCsrfPrevention } from '../../src/http/csrf';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 import { send } from '../security/http';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { DEMO_PROJECT_ID, DEMO_TOKEN } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { freePort } from '../support/redisProcess';
 import { ensureTestBaseImage, hasCommand, podman, RUN_FLAGS, TEST_BASE_IMAGE } from '../support/podman';
 
@@ -33,7 +33,7 @@ if (skip) {
   beforeAll(async () => {
     await ensureTestBaseImage();
     await podman(['build', ...RUN_FLAGS, '--build-arg', `NODE_IMAGE=${TEST_BASE_IMAGE}`, '-t', IMAGE, root], { timeoutMs: 900_000 });
-    simulator = spawn(process.execPath, [join(root, 'dist', 'simulator', 'main.js')], { env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    simulator = spawn(process.execPath, [join(root, 'packages', 'simulator', 'dist', 'main.js')], { env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] });
     simulatorUrl = await new Promise<string>((resolve, reject) => {
       let output = '';
       simulator.stdout!.on('data', (chunk) => {
@@ -83,8 +83,11 @@ if (skip) {
   it('runs as a user other than root, with nothing of TypeScript or the simulator', async () => {
     const { stdout: uid } = await podman(['exec', container!, 'node', '-e', 'process.stdout.write(String(process.getuid()))']);
     expect(uid).not.toBe('0');
-    const { stdout: files } = await podman(['exec', container!, 'node', '-e', "const fs=require('fs');process.stdout.write(JSON.stringify([fs.existsSync('node_modules/typescript'),fs.existsSync('dist/simulator'),fs.existsSync('src')]))"]);
-    expect(JSON.parse(files)).toEqual([false, false, false]);
+    // lstat, not exists: a workspace link left dangling would count too.
+    const present = "const fs=require('fs');const at=(p)=>{try{fs.lstatSync(p);return true}catch{return false}};";
+    const paths = ['node_modules/typescript', 'dist/simulator', 'src', 'packages', 'node_modules/@cse-jobs-gateway'];
+    const { stdout: files } = await podman(['exec', container!, 'node', '-e', `${present}process.stdout.write(JSON.stringify(${JSON.stringify(paths)}.map(at)))`]);
+    expect(JSON.parse(files)).toEqual([false, false, false, false, false]);
     // The root filesystem is read-only, and /app is not the user's to write even where it is not.
     const { stdout: writable } = await podman(['exec', container!, 'node', '-e', "try{require('fs').writeFileSync('/app/x','');process.stdout.write('yes')}catch{process.stdout.write('no')}"]);
     expect(writable).toBe('no');

@@ -1,4 +1,4 @@
-import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { rawJobs } from '../support/upstream';
 

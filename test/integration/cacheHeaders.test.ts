@@ -1,4 +1,4 @@
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { rawJobs } from '../support/upstream';
 

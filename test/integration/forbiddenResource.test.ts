@@ -1,4 +1,4 @@
-import { SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { startHarness, errorCodes, type GatewayHarness, type Harness } from '../support/harness';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
 import { replicas, untilRedis } from '../support/replicas';

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { DEMO_TOKEN } from '../../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { describeInBrowser, launchChromium } from '../support/browser';
 import { startHarness, type Harness } from '../support/harness';
 

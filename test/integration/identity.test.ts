@@ -1,4 +1,4 @@
-import { DEMO_TOKEN, OTHER_PROJECT_ID, OTHER_TOKEN, SECOND_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_TOKEN, OTHER_PROJECT_ID, OTHER_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /** Whose token, which project: the caller's own credentials, forwarded and never shown. */

@@ -1,4 +1,4 @@
-import { DEMO_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 
 /** What the gateway writes to its log: useful facts, never a credential. */

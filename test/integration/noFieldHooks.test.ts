@@ -4,7 +4,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import * as buildSchemaModule from '../../src/graphql/buildSchema';
 import { Task } from '../../src/graphql/resolvers/Task';
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness } from '../support/harness';
 
 /**

@@ -1,4 +1,4 @@
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { errorCodes, startHarness, type Harness } from '../support/harness';
 import { rawJobs } from '../support/upstream';
 

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { DEMO_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /**

@@ -1,4 +1,4 @@
-import { SECOND_TOKEN, SEED } from '../../src/simulator';
+import { SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { MAX_RETRY_AFTER_S } from '../../src/upstream/errorMapping';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 

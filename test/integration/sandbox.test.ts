@@ -3,7 +3,7 @@ import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { GRAPHIQL_ASSETS_PATH, GRAPHIQL_CSP } from '../../src/graphql/graphiql';
 import { SANDBOX_UNREACHABLE_HINT } from '../../src/graphql/landingPage';
 import { exposureOptions } from '../../src/security/exposureOptions';
-import { DEMO_TOKEN } from '../../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { postJson, send } from '../security/http';
 import { errorCodes, startHarness, type Harness } from '../support/harness';
 

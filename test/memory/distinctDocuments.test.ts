@@ -1,6 +1,6 @@
 import { Pool, request } from 'undici';
 import { gatewayEnv } from '../../bench/servers';
-import { DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { buildGateway, startGatewayProcess, type GatewayBuild, type GatewayProcess } from '../support/gatewayProcess';
 
 /**

@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { PAGE_QUERY, BIG_ENGINE_ID } from '../../bench/scenarios';
 import { gatewayEnv, walkCursors } from '../../bench/servers';
-import { DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { buildGateway, startGatewayProcess, type GatewayBuild, type GatewayProcess } from '../support/gatewayProcess';
 
 /** Clients at a time, as the S5 benchmark runs them. */

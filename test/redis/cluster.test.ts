@@ -8,7 +8,7 @@ import { createLogger } from '../../src/observability/logger';
 import { RedisLink, UNAVAILABLE } from '../../src/redis/RedisLink';
 import { createRedisMetrics, type RedisMetrics } from '../../src/redis/redisMetrics';
 import { defineScript } from '../../src/redis/scripts';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, type GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep } from '../support/liveClient';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';

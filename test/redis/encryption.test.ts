@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';

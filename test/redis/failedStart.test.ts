@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../../src/config/loadConfig';
 import { startGateway } from '../../src/gateway';
 import { createLogger } from '../../src/observability/logger';
-import { DEMO_PROJECT_ID, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, type Simulator } from '@cse-jobs-gateway/simulator';
 import { describeWithRedis, freePort, type RedisServer } from '../support/redisServer';
 import { PREFIX, useRedisSuite } from '../support/replicas';
 

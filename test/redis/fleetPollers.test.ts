@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import type { GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep, type Collected } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import type { CseJob } from '../../src/upstream/types';
 import type { GatewayHarness } from '../support/harness';
 import { collect, eventually, liveClient, sleep, type Collected } from '../support/liveClient';

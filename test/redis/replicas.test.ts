@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '../../src/simulator';
+import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, startGatewayOn, type GatewayHarness, type GqlResponse } from '../support/harness';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
 import { failures, fleetPolls, postAs, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';

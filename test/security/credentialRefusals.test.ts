@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEMO_TOKEN, OTHER_PROJECT_ID, SECOND_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_TOKEN, OTHER_PROJECT_ID, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { postJson } from './http';
 

@@ -3,7 +3,7 @@ import { parse, print, type DocumentNode } from 'graphql';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { expandedFieldCount } from '../../src/graphql/execution/expandedSize';
 import { estimateWithStats } from '../../src/security/estimateUpstreamCalls';
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { send } from './http';
 

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { DEMO_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { postJson, send } from './http';
 

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { DEMO_TOKEN } from '../../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 
 export interface RawResponse {
   status: number;

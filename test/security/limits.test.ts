@@ -1,5 +1,5 @@
 import { getIntrospectionQuery } from 'graphql';
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /** Abusive operations are refused before any upstream call: depth, aliases, size, upstream cost. */

@@ -1,5 +1,5 @@
 import * as enums from '../../src/mapping/enums';
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 
 /**

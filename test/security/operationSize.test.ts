@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { request } from 'undici';
-import { DEMO_PROJECT_ID, DEMO_TOKEN } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startGatewayOn, startHarness, type GatewayHarness } from '../support/harness';
 import { jobPageText, startFakeUpstream, type FakeUpstream } from '../support/upstream';
 

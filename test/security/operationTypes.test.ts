@@ -1,4 +1,4 @@
-import { DEMO_TOKEN } from '../../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { postJson, send } from './http';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/loadConfig';
 import { startGateway } from '../../src/gateway';
 import { createLogger } from '../../src/observability/logger';
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { postJson } from './http';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { closed, collect, liveClient, rawSocket, sleep, upgradeStatus } from '../support/liveClient';
 

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type WebSocket from 'ws';
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { nextFrameId } from '../../src/subscriptions/subscriptionServer';
 import { startHarness, type Harness } from '../support/harness';
 import { eventually, protocolSocket, sleep } from '../support/liveClient';

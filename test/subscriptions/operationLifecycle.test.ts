@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { request } from 'undici';
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { collect, eventually, liveClient, protocolSocket, sleep, type ProtocolSocket } from '../support/liveClient';
 

@@ -1,4 +1,4 @@
-import { DEMO_TOKEN, SECOND_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { collect, liveClient, sleep, type Collected } from '../support/liveClient';
 import type { Client } from 'graphql-ws';

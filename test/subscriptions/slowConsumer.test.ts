@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import { DEMO_TOKEN, SEED } from '../../src/simulator';
+import { DEMO_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { closed, eventually, rawSocket, sleep } from '../support/liveClient';
 

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { SEED } from '../../src/simulator';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { closed, eventually, protocolSocket, upgradeStatus, wsUrl } from '../support/liveClient';
 import { send } from '../security/http';

@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { loadConfig, type GatewayConfig } from '../../src/config/loadConfig';
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { createLogger } from '../../src/observability/logger';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 
 export interface Harness {
   readonly simulator: Simulator;

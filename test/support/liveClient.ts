@@ -3,7 +3,7 @@ import type { FormattedExecutionResult } from 'graphql';
 type ExecutionResult<T> = FormattedExecutionResult<T, unknown>;
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import WebSocket from 'ws';
-import { DEMO_TOKEN } from '../../src/simulator';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 
 /** The gateway's WebSocket URL (same port and path as HTTP). */
 export function wsUrl(httpUrl: string): string {

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { request } from 'undici';
-import { DEMO_TOKEN, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { startGatewayOn, type GatewayHarness, type GqlResponse } from './harness';
 import { startRedisServer, type RedisCluster, type RedisServer } from './redisServer';
 

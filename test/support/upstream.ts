@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, type Simulator } from '@cse-jobs-gateway/simulator';
 import type { CseJob } from '../../src/upstream/types';
 
 /**

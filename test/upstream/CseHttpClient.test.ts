@@ -1,6 +1,6 @@
 import { Agent } from 'undici';
 import type { UpstreamEvents } from '../../src/observability/events';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, loadConfig } from '../../src/config/loadConfig';
 import { CseHttpClient, type UpstreamCall } from '../../src/upstream/CseHttpClient';
 import { cseHttpClientOptions } from '../../src/upstream/createCseHttpClient';

@@ -1,4 +1,4 @@
-import { SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { SEED, startSimulator, type Simulator } from '../src';
 import { admin, allJobs, api, call } from './support';
 import { observeConsistent, taskStatuses } from './jobInvariants';
 

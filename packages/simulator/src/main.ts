@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, describeLive, SCENARIOS, startSimulator, type LiveOptions, type ScenarioName } from './index';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, describeLive, SCENARIOS, startSimulator, type LiveOptions, type ScenarioName, type SimulatorOptions } from './index';
 
 /** The simulator as its own program, for manual runs and out-of-process benchmarks. */
 
@@ -31,23 +31,29 @@ function parseLive(on: boolean | undefined, optionsText: string | undefined): Li
   }
 }
 
-async function main(): Promise<void> {
+/** Everything the standalone simulator reads from its command line and environment, checked. */
+function standaloneOptions(args: string[], env: Readonly<Record<string, string | undefined>>): SimulatorOptions {
   const { values } = parseArgs({
+    args,
     options: { latency: { type: 'string' }, live: { type: 'boolean' }, 'live-options': { type: 'string' }, scenario: { type: 'string' } },
   });
-  const latencyMs = parseLatency(values.latency ?? process.env.LATENCY_MS ?? '0');
-  const live = parseLive(values.live, values['live-options']);
-  const sim = await startSimulator({
-    host: process.env.HOST ?? '127.0.0.1',
-    port: parsePort(process.env.PORT ?? '4010'),
-    latencyMs,
-    live,
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port: parsePort(env.PORT ?? '4010'),
+    latencyMs: parseLatency(values.latency ?? env.LATENCY_MS ?? '0'),
+    live: parseLive(values.live, values['live-options']),
     // An unknown name is refused by startSimulator, with the names there are.
     scenario: values.scenario,
-  });
+  };
+}
+
+async function main(): Promise<void> {
+  const options = standaloneOptions(process.argv.slice(2), process.env);
+  const sim = await startSimulator(options);
+  const { latencyMs = 0, scenario } = options;
   console.log(`CSE simulator listening on ${sim.url}${latencyMs > 0 ? ` (+${latencyMs} ms per answer)` : ''}`);
   if (sim.live) console.log(`  live mode: ${describeLive(sim.live.options)}`);
-  if (values.scenario !== undefined) console.log(`  scenario ${values.scenario}: ${SCENARIOS[values.scenario as ScenarioName].description}`);
+  if (scenario !== undefined) console.log(`  scenario ${scenario}: ${SCENARIOS[scenario as ScenarioName].description}`);
   console.log(`  controls:     ${sim.url}/__sim/ (docs/simulator.md)`);
   console.log(`  X-Auth-Token: ${DEMO_TOKEN}`);
   console.log(`  project id:   ${DEMO_PROJECT_ID}`);

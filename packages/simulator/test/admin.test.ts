@@ -1,4 +1,4 @@
-import { SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { SEED, startSimulator, type Simulator } from '../src';
 import { api, call } from './support';
 
 const { engines } = SEED;

@@ -1,4 +1,4 @@
-import { describeLive, LIVE_DEFAULTS, LiveEnvError, liveFromEnv, SEED, steadyLoadOptions } from '../../src/simulator';
+import { describeLive, LIVE_DEFAULTS, LiveEnvError, liveFromEnv, SEED, steadyLoadOptions } from '../src';
 
 /** The demo's live mode from the environment of `npm start`, and the banner line describing it. */
 

@@ -1,5 +1,5 @@
 import { parse } from 'lossless-json';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, type Simulator } from '../src';
 
 /** Plain HTTP against a running simulator: what a gateway sees, nothing more. */
 

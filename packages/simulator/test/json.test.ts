@@ -1,4 +1,4 @@
-import { toJson } from '../../src/simulator/json';
+import { toJson } from '../src/json';
 
 describe('simulator JSON serializer', () => {
   it('writes bigint values as bare integer literals, digit for digit', () => {

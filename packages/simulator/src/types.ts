@@ -1,4 +1,4 @@
-import type { CseIntegerId, CseJob } from '../upstream/types';
+import type { CseIntegerId, CseJob } from './wire';
 
 /**
  * The simulator's public contract. The gateway's tests depend on these names, so they change

@@ -1,7 +1,7 @@
-import { SEED, startSimulator, type LiveOptions, type Simulator } from '../../src/simulator';
-import { checkLiveOptions, LiveMode } from '../../src/simulator/liveMode';
-import { toCseJob, type SimJob } from '../../src/simulator/model';
-import { SimStore } from '../../src/simulator/store';
+import { SEED, startSimulator, type LiveOptions, type Simulator } from '../src';
+import { checkLiveOptions, LiveMode } from '../src/liveMode';
+import { toCseJob, type SimJob } from '../src/model';
+import { SimStore } from '../src/store';
 import { admin, allJobs, api, call, withQuery } from './support';
 import { expectJobInvariants, observeConsistent, TERMINAL } from './jobInvariants';
 

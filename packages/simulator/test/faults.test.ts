@@ -1,4 +1,4 @@
-import { SEED, startSimulator, type Fault, type Simulator } from '../../src/simulator';
+import { SEED, startSimulator, type Fault, type Simulator } from '../src';
 import { api, call, withQuery } from './support';
 
 const { engines } = SEED;

@@ -1,4 +1,4 @@
-import { SEED, type Simulator } from '../../src/simulator';
+import { SEED, type Simulator } from '../src';
 import { api, call, parseExact, withQuery } from './support';
 
 /**

@@ -1,4 +1,4 @@
-import type { CseEngine, CseJob, CseTask, CseTaskPhase } from '../upstream/types';
+import type { CseEngine, CseJob, CseTask, CseTaskPhase } from './wire';
 
 /**
  * The simulator's stored records: the upstream's shapes, except that an integer id that would not

@@ -1,4 +1,4 @@
-import type { CseIntegerId, CseJob } from '../upstream/types';
+import type { CseIntegerId, CseJob } from './wire';
 import type { FaultBook } from './faults';
 import { validateFault } from './faults';
 import type { SimJob } from './model';

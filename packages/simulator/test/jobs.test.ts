@@ -1,4 +1,4 @@
-import { OTHER_PROJECT_ID, OTHER_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { OTHER_PROJECT_ID, OTHER_TOKEN, SEED, startSimulator, type Simulator } from '../src';
 import { allJobs, api, call, expectCseError, parseExact, withQuery } from './support';
 
 const { engines } = SEED;

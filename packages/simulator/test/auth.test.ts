@@ -7,7 +7,7 @@ import {
   SEED,
   startSimulator,
   type Simulator,
-} from '../../src/simulator';
+} from '../src';
 import { api, call } from './support';
 
 describe('simulator auth (answered by the API gateway in front of CSE)', () => {

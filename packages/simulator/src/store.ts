@@ -1,4 +1,4 @@
-import type { CseIntegerId, CseJob, CseTask, CseTaskPhase } from '../upstream/types';
+import type { CseIntegerId, CseJob, CseTask, CseTaskPhase } from './wire';
 import { checkAdvanceJobOptions, checkJobPatch, checkStartJobOptions } from './controls';
 import { isTerminal, makeJob } from './jobFactory';
 import { fromCseInteger, type SimEngine, type SimJob, type SimTask } from './model';

@@ -1,5 +1,5 @@
-import { CallLog, MAX_RECORDED_CALLS } from '../../src/simulator/recorder';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { CallLog, MAX_RECORDED_CALLS } from '../src/recorder';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '../src';
 import { api, call, withQuery } from './support';
 
 const { engines } = SEED;

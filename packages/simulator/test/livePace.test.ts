@@ -1,7 +1,7 @@
-import { SEED, startSimulator, steadyLoadOptions, type LiveOptions, type Simulator } from '../../src/simulator';
-import { checkLiveOptions, LiveMode } from '../../src/simulator/liveMode';
-import { toCseJob, type SimJob } from '../../src/simulator/model';
-import { SimStore } from '../../src/simulator/store';
+import { SEED, startSimulator, steadyLoadOptions, type LiveOptions, type Simulator } from '../src';
+import { checkLiveOptions, LiveMode } from '../src/liveMode';
+import { toCseJob, type SimJob } from '../src/model';
+import { SimStore } from '../src/store';
 import { admin, api, call, parseExact, withQuery } from './support';
 import { byTaskOrder, expectJobInvariants, observe, observeConsistent } from './jobInvariants';
 

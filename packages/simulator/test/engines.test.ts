@@ -1,4 +1,4 @@
-import { DEMO_PROJECT_ID, OTHER_PROJECT_ID, OTHER_TOKEN, SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { DEMO_PROJECT_ID, OTHER_PROJECT_ID, OTHER_TOKEN, SEED, startSimulator, type Simulator } from '../src';
 import { api, call, expectCseError, withQuery } from './support';
 
 const DOCUMENTED_STATUSES = [

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { SEED, startSimulator, type Simulator } from '../../src/simulator';
+import { SEED, startSimulator, type Simulator } from '../src';
 import { allJobs, api, call, parseExact, withQuery } from './support';
 import { byTaskOrder, expectJobInvariants, observeConsistent, taskStatuses, TERMINAL } from './jobInvariants';
 

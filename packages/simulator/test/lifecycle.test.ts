@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import { SEED, startSimulator } from '../../src/simulator';
+import { SEED, startSimulator } from '../src';
 import { api, call } from './support';
 
 function getWith(agent: Agent, url: string): Promise<number> {
