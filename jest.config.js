@@ -12,6 +12,6 @@ module.exports = {
   // In-process tests run the simulator from its sources; gateways built by a test load its build,
   // which the global setup brings up to date.
   moduleNameMapper: { '^@cse-jobs-gateway/simulator$': '<rootDir>/packages/simulator/src/index.ts' },
-  globalSetup: '<rootDir>/test/support/buildSimulator.js',
+  globalSetup: '<rootDir>/test/support/buildSimulator.ts',
   testTimeout: 20000,
 };
