@@ -12,14 +12,17 @@ const root = join(__dirname, '..');
 const SIMULATOR = '@cse-jobs-gateway/simulator';
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sources(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
 }
 
 describe('the production build', () => {
   it('compiles src/ only: the simulator is read as declarations, never compiled in', async () => {
-    const { stdout } = await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--listFilesOnly'], { cwd: root });
+    const tsc = join(root, 'node_modules', '.bin', 'tsc');
+    const { stdout } = await promisify(execFile)(tsc, ['-p', 'tsconfig.build.json', '--listFilesOnly'], { cwd: root });
     const files = stdout.split('\n').filter((file) => file !== '' && !file.includes(`${sep}node_modules${sep}`));
     const compiled = files.filter((file) => !file.endsWith('.d.ts')).map((file) => relative(root, file));
     expect(compiled.filter((file) => !file.startsWith(`src${sep}`))).toEqual([]);
