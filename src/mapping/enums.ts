@@ -8,7 +8,7 @@
  * as stable. Anything else is `UNKNOWN`, never an error: a job list must not fail because one job
  * carries a status the documentation has not caught up with.
  */
-import type { EngineStatus, JobStatus, JobType } from '../graphql/generated/resolvers-types';
+import type { EngineStatus, JobStatus, JobType } from '../generated/schema-types';
 import { normaliseUpstreamValue } from '../upstream/jobStatus';
 import type { UnknownValueReporter } from './unknownValues';
 

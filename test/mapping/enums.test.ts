@@ -7,7 +7,7 @@ import {
   MISSING_VALUE,
   TERMINAL_JOB_STATUSES,
 } from '../../src/mapping/enums';
-import type { EngineStatus, JobStatus, JobType } from '../../src/graphql/generated/resolvers-types';
+import type { EngineStatus, JobStatus, JobType } from '../../src/generated/schema-types';
 
 function recorder(): { calls: Array<[string, string]>; report: (kind: string, value: string) => void } {
   const calls: Array<[string, string]> = [];
