@@ -129,11 +129,3 @@ export function mapJobStatus(raw: string | null | undefined, report?: UnknownVal
 export function mapEngineStatus(raw: string | null | undefined, report?: UnknownValueReporter): EngineStatus {
   return mapWith(engineStatuses, raw, report);
 }
-
-/** The job statuses a job never leaves (per the API notes: Finished, Error, Timeout). */
-export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['FINISHED', 'ERROR', 'TIMEOUT']);
-
-/** Whether a job in `status` is done for good, so what was read about it cannot change. */
-export function isTerminalJobStatus(status: JobStatus): boolean {
-  return TERMINAL_JOB_STATUSES.has(status);
-}

@@ -78,39 +78,3 @@ export function planPageCalls(start: number, end: number, maxPageSize: number): 
 export function pageOffset(call: PageCall, pageBase: number): number {
   return pageBase + call.index;
 }
-
-/**
- * Cuts the window [start, end) out of fetched pages: `pages[i]` is the data answered for
- * `calls[i]`. The result is always a contiguous run of the list starting at `start`: it stops
- * at the first position no page holds, because a short page marks the end of the list and
- * whatever a later page might hold cannot be placed without a gap. Items beyond a call's size
- * (an upstream that ignores `limit`) are ignored for the same reason.
- */
-export function itemsOfCalls<T>(
-  calls: readonly PageCall[],
-  pages: readonly (readonly T[])[],
-  start: number,
-  end: number,
-): T[] {
-  const out: T[] = [];
-  let next = start;
-  // Calls from planPageCalls are ascending and disjoint; looping until no call extends the run
-  // also copes with any other order without quadratic work for the usual one or two calls.
-  let progressed = true;
-  while (next < end && progressed) {
-    progressed = false;
-    for (let i = 0; i < calls.length && next < end; i += 1) {
-      const call = calls[i];
-      const page = pages[i];
-      if (call === undefined || page === undefined) continue;
-      const base = call.index * call.size;
-      const held = Math.min(page.length, call.size);
-      if (next < base || next >= base + held) continue;
-      const stop = Math.min(end, base + held);
-      for (let pos = next; pos < stop; pos += 1) out.push(page[pos - base] as T);
-      next = stop;
-      progressed = true;
-    }
-  }
-  return out;
-}
