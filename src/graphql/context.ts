@@ -1,7 +1,7 @@
 import type { GatewayError } from '../errors/GatewayError';
 import type DataLoader from 'dataloader';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
-import { forRequest, type SharedUnknownValueReporter, type UnknownValueReporter } from '../mapping/unknownValues';
+import { forRequest, type ProcessUnknownValueReporter, type UnknownValueReporter } from '../mapping/unknownValues';
 import { OperationFacts } from '../observability/OperationFacts';
 import type { RequestScope } from '../observability/requestScope';
 import { CseApi } from '../upstream/CseApi';
@@ -27,7 +27,7 @@ export interface GatewayContext {
   readonly paging: PagingLimits;
   readonly reportUnknown: UnknownValueReporter;
   readonly facts: OperationFacts;
-  /** See `sharedJobConnection`. */
+  /** See `jobConnectionOnce`. */
   readonly jobConnections: Map<string, Promise<ConnectionModel<CseJob>>>;
   readonly cachePolicy: CachePolicy;
   /** The source of subscription events; undefined where none are served. */
@@ -51,7 +51,7 @@ export interface ContextServices {
   readonly paging: PagingLimits;
   readonly pageBase: 0 | 1;
   readonly requestConcurrency: number;
-  readonly reportUnknown: SharedUnknownValueReporter;
+  readonly reportUnknown: ProcessUnknownValueReporter;
   readonly engineListThreshold: number;
   readonly engineListMaxPages: number;
   readonly observeBatch?: BatchObserver;

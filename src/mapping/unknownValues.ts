@@ -2,13 +2,13 @@
 export type UnknownValueReporter = (kind: string, value: string) => void;
 
 /** The process-wide reporter; each request reports through it with its id (see `forRequest`). */
-export interface SharedUnknownValueReporter {
+export interface ProcessUnknownValueReporter {
   (kind: string, value: string, requestId?: string): void;
 }
 
 /** One request's reporter, naming the request in its warnings. */
-export function forRequest(shared: SharedUnknownValueReporter, requestId: string | undefined): UnknownValueReporter {
-  return requestId === undefined ? shared : (kind, value) => shared(kind, value, requestId);
+export function forRequest(reporter: ProcessUnknownValueReporter, requestId: string | undefined): UnknownValueReporter {
+  return requestId === undefined ? reporter : (kind, value) => reporter(kind, value, requestId);
 }
 
 /** An upstream value is data, not something to log in full. */
@@ -21,7 +21,7 @@ const MAX_VALUE_LENGTH = 100;
 export function createUnknownValueReporter(
   warn: (fields: { kind: string; value: string; requestId?: string }, message: string) => void,
   maxDistinct = 1000,
-): SharedUnknownValueReporter {
+): ProcessUnknownValueReporter {
   if (!Number.isSafeInteger(maxDistinct) || maxDistinct < 0) {
     throw new RangeError(
       `createUnknownValueReporter: maxDistinct must be a non-negative integer, got ${String(maxDistinct)}`,

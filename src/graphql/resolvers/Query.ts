@@ -5,7 +5,7 @@ import { assertEngineId, assertJobId } from '../../upstream/paths';
 import type { CseEngine } from '../../upstream/types';
 import type { GatewayContext } from '../context';
 import type { QueryResolvers } from '../generated/resolvers-types';
-import { engineConnection, sharedJobConnection } from './connections';
+import { engineConnection, jobConnectionOnce } from './connections';
 import { jobsOnlySelection } from './jobsOnlySelection';
 
 export const Query: QueryResolvers = {
@@ -17,7 +17,7 @@ export const Query: QueryResolvers = {
 
 /**
  * An engine by id, or `null`. When the operation wants only its id and jobs, the job-list call
- * (shared with `Engine.jobs`) proves it exists: one upstream call instead of two. Any other
+ * (reused by `Engine.jobs`) proves it exists: one upstream call instead of two. Any other
  * failure of the list says nothing about existence: the details are fetched as without it.
  */
 async function engineById(id: string, context: GatewayContext, info: GraphQLResolveInfo): Promise<CseEngine | null> {
@@ -27,7 +27,7 @@ async function engineById(id: string, context: GatewayContext, info: GraphQLReso
   const jobsField = engineType.getFields().jobs;
   if (jobsNode === undefined || jobsField === undefined) return context.loaders.engine.load(id);
   try {
-    await sharedJobConnection(id, getArgumentValues(jobsField, jobsNode, info.variableValues), context);
+    await jobConnectionOnce(id, getArgumentValues(jobsField, jobsNode, info.variableValues), context);
     return { id };
   } catch (error) {
     if (error instanceof GatewayError && error.code === ErrorCode.NOT_FOUND) return null;

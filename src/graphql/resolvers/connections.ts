@@ -56,7 +56,7 @@ export function jobConnection(
  * `jobConnection` once per operation for one engine and arguments: `Query.engine` may resolve an
  * engine's first `jobs` ahead of `Engine.jobs` (see there), which must find that same promise.
  */
-export function sharedJobConnection(
+export function jobConnectionOnce(
   engineId: string,
   args: ConnectionArgs & { filter?: JobFilter | null },
   context: GatewayContext,
