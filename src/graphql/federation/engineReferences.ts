@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
-import type { Loaders } from '../../loaders/createLoaders';
+import { settleEach, toError, type Loaders } from '../../loaders/createLoaders';
 import type { CseEngine } from '../../upstream/types';
 
 export interface EngineReferenceOptions {
@@ -41,7 +41,7 @@ export function remainingPagesWorthLoading(total: number, pageSize: number, miss
  */
 export function createEngineReferenceLoader(loaders: Loaders, options: EngineReferenceOptions): DataLoader<string, CseEngine | null> {
   return new DataLoader<string, CseEngine | null>(async (ids) => {
-    if (ids.length <= options.listThreshold) return Promise.all(ids.map((id) => loaders.engine.load(id).catch((error: unknown) => toError(error))));
+    if (ids.length <= options.listThreshold) return settleEach(ids, (id) => loaders.engine.load(id));
     const budget = engineReferenceBudget(ids.length, options);
     let listed: ListRead;
     try {
@@ -88,8 +88,4 @@ function beyondBudget(budget: number): GatewayError {
     `Looking up this engine would take this request past ${budget} upstream calls (the engine list is too long to read at once); ask for fewer engines per request.`,
     { details: { limit: budget } },
   );
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
