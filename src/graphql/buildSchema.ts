@@ -6,12 +6,7 @@ import { withCostDirectives } from './federation/costDirectives';
 import { propertyOf } from './resolvers/property';
 import { loadTypeDefs } from './schema';
 
-/**
- * The executable schema: the SDL of `schema/` with its resolvers, built as an Apollo Federation 2
- * subgraph (adds `_service`, `_entities` and the `@key` entity types' `__resolveReference`), with
- * the cost directives a router's demand control reads, written from the fetching-fields table
- * (see federation/costDirectives): `_service { sdl }` and `schema:print` carry them.
- */
+/** The SDL of `schema/` with its resolvers and cost directives, as a Federation 2 subgraph. */
 export function buildGatewaySchema(typeDefs: string = loadTypeDefs()): GraphQLSchema {
   const schema = buildSubgraphSchema({
     typeDefs: withCostDirectives(parse(typeDefs)),
@@ -21,11 +16,7 @@ export function buildGatewaySchema(typeDefs: string = loadTypeDefs()): GraphQLSc
   return withPlainPropertiesDefault(schema);
 }
 
-/**
- * Takes the resolvers made by `property` (see resolvers/property) off the fields whose own name
- * they read, so graphql's default resolver reads the property instead — the same value, and what
- * graphql-jit compiles to a direct property read. Returns the same schema, changed in place.
- */
+/** Takes `property` resolvers off the fields whose own name they read (see resolvers/property). */
 export function withPlainPropertiesDefault(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;

@@ -1,44 +1,31 @@
 import type { Resolvers } from './generated/resolvers-types';
 
 /**
- * The fields that fetch from the upstream, declared once: what each costs the upstream and how
- * long its value may be reused. The upstream-cost estimate (security/estimateUpstreamCalls) and
- * the cache hints (plugins/cacheHints) both read this table, and nothing else; a resolver that
- * reaches a loader or the upstream without an entry here fails `test/graphql/fetchingFields.test.ts`.
- * The subgraph SDL carries the table too, as the cost directives of Federation 2.9 (`@cost`,
- * `@listSize`) that a router's demand control reads: written from here by
- * federation/costDirectives, never by hand, so the router and the gateway count alike.
+ * The fields that fetch from the upstream, declared once: what each costs and how long its value
+ * may be reused. The cost estimate, the cache hints and the SDL's cost directives all read this
+ * table; a resolver that reaches the upstream without an entry fails fetchingFields.test.ts.
  */
 
-/** `Type.field` for every field of the resolver maps (codegen), checked at compile time. */
+/** `Type.field` of the resolver maps, checked at compile time. */
 export type FieldCoordinate = {
   [T in keyof Resolvers & string]: `${T}.${Exclude<keyof NonNullable<Resolvers[T]>, '__resolveReference' | '__isTypeOf'> & string}`;
 }[keyof Resolvers & string];
 
 /** What one run of the field costs the upstream (its selection set counted on top). */
 export type UpstreamCost =
-  /** One call (engine or job details). `freeUnderItsEngine`: none when the job was reached through its own engine, whose loader holds it. */
+  /** `freeUnderItsEngine`: a job reached through its own engine, whose loader holds it. */
   | { readonly calls: 'one'; readonly freeUnderItsEngine?: true }
-  /**
-   * One list call; its `nodes`/`edges` hold a page of items: the value of the first slicing
-   * argument given, or the default page size (cost-directive `@listSize(slicingArguments:)`).
-   */
+  /** A page of the first slicing argument given, or the default page size. */
   | { readonly calls: 'page'; readonly slicingArguments: readonly ['first', 'last'] }
-  /** Federation `_entities`: what its batching makes of the representations (see engineReferenceBudget). */
+  /** See engineReferenceBudget. */
   | { readonly calls: 'entities' };
 
-/** Which TTL bounds the freshness of a field's value. */
-export type Freshness =
-  | 'list'
-  | 'engine'
-  /** A job: `CACHE_TERMINAL_JOB_TTL_MS` when the job resolved is done for good, `CACHE_JOB_TTL_MS` otherwise. */
-  | 'job'
-  /** Unknown sources count as the freshest kind there is, never the most durable. */
-  | 'shortest';
+/** Which TTL bounds the freshness of a field's value; `shortest` for unknown sources. */
+export type Freshness = 'list' | 'engine' | 'job' | 'shortest';
 
 export interface FetchingField {
   readonly cost: UpstreamCost;
-  /** The objects under it were reached through their own engine (its loader holds the engine). */
+  /** The objects under it were reached through their own engine. */
   readonly loadsEngine: boolean;
   readonly freshness: Freshness;
 }
@@ -46,7 +33,7 @@ export interface FetchingField {
 const ONE: UpstreamCost = { calls: 'one' };
 const PAGE: UpstreamCost = { calls: 'page', slicingArguments: ['first', 'last'] };
 
-/** `_entities` is added by @apollo/subgraph: not in the codegen maps, declared by name. */
+/** Added by @apollo/subgraph: not in the codegen maps. */
 export type EntitiesCoordinate = 'Query._entities';
 
 export const FETCHING_FIELDS: Readonly<Partial<Record<FieldCoordinate | EntitiesCoordinate, FetchingField>>> = {
@@ -59,7 +46,6 @@ export const FETCHING_FIELDS: Readonly<Partial<Record<FieldCoordinate | Entities
   'Job.engine': { cost: { calls: 'one', freeUnderItsEngine: true }, loadsEngine: false, freshness: 'engine' },
 };
 
-/** The declaration of `Type.field`, or `undefined` for a field that does not fetch. */
 export function fetchingField(parentType: string, fieldName: string): FetchingField | undefined {
   return FETCHING_FIELDS[`${parentType}.${fieldName}` as FieldCoordinate];
 }

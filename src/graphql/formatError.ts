@@ -5,10 +5,9 @@ import type { Logger } from '../observability/logger';
 import { requestIdOfError } from '../observability/requestScope';
 
 /**
- * Apollo's `formatError`: expected errors (a code from the closed set) pass through; anything
- * else is a bug, masked as INTERNAL_SERVER_ERROR with a correlation id that also goes into the
- * log line (with the request id, when the error was tagged with it: see `tagError`), so support
- * can find the details without the client ever seeing them.
+ * Apollo's `formatError`: errors with a code of the closed set pass; anything else is a bug,
+ * masked as INTERNAL_SERVER_ERROR with a correlation id also logged (with the request id), so
+ * support finds the details the client never sees.
  */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -18,8 +17,7 @@ export function createFormatError(logger: Logger) {
     if (isPublicErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       return formatted;
     }
-    // Apollo refuses some malformed requests (an APQ hash that does not match its query, an
-    // unsupported APQ version) with HTTP 400 but no code: they are the caller's, not bugs.
+    // Apollo refuses some malformed requests (APQ) with HTTP 400 but no code: the caller's.
     if (isUncodedBadRequest(error)) {
       return { ...formatted, extensions: { ...formatted.extensions, code: RequestErrorCode.BAD_REQUEST } };
     }
@@ -42,9 +40,8 @@ function isUncodedBadRequest(error: unknown): boolean {
 }
 
 /**
- * The code a validation rule of ours gave its refusal (DEFER_NOT_SUPPORTED): Apollo wraps every
- * validation error as GRAPHQL_VALIDATION_FAILED, over the rule's own code, and keeps the rule's
- * error as `originalError`.
+ * The code our validation rule gave its refusal (DEFER_NOT_SUPPORTED): Apollo answers every
+ * validation error as GRAPHQL_VALIDATION_FAILED, keeping the rule's error as `originalError`.
  */
 function codeOfValidationRule(formatted: GraphQLFormattedError, error: unknown): ErrorCode | undefined {
   if (formatted.extensions?.code !== RequestErrorCode.GRAPHQL_VALIDATION_FAILED || !(error instanceof GraphQLError)) return undefined;

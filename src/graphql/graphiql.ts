@@ -6,23 +6,17 @@ import { dirname, join } from 'node:path';
 import type { IntrospectionField, IntrospectionSchema, IntrospectionTypeRef } from 'graphql';
 
 /**
- * The GraphiQL explorer (EXPLORER=graphiql), served by the gateway itself: the page at `/graphql`
- * (through Apollo's landing page hook, like Sandbox) and its scripts and styles under
- * {@link GRAPHIQL_ASSETS_PATH}, read from node_modules at start-up. Nothing is fetched from any
- * other host, at run time or in the browser: it works where Apollo's CDN cannot be reached.
- *
- * GraphiQL 4 is the last major that ships a prebuilt browser bundle (`graphiql.min.js`, UMD, with
- * React and ReactDOM as globals); GraphiQL 5 ships only ES modules for a bundler, and would need a
- * build step of our own. React 18 is the last React with UMD files.
+ * The GraphiQL explorer (EXPLORER=graphiql), served by the gateway itself from node_modules, so it
+ * works where Apollo's CDN cannot be reached. GraphiQL 4 and React 18 are the last with prebuilt
+ * browser bundles (UMD); later majors would need a build step of our own.
  */
 
 export const GRAPHIQL_ASSETS_PATH = '/graphiql/assets';
 
-/** What the page starts with: the example operation and, on the simulator only, the demo token. */
 export interface GraphiQLPageOptions {
   /** The operation in the editor on a first visit (a `?query=` in the page's URL wins over it). */
   readonly document: string;
-  /** Request headers preset in the headers editor (never a real token: see landingPagePlugin). */
+  /** Preset request headers (never a real token: see landingPagePlugin). */
   readonly headers: Readonly<Record<string, string>>;
 }
 
@@ -32,7 +26,6 @@ interface Asset {
   readonly etag: string;
 }
 
-/** The files the page loads, by name under GRAPHIQL_ASSETS_PATH: the package and file each is read from. */
 const PACKAGED_ASSETS: Readonly<Record<string, { pkg: string; file: string; contentType: string }>> = {
   'react.production.min.js': { pkg: 'react', file: 'umd/react.production.min.js', contentType: 'text/javascript; charset=utf-8' },
   'react-dom.production.min.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', contentType: 'text/javascript; charset=utf-8' },
@@ -40,18 +33,15 @@ const PACKAGED_ASSETS: Readonly<Record<string, { pkg: string; file: string; cont
   'graphiql.min.css': { pkg: 'graphiql', file: 'graphiql.min.css', contentType: 'text/css; charset=utf-8' },
 };
 
-/** Our own script and style: the page's CSP allows neither inline, so they are files too. */
+/** The page's CSP allows no inline script or style: ours are files too. */
 const START_SCRIPT_NAME = 'start.js';
 const PAGE_STYLE_NAME = 'page.css';
 const PAGE_STYLE = 'html, body, #graphiql { height: 100%; margin: 0; }\n';
 
 /**
- * Reads the page's configuration from the JSON block (data, not code: the CSP allows it) and
- * renders GraphiQL against the page's own URL. The preset headers go in the headers editor (sent
- * with operations, editable) and in the fetcher (sent with GraphiQL's introspection too; the
- * editor's value wins for an operation). A `?query=` parameter replaces the editor's
- * operation, so a link can open GraphiQL on a given query. Headers are never persisted in the
- * browser's storage: a real token typed in stays in that tab only.
+ * Renders GraphiQL from the page's JSON block (data, which the CSP allows). The preset headers go
+ * in the editor and in the fetcher, which GraphiQL's own introspection uses. Headers are never
+ * persisted: a real token typed in stays in that tab.
  */
 const START_SCRIPT = `'use strict';
 (function () {
@@ -60,7 +50,6 @@ const START_SCRIPT = `'use strict';
   var headers = Object.keys(config.headers).length === 0 ? '' : JSON.stringify(config.headers, null, 2);
   var query = new URLSearchParams(window.location.search).get('query');
   var withoutFederationInternals = ${withoutFederationInternals.toString()};
-  // Also the fetcher's own headers: GraphiQL sends those, not the editor's, with its introspection.
   var fetchOperation = GraphiQL.createFetcher({ url: endpoint, headers: config.headers });
   // GraphiQL names its own introspection IntrospectionQuery: its docs pane shows the API alone.
   var fetcher = function (params, options) {
@@ -82,13 +71,9 @@ const START_SCRIPT = `'use strict';
 `;
 
 /**
- * An introspection result without the subgraph plumbing that @apollo/subgraph adds for routers:
- * `_service`, `_entities` and the types they need (`_Any`, `_Entity`, `_Service`), the types of the
- * specs the schema links (`link__Purpose`, `federation__FieldSet`: namespaced with `__`), and the
- * type-system directives that use them (`@link`, `@key`, `@cost` …). What remains is the API a
- * client can query. Routers still read the whole SDL from `_service { sdl }`.
- *
- * It runs in the browser, as its own source text (`toString`): self-contained, no imports.
+ * An introspection result without what @apollo/subgraph adds for routers (`_service`, `_entities`,
+ * their types, the linked specs' `__`-namespaced types and type-system directives): the API a
+ * client can query. It runs in the browser as its own source text: no imports.
  */
 export function withoutFederationInternals<Result>(result: Result): Result {
   const data = (result as { data?: { __schema?: IntrospectionSchema } } | null | undefined)?.data;
@@ -107,9 +92,8 @@ export function withoutFederationInternals<Result>(result: Result): Result {
 }
 
 /**
- * Only this origin, for everything the page does; `data:` for the icons and fonts GraphiQL's
- * stylesheet carries inline (a `data:` URL is no request to any host). Sent in a `<meta>` because
- * Apollo's landing page hook sets no response headers; `frame-ancestors` cannot be said there.
+ * Only this origin; `data:` for the icons and fonts inline in GraphiQL's stylesheet. In a `<meta>`:
+ * Apollo's landing page hook sets no response headers.
  */
 export const GRAPHIQL_CSP = [
   "default-src 'none'",
@@ -122,13 +106,10 @@ export const GRAPHIQL_CSP = [
   "form-action 'none'",
 ].join('; ');
 
-/** The scripts in load order: React, ReactDOM, GraphiQL (which needs both as globals), then ours. */
+/** In load order: GraphiQL needs React and ReactDOM as globals. */
 const SCRIPTS = ['react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.js', START_SCRIPT_NAME];
 
-/**
- * The page. Asset URLs are relative to `/graphql`, so a proxy that serves the gateway under a
- * path prefix serves the assets under the same prefix.
- */
+/** Asset URLs are relative, so a proxy's path prefix applies to them too. */
 export function graphiqlPage(options: GraphiQLPageOptions): string {
   const config = { document: options.document, headers: options.headers };
   const assets = `.${GRAPHIQL_ASSETS_PATH}`;
@@ -153,7 +134,6 @@ ${SCRIPTS.map((name) => `    <script src="${assets}/${name}"></script>`).join('\
 `;
 }
 
-/** The landing page plugin that serves {@link graphiqlPage} at `/graphql` to a browser. */
 export function graphiqlLandingPagePlugin(options: GraphiQLPageOptions): ApolloServerPlugin {
   const html = graphiqlPage(options);
   return {
@@ -167,11 +147,7 @@ export function graphiqlLandingPagePlugin(options: GraphiQLPageOptions): ApolloS
   };
 }
 
-/**
- * The asset routes, for the HTTP server's `routes` (exact paths). Every file is read once, here:
- * a missing package fails the start-up, not a browser later.
- * @throws Error naming the package when one of the files is missing.
- */
+/** The asset routes, each file read once: a missing package fails the start-up, not a browser. */
 export function graphiqlAssetRoutes(): Record<string, (request: IncomingMessage, response: ServerResponse) => void> {
   const assets: Record<string, Asset> = {
     [START_SCRIPT_NAME]: asset('text/javascript; charset=utf-8', Buffer.from(START_SCRIPT)),
@@ -188,7 +164,7 @@ function asset(contentType: string, body: Buffer): Asset {
 }
 
 function readPackageFile(pkg: string, file: string): Buffer {
-  // Through package.json: the packages' `exports` do not list their browser bundles.
+  // Through package.json: the packages' `exports` do not list their bundles.
   let root: string;
   try {
     root = dirname(require.resolve(`${pkg}/package.json`));
@@ -198,7 +174,7 @@ function readPackageFile(pkg: string, file: string): Buffer {
   return readFileSync(join(root, file));
 }
 
-/** The URLs are not versioned, so a browser revalidates (ETag) rather than keeping a file for good. */
+/** The URLs are not versioned: a browser revalidates (ETag). */
 function serveAsset(request: IncomingMessage, response: ServerResponse, file: Asset): void {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });

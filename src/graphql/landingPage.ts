@@ -4,7 +4,6 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { Explorer } from '../config/loadConfig';
 import { graphiqlLandingPagePlugin } from './graphiql';
 
-/** What a browser opening `/graphql` finds in the Sandbox editor: a real dashboard query. */
 export const SANDBOX_EXAMPLE_OPERATION = `# Send your IAM token in the X-Auth-Token header (Headers tab below).
 query Dashboard {
   engines(first: 5) {
@@ -23,31 +22,18 @@ query Dashboard {
 }
 `;
 
-/** The header the gateway needs on every operation, preset in Sandbox for the user to fill in. */
-export const SANDBOX_HEADERS: Readonly<Record<string, string>> = { 'X-Auth-Token': '<your token>' };
-
-/** The header a caller's token goes in. */
 const TOKEN_HEADER = 'X-Auth-Token';
+const SANDBOX_HEADERS: Readonly<Record<string, string>> = { [TOKEN_HEADER]: '<your token>' };
 
 export interface ExplorerOptions {
-  /**
-   * The embedded simulator's demo token, preset in the explorer so that it works at once, schema
-   * included. Only main.ts sets it, and only when it started the simulator: a real token is never
-   * written into a page.
-   */
+  /** The embedded simulator's demo token, preset in the explorer: never a real token. */
   readonly demoToken?: string | undefined;
 }
 
 /**
- * What a browser opening `/graphql` finds (EXPLORER): the embedded Apollo Sandbox, the bundled
- * GraphiQL (see graphiql.ts), or no landing page at all (Apollo's production default would still
- * serve a page that points browsers at Studio).
- *
- * Sandbox sends no cookies (the gateway authenticates by header only) and no telemetry to Apollo
- * (`runTelemetry: false`, no footer); it still loads itself from Apollo's CDN, which GraphiQL does
- * not. With the demo token, Sandbox gets it as a shared header, which Sandbox sends with its own
- * introspection as well as with every operation; otherwise the `<your token>` placeholder goes in
- * the operation's headers only, where the user replaces it.
+ * What a browser opening `/graphql` finds (EXPLORER): Apollo Sandbox, the bundled GraphiQL, or no
+ * page (Apollo's production default would still point browsers at Studio). Sandbox sends no
+ * cookies and no telemetry; the demo token is a shared header, which its introspection sends too.
  */
 export function landingPagePlugin(explorer: Explorer, options: ExplorerOptions = {}): ApolloServerPlugin {
   const { demoToken } = options;
@@ -70,21 +56,17 @@ export function landingPagePlugin(explorer: Explorer, options: ExplorerOptions =
   }));
 }
 
-/** What the page says when Apollo's CDN cannot be reached: where the offline explorer is. */
 export const SANDBOX_UNREACHABLE_TITLE = 'Apollo Sandbox could not be loaded';
 export const SANDBOX_UNREACHABLE_HINT =
   "Sandbox loads from Apollo's CDN (embeddable-sandbox.cdn.apollographql.com), which this browser cannot reach. " +
   'On a network without it, start the gateway with EXPLORER=graphiql: the gateway serves GraphiQL itself, and it loads nothing from any other host.';
 
-/** Apollo's page loads Sandbox with this tag (a nonce'd, synchronous script from its CDN). */
 const SANDBOX_SCRIPT_TAG = /<script nonce="([^"]+)" src="https:\/\/embeddable-sandbox\.cdn\.apollographql\.com\/[^"]*"><\/script>/;
 
 /**
- * Apollo's Sandbox page, told what to do when Sandbox cannot load. Apollo's own fallback says only
- * "you might be offline". The embed script is synchronous, so a script placed right after it
- * knows whether it loaded: when it did not, the page names EXPLORER=graphiql instead, and Apollo's
- * start-up finds a stand-in rather than throwing. The added script carries the page's nonce, as
- * Apollo's page's CSP requires; it writes text only (no markup from anywhere).
+ * When Sandbox cannot load from the CDN, the page names EXPLORER=graphiql (Apollo's own fallback
+ * says only "you might be offline"). The embed script is synchronous, so a script right after it
+ * (with the page's nonce, for its CSP) knows; it writes text only, and stubs the Sandbox.
  */
 function withUnreachableSandboxHint(plugin: ApolloServerPlugin): ApolloServerPlugin {
   return {
@@ -123,7 +105,6 @@ function withHint(html: string): string {
 </script>`);
 }
 
-/** The example operation, with a first line that says where the token is (or goes). */
 function exampleOperation(demoTokenPreset: boolean): string {
   if (!demoTokenPreset) return SANDBOX_EXAMPLE_OPERATION;
   return SANDBOX_EXAMPLE_OPERATION.replace(/^#.*\n/, "# The embedded simulator's demo token is preset in the X-Auth-Token header.\n");

@@ -1,7 +1,4 @@
-/**
- * What each GraphQL object type's resolvers receive as their parent (codegen `mappers`): the
- * upstream's own objects, and the pagination models around them.
- */
+/** What each object type's resolvers receive as their parent (codegen `mappers`). */
 import type { CseEngine, CseJob } from '../upstream/types';
 import type { ConnectionModel, EdgeModel } from '../pagination/types';
 
@@ -13,7 +10,7 @@ export type EngineEdgeModel = EdgeModel<CseEngine>;
 export type JobConnectionModel = ConnectionModel<CseJob>;
 export type JobEdgeModel = EdgeModel<CseJob>;
 
-/** A subscription event of `engineJobEvents`: what happened, and the job as the poll saw it. */
+/** An event of `engineJobEvents`. */
 export interface JobEventModel {
   readonly kind: 'CREATED' | 'CHANGED';
   readonly job: CseJob;

@@ -1,20 +1,12 @@
-/**
- * The custom scalars of the schema. Their descriptions repeat the SDL's, so introspection reads
- * the same whichever of the two a schema is built from.
- */
+/** The custom scalars. Descriptions repeat the SDL's: introspection reads alike either way. */
 import { GraphQLError, GraphQLScalarType, Kind, print, type ValueNode } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ErrorCode } from '../errors/codes';
 import { formatDateTime, parseDateTime } from '../mapping/time';
 
 /**
- * `DateTime`: epoch milliseconds inside the gateway (as the upstream sends them), RFC 3339 text
- * in UTC with milliseconds outside.
- *
- * - `serialize` takes a number (epoch ms) or a `Date`. Anything else is a resolver bug, so the
- *   error it throws carries no code and is masked as an internal error.
- * - `parseValue` / `parseLiteral` take only strings with a time zone (see `parseDateTime`);
- *   anything else is the caller's mistake: `BAD_USER_INPUT`, saying what was expected.
+ * `DateTime`: epoch milliseconds inside, RFC 3339 in UTC outside. A value that is not epoch ms is
+ * a resolver bug (no code: masked); input that is not RFC 3339 with a zone is BAD_USER_INPUT.
  */
 export const DateTimeScalar = new GraphQLScalarType<number, string>({
   name: 'DateTime',
@@ -46,10 +38,7 @@ export const DateTimeScalar = new GraphQLScalarType<number, string>({
   },
 });
 
-/**
- * `JSON`: any JSON value. graphql-scalars' implementation (it works with graphql 16 from
- * CommonJS), under the SDL's description.
- */
+/** `JSON`: graphql-scalars' implementation, under the SDL's description. */
 export const JSONScalar = new GraphQLScalarType({
   ...GraphQLJSON.toConfig(),
   description: 'Any JSON value: an object, array, string, number, boolean or null.',
@@ -77,7 +66,6 @@ function describe(value: unknown): string {
   return `a value of type ${typeof value}`;
 }
 
-/** Echoes the caller's own literal, shortened so the message stays readable. */
 function shorten(text: string): string {
   return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }

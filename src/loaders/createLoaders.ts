@@ -17,19 +17,16 @@ export interface JobPageKey {
 }
 
 /**
- * The DataLoaders of one GraphQL operation. They are built per request (never shared across
- * callers) and make each distinct upstream request at most once per operation: two aliases
- * asking for the same page share one call, and objects that arrive inside a list page are
- * reused when a field later asks for them by id.
+ * The DataLoaders of one operation (never shared across callers): each distinct upstream request
+ * at most once, and objects that arrived in a list page reused when asked for by id.
  */
 export interface Loaders {
   readonly enginePage: DataLoader<PageCall, ListPage<CseEngine>, string>;
   readonly engine: DataLoader<string, CseEngine | null>;
   readonly job: DataLoader<JobKey, CseJob | null, string>;
   /**
-   * Loads a job-list page (`null` when the engine does not exist) and makes its jobs available to
-   * `job`. The page loader itself stays private: a load that bypassed this would not be waited for
-   * by `job`, which would then call the upstream for a job the page is about to deliver.
+   * A job-list page (`null` when the engine does not exist), whose jobs `job` waits for: the page
+   * loader stays private, so no load bypasses that wait.
    */
   loadJobPage(key: JobPageKey): Promise<ListPage<CseJob> | null>;
 }
@@ -39,15 +36,15 @@ const jobKey = (key: JobKey) => `${key.engineId}/${key.jobId}`;
 const jobPageKey = (key: JobPageKey) =>
   `${key.engineId}|${key.filter.from ?? ''}|${key.filter.to ?? ''}|${pageKey(key.call)}`;
 
-/** Told the size of each batch a loader dispatches (`loader` is one of the names of `Loaders`). */
+/** Told the size of each batch a loader dispatches. */
 export type BatchObserver = (loader: 'enginePage' | 'engine' | 'jobPage' | 'job', size: number) => void;
 
 /** DataLoader's contract: one result per key, in key order, an Error (never undefined) on failure. */
-function settleEach<K, V>(keys: readonly K[], load: (key: K) => Promise<V>): Promise<Array<V | Error>> {
+export function settleEach<K, V>(keys: readonly K[], load: (key: K) => Promise<V>): Promise<Array<V | Error>> {
   return Promise.all(keys.map((key) => load(key).catch((error: unknown) => toError(error))));
 }
 
-function toError(error: unknown): Error {
+export function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -59,11 +56,9 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver): Loader
           observeBatch(loader, keys.length);
           return batch(keys);
         };
-  // Jobs seen in list pages of this operation, by `engineId/jobId`.
   const listedJobs = new Map<string, CseJob>();
-  // Job-list calls in flight per engine: a job asked for by id waits for them before calling
-  // the upstream, because the list page is likely to hold it (an engine's `latestJob` is the
-  // head of its newest-first list). Entries leave when their call settles.
+  // Job-list calls in flight per engine: a job asked for by id waits for them, since the page
+  // likely holds it (an engine's `latestJob` heads its newest-first list).
   const listsInFlight = new Map<string, Set<Promise<unknown>>>();
 
   const enginePage = new DataLoader<PageCall, ListPage<CseEngine>, string>(

@@ -1,14 +1,10 @@
 /**
- * Upstream enum strings → GraphQL enum values.
- *
- * The upstream spells its values in PascalCase (`PreInit`, `CreateFailed`, `Freezed`), its pages
- * disagree on some of them (`Updated` vs `Update`), and new values appear without notice. Every
- * documented spelling maps exactly; the same words in another case or with `_`, `-` or spaces
- * between them (`PRE_INIT`, `preinit`, `create_failed`) map too, since nothing documents the case
- * as stable. Anything else is `UNKNOWN`, never an error: a job list must not fail because one job
- * carries a status the documentation has not caught up with.
+ * Upstream enum strings → GraphQL enum values. Every documented spelling maps, and the same words
+ * in another case or with `_`, `-` or spaces (`PRE_INIT`, `create_failed`), since nothing
+ * documents the case as stable. Anything else is `UNKNOWN`, never an error: a job list must not
+ * fail because one job carries a status the documentation has not caught up with.
  */
-import type { EngineStatus, JobStatus, JobType } from '../graphql/generated/resolvers-types';
+import type { EngineStatus, JobStatus, JobType } from '../generated/schema-types';
 import { normaliseUpstreamValue } from '../upstream/jobStatus';
 import type { UnknownValueReporter } from './unknownValues';
 
@@ -17,9 +13,7 @@ export const MISSING_VALUE = '<missing>';
 
 type Lookup<T extends string> = {
   readonly kind: string;
-  /** The documented spellings, for the common case of an exact match. */
   readonly exact: ReadonlyMap<string, T>;
-  /** The same entries under their normalised key. */
   readonly normalised: ReadonlyMap<string, T>;
 };
 
@@ -77,7 +71,7 @@ function mapWith<T extends string>(
   raw: string | null | undefined,
   report: UnknownValueReporter | undefined,
 ): T | 'UNKNOWN' {
-  // The upstream body is not validated deeply, so `raw` may be any JSON value at run time.
+  // Not validated deeply: `raw` may be any JSON value.
   const value: unknown = raw;
   if (value === null || value === undefined || value === '') {
     report?.(lookup.kind, MISSING_VALUE);
@@ -99,41 +93,15 @@ function safeString(value: unknown): string {
   }
 }
 
-/**
- * Maps a job's or task's upstream `type` (`Create`, `Updated`/`Update`, `Upgrade` …).
- *
- * @param raw the upstream value as sent
- * @param report told about every value that maps to `UNKNOWN` (`<missing>` for null/empty)
- */
+/** `report` is told of every value that maps to `UNKNOWN` (`<missing>` for null or empty). */
 export function mapJobType(raw: string | null | undefined, report?: UnknownValueReporter): JobType {
   return mapWith(jobTypes, raw, report);
 }
 
-/**
- * Maps a job's or task's upstream `status` (`PreInit`, `Init`, `Executing`, `Error`, `Timeout`,
- * `Finished`).
- *
- * @param raw the upstream value as sent
- * @param report told about every value that maps to `UNKNOWN` (`<missing>` for null/empty)
- */
 export function mapJobStatus(raw: string | null | undefined, report?: UnknownValueReporter): JobStatus {
   return mapWith(jobStatuses, raw, report);
 }
 
-/**
- * Maps an engine's upstream `status` (`Creating`, `Available`, `CreateFailed`, `Freezed` …).
- *
- * @param raw the upstream value as sent
- * @param report told about every value that maps to `UNKNOWN` (`<missing>` for null/empty)
- */
 export function mapEngineStatus(raw: string | null | undefined, report?: UnknownValueReporter): EngineStatus {
   return mapWith(engineStatuses, raw, report);
-}
-
-/** The job statuses a job never leaves (per the API notes: Finished, Error, Timeout). */
-export const TERMINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set<JobStatus>(['FINISHED', 'ERROR', 'TIMEOUT']);
-
-/** Whether a job in `status` is done for good, so what was read about it cannot change. */
-export function isTerminalJobStatus(status: JobStatus): boolean {
-  return TERMINAL_JOB_STATUSES.has(status);
 }

@@ -1,36 +1,20 @@
-/**
- * Pure accessors over the upstream's job objects, for the thin Job resolvers.
- */
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { CseIntegerId, CseJob, CseTask, CseTaskPhase } from '../upstream/types';
 
 /**
- * An upstream id as the GraphQL `ID` string. Ids the docs call integers arrive as numbers, or as
- * digit strings when they exceed 2^53 (see the body parser); `String()` gives the same digits
- * for both.
- *
- * @throws {GatewayError} `UPSTREAM_BAD_RESPONSE` when the id is missing (or not a number or
- *   string): the upstream broke its own contract, and an `ID!` field cannot answer `null`
+ * An upstream id as the GraphQL `ID` string: integer ids arrive as numbers, or as digit strings
+ * beyond 2^53. A missing id is the upstream's broken contract: an `ID!` cannot answer `null`.
  */
 export function idString(raw: CseIntegerId | null | undefined): string {
-  // Checked at run time: the body guards do not validate nested objects such as tasks.
   if (typeof raw === 'string' || (typeof raw === 'number' && Number.isFinite(raw))) return String(raw);
   throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream sent an object without an id.');
 }
 
 /**
- * The job's tasks in execution order.
- *
- * The job list sends flat tasks; job details (per the SDK) send phases, each with its own
- * `tasks` array. Both are accepted, even mixed: phases are flattened in the order they arrive,
- * then everything is sorted by `taskOrder` ascending. The sort is stable, so tasks with equal
- * orders keep their arrival order, and tasks without a usable `taskOrder` come last in arrival
- * order. Entries that are not objects are dropped.
- *
- * A new array on every call (the job itself is never modified). Not memoized per job: a field
- * reads it once, and a WeakMap entry per job object is one more ephemeron for every
- * young-generation collection to process, thousands per page.
+ * The job's tasks by `taskOrder` (stable; tasks without one last). The job list sends flat tasks,
+ * job details send phases with their own `tasks`; both are accepted, even mixed. Not memoized per
+ * job: a field reads it once, and a WeakMap entry per job costs every young-generation collection.
  */
 export function jobTasks(job: CseJob): CseTask[] {
   const flat: CseTask[] = [];
@@ -44,15 +28,11 @@ export function jobTasks(job: CseJob): CseTask[] {
       }
     }
   }
-  // Array#sort is stable (ECMA-262 since 2019), which the ordering contract above relies on.
   flat.sort((a, b) => compareNumbers(orderKey(a), orderKey(b)));
   return flat;
 }
 
-/**
- * How many tasks {@link jobTasks} would answer, without building the list: a bound on a job's
- * tasks is checked before the work of flattening and sorting them.
- */
+/** How many tasks {@link jobTasks} would answer: the bound is checked before the work. */
 export function taskCount(job: CseJob): number {
   const entries: unknown = job.tasks;
   if (!Array.isArray(entries)) return 0;
@@ -87,15 +67,12 @@ function compareNumbers(a: number, b: number): number {
   return a === b ? 0 : a < b ? -1 : 1;
 }
 
-/** Whether the upstream is executing the job right now (`scheduling` is 1; 0 or absent: not). */
+/** `scheduling` is 1 while the upstream executes the job. */
 export function isScheduling(job: Pick<CseJob, 'scheduling'>): boolean {
   return job.scheduling === 1;
 }
 
-/**
- * `null` for an empty or missing string. The upstream sends `""` for a description nobody
- * wrote; the schema promises `null` then.
- */
+/** The upstream sends `""` for a description nobody wrote; the schema promises `null`. */
 export function emptyToNull(s: string | null | undefined): string | null {
   return s === undefined || s === null || s === '' ? null : s;
 }

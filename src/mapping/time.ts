@@ -1,19 +1,12 @@
-/**
- * Time conversions between the upstream (epoch milliseconds) and the GraphQL `DateTime` scalar
- * (RFC 3339 text in UTC).
- */
+/** Time between the upstream (epoch milliseconds) and the `DateTime` scalar (RFC 3339 in UTC). */
 
-/** The largest distance from the epoch a JavaScript `Date` can hold (ECMA-262 §21.4.1.1). */
+/** The largest distance from the epoch a `Date` can hold. */
 const MAX_EPOCH_MS = 8.64e15;
 
 /**
- * An upstream timestamp as epoch milliseconds, or `null` when the upstream means "none".
- *
- * The upstream writes `0` (or leaves the field out) for a time that has not happened yet, e.g.
- * the `endTime` of a running job, so `0` and negatives are "none", not 1970. A string of digits is
- * accepted because the body parser keeps integers beyond 2^53 as strings; such a value (and any
- * number beyond what a `Date` can hold) is not a usable instant and also becomes `null`, so a
- * DateTime field shows `null` rather than failing.
+ * An upstream timestamp, or `null` for "none": the upstream writes `0` (or nothing) for a time
+ * that has not happened yet. Digit strings are integers the body parser kept beyond 2^53; like
+ * any value a `Date` cannot hold, they show as `null` rather than failing the field.
  */
 export function epochMsOrNull(raw: unknown): number | null {
   let ms: number;
@@ -23,10 +16,7 @@ export function epochMsOrNull(raw: unknown): number | null {
   return Number.isFinite(ms) && ms > 0 && ms <= MAX_EPOCH_MS ? ms : null;
 }
 
-/**
- * `end − start` in milliseconds, or `null` while either is missing (see {@link epochMsOrNull})
- * or when `end` is before `start` — a negative duration is an upstream glitch, not a fact.
- */
+/** `null` while either is missing, or when negative: an upstream glitch, not a fact. */
 export function durationMs(start: unknown, end: unknown): number | null {
   const from = epochMsOrNull(start);
   const to = epochMsOrNull(end);
@@ -34,12 +24,7 @@ export function durationMs(start: unknown, end: unknown): number | null {
   return to - from;
 }
 
-/**
- * Epoch milliseconds as ISO-8601 in UTC with milliseconds, e.g. `2021-11-10T10:28:15.901Z`
- * (years outside 0000–9999 use the expanded `±YYYYYY` form of `Date#toISOString`).
- *
- * @throws {TypeError} when `ms` is not a number a `Date` can hold
- */
+/** `2021-11-10T10:28:15.901Z`; years outside 0000–9999 in the expanded `±YYYYYY` form. */
 export function formatDateTime(ms: number): string {
   const date = typeof ms === 'number' ? new Date(ms) : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
@@ -48,8 +33,7 @@ export function formatDateTime(ms: number): string {
   return date.toISOString();
 }
 
-// date "T" time, fractional seconds optional, offset required (RFC 3339 §5.6). Lower-case `t` and
-// `z` are allowed by RFC 3339 §5.6's note on case.
+// RFC 3339 §5.6, offset required; lower-case `t` and `z` are allowed by its note on case.
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 // The same without an offset, only to say what is missing.
@@ -61,14 +45,10 @@ const MONTHS = [
 ] as const;
 
 /**
- * An RFC 3339 date-time (`2021-11-10T10:28:15.901Z`, `2021-11-10T18:28:15+08:00`) as epoch
- * milliseconds.
- *
- * The time zone is required: without it the instant depends on where the gateway runs. Digits
- * of the fractional second beyond milliseconds are dropped (truncated, not rounded, so the result
- * never lies after the given instant). Leap seconds (`:60`) are refused: JavaScript time has none.
- *
- * @throws {TypeError} for anything else, with a message that says what was wrong
+ * An RFC 3339 date-time as epoch milliseconds. The time zone is required: without it the instant
+ * depends on where the gateway runs. Digits beyond milliseconds are truncated, never rounding to
+ * a later instant; leap seconds are refused (JavaScript time has none).
+ * @throws {TypeError} saying what was wrong
  */
 export function parseDateTime(text: string): number {
   if (typeof text !== 'string') {
@@ -130,7 +110,6 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/** Echoes the caller's own input, shortened so an error message stays readable. */
 function quote(text: string): string {
   return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }

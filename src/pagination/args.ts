@@ -1,17 +1,11 @@
 /**
- * Validation of the Relay connection arguments, before any upstream call.
- *
- * Implements the Relay Cursor Connections spec, "Arguments"
- * (https://relay.dev/graphql/connections.htm#sec-Arguments): forward (`first`/`after`, §
- * "Forward pagination arguments") and backward (`last`/`before`, § "Backward pagination
- * arguments") pagination. Two choices stricter than the spec, which only "strongly discourages"
- * them: `first` together with `last` is refused, and page sizes are capped by the upstream's
- * maximum page size, so one field never costs more than a couple of upstream calls.
+ * The Relay connection arguments, checked before any upstream call. Stricter than the spec, which
+ * only discourages them: `first` with `last` is refused, and page sizes are capped by the
+ * upstream's maximum, so one field never costs more than a couple of calls.
  */
 import { GatewayError } from '../errors/GatewayError';
 import { decodeCursor, type DecodedCursor } from './cursor';
 
-/** The arguments of a connection field, as GraphQL hands them to the resolver. */
 export interface ConnectionArgs {
   first?: number | null;
   after?: string | null;
@@ -19,7 +13,6 @@ export interface ConnectionArgs {
   before?: string | null;
 }
 
-/** Validated arguments: one direction, a page size, and the decoded cursors. */
 export interface ParsedArgs {
   /** `forward` takes the first `count` items of the range, `backward` the last `count`. */
   direction: 'forward' | 'backward';
@@ -39,13 +32,8 @@ export interface ParseConnectionArgsOptions {
 }
 
 /**
- * Validates and decodes connection arguments. Neither `first` nor `last` → forward with the
- * default page size; `last` → backward.
- *
- * @throws GatewayError `BAD_USER_INPUT` (with `details.argumentName`) for a `first`/`last` that
- *   is not an integer in 0..maxPageSize, for `first` and `last` together, and for a malformed
- *   or foreign cursor.
- * @throws Error on invalid options (a gateway bug).
+ * Neither `first` nor `last`: forward with the default page size.
+ * @throws GatewayError BAD_USER_INPUT (with `details.argumentName`); Error on invalid options.
  */
 export function parseConnectionArgs(args: ConnectionArgs, options: ParseConnectionArgsOptions): ParsedArgs {
   const { maxPageSize, defaultPageSize, key } = options;

@@ -1,49 +1,31 @@
 /**
- * Opaque, versioned cursors bound to the connection that issued them.
- *
- * Implements the Relay Cursor Connections spec, "Cursor"
- * (https://relay.dev/graphql/connections.htm#sec-Cursor): a cursor is an opaque string the
- * client passes back as `after`/`before`. Ours carries the item's position (where to look) and
- * its id (to find it again when newer items have pushed it down the list), plus a connection key
- * so a cursor from engine A's jobs cannot silently page through engine B's.
- *
- * Wire form: base64url (no padding) of the UTF-8 text `v1|<key>|<position>|<id>`. The id is the
- * rest of the text after the third `|`, so ids may themselves contain `|`.
+ * Opaque, versioned cursors: base64url of `v1|<key>|<position>|<id>`. The position says where to
+ * look, the id finds the item again when newer items pushed it down, and the connection key keeps
+ * a cursor of one list from paging through another. The id is the rest after the third `|`.
  */
 import { hash } from 'node:crypto';
 import { GatewayError } from '../errors/GatewayError';
 
-/** The version tag; bump it when the layout changes so old cursors fail loudly, not subtly. */
+/** Bumped when the layout changes, so old cursors fail loudly. */
 const VERSION = 'v1';
 const SEPARATOR = '|';
 
-/**
- * Longest cursor we accept. Ours are far shorter (12-char key, ≤ 10-digit position, short ids);
- * the bound keeps a hostile argument from costing more than a glance.
- */
+/** Longest cursor accepted: a hostile argument costs no more than a glance. */
 export const MAX_CURSOR_LENGTH = 512;
 
-/**
- * Highest position a cursor may carry. The upstream counts with 32-bit integers, and the bound
- * keeps every window computed from a forged cursor within safe-integer arithmetic.
- */
+/** The upstream counts in 32 bits; windows from forged cursors stay in safe integers. */
 export const MAX_CURSOR_POSITION = 2 ** 31 - 1;
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 
 /**
- * A short stable hash of what identifies a list (e.g. project, engine, filters), to bind
- * cursors to it. Each part is tagged with its type and length-prefixed before hashing, so
- * `['a|b']` and `['a', 'b']` differ, and `1` (number) differs from `'1'` (string). `null` and
- * `undefined` both mean "argument not given" (GraphQL treats an omitted argument and an explicit
- * null alike) and hash the same, but differ from `''`.
- *
- * @returns 12 base64url characters (72 bits of SHA-256): collisions only matter between lists
- *   one client pages through, so this is ample.
+ * A short stable hash of what identifies a list (project, engine, filters). Parts are tagged with
+ * their type and length, so `['a|b']` and `['a', 'b']` differ, as do `1` and `'1'`; `null` and
+ * `undefined` (an argument not given) hash the same. 72 bits: collisions only matter between
+ * the lists one client pages through.
  */
 export function connectionKey(parts: readonly (string | number | null | undefined)[]): string {
-  // One string hashed at once (the one-shot hash): the same bytes as feeding the parts one by one.
   let text = '';
   for (const part of parts) {
     if (part === null || part === undefined) {
@@ -58,14 +40,7 @@ export function connectionKey(parts: readonly (string | number | null | undefine
   return hash('sha256', text, 'base64url').slice(0, 12);
 }
 
-/**
- * Encodes the cursor of the item at `position` (0-based, in the list as fetched) with id `id`,
- * for the connection `key`. Runs once per edge a client asks a cursor for, so it only checks
- * what would otherwise produce a cursor {@link decodeCursor} rejects later.
- *
- * @throws Error on a key containing `|`, a position outside 0..MAX_CURSOR_POSITION, an empty id,
- *   or a cursor longer than MAX_CURSOR_LENGTH: each is a gateway bug, not user input.
- */
+/** Checks only what would make a cursor {@link decodeCursor} refuses: a gateway bug. */
 export function encodeCursor(key: string, position: number, id: string): string {
   if (key.includes(SEPARATOR)) throw new Error(`encodeCursor: the key must not contain "|": ${key}`);
   if (!Number.isInteger(position) || position < 0 || position > MAX_CURSOR_POSITION) {
@@ -80,20 +55,12 @@ export function encodeCursor(key: string, position: number, id: string): string 
   return cursor;
 }
 
-/** Where a cursor points: the position the item had when the cursor was made, and its id. */
 export interface DecodedCursor {
   position: number;
   id: string;
 }
 
-/**
- * Decodes a cursor a client sent as `after` or `before` for the connection `key`.
- *
- * @throws GatewayError `BAD_USER_INPUT` with `details.argumentName` for anything that is not a
- *   cursor this gateway issued for this connection: over-long, not canonical base64url, not
- *   UTF-8, another version, too few fields, a position that is not a decimal integer in
- *   0..MAX_CURSOR_POSITION, an empty id — or a well-formed cursor of another list.
- */
+/** @throws GatewayError BAD_USER_INPUT for anything but a cursor issued for this connection. */
 export function decodeCursor(cursor: string, key: string, argName: 'after' | 'before'): DecodedCursor {
   const fail = (why: string): GatewayError =>
     new GatewayError('BAD_USER_INPUT', `Argument "${argName}" is not a valid cursor: ${why}.`, {
@@ -104,8 +71,7 @@ export function decodeCursor(cursor: string, key: string, argName: 'after' | 'be
   if (cursor.length > MAX_CURSOR_LENGTH) throw fail(`it is longer than ${MAX_CURSOR_LENGTH} characters`);
   if (!BASE64URL.test(cursor)) throw fail('it is not base64url');
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  // Re-encoding must give the input back: this rejects invalid UTF-8 (decoded to U+FFFD) and
-  // non-canonical base64 (stray trailing bits), i.e. anything we cannot have issued.
+  // Re-encoding must give the input back: refuses invalid UTF-8 and non-canonical base64.
   if (Buffer.from(text, 'utf8').toString('base64url') !== cursor) throw fail('it is not base64url of UTF-8 text');
 
   const s1 = text.indexOf(SEPARATOR);

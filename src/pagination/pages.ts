@@ -1,17 +1,8 @@
 /**
- * Page arithmetic: which upstream page calls cover a window of item positions.
- *
- * The upstream list only pages by page number (`offset`) and page size (`limit`, at most
- * `maxPageSize`): page k (0-based index) of size p holds the items [k*p, (k+1)*p). A Relay window
- * rarely starts on a page boundary, so we pick the page size per request. Everything here is
- * pure and allocation-light: it runs for every connection field.
- *
- * This is the plumbing under the Relay Cursor Connections spec's "Pagination algorithm"
- * (https://relay.dev/graphql/connections.htm#sec-Pagination-algorithm): that algorithm slices a
- * list by position; these functions turn a slice into page calls and back.
+ * Which upstream page calls cover a window of item positions. The upstream pages by page number
+ * and size (at most `maxPageSize`), and a window rarely starts on a page boundary, so the page
+ * size is chosen per request.
  */
-
-/** One upstream list call. `index` is 0-based; see {@link pageOffset} for the wire value. */
 export interface PageCall {
   /** 0-based page index: the call returns items [index*size, (index+1)*size). */
   index: number;
@@ -20,21 +11,10 @@ export interface PageCall {
 }
 
 /**
- * The fewest page calls that cover the half-open window [start, end) of item positions.
- *
- * - `start == end` → `[]`.
- * - One call whenever some page size p ≤ maxPageSize puts the whole window on one page; the
- *   smallest such p (least data). Items 15..34 with max 100 → `[{ index: 0, size: 35 }]`.
- * - Otherwise two consecutive pages of the smallest size that covers the window; this always
- *   succeeds when `end - start ≤ maxPageSize + 1`.
- * - Larger windows: the fewest consecutive pages of one size (never more than pages of size
- *   `maxPageSize` would need), again the smallest such size.
- *
- * Calls are returned in ascending index order, all of one size, never above `maxPageSize`.
- * O(maxPageSize) time, no allocation besides the result.
- *
- * @throws RangeError when the window or the maximum is not made of non-negative safe integers
- *   with start ≤ end and maxPageSize ≥ 1: that is a bug in the caller, not user input.
+ * The fewest page calls that cover the window [start, end), in ascending order, all of the
+ * smallest size that needs that few (least data): one whenever a size puts the window on one
+ * page (items 15..34 → `{ index: 0, size: 35 }`), two for any window up to `maxPageSize + 1`.
+ * @throws RangeError for a window or maximum that is not valid: a caller bug, not user input.
  */
 export function planPageCalls(start: number, end: number, maxPageSize: number): PageCall[] {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
@@ -47,10 +27,8 @@ export function planPageCalls(start: number, end: number, maxPageSize: number): 
 
   const last = end - 1;
   const width = end - start;
-  // The number of calls needed with size p is ⌊last/p⌋ − ⌊start/p⌋ + 1. It is not monotonic in
-  // p (a bigger page can straddle a boundary a smaller one avoids), so every size is tried; a
-  // size needs at least ⌈width/p⌉ calls, which lets the loop skip sizes that cannot win. Sizes
-  // are tried in ascending order, so on a tie the first (smallest) size wins: least data.
+  // Calls with size p: ⌊last/p⌋ − ⌊start/p⌋ + 1, not monotonic in p, so every size is tried;
+  // ⌈width/p⌉ is a lower bound that skips sizes that cannot win.
   let bestCalls = Number.POSITIVE_INFINITY;
   let bestSize = maxPageSize;
   for (let p = 1; p <= maxPageSize; p += 1) {
@@ -59,7 +37,6 @@ export function planPageCalls(start: number, end: number, maxPageSize: number): 
     if (calls < bestCalls) {
       bestCalls = calls;
       bestSize = p;
-      // One call is optimal, and no smaller p can have reached it (the loop is ascending).
       if (calls === 1) break;
     }
   }
@@ -70,47 +47,7 @@ export function planPageCalls(start: number, end: number, maxPageSize: number): 
   return out;
 }
 
-/**
- * The wire `offset` (a page NUMBER, not an item offset) for a call: `pageBase + index`, where
- * `pageBase` is the upstream's first page number (1 by default, 0 for deployments that count
- * from 0; see the shared API notes, "Paging").
- */
+/** The wire `offset`, a page number: `pageBase` is the upstream's first (1, or 0 on some deployments). */
 export function pageOffset(call: PageCall, pageBase: number): number {
   return pageBase + call.index;
-}
-
-/**
- * Cuts the window [start, end) out of fetched pages: `pages[i]` is the data answered for
- * `calls[i]`. The result is always a contiguous run of the list starting at `start`: it stops
- * at the first position no page holds, because a short page marks the end of the list and
- * whatever a later page might hold cannot be placed without a gap. Items beyond a call's size
- * (an upstream that ignores `limit`) are ignored for the same reason.
- */
-export function itemsOfCalls<T>(
-  calls: readonly PageCall[],
-  pages: readonly (readonly T[])[],
-  start: number,
-  end: number,
-): T[] {
-  const out: T[] = [];
-  let next = start;
-  // Calls from planPageCalls are ascending and disjoint; looping until no call extends the run
-  // also copes with any other order without quadratic work for the usual one or two calls.
-  let progressed = true;
-  while (next < end && progressed) {
-    progressed = false;
-    for (let i = 0; i < calls.length && next < end; i += 1) {
-      const call = calls[i];
-      const page = pages[i];
-      if (call === undefined || page === undefined) continue;
-      const base = call.index * call.size;
-      const held = Math.min(page.length, call.size);
-      if (next < base || next >= base + held) continue;
-      const stop = Math.min(end, base + held);
-      for (let pos = next; pos < stop; pos += 1) out.push(page[pos - base] as T);
-      next = stop;
-      progressed = true;
-    }
-  }
-  return out;
 }

@@ -1,36 +1,8 @@
 /**
- * Resolves a Relay connection over an upstream list that only pages by page number.
- *
- * Implements the Relay Cursor Connections spec, "Pagination algorithm"
- * (https://relay.dev/graphql/connections.htm#sec-Pagination-algorithm: ApplyCursorsToEdges,
- * then `first` or `last`) and "PageInfo" (#sec-undefined.PageInfo), with two deliberate
- * strengthenings:
- *
- * - `hasNextPage` / `hasPreviousPage` are EXACT in both directions (items exist in the whole
- *   list after the page's last item / before its first item), where the spec allows `false`
- *   when paging the other way. For an empty page they describe where the page sits: at the start
- *   of the range for `first`, at its end for `last`.
- * - Cursors survive new items arriving at the head of the list (it is newest first). A cursor
- *   remembers its item's position and id; the item at that position is checked (the *anchor*)
- *   and, if it is not the cursor's item, the item is looked for in what was fetched and then in
- *   the next ⌊maxPageSize/2⌋ positions.
- *
- * Drift limit (documented behaviour): paging forward with `after` returns every item exactly
- * once, with no gaps, while at most max(first, ⌊maxPageSize/2⌋) items are inserted at the head
- * between two requests (50 with the default maximum of 100); paging backward with `before`,
- * while at most ⌊maxPageSize/2⌋ are. Removals are tolerated when the anchor's new, lower
- * position lies in a page that was fetched anyway. Past those limits — or when the cursor's item
- * was deleted — the cursor's recorded position is used as is, and the page may then repeat items
- * already seen (after insertions) or skip items (after deletions).
- *
- * Upstream cost when nothing moved: at most 2 page calls; one more for `last` without `before`
- * (the total must be known before the tail can be addressed), and one more when both `after` and
- * `before` are given and the second anchor lies outside the pages fetched for the first. A moved
- * anchor costs at most 2 calls to find and 2 to fetch the rest of the page. No page call is made
- * twice within one resolution; across fields the caller's DataLoader de-duplicates. Whatever the
- * cursors say — they are the caller's, and can be forged to point anywhere — one resolution makes
- * at most {@link connectionCallBudget} calls: what the upstream-cost estimate counts for it. A
- * search cut short by the budget falls back as a search that found nothing does.
+ * A Relay connection over an upstream list that pages by page number: the spec's pagination
+ * algorithm, with exact `hasNextPage`/`hasPreviousPage` in both directions, and cursors that find
+ * their item again when new items push it down the list (docs/paging.md states the drift limit
+ * and the call budget).
  */
 import { GatewayError } from '../errors/GatewayError';
 import type { ParsedArgs } from './args';
@@ -44,10 +16,7 @@ export interface ListPage<T> {
   data: T[];
 }
 
-/**
- * Fetches one page. The caller maps it onto the upstream (`offset` = `pageOffset(call, base)`,
- * `limit` = `call.size`) behind a DataLoader, so identical calls from several fields are made once.
- */
+/** Fetches one page, behind the operation's DataLoader. */
 export type FetchPage<T> = (call: PageCall) => Promise<ListPage<T>>;
 
 export interface ResolveOptions<T> {
@@ -59,7 +28,6 @@ export interface ResolveOptions<T> {
   idOf(item: T): string;
 }
 
-/** What decides the budget: the direction and which cursors were given. */
 export interface BudgetArgs {
   readonly direction: 'forward' | 'backward';
   readonly after: boolean;
@@ -67,22 +35,17 @@ export interface BudgetArgs {
 }
 
 /**
- * The most page calls one resolution with these arguments makes: 1 for a plain `first`, 3 for a
- * plain `last` (the head, then the tail); with cursors, 2 for the window, 2 to find each cursor's
- * item if it moved, 1 more when both are given, and 2 to fetch the rest of the page.
+ * The most page calls one resolution makes, whatever the cursors say (they may be forged): what
+ * the upstream-cost estimate counts. 1 for a plain `first`, 3 for a plain `last` (the head, then
+ * the tail); with cursors, 2 for the window, 2 to find each cursor's item if it moved, 1 more when
+ * both are given, and 2 to fetch the rest of the page.
  */
 export function connectionCallBudget(args: BudgetArgs): number {
   if (!args.after && !args.before) return args.direction === 'forward' ? 1 : 3;
   return 2 + (args.after ? 2 : 0) + (args.before ? 2 : 0) + (args.after && args.before ? 1 : 0) + 2;
 }
 
-/**
- * Resolves one connection field: see the module comment for the semantics, the drift limit and
- * the upstream cost. `args` come from `parseConnectionArgs`, so user input is already valid.
- *
- * @throws whatever `fetchPage` throws; GatewayError `UPSTREAM_BAD_RESPONSE` when a page is not
- *   `{ total: non-negative integer, data: array }`; Error on invalid options or args (a bug).
- */
+/** One connection field; `args` come from `parseConnectionArgs`, so user input is valid. */
 export async function resolveConnection<T>(
   args: ParsedArgs,
   fetchPage: FetchPage<T>,
@@ -94,8 +57,7 @@ export async function resolveConnection<T>(
   const budget = connectionCallBudget({ direction: args.direction, after: after !== undefined, before: before !== undefined });
   const list = new ListReader(fetchPage, maxPageSize, options.idOf, budget);
 
-  // Phase 1: fetch the anchors with the items around them, which also tells us the total.
-  // The anchor itself is included in each window so we can see whether it has moved.
+  // Phase 1: the cursors' items (to see whether they moved) with the items around them, and the total.
   if (args.direction === 'forward') {
     // count 0 still fetches one item: totalCount and the flags need the total.
     const primary: Window = after ? [after.position, after.position + 1 + count] : [0, Math.max(count, 1)];
@@ -104,8 +66,7 @@ export async function resolveConnection<T>(
     const primary: Window = [Math.max(0, before.position - count), before.position + 1];
     await list.ensure(after ? [primary, anchorWindow(after)] : [primary]);
   } else {
-    // The tail cannot be addressed before the total is known. A head page as large as the
-    // answer may be is fetched first: for a short list it is the whole answer.
+    // The tail needs the total: a head page as large as the answer may be comes first.
     await list.ensure([after ? anchorWindow(after) : [0, Math.min(maxPageSize, Math.max(count, 1))]]);
   }
 
@@ -113,9 +74,8 @@ export async function resolveConnection<T>(
   const a = after ? await list.locate(after) : undefined;
   const b = before ? await list.locate(before) : undefined;
 
-  // Phase 3: the page. Range = items strictly after `a` and strictly before `b` (the spec's
-  // ApplyCursorsToEdges); forward takes its first `count`, backward its last `count`. Crossed
-  // cursors make an empty range, which sits where the direction starts reading.
+  // Phase 3: the page, the spec's ApplyCursorsToEdges then `first` or `last`. Crossed cursors
+  // make an empty range, where the direction starts reading.
   const total = list.total;
   const lo = a === undefined ? 0 : Math.min(a + 1, total);
   const hi = b === undefined ? total : Math.min(b, total);
@@ -132,8 +92,7 @@ export async function resolveConnection<T>(
 
   const edges: EdgeModel<T>[] = [];
   const nodes: T[] = [];
-  // Only a contiguous run is returned: a hole can only come from an upstream whose data
-  // disagrees with its total, and positions after a hole would be guesses.
+  // A contiguous run only: positions after a hole (data disagreeing with its total) are guesses.
   for (let pos = start; pos < end; pos += 1) {
     const known = list.at(pos);
     if (known === undefined) break;
@@ -161,7 +120,6 @@ export async function resolveConnection<T>(
 /** A half-open window [start, end) of item positions. */
 type Window = readonly [start: number, end: number];
 
-/** The window holding just the cursor's recorded position. */
 function anchorWindow(cursor: DecodedCursor): Window {
   return [cursor.position, cursor.position + 1];
 }
@@ -172,9 +130,8 @@ interface KnownItem<T> {
 }
 
 /**
- * What one resolution has learnt about the list: the items at each fetched position (whole
- * pages, not just the windows asked for: the extra items are free and often hold a moved
- * anchor), the newest total, and which calls were made so none is made twice.
+ * What one resolution knows of the list: the items at each fetched position (whole pages: the
+ * extra items often hold a moved cursor item), the newest total, and the calls made.
  */
 class ListReader<T> {
   private readonly known = new Map<number, KnownItem<T>>();
@@ -189,7 +146,7 @@ class ListReader<T> {
     private readonly budget: number,
   ) {}
 
-  /** The newest total. Only read after the first `ensure`, which always makes a call. */
+  /** Read only after the first `ensure`, which always makes a call. */
   get total(): number {
     if (this.latestTotal === undefined) throw new Error('ListReader: total read before any page was fetched');
     return this.latestTotal;
@@ -199,11 +156,7 @@ class ListReader<T> {
     return this.known.get(position);
   }
 
-  /**
-   * Fetches what is missing of the windows (clamped by the total once known), with the fewest
-   * calls: the windows' own plans, or one plan over their hull when that needs fewer calls.
-   * All calls of one `ensure` go out together.
-   */
+  /** Fetches what is missing of the windows with the fewest calls, all at once. */
   async ensure(windows: readonly Window[]): Promise<void> {
     const missing: Window[] = [];
     for (const [from, to] of windows) {
@@ -220,8 +173,7 @@ class ListReader<T> {
       // Past the budget, what is not fetched stays unknown: a cursor's item is then not found
       // (its recorded position is used), and a page ends where the known items end.
       .slice(0, Math.max(0, this.budget - this.made.size));
-    // A call already made but whose positions are still unknown hit the end of the list:
-    // making it again would return the same short page.
+    // A call made whose positions are still unknown hit the end of the list: never again.
     for (const call of calls) this.made.add(`${call.index}/${call.size}`);
     if (calls.length === 0) return;
     const pages = await Promise.all(calls.map((call) => this.fetchPage(call)));
@@ -230,10 +182,8 @@ class ListReader<T> {
   }
 
   /**
-   * The cursor's item's current position: its recorded position if the item is still there;
-   * else where it was seen in the pages fetched so far (nearest the recorded position, so a
-   * removal before it is tolerated); else where it is found in the next ⌊maxPageSize/2⌋
-   * positions (insertions at the head); else — the documented fallback — the recorded position.
+   * The cursor's item's position now: where it was recorded, else where it was seen nearest to
+   * that, else in the next ⌊maxPageSize/2⌋ positions (insertions at the head), else as recorded.
    */
   async locate(cursor: DecodedCursor): Promise<number> {
     if (this.known.get(cursor.position)?.id === cursor.id) return cursor.position;
@@ -275,8 +225,7 @@ class ListReader<T> {
         }
       }
     }
-    // The hull only wins when it is small; checking the lower bound first keeps two far-apart
-    // windows from planning (and allocating) thousands of calls.
+    // Lower bound first: two far-apart windows must not plan thousands of calls.
     if (windows.length < 2 || Math.ceil((hi - lo) / this.maxPageSize) > separate.length) return separate;
     const hull = planPageCalls(lo, hi, this.maxPageSize);
     if (hull.length < separate.length) return hull;

@@ -3,7 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { buildGatewaySchema } from '../graphql/buildSchema';
 
-/** Where `npm run schema:print` writes when no path is given. */
 export const DEFAULT_SDL_PATH = 'dist/subgraph.graphql';
 
 /** The subgraph SDL a router composes (what `_service { sdl }` answers), with the `@link`. */
@@ -11,12 +10,7 @@ export function printGatewaySubgraphSdl(): string {
   return printSubgraphSchema(buildGatewaySchema());
 }
 
-/**
- * `npm run schema:print [-- <path>]`: writes the subgraph SDL for `rover subgraph publish` or
- * a composition step in CI. `-` writes to stdout.
- *
- * @returns the absolute path written, or `-`
- */
+/** `npm run schema:print [-- <path>]`, for `rover subgraph publish` or CI; `-` is stdout. */
 export function runPrintSchema(argv: readonly string[], stdout: NodeJS.WritableStream = process.stdout): string {
   const target = argv[0] ?? DEFAULT_SDL_PATH;
   const sdl = `${printGatewaySubgraphSdl().trimEnd()}\n`;

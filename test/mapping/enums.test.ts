@@ -1,13 +1,11 @@
 import fc from 'fast-check';
 import {
-  isTerminalJobStatus,
   mapEngineStatus,
   mapJobStatus,
   mapJobType,
   MISSING_VALUE,
-  TERMINAL_JOB_STATUSES,
 } from '../../src/mapping/enums';
-import type { EngineStatus, JobStatus, JobType } from '../../src/graphql/generated/resolvers-types';
+import type { EngineStatus, JobStatus, JobType } from '../../src/generated/schema-types';
 
 function recorder(): { calls: Array<[string, string]>; report: (kind: string, value: string) => void } {
   const calls: Array<[string, string]> = [];
@@ -148,20 +146,5 @@ describe('every mapper', () => {
         expect(calls).toEqual(mapped === 'UNKNOWN' ? [[kind, raw ? raw : MISSING_VALUE]] : []);
       }),
     );
-  });
-});
-
-describe('terminal job statuses', () => {
-  it.each<[JobStatus, boolean]>([
-    ['FINISHED', true],
-    ['ERROR', true],
-    ['TIMEOUT', true],
-    ['PRE_INIT', false],
-    ['INIT', false],
-    ['EXECUTING', false],
-    ['UNKNOWN', false],
-  ])('%s is terminal: %s', (status, terminal) => {
-    expect(isTerminalJobStatus(status)).toBe(terminal);
-    expect(TERMINAL_JOB_STATUSES.has(status)).toBe(terminal);
   });
 });

@@ -20,24 +20,19 @@ import type { DocumentShape, ShapeLiteral } from './documentShape';
 const LITERAL_VARIABLE = '__lit';
 
 /**
- * A document of one shape (see documentShape) with its abstracted literals turned into variables:
- * `jobs(first: 17, after: "…")` becomes `jobs(first: $__lit0, after: $__lit1)`, each variable
- * declared on every operation with the input type its position has. One compiled plan of it serves
- * every document of the shape, with {@link literalVariables} of that document's own literals.
+ * A document of one shape with its abstracted literals as variables: `jobs(first: 17)` becomes
+ * `jobs(first: $__lit0)`, declared on every operation with its position's input type. One compiled
+ * plan serves every document of the shape with {@link literalVariables}. A valid literal and a
+ * variable of the same value coerce to the same argument, and only validated documents come here.
  *
- * The same execution: a valid literal and a variable holding the same value coerce to the same
- * argument (GraphQL's CoerceArgumentValues reads either), and only validated documents — whose
- * literals are valid — are given here. Field nodes keep their locations (the first document's).
- *
- * `undefined` when the document cannot be canonicalized: a variable of its own already uses the
- * prefix, or a literal's input type is unknown (a document that did not validate).
+ * `undefined` when a variable of the document already uses the prefix, or a literal's input type
+ * is unknown (a document that did not validate).
  */
 export interface CanonicalDocument {
   readonly document: DocumentNode;
   /**
-   * Per literal, whether its variable value is a number (an `Int` or `Float` position) or the
-   * literal's text (`ID`, `String`, custom scalars): an `ID` written as an integer keeps every
-   * digit, as the literal would, even beyond 2^53.
+   * Per literal, whether its value is a number (Int or Float position) or the literal's text:
+   * an `ID` written as an integer keeps every digit, even beyond 2^53.
    */
   readonly numeric: readonly boolean[];
 }
@@ -93,9 +88,7 @@ export function canonicalDocument(schema: GraphQLSchema, document: DocumentNode,
 }
 
 /**
- * The variables a document of the shape gives the canonical plan: its own, and each abstracted
- * literal's value as a variable value (what the literal means as JSON input: a number at an Int
- * or Float position, the literal's text elsewhere; see CanonicalDocument.numeric).
+ * The canonical plan's variables for a document of the shape: its own, and each literal's value.
  * `undefined` when the caller's variables already use the prefix.
  */
 export function literalVariables(

@@ -17,26 +17,20 @@ import {
 export type ShapeLiteral = IntValueNode | FloatValueNode | StringValueNode;
 
 /**
- * What a document is apart from the values of its Int, Float and String literals: clients that
- * write their arguments inline (`jobs(first: 17, after: "…")`) send a new document for every
- * window, and all of them have one shape. Everything else is in the key — names, aliases,
- * arguments, directives, fragments, variable definitions with their defaults, enum, boolean and
- * null literals, the structure of list and object literals, and each abstracted literal's kind.
- * Two documents with the same key differ at most in those literals' values, in order.
+ * A document apart from the values of its Int, Float and String literals: a client that writes
+ * its arguments inline sends a new text for every page, all of one shape. Everything else is in
+ * the key, so two documents with the same key differ at most in those literals' values, in order.
  */
 export interface DocumentShape {
-  /**
-   * The SHA-256 of the shape's text: 43 characters whatever the document's size, so the caches
-   * keyed by shape (valid shapes, uses, compiled plans) are bounded in bytes by their entry count.
-   */
+  /** A hash of the shape's text: the caches keyed by shape are bounded in bytes by their count. */
   readonly key: string;
   /** The abstracted literals, in document order (outside variable definitions). */
   readonly literals: readonly ShapeLiteral[];
 }
 
 /**
- * The shape of a document: one walk of its AST (never through fragment spreads, so linear in its
- * size). Names cannot hold the separators used here, so the key is unambiguous.
+ * The shape of a document, one walk of its AST (not through fragment spreads: linear in its size),
+ * made once per DocumentNode: validation makes it and the executor reads it for the same node.
  */
 export function documentShape(document: DocumentNode): DocumentShape {
   let shape = shapes.get(document);
@@ -44,11 +38,6 @@ export function documentShape(document: DocumentNode): DocumentShape {
   return shape;
 }
 
-/**
- * Shapes by parsed document, made once: the shape validation makes it, and the executor reads it
- * for the same DocumentNode (Apollo's document store hands out the one it was given). Entries live
- * as long as their document does.
- */
 const shapes = new WeakMap<DocumentNode, DocumentShape>();
 
 function shapeOf(document: DocumentNode): DocumentShape {

@@ -9,26 +9,20 @@ export interface OperationBudgetLimits {
   readonly maxListItems: number;
 }
 
-/**
- * Items whose lists may be made and completed in one turn of the event loop. A longer list (up to
- * MAX_LIST_ITEMS) has a turn of its own.
- */
+/** Items whose lists may be made and completed in one turn of the event loop. */
 const ITEMS_PER_TURN = 1000;
 
 /**
  * The bounds of one operation, one object in its context. Upstream answers are counted as they
  * arrive (see CseApi), lists as they are resolved; a field past a bound fails alone as
- * RESPONSE_TOO_LARGE, and GraphQL's null propagation gives the rest their data.
+ * RESPONSE_TOO_LARGE, and null propagation gives the rest their data.
  *
- * It also keeps the event loop responsive while the operation's answer is completed: graphql-js
- * (and graphql-jit) complete a list that a resolver returned synchronously, in one go, with
- * everything below it, and call the resolvers of all its items in that same step. Past
- * {@link ITEMS_PER_TURN} items, lists are made and handed over in later turns of the event loop,
- * a turn's worth at a time, so other requests (and `/healthz`) get in between.
+ * It also keeps the event loop responsive: graphql-js and graphql-jit complete a list returned
+ * synchronously in one go, everything below it included. Past ITEMS_PER_TURN items, lists are
+ * handed over in later turns, so other requests (and `/healthz`) get in between.
  */
 export class OperationBudget {
   private upstreamBytes = 0;
-  /** Bytes of upstream text the operation's response holds, each copy counted (see sendText). */
   private sentBytes = 0;
   /** Items handed over in the current turn (while no later turn is scheduled). */
   private itemsThisTurn = 0;
@@ -38,32 +32,20 @@ export class OperationBudget {
 
   constructor(private readonly limits: OperationBudgetLimits) {}
 
-  /**
-   * Before an upstream call: refuses it once the operation has used all its bytes, so no call
-   * is made whose answer could not be used.
-   * @throws {GatewayError} RESPONSE_TOO_LARGE
-   */
+  /** Refuses an upstream call once all bytes are used: its answer could not be used. */
   beforeCall(): void {
     if (this.upstreamBytes >= this.limits.maxUpstreamBytes) throw this.bytesError();
   }
 
-  /**
-   * Counts an upstream answer of `bytes`. The answer that takes the operation past its bound is
-   * refused (its field fails); the bytes stay counted, so later calls are refused before they
-   * are made.
-   * @throws {GatewayError} RESPONSE_TOO_LARGE
-   */
+  /** Counts an answer; the one past the bound fails its field, and its bytes stay counted. */
   spendUpstream(bytes: number): void {
     this.upstreamBytes += bytes;
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
   }
 
   /**
-   * Counts a large upstream text (a job's context, a task's log or output) each time the operation answers it, against
-   * the same bound as the answers themselves: an answer is counted once when it arrives, but
-   * aliases and fragments can put it into the response any number of times. The text that takes
-   * the operation past the bound is refused (its field fails).
-   * @throws {GatewayError} RESPONSE_TOO_LARGE
+   * Counts a large upstream text (a job's context, a task's log or output) each time the response
+   * holds it, against the same bound: aliases and fragments can repeat an answer counted once.
    */
   sendText<T extends string | null>(text: T): T {
     if (text === null) return text;
@@ -78,10 +60,7 @@ export class OperationBudget {
     return text;
   }
 
-  /**
-   * Refuses a list of `count` items past `MAX_LIST_ITEMS`, before it is built.
-   * @throws {GatewayError} RESPONSE_TOO_LARGE
-   */
+  /** Refuses a list of `count` items past `MAX_LIST_ITEMS`, before it is built. */
   checkList(count: number): void {
     if (count > this.limits.maxListItems) {
       throw new GatewayError(
@@ -93,10 +72,8 @@ export class OperationBudget {
   }
 
   /**
-   * `make()`, a list of `count` items, made now, or in a later turn of the event loop when this
-   * turn has handed over its share (see the class comment): making the list is work too. Turns
-   * follow each other: each waits for the one before and then one pass of the event loop
-   * (`setImmediate`), so I/O is served between them.
+   * `make()`, a list of `count` items, now or in a later turn once this one has handed over its
+   * share. Each turn waits for the one before and one pass of the event loop, so I/O gets in.
    */
   paced<T>(count: number, make: () => T): T | Promise<T> {
     if (this.turn === undefined && this.itemsThisTurn + count <= ITEMS_PER_TURN) {

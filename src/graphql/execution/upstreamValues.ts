@@ -1,17 +1,12 @@
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
-import { rebuildError } from './rebuildError';
 
 /**
- * What graphql-js (and graphql-jit, which passes the serializer's message on) says when a field's
- * value cannot be represented by its scalar or enum type. Fields resolve to what the upstream sent,
- * so such a failure is the upstream breaking its own contract — a `name` that is an object, a
- * `total` beyond GraphQL's Int — never the caller's, and not a gateway bug. The capture is the
- * type the field promises.
- *
- * Pinned against the real serializers by `test/graphql/upstreamValues.test.ts`: a graphql release
- * that words them differently fails there, not in production.
+ * What graphql-js and graphql-jit say when a field's value cannot be represented by its scalar or
+ * enum type, capturing the type. Fields resolve to what the upstream sent, so this is the upstream
+ * breaking its contract, not the caller's fault nor a gateway bug. Pinned against the real
+ * serializers through the server by test/security/masking.test.ts.
  */
 const LEAF_FAILURES: readonly RegExp[] = [
   /^(String|Int|Float|Boolean|ID) cannot represent /,
@@ -22,9 +17,9 @@ const LEAF_FAILURES: readonly RegExp[] = [
   /^Expected `([_A-Za-z][_0-9A-Za-z]*)\.serialize\(/,
 ];
 
-/** The type a field error says its value could not be represented as, or `undefined` for any other error. */
+/** The type a field error says its value could not be represented as, or `undefined`. */
 export function unrepresentableType(error: GraphQLError): string | undefined {
-  // Field errors have a path; input coercion (variables, literals) fails before execution, without one.
+  // Input coercion fails before execution, without a path.
   if (error.path === undefined) return undefined;
   for (const pattern of LEAF_FAILURES) {
     const match = pattern.exec(error.message);
@@ -33,17 +28,27 @@ export function unrepresentableType(error: GraphQLError): string | undefined {
   return undefined;
 }
 
-/** Where and what: all the log may say of such a value (never the value: it is upstream content). */
+/** All the log may say of such a value: never the value, which is upstream content. */
 export interface UnrepresentableValue {
   readonly path: ReadonlyArray<string | number>;
   readonly type: string;
 }
 
-/**
- * The same error as UPSTREAM_BAD_RESPONSE at the same path, with a message that names neither the
- * value nor anything in it (graphql-js quotes the whole value, which may be any upstream object).
- */
+/** UPSTREAM_BAD_RESPONSE at the same path, naming nothing of the value graphql-js quotes whole. */
 export function upstreamValueError(error: GraphQLError, type: string): GraphQLError {
   const cause = new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, `The upstream sent a value this field cannot represent as ${type}.`);
   return rebuildError(error, { message: cause.message, originalError: cause, extensions: cause.extensions });
+}
+
+/**
+ * A graphql-js `GraphQLError` at the same path and locations as `error`. The locations are
+ * carried over as they are: graphql-jit has already turned AST nodes into line/column pairs.
+ */
+export function rebuildError(
+  error: GraphQLError,
+  parts: { readonly message: string; readonly originalError: Error | undefined; readonly extensions: GraphQLError['extensions'] },
+): GraphQLError {
+  const rebuilt = new GraphQLError(parts.message, { path: error.path, originalError: parts.originalError, extensions: parts.extensions });
+  if (error.locations !== undefined) (rebuilt as { locations?: GraphQLError['locations'] }).locations = error.locations;
+  return rebuilt;
 }

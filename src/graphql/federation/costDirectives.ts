@@ -13,34 +13,21 @@ import { connectionCallBudget } from '../../pagination/resolveConnection';
 import { FETCHING_FIELDS, type FetchingField } from '../fetchingFields';
 
 /**
- * The cost directives of Federation 2.9 (`@cost`, `@listSize`, from the IBM GraphQL cost
- * specification) that a router's demand control reads, written into the subgraph SDL from the
- * fetching-fields table, so that a router estimates what the gateway estimates: CSE calls.
- *
- * - An object type costs nothing by itself (`@cost(weight: 0)`): only fields that call CSE do.
- *   The routers' default would count every object as 1, so that a page of 20 engines would cost
- *   21 where it costs one list call.
- * - A field that makes one call: `@cost(weight: 1)` (an upper bound for `Job.engine`, which is
- *   free under its own engine).
- * - A page: `@cost(weight: 1)` and `@listSize` — its `nodes` and `edges` hold as many items as the
- *   first slicing argument given says, or the default page size when neither is. The page calls
- *   that `last` and the cursors add to the connection's call budget (pagination/resolveConnection)
- *   are `@cost` on those arguments, which a router adds when they are given: exact for one of
- *   them, more than the budget for two (the budget of both cursors is less than their sum).
- * - `_entities` is @apollo/subgraph's and has no declaration: a router prices the fetches it
- *   plans itself, and the gateway still refuses a fetch over its own budget (QUERY_TOO_COMPLEX).
+ * The cost directives of Federation 2.9 (`@cost`, `@listSize`) a router's demand control reads,
+ * written from the fetching-fields table so that a router counts what the gateway counts: CSE
+ * calls. Objects cost 0 (a router's default of 1 would price a page of 20 engines at 21 where it
+ * is one call); a fetching field 1; a page adds `@listSize`, and the extra calls `last` and the
+ * cursors add to its call budget are `@cost` on those arguments (exact for one, more than the
+ * budget for two). `_entities` is @apollo/subgraph's: the gateway still refuses a fetch over its
+ * own budget.
  */
 
-/** The object types that are operations' roots: their fields carry the cost, not the type. */
+/** Roots: their fields carry the cost, not the type. */
 const ROOT_TYPES: ReadonlySet<string> = new Set(['Query', 'Mutation', 'Subscription']);
 
-/** The list fields of a connection that a page's size counts. */
 export const SIZED_FIELDS: readonly string[] = ['edges', 'nodes'];
 
-/**
- * What each connection argument adds to the page calls of a plain `first` when it is given,
- * from the connection's own call budget.
- */
+/** What each connection argument adds to a plain `first`'s calls, from the call budget. */
 export function connectionArgumentCosts(): Readonly<Record<'last' | 'after' | 'before', number>> {
   const plain = connectionCallBudget({ direction: 'forward', after: false, before: false });
   return {
@@ -50,7 +37,7 @@ export function connectionArgumentCosts(): Readonly<Record<'last' | 'after' | 'b
   };
 }
 
-/** The directives the SDL carries for one fetching field, in the order they are written. */
+/** The directives the SDL carries for one fetching field. */
 export function costDirectivesOf(field: FetchingField): ConstDirectiveNode[] {
   const { cost } = field;
   switch (cost.calls) {
@@ -71,11 +58,7 @@ export function costDirectivesOf(field: FetchingField): ConstDirectiveNode[] {
   }
 }
 
-/**
- * `document` with the cost directives added: to each fetching field of the table, and
- * `@cost(weight: 0)` to every object type that is not a root. The `@link` of schema/ imports
- * `@cost` and `@listSize` (federation v2.9).
- */
+/** `document` with the cost directives (imported by the `@link` of schema/). */
 export function withCostDirectives(document: DocumentNode, table: typeof FETCHING_FIELDS = FETCHING_FIELDS): DocumentNode {
   const definitions = document.definitions.map((definition) => {
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) return definition;

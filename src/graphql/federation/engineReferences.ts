@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
-import type { Loaders } from '../../loaders/createLoaders';
+import { settleEach, toError, type Loaders } from '../../loaders/createLoaders';
 import type { CseEngine } from '../../upstream/types';
 
 export interface EngineReferenceOptions {
@@ -9,17 +9,14 @@ export interface EngineReferenceOptions {
   readonly listThreshold: number;
   /** Page size of those list calls (the upstream maximum: fewest calls). */
   readonly pageSize: number;
-  /** Engine-list pages one batch reads at most (`FEDERATION_ENGINE_LIST_MAX_PAGES`). */
   readonly maxListPages: number;
 }
 
 /**
- * The most upstream calls one `_entities` batch of `references` engine references makes — what
- * the upstream-cost estimate counts for it, and what the loader below never exceeds: one details
- * call each up to the threshold; above it, the engine-list pages it reads (at most
- * `maxListPages`) and details calls for references the pages did not hold, all within
- * `maxListPages + listThreshold` calls, and never more than a details call each plus one page.
- * A router asking for 60 engines of a project of a few hundred costs a few calls, not 60.
+ * The most upstream calls one `_entities` batch of engine references makes: what the cost
+ * estimate counts, and what the loader never exceeds. One details call each up to the threshold;
+ * above it, list pages and details calls for what they did not hold, within
+ * `maxListPages + listThreshold`, and never more than a call each plus one page.
  */
 export function engineReferenceBudget(references: number, options: Pick<EngineReferenceOptions, 'listThreshold' | 'maxListPages'>): number {
   if (references <= options.listThreshold) return references;
@@ -27,12 +24,8 @@ export function engineReferenceBudget(references: number, options: Pick<EngineRe
 }
 
 /**
- * How many engine-list pages after the first are worth loading: all the remaining ones when
- * that is fewer calls than one details call per engine still missing, otherwise none. (Loading
- * only some of them cannot be planned: the list does not say on which page an engine is.)
- *
- * @param total the list's `total`, as the first page reported it
- * @param missing distinct references the first page did not contain
+ * Engine-list pages after the first worth loading: all, when that is fewer calls than a details
+ * call per engine still missing, else none (the list does not say on which page an engine is).
  */
 export function remainingPagesWorthLoading(total: number, pageSize: number, missing: number): number {
   const remaining = Math.max(0, Math.ceil(total / pageSize) - 1);
@@ -40,28 +33,21 @@ export function remainingPagesWorthLoading(total: number, pageSize: number, miss
 }
 
 /**
- * The loader behind `Engine.__resolveReference`. A router sends every Engine reference of one
- * query in one `_entities` call, and @apollo/subgraph resolves them in one tick, so they arrive
- * here as one batch. Up to the threshold each costs one details call (through the operation's
- * engine loader, so ids already loaded cost nothing). Above it, engine-list pages are read first
- * — one call holds up to `pageSize` engines, and `enginePage` primes the engine loader with them;
- * the remaining pages only when they complete the list in fewer calls than the references still
- * missing, and within the budget — and the references the pages did not hold fall back to a
- * details call (the list may lag behind, or the engine may be gone: details answer that exactly)
- * while the budget ({@link engineReferenceBudget}) lasts. Past it, a reference missing from the
- * complete list is `null` (it is not among the project's engines); one that could not be looked
- * for fails with QUERY_TOO_COMPLEX.
+ * The loader behind `Engine.__resolveReference`: a router's `_entities` call arrives as one batch.
+ * Up to the threshold, a details call each (through the engine loader). Above it, list pages
+ * first (which prime the engine loader), then details calls for what they did not hold (the list
+ * may lag) while the budget lasts. Past it, a reference missing from the complete list is `null`;
+ * one that could not be looked for fails with QUERY_TOO_COMPLEX.
  */
 export function createEngineReferenceLoader(loaders: Loaders, options: EngineReferenceOptions): DataLoader<string, CseEngine | null> {
   return new DataLoader<string, CseEngine | null>(async (ids) => {
-    if (ids.length <= options.listThreshold) return Promise.all(ids.map((id) => loaders.engine.load(id).catch((error: unknown) => toError(error))));
+    if (ids.length <= options.listThreshold) return settleEach(ids, (id) => loaders.engine.load(id));
     const budget = engineReferenceBudget(ids.length, options);
     let listed: ListRead;
     try {
       listed = await readEngineList(loaders, ids, options, budget);
     } catch (error) {
-      // The list is only a shortcut: when it fails, references get their own details calls
-      // (within the budget, the failed page counted), each reporting its own error.
+      // The list is only a shortcut: references get their own details calls within the budget.
       listed = { calls: 1, missing: new Set(ids), complete: false, failure: toError(error) };
     }
     let detailsLeft = budget - listed.calls;
@@ -76,11 +62,9 @@ export function createEngineReferenceLoader(loaders: Loaders, options: EngineRef
 }
 
 interface ListRead {
-  /** List calls made. */
   readonly calls: number;
-  /** References the pages read did not hold. */
   readonly missing: ReadonlySet<string>;
-  /** Whether every page of the list was read. */
+  /** Every page of the list was read. */
   readonly complete: boolean;
   readonly failure?: Error;
 }
@@ -91,8 +75,7 @@ async function readEngineList(loaders: Loaders, ids: readonly string[], options:
   for (const engine of first.data) missing.delete(engine.id);
   const remaining = Math.max(0, Math.ceil(first.total / options.pageSize) - 1);
   let more = remainingPagesWorthLoading(first.total, options.pageSize, missing.size);
-  // Reading only some of the remaining pages cannot be planned (the list does not say on which
-  // page an engine is): all of them within the budget, or none.
+  // All of the remaining pages within the budget, or none.
   if (1 + more > Math.min(budget, options.maxListPages)) more = 0;
   const pages = await Promise.all(Array.from({ length: more }, (_, i) => loaders.enginePage.load({ index: i + 1, size: options.pageSize })));
   for (const page of pages) for (const engine of page.data) missing.delete(engine.id);
@@ -105,8 +88,4 @@ function beyondBudget(budget: number): GatewayError {
     `Looking up this engine would take this request past ${budget} upstream calls (the engine list is too long to read at once); ask for fewer engines per request.`,
     { details: { limit: budget } },
   );
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

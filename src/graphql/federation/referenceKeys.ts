@@ -2,11 +2,7 @@ import { GatewayError } from '../../errors/GatewayError';
 import { ErrorCode } from '../../errors/codes';
 import { assertEngineId, assertJobId } from '../../upstream/paths';
 
-/**
- * The key fields of an `_entities` representation, checked like the arguments of
- * `Query.engine`/`Query.job`: a representation is caller input (from a router, or anyone who
- * can POST), so a missing or malformed key is BAD_USER_INPUT on that entity, before any call.
- */
+/** A representation is caller input: its keys are checked like `Query.engine`'s arguments. */
 export function engineKeyOf(reference: { id?: unknown }): string {
   return assertEngineId(keyString(reference.id, 'id'), 'id');
 }
@@ -27,11 +23,7 @@ function keyString(value: unknown, name: string): string {
   });
 }
 
-/**
- * @apollo/subgraph writes `__typename` onto what `__resolveReference` returns, and the objects the
- * loaders hand out may be shared and frozen (the upstream response cache): each entity gets its
- * own shallow copy. `null` (not found) stays `null`.
- */
+/** @apollo/subgraph writes `__typename` onto it, and loaded objects may be shared and frozen. */
 export function entityCopy<T extends object>(value: T | null): T | null {
   return value === null ? null : { ...value };
 }

@@ -3,17 +3,10 @@ import { Kind, type OperationDefinitionNode } from 'graphql';
 import { clientOperationName } from '../../observability/operationLabel';
 
 /**
- * A refusal of a router's fetch (QUERY_TOO_COMPLEX on `_entities`, say) answered with HTTP 200
- * rather than 400, so that the router keeps its code.
- *
- * GraphQL over HTTP: a response of media type `application/json` SHOULD be 200 for every
- * well-formed request, whatever its errors; only `application/graphql-response+json` carries them
- * in the status. Routers ask for JSON (`@apollo/gateway` sends no Accept header at all, which
- * counts as `application/json`), and treat a non-2xx answer as a transport failure: the
- * subgraph's error and its code are replaced by "400: Bad Request" / INTERNAL_SERVER_ERROR.
- * Browsers and tools keep today's 400: the rule applies only to a router's fetches — federation's
- * own root fields, or an operation named as the query planner names its fetches — that do not
- * accept `application/graphql-response+json`.
+ * A refusal of a router's fetch answered with HTTP 200, not 400, so the router keeps its code: a
+ * router asks for `application/json` (which GraphQL over HTTP answers 200) and takes a non-2xx as
+ * a transport failure. Only fetches of federation's root fields, or named as a query planner
+ * names them, that do not accept `application/graphql-response+json`.
  */
 export function routerFetchStatusPlugin(): ApolloServerPlugin {
   return {

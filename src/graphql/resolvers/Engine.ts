@@ -3,7 +3,7 @@ import { mapEngineStatus } from '../../mapping/enums';
 import { emptyToNull } from '../../mapping/job';
 import { epochMsOrNull } from '../../mapping/time';
 import { engineKeyOf, entityCopy } from '../federation/referenceKeys';
-import { jobConnection, sharedJobConnection } from './connections';
+import { jobConnection, jobConnectionOnce } from './connections';
 import { property } from './property';
 import type { CseEngine } from '../models';
 
@@ -30,7 +30,7 @@ export const Engine: EngineResolvers = {
     if (id === undefined || id === null || id === '') return null;
     return loaders.job.load({ engineId: engine.id, jobId: String(id) });
   },
-  // `Query.engine` may have resolved this connection already (see there); only then is it shared.
+  // `Query.engine` may have resolved this connection already (see there): then it is reused.
   jobs: (engine, args, context) =>
-    context.jobConnections.size === 0 ? jobConnection(engine.id, args, context) : sharedJobConnection(engine.id, args, context),
+    context.jobConnections.size === 0 ? jobConnection(engine.id, args, context) : jobConnectionOnce(engine.id, args, context),
 };

@@ -18,7 +18,6 @@ import type {
 } from '../generated/resolvers-types';
 import { property } from './property';
 
-/** The engine list of the caller's project (and enterprise project) as a connection. */
 export function engineConnection(args: ConnectionArgs, context: GatewayContext): Promise<ConnectionModel<CseEngine>> {
   const { credentials, loaders, paging } = context;
   const key = connectionKey(['engines', credentials.projectId, credentials.enterpriseProjectId]);
@@ -30,10 +29,7 @@ export function engineConnection(args: ConnectionArgs, context: GatewayContext):
   });
 }
 
-/**
- * One engine's jobs as a connection. Cursors are bound to the project, engine and filter, so a
- * cursor from another list is refused before any upstream call.
- */
+/** Cursors are bound to the project, engine and filter. */
 export function jobConnection(
   engineId: string,
   args: ConnectionArgs & { filter?: JobFilter | null },
@@ -57,17 +53,14 @@ export function jobConnection(
 }
 
 /**
- * `jobConnection`, computed once per operation for one engine and one set of arguments.
- * `Query.engine` may resolve an engine's first `jobs` field ahead of `Engine.jobs` (the job list
- * then proves the engine exists, see `Query.engine`); `Engine.jobs` must find that same promise
- * rather than compute the connection again.
+ * `jobConnection` once per operation for one engine and arguments: `Query.engine` may resolve an
+ * engine's first `jobs` ahead of `Engine.jobs` (see there), which must find that same promise.
  */
-export function sharedJobConnection(
+export function jobConnectionOnce(
   engineId: string,
   args: ConnectionArgs & { filter?: JobFilter | null },
   context: GatewayContext,
 ): Promise<ConnectionModel<CseJob>> {
-  // Arguments are a handful of scalars: their JSON is a small, exact key.
   const key = `${engineId}\u0000${JSON.stringify(args)}`;
   let connection = context.jobConnections.get(key);
   if (connection === undefined) {
@@ -98,7 +91,6 @@ const cursorOf = <T>(edge: EdgeModel<T>) => encodeCursor(edge.connectionKey, edg
 export const EngineEdge: EngineEdgeResolvers = { cursor: cursorOf, node: property<EdgeModel<CseEngine>>()('node') };
 export const JobEdge: JobEdgeResolvers = { cursor: cursorOf, node: property<EdgeModel<CseJob>>()('node') };
 
-/** A connection's fields are its model's (see pagination/types). */
 function connectionResolvers<T>() {
   const own = property<ConnectionModel<T>>();
   return { edges: own('edges'), nodes: own('nodes'), pageInfo: own('pageInfo'), totalCount: own('totalCount') };
