@@ -3,7 +3,8 @@ import { GatewayError } from '../errors/GatewayError';
 import type { PageCall } from '../pagination/pages';
 import { pageOffset } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
-import { badResponse, type CseHttpClient, type UpstreamAnswer, type UpstreamCall, type UpstreamRequestContext } from './CseHttpClient';
+import { classifyFailure } from './errorMapping';
+import type { CseHttpClient, UpstreamAnswer, UpstreamCall, UpstreamRequestContext } from './CseHttpClient';
 import type { Credentials } from './credentials';
 import { paths, UnsafePathSegmentError } from './paths';
 import { asEngine, asJob, asListBody } from './shapes';
@@ -143,7 +144,7 @@ function checked<T>(read: () => T, requestId: string | undefined): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof UpstreamBodyError) throw badResponse(200, requestId, error);
+    if (error instanceof UpstreamBodyError) throw classifyFailure({ thrown: error, status: 200, requestId }).error;
     throw error;
   }
 }

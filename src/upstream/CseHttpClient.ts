@@ -22,7 +22,7 @@ import { fleetLevel } from './stages/fleetStage';
 import type { SharedAnswers } from '../redis/SharedAnswers';
 import { compose, type CallHandler, type UpstreamRequestContext } from './stages/types';
 
-export { badResponse, type UpstreamAnswer } from './exchange';
+export type { UpstreamAnswer } from './exchange';
 export type { UpstreamRequestContext } from './stages/types';
 
 export interface UpstreamCall {

@@ -4,7 +4,6 @@
  * the whole event loop for as long as it runs, and so would one scan of its text.
  */
 import { hasUnsafeId, parseLosslessText, UpstreamBodyError } from './parseJson';
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './jsonDepth';
 
 /** Containers longer than this (in characters) are parsed child by child; shorter ones whole. */
 const PIECE_CHARS = 64 * 1024;
@@ -29,6 +28,12 @@ interface Frame {
   readonly colons: number[];
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
@@ -47,7 +52,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or is not JSON
  */
 export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS): Promise<unknown> {
-  const containers = await scan(text, maxDepth, pieceChars);
+  const containers = await scanInTurns(text, maxDepth, pieceChars);
   const plain = new Assembly(text, containers, parsePlain, pieceChars);
   const value = await plain.value(0, text.length);
   return plain.unsafe ? new Assembly(text, containers, parseLossless, pieceChars).value(0, text.length) : value;
@@ -61,13 +66,18 @@ function parseLossless(text: string): unknown {
   return parseLosslessText(text);
 }
 
-/** The containers longer than a piece, by the position of their opening bracket. */
-async function scan(text: string, maxDepth: number, pieceChars: number): Promise<Map<number, Container>> {
+/**
+ * The one scan of JSON text: the containers longer than `pieceChars`, by the position of their
+ * opening bracket, with their top-level commas and colons. Brackets inside strings do not count.
+ * Yields after every {@link TURN_CHARS}, for a caller that gives the event loop a turn.
+ * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or its brackets do not match
+ */
+function* scan(text: string, maxDepth: number, pieceChars: number): Generator<void, Map<number, Container>> {
   const containers = new Map<number, Container>();
   const stack: Frame[] = [];
   let inString = false;
   for (let from = 0; from < text.length; from += TURN_CHARS) {
-    if (from > 0) await nextTurn();
+    if (from > 0) yield;
     const to = Math.min(text.length, from + TURN_CHARS);
     for (let i = from; i < to; i += 1) {
       const c = text.charCodeAt(i);
@@ -88,6 +98,24 @@ async function scan(text: string, maxDepth: number, pieceChars: number): Promise
   }
   if (stack.length > 0 || inString) throw notJson();
   return containers;
+}
+
+/**
+ * The scan in one step, for a caller that cannot wait: refuses a text that nests deeper than
+ * `maxDepth` before `JSON.parse` spends seconds on it.
+ * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or its brackets do not match
+ */
+export function checkJsonDepth(text: string, maxDepth: number): void {
+  const scanning = scan(text, maxDepth, Number.POSITIVE_INFINITY);
+  while (scanning.next().done !== true);
+}
+
+async function scanInTurns(text: string, maxDepth: number, pieceChars: number): Promise<Map<number, Container>> {
+  const scanning = scan(text, maxDepth, pieceChars);
+  for (let step = scanning.next(); ; step = scanning.next()) {
+    if (step.done === true) return step.value;
+    await nextTurn();
+  }
 }
 
 function notJson(cause?: unknown): UpstreamBodyError {

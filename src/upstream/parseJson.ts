@@ -1,7 +1,7 @@
-/**
- * Parsing upstream response bodies without losing digits of large integer ids.
- */
 import { parse as parseLossless, type DuplicateKeyInfo } from 'lossless-json';
+
+/** The code of an {@link UpstreamBodyError}, in the style of undici's errors. */
+export const UPSTREAM_BAD_BODY = 'UPSTREAM_BAD_BODY';
 
 /**
  * The upstream answered 2xx with a body that is not the JSON it documents: not JSON at all, or
@@ -9,8 +9,7 @@ import { parse as parseLossless, type DuplicateKeyInfo } from 'lossless-json';
  * underlying parser error, if any, is the `cause`, for the log.
  */
 export class UpstreamBodyError extends Error {
-  /** Stable code to match on, in the style of undici's errors. */
-  readonly code = 'UPSTREAM_BAD_BODY';
+  readonly code = UPSTREAM_BAD_BODY;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

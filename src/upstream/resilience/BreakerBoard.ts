@@ -3,7 +3,7 @@ import { ErrorCode } from '../../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../../errors/GatewayError';
 import type { UpstreamEvents } from '../../observability/events';
 import { CircuitBreaker, type BreakerState, type Permit } from './CircuitBreaker';
-import { countsForEngine, countsForUpstream, type FailureKind } from './failureKind';
+import { BREAKER_COUNTS, type FailureKind } from '../errorMapping';
 
 export interface BreakerBoardOptions {
   /** Consecutive failed attempts against one engine that open its breaker. */
@@ -34,7 +34,7 @@ interface Throttle {
 
 /**
  * The breakers: one for the whole upstream, which transport failures and unreadable 2xx bodies
- * trip (an upstream that answers an HTTP error is reachable; see countsForUpstream), and one per
+ * trip (see BREAKER_COUNTS), and one per
  * engine, which upstream-side failures of that engine trip — so one engine that keeps failing is
  * cut off while the healthy ones still answer.
  *
@@ -146,18 +146,18 @@ export class BreakerBoard {
   settle(engineKey: string | undefined, admission: Admission, kind: FailureKind, events: UpstreamEvents): void {
     this.listeners = events;
     try {
-      this.upstream.record(admission.upstream, countsForUpstream(kind));
+      this.upstream.record(admission.upstream, BREAKER_COUNTS[kind].upstream);
       if (admission.engine === undefined || engineKey === undefined) return;
       const { breaker, permit } = admission.engine;
       const stored = this.engines.get(engineKey);
       if (stored !== undefined && stored !== breaker) {
         // A fresh breaker raced with one another attempt stored meanwhile: count on the stored
         // one, as an ordinary call, so no failure is lost.
-        stored.record({ allowed: true, probe: false }, countsForEngine(kind));
+        stored.record({ allowed: true, probe: false }, BREAKER_COUNTS[kind].engine);
         if (stored.idle) this.engines.delete(engineKey);
         return;
       }
-      breaker.record(permit, countsForEngine(kind));
+      breaker.record(permit, BREAKER_COUNTS[kind].engine);
       if (breaker.idle) {
         if (stored !== undefined) this.engines.delete(engineKey);
       } else if (stored === undefined) {

@@ -1,5 +1,5 @@
+import { circuitOpenError } from '../errorMapping';
 import { BreakerBoard, isRefusal } from '../resilience/BreakerBoard';
-import { circuitOpenError } from '../resilience/resilienceErrors';
 import type { AttemptStage } from './types';
 
 /**

@@ -39,7 +39,7 @@ export function exchangeStage(options: ExchangeStageOptions): AttemptHandler {
       bounded.dispose();
     }
     if (!result.ok && (attempt.signal.aborted || (bounded.signal.aborted && budget < options.attemptTimeoutMs))) {
-      return { ...result, kind: 'cancelled' };
+      return { ...result, kind: 'cancelled', retry: false };
     }
     return result;
   };

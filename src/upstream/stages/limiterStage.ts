@@ -1,6 +1,5 @@
-import { classifyTransportError } from '../errorMapping';
+import { classifyTransportError, overloadedError } from '../errorMapping';
 import type { InFlightLimiter } from '../resilience/InFlightLimiter';
-import { overloadedError } from '../resilience/resilienceErrors';
 import type { AttemptStage } from './types';
 
 /**
