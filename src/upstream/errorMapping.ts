@@ -1,12 +1,9 @@
 /**
- * The one failure classifier: what happened on an upstream attempt (an HTTP status with one of the
- * upstream's error body dialects, or an error thrown instead of an answer) becomes the GatewayError
- * a client sees (a code from `errors/codes`), the {@link FailureKind} the breakers count, and
- * whether a retry may help.
+ * The one failure classifier: what happened on an upstream attempt becomes the GatewayError a
+ * client sees, the {@link FailureKind} the breakers count, and whether a retry may help.
  *
- * A client learns only `extensions.upstream` = `{status, code?, requestId?}`, `retryAfter` and a
- * fixed message per case: upstream messages can echo request details, and a proxy's HTML can hold
- * anything. The original error stays available as `cause`, for the log.
+ * A client learns only `extensions.upstream` (`{status, code?, requestId?}`), `retryAfter` and a
+ * fixed message: upstream messages can echo request details. The cause stays, for the log.
  */
 import { ErrorCode } from '../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
@@ -16,23 +13,14 @@ import { UPSTREAM_BAD_BODY } from './parseJson';
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
 /**
- * What an attempt told us about the upstream's health:
- *
- * | kind | when |
- * |---|---|
- * | `answer` | 2xx, or the upstream's "not found" |
- * | `refused` | any other 4xx except 429: the caller's problem; the upstream is healthy |
- * | `throttled` | 429 |
- * | `server` | 5xx |
- * | `bad-response` | an unreadable 2xx body, or a status outside 2xx/4xx/5xx |
- * | `connection` | refused, reset or dropped connection, or any other error without an answer |
- * | `timeout` | the attempt's own time bound ran out |
- * | `cancelled` | the operation went away (caller gone, deadline): nothing about the upstream |
- * | `local` | undici refused the request as the gateway built it: a gateway bug |
+ * What an attempt told us about the upstream's health. `answer`: 2xx or "not found"; `refused`: a
+ * 4xx but 429 (the caller's problem); `bad-response`: an unreadable 2xx body or a status outside
+ * 2xx/4xx/5xx; `connection`: no answer, for any reason but a `timeout`; `cancelled`: the operation
+ * went away; `local`: undici refused the request as the gateway built it (a bug of ours).
  */
 export type FailureKind = 'answer' | 'refused' | 'throttled' | 'server' | 'bad-response' | 'connection' | 'timeout' | 'cancelled' | 'local';
 
-/** What happened: an answer that was not a success, or an error thrown instead of (or while reading) one. */
+/** An answer that was not a success, or an error thrown instead of (or while reading) one. */
 export type Happened = Answered | Thrown;
 type Answered = { readonly status: number; readonly headers: UpstreamHeaders; readonly body: string };
 type Thrown = { readonly thrown: unknown; readonly status?: number; readonly requestId?: string };
@@ -41,11 +29,11 @@ export interface Failure {
   readonly kind: Exclude<FailureKind, 'answer'>;
   /** Its code, `upstream` and `retryAfter` are what a client sees. */
   readonly error: GatewayError;
-  /** Whether another attempt may be answered differently (see retryStage for when one is made). */
+  /** Whether another attempt may be answered differently. */
   readonly retry: boolean;
 }
 
-/** "Not found" arrives as an error status with a code; it is an answer, `null` where the schema allows. */
+/** "Not found" arrives as an error status with a code: an answer, `null` where the schema allows. */
 export type Classification = Failure | { readonly kind: 'not-found'; readonly upstream: UpstreamErrorInfo };
 
 /** Codes the upstream uses for "this engine or job does not exist" (it answers 400, not 404). */
@@ -53,7 +41,6 @@ const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['SVCSTG.00501116', 'SVCSTG
 /** Terraform treats this one as "engine gone" even when it comes with HTTP 401. */
 const ENGINE_GONE_CODE = 'SVCSTG.00501125';
 const MALFORMED_JOB_ID_CODE = 'SVCSTG.00501152';
-/** 5xx statuses a proxy or the upstream may answer differently next time (501 and others will not). */
 const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 
 // A code or request id is passed on only when short and plain: the field might hold whatever a
@@ -95,30 +82,12 @@ const MESSAGES = {
 } as const;
 
 /**
- * Classifies what happened. Never throws: the body may be any of the documented dialects, empty,
- * HTML or garbage.
- *
- * | what happened | code | kind | retry |
- * |---|---|---|---|
- * | 400/404 with a not-found code, 401 with SVCSTG.00501125 | (not found) | | |
- * | 400 with SVCSTG.00501152 (malformed job id) | BAD_USER_INPUT | refused | no |
- * | 401 | UNAUTHENTICATED | refused | no |
- * | 403 | FORBIDDEN | refused | no |
- * | 429 | RATE_LIMITED, `retryAfter` from `Retry-After` | throttled | yes |
- * | 502, 503 | UPSTREAM_UNAVAILABLE (503 with `retryAfter`) | server | yes |
- * | 504 | UPSTREAM_TIMEOUT | server | yes |
- * | 500 | UPSTREAM_ERROR | server | yes |
- * | any other 4xx or 5xx | UPSTREAM_ERROR | refused or server | no |
- * | any other status | UPSTREAM_BAD_RESPONSE | bad-response | no |
- * | thrown: undici timeouts, `AbortError`, `TimeoutError` | UPSTREAM_TIMEOUT | timeout | no |
- * | thrown: connection errors, or anything unknown | UPSTREAM_UNAVAILABLE | connection | yes |
- * | thrown: an unreadable body (UpstreamBodyError) | UPSTREAM_BAD_RESPONSE | bad-response | no |
- * | thrown: undici's invalid-argument codes | INTERNAL_SERVER_ERROR (masked) | local | no |
- * | thrown: a GatewayError (an abort reason) | unchanged | cancelled | no |
- *
- * Timeouts are not retried: the attempt spent its whole time bound, and another would as likely
- * time out. Error codes are looked for along the `cause` chain (fetch wraps them in a `TypeError`)
- * and in an `AggregateError`'s `errors` (Node's happy-eyeballs connect).
+ * Classifies what happened; never throws (the body may be any dialect, empty, HTML or garbage).
+ * Status answers map to codes as docs/errors.md lists them; "not found" (400/404 with a not-found
+ * code, or 401 with SVCSTG.00501125) is an answer. Only connection failures, 429 and
+ * 500/502/503/504 are worth a retry: a timeout spent the attempt's whole bound already. Codes of
+ * thrown errors are looked for along the `cause` chain (fetch wraps them in a `TypeError`) and in
+ * an `AggregateError` (happy-eyeballs connect). test/upstream/errorMapping.test.ts is the table.
  *
  * @param now the current time in epoch ms, for a `Retry-After` given as an HTTP-date
  */
@@ -182,7 +151,6 @@ function classifyThrown(err: unknown, status: number | undefined, requestId: str
     const upstream = status === undefined ? undefined : { status, requestId };
     return { kind: 'bad-response', error: new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, MESSAGES.badBody, { cause: err, upstream }), retry: false };
   }
-  // Masked as a bug (INTERNAL_SERVER_ERROR, logged with its cause), and held against no breaker.
   if (code !== undefined && LOCAL_CODES.has(code)) return failure('local', ErrorCode.INTERNAL_SERVER_ERROR, MESSAGES.local);
   const related = relatedErrors(err);
   if (related.some((e) => TIMEOUT_CODES.has(codeOf(e) ?? '') || TIMEOUT_NAMES.has(nameOf(e) ?? ''))) {
@@ -191,18 +159,15 @@ function classifyThrown(err: unknown, status: number | undefined, requestId: str
   if (related.some((e) => UNREACHABLE_CODES.has(codeOf(e) ?? ''))) {
     return failure('connection', ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.unreachable, true);
   }
-  // Unrecognised: the client hears the same code; the wording and the cause tell the log apart.
+  // Unrecognised: the wording and the cause tell the log apart.
   return failure('connection', ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.callFailed, true);
 }
 
 /**
- * Whether an engine's breaker counts an attempt of this kind as a failure (`true`), a success
- * (`false`) or not at all (`undefined`); and the same for the breaker of the whole upstream.
- *
- * A 429 counts on neither: the upstream throttles per caller, so one noisy token must not open a
- * breaker every caller of that engine shares. The whole upstream's breaker counts only transport
- * failures and unreadable 2xx bodies: an HTTP error proves the upstream reachable, and a 5xx of
- * one engine must not cut off the healthy ones; a proxy's HTML login page answers 200 everywhere.
+ * Whether an engine's breaker and the whole upstream's count a kind as a failure (`true`), a
+ * success (`false`) or not at all. A 429 throttles one caller: it must not open a breaker others
+ * share. An HTTP error proves the upstream reachable, but an unreadable 200 does not (a proxy's
+ * HTML login page answers 200 everywhere).
  */
 export const BREAKER_COUNTS: Readonly<Record<FailureKind, { readonly engine: boolean | undefined; readonly upstream: boolean | undefined }>> = {
   answer: { engine: false, upstream: false },
@@ -236,10 +201,7 @@ export function overloadedError(): GatewayError {
   });
 }
 
-/**
- * The code and request id from any of the body dialects: `error_code`, `errorCode` or `code`,
- * and `request_id` or `requestId`; in an object, or in an array's first item.
- */
+/** The code and request id of any body dialect, in an object or an array's first item. */
 function readErrorBody(bodyText: string): { code?: string; requestId?: string } {
   const trimmed = bodyText.trim();
   if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return {};
@@ -284,17 +246,10 @@ const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT
 const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
 const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
 
-/**
- * The longest `Retry-After` taken from the upstream, in seconds. It is what a client is told and
- * how long a 429 keeps the gateway from calling again for that caller and engine, so a proxy's
- * `Retry-After: 99999999999` must neither reach a client nor lock a caller out.
- */
+/** The longest `Retry-After` taken, in seconds: a proxy's 99999999999 must not lock a caller out. */
 export const MAX_RETRY_AFTER_S = 300;
 
-/**
- * `Retry-After` (RFC 9110 §10.2.3) as whole seconds from `now`, at most {@link MAX_RETRY_AFTER_S};
- * `undefined` when absent or invalid, so the client is told nothing rather than something wrong.
- */
+/** `Retry-After` (RFC 9110 §10.2.3) in seconds from `now`; `undefined` when absent or invalid. */
 function retryAfterSeconds(headers: UpstreamHeaders, now: number): number | undefined {
   const raw = header(headers, 'retry-after')?.trim();
   if (raw === undefined || raw === '') return undefined;
