@@ -1,7 +1,6 @@
 /**
  * Parsing a large upstream body a piece at a time, so that no one turn of the event loop holds it
- * for long: `JSON.parse` of the largest body the gateway accepts (`CSE_MAX_RESPONSE_BYTES`) takes
- * the whole event loop for as long as it runs, and so would one scan of its text.
+ * for as long as `JSON.parse` of the whole (or one scan of its text) would.
  */
 import { hasUnsafeId, parseLosslessText, UpstreamBodyError } from './parseJson';
 
@@ -10,14 +9,11 @@ const PIECE_CHARS = 64 * 1024;
 /** Characters scanned or parsed in one turn of the event loop. */
 const TURN_CHARS = 256 * 1024;
 
-/** Where a container longer than {@link PIECE_CHARS} ends, and where its children are separated. */
+/** A container longer than {@link PIECE_CHARS}: one past its closing bracket, its top-level commas and colons. */
 interface Container {
   readonly kind: 'object' | 'array';
-  /** One past its closing bracket. */
   readonly end: number;
-  /** Its top-level commas. */
   readonly commas: readonly number[];
-  /** Its top-level colons (objects: one per member). */
   readonly colons: readonly number[];
 }
 
