@@ -36,15 +36,10 @@ const COLON = 0x3a;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * The same value as `parseUpstreamJson(text)` after the depth check of `parseUpstreamBody`, made
- * in turns of the event loop: one scan of the text (in turns) finds the containers longer than
- * `pieceChars` ({@link PIECE_CHARS}; smaller in tests) and where their children start; then
- * children are parsed by `JSON.parse` in groups of at most that size, and put together.
- *
- * Exact ids follow parseUpstreamJson: each piece is looked at for ids beyond 2^53 where
- * `hasUnsafeId` looks in a whole body (see {@link Place}); when one has such an id, the whole body
- * is parsed again, losslessly.
- *
+ * `parseUpstreamBody(text)`, in turns of the event loop: the scan finds the containers longer
+ * than `pieceChars`; their children are parsed by `JSON.parse` in groups of at most that size and
+ * put together. Each piece is looked at for ids beyond 2^53 where `hasUnsafeId` looks in a whole
+ * body (see {@link Place}); when one has such an id, the whole body is parsed again, losslessly.
  * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or is not JSON
  */
 export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS): Promise<unknown> {
