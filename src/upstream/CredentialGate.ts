@@ -20,7 +20,10 @@ export interface CredentialGateOptions {
  * 403 denies one resource to credentials the upstream recognised), `refused` for a 401, `unknown`
  * for no verdict (5xx, 429, timeout, connection failure, cancelled).
  */
-export type CredentialOutcome = { readonly kind: 'accepted' } | { readonly kind: 'refused'; readonly error: GatewayError } | { readonly kind: 'unknown' };
+export type CredentialOutcome =
+  | { readonly kind: 'accepted' }
+  | { readonly kind: 'refused'; readonly error: GatewayError }
+  | { readonly kind: 'unknown' };
 
 /** How a call was let through: on the scope's standing, or as a probe that will establish it. */
 export type Clearance = { readonly kind: 'vouched' } | { readonly kind: 'probe'; readonly round: ProbeRound };

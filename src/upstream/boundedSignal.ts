@@ -1,9 +1,15 @@
+interface BoundedSignal {
+  readonly signal: AbortSignal;
+  /** Clears the timer and stops listening to the parent. */
+  dispose(): void;
+}
+
 /**
  * `AbortSignal.any([parent, AbortSignal.timeout(ms)])`, with one timer and one listener that
  * `dispose` releases at once: `any` and `timeout` are released only by the garbage collector, too
  * late for something made for every upstream attempt.
  */
-export function boundedSignal(parent: AbortSignal, ms: number): { readonly signal: AbortSignal; dispose(): void } {
+export function boundedSignal(parent: AbortSignal, ms: number): BoundedSignal {
   const controller = new AbortController();
   if (parent.aborted) {
     controller.abort(parent.reason);

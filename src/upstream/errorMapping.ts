@@ -18,7 +18,16 @@ export type UpstreamHeaders = Record<string, string | string[] | undefined>;
  * 2xx/4xx/5xx; `connection`: no answer, for any reason but a `timeout`; `cancelled`: the operation
  * went away; `local`: undici refused the request as the gateway built it (a bug of ours).
  */
-export type FailureKind = 'answer' | 'refused' | 'throttled' | 'server' | 'bad-response' | 'connection' | 'timeout' | 'cancelled' | 'local';
+export type FailureKind =
+  | 'answer'
+  | 'refused'
+  | 'throttled'
+  | 'server'
+  | 'bad-response'
+  | 'connection'
+  | 'timeout'
+  | 'cancelled'
+  | 'local';
 
 /** An answer that was not a success, or an error thrown instead of (or while reading) one. */
 export type Happened = Answered | Thrown;
@@ -47,7 +56,11 @@ const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 // misbehaving proxy wrote (an IAM token is thousands of characters long and cannot pass).
 const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
 
-const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 /** `AbortSignal.timeout`'s DOMException and undici's aborted requests. */
 const TIMEOUT_NAMES: ReadonlySet<string> = new Set(['AbortError', 'TimeoutError']);
 const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
@@ -63,7 +76,12 @@ const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_DESTROYED',
 ]);
 /** undici refusing to send a request as given (an invalid header value, a path a request line cannot hold). */
-const LOCAL_CODES: ReadonlySet<string> = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL']);
+const LOCAL_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_INVALID_ARG',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_URL',
+]);
 
 /** Fixed client-facing wording, one per case. */
 const MESSAGES = {
@@ -109,7 +127,7 @@ function classifyStatus({ status, headers, body }: Answered, now: number): Class
   const requestId = safeToken(header(headers, 'x-request-id')) ?? fields.requestId;
   if (requestId !== undefined) upstream.requestId = requestId;
   const fail = (code: ErrorCode, message: string, retryAfter?: number): Failure => ({
-    kind: status === 429 ? 'throttled' : status >= 500 && status <= 599 ? 'server' : status >= 400 && status <= 499 ? 'refused' : 'bad-response',
+    kind: kindOfStatus(status),
     error: new GatewayError(code, message, retryAfter === undefined ? { upstream } : { upstream, retryAfter }),
     retry: status === 429 || RETRY_STATUSES.has(status),
   });
@@ -139,6 +157,13 @@ function classifyStatus({ status, headers, body }: Answered, now: number): Class
   }
 }
 
+function kindOfStatus(status: number): Failure['kind'] {
+  if (status === 429) return 'throttled';
+  if (status >= 500 && status <= 599) return 'server';
+  if (status >= 400 && status <= 499) return 'refused';
+  return 'bad-response';
+}
+
 function classifyThrown(err: unknown, status: number | undefined, requestId: string | undefined): Failure {
   const failure = (kind: Failure['kind'], code: ErrorCode, message: string, retry = false): Failure => ({
     kind,
@@ -149,7 +174,8 @@ function classifyThrown(err: unknown, status: number | undefined, requestId: str
   const code = codeOf(err);
   if (code === UPSTREAM_BAD_BODY) {
     const upstream = status === undefined ? undefined : { status, requestId };
-    return { kind: 'bad-response', error: new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, MESSAGES.badBody, { cause: err, upstream }), retry: false };
+    const error = new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, MESSAGES.badBody, { cause: err, upstream });
+    return { kind: 'bad-response', error, retry: false };
   }
   if (code !== undefined && LOCAL_CODES.has(code)) return failure('local', ErrorCode.INTERNAL_SERVER_ERROR, MESSAGES.local);
   const related = relatedErrors(err);
@@ -169,7 +195,9 @@ function classifyThrown(err: unknown, status: number | undefined, requestId: str
  * share. An HTTP error proves the upstream reachable, but an unreadable 200 does not (a proxy's
  * HTML login page answers 200 everywhere).
  */
-export const BREAKER_COUNTS: Readonly<Record<FailureKind, { readonly engine: boolean | undefined; readonly upstream: boolean | undefined }>> = {
+type BreakerCount = { readonly engine: boolean | undefined; readonly upstream: boolean | undefined };
+
+export const BREAKER_COUNTS: Readonly<Record<FailureKind, BreakerCount>> = {
   answer: { engine: false, upstream: false },
   refused: { engine: false, upstream: false },
   throttled: { engine: undefined, upstream: false },

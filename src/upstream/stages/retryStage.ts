@@ -75,13 +75,15 @@ export interface RetryInput {
   readonly random: number;
 }
 
+export type RetryDecision = { readonly retry: false } | { readonly retry: true; readonly delayMs: number };
+
 /**
  * Whether to try a failed GET again, and after how long. `Retry-After` is obeyed when it ends
  * before the deadline; when it does not, give up at once (the error carries `retryAfter` for the
  * frontend) rather than wait for a certain timeout. Otherwise exponential backoff with jitter, so
  * that callers who failed together do not come back together, again only within the deadline.
  */
-export function decideRetry(input: RetryInput): { readonly retry: false } | { readonly retry: true; readonly delayMs: number } {
+export function decideRetry(input: RetryInput): RetryDecision {
   if (!input.retry || input.retriesDone >= input.maxRetries) return { retry: false };
   const delayMs = input.retryAfterMs ?? backoffDelayMs(input.retriesDone, input.baseMs, input.random);
   return delayMs < input.remainingMs ? { retry: true, delayMs } : { retry: false };
