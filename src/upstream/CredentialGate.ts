@@ -25,7 +25,7 @@ export type CredentialOutcome =
   | { readonly kind: 'refused'; readonly error: GatewayError }
   | { readonly kind: 'unknown' };
 
-/** How a call was let through: on the scope's standing, or as a probe that will establish it. */
+/** How a call was let through: the upstream answered the scope recently, or as a probe for a verdict. */
 export type Clearance = { readonly kind: 'vouched' } | { readonly kind: 'probe'; readonly round: ProbeRound };
 
 /** The probes of a scope without a verdict, and the calls waiting for one. */
@@ -51,7 +51,7 @@ const MAX_CREDENTIAL_SCOPES = 100_000;
  */
 export const PROBE_PATIENCE_MS = 500;
 
-interface Standing {
+interface ScopeState {
   /** When the upstream last answered a call of the scope. */
   acceptedAt: number | undefined;
   rejection: { readonly error: GatewayError; readonly until: number } | undefined;
@@ -74,7 +74,7 @@ interface Standing {
  * Per replica: a refusal is cheap to learn again and must never outlive its TTL elsewhere.
  */
 export class CredentialGate {
-  private readonly scopes: LRUCache<string, Standing>;
+  private readonly scopes: LRUCache<string, ScopeState>;
   private readonly now: () => number;
   /** Unique across scopes and time. */
   private nextGeneration = 1;
@@ -86,19 +86,19 @@ export class CredentialGate {
 
   /** Whether cached answers may be served to the scope now. */
   vouches(digest: string): boolean {
-    const standing = this.scopes.get(digest);
-    return standing !== undefined && this.vouched(standing);
+    const state = this.scopes.get(digest);
+    return state !== undefined && this.recentlyAccepted(state);
   }
 
   /** The scope's cache generation while it is vouched for: a cache serves answers kept under it. */
   generation(digest: string): number | undefined {
-    const standing = this.scopes.get(digest);
-    return standing !== undefined && this.vouched(standing) ? standing.generation : undefined;
+    const state = this.scopes.get(digest);
+    return state !== undefined && this.recentlyAccepted(state) ? state.generation : undefined;
   }
 
   /** The scope's generation, vouched for or not: given back to {@link acceptedElsewhere}. */
   standingGeneration(digest: string): number {
-    return this.standing(digest).generation;
+    return this.stateOf(digest).generation;
   }
 
   /**
@@ -106,10 +106,10 @@ export class CredentialGate {
    * here as long, unless this replica refused the scope since `generation` or remembers a 401.
    */
   acceptedElsewhere(digest: string, leftMs: number, generation: number): void {
-    const standing = this.scopes.get(digest);
-    if (standing === undefined || standing.generation !== generation || this.rejection(digest) !== undefined) return;
+    const state = this.scopes.get(digest);
+    if (state === undefined || state.generation !== generation || this.rejection(digest) !== undefined) return;
     const at = this.now() - this.options.recheckMs + Math.min(leftMs, this.options.recheckMs);
-    if (standing.acceptedAt === undefined || at > standing.acceptedAt) standing.acceptedAt = at;
+    if (state.acceptedAt === undefined || at > state.acceptedAt) state.acceptedAt = at;
   }
 
   /** The scope's remembered 401, to fail a call with at once. */
@@ -128,14 +128,14 @@ export class CredentialGate {
     for (;;) {
       const rejection = this.rejection(digest);
       if (rejection !== undefined) throw rejection;
-      const standing = this.standing(digest);
-      if (this.vouched(standing)) return VOUCHED;
-      const round = standing.round;
+      const state = this.stateOf(digest);
+      if (this.recentlyAccepted(state)) return VOUCHED;
+      const round = state.round;
       if (round === undefined) {
         let finish!: () => void;
         const settled = new Promise<void>((resolve) => (finish = resolve));
-        standing.round = { settled, finish, probes: 1, lastStart: this.now() };
-        return { kind: 'probe', round: standing.round };
+        state.round = { settled, finish, probes: 1, lastStart: this.now() };
+        return { kind: 'probe', round: state.round };
       }
       const patience = round.lastStart + PROBE_PATIENCE_MS - this.now();
       if (patience <= 0) {
@@ -150,15 +150,15 @@ export class CredentialGate {
 
   /** Reports what an admitted call showed. */
   settle(digest: string, clearance: Clearance, outcome: CredentialOutcome): void {
-    const standing = this.standing(digest);
+    const state = this.stateOf(digest);
     if (outcome.kind === 'accepted') {
-      standing.acceptedAt = this.now();
-      standing.rejection = undefined;
+      state.acceptedAt = this.now();
+      state.rejection = undefined;
     } else if (outcome.kind === 'refused') {
-      standing.acceptedAt = undefined;
-      standing.generation = this.nextGeneration++;
+      state.acceptedAt = undefined;
+      state.generation = this.nextGeneration++;
       if (this.options.rejectionTtlMs > 0) {
-        standing.rejection = { error: outcome.error, until: this.now() + this.options.rejectionTtlMs };
+        state.rejection = { error: outcome.error, until: this.now() + this.options.rejectionTtlMs };
       }
     }
     if (clearance.kind !== 'probe') return;
@@ -168,22 +168,22 @@ export class CredentialGate {
     // A verdict ends the round; without one, its last probe does. The round's own handle: the
     // scope may have been forgotten (LRU) and made anew meanwhile, and its waiters must still go.
     if (outcome.kind !== 'unknown' || round.probes === 0) {
-      if (standing.round === round) standing.round = undefined;
+      if (state.round === round) state.round = undefined;
       round.finish();
     }
   }
 
-  private vouched(standing: Standing): boolean {
-    return standing.acceptedAt !== undefined && this.now() - standing.acceptedAt <= this.options.recheckMs;
+  private recentlyAccepted(state: ScopeState): boolean {
+    return state.acceptedAt !== undefined && this.now() - state.acceptedAt <= this.options.recheckMs;
   }
 
-  private standing(digest: string): Standing {
-    let standing = this.scopes.get(digest);
-    if (standing === undefined) {
-      standing = { acceptedAt: undefined, rejection: undefined, round: undefined, generation: this.nextGeneration++ };
-      this.scopes.set(digest, standing);
+  private stateOf(digest: string): ScopeState {
+    let state = this.scopes.get(digest);
+    if (state === undefined) {
+      state = { acceptedAt: undefined, rejection: undefined, round: undefined, generation: this.nextGeneration++ };
+      this.scopes.set(digest, state);
     }
-    return standing;
+    return state;
   }
 }
 
