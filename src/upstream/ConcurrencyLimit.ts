@@ -1,16 +1,7 @@
 /**
- * At most `concurrency` calls running at once; the others wait and start in arrival order as
- * running ones settle. One per GraphQL operation bounds its upstream fan-out (see context.ts).
- *
- * Why not p-limit, which did this before: it gives every limiter accessor properties of its own
- * (`activeCount`, `pendingCount`). V8 gives an object with fresh accessors a hidden class of its
- * own, reachable from the shared one through a transition that only a full (mark-compact)
- * collection clears; young-generation collections treat it as strong. Everything the limiter
- * reached — its queue, the calls' closures and promises, and so the upstream pages they resolved
- * to — therefore survived every young collection and was copied into the old generation, where
- * only the next full collection freed it (test/memory guards it; the figures are in
- * bench/README.md). Invariant: no accessor properties of its own, on this or any per-operation
- * object.
+ * At most `concurrency` calls running at once; the others start in arrival order. One per
+ * operation bounds its upstream fan-out. Invariant: no accessor properties of its own (p-limit's
+ * make V8 keep everything the limiter reached until a full collection; test/memory guards it).
  */
 export class ConcurrencyLimit {
   private active = 0;

@@ -3,7 +3,8 @@ import { GatewayError } from '../errors/GatewayError';
 import type { PageCall } from '../pagination/pages';
 import { pageOffset } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
-import { badResponse, type CseHttpClient, type UpstreamAnswer, type UpstreamCall, type UpstreamRequestContext } from './CseHttpClient';
+import { classifyFailure } from './errorMapping';
+import type { CseHttpClient, UpstreamAnswer, UpstreamCall, UpstreamRequestContext } from './CseHttpClient';
 import type { Credentials } from './credentials';
 import { paths, UnsafePathSegmentError } from './paths';
 import { asEngine, asJob, asListBody } from './shapes';
@@ -25,7 +26,7 @@ export interface CseApiOptions {
   limit: <T>(fn: () => Promise<T>) => Promise<T>;
   /** The number the upstream gives its first page. */
   pageBase: 0 | 1;
-  /** Told of every "not found" answer (whole-result caching must not keep those, see the plugin). */
+  /** Told of every "not found" answer (whole-response caching must not keep those). */
   onNotFound?: () => void;
   /** The operation's bound on the upstream bytes it uses (see OperationBudget); none when absent. */
   budget?: UpstreamBudget;
@@ -37,10 +38,7 @@ export interface UpstreamBudget {
   spendUpstream(bytes: number): void;
 }
 
-/**
- * The four upstream operations, bound to one caller's credentials. Built per request; the
- * loaders sit on top of it. Returns `null` where the upstream says "not found".
- */
+/** The four upstream operations, bound to one caller's credentials; `null` for "not found". */
 export class CseApi {
   constructor(private readonly options: CseApiOptions) {}
 
@@ -53,7 +51,6 @@ export class CseApi {
       { route: 'listEngines', path: safePath(() => paths.listEngines(this.projectId)), query: this.pageQuery(call) },
       asEngine,
     );
-    // The engine list of a project cannot be "not found"; treat it as empty rather than fail.
     return page ?? { total: 0, data: [] };
   }
 
@@ -104,17 +101,11 @@ export class CseApi {
     }, answer.requestId);
   }
 
-  /**
-   * One upstream call, in a trace span of its own (a no-op unless an OpenTelemetry SDK is
-   * registered), counted against the operation's budget — a cached answer too: what bounds the
-   * operation is what it holds and answers from, wherever that came from.
-   */
+  /** One upstream call, in a trace span, counted against the operation's budget (a cached answer too). */
   private async send(call: UpstreamCall): Promise<UpstreamAnswer> {
     const { http, request, limit, budget } = this.options;
     budget?.beforeCall();
-    // The span starts inside the limit: time spent queued behind the fan-out bound is not the upstream's.
     const answer = await limit(() => {
-      // Checked again once a slot is free: calls queued behind the bound may find the budget spent.
       budget?.beforeCall();
       return withUpstreamSpan(call.route, request, (traced) => http.get(call, traced));
     });
@@ -124,10 +115,8 @@ export class CseApi {
 }
 
 /**
- * A path built from ids the upstream sent (an engine list's ids, a job's `engineId`, an engine's
- * `latestJobId`) — the caller's own ids were refused earlier as BAD_USER_INPUT. One that is not
- * safe fails the field that needed it as UPSTREAM_BAD_RESPONSE, before any call: it never reaches
- * undici (which throws on spaces or control characters) nor counts against a circuit breaker.
+ * A path built from ids the upstream sent (the caller's own were checked as BAD_USER_INPUT): an
+ * unsafe one fails its field as UPSTREAM_BAD_RESPONSE before any call reaches undici.
  */
 function safePath(build: () => string): string {
   try {
@@ -143,16 +132,12 @@ function checked<T>(read: () => T, requestId: string | undefined): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof UpstreamBodyError) throw badResponse(200, requestId, error);
+    if (error instanceof UpstreamBodyError) throw classifyFailure({ thrown: error, status: 200, requestId }).error;
     throw error;
   }
 }
 
-/**
- * Resolvers read `engineId` from the job itself; the path already names the engine, so a body
- * that leaves it out is completed from there — on a copy: upstream answers are shared (single
- * flight, cache) and frozen, so they are never changed in place.
- */
+/** A job without `engineId` gets the path's, on a copy: upstream answers are shared and frozen. */
 function withEngineId(job: CseJob, engineId: string): CseJob {
   if (job.engineId === undefined || job.engineId === null || job.engineId === '') return { ...job, engineId };
   return job;

@@ -22,7 +22,7 @@ import { fleetLevel } from './stages/fleetStage';
 import type { SharedAnswers } from '../redis/SharedAnswers';
 import { compose, type CallHandler, type UpstreamRequestContext } from './stages/types';
 
-export { badResponse, type UpstreamAnswer } from './exchange';
+export type { UpstreamAnswer } from './exchange';
 export type { UpstreamRequestContext } from './stages/types';
 
 export interface UpstreamCall {
@@ -35,19 +35,13 @@ export interface UpstreamCall {
 
 /** How hard the client tries, and how it protects the upstream and itself. */
 export interface ResilienceOptions {
-  /** Bounds each attempt (`CSE_TIMEOUT_MS`). */
   readonly attemptTimeoutMs: number;
-  /** Larger successful answers are refused as UPSTREAM_BAD_RESPONSE (`CSE_MAX_RESPONSE_BYTES`). */
   readonly maxResponseBytes: number;
-  /** Retries after the first attempt (`CSE_RETRIES`). */
   readonly retries: number;
-  /** First backoff step (`CSE_RETRY_BASE_MS`). */
   readonly retryBaseMs: number;
   readonly maxInFlight: number;
   readonly maxQueue: number;
-  /** The share of the slots and the queue one engine may hold. */
   readonly perEngine: SlotBound;
-  /** The share of the slots and the queue one caller (credential scope) may hold. */
   readonly perCaller: SlotBound;
   readonly engineBreakerFailures: number;
   readonly upstreamBreakerFailures: number;
@@ -60,26 +54,23 @@ export interface CacheOptions {
   readonly maxBytes: number;
 }
 
-/** What the gateway remembers of the upstream's verdicts on credentials (see CredentialGate). */
 export interface CredentialOptions {
   readonly rejectionTtlMs: number;
   readonly recheckMs: number;
 }
 
-/** Every option is required: the defaults live in `loadConfig` alone (see createCseHttpClient). */
+/** Every option is required: the defaults live in `loadConfig` alone. */
 export interface CseHttpClientOptions {
-  /** Base URL: scheme, host and an optional path prefix, no trailing slash. */
+  /** Scheme, host and an optional path prefix. */
   readonly endpoint: string;
   readonly dispatcher: Dispatcher;
   /** The process-wide event sink (metrics); each operation may add its own. */
   readonly events: UpstreamEvents | undefined;
   readonly resilience: ResilienceOptions;
-  /** TTLs of 0 turn a kind of answer's cache off (identical concurrent calls are still made once). */
   readonly cache: CacheOptions;
   readonly credentials: CredentialOptions;
-  /** The jitter source, in [0, 1); injected by tests. */
+  /** The jitter source, in [0, 1), and monotonic milliseconds; injected by tests. */
   readonly random?: () => number;
-  /** Monotonic milliseconds for the breakers and the credential gate; injected by tests. */
   readonly now?: () => number;
   /** With REDIS_URL: the state this replica shares with the others (see docs/replicas.md). */
   readonly shared?: SharedUpstreamState;
@@ -87,33 +78,16 @@ export interface CseHttpClientOptions {
 
 /** What the upstream client shares with other replicas through Redis. */
 export interface SharedUpstreamState {
-  /** The second level of the answer cache, identical calls on several replicas made once, and the fleet's credential generations. */
   readonly answers: SharedAnswers;
 }
 
 /**
  * GETs JSON from the upstream with the caller's credentials. Every failure leaves as a
- * GatewayError with a code from the closed set; "not found" is an answer, not an error, because
- * most fields turn it into `null`.
- *
- * The one place where upstream calls are made resilient, as a chain of stages (see stages/types),
- * outermost first:
- *
- * 1. refusal: credentials refused in this operation, or rejected recently, fail at once;
- * 2. cache: answers reused per credential scope, TTL by kind;
- * 3. single flight: identical calls in flight at once (same scope) are made once;
- *    with Redis, then: the fleet's level — the cache's second level, and a lease that makes
- *    identical calls on several replicas one (one round trip before the call, one after);
- * 4. credential gate: a scope the upstream has not answered recently goes one call at a time;
- * 5. retry: backoff (or `Retry-After`) while the rules allow and the deadline leaves room;
- *    then, per attempt:
- * 6. breaker check: an open breaker refuses before the attempt queues, as does a 429 whose
- *    `Retry-After` the caller is waiting out for that engine;
- * 7. in-flight slot under the process's caps and the engine's and caller's shares, or shedding;
- * 8. breakers: the engine's and the whole upstream's permits, settled before the slot is freed;
- * 9. one HTTP exchange, bounded by `attemptTimeoutMs` and the operation's deadline.
- *
- * None of this lives in resolvers or loaders: they see one `get` that answers or throws.
+ * GatewayError; "not found" is an answer, since most fields turn it into `null`. The one place
+ * where upstream calls are made resilient, as a chain of stages (see stages/types), outermost
+ * first: refusal (credentials refused recently), cache, single flight (with Redis, then the
+ * fleet's level), credential gate, retry; then per attempt: breaker check, in-flight slot,
+ * breakers, one HTTP exchange. Resolvers and loaders see one `get` that answers or throws.
  */
 export class CseHttpClient {
   private readonly origin: string;
@@ -159,16 +133,12 @@ export class CseHttpClient {
     );
   }
 
-  /** The upstream answer cache's size against its bounds (for metrics and tests). */
+  /** The upstream answer cache's size against its bounds (metrics). */
   get cacheStats(): CacheStats {
     return this.cache.stats;
   }
 
-  /**
-   * The credentials' cache generation while answers kept for them may be served to them:
-   * only while the upstream itself answered one of their calls within `CACHE_AUTH_RECHECK_MS`,
-   * and for answers kept since it last refused them (see CredentialGate.generation).
-   */
+  /** The credentials' cache generation while answers kept for them may be served (CredentialGate.generation). */
   cacheGenerationFor(credentials: Credentials): number | undefined {
     return this.gate.generation(credentialDigest(credentials));
   }

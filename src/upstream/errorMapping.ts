@@ -1,36 +1,87 @@
 /**
- * The one place where an upstream failure — an HTTP status with one of the upstream's error body
- * dialects, or a transport error from undici — becomes a gateway error with a code from the
- * closed set in `errors/codes`.
+ * The one failure classifier: what happened on an upstream attempt becomes the GatewayError a
+ * client sees, the {@link FailureKind} the breakers count, and whether a retry may help.
  *
- * What a client may learn is limited to `extensions.upstream` = `{status, code?, requestId?}` and
- * a fixed message per case. The upstream's own message, its body, the URL and the token never
- * reach the error a client sees: upstream messages can echo request details, and HTML from a
- * proxy can hold anything. The original error stays available as `cause` for the log.
+ * A client learns only `extensions.upstream` (`{status, code?, requestId?}`), `retryAfter` and a
+ * fixed message: upstream messages can echo request details. The cause stays, for the log.
  */
 import { ErrorCode } from '../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
-import { UpstreamBodyError } from './parseJson';
+import { UPSTREAM_BAD_BODY } from './parseJson';
 
 /** Response headers as undici gives them (lower-case names, repeated headers as arrays). */
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
-/** How a non-2xx answer is to be treated. */
-export type ResponseClassification =
-  | { kind: 'not-found'; upstream: UpstreamErrorInfo }
-  | { kind: 'error'; error: GatewayError };
+/**
+ * What an attempt told us about the upstream's health. `answer`: 2xx or "not found"; `refused`: a
+ * 4xx but 429 (the caller's problem); `bad-response`: an unreadable 2xx body or a status outside
+ * 2xx/4xx/5xx; `connection`: no answer, for any reason but a `timeout`; `cancelled`: the operation
+ * went away; `local`: undici refused the request as the gateway built it (a bug of ours).
+ */
+export type FailureKind =
+  | 'answer'
+  | 'refused'
+  | 'throttled'
+  | 'server'
+  | 'bad-response'
+  | 'connection'
+  | 'timeout'
+  | 'cancelled'
+  | 'local';
+
+/** An answer that was not a success, or an error thrown instead of (or while reading) one. */
+export type Happened = Answered | Thrown;
+type Answered = { readonly status: number; readonly headers: UpstreamHeaders; readonly body: string };
+type Thrown = { readonly thrown: unknown; readonly status?: number; readonly requestId?: string };
+
+export interface Failure {
+  readonly kind: Exclude<FailureKind, 'answer'>;
+  /** Its code, `upstream` and `retryAfter` are what a client sees. */
+  readonly error: GatewayError;
+  /** Whether another attempt may be answered differently. */
+  readonly retry: boolean;
+}
+
+/** "Not found" arrives as an error status with a code: an answer, `null` where the schema allows. */
+export type Classification = Failure | { readonly kind: 'not-found'; readonly upstream: UpstreamErrorInfo };
 
 /** Codes the upstream uses for "this engine or job does not exist" (it answers 400, not 404). */
 const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['SVCSTG.00501116', 'SVCSTG.00501125', 'SVCSTG.00501153']);
 /** Terraform treats this one as "engine gone" even when it comes with HTTP 401. */
 const ENGINE_GONE_CODE = 'SVCSTG.00501125';
 const MALFORMED_JOB_ID_CODE = 'SVCSTG.00501152';
+const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 
-// What a code or request id may look like to be passed on. Real ones are short and plain
-// (`SVCSTG.00501116`, 32 hex digits); anything else is dropped rather than shown to a client,
-// since the field might hold whatever a misbehaving proxy wrote (an IAM token is thousands of
-// characters long and cannot pass).
+// A code or request id is passed on only when short and plain: the field might hold whatever a
+// misbehaving proxy wrote (an IAM token is thousands of characters long and cannot pass).
 const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+const TIMEOUT_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+/** `AbortSignal.timeout`'s DOMException and undici's aborted requests. */
+const TIMEOUT_NAMES: ReadonlySet<string> = new Set(['AbortError', 'TimeoutError']);
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+/** undici refusing to send a request as given (an invalid header value, a path a request line cannot hold). */
+const LOCAL_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_INVALID_ARG',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_URL',
+]);
 
 /** Fixed client-facing wording, one per case. */
 const MESSAGES = {
@@ -45,97 +96,142 @@ const MESSAGES = {
   unreachable: 'The upstream could not be reached.',
   callFailed: 'The call to the upstream failed.',
   badBody: 'The upstream answered with a body the gateway could not read.',
+  local: 'The gateway could not send the upstream request.',
 } as const;
 
 /**
- * Classifies an upstream answer that was not a success.
- *
- * "Not found" arrives as HTTP 400 (for one code also 401) with a code in the body, so it is told
- * apart here and left to the caller, which answers `null` where the schema allows it. Everything
- * else becomes a {@link GatewayError}:
- *
- * | status | code |
- * |---|---|
- * | 400 with SVCSTG.00501152 (malformed job id) | BAD_USER_INPUT |
- * | 401 | UNAUTHENTICATED |
- * | 403 | FORBIDDEN |
- * | 429 | RATE_LIMITED, with `retryAfter` when `Retry-After` is valid (at most {@link MAX_RETRY_AFTER_S}) |
- * | 502, 503 | UPSTREAM_UNAVAILABLE (503 with `retryAfter` when given) |
- * | 504 | UPSTREAM_TIMEOUT |
- * | any other 4xx/5xx | UPSTREAM_ERROR |
- * | anything else (1xx, 2xx, 3xx …) | UPSTREAM_BAD_RESPONSE |
- *
- * Never throws: the body may be any of the documented dialects, empty, HTML or garbage.
+ * Classifies what happened; never throws (the body may be any dialect, empty, HTML or garbage).
+ * Status answers map to codes as docs/errors.md lists them; "not found" (400/404 with a not-found
+ * code, or 401 with SVCSTG.00501125) is an answer. Only connection failures, 429 and
+ * 500/502/503/504 are worth a retry: a timeout spent the attempt's whole bound already. Codes of
+ * thrown errors are looked for along the `cause` chain (fetch wraps them in a `TypeError`) and in
+ * an `AggregateError` (happy-eyeballs connect). test/upstream/errorMapping.test.ts is the table.
  *
  * @param now the current time in epoch ms, for a `Retry-After` given as an HTTP-date
  */
-export function classifyResponse(
-  status: number,
-  headers: UpstreamHeaders,
-  bodyText: string,
-  now: number = Date.now(),
-): ResponseClassification {
-  const fields = readErrorBody(bodyText);
+export function classifyFailure(happened: Thrown): Failure;
+export function classifyFailure(happened: Happened, now?: number): Classification;
+export function classifyFailure(happened: Happened, now: number = Date.now()): Classification {
+  return 'thrown' in happened ? classifyThrown(happened.thrown, happened.status, happened.requestId) : classifyStatus(happened, now);
+}
+
+/** The GatewayError for an error thrown while waiting on the upstream (an abort reason, mostly). */
+export function classifyTransportError(err: unknown): GatewayError {
+  return classifyThrown(err, undefined, undefined).error;
+}
+
+function classifyStatus({ status, headers, body }: Answered, now: number): Classification {
+  const fields = readErrorBody(body);
   const upstream: UpstreamErrorInfo = { status };
   if (fields.code !== undefined) upstream.code = fields.code;
   const requestId = safeToken(header(headers, 'x-request-id')) ?? fields.requestId;
   if (requestId !== undefined) upstream.requestId = requestId;
+  const fail = (code: ErrorCode, message: string, retryAfter?: number): Failure => ({
+    kind: kindOfStatus(status),
+    error: new GatewayError(code, message, retryAfter === undefined ? { upstream } : { upstream, retryAfter }),
+    retry: status === 429 || RETRY_STATUSES.has(status),
+  });
 
   const code = fields.code;
   if (code !== undefined) {
     if ((status === 400 || status === 404) && NOT_FOUND_CODES.has(code)) return { kind: 'not-found', upstream };
     if (status === 401 && code === ENGINE_GONE_CODE) return { kind: 'not-found', upstream };
-    if (status === 400 && code === MALFORMED_JOB_ID_CODE) {
-      return fail(ErrorCode.BAD_USER_INPUT, MESSAGES.malformedId, upstream);
-    }
+    if (status === 400 && code === MALFORMED_JOB_ID_CODE) return fail(ErrorCode.BAD_USER_INPUT, MESSAGES.malformedId);
   }
   switch (status) {
     case 401:
-      return fail(ErrorCode.UNAUTHENTICATED, MESSAGES.unauthenticated, upstream);
+      return fail(ErrorCode.UNAUTHENTICATED, MESSAGES.unauthenticated);
     case 403:
-      return fail(ErrorCode.FORBIDDEN, MESSAGES.forbidden, upstream);
+      return fail(ErrorCode.FORBIDDEN, MESSAGES.forbidden);
     case 429:
-      return fail(ErrorCode.RATE_LIMITED, MESSAGES.rateLimited, upstream, retryAfterSeconds(headers, now));
+      return fail(ErrorCode.RATE_LIMITED, MESSAGES.rateLimited, retryAfterSeconds(headers, now));
     case 502:
-      return fail(ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.unavailable, upstream);
+      return fail(ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.unavailable);
     case 503:
-      return fail(ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.unavailable, upstream, retryAfterSeconds(headers, now));
+      return fail(ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.unavailable, retryAfterSeconds(headers, now));
     case 504:
-      return fail(ErrorCode.UPSTREAM_TIMEOUT, MESSAGES.timeout, upstream);
+      return fail(ErrorCode.UPSTREAM_TIMEOUT, MESSAGES.timeout);
     default:
-      if (Number.isInteger(status) && status >= 400 && status <= 599) {
-        return fail(ErrorCode.UPSTREAM_ERROR, MESSAGES.upstreamError, upstream);
-      }
-      return fail(ErrorCode.UPSTREAM_BAD_RESPONSE, MESSAGES.badStatus, upstream);
+      if (Number.isInteger(status) && status >= 400 && status <= 599) return fail(ErrorCode.UPSTREAM_ERROR, MESSAGES.upstreamError);
+      return fail(ErrorCode.UPSTREAM_BAD_RESPONSE, MESSAGES.badStatus);
   }
 }
 
-function fail(
-  code: ErrorCode,
-  message: string,
-  upstream: UpstreamErrorInfo,
-  retryAfter?: number,
-): ResponseClassification {
-  return {
-    kind: 'error',
-    error: new GatewayError(code, message, retryAfter === undefined ? { upstream } : { upstream, retryAfter }),
-  };
+function kindOfStatus(status: number): Failure['kind'] {
+  if (status === 429) return 'throttled';
+  if (status >= 500 && status <= 599) return 'server';
+  if (status >= 400 && status <= 499) return 'refused';
+  return 'bad-response';
 }
 
-interface ErrorBodyFields {
-  code?: string;
-  requestId?: string;
+function classifyThrown(err: unknown, status: number | undefined, requestId: string | undefined): Failure {
+  const failure = (kind: Failure['kind'], code: ErrorCode, message: string, retry = false): Failure => ({
+    kind,
+    error: new GatewayError(code, message, { cause: err }),
+    retry,
+  });
+  if (err instanceof GatewayError) return { kind: 'cancelled', error: err, retry: false };
+  const code = codeOf(err);
+  if (code === UPSTREAM_BAD_BODY) {
+    const upstream = status === undefined ? undefined : { status, requestId };
+    const error = new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, MESSAGES.badBody, { cause: err, upstream });
+    return { kind: 'bad-response', error, retry: false };
+  }
+  if (code !== undefined && LOCAL_CODES.has(code)) return failure('local', ErrorCode.INTERNAL_SERVER_ERROR, MESSAGES.local);
+  const related = relatedErrors(err);
+  if (related.some((e) => TIMEOUT_CODES.has(codeOf(e) ?? '') || TIMEOUT_NAMES.has(nameOf(e) ?? ''))) {
+    return failure('timeout', ErrorCode.UPSTREAM_TIMEOUT, MESSAGES.timeout);
+  }
+  if (related.some((e) => UNREACHABLE_CODES.has(codeOf(e) ?? ''))) {
+    return failure('connection', ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.unreachable, true);
+  }
+  // Unrecognised: the wording and the cause tell the log apart.
+  return failure('connection', ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.callFailed, true);
 }
 
 /**
- * The code and request id from any of the body dialects: `error_code`, `errorCode` or `code`,
- * and the API gateway's `request_id`. A body that is not a JSON object (or an array whose first
- * item is one) yields nothing.
+ * Whether an engine's breaker and the whole upstream's count a kind as a failure (`true`), a
+ * success (`false`) or not at all. A 429 throttles one caller: it must not open a breaker others
+ * share. An HTTP error proves the upstream reachable, but an unreadable 200 does not (a proxy's
+ * HTML login page answers 200 everywhere).
  */
-function readErrorBody(bodyText: string): ErrorBodyFields {
-  if (typeof bodyText !== 'string') return {};
+type BreakerCount = { readonly engine: boolean | undefined; readonly upstream: boolean | undefined };
+
+export const BREAKER_COUNTS: Readonly<Record<FailureKind, BreakerCount>> = {
+  answer: { engine: false, upstream: false },
+  refused: { engine: false, upstream: false },
+  throttled: { engine: undefined, upstream: false },
+  server: { engine: true, upstream: false },
+  'bad-response': { engine: true, upstream: true },
+  connection: { engine: true, upstream: true },
+  timeout: { engine: true, upstream: true },
+  cancelled: { engine: undefined, upstream: undefined },
+  local: { engine: undefined, upstream: undefined },
+};
+
+/** A circuit breaker is open: the upstream (or this engine) kept failing; no call was made. */
+export function circuitOpenError(scope: 'upstream' | 'engine', retryAfterMs: number): GatewayError {
+  const message =
+    scope === 'engine'
+      ? 'The upstream keeps failing for this engine; the gateway is not calling it for a moment.'
+      : 'The upstream cannot be reached; the gateway is not calling it for a moment.';
+  return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, message, {
+    retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    details: { reason: 'CIRCUIT_OPEN' },
+  });
+}
+
+/** Load shedding: too many upstream calls in flight and queued in this gateway. */
+export function overloadedError(): GatewayError {
+  return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The gateway is overloaded: too many upstream calls are waiting. Try again shortly.', {
+    retryAfter: 1,
+    details: { reason: 'OVERLOADED' },
+  });
+}
+
+/** The code and request id of any body dialect, in an object or an array's first item. */
+function readErrorBody(bodyText: string): { code?: string; requestId?: string } {
   const trimmed = bodyText.trim();
-  // Skips JSON.parse for HTML and empty bodies, the common non-JSON answers.
   if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return {};
   let parsed: unknown;
   try {
@@ -143,11 +239,10 @@ function readErrorBody(bodyText: string): ErrorBodyFields {
   } catch {
     return {};
   }
-  // Some list answers come wrapped in an array; errors might too, and it costs nothing to look.
   const body: unknown = Array.isArray(parsed) ? parsed[0] : parsed;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
   const record = body as Record<string, unknown>;
-  const out: ErrorBodyFields = {};
+  const out: { code?: string; requestId?: string } = {};
   const code = firstSafe(record.error_code, record.errorCode, record.code);
   if (code !== undefined) out.code = code;
   const requestId = firstSafe(record.request_id, record.requestId);
@@ -157,8 +252,7 @@ function readErrorBody(bodyText: string): ErrorBodyFields {
 
 function firstSafe(...candidates: unknown[]): string | undefined {
   for (const candidate of candidates) {
-    const text = typeof candidate === 'number' && Number.isSafeInteger(candidate) ? String(candidate) : candidate;
-    const value = safeToken(text);
+    const value = safeToken(typeof candidate === 'number' && Number.isSafeInteger(candidate) ? String(candidate) : candidate);
     if (value !== undefined) return value;
   }
   return undefined;
@@ -169,16 +263,9 @@ function safeToken(value: unknown): string | undefined {
 }
 
 function header(headers: UpstreamHeaders, name: string): string | undefined {
-  // undici lower-cases names, but a hand-built record (tests, other clients) may not.
-  let value = headers[name];
-  if (value === undefined) {
-    for (const key of Object.keys(headers)) {
-      if (key.toLowerCase() === name) {
-        value = headers[key];
-        break;
-      }
-    }
-  }
+  // undici lower-cases names; a hand-built record may not.
+  const key = name in headers ? name : Object.keys(headers).find((k) => k.toLowerCase() === name);
+  const value = key === undefined ? undefined : headers[key];
   return Array.isArray(value) ? value[0] : value;
 }
 
@@ -187,85 +274,18 @@ const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT
 const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
 const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
 
-/**
- * The longest `Retry-After` the gateway takes from the upstream, in seconds; longer ones are cut
- * to it. It is what a client is told (`extensions.retryAfter`) and how long a 429 keeps the
- * gateway from calling again for that caller and engine (see BreakerBoard.throttle), so a proxy's
- * or a bug's `Retry-After: 99999999999` must neither reach a client as three thousand years nor
- * lock a caller out. Five minutes is well past the windows the API gateway throttles over
- * (seconds to a minute), and short enough that a wrong header costs little. A constant, not a
- * setting: there is nothing for an operator to trade off here.
- */
+/** The longest `Retry-After` taken, in seconds: a proxy's 99999999999 must not lock a caller out. */
 export const MAX_RETRY_AFTER_S = 300;
 
-/**
- * `Retry-After` (RFC 9110 §10.2.3) as whole seconds from `now`, at most {@link MAX_RETRY_AFTER_S}:
- * delta-seconds as given, an HTTP-date as the seconds until then (0 when already past).
- * `undefined` when absent or invalid, so the client is told nothing rather than something wrong.
- */
+/** `Retry-After` (RFC 9110 §10.2.3) in seconds from `now`; `undefined` when absent or invalid. */
 function retryAfterSeconds(headers: UpstreamHeaders, now: number): number | undefined {
   const raw = header(headers, 'retry-after')?.trim();
   if (raw === undefined || raw === '') return undefined;
-  // Any run of digits is a valid delta, however long: past the bound it is the bound.
   if (/^\d+$/.test(raw)) return Math.min(Number(raw), MAX_RETRY_AFTER_S);
   if (!IMF_FIXDATE.test(raw) && !RFC850_DATE.test(raw) && !ASCTIME_DATE.test(raw)) return undefined;
-  // The regex has pinned the three HTTP-date forms, all of which V8's Date.parse reads as UTC.
   const at = Date.parse(raw.endsWith('GMT') ? raw : `${raw} GMT`);
   if (Number.isNaN(at)) return undefined;
   return Math.min(MAX_RETRY_AFTER_S, Math.max(0, Math.ceil((at - now) / 1000)));
-}
-
-const TIMEOUT_CODES: ReadonlySet<string> = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
-const TIMEOUT_NAMES: ReadonlySet<string> = new Set(['AbortError', 'TimeoutError']);
-const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
-]);
-
-/**
- * Classifies an error thrown while calling the upstream (no HTTP answer, or an unreadable one).
- *
- * - undici timeouts (`UND_ERR_CONNECT_TIMEOUT`, `UND_ERR_HEADERS_TIMEOUT`, `UND_ERR_BODY_TIMEOUT`)
- *   and errors named `AbortError` or `TimeoutError` (including `DOMException`s from
- *   `AbortSignal.timeout`) → UPSTREAM_TIMEOUT;
- * - connection failures (`ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`, `EAI_AGAIN`, `EHOSTUNREACH`,
- *   `ENETUNREACH`, `EPIPE`, `UND_ERR_SOCKET`, `UND_ERR_CLOSED`, `UND_ERR_DESTROYED`) →
- *   UPSTREAM_UNAVAILABLE;
- * - {@link UpstreamBodyError} → UPSTREAM_BAD_RESPONSE;
- * - a {@link GatewayError} is returned unchanged: it is already classified;
- * - anything else → UPSTREAM_UNAVAILABLE as well, with its own message.
- *
- * Codes are looked for on the error and along its `cause` chain (fetch wraps them in a
- * `TypeError`), and in the `errors` of an `AggregateError` (Node's happy-eyeballs connect).
- * The original error is always the `cause`, for the log, and never part of `extensions`.
- */
-export function classifyTransportError(err: unknown): GatewayError {
-  if (err instanceof GatewayError) return err;
-  if (err instanceof UpstreamBodyError || codeOf(err) === 'UPSTREAM_BAD_BODY') {
-    return new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, MESSAGES.badBody, { cause: err });
-  }
-  const related = relatedErrors(err);
-  if (related.some((e) => TIMEOUT_CODES.has(codeOf(e) ?? '') || TIMEOUT_NAMES.has(nameOf(e) ?? ''))) {
-    return new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, MESSAGES.timeout, { cause: err });
-  }
-  if (related.some((e) => UNREACHABLE_CODES.has(codeOf(e) ?? ''))) {
-    return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.unreachable, { cause: err });
-  }
-  // Unrecognised: the upstream gave no usable answer either way, so the client hears the same
-  // code; the different wording and the kept cause tell the log that this one is not understood.
-  return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.callFailed, { cause: err });
 }
 
 /** The error, its causes and aggregated errors, breadth-first, bounded against cycles. */
@@ -284,13 +304,11 @@ function relatedErrors(err: unknown): unknown[] {
 }
 
 function codeOf(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const code = (err as { code?: unknown }).code;
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;
 }
 
 function nameOf(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const name = (err as { name?: unknown }).name;
+  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
   return typeof name === 'string' ? name : undefined;
 }

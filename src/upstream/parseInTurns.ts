@@ -1,24 +1,19 @@
 /**
  * Parsing a large upstream body a piece at a time, so that no one turn of the event loop holds it
- * for long: `JSON.parse` of the largest body the gateway accepts (`CSE_MAX_RESPONSE_BYTES`) takes
- * the whole event loop for as long as it runs, and so would one scan of its text.
+ * for as long as `JSON.parse` of the whole (or one scan of its text) would.
  */
 import { hasUnsafeId, parseLosslessText, UpstreamBodyError } from './parseJson';
-import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './jsonDepth';
 
 /** Containers longer than this (in characters) are parsed child by child; shorter ones whole. */
 const PIECE_CHARS = 64 * 1024;
 /** Characters scanned or parsed in one turn of the event loop. */
 const TURN_CHARS = 256 * 1024;
 
-/** Where a container longer than {@link PIECE_CHARS} ends, and where its children are separated. */
+/** A container longer than {@link PIECE_CHARS}: one past its closing bracket, its top-level commas and colons. */
 interface Container {
   readonly kind: 'object' | 'array';
-  /** One past its closing bracket. */
   readonly end: number;
-  /** Its top-level commas. */
   readonly commas: readonly number[];
-  /** Its top-level colons (objects: one per member). */
   readonly colons: readonly number[];
 }
 
@@ -29,45 +24,41 @@ interface Frame {
   readonly colons: number[];
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * The same value as `parseUpstreamJson(text)` after the depth check of `parseUpstreamBody`, made
- * in turns of the event loop: one scan of the text (in turns) finds the containers longer than
- * `pieceChars` ({@link PIECE_CHARS}; smaller in tests) and where their children start; then
- * children are parsed by `JSON.parse` in groups of at most that size, and put together.
- *
- * Exact ids follow parseUpstreamJson: each piece is looked at for ids beyond 2^53 where
- * `hasUnsafeId` looks in a whole body (see {@link Place}); when one has such an id, the whole body
- * is parsed again, losslessly.
- *
+ * `parseUpstreamBody(text)`, in turns of the event loop: the scan finds the containers longer
+ * than `pieceChars`; their children are parsed by `JSON.parse` in groups of at most that size and
+ * put together. As in parseUpstreamJson, a value with an id beyond 2^53 is parsed again losslessly.
  * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or is not JSON
  */
 export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS): Promise<unknown> {
-  const containers = await scan(text, maxDepth, pieceChars);
-  const plain = new Assembly(text, containers, parsePlain, pieceChars);
-  const value = await plain.value(0, text.length);
-  return plain.unsafe ? new Assembly(text, containers, parseLossless, pieceChars).value(0, text.length) : value;
+  const containers = await scanInTurns(text, maxDepth, pieceChars);
+  const value = await new Assembly(text, containers, JSON.parse, pieceChars).value(0, text.length);
+  return hasUnsafeId(value) ? new Assembly(text, containers, parseLosslessText, pieceChars).value(0, text.length) : value;
 }
 
-function parsePlain(text: string): unknown {
-  return JSON.parse(text);
-}
-
-function parseLossless(text: string): unknown {
-  return parseLosslessText(text);
-}
-
-/** The containers longer than a piece, by the position of their opening bracket. */
-async function scan(text: string, maxDepth: number, pieceChars: number): Promise<Map<number, Container>> {
+/**
+ * The one scan of JSON text: the containers longer than `pieceChars`, by the position of their
+ * opening bracket, with their top-level commas and colons. Brackets inside strings do not count.
+ * Yields after every {@link TURN_CHARS}, for a caller that gives the event loop a turn.
+ * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or its brackets do not match
+ */
+function* scan(text: string, maxDepth: number, pieceChars: number): Generator<void, Map<number, Container>> {
   const containers = new Map<number, Container>();
   const stack: Frame[] = [];
   let inString = false;
   for (let from = 0; from < text.length; from += TURN_CHARS) {
-    if (from > 0) await nextTurn();
+    if (from > 0) yield;
     const to = Math.min(text.length, from + TURN_CHARS);
     for (let i = from; i < to; i += 1) {
       const c = text.charCodeAt(i);
@@ -90,6 +81,24 @@ async function scan(text: string, maxDepth: number, pieceChars: number): Promise
   return containers;
 }
 
+/**
+ * The scan in one step, for a caller that cannot wait: refuses a text that nests deeper than
+ * `maxDepth` before `JSON.parse` spends seconds on it.
+ * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or its brackets do not match
+ */
+export function checkJsonDepth(text: string, maxDepth: number): void {
+  const scanning = scan(text, maxDepth, Number.POSITIVE_INFINITY);
+  while (scanning.next().done !== true);
+}
+
+async function scanInTurns(text: string, maxDepth: number, pieceChars: number): Promise<Map<number, Container>> {
+  const scanning = scan(text, maxDepth, pieceChars);
+  for (let step = scanning.next(); ; step = scanning.next()) {
+    if (step.done === true) return step.value;
+    await nextTurn();
+  }
+}
+
 function notJson(cause?: unknown): UpstreamBodyError {
   return new UpstreamBodyError('The upstream body is not valid JSON.', { cause });
 }
@@ -104,36 +113,8 @@ function firstNonSpace(text: string, from: number, to: number): number {
   return found === null || found.index >= to ? to : found.index;
 }
 
-/**
- * Where a value stands for `hasUnsafeId`: the body itself (an object is looked at, or an array's
- * items), an object it looks at (its id fields, and the items of its `data` and `tasks`), a list
- * whose items it looks at, or anywhere else.
- */
-type Place = 'body' | 'looked-at' | 'list' | 'elsewhere';
-
-/** Whether `value`, standing at `place`, has an id hasUnsafeId would find. */
-function unsafeAt(value: unknown, place: Place): boolean {
-  switch (place) {
-    case 'body':
-      return hasUnsafeId(value);
-    case 'looked-at':
-      return typeof value === 'object' && value !== null && !Array.isArray(value) && hasUnsafeId(value);
-    case 'list':
-      return Array.isArray(value) && hasUnsafeId(value);
-    case 'elsewhere':
-      return false;
-  }
-}
-
-/** Where an array's items stand. */
-const itemPlace = (place: Place): Place => (place === 'body' || place === 'list' ? 'looked-at' : 'elsewhere');
-/** Whether an object's members are looked at (an object as the body is). */
-const membersLookedAt = (place: Place): boolean => place === 'body' || place === 'looked-at';
-
 /** One pass putting the value together from its pieces, with one way of parsing a piece. */
 class Assembly {
-  /** Whether a piece would have had exact ids (see parseUpstreamJsonInTurns). */
-  unsafe = false;
   private work = 0;
 
   constructor(
@@ -143,29 +124,26 @@ class Assembly {
     private readonly pieceChars: number,
   ) {}
 
-  /** The value of text[from, to): one JSON value, with whitespace around it, standing at `place`. */
-  async value(from: number, to: number, place: Place = 'body'): Promise<unknown> {
+  /** The value of text[from, to): one JSON value, with whitespace around it. */
+  async value(from: number, to: number): Promise<unknown> {
     const start = firstNonSpace(this.text, from, to);
     const container = this.containers.get(start);
-    if (container === undefined) return this.piece(this.text.slice(from, to), (value) => unsafeAt(value, place));
+    if (container === undefined) return this.piece(this.text.slice(from, to));
     if (firstNonSpace(this.text, container.end, to) !== to) throw notJson();
-    return container.kind === 'array' ? this.array(start, container, place) : this.object(start, container, place);
+    return container.kind === 'array' ? this.array(start, container) : this.object(start, container);
   }
 
-  private async piece(text: string, unsafe: (value: unknown) => boolean): Promise<unknown> {
+  private async piece(text: string): Promise<unknown> {
     if (this.work > TURN_CHARS) {
       await nextTurn();
       this.work = 0;
     }
     this.work += text.length;
-    let value: unknown;
     try {
-      value = this.parse(text);
+      return this.parse(text);
     } catch (error) {
       throw notJson(error);
     }
-    if (!this.unsafe && unsafe(value)) this.unsafe = true;
-    return value;
   }
 
   /** The children of a container: the text between its brackets, split at its top-level commas. */
@@ -183,18 +161,17 @@ class Assembly {
     return children;
   }
 
-  private async array(start: number, container: Container, place: Place): Promise<unknown[]> {
+  private async array(start: number, container: Container): Promise<unknown[]> {
     const out: unknown[] = [];
-    const items = itemPlace(place);
-    await this.grouped(this.children(start, container), (from) => from, '[', ']', items === 'looked-at' ? 'list' : 'elsewhere', async (group) => {
+    await this.grouped(this.children(start, container), (from) => from, '[', ']', async (group) => {
       for (const item of group as unknown[]) out.push(item);
     }, async (from, to) => {
-      out.push(await this.value(from, to, items));
+      out.push(await this.value(from, to));
     });
     return out;
   }
 
-  private async object(start: number, container: Container, place: Place): Promise<Record<string, unknown>> {
+  private async object(start: number, container: Container): Promise<Record<string, unknown>> {
     const members = this.children(start, container);
     if (container.colons.length !== members.length) throw notJson();
     const out: Record<string, unknown> = {};
@@ -202,28 +179,25 @@ class Assembly {
     const set = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     let colon = 0;
     const colonOf = new Map<number, number>(members.map(([from]) => [from, container.colons[colon++]!]));
-    const lookedAt = membersLookedAt(place);
-    await this.grouped(members, (from) => colonOf.get(from)! + 1, '{', '}', lookedAt ? 'looked-at' : 'elsewhere', async (group) => {
+    await this.grouped(members, (from) => colonOf.get(from)! + 1, '{', '}', async (group) => {
       for (const [key, value] of Object.entries(group as Record<string, unknown>)) set(key, value);
     }, async (from, to) => {
-      const key = await this.piece(this.text.slice(from, colonOf.get(from)), () => false);
+      const key = await this.piece(this.text.slice(from, colonOf.get(from)));
       if (typeof key !== 'string') throw notJson();
-      set(key, await this.value(colonOf.get(from)! + 1, to, lookedAt && (key === 'data' || key === 'tasks') ? 'list' : 'elsewhere'));
+      set(key, await this.value(colonOf.get(from)! + 1, to));
     });
     return out;
   }
 
   /**
    * Children whose value is a container longer than a piece go one by one (`large`); the others
-   * are parsed together, as many as fit in a piece, in `open`/`close` (`small`); such a group
-   * stands at `groupPlace` (its container's members, or items, are looked at as its own are).
+   * are parsed together, as many as fit in a piece, in `open`/`close` (`small`).
    */
   private async grouped(
     children: ReadonlyArray<[number, number]>,
     valueStart: (from: number) => number,
     open: string,
     close: string,
-    groupPlace: Place,
     small: (group: unknown) => Promise<void>,
     large: (from: number, to: number) => Promise<void>,
   ): Promise<void> {
@@ -233,7 +207,7 @@ class Assembly {
       if (groupFrom < 0) return;
       const text = open + this.text.slice(groupFrom, groupTo) + close;
       groupFrom = -1;
-      await small(await this.piece(text, (value) => unsafeAt(value, groupPlace)));
+      await small(await this.piece(text));
     };
     for (const [from, to] of children) {
       if (this.containers.has(firstNonSpace(this.text, valueStart(from), to))) {

@@ -1,16 +1,11 @@
-/**
- * Parsing upstream response bodies without losing digits of large integer ids.
- */
 import { parse as parseLossless, type DuplicateKeyInfo } from 'lossless-json';
 
-/**
- * The upstream answered 2xx with a body that is not the JSON it documents: not JSON at all, or
- * not the expected shape. The message never quotes the body (it may hold anything); the
- * underlying parser error, if any, is the `cause`, for the log.
- */
+/** The code of an {@link UpstreamBodyError}, in the style of undici's errors. */
+export const UPSTREAM_BAD_BODY = 'UPSTREAM_BAD_BODY';
+
+/** A 2xx body that is not the JSON the upstream documents. The message never quotes the body. */
 export class UpstreamBodyError extends Error {
-  /** Stable code to match on, in the style of undici's errors. */
-  readonly code = 'UPSTREAM_BAD_BODY';
+  readonly code = UPSTREAM_BAD_BODY;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -21,17 +16,10 @@ export class UpstreamBodyError extends Error {
 const INTEGER_LITERAL = /^-?\d+$/;
 
 /**
- * Parses an upstream body. Equal to `JSON.parse`, except that the id fields the gateway reads
- * (see {@link hasUnsafeId}) never lose digits: when one of them holds an integer beyond
- * `Number.MAX_SAFE_INTEGER` (in magnitude), the body is parsed again losslessly, and then every
- * integer literal beyond that bound, id or not, becomes its exact decimal text — e.g. the task
- * id `"12345678901234567890"` — instead of a rounded double. Safe integers and non-integers
- * always stay numbers.
- *
- * The common body pays for `JSON.parse` and a look at a few fields per object: the rounded
- * double `JSON.parse` makes of a literal beyond 2^53 is itself an integer beyond the safe
- * bound, so the look finds every id that needs the exact digits without scanning the text.
- *
+ * `JSON.parse`, except that the id fields the gateway reads never lose digits: when one holds an
+ * integer beyond 2^53 (which `JSON.parse` rounds to an integer still beyond it, so a look at the
+ * parsed ids finds it), the body is parsed again losslessly, and every integer literal beyond
+ * that bound becomes its exact decimal text.
  * @throws {UpstreamBodyError} when the text is not JSON
  */
 export function parseUpstreamJson(text: string): unknown {
@@ -43,11 +31,7 @@ export function parseUpstreamJson(text: string): unknown {
   }
 }
 
-/**
- * `text` parsed as parseUpstreamJson parses a body with an id beyond 2^53: every integer literal
- * beyond the safe bound as its exact digits.
- * @throws {SyntaxError} when the text is not JSON
- */
+/** Every integer literal beyond 2^53 as its exact digits. @throws {SyntaxError} when not JSON */
 export function parseLosslessText(text: string): unknown {
   return parseLossless(text, null, losslessOptions);
 }
@@ -56,10 +40,8 @@ export function parseLosslessText(text: string): unknown {
 const ID_FIELDS = ['id', 'jobId', 'latestJobId'] as const;
 
 /**
- * Whether an id field the gateway reads holds a number that `JSON.parse` cannot have kept
- * exactly. It looks where the upstream shapes put them: in objects at the top (job or engine
- * details) or in top-level arrays (the list variant that is an array), in a list body's `data`,
- * and in `tasks` — flat tasks of a job, phases of job details, tasks inside phases.
+ * Whether an id field holds a number `JSON.parse` cannot have kept exactly: in the body (or its
+ * items), a list's `data`, and `tasks` (a job's tasks, phases, tasks inside phases).
  */
 export function hasUnsafeId(body: unknown): boolean {
   return Array.isArray(body) ? someHasUnsafeId(body) : objectHasUnsafeId(body);
@@ -85,10 +67,8 @@ const losslessOptions = {
   parseNumber: (literal: string): number | string => {
     if (!INTEGER_LITERAL.test(literal)) return Number(literal);
     const value = Number(literal);
-    // Past 2^53 the double is rounded; keep the exact digits instead.
     return Number.isSafeInteger(value) ? value : literal;
   },
-  // lossless-json throws on a duplicate key by default; JSON.parse keeps the last value, and
-  // both paths must agree.
+  // As JSON.parse: the last of duplicate keys wins.
   onDuplicateKey: ({ newValue }: DuplicateKeyInfo): unknown => newValue,
 };

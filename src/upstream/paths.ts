@@ -2,16 +2,9 @@ import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 
 /**
- * Upstream paths, built in one place from validated segments. Ids are checked against the
- * alphabet the upstream uses before they go into a path: an id that cannot exist is the caller's
- * mistake (BAD_USER_INPUT, no upstream call), and nothing a caller sends can change which path
- * the gateway calls (no `..`, `/`, `?` or `%` smuggled into a segment).
- *
- * The path builders check every segment again, whatever its source, and percent-encode it: ids
- * also come from the upstream's own answers (an engine list's ids, a job's `engineId`, an engine's
- * `latestJobId`), and a hostile or broken answer must not steer the next call — with the caller's
- * token — to another path or add query parameters to it. A segment that fails there is thrown as
- * an {@link UnsafePathSegmentError} before any call is made.
+ * Upstream paths, built from validated segments: a caller's id outside the upstream's alphabet is
+ * BAD_USER_INPUT, and the builders check every segment again (ids also come from upstream answers,
+ * which must not steer the next call, with the caller's token, to another path).
  */
 
 /** Engine ids are UUIDs in practice; accept any short token of URL-safe characters. */
@@ -52,7 +45,6 @@ export class UnsafePathSegmentError extends Error {
 
 function segment(value: string, pattern: RegExp, what: UnsafePathSegmentError['what']): string {
   if (typeof value !== 'string' || !pattern.test(value)) throw new UnsafePathSegmentError(what);
-  // A no-op for the alphabets above; kept so the guarantee does not rest on the patterns alone.
   return encodeURIComponent(value);
 }
 

@@ -1,7 +1,6 @@
 /**
- * Cheap guards on the top level of upstream bodies. They check only what the gateway cannot
- * work without (the list envelope, an object with an id) and return the input itself, not a
- * copy: nested fields are read defensively by the mapping layer instead.
+ * Guards on the top level of upstream bodies: only what the gateway cannot work without, returning
+ * the input itself; the mapping layer reads nested fields defensively.
  */
 import type { CseEngine, CseJob, CseListBody } from './types';
 import { UpstreamBodyError } from './parseJson';
@@ -16,12 +15,9 @@ function isObject(value: unknown): value is Obj {
 }
 
 /**
- * A list answer: `{ total, data: [...] }`.
- *
- * Also accepts the variant an older copy of the API page describes, an array holding one such
- * object. A missing (or null) `total` counts `data`.
- *
- * @throws {UpstreamBodyError} for any other shape, or a `total` that is not a non-negative integer
+ * A list answer: `{ total, data: [...] }`, or an array holding one (an older API page's variant).
+ * A missing `total` counts `data`; one past GraphQL's Int is no real count.
+ * @throws {UpstreamBodyError} for any other shape, or a `total` that is not a count
  */
 export function asListBody(x: unknown): CseListBody<unknown> {
   const body = Array.isArray(x) && x.length === 1 ? (x[0] as unknown) : x;
@@ -30,22 +26,15 @@ export function asListBody(x: unknown): CseListBody<unknown> {
   }
   const total = body.total;
   if (total === undefined || total === null) {
-    // Mutating would be cheaper, but the guard promises not to touch the body.
     return { total: body.data.length, data: body.data as unknown[] };
   }
-  // GraphQL's Int (`totalCount: Int!`) ends at 2^31 - 1; a larger total cannot be answered, and
-  // is no real count of engines or jobs anyway.
   if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 0 || total > MAX_TOTAL) {
     throw new UpstreamBodyError('The upstream list body has a `total` that is not a count.');
   }
   return body as unknown as CseListBody<unknown>;
 }
 
-/**
- * An engine: an object whose `id` is a non-empty string.
- *
- * @throws {UpstreamBodyError} otherwise
- */
+/** An engine: an object whose `id` is a non-empty string. @throws {UpstreamBodyError} otherwise */
 export function asEngine(x: unknown): CseEngine {
   if (isObject(x) && typeof x.id === 'string' && x.id !== '') return x as unknown as CseEngine;
   throw new UpstreamBodyError('The upstream engine has no id.');
@@ -56,12 +45,7 @@ function isIntegerId(id: unknown): boolean {
   return typeof id === 'string' && /^\d+$/.test(id);
 }
 
-/**
- * A job: an object whose `id` is a non-negative integer, or a digit string (what the body
- * parser makes of an integer beyond 2^53).
- *
- * @throws {UpstreamBodyError} otherwise
- */
+/** A job: an object whose `id` is a non-negative integer or a digit string. @throws {UpstreamBodyError} otherwise */
 export function asJob(x: unknown): CseJob {
   if (isObject(x) && isIntegerId(x.id)) return x as unknown as CseJob;
   throw new UpstreamBodyError('The upstream job has no integer id.');

@@ -1,10 +1,6 @@
 /**
- * The upstream's own shapes, as documented for CSE engine-manager v2 (see the shared API notes).
- *
- * Everything is optional or widened where the public material varies: the gateway must cope with
- * every variant, so these types describe what may arrive, not what should. Ids that the docs call
- * integers are `number | string`: the body parser turns integers beyond 2^53 into strings so no
- * digit is lost, and the mapping layer always reads ids through `String()`.
+ * The upstream's shapes (CSE engine-manager v2), widened where the public material varies: what
+ * may arrive, not what should. Integer ids beyond 2^53 arrive as digit strings (see parseJson).
  */
 
 /** An id the upstream sends as a JSON integer; a string when it would not fit a double exactly. */
@@ -88,17 +84,4 @@ export interface CseEngine {
 export interface CseListBody<T> {
   total: number;
   data: T[];
-}
-
-/** Every error body dialect the upstream (or the API gateway and proxies in front of it) uses. */
-export interface CseErrorBody {
-  error_code?: string;
-  error_msg?: string;
-  error_message?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  code?: string;
-  message?: string;
-  detail?: string;
-  request_id?: string;
 }

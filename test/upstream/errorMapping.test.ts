@@ -2,10 +2,13 @@ import { errors as undiciErrors } from 'undici';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { ErrorCode } from '../../src/errors/codes';
 import fc from 'fast-check';
-import { classifyResponse, classifyTransportError, MAX_RETRY_AFTER_S, type UpstreamHeaders } from '../../src/upstream/errorMapping';
+import { BREAKER_COUNTS, classifyFailure, classifyTransportError, MAX_RETRY_AFTER_S, type Classification, type FailureKind, type Happened, type UpstreamHeaders } from '../../src/upstream/errorMapping';
 import { UpstreamBodyError } from '../../src/upstream/parseJson';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
+
+const classifyResponse = (status: number, headers: UpstreamHeaders, body: string, now?: number): Classification =>
+  classifyFailure({ status, headers, body }, now);
 
 const URL_IN_BODY = 'https://cse.cn-north-4.myhuaweicloud.com/v2/0a1b2c/enginemgr/engines/e1/jobs/7';
 const TOKEN_IN_BODY = `MIIZtgYJKoZIhvcNAQcCoIIZpzCCGaMCAQExDTALBglghkgBZQMEAgEwgheIBgkqhkiG9w0BBwGggh${'x'.repeat(300)}+/=`;
@@ -70,36 +73,84 @@ const codedCases: Array<[number, string, Expected]> = [
   [302, 'X.1', error('UPSTREAM_BAD_RESPONSE')],
 ];
 
-/** [status, expected] when the body has no code. */
-const codelessCases: Array<[number, ErrorCode]> = [
-  [100, 'UPSTREAM_BAD_RESPONSE'],
-  [204, 'UPSTREAM_BAD_RESPONSE'],
-  [301, 'UPSTREAM_BAD_RESPONSE'],
-  [304, 'UPSTREAM_BAD_RESPONSE'],
-  [400, 'UPSTREAM_ERROR'],
-  [401, 'UNAUTHENTICATED'],
-  [403, 'FORBIDDEN'],
-  [404, 'UPSTREAM_ERROR'],
-  [405, 'UPSTREAM_ERROR'],
-  [418, 'UPSTREAM_ERROR'],
-  [429, 'RATE_LIMITED'],
-  [500, 'UPSTREAM_ERROR'],
-  [501, 'UPSTREAM_ERROR'],
-  [502, 'UPSTREAM_UNAVAILABLE'],
-  [503, 'UPSTREAM_UNAVAILABLE'],
-  [504, 'UPSTREAM_TIMEOUT'],
-  [599, 'UPSTREAM_ERROR'],
-  [600, 'UPSTREAM_BAD_RESPONSE'],
-  [0, 'UPSTREAM_BAD_RESPONSE'],
+function withCode(code: string, message = 'x'): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * The one table: what happened (an answer whose body has no usable code, or an error thrown
+ * instead of an answer) → the code a client sees, the kind the breakers count, whether to retry.
+ */
+const whatHappened: Array<[string, Happened, ErrorCode, FailureKind, boolean]> = [
+  ['HTTP 100', answered(100), 'UPSTREAM_BAD_RESPONSE', 'bad-response', false],
+  ['HTTP 204', answered(204), 'UPSTREAM_BAD_RESPONSE', 'bad-response', false],
+  ['HTTP 301', answered(301), 'UPSTREAM_BAD_RESPONSE', 'bad-response', false],
+  ['HTTP 302', answered(302), 'UPSTREAM_BAD_RESPONSE', 'bad-response', false],
+  ['HTTP 304', answered(304), 'UPSTREAM_BAD_RESPONSE', 'bad-response', false],
+  ['HTTP 400', answered(400), 'UPSTREAM_ERROR', 'refused', false],
+  ['HTTP 401', answered(401), 'UNAUTHENTICATED', 'refused', false],
+  ['HTTP 403', answered(403), 'FORBIDDEN', 'refused', false],
+  ['HTTP 404', answered(404), 'UPSTREAM_ERROR', 'refused', false],
+  ['HTTP 405', answered(405), 'UPSTREAM_ERROR', 'refused', false],
+  ['HTTP 418', answered(418), 'UPSTREAM_ERROR', 'refused', false],
+  ['HTTP 429', answered(429), 'RATE_LIMITED', 'throttled', true],
+  ['HTTP 500', answered(500), 'UPSTREAM_ERROR', 'server', true],
+  ['HTTP 501', answered(501), 'UPSTREAM_ERROR', 'server', false],
+  ['HTTP 502', answered(502), 'UPSTREAM_UNAVAILABLE', 'server', true],
+  ['HTTP 503', answered(503), 'UPSTREAM_UNAVAILABLE', 'server', true],
+  ['HTTP 504', answered(504), 'UPSTREAM_TIMEOUT', 'server', true],
+  ['HTTP 599', answered(599), 'UPSTREAM_ERROR', 'server', false],
+  ['HTTP 600', answered(600), 'UPSTREAM_BAD_RESPONSE', 'bad-response', false],
+  ['HTTP 0', answered(0), 'UPSTREAM_BAD_RESPONSE', 'bad-response', false],
+  ['undici ConnectTimeoutError', thrown(new undiciErrors.ConnectTimeoutError()), 'UPSTREAM_TIMEOUT', 'timeout', false],
+  ['undici HeadersTimeoutError', thrown(new undiciErrors.HeadersTimeoutError()), 'UPSTREAM_TIMEOUT', 'timeout', false],
+  ['undici BodyTimeoutError', thrown(new undiciErrors.BodyTimeoutError()), 'UPSTREAM_TIMEOUT', 'timeout', false],
+  ['undici RequestAbortedError (AbortError)', thrown(new undiciErrors.RequestAbortedError()), 'UPSTREAM_TIMEOUT', 'timeout', false],
+  ['a DOMException TimeoutError', thrown(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), 'UPSTREAM_TIMEOUT', 'timeout', false],
+  ['a DOMException AbortError', thrown(new DOMException('This operation was aborted', 'AbortError')), 'UPSTREAM_TIMEOUT', 'timeout', false],
+  ['an Error named AbortError', thrown(Object.assign(new Error('aborted'), { name: 'AbortError' })), 'UPSTREAM_TIMEOUT', 'timeout', false],
+  ['a timeout code on the cause', thrown(new TypeError('fetch failed', { cause: withCode('UND_ERR_CONNECT_TIMEOUT') })), 'UPSTREAM_TIMEOUT', 'timeout', false],
+  ['ECONNREFUSED', thrown(withCode('ECONNREFUSED')), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['ECONNRESET', thrown(withCode('ECONNRESET')), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['ENOTFOUND', thrown(withCode('ENOTFOUND')), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['EAI_AGAIN', thrown(withCode('EAI_AGAIN')), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['EHOSTUNREACH', thrown(withCode('EHOSTUNREACH')), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['ENETUNREACH', thrown(withCode('ENETUNREACH')), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['EPIPE', thrown(withCode('EPIPE')), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['undici SocketError', thrown(new undiciErrors.SocketError('other side closed')), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['undici ClientClosedError', thrown(new undiciErrors.ClientClosedError()), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['undici ClientDestroyedError', thrown(new undiciErrors.ClientDestroyedError()), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['a code on the cause (fetch)', thrown(new TypeError('fetch failed', { cause: withCode('ECONNREFUSED') })), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['an AggregateError of connect failures', thrown(new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')])), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['UpstreamBodyError', thrown(new UpstreamBodyError('The upstream body is not valid JSON.')), 'UPSTREAM_BAD_RESPONSE', 'bad-response', false],
+  ['an unknown Error', thrown(new Error('something else')), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['a thrown string', thrown('boom'), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['undefined', thrown(undefined), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['null', thrown(null), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['an object with a numeric code', thrown({ code: 42 }), 'UPSTREAM_UNAVAILABLE', 'connection', true],
+  ['undici refusing its arguments', thrown(new undiciErrors.InvalidArgumentError('invalid header')), 'INTERNAL_SERVER_ERROR', 'local', false],
+  ['ERR_INVALID_URL', thrown(withCode('ERR_INVALID_URL')), 'INTERNAL_SERVER_ERROR', 'local', false],
+  ['a GatewayError (an abort reason)', thrown(new GatewayError('UPSTREAM_TIMEOUT', 'x')), 'UPSTREAM_TIMEOUT', 'cancelled', false],
 ];
 
-function expectClassified(result: ReturnType<typeof classifyResponse>, expected: Expected, upstream: object): void {
+function answered(status: number): Happened {
+  return { status, headers: {}, body: '' };
+}
+
+function thrown(error: unknown): Happened {
+  return { thrown: error };
+}
+
+/** [status, expected] when the body has no code: the answers of the one table. */
+const codelessCases = whatHappened.flatMap(([, happened, code]) => ('thrown' in happened ? [] : [[happened.status, code] as [number, ErrorCode]]));
+
+function expectClassified(result: Classification, expected: Expected, upstream: object): void {
   if (expected.kind === 'not-found') {
     expect(result).toEqual({ kind: 'not-found', upstream });
     return;
   }
-  expect(result.kind).toBe('error');
-  if (result.kind !== 'error') return;
+  expect(result.kind).not.toBe('not-found');
+  if (result.kind === 'not-found') return;
   expect(result.error).toBeInstanceOf(GatewayError);
   expect(result.error.code).toBe(expected.code);
   expect(result.error.extensions.code).toBe(expected.code);
@@ -107,7 +158,7 @@ function expectClassified(result: ReturnType<typeof classifyResponse>, expected:
 }
 
 /** Everything a client could see of a result. */
-function visible(result: ReturnType<typeof classifyResponse>): string {
+function visible(result: Classification): string {
   return result.kind === 'not-found'
     ? JSON.stringify(result.upstream)
     : JSON.stringify({ message: result.error.message, extensions: result.error.extensions, json: result.error.toJSON() });
@@ -146,7 +197,7 @@ describe('classifyResponse', () => {
 
   it('uses fixed wording, e.g. for a refused token', () => {
     const result = classifyResponse(401, {}, JSON.stringify({ error_code: 'APIG.0301', error_msg: 'Incorrect IAM authentication information' }), NOW);
-    expect(result.kind === 'error' && result.error.message).toBe("The upstream refused the caller's token.");
+    expect(result.kind !== 'not-found' && result.error.message).toBe("The upstream refused the caller's token.");
   });
 
   it('keeps only status, code and requestId in extensions.upstream', () => {
@@ -156,7 +207,7 @@ describe('classifyResponse', () => {
       JSON.stringify({ error_code: 'SVCSTG.00300500', error_msg: 'boom', detail: 'stack', request_id: 'other', extra: 1 }),
       NOW,
     );
-    expect(result.kind === 'error' && result.error.extensions).toEqual({
+    expect(result.kind !== 'not-found' && result.error.extensions).toEqual({
       code: 'UPSTREAM_ERROR',
       upstream: { status: 500, code: 'SVCSTG.00300500', requestId: 'abc123' },
     });
@@ -174,14 +225,14 @@ describe('classifyResponse', () => {
     ['none', {}, '', undefined],
   ])('request id: %s', (_label, headers, body, requestId) => {
     const result = classifyResponse(500, headers, body, NOW);
-    expect(result.kind === 'error' && result.error.extensions.upstream).toEqual(
+    expect(result.kind !== 'not-found' && result.error.extensions.upstream).toEqual(
       requestId === undefined ? { status: 500 } : { status: 500, requestId },
     );
   });
 
   it('accepts a numeric code', () => {
     const result = classifyResponse(500, {}, '{"code":500,"message":"x"}', NOW);
-    expect(result.kind === 'error' && result.error.extensions.upstream).toEqual({ status: 500, code: '500' });
+    expect(result.kind !== 'not-found' && result.error.extensions.upstream).toEqual({ status: 500, code: '500' });
   });
 
   it('reads error_code before errorCode before code', () => {
@@ -219,7 +270,7 @@ describe('classifyResponse', () => {
       for (const status of [429, 503]) {
         const headers: UpstreamHeaders = value === undefined ? {} : { 'retry-after': value };
         const result = classifyResponse(status, headers, '', NOW);
-        expect(result.kind === 'error' && result.error.extensions.retryAfter).toBe(seconds);
+        expect(result.kind !== 'not-found' && result.error.extensions.retryAfter).toBe(seconds);
       }
     });
 
@@ -227,7 +278,7 @@ describe('classifyResponse', () => {
       fc.assert(
         fc.property(fc.stringMatching(/^\d{1,40}$/), (digits) => {
           const result = classifyResponse(429, { 'retry-after': digits }, '', NOW);
-          const seconds = result.kind === 'error' ? result.error.extensions.retryAfter : undefined;
+          const seconds = result.kind !== 'not-found' ? result.error.extensions.retryAfter : undefined;
           expect(seconds).toBe(Math.min(Number(digits), MAX_RETRY_AFTER_S));
         }),
       );
@@ -235,63 +286,59 @@ describe('classifyResponse', () => {
 
     it('is read from a header name in any case', () => {
       const result = classifyResponse(429, { 'Retry-After': '7' }, '', NOW);
-      expect(result.kind === 'error' && result.error.extensions.retryAfter).toBe(7);
+      expect(result.kind !== 'not-found' && result.error.extensions.retryAfter).toBe(7);
     });
 
     it.each([500, 502, 504, 401])('is not passed on with HTTP %i', (status) => {
       const result = classifyResponse(status, { 'retry-after': '7' }, '', NOW);
-      expect(result.kind === 'error' && 'retryAfter' in result.error.extensions).toBe(false);
+      expect(result.kind !== 'not-found' && 'retryAfter' in result.error.extensions).toBe(false);
     });
 
     it('defaults now to the current time', () => {
       const result = classifyResponse(429, { 'retry-after': new Date(Date.now() + 60_000).toUTCString() }, '');
-      const seconds = result.kind === 'error' ? result.error.extensions.retryAfter : undefined;
+      const seconds = result.kind !== 'not-found' ? result.error.extensions.retryAfter : undefined;
       expect(seconds).toBeGreaterThanOrEqual(58);
       expect(seconds).toBeLessThanOrEqual(60);
     });
   });
 });
 
-function withCode(code: string, message = 'x'): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-describe('classifyTransportError', () => {
-  it.each<[string, ErrorCode, unknown]>([
-    ['undici ConnectTimeoutError', 'UPSTREAM_TIMEOUT', new undiciErrors.ConnectTimeoutError()],
-    ['undici HeadersTimeoutError', 'UPSTREAM_TIMEOUT', new undiciErrors.HeadersTimeoutError()],
-    ['undici BodyTimeoutError', 'UPSTREAM_TIMEOUT', new undiciErrors.BodyTimeoutError()],
-    ['undici RequestAbortedError (AbortError)', 'UPSTREAM_TIMEOUT', new undiciErrors.RequestAbortedError()],
-    ['a DOMException TimeoutError', 'UPSTREAM_TIMEOUT', new DOMException('The operation was aborted due to timeout', 'TimeoutError')],
-    ['a DOMException AbortError', 'UPSTREAM_TIMEOUT', new DOMException('This operation was aborted', 'AbortError')],
-    ['an Error named AbortError', 'UPSTREAM_TIMEOUT', Object.assign(new Error('aborted'), { name: 'AbortError' })],
-    ['a timeout code on the cause', 'UPSTREAM_TIMEOUT', new TypeError('fetch failed', { cause: withCode('UND_ERR_CONNECT_TIMEOUT') })],
-    ['ECONNREFUSED', 'UPSTREAM_UNAVAILABLE', withCode('ECONNREFUSED')],
-    ['ECONNRESET', 'UPSTREAM_UNAVAILABLE', withCode('ECONNRESET')],
-    ['ENOTFOUND', 'UPSTREAM_UNAVAILABLE', withCode('ENOTFOUND')],
-    ['EAI_AGAIN', 'UPSTREAM_UNAVAILABLE', withCode('EAI_AGAIN')],
-    ['EHOSTUNREACH', 'UPSTREAM_UNAVAILABLE', withCode('EHOSTUNREACH')],
-    ['ENETUNREACH', 'UPSTREAM_UNAVAILABLE', withCode('ENETUNREACH')],
-    ['EPIPE', 'UPSTREAM_UNAVAILABLE', withCode('EPIPE')],
-    ['undici SocketError', 'UPSTREAM_UNAVAILABLE', new undiciErrors.SocketError('other side closed')],
-    ['undici ClientClosedError', 'UPSTREAM_UNAVAILABLE', new undiciErrors.ClientClosedError()],
-    ['undici ClientDestroyedError', 'UPSTREAM_UNAVAILABLE', new undiciErrors.ClientDestroyedError()],
-    ['a code on the cause (fetch)', 'UPSTREAM_UNAVAILABLE', new TypeError('fetch failed', { cause: withCode('ECONNREFUSED') })],
-    ['an AggregateError of connect failures', 'UPSTREAM_UNAVAILABLE', new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')])],
-    ['UpstreamBodyError', 'UPSTREAM_BAD_RESPONSE', new UpstreamBodyError('The upstream body is not valid JSON.')],
-    ['an unknown Error', 'UPSTREAM_UNAVAILABLE', new Error('something else')],
-    ['a thrown string', 'UPSTREAM_UNAVAILABLE', 'boom'],
-    ['undefined', 'UPSTREAM_UNAVAILABLE', undefined],
-    ['null', 'UPSTREAM_UNAVAILABLE', null],
-    ['an object with a numeric code', 'UPSTREAM_UNAVAILABLE', { code: 42 }],
-  ])('%s → %s', (_label, code, err) => {
-    const result = classifyTransportError(err);
-    expect(result).toBeInstanceOf(GatewayError);
-    expect(result.code).toBe(code);
-    expect(result.extensions).toEqual({ code });
-    if (err instanceof Error) expect(result.originalError).toBe(err);
+describe('classifyFailure: the one table', () => {
+  it.each(whatHappened)('%s', (_label, happened, code, kind, retry) => {
+    const result = classifyFailure(happened, NOW);
+    expect(result).toMatchObject({ kind, retry });
+    if (result.kind === 'not-found') return;
+    expect(result.error).toBeInstanceOf(GatewayError);
+    expect(result.error.code).toBe(code);
+    if (!('thrown' in happened)) return;
+    if (happened.thrown instanceof GatewayError) return expect(result.error).toBe(happened.thrown);
+    expect(result.error.extensions).toEqual({ code });
+    if (happened.thrown instanceof Error) expect(result.error.originalError).toBe(happened.thrown);
   });
 
+  it('passes on the status and request id of a 2xx whose body cannot be read', () => {
+    const result = classifyFailure({ thrown: new UpstreamBodyError('x'), status: 200, requestId: 'r-1' });
+    expect(result.error.extensions).toEqual({ code: 'UPSTREAM_BAD_RESPONSE', upstream: { status: 200, requestId: 'r-1' } });
+  });
+});
+
+describe('what the breakers count', () => {
+  it.each<[FailureKind, boolean | undefined, boolean | undefined]>([
+    ['answer', false, false],
+    ['refused', false, false],
+    ['throttled', undefined, false],
+    ['server', true, false],
+    ['bad-response', true, true],
+    ['connection', true, true],
+    ['timeout', true, true],
+    ['cancelled', undefined, undefined],
+    ['local', undefined, undefined],
+  ])('%s: engine %p, upstream %p', (kind, engine, upstream) => {
+    expect(BREAKER_COUNTS[kind]).toEqual({ engine, upstream });
+  });
+});
+
+describe('classifyTransportError', () => {
   it('words a known connection failure and an unknown error differently', () => {
     expect(classifyTransportError(withCode('ECONNREFUSED')).message).toBe('The upstream could not be reached.');
     expect(classifyTransportError(new Error('weird')).message).toBe('The call to the upstream failed.');

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseUpstreamJsonInTurns } from '../../src/upstream/parseInTurns';
+import { checkJsonDepth, parseUpstreamJsonInTurns } from '../../src/upstream/parseInTurns';
 import { parseUpstreamJson, UpstreamBodyError } from '../../src/upstream/parseJson';
 
 /** What parseUpstreamJson answers, or the error class it throws. */
@@ -101,5 +101,41 @@ describe('parseUpstreamJsonInTurns', () => {
     }
     // At least a turn per quarter MiB scanned, and again per quarter MiB parsed.
     expect(turns).toBeGreaterThanOrEqual(Math.floor(body.length / (256 * 1024)));
+  });
+});
+
+function jsonNestsDeeperThan(text: string, limit: number): boolean {
+  try {
+    checkJsonDepth(text, limit);
+    return false;
+  } catch (error) {
+    if ((error as Error).message.includes('nests more than')) return true;
+    throw error;
+  }
+}
+
+describe('checkJsonDepth, the scan parseInTurns makes', () => {
+  it.each([
+    ['{}', 0, true],
+    ['{}', 1, false],
+    ['[[[]]]', 3, false],
+    ['[[[]]]', 2, true],
+    ['{"a":"[[[[[[[[[["}', 1, false],
+    ['{"a":"\\\\"}', 1, false],
+    ['{"a":"\\"[[[["}', 1, false],
+    ['[{"a":[{"b":[]}]}]', 5, false],
+    ['[{"a":[{"b":[]}]}]', 4, true],
+  ])('%s deeper than %d: %s', (text, limit, expected) => {
+    expect(jsonNestsDeeperThan(text, limit)).toBe(expected);
+  });
+
+  it('agrees with the depth of any JSON value (property)', () => {
+    const depth = (value: unknown): number =>
+      typeof value === 'object' && value !== null ? 1 + Math.max(0, ...Object.values(value as object).map(depth)) : 0;
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.nat(10), (value, limit) => {
+        expect(jsonNestsDeeperThan(JSON.stringify(value), limit)).toBe(depth(value) > limit);
+      }),
+    );
   });
 });

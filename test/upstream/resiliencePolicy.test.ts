@@ -1,43 +1,9 @@
-import { countsForEngine, countsForUpstream, failureOfStatus, type FailureKind } from '../../src/upstream/resilience/failureKind';
-import { backoffDelayMs, decideRetry, MAX_BACKOFF_MS, type RetryInput } from '../../src/upstream/resilience/retryDecision';
+import { backoffDelayMs, decideRetry, MAX_BACKOFF_MS, type RetryInput } from '../../src/upstream/stages/retryStage';
 import fc from 'fast-check';
 
-describe('failureOfStatus', () => {
-  it.each([
-    [429, 'throttled'],
-    [500, 'server'],
-    [503, 'server'],
-    [599, 'server'],
-    [400, 'refused'],
-    [401, 'refused'],
-    [403, 'refused'],
-    [404, 'refused'],
-    [302, 'bad-response'],
-    [100, 'bad-response'],
-  ] as const)('%i is %s', (status, kind) => {
-    expect(failureOfStatus(status)).toBe(kind);
-  });
-});
-
-describe('what the breakers count', () => {
-  it.each<[FailureKind, boolean | undefined, boolean | undefined]>([
-    ['answer', false, false],
-    ['refused', false, false],
-    ['throttled', undefined, false],
-    ['server', true, false],
-    ['bad-response', true, true],
-    ['connection', true, true],
-    ['timeout', true, true],
-    ['cancelled', undefined, undefined],
-  ])('%s: engine %p, upstream %p', (kind, engine, upstream) => {
-    expect(countsForEngine(kind)).toBe(engine);
-    expect(countsForUpstream(kind)).toBe(upstream);
-  });
-});
-
+// Which failures may be retried at all is the classifier's `retry` column (errorMapping.test.ts).
 const base: RetryInput = {
-  kind: 'server',
-  status: 500,
+  retry: true,
   retryAfterMs: undefined,
   retriesDone: 0,
   maxRetries: 2,
@@ -48,26 +14,16 @@ const base: RetryInput = {
 
 describe('decideRetry', () => {
   it.each<[string, Partial<RetryInput>, false | number]>([
-    ['a 500', {}, 75],
-    ['a 502', { status: 502 }, 75],
-    ['a 503', { status: 503 }, 75],
-    ['a 504', { status: 504 }, 75],
-    ['a 429', { kind: 'throttled', status: 429 }, 75],
-    ['a connection error', { kind: 'connection', status: undefined }, 75],
+    ['a retryable failure', {}, 75],
     ['the second retry, backoff doubled', { retriesDone: 1 }, 150],
-    ['a 501', { status: 501 }, false],
-    ['a timeout', { kind: 'timeout', status: undefined }, false],
-    ['a 400', { kind: 'refused', status: 400 }, false],
-    ['a 401', { kind: 'refused', status: 401 }, false],
-    ['a 403', { kind: 'refused', status: 403 }, false],
-    ['an unreadable 200', { kind: 'bad-response', status: 200 }, false],
-    ['a cancelled call', { kind: 'cancelled', status: undefined }, false],
+    ['a failure not worth retrying', { retry: false }, false],
     ['retries used up', { retriesDone: 2 }, false],
     ['no retries configured', { maxRetries: 0 }, false],
-    ['a 429 with Retry-After that fits', { kind: 'throttled', status: 429, retryAfterMs: 1000 }, 1000],
-    ['a 503 with Retry-After that fits', { status: 503, retryAfterMs: 2000 }, 2000],
-    ['a 429 with Retry-After past the deadline', { kind: 'throttled', status: 429, retryAfterMs: 30_000 }, false],
-    ['a 503 with Retry-After exactly at the deadline', { status: 503, retryAfterMs: 10_000 }, false],
+    ['a Retry-After that fits', { retryAfterMs: 1000 }, 1000],
+    ['another Retry-After that fits', { retryAfterMs: 2000 }, 2000],
+    ['a Retry-After past the deadline', { retryAfterMs: 30_000 }, false],
+    ['a Retry-After exactly at the deadline', { retryAfterMs: 10_000 }, false],
+    ['a Retry-After on a failure not worth retrying', { retry: false, retryAfterMs: 1000 }, false],
     ['a backoff past the deadline', { remainingMs: 50 }, false],
   ])('%s', (_name, overrides, expected) => {
     const decision = decideRetry({ ...base, ...overrides });

@@ -61,6 +61,8 @@ const failed = (status: number, kind: 'server' | 'refused' | 'timeout' | 'connec
   error: new GatewayError(code, 'failed', { upstream: { status } }),
   status,
   kind,
+  // As the classifier says (errorMapping.test.ts): connection failures and 500/502/503/504.
+  retry: kind === 'connection' || (kind === 'server' && [500, 502, 503, 504].includes(status)),
   durationMs: 1,
 });
 const refused = (status: 401 | 403) => new GatewayError(status === 401 ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN, 'refused', { upstream: { status } });
@@ -332,6 +334,7 @@ describe('breaker stages', () => {
       error: new GatewayError(ErrorCode.RATE_LIMITED, 'throttled', { upstream: { status: 429 }, retryAfter: 30 }),
       status: 429,
       kind: 'throttled',
+      retry: true,
       durationMs: 1,
     };
     await breakerStage(breakers)(async () => throttled)(attemptOf());

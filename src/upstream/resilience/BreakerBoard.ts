@@ -3,17 +3,14 @@ import { ErrorCode } from '../../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../../errors/GatewayError';
 import type { UpstreamEvents } from '../../observability/events';
 import { CircuitBreaker, type BreakerState, type Permit } from './CircuitBreaker';
-import { countsForEngine, countsForUpstream, type FailureKind } from './failureKind';
+import { BREAKER_COUNTS, type FailureKind } from '../errorMapping';
 
 export interface BreakerBoardOptions {
-  /** Consecutive failed attempts against one engine that open its breaker. */
+  /** Consecutive failures that open an engine's breaker, and the whole upstream's. */
   readonly engineFailures: number;
-  /** Consecutive transport failures that open the breaker of the whole upstream. */
   readonly upstreamFailures: number;
   readonly openMs: number;
-  /** Engines whose breaker state is remembered at once (least recently used are forgotten). */
-  readonly maxEngines?: number;
-  /** Throttled callers and engines remembered at once (see {@link BreakerBoard.throttle}; least recently used are forgotten). */
+  /** Throttled callers and engines remembered at once (least recently used are forgotten). */
   readonly maxThrottled?: number;
   readonly now?: () => number;
 }
@@ -26,28 +23,23 @@ export interface Admission {
 
 export type Refusal = { readonly scope: 'upstream' | 'engine'; readonly retryAfterMs: number };
 
-/** A 429 remembered for one caller and engine: until when (monotonic ms), and what the upstream said. */
 interface Throttle {
   readonly until: number;
   readonly error: GatewayError;
 }
 
 /**
- * The breakers: one for the whole upstream, which transport failures and unreadable 2xx bodies
- * trip (an upstream that answers an HTTP error is reachable; see countsForUpstream), and one per
- * engine, which upstream-side failures of that engine trip — so one engine that keeps failing is
- * cut off while the healthy ones still answer.
+ * One breaker for the whole upstream and one per engine (counting as BREAKER_COUNTS says), so one
+ * engine that keeps failing is cut off while the healthy ones still answer. Engine breakers are
+ * made on first failure and forgotten when closed and clean again, or by the LRU bound.
  *
- * Engine breakers are made on first failure and forgotten when they are closed and clean again,
- * or when the LRU bound pushes them out; memory stays bounded by `maxEngines`.
- *
- * Beside them, what the upstream's 429s asked for ({@link throttle}): a 429 throttles a caller, so
- * it trips no breaker, but its `Retry-After` is honoured for that caller and engine alone.
+ * Beside them, the upstream's 429s ({@link throttle}): a 429 trips no breaker, but its
+ * `Retry-After` is honoured for that caller and engine alone.
  */
 export class BreakerBoard {
   private readonly upstream: CircuitBreaker;
   private readonly engines: LRUCache<string, CircuitBreaker>;
-  /** `<scope digest> <engine key or "">` → the 429 it is waiting out; bounded by `maxThrottled`. */
+  /** `<scope digest> <engine key or "">` → the 429 it is waiting out. */
   private readonly throttles: LRUCache<string, Throttle>;
   private readonly now: () => number;
   /** Where state changes go; set per admission so the operation that saw the change hears of it. */
@@ -58,17 +50,14 @@ export class BreakerBoard {
       { failureThreshold: options.upstreamFailures, openMs: options.openMs, now: options.now },
       (state) => this.announce('upstream', state),
     );
-    this.engines = new LRUCache({ max: options.maxEngines ?? 10_000 });
+    this.engines = new LRUCache({ max: 10_000 });
     this.throttles = new LRUCache({ max: options.maxThrottled ?? 10_000 });
     this.now = options.now ?? (() => performance.now());
   }
 
   /**
-   * Remembers a 429 with `Retry-After` for the calls of one credential scope (`digest`) to one
-   * engine (`engineKey`; `undefined`: the routes about no engine, the engine list): until it has
-   * passed, {@link throttled} answers them at once with the same error. A 429 without
-   * `Retry-After` (or with 0) asks for nothing to be remembered. The seconds were bounded where
-   * the answer was classified (MAX_RETRY_AFTER_S).
+   * Remembers a 429's `Retry-After` for the calls of one scope (`digest`) to one engine (none: the
+   * engine list): until it has passed, {@link throttled} answers them at once.
    */
   throttle(digest: string, engineKey: string | undefined, error: GatewayError): void {
     const seconds = error.extensions.retryAfter;
@@ -76,11 +65,7 @@ export class BreakerBoard {
     this.throttles.set(throttleKey(digest, engineKey), { until: this.now() + seconds * 1000, error });
   }
 
-  /**
-   * The answer for a call of scope `digest` to `engineKey` while a 429 for them is being waited
-   * out: RATE_LIMITED, as the upstream said it, with the seconds left as `retryAfter`;
-   * `undefined` when the call may go.
-   */
+  /** RATE_LIMITED with the seconds left, while a 429 for the scope and engine is waited out. */
   throttled(digest: string, engineKey: string | undefined): GatewayError | undefined {
     if (this.throttles.size === 0) return undefined;
     const key = throttleKey(digest, engineKey);
@@ -103,10 +88,7 @@ export class BreakerBoard {
     return this.throttles.size;
   }
 
-  /**
-   * Asks both breakers for leave to make one attempt. A refusal takes no permit; an admission
-   * must be handed back to {@link settle}, whatever happened.
-   */
+  /** Leave of both breakers for one attempt; an admission goes back to {@link settle}, whatever happened. */
   admit(engineKey: string | undefined, events: UpstreamEvents): Admission | Refusal {
     this.listeners = events;
     try {
@@ -121,8 +103,7 @@ export class BreakerBoard {
       }
       if (engineKey === undefined) return { upstream, engine: undefined };
       if (engineBreaker !== undefined && enginePermit !== undefined) return { upstream, engine: { breaker: engineBreaker, permit: enginePermit } };
-      // No breaker yet (the common, healthy case): a fresh one, closed, admits everything. It is
-      // stored only once it has something to remember (see settle).
+      // No breaker yet (the healthy case): a fresh one, stored only once it has something to remember.
       const breaker = this.engineBreaker();
       return { upstream, engine: { breaker, permit: breaker.admit() } };
     } finally {
@@ -130,11 +111,7 @@ export class BreakerBoard {
     }
   }
 
-  /**
-   * What {@link admit} would answer now when it would refuse, without taking a permit: asked before
-   * an attempt waits for an in-flight slot, so calls to an open breaker do not take places in the
-   * queue. The admission itself comes once the slot is held.
-   */
+  /** What {@link admit} would refuse now, without taking a permit (before an attempt queues). */
   peek(engineKey: string | undefined): Refusal | undefined {
     const engine = engineKey === undefined ? undefined : this.engines.peek(engineKey)?.wouldRefuse();
     if (engine !== undefined) return { scope: 'engine', retryAfterMs: engine };
@@ -146,18 +123,17 @@ export class BreakerBoard {
   settle(engineKey: string | undefined, admission: Admission, kind: FailureKind, events: UpstreamEvents): void {
     this.listeners = events;
     try {
-      this.upstream.record(admission.upstream, countsForUpstream(kind));
+      this.upstream.record(admission.upstream, BREAKER_COUNTS[kind].upstream);
       if (admission.engine === undefined || engineKey === undefined) return;
       const { breaker, permit } = admission.engine;
       const stored = this.engines.get(engineKey);
       if (stored !== undefined && stored !== breaker) {
-        // A fresh breaker raced with one another attempt stored meanwhile: count on the stored
-        // one, as an ordinary call, so no failure is lost.
-        stored.record({ allowed: true, probe: false }, countsForEngine(kind));
+        // A fresh breaker raced with one stored meanwhile: count on the stored one.
+        stored.record({ allowed: true, probe: false }, BREAKER_COUNTS[kind].engine);
         if (stored.idle) this.engines.delete(engineKey);
         return;
       }
-      breaker.record(permit, countsForEngine(kind));
+      breaker.record(permit, BREAKER_COUNTS[kind].engine);
       if (breaker.idle) {
         if (stored !== undefined) this.engines.delete(engineKey);
       } else if (stored === undefined) {

@@ -1,11 +1,9 @@
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the breaker. */
   readonly failureThreshold: number;
-  /** How long it stays open before it lets one probe through. */
   readonly openMs: number;
-  /** Milliseconds, monotonic; injected so tests need no real waiting. */
+  /** Monotonic milliseconds; injected by tests. */
   readonly now?: () => number;
 }
 
@@ -14,16 +12,10 @@ export type Permit = { readonly allowed: true; readonly probe: boolean } | { rea
 
 /**
  * A consecutive-failures circuit breaker: closed → (threshold failures in a row) → open →
- * (`openMs` later) → half-open, where exactly one call, the probe, goes through; its success
- * closes the breaker, its failure opens it again for another `openMs`.
- *
- * Results of calls that started before the state changed are ignored (only the probe decides in
- * half-open; nothing decides while open), so a burst of late answers cannot flip the state.
- *
- * Why not `opossum`: it wraps one function per breaker and keeps rolling statistics on an interval
- * timer per instance, while we need thousands of short-lived per-engine breakers, created on
- * demand and dropped silently by an LRU (no `shutdown()` to call), and failures that are
- * classified by the caller (a 403 is a success here). This state machine is the part we need.
+ * (`openMs` later) → half-open, where one call, the probe, goes through; its success closes the
+ * breaker, its failure opens it again. Results of calls that started before the state changed are
+ * ignored, so a burst of late answers cannot flip the state. Not opossum: we need thousands of
+ * short-lived per-engine breakers an LRU drops silently, without a timer each.
  */
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
@@ -34,7 +26,6 @@ export class CircuitBreaker {
 
   constructor(
     private readonly options: CircuitBreakerOptions,
-    /** Told about every state change, after it happened. */
     private readonly onChange: (state: BreakerState) => void = () => {},
   ) {
     this.now = options.now ?? (() => performance.now());
@@ -59,10 +50,7 @@ export class CircuitBreaker {
     return { allowed: true, probe: false };
   }
 
-  /**
-   * How long until {@link admit} would let a call through, when it would refuse one right now;
-   * `undefined` when it would admit. Only a look: no permit is taken and the state does not move.
-   */
+  /** How long until {@link admit} would let a call through; `undefined` when it would now. Only a look. */
   wouldRefuse(): number | undefined {
     if (this.current === 'open') {
       const waited = this.now() - this.openedAt;
@@ -71,10 +59,7 @@ export class CircuitBreaker {
     return this.current === 'half-open' && this.probing ? 0 : undefined;
   }
 
-  /**
-   * What the admitted call showed: `true` a failure, `false` a success, `undefined` nothing
-   * (cancelled, or a result this breaker does not count) — a probe then frees its place.
-   */
+  /** What the admitted call showed: a failure, a success, or nothing (a probe then frees its place). */
   record(permit: Permit, failed: boolean | undefined): void {
     if (!permit.allowed) return;
     if (permit.probe) {

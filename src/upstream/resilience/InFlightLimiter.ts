@@ -8,13 +8,12 @@ export interface SlotBound {
 }
 
 export interface InFlightLimits extends SlotBound {
-  /** The share one engine may hold of the slots and of the queue. */
+  /** The share of the slots and the queue one engine, and one caller (credential scope), may hold. */
   readonly perEngine: SlotBound;
-  /** The share one caller (credential scope) may hold of the slots and of the queue. */
   readonly perCaller: SlotBound;
 }
 
-/** Whose call asks for a slot: the engine it is about (engine routes only) and the caller's scope. */
+/** Whose call asks for a slot: the engine it is about (if any) and the caller's scope. */
 export interface SlotClaim {
   readonly engine: string | undefined;
   readonly caller: string;
@@ -32,19 +31,11 @@ interface Waiter {
 
 /**
  * The process-wide cap on upstream requests in flight, with a bounded queue in front of it, and
- * within both a bounded share per engine and per caller. When a bound is full a call is refused at
- * once (load shedding): waiting callers hold memory and sockets, and past a point they only wait
- * for their own timeout. A queued caller whose signal aborts leaves the queue.
- *
- * The shares are what keep one slow engine (or one busy caller) from starving everyone: without
- * them, calls to an engine that takes 30 s to answer fill every slot and the whole queue, and a
- * caller asking about another engine is refused for as long as they wait. With them, that
- * engine's calls hold at most its share; the rest of the slots serve the others, and a queued call
- * whose engine or caller is at its share is passed over (not blocking those behind it) until one
- * of its own calls ends.
- *
- * Shares are counted in maps with one entry per engine or caller that has calls running or
- * queued, removed when both counts are back at 0: bounded by the slots and the queue.
+ * within both a bounded share per engine and per caller, so one slow engine (or busy caller)
+ * cannot take every slot and the whole queue. When a bound is full a call is refused at once (load
+ * shedding); a queued call whose engine or caller is at its share is passed over, not blocking
+ * those behind it. A queued caller whose signal aborts leaves the queue. Share entries exist only
+ * while an engine or caller has calls running or queued.
  */
 export class InFlightLimiter {
   private active = 0;
@@ -54,7 +45,6 @@ export class InFlightLimiter {
 
   constructor(
     private readonly limits: InFlightLimits,
-    /** Told the number in flight after every change (metrics). */
     private readonly onChange: (inFlight: number) => void = () => {},
   ) {}
 
@@ -71,10 +61,7 @@ export class InFlightLimiter {
     return { engines: this.engines.size, callers: this.callers.size };
   }
 
-  /**
-   * A slot, now or once one frees up; `undefined` when the call may neither run nor wait (shed).
-   * Rejects with the signal's reason when it aborts while queued.
-   */
+  /** A slot, now or once one frees up; `undefined` when the call may neither run nor wait (shed). */
   acquire(claim: SlotClaim, signal?: AbortSignal): Promise<Release> | undefined {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const engine = claim.engine === undefined ? undefined : share(this.engines, claim.engine);
@@ -132,7 +119,6 @@ export class InFlightLimiter {
     };
   }
 
-  /** Hands the freed slot to the longest-waiting call whose engine and caller are under their shares. */
   private grantNext(): boolean {
     for (let index = 0; index < this.queue.length; index += 1) {
       const waiter = this.queue[index]!;
@@ -154,7 +140,6 @@ export class InFlightLimiter {
     this.callers.get(claim.caller)!.queued -= 1;
   }
 
-  /** Drops the share entries of an engine and a caller that have nothing running or queued. */
   private forget(claim: SlotClaim): void {
     if (claim.engine !== undefined) drop(this.engines, claim.engine);
     drop(this.callers, claim.caller);

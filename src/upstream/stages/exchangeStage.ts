@@ -5,21 +5,17 @@ import { remainingMs, type AttemptHandler, type UpstreamRequestContext } from '.
 
 export interface ExchangeStageOptions {
   readonly dispatcher: Dispatcher;
-  /** The upstream's origin (`https://host:port`). */
   readonly origin: string;
-  /** Bounds each attempt (`CSE_TIMEOUT_MS`). */
   readonly attemptTimeoutMs: number;
-  /** Larger successful bodies are refused (`CSE_MAX_RESPONSE_BYTES`). */
   readonly maxBodyBytes: number;
-  /** Keep each body's text on its answer, for Redis (see UpstreamAnswer). */
+  /** Keep each body's text on its answer, for Redis. */
   readonly keepText: boolean;
 }
 
 /**
- * The innermost stage: one GET, bounded by the attempt's own time (`CSE_TIMEOUT_MS`, clipped by
- * the operation's deadline) and by the call's signal. An attempt that ran into the operation's
- * deadline, or whose callers all left, is `cancelled`: it says nothing about the upstream's health,
- * so it is held against no breaker.
+ * The innermost stage: one GET, bounded by the attempt's time (clipped by the operation's
+ * deadline) and the call's signal. One that ran into the deadline, or whose callers all left, is
+ * `cancelled`: it says nothing about the upstream.
  */
 export function exchangeStage(options: ExchangeStageOptions): AttemptHandler {
   return async (attempt) => {
@@ -39,13 +35,13 @@ export function exchangeStage(options: ExchangeStageOptions): AttemptHandler {
       bounded.dispose();
     }
     if (!result.ok && (attempt.signal.aborted || (bounded.signal.aborted && budget < options.attemptTimeoutMs))) {
-      return { ...result, kind: 'cancelled' };
+      return { ...result, kind: 'cancelled', retry: false };
     }
     return result;
   };
 }
 
-/** The caller's own credentials, as the upstream documents its headers, plus what the operation propagates. */
+/** The caller's own credentials, plus what the operation propagates (`traceparent`). */
 function upstreamHeaders(request: UpstreamRequestContext): Record<string, string> {
   const { credentials } = request;
   const headers: Record<string, string> = {

@@ -2,10 +2,8 @@ import { isCredentialRefusal, type CredentialGate } from '../CredentialGate';
 import type { CallStage } from './types';
 
 /**
- * Outermost: credentials refused in this operation (its first 401), or rejected by the upstream
- * recently (a 401, see CredentialGate), fail at once, without a call; a refusal the call meets is
- * recorded on the operation, so its later calls fail the same way. A 403 is not recorded: it
- * denies its own field, and the operation's other fields are still asked for.
+ * Outermost: credentials refused in this operation or recently (a 401) fail at once, without a
+ * call; a 401 the call meets is recorded on the operation. A 403 denies only its own field.
  */
 export function refusalStage(gate: CredentialGate): CallStage {
   return (next) => async (call) => {

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { classifyTransportError } from '../errorMapping';
-import { decideRetry } from '../resilience/retryDecision';
 import { remainingMs, type AttemptHandler, type CallHandler } from './types';
 
 export interface RetryOptions {
@@ -17,17 +16,17 @@ export interface RetryOptions {
 const NEVER = new AbortController().signal;
 
 /**
- * Turns attempts into a call: tries again while `decideRetry` allows and the deadline leaves
- * room (backoff with jitter, or the upstream's `Retry-After`), and reports every attempt. An
- * attempt stage that throws ends the call at once: that is the gateway refusing, not the upstream
- * failing.
+ * Turns attempts into a call: tries again while {@link decideRetry} allows, and reports every
+ * attempt. An attempt stage that throws ends the call at once: that is the gateway refusing, not
+ * the upstream failing.
  */
 export function retryStage(options: RetryOptions): (next: AttemptHandler) => CallHandler {
   return (next) => async (call) => {
     const signal = call.signal ?? NEVER;
     for (let attempt = 0; ; attempt += 1) {
-      const remaining = remainingMs(call.request.deadline);
-      if (remaining <= 0) throw deadlinePassed();
+      if (remainingMs(call.request.deadline) <= 0) {
+        throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time before the upstream answered.');
+      }
       const result = await next({ ...call, signal, attempt });
       call.events.attempt?.({
         route: call.route,
@@ -37,11 +36,9 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
         attempt,
       });
       if (result.ok) return result.answer;
-      if (result.kind === 'cancelled') throw result.error;
       const retryAfter = result.error.extensions.retryAfter;
       const decision = decideRetry({
-        kind: result.kind,
-        status: result.status,
+        retry: result.retry && result.kind !== 'cancelled',
         retryAfterMs: typeof retryAfter === 'number' ? retryAfter * 1000 : undefined,
         retriesDone: attempt,
         maxRetries: options.retries,
@@ -59,6 +56,41 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
   };
 }
 
-function deadlinePassed(): GatewayError {
-  return new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time before the upstream answered.');
+/** Backoff never grows past this, however many retries are configured. */
+export const MAX_BACKOFF_MS = 5000;
+
+export interface RetryInput {
+  /** Whether the failure may be answered differently next time (see classifyFailure). */
+  readonly retry: boolean;
+  /** `Retry-After` in ms (429/503), when the upstream said. */
+  readonly retryAfterMs: number | undefined;
+  /** Retries already made for this call (0 after the first attempt). */
+  readonly retriesDone: number;
+  readonly maxRetries: number;
+  /** Time left until the operation's deadline (Infinity when it has none). */
+  readonly remainingMs: number;
+  /** First backoff step (`CSE_RETRY_BASE_MS`). */
+  readonly baseMs: number;
+  /** A number in [0, 1): the jitter. */
+  readonly random: number;
+}
+
+export type RetryDecision = { readonly retry: false } | { readonly retry: true; readonly delayMs: number };
+
+/**
+ * Whether to try a failed GET again, and after how long. `Retry-After` is obeyed when it ends
+ * before the deadline; when it does not, give up at once (the error carries `retryAfter` for the
+ * frontend) rather than wait for a certain timeout. Otherwise exponential backoff with jitter, so
+ * that callers who failed together do not come back together, again only within the deadline.
+ */
+export function decideRetry(input: RetryInput): RetryDecision {
+  if (!input.retry || input.retriesDone >= input.maxRetries) return { retry: false };
+  const delayMs = input.retryAfterMs ?? backoffDelayMs(input.retriesDone, input.baseMs, input.random);
+  return delayMs < input.remainingMs ? { retry: true, delayMs } : { retry: false };
+}
+
+/** `base · 2^n`, capped at {@link MAX_BACKOFF_MS}, of which the upper half is random. */
+export function backoffDelayMs(retriesDone: number, baseMs: number, random: number): number {
+  const step = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.min(retriesDone, 30));
+  return Math.round(step / 2 + (step / 2) * random);
 }

@@ -5,16 +5,10 @@ import type { ExchangeResult, UpstreamAnswer } from '../exchange';
 import type { Route } from '../paths';
 
 /**
- * The upstream client is a chain of small stages, the way undici composes interceptors onto a
- * dispatcher: each stage gets the call and the next stage, and does one thing around it. Two
- * kinds, because retrying changes the unit of work:
- *
- * - call stages (cache, single flight, credential gate, retry) handle one upstream call and
- *   answer it or throw its GatewayError;
- * - attempt stages (breaker check, in-flight slot, breaker, exchange) handle one HTTP attempt of
- *   it, and return what the attempt came to ({@link ExchangeResult}), for the retry stage to
- *   decide on. A thrown error there ends the call (it is the gateway's own refusal: a breaker is
- *   open, the gateway is overloaded, the caller left).
+ * The upstream client is a chain of stages, as undici composes interceptors: each gets the call
+ * and the next stage. Call stages answer one upstream call or throw its GatewayError; attempt
+ * stages return what one HTTP attempt came to ({@link ExchangeResult}) for the retry stage to
+ * decide on, and throw only for the gateway's own refusals (breaker open, overloaded, caller left).
  */
 
 /** What one operation's calls carry: whose credentials, when to give up, which headers to add, who counts. */
@@ -28,15 +22,9 @@ export interface UpstreamRequestContext {
   readonly propagate?: Readonly<Record<string, string>>;
   /** The operation's own event sink (per-operation counts). */
   readonly events?: UpstreamEvents;
-  /**
-   * The operation's record of the upstream refusing its credentials (a 401): once set, every
-   * further call of the operation fails at once with that error instead of being made.
-   */
+  /** The operation's 401, once the upstream refused its credentials: its later calls fail with it. */
   readonly refusal?: { error?: GatewayError };
-  /**
-   * The call wants the upstream's answer now, not one the cache kept (a subscription's poll, which
-   * exists to see changes); its answer is still stored for others.
-   */
+  /** The upstream's answer now, not a cached one (a subscription's poll); it is still stored. */
   readonly fresh?: boolean;
 }
 
@@ -45,7 +33,7 @@ export interface CallRequest {
   readonly route: Route;
   /** Path and query, encoded, prefix included: what goes on the request line. */
   readonly path: string;
-  /** The engine an engine-scoped route is about: its failures count on that engine's breaker. */
+  /** `project/engine` of an engine route: its failures count on that engine's breaker. */
   readonly engineKey: string | undefined;
   readonly request: UpstreamRequestContext;
   /** The credentials' digest (see credentialDigest): the caller's scope, never the token. */
@@ -54,10 +42,7 @@ export interface CallRequest {
   readonly key: string;
   /** The process-wide sink and the operation's, together. */
   readonly events: UpstreamEvents;
-  /**
-   * What stops waiting for this call: the operation's signal outside the single flight, the
-   * flight's own (aborted when every participant has left) inside it.
-   */
+  /** The operation's signal outside the single flight; the flight's own (all callers left) inside. */
   readonly signal: AbortSignal | undefined;
 }
 
