@@ -11,10 +11,10 @@ import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/types';
 import type { CacheTtls } from '../upstream/cache/cacheTtl';
 import type { CseEngine, CseJob } from '../upstream/types';
-import type { LiveJobs } from '../subscriptions/LiveJobs';
 import { CachePolicy } from './cachePolicy';
 import { createEngineReferenceLoader } from './federation/engineReferences';
 import { OperationBudget, type OperationBudgetLimits } from './execution/operationBudget';
+import type { JobWatches } from './models';
 
 /** What every resolver of one operation shares. Built per request by `createContext`. */
 export interface GatewayContext {
@@ -32,8 +32,8 @@ export interface GatewayContext {
   readonly jobConnections: Map<string, Promise<ConnectionModel<CseJob>>>;
   /** The shortest TTL the fields that fetched hinted: the response's `Cache-Control` (see cacheHints). */
   readonly cachePolicy: CachePolicy;
-  /** The source of subscription events (see subscriptions/LiveJobs); undefined where none are served. */
-  readonly live: LiveJobs | undefined;
+  /** The source of subscription events; undefined where none are served. */
+  readonly watches: JobWatches | undefined;
   /** What the operation may still gather and send (upstream bytes, items per list). */
   readonly budget: OperationBudget;
   /**
@@ -64,8 +64,8 @@ export interface ContextServices {
   readonly observeBatch?: BatchObserver;
   /** The TTLs the operation's cache hints are made of. */
   readonly cacheTtls: CacheTtls;
-  /** The process's live jobs, the source of subscription events. */
-  readonly live?: LiveJobs;
+  /** The source of subscription events (the WebSocket server's contexts only). */
+  readonly watches?: JobWatches;
   /** What one operation may gather and send (OPERATION_MAX_UPSTREAM_BYTES, MAX_LIST_ITEMS). */
   readonly budget: OperationBudgetLimits;
 }
@@ -107,7 +107,7 @@ export function createContext(
     facts,
     jobConnections: new Map(),
     cachePolicy: new CachePolicy(services.cacheTtls),
-    live: services.live,
+    watches: services.watches,
     budget,
     credentialRefusal,
   };
