@@ -14,25 +14,19 @@ import { credentialDigest } from '../upstream/cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream } from './conflatingStream';
 import { eventKey, JOB_KEY, markPolled, polledAtOf } from './eventKeys';
-import { project, sharedSelection, type View } from './sharedSelection';
+import { project, sharedSelection, type SharedSelection, type View } from './sharedSelection';
 
 /** One subscription, as the WebSocket server hands it over. */
 export interface GroupRequest {
-  /**
-   * The group of a request whose selection cannot be shared (see sharedSelection): scope digest,
-   * document text, operation name and variables, hashed. Others are grouped by their shared selection.
-   */
-  readonly key: string;
+  /** The SHA-256 of the document's text: with the operation and variables, the group of a selection that cannot be shared. */
+  readonly hash: string;
   readonly document: DocumentNode;
   readonly operationName: string | null | undefined;
   readonly variables: Record<string, unknown> | undefined;
   readonly credentials: Credentials;
   /** Told of each pending result replaced by a newer one (the member reads slowly). */
   readonly onConflated: () => void;
-  /**
-   * Told of each change of the bytes this member holds pending (results waiting for a slow
-   * reader, by their JSON size): the socket counts them against its bound.
-   */
+  /** Told of each change of the bytes of results this member holds pending: the socket's bound counts them. */
   readonly onPendingBytes?: (delta: number) => void;
 }
 
@@ -49,12 +43,10 @@ export interface SubscriptionGroupsOptions {
 export type SharedResult = FormattedExecutionResult;
 
 /**
- * Identical subscriptions — same credential scope, shared selection (the same fields with the
- * same argument values, whatever their aliases, operation name, fragments, variables or layout:
- * see sharedSelection) — share one group: one source stream from the live jobs, one
- * execution per event, one formatted result, projected once per distinct view (the members' own
- * response keys) and handed to every member. A thousand watchers of one job cost one execution
- * per change, as they cost one poll (Hasura's multiplexed live queries, in spirit).
+ * Identical subscriptions (same credential scope and shared selection, see sharedSelection) share
+ * one group: one source stream from the watches, one execution per event, one formatted result,
+ * projected once per distinct view (the members' own response keys) and handed to every member,
+ * as Hasura multiplexes live queries.
  *
  * Each member conflates what it has not read yet (one pending result per job and kind); a
  * `jobUpdated` member is never sent the same result twice, and one that joins a running group
@@ -65,7 +57,7 @@ export class SubscriptionGroups {
 
   constructor(private readonly options: SubscriptionGroupsOptions) {}
 
-  /** Groups running now (tests, metrics). */
+  /** Groups running now. */
   get size(): number {
     return this.groups.size;
   }
@@ -79,8 +71,8 @@ export class SubscriptionGroups {
     // the joiner then starts a group of its own.
     for (;;) {
       const shared = sharedSelection(this.options.schema, request.document, request.operationName, request.variables);
-      const key = shared === undefined ? request.key : sharedKey(request, shared.text);
-      const joined = await this.groupFor(key, shared === undefined ? request : { ...request, document: shared.document, operationName: undefined }).join(request, shared);
+      const execution = shared === undefined ? request : { ...request, document: shared.document, operationName: undefined };
+      const joined = await this.groupFor(groupKey(request, shared), execution).join(request, shared);
       if (joined !== undefined) return joined;
     }
   }
@@ -98,10 +90,11 @@ export class SubscriptionGroups {
   }
 }
 
-/** The group of a shareable request: scope and shared selection (which holds the variables' values). */
-function sharedKey(request: GroupRequest, text: string): string {
+/** The scope, and the shared selection's text (which holds the variables' values), or else the request's text, operation and variables. */
+function groupKey(request: GroupRequest, shared: SharedSelection | undefined): string {
+  const what = shared === undefined ? [request.hash, request.operationName ?? null, request.variables ?? null] : [shared.text];
   return createHash('sha256')
-    .update(JSON.stringify([credentialDigest(request.credentials), text]))
+    .update(JSON.stringify([credentialDigest(request.credentials), ...what]))
     .digest('base64url');
 }
 
@@ -155,7 +148,7 @@ class Group {
       lastText: undefined,
     };
     this.members.add(member);
-    // Projected anew: the replayed result carries no poll time (it would count as a late delivery).
+    // Projected anew: the replayed result carries no poll time (it is no late delivery).
     if (this.last !== undefined) this.deliver(member, JOB_KEY, read(this.last, reading));
     return member.stream;
   }

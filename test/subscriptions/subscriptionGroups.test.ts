@@ -22,7 +22,7 @@ const schema = new GraphQLSchema({
 });
 
 const request: GroupRequest = {
-  key: 'k',
+  hash: 'k',
   document: parse('subscription { ticks }'),
   operationName: undefined,
   variables: undefined,
@@ -93,9 +93,9 @@ describe('SubscriptionGroups', () => {
 
     it('share one execution per event, and each member reads its own keys in its own order', async () => {
       const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted, maxPendingResults: 4 });
-      // Each text its own fallback key, as the server makes them (text hashes differ).
+      // Each text its own hash, as the server makes them.
       const streams = await Promise.all(
-        texts.map(async (text, i) => (await groups.join({ ...request, key: `text ${i}`, document: parse(text) })) as AsyncGenerator<any, undefined>),
+        texts.map(async (text, i) => (await groups.join({ ...request, hash: `text ${i}`, document: parse(text) })) as AsyncGenerator<any, undefined>),
       );
       expect(groups.size).toBe(1);
       expect(sources).toHaveLength(1);
@@ -119,8 +119,8 @@ describe('SubscriptionGroups', () => {
       ['a variable left out or the argument left out', 'subscription ($t: Int) { ticks { value(times: $t) label } }', {}, 'subscription { ticks { label value } }', undefined],
     ])('share across %s', async (_what, one, oneVariables, two, twoVariables) => {
       const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted, maxPendingResults: 4 });
-      const first = (await groups.join({ ...request, key: 'a', document: parse(one), variables: oneVariables })) as AsyncGenerator;
-      const second = (await groups.join({ ...request, key: 'b', document: parse(two), variables: twoVariables })) as AsyncGenerator;
+      const first = (await groups.join({ ...request, hash: 'a', document: parse(one), variables: oneVariables })) as AsyncGenerator;
+      const second = (await groups.join({ ...request, hash: 'b', document: parse(two), variables: twoVariables })) as AsyncGenerator;
       expect(groups.size).toBe(1);
       sources[0]!.push('t', { ticks: { n: 21 } });
       const results = await Promise.all([first, second].map(async (stream) => (await stream.next()).value));
@@ -131,8 +131,8 @@ describe('SubscriptionGroups', () => {
 
     it('do not share with a different argument', async () => {
       const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted, maxPendingResults: 4 });
-      const one = (await groups.join({ ...request, key: 'a', document: parse('subscription { ticks { value(times: 2) } }') })) as AsyncGenerator;
-      const other = (await groups.join({ ...request, key: 'b', document: parse('subscription { ticks { value(times: 3) } }') })) as AsyncGenerator;
+      const one = (await groups.join({ ...request, hash: 'a', document: parse('subscription { ticks { value(times: 2) } }') })) as AsyncGenerator;
+      const other = (await groups.join({ ...request, hash: 'b', document: parse('subscription { ticks { value(times: 3) } }') })) as AsyncGenerator;
       expect(groups.size).toBe(2);
       await one.return(undefined);
       await other.return(undefined);
