@@ -39,9 +39,6 @@ export interface SubscriptionGroupsOptions {
   readonly maxPendingResults: number;
 }
 
-/** What members receive: results formatted once for all of them (errors masked as over HTTP). */
-export type SharedResult = FormattedExecutionResult;
-
 /**
  * Identical subscriptions (same credential scope and shared selection, see sharedSelection) share
  * one group: one source stream from the watches, one execution per event, one formatted result,
@@ -62,13 +59,9 @@ export class SubscriptionGroups {
     return this.groups.size;
   }
 
-  /**
-   * The member's stream of results, or the one result that ends the subscription at once (the
-   * source could not be made: an argument the resolver refused).
-   */
-  async join(request: GroupRequest): Promise<AsyncGenerator<SharedResult, undefined> | SharedResult> {
-    // A group can end while a joiner waits for its start (its job reached a terminal state):
-    // the joiner then starts a group of its own.
+  /** The member's stream of results (formatted once for all members), or the one result that refuses it. */
+  async join(request: GroupRequest): Promise<AsyncGenerator<FormattedExecutionResult, undefined> | FormattedExecutionResult> {
+    // A group can end while a joiner waits for its start: the joiner then starts one of its own.
     for (;;) {
       const shared = sharedSelection(this.options.schema, request.document, request.operationName, request.variables);
       const execution = shared === undefined ? request : { ...request, document: shared.document, operationName: undefined };
@@ -106,7 +99,7 @@ interface Reading {
 }
 
 interface Member {
-  readonly stream: ConflatingStream<SharedResult>;
+  readonly stream: ConflatingStream<FormattedExecutionResult>;
   readonly reading: Reading;
   /** The text of the last result it was given (jobUpdated: never the same twice). */
   lastText: string | undefined;
@@ -114,7 +107,7 @@ interface Member {
 
 /** A result as one reading sees it, with its text (for jobUpdated's comparison) and its size. */
 interface Projected {
-  readonly result: SharedResult;
+  readonly result: FormattedExecutionResult;
   readonly text: string;
   readonly bytes: number;
 }
@@ -122,9 +115,9 @@ interface Projected {
 class Group {
   private readonly members = new Set<Member>();
   private source: AsyncIterator<unknown> | undefined;
-  private started: Promise<SharedResult | undefined> | undefined;
+  private started: Promise<FormattedExecutionResult | undefined> | undefined;
   /** jobUpdated: the last (shared) result, for members that join later. */
-  private last: SharedResult | undefined;
+  private last: FormattedExecutionResult | undefined;
   private ended = false;
 
   constructor(
@@ -137,13 +130,13 @@ class Group {
   async join(
     { onConflated, onPendingBytes }: GroupRequest,
     shared: { readonly view: View; readonly viewKey: string } | undefined,
-  ): Promise<AsyncGenerator<SharedResult, undefined> | SharedResult | undefined> {
+  ): Promise<AsyncGenerator<FormattedExecutionResult, undefined> | FormattedExecutionResult | undefined> {
     const reading: Reading = shared === undefined ? { view: undefined, key: '' } : { view: shared.view, key: shared.viewKey };
     const failed = await (this.started ??= this.start());
     if (failed !== undefined) return read(failed, reading).result;
     if (this.ended) return undefined;
     const member: Member = {
-      stream: new ConflatingStream<SharedResult>(this.options.maxPendingResults, onConflated, () => this.leave(member), onPendingBytes),
+      stream: new ConflatingStream<FormattedExecutionResult>(this.options.maxPendingResults, onConflated, () => this.leave(member), onPendingBytes),
       reading,
       lastText: undefined,
     };
@@ -154,7 +147,7 @@ class Group {
   }
 
   /** Makes the source (once per group); the result that refuses every member when it cannot be made. */
-  private async start(): Promise<SharedResult | undefined> {
+  private async start(): Promise<FormattedExecutionResult | undefined> {
     const { schema, contextFor } = this.options;
     let source: Awaited<ReturnType<typeof createSourceEventStream>>;
     try {
@@ -232,7 +225,7 @@ class Group {
     if (this.members.size > 0 || this.ended) return;
     this.ended = true;
     this.onEmpty();
-    // The source's stream closes, and with it the watch's interest (see LiveJobs).
+    // The source's stream closes, and with it the watch's interest.
     void this.source?.return?.();
   }
 
@@ -242,10 +235,10 @@ class Group {
     for (const member of [...this.members]) each(member);
   }
 
-  private format(result: ExecutionResult): SharedResult {
-    if (result.errors === undefined) return result as SharedResult;
+  private format(result: ExecutionResult): FormattedExecutionResult {
+    if (result.errors === undefined) return result as FormattedExecutionResult;
     return {
-      ...(result as SharedResult),
+      ...(result as FormattedExecutionResult),
       errors: result.errors.map((error: GraphQLError) => this.options.formatError(error.toJSON(), error)),
     };
   }
@@ -256,7 +249,7 @@ function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
 }
 
 /** The result as a reading sees it; always a new object (each carries its own poll time). */
-function read(result: SharedResult, reading: Reading): Projected {
+function read(result: FormattedExecutionResult, reading: Reading): Projected {
   const own = reading.view === undefined ? { ...result } : project(result, reading.view);
   const text = JSON.stringify(own);
   return { result: own, text, bytes: Buffer.byteLength(text) };

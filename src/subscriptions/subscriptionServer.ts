@@ -13,7 +13,7 @@ import type { Credentials } from '../upstream/credentials';
 import { connectionHeaders } from './connectionIdentity';
 import { polledAtOf } from './eventKeys';
 import { admitSubscription, type AdmissionOptions, type SubscribeRequest } from './subscriptionAdmission';
-import type { GroupRequest, SharedResult, SubscriptionGroups } from './SubscriptionGroups';
+import type { GroupRequest, SubscriptionGroups } from './SubscriptionGroups';
 
 export interface SubscriptionLimits {
   /** SUBSCRIPTION_MAX_PER_CONNECTION */
@@ -102,9 +102,9 @@ interface Connection {
 
 type Ctx = Context<Record<string, unknown>, Connection>;
 
-type Results = AsyncGenerator<SharedResult, undefined>;
+type Results = AsyncGenerator<FormattedExecutionResult, undefined>;
 
-const DONE: IteratorResult<SharedResult, undefined> = Object.freeze({ value: undefined, done: true });
+const DONE: IteratorResult<FormattedExecutionResult, undefined> = Object.freeze({ value: undefined, done: true });
 
 /**
  * One admitted subscribe, counted once when admitted and uncounted once when it ends (the
@@ -133,14 +133,14 @@ class Operation {
     private readonly onEnd: (operation: Operation) => void,
   ) {
     const operation = this;
-    const done = async (): Promise<IteratorResult<SharedResult, undefined>> => {
+    const done = async (): Promise<IteratorResult<FormattedExecutionResult, undefined>> => {
       operation.end();
       return DONE;
     };
     const stream = {
       // A pending next() settles when the operation ends, whatever the source does (not a
       // Promise.race with one promise of the end: each race would hold its result as long as it).
-      next: (): Promise<IteratorResult<SharedResult, undefined>> => {
+      next: (): Promise<IteratorResult<FormattedExecutionResult, undefined>> => {
         const source = operation.source;
         if (operation.ended) return Promise.resolve(DONE);
         return new Promise((resolve, reject) => {
