@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../upstream/cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
-import { ConflatingStream } from './conflatingStream';
+import type { ConflatingStream } from './conflatingStream';
 import { eventKey, JOB_KEY, markPolled, polledAtOf } from './eventKeys';
 import { project, sharedSelection, type SharedSelection, type View } from './sharedSelection';
 
@@ -24,10 +24,6 @@ export interface GroupRequest {
   readonly operationName: string | null | undefined;
   readonly variables: Record<string, unknown> | undefined;
   readonly credentials: Credentials;
-  /** Told of each pending result replaced by a newer one (the member reads slowly). */
-  readonly onConflated: () => void;
-  /** Told of each change of the bytes of results this member holds pending: the socket's bound counts them. */
-  readonly onPendingBytes?: (delta: number) => void;
 }
 
 export interface SubscriptionGroupsOptions {
@@ -35,8 +31,6 @@ export interface SubscriptionGroupsOptions {
   /** A fresh context: one for a group's source, one per event's execution (its own loaders). */
   readonly contextFor: (credentials: Credentials) => GatewayContext;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-  /** Results one member keeps pending at most (engine events: a page of jobs, each kind). */
-  readonly maxPendingResults: number;
 }
 
 /**
@@ -59,13 +53,16 @@ export class SubscriptionGroups {
     return this.groups.size;
   }
 
-  /** The member's stream of results (formatted once for all members), or the one result that refuses it. */
-  async join(request: GroupRequest): Promise<AsyncGenerator<FormattedExecutionResult, undefined> | FormattedExecutionResult> {
+  /**
+   * Joins the member whose results (formatted once for all members) go to `stream`: the function
+   * that leaves the group, or the one result that refuses the member.
+   */
+  async join(request: GroupRequest, stream: Results): Promise<FormattedExecutionResult | (() => void)> {
     // A group can end while a joiner waits for its start: the joiner then starts one of its own.
     for (;;) {
       const shared = sharedSelection(this.options.schema, request.document, request.operationName, request.variables);
       const execution = shared === undefined ? request : { ...request, document: shared.document, operationName: undefined };
-      const joined = await this.groupFor(groupKey(request, shared), execution).join(request, shared);
+      const joined = await this.groupFor(groupKey(request, shared), execution).join(stream, shared);
       if (joined !== undefined) return joined;
     }
   }
@@ -98,8 +95,10 @@ interface Reading {
   readonly key: string;
 }
 
+type Results = ConflatingStream<FormattedExecutionResult>;
+
 interface Member {
-  readonly stream: ConflatingStream<FormattedExecutionResult>;
+  readonly stream: Results;
   readonly reading: Reading;
   /** The text of the last result it was given (jobUpdated: never the same twice). */
   lastText: string | undefined;
@@ -126,24 +125,17 @@ class Group {
     private readonly onEmpty: () => void,
   ) {}
 
-  /** The member's stream; the result that refuses it; `undefined` when the group has ended meanwhile. */
-  async join(
-    { onConflated, onPendingBytes }: GroupRequest,
-    shared: { readonly view: View; readonly viewKey: string } | undefined,
-  ): Promise<AsyncGenerator<FormattedExecutionResult, undefined> | FormattedExecutionResult | undefined> {
+  /** The leave; the result that refuses the member; `undefined` when the group has ended meanwhile. */
+  async join(stream: Results, shared: SharedSelection | undefined): Promise<FormattedExecutionResult | (() => void) | undefined> {
     const reading: Reading = shared === undefined ? { view: undefined, key: '' } : { view: shared.view, key: shared.viewKey };
     const failed = await (this.started ??= this.start());
     if (failed !== undefined) return read(failed, reading).result;
     if (this.ended) return undefined;
-    const member: Member = {
-      stream: new ConflatingStream<FormattedExecutionResult>(this.options.maxPendingResults, onConflated, () => this.leave(member), onPendingBytes),
-      reading,
-      lastText: undefined,
-    };
+    const member: Member = { stream, reading, lastText: undefined };
     this.members.add(member);
     // Projected anew: the replayed result carries no poll time (it is no late delivery).
     if (this.last !== undefined) this.deliver(member, JOB_KEY, read(this.last, reading));
-    return member.stream;
+    return () => this.leave(member);
   }
 
   /** Makes the source (once per group); the result that refuses every member when it cannot be made. */
@@ -221,8 +213,7 @@ class Group {
   }
 
   private leave(member: Member): void {
-    this.members.delete(member);
-    if (this.members.size > 0 || this.ended) return;
+    if (!this.members.delete(member) || this.members.size > 0 || this.ended) return;
     this.ended = true;
     this.onEmpty();
     // The source's stream closes, and with it the watch's interest.

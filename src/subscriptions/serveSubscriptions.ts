@@ -74,7 +74,6 @@ export function serveSubscriptions(
       // Each event's execution gets a context of its own (fresh loaders), bounded like an HTTP operation.
       contextFor: (credentials) => createContext(socketServices, { credentials, deadline: Date.now() + config.requestTimeoutMs, refusal: {} }),
       formatError,
-      maxPendingResults: maxPendingEvents,
     }),
     admission: {
       schema,
@@ -92,6 +91,7 @@ export function serveSubscriptions(
       perConnection: config.subscriptionMaxPerConnection,
       total: config.subscriptionMaxTotal,
       maxBufferedBytes: config.subscriptionMaxBufferedBytes,
+      maxPendingResults: maxPendingEvents,
       initTimeoutMs: config.subscriptionInitTimeoutMs,
       keepAliveMs: config.subscriptionKeepAliveMs,
       maxMessageBytes: config.maxBodyBytes,

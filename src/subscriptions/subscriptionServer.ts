@@ -10,6 +10,7 @@ import type { HeaderLookup } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { SubscriptionField, SubscriptionMetrics } from '../observability/subscriptionMetrics';
 import type { Credentials } from '../upstream/credentials';
+import { ConflatingStream } from './conflatingStream';
 import { connectionHeaders } from './connectionIdentity';
 import { polledAtOf } from './eventKeys';
 import { admitSubscription, type AdmissionOptions, type SubscribeRequest } from './subscriptionAdmission';
@@ -22,6 +23,8 @@ export interface SubscriptionLimits {
   readonly total: number;
   /** SUBSCRIPTION_MAX_BUFFERED_BYTES: a socket's send buffer and pending results past it close it (1008). */
   readonly maxBufferedBytes: number;
+  /** Results one subscription keeps pending at most (engine events: a page of jobs, each kind). */
+  readonly maxPendingResults: number;
   /** SUBSCRIPTION_INIT_TIMEOUT_MS: no connection_init by then, closed with 4408. */
   readonly initTimeoutMs: number;
   /** SUBSCRIPTION_KEEPALIVE_MS: a ping this often; no pong by the next, the socket is dropped. 0: none. */
@@ -102,27 +105,22 @@ interface Connection {
 
 type Ctx = Context<Record<string, unknown>, Connection>;
 
-type Results = AsyncGenerator<FormattedExecutionResult, undefined>;
-
-const DONE: IteratorResult<FormattedExecutionResult, undefined> = Object.freeze({ value: undefined, done: true });
-
 /**
  * One admitted subscribe, counted once when admitted and uncounted once when it ends (the
  * client's `complete`, its source ending, the socket closing), in whatever order graphql-ws
  * reports these.
  *
- * Its `stream` is what graphql-ws holds for the id from onSubscribe on, before the group is
- * joined: graphql-ws's return() on `complete` or close ends the operation whether or not the
- * group's stream has arrived; one that arrives later is returned at once.
+ * Its `stream` (the group pushes its results there) is what graphql-ws holds for the id from
+ * onSubscribe on, before the group is joined: its return() on `complete` or close ends the
+ * operation whether or not the group has been joined; one joined later is left at once.
  */
 class Operation {
   readonly startedAt = performance.now();
   events = 0;
-  private source: Results | undefined;
   private ended = false;
+  private leaveGroup: (() => void) | undefined;
   /** What runs when the operation ends: removed again by whatever no longer waits for the end. */
   private readonly onEnded = new Set<() => void>();
-  readonly stream: Results;
 
   constructor(
     readonly connection: Connection,
@@ -130,42 +128,13 @@ class Operation {
     readonly field: SubscriptionField,
     readonly operationName: string | undefined,
     readonly group: GroupRequest,
+    readonly stream: ConflatingStream<FormattedExecutionResult>,
     private readonly onEnd: (operation: Operation) => void,
-  ) {
-    const operation = this;
-    const done = async (): Promise<IteratorResult<FormattedExecutionResult, undefined>> => {
-      operation.end();
-      return DONE;
-    };
-    const stream = {
-      // A pending next() settles when the operation ends, whatever the source does (not a
-      // Promise.race with one promise of the end: each race would hold its result as long as it).
-      next: (): Promise<IteratorResult<FormattedExecutionResult, undefined>> => {
-        const source = operation.source;
-        if (operation.ended) return Promise.resolve(DONE);
-        return new Promise((resolve, reject) => {
-          const cancel = operation.untilEnd(() => resolve(DONE));
-          if (source === undefined) return;
-          source.next().then(
-            (result) => (cancel(), resolve(result)),
-            (error: unknown) => (cancel(), reject(error)),
-          );
-        });
-      },
-      return: done,
-      throw: done,
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-      [Symbol.asyncDispose]: async () => void (await done()),
-    };
-    this.stream = stream;
-  }
+  ) {}
 
-  /** Hands over the group's stream; one that arrives after the end is returned at once (the group is left). */
-  attach(source: Results): void {
-    if (this.ended) void source.return(undefined);
-    else this.source = source;
+  joined(leave: () => void): void {
+    if (this.ended) leave();
+    else this.leaveGroup = leave;
   }
 
   /** Ends the operation, once: uncounted, its group left. */
@@ -174,7 +143,8 @@ class Operation {
     this.ended = true;
     for (const release of this.onEnded) release();
     this.onEnded.clear();
-    void this.source?.return(undefined);
+    void this.stream.return();
+    this.leaveGroup?.();
     this.onEnd(this);
   }
 
@@ -279,20 +249,18 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       return admitted;
     }
     const { document, hash, operationName, name, variables, field } = admitted as Exclude<typeof admitted, readonly GraphQLError[]>;
-    const group: GroupRequest = {
-      hash,
-      document,
-      operationName,
-      variables,
-      credentials,
-      onConflated: () => metrics.conflated(),
-      onPendingBytes: (delta) => {
+    const group: GroupRequest = { hash, document, operationName, variables, credentials };
+    const stream = new ConflatingStream<FormattedExecutionResult>(
+      limits.maxPendingResults,
+      () => metrics.conflated(),
+      () => operation.end(),
+      (delta) => {
         connection.pendingBytes += delta;
         pendingBytes += delta;
         if (delta > 0) bound(connection);
       },
-    };
-    const operation = new Operation(connection, id, field, name, group, ended);
+    );
+    const operation: Operation = new Operation(connection, id, field, name, group, stream, ended);
     connection.operations.set(id, operation);
     connection.open += 1;
     clearTimeout(connection.idle);
@@ -305,18 +273,18 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   }
 
   /** graphql-ws's `subscribe`: never throws (a throw would close the socket with 4500 and leave the operation counted). */
-  async function join(args: ExecutionArgs): Promise<Results | ExecutionResult> {
+  async function join(args: ExecutionArgs): Promise<AsyncGenerator<FormattedExecutionResult> | ExecutionResult> {
     const operation = args.contextValue as Operation;
     let joined: Awaited<ReturnType<SubscriptionGroups['join']>>;
     try {
-      joined = await options.groups.join(operation.group);
+      joined = await options.groups.join(operation.group, operation.stream);
     } catch (error) {
       // A code from the closed set passes; anything else the formatter masks and logs.
       const formatted = error instanceof GraphQLError ? error.toJSON() : new GraphQLError('Internal server error').toJSON();
       return { errors: [options.formatError(formatted, error)] } as unknown as ExecutionResult;
     }
-    if (!isStream(joined)) return joined as unknown as ExecutionResult;
-    operation.attach(joined);
+    if (typeof joined !== 'function') return joined as unknown as ExecutionResult;
+    operation.joined(joined);
     return operation.stream;
   }
 
@@ -531,10 +499,6 @@ function pathOf(url: string | undefined): string {
   if (url === undefined) return '';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
-}
-
-function isStream(value: unknown): value is Results {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 function tooMany(message: string, scope: 'connection' | 'gateway', limit: number): GraphQLError {
