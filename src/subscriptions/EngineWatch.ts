@@ -70,7 +70,6 @@ export interface WatchFleet {
   join(credentials: Credentials, engineId: string, receive: (result: PollResult, gap: boolean) => void): WatchCoordinator;
 }
 
-/** What a poll saw of one job: its state, or `null` when it does not exist. */
 type JobSink = ConflatingStream<CseJob | null>;
 type EventSink = ConflatingStream<JobEventModel>;
 
@@ -116,10 +115,7 @@ export class EngineWatch {
   /** A subscriber joined during a poll and waits for a first state: poll again right after. */
   private again = false;
   private lastPollStarted = Number.NEGATIVE_INFINITY;
-  /**
-   * With a fleet: the earliest the next upstream poll may start (backing off). The ticks go on
-   * every `pollMs` meanwhile, so the poller's lease and this replica's watch entries stay fresh.
-   */
+  /** With a fleet: the earliest the next poll may start (backing off); ticks go on every `pollMs` to keep the lease. */
   private pollAfter = Number.NEGATIVE_INFINITY;
   private failures = 0;
   private stopped = false;
@@ -362,10 +358,7 @@ export class EngineWatch {
     return this.finish(plan, { jobs: [...found.values()], newest, missing, engineMissing: false, failed });
   }
 
-  /**
-   * Calls one poll would make to read everything this watch reads: what its share of the scope's
-   * budget is weighed by. A listener reads only the first state of a new subscriber's job.
-   */
+  /** Calls one poll would make to read everything this watch reads: its weight in the scope's budget. */
   private demand(): number {
     if (this.role === 'listener') return [...this.tracks.values()].filter((track) => track.job === undefined).length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };

@@ -148,7 +148,7 @@ class Operation {
     this.onEnd(this);
   }
 
-  /** Runs `release` when the operation ends (at once if it has); the returned function takes it back. */
+  /** Runs `release` when the operation ends (at once if it has); the returned function cancels it. */
   untilEnd(release: () => void): () => void {
     if (this.ended) {
       release();
