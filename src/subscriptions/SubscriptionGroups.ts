@@ -18,7 +18,7 @@ import { project, sharedSelection, type SharedSelection, type View } from './sha
 
 /** One subscription, as the WebSocket server hands it over. */
 export interface GroupRequest {
-  /** The SHA-256 of the document's text: with the operation and variables, the group of a selection that cannot be shared. */
+  /** The SHA-256 of the document's text: groups a selection that cannot be shared. */
   readonly hash: string;
   readonly document: DocumentNode;
   readonly operationName: string | null | undefined;
@@ -53,11 +53,8 @@ export class SubscriptionGroups {
     return this.groups.size;
   }
 
-  /**
-   * Joins the member whose results (formatted once for all members) go to `stream`: the function
-   * that leaves the group, or the one result that refuses the member.
-   */
-  async join(request: GroupRequest, stream: Results): Promise<FormattedExecutionResult | (() => void)> {
+  /** Joins the member whose results (formatted once for all members) go to `stream`. */
+  async join(request: GroupRequest, stream: Results): Promise<Joined> {
     // A group can end while a joiner waits for its start: the joiner then starts one of its own.
     for (;;) {
       const shared = sharedSelection(this.options.schema, request.document, request.operationName, request.variables);
@@ -80,9 +77,10 @@ export class SubscriptionGroups {
   }
 }
 
-/** The scope, and the shared selection's text (which holds the variables' values), or else the request's text, operation and variables. */
+/** The scope, and the shared selection's text (which holds the variables' values), or else the request's own. */
 function groupKey(request: GroupRequest, shared: SharedSelection | undefined): string {
-  const what = shared === undefined ? [request.hash, request.operationName ?? null, request.variables ?? null] : [shared.text];
+  const { hash, operationName, variables } = request;
+  const what = shared === undefined ? [hash, operationName ?? null, variables ?? null] : [shared.text];
   return createHash('sha256')
     .update(JSON.stringify([credentialDigest(request.credentials), ...what]))
     .digest('base64url');
@@ -96,6 +94,9 @@ interface Reading {
 }
 
 type Results = ConflatingStream<FormattedExecutionResult>;
+
+/** The function that leaves the group, or the one result that refuses the member. */
+type Joined = FormattedExecutionResult | (() => void);
 
 interface Member {
   readonly stream: Results;
@@ -126,7 +127,7 @@ class Group {
   ) {}
 
   /** The leave; the result that refuses the member; `undefined` when the group has ended meanwhile. */
-  async join(stream: Results, shared: SharedSelection | undefined): Promise<FormattedExecutionResult | (() => void) | undefined> {
+  async join(stream: Results, shared: SharedSelection | undefined): Promise<Joined | undefined> {
     const reading: Reading = shared === undefined ? { view: undefined, key: '' } : { view: shared.view, key: shared.viewKey };
     const failed = await (this.started ??= this.start());
     if (failed !== undefined) return read(failed, reading).result;

@@ -155,7 +155,7 @@ interface Collected {
 
 class Unshareable extends Error {}
 
-/** The fields of `sets` on an object of `type`, in document order, fragments followed as graphql-js's collectFields does. */
+/** The fields of `sets` on an object of `type`, in document order, fragments followed as collectFields does. */
 function collect(walk: Walk, type: GraphQLObjectType, sets: readonly SelectionSetNode[]): Collected[] {
   const fields: Collected[] = [];
   const spread = new Set<string>();
