@@ -11,10 +11,10 @@ import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/types';
 import type { CacheTtls } from '../upstream/cache/cacheTtl';
 import type { CseEngine, CseJob } from '../upstream/types';
-import type { LiveJobs } from '../subscriptions/LiveJobs';
 import { CachePolicy } from './cachePolicy';
 import { createEngineReferenceLoader } from './federation/engineReferences';
 import { OperationBudget, type OperationBudgetLimits } from './execution/operationBudget';
+import type { JobWatches } from './models';
 
 /** What every resolver of one operation shares, built per request by `createContext`. */
 export interface GatewayContext {
@@ -31,7 +31,7 @@ export interface GatewayContext {
   readonly jobConnections: Map<string, Promise<ConnectionModel<CseJob>>>;
   readonly cachePolicy: CachePolicy;
   /** The source of subscription events; undefined where none are served. */
-  readonly live: LiveJobs | undefined;
+  readonly watches: JobWatches | undefined;
   readonly budget: OperationBudget;
   /**
    * Why the caller's credentials were refused, when that waits for the operation: a schema-only
@@ -56,7 +56,7 @@ export interface ContextServices {
   readonly engineListMaxPages: number;
   readonly observeBatch?: BatchObserver;
   readonly cacheTtls: CacheTtls;
-  readonly live?: LiveJobs;
+  readonly watches?: JobWatches;
   readonly budget: OperationBudgetLimits;
 }
 
@@ -97,7 +97,7 @@ export function createContext(
     facts,
     jobConnections: new Map(),
     cachePolicy: new CachePolicy(services.cacheTtls),
-    live: services.live,
+    watches: services.watches,
     budget,
     credentialRefusal,
   };

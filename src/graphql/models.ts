@@ -1,4 +1,5 @@
 /** What each object type's resolvers receive as their parent (codegen `mappers`). */
+import type { Credentials } from '../upstream/credentials';
 import type { CseEngine, CseJob } from '../upstream/types';
 import type { ConnectionModel, EdgeModel } from '../pagination/types';
 
@@ -14,4 +15,12 @@ export type JobEdgeModel = EdgeModel<CseJob>;
 export interface JobEventModel {
   readonly kind: 'CREATED' | 'CHANGED';
   readonly job: CseJob;
+}
+
+/** Where subscription events come from: one stream per subscriber (subscriptions/Watches implements it). */
+export interface JobWatches {
+  /** The job's state now, then each change; ends after a terminal state, or after `null` for a missing job. */
+  jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null, undefined>;
+  /** An event each time one of the engine's newest jobs is created or changes. */
+  engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel, undefined>;
 }

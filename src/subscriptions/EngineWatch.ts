@@ -1,6 +1,7 @@
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel } from '../graphql/models';
+import type { SubscriptionMetrics } from '../observability/subscriptionMetrics';
 import { ConcurrencyLimit } from '../upstream/ConcurrencyLimit';
 import { CseApi } from '../upstream/CseApi';
 import type { CseHttpClient } from '../upstream/CseHttpClient';
@@ -26,7 +27,7 @@ export interface WatchOptions {
   readonly pollTimeoutMs: number;
   /** Details calls of one poll in flight at once. */
   readonly detailsConcurrency: number;
-  readonly events: WatchEvents | undefined;
+  readonly metrics?: Partial<Pick<SubscriptionMetrics, 'poll' | 'pollers' | 'conflated'>>;
   /** With REDIS_URL: one replica of the fleet polls each scope and engine (see FleetPollers). */
   readonly fleet?: WatchFleet | undefined;
 }
@@ -51,6 +52,8 @@ export type PollPlan =
   /** Another replica polls: its results arrive through `receive`. */
   | { readonly role: 'listen' };
 
+type Poll = PollPlan & { readonly role: 'poll' };
+
 /** One watch's place in the fleet: asked at every tick, told of each result and of the end. */
 export interface WatchCoordinator {
   /** Registers what this replica watches now and says who polls; never fails (Redis down: poll locally). */
@@ -67,18 +70,12 @@ export interface WatchFleet {
   join(credentials: Credentials, engineId: string, receive: (result: PollResult, gap: boolean) => void): WatchCoordinator;
 }
 
-/** What the watches report (metrics). */
-export interface WatchEvents {
-  poll?(outcome: 'ok' | 'failed' | 'refused', calls: number): void;
-}
-
-/** What a poll saw of one job: its state, or `null` when it does not exist. */
 type JobSink = ConflatingStream<CseJob | null>;
 type EventSink = ConflatingStream<JobEventModel>;
 
 interface JobTrack {
   readonly sinks: Set<JobSink>;
-  /** The state last delivered (undefined before the first) and its fingerprint. */
+  /** The state last delivered and its fingerprint. */
   job?: CseJob;
   fingerprint?: string;
   /** After a gap (a failed poll, Redis lost or back, another poller): the next state is sent even if unchanged. */
@@ -88,10 +85,7 @@ interface JobTrack {
 /** The newest job-list pages, as one thing a poll reads in turn with the watched jobs. */
 const LISTING = '\u0000listing';
 
-/**
- * The earliest a poll may follow the one before when a new subscriber is waiting for its first
- * state: joins within it share one poll, and a stream of joins cannot poll faster than this.
- */
+/** Joins within this of a poll share the next one: a stream of new subscribers cannot poll faster. */
 const MIN_EARLY_SPACING_MS = 250;
 
 const NO_FILTER = { from: undefined, to: undefined } as const;
@@ -100,15 +94,13 @@ const NO_FILTER = { from: undefined, to: undefined } as const;
  * Everything watched on one engine with one credential scope, served by one poller: one poll per
  * `pollMs`, whatever the number of subscribers and of jobs watched.
  *
- * A poll reads the engine's newest job-list pages — only when they serve more than one watched
- * job, or engine events, else one details call is cheaper — and makes a details call only for a
- * watched job not on them. Each job's state goes to its subscribers when its fingerprint (what a
- * subscriber can see of it) changed; a terminal or missing job ends its subscribers and is polled
- * no more. Engine events compare the newest page with the one before.
+ * A poll reads the engine's newest job-list pages when they serve more than one watched job, or
+ * engine events (else one details call is cheaper), and a details call for each watched job not
+ * on them. A job's state goes to its subscribers when its fingerprint changed; a terminal or
+ * missing job ends its subscribers. Engine events compare the newest page with the one before.
  *
- * While the upstream fails, polls back off (doubling up to `maxBackoffMs`) and subscribers wait
- * without events; a refusal of the credentials (401, 403) or a missing engine ends them with the
- * mapped error. When the last subscriber leaves, the timer and any poll in flight stop at once.
+ * While the upstream fails, polls back off (doubling up to `maxBackoffMs`); a refusal of the
+ * credentials (401, 403) or a missing engine ends the subscribers with the mapped error.
  */
 export class EngineWatch {
   private readonly tracks = new Map<string, JobTrack>();
@@ -123,25 +115,21 @@ export class EngineWatch {
   /** A subscriber joined during a poll and waits for a first state: poll again right after. */
   private again = false;
   private lastPollStarted = Number.NEGATIVE_INFINITY;
-  /**
-   * With a fleet: the earliest the next upstream poll may start (backing off). The ticks go on
-   * every `pollMs` meanwhile, so the poller's lease and this replica's watch entries stay fresh.
-   */
+  /** With a fleet: the earliest the next poll may start (backing off); ticks go on every `pollMs` to keep the lease. */
   private pollAfter = Number.NEGATIVE_INFINITY;
   private failures = 0;
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly coordinator: WatchCoordinator | undefined;
-  /** This watch's part of its scope's calls per interval (SUBSCRIPTION_MAX_CALLS_PER_POLL). */
   private readonly budget: BudgetShare;
   /** When each job (and the listing) was last read, by poll number: the rotation's order. */
   private readonly lastPolled = new Map<string, number>();
   private polls = 0;
-  /** Watched jobs the last complete listing found: the listing's turn reads them, not details calls. */
+  /** Watched jobs the last complete listing found: the listing's turn reads them. */
   private onListing = new Set<string>();
   /** Pages the last complete listing read. */
   private listingPages: number | undefined;
-  /** The listing under way: the next page to read, and the watched jobs its pages read so far listed. */
+  /** The listing under way: the next page to read, and the watched jobs its pages listed so far. */
   private listing = { next: 0, found: new Set<string>() };
   /** What the last poll was asked to read (the fleet's union when polling for it). */
   private targets: { readonly jobIds: readonly string[]; readonly events: boolean } | undefined;
@@ -169,38 +157,25 @@ export class EngineWatch {
     return jobId === undefined ? this.eventSinks.size > 0 : this.tracks.has(jobId);
   }
 
-  /** Subscribers of this watch (for the idle check and tests). */
-  get subscribers(): number {
-    let count = this.eventSinks.size;
-    for (const track of this.tracks.values()) count += track.sinks.size;
-    return count;
-  }
-
   /** Follows one job: its state at once (from the last poll if it is fresh, else from a poll now), then each change. */
   watchJob(jobId: string, sink: JobSink): void {
     let track = this.tracks.get(jobId);
     if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
     track.sinks.add(sink);
-    if (track.job !== undefined) {
-      sink.push(JOB_KEY, track.job);
-      return;
-    }
+    if (track.job !== undefined) return sink.push(JOB_KEY, track.job);
     const seen = this.seen.get(jobId);
-    if (seen !== undefined && performance.now() - this.seenAt < this.options.pollMs) {
-      this.update(jobId, seen, this.seenAt);
-      return;
-    }
-    this.soon();
+    if (seen !== undefined && performance.now() - this.seenAt < this.options.pollMs) this.update(jobId, seen, this.seenAt);
+    else this.soon();
   }
 
   /** Follows the engine's newest jobs: an event for each one created or changed from now on. */
   watchEvents(sink: EventSink): void {
     this.eventSinks.add(sink);
-    // The first poll sets what later ones compare with: as soon as it can.
+    // The first poll sets what later ones compare with.
     if (this.newest === undefined) this.soon();
   }
 
-  /** A subscriber left (its stream closed). */
+  /** A subscriber left (its stream closed); after the last, the timer and any poll in flight stop. */
   leave(sink: JobSink | EventSink, jobId?: string): void {
     if (jobId === undefined) this.eventSinks.delete(sink as EventSink);
     else {
@@ -211,7 +186,7 @@ export class EngineWatch {
     if (this.tracks.size === 0 && this.eventSinks.size === 0) this.stop();
   }
 
-  /** Stops polling for good; subscribers still attached end (the process is stopping). */
+  /** Stops polling for good; subscribers still attached end. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
@@ -227,7 +202,7 @@ export class EngineWatch {
   private receive(result: PollResult, gap: boolean): void {
     if (this.stopped) return;
     if (gap) this.gap();
-    // The fleet's poller reached the upstream: a first state may again be read locally (see poll).
+    // The fleet's poller reached the upstream: a first state may again be read locally (see plan).
     if (!result.failed) this.failures = 0;
     this.deliver(result, performance.now());
   }
@@ -239,7 +214,8 @@ export class EngineWatch {
       this.again = true;
       return;
     }
-    this.schedule(Math.max(0, this.lastPollStarted + Math.min(MIN_EARLY_SPACING_MS, this.options.pollMs) - performance.now()));
+    const spacing = Math.min(MIN_EARLY_SPACING_MS, this.options.pollMs);
+    this.schedule(Math.max(0, this.lastPollStarted + spacing - performance.now()));
   }
 
   private schedule(delayMs: number): void {
@@ -254,28 +230,36 @@ export class EngineWatch {
     this.polling = true;
     this.again = false;
     this.lastPollStarted = performance.now();
+    const plan = await this.plan();
+    if (plan !== undefined) await this.read(plan);
+    this.polling = false;
+    if (this.stopped) return;
+    if (plan === undefined) this.schedule(this.options.pollMs);
+    else if (this.again && this.failures === 0) this.soon();
+    else if (this.coordinator === undefined) this.schedule(this.nextDelay());
+    else {
+      this.pollAfter = this.lastPollStarted + this.nextDelay();
+      this.schedule(this.options.pollMs);
+    }
+  }
+
+  /** What this tick reads from the upstream, if anything: this replica's watched things, or the fleet's. */
+  private async plan(): Promise<Poll | undefined> {
     const local = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
-    let plan: PollPlan = { role: 'poll', ...local, publish: false };
-    if (this.coordinator !== undefined) plan = await this.coordinator.plan(local);
+    const plan: PollPlan = this.coordinator === undefined ? { role: 'poll', ...local, publish: false } : await this.coordinator.plan(local);
     const role = plan.role === 'listen' ? 'listener' : plan.publish ? 'poller' : 'local';
     if (this.role !== undefined && role !== this.role) this.gap();
     this.role = role;
-    if (plan.role === 'listen') {
-      // Another replica polls. A subscriber still waiting for its first state gets it from one
-      // read of its own job here, at once, rather than from the poller's next poll (which learns
-      // of the job only then); not while reads fail, when the poller's results will bring it.
-      const waiting = [...this.tracks].filter(([, track]) => track.job === undefined).map(([id]) => id);
-      if (this.stopped || waiting.length === 0 || this.failures > 0) {
-        this.polling = false;
-        if (!this.stopped) this.schedule(this.options.pollMs);
-        return;
-      }
-      plan = { role: 'poll', jobIds: waiting, events: false, publish: false };
-    } else if (performance.now() < this.pollAfter) {
-      this.polling = false;
-      if (!this.stopped) this.schedule(this.options.pollMs);
-      return;
-    }
+    if (plan.role === 'poll') return performance.now() < this.pollAfter ? undefined : plan;
+    // Another replica polls. A subscriber waiting for its first state gets it from one read of its
+    // job here rather than from the poller's next poll; not while reads fail.
+    const waiting = [...this.tracks].filter(([, track]) => track.job === undefined).map(([id]) => id);
+    if (this.stopped || waiting.length === 0 || this.failures > 0) return undefined;
+    return { role: 'poll', jobIds: waiting, events: false, publish: false };
+  }
+
+  /** One poll, counted and reported; never throws. */
+  private async read(plan: Poll): Promise<void> {
     let calls = 0;
     const api = new CseApi({
       http: this.options.http,
@@ -283,7 +267,7 @@ export class EngineWatch {
         credentials: this.credentials,
         signal: this.abort.signal,
         deadline: Date.now() + this.options.pollTimeoutMs,
-        // What the poll is for is news: it reads past the upstream cache (and refills it).
+        // A poll is for news: it reads past the upstream cache (and refills it).
         fresh: true,
         refusal: {},
       },
@@ -297,41 +281,28 @@ export class EngineWatch {
       const outcome = await this.pollOnce(api, plan);
       this.failures = outcome === 'ok' ? 0 : this.failures + 1;
       if (outcome === 'failed') this.gap();
-      this.options.events?.poll?.(outcome, calls);
+      this.options.metrics?.poll?.(outcome, calls);
     } catch (error) {
       if (this.stopped) return;
       if (endsSubscriptions(error)) {
-        this.options.events?.poll?.('refused', calls);
+        this.options.metrics?.poll?.('refused', calls);
         for (const sink of this.allSinks()) sink.fail(error);
-        this.stop();
-        return;
+        return this.stop();
       }
       this.failures += 1;
       this.gap();
-      this.options.events?.poll?.('failed', calls);
-    } finally {
-      this.polling = false;
-    }
-    if (this.stopped) return;
-    if (this.again && this.failures === 0) this.soon();
-    else if (this.coordinator === undefined) this.schedule(this.nextDelay());
-    else {
-      this.pollAfter = this.lastPollStarted + this.nextDelay();
-      this.schedule(this.options.pollMs);
+      this.options.metrics?.poll?.('failed', calls);
     }
   }
 
   /**
-   * One poll: reads what `plan` asks (this replica's subscribers, or the fleet's), delivers what
-   * changed, publishes the result when polling for the fleet. `failed` when part of it could not be read.
+   * Reads what `plan` asks, delivers what changed, publishes the result when polling for the fleet.
    *
    * Each call takes one from the scope's budget: when it runs out, what is left waits for a later
-   * poll. The listing (the newest pages) and the watched jobs not on it take turns, the least
-   * recently read first, so each is read within a few intervals however many are watched.
+   * poll. The listing and the watched jobs not on it take turns, the least recently read first.
    */
-  private async pollOnce(api: CseApi, plan: PollPlan & { role: 'poll' }): Promise<'ok' | 'failed'> {
-    const watched = plan.jobIds;
-    const wantsEvents = plan.events;
+  private async pollOnce(api: CseApi, plan: Poll): Promise<'ok' | 'failed'> {
+    const { jobIds: watched, events: wantsEvents } = plan;
     this.targets = { jobIds: watched, events: wantsEvents };
     if (watched.length === 0 && !wantsEvents) return 'ok';
     const poll = (this.polls += 1);
@@ -339,8 +310,7 @@ export class EngineWatch {
     for (const id of this.lastPolled.keys()) if (id !== LISTING && !targets.has(id)) this.lastPolled.delete(id);
     const found = new Map<string, CseJob>();
     let newest: string[] | undefined;
-    const listing = this.listingServes(watched, wantsEvents);
-    const candidates = listing ? [LISTING, ...watched.filter((id) => !this.onListing.has(id))] : [...watched];
+    const candidates = listingServes(watched, wantsEvents) ? [LISTING, ...watched.filter((id) => !this.onListing.has(id))] : [...watched];
     const details: string[] = [];
     for (const item of dueFirst(candidates, (each) => this.lastPolled.get(each))) {
       if (item !== LISTING) {
@@ -361,51 +331,40 @@ export class EngineWatch {
           found.set(String(job.id), job);
           if (targets.has(String(job.id))) this.listing.found.add(String(job.id));
         }
-        complete = watched.every((id) => this.listing.found.has(id)) || page.data.length < this.options.pageSize || (index + 1) * this.options.pageSize >= page.total;
+        const last = page.data.length < this.options.pageSize || (index + 1) * this.options.pageSize >= page.total;
+        complete = last || watched.every((id) => this.listing.found.has(id));
       }
-      if (complete || index >= this.options.listPages) {
-        this.lastPolled.set(LISTING, poll);
-        this.listingPages = index;
-        this.onListing = this.listing.found;
-        this.listing = { next: 0, found: new Set() };
-      } else {
+      if (!complete && index < this.options.listPages) {
         this.listing.next = index;
         break;
       }
+      this.lastPolled.set(LISTING, poll);
+      this.listingPages = index;
+      this.onListing = this.listing.found;
+      this.listing = { next: 0, found: new Set() };
     }
-    for (const id of found.keys()) this.lastPolled.set(id, poll);
-    for (const id of details) this.lastPolled.set(id, poll);
+    for (const id of [...found.keys(), ...details]) this.lastPolled.set(id, poll);
     const limit = new ConcurrencyLimit(this.options.detailsConcurrency);
     const read = await Promise.allSettled(details.map((id) => limit.run(() => api.getJob(this.engineId, id))));
     let failed = false;
     const missing: string[] = [];
     read.forEach((result, i) => {
-      const id = details[i]!;
-      if (result.status === 'fulfilled') {
-        if (result.value === null) missing.push(id);
-        else found.set(id, result.value);
-        return;
-      }
-      if (endsSubscriptions(result.reason)) throw result.reason;
-      failed = true;
+      if (result.status === 'rejected') {
+        if (endsSubscriptions(result.reason)) throw result.reason;
+        failed = true;
+      } else if (result.value === null) missing.push(details[i]!);
+      else found.set(details[i]!, result.value);
     });
     return this.finish(plan, { jobs: [...found.values()], newest, missing, engineMissing: false, failed });
   }
 
-  /** Whether reading the newest pages serves more than one details call would: engine events, or several jobs. */
-  private listingServes(watched: readonly string[], wantsEvents: boolean): boolean {
-    return wantsEvents || watched.length > 1;
-  }
-
-  /**
-   * Calls one poll would make to read everything this watch reads: what its share of the scope's
-   * budget is weighed by. A listener reads only the first state of a new subscriber's job.
-   */
+  /** Calls one poll would make to read everything this watch reads: its weight in the scope's budget. */
   private demand(): number {
     if (this.role === 'listener') return [...this.tracks.values()].filter((track) => track.job === undefined).length;
-    const targets = this.role === 'poller' && this.targets !== undefined ? this.targets : { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
-    if (!this.listingServes(targets.jobIds, targets.events)) return targets.jobIds.length;
-    return (this.listingPages ?? this.options.listPages) + targets.jobIds.filter((id) => !this.onListing.has(id)).length;
+    const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
+    const { jobIds, events } = this.role === 'poller' && this.targets !== undefined ? this.targets : own;
+    if (!listingServes(jobIds, events)) return jobIds.length;
+    return (this.listingPages ?? this.options.listPages) + jobIds.filter((id) => !this.onListing.has(id)).length;
   }
 
   /** What subscribers were sent may lag what happened: each job's next state is sent even if it looks unchanged. */
@@ -413,7 +372,7 @@ export class EngineWatch {
     for (const track of this.tracks.values()) track.stale = true;
   }
 
-  private finish(plan: PollPlan & { role: 'poll' }, result: PollResult): 'ok' | 'failed' {
+  private finish(plan: Poll, result: PollResult): 'ok' | 'failed' {
     if (!this.stopped) {
       this.deliver(result, performance.now());
       // Nothing read (the budget spent): nothing to tell the fleet.
@@ -425,10 +384,7 @@ export class EngineWatch {
 
   /** What a poll saw (this replica's or the fleet poller's), to the subscribers it concerns. */
   private deliver(result: PollResult, at: number): void {
-    if (result.engineMissing) {
-      this.engineMissing();
-      return;
-    }
+    if (result.engineMissing) return this.engineMissing();
     for (const id of result.missing) this.missingJob(id);
     const found = new Map(result.jobs.map((job) => [String(job.id), job]));
     this.seen = found;
@@ -489,9 +445,8 @@ export class EngineWatch {
       const id = String(job.id);
       const fingerprint = this.tracks.get(id)?.fingerprint ?? jobFingerprint(job);
       now.set(id, fingerprint);
-      if (before === undefined) continue;
-      const previous = before.get(id);
-      if (previous === fingerprint) continue;
+      const previous = before?.get(id);
+      if (before === undefined || previous === fingerprint) continue;
       const event: JobEventModel = { kind: previous === undefined ? 'CREATED' : 'CHANGED', job };
       markPolled(event, polledAt);
       for (const sink of [...this.eventSinks]) sink.push(engineEventKey(event), event);
@@ -508,6 +463,11 @@ export class EngineWatch {
     for (const track of [...this.tracks.values()]) yield* [...track.sinks];
     yield* [...this.eventSinks];
   }
+}
+
+/** Whether reading the newest pages serves more than one details call would: engine events, or several jobs. */
+function listingServes(watched: readonly string[], wantsEvents: boolean): boolean {
+  return wantsEvents || watched.length > 1;
 }
 
 /** The upstream refused the caller (401, 403): every subscription of the scope ends with that error. */

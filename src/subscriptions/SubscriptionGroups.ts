@@ -12,28 +12,18 @@ import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../upstream/cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
-import { ConflatingStream } from './conflatingStream';
+import type { ConflatingStream } from './conflatingStream';
 import { eventKey, JOB_KEY, markPolled, polledAtOf } from './eventKeys';
-import { project, sharedSelection, type View } from './sharedSelection';
+import { project, sharedSelection, type SharedSelection, type View } from './sharedSelection';
 
 /** One subscription, as the WebSocket server hands it over. */
 export interface GroupRequest {
-  /**
-   * The group of a request whose selection cannot be shared (see sharedSelection): scope digest,
-   * document text, operation name and variables, hashed. Others are grouped by their shared selection.
-   */
-  readonly key: string;
+  /** The SHA-256 of the document's text: groups a selection that cannot be shared. */
+  readonly hash: string;
   readonly document: DocumentNode;
   readonly operationName: string | null | undefined;
   readonly variables: Record<string, unknown> | undefined;
   readonly credentials: Credentials;
-  /** Told of each pending result replaced by a newer one (the member reads slowly). */
-  readonly onConflated: () => void;
-  /**
-   * Told of each change of the bytes this member holds pending (results waiting for a slow
-   * reader, by their JSON size): the socket counts them against its bound.
-   */
-  readonly onPendingBytes?: (delta: number) => void;
 }
 
 export interface SubscriptionGroupsOptions {
@@ -41,20 +31,13 @@ export interface SubscriptionGroupsOptions {
   /** A fresh context: one for a group's source, one per event's execution (its own loaders). */
   readonly contextFor: (credentials: Credentials) => GatewayContext;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-  /** Results one member keeps pending at most (engine events: a page of jobs, each kind). */
-  readonly maxPendingResults: number;
 }
 
-/** What members receive: results formatted once for all of them (errors masked as over HTTP). */
-export type SharedResult = FormattedExecutionResult;
-
 /**
- * Identical subscriptions — same credential scope, shared selection (the same fields with the
- * same argument values, whatever their aliases, operation name, fragments, variables or layout:
- * see sharedSelection) — share one group: one source stream from the live jobs, one
- * execution per event, one formatted result, projected once per distinct view (the members' own
- * response keys) and handed to every member. A thousand watchers of one job cost one execution
- * per change, as they cost one poll (Hasura's multiplexed live queries, in spirit).
+ * Identical subscriptions (same credential scope and shared selection, see sharedSelection) share
+ * one group: one source stream from the watches, one execution per event, one formatted result,
+ * projected once per distinct view (the members' own response keys) and handed to every member,
+ * as Hasura multiplexes live queries.
  *
  * Each member conflates what it has not read yet (one pending result per job and kind); a
  * `jobUpdated` member is never sent the same result twice, and one that joins a running group
@@ -65,22 +48,18 @@ export class SubscriptionGroups {
 
   constructor(private readonly options: SubscriptionGroupsOptions) {}
 
-  /** Groups running now (tests, metrics). */
+  /** Groups running now. */
   get size(): number {
     return this.groups.size;
   }
 
-  /**
-   * The member's stream of results, or the one result that ends the subscription at once (the
-   * source could not be made: an argument the resolver refused).
-   */
-  async join(request: GroupRequest): Promise<AsyncGenerator<SharedResult, undefined> | SharedResult> {
-    // A group can end while a joiner waits for its start (its job reached a terminal state):
-    // the joiner then starts a group of its own.
+  /** Joins the member whose results (formatted once for all members) go to `stream`. */
+  async join(request: GroupRequest, stream: Results): Promise<Joined> {
+    // A group can end while a joiner waits for its start: the joiner then starts one of its own.
     for (;;) {
       const shared = sharedSelection(this.options.schema, request.document, request.operationName, request.variables);
-      const key = shared === undefined ? request.key : sharedKey(request, shared.text);
-      const joined = await this.groupFor(key, shared === undefined ? request : { ...request, document: shared.document, operationName: undefined }).join(request, shared);
+      const execution = shared === undefined ? request : { ...request, document: shared.document, operationName: undefined };
+      const joined = await this.groupFor(groupKey(request, shared), execution).join(stream, shared);
       if (joined !== undefined) return joined;
     }
   }
@@ -98,10 +77,12 @@ export class SubscriptionGroups {
   }
 }
 
-/** The group of a shareable request: scope and shared selection (which holds the variables' values). */
-function sharedKey(request: GroupRequest, text: string): string {
+/** The scope, and the shared selection's text (which holds the variables' values), or else the request's own. */
+function groupKey(request: GroupRequest, shared: SharedSelection | undefined): string {
+  const { hash, operationName, variables } = request;
+  const what = shared === undefined ? [hash, operationName ?? null, variables ?? null] : [shared.text];
   return createHash('sha256')
-    .update(JSON.stringify([credentialDigest(request.credentials), text]))
+    .update(JSON.stringify([credentialDigest(request.credentials), ...what]))
     .digest('base64url');
 }
 
@@ -112,8 +93,13 @@ interface Reading {
   readonly key: string;
 }
 
+type Results = ConflatingStream<FormattedExecutionResult>;
+
+/** The function that leaves the group, or the one result that refuses the member. */
+type Joined = FormattedExecutionResult | (() => void);
+
 interface Member {
-  readonly stream: ConflatingStream<SharedResult>;
+  readonly stream: Results;
   readonly reading: Reading;
   /** The text of the last result it was given (jobUpdated: never the same twice). */
   lastText: string | undefined;
@@ -121,7 +107,7 @@ interface Member {
 
 /** A result as one reading sees it, with its text (for jobUpdated's comparison) and its size. */
 interface Projected {
-  readonly result: SharedResult;
+  readonly result: FormattedExecutionResult;
   readonly text: string;
   readonly bytes: number;
 }
@@ -129,9 +115,9 @@ interface Projected {
 class Group {
   private readonly members = new Set<Member>();
   private source: AsyncIterator<unknown> | undefined;
-  private started: Promise<SharedResult | undefined> | undefined;
+  private started: Promise<FormattedExecutionResult | undefined> | undefined;
   /** jobUpdated: the last (shared) result, for members that join later. */
-  private last: SharedResult | undefined;
+  private last: FormattedExecutionResult | undefined;
   private ended = false;
 
   constructor(
@@ -140,28 +126,21 @@ class Group {
     private readonly onEmpty: () => void,
   ) {}
 
-  /** The member's stream; the result that refuses it; `undefined` when the group has ended meanwhile. */
-  async join(
-    { onConflated, onPendingBytes }: GroupRequest,
-    shared: { readonly view: View; readonly viewKey: string } | undefined,
-  ): Promise<AsyncGenerator<SharedResult, undefined> | SharedResult | undefined> {
+  /** The leave; the result that refuses the member; `undefined` when the group has ended meanwhile. */
+  async join(stream: Results, shared: SharedSelection | undefined): Promise<Joined | undefined> {
     const reading: Reading = shared === undefined ? { view: undefined, key: '' } : { view: shared.view, key: shared.viewKey };
     const failed = await (this.started ??= this.start());
     if (failed !== undefined) return read(failed, reading).result;
     if (this.ended) return undefined;
-    const member: Member = {
-      stream: new ConflatingStream<SharedResult>(this.options.maxPendingResults, onConflated, () => this.leave(member), onPendingBytes),
-      reading,
-      lastText: undefined,
-    };
+    const member: Member = { stream, reading, lastText: undefined };
     this.members.add(member);
-    // Projected anew: the replayed result carries no poll time (it would count as a late delivery).
+    // Projected anew: the replayed result carries no poll time (it is no late delivery).
     if (this.last !== undefined) this.deliver(member, JOB_KEY, read(this.last, reading));
-    return member.stream;
+    return () => this.leave(member);
   }
 
   /** Makes the source (once per group); the result that refuses every member when it cannot be made. */
-  private async start(): Promise<SharedResult | undefined> {
+  private async start(): Promise<FormattedExecutionResult | undefined> {
     const { schema, contextFor } = this.options;
     let source: Awaited<ReturnType<typeof createSourceEventStream>>;
     try {
@@ -235,11 +214,10 @@ class Group {
   }
 
   private leave(member: Member): void {
-    this.members.delete(member);
-    if (this.members.size > 0 || this.ended) return;
+    if (!this.members.delete(member) || this.members.size > 0 || this.ended) return;
     this.ended = true;
     this.onEmpty();
-    // The source's stream closes, and with it the watch's interest (see LiveJobs).
+    // The source's stream closes, and with it the watch's interest.
     void this.source?.return?.();
   }
 
@@ -249,10 +227,10 @@ class Group {
     for (const member of [...this.members]) each(member);
   }
 
-  private format(result: ExecutionResult): SharedResult {
-    if (result.errors === undefined) return result as SharedResult;
+  private format(result: ExecutionResult): FormattedExecutionResult {
+    if (result.errors === undefined) return result as FormattedExecutionResult;
     return {
-      ...(result as SharedResult),
+      ...(result as FormattedExecutionResult),
       errors: result.errors.map((error: GraphQLError) => this.options.formatError(error.toJSON(), error)),
     };
   }
@@ -263,7 +241,7 @@ function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
 }
 
 /** The result as a reading sees it; always a new object (each carries its own poll time). */
-function read(result: SharedResult, reading: Reading): Projected {
+function read(result: FormattedExecutionResult, reading: Reading): Projected {
   const own = reading.view === undefined ? { ...result } : project(result, reading.view);
   const text = JSON.stringify(own);
   return { result: own, text, bytes: Buffer.byteLength(text) };

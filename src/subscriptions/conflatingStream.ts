@@ -1,16 +1,11 @@
 /**
- * An async iterator over values pushed into it that never queues more than one value per key:
- * a value pushed while an older one of its key still waits replaces it (conflation). A slow reader
- * therefore holds at most one pending value per key — the newest — whatever the producer's pace,
- * and what it reads next is always current.
+ * An async iterator over values pushed into it that holds at most one pending value per key, the
+ * newest (conflation): a slow reader costs bounded memory and always reads current values.
  *
- * Pending values are read oldest key first. `end()` lets the reader drain what is pending, then
- * finish; `fail(error)` does the same and then throws the error. `return()` (the reader leaving,
- * e.g. graphql-ws on `complete` or a closed socket) drops what is pending and runs `onClose` once.
- *
- * Each value may be pushed with its size in bytes: the stream reports every change of what it
- * holds pending (`onPendingBytes`, a signed delta), so its owner can bound a reader's pending
- * bytes across all its streams (a socket's bound, see subscriptionServer).
+ * Pending values are read oldest key first. `end()` lets the reader drain, then finish; `fail(error)`
+ * drains, then throws. `return()` (the reader leaving) drops what is pending and runs `onClose` once.
+ * Values may carry their size: every change of the bytes held pending is reported (a signed delta),
+ * so a socket can bound them across its streams.
  */
 export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown> {
   private readonly pending = new Map<string, { readonly value: T; readonly bytes: number }>();
@@ -20,11 +15,9 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   private closed = false;
 
   /**
-   * @param maxKeys pending keys at most; past it the oldest pending value is dropped (counted as
-   *   conflated): a bound whatever the producer sends.
+   * @param maxKeys pending keys at most; past it the oldest pending value is dropped (counted as conflated).
    * @param onConflated told each time a pending value is replaced or dropped.
    * @param onClose told once, when the stream ends for whatever reason.
-   * @param onPendingBytes told of each change of the bytes held pending (positive: grown).
    */
   constructor(
     private readonly maxKeys: number,
@@ -33,12 +26,11 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
     private readonly onPendingBytes: (delta: number) => void = () => {},
   ) {}
 
-  /** Whether the stream still takes values. */
   get open(): boolean {
     return !this.finished && this.failure === undefined && !this.closed;
   }
 
-  /** `bytes`: what holding the value pending costs (its serialized size), reported through `onPendingBytes`. */
+  /** `bytes`: what holding the value pending costs (its serialized size). */
   push(key: string, value: T, bytes = 0): void {
     if (!this.open) return;
     if (this.waiter !== undefined) {

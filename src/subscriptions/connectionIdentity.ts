@@ -5,19 +5,15 @@ import type { HeaderLookup } from '../http/identity';
 const IDENTITY_HEADERS = ['x-auth-token', 'authorization', 'x-project-id', 'x-enterprise-project-id'] as const;
 
 /**
- * The header lookup of one WebSocket connection: the `connection_init` payload's identity
- * headers first (top-level keys, or under `headers` as some clients and routers nest them; names in
- * any case), then the upgrade request's own headers. Browsers cannot set headers on a WebSocket,
- * so their token comes in the payload; a server-side client may use either.
- *
- * Only the four identity names are read, and only string values: a payload of any size costs
- * one pass over its keys.
+ * The header lookup of one WebSocket connection: the `connection_init` payload's identity headers
+ * first (top-level keys, or under `headers`; names in any case), then the upgrade request's own.
+ * Browsers cannot set headers on a WebSocket, so their token comes in the payload.
  */
 export function connectionHeaders(params: Readonly<Record<string, unknown>> | undefined, upgrade: IncomingHttpHeaders): HeaderLookup {
   const fromParams = new Map<string, string>();
   const nested = params?.headers;
   if (isRecord(nested)) collect(nested, fromParams);
-  // Top-level keys win over nested ones: they are what the gateway documents.
+  // Top-level keys win: they are what the gateway documents.
   if (params !== undefined) collect(params, fromParams);
   return (name) => {
     const given = fromParams.get(name);

@@ -1,9 +1,8 @@
 import type { JobEventModel } from '../graphql/models';
 
 /**
- * The keys events conflate under (see ConflatingStream): one pending state per job for
- * `jobUpdated`; one per job and kind for engine events, so a slow reader keeps the latest of each
- * and never loses a CREATED to the CHANGED after it.
+ * The keys events conflate under: one pending state per job for `jobUpdated`; one per job and
+ * kind for engine events, so a slow reader never loses a CREATED to the CHANGED after it.
  */
 export const JOB_KEY = 'job';
 

@@ -5,13 +5,9 @@ import { epochMsOrNull } from '../mapping/time';
 import type { CseJob } from '../upstream/types';
 
 /**
- * What a subscriber would see of a job, as one string: two upstream answers with the same
- * fingerprint map to the same `Job` in every field, so an event is sent only when it differs.
- *
- * Built from the mapped values (the same functions the resolvers use), not the raw body: the job
- * list sends flat tasks and job details send phases; spellings of an enum drift (`PreInit`,
- * `PRE_INIT`); neither is a change a subscriber can see. Unknown enum values are not reported
- * here — the resolvers report them when an event is executed.
+ * What a subscriber would see of a job, as one string: an event is sent only when it differs.
+ * Built from the mapped values (the resolvers' own functions), not the raw body: the job list
+ * sends flat tasks and details send phases, and enum spellings drift (`PreInit`, `PRE_INIT`).
  */
 export function jobFingerprint(job: CseJob): string {
   const tasks = jobTasks(job).map((task) => [

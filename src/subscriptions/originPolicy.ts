@@ -1,12 +1,9 @@
 import { originAllowedBy, type CorsPolicy } from '../http/cors';
 
 /**
- * Whether a WebSocket upgrade may proceed, by its `Origin`. Browsers send cookies and ambient
- * credentials with a cross-site WebSocket and CORS does not apply to it (cross-site WebSocket
- * hijacking), so the gateway decides itself: the origins CORS allows (CORS_ORIGINS, Studio when
- * Sandbox is on, any local port in development), and the page the gateway serves itself (an Origin whose host is the
- * request's Host). A client that sends no Origin is not a browser (a server-side client, a
- * router) and is allowed: it holds its own token, nothing ambient to abuse.
+ * Whether a WebSocket upgrade may proceed, by its `Origin`: CORS does not apply to WebSockets
+ * (cross-site WebSocket hijacking), so the gateway allows the origins CORS allows and its own
+ * host. A client without Origin is no browser: it holds its own token, nothing ambient to abuse.
  */
 export function createOriginCheck(policy: CorsPolicy): (origin: string | undefined, host: string | undefined) => boolean {
   return (origin, host) => {

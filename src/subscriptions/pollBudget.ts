@@ -21,13 +21,11 @@ interface Seat {
 }
 
 /**
- * The upstream calls one credential scope's subscriptions may make per poll interval
- * (SUBSCRIPTION_MAX_CALLS_PER_POLL), shared by its engine watches. Intervals are fixed windows
- * of `windowMs` (`floor(now / windowMs)`); at the first call of each, the bound is divided among
- * the watches in proportion to what each would need to poll all it watches, so every watched
- * thing of the scope, whatever its engine, is polled about as often as any other. While the scope
- * needs no more than the bound, each watch gets all it needs and the rest stays free for a watch
- * that needs more within the interval (a new subscriber's first state, at once).
+ * The upstream calls one caller's subscriptions may make per poll interval
+ * (SUBSCRIPTION_MAX_CALLS_PER_POLL), shared by its engine watches. At the first call of each
+ * fixed window of `windowMs`, the bound is divided among the watches in proportion to what each
+ * would need to poll all it watches, so every watched thing is polled about as often as any
+ * other; what is not allocated serves whoever asks first (a new subscriber's first state).
  */
 export class ScopeBudget {
   private readonly seats = new Set<Seat>();
@@ -40,11 +38,6 @@ export class ScopeBudget {
     private readonly windowMs: number,
     private readonly now: () => number = () => performance.now(),
   ) {}
-
-  /** Watches sharing the budget now. */
-  get members(): number {
-    return this.seats.size;
-  }
 
   join(member: BudgetMember): BudgetShare {
     const seat: Seat = { member, credit: 0, share: 0, used: 0 };
@@ -82,12 +75,10 @@ export class ScopeBudget {
 }
 
 /**
- * One interval's division of `maxCalls` among members by their demand (calls each would make),
- * with the credit each carries in and out. All demands are met when they fit; else each gets
- * `maxCalls × demand / total` on average over intervals: credit accrues by that much and is
- * spent one per call given, largest credit first, so a member whose fair part is under one call
- * per interval still gets one every few intervals. Never more than `maxCalls` in all, never more
- * than a member's demand.
+ * One interval's division of `maxCalls` among members by their demand, with the credit each
+ * carries in and out. All demands are met when they fit; else each gets `maxCalls × demand / total`
+ * on average: credit accrues by that much and is spent one per call, largest credit first, so a
+ * part under one call per interval still gets one every few intervals.
  */
 export function allocateCalls(
   maxCalls: number,
@@ -111,9 +102,8 @@ export function allocateCalls(
 }
 
 /**
- * The order in which a poll with too few calls for everything reads what it watches: the least
- * recently polled first (never polled before all), ties in the order given. With `k` calls per
- * interval, each of `n` things is polled within `ceil(n / k)` intervals.
+ * The order a poll with too few calls reads what it watches: the least recently polled first,
+ * ties in the order given; with `k` calls per interval, each of `n` is read within `ceil(n / k)`.
  */
 export function dueFirst<T>(items: readonly T[], lastPolled: (item: T) => number | undefined): T[] {
   return items

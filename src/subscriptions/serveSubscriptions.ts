@@ -15,9 +15,9 @@ import { estimateOptionsOf } from '../security/estimateOptions';
 import { createMemoizedEstimate } from '../security/estimateUpstreamCalls';
 import type { exposureOptions } from '../security/exposureOptions';
 import type { WatchFleet } from './EngineWatch';
-import { LiveJobs } from './LiveJobs';
 import { createOriginCheck } from './originPolicy';
 import { SubscriptionGroups } from './SubscriptionGroups';
+import { Watches } from './Watches';
 import { socketFormatError, startSubscriptionServer, type SubscriptionServer } from './subscriptionServer';
 
 export interface SubscriptionWiring {
@@ -37,8 +37,8 @@ export interface SubscriptionWiring {
 }
 
 /**
- * Subscriptions over WebSocket on the HTTP server's port and path, from the settings: the live
- * jobs (pollers), the groups of identical subscriptions and the socket server, and the Apollo
+ * Subscriptions over WebSocket on the HTTP server's port and path, from the settings: the watches
+ * (pollers), the groups of identical subscriptions and the socket server, and the Apollo
  * plugin that drains them when the gateway stops.
  */
 export function serveSubscriptions(
@@ -46,7 +46,7 @@ export function serveSubscriptions(
   { httpServer, schema, exposure, cors, services, documents, logger, metrics, fleet }: SubscriptionWiring,
 ): { readonly server: SubscriptionServer; readonly drainPlugin: ApolloServerPlugin<GatewayContext> } {
   const maxPendingEvents = maxPendingEventsOf(config);
-  const live = new LiveJobs({
+  const watches = new Watches({
     http: services.http,
     pageBase: config.csePageBase,
     // The most jobs one list call can bring: the fewest calls for the most watched jobs.
@@ -59,12 +59,11 @@ export function serveSubscriptions(
     maxCallsPerPoll: config.subscriptionMaxCallsPerPoll,
     maxWatchedPerScope: config.subscriptionMaxWatchedPerScope,
     maxPendingEvents,
-    events: { poll: metrics.subscriptions.poll },
+    metrics: metrics.subscriptions,
     fleet,
-    liveEvents: { pollers: metrics.subscriptions.pollers, conflated: metrics.subscriptions.conflated },
   });
-  // Only the socket's contexts have live jobs: over HTTP the Subscription resolvers have none.
-  const liveServices: ContextServices = { ...services, live };
+  // Only the socket's contexts have watches: over HTTP the Subscription resolvers have none.
+  const socketServices: ContextServices = { ...services, watches };
   const formatError = socketFormatError(createFormatError(logger));
   const server = startSubscriptionServer({
     httpServer,
@@ -73,9 +72,8 @@ export function serveSubscriptions(
     groups: new SubscriptionGroups({
       schema,
       // Each event's execution gets a context of its own (fresh loaders), bounded like an HTTP operation.
-      contextFor: (credentials) => createContext(liveServices, { credentials, deadline: Date.now() + config.requestTimeoutMs, refusal: {} }),
+      contextFor: (credentials) => createContext(socketServices, { credentials, deadline: Date.now() + config.requestTimeoutMs, refusal: {} }),
       formatError,
-      maxPendingResults: maxPendingEvents,
     }),
     admission: {
       schema,
@@ -93,6 +91,7 @@ export function serveSubscriptions(
       perConnection: config.subscriptionMaxPerConnection,
       total: config.subscriptionMaxTotal,
       maxBufferedBytes: config.subscriptionMaxBufferedBytes,
+      maxPendingResults: maxPendingEvents,
       initTimeoutMs: config.subscriptionInitTimeoutMs,
       keepAliveMs: config.subscriptionKeepAliveMs,
       maxMessageBytes: config.maxBodyBytes,
@@ -104,7 +103,7 @@ export function serveSubscriptions(
     metrics: metrics.subscriptions,
     logger,
   });
-  return { server, drainPlugin: drainSubscriptions(server, live, config.shutdownTimeoutMs) };
+  return { server, drainPlugin: drainSubscriptions(server, watches, config.shutdownTimeoutMs) };
 }
 
 /**
@@ -116,13 +115,13 @@ function maxPendingEventsOf(config: GatewayConfig): number {
 }
 
 /** Apollo's drain: WebSockets closed with 1001 (bounded by the grace), then every poller stopped. */
-function drainSubscriptions(server: SubscriptionServer, live: LiveJobs, graceMs: number): ApolloServerPlugin<GatewayContext> {
+function drainSubscriptions(server: SubscriptionServer, watches: Watches, graceMs: number): ApolloServerPlugin<GatewayContext> {
   return {
     async serverWillStart() {
       return {
         async drainServer() {
           await server.close(graceMs);
-          live.close();
+          watches.close();
         },
       };
     },

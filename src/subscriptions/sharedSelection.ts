@@ -29,19 +29,14 @@ import { expandedFieldCount } from '../graphql/execution/expandedSize';
 
 /**
  * Subscriptions that select the same fields with the same arguments are one execution per event,
- * whatever their aliases, operation names, fragments, variables, whitespace or comments: each is
- * turned into a shared selection — the operation's fields collected as execution collects them
- * (fragments inlined where their type condition holds, `@skip`/`@include` decided by the
- * variables, arguments given as the values they take), each field under a response key made from
- * its name and arguments, fields sorted by that key — and a
- * view: the member's own response keys, in its own order, read from the shared response
- * ({@link project}, {@link projectError}).
+ * whatever their aliases, operation names, fragments, variables or layout: each becomes a shared
+ * selection (fields collected as execution collects them, arguments as the values they take, each
+ * field under a key made from its name and arguments, sorted by it) and a view: the member's own
+ * response keys, in its own order, read from the shared response ({@link project}).
  *
- * Within one member, fields that differ only in alias and sub-selection (`a: job { id } b: job {
- * status }`) share one field of the shared selection with the union of the sub-selections, as
- * graphql-js merges fields of one response key. So a non-null field that fails under `b` nulls
- * the shared `job`, and `a` reads `null` too where alone it would not have: a field error still
- * reaches the member at its own path.
+ * Fields of one member that differ only in alias and sub-selection share one field with the union
+ * of the sub-selections, as graphql-js merges fields of one response key: a non-null field that
+ * fails under one alias nulls the others too, and the error reaches the member at its own path.
  */
 export interface SharedSelection {
   /** The document the group executes: one unnamed operation, no fragments, no aliases of the caller's. */
@@ -66,17 +61,13 @@ export interface ViewField {
   readonly view: View | undefined;
 }
 
-/**
- * Past this many fields with every fragment inlined, a document is not shared: inlining is the
- * work, and fragments spread twice at each level expand exponentially (see expandedFieldCount).
- */
-export const MAX_SHARED_FIELDS = 300;
+/** Past this many fields with every fragment inlined, a document is not shared: inlining is the work. */
+const MAX_SHARED_FIELDS = 300;
 
 /**
  * The shared selection of the operation, or `undefined` when it cannot be shared (a selection on
- * an abstract type, whose fragments hold only at run time; a document too large once inlined;
- * variables that do not coerce, which execution refuses anyway): such a subscription is grouped
- * by its text alone.
+ * an abstract type, a document too large once inlined, variables that do not coerce): such a
+ * subscription is grouped by its text.
  */
 export function sharedSelection(
   schema: GraphQLSchema,
@@ -121,12 +112,8 @@ export function project(result: FormattedExecutionResult, view: View): Formatted
   return projected;
 }
 
-/**
- * An error of the shared response at the member's own paths: one per response key the member
- * selected the failed field under, as its own execution would have reported it. Its locations,
- * in another text, are dropped.
- */
-export function projectError(error: GraphQLFormattedError, view: View): GraphQLFormattedError[] {
+/** An error of the shared response at each of the member's own paths; its locations (in another text) dropped. */
+function projectError(error: GraphQLFormattedError, view: View): GraphQLFormattedError[] {
   const { locations: _locations, ...rest } = error;
   if (error.path === undefined) return [rest];
   const paths = projectPaths(error.path, view);
@@ -168,11 +155,7 @@ interface Collected {
 
 class Unshareable extends Error {}
 
-/**
- * The fields of `sets` on an object of `type`, in document order, fragments followed as
- * graphql-js's collectFields follows them: a fragment whose type condition does not hold is left
- * out, one spread twice in a selection set is collected once.
- */
+/** The fields of `sets` on an object of `type`, in document order, fragments followed as collectFields does. */
 function collect(walk: Walk, type: GraphQLObjectType, sets: readonly SelectionSetNode[]): Collected[] {
   const fields: Collected[] = [];
   const spread = new Set<string>();
@@ -228,10 +211,7 @@ function viewOf(walk: Walk, type: GraphQLObjectType, fields: readonly Collected[
   });
 }
 
-/**
- * The shared response key of a field: its name, alone without arguments; with arguments, the name
- * and a digest of them (sorted by name): fields that differ in arguments never share a key.
- */
+/** A field's key in the shared response: its name, with a digest of its arguments when it has any. */
 function sharedKeyOf(name: string, args: readonly ArgumentNode[]): string {
   if (args.length === 0) return name;
   const text = args.map((arg) => `${arg.name.value}:${print(arg.value)}`).join(',');
@@ -239,9 +219,8 @@ function sharedKeyOf(name: string, args: readonly ArgumentNode[]): string {
 }
 
 /**
- * The field's arguments as literals of the values they take, sorted by name: a variable's value
- * in its place, an argument whose variable was not given left out (as execution leaves it out,
- * its default applies). Unshareable for a field or argument the schema does not know.
+ * The field's arguments as literals of the values they take, sorted by name; one whose variable
+ * was not given is left out, as execution leaves it out. Unshareable for one the schema does not know.
  */
 function argumentValues(walk: Walk, parent: GraphQLObjectType, node: FieldNode): ArgumentNode[] {
   if (node.arguments === undefined || node.arguments.length === 0) return [];

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
@@ -10,34 +9,33 @@ import { isProbeOnlyConnection } from '../http/httpServer';
 import type { HeaderLookup } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { SubscriptionField, SubscriptionMetrics } from '../observability/subscriptionMetrics';
-import { credentialDigest } from '../upstream/cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
+import { ConflatingStream } from './conflatingStream';
 import { connectionHeaders } from './connectionIdentity';
 import { polledAtOf } from './eventKeys';
 import { admitSubscription, type AdmissionOptions, type SubscribeRequest } from './subscriptionAdmission';
-import type { GroupRequest, SharedResult, SubscriptionGroups } from './SubscriptionGroups';
+import type { GroupRequest, SubscriptionGroups } from './SubscriptionGroups';
 
 export interface SubscriptionLimits {
   /** SUBSCRIPTION_MAX_PER_CONNECTION */
   readonly perConnection: number;
   /** SUBSCRIPTION_MAX_TOTAL */
   readonly total: number;
-  /**
-   * SUBSCRIPTION_MAX_BUFFERED_BYTES: a socket whose send buffer and pending results (those its
-   * subscriptions hold for it, see ConflatingStream) together pass it is closed (1008).
-   */
+  /** SUBSCRIPTION_MAX_BUFFERED_BYTES: a socket's send buffer and pending results past it close it (1008). */
   readonly maxBufferedBytes: number;
+  /** Results one subscription keeps pending at most (engine events: a page of jobs, each kind). */
+  readonly maxPendingResults: number;
   /** SUBSCRIPTION_INIT_TIMEOUT_MS: no connection_init by then, closed with 4408. */
   readonly initTimeoutMs: number;
-  /** SUBSCRIPTION_KEEPALIVE_MS: a ping this often; no pong within as long, the socket is dropped. 0: none. */
+  /** SUBSCRIPTION_KEEPALIVE_MS: a ping this often; no pong by the next, the socket is dropped. 0: none. */
   readonly keepAliveMs: number;
-  /** MAX_BODY_BYTES: the largest message accepted (a bigger one closes the socket with 1009). */
+  /** MAX_BODY_BYTES: the largest message accepted (1009 past it). */
   readonly maxMessageBytes: number;
   /** SUBSCRIPTION_IDLE_TIMEOUT_MS: a socket without a subscription for this long is closed (1000). */
   readonly idleTimeoutMs: number;
-  /** SUBSCRIPTION_MAX_SOCKETS: WebSockets open at once; the upgrade past it is refused (503). */
+  /** SUBSCRIPTION_MAX_SOCKETS: WebSockets open at once (503 past it). */
   readonly maxSockets: number;
-  /** SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: WebSockets one client address may hold; past it, 429. */
+  /** SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: WebSockets one client address may hold (429 past it). */
   readonly maxSocketsPerAddress: number;
 }
 
@@ -52,7 +50,6 @@ export interface SubscriptionServerOptions {
   /** Whether a browser's Origin may open a socket (see originPolicy). */
   readonly originAllowed: (origin: string | undefined, host: string | undefined) => boolean;
   readonly limits: SubscriptionLimits;
-  /** Errors as a socket may carry them (see socketFormatError). */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   readonly metrics: SubscriptionMetrics;
   readonly logger: Logger;
@@ -65,25 +62,19 @@ export interface SubscriptionServer {
   readonly active: number;
   /** Bytes of results waiting for slow readers now, all sockets together. */
   readonly pendingBytes: number;
-  /**
-   * Frames whose sender waits for its socket now, all sockets together: each is a live
-   * operation's result (graphql-ws's handler of it holds the operation's message meanwhile).
-   */
+  /** Results whose sender waits for its socket now, all sockets together (see send). */
   readonly sendsWaiting: number;
-  /**
-   * Refuses new sockets (503), closes every open one with 1001 and waits for them to go, for at
-   * most `graceMs`; those still open then are dropped.
-   */
+  /** Refuses new sockets (503), closes every open one with 1001, and drops those still open after `graceMs`. */
   close(graceMs: number): Promise<void>;
 }
 
-/** Close codes of our own, in graphql-ws's 4400–4499 range (the others are the protocol's). */
-export const SocketCloseCode = {
-  Unauthenticated: CloseCode.Unauthorized, // 4401
-  BadIdentity: CloseCode.BadRequest, // 4400
+/** Close codes the gateway itself closes with (graphql-ws closes with the protocol's). */
+const SocketCloseCode = {
+  Unauthenticated: CloseCode.Unauthorized,
+  BadIdentity: CloseCode.BadRequest,
   PolicyViolation: 1008,
   GoingAway: 1001,
-  /** No subscription for SUBSCRIPTION_IDLE_TIMEOUT_MS: a normal closure, a client reconnects when it needs one. */
+  /** A normal closure: a client reconnects when it needs a subscription. */
   Idle: 1000,
 } as const;
 
@@ -98,15 +89,14 @@ interface Connection {
   /** The client address the upgrade came from (SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS). */
   readonly address: string;
   credentials?: Credentials;
-  /** Its operations that have not ended: the per-socket limit counts them. */
-  readonly operations: Set<Operation>;
   /**
-   * Its operations graphql-ws has not finished with (until onComplete), by id: ended ones
-   * included, which may still be waiting for their group. A subscribe may not reuse such an id:
-   * graphql-ws keeps one entry per id, and two operations under one id would overwrite each
-   * other's, leaving one that no `complete` can reach.
+   * Its operations by id, from onSubscribe until graphql-ws's onComplete (ended ones included,
+   * which may still wait for their group): a subscribe may not reuse such an id, since graphql-ws
+   * keeps one entry per id and two operations under one would leave one no `complete` reaches.
    */
-  readonly handling: Map<string, Operation>;
+  readonly operations: Map<string, Operation>;
+  /** Its operations that have not ended: the per-socket limit counts them. */
+  open: number;
   /** Closes the socket after SUBSCRIPTION_IDLE_TIMEOUT_MS while it has no operation. */
   idle: NodeJS.Timeout | undefined;
   /** Bytes of results its subscriptions hold pending (counted against SUBSCRIPTION_MAX_BUFFERED_BYTES). */
@@ -115,29 +105,22 @@ interface Connection {
 
 type Ctx = Context<Record<string, unknown>, Connection>;
 
-type Results = AsyncGenerator<SharedResult, undefined>;
-
-const DONE: IteratorResult<SharedResult, undefined> = Object.freeze({ value: undefined, done: true });
-
 /**
- * One admitted subscribe, from onSubscribe until it ends (the client's `complete`, its source
- * ending, the socket closing): it is counted once when admitted and uncounted once when it ends,
- * whatever the order in which graphql-ws reports these. It is not keyed by its id: graphql-ws
- * frees an id on `complete` before the operation's own completion runs, so a later subscribe may
- * reuse the id while this one still winds down.
+ * One admitted subscribe, counted once when admitted and uncounted once when it ends (the
+ * client's `complete`, its source ending, the socket closing), in whatever order graphql-ws
+ * reports these.
  *
- * Its `stream` is what graphql-ws holds for the id (put there in onSubscribe, before the group is
- * joined): graphql-ws calls its return() on `complete` and on close, which ends the operation
- * whether or not the group's stream has arrived yet; one that arrives later is returned at once.
+ * Its `stream` (the group pushes its results there) is what graphql-ws holds for the id from
+ * onSubscribe on, before the group is joined: its return() on `complete` or close ends the
+ * operation whether or not the group has been joined; one joined later is left at once.
  */
 class Operation {
   readonly startedAt = performance.now();
   events = 0;
-  private source: Results | undefined;
   private ended = false;
+  private leaveGroup: (() => void) | undefined;
   /** What runs when the operation ends: removed again by whatever no longer waits for the end. */
   private readonly onEnded = new Set<() => void>();
-  readonly stream: Results;
 
   constructor(
     readonly connection: Connection,
@@ -145,44 +128,13 @@ class Operation {
     readonly field: SubscriptionField,
     readonly operationName: string | undefined,
     readonly group: GroupRequest,
+    readonly stream: ConflatingStream<FormattedExecutionResult>,
     private readonly onEnd: (operation: Operation) => void,
-  ) {
-    const operation = this;
-    const done = async (): Promise<IteratorResult<SharedResult, undefined>> => {
-      operation.end();
-      return DONE;
-    };
-    // Built apart, then assigned: whether AsyncGenerator declares asyncDispose depends on the libs in use.
-    const stream = {
-      // A pending next() settles when the operation ends, whatever the source does. Not a
-      // Promise.race with one promise of the end: each race would stay among that promise's
-      // reactions, with the result it settled with, for as long as the operation lives.
-      next: (): Promise<IteratorResult<SharedResult, undefined>> => {
-        const source = operation.source;
-        if (operation.ended) return Promise.resolve(DONE);
-        return new Promise((resolve, reject) => {
-          const cancel = operation.untilEnd(() => resolve(DONE));
-          if (source === undefined) return;
-          source.next().then(
-            (result) => (cancel(), resolve(result)),
-            (error: unknown) => (cancel(), reject(error)),
-          );
-        });
-      },
-      return: done,
-      throw: done,
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-      [Symbol.asyncDispose]: async () => void (await done()),
-    };
-    this.stream = stream;
-  }
+  ) {}
 
-  /** Hands over the group's stream; one that arrives after the end is returned at once (the group is left). */
-  attach(source: Results): void {
-    if (this.ended) void source.return(undefined);
-    else this.source = source;
+  joined(leave: () => void): void {
+    if (this.ended) leave();
+    else this.leaveGroup = leave;
   }
 
   /** Ends the operation, once: uncounted, its group left. */
@@ -191,11 +143,12 @@ class Operation {
     this.ended = true;
     for (const release of this.onEnded) release();
     this.onEnded.clear();
-    void this.source?.return(undefined);
+    void this.stream.return();
+    this.leaveGroup?.();
     this.onEnd(this);
   }
 
-  /** Runs `release` when the operation ends (at once if it has); the returned function takes it back. */
+  /** Runs `release` when the operation ends (at once if it has); the returned function cancels it. */
   untilEnd(release: () => void): () => void {
     if (this.ended) {
       release();
@@ -207,15 +160,11 @@ class Operation {
 }
 
 /**
- * GraphQL over WebSocket (the `graphql-transport-ws` subprotocol, graphql-ws's protocol server)
- * on the HTTP server's own port and path. Our adapter between `ws` and graphql-ws rather than
- * graphql-ws's `useServer`, for what that one leaves out: the Origin check and the socket caps
- * before the upgrade, close codes for refused identities, sends that wait for the socket (back
- * pressure, so a slow reader's events conflate instead of queueing) and a bound on each socket's
- * send buffer. The operations' bookkeeping lives in graphql-ws's hooks.
- *
- * Every document goes through the checks HTTP operations meet (see admitSubscription), then
- * joins the group of identical subscriptions (see SubscriptionGroups).
+ * GraphQL over WebSocket (graphql-ws's protocol server) on the HTTP server's port and path. Our
+ * adapter between `ws` and graphql-ws rather than its `useServer`, for what that one leaves out:
+ * the Origin check and socket caps before the upgrade, close codes for refused identities, sends
+ * that wait for the socket (so a slow reader's events conflate instead of queueing) and a bound on
+ * each socket's send buffer. The operations' bookkeeping lives in graphql-ws's hooks.
  */
 export function startSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { limits, metrics, logger } = options;
@@ -228,8 +177,6 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   });
   const connections = new Set<Connection>();
   const socketsByAddress = new Map<string, number>();
-  /** Each admitted operation by its subscribe message's payload: the one object every later hook is handed. */
-  const operations = new WeakMap<object, Operation>();
   let nextConnectionId = 1;
   let active = 0;
   let pendingBytes = 0;
@@ -243,8 +190,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     onSubscribe: (ctx, id, payload) => admit(ctx, id, payload),
     // The group's results are formatted already; graphql-ws's types want execution results.
     subscribe: (args) => join(args) as never,
-    onNext: (_ctx, _id, payload, _args, result) => {
-      const operation = operations.get(payload);
+    onNext: (ctx, id, _payload, _args, result) => {
+      const operation = ctx.extra.operations.get(id);
       if (operation !== undefined) {
         operation.events += 1;
         const polled = polledAtOf(result);
@@ -254,15 +201,13 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       return result as FormattedExecutionResult;
     },
     onError: (_ctx, _id, _payload, errors) => errors.map((error) => options.formatError(error.toJSON(), error)),
-    onComplete: (ctx, id, payload) => {
-      const operation = operations.get(payload);
-      if (operation === undefined) return;
-      operation.end();
-      if (ctx.extra.handling.get(id) === operation) ctx.extra.handling.delete(id);
+    onComplete: (ctx, id) => {
+      ctx.extra.operations.get(id)?.end();
+      ctx.extra.operations.delete(id);
     },
     // graphql-ws returns the streams it still holds; these are the ones it may have lost track of.
     onClose: (ctx) => {
-      for (const operation of [...ctx.extra.operations]) operation.end();
+      for (const operation of [...ctx.extra.operations.values()]) operation.end();
     },
   });
 
@@ -285,9 +230,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     const connection = ctx.extra;
     const credentials = connection.credentials;
     if (credentials === undefined) return [new GraphQLError('Not identified.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
-    // The limits first: they cost nothing, and a socket past them must not make the gateway
-    // parse and validate every document it sends.
-    if (connection.operations.size >= limits.perConnection) {
+    // The limits first: a socket past them must not make the gateway parse every document it sends.
+    if (connection.open >= limits.perConnection) {
       metrics.subscribeRefused('connection_limit');
       return [tooMany(`This connection has ${limits.perConnection} subscriptions open, the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).`, 'connection', limits.perConnection)];
     }
@@ -295,7 +239,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       metrics.subscribeRefused('total_limit');
       return [tooMany('The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.', 'gateway', limits.total)];
     }
-    if (connection.handling.has(id)) {
+    if (connection.operations.has(id)) {
       metrics.subscribeRefused('invalid');
       return [new GraphQLError('A subscription with this id is still ending: subscribe with another id.', { extensions: { code: RequestErrorCode.BAD_REQUEST } })];
     }
@@ -305,52 +249,48 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       return admitted;
     }
     const { document, hash, operationName, name, variables, field } = admitted as Exclude<typeof admitted, readonly GraphQLError[]>;
-    const group: GroupRequest = {
-      key: groupKey(credentials, hash, operationName, variables),
-      document,
-      operationName,
-      variables,
-      credentials,
-      onConflated: () => metrics.conflated(),
-      onPendingBytes: (delta) => {
+    const group: GroupRequest = { hash, document, operationName, variables, credentials };
+    const stream = new ConflatingStream<FormattedExecutionResult>(
+      limits.maxPendingResults,
+      () => metrics.conflated(),
+      () => operation.end(),
+      (delta) => {
         connection.pendingBytes += delta;
         pendingBytes += delta;
         if (delta > 0) bound(connection);
       },
-    };
-    const operation = new Operation(connection, id, field, name, group, ended);
-    operations.set(payload, operation);
-    connection.operations.add(operation);
-    connection.handling.set(id, operation);
+    );
+    const operation: Operation = new Operation(connection, id, field, name, group, stream, ended);
+    connection.operations.set(id, operation);
+    connection.open += 1;
     clearTimeout(connection.idle);
     active += 1;
     metrics.subscriptionStarted(field);
     logger.info({ connection: connection.id, subscription: id, field, operationName: name }, 'subscription started');
-    // graphql-ws keeps null for the id until `subscribe` resolves, and a `complete` meanwhile
-    // would find nothing to end: the operation's stream stands in from now on.
+    // graphql-ws keeps null for the id until `subscribe` resolves: a `complete` meanwhile ends this stream.
     ctx.subscriptions[id] = operation.stream;
     return { schema: options.schema, document, operationName, variableValues: variables, contextValue: operation };
   }
 
   /** graphql-ws's `subscribe`: never throws (a throw would close the socket with 4500 and leave the operation counted). */
-  async function join(args: ExecutionArgs): Promise<Results | ExecutionResult> {
+  async function join(args: ExecutionArgs): Promise<AsyncGenerator<FormattedExecutionResult> | ExecutionResult> {
     const operation = args.contextValue as Operation;
     let joined: Awaited<ReturnType<SubscriptionGroups['join']>>;
     try {
-      joined = await options.groups.join(operation.group);
+      joined = await options.groups.join(operation.group, operation.stream);
     } catch (error) {
       // A code from the closed set passes; anything else the formatter masks and logs.
       const formatted = error instanceof GraphQLError ? error.toJSON() : new GraphQLError('Internal server error').toJSON();
       return { errors: [options.formatError(formatted, error)] } as unknown as ExecutionResult;
     }
-    if (!isStream(joined)) return joined as unknown as ExecutionResult;
-    operation.attach(joined);
+    if (typeof joined !== 'function') return joined as unknown as ExecutionResult;
+    operation.joined(joined);
     return operation.stream;
   }
 
   function ended(operation: Operation): void {
     const connection = operation.connection;
-    connection.operations.delete(operation);
+    connection.open -= 1;
     active -= 1;
     metrics.subscriptionEnded(operation.field);
     logger.info(
@@ -364,14 +304,14 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       },
       'subscription ended',
     );
-    if (connection.operations.size === 0) startIdle(connection);
+    if (connection.open === 0) startIdle(connection);
   }
 
   /** A socket without an operation for SUBSCRIPTION_IDLE_TIMEOUT_MS is closed: it holds a socket slot for nothing. */
   function startIdle(connection: Connection): void {
     clearTimeout(connection.idle);
     connection.idle = setTimeout(() => {
-      if (connection.operations.size > 0) return;
+      if (connection.open > 0) return;
       metrics.socketRefused('idle');
       closeSocket(connection.socket, SocketCloseCode.Idle, 'Idle: no subscription (SUBSCRIPTION_IDLE_TIMEOUT_MS)');
     }, limits.idleTimeoutMs);
@@ -385,8 +325,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable', 'shutting_down');
     const origin = request.headers.origin;
     if (!options.originAllowed(origin, request.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden', 'origin');
-    // Before the handshake: a socket past a cap never holds a slot. The HTTP server's own
-    // reserve (kept for its health probes) is not for WebSockets either.
+    // Before the handshake, so a socket past a cap never holds a slot; nor one of the probes' reserve.
     if (connections.size >= limits.maxSockets || isProbeOnlyConnection(request.socket)) return refuseUpgrade(socket, 503, 'Service Unavailable', 'socket_limit');
     const address = request.socket.remoteAddress ?? '';
     if ((socketsByAddress.get(address) ?? 0) >= limits.maxSocketsPerAddress) return refuseUpgrade(socket, 429, 'Too Many Requests', 'address_limit');
@@ -401,7 +340,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   }
 
   function opened(ws: WebSocket, request: IncomingMessage, address: string): void {
-    const connection: Connection = { id: nextConnectionId++, socket: ws, request, address, operations: new Set(), handling: new Map(), idle: undefined, pendingBytes: 0 };
+    const connection: Connection = { id: nextConnectionId++, socket: ws, request, address, operations: new Map(), open: 0, idle: undefined, pendingBytes: 0 };
     connections.add(connection);
     socketsByAddress.set(address, (socketsByAddress.get(address) ?? 0) + 1);
     metrics.socketOpened();
@@ -438,7 +377,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   }
 
   /**
-   * A live operation's result resolves when the frame is handed to the kernel, or when the
+   * An open operation's result resolves when the frame is handed to the kernel, or when the
    * operation ends: a reader that stops reading stops that operation's sender (its results
    * conflate meanwhile). Any other frame resolves at once: graphql-ws's handler of a refused or
    * ended operation holds its message while it waits, and such handlers are not bounded in
@@ -448,7 +387,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     const ws = connection.socket;
     if (ws.readyState !== ws.OPEN) return Promise.resolve();
     const id = nextFrameId(data);
-    const operation = id === undefined ? undefined : connection.handling.get(id);
+    const operation = id === undefined ? undefined : connection.operations.get(id);
     if (operation === undefined) {
       ws.send(data);
       bound(connection);
@@ -473,9 +412,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   }
 
   /**
-   * What waits for a socket — its send buffer and the results its subscriptions hold pending —
-   * past SUBSCRIPTION_MAX_BUFFERED_BYTES closes it (1008): a reader that does not read costs a
-   * bounded amount of memory, however many subscriptions it holds and however large their results.
+   * What waits for a socket (its send buffer and the results its subscriptions hold pending) past
+   * SUBSCRIPTION_MAX_BUFFERED_BYTES closes it (1008): a reader that does not read costs bounded memory.
    */
   function bound(connection: Connection): void {
     const ws = connection.socket;
@@ -548,10 +486,7 @@ function startKeepAlive(ws: WebSocket, intervalMs: number): () => void {
   return () => clearInterval(timer);
 }
 
-/**
- * graphql-ws writes a result as `{"id":<id>,"type":"next",…}` (its message's own key order): the
- * id of such a frame, undefined for any other frame.
- */
+/** The id of a result frame (graphql-ws writes `{"id":<id>,"type":"next",…}`), undefined for any other. */
 const NEXT_FRAME = /^\{"id":("(?:[^"\\]|\\.)*"),"type":"next"/;
 
 export function nextFrameId(data: string): string | undefined {
@@ -566,25 +501,11 @@ function pathOf(url: string | undefined): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** Identical subscriptions (same scope, text — by its hash —, operation and variables) share one group. */
-function groupKey(credentials: Credentials, documentHash: string, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): string {
-  return createHash('sha256')
-    .update(JSON.stringify([credentialDigest(credentials), documentHash, operationName ?? null, variables ?? null]))
-    .digest('base64url');
-}
-
-function isStream(value: unknown): value is Results {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
-
 function tooMany(message: string, scope: 'connection' | 'gateway', limit: number): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, scope, limit } });
 }
 
-/**
- * The gateway's formatError (codes from the closed set pass, the rest is masked and logged), then
- * without the HTTP status hints Apollo strips from HTTP responses: a socket has no status.
- */
+/** The gateway's formatError, without the HTTP status hints Apollo strips from HTTP responses. */
 export function socketFormatError(
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
 ): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { UpstreamAnswer } from '../../src/upstream/CseHttpClient';
 import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
 import type { Credentials } from '../../src/upstream/credentials';
-import { LiveJobs } from '../../src/subscriptions/LiveJobs';
+import { Watches } from '../../src/subscriptions/Watches';
 import { allocateCalls, dueFirst, ScopeBudget } from '../../src/subscriptions/pollBudget';
 
 describe('allocateCalls', () => {
@@ -92,7 +92,7 @@ describe('dueFirst', () => {
 });
 
 /**
- * The property through the real watches: LiveJobs and its EngineWatches over a fake upstream
+ * The property through the real watches: Watches and its EngineWatches over a fake upstream
  * that records each call, on fake timers. Whatever one scope watches — jobs on several engines,
  * on the newest pages or not, engine events — its calls in any interval stay within the bound,
  * and every watched job gets its state within a few intervals.
@@ -131,7 +131,7 @@ describe('one scope watching anything', () => {
             return { kind: 'ok', body: job(engine, Number(id)), requestId: undefined, bytes: 0 };
           },
         } as unknown as CseHttpClient;
-        const live = new LiveJobs({
+        const live = new Watches({
           http,
           pageBase: 0,
           pageSize: PAGE_SIZE,
@@ -140,9 +140,7 @@ describe('one scope watching anything', () => {
           maxBackoffMs: 10 * POLL_MS,
           pollTimeoutMs: POLL_MS,
           detailsConcurrency: 4,
-          events: undefined,
           maxPendingEvents: 100,
-          liveEvents: undefined,
           maxCallsPerPoll: bound,
           maxWatchedPerScope: 1000,
         });

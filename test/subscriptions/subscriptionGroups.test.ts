@@ -1,4 +1,4 @@
-import { GraphQLInt, GraphQLObjectType, GraphQLSchema, GraphQLString, parse } from 'graphql';
+import { GraphQLInt, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type FormattedExecutionResult } from 'graphql';
 import { ConflatingStream } from '../../src/subscriptions/conflatingStream';
 import type { GatewayContext } from '../../src/graphql/context';
 import { SubscriptionGroups, type GroupRequest } from '../../src/subscriptions/SubscriptionGroups';
@@ -22,13 +22,22 @@ const schema = new GraphQLSchema({
 });
 
 const request: GroupRequest = {
-  key: 'k',
+  hash: 'k',
   document: parse('subscription { ticks }'),
   operationName: undefined,
   variables: undefined,
   credentials: { token: 't' } as unknown as Credentials,
-  onConflated: () => {},
 };
+
+/** Joins as the WebSocket server does: the member's own stream, the group left when it closes. */
+async function join(groups: SubscriptionGroups, member: GroupRequest): Promise<AsyncGenerator<any, undefined> | FormattedExecutionResult> {
+  let leave = () => {};
+  const stream = new ConflatingStream<FormattedExecutionResult>(4, undefined, () => leave());
+  const joined = await groups.join(member, stream);
+  if (typeof joined !== 'function') return joined;
+  leave = joined;
+  return stream;
+}
 
 describe('SubscriptionGroups', () => {
   it('does not keep a group whose source could not be started: the next identical subscribe starts its own', async () => {
@@ -41,11 +50,10 @@ describe('SubscriptionGroups', () => {
         return {} as GatewayContext;
       },
       formatError: (formatted) => formatted,
-      maxPendingResults: 4,
     });
-    await expect(groups.join(request)).rejects.toThrow('no context this time');
+    await expect(join(groups, request)).rejects.toThrow('no context this time');
     expect(groups.size).toBe(0);
-    const stream = await groups.join(request);
+    const stream = await join(groups, request);
     expect(Symbol.asyncIterator in (stream as object)).toBe(true);
     await (stream as AsyncGenerator).return(undefined);
   });
@@ -92,10 +100,10 @@ describe('SubscriptionGroups', () => {
     ];
 
     it('share one execution per event, and each member reads its own keys in its own order', async () => {
-      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted, maxPendingResults: 4 });
-      // Each text its own fallback key, as the server makes them (text hashes differ).
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted });
+      // Each text its own hash, as the server makes them.
       const streams = await Promise.all(
-        texts.map(async (text, i) => (await groups.join({ ...request, key: `text ${i}`, document: parse(text) })) as AsyncGenerator<any, undefined>),
+        texts.map(async (text, i) => (await join(groups, { ...request, hash: `text ${i}`, document: parse(text) })) as AsyncGenerator<any, undefined>),
       );
       expect(groups.size).toBe(1);
       expect(sources).toHaveLength(1);
@@ -118,9 +126,9 @@ describe('SubscriptionGroups', () => {
       ['a variable or the same value in the text', 'subscription ($t: Int) { ticks { value(times: $t) } }', { t: 2 }, 'subscription { ticks { value(times: 2) } }', undefined],
       ['a variable left out or the argument left out', 'subscription ($t: Int) { ticks { value(times: $t) label } }', {}, 'subscription { ticks { label value } }', undefined],
     ])('share across %s', async (_what, one, oneVariables, two, twoVariables) => {
-      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted, maxPendingResults: 4 });
-      const first = (await groups.join({ ...request, key: 'a', document: parse(one), variables: oneVariables })) as AsyncGenerator;
-      const second = (await groups.join({ ...request, key: 'b', document: parse(two), variables: twoVariables })) as AsyncGenerator;
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted });
+      const first = (await join(groups, { ...request, hash: 'a', document: parse(one), variables: oneVariables })) as AsyncGenerator;
+      const second = (await join(groups, { ...request, hash: 'b', document: parse(two), variables: twoVariables })) as AsyncGenerator;
       expect(groups.size).toBe(1);
       sources[0]!.push('t', { ticks: { n: 21 } });
       const results = await Promise.all([first, second].map(async (stream) => (await stream.next()).value));
@@ -130,9 +138,9 @@ describe('SubscriptionGroups', () => {
     });
 
     it('do not share with a different argument', async () => {
-      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted, maxPendingResults: 4 });
-      const one = (await groups.join({ ...request, key: 'a', document: parse('subscription { ticks { value(times: 2) } }') })) as AsyncGenerator;
-      const other = (await groups.join({ ...request, key: 'b', document: parse('subscription { ticks { value(times: 3) } }') })) as AsyncGenerator;
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted });
+      const one = (await join(groups, { ...request, hash: 'a', document: parse('subscription { ticks { value(times: 2) } }') })) as AsyncGenerator;
+      const other = (await join(groups, { ...request, hash: 'b', document: parse('subscription { ticks { value(times: 3) } }') })) as AsyncGenerator;
       expect(groups.size).toBe(2);
       await one.return(undefined);
       await other.return(undefined);

@@ -1,16 +1,16 @@
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { PollPlan, PollResult, WatchFleet } from '../../src/subscriptions/EngineWatch';
-import { LiveJobs, type LiveJobsOptions } from '../../src/subscriptions/LiveJobs';
+import { Watches, type WatchesOptions } from '../../src/subscriptions/Watches';
 import type { CseHttpClient, UpstreamAnswer } from '../../src/upstream/CseHttpClient';
 import type { Credentials } from '../../src/upstream/credentials';
 import type { CseJob } from '../../src/upstream/types';
 
-describe('LiveJobs', () => {
+describe('Watches', () => {
   it('once closed, ends new subscriptions at once without making a watch (nothing polls, no poller counted)', async () => {
     const pollers = jest.fn();
     // Nothing but the sinks: a watch made now would reach for the rest and throw.
-    const live = new LiveJobs({ liveEvents: { pollers } } as unknown as LiveJobsOptions);
+    const live = new Watches({ metrics: { pollers } } as unknown as WatchesOptions);
     live.close();
     const credentials = { token: 't' } as unknown as Credentials;
     expect((await live.jobUpdates(credentials, 'e', '1').next()).done).toBe(true);
@@ -39,8 +39,8 @@ describe('after a gap, each job is sent again as it is now', () => {
     } as unknown as CseHttpClient;
   }
 
-  function liveJobs(http: CseHttpClient, fleet?: WatchFleet): LiveJobs {
-    return new LiveJobs({
+  function watches(http: CseHttpClient, fleet?: WatchFleet): Watches {
+    return new Watches({
       http,
       pageBase: 0,
       pageSize: 100,
@@ -49,10 +49,8 @@ describe('after a gap, each job is sent again as it is now', () => {
       maxBackoffMs: POLL_MS,
       pollTimeoutMs: POLL_MS,
       detailsConcurrency: 1,
-      events: undefined,
       fleet,
       maxPendingEvents: 10,
-      liveEvents: undefined,
       maxCallsPerPoll: 10,
       maxWatchedPerScope: 10,
     });
@@ -69,7 +67,7 @@ describe('after a gap, each job is sent again as it is now', () => {
 
   it('a failed poll: the state after it is sent even though it did not change', async () => {
     const unavailable = new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'down');
-    const live = liveJobs(upstream([{ status: 'Executing' }, unavailable, { status: 'Executing' }]));
+    const live = watches(upstream([{ status: 'Executing' }, unavailable, { status: 'Executing' }]));
     const seen = statuses(live.jobUpdates(credentials, 'e', '7'));
     await jest.advanceTimersByTimeAsync(3.5 * POLL_MS);
     live.close();
@@ -77,7 +75,7 @@ describe('after a gap, each job is sent again as it is now', () => {
   });
 
   it('no gap: an unchanged state is not sent again', async () => {
-    const live = liveJobs(upstream([{ status: 'Executing' }]));
+    const live = watches(upstream([{ status: 'Executing' }]));
     const seen = statuses(live.jobUpdates(credentials, 'e', '7'));
     await jest.advanceTimersByTimeAsync(3.5 * POLL_MS);
     live.close();
@@ -93,7 +91,7 @@ describe('after a gap, each job is sent again as it is now', () => {
         return { plan: async () => plans.shift() ?? { role: 'listen' }, publish: () => undefined, leave: () => undefined };
       },
     };
-    const live = liveJobs(upstream([{ status: 'Executing' }]), fleet);
+    const live = watches(upstream([{ status: 'Executing' }]), fleet);
     const seen = statuses(live.jobUpdates(credentials, 'e', '7'));
     await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
     expect(seen).toEqual(['Executing']);
