@@ -136,10 +136,7 @@ export interface Estimate {
   readonly calls: number;
   /** Connection items rendered (each connection's page, multiplied as calls are). */
   readonly items: number;
-}
-
-/** What one estimate found; `steps` is how much walking it took (tests prove it linear). */
-export interface EstimateStats extends Estimate {
+  /** Selections the walk that made this estimate visited (linear in the document). */
   readonly steps: number;
 }
 
@@ -149,9 +146,9 @@ interface Cost {
   items: number;
 }
 
-const NOTHING: Estimate = { calls: 0, items: 0 };
+const NOTHING: Estimate = { calls: 0, items: 0, steps: 0 };
 
-function addTo(sum: Cost, cost: Estimate, times = 1): void {
+function addTo(sum: Cost, cost: Cost, times = 1): void {
   // 0 × Infinity would be NaN: what runs no time costs nothing.
   if (times === 0) return;
   sum.calls += times * cost.calls;
@@ -159,56 +156,20 @@ function addTo(sum: Cost, cost: Estimate, times = 1): void {
 }
 
 /**
- * The worst-case number of upstream calls of the operation `operationName` of `document`.
- * Expects a document that passed validation against `schema`; an operation that cannot be
- * found costs 0 (execution refuses it before any call).
+ * The estimate of the operation `operationName` of a document valid against `schema`; an
+ * operation that cannot be found, or whose variables do not coerce, costs nothing (execution
+ * refuses it before any call).
+ *
+ * The walk is done once per document, operation and what the variables say to the estimate: the
+ * values of those used as `first` or `last`, and whether those used as `after` or `before` are
+ * given (a cursor's presence changes the call budget, its value nothing). A document that takes
+ * `_entities` representations from a variable is walked every time (their counts are the cost).
+ * Results live in a WeakMap on the parsed document, bounded by the document store that keeps it.
  *
  * @throws GatewayError BAD_USER_INPUT for `_entities` representations that are not objects
  *   naming an entity type of the schema in `__typename`.
  */
-export function estimateUpstreamCalls(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  rawVariables: Record<string, unknown> | undefined,
-  options: EstimateOptions,
-): number {
-  return estimateWithStats(schema, document, operationName, rawVariables, options).calls;
-}
-
-/** {@link estimateUpstreamCalls}, with how many selections the walk visited. */
-export function estimateWithStats(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  rawVariables: Record<string, unknown> | undefined,
-  options: EstimateOptions,
-): EstimateStats {
-  const prepared = prepare(schema, document, operationName, rawVariables);
-  return prepared === undefined ? { ...NOTHING, steps: 0 } : walkOperation(schema, document, prepared, options);
-}
-
-/**
- * {@link estimateUpstreamCalls}, with the walk of the document done once per document, operation
- * and what the variables say to the estimate: the values of the variables used as `first` or
- * `last`, and whether those used as `after` or `before` are given (a cursor's value changes
- * nothing, its presence the connection's call budget). That is what clients send on every request
- * of a page they scroll through. A document that takes `_entities` representations from a
- * variable is walked every time (their counts are the cost). Variables are still coerced every
- * time, so a request whose variables do not coerce is estimated at 0, as without the memo.
- *
- * Results live in a WeakMap on the parsed document: Apollo's document store (an LRU) keeps one
- * per query text, so the memo is bounded by it (and by MAX_MEMO_KEYS per document). The
- * documents are validated against `schema`, the one schema the gateway serves.
- */
-export function createMemoizedEstimator(schema: GraphQLSchema, options: EstimateOptions) {
-  const estimate = createMemoizedEstimate(schema, options);
-  return (document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | undefined): number =>
-    estimate(document, operationName, rawVariables).calls;
-}
-
-/** {@link createMemoizedEstimator} with the whole estimate: calls and items. */
-export function createMemoizedEstimate(schema: GraphQLSchema, options: EstimateOptions) {
+export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, Estimate> };
   const byDocument = new WeakMap<DocumentNode, Memo>();
   return (document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | undefined): Estimate => {
@@ -219,19 +180,15 @@ export function createMemoizedEstimate(schema: GraphQLSchema, options: EstimateO
     }
     const prepared = prepare(schema, document, operationName, rawVariables);
     if (prepared === undefined) return NOTHING;
-    if (memo.uses === undefined) return estimateOf(walkOperation(schema, document, prepared, options));
+    if (memo.uses === undefined) return walkOperation(schema, document, prepared, options);
     const key = memoKey(operationName, memo.uses, prepared.variables);
     let cost = memo.byKey.get(key);
     if (cost === undefined) {
-      cost = estimateOf(walkOperation(schema, document, prepared, options));
+      cost = walkOperation(schema, document, prepared, options);
       if (memo.byKey.size < MAX_MEMO_KEYS) memo.byKey.set(key, cost);
     }
     return cost;
   };
-}
-
-function estimateOf({ calls, items }: EstimateStats): Estimate {
-  return { calls, items };
 }
 
 /** Distinct variable readings remembered per document (page sizes a client uses are few). */
@@ -306,7 +263,7 @@ function prepare(
   return { operation, rootType, variables: coerced.coerced };
 }
 
-function walkOperation(schema: GraphQLSchema, document: DocumentNode, prepared: Prepared, options: EstimateOptions): EstimateStats {
+function walkOperation(schema: GraphQLSchema, document: DocumentNode, prepared: Prepared, options: EstimateOptions): Estimate {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -361,7 +318,7 @@ function findOperation(document: DocumentNode, name: string | null | undefined):
 }
 
 /** The cost of one run of `set` on an object of `parentType` in `context`. */
-function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Estimate {
+function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Cost {
   const cost: Cost = { calls: 0, items: 0 };
   // The same fragment spread twice in one selection set runs once (execution collects it once).
   let spread: Set<string> | undefined;
@@ -395,7 +352,7 @@ function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQL
 }
 
 /** One run of a fragment's selection set in `context`, walked once per (fragment, type, context). */
-function fragmentCost(walk: Walk, fragment: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): Estimate {
+function fragmentCost(walk: Walk, fragment: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): Cost {
   const name = fragment.name.value;
   const key = `${name}\u0000${type.name}\u0000${contextKey(walk, context)}`;
   const known = walk.memo.get(key);
@@ -433,7 +390,7 @@ function narrow(context: Context, from: GraphQLCompositeType, to: GraphQLComposi
 }
 
 /** The cost of one run of a field: its own, and that of its selection set. */
-function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType, context: Context): Estimate {
+function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType, context: Context): Cost {
   const name = node.name.value;
   // Introspection is exempt, and `_service` only prints the SDL.
   if (name.startsWith('__') || name === '_service') return NOTHING;
@@ -482,7 +439,7 @@ function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType
   }
 }
 
-function children(walk: Walk, node: FieldNode, type: GraphQLOutputType, context: Context): Estimate {
+function children(walk: Walk, node: FieldNode, type: GraphQLOutputType, context: Context): Cost {
   if (node.selectionSet === undefined) return NOTHING;
   const named = getNamedType(type);
   if (!isCompositeType(named)) return NOTHING;
