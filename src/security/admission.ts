@@ -13,7 +13,6 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionNode,
-  type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
 import { LRUCache } from 'lru-cache';
@@ -224,69 +223,48 @@ function forHttp(error: GraphQLError): GraphQLError {
   return error;
 }
 
-/**
- * Whether every root field the operation selects, through fragments of any depth, is an
- * introspection field. Each fragment is visited once: linear in the document.
- */
+/** Whether every root field the operation selects, through fragments of any depth, is an introspection field. */
 export function isSchemaOnly(document: DocumentNode, operation: OperationDefinitionNode): boolean {
-  const fragments = fragmentsOf(document);
-  const visited = new Set<string>();
-  const pending: SelectionSetNode[] = [operation.selectionSet];
-  for (let set = pending.pop(); set !== undefined; set = pending.pop()) {
-    for (const selection of set.selections) {
-      if (selection.kind === Kind.FIELD) {
-        if (!selection.name.value.startsWith('__')) return false;
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        pending.push(selection.selectionSet);
-      } else if (!visited.has(selection.name.value)) {
-        visited.add(selection.name.value);
-        const fragment = fragments.get(selection.name.value);
-        if (fragment === undefined) return false;
-        pending.push(fragment.selectionSet);
-      }
-    }
-  }
-  return true;
+  return rootSelections(document, operation.selectionSet.selections).every((selection) => selection.kind !== Kind.FIELD || selection.name.value.startsWith('__'));
 }
 
-function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+/**
+ * The selections at an operation's root, fragments followed, in document order. Each fragment is
+ * walked once, so the walk is linear in the document and ends on cycles (validation may not have run).
+ */
+function rootSelections(document: DocumentNode, selections: readonly SelectionNode[]): SelectionNode[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  return fragments;
-}
-
-/** The one root field of a valid subscription, fragments followed (validation has ruled out cycles). */
-function rootField(document: DocumentNode, selections: readonly SelectionNode[]): SubscriptionField {
-  const fragments = fragmentsOf(document);
-  let current: readonly SelectionNode[] | undefined = selections;
-  while (current !== undefined) {
-    const selection: SelectionNode | undefined = current[0];
-    if (selection === undefined) break;
-    if (selection.kind === Kind.FIELD) {
-      const name = selection.name.value;
-      return (SUBSCRIPTION_FIELDS as readonly string[]).includes(name) ? (name as SubscriptionField) : SUBSCRIPTION_FIELDS[0];
-    }
-    current = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet.selections : fragments.get(selection.name.value)?.selectionSet.selections;
-  }
-  return SUBSCRIPTION_FIELDS[0];
-}
-
-/** Whether a root selection (fragments followed, each once: validation may not have run) carries @skip or @include. */
-function rootDirectives(document: DocumentNode, selections: readonly SelectionNode[]): boolean {
-  const fragments = fragmentsOf(document);
   const seen = new Set<string>();
-  const pending = [...selections];
+  const found: SelectionNode[] = [];
+  const pending = [...selections].reverse();
   for (let selection = pending.pop(); selection !== undefined; selection = pending.pop()) {
-    if (selection.directives?.some((directive) => directive.name.value === 'skip' || directive.name.value === 'include')) return true;
-    if (selection.kind === Kind.INLINE_FRAGMENT) pending.push(...selection.selectionSet.selections);
+    found.push(selection);
+    let inner: readonly SelectionNode[] = [];
+    if (selection.kind === Kind.INLINE_FRAGMENT) inner = selection.selectionSet.selections;
     else if (selection.kind === Kind.FRAGMENT_SPREAD && !seen.has(selection.name.value)) {
       seen.add(selection.name.value);
-      pending.push(...(fragments.get(selection.name.value)?.selectionSet.selections ?? []));
+      inner = fragments.get(selection.name.value)?.selectionSet.selections ?? [];
     }
+    pending.push(...[...inner].reverse());
   }
-  return false;
+  return found;
+}
+
+/** A subscription's one root field (validation leaves exactly one). */
+function rootField(document: DocumentNode, selections: readonly SelectionNode[]): SubscriptionField {
+  const field = rootSelections(document, selections).find((selection) => selection.kind === Kind.FIELD);
+  const name = field?.kind === Kind.FIELD ? field.name.value : '';
+  return (SUBSCRIPTION_FIELDS as readonly string[]).includes(name) ? (name as SubscriptionField) : SUBSCRIPTION_FIELDS[0];
+}
+
+/** Whether a root selection carries @skip or @include. */
+function rootDirectives(document: DocumentNode, selections: readonly SelectionNode[]): boolean {
+  return rootSelections(document, selections).some((selection) =>
+    selection.directives?.some((directive) => directive.name.value === 'skip' || directive.name.value === 'include'),
+  );
 }
 
 function isSubscription(definition: DocumentNode['definitions'][number]): definition is OperationDefinitionNode {

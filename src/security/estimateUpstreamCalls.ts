@@ -1,48 +1,19 @@
 /**
- * The upstream-cost estimate of an operation: how many CSE calls it can make at worst, worked
- * out from the document alone, before anything runs. Pure: the schema, the document and the
- * variables in, a number out.
+ * The upstream-cost estimate of an operation: how many CSE calls it can make at worst, and how
+ * many connection items it renders, from the document and its variables alone. What each field
+ * costs is declared once, in graphql/fetchingFields (the cache hints read the same table); the
+ * rules the walk applies are in docs/security.md ("The upstream-cost estimate").
  *
- * What each field costs is declared once, in graphql/fetchingFields (the cache hints read the
- * same table); the walk applies the declarations:
- *
- * - `one`: one call each time the field runs (`Query.engine`, `Query.job`, `Engine.latestJob`);
- *   `freeUnderItsEngine`: none when the job was reached through its own engine, whose loader
- *   already holds it (`Job.engine` under `Engine.jobs` or `Engine.latestJob`).
- * - `page` (connections): the list calls one resolution may make for its arguments
- *   (`connectionCallBudget`: 1 for a plain `first`, more with cursors, which can be forged), and
- *   everything selected under its `nodes`/`edges` runs once per item of the page: its first
- *   slicing argument given (`first`, `last`), or the default page size when neither is.
- *
- * Beside the calls, the estimate counts the connection items the operation renders (`items`):
- * each connection its page, multiplied like calls. A query renders them once; a subscription
- * renders them on every event, where a cached list costs no call but still costs the work and
- * the bytes of every item, so subscriptions are bounded by items as well
- * (SUBSCRIPTION_MAX_ITEMS_PER_EVENT, see subscriptionAdmission).
- * - `entities` (`Query._entities`): one call per `Job` representation; for `Engine`
- *   representations, the calls the reference loader's batching makes at most
- *   (`engineReferenceBudget`: list pages above the threshold, not one call each). Selections
- *   under `... on Engine` / `... on Job` run once per representation of that type.
- * - Aliases multiply: every occurrence of a field is counted, even where the loaders would share
- *   identical calls (an upper bound is what a limit needs).
- * - Introspection (`__schema`, `__type`, `__typename`) and `_service` cost nothing.
- * - `@skip`/`@include` are ignored: the worst case includes the field.
- * - A fragment spread twice in the same selection set counts once, as execution collects it
- *   once; spread in different places, it counts in each.
- *
- * The walk is linear in the size of the document: each fragment is walked once per context it
- * is spread in (see {@link Walk.memo}), never once per path that reaches it, and a walk that visits
- * more selections than its budget (linear in the document's length) stops: such a document is
- * estimated at `Infinity` and refused.
- *
- * A `first`/`last` the resolvers refuse (outside 0..maxPageSize, or both given) makes that field
- * cost nothing: it fails with BAD_USER_INPUT before any call, and nothing below it runs.
- * {@link pageSizeOf} is that rule; a test checks it agrees with `parseConnectionArgs`.
+ * The walk is linear in the document: each fragment is walked once per context it is spread in
+ * (see {@link Walk.memo}), and a walk past its budget, linear in the document's length, stops with
+ * an estimate of `Infinity`. A `first`/`last` the resolvers refuse makes its field cost nothing
+ * ({@link pageSizeOf}, checked against `parseConnectionArgs` by a test).
  */
 import {
   BREAK,
   getArgumentValues,
   getNamedType,
+  getOperationAST,
   getVariableValues,
   isAbstractType,
   isCompositeType,
@@ -80,11 +51,7 @@ export interface EstimateOptions {
   readonly maxListPages: number;
 }
 
-/**
- * Where a selection set runs, apart from how many times: what changes what its fields cost. A
- * selection set's cost is linear in the number of times it runs, so it is worked out once per
- * context for a single run and multiplied (see {@link Walk.memo}).
- */
+/** Where a selection set runs, apart from how many times: what changes what its fields cost. */
 interface Context {
   /** Inside a connection: items per page (the multiplier of its `nodes`/`edges`). */
   readonly pageItems?: number;
@@ -99,11 +66,7 @@ interface Walk {
   readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   readonly variables: Record<string, unknown>;
   readonly options: EstimateOptions;
-  /**
-   * The cost of one run of a fragment, by fragment, type and context. Without it, a fragment
-   * spread in k places is walked k times, and fragments that each spread the next one twice cost
-   * 2^n walks for a document of n lines; with it, each fragment is walked once per context.
-   */
+  /** The cost of one run of a fragment, by fragment, type and context: without it, a walk can be exponential. */
   readonly memo: Map<string, Cost>;
   /** Numbers the `_entities` contexts for the memo key (there is one per `_entities` field). */
   readonly entityContexts: Map<ReadonlyMap<string, number>, number>;
@@ -114,11 +77,7 @@ interface Walk {
   readonly budget: number;
 }
 
-/**
- * Thrown when a walk visits more selections than its budget allows: a document built to make the
- * estimate itself expensive. With the memo no document the other limits let through comes near
- * it; the budget keeps the walk bounded whatever the memo misses.
- */
+/** A walk past its budget: the budget bounds the walk whatever the memo misses. */
 class EstimateBudgetExceeded extends Error {
   constructor() {
     super('The operation is too complex to estimate.');
@@ -253,8 +212,8 @@ function prepare(
   operationName: string | null | undefined,
   rawVariables: Record<string, unknown> | undefined,
 ): Prepared | undefined {
-  const operation = findOperation(document, operationName);
-  if (operation === undefined) return undefined;
+  const operation = getOperationAST(document, operationName);
+  if (operation === null || operation === undefined) return undefined;
   const rootType = schema.getRootType(operation.operation);
   if (rootType === undefined || rootType === null) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
@@ -307,14 +266,6 @@ export function pageSizeOf(
   if (first !== undefined && last !== undefined) return null;
   const size = (first ?? last) as number | undefined;
   return size ?? Math.min(options.defaultPageSize, options.maxPageSize);
-}
-
-function findOperation(document: DocumentNode, name: string | null | undefined): OperationDefinitionNode | undefined {
-  const operations = document.definitions.filter(
-    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
-  );
-  if (name === undefined || name === null) return operations.length === 1 ? operations[0] : undefined;
-  return operations.find((operation) => operation.name?.value === name);
 }
 
 /** The cost of one run of `set` on an object of `parentType` in `context`. */
