@@ -33,7 +33,6 @@ import { createUpstreamDispatcher } from './upstream/dispatcher';
 import type { GraphQLSchema } from 'graphql';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
-import { schemaOnlyPlugin } from './security/schemaOnlyPlugin';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
 import { startMetricsServer } from './http/metricsServer';
 import type { SubscriptionServer } from './subscriptions/subscriptionServer';
@@ -227,7 +226,7 @@ function createApollo(
     // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
     stringifyResult: (result) => JSON.stringify(result),
     logger,
-    plugins: [schemaOnlyPlugin(), createOperationPlugin<GatewayContext>(), ...cacheControlPlugins<GatewayContext>(), ...security.plugins, routerFetchStatusPlugin()],
+    plugins: [createOperationPlugin<GatewayContext>(), ...cacheControlPlugins<GatewayContext>(), ...security.plugins, routerFetchStatusPlugin()],
     // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
     // the process would end killed by it instead of exiting 0 after a graceful stop.
     stopOnTerminationSignals: false,

@@ -20,7 +20,7 @@ import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { DocumentStore } from '../graphql/documentStore';
 import { documentShape } from '../graphql/execution/documentShape';
-import type { ScopedContext } from '../observability/operationPlugin';
+import type { GatewayContext } from '../graphql/context';
 import { tagError } from '../observability/requestScope';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/subscriptionMetrics';
 import { createEstimator, type EstimateOptions } from './estimateUpstreamCalls';
@@ -183,13 +183,17 @@ export function createAdmission(options: AdmissionOptions): Admission {
  * The admission as Apollo plugin hooks. Before Apollo parses, the request is admitted: a document
  * that passes is put into the document store, so Apollo neither parses nor validates it again. One
  * that does not is parsed and validated by Apollo with the same options and rules, which answers
- * the same errors (Apollo reports every one of them, and a batch's other operations still run).
- * Once Apollo has resolved the operation, a refusal is thrown, as Apollo documents for checks that
- * need the operation. Where Apollo's own validation throws (see documentOf), the refusal becomes the
+ * the same errors (every one of them, and a batch's other operations still run). Once Apollo has
+ * resolved the operation, a refusal is thrown, as Apollo documents for checks that need the
+ * operation. Where Apollo's own validation throws (see documentOf), the refusal becomes the
  * response through `unexpectedErrorProcessingRequest`, whose thrown error Apollo answers.
+ *
+ * Credentials are needed for the upstream, not for the schema: a caller whose credentials were
+ * refused (401 UNAUTHENTICATED, or 400 for a malformed header) may still run an operation that
+ * selects only introspection fields (codegen, IDE plugins), and is refused first for any other.
  */
-export function admissionPlugin<TContext extends ScopedContext>(admission: Admission): ApolloServerPlugin<TContext> {
-  const refusals = new WeakMap<GraphQLRequestContext<TContext>, Refusal>();
+export function admissionPlugin(admission: Admission): ApolloServerPlugin<GatewayContext> {
+  const refusals = new WeakMap<GraphQLRequestContext<GatewayContext>, Refusal>();
   return {
     async requestDidStart() {
       let verdict: AdmittedOperation | Refusal | undefined;
@@ -199,7 +203,9 @@ export function admissionPlugin<TContext extends ScopedContext>(admission: Admis
           verdict = admission.admit({ query: source, hash: queryHash, operationName: request.operationName, variables: request.variables }, 'http');
           if (Array.isArray(verdict)) refusals.set(requestContext, verdict);
         },
-        async didResolveOperation({ contextValue }) {
+        async didResolveOperation({ contextValue, operation, document }) {
+          const credentials = contextValue.credentialRefusal;
+          if (credentials !== undefined && !(operation !== undefined && isSchemaOnly(document, operation))) throw credentials;
           if (verdict === undefined) return;
           if (Array.isArray(verdict)) throw forHttp((verdict as Refusal)[0]!);
           if ((verdict as AdmittedOperation).safelisted) contextValue.scope?.facts?.markSafelisted();
@@ -225,7 +231,11 @@ function forHttp(error: GraphQLError): GraphQLError {
 
 /** Whether every root field the operation selects, through fragments of any depth, is an introspection field. */
 export function isSchemaOnly(document: DocumentNode, operation: OperationDefinitionNode): boolean {
-  return rootSelections(document, operation.selectionSet.selections).every((selection) => selection.kind !== Kind.FIELD || selection.name.value.startsWith('__'));
+  const fragments = new Set(document.definitions.map((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? definition.name.value : '')));
+  return rootSelections(document, operation.selectionSet.selections).every((selection) => {
+    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__');
+    return selection.kind !== Kind.FRAGMENT_SPREAD || fragments.has(selection.name.value);
+  });
 }
 
 /**

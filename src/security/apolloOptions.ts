@@ -78,14 +78,12 @@ export function apolloOptions(
   });
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     landingPagePlugin(config.explorer, explorer),
-    // Apollo Server reads APOLLO_KEY / APOLLO_SCHEMA_REPORTING from the process environment on its
-    // own and would then send usage and the schema to GraphOS. The gateway reports nowhere, and as
-    // a subgraph its usage is the router's to report.
+    // Apollo reads APOLLO_KEY from the environment on its own and would report to GraphOS.
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
     // Apollo turns on federated tracing (`ftv1`, per-field timings) for subgraphs, for GraphOS alone.
     ApolloServerPluginInlineTraceDisabled(),
-    admissionPlugin<GatewayContext>(admission),
+    admissionPlugin(admission),
   ];
   const options: SecurityOptions = {
     // Always on for Apollo: ENABLE_INTROSPECTION=false is our own validation rule, whose message
