@@ -14,7 +14,7 @@ import { openFileLimit } from './http/openFileLimit';
 import { createWholeResponseCache } from './http/wholeResponseCache';
 import { apolloOptions } from './security/apolloOptions';
 import { observeRequests } from './http/observeRequests';
-import { operationalRoutes } from './http/operationalRoutes';
+import { operationalRoutes, startMetricsServer } from './http/operationalRoutes';
 import { createUnknownValueReporter } from './mapping/unknownValues';
 import { fanOutEvents } from './observability/events';
 import type { Logger } from './observability/logger';
@@ -34,7 +34,6 @@ import type { GraphQLSchema } from 'graphql';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
-import { startMetricsServer } from './http/metricsServer';
 import type { SubscriptionServer } from './subscriptions/subscriptionServer';
 import { createSharedState } from './redis/sharedState';
 

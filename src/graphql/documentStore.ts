@@ -2,7 +2,7 @@ import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
-/** Bytes a parsed document takes per character of its source (its AST, measured with heap snapshots). */
+/** Bytes a parsed document (its AST) takes per character of its source. */
 const DOCUMENT_BYTES_PER_CHARACTER = 12;
 
 /**
