@@ -117,7 +117,8 @@ export function createAdmission(options: AdmissionOptions): Admission {
       // root fields without the variables, and throws when they take one: the current spec draft
       // (and graphql-js 17) refuses those directives there as invalid.
       const subscriptions = document.definitions.filter(isSubscription).flatMap((operation) => operation.selectionSet.selections);
-      return [rootDirectives(document, subscriptions) ? rootDirectiveRefusal() : refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, 'The document could not be validated.')];
+      if (rootDirectives(document, subscriptions)) return [rootDirectiveRefusal()];
+      return [refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, 'The document could not be validated.')];
     }
     if (invalid.length > 0) return invalid.map((error) => withCode(error, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
     options.store.keep(hash, document);
@@ -137,7 +138,8 @@ export function createAdmission(options: AdmissionOptions): Admission {
     if (operation === null || operation === undefined) return [operationResolutionRefusal(valid, request.operationName)];
     const safelisted = options.safelisted?.(request.hash === undefined ? hash : sha256(request.query)) ?? false;
     if (options.safelisted !== undefined && !safelisted && !(options.introspection && isSchemaOnly(valid, operation))) {
-      return [refusal(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, 'This gateway only runs the operations of its persisted query list, and this is not one of them.')];
+      const message = 'This gateway only runs the operations of its persisted query list, and this is not one of them.';
+      return [refusal(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, message)];
     }
     const subscription = operation.operation === 'subscription';
     // The spec forbids them there (a root field skipped leaves no event stream to subscribe to), and
@@ -164,14 +166,17 @@ export function createAdmission(options: AdmissionOptions): Admission {
     }
     if (subscription && cost.items > options.maxItemsPerEvent) {
       return [
-        refusal(ErrorCode.QUERY_TOO_COMPLEX, `Each event could render up to ${cost.items} connection items; the limit is ${options.maxItemsPerEvent} (SUBSCRIPTION_MAX_ITEMS_PER_EVENT).`, {
-          items: Math.min(cost.items, Number.MAX_SAFE_INTEGER),
-          limit: options.maxItemsPerEvent,
-        }),
+        refusal(
+          ErrorCode.QUERY_TOO_COMPLEX,
+          `Each event could render up to ${cost.items} connection items; ` +
+            `the limit is ${options.maxItemsPerEvent} (SUBSCRIPTION_MAX_ITEMS_PER_EVENT).`,
+          { items: Math.min(cost.items, Number.MAX_SAFE_INTEGER), limit: options.maxItemsPerEvent },
+        ),
       ];
     }
     // Last, so that everything else is answered alike over both transports.
-    if (operation.operation !== (transport === 'http' ? 'query' : 'subscription')) return [operationTypeRefusal(operation.operation, transport)];
+    const served = transport === 'http' ? 'query' : 'subscription';
+    if (operation.operation !== served) return [operationTypeRefusal(operation.operation, transport)];
     const field = subscription ? rootField(valid, operation.selectionSet.selections) : SUBSCRIPTION_FIELDS[0];
     return { document: valid, hash, operationName: request.operationName, name: operation.name?.value, variables, safelisted, field };
   }
@@ -200,7 +205,8 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
       return {
         async didResolveSource(requestContext) {
           const { source, queryHash, request } = requestContext;
-          verdict = admission.admit({ query: source, hash: queryHash, operationName: request.operationName, variables: request.variables }, 'http');
+          const { operationName, variables } = request;
+          verdict = admission.admit({ query: source, hash: queryHash, operationName, variables }, 'http');
           if (Array.isArray(verdict)) refusals.set(requestContext, verdict);
         },
         async didResolveOperation({ contextValue, operation, document }) {
@@ -231,7 +237,10 @@ function forHttp(error: GraphQLError): GraphQLError {
 
 /** Whether every root field the operation selects, through fragments of any depth, is an introspection field. */
 export function isSchemaOnly(document: DocumentNode, operation: OperationDefinitionNode): boolean {
-  const fragments = new Set(document.definitions.map((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? definition.name.value : '')));
+  const fragments = new Set<string>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.add(definition.name.value);
+  }
   return rootSelections(document, operation.selectionSet.selections).every((selection) => {
     if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__');
     return selection.kind !== Kind.FRAGMENT_SPREAD || fragments.has(selection.name.value);
