@@ -12,9 +12,9 @@ import { corsPolicy, createCorsHandler } from './http/cors';
 import { createInFlightRequests } from './http/inFlightRequests';
 import { openFileLimit } from './http/openFileLimit';
 import { createWholeResponseCache } from './http/wholeResponseCache';
-import { exposureOptions } from './security/exposureOptions';
+import { apolloOptions } from './security/apolloOptions';
 import { observeRequests } from './http/observeRequests';
-import { operationalRoutes } from './http/operationalRoutes';
+import { operationalRoutes, startMetricsServer } from './http/operationalRoutes';
 import { createUnknownValueReporter } from './mapping/unknownValues';
 import { fanOutEvents } from './observability/events';
 import type { Logger } from './observability/logger';
@@ -22,22 +22,18 @@ import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
 import { requestScopeOf } from './observability/requestScope';
-import { createRequestContextFactory, type RequestContextFactory } from './graphql/requestContext';
+import { createRequestContextFactory, type RequestContextFactory } from './http/requestContext';
 import { DocumentStore } from './graphql/documentStore';
-import { validatedDocumentsPlugin } from './graphql/validatedDocuments';
 import { shareVerdict, storeVerdict } from './http/reusePolicy';
 import type { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
-import { validationThrowsPlugin } from './graphql/plugins/validationThrows';
 import type { CacheStats } from './upstream/cache/UpstreamAnswerCache';
 import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
 import type { GraphQLSchema } from 'graphql';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
-import { schemaOnlyPlugin } from './security/schemaOnlyPlugin';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
-import { startMetricsServer } from './http/metricsServer';
 import type { SubscriptionServer } from './subscriptions/subscriptionServer';
 import { createSharedState } from './redis/sharedState';
 
@@ -105,9 +101,8 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const upstreamEvents = fanOutEvents(metrics.events, readiness.events);
   const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, upstreamEvents, shared?.upstream), logger, metrics);
   const schema = recordCacheHints(buildGatewaySchema());
-  const exposure = exposureOptions(config, schema, { demoToken: deps.demoToken }, shared?.persistedQueries);
-  const documentStore = new DocumentStore(config.documentCacheMaxBytes);
-  const apollo = createApollo(config, logger, metrics, { schema, exposure, documentStore });
+  const security = apolloOptions(config, schema, new DocumentStore(config.documentCacheMaxBytes), { demoToken: deps.demoToken }, shared?.persistedQueries);
+  const apollo = createApollo(config, logger, metrics, schema, security.options);
   const requests = createRequestContextFactory(services, config.cseProjectId);
   const cors = corsPolicy(config.corsOrigins, {
     allowStudio: config.nodeEnv === 'development' || config.enableSandbox,
@@ -134,7 +129,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     onReused: (request, how, operationName, credentialsAccepted) => requestScopeOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),
     onError: (error, request) => logger.error({ requestId: requestScopeOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
-  const subscriptions = serveSubscriptions(config, { httpServer, schema, exposure, cors, services, documents: documentStore, logger, metrics, fleet: shared?.pollers });
+  const subscriptions = serveSubscriptions(config, { httpServer, schema, admission: security.admission, cors, services, logger, metrics, fleet: shared?.pollers });
   // Sockets first (1001 to each, then their pollers stop), beside the HTTP drain.
   apollo.addPlugin(subscriptions.drainPlugin);
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }));
@@ -181,9 +176,6 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   };
 }
 
-/** Document shapes remembered as valid (see validatedDocuments): a few bytes each, and clients have few. */
-const MAX_VALID_SHAPES = 10_000;
-
 /** The long-lived pieces every operation's context is made from. */
 function contextServices(config: GatewayConfig, http: CseHttpClient, logger: Logger, metrics: GatewayMetrics): ContextServices {
   return {
@@ -201,29 +193,17 @@ function contextServices(config: GatewayConfig, http: CseHttpClient, logger: Log
 }
 
 /**
- * Apollo Server over the subgraph schema, with the exposure options (limits, Sandbox, persisted
- * queries …: they read the safelist manifest and throw a ConfigError before anything listens if
- * it is bad), our executor and error masking. Fetching fields record their cache hints
+ * Apollo Server over the subgraph schema, with the security options (limits, admission, Sandbox,
+ * persisted queries …), our executor and error masking. Fetching fields record their cache hints
  * (see cacheControlPlugins: no per-field hooks).
  */
 function createApollo(
   config: GatewayConfig,
   logger: Logger,
   metrics: GatewayMetrics,
-  {
-    schema,
-    exposure: { safelisted: _safelisted, ...exposure },
-    documentStore,
-  }: { schema: GraphQLSchema; exposure: ReturnType<typeof exposureOptions>; documentStore: DocumentStore },
+  schema: GraphQLSchema,
+  security: ReturnType<typeof apolloOptions>['options'],
 ): ApolloServer<GatewayContext> {
-  const validatedDocuments = validatedDocumentsPlugin({
-    schema,
-    rules: exposure.validationRules,
-    introspection: exposure.introspection,
-    maxTokens: config.maxTokens,
-    store: documentStore,
-    maxShapes: MAX_VALID_SHAPES,
-  });
   return new ApolloServer<GatewayContext>({
     // Our executor (graphql-jit or graphql-js, see createOperationExecutor), through Apollo's
     // gateway interface, its one way to plug in an executor.
@@ -239,14 +219,13 @@ function createApollo(
           logger.warn({ requestId: (contextValue as GatewayContext).scope?.requestId, path, type }, 'upstream value the field type cannot represent'),
       }),
     ),
-    ...exposure,
-    documentStore,
+    ...security,
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',
     // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
     stringifyResult: (result) => JSON.stringify(result),
     logger,
-    plugins: [schemaOnlyPlugin(), createOperationPlugin<GatewayContext>(), validationThrowsPlugin<GatewayContext>(), validatedDocuments, ...cacheControlPlugins<GatewayContext>(), ...exposure.plugins, routerFetchStatusPlugin()],
+    plugins: [createOperationPlugin<GatewayContext>(), ...cacheControlPlugins<GatewayContext>(), ...security.plugins, routerFetchStatusPlugin()],
     // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
     // the process would end killed by it instead of exiting 0 after a graceful stop.
     stopOnTerminationSignals: false,

@@ -2,23 +2,14 @@ import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
-/**
- * Bytes a parsed document takes per character of its source: its AST (nodes, locations, tokens
- * left as strings) weighs about this multiple of the text, measured with heap snapshots of the
- * gateway's documents.
- */
-export const DOCUMENT_BYTES_PER_CHARACTER = 12;
+/** Bytes a parsed document (its AST) takes per character of its source. */
+const DOCUMENT_BYTES_PER_CHARACTER = 12;
 
 /**
  * Apollo's document store — parsed and validated documents by the SHA-256 of their text — bounded
- * by bytes (`DOCUMENT_CACHE_MAX_BYTES`), least recently used first.
- *
- * In place of Apollo's own, for two reasons. Its size of an entry is `JSON.stringify` of the whole
- * AST, made for every new document on the request path (a twentieth of a cold request's CPU); here
- * it is the source's length times {@link DOCUMENT_BYTES_PER_CHARACTER}, known at no cost. And
- * documents are found by the hash of their text alone, without the schema-hash prefix Apollo adds
- * to a store it did not make (the gateway serves one schema): so the shape validation
- * (see validatedDocuments) can put a document here before Apollo looks for it.
+ * by bytes (`DOCUMENT_CACHE_MAX_BYTES`), least recently used first. In place of Apollo's own, which
+ * sizes an entry by `JSON.stringify` of its AST on the request path; and keyed by the text's hash
+ * alone (one schema), so the admission can put a document here before Apollo looks for it.
  */
 export class DocumentStore implements KeyValueCache<DocumentNode> {
   private readonly documents: LRUCache<string, DocumentNode>;
@@ -38,11 +29,6 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
   /** Keeps a document that passed validation, under the hash of its text. */
   keep(queryHash: string, document: DocumentNode): void {
     this.documents.set(queryHash, document);
-  }
-
-  /** Documents and their estimated bytes (tests, metrics). */
-  get stats(): { documents: number; bytes: number } {
-    return { documents: this.documents.size, bytes: this.documents.calculatedSize };
   }
 
   // Apollo's side: keys are `<prefix>:<query hash>` when it adds a prefix, the hash alone otherwise.

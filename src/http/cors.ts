@@ -4,11 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** Apollo Studio, where Sandbox runs when opened at studio.apollographql.com/sandbox. */
 export const STUDIO_ORIGIN = 'https://studio.apollographql.com';
 
-/**
- * Request headers a browser may send cross-origin: the gateway's identity headers, what GraphQL
- * clients send, and what Apollo's tools add (CSRF preflight marker, operation name, client
- * awareness). Header names are case-insensitive; browsers ask in lower case.
- */
+/** Request headers a browser may send cross-origin: identity, GraphQL clients' and Apollo's tools'. */
 export const CORS_ALLOWED_HEADERS: readonly string[] = [
   'content-type',
   'x-auth-token',
@@ -25,16 +21,10 @@ export const CORS_ALLOWED_HEADERS: readonly string[] = [
   'x-request-id',
 ];
 
-/**
- * Response headers browser code may read: the request id (to quote in a support ticket, and to
- * find the log line) and how long to wait after RATE_LIMITED / OVERLOADED.
- */
+/** Response headers browser code may read: the request id, and how long to wait after RATE_LIMITED. */
 const CORS_EXPOSED_HEADERS: readonly string[] = ['x-request-id', 'retry-after'];
 
-/**
- * Any port of the local machine, for a development server (Vite on :5173, CRA on :3000 …).
- * Only in development: in production a page on the user's own machine is no trusted origin.
- */
+/** Any port of the local machine, for a development server; in development only. */
 const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
 export interface CorsPolicy {
@@ -70,9 +60,8 @@ export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
 export type CorsHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 
 /**
- * CORS headers on every response, and preflights answered directly (204), by the `cors`
- * package. No `Access-Control-Allow-Credentials`: the gateway authenticates by header, never by
- * cookie, so a browser must never attach cookies to a cross-origin call.
+ * CORS headers on every response, and preflights answered (204), by the `cors` package. No
+ * `Access-Control-Allow-Credentials`: the gateway authenticates by header, never by cookie.
  */
 export function createCorsHandler(policy: CorsPolicy): CorsHandler {
   const middleware = cors({

@@ -24,17 +24,11 @@ export interface HttpServerOptions {
   connections: ConnectionLimits;
   /** Called with failures of the HTTP layer itself (never with a caller's headers). */
   onError: (error: unknown, request: IncomingMessage) => void;
-  /**
-   * Told when a request is answered with another's answer: stored (`cached`) or shared in flight
-   * (`coalesced`), and whether the upstream had accepted the caller's credentials for it.
-   */
+  /** Told when a request is answered with another's answer, and whether its credentials were accepted. */
   onReused?: (request: IncomingMessage, how: 'cached' | 'coalesced', operationName: string | null, credentialsAccepted: boolean) => void;
   /** Other endpoints by exact path (health, metrics …), served outside GraphQL. */
   routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => void | Promise<void>>>;
-  /**
-   * Wraps the handling of every request, routes included (request ids, log scope, per-operation
-   * telemetry): it must call `next` once and settle when `next` settles.
-   */
+  /** Wraps the handling of every request, routes included: calls `next` once, settles when it settles. */
   aroundRequest?: (request: IncomingMessage, response: ServerResponse, next: () => Promise<void>) => Promise<void>;
   /** CORS for the GraphQL endpoint: sets its headers, and resolves `true` when it answered a preflight. */
   cors?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
@@ -46,12 +40,7 @@ export interface HttpServerOptions {
 
 export const GRAPHQL_PATH = '/graphql';
 
-/**
- * What one client connection may hold of the process. Without these, Node's defaults let a socket
- * that sends nothing (or a request line and one header) stay for about 90 s, a trickled body for
- * 300 s, and as many sockets as the descriptor limit allows: enough idle sockets from one client
- * and `/healthz` itself cannot be accepted.
- */
+/** What one client connection may hold of the process (Node's defaults let idle sockets take it all). */
 export interface ConnectionLimits {
   /** A request's headers must have arrived within this time of its first byte (or of the connection opening). */
   readonly headersTimeoutMs: number;
@@ -59,17 +48,13 @@ export interface ConnectionLimits {
   readonly requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this time. */
   readonly keepAliveTimeoutMs: number;
-  /**
-   * Connections open at once; past it, {@link PROBE_CONNECTIONS} more are accepted for the health
-   * probes alone, and further ones are closed as soon as they are accepted.
-   */
+  /** Connections open at once; past it, {@link PROBE_CONNECTIONS} more serve the health probes alone. */
   readonly maxConnections: number;
 }
 
 /**
- * Connections kept for /healthz and /readyz once HTTP_MAX_CONNECTIONS are open: a full table
- * (WebSockets, idle or slow clients) must not make the orchestrator restart a live process. A
- * probe is one short request per period, and a kubelet runs a few kinds of them.
+ * Connections kept for /healthz and /readyz once HTTP_MAX_CONNECTIONS are open: a full table must
+ * not make the orchestrator restart a live process.
  */
 export const PROBE_CONNECTIONS = 8;
 
@@ -84,27 +69,16 @@ export function isProbeOnlyConnection(socket: Socket): boolean {
   return probeOnly.has(socket);
 }
 
-/**
- * How often Node looks for requests past their headers or request timeout. Its default (30 s)
- * would let a timed-out socket stay up to 30 s longer than the setting says.
- */
+/** How often Node looks for requests past their headers or request timeout (its default is 30 s). */
 const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
 
-/**
- * The time bound of one operation, counted from when it starts executing: `signal` aborts when
- * the caller goes away or the time is up, and `deadline` (epoch ms) lets the retry loop see how
- * much is left before it waits for a backoff or a `Retry-After`.
- */
+/** One operation's time bound from when it executes: `signal` aborts when the caller leaves or time is up. */
 export interface OperationBound {
   readonly signal: AbortSignal;
   readonly deadline: number;
 }
 
-/**
- * The HTTP front: node:http straight into Apollo's `executeHTTPGraphQLRequest`, the integration
- * point Apollo provides for servers. No framework: the gateway serves one GraphQL route, and
- * owning the few lines of body handling keeps the hot path short and the limits explicit.
- */
+/** The HTTP front: node:http straight into Apollo's `executeHTTPGraphQLRequest`, no framework. */
 export function createHttpServer(options: HttpServerOptions): Server {
   const limits = options.connections;
   const serverOptions = {
@@ -148,9 +122,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     });
     return;
   }
-  // Only GraphQL requests have bodies to read (bounded by MAX_BODY_BYTES). Any other request with
-  // one is answered, and its connection closed rather than left for Node to drain the body until
-  // HTTP_REQUEST_TIMEOUT_MS.
+  // Only GraphQL requests have bodies to read; any other's connection is closed rather than drained.
   if ((url.pathname !== GRAPHQL_PATH || request.method === 'OPTIONS') && hasBody(request)) response.setHeader('connection', 'close');
   const route = options.routes?.[url.pathname];
   if (route !== undefined) {
@@ -165,8 +137,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
 
   const body = await readBody(request, options.maxBodyBytes);
   if (body.kind === 'too-large') {
-    // The rest of the body is not read: `Connection: close` makes Node close the socket once the
-    // answer is out, instead of draining whatever the client still sends (it may be gigabytes).
+    // The rest of the body is not read: the socket closes once the answer is out.
     response.setHeader('connection', 'close');
     sendJson(response, 413, requestError(`The request body exceeds ${options.maxBodyBytes} bytes.`));
     return;
@@ -191,9 +162,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   // The operation (or its wait for an identical one) stops for a caller who has gone away; once it
   // executes, also when its time is up (see execute).
   const abort = new AbortController();
-  // Every upstream call of the operation listens on this one signal (undici, the single-flight and
-  // in-flight queues, each attempt's own bound), so a fan-out legitimately holds dozens of
-  // listeners at once, each removed when its call ends. Node's warning at 10 would only be noise.
+  // Every upstream call of the operation listens on this one signal: dozens at once are normal.
   setMaxListeners(0, abort.signal);
   response.once('close', () => {
     if (!response.writableFinished) abort.abort();
@@ -266,8 +235,6 @@ async function execute(
       context: async () => (context = await options.context(request, { signal, deadline })),
     });
   } finally {
-    // Upstream calls the answer no longer waits for (a sibling failed, null propagated) keep
-    // their own per-attempt bound.
     clearTimeout(timer);
   }
 
@@ -276,8 +243,7 @@ async function execute(
   if (result.body.kind === 'complete') {
     response.end(result.body.string);
     const answer = { status: response.statusCode, headers: result.headers, body: result.body.string };
-    // A leader cut short (its client left, or its time ran out) shares nothing: its waiters
-    // execute for themselves.
+    // A leader cut short shares nothing: its waiters execute for themselves.
     flight?.finish(context, signal.aborted ? undefined : answer);
     if (cacheKey !== undefined) options.wholeResponseCache!.offer(cacheKey, request, context, answer);
     return;

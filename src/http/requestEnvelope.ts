@@ -3,7 +3,7 @@
  * value of the wrong shape is not refused by Apollo but breaks it (an HTTP 500, an error-level
  * log line with a stack): the answer is a plain 400 instead.
  *
- * The one such part today is the automatic-persisted-query hash: Apollo builds its cache key with
+ * The one such part is the automatic-persisted-query hash: Apollo builds its cache key with
  * `apq:${sha256Hash}`, and an array nested a few thousand levels deep overflows the stack there.
  */
 export function requestEnvelopeProblem(extensions: unknown): string | undefined {

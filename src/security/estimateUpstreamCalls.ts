@@ -1,48 +1,19 @@
 /**
- * The upstream-cost estimate of an operation: how many CSE calls it can make at worst, worked
- * out from the document alone, before anything runs. Pure: the schema, the document and the
- * variables in, a number out.
+ * The upstream-cost estimate of an operation: how many CSE calls it can make at worst, and how
+ * many connection items it renders, from the document and its variables alone. What each field
+ * costs is declared once, in graphql/fetchingFields (the cache hints read the same table); the
+ * rules the walk applies are in docs/security.md ("The upstream-cost estimate").
  *
- * What each field costs is declared once, in graphql/fetchingFields (the cache hints read the
- * same table); the walk applies the declarations:
- *
- * - `one`: one call each time the field runs (`Query.engine`, `Query.job`, `Engine.latestJob`);
- *   `freeUnderItsEngine`: none when the job was reached through its own engine, whose loader
- *   already holds it (`Job.engine` under `Engine.jobs` or `Engine.latestJob`).
- * - `page` (connections): the list calls one resolution may make for its arguments
- *   (`connectionCallBudget`: 1 for a plain `first`, more with cursors, which can be forged), and
- *   everything selected under its `nodes`/`edges` runs once per item of the page: its first
- *   slicing argument given (`first`, `last`), or the default page size when neither is.
- *
- * Beside the calls, the estimate counts the connection items the operation renders (`items`):
- * each connection its page, multiplied like calls. A query renders them once; a subscription
- * renders them on every event, where a cached list costs no call but still costs the work and
- * the bytes of every item, so subscriptions are bounded by items as well
- * (SUBSCRIPTION_MAX_ITEMS_PER_EVENT, see subscriptionAdmission).
- * - `entities` (`Query._entities`): one call per `Job` representation; for `Engine`
- *   representations, the calls the reference loader's batching makes at most
- *   (`engineReferenceBudget`: list pages above the threshold, not one call each). Selections
- *   under `... on Engine` / `... on Job` run once per representation of that type.
- * - Aliases multiply: every occurrence of a field is counted, even where the loaders would share
- *   identical calls (an upper bound is what a limit needs).
- * - Introspection (`__schema`, `__type`, `__typename`) and `_service` cost nothing.
- * - `@skip`/`@include` are ignored: the worst case includes the field.
- * - A fragment spread twice in the same selection set counts once, as execution collects it
- *   once; spread in different places, it counts in each.
- *
- * The walk is linear in the size of the document: each fragment is walked once per context it
- * is spread in (see {@link Walk.memo}), never once per path that reaches it, and a walk that visits
- * more selections than its budget (linear in the document's length) stops: such a document is
- * estimated at `Infinity` and refused.
- *
- * A `first`/`last` the resolvers refuse (outside 0..maxPageSize, or both given) makes that field
- * cost nothing: it fails with BAD_USER_INPUT before any call, and nothing below it runs.
- * {@link pageSizeOf} is that rule; a test checks it agrees with `parseConnectionArgs`.
+ * The walk is linear in the document: each fragment is walked once per context it is spread in
+ * (see {@link Walk.memo}), and a walk past its budget, linear in the document's length, stops with
+ * an estimate of `Infinity`. A `first`/`last` the resolvers refuse makes its field cost nothing
+ * ({@link pageSizeOf}, checked against `parseConnectionArgs` by a test).
  */
 import {
   BREAK,
   getArgumentValues,
   getNamedType,
+  getOperationAST,
   getVariableValues,
   isAbstractType,
   isCompositeType,
@@ -80,11 +51,7 @@ export interface EstimateOptions {
   readonly maxListPages: number;
 }
 
-/**
- * Where a selection set runs, apart from how many times: what changes what its fields cost. A
- * selection set's cost is linear in the number of times it runs, so it is worked out once per
- * context for a single run and multiplied (see {@link Walk.memo}).
- */
+/** Where a selection set runs, apart from how many times: what changes what its fields cost. */
 interface Context {
   /** Inside a connection: items per page (the multiplier of its `nodes`/`edges`). */
   readonly pageItems?: number;
@@ -99,11 +66,7 @@ interface Walk {
   readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   readonly variables: Record<string, unknown>;
   readonly options: EstimateOptions;
-  /**
-   * The cost of one run of a fragment, by fragment, type and context. Without it, a fragment
-   * spread in k places is walked k times, and fragments that each spread the next one twice cost
-   * 2^n walks for a document of n lines; with it, each fragment is walked once per context.
-   */
+  /** The cost of one run of a fragment, by fragment, type and context: without it, a walk can be exponential. */
   readonly memo: Map<string, Cost>;
   /** Numbers the `_entities` contexts for the memo key (there is one per `_entities` field). */
   readonly entityContexts: Map<ReadonlyMap<string, number>, number>;
@@ -114,11 +77,7 @@ interface Walk {
   readonly budget: number;
 }
 
-/**
- * Thrown when a walk visits more selections than its budget allows: a document built to make the
- * estimate itself expensive. With the memo no document the other limits let through comes near
- * it; the budget keeps the walk bounded whatever the memo misses.
- */
+/** A walk past its budget: the budget bounds the walk whatever the memo misses. */
 class EstimateBudgetExceeded extends Error {
   constructor() {
     super('The operation is too complex to estimate.');
@@ -136,10 +95,7 @@ export interface Estimate {
   readonly calls: number;
   /** Connection items rendered (each connection's page, multiplied as calls are). */
   readonly items: number;
-}
-
-/** What one estimate found; `steps` is how much walking it took (tests prove it linear). */
-export interface EstimateStats extends Estimate {
+  /** Selections the walk that made this estimate visited (linear in the document). */
   readonly steps: number;
 }
 
@@ -149,9 +105,9 @@ interface Cost {
   items: number;
 }
 
-const NOTHING: Estimate = { calls: 0, items: 0 };
+const NOTHING: Estimate = { calls: 0, items: 0, steps: 0 };
 
-function addTo(sum: Cost, cost: Estimate, times = 1): void {
+function addTo(sum: Cost, cost: Cost, times = 1): void {
   // 0 × Infinity would be NaN: what runs no time costs nothing.
   if (times === 0) return;
   sum.calls += times * cost.calls;
@@ -159,56 +115,20 @@ function addTo(sum: Cost, cost: Estimate, times = 1): void {
 }
 
 /**
- * The worst-case number of upstream calls of the operation `operationName` of `document`.
- * Expects a document that passed validation against `schema`; an operation that cannot be
- * found costs 0 (execution refuses it before any call).
+ * The estimate of the operation `operationName` of a document valid against `schema`; an
+ * operation that cannot be found, or whose variables do not coerce, costs nothing (execution
+ * refuses it before any call).
+ *
+ * The walk is done once per document, operation and what the variables say to the estimate: the
+ * values of those used as `first` or `last`, and whether those used as `after` or `before` are
+ * given (a cursor's presence changes the call budget, its value nothing). A document that takes
+ * `_entities` representations from a variable is walked every time (their counts are the cost).
+ * Results live in a WeakMap on the parsed document, bounded by the document store that keeps it.
  *
  * @throws GatewayError BAD_USER_INPUT for `_entities` representations that are not objects
  *   naming an entity type of the schema in `__typename`.
  */
-export function estimateUpstreamCalls(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  rawVariables: Record<string, unknown> | undefined,
-  options: EstimateOptions,
-): number {
-  return estimateWithStats(schema, document, operationName, rawVariables, options).calls;
-}
-
-/** {@link estimateUpstreamCalls}, with how many selections the walk visited. */
-export function estimateWithStats(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  rawVariables: Record<string, unknown> | undefined,
-  options: EstimateOptions,
-): EstimateStats {
-  const prepared = prepare(schema, document, operationName, rawVariables);
-  return prepared === undefined ? { ...NOTHING, steps: 0 } : walkOperation(schema, document, prepared, options);
-}
-
-/**
- * {@link estimateUpstreamCalls}, with the walk of the document done once per document, operation
- * and what the variables say to the estimate: the values of the variables used as `first` or
- * `last`, and whether those used as `after` or `before` are given (a cursor's value changes
- * nothing, its presence the connection's call budget). That is what clients send on every request
- * of a page they scroll through. A document that takes `_entities` representations from a
- * variable is walked every time (their counts are the cost). Variables are still coerced every
- * time, so a request whose variables do not coerce is estimated at 0, as without the memo.
- *
- * Results live in a WeakMap on the parsed document: Apollo's document store (an LRU) keeps one
- * per query text, so the memo is bounded by it (and by MAX_MEMO_KEYS per document). The
- * documents are validated against `schema`, the one schema the gateway serves.
- */
-export function createMemoizedEstimator(schema: GraphQLSchema, options: EstimateOptions) {
-  const estimate = createMemoizedEstimate(schema, options);
-  return (document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | undefined): number =>
-    estimate(document, operationName, rawVariables).calls;
-}
-
-/** {@link createMemoizedEstimator} with the whole estimate: calls and items. */
-export function createMemoizedEstimate(schema: GraphQLSchema, options: EstimateOptions) {
+export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, Estimate> };
   const byDocument = new WeakMap<DocumentNode, Memo>();
   return (document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown> | undefined): Estimate => {
@@ -219,19 +139,15 @@ export function createMemoizedEstimate(schema: GraphQLSchema, options: EstimateO
     }
     const prepared = prepare(schema, document, operationName, rawVariables);
     if (prepared === undefined) return NOTHING;
-    if (memo.uses === undefined) return estimateOf(walkOperation(schema, document, prepared, options));
+    if (memo.uses === undefined) return walkOperation(schema, document, prepared, options);
     const key = memoKey(operationName, memo.uses, prepared.variables);
     let cost = memo.byKey.get(key);
     if (cost === undefined) {
-      cost = estimateOf(walkOperation(schema, document, prepared, options));
+      cost = walkOperation(schema, document, prepared, options);
       if (memo.byKey.size < MAX_MEMO_KEYS) memo.byKey.set(key, cost);
     }
     return cost;
   };
-}
-
-function estimateOf({ calls, items }: EstimateStats): Estimate {
-  return { calls, items };
 }
 
 /** Distinct variable readings remembered per document (page sizes a client uses are few). */
@@ -296,8 +212,8 @@ function prepare(
   operationName: string | null | undefined,
   rawVariables: Record<string, unknown> | undefined,
 ): Prepared | undefined {
-  const operation = findOperation(document, operationName);
-  if (operation === undefined) return undefined;
+  const operation = getOperationAST(document, operationName);
+  if (operation === null || operation === undefined) return undefined;
   const rootType = schema.getRootType(operation.operation);
   if (rootType === undefined || rootType === null) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
@@ -306,7 +222,7 @@ function prepare(
   return { operation, rootType, variables: coerced.coerced };
 }
 
-function walkOperation(schema: GraphQLSchema, document: DocumentNode, prepared: Prepared, options: EstimateOptions): EstimateStats {
+function walkOperation(schema: GraphQLSchema, document: DocumentNode, prepared: Prepared, options: EstimateOptions): Estimate {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -352,16 +268,8 @@ export function pageSizeOf(
   return size ?? Math.min(options.defaultPageSize, options.maxPageSize);
 }
 
-function findOperation(document: DocumentNode, name: string | null | undefined): OperationDefinitionNode | undefined {
-  const operations = document.definitions.filter(
-    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
-  );
-  if (name === undefined || name === null) return operations.length === 1 ? operations[0] : undefined;
-  return operations.find((operation) => operation.name?.value === name);
-}
-
 /** The cost of one run of `set` on an object of `parentType` in `context`. */
-function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Estimate {
+function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Cost {
   const cost: Cost = { calls: 0, items: 0 };
   // The same fragment spread twice in one selection set runs once (execution collects it once).
   let spread: Set<string> | undefined;
@@ -395,7 +303,7 @@ function selectionSetCost(walk: Walk, set: SelectionSetNode, parentType: GraphQL
 }
 
 /** One run of a fragment's selection set in `context`, walked once per (fragment, type, context). */
-function fragmentCost(walk: Walk, fragment: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): Estimate {
+function fragmentCost(walk: Walk, fragment: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): Cost {
   const name = fragment.name.value;
   const key = `${name}\u0000${type.name}\u0000${contextKey(walk, context)}`;
   const known = walk.memo.get(key);
@@ -433,7 +341,7 @@ function narrow(context: Context, from: GraphQLCompositeType, to: GraphQLComposi
 }
 
 /** The cost of one run of a field: its own, and that of its selection set. */
-function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType, context: Context): Estimate {
+function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType, context: Context): Cost {
   const name = node.name.value;
   // Introspection is exempt, and `_service` only prints the SDL.
   if (name.startsWith('__') || name === '_service') return NOTHING;
@@ -482,7 +390,7 @@ function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType
   }
 }
 
-function children(walk: Walk, node: FieldNode, type: GraphQLOutputType, context: Context): Estimate {
+function children(walk: Walk, node: FieldNode, type: GraphQLOutputType, context: Context): Cost {
   if (node.selectionSet === undefined) return NOTHING;
   const named = getNamedType(type);
   if (!isCompositeType(named)) return NOTHING;

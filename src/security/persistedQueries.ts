@@ -1,12 +1,7 @@
-import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
+import type { ApolloServerOptions, BaseContext } from '@apollo/server';
+import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import { createHash } from 'node:crypto';
-import { Kind, type OperationDefinitionNode } from 'graphql';
-import { ErrorCode } from '../errors/codes';
 import type { PersistedQueryManifest } from './persistedQueryManifest';
-import { requestRefusal } from './requestRefusal';
-import type { ScopedContext } from '../observability/operationPlugin';
-import { TieredKeyValueCache } from '../redis/RedisKeyValueCache';
 
 export type PersistedQueriesMode = 'apq' | 'safelist' | 'off';
 
@@ -15,9 +10,9 @@ type PersistedQueriesOption = NonNullable<ApolloServerOptions<BaseContext>['pers
 /**
  * Apollo's `persistedQueries` option for the mode:
  * - `apq`: automatic persisted queries in a size-bounded LRU cache (an unbounded one would let
- *   any caller grow the process's memory by registering queries); with Redis (`shared`), the
- *   LRU is in front of the fleet's registry, so a document registered on one replica is found on
- *   every other;
+ *   any caller grow the process's memory by registering queries); with a `shared` store (the
+ *   replicas' registry), the LRU is in front of it, so a document registered on one replica is
+ *   found on every other;
  * - `safelist`: only the manifest's operations, looked up by their `id`; registering new
  *   queries is a no-op, so the cache can never hold anything else;
  * - `off`: persisted-query requests are refused by Apollo (PERSISTED_QUERY_NOT_SUPPORTED).
@@ -35,10 +30,35 @@ export function persistedQueriesOption(
     return { cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(new ManifestCache(manifest?.operations ?? [])) };
   }
   const local = new InMemoryLRUCache<string>({ maxSize: apqCacheMaxBytes, sizeCalculation: byteLength });
-  return { cache: shared === undefined ? local : new TieredKeyValueCache(local, shared) };
+  return { cache: shared === undefined ? local : new TieredCache(local, shared) };
 }
 
 const byteLength = (value: string) => Math.max(1, Buffer.byteLength(value));
+
+/** The replica's own cache in front (a hit costs no round trip), the shared one behind it. */
+class TieredCache implements KeyValueCache<string> {
+  constructor(
+    private readonly local: KeyValueCache<string>,
+    private readonly shared: KeyValueCache<string>,
+  ) {}
+
+  async get(key: string): Promise<string | undefined> {
+    const near = await this.local.get(key);
+    if (near !== undefined) return near;
+    const far = await this.shared.get(key);
+    if (far !== undefined) await this.local.set(key, far);
+    return far;
+  }
+
+  async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
+    await Promise.all([this.local.set(key, value, options), this.shared.set(key, value, options)]);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const [near, far] = await Promise.all([this.local.delete(key), this.shared.delete(key)]);
+    return near === true || far === true;
+  }
+}
 
 /** A read-only cache of the manifest's bodies by id: what hash-only requests resolve against. */
 class ManifestCache implements KeyValueCache<string> {
@@ -61,41 +81,7 @@ class ManifestCache implements KeyValueCache<string> {
   }
 }
 
-export interface SafelistOptions {
-  /** Whether introspection is on: then introspection-only operations pass (Sandbox needs them). */
-  readonly introspection: boolean;
-}
-
-/**
- * PERSISTED_QUERIES=safelist: refuses, before execution, every operation whose text is not
- * exactly the body of a manifest operation (whether it came as full text or by id).
- */
-export function safelistPlugin(manifest: PersistedQueryManifest, options: SafelistOptions): ApolloServerPlugin<ScopedContext> {
-  const listed = manifestHashCheck(manifest);
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ source, operation, contextValue }) {
-          if (listed(sha256(source))) {
-            // A listed operation's name is the list's, not the caller's: it may take a metrics label.
-            contextValue.scope?.facts?.markSafelisted();
-            return;
-          }
-          if (options.introspection && operation !== undefined && isIntrospectionOnly(operation)) return;
-          throw requestRefusal(
-            ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
-            'This gateway only runs the operations of its persisted query list, and this is not one of them.',
-          );
-        },
-      };
-    },
-  };
-}
-
-/**
- * Whether a document whose text has this SHA-256 (hex) is exactly the body of a manifest
- * operation: callers that hash the text anyway (the document store's key) ask with that hash.
- */
+/** Whether a document whose text has this SHA-256 (hex) is exactly the body of a manifest operation. */
 export function manifestHashCheck(manifest: PersistedQueryManifest): (sourceHash: string) => boolean {
   const allowed = new Set(manifest.operations.map((operation) => sha256(operation.body)));
   return (sourceHash) => allowed.has(sourceHash);
@@ -104,11 +90,4 @@ export function manifestHashCheck(manifest: PersistedQueryManifest): (sourceHash
 /** The hex SHA-256 of a document's text: the key of the document store and of the manifest check. */
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/** Only `__schema`, `__type` and `__typename` at the top level (fragments are not followed: stricter). */
-function isIntrospectionOnly(operation: OperationDefinitionNode): boolean {
-  return operation.selectionSet.selections.every(
-    (selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__'),
-  );
 }

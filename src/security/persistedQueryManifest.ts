@@ -41,15 +41,6 @@ export function loadPersistedQueryManifest(path: string, schema: GraphQLSchema):
   } catch {
     return fail('the file is not JSON');
   }
-  return checkManifest(json, schema, fail);
-}
-
-/** The checks of {@link loadPersistedQueryManifest} on already-parsed JSON. */
-export function checkManifest(
-  json: unknown,
-  schema: GraphQLSchema,
-  fail: (problem: string) => never,
-): PersistedQueryManifest {
   if (!isObject(json)) return fail('expected a JSON object');
   if (json.format !== 'apollo-persisted-query-manifest') return fail('"format" must be "apollo-persisted-query-manifest"');
   if (json.version !== 1) return fail('"version" must be 1');

@@ -12,12 +12,9 @@ export interface ValidationLimits {
 }
 
 /**
- * Validation rules that refuse an abusive document before anything runs. Depth and aliases come
- * from GraphQL Armor, the maintained implementation; its other protections are off because the
- * gateway has better-fitting ones: the token limit is graphql-js's own `maxTokens` parse option
- * (it stops parsing, not just validation), field suggestions are hidden by Apollo's
- * `hideSchemaDetailsFromClientErrors`, and the cost limit is the upstream-call estimate, which
- * knows what each field costs the upstream. Refusals answer 400 GRAPHQL_VALIDATION_FAILED.
+ * Validation rules that refuse an abusive document before anything runs: depth and aliases from
+ * GraphQL Armor. Its other protections have better-fitting counterparts here: the parse limit
+ * (`maxTokens`), Apollo's hidden suggestions, and the upstream-cost estimate.
  */
 export function securityValidationRules(limits: ValidationLimits): ValidationRule[] {
   const armor = new ApolloArmor({
@@ -35,9 +32,7 @@ export function securityValidationRules(limits: ValidationLimits): ValidationRul
 
 /**
  * ENABLE_INTROSPECTION=false: `__schema` and `__type` are refused, with a message that names the
- * gateway's setting. In place of Apollo's own rule (Apollo's `introspection` option stays on, see
- * exposureOptions), whose message tells the caller to pass an option to the ApolloServer
- * constructor: advice for whoever wrote the server, not for whoever runs or calls it.
+ * setting, in place of Apollo's own rule (whose message is advice for whoever wrote the server).
  */
 export const IntrospectionDisabledRule: ValidationRule = (context) => ({
   Field(node) {
@@ -70,11 +65,8 @@ const INCREMENTAL_DIRECTIVES: ReadonlySet<string> = new Set(['defer', 'stream'])
 
 /**
  * `@defer` and `@stream` are refused with DEFER_NOT_SUPPORTED: Apollo Server 5 delivers them only
- * with a graphql-js 17 pre-release that @apollo/subgraph and graphql-jit do not run on, and the
- * gateway answers every operation whole. The schema does not declare them (a router plans `@defer`
- * itself), so graphql-js adds its own "Unknown directive" error; this one is reported first, when
- * the document is entered, and carries the documented code (Apollo answers 400
- * GRAPHQL_VALIDATION_FAILED; formatError restores the code).
+ * with a graphql-js 17 pre-release that @apollo/subgraph and graphql-jit do not run on. Reported
+ * before graphql-js's "Unknown directive"; formatError restores the code over Apollo's.
  */
 export const NoIncrementalDeliveryRule: ValidationRule = (context) => ({
   Document(document) {

@@ -3,17 +3,13 @@ import type { GraphQLSchema } from 'graphql';
 import type { Server as HttpServer } from 'node:http';
 import type { GatewayConfig } from '../config/loadConfig';
 import { createContext, type ContextServices, type GatewayContext } from '../graphql/context';
-import type { DocumentStore } from '../graphql/documentStore';
 import { createFormatError } from '../graphql/formatError';
-import { apolloValidationRules } from '../graphql/validatedDocuments';
 import type { CorsPolicy } from '../http/cors';
 import { GRAPHQL_PATH } from '../http/httpServer';
 import { credentialsFromHeaders } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
-import { estimateOptionsOf } from '../security/estimateOptions';
-import { createMemoizedEstimate } from '../security/estimateUpstreamCalls';
-import type { exposureOptions } from '../security/exposureOptions';
+import type { Admission } from '../security/admission';
 import type { WatchFleet } from './EngineWatch';
 import { createOriginCheck } from './originPolicy';
 import { SubscriptionGroups } from './SubscriptionGroups';
@@ -23,13 +19,11 @@ import { socketFormatError, startSubscriptionServer, type SubscriptionServer } f
 export interface SubscriptionWiring {
   readonly httpServer: HttpServer;
   readonly schema: GraphQLSchema;
-  /** The HTTP endpoint's exposure options: subscription documents meet the same limits and safelist. */
-  readonly exposure: ReturnType<typeof exposureOptions>;
+  /** The checks every operation meets, HTTP's too. */
+  readonly admission: Admission;
   /** Origins a browser may open a socket from: the ones CORS allows. */
   readonly cors: CorsPolicy;
   readonly services: ContextServices;
-  /** Apollo's document store: validated documents by the hash of their text. */
-  readonly documents: DocumentStore;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   /** With REDIS_URL: the fleet's one poller per scope and engine (undefined: this replica polls for itself). */
@@ -43,7 +37,7 @@ export interface SubscriptionWiring {
  */
 export function serveSubscriptions(
   config: GatewayConfig,
-  { httpServer, schema, exposure, cors, services, documents, logger, metrics, fleet }: SubscriptionWiring,
+  { httpServer, schema, admission, cors, services, logger, metrics, fleet }: SubscriptionWiring,
 ): { readonly server: SubscriptionServer; readonly drainPlugin: ApolloServerPlugin<GatewayContext> } {
   const maxPendingEvents = maxPendingEventsOf(config);
   const watches = new Watches({
@@ -75,16 +69,7 @@ export function serveSubscriptions(
       contextFor: (credentials) => createContext(socketServices, { credentials, deadline: Date.now() + config.requestTimeoutMs, refusal: {} }),
       formatError,
     }),
-    admission: {
-      schema,
-      rules: apolloValidationRules(exposure.validationRules, exposure.introspection),
-      maxTokens: config.maxTokens,
-      documents,
-      safelisted: exposure.safelisted,
-      estimate: createMemoizedEstimate(schema, estimateOptionsOf(config)),
-      maxUpstreamCalls: config.maxUpstreamCalls,
-      maxItemsPerEvent: config.subscriptionMaxItemsPerEvent,
-    },
+    admission,
     credentialsOf: (header) => credentialsFromHeaders(header, config.cseProjectId),
     originAllowed: createOriginCheck(cors),
     limits: {

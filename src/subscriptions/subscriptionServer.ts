@@ -13,7 +13,7 @@ import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream } from './conflatingStream';
 import { connectionHeaders } from './connectionIdentity';
 import { polledAtOf } from './eventKeys';
-import { admitSubscription, type AdmissionOptions, type SubscribeRequest } from './subscriptionAdmission';
+import type { Admission, OperationRequest } from '../security/admission';
 import type { GroupRequest, SubscriptionGroups } from './SubscriptionGroups';
 
 export interface SubscriptionLimits {
@@ -44,7 +44,7 @@ export interface SubscriptionServerOptions {
   readonly path: string;
   readonly schema: GraphQLSchema;
   readonly groups: SubscriptionGroups;
-  readonly admission: AdmissionOptions;
+  readonly admission: Admission;
   /** The caller's credentials from its headers, or the GatewayError that refuses them (credentialsFromHeaders). */
   readonly credentialsOf: (header: HeaderLookup) => Credentials;
   /** Whether a browser's Origin may open a socket (see originPolicy). */
@@ -165,6 +165,9 @@ class Operation {
  * the Origin check and socket caps before the upgrade, close codes for refused identities, sends
  * that wait for the socket (so a slow reader's events conflate instead of queueing) and a bound on
  * each socket's send buffer. The operations' bookkeeping lives in graphql-ws's hooks.
+ *
+ * Every document goes through the checks HTTP operations meet (see createAdmission), then
+ * joins the group of identical subscriptions (see SubscriptionGroups).
  */
 export function startSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { limits, metrics, logger } = options;
@@ -226,7 +229,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     }
   }
 
-  function admit(ctx: Ctx, id: string, payload: SubscribeRequest): ExecutionArgs | readonly GraphQLError[] {
+  function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {
     const connection = ctx.extra;
     const credentials = connection.credentials;
     if (credentials === undefined) return [new GraphQLError('Not identified.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
@@ -243,7 +246,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       metrics.subscribeRefused('invalid');
       return [new GraphQLError('A subscription with this id is still ending: subscribe with another id.', { extensions: { code: RequestErrorCode.BAD_REQUEST } })];
     }
-    const admitted = admitSubscription(options.admission, payload);
+    const admitted = options.admission.admit(payload, 'websocket');
     if (Array.isArray(admitted)) {
       metrics.subscribeRefused('invalid');
       return admitted;

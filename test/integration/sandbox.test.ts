@@ -2,7 +2,8 @@ import { loadConfig } from '../../src/config/loadConfig';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { GRAPHIQL_ASSETS_PATH, GRAPHIQL_CSP } from '../../src/graphql/graphiql';
 import { SANDBOX_UNREACHABLE_HINT } from '../../src/graphql/landingPage';
-import { exposureOptions } from '../../src/security/exposureOptions';
+import { apolloOptions } from '../../src/security/apolloOptions';
+import { DocumentStore } from '../../src/graphql/documentStore';
 import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { postJson, send } from '../security/http';
 import { errorCodes, startHarness, type Harness } from '../support/harness';
@@ -142,7 +143,7 @@ describe('Sandbox on the embedded simulator (npm start without CSE_ENDPOINT pres
 
 describe('Apollo reporting', () => {
   it('is switched off whatever the environment: usage and schema reporting plugins are installed disabled', () => {
-    const plugins = exposureOptions(loadConfig({}), buildGatewaySchema()).plugins as Array<Record<string, unknown>>;
+    const plugins = apolloOptions(loadConfig({}), buildGatewaySchema(), new DocumentStore(1 << 20)).options.plugins as Array<Record<string, unknown>>;
     const disabled = plugins.filter((plugin) => plugin.__is_disabled_plugin__ === true).map((plugin) => plugin.__internal_plugin_id__);
     expect(disabled).toEqual(expect.arrayContaining(['UsageReporting', 'SchemaReporting', 'InlineTrace']));
   });

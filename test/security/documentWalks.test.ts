@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { parse, print, type DocumentNode } from 'graphql';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { expandedFieldCount } from '../../src/graphql/execution/expandedSize';
-import { estimateWithStats } from '../../src/security/estimateUpstreamCalls';
+import { createEstimator } from '../../src/security/estimateUpstreamCalls';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { send } from './http';
@@ -60,7 +60,7 @@ describe('the upstream-cost estimate is linear in the document', () => {
       fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.boolean(), (depth, fanOut, fields, fetching) => {
         const text = fields ? fieldChain(depth, fanOut, fetching) : spreadChain(depth, fanOut);
         const document = parse(text);
-        const { steps } = estimateWithStats(schema, document, undefined, {}, options);
+        const { steps } = createEstimator(schema, options)(document, undefined, {});
         // Each selection of each fragment is visited a bounded number of times (once per context).
         expect(steps).toBeLessThanOrEqual(4 * text.length);
       }),
@@ -69,16 +69,16 @@ describe('the upstream-cost estimate is linear in the document', () => {
   });
 
   it("answers the issue's 40-fragment document at once: it costs nothing", () => {
-    const { calls, steps } = estimateWithStats(schema, parse(spreadChain(40, 2)), undefined, {}, options);
+    const { calls, steps } = createEstimator(schema, options)(parse(spreadChain(40, 2)), undefined, {});
     expect(calls).toBe(0);
     expect(steps).toBeLessThan(200);
   });
 
   it('still counts what the paths through the fragments would call', () => {
     // engine: 1; F0 = latestJob (1, its Job.engine is free) + 2 × F1; F1 = 1 + 2 × F2; F2 = jobs (1).
-    const { calls } = estimateWithStats(schema, parse(fieldChain(2, 2, true)), undefined, {}, options);
+    const { calls } = createEstimator(schema, options)(parse(fieldChain(2, 2, true)), undefined, {});
     expect(calls).toBe(1 + (1 + 2 * (1 + 2 * 1)));
-    const huge = estimateWithStats(schema, parse(fieldChain(40, 2, true)), undefined, {}, options);
+    const huge = createEstimator(schema, options)(parse(fieldChain(40, 2, true)), undefined, {});
     expect(huge.calls).toBeGreaterThan(50);
   });
 });

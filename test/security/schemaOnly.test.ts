@@ -1,5 +1,5 @@
 import { getOperationAST, parse } from 'graphql';
-import { isSchemaOnly } from '../../src/security/schemaOnlyPlugin';
+import { isSchemaOnly } from '../../src/security/admission';
 import { errorCodes, startHarness, type Harness } from '../support/harness';
 
 /** Codegen and IDE plugins introspect without a token: schema-only operations need none. */

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import type { OperationBound } from '../http/httpServer';
-import { credentialsFromHeaders } from '../http/identity';
+import type { OperationBound } from './httpServer';
+import { credentialsFromHeaders } from './identity';
 import { requestScopeOf, tagError } from '../observability/requestScope';
 import type { Credentials } from '../upstream/credentials';
 import { GatewayError } from '../errors/GatewayError';
-import { createContext, type ContextServices, type GatewayContext } from './context';
+import { createContext, type ContextServices, type GatewayContext } from '../graphql/context';
 
 /** Everything caller-specific, made from the HTTP request: its credentials, and each operation's context. */
 export interface RequestContextFactory {

@@ -1,0 +1,340 @@
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import {
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  OverlappingFieldsCanBeMergedRule,
+  parse,
+  specifiedRules,
+  validate,
+  ValuesOfCorrectTypeRule,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionNode,
+  type ValidationRule,
+} from 'graphql';
+import { LRUCache } from 'lru-cache';
+import { ErrorCode, RequestErrorCode } from '../errors/codes';
+import { GatewayError } from '../errors/GatewayError';
+import type { DocumentStore } from '../graphql/documentStore';
+import { documentShape } from '../graphql/execution/documentShape';
+import type { GatewayContext } from '../graphql/context';
+import { tagError } from '../observability/requestScope';
+import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/subscriptionMetrics';
+import { createEstimator, type EstimateOptions } from './estimateUpstreamCalls';
+import { sha256 } from './persistedQueries';
+
+/** Where an operation arrives: HTTP serves queries, WebSocket subscriptions. */
+export type Transport = 'http' | 'websocket';
+
+/** An operation as a client sends it: Apollo's request, or a graphql-ws subscribe payload. */
+export interface OperationRequest {
+  readonly query: string;
+  readonly operationName?: string | null;
+  readonly variables?: Record<string, unknown> | null;
+  /** The document store's key when the caller has it (Apollo's query hash); the text's SHA-256 otherwise. */
+  readonly hash?: string;
+}
+
+export interface AdmittedOperation {
+  readonly document: DocumentNode;
+  readonly operationName: string | null | undefined;
+  readonly variables: Record<string, unknown> | undefined;
+  /** The document store's key (the SHA-256 of the text unless the request named one). */
+  readonly hash: string;
+  /** The operation's own name (the request may leave it out), for logs. */
+  readonly name: string | undefined;
+  /** Whether the text is a persisted query manifest operation's (its name may take a metrics label). */
+  readonly safelisted: boolean;
+  /** A subscription's one root field (validation leaves exactly one). */
+  readonly field: SubscriptionField;
+}
+
+/** Why an operation is refused: errors with `extensions.code`, answered with HTTP 400. */
+export type Refusal = readonly GraphQLError[];
+
+export interface Admission {
+  admit(request: OperationRequest, transport: Transport): AdmittedOperation | Refusal;
+}
+
+export interface AdmissionOptions {
+  readonly schema: GraphQLSchema;
+  /** The rules beside graphql-js's specified ones (Apollo's `validationRules`). */
+  readonly rules: readonly ValidationRule[];
+  /** MAX_TOKENS: graphql-js stops parsing past it (Apollo's `parseOptions`). */
+  readonly maxTokens: number;
+  /** Parsed, valid documents by their hash, shared with Apollo. */
+  readonly store: DocumentStore;
+  /** Document shapes remembered as valid. */
+  readonly maxShapes: number;
+  /** PERSISTED_QUERIES=safelist: whether the text with this SHA-256 is a manifest operation's. */
+  readonly safelisted: ((sourceHash: string) => boolean) | undefined;
+  /** ENABLE_INTROSPECTION: introspection-only operations pass the safelist. */
+  readonly introspection: boolean;
+  readonly estimate: EstimateOptions;
+  readonly maxUpstreamCalls: number;
+  /** SUBSCRIPTION_MAX_ITEMS_PER_EVENT: a subscription renders its items on every event. */
+  readonly maxItemsPerEvent: number;
+}
+
+/**
+ * The specified rules that read the values of Int, Float and String literals, the only part of a
+ * document its shape leaves out: a document of a shape already valid is checked against these alone.
+ */
+const LITERAL_RULES: readonly ValidationRule[] = [ValuesOfCorrectTypeRule, OverlappingFieldsCanBeMergedRule];
+
+/**
+ * Every check an operation meets before it runs, whichever transport brought it: the parse limit,
+ * validation (by shape, see documentShape), the operation's resolution and type, the
+ * persisted-query safelist and the upstream-cost estimate. Pure apart from its memories (valid
+ * shapes, the document store, the estimates): the same request gets the same answer over HTTP and
+ * WebSocket, except for the operation type each serves.
+ */
+export function createAdmission(options: AdmissionOptions): Admission {
+  const allRules = [...specifiedRules, ...options.rules];
+  const validShapes = new LRUCache<string, true>({ max: options.maxShapes });
+  const estimate = createEstimator(options.schema, options.estimate);
+
+  function documentOf(query: string, hash: string): DocumentNode | Refusal {
+    const stored = options.store.byHash(hash);
+    if (stored !== undefined) return stored;
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens: options.maxTokens });
+    } catch (error) {
+      return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
+    }
+    let invalid: readonly GraphQLError[];
+    try {
+      const { key } = documentShape(document);
+      const known = validShapes.get(key) === true;
+      invalid = validate(options.schema, document, known ? LITERAL_RULES : allRules);
+      if (invalid.length === 0 && !known) validShapes.set(key, true);
+    } catch {
+      // graphql-js 16's SingleFieldSubscriptionsRule evaluates @skip/@include on a subscription's
+      // root fields without the variables, and throws when they take one: the current spec draft
+      // (and graphql-js 17) refuses those directives there as invalid.
+      const subscriptions = document.definitions.filter(isSubscription).flatMap((operation) => operation.selectionSet.selections);
+      if (rootDirectives(document, subscriptions)) return [rootDirectiveRefusal()];
+      return [refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, 'The document could not be validated.')];
+    }
+    if (invalid.length > 0) return invalid.map((error) => withCode(error, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
+    options.store.keep(hash, document);
+    return document;
+  }
+
+  function admit(request: OperationRequest, transport: Transport): AdmittedOperation | Refusal {
+    const variables = request.variables ?? undefined;
+    if (variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables))) {
+      return [refusal(ErrorCode.BAD_USER_INPUT, '"variables" must be an object.')];
+    }
+    const hash = request.hash ?? sha256(request.query);
+    const document = documentOf(request.query, hash);
+    if (Array.isArray(document)) return document;
+    const valid = document as DocumentNode;
+    const operation = getOperationAST(valid, request.operationName);
+    if (operation === null || operation === undefined) return [operationResolutionRefusal(valid, request.operationName)];
+    const safelisted = options.safelisted?.(request.hash === undefined ? hash : sha256(request.query)) ?? false;
+    if (options.safelisted !== undefined && !safelisted && !(options.introspection && isSchemaOnly(valid, operation))) {
+      const message = 'This gateway only runs the operations of its persisted query list, and this is not one of them.';
+      return [refusal(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, message)];
+    }
+    const subscription = operation.operation === 'subscription';
+    // The spec forbids them there (a root field skipped leaves no event stream to subscribe to), and
+    // graphql-js lets a literal `@skip(if: true)` through validation, then throws while subscribing.
+    if (subscription && rootDirectives(valid, operation.selectionSet.selections)) return [rootDirectiveRefusal()];
+    let cost;
+    try {
+      cost = estimate(valid, request.operationName, variables);
+    } catch (error) {
+      // Malformed `_entities` representations: the caller's input, refused as a whole.
+      if (error instanceof GatewayError) return [error];
+      throw error;
+    }
+    if (cost.calls > options.maxUpstreamCalls) {
+      return [
+        refusal(
+          ErrorCode.QUERY_TOO_COMPLEX,
+          `The operation could make up to ${Number.isFinite(cost.calls) ? cost.calls : 'an unbounded number of'} upstream calls; ` +
+            `the limit is ${options.maxUpstreamCalls}. Ask for smaller pages (first/last) or fewer nested lists.`,
+          // JSON has no Infinity: an estimate past any count is the largest exact integer.
+          { estimate: Math.min(cost.calls, Number.MAX_SAFE_INTEGER), limit: options.maxUpstreamCalls },
+        ),
+      ];
+    }
+    if (subscription && cost.items > options.maxItemsPerEvent) {
+      return [
+        refusal(
+          ErrorCode.QUERY_TOO_COMPLEX,
+          `Each event could render up to ${cost.items} connection items; ` +
+            `the limit is ${options.maxItemsPerEvent} (SUBSCRIPTION_MAX_ITEMS_PER_EVENT).`,
+          { items: Math.min(cost.items, Number.MAX_SAFE_INTEGER), limit: options.maxItemsPerEvent },
+        ),
+      ];
+    }
+    // Last, so that everything else is answered alike over both transports.
+    const served = transport === 'http' ? 'query' : 'subscription';
+    if (operation.operation !== served) return [operationTypeRefusal(operation.operation, transport)];
+    const field = subscription ? rootField(valid, operation.selectionSet.selections) : SUBSCRIPTION_FIELDS[0];
+    return { document: valid, hash, operationName: request.operationName, name: operation.name?.value, variables, safelisted, field };
+  }
+
+  return { admit };
+}
+
+/**
+ * The admission as Apollo plugin hooks. Before Apollo parses, the request is admitted: a document
+ * that passes is put into the document store, so Apollo neither parses nor validates it again. One
+ * that does not is parsed and validated by Apollo with the same options and rules, which answers
+ * the same errors (every one of them, and a batch's other operations still run). Once Apollo has
+ * resolved the operation, a refusal is thrown, as Apollo documents for checks that need the
+ * operation. Where Apollo's own validation throws (see documentOf), the refusal becomes the
+ * response through `unexpectedErrorProcessingRequest`, whose thrown error Apollo answers.
+ *
+ * Credentials are needed for the upstream, not for the schema: a caller whose credentials were
+ * refused (401 UNAUTHENTICATED, or 400 for a malformed header) may still run an operation that
+ * selects only introspection fields (codegen, IDE plugins), and is refused first for any other.
+ */
+export function admissionPlugin(admission: Admission): ApolloServerPlugin<GatewayContext> {
+  const refusals = new WeakMap<GraphQLRequestContext<GatewayContext>, Refusal>();
+  return {
+    async requestDidStart() {
+      let verdict: AdmittedOperation | Refusal | undefined;
+      return {
+        async didResolveSource(requestContext) {
+          const { source, queryHash, request } = requestContext;
+          const { operationName, variables } = request;
+          verdict = admission.admit({ query: source, hash: queryHash, operationName, variables }, 'http');
+          if (Array.isArray(verdict)) refusals.set(requestContext, verdict);
+        },
+        async didResolveOperation({ contextValue, operation, document }) {
+          const credentials = contextValue.credentialRefusal;
+          if (credentials !== undefined && !(operation !== undefined && isSchemaOnly(document, operation))) throw credentials;
+          if (verdict === undefined) return;
+          if (Array.isArray(verdict)) throw forHttp((verdict as Refusal)[0]!);
+          if ((verdict as AdmittedOperation).safelisted) contextValue.scope?.facts?.markSafelisted();
+        },
+      };
+    },
+    async unexpectedErrorProcessingRequest({ requestContext }) {
+      const refused = refusals.get(requestContext)?.[0];
+      if (refused === undefined) return;
+      const scope = requestContext.contextValue.scope;
+      if (scope !== undefined) tagError(refused, scope.requestId);
+      scope?.facts?.recordErrors([refused]);
+      throw forHttp(refused);
+    },
+  };
+}
+
+/** Apollo reads `extensions.http` for the status of an error thrown from a hook (500 otherwise), and removes it. */
+function forHttp(error: GraphQLError): GraphQLError {
+  error.extensions.http = { status: 400 };
+  return error;
+}
+
+/** Whether every root field the operation selects, through fragments of any depth, is an introspection field. */
+export function isSchemaOnly(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  const fragments = new Set<string>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.add(definition.name.value);
+  }
+  return rootSelections(document, operation.selectionSet.selections).every((selection) => {
+    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__');
+    return selection.kind !== Kind.FRAGMENT_SPREAD || fragments.has(selection.name.value);
+  });
+}
+
+/**
+ * The selections at an operation's root, fragments followed, in document order. Each fragment is
+ * walked once, so the walk is linear in the document and ends on cycles (validation may not have run).
+ */
+function rootSelections(document: DocumentNode, selections: readonly SelectionNode[]): SelectionNode[] {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const seen = new Set<string>();
+  const found: SelectionNode[] = [];
+  const pending = [...selections].reverse();
+  for (let selection = pending.pop(); selection !== undefined; selection = pending.pop()) {
+    found.push(selection);
+    let inner: readonly SelectionNode[] = [];
+    if (selection.kind === Kind.INLINE_FRAGMENT) inner = selection.selectionSet.selections;
+    else if (selection.kind === Kind.FRAGMENT_SPREAD && !seen.has(selection.name.value)) {
+      seen.add(selection.name.value);
+      inner = fragments.get(selection.name.value)?.selectionSet.selections ?? [];
+    }
+    pending.push(...[...inner].reverse());
+  }
+  return found;
+}
+
+/** A subscription's one root field (validation leaves exactly one). */
+function rootField(document: DocumentNode, selections: readonly SelectionNode[]): SubscriptionField {
+  const field = rootSelections(document, selections).find((selection) => selection.kind === Kind.FIELD);
+  const name = field?.kind === Kind.FIELD ? field.name.value : '';
+  return (SUBSCRIPTION_FIELDS as readonly string[]).includes(name) ? (name as SubscriptionField) : SUBSCRIPTION_FIELDS[0];
+}
+
+/** Whether a root selection carries @skip or @include. */
+function rootDirectives(document: DocumentNode, selections: readonly SelectionNode[]): boolean {
+  return rootSelections(document, selections).some((selection) =>
+    selection.directives?.some((directive) => directive.name.value === 'skip' || directive.name.value === 'include'),
+  );
+}
+
+function isSubscription(definition: DocumentNode['definitions'][number]): definition is OperationDefinitionNode {
+  return definition.kind === Kind.OPERATION_DEFINITION && definition.operation === 'subscription';
+}
+
+function rootDirectiveRefusal(): GraphQLError {
+  return refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, "A subscription's root field cannot be skipped or included (@skip/@include).");
+}
+
+/** graphql-js's own words, as execution would refuse the operation. */
+function operationResolutionRefusal(document: DocumentNode, operationName: string | null | undefined): GraphQLError {
+  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION).length;
+  const message =
+    operationName !== undefined && operationName !== null
+      ? `Unknown operation named "${operationName}".`
+      : operations === 0
+        ? 'Must provide an operation.'
+        : 'Must provide operation name if query contains multiple operations.';
+  return refusal(RequestErrorCode.OPERATION_RESOLUTION_FAILURE, message);
+}
+
+/**
+ * A mutation (the schema has none: the gateway only reads), a subscription over HTTP, a query over
+ * WebSocket. graphql-js would fail the first during execution, with no code.
+ */
+function operationTypeRefusal(type: OperationDefinitionNode['operation'], transport: Transport): GraphQLError {
+  const message =
+    type === 'mutation'
+      ? 'This gateway has no mutations: it only reads.'
+      : transport === 'http'
+        ? 'Subscriptions are not served over HTTP by this gateway: open a WebSocket (graphql-transport-ws) to this same URL.'
+        : 'Only subscriptions are served over WebSocket: send queries over HTTP to this same URL.';
+  return refusal(ErrorCode.OPERATION_NOT_SUPPORTED, message, { operationType: type });
+}
+
+function refusal(code: string, message: string, details: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...details } });
+}
+
+/**
+ * A parse or validation error with its code, the rule's error kept as `originalError`, as Apollo
+ * does: formatError restores a documented code a rule of ours set (DEFER_NOT_SUPPORTED).
+ */
+function withCode(error: unknown, code: string): GraphQLError {
+  if (!(error instanceof GraphQLError)) return refusal(code, 'The operation could not be read.');
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    originalError: error,
+    extensions: { ...error.extensions, code },
+  });
+}

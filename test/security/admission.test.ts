@@ -1,0 +1,151 @@
+import fc from 'fast-check';
+import { parse, specifiedRules, validate } from 'graphql';
+import { buildGatewaySchema } from '../../src/graphql/buildSchema';
+import { DocumentStore } from '../../src/graphql/documentStore';
+import { documentShape } from '../../src/graphql/execution/documentShape';
+import { createAdmission } from '../../src/security/admission';
+import { securityValidationRules } from '../../src/security/validationRules';
+import { SEED } from '@cse-jobs-gateway/simulator';
+import { startHarness, type Harness } from '../support/harness';
+import { eventually, protocolSocket } from '../support/liveClient';
+import { postJson } from './http';
+
+const schema = buildGatewaySchema();
+
+describe('one admission for HTTP and WebSocket', () => {
+  const engineId = SEED.engines.onePage;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ LOG_LEVEL: 'silent' });
+  });
+  afterAll(() => h.close());
+
+  const deep = `subscription { jobUpdated(engineId: "${engineId}", id: "1") { engine { latestJob { engine { latestJob { engine { latestJob { engine { latestJob { engine { latestJob { engine { id } } } } } } } } } } } } }`;
+  const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: id`).join(' ');
+  it.each([
+    ['a document that does not parse', 'subscription {', {}, undefined, 'GRAPHQL_PARSE_FAILED'],
+    ['an unknown field', 'subscription { nope }', {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['depth', deep, {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['aliases', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { ${aliases} } }`, {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['@defer', `subscription { engineJobEvents(engineId: "${engineId}") { kind ... @defer { job { id } } } }`, {}, undefined, 'DEFER_NOT_SUPPORTED'],
+    ['@include on the root field, with a variable', `subscription S($i: Boolean!) { engineJobEvents(engineId: "${engineId}") @include(if: $i) { kind } }`, { i: false }, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['@skip(if: true) on the root field', `subscription { engineJobEvents(engineId: "${engineId}") @skip(if: true) { kind } }`, {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['an operation name the document lacks', `subscription A { engineJobEvents(engineId: "${engineId}") { kind } }`, {}, 'B', 'OPERATION_RESOLUTION_FAILURE'],
+    ['two operations and no name', 'query A { __typename } query B { __typename }', {}, undefined, 'OPERATION_RESOLUTION_FAILURE'],
+    ['upstream calls', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { engine { jobs(first: 60) { nodes { engine { latestJob { id } } } } } } }`, {}, undefined, 'QUERY_TOO_COMPLEX'],
+    ['items per event', `subscription { engineJobEvents(engineId: "${engineId}") { job { engine { jobs(first: 30) { nodes { id } } } } } }`, {}, undefined, 'QUERY_TOO_COMPLEX'],
+  ])('%s: the same code, message and extensions over both, before any upstream call', async (_name, query, variables, operationName, code) => {
+    const calls = h.simulator.callCount();
+    const overHttp = await postJson(h.gateway.url, { query, variables, operationName });
+    expect(overHttp.status).toBe(400);
+    const socket = await protocolSocket(h.gateway.url);
+    socket.burst([{ type: 'subscribe', id: '1', payload: { query, variables, operationName } }]);
+    await eventually(() => socket.received.length > 0, 'an answer for the subscribe');
+    socket.socket.close();
+    expect(socket.received[0]).toMatchObject({ type: 'error', id: '1' });
+    const [httpError] = overHttp.json().errors;
+    const [socketError] = socket.received[0].payload;
+    expect(httpError.extensions.code).toBe(code);
+    expect({ message: socketError.message, extensions: socketError.extensions }).toEqual({ message: httpError.message, extensions: httpError.extensions });
+    expect(h.simulator.callCount()).toBe(calls);
+  });
+
+  it('only the operation type differs: each transport says which one serves it', async () => {
+    const query = `subscription { engineJobEvents(engineId: "${engineId}") { kind } }`;
+    const overHttp = (await postJson(h.gateway.url, { query })).json().errors[0];
+    const socket = await protocolSocket(h.gateway.url);
+    socket.burst([{ type: 'subscribe', id: '1', payload: { query: '{ __typename }' } }]);
+    await eventually(() => socket.received.length > 0, 'an answer for the subscribe');
+    socket.socket.close();
+    expect(overHttp).toMatchObject({ extensions: { code: 'OPERATION_NOT_SUPPORTED', operationType: 'subscription' }, message: expect.stringMatching(/WebSocket/) });
+    expect(socket.received[0].payload[0]).toMatchObject({ extensions: { code: 'OPERATION_NOT_SUPPORTED', operationType: 'query' }, message: expect.stringMatching(/HTTP/) });
+  });
+});
+
+/**
+ * Validation by shape must accept exactly the documents full validation accepts: whatever the
+ * literals, in whatever order documents of a shape arrive (the first one of a shape is validated
+ * in full, the later ones against the literal rules only).
+ */
+
+/** Shapes with slots for literals, as clients write them: valid, invalid, conflicting, introspecting. */
+const TEMPLATES = [
+  '{ engine(id: $1) { id jobs(first: $2, after: $3) { totalCount } } }',
+  '{ a: engine(id: $1) { id } a: engine(id: $2) { id } }',
+  '{ engines(first: $1) { nodes { jobs(last: $2, filter: { from: $3, to: $4 }) { totalCount } } } }',
+  'query Q($n: Int = 5) { engines(first: $n) { totalCount } e: engine(id: $1) { name } }',
+  '{ job(engineId: $1, id: $2) { id tasks { order } } }',
+  '{ __schema { queryType { name } } engine(id: $1) { id } }',
+  '{ engine(id: $1) { ...E } } fragment E on Engine { jobs(first: $2) { nodes { id } } latestJob { id } }',
+  '{ engines(first: $1, last: $2) { totalCount } }',
+  '{ engine(id: $1) @skip(if: true) { id } }',
+];
+
+const literal = fc.oneof(
+  fc.integer({ min: -5, max: 150 }).map(String),
+  fc.constantFrom('2147483648', '99999999999999999999', '0', '20'),
+  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map((n) => (Number.isInteger(n) ? `${n}.5` : String(n))).filter((t) => /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(t)),
+  fc.constantFrom('"e1"', '"big-engine"', '"../x"', '"2024-01-01T00:00:00Z"', '"not a date"', '"12"', '""', '"2021-11-10T10:28:15.901+08:00"'),
+  fc.string({ maxLength: 8 }).map((s) => JSON.stringify(s)),
+);
+
+const DOCUMENT_CODES = ['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED'];
+
+describe.each([true, false])('validation by shape (introspection %s)', (introspection) => {
+  const rules = securityValidationRules({ maxDepth: 12, maxAliases: 30, introspection });
+  const fullRules = [...specifiedRules, ...rules];
+
+  it('accepts a document exactly when every rule does, whatever came before it', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(TEMPLATES.length - 1), fc.array(literal, { minLength: 4, maxLength: 4 })), { minLength: 1, maxLength: 25 }), (asks) => {
+        const admission = createAdmission({
+          schema,
+          rules,
+          maxTokens: 2000,
+          store: new DocumentStore(1 << 24),
+          maxShapes: 100,
+          safelisted: undefined,
+          introspection,
+          estimate: { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3, maxListPages: 10 },
+          maxUpstreamCalls: Number.POSITIVE_INFINITY,
+          maxItemsPerEvent: Number.POSITIVE_INFINITY,
+        });
+        for (const [template, literals] of asks) {
+          const source = TEMPLATES[template]!.replace(/\$(\d)/g, (_, i: string) => literals[Number(i) - 1]!);
+          let expected: boolean;
+          try {
+            expected = validate(schema, parse(source), fullRules).length === 0;
+          } catch {
+            expected = false;
+          }
+          const verdict = admission.admit({ query: source }, 'http');
+          const accepted = !Array.isArray(verdict) || !verdict.some((error) => DOCUMENT_CODES.includes(error.extensions.code as string));
+          expect({ source, accepted }).toEqual({ source, accepted: expected });
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('documentShape', () => {
+  it('is the same for documents that differ only in Int, Float and String literals, and lists those literals', () => {
+    const a = documentShape(parse('{ engine(id: "a") { jobs(first: 5, after: "c1") { totalCount } } }'));
+    const b = documentShape(parse('{ engine(id: "bb") { jobs(first: 17, after: "c22") { totalCount } } }'));
+    expect(a.key).toBe(b.key);
+    expect(b.literals.map((node) => node.value)).toEqual(['bb', '17', 'c22']);
+  });
+
+  it.each([
+    ['an alias', '{ e: engine(id: "a") { id } }', '{ f: engine(id: "a") { id } }'],
+    ['a literal kind', '{ engines(first: 5) { totalCount } }', '{ engines(first: "5") { totalCount } }'],
+    ['a boolean', '{ engine(id: "a") @skip(if: true) { id } }', '{ engine(id: "a") @skip(if: false) { id } }'],
+    ['a variable default', 'query ($n: Int = 5) { engines(first: $n) { totalCount } }', 'query ($n: Int = 6) { engines(first: $n) { totalCount } }'],
+    ['an argument name', '{ engines(first: 5) { totalCount } }', '{ engines(last: 5) { totalCount } }'],
+    ['an input field name', '{ engine(id: "a") { jobs(filter: { from: "x" }) { totalCount } } }', '{ engine(id: "a") { jobs(filter: { to: "x" }) { totalCount } } }'],
+    ['a fragment name', '{ engine(id: "a") { ...A } } fragment A on Engine { id }', '{ engine(id: "a") { ...B } } fragment B on Engine { id }'],
+    ['an operation type', 'query { __typename }', 'mutation { __typename }'],
+  ])('tells documents apart that differ in %s', (_what, a, b) => {
+    expect(documentShape(parse(a)).key).not.toBe(documentShape(parse(b)).key);
+  });
+});
