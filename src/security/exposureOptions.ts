@@ -10,7 +10,6 @@ import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { landingPagePlugin, type ExplorerOptions } from '../graphql/landingPage';
 import { manifestHashCheck, persistedQueriesOption, safelistPlugin } from './persistedQueries';
-import { estimateOptionsOf } from './estimateOptions';
 import { operationTypePlugin } from './operationTypePlugin';
 import { loadPersistedQueryManifest } from './persistedQueryManifest';
 import { upstreamCostPlugin } from './upstreamCostPlugin';
@@ -50,11 +49,11 @@ export function exposureOptions(
   sharedPersistedQueries?: KeyValueCache<string>,
 ): ExposureOptions {
   const manifest =
-    config.persistedQueries === 'safelist' && config.persistedQueriesManifest !== undefined
-      ? loadPersistedQueryManifest(config.persistedQueriesManifest, schema)
+    config.limits.persistedQueries === 'safelist' && config.limits.persistedQueriesManifest !== undefined
+      ? loadPersistedQueryManifest(config.limits.persistedQueriesManifest, schema)
       : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
-    landingPagePlugin(config.explorer, explorer),
+    landingPagePlugin(config.http.explorer, explorer),
     // Apollo Server reads APOLLO_KEY / APOLLO_SCHEMA_REPORTING from the process environment on its
     // own and would then send usage and the schema to GraphOS. The gateway reports nowhere (its
     // configuration is loadConfig's alone), and as a subgraph its usage is the router's to report.
@@ -65,25 +64,25 @@ export function exposureOptions(
     // reporting uses them, and the gateway does not report there.
     ApolloServerPluginInlineTraceDisabled(),
     operationTypePlugin(),
-    upstreamCostPlugin(schema, { maxUpstreamCalls: config.maxUpstreamCalls, ...estimateOptionsOf(config) }),
+    upstreamCostPlugin(schema, { maxUpstreamCalls: config.limits.maxUpstreamCalls, ...config.upstream.paging, ...config.limits.entities }),
   ];
   // The safelist check runs before the cost estimate: an unlisted operation is refused as such.
-  if (manifest !== undefined) plugins.unshift(safelistPlugin(manifest, { introspection: config.enableIntrospection }));
+  if (manifest !== undefined) plugins.unshift(safelistPlugin(manifest, { introspection: config.limits.enableIntrospection }));
   return {
     // Always on for Apollo: ENABLE_INTROSPECTION=false is our own validation rule, whose message
     // names the setting (see IntrospectionDisabledRule).
     introspection: true,
-    hideSchemaDetailsFromClientErrors: config.nodeEnv === 'production' || !config.enableIntrospection,
-    allowBatchedHttpRequests: config.allowBatching,
+    hideSchemaDetailsFromClientErrors: config.nodeEnv === 'production' || !config.limits.enableIntrospection,
+    allowBatchedHttpRequests: config.http.allowBatching,
     // Apollo's default, spelled out: it must never be switched off by accident.
     csrfPrevention: true,
-    persistedQueries: persistedQueriesOption(config.persistedQueries, config.apqCacheMaxBytes, manifest, sharedPersistedQueries),
+    persistedQueries: persistedQueriesOption(config.limits.persistedQueries, config.limits.apqCacheMaxBytes, manifest, sharedPersistedQueries),
     // graphql-js stops parsing past this many tokens: a huge document costs little CPU.
-    parseOptions: { maxTokens: config.maxTokens },
+    parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: securityValidationRules({
-      maxDepth: config.maxDepth,
-      maxAliases: config.maxAliases,
-      introspection: config.enableIntrospection,
+      maxDepth: config.limits.maxDepth,
+      maxAliases: config.limits.maxAliases,
+      introspection: config.limits.enableIntrospection,
     }),
     plugins,
     safelisted: manifest === undefined ? undefined : manifestHashCheck(manifest),

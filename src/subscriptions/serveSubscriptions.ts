@@ -11,7 +11,6 @@ import { GRAPHQL_PATH } from '../http/httpServer';
 import { credentialsFromHeaders } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
-import { estimateOptionsOf } from '../security/estimateOptions';
 import { createMemoizedEstimate } from '../security/estimateUpstreamCalls';
 import type { exposureOptions } from '../security/exposureOptions';
 import type { WatchFleet } from './EngineWatch';
@@ -48,16 +47,16 @@ export function serveSubscriptions(
   const maxPendingEvents = maxPendingEventsOf(config);
   const live = new LiveJobs({
     http: services.http,
-    pageBase: config.csePageBase,
+    pageBase: config.upstream.pageBase,
     // The most jobs one list call can bring: the fewest calls for the most watched jobs.
-    pageSize: config.cseMaxPageSize,
-    listPages: config.subscriptionListPages,
-    pollMs: config.subscriptionPollMs,
-    maxBackoffMs: config.subscriptionMaxBackoffMs,
-    pollTimeoutMs: config.requestTimeoutMs,
-    detailsConcurrency: config.cseRequestConcurrency,
-    maxCallsPerPoll: config.subscriptionMaxCallsPerPoll,
-    maxWatchedPerScope: config.subscriptionMaxWatchedPerScope,
+    pageSize: config.upstream.paging.maxPageSize,
+    listPages: config.subscriptions.listPages,
+    pollMs: config.subscriptions.pollMs,
+    maxBackoffMs: config.subscriptions.maxBackoffMs,
+    pollTimeoutMs: config.limits.operationTimeoutMs,
+    detailsConcurrency: config.upstream.requestConcurrency,
+    maxCallsPerPoll: config.subscriptions.maxCallsPerPoll,
+    maxWatchedPerScope: config.subscriptions.maxWatchedPerScope,
     maxPendingEvents,
     events: { poll: metrics.subscriptions.poll },
     fleet,
@@ -73,38 +72,38 @@ export function serveSubscriptions(
     groups: new SubscriptionGroups({
       schema,
       // Each event's execution gets a context of its own (fresh loaders), bounded like an HTTP operation.
-      contextFor: (credentials) => createContext(liveServices, { credentials, deadline: Date.now() + config.requestTimeoutMs, refusal: {} }),
+      contextFor: (credentials) => createContext(liveServices, { credentials, deadline: Date.now() + config.limits.operationTimeoutMs, refusal: {} }),
       formatError,
       maxPendingResults: maxPendingEvents,
     }),
     admission: {
       schema,
       rules: apolloValidationRules(exposure.validationRules, exposure.introspection),
-      maxTokens: config.maxTokens,
+      maxTokens: config.limits.maxTokens,
       documents,
       safelisted: exposure.safelisted,
-      estimate: createMemoizedEstimate(schema, estimateOptionsOf(config)),
-      maxUpstreamCalls: config.maxUpstreamCalls,
-      maxItemsPerEvent: config.subscriptionMaxItemsPerEvent,
+      estimate: createMemoizedEstimate(schema, { ...config.upstream.paging, ...config.limits.entities }),
+      maxUpstreamCalls: config.limits.maxUpstreamCalls,
+      maxItemsPerEvent: config.subscriptions.maxItemsPerEvent,
     },
-    credentialsOf: (header) => credentialsFromHeaders(header, config.cseProjectId),
+    credentialsOf: (header) => credentialsFromHeaders(header, config.upstream.projectId),
     originAllowed: createOriginCheck(cors),
     limits: {
-      perConnection: config.subscriptionMaxPerConnection,
-      total: config.subscriptionMaxTotal,
-      maxBufferedBytes: config.subscriptionMaxBufferedBytes,
-      initTimeoutMs: config.subscriptionInitTimeoutMs,
-      keepAliveMs: config.subscriptionKeepAliveMs,
-      maxMessageBytes: config.maxBodyBytes,
-      idleTimeoutMs: config.subscriptionIdleTimeoutMs,
-      maxSockets: config.subscriptionMaxSockets,
-      maxSocketsPerAddress: config.subscriptionMaxSocketsPerAddress,
+      perConnection: config.subscriptions.maxPerConnection,
+      total: config.subscriptions.maxTotal,
+      maxBufferedBytes: config.subscriptions.maxBufferedBytes,
+      initTimeoutMs: config.subscriptions.initTimeoutMs,
+      keepAliveMs: config.subscriptions.keepAliveMs,
+      maxMessageBytes: config.http.maxBodyBytes,
+      idleTimeoutMs: config.subscriptions.idleTimeoutMs,
+      maxSockets: config.subscriptions.maxSockets,
+      maxSocketsPerAddress: config.subscriptions.maxSocketsPerAddress,
     },
     formatError,
     metrics: metrics.subscriptions,
     logger,
   });
-  return { server, drainPlugin: drainSubscriptions(server, live, config.shutdownTimeoutMs) };
+  return { server, drainPlugin: drainSubscriptions(server, live, config.http.shutdownTimeoutMs) };
 }
 
 /**
@@ -112,7 +111,7 @@ export function serveSubscriptions(
  * changed (the conflation keys), so a slow reader loses no job, only intermediate states.
  */
 function maxPendingEventsOf(config: GatewayConfig): number {
-  return 2 * config.cseMaxPageSize * config.subscriptionListPages;
+  return 2 * config.upstream.paging.maxPageSize * config.subscriptions.listPages;
 }
 
 /** Apollo's drain: WebSockets closed with 1001 (bounded by the grace), then every poller stopped. */
