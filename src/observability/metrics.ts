@@ -1,6 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Route } from '../upstream/paths';
-import type { UpstreamEvents } from './events';
+import { UPSTREAM_ROUTES, type UpstreamEvents } from './events';
 import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
 import { buildInfo } from './buildInfo';
 import { createOperationLabeler } from './operationLabel';
@@ -53,9 +52,6 @@ export interface MetricsOptions {
   /** Default Node process metrics (CPU, memory, event loop, GC); on unless a test turns them off. */
   readonly processMetrics?: boolean;
 }
-
-/** The route templates (the `route` label's values). */
-const UPSTREAM_ROUTES: readonly Route[] = ['listEngines', 'getEngine', 'listJobs', 'getJob'];
 
 /** Gauge values of the breaker states, in order of how much traffic each lets through. */
 const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
