@@ -83,8 +83,11 @@ describe('npm start (compiled entry point, embedded simulator)', () => {
     expect(body.data!.engines.nodes).toHaveLength(3);
   });
 
-  it('warns once about a variable with our prefix that is no setting, naming the setting it is likely to be', () => {
-    const warnings = output.split('\n').filter((line) => line.includes('unknown settings'));
+  it('warns once about a variable with our prefix that is no setting, naming the setting it is likely to be', async () => {
+    // Log lines are written asynchronously: the warning is out once the later "gateway listening" is.
+    const until = Date.now() + 5000;
+    while (!started.output().includes('"msg":"gateway listening"') && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    const warnings = started.output().split('\n').filter((line) => line.includes('unknown settings'));
     expect(warnings.map((line) => JSON.parse(line))).toEqual([
       expect.objectContaining({ level: 'warn', msg: 'unknown settings ignored: CSE_TIMEOUT (did you mean CSE_TIMEOUT_MS?)' }),
     ]);
