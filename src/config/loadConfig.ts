@@ -275,6 +275,14 @@ export function maskPassword(url: URL): string {
  */
 const SERVICE_LINK = /_(SERVICE_HOST|SERVICE_PORT(_\w+)?|PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)$|^[A-Z0-9_]+_PORT$/;
 
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The settings nearest `name` by edit distance (at most 2), or of which it is the beginning. */
 function nearest(name: string, known: readonly string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
@@ -380,41 +388,26 @@ class EnvReader {
   endpoint(name: string): string | undefined {
     const raw = this.optional(name);
     if (raw === undefined) return undefined;
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      return this.refuse(name, raw, 'an absolute http(s) URL', undefined);
-    }
+    const url = parseUrl(raw);
+    if (url === undefined) return this.refuse(name, raw, 'an absolute http(s) URL', undefined);
     if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '') {
       return this.refuse(name, raw, 'an absolute http(s) URL without credentials, query or fragment', undefined);
     }
     return url.href.replace(/\/+$/, '');
   }
 
-  /**
-   * A `redis://` or `rediss://` URL. Refused values are reported with the password masked: the
-   * ConfigError's message is logged, and the URL is where Redis ACL credentials live.
-   */
+  /** A refused URL is shown with its password masked: the ConfigError's message is logged. */
   redisUrl(name: string): string | undefined {
     const raw = this.optional(name);
     if (raw === undefined) return undefined;
-    let url: URL | undefined;
-    try {
-      url = new URL(raw);
-    } catch {
-      url = undefined;
-    }
+    const url = parseUrl(raw);
     if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
       return this.refuse(name, url === undefined ? '(not a URL)' : maskPassword(url), 'a redis:// or rediss:// URL', undefined);
     }
     return raw;
   }
 
-  /**
-   * Keys of 32 bytes (base64 or base64url), comma-separated. A refusal never shows the value (the
-   * ConfigError's message is logged): only which key is wrong, and its length.
-   */
+  /** A refusal never shows the value (the ConfigError's message is logged): only which key is wrong. */
   encryptionKeys(name: string): EncryptionKeys | undefined {
     const raw = this.optional(name);
     if (raw === undefined) return undefined;
@@ -435,12 +428,7 @@ class EnvReader {
     if (raw === '*') return '*';
     const list = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
     for (const origin of list) {
-      let parsed: URL | undefined;
-      try {
-        parsed = new URL(origin);
-      } catch {
-        parsed = undefined;
-      }
+      const parsed = parseUrl(origin);
       if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
         const expected = 'a comma-separated list of origins like https://app.example.com (scheme, host, optional port; no path or trailing slash), or *';
         return this.refuse(name, raw, expected, Object.freeze([]));
@@ -449,10 +437,7 @@ class EnvReader {
     return Object.freeze(list);
   }
 
-  /**
-   * The certificates of a PEM file, read now: a file that cannot be read or holds no certificate
-   * fails the start with the variable named, not the first connection to Redis much later.
-   */
+  /** Read now: a bad file fails the start naming the variable, not the first Redis connection later. */
   pemFile(name: string): string | undefined {
     const path = this.optional(name);
     if (path === undefined) return undefined;
