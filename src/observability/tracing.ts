@@ -2,17 +2,10 @@ import { context, propagation, SpanKind, trace, type Span, type TextMapGetter } 
 import { incomingTraceHeaders } from './traceHeaders';
 
 /**
- * Spans through `@opentelemetry/api` only. Without an SDK registered in the process every call
- * here is a no-op and costs next to nothing; with one (see docs/operating.md, "Tracing"), the gateway records
- * a span per GraphQL operation and a child span per upstream call, and the upstream receives the
- * `traceparent` of the upstream call's span.
- *
- * The operation's trace context travels to the upstream calls inside the `propagate` headers of
- * the UpstreamRequestContext: they are exactly what the upstream must receive, they need no new
- * field on the request context, and they work whether or not an AsyncLocalStorage context manager
- * is installed.
+ * Spans through `@opentelemetry/api` only: without an SDK registered every call is a no-op. The
+ * operation's trace context reaches its upstream calls in the request context's `propagate`
+ * headers, which work with or without an AsyncLocalStorage context manager.
  */
-
 export const TRACER_NAME = 'cse-jobs-gateway';
 
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
