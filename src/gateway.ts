@@ -25,10 +25,9 @@ import { requestScopeOf } from './observability/requestScope';
 import { createRequestContextFactory, type RequestContextFactory } from './http/requestContext';
 import { DocumentStore } from './graphql/documentStore';
 import { shareVerdict, storeVerdict } from './http/reusePolicy';
-import type { CseHttpClient } from './upstream/CseHttpClient';
+import { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
 import type { CacheStats } from './upstream/cache/UpstreamAnswerCache';
-import { cacheTtlsOf, createCseHttpClient } from './upstream/createCseHttpClient';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
 import type { GraphQLSchema } from 'graphql';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
@@ -88,65 +87,91 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
 
 async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Array<() => Promise<void>>): Promise<RunningGateway> {
   const { logger } = deps;
+  for (const warning of config.warnings) logger.warn(warning);
   warnAboutDescriptors(config, logger);
+  const { upstream, http } = config;
   const ownsDispatcher = deps.dispatcher === undefined;
-  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ connections: config.cseConnections, timeoutMs: config.cseTimeoutMs });
+  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ connections: upstream.poolConnections, timeoutMs: upstream.resilience.attemptTimeoutMs });
   if (ownsDispatcher) undo.push(() => dispatcher.destroy());
-  const metrics = createMetrics({ maxOperationNames: config.metricsMaxOperations });
+  const metrics = createMetrics({ maxOperationNames: config.observability.metricsMaxOperations });
   const readiness = new Readiness();
-  // The process-wide upstream event sink: what the upstream layer reports feeds the metrics and readiness.
   // With REDIS_URL, what the replicas share; readiness never depends on it (Redis is optional at run time).
   const shared = createSharedState(config, logger, metrics.registry);
   if (shared !== undefined) undo.push(() => shared.close());
-  const upstreamEvents = fanOutEvents(metrics.events, readiness.events);
-  const services = contextServices(config, createCseHttpClient(config, deps.endpoint, dispatcher, upstreamEvents, shared?.upstream), logger, metrics);
+  const services: ContextServices = {
+    http: new CseHttpClient({
+      endpoint: deps.endpoint,
+      dispatcher,
+      events: fanOutEvents(metrics.events, readiness.events),
+      resilience: upstream.resilience,
+      cache: config.cache,
+      credentials: upstream.credentials,
+      ...(shared === undefined ? {} : { shared: shared.upstream }),
+    }),
+    paging: upstream.paging,
+    pageBase: upstream.pageBase,
+    requestConcurrency: upstream.requestConcurrency,
+    reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
+    observeBatch: metrics.observeBatch,
+    engineListThreshold: config.limits.entities.engineListThreshold,
+    engineListMaxPages: config.limits.entities.maxListPages,
+    cacheTtls: config.cache.ttls,
+    budget: config.limits.budget,
+  };
   const schema = recordCacheHints(buildGatewaySchema());
-  const security = apolloOptions(config, schema, new DocumentStore(config.documentCacheMaxBytes), { demoToken: deps.demoToken }, shared?.persistedQueries);
+  const security = apolloOptions(config, schema, new DocumentStore(config.limits.documentCacheMaxBytes), { demoToken: deps.demoToken }, shared?.persistedQueries);
   const apollo = createApollo(config, logger, metrics, schema, security.options);
-  const requests = createRequestContextFactory(services, config.cseProjectId);
-  const cors = corsPolicy(config.corsOrigins, {
-    allowStudio: config.nodeEnv === 'development' || config.enableSandbox,
+  const requests = createRequestContextFactory(services, upstream.projectId);
+  const cors = corsPolicy(http.corsOrigins, {
+    allowStudio: config.nodeEnv === 'development' || http.explorer === 'sandbox',
     allowLocal: config.nodeEnv === 'development',
   });
   const httpServer = createHttpServer({
     apollo,
     context: requests.contextFor,
-    ...reuseOfAnswers(config, requests, services, metrics),
-    maxBodyBytes: config.maxBodyBytes,
-    maxBatchOperations: config.maxBatchOperations,
-    connections: {
-      headersTimeoutMs: config.httpHeadersTimeoutMs,
-      requestTimeoutMs: config.httpRequestTimeoutMs,
-      keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
-      maxConnections: config.httpMaxConnections,
-    },
+    wholeResponseCache: createWholeResponseCache<GatewayContext>({
+      ttls: config.cache.ttls,
+      maxBytes: config.cache.wholeResponseMaxBytes,
+      credentialsOf: requests.credentialsOf,
+      generationOf: (credentials) => services.http.cacheGenerationFor(credentials),
+      storable: (context) => storeVerdict(context.facts),
+      onHit: () => metrics.observeWholeResponseCache(true),
+      onMiss: () => metrics.observeWholeResponseCache(false),
+    }),
+    inFlight: createInFlightRequests<GatewayContext>({ credentialsOf: requests.credentialsOf, shareable: (context) => shareVerdict(context.facts) }),
+    maxBodyBytes: http.maxBodyBytes,
+    maxBatchOperations: http.maxBatchOperations,
+    connections: http.connections,
     cors: createCorsHandler(cors),
     // With METRICS_PORT, /metrics is served there only.
-    routes: { ...operationalRoutes(readiness, config.metricsPort === undefined ? metrics.registry : undefined), ...(config.explorer === 'graphiql' ? graphiqlAssetRoutes() : {}) },
+    routes: {
+      ...operationalRoutes(readiness, http.metricsPort === undefined ? metrics.registry : undefined),
+      ...(http.explorer === 'graphiql' ? graphiqlAssetRoutes() : {}),
+    },
     aroundRequest: observeRequests({ logger, metrics, guardReleasedContexts: config.nodeEnv === 'test' }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
-    operationTimeoutMs: config.requestTimeoutMs,
+    operationTimeoutMs: config.limits.operationTimeoutMs,
     onReused: (request, how, operationName, credentialsAccepted) => requestScopeOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),
     onError: (error, request) => logger.error({ requestId: requestScopeOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
   const subscriptions = serveSubscriptions(config, { httpServer, schema, admission: security.admission, cors, services, logger, metrics, fleet: shared?.pollers });
   // Sockets first (1001 to each, then their pollers stop), beside the HTTP drain.
   apollo.addPlugin(subscriptions.drainPlugin);
-  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }));
+  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: http.shutdownTimeoutMs }));
   await apollo.start();
   // Its drain plugins close the WebSocket server and the HTTP server (listening or not yet).
   undo.push(() => apollo.stop());
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => {
+    httpServer.listen(http.port, http.host, () => {
       httpServer.off('error', reject);
       resolve();
     });
   });
-  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, config.metricsPort, config.host);
+  const metricsServer = http.metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, http.metricsPort, http.host);
   const address = httpServer.address() as AddressInfo;
-  const host = config.host === undefined || config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const host = http.host === undefined || http.host === '0.0.0.0' || http.host === '::' ? 'localhost' : http.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}${GRAPHQL_PATH}`;
   readiness.markServing();
 
@@ -154,10 +179,10 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const stop = async () => {
     readiness.markShuttingDown();
     // Time for load balancers to see /readyz fail before connections are refused.
-    if (config.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+    if (http.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, http.shutdownDelayMs));
     await apollo.stop(); // the drain plugin: refuse new connections, let in-flight requests finish (bounded)
     await metricsServer?.close();
-    if (ownsDispatcher) await closeDispatcher(dispatcher, config.shutdownTimeoutMs);
+    if (ownsDispatcher) await closeDispatcher(dispatcher, http.shutdownTimeoutMs);
     await shared?.close();
   };
 
@@ -176,21 +201,6 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   };
 }
 
-/** The long-lived pieces every operation's context is made from. */
-function contextServices(config: GatewayConfig, http: CseHttpClient, logger: Logger, metrics: GatewayMetrics): ContextServices {
-  return {
-    http,
-    paging: { maxPageSize: config.cseMaxPageSize, defaultPageSize: config.defaultPageSize },
-    pageBase: config.csePageBase,
-    requestConcurrency: config.cseRequestConcurrency,
-    reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
-    observeBatch: metrics.observeBatch,
-    engineListThreshold: config.federationEngineListThreshold,
-    engineListMaxPages: config.federationEngineListMaxPages,
-    cacheTtls: cacheTtlsOf(config),
-    budget: { maxUpstreamBytes: config.operationMaxUpstreamBytes, maxListItems: config.maxListItems },
-  };
-}
 
 /**
  * Apollo Server over the subgraph schema, with the security options (limits, admission, Sandbox,
@@ -210,9 +220,7 @@ function createApollo(
     gateway: executionGateway(
       schema,
       createOperationExecutor(schema, {
-        mode: config.graphqlExecutor,
-        compileAfterUses: config.graphqlCompileAfterUses,
-        plansMaxBytes: config.compiledPlansMaxBytes,
+        ...config.limits.executor,
         onExecuted: metrics.observeExecution,
         onCompiled: metrics.observeCompile,
         onUnrepresentable: ({ path, type }, contextValue) =>
@@ -232,40 +240,16 @@ function createApollo(
   });
 }
 
-/**
- * The two ways a request is answered with another's answer, both under the reuse policy that
- * reads the operation's facts: the whole-response cache (answers kept for the shortest TTL the
- * cache-control hints stated, served only to a caller the upstream answered recently) and
- * in-flight coalescing (identical requests at the same moment: not a cache, on whatever the TTLs).
- */
-function reuseOfAnswers(config: GatewayConfig, requests: RequestContextFactory, services: ContextServices, metrics: GatewayMetrics) {
-  return {
-    wholeResponseCache: createWholeResponseCache<GatewayContext>({
-      ttls: cacheTtlsOf(config),
-      maxBytes: config.operationCacheMaxBytes,
-      credentialsOf: requests.credentialsOf,
-      generationOf: (credentials) => services.http.cacheGenerationFor(credentials),
-      storable: (context) => storeVerdict(context.facts),
-      onHit: () => metrics.observeWholeResponseCache(true),
-      onMiss: () => metrics.observeWholeResponseCache(false),
-    }),
-    inFlight: createInFlightRequests<GatewayContext>({
-      credentialsOf: requests.credentialsOf,
-      shareable: (context) => shareVerdict(context.facts),
-    }),
-  };
-}
-
 /** Descriptors kept free for the upstream pool's sockets, log output, files and the like. */
 const DESCRIPTOR_MARGIN = 64;
 
 /** HTTP_MAX_CONNECTIONS only protects the process while it is below the descriptor limit. */
-function warnAboutDescriptors(config: GatewayConfig, logger: Logger): void {
+function warnAboutDescriptors({ http, upstream }: GatewayConfig, logger: Logger): void {
   const limit = openFileLimit();
-  const needed = config.httpMaxConnections + config.cseConnections + DESCRIPTOR_MARGIN;
-  if (limit !== undefined && needed > limit) {
+  const httpMaxConnections = http.connections.maxConnections;
+  if (limit !== undefined && httpMaxConnections + upstream.poolConnections + DESCRIPTOR_MARGIN > limit) {
     logger.warn(
-      { openFileLimit: limit, httpMaxConnections: config.httpMaxConnections, cseConnections: config.cseConnections },
+      { openFileLimit: limit, httpMaxConnections, cseConnections: upstream.poolConnections },
       'HTTP_MAX_CONNECTIONS + CSE_CONNECTIONS is close to or above the open-file limit (ulimit -n): lower HTTP_MAX_CONNECTIONS or raise the limit',
     );
   }

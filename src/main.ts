@@ -1,4 +1,4 @@
-import { ConfigError, configWarnings, loadConfig, type GatewayConfig } from './config/loadConfig';
+import { ConfigError, loadConfig, type GatewayConfig, type HttpConfig } from './config/loadConfig';
 import { startGateway, type RunningGateway } from './gateway';
 import { createProcessLogger, type Logger, type ProcessLogger } from './observability/logger';
 // Types only: the simulator is loaded when it is started, so that a production build (the image)
@@ -6,9 +6,6 @@ import { createProcessLogger, type Logger, type ProcessLogger } from './observab
 import type { DemoSimulatorEnv, Simulator } from '@cse-jobs-gateway/simulator';
 
 type SimulatorModule = typeof import('@cse-jobs-gateway/simulator');
-
-/** The simulator's own settings (SIMULATOR_*), named without loading it. */
-const SIMULATOR_SETTING = /^SIMULATOR_/;
 
 /** How long exiting waits for the last log lines when stdout does not take them. */
 const LOG_CLOSE_TIMEOUT_MS = 2000;
@@ -26,11 +23,16 @@ const EXAMPLE_QUERY = `{
  */
 async function main(): Promise<void> {
   let config: GatewayConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) failStartup(error.message, error.nodeEnv);
+    throw error;
+  }
   let demo: DemoSimulatorEnv | undefined;
   let sim: SimulatorModule | undefined;
   try {
-    config = loadConfig(process.env);
-    if (config.cseEndpoint === undefined && !config.embeddedSimulator) {
+    if (config.upstream.endpoint === undefined && !config.upstream.simulator.allowed) {
       // Fake data served in production by accident is worse than no start at all.
       throw new ConfigError(
         'CSE_ENDPOINT',
@@ -38,43 +40,40 @@ async function main(): Promise<void> {
         `the engine-manager endpoint (https://…): the embedded simulator and its fake data are served with NODE_ENV=${config.nodeEnv} only when EMBEDDED_SIMULATOR=true`,
       );
     }
-    if (config.cseEndpoint === undefined) {
+    if (config.upstream.endpoint === undefined) {
       // Loaded only here, with CommonJS's require: the build stays one module system.
       sim = require('@cse-jobs-gateway/simulator') as SimulatorModule;
-      demo = demoSimulator(sim);
+      demo = demoSimulator(sim, config.upstream.simulator.settings);
     }
   } catch (error) {
-    if (error instanceof ConfigError) failStartup(error.message);
+    if (error instanceof ConfigError) failStartup(error.message, config.nodeEnv);
     throw error;
   }
   let log: ProcessLogger;
   try {
-    log = createProcessLogger(config.logLevel, { pretty: config.logPretty });
+    log = createProcessLogger(config.observability.logLevel, { pretty: config.observability.logPretty });
   } catch (error) {
-    failStartup(error instanceof Error ? error.message : String(error));
+    failStartup(error instanceof Error ? error.message : String(error), config.nodeEnv);
   }
   const { logger } = log;
   const lifecycle = lifecycleOf(logger, config);
-  for (const warning of configWarnings(config)) logger.warn(warning);
-  const simulatorVariables = Object.keys(process.env).filter((name) => SIMULATOR_SETTING.test(name) && process.env[name]);
-  if (config.cseEndpoint !== undefined && simulatorVariables.length > 0) {
-    logger.warn(`${simulatorVariables.join(', ')} ignored: CSE_ENDPOINT is set, so no simulator is started`);
-  }
 
   let simulator: Simulator | undefined;
   let endpoint: string;
   if (demo === undefined || sim === undefined) {
     // The simulator's settings are read exactly when CSE_ENDPOINT is unset.
-    endpoint = config.cseEndpoint as string;
+    endpoint = config.upstream.endpoint as string;
   } else {
     const { port } = demo;
     simulator = await startEmbeddedSimulator(sim, demo, logger).catch(async (error: unknown) => {
       await log.close(LOG_CLOSE_TIMEOUT_MS);
-      return failStartup(simulatorFailure(sim!, error, port));
+      return failStartup(simulatorFailure(sim!, error, port), config.nodeEnv);
     });
     endpoint = simulator.url;
     // The simulator's demo project is the default unless the operator chose one.
-    if (config.cseProjectId === undefined) config = Object.freeze({ ...config, cseProjectId: sim.DEMO_PROJECT_ID });
+    if (config.upstream.projectId === undefined) {
+      config = Object.freeze({ ...config, upstream: Object.freeze({ ...config.upstream, projectId: sim.DEMO_PROJECT_ID }) });
+    }
     lifecycle.info(
       { simulator: simulator.url, live: simulator.live !== undefined, ...(demo.scenario === undefined ? {} : { scenario: demo.scenario }) },
       'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process',
@@ -89,7 +88,7 @@ async function main(): Promise<void> {
     // bad config; so does a port in use: one line that says what to do, never a stack trace.
     // The lines logged so far (which settings, Redis) are written out first.
     await log.close(LOG_CLOSE_TIMEOUT_MS);
-    return failStartup(error instanceof ConfigError ? error.message : startupFailure(error, config));
+    return failStartup(error instanceof ConfigError ? error.message : startupFailure(error, config.http), config.nodeEnv);
   });
   // `url` last, right before the message: scripts that wait for `"url":"…","msg":"gateway listening"` keep matching.
   lifecycle.info({ ...(gateway.metricsUrl === undefined ? {} : { metrics: gateway.metricsUrl }), url: gateway.url }, 'gateway listening');
@@ -129,12 +128,12 @@ function onSignals(config: GatewayConfig, log: ProcessLogger, lifecycle: Logger,
       process.exit(1);
     }
     stopping = true;
-    lifecycle.info({ signal, delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight operations');
+    lifecycle.info({ signal, delayMs: config.http.shutdownDelayMs, timeoutMs: config.http.shutdownTimeoutMs }, 'shutting down: draining in-flight operations');
     // Every step is bounded on its own; this only catches a step that never settles.
     const deadline = setTimeout(() => {
       logger.error('shutdown did not finish in time: exiting');
       process.exit(1);
-    }, config.shutdownDelayMs + 2 * config.shutdownTimeoutMs + 5000);
+    }, config.http.shutdownDelayMs + 2 * config.http.shutdownTimeoutMs + 5000);
     deadline.unref();
     gateway
       .close()
@@ -165,7 +164,7 @@ function onSignals(config: GatewayConfig, log: ProcessLogger, lifecycle: Logger,
  * not the few lines that say where the gateway listens and when it stops); `silent` silences them.
  */
 function lifecycleOf(logger: Logger, config: GatewayConfig): Logger {
-  if (config.logLevel === 'silent' || logger.isLevelEnabled('info')) return logger;
+  if (config.observability.logLevel === 'silent' || logger.isLevelEnabled('info')) return logger;
   return logger.child({}, { level: 'info' });
 }
 
@@ -173,20 +172,19 @@ function lifecycleOf(logger: Logger, config: GatewayConfig): Logger {
  * Stops the start with one line on stderr and exit status 1: JSON in production (as every line
  * there), the plain sentence elsewhere.
  */
-function failStartup(message: string): never {
-  const production = process.env.NODE_ENV?.trim() === 'production';
-  const line = production ? JSON.stringify({ level: 'fatal', time: new Date().toISOString(), service: 'cse-jobs-gateway', msg: message }) : message;
+function failStartup(message: string, nodeEnv: GatewayConfig['nodeEnv'] | undefined): never {
+  const line = nodeEnv === 'production' ? JSON.stringify({ level: 'fatal', time: new Date().toISOString(), service: 'cse-jobs-gateway', msg: message }) : message;
   process.stderr.write(`${line}\n`);
   process.exit(1);
 }
 
 /** A start-up failure in one sentence that says what to do: the errors operators meet, by their code. */
-function startupFailure(error: unknown, config: Pick<GatewayConfig, 'host' | 'port' | 'metricsPort'>): string {
+function startupFailure(error: unknown, http: Pick<HttpConfig, 'host' | 'port' | 'metricsPort'>): string {
   const { code, port: failed } = (error ?? {}) as NodeJS.ErrnoException & { port?: number };
   // The listen that failed says its port: PORT's, or METRICS_PORT's.
-  const port = failed ?? config.port;
-  const setting = port === config.metricsPort && port !== config.port ? 'METRICS_PORT' : 'PORT';
-  const address = `${config.host ?? '0.0.0.0'}:${port}`;
+  const port = failed ?? http.port;
+  const setting = port === http.metricsPort && port !== http.port ? 'METRICS_PORT' : 'PORT';
+  const address = `${http.host ?? '0.0.0.0'}:${port}`;
   switch (code) {
     case 'EADDRINUSE':
       return `Cannot listen on ${address}: the address is already in use (EADDRINUSE). Set ${setting} to a free port, or stop the process that holds it.`;
@@ -200,9 +198,9 @@ function startupFailure(error: unknown, config: Pick<GatewayConfig, 'host' | 'po
 }
 
 /** The embedded simulator's settings (SIMULATOR_*), refused like other bad configuration. */
-function demoSimulator({ demoSimulatorFromEnv, LiveEnvError }: SimulatorModule): DemoSimulatorEnv {
+function demoSimulator({ demoSimulatorFromEnv, LiveEnvError }: SimulatorModule, settings: Readonly<Record<string, string>>): DemoSimulatorEnv {
   try {
-    return demoSimulatorFromEnv(process.env);
+    return demoSimulatorFromEnv(settings);
   } catch (error) {
     if (error instanceof LiveEnvError) throw new ConfigError(error.variable, error.value, error.expected);
     throw error;

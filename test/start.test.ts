@@ -56,7 +56,8 @@ describe('npm start (compiled entry point, embedded simulator)', () => {
   let output = '';
 
   beforeAll(async () => {
-    started = await startEntryPoint();
+    // A misspelt setting beside the defaults: the start goes on, with one warning about it.
+    started = await startEntryPoint({ CSE_TIMEOUT: '3000' });
     output = started.output();
   }, 30000);
 
@@ -80,6 +81,16 @@ describe('npm start (compiled entry point, embedded simulator)', () => {
     expect(body.errors).toBeUndefined();
     expect(body.data!.engines.totalCount).toBeGreaterThan(0);
     expect(body.data!.engines.nodes).toHaveLength(3);
+  });
+
+  it('warns once about a variable with our prefix that is no setting, naming the setting it is likely to be', async () => {
+    // Log lines are written asynchronously: the warning is out once the later "gateway listening" is.
+    const until = Date.now() + 5000;
+    while (!started.output().includes('"msg":"gateway listening"') && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    const warnings = started.output().split('\n').filter((line) => line.includes('unknown settings'));
+    expect(warnings.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ level: 'warn', msg: 'unknown settings ignored: CSE_TIMEOUT (did you mean CSE_TIMEOUT_MS?)' }),
+    ]);
   });
 
   it('prints where the simulator and its controls are: 127.0.0.1:4010 by default, or a free port with a warning where that is taken', async () => {

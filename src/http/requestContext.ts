@@ -22,7 +22,7 @@ const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', en
 
 export function createRequestContextFactory(services: ContextServices, defaultProjectId: string | undefined): RequestContextFactory {
   const credentialsOf = (request: IncomingMessage): Credentials => {
-    const scope = requestScopeOf(request);
+    const scope = requestScopeOf<Credentials>(request);
     if (scope?.credentials !== undefined) return scope.credentials;
     const credentials = credentialsFromHeaders((name) => {
       const value = request.headers[name];

@@ -17,31 +17,6 @@ export interface OperationTelemetryOptions {
   readonly facts: OperationFacts;
 }
 
-/** What the per-operation log line says; also returned by `finish` for tests. */
-export interface OperationLogFields {
-  readonly requestId: string;
-  readonly operationName: string | null;
-  readonly operationType: string | null;
-  readonly durationMs: number;
-  readonly upstreamCalls: number;
-  readonly cacheHits: number;
-  readonly errorCodes: string[];
-  readonly outcome: ReturnType<typeof operationOutcome>;
-  readonly httpStatus: number;
-}
-
-/**
- * The log line of a request answered with another's answer — stored (`cached`), or of an identical
- * request in flight at the same time (`coalesced`): nothing ran, so nothing else to say.
- */
-export interface CachedOperationLogFields {
-  readonly requestId: string;
-  readonly operationName: string | null;
-  readonly durationMs: number;
-  readonly outcome: 'cached' | 'coalesced';
-  readonly httpStatus: number;
-}
-
 /**
  * What is observed of one GraphQL request, from the first byte to the last: its trace span, its
  * duration, the upstream calls at debug level, and — from the request's {@link OperationFacts} —
@@ -77,20 +52,23 @@ export class OperationTelemetry {
   }
 
   /** Once, when the response has been handed to the socket (or the request failed or was aborted). */
-  finish(end: { httpStatus: number; aborted: boolean }): OperationLogFields | CachedOperationLogFields | undefined {
-    if (this.finished) return undefined;
+  finish(end: { httpStatus: number; aborted: boolean }): void {
+    if (this.finished) return;
     this.finished = true;
     const facts = this.facts;
     const durationMs = performance.now() - this.started;
     this.nameSpan();
-    if (facts.reused !== undefined && !end.aborted) return this.finishReused(facts.reused, end.httpStatus, durationMs);
+    if (facts.reused !== undefined && !end.aborted) {
+      this.finishReused(facts.reused, end.httpStatus, durationMs);
+      return;
+    }
     // A 400 before any operation started, with no error seen: a request Apollo (CSRF prevention,
     // a body that is no GraphQL request) or the HTTP server (a body that is not JSON) refused as
     // BAD_REQUEST. Apollo's hook for those (invalidRequestWasReceived) gets the error alone, with
     // nothing that names the request, so the code is known from the status.
     if (!facts.resolved && facts.errorCount === 0 && end.httpStatus === 400) facts.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
     const outcome = operationOutcome({ ...end, errorCount: facts.errorCount, hasData: facts.hasData });
-    const fields: OperationLogFields = {
+    const fields = {
       requestId: this.requestId,
       operationName: facts.operationName,
       operationType: facts.operationType,
@@ -110,7 +88,6 @@ export class OperationTelemetry {
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: fields.errorCodes.join(',') || outcome });
     }
     this.span.end();
-    return fields;
   }
 
   /**
@@ -139,12 +116,12 @@ export class OperationTelemetry {
     if (name !== null) this.span.setAttribute('graphql.operation.name', name);
   }
 
-  private finishReused(outcome: 'cached' | 'coalesced', httpStatus: number, durationMs: number): CachedOperationLogFields {
-    const fields: CachedOperationLogFields = { requestId: this.requestId, operationName: this.facts.operationName, durationMs: round(durationMs), outcome, httpStatus };
+  /** A request answered with another's answer: nothing ran, so nothing else to say. */
+  private finishReused(outcome: 'cached' | 'coalesced', httpStatus: number, durationMs: number): void {
+    const fields = { requestId: this.requestId, operationName: this.facts.operationName, durationMs: round(durationMs), outcome, httpStatus };
     this.metrics.observeOperation({ name: this.facts.operationName, resolved: true, nameVouched: this.facts.nameVouched, outcome, durationMs });
     this.logger.info({ ...fields, ...this.traceFields() }, 'graphql operation');
     this.span.end();
-    return fields;
   }
 }
 

@@ -1,4 +1,6 @@
-import type { Route } from '../upstream/paths';
+/** The upstream routes the gateway calls: the `route` label's values, and what its events name. */
+export const UPSTREAM_ROUTES = ['listEngines', 'getEngine', 'listJobs', 'getJob'] as const;
+export type Route = (typeof UPSTREAM_ROUTES)[number];
 
 /**
  * What the upstream layer reports as it works. The resilience and caching components emit these;

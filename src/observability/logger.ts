@@ -88,11 +88,7 @@ export interface LoggerOptions {
   readonly pretty?: boolean;
 }
 
-/**
- * The process logger: JSON lines on stdout (pino) — `{"level":"info","time":"2026-…Z",…}` — with
- * credentials redacted. Lines written for a
- * request name it in a `requestId` field of their own (see requestScope: no implicit scope).
- */
+/** JSON lines (pino) with credentials redacted; a request's lines carry its `requestId` field. */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream, options: LoggerOptions = {}): Logger {
   const logger = pino(
     {

@@ -1,6 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Route } from '../upstream/paths';
-import type { UpstreamEvents } from './events';
+import { UPSTREAM_ROUTES, type UpstreamEvents } from './events';
 import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
 import { buildInfo } from './buildInfo';
 import { createOperationLabeler } from './operationLabel';
@@ -54,9 +53,6 @@ export interface MetricsOptions {
   readonly processMetrics?: boolean;
 }
 
-/** The route templates (the `route` label's values). */
-const UPSTREAM_ROUTES: readonly Route[] = ['listEngines', 'getEngine', 'listJobs', 'getJob'];
-
 /** Gauge values of the breaker states, in order of how much traffic each lets through. */
 const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -71,114 +67,59 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   const registers = [registry];
   const label = createOperationLabeler(options.maxOperationNames);
 
-  const operations = new Counter({
-    name: 'gateway_operations_total',
-    help: 'GraphQL operations served, by operation name and outcome.',
-    labelNames: ['operation', 'outcome'] as const,
-    registers,
-  });
-  const operationDuration = new Histogram({
-    name: 'gateway_operation_duration_seconds',
-    help: 'Time from request to response of GraphQL operations, by operation name and outcome.',
-    labelNames: ['operation', 'outcome'] as const,
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers,
-  });
-  const upstreamRequests = new Counter({
-    name: 'gateway_upstream_requests_total',
-    help: 'HTTP attempts to the upstream (each retry counts), by route template and status ("none": no answer).',
-    labelNames: ['route', 'status'] as const,
-    registers,
-  });
-  const upstreamDuration = new Histogram({
-    name: 'gateway_upstream_request_duration_seconds',
-    help: 'Duration of HTTP attempts to the upstream, by route template and status.',
-    labelNames: ['route', 'status'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
-  });
-  const cacheHits = new Counter({
-    name: 'gateway_upstream_cache_hits_total',
-    help: 'Upstream calls answered from the response cache, by route template.',
-    labelNames: ['route'] as const,
-    registers,
-  });
-  const cacheMisses = new Counter({
-    name: 'gateway_upstream_cache_misses_total',
-    help: 'Response cache lookups that had to call the upstream, by route template.',
-    labelNames: ['route'] as const,
-    registers,
-  });
-  const coalesced = new Counter({
-    name: 'gateway_upstream_coalesced_total',
-    help: 'Upstream calls that joined an identical call already in flight, by route template.',
-    labelNames: ['route'] as const,
-    registers,
-  });
-  const shed = new Counter({
-    name: 'gateway_upstream_shed_total',
-    help: 'Upstream calls refused because too many were in flight or queued, by route template.',
-    labelNames: ['route'] as const,
-    registers,
-  });
-  const inFlight = new Gauge({
-    name: 'gateway_upstream_in_flight',
-    help: 'Upstream requests in flight in this process.',
-    registers,
-  });
-  const breakerState = new Gauge({
-    name: 'gateway_upstream_breaker_state',
-    help: 'State of the whole-upstream circuit breaker: 0 closed, 1 half-open, 2 open.',
-    labelNames: ['scope'] as const,
-    registers,
-  });
-  const breakerTransitions = new Counter({
-    name: 'gateway_upstream_breaker_transitions_total',
-    help: 'Circuit breaker state changes, by scope (upstream, engine) and the state entered.',
-    labelNames: ['scope', 'state'] as const,
-    registers,
-  });
-  const batchSize = new Histogram({
-    name: 'gateway_dataloader_batch_size',
-    help: 'Keys per DataLoader batch, by loader.',
-    labelNames: ['loader'] as const,
-    buckets: [1, 2, 3, 5, 10, 20, 50, 100],
-    registers,
-  });
-  const executions = new Counter({
-    name: 'gateway_operation_executions_total',
-    help: 'GraphQL operations executed, by compiled plan (graphql-jit) or interpreter (graphql-js).',
-    labelNames: ['executor'] as const,
-    registers,
-  });
-  const compiles = new Histogram({
-    name: 'gateway_operation_compile_duration_seconds',
-    help: 'Time spent compiling one plan (adaptive: off the request path, once a document shape is hot).',
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
-    registers,
-  });
-  const wholeResponseCacheHits = new Counter({
-    name: 'gateway_response_cache_hits_total',
-    help: 'GraphQL requests answered from the whole-response cache, without execution.',
-    registers,
-  });
-  const wholeResponseCacheMisses = new Counter({
-    name: 'gateway_response_cache_misses_total',
-    help: 'Whole-response cache lookups that found nothing, so the operation ran.',
-    registers,
-  });
-  const errors = new Counter({
-    name: 'gateway_errors_total',
-    help: 'GraphQL responses with errors, by extensions.code: each code once per response (the closed set; anything else counts as INTERNAL_SERVER_ERROR).',
-    labelNames: ['code'] as const,
-    registers,
-  });
-  const build = new Gauge({
-    name: 'gateway_build_info',
-    help: 'The running build: always 1, with the version and the Node.js version as labels.',
-    labelNames: ['version', 'node_version'] as const,
-    registers,
-  });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Counter({ name, help, labelNames, registers });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Gauge({ name, help, labelNames, registers });
+  const histogram = <L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []) =>
+    new Histogram({ name, help, buckets, labelNames, registers });
+
+  const operations = counter('gateway_operations_total', 'GraphQL operations served, by operation name and outcome.', ['operation', 'outcome']);
+  const operationDuration = histogram(
+    'gateway_operation_duration_seconds',
+    'Time from request to response of GraphQL operations, by operation name and outcome.',
+    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    ['operation', 'outcome'],
+  );
+  const upstreamRequests = counter(
+    'gateway_upstream_requests_total',
+    'HTTP attempts to the upstream (each retry counts), by route template and status ("none": no answer).',
+    ['route', 'status'],
+  );
+  const upstreamDuration = histogram(
+    'gateway_upstream_request_duration_seconds',
+    'Duration of HTTP attempts to the upstream, by route template and status.',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ['route', 'status'],
+  );
+  const cacheHits = counter('gateway_upstream_cache_hits_total', 'Upstream calls answered from the response cache, by route template.', ['route']);
+  const cacheMisses = counter('gateway_upstream_cache_misses_total', 'Response cache lookups that had to call the upstream, by route template.', ['route']);
+  const coalesced = counter('gateway_upstream_coalesced_total', 'Upstream calls that joined an identical call already in flight, by route template.', ['route']);
+  const shed = counter('gateway_upstream_shed_total', 'Upstream calls refused because too many were in flight or queued, by route template.', ['route']);
+  const inFlight = gauge('gateway_upstream_in_flight', 'Upstream requests in flight in this process.');
+  const breakerState = gauge('gateway_upstream_breaker_state', 'State of the whole-upstream circuit breaker: 0 closed, 1 half-open, 2 open.', ['scope']);
+  const breakerTransitions = counter(
+    'gateway_upstream_breaker_transitions_total',
+    'Circuit breaker state changes, by scope (upstream, engine) and the state entered.',
+    ['scope', 'state'],
+  );
+  const batchSize = histogram('gateway_dataloader_batch_size', 'Keys per DataLoader batch, by loader.', [1, 2, 3, 5, 10, 20, 50, 100], ['loader']);
+  const executions = counter(
+    'gateway_operation_executions_total',
+    'GraphQL operations executed, by compiled plan (graphql-jit) or interpreter (graphql-js).',
+    ['executor'],
+  );
+  const compiles = histogram(
+    'gateway_operation_compile_duration_seconds',
+    'Time spent compiling one plan (adaptive: off the request path, once a document shape is hot).',
+    [0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
+  );
+  const wholeResponseCacheHits = counter('gateway_response_cache_hits_total', 'GraphQL requests answered from the whole-response cache, without execution.');
+  const wholeResponseCacheMisses = counter('gateway_response_cache_misses_total', 'Whole-response cache lookups that found nothing, so the operation ran.');
+  const errors = counter(
+    'gateway_errors_total',
+    'GraphQL responses with errors, by extensions.code: each code once per response (the closed set; anything else counts as INTERNAL_SERVER_ERROR).',
+    ['code'],
+  );
+  const build = gauge('gateway_build_info', 'The running build: always 1, with the version and the Node.js version as labels.', ['version', 'node_version']);
   const { version, nodeVersion } = buildInfo();
   build.set({ version, node_version: nodeVersion }, 1);
   // Failure series exist at 0 from the first scrape, so that rate() and increase() see their

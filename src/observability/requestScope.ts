@@ -1,23 +1,24 @@
 import type { IncomingMessage } from 'node:http';
-import type { ExchangeMemory } from '../http/exchangeMemory';
-import type { Credentials } from '../upstream/credentials';
 import type { OperationFacts } from './OperationFacts';
 import type { OperationTelemetry } from './OperationTelemetry';
 
-/** What is known of one HTTP request while it is served; every log line of it carries its id. */
-export interface RequestScope {
+/**
+ * What is known of one HTTP request while it is served; every log line of it carries its id.
+ * `TCredentials` is the caller's credentials as the layer that reads them types them.
+ */
+export interface RequestScope<TCredentials = unknown> {
   readonly requestId: string;
   /** Set for GraphQL requests: what the operation did (see OperationFacts). */
   readonly facts?: OperationFacts;
   /** Set for GraphQL requests: its span, timing and log line. */
   readonly telemetry?: OperationTelemetry;
   /** Set for GraphQL requests: what Apollo keeps of the operation, released when the exchange ends. */
-  readonly memory?: ExchangeMemory;
+  readonly memory?: { hold(requestContext: object): void };
   /**
    * The caller's credentials, once read from the headers (see requestContext): read once per
    * request, by the request key and then the context, so their digest is computed once too.
    */
-  credentials?: Credentials;
+  credentials?: TCredentials;
 }
 
 /**
@@ -42,8 +43,8 @@ export function setRequestScope(request: IncomingMessage, scope: RequestScope): 
 }
 
 /** The scope `observeRequests` gave this request, if any. */
-export function requestScopeOf(request: IncomingMessage): RequestScope | undefined {
-  return (request as ScopedRequest)[SCOPE];
+export function requestScopeOf<TCredentials = unknown>(request: IncomingMessage): RequestScope<TCredentials> | undefined {
+  return (request as ScopedRequest)[SCOPE] as RequestScope<TCredentials> | undefined;
 }
 
 /**

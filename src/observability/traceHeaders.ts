@@ -46,10 +46,6 @@ export function parseTraceparent(value: string): TraceParent | undefined {
   return { version, traceId, parentId, flags };
 }
 
-export function isValidTraceparent(value: string): boolean {
-  return parseTraceparent(value) !== undefined;
-}
-
 /**
  * The `traceparent` to send on: always version 00, the one version this gateway speaks, as the
  * caller sent it. A later version is rewritten from the fields it shares with 00 (its own trailing

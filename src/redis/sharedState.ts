@@ -28,20 +28,20 @@ export interface SharedState {
  * whether Redis is up or not, and shares once it is.
  */
 export function createSharedState(config: GatewayConfig, logger: Logger, registry: Registry): SharedState | undefined {
-  if (config.redisUrl === undefined) return undefined;
+  if (config.redis.url === undefined) return undefined;
   const metrics = createRedisMetrics(registry);
-  const link = new RedisLink({ url: config.redisUrl, cluster: config.redisCluster, tlsCa: config.redisTlsCa, timeoutMs: config.redisTimeoutMs, logger, metrics });
-  const keys = redisKeys(config.redisKeyPrefix);
-  const cipher = valueCipherOf(config.redisEncryptionKeys);
+  const link = new RedisLink({ url: config.redis.url, cluster: config.redis.cluster, tlsCa: config.redis.tlsCa, timeoutMs: config.redis.timeoutMs, logger, metrics });
+  const keys = redisKeys(config.redis.keyPrefix);
+  const cipher = valueCipherOf(config.redis.encryptionKeys);
   // How many keys, never which: the keys themselves are not logged.
-  if (config.redisEncryptionKeys !== undefined) {
-    logger.info({ keys: config.redisEncryptionKeys.count }, 'values written to Redis are encrypted (AES-256-GCM, REDIS_ENCRYPTION_KEY)');
+  if (config.redis.encryptionKeys !== undefined) {
+    logger.info({ keys: config.redis.encryptionKeys.count }, 'values written to Redis are encrypted (AES-256-GCM, REDIS_ENCRYPTION_KEY)');
   }
-  const longestTtlMs = Math.max(config.cacheListTtlMs, config.cacheEngineTtlMs, config.cacheJobTtlMs, config.cacheTerminalJobTtlMs);
+  const longestTtlMs = Math.max(config.cache.ttls.listMs, config.cache.ttls.engineMs, config.cache.ttls.jobMs, config.cache.ttls.terminalJobMs);
   const pollers = new FleetPollers(link, keys, {
-    pollMs: config.subscriptionPollMs,
-    timeoutMs: config.redisTimeoutMs,
-    maxValueBytes: config.redisMaxValueBytes,
+    pollMs: config.subscriptions.pollMs,
+    timeoutMs: config.redis.timeoutMs,
+    maxValueBytes: config.redis.maxValueBytes,
     cipher,
     metrics,
   });
@@ -49,15 +49,15 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
     link,
     upstream: {
       answers: new SharedAnswers(link, keys, {
-        recheckMs: config.cacheAuthRecheckMs,
-        maxValueBytes: config.redisMaxValueBytes,
+        recheckMs: config.upstream.credentials.recheckMs,
+        maxValueBytes: config.redis.maxValueBytes,
         // A generation must outlive every answer stored under the one before it (see SharedAnswers).
-        generationTtlMs: longestTtlMs + config.cacheAuthRecheckMs + 60_000,
-        leaseMs: config.redisLeaseMs,
+        generationTtlMs: longestTtlMs + config.upstream.credentials.recheckMs + 60_000,
+        leaseMs: config.redis.leaseMs,
         cipher,
       }),
     },
-    persistedQueries: new RedisKeyValueCache(link, keys, config.redisMaxValueBytes, cipher),
+    persistedQueries: new RedisKeyValueCache(link, keys, config.redis.maxValueBytes, cipher),
     pollers,
     close: () => {
       pollers.close();

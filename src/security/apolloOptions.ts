@@ -51,33 +51,28 @@ export function apolloOptions(
   sharedPersistedQueries?: KeyValueCache<string>,
 ): { readonly options: SecurityOptions; readonly admission: Admission } {
   const manifest =
-    config.persistedQueries === 'safelist' && config.persistedQueriesManifest !== undefined
-      ? loadPersistedQueryManifest(config.persistedQueriesManifest, schema)
+    config.limits.persistedQueries === 'safelist' && config.limits.persistedQueriesManifest !== undefined
+      ? loadPersistedQueryManifest(config.limits.persistedQueriesManifest, schema)
       : undefined;
   const validationRules = securityValidationRules({
-    maxDepth: config.maxDepth,
-    maxAliases: config.maxAliases,
-    introspection: config.enableIntrospection,
+    maxDepth: config.limits.maxDepth,
+    maxAliases: config.limits.maxAliases,
+    introspection: config.limits.enableIntrospection,
   });
   const admission = createAdmission({
     schema,
     rules: validationRules,
-    maxTokens: config.maxTokens,
+    maxTokens: config.limits.maxTokens,
     store: documentStore,
     maxShapes: MAX_VALID_SHAPES,
     safelisted: manifest === undefined ? undefined : manifestHashCheck(manifest),
-    introspection: config.enableIntrospection,
-    estimate: {
-      maxPageSize: config.cseMaxPageSize,
-      defaultPageSize: config.defaultPageSize,
-      engineListThreshold: config.federationEngineListThreshold,
-      maxListPages: config.federationEngineListMaxPages,
-    },
-    maxUpstreamCalls: config.maxUpstreamCalls,
-    maxItemsPerEvent: config.subscriptionMaxItemsPerEvent,
+    introspection: config.limits.enableIntrospection,
+    estimate: { ...config.upstream.paging, ...config.limits.entities },
+    maxUpstreamCalls: config.limits.maxUpstreamCalls,
+    maxItemsPerEvent: config.subscriptions.maxItemsPerEvent,
   });
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
-    landingPagePlugin(config.explorer, explorer),
+    landingPagePlugin(config.http.explorer, explorer),
     // Apollo reads APOLLO_KEY from the environment on its own and would report to GraphOS.
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
@@ -89,12 +84,12 @@ export function apolloOptions(
     // Always on for Apollo: ENABLE_INTROSPECTION=false is our own validation rule, whose message
     // names the setting (see IntrospectionDisabledRule).
     introspection: true,
-    hideSchemaDetailsFromClientErrors: config.nodeEnv === 'production' || !config.enableIntrospection,
-    allowBatchedHttpRequests: config.allowBatching,
+    hideSchemaDetailsFromClientErrors: config.nodeEnv === 'production' || !config.limits.enableIntrospection,
+    allowBatchedHttpRequests: config.http.allowBatching,
     // Apollo's default, spelled out: it must never be switched off by accident.
     csrfPrevention: true,
-    persistedQueries: persistedQueriesOption(config.persistedQueries, config.apqCacheMaxBytes, manifest, sharedPersistedQueries),
-    parseOptions: { maxTokens: config.maxTokens },
+    persistedQueries: persistedQueriesOption(config.limits.persistedQueries, config.limits.apqCacheMaxBytes, manifest, sharedPersistedQueries),
+    parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules,
     documentStore,
     plugins,

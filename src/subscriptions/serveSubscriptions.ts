@@ -42,16 +42,16 @@ export function serveSubscriptions(
   const maxPendingEvents = maxPendingEventsOf(config);
   const watches = new Watches({
     http: services.http,
-    pageBase: config.csePageBase,
+    pageBase: config.upstream.pageBase,
     // The most jobs one list call can bring: the fewest calls for the most watched jobs.
-    pageSize: config.cseMaxPageSize,
-    listPages: config.subscriptionListPages,
-    pollMs: config.subscriptionPollMs,
-    maxBackoffMs: config.subscriptionMaxBackoffMs,
-    pollTimeoutMs: config.requestTimeoutMs,
-    detailsConcurrency: config.cseRequestConcurrency,
-    maxCallsPerPoll: config.subscriptionMaxCallsPerPoll,
-    maxWatchedPerScope: config.subscriptionMaxWatchedPerScope,
+    pageSize: config.upstream.paging.maxPageSize,
+    listPages: config.subscriptions.listPages,
+    pollMs: config.subscriptions.pollMs,
+    maxBackoffMs: config.subscriptions.maxBackoffMs,
+    pollTimeoutMs: config.limits.operationTimeoutMs,
+    detailsConcurrency: config.upstream.requestConcurrency,
+    maxCallsPerPoll: config.subscriptions.maxCallsPerPoll,
+    maxWatchedPerScope: config.subscriptions.maxWatchedPerScope,
     maxPendingEvents,
     metrics: metrics.subscriptions,
     fleet,
@@ -66,29 +66,29 @@ export function serveSubscriptions(
     groups: new SubscriptionGroups({
       schema,
       // Each event's execution gets a context of its own (fresh loaders), bounded like an HTTP operation.
-      contextFor: (credentials) => createContext(socketServices, { credentials, deadline: Date.now() + config.requestTimeoutMs, refusal: {} }),
+      contextFor: (credentials) => createContext(socketServices, { credentials, deadline: Date.now() + config.limits.operationTimeoutMs, refusal: {} }),
       formatError,
     }),
     admission,
-    credentialsOf: (header) => credentialsFromHeaders(header, config.cseProjectId),
+    credentialsOf: (header) => credentialsFromHeaders(header, config.upstream.projectId),
     originAllowed: createOriginCheck(cors),
     limits: {
-      perConnection: config.subscriptionMaxPerConnection,
-      total: config.subscriptionMaxTotal,
-      maxBufferedBytes: config.subscriptionMaxBufferedBytes,
+      perConnection: config.subscriptions.maxPerConnection,
+      total: config.subscriptions.maxTotal,
+      maxBufferedBytes: config.subscriptions.maxBufferedBytes,
       maxPendingResults: maxPendingEvents,
-      initTimeoutMs: config.subscriptionInitTimeoutMs,
-      keepAliveMs: config.subscriptionKeepAliveMs,
-      maxMessageBytes: config.maxBodyBytes,
-      idleTimeoutMs: config.subscriptionIdleTimeoutMs,
-      maxSockets: config.subscriptionMaxSockets,
-      maxSocketsPerAddress: config.subscriptionMaxSocketsPerAddress,
+      initTimeoutMs: config.subscriptions.initTimeoutMs,
+      keepAliveMs: config.subscriptions.keepAliveMs,
+      maxMessageBytes: config.http.maxBodyBytes,
+      idleTimeoutMs: config.subscriptions.idleTimeoutMs,
+      maxSockets: config.subscriptions.maxSockets,
+      maxSocketsPerAddress: config.subscriptions.maxSocketsPerAddress,
     },
     formatError,
     metrics: metrics.subscriptions,
     logger,
   });
-  return { server, drainPlugin: drainSubscriptions(server, watches, config.shutdownTimeoutMs) };
+  return { server, drainPlugin: drainSubscriptions(server, watches, config.http.shutdownTimeoutMs) };
 }
 
 /**
@@ -96,7 +96,7 @@ export function serveSubscriptions(
  * changed (the conflation keys), so a slow reader loses no job, only intermediate states.
  */
 function maxPendingEventsOf(config: GatewayConfig): number {
-  return 2 * config.cseMaxPageSize * config.subscriptionListPages;
+  return 2 * config.upstream.paging.maxPageSize * config.subscriptions.listPages;
 }
 
 /** Apollo's drain: WebSockets closed with 1001 (bounded by the grace), then every poller stopped. */

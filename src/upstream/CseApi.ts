@@ -10,7 +10,7 @@ import { paths, UnsafePathSegmentError } from './paths';
 import { asEngine, asJob, asListBody } from './shapes';
 import { UpstreamBodyError } from './parseJson';
 import type { CseEngine, CseJob } from './types';
-import { withUpstreamSpan } from '../observability/tracing';
+import { withUpstreamSpan } from './upstreamSpan';
 
 /** A job-list filter in upstream terms: epoch milliseconds, inclusive, on the job's start time. */
 export interface JobTimeFilter {

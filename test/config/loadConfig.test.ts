@@ -1,109 +1,124 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configWarnings, loadConfig } from '../../src/config/loadConfig';
+import { ConfigError, loadConfig } from '../../src/config/loadConfig';
+
+/** The object `paths` describes: `{ 'http.port': 1 }` is `{ http: { port: 1 } }`. */
+function at(paths: Record<string, unknown>): Record<string, unknown> {
+  const root: Record<string, any> = {};
+  for (const [path, value] of Object.entries(paths)) {
+    const keys = path.split('.');
+    let node = root;
+    for (const key of keys.slice(0, -1)) node = node[key] ??= {};
+    node[keys.at(-1)!] = value;
+  }
+  return root;
+}
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
-    expect(loadConfig({})).toEqual({
-      port: 4000,
-      metricsPort: undefined,
-      host: undefined,
-      cseEndpoint: undefined,
-      cseProjectId: undefined,
-      csePageBase: 1,
-      cseMaxPageSize: 100,
-      defaultPageSize: 20,
-      cseRequestConcurrency: 8,
-      cseConnections: 32,
-      cseTimeoutMs: 5000,
-      cseMaxResponseBytes: 4194304,
-      requestTimeoutMs: 15000,
-      cseRetries: 2,
-      cseRetryBaseMs: 100,
-      cseMaxInflight: 64,
-      cseMaxQueue: 256,
-      cseMaxInflightPerEngine: 16,
-      cseMaxQueuePerEngine: 64,
-      cseMaxInflightPerCaller: 32,
-      cseMaxQueuePerCaller: 128,
-      cseAuthRejectionTtlMs: 10000,
-      cseBreakerFailures: 5,
-      cseUpstreamBreakerFailures: 10,
-      cseBreakerOpenMs: 10000,
-      cacheAuthRecheckMs: 60000,
-      cacheListTtlMs: 2000,
-      cacheEngineTtlMs: 10000,
-      cacheJobTtlMs: 2000,
-      cacheTerminalJobTtlMs: 600000,
-      cacheMaxEntries: 10000,
-      cacheMaxBytes: 67108864,
-      operationCacheMaxBytes: 16777216,
-      nodeEnv: 'development',
-      logLevel: 'info',
-      logPretty: false,
-      metricsMaxOperations: 100,
-      shutdownDelayMs: 0,
-      shutdownTimeoutMs: 10000,
-      subscriptionPollMs: 2000,
-      subscriptionMaxBackoffMs: 60000,
-      subscriptionListPages: 2,
-      subscriptionMaxPerConnection: 25,
-      subscriptionMaxCallsPerPoll: 10,
-      subscriptionMaxWatchedPerScope: 500,
-      subscriptionMaxTotal: 10000,
-      subscriptionMaxBufferedBytes: 1048576,
-      subscriptionInitTimeoutMs: 3000,
-      subscriptionKeepAliveMs: 12000,
-      subscriptionMaxItemsPerEvent: 20,
-      subscriptionIdleTimeoutMs: 60000,
-      subscriptionMaxSockets: 1024,
-      subscriptionMaxSocketsPerAddress: 256,
-      maxBodyBytes: 262144,
-      httpHeadersTimeoutMs: 10000,
-      httpRequestTimeoutMs: 30000,
-      httpKeepAliveTimeoutMs: 5000,
-      httpMaxConnections: 2048,
-      maxDepth: 12,
-      maxAliases: 30,
-      maxTokens: 2000,
-      maxUpstreamCalls: 50,
-      operationMaxUpstreamBytes: 16777216,
-      maxListItems: 1000,
-      embeddedSimulator: true,
-      enableIntrospection: true,
-      enableSandbox: true,
-      explorer: 'sandbox',
-      corsOrigins: [],
-      allowBatching: false,
-      maxBatchOperations: 10,
-      persistedQueries: 'apq',
-      persistedQueriesManifest: undefined,
-      apqCacheMaxBytes: 8388608,
-      documentCacheMaxBytes: 33554432,
-      federationEngineListThreshold: 3,
-      federationEngineListMaxPages: 10,
-      graphqlExecutor: 'adaptive',
-      graphqlCompileAfterUses: 3,
-      compiledPlansMaxBytes: 33554432,
-      redisUrl: undefined,
-      redisCluster: false,
-      redisKeyPrefix: 'cse-gw:',
-      redisTimeoutMs: 100,
-      redisLeaseMs: 1000,
-      redisMaxValueBytes: 524288,
-      redisEncryptionKeys: undefined,
-      redisTlsCa: undefined,
-    });
+    expect(loadConfig({})).toEqual(
+      at({
+        'http.port': 4000,
+        'http.metricsPort': undefined,
+        'http.host': undefined,
+        'upstream.endpoint': undefined,
+        'upstream.projectId': undefined,
+        'upstream.pageBase': 1,
+        'upstream.paging.maxPageSize': 100,
+        'upstream.paging.defaultPageSize': 20,
+        'upstream.requestConcurrency': 8,
+        'upstream.poolConnections': 32,
+        'upstream.resilience.attemptTimeoutMs': 5000,
+        'upstream.resilience.maxResponseBytes': 4194304,
+        'limits.operationTimeoutMs': 15000,
+        'upstream.resilience.retries': 2,
+        'upstream.resilience.retryBaseMs': 100,
+        'upstream.resilience.maxInFlight': 64,
+        'upstream.resilience.maxQueue': 256,
+        'upstream.resilience.perEngine.inFlight': 16,
+        'upstream.resilience.perEngine.queue': 64,
+        'upstream.resilience.perCaller.inFlight': 32,
+        'upstream.resilience.perCaller.queue': 128,
+        'upstream.credentials.rejectionTtlMs': 10000,
+        'upstream.resilience.engineBreakerFailures': 5,
+        'upstream.resilience.upstreamBreakerFailures': 10,
+        'upstream.resilience.breakerOpenMs': 10000,
+        'upstream.credentials.recheckMs': 60000,
+        'cache.ttls.listMs': 2000,
+        'cache.ttls.engineMs': 10000,
+        'cache.ttls.jobMs': 2000,
+        'cache.ttls.terminalJobMs': 600000,
+        'cache.maxEntries': 10000,
+        'cache.maxBytes': 67108864,
+        'cache.wholeResponseMaxBytes': 16777216,
+        nodeEnv: 'development',
+        'observability.logLevel': 'info',
+        'observability.logPretty': false,
+        'observability.metricsMaxOperations': 100,
+        'http.shutdownDelayMs': 0,
+        'http.shutdownTimeoutMs': 10000,
+        'subscriptions.pollMs': 2000,
+        'subscriptions.maxBackoffMs': 60000,
+        'subscriptions.listPages': 2,
+        'subscriptions.maxPerConnection': 25,
+        'subscriptions.maxCallsPerPoll': 10,
+        'subscriptions.maxWatchedPerScope': 500,
+        'subscriptions.maxTotal': 10000,
+        'subscriptions.maxBufferedBytes': 1048576,
+        'subscriptions.initTimeoutMs': 3000,
+        'subscriptions.keepAliveMs': 12000,
+        'subscriptions.maxItemsPerEvent': 20,
+        'subscriptions.idleTimeoutMs': 60000,
+        'subscriptions.maxSockets': 1024,
+        'subscriptions.maxSocketsPerAddress': 256,
+        'http.maxBodyBytes': 262144,
+        'http.connections.headersTimeoutMs': 10000,
+        'http.connections.requestTimeoutMs': 30000,
+        'http.connections.keepAliveTimeoutMs': 5000,
+        'http.connections.maxConnections': 2048,
+        'limits.maxDepth': 12,
+        'limits.maxAliases': 30,
+        'limits.maxTokens': 2000,
+        'limits.maxUpstreamCalls': 50,
+        'limits.budget.maxUpstreamBytes': 16777216,
+        'limits.budget.maxListItems': 1000,
+        'upstream.simulator.allowed': true,
+        'limits.enableIntrospection': true,
+        'http.explorer': 'sandbox',
+        'http.corsOrigins': [],
+        'http.allowBatching': false,
+        'http.maxBatchOperations': 10,
+        'limits.persistedQueries': 'apq',
+        'limits.persistedQueriesManifest': undefined,
+        'limits.documentCacheMaxBytes': 33554432,
+        'limits.entities.maxListPages': 10,
+        'limits.executor.mode': 'adaptive',
+        'limits.executor.compileAfterUses': 3,
+        'limits.executor.plansMaxBytes': 33554432,
+        'redis.url': undefined,
+        'redis.cluster': false,
+        'redis.keyPrefix': 'cse-gw:',
+        'redis.timeoutMs': 100,
+        'redis.maxValueBytes': 524288,
+        'redis.encryptionKeys': undefined,
+        'redis.tlsCa': undefined,
+        'limits.apqCacheMaxBytes': 8388608,
+        'limits.entities.engineListThreshold': 3,
+        'redis.leaseMs': 1000,
+        'upstream.simulator.settings': {},
+        warnings: [],
+      }),
+    );
   });
 
   it('reads REDIS_ENCRYPTION_KEY (one key or several, base64 or base64url) and never shows it', () => {
     const first = Buffer.alloc(32, 7);
     const second = Buffer.alloc(32, 200);
     const config = loadConfig({ REDIS_ENCRYPTION_KEY: `${first.toString('base64')},${second.toString('base64url')}` });
-    expect(config.redisEncryptionKeys?.reveal()).toEqual([first, second]);
+    expect(config.redis.encryptionKeys?.reveal()).toEqual([first, second]);
     expect(JSON.stringify(config)).not.toContain(first.toString('base64'));
-    expect(JSON.stringify(config)).toContain('"redisEncryptionKeys":"[redacted]"');
+    expect(JSON.stringify(config)).toContain('"encryptionKeys":"[redacted]"');
     expect(require('node:util').inspect(config)).not.toContain(second.toString('base64url'));
   });
 
@@ -129,7 +144,7 @@ describe('loadConfig', () => {
 
   it('reads the Redis settings, and never shows a refused URL\'s password', () => {
     const config = loadConfig({ REDIS_URL: 'rediss://gw:s3cret@redis.internal:6380/2', REDIS_KEY_PREFIX: 'prod-gw:', REDIS_TIMEOUT_MS: '50' });
-    expect(config).toMatchObject({ redisUrl: 'rediss://gw:s3cret@redis.internal:6380/2', redisKeyPrefix: 'prod-gw:', redisTimeoutMs: 50 });
+    expect(config).toMatchObject(at({ 'redis.url': 'rediss://gw:s3cret@redis.internal:6380/2', 'redis.keyPrefix': 'prod-gw:', 'redis.timeoutMs': 50 }));
     let error: unknown;
     try {
       loadConfig({ REDIS_URL: 'http://gw:s3cret@redis.internal:6379', REDIS_KEY_PREFIX: 'a{b}' });
@@ -149,7 +164,7 @@ describe('loadConfig', () => {
       const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
       writeFileSync(join(dir, 'ca.pem'), pem);
       writeFileSync(join(dir, 'key.txt'), 'not a certificate');
-      expect(loadConfig({ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'ca.pem') })).toMatchObject({ redisTlsCa: pem });
+      expect(loadConfig({ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'ca.pem') })).toMatchObject(at({ 'redis.tlsCa': pem }));
       const refused = (env: Record<string, string>) => {
         try {
           loadConfig(env);
@@ -174,13 +189,13 @@ describe('loadConfig', () => {
   });
 
   it('reads REDIS_CLUSTER, and refuses a cluster seed URL with a database other than 0 or a query, password masked', () => {
-    expect(loadConfig({ REDIS_URL: 'redis://node-1:7000', REDIS_CLUSTER: 'true' })).toMatchObject({ redisUrl: 'redis://node-1:7000', redisCluster: true });
+    expect(loadConfig({ REDIS_URL: 'redis://node-1:7000', REDIS_CLUSTER: 'true' })).toMatchObject(at({ 'redis.url': 'redis://node-1:7000', 'redis.cluster': true }));
     for (const url of ['rediss://gw:s3cret@node-1:7000/0', 'redis://node-1:7000/']) {
-      expect(loadConfig({ REDIS_URL: url, REDIS_CLUSTER: 'true' })).toMatchObject({ redisUrl: url, redisCluster: true });
+      expect(loadConfig({ REDIS_URL: url, REDIS_CLUSTER: 'true' })).toMatchObject(at({ 'redis.url': url, 'redis.cluster': true }));
     }
-    expect(loadConfig({ REDIS_URL: 'redis://node-1:7000/2', REDIS_CLUSTER: 'false' })).toMatchObject({ redisCluster: false });
+    expect(loadConfig({ REDIS_URL: 'redis://node-1:7000/2', REDIS_CLUSTER: 'false' })).toMatchObject(at({ 'redis.cluster': false }));
     // Without REDIS_URL it means nothing, as the other Redis settings.
-    expect(loadConfig({ REDIS_CLUSTER: 'true' })).toMatchObject({ redisUrl: undefined, redisCluster: true });
+    expect(loadConfig({ REDIS_CLUSTER: 'true' })).toMatchObject(at({ 'redis.url': undefined, 'redis.cluster': true }));
     for (const url of ['rediss://gw:s3cret@node-1:7000/2', 'redis://gw:s3cret@node-1:7000/0?family=6']) {
       let error: unknown;
       try {
@@ -203,7 +218,7 @@ describe('loadConfig', () => {
     ['development, unset (beside /graphql)', { NODE_ENV: 'development' }, undefined],
     ['test, set', { NODE_ENV: 'test', METRICS_PORT: '0' }, 0],
   ])('METRICS_PORT: %s → %s', (_what, env, expected) => {
-    expect(loadConfig(env).metricsPort).toBe(expected);
+    expect(loadConfig(env).http.metricsPort).toBe(expected);
   });
 
   it('returns a frozen object', () => {
@@ -211,78 +226,75 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ PORT: '8080' }, { port: 8080 }],
-    [{ CSE_ENDPOINT: 'https://cse.example.com/' }, { cseEndpoint: 'https://cse.example.com' }],
-    [{ CSE_ENDPOINT: 'http://127.0.0.1:9000/prefix' }, { cseEndpoint: 'http://127.0.0.1:9000/prefix' }],
-    [{ CSE_PROJECT_ID: '0605767ecb00d4b12f2bc00d3a5b1a83' }, { cseProjectId: '0605767ecb00d4b12f2bc00d3a5b1a83' }],
-    [{ CSE_PAGE_BASE: '0' }, { csePageBase: 0 }],
-    [{ CSE_MAX_PAGE_SIZE: '50' }, { cseMaxPageSize: 50 }],
-    [{ NODE_ENV: 'production' }, { nodeEnv: 'production', logLevel: 'info' }],
-    [{ NODE_ENV: 'test' }, { nodeEnv: 'test', logLevel: 'silent' }],
-    [{ LOG_LEVEL: 'debug' }, { logLevel: 'debug' }],
-    [{ PORT: '  ' }, { port: 4000 }],
-    [{ LOG_PRETTY: 'true' }, { logPretty: true }],
-    [{ LOG_PRETTY: 'false' }, { logPretty: false }],
-    [{ METRICS_MAX_OPERATIONS: '5' }, { metricsMaxOperations: 5 }],
-    [{ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '0' }, { shutdownDelayMs: 5000, shutdownTimeoutMs: 0 }],
-    [{ NODE_ENV: 'production' }, { shutdownDelayMs: 5000 }],
-    [{ NODE_ENV: 'development' }, { shutdownDelayMs: 0 }],
-    [{ NODE_ENV: 'test' }, { shutdownDelayMs: 0 }],
-    [{ NODE_ENV: 'production', SHUTDOWN_DELAY_MS: '0' }, { shutdownDelayMs: 0 }],
-    [{ CSE_CONNECTIONS: '4', CSE_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '3000' }, { cseConnections: 4, cseTimeoutMs: 1000, requestTimeoutMs: 3000 }],
-    [{ CSE_RETRIES: '0', CSE_RETRY_BASE_MS: '10' }, { cseRetries: 0, cseRetryBaseMs: 10 }],
-    [{ CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '0' }, { cseMaxInflight: 2, cseMaxQueue: 0 }],
+    [{ PORT: '8080' }, { 'http.port': 8080 }],
+    [{ CSE_ENDPOINT: 'https://cse.example.com/' }, { 'upstream.endpoint': 'https://cse.example.com' }],
+    [{ CSE_ENDPOINT: 'http://127.0.0.1:9000/prefix' }, { 'upstream.endpoint': 'http://127.0.0.1:9000/prefix' }],
+    [{ CSE_PROJECT_ID: '0605767ecb00d4b12f2bc00d3a5b1a83' }, { 'upstream.projectId': '0605767ecb00d4b12f2bc00d3a5b1a83' }],
+    [{ CSE_PAGE_BASE: '0' }, { 'upstream.pageBase': 0 }],
+    [{ CSE_MAX_PAGE_SIZE: '50' }, { 'upstream.paging.maxPageSize': 50 }],
+    [{ NODE_ENV: 'production' }, { nodeEnv: 'production', 'observability.logLevel': 'info' }],
+    [{ NODE_ENV: 'test' }, { nodeEnv: 'test', 'observability.logLevel': 'silent' }],
+    [{ LOG_LEVEL: 'debug' }, { 'observability.logLevel': 'debug' }],
+    [{ PORT: '  ' }, { 'http.port': 4000 }],
+    [{ LOG_PRETTY: 'true' }, { 'observability.logPretty': true }],
+    [{ LOG_PRETTY: 'false' }, { 'observability.logPretty': false }],
+    [{ METRICS_MAX_OPERATIONS: '5' }, { 'observability.metricsMaxOperations': 5 }],
+    [{ SHUTDOWN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '0' }, { 'http.shutdownDelayMs': 5000, 'http.shutdownTimeoutMs': 0 }],
+    [{ NODE_ENV: 'production' }, { 'http.shutdownDelayMs': 5000 }],
+    [{ NODE_ENV: 'development' }, { 'http.shutdownDelayMs': 0 }],
+    [{ NODE_ENV: 'test' }, { 'http.shutdownDelayMs': 0 }],
+    [{ NODE_ENV: 'production', SHUTDOWN_DELAY_MS: '0' }, { 'http.shutdownDelayMs': 0 }],
+    [{ CSE_CONNECTIONS: '4', CSE_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '3000' }, { 'upstream.poolConnections': 4, 'upstream.resilience.attemptTimeoutMs': 1000, 'limits.operationTimeoutMs': 3000 }],
+    [{ CSE_RETRIES: '0', CSE_RETRY_BASE_MS: '10' }, { 'upstream.resilience.retries': 0, 'upstream.resilience.retryBaseMs': 10 }],
+    [{ CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '0' }, { 'upstream.resilience.maxInFlight': 2, 'upstream.resilience.maxQueue': 0 }],
     [
       { CSE_MAX_INFLIGHT: '100', CSE_MAX_QUEUE: '40' },
-      { cseMaxInflightPerEngine: 25, cseMaxQueuePerEngine: 10, cseMaxInflightPerCaller: 50, cseMaxQueuePerCaller: 20 },
+      { 'upstream.resilience.perEngine.inFlight': 25, 'upstream.resilience.perEngine.queue': 10, 'upstream.resilience.perCaller.inFlight': 50, 'upstream.resilience.perCaller.queue': 20 },
     ],
     [
       { CSE_MAX_INFLIGHT: '2', CSE_MAX_QUEUE: '0' },
-      { cseMaxInflightPerEngine: 1, cseMaxQueuePerEngine: 0, cseMaxInflightPerCaller: 1, cseMaxQueuePerCaller: 0 },
+      { 'upstream.resilience.perEngine.inFlight': 1, 'upstream.resilience.perEngine.queue': 0, 'upstream.resilience.perCaller.inFlight': 1, 'upstream.resilience.perCaller.queue': 0 },
     ],
     [
       { CSE_MAX_INFLIGHT_PER_ENGINE: '3', CSE_MAX_QUEUE_PER_ENGINE: '0', CSE_MAX_INFLIGHT_PER_CALLER: '64', CSE_MAX_QUEUE_PER_CALLER: '256' },
-      { cseMaxInflightPerEngine: 3, cseMaxQueuePerEngine: 0, cseMaxInflightPerCaller: 64, cseMaxQueuePerCaller: 256 },
+      { 'upstream.resilience.perEngine.inFlight': 3, 'upstream.resilience.perEngine.queue': 0, 'upstream.resilience.perCaller.inFlight': 64, 'upstream.resilience.perCaller.queue': 256 },
     ],
-    [{ CSE_AUTH_REJECTION_TTL_MS: '0', CACHE_AUTH_RECHECK_MS: '0' }, { cseAuthRejectionTtlMs: 0, cacheAuthRecheckMs: 0 }],
+    [{ CSE_AUTH_REJECTION_TTL_MS: '0', CACHE_AUTH_RECHECK_MS: '0' }, { 'upstream.credentials.rejectionTtlMs': 0, 'upstream.credentials.recheckMs': 0 }],
     [
       { HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', HTTP_MAX_CONNECTIONS: '100' },
-      { httpHeadersTimeoutMs: 2000, httpRequestTimeoutMs: 2000, httpKeepAliveTimeoutMs: 65000, httpMaxConnections: 100 },
+      { 'http.connections': { headersTimeoutMs: 2000, requestTimeoutMs: 2000, keepAliveTimeoutMs: 65000, maxConnections: 100 } },
     ],
     [
       { CSE_BREAKER_FAILURES: '3', CSE_UPSTREAM_BREAKER_FAILURES: '4', CSE_BREAKER_OPEN_MS: '250' },
-      { cseBreakerFailures: 3, cseUpstreamBreakerFailures: 4, cseBreakerOpenMs: 250 },
+      { 'upstream.resilience.engineBreakerFailures': 3, 'upstream.resilience.upstreamBreakerFailures': 4, 'upstream.resilience.breakerOpenMs': 250 },
     ],
     [
       { CACHE_LIST_TTL_MS: '0', CACHE_ENGINE_TTL_MS: '0', CACHE_JOB_TTL_MS: '0', CACHE_TERMINAL_JOB_TTL_MS: '0' },
-      { cacheListTtlMs: 0, cacheEngineTtlMs: 0, cacheJobTtlMs: 0, cacheTerminalJobTtlMs: 0 },
+      { 'cache.ttls.listMs': 0, 'cache.ttls.engineMs': 0, 'cache.ttls.jobMs': 0, 'cache.ttls.terminalJobMs': 0 },
     ],
-    [{ CACHE_MAX_ENTRIES: '50', CACHE_MAX_BYTES: '4096' }, { cacheMaxEntries: 50, cacheMaxBytes: 4096 }],
-    [{ OPERATION_CACHE_MAX_BYTES: '2048' }, { operationCacheMaxBytes: 2048 }],
-    [{ NODE_ENV: 'production' }, { enableIntrospection: false, enableSandbox: false }],
-    [{ NODE_ENV: 'production', ENABLE_INTROSPECTION: 'true', ENABLE_SANDBOX: 'true' }, { enableIntrospection: true, enableSandbox: true }],
-    [{ ENABLE_INTROSPECTION: 'false', ENABLE_SANDBOX: 'false' }, { enableIntrospection: false, enableSandbox: false, explorer: 'off' }],
-    [{ NODE_ENV: 'production' }, { explorer: 'off' }],
-    [{ EXPLORER: 'graphiql' }, { explorer: 'graphiql', enableSandbox: false }],
-    [{ EXPLORER: 'off' }, { explorer: 'off', enableSandbox: false }],
-    [{ NODE_ENV: 'production', EXPLORER: 'graphiql' }, { explorer: 'graphiql', enableSandbox: false }],
-    [{ NODE_ENV: 'production', ENABLE_SANDBOX: 'true' }, { explorer: 'sandbox', enableSandbox: true }],
-    [{ ENABLE_SANDBOX: 'false', EXPLORER: 'graphiql' }, { explorer: 'graphiql', enableSandbox: false }],
-    [{ ENABLE_SANDBOX: 'true', EXPLORER: 'sandbox' }, { explorer: 'sandbox', enableSandbox: true }],
-    [{ MAX_DEPTH: '5', MAX_ALIASES: '0', MAX_TOKENS: '500', MAX_UPSTREAM_CALLS: '200' }, { maxDepth: 5, maxAliases: 0, maxTokens: 500, maxUpstreamCalls: 200 }],
-    [{ OPERATION_MAX_UPSTREAM_BYTES: '1048576', MAX_LIST_ITEMS: '50' }, { operationMaxUpstreamBytes: 1048576, maxListItems: 50 }],
-    [{ MAX_BODY_BYTES: '1024' }, { maxBodyBytes: 1024 }],
-    [{ SUBSCRIPTION_MAX_ITEMS_PER_EVENT: '0' }, { subscriptionMaxItemsPerEvent: 0 }],
-    [{ CORS_ORIGINS: 'https://a.example.com, http://localhost:3000' }, { corsOrigins: ['https://a.example.com', 'http://localhost:3000'] }],
-    [{ CORS_ORIGINS: '*' }, { corsOrigins: '*' }],
-    [{ ALLOW_BATCHING: 'true' }, { allowBatching: true }],
-    [{ PERSISTED_QUERIES: 'off' }, { persistedQueries: 'off' }],
-    [{ PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: 'pq.json' }, { persistedQueries: 'safelist', persistedQueriesManifest: 'pq.json' }],
-    [{ APQ_CACHE_MAX_BYTES: '4096', FEDERATION_ENGINE_LIST_THRESHOLD: '0' }, { apqCacheMaxBytes: 4096, federationEngineListThreshold: 0 }],
-    [{ GRAPHQL_EXECUTOR: 'graphql-js' }, { graphqlExecutor: 'graphql-js' }],
-    [{ GRAPHQL_EXECUTOR: 'compiled', GRAPHQL_COMPILE_AFTER_USES: '1' }, { graphqlExecutor: 'compiled', graphqlCompileAfterUses: 1 }],
+    [{ CACHE_MAX_ENTRIES: '50', CACHE_MAX_BYTES: '4096' }, { 'cache.maxEntries': 50, 'cache.maxBytes': 4096 }],
+    [{ OPERATION_CACHE_MAX_BYTES: '2048' }, { 'cache.wholeResponseMaxBytes': 2048 }],
+    [{ NODE_ENV: 'production' }, { 'limits.enableIntrospection': false, 'http.explorer': 'off' }],
+    [{ NODE_ENV: 'production', ENABLE_INTROSPECTION: 'true', EXPLORER: 'sandbox' }, { 'limits.enableIntrospection': true, 'http.explorer': 'sandbox' }],
+    [{ ENABLE_INTROSPECTION: 'false', EXPLORER: 'off' }, { 'limits.enableIntrospection': false, 'http.explorer': 'off' }],
+    [{ NODE_ENV: 'production' }, { 'http.explorer': 'off' }],
+    [{ EXPLORER: 'graphiql' }, { 'http.explorer': 'graphiql' }],
+    [{ EXPLORER: 'off' }, { 'http.explorer': 'off' }],
+    [{ NODE_ENV: 'production', EXPLORER: 'graphiql' }, { 'http.explorer': 'graphiql' }],
+    [{ MAX_DEPTH: '5', MAX_ALIASES: '0', MAX_TOKENS: '500', MAX_UPSTREAM_CALLS: '200' }, { 'limits.maxDepth': 5, 'limits.maxAliases': 0, 'limits.maxTokens': 500, 'limits.maxUpstreamCalls': 200 }],
+    [{ OPERATION_MAX_UPSTREAM_BYTES: '1048576', MAX_LIST_ITEMS: '50' }, { 'limits.budget.maxUpstreamBytes': 1048576, 'limits.budget.maxListItems': 50 }],
+    [{ MAX_BODY_BYTES: '1024' }, { 'http.maxBodyBytes': 1024 }],
+    [{ SUBSCRIPTION_MAX_ITEMS_PER_EVENT: '0' }, { 'subscriptions.maxItemsPerEvent': 0 }],
+    [{ CORS_ORIGINS: 'https://a.example.com, http://localhost:3000' }, { 'http.corsOrigins': ['https://a.example.com', 'http://localhost:3000'] }],
+    [{ CORS_ORIGINS: '*' }, { 'http.corsOrigins': '*' }],
+    [{ ALLOW_BATCHING: 'true' }, { 'http.allowBatching': true }],
+    [{ PERSISTED_QUERIES: 'off' }, { 'limits.persistedQueries': 'off' }],
+    [{ PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: 'pq.json' }, { 'limits.persistedQueries': 'safelist', 'limits.persistedQueriesManifest': 'pq.json' }],
+    [{ FEDERATION_ENGINE_LIST_MAX_PAGES: '3' }, { 'limits.entities.maxListPages': 3 }],
+    [{ GRAPHQL_EXECUTOR: 'graphql-js' }, { 'limits.executor.mode': 'graphql-js' }],
+    [{ GRAPHQL_EXECUTOR: 'compiled', GRAPHQL_COMPILE_AFTER_USES: '1' }, { 'limits.executor.mode': 'compiled', 'limits.executor.compileAfterUses': 1 }],
   ])('reads %j', (env, expected) => {
-    expect(loadConfig(env)).toMatchObject(expected);
+    expect(loadConfig(env)).toMatchObject(at(expected));
   });
 
   it.each([
@@ -333,7 +345,6 @@ describe('loadConfig', () => {
     ['OPERATION_MAX_UPSTREAM_BYTES', '1000'],
     ['MAX_LIST_ITEMS', '0'],
     ['ENABLE_INTROSPECTION', 'yes'],
-    ['ENABLE_SANDBOX', '1'],
     ['CORS_ORIGINS', 'https://a.example.com/path'],
     ['CORS_ORIGINS', 'a.example.com'],
     ['CORS_ORIGINS', 'https://a.example.com/'],
@@ -341,8 +352,6 @@ describe('loadConfig', () => {
     ['REDIS_CLUSTER', 'yes'],
     ['PERSISTED_QUERIES', 'all'],
     ['PERSISTED_QUERIES_MANIFEST', 'pq.json'],
-    ['APQ_CACHE_MAX_BYTES', '10'],
-    ['FEDERATION_ENGINE_LIST_THRESHOLD', '-1'],
     ['FEDERATION_ENGINE_LIST_MAX_PAGES', '0'],
     ['SUBSCRIPTION_POLL_MS', '49'],
     ['METRICS_PORT', '70000'],
@@ -387,19 +396,19 @@ describe('loadConfig', () => {
       error = thrown;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['PORT', 'CSE_RETRIES', 'LOG_LEVEL', 'CORS_ORIGINS']);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['CSE_RETRIES', 'PORT', 'CORS_ORIGINS', 'LOG_LEVEL']);
     const message = (error as ConfigError).message;
     for (const part of ['PORT="eighty"', 'CSE_RETRIES="99"', 'LOG_LEVEL="loud"', 'CORS_ORIGINS="nope"']) expect(message).toContain(part);
   });
 
   it('computes derived defaults from the valid values, and still reports a bad base value', () => {
-    expect(loadConfig({ CSE_MAX_PAGE_SIZE: '8' })).toMatchObject({ cseMaxPageSize: 8, defaultPageSize: 8 });
+    expect(loadConfig({ CSE_MAX_PAGE_SIZE: '8' })).toMatchObject(at({ 'upstream.paging.maxPageSize': 8, 'upstream.paging.defaultPageSize': 8 }));
     expect(() => loadConfig({ CSE_MAX_INFLIGHT: 'many' })).toThrow(/CSE_MAX_INFLIGHT="many"/);
   });
 
   it('warns (without refusing) when an upstream attempt could outlive its operation', () => {
-    expect(configWarnings(loadConfig({}))).toEqual([]);
-    expect(configWarnings(loadConfig({ REQUEST_TIMEOUT_MS: '3000' }))).toEqual([expect.stringMatching(/CSE_TIMEOUT_MS \(5000\) is above REQUEST_TIMEOUT_MS \(3000\)/)]);
+    expect(loadConfig({}).warnings).toEqual([]);
+    expect(loadConfig({ REQUEST_TIMEOUT_MS: '3000' }).warnings).toEqual([expect.stringMatching(/CSE_TIMEOUT_MS \(5000\) is above REQUEST_TIMEOUT_MS \(3000\)/)]);
   });
 
   it('refuses a headers timeout longer than the request timeout it is part of', () => {
@@ -408,19 +417,30 @@ describe('loadConfig', () => {
   });
 
   it('keeps WebSockets below the HTTP connection cap, and their per-address cap within their own', () => {
-    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '100' })).toMatchObject({ subscriptionMaxSockets: 50, subscriptionMaxSocketsPerAddress: 50 });
-    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '1' })).toMatchObject({ subscriptionMaxSockets: 0, subscriptionMaxSocketsPerAddress: 0 });
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '100' })).toMatchObject(at({ 'subscriptions.maxSockets': 50, 'subscriptions.maxSocketsPerAddress': 50 }));
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '1' })).toMatchObject(at({ 'subscriptions.maxSockets': 0, 'subscriptions.maxSocketsPerAddress': 0 }));
     expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '100', SUBSCRIPTION_MAX_SOCKETS: '100' })).toThrow(/SUBSCRIPTION_MAX_SOCKETS="100".*HTTP_MAX_CONNECTIONS/);
     expect(() => loadConfig({ SUBSCRIPTION_MAX_SOCKETS: '10', SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: '11' })).toThrow(/SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS="11".*SUBSCRIPTION_MAX_SOCKETS/);
     expect(() => loadConfig({ SUBSCRIPTION_IDLE_TIMEOUT_MS: '99' })).toThrow(/SUBSCRIPTION_IDLE_TIMEOUT_MS="99"/);
   });
 
   it.each([
-    [{ ENABLE_SANDBOX: 'true', EXPLORER: 'graphiql' }, /ENABLE_SANDBOX="true": expected false or unset with EXPLORER=graphiql/],
-    [{ ENABLE_SANDBOX: 'true', EXPLORER: 'off' }, /ENABLE_SANDBOX="true": expected false or unset with EXPLORER=off/],
-    [{ ENABLE_SANDBOX: 'false', EXPLORER: 'sandbox' }, /ENABLE_SANDBOX="false": expected true or unset with EXPLORER=sandbox/],
-  ])('refuses ENABLE_SANDBOX contradicting EXPLORER: %j', (env, message) => {
-    expect(() => loadConfig(env)).toThrow(message);
+    [{ CSE_TIMEOUT: '3000' }, 'unknown settings ignored: CSE_TIMEOUT (did you mean CSE_TIMEOUT_MS?)'],
+    [{ REDIS_TIMEOUT_SM: '5', CACHE_LIST_TTL: '0' }, 'unknown settings ignored: CACHE_LIST_TTL (did you mean CACHE_LIST_TTL_MS?), REDIS_TIMEOUT_SM (did you mean REDIS_TIMEOUT_MS?)'],
+    [{ SUBSCRIPTION_FLAVOUR: 'x' }, 'unknown settings ignored: SUBSCRIPTION_FLAVOUR'],
+    [{ SIMULATOR_SCENARO: 'x' }, 'unknown settings ignored: SIMULATOR_SCENARO (did you mean SIMULATOR_SCENARIO?)'],
+  ])('warns once about variables with our prefixes that are no setting: %j', (env, warning) => {
+    expect(loadConfig(env).warnings).toEqual([warning]);
+  });
+
+  it('says nothing of variables that are not ours, nor of the service links Kubernetes sets', () => {
+    const env = { NODE_OPTIONS: '--max-old-space-size=512', PATH: '/usr/bin', REDIS_PORT: 'tcp://10.0.0.1:6379', REDIS_SERVICE_HOST: '10.0.0.1', CSE_JOBS_GATEWAY_PORT_4000_TCP: 'tcp://10.0.0.2:4000' };
+    expect(loadConfig(env).warnings).toEqual([]);
+  });
+
+  it('passes the simulator its settings, and says they are ignored with CSE_ENDPOINT', () => {
+    expect(loadConfig({ SIMULATOR_PORT: '0', SIMULATOR_LIVE: 'false' }).upstream.simulator.settings).toEqual({ SIMULATOR_PORT: '0', SIMULATOR_LIVE: 'false' });
+    expect(loadConfig({ CSE_ENDPOINT: 'https://cse.example.com', SIMULATOR_PORT: '0' }).warnings).toEqual(['SIMULATOR_PORT ignored: CSE_ENDPOINT is set, so no simulator is started']);
   });
 
   it('refuses PERSISTED_QUERIES=safelist without a manifest', () => {

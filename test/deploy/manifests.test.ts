@@ -130,14 +130,14 @@ describe('the manifests against the gateway', () => {
     const config = loadConfig(manifestEnv);
     expect(container.livenessProbe?.httpGet?.path).toBe(HEALTH_PATH);
     expect(container.readinessProbe?.httpGet?.path).toBe(READY_PATH);
-    expect(containerPort(container.livenessProbe?.httpGet?.port)).toBe(config.port);
-    expect(containerPort(container.readinessProbe?.httpGet?.port)).toBe(config.port);
-    expect(containerPort('metrics')).toBe(config.metricsPort);
-    expect(config.metricsPort).not.toBe(config.port);
+    expect(containerPort(container.livenessProbe?.httpGet?.port)).toBe(config.http.port);
+    expect(containerPort(container.readinessProbe?.httpGet?.port)).toBe(config.http.port);
+    expect(containerPort('metrics')).toBe(config.http.metricsPort);
+    expect(config.http.metricsPort).not.toBe(config.http.port);
     const annotations = deployment.spec!.template.metadata!.annotations!;
-    expect([Number(annotations['prometheus.io/port']), annotations['prometheus.io/path']]).toEqual([config.metricsPort, METRICS_PATH]);
+    expect([Number(annotations['prometheus.io/port']), annotations['prometheus.io/path']]).toEqual([config.http.metricsPort, METRICS_PATH]);
     const service = only<{ spec: { ports: Array<{ name: string; targetPort: string }>; selector: Record<string, string> } }>('Service');
-    expect(Object.fromEntries(service.spec.ports.map((port) => [port.name, containerPort(port.targetPort)]))).toEqual({ http: config.port, metrics: config.metricsPort });
+    expect(Object.fromEntries(service.spec.ports.map((port) => [port.name, containerPort(port.targetPort)]))).toEqual({ http: config.http.port, metrics: config.http.metricsPort });
     expect(service.spec.selector).toEqual(deployment.spec!.selector.matchLabels);
   });
 
@@ -172,18 +172,18 @@ describe('shutdown timings from the production defaults', () => {
 
   it('applies the production SHUTDOWN_DELAY_MS to the manifests', () => {
     expect(config.nodeEnv).toBe('production');
-    expect(config.shutdownDelayMs).toBe(5000);
+    expect(config.http.shutdownDelayMs).toBe(5000);
     expect(preStopMs).toBeGreaterThan(0);
   });
 
   it('fails readiness within SHUTDOWN_DELAY_MS, so traffic stops before connections are refused', () => {
     const probe = container.readinessProbe!;
-    expect(probe.periodSeconds! * probe.failureThreshold! * 1000).toBeLessThan(config.shutdownDelayMs);
+    expect(probe.periodSeconds! * probe.failureThreshold! * 1000).toBeLessThan(config.http.shutdownDelayMs);
   });
 
   it('gives terminationGracePeriodSeconds room for preStop, SHUTDOWN_DELAY_MS, the drain and the pool close, and a margin', () => {
     // The drain and closing the upstream pool are each bounded by SHUTDOWN_TIMEOUT_MS, one after the other.
-    const needMs = preStopMs + config.shutdownDelayMs + 2 * config.shutdownTimeoutMs + 5000;
+    const needMs = preStopMs + config.http.shutdownDelayMs + 2 * config.http.shutdownTimeoutMs + 5000;
     expect(podSpec.terminationGracePeriodSeconds! * 1000).toBeGreaterThanOrEqual(needMs);
   });
 });

@@ -258,7 +258,7 @@ describe('/metrics', () => {
   it('never puts an engine id, a project id or a token in a label', async () => {
     await h.gql(`query Ids($id: ID!) { engine(id: $id) { id jobs(first: 2) { nodes { id } } } }`, { id: SEED.engines.drift });
     const text = await (await get('/metrics')).body.text();
-    for (const value of [...Object.values(SEED.engines), DEMO_TOKEN, h.config.cseProjectId!]) expect(text).not.toContain(value);
+    for (const value of [...Object.values(SEED.engines), DEMO_TOKEN, h.config.upstream.projectId!]) expect(text).not.toContain(value);
   });
 
   async function metricValue(series: string): Promise<number> {

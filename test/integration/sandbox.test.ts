@@ -260,9 +260,9 @@ describe('production', () => {
   });
 });
 
-describe('production with ENABLE_SANDBOX=true and ENABLE_INTROSPECTION=true', () => {
+describe('production with EXPLORER=sandbox and ENABLE_INTROSPECTION=true', () => {
   it('serves Sandbox, answers introspection and allows the Studio origin', async () => {
-    const h = await startHarness({ NODE_ENV: 'production', LOG_LEVEL: 'silent', ENABLE_SANDBOX: 'true', ENABLE_INTROSPECTION: 'true' });
+    const h = await startHarness({ NODE_ENV: 'production', LOG_LEVEL: 'silent', EXPLORER: 'sandbox', ENABLE_INTROSPECTION: 'true' });
     try {
       expect((await send(h.gateway.url, { headers: html })).text).toContain('embeddable-sandbox');
       expect((await h.gql('{ __schema { queryType { name } } }')).body.errors).toBeUndefined();

@@ -91,7 +91,7 @@ describe('identity', () => {
 describe('origins and the handshake', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ CORS_ORIGINS: 'https://app.example.com', ENABLE_SANDBOX: 'false', SUBSCRIPTION_INIT_TIMEOUT_MS: '300', MAX_BODY_BYTES: '2048' });
+    h = await startHarness({ CORS_ORIGINS: 'https://app.example.com', EXPLORER: 'off', SUBSCRIPTION_INIT_TIMEOUT_MS: '300', MAX_BODY_BYTES: '2048' });
   });
   afterAll(() => h.close());
 
@@ -130,7 +130,7 @@ describe('origins and the handshake', () => {
   });
 
   it("Studio's origin may connect while Sandbox is on", async () => {
-    const sandbox = await startHarness({ ENABLE_SANDBOX: 'true' });
+    const sandbox = await startHarness({ EXPLORER: 'sandbox' });
     try {
       expect(await upgradeStatus(rawSocket(sandbox.gateway.url, { origin: 'https://studio.apollographql.com' }))).toBe(101);
       expect(await upgradeStatus(rawSocket(sandbox.gateway.url, { origin: 'https://evil.example.net' }))).toBe(403);

@@ -75,7 +75,7 @@ export async function startGatewayOn(
     },
   });
   const gateway = await startGateway(config, {
-    logger: createLogger(config.logLevel, destination),
+    logger: createLogger(config.observability.logLevel, destination),
     endpoint: simulator.url,
     demoToken: options.presetDemoToken === true ? DEMO_TOKEN : undefined,
   });

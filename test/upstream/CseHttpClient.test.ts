@@ -3,7 +3,6 @@ import type { UpstreamEvents } from '../../src/observability/events';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, loadConfig } from '../../src/config/loadConfig';
 import { CseHttpClient, type UpstreamCall } from '../../src/upstream/CseHttpClient';
-import { cseHttpClientOptions } from '../../src/upstream/createCseHttpClient';
 import { paths } from '../../src/upstream/paths';
 
 /** The upstream client against the simulator on a real socket: what it reports as it works. */
@@ -49,7 +48,8 @@ function client(env: Record<string, string> = {}) {
     CACHE_MAX_BYTES: String(1 << 20),
     ...env,
   });
-  const http = new CseHttpClient({ ...cseHttpClientOptions(config, simulator.url, dispatcher, processSink.sink), random: () => 0 });
+  const { resilience, credentials } = config.upstream;
+  const http = new CseHttpClient({ endpoint: simulator.url, dispatcher, events: processSink.sink, resilience, credentials, cache: config.cache, random: () => 0 });
   return { http, processLog: processSink.log };
 }
 
