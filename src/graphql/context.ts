@@ -9,10 +9,10 @@ import { ConcurrencyLimit } from '../upstream/ConcurrencyLimit';
 import type { CseHttpClient, UpstreamRequestContext } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/types';
-import type { CacheTtls } from '../upstream/cache/cacheTtl';
+import type { CacheTtls } from '../cache/freshness';
 import type { CseEngine, CseJob } from '../upstream/types';
 import type { LiveJobs } from '../subscriptions/LiveJobs';
-import { CachePolicy } from './cachePolicy';
+import { CachePolicy } from '../cache/CachePolicy';
 import { createEngineReferenceLoader } from './federation/engineReferences';
 import { OperationBudget, type OperationBudgetLimits } from './execution/operationBudget';
 

@@ -4,7 +4,7 @@ import type { GatewayMetrics } from '../observability/metrics';
 import { OperationFacts } from '../observability/OperationFacts';
 import { OperationTelemetry } from '../observability/OperationTelemetry';
 import { setRequestScope } from '../observability/requestScope';
-import { ExchangeMemory } from './exchangeMemory';
+import { ExchangeMemory } from '../observability/exchangeMemory';
 import { GRAPHQL_PATH } from './httpServer';
 import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { ExchangeMemory } from '../http/exchangeMemory';
+import type { ExchangeMemory } from './exchangeMemory';
 import type { Credentials } from '../upstream/credentials';
 import type { OperationFacts } from './OperationFacts';
 import type { OperationTelemetry } from './OperationTelemetry';

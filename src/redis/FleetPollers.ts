@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { PollPlan, PollResult, WatchCoordinator, WatchFleet } from '../subscriptions/EngineWatch';
-import { credentialDigest } from '../upstream/cache/scopeKey';
+import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import type { RedisKeys } from './redisKeys';
 import { settleWithin } from './deadline';
 import type { RedisClient, RedisLink } from './RedisLink';
 import type { RedisMetrics } from './redisMetrics';
 import { defineScript, RENEW_LEASE, type Script } from './scripts';
-import { UNAVAILABLE } from './unavailable';
+import { UNAVAILABLE } from '../cache/secondLevel';
 import type { ValueCipher } from './valueCipher';
 
 export interface FleetPollersOptions {

@@ -1,7 +1,7 @@
 import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import type { RedisKeys } from './redisKeys';
 import type { RedisLink } from './RedisLink';
-import { UNAVAILABLE } from './unavailable';
+import { UNAVAILABLE } from '../cache/secondLevel';
 import type { ValueCipher } from './valueCipher';
 
 /**
@@ -51,32 +51,4 @@ export class RedisKeyValueCache implements KeyValueCache<string> {
 /** What a document is sealed for: its entry (Apollo's key), so it opens under no other. */
 function contextOf(key: string): string {
   return `apq:${key}`;
-}
-
-/**
- * Two levels: the replica's own cache in front (hits cost no round trip), the shared one behind
- * it (what another replica registered is found here, and then kept in front too).
- */
-export class TieredKeyValueCache implements KeyValueCache<string> {
-  constructor(
-    private readonly local: KeyValueCache<string>,
-    private readonly shared: KeyValueCache<string>,
-  ) {}
-
-  async get(key: string): Promise<string | undefined> {
-    const near = await this.local.get(key);
-    if (near !== undefined) return near;
-    const far = await this.shared.get(key);
-    if (far !== undefined) await this.local.set(key, far);
-    return far;
-  }
-
-  async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
-    await Promise.all([this.local.set(key, value, options), this.shared.set(key, value, options)]);
-  }
-
-  async delete(key: string): Promise<boolean> {
-    const [near, far] = await Promise.all([this.local.delete(key), this.shared.delete(key)]);
-    return near === true || far === true;
-  }
 }

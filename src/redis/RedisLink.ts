@@ -4,9 +4,9 @@ import { maskPassword } from '../config/loadConfig';
 import type { RedisMetrics } from './redisMetrics';
 
 import { LATE, settleWithin } from './deadline';
-import { UNAVAILABLE, type Unavailable } from './unavailable';
+import { UNAVAILABLE, type Unavailable } from '../cache/secondLevel';
 
-export { UNAVAILABLE, type Unavailable } from './unavailable';
+export { UNAVAILABLE, type Unavailable } from '../cache/secondLevel';
 
 /**
  * The replica's connection: one Redis, or a Redis Cluster (REDIS_CLUSTER). Commands, scripts

@@ -1,9 +1,9 @@
+import { UNAVAILABLE, type Lease, type Lookup, type SecondLevel, type SharedCall, type Unavailable } from '../cache/secondLevel';
 import type { UpstreamAnswer } from '../upstream/exchange';
 import { decodeAnswer, encodeAnswer } from './answerCodec';
 import type { RedisKeys } from './redisKeys';
 import { defineScript, RENEW_LEASE, type Script } from './scripts';
 import type { RedisLink } from './RedisLink';
-import { UNAVAILABLE, type Unavailable } from './unavailable';
 import type { ValueCipher } from './valueCipher';
 
 export interface SharedAnswersOptions {
@@ -28,37 +28,10 @@ export interface SharedAnswersOptions {
  */
 const HANDOVER_TTL_MS = 500;
 
-/** One upstream call as Redis knows it (made by {@link SharedAnswers.call}). */
-export interface SharedCall {
-  /** The call's scope key (digest and URL): what its values are sealed under. */
-  readonly key: string;
-  /** Whether answers to it are kept (an answer cache route with a TTL); else only coalesced. */
-  readonly cacheable: boolean;
-  /**
-   * Its keys — generation, vouch, answer, lease — and its handovers' prefix (the holder's token
-   * follows: waiting for one holder, a waiter reads only that holder's answer): made once per
-   * call, not per script — each hashes the URL, and a waiter asks every 10 ms.
-   */
+/** A call's Redis keys — generation, vouch, answer, lease — and its handovers' prefix, made once per call. */
+export interface RedisCall extends SharedCall {
   readonly keys: readonly [string, string, string, string];
   readonly handover: string;
-}
-
-/** What Redis said when a replica asked for a call it does not have. */
-export type Lookup =
-  /** A kept answer this scope may have, with what is left of its TTL and of the scope's vouch. */
-  | { readonly state: 'hit'; readonly answer: UpstreamAnswer; readonly ttlLeftMs: number; readonly vouchLeftMs: number }
-  /** The answer of the holder this replica waited for. */
-  | { readonly state: 'handed'; readonly answer: UpstreamAnswer | undefined }
-  /** The call is this replica's to make for the fleet: settle it with `lease` when it ends. */
-  | { readonly state: 'lease'; readonly lease: Lease }
-  /** Another replica holds the call: ask again with `holder` (see FleetCalls). */
-  | { readonly state: 'wait'; readonly holder: string };
-
-/** A call this replica makes for the fleet (or, with an empty token, for itself: a fresh poll). */
-export interface Lease {
-  readonly token: string;
-  /** The scope's generation when the call began: its answer is kept only if it is still current. */
-  readonly generation: string;
 }
 
 /*
@@ -143,7 +116,7 @@ const NO_ANSWER = 'none';
  *
  * Every method answers {@link UNAVAILABLE} when Redis cannot: the replica then goes on alone.
  */
-export class SharedAnswers {
+export class SharedAnswers implements SecondLevel<UpstreamAnswer> {
   private readonly lookupScript: Script;
   private readonly settleScript: Script;
   private readonly renewScript: Script;
@@ -165,7 +138,7 @@ export class SharedAnswers {
   }
 
   /** The call `key` (see scopeKey) of scope `digest`, as every method here takes it. */
-  call(digest: string, key: string, cacheable: boolean): SharedCall {
+  call(digest: string, key: string, cacheable: boolean): RedisCall {
     const { keys } = this;
     return {
       key,
@@ -180,17 +153,17 @@ export class SharedAnswers {
    * to wait for (its handover is what this one reads). A value that does not decode (another
    * version's, a hand edit) reads as a handover without an answer: the caller makes the call.
    */
-  async lookup(call: SharedCall, token: string, holder: string | undefined): Promise<Lookup | Unavailable> {
+  async lookup(call: RedisCall, token: string, holder: string | undefined): Promise<Lookup<UpstreamAnswer> | Unavailable> {
     const keys = [...call.keys, `${call.handover}:${holder ?? '-'}`];
     const reply = await this.link.run('answer-lookup', (client) => this.lookupScript(client, keys, [token, this.options.leaseMs, call.cacheable ? 1 : 0]));
     if (reply === UNAVAILABLE) return UNAVAILABLE;
-    const [state, generation, value, ttlLeftMs, vouchLeftMs = 0] = reply as [string, string, string | null, number, number?];
+    const [state, generation, value, ttlLeftMs, acceptedLeftMs = 0] = reply as [string, string, string | null, number, number?];
     if (state === 'lease') return { state, lease: { token, generation } };
     if (state === 'wait') return { state, holder: typeof value === 'string' ? value : '' };
     const text = typeof value === 'string' ? value : undefined;
     if (state === 'hit') {
       const answer = text === undefined ? undefined : this.open(call, text.slice(text.indexOf('\n') + 1));
-      return answer !== undefined && ttlLeftMs > 0 ? { state, answer, ttlLeftMs, vouchLeftMs } : { state: 'handed', answer: undefined };
+      return answer !== undefined && ttlLeftMs > 0 ? { state, answer, ttlLeftMs, acceptedLeftMs } : { state: 'handed', answer: undefined };
     }
     return { state: 'handed', answer: text === undefined || text === NO_ANSWER ? undefined : this.open(call, text) };
   }
@@ -205,7 +178,7 @@ export class SharedAnswers {
    * Ends a call made under `lease`: its answer (undefined: the call failed) is kept for `ttlMs`
    * when it is an "ok" one and `ttlMs` > 0, handed to the waiters, and the lease released.
    */
-  async settle(call: SharedCall, lease: Lease, answer: UpstreamAnswer | undefined, ttlMs: number): Promise<void> {
+  async settle(call: RedisCall, lease: Lease, answer: UpstreamAnswer | undefined, ttlMs: number): Promise<void> {
     const keepable = answer?.kind === 'ok' && ttlMs > 0;
     // A call made without a lease (a fresh poll) has no waiters: unless it is kept, nothing to say.
     if (lease.token === '' && !keepable) return;
@@ -219,7 +192,7 @@ export class SharedAnswers {
   }
 
   /** Keeps `lease` held while its call runs (a no-op once it is not ours: it lapsed and was taken). */
-  async renew(call: SharedCall, lease: Lease): Promise<void> {
+  async renew(call: RedisCall, lease: Lease): Promise<void> {
     await this.link.run('lease-renew', (client) => this.renewScript(client, [call.keys[3]], [lease.token, this.options.leaseMs]));
   }
 
@@ -231,7 +204,7 @@ export class SharedAnswers {
   }
 
   /** A value read back: unsealed for this call (a value sealed for another does not open), then decoded. */
-  private open(call: SharedCall, value: string): UpstreamAnswer | undefined {
+  private open(call: RedisCall, value: string): UpstreamAnswer | undefined {
     const plain = this.options.cipher.open(value, call.key);
     return plain === undefined ? undefined : decodeAnswer(plain);
   }

@@ -6,7 +6,7 @@ import { ErrorCode } from '../errors/codes';
 import type { PersistedQueryManifest } from './persistedQueryManifest';
 import { requestRefusal } from './requestRefusal';
 import type { ScopedContext } from '../observability/operationPlugin';
-import { TieredKeyValueCache } from '../redis/RedisKeyValueCache';
+import { TieredKeyValueCache } from '../cache/TieredKeyValueCache';
 
 export type PersistedQueriesMode = 'apq' | 'safelist' | 'off';
 

@@ -10,7 +10,7 @@ import { isProbeOnlyConnection } from '../http/httpServer';
 import type { HeaderLookup } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { SubscriptionField, SubscriptionMetrics } from '../observability/subscriptionMetrics';
-import { credentialDigest } from '../upstream/cache/scopeKey';
+import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import { connectionHeaders } from './connectionIdentity';
 import { polledAtOf } from './eventKeys';

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { UpstreamEvents } from '../observability/events';
-import type { CacheTtls } from './cache/cacheTtl';
+import type { CacheTtls } from '../cache/freshness';
 import { CseHttpClient, type CseHttpClientOptions, type SharedUpstreamState } from './CseHttpClient';
 
 /** The cache TTLs of a config, by kind. */

@@ -1,9 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { defaultFieldResolver, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import { ttlRange, type CacheTtls } from '../../upstream/cache/cacheTtl';
+import { ttlRange, type CacheTtls } from '../../cache/freshness';
 import { isTerminalJob } from '../../upstream/jobStatus';
-import type { CachePolicy } from '../cachePolicy';
+import type { CachePolicy } from '../../cache/CachePolicy';
 import { fetchingField, type Freshness } from '../fetchingFields';
 
 /** How a field's value is bounded in freshness: its declaration's, or the shortest TTL for an undeclared root field. */

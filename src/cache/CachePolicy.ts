@@ -1,4 +1,4 @@
-import type { CacheTtls } from '../upstream/cache/cacheTtl';
+import type { CacheTtls } from './freshness';
 
 /** The header of a response that must not be reused (errors, or nothing worth keeping). */
 export const NO_STORE = 'no-store';

@@ -1,4 +1,4 @@
-import { ExchangeMemory } from '../../src/http/exchangeMemory';
+import { ExchangeMemory } from '../../src/observability/exchangeMemory';
 
 describe('ExchangeMemory', () => {
   it('on release, empties the context Apollo copied and drops the result, for every operation it holds', () => {

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { IncomingMessage } from 'node:http';
-import { ttlRange, type CacheTtls } from '../upstream/cache/cacheTtl';
-import type { Credentials } from '../upstream/credentials';
+import { ttlRange, type CacheTtls } from './freshness';
+import type { CallerCredentials } from './scopeKey';
 import { storedRequestKey } from './requestKey';
 
 /** A whole HTTP answer, as served again on a hit. */
@@ -34,13 +34,13 @@ export interface WholeResponseCacheOptions<TContext> {
   /** Bound of the cache, in bytes of stored bodies. */
   readonly maxBytes: number;
   /** The caller's credentials; throws (or returns undefined) when it has none usable: never cached. */
-  readonly credentialsOf: (request: IncomingMessage) => Credentials | undefined;
+  readonly credentialsOf: (request: IncomingMessage) => CallerCredentials | undefined;
   /**
    * The credentials' cache generation while stored answers may be served to them, `undefined`
    * otherwise: only while the upstream itself answered them recently (`CACHE_AUTH_RECHECK_MS`),
    * and only answers stored since it last refused them (see CredentialGate.generation).
    */
-  readonly generationOf: (credentials: Credentials) => number | undefined;
+  readonly generationOf: (credentials: CallerCredentials) => number | undefined;
   /**
    * Asked after an operation that Apollo answered 200 with a cacheable policy: `undefined` when the
    * operation itself forbids storing (it saw a "not found", or used upstream cache entries).

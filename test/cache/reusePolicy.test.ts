@@ -1,5 +1,5 @@
 import { GatewayError } from '../../src/errors/GatewayError';
-import { shareVerdict, storeVerdict } from '../../src/http/reusePolicy';
+import { shareVerdict, storeVerdict } from '../../src/cache/reusePolicy';
 import { OperationFacts } from '../../src/observability/OperationFacts';
 
 /** Whether a whole answer may be kept or shared is read from the operation's facts, nothing else. */
