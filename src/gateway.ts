@@ -128,7 +128,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     cors: createCorsHandler(cors),
     // With METRICS_PORT, /metrics is served there only.
     routes: { ...operationalRoutes(readiness, config.metricsPort === undefined ? metrics.registry : undefined), ...(config.explorer === 'graphiql' ? graphiqlAssetRoutes() : {}) },
-    aroundRequest: observeRequests({ logger, metrics, guardReleasedContexts: config.nodeEnv === 'test' }),
+    aroundRequest: observeRequests({ logger, metrics }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.requestTimeoutMs,
     onReused: (request, how, operationName, credentialsAccepted) => requestScopeOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),

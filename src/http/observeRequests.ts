@@ -11,8 +11,6 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
 export interface ObserveRequestsOptions {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  /** Released operation contexts throw when read (see ExchangeMemory): tests only. */
-  readonly guardReleasedContexts: boolean;
 }
 
 /**
@@ -38,7 +36,7 @@ export function observeRequests(options: ObserveRequestsOptions) {
     response.once('close', () => {
       if (!response.writableFinished) aborted = true;
     });
-    const memory = new ExchangeMemory(options.guardReleasedContexts);
+    const memory = new ExchangeMemory();
     setRequestScope(request, { requestId, facts, telemetry, memory });
     return (async () => {
       let failed = false;
