@@ -1,4 +1,5 @@
 import type { OperationFacts } from '../observability/OperationFacts';
+import type { CachePolicy } from './CachePolicy';
 
 /** An answer that may be reused, and the operation it answered (for the reuser's log line and metrics). */
 export interface ReuseVerdict {
@@ -8,26 +9,21 @@ export interface ReuseVerdict {
 }
 
 /**
- * Whether an operation's 200 answer may be kept by the whole-response cache (which has already
- * checked its `Cache-Control`): not when the operation saw a "not found" — the upstream cache
- * never keeps those either, so an engine or job that appears is seen at once. One built from
- * upstream cache entries is kept only for what the shortest-lived of them had left: they are
- * already partly aged, and keeping the answer for a full max-age again would serve data older than
- * their TTLs allow. (With Redis, every replica but the one that called the upstream builds its
- * answers from cache entries: not keeping them at all made those replicas execute every request.)
+ * Whether an operation's 200 answer may be kept by the whole-response cache: not when it saw a
+ * "not found" (the upstream answer cache never keeps those either). One built from cached upstream
+ * answers is kept only for what the shortest-lived of them had left: they are already partly aged.
  */
-export function storeVerdict(facts: OperationFacts): ReuseVerdict | undefined {
+export function storeVerdict(facts: OperationFacts, policy: CachePolicy): ReuseVerdict | undefined {
   if (facts.notFound) return undefined;
-  if (facts.upstreamCacheHits === 0) return { operationName: facts.operationName };
-  const left = Math.floor(facts.upstreamCacheTtlLeftMs);
+  if (policy.keepAtMostMs === Number.POSITIVE_INFINITY) return { operationName: facts.operationName };
+  const left = Math.floor(policy.keepAtMostMs);
   return left > 0 ? { operationName: facts.operationName, maxKeepMs: left } : undefined;
 }
 
 /**
- * Whether a leader's 200 answer may serve the identical requests that waited for it: not when it
- * has errors. Apollo's `no-store` cannot tell (every answer says it when the caches are off), and
- * an error (a transient upstream fault, a timeout) is the leader's, not theirs: they execute on
- * their own instead.
+ * Whether a leader's 200 answer may serve the identical requests that waited for it: not with
+ * errors (Apollo's `no-store` cannot tell: every answer says it when the caches are off). An error
+ * is the leader's, not theirs: they execute on their own instead.
  */
 export function shareVerdict(facts: OperationFacts): (ReuseVerdict & { readonly credentialsAccepted: boolean }) | undefined {
   if (facts.errorCount > 0) return undefined;

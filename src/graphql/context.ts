@@ -2,6 +2,7 @@ import type { GatewayError } from '../errors/GatewayError';
 import type DataLoader from 'dataloader';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
 import { forRequest, type SharedUnknownValueReporter, type UnknownValueReporter } from '../mapping/unknownValues';
+import { fanOutEvents } from '../observability/events';
 import { OperationFacts } from '../observability/OperationFacts';
 import type { RequestScope } from '../observability/requestScope';
 import { CseApi } from '../upstream/CseApi';
@@ -82,9 +83,10 @@ export function createContext(
 ): GatewayContext {
   const facts = scope?.facts ?? new OperationFacts();
   const budget = new OperationBudget(services.budget);
+  const cachePolicy = new CachePolicy(services.cacheTtls);
   const api = new CseApi({
     http: services.http,
-    request,
+    request: { ...request, events: fanOutEvents(request.events, cachePolicy.events) },
     limit: lazyLimit(services.requestConcurrency),
     pageBase: services.pageBase,
     onNotFound: () => facts.markNotFound(),
@@ -106,7 +108,7 @@ export function createContext(
     reportUnknown: forRequest(services.reportUnknown, scope?.requestId),
     facts,
     jobConnections: new Map(),
-    cachePolicy: new CachePolicy(services.cacheTtls),
+    cachePolicy,
     live: services.live,
     budget,
     credentialRefusal,

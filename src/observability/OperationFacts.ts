@@ -23,8 +23,6 @@ export class OperationFacts {
   private readonly codes = new Set<string>();
   private calls = 0;
   private hits = 0;
-  /** The least time any cached upstream answer the operation used had left. */
-  private hitsTtlLeftMs = Number.POSITIVE_INFINITY;
   private notFoundFlag = false;
   private reuse: Reuse | undefined;
   private acceptedFlag = false;
@@ -42,8 +40,6 @@ export class OperationFacts {
       // (CACHE_AUTH_RECHECK_MS, see CredentialGate): a hit is the upstream's acceptance too.
       this.acceptedFlag = true;
       this.hits += 1;
-      // A hit that does not say counts as expiring now: nothing built on it is kept.
-      this.hitsTtlLeftMs = Math.min(this.hitsTtlLeftMs, event.ttlLeftMs ?? 0);
     },
   };
 
@@ -138,14 +134,6 @@ export class OperationFacts {
   /** Upstream answers the operation took from the upstream answer cache. */
   get upstreamCacheHits(): number {
     return this.hits;
-  }
-
-  /**
-   * How long the youngest-dying cached upstream answer the operation used had left when it was
-   * used (Infinity when it used none): what is built from them must not be kept longer.
-   */
-  get upstreamCacheTtlLeftMs(): number {
-    return this.hitsTtlLeftMs;
   }
 
   get notFound(): boolean {
