@@ -2,7 +2,7 @@ import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyva
 
 /**
  * Two levels: the replica's own cache in front (hits cost no round trip), the shared one behind
- * it (what another replica registered is found here, and then kept in front too).
+ * it (what another replica registered is found there, and then kept in front too).
  */
 export class TieredKeyValueCache implements KeyValueCache<string> {
   constructor(
