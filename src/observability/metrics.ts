@@ -99,13 +99,13 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   });
   const cacheHits = new Counter({
     name: 'gateway_upstream_cache_hits_total',
-    help: 'Upstream calls answered from the response cache, by route template.',
+    help: 'Upstream calls answered from the upstream answer cache, by route template.',
     labelNames: ['route'] as const,
     registers,
   });
   const cacheMisses = new Counter({
     name: 'gateway_upstream_cache_misses_total',
-    help: 'Response cache lookups that had to call the upstream, by route template.',
+    help: 'Upstream answer cache lookups that had to call the upstream, by route template.',
     labelNames: ['route'] as const,
     registers,
   });
