@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CredentialsOf } from './requestKey';
 import { requestKey } from './requestKey';
+import type { ShareVerdict } from './reusePolicy';
 import type { ApolloAnswer } from './wholeResponseCache';
 
 /** A leader's answer, handed to the identical requests that waited for it. */
@@ -11,12 +12,6 @@ export interface SharedAnswer {
   /** The operation it answered (for the waiter's log line and metrics). */
   readonly operationName: string | null;
   /** Whether the upstream accepted the credentials (the waiter's too) during the leader's operation. */
-  readonly credentialsAccepted: boolean;
-}
-
-/** What the operation itself says about whether its answer may serve its waiters (see `shareable`). */
-export interface ShareVerdict {
-  readonly operationName: string | null;
   readonly credentialsAccepted: boolean;
 }
 

@@ -8,6 +8,11 @@ export interface ReuseVerdict {
   readonly maxKeepMs?: number;
 }
 
+/** A leader's answer for its waiters, and whether the upstream accepted the credentials meanwhile. */
+export interface ShareVerdict extends ReuseVerdict {
+  readonly credentialsAccepted: boolean;
+}
+
 /**
  * Whether an operation's 200 answer may be kept by the whole-response cache: not when it saw a
  * "not found" (the upstream answer cache never keeps those either). One built from cached upstream
@@ -25,7 +30,7 @@ export function storeVerdict(facts: OperationFacts, policy: CachePolicy): ReuseV
  * errors (Apollo's `no-store` cannot tell: every answer says it when the caches are off). An error
  * is the leader's, not theirs: they execute on their own instead.
  */
-export function shareVerdict(facts: OperationFacts): (ReuseVerdict & { readonly credentialsAccepted: boolean }) | undefined {
+export function shareVerdict(facts: OperationFacts): ShareVerdict | undefined {
   if (facts.errorCount > 0) return undefined;
   return { operationName: facts.operationName, credentialsAccepted: facts.credentialsAccepted };
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { ttlRange, type CacheTtls } from './freshness';
 import type { CallerCredentials } from './scopeKey';
 import { storedRequestKey } from './requestKey';
+import type { ReuseVerdict } from './reusePolicy';
 
 /** A whole HTTP answer, as served again on a hit. */
 export interface CachedResponse {
@@ -22,13 +23,6 @@ export interface ApolloAnswer {
   readonly body: string;
 }
 
-/** What the operation itself says about whether its result may be reused (see `storable`). */
-export interface StoreVerdict {
-  readonly operationName: string | null;
-  /** Kept no longer than this, whatever its max-age (what its cached upstream parts had left). */
-  readonly maxKeepMs?: number;
-}
-
 export interface WholeResponseCacheOptions<TContext> {
   readonly ttls: CacheTtls;
   /** Bound of the cache, in bytes of stored bodies. */
@@ -38,7 +32,7 @@ export interface WholeResponseCacheOptions<TContext> {
   /** The credentials' cache generation while stored answers may be served to them (see CredentialGate.generation). */
   readonly generationOf: (credentials: CallerCredentials) => number | undefined;
   /** Asked after a 200 with a cacheable policy: `undefined` when the operation forbids storing. */
-  readonly storable: (context: TContext) => StoreVerdict | undefined;
+  readonly storable: (context: TContext) => ReuseVerdict | undefined;
   readonly onHit?: (hit: CachedResponse) => void;
   readonly onMiss?: () => void;
   /** Milliseconds, monotonic: expiry and `Age`. Tests substitute it. */
