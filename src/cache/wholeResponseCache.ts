@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { IncomingMessage } from 'node:http';
 import { ttlRange, type CacheTtls } from './freshness';
 import type { CallerCredentials } from './scopeKey';
-import { storedRequestKey } from './requestKey';
+import { storedRequestKey, type CredentialsOf } from './requestKey';
 import type { ReuseVerdict } from './reusePolicy';
 
 /** A whole HTTP answer, as served again on a hit. */
@@ -27,8 +27,7 @@ export interface WholeResponseCacheOptions<TContext> {
   readonly ttls: CacheTtls;
   /** Bound of the cache, in bytes of stored bodies. */
   readonly maxBytes: number;
-  /** The caller's credentials; throws (or returns undefined) when it has none usable: never cached. */
-  readonly credentialsOf: (request: IncomingMessage) => CallerCredentials | undefined;
+  readonly credentialsOf: CredentialsOf;
   /** The credentials' cache generation while stored answers may be served to them (see CredentialGate.generation). */
   readonly generationOf: (credentials: CallerCredentials) => number | undefined;
   /** Asked after a 200 with a cacheable policy: `undefined` when the operation forbids storing. */
