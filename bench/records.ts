@@ -1,4 +1,4 @@
-import { CACHES_OFF } from '../src/config/loadConfig';
+import { CACHES_OFF } from '../test/support/cachesOff';
 import type { ScenarioId } from './scenarios';
 
 /** The measured servers and the cache settings of the gateway. */

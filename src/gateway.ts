@@ -9,9 +9,9 @@ import { createOperationExecutor, executionGateway } from './graphql/execution/o
 import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
-import { createInFlightRequests } from './http/inFlightRequests';
+import { createInFlightRequests } from './cache/inFlightRequests';
 import { openFileLimit } from './http/openFileLimit';
-import { createWholeResponseCache } from './http/wholeResponseCache';
+import { createWholeResponseCache } from './cache/wholeResponseCache';
 import { apolloOptions } from './security/apolloOptions';
 import { observeRequests } from './http/observeRequests';
 import { operationalRoutes, startMetricsServer } from './http/operationalRoutes';
@@ -24,10 +24,10 @@ import { Readiness } from './observability/readiness';
 import { requestScopeOf } from './observability/requestScope';
 import { createRequestContextFactory, type RequestContextFactory } from './http/requestContext';
 import { DocumentStore } from './graphql/documentStore';
-import { shareVerdict, storeVerdict } from './http/reusePolicy';
+import { shareVerdict, storeVerdict } from './cache/reusePolicy';
 import { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
-import type { CacheStats } from './upstream/cache/UpstreamAnswerCache';
+import type { CacheStats } from './cache/UpstreamAnswerCache';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
 import type { GraphQLSchema } from 'graphql';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
@@ -134,7 +134,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       maxBytes: config.cache.wholeResponseMaxBytes,
       credentialsOf: requests.credentialsOf,
       generationOf: (credentials) => services.http.cacheGenerationFor(credentials),
-      storable: (context) => storeVerdict(context.facts),
+      storable: (context) => storeVerdict(context.facts, context.cachePolicy),
       onHit: () => metrics.observeWholeResponseCache(true),
       onMiss: () => metrics.observeWholeResponseCache(false),
     }),
@@ -148,7 +148,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       ...operationalRoutes(readiness, http.metricsPort === undefined ? metrics.registry : undefined),
       ...(http.explorer === 'graphiql' ? graphiqlAssetRoutes() : {}),
     },
-    aroundRequest: observeRequests({ logger, metrics, guardReleasedContexts: config.nodeEnv === 'test' }),
+    aroundRequest: observeRequests({ logger, metrics }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.limits.operationTimeoutMs,
     onReused: (request, how, operationName, credentialsAccepted) => requestScopeOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
-import { CACHES_OFF } from '../src/config/loadConfig';
+import { CACHES_OFF } from './support/cachesOff';
 import { SEED } from '@cse-jobs-gateway/simulator';
 
 const root = join(__dirname, '..');

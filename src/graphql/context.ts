@@ -2,6 +2,7 @@ import type { GatewayError } from '../errors/GatewayError';
 import type DataLoader from 'dataloader';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
 import { forRequest, type ProcessUnknownValueReporter, type UnknownValueReporter } from '../mapping/unknownValues';
+import { fanOutEvents } from '../observability/events';
 import { OperationFacts } from '../observability/OperationFacts';
 import type { RequestScope } from '../observability/requestScope';
 import { CseApi } from '../upstream/CseApi';
@@ -9,9 +10,9 @@ import { ConcurrencyLimit } from '../upstream/ConcurrencyLimit';
 import type { CseHttpClient, UpstreamRequestContext } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/types';
-import type { CacheTtls } from '../upstream/cache/cacheTtl';
+import type { CacheTtls } from '../cache/freshness';
 import type { CseEngine, CseJob } from '../upstream/types';
-import { CachePolicy } from './cachePolicy';
+import { CachePolicy } from '../cache/CachePolicy';
 import { createEngineReferenceLoader } from './federation/engineReferences';
 import { OperationBudget, type OperationBudgetLimits } from './execution/operationBudget';
 import type { JobWatches } from './models';
@@ -72,9 +73,10 @@ export function createContext(
 ): GatewayContext {
   const facts = scope?.facts ?? new OperationFacts();
   const budget = new OperationBudget(services.budget);
+  const cachePolicy = new CachePolicy(services.cacheTtls);
   const api = new CseApi({
     http: services.http,
-    request,
+    request: { ...request, events: fanOutEvents(request.events, cachePolicy.events) },
     limit: lazyLimit(services.requestConcurrency),
     pageBase: services.pageBase,
     onNotFound: () => facts.markNotFound(),
@@ -96,7 +98,7 @@ export function createContext(
     reportUnknown: forRequest(services.reportUnknown, scope?.requestId),
     facts,
     jobConnections: new Map(),
-    cachePolicy: new CachePolicy(services.cacheTtls),
+    cachePolicy,
     watches: services.watches,
     budget,
     credentialRefusal,

@@ -7,8 +7,8 @@ import { passesCsrfPrevention } from './csrf';
 import { HEALTH_PATH, READY_PATH } from './operationalRoutes';
 import { extensionsOf, requestEnvelopeProblem } from './requestEnvelope';
 import { timeoutReason } from '../upstream/boundedSignal';
-import type { Flight, InFlightRequests } from './inFlightRequests';
-import type { WholeResponseCache } from './wholeResponseCache';
+import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
+import type { WholeResponseCache } from '../cache/wholeResponseCache';
 
 export interface HttpServerOptions {
   apollo: ApolloServer<GatewayContext>;

@@ -4,15 +4,13 @@ import type { GatewayMetrics } from '../observability/metrics';
 import { OperationFacts } from '../observability/OperationFacts';
 import { OperationTelemetry } from '../observability/OperationTelemetry';
 import { setRequestScope } from '../observability/requestScope';
-import { ExchangeMemory } from './exchangeMemory';
+import { ExchangeMemory } from '../observability/exchangeMemory';
 import { GRAPHQL_PATH } from './httpServer';
 import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
 
 export interface ObserveRequestsOptions {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  /** Released operation contexts throw when read (see ExchangeMemory): tests only. */
-  readonly guardReleasedContexts: boolean;
 }
 
 /**
@@ -38,7 +36,7 @@ export function observeRequests(options: ObserveRequestsOptions) {
     response.once('close', () => {
       if (!response.writableFinished) aborted = true;
     });
-    const memory = new ExchangeMemory(options.guardReleasedContexts);
+    const memory = new ExchangeMemory();
     setRequestScope(request, { requestId, facts, telemetry, memory });
     return (async () => {
       let failed = false;

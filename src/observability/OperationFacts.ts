@@ -5,14 +5,8 @@ import type { UpstreamEvents } from './events';
 export type Reuse = 'cached' | 'coalesced';
 
 /**
- * What happened in one GraphQL request, recorded once as it happens: its name once Apollo
- * resolved it, its errors (by code), whether it answered data, the upstream calls and cache hits
- * its resolvers caused, whether the upstream said "not found", and whether it was answered with
- * another request's answer.
- *
- * Policy and telemetry both read it (not each other): whether a whole answer may be stored or
- * shared (see reusePolicy) and the operation's log line and metrics (see OperationTelemetry) are
- * decided from the same facts. Plain counters and flags; no timers, nothing to close.
+ * What happened in one GraphQL request, recorded as it happens. Policy (reusePolicy) and
+ * telemetry (OperationTelemetry) both read it, not each other. Plain counters and flags.
  */
 export class OperationFacts {
   private name: string | null = null;
@@ -23,8 +17,6 @@ export class OperationFacts {
   private readonly codes = new Set<string>();
   private calls = 0;
   private hits = 0;
-  /** The least time any cached upstream answer the operation used had left. */
-  private hitsTtlLeftMs = Number.POSITIVE_INFINITY;
   private notFoundFlag = false;
   private reuse: Reuse | undefined;
   private acceptedFlag = false;
@@ -38,12 +30,9 @@ export class OperationFacts {
     },
     cache: (event) => {
       if (!event.hit) return;
-      // The upstream cache serves a scope only while the upstream itself answered it recently
-      // (CACHE_AUTH_RECHECK_MS, see CredentialGate): a hit is the upstream's acceptance too.
+      // The cache serves a scope only while the upstream accepted it recently (CredentialGate).
       this.acceptedFlag = true;
       this.hits += 1;
-      // A hit that does not say counts as expiring now: nothing built on it is kept.
-      this.hitsTtlLeftMs = Math.min(this.hitsTtlLeftMs, event.ttlLeftMs ?? 0);
     },
   };
 
@@ -69,10 +58,7 @@ export class OperationFacts {
     this.notFoundFlag = true;
   }
 
-  /**
-   * The request was answered with another's answer — stored (`cached`) or of an identical request
-   * in flight (`coalesced`) — under the name that answer's operation had.
-   */
+  /** The request was answered with another's answer, under the name that answer's operation had. */
   answeredWith(reuse: Reuse, operationName: string | null, credentialsAccepted: boolean): void {
     this.reuse = reuse;
     this.name = operationName;
@@ -85,20 +71,12 @@ export class OperationFacts {
     this.safelistedFlag = true;
   }
 
-  /**
-   * Whether the upstream accepted the caller's credentials during the operation: one of its calls
-   * was answered other than 401/403 (or 429, 5xx, no answer: no verdict), or it was served from
-   * what the upstream answered that caller recently.
-   */
+  /** Whether the upstream accepted the caller's credentials during the operation (see acceptsCredentials). */
   get credentialsAccepted(): boolean {
     return this.acceptedFlag;
   }
 
-  /**
-   * Whether the operation's name may take a metrics label of its own: the upstream accepted the
-   * caller, or the name is the persisted query list's. Anyone can send any name with a made-up
-   * token (an operation of `__typename` alone makes no upstream call at all).
-   */
+  /** Whether the name may take a metrics label: anyone can send any name with a made-up token. */
   get nameVouched(): boolean {
     return this.acceptedFlag || this.safelistedFlag;
   }
@@ -140,14 +118,6 @@ export class OperationFacts {
     return this.hits;
   }
 
-  /**
-   * How long the youngest-dying cached upstream answer the operation used had left when it was
-   * used (Infinity when it used none): what is built from them must not be kept longer.
-   */
-  get upstreamCacheTtlLeftMs(): number {
-    return this.hitsTtlLeftMs;
-  }
-
   get notFound(): boolean {
     return this.notFoundFlag;
   }
@@ -157,16 +127,12 @@ export class OperationFacts {
   }
 }
 
-/**
- * An upstream answer that accepts the caller's credentials, as CredentialGate reads it: any answer
- * of the upstream's own but 401/403 (refused) and 429 (no verdict); 5xx and no answer say nothing.
- */
+/** An upstream answer that accepts the credentials: any of its own but 401/403 and 429; 5xx says nothing. */
 export function acceptsCredentials(status: number | undefined): boolean {
   return status !== undefined && status < 500 && status !== 401 && status !== 403 && status !== 429;
 }
 
 function publicCode(error: unknown): string {
   const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
-  // Anything without a public code is masked as INTERNAL_SERVER_ERROR in the response: say the same.
   return isPublicErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR;
 }

@@ -90,8 +90,8 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     ['route', 'status'],
   );
-  const cacheHits = counter('gateway_upstream_cache_hits_total', 'Upstream calls answered from the response cache, by route template.', ['route']);
-  const cacheMisses = counter('gateway_upstream_cache_misses_total', 'Response cache lookups that had to call the upstream, by route template.', ['route']);
+  const cacheHits = counter('gateway_upstream_cache_hits_total', 'Upstream calls answered from the upstream answer cache, by route template.', ['route']);
+  const cacheMisses = counter('gateway_upstream_cache_misses_total', 'Upstream answer cache lookups that had to call the upstream, by route template.', ['route']);
   const coalesced = counter('gateway_upstream_coalesced_total', 'Upstream calls that joined an identical call already in flight, by route template.', ['route']);
   const shed = counter('gateway_upstream_shed_total', 'Upstream calls refused because too many were in flight or queued, by route template.', ['route']);
   const inFlight = gauge('gateway_upstream_in_flight', 'Upstream requests in flight in this process.');

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { PollPlan, PollResult, WatchCoordinator, WatchFleet } from '../subscriptions/EngineWatch';
-import { credentialDigest } from '../upstream/cache/scopeKey';
+import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import type { RedisKeys } from './redisKeys';
 import { settleWithin } from './deadline';
 import type { RedisClient, RedisLink } from './RedisLink';
 import type { RedisMetrics } from './redisMetrics';
 import { defineScript, RENEW_LEASE, type Script } from './scripts';
-import { UNAVAILABLE } from './unavailable';
+import { UNAVAILABLE } from '../cache/secondLevel';
 import type { ValueCipher } from './valueCipher';
 
 export interface FleetPollersOptions {
@@ -15,26 +15,20 @@ export interface FleetPollersOptions {
   readonly pollMs: number;
   /** REDIS_TIMEOUT_MS: bounds the wait for the subscriber connection too. */
   readonly timeoutMs: number;
-  /** REDIS_MAX_VALUE_BYTES: a result larger than this (as published) is not; its listeners poll for themselves. */
+  /** REDIS_MAX_VALUE_BYTES: a larger result is not published; its listeners poll for themselves. */
   readonly maxValueBytes: number;
   /** Seals what is published (REDIS_ENCRYPTION_KEY), for its channel. */
   readonly cipher: ValueCipher;
   readonly metrics: RedisMetrics;
 }
 
-/**
- * How long the poller's lease and a replica's watch entries live without being renewed: three
- * ticks, so one slow tick loses nothing, and a replica that died is replaced (its lease) and
- * forgotten (its jobs) within a few intervals.
- */
+/** Ticks a lease and a replica's watch entries live unrenewed: one slow tick loses nothing. */
 const LEASE_TICKS = 3;
 
 /*
  * One tick of one replica's watch. KEYS: watchers hash, poller lease. ARGV: replica id, TTL (ms),
- * then what the replica watches now (`j:<id>`, `e`). Refreshes the replica's entries (and drops
- * those it no longer watches, and everyone's expired ones), takes the lease if nobody holds it or
- * renews it if the replica holds it, and returns {1 if the replica polls, the fleet's union…}.
- * Expiry is by Redis's clock (TIME), so the replicas' clocks need not agree.
+ * then what it watches now (`j:<id>`, `e`). Refreshes its entries, drops stale ones, takes or
+ * renews the lease; returns {1 if the replica polls, the fleet's union}. Redis's clock (TIME) only.
  */
 const TICK = `
 local me, ttl = ARGV[1], tonumber(ARGV[2])
@@ -71,7 +65,7 @@ end
 return {polls, union}
 `;
 
-/* KEYS: watchers hash, poller lease; ARGV: replica id. The replica's entries go, and its lease if it holds it. */
+/* KEYS: watchers hash, poller lease; ARGV: replica id. Drops the replica's entries and lease. */
 const LEAVE = `
 local all = redis.call('hkeys', KEYS[1])
 local prefix = ARGV[1] .. '|'
@@ -85,30 +79,17 @@ return 1
 
 const EVENTS = 'e';
 const JOB = 'j:';
-
-/**
- * What the poller publishes after each poll: who polled (a replica ignores its own) and the
- * result, or — when the result is larger than REDIS_MAX_VALUE_BYTES — only that it was too large:
- * the listeners then poll for their own subscribers.
- */
+/** What the poller publishes: who polled (a replica ignores its own) and the result, or that it was too large. */
 type PollMessage = { readonly from: string; readonly result: PollResult } | { readonly from: string; readonly tooLarge: true };
 
 /**
- * One subscription poller per credential scope and engine in the whole fleet (see
- * docs/replicas.md). At each tick a replica's watch registers what it watches in a Redis hash and
- * either holds the scope+engine's lease (`SET NX PX`, renewed at every tick and during its polls)
- * and polls the union of what every replica watches, publishing each result on the scope+engine's
- * channel, or listens on that channel and delivers what arrives through its own watch's logic. Only a replica with
- * subscribers ticks, so only one polls, with its own subscriber's credentials: the scope digest
- * in every key and channel stands for the same token and project on every replica.
- *
- * Redis failing never ends a subscription: a tick that cannot reach Redis (or a listener whose
- * subscriber connection is not subscribed) polls locally, as without REDIS_URL, until Redis answers.
- * So does a listener whose poller's results do not reach it: too large for REDIS_MAX_VALUE_BYTES
- * (the poller then publishes only that), or not openable with its REDIS_ENCRYPTION_KEY.
- * The poller renews its lease while it polls too, so a poll slower than the lease does not let
- * another replica take over meanwhile. A poller that dies stops renewing; its lease lapses within
- * {@link LEASE_TICKS} intervals and a listener takes it at its next tick.
+ * One subscription poller per credential scope and engine in the fleet (docs/replicas.md). At each
+ * tick a replica registers what it watches and either holds the lease and polls the union of what
+ * every replica watches, publishing each result, or listens and delivers what arrives through its
+ * own watch. Redis failing never ends a subscription: a replica that cannot tick, is not
+ * subscribed, or cannot read the poller's results (too large, another REDIS_ENCRYPTION_KEY) polls
+ * for its own subscribers. A poller that dies stops renewing; its lease lapses within
+ * {@link LEASE_TICKS} intervals and a listener takes it.
  */
 export class FleetPollers implements WatchFleet {
   private readonly replica = randomUUID();
@@ -116,24 +97,17 @@ export class FleetPollers implements WatchFleet {
   private readonly leave: Script;
   private readonly renew: Script;
   private readonly ttlMs: number;
-  /** The connection in SUBSCRIBE mode (it can run nothing else), made with the first listener. */
+  /** The connection in SUBSCRIBE mode, made with the first listener. */
   private subscriber: RedisClient | undefined;
-  /** Receivers by channel: one watch per scope and engine on a replica. */
+  /** Receivers by channel: one watch per scope and engine. */
   private readonly receivers = new Map<string, (result: PollResult, gap: boolean) => void>();
-  /**
-   * Who published the last result delivered on each channel. A result from another poller, or
-   * the first since the subscriber connection dropped, follows a gap: messages may have been lost.
-   */
+  /** Who published the last result on each channel: another poller means messages may have been lost. */
   private readonly lastFrom = new Map<string, string>();
-  /** Channels Redis confirmed this connection is subscribed to (cleared when it drops). */
+  /** Channels Redis confirmed the subscriber is on (cleared when it drops). */
   private readonly subscribed = new Set<string>();
-  /**
-   * Channels whose last message from the poller could not be delivered (too large to publish, or
-   * not a result this replica can open), and when it came: their listener polls for its own
-   * subscribers until a result arrives again, or the poller stops publishing (within a lease).
-   */
+  /** Channels whose last message could not be delivered, and when: their listener polls for itself. */
   private readonly unshared = new Map<string, number>();
-  /** The lease renewals of the polls this replica makes for the fleet now, by channel. */
+  /** Lease renewals of the polls this replica makes for the fleet now, by channel. */
   private readonly renewals = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
@@ -160,7 +134,6 @@ export class FleetPollers implements WatchFleet {
     };
     return {
       plan: async (mine) => {
-        // A tick follows the end of the poll before it: that poll's renewals are over.
         this.stopRenewing(channel);
         const entries = [...mine.jobIds.map((id) => JOB + id), ...(mine.events ? [EVENTS] : [])];
         const answer = await this.link.run('poller', (client) => this.tick(client, [watchers, lease], [this.replica, this.ttlMs, ...entries]));
@@ -169,14 +142,12 @@ export class FleetPollers implements WatchFleet {
         if (polls === 1) {
           this.options.metrics.fleetPolls.inc({ role: 'poller' });
           this.unshared.delete(channel);
-          // Not for a watch that left while the tick ran (its lease is being deleted).
           if (this.receivers.get(channel) === receive) this.startRenewing(channel, lease);
           const jobIds = union.filter((what) => what.startsWith(JOB)).map((what) => what.slice(JOB.length));
           return { role: 'poll', jobIds, events: union.includes(EVENTS), publish: true };
         }
-        // Listening is safe only once Redis confirmed the subscription: else poll alone this tick.
+        // Listening is safe only once Redis confirmed the subscription.
         if (!(await this.subscribe(channel))) return local(mine);
-        // The poller's results do not reach this replica (too large, say): poll for its own subscribers.
         if (this.pollsForItself(channel)) return local(mine);
         this.options.metrics.fleetPolls.inc({ role: 'listener' });
         return { role: 'listen' };
@@ -194,7 +165,7 @@ export class FleetPollers implements WatchFleet {
           this.lastFrom.delete(channel);
         }
         this.subscribed.delete(channel);
-        // Best effort: a lease or entries left behind (Redis down) expire within LEASE_TICKS intervals.
+        // Best effort: what is left behind expires within LEASE_TICKS intervals.
         void this.link.run('poller', (client) => this.leave(client, [watchers, lease], [this.replica]));
         this.subscriber?.unsubscribe(channel).catch(() => undefined);
       },
@@ -210,22 +181,18 @@ export class FleetPollers implements WatchFleet {
   }
 
   /**
-   * While this replica polls for the fleet, its lease is renewed every third of its life, not
-   * only at its ticks: a poll slower than the lease (an upstream near its timeout) would
-   * otherwise let a listener take over meanwhile, and two replicas would poll. Only while the
-   * lease is still this replica's (compare and PEXPIRE); stopped when the poll ends (its result
-   * published, the next tick, the watch leaving).
+   * While this replica polls for the fleet its lease is renewed every third of its life, so a poll
+   * slower than the lease does not let a listener take over meanwhile; only while it is still ours.
    */
   private startRenewing(channel: string, lease: string): void {
     this.stopRenewing(channel);
     const timer = setInterval(() => {
-      // Its watch left (and Redis may not have heard): nothing to renew for.
       if (!this.receivers.has(channel)) {
         this.stopRenewing(channel);
         return;
       }
       void this.link.run('poller', (client) => this.renew(client, [lease], [this.replica, this.ttlMs])).then((renewed) => {
-        // Lost meanwhile (Redis lost it, or it lapsed during an outage): the next tick says who polls.
+        // Lost meanwhile: the next tick says who polls.
         if (renewed === 0 && this.renewals.get(channel) === timer) this.stopRenewing(channel);
       });
     }, Math.max(1, Math.floor(this.ttlMs / 3)));
@@ -240,15 +207,9 @@ export class FleetPollers implements WatchFleet {
     this.renewals.delete(channel);
   }
 
-  /**
-   * What is published for `result`: the result, sealed for its channel, when it fits in
-   * REDIS_MAX_VALUE_BYTES; else a small message saying it was too large, on which the listeners
-   * poll for their own subscribers (what flows through Redis stays bounded, and no listener's
-   * subscribers go without news).
-   */
+  /** The result sealed for its channel when it fits in REDIS_MAX_VALUE_BYTES, else a "too large". */
   private message(channel: string, result: PollResult): string {
     const text = JSON.stringify({ from: this.replica, result } satisfies PollMessage);
-    // Sealing only makes it longer: a result too large as it is is not sealed to find out.
     if (Buffer.byteLength(text) <= this.options.maxValueBytes) {
       const sealed = this.options.cipher.seal(text, channel);
       if (Buffer.byteLength(sealed) <= this.options.maxValueBytes) return sealed;
@@ -256,7 +217,7 @@ export class FleetPollers implements WatchFleet {
     return this.options.cipher.seal(JSON.stringify({ from: this.replica, tooLarge: true } satisfies PollMessage), channel);
   }
 
-  /** Whether the last message on `channel` was one this replica could not deliver, within a lease's life. */
+  /** Whether the last message on `channel`, within a lease's life, could not be delivered. */
   private pollsForItself(channel: string): boolean {
     const since = this.unshared.get(channel);
     if (since === undefined) return false;
@@ -265,12 +226,11 @@ export class FleetPollers implements WatchFleet {
     return false;
   }
 
-  /** Whether this replica is subscribed to `channel` now, subscribing if need be (bounded by the Redis timeout). */
+  /** Whether this replica is subscribed to `channel` now, subscribing if need be (bounded). */
   private async subscribe(channel: string): Promise<boolean> {
     if (this.closed) return false;
     const fresh = this.subscriber === undefined;
     const subscriber = this.subscriber ?? this.connectSubscriber();
-    // The connection made just now: wait for it (bounded), else the first tick would poll alone.
     if (fresh && subscriber.status !== 'ready') await ready(subscriber, Math.max(1000, this.options.timeoutMs * 10));
     if (subscriber.status !== 'ready') return false;
     if (this.subscribed.has(channel)) return true;
@@ -279,16 +239,13 @@ export class FleetPollers implements WatchFleet {
       () => false,
     );
     const ok = (await settleWithin(done, this.options.timeoutMs)) === true;
-    // Only a watch still here: one that left meanwhile is not resubscribed.
     if (ok && this.receivers.has(channel)) this.subscribed.add(channel);
     return ok;
   }
 
   private connectSubscriber(): RedisClient {
-    // The same URL and bounds as the command connection (commands fail fast while it is down).
     const subscriber = this.link.duplicate();
     subscriber.on('error', () => undefined);
-    // While it is down nothing arrives: listeners poll alone until it is back and subscribed again.
     subscriber.on('close', () => {
       this.subscribed.clear();
       this.lastFrom.clear();
@@ -299,8 +256,6 @@ export class FleetPollers implements WatchFleet {
       const message = readMessage(this.options.cipher.open(text, channel));
       if (message?.from === this.replica) return;
       if (message === undefined || !('result' in message)) {
-        // Too large to publish, or nothing this replica can use (sealed with a key it does not
-        // have, or not a result): not delivered, and its subscribers are polled for here.
         this.unshared.set(channel, performance.now());
         return;
       }
@@ -314,10 +269,7 @@ export class FleetPollers implements WatchFleet {
   }
 }
 
-/**
- * A published message as this version writes it, or undefined: a message that does not open, is
- * not JSON or not of this shape is not delivered (it would otherwise throw in the watch).
- */
+/** A published message as this version writes it, or undefined (it would throw in the watch). */
 function readMessage(text: string | undefined): PollMessage | undefined {
   if (text === undefined) return undefined;
   let value: unknown;

@@ -1,9 +1,9 @@
+import { UNAVAILABLE, type Lease, type Lookup, type SecondLevel, type SharedCall, type Unavailable } from '../cache/secondLevel';
 import type { UpstreamAnswer } from '../upstream/exchange';
 import { decodeAnswer, encodeAnswer } from './answerCodec';
 import type { RedisKeys } from './redisKeys';
 import { defineScript, RENEW_LEASE, type Script } from './scripts';
 import type { RedisLink } from './RedisLink';
-import { UNAVAILABLE, type Unavailable } from './unavailable';
 import type { ValueCipher } from './valueCipher';
 
 export interface SharedAnswersOptions {
@@ -15,60 +15,24 @@ export interface SharedAnswersOptions {
   readonly generationTtlMs: number;
   /** REDIS_LEASE_MS: a holder that stops renewing (its replica died) loses the call after this. */
   readonly leaseMs: number;
-  /**
-   * Seals what is kept and handed over (REDIS_ENCRYPTION_KEY), under the call's scope key as its
-   * context: an answer copied to another scope's or URL's key does not open.
-   */
+  /** Seals what is kept and handed over (REDIS_ENCRYPTION_KEY), for the call's scope key. */
   readonly cipher: ValueCipher;
 }
 
-/**
- * How long a handed-over answer stays for the waiters to read: a few polls, an event-loop stall.
- * Only the replicas that waited for that holder know its key.
- */
+/** How long a handed-over answer stays for the waiters to read: a few polls, an event-loop stall. */
 const HANDOVER_TTL_MS = 500;
 
-/** One upstream call as Redis knows it (made by {@link SharedAnswers.call}). */
-export interface SharedCall {
-  /** The call's scope key (digest and URL): what its values are sealed under. */
-  readonly key: string;
-  /** Whether answers to it are kept (an answer cache route with a TTL); else only coalesced. */
-  readonly cacheable: boolean;
-  /**
-   * Its keys — generation, vouch, answer, lease — and its handovers' prefix (the holder's token
-   * follows: waiting for one holder, a waiter reads only that holder's answer): made once per
-   * call, not per script — each hashes the URL, and a waiter asks every 10 ms.
-   */
+/** A call's Redis keys — generation, vouch, answer, lease — and its handovers' prefix, made once per call. */
+export interface RedisCall extends SharedCall {
   readonly keys: readonly [string, string, string, string];
   readonly handover: string;
 }
 
-/** What Redis said when a replica asked for a call it does not have. */
-export type Lookup =
-  /** A kept answer this scope may have, with what is left of its TTL and of the scope's vouch. */
-  | { readonly state: 'hit'; readonly answer: UpstreamAnswer; readonly ttlLeftMs: number; readonly vouchLeftMs: number }
-  /** The answer of the holder this replica waited for. */
-  | { readonly state: 'handed'; readonly answer: UpstreamAnswer | undefined }
-  /** The call is this replica's to make for the fleet: settle it with `lease` when it ends. */
-  | { readonly state: 'lease'; readonly lease: Lease }
-  /** Another replica holds the call: ask again with `holder` (see FleetCalls). */
-  | { readonly state: 'wait'; readonly holder: string };
-
-/** A call this replica makes for the fleet (or, with an empty token, for itself: a fresh poll). */
-export interface Lease {
-  readonly token: string;
-  /** The scope's generation when the call began: its answer is kept only if it is still current. */
-  readonly generation: string;
-}
-
 /*
- * KEYS: generation, vouch, answer, lease, the handover of the holder last seen (none yet: a key
- * that never exists). ARGV: the caller's lease token, the lease TTL, 1 if answers are kept.
- *
- * One round trip for everything a replica needs on a miss of its own: a kept answer, if the scope
- * is vouched for and it was stored under the current generation (an answer is `<generation>\n
- * <value>`); else the answer of the holder it waited for; else the lease, if nobody holds it
- * (never held, released, or expired with its holder that died); else who holds it.
+ * KEYS: generation, vouch, answer, lease, the handover of the holder last seen. ARGV: lease token,
+ * lease TTL, 1 if answers are kept. One round trip on a miss: a kept answer of the current
+ * generation (`<generation>\n<value>`) while the scope is vouched for; else the awaited holder's
+ * answer; else the lease if nobody holds it; else who holds it.
  */
 const LOOKUP = `
 local generation = redis.call('get', KEYS[1]) or '0'
@@ -92,15 +56,11 @@ return {'wait', generation, holder, 0}
 `;
 
 /*
- * KEYS: generation, vouch, answer, lease, the holder's handover. ARGV: token ('' for a call made
- * without a lease), the generation the call began under, the value (sent once), 1 to keep it,
- * its TTL, the vouch's TTL, the handover's TTL.
- *
- * One round trip for the end of a call: the answer is kept — and vouches for the scope — only if
- * the scope was not refused since the call began (its generation moved on: the answer may predate
- * the refusal); the waiters get it from there, or, when it is not kept where they can read it, from
- * a handover; the lease is released if still ours. Atomic, so a replica asking finds the lease
- * held or the answer, never neither in between.
+ * KEYS: generation, vouch, answer, lease, the holder's handover. ARGV: token ('' without a lease),
+ * the generation the call began under, the value, 1 to keep it, its TTL, the vouch's TTL, the
+ * handover's TTL. Keeps the answer (and vouches) only if the scope was not refused since the call
+ * began; else hands it over; releases the lease if still ours. Atomic: an asker finds the lease or
+ * the answer, never neither.
  */
 const SETTLE = `
 local readable = false
@@ -118,7 +78,6 @@ end
 return 1
 `;
 
-
 /** KEYS: generation, vouch; ARGV: the generation's TTL. */
 const FORGET = `
 redis.call('incr', KEYS[1])
@@ -131,19 +90,12 @@ return 1
 const NO_ANSWER = 'none';
 
 /**
- * The fleet's share of upstream calls, in Redis: the second level of the answer cache behind each
- * replica's own, and the lease that makes identical calls in flight on several replicas one. Each
- * step is one Lua script, so a miss costs two round trips — {@link lookup} before the call,
- * {@link settle} after — whatever the outcome.
- *
- * The rule that guards kept answers matches CredentialGate's: an answer is served to a scope only
- * while some replica's upstream call accepted that scope within CACHE_AUTH_RECHECK_MS (the `vouch`
- * key, renewed with every answer kept), and only if it was kept since any replica last saw the
- * upstream refuse the scope (the `generation`, which a 401 moves on; {@link forget}).
- *
- * Every method answers {@link UNAVAILABLE} when Redis cannot: the replica then goes on alone.
+ * The upstream answer cache's second level in Redis: each step is one Lua script, so a miss costs
+ * two round trips ({@link lookup}, {@link settle}). Kept answers follow CredentialGate's rule fleet-wide:
+ * served only while some replica's call accepted the scope within CACHE_AUTH_RECHECK_MS (the vouch)
+ * and if kept since the upstream last refused it (the generation, moved on by {@link forget}).
  */
-export class SharedAnswers {
+export class SharedAnswers implements SecondLevel<UpstreamAnswer> {
   private readonly lookupScript: Script;
   private readonly settleScript: Script;
   private readonly renewScript: Script;
@@ -164,8 +116,7 @@ export class SharedAnswers {
     return this.options.leaseMs;
   }
 
-  /** The call `key` (see scopeKey) of scope `digest`, as every method here takes it. */
-  call(digest: string, key: string, cacheable: boolean): SharedCall {
+  call(digest: string, key: string, cacheable: boolean): RedisCall {
     const { keys } = this;
     return {
       key,
@@ -175,39 +126,30 @@ export class SharedAnswers {
     };
   }
 
-  /**
-   * Asks for `call` with the lease token `token`; `holder` is the holder a previous ask was told
-   * to wait for (its handover is what this one reads). A value that does not decode (another
-   * version's, a hand edit) reads as a handover without an answer: the caller makes the call.
-   */
-  async lookup(call: SharedCall, token: string, holder: string | undefined): Promise<Lookup | Unavailable> {
+  /** A value that does not decode reads as a handover without an answer: the caller makes the call. */
+  async lookup(call: RedisCall, token: string, holder: string | undefined): Promise<Lookup<UpstreamAnswer> | Unavailable> {
     const keys = [...call.keys, `${call.handover}:${holder ?? '-'}`];
     const reply = await this.link.run('answer-lookup', (client) => this.lookupScript(client, keys, [token, this.options.leaseMs, call.cacheable ? 1 : 0]));
     if (reply === UNAVAILABLE) return UNAVAILABLE;
-    const [state, generation, value, ttlLeftMs, vouchLeftMs = 0] = reply as [string, string, string | null, number, number?];
+    const [state, generation, value, ttlLeftMs, acceptedLeftMs = 0] = reply as [string, string, string | null, number, number?];
     if (state === 'lease') return { state, lease: { token, generation } };
     if (state === 'wait') return { state, holder: typeof value === 'string' ? value : '' };
     const text = typeof value === 'string' ? value : undefined;
     if (state === 'hit') {
       const answer = text === undefined ? undefined : this.open(call, text.slice(text.indexOf('\n') + 1));
-      return answer !== undefined && ttlLeftMs > 0 ? { state, answer, ttlLeftMs, vouchLeftMs } : { state: 'handed', answer: undefined };
+      return answer !== undefined && ttlLeftMs > 0 ? { state, answer, ttlLeftMs, acceptedLeftMs } : { state: 'handed', answer: undefined };
     }
     return { state: 'handed', answer: text === undefined || text === NO_ANSWER ? undefined : this.open(call, text) };
   }
 
-  /** The scope's current generation, for a call made past the lease (a subscription's fresh poll). */
   async generation(digest: string): Promise<Lease | Unavailable> {
     const reply = await this.link.run('answer-generation', (client) => client.get(this.keys.generation(digest)));
     return reply === UNAVAILABLE ? UNAVAILABLE : { token: '', generation: reply ?? '0' };
   }
 
-  /**
-   * Ends a call made under `lease`: its answer (undefined: the call failed) is kept for `ttlMs`
-   * when it is an "ok" one and `ttlMs` > 0, handed to the waiters, and the lease released.
-   */
-  async settle(call: SharedCall, lease: Lease, answer: UpstreamAnswer | undefined, ttlMs: number): Promise<void> {
+  async settle(call: RedisCall, lease: Lease, answer: UpstreamAnswer | undefined, ttlMs: number): Promise<void> {
     const keepable = answer?.kind === 'ok' && ttlMs > 0;
-    // A call made without a lease (a fresh poll) has no waiters: unless it is kept, nothing to say.
+    // Without a lease (a fresh poll) nobody waits: unless it is kept, nothing to say.
     if (lease.token === '' && !keepable) return;
     const encoded = answer === undefined ? undefined : this.options.cipher.seal(encodeAnswer(answer), call.key);
     const fits = encoded !== undefined && Buffer.byteLength(encoded) <= this.options.maxValueBytes;
@@ -218,20 +160,17 @@ export class SharedAnswers {
     );
   }
 
-  /** Keeps `lease` held while its call runs (a no-op once it is not ours: it lapsed and was taken). */
-  async renew(call: SharedCall, lease: Lease): Promise<void> {
+  async renew(call: RedisCall, lease: Lease): Promise<void> {
     await this.link.run('lease-renew', (client) => this.renewScript(client, [call.keys[3]], [lease.token, this.options.leaseMs]));
   }
 
-  /** The upstream refused the scope: nothing kept for it so far is served again, on any replica. */
   async forget(digest: string): Promise<void> {
     await this.link.run('scope-forget', (client) =>
       this.forgetScript(client, [this.keys.generation(digest), this.keys.vouch(digest)], [this.options.generationTtlMs]),
     );
   }
 
-  /** A value read back: unsealed for this call (a value sealed for another does not open), then decoded. */
-  private open(call: SharedCall, value: string): UpstreamAnswer | undefined {
+  private open(call: RedisCall, value: string): UpstreamAnswer | undefined {
     const plain = this.options.cipher.open(value, call.key);
     return plain === undefined ? undefined : decodeAnswer(plain);
   }

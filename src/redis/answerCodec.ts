@@ -1,16 +1,10 @@
 import { parseUpstreamBody, type UpstreamAnswer } from '../upstream/exchange';
 
 /**
- * Upstream answers as text in Redis: a JSON header line, and for an "ok" answer its body as the
- * upstream sent it after the newline (JSON.stringify never writes a raw newline, so the first one
- * ends the header). Sending the upstream's own text is what makes a miss cheap: serialising the
- * parsed page again cost more CPU than everything else Redis adds (bench/README.md, "Measured
- * reasons"). An answer that has no text (made elsewhere) has its body serialised instead; either
- * way it is read back as the exchange reads a body (parseUpstreamBody), so ids beyond 2^53 come
- * back as the exact decimal strings the exchange made of them, and a hostile value nests no deeper.
- *
- * Reading is defensive: Redis is shared, and a value that is not what this version writes (an
- * older replica, a hand edit) reads as nothing, never as a wrong answer.
+ * Upstream answers as text in Redis: a JSON header line, then an "ok" answer's body as the upstream
+ * sent it (serialising the parsed page again is what a miss would otherwise spend its CPU on). Read
+ * back as the exchange reads a body (big ids, depth bound); a value this version did not write
+ * reads as nothing, never as a wrong answer.
  */
 export function encodeAnswer(answer: UpstreamAnswer): string {
   if (answer.kind === 'not-found') return JSON.stringify({ kind: 'not-found', upstream: answer.upstream });

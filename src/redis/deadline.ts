@@ -2,15 +2,9 @@
 export const LATE: unique symbol = Symbol('late');
 
 /**
- * `work`'s outcome, or {@link LATE} if it has not settled `ms` after the call — where "after" does
- * not count time this process itself was too busy to read an answer that had arrived.
- *
- * A plain timer cannot tell the two apart: Node runs expired timers before it reads the sockets,
- * so after an event-loop stall longer than `ms` (a saturated replica, a long GC) every command in
- * flight would time out though Redis answered each within a millisecond — and the replica would
- * go on alone, calling the upstream for what the fleet already has. The expired timer therefore
- * decides one step later, from `setImmediate`, which runs after that iteration's I/O callbacks:
- * an answer already in the socket has been read and has settled `work` by then.
+ * `work`'s outcome, or {@link LATE} if it has not settled `ms` after the call, not counting time
+ * this process was too busy to read an answer that had arrived: Node runs expired timers before
+ * it reads the sockets, so the timer decides one step later, from `setImmediate` (after I/O).
  */
 export function settleWithin<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
   return new Promise<T | typeof LATE>((resolve, reject) => {

@@ -1,11 +1,9 @@
 import { hash } from 'node:crypto';
 
 /**
- * Every key the gateway writes to Redis. A credential scope's keys carry its digest (see
- * credentialDigest: a SHA-256, never the token) as their Redis Cluster hash tag (`{…}`), so a
- * scope's generation, vouch, cached answers, leases, handed-over answers and subscription pollers live in one slot: the
- * scripts that read several of them at once work on a cluster too. URLs are hashed, which keeps
- * keys short and of one length; the URL is no secret, but it says nothing Redis needs.
+ * Every key the gateway writes to Redis. A scope's keys carry its credential digest as their
+ * Cluster hash tag (`{…}`): they live in one slot, so scripts reading several work on a cluster.
+ * URLs are hashed, which keeps keys short and of one length.
  */
 export interface RedisKeys {
   /** Changes when the upstream refuses the scope: answers kept under an older one are not served. */

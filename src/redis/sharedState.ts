@@ -2,7 +2,9 @@ import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
+import { ttlRange } from '../cache/freshness';
 import type { SharedUpstreamState } from '../upstream/CseHttpClient';
+import { cacheTtlsOf } from '../upstream/createCseHttpClient';
 import { FleetPollers } from './FleetPollers';
 import { RedisKeyValueCache } from './RedisKeyValueCache';
 import { redisKeys } from './redisKeys';
@@ -22,11 +24,7 @@ export interface SharedState {
   close(): Promise<void>;
 }
 
-/**
- * The shared state of `config`, or `undefined` without REDIS_URL: then every replica keeps its
- * own, as a single instance does. Nothing here waits for Redis: a replica starts (and serves)
- * whether Redis is up or not, and shares once it is.
- */
+/** The shared state, or `undefined` without REDIS_URL. Nothing waits for Redis: a replica serves without it. */
 export function createSharedState(config: GatewayConfig, logger: Logger, registry: Registry): SharedState | undefined {
   if (config.redis.url === undefined) return undefined;
   const metrics = createRedisMetrics(registry);
@@ -37,7 +35,6 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
   if (config.redis.encryptionKeys !== undefined) {
     logger.info({ keys: config.redis.encryptionKeys.count }, 'values written to Redis are encrypted (AES-256-GCM, REDIS_ENCRYPTION_KEY)');
   }
-  const longestTtlMs = Math.max(config.cache.ttls.listMs, config.cache.ttls.engineMs, config.cache.ttls.jobMs, config.cache.ttls.terminalJobMs);
   const pollers = new FleetPollers(link, keys, {
     pollMs: config.subscriptions.pollMs,
     timeoutMs: config.redis.timeoutMs,
@@ -52,7 +49,7 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
         recheckMs: config.upstream.credentials.recheckMs,
         maxValueBytes: config.redis.maxValueBytes,
         // A generation must outlive every answer stored under the one before it (see SharedAnswers).
-        generationTtlMs: longestTtlMs + config.upstream.credentials.recheckMs + 60_000,
+        generationTtlMs: ttlRange(config.cache.ttls).max + config.upstream.credentials.recheckMs + 60_000,
         leaseMs: config.redis.leaseMs,
         cipher,
       }),

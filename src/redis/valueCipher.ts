@@ -1,29 +1,19 @@
 import { createCipheriv, createDecipheriv, hash, randomBytes } from 'node:crypto';
 import type { EncryptionKeys } from '../config/encryptionKeys';
 
-/**
- * What the gateway writes to Redis, sealed before it is written and opened after it is read.
- * `context` is the value's logical identity (an APQ entry's key, a poll channel, an answer's
- * scope key): a value only opens under the context it was sealed for, so one copied to another
- * key or scope reads as nothing.
- */
+/** What the gateway writes to Redis; a value opens only under the `context` (its key) it was sealed for. */
 export interface ValueCipher {
   seal(plaintext: string, context: string): string;
-  /**
-   * The plaintext, or undefined — never an exception — for anything that is not a value this
-   * cipher sealed for `context`: malformed, forged, tampered with, truncated, of an unknown key.
-   * Callers treat undefined as a miss.
-   */
+  /** The plaintext, or undefined (a miss, never an exception) for anything this cipher did not seal for `context`. */
   open(sealed: string, context: string): string | undefined;
 }
 
-/** Without REDIS_ENCRYPTION_KEY: values are written and read as they are (the format of before). */
+/** Without REDIS_ENCRYPTION_KEY: values are written and read as they are. */
 export const PASS_THROUGH: ValueCipher = Object.freeze({
   seal: (plaintext: string) => plaintext,
   open: (sealed: string) => sealed,
 });
 
-/** The format's version: a later one can be told apart (and read alongside) by this prefix. */
 const VERSION = 'gw1.';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -37,19 +27,14 @@ interface SealingKey {
   readonly key: Buffer;
 }
 
-/**
- * The id a sealed value names its key by: the first bytes of a SHA-256 of a label and the key, so
- * the key that sealed a value is found without trying each, and the id says nothing of the key.
- */
+/** The id a sealed value names its key by; it says nothing of the key. */
 export function keyIdOf(key: Buffer): string {
   return hash('sha256', Buffer.concat([Buffer.from('cse-jobs-gateway redis value key id\0'), key]), 'base64url').slice(0, KEY_ID_CHARS);
 }
 
 /**
- * AES-256-GCM. A sealed value is `gw1.<key id>.<base64url of IV, ciphertext, tag>`: a random
- * 12-byte IV per value, the 16-byte tag, and as additional authenticated data the header and the
- * context (so a value opens only under the context it was sealed for, and with the header it was
- * written with). The first key seals; every key opens what it sealed (rotation).
+ * AES-256-GCM: `gw1.<key id>.<base64url of IV, ciphertext, tag>`, a random IV per value, the
+ * header and the context authenticated. The first key seals; every key opens (rotation).
  */
 export class AesGcmCipher implements ValueCipher {
   private readonly sealing: SealingKey;
@@ -63,7 +48,6 @@ export class AesGcmCipher implements ValueCipher {
     });
     this.sealing = all[0]!;
     const byId = new Map<string, Buffer>();
-    // Two keys of one id (the same key twice, or 2^-48 bad luck): the first is the one tried.
     for (const { id, key } of all) if (!byId.has(id)) byId.set(id, key);
     this.byId = byId;
   }
@@ -93,18 +77,15 @@ export class AesGcmCipher implements ValueCipher {
       const plaintext = Buffer.concat([decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES)), decipher.final()]);
       return plaintext.toString('utf8');
     } catch {
-      // The tag does not match: another context, a forged or damaged value.
       return undefined;
     }
   }
 }
 
-/** The header (fixed length) then the context: unambiguous, and both authenticated. */
 function additionalData(header: string, context: string): Buffer {
   return Buffer.from(header + context, 'utf8');
 }
 
-/** The cipher of REDIS_ENCRYPTION_KEY: AES-256-GCM with its keys, or pass-through when it is unset. */
 export function valueCipherOf(keys: EncryptionKeys | undefined): ValueCipher {
   return keys === undefined ? PASS_THROUGH : new AesGcmCipher(keys.reveal());
 }

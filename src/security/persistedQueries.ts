@@ -1,7 +1,8 @@
 import type { ApolloServerOptions, BaseContext } from '@apollo/server';
-import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache, type KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
+import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createHash } from 'node:crypto';
 import type { PersistedQueryManifest } from './persistedQueryManifest';
+import { TieredKeyValueCache } from '../cache/TieredKeyValueCache';
 
 export type PersistedQueriesMode = 'apq' | 'safelist' | 'off';
 
@@ -30,35 +31,10 @@ export function persistedQueriesOption(
     return { cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(new ManifestCache(manifest?.operations ?? [])) };
   }
   const local = new InMemoryLRUCache<string>({ maxSize: apqCacheMaxBytes, sizeCalculation: byteLength });
-  return { cache: shared === undefined ? local : new TieredCache(local, shared) };
+  return { cache: shared === undefined ? local : new TieredKeyValueCache(local, shared) };
 }
 
 const byteLength = (value: string) => Math.max(1, Buffer.byteLength(value));
-
-/** The replica's own cache in front (a hit costs no round trip), the shared one behind it. */
-class TieredCache implements KeyValueCache<string> {
-  constructor(
-    private readonly local: KeyValueCache<string>,
-    private readonly shared: KeyValueCache<string>,
-  ) {}
-
-  async get(key: string): Promise<string | undefined> {
-    const near = await this.local.get(key);
-    if (near !== undefined) return near;
-    const far = await this.shared.get(key);
-    if (far !== undefined) await this.local.set(key, far);
-    return far;
-  }
-
-  async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
-    await Promise.all([this.local.set(key, value, options), this.shared.set(key, value, options)]);
-  }
-
-  async delete(key: string): Promise<boolean> {
-    const [near, far] = await Promise.all([this.local.delete(key), this.shared.delete(key)]);
-    return near === true || far === true;
-  }
-}
 
 /** A read-only cache of the manifest's bodies by id: what hash-only requests resolve against. */
 class ManifestCache implements KeyValueCache<string> {

@@ -10,7 +10,7 @@ import {
 } from 'graphql';
 import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
-import { credentialDigest } from '../upstream/cache/scopeKey';
+import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import type { ConflatingStream } from './conflatingStream';
 import { eventKey, JOB_KEY, markPolled, polledAtOf } from './eventKeys';

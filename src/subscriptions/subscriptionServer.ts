@@ -9,6 +9,7 @@ import { isProbeOnlyConnection } from '../http/httpServer';
 import type { HeaderLookup } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { SubscriptionField, SubscriptionMetrics } from '../observability/subscriptionMetrics';
+import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream } from './conflatingStream';
 import { connectionHeaders } from './connectionIdentity';

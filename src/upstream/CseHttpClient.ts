@@ -4,22 +4,20 @@ import { CredentialGate } from './CredentialGate';
 import type { Credentials } from './credentials';
 import type { UpstreamAnswer } from './exchange';
 import type { Route } from './paths';
-import type { CacheTtls } from './cache/cacheTtl';
-import { UpstreamAnswerCache, type CacheStats } from './cache/UpstreamAnswerCache';
-import { credentialDigest, scopeKey } from './cache/scopeKey';
-import { SingleFlight } from './cache/SingleFlight';
+import type { CacheTtls } from '../cache/freshness';
+import { UpstreamAnswerCache, type CacheStats } from '../cache/UpstreamAnswerCache';
+import { credentialDigest, scopeKey } from '../cache/scopeKey';
+import { SingleFlight } from '../cache/SingleFlight';
 import { BreakerBoard } from './resilience/BreakerBoard';
 import { InFlightLimiter, type SlotBound } from './resilience/InFlightLimiter';
 import { breakerCheckStage, breakerStage } from './stages/breakerStages';
-import { cacheStage, type CachedAnswer } from './stages/cacheStage';
+import { cacheStage, secondLevelStage, singleFlightStage, type CachedAnswer } from './stages/cacheStage';
 import { credentialGateStage } from './stages/credentialGateStage';
 import { exchangeStage } from './stages/exchangeStage';
 import { limiterStage } from './stages/limiterStage';
 import { refusalStage } from './stages/refusalStage';
 import { retryStage } from './stages/retryStage';
-import { singleFlightStage } from './stages/singleFlightStage';
-import { fleetLevel } from './stages/fleetStage';
-import type { SharedAnswers } from '../redis/SharedAnswers';
+import type { SecondLevel } from '../cache/secondLevel';
 import { compose, type CallHandler, type UpstreamRequestContext } from './stages/types';
 
 export type { UpstreamAnswer } from './exchange';
@@ -78,7 +76,8 @@ export interface CseHttpClientOptions {
 
 /** What the upstream client shares with other replicas through Redis. */
 export interface SharedUpstreamState {
-  readonly answers: SharedAnswers;
+  /** The second level of the answer cache, identical calls on several replicas made once, and the fleet's credential generations. */
+  readonly answers: SecondLevel<UpstreamAnswer>;
 }
 
 /**
@@ -119,11 +118,11 @@ export class CseHttpClient {
     );
     const retry = retryStage({ retries: resilience.retries, retryBaseMs: resilience.retryBaseMs, random: options.random ?? Math.random });
     const { shared } = options;
-    const fleet = shared === undefined ? undefined : fleetLevel(shared.answers, options.cache.ttls, this.gate);
+    const fleet = shared === undefined ? undefined : secondLevelStage(shared.answers, options.cache.ttls, this.gate);
     this.handle = compose(
       [
         refusalStage(this.gate),
-        cacheStage(this.cache, options.cache.ttls, this.gate, fleet?.fromRedis),
+        cacheStage(this.cache, options.cache.ttls, this.gate, fleet?.fromSecondLevel),
         singleFlightStage(new SingleFlight<UpstreamAnswer>()),
         // Breakers, in-flight limits and the credential gate's probes stay per replica (docs/replicas.md).
         ...(fleet === undefined ? [] : [fleet.stage]),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { CACHES_OFF } from '../../src/config/loadConfig';
+import { CACHES_OFF } from '../support/cachesOff';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { describeInBrowser, launchChromium } from '../support/browser';
 import { startHarness, type Harness } from '../support/harness';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CACHES_OFF } from '../../src/config/loadConfig';
+import { CACHES_OFF } from '../support/cachesOff';
 import { SCENARIO_NAMES, SCENARIOS, SEED, startSimulator, type ScenarioName, type Simulator } from '@cse-jobs-gateway/simulator';
 import { errorCodes, startGatewayOn, type GatewayHarness } from '../support/harness';
 

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { createLogger } from '../../src/observability/logger';
 import { RedisLink, UNAVAILABLE } from '../../src/redis/RedisLink';
 import { createRedisMetrics } from '../../src/redis/redisMetrics';
-import { credentialDigest } from '../../src/upstream/cache/scopeKey';
+import { credentialDigest } from '../../src/cache/scopeKey';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import type { GatewayHarness, GqlResponse } from '../support/harness';
 import { collect, eventually, liveClient, sleep, type Collected } from '../support/liveClient';

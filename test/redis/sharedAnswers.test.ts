@@ -4,7 +4,8 @@ import { createLogger } from '../../src/observability/logger';
 import { redisKeys } from '../../src/redis/redisKeys';
 import { RedisLink, SUSPEND_MS, UNAVAILABLE } from '../../src/redis/RedisLink';
 import { createRedisMetrics } from '../../src/redis/redisMetrics';
-import { SharedAnswers, type Lease, type SharedCall } from '../../src/redis/SharedAnswers';
+import type { Lease } from '../../src/cache/secondLevel';
+import { SharedAnswers, type RedisCall } from '../../src/redis/SharedAnswers';
 import { PASS_THROUGH } from '../../src/redis/valueCipher';
 import type { UpstreamAnswer } from '../../src/upstream/exchange';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
@@ -14,7 +15,7 @@ import { describeWithRedis, startRedisServer, type RedisServer } from '../suppor
 const DIGEST = 'a'.repeat(64);
 const KEY = `${DIGEST} http://upstream/v2/p/enginemgr/engines?limit=5`;
 /** CALL as SharedAnswers names it (under the unit tests' prefix; made once the first SharedAnswers exists). */
-let CALL: SharedCall;
+let CALL: RedisCall;
 const OPTIONS = { recheckMs: 60_000, maxValueBytes: 1024, generationTtlMs: 600_000, leaseMs: 1000, cipher: PASS_THROUGH };
 const ANSWER: UpstreamAnswer = { kind: 'ok', body: { total: 1, data: [{ id: '12345678901234567890' }] }, requestId: 'r-1', bytes: 52 };
 
@@ -24,7 +25,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
   let answers: SharedAnswers;
   const logs: string[] = [];
   /** Takes the lease of CALL (failing the test if Redis says anything else). */
-  async function leaseOf(shared: SharedAnswers, token: string, call: SharedCall = CALL): Promise<Lease> {
+  async function leaseOf(shared: SharedAnswers, token: string, call: RedisCall = CALL): Promise<Lease> {
     const looked = await shared.lookup(call, token, undefined);
     if (looked === UNAVAILABLE || looked.state !== 'lease') throw new Error(`expected the lease, got ${JSON.stringify(looked)}`);
     return looked.lease;
@@ -54,14 +55,14 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
     expect(lease).toEqual({ token: 'first', generation: '0' });
     expect(await answers.lookup(CALL, 'second', undefined)).toEqual({ state: 'wait', holder: 'first' });
     await answers.settle(CALL, lease, ANSWER, 5000);
-    expect(await answers.lookup(CALL, 'second', 'first')).toEqual({ state: 'hit', answer: ANSWER, ttlLeftMs: expect.any(Number), vouchLeftMs: expect.any(Number) });
+    expect(await answers.lookup(CALL, 'second', 'first')).toEqual({ state: 'hit', answer: ANSWER, ttlLeftMs: expect.any(Number), acceptedLeftMs: expect.any(Number) });
     expect(await answers.lookup(CALL, 'third', undefined)).toMatchObject({ state: 'hit', answer: ANSWER });
     // Released: nothing but the kept answer, its vouch and the handover remain.
     expect(await link.run('test', (client) => client.keys('unit:*:lease:*'))).toEqual([]);
   });
 
   it('hands an answer that is not kept (caches off, not found) to the waiters of its holder only', async () => {
-    const uncached: SharedCall = { ...CALL, cacheable: false };
+    const uncached: RedisCall = { ...CALL, cacheable: false };
     const lease = await leaseOf(answers, 'holder', uncached);
     const notFound: UpstreamAnswer = { kind: 'not-found', upstream: { status: 400, code: 'CSE.0001' } };
     await answers.settle(uncached, lease, notFound, 0);

@@ -103,7 +103,7 @@ export async function startGatewayOn(
 }
 
 /** Every cache off (see CACHES_OFF), for tests that count upstream calls per operation. */
-export { CACHES_OFF } from '../../src/config/loadConfig';
+export { CACHES_OFF } from './cachesOff';
 
 /** The `extensions.code` of every error of a response, in order. */
 export function errorCodes(response: GqlResponse<unknown>): string[] {

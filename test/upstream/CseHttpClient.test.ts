@@ -1,7 +1,8 @@
 import { Agent } from 'undici';
 import type { UpstreamEvents } from '../../src/observability/events';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
-import { CACHES_OFF, loadConfig } from '../../src/config/loadConfig';
+import { loadConfig } from '../../src/config/loadConfig';
+import { CACHES_OFF } from '../support/cachesOff';
 import { CseHttpClient, type UpstreamCall } from '../../src/upstream/CseHttpClient';
 import { paths } from '../../src/upstream/paths';
 

@@ -1,63 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { deepFreeze } from '../../cache/deepFreeze';
+import { isCacheable, ttlOf, type CacheTtls, type Freshness } from '../../cache/freshness';
+import { UNAVAILABLE, type Lease, type Lookup, type SecondLevel, type SharedCall } from '../../cache/secondLevel';
+import type { SingleFlight } from '../../cache/SingleFlight';
+import type { UpstreamAnswerCache } from '../../cache/UpstreamAnswerCache';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import type { CredentialGate } from '../CredentialGate';
-import { isCacheable, ttlFor, type CacheTtls } from '../cache/cacheTtl';
-import { deepFreeze } from '../cache/deepFreeze';
-import type { UpstreamAnswerCache } from '../cache/UpstreamAnswerCache';
+import { classifyTransportError } from '../errorMapping';
 import { withoutText, type UpstreamAnswer } from '../exchange';
-import type { CallRequest, CallStage } from './types';
+import { isTerminalJob } from '../jobStatus';
+import type { Route } from '../paths';
+import { remainingMs, type CallHandler, type CallRequest, type CallStage } from './types';
 
-/**
- * What the upstream answer cache holds: the answer, frozen, so every reader sees the same thing,
- * and the credential scope's generation when it was kept (see CredentialGate.generation).
+/*
+ * The upstream answer cache, as three stages in the chain, outermost first: the in-process level
+ * (cacheStage), identical calls in flight made once (singleFlightStage) and, with Redis, the
+ * fleet's second level (secondLevelStage). Keys are scope keys: only the same credentials share.
  */
+
+const ROUTE_FRESHNESS: Readonly<Record<Route, Freshness>> = { listEngines: 'list', listJobs: 'list', getEngine: 'engine', getJob: 'job' };
+
+/** How long a successful answer on `route` may be reused (a job by its status). */
+export function ttlFor(route: Route, body: unknown, ttls: CacheTtls): number {
+  return ttlOf(ROUTE_FRESHNESS[route], ttls, isTerminalJob(body));
+}
+
+export function isRouteCacheable(route: Route, ttls: CacheTtls): boolean {
+  return isCacheable(ROUTE_FRESHNESS[route], ttls);
+}
+
+/** An answer as the cache holds it: frozen, with the scope's generation when it was kept. */
 export interface CachedAnswer {
   readonly answer: UpstreamAnswer;
   readonly generation: number;
 }
 
 /**
- * Successful answers reused for their TTL (by kind; terminal jobs long), per credential scope (the
- * key holds the scope's digest). Only "ok" answers are kept: errors and "not found" never are, so
- * something that appears is seen at once. A scope the upstream has not answered within
- * CACHE_AUTH_RECHECK_MS is not served from here (its token may have been revoked since), nor an
- * answer kept before the upstream last refused the scope (a 401): the lookup counts as a miss and
- * the call goes on. A 403 denies that one call's resource: what was kept for it is dropped (a
- * subscription's poll reads past the cache, so something may be), the scope's other answers stay.
- *
- * With Redis, a miss here goes on to the fleet's second level (see fleetLevel), behind the single
- * flight; `fromRedis` tells which answers it found there (and how long they have left), for the
- * hit counts.
+ * Only "ok" answers are kept (so something that appears is seen at once), and served only while
+ * the credential gate says the upstream accepted the scope recently and not since it refused it
+ * (its generation). A 403 drops what was kept for that one resource. `fromSecondLevel` says which
+ * answers came from Redis and how long they have left.
  */
 export function cacheStage(
   cache: UpstreamAnswerCache<CachedAnswer>,
   ttls: CacheTtls,
   gate: CredentialGate,
-  fromRedis?: (answer: UpstreamAnswer) => number | undefined,
+  fromSecondLevel?: (answer: UpstreamAnswer) => number | undefined,
 ): CallStage {
-  /** Keeps `answer` for its TTL — no longer than `ttlLeftMs`, what it had left where it came from (Redis). */
   const keep = (call: CallRequest, answer: UpstreamAnswer, ttlLeftMs = Number.POSITIVE_INFINITY) => {
-    // Answered by the upstream (or by Redis, under the fleet's vouch), so the scope is vouched for now.
     const generation = gate.generation(call.digest);
     // A fresh answer replaces what is kept; otherwise a concurrent call may have stored it already.
     const stale = call.request.fresh === true || cache.get(call.key)?.generation !== generation;
     if (answer.kind === 'ok' && generation !== undefined && stale) {
-      // Frozen before it is stored: the cached object is the one every later reader gets.
       const ttlMs = Math.min(ttlFor(call.route, answer.body, ttls), ttlLeftMs);
       cache.set(call.key, { answer: deepFreeze(withoutText(answer)), generation }, ttlMs, answer.bytes);
     }
   };
   return (next) => async (call) => {
-    if (!isCacheable(call.route, ttls)) return next(call);
+    if (!isRouteCacheable(call.route, ttls)) return next(call);
     const current = gate.generation(call.digest);
     const stored = current === undefined || call.request.fresh === true ? undefined : cache.get(call.key);
-    const hit = stored !== undefined && stored.generation === current ? stored : undefined;
-    if (hit !== undefined) {
+    if (stored !== undefined && stored.generation === current) {
       call.events.cache?.({ route: call.route, hit: true, ttlLeftMs: cache.ttlLeftMs(call.key) });
-      return hit.answer;
+      return stored.answer;
     }
-    // Without Redis a miss here is a miss, said before the call; with it, Redis may still hit.
-    if (fromRedis === undefined) call.events.cache?.({ route: call.route, hit: false });
+    // With a second level the miss is told after the call: Redis may still hit.
+    if (fromSecondLevel === undefined) call.events.cache?.({ route: call.route, hit: false });
     let answer: UpstreamAnswer;
     try {
       answer = await next(call);
@@ -65,8 +75,8 @@ export function cacheStage(
       if (isForbidden(error)) cache.delete(call.key);
       throw error;
     }
-    const ttlLeftMs = fromRedis?.(answer);
-    if (fromRedis !== undefined) {
+    const ttlLeftMs = fromSecondLevel?.(answer);
+    if (fromSecondLevel !== undefined) {
       call.events.cache?.(ttlLeftMs === undefined ? { route: call.route, hit: false } : { route: call.route, hit: true, ttlLeftMs });
     }
     keep(call, answer, ttlLeftMs);
@@ -74,7 +84,124 @@ export function cacheStage(
   };
 }
 
-/** The upstream's 403: the resource is denied to the scope (see CredentialGate.isCredentialRefusal). */
 function isForbidden(error: unknown): boolean {
   return error instanceof GatewayError && error.code === ErrorCode.FORBIDDEN && (error.extensions.upstream as { status?: number } | undefined)?.status === 403;
+}
+
+/**
+ * Identical calls in flight at once are made once; the stages inside see the flight's signal,
+ * which aborts only when every caller has left. Only an answer several operations share is frozen:
+ * freezing walks the whole page.
+ */
+export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallStage {
+  return (next) => async (call) => {
+    try {
+      return await flights.run(
+        call.key,
+        call.signal,
+        async (signal, flight) => {
+          const answer = await next({ ...call, signal });
+          return flight.shared ? deepFreeze(answer) : answer;
+        },
+        () => call.events.coalesced?.({ route: call.route }),
+      );
+    } catch (error) {
+      // A caller who stops waiting is rejected with its signal's reason: still a coded error.
+      if (call.signal?.aborted === true && error === call.signal.reason) throw classifyTransportError(error);
+      throw error;
+    }
+  };
+}
+
+/** How often a waiting replica asks again for the holder's answer (or a lapsed lease). */
+const FLIGHT_POLL_MS = 10;
+const NEVER = new AbortController().signal;
+
+export interface SecondLevelStage {
+  readonly stage: CallStage;
+  /** How long `answer` has left if it came from the second level, else `undefined`. */
+  fromSecondLevel(answer: UpstreamAnswer): number | undefined;
+}
+
+/**
+ * Behind the single flight (one ask per replica and call): a miss asks the second level once and
+ * gets the kept answer, the lease (the call is made here and settled for the fleet), or the holder,
+ * whose answer it reads as soon as it is there until its deadline passes. A holder that dies stops
+ * renewing; its lease lapses and a waiter takes over. Errors are not handed over: a waiter whose
+ * holder failed makes the call itself. A fresh call (a subscription's poll) goes past, but its
+ * answer is kept for the others.
+ */
+export function secondLevelStage(level: SecondLevel<UpstreamAnswer>, ttls: CacheTtls, gate: CredentialGate): SecondLevelStage {
+  /** Answers found in the second level → when they expire (performance.now()). */
+  const expiries = new WeakMap<object, number>();
+
+  /**
+   * The acceptance that let Redis serve the answer holds here too, for what is left of it: else a
+   * replica whose every answer comes from Redis would never keep one in its own level.
+   */
+  const found = (call: CallRequest, hit: Extract<Lookup<UpstreamAnswer>, { state: 'hit' }>, generation: number): UpstreamAnswer => {
+    expiries.set(hit.answer, performance.now() + hit.ttlLeftMs);
+    gate.acceptedElsewhere(call.digest, hit.acceptedLeftMs, generation);
+    return hit.answer;
+  };
+
+  const hold = async (call: CallRequest, next: CallHandler, target: SharedCall, lease: Lease): Promise<UpstreamAnswer> => {
+    // Renewed at a third of its life: two renewals may be lost before it lapses.
+    const renewal = lease.token === '' ? undefined : setInterval(() => void level.renew(target, lease), Math.max(1, Math.floor(level.leaseMs / 3)));
+    renewal?.unref();
+    let answer: UpstreamAnswer | undefined;
+    try {
+      answer = await next(call);
+      return answer;
+    } finally {
+      clearInterval(renewal);
+      const ttlMs = target.cacheable && answer?.kind === 'ok' ? ttlFor(call.route, answer.body, ttls) : 0;
+      // Not awaited: the caller has its answer; a replica asking meanwhile finds the lease held.
+      void level.settle(target, lease, answer, ttlMs);
+    }
+  };
+
+  const stage: CallStage = (next) => async (call) => {
+    const target = level.call(call.digest, call.key, isRouteCacheable(call.route, ttls));
+    if (call.request.fresh === true) {
+      if (!target.cacheable) return next(call);
+      const lease = await level.generation(call.digest);
+      return lease === UNAVAILABLE ? next(call) : hold(call, next, target, lease);
+    }
+    const signal = call.signal ?? NEVER;
+    const token = randomUUID();
+    const generation = gate.standingGeneration(call.digest);
+    let holder: string | undefined;
+    for (;;) {
+      const looked = await level.lookup(target, token, holder);
+      if (looked === UNAVAILABLE) return next(call);
+      switch (looked.state) {
+        case 'hit':
+          return found(call, looked, generation);
+        case 'lease':
+          return hold(call, next, target, looked.lease);
+        case 'handed':
+          if (looked.answer === undefined) return next(call);
+          call.events.coalesced?.({ route: call.route });
+          return looked.answer;
+        case 'wait':
+          holder = looked.holder;
+      }
+      const left = Math.min(FLIGHT_POLL_MS, remainingMs(call.request.deadline));
+      if (left <= 0) throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time while another replica was asking the upstream.');
+      try {
+        await sleep(left, undefined, { signal });
+      } catch {
+        throw classifyTransportError(signal.reason);
+      }
+    }
+  };
+
+  return {
+    stage,
+    fromSecondLevel: (answer) => {
+      const expiresAt = expiries.get(answer);
+      return expiresAt === undefined ? undefined : Math.max(0, expiresAt - performance.now());
+    },
+  };
 }

@@ -1,19 +1,19 @@
 import { GatewayError } from '../../errors/GatewayError';
+import type { SecondLevel } from '../../cache/secondLevel';
 import { isCredentialRefusal, type Clearance, type CredentialGate, type CredentialOutcome } from '../CredentialGate';
 import { classifyTransportError } from '../errorMapping';
-import type { SharedAnswers } from '../../redis/SharedAnswers';
 import type { CallStage } from './types';
 
 const ACCEPTED: CredentialOutcome = Object.freeze({ kind: 'accepted' });
 const UNKNOWN: CredentialOutcome = Object.freeze({ kind: 'unknown' });
+const NEVER = new AbortController().signal;
 
 /**
- * Inside the single flight (one clearance per call actually made): the call goes once the
- * credential gate lets it — at once for a scope the upstream answered recently, after the probe's
- * verdict otherwise — and what it showed about the credentials is reported back (to Redis too,
- * when the upstream refused them, a 401: see SharedAnswers.forget).
+ * Inside the single flight (one clearance per call made): the call goes once the credential gate
+ * lets it, and what it showed about the credentials is reported back — to the second level too
+ * when the upstream refused them (a 401), so no replica serves what was kept for them.
  */
-export function credentialGateStage(gate: CredentialGate, shared?: SharedAnswers): CallStage {
+export function credentialGateStage(gate: CredentialGate, secondLevel?: SecondLevel<unknown>): CallStage {
   return (next) => async (call) => {
     let clearance: Clearance;
     try {
@@ -31,19 +31,15 @@ export function credentialGateStage(gate: CredentialGate, shared?: SharedAnswers
       throw error;
     } finally {
       gate.settle(call.digest, clearance, outcome);
-      // The fleet stops serving what Redis kept for the scope too. Not awaited: the caller's error
-      // need not wait for Redis (bounded by REDIS_TIMEOUT_MS all the same).
-      if (shared !== undefined && outcome.kind === 'refused') void shared.forget(call.digest);
+      // Not awaited: the caller's error need not wait for Redis.
+      if (secondLevel !== undefined && outcome.kind === 'refused') void secondLevel.forget(call.digest);
     }
   };
 }
 
-const NEVER = new AbortController().signal;
-
 /**
- * What a failed call says about its credentials: a 401 refuses them; any other answer of the
- * upstream's own (a 4xx such as a malformed id, or a 403 denying one resource) means it accepted
- * them; the rest says nothing.
+ * What a failed call says about its credentials: a 401 refuses them; any other 4xx of the
+ * upstream's own but 429 accepts them (a malformed id, a 403 on one resource); the rest says nothing.
  */
 export function credentialOutcomeOf(error: unknown): CredentialOutcome {
   if (isCredentialRefusal(error)) return { kind: 'refused', error };

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CredentialsOf } from './requestKey';
 import { requestKey } from './requestKey';
+import type { ShareVerdict } from './reusePolicy';
 import type { ApolloAnswer } from './wholeResponseCache';
 
 /** A leader's answer, handed to the identical requests that waited for it. */
@@ -10,22 +11,13 @@ export interface SharedAnswer {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** The operation it answered (for the waiter's log line and metrics). */
   readonly operationName: string | null;
-  /** Whether the upstream accepted the credentials (the waiter's too: same key) during the leader's operation. */
-  readonly credentialsAccepted: boolean;
-}
-
-/** What the operation itself says about whether its answer may serve its waiters (see `shareable`). */
-export interface ShareVerdict {
-  readonly operationName: string | null;
+  /** Whether the upstream accepted the credentials (the waiter's too) during the leader's operation. */
   readonly credentialsAccepted: boolean;
 }
 
 export interface InFlightRequestsOptions<TContext> {
   readonly credentialsOf: CredentialsOf;
-  /**
-   * Asked once the leader's 200 answer is final: `undefined` when the operation forbids sharing it
-   * (it had errors — Apollo's `no-store` cannot tell, every answer says it when the caches are off).
-   */
+  /** Asked once the leader's 200 answer is final: `undefined` when it may not be shared. */
   readonly shareable: (context: TContext) => ShareVerdict | undefined;
   /** Called when a waiter is answered with a leader's answer. */
   readonly onShared?: (answer: SharedAnswer) => void;
@@ -41,15 +33,13 @@ export interface InFlightRequests<TContext> {
   /** The request's key, or `undefined` when it must execute on its own (no usable credentials). */
   keyOf(request: IncomingMessage, search: string, bodyText: string): string | undefined;
   /**
-   * `undefined` when no identical request is in flight: the caller then leads (`lead`). Otherwise
-   * the leader's answer once it is final and shareable, or `undefined` — the leader failed, had
-   * errors, lost its client, or `signal` (the waiter's own client leaving) fired first — and the
-   * waiter executes on its own.
+   * `undefined` when no identical request is in flight (the caller then leads); else the leader's
+   * answer once final and shareable, or `undefined` (the waiter then executes on its own).
    */
   follow(key: string, signal: AbortSignal): Promise<SharedAnswer | undefined> | undefined;
   /** Registers the request as the one executing for `key`; identical requests arriving meanwhile follow it. */
   lead(key: string): Flight<TContext>;
-  /** Keys with a leader in flight (tests, and a sanity bound in metrics if ever wanted). */
+  /** Keys with a leader in flight. */
   readonly size: number;
 }
 
@@ -58,21 +48,11 @@ interface Waiters {
 }
 
 /**
- * Operation-level single flight: identical requests of the same caller that are in flight at the
- * same moment share one execution. Many clients polling one page otherwise run the same GraphQL
- * work back to back on the one thread (the upstream single flight already merged their upstream
- * calls), a CPU convoy that shows as latency on every one of them.
- *
- * It is coalescing, not caching: nothing is kept once the leader's answer is handed over, so it is
- * on even with every cache TTL at 0 — a waiter gets exactly what it would have got by executing
- * at the same moment. The key is `requestKey` (the credential digest and the request as sent): two tokens never share.
- *
- * Only a complete 200 answer without errors is shared, and only from a leader whose client was
- * still there. Anything else releases the waiters to execute on their own, as if they had never
- * waited: an error (a transient upstream fault, a timeout) is the leader's, not theirs.
- *
- * Bounded by what is in flight: one entry per distinct key with a leader executing, removed as
- * soon as it finishes (in `finally`, whatever ended it), so no bound of its own is needed.
+ * HTTP coalescing: identical requests of the same caller in flight at the same moment share one
+ * execution (else many clients polling one page run the same GraphQL work back to back on the one
+ * thread). Nothing is kept once the answer is handed over, so it is on whatever the TTLs. Only a
+ * complete 200 without errors from a leader whose client stayed is shared; anything else releases
+ * the waiters to execute on their own. Entries live only while their leader executes.
  */
 export function createInFlightRequests<TContext>(options: InFlightRequestsOptions<TContext>): InFlightRequests<TContext> {
   const flights = new Map<string, Waiters>();
@@ -93,7 +73,6 @@ export function createInFlightRequests<TContext>(options: InFlightRequestsOption
           signal.removeEventListener('abort', leave);
           resolve(answer);
         };
-        // A waiter whose client left stops waiting (and its entry goes: the leader owes it nothing).
         const leave = () => settle(undefined);
         flight.resolvers.add(settle);
         signal.addEventListener('abort', leave, { once: true });

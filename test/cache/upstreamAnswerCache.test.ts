@@ -1,9 +1,10 @@
 import fc from 'fast-check';
-import { isCacheable, ttlFor, type CacheTtls } from '../../src/upstream/cache/cacheTtl';
-import { deepFreeze } from '../../src/upstream/cache/deepFreeze';
-import { UpstreamAnswerCache } from '../../src/upstream/cache/UpstreamAnswerCache';
-import { scopeKey } from '../../src/upstream/cache/scopeKey';
-import { SingleFlight } from '../../src/upstream/cache/SingleFlight';
+import type { CacheTtls } from '../../src/cache/freshness';
+import { isRouteCacheable, ttlFor } from '../../src/upstream/stages/cacheStage';
+import { deepFreeze } from '../../src/cache/deepFreeze';
+import { UpstreamAnswerCache } from '../../src/cache/UpstreamAnswerCache';
+import { scopeKey } from '../../src/cache/scopeKey';
+import { SingleFlight } from '../../src/cache/SingleFlight';
 
 const TTLS: CacheTtls = { listMs: 2000, engineMs: 10_000, jobMs: 2000, terminalJobMs: 600_000 };
 
@@ -31,8 +32,8 @@ describe('ttlFor', () => {
     [{ ...TTLS, jobMs: 0 }, 'getJob', true],
     [{ ...TTLS, jobMs: 0, terminalJobMs: 0 }, 'getJob', false],
     [TTLS, 'listEngines', true],
-  ] as const)('isCacheable(%j, %s) = %p', (ttls, route, expected) => {
-    expect(isCacheable(route, ttls)).toBe(expected);
+  ] as const)('isRouteCacheable(%j, %s) = %p', (ttls, route, expected) => {
+    expect(isRouteCacheable(route, ttls)).toBe(expected);
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { IncomingMessage } from 'node:http';
-import { createWholeResponseCache, privateMaxAge, type WholeResponseCacheOptions } from '../../src/http/wholeResponseCache';
+import { createWholeResponseCache, privateMaxAge, type WholeResponseCacheOptions } from '../../src/cache/wholeResponseCache';
 import type { Credentials } from '../../src/upstream/credentials';
 
 describe('privateMaxAge', () => {

@@ -1,5 +1,7 @@
 import { GatewayError } from '../../src/errors/GatewayError';
-import { shareVerdict, storeVerdict } from '../../src/http/reusePolicy';
+import { shareVerdict, storeVerdict } from '../../src/cache/reusePolicy';
+import { CachePolicy } from '../../src/cache/CachePolicy';
+import { fanOutEvents, type UpstreamEvents } from '../../src/observability/events';
 import { OperationFacts } from '../../src/observability/OperationFacts';
 
 /** Whether a whole answer may be kept or shared is read from the operation's facts, nothing else. */
@@ -11,23 +13,30 @@ function facts(record: (facts: OperationFacts) => void = () => {}): OperationFac
   return made;
 }
 
+/** The facts and the cache policy of one operation, both fed by its upstream events. */
+function reuseOf(record: (facts: OperationFacts, events: UpstreamEvents) => void): [OperationFacts, CachePolicy] {
+  const policy = new CachePolicy({ listMs: 2000, engineMs: 10_000, jobMs: 2000, terminalJobMs: 600_000 });
+  const made = facts((f) => record(f, fanOutEvents(f.events, policy.events)));
+  return [made, policy];
+}
+
 describe('storeVerdict', () => {
   it.each([
     ['a clean answer', () => {}, { operationName: 'Page' }],
     ['an operation that saw a "not found"', (f: OperationFacts) => f.markNotFound(), undefined],
-    ['an answer built from an upstream cache entry that does not say how long it has left', (f: OperationFacts) => f.events.cache!({ route: 'getEngine', hit: true }), undefined],
+    ['an answer built from an upstream cache entry that does not say how long it has left', (_f: OperationFacts, events: UpstreamEvents) => events.cache!({ route: 'getEngine', hit: true }), undefined],
     [
       'an answer built from upstream cache entries: kept no longer than the shortest-lived had left',
-      (f: OperationFacts) => {
-        f.events.cache!({ route: 'getEngine', hit: true, ttlLeftMs: 4000 });
-        f.events.cache!({ route: 'listJobs', hit: true, ttlLeftMs: 1500.7 });
+      (_f: OperationFacts, events: UpstreamEvents) => {
+        events.cache!({ route: 'getEngine', hit: true, ttlLeftMs: 4000 });
+        events.cache!({ route: 'listJobs', hit: true, ttlLeftMs: 1500.7 });
       },
       { operationName: 'Page', maxKeepMs: 1500 },
     ],
-    ['an answer built from an entry about to expire', (f: OperationFacts) => f.events.cache!({ route: 'getEngine', hit: true, ttlLeftMs: 0.5 }), undefined],
-    ['an upstream cache miss does not count', (f: OperationFacts) => f.events.cache!({ route: 'getEngine', hit: false }), { operationName: 'Page' }],
+    ['an answer built from an entry about to expire', (_f: OperationFacts, events: UpstreamEvents) => events.cache!({ route: 'getEngine', hit: true, ttlLeftMs: 0.5 }), undefined],
+    ['an upstream cache miss does not count', (_f: OperationFacts, events: UpstreamEvents) => events.cache!({ route: 'getEngine', hit: false }), { operationName: 'Page' }],
   ])('%s', (_what, record, expected) => {
-    expect(storeVerdict(facts(record))).toEqual(expected);
+    expect(storeVerdict(...reuseOf(record))).toEqual(expected);
   });
 });
 

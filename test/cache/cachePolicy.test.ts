@@ -1,4 +1,4 @@
-import { CachePolicy } from '../../src/graphql/cachePolicy';
+import { CachePolicy } from '../../src/cache/CachePolicy';
 
 const TTLS = { listMs: 2000, engineMs: 10_000, jobMs: 2500, terminalJobMs: 600_000 };
 

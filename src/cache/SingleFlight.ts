@@ -3,27 +3,20 @@ interface Flight<T> {
   promise: Promise<T> | undefined;
   readonly controller: AbortController;
   participants: number;
-  /** Whether anyone joined the first caller (see {@link FlightView}). */
   shared: boolean;
 }
 
 /** What the call being made can know about its flight. */
 export interface FlightView {
-  /**
-   * Whether a second caller has joined so far. Read when the answer is ready, it is final: the
-   * flight leaves the table in the same step, so nobody joins once the answer exists.
-   */
+  /** Whether a second caller joined. Final once the answer exists: nobody joins after that. */
   readonly shared: boolean;
 }
 
 /**
- * Identical upstream calls in flight at the same time are made once; everyone who asks while the
- * first is running waits for its answer (or its error). Keys are {@link scopeKey}s (a credential digest and the URL), so only
- * callers with the same credentials ever share.
- *
- * Each participant may leave early (its own signal aborts: caller gone, its deadline passed) and
- * is then rejected with its signal's reason; the shared call itself is aborted only when the
- * last participant has left, so one impatient caller never fails the others.
+ * Identical calls in flight at the same time are made once; everyone who asks meanwhile waits for
+ * the first one's answer (or error). Each participant may leave early (its own signal aborts) and
+ * is rejected with its signal's reason; the call itself is aborted only when the last one has
+ * left, so one impatient caller never fails the others.
  */
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Flight<T>>();
@@ -37,24 +30,19 @@ export class SingleFlight<T> {
     if (flight === undefined) {
       const created = { controller: new AbortController(), participants: 0, shared: false } as Flight<T>;
       this.flights.set(key, created);
-      // The flight leaves the table in the same step its answer (or error) is made, not in a later
-      // reaction to it: nobody can join a call whose answer already exists (see FlightView).
+      // The flight leaves the table in the step its answer is made: nobody joins a finished call.
       const promise = (async () => {
         try {
           return await start(created.controller.signal, created);
         } finally {
           if (this.flights.get(key) === created) this.flights.delete(key);
-          // The flight object may outlive its entry: V8 leaves the entries of a Map's hash table in
-          // the old table when the Map grows or shrinks into a new one, and until the next full
-          // collection that old table keeps them reachable for young-generation collections. A
-          // flight that still held its promise kept the upstream answer alive with it, and under
-          // concurrent load most cold pages were copied into the old generation that way.
+          // A Map's old hash table may keep the flight reachable for young collections; without
+          // its promise it no longer keeps the answer alive (and promoted) with it.
           created.promise = undefined;
         }
       })();
       created.promise = promise;
-      // Waiters handle the answer; a flight whose every waiter left before it settled (or one
-      // started for a caller already gone) fails with nobody listening, as expected.
+      // Waiters handle the answer; a flight whose every waiter left fails with nobody listening.
       promise.catch(() => {});
       flight = created;
     } else {
@@ -70,7 +58,6 @@ export class SingleFlight<T> {
   }
 
   private wait(flight: Flight<T>, signal: AbortSignal | undefined): Promise<T> {
-    // Only flights in the table are waited for, and they still hold their promise.
     const promise = flight.promise!;
     flight.participants += 1;
     if (signal === undefined) return promise;

@@ -1,5 +1,5 @@
-import { createInFlightRequests, type InFlightRequestsOptions, type SharedAnswer } from '../../src/http/inFlightRequests';
-import type { ApolloAnswer } from '../../src/http/wholeResponseCache';
+import { createInFlightRequests, type InFlightRequestsOptions, type SharedAnswer } from '../../src/cache/inFlightRequests';
+import type { ApolloAnswer } from '../../src/cache/wholeResponseCache';
 
 /** The in-flight coalescing on its own: who leads, what waiters get, and that nothing stays. */
 

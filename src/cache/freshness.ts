@@ -1,0 +1,42 @@
+/** Cache lifetimes by kind of value, in ms; 0 turns that kind's caching off. */
+export interface CacheTtls {
+  readonly listMs: number;
+  readonly engineMs: number;
+  readonly jobMs: number;
+  /** A job in FINISHED, ERROR or TIMEOUT never changes again. */
+  readonly terminalJobMs: number;
+}
+
+/**
+ * Which TTL bounds a value's freshness: upstream routes and GraphQL fields both name one.
+ * `shortest` is for a source nobody declared: it is assumed the freshest kind, never the most durable.
+ */
+export type Freshness = 'list' | 'engine' | 'job' | 'shortest';
+
+/**
+ * The one table of freshness. `terminal`: the job is in a status that never changes (an unknown
+ * status is not terminal).
+ */
+export function ttlOf(freshness: Freshness, ttls: CacheTtls, terminal = false): number {
+  switch (freshness) {
+    case 'list':
+      return ttls.listMs;
+    case 'engine':
+      return ttls.engineMs;
+    case 'job':
+      return terminal ? ttls.terminalJobMs : ttls.jobMs;
+    case 'shortest':
+      return ttlRange(ttls).min;
+  }
+}
+
+/** Whether values of this kind are cached at all, i.e. a lookup is worth making. */
+export function isCacheable(freshness: Freshness, ttls: CacheTtls): boolean {
+  return ttlOf(freshness, ttls, false) > 0 || ttlOf(freshness, ttls, true) > 0;
+}
+
+/** The shortest and longest TTL in effect (0 counts: a disabled kind promises nothing). */
+export function ttlRange(ttls: CacheTtls): { min: number; max: number } {
+  const all = [ttls.listMs, ttls.engineMs, ttls.jobMs, ttls.terminalJobMs];
+  return { min: Math.min(...all), max: Math.max(...all) };
+}

@@ -1,0 +1,36 @@
+import type { OperationFacts } from '../observability/OperationFacts';
+import type { CachePolicy } from './CachePolicy';
+
+/** An answer that may be reused, and the operation it answered (for the reuser's log line and metrics). */
+export interface ReuseVerdict {
+  readonly operationName: string | null;
+  /** At most this long may it be kept (on top of its own max-age): what its cached parts had left. */
+  readonly maxKeepMs?: number;
+}
+
+/** A leader's answer for its waiters, and whether the upstream accepted the credentials meanwhile. */
+export interface ShareVerdict extends ReuseVerdict {
+  readonly credentialsAccepted: boolean;
+}
+
+/**
+ * Whether an operation's 200 answer may be kept by the whole-response cache: not when it saw a
+ * "not found" (the upstream answer cache never keeps those either). One built from cached upstream
+ * answers is kept only for what the shortest-lived of them had left: they are already partly aged.
+ */
+export function storeVerdict(facts: OperationFacts, policy: CachePolicy): ReuseVerdict | undefined {
+  if (facts.notFound) return undefined;
+  if (policy.keepAtMostMs === Number.POSITIVE_INFINITY) return { operationName: facts.operationName };
+  const left = Math.floor(policy.keepAtMostMs);
+  return left > 0 ? { operationName: facts.operationName, maxKeepMs: left } : undefined;
+}
+
+/**
+ * Whether a leader's 200 answer may serve the identical requests that waited for it: not with
+ * errors (Apollo's `no-store` cannot tell: every answer says it when the caches are off). An error
+ * is the leader's, not theirs: they execute on their own instead.
+ */
+export function shareVerdict(facts: OperationFacts): ShareVerdict | undefined {
+  if (facts.errorCount > 0) return undefined;
+  return { operationName: facts.operationName, credentialsAccepted: facts.credentialsAccepted };
+}

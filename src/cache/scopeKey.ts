@@ -1,0 +1,31 @@
+import { hash } from 'node:crypto';
+
+/** What of a caller's credentials decides what the upstream answers it. */
+export interface CallerCredentials {
+  readonly token: string;
+  readonly projectId: string;
+  readonly enterpriseProjectId: string | undefined;
+}
+
+const digests = new WeakMap<CallerCredentials, string>();
+
+/**
+ * A SHA-256 of token, project and enterprise project: two tokens never share an answer, even for
+ * one project (the upstream may show them different things), and no map, log line or heap
+ * snapshot holds the raw token as a key. A JSON array keeps the tuple unambiguous. Computed once
+ * per credentials object (an operation's calls share it).
+ */
+export function credentialDigest(credentials: CallerCredentials): string {
+  let digest = digests.get(credentials);
+  if (digest === undefined) {
+    const tuple = JSON.stringify([credentials.token, credentials.projectId, credentials.enterpriseProjectId ?? null]);
+    digest = hash('sha256', tuple, 'hex');
+    digests.set(credentials, digest);
+  }
+  return digest;
+}
+
+/** The key an upstream answer is shared (single flight) and kept (cache) under: digest and URL. */
+export function scopeKey(credentials: CallerCredentials, url: string): string {
+  return `${credentialDigest(credentials)} ${url}`;
+}

@@ -1,0 +1,47 @@
+/** What the second level answers when it cannot (Redis down or slow): the caller goes on locally. */
+export const UNAVAILABLE: unique symbol = Symbol('second level unavailable');
+export type Unavailable = typeof UNAVAILABLE;
+
+/** One upstream call as the second level knows it (made by {@link SecondLevel.call}). */
+export interface SharedCall {
+  /** The call's scope key (digest and URL). */
+  readonly key: string;
+  /** Whether answers to it are kept; else identical calls are only made once. */
+  readonly cacheable: boolean;
+}
+
+/** A call this replica makes for the fleet (with an empty token: for itself, a fresh poll). */
+export interface Lease {
+  readonly token: string;
+  /** The scope's generation when the call began: its answer is kept only if it is still current. */
+  readonly generation: string;
+}
+
+/** What the second level said to a replica asking for a call it does not have. */
+export type Lookup<A> =
+  /** A kept answer, with what is left of its TTL and of the scope's acceptance. */
+  | { readonly state: 'hit'; readonly answer: A; readonly ttlLeftMs: number; readonly acceptedLeftMs: number }
+  /** The answer of the holder this replica waited for (undefined: it failed). */
+  | { readonly state: 'handed'; readonly answer: A | undefined }
+  /** The call is this replica's to make for the fleet: settle it with `lease`. */
+  | { readonly state: 'lease'; readonly lease: Lease }
+  /** Another replica holds the call: ask again with `holder`. */
+  | { readonly state: 'wait'; readonly holder: string };
+
+/**
+ * The upstream answer cache's second level, shared by the replicas (Redis implements it): kept
+ * answers, and a lease that makes identical calls in flight on several replicas one. Every method
+ * answers {@link UNAVAILABLE} when it cannot: the replica then goes on alone.
+ */
+export interface SecondLevel<A> {
+  readonly leaseMs: number;
+  call(digest: string, key: string, cacheable: boolean): SharedCall;
+  lookup(call: SharedCall, token: string, holder: string | undefined): Promise<Lookup<A> | Unavailable>;
+  /** The scope's current generation, for a call made past the lease (a fresh poll). */
+  generation(digest: string): Promise<Lease | Unavailable>;
+  /** Ends a call: its answer (undefined: it failed) is kept for `ttlMs` (0: not kept) and handed over. */
+  settle(call: SharedCall, lease: Lease, answer: A | undefined, ttlMs: number): Promise<void>;
+  renew(call: SharedCall, lease: Lease): Promise<void>;
+  /** The upstream refused the scope: nothing kept for it so far is served again, on any replica. */
+  forget(digest: string): Promise<void>;
+}
