@@ -42,7 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.kill();
   await simulator?.close();
-  build?.remove();
 });
 
 /** Document `i`: a shape of its own, or (one in ten) the hot shape with inline numbers of its own. */
