@@ -1,3 +1,5 @@
+const { availableParallelism } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -5,8 +7,12 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // The container image's test builds images for minutes: `npm run test:image`, a step of .ci/run of its own.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/image/'],
-  // Type errors are caught once by `npm run typecheck` (the pretest step); here ts-jest only
-  // transpiles, which keeps the suite fast.
+  // Type errors are caught once by `npm run typecheck` (the pretest step): tsconfig.json's
+  // isolatedModules makes ts-jest transpile each file on its own, without a type check.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // Most suites wait on sockets, timers and child processes rather than the CPU, so two workers
+  // per core keep the cores busy (jest's default, one fewer than the cores, runs one on two).
+  maxWorkers: 2 * availableParallelism(),
+  testSequencer: '<rootDir>/test/support/testSequencer.js',
   testTimeout: 20000,
 };
