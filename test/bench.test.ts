@@ -14,7 +14,7 @@ const root = join(__dirname, '..');
 
 /**
  * The benchmark harness itself, end to end and tiny: the compiled CLI starts the simulator, both
- * gateways and the floor as child processes, drives S1 for about a second per target and writes
+ * gateways and the floor as child processes, drives S1 for half a second per target and writes
  * its results. No thresholds — the figures depend on the machine; only their shape is checked.
  * The builds are the shared ones of test/support/gatewayProcess.ts, never dist/, so a concurrent
  * `npm run build` is never read half-written.
@@ -42,8 +42,8 @@ describe('bench harness (compiled CLI, child processes)', () => {
 
   it('writes one record per scenario × target × cache mode, with every field', async () => {
     const out = join(dir, 'latest.json');
-    // S1 at 0 ms, ~1 s per target, both cache modes: a few seconds of load.
-    const args = ['--quick', '--latency', '0', '--scenarios', 'S1', '--duration', '1', '--warmup', '0.25', '--no-readme', '--out', out];
+    // S1 at 0 ms, ~0.5 s per target, both cache modes: a few seconds of load.
+    const args = ['--quick', '--latency', '0', '--scenarios', 'S1', '--duration', '0.5', '--warmup', '0.25', '--no-readme', '--out', out];
     const result = await run(process.execPath, [join(benchDir, 'main.js'), ...args, '--gateway', gateway], {
       cwd: root,
       timeout: 100_000,
