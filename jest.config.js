@@ -10,9 +10,10 @@ module.exports = {
   // Type errors are caught once by `npm run typecheck` (the pretest step): tsconfig.json's
   // isolatedModules makes ts-jest transpile each file on its own, without a type check.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  // Most suites wait on sockets, timers and child processes rather than the CPU, so two workers
-  // per core keep the cores busy (jest's default, one fewer than the cores, runs one on two).
-  maxWorkers: 2 * availableParallelism(),
+  // Most suites wait on sockets, timers and child processes rather than the CPU, so one worker
+  // more than the cores keeps them busy (jest's default, one fewer, runs one on two cores); more
+  // would starve the suites that assert timings and throughput.
+  maxWorkers: availableParallelism() + 1,
   testSequencer: '<rootDir>/test/support/testSequencer.js',
   testTimeout: 20000,
 };
