@@ -1,3 +1,5 @@
+const { availableParallelism } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -6,12 +8,17 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // The container image's test builds images for minutes: `npm run test:image`, a step of .ci/run of its own.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/image/'],
-  // Type errors are caught once by `npm run typecheck` (the pretest step); here ts-jest only
-  // transpiles, which keeps the suite fast.
+  // Type errors are caught once by `npm run typecheck` (the pretest step): tsconfig.json's
+  // isolatedModules makes ts-jest transpile each file on its own, without a type check.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // In-process tests run the simulator from its sources; gateways built by a test load its build,
   // which the global setup brings up to date.
   moduleNameMapper: { '^@cse-jobs-gateway/simulator$': '<rootDir>/packages/simulator/src/index.ts' },
   globalSetup: '<rootDir>/test/support/buildSimulator.ts',
+  // Most suites wait on sockets, timers and child processes rather than the CPU, so one worker
+  // more than the cores keeps them busy (jest's default, one fewer, runs one on two cores); more
+  // would starve the suites that assert timings and throughput.
+  maxWorkers: availableParallelism() + 1,
+  testSequencer: '<rootDir>/test/support/testSequencer.js',
   testTimeout: 20000,
 };

@@ -1,37 +1,36 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BenchRecord } from '../bench/records';
 import type { BenchReport } from '../bench/report';
+import { buildBench, buildGateway } from './support/gatewayProcess';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..');
-const tsc = join(root, 'node_modules', '.bin', 'tsc');
 
 /**
  * The benchmark harness itself, end to end and tiny: the compiled CLI starts the simulator, both
- * gateways and the floor as child processes, drives S1 for about a second per target and writes
+ * gateways and the floor as child processes, drives S1 for half a second per target and writes
  * its results. No thresholds — the figures depend on the machine; only their shape is checked.
- * Everything is built into a temporary directory, so a concurrent `npm run build` (or another
- * test building dist/) is never read half-written.
+ * The builds are the shared ones of test/support/gatewayProcess.ts, never dist/, so a concurrent
+ * `npm run build` is never read half-written.
  */
 describe('bench harness (compiled CLI, child processes)', () => {
+  /** Where the runs write their results. */
   let dir: string;
+  let gateway: string;
+  let benchDir: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cse-bench-test-'));
-    // Type errors are the typecheck step's to report; tsc emits regardless, and that is enough here.
-    await run(tsc, ['-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: root }).catch(() => undefined);
-    await run(tsc, ['-p', 'bench/tsconfig.json', '--outDir', join(dir, 'bench')], { cwd: root }).catch(() => undefined);
-    // The gateway reads its SDL from ../schema relative to its dist folder; both builds resolve
-    // their packages from the nearest node_modules up the tree.
-    symlinkSync(join(root, 'schema'), join(dir, 'schema'), 'dir');
-    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    expect(existsSync(join(dir, 'dist', 'main.js'))).toBe(true);
-    expect(existsSync(join(dir, 'bench', 'bench', 'main.js'))).toBe(true);
-  }, 120_000);
+    const build = await buildGateway();
+    gateway = join(build.dir, 'dist', 'main.js');
+    benchDir = join((await buildBench()).dir, 'bench', 'bench');
+    expect(existsSync(gateway)).toBe(true);
+    expect(existsSync(join(benchDir, 'main.js'))).toBe(true);
+  }, 300_000);
 
   afterAll(() => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
@@ -39,9 +38,9 @@ describe('bench harness (compiled CLI, child processes)', () => {
 
   it('writes one record per scenario × target × cache mode, with every field', async () => {
     const out = join(dir, 'latest.json');
-    // S1 at 0 ms, ~1 s per target, both cache modes: a few seconds of load.
-    const args = ['--quick', '--latency', '0', '--scenarios', 'S1', '--duration', '1', '--warmup', '0.25', '--no-readme', '--out', out];
-    const result = await run(process.execPath, [join(dir, 'bench', 'bench', 'main.js'), ...args, '--gateway', join(dir, 'dist', 'main.js')], {
+    // S1 at 0 ms, ~0.5 s per target, both cache modes: a few seconds of load.
+    const args = ['--quick', '--latency', '0', '--scenarios', 'S1', '--duration', '0.5', '--warmup', '0.25', '--no-readme', '--out', out];
+    const result = await run(process.execPath, [join(benchDir, 'main.js'), ...args, '--gateway', gateway], {
       cwd: root,
       timeout: 100_000,
     });
@@ -86,8 +85,7 @@ describe('bench harness (compiled CLI, child processes)', () => {
   }, 110_000);
 
   it('duels two gateway builds at the same time: CPU per operation of each, and their ratio', async () => {
-    const gateway = join(dir, 'dist', 'main.js');
-    const result = await run(process.execPath, [join(dir, 'bench', 'bench', 'duel.js'), gateway, gateway, '2', '100'], { cwd: root, timeout: 60_000 });
+    const result = await run(process.execPath, [join(benchDir, 'duel.js'), gateway, gateway, '2', '100'], { cwd: root, timeout: 60_000 });
     const rounds = result.stdout.split('\n').filter((line) => line.startsWith('round '));
     expect(rounds).toHaveLength(2);
     for (const line of rounds) expect(line).toMatch(/^round \d: A \d+\.\d{3} ms\/op, B \d+\.\d{3} ms\/op, B\/A \d+\.\d{3}, errors 0$/);
@@ -95,8 +93,7 @@ describe('bench harness (compiled CLI, child processes)', () => {
   }, 70_000);
 
   it('duels on any scenario and cache mode, and refuses one it does not know', async () => {
-    const gateway = join(dir, 'dist', 'main.js');
-    const duel = join(dir, 'bench', 'bench', 'duel.js');
+    const duel = join(benchDir, 'duel.js');
     const result = await run(process.execPath, [duel, gateway, gateway, '1', '100', 'S6', 'default'], { cwd: root, timeout: 60_000 });
     expect(result.stdout).toMatch(/^S6 \(cold documents .*\), caches default$/m);
     expect(result.stdout).toMatch(/^round 1: .*, errors 0$/m);
@@ -107,8 +104,8 @@ describe('bench harness (compiled CLI, child processes)', () => {
 
   it('runs the subscription benchmark: sockets of subscriptions over live jobs, figures against their targets', async () => {
     const out = join(dir, 'subscriptions.json');
-    const args = ['--sockets', '4', '--per-socket', '5', '--seconds', '3', '--poll-ms', '500', '--gateway', join(dir, 'dist', 'main.js'), '--out', out];
-    await run(process.execPath, [join(dir, 'bench', 'bench', 'subscriptions.js'), ...args], { cwd: root, timeout: 100_000 });
+    const args = ['--sockets', '4', '--per-socket', '5', '--seconds', '3', '--poll-ms', '500', '--gateway', gateway, '--out', out];
+    await run(process.execPath, [join(benchDir, 'subscriptions.js'), ...args], { cwd: root, timeout: 100_000 });
     const result = JSON.parse(readFileSync(out, 'utf8'));
     expect(result.settings).toMatchObject({ subscriptions: 20, runningJobs: 500, engines: 5 });
     // Five engines, one poller each, whatever the number of subscribers.

@@ -1,12 +1,12 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
+import { buildGateway } from './support/gatewayProcess';
 
 const root = join(__dirname, '..');
 
@@ -15,21 +15,20 @@ const root = join(__dirname, '..');
  * in flight. Readiness turns false, new connections are refused, the query completes with data,
  * and the process exits 0.
  *
- * The build goes to a directory of its own (not dist/, which test/start.test.ts builds at the same
- * time in another worker), laid out like a production install: the schema beside it, and the
- * package's node_modules WITHOUT its development dependency pino-pretty, which production start
- * must not need.
+ * A copy of the shared build in a directory of its own, laid out like a production install: the
+ * schema beside it, and the package's node_modules WITHOUT its development dependency pino-pretty,
+ * which production start must not need.
  */
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cse-gateway-shutdown-'));
-  await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: root });
+  cpSync(join((await buildGateway()).dir, 'dist'), join(dir, 'dist'), { recursive: true });
   symlinkSync(join(root, 'schema'), join(dir, 'schema'));
   mkdirSync(join(dir, 'node_modules'));
   for (const name of readdirSync(join(root, 'node_modules'))) {
     if (name !== 'pino-pretty' && name !== '.bin') symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name));
   }
-}, 120_000);
+}, 300_000);
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });

@@ -5,9 +5,10 @@ import { promisify } from 'node:util';
 import { request } from 'undici';
 import { CACHES_OFF } from './support/cachesOff';
 import { SEED } from '@cse-jobs-gateway/simulator';
+import { buildGateway } from './support/gatewayProcess';
 
 const root = join(__dirname, '..');
-const entryPoint = join(root, 'dist', 'main.js');
+let entryPoint: string;
 // `npm start` as the quick start runs it: NODE_ENV unset is development.
 const BASE_ENV = { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'development', LOG_LEVEL: 'info' };
 
@@ -44,8 +45,8 @@ async function stop(started: Started | undefined): Promise<void> {
 }
 
 beforeAll(async () => {
-  await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: root });
-}, 90000);
+  entryPoint = join((await buildGateway()).dir, 'dist', 'main.js');
+}, 300_000);
 
 /**
  * The quick start, for real: the compiled entry point with no CSE_ENDPOINT starts the embedded

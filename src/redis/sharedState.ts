@@ -4,7 +4,6 @@ import type { GatewayConfig } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
 import { ttlRange } from '../cache/freshness';
 import type { SharedUpstreamState } from '../upstream/CseHttpClient';
-import { cacheTtlsOf } from '../upstream/createCseHttpClient';
 import { FleetPollers } from './FleetPollers';
 import { RedisKeyValueCache } from './RedisKeyValueCache';
 import { redisKeys } from './redisKeys';

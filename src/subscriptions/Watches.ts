@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel, JobWatches } from '../graphql/models';
-import { credentialDigest } from '../upstream/cache/scopeKey';
+import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import type { CseJob } from '../upstream/types';
 import { ConflatingStream } from './conflatingStream';

@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import { DEMO_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { eventually } from '../support/liveClient';
 
 /**
  * Operation-level single flight (src/http/inFlightRequests.ts): identical requests of the same
@@ -24,12 +25,8 @@ function outcomes(h: Harness): Record<string, number> {
 }
 
 /** Resolves once the simulator has received `n` calls to `route` (bounded: fails the test past 5 s). */
-async function untilCalls(h: Harness, route: 'listJobs', n: number): Promise<void> {
-  const end = Date.now() + 5000;
-  while (h.simulator.callCount({ route }) < n) {
-    if (Date.now() > end) throw new Error(`the simulator never got ${n} ${route} call(s)`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+function untilCalls(h: Harness, route: 'listJobs', n: number): Promise<void> {
+  return eventually(() => h.simulator.callCount({ route }) >= n, `${n} ${route} call(s) at the simulator`);
 }
 
 /** Sends `count` identical requests: the first (the leader) alone, the others once its upstream call is waiting. */
@@ -112,12 +109,8 @@ function sendAbortable(id: string, requestId: string, signal: AbortSignal): Prom
 }
 
 /** Resolves once the gateway has written the log line of `requestId` (bounded: fails past 5 s). */
-async function untilLogged(requestId: string): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!operationLines(h).some((line) => line.requestId === requestId)) {
-    if (Date.now() > end) throw new Error(`no log line for ${requestId}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+function untilLogged(requestId: string): Promise<void> {
+  return eventually(() => operationLines(h).some((line) => line.requestId === requestId), `the log line of ${requestId}`);
 }
 
 it("releases the waiters when the leader's client leaves: they execute on their own and succeed", async () => {

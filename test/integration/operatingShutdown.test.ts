@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
+import { eventually } from '../support/liveClient';
 
 /**
  * Graceful stop in-process (`RunningGateway.close`, what SIGTERM triggers; test/shutdown.test.ts
@@ -8,14 +9,6 @@ import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
  */
 
 const SLOW = '{ engines(first: 1) { totalCount } }';
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const pending = (h: Harness) => () => h.simulator.calls.some((call) => call.route === 'listEngines' && call.status === 0);
 
@@ -31,7 +24,7 @@ describe('with SHUTDOWN_DELAY_MS', () => {
   it('turns readiness false at once, finishes the operation in flight, then refuses connections', async () => {
     h.simulator.injectFault({ route: 'listEngines', latencyMs: 1200, times: 1 });
     const slow = h.gql(SLOW);
-    await until(pending(h), 'the slow upstream call');
+    await eventually(pending(h), 'the slow upstream call', 10_000);
 
     const closed = h.gateway.close();
     expect(h.gateway.readiness.state).toEqual({ ready: false, reason: 'shutting-down' });
@@ -64,7 +57,7 @@ describe('with SHUTDOWN_TIMEOUT_MS', () => {
       () => 'answered',
       () => 'cut',
     );
-    await until(pending(h), 'the slow upstream call');
+    await eventually(pending(h), 'the slow upstream call', 10_000);
     const started = Date.now();
     await h.gateway.close();
     // Generous margin over the 300 ms bound; the upstream would have taken 30 s.

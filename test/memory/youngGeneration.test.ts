@@ -37,7 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.kill();
   await simulator?.close();
-  build?.remove();
 });
 
 interface YoungCollections {

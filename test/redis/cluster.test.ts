@@ -10,7 +10,7 @@ import { createRedisMetrics, type RedisMetrics } from '../../src/redis/redisMetr
 import { defineScript } from '../../src/redis/scripts';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, type GatewayHarness } from '../support/harness';
-import { collect, liveClient, sleep } from '../support/liveClient';
+import { collect, eventually, liveClient, sleep } from '../support/liveClient';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
 import { failures, fleetPolls, PREFIX, postAs, replicas, untilRedis } from '../support/replicas';
 
@@ -50,14 +50,6 @@ async function redisHealth(gateway: GatewayHarness): Promise<{ up: number | unde
 /** The direct proof: the cluster refused none of the commands any replica sent, and each is up. */
 async function expectNothingRefused(fleet: GatewayHarness[]): Promise<void> {
   for (const gateway of fleet) expect(await redisHealth(gateway)).toEqual({ up: 1, errors: [] });
-}
-
-async function until(condition: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
-    await sleep(10);
-  }
 }
 
 describeWithRedis('replicas on a Redis Cluster (REDIS_CLUSTER=true, one redis-server node serving every slot)', () => {
@@ -244,7 +236,7 @@ describeWithRedis('replicas on a Redis Cluster (REDIS_CLUSTER=true, one redis-se
       const metrics = createRedisMetrics(new Registry());
       const link = new RedisLink({ url, cluster: true, timeoutMs: 100, logger: createLogger('info', destination), metrics });
       links.push(link);
-      await until(() => link.isUp);
+      await eventually(() => link.isUp, 'the link up');
       return { link, metrics, messages: () => logs.map((line) => (JSON.parse(line) as { msg: string }).msg) };
     }
 
@@ -289,18 +281,18 @@ describeWithRedis('replicas on a Redis Cluster (REDIS_CLUSTER=true, one redis-se
     it('fails at once while the node is down, says so once each way, and reconnects by itself when it is back', async () => {
       const { link, messages } = await clusterLink();
       await redis.kill();
-      await until(() => !link.isUp);
+      await eventually(() => !link.isUp, 'the link down');
       const started = performance.now();
       expect(await link.run('test', (client) => client.get('t:{a}:1'))).toBe(UNAVAILABLE);
       expect(performance.now() - started).toBeLessThan(50);
       await sleep(500); // several reconnection attempts fail meanwhile
       await redis.start();
-      await until(() => link.isUp, 10_000);
+      await eventually(() => link.isUp, 'the link up again', 10_000);
       expect(await link.run('test', (client) => client.set('t:{a}:1', 'v'))).toBe('OK');
       expect(messages().filter((msg) => msg.startsWith('Redis unavailable'))).toHaveLength(1);
       expect(messages().filter((msg) => msg.startsWith('Redis reachable again'))).toHaveLength(1);
       // The plain connection of the other tests is back too before the next beforeEach.
-      await until(() => node.status === 'ready', 10_000);
+      await eventually(() => node.status === 'ready', 'the node ready', 10_000);
     });
   });
 });

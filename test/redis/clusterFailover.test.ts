@@ -99,11 +99,9 @@ async function watchedJob(simulator: Simulator, fleet: GatewayHarness[], clients
 
 /** Resolves once every subscriber's last status is `status`; fails past `ms` with what each saw. */
 async function untilAllSee(subs: Collected[], status: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!subs.every((sub) => statuses(sub).at(-1) === status)) {
-    if (Date.now() > end) throw new Error(`not every subscriber saw ${status}: ${JSON.stringify(subs.map(statuses))}`);
-    await sleep(20);
-  }
+  await eventually(() => subs.every((sub) => statuses(sub).at(-1) === status), `every subscriber to see ${status}`, ms).catch((error: Error) => {
+    throw new Error(`${error.message}: ${JSON.stringify(subs.map(statuses))}`);
+  });
 }
 
 /** How many replicas ticked in each role over one window of ticks. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, startGatewayOn, type GatewayHarness, type GqlResponse } from '../support/harness';
+import { eventually } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
 import { failures, fleetPolls, postAs, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';
 
@@ -13,12 +14,8 @@ import { failures, fleetPolls, postAs, PREFIX, replicas, untilRedis, useRedisSui
 
 const PAGE = `query Page($id: ID!, $first: Int) { engine(id: $id) { jobs(first: $first) { edges { node { id status } } totalCount } } }`;
 /** Resolves once the simulator has received `n` listJobs calls (fails past 5 s). */
-async function untilListCalls(simulator: Simulator, n: number): Promise<void> {
-  const end = Date.now() + 5000;
-  while (simulator.callCount({ route: 'listJobs' }) < n) {
-    if (Date.now() > end) throw new Error(`the simulator never got ${n} listJobs call(s)`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+function untilListCalls(simulator: Simulator, n: number): Promise<void> {
+  return eventually(() => simulator.callCount({ route: 'listJobs' }) >= n, `${n} listJobs call(s) at the simulator`);
 }
 
 function logMessages(gateway: GatewayHarness): string[] {

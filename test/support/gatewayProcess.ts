@@ -1,23 +1,80 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { eventually } from './liveClient';
 
 const root = join(__dirname, '..', '..');
 
-/** The gateway built from this checkout's sources into a directory of its own (tests that need a real process). */
+/** A compiled build of this checkout, laid out like an install: schema/ and node_modules/ beside its output. */
 export interface GatewayBuild {
   readonly dir: string;
-  remove(): void;
 }
 
-export async function buildGateway(): Promise<GatewayBuild> {
-  const dir = mkdtempSync(join(tmpdir(), 'cse-gateway-process-'));
-  await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: root });
-  symlinkSync(join(root, 'schema'), join(dir, 'schema'));
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+/** The gateway as `npm run build` compiles it: `dir`/dist/main.js. */
+export function buildGateway(): Promise<GatewayBuild> {
+  return sharedBuild('gateway', ['src', 'tsconfig.json', 'tsconfig.build.json'], (out) => tsc('tsconfig.build.json', join(out, 'dist')));
+}
+
+/** The benchmark CLIs as `npm run bench` compiles them: `dir`/bench/bench/*.js. */
+export function buildBench(): Promise<GatewayBuild> {
+  return sharedBuild('bench', ['src', 'bench', 'tsconfig.json'], (out) => tsc('bench/tsconfig.json', join(out, 'bench')));
+}
+
+// Type errors are the typecheck step's (pretest) to report; tsc emits regardless, and that is enough here.
+const tsc = (project: string, outDir: string) =>
+  promisify(execFile)(join(root, 'node_modules', '.bin', 'tsc'), ['-p', project, '--outDir', outDir], { cwd: root }).catch(() => undefined);
+
+/**
+ * A compile is the slowest step of a suite that runs a real process, so each build is made once
+ * and shared: by every suite of a run (several workers may ask at once: one builds, the others
+ * wait for it) and by later runs until one of its inputs changes, since the directory is named
+ * after a hash of the inputs. Older builds of this checkout are removed once unused for a day.
+ */
+async function sharedBuild(name: string, inputs: string[], build: (out: string) => Promise<unknown>): Promise<GatewayBuild> {
+  const prefix = `cse-gateway-${createHash('sha256').update(root).digest('hex').slice(0, 8)}-${name}-`;
+  const hash = createHash('sha256');
+  for (const file of inputs.flatMap((input) => filesOf(join(root, input)))) hash.update(relative(root, file)).update(readFileSync(file));
+  const dir = join(tmpdir(), prefix + hash.digest('hex').slice(0, 16));
+  const lock = `${dir}.lock`;
+  const deadline = Date.now() + 300_000;
+  while (!existsSync(dir)) {
+    if (Date.now() > deadline) throw new Error(`the ${name} build in ${dir} was not ready within 5 minutes`);
+    try {
+      mkdirSync(lock);
+    } catch {
+      // Another worker is building: wait for it, or take over a lock it left when it died.
+      await eventually(() => existsSync(dir) || !existsSync(lock) || Date.now() - statSync(lock).mtimeMs > 180_000, `the ${name} build`, 200_000);
+      if (!existsSync(dir) && existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      continue;
+    }
+    const out = mkdtempSync(`${dir}.tmp-`);
+    try {
+      await build(out);
+      symlinkSync(join(root, 'schema'), join(out, 'schema'), 'dir');
+      symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'), 'dir');
+      symlinkSync(join(root, 'package.json'), join(out, 'package.json'));
+      renameSync(out, dir);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  utimesSync(dir, new Date(), new Date());
+  for (const old of readdirSync(tmpdir()).filter((entry) => entry.startsWith(prefix) && join(tmpdir(), entry) !== dir)) {
+    const path = join(tmpdir(), old);
+    if (Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
+  }
+  return { dir };
+}
+
+function filesOf(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
+    .sort()
+    .flatMap((entry) => filesOf(join(path, entry)));
 }
 
 export interface GatewayProcess {

@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { request } from 'undici';
 import { DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { startGatewayOn, type GatewayHarness, type GqlResponse } from './harness';
+import { eventually } from './liveClient';
 import { startRedisServer, type RedisCluster, type RedisServer } from './redisServer';
 
 /** The key prefix the Redis suites write under. */
@@ -52,13 +53,11 @@ async function redisUp(gateway: GatewayHarness): Promise<number> {
 
 /** Resolves once every gateway reports Redis as `up` (1) or down (0); fails past 10 s. */
 export async function untilRedis(gateways: GatewayHarness[], up: 0 | 1): Promise<void> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    const states = await Promise.all(gateways.map(redisUp));
-    if (states.every((state) => state === up)) return;
-    if (Date.now() > end) throw new Error(`gateway_redis_up is ${states.join(', ')}, expected ${up} on every replica`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  let states: number[] = [];
+  const check = async () => (states = await Promise.all(gateways.map(redisUp))).every((state) => state === up);
+  await eventually(check, `gateway_redis_up ${up} on every replica`, 10_000).catch((error: Error) => {
+    throw new Error(`${error.message}; it is ${states.join(', ')}`);
+  });
 }
 
 /** What `gateway_subscription_fleet_polls_total{role}` counts: a replica's ticks by role. */
