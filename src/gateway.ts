@@ -21,7 +21,7 @@ import type { Logger } from './observability/logger';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
-import { requestScopeOf } from './observability/requestScope';
+import { requestRecordOf } from './observability/requestRecord';
 import { createRequestContextFactory, type RequestContextFactory } from './http/requestContext';
 import { DocumentStore } from './graphql/documentStore';
 import { shareVerdict, storeVerdict } from './cache/reusePolicy';
@@ -151,8 +151,8 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     aroundRequest: observeRequests({ logger, metrics }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.limits.operationTimeoutMs,
-    onReused: (request, how, operationName, credentialsAccepted) => requestScopeOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),
-    onError: (error, request) => logger.error({ requestId: requestScopeOf(request)?.requestId, err: error }, 'HTTP request failed'),
+    onReused: (request, how, operationName, credentialsAccepted) => requestRecordOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),
+    onError: (error, request) => logger.error({ requestId: requestRecordOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
   const subscriptions = serveSubscriptions(config, { httpServer, schema, admission: security.admission, cors, services, logger, metrics, fleet: shared?.pollers });
   // Sockets first (1001 to each, then their pollers stop), beside the HTTP drain.
@@ -224,7 +224,7 @@ function createApollo(
         onExecuted: metrics.observeExecution,
         onCompiled: metrics.observeCompile,
         onUnrepresentable: ({ path, type }, contextValue) =>
-          logger.warn({ requestId: (contextValue as GatewayContext).scope?.requestId, path, type }, 'upstream value the field type cannot represent'),
+          logger.warn({ requestId: (contextValue as GatewayContext).record?.requestId, path, type }, 'upstream value the field type cannot represent'),
       }),
     ),
     ...security,

@@ -43,7 +43,7 @@ function start(env: Record<string, string>): Started {
   let output = '';
   const child = spawn(process.execPath, [join(dir, 'dist', 'main.js')], {
     cwd: dir,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', EMBEDDED_SIMULATOR: 'true', LOG_LEVEL: 'info', METRICS_PORT: '0', SHUTDOWN_DELAY_MS: '0', ...env },
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', EMBEDDED_SIMULATOR: 'true', LOG_LEVEL: 'info', METRICS_PORT: '0', SHUTDOWN_DELAY_MS: '0', SIMULATOR_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk) => (output += String(chunk)));

@@ -4,7 +4,7 @@ import { createLoaders, type BatchObserver, type Loaders } from '../loaders/crea
 import { forRequest, type ProcessUnknownValueReporter, type UnknownValueReporter } from '../mapping/unknownValues';
 import { fanOutEvents } from '../observability/events';
 import { OperationFacts } from '../observability/OperationFacts';
-import type { RequestScope } from '../observability/requestScope';
+import type { RequestRecord } from '../observability/requestRecord';
 import { CseApi } from '../upstream/CseApi';
 import { ConcurrencyLimit } from '../upstream/ConcurrencyLimit';
 import type { CseHttpClient, UpstreamRequestContext } from '../upstream/CseHttpClient';
@@ -20,7 +20,7 @@ import type { JobWatches } from './models';
 /** What every resolver of one operation shares, built per request by `createContext`. */
 export interface GatewayContext {
   /** Undefined outside the HTTP server. */
-  readonly scope: RequestScope | undefined;
+  readonly record: RequestRecord | undefined;
   readonly credentials: Credentials;
   readonly loaders: Loaders;
   /** Federation `_entities`: Engine references (see federation/engineReferences). */
@@ -36,7 +36,7 @@ export interface GatewayContext {
   readonly budget: OperationBudget;
   /**
    * Why the caller's credentials were refused, when that waits for the operation: a schema-only
-   * one needs none, any other is refused with it before it runs (see schemaOnlyPlugin).
+   * one needs none, any other is refused with it before it runs (see admissionPlugin).
    */
   readonly credentialRefusal?: GatewayError;
 }
@@ -68,10 +68,10 @@ export interface ContextServices {
 export function createContext(
   services: ContextServices,
   request: UpstreamRequestContext,
-  scope?: RequestScope,
+  record?: RequestRecord,
   credentialRefusal?: GatewayError,
 ): GatewayContext {
-  const facts = scope?.facts ?? new OperationFacts();
+  const facts = record?.facts ?? new OperationFacts();
   const budget = new OperationBudget(services.budget);
   const cachePolicy = new CachePolicy(services.cacheTtls);
   const api = new CseApi({
@@ -84,7 +84,7 @@ export function createContext(
   });
   const loaders = createLoaders(api, services.observeBatch);
   return {
-    scope,
+    record,
     credentials: request.credentials,
     loaders,
     references: {
@@ -95,7 +95,7 @@ export function createContext(
       }),
     },
     paging: services.paging,
-    reportUnknown: forRequest(services.reportUnknown, scope?.requestId),
+    reportUnknown: forRequest(services.reportUnknown, record?.requestId),
     facts,
     jobConnections: new Map(),
     cachePolicy,

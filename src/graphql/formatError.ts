@@ -2,7 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
 import type { Logger } from '../observability/logger';
-import { requestIdOfError } from '../observability/requestScope';
+import { requestIdOfError } from '../observability/requestRecord';
 
 /**
  * Apollo's `formatError`: errors with a code of the closed set pass; anything else is a bug,

@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
 import { OperationFacts } from '../observability/OperationFacts';
 import { OperationTelemetry } from '../observability/OperationTelemetry';
-import { setRequestScope } from '../observability/requestScope';
+import { setRequestRecord } from '../observability/requestRecord';
 import { ExchangeMemory } from '../observability/exchangeMemory';
 import { GRAPHQL_PATH } from './httpServer';
 import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
@@ -15,7 +15,7 @@ export interface ObserveRequestsOptions {
 
 /**
  * The `aroundRequest` of the HTTP server: gives every request an id (the caller's, when safe),
- * returns it in `X-Request-Id`, and records the request's scope (see requestScope) for the
+ * returns it in `X-Request-Id`, and keeps the request's record (see requestRecord) for the
  * context, hooks and log lines of the request. GraphQL requests also get their OperationFacts and
  * an OperationTelemetry, finished when the exchange ends, whatever ended it (answer, refusal,
  * failure, or the caller going away).
@@ -26,7 +26,7 @@ export function observeRequests(options: ObserveRequestsOptions) {
     response.setHeader(REQUEST_ID_HEADER, requestId);
     // Probes, scrapes and CORS preflights are not operations: no log line, no operation metrics.
     if (pathname(request.url) !== GRAPHQL_PATH || request.method === 'OPTIONS') {
-      setRequestScope(request, { requestId });
+      setRequestRecord(request, { requestId });
       return next();
     }
 
@@ -37,7 +37,7 @@ export function observeRequests(options: ObserveRequestsOptions) {
       if (!response.writableFinished) aborted = true;
     });
     const memory = new ExchangeMemory();
-    setRequestScope(request, { requestId, facts, telemetry, memory });
+    setRequestRecord(request, { requestId, facts, telemetry, memory });
     return (async () => {
       let failed = false;
       try {

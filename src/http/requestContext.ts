@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { OperationBound } from './httpServer';
 import { credentialsFromHeaders } from './identity';
-import { requestScopeOf, tagError } from '../observability/requestScope';
+import { requestRecordOf, tagError } from '../observability/requestRecord';
 import type { Credentials } from '../upstream/credentials';
 import { GatewayError } from '../errors/GatewayError';
 import { createContext, type ContextServices, type GatewayContext } from '../graphql/context';
@@ -10,7 +10,7 @@ import { createContext, type ContextServices, type GatewayContext } from '../gra
 export interface RequestContextFactory {
   /**
    * The caller's credentials, read from its headers once per request (kept on the request's
-   * scope). Throws the GatewayError that refuses the request (no token, a bad project header).
+   * record). Throws the GatewayError that refuses the request (no token, a bad project header).
    */
   credentialsOf(request: IncomingMessage): Credentials;
   /** The context of one GraphQL operation of the request, bounded by `bound`. */
@@ -22,20 +22,20 @@ const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', en
 
 export function createRequestContextFactory(services: ContextServices, defaultProjectId: string | undefined): RequestContextFactory {
   const credentialsOf = (request: IncomingMessage): Credentials => {
-    const scope = requestScopeOf<Credentials>(request);
-    if (scope?.credentials !== undefined) return scope.credentials;
+    const record = requestRecordOf<Credentials>(request);
+    if (record?.credentials !== undefined) return record.credentials;
     const credentials = credentialsFromHeaders((name) => {
       const value = request.headers[name];
       return Array.isArray(value) ? value[0] : value;
     }, defaultProjectId);
     // Refusals are not kept: asked again, they throw again.
-    if (scope !== undefined) scope.credentials = credentials;
+    if (record !== undefined) record.credentials = credentials;
     return credentials;
   };
   return {
     credentialsOf,
     async contextFor(request, bound) {
-      const scope = requestScopeOf(request);
+      const record = requestRecordOf(request);
       let credentials: Credentials;
       let refused: GatewayError | undefined;
       try {
@@ -45,11 +45,11 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
         // The refusal waits for the operation (a schema-only one needs no token: codegen, IDEs);
         // meanwhile no upstream call can be made with these stand-in credentials: the refusal
         // ends any at once (see refusalStage).
-        if (scope !== undefined) tagError(error, scope.requestId);
+        if (record !== undefined) tagError(error, record.requestId);
         refused = error;
         credentials = NO_CREDENTIALS;
       }
-      const telemetry = scope?.telemetry;
+      const telemetry = record?.telemetry;
       return createContext(
         services,
         // The operation's own event sink (its facts' counts, debug lines) and trace headers for the upstream.
@@ -61,7 +61,7 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
           propagate: telemetry?.propagate,
           refusal: refused === undefined ? {} : { error: refused },
         },
-        scope,
+        record,
         refused,
       );
     },

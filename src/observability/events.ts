@@ -18,10 +18,10 @@ export interface UpstreamEvents {
     /** 0 for the first attempt, 1 for the first retry … */
     attempt: number;
   }): void;
-  /** A response cache lookup; a hit says how long the answer it served had left to live. */
+  /** An upstream answer cache lookup; a hit says how long the answer it served had left to live. */
   cache?(event: { route: Route; hit: boolean; ttlLeftMs?: number }): void;
   /** A call that joined an identical call already in flight instead of making its own. */
-  coalesced?(event: { route: Route }): void;
+  joined?(event: { route: Route }): void;
   /** A circuit breaker changed state. */
   breaker?(event: { scope: 'upstream' | 'engine'; state: 'closed' | 'open' | 'half-open' }): void;
   /** Upstream requests in flight in the whole process changed. */
@@ -36,7 +36,7 @@ export function fanOutEvents(...sinks: Array<UpstreamEvents | undefined>): Upstr
   return {
     attempt: (event) => present.forEach((sink) => sink.attempt?.(event)),
     cache: (event) => present.forEach((sink) => sink.cache?.(event)),
-    coalesced: (event) => present.forEach((sink) => sink.coalesced?.(event)),
+    joined: (event) => present.forEach((sink) => sink.joined?.(event)),
     breaker: (event) => present.forEach((sink) => sink.breaker?.(event)),
     inFlight: (count) => present.forEach((sink) => sink.inFlight?.(count)),
     shed: (event) => present.forEach((sink) => sink.shed?.(event)),

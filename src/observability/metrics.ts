@@ -92,7 +92,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   );
   const cacheHits = counter('gateway_upstream_cache_hits_total', 'Upstream calls answered from the upstream answer cache, by route template.', ['route']);
   const cacheMisses = counter('gateway_upstream_cache_misses_total', 'Upstream answer cache lookups that had to call the upstream, by route template.', ['route']);
-  const coalesced = counter('gateway_upstream_coalesced_total', 'Upstream calls that joined an identical call already in flight, by route template.', ['route']);
+  const joined = counter('gateway_upstream_coalesced_total', 'Upstream calls that joined an identical call already in flight, by route template.', ['route']);
   const shed = counter('gateway_upstream_shed_total', 'Upstream calls refused because too many were in flight or queued, by route template.', ['route']);
   const inFlight = gauge('gateway_upstream_in_flight', 'Upstream requests in flight in this process.');
   const breakerState = gauge('gateway_upstream_breaker_state', 'State of the whole-upstream circuit breaker: 0 closed, 1 half-open, 2 open.', ['scope']);
@@ -139,7 +139,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       upstreamDuration.observe(labels, event.durationMs / 1000);
     },
     cache: (event) => (event.hit ? cacheHits : cacheMisses).inc({ route: event.route }),
-    coalesced: (event) => coalesced.inc({ route: event.route }),
+    joined: (event) => joined.inc({ route: event.route }),
     shed: (event) => shed.inc({ route: event.route }),
     inFlight: (count) => inFlight.set(count),
     breaker: (event) => {

@@ -1,10 +1,10 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import type { RequestScope } from './requestScope';
-import { tagError } from './requestScope';
+import type { RequestRecord } from './requestRecord';
+import { tagError } from './requestRecord';
 
-/** A context that knows the request it serves (see requestScope). */
+/** A context that knows the request it serves (see requestRecord). */
 export interface ScopedContext extends BaseContext {
-  readonly scope: RequestScope | undefined;
+  readonly record: RequestRecord | undefined;
 }
 
 /**
@@ -17,17 +17,17 @@ export interface ScopedContext extends BaseContext {
 export function createOperationPlugin<TContext extends ScopedContext>(): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart(requestContext) {
-      const scope = requestContext.contextValue.scope;
+      const record = requestContext.contextValue.record;
       // What Apollo keeps of the operation is let go of when the HTTP exchange ends (see ExchangeMemory).
-      scope?.memory?.hold(requestContext);
-      const operation = scope?.facts;
-      if (scope === undefined || operation === undefined) return;
+      record?.memory?.hold(requestContext);
+      const operation = record?.facts;
+      if (record === undefined || operation === undefined) return;
       return {
         async didResolveOperation({ operationName, operation: definition }) {
           operation.operationResolved(operationName, definition?.operation ?? null);
         },
         async didEncounterErrors({ errors }) {
-          for (const error of errors) tagError(error, scope.requestId);
+          for (const error of errors) tagError(error, record.requestId);
           operation.recordErrors(errors);
         },
         async willSendResponse({ response }) {

@@ -13,7 +13,7 @@ export interface SharedAnswersOptions {
   readonly maxValueBytes: number;
   /** How long a scope's generation is kept: longer than any answer may live (the longest TTL). */
   readonly generationTtlMs: number;
-  /** REDIS_LEASE_MS: a holder that stops renewing (its replica died) loses the call after this. */
+  /** A holder that stops renewing (its replica died) loses the call after this. */
   readonly leaseMs: number;
   /** Seals what is kept and handed over (REDIS_ENCRYPTION_KEY), for the call's scope key. */
   readonly cipher: ValueCipher;

@@ -21,7 +21,7 @@ import { GatewayError } from '../errors/GatewayError';
 import type { DocumentStore } from '../graphql/documentStore';
 import { documentShape } from '../graphql/execution/documentShape';
 import type { GatewayContext } from '../graphql/context';
-import { tagError } from '../observability/requestScope';
+import { tagError } from '../observability/requestRecord';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/subscriptionMetrics';
 import { createEstimator, type EstimateOptions } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
@@ -214,16 +214,16 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
           if (credentials !== undefined && !(operation !== undefined && isSchemaOnly(document, operation))) throw credentials;
           if (verdict === undefined) return;
           if (Array.isArray(verdict)) throw forHttp((verdict as Refusal)[0]!);
-          if ((verdict as AdmittedOperation).safelisted) contextValue.scope?.facts?.markSafelisted();
+          if ((verdict as AdmittedOperation).safelisted) contextValue.record?.facts?.markSafelisted();
         },
       };
     },
     async unexpectedErrorProcessingRequest({ requestContext }) {
       const refused = refusals.get(requestContext)?.[0];
       if (refused === undefined) return;
-      const scope = requestContext.contextValue.scope;
-      if (scope !== undefined) tagError(refused, scope.requestId);
-      scope?.facts?.recordErrors([refused]);
+      const record = requestContext.contextValue.record;
+      if (record !== undefined) tagError(refused, record.requestId);
+      record?.facts?.recordErrors([refused]);
       throw forHttp(refused);
     },
   };

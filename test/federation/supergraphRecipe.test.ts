@@ -38,7 +38,8 @@ async function runRecipe(code: string, name: string): Promise<any> {
   writeFileSync(path, program);
   const child = spawn(process.execPath, [path], {
     cwd: root,
-    env: { ...process.env, CSE_SUBGRAPH_URL: h.gateway.url, CSE_TOKEN: DEMO_TOKEN },
+    // @apollo/gateway's OpenTelemetry GCP detector asks a metadata server; not here (it warns when a proxy answers).
+    env: { ...process.env, CSE_SUBGRAPH_URL: h.gateway.url, CSE_TOKEN: DEMO_TOKEN, METADATA_SERVER_DETECTION: 'none' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -41,7 +41,7 @@ function recordingContext(touched: Set<string>) {
       },
     });
   return {
-    scope: undefined,
+    record: undefined,
     credentials: { token: 'token-0123456789', projectId: 'p', enterpriseProjectId: undefined },
     loaders: reaching('loaders', { loadJobPage: () => Promise.resolve({ total: 0, data: [] }) }),
     references: reaching('references', {}),

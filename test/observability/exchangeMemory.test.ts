@@ -4,7 +4,7 @@ describe('ExchangeMemory', () => {
   it('on release, empties the context Apollo copied and drops the result, for every operation it holds', () => {
     const loaders = { page: { data: ['job'] } };
     const operations = [1, 2].map(() => ({
-      contextValue: { loaders, scope: { requestId: 'r1' } },
+      contextValue: { loaders, record: { requestId: 'r1' } },
       response: { http: { status: 200 }, body: { kind: 'single', singleResult: { data: {} } } as unknown },
     }));
     const memory = new ExchangeMemory();
@@ -13,7 +13,7 @@ describe('ExchangeMemory', () => {
     memory.release();
 
     for (const operation of operations) {
-      expect(operation.contextValue).toEqual({ loaders: undefined, scope: undefined });
+      expect(operation.contextValue).toEqual({ loaders: undefined, record: undefined });
       expect(operation.response.body).toBeUndefined();
       // Only the references are dropped: the objects themselves are not changed.
       expect(operation.response.http).toEqual({ status: 200 });

@@ -39,7 +39,7 @@ describe('createMetrics: the upstream event sink', () => {
   it.each([
     ['cache hits', (m: GatewayMetrics) => m.events.cache!({ route: 'getJob', hit: true }), 'gateway_upstream_cache_hits_total', { route: 'getJob' }],
     ['cache misses', (m: GatewayMetrics) => m.events.cache!({ route: 'getJob', hit: false }), 'gateway_upstream_cache_misses_total', { route: 'getJob' }],
-    ['coalesced calls', (m: GatewayMetrics) => m.events.coalesced!({ route: 'listEngines' }), 'gateway_upstream_coalesced_total', { route: 'listEngines' }],
+    ['calls that joined one in flight', (m: GatewayMetrics) => m.events.joined!({ route: 'listEngines' }), 'gateway_upstream_coalesced_total', { route: 'listEngines' }],
     ['shed calls', (m: GatewayMetrics) => m.events.shed!({ route: 'listJobs' }), 'gateway_upstream_shed_total', { route: 'listJobs' }],
   ] as const)('counts %s by route', async (_what, emit, name, labels) => {
     emit(metrics);

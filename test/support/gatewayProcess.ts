@@ -15,7 +15,7 @@ export interface GatewayBuild {
 
 /** The gateway as `npm run build` compiles it: `dir`/dist/main.js. */
 export function buildGateway(): Promise<GatewayBuild> {
-  return sharedBuild('gateway', ['src', 'tsconfig.json', 'tsconfig.build.json'], (out) => tsc('tsconfig.build.json', join(out, 'dist')));
+  return sharedBuild('gateway', ['src', 'packages/simulator/src', 'tsconfig.json', 'tsconfig.build.json'], (out) => tsc('tsconfig.build.json', join(out, 'dist')));
 }
 
 /** The benchmark CLIs as `npm run bench` compiles them: `dir`/bench/bench/*.js. */

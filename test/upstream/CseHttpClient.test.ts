@@ -16,7 +16,7 @@ function recorder() {
   const sink: UpstreamEvents = {
     attempt: (e) => log.push(`attempt ${e.route} #${e.attempt} ${e.outcome} ${e.status ?? '-'}`),
     cache: (e) => log.push(`cache ${e.hit ? 'hit' : 'miss'}`),
-    coalesced: () => log.push('coalesced'),
+    joined: () => log.push('joined'),
     breaker: (e) => log.push(`breaker ${e.scope} ${e.state}`),
     inFlight: (n) => log.push(`inFlight ${n}`),
     shed: () => log.push('shed'),
@@ -75,7 +75,7 @@ it('reports every attempt with its number, and cache misses and hits, to the pro
   expect(processLog).toEqual(expected);
 });
 
-it('reports a coalesced call and a shed one', async () => {
+it('reports a call that joined one in flight, and a shed one', async () => {
   const { http } = client({ CSE_MAX_INFLIGHT: '1', CSE_MAX_QUEUE: '0', ...CACHES_OFF });
   // Credentials the upstream has answered: their calls go out together (an unknown token's would
   // wait, one at a time, for the first verdict: see CredentialGate).
@@ -89,7 +89,7 @@ it('reports a coalesced call and a shed one', async () => {
     http.get(engineCall(SEED.engines.single), { credentials, events: operation.sink }),
   ]);
   expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-  expect(operation.log.filter((line) => line === 'coalesced' || line === 'shed')).toEqual(['coalesced', 'shed']);
+  expect(operation.log.filter((line) => line === 'joined' || line === 'shed')).toEqual(['joined', 'shed']);
   expect(simulator.callCount({ route: 'getEngine' })).toBe(1);
 });
 

@@ -30,7 +30,7 @@ function recorder() {
   const events: UpstreamEvents = {
     attempt: (e) => log.push(`attempt #${e.attempt} ${e.outcome} ${e.status ?? '-'}`),
     cache: (e) => log.push(`cache ${e.hit ? 'hit' : 'miss'}`),
-    coalesced: () => log.push('coalesced'),
+    joined: () => log.push('joined'),
     breaker: (e) => log.push(`breaker ${e.scope} ${e.state}`),
     inFlight: (n) => log.push(`inFlight ${n}`),
     shed: () => log.push('shed'),
@@ -206,7 +206,7 @@ describe('singleFlightStage', () => {
     expect(ra).toBe(rb);
     expect(ra.kind === 'ok' && Object.isFrozen(ra.body)).toBe(true);
     expect(next).toHaveBeenCalledTimes(1);
-    expect(log).toEqual(['coalesced']);
+    expect(log).toEqual(['joined']);
     const alone = await singleFlightStage(new SingleFlight<UpstreamAnswer>())(async () => ok())(callOf());
     expect(alone.kind === 'ok' && Object.isFrozen(alone.body)).toBe(false);
   });

@@ -103,7 +103,7 @@ export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallSt
           const answer = await next({ ...call, signal });
           return flight.shared ? deepFreeze(answer) : answer;
         },
-        () => call.events.coalesced?.({ route: call.route }),
+        () => call.events.joined?.({ route: call.route }),
       );
     } catch (error) {
       // A caller who stops waiting is rejected with its signal's reason: still a coded error.
@@ -182,7 +182,7 @@ export function secondLevelStage(level: SecondLevel<UpstreamAnswer>, ttls: Cache
           return hold(call, next, target, looked.lease);
         case 'handed':
           if (looked.answer === undefined) return next(call);
-          call.events.coalesced?.({ route: call.route });
+          call.events.joined?.({ route: call.route });
           return looked.answer;
         case 'wait':
           holder = looked.holder;

@@ -6,7 +6,7 @@ import type { OperationTelemetry } from './OperationTelemetry';
  * What is known of one HTTP request while it is served; every log line of it carries its id.
  * `TCredentials` is the caller's credentials as the layer that reads them types them.
  */
-export interface RequestScope<TCredentials = unknown> {
+export interface RequestRecord<TCredentials = unknown> {
   readonly requestId: string;
   /** Set for GraphQL requests: what the operation did (see OperationFacts). */
   readonly facts?: OperationFacts;
@@ -22,29 +22,29 @@ export interface RequestScope<TCredentials = unknown> {
 }
 
 /**
- * The scope of each request being served, kept on the request itself (or, where a hook only
+ * The record of each request being served, kept on the request itself (or, where a hook only
  * sees an error, found from the error: see {@link tagError}).
  *
  * Deliberately not an AsyncLocalStorage: on Node 20 one store turns on async hooks for every
  * promise the process makes, which graphql execution, DataLoader and undici make by the thousand
- * (its cost is in bench/README.md, "Measured reasons"). So the scope is passed explicitly: the
+ * (its cost is in bench/README.md, "Measured reasons"). So the record is passed explicitly: the
  * context carries it, log lines written for a request name its id, and hooks that get neither
  * find it here.
  */
 // A symbol-keyed property of the request, not a WeakMap: one WeakMap entry per request is one
 // more ephemeron for every young-generation collection to process (see mapping/job's jobTasks).
-const SCOPE = Symbol('cse-jobs-gateway.requestScope');
-type ScopedRequest = IncomingMessage & { [SCOPE]?: RequestScope };
+const RECORD = Symbol('cse-jobs-gateway.requestRecord');
+type RecordedRequest = IncomingMessage & { [RECORD]?: RequestRecord };
 // Errors are rare: a WeakMap is fine for them, and errors may be frozen.
 const errorRequestIds = new WeakMap<object, string>();
 
-export function setRequestScope(request: IncomingMessage, scope: RequestScope): void {
-  (request as ScopedRequest)[SCOPE] = scope;
+export function setRequestRecord(request: IncomingMessage, record: RequestRecord): void {
+  (request as RecordedRequest)[RECORD] = record;
 }
 
-/** The scope `observeRequests` gave this request, if any. */
-export function requestScopeOf<TCredentials = unknown>(request: IncomingMessage): RequestScope<TCredentials> | undefined {
-  return (request as ScopedRequest)[SCOPE] as RequestScope<TCredentials> | undefined;
+/** The record `observeRequests` gave this request, if any. */
+export function requestRecordOf<TCredentials = unknown>(request: IncomingMessage): RequestRecord<TCredentials> | undefined {
+  return (request as RecordedRequest)[RECORD] as RequestRecord<TCredentials> | undefined;
 }
 
 /**
