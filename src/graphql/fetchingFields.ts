@@ -1,4 +1,5 @@
 import type { Resolvers } from './generated/resolvers-types';
+import type { Freshness } from '../cache/freshness';
 
 /**
  * The fields that fetch from the upstream, declared once: what each costs and how long its value
@@ -20,8 +21,6 @@ export type UpstreamCost =
   /** See engineReferenceBudget. */
   | { readonly calls: 'entities' };
 
-/** Which TTL bounds the freshness of a field's value; `shortest` for unknown sources. */
-export type Freshness = 'list' | 'engine' | 'job' | 'shortest';
 
 export interface FetchingField {
   readonly cost: UpstreamCost;
