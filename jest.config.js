@@ -6,8 +6,10 @@ module.exports = {
   // The gateway's tests and the simulator package's.
   roots: ['<rootDir>/test', '<rootDir>/packages/simulator/test'],
   testMatch: ['**/*.test.ts'],
-  // The container image's test builds images for minutes: `npm run test:image`, a step of .ci/run of its own.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/image/'],
+  // Run as steps of .ci/run of their own: the container image's test builds images for minutes
+  // (`npm run test:image`), and the benchmark harness's drives every benchmark CLI under load
+  // (`npm run test:bench`).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/image/', '<rootDir>/test/bench\\.test\\.ts$'],
   // Type errors are caught once by `npm run typecheck` (the pretest step): tsconfig.json's
   // isolatedModules makes ts-jest transpile each file on its own, without a type check.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
