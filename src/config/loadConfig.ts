@@ -11,13 +11,7 @@ export { EncryptionKeys } from './encryptionKeys';
  * docs/configuration.md describes every variable.
  */
 export type GatewayConfig = ReturnType<typeof loadConfig>;
-export type UpstreamConfig = GatewayConfig['upstream'];
-export type CacheConfig = GatewayConfig['cache'];
 export type HttpConfig = GatewayConfig['http'];
-export type LimitsConfig = GatewayConfig['limits'];
-export type SubscriptionsConfig = GatewayConfig['subscriptions'];
-export type RedisConfig = NonNullable<GatewayConfig['redis']>;
-export type ObservabilityConfig = GatewayConfig['observability'];
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
