@@ -1,6 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/loadConfig';
 import type { ContextServices, GatewayContext } from './graphql/context';
@@ -22,14 +23,13 @@ import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
 import { requestRecordOf } from './observability/requestRecord';
-import { createRequestContextFactory, type RequestContextFactory } from './http/requestContext';
+import { createRequestContextFactory } from './http/requestContext';
 import { DocumentStore } from './graphql/documentStore';
 import { shareVerdict, storeVerdict } from './cache/reusePolicy';
 import { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
 import type { CacheStats } from './cache/UpstreamAnswerCache';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
-import type { GraphQLSchema } from 'graphql';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
@@ -42,7 +42,7 @@ export interface GatewayDependencies {
   endpoint: string;
   /** Injected in tests; by default one keep-alive pool is made for the upstream. */
   dispatcher?: Dispatcher;
-  /** The embedded simulator's demo token, preset in the explorer; only ever the simulator's (see ExplorerOptions). */
+  /** The embedded simulator's demo token, preset in the explorer (see ExplorerOptions). */
   demoToken?: string;
 }
 
@@ -52,13 +52,11 @@ export interface RunningGateway {
   readonly port: number;
   /** Whether the instance should get traffic (/readyz). */
   readonly readiness: Readiness;
-  /** This gateway's metrics registry (/metrics). */
   readonly metrics: GatewayMetrics;
   /** METRICS_PORT's /metrics URL; undefined when /metrics is served beside /graphql. */
   readonly metricsUrl: string | undefined;
   /** The GraphQL-over-WebSocket server: sockets and subscriptions open now. */
   readonly subscriptions: Pick<SubscriptionServer, 'sockets' | 'active' | 'pendingBytes' | 'sendsWaiting'>;
-  /** The upstream response cache's size against its bounds. */
   upstreamCacheStats(): CacheStats;
   /**
    * Graceful stop: readiness turns false, then (after SHUTDOWN_DELAY_MS) new connections are
@@ -69,12 +67,11 @@ export interface RunningGateway {
 }
 
 /**
- * Builds the gateway from a validated config and starts listening. A start that fails (a port
- * in use, a bad manifest, Apollo failing to start) undoes what it had started — the listeners,
- * the upstream pool it made, the Redis connections — before it rejects, so a caller that goes on
- * (a test, an embedding process) is left with no open handle.
+ * Builds the gateway from a validated config and starts listening. A start that fails (a port in
+ * use, a bad manifest) undoes what it had started before it rejects, so a caller that goes on (a
+ * test, an embedding process) is left with no open handle.
  */
-export async function startGateway(config: GatewayConfig, deps: GatewayDependencies): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig, deps: GatewayDependencies) {
   const undo: Array<() => Promise<void>> = [];
   try {
     return await start(config, deps, undo);
@@ -87,11 +84,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
 
 async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Array<() => Promise<void>>): Promise<RunningGateway> {
   const { logger } = deps;
+  const { upstream, http, limits } = config;
   for (const warning of config.warnings) logger.warn(warning);
   warnAboutDescriptors(config, logger);
-  const { upstream, http } = config;
   const ownsDispatcher = deps.dispatcher === undefined;
-  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ connections: upstream.poolConnections, timeoutMs: upstream.resilience.attemptTimeoutMs });
+  const timeoutMs = upstream.resilience.attemptTimeoutMs;
+  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ connections: upstream.poolConnections, timeoutMs });
   if (ownsDispatcher) undo.push(() => dispatcher.destroy());
   const metrics = createMetrics({ maxOperationNames: config.observability.metricsMaxOperations });
   const readiness = new Readiness();
@@ -106,39 +104,72 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       resilience: upstream.resilience,
       cache: config.cache,
       credentials: upstream.credentials,
-      ...(shared === undefined ? {} : { shared: shared.upstream }),
+      shared: shared?.upstream,
     }),
     paging: upstream.paging,
     pageBase: upstream.pageBase,
     requestConcurrency: upstream.requestConcurrency,
     reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
     observeBatch: metrics.observeBatch,
-    engineListThreshold: config.limits.entities.engineListThreshold,
-    engineListMaxPages: config.limits.entities.maxListPages,
+    engineListThreshold: limits.entities.engineListThreshold,
+    engineListMaxPages: limits.entities.maxListPages,
     cacheTtls: config.cache.ttls,
-    budget: config.limits.budget,
+    budget: limits.budget,
   };
   const schema = recordCacheHints(buildGatewaySchema());
-  const security = apolloOptions(config, schema, new DocumentStore(config.limits.documentCacheMaxBytes), { demoToken: deps.demoToken }, shared?.persistedQueries);
-  const apollo = createApollo(config, logger, metrics, schema, security.options);
+  const documents = new DocumentStore(limits.documentCacheMaxBytes);
+  const { demoToken } = deps;
+  const security = apolloOptions(config, schema, documents, { demoToken }, shared?.persistedQueries);
+  const executor = createOperationExecutor(schema, {
+    ...limits.executor,
+    onExecuted: metrics.observeExecution,
+    onCompiled: metrics.observeCompile,
+    onUnrepresentable: ({ path, type }, context) => {
+      const requestId = (context as GatewayContext).record?.requestId;
+      logger.warn({ requestId, path, type }, 'upstream value the field type cannot represent');
+    },
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    // Apollo's gateway interface is its one way to plug in an executor.
+    gateway: executionGateway(schema, executor),
+    ...security.options,
+    formatError: createFormatError(logger),
+    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
+    // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
+    stringifyResult: (result) => JSON.stringify(result),
+    logger,
+    plugins: [
+      createOperationPlugin<GatewayContext>(),
+      ...cacheControlPlugins<GatewayContext>(),
+      ...security.options.plugins,
+      routerFetchStatusPlugin(),
+    ],
+    // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
+    // the process would end killed by it instead of exiting 0 after a graceful stop.
+    stopOnTerminationSignals: false,
+  });
   const requests = createRequestContextFactory(services, upstream.projectId);
   const cors = corsPolicy(http.corsOrigins, {
     allowStudio: config.nodeEnv === 'development' || http.explorer === 'sandbox',
     allowLocal: config.nodeEnv === 'development',
   });
+  const { credentialsOf } = requests;
   const httpServer = createHttpServer({
     apollo,
     context: requests.contextFor,
     wholeResponseCache: createWholeResponseCache<GatewayContext>({
       ttls: config.cache.ttls,
       maxBytes: config.cache.wholeResponseMaxBytes,
-      credentialsOf: requests.credentialsOf,
+      credentialsOf,
       generationOf: (credentials) => services.http.cacheGenerationFor(credentials),
       storable: (context) => storeVerdict(context.facts, context.cachePolicy),
       onHit: () => metrics.observeWholeResponseCache(true),
       onMiss: () => metrics.observeWholeResponseCache(false),
     }),
-    inFlight: createInFlightRequests<GatewayContext>({ credentialsOf: requests.credentialsOf, shareable: (context) => shareVerdict(context.facts) }),
+    inFlight: createInFlightRequests<GatewayContext>({
+      credentialsOf,
+      shareable: (context) => shareVerdict(context.facts),
+    }),
     maxBodyBytes: http.maxBodyBytes,
     maxBatchOperations: http.maxBatchOperations,
     connections: http.connections,
@@ -150,14 +181,26 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     },
     aroundRequest: observeRequests({ logger, metrics }),
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
-    operationTimeoutMs: config.limits.operationTimeoutMs,
-    onReused: (request, how, operationName, credentialsAccepted) => requestRecordOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),
-    onError: (error, request) => logger.error({ requestId: requestRecordOf(request)?.requestId, err: error }, 'HTTP request failed'),
+    operationTimeoutMs: limits.operationTimeoutMs,
+    onReused: (request, how, operationName, credentialsAccepted) =>
+      requestRecordOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),
+    onError: (error, request) =>
+      logger.error({ requestId: requestRecordOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
-  const subscriptions = serveSubscriptions(config, { httpServer, schema, admission: security.admission, cors, services, logger, metrics, fleet: shared?.pollers });
+  const subscriptions = serveSubscriptions(config, {
+    httpServer,
+    schema,
+    admission: security.admission,
+    cors,
+    services,
+    logger,
+    metrics,
+    fleet: shared?.pollers,
+  });
   // Sockets first (1001 to each, then their pollers stop), beside the HTTP drain.
   apollo.addPlugin(subscriptions.drainPlugin);
-  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: http.shutdownTimeoutMs }));
+  const stopGracePeriodMillis = http.shutdownTimeoutMs;
+  apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis }));
   await apollo.start();
   // Its drain plugins close the WebSocket server and the HTTP server (listening or not yet).
   undo.push(() => apollo.stop());
@@ -169,104 +212,51 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       resolve();
     });
   });
-  const metricsServer = http.metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, http.metricsPort, http.host);
-  const address = httpServer.address() as AddressInfo;
-  const host = http.host === undefined || http.host === '0.0.0.0' || http.host === '::' ? 'localhost' : http.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}${GRAPHQL_PATH}`;
+  const { metricsPort, host = '0.0.0.0' } = http;
+  const metricsServer =
+    metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, metricsPort, http.host);
+  const { port } = httpServer.address() as AddressInfo;
+  const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   readiness.markServing();
 
   let closing: Promise<void> | undefined;
   const stop = async () => {
     readiness.markShuttingDown();
     // Time for load balancers to see /readyz fail before connections are refused.
-    if (http.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, http.shutdownDelayMs));
+    await sleep(http.shutdownDelayMs);
     await apollo.stop(); // the drain plugin: refuse new connections, let in-flight requests finish (bounded)
     await metricsServer?.close();
-    if (ownsDispatcher) await closeDispatcher(dispatcher, http.shutdownTimeoutMs);
+    // Requests still in the pool belong to operations the drain cut off: past the timeout, it is destroyed.
+    if (ownsDispatcher) {
+      const timeout = sleep(http.shutdownTimeoutMs, 'timeout', { ref: false });
+      const closed = await Promise.race([dispatcher.close(), timeout]);
+      if (closed === 'timeout') await dispatcher.destroy();
+    }
     await shared?.close();
   };
 
   return {
-    url,
-    port: address.port,
+    url: `http://${name.includes(':') ? `[${name}]` : name}:${port}${GRAPHQL_PATH}`,
+    port,
     readiness,
     metrics,
     subscriptions: subscriptions.server,
     metricsUrl: metricsServer?.url,
     upstreamCacheStats: () => services.http.cacheStats,
-    close() {
-      closing ??= stop();
-      return closing;
-    },
+    close: () => (closing ??= stop()),
   };
 }
-
-
-/**
- * Apollo Server over the subgraph schema, with the security options (limits, admission, Sandbox,
- * persisted queries …), our executor and error masking. Fetching fields record their cache hints
- * (see cacheControlPlugins: no per-field hooks).
- */
-function createApollo(
-  config: GatewayConfig,
-  logger: Logger,
-  metrics: GatewayMetrics,
-  schema: GraphQLSchema,
-  security: ReturnType<typeof apolloOptions>['options'],
-): ApolloServer<GatewayContext> {
-  return new ApolloServer<GatewayContext>({
-    // Our executor (graphql-jit or graphql-js, see createOperationExecutor), through Apollo's
-    // gateway interface, its one way to plug in an executor.
-    gateway: executionGateway(
-      schema,
-      createOperationExecutor(schema, {
-        ...config.limits.executor,
-        onExecuted: metrics.observeExecution,
-        onCompiled: metrics.observeCompile,
-        onUnrepresentable: ({ path, type }, contextValue) =>
-          logger.warn({ requestId: (contextValue as GatewayContext).record?.requestId, path, type }, 'upstream value the field type cannot represent'),
-      }),
-    ),
-    ...security,
-    formatError: createFormatError(logger),
-    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
-    // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
-    stringifyResult: (result) => JSON.stringify(result),
-    logger,
-    plugins: [createOperationPlugin<GatewayContext>(), ...cacheControlPlugins<GatewayContext>(), ...security.plugins, routerFetchStatusPlugin()],
-    // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
-    // the process would end killed by it instead of exiting 0 after a graceful stop.
-    stopOnTerminationSignals: false,
-  });
-}
-
-/** Descriptors kept free for the upstream pool's sockets, log output, files and the like. */
-const DESCRIPTOR_MARGIN = 64;
 
 /** HTTP_MAX_CONNECTIONS only protects the process while it is below the descriptor limit. */
 function warnAboutDescriptors({ http, upstream }: GatewayConfig, logger: Logger): void {
   const limit = openFileLimit();
   const httpMaxConnections = http.connections.maxConnections;
-  if (limit !== undefined && httpMaxConnections + upstream.poolConnections + DESCRIPTOR_MARGIN > limit) {
+  // 64 descriptors kept free for the upstream pool's sockets, log output, files and the like.
+  if (limit !== undefined && httpMaxConnections + upstream.poolConnections + 64 > limit) {
     logger.warn(
       { openFileLimit: limit, httpMaxConnections, cseConnections: upstream.poolConnections },
-      'HTTP_MAX_CONNECTIONS + CSE_CONNECTIONS is close to or above the open-file limit (ulimit -n): lower HTTP_MAX_CONNECTIONS or raise the limit',
+      'HTTP_MAX_CONNECTIONS + CSE_CONNECTIONS is close to or above the open-file limit (ulimit -n): ' +
+        'lower HTTP_MAX_CONNECTIONS or raise the limit',
     );
-  }
-}
-
-/**
- * Closes the upstream pool, letting requests still in it finish; past `timeoutMs` (they belong to
- * operations already cut off by the drain) the pool is destroyed instead.
- */
-async function closeDispatcher(dispatcher: Dispatcher, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  try {
-    if ((await Promise.race([dispatcher.close().then(() => 'closed' as const), timedOut])) === 'timeout') await dispatcher.destroy();
-  } finally {
-    clearTimeout(timer);
   }
 }

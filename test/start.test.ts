@@ -216,8 +216,8 @@ describe('npm start with SIMULATOR_PORT and SIMULATOR_SCENARIO', () => {
 
   it.each([
     ['SIMULATOR_SCENARIO', 'nope', 'SIMULATOR_SCENARIO="nope": expected one of upstream-down, partial, slow, timeouts, rate-limited, bad-response, unauthenticated'],
-    ['SIMULATOR_PORT', '70000', 'SIMULATOR_PORT="70000": expected a port number 0..65535 (0: any free port)'],
-    ['SIMULATOR_PORT', 'http', 'SIMULATOR_PORT="http": expected a port number 0..65535 (0: any free port)'],
+    ['SIMULATOR_PORT', '70000', 'SIMULATOR_PORT="70000": expected an integer from 0 to 65535'],
+    ['SIMULATOR_PORT', 'http', 'SIMULATOR_PORT="http": expected an integer from 0 to 65535'],
   ])('refuses %s=%s at start, in one line naming the variable', async (name, value, message) => {
     const { code, stdout, stderr } = await run({ [name]: value });
     expect(code).toBe(1);

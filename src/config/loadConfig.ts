@@ -1,25 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { EncryptionKeys, parseEncryptionKeys } from './encryptionKeys';
-
-export { EncryptionKeys } from './encryptionKeys';
+import { parseEncryptionKeys } from './encryptionKeys';
 
 /**
- * The one place the environment is read, and the one place defaults live. `loadConfig(env)`
- * validates every value and returns a frozen object in sections (upstream, cache, http, limits,
- * subscriptions, redis, observability), each handed whole to the modules it configures; bad values
- * throw one ConfigError that names every bad variable and its value, not only the first.
- * docs/configuration.md describes every variable.
+ * The one place the environment is read and defaults live (docs/configuration.md describes every
+ * variable). The result is frozen, in sections each handed whole to the modules it configures; bad
+ * values throw one ConfigError that names every one of them, not only the first.
  */
 export type GatewayConfig = ReturnType<typeof loadConfig>;
-export type HttpConfig = GatewayConfig['http'];
-
-export type NodeEnv = 'development' | 'production' | 'test';
-
-export const EXPLORERS = ['sandbox', 'graphiql', 'off'] as const;
-export type Explorer = (typeof EXPLORERS)[number];
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export type Explorer = GatewayConfig['http']['explorer'];
+export type LogLevel = GatewayConfig['observability']['logLevel'];
 
 /** One variable with a value the gateway cannot use. */
 export interface ConfigProblem {
@@ -31,14 +20,12 @@ export interface ConfigProblem {
 export class ConfigError extends Error {
   readonly problems: readonly ConfigProblem[];
   /** NODE_ENV as read before the problems were found: how a failed start writes its line. */
-  nodeEnv: NodeEnv | undefined;
+  nodeEnv: GatewayConfig['nodeEnv'] | undefined;
 
-  constructor(problems: readonly ConfigProblem[]);
-  constructor(variable: string, value: string, expected: string);
-  constructor(first: string | readonly ConfigProblem[], value?: string, expected?: string) {
-    const problems = typeof first === 'string' ? [{ variable: first, value: value ?? '', expected: expected ?? '' }] : first;
-    const lines = problems.map((problem) => `${problem.variable}=${JSON.stringify(problem.value)}: expected ${problem.expected}.`);
-    super(lines.length === 1 ? `Invalid configuration: ${lines[0]}` : `Invalid configuration:\n${lines.map((line) => `  ${line}`).join('\n')}`);
+  constructor(variable: string | readonly ConfigProblem[], value = '', expected = '') {
+    const problems = typeof variable === 'string' ? [{ variable, value, expected }] : variable;
+    const lines = problems.map((p) => `${p.variable}=${JSON.stringify(p.value)}: expected ${p.expected}.`);
+    super(`Invalid configuration:${lines.length === 1 ? ` ${lines[0]}` : `\n  ${lines.join('\n  ')}`}`);
     this.name = 'ConfigError';
     this.problems = problems;
   }
@@ -46,28 +33,24 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Items per page when a connection has neither `first` nor `last`; also the `assumedSize` of the connections' `@listSize`. */
+/** Items per page when a connection has neither `first` nor `last`; the `assumedSize` of `@listSize`. */
 export const DEFAULT_PAGE_SIZE = 20;
-
-/** A key prefix without braces: a brace would change the Redis Cluster hash tag that keeps a lease and its value in one slot. */
-const REDIS_KEY_PREFIX_PATTERN = /^[A-Za-z0-9_\-.:/]{1,64}$/;
 
 /** Project ids are 1 to 64 characters; we also keep them to a URL-path-safe alphabet. */
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** METRICS_PORT's default in production (OpenTelemetry's Prometheus exporter port): the metrics page is not for the API's callers. */
-export const PRODUCTION_METRICS_PORT = 9464;
-
-/** The embedded simulator's settings, passed to it as they are (it validates them). */
-const SIMULATOR_SETTINGS = ['SIMULATOR_PORT', 'SIMULATOR_SCENARIO', 'SIMULATOR_LIVE', 'SIMULATOR_LIVE_OPTIONS'] as const;
-
 const MIB = 1024 * 1024;
+const DAY_MS = 86_400_000;
+const SIMULATOR_SETTINGS = ['PORT', 'SCENARIO', 'LIVE', 'LIVE_OPTIONS'].map((name) => `SIMULATOR_${name}`);
+/** No braces: they would change the Redis Cluster hash tag that keeps a lease and its value in one slot. */
+const KEY_PREFIX = /^[\w\-.:/]{1,64}$/;
 
 export function loadConfig(env: Env) {
   const read = new EnvReader(env);
   const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = nodeEnv === 'production';
   const persistedQueries = read.oneOf('PERSISTED_QUERIES', ['apq', 'safelist', 'off'] as const, 'apq');
+  const endpoint = read.endpoint('CSE_ENDPOINT');
   const maxPageSize = read.integer('CSE_MAX_PAGE_SIZE', 100, 1, 1000);
   const maxInFlight = read.integer('CSE_MAX_INFLIGHT', 64, 1, 10_000);
   const maxQueue = read.integer('CSE_MAX_QUEUE', 256, 0, 100_000);
@@ -77,9 +60,13 @@ export function loadConfig(env: Env) {
   // The WebSocket caps' defaults are shares of the HTTP connection cap.
   const maxConnections = read.integer('HTTP_MAX_CONNECTIONS', 2048, 1, 1_000_000);
   const maxSockets = read.integer('SUBSCRIPTION_MAX_SOCKETS', Math.floor(maxConnections / 2), 0, 1_000_000);
-  const metricsPortSet = read.optional('METRICS_PORT') !== undefined;
+  const perAddress = Math.min(256, maxSockets);
+  // The simulator's settings mean something only when it starts: else they are named as ignored.
+  const simulatorSet = SIMULATOR_SETTINGS.filter((name) => read.optional(name) !== undefined);
+  const sim = endpoint === undefined ? read : new EnvReader({});
+  const live = sim.flag('SIMULATOR_LIVE', true);
   const upstream = Object.freeze({
-    endpoint: read.endpoint('CSE_ENDPOINT'),
+    endpoint,
     projectId: read.pattern('CSE_PROJECT_ID', PROJECT_ID_PATTERN, '1 to 64 letters, digits, "_" or "-"'),
     pageBase: (read.oneOf('CSE_PAGE_BASE', ['0', '1'] as const, '1') === '0' ? 0 : 1) as 0 | 1,
     // The schema's descriptions promise a default page of 20: not a setting of its own.
@@ -93,25 +80,42 @@ export function loadConfig(env: Env) {
       retryBaseMs: read.integer('CSE_RETRY_BASE_MS', 100, 1, 60_000),
       maxInFlight,
       maxQueue,
-      perEngine: Object.freeze({ inFlight: share('CSE_MAX_INFLIGHT_PER_ENGINE', maxInFlight, 4, 1), queue: share('CSE_MAX_QUEUE_PER_ENGINE', maxQueue, 4, 0) }),
-      perCaller: Object.freeze({ inFlight: share('CSE_MAX_INFLIGHT_PER_CALLER', maxInFlight, 2, 1), queue: share('CSE_MAX_QUEUE_PER_CALLER', maxQueue, 2, 0) }),
+      perEngine: Object.freeze({
+        inFlight: share('CSE_MAX_INFLIGHT_PER_ENGINE', maxInFlight, 4, 1),
+        queue: share('CSE_MAX_QUEUE_PER_ENGINE', maxQueue, 4, 0),
+      }),
+      perCaller: Object.freeze({
+        inFlight: share('CSE_MAX_INFLIGHT_PER_CALLER', maxInFlight, 2, 1),
+        queue: share('CSE_MAX_QUEUE_PER_CALLER', maxQueue, 2, 0),
+      }),
       engineBreakerFailures: read.integer('CSE_BREAKER_FAILURES', 5, 1, 10_000),
       upstreamBreakerFailures: read.integer('CSE_UPSTREAM_BREAKER_FAILURES', 10, 1, 10_000),
       breakerOpenMs: read.integer('CSE_BREAKER_OPEN_MS', 10_000, 1, 3_600_000),
     }),
     credentials: Object.freeze({
       rejectionTtlMs: read.integer('CSE_AUTH_REJECTION_TTL_MS', 10_000, 0, 3_600_000),
-      recheckMs: read.integer('CACHE_AUTH_RECHECK_MS', 60_000, 0, 86_400_000),
+      recheckMs: read.integer('CACHE_AUTH_RECHECK_MS', 60_000, 0, DAY_MS),
     }),
-    // Fake data served in production by accident is worse than no start: there it must be asked for.
-    simulator: Object.freeze({ allowed: read.flag('EMBEDDED_SIMULATOR', !production), settings: read.all(SIMULATOR_SETTINGS) }),
+    simulator: Object.freeze({
+      // Fake data served in production by accident is worse than no start: there it must be asked for.
+      allowed: read.flag('EMBEDDED_SIMULATOR', !production),
+      // Unset: the simulator's own port, which gives way to a free one when it is taken.
+      port: sim.integer('SIMULATOR_PORT', undefined, 0, 65535),
+      // The scenario's name and the live options' fields are checked by the simulator, which knows them.
+      scenario: sim.optional('SIMULATOR_SCENARIO'),
+      live,
+      liveOptions: sim.jsonObject(
+        'SIMULATOR_LIVE_OPTIONS',
+        'a JSON object of live options, as `npm run simulator -- --live-options` takes',
+      ),
+    }),
   });
   const cache = Object.freeze({
     ttls: Object.freeze({
-      listMs: read.integer('CACHE_LIST_TTL_MS', 2000, 0, 86_400_000),
-      engineMs: read.integer('CACHE_ENGINE_TTL_MS', 10_000, 0, 86_400_000),
-      jobMs: read.integer('CACHE_JOB_TTL_MS', 2000, 0, 86_400_000),
-      terminalJobMs: read.integer('CACHE_TERMINAL_JOB_TTL_MS', 600_000, 0, 86_400_000),
+      listMs: read.integer('CACHE_LIST_TTL_MS', 2000, 0, DAY_MS),
+      engineMs: read.integer('CACHE_ENGINE_TTL_MS', 10_000, 0, DAY_MS),
+      jobMs: read.integer('CACHE_JOB_TTL_MS', 2000, 0, DAY_MS),
+      terminalJobMs: read.integer('CACHE_TERMINAL_JOB_TTL_MS', 600_000, 0, DAY_MS),
     }),
     maxEntries: read.integer('CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
     maxBytes: read.integer('CACHE_MAX_BYTES', 64 * MIB, 1024, 16 * 1024 * MIB),
@@ -120,13 +124,13 @@ export function loadConfig(env: Env) {
   const http = Object.freeze({
     port: read.integer('PORT', 4000, 0, 65535),
     host: read.optional('HOST'),
-    // Unset outside production: /metrics beside /graphql.
-    metricsPort: !metricsPortSet && !production ? undefined : read.integer('METRICS_PORT', PRODUCTION_METRICS_PORT, 0, 65535),
+    // Unset outside production: /metrics beside /graphql. 9464 is OpenTelemetry's Prometheus port.
+    metricsPort: read.integer('METRICS_PORT', production ? 9464 : undefined, 0, 65535),
     maxBodyBytes: read.integer('MAX_BODY_BYTES', 256 * 1024, 1024, 64 * MIB),
     allowBatching: read.flag('ALLOW_BATCHING', false),
     maxBatchOperations: read.integer('MAX_BATCH_OPERATIONS', 10, 1, 1000),
     corsOrigins: read.origins('CORS_ORIGINS'),
-    explorer: read.oneOf('EXPLORER', EXPLORERS, production ? 'off' : 'sandbox'),
+    explorer: read.oneOf('EXPLORER', ['sandbox', 'graphiql', 'off'] as const, production ? 'off' : 'sandbox'),
     connections: Object.freeze({
       headersTimeoutMs: read.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
       requestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
@@ -149,11 +153,14 @@ export function loadConfig(env: Env) {
     }),
     enableIntrospection: read.flag('ENABLE_INTROSPECTION', !production),
     persistedQueries,
-    persistedQueriesManifest: read.manifestPath(persistedQueries),
+    persistedQueriesManifest: read.optional('PERSISTED_QUERIES_MANIFEST'),
     apqCacheMaxBytes: 8 * MIB,
     documentCacheMaxBytes: read.integer('DOCUMENT_CACHE_MAX_BYTES', 32 * MIB, 64 * 1024, 4 * 1024 * MIB),
     // More Engine references than `engineListThreshold` in one `_entities` call are read from list pages.
-    entities: Object.freeze({ engineListThreshold: 3, maxListPages: read.integer('FEDERATION_ENGINE_LIST_MAX_PAGES', 10, 1, 1000) }),
+    entities: Object.freeze({
+      engineListThreshold: 3,
+      maxListPages: read.integer('FEDERATION_ENGINE_LIST_MAX_PAGES', 10, 1, 1000),
+    }),
     executor: Object.freeze({
       mode: read.oneOf('GRAPHQL_EXECUTOR', ['adaptive', 'compiled', 'graphql-js'] as const, 'adaptive'),
       compileAfterUses: read.integer('GRAPHQL_COMPILE_AFTER_USES', 3, 1, 1_000_000),
@@ -174,73 +181,84 @@ export function loadConfig(env: Env) {
     maxItemsPerEvent: read.integer('SUBSCRIPTION_MAX_ITEMS_PER_EVENT', 20, 0, 100_000),
     idleTimeoutMs: read.integer('SUBSCRIPTION_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     maxSockets,
-    maxSocketsPerAddress: read.integer('SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', Math.min(256, maxSockets), 0, 1_000_000),
+    maxSocketsPerAddress: read.integer('SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', perAddress, 0, 1_000_000),
   });
+  const redisUrl = read.redisUrl('REDIS_URL');
   const redis = Object.freeze({
-    url: read.redisUrl('REDIS_URL'),
+    url: redisUrl === undefined ? undefined : read.optional('REDIS_URL'),
     cluster: read.flag('REDIS_CLUSTER', false),
-    keyPrefix: read.pattern('REDIS_KEY_PREFIX', REDIS_KEY_PREFIX_PATTERN, '1 to 64 letters, digits or "_-.:/" and no braces') ?? 'cse-gw:',
+    keyPrefix:
+      read.pattern('REDIS_KEY_PREFIX', KEY_PREFIX, '1 to 64 letters, digits or _-.:/ (no braces)') ?? 'cse-gw:',
     timeoutMs: read.integer('REDIS_TIMEOUT_MS', 100, 1, 10_000),
     leaseMs: 1000,
     maxValueBytes: read.integer('REDIS_MAX_VALUE_BYTES', 512 * 1024, 1024, 64 * MIB),
     encryptionKeys: read.encryptionKeys('REDIS_ENCRYPTION_KEY'),
     tlsCa: read.pemFile('REDIS_TLS_CA_FILE'),
   });
+  const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
   const observability = Object.freeze({
-    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+    logLevel: read.oneOf('LOG_LEVEL', logLevels, nodeEnv === 'test' ? 'silent' : 'info'),
     logPretty: read.flag('LOG_PRETTY', false),
     metricsMaxOperations: read.integer('METRICS_MAX_OPERATIONS', 100, 1, 10_000),
   });
-  const { connections } = http;
+  const { headersTimeoutMs, requestTimeoutMs } = http.connections;
+  const { pollMs, maxBackoffMs, maxSocketsPerAddress } = subscriptions;
+  const manifest = limits.persistedQueriesManifest;
   // Node refuses a headers timeout longer than the request timeout it is part of.
-  if (connections.headersTimeoutMs > connections.requestTimeoutMs) {
-    read.problem('HTTP_HEADERS_TIMEOUT_MS', String(connections.headersTimeoutMs), `at most HTTP_REQUEST_TIMEOUT_MS (${connections.requestTimeoutMs})`);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    const expected = `at most HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`;
+    read.problem('HTTP_HEADERS_TIMEOUT_MS', `${headersTimeoutMs}`, expected);
   }
-  if (subscriptions.maxBackoffMs < subscriptions.pollMs) {
-    read.problem('SUBSCRIPTION_MAX_BACKOFF_MS', String(subscriptions.maxBackoffMs), `at least SUBSCRIPTION_POLL_MS (${subscriptions.pollMs})`);
+  if (maxBackoffMs < pollMs) {
+    const expected = `at least SUBSCRIPTION_POLL_MS (${pollMs})`;
+    read.problem('SUBSCRIPTION_MAX_BACKOFF_MS', `${maxBackoffMs}`, expected);
   }
-  // WebSockets hold their connection for as long as they stay: below the HTTP cap, they cannot
-  // take every connection from HTTP callers.
+  // WebSockets hold their connection while they stay: below the HTTP cap, they cannot take every one.
   if (maxSockets > 0 && maxSockets >= maxConnections) {
-    read.problem('SUBSCRIPTION_MAX_SOCKETS', String(maxSockets), `less than HTTP_MAX_CONNECTIONS (${maxConnections})`);
+    const expected = `less than HTTP_MAX_CONNECTIONS (${maxConnections})`;
+    read.problem('SUBSCRIPTION_MAX_SOCKETS', `${maxSockets}`, expected);
   }
-  if (subscriptions.maxSocketsPerAddress > maxSockets) {
-    read.problem('SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', String(subscriptions.maxSocketsPerAddress), `at most SUBSCRIPTION_MAX_SOCKETS (${maxSockets})`);
+  if (maxSocketsPerAddress > maxSockets) {
+    const expected = `at most SUBSCRIPTION_MAX_SOCKETS (${maxSockets})`;
+    read.problem('SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', `${maxSocketsPerAddress}`, expected);
   }
-  const redisUrl = redis.url === undefined ? undefined : new URL(redis.url);
   // A Redis Cluster has database 0 alone, and a seed URL's query options would reach no node.
-  if (redis.cluster && redisUrl !== undefined && (!/^\/?0?$/.test(redisUrl.pathname) || redisUrl.search !== '')) {
-    read.problem('REDIS_URL', maskPassword(redisUrl), 'database 0 or none, and no query string, with REDIS_CLUSTER=true (a Redis Cluster has one database)');
+  if (redis.cluster && redisUrl && (!/^\/?0?$/.test(redisUrl.pathname) || redisUrl.search !== '')) {
+    const expected =
+      'database 0 or none, and no query string, with REDIS_CLUSTER=true (a Redis Cluster has one database)';
+    read.problem('REDIS_URL', maskPassword(redisUrl), expected);
   }
   // Only a TLS connection checks a certificate: a CA for any other would be silently unused.
   if (redis.tlsCa !== undefined && redisUrl?.protocol !== 'rediss:') {
-    read.problem('REDIS_TLS_CA_FILE', read.optional('REDIS_TLS_CA_FILE') ?? '', 'no value unless REDIS_URL is a rediss:// URL');
+    const expected = 'no value unless REDIS_URL is a rediss:// URL';
+    read.problem('REDIS_TLS_CA_FILE', read.optional('REDIS_TLS_CA_FILE')!, expected);
+  }
+  if (persistedQueries === 'safelist' && manifest === undefined) {
+    const expected = 'the path of a persisted query list manifest (PERSISTED_QUERIES=safelist needs one)';
+    read.problem('PERSISTED_QUERIES_MANIFEST', '', expected);
+  }
+  if (persistedQueries !== 'safelist' && manifest !== undefined) {
+    read.problem('PERSISTED_QUERIES_MANIFEST', manifest, 'no value unless PERSISTED_QUERIES=safelist');
+  }
+  if (!live && upstream.simulator.liveOptions !== undefined) {
+    const expected = 'no value while SIMULATOR_LIVE=false turns live mode off';
+    read.problem('SIMULATOR_LIVE_OPTIONS', env.SIMULATOR_LIVE_OPTIONS!.trim(), expected);
   }
   read.finish(nodeEnv);
-  const warnings = [read.unknownVariables(), ...startupWarnings(upstream, limits)].filter((line) => line !== undefined);
-  return Object.freeze({ nodeEnv, upstream, cache, http, limits, subscriptions, redis, observability, warnings: Object.freeze(warnings) });
-}
-
-/**
- * Start-up warnings: settings valid together that do not all mean what they say. Not refused:
- * lowering REQUEST_TIMEOUT_MS alone is natural, and the shorter bound wins.
- */
-function startupWarnings(
-  upstream: { endpoint: string | undefined; resilience: { attemptTimeoutMs: number }; simulator: { settings: Readonly<Record<string, string>> } },
-  limits: { operationTimeoutMs: number },
-): string[] {
-  const warnings: string[] = [];
+  // Valid together, but not meaning all they say; not refused: lowering REQUEST_TIMEOUT_MS alone is natural.
+  const warnings = [read.unknownVariables()];
   const { attemptTimeoutMs } = upstream.resilience;
   if (attemptTimeoutMs > limits.operationTimeoutMs) {
     warnings.push(
-      `CSE_TIMEOUT_MS (${attemptTimeoutMs}) is above REQUEST_TIMEOUT_MS (${limits.operationTimeoutMs}): no upstream attempt outlives its operation, so attempts are bounded by REQUEST_TIMEOUT_MS.`,
+      `CSE_TIMEOUT_MS (${attemptTimeoutMs}) is above REQUEST_TIMEOUT_MS (${limits.operationTimeoutMs}): ` +
+        'no upstream attempt outlives its operation, so attempts are bounded by REQUEST_TIMEOUT_MS.',
     );
   }
-  const simulatorSettings = Object.keys(upstream.simulator.settings);
-  if (upstream.endpoint !== undefined && simulatorSettings.length > 0) {
-    warnings.push(`${simulatorSettings.join(', ')} ignored: CSE_ENDPOINT is set, so no simulator is started`);
+  if (endpoint !== undefined && simulatorSet.length > 0) {
+    warnings.push(`${simulatorSet.join(', ')} ignored: CSE_ENDPOINT is set, so no simulator is started`);
   }
-  return warnings;
+  const sections = { upstream, cache, http, limits, subscriptions, redis, observability };
+  return Object.freeze({ nodeEnv, ...sections, warnings: Object.freeze(warnings.filter((line) => !!line)) });
 }
 
 /** A URL as it may be shown: the password, if any, replaced by `***`. */
@@ -255,7 +273,8 @@ export function maskPassword(url: URL): string {
  * Names Kubernetes sets beside ours for every service (`REDIS_PORT=tcp://…`, `REDIS_SERVICE_HOST`):
  * never a misspelt setting.
  */
-const SERVICE_LINK = /_(SERVICE_HOST|SERVICE_PORT(_\w+)?|PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)$|^[A-Z0-9_]+_PORT$/;
+const SERVICE_LINK =
+  /_(SERVICE_HOST|SERVICE_PORT(_\w+)?|PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)$|^[A-Z0-9_]+_PORT$/;
 
 function parseUrl(text: string): URL | undefined {
   try {
@@ -265,12 +284,12 @@ function parseUrl(text: string): URL | undefined {
   }
 }
 
-/** The settings nearest `name` by edit distance (at most 2), or of which it is the beginning. */
+/** The setting nearest `name` by edit distance (at most 2), or of which it is the beginning. */
 function nearest(name: string, known: readonly string[]): string | undefined {
   let best: { name: string; distance: number } | undefined;
   for (const candidate of known) {
     const distance = candidate.startsWith(name) ? 1 : editDistance(name, candidate);
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+    if (distance <= 2 && distance < (best?.distance ?? 3)) best = { name: candidate, distance };
   }
   return best?.name;
 }
@@ -280,7 +299,8 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i += 1) {
     const current = [i];
     for (let j = 1; j <= b.length; j += 1) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
     }
     previous = current;
   }
@@ -303,7 +323,7 @@ class EnvReader {
     this.problems.push({ variable, value, expected });
   }
 
-  finish(nodeEnv: NodeEnv): void {
+  finish(nodeEnv: GatewayConfig['nodeEnv']): void {
     if (this.problems.length === 0) return;
     const error = new ConfigError(this.problems);
     error.nodeEnv = nodeEnv;
@@ -312,14 +332,14 @@ class EnvReader {
 
   /**
    * One line naming the variables set with one of our settings' prefixes (`CSE_`, `REDIS_` …) that
-   * are no setting, each with the setting it is likely a misspelling of: such a variable is
-   * otherwise silently ignored.
+   * are no setting, each with the setting it is likely a misspelling of: else silently ignored.
    */
   unknownVariables(): string | undefined {
     const known = [...this.known];
-    const prefixes = new Set(known.filter((name) => name.includes('_') && !name.startsWith('NODE_')).map((name) => name.slice(0, name.indexOf('_') + 1)));
+    const prefixes = known.map((name) => /^[^_]+_/.exec(name)?.[0]).filter((prefix) => prefix !== 'NODE_');
+    const ours = (name: string) => prefixes.some((prefix) => prefix !== undefined && name.startsWith(prefix));
     const unknown = Object.keys(this.env)
-      .filter((name) => !this.known.has(name) && !SERVICE_LINK.test(name) && [...prefixes].some((prefix) => name.startsWith(prefix)))
+      .filter((name) => !this.known.has(name) && !SERVICE_LINK.test(name) && ours(name))
       .sort();
     if (unknown.length === 0) return undefined;
     const named = unknown.map((name) => {
@@ -331,40 +351,31 @@ class EnvReader {
 
   optional(name: string): string | undefined {
     this.known.add(name);
-    const raw = this.env[name];
-    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+    const raw = this.env[name]?.trim();
+    return raw === '' ? undefined : raw;
   }
 
-  /** The variables of `names` that are set, as they are. */
-  all(names: readonly string[]): Readonly<Record<string, string>> {
-    const values: Record<string, string> = {};
-    for (const name of names) {
-      const raw = this.optional(name);
-      if (raw !== undefined) values[name] = raw;
-    }
-    return Object.freeze(values);
-  }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
+  integer<F extends number | undefined>(name: string, fallback: F, min: number, max: number): number | F {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
     const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(value >= min && value <= max)) return this.refuse(name, raw, `an integer from ${min} to ${max}`, fallback);
-    return value;
+    if (value >= min && value <= max) return value;
+    return this.refuse(name, raw, `an integer from ${min} to ${max}`, fallback);
   }
 
   oneOf<const T extends readonly string[]>(name: string, allowed: T, fallback: T[number]): T[number] {
     const raw = this.optional(name);
-    if (raw === undefined) return fallback;
-    if (!allowed.includes(raw)) return this.refuse(name, raw, `one of ${allowed.join(', ')}`, fallback);
-    return raw as T[number];
+    if (raw === undefined || allowed.includes(raw)) return raw ?? fallback;
+    return this.refuse(name, raw, `one of ${allowed.join(', ')}`, fallback);
+  }
+
+  flag(name: string, fallback: boolean): boolean {
+    return this.oneOf(name, ['true', 'false'] as const, fallback ? 'true' : 'false') === 'true';
   }
 
   pattern(name: string, re: RegExp, expected: string): string | undefined {
     const raw = this.optional(name);
-    if (raw === undefined) return undefined;
-    if (!re.test(raw)) return this.refuse(name, raw, expected, undefined);
-    return raw;
+    return raw === undefined || re.test(raw) ? raw : this.refuse(name, raw, expected, undefined);
   }
 
   endpoint(name: string): string | undefined {
@@ -372,35 +383,33 @@ class EnvReader {
     if (raw === undefined) return undefined;
     const url = parseUrl(raw);
     if (url === undefined) return this.refuse(name, raw, 'an absolute http(s) URL', undefined);
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '') {
-      return this.refuse(name, raw, 'an absolute http(s) URL without credentials, query or fragment', undefined);
+    if (!/^https?:$/.test(url.protocol) || url.search !== '' || url.hash !== '' || url.username !== '') {
+      const expected = 'an absolute http(s) URL without credentials, query or fragment';
+      return this.refuse(name, raw, expected, undefined);
     }
     return url.href.replace(/\/+$/, '');
   }
 
   /** A refused URL is shown with its password masked: the ConfigError's message is logged. */
-  redisUrl(name: string): string | undefined {
+  redisUrl(name: string): URL | undefined {
     const raw = this.optional(name);
     if (raw === undefined) return undefined;
     const url = parseUrl(raw);
-    if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
-      return this.refuse(name, url === undefined ? '(not a URL)' : maskPassword(url), 'a redis:// or rediss:// URL', undefined);
-    }
-    return raw;
+    if (url !== undefined && /^rediss?:$/.test(url.protocol) && url.hostname !== '') return url;
+    const shown = url === undefined ? '(not a URL)' : maskPassword(url);
+    return this.refuse(name, shown, 'a redis:// or rediss:// URL', undefined);
   }
 
   /** A refusal never shows the value (the ConfigError's message is logged): only which key is wrong. */
-  encryptionKeys(name: string): EncryptionKeys | undefined {
+  encryptionKeys(name: string) {
     const raw = this.optional(name);
     if (raw === undefined) return undefined;
     const parsed = parseEncryptionKeys(raw);
     if ('keys' in parsed) return parsed.keys;
-    const expected = `one or more comma-separated keys of 32 random bytes, each in base64 (44 characters) or base64url (43); ${parsed.problem}`;
+    const expected =
+      'one or more comma-separated keys of 32 random bytes, each in base64 (44 characters) or ' +
+      `base64url (43); ${parsed.problem}`;
     return this.refuse(name, '(not shown)', expected, undefined);
-  }
-
-  flag(name: string, fallback: boolean): boolean {
-    return this.oneOf(name, ['true', 'false'] as const, fallback ? 'true' : 'false') === 'true';
   }
 
   /** A comma-separated list of exact origins (`https://app.example.com`), or `*`. */
@@ -409,14 +418,28 @@ class EnvReader {
     if (raw === undefined) return Object.freeze([]);
     if (raw === '*') return '*';
     const list = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
-    for (const origin of list) {
-      const parsed = parseUrl(origin);
-      if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
-        const expected = 'a comma-separated list of origins like https://app.example.com (scheme, host, optional port; no path or trailing slash), or *';
-        return this.refuse(name, raw, expected, Object.freeze([]));
-      }
+    const isOrigin = (text: string) => {
+      const url = parseUrl(text);
+      return url !== undefined && /^https?:$/.test(url.protocol) && url.origin === text;
+    };
+    if (list.every(isOrigin)) return Object.freeze(list);
+    const expected =
+      'a comma-separated list of origins like https://app.example.com (scheme, host, optional port; ' +
+      'no path or trailing slash), or *';
+    return this.refuse(name, raw, expected, Object.freeze([]));
+  }
+
+  /** The fields are checked by whoever reads them. */
+  jsonObject(name: string, expected: string): object | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    try {
+      const value: unknown = JSON.parse(raw);
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+    } catch {
+      // refused below
     }
-    return Object.freeze(list);
+    return this.refuse(name, raw, expected, undefined);
   }
 
   /** Read now: a bad file fails the start naming the variable, not the first Redis connection later. */
@@ -427,23 +450,11 @@ class EnvReader {
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
-      return this.refuse(name, path, `a readable PEM file of CA certificates (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, undefined);
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      return this.refuse(name, path, `a readable PEM file of CA certificates (${code})`, undefined);
     }
-    if (!text.includes('-----BEGIN CERTIFICATE-----')) return this.refuse(name, path, 'a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)', undefined);
-    return text;
-  }
-
-  /** The manifest path: required with PERSISTED_QUERIES=safelist, meaningless (refused) otherwise. */
-  manifestPath(mode: 'apq' | 'safelist' | 'off'): string | undefined {
-    const name = 'PERSISTED_QUERIES_MANIFEST';
-    const raw = this.optional(name);
-    if (mode === 'safelist' && raw === undefined) {
-      return this.refuse(name, '', 'the path of a persisted query list manifest (PERSISTED_QUERIES=safelist needs one)', undefined);
-    }
-    if (mode !== 'safelist' && raw !== undefined) {
-      return this.refuse(name, raw, 'no value unless PERSISTED_QUERIES=safelist', undefined);
-    }
-    return raw;
+    if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
+    return this.refuse(name, path, 'a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)', undefined);
   }
 
   private refuse<T>(name: string, raw: string, expected: string, fallback: T): T {

@@ -106,7 +106,10 @@ describe('loadConfig', () => {
         'limits.apqCacheMaxBytes': 8388608,
         'limits.entities.engineListThreshold': 3,
         'redis.leaseMs': 1000,
-        'upstream.simulator.settings': {},
+        'upstream.simulator.port': undefined,
+        'upstream.simulator.scenario': undefined,
+        'upstream.simulator.live': true,
+        'upstream.simulator.liveOptions': undefined,
         warnings: [],
       }),
     );
@@ -438,9 +441,25 @@ describe('loadConfig', () => {
     expect(loadConfig(env).warnings).toEqual([]);
   });
 
-  it('passes the simulator its settings, and says they are ignored with CSE_ENDPOINT', () => {
-    expect(loadConfig({ SIMULATOR_PORT: '0', SIMULATOR_LIVE: 'false' }).upstream.simulator.settings).toEqual({ SIMULATOR_PORT: '0', SIMULATOR_LIVE: 'false' });
+  it('reads the simulator its settings, and says they are ignored with CSE_ENDPOINT', () => {
+    expect(loadConfig({ SIMULATOR_PORT: '0', SIMULATOR_LIVE: 'false', SIMULATOR_SCENARIO: 'slow' }).upstream.simulator).toMatchObject({ port: 0, live: false, scenario: 'slow' });
+    const options = { tickMs: 100, ticksPerStep: 3, heartbeat: true };
+    expect(loadConfig({ SIMULATOR_LIVE: 'true', SIMULATOR_LIVE_OPTIONS: ` ${JSON.stringify(options)} ` }).upstream.simulator).toMatchObject({ live: true, liveOptions: options });
+    expect(loadConfig({ SIMULATOR_LIVE: ' ', SIMULATOR_LIVE_OPTIONS: '' }).upstream.simulator).toMatchObject({ live: true, liveOptions: undefined });
     expect(loadConfig({ CSE_ENDPOINT: 'https://cse.example.com', SIMULATOR_PORT: '0' }).warnings).toEqual(['SIMULATOR_PORT ignored: CSE_ENDPOINT is set, so no simulator is started']);
+    // Ignored, so not refused either.
+    expect(loadConfig({ CSE_ENDPOINT: 'https://cse.example.com', SIMULATOR_PORT: 'x' }).upstream.simulator.port).toBeUndefined();
+  });
+
+  it.each([
+    [{ SIMULATOR_PORT: '70000' }, 'SIMULATOR_PORT="70000": expected an integer from 0 to 65535'],
+    [{ SIMULATOR_PORT: 'http' }, 'SIMULATOR_PORT="http": expected an integer from 0 to 65535'],
+    [{ SIMULATOR_LIVE: 'no' }, 'SIMULATOR_LIVE="no": expected one of true, false'],
+    [{ SIMULATOR_LIVE_OPTIONS: '{tickMs:100}' }, 'SIMULATOR_LIVE_OPTIONS="{tickMs:100}": expected a JSON object of live options, as `npm run simulator -- --live-options` takes'],
+    [{ SIMULATOR_LIVE_OPTIONS: '[1]' }, 'SIMULATOR_LIVE_OPTIONS="[1]": expected a JSON object of live options, as `npm run simulator -- --live-options` takes'],
+    [{ SIMULATOR_LIVE: 'false', SIMULATOR_LIVE_OPTIONS: '{}' }, 'SIMULATOR_LIVE_OPTIONS="{}": expected no value while SIMULATOR_LIVE=false turns live mode off'],
+  ])('refuses the simulator setting %j, in one line naming the variable and the value', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(`Invalid configuration: ${message}.`);
   });
 
   it('refuses PERSISTED_QUERIES=safelist without a manifest', () => {

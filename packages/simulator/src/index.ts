@@ -10,16 +10,12 @@ export { JobStateError } from './progress';
 export { LIVE_DEFAULTS, steadyLoadOptions } from './liveMode';
 export {
   DEMO_SIMULATOR_PORT,
-  demoSimulatorFromEnv,
+  DemoSettingError,
   describeLive,
-  liveFromEnv,
-  LiveEnvError,
-  LIVE_ENV,
-  LIVE_OPTIONS_ENV,
-  PORT_ENV,
-  SCENARIO_ENV,
-  type DemoSimulatorEnv,
-} from './demoLive';
+  startDemoSimulator,
+  type DemoOptions,
+  type DemoSimulator,
+} from './demo';
 export { SCENARIOS, SCENARIO_NAMES, scenarioNamed, type Scenario, type ScenarioName } from './scenarios';
 export type {
   SimulatorOptions,
