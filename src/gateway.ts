@@ -28,12 +28,10 @@ import { DocumentStore } from './graphql/documentStore';
 import { shareVerdict, storeVerdict } from './cache/reusePolicy';
 import { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
-import type { CacheStats } from './cache/UpstreamAnswerCache';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
-import type { SubscriptionServer } from './subscriptions/subscriptionServer';
 import { createSharedState } from './redis/sharedState';
 
 export interface GatewayDependencies {
@@ -46,25 +44,7 @@ export interface GatewayDependencies {
   demoToken?: string;
 }
 
-export interface RunningGateway {
-  /** e.g. `http://127.0.0.1:4000/graphql` */
-  readonly url: string;
-  readonly port: number;
-  /** Whether the instance should get traffic (/readyz). */
-  readonly readiness: Readiness;
-  readonly metrics: GatewayMetrics;
-  /** METRICS_PORT's /metrics URL; undefined when /metrics is served beside /graphql. */
-  readonly metricsUrl: string | undefined;
-  /** The GraphQL-over-WebSocket server: sockets and subscriptions open now. */
-  readonly subscriptions: Pick<SubscriptionServer, 'sockets' | 'active' | 'pendingBytes' | 'sendsWaiting'>;
-  upstreamCacheStats(): CacheStats;
-  /**
-   * Graceful stop: readiness turns false, then (after SHUTDOWN_DELAY_MS) new connections are
-   * refused while in-flight operations finish, for at most SHUTDOWN_TIMEOUT_MS; then the
-   * upstream pool closes. Safe to call more than once.
-   */
-  close(): Promise<void>;
-}
+export type RunningGateway = Awaited<ReturnType<typeof startGateway>>;
 
 /**
  * Builds the gateway from a validated config and starts listening. A start that fails (a port in
@@ -82,14 +62,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   }
 }
 
-async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Array<() => Promise<void>>): Promise<RunningGateway> {
+async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Array<() => Promise<void>>) {
   const { logger } = deps;
   const { upstream, http, limits } = config;
   for (const warning of config.warnings) logger.warn(warning);
   warnAboutDescriptors(config, logger);
   const ownsDispatcher = deps.dispatcher === undefined;
-  const timeoutMs = upstream.resilience.attemptTimeoutMs;
-  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ connections: upstream.poolConnections, timeoutMs });
+  const options = { connections: upstream.poolConnections, timeoutMs: upstream.resilience.attemptTimeoutMs };
+  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher(options);
   if (ownsDispatcher) undo.push(() => dispatcher.destroy());
   const metrics = createMetrics({ maxOperationNames: config.observability.metricsMaxOperations });
   const readiness = new Readiness();
@@ -238,11 +218,19 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   return {
     url: `http://${name.includes(':') ? `[${name}]` : name}:${port}${GRAPHQL_PATH}`,
     port,
+    /** Whether the instance should get traffic (/readyz). */
     readiness,
     metrics,
-    subscriptions: subscriptions.server,
+    /** Undefined when /metrics is served beside /graphql. */
     metricsUrl: metricsServer?.url,
+    /** The GraphQL-over-WebSocket server: sockets and subscriptions open now. */
+    subscriptions: subscriptions.server,
     upstreamCacheStats: () => services.http.cacheStats,
+    /**
+     * Graceful stop: readiness turns false, then (after SHUTDOWN_DELAY_MS) new connections are
+     * refused while in-flight operations finish, for at most SHUTDOWN_TIMEOUT_MS; then the
+     * upstream pool closes. Safe to call more than once.
+     */
     close: () => (closing ??= stop()),
   };
 }

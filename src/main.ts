@@ -101,7 +101,7 @@ function onSignals(config: GatewayConfig, log: ProcessLogger, gateway: RunningGa
   const lifecycle = lifecycleOf(logger, config);
   const { shutdownDelayMs: delayMs, shutdownTimeoutMs: timeoutMs } = config.http;
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {
       // An operator pressing Ctrl-C twice means "now".
       logger.warn({ signal }, 'second signal during shutdown: exiting without waiting');
@@ -115,27 +115,20 @@ function onSignals(config: GatewayConfig, log: ProcessLogger, gateway: RunningGa
       process.exit(1);
     }, delayMs + 2 * timeoutMs + 5000);
     deadline.unref();
-    gateway
-      .close()
-      .then(() => demo?.simulator.close())
-      .then(
-        () => {
-          lifecycle.info('stopped');
-          return 0;
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          return 1;
-        },
-      )
-      // The last lines reach stdout, in order, before the process ends (see createProcessLogger).
-      .then(async (code) => {
-        await log.close(LOG_CLOSE_TIMEOUT_MS);
-        process.exit(code);
-      });
+    let code = 0;
+    try {
+      await gateway.close();
+      await demo?.simulator.close();
+      lifecycle.info('stopped');
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      code = 1;
+    }
+    // The last lines reach stdout, in order, before the process ends (see createProcessLogger).
+    await log.close(LOG_CLOSE_TIMEOUT_MS);
+    process.exit(code);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, (name) => void stop(name));
 }
 
 /**
@@ -160,6 +153,7 @@ function startupFailure(error: unknown, http: GatewayConfig['http']): string {
   // The listen that failed says its port: PORT's, or METRICS_PORT's.
   const setting = port === http.metricsPort && port !== http.port ? 'METRICS_PORT' : 'PORT';
   const at = `Cannot listen on ${http.host ?? '0.0.0.0'}:${port}`;
+  const reason = error instanceof Error ? error.message : String(error);
   switch (code) {
     case 'EADDRINUSE':
       return (
@@ -171,7 +165,7 @@ function startupFailure(error: unknown, http: GatewayConfig['http']): string {
     case 'EADDRNOTAVAIL':
       return `${at}: HOST is not an address of this machine (EADDRNOTAVAIL).`;
     default:
-      return `The gateway could not start: ${error instanceof Error ? error.message : error}`.replace(/\s*\n\s*/g, ' ');
+      return `The gateway could not start: ${reason}`.replace(/\s*\n\s*/g, ' ');
   }
 }
 

@@ -1,13 +1,9 @@
 import { inspect } from 'node:util';
 
-/** AES-256: every key is 32 bytes. */
-const ENCRYPTION_KEY_BYTES = 32;
+/** AES-256 keys: 32 bytes in base64 (43 characters and one `=`) or base64url (43, the `=` optional). */
+const KEY_TEXT = /^([A-Za-z0-9+/]{43}|[A-Za-z0-9_-]{43})=?$/;
 
-/** 32 bytes in base64 (43 characters and one `=`) or base64url (43 characters, the `=` optional). */
-const BASE64_KEY = /^[A-Za-z0-9+/]{43}=?$/;
-const BASE64URL_KEY = /^[A-Za-z0-9_-]{43}=?$/;
-
-/** What the configuration shows of keys: never their value, in a log line, `JSON.stringify` or `util.inspect`. */
+/** What the configuration shows of keys: never their value (log lines, `JSON.stringify`, `util.inspect`). */
 const REDACTED = '[redacted]';
 
 /**
@@ -19,8 +15,9 @@ export class EncryptionKeys {
   readonly #keys: readonly Buffer[];
 
   constructor(keys: readonly Buffer[]) {
-    if (keys.length === 0) throw new RangeError('at least one key');
-    for (const key of keys) if (key.length !== ENCRYPTION_KEY_BYTES) throw new RangeError(`keys of ${ENCRYPTION_KEY_BYTES} bytes`);
+    if (keys.length === 0 || keys.some((key) => key.length !== 32)) {
+      throw new RangeError('one or more keys of 32 bytes');
+    }
     this.#keys = Object.freeze(keys.map((key) => Buffer.from(key)));
   }
 
@@ -57,20 +54,13 @@ export function parseEncryptionKeys(raw: string): { keys: EncryptionKeys } | { p
   for (const [index, part] of parts.entries()) {
     const which = parts.length === 1 ? 'the key' : `key ${index + 1} of ${parts.length}`;
     if (part === '') return { problem: `${which} is empty` };
-    const key = decodeKey(part);
-    if (key === undefined) return { problem: `${which} (${part.length} characters) is not ${ENCRYPTION_KEY_BYTES} bytes in base64 or base64url` };
+    const key = Buffer.from(part, 'base64');
+    // The 43rd character carries two bits past the 32 bytes: zero, else two texts would be one key.
+    const canonical = key.toString('base64') === part.replace(/-/g, '+').replace(/_/g, '/').padEnd(44, '=');
+    if (!KEY_TEXT.test(part) || key.length !== 32 || !canonical) {
+      return { problem: `${which} (${part.length} characters) is not 32 bytes in base64 or base64url` };
+    }
     keys.push(key);
   }
   return { keys: new EncryptionKeys(keys) };
-}
-
-/** 32 bytes from their canonical base64 or base64url text, else undefined. */
-function decodeKey(text: string): Buffer | undefined {
-  if (!BASE64_KEY.test(text) && !BASE64URL_KEY.test(text)) return undefined;
-  const key = Buffer.from(text, 'base64');
-  // The 43rd character carries two bits past the 32 bytes: they must be zero (else two texts would be one key).
-  if (key.length !== ENCRYPTION_KEY_BYTES || key.toString('base64url') !== text.replace(/=$/, '').replace(/\+/g, '-').replace(/\//g, '_')) {
-    return undefined;
-  }
-  return key;
 }

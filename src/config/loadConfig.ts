@@ -207,42 +207,38 @@ export function loadConfig(env: Env) {
   // Node refuses a headers timeout longer than the request timeout it is part of.
   if (headersTimeoutMs > requestTimeoutMs) {
     const expected = `at most HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`;
-    read.problem('HTTP_HEADERS_TIMEOUT_MS', `${headersTimeoutMs}`, expected);
+    read.problem('HTTP_HEADERS_TIMEOUT_MS', expected, headersTimeoutMs);
   }
   if (maxBackoffMs < pollMs) {
-    const expected = `at least SUBSCRIPTION_POLL_MS (${pollMs})`;
-    read.problem('SUBSCRIPTION_MAX_BACKOFF_MS', `${maxBackoffMs}`, expected);
+    read.problem('SUBSCRIPTION_MAX_BACKOFF_MS', `at least SUBSCRIPTION_POLL_MS (${pollMs})`, maxBackoffMs);
   }
   // WebSockets hold their connection while they stay: below the HTTP cap, they cannot take every one.
   if (maxSockets > 0 && maxSockets >= maxConnections) {
-    const expected = `less than HTTP_MAX_CONNECTIONS (${maxConnections})`;
-    read.problem('SUBSCRIPTION_MAX_SOCKETS', `${maxSockets}`, expected);
+    read.problem('SUBSCRIPTION_MAX_SOCKETS', `less than HTTP_MAX_CONNECTIONS (${maxConnections})`, maxSockets);
   }
   if (maxSocketsPerAddress > maxSockets) {
     const expected = `at most SUBSCRIPTION_MAX_SOCKETS (${maxSockets})`;
-    read.problem('SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', `${maxSocketsPerAddress}`, expected);
+    read.problem('SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', expected, maxSocketsPerAddress);
   }
   // A Redis Cluster has database 0 alone, and a seed URL's query options would reach no node.
   if (redis.cluster && redisUrl && (!/^\/?0?$/.test(redisUrl.pathname) || redisUrl.search !== '')) {
     const expected =
       'database 0 or none, and no query string, with REDIS_CLUSTER=true (a Redis Cluster has one database)';
-    read.problem('REDIS_URL', maskPassword(redisUrl), expected);
+    read.problem('REDIS_URL', expected, maskPassword(redisUrl));
   }
   // Only a TLS connection checks a certificate: a CA for any other would be silently unused.
   if (redis.tlsCa !== undefined && redisUrl?.protocol !== 'rediss:') {
-    const expected = 'no value unless REDIS_URL is a rediss:// URL';
-    read.problem('REDIS_TLS_CA_FILE', read.optional('REDIS_TLS_CA_FILE')!, expected);
+    read.problem('REDIS_TLS_CA_FILE', 'no value unless REDIS_URL is a rediss:// URL');
   }
   if (persistedQueries === 'safelist' && manifest === undefined) {
     const expected = 'the path of a persisted query list manifest (PERSISTED_QUERIES=safelist needs one)';
-    read.problem('PERSISTED_QUERIES_MANIFEST', '', expected);
+    read.problem('PERSISTED_QUERIES_MANIFEST', expected);
   }
   if (persistedQueries !== 'safelist' && manifest !== undefined) {
-    read.problem('PERSISTED_QUERIES_MANIFEST', manifest, 'no value unless PERSISTED_QUERIES=safelist');
+    read.problem('PERSISTED_QUERIES_MANIFEST', 'no value unless PERSISTED_QUERIES=safelist');
   }
   if (!live && upstream.simulator.liveOptions !== undefined) {
-    const expected = 'no value while SIMULATOR_LIVE=false turns live mode off';
-    read.problem('SIMULATOR_LIVE_OPTIONS', env.SIMULATOR_LIVE_OPTIONS!.trim(), expected);
+    read.problem('SIMULATOR_LIVE_OPTIONS', 'no value while SIMULATOR_LIVE=false turns live mode off');
   }
   read.finish(nodeEnv);
   // Valid together, but not meaning all they say; not refused: lowering REQUEST_TIMEOUT_MS alone is natural.
@@ -319,8 +315,9 @@ class EnvReader {
 
   constructor(private readonly env: Env) {}
 
-  problem(variable: string, value: string, expected: string): void {
-    this.problems.push({ variable, value, expected });
+  /** `value` is the variable's by default: a derived one says which value was refused. */
+  problem(variable: string, expected: string, value: unknown = this.optional(variable) ?? ''): void {
+    this.problems.push({ variable, value: String(value), expected });
   }
 
   finish(nodeEnv: GatewayConfig['nodeEnv']): void {
@@ -458,7 +455,7 @@ class EnvReader {
   }
 
   private refuse<T>(name: string, raw: string, expected: string, fallback: T): T {
-    this.problem(name, raw, expected);
+    this.problem(name, expected, raw);
     return fallback;
   }
 }

@@ -3,8 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { buildGatewaySchema } from '../graphql/buildSchema';
 
-export const DEFAULT_SDL_PATH = 'dist/subgraph.graphql';
-
 /** The subgraph SDL a router composes (what `_service { sdl }` answers), with the `@link`. */
 export function printGatewaySubgraphSdl(): string {
   return printSubgraphSchema(buildGatewaySchema());
@@ -12,7 +10,7 @@ export function printGatewaySubgraphSdl(): string {
 
 /** `npm run schema:print [-- <path>]`, for `rover subgraph publish` or CI; `-` is stdout. */
 export function runPrintSchema(argv: readonly string[], stdout: NodeJS.WritableStream = process.stdout): string {
-  const target = argv[0] ?? DEFAULT_SDL_PATH;
+  const target = argv[0] ?? 'dist/subgraph.graphql';
   const sdl = `${printGatewaySubgraphSdl().trimEnd()}\n`;
   if (target === '-') {
     stdout.write(sdl);
