@@ -11,11 +11,7 @@ export type Explorer = GatewayConfig['http']['explorer'];
 export type LogLevel = GatewayConfig['observability']['logLevel'];
 
 /** One variable with a value the gateway cannot use. */
-export interface ConfigProblem {
-  readonly variable: string;
-  readonly value: string;
-  readonly expected: string;
-}
+export type ConfigProblem = Readonly<{ variable: string; value: string; expected: string }>;
 
 export class ConfigError extends Error {
   readonly problems: readonly ConfigProblem[];
