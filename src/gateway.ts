@@ -28,7 +28,7 @@ import { shareVerdict, storeVerdict } from './cache/reusePolicy';
 import { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
 import type { CacheStats } from './cache/UpstreamAnswerCache';
-import { createUpstreamDispatcher } from './upstream/dispatcher';
+import { createUpstreamDispatcher } from './upstream/exchange';
 import type { GraphQLSchema } from 'graphql';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
@@ -91,7 +91,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   warnAboutDescriptors(config, logger);
   const { upstream, http } = config;
   const ownsDispatcher = deps.dispatcher === undefined;
-  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher({ connections: upstream.poolConnections, timeoutMs: upstream.resilience.attemptTimeoutMs });
+  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher(upstream.poolConnections, upstream.resilience.attemptTimeoutMs);
   if (ownsDispatcher) undo.push(() => dispatcher.destroy());
   const metrics = createMetrics({ maxOperationNames: config.observability.metricsMaxOperations });
   const readiness = new Readiness();

@@ -12,8 +12,6 @@ const ENGINE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Job ids are integers (Long); keep them as digit strings so no precision is ever lost. */
 const JOB_ID = /^\d{1,20}$/;
 
-export type { Route } from '../observability/events';
-
 export function assertEngineId(id: string, argumentName = 'engineId'): string {
   if (!ENGINE_ID.test(id)) {
     throw new GatewayError(ErrorCode.BAD_USER_INPUT, `"${argumentName}" is not a valid engine id.`, {
