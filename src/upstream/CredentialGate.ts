@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { SecondLevel } from '../cache/secondLevel';
 import type { GatewayError } from '../errors/GatewayError';
@@ -15,7 +16,7 @@ export interface CredentialGateOptions {
   readonly now?: () => number;
 }
 
-/** What an admitted call showed about its credentials: `unknown` for no verdict (5xx, 429, timeout). */
+/** What an admitted call showed about its credentials: `unknown` is no verdict (5xx, 429, timeout). */
 export type CredentialOutcome =
   | { readonly kind: 'accepted' }
   | { readonly kind: 'refused'; readonly error: GatewayError }
@@ -134,7 +135,12 @@ export class CredentialGate {
         round.lastStart = this.now();
         return { kind: 'probe', round };
       }
-      await waitFor(round.settled, signal, patience);
+      try {
+        // At most its patience: then this call probes too.
+        await Promise.race([round.settled, sleep(patience, undefined, { signal, ref: false })]);
+      } catch {
+        throw signal.reason;
+      }
       if (round.refusal !== undefined) throw round.refusal;
     }
   }
@@ -230,24 +236,4 @@ export function credentialOutcomeOf(error: unknown): CredentialOutcome {
   const verdict = credentialVerdictOf(error);
   if (verdict === 'refused') return { kind: 'refused', error: error as GatewayError };
   return verdict === undefined ? UNKNOWN : ACCEPTED;
-}
-
-/** Waits for `promise` at most `ms`, or rejects with the signal's reason when it aborts first. */
-function waitFor(promise: Promise<void>, signal: AbortSignal, ms: number): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<void>((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(done);
-  });
 }

@@ -175,7 +175,7 @@ function classifyThrown(err: unknown, status: number | undefined, requestId: str
     return failure('local', ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway could not send the upstream request.');
   }
   const related = relatedErrors(err);
-  if (related.some((e) => TIMEOUT_CODES.has(codeOf(e) ?? '') || TIMEOUT_NAMES.has(nameOf(e) ?? ''))) {
+  if (related.some((e) => TIMEOUT_CODES.has(codeOf(e) ?? '') || TIMEOUT_NAMES.has(codeOf(e, 'name') ?? ''))) {
     return failure('timeout', ErrorCode.UPSTREAM_TIMEOUT, 'The upstream did not answer in time.');
   }
   if (related.some((e) => UNREACHABLE_CODES.has(codeOf(e) ?? ''))) {
@@ -226,11 +226,9 @@ export function overloadedError(): GatewayError {
 
 /** The code and request id of any body dialect, in an object or an array's first item. */
 function readErrorBody(bodyText: string): { code?: string; requestId?: string } {
-  const trimmed = bodyText.trim();
-  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(trimmed);
+    parsed = JSON.parse(bodyText);
   } catch {
     return {};
   }
@@ -299,12 +297,7 @@ function relatedErrors(err: unknown): unknown[] {
   return out;
 }
 
-function codeOf(err: unknown): string | undefined {
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function nameOf(err: unknown): string | undefined {
-  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
-  return typeof name === 'string' ? name : undefined;
+function codeOf(err: unknown, property: 'code' | 'name' = 'code'): string | undefined {
+  const value = typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[property] : undefined;
+  return typeof value === 'string' ? value : undefined;
 }

@@ -46,17 +46,12 @@ export class CircuitBreaker {
 
   /** Whether a call may go now. In half-open only one call (the probe) is let through at a time. */
   admit(): Permit {
-    if (this.current === 'open') {
-      const waited = this.now() - this.openedAt;
-      if (waited < this.options.openMs) return { allowed: false, retryAfterMs: this.options.openMs - waited };
-      this.transition('half-open');
-    }
-    if (this.current === 'half-open') {
-      if (this.probing) return { allowed: false, retryAfterMs: 0 };
-      this.probing = true;
-      return { allowed: true, probe: true };
-    }
-    return { allowed: true, probe: false };
+    const refused = this.wouldRefuse();
+    if (refused !== undefined) return { allowed: false, retryAfterMs: refused };
+    if (this.current === 'closed') return { allowed: true, probe: false };
+    this.transition('half-open');
+    this.probing = true;
+    return { allowed: true, probe: true };
   }
 
   /** How long until {@link admit} would let a call through; `undefined` when it would now. */
@@ -75,15 +70,11 @@ export class CircuitBreaker {
       if (this.current !== 'half-open') return;
       this.probing = false;
       if (failed === true) this.open();
-      else if (failed === false) this.close();
+      else if (failed === false) this.transition('closed');
       return;
     }
     if (this.current !== 'closed' || failed === undefined) return;
-    if (!failed) {
-      this.failures = 0;
-      return;
-    }
-    this.failures += 1;
+    this.failures = failed ? this.failures + 1 : 0;
     if (this.failures >= this.options.failureThreshold) this.open();
   }
 
@@ -96,11 +87,6 @@ export class CircuitBreaker {
     this.openedAt = this.now();
     this.failures = 0;
     this.transition('open');
-  }
-
-  private close(): void {
-    this.failures = 0;
-    this.transition('closed');
   }
 
   private transition(state: BreakerState): void {

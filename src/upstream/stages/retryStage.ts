@@ -5,11 +5,9 @@ import { classifyTransportError } from '../errorMapping';
 import { remainingMs, type AttemptHandler, type CallHandler } from './types';
 
 export interface RetryOptions {
-  /** Retries after the first attempt (`CSE_RETRIES`). */
+  /** `CSE_RETRIES` and `CSE_RETRY_BASE_MS`; the jitter source, in [0, 1). */
   readonly retries: number;
-  /** First backoff step (`CSE_RETRY_BASE_MS`). */
   readonly retryBaseMs: number;
-  /** The jitter source, in [0, 1). */
   readonly random: () => number;
 }
 
@@ -36,7 +34,7 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
         attempt,
       });
       if (result.ok) return result.answer;
-      const retryAfter = result.error.extensions.retryAfter;
+      const { retryAfter } = result.error.extensions;
       const decision = decideRetry({
         retry: result.retry && result.kind !== 'cancelled',
         retryAfterMs: typeof retryAfter === 'number' ? retryAfter * 1000 : undefined,
@@ -69,9 +67,8 @@ export interface RetryInput {
   readonly maxRetries: number;
   /** Time left until the operation's deadline (Infinity when it has none). */
   readonly remainingMs: number;
-  /** First backoff step (`CSE_RETRY_BASE_MS`). */
   readonly baseMs: number;
-  /** A number in [0, 1): the jitter. */
+  /** The jitter, in [0, 1). */
   readonly random: number;
 }
 
