@@ -22,31 +22,32 @@ export interface SlotClaim {
   readonly caller?: string;
 }
 
+/** The calls running and queued of the whole, one engine or one caller, and its bound. */
 interface Share {
   active: number;
   queued: number;
+  readonly bound: SlotBound;
+  /** Where an engine's or a caller's share is kept while it has calls. */
+  readonly owner?: Map<string, Share>;
+  readonly key?: string;
 }
 
 interface Waiter {
-  readonly claim: SlotClaim;
+  readonly shares: readonly Share[];
   readonly grant: (release: Release) => void;
 }
 
-const NO_CLAIM: SlotClaim = {};
-
 /**
  * A cap on calls running at once, with a bounded queue in front of it, and within both an
- * optional bounded share per engine and per caller, so one slow engine (or busy caller) cannot take
- * every slot and the whole queue. When a bound is full a call is refused at once (load shedding);
- * a queued call whose engine or caller is at its share is passed over, not blocking those behind
- * it. A queued caller whose signal aborts leaves the queue. Share entries exist only while an
- * engine or caller has calls running or queued. The process has one for its upstream requests;
- * each operation one for its own fan-out (no shares, an unbounded queue). Invariant: no accessor
- * properties of its own (p-limit's make V8 keep everything the limiter reached until a full
- * collection; test/memory guards it).
+ * optional share per engine and per caller, so one slow engine (or busy caller) cannot take every
+ * slot and the whole queue. A call past a bound is refused at once (load shedding); a queued call
+ * whose engine or caller is at its share is passed over, not blocking those behind it. The process
+ * has one for its upstream requests; each operation one for its fan-out (no shares, no queue
+ * bound). No accessor properties of its own: p-limit's made V8 keep all the limiter reached until
+ * a full collection (test/memory).
  */
 export class InFlightLimiter {
-  private active = 0;
+  private readonly total: Share;
   private readonly queue: Waiter[] = [];
   private readonly engines = new Map<string, Share>();
   private readonly callers = new Map<string, Share>();
@@ -58,10 +59,11 @@ export class InFlightLimiter {
     if (!(Number.isSafeInteger(limits.inFlight) && limits.inFlight >= 1)) {
       throw new RangeError(`InFlightLimiter: expected an integer bound of at least 1, got ${limits.inFlight}`);
     }
+    this.total = { active: 0, queued: 0, bound: limits };
   }
 
   get inFlight(): number {
-    return this.active;
+    return this.total.active;
   }
 
   get queued(): number {
@@ -74,37 +76,30 @@ export class InFlightLimiter {
   }
 
   /** A slot, now or once one frees up; `undefined` when the call may neither run nor wait (shed). */
-  acquire(claimed: SlotClaim, signal?: AbortSignal): Promise<Release> | undefined {
+  acquire(claim: SlotClaim, signal?: AbortSignal): Promise<Release> | undefined {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const { perEngine, perCaller } = this.limits;
-    // Only the shares that are bounded are counted.
-    const claim = { engine: perEngine && claimed.engine, caller: perCaller && claimed.caller };
-    const engine = claim.engine === undefined ? undefined : share(this.engines, claim.engine);
-    const caller = claim.caller === undefined ? undefined : share(this.callers, claim.caller);
-    if (this.mayRun(engine, caller)) return Promise.resolve(this.take(claim, engine, caller));
-    const full =
-      this.queue.length >= this.limits.queue ||
-      (engine !== undefined && engine.queued >= perEngine!.queue) ||
-      (caller !== undefined && caller.queued >= perCaller!.queue);
-    if (full) {
-      this.forget(claim);
+    const shares = [this.total];
+    if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
+    if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
+    if (mayRun(shares)) return Promise.resolve(this.take(shares));
+    if (shares.some((s) => s.queued >= s.bound.queue)) {
+      forget(shares);
       return undefined;
     }
-    if (engine !== undefined) engine.queued += 1;
-    if (caller !== undefined) caller.queued += 1;
+    for (const s of shares) s.queued += 1;
     return new Promise<Release>((resolve, reject) => {
       const onAbort = () => {
         const index = this.queue.indexOf(waiter);
         if (index >= 0) {
           this.queue.splice(index, 1);
-          if (engine !== undefined) engine.queued -= 1;
-          if (caller !== undefined) caller.queued -= 1;
-          this.forget(claim);
+          for (const s of shares) s.queued -= 1;
+          forget(shares);
         }
         reject(signal?.reason);
       };
       const waiter: Waiter = {
-        claim,
+        shares,
         grant: (release) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(release);
@@ -117,7 +112,7 @@ export class InFlightLimiter {
 
   /** Runs `fn` once it has a slot, in arrival order; a synchronous throw becomes a rejection. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    const slot = this.acquire(NO_CLAIM);
+    const slot = this.acquire({});
     if (slot === undefined) throw overloadedError();
     const release = await slot;
     try {
@@ -141,71 +136,51 @@ export class InFlightLimiter {
       } catch (reason) {
         throw classifyTransportError(reason);
       }
-      attempt.request.events?.inFlight?.(this.active);
+      attempt.request.events?.inFlight?.(this.total.active);
       try {
         return await next(attempt);
       } finally {
         release();
-        attempt.request.events?.inFlight?.(this.active);
+        attempt.request.events?.inFlight?.(this.total.active);
       }
     };
   }
 
-  private mayRun(engine: Share | undefined, caller: Share | undefined): boolean {
-    const { perEngine, perCaller } = this.limits;
-    return (
-      this.active < this.limits.inFlight &&
-      (engine === undefined || engine.active < perEngine!.inFlight) &&
-      (caller === undefined || caller.active < perCaller!.inFlight)
-    );
-  }
-
-  private take(claim: SlotClaim, engine: Share | undefined, caller: Share | undefined): Release {
-    this.active += 1;
-    if (engine !== undefined) engine.active += 1;
-    if (caller !== undefined) caller.active += 1;
-    this.onChange(this.active);
+  private take(shares: readonly Share[]): Release {
+    for (const s of shares) s.active += 1;
+    this.onChange(this.total.active);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.active -= 1;
-      if (engine !== undefined) engine.active -= 1;
-      if (caller !== undefined) caller.active -= 1;
-      this.forget(claim);
+      for (const s of shares) s.active -= 1;
+      forget(shares);
       // A slot handed straight to a waiter is reported by `take`.
-      if (!this.grantNext()) this.onChange(this.active);
+      if (!this.grantNext()) this.onChange(this.total.active);
     };
   }
 
   private grantNext(): boolean {
-    for (let index = 0; index < this.queue.length; index += 1) {
-      const { claim, grant } = this.queue[index]!;
-      const engine = claim.engine === undefined ? undefined : this.engines.get(claim.engine);
-      const caller = claim.caller === undefined ? undefined : this.callers.get(claim.caller);
-      if (!this.mayRun(engine, caller)) continue;
-      this.queue.splice(index, 1);
-      if (engine !== undefined) engine.queued -= 1;
-      if (caller !== undefined) caller.queued -= 1;
-      grant(this.take(claim, engine, caller));
-      return true;
-    }
-    return false;
-  }
-
-  private forget(claim: SlotClaim): void {
-    if (claim.engine !== undefined) drop(this.engines, claim.engine);
-    if (claim.caller !== undefined) drop(this.callers, claim.caller);
+    const index = this.queue.findIndex((waiter) => mayRun(waiter.shares));
+    if (index < 0) return false;
+    const [{ shares, grant }] = this.queue.splice(index, 1) as [Waiter];
+    for (const s of shares) s.queued -= 1;
+    grant(this.take(shares));
+    return true;
   }
 }
 
-function share(shares: Map<string, Share>, key: string): Share {
+function mayRun(shares: readonly Share[]): boolean {
+  return shares.every((s) => s.active < s.bound.inFlight);
+}
+
+function share(shares: Map<string, Share>, key: string, bound: SlotBound): Share {
   let found = shares.get(key);
-  if (found === undefined) shares.set(key, (found = { active: 0, queued: 0 }));
+  if (found === undefined) shares.set(key, (found = { active: 0, queued: 0, bound, owner: shares, key }));
   return found;
 }
 
-function drop(shares: Map<string, Share>, key: string): void {
-  const found = shares.get(key);
-  if (found !== undefined && found.active === 0 && found.queued === 0) shares.delete(key);
+/** Drops the engine's and caller's shares that have no calls left. */
+function forget(shares: readonly Share[]): void {
+  for (const s of shares) if (s.owner !== undefined && s.active === 0 && s.queued === 0) s.owner.delete(s.key!);
 }
