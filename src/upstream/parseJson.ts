@@ -50,23 +50,17 @@ const ID_FIELDS = ['id', 'jobId', 'latestJobId'] as const;
  * items), a list's `data`, and `tasks` (a job's tasks, phases, tasks inside phases).
  */
 function hasUnsafeId(body: unknown): boolean {
-  return Array.isArray(body) ? someHasUnsafeId(body) : objectHasUnsafeId(body);
-}
-
-function someHasUnsafeId(items: readonly unknown[]): boolean {
-  for (const item of items) if (objectHasUnsafeId(item)) return true;
-  return false;
-}
-
-function objectHasUnsafeId(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const record = value as Record<string, unknown>;
-  for (const field of ID_FIELDS) {
-    const id = record[field];
-    if (typeof id === 'number' && Number.isInteger(id) && !Number.isSafeInteger(id)) return true;
+  for (const item of Array.isArray(body) ? body : [body]) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+    const record = item as Record<string, unknown>;
+    for (const field of ID_FIELDS) {
+      const id = record[field];
+      if (typeof id === 'number' && Number.isInteger(id) && !Number.isSafeInteger(id)) return true;
+    }
+    const { data, tasks } = record;
+    if ((Array.isArray(data) && hasUnsafeId(data)) || (Array.isArray(tasks) && hasUnsafeId(tasks))) return true;
   }
-  const { data, tasks } = record;
-  return (Array.isArray(data) && someHasUnsafeId(data)) || (Array.isArray(tasks) && someHasUnsafeId(tasks));
+  return false;
 }
 
 const losslessOptions = {
