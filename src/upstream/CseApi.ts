@@ -102,16 +102,45 @@ export class CseApi {
     }, answer.requestId);
   }
 
-  /** One upstream call, in a trace span, counted against the operation's budget (a cached answer too). */
+  /** One upstream call, counted against the operation's budget (a cached answer too). */
   private async send(call: UpstreamCall): Promise<UpstreamAnswer> {
-    const { http, request, limit, budget } = this.options;
+    const { budget } = this.options;
     budget?.beforeCall();
-    const answer = await limit(() => {
+    const answer = await this.options.limit(() => {
       budget?.beforeCall();
-      return withUpstreamSpan(call, request, (traced) => http.get(call, traced));
+      return this.traced(call);
     });
     if (answer.kind === 'ok') budget?.spendUpstream(answer.bytes);
     return answer;
+  }
+
+  /**
+   * The call inside a client span, child of the operation's span, whose context goes upstream. A
+   * GatewayError marks the span failed with its code (never its URL).
+   */
+  private async traced(call: UpstreamCall): Promise<UpstreamAnswer> {
+    const { http, request } = this.options;
+    const parent = propagation.extract(context.active(), request.propagate ?? {});
+    const attributes = { 'cse.route': call.route, 'http.request.method': 'GET' };
+    const options = { kind: SpanKind.CLIENT, attributes };
+    const span = trace.getTracer(TRACER_NAME).startSpan(`cse ${call.route}`, options, parent);
+    const propagate: Record<string, string> = { ...request.propagate };
+    propagation.inject(trace.setSpan(parent, span), propagate);
+    try {
+      const answer = await http.get(call, { ...request, propagate });
+      span.setAttribute('cse.outcome', answer.kind);
+      return answer;
+    } catch (error) {
+      const gatewayError = error instanceof GatewayError ? error : undefined;
+      const code = gatewayError?.code ?? 'INTERNAL_SERVER_ERROR';
+      span.setAttribute('error.type', code);
+      const status = (gatewayError?.extensions.upstream as { status?: number } | undefined)?.status;
+      if (status !== undefined) span.setAttribute('http.response.status_code', status);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 }
 
@@ -145,38 +174,4 @@ function checked<T>(read: () => T, requestId: string | undefined): T {
 function withEngineId(job: CseJob, engineId: string): CseJob {
   if (job.engineId === undefined || job.engineId === null || job.engineId === '') return { ...job, engineId };
   return job;
-}
-
-/**
- * Runs one upstream call inside a client span, child of the operation's span, and sends that
- * span's context upstream. A GatewayError marks the span failed with its code (never its URL).
- */
-async function withUpstreamSpan(
-  { route }: UpstreamCall,
-  request: UpstreamRequestContext,
-  call: (request: UpstreamRequestContext) => Promise<UpstreamAnswer>,
-): Promise<UpstreamAnswer> {
-  const parent = propagation.extract(context.active(), request.propagate ?? {});
-  const span = trace.getTracer(TRACER_NAME).startSpan(
-    `cse ${route}`,
-    { kind: SpanKind.CLIENT, attributes: { 'cse.route': route, 'http.request.method': 'GET' } },
-    parent,
-  );
-  const propagate: Record<string, string> = { ...request.propagate };
-  propagation.inject(trace.setSpan(parent, span), propagate);
-  try {
-    const answer = await call({ ...request, propagate });
-    span.setAttribute('cse.outcome', answer.kind);
-    return answer;
-  } catch (error) {
-    const code = error instanceof GatewayError ? error.code : 'INTERNAL_SERVER_ERROR';
-    span.setAttribute('error.type', code);
-    const upstream = error instanceof GatewayError ? (error.extensions.upstream as { status?: number }) : undefined;
-    const status = upstream?.status;
-    if (status !== undefined) span.setAttribute('http.response.status_code', status);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: code });
-    throw error;
-  } finally {
-    span.end();
-  }
 }
