@@ -207,11 +207,10 @@ class Assembly {
 
   /** The value of text[from, to): one JSON value, with whitespace around it. */
   async value(from: number, to: number): Promise<unknown> {
-    const start = firstNonSpace(this.text, from, to);
-    const container = this.containers.get(start);
+    const container = this.containers.get(firstNonSpace(this.text, from, to));
     if (container === undefined) return this.piece(this.text.slice(from, to));
     if (firstNonSpace(this.text, container.end, to) !== to) throw notJson();
-    return container.kind === 'array' ? this.array(container) : this.object(container);
+    return this.container(container);
   }
 
   private async piece(text: string): Promise<unknown> {
@@ -227,75 +226,42 @@ class Assembly {
     }
   }
 
-  /** The children of a container: the text between its brackets, split at its top-level commas. */
-  private children(container: Container): Array<[number, number]> {
-    const last = container.end - 1;
-    if (container.commas.length === 0 && firstNonSpace(this.text, container.start + 1, last) === last) return [];
-    const bounds = [container.start, ...container.commas, last];
-    const children: Array<[number, number]> = [];
+  /**
+   * A container, child by child (the text between its brackets split at its top-level commas):
+   * a child whose value is a container longer than a piece alone, the others together, as many as
+   * fit in a piece, between the container's own brackets.
+   */
+  private async container({ kind, start, end, commas, colons }: Container): Promise<unknown> {
+    const isObject = kind === 'object';
+    const out: unknown[] | Record<string, unknown> = isObject ? {} : [];
+    // Like JSON.parse: own properties (a `__proto__` key too), the last of equal keys wins.
+    const put = (key: string | undefined, value: unknown) =>
+      key === undefined
+        ? (out as unknown[]).push(value)
+        : Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    const bounds = [start, ...commas, end - 1];
+    if (commas.length === 0 && firstNonSpace(this.text, start + 1, end - 1) === end - 1) bounds.length = 1;
+    if (isObject && colons.length !== bounds.length - 1) throw notJson();
+    let groupFrom = -1;
+    let groupTo = -1;
+    const flush = async () => {
+      if (groupFrom < 0) return;
+      const group = await this.piece(this.text[start] + this.text.slice(groupFrom, groupTo) + this.text[end - 1]);
+      groupFrom = -1;
+      if (isObject) for (const [key, value] of Object.entries(group as object)) put(key, value);
+      else for (const value of group as unknown[]) put(undefined, value);
+    };
     for (let i = 0; i + 1 < bounds.length; i += 1) {
       const from = bounds[i]! + 1;
       const to = bounds[i + 1]!;
       // An empty child is a stray comma.
       if (firstNonSpace(this.text, from, to) === to) throw notJson();
-      children.push([from, to]);
-    }
-    return children;
-  }
-
-  private async array(container: Container): Promise<unknown[]> {
-    const out: unknown[] = [];
-    await this.grouped(this.children(container), (from) => from, '[', ']', async (group) => {
-      for (const item of group as unknown[]) out.push(item);
-    }, async (from, to) => {
-      out.push(await this.value(from, to));
-    });
-    return out;
-  }
-
-  private async object(container: Container): Promise<Record<string, unknown>> {
-    const members = this.children(container);
-    if (container.colons.length !== members.length) throw notJson();
-    const out: Record<string, unknown> = {};
-    // Like JSON.parse: own properties (a `__proto__` key too), the last of equal keys wins.
-    const set = (key: string, value: unknown) =>
-      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-    let colon = 0;
-    const colonOf = new Map<number, number>(members.map(([from]) => [from, container.colons[colon++]!]));
-    await this.grouped(members, (from) => colonOf.get(from)! + 1, '{', '}', async (group) => {
-      for (const [key, value] of Object.entries(group as Record<string, unknown>)) set(key, value);
-    }, async (from, to) => {
-      const key = await this.piece(this.text.slice(from, colonOf.get(from)));
-      if (typeof key !== 'string') throw notJson();
-      set(key, await this.value(colonOf.get(from)! + 1, to));
-    });
-    return out;
-  }
-
-  /**
-   * Children whose value is a container longer than a piece go one by one (`large`); the others
-   * are parsed together, as many as fit in a piece, in `open`/`close` (`small`).
-   */
-  private async grouped(
-    children: ReadonlyArray<[number, number]>,
-    valueStart: (from: number) => number,
-    open: string,
-    close: string,
-    small: (group: unknown) => Promise<void>,
-    large: (from: number, to: number) => Promise<void>,
-  ): Promise<void> {
-    let groupFrom = -1;
-    let groupTo = -1;
-    const flush = async () => {
-      if (groupFrom < 0) return;
-      const text = open + this.text.slice(groupFrom, groupTo) + close;
-      groupFrom = -1;
-      await small(await this.piece(text));
-    };
-    for (const [from, to] of children) {
-      if (this.containers.has(firstNonSpace(this.text, valueStart(from), to))) {
+      const valueFrom = isObject ? colons[i]! + 1 : from;
+      if (this.containers.has(firstNonSpace(this.text, valueFrom, to))) {
         await flush();
-        await large(from, to);
+        const key = isObject ? await this.piece(this.text.slice(from, colons[i])) : undefined;
+        if (isObject && typeof key !== 'string') throw notJson();
+        put(key as string | undefined, await this.value(valueFrom, to));
         continue;
       }
       if (groupFrom >= 0 && to - groupFrom > this.pieceChars) await flush();
@@ -303,5 +269,6 @@ class Assembly {
       groupTo = to;
     }
     await flush();
+    return out;
   }
 }
