@@ -91,7 +91,8 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   warnAboutDescriptors(config, logger);
   const { upstream, http } = config;
   const ownsDispatcher = deps.dispatcher === undefined;
-  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher(upstream.poolConnections, upstream.resilience.attemptTimeoutMs);
+  const dispatcher =
+    deps.dispatcher ?? createUpstreamDispatcher(upstream.poolConnections, upstream.resilience.attemptTimeoutMs);
   if (ownsDispatcher) undo.push(() => dispatcher.destroy());
   const metrics = createMetrics({ maxOperationNames: config.observability.metricsMaxOperations });
   const readiness = new Readiness();

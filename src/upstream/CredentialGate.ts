@@ -182,7 +182,9 @@ export class CredentialGate {
         return await next(call);
       } catch (error) {
         const { refusal } = call.request;
-        if (refusal !== undefined && credentialVerdictOf(error) === 'refused') refusal.error ??= error as GatewayError;
+        if (refusal !== undefined && credentialVerdictOf(error) === 'refused') {
+          refusal.error ??= error as GatewayError;
+        }
         throw error;
       }
     };

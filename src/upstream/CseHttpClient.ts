@@ -76,7 +76,8 @@ export class CseHttpClient {
       now,
     });
     const { maxInFlight: inFlight, maxQueue: queue, perEngine, perCaller } = resilience;
-    const limiter = new InFlightLimiter({ inFlight, queue, perEngine, perCaller }, (n) => options.events?.inFlight?.(n));
+    const reportInFlight = (count: number) => options.events?.inFlight?.(count);
+    const limiter = new InFlightLimiter({ inFlight, queue, perEngine, perCaller }, reportInFlight);
     const attempt = compose(
       [breakers.checkStage(), limiter.stage(), breakers.stage()],
       exchangeStage({

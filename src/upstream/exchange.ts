@@ -3,7 +3,8 @@ import { Agent, type Dispatcher } from 'undici';
 import { boundedSignal } from './boundedSignal';
 import { classifyFailure, type Failure } from './errorMapping';
 import { parseUpstreamBodyInTurns, UpstreamBodyError } from './parseJson';
-import { remainingMs, type AttemptHandler, type UpstreamAnswer, type UpstreamRequestContext } from './stages/types';
+import { remainingMs, type AttemptHandler, type UpstreamAnswer } from './stages/types';
+import type { UpstreamRequestContext } from './stages/types';
 
 export interface ExchangeOptions {
   readonly dispatcher: Dispatcher;

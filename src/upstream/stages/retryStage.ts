@@ -23,7 +23,8 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
     const signal = call.signal ?? NEVER;
     for (let attempt = 0; ; attempt += 1) {
       if (remainingMs(call.request.deadline) <= 0) {
-        throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time before the upstream answered.');
+        const message = 'The operation ran out of time before the upstream answered.';
+        throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, message);
       }
       const result = await next({ ...call, signal, attempt });
       call.events.attempt?.({
