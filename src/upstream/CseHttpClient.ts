@@ -32,9 +32,8 @@ export interface CseHttpClientOptions {
   readonly resilience: GatewayConfig['upstream']['resilience'];
   readonly cache: Pick<GatewayConfig['cache'], 'ttls' | 'maxEntries' | 'maxBytes'>;
   readonly credentials: GatewayConfig['upstream']['credentials'];
-  /** The jitter source, in [0, 1), and monotonic milliseconds; injected by tests. */
+  /** The jitter source, in [0, 1); injected by tests. */
   readonly random?: () => number;
-  readonly now?: () => number;
   /** With REDIS_URL: the state this replica shares with the others (see docs/replicas.md). */
   readonly shared?: SharedUpstreamState;
 }
@@ -66,14 +65,13 @@ export class CseHttpClient {
     const url = new URL(options.endpoint);
     this.origin = url.origin;
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
-    const { resilience, cache, shared, now } = options;
+    const { resilience, cache, shared } = options;
     this.cache = new UpstreamAnswerCache({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes });
-    this.gate = new CredentialGate({ ...options.credentials, now });
+    this.gate = new CredentialGate(options.credentials);
     const breakers = new BreakerBoard({
       engineFailures: resilience.engineBreakerFailures,
       upstreamFailures: resilience.upstreamBreakerFailures,
       openMs: resilience.breakerOpenMs,
-      now,
     });
     const { maxInFlight: inFlight, maxQueue: queue, perEngine, perCaller } = resilience;
     const reportInFlight = (count: number) => options.events?.inFlight?.(count);
