@@ -145,7 +145,6 @@ export class CredentialGate {
     }
   }
 
-  /** Reports what an admitted call showed. */
   settle(digest: string, clearance: Clearance, outcome: CredentialOutcome): void {
     const state = this.stateOf(digest);
     if (outcome.kind === 'accepted') {

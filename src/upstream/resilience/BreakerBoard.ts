@@ -198,7 +198,6 @@ export class BreakerBoard {
     return upstream === undefined ? undefined : { scope: 'upstream', retryAfterMs: upstream };
   }
 
-  /** Reports what the admitted attempt showed to both breakers. */
   settle(engineKey: string | undefined, admission: Admission, kind: FailureKind, events: UpstreamEvents) {
     this.listeners = events;
     try {

@@ -4,7 +4,6 @@ import type { AttemptStage } from '../stages/types';
 /** Frees a slot taken from an {@link InFlightLimiter}. Calling it more than once does nothing. */
 export type Release = () => void;
 
-/** A bound on calls running at once and on calls waiting for a slot. */
 export interface SlotBound {
   readonly inFlight: number;
   readonly queue: number;

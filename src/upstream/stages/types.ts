@@ -41,7 +41,6 @@ export interface UpstreamRequestContext {
   readonly fresh?: boolean;
 }
 
-/** One upstream call, as every stage sees it. */
 export interface CallRequest {
   readonly route: Route;
   /** Path and query, encoded, prefix included: what goes on the request line. */
@@ -62,7 +61,6 @@ export interface CallRequest {
 export type CallHandler = (call: CallRequest) => Promise<UpstreamAnswer>;
 export type CallStage = (next: CallHandler) => CallHandler;
 
-/** One HTTP attempt of a call. */
 export interface AttemptRequest extends CallRequest {
   readonly signal: AbortSignal;
   /** 0 for the first attempt, 1 for the first retry … */
