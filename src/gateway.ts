@@ -28,7 +28,7 @@ import { DocumentStore } from './graphql/documentStore';
 import { shareVerdict, storeVerdict } from './cache/reusePolicy';
 import { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
-import { createUpstreamDispatcher } from './upstream/dispatcher';
+import { createUpstreamDispatcher } from './upstream/exchange';
 import { serveSubscriptions } from './subscriptions/serveSubscriptions';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
@@ -68,8 +68,8 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   for (const warning of config.warnings) logger.warn(warning);
   warnAboutDescriptors(config, logger);
   const ownsDispatcher = deps.dispatcher === undefined;
-  const options = { connections: upstream.poolConnections, timeoutMs: upstream.resilience.attemptTimeoutMs };
-  const dispatcher = deps.dispatcher ?? createUpstreamDispatcher(options);
+  const dispatcher =
+    deps.dispatcher ?? createUpstreamDispatcher(upstream.poolConnections, upstream.resilience.attemptTimeoutMs);
   if (ownsDispatcher) undo.push(() => dispatcher.destroy());
   const metrics = createMetrics({ maxOperationNames: config.observability.metricsMaxOperations });
   const readiness = new Readiness();

@@ -6,8 +6,9 @@ import { fanOutEvents } from '../observability/events';
 import { OperationFacts } from '../observability/OperationFacts';
 import type { RequestRecord } from '../observability/requestRecord';
 import { CseApi } from '../upstream/CseApi';
-import { ConcurrencyLimit } from '../upstream/ConcurrencyLimit';
-import type { CseHttpClient, UpstreamRequestContext } from '../upstream/CseHttpClient';
+import { InFlightLimiter } from '../upstream/resilience/InFlightLimiter';
+import type { CseHttpClient } from '../upstream/CseHttpClient';
+import type { UpstreamRequestContext } from '../upstream/stages/types';
 import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/types';
 import type { CacheTtls } from '../cache/freshness';
@@ -107,6 +108,6 @@ export function createContext(
 
 /** Made on the first call: an operation answered without upstream calls needs none. */
 function lazyLimit(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let limit: ConcurrencyLimit | undefined;
-  return (fn) => (limit ??= new ConcurrencyLimit(concurrency)).run(fn);
+  let limit: InFlightLimiter | undefined;
+  return (fn) => (limit ??= new InFlightLimiter({ inFlight: concurrency, queue: Infinity })).run(fn);
 }

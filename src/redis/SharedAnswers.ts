@@ -1,5 +1,5 @@
 import { UNAVAILABLE, type Lease, type Lookup, type SecondLevel, type SharedCall, type Unavailable } from '../cache/secondLevel';
-import type { UpstreamAnswer } from '../upstream/exchange';
+import type { UpstreamAnswer } from '../upstream/stages/types';
 import { decodeAnswer, encodeAnswer } from './answerCodec';
 import type { RedisKeys } from './redisKeys';
 import { defineScript, RENEW_LEASE, type Script } from './scripts';

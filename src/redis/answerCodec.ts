@@ -1,4 +1,5 @@
-import { parseUpstreamBody, type UpstreamAnswer } from '../upstream/exchange';
+import { parseUpstreamBody } from '../upstream/parseJson';
+import type { UpstreamAnswer } from '../upstream/stages/types';
 
 /**
  * Upstream answers as text in Redis: a JSON header line, then an "ok" answer's body as the upstream

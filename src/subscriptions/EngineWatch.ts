@@ -2,7 +2,7 @@ import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel } from '../graphql/models';
 import type { SubscriptionMetrics } from '../observability/subscriptionMetrics';
-import { ConcurrencyLimit } from '../upstream/ConcurrencyLimit';
+import { InFlightLimiter } from '../upstream/resilience/InFlightLimiter';
 import { CseApi } from '../upstream/CseApi';
 import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
@@ -344,7 +344,7 @@ export class EngineWatch {
       this.listing = { next: 0, found: new Set() };
     }
     for (const id of [...found.keys(), ...details]) this.lastPolled.set(id, poll);
-    const limit = new ConcurrencyLimit(this.options.detailsConcurrency);
+    const limit = new InFlightLimiter({ inFlight: this.options.detailsConcurrency, queue: Infinity });
     const read = await Promise.allSettled(details.map((id) => limit.run(() => api.getJob(this.engineId, id))));
     let failed = false;
     const missing: string[] = [];

@@ -1,13 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
-import { GatewayError } from '../errors/GatewayError';
+import type { SecondLevel } from '../cache/secondLevel';
+import type { GatewayError } from '../errors/GatewayError';
+import { classifyTransportError, credentialVerdictOf } from './errorMapping';
+import type { CallStage } from './stages/types';
 
 export interface CredentialGateOptions {
   /** How long the upstream's 401 for a scope is remembered (`CSE_AUTH_REJECTION_TTL_MS`); 0: never. */
   readonly rejectionTtlMs: number;
-  /**
-   * How long an answer from the upstream itself vouches for a scope (`CACHE_AUTH_RECHECK_MS`):
-   * only meanwhile are cached answers served to it and its calls sent without waiting for a probe.
-   */
+  /** `CACHE_AUTH_RECHECK_MS`: only this long after an answer are cached answers served to a scope. */
   readonly recheckMs: number;
   /** Scopes remembered at once; least recently used are forgotten (and only need a probe again). */
   readonly maxScopes?: number;
@@ -15,11 +16,7 @@ export interface CredentialGateOptions {
   readonly now?: () => number;
 }
 
-/**
- * What an admitted call showed about its credentials: `accepted` for any answer but 401 and 429 (a
- * 403 denies one resource to credentials the upstream recognised), `refused` for a 401, `unknown`
- * for no verdict (5xx, 429, timeout, connection failure, cancelled).
- */
+/** What an admitted call showed about its credentials: `unknown` is no verdict (5xx, 429, timeout). */
 export type CredentialOutcome =
   | { readonly kind: 'accepted' }
   | { readonly kind: 'refused'; readonly error: GatewayError }
@@ -40,6 +37,9 @@ interface ProbeRound {
 }
 
 const VOUCHED: Clearance = Object.freeze({ kind: 'vouched' });
+const ACCEPTED: CredentialOutcome = Object.freeze({ kind: 'accepted' });
+const UNKNOWN: CredentialOutcome = Object.freeze({ kind: 'unknown' });
+const NEVER = new AbortController().signal;
 
 /** About a hundred bytes a scope: 10 MB at most. */
 const MAX_CREDENTIAL_SCOPES = 100_000;
@@ -84,13 +84,7 @@ export class CredentialGate {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** Whether cached answers may be served to the scope now. */
-  vouches(digest: string): boolean {
-    const state = this.scopes.get(digest);
-    return state !== undefined && this.recentlyAccepted(state);
-  }
-
-  /** The scope's cache generation while it is vouched for: a cache serves answers kept under it. */
+  /** The scope's cache generation while cached answers may be served to it, else `undefined`. */
   generation(digest: string): number | undefined {
     const state = this.scopes.get(digest);
     return state !== undefined && this.recentlyAccepted(state) ? state.generation : undefined;
@@ -115,9 +109,7 @@ export class CredentialGate {
   /** The scope's remembered 401, to fail a call with at once. */
   rejection(digest: string): GatewayError | undefined {
     const rejection = this.scopes.get(digest)?.rejection;
-    if (rejection === undefined) return undefined;
-    if (this.now() < rejection.until) return rejection.error;
-    return undefined;
+    return rejection !== undefined && this.now() < rejection.until ? rejection.error : undefined;
   }
 
   /**
@@ -143,12 +135,16 @@ export class CredentialGate {
         round.lastStart = this.now();
         return { kind: 'probe', round };
       }
-      await waitFor(round.settled, signal, patience);
+      try {
+        // At most its patience: then this call probes too.
+        await Promise.race([round.settled, sleep(patience, undefined, { signal, ref: false })]);
+      } catch {
+        throw signal.reason;
+      }
       if (round.refusal !== undefined) throw round.refusal;
     }
   }
 
-  /** Reports what an admitted call showed. */
   settle(digest: string, clearance: Clearance, outcome: CredentialOutcome): void {
     const state = this.stateOf(digest);
     if (outcome.kind === 'accepted') {
@@ -173,6 +169,55 @@ export class CredentialGate {
     }
   }
 
+  /**
+   * Outermost stage: credentials refused in this operation or recently (a 401) fail at once,
+   * without a call; a 401 the call meets is recorded on the operation.
+   */
+  refusalStage(): CallStage {
+    return (next) => async (call) => {
+      const refused = call.request.refusal?.error ?? this.rejection(call.digest);
+      if (refused !== undefined) throw refused;
+      try {
+        return await next(call);
+      } catch (error) {
+        const { refusal } = call.request;
+        if (refusal !== undefined && credentialVerdictOf(error) === 'refused') {
+          refusal.error ??= error as GatewayError;
+        }
+        throw error;
+      }
+    };
+  }
+
+  /**
+   * Inside the single flight (one clearance per call made): the call goes once the gate lets it,
+   * and what it showed is reported back — to the second level too on a 401, so that no replica
+   * serves what was kept for the scope.
+   */
+  stage(secondLevel?: SecondLevel<unknown>): CallStage {
+    return (next) => async (call) => {
+      let clearance: Clearance;
+      try {
+        clearance = await this.admit(call.digest, call.signal ?? NEVER);
+      } catch (reason) {
+        throw classifyTransportError(reason);
+      }
+      let outcome = UNKNOWN;
+      try {
+        const answer = await next(call);
+        outcome = ACCEPTED;
+        return answer;
+      } catch (error) {
+        outcome = credentialOutcomeOf(error);
+        throw error;
+      } finally {
+        this.settle(call.digest, clearance, outcome);
+        // Not awaited: the caller's error need not wait for Redis.
+        if (secondLevel !== undefined && outcome.kind === 'refused') void secondLevel.forget(call.digest);
+      }
+    };
+  }
+
   private recentlyAccepted(state: ScopeState): boolean {
     return state.acceptedAt !== undefined && this.now() - state.acceptedAt <= this.options.recheckMs;
   }
@@ -187,29 +232,9 @@ export class CredentialGate {
   }
 }
 
-/** Waits for `promise` at most `ms`, or rejects with the signal's reason when it aborts first. */
-function waitFor(promise: Promise<void>, signal: AbortSignal, ms: number): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<void>((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(done);
-  });
-}
-
-/** Whether an error is the upstream refusing the credentials themselves: a 401 (a 403 denies one resource). */
-export function isCredentialRefusal(error: unknown): error is GatewayError {
-  if (!(error instanceof GatewayError)) return false;
-  const status = (error.extensions.upstream as { status?: number } | undefined)?.status;
-  return error.code === 'UNAUTHENTICATED' && status === 401;
+/** What a failed call says about its credentials, as the failure classifier judged it. */
+export function credentialOutcomeOf(error: unknown): CredentialOutcome {
+  const verdict = credentialVerdictOf(error);
+  if (verdict === 'refused') return { kind: 'refused', error: error as GatewayError };
+  return verdict === undefined ? UNKNOWN : ACCEPTED;
 }

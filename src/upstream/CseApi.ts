@@ -1,16 +1,16 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
-import type { PageCall } from '../pagination/pages';
-import { pageOffset } from '../pagination/pages';
+import { TRACER_NAME } from '../observability/tracing';
+import { pageOffset, type PageCall } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
 import { classifyFailure } from './errorMapping';
-import type { CseHttpClient, UpstreamAnswer, UpstreamCall, UpstreamRequestContext } from './CseHttpClient';
+import type { CseHttpClient, UpstreamCall } from './CseHttpClient';
 import type { Credentials } from './credentials';
 import { paths, UnsafePathSegmentError } from './paths';
-import { asEngine, asJob, asListBody } from './shapes';
 import { UpstreamBodyError } from './parseJson';
-import type { CseEngine, CseJob } from './types';
-import { withUpstreamSpan } from './upstreamSpan';
+import type { UpstreamAnswer, UpstreamRequestContext } from './stages/types';
+import { asEngine, asJob, asListBody, type CseEngine, type CseJob } from './types';
 
 /** A job-list filter in upstream terms: epoch milliseconds, inclusive, on the job's start time. */
 export interface JobTimeFilter {
@@ -47,15 +47,14 @@ export class CseApi {
   }
 
   async listEngines(call: PageCall): Promise<ListPage<CseEngine>> {
-    const page = await this.list(
-      { route: 'listEngines', path: safePath(() => paths.listEngines(this.projectId)), query: this.pageQuery(call) },
-      asEngine,
-    );
+    const path = safePath(() => paths.listEngines(this.projectId));
+    const page = await this.list({ route: 'listEngines', path, query: this.pageQuery(call) }, asEngine);
     return page ?? { total: 0, data: [] };
   }
 
   async getEngine(engineId: string): Promise<CseEngine | null> {
-    return this.one({ route: 'getEngine', path: safePath(() => paths.getEngine(this.projectId, engineId)), engineId }, asEngine);
+    const path = safePath(() => paths.getEngine(this.projectId, engineId));
+    return this.one({ route: 'getEngine', path, engineId }, asEngine);
   }
 
   /** `null` when the engine does not exist. */
@@ -65,11 +64,13 @@ export class CseApi {
     if (filter.to !== undefined) query['to-time'] = String(filter.to);
     const path = safePath(() => paths.listJobs(this.projectId, engineId));
     const page = await this.list({ route: 'listJobs', path, query, engineId }, asJob);
-    return page === null ? null : { total: page.total, data: page.data.map((job) => withEngineId(job, engineId)) };
+    if (page === null) return null;
+    return { total: page.total, data: page.data.map((job) => withEngineId(job, engineId)) };
   }
 
   async getJob(engineId: string, jobId: string): Promise<CseJob | null> {
-    const job = await this.one({ route: 'getJob', path: safePath(() => paths.getJob(this.projectId, engineId, jobId)), engineId }, asJob);
+    const path = safePath(() => paths.getJob(this.projectId, engineId, jobId));
+    const job = await this.one({ route: 'getJob', path, engineId }, asJob);
     return job === null ? null : withEngineId(job, engineId);
   }
 
@@ -101,16 +102,45 @@ export class CseApi {
     }, answer.requestId);
   }
 
-  /** One upstream call, in a trace span, counted against the operation's budget (a cached answer too). */
+  /** One upstream call, counted against the operation's budget (a cached answer too). */
   private async send(call: UpstreamCall): Promise<UpstreamAnswer> {
-    const { http, request, limit, budget } = this.options;
+    const { budget } = this.options;
     budget?.beforeCall();
-    const answer = await limit(() => {
+    const answer = await this.options.limit(() => {
       budget?.beforeCall();
-      return withUpstreamSpan(call.route, request, (traced) => http.get(call, traced));
+      return this.traced(call);
     });
     if (answer.kind === 'ok') budget?.spendUpstream(answer.bytes);
     return answer;
+  }
+
+  /**
+   * The call inside a client span, child of the operation's span, whose context goes upstream. A
+   * GatewayError marks the span failed with its code (never its URL).
+   */
+  private async traced(call: UpstreamCall): Promise<UpstreamAnswer> {
+    const { http, request } = this.options;
+    const parent = propagation.extract(context.active(), request.propagate ?? {});
+    const attributes = { 'cse.route': call.route, 'http.request.method': 'GET' };
+    const options = { kind: SpanKind.CLIENT, attributes };
+    const span = trace.getTracer(TRACER_NAME).startSpan(`cse ${call.route}`, options, parent);
+    const propagate: Record<string, string> = { ...request.propagate };
+    propagation.inject(trace.setSpan(parent, span), propagate);
+    try {
+      const answer = await http.get(call, { ...request, propagate });
+      span.setAttribute('cse.outcome', answer.kind);
+      return answer;
+    } catch (error) {
+      const gatewayError = error instanceof GatewayError ? error : undefined;
+      const code = gatewayError?.code ?? 'INTERNAL_SERVER_ERROR';
+      span.setAttribute('error.type', code);
+      const status = (gatewayError?.extensions.upstream as { status?: number } | undefined)?.status;
+      if (status !== undefined) span.setAttribute('http.response.status_code', status);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 }
 
@@ -123,7 +153,8 @@ function safePath(build: () => string): string {
     return build();
   } catch (error) {
     if (!(error instanceof UnsafePathSegmentError)) throw error;
-    throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, `The upstream sent an unusable ${error.what}.`, { cause: error });
+    const message = `The upstream sent an unusable ${error.what}.`;
+    throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message, { cause: error });
   }
 }
 
@@ -132,7 +163,9 @@ function checked<T>(read: () => T, requestId: string | undefined): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof UpstreamBodyError) throw classifyFailure({ thrown: error, status: 200, requestId }).error;
+    if (error instanceof UpstreamBodyError) {
+      throw classifyFailure({ thrown: error, status: 200, requestId }).error;
+    }
     throw error;
   }
 }

@@ -1,27 +1,18 @@
 import type { Dispatcher } from 'undici';
-import { fanOutEvents, type UpstreamEvents } from '../observability/events';
+import { credentialDigest, scopeKey } from '../cache/scopeKey';
+import type { SecondLevel } from '../cache/secondLevel';
+import { SingleFlight } from '../cache/SingleFlight';
+import { UpstreamAnswerCache, type CacheStats } from '../cache/UpstreamAnswerCache';
+import type { GatewayConfig } from '../config/loadConfig';
+import { fanOutEvents, type Route, type UpstreamEvents } from '../observability/events';
 import { CredentialGate } from './CredentialGate';
 import type { Credentials } from './credentials';
-import type { UpstreamAnswer } from './exchange';
-import type { Route } from './paths';
-import type { CacheTtls } from '../cache/freshness';
-import { UpstreamAnswerCache, type CacheStats } from '../cache/UpstreamAnswerCache';
-import { credentialDigest, scopeKey } from '../cache/scopeKey';
-import { SingleFlight } from '../cache/SingleFlight';
+import { exchangeStage } from './exchange';
 import { BreakerBoard } from './resilience/BreakerBoard';
-import { InFlightLimiter, type SlotBound } from './resilience/InFlightLimiter';
-import { breakerCheckStage, breakerStage } from './stages/breakerStages';
+import { InFlightLimiter } from './resilience/InFlightLimiter';
 import { cacheStage, secondLevelStage, singleFlightStage, type CachedAnswer } from './stages/cacheStage';
-import { credentialGateStage } from './stages/credentialGateStage';
-import { exchangeStage } from './stages/exchangeStage';
-import { limiterStage } from './stages/limiterStage';
-import { refusalStage } from './stages/refusalStage';
 import { retryStage } from './stages/retryStage';
-import type { SecondLevel } from '../cache/secondLevel';
-import { compose, type CallHandler, type UpstreamRequestContext } from './stages/types';
-
-export type { UpstreamAnswer } from './exchange';
-export type { UpstreamRequestContext } from './stages/types';
+import { compose, type CallHandler, type UpstreamAnswer, type UpstreamRequestContext } from './stages/types';
 
 export interface UpstreamCall {
   route: Route;
@@ -31,52 +22,25 @@ export interface UpstreamCall {
   engineId?: string;
 }
 
-/** How hard the client tries, and how it protects the upstream and itself. */
-export interface ResilienceOptions {
-  readonly attemptTimeoutMs: number;
-  readonly maxResponseBytes: number;
-  readonly retries: number;
-  readonly retryBaseMs: number;
-  readonly maxInFlight: number;
-  readonly maxQueue: number;
-  readonly perEngine: SlotBound;
-  readonly perCaller: SlotBound;
-  readonly engineBreakerFailures: number;
-  readonly upstreamBreakerFailures: number;
-  readonly breakerOpenMs: number;
-}
-
-export interface CacheOptions {
-  readonly ttls: CacheTtls;
-  readonly maxEntries: number;
-  readonly maxBytes: number;
-}
-
-export interface CredentialOptions {
-  readonly rejectionTtlMs: number;
-  readonly recheckMs: number;
-}
-
-/** Every option is required: the defaults live in `loadConfig` alone. */
+/** The configuration's own sections: the defaults live in `loadConfig` alone. */
 export interface CseHttpClientOptions {
   /** Scheme, host and an optional path prefix. */
   readonly endpoint: string;
   readonly dispatcher: Dispatcher;
   /** The process-wide event sink (metrics); each operation may add its own. */
   readonly events: UpstreamEvents | undefined;
-  readonly resilience: ResilienceOptions;
-  readonly cache: CacheOptions;
-  readonly credentials: CredentialOptions;
-  /** The jitter source, in [0, 1), and monotonic milliseconds; injected by tests. */
+  readonly resilience: GatewayConfig['upstream']['resilience'];
+  readonly cache: Pick<GatewayConfig['cache'], 'ttls' | 'maxEntries' | 'maxBytes'>;
+  readonly credentials: GatewayConfig['upstream']['credentials'];
+  /** The jitter source, in [0, 1); injected by tests. */
   readonly random?: () => number;
-  readonly now?: () => number;
   /** With REDIS_URL: the state this replica shares with the others (see docs/replicas.md). */
   readonly shared?: SharedUpstreamState;
 }
 
 /** What the upstream client shares with other replicas through Redis. */
 export interface SharedUpstreamState {
-  /** The second level of the answer cache, identical calls on several replicas made once, and the fleet's credential generations. */
+  /** The answer cache's second level, calls made once fleet-wide, and the credential generations. */
   readonly answers: SecondLevel<UpstreamAnswer>;
 }
 
@@ -91,42 +55,48 @@ export interface SharedUpstreamState {
 export class CseHttpClient {
   private readonly origin: string;
   private readonly pathPrefix: string;
-  private readonly events: UpstreamEvents | undefined;
   private readonly cache: UpstreamAnswerCache<CachedAnswer>;
   private readonly gate: CredentialGate;
   private readonly handle: CallHandler;
+  /** An operation's sink → it and the process's together: made once per operation, not per call. */
+  private readonly sinks = new WeakMap<UpstreamEvents, UpstreamEvents>();
 
-  constructor(options: CseHttpClientOptions) {
+  constructor(private readonly options: CseHttpClientOptions) {
     const url = new URL(options.endpoint);
     this.origin = url.origin;
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
-    this.events = options.events;
-    const { resilience } = options;
-    this.cache = new UpstreamAnswerCache({ maxEntries: options.cache.maxEntries, maxBytes: options.cache.maxBytes });
-    this.gate = new CredentialGate({ ...options.credentials, now: options.now });
+    const { resilience, cache, shared } = options;
+    this.cache = new UpstreamAnswerCache({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes });
+    this.gate = new CredentialGate(options.credentials);
     const breakers = new BreakerBoard({
       engineFailures: resilience.engineBreakerFailures,
       upstreamFailures: resilience.upstreamBreakerFailures,
       openMs: resilience.breakerOpenMs,
-      now: options.now,
     });
-    const limits = { inFlight: resilience.maxInFlight, queue: resilience.maxQueue, perEngine: resilience.perEngine, perCaller: resilience.perCaller };
-    const limiter = new InFlightLimiter(limits, (count) => this.events?.inFlight?.(count));
+    const { maxInFlight: inFlight, maxQueue: queue, perEngine, perCaller } = resilience;
+    const reportInFlight = (count: number) => options.events?.inFlight?.(count);
+    const limiter = new InFlightLimiter({ inFlight, queue, perEngine, perCaller }, reportInFlight);
     const attempt = compose(
-      [breakerCheckStage(breakers), limiterStage(limiter), breakerStage(breakers)],
-      exchangeStage({ dispatcher: options.dispatcher, origin: this.origin, attemptTimeoutMs: resilience.attemptTimeoutMs, maxBodyBytes: resilience.maxResponseBytes, keepText: options.shared !== undefined }),
+      [breakers.checkStage(), limiter.stage(), breakers.stage()],
+      exchangeStage({
+        dispatcher: options.dispatcher,
+        origin: this.origin,
+        attemptTimeoutMs: resilience.attemptTimeoutMs,
+        maxBodyBytes: resilience.maxResponseBytes,
+        keepText: shared !== undefined,
+      }),
     );
-    const retry = retryStage({ retries: resilience.retries, retryBaseMs: resilience.retryBaseMs, random: options.random ?? Math.random });
-    const { shared } = options;
-    const fleet = shared === undefined ? undefined : secondLevelStage(shared.answers, options.cache.ttls, this.gate);
+    const { retries, retryBaseMs } = resilience;
+    const retry = retryStage({ retries, retryBaseMs, random: options.random ?? Math.random });
+    const fleet = shared === undefined ? undefined : secondLevelStage(shared.answers, cache.ttls, this.gate);
     this.handle = compose(
       [
-        refusalStage(this.gate),
-        cacheStage(this.cache, options.cache.ttls, this.gate, fleet?.fromSecondLevel),
+        this.gate.refusalStage(),
+        cacheStage(this.cache, cache.ttls, this.gate, fleet?.fromSecondLevel),
         singleFlightStage(new SingleFlight<UpstreamAnswer>()),
         // Breakers, in-flight limits and the credential gate's probes stay per replica (docs/replicas.md).
         ...(fleet === undefined ? [] : [fleet.stage]),
-        credentialGateStage(this.gate, shared?.answers),
+        this.gate.stage(shared?.answers),
       ],
       retry(attempt),
     );
@@ -151,9 +121,16 @@ export class CseHttpClient {
       request,
       digest: credentialDigest(request.credentials),
       key: scopeKey(request.credentials, this.origin + path),
-      events: fanOutEvents(this.events, request.events),
+      events: this.sinkOf(request.events),
       signal: request.signal,
     });
+  }
+
+  private sinkOf(operation: UpstreamEvents | undefined): UpstreamEvents {
+    if (operation === undefined) return this.options.events ?? {};
+    let both = this.sinks.get(operation);
+    if (both === undefined) this.sinks.set(operation, (both = fanOutEvents(this.options.events, operation)));
+    return both;
   }
 }
 

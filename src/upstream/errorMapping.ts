@@ -45,10 +45,22 @@ export interface Failure {
 /** "Not found" arrives as an error status with a code: an answer, `null` where the schema allows. */
 export type Classification = Failure | { readonly kind: 'not-found'; readonly upstream: UpstreamErrorInfo };
 
-/** Codes the upstream uses for "this engine or job does not exist" (it answers 400, not 404). */
-const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['SVCSTG.00501116', 'SVCSTG.00501125', 'SVCSTG.00501153']);
+/**
+ * What an upstream error says of the caller's credentials: a 401 refuses them; any other 4xx but
+ * 429 accepts them, a 403 denying one resource only. Nothing else is a verdict.
+ */
+export type CredentialVerdict = 'refused' | 'accepted' | 'denied';
+const VERDICTS = new WeakMap<GatewayError, CredentialVerdict>();
+
+/** The verdict the classifier gave the error it made; `undefined` for every other error. */
+export function credentialVerdictOf(error: unknown): CredentialVerdict | undefined {
+  return error instanceof GatewayError ? VERDICTS.get(error) : undefined;
+}
+
 /** Terraform treats this one as "engine gone" even when it comes with HTTP 401. */
 const ENGINE_GONE_CODE = 'SVCSTG.00501125';
+/** Codes the upstream uses for "this engine or job does not exist" (it answers 400, not 404). */
+const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['SVCSTG.00501116', ENGINE_GONE_CODE, 'SVCSTG.00501153']);
 const MALFORMED_JOB_ID_CODE = 'SVCSTG.00501152';
 const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 
@@ -56,48 +68,20 @@ const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 // misbehaving proxy wrote (an IAM token is thousands of characters long and cannot pass).
 const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
 
-const TIMEOUT_CODES: ReadonlySet<string> = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(
+  ['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'],
+);
 /** `AbortSignal.timeout`'s DOMException and undici's aborted requests. */
 const TIMEOUT_NAMES: ReadonlySet<string> = new Set(['AbortError', 'TimeoutError']);
-const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
-]);
-/** undici refusing to send a request as given (an invalid header value, a path a request line cannot hold). */
-const LOCAL_CODES: ReadonlySet<string> = new Set([
-  'UND_ERR_INVALID_ARG',
-  'ERR_INVALID_ARG_TYPE',
-  'ERR_INVALID_ARG_VALUE',
-  'ERR_INVALID_URL',
-]);
-
-/** Fixed client-facing wording, one per case. */
-const MESSAGES = {
-  malformedId: 'The upstream refused the job id as malformed.',
-  unauthenticated: "The upstream refused the caller's token.",
-  forbidden: "The caller's token may not access this project or resource.",
-  rateLimited: 'The upstream is throttling requests; try again later.',
-  unavailable: 'The upstream is unavailable.',
-  timeout: 'The upstream did not answer in time.',
-  upstreamError: 'The upstream answered with an error.',
-  badStatus: 'The upstream answered with an unexpected HTTP status.',
-  unreachable: 'The upstream could not be reached.',
-  callFailed: 'The call to the upstream failed.',
-  badBody: 'The upstream answered with a body the gateway could not read.',
-  local: 'The gateway could not send the upstream request.',
-} as const;
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set(
+  ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'].concat(
+    ['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'],
+  ),
+);
+/** undici refusing to send a request as built (an invalid header value, a path no request line holds). */
+const LOCAL_CODES: ReadonlySet<string> = new Set(
+  ['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL'],
+);
 
 /**
  * Classifies what happened; never throws (the body may be any dialect, empty, HTML or garbage).
@@ -112,7 +96,8 @@ const MESSAGES = {
 export function classifyFailure(happened: Thrown): Failure;
 export function classifyFailure(happened: Happened, now?: number): Classification;
 export function classifyFailure(happened: Happened, now: number = Date.now()): Classification {
-  return 'thrown' in happened ? classifyThrown(happened.thrown, happened.status, happened.requestId) : classifyStatus(happened, now);
+  if ('thrown' in happened) return classifyThrown(happened.thrown, happened.status, happened.requestId);
+  return classifyStatus(happened, now);
 }
 
 /** The GatewayError for an error thrown while waiting on the upstream (an abort reason, mostly). */
@@ -126,34 +111,42 @@ function classifyStatus({ status, headers, body }: Answered, now: number): Class
   if (fields.code !== undefined) upstream.code = fields.code;
   const requestId = safeToken(header(headers, 'x-request-id')) ?? fields.requestId;
   if (requestId !== undefined) upstream.requestId = requestId;
-  const fail = (code: ErrorCode, message: string, retryAfter?: number): Failure => ({
-    kind: kindOfStatus(status),
-    error: new GatewayError(code, message, retryAfter === undefined ? { upstream } : { upstream, retryAfter }),
-    retry: status === 429 || RETRY_STATUSES.has(status),
-  });
+  const fail = (code: ErrorCode, message: string, retryAfter?: number): Failure => {
+    const error = new GatewayError(code, message, { upstream, retryAfter });
+    const kind = kindOfStatus(status);
+    if (kind === 'refused') {
+      VERDICTS.set(error, status === 401 ? 'refused' : status === 403 ? 'denied' : 'accepted');
+    }
+    return { kind, error, retry: status === 429 || RETRY_STATUSES.has(status) };
+  };
 
+  const later = () => retryAfterSeconds(headers, now);
   const code = fields.code;
   if (code !== undefined) {
     if ((status === 400 || status === 404) && NOT_FOUND_CODES.has(code)) return { kind: 'not-found', upstream };
     if (status === 401 && code === ENGINE_GONE_CODE) return { kind: 'not-found', upstream };
-    if (status === 400 && code === MALFORMED_JOB_ID_CODE) return fail(ErrorCode.BAD_USER_INPUT, MESSAGES.malformedId);
+    if (status === 400 && code === MALFORMED_JOB_ID_CODE) {
+      return fail(ErrorCode.BAD_USER_INPUT, 'The upstream refused the job id as malformed.');
+    }
   }
   switch (status) {
     case 401:
-      return fail(ErrorCode.UNAUTHENTICATED, MESSAGES.unauthenticated);
+      return fail(ErrorCode.UNAUTHENTICATED, "The upstream refused the caller's token.");
     case 403:
-      return fail(ErrorCode.FORBIDDEN, MESSAGES.forbidden);
+      return fail(ErrorCode.FORBIDDEN, "The caller's token may not access this project or resource.");
     case 429:
-      return fail(ErrorCode.RATE_LIMITED, MESSAGES.rateLimited, retryAfterSeconds(headers, now));
+      return fail(ErrorCode.RATE_LIMITED, 'The upstream is throttling requests; try again later.', later());
     case 502:
-      return fail(ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.unavailable);
+      return fail(ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable.');
     case 503:
-      return fail(ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.unavailable, retryAfterSeconds(headers, now));
+      return fail(ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable.', later());
     case 504:
-      return fail(ErrorCode.UPSTREAM_TIMEOUT, MESSAGES.timeout);
+      return fail(ErrorCode.UPSTREAM_TIMEOUT, 'The upstream did not answer in time.');
     default:
-      if (Number.isInteger(status) && status >= 400 && status <= 599) return fail(ErrorCode.UPSTREAM_ERROR, MESSAGES.upstreamError);
-      return fail(ErrorCode.UPSTREAM_BAD_RESPONSE, MESSAGES.badStatus);
+      if (Number.isInteger(status) && status >= 400 && status <= 599) {
+        return fail(ErrorCode.UPSTREAM_ERROR, 'The upstream answered with an error.');
+      }
+      return fail(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answered with an unexpected HTTP status.');
   }
 }
 
@@ -174,19 +167,22 @@ function classifyThrown(err: unknown, status: number | undefined, requestId: str
   const code = codeOf(err);
   if (code === UPSTREAM_BAD_BODY) {
     const upstream = status === undefined ? undefined : { status, requestId };
-    const error = new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, MESSAGES.badBody, { cause: err, upstream });
+    const message = 'The upstream answered with a body the gateway could not read.';
+    const error = new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message, { cause: err, upstream });
     return { kind: 'bad-response', error, retry: false };
   }
-  if (code !== undefined && LOCAL_CODES.has(code)) return failure('local', ErrorCode.INTERNAL_SERVER_ERROR, MESSAGES.local);
+  if (code !== undefined && LOCAL_CODES.has(code)) {
+    return failure('local', ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway could not send the upstream request.');
+  }
   const related = relatedErrors(err);
-  if (related.some((e) => TIMEOUT_CODES.has(codeOf(e) ?? '') || TIMEOUT_NAMES.has(nameOf(e) ?? ''))) {
-    return failure('timeout', ErrorCode.UPSTREAM_TIMEOUT, MESSAGES.timeout);
+  if (related.some((e) => TIMEOUT_CODES.has(codeOf(e) ?? '') || TIMEOUT_NAMES.has(codeOf(e, 'name') ?? ''))) {
+    return failure('timeout', ErrorCode.UPSTREAM_TIMEOUT, 'The upstream did not answer in time.');
   }
   if (related.some((e) => UNREACHABLE_CODES.has(codeOf(e) ?? ''))) {
-    return failure('connection', ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.unreachable, true);
+    return failure('connection', ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream could not be reached.', true);
   }
   // Unrecognised: the wording and the cause tell the log apart.
-  return failure('connection', ErrorCode.UPSTREAM_UNAVAILABLE, MESSAGES.callFailed, true);
+  return failure('connection', ErrorCode.UPSTREAM_UNAVAILABLE, 'The call to the upstream failed.', true);
 }
 
 /**
@@ -223,19 +219,16 @@ export function circuitOpenError(scope: 'upstream' | 'engine', retryAfterMs: num
 
 /** Load shedding: too many upstream calls in flight and queued in this gateway. */
 export function overloadedError(): GatewayError {
-  return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The gateway is overloaded: too many upstream calls are waiting. Try again shortly.', {
-    retryAfter: 1,
-    details: { reason: 'OVERLOADED' },
-  });
+  const message = 'The gateway is overloaded: too many upstream calls are waiting. Try again shortly.';
+  const details = { reason: 'OVERLOADED' };
+  return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, message, { retryAfter: 1, details });
 }
 
 /** The code and request id of any body dialect, in an object or an array's first item. */
 function readErrorBody(bodyText: string): { code?: string; requestId?: string } {
-  const trimmed = bodyText.trim();
-  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(trimmed);
+    parsed = JSON.parse(bodyText);
   } catch {
     return {};
   }
@@ -252,7 +245,8 @@ function readErrorBody(bodyText: string): { code?: string; requestId?: string } 
 
 function firstSafe(...candidates: unknown[]): string | undefined {
   for (const candidate of candidates) {
-    const value = safeToken(typeof candidate === 'number' && Number.isSafeInteger(candidate) ? String(candidate) : candidate);
+    const text = typeof candidate === 'number' && Number.isSafeInteger(candidate) ? String(candidate) : candidate;
+    const value = safeToken(text);
     if (value !== undefined) return value;
   }
   return undefined;
@@ -303,12 +297,7 @@ function relatedErrors(err: unknown): unknown[] {
   return out;
 }
 
-function codeOf(err: unknown): string | undefined {
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function nameOf(err: unknown): string | undefined {
-  const name = typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
-  return typeof name === 'string' ? name : undefined;
+function codeOf(err: unknown, property: 'code' | 'name' = 'code'): string | undefined {
+  const value = typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[property] : undefined;
+  return typeof value === 'string' ? value : undefined;
 }

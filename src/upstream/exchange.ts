@@ -1,111 +1,130 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { Dispatcher } from 'undici';
-import type { UpstreamErrorInfo } from '../errors/GatewayError';
+import { Agent, type Dispatcher } from 'undici';
+import { boundedSignal } from './boundedSignal';
 import { classifyFailure, type Failure } from './errorMapping';
-import { parseUpstreamJson, UpstreamBodyError } from './parseJson';
-import { checkJsonDepth, parseUpstreamJsonInTurns } from './parseInTurns';
+import { parseUpstreamBodyInTurns, UpstreamBodyError } from './parseJson';
+import { remainingMs, type AttemptHandler, type UpstreamAnswer } from './stages/types';
+import type { UpstreamRequestContext } from './stages/types';
 
-/**
- * A successful answer (with the size of its body as received, what caches count), or the
- * upstream's "not found". `text` is the body as sent, kept when Redis is configured (`keepText`)
- * so Redis is given it instead of a second serialisation (see answerCodec); the in-memory cache
- * keeps answers without it (see withoutText).
- */
-export type UpstreamAnswer =
-  | { kind: 'ok'; body: unknown; requestId: string | undefined; bytes: number; text?: string }
-  | { kind: 'not-found'; upstream: UpstreamErrorInfo };
-
-/** What one HTTP exchange with the upstream came to, and how long it took. */
-export type ExchangeResult =
-  | { readonly ok: true; readonly answer: UpstreamAnswer; readonly status: number; readonly durationMs: number }
-  | (Failure & { readonly ok: false; readonly status: number | undefined; readonly durationMs: number });
-
-interface ExchangeRequest {
+export interface ExchangeOptions {
+  readonly dispatcher: Dispatcher;
   readonly origin: string;
-  /** Path and query, already encoded. */
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly signal: AbortSignal;
+  readonly attemptTimeoutMs: number;
   /** Larger successful bodies are refused (`CSE_MAX_RESPONSE_BYTES`): memory, and parse time. */
   readonly maxBodyBytes: number;
-  /** Keep the body's text on the answer (`text`): only Redis wants it. */
-  readonly keepText?: boolean;
+  /** Keep each body's text on its answer: only Redis wants it. */
+  readonly keepText: boolean;
 }
 
 /**
- * Bodies larger than this are checked for their nesting depth before they are parsed (or parsed
- * in turns); smaller ones parse in a few milliseconds however they nest.
+ * Below the 5 s idle timeout common to servers and proxies, so the gateway closes an idle
+ * connection first rather than write a request into a socket the other end is closing.
  */
-const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
-/** The upstream's shapes nest under 10 levels (list → job → phase → task → brief). */
-const MAX_BODY_DEPTH = 64;
+const UPSTREAM_KEEP_ALIVE_MS = 4000;
 
 /**
- * An upstream body — from the upstream, or as Redis kept it — parsed by the same rules.
- * @throws {UpstreamBodyError} when it nests too deep or is not JSON
+ * The one undici dispatcher for the upstream (injected, so tests can substitute it): the pool and
+ * the socket timeouts. Retries are the retry stage's, not undici's interceptor: that one waits out
+ * `Retry-After` past the operation's deadline, retries timeouts, and hides attempts from breakers.
  */
-export function parseUpstreamBody(text: string): unknown {
-  if (text.length > DEPTH_CHECKED_FROM_BYTES) checkJsonDepth(text, MAX_BODY_DEPTH);
-  return parseUpstreamJson(text);
+export function createUpstreamDispatcher(connections: number, timeoutMs: number): Dispatcher {
+  return new Agent({
+    connections,
+    connectTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
+  });
 }
 
 /** Error bodies are only read for their code; a proxy's HTML page need not be read whole. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
-/** One GET, exactly once: no retry, no cache. Never throws: every failure comes back classified. */
-export async function exchange(dispatcher: Dispatcher, request: ExchangeRequest): Promise<ExchangeResult> {
-  const started = performance.now();
+/**
+ * The innermost stage: one GET, exactly once, bounded by the attempt's time (clipped by the
+ * operation's deadline) and the call's signal. Never throws: every failure comes back classified.
+ * One that ran into the deadline, or whose callers all left, is `cancelled`: it says nothing about
+ * the upstream.
+ */
+export function exchangeStage(options: ExchangeOptions): AttemptHandler {
+  return async (attempt) => {
+    const budget = Math.min(options.attemptTimeoutMs, remainingMs(attempt.request.deadline));
+    const bounded = boundedSignal(attempt.signal, Math.max(1, budget));
+    const started = performance.now();
+    let status: number | undefined;
+    let outcome: UpstreamAnswer | Failure;
+    try {
+      [status, outcome] = await exchange(options, attempt.path, upstreamHeaders(attempt.request), bounded.signal);
+    } finally {
+      bounded.dispose();
+    }
+    const durationMs = performance.now() - started;
+    if (!('error' in outcome)) return { ok: true, answer: outcome, status: status!, durationMs };
+    const cut = attempt.signal.aborted || (bounded.signal.aborted && budget < options.attemptTimeoutMs);
+    return { ...outcome, ...(cut ? { kind: 'cancelled', retry: false } : {}), ok: false, status, durationMs };
+  };
+}
+
+/** The status, if an answer came, and the answer or the classified failure. */
+async function exchange(
+  options: ExchangeOptions,
+  path: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<[number | undefined, UpstreamAnswer | Failure]> {
   let response: Dispatcher.ResponseData;
   try {
-    response = await dispatcher.request({ origin: request.origin, path: request.path, method: 'GET', headers: request.headers, signal: request.signal });
+    response = await options.dispatcher.request({ origin: options.origin, path, method: 'GET', headers, signal });
   } catch (error) {
-    return failed(classifyFailure({ thrown: error }), undefined, started);
+    return [undefined, classifyFailure({ thrown: error })];
   }
-
-  const { statusCode, headers, body } = response;
-  if (statusCode >= 200 && statusCode < 300) {
-    const requestId = headerValue(headers['x-request-id']);
+  const { statusCode: status, body } = response;
+  if (status >= 200 && status < 300) {
+    const id = response.headers['x-request-id'];
+    const requestId = Array.isArray(id) ? id[0] : id;
     try {
-      const text = await readText(body, request.maxBodyBytes, true);
-      // A large body is parsed in turns of the event loop (see parseInTurns), not in one long step.
-      const parsed = text.length > DEPTH_CHECKED_FROM_BYTES ? await parseUpstreamJsonInTurns(text, MAX_BODY_DEPTH) : parseUpstreamJson(text);
-      const bytes = Buffer.byteLength(text);
-      const answer: UpstreamAnswer = request.keepText === true ? { kind: 'ok', body: parsed, requestId, bytes, text } : { kind: 'ok', body: parsed, requestId, bytes };
-      return { ok: true, answer, status: statusCode, durationMs: performance.now() - started };
+      const text = await readText(body, options.maxBodyBytes, true);
+      const parsed = await parseUpstreamBodyInTurns(text);
+      const answer: UpstreamAnswer = { kind: 'ok', body: parsed, requestId, bytes: Buffer.byteLength(text) };
+      if (options.keepText) answer.text = text;
+      return [status, answer];
     } catch (error) {
-      return failed(classifyFailure({ thrown: error, status: statusCode, requestId }), statusCode, started);
+      return [status, classifyFailure({ thrown: error, status, requestId })];
     }
   }
-
   let text = '';
   try {
     text = await readText(body, MAX_ERROR_BODY_BYTES, false);
   } catch {
     // The status alone classifies the failure; a body cut off mid-way only loses its code.
   }
-  const classified = classifyFailure({ status: statusCode, headers, body: text });
-  if (classified.kind === 'not-found') return { ok: true, answer: classified, status: statusCode, durationMs: performance.now() - started };
-  return failed(classified, statusCode, started);
+  return [status, classifyFailure({ status, headers: response.headers, body: text })];
 }
 
-function failed(failure: Failure, status: number | undefined, started: number): ExchangeResult {
-  return { ...failure, ok: false, status, durationMs: performance.now() - started };
+/** The caller's own credentials, plus what the operation propagates (`traceparent`). */
+function upstreamHeaders({ credentials, propagate }: UpstreamRequestContext): Record<string, string> {
+  const headers: Record<string, string> = {
+    ...propagate,
+    'x-auth-token': credentials.token,
+    accept: 'application/json',
+    'content-type': 'application/json;charset=UTF-8',
+  };
+  const enterprise = credentials.enterpriseProjectId;
+  if (enterprise !== undefined) headers['x-enterprise-project-id'] = enterprise;
+  return headers;
 }
 
 /** The answer as the in-memory cache keeps it: its body parsed, not twice (parsed and as text). */
 export function withoutText(answer: UpstreamAnswer): UpstreamAnswer {
-  return answer.kind === 'ok' && answer.text !== undefined ? { kind: 'ok', body: answer.body, requestId: answer.requestId, bytes: answer.bytes } : answer;
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+  if (answer.kind !== 'ok' || answer.text === undefined) return answer;
+  return { kind: 'ok', body: answer.body, requestId: answer.requestId, bytes: answer.bytes };
 }
 
 /**
  * Reads a body as UTF-8 text up to `maxBytes`. Past the bound a successful body is an error
  * (we would hold an unbounded amount of memory for one call); an error body is just truncated.
  */
-async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean): Promise<string> {
+async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean) {
   // Decoded chunk by chunk as it arrives: a body of megabytes decoded at the end is one long step.
   const decoder = new StringDecoder('utf8');
   let text = '';

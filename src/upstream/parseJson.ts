@@ -1,5 +1,11 @@
 import { parse as parseLossless, type DuplicateKeyInfo } from 'lossless-json';
 
+/**
+ * Upstream bodies parsed by one set of rules: ids beyond 2^53 kept exact, nesting bounded, and a
+ * large body parsed a piece at a time, so that no one turn of the event loop holds it for as long
+ * as `JSON.parse` of the whole (or one scan of its text) would.
+ */
+
 /** The code of an {@link UpstreamBodyError}, in the style of undici's errors. */
 export const UPSTREAM_BAD_BODY = 'UPSTREAM_BAD_BODY';
 
@@ -32,7 +38,7 @@ export function parseUpstreamJson(text: string): unknown {
 }
 
 /** Every integer literal beyond 2^53 as its exact digits. @throws {SyntaxError} when not JSON */
-export function parseLosslessText(text: string): unknown {
+function parseLosslessText(text: string): unknown {
   return parseLossless(text, null, losslessOptions);
 }
 
@@ -43,24 +49,18 @@ const ID_FIELDS = ['id', 'jobId', 'latestJobId'] as const;
  * Whether an id field holds a number `JSON.parse` cannot have kept exactly: in the body (or its
  * items), a list's `data`, and `tasks` (a job's tasks, phases, tasks inside phases).
  */
-export function hasUnsafeId(body: unknown): boolean {
-  return Array.isArray(body) ? someHasUnsafeId(body) : objectHasUnsafeId(body);
-}
-
-function someHasUnsafeId(items: readonly unknown[]): boolean {
-  for (const item of items) if (objectHasUnsafeId(item)) return true;
-  return false;
-}
-
-function objectHasUnsafeId(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const record = value as Record<string, unknown>;
-  for (const field of ID_FIELDS) {
-    const id = record[field];
-    if (typeof id === 'number' && Number.isInteger(id) && !Number.isSafeInteger(id)) return true;
+function hasUnsafeId(body: unknown): boolean {
+  for (const item of Array.isArray(body) ? body : [body]) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+    const record = item as Record<string, unknown>;
+    for (const field of ID_FIELDS) {
+      const id = record[field];
+      if (typeof id === 'number' && Number.isInteger(id) && !Number.isSafeInteger(id)) return true;
+    }
+    const { data, tasks } = record;
+    if ((Array.isArray(data) && hasUnsafeId(data)) || (Array.isArray(tasks) && hasUnsafeId(tasks))) return true;
   }
-  const { data, tasks } = record;
-  return (Array.isArray(data) && someHasUnsafeId(data)) || (Array.isArray(tasks) && someHasUnsafeId(tasks));
+  return false;
 }
 
 const losslessOptions = {
@@ -72,3 +72,203 @@ const losslessOptions = {
   // As JSON.parse: the last of duplicate keys wins.
   onDuplicateKey: ({ newValue }: DuplicateKeyInfo): unknown => newValue,
 };
+
+/**
+ * Bodies larger than this are checked for their nesting depth before they are parsed (or parsed
+ * in turns); smaller ones parse in a few milliseconds however they nest.
+ */
+const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
+/** The upstream's shapes nest under 10 levels (list → job → phase → task → brief). */
+const MAX_BODY_DEPTH = 64;
+
+/**
+ * An upstream body as Redis kept it, parsed by the same rules in one step.
+ * @throws {UpstreamBodyError} when it nests too deep or is not JSON
+ */
+export function parseUpstreamBody(text: string): unknown {
+  if (text.length > DEPTH_CHECKED_FROM_BYTES) checkJsonDepth(text, MAX_BODY_DEPTH);
+  return parseUpstreamJson(text);
+}
+
+/** An upstream body as it arrives: a large one in turns of the event loop. @throws {UpstreamBodyError} */
+export async function parseUpstreamBodyInTurns(text: string): Promise<unknown> {
+  if (text.length > DEPTH_CHECKED_FROM_BYTES) return parseUpstreamJsonInTurns(text, MAX_BODY_DEPTH);
+  return parseUpstreamJson(text);
+}
+
+/** Containers longer than this (in characters) are parsed child by child; shorter ones whole. */
+const PIECE_CHARS = 64 * 1024;
+/** Characters scanned or parsed in one turn of the event loop. */
+const TURN_CHARS = 256 * 1024;
+
+/** A container: its opening bracket, one past its closing one, its top-level commas and colons. */
+interface Container {
+  readonly kind: 'object' | 'array';
+  readonly start: number;
+  end: number;
+  readonly commas: number[];
+  readonly colons: number[];
+}
+
+// " \ { } [ ] , :
+const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA, COLON] = [
+  0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a,
+];
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * `parseUpstreamBody(text)`, in turns of the event loop: the scan finds the containers longer
+ * than `pieceChars`; their children are parsed by `JSON.parse` in groups of at most that size and
+ * put together. As in parseUpstreamJson, a value with an id beyond 2^53 is parsed again losslessly.
+ * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or is not JSON
+ */
+export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS) {
+  const scanning = scan(text, maxDepth, pieceChars);
+  let step = scanning.next();
+  for (; step.done !== true; step = scanning.next()) await nextTurn();
+  const containers = step.value;
+  const value = await new Assembly(text, containers, JSON.parse, pieceChars).value(0, text.length);
+  if (!hasUnsafeId(value)) return value;
+  return new Assembly(text, containers, parseLosslessText, pieceChars).value(0, text.length);
+}
+
+/**
+ * The one scan of JSON text: the containers longer than `pieceChars`, by the position of their
+ * opening bracket, with their top-level commas and colons. Brackets inside strings do not count.
+ * Yields after every {@link TURN_CHARS}, for a caller that gives the event loop a turn.
+ * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or its brackets do not match
+ */
+function* scan(text: string, maxDepth: number, pieceChars: number): Generator<void, Map<number, Container>> {
+  const containers = new Map<number, Container>();
+  const stack: Container[] = [];
+  let inString = false;
+  for (let from = 0; from < text.length; from += TURN_CHARS) {
+    if (from > 0) yield;
+    const to = Math.min(text.length, from + TURN_CHARS);
+    for (let i = from; i < to; i += 1) {
+      const c = text.charCodeAt(i);
+      if (inString) {
+        if (c === BACKSLASH) i += 1;
+        else if (c === QUOTE) inString = false;
+      } else if (c === QUOTE) inString = true;
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (stack.length >= maxDepth) {
+          throw new UpstreamBodyError(`The upstream body nests more than ${maxDepth} levels deep.`);
+        }
+        stack.push({ kind: c === OPEN_BRACE ? 'object' : 'array', start: i, end: -1, commas: [], colons: [] });
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        const frame = stack.pop();
+        if (frame === undefined || (frame.kind === 'object') !== (c === CLOSE_BRACE)) throw notJson();
+        frame.end = i + 1;
+        if (frame.end - frame.start > pieceChars) containers.set(frame.start, frame);
+      } else if (c === COMMA) stack.at(-1)?.commas.push(i);
+      else if (c === COLON) stack.at(-1)?.colons.push(i);
+    }
+  }
+  if (stack.length > 0 || inString) throw notJson();
+  return containers;
+}
+
+/**
+ * The scan in one step, for a caller that cannot wait: refuses a text that nests deeper than
+ * `maxDepth` before `JSON.parse` spends seconds on it.
+ * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or its brackets do not match
+ */
+export function checkJsonDepth(text: string, maxDepth: number): void {
+  const scanning = scan(text, maxDepth, Number.POSITIVE_INFINITY);
+  while (scanning.next().done !== true);
+}
+
+function notJson(cause?: unknown): UpstreamBodyError {
+  return new UpstreamBodyError('The upstream body is not valid JSON.', { cause });
+}
+
+/** Not JSON whitespace (which is only these four: `\S` would skip other spaces JSON refuses). */
+const NOT_JSON_SPACE = /[^ \t\n\r]/g;
+
+/** The first position in [from, to) that is not JSON whitespace, or `to`. */
+function firstNonSpace(text: string, from: number, to: number): number {
+  NOT_JSON_SPACE.lastIndex = from;
+  const found = NOT_JSON_SPACE.exec(text);
+  return found === null || found.index >= to ? to : found.index;
+}
+
+/** One pass putting the value together from its pieces, with one way of parsing a piece. */
+class Assembly {
+  private work = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly containers: ReadonlyMap<number, Container>,
+    private readonly parse: (text: string) => unknown,
+    private readonly pieceChars: number,
+  ) {}
+
+  /** The value of text[from, to): one JSON value, with whitespace around it. */
+  async value(from: number, to: number): Promise<unknown> {
+    const container = this.containers.get(firstNonSpace(this.text, from, to));
+    if (container === undefined) return this.piece(this.text.slice(from, to));
+    if (firstNonSpace(this.text, container.end, to) !== to) throw notJson();
+    return this.container(container);
+  }
+
+  private async piece(text: string): Promise<unknown> {
+    if (this.work > TURN_CHARS) {
+      await nextTurn();
+      this.work = 0;
+    }
+    this.work += text.length;
+    try {
+      return this.parse(text);
+    } catch (error) {
+      throw notJson(error);
+    }
+  }
+
+  /**
+   * A container, child by child (the text between its brackets split at its top-level commas):
+   * a child whose value is a container longer than a piece alone, the others together, as many as
+   * fit in a piece, between the container's own brackets.
+   */
+  private async container({ kind, start, end, commas, colons }: Container): Promise<unknown> {
+    const isObject = kind === 'object';
+    const out: unknown[] | Record<string, unknown> = isObject ? {} : [];
+    // Like JSON.parse: own properties (a `__proto__` key too), the last of equal keys wins.
+    const put = (key: string | undefined, value: unknown) =>
+      key === undefined
+        ? (out as unknown[]).push(value)
+        : Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    const bounds = [start, ...commas, end - 1];
+    if (commas.length === 0 && firstNonSpace(this.text, start + 1, end - 1) === end - 1) bounds.length = 1;
+    if (isObject && colons.length !== bounds.length - 1) throw notJson();
+    let groupFrom = -1;
+    let groupTo = -1;
+    const flush = async () => {
+      if (groupFrom < 0) return;
+      const group = await this.piece(this.text[start] + this.text.slice(groupFrom, groupTo) + this.text[end - 1]);
+      groupFrom = -1;
+      if (isObject) for (const [key, value] of Object.entries(group as object)) put(key, value);
+      else for (const value of group as unknown[]) put(undefined, value);
+    };
+    for (let i = 0; i + 1 < bounds.length; i += 1) {
+      const from = bounds[i]! + 1;
+      const to = bounds[i + 1]!;
+      // An empty child is a stray comma.
+      if (firstNonSpace(this.text, from, to) === to) throw notJson();
+      const valueFrom = isObject ? colons[i]! + 1 : from;
+      if (this.containers.has(firstNonSpace(this.text, valueFrom, to))) {
+        await flush();
+        const key = isObject ? await this.piece(this.text.slice(from, colons[i])) : undefined;
+        if (isObject && typeof key !== 'string') throw notJson();
+        put(key as string | undefined, await this.value(valueFrom, to));
+        continue;
+      }
+      if (groupFrom >= 0 && to - groupFrom > this.pieceChars) await flush();
+      if (groupFrom < 0) groupFrom = from;
+      groupTo = to;
+    }
+    await flush();
+    return out;
+  }
+}

@@ -12,24 +12,18 @@ const ENGINE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Job ids are integers (Long); keep them as digit strings so no precision is ever lost. */
 const JOB_ID = /^\d{1,20}$/;
 
-export type { Route } from '../observability/events';
-
 export function assertEngineId(id: string, argumentName = 'engineId'): string {
-  if (!ENGINE_ID.test(id)) {
-    throw new GatewayError(ErrorCode.BAD_USER_INPUT, `"${argumentName}" is not a valid engine id.`, {
-      details: { argumentName },
-    });
-  }
-  return id;
+  return checked(id, ENGINE_ID, 'engine id', argumentName);
 }
 
 export function assertJobId(id: string, argumentName = 'id'): string {
-  if (!JOB_ID.test(id)) {
-    throw new GatewayError(ErrorCode.BAD_USER_INPUT, `"${argumentName}" is not a valid job id: job ids are digits.`, {
-      details: { argumentName },
-    });
-  }
-  return id;
+  return checked(id, JOB_ID, 'job id: job ids are digits', argumentName);
+}
+
+function checked(id: string, pattern: RegExp, what: string, argumentName: string): string {
+  if (pattern.test(id)) return id;
+  const message = `"${argumentName}" is not a valid ${what}.`;
+  throw new GatewayError(ErrorCode.BAD_USER_INPUT, message, { details: { argumentName } });
 }
 
 /** Project ids as the configuration and the identity headers accept them (1 to 64 characters). */
@@ -49,12 +43,14 @@ function segment(value: string, pattern: RegExp, what: UnsafePathSegmentError['w
 }
 
 const base = (projectId: string) => `/v2/${segment(projectId, PROJECT_ID, 'project id')}/enginemgr/engines`;
-const engine = (projectId: string, engineId: string) => `${base(projectId)}/${segment(engineId, ENGINE_ID, 'engine id')}`;
+const engine = (projectId: string, engineId: string) =>
+  `${base(projectId)}/${segment(engineId, ENGINE_ID, 'engine id')}`;
 
 /** @throws UnsafePathSegmentError for a segment outside its alphabet (see the module comment). */
 export const paths = {
   listEngines: (projectId: string) => base(projectId),
   getEngine: (projectId: string, engineId: string) => engine(projectId, engineId),
   listJobs: (projectId: string, engineId: string) => `${engine(projectId, engineId)}/jobs`,
-  getJob: (projectId: string, engineId: string, jobId: string) => `${engine(projectId, engineId)}/jobs/${segment(jobId, JOB_ID, 'job id')}`,
+  getJob: (projectId: string, engineId: string, jobId: string) =>
+    `${engine(projectId, engineId)}/jobs/${segment(jobId, JOB_ID, 'job id')}`,
 } as const;

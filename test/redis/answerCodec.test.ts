@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { decodeAnswer, encodeAnswer } from '../../src/redis/answerCodec';
-import { parseUpstreamBody, type UpstreamAnswer } from '../../src/upstream/exchange';
+import { parseUpstreamBody } from '../../src/upstream/parseJson';
+import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 
 /** Upstream answers as Redis keeps them: what goes in comes out as the exchange would have read it. */
 

@@ -7,7 +7,7 @@ import { createRedisMetrics } from '../../src/redis/redisMetrics';
 import type { Lease } from '../../src/cache/secondLevel';
 import { SharedAnswers, type RedisCall } from '../../src/redis/SharedAnswers';
 import { PASS_THROUGH } from '../../src/redis/valueCipher';
-import type { UpstreamAnswer } from '../../src/upstream/exchange';
+import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
 
 /** SharedAnswers' rule and RedisLink's bounds, against a real redis-server. */

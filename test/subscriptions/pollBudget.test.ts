@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { UpstreamAnswer } from '../../src/upstream/CseHttpClient';
+import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
 import type { Credentials } from '../../src/upstream/credentials';
 import { Watches } from '../../src/subscriptions/Watches';

@@ -2,7 +2,8 @@ import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { PollPlan, PollResult, WatchFleet } from '../../src/subscriptions/EngineWatch';
 import { Watches, type WatchesOptions } from '../../src/subscriptions/Watches';
-import type { CseHttpClient, UpstreamAnswer } from '../../src/upstream/CseHttpClient';
+import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
+import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 import type { Credentials } from '../../src/upstream/credentials';
 import type { CseJob } from '../../src/upstream/types';
 

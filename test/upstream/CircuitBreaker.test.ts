@@ -1,5 +1,4 @@
-import { CircuitBreaker, type BreakerState, type Permit } from '../../src/upstream/resilience/CircuitBreaker';
-import { BreakerBoard, isRefusal } from '../../src/upstream/resilience/BreakerBoard';
+import { BreakerBoard, CircuitBreaker, type BreakerState, type Permit } from '../../src/upstream/resilience/BreakerBoard';
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
 
@@ -91,7 +90,7 @@ describe('BreakerBoard', () => {
     const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, now: time.now });
     const attempt = (engine: string | undefined, kind: Parameters<BreakerBoard['settle']>[2]) => {
       const admission = b.admit(engine, sink);
-      if (isRefusal(admission)) return admission;
+      if ('scope' in admission) return admission;
       b.settle(engine, admission, kind, sink);
       return 'called';
     };

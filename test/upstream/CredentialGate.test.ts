@@ -1,10 +1,11 @@
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
-import { CredentialGate, isCredentialRefusal, type Clearance } from '../../src/upstream/CredentialGate';
-import { credentialOutcomeOf } from '../../src/upstream/stages/credentialGateStage';
+import { CredentialGate, credentialOutcomeOf, type Clearance } from '../../src/upstream/CredentialGate';
+import { classifyFailure, credentialVerdictOf, type Failure } from '../../src/upstream/errorMapping';
 
-const refusedWith = (status: 401 | 403) =>
-  new GatewayError(status === 401 ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN, 'refused', { upstream: { status, code: 'APIG.0301' } });
+/** The upstream's answer, as the failure classifier turns it into an error. */
+const refusedWith = (status: number) =>
+  (classifyFailure({ status, headers: {}, body: '{"error_code":"APIG.0301"}' }) as Failure).error;
 
 function setUp(overrides: { rejectionTtlMs?: number; recheckMs?: number; maxScopes?: number } = {}) {
   let now = 0;
@@ -24,11 +25,11 @@ describe('CredentialGate', () => {
     const waiting = [gate.admit('s', never), gate.admit('s', never)].map((p) => p.then((c) => (order.push(c.kind), c)));
     await flush();
     expect(order).toEqual([]);
-    expect(gate.vouches('s')).toBe(false);
+    expect((gate.generation('s') !== undefined)).toBe(false);
     gate.settle('s', probe, { kind: 'accepted' });
     await Promise.all(waiting);
     expect(order).toEqual(['vouched', 'vouched']);
-    expect(gate.vouches('s')).toBe(true);
+    expect((gate.generation('s') !== undefined)).toBe(true);
   });
 
   it('turns away every call that waited for a probe refused with a 401, with its error', async () => {
@@ -72,16 +73,16 @@ describe('CredentialGate', () => {
     const { gate, advance } = setUp();
     gate.settle('s', await gate.admit('s', never), { kind: 'accepted' });
     advance(5000);
-    expect(gate.vouches('s')).toBe(true);
+    expect((gate.generation('s') !== undefined)).toBe(true);
     advance(1);
-    expect(gate.vouches('s')).toBe(false);
+    expect((gate.generation('s') !== undefined)).toBe(false);
     // Once more through a probe; a 403 on any call leaves it as it is, a 401 ends it at once.
     gate.settle('s', await gate.admit('s', never), { kind: 'accepted' });
     const generation = gate.generation('s');
     gate.settle('s', await gate.admit('s', never), credentialOutcomeOf(refusedWith(403)));
     expect(gate.generation('s')).toBe(generation);
     gate.settle('s', await gate.admit('s', never), credentialOutcomeOf(refusedWith(401)));
-    expect(gate.vouches('s')).toBe(false);
+    expect((gate.generation('s') !== undefined)).toBe(false);
     expect(gate.standingGeneration('s')).not.toBe(generation);
   });
 
@@ -93,25 +94,25 @@ describe('CredentialGate', () => {
     expect(gate.generation('s')).toBe(scope);
     expect(await gate.admit('s', never)).toEqual({ kind: 'vouched' });
     advance(2001);
-    expect(gate.vouches('s')).toBe(false);
+    expect((gate.generation('s') !== undefined)).toBe(false);
     // Never longer than one's own acceptance would vouch.
     gate.acceptedElsewhere('s', 60_000, scope);
     advance(5000);
-    expect(gate.vouches('s')).toBe(true);
+    expect((gate.generation('s') !== undefined)).toBe(true);
     advance(1);
-    expect(gate.vouches('s')).toBe(false);
+    expect((gate.generation('s') !== undefined)).toBe(false);
 
     // Refused here after the fleet was asked (a 401 not remembered): the older news does not overrule it.
     const forgetful = setUp({ rejectionTtlMs: 0 }).gate;
     const asked = forgetful.standingGeneration('t');
     forgetful.settle('t', await forgetful.admit('t', never), { kind: 'refused', error: refusedWith(401) });
     forgetful.acceptedElsewhere('t', 2000, asked);
-    expect(forgetful.vouches('t')).toBe(false);
+    expect((forgetful.generation('t') !== undefined)).toBe(false);
     // A remembered 401 is not overruled either, whatever the generation.
     const probe401 = await gate.admit('u', never);
     gate.settle('u', probe401, { kind: 'refused', error: refusedWith(401) });
     gate.acceptedElsewhere('u', 2000, gate.standingGeneration('u'));
-    expect(gate.vouches('u')).toBe(false);
+    expect((gate.generation('u') !== undefined)).toBe(false);
   });
 
   it('without a verdict (a 5xx), lets the next waiter probe, one at a time', async () => {
@@ -152,16 +153,19 @@ describe('CredentialGate', () => {
   });
 });
 
-describe('isCredentialRefusal', () => {
+describe('a refusal of the credentials (the classifier\'s verdict)', () => {
   it.each([
     [refusedWith(401), true],
     // A 403 denies one resource, not the credentials.
     [refusedWith(403), false],
     [new GatewayError(ErrorCode.UNAUTHENTICATED, 'no token'), false],
+    // Made by hand, not from an upstream answer: no verdict, whatever it says.
     [new GatewayError(ErrorCode.FORBIDDEN, 'x', { upstream: { status: 401 } }), false],
     [new GatewayError(ErrorCode.UPSTREAM_ERROR, 'x', { upstream: { status: 403 } }), false],
+    [new GatewayError(ErrorCode.UNAUTHENTICATED, 'x', { upstream: { status: 401 } }), false],
+    [refusedWith(400), false],
     [new Error('x'), false],
   ])('%#', (error, expected) => {
-    expect(isCredentialRefusal(error)).toBe(expected);
+    expect(credentialVerdictOf(error) === 'refused').toBe(expected);
   });
 });

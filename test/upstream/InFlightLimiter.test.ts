@@ -97,7 +97,7 @@ describe('InFlightLimiter', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 60 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 4 }), async (steps, engineShare, queue) => {
-        const limits: InFlightLimits = { inFlight: 4, queue, perEngine: { inFlight: engineShare, queue: Math.max(0, queue - 1) }, perCaller: { inFlight: 3, queue } };
+        const limits = { inFlight: 4, queue, perEngine: { inFlight: engineShare, queue: Math.max(0, queue - 1) }, perCaller: { inFlight: 3, queue } };
         const limiter = new InFlightLimiter(limits);
         const running: Array<{ claim: SlotClaim; release: Release }> = [];
         const waiting: Array<{ controller: AbortController; settled: boolean }> = [];
@@ -108,7 +108,7 @@ describe('InFlightLimiter', () => {
           const byCaller = new Map<string, number>();
           for (const { claim: c } of running) {
             if (c.engine !== undefined) byEngine.set(c.engine, (byEngine.get(c.engine) ?? 0) + 1);
-            byCaller.set(c.caller, (byCaller.get(c.caller) ?? 0) + 1);
+            byCaller.set(c.caller!, (byCaller.get(c.caller!) ?? 0) + 1);
           }
           for (const n of byEngine.values()) expect(n).toBeLessThanOrEqual(limits.perEngine.inFlight);
           for (const n of byCaller.values()) expect(n).toBeLessThanOrEqual(limits.perCaller.inFlight);
@@ -156,5 +156,105 @@ describe('InFlightLimiter', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+/** A promise settled from outside, to drive the order in which calls finish. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("InFlightLimiter.run: an operation's own fan-out", () => {
+  it('never runs more than its concurrency, starts waiting calls in arrival order, and runs every call once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        // For each call: whether it fails, and when it settles relative to the others.
+        fc.array(fc.record({ fails: fc.boolean(), rank: fc.nat() }), { minLength: 1, maxLength: 12 }),
+        async (concurrency, calls) => {
+          const limit = new InFlightLimiter({ inFlight: concurrency, queue: Infinity });
+          const started: number[] = [];
+          let running = 0;
+          let maxRunning = 0;
+          const gates = calls.map(() => deferred<void>());
+          const results = calls.map((call, i) =>
+            limit
+              .run(async () => {
+                started.push(i);
+                running += 1;
+                maxRunning = Math.max(maxRunning, running);
+                try {
+                  await gates[i]!.promise;
+                  if (call.fails) throw new Error(`call ${i} failed`);
+                  return i;
+                } finally {
+                  running -= 1;
+                }
+              })
+              .then(
+                (value) => ({ ok: true as const, value }),
+                (error: Error) => ({ ok: false as const, message: error.message }),
+              ),
+          );
+          // Finish the running calls in an arbitrary order (lowest rank first), letting waiting
+          // calls start in between.
+          const opened = new Set<number>();
+          await flush();
+          while (opened.size < calls.length) {
+            const next = started.filter((i) => !opened.has(i)).sort((a, b) => calls[a]!.rank - calls[b]!.rank || a - b)[0];
+            if (next === undefined) throw new Error('no call running while some never started');
+            opened.add(next);
+            gates[next]!.resolve();
+            await flush();
+          }
+          const settled = await Promise.all(results);
+
+          expect(maxRunning).toBeLessThanOrEqual(concurrency);
+          expect([...started].sort((a, b) => a - b)).toEqual(calls.map((_, i) => i));
+          // Calls beyond the first `concurrency` start in arrival order.
+          expect(started.slice(concurrency)).toEqual([...started.slice(concurrency)].sort((a, b) => a - b));
+          settled.forEach((result, i) =>
+            expect(result).toEqual(calls[i]!.fails ? { ok: false, message: `call ${i} failed` } : { ok: true, value: i }),
+          );
+          expect(limit.inFlight).toBe(0);
+          expect(limit.queued).toBe(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('turns a synchronous throw into a rejection and frees the slot', async () => {
+    const limit = new InFlightLimiter({ inFlight: 1, queue: Infinity });
+    await expect(
+      limit.run(() => {
+        throw new Error('sync');
+      }),
+    ).rejects.toThrow('sync');
+    await expect(limit.run(async () => 'next')).resolves.toBe('next');
+    expect(limit.inFlight).toBe(0);
+  });
+
+  it('refuses a concurrency that is not a positive integer', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new InFlightLimiter({ inFlight: bad, queue: Infinity })).toThrow(RangeError);
+    }
+  });
+
+  it('has no accessor properties of its own (the reason it replaced p-limit: see the class comment)', () => {
+    const limit = new InFlightLimiter({ inFlight: 2, queue: Infinity });
+    const own = Object.getOwnPropertyDescriptors(limit);
+    for (const descriptor of Object.values(own)) {
+      expect(descriptor.get).toBeUndefined();
+      expect(descriptor.set).toBeUndefined();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { errors as undiciErrors } from 'undici';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { ErrorCode } from '../../src/errors/codes';
 import fc from 'fast-check';
-import { BREAKER_COUNTS, classifyFailure, classifyTransportError, MAX_RETRY_AFTER_S, type Classification, type FailureKind, type Happened, type UpstreamHeaders } from '../../src/upstream/errorMapping';
+import { BREAKER_COUNTS, classifyFailure, classifyTransportError, credentialVerdictOf, MAX_RETRY_AFTER_S, type Classification, type FailureKind, type Happened, type UpstreamHeaders } from '../../src/upstream/errorMapping';
 import { UpstreamBodyError } from '../../src/upstream/parseJson';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
@@ -335,6 +335,28 @@ describe('what the breakers count', () => {
     ['local', undefined, undefined],
   ])('%s: engine %p, upstream %p', (kind, engine, upstream) => {
     expect(BREAKER_COUNTS[kind]).toEqual({ engine, upstream });
+  });
+});
+
+describe('what an upstream error says of the credentials', () => {
+  it.each<[number, string, ReturnType<typeof credentialVerdictOf>]>([
+    [401, 'APIG.0301', 'refused'],
+    [403, 'APIG.0302', 'denied'],
+    [400, 'SVCSTG.00501152', 'accepted'],
+    [404, 'x', 'accepted'],
+    [409, '', 'accepted'],
+    [429, '', undefined],
+    [500, '', undefined],
+    [503, '', undefined],
+    [302, '', undefined],
+  ])('HTTP %i %s: %s', (status, code, verdict) => {
+    const result = classifyFailure({ status, headers: {}, body: JSON.stringify({ error_code: code }) }, NOW);
+    expect(result.kind !== 'not-found' && credentialVerdictOf(result.error)).toBe(verdict);
+  });
+
+  it('has no verdict on a thrown failure, nor on an error the classifier did not make', () => {
+    expect(credentialVerdictOf(classifyTransportError(withCode('ECONNREFUSED')))).toBeUndefined();
+    expect(credentialVerdictOf(new GatewayError('UNAUTHENTICATED', 'x', { upstream: { status: 401 } }))).toBeUndefined();
   });
 });
 

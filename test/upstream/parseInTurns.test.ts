@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { checkJsonDepth, parseUpstreamJsonInTurns } from '../../src/upstream/parseInTurns';
-import { parseUpstreamJson, UpstreamBodyError } from '../../src/upstream/parseJson';
+import { checkJsonDepth, parseUpstreamJson, parseUpstreamJsonInTurns, UpstreamBodyError } from '../../src/upstream/parseJson';
 
 /** What parseUpstreamJson answers, or the error class it throws. */
 function reference(text: string): { value: unknown } | { error: string } {

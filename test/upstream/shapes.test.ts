@@ -1,4 +1,4 @@
-import { asEngine, asJob, asListBody } from '../../src/upstream/shapes';
+import { asEngine, asJob, asListBody } from '../../src/upstream/types';
 import { UpstreamBodyError } from '../../src/upstream/parseJson';
 
 describe('asListBody', () => {

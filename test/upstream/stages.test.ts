@@ -4,18 +4,15 @@ import { Agent } from 'undici';
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { UpstreamEvents } from '../../src/observability/events';
-import { CredentialGate } from '../../src/upstream/CredentialGate';
+import { CredentialGate, credentialOutcomeOf } from '../../src/upstream/CredentialGate';
+import { classifyFailure, type Failure } from '../../src/upstream/errorMapping';
 import { SingleFlight } from '../../src/cache/SingleFlight';
 import { UpstreamAnswerCache } from '../../src/cache/UpstreamAnswerCache';
-import type { ExchangeResult, UpstreamAnswer } from '../../src/upstream/exchange';
+import type { ExchangeResult, UpstreamAnswer } from '../../src/upstream/stages/types';
+import { exchangeStage } from '../../src/upstream/exchange';
 import { BreakerBoard } from '../../src/upstream/resilience/BreakerBoard';
 import { InFlightLimiter } from '../../src/upstream/resilience/InFlightLimiter';
-import { breakerCheckStage, breakerStage } from '../../src/upstream/stages/breakerStages';
 import { cacheStage, singleFlightStage, type CachedAnswer } from '../../src/upstream/stages/cacheStage';
-import { credentialGateStage, credentialOutcomeOf } from '../../src/upstream/stages/credentialGateStage';
-import { exchangeStage } from '../../src/upstream/stages/exchangeStage';
-import { limiterStage } from '../../src/upstream/stages/limiterStage';
-import { refusalStage } from '../../src/upstream/stages/refusalStage';
 import { retryStage } from '../../src/upstream/stages/retryStage';
 import type { AttemptRequest, CallRequest } from '../../src/upstream/stages/types';
 import type { SharedAnswers } from '../../src/redis/SharedAnswers';
@@ -64,7 +61,8 @@ const failed = (status: number, kind: 'server' | 'refused' | 'timeout' | 'connec
   retry: kind === 'connection' || (kind === 'server' && [500, 502, 503, 504].includes(status)),
   durationMs: 1,
 });
-const refused = (status: 401 | 403) => new GatewayError(status === 401 ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN, 'refused', { upstream: { status } });
+/** An upstream error status as the failure classifier turns it into an error (and a verdict). */
+const refused = (status: number, body = '') => (classifyFailure({ status, headers: {}, body }) as Failure).error;
 const gateOf = () => new CredentialGate({ rejectionTtlMs: 10_000, recheckMs: 60_000 });
 async function vouch(gate: CredentialGate, digest = 'digest') {
   gate.settle(digest, await gate.admit(digest, new AbortController().signal), { kind: 'accepted' });
@@ -75,17 +73,17 @@ describe('refusalStage', () => {
     const gate = gateOf();
     const next = jest.fn(async () => ok());
     const error = refused(401);
-    await expect(refusalStage(gate)(next)(callOf({ request: { credentials, refusal: { error } } }))).rejects.toBe(error);
+    await expect(gate.refusalStage()(next)(callOf({ request: { credentials, refusal: { error } } }))).rejects.toBe(error);
     const unauthorized = refused(401);
     gate.settle('digest', await gate.admit('digest', new AbortController().signal), { kind: 'refused', error: unauthorized });
-    await expect(refusalStage(gate)(next)(callOf())).rejects.toBe(unauthorized);
+    await expect(gate.refusalStage()(next)(callOf())).rejects.toBe(unauthorized);
     expect(next).not.toHaveBeenCalled();
   });
 
   it("records the first 401 a call meets on the operation, and nothing else (a 403 denies its own field only)", async () => {
     for (const [thrown, recorded] of [[refused(401), true], [refused(403), false], [new GatewayError(ErrorCode.UPSTREAM_ERROR, 'x', { upstream: { status: 500 } }), false]] as const) {
       const request = { credentials, refusal: {} as { error?: GatewayError } };
-      await expect(refusalStage(gateOf())(async () => Promise.reject(thrown))(callOf({ request }))).rejects.toBe(thrown);
+      await expect(gateOf().refusalStage()(async () => Promise.reject(thrown))(callOf({ request }))).rejects.toBe(thrown);
       expect(request.refusal.error).toBe(recorded ? thrown : undefined);
     }
   });
@@ -229,7 +227,7 @@ describe('credentialGateStage', () => {
     const gate = gateOf();
     let release!: () => void;
     let calls = 0;
-    const stage = credentialGateStage(gate)(() => {
+    const stage = gate.stage()(() => {
       calls += 1;
       return calls === 1 ? new Promise<UpstreamAnswer>((resolve) => (release = () => resolve(ok()))) : Promise.resolve(ok());
     });
@@ -240,7 +238,7 @@ describe('credentialGateStage', () => {
     release();
     await Promise.all([first, second]);
     expect(calls).toBe(2);
-    expect(gate.vouches('digest')).toBe(true);
+    expect(gate.generation('digest')).toBeDefined();
   });
 
   it("tells the fleet (SharedAnswers.forget) of a 401, never of a 403: a denied resource ends none of the scope's answers", async () => {
@@ -250,7 +248,7 @@ describe('credentialGateStage', () => {
       const gate = gateOf();
       await vouch(gate);
       const generation = gate.generation('digest');
-      await expect(credentialGateStage(gate, shared)(async () => Promise.reject(error))(callOf())).rejects.toBe(error);
+      await expect(gate.stage(shared)(async () => Promise.reject(error))(callOf())).rejects.toBe(error);
       expect(forget).toHaveBeenCalledTimes(forgotten);
       expect(gate.generation('digest')).toBe(forgotten === 0 ? generation : undefined);
     }
@@ -259,9 +257,9 @@ describe('credentialGateStage', () => {
   it.each([
     [refused(401), 'refused'],
     [refused(403), 'accepted'],
-    [new GatewayError(ErrorCode.BAD_USER_INPUT, 'malformed id', { upstream: { status: 400 } }), 'accepted'],
-    [new GatewayError(ErrorCode.RATE_LIMITED, 'throttled', { upstream: { status: 429 } }), 'unknown'],
-    [new GatewayError(ErrorCode.UPSTREAM_ERROR, 'x', { upstream: { status: 500 } }), 'unknown'],
+    [refused(400, '{"error_code":"SVCSTG.00501152"}'), 'accepted'],
+    [refused(429), 'unknown'],
+    [refused(500), 'unknown'],
     [new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'x'), 'unknown'],
     [new Error('bug'), 'unknown'],
   ])('reads %s as %s', (error, kind) => {
@@ -314,16 +312,16 @@ describe('breaker stages', () => {
   it('opens the engine breaker after its failures; then the check refuses before the attempt queues', async () => {
     const breakers = board();
     const { log, events } = recorder();
-    const failing = breakerStage(breakers)(async () => failed(500, 'server'));
+    const failing = breakers.stage()(async () => failed(500, 'server'));
     await failing(attemptOf({ events }));
     await failing(attemptOf({ events }));
     expect(log).toEqual(['breaker engine open']);
     const next = jest.fn(async () => okResult());
-    await expect(breakerCheckStage(breakers)(next)(attemptOf())).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', extensions: { reason: 'CIRCUIT_OPEN' } });
-    await expect(breakerStage(breakers)(next)(attemptOf())).rejects.toMatchObject({ extensions: { reason: 'CIRCUIT_OPEN' } });
+    await expect(breakers.checkStage()(next)(attemptOf())).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', extensions: { reason: 'CIRCUIT_OPEN' } });
+    await expect(breakers.stage()(next)(attemptOf())).rejects.toMatchObject({ extensions: { reason: 'CIRCUIT_OPEN' } });
     expect(next).not.toHaveBeenCalled();
     // Another engine is not affected.
-    await expect(breakerCheckStage(breakers)(next)(attemptOf({ engineKey: 'p/other' }))).resolves.toMatchObject({ ok: true });
+    await expect(breakers.checkStage()(next)(attemptOf({ engineKey: 'p/other' }))).resolves.toMatchObject({ ok: true });
   });
 
   it("remembers a 429's Retry-After: the caller's next call to that engine is answered at once, a retry of the same call goes", async () => {
@@ -336,9 +334,9 @@ describe('breaker stages', () => {
       retry: true,
       durationMs: 1,
     };
-    await breakerStage(breakers)(async () => throttled)(attemptOf());
+    await breakers.stage()(async () => throttled)(attemptOf());
     const next = jest.fn(async () => okResult());
-    const check = breakerCheckStage(breakers)(next);
+    const check = breakers.checkStage()(next);
     await expect(check(attemptOf())).rejects.toMatchObject({ code: 'RATE_LIMITED', extensions: { retryAfter: 30, upstream: { status: 429 } } });
     expect(next).not.toHaveBeenCalled();
     // The retry stage waited out that Retry-After before its retry; another caller is not throttled.
@@ -349,7 +347,7 @@ describe('breaker stages', () => {
 
   it('counts a 4xx as a success for the engine (it answered)', async () => {
     const breakers = board();
-    for (let i = 0; i < 5; i += 1) await breakerStage(breakers)(async () => failed(404, 'refused'))(attemptOf());
+    for (let i = 0; i < 5; i += 1) await breakers.stage()(async () => failed(404, 'refused'))(attemptOf());
     expect(breakers.peek('p/e')).toBeUndefined();
   });
 });
@@ -359,14 +357,14 @@ describe('limiterStage', () => {
     const limiter = new InFlightLimiter({ inFlight: 1, queue: 0, perEngine: { inFlight: 1, queue: 0 }, perCaller: { inFlight: 1, queue: 0 } });
     const { log, events } = recorder();
     let release!: () => void;
-    const holding = limiterStage(limiter)(() => new Promise((resolve) => (release = () => resolve(okResult()))));
+    const holding = limiter.stage()(() => new Promise((resolve) => (release = () => resolve(okResult()))));
     const first = holding(attemptOf({ events, request: { credentials, events } }));
     await new Promise((resolve) => setImmediate(resolve));
-    await expect(limiterStage(limiter)(async () => okResult())(attemptOf({ events }))).rejects.toMatchObject({ extensions: { reason: 'OVERLOADED' } });
+    await expect(limiter.stage()(async () => okResult())(attemptOf({ events }))).rejects.toMatchObject({ extensions: { reason: 'OVERLOADED' } });
     release();
     await first;
     expect(log).toEqual(['inFlight 1', 'shed', 'inFlight 0']);
-    await expect(limiterStage(limiter)(async () => Promise.reject(new Error('bug')))(attemptOf())).rejects.toThrow('bug');
+    await expect(limiter.stage()(async () => Promise.reject(new Error('bug')))(attemptOf())).rejects.toThrow('bug');
     expect(limiter.inFlight).toBe(0);
   });
 });

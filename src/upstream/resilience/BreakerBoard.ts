@@ -2,8 +2,99 @@ import { LRUCache } from 'lru-cache';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../../errors/GatewayError';
 import type { UpstreamEvents } from '../../observability/events';
-import { CircuitBreaker, type BreakerState, type Permit } from './CircuitBreaker';
-import { BREAKER_COUNTS, type FailureKind } from '../errorMapping';
+import { BREAKER_COUNTS, circuitOpenError, type FailureKind } from '../errorMapping';
+import type { AttemptStage } from '../stages/types';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface CircuitBreakerOptions {
+  readonly failureThreshold: number;
+  readonly openMs: number;
+  /** Monotonic milliseconds; injected by tests. */
+  readonly now?: () => number;
+}
+
+/** Leave to make one call; hand it back with what the call showed. */
+export type Permit =
+  | { readonly allowed: true; readonly probe: boolean }
+  | { readonly allowed: false; readonly retryAfterMs: number };
+
+/**
+ * A consecutive-failures circuit breaker: closed → (threshold failures in a row) → open →
+ * (`openMs` later) → half-open, where one call, the probe, goes through; its success closes the
+ * breaker, its failure opens it again. Results of calls that started before the state changed are
+ * ignored, so a burst of late answers cannot flip the state. Not opossum: we need thousands of
+ * short-lived per-engine breakers an LRU drops silently, without a timer each.
+ */
+export class CircuitBreaker {
+  private current: BreakerState = 'closed';
+  private failures = 0;
+  private openedAt = 0;
+  private probing = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly options: CircuitBreakerOptions,
+    private readonly onChange: (state: BreakerState) => void = () => {},
+  ) {
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  get state(): BreakerState {
+    return this.current;
+  }
+
+  /** Whether a call may go now. In half-open only one call (the probe) is let through at a time. */
+  admit(): Permit {
+    const refused = this.wouldRefuse();
+    if (refused !== undefined) return { allowed: false, retryAfterMs: refused };
+    if (this.current === 'closed') return { allowed: true, probe: false };
+    this.transition('half-open');
+    this.probing = true;
+    return { allowed: true, probe: true };
+  }
+
+  /** How long until {@link admit} would let a call through; `undefined` when it would now. */
+  wouldRefuse(): number | undefined {
+    if (this.current === 'open') {
+      const waited = this.now() - this.openedAt;
+      return waited < this.options.openMs ? this.options.openMs - waited : undefined;
+    }
+    return this.current === 'half-open' && this.probing ? 0 : undefined;
+  }
+
+  /** What the admitted call showed: a failure, a success, or nothing (a probe then frees its place). */
+  record(permit: Permit, failed: boolean | undefined): void {
+    if (!permit.allowed) return;
+    if (permit.probe) {
+      if (this.current !== 'half-open') return;
+      this.probing = false;
+      if (failed === true) this.open();
+      else if (failed === false) this.transition('closed');
+      return;
+    }
+    if (this.current !== 'closed' || failed === undefined) return;
+    this.failures = failed ? this.failures + 1 : 0;
+    if (this.failures >= this.options.failureThreshold) this.open();
+  }
+
+  /** Closed with no failures counted: nothing worth remembering. */
+  get idle(): boolean {
+    return this.current === 'closed' && this.failures === 0;
+  }
+
+  private open(): void {
+    this.openedAt = this.now();
+    this.failures = 0;
+    this.transition('open');
+  }
+
+  private transition(state: BreakerState): void {
+    if (state === this.current) return;
+    this.current = state;
+    this.onChange(state);
+  }
+}
 
 export interface BreakerBoardOptions {
   /** Consecutive failures that open an engine's breaker, and the whole upstream's. */
@@ -23,11 +114,6 @@ export interface Admission {
 
 export type Refusal = { readonly scope: 'upstream' | 'engine'; readonly retryAfterMs: number };
 
-interface Throttle {
-  readonly until: number;
-  readonly error: GatewayError;
-}
-
 /**
  * One breaker for the whole upstream and one per engine (counting as BREAKER_COUNTS says), so one
  * engine that keeps failing is cut off while the healthy ones still answer. Engine breakers are
@@ -38,19 +124,15 @@ interface Throttle {
  */
 export class BreakerBoard {
   private readonly upstream: CircuitBreaker;
-  private readonly engines: LRUCache<string, CircuitBreaker>;
+  private readonly engines = new LRUCache<string, CircuitBreaker>({ max: 10_000 });
   /** `<scope digest> <engine key or "">` → the 429 it is waiting out. */
-  private readonly throttles: LRUCache<string, Throttle>;
+  private readonly throttles: LRUCache<string, { readonly until: number; readonly error: GatewayError }>;
   private readonly now: () => number;
   /** Where state changes go; set per admission so the operation that saw the change hears of it. */
   private listeners: UpstreamEvents | undefined;
 
   constructor(private readonly options: BreakerBoardOptions) {
-    this.upstream = new CircuitBreaker(
-      { failureThreshold: options.upstreamFailures, openMs: options.openMs, now: options.now },
-      (state) => this.announce('upstream', state),
-    );
-    this.engines = new LRUCache({ max: 10_000 });
+    this.upstream = this.breaker('upstream', options.upstreamFailures);
     this.throttles = new LRUCache({ max: options.maxThrottled ?? 10_000 });
     this.now = options.now ?? (() => performance.now());
   }
@@ -62,13 +144,13 @@ export class BreakerBoard {
   throttle(digest: string, engineKey: string | undefined, error: GatewayError): void {
     const seconds = error.extensions.retryAfter;
     if (typeof seconds !== 'number' || !(seconds > 0)) return;
-    this.throttles.set(throttleKey(digest, engineKey), { until: this.now() + seconds * 1000, error });
+    this.throttles.set(`${digest} ${engineKey ?? ''}`, { until: this.now() + seconds * 1000, error });
   }
 
   /** RATE_LIMITED with the seconds left, while a 429 for the scope and engine is waited out. */
   throttled(digest: string, engineKey: string | undefined): GatewayError | undefined {
     if (this.throttles.size === 0) return undefined;
-    const key = throttleKey(digest, engineKey);
+    const key = `${digest} ${engineKey ?? ''}`;
     const throttle = this.throttles.get(key);
     if (throttle === undefined) return undefined;
     const leftMs = throttle.until - this.now();
@@ -76,11 +158,9 @@ export class BreakerBoard {
       this.throttles.delete(key);
       return undefined;
     }
-    const { error } = throttle;
-    return new GatewayError(ErrorCode.RATE_LIMITED, error.message, {
-      upstream: error.extensions.upstream as UpstreamErrorInfo | undefined,
-      retryAfter: Math.ceil(leftMs / 1000),
-    });
+    const upstream = throttle.error.extensions.upstream as UpstreamErrorInfo | undefined;
+    const retryAfter = Math.ceil(leftMs / 1000);
+    return new GatewayError(ErrorCode.RATE_LIMITED, throttle.error.message, { upstream, retryAfter });
   }
 
   /** Throttled callers and engines remembered (tests: the memory stays bounded). */
@@ -92,20 +172,19 @@ export class BreakerBoard {
   admit(engineKey: string | undefined, events: UpstreamEvents): Admission | Refusal {
     this.listeners = events;
     try {
-      const engineBreaker = engineKey === undefined ? undefined : this.engines.get(engineKey);
+      const stored = engineKey === undefined ? undefined : this.engines.get(engineKey);
       // The engine is asked first: an open engine breaker must not take the upstream's probe.
-      const enginePermit = engineBreaker?.admit();
-      if (enginePermit !== undefined && !enginePermit.allowed) return { scope: 'engine', retryAfterMs: enginePermit.retryAfterMs };
+      const storedPermit = stored?.admit();
+      if (storedPermit?.allowed === false) return { scope: 'engine', retryAfterMs: storedPermit.retryAfterMs };
       const upstream = this.upstream.admit();
       if (!upstream.allowed) {
-        if (engineBreaker !== undefined && enginePermit !== undefined) engineBreaker.record(enginePermit, undefined);
+        if (storedPermit !== undefined) stored!.record(storedPermit, undefined);
         return { scope: 'upstream', retryAfterMs: upstream.retryAfterMs };
       }
       if (engineKey === undefined) return { upstream, engine: undefined };
-      if (engineBreaker !== undefined && enginePermit !== undefined) return { upstream, engine: { breaker: engineBreaker, permit: enginePermit } };
       // No breaker yet (the healthy case): a fresh one, stored only once it has something to remember.
-      const breaker = this.engineBreaker();
-      return { upstream, engine: { breaker, permit: breaker.admit() } };
+      const breaker = stored ?? this.breaker('engine', this.options.engineFailures);
+      return { upstream, engine: { breaker, permit: storedPermit ?? breaker.admit() } };
     } finally {
       this.listeners = undefined;
     }
@@ -119,8 +198,7 @@ export class BreakerBoard {
     return upstream === undefined ? undefined : { scope: 'upstream', retryAfterMs: upstream };
   }
 
-  /** Reports what the admitted attempt showed to both breakers. */
-  settle(engineKey: string | undefined, admission: Admission, kind: FailureKind, events: UpstreamEvents): void {
+  settle(engineKey: string | undefined, admission: Admission, kind: FailureKind, events: UpstreamEvents) {
     this.listeners = events;
     try {
       this.upstream.record(admission.upstream, BREAKER_COUNTS[kind].upstream);
@@ -149,22 +227,46 @@ export class BreakerBoard {
     return this.engines.size;
   }
 
-  private engineBreaker(): CircuitBreaker {
-    return new CircuitBreaker(
-      { failureThreshold: this.options.engineFailures, openMs: this.options.openMs, now: this.options.now },
-      (state) => this.announce('engine', state),
-    );
+  /**
+   * Before an attempt waits for an in-flight slot: an open breaker refuses it at once, so calls to
+   * a failing engine do not fill the queue; so is a call's first attempt while a 429 for its caller
+   * and engine is waited out (its retries wait out that `Retry-After` themselves).
+   */
+  checkStage(): AttemptStage {
+    return (next) => (attempt) => {
+      const throttled = attempt.attempt === 0 ? this.throttled(attempt.digest, attempt.engineKey) : undefined;
+      if (throttled !== undefined) return Promise.reject(throttled);
+      const refusal = this.peek(attempt.engineKey);
+      if (refusal === undefined) return next(attempt);
+      return Promise.reject(circuitOpenError(refusal.scope, refusal.retryAfterMs));
+    };
   }
 
-  private announce(scope: 'upstream' | 'engine', state: BreakerState): void {
-    this.listeners?.breaker?.({ scope, state });
+  /**
+   * Around the exchange, once the attempt holds its slot: takes the breakers' permits, and reports
+   * what the attempt showed (a 429's `Retry-After` included) before the slot is handed on.
+   */
+  stage(): AttemptStage {
+    return (next) => async (attempt) => {
+      const admission = this.admit(attempt.engineKey, attempt.events);
+      if ('scope' in admission) throw circuitOpenError(admission.scope, admission.retryAfterMs);
+      try {
+        const result = await next(attempt);
+        this.settle(attempt.engineKey, admission, result.ok ? 'answer' : result.kind, attempt.events);
+        if (!result.ok && result.kind === 'throttled') {
+          this.throttle(attempt.digest, attempt.engineKey, result.error);
+        }
+        return result;
+      } catch (error) {
+        this.settle(attempt.engineKey, admission, 'cancelled', attempt.events);
+        throw error;
+      }
+    };
   }
-}
 
-function throttleKey(digest: string, engineKey: string | undefined): string {
-  return `${digest} ${engineKey ?? ''}`;
-}
-
-export function isRefusal(value: Admission | Refusal): value is Refusal {
-  return 'scope' in value;
+  private breaker(scope: 'upstream' | 'engine', failureThreshold: number): CircuitBreaker {
+    const { openMs, now } = this.options;
+    const announce = (state: BreakerState) => this.listeners?.breaker?.({ scope, state });
+    return new CircuitBreaker({ failureThreshold, openMs, now }, announce);
+  }
 }

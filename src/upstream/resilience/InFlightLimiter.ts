@@ -1,7 +1,9 @@
+import { classifyTransportError, overloadedError } from '../errorMapping';
+import type { AttemptStage } from '../stages/types';
+
 /** Frees a slot taken from an {@link InFlightLimiter}. Calling it more than once does nothing. */
 export type Release = () => void;
 
-/** A bound on calls running at once and on calls waiting for a slot. */
 export interface SlotBound {
   readonly inFlight: number;
   readonly queue: number;
@@ -9,36 +11,42 @@ export interface SlotBound {
 
 export interface InFlightLimits extends SlotBound {
   /** The share of the slots and the queue one engine, and one caller (credential scope), may hold. */
-  readonly perEngine: SlotBound;
-  readonly perCaller: SlotBound;
+  readonly perEngine?: SlotBound;
+  readonly perCaller?: SlotBound;
 }
 
 /** Whose call asks for a slot: the engine it is about (if any) and the caller's scope. */
 export interface SlotClaim {
-  readonly engine: string | undefined;
-  readonly caller: string;
+  readonly engine?: string | undefined;
+  readonly caller?: string;
 }
 
+/** The calls running and queued of the whole, one engine or one caller, and its bound. */
 interface Share {
   active: number;
   queued: number;
+  readonly bound: SlotBound;
+  /** Where an engine's or a caller's share is kept while it has calls. */
+  readonly owner?: Map<string, Share>;
+  readonly key?: string;
 }
 
 interface Waiter {
-  readonly claim: SlotClaim;
+  readonly shares: readonly Share[];
   readonly grant: (release: Release) => void;
 }
 
 /**
- * The process-wide cap on upstream requests in flight, with a bounded queue in front of it, and
- * within both a bounded share per engine and per caller, so one slow engine (or busy caller)
- * cannot take every slot and the whole queue. When a bound is full a call is refused at once (load
- * shedding); a queued call whose engine or caller is at its share is passed over, not blocking
- * those behind it. A queued caller whose signal aborts leaves the queue. Share entries exist only
- * while an engine or caller has calls running or queued.
+ * A cap on calls running at once, with a bounded queue in front of it, and within both an
+ * optional share per engine and per caller, so one slow engine (or busy caller) cannot take every
+ * slot and the whole queue. A call past a bound is refused at once (load shedding); a queued call
+ * whose engine or caller is at its share is passed over, not blocking those behind it. The process
+ * has one for its upstream requests; each operation one for its fan-out (no shares, no queue
+ * bound). No accessor properties of its own: p-limit's made V8 keep all the limiter reached until
+ * a full collection (test/memory).
  */
 export class InFlightLimiter {
-  private active = 0;
+  private readonly total: Share;
   private readonly queue: Waiter[] = [];
   private readonly engines = new Map<string, Share>();
   private readonly callers = new Map<string, Share>();
@@ -46,10 +54,15 @@ export class InFlightLimiter {
   constructor(
     private readonly limits: InFlightLimits,
     private readonly onChange: (inFlight: number) => void = () => {},
-  ) {}
+  ) {
+    if (!(Number.isSafeInteger(limits.inFlight) && limits.inFlight >= 1)) {
+      throw new RangeError(`InFlightLimiter: expected an integer bound of at least 1, got ${limits.inFlight}`);
+    }
+    this.total = { active: 0, queued: 0, bound: limits };
+  }
 
   get inFlight(): number {
-    return this.active;
+    return this.total.active;
   }
 
   get queued(): number {
@@ -64,28 +77,28 @@ export class InFlightLimiter {
   /** A slot, now or once one frees up; `undefined` when the call may neither run nor wait (shed). */
   acquire(claim: SlotClaim, signal?: AbortSignal): Promise<Release> | undefined {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const engine = claim.engine === undefined ? undefined : share(this.engines, claim.engine);
-    const caller = share(this.callers, claim.caller);
-    if (this.mayRun(engine, caller)) return Promise.resolve(this.take(claim, engine, caller));
     const { perEngine, perCaller } = this.limits;
-    if (this.queue.length >= this.limits.queue || (engine !== undefined && engine.queued >= perEngine.queue) || caller.queued >= perCaller.queue) {
-      this.forget(claim);
+    const shares = [this.total];
+    if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
+    if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
+    if (mayRun(shares)) return Promise.resolve(this.take(shares));
+    if (shares.some((s) => s.queued >= s.bound.queue)) {
+      forget(shares);
       return undefined;
     }
-    if (engine !== undefined) engine.queued += 1;
-    caller.queued += 1;
+    for (const s of shares) s.queued += 1;
     return new Promise<Release>((resolve, reject) => {
       const onAbort = () => {
         const index = this.queue.indexOf(waiter);
         if (index >= 0) {
           this.queue.splice(index, 1);
-          this.unqueue(claim);
-          this.forget(claim);
+          for (const s of shares) s.queued -= 1;
+          forget(shares);
         }
         reject(signal?.reason);
       };
       const waiter: Waiter = {
-        claim,
+        shares,
         grant: (release) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(release);
@@ -96,63 +109,77 @@ export class InFlightLimiter {
     });
   }
 
-  private mayRun(engine: Share | undefined, caller: Share): boolean {
-    const { perEngine, perCaller } = this.limits;
-    return this.active < this.limits.inFlight && (engine === undefined || engine.active < perEngine.inFlight) && caller.active < perCaller.inFlight;
+  /** Runs `fn` once it has a slot, in arrival order; a synchronous throw becomes a rejection. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const slot = this.acquire({});
+    if (slot === undefined) throw overloadedError();
+    const release = await slot;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   }
 
-  private take(claim: SlotClaim, engine: Share | undefined, caller: Share): Release {
-    this.active += 1;
-    if (engine !== undefined) engine.active += 1;
-    caller.active += 1;
-    this.onChange(this.active);
+  /** The attempt's slot under the caps, or OVERLOADED at once when none can be had. */
+  stage(): AttemptStage {
+    return (next) => async (attempt) => {
+      const slot = this.acquire({ engine: attempt.engineKey, caller: attempt.digest }, attempt.signal);
+      if (slot === undefined) {
+        attempt.events.shed?.({ route: attempt.route });
+        throw overloadedError();
+      }
+      let release: Release;
+      try {
+        release = await slot;
+      } catch (reason) {
+        throw classifyTransportError(reason);
+      }
+      attempt.request.events?.inFlight?.(this.total.active);
+      try {
+        return await next(attempt);
+      } finally {
+        release();
+        attempt.request.events?.inFlight?.(this.total.active);
+      }
+    };
+  }
+
+  private take(shares: readonly Share[]): Release {
+    for (const s of shares) s.active += 1;
+    this.onChange(this.total.active);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.active -= 1;
-      if (engine !== undefined) engine.active -= 1;
-      caller.active -= 1;
-      this.forget(claim);
+      for (const s of shares) s.active -= 1;
+      forget(shares);
       // A slot handed straight to a waiter is reported by `take`.
-      if (!this.grantNext()) this.onChange(this.active);
+      if (!this.grantNext()) this.onChange(this.total.active);
     };
   }
 
   private grantNext(): boolean {
-    for (let index = 0; index < this.queue.length; index += 1) {
-      const waiter = this.queue[index]!;
-      const { claim } = waiter;
-      const engine = claim.engine === undefined ? undefined : this.engines.get(claim.engine);
-      const caller = this.callers.get(claim.caller)!;
-      if (!this.mayRun(engine, caller)) continue;
-      this.queue.splice(index, 1);
-      if (engine !== undefined) engine.queued -= 1;
-      caller.queued -= 1;
-      waiter.grant(this.take(claim, engine, caller));
-      return true;
-    }
-    return false;
-  }
-
-  private unqueue(claim: SlotClaim): void {
-    if (claim.engine !== undefined) this.engines.get(claim.engine)!.queued -= 1;
-    this.callers.get(claim.caller)!.queued -= 1;
-  }
-
-  private forget(claim: SlotClaim): void {
-    if (claim.engine !== undefined) drop(this.engines, claim.engine);
-    drop(this.callers, claim.caller);
+    const index = this.queue.findIndex((waiter) => mayRun(waiter.shares));
+    if (index < 0) return false;
+    const [{ shares, grant }] = this.queue.splice(index, 1) as [Waiter];
+    for (const s of shares) s.queued -= 1;
+    grant(this.take(shares));
+    return true;
   }
 }
 
-function share(shares: Map<string, Share>, key: string): Share {
+function mayRun(shares: readonly Share[]): boolean {
+  return shares.every((s) => s.active < s.bound.inFlight);
+}
+
+function share(shares: Map<string, Share>, key: string, bound: SlotBound): Share {
   let found = shares.get(key);
-  if (found === undefined) shares.set(key, (found = { active: 0, queued: 0 }));
+  if (found === undefined) shares.set(key, (found = { active: 0, queued: 0, bound, owner: shares, key }));
   return found;
 }
 
-function drop(shares: Map<string, Share>, key: string): void {
-  const found = shares.get(key);
-  if (found !== undefined && found.active === 0 && found.queued === 0) shares.delete(key);
+/** Drops the engine's and caller's shares that have no calls left. */
+function forget(shares: readonly Share[]): void {
+  for (const s of shares) if (s.owner !== undefined && s.active === 0 && s.queued === 0) s.owner.delete(s.key!);
 }

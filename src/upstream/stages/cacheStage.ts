@@ -8,11 +8,11 @@ import type { UpstreamAnswerCache } from '../../cache/UpstreamAnswerCache';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import type { CredentialGate } from '../CredentialGate';
-import { classifyTransportError } from '../errorMapping';
-import { withoutText, type UpstreamAnswer } from '../exchange';
+import { classifyTransportError, credentialVerdictOf } from '../errorMapping';
+import { withoutText } from '../exchange';
 import { isTerminalJob } from '../jobStatus';
-import type { Route } from '../paths';
-import { remainingMs, type CallHandler, type CallRequest, type CallStage } from './types';
+import type { Route } from '../../observability/events';
+import { remainingMs, type CallHandler, type CallRequest, type CallStage, type UpstreamAnswer } from './types';
 
 /*
  * The upstream answer cache, as three stages in the chain, outermost first: the in-process level
@@ -72,7 +72,7 @@ export function cacheStage(
     try {
       answer = await next(call);
     } catch (error) {
-      if (isForbidden(error)) cache.delete(call.key);
+      if (credentialVerdictOf(error) === 'denied') cache.delete(call.key);
       throw error;
     }
     const ttlLeftMs = fromSecondLevel?.(answer);
@@ -82,10 +82,6 @@ export function cacheStage(
     keep(call, answer, ttlLeftMs);
     return answer;
   };
-}
-
-function isForbidden(error: unknown): boolean {
-  return error instanceof GatewayError && error.code === ErrorCode.FORBIDDEN && (error.extensions.upstream as { status?: number } | undefined)?.status === 403;
 }
 
 /**

@@ -5,11 +5,9 @@ import { classifyTransportError } from '../errorMapping';
 import { remainingMs, type AttemptHandler, type CallHandler } from './types';
 
 export interface RetryOptions {
-  /** Retries after the first attempt (`CSE_RETRIES`). */
+  /** `CSE_RETRIES` and `CSE_RETRY_BASE_MS`; the jitter source, in [0, 1). */
   readonly retries: number;
-  /** First backoff step (`CSE_RETRY_BASE_MS`). */
   readonly retryBaseMs: number;
-  /** The jitter source, in [0, 1). */
   readonly random: () => number;
 }
 
@@ -25,7 +23,8 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
     const signal = call.signal ?? NEVER;
     for (let attempt = 0; ; attempt += 1) {
       if (remainingMs(call.request.deadline) <= 0) {
-        throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time before the upstream answered.');
+        const message = 'The operation ran out of time before the upstream answered.';
+        throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, message);
       }
       const result = await next({ ...call, signal, attempt });
       call.events.attempt?.({
@@ -36,7 +35,7 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
         attempt,
       });
       if (result.ok) return result.answer;
-      const retryAfter = result.error.extensions.retryAfter;
+      const { retryAfter } = result.error.extensions;
       const decision = decideRetry({
         retry: result.retry && result.kind !== 'cancelled',
         retryAfterMs: typeof retryAfter === 'number' ? retryAfter * 1000 : undefined,
@@ -69,9 +68,8 @@ export interface RetryInput {
   readonly maxRetries: number;
   /** Time left until the operation's deadline (Infinity when it has none). */
   readonly remainingMs: number;
-  /** First backoff step (`CSE_RETRY_BASE_MS`). */
   readonly baseMs: number;
-  /** A number in [0, 1): the jitter. */
+  /** The jitter, in [0, 1). */
   readonly random: number;
 }
 

@@ -1,8 +1,7 @@
-import type { GatewayError } from '../../errors/GatewayError';
-import type { UpstreamEvents } from '../../observability/events';
+import type { GatewayError, UpstreamErrorInfo } from '../../errors/GatewayError';
+import type { Route, UpstreamEvents } from '../../observability/events';
 import type { Credentials } from '../credentials';
-import type { ExchangeResult, UpstreamAnswer } from '../exchange';
-import type { Route } from '../paths';
+import type { Failure } from '../errorMapping';
 
 /**
  * The upstream client is a chain of stages, as undici composes interceptors: each gets the call
@@ -11,7 +10,21 @@ import type { Route } from '../paths';
  * decide on, and throw only for the gateway's own refusals (breaker open, overloaded, caller left).
  */
 
-/** What one operation's calls carry: whose credentials, when to give up, which headers to add, who counts. */
+/**
+ * A successful answer (with the size of its body as received, what caches count), or the
+ * upstream's "not found". `text` is the body as sent, kept only with Redis (see answerCodec); the
+ * in-memory cache keeps answers without it (see withoutText).
+ */
+export type UpstreamAnswer =
+  | { kind: 'ok'; body: unknown; requestId: string | undefined; bytes: number; text?: string }
+  | { kind: 'not-found'; upstream: UpstreamErrorInfo };
+
+/** What one HTTP exchange with the upstream came to, and how long it took. */
+export type ExchangeResult =
+  | { readonly ok: true; readonly answer: UpstreamAnswer; readonly status: number; readonly durationMs: number }
+  | (Failure & { readonly ok: false; readonly status: number | undefined; readonly durationMs: number });
+
+/** What one operation's calls carry: whose credentials, when to give up, which headers, who counts. */
 export interface UpstreamRequestContext {
   readonly credentials: Credentials;
   /** Aborts every call of the operation (client gone, operation deadline). */
@@ -28,7 +41,6 @@ export interface UpstreamRequestContext {
   readonly fresh?: boolean;
 }
 
-/** One upstream call, as every stage sees it. */
 export interface CallRequest {
   readonly route: Route;
   /** Path and query, encoded, prefix included: what goes on the request line. */
@@ -49,7 +61,6 @@ export interface CallRequest {
 export type CallHandler = (call: CallRequest) => Promise<UpstreamAnswer>;
 export type CallStage = (next: CallHandler) => CallHandler;
 
-/** One HTTP attempt of a call. */
 export interface AttemptRequest extends CallRequest {
   readonly signal: AbortSignal;
   /** 0 for the first attempt, 1 for the first retry … */
