@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeAnswer, encodeAnswer } from '../../src/redis/answerCodec';
+import { decodeAnswer, encodeAnswer } from '../../src/redis/SharedAnswers';
 import { parseUpstreamBody, type UpstreamAnswer } from '../../src/upstream/exchange';
 
 /** Upstream answers as Redis keeps them: what goes in comes out as the exchange would have read it. */
