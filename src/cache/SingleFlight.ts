@@ -15,18 +15,13 @@ interface Flight<T> {
 }
 
 /**
- * Identical calls in flight at the same time are made once; everyone who asks meanwhile waits for
- * the first one's answer (or error). Each participant may leave early (its own signal aborts) and
- * is rejected with its signal's reason; the call itself is aborted only when the last one has
- * left, so one impatient caller never fails the others.
+ * Identical calls in flight at the same time are made once. A participant may leave early (its
+ * signal's reason rejects it); the call is aborted only when the last one has left.
  */
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Flight<T>>();
 
-  /**
-   * @param start makes the call; receives the signal that aborts it when nobody waits any more
-   * @param onJoin told when this call joined one already in flight
-   */
+  /** `start` gets the signal that aborts the call when nobody waits any more; `onJoin`, told of a join. */
   run(key: string, signal: AbortSignal | undefined, start: Start<T>, onJoin: () => void): Promise<T> {
     let flight = this.flights.get(key);
     if (flight !== undefined) {
@@ -41,8 +36,7 @@ export class SingleFlight<T> {
           return await start(created.controller.signal, created);
         } finally {
           if (this.flights.get(key) === created) this.flights.delete(key);
-          // A Map's old hash table may keep the flight reachable; without its promise it no
-          // longer keeps the answer alive with it.
+          // A Map's old hash table may keep the flight reachable: not the answer with it.
           created.promise = undefined;
         }
       })();

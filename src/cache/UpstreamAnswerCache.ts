@@ -3,11 +3,7 @@ import { LRUCache } from 'lru-cache';
 /** Key and bookkeeping, charged to every entry on top of its body. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
-/**
- * The in-process level of the upstream answer cache: least recently used entries leave first when
- * the entry count or the byte total would pass its bound; each entry expires after its own TTL.
- * An entry's size is the upstream body's length, known exactly and cheaply.
- */
+/** The in-process level of the upstream answer cache: an LRU bounded by entries and bytes (bodies' lengths). */
 export class UpstreamAnswerCache<V extends object> {
   private readonly lru: LRUCache<string, V>;
 

@@ -13,6 +13,7 @@ const LEASE_TICKS = 3;
  * One tick of one replica's watch. KEYS: watchers hash, poller lease. ARGV: replica id, TTL (ms),
  * then what it watches now (`j:<id>`, `e`). Refreshes its entries, drops stale ones, takes or
  * renews the lease; returns {1 if the replica polls, the fleet's union}. Redis's clock (TIME) only.
+ * With TTL 0 the replica leaves: its entries and its lease go.
  */
 const TICK = `
 local me, ttl = ARGV[1], tonumber(ARGV[2])
@@ -36,6 +37,10 @@ for i = 1, #all, 2 do
     union[#union + 1] = what
   end
 end
+if ttl == 0 then
+  if redis.call('get', KEYS[2]) == me then redis.call('del', KEYS[2]) end
+  return {0, {}}
+end
 redis.call('pexpire', KEYS[1], ttl)
 local holder = redis.call('get', KEYS[2])
 local polls = 0
@@ -47,17 +52,6 @@ elseif not holder then
   polls = 1
 end
 return {polls, union}
-`;
-
-/* KEYS: watchers hash, poller lease; ARGV: replica id. Drops the replica's entries and lease. */
-const LEAVE = `
-local all = redis.call('hkeys', KEYS[1])
-local prefix = ARGV[1] .. '|'
-for _, field in ipairs(all) do
-  if string.sub(field, 1, #prefix) == prefix then redis.call('hdel', KEYS[1], field) end
-end
-if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('del', KEYS[2]) end
-return 1
 `;
 
 const EVENTS = 'e';
@@ -74,7 +68,6 @@ type PollMessage = { readonly from: string; readonly result: PollResult } | { re
 export class FleetPollers implements WatchFleet {
   private readonly replica = randomUUID();
   private readonly tick: Script;
-  private readonly leave: Script;
   private readonly ttlMs: number;
   /** In SUBSCRIBE mode, made with the first listener. */
   private subscriber: RedisClient | undefined;
@@ -95,7 +88,6 @@ export class FleetPollers implements WatchFleet {
     pollMs: number,
   ) {
     this.tick = link.script('gatewayPollerTick', 2, TICK);
-    this.leave = link.script('gatewayPollerLeave', 2, LEAVE);
     this.ttlMs = LEASE_TICKS * pollMs;
   }
 
@@ -146,7 +138,7 @@ export class FleetPollers implements WatchFleet {
         }
         this.subscribed.delete(channel);
         // Best effort: what is left behind expires within LEASE_TICKS intervals.
-        void this.leave('poller', [watchers, lease], [this.replica]);
+        void this.tick('poller', [watchers, lease], [this.replica, 0]);
         this.subscriber?.unsubscribe(channel).catch(() => undefined);
       },
     };

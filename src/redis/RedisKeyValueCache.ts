@@ -6,10 +6,8 @@ import type { RedisLink } from './RedisLink';
 const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 
 /**
- * Apollo's KeyValueCache for the APQ registry: the replica's own cache in front (hits cost no
- * round trip), Redis behind it (what another replica registered is found there, then kept in
- * front too). Redis failing, or a value that does not open, reads as a miss: the client is told
- * PERSISTED_QUERY_NOT_FOUND and sends the document again.
+ * The APQ registry: the replica's own cache in front, Redis behind it (what another replica
+ * registered, then kept in front too). Redis failing, or a value that does not open, is a miss.
  */
 export class RedisKeyValueCache implements KeyValueCache<string> {
   constructor(

@@ -72,28 +72,18 @@ end
 return 1
 `;
 
-/** KEYS: generation, vouch; ARGV: the generation's TTL. */
-const FORGET = `
-redis.call('incr', KEYS[1])
-redis.call('pexpire', KEYS[1], ARGV[1])
-redis.call('del', KEYS[2])
-return 1
-`;
-
 /** What a handover holds when the holder's call failed or its answer was too large to hand over. */
 const NO_ANSWER = 'none';
 
 /**
- * The upstream answer cache's second level in Redis: each step is one Lua script, so a miss costs
- * two round trips (lookup, settle). Kept answers follow CredentialGate's rule fleet-wide: served
- * only while some replica's call accepted the scope within CACHE_AUTH_RECHECK_MS (the vouch) and
- * if kept since the upstream last refused it (the generation, moved on by forget).
+ * The upstream answer cache's second level in Redis, one Lua script a step (a miss: lookup, settle).
+ * CredentialGate's rule holds fleet-wide: a kept answer is served while the scope is vouched for
+ * and if kept since the upstream last refused the scope (the generation, moved on by forget).
  */
 export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): SharedAnswers {
   const { keys } = link;
   const lookup = link.script('gwAnswerLookup', 5, LOOKUP);
   const settle = link.script('gwAnswerSettle', 5, SETTLE);
-  const forget = link.script('gwScopeForget', 2, FORGET);
   /** A value that does not open or decode reads as no answer: the caller makes the call. */
   const open = (call: RedisCall, value: string) => {
     const plain = link.open(value, call.key);
@@ -138,16 +128,17 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       await link.renewLease('lease-renew', call.keys[3], lease.token, options.leaseMs);
     },
     async forget(digest) {
-      await forget('scope-forget', [keys.generation(digest), keys.vouch(digest)], [options.generationTtlMs]);
+      const generation = keys.generation(digest);
+      await link.run('scope-forget', (client) =>
+        client.multi().incr(generation).pexpire(generation, options.generationTtlMs).del(keys.vouch(digest)).exec(),
+      );
     },
   };
 }
 
 /**
- * Upstream answers as text in Redis: a JSON header line, then an "ok" answer's body as the upstream
- * sent it (serialising the parsed page again is what a miss would otherwise spend its CPU on). Read
- * back as the exchange reads a body (big ids, depth bound); a value this version did not write
- * reads as nothing, never as a wrong answer.
+ * An answer as text in Redis: a JSON header line, then an "ok" answer's body as the upstream sent
+ * it (serialising the page again would cost a miss its CPU); read back as the exchange reads one.
  */
 export function encodeAnswer(answer: UpstreamAnswer): string {
   if (answer.kind === 'not-found') return JSON.stringify({ kind: 'not-found', upstream: answer.upstream });

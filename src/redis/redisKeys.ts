@@ -15,9 +15,7 @@ export function redisKeys(prefix: string) {
     generation: (digest: string) => `${prefix}{${digest}}:gen`,
     /** Present while the upstream accepted the scope's credentials within CACHE_AUTH_RECHECK_MS. */
     vouch: (digest: string) => `${prefix}{${digest}}:vouch`,
-    /** The second level of the upstream answer cache. */
     answer: (digest: string, url: string) => scoped(digest, 'answer', url),
-    /** A replica's lease on making an upstream call for the whole fleet. */
     lease: (digest: string, url: string) => scoped(digest, 'lease', url),
     /** The answer of a leased call, handed to the replicas that waited for it (its holder's token follows). */
     handover: (digest: string, url: string) => scoped(digest, 'handover', url),
@@ -25,9 +23,7 @@ export function redisKeys(prefix: string) {
     pollerLease: (digest: string, engineId: string) => `${prefix}{${digest}}:poller:${engineId}`,
     /** Hash of what each replica watches on a scope's engine (`<replica>|j:<job id>`, `<replica>|e`) → expiry. */
     watchers: (digest: string, engineId: string) => `${prefix}{${digest}}:watch:${engineId}`,
-    /** Pub/sub channel of the poller's results for a scope's engine. */
     polls: (digest: string, engineId: string) => `${prefix}{${digest}}:polls:${engineId}`,
-    /** A registered APQ document, by Apollo's own key (`apq:<sha256>`). */
     persistedQuery: (key: string) => `${prefix}${key}`,
   };
 }
