@@ -8,13 +8,14 @@ import type { CacheTtls } from './freshness';
  */
 export class CachePolicy {
   private maxAge: number | undefined;
-  private ttlLeftMs = Number.POSITIVE_INFINITY;
+  /** How long the operation's result may be kept at most (Infinity: it used no cached answer). */
+  keepAtMostMs = Number.POSITIVE_INFINITY;
 
   /** The sink of the operation's upstream cache lookups. */
   readonly events: UpstreamEvents = {
     cache: (event) => {
       // A hit that does not say counts as expiring now: nothing built on it is kept.
-      if (event.hit) this.ttlLeftMs = Math.min(this.ttlLeftMs, event.ttlLeftMs ?? 0);
+      if (event.hit) this.keepAtMostMs = Math.min(this.keepAtMostMs, event.ttlLeftMs ?? 0);
     },
   };
 
@@ -23,11 +24,6 @@ export class CachePolicy {
   /** A field's value may be reused for `maxAge` seconds: the operation is no fresher than its stalest part. */
   record(maxAge: number): void {
     if (this.maxAge === undefined || maxAge < this.maxAge) this.maxAge = maxAge;
-  }
-
-  /** How long the operation's result may be kept at most (Infinity: it used no cached answer). */
-  get keepAtMostMs(): number {
-    return this.ttlLeftMs;
   }
 
   /** `max-age=N, private` (answers depend on the token); `no-store` with errors or without hints. */

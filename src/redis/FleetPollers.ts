@@ -156,7 +156,7 @@ export class FleetPollers implements WatchFleet {
     this.stopRenewing(channel);
     const timer = setInterval(() => {
       if (!this.receivers.has(channel)) return this.stopRenewing(channel);
-      void this.link.renewLease('poller', lease, this.replica, this.ttlMs).then((renewed) => {
+      void this.link.renewLease('poller', [lease], [this.replica, this.ttlMs]).then((renewed) => {
         // Lost meanwhile: the next tick says who polls.
         if (renewed === 0 && this.renewals.get(channel) === timer) this.stopRenewing(channel);
       });
@@ -207,7 +207,7 @@ export class FleetPollers implements WatchFleet {
     subscriber.on('message', (channel: string, text: string) => {
       const receive = this.receivers.get(channel);
       if (receive === undefined) return;
-      const message = readMessage(this.link.open(text, channel));
+      const message = readMessage(this.link.cipher.open(text, channel));
       if (message?.from === this.replica) return;
       if (message === undefined || !('result' in message)) {
         this.unshared.set(channel, performance.now());

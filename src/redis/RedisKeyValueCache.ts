@@ -19,7 +19,7 @@ export class RedisKeyValueCache implements KeyValueCache<string> {
     const near = await this.local.get(key);
     if (near !== undefined) return near;
     const value = await this.link.run('apq-get', (client) => client.get(this.link.keys.persistedQuery(key)));
-    const far = value === UNAVAILABLE || value === null ? undefined : this.link.open(value, `apq:${key}`);
+    const far = value === UNAVAILABLE || value === null ? undefined : this.link.cipher.open(value, `apq:${key}`);
     if (far !== undefined) await this.local.set(key, far);
     return far;
   }

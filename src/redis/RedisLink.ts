@@ -32,7 +32,6 @@ export const SUSPEND_MS = 1000;
 
 const reconnectDelay = (attempt: number): number => Math.min(100 * attempt, 2000);
 
-/** KEYS: a lease; ARGV: its holder's token, the TTL. Renews it only while it is that holder's (1, else 0). */
 const RENEW_LEASE = `
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0
@@ -46,8 +45,10 @@ return 0
 export class RedisLink {
   readonly client: RedisClient;
   readonly keys: RedisKeys;
-  private readonly cipher: ValueCipher;
-  private readonly renew: Script;
+  /** Opens what {@link seal} sealed: another key or version is a miss. */
+  readonly cipher: ValueCipher;
+  /** KEYS: a lease; ARGV: its holder's token, the TTL. Renews it only while it is that holder's (1, else 0). */
+  readonly renewLease: Script;
   private up = false;
   private everUp = false;
   private suspendedUntil = 0;
@@ -68,7 +69,7 @@ export class RedisLink {
       options.cluster === true
         ? createCluster(options.url, bounds)
         : new Redis(options.url, { ...bounds, enableOfflineQueue: false, retryStrategy: reconnectDelay });
-    this.renew = this.script('gwLeaseRenew', 1, RENEW_LEASE);
+    this.renewLease = this.script('gwLeaseRenew', 1, RENEW_LEASE);
     this.client.on('ready', () => {
       this.suspendedUntil = 0;
       this.mark(true, undefined);
@@ -112,21 +113,11 @@ export class RedisLink {
     return (op, keys, args) => this.run(op, (client) => (client as unknown as Defined)[name]!(...keys, ...args));
   }
 
-  /** Renews `lease` only while `token` holds it: 1, else 0 (or UNAVAILABLE). */
-  renewLease(op: string, lease: string, token: string, ttlMs: number): Promise<unknown> {
-    return this.renew(op, [lease], [token, ttlMs]);
-  }
-
   /** `value` sealed for `context` (its key or channel); undefined past REDIS_MAX_VALUE_BYTES as written. */
   seal(value: string, context: string): string | undefined {
     if (Buffer.byteLength(value) > this.options.maxValueBytes) return undefined;
     const sealed = this.cipher.seal(value, context);
     return Buffer.byteLength(sealed) > this.options.maxValueBytes ? undefined : sealed;
-  }
-
-  /** What {@link seal} sealed for `context`, or undefined (another key, another version): a miss. */
-  open(sealed: string, context: string): string | undefined {
-    return this.cipher.open(sealed, context);
   }
 
   /** A second connection (SUBSCRIBE mode); a cluster's starts from every node known: the URL's may be dead. */

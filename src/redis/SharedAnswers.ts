@@ -86,7 +86,7 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
   const settle = link.script('gwAnswerSettle', 5, SETTLE);
   /** A value that does not open or decode reads as no answer: the caller makes the call. */
   const open = (call: RedisCall, value: string) => {
-    const plain = link.open(value, call.key);
+    const plain = link.cipher.open(value, call.key);
     return plain === undefined ? undefined : decodeAnswer(plain);
   };
   return {
@@ -125,7 +125,7 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       await settle('answer-settle', [...call.keys, `${call.handover}:${lease.token}`], [...args, ...ttls]);
     },
     async renew(call, lease) {
-      await link.renewLease('lease-renew', call.keys[3], lease.token, options.leaseMs);
+      await link.renewLease('lease-renew', [call.keys[3]], [lease.token, options.leaseMs]);
     },
     async forget(digest) {
       const generation = keys.generation(digest);
