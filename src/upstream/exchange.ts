@@ -8,8 +8,8 @@ import { checkJsonDepth, parseUpstreamJsonInTurns } from './parseInTurns';
 /**
  * A successful answer (with the size of its body as received, what caches count), or the
  * upstream's "not found". `text` is the body as sent, kept when Redis is configured (`keepText`)
- * so Redis is given it instead of a second serialisation (see answerCodec); the in-memory cache
- * keeps answers without it (see withoutText).
+ * so Redis is given it instead of a second serialisation (see encodeAnswer in redis/SharedAnswers.ts);
+ * the in-memory cache keeps answers without it (see withoutText).
  */
 export type UpstreamAnswer =
   | { kind: 'ok'; body: unknown; requestId: string | undefined; bytes: number; text?: string }
