@@ -1,53 +1,48 @@
-interface Flight<T> {
-  /** Read only by callers joining while the flight is in the table; dropped when it leaves. */
-  promise: Promise<T> | undefined;
-  readonly controller: AbortController;
-  participants: number;
-  shared: boolean;
-}
-
 /** What the call being made can know about its flight. */
 export interface FlightView {
   /** Whether a second caller joined. Final once the answer exists: nobody joins after that. */
   readonly shared: boolean;
 }
 
+type Start<T> = (signal: AbortSignal, flight: FlightView) => Promise<T>;
+
+interface Flight<T> {
+  /** Read only by callers joining while the flight is in the table; dropped when it leaves. */
+  promise?: Promise<T>;
+  readonly controller: AbortController;
+  participants: number;
+  shared: boolean;
+}
+
 /**
- * Identical calls in flight at the same time are made once; everyone who asks meanwhile waits for
- * the first one's answer (or error). Each participant may leave early (its own signal aborts) and
- * is rejected with its signal's reason; the call itself is aborted only when the last one has
- * left, so one impatient caller never fails the others.
+ * Identical calls in flight at the same time are made once. A participant may leave early (its
+ * signal's reason rejects it); the call is aborted only when the last one has left.
  */
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Flight<T>>();
 
-  /**
-   * @param start makes the call; receives the signal that aborts it when nobody waits any more
-   * @param onJoin told when this call joined one already in flight
-   */
-  run(key: string, signal: AbortSignal | undefined, start: (signal: AbortSignal, flight: FlightView) => Promise<T>, onJoin: () => void): Promise<T> {
+  /** `start` gets the signal that aborts the call when nobody waits any more; `onJoin`, told of a join. */
+  run(key: string, signal: AbortSignal | undefined, start: Start<T>, onJoin: () => void): Promise<T> {
     let flight = this.flights.get(key);
-    if (flight === undefined) {
-      const created = { controller: new AbortController(), participants: 0, shared: false } as Flight<T>;
+    if (flight !== undefined) {
+      flight.shared = true;
+      onJoin();
+    } else {
+      const created: Flight<T> = { controller: new AbortController(), participants: 0, shared: false };
       this.flights.set(key, created);
       // The flight leaves the table in the step its answer is made: nobody joins a finished call.
-      const promise = (async () => {
+      created.promise = (async () => {
         try {
           return await start(created.controller.signal, created);
         } finally {
           if (this.flights.get(key) === created) this.flights.delete(key);
-          // A Map's old hash table may keep the flight reachable for young collections; without
-          // its promise it no longer keeps the answer alive (and promoted) with it.
+          // A Map's old hash table may keep the flight reachable: not the answer with it.
           created.promise = undefined;
         }
       })();
-      created.promise = promise;
       // Waiters handle the answer; a flight whose every waiter left fails with nobody listening.
-      promise.catch(() => {});
+      created.promise.catch(() => {});
       flight = created;
-    } else {
-      flight.shared = true;
-      onJoin();
     }
     return this.wait(flight, signal);
   }
@@ -62,33 +57,15 @@ export class SingleFlight<T> {
     flight.participants += 1;
     if (signal === undefined) return promise;
     return new Promise<T>((resolve, reject) => {
-      let left = false;
-      const leave = () => {
-        if (left) return;
-        left = true;
-        signal.removeEventListener('abort', onAbort);
-        flight.participants -= 1;
-      };
       const onAbort = () => {
-        leave();
+        flight.participants -= 1;
         if (flight.participants === 0) flight.controller.abort(signal.reason);
         reject(signal.reason);
       };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
+      if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
-      promise.then(
-        (value) => {
-          leave();
-          resolve(value);
-        },
-        (error: unknown) => {
-          leave();
-          reject(error);
-        },
-      );
+      // One that got the answer stays counted: nobody joins a finished flight, and aborting it is moot.
+      promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
 }

@@ -1,7 +1,4 @@
-/**
- * Freezes a parsed JSON value and everything in it, so no reader of a shared answer can change
- * what the next one sees. Iterative: the upstream decides how deep its bodies nest.
- */
+/** Freezes a shared answer through and through; iterative: the upstream decides how deep bodies nest. */
 export function deepFreeze<T>(value: T): T {
   const pending: unknown[] = [value];
   while (pending.length > 0) {

@@ -13,21 +13,11 @@ export interface CacheTtls {
  */
 export type Freshness = 'list' | 'engine' | 'job' | 'shortest';
 
-/**
- * The one table of freshness. `terminal`: the job is in a status that never changes (an unknown
- * status is not terminal).
- */
+/** The one table of freshness. `terminal`: the job's status never changes (an unknown one is not terminal). */
 export function ttlOf(freshness: Freshness, ttls: CacheTtls, terminal = false): number {
-  switch (freshness) {
-    case 'list':
-      return ttls.listMs;
-    case 'engine':
-      return ttls.engineMs;
-    case 'job':
-      return terminal ? ttls.terminalJobMs : ttls.jobMs;
-    case 'shortest':
-      return ttlRange(ttls).min;
-  }
+  if (freshness === 'shortest') return ttlRange(ttls).min;
+  if (freshness === 'job') return terminal ? ttls.terminalJobMs : ttls.jobMs;
+  return freshness === 'list' ? ttls.listMs : ttls.engineMs;
 }
 
 /** Whether values of this kind are cached at all, i.e. a lookup is worth making. */

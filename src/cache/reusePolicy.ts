@@ -14,9 +14,9 @@ export interface ShareVerdict extends ReuseVerdict {
 }
 
 /**
- * Whether an operation's 200 answer may be kept by the whole-response cache: not when it saw a
- * "not found" (the upstream answer cache never keeps those either). One built from cached upstream
- * answers is kept only for what the shortest-lived of them had left: they are already partly aged.
+ * Whether the whole-response cache may keep an operation's 200 answer: not after a "not found"
+ * (the upstream answer cache never keeps those either); built from cached upstream answers, only
+ * for what the shortest-lived of them had left.
  */
 export function storeVerdict(facts: OperationFacts, policy: CachePolicy): ReuseVerdict | undefined {
   if (facts.notFound) return undefined;
@@ -27,8 +27,8 @@ export function storeVerdict(facts: OperationFacts, policy: CachePolicy): ReuseV
 
 /**
  * Whether a leader's 200 answer may serve the identical requests that waited for it: not with
- * errors (Apollo's `no-store` cannot tell: every answer says it when the caches are off). An error
- * is the leader's, not theirs: they execute on their own instead.
+ * errors (they are the leader's; the waiters execute on their own). Apollo's `no-store` cannot
+ * tell: every answer says it when the caches are off.
  */
 export function shareVerdict(facts: OperationFacts): ShareVerdict | undefined {
   if (facts.errorCount > 0) return undefined;

@@ -10,10 +10,9 @@ export interface CallerCredentials {
 const digests = new WeakMap<CallerCredentials, string>();
 
 /**
- * A SHA-256 of token, project and enterprise project: two tokens never share an answer, even for
- * one project (the upstream may show them different things), and no map, log line or heap
- * snapshot holds the raw token as a key. A JSON array keeps the tuple unambiguous. Computed once
- * per credentials object (an operation's calls share it).
+ * A SHA-256 of token, project and enterprise project (as a JSON array: unambiguous): two tokens
+ * never share an answer, even for one project, and no map, log line or heap snapshot holds the
+ * raw token as a key. Computed once per credentials object (an operation's calls share it).
  */
 export function credentialDigest(credentials: CallerCredentials): string {
   let digest = digests.get(credentials);

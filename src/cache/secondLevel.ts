@@ -2,11 +2,9 @@
 export const UNAVAILABLE: unique symbol = Symbol('second level unavailable');
 export type Unavailable = typeof UNAVAILABLE;
 
-/** One upstream call as the second level knows it (made by {@link SecondLevel.call}). */
+/** One upstream call as the second level knows it: its scope key, and whether answers to it are kept. */
 export interface SharedCall {
-  /** The call's scope key (digest and URL). */
   readonly key: string;
-  /** Whether answers to it are kept; else identical calls are only made once. */
   readonly cacheable: boolean;
 }
 
@@ -33,15 +31,15 @@ export type Lookup<A> =
  * answers, and a lease that makes identical calls in flight on several replicas one. Every method
  * answers {@link UNAVAILABLE} when it cannot: the replica then goes on alone.
  */
-export interface SecondLevel<A> {
+export interface SecondLevel<A, C extends SharedCall = SharedCall> {
   readonly leaseMs: number;
-  call(digest: string, key: string, cacheable: boolean): SharedCall;
-  lookup(call: SharedCall, token: string, holder: string | undefined): Promise<Lookup<A> | Unavailable>;
+  call(digest: string, key: string, cacheable: boolean): C;
+  lookup(call: C, token: string, holder: string | undefined): Promise<Lookup<A> | Unavailable>;
   /** The scope's current generation, for a call made past the lease (a fresh poll). */
   generation(digest: string): Promise<Lease | Unavailable>;
   /** Ends a call: its answer (undefined: it failed) is kept for `ttlMs` (0: not kept) and handed over. */
-  settle(call: SharedCall, lease: Lease, answer: A | undefined, ttlMs: number): Promise<void>;
-  renew(call: SharedCall, lease: Lease): Promise<void>;
+  settle(call: C, lease: Lease, answer: A | undefined, ttlMs: number): Promise<void>;
+  renew(call: C, lease: Lease): Promise<void>;
   /** The upstream refused the scope: nothing kept for it so far is served again, on any replica. */
   forget(digest: string): Promise<void>;
 }

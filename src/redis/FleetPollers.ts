@@ -1,26 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { PollPlan, PollResult, WatchCoordinator, WatchFleet } from '../subscriptions/EngineWatch';
 import { credentialDigest } from '../cache/scopeKey';
-import type { Credentials } from '../upstream/credentials';
-import type { RedisKeys } from './redisKeys';
-import { settleWithin } from './deadline';
-import type { RedisClient, RedisLink } from './RedisLink';
-import type { RedisMetrics } from './redisMetrics';
-import { defineScript, RENEW_LEASE, type Script } from './scripts';
 import { UNAVAILABLE } from '../cache/secondLevel';
-import type { ValueCipher } from './valueCipher';
-
-export interface FleetPollersOptions {
-  /** SUBSCRIPTION_POLL_MS: every watch ticks once per interval. */
-  readonly pollMs: number;
-  /** REDIS_TIMEOUT_MS: bounds the wait for the subscriber connection too. */
-  readonly timeoutMs: number;
-  /** REDIS_MAX_VALUE_BYTES: a larger result is not published; its listeners poll for themselves. */
-  readonly maxValueBytes: number;
-  /** Seals what is published (REDIS_ENCRYPTION_KEY), for its channel. */
-  readonly cipher: ValueCipher;
-  readonly metrics: RedisMetrics;
-}
+import type { PollPlan, PollResult, WatchCoordinator, WatchFleet } from '../subscriptions/EngineWatch';
+import type { Credentials } from '../upstream/credentials';
+import { settleWithin } from './deadline';
+import type { RedisClient, RedisLink, Script } from './RedisLink';
 
 /** Ticks a lease and a replica's watch entries live unrenewed: one slow tick loses nothing. */
 const LEASE_TICKS = 3;
@@ -29,6 +13,7 @@ const LEASE_TICKS = 3;
  * One tick of one replica's watch. KEYS: watchers hash, poller lease. ARGV: replica id, TTL (ms),
  * then what it watches now (`j:<id>`, `e`). Refreshes its entries, drops stale ones, takes or
  * renews the lease; returns {1 if the replica polls, the fleet's union}. Redis's clock (TIME) only.
+ * With TTL 0 the replica leaves: its entries and its lease go.
  */
 const TICK = `
 local me, ttl = ARGV[1], tonumber(ARGV[2])
@@ -52,6 +37,10 @@ for i = 1, #all, 2 do
     union[#union + 1] = what
   end
 end
+if ttl == 0 then
+  if redis.call('get', KEYS[2]) == me then redis.call('del', KEYS[2]) end
+  return {0, {}}
+end
 redis.call('pexpire', KEYS[1], ttl)
 local holder = redis.call('get', KEYS[2])
 local polls = 0
@@ -65,41 +54,23 @@ end
 return {polls, union}
 `;
 
-/* KEYS: watchers hash, poller lease; ARGV: replica id. Drops the replica's entries and lease. */
-const LEAVE = `
-local all = redis.call('hkeys', KEYS[1])
-local prefix = ARGV[1] .. '|'
-for _, field in ipairs(all) do
-  if string.sub(field, 1, #prefix) == prefix then redis.call('hdel', KEYS[1], field) end
-end
-if redis.call('get', KEYS[2]) == ARGV[1] then redis.call('del', KEYS[2]) end
-return 1
-`;
-
-
 const EVENTS = 'e';
 const JOB = 'j:';
 /** What the poller publishes: who polled (a replica ignores its own) and the result, or that it was too large. */
 type PollMessage = { readonly from: string; readonly result: PollResult } | { readonly from: string; readonly tooLarge: true };
 
 /**
- * One subscription poller per credential scope and engine in the fleet (docs/replicas.md). At each
- * tick a replica registers what it watches and either holds the lease and polls the union of what
- * every replica watches, publishing each result, or listens and delivers what arrives through its
- * own watch. Redis failing never ends a subscription: a replica that cannot tick, is not
- * subscribed, or cannot read the poller's results (too large, another REDIS_ENCRYPTION_KEY) polls
- * for its own subscribers. A poller that dies stops renewing; its lease lapses within
- * {@link LEASE_TICKS} intervals and a listener takes it.
+ * One subscription poller per credential scope and engine in the fleet (docs/replicas.md): at each
+ * tick a replica registers what it watches, then holds the lease and polls the fleet's union, or
+ * listens. A replica that cannot tick, is not subscribed, or cannot read the poller's results
+ * (too large, another REDIS_ENCRYPTION_KEY) polls for its own subscribers.
  */
 export class FleetPollers implements WatchFleet {
   private readonly replica = randomUUID();
   private readonly tick: Script;
-  private readonly leave: Script;
-  private readonly renew: Script;
   private readonly ttlMs: number;
-  /** The connection in SUBSCRIBE mode, made with the first listener. */
+  /** In SUBSCRIBE mode, made with the first listener. */
   private subscriber: RedisClient | undefined;
-  /** Receivers by channel: one watch per scope and engine. */
   private readonly receivers = new Map<string, (result: PollResult, gap: boolean) => void>();
   /** Who published the last result on each channel: another poller means messages may have been lost. */
   private readonly lastFrom = new Map<string, string>();
@@ -107,54 +78,55 @@ export class FleetPollers implements WatchFleet {
   private readonly subscribed = new Set<string>();
   /** Channels whose last message could not be delivered, and when: their listener polls for itself. */
   private readonly unshared = new Map<string, number>();
-  /** Lease renewals of the polls this replica makes for the fleet now, by channel. */
+  /** Lease renewals of the polls this replica makes for the fleet now. */
   private readonly renewals = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
+  /** @param pollMs SUBSCRIPTION_POLL_MS: every watch ticks once per interval. */
   constructor(
     private readonly link: RedisLink,
-    private readonly keys: RedisKeys,
-    private readonly options: FleetPollersOptions,
+    pollMs: number,
   ) {
-    this.tick = defineScript(link.client, 'gatewayPollerTick', 2, TICK);
-    this.leave = defineScript(link.client, 'gatewayPollerLeave', 2, LEAVE);
-    this.renew = defineScript(link.client, 'gwLeaseRenew', 1, RENEW_LEASE);
-    this.ttlMs = LEASE_TICKS * options.pollMs;
+    this.tick = link.script('gatewayPollerTick', 2, TICK);
+    this.ttlMs = LEASE_TICKS * pollMs;
   }
 
   join(credentials: Credentials, engineId: string, receive: (result: PollResult, gap: boolean) => void): WatchCoordinator {
     const digest = credentialDigest(credentials);
-    const watchers = this.keys.watchers(digest, engineId);
-    const lease = this.keys.pollerLease(digest, engineId);
-    const channel = this.keys.polls(digest, engineId);
+    const { keys } = this.link;
+    const { metrics } = this.link.options;
+    const watchers = keys.watchers(digest, engineId);
+    const lease = keys.pollerLease(digest, engineId);
+    const channel = keys.polls(digest, engineId);
     this.receivers.set(channel, receive);
     const local = (local: { jobIds: readonly string[]; events: boolean }): PollPlan => {
-      this.options.metrics.fleetPolls.inc({ role: 'local' });
+      metrics.fleetPolls.inc({ role: 'local' });
       return { role: 'poll', ...local, publish: false };
     };
     return {
       plan: async (mine) => {
         this.stopRenewing(channel);
         const entries = [...mine.jobIds.map((id) => JOB + id), ...(mine.events ? [EVENTS] : [])];
-        const answer = await this.link.run('poller', (client) => this.tick(client, [watchers, lease], [this.replica, this.ttlMs, ...entries]));
+        const answer = await this.tick('poller', [watchers, lease], [this.replica, this.ttlMs, ...entries]);
         if (answer === UNAVAILABLE || !Array.isArray(answer)) return local(mine);
         const [polls, union] = answer as [number, string[]];
         if (polls === 1) {
-          this.options.metrics.fleetPolls.inc({ role: 'poller' });
+          metrics.fleetPolls.inc({ role: 'poller' });
           this.unshared.delete(channel);
           if (this.receivers.get(channel) === receive) this.startRenewing(channel, lease);
           const jobIds = union.filter((what) => what.startsWith(JOB)).map((what) => what.slice(JOB.length));
           return { role: 'poll', jobIds, events: union.includes(EVENTS), publish: true };
         }
         // Listening is safe only once Redis confirmed the subscription.
-        if (!(await this.subscribe(channel))) return local(mine);
-        if (this.pollsForItself(channel)) return local(mine);
-        this.options.metrics.fleetPolls.inc({ role: 'listener' });
+        if (!(await this.subscribe(channel)) || this.pollsForItself(channel)) return local(mine);
+        metrics.fleetPolls.inc({ role: 'listener' });
         return { role: 'listen' };
       },
       publish: (result) => {
         this.stopRenewing(channel);
-        const value = this.message(channel, result);
+        const message = (value: PollMessage) => this.link.seal(JSON.stringify(value), channel);
+        // A marker fits: REDIS_MAX_VALUE_BYTES is at least 1024.
+        const value = message({ from: this.replica, result }) ?? message({ from: this.replica, tooLarge: true })!;
         void this.link.run('poller', (client) => client.publish(channel, value));
       },
       leave: () => {
@@ -166,13 +138,12 @@ export class FleetPollers implements WatchFleet {
         }
         this.subscribed.delete(channel);
         // Best effort: what is left behind expires within LEASE_TICKS intervals.
-        void this.link.run('poller', (client) => this.leave(client, [watchers, lease], [this.replica]));
+        void this.tick('poller', [watchers, lease], [this.replica, 0]);
         this.subscriber?.unsubscribe(channel).catch(() => undefined);
       },
     };
   }
 
-  /** Closes the subscriber connection (the gateway is stopping). */
   close(): void {
     this.closed = true;
     for (const channel of [...this.renewals.keys()]) this.stopRenewing(channel);
@@ -180,18 +151,12 @@ export class FleetPollers implements WatchFleet {
     this.subscriber = undefined;
   }
 
-  /**
-   * While this replica polls for the fleet its lease is renewed every third of its life, so a poll
-   * slower than the lease does not let a listener take over meanwhile; only while it is still ours.
-   */
+  /** Renewed every third of its life while this replica polls: no listener takes over a slow poll. */
   private startRenewing(channel: string, lease: string): void {
     this.stopRenewing(channel);
     const timer = setInterval(() => {
-      if (!this.receivers.has(channel)) {
-        this.stopRenewing(channel);
-        return;
-      }
-      void this.link.run('poller', (client) => this.renew(client, [lease], [this.replica, this.ttlMs])).then((renewed) => {
+      if (!this.receivers.has(channel)) return this.stopRenewing(channel);
+      void this.link.renewLease('poller', [lease], [this.replica, this.ttlMs]).then((renewed) => {
         // Lost meanwhile: the next tick says who polls.
         if (renewed === 0 && this.renewals.get(channel) === timer) this.stopRenewing(channel);
       });
@@ -201,44 +166,33 @@ export class FleetPollers implements WatchFleet {
   }
 
   private stopRenewing(channel: string): void {
-    const timer = this.renewals.get(channel);
-    if (timer === undefined) return;
-    clearInterval(timer);
+    clearInterval(this.renewals.get(channel));
     this.renewals.delete(channel);
-  }
-
-  /** The result sealed for its channel when it fits in REDIS_MAX_VALUE_BYTES, else a "too large". */
-  private message(channel: string, result: PollResult): string {
-    const text = JSON.stringify({ from: this.replica, result } satisfies PollMessage);
-    if (Buffer.byteLength(text) <= this.options.maxValueBytes) {
-      const sealed = this.options.cipher.seal(text, channel);
-      if (Buffer.byteLength(sealed) <= this.options.maxValueBytes) return sealed;
-    }
-    return this.options.cipher.seal(JSON.stringify({ from: this.replica, tooLarge: true } satisfies PollMessage), channel);
   }
 
   /** Whether the last message on `channel`, within a lease's life, could not be delivered. */
   private pollsForItself(channel: string): boolean {
-    const since = this.unshared.get(channel);
-    if (since === undefined) return false;
-    if (performance.now() - since < this.ttlMs) return true;
-    this.unshared.delete(channel);
-    return false;
+    const since = this.unshared.get(channel) ?? Number.NEGATIVE_INFINITY;
+    if (performance.now() - since >= this.ttlMs) this.unshared.delete(channel);
+    return this.unshared.has(channel);
   }
 
   /** Whether this replica is subscribed to `channel` now, subscribing if need be (bounded). */
   private async subscribe(channel: string): Promise<boolean> {
     if (this.closed) return false;
+    const { timeoutMs } = this.link.options;
     const fresh = this.subscriber === undefined;
     const subscriber = this.subscriber ?? this.connectSubscriber();
-    if (fresh && subscriber.status !== 'ready') await ready(subscriber, Math.max(1000, this.options.timeoutMs * 10));
+    if (fresh) {
+      await new Promise((resolve) => {
+        subscriber.once('ready', resolve);
+        setTimeout(resolve, Math.max(1000, timeoutMs * 10)).unref();
+      });
+    }
     if (subscriber.status !== 'ready') return false;
     if (this.subscribed.has(channel)) return true;
-    const done = subscriber.subscribe(channel).then(
-      () => true,
-      () => false,
-    );
-    const ok = (await settleWithin(done, this.options.timeoutMs)) === true;
+    const done = subscriber.subscribe(channel).then(() => true);
+    const ok = (await settleWithin(done.catch(() => false), timeoutMs)) === true;
     if (ok && this.receivers.has(channel)) this.subscribed.add(channel);
     return ok;
   }
@@ -253,7 +207,7 @@ export class FleetPollers implements WatchFleet {
     subscriber.on('message', (channel: string, text: string) => {
       const receive = this.receivers.get(channel);
       if (receive === undefined) return;
-      const message = readMessage(this.options.cipher.open(text, channel));
+      const message = readMessage(this.link.cipher.open(text, channel));
       if (message?.from === this.replica) return;
       if (message === undefined || !('result' in message)) {
         this.unshared.set(channel, performance.now());
@@ -271,18 +225,15 @@ export class FleetPollers implements WatchFleet {
 
 /** A published message as this version writes it, or undefined (it would throw in the watch). */
 function readMessage(text: string | undefined): PollMessage | undefined {
-  if (text === undefined) return undefined;
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Not JSON, or `null`: thrown, and not delivered.
+    const { from, result, tooLarge } = JSON.parse(text ?? '') as Record<string, unknown>;
+    if (typeof from !== 'string') return undefined;
+    if (tooLarge === true) return { from, tooLarge };
+    return isPollResult(result) ? { from, result } : undefined;
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { from, result, tooLarge } = value as { from?: unknown; result?: unknown; tooLarge?: unknown };
-  if (typeof from !== 'string') return undefined;
-  if (tooLarge === true) return { from, tooLarge };
-  return isPollResult(result) ? { from, result } : undefined;
 }
 
 function isPollResult(value: unknown): value is PollResult {
@@ -297,17 +248,4 @@ function isPollResult(value: unknown): value is PollResult {
     typeof result.engineMissing === 'boolean' &&
     typeof result.failed === 'boolean'
   );
-}
-
-/** Resolves when `client` is ready, or after `ms` (whichever comes first). */
-function ready(client: RedisClient, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      client.off('ready', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    client.once('ready', done);
-  });
 }

@@ -1,44 +1,44 @@
 import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
-import type { RedisKeys } from './redisKeys';
-import type { RedisLink } from './RedisLink';
 import { UNAVAILABLE } from '../cache/secondLevel';
-import type { ValueCipher } from './valueCipher';
+import type { RedisLink } from './RedisLink';
 
 /** Entries written without a TTL still expire (every gateway key has one: `volatile-lru` works). */
 const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 
 /**
- * Apollo's KeyValueCache in Redis (the APQ registry's second level). Redis failing, or a value that
- * does not open, reads as a miss: the client is told PERSISTED_QUERY_NOT_FOUND and sends it again.
+ * The APQ registry: the replica's own cache in front, Redis behind it (what another replica
+ * registered, then kept in front too). Redis failing, or a value that does not open, is a miss.
  */
 export class RedisKeyValueCache implements KeyValueCache<string> {
   constructor(
     private readonly link: RedisLink,
-    private readonly keys: RedisKeys,
-    private readonly maxValueBytes: number,
-    private readonly cipher: ValueCipher,
+    private readonly local: KeyValueCache<string>,
   ) {}
 
   async get(key: string): Promise<string | undefined> {
-    const value = await this.link.run('apq-get', (client) => client.get(this.keys.persistedQuery(key)));
-    return value === UNAVAILABLE || value === null ? undefined : this.cipher.open(value, contextOf(key));
+    const near = await this.local.get(key);
+    if (near !== undefined) return near;
+    const value = await this.link.run('apq-get', (client) => client.get(this.link.keys.persistedQuery(key)));
+    const far = value === UNAVAILABLE || value === null ? undefined : this.link.cipher.open(value, `apq:${key}`);
+    if (far !== undefined) await this.local.set(key, far);
+    return far;
   }
 
   async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
-    if (Buffer.byteLength(value) > this.maxValueBytes) return;
     const ttl = options?.ttl ?? DEFAULT_TTL_SECONDS;
-    if (ttl <= 0) return;
-    const sealed = this.cipher.seal(value, contextOf(key));
-    if (Buffer.byteLength(sealed) > this.maxValueBytes) return;
-    await this.link.run('apq-set', (client) => client.set(this.keys.persistedQuery(key), sealed, 'PX', Math.ceil(ttl * 1000)));
+    const sealed = ttl > 0 ? this.link.seal(value, `apq:${key}`) : undefined;
+    const redisKey = this.link.keys.persistedQuery(key);
+    await Promise.all([
+      this.local.set(key, value, options),
+      sealed !== undefined && this.link.run('apq-set', (client) => client.set(redisKey, sealed, 'PX', Math.ceil(ttl * 1000))),
+    ]);
   }
 
   async delete(key: string): Promise<boolean> {
-    const removed = await this.link.run('apq-delete', (client) => client.del(this.keys.persistedQuery(key)));
-    return removed !== UNAVAILABLE && removed > 0;
+    const [near, removed] = await Promise.all([
+      this.local.delete(key),
+      this.link.run('apq-delete', (client) => client.del(this.link.keys.persistedQuery(key))),
+    ]);
+    return near === true || (removed !== UNAVAILABLE && removed > 0);
   }
-}
-
-function contextOf(key: string): string {
-  return `apq:${key}`;
 }

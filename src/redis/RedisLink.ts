@@ -1,53 +1,62 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { Logger } from '../observability/logger';
-import { maskPassword } from '../config/loadConfig';
-import type { RedisMetrics } from './redisMetrics';
-import { LATE, settleWithin } from './deadline';
 import { UNAVAILABLE, type Unavailable } from '../cache/secondLevel';
-
-export { UNAVAILABLE, type Unavailable } from '../cache/secondLevel';
+import type { EncryptionKeys } from '../config/encryptionKeys';
+import { maskPassword } from '../config/loadConfig';
+import type { Logger } from '../observability/logger';
+import { LATE, settleWithin } from './deadline';
+import { redisKeys, type RedisKeys } from './redisKeys';
+import type { RedisMetrics } from './redisMetrics';
+import { valueCipherOf, type ValueCipher } from './valueCipher';
 
 /** One Redis, or a Redis Cluster (REDIS_CLUSTER): what differs between them goes through RedisLink. */
 export type RedisClient = Redis | Cluster;
 
+/** A Lua script defined on the link, run as {@link RedisLink.run} runs a command. */
+export type Script = (op: string, keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>;
+
+/** The REDIS_* settings (docs/replicas.md). */
 export interface RedisLinkOptions {
   readonly url: string;
   readonly cluster?: boolean;
-  /** REDIS_TLS_CA_FILE's certificates. */
   readonly tlsCa?: string;
-  /** Bounds every command (`REDIS_TIMEOUT_MS`). */
+  readonly keyPrefix: string;
   readonly timeoutMs: number;
+  readonly maxValueBytes: number;
+  readonly encryptionKeys?: EncryptionKeys;
   readonly logger: Logger;
   readonly metrics: RedisMetrics;
-  /** Monotonic milliseconds; injected by tests. */
-  readonly now?: () => number;
 }
 
-/**
- * After a failure Redis is not asked again for this long (unless it reports itself ready): a slow
- * Redis would otherwise add its timeout to every lookup. One command per period probes it.
- */
+/** After a failure Redis is not asked for this long (one command probes it): a slow one would slow every lookup. */
 export const SUSPEND_MS = 1000;
 
 const reconnectDelay = (attempt: number): number => Math.min(100 * attempt, 2000);
 
+const RENEW_LEASE = `
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 /**
- * The replica's one connection to Redis, and the rule that Redis is never a single point of
- * failure: every command is bounded by `timeoutMs` ({@link settleWithin}, which a stall of this
- * process does not trip), nothing queues while the connection is down, and a failure is an answer
- * — {@link UNAVAILABLE} — never an exception. State changes are logged once each and exported as
- * `gateway_redis_up`. On a cluster the same holds for every node; MOVED and ASK are followed.
+ * The replica's one connection to Redis (or a cluster's every node), and the rule that Redis is
+ * never a single point of failure: every command is bounded ({@link settleWithin}), nothing queues
+ * while the connection is down, and a failure is an answer ({@link UNAVAILABLE}), never an exception.
  */
 export class RedisLink {
   readonly client: RedisClient;
+  readonly keys: RedisKeys;
+  /** Opens what {@link seal} sealed: another key or version is a miss. */
+  readonly cipher: ValueCipher;
+  /** KEYS: a lease; ARGV: its holder's token, the TTL. Renews it only while it is that holder's (1, else 0). */
+  readonly renewLease: Script;
   private up = false;
   private everUp = false;
   private suspendedUntil = 0;
   private closed = false;
-  private readonly now: () => number;
 
-  constructor(private readonly options: RedisLinkOptions) {
-    this.now = options.now ?? (() => performance.now());
+  constructor(readonly options: RedisLinkOptions) {
+    this.keys = redisKeys(options.keyPrefix);
+    this.cipher = valueCipherOf(options.encryptionKeys);
     const bounds = {
       // A backstop: clears what a Redis that hangs leaves in the connection's queue.
       commandTimeout: Math.max(1000, options.timeoutMs * 10),
@@ -56,7 +65,11 @@ export class RedisLink {
       maxRetriesPerRequest: 0,
       ...(options.tlsCa === undefined ? {} : { tls: { ca: options.tlsCa } }),
     } satisfies RedisOptions;
-    this.client = options.cluster === true ? createCluster(options.url, bounds) : createRedis(options.url, bounds);
+    this.client =
+      options.cluster === true
+        ? createCluster(options.url, bounds)
+        : new Redis(options.url, { ...bounds, enableOfflineQueue: false, retryStrategy: reconnectDelay });
+    this.renewLease = this.script('gwLeaseRenew', 1, RENEW_LEASE);
     this.client.on('ready', () => {
       this.suspendedUntil = 0;
       this.mark(true, undefined);
@@ -68,17 +81,17 @@ export class RedisLink {
       { redis: maskPassword(new URL(options.url)), cluster: options.cluster === true },
       'sharing state with other replicas through Redis',
     );
-  }
-
-  get isUp(): boolean {
-    return this.up;
+    // How many keys, never which.
+    const keys = options.encryptionKeys?.count;
+    const encrypted = 'values written to Redis are encrypted (AES-256-GCM, REDIS_ENCRYPTION_KEY)';
+    if (keys !== undefined) options.logger.info({ keys }, encrypted);
   }
 
   /** Runs one command; {@link UNAVAILABLE} when Redis is down, slow or refused it. `op`: the metric's label. */
   async run<T>(op: string, command: (client: RedisClient) => Promise<T>): Promise<T | Unavailable> {
-    if (this.closed || this.now() < this.suspendedUntil || this.client.status !== 'ready') return UNAVAILABLE;
+    if (this.closed || performance.now() < this.suspendedUntil || this.client.status !== 'ready') return UNAVAILABLE;
     // Suspended until now: this command is the probe, and the others wait for its verdict.
-    if (this.suspendedUntil !== 0) this.suspendedUntil = this.now() + SUSPEND_MS;
+    if (this.suspendedUntil !== 0) this.suspendedUntil = performance.now() + SUSPEND_MS;
     try {
       const value = await settleWithin(command(this.client), this.options.timeoutMs);
       if (value === LATE) throw new Error(`Redis did not answer within ${this.options.timeoutMs} ms`);
@@ -87,16 +100,27 @@ export class RedisLink {
       return value;
     } catch (error) {
       this.options.metrics.errors.inc({ op });
-      this.suspendedUntil = this.now() + SUSPEND_MS;
+      this.suspendedUntil = performance.now() + SUSPEND_MS;
       this.mark(false, error instanceof Error ? error.message : String(error));
       return UNAVAILABLE;
     }
   }
 
-  /**
-   * A second connection with the same options (for SUBSCRIBE mode). A cluster's copy starts from
-   * every node known now: the URL's node may be the master that died. The caller closes it.
-   */
+  /** Defines a Lua script once (EVALSHA); it must touch only keys of one hash tag. */
+  script(name: string, numberOfKeys: number, lua: string): Script {
+    this.client.defineCommand(name, { numberOfKeys, lua });
+    type Defined = Record<string, (...values: Array<string | number>) => Promise<unknown>>;
+    return (op, keys, args) => this.run(op, (client) => (client as unknown as Defined)[name]!(...keys, ...args));
+  }
+
+  /** `value` sealed for `context` (its key or channel); undefined past REDIS_MAX_VALUE_BYTES as written. */
+  seal(value: string, context: string): string | undefined {
+    if (Buffer.byteLength(value) > this.options.maxValueBytes) return undefined;
+    const sealed = this.cipher.seal(value, context);
+    return Buffer.byteLength(sealed) > this.options.maxValueBytes ? undefined : sealed;
+  }
+
+  /** A second connection (SUBSCRIBE mode); a cluster's starts from every node known: the URL's may be dead. */
   duplicate(): RedisClient {
     if (!(this.client instanceof Cluster)) return this.client.duplicate();
     const known = this.client.nodes('all').map((node) => ({ host: node.options.host, port: node.options.port }));
@@ -123,15 +147,6 @@ export class RedisLink {
   }
 }
 
-function createRedis(url: string, bounds: RedisOptions): Redis {
-  return new Redis(url, {
-    ...bounds,
-    enableOfflineQueue: false,
-    retryStrategy: reconnectDelay,
-    lazyConnect: false,
-  });
-}
-
 /** A Cluster seeded with the URL's node; its credentials and TLS apply to every node. */
 function createCluster(url: string, bounds: RedisOptions): Cluster {
   const seed = new URL(url);
@@ -141,7 +156,6 @@ function createCluster(url: string, bounds: RedisOptions): Cluster {
     retryDelayOnFailover: 0,
     retryDelayOnClusterDown: 0,
     clusterRetryStrategy: reconnectDelay,
-    lazyConnect: false,
     redisOptions: {
       ...bounds,
       ...(seed.username === '' && seed.password === ''

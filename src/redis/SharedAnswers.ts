@@ -1,32 +1,27 @@
-import { UNAVAILABLE, type Lease, type Lookup, type SecondLevel, type SharedCall, type Unavailable } from '../cache/secondLevel';
+import { UNAVAILABLE, type Lookup, type SecondLevel, type SharedCall } from '../cache/secondLevel';
+import { parseUpstreamBody } from '../upstream/parseJson';
 import type { UpstreamAnswer } from '../upstream/stages/types';
-import { decodeAnswer, encodeAnswer } from './answerCodec';
-import type { RedisKeys } from './redisKeys';
-import { defineScript, RENEW_LEASE, type Script } from './scripts';
 import type { RedisLink } from './RedisLink';
-import type { ValueCipher } from './valueCipher';
 
 export interface SharedAnswersOptions {
   /** CACHE_AUTH_RECHECK_MS: how long one replica's upstream answer vouches for a scope fleet-wide. */
   readonly recheckMs: number;
-  /** Longer answers are neither kept nor handed over (REDIS_MAX_VALUE_BYTES). */
-  readonly maxValueBytes: number;
   /** How long a scope's generation is kept: longer than any answer may live (the longest TTL). */
   readonly generationTtlMs: number;
   /** A holder that stops renewing (its replica died) loses the call after this. */
   readonly leaseMs: number;
-  /** Seals what is kept and handed over (REDIS_ENCRYPTION_KEY), for the call's scope key. */
-  readonly cipher: ValueCipher;
 }
 
 /** How long a handed-over answer stays for the waiters to read: a few polls, an event-loop stall. */
 const HANDOVER_TTL_MS = 500;
 
-/** A call's Redis keys — generation, vouch, answer, lease — and its handovers' prefix, made once per call. */
+/** A call's keys — generation, vouch, answer, lease — and its handovers' prefix, made once per call. */
 export interface RedisCall extends SharedCall {
   readonly keys: readonly [string, string, string, string];
   readonly handover: string;
 }
+
+export type SharedAnswers = SecondLevel<UpstreamAnswer, RedisCall>;
 
 /*
  * KEYS: generation, vouch, answer, lease, the handover of the holder last seen. ARGV: lease token,
@@ -78,101 +73,94 @@ end
 return 1
 `;
 
-/** KEYS: generation, vouch; ARGV: the generation's TTL. */
-const FORGET = `
-redis.call('incr', KEYS[1])
-redis.call('pexpire', KEYS[1], ARGV[1])
-redis.call('del', KEYS[2])
-return 1
-`;
-
 /** What a handover holds when the holder's call failed or its answer was too large to hand over. */
 const NO_ANSWER = 'none';
 
 /**
- * The upstream answer cache's second level in Redis: each step is one Lua script, so a miss costs
- * two round trips ({@link lookup}, {@link settle}). Kept answers follow CredentialGate's rule fleet-wide:
- * served only while some replica's call accepted the scope within CACHE_AUTH_RECHECK_MS (the vouch)
- * and if kept since the upstream last refused it (the generation, moved on by {@link forget}).
+ * The upstream answer cache's second level in Redis, one Lua script a step (a miss: lookup, settle).
+ * CredentialGate's rule holds fleet-wide: a kept answer is served while the scope is vouched for
+ * and if kept since the upstream last refused the scope (the generation, moved on by forget).
  */
-export class SharedAnswers implements SecondLevel<UpstreamAnswer> {
-  private readonly lookupScript: Script;
-  private readonly settleScript: Script;
-  private readonly renewScript: Script;
-  private readonly forgetScript: Script;
-
-  constructor(
-    private readonly link: RedisLink,
-    private readonly keys: RedisKeys,
-    private readonly options: SharedAnswersOptions,
-  ) {
-    this.lookupScript = defineScript(link.client, 'gwAnswerLookup', 5, LOOKUP);
-    this.settleScript = defineScript(link.client, 'gwAnswerSettle', 5, SETTLE);
-    this.renewScript = defineScript(link.client, 'gwLeaseRenew', 1, RENEW_LEASE);
-    this.forgetScript = defineScript(link.client, 'gwScopeForget', 2, FORGET);
-  }
-
-  get leaseMs(): number {
-    return this.options.leaseMs;
-  }
-
-  call(digest: string, key: string, cacheable: boolean): RedisCall {
-    const { keys } = this;
-    return {
+export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): SharedAnswers {
+  const { keys } = link;
+  const lookup = link.script('gwAnswerLookup', 5, LOOKUP);
+  const settle = link.script('gwAnswerSettle', 5, SETTLE);
+  /** A value that does not open or decode reads as no answer: the caller makes the call. */
+  const open = (call: RedisCall, value: string) => {
+    const plain = link.cipher.open(value, call.key);
+    return plain === undefined ? undefined : decodeAnswer(plain);
+  };
+  return {
+    leaseMs: options.leaseMs,
+    call: (digest, key, cacheable) => ({
       key,
       cacheable,
       keys: [keys.generation(digest), keys.vouch(digest), keys.answer(digest, key), keys.lease(digest, key)],
       handover: keys.handover(digest, key),
-    };
-  }
+    }),
+    async lookup(call, token, holder) {
+      const callKeys = [...call.keys, `${call.handover}:${holder ?? '-'}`];
+      const reply = await lookup('answer-lookup', callKeys, [token, options.leaseMs, call.cacheable ? 1 : 0]);
+      if (reply === UNAVAILABLE) return UNAVAILABLE;
+      const [state, generation, value, ttlLeftMs, acceptedLeftMs = 0] = reply as [string, string, string | null, number, number?];
+      if (state === 'lease') return { state, lease: { token, generation } };
+      if (state === 'wait') return { state, holder: value ?? '' };
+      if (state === 'hit') {
+        const answer = value === null ? undefined : open(call, value.slice(value.indexOf('\n') + 1));
+        if (answer !== undefined && ttlLeftMs > 0) return { state, answer, ttlLeftMs, acceptedLeftMs };
+        return { state: 'handed', answer: undefined };
+      }
+      return { state: 'handed', answer: value === null || value === NO_ANSWER ? undefined : open(call, value) };
+    },
+    async generation(digest) {
+      const reply = await link.run('answer-generation', (client) => client.get(keys.generation(digest)));
+      return reply === UNAVAILABLE ? UNAVAILABLE : { token: '', generation: reply ?? '0' };
+    },
+    async settle(call, lease, answer, ttlMs) {
+      const keepable = answer?.kind === 'ok' && ttlMs > 0;
+      // Without a lease (a fresh poll) nobody waits: unless it is kept, nothing to say.
+      if (lease.token === '' && !keepable) return;
+      const sealed = answer === undefined ? undefined : link.seal(encodeAnswer(answer), call.key);
+      const args = [lease.token, lease.generation, sealed ?? NO_ANSWER, sealed !== undefined && keepable ? 1 : 0];
+      const ttls = [Math.max(1, ttlMs), options.recheckMs, HANDOVER_TTL_MS];
+      await settle('answer-settle', [...call.keys, `${call.handover}:${lease.token}`], [...args, ...ttls]);
+    },
+    async renew(call, lease) {
+      await link.renewLease('lease-renew', [call.keys[3]], [lease.token, options.leaseMs]);
+    },
+    async forget(digest) {
+      const generation = keys.generation(digest);
+      await link.run('scope-forget', (client) =>
+        client.multi().incr(generation).pexpire(generation, options.generationTtlMs).del(keys.vouch(digest)).exec(),
+      );
+    },
+  };
+}
 
-  /** A value that does not decode reads as a handover without an answer: the caller makes the call. */
-  async lookup(call: RedisCall, token: string, holder: string | undefined): Promise<Lookup<UpstreamAnswer> | Unavailable> {
-    const keys = [...call.keys, `${call.handover}:${holder ?? '-'}`];
-    const reply = await this.link.run('answer-lookup', (client) => this.lookupScript(client, keys, [token, this.options.leaseMs, call.cacheable ? 1 : 0]));
-    if (reply === UNAVAILABLE) return UNAVAILABLE;
-    const [state, generation, value, ttlLeftMs, acceptedLeftMs = 0] = reply as [string, string, string | null, number, number?];
-    if (state === 'lease') return { state, lease: { token, generation } };
-    if (state === 'wait') return { state, holder: typeof value === 'string' ? value : '' };
-    const text = typeof value === 'string' ? value : undefined;
-    if (state === 'hit') {
-      const answer = text === undefined ? undefined : this.open(call, text.slice(text.indexOf('\n') + 1));
-      return answer !== undefined && ttlLeftMs > 0 ? { state, answer, ttlLeftMs, acceptedLeftMs } : { state: 'handed', answer: undefined };
+/**
+ * An answer as text in Redis: a JSON header line, then an "ok" answer's body as the upstream sent
+ * it (serialising the page again would cost a miss its CPU); read back as the exchange reads one.
+ */
+export function encodeAnswer(answer: UpstreamAnswer): string {
+  if (answer.kind === 'not-found') return JSON.stringify({ kind: 'not-found', upstream: answer.upstream });
+  const header = JSON.stringify({ kind: 'ok', requestId: answer.requestId ?? null, bytes: answer.bytes });
+  return `${header}\n${answer.text ?? JSON.stringify(answer.body)}`;
+}
+
+export function decodeAnswer(text: string): UpstreamAnswer | undefined {
+  const end = text.indexOf('\n');
+  try {
+    const header = JSON.parse(end < 0 ? text : text.slice(0, end)) as Record<string, unknown> | null;
+    if (header?.kind === 'ok' && typeof header.bytes === 'number' && end >= 0) {
+      const requestId = typeof header.requestId === 'string' ? header.requestId : undefined;
+      return { kind: 'ok', body: parseUpstreamBody(text.slice(end + 1)), requestId, bytes: header.bytes };
     }
-    return { state: 'handed', answer: text === undefined || text === NO_ANSWER ? undefined : this.open(call, text) };
+    const { upstream } = header ?? {};
+    if (header?.kind === 'not-found' && end < 0 && typeof upstream === 'object' && upstream !== null) {
+      return { kind: 'not-found', upstream };
+    }
+  } catch {
+    // Not this version's: nothing, never a wrong answer.
   }
-
-  async generation(digest: string): Promise<Lease | Unavailable> {
-    const reply = await this.link.run('answer-generation', (client) => client.get(this.keys.generation(digest)));
-    return reply === UNAVAILABLE ? UNAVAILABLE : { token: '', generation: reply ?? '0' };
-  }
-
-  async settle(call: RedisCall, lease: Lease, answer: UpstreamAnswer | undefined, ttlMs: number): Promise<void> {
-    const keepable = answer?.kind === 'ok' && ttlMs > 0;
-    // Without a lease (a fresh poll) nobody waits: unless it is kept, nothing to say.
-    if (lease.token === '' && !keepable) return;
-    const encoded = answer === undefined ? undefined : this.options.cipher.seal(encodeAnswer(answer), call.key);
-    const fits = encoded !== undefined && Buffer.byteLength(encoded) <= this.options.maxValueBytes;
-    const keep = fits && keepable ? 1 : 0;
-    const keys = [...call.keys, `${call.handover}:${lease.token}`];
-    await this.link.run('answer-settle', (client) =>
-      this.settleScript(client, keys, [lease.token, lease.generation, fits ? encoded : NO_ANSWER, keep, Math.max(1, ttlMs), this.options.recheckMs, HANDOVER_TTL_MS]),
-    );
-  }
-
-  async renew(call: RedisCall, lease: Lease): Promise<void> {
-    await this.link.run('lease-renew', (client) => this.renewScript(client, [call.keys[3]], [lease.token, this.options.leaseMs]));
-  }
-
-  async forget(digest: string): Promise<void> {
-    await this.link.run('scope-forget', (client) =>
-      this.forgetScript(client, [this.keys.generation(digest), this.keys.vouch(digest)], [this.options.generationTtlMs]),
-    );
-  }
-
-  private open(call: RedisCall, value: string): UpstreamAnswer | undefined {
-    const plain = this.options.cipher.open(value, call.key);
-    return plain === undefined ? undefined : decodeAnswer(plain);
-  }
-
+  return undefined;
 }

@@ -7,24 +7,13 @@ export const LATE: unique symbol = Symbol('late');
  * it reads the sockets, so the timer decides one step later, from `setImmediate` (after I/O).
  */
 export function settleWithin<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
-  return new Promise<T | typeof LATE>((resolve, reject) => {
-    let immediate: NodeJS.Immediate | undefined;
-    const timer = setTimeout(() => {
-      immediate = setImmediate(() => resolve(LATE));
-    }, ms);
-    const done = () => {
-      clearTimeout(timer);
-      if (immediate !== undefined) clearImmediate(immediate);
-    };
-    work.then(
-      (value) => {
-        done();
-        resolve(value);
-      },
-      (error: unknown) => {
-        done();
-        reject(error);
-      },
-    );
+  let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => (immediate = setImmediate(() => resolve(LATE))), ms);
+  });
+  return Promise.race([work, late]).finally(() => {
+    clearTimeout(timer);
+    clearImmediate(immediate);
   });
 }

@@ -37,7 +37,7 @@ const MAX_VALID_SHAPES = 10_000;
  * The Apollo Server options that make the GraphQL endpoint safe to put on the internet:
  * introspection and the explorer (Sandbox, GraphiQL or none), the admission of every operation
  * (see createAdmission) with the same parse limit and rules Apollo applies, persisted queries (APQ,
- * with `sharedPersistedQueries` behind the replica's own cache, or a safelist), CSRF prevention, no
+ * with `sharedPersistedQueries` wrapping the replica's own cache, or a safelist), CSRF prevention, no
  * batching unless asked for, no "Did you mean …" in production. The admission serves WebSocket
  * subscriptions too.
  *
@@ -48,7 +48,7 @@ export function apolloOptions(
   schema: GraphQLSchema,
   documentStore: DocumentStore,
   explorer: ExplorerOptions = {},
-  sharedPersistedQueries?: KeyValueCache<string>,
+  sharedPersistedQueries?: (local: KeyValueCache<string>) => KeyValueCache<string>,
 ): { readonly options: SecurityOptions; readonly admission: Admission } {
   const manifest =
     config.limits.persistedQueries === 'safelist' && config.limits.persistedQueriesManifest !== undefined

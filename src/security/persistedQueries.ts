@@ -2,7 +2,6 @@ import type { ApolloServerOptions, BaseContext } from '@apollo/server';
 import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { createHash } from 'node:crypto';
 import type { PersistedQueryManifest } from './persistedQueryManifest';
-import { TieredKeyValueCache } from '../cache/TieredKeyValueCache';
 
 export type PersistedQueriesMode = 'apq' | 'safelist' | 'off';
 
@@ -11,9 +10,8 @@ type PersistedQueriesOption = NonNullable<ApolloServerOptions<BaseContext>['pers
 /**
  * Apollo's `persistedQueries` option for the mode:
  * - `apq`: automatic persisted queries in a size-bounded LRU cache (an unbounded one would let
- *   any caller grow the process's memory by registering queries); with a `shared` store (the
- *   replicas' registry), the LRU is in front of it, so a document registered on one replica is
- *   found on every other;
+ *   any caller grow the process's memory by registering queries); with `shared` (the replicas'
+ *   registry) wrapping the LRU, a document registered on one replica is found on every other;
  * - `safelist`: only the manifest's operations, looked up by their `id`; registering new
  *   queries is a no-op, so the cache can never hold anything else;
  * - `off`: persisted-query requests are refused by Apollo (PERSISTED_QUERY_NOT_SUPPORTED).
@@ -22,7 +20,7 @@ export function persistedQueriesOption(
   mode: PersistedQueriesMode,
   apqCacheMaxBytes: number,
   manifest: PersistedQueryManifest | undefined,
-  shared?: KeyValueCache<string>,
+  shared?: (local: KeyValueCache<string>) => KeyValueCache<string>,
 ): PersistedQueriesOption {
   if (mode === 'off') return false;
   if (mode === 'safelist') {
@@ -31,7 +29,7 @@ export function persistedQueriesOption(
     return { cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(new ManifestCache(manifest?.operations ?? [])) };
   }
   const local = new InMemoryLRUCache<string>({ maxSize: apqCacheMaxBytes, sizeCalculation: byteLength });
-  return { cache: shared === undefined ? local : new TieredKeyValueCache(local, shared) };
+  return { cache: shared?.(local) ?? local };
 }
 
 const byteLength = (value: string) => Math.max(1, Buffer.byteLength(value));

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { decodeAnswer, encodeAnswer } from '../../src/redis/answerCodec';
+import { decodeAnswer, encodeAnswer } from '../../src/redis/SharedAnswers';
 import { parseUpstreamBody } from '../../src/upstream/parseJson';
 import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 

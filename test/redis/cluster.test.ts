@@ -5,14 +5,17 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
 import { createLogger } from '../../src/observability/logger';
-import { RedisLink, UNAVAILABLE } from '../../src/redis/RedisLink';
+import { UNAVAILABLE } from '../../src/cache/secondLevel';
+import { RedisLink } from '../../src/redis/RedisLink';
 import { createRedisMetrics, type RedisMetrics } from '../../src/redis/redisMetrics';
-import { defineScript } from '../../src/redis/scripts';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, type GatewayHarness } from '../support/harness';
 import { collect, eventually, liveClient, sleep } from '../support/liveClient';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
 import { failures, fleetPolls, PREFIX, postAs, replicas, untilRedis } from '../support/replicas';
+
+/** `gateway_redis_up` of `link`: what operators see of its state. */
+const isUp = async (link: RedisLink) => (await link.options.metrics.up.get()).values[0]?.value === 1;
 
 /**
  * The replicas on a Redis Cluster (REDIS_CLUSTER=true): a redis-server with `--cluster-enabled
@@ -234,18 +237,18 @@ describeWithRedis('replicas on a Redis Cluster (REDIS_CLUSTER=true, one redis-se
         },
       });
       const metrics = createRedisMetrics(new Registry());
-      const link = new RedisLink({ url, cluster: true, timeoutMs: 100, logger: createLogger('info', destination), metrics });
+      const link = new RedisLink({ url, cluster: true, keyPrefix: 't:', timeoutMs: 100, maxValueBytes: 1024, logger: createLogger('info', destination), metrics });
       links.push(link);
-      await eventually(() => link.isUp, 'the link up');
+      await eventually(() => isUp(link), 'the link up');
       return { link, metrics, messages: () => logs.map((line) => (JSON.parse(line) as { msg: string }).msg) };
     }
 
     it('runs a script on the keys of one hash tag, and counts a cross-slot one as a failed command', async () => {
       const { link, metrics } = await clusterLink();
-      const pair = defineScript(link.client, 'clusterTestPair', 2, `redis.call('set', KEYS[1], ARGV[1]); redis.call('set', KEYS[2], ARGV[1]); return 1`);
-      expect(await link.run('test', (client) => pair(client, ['t:{a}:1', 't:{a}:2'], ['v']))).toBe(1);
+      const pair = link.script('clusterTestPair', 2, `redis.call('set', KEYS[1], ARGV[1]); redis.call('set', KEYS[2], ARGV[1]); return 1`);
+      expect(await pair('test', ['t:{a}:1', 't:{a}:2'], ['v'])).toBe(1);
       expect(await node.get('t:{a}:2')).toBe('v');
-      expect(await link.run('test', (client) => pair(client, ['t:{a}:1', 't:{b}:2'], ['v']))).toBe(UNAVAILABLE);
+      expect(await pair('test', ['t:{a}:1', 't:{b}:2'], ['v'])).toBe(UNAVAILABLE);
       expect((await metrics.errors.get()).values).toEqual([expect.objectContaining({ labels: { op: 'test' }, value: 1 })]);
     });
 
@@ -281,13 +284,13 @@ describeWithRedis('replicas on a Redis Cluster (REDIS_CLUSTER=true, one redis-se
     it('fails at once while the node is down, says so once each way, and reconnects by itself when it is back', async () => {
       const { link, messages } = await clusterLink();
       await redis.kill();
-      await eventually(() => !link.isUp, 'the link down');
+      await eventually(async () => !(await isUp(link)), 'the link down');
       const started = performance.now();
       expect(await link.run('test', (client) => client.get('t:{a}:1'))).toBe(UNAVAILABLE);
       expect(performance.now() - started).toBeLessThan(50);
       await sleep(500); // several reconnection attempts fail meanwhile
       await redis.start();
-      await eventually(() => link.isUp, 'the link up again', 10_000);
+      await eventually(() => isUp(link), 'the link up again', 10_000);
       expect(await link.run('test', (client) => client.set('t:{a}:1', 'v'))).toBe('OK');
       expect(messages().filter((msg) => msg.startsWith('Redis unavailable'))).toHaveLength(1);
       expect(messages().filter((msg) => msg.startsWith('Redis reachable again'))).toHaveLength(1);

@@ -1,22 +1,23 @@
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { createLogger } from '../../src/observability/logger';
-import { redisKeys } from '../../src/redis/redisKeys';
-import { RedisLink, SUSPEND_MS, UNAVAILABLE } from '../../src/redis/RedisLink';
+import { RedisLink, SUSPEND_MS } from '../../src/redis/RedisLink';
 import { createRedisMetrics } from '../../src/redis/redisMetrics';
-import type { Lease } from '../../src/cache/secondLevel';
-import { SharedAnswers, type RedisCall } from '../../src/redis/SharedAnswers';
-import { PASS_THROUGH } from '../../src/redis/valueCipher';
+import { UNAVAILABLE, type Lease } from '../../src/cache/secondLevel';
+import { sharedAnswers, type RedisCall, type SharedAnswers } from '../../src/redis/SharedAnswers';
 import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
 
-/** SharedAnswers' rule and RedisLink's bounds, against a real redis-server. */
+/** `gateway_redis_up` of `link`: what operators see of its state. */
+const isUp = async (link: RedisLink) => (await link.options.metrics.up.get()).values[0]?.value === 1;
+
+/** The second level's rule (SharedAnswers) and RedisLink's bounds, against a real redis-server. */
 
 const DIGEST = 'a'.repeat(64);
 const KEY = `${DIGEST} http://upstream/v2/p/enginemgr/engines?limit=5`;
-/** CALL as SharedAnswers names it (under the unit tests' prefix; made once the first SharedAnswers exists). */
+/** CALL as the second level names it (under the unit tests' prefix; made once the first SharedAnswers exists). */
 let CALL: RedisCall;
-const OPTIONS = { recheckMs: 60_000, maxValueBytes: 1024, generationTtlMs: 600_000, leaseMs: 1000, cipher: PASS_THROUGH };
+const OPTIONS = { recheckMs: 60_000, generationTtlMs: 600_000, leaseMs: 1000 };
 const ANSWER: UpstreamAnswer = { kind: 'ok', body: { total: 1, data: [{ id: '12345678901234567890' }] }, requestId: 'r-1', bytes: 52 };
 
 describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
@@ -38,11 +39,11 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
         done();
       },
     });
-    link = new RedisLink({ url: redis.url, timeoutMs: 100, logger: createLogger('info', destination), metrics: createRedisMetrics(new Registry()) });
-    answers = new SharedAnswers(link, redisKeys('unit:'), OPTIONS);
+    link = new RedisLink({ url: redis.url, keyPrefix: 'unit:', timeoutMs: 100, maxValueBytes: 1024, logger: createLogger('info', destination), metrics: createRedisMetrics(new Registry()) });
+    answers = sharedAnswers(link, OPTIONS);
     CALL = answers.call(DIGEST, KEY, true);
     const end = Date.now() + 5000;
-    while (!link.isUp && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (!(await isUp(link)) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
   });
   afterAll(async () => {
     await link.close();
@@ -79,7 +80,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
   });
 
   it('does not release a lease that lapsed and was taken by another replica', async () => {
-    const short = new SharedAnswers(link, redisKeys('unit:'), { ...OPTIONS, leaseMs: 50 });
+    const short = sharedAnswers(link, { ...OPTIONS, leaseMs: 50 });
     const lapsed = await leaseOf(short, 'slow');
     await new Promise((resolve) => setTimeout(resolve, 80));
     await leaseOf(answers, 'taker');
@@ -89,7 +90,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
   });
 
   it('renews only its own lease', async () => {
-    const short = new SharedAnswers(link, redisKeys('unit:'), { ...OPTIONS, leaseMs: 100 });
+    const short = sharedAnswers(link, { ...OPTIONS, leaseMs: 100 });
     const lease = await leaseOf(short, 'mine');
     for (let i = 0; i < 4; i += 1) {
       await new Promise((resolve) => setTimeout(resolve, 40));
@@ -120,7 +121,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
   });
 
   it('serves nothing to a scope no replica vouched for within CACHE_AUTH_RECHECK_MS', async () => {
-    const neverVouched = new SharedAnswers(link, redisKeys('unit:'), { ...OPTIONS, recheckMs: 0 });
+    const neverVouched = sharedAnswers(link, { ...OPTIONS, recheckMs: 0 });
     await neverVouched.settle(CALL, await leaseOf(neverVouched, 'a'), ANSWER, 5000);
     expect(await neverVouched.lookup(CALL, 'b', undefined)).toMatchObject({ state: 'lease' });
   });
@@ -149,7 +150,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
       const started = performance.now();
       expect(await answers.lookup(CALL, 'a', undefined)).toBe(UNAVAILABLE);
       expect(performance.now() - started).toBeLessThan(300);
-      expect(link.isUp).toBe(false);
+      expect(await isUp(link)).toBe(false);
       // Suspended: not even sent.
       const skipped = performance.now();
       expect(await answers.lookup(CALL, 'a', undefined)).toBe(UNAVAILABLE);
@@ -159,7 +160,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, SUSPEND_MS + 50));
     expect(await answers.lookup(CALL, 'a', undefined)).toMatchObject({ state: 'lease' });
-    expect(link.isUp).toBe(true);
+    expect(await isUp(link)).toBe(true);
     const messages = logs.map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages.filter((msg) => msg.startsWith('Redis unavailable'))).toHaveLength(1);
     expect(messages).toContain('Redis reachable again: sharing with other replicas resumes');

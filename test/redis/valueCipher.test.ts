@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { parseEncryptionKeys } from '../../src/config/encryptionKeys';
-import { AesGcmCipher, keyIdOf, PASS_THROUGH, valueCipherOf } from '../../src/redis/valueCipher';
+import { aesGcmCipher, keyIdOf, PASS_THROUGH, valueCipherOf } from '../../src/redis/valueCipher';
 
 const key = () => randomBytes(32);
 const OLD = key();
@@ -12,7 +12,7 @@ const anyText = fc.string({ unit: 'binary', maxLength: 300 });
 const anyContext = fc.string({ unit: 'binary', maxLength: 60 });
 
 describe('value cipher (AES-256-GCM)', () => {
-  const cipher = new AesGcmCipher([OLD]);
+  const cipher = aesGcmCipher([OLD]);
 
   it('opens what it sealed, for any string and context', () => {
     fc.assert(
@@ -121,7 +121,7 @@ describe('value cipher (AES-256-GCM)', () => {
   });
 
   it('opens nothing sealed with another key', () => {
-    const other = new AesGcmCipher([NEW]);
+    const other = aesGcmCipher([NEW]);
     fc.assert(
       fc.property(anyText, (plaintext) => {
         expect(other.open(cipher.seal(plaintext, 'ctx'), 'ctx')).toBeUndefined();
@@ -134,9 +134,9 @@ describe('value cipher (AES-256-GCM)', () => {
   });
 
   describe('rotation', () => {
-    const before = new AesGcmCipher([OLD]);
-    const during = new AesGcmCipher([NEW, OLD]);
-    const after = new AesGcmCipher([NEW]);
+    const before = aesGcmCipher([OLD]);
+    const during = aesGcmCipher([NEW, OLD]);
+    const after = aesGcmCipher([NEW]);
 
     it('opens with [new, old] what the old key sealed', () => {
       fc.assert(
@@ -159,7 +159,7 @@ describe('value cipher (AES-256-GCM)', () => {
     });
 
     it('takes keys in both orders as the introduction step ([old, new]: old still seals, new opens)', () => {
-      const introducing = new AesGcmCipher([OLD, NEW]);
+      const introducing = aesGcmCipher([OLD, NEW]);
       expect(before.open(introducing.seal('v', 'c'), 'c')).toBe('v');
       expect(introducing.open(after.seal('v', 'c'), 'c')).toBe('v');
     });
@@ -184,7 +184,7 @@ describe('valueCipherOf (REDIS_ENCRYPTION_KEY)', () => {
     if (!('keys' in parsed)) throw new Error(parsed.problem);
     const cipher = valueCipherOf(parsed.keys);
     expect(cipher.seal('v', 'c').slice(4, 12)).toBe(keyIdOf(NEW));
-    expect(cipher.open(new AesGcmCipher([OLD]).seal('v', 'c'), 'c')).toBe('v');
+    expect(cipher.open(aesGcmCipher([OLD]).seal('v', 'c'), 'c')).toBe('v');
   });
 });
 

@@ -12,7 +12,7 @@ import type { Failure } from '../errorMapping';
 
 /**
  * A successful answer (with the size of its body as received, what caches count), or the
- * upstream's "not found". `text` is the body as sent, kept only with Redis (see answerCodec); the
+ * upstream's "not found". `text` is the body as sent, kept only with Redis (see encodeAnswer in redis/SharedAnswers.ts); the
  * in-memory cache keeps answers without it (see withoutText).
  */
 export type UpstreamAnswer =
