@@ -30,7 +30,7 @@ import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHi
 import type { CacheStats } from './cache/UpstreamAnswerCache';
 import { createUpstreamDispatcher } from './upstream/dispatcher';
 import type { GraphQLSchema } from 'graphql';
-import { serveSubscriptions } from './subscriptions/serveSubscriptions';
+import { serveSubscriptions } from './subscriptions/subscriptionServer';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
 import type { SubscriptionServer } from './subscriptions/subscriptionServer';

@@ -1,3 +1,4 @@
+import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel } from '../graphql/models';
@@ -13,21 +14,11 @@ import { engineEventKey, JOB_KEY, markPolled } from './eventKeys';
 import { jobFingerprint } from './jobFingerprint';
 import { dueFirst, type BudgetShare, type ScopeBudget } from './pollBudget';
 
-/** How the polls of every watch are made (one set per process). */
+/** What every watch reads its settings, upstream client and metrics from (the Watches). */
 export interface WatchOptions {
+  readonly config: GatewayConfig;
   readonly http: CseHttpClient;
-  readonly pageBase: 0 | 1;
-  /** Jobs per list page polled (the upstream's maximum: the most jobs per call). */
-  readonly pageSize: number;
-  /** Newest list pages one poll reads at most, before details calls for the watched jobs not on them. */
-  readonly listPages: number;
-  readonly pollMs: number;
-  readonly maxBackoffMs: number;
-  /** Bounds each poll, every attempt and retry of it included. */
-  readonly pollTimeoutMs: number;
-  /** Details calls of one poll in flight at once. */
-  readonly detailsConcurrency: number;
-  readonly metrics?: Partial<Pick<SubscriptionMetrics, 'poll' | 'pollers' | 'conflated'>>;
+  readonly metrics: Pick<SubscriptionMetrics, 'poll'>;
   /** With REDIS_URL: one replica of the fleet polls each scope and engine (see FleetPollers). */
   readonly fleet?: WatchFleet | undefined;
 }
@@ -136,14 +127,20 @@ export class EngineWatch {
   /** The role of the last tick: a change is a gap in what this replica delivered. */
   private role: 'local' | 'poller' | 'listener' | undefined;
 
+  private readonly settings: GatewayConfig['subscriptions'];
+  /** The upstream's largest page: the most jobs per list call. */
+  private readonly pageSize: number;
+
   constructor(
     readonly credentials: Credentials,
     readonly engineId: string,
     private readonly options: WatchOptions,
-    scope: ScopeBudget,
+    scope: ScopeBudget<EngineWatch>,
     private readonly onIdle: (watch: EngineWatch) => void,
   ) {
-    this.budget = scope.join({ demand: () => this.demand() });
+    this.settings = options.config.subscriptions;
+    this.pageSize = options.config.upstream.paging.maxPageSize;
+    this.budget = scope.join(this);
     this.coordinator = options.fleet?.join(credentials, engineId, (result, gap) => this.receive(result, gap));
   }
 
@@ -164,7 +161,7 @@ export class EngineWatch {
     track.sinks.add(sink);
     if (track.job !== undefined) return sink.push(JOB_KEY, track.job);
     const seen = this.seen.get(jobId);
-    if (seen !== undefined && performance.now() - this.seenAt < this.options.pollMs) this.update(jobId, seen, this.seenAt);
+    if (seen !== undefined && performance.now() - this.seenAt < this.settings.pollMs) this.update(jobId, seen, this.seenAt);
     else this.soon();
   }
 
@@ -214,7 +211,7 @@ export class EngineWatch {
       this.again = true;
       return;
     }
-    const spacing = Math.min(MIN_EARLY_SPACING_MS, this.options.pollMs);
+    const spacing = Math.min(MIN_EARLY_SPACING_MS, this.settings.pollMs);
     this.schedule(Math.max(0, this.lastPollStarted + spacing - performance.now()));
   }
 
@@ -234,12 +231,12 @@ export class EngineWatch {
     if (plan !== undefined) await this.read(plan);
     this.polling = false;
     if (this.stopped) return;
-    if (plan === undefined) this.schedule(this.options.pollMs);
+    if (plan === undefined) this.schedule(this.settings.pollMs);
     else if (this.again && this.failures === 0) this.soon();
     else if (this.coordinator === undefined) this.schedule(this.nextDelay());
     else {
       this.pollAfter = this.lastPollStarted + this.nextDelay();
-      this.schedule(this.options.pollMs);
+      this.schedule(this.settings.pollMs);
     }
   }
 
@@ -266,7 +263,7 @@ export class EngineWatch {
       request: {
         credentials: this.credentials,
         signal: this.abort.signal,
-        deadline: Date.now() + this.options.pollTimeoutMs,
+        deadline: Date.now() + this.options.config.limits.operationTimeoutMs,
         // A poll is for news: it reads past the upstream cache (and refills it).
         fresh: true,
         refusal: {},
@@ -275,23 +272,23 @@ export class EngineWatch {
         calls += 1;
         return fn();
       },
-      pageBase: this.options.pageBase,
+      pageBase: this.options.config.upstream.pageBase,
     });
     try {
       const outcome = await this.pollOnce(api, plan);
       this.failures = outcome === 'ok' ? 0 : this.failures + 1;
       if (outcome === 'failed') this.gap();
-      this.options.metrics?.poll?.(outcome, calls);
+      this.options.metrics.poll(outcome, calls);
     } catch (error) {
       if (this.stopped) return;
       if (endsSubscriptions(error)) {
-        this.options.metrics?.poll?.('refused', calls);
+        this.options.metrics.poll('refused', calls);
         for (const sink of this.allSinks()) sink.fail(error);
         return this.stop();
       }
       this.failures += 1;
       this.gap();
-      this.options.metrics?.poll?.('failed', calls);
+      this.options.metrics.poll('failed', calls);
     }
   }
 
@@ -322,19 +319,19 @@ export class EngineWatch {
       // A listing cut short by the budget goes on from the page it reached at its next turn.
       let index = this.listing.next;
       let complete = false;
-      for (; index < this.options.listPages && !complete; index += 1) {
+      for (; index < this.settings.listPages && !complete; index += 1) {
         if (!this.budget.take()) break;
-        const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.options.pageSize });
+        const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.pageSize });
         if (page === null) return this.finish(plan, { jobs: [], newest: undefined, missing: [], engineMissing: true, failed: false });
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
         for (const job of page.data) {
           found.set(String(job.id), job);
           if (targets.has(String(job.id))) this.listing.found.add(String(job.id));
         }
-        const last = page.data.length < this.options.pageSize || (index + 1) * this.options.pageSize >= page.total;
+        const last = page.data.length < this.pageSize || (index + 1) * this.pageSize >= page.total;
         complete = last || watched.every((id) => this.listing.found.has(id));
       }
-      if (!complete && index < this.options.listPages) {
+      if (!complete && index < this.settings.listPages) {
         this.listing.next = index;
         break;
       }
@@ -344,7 +341,7 @@ export class EngineWatch {
       this.listing = { next: 0, found: new Set() };
     }
     for (const id of [...found.keys(), ...details]) this.lastPolled.set(id, poll);
-    const limit = new ConcurrencyLimit(this.options.detailsConcurrency);
+    const limit = new ConcurrencyLimit(this.options.config.upstream.requestConcurrency);
     const read = await Promise.allSettled(details.map((id) => limit.run(() => api.getJob(this.engineId, id))));
     let failed = false;
     const missing: string[] = [];
@@ -359,12 +356,12 @@ export class EngineWatch {
   }
 
   /** Calls one poll would make to read everything this watch reads: its weight in the scope's budget. */
-  private demand(): number {
+  demand(): number {
     if (this.role === 'listener') return [...this.tracks.values()].filter((track) => track.job === undefined).length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const { jobIds, events } = this.role === 'poller' && this.targets !== undefined ? this.targets : own;
     if (!listingServes(jobIds, events)) return jobIds.length;
-    return (this.listingPages ?? this.options.listPages) + jobIds.filter((id) => !this.onListing.has(id)).length;
+    return (this.listingPages ?? this.settings.listPages) + jobIds.filter((id) => !this.onListing.has(id)).length;
   }
 
   /** What subscribers were sent may lag what happened: each job's next state is sent even if it looks unchanged. */
@@ -455,8 +452,8 @@ export class EngineWatch {
   }
 
   private nextDelay(): number {
-    if (this.failures === 0) return this.options.pollMs;
-    return Math.min(this.options.maxBackoffMs, this.options.pollMs * 2 ** Math.min(this.failures, 20));
+    if (this.failures === 0) return this.settings.pollMs;
+    return Math.min(this.settings.maxBackoffMs, this.settings.pollMs * 2 ** Math.min(this.failures, 20));
   }
 
   private *allSinks(): Iterable<JobSink | EventSink> {
