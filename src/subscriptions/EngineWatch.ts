@@ -69,7 +69,7 @@ interface JobTrack {
   /** The state last delivered and its fingerprint. */
   job?: CseJob;
   fingerprint?: string;
-  /** After a gap (a failed poll, Redis lost or back, another poller): the next state is sent even if unchanged. */
+  /** After a gap (a failed poll, Redis lost or back, another poller): the next state goes out even if unchanged. */
   stale?: boolean;
 }
 
@@ -83,15 +83,14 @@ const NO_FILTER = { from: undefined, to: undefined } as const;
 
 /**
  * Everything watched on one engine with one credential scope, served by one poller: one poll per
- * `pollMs`, whatever the number of subscribers and of jobs watched.
+ * SUBSCRIPTION_POLL_MS, whatever the number of subscribers and of jobs watched.
  *
  * A poll reads the engine's newest job-list pages when they serve more than one watched job, or
  * engine events (else one details call is cheaper), and a details call for each watched job not
- * on them. A job's state goes to its subscribers when its fingerprint changed; a terminal or
- * missing job ends its subscribers. Engine events compare the newest page with the one before.
- *
- * While the upstream fails, polls back off (doubling up to `maxBackoffMs`); a refusal of the
- * credentials (401, 403) or a missing engine ends the subscribers with the mapped error.
+ * on them, each call within the scope's budget. A job's state goes to its subscribers when its
+ * fingerprint changed; a terminal or missing job ends them. Engine events compare the newest page
+ * with the one before. While the upstream fails, polls back off; a refusal of the credentials
+ * (401, 403) or a missing engine ends the subscribers with the mapped error.
  */
 export class EngineWatch {
   private readonly tracks = new Map<string, JobTrack>();
@@ -106,19 +105,21 @@ export class EngineWatch {
   /** A subscriber joined during a poll and waits for a first state: poll again right after. */
   private again = false;
   private lastPollStarted = Number.NEGATIVE_INFINITY;
-  /** With a fleet: the earliest the next poll may start (backing off); ticks go on every `pollMs` to keep the lease. */
+  /** With a fleet: the earliest the next poll may start (ticks go on every interval to keep the lease). */
   private pollAfter = Number.NEGATIVE_INFINITY;
   private failures = 0;
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly coordinator: WatchCoordinator | undefined;
   private readonly budget: BudgetShare;
+  private readonly settings: GatewayConfig['subscriptions'];
+  /** The upstream's largest page: the most jobs per list call. */
+  private readonly pageSize: number;
   /** When each job (and the listing) was last read, by poll number: the rotation's order. */
   private readonly lastPolled = new Map<string, number>();
   private polls = 0;
-  /** Watched jobs the last complete listing found: the listing's turn reads them. */
+  /** Watched jobs the last complete listing found, and the pages it read. */
   private onListing = new Set<string>();
-  /** Pages the last complete listing read. */
   private listingPages: number | undefined;
   /** The listing under way: the next page to read, and the watched jobs its pages listed so far. */
   private listing = { next: 0, found: new Set<string>() };
@@ -126,10 +127,6 @@ export class EngineWatch {
   private targets: { readonly jobIds: readonly string[]; readonly events: boolean } | undefined;
   /** The role of the last tick: a change is a gap in what this replica delivered. */
   private role: 'local' | 'poller' | 'listener' | undefined;
-
-  private readonly settings: GatewayConfig['subscriptions'];
-  /** The upstream's largest page: the most jobs per list call. */
-  private readonly pageSize: number;
 
   constructor(
     readonly credentials: Credentials,
@@ -144,7 +141,7 @@ export class EngineWatch {
     this.coordinator = options.fleet?.join(credentials, engineId, (result, gap) => this.receive(result, gap));
   }
 
-  /** Distinct things watched here: each job, and the engine's events (SUBSCRIPTION_MAX_WATCHED_PER_SCOPE). */
+  /** Distinct things watched here: each job, and the engine's events. */
   get watching(): number {
     return this.tracks.size + (this.eventSinks.size > 0 ? 1 : 0);
   }
@@ -154,14 +151,15 @@ export class EngineWatch {
     return jobId === undefined ? this.eventSinks.size > 0 : this.tracks.has(jobId);
   }
 
-  /** Follows one job: its state at once (from the last poll if it is fresh, else from a poll now), then each change. */
+  /** Follows one job: its state at once (the last poll's if fresh, else a poll's now), then each change. */
   watchJob(jobId: string, sink: JobSink): void {
     let track = this.tracks.get(jobId);
     if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
     track.sinks.add(sink);
     if (track.job !== undefined) return sink.push(JOB_KEY, track.job);
     const seen = this.seen.get(jobId);
-    if (seen !== undefined && performance.now() - this.seenAt < this.settings.pollMs) this.update(jobId, seen, this.seenAt);
+    const fresh = performance.now() - this.seenAt < this.settings.pollMs;
+    if (seen !== undefined && fresh) this.update(jobId, seen, this.seenAt);
     else this.soon();
   }
 
@@ -172,14 +170,12 @@ export class EngineWatch {
     if (this.newest === undefined) this.soon();
   }
 
-  /** A subscriber left (its stream closed); after the last, the timer and any poll in flight stop. */
+  /** A subscriber left; after the last, the timer and any poll in flight stop. */
   leave(sink: JobSink | EventSink, jobId?: string): void {
     if (jobId === undefined) this.eventSinks.delete(sink as EventSink);
-    else {
-      const track = this.tracks.get(jobId);
-      track?.sinks.delete(sink as JobSink);
-      if (track !== undefined && track.sinks.size === 0) this.tracks.delete(jobId);
-    }
+    const track = jobId === undefined ? undefined : this.tracks.get(jobId);
+    track?.sinks.delete(sink as JobSink);
+    if (track?.sinks.size === 0) this.tracks.delete(jobId!);
     if (this.tracks.size === 0 && this.eventSinks.size === 0) this.stop();
   }
 
@@ -217,9 +213,8 @@ export class EngineWatch {
 
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), delayMs);
-    // Subscribers keep their sockets open, and those keep the process alive: the timer need not.
-    this.timer.unref();
+    // Subscribers' sockets keep the process alive: the timer need not.
+    this.timer = setTimeout(() => void this.poll(), delayMs).unref();
   }
 
   private async poll(): Promise<void> {
@@ -243,7 +238,8 @@ export class EngineWatch {
   /** What this tick reads from the upstream, if anything: this replica's watched things, or the fleet's. */
   private async plan(): Promise<Poll | undefined> {
     const local = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
-    const plan: PollPlan = this.coordinator === undefined ? { role: 'poll', ...local, publish: false } : await this.coordinator.plan(local);
+    const plan: PollPlan =
+      this.coordinator === undefined ? { role: 'poll', ...local, publish: false } : await this.coordinator.plan(local);
     const role = plan.role === 'listen' ? 'listener' : plan.publish ? 'poller' : 'local';
     if (this.role !== undefined && role !== this.role) this.gap();
     this.role = role;
@@ -255,7 +251,7 @@ export class EngineWatch {
     return { role: 'poll', jobIds: waiting, events: false, publish: false };
   }
 
-  /** One poll, counted and reported; never throws. */
+  /** One poll: what changed delivered, the result published when polling for the fleet; never throws. */
   private async read(plan: Poll): Promise<void> {
     let calls = 0;
     const api = new CseApi({
@@ -275,39 +271,45 @@ export class EngineWatch {
       pageBase: this.options.config.upstream.pageBase,
     });
     try {
-      const outcome = await this.pollOnce(api, plan);
-      this.failures = outcome === 'ok' ? 0 : this.failures + 1;
-      if (outcome === 'failed') this.gap();
-      this.options.metrics.poll(outcome, calls);
+      const result = await this.pollOnce(api, plan);
+      const failed = result?.failed === true;
+      if (result !== undefined && !this.stopped) {
+        this.deliver(result, performance.now());
+        // Nothing read (the budget spent): nothing to tell the fleet.
+        const empty = result.jobs.length + result.missing.length === 0 && result.newest === undefined;
+        if (plan.publish && !(empty && !failed)) this.coordinator?.publish(result);
+      }
+      this.failures = failed ? this.failures + 1 : 0;
+      if (failed) this.gap();
+      this.options.metrics.poll(failed ? 'failed' : 'ok', calls);
     } catch (error) {
       if (this.stopped) return;
-      if (endsSubscriptions(error)) {
-        this.options.metrics.poll('refused', calls);
+      const refused = endsSubscriptions(error);
+      this.options.metrics.poll(refused ? 'refused' : 'failed', calls);
+      if (refused) {
         for (const sink of this.allSinks()) sink.fail(error);
         return this.stop();
       }
       this.failures += 1;
       this.gap();
-      this.options.metrics.poll('failed', calls);
     }
   }
 
   /**
-   * Reads what `plan` asks, delivers what changed, publishes the result when polling for the fleet.
-   *
-   * Each call takes one from the scope's budget: when it runs out, what is left waits for a later
-   * poll. The listing and the watched jobs not on it take turns, the least recently read first.
+   * Reads what `plan` asks, each call taken from the scope's budget: when it runs out, what is left
+   * waits for a later poll. The listing and the watched jobs not on it take turns, least recently read first.
    */
-  private async pollOnce(api: CseApi, plan: Poll): Promise<'ok' | 'failed'> {
+  private async pollOnce(api: CseApi, plan: Poll): Promise<PollResult | undefined> {
     const { jobIds: watched, events: wantsEvents } = plan;
     this.targets = { jobIds: watched, events: wantsEvents };
-    if (watched.length === 0 && !wantsEvents) return 'ok';
+    if (watched.length === 0 && !wantsEvents) return undefined;
     const poll = (this.polls += 1);
     const targets = new Set(watched);
     for (const id of this.lastPolled.keys()) if (id !== LISTING && !targets.has(id)) this.lastPolled.delete(id);
     const found = new Map<string, CseJob>();
     let newest: string[] | undefined;
-    const candidates = listingServes(watched, wantsEvents) ? [LISTING, ...watched.filter((id) => !this.onListing.has(id))] : [...watched];
+    const offListing = watched.filter((id) => !this.onListing.has(id));
+    const candidates = listingServes(watched, wantsEvents) ? [LISTING, ...offListing] : [...watched];
     const details: string[] = [];
     for (const item of dueFirst(candidates, (each) => this.lastPolled.get(each))) {
       if (item !== LISTING) {
@@ -322,7 +324,7 @@ export class EngineWatch {
       for (; index < this.settings.listPages && !complete; index += 1) {
         if (!this.budget.take()) break;
         const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.pageSize });
-        if (page === null) return this.finish(plan, { jobs: [], newest: undefined, missing: [], engineMissing: true, failed: false });
+        if (page === null) return { jobs: [], newest: undefined, missing: [], engineMissing: true, failed: false };
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
         for (const job of page.data) {
           found.set(String(job.id), job);
@@ -352,7 +354,7 @@ export class EngineWatch {
       } else if (result.value === null) missing.push(details[i]!);
       else found.set(details[i]!, result.value);
     });
-    return this.finish(plan, { jobs: [...found.values()], newest, missing, engineMissing: false, failed });
+    return { jobs: [...found.values()], newest, missing, engineMissing: false, failed };
   }
 
   /** Calls one poll would make to read everything this watch reads: its weight in the scope's budget. */
@@ -364,19 +366,9 @@ export class EngineWatch {
     return (this.listingPages ?? this.settings.listPages) + jobIds.filter((id) => !this.onListing.has(id)).length;
   }
 
-  /** What subscribers were sent may lag what happened: each job's next state is sent even if it looks unchanged. */
+  /** What subscribers were sent may lag what happened: each job's next state goes out even if unchanged. */
   private gap(): void {
     for (const track of this.tracks.values()) track.stale = true;
-  }
-
-  private finish(plan: Poll, result: PollResult): 'ok' | 'failed' {
-    if (!this.stopped) {
-      this.deliver(result, performance.now());
-      // Nothing read (the budget spent): nothing to tell the fleet.
-      const empty = result.jobs.length === 0 && result.missing.length === 0 && result.newest === undefined && !result.failed;
-      if (plan.publish && !empty) this.coordinator?.publish(result);
-    }
-    return result.failed ? 'failed' : 'ok';
   }
 
   /** What a poll saw (this replica's or the fleet poller's), to the subscribers it concerns. */
@@ -417,9 +409,8 @@ export class EngineWatch {
   /** The job does not exist (or no longer): one `null`, then the end. */
   private missingJob(jobId: string): void {
     const track = this.tracks.get(jobId);
-    if (track === undefined) return;
     this.tracks.delete(jobId);
-    for (const sink of [...track.sinks]) {
+    for (const sink of [...(track?.sinks ?? [])]) {
       sink.push(JOB_KEY, null);
       sink.end();
     }
@@ -428,9 +419,8 @@ export class EngineWatch {
   /** The engine does not exist: none of its jobs does, and its events end with NOT_FOUND. */
   private engineMissing(): void {
     for (const id of [...this.tracks.keys()]) this.missingJob(id);
-    const error = new GatewayError(ErrorCode.NOT_FOUND, 'The engine does not exist (or is not visible to the caller).', {
-      details: { engineId: this.engineId },
-    });
+    const message = 'The engine does not exist (or is not visible to the caller).';
+    const error = new GatewayError(ErrorCode.NOT_FOUND, message, { details: { engineId: this.engineId } });
     for (const sink of [...this.eventSinks]) sink.fail(error);
   }
 
