@@ -32,15 +32,15 @@ export interface PollResult {
   /** Watched jobs the upstream says do not exist. */
   readonly missing: readonly string[];
   readonly engineMissing: boolean;
-  /** Part of the poll could not be read (the upstream failing): what it did read is still news. */
+  /** Part of the poll failed: what it did read is still news. */
   readonly failed: boolean;
 }
 
-/** What the replica does at one poll tick. */
+type Targets = { readonly jobIds: readonly string[]; readonly events: boolean };
+
+/** At one tick: poll the upstream (and `publish` the result to the fleet), or listen to another replica's. */
 export type PollPlan =
-  /** Poll the upstream for these jobs (and engine events); `publish` its result to the fleet. */
-  | { readonly role: 'poll'; readonly jobIds: readonly string[]; readonly events: boolean; readonly publish: boolean }
-  /** Another replica polls: its results arrive through `receive`. */
+  | (Targets & { readonly role: 'poll'; readonly publish: boolean })
   | { readonly role: 'listen' };
 
 type Poll = PollPlan & { readonly role: 'poll' };
@@ -48,17 +48,21 @@ type Poll = PollPlan & { readonly role: 'poll' };
 /** One watch's place in the fleet: asked at every tick, told of each result and of the end. */
 export interface WatchCoordinator {
   /** Registers what this replica watches now and says who polls; never fails (Redis down: poll locally). */
-  plan(local: { readonly jobIds: readonly string[]; readonly events: boolean }): Promise<PollPlan>;
+  plan(local: Targets): Promise<PollPlan>;
   publish(result: PollResult): void;
   leave(): void;
 }
 
+/**
+ * `receive` gets the results another replica's poll published for this scope and engine; `gap`
+ * when results may have been lost before it (the poller changed, the subscriber connection dropped).
+ */
 export interface WatchFleet {
-  /**
-   * `receive` gets the results another replica's poll published for this scope and engine;
-   * `gap` when results may have been lost before it (the poller changed, the subscriber connection dropped).
-   */
-  join(credentials: Credentials, engineId: string, receive: (result: PollResult, gap: boolean) => void): WatchCoordinator;
+  join(
+    credentials: Credentials,
+    engineId: string,
+    receive: (result: PollResult, gap: boolean) => void,
+  ): WatchCoordinator;
 }
 
 type JobSink = ConflatingStream<CseJob | null>;
@@ -69,7 +73,7 @@ interface JobTrack {
   /** The state last delivered and its fingerprint. */
   job?: CseJob;
   fingerprint?: string;
-  /** After a gap (a failed poll, Redis lost or back, another poller): the next state goes out even if unchanged. */
+  /** After a gap (a failed poll, Redis lost or back, another poller): sent even if unchanged. */
   stale?: boolean;
 }
 
@@ -105,7 +109,7 @@ export class EngineWatch {
   /** A subscriber joined during a poll and waits for a first state: poll again right after. */
   private again = false;
   private lastPollStarted = Number.NEGATIVE_INFINITY;
-  /** With a fleet: the earliest the next poll may start (ticks go on every interval to keep the lease). */
+  /** With a fleet: the earliest the next poll may start (ticks keep the lease every interval). */
   private pollAfter = Number.NEGATIVE_INFINITY;
   private failures = 0;
   private stopped = false;
@@ -124,7 +128,7 @@ export class EngineWatch {
   /** The listing under way: the next page to read, and the watched jobs its pages listed so far. */
   private listing = { next: 0, found: new Set<string>() };
   /** What the last poll was asked to read (the fleet's union when polling for it). */
-  private targets: { readonly jobIds: readonly string[]; readonly events: boolean } | undefined;
+  private targets: Targets | undefined;
   /** The role of the last tick: a change is a gap in what this replica delivered. */
   private role: 'local' | 'poller' | 'listener' | undefined;
 
@@ -151,7 +155,7 @@ export class EngineWatch {
     return jobId === undefined ? this.eventSinks.size > 0 : this.tracks.has(jobId);
   }
 
-  /** Follows one job: its state at once (the last poll's if fresh, else a poll's now), then each change. */
+  /** Follows one job: its state at once (the last poll's if fresh, else a new poll's), then each change. */
   watchJob(jobId: string, sink: JobSink): void {
     let track = this.tracks.get(jobId);
     if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
@@ -235,11 +239,10 @@ export class EngineWatch {
     }
   }
 
-  /** What this tick reads from the upstream, if anything: this replica's watched things, or the fleet's. */
+  /** What this tick reads from the upstream, if anything: what this replica watches, or the fleet. */
   private async plan(): Promise<Poll | undefined> {
     const local = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
-    const plan: PollPlan =
-      this.coordinator === undefined ? { role: 'poll', ...local, publish: false } : await this.coordinator.plan(local);
+    const plan: PollPlan = (await this.coordinator?.plan(local)) ?? { ...local, role: 'poll', publish: false };
     const role = plan.role === 'listen' ? 'listener' : plan.publish ? 'poller' : 'local';
     if (this.role !== undefined && role !== this.role) this.gap();
     this.role = role;
@@ -296,8 +299,8 @@ export class EngineWatch {
   }
 
   /**
-   * Reads what `plan` asks, each call taken from the scope's budget: when it runs out, what is left
-   * waits for a later poll. The listing and the watched jobs not on it take turns, least recently read first.
+   * Reads what `plan` asks, each call taken from the scope's budget (what is left waits for a later
+   * poll). The listing and the watched jobs not on it take turns, the least recently read first.
    */
   private async pollOnce(api: CseApi, plan: Poll): Promise<PollResult | undefined> {
     const { jobIds: watched, events: wantsEvents } = plan;
@@ -305,12 +308,15 @@ export class EngineWatch {
     if (watched.length === 0 && !wantsEvents) return undefined;
     const poll = (this.polls += 1);
     const targets = new Set(watched);
-    for (const id of this.lastPolled.keys()) if (id !== LISTING && !targets.has(id)) this.lastPolled.delete(id);
+    for (const id of this.lastPolled.keys()) {
+      if (id !== LISTING && !targets.has(id)) this.lastPolled.delete(id);
+    }
     const found = new Map<string, CseJob>();
     let newest: string[] | undefined;
     const offListing = watched.filter((id) => !this.onListing.has(id));
     const candidates = listingServes(watched, wantsEvents) ? [LISTING, ...offListing] : [...watched];
     const details: string[] = [];
+    let failed = false;
     for (const item of dueFirst(candidates, (each) => this.lastPolled.get(each))) {
       if (item !== LISTING) {
         if (found.has(item)) continue;
@@ -324,7 +330,7 @@ export class EngineWatch {
       for (; index < this.settings.listPages && !complete; index += 1) {
         if (!this.budget.take()) break;
         const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.pageSize });
-        if (page === null) return { jobs: [], newest: undefined, missing: [], engineMissing: true, failed: false };
+        if (page === null) return { jobs: [], newest: undefined, missing: [], engineMissing: true, failed };
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
         for (const job of page.data) {
           found.set(String(job.id), job);
@@ -344,8 +350,8 @@ export class EngineWatch {
     }
     for (const id of [...found.keys(), ...details]) this.lastPolled.set(id, poll);
     const limit = new ConcurrencyLimit(this.options.config.upstream.requestConcurrency);
-    const read = await Promise.allSettled(details.map((id) => limit.run(() => api.getJob(this.engineId, id))));
-    let failed = false;
+    const getJob = (id: string) => limit.run(() => api.getJob(this.engineId, id));
+    const read = await Promise.allSettled(details.map(getJob));
     const missing: string[] = [];
     read.forEach((result, i) => {
       if (result.status === 'rejected') {
@@ -359,14 +365,16 @@ export class EngineWatch {
 
   /** Calls one poll would make to read everything this watch reads: its weight in the scope's budget. */
   demand(): number {
-    if (this.role === 'listener') return [...this.tracks.values()].filter((track) => track.job === undefined).length;
+    const waiting = [...this.tracks.values()].filter((track) => track.job === undefined);
+    if (this.role === 'listener') return waiting.length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
-    const { jobIds, events } = this.role === 'poller' && this.targets !== undefined ? this.targets : own;
+    const { jobIds, events } = this.role === 'poller' ? (this.targets ?? own) : own;
     if (!listingServes(jobIds, events)) return jobIds.length;
-    return (this.listingPages ?? this.settings.listPages) + jobIds.filter((id) => !this.onListing.has(id)).length;
+    const offListing = jobIds.filter((id) => !this.onListing.has(id));
+    return (this.listingPages ?? this.settings.listPages) + offListing.length;
   }
 
-  /** What subscribers were sent may lag what happened: each job's next state goes out even if unchanged. */
+  /** What subscribers were sent may lag: each job's next state goes out even if unchanged. */
   private gap(): void {
     for (const track of this.tracks.values()) track.stale = true;
   }
@@ -452,12 +460,13 @@ export class EngineWatch {
   }
 }
 
-/** Whether reading the newest pages serves more than one details call would: engine events, or several jobs. */
+/** Whether the newest pages serve more than one details call would: engine events, or several jobs. */
 function listingServes(watched: readonly string[], wantsEvents: boolean): boolean {
   return wantsEvents || watched.length > 1;
 }
 
 /** The upstream refused the caller (401, 403): every subscription of the scope ends with that error. */
 function endsSubscriptions(error: unknown): error is GatewayError {
-  return error instanceof GatewayError && (error.code === ErrorCode.UNAUTHENTICATED || error.code === ErrorCode.FORBIDDEN);
+  const code = error instanceof GatewayError ? error.code : undefined;
+  return code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN;
 }

@@ -84,8 +84,7 @@ export class SubscriptionGroups {
         .digest('base64url');
       let group = this.groups.get(key);
       if (group === undefined) {
-        const execution =
-          shared === undefined ? request : { ...request, document: shared.document, operationName: undefined };
+        const execution = shared === undefined ? request : { ...request, ...shared, operationName: undefined };
         const made: Group = new Group(execution, this.options, () => {
           if (this.groups.get(key) === made) this.groups.delete(key);
         });

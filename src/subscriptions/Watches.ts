@@ -51,20 +51,18 @@ export class Watches implements JobWatches {
     return this.watches.size;
   }
 
-  jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null, undefined> {
+  jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null> {
     const watch = this.watchOf(credentials, engineId, jobId);
-    const stream: ConflatingStream<CseJob | null> = new ConflatingStream(1, this.conflated, () =>
-      watch?.leave(stream, jobId),
-    );
+    const stream = new ConflatingStream<CseJob | null>(1, this.conflated, () => watch?.leave(stream, jobId));
     if (watch === undefined) stream.end();
     else watch.watchJob(jobId, stream);
     return stream;
   }
 
-  engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel, undefined> {
-    const watch = this.watchOf(credentials, engineId, undefined);
+  engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel> {
+    const watch = this.watchOf(credentials, engineId);
     const max = maxPendingEvents(this.config);
-    const stream: ConflatingStream<JobEventModel> = new ConflatingStream(max, this.conflated, () => watch?.leave(stream));
+    const stream = new ConflatingStream<JobEventModel>(max, this.conflated, () => watch?.leave(stream));
     if (watch === undefined) stream.end();
     else watch.watchEvents(stream);
     return stream;
@@ -82,7 +80,7 @@ export class Watches implements JobWatches {
    * The watch of the scope and engine, made if need be (none once closed); refuses a new thing to
    * watch past the caller's limit.
    */
-  private watchOf(credentials: Credentials, engineId: string, jobId: string | undefined): EngineWatch | undefined {
+  private watchOf(credentials: Credentials, engineId: string, jobId?: string): EngineWatch | undefined {
     if (this.closed) return undefined;
     const key = `${credentialDigest(credentials)} ${engineId}`;
     const digest = credentialDigest({ ...credentials, enterpriseProjectId: undefined });

@@ -1,5 +1,5 @@
 type Entry<T> = { readonly value: T; readonly bytes: number };
-type Waiter<T> = { resolve: (result: IteratorResult<T, undefined>) => void; reject: (error: unknown) => void };
+type Waiter<T> = { resolve(result: IteratorResult<T, undefined>): void; reject(error: unknown): void };
 
 /**
  * An async iterator over values pushed into it that holds at most one pending value per key, the

@@ -33,7 +33,7 @@ export function connectionHeaders(
  * (cross-site WebSocket hijacking), so the origins CORS allows and the gateway's own host. A
  * client without Origin is no browser: it holds its own token, nothing ambient to abuse.
  */
-export function originAllowed(policy: CorsPolicy, origin: string | undefined, host: string | undefined): boolean {
+export function originAllowed(policy: CorsPolicy, origin?: string, host?: string): boolean {
   if (origin === undefined || originAllowedBy(policy, origin)) return true;
   if (host === undefined || !URL.canParse(origin)) return false;
   const url = new URL(origin);

@@ -92,7 +92,10 @@ export function allocateCalls(
   const demands = members.map((member) => Math.max(0, Math.floor(member.demand)));
   const total = demands.reduce((sum, demand) => sum + demand, 0);
   if (total <= maxCalls) return demands.map((demand) => ({ share: demand, credit: 0 }));
-  const out = members.map((member, i) => ({ share: 0, credit: member.credit + (maxCalls * demands[i]!) / total }));
+  const out = members.map((member, i) => ({
+    share: 0,
+    credit: member.credit + (maxCalls * demands[i]!) / total,
+  }));
   for (let left = maxCalls; left > 0; left -= 1) {
     let best = -1;
     for (let i = 0; i < out.length; i += 1) {

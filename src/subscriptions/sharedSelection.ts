@@ -69,9 +69,9 @@ export function sharedSelection(
   operationName: string | null | undefined,
   variables: Record<string, unknown> | undefined,
 ): SharedSelection | undefined {
-  const operation = getOperationAST(document, operationName);
-  const rootType = operation === null || operation === undefined ? null : schema.getRootType(operation.operation);
-  if (operation === null || operation === undefined || rootType === null || rootType === undefined) return undefined;
+  const operation = getOperationAST(document, operationName) ?? null;
+  const rootType = operation === null ? null : schema.getRootType(operation.operation);
+  if (operation === null || rootType === null || rootType === undefined) return undefined;
   if (expandedFieldCount(document, operationName) > MAX_SHARED_FIELDS) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
   if (coerced.errors !== undefined) return undefined;
@@ -81,14 +81,13 @@ export function sharedSelection(
   }
   const walk: Walk = { schema, fragments, variables: coerced.coerced };
   try {
-    const fields = fieldsOf(walk, rootType, collectFields(schema, fragments, walk.variables, rootType, operation.selectionSet));
-    // No variables: each argument holds the value it takes, so names, order and undeclared extras change nothing.
-    const sharedDocument: DocumentNode = {
-      kind: Kind.DOCUMENT,
-      definitions: [
-        { kind: Kind.OPERATION_DEFINITION, operation: operation.operation, selectionSet: sharedSet(walk, rootType, fields) },
-      ],
-    };
+    const collected = collectFields(schema, fragments, walk.variables, rootType, operation.selectionSet);
+    const fields = fieldsOf(walk, rootType, collected);
+    // No variables: each argument holds the value it takes, so names, order and undeclared ones change nothing.
+    const selectionSet = sharedSet(walk, rootType, fields);
+    const { OPERATION_DEFINITION, DOCUMENT } = Kind;
+    const definition = { kind: OPERATION_DEFINITION, selectionSet, operation: operation.operation } as const;
+    const sharedDocument: DocumentNode = { kind: DOCUMENT, definitions: [definition] };
     const view = viewOf(walk, rootType, fields);
     return { document: sharedDocument, text: print(sharedDocument), view, viewKey: JSON.stringify(view) };
   } catch (error) {
@@ -99,15 +98,13 @@ export function sharedSelection(
 
 /** The member's response: its own keys, in its own order, read from the shared one. */
 export function project(result: FormattedExecutionResult, view: View): FormattedExecutionResult {
-  const projected: { -readonly [K in keyof FormattedExecutionResult]: FormattedExecutionResult[K] } = { ...result };
-  if (result.data !== undefined && result.data !== null) {
-    projected.data = projectValue(result.data, view) as Record<string, unknown>;
-  }
-  if (result.errors !== undefined) projected.errors = result.errors.flatMap((error) => projectError(error, view));
-  return projected;
+  const projected = { ...result } as { data?: unknown; errors?: GraphQLFormattedError[] };
+  if (result.data !== undefined && result.data !== null) projected.data = projectValue(result.data, view);
+  if (result.errors !== undefined) projected.errors = result.errors.flatMap((each) => projectError(each, view));
+  return projected as FormattedExecutionResult;
 }
 
-/** An error of the shared response at each of the member's own paths; its locations (in another text) dropped. */
+/** An error of the shared response at each of the member's own paths; its locations (of another text) go. */
 function projectError(error: GraphQLFormattedError, view: View): GraphQLFormattedError[] {
   const { locations: _locations, ...rest } = error;
   if (error.path === undefined) return [rest];
@@ -151,7 +148,7 @@ interface Collected {
 
 class Unshareable extends Error {}
 
-function fieldsOf(walk: Walk, type: GraphQLObjectType, collected: Map<string, readonly FieldNode[]>): Collected[] {
+function fieldsOf(walk: Walk, type: GraphQLObjectType, collected: Map<string, readonly FieldNode[]>) {
   return [...collected].map(([responseKey, nodes]) => {
     const args = argumentValues(walk, type, nodes[0]!);
     return { responseKey, sharedKey: sharedKeyOf(nodes[0]!.name.value, args), nodes, arguments: args };
@@ -161,7 +158,8 @@ function fieldsOf(walk: Walk, type: GraphQLObjectType, collected: Map<string, re
 /** The fields under each field of `group` (one response key's nodes merged as execution merges them). */
 function subfields(walk: Walk, type: GraphQLObjectType, group: readonly Collected[]): Collected[] {
   const { schema, fragments, variables } = walk;
-  return group.flatMap((field) => fieldsOf(walk, type, collectSubfields(schema, fragments, variables, type, field.nodes)));
+  const collect = (field: Collected) => collectSubfields(schema, fragments, variables, type, field.nodes);
+  return group.flatMap((field) => fieldsOf(walk, type, collect(field)));
 }
 
 /** The shared selection set: one field per shared key (sub-selections merged), sorted by key. */
@@ -172,12 +170,13 @@ function sharedSet(walk: Walk, type: GraphQLObjectType, fields: readonly Collect
     const group = byKey.get(key)!;
     const name = group[0]!.nodes[0]!.name.value;
     const childType = objectTypeOf(type, name);
+    const children = childType && sharedSet(walk, childType, subfields(walk, childType, group));
     return {
       kind: Kind.FIELD,
       ...(key === name ? {} : { alias: { kind: Kind.NAME, value: key } }),
       name: { kind: Kind.NAME, value: name },
       arguments: group[0]!.arguments,
-      ...(childType === undefined ? {} : { selectionSet: sharedSet(walk, childType, subfields(walk, childType, group)) }),
+      ...(children === undefined ? {} : { selectionSet: children }),
     };
   });
   return { kind: Kind.SELECTION_SET, selections };
@@ -187,7 +186,7 @@ function sharedSet(walk: Walk, type: GraphQLObjectType, fields: readonly Collect
 function viewOf(walk: Walk, type: GraphQLObjectType, fields: readonly Collected[]): View {
   return fields.map((field) => {
     const childType = objectTypeOf(type, field.nodes[0]!.name.value);
-    const view = childType === undefined ? undefined : viewOf(walk, childType, subfields(walk, childType, [field]));
+    const view = childType && viewOf(walk, childType, subfields(walk, childType, [field]));
     return { responseKey: field.responseKey, sharedKey: field.sharedKey, view };
   });
 }
@@ -219,7 +218,7 @@ function argumentValues(walk: Walk, parent: GraphQLObjectType, node: FieldNode):
   return args.sort((a, b) => compare(a.name.value, b.name.value));
 }
 
-/** The object type under field `name` (through lists and non-null); undefined for a leaf; Unshareable for an abstract type. */
+/** The object type under field `name` (through lists and non-null): undefined for a leaf, abstract unshared. */
 function objectTypeOf(parent: GraphQLObjectType, name: string): GraphQLObjectType | undefined {
   if (name === '__typename') return undefined;
   // Anything else unknown (introspection) is not shared: its group is its text's.

@@ -22,7 +22,7 @@ import { credentialsFromHeaders } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
 import type { SocketRefusal, SubscriptionField } from '../observability/subscriptionMetrics';
-import type { Admission, OperationRequest } from '../security/admission';
+import type { Admission, AdmittedOperation, OperationRequest } from '../security/admission';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream } from './conflatingStream';
 import { connectionHeaders, originAllowed } from './connectionIdentity';
@@ -33,7 +33,6 @@ import { maxPendingEvents, Watches, type WatchFleet } from './Watches';
 export interface SubscriptionWiring {
   readonly httpServer: HttpServer;
   readonly schema: GraphQLSchema;
-  /** The checks every operation meets, HTTP's too. */
   readonly admission: Admission;
   /** Origins a browser may open a socket from: the ones CORS allows. */
   readonly cors: CorsPolicy;
@@ -44,12 +43,11 @@ export interface SubscriptionWiring {
   readonly fleet: WatchFleet | undefined;
 }
 
+/** What is open now: sockets, subscriptions, bytes pending for slow readers, sends waiting for a socket. */
 export interface SubscriptionServer {
   readonly sockets: number;
   readonly active: number;
-  /** Bytes of results waiting for slow readers, all sockets together. */
   readonly pendingBytes: number;
-  /** Results whose sender waits for its socket (see send). */
   readonly sendsWaiting: number;
 }
 
@@ -128,12 +126,9 @@ export function serveSubscriptions(
     // Compression costs CPU per message per socket and opens memory attacks (zip bombs).
     perMessageDeflate: false,
   });
-  const connections = new Set<Connection>();
   const socketsByAddress = new Map<string, number>();
+  const stats = { sockets: 0, active: 0, pendingBytes: 0, sendsWaiting: 0 };
   let nextConnectionId = 1;
-  let active = 0;
-  let pendingBytes = 0;
-  let sendsWaiting = 0;
   let closing = false;
 
   const protocol = makeServer<Record<string, unknown>, Connection>({
@@ -186,12 +181,15 @@ export function serveSubscriptions(
     // The limits first: a socket past them must not make the gateway parse every document it sends.
     if (connection.open >= limits.maxPerConnection) {
       metrics.subscribeRefused('connection_limit');
-      const message = `This connection has ${limits.maxPerConnection} subscriptions open, the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).`;
+      const message =
+        `This connection has ${limits.maxPerConnection} subscriptions open, ` +
+        'the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).';
       return [tooMany(message, 'connection', limits.maxPerConnection)];
     }
-    if (active >= limits.maxTotal) {
+    if (stats.active >= limits.maxTotal) {
       metrics.subscribeRefused('total_limit');
-      const message = 'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
+      const message =
+        'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
       return [tooMany(message, 'gateway', limits.maxTotal)];
     }
     if (connection.operations.has(id)) {
@@ -204,32 +202,34 @@ export function serveSubscriptions(
       metrics.subscribeRefused('invalid');
       return admitted;
     }
-    const { document, hash, operationName, name, variables, field } = admitted as Exclude<typeof admitted, readonly GraphQLError[]>;
+    const { document, hash, operationName, name, variables, field } = admitted as AdmittedOperation;
     const stream = new ConflatingStream<FormattedExecutionResult>(
       maxPendingEvents(config),
       () => metrics.conflated(),
       () => ended(connection, operation),
       (delta) => {
         connection.pendingBytes += delta;
-        pendingBytes += delta;
+        stats.pendingBytes += delta;
         if (delta > 0) bound(connection);
       },
     );
     const group: GroupRequest = { hash, document, operationName, variables, credentials };
-    const operation: Operation = { id, field, name, group, stream, startedAt: performance.now(), events: 0, ended: false };
+    const startedAt = performance.now();
+    const operation: Operation = { id, field, name, group, stream, startedAt, events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
     clearTimeout(connection.idle);
-    active += 1;
+    stats.active += 1;
     metrics.subscriptionStarted(field);
-    logger.info({ connection: connection.id, subscription: id, field, operationName: name }, 'subscription started');
+    const fields = { connection: connection.id, subscription: id, field, operationName: name };
+    logger.info(fields, 'subscription started');
     // graphql-ws keeps null for the id until `subscribe` resolves: a `complete` meanwhile ends this stream.
     ctx.subscriptions[id] = stream;
     return { schema, document, operationName, variableValues: variables, contextValue: operation };
   }
 
   /** graphql-ws's `subscribe`: never throws (a throw would close the socket with 4500). */
-  async function join(operation: Operation): Promise<AsyncGenerator<FormattedExecutionResult> | ExecutionResult> {
+  async function join(operation: Operation): Promise<AsyncGenerator | ExecutionResult> {
     let joined: Awaited<ReturnType<SubscriptionGroups['join']>>;
     try {
       joined = await groups.join(operation.group, operation.stream);
@@ -249,7 +249,7 @@ export function serveSubscriptions(
     operation.release?.();
     operation.leaveGroup?.();
     connection.open -= 1;
-    active -= 1;
+    stats.active -= 1;
     metrics.subscriptionEnded(operation.field);
     const durationMs = Math.round(performance.now() - operation.startedAt);
     const { id: subscription, field, name: operationName, events } = operation;
@@ -275,14 +275,16 @@ export function serveSubscriptions(
     const refuse = (status: number, reason: string, metric: SocketRefusal) => {
       metrics.socketRefused(metric);
       const body = `${reason}\n`;
-      const headers = `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}`;
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}\r\n\r\n${body}`);
+      const type = 'Content-Type: text/plain; charset=utf-8';
+      const headers = ['Connection: close', type, `Content-Length: ${body.length}`];
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers.join('\r\n')}\r\n\r\n${body}`);
     };
     if (request.url?.split('?')[0] !== GRAPHQL_PATH) return refuse(404, 'Not Found', 'path');
     if (closing) return refuse(503, 'Service Unavailable', 'shutting_down');
-    if (!originAllowed(cors, request.headers.origin, request.headers.host)) return refuse(403, 'Forbidden', 'origin');
+    const { origin, host } = request.headers;
+    if (!originAllowed(cors, origin, host)) return refuse(403, 'Forbidden', 'origin');
     // Before the handshake, so a socket past a cap never holds a slot; nor one of the probes' reserve.
-    if (connections.size >= limits.maxSockets || isProbeOnlyConnection(request.socket)) {
+    if (stats.sockets >= limits.maxSockets || isProbeOnlyConnection(request.socket)) {
       return refuse(503, 'Service Unavailable', 'socket_limit');
     }
     const address = request.socket.remoteAddress ?? '';
@@ -304,7 +306,7 @@ export function serveSubscriptions(
       idle: undefined,
       pendingBytes: 0,
     };
-    connections.add(connection);
+    stats.sockets += 1;
     socketsByAddress.set(address, (socketsByAddress.get(address) ?? 0) + 1);
     metrics.socketOpened();
     startIdle(connection);
@@ -325,7 +327,7 @@ export function serveSubscriptions(
     ws.once('close', (code, reason) => {
       stopKeepAlive();
       clearTimeout(connection.idle);
-      connections.delete(connection);
+      stats.sockets -= 1;
       const left = (socketsByAddress.get(address) ?? 1) - 1;
       if (left === 0) socketsByAddress.delete(address);
       else socketsByAddress.set(address, left);
@@ -352,11 +354,11 @@ export function serveSubscriptions(
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      sendsWaiting += 1;
+      stats.sendsWaiting += 1;
       const release = () => {
         if (operation.release !== release) return;
         operation.release = undefined;
-        sendsWaiting -= 1;
+        stats.sendsWaiting -= 1;
         resolve();
       };
       operation.release = release;
@@ -378,8 +380,8 @@ export function serveSubscriptions(
   /** Refuses new sockets (503), closes every open one with 1001, drops those still open after the grace. */
   async function close(): Promise<void> {
     closing = true;
-    const gone = [...connections].map(
-      ({ socket }) =>
+    const gone = [...wss.clients].map(
+      (socket) =>
         new Promise<void>((resolve) => {
           if (socket.readyState === socket.CLOSED) return resolve();
           socket.once('close', () => resolve());
@@ -390,31 +392,14 @@ export function serveSubscriptions(
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, config.http.shutdownTimeoutMs)));
     await Promise.race([Promise.all(gone), grace]);
     clearTimeout(timer);
-    for (const { socket } of connections) socket.terminate();
+    for (const socket of wss.clients) socket.terminate();
     httpServer.off('upgrade', onUpgrade);
     await new Promise<void>((resolve) => wss.close(() => resolve()));
     watches.close();
   }
 
   httpServer.on('upgrade', onUpgrade);
-  const server: SubscriptionServer = {
-    get sockets() {
-      return connections.size;
-    },
-    get active() {
-      return active;
-    },
-    get pendingBytes() {
-      return pendingBytes;
-    },
-    get sendsWaiting() {
-      return sendsWaiting;
-    },
-  };
-  const drainPlugin: ApolloServerPlugin<GatewayContext> = {
-    serverWillStart: async () => ({ drainServer: close }),
-  };
-  return { server, drainPlugin };
+  return { server: stats, drainPlugin: { serverWillStart: async () => ({ drainServer: close }) } };
 }
 
 /** Closes once, with the reason cut to the protocol's 123 bytes; a peer that does not answer is dropped. */
