@@ -29,7 +29,7 @@ import { shareVerdict, storeVerdict } from './cache/reusePolicy';
 import { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
 import { createUpstreamDispatcher } from './upstream/exchange';
-import { serveSubscriptions } from './subscriptions/serveSubscriptions';
+import { serveSubscriptions } from './subscriptions/subscriptionServer';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
 import { createSharedState } from './redis/sharedState';

@@ -77,6 +77,8 @@ export interface AdmissionOptions {
   readonly maxUpstreamCalls: number;
   /** SUBSCRIPTION_MAX_ITEMS_PER_EVENT: a subscription renders its items on every event. */
   readonly maxItemsPerEvent: number;
+  /** No "Did you mean …" in validation messages (Apollo's hideSchemaDetailsFromClientErrors). */
+  readonly hideSuggestions?: boolean;
 }
 
 /**
@@ -110,7 +112,8 @@ export function createAdmission(options: AdmissionOptions): Admission {
     try {
       const { key } = documentShape(document);
       const known = validShapes.get(key) === true;
-      invalid = validate(options.schema, document, known ? LITERAL_RULES : allRules);
+      const rules = known ? LITERAL_RULES : allRules;
+      invalid = validate(options.schema, document, rules, { hideSuggestions: options.hideSuggestions });
       if (invalid.length === 0 && !known) validShapes.set(key, true);
     } catch {
       // graphql-js 16's SingleFieldSubscriptionsRule evaluates @skip/@include on a subscription's

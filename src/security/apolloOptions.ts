@@ -59,6 +59,7 @@ export function apolloOptions(
     maxAliases: config.limits.maxAliases,
     introspection: config.limits.enableIntrospection,
   });
+  const hideSchemaDetails = config.nodeEnv === 'production' || !config.limits.enableIntrospection;
   const admission = createAdmission({
     schema,
     rules: validationRules,
@@ -70,6 +71,7 @@ export function apolloOptions(
     estimate: { ...config.upstream.paging, ...config.limits.entities },
     maxUpstreamCalls: config.limits.maxUpstreamCalls,
     maxItemsPerEvent: config.subscriptions.maxItemsPerEvent,
+    hideSuggestions: hideSchemaDetails,
   });
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     landingPagePlugin(config.http.explorer, explorer),
@@ -84,7 +86,7 @@ export function apolloOptions(
     // Always on for Apollo: ENABLE_INTROSPECTION=false is our own validation rule, whose message
     // names the setting (see IntrospectionDisabledRule).
     introspection: true,
-    hideSchemaDetailsFromClientErrors: config.nodeEnv === 'production' || !config.limits.enableIntrospection,
+    hideSchemaDetailsFromClientErrors: hideSchemaDetails,
     allowBatchedHttpRequests: config.http.allowBatching,
     // Apollo's default, spelled out: it must never be switched off by accident.
     csrfPrevention: true,

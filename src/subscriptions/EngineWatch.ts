@@ -1,3 +1,4 @@
+import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel } from '../graphql/models';
@@ -13,21 +14,11 @@ import { engineEventKey, JOB_KEY, markPolled } from './eventKeys';
 import { jobFingerprint } from './jobFingerprint';
 import { dueFirst, type BudgetShare, type ScopeBudget } from './pollBudget';
 
-/** How the polls of every watch are made (one set per process). */
+/** What every watch reads its settings, upstream client and metrics from (the Watches). */
 export interface WatchOptions {
+  readonly config: GatewayConfig;
   readonly http: CseHttpClient;
-  readonly pageBase: 0 | 1;
-  /** Jobs per list page polled (the upstream's maximum: the most jobs per call). */
-  readonly pageSize: number;
-  /** Newest list pages one poll reads at most, before details calls for the watched jobs not on them. */
-  readonly listPages: number;
-  readonly pollMs: number;
-  readonly maxBackoffMs: number;
-  /** Bounds each poll, every attempt and retry of it included. */
-  readonly pollTimeoutMs: number;
-  /** Details calls of one poll in flight at once. */
-  readonly detailsConcurrency: number;
-  readonly metrics?: Partial<Pick<SubscriptionMetrics, 'poll' | 'pollers' | 'conflated'>>;
+  readonly metrics: Pick<SubscriptionMetrics, 'poll'>;
   /** With REDIS_URL: one replica of the fleet polls each scope and engine (see FleetPollers). */
   readonly fleet?: WatchFleet | undefined;
 }
@@ -41,15 +32,15 @@ export interface PollResult {
   /** Watched jobs the upstream says do not exist. */
   readonly missing: readonly string[];
   readonly engineMissing: boolean;
-  /** Part of the poll could not be read (the upstream failing): what it did read is still news. */
+  /** Part of the poll failed: what it did read is still news. */
   readonly failed: boolean;
 }
 
-/** What the replica does at one poll tick. */
+type Targets = { readonly jobIds: readonly string[]; readonly events: boolean };
+
+/** At one tick: poll the upstream (and `publish` the result to the fleet), or listen to another replica's. */
 export type PollPlan =
-  /** Poll the upstream for these jobs (and engine events); `publish` its result to the fleet. */
-  | { readonly role: 'poll'; readonly jobIds: readonly string[]; readonly events: boolean; readonly publish: boolean }
-  /** Another replica polls: its results arrive through `receive`. */
+  | (Targets & { readonly role: 'poll'; readonly publish: boolean })
   | { readonly role: 'listen' };
 
 type Poll = PollPlan & { readonly role: 'poll' };
@@ -57,17 +48,21 @@ type Poll = PollPlan & { readonly role: 'poll' };
 /** One watch's place in the fleet: asked at every tick, told of each result and of the end. */
 export interface WatchCoordinator {
   /** Registers what this replica watches now and says who polls; never fails (Redis down: poll locally). */
-  plan(local: { readonly jobIds: readonly string[]; readonly events: boolean }): Promise<PollPlan>;
+  plan(local: Targets): Promise<PollPlan>;
   publish(result: PollResult): void;
   leave(): void;
 }
 
+/**
+ * `receive` gets the results another replica's poll published for this scope and engine; `gap`
+ * when results may have been lost before it (the poller changed, the subscriber connection dropped).
+ */
 export interface WatchFleet {
-  /**
-   * `receive` gets the results another replica's poll published for this scope and engine;
-   * `gap` when results may have been lost before it (the poller changed, the subscriber connection dropped).
-   */
-  join(credentials: Credentials, engineId: string, receive: (result: PollResult, gap: boolean) => void): WatchCoordinator;
+  join(
+    credentials: Credentials,
+    engineId: string,
+    receive: (result: PollResult, gap: boolean) => void,
+  ): WatchCoordinator;
 }
 
 type JobSink = ConflatingStream<CseJob | null>;
@@ -78,7 +73,7 @@ interface JobTrack {
   /** The state last delivered and its fingerprint. */
   job?: CseJob;
   fingerprint?: string;
-  /** After a gap (a failed poll, Redis lost or back, another poller): the next state is sent even if unchanged. */
+  /** After a gap (a failed poll, Redis lost or back, another poller): sent even if unchanged. */
   stale?: boolean;
 }
 
@@ -92,15 +87,14 @@ const NO_FILTER = { from: undefined, to: undefined } as const;
 
 /**
  * Everything watched on one engine with one credential scope, served by one poller: one poll per
- * `pollMs`, whatever the number of subscribers and of jobs watched.
+ * SUBSCRIPTION_POLL_MS, whatever the number of subscribers and of jobs watched.
  *
  * A poll reads the engine's newest job-list pages when they serve more than one watched job, or
  * engine events (else one details call is cheaper), and a details call for each watched job not
- * on them. A job's state goes to its subscribers when its fingerprint changed; a terminal or
- * missing job ends its subscribers. Engine events compare the newest page with the one before.
- *
- * While the upstream fails, polls back off (doubling up to `maxBackoffMs`); a refusal of the
- * credentials (401, 403) or a missing engine ends the subscribers with the mapped error.
+ * on them, each call within the scope's budget. A job's state goes to its subscribers when its
+ * fingerprint changed; a terminal or missing job ends them. Engine events compare the newest page
+ * with the one before. While the upstream fails, polls back off; a refusal of the credentials
+ * (401, 403) or a missing engine ends the subscribers with the mapped error.
  */
 export class EngineWatch {
   private readonly tracks = new Map<string, JobTrack>();
@@ -115,24 +109,26 @@ export class EngineWatch {
   /** A subscriber joined during a poll and waits for a first state: poll again right after. */
   private again = false;
   private lastPollStarted = Number.NEGATIVE_INFINITY;
-  /** With a fleet: the earliest the next poll may start (backing off); ticks go on every `pollMs` to keep the lease. */
+  /** With a fleet: the earliest the next poll may start (ticks keep the lease every interval). */
   private pollAfter = Number.NEGATIVE_INFINITY;
   private failures = 0;
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly coordinator: WatchCoordinator | undefined;
   private readonly budget: BudgetShare;
+  private readonly settings: GatewayConfig['subscriptions'];
+  /** The upstream's largest page: the most jobs per list call. */
+  private readonly pageSize: number;
   /** When each job (and the listing) was last read, by poll number: the rotation's order. */
   private readonly lastPolled = new Map<string, number>();
   private polls = 0;
-  /** Watched jobs the last complete listing found: the listing's turn reads them. */
+  /** Watched jobs the last complete listing found, and the pages it read. */
   private onListing = new Set<string>();
-  /** Pages the last complete listing read. */
   private listingPages: number | undefined;
   /** The listing under way: the next page to read, and the watched jobs its pages listed so far. */
   private listing = { next: 0, found: new Set<string>() };
   /** What the last poll was asked to read (the fleet's union when polling for it). */
-  private targets: { readonly jobIds: readonly string[]; readonly events: boolean } | undefined;
+  private targets: Targets | undefined;
   /** The role of the last tick: a change is a gap in what this replica delivered. */
   private role: 'local' | 'poller' | 'listener' | undefined;
 
@@ -140,14 +136,16 @@ export class EngineWatch {
     readonly credentials: Credentials,
     readonly engineId: string,
     private readonly options: WatchOptions,
-    scope: ScopeBudget,
+    scope: ScopeBudget<EngineWatch>,
     private readonly onIdle: (watch: EngineWatch) => void,
   ) {
-    this.budget = scope.join({ demand: () => this.demand() });
+    this.settings = options.config.subscriptions;
+    this.pageSize = options.config.upstream.paging.maxPageSize;
+    this.budget = scope.join(this);
     this.coordinator = options.fleet?.join(credentials, engineId, (result, gap) => this.receive(result, gap));
   }
 
-  /** Distinct things watched here: each job, and the engine's events (SUBSCRIPTION_MAX_WATCHED_PER_SCOPE). */
+  /** Distinct things watched here: each job, and the engine's events. */
   get watching(): number {
     return this.tracks.size + (this.eventSinks.size > 0 ? 1 : 0);
   }
@@ -157,14 +155,15 @@ export class EngineWatch {
     return jobId === undefined ? this.eventSinks.size > 0 : this.tracks.has(jobId);
   }
 
-  /** Follows one job: its state at once (from the last poll if it is fresh, else from a poll now), then each change. */
+  /** Follows one job: its state at once (the last poll's if fresh, else a new poll's), then each change. */
   watchJob(jobId: string, sink: JobSink): void {
     let track = this.tracks.get(jobId);
     if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
     track.sinks.add(sink);
     if (track.job !== undefined) return sink.push(JOB_KEY, track.job);
     const seen = this.seen.get(jobId);
-    if (seen !== undefined && performance.now() - this.seenAt < this.options.pollMs) this.update(jobId, seen, this.seenAt);
+    const fresh = performance.now() - this.seenAt < this.settings.pollMs;
+    if (seen !== undefined && fresh) this.update(jobId, seen, this.seenAt);
     else this.soon();
   }
 
@@ -175,14 +174,12 @@ export class EngineWatch {
     if (this.newest === undefined) this.soon();
   }
 
-  /** A subscriber left (its stream closed); after the last, the timer and any poll in flight stop. */
+  /** A subscriber left; after the last, the timer and any poll in flight stop. */
   leave(sink: JobSink | EventSink, jobId?: string): void {
     if (jobId === undefined) this.eventSinks.delete(sink as EventSink);
-    else {
-      const track = this.tracks.get(jobId);
-      track?.sinks.delete(sink as JobSink);
-      if (track !== undefined && track.sinks.size === 0) this.tracks.delete(jobId);
-    }
+    const track = jobId === undefined ? undefined : this.tracks.get(jobId);
+    track?.sinks.delete(sink as JobSink);
+    if (track?.sinks.size === 0) this.tracks.delete(jobId!);
     if (this.tracks.size === 0 && this.eventSinks.size === 0) this.stop();
   }
 
@@ -214,15 +211,14 @@ export class EngineWatch {
       this.again = true;
       return;
     }
-    const spacing = Math.min(MIN_EARLY_SPACING_MS, this.options.pollMs);
+    const spacing = Math.min(MIN_EARLY_SPACING_MS, this.settings.pollMs);
     this.schedule(Math.max(0, this.lastPollStarted + spacing - performance.now()));
   }
 
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), delayMs);
-    // Subscribers keep their sockets open, and those keep the process alive: the timer need not.
-    this.timer.unref();
+    // Subscribers' sockets keep the process alive: the timer need not.
+    this.timer = setTimeout(() => void this.poll(), delayMs).unref();
   }
 
   private async poll(): Promise<void> {
@@ -234,19 +230,19 @@ export class EngineWatch {
     if (plan !== undefined) await this.read(plan);
     this.polling = false;
     if (this.stopped) return;
-    if (plan === undefined) this.schedule(this.options.pollMs);
+    if (plan === undefined) this.schedule(this.settings.pollMs);
     else if (this.again && this.failures === 0) this.soon();
     else if (this.coordinator === undefined) this.schedule(this.nextDelay());
     else {
       this.pollAfter = this.lastPollStarted + this.nextDelay();
-      this.schedule(this.options.pollMs);
+      this.schedule(this.settings.pollMs);
     }
   }
 
-  /** What this tick reads from the upstream, if anything: this replica's watched things, or the fleet's. */
+  /** What this tick reads from the upstream, if anything: what this replica watches, or the fleet. */
   private async plan(): Promise<Poll | undefined> {
     const local = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
-    const plan: PollPlan = this.coordinator === undefined ? { role: 'poll', ...local, publish: false } : await this.coordinator.plan(local);
+    const plan: PollPlan = (await this.coordinator?.plan(local)) ?? { ...local, role: 'poll', publish: false };
     const role = plan.role === 'listen' ? 'listener' : plan.publish ? 'poller' : 'local';
     if (this.role !== undefined && role !== this.role) this.gap();
     this.role = role;
@@ -258,7 +254,7 @@ export class EngineWatch {
     return { role: 'poll', jobIds: waiting, events: false, publish: false };
   }
 
-  /** One poll, counted and reported; never throws. */
+  /** One poll: what changed delivered, the result published when polling for the fleet; never throws. */
   private async read(plan: Poll): Promise<void> {
     let calls = 0;
     const api = new CseApi({
@@ -266,7 +262,7 @@ export class EngineWatch {
       request: {
         credentials: this.credentials,
         signal: this.abort.signal,
-        deadline: Date.now() + this.options.pollTimeoutMs,
+        deadline: Date.now() + this.options.config.limits.operationTimeoutMs,
         // A poll is for news: it reads past the upstream cache (and refills it).
         fresh: true,
         refusal: {},
@@ -275,43 +271,52 @@ export class EngineWatch {
         calls += 1;
         return fn();
       },
-      pageBase: this.options.pageBase,
+      pageBase: this.options.config.upstream.pageBase,
     });
     try {
-      const outcome = await this.pollOnce(api, plan);
-      this.failures = outcome === 'ok' ? 0 : this.failures + 1;
-      if (outcome === 'failed') this.gap();
-      this.options.metrics?.poll?.(outcome, calls);
+      const result = await this.pollOnce(api, plan);
+      const failed = result?.failed === true;
+      if (result !== undefined && !this.stopped) {
+        this.deliver(result, performance.now());
+        // Nothing read (the budget spent): nothing to tell the fleet.
+        const empty = result.jobs.length + result.missing.length === 0 && result.newest === undefined;
+        if (plan.publish && !(empty && !failed)) this.coordinator?.publish(result);
+      }
+      this.failures = failed ? this.failures + 1 : 0;
+      if (failed) this.gap();
+      this.options.metrics.poll(failed ? 'failed' : 'ok', calls);
     } catch (error) {
       if (this.stopped) return;
-      if (endsSubscriptions(error)) {
-        this.options.metrics?.poll?.('refused', calls);
+      const refused = endsSubscriptions(error);
+      this.options.metrics.poll(refused ? 'refused' : 'failed', calls);
+      if (refused) {
         for (const sink of this.allSinks()) sink.fail(error);
         return this.stop();
       }
       this.failures += 1;
       this.gap();
-      this.options.metrics?.poll?.('failed', calls);
     }
   }
 
   /**
-   * Reads what `plan` asks, delivers what changed, publishes the result when polling for the fleet.
-   *
-   * Each call takes one from the scope's budget: when it runs out, what is left waits for a later
-   * poll. The listing and the watched jobs not on it take turns, the least recently read first.
+   * Reads what `plan` asks, each call taken from the scope's budget (what is left waits for a later
+   * poll). The listing and the watched jobs not on it take turns, the least recently read first.
    */
-  private async pollOnce(api: CseApi, plan: Poll): Promise<'ok' | 'failed'> {
+  private async pollOnce(api: CseApi, plan: Poll): Promise<PollResult | undefined> {
     const { jobIds: watched, events: wantsEvents } = plan;
     this.targets = { jobIds: watched, events: wantsEvents };
-    if (watched.length === 0 && !wantsEvents) return 'ok';
+    if (watched.length === 0 && !wantsEvents) return undefined;
     const poll = (this.polls += 1);
     const targets = new Set(watched);
-    for (const id of this.lastPolled.keys()) if (id !== LISTING && !targets.has(id)) this.lastPolled.delete(id);
+    for (const id of this.lastPolled.keys()) {
+      if (id !== LISTING && !targets.has(id)) this.lastPolled.delete(id);
+    }
     const found = new Map<string, CseJob>();
     let newest: string[] | undefined;
-    const candidates = listingServes(watched, wantsEvents) ? [LISTING, ...watched.filter((id) => !this.onListing.has(id))] : [...watched];
+    const offListing = watched.filter((id) => !this.onListing.has(id));
+    const candidates = listingServes(watched, wantsEvents) ? [LISTING, ...offListing] : [...watched];
     const details: string[] = [];
+    let failed = false;
     for (const item of dueFirst(candidates, (each) => this.lastPolled.get(each))) {
       if (item !== LISTING) {
         if (found.has(item)) continue;
@@ -322,19 +327,19 @@ export class EngineWatch {
       // A listing cut short by the budget goes on from the page it reached at its next turn.
       let index = this.listing.next;
       let complete = false;
-      for (; index < this.options.listPages && !complete; index += 1) {
+      for (; index < this.settings.listPages && !complete; index += 1) {
         if (!this.budget.take()) break;
-        const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.options.pageSize });
-        if (page === null) return this.finish(plan, { jobs: [], newest: undefined, missing: [], engineMissing: true, failed: false });
+        const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.pageSize });
+        if (page === null) return { jobs: [], newest: undefined, missing: [], engineMissing: true, failed };
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
         for (const job of page.data) {
           found.set(String(job.id), job);
           if (targets.has(String(job.id))) this.listing.found.add(String(job.id));
         }
-        const last = page.data.length < this.options.pageSize || (index + 1) * this.options.pageSize >= page.total;
+        const last = page.data.length < this.pageSize || (index + 1) * this.pageSize >= page.total;
         complete = last || watched.every((id) => this.listing.found.has(id));
       }
-      if (!complete && index < this.options.listPages) {
+      if (!complete && index < this.settings.listPages) {
         this.listing.next = index;
         break;
       }
@@ -344,9 +349,9 @@ export class EngineWatch {
       this.listing = { next: 0, found: new Set() };
     }
     for (const id of [...found.keys(), ...details]) this.lastPolled.set(id, poll);
-    const limit = new InFlightLimiter({ inFlight: this.options.detailsConcurrency, queue: Infinity });
-    const read = await Promise.allSettled(details.map((id) => limit.run(() => api.getJob(this.engineId, id))));
-    let failed = false;
+    const limit = new InFlightLimiter({ inFlight: this.options.config.upstream.requestConcurrency, queue: Infinity });
+    const getJob = (id: string) => limit.run(() => api.getJob(this.engineId, id));
+    const read = await Promise.allSettled(details.map(getJob));
     const missing: string[] = [];
     read.forEach((result, i) => {
       if (result.status === 'rejected') {
@@ -355,31 +360,23 @@ export class EngineWatch {
       } else if (result.value === null) missing.push(details[i]!);
       else found.set(details[i]!, result.value);
     });
-    return this.finish(plan, { jobs: [...found.values()], newest, missing, engineMissing: false, failed });
+    return { jobs: [...found.values()], newest, missing, engineMissing: false, failed };
   }
 
   /** Calls one poll would make to read everything this watch reads: its weight in the scope's budget. */
-  private demand(): number {
-    if (this.role === 'listener') return [...this.tracks.values()].filter((track) => track.job === undefined).length;
+  demand(): number {
+    const waiting = [...this.tracks.values()].filter((track) => track.job === undefined);
+    if (this.role === 'listener') return waiting.length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
-    const { jobIds, events } = this.role === 'poller' && this.targets !== undefined ? this.targets : own;
+    const { jobIds, events } = this.role === 'poller' ? (this.targets ?? own) : own;
     if (!listingServes(jobIds, events)) return jobIds.length;
-    return (this.listingPages ?? this.options.listPages) + jobIds.filter((id) => !this.onListing.has(id)).length;
+    const offListing = jobIds.filter((id) => !this.onListing.has(id));
+    return (this.listingPages ?? this.settings.listPages) + offListing.length;
   }
 
-  /** What subscribers were sent may lag what happened: each job's next state is sent even if it looks unchanged. */
+  /** What subscribers were sent may lag: each job's next state goes out even if unchanged. */
   private gap(): void {
     for (const track of this.tracks.values()) track.stale = true;
-  }
-
-  private finish(plan: Poll, result: PollResult): 'ok' | 'failed' {
-    if (!this.stopped) {
-      this.deliver(result, performance.now());
-      // Nothing read (the budget spent): nothing to tell the fleet.
-      const empty = result.jobs.length === 0 && result.missing.length === 0 && result.newest === undefined && !result.failed;
-      if (plan.publish && !empty) this.coordinator?.publish(result);
-    }
-    return result.failed ? 'failed' : 'ok';
   }
 
   /** What a poll saw (this replica's or the fleet poller's), to the subscribers it concerns. */
@@ -420,9 +417,8 @@ export class EngineWatch {
   /** The job does not exist (or no longer): one `null`, then the end. */
   private missingJob(jobId: string): void {
     const track = this.tracks.get(jobId);
-    if (track === undefined) return;
     this.tracks.delete(jobId);
-    for (const sink of [...track.sinks]) {
+    for (const sink of [...(track?.sinks ?? [])]) {
       sink.push(JOB_KEY, null);
       sink.end();
     }
@@ -431,9 +427,8 @@ export class EngineWatch {
   /** The engine does not exist: none of its jobs does, and its events end with NOT_FOUND. */
   private engineMissing(): void {
     for (const id of [...this.tracks.keys()]) this.missingJob(id);
-    const error = new GatewayError(ErrorCode.NOT_FOUND, 'The engine does not exist (or is not visible to the caller).', {
-      details: { engineId: this.engineId },
-    });
+    const message = 'The engine does not exist (or is not visible to the caller).';
+    const error = new GatewayError(ErrorCode.NOT_FOUND, message, { details: { engineId: this.engineId } });
     for (const sink of [...this.eventSinks]) sink.fail(error);
   }
 
@@ -455,8 +450,8 @@ export class EngineWatch {
   }
 
   private nextDelay(): number {
-    if (this.failures === 0) return this.options.pollMs;
-    return Math.min(this.options.maxBackoffMs, this.options.pollMs * 2 ** Math.min(this.failures, 20));
+    if (this.failures === 0) return this.settings.pollMs;
+    return Math.min(this.settings.maxBackoffMs, this.settings.pollMs * 2 ** Math.min(this.failures, 20));
   }
 
   private *allSinks(): Iterable<JobSink | EventSink> {
@@ -465,12 +460,13 @@ export class EngineWatch {
   }
 }
 
-/** Whether reading the newest pages serves more than one details call would: engine events, or several jobs. */
+/** Whether the newest pages serve more than one details call would: engine events, or several jobs. */
 function listingServes(watched: readonly string[], wantsEvents: boolean): boolean {
   return wantsEvents || watched.length > 1;
 }
 
 /** The upstream refused the caller (401, 403): every subscription of the scope ends with that error. */
 function endsSubscriptions(error: unknown): error is GatewayError {
-  return error instanceof GatewayError && (error.code === ErrorCode.UNAUTHENTICATED || error.code === ErrorCode.FORBIDDEN);
+  const code = error instanceof GatewayError ? error.code : undefined;
+  return code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN;
 }

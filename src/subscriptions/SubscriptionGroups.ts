@@ -4,7 +4,6 @@ import {
   type DocumentNode,
   type ExecutionResult,
   type FormattedExecutionResult,
-  type GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
@@ -14,7 +13,7 @@ import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import type { ConflatingStream } from './conflatingStream';
 import { eventKey, JOB_KEY, markPolled, polledAtOf } from './eventKeys';
-import { project, sharedSelection, type SharedSelection, type View } from './sharedSelection';
+import { project, sharedSelection, type View } from './sharedSelection';
 
 /** One subscription, as the WebSocket server hands it over. */
 export interface GroupRequest {
@@ -33,15 +32,33 @@ export interface SubscriptionGroupsOptions {
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
+type Results = ConflatingStream<FormattedExecutionResult>;
+
+/** The function that leaves the group, or the one result that refuses the member. */
+type Joined = FormattedExecutionResult | (() => void);
+
+interface Member {
+  readonly stream: Results;
+  /** How it reads the group's result (none: as it is); members of one key share a projection. */
+  readonly view: View | undefined;
+  readonly viewKey: string;
+  /** The text of the last result it was given (jobUpdated: never the same twice). */
+  lastText?: string;
+}
+
+/** A result as one view sees it, with its text (for jobUpdated's comparison) and its size. */
+interface Projected {
+  readonly result: FormattedExecutionResult;
+  readonly text: string;
+  readonly bytes: number;
+}
+
 /**
  * Identical subscriptions (same credential scope and shared selection, see sharedSelection) share
  * one group: one source stream from the watches, one execution per event, one formatted result,
- * projected once per distinct view (the members' own response keys) and handed to every member,
- * as Hasura multiplexes live queries.
- *
- * Each member conflates what it has not read yet (one pending result per job and kind); a
- * `jobUpdated` member is never sent the same result twice, and one that joins a running group
- * gets the group's last result at once.
+ * projected once per distinct view and handed to every member, as Hasura multiplexes live queries.
+ * Each member conflates what it has not read yet; a `jobUpdated` member is never sent the same
+ * result twice, and one that joins a running group gets the group's last result at once.
  */
 export class SubscriptionGroups {
   private readonly groups = new Map<string, Group>();
@@ -55,61 +72,29 @@ export class SubscriptionGroups {
 
   /** Joins the member whose results (formatted once for all members) go to `stream`. */
   async join(request: GroupRequest, stream: Results): Promise<Joined> {
+    const { schema } = this.options;
     // A group can end while a joiner waits for its start: the joiner then starts one of its own.
     for (;;) {
-      const shared = sharedSelection(this.options.schema, request.document, request.operationName, request.variables);
-      const execution = shared === undefined ? request : { ...request, document: shared.document, operationName: undefined };
-      const joined = await this.groupFor(groupKey(request, shared), execution).join(stream, shared);
+      const shared = sharedSelection(schema, request.document, request.operationName, request.variables);
+      // The scope, and the shared text (which holds the variables' values), or else the request's own.
+      const { hash, operationName, variables } = request;
+      const what = shared === undefined ? [hash, operationName ?? null, variables ?? null] : [shared.text];
+      const key = createHash('sha256')
+        .update(JSON.stringify([credentialDigest(request.credentials), ...what]))
+        .digest('base64url');
+      let group = this.groups.get(key);
+      if (group === undefined) {
+        const execution = shared === undefined ? request : { ...request, ...shared, operationName: undefined };
+        const made: Group = new Group(execution, this.options, () => {
+          if (this.groups.get(key) === made) this.groups.delete(key);
+        });
+        this.groups.set(key, (group = made));
+      }
+      const member: Member = { stream, view: shared?.view, viewKey: shared?.viewKey ?? '' };
+      const joined = await group.join(member);
       if (joined !== undefined) return joined;
     }
   }
-
-  /** `execution`: what the group runs (the shared document, or the request's own). */
-  private groupFor(key: string, execution: GroupRequest): Group {
-    let group = this.groups.get(key);
-    if (group === undefined) {
-      const made: Group = new Group(execution, this.options, () => {
-        if (this.groups.get(key) === made) this.groups.delete(key);
-      });
-      this.groups.set(key, (group = made));
-    }
-    return group;
-  }
-}
-
-/** The scope, and the shared selection's text (which holds the variables' values), or else the request's own. */
-function groupKey(request: GroupRequest, shared: SharedSelection | undefined): string {
-  const { hash, operationName, variables } = request;
-  const what = shared === undefined ? [hash, operationName ?? null, variables ?? null] : [shared.text];
-  return createHash('sha256')
-    .update(JSON.stringify([credentialDigest(request.credentials), ...what]))
-    .digest('base64url');
-}
-
-/** How a member reads the group's result: through its view, or as it is (a request not shared). */
-interface Reading {
-  readonly view: View | undefined;
-  /** Members with the same key get the same projected result, made once per event. */
-  readonly key: string;
-}
-
-type Results = ConflatingStream<FormattedExecutionResult>;
-
-/** The function that leaves the group, or the one result that refuses the member. */
-type Joined = FormattedExecutionResult | (() => void);
-
-interface Member {
-  readonly stream: Results;
-  readonly reading: Reading;
-  /** The text of the last result it was given (jobUpdated: never the same twice). */
-  lastText: string | undefined;
-}
-
-/** A result as one reading sees it, with its text (for jobUpdated's comparison) and its size. */
-interface Projected {
-  readonly result: FormattedExecutionResult;
-  readonly text: string;
-  readonly bytes: number;
 }
 
 class Group {
@@ -127,76 +112,60 @@ class Group {
   ) {}
 
   /** The leave; the result that refuses the member; `undefined` when the group has ended meanwhile. */
-  async join(stream: Results, shared: SharedSelection | undefined): Promise<Joined | undefined> {
-    const reading: Reading = shared === undefined ? { view: undefined, key: '' } : { view: shared.view, key: shared.viewKey };
+  async join(member: Member): Promise<Joined | undefined> {
     const failed = await (this.started ??= this.start());
-    if (failed !== undefined) return read(failed, reading).result;
+    if (failed !== undefined) return read(failed, member).result;
     if (this.ended) return undefined;
-    const member: Member = { stream, reading, lastText: undefined };
     this.members.add(member);
     // Projected anew: the replayed result carries no poll time (it is no late delivery).
-    if (this.last !== undefined) this.deliver(member, JOB_KEY, read(this.last, reading));
+    if (this.last !== undefined) deliver(member, JOB_KEY, read(this.last, member));
     return () => this.leave(member);
   }
 
   /** Makes the source (once per group); the result that refuses every member when it cannot be made. */
   private async start(): Promise<FormattedExecutionResult | undefined> {
-    const { schema, contextFor } = this.options;
-    let source: Awaited<ReturnType<typeof createSourceEventStream>>;
+    const { document, variables: variableValues, operationName, credentials } = this.request;
     try {
-      source = await createSourceEventStream({
-        schema,
-        document: this.request.document,
-        variableValues: this.request.variables,
-        operationName: this.request.operationName,
-        contextValue: contextFor(this.request.credentials),
-      });
-    } catch (error) {
+      const contextValue = this.options.contextFor(credentials);
+      const args = { schema: this.options.schema, document, variableValues, operationName, contextValue };
+      const source = await createSourceEventStream(args);
+      if (!(Symbol.asyncIterator in source)) return this.format(source);
+      this.source = source[Symbol.asyncIterator]();
+      void this.run(this.source);
+      return undefined;
+    } finally {
       // A group that never started is not kept: the next identical subscribe makes its own.
-      this.ended = true;
-      this.onEmpty();
-      throw error;
+      if (this.source === undefined) this.finish(() => {});
     }
-    if (!isAsyncIterator(source)) {
-      this.ended = true;
-      this.onEmpty();
-      return this.format(source as ExecutionResult);
-    }
-    this.source = source;
-    void this.run(source);
-    return undefined;
   }
 
   /** Executes each event once and hands the result to every member. */
   private async run(source: AsyncIterator<unknown>): Promise<void> {
+    const { schema, contextFor } = this.options;
+    const { document, variables: variableValues, operationName, credentials } = this.request;
     try {
       for (;;) {
         const next = await source.next();
         if (next.done === true || this.ended) break;
         const event = next.value;
-        const result = await execute({
-          schema: this.options.schema,
-          document: this.request.document,
-          rootValue: event,
-          contextValue: this.options.contextFor(this.request.credentials),
-          variableValues: this.request.variables,
-          operationName: this.request.operationName,
-        });
+        const contextValue = contextFor(credentials);
+        const args = { schema, document, rootValue: event, contextValue, variableValues, operationName };
+        const result = await execute(args);
         const formatted = this.format(result);
         const polled = polledAtOf(event);
         const key = eventKey(event);
         if (key === JOB_KEY) this.last = formatted;
-        // One projection per distinct reading, however many members share it.
-        const byReading = new Map<string, Projected>();
+        // One projection per distinct view, however many members share it.
+        const byView = new Map<string, Projected>();
         for (const member of [...this.members]) {
-          let projected = byReading.get(member.reading.key);
+          let projected = byView.get(member.viewKey);
           if (projected === undefined) {
-            projected = read(formatted, member.reading);
+            projected = read(formatted, member);
             // The delivery-delay metric reads it from the result each member is handed.
             if (polled !== undefined) markPolled(projected.result, polled);
-            byReading.set(member.reading.key, projected);
+            byView.set(member.viewKey, projected);
           }
-          this.deliver(member, key, projected);
+          deliver(member, key, projected);
         }
       }
       this.finish((member) => member.stream.end());
@@ -205,18 +174,9 @@ class Group {
     }
   }
 
-  private deliver(member: Member, key: string, { result, text, bytes }: Projected): void {
-    if (key === JOB_KEY) {
-      if (member.lastText === text) return;
-      member.lastText = text;
-    }
-    member.stream.push(key, result, bytes);
-  }
-
   private leave(member: Member): void {
     if (!this.members.delete(member) || this.members.size > 0 || this.ended) return;
-    this.ended = true;
-    this.onEmpty();
+    this.finish(() => {});
     // The source's stream closes, and with it the watch's interest.
     void this.source?.return?.();
   }
@@ -229,20 +189,22 @@ class Group {
 
   private format(result: ExecutionResult): FormattedExecutionResult {
     if (result.errors === undefined) return result as FormattedExecutionResult;
-    return {
-      ...(result as FormattedExecutionResult),
-      errors: result.errors.map((error: GraphQLError) => this.options.formatError(error.toJSON(), error)),
-    };
+    const errors = result.errors.map((error) => this.options.formatError(error.toJSON(), error));
+    return { ...(result as FormattedExecutionResult), errors };
   }
 }
 
-function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterator<unknown>).next === 'function' && Symbol.asyncIterator in value;
+function deliver(member: Member, key: string, { result, text, bytes }: Projected): void {
+  if (key === JOB_KEY) {
+    if (member.lastText === text) return;
+    member.lastText = text;
+  }
+  member.stream.push(key, result, bytes);
 }
 
-/** The result as a reading sees it; always a new object (each carries its own poll time). */
-function read(result: FormattedExecutionResult, reading: Reading): Projected {
-  const own = reading.view === undefined ? { ...result } : project(result, reading.view);
+/** The result as a member sees it; always a new object (each carries its own poll time). */
+function read(result: FormattedExecutionResult, member: Member): Projected {
+  const own = member.view === undefined ? { ...result } : project(result, member.view);
   const text = JSON.stringify(own);
   return { result: own, text, bytes: Buffer.byteLength(text) };
 }

@@ -1,26 +1,27 @@
+import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel, JobWatches } from '../graphql/models';
 import { credentialDigest } from '../cache/scopeKey';
+import type { SubscriptionMetrics } from '../observability/subscriptionMetrics';
+import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import type { CseJob } from '../upstream/types';
 import { ConflatingStream } from './conflatingStream';
-import { EngineWatch, type WatchOptions } from './EngineWatch';
+import { EngineWatch, type WatchFleet } from './EngineWatch';
 import { ScopeBudget } from './pollBudget';
 
-export interface WatchesOptions extends WatchOptions {
-  /** Events one engine-events stream keeps pending at most (jobs of a page, each kind). */
-  readonly maxPendingEvents: number;
-  /** SUBSCRIPTION_MAX_CALLS_PER_POLL: upstream calls one caller's watches make per interval at most. */
-  readonly maxCallsPerPoll: number;
-  /** SUBSCRIPTION_MAX_WATCHED_PER_SCOPE: distinct jobs and engines' events one caller watches at most. */
-  readonly maxWatchedPerScope: number;
-}
+export type { WatchFleet } from './EngineWatch';
 
-/** One caller's watches (one per engine and enterprise project) and the budget they share. */
-interface Caller {
-  readonly budget: ScopeBudget;
-  readonly watches: Set<EngineWatch>;
+/** The metrics the watches report. */
+export type WatchMetrics = Pick<SubscriptionMetrics, 'poll' | 'pollers' | 'conflated'>;
+
+/**
+ * Engine events one subscriber keeps pending at most: every job of the pages polled, created and
+ * changed (the conflation keys), so a slow reader loses no job, only intermediate states.
+ */
+export function maxPendingEvents(config: GatewayConfig): number {
+  return 2 * config.upstream.paging.maxPageSize * config.subscriptions.listPages;
 }
 
 /**
@@ -29,35 +30,41 @@ interface Caller {
  *
  * A caller (token and project, whatever enterprise projects it names, so naming more of them
  * multiplies nothing) shares one budget of calls per interval among its watches, and watches at
- * most `maxWatchedPerScope` distinct things: one more is refused with TOO_MANY_WATCHED, one more
- * subscriber of something already watched is not.
+ * most SUBSCRIPTION_MAX_WATCHED_PER_SCOPE distinct things: one more is refused with
+ * TOO_MANY_WATCHED, one more subscriber of something already watched is not.
  */
 export class Watches implements JobWatches {
   private readonly watches = new Map<string, EngineWatch>();
-  private readonly callers = new Map<string, Caller>();
+  /** Each caller's budget, whose members are its watches. */
+  private readonly callers = new Map<string, ScopeBudget<EngineWatch>>();
   private closed = false;
 
-  constructor(private readonly options: WatchesOptions) {}
+  constructor(
+    readonly config: GatewayConfig,
+    readonly http: CseHttpClient,
+    readonly metrics: WatchMetrics,
+    readonly fleet?: WatchFleet,
+  ) {}
 
   /** Watches (pollers) running now. */
   get pollers(): number {
     return this.watches.size;
   }
 
-  jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null, undefined> {
-    if (this.closed) return ended<CseJob | null>();
+  jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null> {
     const watch = this.watchOf(credentials, engineId, jobId);
-    const stream: ConflatingStream<CseJob | null> = new ConflatingStream(1, this.conflated, () => watch.leave(stream, jobId));
-    watch.watchJob(jobId, stream);
+    const stream = new ConflatingStream<CseJob | null>(1, this.conflated, () => watch?.leave(stream, jobId));
+    if (watch === undefined) stream.end();
+    else watch.watchJob(jobId, stream);
     return stream;
   }
 
-  engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel, undefined> {
-    if (this.closed) return ended<JobEventModel>();
-    const watch = this.watchOf(credentials, engineId, undefined);
-    const max = this.options.maxPendingEvents;
-    const stream: ConflatingStream<JobEventModel> = new ConflatingStream(max, this.conflated, () => watch.leave(stream));
-    watch.watchEvents(stream);
+  engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel> {
+    const watch = this.watchOf(credentials, engineId);
+    const max = maxPendingEvents(this.config);
+    const stream = new ConflatingStream<JobEventModel>(max, this.conflated, () => watch?.leave(stream));
+    if (watch === undefined) stream.end();
+    else watch.watchEvents(stream);
     return stream;
   }
 
@@ -67,47 +74,41 @@ export class Watches implements JobWatches {
     for (const watch of [...this.watches.values()]) watch.stop();
   }
 
-  private readonly conflated = () => this.options.metrics?.conflated?.();
+  private readonly conflated = () => this.metrics.conflated();
 
-  /** The watch of the scope and engine, made if need be; refuses a new thing to watch past the caller's limit. */
-  private watchOf(credentials: Credentials, engineId: string, jobId: string | undefined): EngineWatch {
+  /**
+   * The watch of the scope and engine, made if need be (none once closed); refuses a new thing to
+   * watch past the caller's limit.
+   */
+  private watchOf(credentials: Credentials, engineId: string, jobId?: string): EngineWatch | undefined {
+    if (this.closed) return undefined;
     const key = `${credentialDigest(credentials)} ${engineId}`;
     const digest = credentialDigest({ ...credentials, enterpriseProjectId: undefined });
     let watch = this.watches.get(key);
-    const caller = this.callers.get(digest);
-    if (caller !== undefined && watch?.watches(jobId) !== true) {
-      let watching = 0;
-      for (const each of caller.watches) watching += each.watching;
-      const limit = this.options.maxWatchedPerScope;
-      if (watching >= limit) {
-        throw new GatewayError(
-          ErrorCode.TOO_MANY_WATCHED,
-          `These credentials' subscriptions already watch ${limit} jobs and engines, the most allowed: watch the engine (engineJobEvents) rather than many of its jobs, or close a subscription.`,
-          { details: { limit } },
-        );
+    let budget = this.callers.get(digest);
+    if (budget !== undefined && watch?.watches(jobId) !== true) {
+      const limit = this.config.subscriptions.maxWatchedPerScope;
+      if (budget.members.reduce((sum, each) => sum + each.watching, 0) >= limit) {
+        const message =
+          `These credentials' subscriptions already watch ${limit} jobs and engines, the most allowed: ` +
+          'watch the engine (engineJobEvents) rather than many of its jobs, or close a subscription.';
+        throw new GatewayError(ErrorCode.TOO_MANY_WATCHED, message, { details: { limit } });
       }
     }
     if (watch === undefined) {
-      const owner = caller ?? { budget: new ScopeBudget(this.options.maxCallsPerPoll, this.options.pollMs), watches: new Set() };
-      this.callers.set(digest, owner);
-      const made: EngineWatch = new EngineWatch(credentials, engineId, this.options, owner.budget, (idle) => {
+      const { maxCallsPerPoll, pollMs } = this.config.subscriptions;
+      budget ??= new ScopeBudget<EngineWatch>(maxCallsPerPoll, pollMs);
+      this.callers.set(digest, budget);
+      const owner = budget;
+      watch = new EngineWatch(credentials, engineId, this, owner, (idle) => {
         // Only the watch under the key: a stopped one may have been replaced already.
         if (this.watches.get(key) === idle) this.watches.delete(key);
-        owner.watches.delete(idle);
-        if (owner.watches.size === 0 && this.callers.get(digest) === owner) this.callers.delete(digest);
-        this.options.metrics?.pollers?.(this.watches.size);
+        if (owner.members.length === 0 && this.callers.get(digest) === owner) this.callers.delete(digest);
+        this.metrics.pollers(this.watches.size);
       });
-      owner.watches.add(made);
-      this.watches.set(key, (watch = made));
-      this.options.metrics?.pollers?.(this.watches.size);
+      this.watches.set(key, watch);
+      this.metrics.pollers(this.watches.size);
     }
     return watch;
   }
-}
-
-/** What a subscriber gets once the process is stopping: nothing watched, nothing polled. */
-function ended<T>(): AsyncGenerator<T, undefined> {
-  const stream = new ConflatingStream<T>(1);
-  stream.end();
-  return stream;
 }

@@ -1,23 +1,25 @@
+type Entry<T> = { readonly value: T; readonly bytes: number };
+type Waiter<T> = { resolve(result: IteratorResult<T, undefined>): void; reject(error: unknown): void };
+
 /**
  * An async iterator over values pushed into it that holds at most one pending value per key, the
  * newest (conflation): a slow reader costs bounded memory and always reads current values.
  *
  * Pending values are read oldest key first. `end()` lets the reader drain, then finish; `fail(error)`
- * drains, then throws. `return()` (the reader leaving) drops what is pending and runs `onClose` once.
- * Values may carry their size: every change of the bytes held pending is reported (a signed delta),
- * so a socket can bound them across its streams.
+ * drains, then throws. `return()` (the reader leaving) drops what is pending. `onClose` runs once,
+ * whatever closed it. Every change of the bytes held pending is reported (a signed delta), so a
+ * socket can bound them across its streams.
  */
 export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown> {
-  private readonly pending = new Map<string, { readonly value: T; readonly bytes: number }>();
-  private waiter: { resolve: (result: IteratorResult<T, undefined>) => void; reject: (error: unknown) => void } | undefined;
+  private readonly pending = new Map<string, Entry<T>>();
+  private waiter: Waiter<T> | undefined;
   private finished = false;
   private failure: { error: unknown } | undefined;
   private closed = false;
 
   /**
-   * @param maxKeys pending keys at most; past it the oldest pending value is dropped (counted as conflated).
+   * @param maxKeys pending keys at most; past it the oldest pending value is dropped.
    * @param onConflated told each time a pending value is replaced or dropped.
-   * @param onClose told once, when the stream ends for whatever reason.
    */
   constructor(
     private readonly maxKeys: number,
@@ -34,9 +36,8 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   push(key: string, value: T, bytes = 0): void {
     if (!this.open) return;
     if (this.waiter !== undefined) {
-      const { resolve } = this.waiter;
+      this.waiter.resolve({ value, done: false });
       this.waiter = undefined;
-      resolve({ value, done: false });
       return;
     }
     if (this.take(key) !== undefined) this.onConflated();
@@ -52,14 +53,14 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   end(): void {
     if (!this.open) return;
     this.finished = true;
-    this.settleWaiter();
+    this.close();
   }
 
   /** No more values: the reader gets what is pending, then `error`. */
   fail(error: unknown): void {
     if (!this.open) return;
     this.failure = { error };
-    this.settleWaiter();
+    this.close();
   }
 
   next(): Promise<IteratorResult<T, undefined>> {
@@ -67,21 +68,19 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
     if (!first.done) return Promise.resolve({ value: this.take(first.value)!.value, done: false });
     if (this.closed || this.finished) return this.done();
     if (this.failure !== undefined) {
-      const { error } = this.failure;
-      this.close();
-      return Promise.reject(error);
+      this.close(true);
+      return Promise.reject(this.failure.error);
     }
-    if (this.waiter !== undefined) return Promise.reject(new Error('ConflatingStream: next() called again before the last one settled'));
+    if (this.waiter !== undefined) {
+      return Promise.reject(new Error('ConflatingStream: next() called again before the last one settled'));
+    }
     return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
   }
 
   return(): Promise<IteratorResult<T, undefined>> {
     this.clear();
-    if (this.waiter !== undefined) {
-      const { resolve } = this.waiter;
-      this.waiter = undefined;
-      resolve({ value: undefined, done: true });
-    }
+    this.waiter?.resolve({ value: undefined, done: true });
+    this.waiter = undefined;
     return this.done();
   }
 
@@ -97,34 +96,28 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
     await this.return();
   }
 
-  private settleWaiter(): void {
-    if (this.waiter === undefined) return;
-    const { resolve, reject } = this.waiter;
-    this.waiter = undefined;
-    if (this.failure !== undefined) {
-      const { error } = this.failure;
-      this.close();
-      reject(error);
-    } else {
-      this.close();
-      resolve({ value: undefined, done: true });
-    }
-  }
-
   private done(): Promise<IteratorResult<T, undefined>> {
-    this.close();
+    this.close(true);
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  private close(): void {
-    if (this.closed) return;
+  /**
+   * Closes once, what is pending dropped; ended or failed, only when a reader waits (else its next
+   * read drains first), which then gets the end or the failure.
+   */
+  private close(now = this.waiter !== undefined): void {
+    if (this.closed || !now) return;
     this.closed = true;
     this.clear();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (this.failure !== undefined) waiter?.reject(this.failure.error);
+    else waiter?.resolve({ value: undefined, done: true });
     this.onClose();
   }
 
   /** Removes the pending value of `key`, its bytes reported. */
-  private take(key: string): { readonly value: T; readonly bytes: number } | undefined {
+  private take(key: string): Entry<T> | undefined {
     const entry = this.pending.get(key);
     if (entry === undefined) return undefined;
     this.pending.delete(key);

@@ -1,36 +1,43 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { originAllowedBy, type CorsPolicy } from '../http/cors';
 import type { HeaderLookup } from '../http/identity';
 
-/** The identity headers a connection_init payload may carry (any case). */
-const IDENTITY_HEADERS = ['x-auth-token', 'authorization', 'x-project-id', 'x-enterprise-project-id'] as const;
+const IDENTITY_HEADERS = new Set(['x-auth-token', 'authorization', 'x-project-id', 'x-enterprise-project-id']);
 
 /**
- * The header lookup of one WebSocket connection: the `connection_init` payload's identity headers
- * first (top-level keys, or under `headers`; names in any case), then the upgrade request's own.
- * Browsers cannot set headers on a WebSocket, so their token comes in the payload.
+ * A connection's identity headers: the `connection_init` payload's (top-level keys, or under
+ * `headers`; names in any case), then the upgrade request's. Browsers cannot set headers on a
+ * WebSocket, so their token comes in the payload.
  */
-export function connectionHeaders(params: Readonly<Record<string, unknown>> | undefined, upgrade: IncomingHttpHeaders): HeaderLookup {
-  const fromParams = new Map<string, string>();
+export function connectionHeaders(
+  params: Readonly<Record<string, unknown>> | undefined,
+  upgrade: IncomingHttpHeaders,
+): HeaderLookup {
+  const given = new Map<string, string>();
   const nested = params?.headers;
-  if (isRecord(nested)) collect(nested, fromParams);
   // Top-level keys win: they are what the gateway documents.
-  if (params !== undefined) collect(params, fromParams);
+  for (const source of [typeof nested === 'object' && !Array.isArray(nested) ? nested : null, params]) {
+    for (const [key, value] of Object.entries(source ?? {})) {
+      const name = key.toLowerCase();
+      if (typeof value === 'string' && IDENTITY_HEADERS.has(name)) given.set(name, value);
+    }
+  }
   return (name) => {
-    const given = fromParams.get(name);
-    if (given !== undefined) return given;
-    const header = upgrade[name];
+    const header = given.get(name) ?? upgrade[name];
     return Array.isArray(header) ? header[0] : header;
   };
 }
 
-function collect(source: Readonly<Record<string, unknown>>, into: Map<string, string>): void {
-  for (const key of Object.keys(source)) {
-    const name = key.toLowerCase();
-    const value = source[key];
-    if (typeof value === 'string' && (IDENTITY_HEADERS as readonly string[]).includes(name)) into.set(name, value);
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * Whether a WebSocket upgrade may proceed, by its `Origin`: CORS does not apply to WebSockets
+ * (cross-site WebSocket hijacking), so the origins CORS allows and the gateway's own host. A
+ * client without Origin is no browser: it holds its own token, nothing ambient to abuse.
+ */
+export function originAllowed(policy: CorsPolicy, origin?: string, host?: string): boolean {
+  if (origin === undefined || originAllowedBy(policy, origin)) return true;
+  if (host === undefined || !URL.canParse(origin)) return false;
+  const url = new URL(origin);
+  // `http(s)://<host>` where `<host>` is the Host header, exactly (port included).
+  const web = url.protocol === 'http:' || url.protocol === 'https:';
+  return web && url.host === host.toLowerCase() && url.origin === origin.toLowerCase();
 }

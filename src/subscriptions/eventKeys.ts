@@ -12,17 +12,14 @@ export function engineEventKey(event: JobEventModel): string {
 
 /** The key of whatever a subscription's source produced: a job (or `null`), or an engine event. */
 export function eventKey(event: unknown): string {
-  if (typeof event === 'object' && event !== null && 'kind' in event && 'job' in event) return engineEventKey(event as JobEventModel);
-  return JOB_KEY;
+  const isEvent = typeof event === 'object' && event !== null && 'kind' in event && 'job' in event;
+  return isEvent ? engineEventKey(event as JobEventModel) : JOB_KEY;
 }
 
 /** When the poll that produced an event answered (`performance.now()`), for the delivery-delay metric. */
 const polledAt = new WeakMap<object, number>();
 
-export function markPolled(event: object, at: number): void {
-  polledAt.set(event, at);
-}
+export const markPolled = (event: object, at: number) => polledAt.set(event, at);
 
-export function polledAtOf(event: unknown): number | undefined {
-  return typeof event === 'object' && event !== null ? polledAt.get(event) : undefined;
-}
+export const polledAtOf = (event: unknown) =>
+  typeof event === 'object' && event !== null ? polledAt.get(event) : undefined;

@@ -13,7 +13,7 @@ export interface BudgetShare {
 
 interface Seat {
   readonly member: BudgetMember;
-  /** Owed calls carried from interval to interval (smooth weighted round robin, as nginx balances upstreams). */
+  /** Owed calls carried over intervals (smooth weighted round robin, as nginx balances upstreams). */
   credit: number;
   /** Calls this interval's allocation gave it, and those it made. */
   share: number;
@@ -24,13 +24,13 @@ interface Seat {
  * The upstream calls one caller's subscriptions may make per poll interval
  * (SUBSCRIPTION_MAX_CALLS_PER_POLL), shared by its engine watches. At the first call of each
  * fixed window of `windowMs`, the bound is divided among the watches in proportion to what each
- * would need to poll all it watches, so every watched thing is polled about as often as any
- * other; what is not allocated serves whoever asks first (a new subscriber's first state).
+ * would need to poll all it watches; what is not allocated serves whoever asks first (a new
+ * subscriber's first state).
  */
-export class ScopeBudget {
+export class ScopeBudget<M extends BudgetMember = BudgetMember> {
   private readonly seats = new Set<Seat>();
   private window = Number.NEGATIVE_INFINITY;
-  /** Calls of this interval not allocated to any watch: first come, first served. */
+  /** Calls of this interval not allocated to any watch. */
   private free = 0;
 
   constructor(
@@ -39,7 +39,11 @@ export class ScopeBudget {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  join(member: BudgetMember): BudgetShare {
+  get members(): M[] {
+    return [...this.seats].map((seat) => seat.member as M);
+  }
+
+  join(member: M): BudgetShare {
     const seat: Seat = { member, credit: 0, share: 0, used: 0 };
     this.seats.add(seat);
     return {
@@ -54,7 +58,8 @@ export class ScopeBudget {
     if (window !== this.window) {
       this.window = window;
       const seats = [...this.seats];
-      const shares = allocateCalls(this.maxCalls, seats.map((each) => ({ demand: each.member.demand(), credit: each.credit })));
+      const demands = seats.map((each) => ({ demand: each.member.demand(), credit: each.credit }));
+      const shares = allocateCalls(this.maxCalls, demands);
       seats.forEach((each, i) => {
         each.share = shares[i]!.share;
         each.credit = shares[i]!.credit;
@@ -87,7 +92,10 @@ export function allocateCalls(
   const demands = members.map((member) => Math.max(0, Math.floor(member.demand)));
   const total = demands.reduce((sum, demand) => sum + demand, 0);
   if (total <= maxCalls) return demands.map((demand) => ({ share: demand, credit: 0 }));
-  const out = members.map((member, i) => ({ share: 0, credit: member.credit + (maxCalls * demands[i]!) / total }));
+  const out = members.map((member, i) => ({
+    share: 0,
+    credit: member.credit + (maxCalls * demands[i]!) / total,
+  }));
   for (let left = maxCalls; left > 0; left -= 1) {
     let best = -1;
     for (let i = 0; i < out.length; i += 1) {

@@ -1,17 +1,14 @@
 import { createHash } from 'node:crypto';
 import {
   astFromValue,
-  getDirectiveValues,
   getNamedType,
   getOperationAST,
   getVariableValues,
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
-  isAbstractType,
   isCompositeType,
   isObjectType,
   Kind,
   print,
+  valueFromAST,
   type ArgumentNode,
   type DocumentNode,
   type FieldNode,
@@ -20,11 +17,9 @@ import {
   type GraphQLFormattedError,
   type GraphQLObjectType,
   type GraphQLSchema,
-  type OperationDefinitionNode,
-  valueFromAST,
-  type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
 import { expandedFieldCount } from '../graphql/execution/expandedSize';
 
 /**
@@ -43,7 +38,6 @@ export interface SharedSelection {
   readonly document: DocumentNode;
   /** The shared document's text, without variables: members whose texts are equal share a group. */
   readonly text: string;
-  /** How the member's own response is read from the shared one. */
   readonly view: View;
   /** Members with equal views get the same response (made once per event). */
   readonly viewKey: string;
@@ -75,27 +69,25 @@ export function sharedSelection(
   operationName: string | null | undefined,
   variables: Record<string, unknown> | undefined,
 ): SharedSelection | undefined {
-  const operation = getOperationAST(document, operationName);
-  if (operation === null || operation === undefined) return undefined;
-  const rootType = schema.getRootType(operation.operation);
-  if (rootType === undefined || rootType === null) return undefined;
+  const operation = getOperationAST(document, operationName) ?? null;
+  const rootType = operation === null ? null : schema.getRootType(operation.operation);
+  if (operation === null || rootType === null || rootType === undefined) return undefined;
   if (expandedFieldCount(document, operationName) > MAX_SHARED_FIELDS) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
   if (coerced.errors !== undefined) return undefined;
-  const fragments = new Map<string, FragmentDefinitionNode>();
+  const fragments: Record<string, FragmentDefinitionNode> = {};
   for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
   }
   const walk: Walk = { schema, fragments, variables: coerced.coerced };
   try {
-    const fields = collect(walk, rootType, [operation.selectionSet]);
-    // No variables: each argument holds the value it takes, so names, order and undeclared extras change nothing.
-    const shared: OperationDefinitionNode = {
-      kind: Kind.OPERATION_DEFINITION,
-      operation: operation.operation,
-      selectionSet: sharedSet(walk, rootType, fields),
-    };
-    const sharedDocument: DocumentNode = { kind: Kind.DOCUMENT, definitions: [shared] };
+    const collected = collectFields(schema, fragments, walk.variables, rootType, operation.selectionSet);
+    const fields = fieldsOf(walk, rootType, collected);
+    // No variables: each argument holds the value it takes, so names, order and undeclared ones change nothing.
+    const selectionSet = sharedSet(walk, rootType, fields);
+    const { OPERATION_DEFINITION, DOCUMENT } = Kind;
+    const definition = { kind: OPERATION_DEFINITION, selectionSet, operation: operation.operation } as const;
+    const sharedDocument: DocumentNode = { kind: DOCUMENT, definitions: [definition] };
     const view = viewOf(walk, rootType, fields);
     return { document: sharedDocument, text: print(sharedDocument), view, viewKey: JSON.stringify(view) };
   } catch (error) {
@@ -106,13 +98,13 @@ export function sharedSelection(
 
 /** The member's response: its own keys, in its own order, read from the shared one. */
 export function project(result: FormattedExecutionResult, view: View): FormattedExecutionResult {
-  const projected: { -readonly [K in keyof FormattedExecutionResult]: FormattedExecutionResult[K] } = { ...result };
-  if (result.data !== undefined && result.data !== null) projected.data = projectValue(result.data, view) as Record<string, unknown>;
-  if (result.errors !== undefined) projected.errors = result.errors.flatMap((error) => projectError(error, view));
-  return projected;
+  const projected = { ...result } as { data?: unknown; errors?: GraphQLFormattedError[] };
+  if (result.data !== undefined && result.data !== null) projected.data = projectValue(result.data, view);
+  if (result.errors !== undefined) projected.errors = result.errors.flatMap((each) => projectError(each, view));
+  return projected as FormattedExecutionResult;
 }
 
-/** An error of the shared response at each of the member's own paths; its locations (in another text) dropped. */
+/** An error of the shared response at each of the member's own paths; its locations (of another text) go. */
 function projectError(error: GraphQLFormattedError, view: View): GraphQLFormattedError[] {
   const { locations: _locations, ...rest } = error;
   if (error.path === undefined) return [rest];
@@ -134,66 +126,57 @@ function projectPaths(path: readonly (string | number)[], view: View | undefined
   if (path.length === 0) return [[]];
   const [head, ...rest] = path;
   if (typeof head === 'number') return projectPaths(rest, view).map((tail) => [head, ...tail]);
-  if (view === undefined) return [];
-  return view.filter((field) => field.sharedKey === head).flatMap((field) => projectPaths(rest, field.view).map((tail) => [field.responseKey, ...tail]));
+  return (view ?? [])
+    .filter((field) => field.sharedKey === head)
+    .flatMap((field) => projectPaths(rest, field.view).map((tail) => [field.responseKey, ...tail]));
 }
 
 interface Walk {
   readonly schema: GraphQLSchema;
-  readonly fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  readonly fragments: Record<string, FragmentDefinitionNode>;
   readonly variables: Record<string, unknown>;
 }
 
-/** One field of a selection set, as execution collects it. */
+/** One response key of a selection set, as execution collects it. */
 interface Collected {
   readonly responseKey: string;
   readonly sharedKey: string;
-  readonly node: FieldNode;
+  readonly nodes: readonly FieldNode[];
   /** Its arguments as the values they take (variables replaced), sorted by name. */
   readonly arguments: ArgumentNode[];
 }
 
 class Unshareable extends Error {}
 
-/** The fields of `sets` on an object of `type`, in document order, fragments followed as collectFields does. */
-function collect(walk: Walk, type: GraphQLObjectType, sets: readonly SelectionSetNode[]): Collected[] {
-  const fields: Collected[] = [];
-  const spread = new Set<string>();
-  const visit = (selections: readonly SelectionNode[]): void => {
-    for (const selection of selections) {
-      if (!included(walk, selection)) continue;
-      if (selection.kind === Kind.FIELD) {
-        const args = argumentValues(walk, type, selection);
-        fields.push({ responseKey: selection.alias?.value ?? selection.name.value, sharedKey: sharedKeyOf(selection.name.value, args), node: selection, arguments: args });
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        if (applies(walk, selection.typeCondition?.name.value, type)) visit(selection.selectionSet.selections);
-      } else {
-        const name = selection.name.value;
-        if (spread.has(name)) continue;
-        spread.add(name);
-        const fragment = walk.fragments.get(name);
-        if (fragment !== undefined && applies(walk, fragment.typeCondition.name.value, type)) visit(fragment.selectionSet.selections);
-      }
-    }
-  };
-  for (const set of sets) visit(set.selections);
-  return fields;
+function fieldsOf(walk: Walk, type: GraphQLObjectType, collected: Map<string, readonly FieldNode[]>) {
+  return [...collected].map(([responseKey, nodes]) => {
+    const args = argumentValues(walk, type, nodes[0]!);
+    return { responseKey, sharedKey: sharedKeyOf(nodes[0]!.name.value, args), nodes, arguments: args };
+  });
+}
+
+/** The fields under each field of `group` (one response key's nodes merged as execution merges them). */
+function subfields(walk: Walk, type: GraphQLObjectType, group: readonly Collected[]): Collected[] {
+  const { schema, fragments, variables } = walk;
+  const collect = (field: Collected) => collectSubfields(schema, fragments, variables, type, field.nodes);
+  return group.flatMap((field) => fieldsOf(walk, type, collect(field)));
 }
 
 /** The shared selection set: one field per shared key (sub-selections merged), sorted by key. */
 function sharedSet(walk: Walk, type: GraphQLObjectType, fields: readonly Collected[]): SelectionSetNode {
-  const byKey = groupBy(fields, (field) => field.sharedKey);
+  const byKey = new Map<string, Collected[]>();
+  for (const field of fields) byKey.set(field.sharedKey, [...(byKey.get(field.sharedKey) ?? []), field]);
   const selections: FieldNode[] = [...byKey.keys()].sort(compare).map((key) => {
     const group = byKey.get(key)!;
-    const first = group[0]!.node;
-    const name = first.name.value;
+    const name = group[0]!.nodes[0]!.name.value;
     const childType = objectTypeOf(type, name);
+    const children = childType && sharedSet(walk, childType, subfields(walk, childType, group));
     return {
       kind: Kind.FIELD,
       ...(key === name ? {} : { alias: { kind: Kind.NAME, value: key } }),
       name: { kind: Kind.NAME, value: name },
       arguments: group[0]!.arguments,
-      ...(childType === undefined ? {} : { selectionSet: sharedSet(walk, childType, collect(walk, childType, subSets(group))) }),
+      ...(children === undefined ? {} : { selectionSet: children }),
     };
   });
   return { kind: Kind.SELECTION_SET, selections };
@@ -201,13 +184,10 @@ function sharedSet(walk: Walk, type: GraphQLObjectType, fields: readonly Collect
 
 /** The member's view: one field per response key, in the order of first appearance. */
 function viewOf(walk: Walk, type: GraphQLObjectType, fields: readonly Collected[]): View {
-  return [...groupBy(fields, (field) => field.responseKey)].map(([responseKey, group]) => {
-    const childType = objectTypeOf(type, group[0]!.node.name.value);
-    return {
-      responseKey,
-      sharedKey: group[0]!.sharedKey,
-      view: childType === undefined ? undefined : viewOf(walk, childType, collect(walk, childType, subSets(group))),
-    };
+  return fields.map((field) => {
+    const childType = objectTypeOf(type, field.nodes[0]!.name.value);
+    const view = childType && viewOf(walk, childType, subfields(walk, childType, [field]));
+    return { responseKey: field.responseKey, sharedKey: field.sharedKey, view };
   });
 }
 
@@ -238,7 +218,7 @@ function argumentValues(walk: Walk, parent: GraphQLObjectType, node: FieldNode):
   return args.sort((a, b) => compare(a.name.value, b.name.value));
 }
 
-/** The object type under field `name` (through lists and non-null); undefined for a leaf; Unshareable for an abstract type. */
+/** The object type under field `name` (through lists and non-null): undefined for a leaf, abstract unshared. */
 function objectTypeOf(parent: GraphQLObjectType, name: string): GraphQLObjectType | undefined {
   if (name === '__typename') return undefined;
   // Anything else unknown (introspection) is not shared: its group is its text's.
@@ -248,34 +228,6 @@ function objectTypeOf(parent: GraphQLObjectType, name: string): GraphQLObjectTyp
   if (!isCompositeType(named)) return undefined;
   if (!isObjectType(named)) throw new Unshareable();
   return named;
-}
-
-function applies(walk: Walk, condition: string | undefined, type: GraphQLObjectType): boolean {
-  if (condition === undefined || condition === type.name) return true;
-  const conditionType = walk.schema.getType(condition);
-  return conditionType !== undefined && isAbstractType(conditionType) && walk.schema.isSubType(conditionType, type);
-}
-
-function included(walk: Walk, node: SelectionNode): boolean {
-  const skip = getDirectiveValues(GraphQLSkipDirective, node, walk.variables);
-  if (skip?.if === true) return false;
-  const include = getDirectiveValues(GraphQLIncludeDirective, node, walk.variables);
-  return include?.if !== false;
-}
-
-function subSets(group: readonly Collected[]): SelectionSetNode[] {
-  return group.flatMap((field) => (field.node.selectionSet === undefined ? [] : [field.node.selectionSet]));
-}
-
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [item]);
-    else group.push(item);
-  }
-  return groups;
 }
 
 function compare(a: string, b: string): number {

@@ -1,199 +1,143 @@
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
-import { isProbeOnlyConnection } from '../http/httpServer';
-import type { HeaderLookup } from '../http/identity';
+import { createContext, type ContextServices, type GatewayContext } from '../graphql/context';
+import { createFormatError } from '../graphql/formatError';
+import type { CorsPolicy } from '../http/cors';
+import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
+import { credentialsFromHeaders } from '../http/identity';
 import type { Logger } from '../observability/logger';
-import type { SubscriptionField, SubscriptionMetrics } from '../observability/subscriptionMetrics';
-import { credentialDigest } from '../cache/scopeKey';
+import type { GatewayMetrics } from '../observability/metrics';
+import type { SocketRefusal, SubscriptionField } from '../observability/subscriptionMetrics';
+import type { Admission, AdmittedOperation, OperationRequest } from '../security/admission';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream } from './conflatingStream';
-import { connectionHeaders } from './connectionIdentity';
+import { connectionHeaders, originAllowed } from './connectionIdentity';
 import { polledAtOf } from './eventKeys';
-import type { Admission, OperationRequest } from '../security/admission';
-import type { GroupRequest, SubscriptionGroups } from './SubscriptionGroups';
+import { SubscriptionGroups, type GroupRequest } from './SubscriptionGroups';
+import { maxPendingEvents, Watches, type WatchFleet } from './Watches';
 
-export interface SubscriptionLimits {
-  /** SUBSCRIPTION_MAX_PER_CONNECTION */
-  readonly perConnection: number;
-  /** SUBSCRIPTION_MAX_TOTAL */
-  readonly total: number;
-  /** SUBSCRIPTION_MAX_BUFFERED_BYTES: a socket's send buffer and pending results past it close it (1008). */
-  readonly maxBufferedBytes: number;
-  /** Results one subscription keeps pending at most (engine events: a page of jobs, each kind). */
-  readonly maxPendingResults: number;
-  /** SUBSCRIPTION_INIT_TIMEOUT_MS: no connection_init by then, closed with 4408. */
-  readonly initTimeoutMs: number;
-  /** SUBSCRIPTION_KEEPALIVE_MS: a ping this often; no pong by the next, the socket is dropped. 0: none. */
-  readonly keepAliveMs: number;
-  /** MAX_BODY_BYTES: the largest message accepted (1009 past it). */
-  readonly maxMessageBytes: number;
-  /** SUBSCRIPTION_IDLE_TIMEOUT_MS: a socket without a subscription for this long is closed (1000). */
-  readonly idleTimeoutMs: number;
-  /** SUBSCRIPTION_MAX_SOCKETS: WebSockets open at once (503 past it). */
-  readonly maxSockets: number;
-  /** SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: WebSockets one client address may hold (429 past it). */
-  readonly maxSocketsPerAddress: number;
-}
-
-export interface SubscriptionServerOptions {
+export interface SubscriptionWiring {
   readonly httpServer: HttpServer;
-  readonly path: string;
   readonly schema: GraphQLSchema;
-  readonly groups: SubscriptionGroups;
   readonly admission: Admission;
-  /** The caller's credentials from its headers, or the GatewayError that refuses them (credentialsFromHeaders). */
-  readonly credentialsOf: (header: HeaderLookup) => Credentials;
-  /** Whether a browser's Origin may open a socket (see originPolicy). */
-  readonly originAllowed: (origin: string | undefined, host: string | undefined) => boolean;
-  readonly limits: SubscriptionLimits;
-  readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-  readonly metrics: SubscriptionMetrics;
+  /** Origins a browser may open a socket from: the ones CORS allows. */
+  readonly cors: CorsPolicy;
+  readonly services: ContextServices;
   readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  /** With REDIS_URL: the fleet's one poller per scope and engine. */
+  readonly fleet: WatchFleet | undefined;
 }
 
+/** What is open now: sockets, subscriptions, bytes pending for slow readers, sends waiting for a socket. */
 export interface SubscriptionServer {
-  /** Sockets open now. */
   readonly sockets: number;
-  /** Subscriptions open now. */
   readonly active: number;
-  /** Bytes of results waiting for slow readers now, all sockets together. */
   readonly pendingBytes: number;
-  /** Results whose sender waits for its socket now, all sockets together (see send). */
   readonly sendsWaiting: number;
-  /** Refuses new sockets (503), closes every open one with 1001, and drops those still open after `graceMs`. */
-  close(graceMs: number): Promise<void>;
 }
-
-/** Close codes the gateway itself closes with (graphql-ws closes with the protocol's). */
-const SocketCloseCode = {
-  Unauthenticated: CloseCode.Unauthorized,
-  BadIdentity: CloseCode.BadRequest,
-  PolicyViolation: 1008,
-  GoingAway: 1001,
-  /** A normal closure: a client reconnects when it needs a subscription. */
-  Idle: 1000,
-} as const;
 
 /** How long a socket closed by the gateway may take to finish its closing handshake. */
 const CLOSE_HANDSHAKE_MS = 1000;
 
-/** What the gateway keeps per socket. */
 interface Connection {
   readonly id: number;
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
-  /** The client address the upgrade came from (SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS). */
   readonly address: string;
   credentials?: Credentials;
   /**
-   * Its operations by id, from onSubscribe until graphql-ws's onComplete (ended ones included,
-   * which may still wait for their group): a subscribe may not reuse such an id, since graphql-ws
-   * keeps one entry per id and two operations under one would leave one no `complete` reaches.
+   * From onSubscribe until graphql-ws's onComplete, ended ones included: graphql-ws keeps one
+   * entry per id, so an id still ending may not be reused (one `complete` would reach neither).
    */
   readonly operations: Map<string, Operation>;
-  /** Its operations that have not ended: the per-socket limit counts them. */
+  /** Operations not ended: the per-socket limit counts them. */
   open: number;
-  /** Closes the socket after SUBSCRIPTION_IDLE_TIMEOUT_MS while it has no operation. */
   idle: NodeJS.Timeout | undefined;
-  /** Bytes of results its subscriptions hold pending (counted against SUBSCRIPTION_MAX_BUFFERED_BYTES). */
+  /** Bytes its subscriptions hold pending (counted against SUBSCRIPTION_MAX_BUFFERED_BYTES). */
   pendingBytes: number;
+}
+
+/** One admitted subscribe: counted from admission until its stream closes, whatever closes it. */
+interface Operation {
+  readonly id: string;
+  readonly field: SubscriptionField;
+  readonly name: string | undefined;
+  readonly group: GroupRequest;
+  /** Where the group pushes results; graphql-ws holds it for the id from onSubscribe on. */
+  readonly stream: ConflatingStream<FormattedExecutionResult>;
+  readonly startedAt: number;
+  events: number;
+  ended: boolean;
+  leaveGroup?: () => void;
+  /** Resolves the send waiting for the socket (one at a time: graphql-ws awaits each). */
+  release?: () => void;
 }
 
 type Ctx = Context<Record<string, unknown>, Connection>;
 
 /**
- * One admitted subscribe, counted once when admitted and uncounted once when it ends (the
- * client's `complete`, its source ending, the socket closing), in whatever order graphql-ws
- * reports these.
- *
- * Its `stream` (the group pushes its results there) is what graphql-ws holds for the id from
- * onSubscribe on, before the group is joined: its return() on `complete` or close ends the
- * operation whether or not the group has been joined; one joined later is left at once.
+ * Subscriptions over WebSocket on the HTTP server's port and path: the watches (pollers), the
+ * groups of identical subscriptions, and graphql-ws's protocol server over `ws`. Our own adapter
+ * rather than graphql-ws's `useServer`, for the Origin check and socket caps before the upgrade,
+ * close codes for refused identities, and sends that wait for the socket (a slow reader's
+ * results conflate instead of queueing) within a bound per socket. Every document meets the
+ * admission HTTP operations meet. The drain plugin closes every socket (1001), then stops the pollers.
  */
-class Operation {
-  readonly startedAt = performance.now();
-  events = 0;
-  private ended = false;
-  private leaveGroup: (() => void) | undefined;
-  /** What runs when the operation ends: removed again by whatever no longer waits for the end. */
-  private readonly onEnded = new Set<() => void>();
-
-  constructor(
-    readonly connection: Connection,
-    readonly id: string,
-    readonly field: SubscriptionField,
-    readonly operationName: string | undefined,
-    readonly group: GroupRequest,
-    readonly stream: ConflatingStream<FormattedExecutionResult>,
-    private readonly onEnd: (operation: Operation) => void,
-  ) {}
-
-  joined(leave: () => void): void {
-    if (this.ended) leave();
-    else this.leaveGroup = leave;
-  }
-
-  /** Ends the operation, once: uncounted, its group left. */
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    for (const release of this.onEnded) release();
-    this.onEnded.clear();
-    void this.stream.return();
-    this.leaveGroup?.();
-    this.onEnd(this);
-  }
-
-  /** Runs `release` when the operation ends (at once if it has); the returned function cancels it. */
-  untilEnd(release: () => void): () => void {
-    if (this.ended) {
-      release();
-      return () => {};
-    }
-    this.onEnded.add(release);
-    return () => this.onEnded.delete(release);
-  }
-}
-
-/**
- * GraphQL over WebSocket (graphql-ws's protocol server) on the HTTP server's port and path. Our
- * adapter between `ws` and graphql-ws rather than its `useServer`, for what that one leaves out:
- * the Origin check and socket caps before the upgrade, close codes for refused identities, sends
- * that wait for the socket (so a slow reader's events conflate instead of queueing) and a bound on
- * each socket's send buffer. The operations' bookkeeping lives in graphql-ws's hooks.
- *
- * Every document goes through the checks HTTP operations meet (see createAdmission), then
- * joins the group of identical subscriptions (see SubscriptionGroups).
- */
-export function startSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
-  const { limits, metrics, logger } = options;
+export function serveSubscriptions(
+  config: GatewayConfig,
+  { httpServer, schema, admission, cors, services, logger, metrics: gatewayMetrics, fleet }: SubscriptionWiring,
+): { readonly server: SubscriptionServer; readonly drainPlugin: ApolloServerPlugin<GatewayContext> } {
+  const limits = config.subscriptions;
+  const metrics = gatewayMetrics.subscriptions;
+  const watches = new Watches(config, services.http, metrics, fleet);
+  // Only the socket's contexts have watches: over HTTP the Subscription resolvers have none.
+  const socketServices: ContextServices = { ...services, watches };
+  const formatError = socketFormatError(createFormatError(logger));
+  const groups = new SubscriptionGroups({
+    schema,
+    // Each event's execution gets a context of its own (fresh loaders), bounded like an HTTP operation.
+    contextFor: (credentials) =>
+      createContext(socketServices, {
+        credentials,
+        deadline: Date.now() + config.limits.operationTimeoutMs,
+        refusal: {},
+      }),
+    formatError,
+  });
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: limits.maxMessageBytes,
+    maxPayload: config.http.maxBodyBytes,
     handleProtocols: (protocols) => handleProtocols(protocols),
-    // Compression would cost CPU per message per socket and opens memory attacks (zip bombs).
+    // Compression costs CPU per message per socket and opens memory attacks (zip bombs).
     perMessageDeflate: false,
   });
-  const connections = new Set<Connection>();
   const socketsByAddress = new Map<string, number>();
+  const stats = { sockets: 0, active: 0, pendingBytes: 0, sendsWaiting: 0 };
   let nextConnectionId = 1;
-  let active = 0;
-  let pendingBytes = 0;
-  let sendsWaiting = 0;
   let closing = false;
 
   const protocol = makeServer<Record<string, unknown>, Connection>({
-    schema: options.schema,
+    schema,
     connectionInitWaitTimeout: limits.initTimeoutMs,
-    onConnect: (ctx) => identify(ctx),
-    onSubscribe: (ctx, id, payload) => admit(ctx, id, payload),
+    onConnect: identify,
+    onSubscribe: admit,
     // The group's results are formatted already; graphql-ws's types want execution results.
-    subscribe: (args) => join(args) as never,
+    subscribe: (args) => join(args.contextValue as Operation) as never,
     onNext: (ctx, id, _payload, _args, result) => {
       const operation = ctx.extra.operations.get(id);
       if (operation !== undefined) {
@@ -201,31 +145,31 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         const polled = polledAtOf(result);
         metrics.eventSent(operation.field, polled === undefined ? undefined : performance.now() - polled);
       }
-      // Results come formatted from the group (errors masked once for all its members).
       return result as FormattedExecutionResult;
     },
-    onError: (_ctx, _id, _payload, errors) => errors.map((error) => options.formatError(error.toJSON(), error)),
+    onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     onComplete: (ctx, id) => {
-      ctx.extra.operations.get(id)?.end();
+      void ctx.extra.operations.get(id)?.stream.return();
       ctx.extra.operations.delete(id);
     },
     // graphql-ws returns the streams it still holds; these are the ones it may have lost track of.
     onClose: (ctx) => {
-      for (const operation of [...ctx.extra.operations.values()]) operation.end();
+      for (const operation of ctx.extra.operations.values()) void operation.stream.return();
     },
   });
 
   function identify(ctx: Ctx): boolean {
     const connection = ctx.extra;
+    const headers = connectionHeaders(ctx.connectionParams, connection.request.headers);
     try {
-      connection.credentials = options.credentialsOf(connectionHeaders(ctx.connectionParams, connection.request.headers));
+      connection.credentials = credentialsFromHeaders(headers, config.upstream.projectId);
       return true;
     } catch (error) {
       const unauthenticated = error instanceof GatewayError && error.code === ErrorCode.UNAUTHENTICATED;
       metrics.socketRefused(unauthenticated ? 'unauthenticated' : 'bad_request');
       const message = error instanceof GraphQLError ? error.message : 'The connection could not be identified.';
       // Our code first: graphql-ws then closes with 4403, which a closing socket ignores.
-      closeSocket(connection.socket, unauthenticated ? SocketCloseCode.Unauthenticated : SocketCloseCode.BadIdentity, message);
+      closeSocket(connection.socket, unauthenticated ? CloseCode.Unauthorized : CloseCode.BadRequest, message);
       return false;
     }
   }
@@ -233,91 +177,94 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {
     const connection = ctx.extra;
     const credentials = connection.credentials;
-    if (credentials === undefined) return [new GraphQLError('Not identified.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+    if (credentials === undefined) return [refusal('Not identified.', ErrorCode.UNAUTHENTICATED)];
     // The limits first: a socket past them must not make the gateway parse every document it sends.
-    if (connection.open >= limits.perConnection) {
+    if (connection.open >= limits.maxPerConnection) {
       metrics.subscribeRefused('connection_limit');
-      return [tooMany(`This connection has ${limits.perConnection} subscriptions open, the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).`, 'connection', limits.perConnection)];
+      const message =
+        `This connection has ${limits.maxPerConnection} subscriptions open, ` +
+        'the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).';
+      return [tooMany(message, 'connection', limits.maxPerConnection)];
     }
-    if (active >= limits.total) {
+    if (stats.active >= limits.maxTotal) {
       metrics.subscribeRefused('total_limit');
-      return [tooMany('The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.', 'gateway', limits.total)];
+      const message =
+        'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
+      return [tooMany(message, 'gateway', limits.maxTotal)];
     }
     if (connection.operations.has(id)) {
       metrics.subscribeRefused('invalid');
-      return [new GraphQLError('A subscription with this id is still ending: subscribe with another id.', { extensions: { code: RequestErrorCode.BAD_REQUEST } })];
+      const message = 'A subscription with this id is still ending: subscribe with another id.';
+      return [refusal(message, RequestErrorCode.BAD_REQUEST)];
     }
-    const admitted = options.admission.admit(payload, 'websocket');
+    const admitted = admission.admit(payload, 'websocket');
     if (Array.isArray(admitted)) {
       metrics.subscribeRefused('invalid');
       return admitted;
     }
-    const { document, hash, operationName, name, variables, field } = admitted as Exclude<typeof admitted, readonly GraphQLError[]>;
-    const group: GroupRequest = { hash, document, operationName, variables, credentials };
+    const { document, hash, operationName, name, variables, field } = admitted as AdmittedOperation;
     const stream = new ConflatingStream<FormattedExecutionResult>(
-      limits.maxPendingResults,
+      maxPendingEvents(config),
       () => metrics.conflated(),
-      () => operation.end(),
+      () => ended(connection, operation),
       (delta) => {
         connection.pendingBytes += delta;
-        pendingBytes += delta;
+        stats.pendingBytes += delta;
         if (delta > 0) bound(connection);
       },
     );
-    const operation: Operation = new Operation(connection, id, field, name, group, stream, ended);
+    const group: GroupRequest = { hash, document, operationName, variables, credentials };
+    const startedAt = performance.now();
+    const operation: Operation = { id, field, name, group, stream, startedAt, events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
     clearTimeout(connection.idle);
-    active += 1;
+    stats.active += 1;
     metrics.subscriptionStarted(field);
-    logger.info({ connection: connection.id, subscription: id, field, operationName: name }, 'subscription started');
+    const fields = { connection: connection.id, subscription: id, field, operationName: name };
+    logger.info(fields, 'subscription started');
     // graphql-ws keeps null for the id until `subscribe` resolves: a `complete` meanwhile ends this stream.
-    ctx.subscriptions[id] = operation.stream;
-    return { schema: options.schema, document, operationName, variableValues: variables, contextValue: operation };
+    ctx.subscriptions[id] = stream;
+    return { schema, document, operationName, variableValues: variables, contextValue: operation };
   }
 
-  /** graphql-ws's `subscribe`: never throws (a throw would close the socket with 4500 and leave the operation counted). */
-  async function join(args: ExecutionArgs): Promise<AsyncGenerator<FormattedExecutionResult> | ExecutionResult> {
-    const operation = args.contextValue as Operation;
+  /** graphql-ws's `subscribe`: never throws (a throw would close the socket with 4500). */
+  async function join(operation: Operation): Promise<AsyncGenerator | ExecutionResult> {
     let joined: Awaited<ReturnType<SubscriptionGroups['join']>>;
     try {
-      joined = await options.groups.join(operation.group, operation.stream);
+      joined = await groups.join(operation.group, operation.stream);
     } catch (error) {
       // A code from the closed set passes; anything else the formatter masks and logs.
-      const formatted = error instanceof GraphQLError ? error.toJSON() : new GraphQLError('Internal server error').toJSON();
-      return { errors: [options.formatError(formatted, error)] } as unknown as ExecutionResult;
+      const graphqlError = error instanceof GraphQLError ? error : new GraphQLError('Internal server error');
+      return { errors: [formatError(graphqlError.toJSON(), error)] } as unknown as ExecutionResult;
     }
     if (typeof joined !== 'function') return joined as unknown as ExecutionResult;
-    operation.joined(joined);
+    if (operation.ended) joined();
+    else operation.leaveGroup = joined;
     return operation.stream;
   }
 
-  function ended(operation: Operation): void {
-    const connection = operation.connection;
+  function ended(connection: Connection, operation: Operation): void {
+    operation.ended = true;
+    operation.release?.();
+    operation.leaveGroup?.();
     connection.open -= 1;
-    active -= 1;
+    stats.active -= 1;
     metrics.subscriptionEnded(operation.field);
-    logger.info(
-      {
-        connection: connection.id,
-        subscription: operation.id,
-        field: operation.field,
-        operationName: operation.operationName,
-        events: operation.events,
-        durationMs: Math.round(performance.now() - operation.startedAt),
-      },
-      'subscription ended',
-    );
+    const durationMs = Math.round(performance.now() - operation.startedAt);
+    const { id: subscription, field, name: operationName, events } = operation;
+    const fields = { connection: connection.id, subscription, field, operationName, events, durationMs };
+    logger.info(fields, 'subscription ended');
     if (connection.open === 0) startIdle(connection);
   }
 
-  /** A socket without an operation for SUBSCRIPTION_IDLE_TIMEOUT_MS is closed: it holds a socket slot for nothing. */
+  /** A socket without an operation for SUBSCRIPTION_IDLE_TIMEOUT_MS holds a socket slot for nothing. */
   function startIdle(connection: Connection): void {
     clearTimeout(connection.idle);
     connection.idle = setTimeout(() => {
       if (connection.open > 0) return;
       metrics.socketRefused('idle');
-      closeSocket(connection.socket, SocketCloseCode.Idle, 'Idle: no subscription (SUBSCRIPTION_IDLE_TIMEOUT_MS)');
+      closeSocket(connection.socket, 1000, 'Idle: no subscription (SUBSCRIPTION_IDLE_TIMEOUT_MS)');
     }, limits.idleTimeoutMs);
     connection.idle.unref();
   }
@@ -325,158 +272,145 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A socket error before the handshake completes must not reach the process.
     socket.on('error', () => socket.destroy());
-    if (pathOf(request.url) !== options.path) return refuseUpgrade(socket, 404, 'Not Found', 'path');
-    if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable', 'shutting_down');
-    const origin = request.headers.origin;
-    if (!options.originAllowed(origin, request.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden', 'origin');
+    const refuse = (status: number, reason: string, metric: SocketRefusal) => {
+      metrics.socketRefused(metric);
+      const body = `${reason}\n`;
+      const type = 'Content-Type: text/plain; charset=utf-8';
+      const headers = ['Connection: close', type, `Content-Length: ${body.length}`];
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers.join('\r\n')}\r\n\r\n${body}`);
+    };
+    if (request.url?.split('?')[0] !== GRAPHQL_PATH) return refuse(404, 'Not Found', 'path');
+    if (closing) return refuse(503, 'Service Unavailable', 'shutting_down');
+    const { origin, host } = request.headers;
+    if (!originAllowed(cors, origin, host)) return refuse(403, 'Forbidden', 'origin');
     // Before the handshake, so a socket past a cap never holds a slot; nor one of the probes' reserve.
-    if (connections.size >= limits.maxSockets || isProbeOnlyConnection(request.socket)) return refuseUpgrade(socket, 503, 'Service Unavailable', 'socket_limit');
+    if (stats.sockets >= limits.maxSockets || isProbeOnlyConnection(request.socket)) {
+      return refuse(503, 'Service Unavailable', 'socket_limit');
+    }
     const address = request.socket.remoteAddress ?? '';
-    if ((socketsByAddress.get(address) ?? 0) >= limits.maxSocketsPerAddress) return refuseUpgrade(socket, 429, 'Too Many Requests', 'address_limit');
+    if ((socketsByAddress.get(address) ?? 0) >= limits.maxSocketsPerAddress) {
+      return refuse(429, 'Too Many Requests', 'address_limit');
+    }
     // ws completes the handshake synchronously (no verifyClient): the counts above stay exact.
     wss.handleUpgrade(request, socket, head, (ws) => opened(ws, request, address));
   };
 
-  function refuseUpgrade(socket: Duplex, status: number, reason: string, metric: Parameters<SubscriptionMetrics['socketRefused']>[0]): void {
-    metrics.socketRefused(metric);
-    const body = `${reason}\n`;
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-  }
-
   function opened(ws: WebSocket, request: IncomingMessage, address: string): void {
-    const connection: Connection = { id: nextConnectionId++, socket: ws, request, address, operations: new Map(), open: 0, idle: undefined, pendingBytes: 0 };
-    connections.add(connection);
+    const connection: Connection = {
+      id: nextConnectionId++,
+      socket: ws,
+      request,
+      address,
+      operations: new Map(),
+      open: 0,
+      idle: undefined,
+      pendingBytes: 0,
+    };
+    stats.sockets += 1;
     socketsByAddress.set(address, (socketsByAddress.get(address) ?? 0) + 1);
     metrics.socketOpened();
     startIdle(connection);
     ws.on('error', () => closeSocket(ws, CloseCode.InternalServerError, 'Socket error'));
-    const keepAlive = startKeepAlive(ws, limits.keepAliveMs);
-    const closed = protocol.opened(
-      {
-        protocol: ws.protocol,
-        send: (data) => send(connection, data),
-        close: (code, reason) => closeSocket(ws, code ?? 1000, reason),
-        onMessage: (handle) =>
-          ws.on('message', (data: Buffer, isBinary: boolean) => {
-            // The protocol is text; a binary frame is a client's mistake, refused as graphql-ws refuses any bad message.
-            if (isBinary) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
-            handle(data.toString('utf8')).catch((error: unknown) => {
-              logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
-              closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
-            });
-          }),
-      },
-      connection,
-    );
+    const stopKeepAlive = startKeepAlive(ws, limits.keepAliveMs);
+    const onMessage = (handle: (data: string) => Promise<void>) =>
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        // The protocol is text: a binary frame is refused as graphql-ws refuses any bad message.
+        if (isBinary) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
+        handle(data.toString('utf8')).catch((error: unknown) => {
+          logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
+          closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
+        });
+      });
+    const send = (data: string) => sendFrame(connection, data);
+    const close = (code?: number, reason?: string) => closeSocket(ws, code ?? 1000, reason);
+    const closed = protocol.opened({ protocol: ws.protocol, send, close, onMessage }, connection);
     ws.once('close', (code, reason) => {
-      keepAlive();
+      stopKeepAlive();
       clearTimeout(connection.idle);
-      connections.delete(connection);
-      const left = (socketsByAddress.get(connection.address) ?? 1) - 1;
-      if (left === 0) socketsByAddress.delete(connection.address);
-      else socketsByAddress.set(connection.address, left);
+      stats.sockets -= 1;
+      const left = (socketsByAddress.get(address) ?? 1) - 1;
+      if (left === 0) socketsByAddress.delete(address);
+      else socketsByAddress.set(address, left);
       metrics.socketClosed();
       void closed(code, reason.toString('utf8'));
     });
   }
 
   /**
-   * An open operation's result resolves when the frame is handed to the kernel, or when the
+   * A live operation's result resolves when the frame is handed to the kernel, or when the
    * operation ends: a reader that stops reading stops that operation's sender (its results
-   * conflate meanwhile). Any other frame resolves at once: graphql-ws's handler of a refused or
-   * ended operation holds its message while it waits, and such handlers are not bounded in
-   * number; their frames are, as the send buffer that holds them (see bound).
+   * conflate meanwhile). Any other frame resolves at once: graphql-ws's handlers of refused or
+   * ended operations hold their messages while they wait, and are not bounded in number; their
+   * frames are, as the send buffer that holds them (see bound).
    */
-  function send(connection: Connection, data: string): Promise<void> {
+  function sendFrame(connection: Connection, data: string): Promise<void> {
     const ws = connection.socket;
     if (ws.readyState !== ws.OPEN) return Promise.resolve();
     const id = nextFrameId(data);
     const operation = id === undefined ? undefined : connection.operations.get(id);
-    if (operation === undefined) {
+    if (operation === undefined || operation.ended) {
       ws.send(data);
       bound(connection);
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      sendsWaiting += 1;
-      let cancel = () => {};
-      let waiting = true;
-      const sent = () => {
-        if (!waiting) return;
-        waiting = false;
-        sendsWaiting -= 1;
-        cancel();
+      stats.sendsWaiting += 1;
+      const release = () => {
+        if (operation.release !== release) return;
+        operation.release = undefined;
+        stats.sendsWaiting -= 1;
         resolve();
       };
-      cancel = operation.untilEnd(sent);
+      operation.release = release;
       // A failed write ends in the socket's close, which ends the operation.
-      ws.send(data, sent);
+      ws.send(data, release);
       bound(connection);
     });
   }
 
-  /**
-   * What waits for a socket (its send buffer and the results its subscriptions hold pending) past
-   * SUBSCRIPTION_MAX_BUFFERED_BYTES closes it (1008): a reader that does not read costs bounded memory.
-   */
+  /** Past SUBSCRIPTION_MAX_BUFFERED_BYTES (send buffer and pending results) a socket closes (1008). */
   function bound(connection: Connection): void {
     const ws = connection.socket;
-    if (ws.readyState !== ws.OPEN || ws.bufferedAmount + connection.pendingBytes <= limits.maxBufferedBytes) return;
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount + connection.pendingBytes <= limits.maxBufferedBytes) return;
     metrics.socketRefused('slow_consumer');
-    closeSocket(ws, SocketCloseCode.PolicyViolation, 'Slow consumer: too much waiting to be sent');
+    closeSocket(ws, 1008, 'Slow consumer: too much waiting to be sent');
   }
 
-  options.httpServer.on('upgrade', onUpgrade);
+  /** Refuses new sockets (503), closes every open one with 1001, drops those still open after the grace. */
+  async function close(): Promise<void> {
+    closing = true;
+    const gone = [...wss.clients].map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          if (socket.readyState === socket.CLOSED) return resolve();
+          socket.once('close', () => resolve());
+          closeSocket(socket, 1001, 'Going away');
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, config.http.shutdownTimeoutMs)));
+    await Promise.race([Promise.all(gone), grace]);
+    clearTimeout(timer);
+    for (const socket of wss.clients) socket.terminate();
+    httpServer.off('upgrade', onUpgrade);
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    watches.close();
+  }
 
-  return {
-    get sockets() {
-      return connections.size;
-    },
-    get active() {
-      return active;
-    },
-    get pendingBytes() {
-      return pendingBytes;
-    },
-    get sendsWaiting() {
-      return sendsWaiting;
-    },
-    async close(graceMs) {
-      closing = true;
-      const gone = [...connections].map(
-        ({ socket }) =>
-          new Promise<void>((resolve) => {
-            if (socket.readyState === socket.CLOSED) return resolve();
-            socket.once('close', () => resolve());
-            closeSocket(socket, SocketCloseCode.GoingAway, 'Going away');
-          }),
-      );
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(gone), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-      for (const { socket } of connections) socket.terminate();
-      options.httpServer.off('upgrade', onUpgrade);
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
+  httpServer.on('upgrade', onUpgrade);
+  return { server: stats, drainPlugin: { serverWillStart: async () => ({ drainServer: close }) } };
 }
 
-/**
- * Closes with a code and reason (cut to the protocol's 123 bytes), once: later calls are no-ops.
- * A peer that does not finish the closing handshake in time is dropped.
- */
-function closeSocket(ws: WebSocket, code: number, reason: string | undefined): void {
+/** Closes once, with the reason cut to the protocol's 123 bytes; a peer that does not answer is dropped. */
+function closeSocket(ws: WebSocket, code: number, reason = ''): void {
   if (ws.readyState === ws.CLOSING || ws.readyState === ws.CLOSED) return;
-  ws.close(code, limitReason(reason ?? ''));
+  const cut = Buffer.from(reason).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '');
+  ws.close(code, Buffer.byteLength(reason) <= 123 ? reason : `${cut}…`);
   setTimeout(() => ws.terminate(), CLOSE_HANDSHAKE_MS).unref();
 }
 
-function limitReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= 123) return reason;
-  return Buffer.from(reason).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '') + '…';
-}
-
-/** Pings every `intervalMs`; a socket that has not answered the previous ping by the next is dropped. Returns the stop. */
+/** Pings every `intervalMs`; a socket that has not answered the previous ping by the next is dropped. */
 function startKeepAlive(ws: WebSocket, intervalMs: number): () => void {
   if (intervalMs <= 0) return () => {};
   let answered = true;
@@ -498,21 +432,18 @@ export function nextFrameId(data: string): string | undefined {
   return quoted === undefined ? undefined : (JSON.parse(quoted) as string);
 }
 
-/** The path of a request target, without its query. */
-function pathOf(url: string | undefined): string {
-  if (url === undefined) return '';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+function refusal(message: string, code: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code } });
 }
 
 function tooMany(message: string, scope: 'connection' | 'gateway', limit: number): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, scope, limit } });
 }
 
+type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
 /** The gateway's formatError, without the HTTP status hints Apollo strips from HTTP responses. */
-export function socketFormatError(
-  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
-): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+function socketFormatError(formatError: FormatError): FormatError {
   return (formatted, error) => {
     const result = formatError(formatted, error);
     if (result.extensions === undefined || !('http' in result.extensions)) return result;

@@ -48,3 +48,26 @@ it('@defer in a subscription: DEFER_NOT_SUPPORTED for that id, as over HTTP', as
   socket.socket.close();
   await eventually(() => h.gateway.subscriptions.sockets === 0, 'the socket closed');
 });
+
+describe('validation messages over WebSocket match HTTP', () => {
+  const misspelt = `subscription { engineJobEvent(engineId: "${engineId}") { kind } }`;
+
+  it.each([
+    ['test (introspection on): with suggestions', {}, true],
+    ['production: without suggestions', { NODE_ENV: 'production' }, false],
+  ])('%s', async (_name, env, suggests) => {
+    const gateway = await startHarness(env);
+    try {
+      const overHttp = await gateway.gql(misspelt);
+      const socket = await protocolSocket(gateway.gateway.url);
+      socket.burst([{ type: 'subscribe', id: 'typo', payload: { query: misspelt } }]);
+      await eventually(() => socket.received.length > 0, 'an answer for the subscribe');
+      const overSocket = (socket.received[0] as { payload: Array<{ message: string }> }).payload[0]!.message;
+      expect(overSocket).toBe(overHttp.body.errors![0]!.message);
+      expect(/Did you mean/.test(overSocket)).toBe(suggests);
+      socket.socket.close();
+    } finally {
+      await gateway.close();
+    }
+  });
+});

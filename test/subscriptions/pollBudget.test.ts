@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
 import type { Credentials } from '../../src/upstream/credentials';
+import { loadConfig } from '../../src/config/loadConfig';
 import { Watches } from '../../src/subscriptions/Watches';
 import { allocateCalls, dueFirst, ScopeBudget } from '../../src/subscriptions/pollBudget';
 
@@ -131,19 +132,18 @@ describe('one scope watching anything', () => {
             return { kind: 'ok', body: job(engine, Number(id)), requestId: undefined, bytes: 0 };
           },
         } as unknown as CseHttpClient;
-        const live = new Watches({
-          http,
-          pageBase: 0,
-          pageSize: PAGE_SIZE,
-          listPages: 2,
-          pollMs: POLL_MS,
-          maxBackoffMs: 10 * POLL_MS,
-          pollTimeoutMs: POLL_MS,
-          detailsConcurrency: 4,
-          maxPendingEvents: 100,
-          maxCallsPerPoll: bound,
-          maxWatchedPerScope: 1000,
+        const config = loadConfig({
+          CSE_PAGE_BASE: '0',
+          CSE_MAX_PAGE_SIZE: String(PAGE_SIZE),
+          SUBSCRIPTION_LIST_PAGES: '2',
+          SUBSCRIPTION_POLL_MS: String(POLL_MS),
+          SUBSCRIPTION_MAX_BACKOFF_MS: String(10 * POLL_MS),
+          REQUEST_TIMEOUT_MS: String(POLL_MS),
+          CSE_REQUEST_CONCURRENCY: '4',
+          SUBSCRIPTION_MAX_CALLS_PER_POLL: String(bound),
+          SUBSCRIPTION_MAX_WATCHED_PER_SCOPE: '1000',
         });
+        const live = new Watches(config, http, { poll() {}, pollers() {}, conflated() {} });
         const credentials = { token: 'token', projectId: 'p' } as unknown as Credentials;
         const firstState = new Map<string, number>();
         const start = Date.now();

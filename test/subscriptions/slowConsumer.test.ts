@@ -9,7 +9,7 @@ import { closed, eventually, rawSocket, sleep } from '../support/liveClient';
  * send buffer still passes SUBSCRIPTION_MAX_BUFFERED_BYTES is closed (1008).
  */
 
-const POLL_MS = 100;
+const POLL_MS = 50;
 const engineId = SEED.engines.onePage;
 const CONTEXT_BYTES = 512 * 1024;
 const WATCH = `subscription($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id context } }`;

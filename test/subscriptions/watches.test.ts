@@ -1,7 +1,8 @@
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { PollPlan, PollResult, WatchFleet } from '../../src/subscriptions/EngineWatch';
-import { Watches, type WatchesOptions } from '../../src/subscriptions/Watches';
+import { loadConfig } from '../../src/config/loadConfig';
+import { Watches, type WatchMetrics } from '../../src/subscriptions/Watches';
 import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
 import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 import type { Credentials } from '../../src/upstream/credentials';
@@ -11,7 +12,7 @@ describe('Watches', () => {
   it('once closed, ends new subscriptions at once without making a watch (nothing polls, no poller counted)', async () => {
     const pollers = jest.fn();
     // Nothing but the sinks: a watch made now would reach for the rest and throw.
-    const live = new Watches({ metrics: { pollers } } as unknown as WatchesOptions);
+    const live = new Watches(loadConfig({}), {} as CseHttpClient, { pollers } as unknown as WatchMetrics);
     live.close();
     const credentials = { token: 't' } as unknown as Credentials;
     expect((await live.jobUpdates(credentials, 'e', '1').next()).done).toBe(true);
@@ -41,20 +42,18 @@ describe('after a gap, each job is sent again as it is now', () => {
   }
 
   function watches(http: CseHttpClient, fleet?: WatchFleet): Watches {
-    return new Watches({
-      http,
-      pageBase: 0,
-      pageSize: 100,
-      listPages: 2,
-      pollMs: POLL_MS,
-      maxBackoffMs: POLL_MS,
-      pollTimeoutMs: POLL_MS,
-      detailsConcurrency: 1,
-      fleet,
-      maxPendingEvents: 10,
-      maxCallsPerPoll: 10,
-      maxWatchedPerScope: 10,
+    const config = loadConfig({
+      CSE_PAGE_BASE: '0',
+      CSE_MAX_PAGE_SIZE: '100',
+      SUBSCRIPTION_LIST_PAGES: '2',
+      SUBSCRIPTION_POLL_MS: String(POLL_MS),
+      SUBSCRIPTION_MAX_BACKOFF_MS: String(POLL_MS),
+      REQUEST_TIMEOUT_MS: String(POLL_MS),
+      CSE_REQUEST_CONCURRENCY: '1',
+      SUBSCRIPTION_MAX_CALLS_PER_POLL: '10',
+      SUBSCRIPTION_MAX_WATCHED_PER_SCOPE: '10',
     });
+    return new Watches(config, http, { poll() {}, pollers() {}, conflated() {} }, fleet);
   }
 
   /** Every status the stream yields, as it yields them. */
