@@ -44,7 +44,7 @@ export interface AdmittedOperation {
   readonly document: DocumentNode;
   readonly operationName: string | null | undefined;
   readonly variables: Record<string, unknown> | undefined;
-  /** The document store's key (the SHA-256 of the text unless the request named one). */
+  /** The document store's key. */
   readonly hash: string;
   /** The operation's own name (the request may leave it out), for logs. */
   readonly name: string | undefined;
@@ -188,17 +188,14 @@ export function createAdmission(
 }
 
 /**
- * The admission as Apollo plugin hooks. Before Apollo parses, the request is admitted: a document
- * that passes is put into the document store, so Apollo neither parses nor validates it again. One
- * that does not is parsed and validated by Apollo with the same options and rules, which answers
- * the same errors (every one of them, and a batch's other operations still run). Once Apollo has
- * resolved the operation, a refusal is thrown, as Apollo documents for checks that need the
- * operation. Where Apollo's own validation throws (see documentOf), the refusal becomes the
- * response through `unexpectedErrorProcessingRequest`, whose thrown error Apollo answers.
+ * The admission as Apollo plugin hooks. A document admitted before Apollo parses is in the
+ * document store, so Apollo neither parses nor validates it again; one refused is parsed and
+ * validated by Apollo with the same rules, which answers every error (a batch's other operations
+ * still run), and the refusal is thrown once the operation is resolved. Where Apollo's validation
+ * throws (see documentOf), `unexpectedErrorProcessingRequest` answers the refusal.
  *
  * Credentials are needed for the upstream, not for the schema: a caller whose credentials were
- * refused (401 UNAUTHENTICATED, or 400 for a malformed header) may still run an operation that
- * selects only introspection fields (codegen, IDE plugins), and is refused first for any other.
+ * refused may still run an operation that selects only introspection fields (codegen, IDE plugins).
  */
 export function admissionPlugin(admission: Admission): ApolloServerPlugin<GatewayContext> {
   const refusals = new WeakMap<GraphQLRequestContext<GatewayContext>, Refusal>();

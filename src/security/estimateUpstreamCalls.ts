@@ -1,11 +1,9 @@
 /**
- * The upstream-cost estimate of an operation: how many CSE calls it can make at worst, and how
- * many connection items it renders, from the document and its variables alone (docs/security.md).
- * What each field costs is read from graphql/fetchingFields, a page's size and calls from
- * pagination/, so the estimate and the resolvers apply one set of rules.
- *
- * The walk is linear in the document: each fragment is walked once per context it is spread in,
- * and a walk past its budget, linear in the document's length, answers `Infinity`.
+ * The upstream-cost estimate (docs/security.md): the CSE calls an operation can make at worst and
+ * the connection items it renders, from the document and its variables. What a field costs comes
+ * from graphql/fetchingFields, a page's size and calls from pagination/: the resolvers' own rules.
+ * Linear in the document: each fragment is walked once per context it is spread in, and a walk
+ * past a budget linear in the document's length answers `Infinity`.
  */
 import {
   BREAK,
@@ -81,17 +79,13 @@ const BUDGET_PER_CHARACTER = 16;
 class OverBudget {}
 
 /**
- * The estimate of the operation `operationName` of a document valid against `schema`; an
- * operation that cannot be found, or whose variables do not coerce, costs nothing (execution
- * refuses it before any call).
- *
- * The walk is remembered per document, operation and what the variables say to the estimate: the
- * values of those used as `first` or `last`, and whether those used as `after` or `before` are
- * given (a cursor's presence changes the call budget, its value nothing). A document that takes
+ * The estimate of an operation of a valid document; one that cannot be found, or whose variables
+ * do not coerce, costs nothing (execution refuses it before any call). Remembered per document,
+ * operation and what the variables say to the estimate: the values used as `first` or `last`, and
+ * whether `after` or `before` are given (a cursor's value changes nothing). A document that takes
  * `_entities` representations from a variable is walked every time (their counts are the cost).
  *
- * @throws GatewayError BAD_USER_INPUT for `_entities` representations that are not objects
- *   naming an entity type of the schema in `__typename`.
+ * @throws GatewayError BAD_USER_INPUT for `_entities` representations not naming an entity type.
  */
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, Estimate> };
