@@ -251,8 +251,4 @@ class ListReader<T> {
   }
 }
 
-function volume(calls: readonly PageCall[]): number {
-  let sum = 0;
-  for (const call of calls) sum += call.size;
-  return sum;
-}
+const volume = (calls: readonly PageCall[]) => calls.reduce((sum, call) => sum + call.size, 0);
