@@ -3,7 +3,6 @@ import type { ErrorCode } from './codes';
 
 /** What the gateway may tell a client about a failed upstream call: never its URL, token or body. */
 export interface UpstreamErrorInfo {
-  /** The upstream HTTP status, when there was an answer. */
   status?: number;
   /** The upstream's error code (e.g. `SVCSTG.00501116`, `APIG.0301`), when its body had one. */
   code?: string;
@@ -31,22 +30,15 @@ export class GatewayError extends GraphQLError {
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
     const extensions: Record<string, unknown> = { code, ...options.details };
-    if (options.upstream !== undefined) extensions.upstream = compact(options.upstream);
+    if (options.upstream !== undefined) {
+      const { status, code: upstreamCode, requestId } = options.upstream;
+      const known = Object.entries({ status, code: upstreamCode, requestId });
+      extensions.upstream = Object.fromEntries(known.filter(([, value]) => value !== undefined));
+    }
     if (options.retryAfter !== undefined) extensions.retryAfter = options.retryAfter;
-    super(message, { extensions, originalError: asError(options.cause) });
+    const cause = options.cause instanceof Error ? options.cause : undefined;
+    super(message, { extensions, originalError: cause });
     this.name = 'GatewayError';
     this.code = code;
   }
-}
-
-function compact(info: UpstreamErrorInfo): UpstreamErrorInfo {
-  const out: UpstreamErrorInfo = {};
-  if (info.status !== undefined) out.status = info.status;
-  if (info.code !== undefined) out.code = info.code;
-  if (info.requestId !== undefined) out.requestId = info.requestId;
-  return out;
-}
-
-function asError(cause: unknown): Error | undefined {
-  return cause instanceof Error ? cause : undefined;
 }

@@ -4,13 +4,13 @@ import type { ListPage } from '../pagination/resolveConnection';
 import type { CseApi, JobTimeFilter } from '../upstream/CseApi';
 import type { CseEngine, CseJob } from '../upstream/types';
 
-export interface JobKey {
+/** `jobId`: digits, as a string (job ids are Longs). */
+interface JobKey {
   readonly engineId: string;
-  /** Digits, as a string: job ids are Longs. */
   readonly jobId: string;
 }
 
-export interface JobPageKey {
+interface JobPageKey {
   readonly engineId: string;
   readonly filter: JobTimeFilter;
   readonly call: PageCall;
@@ -49,13 +49,12 @@ export function toError(error: unknown): Error {
 }
 
 export function createLoaders(api: CseApi, observeBatch?: BatchObserver): Loaders {
-  const observed = <K, V>(loader: Parameters<BatchObserver>[0], batch: DataLoader.BatchLoadFn<K, V>): DataLoader.BatchLoadFn<K, V> =>
-    observeBatch === undefined
-      ? batch
-      : (keys) => {
-          observeBatch(loader, keys.length);
-          return batch(keys);
-        };
+  function observed<K, V>(loader: Parameters<BatchObserver>[0], batch: DataLoader.BatchLoadFn<K, V>) {
+    return (keys: readonly K[]) => {
+      observeBatch?.(loader, keys.length);
+      return batch(keys);
+    };
+  }
   const listedJobs = new Map<string, CseJob>();
   // Job-list calls in flight per engine: a job asked for by id waits for them, since the page
   // likely holds it (an engine's `latestJob` heads its newest-first list).
@@ -80,11 +79,8 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver): Loader
     observed('jobPage', (keys) =>
       settleEach(keys, async (key) => {
         const page = await api.listJobs(key.engineId, key.filter, key.call);
-        if (page !== null) {
-          for (const job of page.data) {
-            const id = jobKey({ engineId: key.engineId, jobId: String(job.id) });
-            listedJobs.set(id, job);
-          }
+        for (const job of page?.data ?? []) {
+          listedJobs.set(jobKey({ engineId: key.engineId, jobId: String(job.id) }), job);
         }
         return page;
       }),

@@ -18,33 +18,28 @@ export function idString(raw: CseIntegerId | null | undefined): string {
  */
 export function jobTasks(job: CseJob): CseTask[] {
   const flat: CseTask[] = [];
-  const entries: unknown = job.tasks;
-  if (Array.isArray(entries)) {
-    for (const entry of entries as unknown[]) {
-      if (isPhase(entry)) {
-        for (const task of entry.tasks as unknown[]) if (isObject(task)) flat.push(task as CseTask);
-      } else if (isObject(entry)) {
-        flat.push(entry as CseTask);
-      }
-    }
-  }
+  eachTask(job, (task) => flat.push(task));
   flat.sort((a, b) => compareNumbers(orderKey(a), orderKey(b)));
   return flat;
 }
 
 /** How many tasks {@link jobTasks} would answer: the bound is checked before the work. */
 export function taskCount(job: CseJob): number {
-  const entries: unknown = job.tasks;
-  if (!Array.isArray(entries)) return 0;
   let count = 0;
+  eachTask(job, () => (count += 1));
+  return count;
+}
+
+function eachTask(job: CseJob, visit: (task: CseTask) => unknown): void {
+  const entries: unknown = job.tasks;
+  if (!Array.isArray(entries)) return;
   for (const entry of entries as unknown[]) {
     if (isPhase(entry)) {
-      for (const task of entry.tasks as unknown[]) if (isObject(task)) count += 1;
+      for (const task of entry.tasks as unknown[]) if (isObject(task)) visit(task as CseTask);
     } else if (isObject(entry)) {
-      count += 1;
+      visit(entry as CseTask);
     }
   }
-  return count;
 }
 
 /** A phase is told from a task by its `tasks` array: tasks have none. */

@@ -8,7 +8,7 @@ export function taskTimedOut(task: Pick<CseTask, 'timeout'>): boolean {
 }
 
 /** How deep an output may nest to be answered as JSON: `JSON.stringify` recurses, and would overflow. */
-export const MAX_OUTPUT_DEPTH = 64;
+const MAX_OUTPUT_DEPTH = 64;
 
 /**
  * A task's `output` for the `JSON` scalar: parsed when it is JSON nested at most MAX_OUTPUT_DEPTH
@@ -18,10 +18,9 @@ export const MAX_OUTPUT_DEPTH = 64;
 export function taskOutput(raw: string | null | undefined): unknown {
   if (raw === null || raw === undefined) return null;
   if (typeof raw !== 'string') {
-    if (nestsDeeperThan(raw, MAX_OUTPUT_DEPTH)) {
-      throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream sent a task output nested too deeply to answer.');
-    }
-    return raw;
+    if (!nestsDeeperThan(raw, MAX_OUTPUT_DEPTH)) return raw;
+    const message = 'The upstream sent a task output nested too deeply to answer.';
+    throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message);
   }
   let parsed: unknown;
   try {
@@ -33,7 +32,7 @@ export function taskOutput(raw: string | null | undefined): unknown {
 }
 
 /** Iterative, so a deep value cannot overflow the stack here either. */
-export function nestsDeeperThan(value: unknown, limit: number): boolean {
+function nestsDeeperThan(value: unknown, limit: number): boolean {
   const pending: Array<[unknown, number]> = [[value, 0]];
   while (pending.length > 0) {
     const [next, depth] = pending.pop()!;

@@ -28,7 +28,8 @@ export function durationMs(start: unknown, end: unknown): number | null {
 export function formatDateTime(ms: number): string {
   const date = typeof ms === 'number' ? new Date(ms) : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
-    throw new TypeError(`DateTime cannot represent ${describe(ms)}: expected epoch milliseconds within ±8.64e15`);
+    const expected = 'expected epoch milliseconds within ±8.64e15';
+    throw new TypeError(`DateTime cannot represent ${describe(ms)}: ${expected}`);
   }
   return date.toISOString();
 }

@@ -2,12 +2,13 @@
 export type UnknownValueReporter = (kind: string, value: string) => void;
 
 /** The process-wide reporter; each request reports through it with its id (see `forRequest`). */
-export interface ProcessUnknownValueReporter {
-  (kind: string, value: string, requestId?: string): void;
-}
+export type ProcessUnknownValueReporter = (kind: string, value: string, requestId?: string) => void;
 
 /** One request's reporter, naming the request in its warnings. */
-export function forRequest(reporter: ProcessUnknownValueReporter, requestId: string | undefined): UnknownValueReporter {
+export function forRequest(
+  reporter: ProcessUnknownValueReporter,
+  requestId: string | undefined,
+): UnknownValueReporter {
   return requestId === undefined ? reporter : (kind, value) => reporter(kind, value, requestId);
 }
 
@@ -23,9 +24,8 @@ export function createUnknownValueReporter(
   maxDistinct = 1000,
 ): ProcessUnknownValueReporter {
   if (!Number.isSafeInteger(maxDistinct) || maxDistinct < 0) {
-    throw new RangeError(
-      `createUnknownValueReporter: maxDistinct must be a non-negative integer, got ${String(maxDistinct)}`,
-    );
+    const got = `got ${maxDistinct}`;
+    throw new RangeError(`createUnknownValueReporter: maxDistinct must be a non-negative integer, ${got}`);
   }
   const seen = new Set<string>();
   let saturated = false;
@@ -34,24 +34,17 @@ export function createUnknownValueReporter(
     const shown = truncate(value);
     // NUL cannot occur in `kind` (ours) and separates it unambiguously from the value.
     const key = `${kind}\u0000${shown}`;
-    if (seen.has(key)) return;
+    if (seen.has(key) || saturated) return;
+    const fields = requestId === undefined ? { kind, value: shown } : { kind, value: shown, requestId };
     if (seen.size >= maxDistinct) {
-      if (saturated) return;
       saturated = true;
-      warn(
-        warning(kind, shown, requestId),
-        `Upstream sent more than ${maxDistinct} distinct unknown enum values; ` +
-          'no longer reporting new ones (they still map to UNKNOWN)',
-      );
+      const message = `Upstream sent more than ${maxDistinct} distinct unknown enum values; `;
+      warn(fields, `${message}no longer reporting new ones (they still map to UNKNOWN)`);
       return;
     }
     seen.add(key);
-    warn(warning(kind, shown, requestId), `Upstream sent a ${kind} value the gateway does not know; mapped to UNKNOWN`);
+    warn(fields, `Upstream sent a ${kind} value the gateway does not know; mapped to UNKNOWN`);
   };
-}
-
-function warning(kind: string, value: string, requestId: string | undefined): { kind: string; value: string; requestId?: string } {
-  return requestId === undefined ? { kind, value } : { kind, value, requestId };
 }
 
 function truncate(value: string): string {

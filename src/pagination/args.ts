@@ -13,64 +13,62 @@ export interface ConnectionArgs {
   before?: string | null;
 }
 
-export interface ParsedArgs {
-  /** `forward` takes the first `count` items of the range, `backward` the last `count`. */
+/** `forward` takes the first `count` items of the range, `backward` the last `count`. */
+export interface Page {
   direction: 'forward' | 'backward';
   /** Page size, 0..maxPageSize. */
   count: number;
+}
+
+export interface ParsedArgs extends Page {
   after?: DecodedCursor;
   before?: DecodedCursor;
 }
 
-export interface ParseConnectionArgsOptions {
+export interface PageSizes {
   /** The upstream's maximum page size: the largest `first`/`last` accepted. */
-  maxPageSize: number;
+  readonly maxPageSize: number;
   /** Page size when neither `first` nor `last` is given (capped by maxPageSize). */
-  defaultPageSize: number;
-  /** The connection key the cursors must belong to (see `connectionKey`). */
-  key: string;
+  readonly defaultPageSize: number;
 }
 
 /**
- * Neither `first` nor `last`: forward with the default page size.
- * @throws GatewayError BAD_USER_INPUT (with `details.argumentName`); Error on invalid options.
+ * The page `first`/`last` ask for, or why they are refused: what the resolvers page by and the
+ * upstream-cost estimate counts (a refused page costs nothing). Neither: forward, the default size.
  */
-export function parseConnectionArgs(args: ConnectionArgs, options: ParseConnectionArgsOptions): ParsedArgs {
-  const { maxPageSize, defaultPageSize, key } = options;
-  if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
-    throw new Error(`parseConnectionArgs: maxPageSize must be a positive integer, got ${maxPageSize}`);
-  }
-  if (!Number.isSafeInteger(defaultPageSize) || defaultPageSize < 0) {
-    throw new Error(`parseConnectionArgs: defaultPageSize must be a non-negative integer, got ${defaultPageSize}`);
-  }
-
-  const first = pageSize(args.first, 'first', maxPageSize);
-  const last = pageSize(args.last, 'last', maxPageSize);
+export function pageOf(args: { first?: unknown; last?: unknown }, sizes: PageSizes): Page | GatewayError {
+  const first = pageSize(args.first, 'first', sizes.maxPageSize);
+  if (first instanceof GatewayError) return first;
+  const last = pageSize(args.last, 'last', sizes.maxPageSize);
+  if (last instanceof GatewayError) return last;
   if (first !== undefined && last !== undefined) {
-    throw new GatewayError(
+    return new GatewayError(
       'BAD_USER_INPUT',
       'Arguments "first" and "last" cannot be combined: page forward with "first"/"after" or backward with "last"/"before".',
       { details: { argumentName: 'last' } },
     );
   }
+  if (last !== undefined) return { direction: 'backward', count: last };
+  return { direction: 'forward', count: first ?? Math.min(sizes.defaultPageSize, sizes.maxPageSize) };
+}
 
-  const parsed: ParsedArgs =
-    last !== undefined
-      ? { direction: 'backward', count: last }
-      : { direction: 'forward', count: first ?? Math.min(defaultPageSize, maxPageSize) };
-  if (args.after !== undefined && args.after !== null) parsed.after = decodeCursor(args.after, key, 'after');
-  if (args.before !== undefined && args.before !== null) parsed.before = decodeCursor(args.before, key, 'before');
+/**
+ * The page and the cursors, bound to the connection `key` (see `connectionKey`).
+ * @throws GatewayError BAD_USER_INPUT (with `details.argumentName`).
+ */
+export function parseConnectionArgs(args: ConnectionArgs, options: PageSizes & { key: string }): ParsedArgs {
+  const page = pageOf(args, options);
+  if (page instanceof GatewayError) throw page;
+  const parsed: ParsedArgs = page;
+  const { after, before } = args;
+  if (after !== undefined && after !== null) parsed.after = decodeCursor(after, options.key, 'after');
+  if (before !== undefined && before !== null) parsed.before = decodeCursor(before, options.key, 'before');
   return parsed;
 }
 
-function pageSize(value: number | null | undefined, name: 'first' | 'last', max: number): number | undefined {
+function pageSize(value: unknown, name: 'first' | 'last', max: number): number | undefined | GatewayError {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new GatewayError(
-      'BAD_USER_INPUT',
-      `Argument "${name}" must be an integer from 0 to ${max}; got ${String(value)}.`,
-      { details: { argumentName: name } },
-    );
-  }
-  return value;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max) return value;
+  const message = `Argument "${name}" must be an integer from 0 to ${max}; got ${String(value)}.`;
+  return new GatewayError('BAD_USER_INPUT', message, { details: { argumentName: name } });
 }

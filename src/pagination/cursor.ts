@@ -50,7 +50,8 @@ export function encodeCursor(key: string, position: number, id: string): string 
   const cursor = Buffer.from(`${VERSION}|${key}|${position}|${id}`, 'utf8').toString('base64url');
   if (cursor.length > MAX_CURSOR_LENGTH) {
     // Ids come from the upstream's answers: one this long is its broken contract, not our bug.
-    throw new GatewayError('UPSTREAM_BAD_RESPONSE', `The upstream sent an id too long to page by (${id.length} characters).`);
+    const message = `The upstream sent an id too long to page by (${id.length} characters).`;
+    throw new GatewayError('UPSTREAM_BAD_RESPONSE', message);
   }
   return cursor;
 }
@@ -72,7 +73,9 @@ export function decodeCursor(cursor: string, key: string, argName: 'after' | 'be
   if (!BASE64URL.test(cursor)) throw fail('it is not base64url');
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   // Re-encoding must give the input back: refuses invalid UTF-8 and non-canonical base64.
-  if (Buffer.from(text, 'utf8').toString('base64url') !== cursor) throw fail('it is not base64url of UTF-8 text');
+  if (Buffer.from(text, 'utf8').toString('base64url') !== cursor) {
+    throw fail('it is not base64url of UTF-8 text');
+  }
 
   const s1 = text.indexOf(SEPARATOR);
   const s2 = s1 < 0 ? -1 : text.indexOf(SEPARATOR, s1 + 1);

@@ -5,8 +5,8 @@
  * and the call budget).
  */
 import { GatewayError } from '../errors/GatewayError';
-import type { ParsedArgs } from './args';
-import { encodeCursor, MAX_CURSOR_POSITION, type DecodedCursor } from './cursor';
+import type { Page, ParsedArgs } from './args';
+import { encodeCursor, type DecodedCursor } from './cursor';
 import { planPageCalls, type PageCall } from './pages';
 import type { ConnectionModel, EdgeModel } from './types';
 
@@ -28,34 +28,31 @@ export interface ResolveOptions<T> {
   idOf(item: T): string;
 }
 
-export interface BudgetArgs {
-  readonly direction: 'forward' | 'backward';
-  readonly after: boolean;
-  readonly before: boolean;
-}
-
 /**
  * The most page calls one resolution makes, whatever the cursors say (they may be forged): what
  * the upstream-cost estimate counts. 1 for a plain `first`, 3 for a plain `last` (the head, then
  * the tail); with cursors, 2 for the window, 2 to find each cursor's item if it moved, 1 more when
  * both are given, and 2 to fetch the rest of the page.
  */
-export function connectionCallBudget(args: BudgetArgs): number {
+export function connectionCallBudget(args: {
+  readonly direction: Page['direction'];
+  readonly after: boolean;
+  readonly before: boolean;
+}): number {
   if (!args.after && !args.before) return args.direction === 'forward' ? 1 : 3;
   return 2 + (args.after ? 2 : 0) + (args.before ? 2 : 0) + (args.after && args.before ? 1 : 0) + 2;
 }
 
-/** One connection field; `args` come from `parseConnectionArgs`, so user input is valid. */
+/** One connection field; `args` come from `parseConnectionArgs`, so they are valid. */
 export async function resolveConnection<T>(
   args: ParsedArgs,
   fetchPage: FetchPage<T>,
   options: ResolveOptions<T>,
 ): Promise<ConnectionModel<T>> {
   const { maxPageSize, key } = options;
-  checkInputs(args, maxPageSize);
   const { count, after, before } = args;
-  const budget = connectionCallBudget({ direction: args.direction, after: after !== undefined, before: before !== undefined });
-  const list = new ListReader(fetchPage, maxPageSize, options.idOf, budget);
+  const given = { after: after !== undefined, before: before !== undefined };
+  const list = new ListReader(fetchPage, maxPageSize, options.idOf, connectionCallBudget({ ...args, ...given }));
 
   // Phase 1: the cursors' items (to see whether they moved) with the items around them, and the total.
   if (args.direction === 'forward') {
@@ -254,22 +251,4 @@ class ListReader<T> {
   }
 }
 
-function volume(calls: readonly PageCall[]): number {
-  let sum = 0;
-  for (const call of calls) sum += call.size;
-  return sum;
-}
-
-function checkInputs(args: ParsedArgs, maxPageSize: number): void {
-  if (!Number.isSafeInteger(maxPageSize) || maxPageSize < 1) {
-    throw new Error(`resolveConnection: maxPageSize must be a positive integer, got ${maxPageSize}`);
-  }
-  if (!Number.isInteger(args.count) || args.count < 0 || args.count > maxPageSize) {
-    throw new Error(`resolveConnection: count must be an integer 0..${maxPageSize}, got ${args.count}`);
-  }
-  for (const cursor of [args.after, args.before]) {
-    if (cursor !== undefined && (!Number.isInteger(cursor.position) || cursor.position < 0 || cursor.position > MAX_CURSOR_POSITION)) {
-      throw new Error(`resolveConnection: cursor position out of range: ${cursor.position}`);
-    }
-  }
-}
+const volume = (calls: readonly PageCall[]) => calls.reduce((sum, call) => sum + call.size, 0);

@@ -20,11 +20,13 @@ import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { DocumentStore } from '../graphql/documentStore';
 import { documentShape } from '../graphql/execution/documentShape';
+import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { tagError } from '../observability/requestRecord';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/subscriptionMetrics';
-import { createEstimator, type EstimateOptions } from './estimateUpstreamCalls';
+import { createEstimator, type Estimate } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
+import { securityValidationRules } from './validationRules';
 
 /** Where an operation arrives: HTTP serves queries, WebSocket subscriptions. */
 export type Transport = 'http' | 'websocket';
@@ -42,7 +44,7 @@ export interface AdmittedOperation {
   readonly document: DocumentNode;
   readonly operationName: string | null | undefined;
   readonly variables: Record<string, unknown> | undefined;
-  /** The document store's key (the SHA-256 of the text unless the request named one). */
+  /** The document store's key. */
   readonly hash: string;
   /** The operation's own name (the request may leave it out), for logs. */
   readonly name: string | undefined;
@@ -56,29 +58,11 @@ export interface AdmittedOperation {
 export type Refusal = readonly GraphQLError[];
 
 export interface Admission {
-  admit(request: OperationRequest, transport: Transport): AdmittedOperation | Refusal;
-}
-
-export interface AdmissionOptions {
-  readonly schema: GraphQLSchema;
   /** The rules beside graphql-js's specified ones (Apollo's `validationRules`). */
-  readonly rules: readonly ValidationRule[];
-  /** MAX_TOKENS: graphql-js stops parsing past it (Apollo's `parseOptions`). */
-  readonly maxTokens: number;
-  /** Parsed, valid documents by their hash, shared with Apollo. */
-  readonly store: DocumentStore;
-  /** Document shapes remembered as valid. */
-  readonly maxShapes: number;
-  /** PERSISTED_QUERIES=safelist: whether the text with this SHA-256 is a manifest operation's. */
-  readonly safelisted: ((sourceHash: string) => boolean) | undefined;
-  /** ENABLE_INTROSPECTION: introspection-only operations pass the safelist. */
-  readonly introspection: boolean;
-  readonly estimate: EstimateOptions;
-  readonly maxUpstreamCalls: number;
-  /** SUBSCRIPTION_MAX_ITEMS_PER_EVENT: a subscription renders its items on every event. */
-  readonly maxItemsPerEvent: number;
-  /** No "Did you mean …" in validation messages (Apollo's hideSchemaDetailsFromClientErrors). */
-  readonly hideSuggestions?: boolean;
+  readonly rules: ValidationRule[];
+  /** No "Did you mean …" in validation messages: in production, or with introspection off. */
+  readonly hideSuggestions: boolean;
+  admit(request: OperationRequest, transport: Transport): AdmittedOperation | Refusal;
 }
 
 /**
@@ -87,24 +71,36 @@ export interface AdmissionOptions {
  */
 const LITERAL_RULES: readonly ValidationRule[] = [ValuesOfCorrectTypeRule, OverlappingFieldsCanBeMergedRule];
 
+/** Document shapes remembered as valid: a few bytes each, and clients have few. */
+const MAX_VALID_SHAPES = 10_000;
+
 /**
  * Every check an operation meets before it runs, whichever transport brought it: the parse limit,
  * validation (by shape, see documentShape), the operation's resolution and type, the
- * persisted-query safelist and the upstream-cost estimate. Pure apart from its memories (valid
- * shapes, the document store, the estimates): the same request gets the same answer over HTTP and
- * WebSocket, except for the operation type each serves.
+ * persisted-query safelist (`safelisted`: whether the text with this SHA-256 is a manifest
+ * operation's) and the upstream-cost estimate. Pure apart from its memories (valid shapes, the
+ * document store of parsed, valid documents shared with Apollo, the estimates): the same request
+ * gets the same answer over HTTP and WebSocket, except for the operation type each serves.
  */
-export function createAdmission(options: AdmissionOptions): Admission {
-  const allRules = [...specifiedRules, ...options.rules];
-  const validShapes = new LRUCache<string, true>({ max: options.maxShapes });
-  const estimate = createEstimator(options.schema, options.estimate);
+export function createAdmission(
+  config: Pick<GatewayConfig, 'nodeEnv' | 'limits' | 'upstream' | 'subscriptions'>,
+  schema: GraphQLSchema,
+  store: DocumentStore,
+  safelisted?: (sourceHash: string) => boolean,
+): Admission {
+  const { nodeEnv, limits, upstream, subscriptions } = config;
+  const rules = securityValidationRules(limits);
+  const hideSuggestions = nodeEnv === 'production' || !limits.enableIntrospection;
+  const allRules = [...specifiedRules, ...rules];
+  const validShapes = new LRUCache<string, true>({ max: MAX_VALID_SHAPES });
+  const estimate = createEstimator(schema, { ...upstream.paging, ...limits.entities });
 
   function documentOf(query: string, hash: string): DocumentNode | Refusal {
-    const stored = options.store.byHash(hash);
+    const stored = store.byHash(hash);
     if (stored !== undefined) return stored;
     let document: DocumentNode;
     try {
-      document = parse(query, { maxTokens: options.maxTokens });
+      document = parse(query, { maxTokens: limits.maxTokens });
     } catch (error) {
       return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
     }
@@ -112,93 +108,98 @@ export function createAdmission(options: AdmissionOptions): Admission {
     try {
       const { key } = documentShape(document);
       const known = validShapes.get(key) === true;
-      const rules = known ? LITERAL_RULES : allRules;
-      invalid = validate(options.schema, document, rules, { hideSuggestions: options.hideSuggestions });
+      invalid = validate(schema, document, known ? LITERAL_RULES : allRules, { hideSuggestions });
       if (invalid.length === 0 && !known) validShapes.set(key, true);
     } catch {
       // graphql-js 16's SingleFieldSubscriptionsRule evaluates @skip/@include on a subscription's
       // root fields without the variables, and throws when they take one: the current spec draft
       // (and graphql-js 17) refuses those directives there as invalid.
-      const subscriptions = document.definitions.filter(isSubscription).flatMap((operation) => operation.selectionSet.selections);
-      if (rootDirectives(document, subscriptions)) return [rootDirectiveRefusal()];
+      const roots = document.definitions.flatMap((definition) =>
+        definition.kind === Kind.OPERATION_DEFINITION && definition.operation === 'subscription'
+          ? definition.selectionSet.selections
+          : [],
+      );
+      if (rootDirectives(document, roots)) return [rootDirectiveRefusal()];
       return [refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, 'The document could not be validated.')];
     }
-    if (invalid.length > 0) return invalid.map((error) => withCode(error, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
-    options.store.keep(hash, document);
+    const code = RequestErrorCode.GRAPHQL_VALIDATION_FAILED;
+    if (invalid.length > 0) return invalid.map((error) => withCode(error, code));
+    store.keep(hash, document);
     return document;
   }
 
   function admit(request: OperationRequest, transport: Transport): AdmittedOperation | Refusal {
+    const { query, operationName } = request;
     const variables = request.variables ?? undefined;
     if (variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables))) {
       return [refusal(ErrorCode.BAD_USER_INPUT, '"variables" must be an object.')];
     }
-    const hash = request.hash ?? sha256(request.query);
-    const document = documentOf(request.query, hash);
+    const hash = request.hash ?? sha256(query);
+    const document = documentOf(query, hash);
     if (Array.isArray(document)) return document;
     const valid = document as DocumentNode;
-    const operation = getOperationAST(valid, request.operationName);
-    if (operation === null || operation === undefined) return [operationResolutionRefusal(valid, request.operationName)];
-    const safelisted = options.safelisted?.(request.hash === undefined ? hash : sha256(request.query)) ?? false;
-    if (options.safelisted !== undefined && !safelisted && !(options.introspection && isSchemaOnly(valid, operation))) {
+    const operation = getOperationAST(valid, operationName);
+    if (operation === null || operation === undefined) {
+      return [operationResolutionRefusal(valid, operationName)];
+    }
+    const listed = safelisted?.(request.hash === undefined ? hash : sha256(query)) ?? false;
+    const introspecting = () => limits.enableIntrospection && isSchemaOnly(valid, operation);
+    if (safelisted !== undefined && !listed && !introspecting()) {
       const message = 'This gateway only runs the operations of its persisted query list, and this is not one of them.';
       return [refusal(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, message)];
     }
     const subscription = operation.operation === 'subscription';
+    const roots = operation.selectionSet.selections;
     // The spec forbids them there (a root field skipped leaves no event stream to subscribe to), and
     // graphql-js lets a literal `@skip(if: true)` through validation, then throws while subscribing.
-    if (subscription && rootDirectives(valid, operation.selectionSet.selections)) return [rootDirectiveRefusal()];
-    let cost;
+    if (subscription && rootDirectives(valid, roots)) return [rootDirectiveRefusal()];
+    let cost: Estimate;
     try {
-      cost = estimate(valid, request.operationName, variables);
+      cost = estimate(valid, operationName, variables);
     } catch (error) {
       // Malformed `_entities` representations: the caller's input, refused as a whole.
       if (error instanceof GatewayError) return [error];
       throw error;
     }
-    if (cost.calls > options.maxUpstreamCalls) {
-      return [
-        refusal(
-          ErrorCode.QUERY_TOO_COMPLEX,
-          `The operation could make up to ${Number.isFinite(cost.calls) ? cost.calls : 'an unbounded number of'} upstream calls; ` +
-            `the limit is ${options.maxUpstreamCalls}. Ask for smaller pages (first/last) or fewer nested lists.`,
-          // JSON has no Infinity: an estimate past any count is the largest exact integer.
-          { estimate: Math.min(cost.calls, Number.MAX_SAFE_INTEGER), limit: options.maxUpstreamCalls },
-        ),
-      ];
+    const { maxUpstreamCalls: limit } = limits;
+    if (cost.calls > limit) {
+      const calls = Number.isFinite(cost.calls) ? cost.calls : 'an unbounded number of';
+      const message =
+        `The operation could make up to ${calls} upstream calls; the limit is ${limit}. ` +
+        'Ask for smaller pages (first/last) or fewer nested lists.';
+      // JSON has no Infinity: an estimate past any count is the largest exact integer.
+      const estimated = Math.min(cost.calls, Number.MAX_SAFE_INTEGER);
+      return [refusal(ErrorCode.QUERY_TOO_COMPLEX, message, { estimate: estimated, limit })];
     }
-    if (subscription && cost.items > options.maxItemsPerEvent) {
-      return [
-        refusal(
-          ErrorCode.QUERY_TOO_COMPLEX,
-          `Each event could render up to ${cost.items} connection items; ` +
-            `the limit is ${options.maxItemsPerEvent} (SUBSCRIPTION_MAX_ITEMS_PER_EVENT).`,
-          { items: Math.min(cost.items, Number.MAX_SAFE_INTEGER), limit: options.maxItemsPerEvent },
-        ),
-      ];
+    const { maxItemsPerEvent } = subscriptions;
+    if (subscription && cost.items > maxItemsPerEvent) {
+      const message =
+        `Each event could render up to ${cost.items} connection items; ` +
+        `the limit is ${maxItemsPerEvent} (SUBSCRIPTION_MAX_ITEMS_PER_EVENT).`;
+      const items = Math.min(cost.items, Number.MAX_SAFE_INTEGER);
+      return [refusal(ErrorCode.QUERY_TOO_COMPLEX, message, { items, limit: maxItemsPerEvent })];
     }
     // Last, so that everything else is answered alike over both transports.
-    const served = transport === 'http' ? 'query' : 'subscription';
-    if (operation.operation !== served) return [operationTypeRefusal(operation.operation, transport)];
-    const field = subscription ? rootField(valid, operation.selectionSet.selections) : SUBSCRIPTION_FIELDS[0];
-    return { document: valid, hash, operationName: request.operationName, name: operation.name?.value, variables, safelisted, field };
+    if (operation.operation !== (transport === 'http' ? 'query' : 'subscription')) {
+      return [operationTypeRefusal(operation.operation, transport)];
+    }
+    const field = subscription ? rootField(valid, roots) : SUBSCRIPTION_FIELDS[0];
+    const name = operation.name?.value;
+    return { document: valid, hash, operationName, name, variables, safelisted: listed, field };
   }
 
-  return { admit };
+  return { rules, hideSuggestions, admit };
 }
 
 /**
- * The admission as Apollo plugin hooks. Before Apollo parses, the request is admitted: a document
- * that passes is put into the document store, so Apollo neither parses nor validates it again. One
- * that does not is parsed and validated by Apollo with the same options and rules, which answers
- * the same errors (every one of them, and a batch's other operations still run). Once Apollo has
- * resolved the operation, a refusal is thrown, as Apollo documents for checks that need the
- * operation. Where Apollo's own validation throws (see documentOf), the refusal becomes the
- * response through `unexpectedErrorProcessingRequest`, whose thrown error Apollo answers.
+ * The admission as Apollo plugin hooks. A document admitted before Apollo parses is in the
+ * document store, so Apollo neither parses nor validates it again; one refused is parsed and
+ * validated by Apollo with the same rules, which answers every error (a batch's other operations
+ * still run), and the refusal is thrown once the operation is resolved. Where Apollo's validation
+ * throws (see documentOf), `unexpectedErrorProcessingRequest` answers the refusal.
  *
  * Credentials are needed for the upstream, not for the schema: a caller whose credentials were
- * refused (401 UNAUTHENTICATED, or 400 for a malformed header) may still run an operation that
- * selects only introspection fields (codegen, IDE plugins), and is refused first for any other.
+ * refused may still run an operation that selects only introspection fields (codegen, IDE plugins).
  */
 export function admissionPlugin(admission: Admission): ApolloServerPlugin<GatewayContext> {
   const refusals = new WeakMap<GraphQLRequestContext<GatewayContext>, Refusal>();
@@ -214,7 +215,8 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
         },
         async didResolveOperation({ contextValue, operation, document }) {
           const credentials = contextValue.credentialRefusal;
-          if (credentials !== undefined && !(operation !== undefined && isSchemaOnly(document, operation))) throw credentials;
+          const schemaOnly = operation !== undefined && isSchemaOnly(document, operation);
+          if (credentials !== undefined && !schemaOnly) throw credentials;
           if (verdict === undefined) return;
           if (Array.isArray(verdict)) throw forHttp((verdict as Refusal)[0]!);
           if ((verdict as AdmittedOperation).safelisted) contextValue.record?.facts?.markSafelisted();
@@ -232,33 +234,37 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
   };
 }
 
-/** Apollo reads `extensions.http` for the status of an error thrown from a hook (500 otherwise), and removes it. */
+/** Apollo reads `extensions.http` for the status of an error thrown from a hook (500 otherwise). */
 function forHttp(error: GraphQLError): GraphQLError {
   error.extensions.http = { status: 400 };
   return error;
 }
 
-/** Whether every root field the operation selects, through fragments of any depth, is an introspection field. */
+/** Whether every root field the operation selects, through fragments at any depth, is introspection. */
 export function isSchemaOnly(document: DocumentNode, operation: OperationDefinitionNode): boolean {
-  const fragments = new Set<string>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.add(definition.name.value);
-  }
-  return rootSelections(document, operation.selectionSet.selections).every((selection) => {
+  const fragments = fragmentsOf(document);
+  return rootSelections(fragments, operation.selectionSet.selections).every((selection) => {
     if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__');
     return selection.kind !== Kind.FRAGMENT_SPREAD || fragments.has(selection.name.value);
   });
+}
+
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return fragments;
 }
 
 /**
  * The selections at an operation's root, fragments followed, in document order. Each fragment is
  * walked once, so the walk is linear in the document and ends on cycles (validation may not have run).
  */
-function rootSelections(document: DocumentNode, selections: readonly SelectionNode[]): SelectionNode[] {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
+function rootSelections(
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  selections: readonly SelectionNode[],
+): SelectionNode[] {
   const seen = new Set<string>();
   const found: SelectionNode[] = [];
   const pending = [...selections].reverse();
@@ -277,29 +283,27 @@ function rootSelections(document: DocumentNode, selections: readonly SelectionNo
 
 /** A subscription's one root field (validation leaves exactly one). */
 function rootField(document: DocumentNode, selections: readonly SelectionNode[]): SubscriptionField {
-  const field = rootSelections(document, selections).find((selection) => selection.kind === Kind.FIELD);
+  const field = rootSelections(fragmentsOf(document), selections).find(({ kind }) => kind === Kind.FIELD);
   const name = field?.kind === Kind.FIELD ? field.name.value : '';
-  return (SUBSCRIPTION_FIELDS as readonly string[]).includes(name) ? (name as SubscriptionField) : SUBSCRIPTION_FIELDS[0];
+  const known = (SUBSCRIPTION_FIELDS as readonly string[]).includes(name);
+  return known ? (name as SubscriptionField) : SUBSCRIPTION_FIELDS[0];
 }
 
 /** Whether a root selection carries @skip or @include. */
 function rootDirectives(document: DocumentNode, selections: readonly SelectionNode[]): boolean {
-  return rootSelections(document, selections).some((selection) =>
-    selection.directives?.some((directive) => directive.name.value === 'skip' || directive.name.value === 'include'),
+  return rootSelections(fragmentsOf(document), selections).some((selection) =>
+    selection.directives?.some(({ name }) => name.value === 'skip' || name.value === 'include'),
   );
 }
 
-function isSubscription(definition: DocumentNode['definitions'][number]): definition is OperationDefinitionNode {
-  return definition.kind === Kind.OPERATION_DEFINITION && definition.operation === 'subscription';
-}
-
 function rootDirectiveRefusal(): GraphQLError {
-  return refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, "A subscription's root field cannot be skipped or included (@skip/@include).");
+  const message = "A subscription's root field cannot be skipped or included (@skip/@include).";
+  return refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, message);
 }
 
 /** graphql-js's own words, as execution would refuse the operation. */
-function operationResolutionRefusal(document: DocumentNode, operationName: string | null | undefined): GraphQLError {
-  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION).length;
+function operationResolutionRefusal(document: DocumentNode, operationName: string | null | undefined) {
+  const operations = document.definitions.filter(({ kind }) => kind === Kind.OPERATION_DEFINITION).length;
   const message =
     operationName !== undefined && operationName !== null
       ? `Unknown operation named "${operationName}".`
@@ -313,7 +317,7 @@ function operationResolutionRefusal(document: DocumentNode, operationName: strin
  * A mutation (the schema has none: the gateway only reads), a subscription over HTTP, a query over
  * WebSocket. graphql-js would fail the first during execution, with no code.
  */
-function operationTypeRefusal(type: OperationDefinitionNode['operation'], transport: Transport): GraphQLError {
+function operationTypeRefusal(type: OperationDefinitionNode['operation'], transport: Transport) {
   const message =
     type === 'mutation'
       ? 'This gateway has no mutations: it only reads.'

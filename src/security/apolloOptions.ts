@@ -1,5 +1,5 @@
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginSchemaReportingDisabled,
@@ -10,28 +10,8 @@ import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import type { DocumentStore } from '../graphql/documentStore';
 import { landingPagePlugin, type ExplorerOptions } from '../graphql/landingPage';
-import { admissionPlugin, createAdmission, type Admission } from './admission';
-import { manifestHashCheck, persistedQueriesOption } from './persistedQueries';
-import { loadPersistedQueryManifest } from './persistedQueryManifest';
-import { securityValidationRules } from './validationRules';
-
-type SecurityOptions = Required<
-  Pick<
-    ApolloServerOptions<GatewayContext>,
-    | 'introspection'
-    | 'hideSchemaDetailsFromClientErrors'
-    | 'allowBatchedHttpRequests'
-    | 'csrfPrevention'
-    | 'persistedQueries'
-    | 'parseOptions'
-    | 'validationRules'
-    | 'documentStore'
-    | 'plugins'
-  >
->;
-
-/** Document shapes remembered as valid: a few bytes each, and clients have few. */
-const MAX_VALID_SHAPES = 10_000;
+import { admissionPlugin, createAdmission } from './admission';
+import { loadPersistedQueryManifest, manifestHashCheck, persistedQueriesOption } from './persistedQueries';
 
 /**
  * The Apollo Server options that make the GraphQL endpoint safe to put on the internet:
@@ -49,30 +29,13 @@ export function apolloOptions(
   documentStore: DocumentStore,
   explorer: ExplorerOptions = {},
   sharedPersistedQueries?: (local: KeyValueCache<string>) => KeyValueCache<string>,
-): { readonly options: SecurityOptions; readonly admission: Admission } {
+) {
+  const { limits } = config;
   const manifest =
-    config.limits.persistedQueries === 'safelist' && config.limits.persistedQueriesManifest !== undefined
-      ? loadPersistedQueryManifest(config.limits.persistedQueriesManifest, schema)
+    limits.persistedQueries === 'safelist' && limits.persistedQueriesManifest !== undefined
+      ? loadPersistedQueryManifest(limits.persistedQueriesManifest, schema)
       : undefined;
-  const validationRules = securityValidationRules({
-    maxDepth: config.limits.maxDepth,
-    maxAliases: config.limits.maxAliases,
-    introspection: config.limits.enableIntrospection,
-  });
-  const hideSchemaDetails = config.nodeEnv === 'production' || !config.limits.enableIntrospection;
-  const admission = createAdmission({
-    schema,
-    rules: validationRules,
-    maxTokens: config.limits.maxTokens,
-    store: documentStore,
-    maxShapes: MAX_VALID_SHAPES,
-    safelisted: manifest === undefined ? undefined : manifestHashCheck(manifest),
-    introspection: config.limits.enableIntrospection,
-    estimate: { ...config.upstream.paging, ...config.limits.entities },
-    maxUpstreamCalls: config.limits.maxUpstreamCalls,
-    maxItemsPerEvent: config.subscriptions.maxItemsPerEvent,
-    hideSuggestions: hideSchemaDetails,
-  });
+  const admission = createAdmission(config, schema, documentStore, manifest && manifestHashCheck(manifest));
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     landingPagePlugin(config.http.explorer, explorer),
     // Apollo reads APOLLO_KEY from the environment on its own and would report to GraphOS.
@@ -82,17 +45,18 @@ export function apolloOptions(
     ApolloServerPluginInlineTraceDisabled(),
     admissionPlugin(admission),
   ];
-  const options: SecurityOptions = {
+  const { persistedQueries, apqCacheMaxBytes } = limits;
+  const options = {
     // Always on for Apollo: ENABLE_INTROSPECTION=false is our own validation rule, whose message
-    // names the setting (see IntrospectionDisabledRule).
+    // names the setting (see securityValidationRules).
     introspection: true,
-    hideSchemaDetailsFromClientErrors: hideSchemaDetails,
+    hideSchemaDetailsFromClientErrors: admission.hideSuggestions,
     allowBatchedHttpRequests: config.http.allowBatching,
     // Apollo's default, spelled out: it must never be switched off by accident.
     csrfPrevention: true,
-    persistedQueries: persistedQueriesOption(config.limits.persistedQueries, config.limits.apqCacheMaxBytes, manifest, sharedPersistedQueries),
-    parseOptions: { maxTokens: config.limits.maxTokens },
-    validationRules,
+    persistedQueries: persistedQueriesOption(persistedQueries, apqCacheMaxBytes, manifest, sharedPersistedQueries),
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: admission.rules,
     documentStore,
     plugins,
   };

@@ -54,9 +54,4 @@ describe('parseConnectionArgs', () => {
     expect(error.extensions).toMatchObject({ argumentName });
     expect(error.message).toMatch(message);
   });
-
-  it('refuses invalid options as a gateway bug', () => {
-    expect(() => parseConnectionArgs({}, { maxPageSize: 0, defaultPageSize: 20, key })).toThrow(/maxPageSize/);
-    expect(() => parseConnectionArgs({}, { maxPageSize: 10, defaultPageSize: -1, key })).toThrow(/defaultPageSize/);
-  });
 });

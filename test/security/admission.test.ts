@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { parse, specifiedRules, validate } from 'graphql';
+import { loadConfig } from '../../src/config/loadConfig';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { DocumentStore } from '../../src/graphql/documentStore';
 import { documentShape } from '../../src/graphql/execution/documentShape';
@@ -92,24 +93,13 @@ const literal = fc.oneof(
 const DOCUMENT_CODES = ['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED'];
 
 describe.each([true, false])('validation by shape (introspection %s)', (introspection) => {
-  const rules = securityValidationRules({ maxDepth: 12, maxAliases: 30, introspection });
-  const fullRules = [...specifiedRules, ...rules];
+  const config = loadConfig({ ENABLE_INTROSPECTION: String(introspection) });
+  const fullRules = [...specifiedRules, ...securityValidationRules({ maxDepth: 12, maxAliases: 30, enableIntrospection: introspection })];
 
   it('accepts a document exactly when every rule does, whatever came before it', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(TEMPLATES.length - 1), fc.array(literal, { minLength: 4, maxLength: 4 })), { minLength: 1, maxLength: 25 }), (asks) => {
-        const admission = createAdmission({
-          schema,
-          rules,
-          maxTokens: 2000,
-          store: new DocumentStore(1 << 24),
-          maxShapes: 100,
-          safelisted: undefined,
-          introspection,
-          estimate: { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3, maxListPages: 10 },
-          maxUpstreamCalls: Number.POSITIVE_INFINITY,
-          maxItemsPerEvent: Number.POSITIVE_INFINITY,
-        });
+        const admission = createAdmission(config, schema, new DocumentStore(1 << 24));
         for (const [template, literals] of asks) {
           const source = TEMPLATES[template]!.replace(/\$(\d)/g, (_, i: string) => literals[Number(i) - 1]!);
           let expected: boolean;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/loadConfig';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
-import { loadPersistedQueryManifest } from '../../src/security/persistedQueryManifest';
+import { loadPersistedQueryManifest } from '../../src/security/persistedQueries';
 
 const schema = buildGatewaySchema();
 const dir = mkdtempSync(join(tmpdir(), 'pq-manifest-'));
