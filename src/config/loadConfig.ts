@@ -155,7 +155,7 @@ export function loadConfig(env: Env) {
     // More Engine references than `engineListThreshold` in one `_entities` call are read from list pages.
     entities: Object.freeze({ engineListThreshold: 3, maxListPages: read.integer('FEDERATION_ENGINE_LIST_MAX_PAGES', 10, 1, 1000) }),
     executor: Object.freeze({
-      mode: read.oneOf('GRAPHQL_EXECUTOR', ['adaptive', 'compiled', 'graphql-js'] as const, 'adaptive'),
+      mode: read.oneOf('GRAPHQL_EXECUTOR', ['adaptive', 'graphql-js'] as const, 'adaptive'),
       compileAfterUses: read.integer('GRAPHQL_COMPILE_AFTER_USES', 3, 1, 1_000_000),
       plansMaxBytes: read.integer('COMPILED_PLANS_MAX_BYTES', 32 * MIB, 64 * 1024, 4 * 1024 * MIB),
     }),
