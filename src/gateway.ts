@@ -113,8 +113,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     requestConcurrency: upstream.requestConcurrency,
     reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
     observeBatch: metrics.observeBatch,
-    engineListThreshold: config.limits.entities.engineListThreshold,
-    engineListMaxPages: config.limits.entities.maxListPages,
+    entities: config.limits.entities,
     cacheTtls: config.cache.ttls,
     budget: config.limits.budget,
   };

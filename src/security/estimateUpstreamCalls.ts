@@ -381,7 +381,7 @@ function fieldCost(walk: Walk, node: FieldNode, parentType: GraphQLCompositeType
       const counts = entityCounts(walk.schema, args?.representations);
       let calls = 0;
       for (const [typename, count] of counts) {
-        calls += typename === 'Engine' ? engineReferenceBudget(count, { listThreshold: walk.options.engineListThreshold, maxListPages: walk.options.maxListPages }) : count;
+        calls += typename === 'Engine' ? engineReferenceBudget(count, walk.options) : count;
       }
       const own: Cost = { calls, items: 0 };
       addTo(own, children(walk, node, field.type, { ...under, entities: counts }));

@@ -1,13 +1,9 @@
+import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 
 /** What one operation may gather and send (`OPERATION_MAX_UPSTREAM_BYTES`, `MAX_LIST_ITEMS`). */
-export interface OperationBudgetLimits {
-  /** Bytes of upstream answers, as received, one operation may use (cached answers count too). */
-  readonly maxUpstreamBytes: number;
-  /** Items one list field may answer (tasks of a job). */
-  readonly maxListItems: number;
-}
+type OperationBudgetLimits = GatewayConfig['limits']['budget'];
 
 /** Items whose lists may be made and completed in one turn of the event loop. */
 const ITEMS_PER_TURN = 1000;

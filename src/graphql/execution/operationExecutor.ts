@@ -3,6 +3,7 @@ import { execute, type GraphQLError, type DocumentNode, type ExecutionResult, ty
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import { hash } from 'node:crypto';
+import type { GatewayConfig } from '../../config/loadConfig';
 import { canonicalDocument, literalVariables } from './canonicalDocument';
 import { documentShape, type DocumentShape } from './documentShape';
 import { expandedFieldCount } from './expandedSize';
@@ -26,17 +27,13 @@ export interface ExecutorRequest {
   readonly contextValue: unknown;
 }
 
-export interface OperationExecutorOptions {
-  readonly mode: 'adaptive' | 'graphql-js';
-  /** Uses of a shape within HOT_WINDOW_MS after which it is compiled. */
-  readonly compileAfterUses: number;
-  /** Bound of the compiled plans, in estimated bytes. */
-  readonly plansMaxBytes: number;
+/** GRAPHQL_EXECUTOR, GRAPHQL_COMPILE_AFTER_USES (uses within HOT_WINDOW_MS), COMPILED_PLANS_MAX_BYTES. */
+export type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
   /** A field whose upstream value its type cannot represent (the value itself is never told). */
   readonly onUnrepresentable?: (value: UnrepresentableValue, contextValue: unknown) => void;
   readonly onExecuted?: (how: 'compiled' | 'interpreted') => void;
   readonly onCompiled?: (durationMs: number) => void;
-}
+};
 
 /** Past this many fields with fragments inlined, interpret: graphql-jit's work grows with them. */
 const MAX_COMPILED_FIELDS = 300;
