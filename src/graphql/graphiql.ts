@@ -105,10 +105,9 @@ export const GRAPHIQL_CSP = [
 const SCRIPTS = ['react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.js', START_SCRIPT_NAME];
 
 /** Asset URLs are relative, so a proxy's path prefix applies to them too. */
-export function graphiqlPage(options: GraphiQLPageOptions): string {
-  const config = { document: options.document, headers: options.headers };
+export function graphiqlLandingPagePlugin({ document, headers }: GraphiQLPageOptions): ApolloServerPlugin {
   const assets = `.${GRAPHIQL_ASSETS_PATH}`;
-  return `<!DOCTYPE html>
+  const html = `<!DOCTYPE html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
@@ -122,15 +121,11 @@ export function graphiqlPage(options: GraphiQLPageOptions): string {
   </head>
   <body>
     <div id="graphiql">Loading GraphiQL…</div>
-    <script type="application/json" id="graphiql-config">${scriptSafeJson(config)}</script>
+    <script type="application/json" id="graphiql-config">${scriptSafeJson({ document, headers })}</script>
 ${SCRIPTS.map((name) => `    <script src="${assets}/${name}"></script>`).join('\n')}
   </body>
 </html>
 `;
-}
-
-export function graphiqlLandingPagePlugin(options: GraphiQLPageOptions): ApolloServerPlugin {
-  const html = graphiqlPage(options);
   return { serverWillStart: async () => ({ renderLandingPage: async () => ({ html }) }) };
 }
 
