@@ -91,8 +91,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     requestConcurrency: upstream.requestConcurrency,
     reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
     observeBatch: metrics.observeBatch,
-    engineListThreshold: limits.entities.engineListThreshold,
-    engineListMaxPages: limits.entities.maxListPages,
+    entities: limits.entities,
     cacheTtls: config.cache.ttls,
     budget: limits.budget,
   };

@@ -158,7 +158,7 @@ export function loadConfig(env: Env) {
       maxListPages: read.integer('FEDERATION_ENGINE_LIST_MAX_PAGES', 10, 1, 1000),
     }),
     executor: Object.freeze({
-      mode: read.oneOf('GRAPHQL_EXECUTOR', ['adaptive', 'compiled', 'graphql-js'] as const, 'adaptive'),
+      mode: read.oneOf('GRAPHQL_EXECUTOR', ['adaptive', 'graphql-js'] as const, 'adaptive'),
       compileAfterUses: read.integer('GRAPHQL_COMPILE_AFTER_USES', 3, 1, 1_000_000),
       plansMaxBytes: read.integer('COMPILED_PLANS_MAX_BYTES', 32 * MIB, 64 * 1024, 4 * 1024 * MIB),
     }),

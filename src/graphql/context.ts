@@ -1,3 +1,4 @@
+import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayError } from '../errors/GatewayError';
 import type DataLoader from 'dataloader';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
@@ -15,7 +16,7 @@ import type { CacheTtls } from '../cache/freshness';
 import type { CseEngine, CseJob } from '../upstream/types';
 import { CachePolicy } from '../cache/CachePolicy';
 import { createEngineReferenceLoader } from './federation/engineReferences';
-import { OperationBudget, type OperationBudgetLimits } from './execution/operationBudget';
+import { OperationBudget } from './execution/operationBudget';
 import type { JobWatches } from './models';
 
 /** What every resolver of one operation shares, built per request by `createContext`. */
@@ -42,10 +43,7 @@ export interface GatewayContext {
   readonly credentialRefusal?: GatewayError;
 }
 
-export interface PagingLimits {
-  readonly maxPageSize: number;
-  readonly defaultPageSize: number;
-}
+export type PagingLimits = GatewayConfig['upstream']['paging'];
 
 /** The long-lived pieces a context is made from (one set per process). */
 export interface ContextServices {
@@ -54,12 +52,11 @@ export interface ContextServices {
   readonly pageBase: 0 | 1;
   readonly requestConcurrency: number;
   readonly reportUnknown: ProcessUnknownValueReporter;
-  readonly engineListThreshold: number;
-  readonly engineListMaxPages: number;
+  readonly entities: GatewayConfig['limits']['entities'];
   readonly observeBatch?: BatchObserver;
   readonly cacheTtls: CacheTtls;
   readonly watches?: JobWatches;
-  readonly budget: OperationBudgetLimits;
+  readonly budget: GatewayConfig['limits']['budget'];
 }
 
 /**
@@ -89,11 +86,7 @@ export function createContext(
     credentials: request.credentials,
     loaders,
     references: {
-      engine: createEngineReferenceLoader(loaders, {
-        listThreshold: services.engineListThreshold,
-        pageSize: services.paging.maxPageSize,
-        maxListPages: services.engineListMaxPages,
-      }),
+      engine: createEngineReferenceLoader(loaders, { ...services.entities, pageSize: services.paging.maxPageSize }),
     },
     paging: services.paging,
     reportUnknown: forRequest(services.reportUnknown, record?.requestId),

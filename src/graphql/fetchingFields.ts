@@ -21,7 +21,6 @@ export type UpstreamCost =
   /** See engineReferenceBudget. */
   | { readonly calls: 'entities' };
 
-
 export interface FetchingField {
   readonly cost: UpstreamCost;
   /** The objects under it were reached through their own engine. */

@@ -20,17 +20,12 @@ export interface GraphiQLPageOptions {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-interface Asset {
-  readonly contentType: string;
-  readonly body: Buffer;
-  readonly etag: string;
-}
-
-const PACKAGED_ASSETS: Readonly<Record<string, { pkg: string; file: string; contentType: string }>> = {
-  'react.production.min.js': { pkg: 'react', file: 'umd/react.production.min.js', contentType: 'text/javascript; charset=utf-8' },
-  'react-dom.production.min.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', contentType: 'text/javascript; charset=utf-8' },
-  'graphiql.min.js': { pkg: 'graphiql', file: 'graphiql.min.js', contentType: 'text/javascript; charset=utf-8' },
-  'graphiql.min.css': { pkg: 'graphiql', file: 'graphiql.min.css', contentType: 'text/css; charset=utf-8' },
+/** Asset name → [package, file in it]. */
+const PACKAGED_ASSETS: Readonly<Record<string, readonly [string, string]>> = {
+  'react.production.min.js': ['react', 'umd/react.production.min.js'],
+  'react-dom.production.min.js': ['react-dom', 'umd/react-dom.production.min.js'],
+  'graphiql.min.js': ['graphiql', 'graphiql.min.js'],
+  'graphiql.min.css': ['graphiql', 'graphiql.min.css'],
 };
 
 /** The page's CSP allows no inline script or style: ours are files too. */
@@ -110,10 +105,9 @@ export const GRAPHIQL_CSP = [
 const SCRIPTS = ['react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.js', START_SCRIPT_NAME];
 
 /** Asset URLs are relative, so a proxy's path prefix applies to them too. */
-export function graphiqlPage(options: GraphiQLPageOptions): string {
-  const config = { document: options.document, headers: options.headers };
+export function graphiqlLandingPagePlugin({ document, headers }: GraphiQLPageOptions): ApolloServerPlugin {
   const assets = `.${GRAPHIQL_ASSETS_PATH}`;
-  return `<!DOCTYPE html>
+  const html = `<!DOCTYPE html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
@@ -127,40 +121,30 @@ export function graphiqlPage(options: GraphiQLPageOptions): string {
   </head>
   <body>
     <div id="graphiql">Loading GraphiQL…</div>
-    <script type="application/json" id="graphiql-config">${scriptSafeJson(config)}</script>
+    <script type="application/json" id="graphiql-config">${scriptSafeJson({ document, headers })}</script>
 ${SCRIPTS.map((name) => `    <script src="${assets}/${name}"></script>`).join('\n')}
   </body>
 </html>
 `;
+  return { serverWillStart: async () => ({ renderLandingPage: async () => ({ html }) }) };
 }
 
-export function graphiqlLandingPagePlugin(options: GraphiQLPageOptions): ApolloServerPlugin {
-  const html = graphiqlPage(options);
-  return {
-    async serverWillStart() {
-      return {
-        async renderLandingPage() {
-          return { html };
-        },
-      };
-    },
-  };
-}
+type Route = (request: IncomingMessage, response: ServerResponse) => void;
 
 /** The asset routes, each file read once: a missing package fails the start-up, not a browser. */
-export function graphiqlAssetRoutes(): Record<string, (request: IncomingMessage, response: ServerResponse) => void> {
-  const assets: Record<string, Asset> = {
-    [START_SCRIPT_NAME]: asset('text/javascript; charset=utf-8', Buffer.from(START_SCRIPT)),
-    [PAGE_STYLE_NAME]: asset('text/css; charset=utf-8', Buffer.from(PAGE_STYLE)),
+export function graphiqlAssetRoutes(): Record<string, Route> {
+  const bodies: Record<string, Buffer> = {
+    [START_SCRIPT_NAME]: Buffer.from(START_SCRIPT),
+    [PAGE_STYLE_NAME]: Buffer.from(PAGE_STYLE),
   };
-  for (const [name, { pkg, file, contentType }] of Object.entries(PACKAGED_ASSETS)) assets[name] = asset(contentType, readPackageFile(pkg, file));
-  const routes: Record<string, (request: IncomingMessage, response: ServerResponse) => void> = {};
-  for (const [name, file] of Object.entries(assets)) routes[`${GRAPHIQL_ASSETS_PATH}/${name}`] = (request, response) => serveAsset(request, response, file);
+  for (const [name, [pkg, file]] of Object.entries(PACKAGED_ASSETS)) bodies[name] = readPackageFile(pkg, file);
+  const routes: Record<string, Route> = {};
+  for (const [name, body] of Object.entries(bodies)) {
+    const contentType = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    routes[`${GRAPHIQL_ASSETS_PATH}/${name}`] = (request, response) => serveAsset(request, response, { contentType, body, etag });
+  }
   return routes;
-}
-
-function asset(contentType: string, body: Buffer): Asset {
-  return { contentType, body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` };
 }
 
 function readPackageFile(pkg: string, file: string): Buffer {
@@ -175,7 +159,7 @@ function readPackageFile(pkg: string, file: string): Buffer {
 }
 
 /** The URLs are not versioned: a browser revalidates (ETag). */
-function serveAsset(request: IncomingMessage, response: ServerResponse, file: Asset): void {
+function serveAsset(request: IncomingMessage, response: ServerResponse, file: { contentType: string; body: Buffer; etag: string }): void {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
     response.end();

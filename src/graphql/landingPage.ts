@@ -23,7 +23,6 @@ query Dashboard {
 `;
 
 const TOKEN_HEADER = 'X-Auth-Token';
-const SANDBOX_HEADERS: Readonly<Record<string, string>> = { [TOKEN_HEADER]: '<your token>' };
 
 export interface ExplorerOptions {
   /** The embedded simulator's demo token, preset in the explorer: never a real token. */
@@ -35,26 +34,27 @@ export interface ExplorerOptions {
  * page (Apollo's production default would still point browsers at Studio). Sandbox sends no
  * cookies and no telemetry; the demo token is a shared header, which its introspection sends too.
  */
-export function landingPagePlugin(explorer: Explorer, options: ExplorerOptions = {}): ApolloServerPlugin {
-  const { demoToken } = options;
+export function landingPagePlugin(explorer: Explorer, { demoToken }: ExplorerOptions = {}): ApolloServerPlugin {
   if (explorer === 'off') return ApolloServerPluginLandingPageDisabled();
-  if (explorer === 'graphiql') {
-    return graphiqlLandingPagePlugin({
-      document: exampleOperation(demoToken !== undefined),
-      headers: demoToken === undefined ? {} : { [TOKEN_HEADER]: demoToken },
-    });
-  }
-  return withUnreachableSandboxHint(ApolloServerPluginLandingPageLocalDefault({
-    embed: {
-      runTelemetry: false,
-      ...(demoToken === undefined ? {} : { initialState: { sharedHeaders: { [TOKEN_HEADER]: demoToken } } }),
-    },
-    document: exampleOperation(demoToken !== undefined),
-    ...(demoToken === undefined ? { headers: { ...SANDBOX_HEADERS } } : {}),
-    includeCookies: false,
-    footer: false,
-  }));
+  const document =
+    demoToken === undefined ? SANDBOX_EXAMPLE_OPERATION : SANDBOX_EXAMPLE_OPERATION.replace(/^#.*\n/, DEMO_TOKEN_LINE);
+  const demoHeaders = demoToken === undefined ? undefined : { [TOKEN_HEADER]: demoToken };
+  if (explorer === 'graphiql') return graphiqlLandingPagePlugin({ document, headers: demoHeaders ?? {} });
+  return withUnreachableSandboxHint(
+    ApolloServerPluginLandingPageLocalDefault({
+      embed: {
+        runTelemetry: false,
+        ...(demoHeaders === undefined ? {} : { initialState: { sharedHeaders: demoHeaders } }),
+      },
+      document,
+      ...(demoHeaders === undefined ? { headers: { [TOKEN_HEADER]: '<your token>' } } : {}),
+      includeCookies: false,
+      footer: false,
+    }),
+  );
 }
+
+const DEMO_TOKEN_LINE = "# The embedded simulator's demo token is preset in the X-Auth-Token header.\n";
 
 export const SANDBOX_UNREACHABLE_TITLE = 'Apollo Sandbox could not be loaded';
 export const SANDBOX_UNREACHABLE_HINT =
@@ -103,9 +103,4 @@ function withHint(html: string): string {
     window.EmbeddedSandbox = function () {};
   }
 </script>`);
-}
-
-function exampleOperation(demoTokenPreset: boolean): string {
-  if (!demoTokenPreset) return SANDBOX_EXAMPLE_OPERATION;
-  return SANDBOX_EXAMPLE_OPERATION.replace(/^#.*\n/, "# The embedded simulator's demo token is preset in the X-Auth-Token header.\n");
 }

@@ -21,7 +21,7 @@ export const DateTimeScalar = new GraphQLScalarType<number, string>({
     try {
       return formatDateTime(ms);
     } catch (error) {
-      throw new GraphQLError(messageOf(error), { originalError: asError(error) });
+      throw new GraphQLError((error as Error).message, { originalError: error as Error });
     }
   },
   parseValue(input: unknown): number {
@@ -32,7 +32,9 @@ export const DateTimeScalar = new GraphQLScalarType<number, string>({
   },
   parseLiteral(ast: ValueNode): number {
     if (ast.kind !== Kind.STRING) {
-      throw badInput(`DateTime must be a string such as "2021-11-10T10:28:15.901Z", got ${shorten(print(ast))}`, ast);
+      const text = print(ast);
+      const got = text.length > 64 ? `${text.slice(0, 64)}…` : text;
+      throw badInput(`DateTime must be a string such as "2021-11-10T10:28:15.901Z", got ${got}`, ast);
     }
     return parseOrThrow(ast.value, ast);
   },
@@ -48,14 +50,14 @@ function parseOrThrow(text: string, node?: ValueNode): number {
   try {
     return parseDateTime(text);
   } catch (error) {
-    throw badInput(messageOf(error), node, error);
+    throw badInput((error as Error).message, node, error);
   }
 }
 
 function badInput(message: string, node?: ValueNode, cause?: unknown): GraphQLError {
   return new GraphQLError(message, {
     ...(node === undefined ? {} : { nodes: node }),
-    originalError: asError(cause),
+    originalError: cause as Error | undefined,
     extensions: { code: ErrorCode.BAD_USER_INPUT },
   });
 }
@@ -64,16 +66,4 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
   return `a value of type ${typeof value}`;
-}
-
-function shorten(text: string): string {
-  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function asError(error: unknown): Error | undefined {
-  return error instanceof Error ? error : undefined;
 }

@@ -302,10 +302,9 @@ class Walk {
       }
       case 'entities': {
         const counts = entityCounts(this.schema, args.representations);
-        const references = { listThreshold: this.options.engineListThreshold, ...this.options };
         let calls = 0;
         for (const [typename, count] of counts) {
-          calls += typename === 'Engine' ? engineReferenceBudget(count, references) : count;
+          calls += typename === 'Engine' ? engineReferenceBudget(count, this.options) : count;
         }
         return addTo({ calls, items: 0 }, this.children(node, field.type, { ...under, entities: counts }));
       }

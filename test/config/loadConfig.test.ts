@@ -295,7 +295,7 @@ describe('loadConfig', () => {
     [{ PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: 'pq.json' }, { 'limits.persistedQueries': 'safelist', 'limits.persistedQueriesManifest': 'pq.json' }],
     [{ FEDERATION_ENGINE_LIST_MAX_PAGES: '3' }, { 'limits.entities.maxListPages': 3 }],
     [{ GRAPHQL_EXECUTOR: 'graphql-js' }, { 'limits.executor.mode': 'graphql-js' }],
-    [{ GRAPHQL_EXECUTOR: 'compiled', GRAPHQL_COMPILE_AFTER_USES: '1' }, { 'limits.executor.mode': 'compiled', 'limits.executor.compileAfterUses': 1 }],
+    [{ GRAPHQL_COMPILE_AFTER_USES: '1' }, { 'limits.executor.mode': 'adaptive', 'limits.executor.compileAfterUses': 1 }],
   ])('reads %j', (env, expected) => {
     expect(loadConfig(env)).toMatchObject(at(expected));
   });
@@ -318,6 +318,7 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['LOG_PRETTY', 'yes'],
     ['GRAPHQL_EXECUTOR', 'jit'],
+    ['GRAPHQL_EXECUTOR', 'compiled'],
     ['METRICS_MAX_OPERATIONS', '0'],
     ['SHUTDOWN_DELAY_MS', '-1'],
     ['SHUTDOWN_TIMEOUT_MS', '600001'],

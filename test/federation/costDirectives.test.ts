@@ -4,7 +4,7 @@ import { Kind, parse, print, type ConstDirectiveNode, type DocumentNode, type Ob
 import { FETCHING_FIELDS } from '../../src/graphql/fetchingFields';
 import { connectionArgumentCosts, withCostDirectives } from '../../src/graphql/federation/costDirectives';
 import { connectionCallBudget } from '../../src/pagination/resolveConnection';
-import { loadTypeDefs } from '../../src/graphql/schema';
+import { loadTypeDefs } from '../../src/graphql/buildSchema';
 import { printGatewaySubgraphSdl } from '../../src/tools/printSchema';
 
 /**

@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 import { cases, comparable, fillPlaceholders, type Case } from './executorCases';
 
@@ -71,4 +72,38 @@ it.each(cases.map((c) => [c.name, c] as const))('answers %s as graphql-js does, 
   // Every text after the first went to the shape's plan (which hands refusals and errors back to
   // graphql-js: the comparison above shows that it answered as graphql-js does).
   expect(after.compiled - before.compiled).toBeGreaterThanOrEqual(sameShape(c).length - 1);
+});
+
+/** The same request several times: interpreted first, then (its shape hot after one use) by the plan. */
+async function eachTime(times: number, send: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < times; i += 1) {
+    await send();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+it('reports a variable that cannot be coerced as BAD_USER_INPUT with HTTP 400, as graphql-js does', async () => {
+  const before = await executions(adaptive);
+  await eachTime(3, async () => {
+    adaptive.simulator.reset();
+    const response = await adaptive.gql(`query M($id: ID!) { engine(id: $id) { id } }`, {});
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect(adaptive.simulator.callCount()).toBe(0);
+  });
+  expect((await executions(adaptive)).compiled - before.compiled).toBeGreaterThanOrEqual(2);
+});
+
+it('keeps the path and location of a field error raised while serializing a leaf', async () => {
+  const before = await executions(adaptive);
+  await eachTime(3, async () => {
+    adaptive.simulator.reset();
+    adaptive.simulator.injectFault({ route: 'getEngine', engineId: SEED.engines.big, status: 200, body: { id: SEED.engines.big, name: 'x', version: { a: 1 } } });
+    const response = await adaptive.gql(`{\n  engine(id: "${SEED.engines.big}") {\n    version\n  }\n}`);
+    expect(response.body.errors).toEqual([
+      expect.objectContaining({ path: ['engine', 'version'], locations: [{ line: 3, column: 5 }], extensions: expect.objectContaining({ code: 'UPSTREAM_BAD_RESPONSE' }) }),
+    ]);
+    expect(response.body.data).toEqual({ engine: { version: null } });
+  });
+  expect((await executions(adaptive)).compiled - before.compiled).toBeGreaterThanOrEqual(2);
 });

@@ -4,8 +4,8 @@ import type { Fault } from '@cse-jobs-gateway/simulator';
 import type { GqlResponse, Harness } from '../support/harness';
 
 /**
- * Operations every executor must answer exactly as graphql-js does (see compiledExecutor.test.ts
- * and adaptiveExecutor.test.ts): each touches something the executors could get wrong.
+ * Operations the adaptive executor must answer exactly as graphql-js does (see
+ * adaptiveExecutor.test.ts): each touches something a compiled plan could get wrong.
  */
 /** The drift engine's task id of 2^53 + 1 (see the simulator's seed). */
 export const UNSAFE_TASK_ID = '9007199254740993';

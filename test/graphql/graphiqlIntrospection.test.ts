@@ -1,8 +1,7 @@
 import { buildClientSchema, introspectionFromSchema, isObjectType, isSpecifiedDirective, Kind, parse, type IntrospectionQuery } from 'graphql';
 import { request } from 'undici';
-import { buildGatewaySchema } from '../../src/graphql/buildSchema';
+import { buildGatewaySchema, loadTypeDefs } from '../../src/graphql/buildSchema';
 import { GRAPHIQL_ASSETS_PATH, withoutFederationInternals } from '../../src/graphql/graphiql';
-import { loadTypeDefs } from '../../src/graphql/schema';
 import { startHarness, type Harness } from '../support/harness';
 
 /**

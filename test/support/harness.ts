@@ -60,7 +60,7 @@ export async function startGatewayOn(
     CSE_PROJECT_ID: DEMO_PROJECT_ID,
     // Production's default waits for a load balancer that tests do not have.
     SHUTDOWN_DELAY_MS: '0',
-    // The whole suite can run under each executor: TEST_GRAPHQL_EXECUTOR=compiled npx jest …
+    // The whole suite can run under the reference executor: TEST_GRAPHQL_EXECUTOR=graphql-js npx jest …
     ...(process.env.TEST_GRAPHQL_EXECUTOR === undefined ? {} : { GRAPHQL_EXECUTOR: process.env.TEST_GRAPHQL_EXECUTOR }),
     // Production serves /metrics on a port of its own (9464 by default): any free one here, so
     // gateways of parallel test files never meet there (see RunningGateway.metricsUrl).

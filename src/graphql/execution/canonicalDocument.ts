@@ -1,8 +1,7 @@
 import {
   getNamedType,
-  isListType,
-  isNonNullType,
   Kind,
+  parseType,
   TypeInfo,
   visit,
   visitWithTypeInfo,
@@ -10,7 +9,6 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
-  type TypeNode,
   type VariableDefinitionNode,
   type VariableNode,
 } from 'graphql';
@@ -71,7 +69,7 @@ export function canonicalDocument(schema: GraphQLSchema, document: DocumentNode,
   const definitions: VariableDefinitionNode[] = types.map((type, i) => ({
     kind: Kind.VARIABLE_DEFINITION,
     variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: `${LITERAL_VARIABLE}${i}` } },
-    type: typeNodeOf(type!),
+    type: parseType(String(type)),
   }));
   if (definitions.length === 0) return { document: edited, numeric };
   return {
@@ -103,10 +101,4 @@ export function literalVariables(
     bound[`${LITERAL_VARIABLE}${i}`] = numeric[i] === true ? Number(node.value) : node.value;
   }
   return bound;
-}
-
-function typeNodeOf(type: GraphQLInputType): TypeNode {
-  if (isNonNullType(type)) return { kind: Kind.NON_NULL_TYPE, type: typeNodeOf(type.ofType) as never };
-  if (isListType(type)) return { kind: Kind.LIST_TYPE, type: typeNodeOf(type.ofType) };
-  return { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: type.name } };
 }

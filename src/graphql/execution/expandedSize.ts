@@ -1,25 +1,19 @@
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 
 /**
  * How many fields an operation has with every fragment spread inlined, fields of the same name not
  * merged: the size of what a compiler that inlines fragments writes, which can be exponential in
  * the document's size (fragments that each spread the next twice). Linear in the document: each
- * fragment is counted once. Cycles, which validation refuses, count 0.
+ * fragment is counted once. Cycles, which validation refuses, count 0; so does an operation that
+ * `getOperationAST` does not find.
  */
 export function expandedFieldCount(document: DocumentNode, operationName: string | null | undefined): number {
+  const operation = getOperationAST(document, operationName);
+  if (operation === null || operation === undefined) return 0;
   const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: SelectionSetNode | undefined;
-  let operations = 0;
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    else if (definition.kind === Kind.OPERATION_DEFINITION) {
-      operations += 1;
-      if (operationName === undefined || operationName === null ? operations === 1 : definition.name?.value === operationName) {
-        operation ??= definition.selectionSet;
-      }
-    }
   }
-  if (operation === undefined) return 0;
   const counted = new Map<string, number>();
   const expanding = new Set<string>();
   const count = (set: SelectionSetNode): number => {
@@ -45,5 +39,5 @@ export function expandedFieldCount(document: DocumentNode, operationName: string
     }
     return fields;
   };
-  return count(operation);
+  return count(operation.selectionSet);
 }

@@ -1,13 +1,9 @@
+import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 
 /** What one operation may gather and send (`OPERATION_MAX_UPSTREAM_BYTES`, `MAX_LIST_ITEMS`). */
-export interface OperationBudgetLimits {
-  /** Bytes of upstream answers, as received, one operation may use (cached answers count too). */
-  readonly maxUpstreamBytes: number;
-  /** Items one list field may answer (tasks of a job). */
-  readonly maxListItems: number;
-}
+type OperationBudgetLimits = GatewayConfig['limits']['budget'];
 
 /** Items whose lists may be made and completed in one turn of the event loop. */
 const ITEMS_PER_TURN = 1000;
@@ -50,25 +46,18 @@ export class OperationBudget {
   sendText<T extends string | null>(text: T): T {
     if (text === null) return text;
     this.sentBytes += Buffer.byteLength(text);
-    if (this.sentBytes > this.limits.maxUpstreamBytes) {
-      throw new GatewayError(
-        ErrorCode.RESPONSE_TOO_LARGE,
-        `The operation's answer would hold more than the ${this.limits.maxUpstreamBytes} bytes of upstream text one operation may send.`,
-        { details: { reason: 'SENT_BYTES', limit: this.limits.maxUpstreamBytes } },
-      );
+    const limit = this.limits.maxUpstreamBytes;
+    if (this.sentBytes > limit) {
+      const message = `The operation's answer would hold more than the ${limit} bytes of upstream text one operation may send.`;
+      throw tooLarge('SENT_BYTES', limit, message);
     }
     return text;
   }
 
   /** Refuses a list of `count` items past `MAX_LIST_ITEMS`, before it is built. */
   checkList(count: number): void {
-    if (count > this.limits.maxListItems) {
-      throw new GatewayError(
-        ErrorCode.RESPONSE_TOO_LARGE,
-        `The list has ${count} items, more than the ${this.limits.maxListItems} one field may answer.`,
-        { details: { reason: 'LIST_ITEMS', limit: this.limits.maxListItems } },
-      );
-    }
+    const limit = this.limits.maxListItems;
+    if (count > limit) throw tooLarge('LIST_ITEMS', limit, `The list has ${count} items, more than the ${limit} one field may answer.`);
   }
 
   /**
@@ -97,12 +86,14 @@ export class OperationBudget {
   }
 
   private bytesError(): GatewayError {
-    return new GatewayError(
-      ErrorCode.RESPONSE_TOO_LARGE,
-      `The operation needs more than the ${this.limits.maxUpstreamBytes} bytes of upstream answers one operation may use.`,
-      { details: { reason: 'UPSTREAM_BYTES', limit: this.limits.maxUpstreamBytes } },
-    );
+    const limit = this.limits.maxUpstreamBytes;
+    const message = `The operation needs more than the ${limit} bytes of upstream answers one operation may use.`;
+    return tooLarge('UPSTREAM_BYTES', limit, message);
   }
+}
+
+function tooLarge(reason: string, limit: number, message: string): GatewayError {
+  return new GatewayError(ErrorCode.RESPONSE_TOO_LARGE, message, { details: { reason, limit } });
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

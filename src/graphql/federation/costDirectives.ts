@@ -25,37 +25,25 @@ import { FETCHING_FIELDS, type FetchingField } from '../fetchingFields';
 /** Roots: their fields carry the cost, not the type. */
 const ROOT_TYPES: ReadonlySet<string> = new Set(['Query', 'Mutation', 'Subscription']);
 
-export const SIZED_FIELDS: readonly string[] = ['edges', 'nodes'];
-
 /** What each connection argument adds to a plain `first`'s calls, from the call budget. */
 export function connectionArgumentCosts(): Readonly<Record<'last' | 'after' | 'before', number>> {
   const plain = connectionCallBudget({ direction: 'forward', after: false, before: false });
-  return {
-    last: connectionCallBudget({ direction: 'backward', after: false, before: false }) - plain,
-    after: connectionCallBudget({ direction: 'forward', after: true, before: false }) - plain,
-    before: connectionCallBudget({ direction: 'forward', after: false, before: true }) - plain,
-  };
+  const extra = (direction: 'forward' | 'backward', after: boolean, before: boolean) =>
+    connectionCallBudget({ direction, after, before }) - plain;
+  return { last: extra('backward', false, false), after: extra('forward', true, false), before: extra('forward', false, true) };
 }
 
 /** The directives the SDL carries for one fetching field. */
-export function costDirectivesOf(field: FetchingField): ConstDirectiveNode[] {
-  const { cost } = field;
-  switch (cost.calls) {
-    case 'one':
-      return [directive('cost', { weight: 1 })];
-    case 'page':
-      return [
-        directive('cost', { weight: 1 }),
-        directive('listSize', {
-          assumedSize: DEFAULT_PAGE_SIZE,
-          slicingArguments: [...cost.slicingArguments],
-          sizedFields: [...SIZED_FIELDS],
-          requireOneSlicingArgument: false,
-        }),
-      ];
-    case 'entities':
-      return [];
-  }
+function costDirectivesOf({ cost }: FetchingField): ConstDirectiveNode[] {
+  if (cost.calls === 'entities') return [];
+  if (cost.calls === 'one') return [directive('cost', { weight: 1 })];
+  const listSize = {
+    assumedSize: DEFAULT_PAGE_SIZE,
+    slicingArguments: [...cost.slicingArguments],
+    sizedFields: ['edges', 'nodes'],
+    requireOneSlicingArgument: false,
+  };
+  return [directive('cost', { weight: 1 }), directive('listSize', listSize)];
 }
 
 /** `document` with the cost directives (imported by the `@link` of schema/). */
@@ -83,11 +71,12 @@ export function withCostDirectives(document: DocumentNode, table: typeof FETCHIN
 type Argument = number | boolean | readonly string[];
 
 function directive(name: string, args: Record<string, Argument>): ConstDirectiveNode {
-  return {
-    kind: Kind.DIRECTIVE,
-    name: { kind: Kind.NAME, value: name },
-    arguments: Object.entries(args).map(([argName, value]): ConstArgumentNode => ({ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: argName }, value: valueNode(value) })),
-  };
+  const argument = ([argName, value]: [string, Argument]): ConstArgumentNode => ({
+    kind: Kind.ARGUMENT,
+    name: { kind: Kind.NAME, value: argName },
+    value: valueNode(value),
+  });
+  return { kind: Kind.DIRECTIVE, name: { kind: Kind.NAME, value: name }, arguments: Object.entries(args).map(argument) };
 }
 
 function valueNode(value: Argument): ConstValueNode {

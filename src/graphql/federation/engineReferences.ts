@@ -4,11 +4,13 @@ import { GatewayError } from '../../errors/GatewayError';
 import { settleEach, toError, type Loaders } from '../../loaders/createLoaders';
 import type { CseEngine } from '../../upstream/types';
 
-export interface EngineReferenceOptions {
-  /** More distinct references than this in one batch are looked up in engine-list pages first. */
-  readonly listThreshold: number;
-  /** Page size of those list calls (the upstream maximum: fewest calls). */
-  readonly pageSize: number;
+/**
+ * More distinct references than `engineListThreshold` in one batch are looked up in engine-list
+ * pages first (`pageSize`: the upstream maximum, fewest calls), at most `maxListPages` of them.
+ */
+type EngineReferenceOptions = EngineListLimits & { readonly pageSize: number };
+interface EngineListLimits {
+  readonly engineListThreshold: number;
   readonly maxListPages: number;
 }
 
@@ -16,11 +18,11 @@ export interface EngineReferenceOptions {
  * The most upstream calls one `_entities` batch of engine references makes: what the cost
  * estimate counts, and what the loader never exceeds. One details call each up to the threshold;
  * above it, list pages and details calls for what they did not hold, within
- * `maxListPages + listThreshold`, and never more than a call each plus one page.
+ * `maxListPages + engineListThreshold`, and never more than a call each plus one page.
  */
-export function engineReferenceBudget(references: number, options: Pick<EngineReferenceOptions, 'listThreshold' | 'maxListPages'>): number {
-  if (references <= options.listThreshold) return references;
-  return Math.min(references + 1, options.maxListPages + options.listThreshold);
+export function engineReferenceBudget(references: number, options: EngineListLimits): number {
+  if (references <= options.engineListThreshold) return references;
+  return Math.min(references + 1, options.maxListPages + options.engineListThreshold);
 }
 
 /**
@@ -41,7 +43,7 @@ export function remainingPagesWorthLoading(total: number, pageSize: number, miss
  */
 export function createEngineReferenceLoader(loaders: Loaders, options: EngineReferenceOptions): DataLoader<string, CseEngine | null> {
   return new DataLoader<string, CseEngine | null>(async (ids) => {
-    if (ids.length <= options.listThreshold) return settleEach(ids, (id) => loaders.engine.load(id));
+    if (ids.length <= options.engineListThreshold) return settleEach(ids, (id) => loaders.engine.load(id));
     const budget = engineReferenceBudget(ids.length, options);
     let listed: ListRead;
     try {

@@ -23,18 +23,17 @@ export function fieldMaxAge(parentType: string, fieldName: string, isRoot: boole
 }
 
 /** What a hinted field needs of the context: the operation's policy (absent: nothing is recorded). */
-interface HintedContext {
-  readonly cachePolicy?: CachePolicy;
-}
+type HintedContext = { readonly cachePolicy?: CachePolicy } | undefined;
+
+const HINTED = Symbol('cse-jobs-gateway.hinted');
 
 /**
  * Makes the fields {@link fieldMaxAge} gives a hint record it into the operation's
- * {@link CachePolicy} once their value is known. Only these few fields are wrapped, once, at
- * start-up. A field that fails records nothing: the response then has errors and is `no-store`.
- * Returns the same schema, changed in place.
+ * {@link CachePolicy} once their value is known: only these few fields are wrapped, once, at
+ * start-up (the schema is changed in place). A field that fails records nothing: the response then
+ * has errors and is `no-store`. Subscription results go over a socket, never into an HTTP cache.
  */
 export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
-  // Subscription results go over a socket, never into an HTTP cache.
   const subscription = schema.getSubscriptionType();
   const roots = new Set([schema.getQueryType(), schema.getMutationType()].filter((t) => t !== null && t !== undefined));
   for (const type of Object.values(schema.getTypeMap())) {
@@ -42,44 +41,33 @@ export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
     const isRoot = roots.has(type);
     for (const field of Object.values(type.getFields())) {
       if (freshnessOf(type.name, field.name, isRoot) === undefined) continue;
-      if (isHinted(field.resolve)) throw new Error(`recordCacheHints: ${type.name}.${field.name} already records its cache hint: applied twice to one schema`);
-      field.resolve = hinted(field.resolve ?? defaultFieldResolver, type.name, field.name, isRoot);
+      if (isHinted(field.resolve)) {
+        throw new Error(`recordCacheHints: ${type.name}.${field.name} already records its cache hint: applied twice to one schema`);
+      }
+      const resolve: GraphQLFieldResolver<unknown, HintedContext> = field.resolve ?? defaultFieldResolver;
+      const record = (policy: CachePolicy) => (value: unknown) => {
+        const maxAge = fieldMaxAge(type.name, field.name, isRoot, value, policy.ttls);
+        if (maxAge !== undefined) policy.record(maxAge);
+      };
+      const hinted: GraphQLFieldResolver<unknown, HintedContext> = (source, args, context, info) => {
+        const result: unknown = resolve(source, args, context, info);
+        const policy = context?.cachePolicy;
+        if (policy === undefined) return result;
+        // graphql-js handles a rejection; there is nothing to record then.
+        if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') {
+          (result as PromiseLike<unknown>).then(record(policy), () => undefined);
+        } else record(policy)(result);
+        return result;
+      };
+      field.resolve = Object.assign(hinted, { [HINTED]: true as const });
     }
   }
   return schema;
 }
 
-const HINTED = Symbol('cse-jobs-gateway.hinted');
-
 /** Whether a field's resolver records its cache hint. */
 export function isHinted(resolve: unknown): boolean {
   return typeof resolve === 'function' && (resolve as { [HINTED]?: true })[HINTED] === true;
-}
-
-function hinted(
-  resolve: GraphQLFieldResolver<unknown, HintedContext>,
-  parentType: string,
-  fieldName: string,
-  isRoot: boolean,
-): GraphQLFieldResolver<unknown, HintedContext> {
-  const wrapped: GraphQLFieldResolver<unknown, HintedContext> = (source, args, context, info) => {
-    const result: unknown = resolve(source, args, context, info);
-    const policy = context?.cachePolicy;
-    if (policy === undefined) return result;
-    const record = (value: unknown) => {
-      const maxAge = fieldMaxAge(parentType, fieldName, isRoot, value, policy.ttls);
-      if (maxAge !== undefined) policy.record(maxAge);
-    };
-    // graphql-js handles the rejection; there is nothing to record then.
-    if (isPromiseLike(result)) result.then(record, () => undefined);
-    else record(result);
-    return result;
-  };
-  return Object.assign(wrapped, { [HINTED]: true as const });
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /**
@@ -87,18 +75,14 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * cache-control plugin is off: it hooks `willResolveField`, which makes Apollo wrap every field's
  * resolver; the hints are recorded by the few fields that fetch instead.
  */
-export function cacheControlPlugins<TContext extends HintedContext>(): Array<ApolloServerPlugin<TContext>> {
+export function cacheControlPlugins<TContext extends NonNullable<HintedContext>>(): Array<ApolloServerPlugin<TContext>> {
   const header: ApolloServerPlugin<TContext> = {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response, contextValue }) {
-          const body = response.body;
-          const hasErrors = body.kind !== 'single' || Boolean(body.singleResult.errors);
-          const policy = contextValue.cachePolicy;
-          response.http.headers.set('cache-control', policy === undefined ? 'no-store' : policy.header(hasErrors));
-        },
-      };
-    },
+    requestDidStart: async () => ({
+      async willSendResponse({ response, contextValue: { cachePolicy } }) {
+        const hasErrors = response.body.kind !== 'single' || Boolean(response.body.singleResult.errors);
+        response.http.headers.set('cache-control', cachePolicy === undefined ? 'no-store' : cachePolicy.header(hasErrors));
+      },
+    }),
   };
   return [ApolloServerPluginCacheControlDisabled(), header];
 }

@@ -8,7 +8,7 @@ export type PropertyResolver<P, K extends keyof P> = ((parent: P) => PropertyVal
 /**
  * A field read from its parent's property: `flavor: own('flavor')`. Every field needs a resolver
  * in the maps, so a field the model lacks fails the type check; the mark lets
- * withPlainPropertiesDefault take it off the built schema again where the key is the field's own
+ * buildGatewaySchema take it off the built schema again where the key is the field's own
  * name, since graphql-jit compiles a field without a resolver to a direct property read.
  */
 export function property<P>() {
