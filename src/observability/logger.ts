@@ -4,10 +4,8 @@ import type { LogLevel } from '../config/loadConfig';
 export type { Logger } from 'pino';
 
 /**
- * The most characters any one string of a log line keeps (a field, nested or not, the message, an
- * error's message and stack, a child logger's bindings). Ids, names and documents come from
- * callers: without a bound, a 200 KB subscription id or operation name would be written whole,
- * once per line that names it. Longer strings are cut here and end with {@link cutMark}.
+ * The most characters any one string of a line keeps (a field at any depth, the message, an error's
+ * message and stack, a child's bindings): ids, names and documents come from callers.
  */
 export const LOG_STRING_MAX_CHARS = 2048;
 
@@ -65,7 +63,8 @@ export function boundLogValue(value: unknown, depth = 0, parentKey?: string): un
   // What JSON writes by a toJSON of its own (a Date, a Buffer) is not walked.
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   let copy: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value)) {
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
     const secret = item !== undefined && isSecret(key, depth, parentKey);
     const bounded = secret ? REDACTED : boundLogValue(item, depth + 1, key);
     if (bounded !== item) (copy ??= { ...value })[key] = bounded;
@@ -90,10 +89,9 @@ export function createLogger(
       base: { service: 'cse-jobs-gateway' },
       // What log pipelines (Loki, Elasticsearch, Cloud Logging) read without a parser of their
       // own: an ISO-8601 time and the level's name, not epoch milliseconds and pino's numbers.
-      timestamp: pino.stdTimeFunctions.isoTime,
-      // Errors are serialised by `formatters.log`, wherever they are: pino's own `err` serializer
-      // would take the resulting plain object for an error and rename its type. The message is
-      // not one of the fields `formatters.log` sees: pino hands it to the serializer of its key.
+      timestamp: isoTime,
+      // Errors are serialised by `formatters.log` wherever they are (pino's `err` serializer would
+      // rename the type of the plain object that makes); the message reaches only its serializer.
       serializers: { err: (value: unknown) => boundLogValue(value), msg: (value: unknown) => boundLogValue(value) },
       formatters: {
         level: (label) => ({ level: label }),
@@ -103,14 +101,25 @@ export function createLogger(
     },
     options.pretty === true ? prettyStream(destination) : destination,
   );
-  // A child's bindings are written into every line it logs; pino applies no formatter to them
-  // (`formatters.bindings` is for the root's only). Children inherit this from the root.
+  // pino applies no formatter to a child's bindings (`formatters.bindings` is the root's only).
   type Child = (this: unknown, bindings: pino.Bindings, childOptions?: pino.ChildLoggerOptions) => Logger;
   const child = logger.child as unknown as Child;
   logger.child = function (this: unknown, bindings: pino.Bindings, childOptions?: pino.ChildLoggerOptions) {
     return child.call(this, boundLogValue(bindings) as pino.Bindings, childOptions);
   } as unknown as Logger['child'];
   return logger;
+}
+
+let lastMs = 0;
+let lastTime = '';
+/** pino's `isoTime`, formatted once per millisecond: under load, many lines share one. */
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
 }
 
 /** The process's logger on stdout, and how to let its last lines out before the process exits. */
@@ -123,42 +132,38 @@ export interface ProcessLogger {
   close(timeoutMs: number): Promise<void>;
 }
 
+/** Lines wait in memory until they fill a write this large … */
+const LOG_BATCH_BYTES = 32 * 1024;
+/** … or for at most this long, when traffic is too light to fill one. */
+const LOG_FLUSH_MS = 100;
+
 /**
- * The logger of `npm start`. Lines are written off the request path: kept in a buffer and handed
- * to stdout asynchronously, in writes of at least {@link LOG_BATCH_BYTES} or every
- * {@link LOG_FLUSH_MS} (a write per line cost as much as the rest of the line). `process.exit`
- * writes what is buffered synchronously, but an earlier write may still be with the OS (a slow
- * reader, a full pipe) and the last lines then land out of order; `close` ends the stream and
- * waits for its writes instead.
+ * The logger of `npm start`: lines are batched and written to stdout asynchronously, so a log line
+ * never blocks the event loop (a write per line cost as much as the rest of the line). The price is
+ * at exit: `process.exit` writes what is buffered synchronously, but an earlier write may still be
+ * with the OS (a slow reader, a full pipe), so the last lines could land out of order; `close` ends
+ * the stream and waits for its writes instead.
  */
 export function createProcessLogger(level: LogLevel, options: LoggerOptions = {}): ProcessLogger {
   // pino-pretty writes synchronously: nothing is left to wait for.
-  if (options.pretty === true) {
-    return { logger: createLogger(level, undefined, options), close: () => Promise.resolve() };
-  }
-  const stdout = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS });
-  return { logger: createLogger(level, stdout), close: (timeoutMs) => endStream(stdout, timeoutMs) };
-}
-
-const LOG_BATCH_BYTES = 8192;
-/** The longest a line waits in the buffer when traffic is too light to fill a batch. */
-const LOG_FLUSH_MS = 100;
-
-function endStream(stream: ReturnType<typeof pino.destination>, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    stream.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    stream.end();
+  if (options.pretty === true) return { logger: createLogger(level, undefined, options), close: async () => {} };
+  const stdout = pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: LOG_BATCH_BYTES,
+    maxWrite: 2 * LOG_BATCH_BYTES,
+    periodicFlush: LOG_FLUSH_MS,
   });
+  const close = (timeoutMs: number) =>
+    new Promise<void>((resolve) => {
+      setTimeout(resolve, timeoutMs).unref();
+      stdout.once('close', resolve);
+      stdout.end();
+    });
+  return { logger: createLogger(level, stdout), close };
 }
 
-/**
- * pino-pretty is loaded only when asked for, so a production install without development
- * dependencies never needs it; asking for it there fails at start-up with the way out.
- */
+/** pino-pretty, a development dependency, is loaded only when asked for (a production install has none). */
 function prettyStream(destination: pino.DestinationStream | undefined): pino.DestinationStream {
   let prettyFactory: (options: Record<string, unknown>) => pino.DestinationStream;
   try {

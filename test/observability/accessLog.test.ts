@@ -1,13 +1,18 @@
 import { request } from 'undici';
 import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
-import { buildGateway, startGatewayProcess } from '../support/gatewayProcess';
+import { buildGateway, startGatewayProcess, type GatewayBuild } from '../support/gatewayProcess';
 
 /**
  * The access log of the real process: lines are batched off the request path (see
  * createProcessLogger), and a graceful stop right after the operations still writes every one.
  */
+let build: GatewayBuild;
+beforeAll(async () => {
+  build = await buildGateway();
+}, 300_000);
+
 it('a graceful stop right after N operations leaves exactly N operation lines, each whole', async () => {
-  const gateway = await startGatewayProcess(await buildGateway(), {
+  const gateway = await startGatewayProcess(build, {
     NODE_ENV: 'production',
     EMBEDDED_SIMULATOR: 'true',
     SIMULATOR_PORT: '0',
@@ -44,4 +49,4 @@ it('a graceful stop right after N operations leaves exactly N operation lines, e
   } finally {
     await gateway.kill();
   }
-}, 120_000);
+}, 60_000);
