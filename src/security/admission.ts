@@ -22,7 +22,7 @@ import type { DocumentStore } from '../graphql/documentStore';
 import { documentShape } from '../graphql/execution/documentShape';
 import type { GatewayContext } from '../graphql/context';
 import { tagError } from '../observability/requestRecord';
-import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/subscriptionMetrics';
+import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/metrics';
 import { createEstimator, type EstimateOptions } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
 

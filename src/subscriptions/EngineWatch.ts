@@ -1,7 +1,7 @@
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel } from '../graphql/models';
-import type { SubscriptionMetrics } from '../observability/subscriptionMetrics';
+import type { SubscriptionMetrics } from '../observability/metrics';
 import { ConcurrencyLimit } from '../upstream/ConcurrencyLimit';
 import { CseApi } from '../upstream/CseApi';
 import type { CseHttpClient } from '../upstream/CseHttpClient';

@@ -8,7 +8,7 @@ import { GatewayError } from '../errors/GatewayError';
 import { isProbeOnlyConnection } from '../http/httpServer';
 import type { HeaderLookup } from '../http/identity';
 import type { Logger } from '../observability/logger';
-import type { SubscriptionField, SubscriptionMetrics } from '../observability/subscriptionMetrics';
+import type { SubscriptionField, SubscriptionMetrics } from '../observability/metrics';
 import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream } from './conflatingStream';
