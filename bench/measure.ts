@@ -41,7 +41,8 @@ export function loadTarget(servers: Servers, target: TargetName, cache: CacheMod
 export async function settle(servers: Servers): Promise<number> {
   let count = await servers.simulator.ask<number>({ op: 'count' });
   for (let i = 0; i < 50; i += 1) {
-    await sleep(servers.latencyMs * 2 + 50);
+    // Long enough for a straggler on a loaded machine (a background refresh of a cache entry).
+    await sleep(servers.latencyMs * 2 + 150);
     const next = await servers.simulator.ask<number>({ op: 'count' });
     if (next === count) break;
     count = next;
