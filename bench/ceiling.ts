@@ -16,10 +16,13 @@ import { gatewayRequest, SCENARIOS } from './scenarios';
 
 /** What the gateway answers for S1, headers included, less those Node writes for itself. */
 async function storedAnswer(gateway: URL): Promise<{ headers: OutgoingHttpHeaders; body: Buffer }> {
-  const ask = gatewayRequest(SCENARIOS.S1.ask as Exclude<typeof SCENARIOS.S1.ask, string>, [], DEMO_TOKEN, gateway.pathname);
+  const page = SCENARIOS.S1.ask as Exclude<typeof SCENARIOS.S1.ask, string>;
+  const ask = gatewayRequest(page, [], DEMO_TOKEN, gateway.pathname);
   const response = await request(gateway, { method: ask.method, headers: ask.headers, body: ask.body });
   const body = Buffer.from(await response.body.arrayBuffer());
-  if (response.statusCode !== 200) throw new Error(`the gateway answered HTTP ${response.statusCode}: ${body.toString().slice(0, 500)}`);
+  if (response.statusCode !== 200) {
+    throw new Error(`the gateway answered HTTP ${response.statusCode}: ${body.toString().slice(0, 500)}`);
+  }
   const own = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
   const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !own.has(name)));
   return { headers, body };

@@ -40,10 +40,13 @@ export class OperationTelemetry {
     ({ span: this.span, propagate: this.propagate } = startOperationTrace(options.headers));
     const logger = this.logger;
     // The line is built only when it is written: upstream calls are many, debug is rarely on.
-    const debug: UpstreamEvents | undefined = logger.isLevelEnabled('debug')
-      ? { attempt: (event) => logger.debug({ requestId: this.requestId, upstream: { ...event, durationMs: round(event.durationMs) } }, 'upstream call') }
-      : undefined;
-    this.events = debug === undefined ? options.facts.events : fanOutEvents(options.facts.events, debug);
+    const debug: UpstreamEvents = {
+      attempt: (event) => {
+        const upstream = { ...event, durationMs: round(event.durationMs) };
+        logger.debug({ requestId: this.requestId, upstream }, 'upstream call');
+      },
+    };
+    this.events = logger.isLevelEnabled('debug') ? fanOutEvents(options.facts.events, debug) : options.facts.events;
   }
 
   /** Once, when the response has been handed to the socket (or the request failed or was aborted). */
@@ -85,7 +88,9 @@ export class OperationTelemetry {
     if (errorCodes !== undefined) {
       this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
       // Partial data counts as failed here: a trace is looked at to find what went wrong.
-      if (outcome !== 'success') this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorCodes.join(',') || outcome });
+      if (outcome !== 'success') {
+        this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorCodes.join(',') || outcome });
+      }
     }
     this.span.end();
   }
@@ -123,7 +128,12 @@ export class OperationTelemetry {
  * request, or every field failed), or an HTTP error without a GraphQL error (413, bad JSON).
  * aborted: the response never reached the caller (it went away, or shutdown cut the connection).
  */
-export function operationOutcome(end: { aborted: boolean; errorCount: number; hasData: boolean; httpStatus: number }): OperationOutcome {
+export function operationOutcome(end: {
+  aborted: boolean;
+  errorCount: number;
+  hasData: boolean;
+  httpStatus: number;
+}): OperationOutcome {
   if (end.aborted) return 'aborted';
   if (end.errorCount > 0) return end.hasData ? 'partial' : 'error';
   return end.httpStatus >= 400 ? 'error' : 'success';

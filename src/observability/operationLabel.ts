@@ -10,7 +10,7 @@ export const ANONYMOUS_OPERATION = '(anonymous)';
 export const OTHER_OPERATION = '(other)';
 /** A request that never resolved to a valid operation: unparseable, invalid, or refused before (no token). */
 export const UNRESOLVED_OPERATION = '(unresolved)';
-/** A named operation not vouched for (see OperationFacts.nameVouched): anyone can send a name with a made-up token. */
+/** A named operation not vouched for (OperationFacts.nameVouched): any caller can send any name. */
 export const UNVERIFIED_OPERATION = '(unverified)';
 
 /**

@@ -29,7 +29,8 @@ export function createOperationPlugin<TContext extends ScopedContext>(): ApolloS
         },
         async willSendResponse({ response }) {
           const body = response.body;
-          facts.recordResponse(body.kind !== 'single' || (body.singleResult.data !== undefined && body.singleResult.data !== null));
+          const data = body.kind === 'single' ? body.singleResult.data : true;
+          facts.recordResponse(data !== undefined && data !== null);
         },
       };
     },

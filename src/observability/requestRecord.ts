@@ -33,8 +33,8 @@ export function setRequestRecord(request: IncomingMessage, record: RequestRecord
   (request as RecordedRequest)[RECORD] = record;
 }
 
-export function requestRecordOf<TCredentials = unknown>(request: IncomingMessage): RequestRecord<TCredentials> | undefined {
-  return (request as RecordedRequest)[RECORD] as RequestRecord<TCredentials> | undefined;
+export function requestRecordOf<C = unknown>(request: IncomingMessage): RequestRecord<C> | undefined {
+  return (request as RecordedRequest)[RECORD] as RequestRecord<C> | undefined;
 }
 
 /** Marks an error as raised while serving `requestId`, for code that later sees only the error (formatError). */

@@ -4,6 +4,7 @@
  */
 
 export type HeaderLookup = (name: string) => string | undefined;
+type TraceParent = { version: string; traceId: string; parentId: string; flags: string };
 
 /** A `traceparent` longer than this is not parsed at all (the spec's fields take 55 characters). */
 const MAX_TRACEPARENT_LENGTH = 512;
@@ -26,7 +27,7 @@ const TRACESTATE_VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x
  * characters laid out as version 00's and followed by the end or a dash (what comes after is that
  * version's, and is not ours to read); version ff is invalid, as are all-zero ids.
  */
-export function parseTraceparent(value: string): { version: string; traceId: string; parentId: string; flags: string } | undefined {
+export function parseTraceparent(value: string): TraceParent | undefined {
   if (value.length > MAX_TRACEPARENT_LENGTH) return undefined;
   const match = TRACEPARENT_FIELDS.exec(value);
   if (match === null) return undefined;

@@ -23,7 +23,8 @@ const incomingGetter: TextMapGetter<IncomingHeaders> = {
  */
 export function startOperationTrace(headers: IncomingHeaders): { span: Span; propagate: Record<string, string> } {
   const active = context.active();
-  const parent = trace.getSpan(active) !== undefined ? active : propagation.extract(active, headers, incomingGetter);
+  const fromCaller = trace.getSpan(active) === undefined;
+  const parent = fromCaller ? propagation.extract(active, headers, incomingGetter) : active;
   const span = trace.getTracer(TRACER_NAME).startSpan('graphql.operation', { kind: SpanKind.SERVER }, parent);
   const propagate = incomingTraceHeaders((name) => {
     const value = headers[name];
