@@ -17,7 +17,7 @@ export interface BenchOptions {
   soakSec: number;
   /** The results file; undefined: bench/results/latest.json (and a dated copy for full runs). */
   out: string | undefined;
-  /** Rewrite the table in bench/README.md (full runs by default). */
+  /** Rewrite the table in bench/README.md and docs/benchmarks.md (full runs by default). */
   readme: boolean;
   /** The compiled gateway; undefined: dist/main.js. */
   gatewayEntry: string | undefined;
@@ -30,7 +30,7 @@ export interface BenchOptions {
 export class UsageError extends Error {}
 
 export const USAGE = `npm run bench [-- options]        full run: every scenario, 3 rounds, then a 5-minute S5 soak
-npm run bench:quick [-- options]  every scenario briefly (well under 90 s), no soak
+npm run bench:quick [-- options]  every scenario briefly (about 100 s), no soak
 
   --quick                 the bench:quick settings
   --soak                  only the S5 soak (default 300 s)
@@ -39,7 +39,7 @@ npm run bench:quick [-- options]  every scenario briefly (well under 90 s), no s
   --cache default,off     gateway cache modes
   --rounds N  --duration S  --warmup S  --soak-seconds S (0: no soak)
   --out FILE              results file (default bench/results/latest.json)
-  --readme / --no-readme  rewrite the table in bench/README.md (default: full runs only)
+  --readme / --no-readme  rewrite the table in bench/README.md and docs/benchmarks.md (default: full runs)
   --gateway FILE          compiled gateway entry (default dist/main.js)
   --cpu-prof DIR          profile each gateway process (node --cpu-prof) into DIR
   --gateway-env K=V,K=V   extra gateway settings, e.g. GRAPHQL_EXECUTOR=graphql-js`;

@@ -29,22 +29,30 @@ export interface DuelOptions {
   readonly cache: CacheMode;
   /** Node flags for both gateways (e.g. `--cpu-prof`). */
   readonly nodeOptions: readonly string[];
+  /** Settings of gateway B only, e.g. `{ LOG_LEVEL: 'info' }` to price the access log. */
+  readonly envB: Readonly<Record<string, string>>;
   readonly log: (line: string) => void;
 }
 
 export async function duel(entryA: string, entryB: string, rounds: number, requests: number, options: Partial<DuelOptions> = {}): Promise<DuelRound[]> {
-  const { scenario = SCENARIOS.S5, cache = 'off', nodeOptions = [], log = () => {} } = options;
+  const { scenario = SCENARIOS.S5, cache = 'off', nodeOptions = [], envB = {}, log = () => {} } = options;
   const started: Child[] = [];
   try {
     const simulator = await startChild({ name: 'simulator', entry: resolve(__dirname, 'simulatorChild.js'), args: ['--latency', '0'], ready: /Simulator ready at (\S+)/, ipc: true });
     started.push(simulator);
-    const gateway = async (name: string, entry: string) => {
-      const child = await startChild({ name, entry, nodeOptions: [...nodeOptions], env: gatewayEnv(simulator.url, cache), ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/ });
+    const gateway = async (name: string, entry: string, env: Readonly<Record<string, string>> = {}) => {
+      const child = await startChild({
+        name,
+        entry,
+        nodeOptions: [...nodeOptions],
+        env: { ...gatewayEnv(simulator.url, cache), ...env },
+        ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/,
+      });
       started.push(child);
       return child;
     };
     const a = await gateway('gateway A', entryA);
-    const b = await gateway('gateway B', entryB);
+    const b = await gateway('gateway B', entryB, envB);
     const cursors = await walkCursors(a.url);
     await walkCursors(b.url);
     const load = (target: Child) => {
@@ -92,9 +100,12 @@ if (require.main === module) {
   // DUEL_CPU_PROF_DIR=dir: a V8 CPU profile of each gateway, to see where a difference comes from.
   const profileDir = process.env.DUEL_CPU_PROF_DIR;
   const nodeOptions = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`];
+  // DUEL_B_ENV=NAME=value,…: settings of B only (LOG_LEVEL=info against A's warn prices the access log).
+  const envB = Object.fromEntries((process.env.DUEL_B_ENV ?? '').split(',').filter((kv) => kv.includes('=')).map((kv) => kv.split('=', 2)));
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  log(`${scenario.id} (${scenario.title}), caches ${cache}`);
-  duel(resolve(entryA), resolve(entryB), Number(rounds), Number(requests), { scenario, cache: cache as CacheMode, nodeOptions, log })
+  log(`${scenario.id} (${scenario.title}), caches ${cache}${Object.keys(envB).length > 0 ? `, B with ${process.env.DUEL_B_ENV}` : ''}`);
+  const settings = { scenario, cache: cache as CacheMode, nodeOptions, envB, log };
+  duel(resolve(entryA), resolve(entryB), Number(rounds), Number(requests), settings)
     .then((results) => process.stdout.write(`median B/A CPU per operation: ${medianRatio(results).toFixed(3)}\n`))
     .catch((error: unknown) => {
       process.stderr.write(`duel failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

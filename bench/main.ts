@@ -3,45 +3,64 @@ import { dirname, join, resolve } from 'node:path';
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './args';
 import { runLoad } from './loadGenerator';
 import { checkAnswers, loadTarget, measure } from './measure';
-import { summarize, type BenchRecord, type Sample, type TargetName } from './records';
+import { summarize, type BenchRecord, type CacheMode, type Sample, type TargetName } from './records';
 import { machine, renderMarkdown, replaceResults, type BenchReport } from './report';
-import { SCENARIOS } from './scenarios';
+import { SCENARIOS, type ScenarioId } from './scenarios';
 import { startServers, type Servers } from './servers';
 import { runSoak, type SoakReport } from './soak';
 import { evaluateTargets } from './targets';
 
 /** The package root: this file runs as dist/bench/bench/main.js. */
 const ROOT = resolve(__dirname, '..', '..', '..');
-const TARGETS: readonly TargetName[] = ['gateway', 'floor'];
+/** Scenarios whose answer the whole-response cache stores: measured against the ceiling too. */
+const STORED: readonly ScenarioId[] = ['S1', 'S4'];
+
+/** The targets of one cell of the matrix, in the order their rounds alternate. */
+function targetsOf(scenario: ScenarioId, cache: CacheMode, servers: Servers): TargetName[] {
+  const stored = cache === 'default' && STORED.includes(scenario) && servers.ceiling !== undefined;
+  return stored ? ['gateway', 'floor', 'ceiling', 'gateway-info'] : ['gateway', 'floor'];
+}
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
 /**
- * The matrix: for each latency a fresh simulator, gateways (one per cache mode) and floor; for
- * each scenario and cache mode, a warm-up of both targets, then rounds alternating gateway and
- * floor, so drift of the shared machine's load hits both alike.
+ * The matrix: for each latency a fresh simulator, gateways (one per cache mode), floor and, for
+ * stored answers, the ceiling and a gateway at LOG_LEVEL=info; for each scenario and cache mode, a
+ * warm-up of every target, then rounds alternating the targets (gateway, floor, …), so drift of
+ * the shared machine's load hits all alike.
  */
 async function runMatrix(options: BenchOptions, gatewayEntry: string): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
+  const storedAnswers = options.caches.includes('default') && options.scenarios.some((id) => STORED.includes(id));
   for (const latencyMs of options.latencies) {
-    log(`latency ${latencyMs} ms: starting the simulator, ${options.caches.length} gateway(s) and the floor`);
-    const servers = await startServers({ latencyMs, caches: options.caches, gatewayEntry, gatewayNodeOptions: profileFlags(options), gatewayEnv: options.gatewayEnv });
+    log(`latency ${latencyMs} ms: starting the simulator, the gateway(s), the floor${storedAnswers ? ' and the ceiling' : ''}`);
+    const servers = await startServers({
+      latencyMs,
+      caches: options.caches,
+      gatewayEntry,
+      gatewayNodeOptions: profileFlags(options),
+      gatewayEnv: options.gatewayEnv,
+      storedAnswers,
+    });
     try {
       await warmUp(servers, options);
       for (const scenarioId of options.scenarios) {
         const scenario = SCENARIOS[scenarioId];
         for (const cache of options.caches) {
-          const targets = TARGETS.map((target) => loadTarget(servers, target, cache, scenario));
+          const names = targetsOf(scenarioId, cache, servers);
+          const targets = names.map((target) => loadTarget(servers, target, cache, scenario));
           // The last rate seen per target sizes its next run (see measure).
           const rate = new Map<TargetName, number>();
           const callsAlone = new Map<TargetName, number>();
           for (const target of targets) {
             callsAlone.set(target.name, await checkAnswers(target, servers));
-            if (options.warmupSec > 0) rate.set(target.name, (await measure(target, servers, scenario.connections, options.warmupSec)).reqPerSec);
+            if (options.warmupSec > 0) {
+              rate.set(target.name, (await measure(target, servers, scenario.connections, options.warmupSec)).reqPerSec);
+            }
           }
-          const samples = new Map<TargetName, Sample[]>(TARGETS.map((target) => [target, []]));
+          const samples = new Map<TargetName, Sample[]>(names.map((target) => [target, []]));
           for (let round = 0; round < options.rounds; round += 1) {
             for (const target of targets) {
               const sample = await measure(target, servers, scenario.connections, options.durationSec, rate.get(target.name));
@@ -49,12 +68,16 @@ async function runMatrix(options: BenchOptions, gatewayEntry: string): Promise<B
               samples.get(target.name)?.push(sample);
             }
           }
-          for (const target of TARGETS) {
-            const record = summarize({ scenario: scenarioId, target, cache, latencyMs, callsAlone: callsAlone.get(target) ?? 0 }, samples.get(target) ?? []);
+          for (const target of names) {
+            const key = { scenario: scenarioId, target, cache, latencyMs, callsAlone: callsAlone.get(target) ?? 0 };
+            const record = summarize(key, samples.get(target) ?? []);
             records.push(record);
             log(
-              `  ${scenarioId} ${cache.padEnd(7)} ${target.padEnd(7)} ${record.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${record.p50Ms.toFixed(1)} p99 ${record.p99Ms.toFixed(1)} ms  ` +
-                `${record.upstreamCallsPerOp.toFixed(2)} calls/op (${record.callsAlone} alone)  ${record.cpuMsPerOp?.toFixed(3) ?? '?'} CPU ms/op  ${record.rssMb?.toFixed(0) ?? '?'} MB${record.errors > 0 ? `  ${record.errors} ERRORS` : ''}`,
+              `  ${scenarioId} ${cache.padEnd(7)} ${target.padEnd(12)} ${record.reqPerSec.toFixed(0).padStart(6)} req/s  ` +
+                `p50 ${record.p50Ms.toFixed(1)} p99 ${record.p99Ms.toFixed(1)} ms  ` +
+                `${record.upstreamCallsPerOp.toFixed(2)} calls/op (${record.callsAlone} alone)  ` +
+                `${record.cpuMsPerOp?.toFixed(3) ?? '?'} CPU ms/op  ${record.rssMb?.toFixed(0) ?? '?'} MB` +
+                `${record.errors > 0 ? `  ${record.errors} ERRORS` : ''}`,
             );
           }
         }
@@ -73,9 +96,10 @@ async function runMatrix(options: BenchOptions, gatewayEntry: string): Promise<B
 async function warmUp(servers: Servers, options: BenchOptions): Promise<void> {
   const seconds = Math.max(0.5, options.warmupSec * 2);
   for (const cache of options.caches) {
-    for (const target of TARGETS) {
-      if (target === 'floor' && cache !== options.caches[0]) continue;
-      for (const scenario of [SCENARIOS.S1, SCENARIOS.S3]) {
+    const names: TargetName[] = ['gateway', ...(cache === options.caches[0] ? (['floor'] as const) : [])];
+    if (cache === 'default' && servers.ceiling !== undefined) names.push('ceiling', 'gateway-info');
+    for (const target of names) {
+      for (const scenario of target === 'ceiling' ? [SCENARIOS.S1] : [SCENARIOS.S1, SCENARIOS.S3]) {
         const load = loadTarget(servers, target, cache, scenario);
         await checkAnswers(load, servers);
         await runLoad({ origin: load.origin, connections: scenario.connections, durationSec: seconds, next: load.next });
@@ -134,8 +158,9 @@ async function main(): Promise<void> {
   if (options.out === undefined && options.mode !== 'quick') write(join(resultsDir, `${report.date.slice(0, 19).replace(/:/g, '-')}.json`), json);
   const markdown = renderMarkdown(report);
   if (options.readme) {
-    const readmePath = join(ROOT, 'bench', 'README.md');
-    write(readmePath, replaceResults(readFileSync(readmePath, 'utf8'), markdown));
+    for (const path of [join(ROOT, 'bench', 'README.md'), join(ROOT, 'docs', 'benchmarks.md')]) {
+      write(path, replaceResults(readFileSync(path, 'utf8'), markdown));
+    }
   }
   process.stdout.write(`${markdown}\n`);
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -1,8 +1,11 @@
 import { CACHES_OFF } from '../test/support/cachesOff';
 import type { ScenarioId } from './scenarios';
 
-/** The measured servers and the cache settings of the gateway. */
-export type TargetName = 'gateway' | 'floor';
+/**
+ * The measured servers: the gateway (LOG_LEVEL=warn), the floor, and for stored answers (S1, S4 at
+ * the defaults) the ceiling and the same gateway at LOG_LEVEL=info.
+ */
+export type TargetName = 'gateway' | 'floor' | 'ceiling' | 'gateway-info';
 export type CacheMode = 'default' | 'off';
 export const CACHE_MODES: readonly CacheMode[] = ['default', 'off'];
 

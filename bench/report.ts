@@ -1,5 +1,5 @@
 import { availableParallelism, cpus, totalmem } from 'node:os';
-import type { BenchRecord } from './records';
+import type { BenchRecord, TargetName } from './records';
 import { SCENARIOS } from './scenarios';
 import type { SoakReport } from './soak';
 import type { TargetCheck } from './targets';
@@ -33,40 +33,46 @@ export interface BenchReport {
   soak?: SoakReport;
 }
 
+const TARGET_TITLES: Readonly<Record<TargetName, string>> = {
+  gateway: 'gateway',
+  floor: 'floor',
+  ceiling: 'ceiling (bare node:http, stored bytes)',
+  'gateway-info': 'gateway at LOG_LEVEL=info',
+};
+
 const n = (value: number | null, digits: number): string => (value === null ? '–' : value.toFixed(digits));
 
-/** The results as markdown: the matrix (gateway beside floor), the targets, the soak. */
+/** The results as markdown: the matrix (one row per target and cell), the targets, the soak. */
 export function renderMarkdown(report: BenchReport): string {
   const m = report.machine;
   const lines = [
     `Run of ${report.date} (${report.mode}): ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}.`,
     `${report.settings.rounds} round(s) of ${report.settings.durationSec} s per target (after ${report.settings.warmupSec} s of warm-up); medians.`,
     '',
-    '| Latency | Scenario | Cache | Gateway req/s | Floor req/s | Ratio | Gateway p50 / p99 ms | Floor p50 / p99 ms | Upstream calls/op under load (gw / floor) | Calls alone (gw / floor) | CPU ms/op (gw / floor) | Gateway peak RSS MB | Errors |',
-    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Latency | Scenario | Cache | Target | req/s | × floor | p50 / p99 ms | Upstream calls/op under load | Calls alone | CPU ms/op | Peak RSS MB | Errors |',
+    '|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const gateway of report.records.filter((r) => r.target === 'gateway')) {
+  // One row per record, each cell's targets in the order their rounds alternated.
+  for (const record of report.records) {
     const floor = report.records.find(
-      (r) => r.target === 'floor' && r.scenario === gateway.scenario && r.cache === gateway.cache && r.latencyMs === gateway.latencyMs,
+      (r) => r.target === 'floor' && r.scenario === record.scenario && r.cache === record.cache && r.latencyMs === record.latencyMs,
     );
-    const ratio = floor === undefined || floor.reqPerSec === 0 ? null : gateway.reqPerSec / floor.reqPerSec;
-    lines.push(
-      [
-        `${gateway.latencyMs} ms`,
-        `${gateway.scenario} ${SCENARIOS[gateway.scenario].title}`,
-        gateway.cache,
-        n(gateway.reqPerSec, 0),
-        n(floor?.reqPerSec ?? null, 0),
-        ratio === null ? '–' : `${ratio.toFixed(3)}×`,
-        `${n(gateway.p50Ms, 1)} / ${n(gateway.p99Ms, 1)}`,
-        floor === undefined ? '–' : `${n(floor.p50Ms, 1)} / ${n(floor.p99Ms, 1)}`,
-        `${n(gateway.upstreamCallsPerOp, 2)} / ${n(floor?.upstreamCallsPerOp ?? null, 2)}`,
-        `${gateway.callsAlone} / ${floor?.callsAlone ?? '–'}`,
-        `${n(gateway.cpuMsPerOp, 3)} / ${n(floor?.cpuMsPerOp ?? null, 3)}`,
-        n(gateway.rssMb, 0),
-        String(gateway.errors + (floor?.errors ?? 0)),
-      ].join(' | ').replace(/^/, '| ') + ' |',
-    );
+    const ratio = floor === undefined || floor.reqPerSec === 0 ? null : record.reqPerSec / floor.reqPerSec;
+    const cells = [
+      `${record.latencyMs} ms`,
+      `${record.scenario} ${SCENARIOS[record.scenario].title}`,
+      record.cache,
+      TARGET_TITLES[record.target],
+      n(record.reqPerSec, 0),
+      ratio === null ? '–' : `${ratio.toFixed(3)}×`,
+      `${n(record.p50Ms, 1)} / ${n(record.p99Ms, 1)}`,
+      n(record.upstreamCallsPerOp, 2),
+      String(record.callsAlone),
+      n(record.cpuMsPerOp, 3),
+      n(record.rssMb, 0),
+      String(record.errors),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('', '| Target | Measured | Met |', '|---|---|---|');
   for (const check of report.targets) {

@@ -11,6 +11,9 @@ export interface Servers {
   simulator: Child;
   gateways: ReadonlyMap<CacheMode, Child>;
   floor: Child;
+  /** With `storedAnswers`: the ceiling (ceiling.ts) and a gateway at LOG_LEVEL=info, caches default. */
+  ceiling?: Child;
+  infoGateway?: Child;
   /** Cursors of the big engine's items, in list order, per gateway (each gateway mints its own). */
   cursors: ReadonlyMap<CacheMode, readonly string[]>;
   stop(): Promise<void>;
@@ -25,6 +28,8 @@ export interface ServerOptions {
   gatewayNodeOptions?: string[];
   /** Extra gateway settings (see --gateway-env); they override the benchmark's own. */
   gatewayEnv?: Readonly<Record<string, string>>;
+  /** Also start the ceiling and the gateway at info (needs the `default` cache mode). */
+  storedAnswers?: boolean;
 }
 
 /** In the compiled bench (dist/bench/bench/), beside this file. */
@@ -67,7 +72,21 @@ export async function startServers(options: ServerOptions): Promise<Servers> {
       ready: /Floor ready at (\S+)/,
     });
     started.push(floor);
-    return { latencyMs: options.latencyMs, simulator, gateways, floor, cursors, stop };
+    const cached = gateways.get('default');
+    if (options.storedAnswers !== true || cached === undefined) {
+      return { latencyMs: options.latencyMs, simulator, gateways, floor, cursors, stop };
+    }
+    const ceiling = await startChild({ name: 'ceiling', entry: here('ceiling.js'), args: ['--gateway', cached.url], ready: /Ceiling ready at (\S+)/ });
+    started.push(ceiling);
+    const infoGateway = await startChild({
+      name: 'gateway (cache default, LOG_LEVEL=info)',
+      entry: options.gatewayEntry,
+      nodeOptions: options.gatewayNodeOptions,
+      env: { ...gatewayEnv(simulator.url, 'default'), ...options.gatewayEnv, LOG_LEVEL: 'info' },
+      ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/,
+    });
+    started.push(infoGateway);
+    return { latencyMs: options.latencyMs, simulator, gateways, floor, ceiling, infoGateway, cursors, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -48,16 +48,19 @@ describe('bench harness (compiled CLI, child processes)', () => {
 
     const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
     expect(report.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
+    // S1 at the defaults is a stored answer: the ceiling and the gateway at info run beside it.
     expect(report.records.map((r) => `${r.scenario}/${r.target}/${r.cache}`).sort()).toEqual([
+      'S1/ceiling/default',
       'S1/floor/default',
       'S1/floor/off',
+      'S1/gateway-info/default',
       'S1/gateway/default',
       'S1/gateway/off',
     ]);
     for (const record of report.records) {
       expect(record).toEqual<BenchRecord>({
         scenario: 'S1',
-        target: expect.stringMatching(/^(gateway|floor)$/),
+        target: expect.stringMatching(/^(gateway|floor|ceiling|gateway-info)$/),
         cache: expect.stringMatching(/^(default|off)$/),
         latencyMs: 0,
         reqPerSec: expect.any(Number),
@@ -76,16 +79,27 @@ describe('bench harness (compiled CLI, child processes)', () => {
       expect(record.requests).toBeGreaterThan(0);
       // The counters are wired: every target reaches the upstream, except a gateway whose cache
       // may serve a whole run (with caches at their defaults, 0 calls per operation is fair).
-      if (!(record.target === 'gateway' && record.cache === 'default')) expect(record.upstreamCallsPerOp).toBeGreaterThan(0);
+      // The ceiling never does.
+      const mayServeStored = record.target === 'ceiling' || (record.target !== 'floor' && record.cache === 'default');
+      if (!mayServeStored) expect(record.upstreamCallsPerOp).toBeGreaterThan(0);
     }
     // The floor is a pass-through: exactly one upstream call per page (the runs end with nothing in flight).
     expect(report.records.filter((r) => r.target === 'floor').map((r) => r.upstreamCallsPerOp)).toEqual([1, 1]);
     expect(report.records.filter((r) => r.target === 'floor').map((r) => r.callsAlone)).toEqual([1, 1]);
     expect(report.targets.find((t) => t.id === 'economy-S1')?.met).not.toBeNull();
+    // The stored answer against the ceiling, and the access log's price, are measured.
+    expect(report.targets.find((t) => t.id === 'throughput-S1-default-gateway-vs-ceiling')?.met).not.toBeNull();
+    expect(report.targets.find((t) => t.id === 'throughput-S1-default-gateway-info-vs-gateway')?.met).not.toBeNull();
   }, 110_000);
 
   it('duels two gateway builds at the same time: CPU per operation of each, and their ratio', async () => {
-    const result = await run(process.execPath, [join(benchDir, 'duel.js'), gateway, gateway, '2', '100'], { cwd: root, timeout: 60_000 });
+    const result = await run(process.execPath, [join(benchDir, 'duel.js'), gateway, gateway, '2', '100'], {
+      cwd: root,
+      timeout: 60_000,
+      // B at info, A at warn: the price of the access log (the ratio's format is all that is checked).
+      env: { ...process.env, DUEL_B_ENV: 'LOG_LEVEL=info' },
+    });
+    expect(result.stdout).toMatch(/, B with LOG_LEVEL=info$/m);
     const rounds = result.stdout.split('\n').filter((line) => line.startsWith('round '));
     expect(rounds).toHaveLength(2);
     for (const line of rounds) expect(line).toMatch(/^round \d: A \d+\.\d{3} ms\/op, B \d+\.\d{3} ms\/op, B\/A \d+\.\d{3}, errors 0$/);

@@ -2,9 +2,8 @@ import { isSpanContextValid, SpanStatusCode, type Span } from '@opentelemetry/ap
 import { RequestErrorCode } from '../errors/codes';
 import { fanOutEvents, type UpstreamEvents } from './events';
 import type { Logger } from './logger';
-import type { GatewayMetrics } from './metrics';
+import type { GatewayMetrics, OperationOutcome } from './metrics';
 import type { OperationFacts } from './OperationFacts';
-import { operationOutcome } from './operationOutcome';
 import { parseTraceparent } from './traceHeaders';
 import { startOperationTrace } from './tracing';
 
@@ -37,55 +36,61 @@ export class OperationTelemetry {
   private finished = false;
 
   constructor(options: OperationTelemetryOptions) {
-    this.requestId = options.requestId;
-    this.logger = options.logger;
-    this.metrics = options.metrics;
-    this.facts = options.facts;
-    const { span, propagate } = startOperationTrace(options.headers);
-    this.span = span;
-    this.propagate = propagate;
-    this.events = fanOutEvents(options.facts.events, {
+    ({ requestId: this.requestId, logger: this.logger, metrics: this.metrics, facts: this.facts } = options);
+    ({ span: this.span, propagate: this.propagate } = startOperationTrace(options.headers));
+    const logger = this.logger;
+    // The line is built only when it is written: upstream calls are many, debug is rarely on.
+    const debug: UpstreamEvents = {
       attempt: (event) => {
-        this.logger.debug({ requestId: this.requestId, upstream: { ...event, durationMs: round(event.durationMs) } }, 'upstream call');
+        const upstream = { ...event, durationMs: round(event.durationMs) };
+        logger.debug({ requestId: this.requestId, upstream }, 'upstream call');
       },
-    });
+    };
+    this.events = logger.isLevelEnabled('debug') ? fanOutEvents(options.facts.events, debug) : options.facts.events;
   }
 
   /** Once, when the response has been handed to the socket (or the request failed or was aborted). */
   finish(end: { httpStatus: number; aborted: boolean }): void {
     if (this.finished) return;
     this.finished = true;
-    const facts = this.facts;
+    const { facts, requestId } = this;
+    const { httpStatus } = end;
     const durationMs = performance.now() - this.started;
     this.nameSpan();
-    if (facts.reused !== undefined && !end.aborted) {
-      this.finishReused(facts.reused, end.httpStatus, durationMs);
-      return;
-    }
+    // A request answered with another's answer: nothing ran, so its line is short.
+    const reused = end.aborted ? undefined : facts.reused;
     // A 400 before any operation started, with no error seen: a request Apollo (CSRF prevention,
     // a body that is no GraphQL request) or the HTTP server (a body that is not JSON) refused as
-    // BAD_REQUEST. Apollo's hook for those (invalidRequestWasReceived) gets the error alone, with
-    // nothing that names the request, so the code is known from the status.
-    if (!facts.resolved && facts.errorCount === 0 && end.httpStatus === 400) facts.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
-    const outcome = operationOutcome({ ...end, errorCount: facts.errorCount, hasData: facts.hasData });
-    const fields = {
-      requestId: this.requestId,
-      operationName: facts.operationName,
-      operationType: facts.operationType,
-      durationMs: round(durationMs),
-      upstreamCalls: facts.upstreamCalls,
-      cacheHits: facts.upstreamCacheHits,
-      errorCodes: facts.errorCodes,
-      outcome,
-      httpStatus: end.httpStatus,
-    };
-    this.metrics.observeOperation({ name: facts.operationName, resolved: facts.resolved, nameVouched: facts.nameVouched, outcome, durationMs, errorCodes: fields.errorCodes });
-    this.logger.info({ ...fields, ...this.traceFields() }, 'graphql operation');
-
-    this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
-    // Partial data counts as failed here: a trace is looked at to find what went wrong.
-    if (outcome !== 'success') {
-      this.span.setStatus({ code: SpanStatusCode.ERROR, message: fields.errorCodes.join(',') || outcome });
+    // BAD_REQUEST. Apollo's hook for those (invalidRequestWasReceived) gets the error alone.
+    if (reused === undefined && !facts.resolved && facts.errorCount === 0 && httpStatus === 400) {
+      facts.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
+    }
+    const outcome = reused ?? operationOutcome({ ...end, errorCount: facts.errorCount, hasData: facts.hasData });
+    const errorCodes = reused === undefined ? facts.errorCodes : undefined;
+    const { operationName, resolved, nameVouched } = facts;
+    this.metrics.observeOperation({ name: operationName, resolved, nameVouched, outcome, durationMs, errorCodes });
+    const line =
+      errorCodes === undefined
+        ? { requestId, operationName, durationMs: round(durationMs), outcome, httpStatus }
+        : {
+            requestId,
+            operationName,
+            operationType: facts.operationType,
+            durationMs: round(durationMs),
+            upstreamCalls: facts.upstreamCalls,
+            cacheHits: facts.upstreamCacheHits,
+            errorCodes,
+            outcome,
+            httpStatus,
+          };
+    const trace = this.traceFields();
+    this.logger.info(trace === undefined ? line : { ...line, ...trace }, 'graphql operation');
+    if (errorCodes !== undefined) {
+      this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
+      // Partial data counts as failed here: a trace is looked at to find what went wrong.
+      if (outcome !== 'success') {
+        this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorCodes.join(',') || outcome });
+      }
     }
     this.span.end();
   }
@@ -94,12 +99,13 @@ export class OperationTelemetry {
    * `trace_id` and `span_id` (the names OpenTelemetry's log data model and log pipelines use)
    * when a trace is active: the operation's span with an SDK, else the caller's `traceparent`.
    */
-  private traceFields(): { trace_id?: string; span_id?: string } {
+  private traceFields(): { trace_id: string; span_id: string } | undefined {
     const context = this.span.spanContext();
     if (isSpanContextValid(context)) return { trace_id: context.traceId, span_id: context.spanId };
     // No SDK: no span of our own, but the caller's trace, which the upstream calls carry on.
-    const parent = this.propagate.traceparent === undefined ? undefined : parseTraceparent(this.propagate.traceparent);
-    return parent === undefined ? {} : { trace_id: parent.traceId, span_id: parent.parentId };
+    const traceparent = this.propagate.traceparent;
+    const parent = traceparent === undefined ? undefined : parseTraceparent(traceparent);
+    return parent === undefined ? undefined : { trace_id: parent.traceId, span_id: parent.parentId };
   }
 
   /** The span is named once the operation is known: `query Dashboard`, or after the answer it reused. */
@@ -115,14 +121,22 @@ export class OperationTelemetry {
     if (type !== null) this.span.setAttribute('graphql.operation.type', type);
     if (name !== null) this.span.setAttribute('graphql.operation.name', name);
   }
+}
 
-  /** A request answered with another's answer: nothing ran, so nothing else to say. */
-  private finishReused(outcome: 'cached' | 'coalesced', httpStatus: number, durationMs: number): void {
-    const fields = { requestId: this.requestId, operationName: this.facts.operationName, durationMs: round(durationMs), outcome, httpStatus };
-    this.metrics.observeOperation({ name: this.facts.operationName, resolved: true, nameVouched: this.facts.nameVouched, outcome, durationMs });
-    this.logger.info({ ...fields, ...this.traceFields() }, 'graphql operation');
-    this.span.end();
-  }
+/**
+ * success: no error. partial: data with field errors. error: no data (a refused or invalid
+ * request, or every field failed), or an HTTP error without a GraphQL error (413, bad JSON).
+ * aborted: the response never reached the caller (it went away, or shutdown cut the connection).
+ */
+export function operationOutcome(end: {
+  aborted: boolean;
+  errorCount: number;
+  hasData: boolean;
+  httpStatus: number;
+}): OperationOutcome {
+  if (end.aborted) return 'aborted';
+  if (end.errorCount > 0) return end.hasData ? 'partial' : 'error';
+  return end.httpStatus >= 400 ? 'error' : 'success';
 }
 
 function round(ms: number): number {

@@ -30,15 +30,13 @@ export interface UpstreamEvents {
   shed?(event: { route: Route }): void;
 }
 
+const EVENT_NAMES = ['attempt', 'cache', 'joined', 'breaker', 'inFlight', 'shed'] as const;
+
 /** Sends every event to each sink that listens for it. */
 export function fanOutEvents(...sinks: Array<UpstreamEvents | undefined>): UpstreamEvents {
   const present = sinks.filter((sink): sink is UpstreamEvents => sink !== undefined);
-  return {
-    attempt: (event) => present.forEach((sink) => sink.attempt?.(event)),
-    cache: (event) => present.forEach((sink) => sink.cache?.(event)),
-    joined: (event) => present.forEach((sink) => sink.joined?.(event)),
-    breaker: (event) => present.forEach((sink) => sink.breaker?.(event)),
-    inFlight: (count) => present.forEach((sink) => sink.inFlight?.(count)),
-    shed: (event) => present.forEach((sink) => sink.shed?.(event)),
+  const fanOut = (name: (typeof EVENT_NAMES)[number]) => (event: unknown) => {
+    for (const sink of present) (sink[name] as ((event: unknown) => void) | undefined)?.(event);
   };
+  return Object.fromEntries(EVENT_NAMES.map((name) => [name, fanOut(name)])) as UpstreamEvents;
 }

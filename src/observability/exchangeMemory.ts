@@ -6,13 +6,10 @@ export interface HeldRequestContext {
 
 /**
  * Lets go of what Apollo's request context still reaches once the HTTP exchange has ended: our
- * context as Apollo copied it (loaders, their pages) and the execution result.
- *
- * Why: Apollo builds the gateway interface's view of each request as an object literal with
- * accessors of its own; V8 reaches such an object's hidden class through a transition that only a
- * full collection clears, so everything it closes over survived young collections and was
- * promoted (test/memory guards it). Nothing reads these after the exchange. Fields are set to
- * `undefined` rather than deleted, which keeps the objects' shapes stable.
+ * context as Apollo copied it (loaders, their pages) and the execution result. Apollo's view of
+ * each request is an object with accessors of its own, which V8 keeps reachable for young
+ * collections until a full one, so all it reached was promoted (test/memory guards it). Fields
+ * are set to `undefined`, not deleted, which keeps the objects' shapes stable.
  */
 export class ExchangeMemory {
   private readonly held: HeldRequestContext[] = [];

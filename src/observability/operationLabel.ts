@@ -1,8 +1,7 @@
 /**
- * Metrics labels for operation names. Operation names come from callers, so they are an
- * unbounded set: every distinct label value is a new time series in Prometheus. A label is the
- * operation's own name only while the name is safe and one of the first `maxNames` distinct
- * names vouched for (see createOperationLabeler); everything else collapses into one of four fixed labels.
+ * Metrics labels for operation names. Names come from callers, an unbounded set, and every
+ * distinct label value is a new time series: a label is the operation's own name only while the
+ * name is safe and one of the first `maxNames` vouched for; everything else takes a fixed label.
  */
 
 /** An operation without a name (`{ engines { … } }`). */
@@ -11,17 +10,13 @@ export const ANONYMOUS_OPERATION = '(anonymous)';
 export const OTHER_OPERATION = '(other)';
 /** A request that never resolved to a valid operation: unparseable, invalid, or refused before (no token). */
 export const UNRESOLVED_OPERATION = '(unresolved)';
-/**
- * A named operation whose caller the upstream did not accept during it (no call, or 401/403), and
- * that is not on the persisted query list: anyone can send a name with a made-up token.
- */
+/** A named operation not vouched for (OperationFacts.nameVouched): any caller can send any name. */
 export const UNVERIFIED_OPERATION = '(unverified)';
 
 /**
  * A federation router's name for its fetch of one client operation from this subgraph:
- * `<client operation>__<subgraph>__<fetch index>` (the query planner's naming, e.g.
- * `Dashboard__cse__0`). Labelled by the client operation's name, so a router's fetches do not
- * use up the bound with one name per subgraph and fetch.
+ * `<client operation>__<subgraph>__<fetch index>` (e.g. `Dashboard__cse__0`), labelled by the
+ * client operation's name so a router's fetches do not use up the bound.
  */
 const ROUTER_FETCH = /^(.+)__((?:(?!__)[A-Za-z0-9_-])+)__\d+$/;
 
@@ -34,16 +29,13 @@ export function clientOperationName(name: string): string {
 const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /**
- * Returns the labeller of one metrics registry. Only operations that resolved against the schema
- * and whose name is vouched for — the upstream accepted the caller's credentials during the
- * operation, or the operation is on the persisted query list — take a slot: a caller sending
- * garbage, or valid operations under invented names with a made-up token, cannot use up the bound
- * and push the real operations into `(other)`. Callers the upstream accepts can still invent
- * names, which is why the bound exists at all.
+ * The labeller of one metrics registry. Only resolved operations with a vouched-for name take a
+ * slot, so garbage or invented names with a made-up token cannot push the real operations into
+ * `(other)`; callers the upstream accepts can still invent names, hence the bound.
  */
-export function createOperationLabeler(maxNames: number): (name: string | null | undefined, resolved: boolean, vouched: boolean) => string {
+export function createOperationLabeler(maxNames: number) {
   const known = new Set<string>();
-  return (given, resolved, vouched) => {
+  return (given: string | null | undefined, resolved: boolean, vouched: boolean): string => {
     if (!resolved) return UNRESOLVED_OPERATION;
     if (given === null || given === undefined || given === '') return ANONYMOUS_OPERATION;
     if (!vouched) return UNVERIFIED_OPERATION;

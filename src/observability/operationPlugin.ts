@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import type { RequestRecord } from './requestRecord';
-import { tagError } from './requestRecord';
+import { tagError, type RequestRecord } from './requestRecord';
 
 /** A context that knows the request it serves (see requestRecord). */
 export interface ScopedContext extends BaseContext {
@@ -8,11 +7,9 @@ export interface ScopedContext extends BaseContext {
 }
 
 /**
- * Feeds Apollo's request lifecycle into the operation's facts, found on the context. Errors
- * are tagged with the request id, so the masking in `formatError` can name the request in its log
- * line. The log line itself is written when the HTTP exchange ends, so requests Apollo refuses
- * before any plugin hook (a body that is not JSON, too large) are logged too; a context that fails
- * to build is reported by the context factory itself (this hook would not know the request).
+ * Feeds Apollo's request lifecycle into the operation's facts, found on the context. Errors are
+ * tagged with the request id, so the masking in `formatError` can name the request. The log line
+ * is written when the HTTP exchange ends, so requests Apollo refuses before any hook are logged too.
  */
 export function createOperationPlugin<TContext extends ScopedContext>(): ApolloServerPlugin<TContext> {
   return {
@@ -20,23 +17,20 @@ export function createOperationPlugin<TContext extends ScopedContext>(): ApolloS
       const record = requestContext.contextValue.record;
       // What Apollo keeps of the operation is let go of when the HTTP exchange ends (see ExchangeMemory).
       record?.memory?.hold(requestContext);
-      const operation = record?.facts;
-      if (record === undefined || operation === undefined) return;
+      const facts = record?.facts;
+      if (record === undefined || facts === undefined) return;
       return {
-        async didResolveOperation({ operationName, operation: definition }) {
-          operation.operationResolved(operationName, definition?.operation ?? null);
+        async didResolveOperation({ operationName, operation }) {
+          facts.operationResolved(operationName, operation?.operation ?? null);
         },
         async didEncounterErrors({ errors }) {
           for (const error of errors) tagError(error, record.requestId);
-          operation.recordErrors(errors);
+          facts.recordErrors(errors);
         },
         async willSendResponse({ response }) {
-          if (response.body.kind === 'single') {
-            const data = response.body.singleResult.data;
-            operation.recordResponse(data !== undefined && data !== null);
-          } else {
-            operation.recordResponse(true);
-          }
+          const body = response.body;
+          const data = body.kind === 'single' ? body.singleResult.data : true;
+          facts.recordResponse(data !== undefined && data !== null);
         },
       };
     },

@@ -1,16 +1,14 @@
 import type { UpstreamEvents } from './events';
 
-export type NotReadyReason = 'starting' | 'shutting-down' | 'upstream-breaker-open';
-
-export type ReadinessState = { ready: true } | { ready: false; reason: NotReadyReason };
+export type ReadinessState =
+  | { ready: true }
+  | { ready: false; reason: 'starting' | 'shutting-down' | 'upstream-breaker-open' };
 
 /**
- * Whether this instance should be sent traffic. It starts not ready, becomes ready once it
- * listens, and is not ready again for good once shutdown begins. In between, it is not ready
- * while the whole-upstream circuit breaker is open: every operation would fail fast with
- * UPSTREAM_UNAVAILABLE, so a load balancer should prefer another instance (or, if all share the
- * same upstream outage, at least knows why). A half-open breaker counts as ready: its probe needs
- * traffic to close it.
+ * Whether this instance should be sent traffic: not until it listens, never again once shutdown
+ * begins, and not while the whole-upstream circuit breaker is open (every operation would fail
+ * fast with UPSTREAM_UNAVAILABLE, so a load balancer should prefer another instance). A half-open
+ * breaker counts as ready: its probe needs traffic to close it.
  */
 export class Readiness {
   private phase: 'starting' | 'serving' | 'shutting-down' = 'starting';
@@ -33,7 +31,6 @@ export class Readiness {
 
   get state(): ReadinessState {
     if (this.phase !== 'serving') return { ready: false, reason: this.phase };
-    if (this.upstreamOpen) return { ready: false, reason: 'upstream-breaker-open' };
-    return { ready: true };
+    return this.upstreamOpen ? { ready: false, reason: 'upstream-breaker-open' } : { ready: true };
   }
 }

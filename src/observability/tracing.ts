@@ -15,20 +15,16 @@ const incomingGetter: TextMapGetter<IncomingHeaders> = {
   get: (carrier, key) => carrier[key.toLowerCase()],
 };
 
-export interface OperationTrace {
-  readonly span: Span;
-  /** Headers for every upstream call of the operation (`traceparent`, `tracestate`). */
-  readonly propagate: Readonly<Record<string, string>>;
-}
-
 /**
- * Starts the span of one GraphQL operation. Its parent is the active span when an SDK's HTTP
- * instrumentation already made one, otherwise the caller's `traceparent`. Without an SDK the
- * propagator injects nothing, so a valid incoming `traceparent` is passed on verbatim.
+ * Starts the span of one GraphQL operation, and the headers for every upstream call of it
+ * (`traceparent`, `tracestate`). Its parent is the active span when an SDK's HTTP instrumentation
+ * made one, otherwise the caller's `traceparent`; without an SDK the propagator injects nothing,
+ * so a valid incoming `traceparent` is passed on verbatim.
  */
-export function startOperationTrace(headers: IncomingHeaders): OperationTrace {
+export function startOperationTrace(headers: IncomingHeaders): { span: Span; propagate: Record<string, string> } {
   const active = context.active();
-  const parent = trace.getSpan(active) !== undefined ? active : propagation.extract(active, headers, incomingGetter);
+  const fromCaller = trace.getSpan(active) === undefined;
+  const parent = fromCaller ? propagation.extract(active, headers, incomingGetter) : active;
   const span = trace.getTracer(TRACER_NAME).startSpan('graphql.operation', { kind: SpanKind.SERVER }, parent);
   const propagate = incomingTraceHeaders((name) => {
     const value = headers[name];

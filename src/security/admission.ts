@@ -23,7 +23,7 @@ import { documentShape } from '../graphql/execution/documentShape';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { tagError } from '../observability/requestRecord';
-import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/subscriptionMetrics';
+import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/metrics';
 import { createEstimator, type Estimate } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
 import { securityValidationRules } from './validationRules';

@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel } from '../graphql/models';
-import type { SubscriptionMetrics } from '../observability/subscriptionMetrics';
+import type { SubscriptionMetrics } from '../observability/metrics';
 import { InFlightLimiter } from '../upstream/resilience/InFlightLimiter';
 import { CseApi } from '../upstream/CseApi';
 import type { CseHttpClient } from '../upstream/CseHttpClient';

@@ -3,7 +3,7 @@ import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel, JobWatches } from '../graphql/models';
 import { credentialDigest } from '../cache/scopeKey';
-import type { SubscriptionMetrics } from '../observability/subscriptionMetrics';
+import type { SubscriptionMetrics } from '../observability/metrics';
 import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import type { CseJob } from '../upstream/types';

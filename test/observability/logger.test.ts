@@ -42,6 +42,13 @@ describe('createLogger', () => {
     expect(lines[0]).toContain('[redacted]');
   });
 
+  it("redacts a child logger's bindings, and leaves fields of the same names deeper than a credential sits", () => {
+    const { logger, lines } = capture();
+    logger.child({ token: TOKEN, headers: { cookie: `s=${TOKEN}` } }).info({ a: { b: { c: { token: 'kept' } } } }, 'child line');
+    expect(lines[0]).not.toContain(TOKEN);
+    expect(JSON.parse(lines[0]!).a.b.c.token).toBe('kept');
+  });
+
   it('adds no request id of its own: a line names a request only when its caller says which', () => {
     const { logger, lines } = capture();
     logger.info('process line');

@@ -1,6 +1,5 @@
 import { ErrorCode, RequestErrorCode } from '../../src/errors/codes';
-import { buildInfo } from '../../src/observability/buildInfo';
-import { createMetrics, type GatewayMetrics } from '../../src/observability/metrics';
+import { buildInfo, createMetrics, type GatewayMetrics } from '../../src/observability/metrics';
 
 /** The value of one series, found by name and exact labels, from the registry's JSON. */
 async function value(metrics: GatewayMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {

@@ -1,4 +1,4 @@
-import { operationOutcome } from '../../src/observability/operationOutcome';
+import { operationOutcome } from '../../src/observability/OperationTelemetry';
 
 describe('operationOutcome', () => {
   it.each([
