@@ -13,7 +13,6 @@ import { createInFlightRequests } from './cache/inFlightRequests';
 import { openFileLimit } from './http/openFileLimit';
 import { createWholeResponseCache } from './cache/wholeResponseCache';
 import { apolloOptions } from './security/apolloOptions';
-import { observeRequests } from './http/observeRequests';
 import { operationalRoutes, startMetricsServer } from './http/operationalRoutes';
 import { createUnknownValueReporter } from './mapping/unknownValues';
 import { fanOutEvents } from './observability/events';
@@ -21,7 +20,6 @@ import type { Logger } from './observability/logger';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
-import { requestRecordOf } from './observability/requestRecord';
 import { createRequestContextFactory, type RequestContextFactory } from './http/requestContext';
 import { DocumentStore } from './graphql/documentStore';
 import { shareVerdict, storeVerdict } from './cache/reusePolicy';
@@ -129,16 +127,16 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const httpServer = createHttpServer({
     apollo,
     context: requests.contextFor,
+    credentialsOf: requests.credentialsOf,
     wholeResponseCache: createWholeResponseCache<GatewayContext>({
       ttls: config.cache.ttls,
       maxBytes: config.cache.wholeResponseMaxBytes,
       credentialsOf: requests.credentialsOf,
       generationOf: (credentials) => services.http.cacheGenerationFor(credentials),
       storable: (context) => storeVerdict(context.facts, context.cachePolicy),
-      onHit: () => metrics.observeWholeResponseCache(true),
-      onMiss: () => metrics.observeWholeResponseCache(false),
+      onLookup: (hit) => metrics.observeWholeResponseCache(hit !== undefined),
     }),
-    inFlight: createInFlightRequests<GatewayContext>({ credentialsOf: requests.credentialsOf, shareable: (context) => shareVerdict(context.facts) }),
+    inFlight: createInFlightRequests<GatewayContext>((context) => shareVerdict(context.facts)),
     maxBodyBytes: http.maxBodyBytes,
     maxBatchOperations: http.maxBatchOperations,
     connections: http.connections,
@@ -148,11 +146,10 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       ...operationalRoutes(readiness, http.metricsPort === undefined ? metrics.registry : undefined),
       ...(http.explorer === 'graphiql' ? graphiqlAssetRoutes() : {}),
     },
-    aroundRequest: observeRequests({ logger, metrics }),
+    logger,
+    metrics,
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: config.limits.operationTimeoutMs,
-    onReused: (request, how, operationName, credentialsAccepted) => requestRecordOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),
-    onError: (error, request) => logger.error({ requestId: requestRecordOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
   const subscriptions = serveSubscriptions(config, { httpServer, schema, admission: security.admission, cors, services, logger, metrics, fleet: shared?.pollers });
   // Sockets first (1001 to each, then their pollers stop), beside the HTTP drain.

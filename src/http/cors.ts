@@ -56,11 +56,11 @@ export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
   return policy.origins.includes(origin) || (policy.localOrigins && LOCAL_ORIGIN.test(origin));
 }
 
-/** Answers a CORS request: resolves `true` when the response is already complete (a preflight). */
-export type CorsHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+/** Sets a request's CORS headers; `true` when it answered the request (a preflight, 204). */
+export type CorsHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
 
 /**
- * CORS headers on every response, and preflights answered (204), by the `cors` package. No
+ * CORS headers on every response, and preflights answered, by the `cors` package. No
  * `Access-Control-Allow-Credentials`: the gateway authenticates by header, never by cookie.
  */
 export function createCorsHandler(policy: CorsPolicy): CorsHandler {
@@ -72,11 +72,10 @@ export function createCorsHandler(policy: CorsPolicy): CorsHandler {
     credentials: false,
     maxAge: 600,
   });
-  return (request, response) =>
-    new Promise<boolean>((resolve, reject) => {
-      middleware(request, response, (error?: unknown) => (error ? reject(error) : resolve(false)));
-      // A preflight is ended by the middleware (synchronously, with static options) and never
-      // reaches `next`.
-      if (response.writableEnded) resolve(true);
-    });
+  return (request, response) => {
+    // With static options the middleware works synchronously: it calls `next`, or ends a preflight.
+    let answered = true;
+    middleware(request, response, () => (answered = false));
+    return answered;
+  };
 }
