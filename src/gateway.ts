@@ -7,10 +7,9 @@ import type { ContextServices, GatewayContext } from './graphql/context';
 import { createFormatError } from './graphql/formatError';
 import { createOperationExecutor, executionGateway } from './graphql/execution/operationExecutor';
 import { buildGatewaySchema } from './graphql/buildSchema';
-import { createHttpServer, GRAPHQL_PATH } from './http/httpServer';
+import { createHttpServer, GRAPHQL_PATH, openFileLimit } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { createInFlightRequests } from './cache/inFlightRequests';
-import { openFileLimit } from './http/openFileLimit';
 import { createWholeResponseCache } from './cache/wholeResponseCache';
 import { apolloOptions } from './security/apolloOptions';
 import { operationalRoutes, startMetricsServer } from './http/operationalRoutes';
@@ -20,7 +19,7 @@ import type { Logger } from './observability/logger';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
-import { createRequestContextFactory, type RequestContextFactory } from './http/requestContext';
+import { createRequestContextFactory } from './http/requestContext';
 import { DocumentStore } from './graphql/documentStore';
 import { shareVerdict, storeVerdict } from './cache/reusePolicy';
 import { CseHttpClient } from './upstream/CseHttpClient';
@@ -120,10 +119,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const security = apolloOptions(config, schema, new DocumentStore(config.limits.documentCacheMaxBytes), { demoToken: deps.demoToken }, shared?.persistedQueries);
   const apollo = createApollo(config, logger, metrics, schema, security.options);
   const requests = createRequestContextFactory(services, upstream.projectId);
-  const cors = corsPolicy(http.corsOrigins, {
-    allowStudio: config.nodeEnv === 'development' || http.explorer === 'sandbox',
-    allowLocal: config.nodeEnv === 'development',
-  });
+  const cors = corsPolicy(config);
   const httpServer = createHttpServer({
     apollo,
     context: requests.contextFor,
@@ -137,9 +133,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       onLookup: (hit) => metrics.observeWholeResponseCache(hit !== undefined),
     }),
     inFlight: createInFlightRequests<GatewayContext>((context) => shareVerdict(context.facts)),
-    maxBodyBytes: http.maxBodyBytes,
-    maxBatchOperations: http.maxBatchOperations,
-    connections: http.connections,
+    http,
     cors: createCorsHandler(cors),
     // With METRICS_PORT, /metrics is served there only.
     routes: {

@@ -20,10 +20,7 @@ type Settle = (answer: SharedAnswer | undefined) => void;
 export function createInFlightRequests<TContext>(shareable: (context: TContext) => ShareVerdict | undefined) {
   const flights = new Map<string, Set<Settle>>();
   return {
-    /**
-     * `undefined` when no identical request is in flight (the caller then leads); else the leader's
-     * answer once final and shareable, or `undefined` (the waiter then executes on its own).
-     */
+    /** `undefined` with no leader in flight (the caller then leads); else the leader's answer, if shared. */
     follow(key: string, signal: AbortSignal): Promise<SharedAnswer | undefined> | undefined {
       const waiters = flights.get(key);
       if (waiters === undefined) return undefined;
@@ -43,12 +40,10 @@ export function createInFlightRequests<TContext>(shareable: (context: TContext) 
     lead(key: string) {
       const waiters = new Set<Settle>();
       flights.set(key, waiters);
-      let finished = false;
       return {
         finish(context: TContext | undefined, answer: ApolloAnswer | undefined): void {
-          if (finished) return;
-          finished = true;
-          if (flights.get(key) === waiters) flights.delete(key);
+          if (flights.get(key) !== waiters) return;
+          flights.delete(key);
           if (waiters.size === 0) return;
           const verdict = context === undefined || answer?.status !== 200 ? undefined : shareable(context);
           const shared = verdict === undefined ? undefined : { ...verdict, body: answer!.body, headers: [...answer!.headers] };

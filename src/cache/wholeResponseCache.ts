@@ -5,10 +5,9 @@ import type { CallerCredentials } from './scopeKey';
 import type { CredentialsOf } from './requestKey';
 import type { ReuseVerdict } from './reusePolicy';
 
-/** A whole HTTP answer, as served again on a hit. */
+/** A whole HTTP answer as served again: Apollo's own headers for it (`content-type`, `cache-control`). */
 export interface CachedResponse {
   readonly body: string;
-  /** Apollo's own headers for it: `content-type` and `cache-control`. */
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** Seconds since it was stored, for the `Age` header. */
   readonly ageSeconds: number;
@@ -40,15 +39,11 @@ export interface WholeResponseCacheOptions<TContext> {
 
 export type WholeResponseCache<TContext> = NonNullable<ReturnType<typeof createWholeResponseCache<TContext>>>;
 
-interface Entry {
-  /** The caller's cache generation when the answer was stored. */
+/** With the caller's cache generation when stored, and when it expires (a promoted entry keeps its own). */
+interface Entry extends Omit<CachedResponse, 'ageSeconds'> {
   readonly generation: number;
-  readonly body: string;
-  readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly storedAt: number;
-  /** When it expires (clock milliseconds): a promoted entry keeps its own expiry. */
   readonly expiresAt: number;
-  readonly operationName: string | null;
 }
 
 /** The share of OPERATION_CACHE_MAX_BYTES that answers not yet asked for again may hold. */
@@ -94,22 +89,18 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
   };
   const generationOf = (request: IncomingMessage) => {
     const credentials = options.credentialsOf(request);
-    return credentials === undefined ? undefined : options.generationOf(credentials);
+    return credentials && options.generationOf(credentials);
   };
   return {
     /** A stored answer for `key` that may serve this request's caller now. */
     lookup(key: string, request: IncomingMessage): CachedResponse | undefined {
       const generation = generationOf(request);
       const entry = generation === undefined ? undefined : find(key);
-      const hit =
-        entry === undefined || entry.generation !== generation
-          ? undefined
-          : {
-              body: entry.body,
-              headers: entry.headers,
-              ageSeconds: Math.floor((clock.now() - entry.storedAt) / 1000),
-              operationName: entry.operationName,
-            };
+      let hit: CachedResponse | undefined;
+      if (entry !== undefined && entry.generation === generation) {
+        const { body, headers, operationName } = entry;
+        hit = { body, headers, operationName, ageSeconds: Math.floor((clock.now() - entry.storedAt) / 1000) };
+      }
       options.onLookup?.(hit);
       return hit;
     },
@@ -134,18 +125,8 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
 
 /** The seconds a `Cache-Control` lets this private cache keep a response (0: not at all). */
 export function privateMaxAge(cacheControl: string | undefined): number {
-  if (cacheControl === undefined) return 0;
-  let maxAge = 0;
-  let isPrivate = false;
-  for (const part of cacheControl.split(',')) {
-    const directive = part.trim().toLowerCase();
-    if (directive === 'private') isPrivate = true;
-    else if (directive === 'no-store' || directive === 'no-cache') return 0;
-    else if (directive.startsWith('max-age=')) {
-      const value = directive.slice('max-age='.length);
-      if (!/^\d{1,9}$/.test(value)) return 0;
-      maxAge = Number(value);
-    }
-  }
-  return isPrivate ? maxAge : 0;
+  const directives = (cacheControl ?? '').toLowerCase().split(',').map((part) => part.trim());
+  if (!directives.includes('private') || directives.includes('no-store') || directives.includes('no-cache')) return 0;
+  const ages = directives.filter((directive) => directive.startsWith('max-age=')).map((directive) => directive.slice(8));
+  return ages.every((age) => /^\d{1,9}$/.test(age)) ? Number(ages.at(-1) ?? 0) : 0;
 }

@@ -1,15 +1,17 @@
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { setMaxListeners } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { GatewayContext } from '../graphql/context';
 import { passesCsrfPrevention } from './csrf';
 import { HEALTH_PATH, READY_PATH, type RouteHandler } from './operationalRoutes';
-import { REQUEST_ID_HEADER, requestIdFrom } from './requestId';
 import { timeoutReason } from '../upstream/boundedSignal';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
 import type { CachedResponse, WholeResponseCache } from '../cache/wholeResponseCache';
 import { requestKey, type CredentialsOf } from '../cache/requestKey';
+import type { HttpConfig } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
 import { OperationFacts } from '../observability/OperationFacts';
@@ -21,70 +23,41 @@ export interface HttpServerOptions {
   apollo: ApolloServer<GatewayContext>;
   /** Builds the operation's context from the request (throws a GraphQLError to refuse it). */
   context: (request: IncomingMessage, bound: OperationBound) => Promise<GatewayContext>;
-  /** The caller's credentials: the key of the whole-response cache and of coalescing. */
+  /** Whose request it is: part of the key of the whole-response cache and of coalescing. */
   credentialsOf: CredentialsOf;
+  /** MAX_BODY_BYTES, MAX_BATCH_OPERATIONS and the connections' bounds. */
+  http: HttpConfig;
   /** Bounds every GraphQL operation (REQUEST_TIMEOUT_MS): see {@link OperationBound}. */
   operationTimeoutMs: number;
-  /** Request bodies above this many bytes are refused with 413 before they are parsed. */
-  maxBodyBytes: number;
-  /** Operations one batched request may hold (when batching is allowed at all). */
-  maxBatchOperations: number;
-  connections: ConnectionLimits;
   logger: Logger;
   metrics: GatewayMetrics;
-  /** Other endpoints by exact path (health, metrics …), served outside GraphQL. */
+  /** Endpoints by exact path served outside GraphQL (health, metrics …). */
   routes: Readonly<Record<string, RouteHandler>>;
-  /** CORS for the GraphQL endpoint: sets its headers, and says `true` when it answered a preflight. */
+  /** Sets the CORS headers; `true` when it answered a preflight. */
   cors: (request: IncomingMessage, response: ServerResponse) => boolean;
-  /** Whole answers reused for the same caller and request, served without entering Apollo. */
   wholeResponseCache: WholeResponseCache<GatewayContext> | undefined;
-  /** Identical requests of the same caller in flight at once share one execution. */
   inFlight: InFlightRequests<GatewayContext>;
 }
 
 export const GRAPHQL_PATH = '/graphql';
-
-/** What one client connection may hold of the process (Node's defaults let idle sockets take it all). */
-export interface ConnectionLimits {
-  /** A request's headers must have arrived within this time of its first byte (or of the connection opening). */
-  readonly headersTimeoutMs: number;
-  /** The whole request, body included, must have arrived within this time (the answer may take longer). */
-  readonly requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this time. */
-  readonly keepAliveTimeoutMs: number;
-  /** Connections open at once; past it, {@link PROBE_CONNECTIONS} more serve the health probes alone. */
-  readonly maxConnections: number;
-}
 
 /** Connections kept for the health probes past HTTP_MAX_CONNECTIONS: a full table must not get a live process restarted. */
 export const PROBE_CONNECTIONS = 8;
 
 const PROBE_PATHS: ReadonlySet<string> = new Set([HEALTH_PATH, READY_PATH]);
 
-/** Connections accepted into the probes' reserve. */
+/** Connections accepted past HTTP_MAX_CONNECTIONS, into the probes' reserve. */
 const probeOnly = new WeakSet<Socket>();
 
-export function isProbeOnlyConnection(socket: Socket): boolean {
-  return probeOnly.has(socket);
-}
-
-/** How often Node looks for requests past their headers or request timeout (its default is 30 s). */
-const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+export const isProbeOnlyConnection = (socket: Socket): boolean => probeOnly.has(socket);
 
 /** One operation's time bound from when it executes: `signal` aborts when the caller leaves or time is up. */
-export interface OperationBound {
-  readonly signal: AbortSignal;
-  readonly deadline: number;
-}
+export type OperationBound = { readonly signal: AbortSignal; readonly deadline: number };
 
-/** The parts of the request target the server reads. */
-interface Target {
-  readonly pathname: string;
-  readonly search: string;
-}
+type Target = Readonly<Pick<URL, 'pathname' | 'search'>>;
 
 /** What nearly every request asks for, known without parsing a URL. */
-const GRAPHQL_TARGET: Target = { pathname: GRAPHQL_PATH, search: '' };
+const GRAPHQL_TARGET: Target = Object.freeze({ pathname: GRAPHQL_PATH, search: '' });
 
 /**
  * The HTTP front: node:http straight into Apollo's `executeHTTPGraphQLRequest`, no framework.
@@ -93,12 +66,13 @@ const GRAPHQL_TARGET: Target = { pathname: GRAPHQL_PATH, search: '' };
  * the exchange ends, whatever ended it (answer, refusal, failure, or the caller going away).
  */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const limits = options.connections;
+  const limits = options.http.connections;
   const serverOptions = {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    connectionsCheckingInterval: Math.min(CONNECTIONS_CHECKING_INTERVAL_MS, limits.headersTimeoutMs),
+    // How often Node looks for requests past those timeouts (its default is 30 s).
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
   };
   const server = createServer(serverOptions, (request, response) => {
     const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
@@ -123,13 +97,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
       telemetry.finish({ httpStatus, aborted });
       memory.release();
     };
-    handle(options, request, response, target).then(
-      () => finish(response.statusCode),
-      (error: unknown) => {
-        finish(500); // answered 500 just below
-        fail(options, request, response, error);
-      },
-    );
+    // A failure is answered 500 (see fail).
+    handle(options, request, response, target).then(() => finish(response.statusCode), (error: unknown) => {
+      finish(500);
+      fail(options, request, response, error);
+    });
   });
   server.maxConnections = limits.maxConnections + PROBE_CONNECTIONS;
   // Node counts the same connections for its own cap: accepted ones, upgraded ones included, until closed.
@@ -151,34 +123,24 @@ function fail(options: HttpServerOptions, request: IncomingMessage, response: Se
 async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse, target: Target | undefined): Promise<void> {
   if (target === undefined) {
     // A request target no URL parser accepts (`GET http://[::1 HTTP/1.1`) is the caller's mistake.
-    response.setHeader('connection', 'close');
-    sendJson(response, 400, requestError('The request target is not a valid URL.'));
-    return;
+    return sendJson(response, 400, requestError('The request target is not a valid URL.'), true);
   }
   if (probeOnly.has(request.socket) && !PROBE_PATHS.has(target.pathname)) {
-    response.setHeader('connection', 'close');
     response.setHeader('retry-after', '1');
     const message = 'The gateway has as many connections open as it may (HTTP_MAX_CONNECTIONS): retry later.';
-    sendJson(response, 503, { errors: [{ message, extensions: { code: 'UPSTREAM_UNAVAILABLE', reason: 'OVERLOADED', retryAfter: 1 } }] });
-    return;
+    const extensions = { code: 'UPSTREAM_UNAVAILABLE', reason: 'OVERLOADED', retryAfter: 1 };
+    return sendJson(response, 503, { errors: [{ message, extensions }] }, true);
   }
   // Only GraphQL requests have bodies to read; any other's connection is closed rather than drained.
   if ((target.pathname !== GRAPHQL_PATH || request.method === 'OPTIONS') && hasBody(request)) response.setHeader('connection', 'close');
   const route = options.routes[target.pathname];
   if (route !== undefined) return route(request, response);
-  if (target.pathname !== GRAPHQL_PATH) {
-    sendJson(response, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
-    return;
-  }
+  if (target.pathname !== GRAPHQL_PATH) return sendJson(response, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
   if (options.cors(request, response)) return;
 
-  const body = await readBody(request, options.maxBodyBytes);
-  if (body === undefined) {
-    // The rest of the body is not read: the socket closes once the answer is out.
-    response.setHeader('connection', 'close');
-    sendJson(response, 413, requestError(`The request body exceeds ${options.maxBodyBytes} bytes.`));
-    return;
-  }
+  const body = await readBody(request, options.http.maxBodyBytes);
+  // The rest of an oversized body is not read: the socket closes once the answer is out.
+  if (body === undefined) return sendJson(response, 413, requestError(`The request body exceeds ${options.http.maxBodyBytes} bytes.`), true);
   // Only a request Apollo would execute may be answered with another's answer: one its CSRF
   // prevention refuses goes on to Apollo, and is refused there. After the request id and CORS, so
   // a reused answer carries the same per-request headers; before the body is parsed, which a hit
@@ -188,12 +150,11 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   if (hit !== undefined) {
     response.setHeader('age', String(hit.ageSeconds));
     // A stored answer is served only to credentials the upstream accepted recently (see wholeResponseCache).
-    sendReused(request, response, 'cached', hit, true);
-    return;
+    return sendReused(request, response, 'cached', hit, true);
   }
 
   // The operation (or its wait for an identical one) stops for a caller who has gone away; once it
-  // executes, also when its time is up (see execute).
+  // executes, also when its time is up.
   const abort = new AbortController();
   // Every upstream call of the operation listens on this one signal: dozens at once are normal.
   setMaxListeners(0, abort.signal);
@@ -212,68 +173,51 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     }
   }
   try {
-    await execute(options, request, response, target, body, abort, key, flight);
+    let parsedBody: unknown = undefined;
+    if (body !== '' && isJson(request.headers['content-type'])) {
+      try {
+        parsedBody = JSON.parse(body);
+      } catch {
+        return sendJson(response, 400, requestError('The request body is not valid JSON.'));
+      }
+    }
+    const refused = envelopeRefusal(parsedBody, target.search, options.http.maxBatchOperations);
+    if (refused !== undefined) return sendJson(response, 400, requestError(refused));
+
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    // Kept for the response cache, which asks the operation whether its result may be reused.
+    let context: GatewayContext | undefined;
+    // The operation's time bound aborts the request's own signal: one controller per request.
+    const deadline = Date.now() + options.operationTimeoutMs;
+    const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs);
+    timer.unref();
+    const signal = abort.signal;
+    const method = request.method?.toUpperCase() ?? 'GET';
+    const result = await options.apollo
+      .executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method, headers, search: target.search, body: parsedBody },
+        context: async () => (context = await options.context(request, { signal, deadline })),
+      })
+      .finally(() => clearTimeout(timer));
+
+    for (const [name, value] of result.headers) response.setHeader(name, value);
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      response.end(result.body.string);
+      const answer = { status: response.statusCode, headers: result.headers, body: result.body.string };
+      // A leader cut short shares nothing: its waiters execute for themselves.
+      flight?.finish(context, signal.aborted ? undefined : answer);
+      if (key !== undefined) options.wholeResponseCache?.offer(key, request, context, answer);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
   } finally {
     flight?.finish(undefined, undefined); // no-op once the answer was offered
   }
-}
-
-async function execute(
-  options: HttpServerOptions,
-  request: IncomingMessage,
-  response: ServerResponse,
-  target: Target,
-  bodyText: string,
-  abort: AbortController,
-  key: string | undefined,
-  flight: Flight<GatewayContext> | undefined,
-): Promise<void> {
-  let parsedBody: unknown = undefined;
-  if (bodyText !== '' && isJson(request.headers['content-type'])) {
-    try {
-      parsedBody = JSON.parse(bodyText);
-    } catch {
-      sendJson(response, 400, requestError('The request body is not valid JSON.'));
-      return;
-    }
-  }
-  const refused = envelopeRefusal(parsedBody, new URLSearchParams(target.search), options.maxBatchOperations);
-  if (refused !== undefined) {
-    sendJson(response, 400, requestError(refused));
-    return;
-  }
-
-  const headers = new HeaderMap();
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-  }
-  // Kept for the response cache, which asks the operation whether its result may be reused.
-  let context: GatewayContext | undefined;
-  // The operation's time bound aborts the request's own signal: one controller per request.
-  const deadline = Date.now() + options.operationTimeoutMs;
-  const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs);
-  timer.unref();
-  const signal = abort.signal;
-  const method = request.method?.toUpperCase() ?? 'GET';
-  const result = await options.apollo
-    .executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method, headers, search: target.search, body: parsedBody },
-      context: async () => (context = await options.context(request, { signal, deadline })),
-    })
-    .finally(() => clearTimeout(timer));
-
-  for (const [name, value] of result.headers) response.setHeader(name, value);
-  response.statusCode = result.status ?? 200;
-  if (result.body.kind === 'complete') {
-    response.end(result.body.string);
-    const answer = { status: response.statusCode, headers: result.headers, body: result.body.string };
-    // A leader cut short shares nothing: its waiters execute for themselves.
-    flight?.finish(context, signal.aborted ? undefined : answer);
-    if (key !== undefined) options.wholeResponseCache?.offer(key, request, context, answer);
-    return;
-  }
-  for await (const chunk of result.body.asyncIterator) response.write(chunk);
-  response.end();
 }
 
 /**
@@ -282,47 +226,40 @@ async function execute(
  * with `apq:${sha256Hash}`, and an array nested a few thousand levels deep overflows the stack
  * there: an HTTP 500 and an error-level log line, where a plain 400 is due.
  */
-function envelopeRefusal(body: unknown, search: URLSearchParams, maxBatchOperations: number): string | undefined {
+function envelopeRefusal(body: unknown, search: string, maxBatchOperations: number): string | undefined {
   // A batch (when ALLOW_BATCHING lets Apollo take one) is as many operations as it has entries.
   if (Array.isArray(body) && body.length > maxBatchOperations) return `A batch may hold at most ${maxBatchOperations} operations.`;
   for (const entry of Array.isArray(body) ? body : [body]) {
-    const hash = (extensionsOf(entry, search) as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
+    // The body's `extensions` (POST), or the `extensions` query parameter (GET).
+    let extensions = isObject(entry) ? entry.extensions : undefined;
+    try {
+      if (!isObject(entry)) extensions = JSON.parse(new URLSearchParams(search).get('extensions') ?? 'null');
+    } catch {
+      // Apollo answers an unparseable parameter itself, with 400.
+    }
+    const hash = isObject(extensions) && isObject(extensions.persistedQuery) ? extensions.persistedQuery.sha256Hash : undefined;
     if (hash !== undefined && typeof hash !== 'string') return 'extensions.persistedQuery.sha256Hash must be a string.';
   }
   return undefined;
 }
 
-/** The `extensions` of a request: the body's (POST), or the `extensions` query parameter (GET). */
-function extensionsOf(body: unknown, search: URLSearchParams): unknown {
-  if (typeof body === 'object' && body !== null && !Array.isArray(body)) return (body as { extensions?: unknown }).extensions;
-  const raw = search.get('extensions');
-  try {
-    return raw === null ? undefined : JSON.parse(raw);
-  } catch {
-    return undefined; // Apollo answers an unparseable parameter itself, with 400
-  }
-}
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The request body as text, or `undefined` when it exceeds `maxBytes`. */
 function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes) return resolve(undefined);
+    if (Number(request.headers['content-length']) > maxBytes) return resolve(undefined);
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) {
-        request.removeAllListeners('data');
-        request.pause();
-        chunks.length = 0;
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()));
-    request.on('error', reject);
+      if (size <= maxBytes) return void chunks.push(chunk);
+      request.off('data', onData).pause();
+      chunks.length = 0;
+      resolve(undefined);
+    };
+    request.on('data', onData).on('error', reject);
+    request.on('end', () => resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString()));
   });
 }
 
@@ -364,8 +301,44 @@ function sendReused(
   response.end(answer.body);
 }
 
-function sendJson(response: ServerResponse, status: number, value: unknown): void {
+function sendJson(response: ServerResponse, status: number, value: unknown, close = false): void {
+  if (close) response.setHeader('connection', 'close');
   const text = JSON.stringify(value);
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   response.end(text);
+}
+
+const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * Ids a caller may choose: what proxies and tracing systems generate (UUIDs, hex, base64,
+ * `service:counter`), at most 128 characters. Nothing that could break a log line, a header or a
+ * shell: no spaces, quotes, commas or control characters.
+ */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:+\/=@-]{1,128}$/;
+
+/**
+ * The id of one HTTP request (in `X-Request-Id` both ways): the caller's when it is safe to repeat
+ * in logs and headers, otherwise a fresh UUID. An unsafe id is replaced, not refused: an id exists
+ * to find log lines, and a request should never fail because of one. Node joins repeated unknown
+ * headers with ", ", which the pattern refuses; an array only comes from hand-built headers.
+ */
+export function requestIdFrom(incoming: string | readonly string[] | undefined, generate: () => string = randomUUID): string {
+  const value = typeof incoming === 'string' ? incoming.trim() : undefined;
+  return value !== undefined && SAFE_REQUEST_ID.test(value) ? value : generate();
+}
+
+/**
+ * The process's soft limit on open files, where the platform says (Linux: `/proc/self/limits`);
+ * `undefined` elsewhere or when it is unlimited. Every connection takes one: a connection cap
+ * above it never acts, and accepting fails for everyone (probes included) once they run out.
+ */
+export function openFileLimit(read: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | undefined {
+  try {
+    const line = read().split('\n').find((row) => row.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    return soft !== undefined && /^\d+$/.test(soft) ? Number(soft) : undefined;
+  } catch {
+    return undefined;
+  }
 }
