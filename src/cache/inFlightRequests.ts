@@ -1,10 +1,9 @@
 import type { ShareVerdict } from './reusePolicy';
 import type { ApolloAnswer } from './wholeResponseCache';
 
-/** A leader's answer, handed to the identical requests that waited for it. */
+/** A leader's answer for the identical requests that waited, with Apollo's headers (per-request ones are theirs). */
 export interface SharedAnswer extends ShareVerdict {
   readonly body: string;
-  /** Apollo's own headers for it (`content-type`, `cache-control` …); per-request ones are each request's. */
   readonly headers: ReadonlyArray<readonly [string, string]>;
 }
 

@@ -24,7 +24,7 @@ export interface ApolloAnswer {
 
 export interface WholeResponseCacheOptions<TContext> {
   readonly ttls: CacheTtls;
-  /** Bound of the cache, in bytes of stored bodies and keys. */
+  /** In bytes of stored bodies and keys. */
   readonly maxBytes: number;
   readonly credentialsOf: CredentialsOf;
   /** The credentials' cache generation while stored answers may be served to them (see CredentialGate.generation). */
@@ -48,7 +48,6 @@ interface Entry extends Omit<CachedResponse, 'ageSeconds'> {
 
 /** The share of OPERATION_CACHE_MAX_BYTES that answers not yet asked for again may hold. */
 const PROBATION_SHARE = 0.2;
-
 /** Stored per entry beside its body and key: headers and the map's own bookkeeping. */
 const ENTRY_OVERHEAD_BYTES = 256;
 

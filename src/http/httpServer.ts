@@ -27,7 +27,7 @@ export interface HttpServerOptions {
   credentialsOf: CredentialsOf;
   /** MAX_BODY_BYTES, MAX_BATCH_OPERATIONS and the connections' bounds. */
   http: HttpConfig;
-  /** Bounds every GraphQL operation (REQUEST_TIMEOUT_MS): see {@link OperationBound}. */
+  /** REQUEST_TIMEOUT_MS: see {@link OperationBound}. */
   operationTimeoutMs: number;
   logger: Logger;
   metrics: GatewayMetrics;
@@ -60,10 +60,9 @@ type Target = Readonly<Pick<URL, 'pathname' | 'search'>>;
 const GRAPHQL_TARGET: Target = Object.freeze({ pathname: GRAPHQL_PATH, search: '' });
 
 /**
- * The HTTP front: node:http straight into Apollo's `executeHTTPGraphQLRequest`, no framework.
- * Every request gets an id (the caller's, when safe) in `X-Request-Id` and a record (see
- * requestRecord); a GraphQL request also its OperationFacts and OperationTelemetry, finished when
- * the exchange ends, whatever ended it (answer, refusal, failure, or the caller going away).
+ * The HTTP front: node:http straight into Apollo's `executeHTTPGraphQLRequest`, no framework. Every
+ * request gets an id and a record (requestRecord); a GraphQL request also its facts and telemetry,
+ * finished when the exchange ends, whatever ended it (answer, refusal, failure, the caller leaving).
  */
 export function createHttpServer(options: HttpServerOptions): Server {
   const limits = options.http.connections;
@@ -84,8 +83,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       handle(options, request, response, target).catch((error: unknown) => fail(options, request, response, error));
       return;
     }
-    const facts = new OperationFacts();
     const { logger, metrics } = options;
+    const facts = new OperationFacts();
     const telemetry = new OperationTelemetry({ requestId, headers: request.headers, facts, logger, metrics });
     const memory = new ExchangeMemory();
     setRequestRecord(request, { requestId, facts, telemetry, memory });
@@ -141,10 +140,8 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   const body = await readBody(request, options.http.maxBodyBytes);
   // The rest of an oversized body is not read: the socket closes once the answer is out.
   if (body === undefined) return sendJson(response, 413, requestError(`The request body exceeds ${options.http.maxBodyBytes} bytes.`), true);
-  // Only a request Apollo would execute may be answered with another's answer: one its CSRF
-  // prevention refuses goes on to Apollo, and is refused there. After the request id and CORS, so
-  // a reused answer carries the same per-request headers; before the body is parsed, which a hit
-  // never needs.
+  // Only a request Apollo's CSRF prevention lets through may get another's answer (it refuses the
+  // rest); after the id and CORS, so a reused answer has the same per-request headers.
   const key = passesCsrfPrevention(request.headers) ? requestKey(options.credentialsOf, request, target.search, body) : undefined;
   const hit = key === undefined ? undefined : options.wholeResponseCache?.lookup(key, request);
   if (hit !== undefined) {
@@ -153,8 +150,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     return sendReused(request, response, 'cached', hit, true);
   }
 
-  // The operation (or its wait for an identical one) stops for a caller who has gone away; once it
-  // executes, also when its time is up.
+  // The operation (or its wait for an identical one) stops for a caller gone away, or its time up.
   const abort = new AbortController();
   // Every upstream call of the operation listens on this one signal: dozens at once are normal.
   setMaxListeners(0, abort.signal);
@@ -221,10 +217,8 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
 }
 
 /**
- * Why a request's envelope is refused before Apollo sees it, or `undefined`: a batch larger than
- * allowed, or an automatic-persisted-query hash that is not a string. Apollo builds its cache key
- * with `apq:${sha256Hash}`, and an array nested a few thousand levels deep overflows the stack
- * there: an HTTP 500 and an error-level log line, where a plain 400 is due.
+ * Why a request's envelope is refused before Apollo sees it: a batch too large, or a persisted-query
+ * hash that is not a string (Apollo's `apq:${sha256Hash}` of a deeply nested array overflows the stack).
  */
 function envelopeRefusal(body: unknown, search: string, maxBatchOperations: number): string | undefined {
   // A batch (when ALLOW_BATCHING lets Apollo take one) is as many operations as it has entries.
@@ -310,18 +304,12 @@ function sendJson(response: ServerResponse, status: number, value: unknown, clos
 
 const REQUEST_ID_HEADER = 'x-request-id';
 
-/**
- * Ids a caller may choose: what proxies and tracing systems generate (UUIDs, hex, base64,
- * `service:counter`), at most 128 characters. Nothing that could break a log line, a header or a
- * shell: no spaces, quotes, commas or control characters.
- */
+/** What proxies and tracers generate (UUIDs, hex, base64, `service:counter`): nothing that breaks a log line. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:+\/=@-]{1,128}$/;
 
 /**
- * The id of one HTTP request (in `X-Request-Id` both ways): the caller's when it is safe to repeat
- * in logs and headers, otherwise a fresh UUID. An unsafe id is replaced, not refused: an id exists
- * to find log lines, and a request should never fail because of one. Node joins repeated unknown
- * headers with ", ", which the pattern refuses; an array only comes from hand-built headers.
+ * The id of one HTTP request (`X-Request-Id` both ways): the caller's when safe, else a fresh UUID
+ * (replaced, not refused: no request fails for its id). Repeated headers, joined by ", ", are not.
  */
 export function requestIdFrom(incoming: string | readonly string[] | undefined, generate: () => string = randomUUID): string {
   const value = typeof incoming === 'string' ? incoming.trim() : undefined;
@@ -329,9 +317,8 @@ export function requestIdFrom(incoming: string | readonly string[] | undefined, 
 }
 
 /**
- * The process's soft limit on open files, where the platform says (Linux: `/proc/self/limits`);
- * `undefined` elsewhere or when it is unlimited. Every connection takes one: a connection cap
- * above it never acts, and accepting fails for everyone (probes included) once they run out.
+ * The soft limit on open files (Linux: `/proc/self/limits`), `undefined` elsewhere or unlimited: a
+ * connection cap above it never acts, and accepting fails for all (probes too) once they run out.
  */
 export function openFileLimit(read: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | undefined {
   try {

@@ -11,13 +11,10 @@ export const METRICS_PATH = '/metrics';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * The operational endpoints, served beside /graphql (same port: one thing to expose, and a
- * probe that reaches /readyz has reached the server that answers GraphQL). None needs a token
- * and none says anything about callers or the upstream's address.
- *
- * - /healthz: the process is alive and its event loop turns (liveness). Always 200.
- * - /readyz: this instance should get traffic: 200, or 503 with the reason.
- * - /metrics: Prometheus text format (on its own port instead when METRICS_PORT is set).
+ * The operational endpoints, beside /graphql (one port to expose, and a probe that reaches /readyz
+ * has reached the server that answers GraphQL); none needs a token or tells of callers or the
+ * upstream. /healthz: alive (always 200); /readyz: should get traffic (200, or 503 with the
+ * reason); /metrics: Prometheus text (on METRICS_PORT instead when set).
  */
 export function operationalRoutes(readiness: Readiness, registry: Registry | undefined): Record<string, RouteHandler> {
   return {

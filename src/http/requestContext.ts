@@ -11,10 +11,7 @@ const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', en
 
 /** Everything caller-specific, made from the HTTP request: its credentials, and each operation's context. */
 export function createRequestContextFactory(services: ContextServices, defaultProjectId: string | undefined) {
-  /**
-   * The caller's credentials, read from its headers once per request (kept on the request's
-   * record). Throws the GatewayError that refuses the request (no token, a bad project header).
-   */
+  /** Read from the headers once per request (kept on its record); throws the GatewayError that refuses it. */
   const credentialsOf = (request: IncomingMessage): Credentials => {
     const record = requestRecordOf<Credentials>(request);
     if (record?.credentials !== undefined) return record.credentials;
