@@ -8,13 +8,11 @@ import type { ContextServices, GatewayContext } from './graphql/context';
 import { createFormatError } from './graphql/formatError';
 import { createOperationExecutor, executionGateway } from './graphql/execution/operationExecutor';
 import { buildGatewaySchema } from './graphql/buildSchema';
-import { createHttpServer, GRAPHQL_PATH } from './http/httpServer';
+import { createHttpServer, GRAPHQL_PATH, openFileLimit } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { createInFlightRequests } from './cache/inFlightRequests';
-import { openFileLimit } from './http/openFileLimit';
 import { createWholeResponseCache } from './cache/wholeResponseCache';
 import { apolloOptions } from './security/apolloOptions';
-import { observeRequests } from './http/observeRequests';
 import { operationalRoutes, startMetricsServer } from './http/operationalRoutes';
 import { createUnknownValueReporter } from './mapping/unknownValues';
 import { fanOutEvents } from './observability/events';
@@ -22,7 +20,6 @@ import type { Logger } from './observability/logger';
 import { createMetrics, type GatewayMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
-import { requestRecordOf } from './observability/requestRecord';
 import { createRequestContextFactory } from './http/requestContext';
 import { DocumentStore } from './graphql/documentStore';
 import { shareVerdict, storeVerdict } from './cache/reusePolicy';
@@ -128,43 +125,32 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     stopOnTerminationSignals: false,
   });
   const requests = createRequestContextFactory(services, upstream.projectId);
-  const cors = corsPolicy(http.corsOrigins, {
-    allowStudio: config.nodeEnv === 'development' || http.explorer === 'sandbox',
-    allowLocal: config.nodeEnv === 'development',
-  });
+  const cors = corsPolicy(config);
   const { credentialsOf } = requests;
   const httpServer = createHttpServer({
     apollo,
     context: requests.contextFor,
+    credentialsOf,
     wholeResponseCache: createWholeResponseCache<GatewayContext>({
       ttls: config.cache.ttls,
       maxBytes: config.cache.wholeResponseMaxBytes,
       credentialsOf,
       generationOf: (credentials) => services.http.cacheGenerationFor(credentials),
       storable: (context) => storeVerdict(context.facts, context.cachePolicy),
-      onHit: () => metrics.observeWholeResponseCache(true),
-      onMiss: () => metrics.observeWholeResponseCache(false),
+      onLookup: (hit) => metrics.observeWholeResponseCache(hit !== undefined),
     }),
-    inFlight: createInFlightRequests<GatewayContext>({
-      credentialsOf,
-      shareable: (context) => shareVerdict(context.facts),
-    }),
-    maxBodyBytes: http.maxBodyBytes,
-    maxBatchOperations: http.maxBatchOperations,
-    connections: http.connections,
+    inFlight: createInFlightRequests<GatewayContext>((context) => shareVerdict(context.facts)),
+    http,
     cors: createCorsHandler(cors),
     // With METRICS_PORT, /metrics is served there only.
     routes: {
       ...operationalRoutes(readiness, http.metricsPort === undefined ? metrics.registry : undefined),
       ...(http.explorer === 'graphiql' ? graphiqlAssetRoutes() : {}),
     },
-    aroundRequest: observeRequests({ logger, metrics }),
+    logger,
+    metrics,
     // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: limits.operationTimeoutMs,
-    onReused: (request, how, operationName, credentialsAccepted) =>
-      requestRecordOf(request)?.facts?.answeredWith(how, operationName, credentialsAccepted),
-    onError: (error, request) =>
-      logger.error({ requestId: requestRecordOf(request)?.requestId, err: error }, 'HTTP request failed'),
   });
   const subscriptions = serveSubscriptions(config, {
     httpServer,

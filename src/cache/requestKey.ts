@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { credentialDigest, type CallerCredentials } from './scopeKey';
 
@@ -19,12 +18,10 @@ export function requestKey(credentialsOf: CredentialsOf, request: IncomingMessag
     return undefined;
   }
   if (credentials === undefined) return undefined;
-  const requestText = JSON.stringify([request.method ?? 'GET', search, request.headers['content-type'] ?? '', request.headers.accept ?? '', bodyText]);
-  return `${credentialDigest(credentials)} ${requestText}`;
-}
-
-/** {@link requestKey} for entries kept beyond the request: hashed, so its length is fixed. */
-export function storedRequestKey(credentialsOf: CredentialsOf, request: IncomingMessage, search: string, bodyText: string): string | undefined {
-  const key = requestKey(credentialsOf, request, search, bodyText);
-  return key === undefined ? undefined : hash('sha256', key, 'hex');
+  const type = request.headers['content-type'] ?? '';
+  const accept = request.headers.accept ?? '';
+  // Each field but the last prefixed by its length, so no two requests share a key; no hashing
+  // on the path of a cache hit (the whole-response cache counts a key's length in its bound).
+  const fields = `${search.length}:${search}${type.length}:${type}${accept.length}:${accept}`;
+  return `${credentialDigest(credentials)} ${request.method ?? 'GET'} ${fields} ${bodyText}`;
 }

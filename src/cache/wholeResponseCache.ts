@@ -2,13 +2,12 @@ import { LRUCache } from 'lru-cache';
 import type { IncomingMessage } from 'node:http';
 import { ttlRange, type CacheTtls } from './freshness';
 import type { CallerCredentials } from './scopeKey';
-import { storedRequestKey, type CredentialsOf } from './requestKey';
+import type { CredentialsOf } from './requestKey';
 import type { ReuseVerdict } from './reusePolicy';
 
-/** A whole HTTP answer, as served again on a hit. */
+/** A whole HTTP answer as served again: Apollo's own headers for it (`content-type`, `cache-control`). */
 export interface CachedResponse {
   readonly body: string;
-  /** Apollo's own headers for it: `content-type` and `cache-control`. */
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** Seconds since it was stored, for the `Age` header. */
   readonly ageSeconds: number;
@@ -16,7 +15,7 @@ export interface CachedResponse {
   readonly operationName: string | null;
 }
 
-/** What Apollo made for a request that missed: offered to the cache once it is final. */
+/** What Apollo made for a request: offered to the caches once it is final. */
 export interface ApolloAnswer {
   readonly status: number;
   readonly headers: ReadonlyMap<string, string>;
@@ -25,65 +24,51 @@ export interface ApolloAnswer {
 
 export interface WholeResponseCacheOptions<TContext> {
   readonly ttls: CacheTtls;
-  /** Bound of the cache, in bytes of stored bodies. */
+  /** In bytes of stored bodies and keys. */
   readonly maxBytes: number;
   readonly credentialsOf: CredentialsOf;
   /** The credentials' cache generation while stored answers may be served to them (see CredentialGate.generation). */
   readonly generationOf: (credentials: CallerCredentials) => number | undefined;
   /** Asked after a 200 with a cacheable policy: `undefined` when the operation forbids storing. */
   readonly storable: (context: TContext) => ReuseVerdict | undefined;
-  readonly onHit?: (hit: CachedResponse) => void;
-  readonly onMiss?: () => void;
+  /** Told of every lookup: the hit, or `undefined` for a miss. */
+  readonly onLookup?: (hit: CachedResponse | undefined) => void;
   /** Milliseconds, monotonic: expiry and `Age`. Tests substitute it. */
   readonly clock?: { now(): number };
 }
 
-/** The HTTP server's view of the cache. */
-export interface WholeResponseCache<TContext> {
-  /** `undefined` when the request must bypass the cache (no usable credentials). */
-  keyOf(request: IncomingMessage, search: string, bodyText: string): string | undefined;
-  /** A stored answer for `key` that may serve this request's caller now. */
-  lookup(key: string, request: IncomingMessage): CachedResponse | undefined;
-  offer(key: string, request: IncomingMessage, context: TContext | undefined, answer: ApolloAnswer): void;
-}
+export type WholeResponseCache<TContext> = NonNullable<ReturnType<typeof createWholeResponseCache<TContext>>>;
 
-interface Entry {
-  /** The caller's cache generation when the answer was stored. */
+/** With the caller's cache generation when stored, and when it expires (a promoted entry keeps its own). */
+interface Entry extends Omit<CachedResponse, 'ageSeconds'> {
   readonly generation: number;
-  readonly body: string;
-  readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly storedAt: number;
-  /** When it expires (clock milliseconds): a promoted entry keeps its own expiry. */
   readonly expiresAt: number;
-  readonly operationName: string | null;
 }
 
 /** The share of OPERATION_CACHE_MAX_BYTES that answers not yet asked for again may hold. */
 const PROBATION_SHARE = 0.2;
-
-/** Stored per entry beside its body: headers, key and the map's own bookkeeping. */
+/** Stored per entry beside its body and key: headers and the map's own bookkeeping. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
 /** Apollo's headers that describe the body itself; per-request ones (CORS, request id) are made anew. */
 const STORED_HEADERS = ['content-type', 'cache-control'] as const;
 
 /**
- * Whole HTTP answers, reused for the same caller sending the same request, in front of Apollo (a
- * hit costs no parsing, execution or serialisation). The policy is the one the cache-control hints
- * state: only a 200 with `Cache-Control: max-age=N, private`, N > 0, is kept, for N seconds — and
- * no longer than its cached upstream parts had left (`storable`). The key hashes the credentials
- * and the request as sent: two tokens never share. Bounded by bytes in a segmented LRU: a new
- * answer goes to probation (a fifth of the bytes), its first hit promotes it, so requests that
- * never repeat cannot push out the answers being reused.
+ * Whole HTTP answers, reused for the same caller sending the same request (keys: requestKey), in
+ * front of Apollo (a hit costs no parsing, execution or serialisation). The policy is the one the
+ * cache-control hints state: only a 200 with `Cache-Control: max-age=N, private`, N > 0, is kept,
+ * for N seconds — and no longer than its cached upstream parts had left (`storable`). Bounded by
+ * bytes in a segmented LRU: a new answer goes to probation (a fifth of the bytes), its first hit
+ * promotes it, so requests that never repeat cannot push out the answers being reused.
  */
-export function createWholeResponseCache<TContext>(options: WholeResponseCacheOptions<TContext>): WholeResponseCache<TContext> | undefined {
+export function createWholeResponseCache<TContext>(options: WholeResponseCacheOptions<TContext>) {
   if (ttlRange(options.ttls).max === 0) return undefined;
   const clock = options.clock ?? performance;
   const segment = (maxSize: number) =>
     new LRUCache<string, Entry>({
       maxSize: Math.max(1, Math.floor(maxSize)),
-      sizeCalculation: (entry) => Buffer.byteLength(entry.body) + ENTRY_OVERHEAD_BYTES,
-      ttlAutopurge: false,
+      sizeCalculation: (entry, key) => Buffer.byteLength(entry.body) + key.length + ENTRY_OVERHEAD_BYTES,
       perf: clock,
       // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
       ttlResolution: 0,
@@ -103,64 +88,44 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
   };
   const generationOf = (request: IncomingMessage) => {
     const credentials = options.credentialsOf(request);
-    return credentials === undefined ? undefined : options.generationOf(credentials);
+    return credentials && options.generationOf(credentials);
   };
   return {
-    keyOf(request, search, bodyText) {
-      return storedRequestKey(options.credentialsOf, request, search, bodyText);
-    },
-    lookup(key, request) {
+    /** A stored answer for `key` that may serve this request's caller now. */
+    lookup(key: string, request: IncomingMessage): CachedResponse | undefined {
       const generation = generationOf(request);
-      const stored = generation === undefined ? undefined : find(key);
-      const entry = stored !== undefined && stored.generation === generation ? stored : undefined;
-      if (entry === undefined) {
-        options.onMiss?.();
-        return undefined;
+      const entry = generation === undefined ? undefined : find(key);
+      let hit: CachedResponse | undefined;
+      if (entry !== undefined && entry.generation === generation) {
+        const { body, headers, operationName } = entry;
+        hit = { body, headers, operationName, ageSeconds: Math.floor((clock.now() - entry.storedAt) / 1000) };
       }
-      const hit: CachedResponse = {
-        body: entry.body,
-        headers: entry.headers,
-        ageSeconds: Math.floor((clock.now() - entry.storedAt) / 1000),
-        operationName: entry.operationName,
-      };
-      options.onHit?.(hit);
+      options.onLookup?.(hit);
       return hit;
     },
-    offer(key, request, context, answer) {
+    offer(key: string, request: IncomingMessage, context: TContext | undefined, answer: ApolloAnswer): void {
       if (context === undefined || answer.status !== 200) return;
       const generation = generationOf(request);
-      if (generation === undefined) return;
       const maxAge = privateMaxAge(answer.headers.get('cache-control'));
-      if (maxAge === 0) return;
-      const verdict = options.storable(context);
-      if (verdict === undefined) return;
+      const verdict = maxAge === 0 ? undefined : options.storable(context);
+      if (generation === undefined || verdict === undefined) return;
       const headers = STORED_HEADERS.flatMap((name) => {
         const value = answer.headers.get(name);
         return value === undefined ? [] : [[name, value] as const];
       });
       const keepMs = Math.min(maxAge * 1000, verdict.maxKeepMs ?? Number.POSITIVE_INFINITY);
       const now = clock.now();
-      const entry = { generation, body: answer.body, headers, storedAt: now, expiresAt: now + keepMs, operationName: verdict.operationName };
+      const entry = { generation, body: answer.body, headers, storedAt: now, expiresAt: now + keepMs };
       protectedEntries.delete(key);
-      probation.set(key, entry, { ttl: keepMs });
+      probation.set(key, { ...entry, operationName: verdict.operationName }, { ttl: keepMs });
     },
   };
 }
 
 /** The seconds a `Cache-Control` lets this private cache keep a response (0: not at all). */
 export function privateMaxAge(cacheControl: string | undefined): number {
-  if (cacheControl === undefined) return 0;
-  let maxAge = 0;
-  let isPrivate = false;
-  for (const part of cacheControl.split(',')) {
-    const directive = part.trim().toLowerCase();
-    if (directive === 'private') isPrivate = true;
-    else if (directive === 'no-store' || directive === 'no-cache') return 0;
-    else if (directive.startsWith('max-age=')) {
-      const value = directive.slice('max-age='.length);
-      if (!/^\d{1,9}$/.test(value)) return 0;
-      maxAge = Number(value);
-    }
-  }
-  return isPrivate ? maxAge : 0;
+  const directives = (cacheControl ?? '').toLowerCase().split(',').map((part) => part.trim());
+  if (!directives.includes('private') || directives.includes('no-store') || directives.includes('no-cache')) return 0;
+  const ages = directives.filter((directive) => directive.startsWith('max-age=')).map((directive) => directive.slice(8));
+  return ages.every((age) => /^\d{1,9}$/.test(age)) ? Number(ages.at(-1) ?? 0) : 0;
 }

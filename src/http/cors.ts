@@ -1,11 +1,12 @@
 import cors from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayConfig } from '../config/loadConfig';
 
 /** Apollo Studio, where Sandbox runs when opened at studio.apollographql.com/sandbox. */
-export const STUDIO_ORIGIN = 'https://studio.apollographql.com';
+const STUDIO_ORIGIN = 'https://studio.apollographql.com';
 
 /** Request headers a browser may send cross-origin: identity, GraphQL clients' and Apollo's tools'. */
-export const CORS_ALLOWED_HEADERS: readonly string[] = [
+const CORS_ALLOWED_HEADERS: readonly string[] = [
   'content-type',
   'x-auth-token',
   'x-project-id',
@@ -34,19 +35,17 @@ export interface CorsPolicy {
   readonly localOrigins: boolean;
 }
 
-export interface CorsPolicyOptions {
-  /** Studio's origin (Sandbox): in development or when Sandbox is enabled. */
-  readonly allowStudio: boolean;
-  /** `http(s)://localhost:*` and `127.0.0.1:*`: in development, never in production. */
-  readonly allowLocal: boolean;
-}
-
-/** The allowed origins: CORS_ORIGINS, plus Studio with Sandbox, plus the local machine in development. */
-export function corsPolicy(configured: readonly string[] | '*', { allowStudio, allowLocal }: CorsPolicyOptions): CorsPolicy {
+/**
+ * The allowed origins: CORS_ORIGINS, plus Studio's origin with Sandbox (in development or when
+ * Sandbox is enabled), plus any port of the local machine in development, never in production.
+ */
+export function corsPolicy({ nodeEnv, http }: Pick<GatewayConfig, 'nodeEnv' | 'http'>): CorsPolicy {
+  const configured = http.corsOrigins;
   if (configured === '*') return { origins: '*', localOrigins: false };
+  const allowStudio = nodeEnv === 'development' || http.explorer === 'sandbox';
   return {
     origins: allowStudio && !configured.includes(STUDIO_ORIGIN) ? [...configured, STUDIO_ORIGIN] : [...configured],
-    localOrigins: allowLocal,
+    localOrigins: nodeEnv === 'development',
   };
 }
 
@@ -56,14 +55,11 @@ export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
   return policy.origins.includes(origin) || (policy.localOrigins && LOCAL_ORIGIN.test(origin));
 }
 
-/** Answers a CORS request: resolves `true` when the response is already complete (a preflight). */
-export type CorsHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
-
 /**
- * CORS headers on every response, and preflights answered (204), by the `cors` package. No
- * `Access-Control-Allow-Credentials`: the gateway authenticates by header, never by cookie.
+ * CORS headers on every response, and preflights answered (the handler then says `true`), by the
+ * `cors` package. No `Access-Control-Allow-Credentials`: the gateway authenticates by header only.
  */
-export function createCorsHandler(policy: CorsPolicy): CorsHandler {
+export function createCorsHandler(policy: CorsPolicy): (request: IncomingMessage, response: ServerResponse) => boolean {
   const middleware = cors({
     origin: policy.origins === '*' ? '*' : policy.localOrigins ? [...policy.origins, LOCAL_ORIGIN] : [...policy.origins],
     methods: ['GET', 'POST', 'OPTIONS'],
@@ -72,11 +68,10 @@ export function createCorsHandler(policy: CorsPolicy): CorsHandler {
     credentials: false,
     maxAge: 600,
   });
-  return (request, response) =>
-    new Promise<boolean>((resolve, reject) => {
-      middleware(request, response, (error?: unknown) => (error ? reject(error) : resolve(false)));
-      // A preflight is ended by the middleware (synchronously, with static options) and never
-      // reaches `next`.
-      if (response.writableEnded) resolve(true);
-    });
+  return (request, response) => {
+    // With static options the middleware works synchronously: it calls `next`, or ends a preflight.
+    let answered = true;
+    middleware(request, response, () => (answered = false));
+    return answered;
+  };
 }

@@ -8,14 +8,9 @@ const NON_PREFLIGHTED_CONTENT_TYPES: ReadonlySet<string> = new Set(['application
 const PREFLIGHT_HEADERS = ['x-apollo-operation-name', 'apollo-require-preflight'] as const;
 
 /**
- * Whether Apollo Server's CSRF prevention (`csrfPrevention: true`) lets this request through: it
- * has a content type a browser would preflight, or a non-empty header from Apollo's recommended
- * set. Apollo refuses the rest with 400 before executing anything.
- *
- * The whole-response cache and in-flight coalescing answer requests before Apollo sees them, so
- * they must ask the same question first — otherwise a forged cross-site GET is answered from the
- * cache an honest request filled. This is Apollo's rule (`preventCsrf`, not exported), with the
- * same MIME parser it uses; `test/http/csrf.test.ts` compares the two through HTTP.
+ * Whether Apollo Server's CSRF prevention lets this request through (its `preventCsrf`, not
+ * exported, with the same MIME parser): the reuse layers answer before Apollo, and must not serve
+ * a forged cross-site GET what an honest request stored. `test/http/csrf.test.ts` compares the two.
  */
 export function passesCsrfPrevention(headers: IncomingHttpHeaders): boolean {
   const contentType = headers['content-type'];
@@ -27,8 +22,5 @@ export function passesCsrfPrevention(headers: IncomingHttpHeaders): boolean {
     // Apollo lets an unparseable content type through: no browser sends one without a preflight.
     if (parsed === null || !NON_PREFLIGHTED_CONTENT_TYPES.has(parsed.essence)) return true;
   }
-  return PREFLIGHT_HEADERS.some((name) => {
-    const value = headers[name];
-    return value !== undefined && value.length > 0;
-  });
+  return PREFLIGHT_HEADERS.some((name) => (headers[name]?.length ?? 0) > 0);
 }

@@ -9,7 +9,8 @@ export type HeaderLookup = (name: string) => string | undefined;
 /** IAM tokens are 10 to 32,768 characters; anything else cannot be one. */
 const TOKEN = /^[\x21-\x7e]{10,32768}$/;
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
-const ENTERPRISE_PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Project and enterprise project ids alike. */
+const ID_PROBLEM = 'must be 1 to 64 letters, digits, "_" or "-"';
 
 /**
  * Reads who the caller is from their own headers. The token comes from `X-Auth-Token` or, for
@@ -20,20 +21,13 @@ const ENTERPRISE_PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function credentialsFromHeaders(header: HeaderLookup, defaultProjectId: string | undefined): Credentials {
   const token = tokenFrom(header);
   const projectHeader = header('x-project-id')?.trim();
-  let projectId = defaultProjectId;
-  if (projectHeader !== undefined && projectHeader !== '') {
-    if (!PROJECT_ID_PATTERN.test(projectHeader)) {
-      throw badHeader('X-Project-Id', 'must be 1 to 64 letters, digits, "_" or "-"');
-    }
-    projectId = projectHeader;
-  }
+  const projectId = projectHeader === undefined || projectHeader === '' ? defaultProjectId : projectHeader;
   if (projectId === undefined) {
     throw badHeader('X-Project-Id', 'is required: this gateway has no default project (CSE_PROJECT_ID)');
   }
+  if (!PROJECT_ID_PATTERN.test(projectId)) throw badHeader('X-Project-Id', ID_PROBLEM);
   const eps = header('x-enterprise-project-id')?.trim();
-  if (eps !== undefined && eps !== '' && !ENTERPRISE_PROJECT_ID.test(eps)) {
-    throw badHeader('X-Enterprise-Project-ID', 'must be 1 to 64 letters, digits, "_" or "-"');
-  }
+  if (eps !== undefined && eps !== '' && !PROJECT_ID_PATTERN.test(eps)) throw badHeader('X-Enterprise-Project-ID', ID_PROBLEM);
   return Object.freeze({ token, projectId, enterpriseProjectId: eps === '' ? undefined : eps });
 }
 
@@ -50,16 +44,12 @@ function tokenFrom(header: HeaderLookup): string {
 }
 
 function checkedToken(token: string): string {
-  if (!TOKEN.test(token)) throw unauthenticated('The token is malformed.');
-  return token;
+  if (TOKEN.test(token)) return token;
+  throw unauthenticated('The token is malformed.');
 }
 
-function unauthenticated(message: string): GatewayError {
-  return new GatewayError(ErrorCode.UNAUTHENTICATED, message, { details: { http: { status: 401 } } });
-}
+const unauthenticated = (message: string) => new GatewayError(ErrorCode.UNAUTHENTICATED, message, { details: { http: { status: 401 } } });
 
 function badHeader(name: string, problem: string): GatewayError {
-  return new GatewayError(ErrorCode.BAD_USER_INPUT, `The ${name} header ${problem}.`, {
-    details: { header: name, http: { status: 400 } },
-  });
+  return new GatewayError(ErrorCode.BAD_USER_INPUT, `The ${name} header ${problem}.`, { details: { header: name, http: { status: 400 } } });
 }

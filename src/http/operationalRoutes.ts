@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../observability/readiness';
@@ -8,64 +8,46 @@ export type RouteHandler = (request: IncomingMessage, response: ServerResponse) 
 export const HEALTH_PATH = '/healthz';
 export const READY_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * The operational endpoints, served beside /graphql (same port: one thing to expose, and a
- * probe that reaches /readyz has reached the server that answers GraphQL). None needs a token
- * and none says anything about callers or the upstream's address.
- *
- * - /healthz: the process is alive and its event loop turns (liveness). Always 200.
- * - /readyz: this instance should get traffic: 200, or 503 with the reason.
- * - /metrics: Prometheus text format (on its own port instead when METRICS_PORT is set).
+ * The operational endpoints, beside /graphql (one port to expose, and a probe that reaches /readyz
+ * has reached the server that answers GraphQL); none needs a token or tells of callers or the
+ * upstream. /healthz: alive (always 200); /readyz: should get traffic (200, or 503 with the
+ * reason); /metrics: Prometheus text (on METRICS_PORT instead when set).
  */
 export function operationalRoutes(readiness: Readiness, registry: Registry | undefined): Record<string, RouteHandler> {
   return {
-    ...(registry === undefined ? {} : metricsRoute(registry)),
+    ...(registry === undefined ? {} : { [METRICS_PATH]: metricsRoute(registry) }),
     [HEALTH_PATH]: (request, response) => {
-      if (!allowedMethod(request, response)) return;
-      sendJson(request, response, 200, { status: 'ok' });
+      if (allowed(request, response)) send(request, response, 200, { status: 'ok' });
     },
     [READY_PATH]: (request, response) => {
-      if (!allowedMethod(request, response)) return;
-      const state = readiness.state;
-      sendJson(request, response, state.ready ? 200 : 503, state.ready ? { ready: true } : { ready: false, reason: state.reason });
+      const { ready, reason } = { reason: undefined, ...readiness.state };
+      if (allowed(request, response)) send(request, response, ready ? 200 : 503, ready ? { ready } : { ready, reason });
     },
   };
 }
 
-/** /metrics alone: beside /graphql, or on the METRICS_PORT listener. */
-export function metricsRoute(registry: Registry): Record<string, RouteHandler> {
-  return {
-    [METRICS_PATH]: async (request, response) => {
-      if (!allowedMethod(request, response)) return;
-      const text = await registry.metrics();
-      response.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-      response.end(request.method === 'HEAD' ? undefined : text);
-    },
+function metricsRoute(registry: Registry): RouteHandler {
+  return async (request, response) => {
+    if (allowed(request, response)) send(request, response, 200, await registry.metrics(), registry.contentType);
   };
 }
 
-function allowedMethod(request: IncomingMessage, response: ServerResponse): boolean {
+/** Only GET and HEAD are served here: anything else is answered 405. */
+function allowed(request: IncomingMessage, response: ServerResponse): boolean {
   if (request.method === 'GET' || request.method === 'HEAD') return true;
-  response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' });
+  response.writeHead(405, { allow: 'GET, HEAD', 'content-type': JSON_TYPE });
   response.end(JSON.stringify({ error: 'Only GET and HEAD are allowed here.' }));
   return false;
 }
 
-function sendJson(request: IncomingMessage, response: ServerResponse, status: number, value: unknown): void {
-  const text = JSON.stringify(value);
-  response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
+/** A body never to be stored: JSON, or text of `type`. */
+function send(request: IncomingMessage, response: ServerResponse, status: number, body: unknown, type = JSON_TYPE): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   response.end(request.method === 'HEAD' ? undefined : text);
-}
-
-export interface MetricsServer {
-  /** e.g. `http://127.0.0.1:9464/metrics` */
-  readonly url: string;
-  close(): Promise<void>;
 }
 
 /**
@@ -73,11 +55,10 @@ export interface MetricsServer {
  * stay inside the cluster while PORT faces the clients. It serves nothing else (404), keeps no
  * idle connection open for long, and is closed with the gateway.
  */
-export async function startMetricsServer(registry: Registry, port: number, host: string | undefined): Promise<MetricsServer> {
-  const route = metricsRoute(registry)[METRICS_PATH]!;
-  const server: Server = createServer((request, response) => {
-    const path = (request.url ?? '').split('?')[0];
-    if (path === METRICS_PATH) {
+export async function startMetricsServer(registry: Registry, port: number, host: string | undefined) {
+  const route = metricsRoute(registry);
+  const server = createServer((request, response) => {
+    if ((request.url ?? '').split('?')[0] === METRICS_PATH) {
       Promise.resolve(route(request, response)).catch(() => {
         if (!response.headersSent) response.writeHead(500);
         response.end();
@@ -98,10 +79,10 @@ export async function startMetricsServer(registry: Registry, port: number, host:
       resolve();
     });
   });
-  const address = server.address() as AddressInfo;
   const shown = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return {
-    url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}${METRICS_PATH}`,
+    /** e.g. `http://127.0.0.1:9464/metrics` */
+    url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${(server.address() as AddressInfo).port}${METRICS_PATH}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -6,21 +6,12 @@ import type { Credentials } from '../upstream/credentials';
 import { GatewayError } from '../errors/GatewayError';
 import { createContext, type ContextServices, type GatewayContext } from '../graphql/context';
 
-/** Everything caller-specific, made from the HTTP request: its credentials, and each operation's context. */
-export interface RequestContextFactory {
-  /**
-   * The caller's credentials, read from its headers once per request (kept on the request's
-   * record). Throws the GatewayError that refuses the request (no token, a bad project header).
-   */
-  credentialsOf(request: IncomingMessage): Credentials;
-  /** The context of one GraphQL operation of the request, bounded by `bound`. */
-  contextFor(request: IncomingMessage, bound: OperationBound): Promise<GatewayContext>;
-}
-
 /** Stand-in credentials of a caller refused (see contextFor): never sent, never cached under. */
 const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', enterpriseProjectId: undefined });
 
-export function createRequestContextFactory(services: ContextServices, defaultProjectId: string | undefined): RequestContextFactory {
+/** Everything caller-specific, made from the HTTP request: its credentials, and each operation's context. */
+export function createRequestContextFactory(services: ContextServices, defaultProjectId: string | undefined) {
+  /** Read from the headers once per request (kept on its record); throws the GatewayError that refuses it. */
   const credentialsOf = (request: IncomingMessage): Credentials => {
     const record = requestRecordOf<Credentials>(request);
     if (record?.credentials !== undefined) return record.credentials;
@@ -32,38 +23,25 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
     if (record !== undefined) record.credentials = credentials;
     return credentials;
   };
-  return {
-    credentialsOf,
-    async contextFor(request, bound) {
-      const record = requestRecordOf(request);
-      let credentials: Credentials;
-      let refused: GatewayError | undefined;
-      try {
-        credentials = credentialsOf(request);
-      } catch (error) {
-        if (!(error instanceof GatewayError)) throw error;
-        // The refusal waits for the operation (a schema-only one needs no token: codegen, IDEs);
-        // meanwhile no upstream call can be made with these stand-in credentials: the refusal
-        // ends any at once (see refusalStage).
-        if (record !== undefined) tagError(error, record.requestId);
-        refused = error;
-        credentials = NO_CREDENTIALS;
-      }
-      const telemetry = record?.telemetry;
-      return createContext(
-        services,
-        // The operation's own event sink (its facts' counts, debug lines) and trace headers for the upstream.
-        {
-          credentials,
-          signal: bound.signal,
-          deadline: bound.deadline,
-          events: telemetry?.events,
-          propagate: telemetry?.propagate,
-          refusal: refused === undefined ? {} : { error: refused },
-        },
-        record,
-        refused,
-      );
-    },
+  /** The context of one GraphQL operation of the request, bounded by `bound`. */
+  const contextFor = async (request: IncomingMessage, { signal, deadline }: OperationBound): Promise<GatewayContext> => {
+    const record = requestRecordOf(request);
+    let credentials = NO_CREDENTIALS;
+    let refused: GatewayError | undefined;
+    try {
+      credentials = credentialsOf(request);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      // The refusal waits for the operation (a schema-only one needs no token: codegen, IDEs);
+      // meanwhile no upstream call can be made with the stand-in credentials: the refusal ends
+      // any at once (see refusalStage).
+      if (record !== undefined) tagError(error, record.requestId);
+      refused = error;
+    }
+    // The operation's own event sink (its facts' counts, debug lines) and trace headers for the upstream.
+    const { events, propagate } = record?.telemetry ?? {};
+    const refusal = refused === undefined ? {} : { error: refused };
+    return createContext(services, { credentials, signal, deadline, events, propagate, refusal }, record, refused);
   };
+  return { credentialsOf, contextFor };
 }

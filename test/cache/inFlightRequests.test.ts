@@ -1,4 +1,5 @@
-import { createInFlightRequests, type InFlightRequestsOptions, type SharedAnswer } from '../../src/cache/inFlightRequests';
+import { createInFlightRequests } from '../../src/cache/inFlightRequests';
+import { requestKey } from '../../src/cache/requestKey';
 import type { ApolloAnswer } from '../../src/cache/wholeResponseCache';
 
 /** The in-flight coalescing on its own: who leads, what waiters get, and that nothing stays. */
@@ -9,22 +10,16 @@ interface Ctx {
 
 const OK: ApolloAnswer = { status: 200, headers: new Map([['content-type', 'application/json; charset=utf-8'], ['cache-control', 'no-store']]), body: '{"data":{}}' };
 
-function make(extra: Partial<InFlightRequestsOptions<Ctx>> = {}) {
-  const shared: SharedAnswer[] = [];
-  const flights = createInFlightRequests<Ctx>({
-    credentialsOf: () => ({ token: 't', projectId: 'p', enterpriseProjectId: undefined }),
-    shareable: (context) => (context.errors ? undefined : { operationName: 'Page', credentialsAccepted: true }),
-    onShared: (answer) => shared.push(answer),
-    ...extra,
-  });
-  return { flights, shared };
+function make() {
+  const flights = createInFlightRequests<Ctx>((context) => (context.errors ? undefined : { operationName: 'Page', credentialsAccepted: true }));
+  return { flights };
 }
 
 const live = () => new AbortController().signal;
 
 describe('createInFlightRequests', () => {
   it('has no leader for a new key: the caller leads, and followers get its answer', async () => {
-    const { flights, shared } = make();
+    const { flights } = make();
     expect(flights.follow('k', live())).toBeUndefined();
     const flight = flights.lead('k');
     const a = flights.follow('k', live());
@@ -33,7 +28,6 @@ describe('createInFlightRequests', () => {
     const expected = { body: OK.body, headers: [...OK.headers], operationName: 'Page', credentialsAccepted: true };
     expect(await a).toEqual(expected);
     expect(await b).toEqual(expected);
-    expect(shared).toHaveLength(2);
     expect(flights.size).toBe(0);
     expect(flights.follow('k', live())).toBeUndefined();
   });
@@ -44,12 +38,11 @@ describe('createInFlightRequests', () => {
     ['a status other than 200', { errors: false }, { ...OK, status: 400 }],
     ['errors in the operation', { errors: true }, OK],
   ])('releases followers with undefined when %s', async (_case, context, answer) => {
-    const { flights, shared } = make();
+    const { flights } = make();
     const flight = flights.lead('k');
     const waiting = flights.follow('k', live());
     flight.finish(context, answer);
     expect(await waiting).toBeUndefined();
-    expect(shared).toEqual([]);
     expect(flights.size).toBe(0);
   });
 
@@ -76,14 +69,13 @@ describe('createInFlightRequests', () => {
 
   it('keys by credentials and request, and refuses to key a request without usable credentials', () => {
     const request = (token: string | undefined, _body: string) => ({ method: 'POST', headers: { 'content-type': 'application/json', 'x-auth-token': token } }) as never;
-    const byToken = createInFlightRequests<Ctx>({
-      credentialsOf: (r: any) => {
-        const token = r.headers['x-auth-token'];
-        if (token === 'bad') throw new Error('malformed');
-        return token === undefined ? undefined : { token, projectId: 'p', enterpriseProjectId: undefined };
-      },
-      shareable: () => undefined,
-    });
+    const credentialsOf = (r: any) => {
+      const token = r.headers['x-auth-token'];
+      if (token === 'bad') throw new Error('malformed');
+      return token === undefined ? undefined : { token, projectId: 'p', enterpriseProjectId: undefined };
+    };
+    // The HTTP server keys coalescing and the whole-response cache alike.
+    const byToken = { keyOf: (r: never, search: string, body: string) => requestKey(credentialsOf, r, search, body) };
     expect(byToken.keyOf(request('a', '{}'), '', '{}')).toBe(byToken.keyOf(request('a', '{}'), '', '{}'));
     expect(byToken.keyOf(request('a', '{}'), '', '{}')).not.toBe(byToken.keyOf(request('b', '{}'), '', '{}'));
     expect(byToken.keyOf(request('a', '{}'), '', '{}')).not.toBe(byToken.keyOf(request('a', '{}'), '', '{"x":1}'));

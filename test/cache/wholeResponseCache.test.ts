@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { IncomingMessage } from 'node:http';
 import { createWholeResponseCache, privateMaxAge, type WholeResponseCacheOptions } from '../../src/cache/wholeResponseCache';
+import { requestKey } from '../../src/cache/requestKey';
 import type { Credentials } from '../../src/upstream/credentials';
 
 describe('privateMaxAge', () => {
@@ -47,21 +48,24 @@ function setUp(overrides: Partial<WholeResponseCacheOptions<{ verdict: boolean }
   let now = 1_000_000;
   const hits: Array<string | null> = [];
   let misses = 0;
-  const cache = createWholeResponseCache<{ verdict: boolean }>({
+  const credentialsOf = (r: IncomingMessage): Credentials => {
+    const token = r.headers['x-auth-token'] as string;
+    if (token === 'bad') throw new Error('UNAUTHENTICATED');
+    return { token, projectId: r.headers['x-project-id'] as string, enterpriseProjectId: undefined };
+  };
+  const created = createWholeResponseCache<{ verdict: boolean }>({
     ttls: TTLS,
     maxBytes: 1 << 20,
-    credentialsOf: (r): Credentials => {
-      const token = r.headers['x-auth-token'] as string;
-      if (token === 'bad') throw new Error('UNAUTHENTICATED');
-      return { token, projectId: r.headers['x-project-id'] as string, enterpriseProjectId: undefined };
-    },
+    credentialsOf,
     generationOf: () => 1,
     storable: (context) => (context.verdict ? { operationName: 'Page' } : undefined),
-    onHit: (hit) => hits.push(hit.operationName),
-    onMiss: () => (misses += 1),
+    onLookup: (hit) => (hit === undefined ? (misses += 1) : hits.push(hit.operationName)),
     clock: { now: () => now },
     ...overrides,
-  })!;
+  });
+  // Keys are the HTTP server's (requestKey), as it makes them for the cache.
+  const keyOf = (r: IncomingMessage, search: string, body: string) => requestKey(credentialsOf, r, search, body);
+  const cache = created === undefined ? undefined! : Object.assign(created, { keyOf });
   return { cache, hits, misses: () => misses, advance: (ms: number) => (now += ms) };
 }
 

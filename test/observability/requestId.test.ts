@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { requestIdFrom } from '../../src/http/requestId';
+import { requestIdFrom } from '../../src/http/httpServer';
 
 const generated = () => 'generated';
 
