@@ -1,5 +1,3 @@
-import { parse as parseLossless, type DuplicateKeyInfo } from 'lossless-json';
-
 /**
  * Upstream bodies parsed by one set of rules: ids beyond 2^53 kept exact, nesting bounded, and a
  * large body parsed a piece at a time, so that no one turn of the event loop holds it for as long
@@ -37,9 +35,19 @@ export function parseUpstreamJson(text: string): unknown {
   }
 }
 
-/** Every integer literal beyond 2^53 as its exact digits. @throws {SyntaxError} when not JSON */
+/**
+ * Every integer literal beyond 2^53 as its exact digits, for a text JSON.parse took already (so
+ * outside strings, digits only occur in number literals): those literals are quoted, then parsed.
+ */
 function parseLosslessText(text: string): unknown {
-  return parseLossless(text, null, losslessOptions);
+  return JSON.parse(text.replace(STRING_OR_NUMBER, quoteUnsafeInteger));
+}
+
+const STRING_OR_NUMBER = /"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+function quoteUnsafeInteger(literal: string): string {
+  if (literal[0] === '"' || !INTEGER_LITERAL.test(literal)) return literal;
+  return Number.isSafeInteger(Number(literal)) ? literal : `"${literal}"`;
 }
 
 /** The integer id fields of jobs, tasks and engines (engine `id` itself is a string). */
@@ -62,16 +70,6 @@ function hasUnsafeId(body: unknown): boolean {
   }
   return false;
 }
-
-const losslessOptions = {
-  parseNumber: (literal: string): number | string => {
-    if (!INTEGER_LITERAL.test(literal)) return Number(literal);
-    const value = Number(literal);
-    return Number.isSafeInteger(value) ? value : literal;
-  },
-  // As JSON.parse: the last of duplicate keys wins.
-  onDuplicateKey: ({ newValue }: DuplicateKeyInfo): unknown => newValue,
-};
 
 /**
  * Bodies larger than this are checked for their nesting depth before they are parsed (or parsed
