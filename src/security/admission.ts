@@ -1,15 +1,22 @@
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import {
+  getNamedType,
   getOperationAST,
   GraphQLError,
+  isLeafType,
   Kind,
   OverlappingFieldsCanBeMergedRule,
   parse,
   specifiedRules,
+  TypeInfo,
   validate,
   ValuesOfCorrectTypeRule,
+  visit,
+  visitWithTypeInfo,
+  type ASTNode,
   type DocumentNode,
   type FragmentDefinitionNode,
+  type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionNode,
@@ -19,7 +26,7 @@ import { LRUCache } from 'lru-cache';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { DocumentStore } from '../graphql/documentStore';
-import { documentShape } from '../graphql/execution/documentShape';
+import { documentShape, type ShapeLiteral } from '../graphql/execution/documentShape';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { tagError } from '../observability/requestRecord';
@@ -71,7 +78,10 @@ export interface Admission {
  */
 const LITERAL_RULES: readonly ValidationRule[] = [ValuesOfCorrectTypeRule, OverlappingFieldsCanBeMergedRule];
 
-/** Document shapes remembered as valid: a few bytes each, and clients have few. */
+/**
+ * Document shapes remembered as valid, with their literals' input types (`false` where fields may
+ * merge and OverlappingFieldsCanBeMerged must run): a few bytes each, and clients have few.
+ */
 const MAX_VALID_SHAPES = 10_000;
 
 /**
@@ -92,7 +102,9 @@ export function createAdmission(
   const rules = securityValidationRules(limits);
   const hideSuggestions = nodeEnv === 'production' || !limits.enableIntrospection;
   const allRules = [...specifiedRules, ...rules];
-  const validShapes = new LRUCache<string, true>({ max: MAX_VALID_SHAPES });
+  const validShapes = new LRUCache<string, readonly GraphQLInputType[] | false>({
+    max: MAX_VALID_SHAPES,
+  });
   const estimate = createEstimator(schema, { ...upstream.paging, ...limits.entities });
 
   function documentOf(query: string, hash: string): DocumentNode | Refusal {
@@ -106,10 +118,12 @@ export function createAdmission(
     }
     let invalid: readonly GraphQLError[];
     try {
-      const { key } = documentShape(document);
-      const known = validShapes.get(key) === true;
-      invalid = validate(schema, document, known ? LITERAL_RULES : allRules, { hideSuggestions });
-      if (invalid.length === 0 && !known) validShapes.set(key, true);
+      const { key, literals } = documentShape(document);
+      const types = validShapes.get(key);
+      const known = types !== undefined;
+      if (known && types !== false && literals.every((node, i) => validLiteral(node, types[i]!))) invalid = [];
+      else invalid = validate(schema, document, known ? LITERAL_RULES : allRules, { hideSuggestions });
+      if (invalid.length === 0 && !known) validShapes.set(key, literalTypes(schema, document, literals));
     } catch {
       // graphql-js 16's SingleFieldSubscriptionsRule evaluates @skip/@include on a subscription's
       // root fields without the variables, and throws when they take one: the current spec draft
@@ -189,6 +203,44 @@ export function createAdmission(
   }
 
   return { rules, hideSuggestions, admit };
+}
+
+/**
+ * The input type of each literal, where no two fields can merge (no fragments, no response name
+ * twice in a selection set), so ValuesOfCorrectType is the one rule that reads them; else `false`.
+ */
+function literalTypes(schema: GraphQLSchema, document: DocumentNode, literals: readonly ShapeLiteral[]) {
+  const typeInfo = new TypeInfo(schema);
+  const types = new Map<ASTNode, GraphQLInputType | null | undefined>();
+  const record = (node: ASTNode) => void types.set(node, typeInfo.getInputType());
+  let merges = false;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      FragmentSpread: () => void (merges = true),
+      InlineFragment: () => void (merges = true),
+      SelectionSet: ({ selections }) => {
+        const names = selections.map((it) => (it.kind === Kind.FIELD ? (it.alias ?? it.name).value : ''));
+        if (new Set(names).size < names.length) merges = true;
+      },
+      IntValue: record,
+      FloatValue: record,
+      StringValue: record,
+    }),
+  );
+  const found = literals.map((node) => types.get(node));
+  return merges || found.some((type) => type == null) ? false : (found as GraphQLInputType[]);
+}
+
+/** ValuesOfCorrectTypeRule's test of one literal; a literal it refuses is validated for the error. */
+function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
+  const named = getNamedType(type);
+  if (!isLeafType(named)) return false;
+  try {
+    return named.parseLiteral(node, undefined) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
