@@ -89,7 +89,8 @@ class OverBudget {}
  */
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, Estimate> };
-  const byDocument = new WeakMap<DocumentNode, Memo>();
+  // Remembered from a document's second use: most documents seen once are never sent again.
+  const byDocument = new WeakMap<DocumentNode, Memo | 'seen'>();
   return (
     document: DocumentNode,
     operationName: string | null | undefined,
@@ -101,17 +102,15 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
     // Variables that do not coerce make execution fail before any resolver runs.
     if (coerced.errors !== undefined) return NOTHING;
-    let memo = byDocument.get(document);
-    if (memo === undefined) {
-      memo = { uses: costVariableUses(document), byKey: new Map() };
-      byDocument.set(document, memo);
-    }
-    const key = memo.uses === undefined ? undefined : memoKey(operationName, memo.uses, coerced.coerced);
-    let estimate = key === undefined ? undefined : memo.byKey.get(key);
+    const known = byDocument.get(document);
+    const memo = known === 'seen' ? { uses: costVariableUses(document), byKey: new Map() } : known;
+    if (known === undefined || known === 'seen') byDocument.set(document, memo ?? 'seen');
+    const key = memo?.uses === undefined ? undefined : memoKey(operationName, memo.uses, coerced.coerced);
+    let estimate = key === undefined ? undefined : memo!.byKey.get(key);
     if (estimate === undefined) {
       const walk = new Walk(schema, options, document, coerced.coerced);
       estimate = walk.operation(operation.selectionSet, rootType);
-      if (key !== undefined && memo.byKey.size < MAX_MEMO_KEYS) memo.byKey.set(key, estimate);
+      if (key !== undefined && memo!.byKey.size < MAX_MEMO_KEYS) memo!.byKey.set(key, estimate);
     }
     return estimate;
   };
