@@ -72,25 +72,16 @@ export interface Admission {
   admit(request: OperationRequest, transport: Transport): AdmittedOperation | Refusal;
 }
 
-/**
- * The specified rules that read the values of Int, Float and String literals, the only part of a
- * document its shape leaves out: a document of a shape already valid is checked against these alone.
- */
+/** The specified rules that read the literals a shape leaves out: all a known valid shape needs. */
 const LITERAL_RULES: readonly ValidationRule[] = [ValuesOfCorrectTypeRule, OverlappingFieldsCanBeMergedRule];
 
-/**
- * Document shapes remembered as valid, with their literals' input types (`false` where fields may
- * merge and OverlappingFieldsCanBeMerged must run): a few bytes each, and clients have few.
- */
+/** Valid shapes, with their literals' input types (`false`: fields may merge): clients have few. */
 const MAX_VALID_SHAPES = 10_000;
 
 /**
- * Every check an operation meets before it runs, whichever transport brought it: the parse limit,
- * validation (by shape, see documentShape), the operation's resolution and type, the
- * persisted-query safelist (`safelisted`: whether the text with this SHA-256 is a manifest
- * operation's) and the upstream-cost estimate. Pure apart from its memories (valid shapes, the
- * document store of parsed, valid documents shared with Apollo, the estimates): the same request
- * gets the same answer over HTTP and WebSocket, except for the operation type each serves.
+ * Every check before an operation runs, on either transport: parse limit, validation by shape,
+ * resolution and type, the persisted-query safelist, the upstream-cost estimate. Pure apart from
+ * its memories, so a request gets the same answer over HTTP and WebSocket but for the type served.
  */
 export function createAdmission(
   config: Pick<GatewayConfig, 'nodeEnv' | 'limits' | 'upstream' | 'subscriptions'>,
@@ -102,9 +93,7 @@ export function createAdmission(
   const rules = securityValidationRules(limits);
   const hideSuggestions = nodeEnv === 'production' || !limits.enableIntrospection;
   const allRules = [...specifiedRules, ...rules];
-  const validShapes = new LRUCache<string, readonly GraphQLInputType[] | false>({
-    max: MAX_VALID_SHAPES,
-  });
+  const validShapes = new LRUCache<string, readonly GraphQLInputType[] | false>({ max: MAX_VALID_SHAPES });
   const estimate = createEstimator(schema, { ...upstream.paging, ...limits.entities });
 
   function documentOf(query: string, hash: string): DocumentNode | Refusal {
@@ -244,14 +233,10 @@ function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
 }
 
 /**
- * The admission as Apollo plugin hooks. A document admitted before Apollo parses is in the
- * document store, so Apollo neither parses nor validates it again; one refused is parsed and
- * validated by Apollo with the same rules, which answers every error (a batch's other operations
- * still run), and the refusal is thrown once the operation is resolved. Where Apollo's validation
- * throws (see documentOf), `unexpectedErrorProcessingRequest` answers the refusal.
- *
- * Credentials are needed for the upstream, not for the schema: a caller whose credentials were
- * refused may still run an operation that selects only introspection fields (codegen, IDE plugins).
+ * The admission as Apollo hooks. An admitted document is in the store, so Apollo does not parse or
+ * validate it again; a refused one Apollo validates with the same rules (every error answered), and
+ * the refusal is thrown once resolved, or by `unexpectedErrorProcessingRequest` where validation
+ * throws. Refused credentials may still select introspection alone (codegen, IDE plugins).
  */
 export function admissionPlugin(admission: Admission): ApolloServerPlugin<GatewayContext> {
   const refusals = new WeakMap<GraphQLRequestContext<GatewayContext>, Refusal>();

@@ -79,17 +79,14 @@ const BUDGET_PER_CHARACTER = 16;
 class OverBudget {}
 
 /**
- * The estimate of an operation of a valid document; one that cannot be found, or whose variables
- * do not coerce, costs nothing (execution refuses it before any call). Remembered per document,
- * operation and what the variables say to the estimate: the values used as `first` or `last`, and
- * whether `after` or `before` are given (a cursor's value changes nothing). A document that takes
- * `_entities` representations from a variable is walked every time (their counts are the cost).
- *
+ * The estimate of an operation of a valid document (nothing for one execution refuses first).
+ * Remembered per document and operation, from its second use, by the `first`/`last` values and
+ * whether `after`/`before` are given; `_entities` representations from a variable: walked every time.
  * @throws GatewayError BAD_USER_INPUT for `_entities` representations not naming an entity type.
  */
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, Estimate> };
-  // Remembered from a document's second use: most documents seen once are never sent again.
+  // Most documents seen once are never sent again.
   const byDocument = new WeakMap<DocumentNode, Memo | 'seen'>();
   return (
     document: DocumentNode,

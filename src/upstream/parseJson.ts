@@ -1,8 +1,4 @@
-/**
- * Upstream bodies parsed by one set of rules: ids beyond 2^53 kept exact, nesting bounded, and a
- * large body parsed a piece at a time, so that no one turn of the event loop holds it for as long
- * as `JSON.parse` of the whole (or one scan of its text) would.
- */
+/** Upstream bodies: ids beyond 2^53 kept exact, nesting bounded, a large body parsed in turns. */
 
 /** The code of an {@link UpstreamBodyError}, in the style of undici's errors. */
 export const UPSTREAM_BAD_BODY = 'UPSTREAM_BAD_BODY';
@@ -20,10 +16,8 @@ export class UpstreamBodyError extends Error {
 const INTEGER_LITERAL = /^-?\d+$/;
 
 /**
- * `JSON.parse`, except that the id fields the gateway reads never lose digits: when one holds an
- * integer beyond 2^53 (which `JSON.parse` rounds to an integer still beyond it, so a look at the
- * parsed ids finds it), the body is parsed again losslessly, and every integer literal beyond
- * that bound becomes its exact decimal text.
+ * `JSON.parse`, but when an id field holds an integer beyond 2^53 (rounded to one still beyond it)
+ * the body is parsed again with every integer literal beyond 2^53 as its exact decimal text.
  * @throws {UpstreamBodyError} when the text is not JSON
  */
 export function parseUpstreamJson(text: string): unknown {
@@ -35,10 +29,7 @@ export function parseUpstreamJson(text: string): unknown {
   }
 }
 
-/**
- * Every integer literal beyond 2^53 as its exact digits, for a text JSON.parse took already (so
- * outside strings, digits only occur in number literals): those literals are quoted, then parsed.
- */
+/** For a text JSON.parse took already: outside strings, digits only occur in number literals. */
 function parseLosslessText(text: string): unknown {
   return JSON.parse(text.replace(STRING_OR_NUMBER, quoteUnsafeInteger));
 }
@@ -53,10 +44,7 @@ function quoteUnsafeInteger(literal: string): string {
 /** The integer id fields of jobs, tasks and engines (engine `id` itself is a string). */
 const ID_FIELDS = ['id', 'jobId', 'latestJobId'] as const;
 
-/**
- * Whether an id field holds a number `JSON.parse` cannot have kept exactly: in the body (or its
- * items), a list's `data`, and `tasks` (a job's tasks, phases, tasks inside phases).
- */
+/** Whether an id field (of the body or its items, a list's `data`, `tasks`) is beyond 2^53. */
 function hasUnsafeId(body: unknown): boolean {
   for (const item of Array.isArray(body) ? body : [body]) {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
@@ -71,18 +59,12 @@ function hasUnsafeId(body: unknown): boolean {
   return false;
 }
 
-/**
- * Bodies larger than this are checked for their nesting depth before they are parsed (or parsed
- * in turns); smaller ones parse in a few milliseconds however they nest.
- */
+/** Larger bodies are depth-checked first; smaller ones parse in milliseconds however they nest. */
 const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
 /** The upstream's shapes nest under 10 levels (list → job → phase → task → brief). */
 const MAX_BODY_DEPTH = 64;
 
-/**
- * An upstream body as Redis kept it, parsed by the same rules in one step.
- * @throws {UpstreamBodyError} when it nests too deep or is not JSON
- */
+/** An upstream body as Redis kept it, in one step. @throws {UpstreamBodyError} */
 export function parseUpstreamBody(text: string): unknown {
   if (text.length > DEPTH_CHECKED_FROM_BYTES) checkJsonDepth(text, MAX_BODY_DEPTH);
   return parseUpstreamJson(text);
@@ -116,10 +98,8 @@ const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, C
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * `parseUpstreamBody(text)`, in turns of the event loop: the scan finds the containers longer
- * than `pieceChars`; their children are parsed by `JSON.parse` in groups of at most that size and
- * put together. As in parseUpstreamJson, a value with an id beyond 2^53 is parsed again losslessly.
- * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or is not JSON
+ * `parseUpstreamBody(text)` in turns: the children of containers longer than `pieceChars` are
+ * parsed in groups of at most that size. @throws {UpstreamBodyError} too deep or not JSON
  */
 export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS) {
   const scanning = scan(text, maxDepth, pieceChars);
@@ -168,11 +148,7 @@ function* scan(text: string, maxDepth: number, pieceChars: number): Generator<vo
   return containers;
 }
 
-/**
- * The scan in one step, for a caller that cannot wait: refuses a text that nests deeper than
- * `maxDepth` before `JSON.parse` spends seconds on it.
- * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or its brackets do not match
- */
+/** The scan in one step, before `JSON.parse` spends seconds on deep nesting. @throws {UpstreamBodyError} */
 export function checkJsonDepth(text: string, maxDepth: number): void {
   const scanning = scan(text, maxDepth, Number.POSITIVE_INFINITY);
   while (scanning.next().done !== true);

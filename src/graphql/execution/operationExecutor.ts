@@ -10,13 +10,10 @@ import { expandedFieldCount } from './expandedSize';
 import { unrepresentableType, upstreamValueError, type UnrepresentableValue } from './upstreamValues';
 
 /**
- * Runs operations for Apollo Server (GRAPHQL_EXECUTOR, see docs/architecture.md). `adaptive`:
- * graphql-js interprets a document until its shape is hot, since compiling a document used once
- * costs more than interpreting it; then, off the request path, graphql-jit compiles the shape's
- * canonical document, and that plan serves every later document of the shape. Answers are
- * graphql-js's: a plan's answer with errors, or variables it refuses, are made again by
- * graphql-js from the caller's document (its locations; the loaders already hold every upstream
- * answer). `graphql-js`: the interpreter alone, the reference.
+ * Runs operations for Apollo Server (GRAPHQL_EXECUTOR, docs/architecture.md). `adaptive`: graphql-js
+ * interprets a shape until it is hot (compiling a document used once costs more), then graphql-jit
+ * compiles it off the request path; a plan's answer with errors, or refused variables, is made again
+ * by graphql-js (its locations; the loaders hold the upstream answers). `graphql-js`: the reference.
  */
 export type OperationExecutor = (request: ExecutorRequest) => Promise<ExecutionResult>;
 
@@ -157,11 +154,7 @@ function adaptiveRunner(
   };
 }
 
-/**
- * Apollo Server has no executor option for a plain schema; its gateway interface is the supported
- * way to bring one. This "gateway" serves one fixed schema: Apollo still parses, validates and
- * caches documents and runs every plugin hook but the per-field ones.
- */
+/** Apollo's supported way to bring an executor: a "gateway" of one fixed schema (no per-field hooks). */
 export function executionGateway(
   schema: GraphQLSchema,
   executor: OperationExecutor,
