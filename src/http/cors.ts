@@ -56,11 +56,12 @@ export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
 }
 
 /**
- * CORS headers on every response, and preflights answered (the handler then says `true`), by the
- * `cors` package. No `Access-Control-Allow-Credentials`: the gateway authenticates by header only.
+ * CORS headers on every response; preflights answered (the handler then says `true`) by the `cors`
+ * package. An actual request gets the headers the package would set, without its per-request
+ * option merging. No `Access-Control-Allow-Credentials`: the gateway authenticates by header only.
  */
 export function createCorsHandler(policy: CorsPolicy): (request: IncomingMessage, response: ServerResponse) => boolean {
-  const middleware = cors({
+  const preflight = cors({
     origin: policy.origins === '*' ? '*' : policy.localOrigins ? [...policy.origins, LOCAL_ORIGIN] : [...policy.origins],
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: [...CORS_ALLOWED_HEADERS],
@@ -68,10 +69,20 @@ export function createCorsHandler(policy: CorsPolicy): (request: IncomingMessage
     credentials: false,
     maxAge: 600,
   });
+  const exposed = CORS_EXPOSED_HEADERS.join(',');
   return (request, response) => {
-    // With static options the middleware works synchronously: it calls `next`, or ends a preflight.
-    let answered = true;
-    middleware(request, response, () => (answered = false));
-    return answered;
+    // With static options the package answers a preflight synchronously, never calling `next`.
+    if (request.method?.toUpperCase() === 'OPTIONS') {
+      preflight(request, response, () => undefined);
+      return true;
+    }
+    const origin = request.headers.origin;
+    if (policy.origins === '*') response.setHeader('Access-Control-Allow-Origin', '*');
+    else {
+      if (origin && originAllowedBy(policy, origin)) response.setHeader('Access-Control-Allow-Origin', origin);
+      response.setHeader('Vary', 'Origin');
+    }
+    response.setHeader('Access-Control-Expose-Headers', exposed);
+    return false;
   };
 }

@@ -69,8 +69,10 @@ export class OperationTelemetry {
     const errorCodes = reused === undefined ? facts.errorCodes : undefined;
     const { operationName, resolved, nameVouched } = facts;
     this.metrics.observeOperation({ name: operationName, resolved, nameVouched, outcome, durationMs, errorCodes });
-    const line =
-      errorCodes === undefined
+    // At warn the line is not built at all: it is most of a cache hit's bookkeeping.
+    const line = !this.logger.isLevelEnabled('info')
+      ? undefined
+      : errorCodes === undefined
         ? { requestId, operationName, durationMs: round(durationMs), outcome, httpStatus }
         : {
             requestId,
@@ -83,8 +85,10 @@ export class OperationTelemetry {
             outcome,
             httpStatus,
           };
-    const trace = this.traceFields();
-    this.logger.info(trace === undefined ? line : { ...line, ...trace }, 'graphql operation');
+    if (line !== undefined) {
+      const trace = this.traceFields();
+      this.logger.info(trace === undefined ? line : { ...line, ...trace }, 'graphql operation');
+    }
     if (errorCodes !== undefined) {
       this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
       // Partial data counts as failed here: a trace is looked at to find what went wrong.
