@@ -1,4 +1,3 @@
-import cors from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../config/loadConfig';
 
@@ -56,33 +55,32 @@ export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
 }
 
 /**
- * CORS headers on every response; preflights answered (the handler then says `true`) by the `cors`
- * package. An actual request gets the headers the package would set, without its per-request
- * option merging. No `Access-Control-Allow-Credentials`: the gateway authenticates by header only.
+ * CORS headers on every response, the ones the `cors` package sets, written once; a preflight is
+ * answered here (the handler then says `true`). No `Access-Control-Allow-Credentials`: the gateway
+ * authenticates by header only.
  */
 export function createCorsHandler(policy: CorsPolicy): (request: IncomingMessage, response: ServerResponse) => boolean {
-  const preflight = cors({
-    origin: policy.origins === '*' ? '*' : policy.localOrigins ? [...policy.origins, LOCAL_ORIGIN] : [...policy.origins],
-    methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: [...CORS_ALLOWED_HEADERS],
-    exposedHeaders: [...CORS_EXPOSED_HEADERS],
-    credentials: false,
-    maxAge: 600,
-  });
-  const exposed = CORS_EXPOSED_HEADERS.join(',');
+  const allowedHeaders = CORS_ALLOWED_HEADERS.join(',');
+  const exposedHeaders = CORS_EXPOSED_HEADERS.join(',');
   return (request, response) => {
-    // With static options the package answers a preflight synchronously, never calling `next`.
-    if (request.method?.toUpperCase() === 'OPTIONS') {
-      preflight(request, response, () => undefined);
-      return true;
-    }
     const origin = request.headers.origin;
     if (policy.origins === '*') response.setHeader('Access-Control-Allow-Origin', '*');
     else {
       if (origin && originAllowedBy(policy, origin)) response.setHeader('Access-Control-Allow-Origin', origin);
       response.setHeader('Vary', 'Origin');
     }
-    response.setHeader('Access-Control-Expose-Headers', exposed);
-    return false;
+    const preflight = request.method?.toUpperCase() === 'OPTIONS';
+    if (preflight) {
+      response.setHeader('Access-Control-Allow-Methods', 'GET,POST,OPTIONS');
+      response.setHeader('Access-Control-Allow-Headers', allowedHeaders);
+      response.setHeader('Access-Control-Max-Age', '600');
+    }
+    response.setHeader('Access-Control-Expose-Headers', exposedHeaders);
+    if (!preflight) return false;
+    // Content-Length 0: some browsers wait for a body of a 204 without it.
+    response.statusCode = 204;
+    response.setHeader('Content-Length', '0');
+    response.end();
+    return true;
   };
 }

@@ -69,23 +69,21 @@ export class OperationTelemetry {
     const errorCodes = reused === undefined ? facts.errorCodes : undefined;
     const { operationName, resolved, nameVouched } = facts;
     this.metrics.observeOperation({ name: operationName, resolved, nameVouched, outcome, durationMs, errorCodes });
-    // At warn the line is not built at all: it is most of a cache hit's bookkeeping.
-    const line = !this.logger.isLevelEnabled('info')
-      ? undefined
-      : errorCodes === undefined
-        ? { requestId, operationName, durationMs: round(durationMs), outcome, httpStatus }
-        : {
-            requestId,
-            operationName,
-            operationType: facts.operationType,
-            durationMs: round(durationMs),
-            upstreamCalls: facts.upstreamCalls,
-            cacheHits: facts.upstreamCacheHits,
-            errorCodes,
-            outcome,
-            httpStatus,
-          };
-    if (line !== undefined) {
+    if (this.logger.isLevelEnabled('info')) {
+      const line =
+        errorCodes === undefined
+          ? { requestId, operationName, durationMs: round(durationMs), outcome, httpStatus }
+          : {
+              requestId,
+              operationName,
+              operationType: facts.operationType,
+              durationMs: round(durationMs),
+              upstreamCalls: facts.upstreamCalls,
+              cacheHits: facts.upstreamCacheHits,
+              errorCodes,
+              outcome,
+              httpStatus,
+            };
       const trace = this.traceFields();
       this.logger.info(trace === undefined ? line : { ...line, ...trace }, 'graphql operation');
     }
