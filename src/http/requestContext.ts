@@ -20,14 +20,15 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
    * every time: its connection's last credentials (one object, one digest) serve while they match.
    */
   const credentialsOf = (request: IncomingMessage): Credentials => {
-    const sent = IDENTITY_HEADERS.map((name) => request.headers[name]);
     const last = lastOnConnection.get(request.socket);
-    if (last !== undefined && last.sent.every((value, i) => value === sent[i])) return last.credentials;
+    const same = last?.sent.every((value, i) => value === request.headers[IDENTITY_HEADERS[i]!]);
+    if (same === true) return last!.credentials;
     const credentials = credentialsFromHeaders((name) => {
       const value = request.headers[name];
       return Array.isArray(value) ? value[0] : value;
     }, defaultProjectId);
     // Refusals are not kept: asked again, they throw again.
+    const sent = IDENTITY_HEADERS.map((name) => request.headers[name]);
     lastOnConnection.set(request.socket, { sent, credentials });
     return credentials;
   };
