@@ -39,14 +39,16 @@ export class OperationTelemetry {
     ({ requestId: this.requestId, logger: this.logger, metrics: this.metrics, facts: this.facts } = options);
     ({ span: this.span, propagate: this.propagate } = startOperationTrace(options.headers));
     const logger = this.logger;
-    // The line is built only when it is written: upstream calls are many, debug is rarely on.
+    this.events = options.facts.events;
+    // Nothing is made for debug lines unless they are written: upstream calls are many.
+    if (!logger.isLevelEnabled('debug')) return;
     const debug: UpstreamEvents = {
       attempt: (event) => {
         const upstream = { ...event, durationMs: round(event.durationMs) };
         logger.debug({ requestId: this.requestId, upstream }, 'upstream call');
       },
     };
-    this.events = logger.isLevelEnabled('debug') ? fanOutEvents(options.facts.events, debug) : options.facts.events;
+    this.events = fanOutEvents(options.facts.events, debug);
   }
 
   /** Once, when the response has been handed to the socket (or the request failed or was aborted). */
