@@ -55,9 +55,8 @@ export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
 }
 
 /**
- * CORS headers on every response, the ones the `cors` package sets, written once; a preflight is
- * answered here (the handler then says `true`). No `Access-Control-Allow-Credentials`: the gateway
- * authenticates by header only.
+ * CORS headers (the `cors` package's) on every response; `true` when it answered a preflight.
+ * No `Access-Control-Allow-Credentials`: the gateway authenticates by header only.
  */
 export function createCorsHandler(policy: CorsPolicy): (request: IncomingMessage, response: ServerResponse) => boolean {
   const allowedHeaders = CORS_ALLOWED_HEADERS.join(',');
@@ -69,15 +68,15 @@ export function createCorsHandler(policy: CorsPolicy): (request: IncomingMessage
       if (origin && originAllowedBy(policy, origin)) response.setHeader('Access-Control-Allow-Origin', origin);
       response.setHeader('Vary', 'Origin');
     }
-    const preflight = request.method?.toUpperCase() === 'OPTIONS';
-    if (preflight) {
-      response.setHeader('Access-Control-Allow-Methods', 'GET,POST,OPTIONS');
-      response.setHeader('Access-Control-Allow-Headers', allowedHeaders);
-      response.setHeader('Access-Control-Max-Age', '600');
+    if (request.method?.toUpperCase() !== 'OPTIONS') {
+      response.setHeader('Access-Control-Expose-Headers', exposedHeaders);
+      return false;
     }
+    response.setHeader('Access-Control-Allow-Methods', 'GET,POST,OPTIONS');
+    response.setHeader('Access-Control-Allow-Headers', allowedHeaders);
+    response.setHeader('Access-Control-Max-Age', '600');
     response.setHeader('Access-Control-Expose-Headers', exposedHeaders);
-    if (!preflight) return false;
-    // Content-Length 0: some browsers wait for a body of a 204 without it.
+    // Some browsers wait for the body of a 204 without a Content-Length.
     response.statusCode = 204;
     response.setHeader('Content-Length', '0');
     response.end();
