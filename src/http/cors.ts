@@ -1,4 +1,3 @@
-import cors from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../config/loadConfig';
 
@@ -56,22 +55,31 @@ export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
 }
 
 /**
- * CORS headers on every response, and preflights answered (the handler then says `true`), by the
- * `cors` package. No `Access-Control-Allow-Credentials`: the gateway authenticates by header only.
+ * CORS headers (the `cors` package's) on every response; `true` when it answered a preflight.
+ * No `Access-Control-Allow-Credentials`: the gateway authenticates by header only.
  */
 export function createCorsHandler(policy: CorsPolicy): (request: IncomingMessage, response: ServerResponse) => boolean {
-  const middleware = cors({
-    origin: policy.origins === '*' ? '*' : policy.localOrigins ? [...policy.origins, LOCAL_ORIGIN] : [...policy.origins],
-    methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: [...CORS_ALLOWED_HEADERS],
-    exposedHeaders: [...CORS_EXPOSED_HEADERS],
-    credentials: false,
-    maxAge: 600,
-  });
+  const allowedHeaders = CORS_ALLOWED_HEADERS.join(',');
+  const exposedHeaders = CORS_EXPOSED_HEADERS.join(',');
   return (request, response) => {
-    // With static options the middleware works synchronously: it calls `next`, or ends a preflight.
-    let answered = true;
-    middleware(request, response, () => (answered = false));
-    return answered;
+    const origin = request.headers.origin;
+    if (policy.origins === '*') response.setHeader('Access-Control-Allow-Origin', '*');
+    else {
+      if (origin && originAllowedBy(policy, origin)) response.setHeader('Access-Control-Allow-Origin', origin);
+      response.setHeader('Vary', 'Origin');
+    }
+    if (request.method?.toUpperCase() !== 'OPTIONS') {
+      response.setHeader('Access-Control-Expose-Headers', exposedHeaders);
+      return false;
+    }
+    response.setHeader('Access-Control-Allow-Methods', 'GET,POST,OPTIONS');
+    response.setHeader('Access-Control-Allow-Headers', allowedHeaders);
+    response.setHeader('Access-Control-Max-Age', '600');
+    response.setHeader('Access-Control-Expose-Headers', exposedHeaders);
+    // Some browsers wait for the body of a 204 without a Content-Length.
+    response.statusCode = 204;
+    response.setHeader('Content-Length', '0');
+    response.end();
+    return true;
   };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { OperationBound } from './httpServer';
 import { credentialsFromHeaders } from './identity';
 import { requestRecordOf, tagError } from '../observability/requestRecord';
@@ -9,18 +10,26 @@ import { createContext, type ContextServices, type GatewayContext } from '../gra
 /** Stand-in credentials of a caller refused (see contextFor): never sent, never cached under. */
 const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', enterpriseProjectId: undefined });
 
+const IDENTITY_HEADERS = ['x-auth-token', 'authorization', 'x-project-id', 'x-enterprise-project-id'] as const;
+
 /** Everything caller-specific, made from the HTTP request: its credentials, and each operation's context. */
 export function createRequestContextFactory(services: ContextServices, defaultProjectId: string | undefined) {
-  /** Read from the headers once per request (kept on its record); throws the GatewayError that refuses it. */
+  const lastOnConnection = new WeakMap<Socket, { sent: unknown[]; credentials: Credentials }>();
+  /**
+   * Throws the GatewayError that refuses the request. A keep-alive client sends the same headers
+   * every time: its connection's last credentials (one object, one digest) serve while they match.
+   */
   const credentialsOf = (request: IncomingMessage): Credentials => {
-    const record = requestRecordOf<Credentials>(request);
-    if (record?.credentials !== undefined) return record.credentials;
+    const last = lastOnConnection.get(request.socket);
+    const same = last?.sent.every((value, i) => value === request.headers[IDENTITY_HEADERS[i]!]);
+    if (same === true) return last!.credentials;
     const credentials = credentialsFromHeaders((name) => {
       const value = request.headers[name];
       return Array.isArray(value) ? value[0] : value;
     }, defaultProjectId);
     // Refusals are not kept: asked again, they throw again.
-    if (record !== undefined) record.credentials = credentials;
+    const sent = IDENTITY_HEADERS.map((name) => request.headers[name]);
+    lastOnConnection.set(request.socket, { sent, credentials });
     return credentials;
   };
   /** The context of one GraphQL operation of the request, bounded by `bound`. */

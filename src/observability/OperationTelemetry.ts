@@ -39,14 +39,16 @@ export class OperationTelemetry {
     ({ requestId: this.requestId, logger: this.logger, metrics: this.metrics, facts: this.facts } = options);
     ({ span: this.span, propagate: this.propagate } = startOperationTrace(options.headers));
     const logger = this.logger;
-    // The line is built only when it is written: upstream calls are many, debug is rarely on.
+    this.events = options.facts.events;
+    // Nothing is made for debug lines unless they are written: upstream calls are many.
+    if (!logger.isLevelEnabled('debug')) return;
     const debug: UpstreamEvents = {
       attempt: (event) => {
         const upstream = { ...event, durationMs: round(event.durationMs) };
         logger.debug({ requestId: this.requestId, upstream }, 'upstream call');
       },
     };
-    this.events = logger.isLevelEnabled('debug') ? fanOutEvents(options.facts.events, debug) : options.facts.events;
+    this.events = fanOutEvents(options.facts.events, debug);
   }
 
   /** Once, when the response has been handed to the socket (or the request failed or was aborted). */
@@ -69,22 +71,24 @@ export class OperationTelemetry {
     const errorCodes = reused === undefined ? facts.errorCodes : undefined;
     const { operationName, resolved, nameVouched } = facts;
     this.metrics.observeOperation({ name: operationName, resolved, nameVouched, outcome, durationMs, errorCodes });
-    const line =
-      errorCodes === undefined
-        ? { requestId, operationName, durationMs: round(durationMs), outcome, httpStatus }
-        : {
-            requestId,
-            operationName,
-            operationType: facts.operationType,
-            durationMs: round(durationMs),
-            upstreamCalls: facts.upstreamCalls,
-            cacheHits: facts.upstreamCacheHits,
-            errorCodes,
-            outcome,
-            httpStatus,
-          };
-    const trace = this.traceFields();
-    this.logger.info(trace === undefined ? line : { ...line, ...trace }, 'graphql operation');
+    if (this.logger.isLevelEnabled('info')) {
+      const line =
+        errorCodes === undefined
+          ? { requestId, operationName, durationMs: round(durationMs), outcome, httpStatus }
+          : {
+              requestId,
+              operationName,
+              operationType: facts.operationType,
+              durationMs: round(durationMs),
+              upstreamCalls: facts.upstreamCalls,
+              cacheHits: facts.upstreamCacheHits,
+              errorCodes,
+              outcome,
+              httpStatus,
+            };
+      const trace = this.traceFields();
+      this.logger.info(trace === undefined ? line : { ...line, ...trace }, 'graphql operation');
+    }
     if (errorCodes !== undefined) {
       this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
       // Partial data counts as failed here: a trace is looked at to find what went wrong.

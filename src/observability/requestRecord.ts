@@ -2,11 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { OperationFacts } from './OperationFacts';
 import type { OperationTelemetry } from './OperationTelemetry';
 
-/**
- * What is known of one HTTP request while it is served; every log line of it carries its id.
- * `TCredentials` is the caller's credentials as the layer that reads them types them.
- */
-export interface RequestRecord<TCredentials = unknown> {
+/** What is known of one HTTP request while it is served; every log line of it carries its id. */
+export interface RequestRecord {
   readonly requestId: string;
   /** Set for GraphQL requests: what the operation did. */
   readonly facts?: OperationFacts;
@@ -14,8 +11,6 @@ export interface RequestRecord<TCredentials = unknown> {
   readonly telemetry?: OperationTelemetry;
   /** Set for GraphQL requests: what Apollo keeps of the operation, released when the exchange ends. */
   readonly memory?: { hold(requestContext: object): void };
-  /** The caller's credentials, read from the headers once per request (so is their digest). */
-  credentials?: TCredentials;
 }
 
 /**
@@ -33,8 +28,8 @@ export function setRequestRecord(request: IncomingMessage, record: RequestRecord
   (request as RecordedRequest)[RECORD] = record;
 }
 
-export function requestRecordOf<C = unknown>(request: IncomingMessage): RequestRecord<C> | undefined {
-  return (request as RecordedRequest)[RECORD] as RequestRecord<C> | undefined;
+export function requestRecordOf(request: IncomingMessage): RequestRecord | undefined {
+  return (request as RecordedRequest)[RECORD];
 }
 
 /** Marks an error as raised while serving `requestId`, for code that later sees only the error (formatError). */

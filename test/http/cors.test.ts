@@ -1,3 +1,6 @@
+import cors from 'cors';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createCorsHandler, type CorsPolicy } from '../../src/http/cors';
 import { send } from '../security/http';
 import { startHarness, type Harness } from '../support/harness';
 import { rawSocket, upgradeStatus } from '../support/liveClient';
@@ -67,5 +70,56 @@ describe('production', () => {
     expect(await upgradeStatus(rawSocket(h.gateway.url, { origin: 'http://localhost:5173' }))).toBe(403);
     const app = await send(h.gateway.url, { method: 'OPTIONS', headers: preflight('https://app.example.com') });
     expect(app.headers['access-control-allow-origin']).toBe('https://app.example.com');
+  });
+});
+
+/** The local origins the gateway allows in development (any port of localhost, 127.0.0.1, [::1]). */
+const LOCAL = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
+
+describe('createCorsHandler', () => {
+  /** The headers, status and end of one response, as both handlers write them. */
+  const recorder = () => {
+    const headers: Record<string, unknown> = {};
+    return {
+      headers,
+      statusCode: 200,
+      ended: false,
+      getHeader: (name: string) => headers[name.toLowerCase()],
+      setHeader(name: string, value: unknown) {
+        headers[name.toLowerCase()] = value;
+      },
+      end() {
+        this.ended = true;
+      },
+    };
+  };
+  const policies: CorsPolicy[] = [
+    { origins: '*', localOrigins: false },
+    { origins: ['https://app.example.com'], localOrigins: false },
+    { origins: ['https://app.example.com'], localOrigins: true },
+    { origins: [], localOrigins: false },
+  ];
+  const cases = policies.flatMap((policy) =>
+    ['GET', 'POST', 'OPTIONS'].flatMap((method) =>
+      [undefined, 'https://app.example.com', 'http://localhost:5173', 'https://evil.example'].map((origin) => ({ policy, method, origin })),
+    ),
+  );
+
+  it.each(cases)('writes what the cors package wrote: %j', ({ policy, method, origin }) => {
+    const request = { method, headers: origin === undefined ? {} : { origin } } as unknown as IncomingMessage;
+    const ours = recorder();
+    const answered = createCorsHandler(policy)(request, ours as unknown as ServerResponse);
+    const theirs = recorder();
+    let next = false;
+    cors({
+      origin: policy.origins === '*' ? '*' : [...policy.origins, ...(policy.localOrigins ? [LOCAL] : [])],
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: String(ours.headers['access-control-allow-headers'] ?? 'content-type').split(','),
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      credentials: false,
+      maxAge: 600,
+    })(request as never, theirs as never, () => (next = true));
+    expect(ours.headers).toEqual(theirs.headers);
+    expect([answered, ours.statusCode, ours.ended]).toEqual([!next, theirs.statusCode, theirs.ended]);
   });
 });

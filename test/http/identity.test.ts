@@ -1,5 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../../src/errors/GatewayError';
+import type { ContextServices } from '../../src/graphql/context';
 import { credentialsFromHeaders } from '../../src/http/identity';
+import { createRequestContextFactory } from '../../src/http/requestContext';
 
 const TOKEN = 'MIIDtoken-0123456789';
 const lookup = (headers: Record<string, string>) => (name: string) => headers[name];
@@ -42,5 +45,28 @@ describe('credentialsFromHeaders', () => {
 
   it('requires X-Project-Id when there is no default project', () => {
     expect(() => credentialsFromHeaders(lookup({ 'x-auth-token': TOKEN }), undefined)).toThrow('X-Project-Id');
+  });
+});
+
+describe('credentialsOf on one keep-alive connection', () => {
+  const { credentialsOf } = createRequestContextFactory({} as ContextServices, 'default-project');
+  const socket = {};
+  const request = (headers: Record<string, string>, on: object = socket) =>
+    ({ headers, socket: on }) as unknown as IncomingMessage;
+
+  it('reuses the connection’s credentials only while every identity header is the same', () => {
+    const first = credentialsOf(request({ 'x-auth-token': TOKEN }));
+    expect(credentialsOf(request({ 'x-auth-token': TOKEN }))).toBe(first);
+    const other = credentialsOf(request({ 'x-auth-token': `${TOKEN}-other` }));
+    expect(other.token).toBe(`${TOKEN}-other`);
+    expect(credentialsOf(request({ 'x-auth-token': `${TOKEN}-other`, 'x-project-id': 'p2' })).projectId).toBe('p2');
+    expect(credentialsOf(request({ 'x-auth-token': TOKEN, authorization: 'Bearer other-token-123456' })).token).toBe(TOKEN);
+    expect(credentialsOf(request({ 'x-auth-token': TOKEN }, {}))).not.toBe(first);
+  });
+
+  it('refuses a malformed token sent after a good one on the same connection', () => {
+    credentialsOf(request({ 'x-auth-token': TOKEN }));
+    expect(() => credentialsOf(request({ 'x-auth-token': 'short' }))).toThrow(GatewayError);
+    expect(() => credentialsOf(request({ 'x-auth-token': 'short' }))).toThrow(GatewayError);
   });
 });
