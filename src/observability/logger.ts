@@ -24,19 +24,13 @@ export function boundString(text: string): string {
 }
 
 const REDACTED = '[redacted]';
-/** Credential fields, and the deepest object (0: the line itself) where each is redacted. */
-const SECRET_FIELDS = new Map([
-  ['token', 2],
-  ['authorization', 1],
-  ['cookie', 1],
-  ['x-auth-token', 1],
-]);
-/** Header names redacted in a `headers` object of the line or one level down (`req.headers`). */
+/** Credential fields, redacted at any depth: the walk visits every field anyway. */
+const SECRET_FIELDS = new Set(['token', 'authorization', 'cookie', 'x-auth-token']);
+/** Header names redacted in any `headers` object. */
 const SECRET_HEADERS = new Set(['x-auth-token', 'authorization', 'cookie', 'set-cookie']);
 
-function isSecret(key: string, depth: number, parentKey: string | undefined): boolean {
-  if (depth <= (SECRET_FIELDS.get(key) ?? -1)) return true;
-  return parentKey === 'headers' && depth <= 2 && SECRET_HEADERS.has(key);
+function isSecret(key: string, parentKey: string | undefined): boolean {
+  return SECRET_FIELDS.has(key) || (parentKey === 'headers' && SECRET_HEADERS.has(key));
 }
 
 /**
@@ -65,7 +59,7 @@ export function boundLogValue(value: unknown, depth = 0, parentKey?: string): un
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
-    const secret = item !== undefined && isSecret(key, depth, parentKey);
+    const secret = item !== undefined && isSecret(key, parentKey);
     const bounded = secret ? REDACTED : boundLogValue(item, depth + 1, key);
     if (bounded !== item) (copy ??= { ...value })[key] = bounded;
   }

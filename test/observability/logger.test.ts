@@ -42,11 +42,12 @@ describe('createLogger', () => {
     expect(lines[0]).toContain('[redacted]');
   });
 
-  it("redacts a child logger's bindings, and leaves fields of the same names deeper than a credential sits", () => {
+  it("redacts a child logger's bindings, and credentials at any depth", () => {
     const { logger, lines } = capture();
-    logger.child({ token: TOKEN, headers: { cookie: `s=${TOKEN}` } }).info({ a: { b: { c: { token: 'kept' } } } }, 'child line');
+    const deep = { a: { b: { c: { token: TOKEN, request: { headers: { authorization: `Bearer ${TOKEN}` } } } } } };
+    logger.child({ token: TOKEN, headers: { cookie: `s=${TOKEN}` } }).info(deep, 'child line');
     expect(lines[0]).not.toContain(TOKEN);
-    expect(JSON.parse(lines[0]!).a.b.c.token).toBe('kept');
+    expect(JSON.parse(lines[0]!).a.b.c).toEqual({ token: '[redacted]', request: { headers: { authorization: '[redacted]' } } });
   });
 
   it('adds no request id of its own: a line names a request only when its caller says which', () => {
