@@ -142,14 +142,22 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Holds 127.0.0.1:`port` until released; if something else holds it already, that serves as well. */
+/**
+ * Holds 127.0.0.1:`port` until released. A holder that lets go in the meantime (a parallel test's
+ * gateway stopping) would free the port under the test, so it is tried for a while; only a port
+ * held for all that time by something else is taken as held.
+ */
 async function holdPort(port: number): Promise<() => Promise<void>> {
-  const holder = createServer();
-  const held = await new Promise<boolean>((resolve) => {
-    holder.once('error', () => resolve(false));
-    holder.listen(port, '127.0.0.1', () => resolve(true));
-  });
-  return () => (held ? new Promise<void>((resolve) => holder.close(() => resolve())) : Promise.resolve());
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const holder = createServer();
+    const held = await new Promise<boolean>((resolve) => {
+      holder.once('error', () => resolve(false));
+      holder.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (held) return () => new Promise<void>((resolve) => holder.close(() => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return () => Promise.resolve();
 }
 
 /** A frontend developer's demo: the simulator where SIMULATOR_PORT says, in a named fault scenario. */
