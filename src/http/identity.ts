@@ -6,6 +6,9 @@ import type { Credentials } from '../upstream/credentials';
 /** Header lookup by lower-case name, whatever the HTTP layer's header type. */
 export type HeaderLookup = (name: string) => string | undefined;
 
+/** Every header credentialsFromHeaders reads: equal headers, equal credentials. */
+export const IDENTITY_HEADERS = ['x-auth-token', 'authorization', 'x-project-id', 'x-enterprise-project-id'] as const;
+
 /** IAM tokens are 10 to 32,768 characters; anything else cannot be one. */
 const TOKEN = /^[\x21-\x7e]{10,32768}$/;
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;

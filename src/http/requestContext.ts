@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { OperationBound } from './httpServer';
-import { credentialsFromHeaders } from './identity';
+import { credentialsFromHeaders, IDENTITY_HEADERS } from './identity';
 import { requestRecordOf, tagError } from '../observability/requestRecord';
 import type { Credentials } from '../upstream/credentials';
 import { GatewayError } from '../errors/GatewayError';
@@ -9,8 +9,6 @@ import { createContext, type ContextServices, type GatewayContext } from '../gra
 
 /** Stand-in credentials of a caller refused (see contextFor): never sent, never cached under. */
 const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', enterpriseProjectId: undefined });
-
-const IDENTITY_HEADERS = ['x-auth-token', 'authorization', 'x-project-id', 'x-enterprise-project-id'] as const;
 
 /** Everything caller-specific, made from the HTTP request: its credentials, and each operation's context. */
 export function createRequestContextFactory(services: ContextServices, defaultProjectId: string | undefined) {

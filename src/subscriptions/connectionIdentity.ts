@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { originAllowedBy, type CorsPolicy } from '../http/cors';
-import type { HeaderLookup } from '../http/identity';
+import { IDENTITY_HEADERS as HEADER_NAMES, type HeaderLookup } from '../http/identity';
 
-const IDENTITY_HEADERS = new Set(['x-auth-token', 'authorization', 'x-project-id', 'x-enterprise-project-id']);
+const IDENTITY_HEADERS: ReadonlySet<string> = new Set(HEADER_NAMES);
 
 /**
  * A connection's identity headers: the `connection_init` payload's (top-level keys, or under
