@@ -68,22 +68,50 @@ it('subscribe and complete repeated per engine, then one subscribe each, in one 
   socket.burst(messages);
   await sleep(3 * POLL_MS);
   expect(h.gateway.subscriptions.active).toBeLessThanOrEqual(3);
-  expect(h.gateway.subscriptions.active).toBe(liveIds(socket).size);
+  expect(h.gateway.subscriptions.active).toBe(liveIds([...messages.map(sent), ...socket.received.map(received)]).size);
   socket.socket.close();
   await settledEmpty();
 });
 
-/** The ids the client may think live: subscribed, and neither completed by it nor ended (complete, error) by the server. */
-function liveIds(socket: ProtocolSocket, sent: readonly any[] = []): Set<string> {
+type Entry = { readonly sent: boolean; readonly message: any };
+const sent = (message: unknown): Entry => ({ sent: true, message });
+const received = (message: unknown): Entry => ({ sent: false, message });
+
+/**
+ * The ids the client may think live, walking what it sent and received in the order it did:
+ * subscribed, and neither completed by it nor ended (complete, error) by the server since.
+ */
+function liveIds(log: readonly Entry[]): Set<string> {
   const live = new Set<string>();
-  for (const message of sent) {
-    if (message.type === 'subscribe') live.add(message.id);
-    else live.delete(message.id);
-  }
-  for (const message of socket.received) {
-    if (message.type === 'complete' || message.type === 'error') live.delete(message.id);
+  for (const { sent: out, message } of log) {
+    if (out && message.type === 'subscribe') live.add(message.id);
+    else if (out ? message.type === 'complete' : message.type === 'complete' || message.type === 'error') live.delete(message.id);
   }
   return live;
+}
+
+/**
+ * Resolves once the server has answered every message sent before: two pings in turn, as a
+ * ping in the same read as a burst is answered before the burst's refusals are written.
+ */
+async function answered(socket: ProtocolSocket): Promise<void> {
+  for (let round = 0; round < 2; round += 1) {
+    await new Promise<void>((resolve) => {
+      const ws = socket.socket;
+      if (ws.readyState !== ws.OPEN) return resolve();
+      const done = () => {
+        ws.off('message', onMessage);
+        ws.off('close', done);
+        resolve();
+      };
+      const onMessage = (data: unknown) => {
+        if (JSON.parse(String(data)).type === 'pong') done();
+      };
+      ws.on('message', onMessage);
+      ws.once('close', done);
+      ws.send(JSON.stringify({ type: 'ping' }));
+    });
+  }
 }
 
 type Step = { readonly kind: 'send'; readonly socket: number; readonly messages: readonly ('s' | 'c')[]; readonly id: number; readonly engine: number } | { readonly kind: 'pause' } | { readonly kind: 'close'; readonly socket: number };
@@ -98,7 +126,15 @@ it('property: any interleaving of subscribe, complete and close, in any chunking
   await fc.assert(
     fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
       const sockets = [await protocolSocket(h.gateway.url), await protocolSocket(h.gateway.url)];
-      const sent: any[][] = [[], []];
+      // What each socket sent and received, in order: each write is logged with its answers.
+      const logs: Entry[][] = [[], []];
+      const logged = [0, 0];
+      const log = (index: number) => {
+        const socket = sockets[index]!;
+        logs[index]!.push(...socket.received.slice(logged[index]).map(received));
+        logged[index] = socket.received.length;
+        return logs[index]!;
+      };
       const open = [true, true];
       try {
         for (const current of steps) {
@@ -109,12 +145,14 @@ it('property: any interleaving of subscribe, complete and close, in any chunking
           } else if (open[current.socket]) {
             // One write: `s` subscribes id, `c` completes it (subscribes on a live id make graphql-ws close the socket with 4409).
             const messages = current.messages.map((kind) => (kind === 's' ? subscribe(`op${current.id}`, ENGINES[current.engine]!) : complete(`op${current.id}`)));
-            sent[current.socket]!.push(...messages);
+            log(current.socket).push(...messages.map(sent));
             sockets[current.socket]!.burst(messages);
+            await answered(sockets[current.socket]!);
+            log(current.socket);
           }
         }
         // Settled: the count is the operations the clients may still think live.
-        const expected = () => sockets.reduce((sum, socket, index) => sum + (open[index] && socket.socket.readyState === socket.socket.OPEN ? liveIds(socket, sent[index]).size : 0), 0);
+        const expected = () => sockets.reduce((sum, socket, index) => sum + (open[index] && socket.socket.readyState === socket.socket.OPEN ? liveIds(log(index)).size : 0), 0);
         await sleep(50);
         await eventually(() => h.gateway.subscriptions.active === expected(), `active ${h.gateway.subscriptions.active} to equal ${expected()}`, 3000);
       } finally {
