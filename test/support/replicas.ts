@@ -40,10 +40,10 @@ export function useRedisSuite(take: (suite: RedisSuite) => void, inspectorOption
   });
 }
 
-/** Three gateways on one Redis or Redis Cluster (REDIS_CLUSTER=true when it runs as one) and one simulator (the upstream). */
-export async function replicas(simulator: Simulator, redis: RedisServer | RedisCluster, env: Record<string, string> = {}): Promise<GatewayHarness[]> {
+/** Three gateways (or `count`) on one Redis or Redis Cluster (REDIS_CLUSTER=true when it runs as one) and one simulator (the upstream). */
+export async function replicas(simulator: Simulator, redis: RedisServer | RedisCluster, env: Record<string, string> = {}, count = 3): Promise<GatewayHarness[]> {
   const shared = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, LOG_LEVEL: 'info', ...(redis.cluster ? { REDIS_CLUSTER: 'true' } : {}), ...env };
-  return Promise.all([startGatewayOn(simulator, shared), startGatewayOn(simulator, shared), startGatewayOn(simulator, shared)]);
+  return Promise.all(Array.from({ length: count }, () => startGatewayOn(simulator, shared)));
 }
 
 async function redisUp(gateway: GatewayHarness): Promise<number> {
