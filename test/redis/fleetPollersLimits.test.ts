@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import type { GatewayHarness } from '../support/harness';
-import { collect, liveClient, sleep, type Collected } from '../support/liveClient';
+import { collect, eventually, liveClient, sleep, type Collected } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
 import { fleetPolls, type FleetRole, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';
 import type { Client } from 'graphql-ws';
@@ -22,6 +22,12 @@ const SLOW_MS = LEASE_MS + 500;
 
 async function countsOf(fleet: GatewayHarness[], role: FleetRole): Promise<number[]> {
   return Promise.all(fleet.map((gateway) => fleetPolls(gateway, role)));
+}
+
+/** Resolves once two replicas (the listeners) have polled for their own subscribers. */
+async function untilTwoPollForThemselves(fleet: GatewayHarness[]): Promise<void> {
+  const two = async () => (await countsOf(fleet, 'local')).filter((count) => count > 0).length === 2;
+  await eventually(two, 'two replicas polling for themselves (local)');
 }
 
 describeWithRedis('the fleet poller at its limits', () => {
@@ -113,7 +119,7 @@ describeWithRedis('the fleet poller at its limits', () => {
       const job = simulator.startJob(engineId, { taskCount: 2, description: 'd'.repeat(2 * MAX) });
       const subs = fleet.map((gateway) => collect(client(gateway), JOB, { engineId, id: String(job.id) }));
       await Promise.all(subs.map((sub) => sub.next(1)));
-      await sleep(4 * POLL_MS);
+      await untilTwoPollForThemselves(fleet);
 
       await advanceSeenByAll(subs, job.id, 'INIT');
       await advanceSeenByAll(subs, job.id, 'EXECUTING');
@@ -158,11 +164,13 @@ describeWithRedis('the fleet poller at its limits', () => {
       const job = simulator.startJob(engineId, { taskCount: 2, description: 'd'.repeat(2 * bound) });
       const subs = fleet.map((gateway) => collect(client(gateway), JOB, { engineId, id: String(job.id) }));
       await Promise.all(subs.map((sub) => sub.next(1)));
-      await sleep(4 * POLL_MS);
-      expect((await countsOf(fleet, 'local')).filter((count) => count > 0)).toHaveLength(2);
+      await untilTwoPollForThemselves(fleet);
 
       simulator.updateJob(engineId, job.id, { description: 'short' });
-      await sleep(4 * LEASE_MS);
+      // Once a result is published, both listeners tick as listeners again.
+      const before = await countsOf(fleet, 'listener');
+      const listening = async () => messages.some((message) => !isMarker(message)) && (await countsOf(fleet, 'listener')).filter((count, i) => count > before[i]!).length === 2;
+      await eventually(listening, 'a result published, and two replicas listening again');
       const locals = await countsOf(fleet, 'local');
       const listeners = await countsOf(fleet, 'listener');
       await sleep(5 * POLL_MS);
