@@ -203,11 +203,6 @@ export interface RedisClusterOptions {
   readonly nodeTimeoutMs?: number;
 }
 
-/**
- * Six redis-server processes on free ports, joined by `redis-cli --cluster create
- * --cluster-replicas 1`: three masters sharing the 16384 slots, each with a replica that takes
- * over when its master dies. Resolves once the cluster is ok. `kill` it in teardown.
- */
 /** Runs `command` on a connection of its own to one node, closed afterwards. */
 export async function onNode<T>(node: RedisClusterNode, command: (connection: Redis) => Promise<T>): Promise<T> {
   const connection = node.connect();
@@ -219,6 +214,11 @@ export async function onNode<T>(node: RedisClusterNode, command: (connection: Re
   }
 }
 
+/**
+ * Six redis-server processes on free ports, joined by `redis-cli --cluster create
+ * --cluster-replicas 1`: three masters sharing the 16384 slots, each with a replica that takes
+ * over when its master dies. Resolves once the cluster is ok. `kill` it in teardown.
+ */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-redis-cluster6-'));
   const children: Array<ChildProcess | undefined> = [];
@@ -235,11 +235,18 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const nodes: RedisClusterNode[] = [];
-    for (let i = 0; i < 6; i++) {
-      const port = await freePort();
-      // The bus port would be port + 10000, past 65535 for a high ephemeral port: take a free one.
-      const busPort = await freePort();
+    // Twelve distinct ports: a port just released may be handed out again.
+    const taken = new Set<number>();
+    const distinctPort = async (): Promise<number> => {
+      let port = await freePort();
+      while (taken.has(port)) port = await freePort();
+      taken.add(port);
+      return port;
+    };
+    const ports: Array<{ port: number; busPort: number }> = [];
+    // The bus port would be port + 10000, past 65535 for a high ephemeral port: take a free one.
+    for (let i = 0; i < 6; i++) ports.push({ port: await distinctPort(), busPort: await distinctPort() });
+    const node = async ({ port, busPort }: { port: number; busPort: number }): Promise<RedisClusterNode> => {
       const args = [
         '--cluster-enabled', 'yes',
         '--cluster-config-file', join(dir, `nodes-${port}.conf`),
@@ -258,7 +265,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const child = await launch(tls === undefined ? port : 0, args);
       children.push(child);
       let dead = false;
-      nodes.push({
+      return {
         port,
         get dead() {
           return dead;
@@ -275,8 +282,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           child.kill('SIGKILL');
           await exited;
         },
-      });
-    }
+      };
+    };
+    // Started together, and every one that started is in `children` before a failure is thrown.
+    const started = await Promise.allSettled(ports.map(node));
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const nodes = started.map((result) => (result as PromiseFulfilledResult<RedisClusterNode>).value);
     await promisify(execFile)(
       onPath('redis-cli') ?? 'redis-cli',
       [...(tls === undefined ? [] : ['--tls', '--cacert', tls.ca]), '--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '1', '--cluster-yes'],
@@ -329,8 +341,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
 function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
   const file = (name: string) => join(dir, name);
   const openssl = (args: string[]) => execFileSync(onPath('openssl') ?? 'openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '1', '-subj', '/CN=gateway test CA']);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('redis.key'), '-out', file('redis.csr'), '-subj', '/CN=127.0.0.1']);
+  // P-256 keys: made at once, where each RSA key costs openssl a noticeable stretch of CPU.
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+  openssl(['req', '-x509', ...newKey, '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '1', '-subj', '/CN=gateway test CA']);
+  openssl(['req', ...newKey, '-nodes', '-keyout', file('redis.key'), '-out', file('redis.csr'), '-subj', '/CN=127.0.0.1']);
   writeFileSync(file('redis.ext'), 'subjectAltName=IP:127.0.0.1\n');
   openssl(['x509', '-req', '-in', file('redis.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('redis.crt'), '-days', '1', '-extfile', file('redis.ext')]);
   return { ca: file('ca.crt'), cert: file('redis.crt'), key: file('redis.key') };
