@@ -235,18 +235,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    // Twelve distinct ports: a port just released may be handed out again.
-    const taken = new Set<number>();
-    const distinctPort = async (): Promise<number> => {
-      let port = await freePort();
-      while (taken.has(port)) port = await freePort();
-      taken.add(port);
-      return port;
-    };
-    const ports: Array<{ port: number; busPort: number }> = [];
-    // The bus port would be port + 10000, past 65535 for a high ephemeral port: take a free one.
-    for (let i = 0; i < 6; i++) ports.push({ port: await distinctPort(), busPort: await distinctPort() });
-    const node = async ({ port, busPort }: { port: number; busPort: number }): Promise<RedisClusterNode> => {
+    const nodes: RedisClusterNode[] = [];
+    for (let i = 0; i < 6; i++) {
+      const port = await freePort();
+      // The bus port would be port + 10000, past 65535 for a high ephemeral port: take a free one.
+      const busPort = await freePort();
       const args = [
         '--cluster-enabled', 'yes',
         '--cluster-config-file', join(dir, `nodes-${port}.conf`),
@@ -265,7 +258,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const child = await launch(tls === undefined ? port : 0, args);
       children.push(child);
       let dead = false;
-      return {
+      nodes.push({
         port,
         get dead() {
           return dead;
@@ -282,13 +275,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           child.kill('SIGKILL');
           await exited;
         },
-      };
-    };
-    // Started together, and every one that started is in `children` before a failure is thrown.
-    const started = await Promise.allSettled(ports.map(node));
-    const failed = started.find((result) => result.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-    const nodes = started.map((result) => (result as PromiseFulfilledResult<RedisClusterNode>).value);
+      });
+    }
     await promisify(execFile)(
       onPath('redis-cli') ?? 'redis-cli',
       [...(tls === undefined ? [] : ['--tls', '--cacert', tls.ca]), '--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '1', '--cluster-yes'],
