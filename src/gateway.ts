@@ -33,27 +33,23 @@ import { createSharedState } from './redis/sharedState';
 
 export interface GatewayDependencies {
   logger: Logger;
-  /** The upstream base URL (the config's, or the embedded simulator's). */
+  /** The config's, or the embedded simulator's. */
   endpoint: string;
-  /** Injected in tests; by default one keep-alive pool is made for the upstream. */
+  /** By default one keep-alive pool for the upstream. */
   dispatcher?: Dispatcher;
-  /** The embedded simulator's demo token, preset in the explorer (see ExplorerOptions). */
+  /** The embedded simulator's, preset in the explorer. */
   demoToken?: string;
 }
 
 export type RunningGateway = Awaited<ReturnType<typeof startGateway>>;
 
-/**
- * Builds the gateway from a validated config and starts listening. A start that fails (a port in
- * use, a bad manifest) undoes what it had started before it rejects, so a caller that goes on (a
- * test, an embedding process) is left with no open handle.
- */
+/** A start that fails undoes what it had started, so a caller that goes on is left with no open handle. */
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies) {
   const undo: Array<() => Promise<void>> = [];
   try {
     return await start(config, deps, undo);
   } catch (error) {
-    // Last started, first undone; each step on its own, so one failing does not keep the others open.
+    // Each step on its own, so one failing does not keep the others open.
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw error;
   }
@@ -70,7 +66,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   if (ownsDispatcher) undo.push(() => dispatcher.destroy());
   const metrics = createMetrics({ maxOperationNames: config.observability.metricsMaxOperations });
   const readiness = new Readiness();
-  // With REDIS_URL, what the replicas share; readiness never depends on it (Redis is optional at run time).
+  // Readiness never depends on Redis: it is optional at run time.
   const shared = createSharedState(config, logger, metrics.registry);
   if (shared !== undefined) undo.push(() => shared.close());
   const services: ContextServices = {
@@ -106,12 +102,12 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
-    // Apollo's gateway interface is its one way to plug in an executor.
+    // Apollo's one way to plug in an executor.
     gateway: executionGateway(schema, executor),
     ...security.options,
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',
-    // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
+    // Apollo pretty-prints by default: more bytes and CPU for no reader.
     stringifyResult: (result) => JSON.stringify(result),
     logger,
     plugins: [
@@ -120,8 +116,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       ...security.options.plugins,
       routerFetchStatusPlugin(),
     ],
-    // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
-    // the process would end killed by it instead of exiting 0 after a graceful stop.
+    // main.ts's: Apollo's handler re-raises the signal after stopping, so the process would not exit 0.
     stopOnTerminationSignals: false,
   });
   const requests = createRequestContextFactory(services, upstream.projectId);
@@ -149,7 +144,6 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     },
     logger,
     metrics,
-    // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: limits.operationTimeoutMs,
   });
   const subscriptions = serveSubscriptions(config, {
@@ -167,7 +161,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const stopGracePeriodMillis = http.shutdownTimeoutMs;
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis }));
   await apollo.start();
-  // Its drain plugins close the WebSocket server and the HTTP server (listening or not yet).
+  // Its drain plugins close the WebSocket and HTTP servers, listening or not yet.
   undo.push(() => apollo.stop());
 
   await new Promise<void>((resolve, reject) => {
@@ -187,11 +181,10 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   let closing: Promise<void> | undefined;
   const stop = async () => {
     readiness.markShuttingDown();
-    // Time for load balancers to see /readyz fail before connections are refused.
     await sleep(http.shutdownDelayMs);
-    await apollo.stop(); // the drain plugin: refuse new connections, let in-flight requests finish (bounded)
+    await apollo.stop();
     await metricsServer?.close();
-    // Requests still in the pool belong to operations the drain cut off: past the timeout, it is destroyed.
+    // Requests still in the pool belong to operations the drain cut off.
     if (ownsDispatcher) {
       const timeout = sleep(http.shutdownTimeoutMs, 'timeout', { ref: false });
       const closed = await Promise.race([dispatcher.close(), timeout]);
@@ -203,28 +196,21 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   return {
     url: `http://${name.includes(':') ? `[${name}]` : name}:${port}${GRAPHQL_PATH}`,
     port,
-    /** Whether the instance should get traffic (/readyz). */
     readiness,
     metrics,
     /** Undefined when /metrics is served beside /graphql. */
     metricsUrl: metricsServer?.url,
-    /** The GraphQL-over-WebSocket server: sockets and subscriptions open now. */
     subscriptions: subscriptions.server,
     upstreamCacheStats: () => services.http.cacheStats,
-    /**
-     * Graceful stop: readiness turns false, then (after SHUTDOWN_DELAY_MS) new connections are
-     * refused while in-flight operations finish, for at most SHUTDOWN_TIMEOUT_MS; then the
-     * upstream pool closes. Safe to call more than once.
-     */
+    /** Graceful stop (docs/operating.md); safe to call more than once. */
     close: () => (closing ??= stop()),
   };
 }
 
-/** HTTP_MAX_CONNECTIONS only protects the process while it is below the descriptor limit. */
+/** HTTP_MAX_CONNECTIONS only protects the process below the descriptor limit (64 kept for files and logs). */
 function warnAboutDescriptors({ http, upstream }: GatewayConfig, logger: Logger): void {
   const limit = openFileLimit();
   const httpMaxConnections = http.connections.maxConnections;
-  // 64 descriptors kept free for the upstream pool's sockets, log output, files and the like.
   if (limit !== undefined && httpMaxConnections + upstream.poolConnections + 64 > limit) {
     logger.warn(
       { openFileLimit: limit, httpMaxConnections, cseConnections: upstream.poolConnections },

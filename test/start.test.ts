@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { CACHES_OFF } from './support/cachesOff';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { buildGateway } from './support/gatewayProcess';
+import { eventually } from './support/liveClient';
 
 const root = join(__dirname, '..');
 let entryPoint: string;
@@ -210,6 +211,8 @@ describe('npm start with SIMULATOR_PORT and SIMULATOR_SCENARIO', () => {
     try {
       const started = await startEntryPoint({ LOG_LEVEL: 'warn' });
       try {
+        // Log lines are written asynchronously: the warning is out once the later "gateway listening" is.
+        await eventually(() => started.output().includes('"msg":"gateway listening"'), 'the listening line');
         const output = started.output();
         expect(output).toContain("the simulator's default port 127.0.0.1:4010 is in use: listening on a free port instead (set SIMULATOR_PORT to choose one)");
         const port = /^Simulator: http:\/\/127\.0\.0\.1:(\d+) /m.exec(output)![1];
