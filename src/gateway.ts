@@ -1,5 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
@@ -17,7 +18,7 @@ import { operationalRoutes, startMetricsServer } from './http/operationalRoutes'
 import { createUnknownValueReporter } from './mapping/unknownValues';
 import { fanOutEvents } from './observability/events';
 import type { Logger } from './observability/logger';
-import { createMetrics, type GatewayMetrics } from './observability/metrics';
+import { createMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
 import { createRequestContextFactory } from './http/requestContext';
@@ -33,9 +34,7 @@ import { createSharedState } from './redis/sharedState';
 
 export interface GatewayDependencies {
   logger: Logger;
-  /** The config's, or the embedded simulator's. */
   endpoint: string;
-  /** By default one keep-alive pool for the upstream. */
   dispatcher?: Dispatcher;
   /** The embedded simulator's, preset in the explorer. */
   demoToken?: string;
@@ -59,7 +58,16 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const { logger } = deps;
   const { upstream, http, limits } = config;
   for (const warning of config.warnings) logger.warn(warning);
-  warnAboutDescriptors(config, logger);
+  const fileLimit = openFileLimit();
+  const httpMaxConnections = http.connections.maxConnections;
+  // HTTP_MAX_CONNECTIONS only protects the process below the descriptor limit (64 kept for files and logs).
+  if (fileLimit !== undefined && httpMaxConnections + upstream.poolConnections + 64 > fileLimit) {
+    logger.warn(
+      { openFileLimit: fileLimit, httpMaxConnections, cseConnections: upstream.poolConnections },
+      'HTTP_MAX_CONNECTIONS + CSE_CONNECTIONS is close to or above the open-file limit (ulimit -n): ' +
+        'lower HTTP_MAX_CONNECTIONS or raise the limit',
+    );
+  }
   const ownsDispatcher = deps.dispatcher === undefined;
   const dispatcher =
     deps.dispatcher ?? createUpstreamDispatcher(upstream.poolConnections, upstream.resilience.attemptTimeoutMs);
@@ -102,7 +110,6 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
-    // Apollo's one way to plug in an executor.
     gateway: executionGateway(schema, executor),
     ...security.options,
     formatError: createFormatError(logger),
@@ -164,13 +171,8 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   // Its drain plugins close the WebSocket and HTTP servers, listening or not yet.
   undo.push(() => apollo.stop());
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(http.port, http.host, () => {
-      httpServer.off('error', reject);
-      resolve();
-    });
-  });
+  // Rejects on an 'error' (a port in use) before 'listening'.
+  await once(httpServer.listen(http.port, http.host), 'listening');
   const { metricsPort, host = '0.0.0.0' } = http;
   const metricsServer =
     metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, metricsPort, http.host);
@@ -205,17 +207,4 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     /** Graceful stop (docs/operating.md); safe to call more than once. */
     close: () => (closing ??= stop()),
   };
-}
-
-/** HTTP_MAX_CONNECTIONS only protects the process below the descriptor limit (64 kept for files and logs). */
-function warnAboutDescriptors({ http, upstream }: GatewayConfig, logger: Logger): void {
-  const limit = openFileLimit();
-  const httpMaxConnections = http.connections.maxConnections;
-  if (limit !== undefined && httpMaxConnections + upstream.poolConnections + 64 > limit) {
-    logger.warn(
-      { openFileLimit: limit, httpMaxConnections, cseConnections: upstream.poolConnections },
-      'HTTP_MAX_CONNECTIONS + CSE_CONNECTIONS is close to or above the open-file limit (ulimit -n): ' +
-        'lower HTTP_MAX_CONNECTIONS or raise the limit',
-    );
-  }
 }

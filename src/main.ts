@@ -64,7 +64,6 @@ async function main(): Promise<void> {
     }
   }
 
-  // The demo token is preset in the explorer only when it is the simulator's that answers.
   const demoToken = demo?.token;
   const endpoint = demo?.simulator.url ?? (upstream.endpoint as string);
   const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch((error: unknown) =>
@@ -131,6 +130,7 @@ function startupFailure(error: unknown, http: GatewayConfig['http']): string {
   const { code, port = http.port } = (error ?? {}) as NodeJS.ErrnoException & { port?: number };
   const setting = port === http.metricsPort && port !== http.port ? 'METRICS_PORT' : 'PORT';
   const at = `Cannot listen on ${http.host ?? '0.0.0.0'}:${port}`;
+  const reason = error instanceof Error ? error.message : String(error);
   switch (code) {
     case 'EADDRINUSE':
       return (
@@ -142,7 +142,6 @@ function startupFailure(error: unknown, http: GatewayConfig['http']): string {
     case 'EADDRNOTAVAIL':
       return `${at}: HOST is not an address of this machine (EADDRNOTAVAIL).`;
     default:
-      const reason = error instanceof Error ? error.message : String(error);
       return `The gateway could not start: ${reason}`.replace(/\s*\n\s*/g, ' ');
   }
 }

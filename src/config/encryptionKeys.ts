@@ -4,10 +4,7 @@ import { inspect } from 'node:util';
 const KEY_TEXT = /^([A-Za-z0-9+/]{43}|[A-Za-z0-9_-]{43})=?$/;
 const REDACTED = '[redacted]';
 
-/**
- * REDIS_ENCRYPTION_KEY's keys, the sealing one first, every one opening (rotation). The bytes sit in a
- * private field, so the configuration can be logged, serialized or inspected without showing them.
- */
+/** The first seals, every one opens (rotation); held privately, so a logged configuration never shows them. */
 export class EncryptionKeys {
   readonly #keys: readonly Buffer[];
 
@@ -19,7 +16,6 @@ export class EncryptionKeys {
     return this.#keys.length;
   }
 
-  /** Copies: nobody can change the configured keys. */
   reveal(): Buffer[] {
     return this.#keys.map((key) => Buffer.from(key));
   }

@@ -25,7 +25,6 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Items per page without `first` or `last`, as the schema promises; `@listSize`'s assumedSize. */
 export const DEFAULT_PAGE_SIZE = 20;
-/** Also kept to a URL-path-safe alphabet. */
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 const MIB = 1024 * 1024;
@@ -87,7 +86,7 @@ export function loadConfig(env: Env) {
       // Fake data served in production by accident is worse than no start: there it must be asked for.
       allowed: read.flag('EMBEDDED_SIMULATOR', !production),
       port: sim.integer('SIMULATOR_PORT', undefined, 0, 65535),
-      // The simulator checks the scenario's name: it knows them.
+      // The simulator checks the scenario's name and the live options' fields: it knows them.
       scenario: sim.optional('SIMULATOR_SCENARIO'),
       live,
       liveOptions: sim.parse('SIMULATOR_LIVE_OPTIONS', liveOptionsOf),
@@ -139,7 +138,6 @@ export function loadConfig(env: Env) {
     persistedQueriesManifest: read.optional('PERSISTED_QUERIES_MANIFEST'),
     apqCacheMaxBytes: 8 * MIB,
     documentCacheMaxBytes: read.integer('DOCUMENT_CACHE_MAX_BYTES', 32 * MIB, 64 * 1024, 4 * 1024 * MIB),
-    // More Engine references than the threshold in one `_entities` call are read from list pages.
     entities: Object.freeze({
       engineListThreshold: 3,
       maxListPages: read.integer('FEDERATION_ENGINE_LIST_MAX_PAGES', 10, 1, 1000),
@@ -213,23 +211,21 @@ export function loadConfig(env: Env) {
   const liveOff = 'no value while SIMULATOR_LIVE=false turns live mode off';
   check(!live && upstream.simulator.liveOptions, 'SIMULATOR_LIVE_OPTIONS', liveOff);
   if (read.problems.length > 0) throw Object.assign(new ConfigError(read.problems), { nodeEnv });
-  // Warned, not refused: lowering REQUEST_TIMEOUT_MS alone is natural.
-  const warnings = [read.unknownVariables()];
-  const { attemptTimeoutMs } = upstream.resilience;
-  if (attemptTimeoutMs > limits.operationTimeoutMs) {
-    warnings.push(
-      `CSE_TIMEOUT_MS (${attemptTimeoutMs}) is above REQUEST_TIMEOUT_MS (${limits.operationTimeoutMs}): ` +
+  const { attemptTimeoutMs: attempt } = upstream.resilience;
+  const warnings = [
+    read.unknownVariables(),
+    // Warned, not refused: lowering REQUEST_TIMEOUT_MS alone is natural.
+    attempt > limits.operationTimeoutMs &&
+      `CSE_TIMEOUT_MS (${attempt}) is above REQUEST_TIMEOUT_MS (${limits.operationTimeoutMs}): ` +
         'no upstream attempt outlives its operation, so attempts are bounded by REQUEST_TIMEOUT_MS.',
-    );
-  }
-  if (endpoint !== undefined && simulatorSet.length > 0) {
-    warnings.push(`${simulatorSet.join(', ')} ignored: CSE_ENDPOINT is set, so no simulator is started`);
-  }
+    endpoint !== undefined &&
+      simulatorSet.length > 0 &&
+      `${simulatorSet.join(', ')} ignored: CSE_ENDPOINT is set, so no simulator is started`,
+  ].filter((line) => typeof line === 'string');
   const sections = { upstream, cache, http, limits, subscriptions, redis, observability };
-  return Object.freeze({ nodeEnv, ...sections, warnings: Object.freeze(warnings.filter((line) => !!line)) });
+  return Object.freeze({ nodeEnv, ...sections, warnings: Object.freeze(warnings) });
 }
 
-/** A URL as it may be shown: the password, if any, replaced by `***`. */
 export function maskPassword(url: URL): string {
   if (url.password === '') return url.href;
   const masked = new URL(url.href);
@@ -260,7 +256,7 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/** What a refused value was expected to be, and what of it may be shown (the message is logged). */
+/** `shown`: what a refusal may show of the value (the message is logged). */
 class Refusal {
   constructor(
     readonly expected: string,
@@ -268,16 +264,8 @@ class Refusal {
   ) {}
 }
 
-function attempt<T>(run: () => T): T | undefined {
-  try {
-    return run();
-  } catch {
-    return undefined;
-  }
-}
-
 function endpointOf(raw: string): string | Refusal {
-  const url = attempt(() => new URL(raw));
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
   if (url && /^https?:$/.test(url.protocol) && !url.search && !url.hash && !url.username) {
     return url.href.replace(/\/+$/, '');
   }
@@ -285,7 +273,7 @@ function endpointOf(raw: string): string | Refusal {
 }
 
 function redisUrlOf(raw: string): URL | Refusal {
-  const url = attempt(() => new URL(raw));
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
   if (url && /^rediss?:$/.test(url.protocol) && url.hostname !== '') return url;
   return new Refusal('a redis:// or rediss:// URL', url ? maskPassword(url) : '(not a URL)');
 }
@@ -301,7 +289,7 @@ function originsOf(raw: string): readonly string[] | '*' | Refusal {
   if (raw === '*') return '*';
   const list = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
   const isOrigin = (text: string) =>
-    /^https?:\/\//.test(text) && attempt(() => new URL(text).origin) === text;
+    /^https?:\/\//.test(text) && URL.canParse(text) && new URL(text).origin === text;
   if (list.every(isOrigin)) return Object.freeze(list);
   return new Refusal(
     'a comma-separated list of origins like https://app.example.com (scheme, host, optional port; ' +
@@ -309,10 +297,13 @@ function originsOf(raw: string): readonly string[] | '*' | Refusal {
   );
 }
 
-/** Its fields are checked by the simulator, which knows them. */
 function liveOptionsOf(raw: string): object | Refusal {
-  const value: unknown = attempt(() => JSON.parse(raw));
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+  } catch {
+    // refused below
+  }
   return new Refusal('a JSON object of live options, as `npm run simulator -- --live-options` takes');
 }
 
@@ -328,13 +319,9 @@ function pemFileOf(path: string): string | Refusal {
   return new Refusal('a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)');
 }
 
-/**
- * Collects every problem instead of stopping at the first, so one start-up tells an operator all
- * that is wrong; a bad value reads as its default meanwhile, so values derived from it still compute.
- */
+/** Collects every problem; a bad value reads as its default meanwhile, so derived values still compute. */
 class EnvReader {
   readonly problems: ConfigProblem[] = [];
-  /** Every variable asked for: the gateway's settings. */
   private readonly known = new Set<string>();
 
   constructor(private readonly env: Env) {}
@@ -366,7 +353,6 @@ class EnvReader {
     return raw === '' ? undefined : raw;
   }
 
-  /** The variable as `parse` makes it, `fallback` when it is unset or refused. */
   parse<T, F = undefined>(name: string, parse: (raw: string) => T | Refusal, fallback?: F): T | F {
     const raw = this.optional(name);
     const value = raw === undefined ? undefined : parse(raw);
