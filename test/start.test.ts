@@ -6,7 +6,6 @@ import { request } from 'undici';
 import { CACHES_OFF } from './support/cachesOff';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { buildGateway } from './support/gatewayProcess';
-import { eventually } from './support/liveClient';
 
 const root = join(__dirname, '..');
 let entryPoint: string;
@@ -18,7 +17,10 @@ interface Started {
   output: () => string;
 }
 
-/** The compiled entry point with `env` on top of BASE_ENV, once its start-up banner is out. */
+/**
+ * The compiled entry point with `env` on top of BASE_ENV, once its start-up banner is out and its log
+ * lines up to "gateway listening" (written asynchronously, they may follow the banner).
+ */
 async function startEntryPoint(env: Record<string, string> = {}): Promise<Started> {
   let output = '';
   const child = spawn(process.execPath, [entryPoint], { cwd: root, env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -27,7 +29,7 @@ async function startEntryPoint(env: Record<string, string> = {}): Promise<Starte
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start-up banner; output so far:\n${output}`)), 20000);
     const check = () => {
-      if (/Example query:[\s\S]*curl/.test(output)) {
+      if (/Example query:[\s\S]*curl/.test(output) && output.includes('"msg":"gateway listening"')) {
         clearTimeout(timer);
         resolve();
       } else setTimeout(check, 50);
@@ -211,8 +213,6 @@ describe('npm start with SIMULATOR_PORT and SIMULATOR_SCENARIO', () => {
     try {
       const started = await startEntryPoint({ LOG_LEVEL: 'warn' });
       try {
-        // Log lines are written asynchronously: the warning is out once the later "gateway listening" is.
-        await eventually(() => started.output().includes('"msg":"gateway listening"'), 'the listening line');
         const output = started.output();
         expect(output).toContain("the simulator's default port 127.0.0.1:4010 is in use: listening on a free port instead (set SIMULATOR_PORT to choose one)");
         const port = /^Simulator: http:\/\/127\.0\.0\.1:(\d+) /m.exec(output)![1];
