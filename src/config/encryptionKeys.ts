@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 const KEY_TEXT = /^([A-Za-z0-9+/]{43}|[A-Za-z0-9_-]{43})=?$/;
 const REDACTED = '[redacted]';
 
-/** The first seals, every one opens (rotation); held privately, so a logged configuration never shows them. */
+/** The first seals, every one opens (rotation); held privately: a logged configuration never shows them. */
 export class EncryptionKeys {
   readonly #keys: readonly Buffer[];
 
