@@ -1,5 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
@@ -17,7 +18,7 @@ import { operationalRoutes, startMetricsServer } from './http/operationalRoutes'
 import { createUnknownValueReporter } from './mapping/unknownValues';
 import { fanOutEvents } from './observability/events';
 import type { Logger } from './observability/logger';
-import { createMetrics, type GatewayMetrics } from './observability/metrics';
+import { createMetrics } from './observability/metrics';
 import { createOperationPlugin } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
 import { createRequestContextFactory } from './http/requestContext';
@@ -33,27 +34,21 @@ import { createSharedState } from './redis/sharedState';
 
 export interface GatewayDependencies {
   logger: Logger;
-  /** The upstream base URL (the config's, or the embedded simulator's). */
   endpoint: string;
-  /** Injected in tests; by default one keep-alive pool is made for the upstream. */
   dispatcher?: Dispatcher;
-  /** The embedded simulator's demo token, preset in the explorer (see ExplorerOptions). */
+  /** The embedded simulator's, preset in the explorer. */
   demoToken?: string;
 }
 
 export type RunningGateway = Awaited<ReturnType<typeof startGateway>>;
 
-/**
- * Builds the gateway from a validated config and starts listening. A start that fails (a port in
- * use, a bad manifest) undoes what it had started before it rejects, so a caller that goes on (a
- * test, an embedding process) is left with no open handle.
- */
+/** A start that fails undoes what it had started, so a caller that goes on is left with no open handle. */
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies) {
   const undo: Array<() => Promise<void>> = [];
   try {
     return await start(config, deps, undo);
   } catch (error) {
-    // Last started, first undone; each step on its own, so one failing does not keep the others open.
+    // Each step on its own, so one failing does not keep the others open.
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw error;
   }
@@ -63,14 +58,23 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const { logger } = deps;
   const { upstream, http, limits } = config;
   for (const warning of config.warnings) logger.warn(warning);
-  warnAboutDescriptors(config, logger);
+  const fileLimit = openFileLimit();
+  const httpMaxConnections = http.connections.maxConnections;
+  // HTTP_MAX_CONNECTIONS only protects the process below the descriptor limit (64 kept for files and logs).
+  if (fileLimit !== undefined && httpMaxConnections + upstream.poolConnections + 64 > fileLimit) {
+    logger.warn(
+      { openFileLimit: fileLimit, httpMaxConnections, cseConnections: upstream.poolConnections },
+      'HTTP_MAX_CONNECTIONS + CSE_CONNECTIONS is close to or above the open-file limit (ulimit -n): ' +
+        'lower HTTP_MAX_CONNECTIONS or raise the limit',
+    );
+  }
   const ownsDispatcher = deps.dispatcher === undefined;
   const dispatcher =
     deps.dispatcher ?? createUpstreamDispatcher(upstream.poolConnections, upstream.resilience.attemptTimeoutMs);
   if (ownsDispatcher) undo.push(() => dispatcher.destroy());
   const metrics = createMetrics({ maxOperationNames: config.observability.metricsMaxOperations });
   const readiness = new Readiness();
-  // With REDIS_URL, what the replicas share; readiness never depends on it (Redis is optional at run time).
+  // Readiness never depends on Redis: it is optional at run time.
   const shared = createSharedState(config, logger, metrics.registry);
   if (shared !== undefined) undo.push(() => shared.close());
   const services: ContextServices = {
@@ -106,12 +110,11 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     },
   });
   const apollo = new ApolloServer<GatewayContext>({
-    // Apollo's gateway interface is its one way to plug in an executor.
     gateway: executionGateway(schema, executor),
     ...security.options,
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: config.nodeEnv === 'development',
-    // Apollo pretty-prints responses by default: more bytes and CPU for no reader's benefit.
+    // Apollo pretty-prints by default: more bytes and CPU for no reader.
     stringifyResult: (result) => JSON.stringify(result),
     logger,
     plugins: [
@@ -120,8 +123,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       ...security.options.plugins,
       routerFetchStatusPlugin(),
     ],
-    // Signals are main.ts's: Apollo's own handler would re-raise the signal after stopping, and
-    // the process would end killed by it instead of exiting 0 after a graceful stop.
+    // main.ts's: Apollo's handler re-raises the signal after stopping, so the process would not exit 0.
     stopOnTerminationSignals: false,
   });
   const requests = createRequestContextFactory(services, upstream.projectId);
@@ -149,7 +151,6 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     },
     logger,
     metrics,
-    // REQUEST_TIMEOUT_MS bounds the whole operation: every upstream attempt and retry is cut off with it.
     operationTimeoutMs: limits.operationTimeoutMs,
   });
   const subscriptions = serveSubscriptions(config, {
@@ -167,16 +168,11 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const stopGracePeriodMillis = http.shutdownTimeoutMs;
   apollo.addPlugin(ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis }));
   await apollo.start();
-  // Its drain plugins close the WebSocket server and the HTTP server (listening or not yet).
+  // Its drain plugins close the WebSocket and HTTP servers, listening or not yet.
   undo.push(() => apollo.stop());
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(http.port, http.host, () => {
-      httpServer.off('error', reject);
-      resolve();
-    });
-  });
+  // Rejects on an 'error' (a port in use) before 'listening'.
+  await once(httpServer.listen(http.port, http.host), 'listening');
   const { metricsPort, host = '0.0.0.0' } = http;
   const metricsServer =
     metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, metricsPort, http.host);
@@ -187,11 +183,10 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   let closing: Promise<void> | undefined;
   const stop = async () => {
     readiness.markShuttingDown();
-    // Time for load balancers to see /readyz fail before connections are refused.
     await sleep(http.shutdownDelayMs);
-    await apollo.stop(); // the drain plugin: refuse new connections, let in-flight requests finish (bounded)
+    await apollo.stop();
     await metricsServer?.close();
-    // Requests still in the pool belong to operations the drain cut off: past the timeout, it is destroyed.
+    // Requests still in the pool belong to operations the drain cut off.
     if (ownsDispatcher) {
       const timeout = sleep(http.shutdownTimeoutMs, 'timeout', { ref: false });
       const closed = await Promise.race([dispatcher.close(), timeout]);
@@ -203,33 +198,13 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   return {
     url: `http://${name.includes(':') ? `[${name}]` : name}:${port}${GRAPHQL_PATH}`,
     port,
-    /** Whether the instance should get traffic (/readyz). */
     readiness,
     metrics,
     /** Undefined when /metrics is served beside /graphql. */
     metricsUrl: metricsServer?.url,
-    /** The GraphQL-over-WebSocket server: sockets and subscriptions open now. */
     subscriptions: subscriptions.server,
     upstreamCacheStats: () => services.http.cacheStats,
-    /**
-     * Graceful stop: readiness turns false, then (after SHUTDOWN_DELAY_MS) new connections are
-     * refused while in-flight operations finish, for at most SHUTDOWN_TIMEOUT_MS; then the
-     * upstream pool closes. Safe to call more than once.
-     */
+    /** Graceful stop (docs/operating.md); safe to call more than once. */
     close: () => (closing ??= stop()),
   };
-}
-
-/** HTTP_MAX_CONNECTIONS only protects the process while it is below the descriptor limit. */
-function warnAboutDescriptors({ http, upstream }: GatewayConfig, logger: Logger): void {
-  const limit = openFileLimit();
-  const httpMaxConnections = http.connections.maxConnections;
-  // 64 descriptors kept free for the upstream pool's sockets, log output, files and the like.
-  if (limit !== undefined && httpMaxConnections + upstream.poolConnections + 64 > limit) {
-    logger.warn(
-      { openFileLimit: limit, httpMaxConnections, cseConnections: upstream.poolConnections },
-      'HTTP_MAX_CONNECTIONS + CSE_CONNECTIONS is close to or above the open-file limit (ulimit -n): ' +
-        'lower HTTP_MAX_CONNECTIONS or raise the limit',
-    );
-  }
 }

@@ -1,11 +1,9 @@
 import { ConfigError, loadConfig, type GatewayConfig } from './config/loadConfig';
-import { startGateway, type RunningGateway } from './gateway';
-import { createProcessLogger, type Logger, type ProcessLogger } from './observability/logger';
-// Types only: the simulator is loaded when it is started, so that a production build (the image)
-// can leave it out.
+import { startGateway } from './gateway';
+import { createProcessLogger, type ProcessLogger } from './observability/logger';
+// Types only: the simulator is loaded when it starts, so a production build (the image) can leave it out.
 import type { DemoSimulator } from '@cse-jobs-gateway/simulator';
 
-/** How long exiting waits for the last log lines when stdout does not take them. */
 const LOG_CLOSE_TIMEOUT_MS = 2000;
 
 const EXAMPLE_QUERY = `{
@@ -38,7 +36,9 @@ async function main(): Promise<void> {
     failStartup(error instanceof Error ? error.message : String(error), nodeEnv);
   }
   const { logger } = log;
-  const lifecycle = lifecycleOf(logger, config);
+  // Lifecycle lines (simulator, listening, shutting down, stopped) at info whatever LOG_LEVEL above it says.
+  const asIs = config.observability.logLevel === 'silent' || logger.isLevelEnabled('info');
+  const lifecycle = asIs ? logger : logger.child({}, { level: 'info' });
   // The lines logged so far are written out before a failed start's one line.
   const fail = async (message: string): Promise<never> => {
     await log.close(LOG_CLOSE_TIMEOUT_MS);
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
 
   let demo: DemoSimulator | undefined;
   if (upstream.endpoint === undefined) {
-    // Loaded only here, with CommonJS's require: the build stays one module system.
+    // CommonJS's require: the build stays one module system.
     const sim = require('@cse-jobs-gateway/simulator') as typeof import('@cse-jobs-gateway/simulator');
     const warn = (line: string) => logger.warn(line);
     demo = await sim.startDemoSimulator(upstream.simulator, warn).catch((error: Error) => {
@@ -57,7 +57,6 @@ async function main(): Promise<void> {
     const { scenario } = upstream.simulator;
     const fields = { simulator: demo.simulator.url, live: demo.simulator.live !== undefined, scenario };
     lifecycle.info(fields, 'CSE_ENDPOINT is unset: started the embedded CSE simulator in-process');
-    // The simulator's demo project is the default unless the operator chose one.
     const projectId = upstream.projectId ?? demo.projectId;
     config = Object.freeze({ ...config, upstream: Object.freeze({ ...upstream, projectId }) });
     if (nodeEnv === 'production') {
@@ -65,11 +64,8 @@ async function main(): Promise<void> {
     }
   }
 
-  // The demo token is preset in the explorer only when it is the simulator's that answers.
   const demoToken = demo?.token;
   const endpoint = demo?.simulator.url ?? (upstream.endpoint as string);
-  // A manifest that does not load stops the process like bad config; so does a port in use: one
-  // line that says what to do, never a stack trace.
   const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch((error: unknown) =>
     fail(error instanceof ConfigError ? error.message : startupFailure(error, config.http)),
   );
@@ -89,16 +85,7 @@ async function main(): Promise<void> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-  onSignals(config, log, gateway, demo);
-}
 
-/**
- * Graceful shutdown on SIGTERM and SIGINT (see RunningGateway.close): readiness false, stop
- * accepting, let in-flight operations finish within SHUTDOWN_TIMEOUT_MS, close the simulator, exit 0.
- */
-function onSignals(config: GatewayConfig, log: ProcessLogger, gateway: RunningGateway, demo?: DemoSimulator) {
-  const { logger } = log;
-  const lifecycle = lifecycleOf(logger, config);
   const { shutdownDelayMs: delayMs, shutdownTimeoutMs: timeoutMs } = config.http;
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -124,33 +111,23 @@ function onSignals(config: GatewayConfig, log: ProcessLogger, gateway: RunningGa
       logger.error({ err: error }, 'shutdown failed');
       code = 1;
     }
-    // The last lines reach stdout, in order, before the process ends (see createProcessLogger).
+    // The last lines reach stdout, in order, before the process ends.
     await log.close(LOG_CLOSE_TIMEOUT_MS);
     process.exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, (name) => void stop(name));
 }
 
-/**
- * The logger of the process's lifecycle lines (started the simulator, listening, shutting down,
- * stopped): at info whatever LOG_LEVEL above it says; `silent` silences them.
- */
-function lifecycleOf(logger: Logger, config: GatewayConfig): Logger {
-  if (config.observability.logLevel === 'silent' || logger.isLevelEnabled('info')) return logger;
-  return logger.child({}, { level: 'info' });
-}
-
-/** Stops the start with one line on stderr and exit status 1: JSON in production, as every line there. */
+/** One line on stderr and exit status 1: JSON in production, as every line there. */
 function failStartup(message: string, nodeEnv: GatewayConfig['nodeEnv'] | undefined): never {
   const json = { level: 'fatal', time: new Date().toISOString(), service: 'cse-jobs-gateway', msg: message };
   process.stderr.write(`${nodeEnv === 'production' ? JSON.stringify(json) : message}\n`);
   process.exit(1);
 }
 
-/** A start-up failure in one sentence that says what to do: the errors operators meet, by their code. */
+/** A failed listen in one sentence that says what to do; anything else in one line, never a stack trace. */
 function startupFailure(error: unknown, http: GatewayConfig['http']): string {
   const { code, port = http.port } = (error ?? {}) as NodeJS.ErrnoException & { port?: number };
-  // The listen that failed says its port: PORT's, or METRICS_PORT's.
   const setting = port === http.metricsPort && port !== http.port ? 'METRICS_PORT' : 'PORT';
   const at = `Cannot listen on ${http.host ?? '0.0.0.0'}:${port}`;
   const reason = error instanceof Error ? error.message : String(error);

@@ -17,7 +17,10 @@ interface Started {
   output: () => string;
 }
 
-/** The compiled entry point with `env` on top of BASE_ENV, once its start-up banner is out. */
+/**
+ * The compiled entry point with `env` on top of BASE_ENV, once its start-up banner is out and its log
+ * lines up to "gateway listening" (written asynchronously, they may follow the banner).
+ */
 async function startEntryPoint(env: Record<string, string> = {}): Promise<Started> {
   let output = '';
   const child = spawn(process.execPath, [entryPoint], { cwd: root, env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -26,7 +29,7 @@ async function startEntryPoint(env: Record<string, string> = {}): Promise<Starte
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start-up banner; output so far:\n${output}`)), 20000);
     const check = () => {
-      if (/Example query:[\s\S]*curl/.test(output)) {
+      if (/Example query:[\s\S]*curl/.test(output) && output.includes('"msg":"gateway listening"')) {
         clearTimeout(timer);
         resolve();
       } else setTimeout(check, 50);

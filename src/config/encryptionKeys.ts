@@ -2,22 +2,13 @@ import { inspect } from 'node:util';
 
 /** AES-256 keys: 32 bytes in base64 (43 characters and one `=`) or base64url (43, the `=` optional). */
 const KEY_TEXT = /^([A-Za-z0-9+/]{43}|[A-Za-z0-9_-]{43})=?$/;
-
-/** What the configuration shows of keys: never their value (log lines, `JSON.stringify`, `util.inspect`). */
 const REDACTED = '[redacted]';
 
-/**
- * The keys of REDIS_ENCRYPTION_KEY, in order: the first seals, every one opens (rotation). The
- * bytes are kept in a private field, so the configuration object can be logged or inspected
- * without showing them; only {@link EncryptionKeys.reveal} hands them out (to the value cipher).
- */
+/** The first seals, every one opens (rotation); held privately: a logged configuration never shows them. */
 export class EncryptionKeys {
   readonly #keys: readonly Buffer[];
 
   constructor(keys: readonly Buffer[]) {
-    if (keys.length === 0 || keys.some((key) => key.length !== 32)) {
-      throw new RangeError('one or more keys of 32 bytes');
-    }
     this.#keys = Object.freeze(keys.map((key) => Buffer.from(key)));
   }
 
@@ -25,7 +16,6 @@ export class EncryptionKeys {
     return this.#keys.length;
   }
 
-  /** The key bytes, the sealing one first. Copies: nobody can change the configured keys. */
   reveal(): Buffer[] {
     return this.#keys.map((key) => Buffer.from(key));
   }
@@ -43,11 +33,7 @@ export class EncryptionKeys {
   }
 }
 
-/**
- * Parses `raw` (comma-separated keys, blanks around them ignored). A refusal says what is wrong
- * with which key — its position and length — and never any of its characters: configuration
- * errors are logged.
- */
+/** Comma-separated keys. A refusal names a key by position and length, never its characters: it is logged. */
 export function parseEncryptionKeys(raw: string): { keys: EncryptionKeys } | { problem: string } {
   const parts = raw.split(',').map((part) => part.trim());
   const keys: Buffer[] = [];

@@ -1,22 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { parseEncryptionKeys } from './encryptionKeys';
+import { parseEncryptionKeys, type EncryptionKeys } from './encryptionKeys';
 
-/**
- * The one place the environment is read and defaults live (docs/configuration.md describes every
- * variable). The result is frozen, in sections each handed whole to the modules it configures; bad
- * values throw one ConfigError that names every one of them, not only the first.
- */
+// The one reader of the environment and home of every default (docs/configuration.md).
 export type GatewayConfig = ReturnType<typeof loadConfig>;
 export type Explorer = GatewayConfig['http']['explorer'];
 export type LogLevel = GatewayConfig['observability']['logLevel'];
-
-/** One variable with a value the gateway cannot use. */
 export type ConfigProblem = Readonly<{ variable: string; value: string; expected: string }>;
 
 export class ConfigError extends Error {
   readonly problems: readonly ConfigProblem[];
-  /** NODE_ENV as read before the problems were found: how a failed start writes its line. */
-  nodeEnv: GatewayConfig['nodeEnv'] | undefined;
+  /** How a failed start writes its line (JSON in production). */
+  nodeEnv?: GatewayConfig['nodeEnv'];
 
   constructor(variable: string | readonly ConfigProblem[], value = '', expected = '') {
     const problems = typeof variable === 'string' ? [{ variable, value, expected }] : variable;
@@ -29,10 +23,8 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Items per page when a connection has neither `first` nor `last`; the `assumedSize` of `@listSize`. */
+/** Items per page without `first` or `last`, as the schema promises; `@listSize`'s assumedSize. */
 export const DEFAULT_PAGE_SIZE = 20;
-
-/** Project ids are 1 to 64 characters; we also keep them to a URL-path-safe alphabet. */
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 const MIB = 1024 * 1024;
@@ -40,24 +32,23 @@ const DAY_MS = 86_400_000;
 const SIMULATOR_SETTINGS = ['PORT', 'SCENARIO', 'LIVE', 'LIVE_OPTIONS'].map((name) => `SIMULATOR_${name}`);
 /** No braces: they would change the Redis Cluster hash tag that keeps a lease and its value in one slot. */
 const KEY_PREFIX = /^[\w\-.:/]{1,64}$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env) {
   const read = new EnvReader(env);
   const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = nodeEnv === 'production';
   const persistedQueries = read.oneOf('PERSISTED_QUERIES', ['apq', 'safelist', 'off'] as const, 'apq');
-  const endpoint = read.endpoint('CSE_ENDPOINT');
+  const endpoint = read.parse('CSE_ENDPOINT', endpointOf);
   const maxPageSize = read.integer('CSE_MAX_PAGE_SIZE', 100, 1, 1000);
   const maxInFlight = read.integer('CSE_MAX_INFLIGHT', 64, 1, 10_000);
   const maxQueue = read.integer('CSE_MAX_QUEUE', 256, 0, 100_000);
-  // Shares of the whole: a quarter for one engine, a half for one caller.
   const share = (name: string, whole: number, divisor: number, min: number) =>
     read.integer(name, Math.min(whole, Math.max(1, Math.floor(whole / divisor))), min, whole);
-  // The WebSocket caps' defaults are shares of the HTTP connection cap.
   const maxConnections = read.integer('HTTP_MAX_CONNECTIONS', 2048, 1, 1_000_000);
   const maxSockets = read.integer('SUBSCRIPTION_MAX_SOCKETS', Math.floor(maxConnections / 2), 0, 1_000_000);
   const perAddress = Math.min(256, maxSockets);
-  // The simulator's settings mean something only when it starts: else they are named as ignored.
+  // Without a simulator to start, its settings are named as ignored, not checked.
   const simulatorSet = SIMULATOR_SETTINGS.filter((name) => read.optional(name) !== undefined);
   const sim = endpoint === undefined ? read : new EnvReader({});
   const live = sim.flag('SIMULATOR_LIVE', true);
@@ -65,7 +56,6 @@ export function loadConfig(env: Env) {
     endpoint,
     projectId: read.pattern('CSE_PROJECT_ID', PROJECT_ID_PATTERN, '1 to 64 letters, digits, "_" or "-"'),
     pageBase: (read.oneOf('CSE_PAGE_BASE', ['0', '1'] as const, '1') === '0' ? 0 : 1) as 0 | 1,
-    // The schema's descriptions promise a default page of 20: not a setting of its own.
     paging: Object.freeze({ maxPageSize, defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, maxPageSize) }),
     requestConcurrency: read.integer('CSE_REQUEST_CONCURRENCY', 8, 1, 256),
     poolConnections: read.integer('CSE_CONNECTIONS', 32, 1, 1024),
@@ -95,15 +85,11 @@ export function loadConfig(env: Env) {
     simulator: Object.freeze({
       // Fake data served in production by accident is worse than no start: there it must be asked for.
       allowed: read.flag('EMBEDDED_SIMULATOR', !production),
-      // Unset: the simulator's own port, which gives way to a free one when it is taken.
       port: sim.integer('SIMULATOR_PORT', undefined, 0, 65535),
-      // The scenario's name and the live options' fields are checked by the simulator, which knows them.
+      // The simulator checks the scenario's name and the live options' fields: it knows them.
       scenario: sim.optional('SIMULATOR_SCENARIO'),
       live,
-      liveOptions: sim.jsonObject(
-        'SIMULATOR_LIVE_OPTIONS',
-        'a JSON object of live options, as `npm run simulator -- --live-options` takes',
-      ),
+      liveOptions: sim.parse('SIMULATOR_LIVE_OPTIONS', liveOptionsOf),
     }),
   });
   const cache = Object.freeze({
@@ -120,12 +106,12 @@ export function loadConfig(env: Env) {
   const http = Object.freeze({
     port: read.integer('PORT', 4000, 0, 65535),
     host: read.optional('HOST'),
-    // Unset outside production: /metrics beside /graphql. 9464 is OpenTelemetry's Prometheus port.
+    // 9464 is OpenTelemetry's Prometheus port.
     metricsPort: read.integer('METRICS_PORT', production ? 9464 : undefined, 0, 65535),
     maxBodyBytes: read.integer('MAX_BODY_BYTES', 256 * 1024, 1024, 64 * MIB),
     allowBatching: read.flag('ALLOW_BATCHING', false),
     maxBatchOperations: read.integer('MAX_BATCH_OPERATIONS', 10, 1, 1000),
-    corsOrigins: read.origins('CORS_ORIGINS'),
+    corsOrigins: read.parse('CORS_ORIGINS', originsOf, Object.freeze([] as string[])),
     explorer: read.oneOf('EXPLORER', ['sandbox', 'graphiql', 'off'] as const, production ? 'off' : 'sandbox'),
     connections: Object.freeze({
       headersTimeoutMs: read.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
@@ -133,7 +119,7 @@ export function loadConfig(env: Env) {
       keepAliveTimeoutMs: read.integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
       maxConnections,
     }),
-    // Production sits behind a load balancer: it must see /readyz fail before connections are refused.
+    // A load balancer must see /readyz fail before connections are refused.
     shutdownDelayMs: read.integer('SHUTDOWN_DELAY_MS', production ? 5000 : 0, 0, 600_000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
   });
@@ -152,7 +138,6 @@ export function loadConfig(env: Env) {
     persistedQueriesManifest: read.optional('PERSISTED_QUERIES_MANIFEST'),
     apqCacheMaxBytes: 8 * MIB,
     documentCacheMaxBytes: read.integer('DOCUMENT_CACHE_MAX_BYTES', 32 * MIB, 64 * 1024, 4 * 1024 * MIB),
-    // More Engine references than `engineListThreshold` in one `_entities` call are read from list pages.
     entities: Object.freeze({
       engineListThreshold: 3,
       maxListPages: read.integer('FEDERATION_ENGINE_LIST_MAX_PAGES', 10, 1, 1000),
@@ -179,7 +164,7 @@ export function loadConfig(env: Env) {
     maxSockets,
     maxSocketsPerAddress: read.integer('SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', perAddress, 0, 1_000_000),
   });
-  const redisUrl = read.redisUrl('REDIS_URL');
+  const redisUrl = read.parse('REDIS_URL', redisUrlOf);
   const redis = Object.freeze({
     url: redisUrl === undefined ? undefined : read.optional('REDIS_URL'),
     cluster: read.flag('REDIS_CLUSTER', false),
@@ -188,34 +173,27 @@ export function loadConfig(env: Env) {
     timeoutMs: read.integer('REDIS_TIMEOUT_MS', 100, 1, 10_000),
     leaseMs: 1000,
     maxValueBytes: read.integer('REDIS_MAX_VALUE_BYTES', 512 * 1024, 1024, 64 * MIB),
-    encryptionKeys: read.encryptionKeys('REDIS_ENCRYPTION_KEY'),
-    tlsCa: read.pemFile('REDIS_TLS_CA_FILE'),
+    encryptionKeys: read.parse('REDIS_ENCRYPTION_KEY', encryptionKeysOf),
+    tlsCa: read.parse('REDIS_TLS_CA_FILE', pemFileOf),
   });
-  const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
   const observability = Object.freeze({
-    logLevel: read.oneOf('LOG_LEVEL', logLevels, nodeEnv === 'test' ? 'silent' : 'info'),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
     logPretty: read.flag('LOG_PRETTY', false),
     metricsMaxOperations: read.integer('METRICS_MAX_OPERATIONS', 100, 1, 10_000),
   });
-  const { headersTimeoutMs, requestTimeoutMs } = http.connections;
-  const { pollMs, maxBackoffMs, maxSocketsPerAddress } = subscriptions;
-  const manifest = limits.persistedQueriesManifest;
+  const check = (bad: unknown, variable: string, expected: string, value?: unknown) =>
+    bad && read.problem(variable, expected, value);
+  const { headersTimeoutMs: headers, requestTimeoutMs: request } = http.connections;
+  const { pollMs: poll, maxBackoffMs: backoff, maxSocketsPerAddress: addressCap } = subscriptions;
   // Node refuses a headers timeout longer than the request timeout it is part of.
-  if (headersTimeoutMs > requestTimeoutMs) {
-    const expected = `at most HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`;
-    read.problem('HTTP_HEADERS_TIMEOUT_MS', expected, headersTimeoutMs);
-  }
-  if (maxBackoffMs < pollMs) {
-    read.problem('SUBSCRIPTION_MAX_BACKOFF_MS', `at least SUBSCRIPTION_POLL_MS (${pollMs})`, maxBackoffMs);
-  }
+  const atMost = `at most HTTP_REQUEST_TIMEOUT_MS (${request})`;
+  check(headers > request, 'HTTP_HEADERS_TIMEOUT_MS', atMost, headers);
+  check(backoff < poll, 'SUBSCRIPTION_MAX_BACKOFF_MS', `at least SUBSCRIPTION_POLL_MS (${poll})`, backoff);
   // WebSockets hold their connection while they stay: below the HTTP cap, they cannot take every one.
-  if (maxSockets > 0 && maxSockets >= maxConnections) {
-    read.problem('SUBSCRIPTION_MAX_SOCKETS', `less than HTTP_MAX_CONNECTIONS (${maxConnections})`, maxSockets);
-  }
-  if (maxSocketsPerAddress > maxSockets) {
-    const expected = `at most SUBSCRIPTION_MAX_SOCKETS (${maxSockets})`;
-    read.problem('SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', expected, maxSocketsPerAddress);
-  }
+  const below = `less than HTTP_MAX_CONNECTIONS (${maxConnections})`;
+  check(maxSockets > 0 && maxSockets >= maxConnections, 'SUBSCRIPTION_MAX_SOCKETS', below, maxSockets);
+  const within = `at most SUBSCRIPTION_MAX_SOCKETS (${maxSockets})`;
+  check(addressCap > maxSockets, 'SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', within, addressCap);
   // A Redis Cluster has database 0 alone, and a seed URL's query options would reach no node.
   if (redis.cluster && redisUrl && (!/^\/?0?$/.test(redisUrl.pathname) || redisUrl.search !== '')) {
     const expected =
@@ -223,37 +201,31 @@ export function loadConfig(env: Env) {
     read.problem('REDIS_URL', expected, maskPassword(redisUrl));
   }
   // Only a TLS connection checks a certificate: a CA for any other would be silently unused.
-  if (redis.tlsCa !== undefined && redisUrl?.protocol !== 'rediss:') {
-    read.problem('REDIS_TLS_CA_FILE', 'no value unless REDIS_URL is a rediss:// URL');
-  }
-  if (persistedQueries === 'safelist' && manifest === undefined) {
-    const expected = 'the path of a persisted query list manifest (PERSISTED_QUERIES=safelist needs one)';
-    read.problem('PERSISTED_QUERIES_MANIFEST', expected);
-  }
-  if (persistedQueries !== 'safelist' && manifest !== undefined) {
-    read.problem('PERSISTED_QUERIES_MANIFEST', 'no value unless PERSISTED_QUERIES=safelist');
-  }
-  if (!live && upstream.simulator.liveOptions !== undefined) {
-    read.problem('SIMULATOR_LIVE_OPTIONS', 'no value while SIMULATOR_LIVE=false turns live mode off');
-  }
-  read.finish(nodeEnv);
-  // Valid together, but not meaning all they say; not refused: lowering REQUEST_TIMEOUT_MS alone is natural.
-  const warnings = [read.unknownVariables()];
-  const { attemptTimeoutMs } = upstream.resilience;
-  if (attemptTimeoutMs > limits.operationTimeoutMs) {
-    warnings.push(
-      `CSE_TIMEOUT_MS (${attemptTimeoutMs}) is above REQUEST_TIMEOUT_MS (${limits.operationTimeoutMs}): ` +
+  const tls = redis.tlsCa !== undefined && redisUrl?.protocol !== 'rediss:';
+  check(tls, 'REDIS_TLS_CA_FILE', 'no value unless REDIS_URL is a rediss:// URL');
+  const { persistedQueriesManifest: manifest } = limits;
+  const needed = 'the path of a persisted query list manifest (PERSISTED_QUERIES=safelist needs one)';
+  check(persistedQueries === 'safelist' && !manifest, 'PERSISTED_QUERIES_MANIFEST', needed);
+  const unneeded = 'no value unless PERSISTED_QUERIES=safelist';
+  check(persistedQueries !== 'safelist' && manifest, 'PERSISTED_QUERIES_MANIFEST', unneeded);
+  const liveOff = 'no value while SIMULATOR_LIVE=false turns live mode off';
+  check(!live && upstream.simulator.liveOptions, 'SIMULATOR_LIVE_OPTIONS', liveOff);
+  if (read.problems.length > 0) throw Object.assign(new ConfigError(read.problems), { nodeEnv });
+  const { attemptTimeoutMs: attempt } = upstream.resilience;
+  const warnings = [
+    read.unknownVariables(),
+    // Warned, not refused: lowering REQUEST_TIMEOUT_MS alone is natural.
+    attempt > limits.operationTimeoutMs &&
+      `CSE_TIMEOUT_MS (${attempt}) is above REQUEST_TIMEOUT_MS (${limits.operationTimeoutMs}): ` +
         'no upstream attempt outlives its operation, so attempts are bounded by REQUEST_TIMEOUT_MS.',
-    );
-  }
-  if (endpoint !== undefined && simulatorSet.length > 0) {
-    warnings.push(`${simulatorSet.join(', ')} ignored: CSE_ENDPOINT is set, so no simulator is started`);
-  }
+    endpoint !== undefined &&
+      simulatorSet.length > 0 &&
+      `${simulatorSet.join(', ')} ignored: CSE_ENDPOINT is set, so no simulator is started`,
+  ].filter((line) => typeof line === 'string');
   const sections = { upstream, cache, http, limits, subscriptions, redis, observability };
-  return Object.freeze({ nodeEnv, ...sections, warnings: Object.freeze(warnings.filter((line) => !!line)) });
+  return Object.freeze({ nodeEnv, ...sections, warnings: Object.freeze(warnings) });
 }
 
-/** A URL as it may be shown: the password, if any, replaced by `***`. */
 export function maskPassword(url: URL): string {
   if (url.password === '') return url.href;
   const masked = new URL(url.href);
@@ -261,29 +233,14 @@ export function maskPassword(url: URL): string {
   return masked.href;
 }
 
-/**
- * Names Kubernetes sets beside ours for every service (`REDIS_PORT=tcp://…`, `REDIS_SERVICE_HOST`):
- * never a misspelt setting.
- */
+/** Names Kubernetes sets beside ours for every service (`REDIS_PORT=tcp://…`): never a misspelt setting. */
 const SERVICE_LINK =
   /_(SERVICE_HOST|SERVICE_PORT(_\w+)?|PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)$|^[A-Z0-9_]+_PORT$/;
 
-function parseUrl(text: string): URL | undefined {
-  try {
-    return new URL(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The setting nearest `name` by edit distance (at most 2), or of which it is the beginning. */
 function nearest(name: string, known: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = candidate.startsWith(name) ? 1 : editDistance(name, candidate);
-    if (distance <= 2 && distance < (best?.distance ?? 3)) best = { name: candidate, distance };
-  }
-  return best?.name;
+  const distance = (other: string) => (other.startsWith(name) ? 1 : editDistance(name, other));
+  return known.filter((other) => distance(other) <= 2).sort((a, b) => distance(a) - distance(b))[0];
 }
 
 function editDistance(a: string, b: string): number {
@@ -299,14 +256,72 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/**
- * Reads variables, collecting every problem instead of stopping at the first: an operator fixing
- * a deployment learns all that is wrong with it in one start-up. A bad value reads as its default
- * meanwhile, so the values derived from it are still computed; `finish` throws if anything was bad.
- */
+/** `shown`: what a refusal may show of the value (the message is logged). */
+class Refusal {
+  constructor(
+    readonly expected: string,
+    readonly shown?: string,
+  ) {}
+}
+
+function endpointOf(raw: string): string | Refusal {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url && /^https?:$/.test(url.protocol) && !url.search && !url.hash && !url.username) {
+    return url.href.replace(/\/+$/, '');
+  }
+  return new Refusal('an absolute http(s) URL without credentials, query or fragment');
+}
+
+function redisUrlOf(raw: string): URL | Refusal {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url && /^rediss?:$/.test(url.protocol) && url.hostname !== '') return url;
+  return new Refusal('a redis:// or rediss:// URL', url ? maskPassword(url) : '(not a URL)');
+}
+
+function encryptionKeysOf(raw: string): EncryptionKeys | Refusal {
+  const parsed = parseEncryptionKeys(raw);
+  if ('keys' in parsed) return parsed.keys;
+  const expected = 'one or more comma-separated keys of 32 random bytes, each in base64 (44 characters)';
+  return new Refusal(`${expected} or base64url (43); ${parsed.problem}`, '(not shown)');
+}
+
+function originsOf(raw: string): readonly string[] | '*' | Refusal {
+  if (raw === '*') return '*';
+  const list = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const isOrigin = (text: string) =>
+    /^https?:\/\//.test(text) && URL.canParse(text) && new URL(text).origin === text;
+  if (list.every(isOrigin)) return Object.freeze(list);
+  return new Refusal(
+    'a comma-separated list of origins like https://app.example.com (scheme, host, optional port; ' +
+      'no path or trailing slash), or *',
+  );
+}
+
+function liveOptionsOf(raw: string): object | Refusal {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+  } catch {
+    // refused below
+  }
+  return new Refusal('a JSON object of live options, as `npm run simulator -- --live-options` takes');
+}
+
+/** Read now: a bad file fails the start naming the variable, not the first Redis connection later. */
+function pemFileOf(path: string): string | Refusal {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return new Refusal(`a readable PEM file of CA certificates (${(error as NodeJS.ErrnoException).code})`);
+  }
+  if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
+  return new Refusal('a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)');
+}
+
+/** Collects every problem; a bad value reads as its default meanwhile, so derived values still compute. */
 class EnvReader {
-  private readonly problems: ConfigProblem[] = [];
-  /** Every variable asked for: the gateway's settings. */
+  readonly problems: ConfigProblem[] = [];
   private readonly known = new Set<string>();
 
   constructor(private readonly env: Env) {}
@@ -316,17 +331,7 @@ class EnvReader {
     this.problems.push({ variable, value: String(value), expected });
   }
 
-  finish(nodeEnv: GatewayConfig['nodeEnv']): void {
-    if (this.problems.length === 0) return;
-    const error = new ConfigError(this.problems);
-    error.nodeEnv = nodeEnv;
-    throw error;
-  }
-
-  /**
-   * One line naming the variables set with one of our settings' prefixes (`CSE_`, `REDIS_` …) that
-   * are no setting, each with the setting it is likely a misspelling of: else silently ignored.
-   */
+  /** Variables with one of our settings' prefixes that are no setting, each with its likely spelling. */
   unknownVariables(): string | undefined {
     const known = [...this.known];
     const prefixes = known.map((name) => /^[^_]+_/.exec(name)?.[0]).filter((prefix) => prefix !== 'NODE_');
@@ -348,18 +353,24 @@ class EnvReader {
     return raw === '' ? undefined : raw;
   }
 
-  integer<F extends number | undefined>(name: string, fallback: F, min: number, max: number): number | F {
+  parse<T, F = undefined>(name: string, parse: (raw: string) => T | Refusal, fallback?: F): T | F {
     const raw = this.optional(name);
-    if (raw === undefined) return fallback;
-    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (value >= min && value <= max) return value;
-    return this.refuse(name, raw, `an integer from ${min} to ${max}`, fallback);
+    const value = raw === undefined ? undefined : parse(raw);
+    if (value === undefined) return fallback as F;
+    if (!(value instanceof Refusal)) return value;
+    this.problem(name, value.expected, value.shown ?? raw);
+    return fallback as F;
+  }
+
+  integer<F extends number | undefined>(name: string, fallback: F, min: number, max: number): number | F {
+    const refusal = new Refusal(`an integer from ${min} to ${max}`);
+    const valid = (raw: string) => /^\d+$/.test(raw) && +raw >= min && +raw <= max;
+    return this.parse(name, (raw) => (valid(raw) ? +raw : refusal), fallback);
   }
 
   oneOf<const T extends readonly string[]>(name: string, allowed: T, fallback: T[number]): T[number] {
-    const raw = this.optional(name);
-    if (raw === undefined || allowed.includes(raw)) return raw ?? fallback;
-    return this.refuse(name, raw, `one of ${allowed.join(', ')}`, fallback);
+    const refusal = new Refusal(`one of ${allowed.join(', ')}`);
+    return this.parse(name, (raw) => (allowed.includes(raw) ? (raw as T[number]) : refusal), fallback);
   }
 
   flag(name: string, fallback: boolean): boolean {
@@ -367,91 +378,6 @@ class EnvReader {
   }
 
   pattern(name: string, re: RegExp, expected: string): string | undefined {
-    const raw = this.optional(name);
-    return raw === undefined || re.test(raw) ? raw : this.refuse(name, raw, expected, undefined);
-  }
-
-  endpoint(name: string): string | undefined {
-    const raw = this.optional(name);
-    if (raw === undefined) return undefined;
-    const url = parseUrl(raw);
-    if (url === undefined) return this.refuse(name, raw, 'an absolute http(s) URL', undefined);
-    if (!/^https?:$/.test(url.protocol) || url.search !== '' || url.hash !== '' || url.username !== '') {
-      const expected = 'an absolute http(s) URL without credentials, query or fragment';
-      return this.refuse(name, raw, expected, undefined);
-    }
-    return url.href.replace(/\/+$/, '');
-  }
-
-  /** A refused URL is shown with its password masked: the ConfigError's message is logged. */
-  redisUrl(name: string): URL | undefined {
-    const raw = this.optional(name);
-    if (raw === undefined) return undefined;
-    const url = parseUrl(raw);
-    if (url !== undefined && /^rediss?:$/.test(url.protocol) && url.hostname !== '') return url;
-    const shown = url === undefined ? '(not a URL)' : maskPassword(url);
-    return this.refuse(name, shown, 'a redis:// or rediss:// URL', undefined);
-  }
-
-  /** A refusal never shows the value (the ConfigError's message is logged): only which key is wrong. */
-  encryptionKeys(name: string) {
-    const raw = this.optional(name);
-    if (raw === undefined) return undefined;
-    const parsed = parseEncryptionKeys(raw);
-    if ('keys' in parsed) return parsed.keys;
-    const expected =
-      'one or more comma-separated keys of 32 random bytes, each in base64 (44 characters) or ' +
-      `base64url (43); ${parsed.problem}`;
-    return this.refuse(name, '(not shown)', expected, undefined);
-  }
-
-  /** A comma-separated list of exact origins (`https://app.example.com`), or `*`. */
-  origins(name: string): readonly string[] | '*' {
-    const raw = this.optional(name);
-    if (raw === undefined) return Object.freeze([]);
-    if (raw === '*') return '*';
-    const list = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
-    const isOrigin = (text: string) => {
-      const url = parseUrl(text);
-      return url !== undefined && /^https?:$/.test(url.protocol) && url.origin === text;
-    };
-    if (list.every(isOrigin)) return Object.freeze(list);
-    const expected =
-      'a comma-separated list of origins like https://app.example.com (scheme, host, optional port; ' +
-      'no path or trailing slash), or *';
-    return this.refuse(name, raw, expected, Object.freeze([]));
-  }
-
-  /** The fields are checked by whoever reads them. */
-  jsonObject(name: string, expected: string): object | undefined {
-    const raw = this.optional(name);
-    if (raw === undefined) return undefined;
-    try {
-      const value: unknown = JSON.parse(raw);
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
-    } catch {
-      // refused below
-    }
-    return this.refuse(name, raw, expected, undefined);
-  }
-
-  /** Read now: a bad file fails the start naming the variable, not the first Redis connection later. */
-  pemFile(name: string): string | undefined {
-    const path = this.optional(name);
-    if (path === undefined) return undefined;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-      return this.refuse(name, path, `a readable PEM file of CA certificates (${code})`, undefined);
-    }
-    if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
-    return this.refuse(name, path, 'a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)', undefined);
-  }
-
-  private refuse<T>(name: string, raw: string, expected: string, fallback: T): T {
-    this.problem(name, expected, raw);
-    return fallback;
+    return this.parse(name, (raw) => (re.test(raw) ? raw : new Refusal(expected)));
   }
 }
