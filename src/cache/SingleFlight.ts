@@ -1,16 +1,10 @@
-/** What the call being made can know about its flight. */
-export interface FlightView {
-  /** Whether a second caller joined. Final once the answer exists: nobody joins after that. */
-  readonly shared: boolean;
-}
-
-type Start<T> = (signal: AbortSignal, flight: FlightView) => Promise<T>;
+type Start<T> = (signal: AbortSignal, flight: { readonly shared: boolean }) => Promise<T>;
 
 interface Flight<T> {
-  /** Read only by callers joining while the flight is in the table; dropped when it leaves. */
   promise?: Promise<T>;
   readonly controller: AbortController;
   participants: number;
+  /** Whether a second caller joined; final once the answer exists. */
   shared: boolean;
 }
 
@@ -21,7 +15,6 @@ interface Flight<T> {
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Flight<T>>();
 
-  /** `start` gets the signal that aborts the call when nobody waits any more; `onJoin`, told of a join. */
   run(key: string, signal: AbortSignal | undefined, start: Start<T>, onJoin: () => void): Promise<T> {
     let flight = this.flights.get(key);
     if (flight !== undefined) {
@@ -40,14 +33,13 @@ export class SingleFlight<T> {
           created.promise = undefined;
         }
       })();
-      // Waiters handle the answer; a flight whose every waiter left fails with nobody listening.
+      // A flight whose every waiter left fails with nobody listening.
       created.promise.catch(() => {});
       flight = created;
     }
     return this.wait(flight, signal);
   }
 
-  /** Calls in flight now. */
   get size(): number {
     return this.flights.size;
   }

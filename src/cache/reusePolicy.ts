@@ -1,14 +1,13 @@
 import type { OperationFacts } from '../observability/OperationFacts';
 import type { CachePolicy } from './CachePolicy';
 
-/** An answer that may be reused, and the operation it answered (for the reuser's log line and metrics). */
+/** An answer that may be reused, named for the reuser's log line and metrics. */
 export interface ReuseVerdict {
   readonly operationName: string | null;
-  /** At most this long may it be kept (on top of its own max-age): what its cached parts had left. */
+  /** What its cached parts had left, on top of its own max-age. */
   readonly maxKeepMs?: number;
 }
 
-/** A leader's answer for its waiters, and whether the upstream accepted the credentials meanwhile. */
 export interface ShareVerdict extends ReuseVerdict {
   readonly credentialsAccepted: boolean;
 }
@@ -26,9 +25,8 @@ export function storeVerdict(facts: OperationFacts, policy: CachePolicy): ReuseV
 }
 
 /**
- * Whether a leader's 200 answer may serve the identical requests that waited for it: not with
- * errors (they are the leader's; the waiters execute on their own). Apollo's `no-store` cannot
- * tell: every answer says it when the caches are off.
+ * Whether a leader's 200 answer may serve the requests that waited for it: not with errors (they
+ * are the leader's). Apollo's `no-store` cannot tell: every answer says it when the caches are off.
  */
 export function shareVerdict(facts: OperationFacts): ShareVerdict | undefined {
   if (facts.errorCount > 0) return undefined;

@@ -10,10 +10,8 @@ import type { RedisClient, RedisLink, Script } from './RedisLink';
 const LEASE_TICKS = 3;
 
 /*
- * One tick of one replica's watch. KEYS: watchers hash, poller lease. ARGV: replica id, TTL (ms),
- * then what it watches now (`j:<id>`, `e`). Refreshes its entries, drops stale ones, takes or
- * renews the lease; returns {1 if the replica polls, the fleet's union}. Redis's clock (TIME) only.
- * With TTL 0 the replica leaves: its entries and its lease go.
+ * KEYS: watchers hash, poller lease. ARGV: replica id, TTL (0: it leaves), what it watches (`j:<id>`,
+ * `e`). Returns {1 if the replica polls, the fleet's union}. Redis's clock only: replicas' clocks differ.
  */
 const TICK = `
 local me, ttl = ARGV[1], tonumber(ARGV[2])
@@ -43,27 +41,19 @@ if ttl == 0 then
 end
 redis.call('pexpire', KEYS[1], ttl)
 local holder = redis.call('get', KEYS[2])
-local polls = 0
-if holder == me then
-  redis.call('pexpire', KEYS[2], ttl)
-  polls = 1
-elseif not holder then
-  redis.call('set', KEYS[2], me, 'PX', ttl)
-  polls = 1
-end
-return {polls, union}
+if holder and holder ~= me then return {0, union} end
+redis.call('set', KEYS[2], me, 'PX', ttl)
+return {1, union}
 `;
 
 const EVENTS = 'e';
 const JOB = 'j:';
-/** What the poller publishes: who polled (a replica ignores its own) and the result, or that it was too large. */
 type PollMessage = { readonly from: string; readonly result: PollResult } | { readonly from: string; readonly tooLarge: true };
 
 /**
- * One subscription poller per credential scope and engine in the fleet (docs/replicas.md): at each
- * tick a replica registers what it watches, then holds the lease and polls the fleet's union, or
- * listens. A replica that cannot tick, is not subscribed, or cannot read the poller's results
- * (too large, another REDIS_ENCRYPTION_KEY) polls for its own subscribers.
+ * One subscription poller per credential scope and engine in the fleet (docs/replicas.md). A
+ * replica that cannot tick, is not subscribed, or cannot read the poller's results (too large,
+ * another REDIS_ENCRYPTION_KEY) polls for its own subscribers.
  */
 export class FleetPollers implements WatchFleet {
   private readonly replica = randomUUID();
@@ -74,11 +64,10 @@ export class FleetPollers implements WatchFleet {
   private readonly receivers = new Map<string, (result: PollResult, gap: boolean) => void>();
   /** Who published the last result on each channel: another poller means messages may have been lost. */
   private readonly lastFrom = new Map<string, string>();
-  /** Channels Redis confirmed the subscriber is on (cleared when it drops). */
+  /** Channels Redis confirmed the subscriber is on. */
   private readonly subscribed = new Set<string>();
-  /** Channels whose last message could not be delivered, and when: their listener polls for itself. */
+  /** When each channel's last message could not be delivered: its listener polls for itself. */
   private readonly unshared = new Map<string, number>();
-  /** Lease renewals of the polls this replica makes for the fleet now. */
   private readonly renewals = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
@@ -151,7 +140,7 @@ export class FleetPollers implements WatchFleet {
     this.subscriber = undefined;
   }
 
-  /** Renewed every third of its life while this replica polls: no listener takes over a slow poll. */
+  /** While this replica polls, so no listener takes over a slow poll. */
   private startRenewing(channel: string, lease: string): void {
     this.stopRenewing(channel);
     const timer = setInterval(() => {
@@ -180,19 +169,18 @@ export class FleetPollers implements WatchFleet {
   /** Whether this replica is subscribed to `channel` now, subscribing if need be (bounded). */
   private async subscribe(channel: string): Promise<boolean> {
     if (this.closed) return false;
-    const { timeoutMs } = this.link.options;
     const fresh = this.subscriber === undefined;
     const subscriber = this.subscriber ?? this.connectSubscriber();
     if (fresh) {
       await new Promise((resolve) => {
         subscriber.once('ready', resolve);
-        setTimeout(resolve, Math.max(1000, timeoutMs * 10)).unref();
+        setTimeout(resolve, this.link.backstopMs).unref();
       });
     }
     if (subscriber.status !== 'ready') return false;
     if (this.subscribed.has(channel)) return true;
     const done = subscriber.subscribe(channel).then(() => true);
-    const ok = (await settleWithin(done.catch(() => false), timeoutMs)) === true;
+    const ok = (await settleWithin(done.catch(() => false), this.link.options.timeoutMs)) === true;
     if (ok && this.receivers.has(channel)) this.subscribed.add(channel);
     return ok;
   }
@@ -226,7 +214,6 @@ export class FleetPollers implements WatchFleet {
 /** A published message as this version writes it, or undefined (it would throw in the watch). */
 function readMessage(text: string | undefined): PollMessage | undefined {
   try {
-    // Not JSON, or `null`: thrown, and not delivered.
     const { from, result, tooLarge } = JSON.parse(text ?? '') as Record<string, unknown>;
     if (typeof from !== 'string') return undefined;
     if (tooLarge === true) return { from, tooLarge };
