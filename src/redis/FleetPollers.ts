@@ -25,11 +25,9 @@ end
 local union, seen = {}, {}
 local all = redis.call('hgetall', KEYS[1])
 for i = 1, #all, 2 do
-  local field = all[i]
-  local sep = string.find(field, '|', 1, true)
-  local owner, what = string.sub(field, 1, sep - 1), string.sub(field, sep + 1)
+  local owner, what = string.match(all[i], '^(.-)|(.*)$')
   if tonumber(all[i + 1]) < now or (owner == me and not mine[what]) then
-    redis.call('hdel', KEYS[1], field)
+    redis.call('hdel', KEYS[1], all[i])
   elseif not seen[what] then
     seen[what] = true
     union[#union + 1] = what
@@ -213,26 +211,21 @@ export class FleetPollers implements WatchFleet {
 
 /** A published message as this version writes it, or undefined (it would throw in the watch). */
 function readMessage(text: string | undefined): PollMessage | undefined {
+  const strings = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === 'string');
   try {
     const { from, result, tooLarge } = JSON.parse(text ?? '') as Record<string, unknown>;
     if (typeof from !== 'string') return undefined;
     if (tooLarge === true) return { from, tooLarge };
-    return isPollResult(result) ? { from, result } : undefined;
+    const { jobs, newest, missing, engineMissing, failed } = result as Record<string, unknown>;
+    const valid =
+      Array.isArray(jobs) &&
+      jobs.every((job) => typeof job === 'object' && job !== null && 'id' in job) &&
+      (newest === undefined || strings(newest)) &&
+      strings(missing) &&
+      typeof engineMissing === 'boolean' &&
+      typeof failed === 'boolean';
+    return valid ? { from, result: result as PollResult } : undefined;
   } catch {
     return undefined;
   }
-}
-
-function isPollResult(value: unknown): value is PollResult {
-  if (typeof value !== 'object' || value === null) return false;
-  const result = value as Record<string, unknown>;
-  const strings = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === 'string');
-  return (
-    Array.isArray(result.jobs) &&
-    result.jobs.every((job) => typeof job === 'object' && job !== null && 'id' in job) &&
-    (result.newest === undefined || strings(result.newest)) &&
-    strings(result.missing) &&
-    typeof result.engineMissing === 'boolean' &&
-    typeof result.failed === 'boolean'
-  );
 }
