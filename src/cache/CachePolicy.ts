@@ -16,7 +16,6 @@ export class CachePolicy {
 
   constructor(readonly ttls: CacheTtls) {}
 
-  /** A field's hinted `maxAge`, in seconds. */
   record(maxAge: number): void {
     if (this.maxAge === undefined || maxAge < this.maxAge) this.maxAge = maxAge;
   }

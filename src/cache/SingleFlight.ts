@@ -8,10 +8,7 @@ interface Flight<T> {
   shared: boolean;
 }
 
-/**
- * Identical calls in flight at the same time are made once. A participant may leave early (its
- * signal's reason rejects it); the call is aborted only when the last one has left.
- */
+/** A participant may leave early (rejected with its signal's reason); the call aborts when the last has. */
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Flight<T>>();
 

@@ -10,10 +10,8 @@ export interface SharedAnswer extends ShareVerdict {
 type Settle = (answer: SharedAnswer | undefined) => void;
 
 /**
- * HTTP coalescing: identical requests of the same caller (keys: requestKey) in flight at the same
- * moment share one execution, whatever the TTLs: many clients polling one page would otherwise run
- * the same work back to back on the one thread. Only a 200 that `shareable` allows is shared;
- * otherwise the waiters execute on their own.
+ * HTTP coalescing, whatever the TTLs: many clients polling one page would otherwise run the same work
+ * back to back on the one thread. Unless `shareable` allows the 200, the waiters execute on their own.
  */
 export function createInFlightRequests<TContext>(shareable: (context: TContext) => ShareVerdict | undefined) {
   const flights = new Map<string, Set<Settle>>();

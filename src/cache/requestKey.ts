@@ -5,9 +5,8 @@ import { credentialDigest, type CallerCredentials } from './scopeKey';
 export type CredentialsOf = (request: IncomingMessage) => CallerCredentials | undefined;
 
 /**
- * The key under which one whole HTTP answer may serve another request: the caller's credential
- * digest and the request as sent. `undefined` when the credentials do not parse: Apollo refuses
- * such a request with its own error, so it must never be answered with another's result.
+ * `undefined` when the credentials do not parse: Apollo refuses such a request with its own error,
+ * so it must never be answered with another's result.
  */
 export function requestKey(credentialsOf: CredentialsOf, request: IncomingMessage, search: string, bodyText: string): string | undefined {
   let credentials: CallerCredentials | undefined;

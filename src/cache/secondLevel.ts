@@ -1,6 +1,5 @@
 /** What the second level answers when it cannot (Redis down or slow): the caller goes on locally. */
 export const UNAVAILABLE: unique symbol = Symbol('second level unavailable');
-export type Unavailable = typeof UNAVAILABLE;
 
 export interface SharedCall {
   readonly key: string;
@@ -23,16 +22,13 @@ export type Lookup<A> =
   /** Another replica holds the call: ask again with `holder`. */
   | { readonly state: 'wait'; readonly holder: string };
 
-/**
- * The upstream answer cache's second level, shared by the replicas (Redis implements it): kept
- * answers, and a lease that makes identical calls in flight on several replicas one.
- */
+/** Redis implements it: kept answers, and a lease that makes identical calls on several replicas one. */
 export interface SecondLevel<A, C extends SharedCall = SharedCall> {
   readonly leaseMs: number;
   call(digest: string, key: string, cacheable: boolean): C;
-  lookup(call: C, token: string, holder: string | undefined): Promise<Lookup<A> | Unavailable>;
+  lookup(call: C, token: string, holder: string | undefined): Promise<Lookup<A> | typeof UNAVAILABLE>;
   /** For a call made past the lease (a fresh poll). */
-  generation(digest: string): Promise<Lease | Unavailable>;
+  generation(digest: string): Promise<Lease | typeof UNAVAILABLE>;
   /** Its answer (undefined: it failed) is kept for `ttlMs` (0: not kept) and handed over. */
   settle(call: C, lease: Lease, answer: A | undefined, ttlMs: number): Promise<void>;
   renew(call: C, lease: Lease): Promise<void>;

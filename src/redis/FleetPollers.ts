@@ -48,11 +48,7 @@ const EVENTS = 'e';
 const JOB = 'j:';
 type PollMessage = { readonly from: string; readonly result: PollResult } | { readonly from: string; readonly tooLarge: true };
 
-/**
- * One subscription poller per credential scope and engine in the fleet (docs/replicas.md). A
- * replica that cannot tick, is not subscribed, or cannot read the poller's results (too large,
- * another REDIS_ENCRYPTION_KEY) polls for its own subscribers.
- */
+/** One subscription poller per scope and engine in the fleet; in any doubt a replica polls for itself. */
 export class FleetPollers implements WatchFleet {
   private readonly replica = randomUUID();
   private readonly tick: Script;

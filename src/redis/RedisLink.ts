@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { UNAVAILABLE, type Unavailable } from '../cache/secondLevel';
+import { UNAVAILABLE } from '../cache/secondLevel';
 import type { EncryptionKeys } from '../config/encryptionKeys';
 import { maskPassword } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
@@ -35,10 +35,7 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[
 return 0
 `;
 
-/**
- * Redis is never a single point of failure: every command is bounded ({@link settleWithin}), nothing
- * queues while the connection is down, and a failure is an answer ({@link UNAVAILABLE}), never an exception.
- */
+/** Never a single point of failure: every command is bounded, nothing queues, a failure is an answer. */
 export class RedisLink {
   readonly client: RedisClient;
   readonly keys: RedisKeys;
@@ -86,7 +83,7 @@ export class RedisLink {
   }
 
   /** `op`: the metric's label. */
-  async run<T>(op: string, command: (client: RedisClient) => Promise<T>): Promise<T | Unavailable> {
+  async run<T>(op: string, command: (client: RedisClient) => Promise<T>): Promise<T | typeof UNAVAILABLE> {
     if (this.closed || performance.now() < this.suspendedUntil || this.client.status !== 'ready') return UNAVAILABLE;
     // Suspended until now: this command is the probe, and the others wait for its verdict.
     if (this.suspendedUntil !== 0) this.suspendedUntil = performance.now() + SUSPEND_MS;

@@ -25,8 +25,7 @@ export type SharedAnswers = SecondLevel<UpstreamAnswer, RedisCall>;
 
 /*
  * KEYS: generation, vouch, answer, lease, the handover of the holder last seen. ARGV: lease token,
- * lease TTL, 1 if answers are kept. A kept answer (`<generation>\n<value>`) is served only under the
- * current generation, while the scope is vouched for.
+ * lease TTL, 1 if answers are kept. A kept answer is `<generation>\n<value>`.
  */
 const LOOKUP = `
 local generation = redis.call('get', KEYS[1]) or '0'

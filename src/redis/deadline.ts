@@ -1,8 +1,8 @@
 export const LATE: unique symbol = Symbol('late');
 
 /**
- * `work`'s outcome, or {@link LATE} after `ms`, not counting time this process was too busy to read an
- * answer that had arrived: Node runs expired timers before it reads the sockets, so `setImmediate` decides.
+ * Not counting time this process was too busy to read an answer that had arrived: Node runs expired
+ * timers before it reads the sockets, so `setImmediate` (after I/O) decides.
  */
 export function settleWithin<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
   let timer: NodeJS.Timeout | undefined;

@@ -9,7 +9,7 @@ import { RedisLink } from './RedisLink';
 import { createRedisMetrics } from './redisMetrics';
 import { sharedAnswers } from './SharedAnswers';
 
-/** What the replicas share through Redis, on one connection; nothing waits for it: a replica serves without. */
+/** What the replicas share through Redis, on one connection; a replica serves without it. */
 export function createSharedState(config: GatewayConfig, logger: Logger, registry: Registry) {
   const { url, ...redis } = config.redis;
   if (url === undefined) return undefined;

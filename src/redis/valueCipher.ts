@@ -25,10 +25,7 @@ export function keyIdOf(key: Buffer): string {
   return hash('sha256', named, 'base64url').slice(0, KEY_ID_CHARS);
 }
 
-/**
- * AES-256-GCM: `gw1.<key id>.<base64url of IV, ciphertext, tag>`, a random IV per value, the
- * header and the context authenticated. The first key seals; every key opens (rotation).
- */
+/** `gw1.<key id>.<base64url of IV, ciphertext, tag>`, header and context authenticated. */
 export function aesGcmCipher(keys: readonly Buffer[]): ValueCipher {
   if (keys.length === 0 || keys.some((key) => key.length !== 32)) {
     throw new RangeError('AES-256 needs one or more keys of 32 bytes');
