@@ -37,10 +37,6 @@ export class SingleFlight<T> {
     return this.wait(flight, signal);
   }
 
-  get size(): number {
-    return this.flights.size;
-  }
-
   private wait(flight: Flight<T>, signal: AbortSignal | undefined): Promise<T> {
     const promise = flight.promise!;
     flight.participants += 1;

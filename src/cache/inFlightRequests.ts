@@ -47,9 +47,6 @@ export function createInFlightRequests<TContext>(shareable: (context: TContext) 
         },
       };
     },
-    get size(): number {
-      return flights.size;
-    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { UNAVAILABLE } from '../cache/secondLevel';
 import type { EncryptionKeys } from '../config/encryptionKeys';
 import { maskPassword } from '../config/loadConfig';
@@ -145,7 +145,7 @@ export class RedisLink {
 /** The URL's credentials and TLS apply to every node. */
 function createCluster(url: string, bounds: RedisOptions): Cluster {
   const seed = new URL(url);
-  const options: ClusterOptions = {
+  return new Cluster([seedNode(seed)], {
     enableOfflineQueue: false,
     // A closed connection and CLUSTERDOWN fail at once (maxRetriesPerRequest: 0's cluster form).
     retryDelayOnFailover: 0,
@@ -158,8 +158,7 @@ function createCluster(url: string, bounds: RedisOptions): Cluster {
         : { username: decodeURIComponent(seed.username), password: decodeURIComponent(seed.password) }),
       ...(seed.protocol === 'rediss:' ? { tls: bounds.tls ?? {} } : {}),
     },
-  };
-  return new Cluster([seedNode(seed)], options);
+  });
 }
 
 function seedNode(seed: URL): { host: string; port: number } {
