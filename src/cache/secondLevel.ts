@@ -24,14 +24,14 @@ export type Lookup<A> =
 
 /** Redis implements it: kept answers, and a lease that makes identical calls on several replicas one. */
 export interface SecondLevel<A, C extends SharedCall = SharedCall> {
-  readonly leaseMs: number;
   call(digest: string, key: string, cacheable: boolean): C;
   lookup(call: C, token: string, holder: string | undefined): Promise<Lookup<A> | typeof UNAVAILABLE>;
   /** For a call made past the lease (a fresh poll). */
   generation(digest: string): Promise<Lease | typeof UNAVAILABLE>;
   /** Its answer (undefined: it failed) is kept for `ttlMs` (0: not kept) and handed over. */
   settle(call: C, lease: Lease, answer: A | undefined, ttlMs: number): Promise<void>;
-  renew(call: C, lease: Lease): Promise<void>;
+  /** Renews the lease while the call runs: a holder that dies stops, and a waiter takes over. */
+  hold(call: C, lease: Lease): () => void;
   /** The upstream refused the scope: nothing kept for it so far is served again, on any replica. */
   forget(digest: string): Promise<void>;
 }

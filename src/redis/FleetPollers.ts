@@ -62,7 +62,8 @@ export class FleetPollers implements WatchFleet {
   private readonly subscribed = new Set<string>();
   /** When each channel's last message could not be delivered: its listener polls for itself. */
   private readonly unshared = new Map<string, number>();
-  private readonly renewals = new Map<string, NodeJS.Timeout>();
+  /** What stops renewing the lease of each poll this replica makes for the fleet. */
+  private readonly renewals = new Map<string, () => void>();
   private closed = false;
 
   /** @param pollMs SUBSCRIPTION_POLL_MS: every watch ticks once per interval. */
@@ -134,22 +135,14 @@ export class FleetPollers implements WatchFleet {
     this.subscriber = undefined;
   }
 
-  /** While this replica polls, so no listener takes over a slow poll. */
+  /** While this replica polls, so no listener takes over a slow poll; if lost, the next tick says who polls. */
   private startRenewing(channel: string, lease: string): void {
     this.stopRenewing(channel);
-    const timer = setInterval(() => {
-      if (!this.receivers.has(channel)) return this.stopRenewing(channel);
-      void this.link.renewLease('poller', [lease], [this.replica, this.ttlMs]).then((renewed) => {
-        // Lost meanwhile: the next tick says who polls.
-        if (renewed === 0 && this.renewals.get(channel) === timer) this.stopRenewing(channel);
-      });
-    }, Math.max(1, Math.floor(this.ttlMs / 3)));
-    timer.unref();
-    this.renewals.set(channel, timer);
+    this.renewals.set(channel, this.link.hold('poller', lease, this.replica, this.ttlMs));
   }
 
   private stopRenewing(channel: string): void {
-    clearInterval(this.renewals.get(channel));
+    this.renewals.get(channel)?.();
     this.renewals.delete(channel);
   }
 

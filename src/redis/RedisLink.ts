@@ -30,6 +30,7 @@ export const SUSPEND_MS = 1000;
 
 const reconnectDelay = (attempt: number): number => Math.min(100 * attempt, 2000);
 
+/** KEYS: a lease; ARGV: its holder's token, the TTL. 1 if renewed, 0 if not that holder's. */
 const RENEW_LEASE = `
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0
@@ -42,8 +43,7 @@ export class RedisLink {
   readonly cipher: ValueCipher;
   /** Connecting, or a command ioredis still holds, fails past this: what a hung Redis leaves is cleared. */
   readonly backstopMs: number;
-  /** KEYS: a lease; ARGV: its holder's token, the TTL. Renews it only while it is that holder's (1, else 0). */
-  readonly renewLease: Script;
+  private readonly renewLease: Script;
   private up = false;
   private everUp = false;
   private suspendedUntil = 0;
@@ -106,6 +106,18 @@ export class RedisLink {
     this.client.defineCommand(name, { numberOfKeys, lua });
     type Defined = Record<string, (...values: Array<string | number>) => Promise<unknown>>;
     return (op, keys, args) => this.run(op, (client) => (client as unknown as Defined)[name]!(...keys, ...args));
+  }
+
+  /**
+   * Renews `lease` while `token` holds it, at a third of its life (two renewals may be lost before it
+   * lapses), until the returned function is called or it is lost.
+   */
+  hold(op: string, lease: string, token: string, ttlMs: number): () => void {
+    const timer = setInterval(() => {
+      void this.renewLease(op, [lease], [token, ttlMs]).then((renewed) => renewed === 0 && clearInterval(timer));
+    }, Math.max(1, Math.floor(ttlMs / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** `context`: its key or channel; undefined past REDIS_MAX_VALUE_BYTES as written. */

@@ -83,7 +83,6 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
     return plain === undefined ? undefined : decodeAnswer(plain);
   };
   return {
-    leaseMs: options.leaseMs,
     call: (digest, key, cacheable) => ({
       key,
       cacheable,
@@ -117,9 +116,7 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       const ttls = [Math.max(1, ttlMs), options.recheckMs, HANDOVER_TTL_MS];
       await settle('answer-settle', [...call.keys, `${call.handover}:${lease.token}`], [...args, ...ttls]);
     },
-    async renew(call, lease) {
-      await link.renewLease('lease-renew', [call.keys[3]], [lease.token, options.leaseMs]);
-    },
+    hold: (call, lease) => link.hold('lease-renew', call.keys[3], lease.token, options.leaseMs),
     async forget(digest) {
       const generation = keys.generation(digest);
       await link.run('scope-forget', (client) =>
