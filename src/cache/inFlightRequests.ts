@@ -1,11 +1,8 @@
 import type { ShareVerdict } from './reusePolicy';
-import type { ApolloAnswer } from './wholeResponseCache';
+import type { ApolloAnswer, CachedResponse } from './wholeResponseCache';
 
 /** A leader's answer with Apollo's headers (the per-request ones are each waiter's own). */
-export interface SharedAnswer extends ShareVerdict {
-  readonly body: string;
-  readonly headers: ReadonlyArray<readonly [string, string]>;
-}
+type SharedAnswer = ShareVerdict & Pick<CachedResponse, 'body' | 'headers'>;
 
 type Settle = (answer: SharedAnswer | undefined) => void;
 
