@@ -1,27 +1,17 @@
-/** What the call being made can know about its flight. */
-export interface FlightView {
-  /** Whether a second caller joined. Final once the answer exists: nobody joins after that. */
-  readonly shared: boolean;
-}
-
-type Start<T> = (signal: AbortSignal, flight: FlightView) => Promise<T>;
+type Start<T> = (signal: AbortSignal, flight: { readonly shared: boolean }) => Promise<T>;
 
 interface Flight<T> {
-  /** Read only by callers joining while the flight is in the table; dropped when it leaves. */
   promise?: Promise<T>;
   readonly controller: AbortController;
   participants: number;
+  /** Whether a second caller joined; final once the answer exists. */
   shared: boolean;
 }
 
-/**
- * Identical calls in flight at the same time are made once. A participant may leave early (its
- * signal's reason rejects it); the call is aborted only when the last one has left.
- */
+/** A participant may leave early (rejected with its signal's reason); the call aborts when the last has. */
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Flight<T>>();
 
-  /** `start` gets the signal that aborts the call when nobody waits any more; `onJoin`, told of a join. */
   run(key: string, signal: AbortSignal | undefined, start: Start<T>, onJoin: () => void): Promise<T> {
     let flight = this.flights.get(key);
     if (flight !== undefined) {
@@ -40,16 +30,11 @@ export class SingleFlight<T> {
           created.promise = undefined;
         }
       })();
-      // Waiters handle the answer; a flight whose every waiter left fails with nobody listening.
+      // A flight whose every waiter left fails with nobody listening.
       created.promise.catch(() => {});
       flight = created;
     }
     return this.wait(flight, signal);
-  }
-
-  /** Calls in flight now. */
-  get size(): number {
-    return this.flights.size;
   }
 
   private wait(flight: Flight<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 /** Key and bookkeeping, charged to every entry on top of its body. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
-/** The in-process level of the upstream answer cache: an LRU bounded by entries and bytes (bodies' lengths). */
+/** The in-process level of the upstream answer cache, bounded by entries and bytes (bodies' lengths). */
 export class UpstreamAnswerCache<V extends object> {
   private readonly lru: LRUCache<string, V>;
 
@@ -17,7 +17,6 @@ export class UpstreamAnswerCache<V extends object> {
     return this.lru.get(key);
   }
 
-  /** The milliseconds the live entry of `key` has left (0 when there is none). */
   ttlLeftMs(key: string): number {
     return Math.max(0, this.lru.getRemainingTTL(key));
   }

@@ -1,4 +1,4 @@
-/** Freezes a shared answer through and through; iterative: the upstream decides how deep bodies nest. */
+/** Iterative: the upstream decides how deep bodies nest. */
 export function deepFreeze<T>(value: T): T {
   const pending: unknown[] = [value];
   while (pending.length > 0) {

@@ -7,10 +7,7 @@ export interface CacheTtls {
   readonly terminalJobMs: number;
 }
 
-/**
- * Which TTL bounds a value's freshness: upstream routes and GraphQL fields both name one.
- * `shortest` is for a source nobody declared: it is assumed the freshest kind, never the most durable.
- */
+/** Which TTL bounds a value; `shortest` for a source nobody declared: never assumed durable. */
 export type Freshness = 'list' | 'engine' | 'job' | 'shortest';
 
 /** The one table of freshness. `terminal`: the job's status never changes (an unknown one is not terminal). */
@@ -20,12 +17,11 @@ export function ttlOf(freshness: Freshness, ttls: CacheTtls, terminal = false): 
   return freshness === 'list' ? ttls.listMs : ttls.engineMs;
 }
 
-/** Whether values of this kind are cached at all, i.e. a lookup is worth making. */
 export function isCacheable(freshness: Freshness, ttls: CacheTtls): boolean {
   return ttlOf(freshness, ttls, false) > 0 || ttlOf(freshness, ttls, true) > 0;
 }
 
-/** The shortest and longest TTL in effect (0 counts: a disabled kind promises nothing). */
+/** 0 counts: a disabled kind promises nothing. */
 export function ttlRange(ttls: CacheTtls): { min: number; max: number } {
   const all = [ttls.listMs, ttls.engineMs, ttls.jobMs, ttls.terminalJobMs];
   return { min: Math.min(...all), max: Math.max(...all) };

@@ -1,20 +1,14 @@
 import type { ShareVerdict } from './reusePolicy';
-import type { ApolloAnswer } from './wholeResponseCache';
+import type { ApolloAnswer, CachedResponse } from './wholeResponseCache';
 
-/** A leader's answer for the identical requests that waited, with Apollo's headers (per-request ones are theirs). */
-export interface SharedAnswer extends ShareVerdict {
-  readonly body: string;
-  readonly headers: ReadonlyArray<readonly [string, string]>;
-}
+/** A leader's answer with Apollo's headers (the per-request ones are each waiter's own). */
+type SharedAnswer = ShareVerdict & Pick<CachedResponse, 'body' | 'headers'>;
 
 type Settle = (answer: SharedAnswer | undefined) => void;
 
 /**
- * HTTP coalescing: identical requests of the same caller (keys: requestKey) in flight at the same
- * moment share one execution (else many clients polling one page run the same GraphQL work back to
- * back on the one thread). Only a complete 200 without errors from a leader whose client stayed is
- * shared (`shareable`); anything else releases the waiters to execute on their own. Entries live
- * only while their leader executes, so it is on whatever the TTLs.
+ * HTTP coalescing, whatever the TTLs: many clients polling one page would otherwise run the same work
+ * back to back on the one thread. Unless `shareable` allows the 200, the waiters execute on their own.
  */
 export function createInFlightRequests<TContext>(shareable: (context: TContext) => ShareVerdict | undefined) {
   const flights = new Map<string, Set<Settle>>();
@@ -35,7 +29,7 @@ export function createInFlightRequests<TContext>(shareable: (context: TContext) 
         signal.addEventListener('abort', leave, { once: true });
       });
     },
-    /** Registers the request as the one executing for `key`: `finish` at least once (later calls are no-ops). */
+    /** The leader must `finish` at least once (later calls are no-ops). */
     lead(key: string) {
       const waiters = new Set<Settle>();
       flights.set(key, waiters);
@@ -49,10 +43,6 @@ export function createInFlightRequests<TContext>(shareable: (context: TContext) 
           for (const settle of [...waiters]) settle(shared);
         },
       };
-    },
-    /** Keys with a leader in flight. */
-    get size(): number {
-      return flights.size;
     },
   };
 }

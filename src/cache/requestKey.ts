@@ -5,10 +5,8 @@ import { credentialDigest, type CallerCredentials } from './scopeKey';
 export type CredentialsOf = (request: IncomingMessage) => CallerCredentials | undefined;
 
 /**
- * The key under which one whole HTTP answer may serve another request: the caller's credential
- * digest and the request as sent (method, query string, `content-type`, `accept`, raw body).
- * `undefined` when the credentials do not parse: Apollo refuses such a request with its own
- * error, so it must never be answered with another's result.
+ * `undefined` when the credentials do not parse: Apollo refuses such a request with its own error,
+ * so it must never be answered with another's result.
  */
 export function requestKey(credentialsOf: CredentialsOf, request: IncomingMessage, search: string, bodyText: string): string | undefined {
   let credentials: CallerCredentials | undefined;
@@ -20,8 +18,7 @@ export function requestKey(credentialsOf: CredentialsOf, request: IncomingMessag
   if (credentials === undefined) return undefined;
   const type = request.headers['content-type'] ?? '';
   const accept = request.headers.accept ?? '';
-  // Each field but the last prefixed by its length, so no two requests share a key; no hashing
-  // on the path of a cache hit (the whole-response cache counts a key's length in its bound).
+  // Length-prefixed fields (the body last), so no two requests share a key; no hashing on a hit's path.
   const fields = `${search.length}:${search}${type.length}:${type}${accept.length}:${accept}`;
   return `${credentialDigest(credentials)} ${request.method ?? 'GET'} ${fields} ${bodyText}`;
 }

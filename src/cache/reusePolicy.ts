@@ -1,23 +1,18 @@
 import type { OperationFacts } from '../observability/OperationFacts';
 import type { CachePolicy } from './CachePolicy';
 
-/** An answer that may be reused, and the operation it answered (for the reuser's log line and metrics). */
+/** An answer that may be reused, named for the reuser's log line and metrics. */
 export interface ReuseVerdict {
   readonly operationName: string | null;
-  /** At most this long may it be kept (on top of its own max-age): what its cached parts had left. */
+  /** What its cached parts had left, on top of its own max-age. */
   readonly maxKeepMs?: number;
 }
 
-/** A leader's answer for its waiters, and whether the upstream accepted the credentials meanwhile. */
 export interface ShareVerdict extends ReuseVerdict {
   readonly credentialsAccepted: boolean;
 }
 
-/**
- * Whether the whole-response cache may keep an operation's 200 answer: not after a "not found"
- * (the upstream answer cache never keeps those either); built from cached upstream answers, only
- * for what the shortest-lived of them had left.
- */
+/** Not after a "not found" (the upstream answer cache never keeps those either). */
 export function storeVerdict(facts: OperationFacts, policy: CachePolicy): ReuseVerdict | undefined {
   if (facts.notFound) return undefined;
   if (policy.keepAtMostMs === Number.POSITIVE_INFINITY) return { operationName: facts.operationName };
@@ -25,11 +20,7 @@ export function storeVerdict(facts: OperationFacts, policy: CachePolicy): ReuseV
   return left > 0 ? { operationName: facts.operationName, maxKeepMs: left } : undefined;
 }
 
-/**
- * Whether a leader's 200 answer may serve the identical requests that waited for it: not with
- * errors (they are the leader's; the waiters execute on their own). Apollo's `no-store` cannot
- * tell: every answer says it when the caches are off.
- */
+/** Not with errors, the leader's; Apollo's `no-store` cannot tell (with caches off every answer says it). */
 export function shareVerdict(facts: OperationFacts): ShareVerdict | undefined {
   if (facts.errorCount > 0) return undefined;
   return { operationName: facts.operationName, credentialsAccepted: facts.credentialsAccepted };

@@ -10,9 +10,8 @@ export interface CallerCredentials {
 const digests = new WeakMap<CallerCredentials, string>();
 
 /**
- * A SHA-256 of token, project and enterprise project (as a JSON array: unambiguous): two tokens
- * never share an answer, even for one project, and no map, log line or heap snapshot holds the
- * raw token as a key. Computed once per credentials object (an operation's calls share it).
+ * A SHA-256 of the credentials as a JSON array (unambiguous): two tokens never share an answer, and
+ * no map, log line or heap snapshot holds the raw token as a key. Once per credentials object.
  */
 export function credentialDigest(credentials: CallerCredentials): string {
   let digest = digests.get(credentials);
@@ -24,7 +23,7 @@ export function credentialDigest(credentials: CallerCredentials): string {
   return digest;
 }
 
-/** The key an upstream answer is shared (single flight) and kept (cache) under: digest and URL. */
+/** The key an upstream answer is shared (single flight) and kept (cache) under. */
 export function scopeKey(credentials: CallerCredentials, url: string): string {
   return `${credentialDigest(credentials)} ${url}`;
 }

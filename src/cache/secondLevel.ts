@@ -1,8 +1,6 @@
 /** What the second level answers when it cannot (Redis down or slow): the caller goes on locally. */
 export const UNAVAILABLE: unique symbol = Symbol('second level unavailable');
-export type Unavailable = typeof UNAVAILABLE;
 
-/** One upstream call as the second level knows it: its scope key, and whether answers to it are kept. */
 export interface SharedCall {
   readonly key: string;
   readonly cacheable: boolean;
@@ -15,9 +13,7 @@ export interface Lease {
   readonly generation: string;
 }
 
-/** What the second level said to a replica asking for a call it does not have. */
 export type Lookup<A> =
-  /** A kept answer, with what is left of its TTL and of the scope's acceptance. */
   | { readonly state: 'hit'; readonly answer: A; readonly ttlLeftMs: number; readonly acceptedLeftMs: number }
   /** The answer of the holder this replica waited for (undefined: it failed). */
   | { readonly state: 'handed'; readonly answer: A | undefined }
@@ -26,20 +22,16 @@ export type Lookup<A> =
   /** Another replica holds the call: ask again with `holder`. */
   | { readonly state: 'wait'; readonly holder: string };
 
-/**
- * The upstream answer cache's second level, shared by the replicas (Redis implements it): kept
- * answers, and a lease that makes identical calls in flight on several replicas one. Every method
- * answers {@link UNAVAILABLE} when it cannot: the replica then goes on alone.
- */
+/** Redis implements it: kept answers, and a lease that makes identical calls on several replicas one. */
 export interface SecondLevel<A, C extends SharedCall = SharedCall> {
-  readonly leaseMs: number;
   call(digest: string, key: string, cacheable: boolean): C;
-  lookup(call: C, token: string, holder: string | undefined): Promise<Lookup<A> | Unavailable>;
-  /** The scope's current generation, for a call made past the lease (a fresh poll). */
-  generation(digest: string): Promise<Lease | Unavailable>;
-  /** Ends a call: its answer (undefined: it failed) is kept for `ttlMs` (0: not kept) and handed over. */
+  lookup(call: C, token: string, holder: string | undefined): Promise<Lookup<A> | typeof UNAVAILABLE>;
+  /** For a call made past the lease (a fresh poll). */
+  generation(digest: string): Promise<Lease | typeof UNAVAILABLE>;
+  /** Its answer (undefined: it failed) is kept for `ttlMs` (0: not kept) and handed over. */
   settle(call: C, lease: Lease, answer: A | undefined, ttlMs: number): Promise<void>;
-  renew(call: C, lease: Lease): Promise<void>;
+  /** Renews the lease while the call runs: a holder that dies stops, and a waiter takes over. */
+  hold(call: C, lease: Lease): () => void;
   /** The upstream refused the scope: nothing kept for it so far is served again, on any replica. */
   forget(digest: string): Promise<void>;
 }

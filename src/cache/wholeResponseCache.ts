@@ -5,17 +5,14 @@ import type { CallerCredentials } from './scopeKey';
 import type { CredentialsOf } from './requestKey';
 import type { ReuseVerdict } from './reusePolicy';
 
-/** A whole HTTP answer as served again: Apollo's own headers for it (`content-type`, `cache-control`). */
 export interface CachedResponse {
   readonly body: string;
   readonly headers: ReadonlyArray<readonly [string, string]>;
-  /** Seconds since it was stored, for the `Age` header. */
+  /** For the `Age` header. */
   readonly ageSeconds: number;
-  /** The operation it answered (for the hit's log line and metrics). */
   readonly operationName: string | null;
 }
 
-/** What Apollo made for a request: offered to the caches once it is final. */
 export interface ApolloAnswer {
   readonly status: number;
   readonly headers: ReadonlyMap<string, string>;
@@ -27,40 +24,34 @@ export interface WholeResponseCacheOptions<TContext> {
   /** In bytes of stored bodies and keys. */
   readonly maxBytes: number;
   readonly credentialsOf: CredentialsOf;
-  /** The credentials' cache generation while stored answers may be served to them (see CredentialGate.generation). */
+  /** See CredentialGate.generation: undefined while stored answers may not be served. */
   readonly generationOf: (credentials: CallerCredentials) => number | undefined;
-  /** Asked after a 200 with a cacheable policy: `undefined` when the operation forbids storing. */
   readonly storable: (context: TContext) => ReuseVerdict | undefined;
-  /** Told of every lookup: the hit, or `undefined` for a miss. */
   readonly onLookup?: (hit: CachedResponse | undefined) => void;
-  /** Milliseconds, monotonic: expiry and `Age`. Tests substitute it. */
+  /** Milliseconds, monotonic. */
   readonly clock?: { now(): number };
 }
 
 export type WholeResponseCache<TContext> = NonNullable<ReturnType<typeof createWholeResponseCache<TContext>>>;
 
-/** With the caller's cache generation when stored, and when it expires (a promoted entry keeps its own). */
+/** A promoted entry keeps its own expiry. */
 interface Entry extends Omit<CachedResponse, 'ageSeconds'> {
   readonly generation: number;
   readonly storedAt: number;
   readonly expiresAt: number;
 }
 
-/** The share of OPERATION_CACHE_MAX_BYTES that answers not yet asked for again may hold. */
 const PROBATION_SHARE = 0.2;
-/** Stored per entry beside its body and key: headers and the map's own bookkeeping. */
+/** Headers and the map's own bookkeeping. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
-/** Apollo's headers that describe the body itself; per-request ones (CORS, request id) are made anew. */
+/** Those that describe the body itself; per-request ones (CORS, request id) are made anew. */
 const STORED_HEADERS = ['content-type', 'cache-control'] as const;
 
 /**
- * Whole HTTP answers, reused for the same caller sending the same request (keys: requestKey), in
- * front of Apollo (a hit costs no parsing, execution or serialisation). The policy is the one the
- * cache-control hints state: only a 200 with `Cache-Control: max-age=N, private`, N > 0, is kept,
- * for N seconds — and no longer than its cached upstream parts had left (`storable`). Bounded by
- * bytes in a segmented LRU: a new answer goes to probation (a fifth of the bytes), its first hit
- * promotes it, so requests that never repeat cannot push out the answers being reused.
+ * Whole HTTP answers in front of Apollo, kept for their `max-age=N, private`. A segmented LRU: a new
+ * answer goes to probation, its first hit promotes it, so requests that never repeat cannot push out
+ * the answers being reused.
  */
 export function createWholeResponseCache<TContext>(options: WholeResponseCacheOptions<TContext>) {
   if (ttlRange(options.ttls).max === 0) return undefined;
@@ -75,7 +66,6 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
     });
   const probation = segment(options.maxBytes * PROBATION_SHARE);
   const protectedEntries = segment(options.maxBytes * (1 - PROBATION_SHARE));
-  /** The entry for a key, promoted out of probation on its first hit. */
   const find = (key: string): Entry | undefined => {
     const kept = protectedEntries.get(key);
     if (kept !== undefined) return kept;
@@ -91,7 +81,6 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
     return credentials && options.generationOf(credentials);
   };
   return {
-    /** A stored answer for `key` that may serve this request's caller now. */
     lookup(key: string, request: IncomingMessage): CachedResponse | undefined {
       const generation = generationOf(request);
       const entry = generation === undefined ? undefined : find(key);

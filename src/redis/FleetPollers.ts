@@ -10,10 +10,8 @@ import type { RedisClient, RedisLink, Script } from './RedisLink';
 const LEASE_TICKS = 3;
 
 /*
- * One tick of one replica's watch. KEYS: watchers hash, poller lease. ARGV: replica id, TTL (ms),
- * then what it watches now (`j:<id>`, `e`). Refreshes its entries, drops stale ones, takes or
- * renews the lease; returns {1 if the replica polls, the fleet's union}. Redis's clock (TIME) only.
- * With TTL 0 the replica leaves: its entries and its lease go.
+ * KEYS: watchers hash, poller lease. ARGV: replica id, TTL (0: it leaves), what it watches (`j:<id>`,
+ * `e`). Returns {1 if the replica polls, the fleet's union}. Redis's clock only: replicas' clocks differ.
  */
 const TICK = `
 local me, ttl = ARGV[1], tonumber(ARGV[2])
@@ -27,11 +25,9 @@ end
 local union, seen = {}, {}
 local all = redis.call('hgetall', KEYS[1])
 for i = 1, #all, 2 do
-  local field = all[i]
-  local sep = string.find(field, '|', 1, true)
-  local owner, what = string.sub(field, 1, sep - 1), string.sub(field, sep + 1)
+  local owner, what = string.match(all[i], '^(.-)|(.*)$')
   if tonumber(all[i + 1]) < now or (owner == me and not mine[what]) then
-    redis.call('hdel', KEYS[1], field)
+    redis.call('hdel', KEYS[1], all[i])
   elseif not seen[what] then
     seen[what] = true
     union[#union + 1] = what
@@ -43,28 +39,16 @@ if ttl == 0 then
 end
 redis.call('pexpire', KEYS[1], ttl)
 local holder = redis.call('get', KEYS[2])
-local polls = 0
-if holder == me then
-  redis.call('pexpire', KEYS[2], ttl)
-  polls = 1
-elseif not holder then
-  redis.call('set', KEYS[2], me, 'PX', ttl)
-  polls = 1
-end
-return {polls, union}
+if holder and holder ~= me then return {0, union} end
+redis.call('set', KEYS[2], me, 'PX', ttl)
+return {1, union}
 `;
 
 const EVENTS = 'e';
 const JOB = 'j:';
-/** What the poller publishes: who polled (a replica ignores its own) and the result, or that it was too large. */
 type PollMessage = { readonly from: string; readonly result: PollResult } | { readonly from: string; readonly tooLarge: true };
 
-/**
- * One subscription poller per credential scope and engine in the fleet (docs/replicas.md): at each
- * tick a replica registers what it watches, then holds the lease and polls the fleet's union, or
- * listens. A replica that cannot tick, is not subscribed, or cannot read the poller's results
- * (too large, another REDIS_ENCRYPTION_KEY) polls for its own subscribers.
- */
+/** One subscription poller per scope and engine in the fleet; in any doubt a replica polls for itself. */
 export class FleetPollers implements WatchFleet {
   private readonly replica = randomUUID();
   private readonly tick: Script;
@@ -74,12 +58,12 @@ export class FleetPollers implements WatchFleet {
   private readonly receivers = new Map<string, (result: PollResult, gap: boolean) => void>();
   /** Who published the last result on each channel: another poller means messages may have been lost. */
   private readonly lastFrom = new Map<string, string>();
-  /** Channels Redis confirmed the subscriber is on (cleared when it drops). */
+  /** Channels Redis confirmed the subscriber is on. */
   private readonly subscribed = new Set<string>();
-  /** Channels whose last message could not be delivered, and when: their listener polls for itself. */
+  /** When each channel's last message could not be delivered: its listener polls for itself. */
   private readonly unshared = new Map<string, number>();
-  /** Lease renewals of the polls this replica makes for the fleet now. */
-  private readonly renewals = new Map<string, NodeJS.Timeout>();
+  /** What stops renewing the lease of each poll this replica makes for the fleet. */
+  private readonly renewals = new Map<string, () => void>();
   private closed = false;
 
   /** @param pollMs SUBSCRIPTION_POLL_MS: every watch ticks once per interval. */
@@ -151,22 +135,14 @@ export class FleetPollers implements WatchFleet {
     this.subscriber = undefined;
   }
 
-  /** Renewed every third of its life while this replica polls: no listener takes over a slow poll. */
+  /** While this replica polls, so no listener takes over a slow poll; if lost, the next tick says who polls. */
   private startRenewing(channel: string, lease: string): void {
     this.stopRenewing(channel);
-    const timer = setInterval(() => {
-      if (!this.receivers.has(channel)) return this.stopRenewing(channel);
-      void this.link.renewLease('poller', [lease], [this.replica, this.ttlMs]).then((renewed) => {
-        // Lost meanwhile: the next tick says who polls.
-        if (renewed === 0 && this.renewals.get(channel) === timer) this.stopRenewing(channel);
-      });
-    }, Math.max(1, Math.floor(this.ttlMs / 3)));
-    timer.unref();
-    this.renewals.set(channel, timer);
+    this.renewals.set(channel, this.link.hold('poller', lease, this.replica, this.ttlMs));
   }
 
   private stopRenewing(channel: string): void {
-    clearInterval(this.renewals.get(channel));
+    this.renewals.get(channel)?.();
     this.renewals.delete(channel);
   }
 
@@ -180,19 +156,18 @@ export class FleetPollers implements WatchFleet {
   /** Whether this replica is subscribed to `channel` now, subscribing if need be (bounded). */
   private async subscribe(channel: string): Promise<boolean> {
     if (this.closed) return false;
-    const { timeoutMs } = this.link.options;
     const fresh = this.subscriber === undefined;
     const subscriber = this.subscriber ?? this.connectSubscriber();
     if (fresh) {
       await new Promise((resolve) => {
         subscriber.once('ready', resolve);
-        setTimeout(resolve, Math.max(1000, timeoutMs * 10)).unref();
+        setTimeout(resolve, this.link.backstopMs).unref();
       });
     }
     if (subscriber.status !== 'ready') return false;
     if (this.subscribed.has(channel)) return true;
     const done = subscriber.subscribe(channel).then(() => true);
-    const ok = (await settleWithin(done.catch(() => false), timeoutMs)) === true;
+    const ok = (await settleWithin(done.catch(() => false), this.link.options.timeoutMs)) === true;
     if (ok && this.receivers.has(channel)) this.subscribed.add(channel);
     return ok;
   }
@@ -225,27 +200,21 @@ export class FleetPollers implements WatchFleet {
 
 /** A published message as this version writes it, or undefined (it would throw in the watch). */
 function readMessage(text: string | undefined): PollMessage | undefined {
+  const strings = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === 'string');
   try {
-    // Not JSON, or `null`: thrown, and not delivered.
     const { from, result, tooLarge } = JSON.parse(text ?? '') as Record<string, unknown>;
     if (typeof from !== 'string') return undefined;
     if (tooLarge === true) return { from, tooLarge };
-    return isPollResult(result) ? { from, result } : undefined;
+    const { jobs, newest, missing, engineMissing, failed } = result as Record<string, unknown>;
+    const valid =
+      Array.isArray(jobs) &&
+      jobs.every((job) => typeof job === 'object' && job !== null && 'id' in job) &&
+      (newest === undefined || strings(newest)) &&
+      strings(missing) &&
+      typeof engineMissing === 'boolean' &&
+      typeof failed === 'boolean';
+    return valid ? { from, result: result as PollResult } : undefined;
   } catch {
     return undefined;
   }
-}
-
-function isPollResult(value: unknown): value is PollResult {
-  if (typeof value !== 'object' || value === null) return false;
-  const result = value as Record<string, unknown>;
-  const strings = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === 'string');
-  return (
-    Array.isArray(result.jobs) &&
-    result.jobs.every((job) => typeof job === 'object' && job !== null && 'id' in job) &&
-    (result.newest === undefined || strings(result.newest)) &&
-    strings(result.missing) &&
-    typeof result.engineMissing === 'boolean' &&
-    typeof result.failed === 'boolean'
-  );
 }

@@ -5,10 +5,7 @@ import type { RedisLink } from './RedisLink';
 /** Entries written without a TTL still expire (every gateway key has one: `volatile-lru` works). */
 const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 
-/**
- * The APQ registry: the replica's own cache in front, Redis behind it (what another replica
- * registered, then kept in front too). Redis failing, or a value that does not open, is a miss.
- */
+/** The APQ registry behind the replica's own; Redis failing, or a value that does not open, is a miss. */
 export class RedisKeyValueCache implements KeyValueCache<string> {
   constructor(
     private readonly link: RedisLink,

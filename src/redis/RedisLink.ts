@@ -1,5 +1,5 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { UNAVAILABLE, type Unavailable } from '../cache/secondLevel';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { UNAVAILABLE } from '../cache/secondLevel';
 import type { EncryptionKeys } from '../config/encryptionKeys';
 import { maskPassword } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
@@ -8,13 +8,11 @@ import { redisKeys, type RedisKeys } from './redisKeys';
 import type { RedisMetrics } from './redisMetrics';
 import { valueCipherOf, type ValueCipher } from './valueCipher';
 
-/** One Redis, or a Redis Cluster (REDIS_CLUSTER): what differs between them goes through RedisLink. */
+/** What differs between one Redis and a Cluster (REDIS_CLUSTER) goes through RedisLink. */
 export type RedisClient = Redis | Cluster;
 
-/** A Lua script defined on the link, run as {@link RedisLink.run} runs a command. */
 export type Script = (op: string, keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>;
 
-/** The REDIS_* settings (docs/replicas.md). */
 export interface RedisLinkOptions {
   readonly url: string;
   readonly cluster?: boolean;
@@ -32,23 +30,20 @@ export const SUSPEND_MS = 1000;
 
 const reconnectDelay = (attempt: number): number => Math.min(100 * attempt, 2000);
 
+/** KEYS: a lease; ARGV: its holder's token, the TTL. 1 if renewed, 0 if not that holder's. */
 const RENEW_LEASE = `
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0
 `;
 
-/**
- * The replica's one connection to Redis (or a cluster's every node), and the rule that Redis is
- * never a single point of failure: every command is bounded ({@link settleWithin}), nothing queues
- * while the connection is down, and a failure is an answer ({@link UNAVAILABLE}), never an exception.
- */
+/** Never a single point of failure: every command is bounded, nothing queues, a failure is an answer. */
 export class RedisLink {
   readonly client: RedisClient;
   readonly keys: RedisKeys;
-  /** Opens what {@link seal} sealed: another key or version is a miss. */
   readonly cipher: ValueCipher;
-  /** KEYS: a lease; ARGV: its holder's token, the TTL. Renews it only while it is that holder's (1, else 0). */
-  readonly renewLease: Script;
+  /** Connecting, or a command ioredis still holds, fails past this: what a hung Redis leaves is cleared. */
+  readonly backstopMs: number;
+  private readonly renewLease: Script;
   private up = false;
   private everUp = false;
   private suspendedUntil = 0;
@@ -57,10 +52,10 @@ export class RedisLink {
   constructor(readonly options: RedisLinkOptions) {
     this.keys = redisKeys(options.keyPrefix);
     this.cipher = valueCipherOf(options.encryptionKeys);
+    this.backstopMs = Math.max(1000, options.timeoutMs * 10);
     const bounds = {
-      // A backstop: clears what a Redis that hangs leaves in the connection's queue.
-      commandTimeout: Math.max(1000, options.timeoutMs * 10),
-      connectTimeout: Math.max(1000, options.timeoutMs * 10),
+      commandTimeout: this.backstopMs,
+      connectTimeout: this.backstopMs,
       // Fail fast instead of holding the operation until the reconnection.
       maxRetriesPerRequest: 0,
       ...(options.tlsCa === undefined ? {} : { tls: { ca: options.tlsCa } }),
@@ -87,8 +82,8 @@ export class RedisLink {
     if (keys !== undefined) options.logger.info({ keys }, encrypted);
   }
 
-  /** Runs one command; {@link UNAVAILABLE} when Redis is down, slow or refused it. `op`: the metric's label. */
-  async run<T>(op: string, command: (client: RedisClient) => Promise<T>): Promise<T | Unavailable> {
+  /** `op`: the metric's label. */
+  async run<T>(op: string, command: (client: RedisClient) => Promise<T>): Promise<T | typeof UNAVAILABLE> {
     if (this.closed || performance.now() < this.suspendedUntil || this.client.status !== 'ready') return UNAVAILABLE;
     // Suspended until now: this command is the probe, and the others wait for its verdict.
     if (this.suspendedUntil !== 0) this.suspendedUntil = performance.now() + SUSPEND_MS;
@@ -106,21 +101,33 @@ export class RedisLink {
     }
   }
 
-  /** Defines a Lua script once (EVALSHA); it must touch only keys of one hash tag. */
+  /** EVALSHA; it must touch only keys of one hash tag (one cluster slot). */
   script(name: string, numberOfKeys: number, lua: string): Script {
     this.client.defineCommand(name, { numberOfKeys, lua });
     type Defined = Record<string, (...values: Array<string | number>) => Promise<unknown>>;
     return (op, keys, args) => this.run(op, (client) => (client as unknown as Defined)[name]!(...keys, ...args));
   }
 
-  /** `value` sealed for `context` (its key or channel); undefined past REDIS_MAX_VALUE_BYTES as written. */
+  /**
+   * Renews `lease` while `token` holds it, at a third of its life (two renewals may be lost before it
+   * lapses), until the returned function is called or it is lost.
+   */
+  hold(op: string, lease: string, token: string, ttlMs: number): () => void {
+    const timer = setInterval(() => {
+      void this.renewLease(op, [lease], [token, ttlMs]).then((renewed) => renewed === 0 && clearInterval(timer));
+    }, Math.max(1, Math.floor(ttlMs / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** `context`: its key or channel; undefined past REDIS_MAX_VALUE_BYTES as written. */
   seal(value: string, context: string): string | undefined {
     if (Buffer.byteLength(value) > this.options.maxValueBytes) return undefined;
     const sealed = this.cipher.seal(value, context);
     return Buffer.byteLength(sealed) > this.options.maxValueBytes ? undefined : sealed;
   }
 
-  /** A second connection (SUBSCRIBE mode); a cluster's starts from every node known: the URL's may be dead. */
+  /** A cluster's starts from every node known: the URL's may be dead. */
   duplicate(): RedisClient {
     if (!(this.client instanceof Cluster)) return this.client.duplicate();
     const known = this.client.nodes('all').map((node) => ({ host: node.options.host, port: node.options.port }));
@@ -147,10 +154,10 @@ export class RedisLink {
   }
 }
 
-/** A Cluster seeded with the URL's node; its credentials and TLS apply to every node. */
+/** The URL's credentials and TLS apply to every node. */
 function createCluster(url: string, bounds: RedisOptions): Cluster {
   const seed = new URL(url);
-  const options: ClusterOptions = {
+  return new Cluster([seedNode(seed)], {
     enableOfflineQueue: false,
     // A closed connection and CLUSTERDOWN fail at once (maxRetriesPerRequest: 0's cluster form).
     retryDelayOnFailover: 0,
@@ -163,8 +170,7 @@ function createCluster(url: string, bounds: RedisOptions): Cluster {
         : { username: decodeURIComponent(seed.username), password: decodeURIComponent(seed.password) }),
       ...(seed.protocol === 'rediss:' ? { tls: bounds.tls ?? {} } : {}),
     },
-  };
-  return new Cluster([seedNode(seed)], options);
+  });
 }
 
 function seedNode(seed: URL): { host: string; port: number } {

@@ -6,16 +6,16 @@ import type { RedisLink } from './RedisLink';
 export interface SharedAnswersOptions {
   /** CACHE_AUTH_RECHECK_MS: how long one replica's upstream answer vouches for a scope fleet-wide. */
   readonly recheckMs: number;
-  /** How long a scope's generation is kept: longer than any answer may live (the longest TTL). */
+  /** Longer than any answer may live. */
   readonly generationTtlMs: number;
   /** A holder that stops renewing (its replica died) loses the call after this. */
   readonly leaseMs: number;
 }
 
-/** How long a handed-over answer stays for the waiters to read: a few polls, an event-loop stall. */
+/** For the waiters to read: a few polls, an event-loop stall. */
 const HANDOVER_TTL_MS = 500;
 
-/** A call's keys — generation, vouch, answer, lease — and its handovers' prefix, made once per call. */
+/** Keys made once per call: generation, vouch, answer, lease; and its handovers' prefix. */
 export interface RedisCall extends SharedCall {
   readonly keys: readonly [string, string, string, string];
   readonly handover: string;
@@ -25,9 +25,7 @@ export type SharedAnswers = SecondLevel<UpstreamAnswer, RedisCall>;
 
 /*
  * KEYS: generation, vouch, answer, lease, the handover of the holder last seen. ARGV: lease token,
- * lease TTL, 1 if answers are kept. One round trip on a miss: a kept answer of the current
- * generation (`<generation>\n<value>`) while the scope is vouched for; else the awaited holder's
- * answer; else the lease if nobody holds it; else who holds it.
+ * lease TTL, 1 if answers are kept. A kept answer is `<generation>\n<value>`.
  */
 const LOOKUP = `
 local generation = redis.call('get', KEYS[1]) or '0'
@@ -51,11 +49,9 @@ return {'wait', generation, holder, 0}
 `;
 
 /*
- * KEYS: generation, vouch, answer, lease, the holder's handover. ARGV: token ('' without a lease),
- * the generation the call began under, the value, 1 to keep it, its TTL, the vouch's TTL, the
- * handover's TTL. Keeps the answer (and vouches) only if the scope was not refused since the call
- * began; else hands it over; releases the lease if still ours. Atomic: an asker finds the lease or
- * the answer, never neither.
+ * KEYS: as LOOKUP's, the holder's handover last. ARGV: token ('' without a lease), the generation the
+ * call began under, the value, 1 to keep it, its TTL, the vouch's TTL, the handover's TTL. Keeping
+ * and releasing are one step: an asker finds the lease or the answer, never neither.
  */
 const SETTLE = `
 local readable = false
@@ -73,25 +69,20 @@ end
 return 1
 `;
 
-/** What a handover holds when the holder's call failed or its answer was too large to hand over. */
+/** The holder's call failed, or its answer was too large to hand over. */
 const NO_ANSWER = 'none';
 
-/**
- * The upstream answer cache's second level in Redis, one Lua script a step (a miss: lookup, settle).
- * CredentialGate's rule holds fleet-wide: a kept answer is served while the scope is vouched for
- * and if kept since the upstream last refused the scope (the generation, moved on by forget).
- */
+/** CredentialGate's rule, fleet-wide: the vouch is its acceptance, the generation its refusals. */
 export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): SharedAnswers {
   const { keys } = link;
   const lookup = link.script('gwAnswerLookup', 5, LOOKUP);
   const settle = link.script('gwAnswerSettle', 5, SETTLE);
-  /** A value that does not open or decode reads as no answer: the caller makes the call. */
+  // A value that does not open or decode reads as no answer: the caller makes the call.
   const open = (call: RedisCall, value: string) => {
     const plain = link.cipher.open(value, call.key);
     return plain === undefined ? undefined : decodeAnswer(plain);
   };
   return {
-    leaseMs: options.leaseMs,
     call: (digest, key, cacheable) => ({
       key,
       cacheable,
@@ -125,9 +116,7 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       const ttls = [Math.max(1, ttlMs), options.recheckMs, HANDOVER_TTL_MS];
       await settle('answer-settle', [...call.keys, `${call.handover}:${lease.token}`], [...args, ...ttls]);
     },
-    async renew(call, lease) {
-      await link.renewLease('lease-renew', [call.keys[3]], [lease.token, options.leaseMs]);
-    },
+    hold: (call, lease) => link.hold('lease-renew', call.keys[3], lease.token, options.leaseMs),
     async forget(digest) {
       const generation = keys.generation(digest);
       await link.run('scope-forget', (client) =>
@@ -137,10 +126,7 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
   };
 }
 
-/**
- * An answer as text in Redis: a JSON header line, then an "ok" answer's body as the upstream sent
- * it (serialising the page again would cost a miss its CPU); read back as the exchange reads one.
- */
+/** A JSON header line, then an "ok" answer's body as the upstream sent it (not serialised again). */
 export function encodeAnswer(answer: UpstreamAnswer): string {
   if (answer.kind === 'not-found') return JSON.stringify({ kind: 'not-found', upstream: answer.upstream });
   const header = JSON.stringify({ kind: 'ok', requestId: answer.requestId ?? null, bytes: answer.bytes });
@@ -160,7 +146,7 @@ export function decodeAnswer(text: string): UpstreamAnswer | undefined {
       return { kind: 'not-found', upstream };
     }
   } catch {
-    // Not this version's: nothing, never a wrong answer.
+    // Not this version's: no answer, never a wrong one.
   }
   return undefined;
 }

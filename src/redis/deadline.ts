@@ -1,10 +1,8 @@
-/** What {@link settleWithin} answers for work that did not settle in time. */
 export const LATE: unique symbol = Symbol('late');
 
 /**
- * `work`'s outcome, or {@link LATE} if it has not settled `ms` after the call, not counting time
- * this process was too busy to read an answer that had arrived: Node runs expired timers before
- * it reads the sockets, so the timer decides one step later, from `setImmediate` (after I/O).
+ * Not counting time this process was too busy to read an answer that had arrived: Node runs expired
+ * timers before it reads the sockets, so `setImmediate` (after I/O) decides.
  */
 export function settleWithin<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
   let timer: NodeJS.Timeout | undefined;

@@ -2,7 +2,6 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type RedisMetrics = ReturnType<typeof createRedisMetrics>;
 
-/** The Redis metrics, on the gateway's registry (only registered when REDIS_URL is set). */
 export function createRedisMetrics(registry: Registry) {
   const registers = [registry];
   return {

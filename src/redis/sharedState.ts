@@ -9,11 +9,7 @@ import { RedisLink } from './RedisLink';
 import { createRedisMetrics } from './redisMetrics';
 import { sharedAnswers } from './SharedAnswers';
 
-/**
- * What the replicas share through Redis (REDIS_URL), on one connection: the upstream answers' second
- * level, the APQ registry (behind each replica's own LRU), one subscription poller per scope and
- * engine. `undefined` without REDIS_URL. Nothing waits for Redis: a replica serves without it.
- */
+/** What the replicas share through Redis, on one connection; a replica serves without it. */
 export function createSharedState(config: GatewayConfig, logger: Logger, registry: Registry) {
   const { url, ...redis } = config.redis;
   if (url === undefined) return undefined;

@@ -1,14 +1,12 @@
 import { createCipheriv, createDecipheriv, hash, randomBytes } from 'node:crypto';
 import type { EncryptionKeys } from '../config/encryptionKeys';
 
-/** What the gateway writes to Redis; a value opens only under the `context` (its key) it was sealed for. */
+/** A value opens only under the `context` (its key) it was sealed for; else undefined, never an exception. */
 export interface ValueCipher {
   seal(plaintext: string, context: string): string;
-  /** The plaintext, or undefined (a miss, never an exception) for anything this cipher did not seal for `context`. */
   open(sealed: string, context: string): string | undefined;
 }
 
-/** Without REDIS_ENCRYPTION_KEY: values are written and read as they are. */
 export const PASS_THROUGH: ValueCipher = Object.freeze({
   seal: (plaintext: string) => plaintext,
   open: (sealed: string) => sealed,
@@ -17,21 +15,17 @@ export const PASS_THROUGH: ValueCipher = Object.freeze({
 const VERSION = 'gw1.';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** Characters of a key id: 6 bytes of a digest, in base64url. */
 const KEY_ID_CHARS = 8;
 const HEADER_CHARS = VERSION.length + KEY_ID_CHARS + 1;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-/** The id a sealed value names its key by; it says nothing of the key. */
+/** It says nothing of the key. */
 export function keyIdOf(key: Buffer): string {
   const named = Buffer.concat([Buffer.from('cse-jobs-gateway redis value key id\0'), key]);
   return hash('sha256', named, 'base64url').slice(0, KEY_ID_CHARS);
 }
 
-/**
- * AES-256-GCM: `gw1.<key id>.<base64url of IV, ciphertext, tag>`, a random IV per value, the
- * header and the context authenticated. The first key seals; every key opens (rotation).
- */
+/** `gw1.<key id>.<base64url of IV, ciphertext, tag>`, header and context authenticated. */
 export function aesGcmCipher(keys: readonly Buffer[]): ValueCipher {
   if (keys.length === 0 || keys.some((key) => key.length !== 32)) {
     throw new RangeError('AES-256 needs one or more keys of 32 bytes');

@@ -111,9 +111,10 @@ describe('SingleFlight', () => {
     expect(calls).toBe(1);
     expect(joined).toBe(4);
     expect(new Set(results).size).toBe(1);
-    expect(flights.size).toBe(0);
+    // Nothing stays behind: the next call is made anew, joining nobody.
     await flights.run('k', undefined, start, () => (joined += 1));
     expect(calls).toBe(2);
+    expect(joined).toBe(4);
   });
 
   it('tells the call whether anyone joined it; once its answer exists nobody can join any more', async () => {
@@ -158,7 +159,10 @@ describe('SingleFlight', () => {
       await expect(flights.run('k', gone.signal, start, () => {})).rejects.toThrow('caller gone');
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(unhandled).toEqual([]);
-      expect(flights.size).toBe(0);
+      // Nothing stays behind: the next call is made anew, joining nobody.
+      let joined = false;
+      await expect(flights.run('k', undefined, async () => 'again', () => (joined = true))).resolves.toBe('again');
+      expect(joined).toBe(false);
     } finally {
       process.off('unhandledRejection', record);
     }

@@ -142,15 +142,13 @@ export function secondLevelStage(level: SecondLevel<UpstreamAnswer>, ttls: Cache
   };
 
   const hold = async (call: CallRequest, next: CallHandler, target: SharedCall, lease: Lease): Promise<UpstreamAnswer> => {
-    // Renewed at a third of its life: two renewals may be lost before it lapses.
-    const renewal = lease.token === '' ? undefined : setInterval(() => void level.renew(target, lease), Math.max(1, Math.floor(level.leaseMs / 3)));
-    renewal?.unref();
+    const release = lease.token === '' ? undefined : level.hold(target, lease);
     let answer: UpstreamAnswer | undefined;
     try {
       answer = await next(call);
       return answer;
     } finally {
-      clearInterval(renewal);
+      release?.();
       const ttlMs = target.cacheable && answer?.kind === 'ok' ? ttlFor(call.route, answer.body, ttls) : 0;
       // Not awaited: the caller has its answer; a replica asking meanwhile finds the lease held.
       void level.settle(target, lease, answer, ttlMs);
