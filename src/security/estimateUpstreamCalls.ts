@@ -1,21 +1,15 @@
-/**
- * The upstream-cost estimate (docs/security.md): the CSE calls an operation can make at worst and
- * the connection items it renders, from the document and its variables. What a field costs comes
- * from graphql/fetchingFields, a page's size and calls from pagination/: the resolvers' own rules.
- * Linear in the document: each fragment is walked once per context it is spread in, and a walk
- * past a budget linear in the document's length answers `Infinity`.
- */
+/** The upstream-cost estimate (docs/security.md), by the resolvers' own rules. */
 import {
   BREAK,
   getArgumentValues,
   getNamedType,
   getOperationAST,
+  getNullableType,
   getVariableValues,
   isAbstractType,
   isCompositeType,
   isInterfaceType,
   isListType,
-  isNonNullType,
   isObjectType,
   Kind,
   visit,
@@ -36,57 +30,44 @@ import { pageOf, type PageSizes } from '../pagination/args';
 import { connectionCallBudget } from '../pagination/resolveConnection';
 
 export interface EstimateOptions extends PageSizes {
-  /** More `Engine` references than this in one `_entities` call are looked up in list pages. */
   readonly engineListThreshold: number;
-  /** Engine-list pages one `_entities` call reads at most. */
   readonly maxListPages: number;
 }
 
-/** What one run of an operation costs at worst. */
-export interface Estimate {
-  readonly calls: number;
-  /** Connection items rendered (each connection's page, multiplied as calls are). */
-  readonly items: number;
-  /** Selections the walk visited (linear in the document). */
-  readonly steps: number;
-}
-
+/** Calls and connection items rendered at worst. */
 interface Cost {
   calls: number;
   items: number;
 }
 
-/** Where a selection set runs, apart from how many times: what changes what its fields cost. */
+/** `steps`: selections visited, linear in the document. */
+export type Estimate = Readonly<Cost> & { readonly steps: number };
+
+/** What changes what a selection set's fields cost, apart from how many times it runs. */
 interface Context {
-  /** Inside a connection: items per page (the multiplier of its `nodes`/`edges`). */
+  /** Items per page, inside a connection: the multiplier of its `nodes`/`edges`. */
   readonly pageItems?: number;
-  /** Inside `_entities`: representations per type name (the multiplier of `... on T`). */
+  /** Representations per type name, inside `_entities`: the multiplier of `... on T`. */
   readonly entities?: ReadonlyMap<string, number>;
-  /** A job reached through its own engine: `Job.engine` is already loaded. */
+  /** `Job.engine` is already loaded under its own engine. */
   readonly engineLoaded: boolean;
 }
 
 const NOTHING: Estimate = { calls: 0, items: 0, steps: 0 };
 
-/** Distinct variable readings remembered per document (page sizes a client uses are few). */
-const MAX_MEMO_KEYS = 64;
-
-/** Every walk may visit this many selections, plus BUDGET_PER_CHARACTER per character of the document. */
+/** A walk past 100,000 selections plus 16 a character answers Infinity, whatever the memo misses. */
 const BUDGET_BASE = 100_000;
 const BUDGET_PER_CHARACTER = 16;
 
-/** Thrown by a walk past its budget: the budget bounds the walk whatever the memo misses. */
 class OverBudget {}
 
 /**
- * The estimate of an operation of a valid document (nothing for one execution refuses first).
- * Remembered per document and operation, from its second use, by the `first`/`last` values and
- * whether `after`/`before` are given; `_entities` representations from a variable: walked every time.
+ * Remembered per document from its second use (most documents are sent once), keyed by the cost
+ * arguments' variables; `_entities` representations from a variable are walked every time.
  * @throws GatewayError BAD_USER_INPUT for `_entities` representations not naming an entity type.
  */
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, Estimate> };
-  // Most documents seen once are never sent again.
   const byDocument = new WeakMap<DocumentNode, Memo | 'seen'>();
   return (
     document: DocumentNode,
@@ -107,16 +88,15 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
     if (estimate === undefined) {
       const walk = new Walk(schema, options, document, coerced.coerced);
       estimate = walk.operation(operation.selectionSet, rootType);
-      if (key !== undefined && memo!.byKey.size < MAX_MEMO_KEYS) memo!.byKey.set(key, estimate);
+      // A client uses few page sizes.
+      if (key !== undefined && memo!.byKey.size < 64) memo!.byKey.set(key, estimate);
     }
     return estimate;
   };
 }
 
-/** How each variable a cost argument reads is read: by its value, or by whether it is given. */
 type CostVariableUses = ReadonlyMap<string, 'value' | 'presence'>;
 
-/** The arguments the estimate reads (see pageOf, connectionCallBudget and entityCounts). */
 const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = {
   first: 'value',
   last: 'value',
@@ -125,10 +105,7 @@ const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = 
   representations: 'walk',
 };
 
-/**
- * The variables that appear, at any depth, in an argument the estimate reads, and how it reads
- * them; `undefined` when one is read in a way the memo cannot key (`_entities` representations).
- */
+/** `undefined` when a variable is read in a way the memo cannot key (`_entities` representations). */
 function costVariableUses(document: DocumentNode): CostVariableUses | undefined {
   const uses = new Map<string, 'value' | 'presence'>();
   let memoizable = true;
@@ -173,14 +150,13 @@ function addTo(sum: Cost, cost: Cost, times = 1): Cost {
   return sum;
 }
 
-/** One walk over an operation with its coerced variables. */
 class Walk {
   private readonly fragments = new Map<string, FragmentDefinitionNode>();
-  /** One run of a fragment's cost, by fragment, type and context: without it, a walk can be exponential. */
+  /** By fragment, type and context: without it, a walk can be exponential. */
   private readonly memo = new Map<string, Cost>();
-  /** Numbers the `_entities` contexts for the memo key (there is one per `_entities` field). */
+  /** Numbers the `_entities` contexts for the memo key. */
   private readonly entityContexts = new Map<ReadonlyMap<string, number>, number>();
-  /** Fragment names being expanded (validation forbids cycles; this keeps the walk total anyway). */
+  /** Validation forbids cycles; this keeps the walk total anyway. */
   private readonly expanding = new Set<string>();
   private readonly budget: number;
   private steps = 0;
@@ -207,7 +183,6 @@ class Walk {
     }
   }
 
-  /** The cost of one run of `set` on an object of `parentType` in `context`. */
   private selectionSet(set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Cost {
     const cost: Cost = { calls: 0, items: 0 };
     // The same fragment spread twice in one selection set runs once (execution collects it once).
@@ -233,7 +208,6 @@ class Walk {
     return cost;
   }
 
-  /** One run of a fragment's selection set in `context`, walked once per (fragment, type, context). */
   private fragment(fragment: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): Cost {
     const name = fragment.name.value;
     let entities = 0;
@@ -258,7 +232,6 @@ class Walk {
     return type !== undefined && isCompositeType(type) ? type : undefined;
   }
 
-  /** The cost of one run of a field: its own, and that of its selection set. */
   private field(node: FieldNode, parentType: GraphQLCompositeType, context: Context): Cost {
     const name = node.name.value;
     // Introspection is exempt, and `_service` only prints the SDL.
@@ -271,7 +244,7 @@ class Walk {
       // Inside a connection, its lists (`nodes`, `edges`) hold one page of items.
       const { pageItems } = context;
       const inner = this.children(node, field.type, { engineLoaded: context.engineLoaded });
-      if (pageItems === undefined || !isList(field.type)) return inner;
+      if (pageItems === undefined || !isListType(getNullableType(field.type))) return inner;
       return addTo({ calls: 0, items: 0 }, inner, pageItems);
     }
     let args: Record<string, unknown>;
@@ -314,17 +287,10 @@ class Walk {
   }
 }
 
-/**
- * How many times a fragment with type condition `to` runs per run of its parent, and in which
- * context: `... on Engine` inside `_entities` runs once per Engine representation, not once per call.
- */
+/** `... on Engine` inside `_entities` runs once per Engine representation, not once per call. */
 function narrow(context: Context, from: GraphQLCompositeType, to: GraphQLCompositeType): [number, Context] {
   if (context.entities === undefined || !isAbstractType(from) || from === to) return [1, context];
   return [context.entities.get(to.name) ?? 0, { engineLoaded: context.engineLoaded }];
-}
-
-function isList(type: GraphQLOutputType): boolean {
-  return isListType(isNonNullType(type) ? type.ofType : type);
 }
 
 /** Representations per `__typename`, refusing what `_entities` could only fail on. */
