@@ -16,18 +16,12 @@ interface JobPageKey {
   readonly call: PageCall;
 }
 
-/**
- * The DataLoaders of one operation (never shared across callers): each distinct upstream request
- * at most once, and objects that arrived in a list page reused when asked for by id.
- */
+/** One operation's (never shared across callers): objects of a list page reused when asked for by id. */
 export interface Loaders {
   readonly enginePage: DataLoader<PageCall, ListPage<CseEngine>, string>;
   readonly engine: DataLoader<string, CseEngine | null>;
   readonly job: DataLoader<JobKey, CseJob | null, string>;
-  /**
-   * A job-list page (`null` when the engine does not exist), whose jobs `job` waits for: the page
-   * loader stays private, so no load bypasses that wait.
-   */
+  /** `null` when the engine does not exist. The page loader stays private: no load bypasses `job`'s wait. */
   loadJobPage(key: JobPageKey): Promise<ListPage<CseJob> | null>;
 }
 
@@ -36,7 +30,6 @@ const jobKey = (key: JobKey) => `${key.engineId}/${key.jobId}`;
 const jobPageKey = (key: JobPageKey) =>
   `${key.engineId}|${key.filter.from ?? ''}|${key.filter.to ?? ''}|${pageKey(key.call)}`;
 
-/** Told the size of each batch a loader dispatches. */
 export type BatchObserver = (loader: 'enginePage' | 'engine' | 'jobPage' | 'job', size: number) => void;
 
 /** DataLoader's contract: one result per key, in key order, an Error (never undefined) on failure. */

@@ -1,12 +1,9 @@
-/** Time between the upstream (epoch milliseconds) and the `DateTime` scalar (RFC 3339 in UTC). */
-
 /** The largest distance from the epoch a `Date` can hold. */
 const MAX_EPOCH_MS = 8.64e15;
 
 /**
- * An upstream timestamp, or `null` for "none": the upstream writes `0` (or nothing) for a time
- * that has not happened yet. Digit strings are integers the body parser kept beyond 2^53; like
- * any value a `Date` cannot hold, they show as `null` rather than failing the field.
+ * The upstream writes `0` (or nothing) for a time that has not happened yet. Digit strings are
+ * integers kept beyond 2^53: like any value a `Date` cannot hold, `null` rather than a failed field.
  */
 export function epochMsOrNull(raw: unknown): number | null {
   let ms: number;
@@ -24,7 +21,6 @@ export function durationMs(start: unknown, end: unknown): number | null {
   return to - from;
 }
 
-/** `2021-11-10T10:28:15.901Z`; years outside 0000–9999 in the expanded `±YYYYYY` form. */
 export function formatDateTime(ms: number): string {
   const date = typeof ms === 'number' ? new Date(ms) : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
@@ -37,18 +33,12 @@ export function formatDateTime(ms: number): string {
 // RFC 3339 §5.6, offset required; lower-case `t` and `z` are allowed by its note on case.
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
-// The same without an offset, only to say what is missing.
+// Without an offset, only to say what is missing.
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$/;
 
-const MONTHS = [
-  'January', 'February', 'March', 'April', 'May', 'June',
-  'July', 'August', 'September', 'October', 'November', 'December',
-] as const;
-
 /**
- * An RFC 3339 date-time as epoch milliseconds. The time zone is required: without it the instant
- * depends on where the gateway runs. Digits beyond milliseconds are truncated, never rounding to
- * a later instant; leap seconds are refused (JavaScript time has none).
+ * The time zone is required: without it the instant depends on where the gateway runs. Digits
+ * beyond milliseconds are truncated, never rounding to a later instant; JavaScript has no leap seconds.
  * @throws {TypeError} saying what was wrong
  */
 export function parseDateTime(text: string): number {
@@ -80,9 +70,8 @@ export function parseDateTime(text: string): number {
   }
   const monthDays = daysInMonth(year, month);
   if (day < 1 || day > monthDays) {
-    throw new TypeError(
-      `DateTime ${quote(text)} is not a date: ${MONTHS[month - 1]} ${y} has ${monthDays} days`,
-    );
+    const name = new Date(Date.UTC(2000, month - 1)).toLocaleString('en', { month: 'long', timeZone: 'UTC' });
+    throw new TypeError(`DateTime ${quote(text)} is not a date: ${name} ${y} has ${monthDays} days`);
   }
   if (hour > 23 || minute > 59 || second > 59) {
     const leap = second === 60 && hour <= 23 && minute <= 59;
@@ -97,7 +86,6 @@ export function parseDateTime(text: string): number {
     throw new TypeError(`DateTime ${quote(text)} has an impossible time zone offset ${sign}${oh}:${om}`);
   }
   const millis = Number(frac.slice(0, 3).padEnd(3, '0'));
-
   // Date.UTC would read years 0–99 as 1900–1999; setUTCFullYear takes the year as given.
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
