@@ -4,15 +4,13 @@ import type { ErrorCode } from './codes';
 /** What a client may learn of a failed upstream call: never its URL, token or body. */
 export interface UpstreamErrorInfo {
   status?: number;
-  /** E.g. `SVCSTG.00501116`, `APIG.0301`. */
+  /** E.g. `SVCSTG.00501116`. */
   code?: string;
-  /** For Huawei support. */
   requestId?: string;
 }
 
 export interface GatewayErrorOptions {
   upstream?: UpstreamErrorInfo;
-  /** Seconds (`Retry-After`). */
   retryAfter?: number;
   /** Sent to the client: never secrets. */
   details?: Record<string, unknown>;

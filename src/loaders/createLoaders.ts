@@ -4,7 +4,6 @@ import type { ListPage } from '../pagination/resolveConnection';
 import type { CseApi, JobTimeFilter } from '../upstream/CseApi';
 import type { CseEngine, CseJob } from '../upstream/types';
 
-/** `jobId`: digits, as a string (job ids are Longs). */
 interface JobKey {
   readonly engineId: string;
   readonly jobId: string;
@@ -16,14 +15,7 @@ interface JobPageKey {
   readonly call: PageCall;
 }
 
-/** One operation's (never shared across callers): objects of a list page reused when asked for by id. */
-export interface Loaders {
-  readonly enginePage: DataLoader<PageCall, ListPage<CseEngine>, string>;
-  readonly engine: DataLoader<string, CseEngine | null>;
-  readonly job: DataLoader<JobKey, CseJob | null, string>;
-  /** `null` when the engine does not exist. The page loader stays private: no load bypasses `job`'s wait. */
-  loadJobPage(key: JobPageKey): Promise<ListPage<CseJob> | null>;
-}
+export type Loaders = ReturnType<typeof createLoaders>;
 
 const pageKey = (call: PageCall) => `${call.index}:${call.size}`;
 const jobKey = (key: JobKey) => `${key.engineId}/${key.jobId}`;
@@ -41,7 +33,8 @@ export function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-export function createLoaders(api: CseApi, observeBatch?: BatchObserver): Loaders {
+/** One operation's, never shared across callers: objects of a list page reused when asked for by id. */
+export function createLoaders(api: CseApi, observeBatch?: BatchObserver) {
   function observed<K, V>(loader: Parameters<BatchObserver>[0], batch: DataLoader.BatchLoadFn<K, V>) {
     return (keys: readonly K[]) => {
       observeBatch?.(loader, keys.length);
@@ -94,6 +87,7 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver): Loader
     { cacheKeyFn: jobKey },
   );
 
+  /** The job-list loader stays private: no load bypasses `job`'s wait. */
   function loadJobPage(key: JobPageKey): Promise<ListPage<CseJob> | null> {
     const promise = jobPage.load(key);
     let inFlight = listsInFlight.get(key.engineId);

@@ -48,7 +48,6 @@ function orderKey(task: CseTask): number {
   return typeof order === 'number' && Number.isFinite(order) ? order : Number.POSITIVE_INFINITY;
 }
 
-/** `scheduling` is 1 while the upstream executes the job. */
 export function isScheduling(job: Pick<CseJob, 'scheduling'>): boolean {
   return job.scheduling === 1;
 }

@@ -1,4 +1,3 @@
-/** The largest distance from the epoch a `Date` can hold. */
 const MAX_EPOCH_MS = 8.64e15;
 
 /**

@@ -2,10 +2,6 @@ export type UnknownValueReporter = (kind: string, value: string) => void;
 
 export type ProcessUnknownValueReporter = (kind: string, value: string, requestId?: string) => void;
 
-export function forRequest(reporter: ProcessUnknownValueReporter, requestId?: string): UnknownValueReporter {
-  return requestId === undefined ? reporter : (kind, value) => reporter(kind, value, requestId);
-}
-
 /** An upstream value is data, not something to log in full. */
 const MAX_VALUE_LENGTH = 100;
 
@@ -38,9 +34,6 @@ export function createUnknownValueReporter(
 
 function truncate(value: string): string {
   if (value.length <= MAX_VALUE_LENGTH) return value;
-  let end = MAX_VALUE_LENGTH;
-  // Do not leave half of a surrogate pair at the end: loggers may reject lone surrogates.
-  const last = value.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return value.slice(0, end);
+  // Not half of a surrogate pair at the end: loggers may reject lone surrogates.
+  return value.slice(0, MAX_VALUE_LENGTH).replace(/[\uD800-\uDBFF]$/, '');
 }

@@ -19,22 +19,11 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 
 /**
- * Parts tagged with type and length, so `['a|b']` and `['a', 'b']` differ, as do `1` and `'1'`.
- * 72 bits: collisions only matter between the lists one client pages through.
+ * JSON frames the parts (`['a|b']` and `['a', 'b']` differ, as do `1` and `'1'`); an omitted
+ * argument is null. 72 bits: collisions only matter between the lists one client pages through.
  */
 export function connectionKey(parts: readonly (string | number | null | undefined)[]): string {
-  let text = '';
-  for (const part of parts) {
-    if (part === null || part === undefined) {
-      text += 'n;';
-    } else if (typeof part === 'number') {
-      const digits = String(part);
-      text += `d${digits.length}:${digits};`;
-    } else {
-      text += `s${Buffer.byteLength(part, 'utf8')}:${part};`;
-    }
-  }
-  return hash('sha256', text, 'base64url').slice(0, 12);
+  return hash('sha256', JSON.stringify(parts.map((part) => part ?? null)), 'base64url').slice(0, 12);
 }
 
 /** Refuses what decodeCursor would: a gateway bug. */

@@ -14,7 +14,6 @@ export type FetchPage<T> = (call: PageCall) => Promise<ListPage<T>>;
 export interface ResolveOptions<T> {
   maxPageSize: number;
   key: string;
-  /** Stable and non-empty: what a cursor finds its item again by. */
   idOf(item: T): string;
 }
 
@@ -119,7 +118,6 @@ class ListReader<T> {
     private readonly budget: number,
   ) {}
 
-  /** The first `ensure` always makes a call. */
   get total(): number {
     if (this.latestTotal === undefined) throw new Error('ListReader: total read before any page was fetched');
     return this.latestTotal;

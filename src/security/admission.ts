@@ -31,13 +31,12 @@ import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { tagError } from '../observability/requestRecord';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/metrics';
-import { createEstimator, type Estimate } from './estimateUpstreamCalls';
+import { createEstimator, fragmentsOf, type Estimate } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
 import { securityValidationRules } from './validationRules';
 
 export type Transport = 'http' | 'websocket';
 
-/** Apollo's request, or a graphql-ws subscribe payload. */
 export interface OperationRequest {
   readonly query: string;
   readonly operationName?: string | null;
@@ -51,7 +50,6 @@ export interface AdmittedOperation {
   readonly operationName: string | null | undefined;
   readonly variables: Record<string, unknown> | undefined;
   readonly hash: string;
-  /** The operation's own name, which the request may leave out. */
   readonly name: string | undefined;
   /** A manifest operation's text: its name may take a metrics label. */
   readonly safelisted: boolean;
@@ -60,12 +58,7 @@ export interface AdmittedOperation {
 
 export type Refusal = readonly GraphQLError[];
 
-export interface Admission {
-  /** Beside graphql-js's specified ones (Apollo's `validationRules`). */
-  readonly rules: ValidationRule[];
-  readonly hideSuggestions: boolean;
-  admit(request: OperationRequest, transport: Transport): AdmittedOperation | Refusal;
-}
+export type Admission = ReturnType<typeof createAdmission>;
 
 /** The specified rules that read the literals a shape leaves out: all a known valid shape needs. */
 const LITERAL_RULES: readonly ValidationRule[] = [ValuesOfCorrectTypeRule, OverlappingFieldsCanBeMergedRule];
@@ -76,7 +69,7 @@ export function createAdmission(
   schema: GraphQLSchema,
   store: DocumentStore,
   safelisted?: (sourceHash: string) => boolean,
-): Admission {
+) {
   const { nodeEnv, limits, upstream, subscriptions } = config;
   const rules = securityValidationRules(limits);
   const hideSuggestions = nodeEnv === 'production' || !limits.enableIntrospection;
@@ -202,7 +195,6 @@ function literalTypes(schema: GraphQLSchema, document: DocumentNode, literals: r
   return merges || found.some((type) => type == null) ? false : (found as GraphQLInputType[]);
 }
 
-/** ValuesOfCorrectTypeRule's test of one literal. */
 function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
   const named = getNamedType(type);
   if (!isLeafType(named)) return false;
@@ -262,14 +254,6 @@ export function isSchemaOnly(document: DocumentNode, operation: OperationDefinit
     if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__');
     return selection.kind !== Kind.FRAGMENT_SPREAD || fragments.has(selection.name.value);
   });
-}
-
-function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  return fragments;
 }
 
 /** Fragments followed once each: linear, and ends on cycles (validation may not have run). */

@@ -86,8 +86,7 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
     const key = memo?.uses === undefined ? undefined : memoKey(operationName, memo.uses, coerced.coerced);
     let estimate = key === undefined ? undefined : memo!.byKey.get(key);
     if (estimate === undefined) {
-      const walk = new Walk(schema, options, document, coerced.coerced);
-      estimate = walk.operation(operation.selectionSet, rootType);
+      estimate = walk(schema, options, document, coerced.coerced, operation.selectionSet, rootType);
       // A client uses few page sizes.
       if (key !== undefined && memo!.byKey.size < 64) memo!.byKey.set(key, estimate);
     }
@@ -150,106 +149,92 @@ function addTo(sum: Cost, cost: Cost, times = 1): Cost {
   return sum;
 }
 
-class Walk {
-  private readonly fragments = new Map<string, FragmentDefinitionNode>();
+/** One walk over an operation with its coerced variables. */
+function walk(
+  schema: GraphQLSchema,
+  options: EstimateOptions,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  root: SelectionSetNode,
+  rootType: GraphQLObjectType,
+): Estimate {
+  const fragments = fragmentsOf(document);
   /** By fragment, type and context: without it, a walk can be exponential. */
-  private readonly memo = new Map<string, Cost>();
+  const memo = new Map<string, Cost>();
   /** Numbers the `_entities` contexts for the memo key. */
-  private readonly entityContexts = new Map<ReadonlyMap<string, number>, number>();
+  const entityContexts = new Map<ReadonlyMap<string, number>, number>();
   /** Validation forbids cycles; this keeps the walk total anyway. */
-  private readonly expanding = new Set<string>();
-  private readonly budget: number;
-  private steps = 0;
+  const expanding = new Set<string>();
+  const budget = BUDGET_BASE + BUDGET_PER_CHARACTER * (document.loc?.end ?? 0);
+  let steps = 0;
 
-  constructor(
-    private readonly schema: GraphQLSchema,
-    private readonly options: EstimateOptions,
-    document: DocumentNode,
-    private readonly variables: Record<string, unknown>,
-  ) {
-    for (const definition of document.definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(definition.name.value, definition);
-    }
-    this.budget = BUDGET_BASE + BUDGET_PER_CHARACTER * (document.loc?.end ?? 0);
-  }
-
-  operation(set: SelectionSetNode, rootType: GraphQLObjectType): Estimate {
-    try {
-      const { calls, items } = this.selectionSet(set, rootType, { engineLoaded: false });
-      return { calls, items, steps: this.steps };
-    } catch (error) {
-      if (!(error instanceof OverBudget)) throw error;
-      return { calls: Number.POSITIVE_INFINITY, items: Number.POSITIVE_INFINITY, steps: this.steps };
-    }
-  }
-
-  private selectionSet(set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Cost {
+  function selectionSet(set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Cost {
     const cost: Cost = { calls: 0, items: 0 };
     // The same fragment spread twice in one selection set runs once (execution collects it once).
     let spread: Set<string> | undefined;
     for (const selection of set.selections) {
-      this.steps += 1;
-      if (this.steps > this.budget) throw new OverBudget();
+      steps += 1;
+      if (steps > budget) throw new OverBudget();
       if (selection.kind === Kind.FIELD) {
-        addTo(cost, this.field(selection, parentType, context));
+        addTo(cost, field(selection, parentType, context));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const type = this.typeNamed(selection.typeCondition?.name.value) ?? parentType;
+        const type = typeNamed(selection.typeCondition?.name.value) ?? parentType;
         const [times, inner] = narrow(context, parentType, type);
-        if (times > 0) addTo(cost, this.selectionSet(selection.selectionSet, type, inner), times);
+        if (times > 0) addTo(cost, selectionSet(selection.selectionSet, type, inner), times);
       } else {
-        const fragment = this.fragments.get(selection.name.value);
-        if (fragment === undefined || spread?.has(fragment.name.value)) continue;
-        (spread ??= new Set()).add(fragment.name.value);
-        const type = this.typeNamed(fragment.typeCondition.name.value) ?? parentType;
+        const definition = fragments.get(selection.name.value);
+        if (definition === undefined || spread?.has(definition.name.value)) continue;
+        (spread ??= new Set()).add(definition.name.value);
+        const type = typeNamed(definition.typeCondition.name.value) ?? parentType;
         const [times, inner] = narrow(context, parentType, type);
-        if (times > 0) addTo(cost, this.fragment(fragment, type, inner), times);
+        if (times > 0) addTo(cost, fragment(definition, type, inner), times);
       }
     }
     return cost;
   }
 
-  private fragment(fragment: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): Cost {
-    const name = fragment.name.value;
+  function fragment(definition: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): Cost {
+    const name = definition.name.value;
     let entities = 0;
     if (context.entities !== undefined) {
-      entities = this.entityContexts.get(context.entities) ?? this.entityContexts.size + 1;
-      this.entityContexts.set(context.entities, entities);
+      entities = entityContexts.get(context.entities) ?? entityContexts.size + 1;
+      entityContexts.set(context.entities, entities);
     }
     const contextKey = `${context.pageItems ?? '-'}/${context.engineLoaded ? 1 : 0}/${entities}`;
     const key = `${name}\u0000${type.name}\u0000${contextKey}`;
-    const known = this.memo.get(key);
+    const known = memo.get(key);
     if (known !== undefined) return known;
-    if (this.expanding.has(name)) return NOTHING;
-    this.expanding.add(name);
-    const cost = this.selectionSet(fragment.selectionSet, type, context);
-    this.expanding.delete(name);
-    this.memo.set(key, cost);
+    if (expanding.has(name)) return NOTHING;
+    expanding.add(name);
+    const cost = selectionSet(definition.selectionSet, type, context);
+    expanding.delete(name);
+    memo.set(key, cost);
     return cost;
   }
 
-  private typeNamed(name: string | undefined): GraphQLCompositeType | undefined {
-    const type = name === undefined ? undefined : this.schema.getType(name);
+  function typeNamed(name: string | undefined): GraphQLCompositeType | undefined {
+    const type = name === undefined ? undefined : schema.getType(name);
     return type !== undefined && isCompositeType(type) ? type : undefined;
   }
 
-  private field(node: FieldNode, parentType: GraphQLCompositeType, context: Context): Cost {
+  function field(node: FieldNode, parentType: GraphQLCompositeType, context: Context): Cost {
     const name = node.name.value;
     // Introspection is exempt, and `_service` only prints the SDL.
     if (name.startsWith('__') || name === '_service') return NOTHING;
     if (!isObjectType(parentType) && !isInterfaceType(parentType)) return NOTHING;
-    const field = parentType.getFields()[name];
-    if (field === undefined) return NOTHING;
+    const definition = parentType.getFields()[name];
+    if (definition === undefined) return NOTHING;
     const declared = fetchingField(parentType.name, name);
     if (declared === undefined) {
       // Inside a connection, its lists (`nodes`, `edges`) hold one page of items.
       const { pageItems } = context;
-      const inner = this.children(node, field.type, { engineLoaded: context.engineLoaded });
-      if (pageItems === undefined || !isListType(getNullableType(field.type))) return inner;
+      const inner = children(node, definition.type, { engineLoaded: context.engineLoaded });
+      if (pageItems === undefined || !isListType(getNullableType(definition.type))) return inner;
       return addTo({ calls: 0, items: 0 }, inner, pageItems);
     }
     let args: Record<string, unknown>;
     try {
-      args = getArgumentValues(field, node, this.variables);
+      args = getArgumentValues(definition, node, variables);
     } catch {
       // Arguments that do not coerce fail the field before its resolver runs: no call.
       args = {};
@@ -259,32 +244,48 @@ class Walk {
     switch (cost.calls) {
       case 'one': {
         const calls = cost.freeUnderItsEngine === true && context.engineLoaded ? 0 : 1;
-        return addTo({ calls, items: 0 }, this.children(node, field.type, under));
+        return addTo({ calls, items: 0 }, children(node, definition.type, under));
       }
       case 'page': {
-        const page = pageOf(args, this.options);
+        const page = pageOf(args, options);
         if (page instanceof GatewayError) return NOTHING;
         const given = (name: string) => args[name] !== undefined && args[name] !== null;
         const calls = connectionCallBudget({ ...page, after: given('after'), before: given('before') });
-        const inner = this.children(node, field.type, { ...under, pageItems: page.count });
+        const inner = children(node, definition.type, { ...under, pageItems: page.count });
         return addTo({ calls, items: page.count }, inner);
       }
       case 'entities': {
-        const counts = entityCounts(this.schema, args.representations);
+        const counts = entityCounts(schema, args.representations);
         let calls = 0;
         for (const [typename, count] of counts) {
-          calls += typename === 'Engine' ? engineReferenceBudget(count, this.options) : count;
+          calls += typename === 'Engine' ? engineReferenceBudget(count, options) : count;
         }
-        return addTo({ calls, items: 0 }, this.children(node, field.type, { ...under, entities: counts }));
+        return addTo({ calls, items: 0 }, children(node, definition.type, { ...under, entities: counts }));
       }
     }
   }
 
-  private children(node: FieldNode, type: GraphQLOutputType, context: Context): Cost {
+  function children(node: FieldNode, type: GraphQLOutputType, context: Context): Cost {
     const named = getNamedType(type);
     if (node.selectionSet === undefined || !isCompositeType(named)) return NOTHING;
-    return this.selectionSet(node.selectionSet, named, context);
+    return selectionSet(node.selectionSet, named, context);
   }
+
+  try {
+    const { calls, items } = selectionSet(root, rootType, { engineLoaded: false });
+    return { calls, items, steps };
+  } catch (error) {
+    if (!(error instanceof OverBudget)) throw error;
+    return { calls: Number.POSITIVE_INFINITY, items: Number.POSITIVE_INFINITY, steps };
+  }
+}
+
+export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return fragments;
 }
 
 /** `... on Engine` inside `_entities` runs once per Engine representation, not once per call. */
