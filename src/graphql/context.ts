@@ -11,7 +11,7 @@ import { InFlightLimiter } from '../upstream/resilience/InFlightLimiter';
 import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { UpstreamRequestContext } from '../upstream/stages/types';
 import type { Credentials } from '../upstream/credentials';
-import type { ConnectionModel } from '../pagination/types';
+import type { ConnectionModel } from '../pagination/resolveConnection';
 import type { CacheTtls } from '../cache/freshness';
 import type { CseEngine, CseJob } from '../upstream/types';
 import { CachePolicy } from '../cache/CachePolicy';

@@ -2,7 +2,29 @@
 import type { Page, ParsedArgs } from './args';
 import { encodeCursor, type DecodedCursor } from './cursor';
 import { planPageCalls, type PageCall } from './pages';
-import type { ConnectionModel, EdgeModel } from './types';
+
+/** An edge's cursor is encoded only when a client asks for it. */
+export interface EdgeModel<T> {
+  node: T;
+  /** In the whole list when it was fetched. */
+  position: number;
+  id: string;
+  connectionKey: string;
+}
+
+export interface PageInfoModel {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface ConnectionModel<T> {
+  edges: EdgeModel<T>[];
+  nodes: T[];
+  pageInfo: PageInfoModel;
+  totalCount: number;
+}
 
 export interface ListPage<T> {
   total: number;
@@ -72,7 +94,7 @@ export async function resolveConnection<T>(
   const nodes: T[] = [];
   // A contiguous run only: positions after a hole (data disagreeing with its total) are guesses.
   for (let pos = start; pos < end; pos += 1) {
-    const known = list.at(pos);
+    const known = list.known.get(pos);
     if (known === undefined) break;
     edges.push({ node: known.item, position: pos, id: known.id, connectionKey: key });
     nodes.push(known.item);
@@ -100,14 +122,9 @@ function anchorWindow(cursor: DecodedCursor): Window {
   return [cursor.position, cursor.position + 1];
 }
 
-interface KnownItem<T> {
-  item: T;
-  id: string;
-}
-
 /** Whole pages are kept: their extra items often hold a moved cursor's item. */
 class ListReader<T> {
-  private readonly known = new Map<number, KnownItem<T>>();
+  readonly known = new Map<number, { readonly item: T; readonly id: string }>();
   private readonly made = new Set<string>();
   private latestTotal: number | undefined;
 
@@ -121,10 +138,6 @@ class ListReader<T> {
   get total(): number {
     if (this.latestTotal === undefined) throw new Error('ListReader: total read before any page was fetched');
     return this.latestTotal;
-  }
-
-  at(position: number): KnownItem<T> | undefined {
-    return this.known.get(position);
   }
 
   async ensure(windows: readonly Window[]): Promise<void> {

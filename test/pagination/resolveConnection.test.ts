@@ -3,7 +3,7 @@ import { GatewayError } from '../../src/errors/GatewayError';
 import { parseConnectionArgs, type ConnectionArgs } from '../../src/pagination/args';
 import { connectionKey, encodeCursor } from '../../src/pagination/cursor';
 import { connectionCallBudget, resolveConnection, type FetchPage } from '../../src/pagination/resolveConnection';
-import type { ConnectionModel } from '../../src/pagination/types';
+import type { ConnectionModel } from '../../src/pagination/resolveConnection';
 import { fakeUpstream, idOf, items, type FakeUpstream, type Item } from './fakeUpstream';
 
 const key = connectionKey(['jobs', 'project', '0', 'engine', null, null]);
