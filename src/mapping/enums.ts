@@ -46,8 +46,7 @@ function mapWith<T extends string>(
   raw: string | null | undefined,
   report: UnknownValueReporter | undefined,
 ): T | 'UNKNOWN' {
-  // Any JSON value may arrive: JSON.stringify reports the ones that are not strings.
-  const value: unknown = raw;
+  const value: unknown = raw; // any JSON value
   const mapped = typeof value === 'string' ? table.byKey.get(normalise(value)) : undefined;
   if (mapped !== undefined) return mapped;
   const missing = value === null || value === undefined || value === '';

@@ -41,21 +41,13 @@ const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)
  * @throws {TypeError} saying what was wrong
  */
 export function parseDateTime(text: string): number {
-  if (typeof text !== 'string') {
-    throw new TypeError(`DateTime must be a string, got ${describe(text)}`);
-  }
+  if (typeof text !== 'string') throw new TypeError(`DateTime must be a string, got ${describe(text)}`);
   const m = RFC3339.exec(text);
   if (m === null) {
-    if (LOCAL_DATE_TIME.test(text)) {
-      throw new TypeError(
-        `DateTime ${quote(text)} has no time zone: give a full date-time ending in Z or ±hh:mm, ` +
-          'e.g. 2021-11-10T10:28:15.901Z',
-      );
-    }
-    throw new TypeError(
-      `DateTime ${quote(text)} is not an RFC 3339 date-time: expected e.g. 2021-11-10T10:28:15.901Z ` +
-        'or 2021-11-10T18:28:15+08:00',
-    );
+    const why = LOCAL_DATE_TIME.test(text)
+      ? 'has no time zone: give a full date-time ending in Z or ±hh:mm, e.g. 2021-11-10T10:28:15.901Z'
+      : 'is not an RFC 3339 date-time: expected e.g. 2021-11-10T10:28:15.901Z or 2021-11-10T18:28:15+08:00';
+    throw new TypeError(`DateTime ${quote(text)} ${why}`);
   }
   const [, y, mo, d, h, mi, s, frac = '', z, sign, oh = '0', om = '0'] = m as unknown as string[];
   const year = Number(y);
@@ -74,10 +66,8 @@ export function parseDateTime(text: string): number {
   }
   if (hour > 23 || minute > 59 || second > 59) {
     const leap = second === 60 && hour <= 23 && minute <= 59;
-    throw new TypeError(
-      `DateTime ${quote(text)} is not a time of day: ` +
-        (leap ? 'leap seconds are not supported' : 'hours are 00 to 23, minutes and seconds 00 to 59'),
-    );
+    const why = leap ? 'leap seconds are not supported' : 'hours are 00 to 23, minutes and seconds 00 to 59';
+    throw new TypeError(`DateTime ${quote(text)} is not a time of day: ${why}`);
   }
   const offsetHours = Number(oh);
   const offsetMinutes = Number(om);

@@ -11,7 +11,7 @@ export function createUnknownValueReporter(
   maxDistinct = 1000,
 ): ProcessUnknownValueReporter {
   if (!Number.isSafeInteger(maxDistinct) || maxDistinct < 0) {
-    throw new RangeError(`createUnknownValueReporter: maxDistinct must be an integer ≥ 0, got ${maxDistinct}`);
+    throw new RangeError(`maxDistinct must be an integer ≥ 0, got ${maxDistinct}`);
   }
   const seen = new Set<string>();
   let saturated = false;

@@ -31,11 +31,8 @@ export function pageOf(args: { first?: unknown; last?: unknown }, sizes: PageSiz
   const last = pageSize(args.last, 'last', sizes.maxPageSize);
   if (last instanceof GatewayError) return last;
   if (first !== undefined && last !== undefined) {
-    return new GatewayError(
-      'BAD_USER_INPUT',
-      'Arguments "first" and "last" cannot be combined: page forward with "first"/"after" or backward with "last"/"before".',
-      { details: { argumentName: 'last' } },
-    );
+    const message = 'Arguments "first" and "last" cannot be combined: page forward with "first"/"after" or backward with "last"/"before".';
+    return new GatewayError('BAD_USER_INPUT', message, { details: { argumentName: 'last' } });
   }
   if (last !== undefined) return { direction: 'backward', count: last };
   return { direction: 'forward', count: first ?? Math.min(sizes.defaultPageSize, sizes.maxPageSize) };

@@ -57,9 +57,7 @@ export function decodeCursor(cursor: string, key: string, argName: 'after' | 'be
   if (!BASE64URL.test(cursor)) throw fail('it is not base64url');
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   // Re-encoding must give the input back: refuses invalid UTF-8 and non-canonical base64.
-  if (Buffer.from(text, 'utf8').toString('base64url') !== cursor) {
-    throw fail('it is not base64url of UTF-8 text');
-  }
+  if (Buffer.from(text).toString('base64url') !== cursor) throw fail('it is not base64url of UTF-8 text');
   const [version, cursorKey, positionText = '', ...rest] = text.split(SEPARATOR);
   if (version !== VERSION) throw fail('unknown cursor version');
   if (rest.length === 0) throw fail('it has the wrong number of fields');

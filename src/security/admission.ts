@@ -45,20 +45,12 @@ export interface OperationRequest {
   readonly hash?: string;
 }
 
-export interface AdmittedOperation {
-  readonly document: DocumentNode;
-  readonly operationName: string | null | undefined;
-  readonly variables: Record<string, unknown> | undefined;
-  readonly hash: string;
-  readonly name: string | undefined;
-  /** A manifest operation's text: its name may take a metrics label. */
-  readonly safelisted: boolean;
-  readonly field: SubscriptionField;
-}
-
 export type Refusal = readonly GraphQLError[];
 
 export type Admission = ReturnType<typeof createAdmission>;
+
+/** `safelisted`: a manifest operation's text, whose name may take a metrics label. */
+export type AdmittedOperation = Exclude<ReturnType<Admission['admit']>, Refusal>;
 
 /** The specified rules that read the literals a shape leaves out: all a known valid shape needs. */
 const LITERAL_RULES: readonly ValidationRule[] = [ValuesOfCorrectTypeRule, OverlappingFieldsCanBeMergedRule];
@@ -111,7 +103,7 @@ export function createAdmission(
     return document;
   }
 
-  function admit(request: OperationRequest, transport: Transport): AdmittedOperation | Refusal {
+  function admit(request: OperationRequest, transport: Transport) {
     const { query, operationName } = request;
     const variables = request.variables ?? undefined;
     if (variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables))) {

@@ -43,7 +43,6 @@ interface Cost {
 /** `steps`: selections visited, linear in the document. */
 export type Estimate = Readonly<Cost> & { readonly steps: number };
 
-/** What changes what a selection set's fields cost, apart from how many times it runs. */
 interface Context {
   /** Items per page, inside a connection: the multiplier of its `nodes`/`edges`. */
   readonly pageItems?: number;
@@ -54,10 +53,6 @@ interface Context {
 }
 
 const NOTHING: Estimate = { calls: 0, items: 0, steps: 0 };
-
-/** A walk past 100,000 selections plus 16 a character answers Infinity, whatever the memo misses. */
-const BUDGET_BASE = 100_000;
-const BUDGET_PER_CHARACTER = 16;
 
 class OverBudget {}
 
@@ -149,7 +144,6 @@ function addTo(sum: Cost, cost: Cost, times = 1): Cost {
   return sum;
 }
 
-/** One walk over an operation with its coerced variables. */
 function walk(
   schema: GraphQLSchema,
   options: EstimateOptions,
@@ -161,11 +155,11 @@ function walk(
   const fragments = fragmentsOf(document);
   /** By fragment, type and context: without it, a walk can be exponential. */
   const memo = new Map<string, Cost>();
-  /** Numbers the `_entities` contexts for the memo key. */
   const entityContexts = new Map<ReadonlyMap<string, number>, number>();
   /** Validation forbids cycles; this keeps the walk total anyway. */
   const expanding = new Set<string>();
-  const budget = BUDGET_BASE + BUDGET_PER_CHARACTER * (document.loc?.end ?? 0);
+  // Past it the walk answers Infinity, whatever the memo misses.
+  const budget = 100_000 + 16 * (document.loc?.end ?? 0);
   let steps = 0;
 
   function selectionSet(set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Cost {
@@ -303,10 +297,7 @@ function entityCounts(schema: GraphQLSchema, representations: unknown): Map<stri
     entity !== undefined && isAbstractType(entity) ? schema.getPossibleTypes(entity).map((t) => t.name) : [],
   );
   representations.forEach((representation: unknown, index) => {
-    const typename =
-      typeof representation === 'object' && representation !== null && !Array.isArray(representation)
-        ? (representation as Record<string, unknown>).__typename
-        : undefined;
+    const typename = (representation as { __typename?: unknown } | null | undefined)?.__typename;
     if (typeof typename !== 'string' || !entityTypes.has(typename)) {
       const names = [...entityTypes].join(', ');
       const message = `representations[${index}] must be an object whose "__typename" is one of: ${names}.`;
