@@ -94,8 +94,6 @@ function quote(text: string): string {
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return quote(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
-    return String(value);
-  }
-  return `a value of type ${typeof value}`;
+  const plain = typeof value === 'number' || typeof value === 'boolean' || value == null;
+  return plain ? String(value) : `a value of type ${typeof value}`;
 }
