@@ -1,7 +1,4 @@
-/**
- * The closed set of `extensions.code` values a client can see; docs/errors.md says when each is
- * used and what a frontend should do. Anything else is masked as INTERNAL_SERVER_ERROR (formatError).
- */
+/** The closed set a client can see (docs/errors.md); formatError masks anything else. */
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
@@ -24,10 +21,7 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/**
- * Apollo Server's own codes for requests it refuses before execution. They pass through: they
- * describe the caller's request, never the upstream.
- */
+/** Apollo's own, for requests refused before execution: they describe the caller's request. */
 export const RequestErrorCode = {
   GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
   GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
@@ -44,7 +38,6 @@ const publicCodes: ReadonlySet<string> = new Set<string>([
   ...Object.values(RequestErrorCode),
 ]);
 
-/** Whether `code` belongs to the closed set a client may see. */
 export function isPublicErrorCode(code: unknown): code is ErrorCode | RequestErrorCode {
   return typeof code === 'string' && publicCodes.has(code);
 }

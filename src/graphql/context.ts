@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayError } from '../errors/GatewayError';
 import type DataLoader from 'dataloader';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
-import { forRequest, type ProcessUnknownValueReporter, type UnknownValueReporter } from '../mapping/unknownValues';
+import type { ProcessUnknownValueReporter, UnknownValueReporter } from '../mapping/unknownValues';
 import { fanOutEvents } from '../observability/events';
 import { OperationFacts } from '../observability/OperationFacts';
 import type { RequestRecord } from '../observability/requestRecord';
@@ -11,7 +11,7 @@ import { InFlightLimiter } from '../upstream/resilience/InFlightLimiter';
 import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { UpstreamRequestContext } from '../upstream/stages/types';
 import type { Credentials } from '../upstream/credentials';
-import type { ConnectionModel } from '../pagination/types';
+import type { ConnectionModel } from '../pagination/resolveConnection';
 import type { CacheTtls } from '../cache/freshness';
 import type { CseEngine, CseJob } from '../upstream/types';
 import { CachePolicy } from '../cache/CachePolicy';
@@ -89,7 +89,7 @@ export function createContext(
       engine: createEngineReferenceLoader(loaders, { ...services.entities, pageSize: services.paging.maxPageSize }),
     },
     paging: services.paging,
-    reportUnknown: forRequest(services.reportUnknown, record?.requestId),
+    reportUnknown: (kind, value) => services.reportUnknown(kind, value, record?.requestId),
     facts,
     jobConnections: new Map(),
     cachePolicy,

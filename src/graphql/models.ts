@@ -1,10 +1,10 @@
 /** What each object type's resolvers receive as their parent (codegen `mappers`). */
 import type { Credentials } from '../upstream/credentials';
 import type { CseEngine, CseJob } from '../upstream/types';
-import type { ConnectionModel, EdgeModel } from '../pagination/types';
+import type { ConnectionModel, EdgeModel } from '../pagination/resolveConnection';
 
 export type { CseEngine, CseJob, CseTask, CseTaskExecutorBrief } from '../upstream/types';
-export type { PageInfoModel } from '../pagination/types';
+export type { PageInfoModel } from '../pagination/resolveConnection';
 
 export type EngineConnectionModel = ConnectionModel<CseEngine>;
 export type EngineEdgeModel = EdgeModel<CseEngine>;

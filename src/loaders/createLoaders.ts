@@ -4,7 +4,6 @@ import type { ListPage } from '../pagination/resolveConnection';
 import type { CseApi, JobTimeFilter } from '../upstream/CseApi';
 import type { CseEngine, CseJob } from '../upstream/types';
 
-/** `jobId`: digits, as a string (job ids are Longs). */
 interface JobKey {
   readonly engineId: string;
   readonly jobId: string;
@@ -16,27 +15,13 @@ interface JobPageKey {
   readonly call: PageCall;
 }
 
-/**
- * The DataLoaders of one operation (never shared across callers): each distinct upstream request
- * at most once, and objects that arrived in a list page reused when asked for by id.
- */
-export interface Loaders {
-  readonly enginePage: DataLoader<PageCall, ListPage<CseEngine>, string>;
-  readonly engine: DataLoader<string, CseEngine | null>;
-  readonly job: DataLoader<JobKey, CseJob | null, string>;
-  /**
-   * A job-list page (`null` when the engine does not exist), whose jobs `job` waits for: the page
-   * loader stays private, so no load bypasses that wait.
-   */
-  loadJobPage(key: JobPageKey): Promise<ListPage<CseJob> | null>;
-}
+export type Loaders = ReturnType<typeof createLoaders>;
 
 const pageKey = (call: PageCall) => `${call.index}:${call.size}`;
 const jobKey = (key: JobKey) => `${key.engineId}/${key.jobId}`;
 const jobPageKey = (key: JobPageKey) =>
   `${key.engineId}|${key.filter.from ?? ''}|${key.filter.to ?? ''}|${pageKey(key.call)}`;
 
-/** Told the size of each batch a loader dispatches. */
 export type BatchObserver = (loader: 'enginePage' | 'engine' | 'jobPage' | 'job', size: number) => void;
 
 /** DataLoader's contract: one result per key, in key order, an Error (never undefined) on failure. */
@@ -48,7 +33,8 @@ export function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-export function createLoaders(api: CseApi, observeBatch?: BatchObserver): Loaders {
+/** One operation's, never shared across callers: objects of a list page reused when asked for by id. */
+export function createLoaders(api: CseApi, observeBatch?: BatchObserver) {
   function observed<K, V>(loader: Parameters<BatchObserver>[0], batch: DataLoader.BatchLoadFn<K, V>) {
     return (keys: readonly K[]) => {
       observeBatch?.(loader, keys.length);
@@ -101,6 +87,7 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver): Loader
     { cacheKeyFn: jobKey },
   );
 
+  /** The job-list loader stays private: no load bypasses `job`'s wait. */
   function loadJobPage(key: JobPageKey): Promise<ListPage<CseJob> | null> {
     const promise = jobPage.load(key);
     let inFlight = listsInFlight.get(key.engineId);

@@ -1,17 +1,13 @@
 /**
- * Upstream enum strings → GraphQL enum values. A value maps when it is one of ours in another case
- * or with `_`, `-` or spaces removed (`PreInit`, `create_failed` → PRE_INIT, CREATE_FAILED), since
- * nothing documents the case as stable. Anything else is `UNKNOWN`, never an error: a job list must
- * not fail because one job carries a status the documentation has not caught up with.
+ * Nothing documents the upstream's case as stable, so values match in any case and without `_`,
+ * `-` or spaces; anything else is `UNKNOWN`, never an error: one job must not fail a job list.
  */
 import type { EngineStatus, JobStatus, JobType } from '../generated/schema-types';
 import { normaliseUpstreamValue as normalise } from '../upstream/jobStatus';
 import type { UnknownValueReporter } from './unknownValues';
 
-/** How a missing or empty upstream value is reported. */
 export const MISSING_VALUE = '<missing>';
 
-/** Our values, and the upstream spellings that are not one of them normalised. */
 function lookup<T extends string>(kind: string, values: readonly T[], aliases: Record<string, T> = {}) {
   const byKey = new Map(values.map((value) => [normalise(value), value]));
   for (const [alias, value] of Object.entries(aliases)) byKey.set(normalise(alias), value);
@@ -45,30 +41,17 @@ const engineStatuses = lookup<EngineStatus>('EngineStatus', [
   'FREEZED',
 ]);
 
-/** `report` is told of every value that maps to `UNKNOWN` (`<missing>` for null or empty). */
 function mapWith<T extends string>(
   table: { readonly kind: string; readonly byKey: ReadonlyMap<string, T> },
   raw: string | null | undefined,
   report: UnknownValueReporter | undefined,
 ): T | 'UNKNOWN' {
-  // Not validated deeply: `raw` may be any JSON value.
-  const value: unknown = raw;
-  if (value === null || value === undefined || value === '') {
-    report?.(table.kind, MISSING_VALUE);
-    return 'UNKNOWN';
-  }
+  const value: unknown = raw; // any JSON value
   const mapped = typeof value === 'string' ? table.byKey.get(normalise(value)) : undefined;
   if (mapped !== undefined) return mapped;
-  report?.(table.kind, typeof value === 'string' ? value : safeString(value));
+  const missing = value === null || value === undefined || value === '';
+  report?.(table.kind, missing ? MISSING_VALUE : typeof value === 'string' ? value : JSON.stringify(value));
   return 'UNKNOWN';
-}
-
-function safeString(value: unknown): string {
-  try {
-    return typeof value === 'object' ? (JSON.stringify(value) ?? String(value)) : String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
 }
 
 export function mapJobType(raw: string | null | undefined, report?: UnknownValueReporter): JobType {

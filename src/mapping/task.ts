@@ -7,14 +7,10 @@ export function taskTimedOut(task: Pick<CseTask, 'timeout'>): boolean {
   return task.timeout === 1;
 }
 
-/** How deep an output may nest to be answered as JSON: `JSON.stringify` recurses, and would overflow. */
+/** `JSON.stringify` recurses, and would overflow on a deeper output. */
 const MAX_OUTPUT_DEPTH = 64;
 
-/**
- * A task's `output` for the `JSON` scalar: parsed when it is JSON nested at most MAX_OUTPUT_DEPTH
- * levels, otherwise the text itself, so nothing is lost. Plain `JSON.parse`: output is opaque,
- * with no ids to keep exact. An output that arrived parsed and too deep has no text to fall back on.
- */
+/** Parsed when it is shallow enough JSON, else the text itself; output has no ids to keep exact. */
 export function taskOutput(raw: string | null | undefined): unknown {
   if (raw === null || raw === undefined) return null;
   if (typeof raw !== 'string') {

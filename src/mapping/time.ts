@@ -1,12 +1,8 @@
-/** Time between the upstream (epoch milliseconds) and the `DateTime` scalar (RFC 3339 in UTC). */
-
-/** The largest distance from the epoch a `Date` can hold. */
 const MAX_EPOCH_MS = 8.64e15;
 
 /**
- * An upstream timestamp, or `null` for "none": the upstream writes `0` (or nothing) for a time
- * that has not happened yet. Digit strings are integers the body parser kept beyond 2^53; like
- * any value a `Date` cannot hold, they show as `null` rather than failing the field.
+ * The upstream writes `0` (or nothing) for a time that has not happened yet. Digit strings are
+ * integers kept beyond 2^53: like any value a `Date` cannot hold, `null` rather than a failed field.
  */
 export function epochMsOrNull(raw: unknown): number | null {
   let ms: number;
@@ -24,7 +20,6 @@ export function durationMs(start: unknown, end: unknown): number | null {
   return to - from;
 }
 
-/** `2021-11-10T10:28:15.901Z`; years outside 0000–9999 in the expanded `±YYYYYY` form. */
 export function formatDateTime(ms: number): string {
   const date = typeof ms === 'number' ? new Date(ms) : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
@@ -37,36 +32,22 @@ export function formatDateTime(ms: number): string {
 // RFC 3339 §5.6, offset required; lower-case `t` and `z` are allowed by its note on case.
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
-// The same without an offset, only to say what is missing.
+// Without an offset, only to say what is missing.
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$/;
 
-const MONTHS = [
-  'January', 'February', 'March', 'April', 'May', 'June',
-  'July', 'August', 'September', 'October', 'November', 'December',
-] as const;
-
 /**
- * An RFC 3339 date-time as epoch milliseconds. The time zone is required: without it the instant
- * depends on where the gateway runs. Digits beyond milliseconds are truncated, never rounding to
- * a later instant; leap seconds are refused (JavaScript time has none).
+ * The time zone is required: without it the instant depends on where the gateway runs. Digits
+ * beyond milliseconds are truncated, never rounding to a later instant; JavaScript has no leap seconds.
  * @throws {TypeError} saying what was wrong
  */
 export function parseDateTime(text: string): number {
-  if (typeof text !== 'string') {
-    throw new TypeError(`DateTime must be a string, got ${describe(text)}`);
-  }
+  if (typeof text !== 'string') throw new TypeError(`DateTime must be a string, got ${describe(text)}`);
   const m = RFC3339.exec(text);
   if (m === null) {
-    if (LOCAL_DATE_TIME.test(text)) {
-      throw new TypeError(
-        `DateTime ${quote(text)} has no time zone: give a full date-time ending in Z or ±hh:mm, ` +
-          'e.g. 2021-11-10T10:28:15.901Z',
-      );
-    }
-    throw new TypeError(
-      `DateTime ${quote(text)} is not an RFC 3339 date-time: expected e.g. 2021-11-10T10:28:15.901Z ` +
-        'or 2021-11-10T18:28:15+08:00',
-    );
+    const why = LOCAL_DATE_TIME.test(text)
+      ? 'has no time zone: give a full date-time ending in Z or ±hh:mm, e.g. 2021-11-10T10:28:15.901Z'
+      : 'is not an RFC 3339 date-time: expected e.g. 2021-11-10T10:28:15.901Z or 2021-11-10T18:28:15+08:00';
+    throw new TypeError(`DateTime ${quote(text)} ${why}`);
   }
   const [, y, mo, d, h, mi, s, frac = '', z, sign, oh = '0', om = '0'] = m as unknown as string[];
   const year = Number(y);
@@ -80,16 +61,13 @@ export function parseDateTime(text: string): number {
   }
   const monthDays = daysInMonth(year, month);
   if (day < 1 || day > monthDays) {
-    throw new TypeError(
-      `DateTime ${quote(text)} is not a date: ${MONTHS[month - 1]} ${y} has ${monthDays} days`,
-    );
+    const name = new Date(Date.UTC(2000, month - 1)).toLocaleString('en', { month: 'long', timeZone: 'UTC' });
+    throw new TypeError(`DateTime ${quote(text)} is not a date: ${name} ${y} has ${monthDays} days`);
   }
   if (hour > 23 || minute > 59 || second > 59) {
     const leap = second === 60 && hour <= 23 && minute <= 59;
-    throw new TypeError(
-      `DateTime ${quote(text)} is not a time of day: ` +
-        (leap ? 'leap seconds are not supported' : 'hours are 00 to 23, minutes and seconds 00 to 59'),
-    );
+    const why = leap ? 'leap seconds are not supported' : 'hours are 00 to 23, minutes and seconds 00 to 59';
+    throw new TypeError(`DateTime ${quote(text)} is not a time of day: ${why}`);
   }
   const offsetHours = Number(oh);
   const offsetMinutes = Number(om);
@@ -97,7 +75,6 @@ export function parseDateTime(text: string): number {
     throw new TypeError(`DateTime ${quote(text)} has an impossible time zone offset ${sign}${oh}:${om}`);
   }
   const millis = Number(frac.slice(0, 3).padEnd(3, '0'));
-
   // Date.UTC would read years 0–99 as 1900–1999; setUTCFullYear takes the year as given.
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
@@ -117,8 +94,6 @@ function quote(text: string): string {
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return quote(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
-    return String(value);
-  }
-  return `a value of type ${typeof value}`;
+  const plain = typeof value === 'number' || typeof value === 'boolean' || value == null;
+  return plain ? String(value) : `a value of type ${typeof value}`;
 }

@@ -1,38 +1,23 @@
-/** Told of an upstream enum value the gateway does not know: the enum's name and the raw text. */
 export type UnknownValueReporter = (kind: string, value: string) => void;
 
-/** The process-wide reporter; each request reports through it with its id (see `forRequest`). */
 export type ProcessUnknownValueReporter = (kind: string, value: string, requestId?: string) => void;
-
-/** One request's reporter, naming the request in its warnings. */
-export function forRequest(
-  reporter: ProcessUnknownValueReporter,
-  requestId: string | undefined,
-): UnknownValueReporter {
-  return requestId === undefined ? reporter : (kind, value) => reporter(kind, value, requestId);
-}
 
 /** An upstream value is data, not something to log in full. */
 const MAX_VALUE_LENGTH = 100;
 
-/**
- * Warns once per distinct (kind, value), once per process. Past `maxDistinct` values it says it
- * falls silent: an upstream sending a new value on every object must not grow memory or the log.
- */
+/** Once per (kind, value), up to `maxDistinct`: a value new on every object must not grow the log. */
 export function createUnknownValueReporter(
   warn: (fields: { kind: string; value: string; requestId?: string }, message: string) => void,
   maxDistinct = 1000,
 ): ProcessUnknownValueReporter {
   if (!Number.isSafeInteger(maxDistinct) || maxDistinct < 0) {
-    const got = `got ${maxDistinct}`;
-    throw new RangeError(`createUnknownValueReporter: maxDistinct must be a non-negative integer, ${got}`);
+    throw new RangeError(`maxDistinct must be an integer ≥ 0, got ${maxDistinct}`);
   }
   const seen = new Set<string>();
   let saturated = false;
-
   return (kind, value, requestId) => {
     const shown = truncate(value);
-    // NUL cannot occur in `kind` (ours) and separates it unambiguously from the value.
+    // NUL cannot occur in `kind` (ours).
     const key = `${kind}\u0000${shown}`;
     if (seen.has(key) || saturated) return;
     const fields = requestId === undefined ? { kind, value: shown } : { kind, value: shown, requestId };
@@ -49,9 +34,6 @@ export function createUnknownValueReporter(
 
 function truncate(value: string): string {
   if (value.length <= MAX_VALUE_LENGTH) return value;
-  let end = MAX_VALUE_LENGTH;
-  // Do not leave half of a surrogate pair at the end: loggers may reject lone surrogates.
-  const last = value.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return value.slice(0, end);
+  // Not half of a surrogate pair at the end: loggers may reject lone surrogates.
+  return value.slice(0, MAX_VALUE_LENGTH).replace(/[\uD800-\uDBFF]$/, '');
 }

@@ -1,20 +1,13 @@
-/**
- * Which upstream page calls cover a window of item positions. The upstream pages by page number
- * and size (at most `maxPageSize`), and a window rarely starts on a page boundary, so the page
- * size is chosen per request.
- */
+/** Items [index*size, (index+1)*size): `size` is the wire `limit`, 0-based `index` its page. */
 export interface PageCall {
-  /** 0-based page index: the call returns items [index*size, (index+1)*size). */
   index: number;
-  /** Page size (the wire `limit`), 1..maxPageSize. */
   size: number;
 }
 
 /**
- * The fewest page calls that cover the window [start, end), in ascending order, all of the
- * smallest size that needs that few (least data): one whenever a size puts the window on one
- * page (items 15..34 → `{ index: 0, size: 35 }`), two for any window up to `maxPageSize + 1`.
- * @throws RangeError for a window or maximum that is not valid: a caller bug, not user input.
+ * The fewest page calls that cover [start, end), all of the smallest size that needs that few:
+ * a window rarely starts on a page boundary (items 15..34 → `{ index: 0, size: 35 }`).
+ * @throws RangeError for an invalid window or maximum: a caller bug, not user input.
  */
 export function planPageCalls(start: number, end: number, maxPageSize: number): PageCall[] {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
@@ -24,7 +17,6 @@ export function planPageCalls(start: number, end: number, maxPageSize: number): 
     throw new RangeError(`planPageCalls: expected maxPageSize ≥ 1, got ${maxPageSize}`);
   }
   if (start === end) return [];
-
   const last = end - 1;
   const width = end - start;
   // Calls with size p: ⌊last/p⌋ − ⌊start/p⌋ + 1, not monotonic in p, so every size is tried;
@@ -40,14 +32,13 @@ export function planPageCalls(start: number, end: number, maxPageSize: number): 
       if (calls === 1) break;
     }
   }
-
   const first = Math.floor(start / bestSize);
   const out: PageCall[] = new Array<PageCall>(bestCalls);
   for (let k = 0; k < bestCalls; k += 1) out[k] = { index: first + k, size: bestSize };
   return out;
 }
 
-/** The wire `offset`, a page number: `pageBase` is the upstream's first (1, or 0 on some deployments). */
+/** The wire `offset`: `pageBase` is the upstream's first page number (1, or 0 on some deployments). */
 export function pageOffset(call: PageCall, pageBase: number): number {
   return pageBase + call.index;
 }

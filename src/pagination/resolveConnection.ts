@@ -1,39 +1,45 @@
-/**
- * A Relay connection over an upstream list that pages by page number: the spec's pagination
- * algorithm, with exact `hasNextPage`/`hasPreviousPage` in both directions, and cursors that find
- * their item again when new items push it down the list (docs/paging.md states the drift limit
- * and the call budget).
- */
-import { GatewayError } from '../errors/GatewayError';
+/** Relay's pagination algorithm over page-number paging, with drift-aware cursors: docs/paging.md. */
 import type { Page, ParsedArgs } from './args';
 import { encodeCursor, type DecodedCursor } from './cursor';
 import { planPageCalls, type PageCall } from './pages';
-import type { ConnectionModel, EdgeModel } from './types';
 
-/** One answer of the upstream list: `total` counts all matching items, `data` is the page. */
+/** An edge's cursor is encoded only when a client asks for it. */
+export interface EdgeModel<T> {
+  node: T;
+  /** In the whole list when it was fetched. */
+  position: number;
+  id: string;
+  connectionKey: string;
+}
+
+export interface PageInfoModel {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+
+export interface ConnectionModel<T> {
+  edges: EdgeModel<T>[];
+  nodes: T[];
+  pageInfo: PageInfoModel;
+  totalCount: number;
+}
+
 export interface ListPage<T> {
   total: number;
   data: T[];
 }
 
-/** Fetches one page, behind the operation's DataLoader. */
 export type FetchPage<T> = (call: PageCall) => Promise<ListPage<T>>;
 
 export interface ResolveOptions<T> {
-  /** The upstream's maximum page size; no call asks for more. */
   maxPageSize: number;
-  /** The connection key cursors are bound to (see `connectionKey`). */
   key: string;
-  /** The item's stable, non-empty id: what a cursor uses to find its item again. */
   idOf(item: T): string;
 }
 
-/**
- * The most page calls one resolution makes, whatever the cursors say (they may be forged): what
- * the upstream-cost estimate counts. 1 for a plain `first`, 3 for a plain `last` (the head, then
- * the tail); with cursors, 2 for the window, 2 to find each cursor's item if it moved, 1 more when
- * both are given, and 2 to fetch the rest of the page.
- */
+/** The most page calls one resolution makes, whatever forged cursors say: docs/paging.md's table. */
 export function connectionCallBudget(args: {
   readonly direction: Page['direction'];
   readonly after: boolean;
@@ -43,7 +49,6 @@ export function connectionCallBudget(args: {
   return 2 + (args.after ? 2 : 0) + (args.before ? 2 : 0) + (args.after && args.before ? 1 : 0) + 2;
 }
 
-/** One connection field; `args` come from `parseConnectionArgs`, so they are valid. */
 export async function resolveConnection<T>(
   args: ParsedArgs,
   fetchPage: FetchPage<T>,
@@ -54,7 +59,7 @@ export async function resolveConnection<T>(
   const given = { after: after !== undefined, before: before !== undefined };
   const list = new ListReader(fetchPage, maxPageSize, options.idOf, connectionCallBudget({ ...args, ...given }));
 
-  // Phase 1: the cursors' items (to see whether they moved) with the items around them, and the total.
+  // The cursors' items (to see whether they moved) with the items around them, and the total.
   if (args.direction === 'forward') {
     // count 0 still fetches one item: totalCount and the flags need the total.
     const primary: Window = after ? [after.position, after.position + 1 + count] : [0, Math.max(count, 1)];
@@ -67,12 +72,11 @@ export async function resolveConnection<T>(
     await list.ensure([after ? anchorWindow(after) : [0, Math.min(maxPageSize, Math.max(count, 1))]]);
   }
 
-  // Phase 2: where the anchors are now. Sequential, so the second search can reuse the first's pages.
+  // Sequential, so the second search can reuse the first's pages.
   const a = after ? await list.locate(after) : undefined;
   const b = before ? await list.locate(before) : undefined;
 
-  // Phase 3: the page, the spec's ApplyCursorsToEdges then `first` or `last`. Crossed cursors
-  // make an empty range, where the direction starts reading.
+  // The spec's ApplyCursorsToEdges then `first` or `last`; crossed cursors make an empty range.
   const total = list.total;
   const lo = a === undefined ? 0 : Math.min(a + 1, total);
   const hi = b === undefined ? total : Math.min(b, total);
@@ -86,18 +90,16 @@ export async function resolveConnection<T>(
     start = Math.min(hi, Math.max(lo, hi - count));
   }
   await list.ensure([[start, end]]);
-
   const edges: EdgeModel<T>[] = [];
   const nodes: T[] = [];
   // A contiguous run only: positions after a hole (data disagreeing with its total) are guesses.
   for (let pos = start; pos < end; pos += 1) {
-    const known = list.at(pos);
+    const known = list.known.get(pos);
     if (known === undefined) break;
     edges.push({ node: known.item, position: pos, id: known.id, connectionKey: key });
     nodes.push(known.item);
   }
-
-  // The flags use the newest total: it describes the list the page was (last) read from.
+  // The newest total describes the list the page was (last) read from.
   const latestTotal = list.total;
   const firstEdge = edges[0];
   const lastEdge = edges[edges.length - 1];
@@ -114,24 +116,15 @@ export async function resolveConnection<T>(
   };
 }
 
-/** A half-open window [start, end) of item positions. */
 type Window = readonly [start: number, end: number];
 
 function anchorWindow(cursor: DecodedCursor): Window {
   return [cursor.position, cursor.position + 1];
 }
 
-interface KnownItem<T> {
-  item: T;
-  id: string;
-}
-
-/**
- * What one resolution knows of the list: the items at each fetched position (whole pages: the
- * extra items often hold a moved cursor item), the newest total, and the calls made.
- */
+/** Whole pages are kept: their extra items often hold a moved cursor's item. */
 class ListReader<T> {
-  private readonly known = new Map<number, KnownItem<T>>();
+  readonly known = new Map<number, { readonly item: T; readonly id: string }>();
   private readonly made = new Set<string>();
   private latestTotal: number | undefined;
 
@@ -139,21 +132,14 @@ class ListReader<T> {
     private readonly fetchPage: FetchPage<T>,
     private readonly maxPageSize: number,
     private readonly idOf: (item: T) => string,
-    /** Calls this resolution may make at most (see connectionCallBudget). */
     private readonly budget: number,
   ) {}
 
-  /** Read only after the first `ensure`, which always makes a call. */
   get total(): number {
     if (this.latestTotal === undefined) throw new Error('ListReader: total read before any page was fetched');
     return this.latestTotal;
   }
 
-  at(position: number): KnownItem<T> | undefined {
-    return this.known.get(position);
-  }
-
-  /** Fetches what is missing of the windows with the fewest calls, all at once. */
   async ensure(windows: readonly Window[]): Promise<void> {
     const missing: Window[] = [];
     for (const [from, to] of windows) {
@@ -164,7 +150,6 @@ class ListReader<T> {
       if (s < e) missing.push([s, e]);
     }
     if (missing.length === 0) return;
-
     const calls = this.cheapestPlan(missing)
       .filter((call) => !this.made.has(`${call.index}/${call.size}`))
       // Past the budget, what is not fetched stays unknown: a cursor's item is then not found
@@ -175,13 +160,18 @@ class ListReader<T> {
     if (calls.length === 0) return;
     const pages = await Promise.all(calls.map((call) => this.fetchPage(call)));
     // Recorded in plan order, so `total` is deterministically that of the last call planned.
-    for (let i = 0; i < calls.length; i += 1) this.record(calls[i] as PageCall, pages[i]);
+    calls.forEach(({ index, size }, i) => {
+      const page = pages[i]!;
+      // An upstream that ignores `limit` sends more: the extra items' positions are unknown.
+      for (let j = 0; j < Math.min(page.data.length, size); j += 1) {
+        const item = page.data[j] as T;
+        this.known.set(index * size + j, { item, id: this.idOf(item) });
+      }
+      this.latestTotal = page.total;
+    });
   }
 
-  /**
-   * The cursor's item's position now: where it was recorded, else where it was seen nearest to
-   * that, else in the next ⌊maxPageSize/2⌋ positions (insertions at the head), else as recorded.
-   */
+  /** Where recorded, else seen nearest to that, else in the next ⌊maxPageSize/2⌋, else as recorded. */
   async locate(cursor: DecodedCursor): Promise<number> {
     if (this.known.get(cursor.position)?.id === cursor.id) return cursor.position;
     const seen = this.find(cursor.id, cursor.position);
@@ -207,47 +197,19 @@ class ListReader<T> {
   }
 
   private cheapestPlan(windows: readonly Window[]): PageCall[] {
-    const separate: PageCall[] = [];
-    const seen = new Set<string>();
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = 0;
+    const byId = new Map<string, PageCall>();
     for (const [s, e] of windows) {
-      lo = Math.min(lo, s);
-      hi = Math.max(hi, e);
-      for (const call of planPageCalls(s, e, this.maxPageSize)) {
-        const id = `${call.index}/${call.size}`;
-        if (!seen.has(id)) {
-          seen.add(id);
-          separate.push(call);
-        }
-      }
+      for (const call of planPageCalls(s, e, this.maxPageSize)) byId.set(`${call.index}/${call.size}`, call);
     }
+    const separate = [...byId.values()];
+    const lo = Math.min(...windows.map(([s]) => s));
+    const hi = Math.max(...windows.map(([, e]) => e));
     // Lower bound first: two far-apart windows must not plan thousands of calls.
     if (windows.length < 2 || Math.ceil((hi - lo) / this.maxPageSize) > separate.length) return separate;
     const hull = planPageCalls(lo, hi, this.maxPageSize);
     if (hull.length < separate.length) return hull;
     if (hull.length === separate.length && volume(hull) < volume(separate)) return hull;
     return separate;
-  }
-
-  private record(call: PageCall, page: ListPage<T> | undefined): void {
-    if (
-      page === null ||
-      typeof page !== 'object' ||
-      !Number.isSafeInteger(page.total) ||
-      page.total < 0 ||
-      !Array.isArray(page.data)
-    ) {
-      throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'The upstream list answer is not { total, data }.');
-    }
-    const base = call.index * call.size;
-    // An upstream that ignores `limit` sends more: the extra items' positions are unknown.
-    const held = Math.min(page.data.length, call.size);
-    for (let i = 0; i < held; i += 1) {
-      const item = page.data[i] as T;
-      this.known.set(base + i, { item, id: this.idOf(item) });
-    }
-    this.latestTotal = page.total;
   }
 }
 

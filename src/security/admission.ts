@@ -31,69 +31,43 @@ import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { tagError } from '../observability/requestRecord';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/metrics';
-import { createEstimator, type Estimate } from './estimateUpstreamCalls';
+import { createEstimator, fragmentsOf, type Estimate } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
 import { securityValidationRules } from './validationRules';
 
-/** Where an operation arrives: HTTP serves queries, WebSocket subscriptions. */
 export type Transport = 'http' | 'websocket';
 
-/** An operation as a client sends it: Apollo's request, or a graphql-ws subscribe payload. */
 export interface OperationRequest {
   readonly query: string;
   readonly operationName?: string | null;
   readonly variables?: Record<string, unknown> | null;
-  /** The document store's key when the caller has it (Apollo's query hash); the text's SHA-256 otherwise. */
+  /** Apollo's query hash, the document store's key; the text's SHA-256 when absent. */
   readonly hash?: string;
 }
 
-export interface AdmittedOperation {
-  readonly document: DocumentNode;
-  readonly operationName: string | null | undefined;
-  readonly variables: Record<string, unknown> | undefined;
-  /** The document store's key. */
-  readonly hash: string;
-  /** The operation's own name (the request may leave it out), for logs. */
-  readonly name: string | undefined;
-  /** Whether the text is a persisted query manifest operation's (its name may take a metrics label). */
-  readonly safelisted: boolean;
-  /** A subscription's one root field (validation leaves exactly one). */
-  readonly field: SubscriptionField;
-}
-
-/** Why an operation is refused: errors with `extensions.code`, answered with HTTP 400. */
 export type Refusal = readonly GraphQLError[];
 
-export interface Admission {
-  /** The rules beside graphql-js's specified ones (Apollo's `validationRules`). */
-  readonly rules: ValidationRule[];
-  /** No "Did you mean …" in validation messages: in production, or with introspection off. */
-  readonly hideSuggestions: boolean;
-  admit(request: OperationRequest, transport: Transport): AdmittedOperation | Refusal;
-}
+export type Admission = ReturnType<typeof createAdmission>;
+
+/** `safelisted`: a manifest operation's text, whose name may take a metrics label. */
+export type AdmittedOperation = Exclude<ReturnType<Admission['admit']>, Refusal>;
 
 /** The specified rules that read the literals a shape leaves out: all a known valid shape needs. */
 const LITERAL_RULES: readonly ValidationRule[] = [ValuesOfCorrectTypeRule, OverlappingFieldsCanBeMergedRule];
 
-/** Valid shapes, with their literals' input types (`false`: fields may merge): clients have few. */
-const MAX_VALID_SHAPES = 10_000;
-
-/**
- * Every check before an operation runs, on either transport: parse limit, validation by shape,
- * resolution and type, the persisted-query safelist, the upstream-cost estimate. Pure apart from
- * its memories, so a request gets the same answer over HTTP and WebSocket but for the type served.
- */
+/** Every check before an operation runs, alike over HTTP and WebSocket but for the type served. */
 export function createAdmission(
   config: Pick<GatewayConfig, 'nodeEnv' | 'limits' | 'upstream' | 'subscriptions'>,
   schema: GraphQLSchema,
   store: DocumentStore,
   safelisted?: (sourceHash: string) => boolean,
-): Admission {
+) {
   const { nodeEnv, limits, upstream, subscriptions } = config;
   const rules = securityValidationRules(limits);
   const hideSuggestions = nodeEnv === 'production' || !limits.enableIntrospection;
   const allRules = [...specifiedRules, ...rules];
-  const validShapes = new LRUCache<string, readonly GraphQLInputType[] | false>({ max: MAX_VALID_SHAPES });
+  // Valid shapes with their literals' input types (`false`: fields may merge); clients have few.
+  const validShapes = new LRUCache<string, readonly GraphQLInputType[] | false>({ max: 10_000 });
   const estimate = createEstimator(schema, { ...upstream.paging, ...limits.entities });
 
   function documentOf(query: string, hash: string): DocumentNode | Refusal {
@@ -114,9 +88,8 @@ export function createAdmission(
       else invalid = validate(schema, document, known ? LITERAL_RULES : allRules, { hideSuggestions });
       if (invalid.length === 0 && !known) validShapes.set(key, literalTypes(schema, document, literals));
     } catch {
-      // graphql-js 16's SingleFieldSubscriptionsRule evaluates @skip/@include on a subscription's
-      // root fields without the variables, and throws when they take one: the current spec draft
-      // (and graphql-js 17) refuses those directives there as invalid.
+      // graphql-js 16's SingleFieldSubscriptionsRule throws on @skip/@include with a variable on a
+      // subscription's root field; the spec draft (and graphql-js 17) refuses them as invalid.
       const roots = document.definitions.flatMap((definition) =>
         definition.kind === Kind.OPERATION_DEFINITION && definition.operation === 'subscription'
           ? definition.selectionSet.selections
@@ -125,13 +98,12 @@ export function createAdmission(
       if (rootDirectives(document, roots)) return [rootDirectiveRefusal()];
       return [refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, 'The document could not be validated.')];
     }
-    const code = RequestErrorCode.GRAPHQL_VALIDATION_FAILED;
-    if (invalid.length > 0) return invalid.map((error) => withCode(error, code));
+    if (invalid.length > 0) return invalid.map((e) => withCode(e, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
     store.keep(hash, document);
     return document;
   }
 
-  function admit(request: OperationRequest, transport: Transport): AdmittedOperation | Refusal {
+  function admit(request: OperationRequest, transport: Transport) {
     const { query, operationName } = request;
     const variables = request.variables ?? undefined;
     if (variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables))) {
@@ -142,9 +114,7 @@ export function createAdmission(
     if (Array.isArray(document)) return document;
     const valid = document as DocumentNode;
     const operation = getOperationAST(valid, operationName);
-    if (operation === null || operation === undefined) {
-      return [operationResolutionRefusal(valid, operationName)];
-    }
+    if (!operation) return [operationResolutionRefusal(valid, operationName)];
     const listed = safelisted?.(request.hash === undefined ? hash : sha256(query)) ?? false;
     const introspecting = () => limits.enableIntrospection && isSchemaOnly(valid, operation);
     if (safelisted !== undefined && !listed && !introspecting()) {
@@ -153,8 +123,7 @@ export function createAdmission(
     }
     const subscription = operation.operation === 'subscription';
     const roots = operation.selectionSet.selections;
-    // The spec forbids them there (a root field skipped leaves no event stream to subscribe to), and
-    // graphql-js lets a literal `@skip(if: true)` through validation, then throws while subscribing.
+    // graphql-js lets a literal `@skip(if: true)` there through validation, then throws subscribing.
     if (subscription && rootDirectives(valid, roots)) return [rootDirectiveRefusal()];
     let cost: Estimate;
     try {
@@ -194,10 +163,7 @@ export function createAdmission(
   return { rules, hideSuggestions, admit };
 }
 
-/**
- * The input type of each literal, where no two fields can merge (no fragments, no response name
- * twice in a selection set), so ValuesOfCorrectType is the one rule that reads them; else `false`.
- */
+/** Each literal's input type, or `false` where fields may merge (then two rules read literals). */
 function literalTypes(schema: GraphQLSchema, document: DocumentNode, literals: readonly ShapeLiteral[]) {
   const typeInfo = new TypeInfo(schema);
   const types = new Map<ASTNode, GraphQLInputType | null | undefined>();
@@ -221,7 +187,6 @@ function literalTypes(schema: GraphQLSchema, document: DocumentNode, literals: r
   return merges || found.some((type) => type == null) ? false : (found as GraphQLInputType[]);
 }
 
-/** ValuesOfCorrectTypeRule's test of one literal; a literal it refuses is validated for the error. */
 function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
   const named = getNamedType(type);
   if (!isLeafType(named)) return false;
@@ -233,10 +198,8 @@ function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
 }
 
 /**
- * The admission as Apollo hooks. An admitted document is in the store, so Apollo does not parse or
- * validate it again; a refused one Apollo validates with the same rules (every error answered), and
- * the refusal is thrown once resolved, or by `unexpectedErrorProcessingRequest` where validation
- * throws. Refused credentials may still select introspection alone (codegen, IDE plugins).
+ * A refused document Apollo validates again (every error answered); the refusal is thrown once
+ * resolved, or where validation throws. Refused credentials may still introspect (codegen, IDEs).
  */
 export function admissionPlugin(admission: Admission): ApolloServerPlugin<GatewayContext> {
   const refusals = new WeakMap<GraphQLRequestContext<GatewayContext>, Refusal>();
@@ -277,7 +240,6 @@ function forHttp(error: GraphQLError): GraphQLError {
   return error;
 }
 
-/** Whether every root field the operation selects, through fragments at any depth, is introspection. */
 export function isSchemaOnly(document: DocumentNode, operation: OperationDefinitionNode): boolean {
   const fragments = fragmentsOf(document);
   return rootSelections(fragments, operation.selectionSet.selections).every((selection) => {
@@ -286,18 +248,7 @@ export function isSchemaOnly(document: DocumentNode, operation: OperationDefinit
   });
 }
 
-function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  return fragments;
-}
-
-/**
- * The selections at an operation's root, fragments followed, in document order. Each fragment is
- * walked once, so the walk is linear in the document and ends on cycles (validation may not have run).
- */
+/** Fragments followed once each: linear, and ends on cycles (validation may not have run). */
 function rootSelections(
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   selections: readonly SelectionNode[],
@@ -318,7 +269,6 @@ function rootSelections(
   return found;
 }
 
-/** A subscription's one root field (validation leaves exactly one). */
 function rootField(document: DocumentNode, selections: readonly SelectionNode[]): SubscriptionField {
   const field = rootSelections(fragmentsOf(document), selections).find(({ kind }) => kind === Kind.FIELD);
   const name = field?.kind === Kind.FIELD ? field.name.value : '';
@@ -326,7 +276,6 @@ function rootField(document: DocumentNode, selections: readonly SelectionNode[])
   return known ? (name as SubscriptionField) : SUBSCRIPTION_FIELDS[0];
 }
 
-/** Whether a root selection carries @skip or @include. */
 function rootDirectives(document: DocumentNode, selections: readonly SelectionNode[]): boolean {
   return rootSelections(fragmentsOf(document), selections).some((selection) =>
     selection.directives?.some(({ name }) => name.value === 'skip' || name.value === 'include'),
@@ -350,10 +299,7 @@ function operationResolutionRefusal(document: DocumentNode, operationName: strin
   return refusal(RequestErrorCode.OPERATION_RESOLUTION_FAILURE, message);
 }
 
-/**
- * A mutation (the schema has none: the gateway only reads), a subscription over HTTP, a query over
- * WebSocket. graphql-js would fail the first during execution, with no code.
- */
+/** graphql-js would fail a mutation (the schema has none) during execution, with no code. */
 function operationTypeRefusal(type: OperationDefinitionNode['operation'], transport: Transport) {
   const message =
     type === 'mutation'
@@ -368,10 +314,7 @@ function refusal(code: string, message: string, details: Record<string, unknown>
   return new GraphQLError(message, { extensions: { code, ...details } });
 }
 
-/**
- * A parse or validation error with its code, the rule's error kept as `originalError`, as Apollo
- * does: formatError restores a documented code a rule of ours set (DEFER_NOT_SUPPORTED).
- */
+/** The rule's error kept as `originalError`, as Apollo does: formatError restores DEFER_NOT_SUPPORTED. */
 function withCode(error: unknown, code: string): GraphQLError {
   if (!(error instanceof GraphQLError)) return refusal(code, 'The operation could not be read.');
   return new GraphQLError(error.message, {

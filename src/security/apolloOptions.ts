@@ -13,16 +13,7 @@ import { landingPagePlugin, type ExplorerOptions } from '../graphql/landingPage'
 import { admissionPlugin, createAdmission } from './admission';
 import { loadPersistedQueryManifest, manifestHashCheck, persistedQueriesOption } from './persistedQueries';
 
-/**
- * The Apollo Server options that make the GraphQL endpoint safe to put on the internet:
- * introspection and the explorer (Sandbox, GraphiQL or none), the admission of every operation
- * (see createAdmission) with the same parse limit and rules Apollo applies, persisted queries (APQ,
- * with `sharedPersistedQueries` wrapping the replica's own cache, or a safelist), CSRF prevention, no
- * batching unless asked for, no "Did you mean …" in production. The admission serves WebSocket
- * subscriptions too.
- *
- * @throws ConfigError when the PERSISTED_QUERIES=safelist manifest is missing, malformed or does not validate.
- */
+/** @throws ConfigError when the PERSISTED_QUERIES=safelist manifest cannot be served. */
 export function apolloOptions(
   config: GatewayConfig,
   schema: GraphQLSchema,
@@ -45,16 +36,14 @@ export function apolloOptions(
     ApolloServerPluginInlineTraceDisabled(),
     admissionPlugin(admission),
   ];
-  const { persistedQueries, apqCacheMaxBytes } = limits;
   const options = {
-    // Always on for Apollo: ENABLE_INTROSPECTION=false is our own validation rule, whose message
-    // names the setting (see securityValidationRules).
+    // ENABLE_INTROSPECTION=false is our own validation rule, whose message names the setting.
     introspection: true,
     hideSchemaDetailsFromClientErrors: admission.hideSuggestions,
     allowBatchedHttpRequests: config.http.allowBatching,
     // Apollo's default, spelled out: it must never be switched off by accident.
     csrfPrevention: true,
-    persistedQueries: persistedQueriesOption(persistedQueries, apqCacheMaxBytes, manifest, sharedPersistedQueries),
+    persistedQueries: persistedQueriesOption(limits, manifest, sharedPersistedQueries),
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: admission.rules,
     documentStore,

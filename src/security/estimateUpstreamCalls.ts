@@ -1,21 +1,15 @@
-/**
- * The upstream-cost estimate (docs/security.md): the CSE calls an operation can make at worst and
- * the connection items it renders, from the document and its variables. What a field costs comes
- * from graphql/fetchingFields, a page's size and calls from pagination/: the resolvers' own rules.
- * Linear in the document: each fragment is walked once per context it is spread in, and a walk
- * past a budget linear in the document's length answers `Infinity`.
- */
+/** The upstream-cost estimate (docs/security.md), by the resolvers' own rules. */
 import {
   BREAK,
   getArgumentValues,
   getNamedType,
   getOperationAST,
+  getNullableType,
   getVariableValues,
   isAbstractType,
   isCompositeType,
   isInterfaceType,
   isListType,
-  isNonNullType,
   isObjectType,
   Kind,
   visit,
@@ -36,57 +30,39 @@ import { pageOf, type PageSizes } from '../pagination/args';
 import { connectionCallBudget } from '../pagination/resolveConnection';
 
 export interface EstimateOptions extends PageSizes {
-  /** More `Engine` references than this in one `_entities` call are looked up in list pages. */
   readonly engineListThreshold: number;
-  /** Engine-list pages one `_entities` call reads at most. */
   readonly maxListPages: number;
 }
 
-/** What one run of an operation costs at worst. */
-export interface Estimate {
-  readonly calls: number;
-  /** Connection items rendered (each connection's page, multiplied as calls are). */
-  readonly items: number;
-  /** Selections the walk visited (linear in the document). */
-  readonly steps: number;
-}
-
+/** Calls and connection items rendered at worst. */
 interface Cost {
   calls: number;
   items: number;
 }
 
-/** Where a selection set runs, apart from how many times: what changes what its fields cost. */
+/** `steps`: selections visited, linear in the document. */
+export type Estimate = Readonly<Cost> & { readonly steps: number };
+
 interface Context {
-  /** Inside a connection: items per page (the multiplier of its `nodes`/`edges`). */
+  /** Items per page, inside a connection: the multiplier of its `nodes`/`edges`. */
   readonly pageItems?: number;
-  /** Inside `_entities`: representations per type name (the multiplier of `... on T`). */
+  /** Representations per type name, inside `_entities`: the multiplier of `... on T`. */
   readonly entities?: ReadonlyMap<string, number>;
-  /** A job reached through its own engine: `Job.engine` is already loaded. */
+  /** `Job.engine` is already loaded under its own engine. */
   readonly engineLoaded: boolean;
 }
 
 const NOTHING: Estimate = { calls: 0, items: 0, steps: 0 };
 
-/** Distinct variable readings remembered per document (page sizes a client uses are few). */
-const MAX_MEMO_KEYS = 64;
-
-/** Every walk may visit this many selections, plus BUDGET_PER_CHARACTER per character of the document. */
-const BUDGET_BASE = 100_000;
-const BUDGET_PER_CHARACTER = 16;
-
-/** Thrown by a walk past its budget: the budget bounds the walk whatever the memo misses. */
 class OverBudget {}
 
 /**
- * The estimate of an operation of a valid document (nothing for one execution refuses first).
- * Remembered per document and operation, from its second use, by the `first`/`last` values and
- * whether `after`/`before` are given; `_entities` representations from a variable: walked every time.
+ * Remembered per document from its second use (most documents are sent once), keyed by the cost
+ * arguments' variables; `_entities` representations from a variable are walked every time.
  * @throws GatewayError BAD_USER_INPUT for `_entities` representations not naming an entity type.
  */
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, Estimate> };
-  // Most documents seen once are never sent again.
   const byDocument = new WeakMap<DocumentNode, Memo | 'seen'>();
   return (
     document: DocumentNode,
@@ -105,18 +81,16 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
     const key = memo?.uses === undefined ? undefined : memoKey(operationName, memo.uses, coerced.coerced);
     let estimate = key === undefined ? undefined : memo!.byKey.get(key);
     if (estimate === undefined) {
-      const walk = new Walk(schema, options, document, coerced.coerced);
-      estimate = walk.operation(operation.selectionSet, rootType);
-      if (key !== undefined && memo!.byKey.size < MAX_MEMO_KEYS) memo!.byKey.set(key, estimate);
+      estimate = walk(schema, options, document, coerced.coerced, operation.selectionSet, rootType);
+      // A client uses few page sizes.
+      if (key !== undefined && memo!.byKey.size < 64) memo!.byKey.set(key, estimate);
     }
     return estimate;
   };
 }
 
-/** How each variable a cost argument reads is read: by its value, or by whether it is given. */
 type CostVariableUses = ReadonlyMap<string, 'value' | 'presence'>;
 
-/** The arguments the estimate reads (see pageOf, connectionCallBudget and entityCounts). */
 const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = {
   first: 'value',
   last: 'value',
@@ -125,10 +99,7 @@ const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = 
   representations: 'walk',
 };
 
-/**
- * The variables that appear, at any depth, in an argument the estimate reads, and how it reads
- * them; `undefined` when one is read in a way the memo cannot key (`_entities` representations).
- */
+/** `undefined` when a variable is read in a way the memo cannot key (`_entities` representations). */
 function costVariableUses(document: DocumentNode): CostVariableUses | undefined {
   const uses = new Map<string, 'value' | 'presence'>();
   let memoizable = true;
@@ -173,110 +144,91 @@ function addTo(sum: Cost, cost: Cost, times = 1): Cost {
   return sum;
 }
 
-/** One walk over an operation with its coerced variables. */
-class Walk {
-  private readonly fragments = new Map<string, FragmentDefinitionNode>();
-  /** One run of a fragment's cost, by fragment, type and context: without it, a walk can be exponential. */
-  private readonly memo = new Map<string, Cost>();
-  /** Numbers the `_entities` contexts for the memo key (there is one per `_entities` field). */
-  private readonly entityContexts = new Map<ReadonlyMap<string, number>, number>();
-  /** Fragment names being expanded (validation forbids cycles; this keeps the walk total anyway). */
-  private readonly expanding = new Set<string>();
-  private readonly budget: number;
-  private steps = 0;
+function walk(
+  schema: GraphQLSchema,
+  options: EstimateOptions,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  root: SelectionSetNode,
+  rootType: GraphQLObjectType,
+): Estimate {
+  const fragments = fragmentsOf(document);
+  /** By fragment, type and context: without it, a walk can be exponential. */
+  const memo = new Map<string, Cost>();
+  const entityContexts = new Map<ReadonlyMap<string, number>, number>();
+  /** Validation forbids cycles; this keeps the walk total anyway. */
+  const expanding = new Set<string>();
+  // Past it the walk answers Infinity, whatever the memo misses.
+  const budget = 100_000 + 16 * (document.loc?.end ?? 0);
+  let steps = 0;
 
-  constructor(
-    private readonly schema: GraphQLSchema,
-    private readonly options: EstimateOptions,
-    document: DocumentNode,
-    private readonly variables: Record<string, unknown>,
-  ) {
-    for (const definition of document.definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(definition.name.value, definition);
-    }
-    this.budget = BUDGET_BASE + BUDGET_PER_CHARACTER * (document.loc?.end ?? 0);
-  }
-
-  operation(set: SelectionSetNode, rootType: GraphQLObjectType): Estimate {
-    try {
-      const { calls, items } = this.selectionSet(set, rootType, { engineLoaded: false });
-      return { calls, items, steps: this.steps };
-    } catch (error) {
-      if (!(error instanceof OverBudget)) throw error;
-      return { calls: Number.POSITIVE_INFINITY, items: Number.POSITIVE_INFINITY, steps: this.steps };
-    }
-  }
-
-  /** The cost of one run of `set` on an object of `parentType` in `context`. */
-  private selectionSet(set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Cost {
+  function selectionSet(set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Cost {
     const cost: Cost = { calls: 0, items: 0 };
     // The same fragment spread twice in one selection set runs once (execution collects it once).
     let spread: Set<string> | undefined;
     for (const selection of set.selections) {
-      this.steps += 1;
-      if (this.steps > this.budget) throw new OverBudget();
+      steps += 1;
+      if (steps > budget) throw new OverBudget();
       if (selection.kind === Kind.FIELD) {
-        addTo(cost, this.field(selection, parentType, context));
+        addTo(cost, field(selection, parentType, context));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const type = this.typeNamed(selection.typeCondition?.name.value) ?? parentType;
+        const type = typeNamed(selection.typeCondition?.name.value) ?? parentType;
         const [times, inner] = narrow(context, parentType, type);
-        if (times > 0) addTo(cost, this.selectionSet(selection.selectionSet, type, inner), times);
+        if (times > 0) addTo(cost, selectionSet(selection.selectionSet, type, inner), times);
       } else {
-        const fragment = this.fragments.get(selection.name.value);
-        if (fragment === undefined || spread?.has(fragment.name.value)) continue;
-        (spread ??= new Set()).add(fragment.name.value);
-        const type = this.typeNamed(fragment.typeCondition.name.value) ?? parentType;
+        const definition = fragments.get(selection.name.value);
+        if (definition === undefined || spread?.has(definition.name.value)) continue;
+        (spread ??= new Set()).add(definition.name.value);
+        const type = typeNamed(definition.typeCondition.name.value) ?? parentType;
         const [times, inner] = narrow(context, parentType, type);
-        if (times > 0) addTo(cost, this.fragment(fragment, type, inner), times);
+        if (times > 0) addTo(cost, fragment(definition, type, inner), times);
       }
     }
     return cost;
   }
 
-  /** One run of a fragment's selection set in `context`, walked once per (fragment, type, context). */
-  private fragment(fragment: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): Cost {
-    const name = fragment.name.value;
+  function fragment(definition: FragmentDefinitionNode, type: GraphQLCompositeType, context: Context): Cost {
+    const name = definition.name.value;
     let entities = 0;
     if (context.entities !== undefined) {
-      entities = this.entityContexts.get(context.entities) ?? this.entityContexts.size + 1;
-      this.entityContexts.set(context.entities, entities);
+      entities = entityContexts.get(context.entities) ?? entityContexts.size + 1;
+      entityContexts.set(context.entities, entities);
     }
     const contextKey = `${context.pageItems ?? '-'}/${context.engineLoaded ? 1 : 0}/${entities}`;
     const key = `${name}\u0000${type.name}\u0000${contextKey}`;
-    const known = this.memo.get(key);
+    const known = memo.get(key);
     if (known !== undefined) return known;
-    if (this.expanding.has(name)) return NOTHING;
-    this.expanding.add(name);
-    const cost = this.selectionSet(fragment.selectionSet, type, context);
-    this.expanding.delete(name);
-    this.memo.set(key, cost);
+    if (expanding.has(name)) return NOTHING;
+    expanding.add(name);
+    const cost = selectionSet(definition.selectionSet, type, context);
+    expanding.delete(name);
+    memo.set(key, cost);
     return cost;
   }
 
-  private typeNamed(name: string | undefined): GraphQLCompositeType | undefined {
-    const type = name === undefined ? undefined : this.schema.getType(name);
+  function typeNamed(name: string | undefined): GraphQLCompositeType | undefined {
+    const type = name === undefined ? undefined : schema.getType(name);
     return type !== undefined && isCompositeType(type) ? type : undefined;
   }
 
-  /** The cost of one run of a field: its own, and that of its selection set. */
-  private field(node: FieldNode, parentType: GraphQLCompositeType, context: Context): Cost {
+  function field(node: FieldNode, parentType: GraphQLCompositeType, context: Context): Cost {
     const name = node.name.value;
     // Introspection is exempt, and `_service` only prints the SDL.
     if (name.startsWith('__') || name === '_service') return NOTHING;
     if (!isObjectType(parentType) && !isInterfaceType(parentType)) return NOTHING;
-    const field = parentType.getFields()[name];
-    if (field === undefined) return NOTHING;
+    const definition = parentType.getFields()[name];
+    if (definition === undefined) return NOTHING;
     const declared = fetchingField(parentType.name, name);
     if (declared === undefined) {
       // Inside a connection, its lists (`nodes`, `edges`) hold one page of items.
       const { pageItems } = context;
-      const inner = this.children(node, field.type, { engineLoaded: context.engineLoaded });
-      if (pageItems === undefined || !isList(field.type)) return inner;
+      const inner = children(node, definition.type, { engineLoaded: context.engineLoaded });
+      if (pageItems === undefined || !isListType(getNullableType(definition.type))) return inner;
       return addTo({ calls: 0, items: 0 }, inner, pageItems);
     }
     let args: Record<string, unknown>;
     try {
-      args = getArgumentValues(field, node, this.variables);
+      args = getArgumentValues(definition, node, variables);
     } catch {
       // Arguments that do not coerce fail the field before its resolver runs: no call.
       args = {};
@@ -286,45 +238,54 @@ class Walk {
     switch (cost.calls) {
       case 'one': {
         const calls = cost.freeUnderItsEngine === true && context.engineLoaded ? 0 : 1;
-        return addTo({ calls, items: 0 }, this.children(node, field.type, under));
+        return addTo({ calls, items: 0 }, children(node, definition.type, under));
       }
       case 'page': {
-        const page = pageOf(args, this.options);
+        const page = pageOf(args, options);
         if (page instanceof GatewayError) return NOTHING;
         const given = (name: string) => args[name] !== undefined && args[name] !== null;
         const calls = connectionCallBudget({ ...page, after: given('after'), before: given('before') });
-        const inner = this.children(node, field.type, { ...under, pageItems: page.count });
+        const inner = children(node, definition.type, { ...under, pageItems: page.count });
         return addTo({ calls, items: page.count }, inner);
       }
       case 'entities': {
-        const counts = entityCounts(this.schema, args.representations);
+        const counts = entityCounts(schema, args.representations);
         let calls = 0;
         for (const [typename, count] of counts) {
-          calls += typename === 'Engine' ? engineReferenceBudget(count, this.options) : count;
+          calls += typename === 'Engine' ? engineReferenceBudget(count, options) : count;
         }
-        return addTo({ calls, items: 0 }, this.children(node, field.type, { ...under, entities: counts }));
+        return addTo({ calls, items: 0 }, children(node, definition.type, { ...under, entities: counts }));
       }
     }
   }
 
-  private children(node: FieldNode, type: GraphQLOutputType, context: Context): Cost {
+  function children(node: FieldNode, type: GraphQLOutputType, context: Context): Cost {
     const named = getNamedType(type);
     if (node.selectionSet === undefined || !isCompositeType(named)) return NOTHING;
-    return this.selectionSet(node.selectionSet, named, context);
+    return selectionSet(node.selectionSet, named, context);
+  }
+
+  try {
+    const { calls, items } = selectionSet(root, rootType, { engineLoaded: false });
+    return { calls, items, steps };
+  } catch (error) {
+    if (!(error instanceof OverBudget)) throw error;
+    return { calls: Number.POSITIVE_INFINITY, items: Number.POSITIVE_INFINITY, steps };
   }
 }
 
-/**
- * How many times a fragment with type condition `to` runs per run of its parent, and in which
- * context: `... on Engine` inside `_entities` runs once per Engine representation, not once per call.
- */
+export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return fragments;
+}
+
+/** `... on Engine` inside `_entities` runs once per Engine representation, not once per call. */
 function narrow(context: Context, from: GraphQLCompositeType, to: GraphQLCompositeType): [number, Context] {
   if (context.entities === undefined || !isAbstractType(from) || from === to) return [1, context];
   return [context.entities.get(to.name) ?? 0, { engineLoaded: context.engineLoaded }];
-}
-
-function isList(type: GraphQLOutputType): boolean {
-  return isListType(isNonNullType(type) ? type.ofType : type);
 }
 
 /** Representations per `__typename`, refusing what `_entities` could only fail on. */
@@ -336,10 +297,7 @@ function entityCounts(schema: GraphQLSchema, representations: unknown): Map<stri
     entity !== undefined && isAbstractType(entity) ? schema.getPossibleTypes(entity).map((t) => t.name) : [],
   );
   representations.forEach((representation: unknown, index) => {
-    const typename =
-      typeof representation === 'object' && representation !== null && !Array.isArray(representation)
-        ? (representation as Record<string, unknown>).__typename
-        : undefined;
+    const typename = (representation as { __typename?: unknown } | null | undefined)?.__typename;
     if (typeof typename !== 'string' || !entityTypes.has(typename)) {
       const names = [...entityTypes].join(', ');
       const message = `representations[${index}] must be an object whose "__typename" is one of: ${names}.`;

@@ -3,9 +3,8 @@ import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@a
 import { parse, validate, type GraphQLSchema } from 'graphql';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../config/loadConfig';
+import { ConfigError, type GatewayConfig } from '../config/loadConfig';
 
-/** One operation of Apollo's persisted query list manifest. */
 export interface PersistedOperation {
   readonly id: string;
   readonly name: string;
@@ -17,22 +16,14 @@ export interface PersistedQueryManifest {
   readonly operations: readonly PersistedOperation[];
 }
 
-/**
- * Apollo's `persistedQueries` option for PERSISTED_QUERIES:
- * - `apq`: automatic persisted queries in a size-bounded LRU cache (an unbounded one would let
- *   any caller grow the process's memory by registering queries), in front of the replicas'
- *   registry when there is one (`shared`), so a document registered on one replica is found on all;
- * - `safelist`: only the manifest's operations, looked up by their `id`; registering is a no-op;
- * - `off`: persisted-query requests are refused by Apollo (PERSISTED_QUERY_NOT_SUPPORTED).
- */
+/** APQ's cache is bounded: an unbounded one would let any caller grow memory by registering. */
 export function persistedQueriesOption(
-  mode: 'apq' | 'safelist' | 'off',
-  apqCacheMaxBytes: number,
+  limits: Pick<GatewayConfig['limits'], 'persistedQueries' | 'apqCacheMaxBytes'>,
   manifest: PersistedQueryManifest | undefined,
   shared?: (local: KeyValueCache<string>) => KeyValueCache<string>,
 ): NonNullable<ApolloServerOptions<BaseContext>['persistedQueries']> {
-  if (mode === 'off') return false;
-  if (mode === 'safelist') {
+  if (limits.persistedQueries === 'off') return false;
+  if (limits.persistedQueries === 'safelist') {
     const bodies = new Map(manifest?.operations.map((operation) => [operation.id, operation.body]));
     const safelist: KeyValueCache<string> = {
       get: async (id) => bodies.get(id),
@@ -43,47 +34,33 @@ export function persistedQueriesOption(
     return { cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(safelist) };
   }
   const sizeCalculation = (value: string) => Math.max(1, Buffer.byteLength(value));
-  const local = new InMemoryLRUCache<string>({ maxSize: apqCacheMaxBytes, sizeCalculation });
+  const local = new InMemoryLRUCache<string>({ maxSize: limits.apqCacheMaxBytes, sizeCalculation });
   return { cache: shared?.(local) ?? local };
 }
 
-/** Whether a document whose text has this SHA-256 (hex) is exactly the body of a manifest operation. */
 export function manifestHashCheck(manifest: PersistedQueryManifest): (sourceHash: string) => boolean {
   const allowed = new Set(manifest.operations.map((operation) => sha256(operation.body)));
   return (sourceHash) => allowed.has(sourceHash);
 }
 
-/** The hex SHA-256 of a document's text: the key of the document store and of the manifest check. */
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
 const TYPES = new Set(['query', 'mutation', 'subscription']);
 
-/**
- * Reads and checks a manifest in Apollo's persisted-query-list format
- * (`{"format":"apollo-persisted-query-manifest","version":1,"operations":[{id,name,type,body}]}`,
- * what `@apollo/generate-persisted-query-manifest` writes). Every body must parse and validate
- * against the gateway's schema: a list that cannot be served stops start-up, like bad config.
- *
- * @throws ConfigError naming PERSISTED_QUERIES_MANIFEST, the path and what is wrong.
- */
+/** A list that cannot be served stops start-up: @throws ConfigError naming the path and the problem. */
 export function loadPersistedQueryManifest(path: string, schema: GraphQLSchema): PersistedQueryManifest {
   const fail = (problem: string): never => {
     const expected = `an Apollo persisted query manifest (${problem})`;
     throw new ConfigError('PERSISTED_QUERIES_MANIFEST', path, expected);
   };
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    return fail(`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
-    return fail('the file is not JSON');
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    return fail(code === undefined ? 'the file is not JSON' : `cannot read the file: ${code}`);
   }
   if (!isObject(json)) return fail('expected a JSON object');
   if (json.format !== 'apollo-persisted-query-manifest') return fail('"format" must be "apollo-persisted-query-manifest"');

@@ -1,18 +1,12 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, visit, type ValidationRule } from 'graphql';
+import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 
-/**
- * Validation rules that refuse an abusive document before anything runs: depth (fragments do not
- * count as a level; introspection exempt) and aliases from GraphQL Armor. Its other protections
- * have better-fitting counterparts here: the parse limit (`maxTokens`), Apollo's hidden
- * suggestions, and the upstream-cost estimate.
- */
-export function securityValidationRules(limits: {
-  readonly maxDepth: number;
-  readonly maxAliases: number;
-  readonly enableIntrospection: boolean;
-}): ValidationRule[] {
+type Limits = Pick<GatewayConfig['limits'], 'maxDepth' | 'maxAliases' | 'enableIntrospection'>;
+
+/** Armor's other protections are off: maxTokens, hidden suggestions and the estimate do them here. */
+export function securityValidationRules(limits: Limits): ValidationRule[] {
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
     maxAliases: { n: limits.maxAliases },
@@ -26,12 +20,7 @@ export function securityValidationRules(limits: {
   return rules;
 }
 
-/**
- * ENABLE_INTROSPECTION=false: `__schema` and `__type` are refused with a message that names the
- * setting, in place of Apollo's own rule (whose message is advice for whoever wrote the server);
- * so is federation's `_service { sdl }`, which would hand out the whole schema (routers compose
- * from `npm run schema:print` instead).
- */
+/** Apollo's own rule's message advises whoever wrote the server; `_service { sdl }` is the whole schema. */
 const IntrospectionDisabledRule: ValidationRule = (context) => ({
   Field(node) {
     const name = node.name.value;
@@ -47,9 +36,8 @@ const IntrospectionDisabledRule: ValidationRule = (context) => ({
 });
 
 /**
- * `@defer` and `@stream` are refused with DEFER_NOT_SUPPORTED: Apollo Server 5 delivers them only
- * with a graphql-js 17 pre-release that @apollo/subgraph and graphql-jit do not run on. Reported
- * before graphql-js's "Unknown directive"; formatError restores the code over Apollo's.
+ * Apollo Server 5 delivers @defer/@stream only on a graphql-js 17 pre-release that @apollo/subgraph
+ * and graphql-jit do not run on. Reported before "Unknown directive"; formatError restores the code.
  */
 const NoIncrementalDeliveryRule: ValidationRule = (context) => ({
   Document(document) {
@@ -61,7 +49,6 @@ const NoIncrementalDeliveryRule: ValidationRule = (context) => ({
         const extensions = { code: ErrorCode.DEFER_NOT_SUPPORTED, directive };
         context.reportError(new GraphQLError(message, { nodes: node, extensions }));
       },
-      // Directive definitions have no place in an executable document; nothing else to look at.
       DirectiveDefinition: () => false,
     });
     return false;

@@ -4,7 +4,7 @@ import { idString } from '../../mapping/job';
 import { parseConnectionArgs, type ConnectionArgs } from '../../pagination/args';
 import { connectionKey, encodeCursor } from '../../pagination/cursor';
 import { resolveConnection } from '../../pagination/resolveConnection';
-import type { ConnectionModel, EdgeModel, PageInfoModel } from '../../pagination/types';
+import type { ConnectionModel, EdgeModel, PageInfoModel } from '../../pagination/resolveConnection';
 import type { JobTimeFilter } from '../../upstream/CseApi';
 import type { CseEngine, CseJob } from '../../upstream/types';
 import type { GatewayContext } from '../context';
