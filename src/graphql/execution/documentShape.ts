@@ -17,23 +17,20 @@ import {
 export type ShapeLiteral = IntValueNode | FloatValueNode | StringValueNode;
 
 /**
- * A document apart from the values of its Int, Float and String literals: a client that writes
- * its arguments inline sends a new text for every page, all of one shape. Everything else is in
- * the key, so two documents with the same key differ at most in those literals' values, in order.
+ * A document apart from the values of its Int, Float and String literals (outside variable
+ * definitions): two documents with one key differ at most in those values, in order. The key is a
+ * hash, so caches keyed by shape are bounded in bytes by their count.
  */
 export interface DocumentShape {
-  /** A hash of the shape's text: the caches keyed by shape are bounded in bytes by their count. */
   readonly key: string;
-  /** The abstracted literals, in document order (outside variable definitions). */
   readonly literals: readonly ShapeLiteral[];
 }
 
 const shapes = new WeakMap<DocumentNode, DocumentShape>();
 
 /**
- * The shape of a document, one walk of its AST (not through fragment spreads: linear in its size),
- * made once per DocumentNode: validation makes it and the executor reads it for the same node.
- * By hand, not graphql's visit and print: several times faster, and new documents pay it.
+ * One walk of the AST, not through fragment spreads (linear), once per DocumentNode (validation
+ * makes it, the executor reads it). By hand: a generic walk is twice as slow, and new documents pay it.
  */
 export function documentShape(document: DocumentNode): DocumentShape {
   const known = shapes.get(document);
@@ -161,7 +158,7 @@ export function documentShape(document: DocumentNode): DocumentShape {
       directives(definition.directives);
       selectionSet(definition.selectionSet);
     } else {
-      // Type-system definitions are never valid in an executable document: a key of their own.
+      // Never valid in an executable document.
       parts.push('!', definition.kind);
     }
     parts.push(';');
