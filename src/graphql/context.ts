@@ -19,13 +19,11 @@ import { createEngineReferenceLoader } from './federation/engineReferences';
 import { OperationBudget } from './execution/operationBudget';
 import type { JobWatches } from './models';
 
-/** What every resolver of one operation shares. */
 export interface GatewayContext {
   /** Undefined outside the HTTP server. */
   readonly record: RequestRecord | undefined;
   readonly credentials: Credentials;
   readonly loaders: Loaders;
-  /** Federation `_entities`: Engine references. */
   readonly references: { readonly engine: DataLoader<string, CseEngine | null> };
   readonly paging: GatewayConfig['upstream']['paging'];
   readonly reportUnknown: UnknownValueReporter;
@@ -40,7 +38,7 @@ export interface GatewayContext {
   readonly credentialRefusal?: GatewayError;
 }
 
-/** The long-lived pieces a context is made from (one set per process). */
+/** One set per process. */
 export interface ContextServices {
   readonly http: CseHttpClient;
   readonly paging: GatewayConfig['upstream']['paging'];

@@ -10,7 +10,6 @@ import type { IntrospectionField, IntrospectionSchema, IntrospectionTypeRef } fr
 
 export const GRAPHIQL_ASSETS_PATH = '/graphiql/assets';
 
-/** [package, file]; served under the file's name. */
 const PACKAGED_ASSETS = [
   ['react', 'umd/react.production.min.js'],
   ['react-dom', 'umd/react-dom.production.min.js'],

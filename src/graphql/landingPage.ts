@@ -30,11 +30,7 @@ export interface ExplorerOptions {
   readonly demoToken?: string | undefined;
 }
 
-/**
- * What a browser opening `/graphql` finds (EXPLORER): Sandbox, the bundled GraphiQL, or no page
- * (Apollo's production default would point browsers at Studio). Sandbox sends no cookies and no
- * telemetry; the demo token is a shared header, so its introspection sends it too.
- */
+/** No page for `off`: Apollo's production default would point browsers at Studio. */
 export function landingPagePlugin(explorer: Explorer, { demoToken }: ExplorerOptions = {}): ApolloServerPlugin {
   if (explorer === 'off') return ApolloServerPluginLandingPageDisabled();
   const document =

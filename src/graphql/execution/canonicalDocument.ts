@@ -80,9 +80,9 @@ export function canonicalDocument(schema: GraphQLSchema, document: DocumentNode,
 export function literalVariables(
   literals: readonly ShapeLiteral[],
   numeric: readonly boolean[],
-  variables: Readonly<Record<string, unknown>> | undefined,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
 ): Record<string, unknown> | undefined {
-  if (variables !== undefined) for (const name in variables) if (name.startsWith(LITERAL_VARIABLE)) return undefined;
+  for (const name in variables ?? {}) if (name.startsWith(LITERAL_VARIABLE)) return undefined;
   const bound: Record<string, unknown> = { ...variables };
   for (let i = 0; i < literals.length; i += 1) {
     const node = literals[i]!;

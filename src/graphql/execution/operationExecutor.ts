@@ -1,5 +1,12 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
-import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import {
+  execute,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import { hash } from 'node:crypto';
@@ -13,12 +20,7 @@ import { expandedFieldCount } from './expandedSize';
 /** Runs operations for Apollo Server: GRAPHQL_EXECUTOR, described in docs/architecture.md. */
 export type OperationExecutor = (request: ExecutorRequest) => Promise<ExecutionResult>;
 
-interface ExecutorRequest {
-  readonly document: DocumentNode;
-  readonly operationName?: string | null;
-  readonly variables?: Record<string, unknown>;
-  readonly contextValue: unknown;
-}
+type ExecutorRequest = Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'>;
 
 interface UnrepresentableValue {
   readonly path: ReadonlyArray<string | number>;
@@ -51,25 +53,13 @@ const LEAF_FAILURES: readonly RegExp[] = [
   /^Expected `([_A-Za-z][_0-9A-Za-z]*)\.serialize\(/,
 ];
 
-/** A shape's plan: `compiled` is `null` when the shape is interpreted for good. */
-interface ShapePlan {
-  readonly compiled: CompiledQuery | null;
-  readonly numeric: readonly boolean[];
-}
-
 export function createOperationExecutor(
   schema: GraphQLSchema,
   options: OperationExecutorOptions,
 ): OperationExecutor {
   const interpreted = (request: ExecutorRequest) => {
     options.onExecuted?.('interpreted');
-    return execute({
-      schema,
-      document: request.document,
-      operationName: request.operationName,
-      variableValues: request.variables,
-      contextValue: request.contextValue,
-    });
+    return execute({ schema, ...request });
   };
   const run: OperationExecutor =
     options.mode === 'adaptive'
@@ -105,7 +95,10 @@ function adaptiveRunner(
 ): OperationExecutor {
   // Apollo's store keeps one DocumentNode per text.
   const planKeys = new WeakMap<DocumentNode, Map<string, string>>();
-  const plans = new LRUCache<string, ShapePlan>({ maxSize: options.plansMaxBytes });
+  // `compiled: null`: the shape is interpreted for good.
+  const plans = new LRUCache<string, { compiled: CompiledQuery | null; numeric: readonly boolean[] }>({
+    maxSize: options.plansMaxBytes,
+  });
   const uses = new LRUCache<string, { count: number; since: number }>({ max: MAX_COUNTED_SHAPES });
   const pending = new Set<string>();
 
@@ -159,7 +152,7 @@ function adaptiveRunner(
       return interpreted(request);
     }
     if (plan.compiled === null) return interpreted(request);
-    const variables = literalVariables(shape.literals, plan.numeric, request.variables);
+    const variables = literalVariables(shape.literals, plan.numeric, request.variableValues);
     if (variables === undefined) return interpreted(request);
     options.onExecuted?.('compiled');
     const result = await plan.compiled.query(undefined, request.contextValue, variables);
@@ -181,7 +174,7 @@ export function executionGateway(
           document: context.document,
           // Not Apollo's resolved name, `null` for an unknown one (which would run the only operation).
           operationName: context.request.operationName ?? null,
-          variables: context.request.variables,
+          variableValues: context.request.variables,
           contextValue: context.context,
         }),
     }),

@@ -37,7 +37,6 @@ function costDirectivesOf({ cost }: FetchingField): ConstDirectiveNode[] {
   return [directive('cost', { weight: 1 }), directive('listSize', listSize)];
 }
 
-/** `document` with the cost directives (imported by the `@link` of schema/). */
 export function withCostDirectives(document: DocumentNode, table: typeof FETCHING_FIELDS = FETCHING_FIELDS): DocumentNode {
   const definitions = document.definitions.map((definition) => {
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) return definition;

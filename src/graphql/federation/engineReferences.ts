@@ -4,7 +4,6 @@ import { GatewayError } from '../../errors/GatewayError';
 import { settleEach, toError, type Loaders } from '../../loaders/createLoaders';
 import type { CseEngine } from '../../upstream/types';
 
-/** `pageSize`: the upstream maximum, for the fewest list calls. */
 type EngineReferenceOptions = EngineListLimits & { readonly pageSize: number };
 interface EngineListLimits {
   readonly engineListThreshold: number;

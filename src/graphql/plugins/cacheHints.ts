@@ -23,9 +23,8 @@ type HintedContext = { readonly cachePolicy?: CachePolicy } | undefined;
 const HINTED = Symbol('cse-jobs-gateway.hinted');
 
 /**
- * The few fields with a hint record it into the operation's policy once their value is known:
- * wrapped once, in place. A field that fails records nothing (the response is then `no-store`).
- * Subscription results never go into an HTTP cache.
+ * The few fields with a hint record it once their value is known (one that fails records nothing:
+ * the response is then `no-store`). Subscription results never go into an HTTP cache.
  */
 export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
   const subscription = schema.getSubscriptionType();
