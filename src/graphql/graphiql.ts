@@ -9,6 +9,7 @@ import type { IntrospectionField, IntrospectionSchema, IntrospectionTypeRef } fr
 // GraphiQL 4 and React 18 are the last majors with prebuilt browser (UMD) bundles.
 
 export const GRAPHIQL_ASSETS_PATH = '/graphiql/assets';
+type PresetHeaders = Record<string, string>;
 
 const PACKAGED_ASSETS = [
   ['react', 'umd/react.production.min.js'],
@@ -87,8 +88,8 @@ export const GRAPHIQL_CSP = [
 /** In load order: GraphiQL needs React and ReactDOM as globals. */
 const SCRIPTS = ['react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.js', START_SCRIPT_NAME];
 
-/** `document` is the editor's on a first visit (a `?query=` wins); asset URLs are relative (proxy prefixes). */
-export function graphiqlLandingPagePlugin(document: string, headers: Record<string, string>): ApolloServerPlugin {
+/** `document`: the editor's on a first visit (a `?query=` wins). Relative URLs keep a proxy's prefix. */
+export function graphiqlLandingPagePlugin(document: string, headers: PresetHeaders): ApolloServerPlugin {
   const assets = `.${GRAPHIQL_ASSETS_PATH}`;
   const html = `<!DOCTYPE html>
 <html lang="en">

@@ -59,7 +59,7 @@ export function withCostDirectives(document: DocumentNode, table: typeof FETCHIN
 }
 
 /** JSON numbers, booleans and lists of strings are GraphQL values as they are written. */
-function directive(name: string, args: Record<string, number | boolean | readonly string[]>): ConstDirectiveNode {
+function directive(name: string, args: Record<string, number | boolean | string[]>): ConstDirectiveNode {
   const argument = ([argName, value]: [string, unknown]) => ({
     kind: Kind.ARGUMENT as const,
     name: { kind: Kind.NAME as const, value: argName },
