@@ -7,7 +7,7 @@ import { resolvers } from './resolvers';
 import { withCostDirectives } from './federation/costDirectives';
 import { propertyOf } from './resolvers/property';
 
-/** The SDL of `schema/` at the package root, above both src/ and dist/. */
+/** `schema/` is at the package root, above both src/ and dist/. */
 export function loadTypeDefs(): string {
   const dir = join(__dirname, '..', '..', 'schema');
   return readdirSync(dir)
@@ -17,14 +17,13 @@ export function loadTypeDefs(): string {
     .join('\n');
 }
 
-/** The SDL of `schema/` with its resolvers and cost directives, as a Federation 2 subgraph. */
 export function buildGatewaySchema(): GraphQLSchema {
   const schema = buildSubgraphSchema({
     typeDefs: withCostDirectives(parse(loadTypeDefs())),
     // The codegen `Resolvers` type is stricter than @apollo/subgraph's map; the shapes agree.
     resolvers: resolvers as unknown as GraphQLResolverMap<unknown>,
   });
-  // `property` resolvers come off the fields whose own name they read (see resolvers/property).
+  // See resolvers/property.
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {

@@ -19,36 +19,29 @@ import { createEngineReferenceLoader } from './federation/engineReferences';
 import { OperationBudget } from './execution/operationBudget';
 import type { JobWatches } from './models';
 
-/** What every resolver of one operation shares, built per request by `createContext`. */
 export interface GatewayContext {
   /** Undefined outside the HTTP server. */
   readonly record: RequestRecord | undefined;
   readonly credentials: Credentials;
   readonly loaders: Loaders;
-  /** Federation `_entities`: Engine references (see federation/engineReferences). */
   readonly references: { readonly engine: DataLoader<string, CseEngine | null> };
-  readonly paging: PagingLimits;
+  readonly paging: GatewayConfig['upstream']['paging'];
   readonly reportUnknown: UnknownValueReporter;
   readonly facts: OperationFacts;
   /** See `jobConnectionOnce`. */
   readonly jobConnections: Map<string, Promise<ConnectionModel<CseJob>>>;
   readonly cachePolicy: CachePolicy;
-  /** The source of subscription events; undefined where none are served. */
+  /** Undefined where no subscriptions are served. */
   readonly watches: JobWatches | undefined;
   readonly budget: OperationBudget;
-  /**
-   * Why the caller's credentials were refused, when that waits for the operation: a schema-only
-   * one needs none, any other is refused with it before it runs (see admissionPlugin).
-   */
+  /** A refusal that waits for the operation: a schema-only one needs no credentials (admissionPlugin). */
   readonly credentialRefusal?: GatewayError;
 }
 
-export type PagingLimits = GatewayConfig['upstream']['paging'];
-
-/** The long-lived pieces a context is made from (one set per process). */
+/** One set per process. */
 export interface ContextServices {
   readonly http: CseHttpClient;
-  readonly paging: PagingLimits;
+  readonly paging: GatewayConfig['upstream']['paging'];
   readonly pageBase: 0 | 1;
   readonly requestConcurrency: number;
   readonly reportUnknown: ProcessUnknownValueReporter;
@@ -59,10 +52,7 @@ export interface ContextServices {
   readonly budget: GatewayConfig['limits']['budget'];
 }
 
-/**
- * Everything caller-specific is made here, per request (credentials, a concurrency bound, fresh
- * loaders), so no answer can leak from one caller or operation to another.
- */
+/** Everything caller-specific is made per request, so no answer can leak to another caller or operation. */
 export function createContext(
   services: ContextServices,
   request: UpstreamRequestContext,
@@ -81,13 +71,12 @@ export function createContext(
     budget,
   });
   const loaders = createLoaders(api, services.observeBatch);
+  const entities = { ...services.entities, pageSize: services.paging.maxPageSize };
   return {
     record,
     credentials: request.credentials,
     loaders,
-    references: {
-      engine: createEngineReferenceLoader(loaders, { ...services.entities, pageSize: services.paging.maxPageSize }),
-    },
+    references: { engine: createEngineReferenceLoader(loaders, entities) },
     paging: services.paging,
     reportUnknown: (kind, value) => services.reportUnknown(kind, value, record?.requestId),
     facts,

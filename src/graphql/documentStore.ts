@@ -5,12 +5,7 @@ import { LRUCache } from 'lru-cache';
 /** Bytes a parsed document (its AST) takes per character of its source. */
 const DOCUMENT_BYTES_PER_CHARACTER = 12;
 
-/**
- * Apollo's document store — parsed and validated documents by the SHA-256 of their text — bounded
- * by bytes (`DOCUMENT_CACHE_MAX_BYTES`), least recently used first. In place of Apollo's own, which
- * sizes an entry by `JSON.stringify` of its AST on the request path; and keyed by the text's hash
- * alone (one schema), so the admission can put a document here before Apollo looks for it.
- */
+/** Apollo's document store, replaced: docs/architecture.md#parsing-validation-and-execution says why. */
 export class DocumentStore implements KeyValueCache<DocumentNode> {
   private readonly documents: LRUCache<string, DocumentNode>;
 
@@ -21,12 +16,10 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
     });
   }
 
-  /** A validated document by the hash of its text. */
   byHash(queryHash: string): DocumentNode | undefined {
     return this.documents.get(queryHash);
   }
 
-  /** Keeps a document that passed validation, under the hash of its text. */
   keep(queryHash: string, document: DocumentNode): void {
     this.documents.set(queryHash, document);
   }

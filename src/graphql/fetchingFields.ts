@@ -1,19 +1,16 @@
 import type { Resolvers } from './generated/resolvers-types';
 import type { Freshness } from '../cache/freshness';
 
-/**
- * The fields that fetch from the upstream, declared once: what each costs and how long its value
- * may be reused. The cost estimate, the cache hints and the SDL's cost directives all read this
- * table; a resolver that reaches the upstream without an entry fails fetchingFields.test.ts.
- */
+// The fields that fetch from the upstream, declared once: read by the cost estimate, the cache hints
+// and the SDL's cost directives. A resolver that fetches without an entry fails fetchingFields.test.ts.
 
 /** `Type.field` of the resolver maps, checked at compile time. */
-export type FieldCoordinate = {
+type FieldCoordinate = {
   [T in keyof Resolvers & string]: `${T}.${Exclude<keyof NonNullable<Resolvers[T]>, '__resolveReference' | '__isTypeOf'> & string}`;
 }[keyof Resolvers & string];
 
 /** What one run of the field costs the upstream (its selection set counted on top). */
-export type UpstreamCost =
+type UpstreamCost =
   /** `freeUnderItsEngine`: a job reached through its own engine, whose loader holds it. */
   | { readonly calls: 'one'; readonly freeUnderItsEngine?: true }
   /** A page of the first slicing argument given, or the default page size. */
@@ -31,10 +28,8 @@ export interface FetchingField {
 const ONE: UpstreamCost = { calls: 'one' };
 const PAGE: UpstreamCost = { calls: 'page', slicingArguments: ['first', 'last'] };
 
-/** Added by @apollo/subgraph: not in the codegen maps. */
-export type EntitiesCoordinate = 'Query._entities';
-
-export const FETCHING_FIELDS: Readonly<Partial<Record<FieldCoordinate | EntitiesCoordinate, FetchingField>>> = {
+/** `Query._entities` is @apollo/subgraph's: not in the codegen maps. */
+export const FETCHING_FIELDS: Readonly<Partial<Record<FieldCoordinate | 'Query._entities', FetchingField>>> = {
   'Query.engine': { cost: ONE, loadsEngine: false, freshness: 'engine' },
   'Query.engines': { cost: PAGE, loadsEngine: false, freshness: 'list' },
   'Query.job': { cost: ONE, loadsEngine: false, freshness: 'job' },

@@ -4,11 +4,7 @@ import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes'
 import type { Logger } from '../observability/logger';
 import { requestIdOfError } from '../observability/requestRecord';
 
-/**
- * Apollo's `formatError`: errors with a code of the closed set pass; anything else is a bug,
- * masked as INTERNAL_SERVER_ERROR with a correlation id also logged (with the request id), so
- * support finds the details the client never sees.
- */
+/** Anything without a code of the closed set is a bug: masked, with a correlation id also logged. */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const ruleCode = codeOfValidationRule(formatted, error);
@@ -23,13 +19,12 @@ export function createFormatError(logger: Logger) {
     }
     const correlationId = randomUUID();
     logger.error({ requestId: requestIdOfError(error), err: error, correlationId, path: formatted.path }, 'unexpected error while executing an operation');
-    const masked: GraphQLFormattedError = {
+    return {
       message: 'Internal server error',
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, correlationId },
     };
-    return masked;
   };
 }
 
@@ -39,10 +34,7 @@ function isUncodedBadRequest(error: unknown): boolean {
   return http?.status === 400;
 }
 
-/**
- * The code our validation rule gave its refusal (DEFER_NOT_SUPPORTED): Apollo answers every
- * validation error as GRAPHQL_VALIDATION_FAILED, keeping the rule's error as `originalError`.
- */
+/** Apollo codes every validation error GRAPHQL_VALIDATION_FAILED: our rule's code is on `originalError`. */
 function codeOfValidationRule(formatted: GraphQLFormattedError, error: unknown): ErrorCode | undefined {
   if (formatted.extensions?.code !== RequestErrorCode.GRAPHQL_VALIDATION_FAILED || !(error instanceof GraphQLError)) return undefined;
   const original = error.originalError;

@@ -1,43 +1,30 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
+import type { RequestListener } from 'node:http';
+import { basename, dirname, join } from 'node:path';
 import type { IntrospectionField, IntrospectionSchema, IntrospectionTypeRef } from 'graphql';
 
-/**
- * The GraphiQL explorer (EXPLORER=graphiql), served by the gateway itself from node_modules, so it
- * works where Apollo's CDN cannot be reached. GraphiQL 4 and React 18 are the last with prebuilt
- * browser bundles (UMD); later majors would need a build step of our own.
- */
+// EXPLORER=graphiql, served from node_modules so it works where Apollo's CDN cannot be reached.
+// GraphiQL 4 and React 18 are the last majors with prebuilt browser (UMD) bundles.
 
 export const GRAPHIQL_ASSETS_PATH = '/graphiql/assets';
+type PresetHeaders = Record<string, string>;
 
-export interface GraphiQLPageOptions {
-  /** The operation in the editor on a first visit (a `?query=` in the page's URL wins over it). */
-  readonly document: string;
-  /** Preset request headers (never a real token: see landingPagePlugin). */
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-/** Asset name → [package, file in it]. */
-const PACKAGED_ASSETS: Readonly<Record<string, readonly [string, string]>> = {
-  'react.production.min.js': ['react', 'umd/react.production.min.js'],
-  'react-dom.production.min.js': ['react-dom', 'umd/react-dom.production.min.js'],
-  'graphiql.min.js': ['graphiql', 'graphiql.min.js'],
-  'graphiql.min.css': ['graphiql', 'graphiql.min.css'],
-};
+const PACKAGED_ASSETS = [
+  ['react', 'umd/react.production.min.js'],
+  ['react-dom', 'umd/react-dom.production.min.js'],
+  ['graphiql', 'graphiql.min.js'],
+  ['graphiql', 'graphiql.min.css'],
+] as const;
 
 /** The page's CSP allows no inline script or style: ours are files too. */
 const START_SCRIPT_NAME = 'start.js';
 const PAGE_STYLE_NAME = 'page.css';
 const PAGE_STYLE = 'html, body, #graphiql { height: 100%; margin: 0; }\n';
 
-/**
- * Renders GraphiQL from the page's JSON block (data, which the CSP allows). The preset headers go
- * in the editor and in the fetcher, which GraphiQL's own introspection uses. Headers are never
- * persisted: a real token typed in stays in that tab.
- */
+// Renders from the page's JSON block (data, which the CSP allows). The preset headers go to the
+// fetcher too, which GraphiQL's introspection uses; never persisted: a token typed in stays in the tab.
 const START_SCRIPT = `'use strict';
 (function () {
   var config = JSON.parse(document.getElementById('graphiql-config').textContent);
@@ -67,8 +54,8 @@ const START_SCRIPT = `'use strict';
 
 /**
  * An introspection result without what @apollo/subgraph adds for routers (`_service`, `_entities`,
- * their types, the linked specs' `__`-namespaced types and type-system directives): the API a
- * client can query. It runs in the browser as its own source text: no imports.
+ * their types, the linked specs' `__` types and type-system directives). Runs in the browser as
+ * its own source text: no imports.
  */
 export function withoutFederationInternals<Result>(result: Result): Result {
   const data = (result as { data?: { __schema?: IntrospectionSchema } } | null | undefined)?.data;
@@ -86,10 +73,7 @@ export function withoutFederationInternals<Result>(result: Result): Result {
   return { ...result, data: { ...data, __schema: { ...schema, types, directives } } };
 }
 
-/**
- * Only this origin; `data:` for the icons and fonts inline in GraphiQL's stylesheet. In a `<meta>`:
- * Apollo's landing page hook sets no response headers.
- */
+/** `data:` for the icons and fonts in GraphiQL's stylesheet; a `<meta>`: Apollo's hook sets no headers. */
 export const GRAPHIQL_CSP = [
   "default-src 'none'",
   "script-src 'self'",
@@ -104,8 +88,8 @@ export const GRAPHIQL_CSP = [
 /** In load order: GraphiQL needs React and ReactDOM as globals. */
 const SCRIPTS = ['react.production.min.js', 'react-dom.production.min.js', 'graphiql.min.js', START_SCRIPT_NAME];
 
-/** Asset URLs are relative, so a proxy's path prefix applies to them too. */
-export function graphiqlLandingPagePlugin({ document, headers }: GraphiQLPageOptions): ApolloServerPlugin {
+/** `document`: the editor's on a first visit (a `?query=` wins). Relative URLs keep a proxy's prefix. */
+export function graphiqlLandingPagePlugin(document: string, headers: PresetHeaders): ApolloServerPlugin {
   const assets = `.${GRAPHIQL_ASSETS_PATH}`;
   const html = `<!DOCTYPE html>
 <html lang="en">
@@ -129,20 +113,29 @@ ${SCRIPTS.map((name) => `    <script src="${assets}/${name}"></script>`).join('\
   return { serverWillStart: async () => ({ renderLandingPage: async () => ({ html }) }) };
 }
 
-type Route = (request: IncomingMessage, response: ServerResponse) => void;
-
-/** The asset routes, each file read once: a missing package fails the start-up, not a browser. */
-export function graphiqlAssetRoutes(): Record<string, Route> {
-  const bodies: Record<string, Buffer> = {
-    [START_SCRIPT_NAME]: Buffer.from(START_SCRIPT),
-    [PAGE_STYLE_NAME]: Buffer.from(PAGE_STYLE),
-  };
-  for (const [name, [pkg, file]] of Object.entries(PACKAGED_ASSETS)) bodies[name] = readPackageFile(pkg, file);
-  const routes: Record<string, Route> = {};
-  for (const [name, body] of Object.entries(bodies)) {
-    const contentType = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+/** Each file read once: a missing package fails the start-up, not a browser. */
+export function graphiqlAssetRoutes(): Record<string, RequestListener> {
+  const files: Array<[string, Buffer]> = [
+    [START_SCRIPT_NAME, Buffer.from(START_SCRIPT)],
+    [PAGE_STYLE_NAME, Buffer.from(PAGE_STYLE)],
+    ...PACKAGED_ASSETS.map(([pkg, file]): [string, Buffer] => [basename(file), readPackageFile(pkg, file)]),
+  ];
+  const routes: Record<string, RequestListener> = {};
+  for (const [name, body] of files) {
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    routes[`${GRAPHIQL_ASSETS_PATH}/${name}`] = (request, response) => serveAsset(request, response, { contentType, body, etag });
+    // The URLs are not versioned: a browser revalidates.
+    const headers = { etag, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' };
+    const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+    routes[`${GRAPHIQL_ASSETS_PATH}/${name}`] = (request, response) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 }).end();
+      } else if (request.headers['if-none-match'] === etag) {
+        response.writeHead(304, headers).end();
+      } else {
+        response.writeHead(200, { ...headers, 'content-type': type, 'content-length': body.length });
+        response.end(request.method === 'HEAD' ? undefined : body);
+      }
+    };
   }
   return routes;
 }
@@ -156,23 +149,6 @@ function readPackageFile(pkg: string, file: string): Buffer {
     throw new Error(`EXPLORER=graphiql needs the npm package "${pkg}" (a dependency of the gateway): ${(error as Error).message}`);
   }
   return readFileSync(join(root, file));
-}
-
-/** The URLs are not versioned: a browser revalidates (ETag). */
-function serveAsset(request: IncomingMessage, response: ServerResponse, file: { contentType: string; body: Buffer; etag: string }): void {
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    response.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 });
-    response.end();
-    return;
-  }
-  const common = { etag: file.etag, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' };
-  if (request.headers['if-none-match'] === file.etag) {
-    response.writeHead(304, common);
-    response.end();
-    return;
-  }
-  response.writeHead(200, { ...common, 'content-type': file.contentType, 'content-length': file.body.length });
-  response.end(request.method === 'HEAD' ? undefined : file.body);
 }
 
 /** JSON that cannot end the `<script>` element it sits in (`</script>`, `<!--`). */

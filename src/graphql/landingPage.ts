@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin, GraphQLServerListener, LandingPage } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLServerListener } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { Explorer } from '../config/loadConfig';
@@ -23,38 +23,39 @@ query Dashboard {
 `;
 
 const TOKEN_HEADER = 'X-Auth-Token';
+const DEMO_TOKEN_LINE = "# The embedded simulator's demo token is preset in the X-Auth-Token header.\n";
 
 export interface ExplorerOptions {
-  /** The embedded simulator's demo token, preset in the explorer: never a real token. */
+  /** The embedded simulator's demo token: never a real one. */
   readonly demoToken?: string | undefined;
 }
 
-/**
- * What a browser opening `/graphql` finds (EXPLORER): Apollo Sandbox, the bundled GraphiQL, or no
- * page (Apollo's production default would still point browsers at Studio). Sandbox sends no
- * cookies and no telemetry; the demo token is a shared header, which its introspection sends too.
- */
+/** No page for `off`: Apollo's production default would point browsers at Studio. */
 export function landingPagePlugin(explorer: Explorer, { demoToken }: ExplorerOptions = {}): ApolloServerPlugin {
   if (explorer === 'off') return ApolloServerPluginLandingPageDisabled();
   const document =
     demoToken === undefined ? SANDBOX_EXAMPLE_OPERATION : SANDBOX_EXAMPLE_OPERATION.replace(/^#.*\n/, DEMO_TOKEN_LINE);
   const demoHeaders = demoToken === undefined ? undefined : { [TOKEN_HEADER]: demoToken };
-  if (explorer === 'graphiql') return graphiqlLandingPagePlugin({ document, headers: demoHeaders ?? {} });
-  return withUnreachableSandboxHint(
-    ApolloServerPluginLandingPageLocalDefault({
-      embed: {
-        runTelemetry: false,
-        ...(demoHeaders === undefined ? {} : { initialState: { sharedHeaders: demoHeaders } }),
-      },
-      document,
-      ...(demoHeaders === undefined ? { headers: { [TOKEN_HEADER]: '<your token>' } } : {}),
-      includeCookies: false,
-      footer: false,
-    }),
-  );
+  if (explorer === 'graphiql') return graphiqlLandingPagePlugin(document, demoHeaders ?? {});
+  const sandbox = ApolloServerPluginLandingPageLocalDefault({
+    embed: {
+      runTelemetry: false,
+      ...(demoHeaders === undefined ? {} : { initialState: { sharedHeaders: demoHeaders } }),
+    },
+    document,
+    ...(demoHeaders === undefined ? { headers: { [TOKEN_HEADER]: '<your token>' } } : {}),
+    includeCookies: false,
+    footer: false,
+  });
+  return {
+    async serverWillStart(service) {
+      const { renderLandingPage } = (await sandbox.serverWillStart!(service)) as GraphQLServerListener;
+      const { html } = await renderLandingPage!();
+      const page = async () => withHint(typeof html === 'string' ? html : await html());
+      return { renderLandingPage: async () => ({ html: page }) };
+    },
+  };
 }
-
-const DEMO_TOKEN_LINE = "# The embedded simulator's demo token is preset in the X-Auth-Token header.\n";
 
 export const SANDBOX_UNREACHABLE_TITLE = 'Apollo Sandbox could not be loaded';
 export const SANDBOX_UNREACHABLE_HINT =
@@ -64,29 +65,10 @@ export const SANDBOX_UNREACHABLE_HINT =
 const SANDBOX_SCRIPT_TAG = /<script nonce="([^"]+)" src="https:\/\/embeddable-sandbox\.cdn\.apollographql\.com\/[^"]*"><\/script>/;
 
 /**
- * When Sandbox cannot load from the CDN, the page names EXPLORER=graphiql (Apollo's own fallback
- * says only "you might be offline"). The embed script is synchronous, so a script right after it
- * (with the page's nonce, for its CSP) knows; it writes text only, and stubs the Sandbox.
+ * Where the CDN cannot be reached, the page names EXPLORER=graphiql (Apollo's fallback says only
+ * "you might be offline"): the embed script is synchronous, so a script after it (under the page's
+ * nonce) knows. It writes text only, and stubs the Sandbox.
  */
-function withUnreachableSandboxHint(plugin: ApolloServerPlugin): ApolloServerPlugin {
-  return {
-    ...plugin,
-    async serverWillStart(service) {
-      const listener = (await plugin.serverWillStart?.(service)) as GraphQLServerListener | undefined;
-      const render = listener?.renderLandingPage;
-      if (listener === undefined || render === undefined) return listener;
-      return {
-        ...listener,
-        async renderLandingPage(): Promise<LandingPage> {
-          const page = await render.call(listener);
-          const html = page.html;
-          return { html: typeof html === 'string' ? withHint(html) : async () => withHint(await html()) };
-        },
-      };
-    },
-  };
-}
-
 function withHint(html: string): string {
   return html.replace(SANDBOX_SCRIPT_TAG, (tag, nonce: string) => `${tag}
 <script nonce="${nonce}">

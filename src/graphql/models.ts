@@ -1,4 +1,4 @@
-/** What each object type's resolvers receive as their parent (codegen `mappers`). */
+// What each object type's resolvers receive as their parent (codegen `mappers`).
 import type { Credentials } from '../upstream/credentials';
 import type { CseEngine, CseJob } from '../upstream/types';
 import type { ConnectionModel, EdgeModel } from '../pagination/resolveConnection';
@@ -11,13 +11,12 @@ export type EngineEdgeModel = EdgeModel<CseEngine>;
 export type JobConnectionModel = ConnectionModel<CseJob>;
 export type JobEdgeModel = EdgeModel<CseJob>;
 
-/** An event of `engineJobEvents`. */
 export interface JobEventModel {
   readonly kind: 'CREATED' | 'CHANGED';
   readonly job: CseJob;
 }
 
-/** Where subscription events come from: one stream per subscriber (subscriptions/Watches implements it). */
+/** One stream per subscriber (subscriptions/Watches). */
 export interface JobWatches {
   /** The job's state now, then each change; ends after a terminal state, or after `null` for a missing job. */
   jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null, undefined>;

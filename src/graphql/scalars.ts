@@ -1,13 +1,10 @@
-/** The custom scalars. Descriptions repeat the SDL's: introspection reads alike either way. */
+// Descriptions repeat the SDL's: introspection reads alike either way.
 import { GraphQLError, GraphQLScalarType, Kind, print, type ValueNode } from 'graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { ErrorCode } from '../errors/codes';
 import { formatDateTime, parseDateTime } from '../mapping/time';
 
-/**
- * `DateTime`: epoch milliseconds inside, RFC 3339 in UTC outside. A value that is not epoch ms is
- * a resolver bug (no code: masked); input that is not RFC 3339 with a zone is BAD_USER_INPUT.
- */
+/** Epoch milliseconds inside, RFC 3339 in UTC outside; a value that is not epoch ms is a bug (masked). */
 export const DateTimeScalar = new GraphQLScalarType<number, string>({
   name: 'DateTime',
   description:
@@ -40,7 +37,6 @@ export const DateTimeScalar = new GraphQLScalarType<number, string>({
   },
 });
 
-/** `JSON`: graphql-scalars' implementation, under the SDL's description. */
 export const JSONScalar = new GraphQLScalarType({
   ...GraphQLJSON.toConfig(),
   description: 'Any JSON value: an object, array, string, number, boolean or null.',

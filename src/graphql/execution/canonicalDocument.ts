@@ -14,24 +14,16 @@ import {
 } from 'graphql';
 import type { DocumentShape, ShapeLiteral } from './documentShape';
 
-/** Names the canonical document gives its literals' variables: `$__lit0`, `$__lit1` … */
 const LITERAL_VARIABLE = '__lit';
 
 /**
- * A document of one shape with its abstracted literals as variables: `jobs(first: 17)` becomes
- * `jobs(first: $__lit0)`, declared on every operation with its position's input type. One compiled
- * plan serves every document of the shape with {@link literalVariables}. A valid literal and a
- * variable of the same value coerce to the same argument, and only validated documents come here.
- *
- * `undefined` when a variable of the document already uses the prefix, or a literal's input type
- * is unknown (a document that did not validate).
+ * A document of one shape with its abstracted literals as variables (`jobs(first: $__lit0)`),
+ * declared on every operation with their input types: a valid literal and a variable of its value
+ * coerce alike. `undefined` when a variable already uses the prefix or a type is unknown. `numeric`:
+ * per literal, a number (Int or Float) or its text, so an integer `ID` keeps every digit.
  */
 export interface CanonicalDocument {
   readonly document: DocumentNode;
-  /**
-   * Per literal, whether its value is a number (Int or Float position) or the literal's text:
-   * an `ID` written as an integer keeps every digit, even beyond 2^53.
-   */
   readonly numeric: readonly boolean[];
 }
 
@@ -53,7 +45,6 @@ export function canonicalDocument(schema: GraphQLSchema, document: DocumentNode,
     visitWithTypeInfo(typeInfo, {
       VariableDefinition(node) {
         if (node.variable.name.value.startsWith(LITERAL_VARIABLE)) usable = false;
-        // Default values are kept in the shape: not literals of the canonical plan.
         return false;
       },
       IntValue: replace,
@@ -85,16 +76,13 @@ export function canonicalDocument(schema: GraphQLSchema, document: DocumentNode,
   };
 }
 
-/**
- * The canonical plan's variables for a document of the shape: its own, and each literal's value.
- * `undefined` when the caller's variables already use the prefix.
- */
+/** The plan's variables: the caller's and each literal's; `undefined` if the caller's use the prefix. */
 export function literalVariables(
   literals: readonly ShapeLiteral[],
   numeric: readonly boolean[],
-  variables: Readonly<Record<string, unknown>> | undefined,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
 ): Record<string, unknown> | undefined {
-  if (variables !== undefined) for (const name in variables) if (name.startsWith(LITERAL_VARIABLE)) return undefined;
+  for (const name in variables ?? {}) if (name.startsWith(LITERAL_VARIABLE)) return undefined;
   const bound: Record<string, unknown> = { ...variables };
   for (let i = 0; i < literals.length; i += 1) {
     const node = literals[i]!;

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import {
   Kind,
+  print,
   type ArgumentNode,
   type DirectiveNode,
   type DocumentNode,
@@ -8,32 +9,26 @@ import {
   type IntValueNode,
   type SelectionSetNode,
   type StringValueNode,
-  type TypeNode,
   type ValueNode,
   type VariableDefinitionNode,
 } from 'graphql';
 
-/** A literal whose value a document's shape leaves out. */
 export type ShapeLiteral = IntValueNode | FloatValueNode | StringValueNode;
 
 /**
- * A document apart from the values of its Int, Float and String literals: a client that writes
- * its arguments inline sends a new text for every page, all of one shape. Everything else is in
- * the key, so two documents with the same key differ at most in those literals' values, in order.
+ * A document apart from the values of its Int, Float and String literals outside variable
+ * definitions: two with one key differ at most in those values, in order. The key is a hash.
  */
 export interface DocumentShape {
-  /** A hash of the shape's text: the caches keyed by shape are bounded in bytes by their count. */
   readonly key: string;
-  /** The abstracted literals, in document order (outside variable definitions). */
   readonly literals: readonly ShapeLiteral[];
 }
 
 const shapes = new WeakMap<DocumentNode, DocumentShape>();
 
 /**
- * The shape of a document, one walk of its AST (not through fragment spreads: linear in its size),
- * made once per DocumentNode: validation makes it and the executor reads it for the same node.
- * By hand, not graphql's visit and print: several times faster, and new documents pay it.
+ * One walk of the AST, not through fragment spreads (linear), once per DocumentNode (validation
+ * makes it, the executor reads it). By hand, not a generic walk: every new document pays it.
  */
 export function documentShape(document: DocumentNode): DocumentShape {
   const known = shapes.get(document);
@@ -41,7 +36,7 @@ export function documentShape(document: DocumentNode): DocumentShape {
   const parts: string[] = [];
   const literals: ShapeLiteral[] = [];
 
-  const value = (node: ValueNode, abstract: boolean): void => {
+  const value = (node: ValueNode): void => {
     switch (node.kind) {
       case Kind.VARIABLE:
         parts.push('$', node.name.value);
@@ -49,26 +44,21 @@ export function documentShape(document: DocumentNode): DocumentShape {
       case Kind.INT:
       case Kind.FLOAT:
       case Kind.STRING:
-        if (abstract) {
-          parts.push(node.kind === Kind.INT ? '#i' : node.kind === Kind.FLOAT ? '#f' : '#s');
-          literals.push(node);
-        } else {
-          parts.push(node.kind, JSON.stringify(node.value));
-        }
+        parts.push(node.kind === Kind.INT ? '#i' : node.kind === Kind.FLOAT ? '#f' : '#s');
+        literals.push(node);
         return;
+      // No enum value is named true, false or null.
       case Kind.BOOLEAN:
-        parts.push(node.value ? '#true' : '#false');
+      case Kind.ENUM:
+        parts.push('#', String(node.value));
         return;
       case Kind.NULL:
         parts.push('#null');
         return;
-      case Kind.ENUM:
-        parts.push('#e', node.value);
-        return;
       case Kind.LIST:
         parts.push('[');
         for (const item of node.values) {
-          value(item, abstract);
+          value(item);
           parts.push(',');
         }
         parts.push(']');
@@ -77,7 +67,7 @@ export function documentShape(document: DocumentNode): DocumentShape {
         parts.push('{');
         for (const field of node.fields) {
           parts.push(field.name.value, ':');
-          value(field.value, abstract);
+          value(field.value);
           parts.push(',');
         }
         parts.push('}');
@@ -89,7 +79,7 @@ export function documentShape(document: DocumentNode): DocumentShape {
     parts.push('(');
     for (const arg of nodes) {
       parts.push(arg.name.value, ':');
-      value(arg.value, true);
+      value(arg.value);
       parts.push(',');
     }
     parts.push(')');
@@ -100,31 +90,9 @@ export function documentShape(document: DocumentNode): DocumentShape {
       args(directive.arguments);
     }
   };
-  const type = (node: TypeNode): void => {
-    if (node.kind === Kind.NAMED_TYPE) parts.push(node.name.value);
-    else if (node.kind === Kind.LIST_TYPE) {
-      parts.push('[');
-      type(node.type);
-      parts.push(']');
-    } else {
-      type(node.type);
-      parts.push('!');
-    }
-  };
+  // Whole, default values and all: not literals of the canonical plan.
   const variableDefinitions = (nodes: readonly VariableDefinitionNode[] | undefined): void => {
-    if (nodes === undefined || nodes.length === 0) return;
-    parts.push('(');
-    for (const definition of nodes) {
-      parts.push('$', definition.variable.name.value, ':');
-      type(definition.type);
-      if (definition.defaultValue !== undefined) {
-        parts.push('=');
-        value(definition.defaultValue, false);
-      }
-      directives(definition.directives);
-      parts.push(',');
-    }
-    parts.push(')');
+    for (const definition of nodes ?? []) parts.push('$', print(definition), ',');
   };
   const selectionSet = (set: SelectionSetNode | undefined): void => {
     if (set === undefined) return;
@@ -161,7 +129,7 @@ export function documentShape(document: DocumentNode): DocumentShape {
       directives(definition.directives);
       selectionSet(definition.selectionSet);
     } else {
-      // Type-system definitions are never valid in an executable document: a key of their own.
+      // Never valid in an executable document.
       parts.push('!', definition.kind);
     }
     parts.push(';');

@@ -1,11 +1,9 @@
 import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 
 /**
- * How many fields an operation has with every fragment spread inlined, fields of the same name not
- * merged: the size of what a compiler that inlines fragments writes, which can be exponential in
- * the document's size (fragments that each spread the next twice). Linear in the document: each
- * fragment is counted once. Cycles, which validation refuses, count 0; so does an operation that
- * `getOperationAST` does not find.
+ * An operation's fields with every fragment inlined and none merged: what graphql-jit writes, which
+ * can be exponential in the document's size. Linear: each fragment is counted once. Cycles (which
+ * validation refuses) and an operation not found count 0.
  */
 export function expandedFieldCount(document: DocumentNode, operationName: string | null | undefined): number {
   const operation = getOperationAST(document, operationName);

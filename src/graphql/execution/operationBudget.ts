@@ -2,20 +2,13 @@ import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 
-/** What one operation may gather and send (`OPERATION_MAX_UPSTREAM_BYTES`, `MAX_LIST_ITEMS`). */
-type OperationBudgetLimits = GatewayConfig['limits']['budget'];
-
 /** Items whose lists may be made and completed in one turn of the event loop. */
 const ITEMS_PER_TURN = 1000;
 
 /**
- * The bounds of one operation, one object in its context. Upstream answers are counted as they
- * arrive (see CseApi), lists as they are resolved; a field past a bound fails alone as
- * RESPONSE_TOO_LARGE, and null propagation gives the rest their data.
- *
- * It also keeps the event loop responsive: graphql-js and graphql-jit complete a list returned
- * synchronously in one go, everything below it included. Past ITEMS_PER_TURN items, lists are
- * handed over in later turns, so other requests (and `/healthz`) get in between.
+ * The bounds of one operation: a field past one fails alone as RESPONSE_TOO_LARGE. It also paces
+ * lists: graphql-js and graphql-jit complete a list returned synchronously in one go, so past
+ * ITEMS_PER_TURN items they are handed over in later turns, and other requests get in between.
  */
 export class OperationBudget {
   private upstreamBytes = 0;
@@ -26,23 +19,20 @@ export class OperationBudget {
   private turn: Promise<void> | undefined;
   private itemsOfTurn = 0;
 
-  constructor(private readonly limits: OperationBudgetLimits) {}
+  constructor(private readonly limits: GatewayConfig['limits']['budget']) {}
 
-  /** Refuses an upstream call once all bytes are used: its answer could not be used. */
+  /** Once all bytes are used, a call's answer could not be used. */
   beforeCall(): void {
     if (this.upstreamBytes >= this.limits.maxUpstreamBytes) throw this.bytesError();
   }
 
-  /** Counts an answer; the one past the bound fails its field, and its bytes stay counted. */
+  /** The answer past the bound fails its field; its bytes stay counted. */
   spendUpstream(bytes: number): void {
     this.upstreamBytes += bytes;
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
   }
 
-  /**
-   * Counts a large upstream text (a job's context, a task's log or output) each time the response
-   * holds it, against the same bound: aliases and fragments can repeat an answer counted once.
-   */
+  /** A large upstream text, counted each time the response holds it (aliases repeat it). */
   sendText<T extends string | null>(text: T): T {
     if (text === null) return text;
     this.sentBytes += Buffer.byteLength(text);
@@ -54,16 +44,12 @@ export class OperationBudget {
     return text;
   }
 
-  /** Refuses a list of `count` items past `MAX_LIST_ITEMS`, before it is built. */
   checkList(count: number): void {
     const limit = this.limits.maxListItems;
     if (count > limit) throw tooLarge('LIST_ITEMS', limit, `The list has ${count} items, more than the ${limit} one field may answer.`);
   }
 
-  /**
-   * `make()`, a list of `count` items, now or in a later turn once this one has handed over its
-   * share. Each turn waits for the one before and one pass of the event loop, so I/O gets in.
-   */
+  /** `make()`, a list of `count` items, now or in a later turn (after one pass of the event loop). */
   paced<T>(count: number, make: () => T): T | Promise<T> {
     if (this.turn === undefined && this.itemsThisTurn + count <= ITEMS_PER_TURN) {
       this.itemsThisTurn += count;

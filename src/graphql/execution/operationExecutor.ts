@@ -1,32 +1,34 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
-import { execute, type GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import {
+  execute,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import { hash } from 'node:crypto';
 import type { GatewayConfig } from '../../config/loadConfig';
+import { ErrorCode } from '../../errors/codes';
+import { GatewayError } from '../../errors/GatewayError';
 import { canonicalDocument, literalVariables } from './canonicalDocument';
 import { documentShape, type DocumentShape } from './documentShape';
 import { expandedFieldCount } from './expandedSize';
-import { unrepresentableType, upstreamValueError, type UnrepresentableValue } from './upstreamValues';
 
-/**
- * Runs operations for Apollo Server (GRAPHQL_EXECUTOR, docs/architecture.md). `adaptive`: graphql-js
- * interprets a shape until it is hot (compiling a document used once costs more), then graphql-jit
- * compiles it off the request path; a plan's answer with errors, or refused variables, is made again
- * by graphql-js (its locations; the loaders hold the upstream answers). `graphql-js`: the reference.
- */
+/** Runs operations for Apollo Server: GRAPHQL_EXECUTOR, described in docs/architecture.md. */
 export type OperationExecutor = (request: ExecutorRequest) => Promise<ExecutionResult>;
 
-export interface ExecutorRequest {
-  readonly document: DocumentNode;
-  readonly operationName?: string | null;
-  readonly variables?: Record<string, unknown>;
-  readonly contextValue: unknown;
+type ExecutorRequest = Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'>;
+
+interface UnrepresentableValue {
+  readonly path: ReadonlyArray<string | number>;
+  readonly type: string;
 }
 
-/** GRAPHQL_EXECUTOR, GRAPHQL_COMPILE_AFTER_USES (uses within HOT_WINDOW_MS), COMPILED_PLANS_MAX_BYTES. */
-export type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
-  /** A field whose upstream value its type cannot represent (the value itself is never told). */
+type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
+  /** Never the value: it is upstream content. */
   readonly onUnrepresentable?: (value: UnrepresentableValue, contextValue: unknown) => void;
   readonly onExecuted?: (how: 'compiled' | 'interpreted') => void;
   readonly onCompiled?: (durationMs: number) => void;
@@ -35,19 +37,21 @@ export type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
 /** Past this many fields with fragments inlined, interpret: graphql-jit's work grows with them. */
 const MAX_COMPILED_FIELDS = 300;
 const HOT_WINDOW_MS = 60_000;
-/** A compiled plan's size, estimated per inlined field (source and closures), rounded up. */
+/** A compiled plan's size per inlined field (source and closures). */
 const PLAN_BYTES_PER_FIELD = 1024;
 const MAX_COUNTED_SHAPES = 10_000;
-/** A cached document may be sent with any number of operation names; only the first few are kept. */
+/** A cached document may be sent with any operation name: keys of the first few are kept. */
 const MAX_NAMES_PER_DOCUMENT = 16;
 /** Compiles waiting off the request path; more are dropped (asked for again later). */
 const MAX_PENDING_COMPILES = 32;
 
-/** A shape's plan: its canonical document compiled, or `null` when the shape is interpreted for good. */
-interface ShapePlan {
-  readonly compiled: CompiledQuery | null;
-  readonly numeric: readonly boolean[];
-}
+/** graphql-js's messages for a leaf value its type cannot represent: the upstream broke its contract. */
+const LEAF_FAILURES: readonly RegExp[] = [
+  /^(String|Int|Float|Boolean|ID) cannot represent /,
+  /^Enum "([_A-Za-z][_0-9A-Za-z]*)" cannot represent /,
+  /^(DateTime|JSON) cannot represent /,
+  /^Expected `([_A-Za-z][_0-9A-Za-z]*)\.serialize\(/,
+];
 
 export function createOperationExecutor(
   schema: GraphQLSchema,
@@ -55,13 +59,7 @@ export function createOperationExecutor(
 ): OperationExecutor {
   const interpreted = (request: ExecutorRequest) => {
     options.onExecuted?.('interpreted');
-    return execute({
-      schema,
-      document: request.document,
-      operationName: request.operationName,
-      variableValues: request.variables,
-      contextValue: request.contextValue,
-    });
+    return execute({ schema, ...request });
   };
   const run: OperationExecutor =
     options.mode === 'adaptive'
@@ -73,11 +71,18 @@ export function createOperationExecutor(
     if (result.errors === undefined) return result;
     let converted: GraphQLError[] | undefined;
     result.errors.forEach((error, index) => {
-      const type = unrepresentableType(error);
+      // Input coercion fails before execution, without a path.
+      if (error.path === undefined) return;
+      const type = LEAF_FAILURES.map((pattern) => pattern.exec(error.message)).find(Boolean)?.[1];
       if (type === undefined) return;
+      // graphql-js quotes the value whole.
+      const message = `The upstream sent a value this field cannot represent as ${type}.`;
+      const cause = new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message);
       converted ??= [...result.errors!];
-      converted[index] = upstreamValueError(error, type);
-      options.onUnrepresentable?.({ path: error.path!, type }, request.contextValue);
+      const { nodes, path } = error;
+      const extensions = cause.extensions;
+      converted[index] = new GraphQLError(message, { nodes, path, originalError: cause, extensions });
+      options.onUnrepresentable?.({ path: path!, type }, request.contextValue);
     });
     return converted === undefined ? result : { ...result, errors: converted };
   };
@@ -88,9 +93,12 @@ function adaptiveRunner(
   options: OperationExecutorOptions,
   interpreted: (request: ExecutorRequest) => Promise<ExecutionResult> | ExecutionResult,
 ): OperationExecutor {
-  // The plan key per operation name, made once per document (Apollo's store keeps one per text).
+  // Apollo's store keeps one DocumentNode per text.
   const planKeys = new WeakMap<DocumentNode, Map<string, string>>();
-  const plans = new LRUCache<string, ShapePlan>({ maxSize: options.plansMaxBytes });
+  // `compiled: null`: the shape is interpreted for good.
+  const plans = new LRUCache<string, { compiled: CompiledQuery | null; numeric: readonly boolean[] }>({
+    maxSize: options.plansMaxBytes,
+  });
   const uses = new LRUCache<string, { count: number; since: number }>({ max: MAX_COUNTED_SHAPES });
   const pending = new Set<string>();
 
@@ -144,7 +152,7 @@ function adaptiveRunner(
       return interpreted(request);
     }
     if (plan.compiled === null) return interpreted(request);
-    const variables = literalVariables(shape.literals, plan.numeric, request.variables);
+    const variables = literalVariables(shape.literals, plan.numeric, request.variableValues);
     if (variables === undefined) return interpreted(request);
     options.onExecuted?.('compiled');
     const result = await plan.compiled.query(undefined, request.contextValue, variables);
@@ -164,11 +172,9 @@ export function executionGateway(
       executor: (context) =>
         executor({
           document: context.document,
-          // The caller's name, not Apollo's resolved one (`null` for an unknown name, which would
-          // run the document's only operation): execution refuses it, and Apollo answers
-          // OPERATION_RESOLUTION_FAILURE.
+          // Not Apollo's resolved name, `null` for an unknown one (which would run the only operation).
           operationName: context.request.operationName ?? null,
-          variables: context.request.variables,
+          variableValues: context.request.variables,
           contextValue: context.context,
         }),
     }),

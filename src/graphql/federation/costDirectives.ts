@@ -1,8 +1,7 @@
 import {
   Kind,
-  type ConstArgumentNode,
+  parseConstValue,
   type ConstDirectiveNode,
-  type ConstValueNode,
   type DocumentNode,
   type FieldDefinitionNode,
   type ObjectTypeDefinitionNode,
@@ -12,15 +11,8 @@ import { DEFAULT_PAGE_SIZE } from '../../config/loadConfig';
 import { connectionCallBudget } from '../../pagination/resolveConnection';
 import { FETCHING_FIELDS, type FetchingField } from '../fetchingFields';
 
-/**
- * The cost directives of Federation 2.9 (`@cost`, `@listSize`) a router's demand control reads,
- * written from the fetching-fields table so that a router counts what the gateway counts: CSE
- * calls. Objects cost 0 (a router's default of 1 would price a page of 20 engines at 21 where it
- * is one call); a fetching field 1; a page adds `@listSize`, and the extra calls `last` and the
- * cursors add to its call budget are `@cost` on those arguments (exact for one, more than the
- * budget for two). `_entities` is @apollo/subgraph's: the gateway still refuses a fetch over its
- * own budget.
- */
+// Federation 2.9's `@cost` and `@listSize` from the fetching-fields table, so that a router's demand
+// control counts CSE calls as the gateway does (docs/federation.md).
 
 /** Roots: their fields carry the cost, not the type. */
 const ROOT_TYPES: ReadonlySet<string> = new Set(['Query', 'Mutation', 'Subscription']);
@@ -33,7 +25,6 @@ export function connectionArgumentCosts(): Readonly<Record<'last' | 'after' | 'b
   return { last: extra('backward', false, false), after: extra('forward', true, false), before: extra('forward', false, true) };
 }
 
-/** The directives the SDL carries for one fetching field. */
 function costDirectivesOf({ cost }: FetchingField): ConstDirectiveNode[] {
   if (cost.calls === 'entities') return [];
   if (cost.calls === 'one') return [directive('cost', { weight: 1 })];
@@ -46,7 +37,6 @@ function costDirectivesOf({ cost }: FetchingField): ConstDirectiveNode[] {
   return [directive('cost', { weight: 1 }), directive('listSize', listSize)];
 }
 
-/** `document` with the cost directives (imported by the `@link` of schema/). */
 export function withCostDirectives(document: DocumentNode, table: typeof FETCHING_FIELDS = FETCHING_FIELDS): DocumentNode {
   const definitions = document.definitions.map((definition) => {
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) return definition;
@@ -68,19 +58,12 @@ export function withCostDirectives(document: DocumentNode, table: typeof FETCHIN
   return { ...document, definitions };
 }
 
-type Argument = number | boolean | readonly string[];
-
-function directive(name: string, args: Record<string, Argument>): ConstDirectiveNode {
-  const argument = ([argName, value]: [string, Argument]): ConstArgumentNode => ({
-    kind: Kind.ARGUMENT,
-    name: { kind: Kind.NAME, value: argName },
-    value: valueNode(value),
+/** JSON numbers, booleans and lists of strings are GraphQL values as they are written. */
+function directive(name: string, args: Record<string, number | boolean | string[]>): ConstDirectiveNode {
+  const argument = ([argName, value]: [string, unknown]) => ({
+    kind: Kind.ARGUMENT as const,
+    name: { kind: Kind.NAME as const, value: argName },
+    value: parseConstValue(JSON.stringify(value), { noLocation: true }),
   });
   return { kind: Kind.DIRECTIVE, name: { kind: Kind.NAME, value: name }, arguments: Object.entries(args).map(argument) };
-}
-
-function valueNode(value: Argument): ConstValueNode {
-  if (typeof value === 'number') return { kind: Kind.INT, value: String(value) };
-  if (typeof value === 'boolean') return { kind: Kind.BOOLEAN, value };
-  return { kind: Kind.LIST, values: value.map((item) => ({ kind: Kind.STRING, value: item })) };
 }

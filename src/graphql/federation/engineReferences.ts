@@ -4,10 +4,6 @@ import { GatewayError } from '../../errors/GatewayError';
 import { settleEach, toError, type Loaders } from '../../loaders/createLoaders';
 import type { CseEngine } from '../../upstream/types';
 
-/**
- * More distinct references than `engineListThreshold` in one batch are looked up in engine-list
- * pages first (`pageSize`: the upstream maximum, fewest calls), at most `maxListPages` of them.
- */
 type EngineReferenceOptions = EngineListLimits & { readonly pageSize: number };
 interface EngineListLimits {
   readonly engineListThreshold: number;
@@ -15,31 +11,24 @@ interface EngineListLimits {
 }
 
 /**
- * The most upstream calls one `_entities` batch of engine references makes: what the cost
- * estimate counts, and what the loader never exceeds. One details call each up to the threshold;
- * above it, list pages and details calls for what they did not hold, within
- * `maxListPages + engineListThreshold`, and never more than a call each plus one page.
+ * The most upstream calls one `_entities` batch of engine references makes, what the cost estimate
+ * counts: never more than a call each plus one page (docs/federation.md).
  */
 export function engineReferenceBudget(references: number, options: EngineListLimits): number {
   if (references <= options.engineListThreshold) return references;
   return Math.min(references + 1, options.maxListPages + options.engineListThreshold);
 }
 
-/**
- * Engine-list pages after the first worth loading: all, when that is fewer calls than a details
- * call per engine still missing, else none (the list does not say on which page an engine is).
- */
+/** All the pages after the first when that beats a call per missing engine, else none. */
 export function remainingPagesWorthLoading(total: number, pageSize: number, missing: number): number {
   const remaining = Math.max(0, Math.ceil(total / pageSize) - 1);
   return remaining > 0 && remaining < missing ? remaining : 0;
 }
 
 /**
- * The loader behind `Engine.__resolveReference`: a router's `_entities` call arrives as one batch.
- * Up to the threshold, a details call each (through the engine loader). Above it, list pages
- * first (which prime the engine loader), then details calls for what they did not hold (the list
- * may lag) while the budget lasts. Past it, a reference missing from the complete list is `null`;
- * one that could not be looked for fails with QUERY_TOO_COMPLEX.
+ * A router's `_entities` call is one batch. Above the threshold, list pages first (they prime the
+ * engine loader), then details calls for what they lacked (the list may lag) within the budget.
+ * Past it, a reference missing from the complete list is `null`, one not looked for QUERY_TOO_COMPLEX.
  */
 export function createEngineReferenceLoader(loaders: Loaders, options: EngineReferenceOptions): DataLoader<string, CseEngine | null> {
   return new DataLoader<string, CseEngine | null>(async (ids) => {
@@ -66,7 +55,6 @@ export function createEngineReferenceLoader(loaders: Loaders, options: EngineRef
 interface ListRead {
   readonly calls: number;
   readonly missing: ReadonlySet<string>;
-  /** Every page of the list was read. */
   readonly complete: boolean;
   readonly failure?: Error;
 }

@@ -2,7 +2,7 @@ import { GatewayError } from '../../errors/GatewayError';
 import { ErrorCode } from '../../errors/codes';
 import { assertEngineId, assertJobId } from '../../upstream/paths';
 
-/** A representation is caller input: its keys are checked like `Query.engine`'s arguments. */
+/** A representation is caller input: checked like `Query.engine`'s arguments. */
 export function engineKeyOf(reference: { id?: unknown }): string {
   return assertEngineId(keyString(reference.id, 'id'), 'id');
 }

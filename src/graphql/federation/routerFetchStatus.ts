@@ -2,12 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
 import { clientOperationName } from '../../observability/operationLabel';
 
-/**
- * A refusal of a router's fetch answered with HTTP 200, not 400, so the router keeps its code: a
- * router asks for `application/json` (which GraphQL over HTTP answers 200) and takes a non-2xx as
- * a transport failure. Only fetches of federation's root fields, or named as a query planner
- * names them, that do not accept `application/graphql-response+json`.
- */
+/** A router takes a non-2xx as a transport failure: its refused fetches get 200 (docs/federation.md). */
 export function routerFetchStatusPlugin(): ApolloServerPlugin {
   return {
     async requestDidStart() {

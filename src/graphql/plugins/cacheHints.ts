@@ -11,27 +11,20 @@ function freshnessOf(parentType: string, fieldName: string, isRoot: boolean): Fr
   return fetchingField(parentType, fieldName)?.freshness ?? (isRoot && !fieldName.startsWith('__') ? 'shortest' : undefined);
 }
 
-/**
- * The `maxAge` (seconds) a field's value may be reused for, or `undefined` when the field hints
- * nothing (only fields that fetch lower the response's max-age). A job resolved in a terminal
- * status gets the terminal TTL. Rounded down: a header never promises more than the gateway keeps.
- */
+/** Seconds, rounded down: a header never promises more than the gateway keeps; `undefined`: no hint. */
 export function fieldMaxAge(parentType: string, fieldName: string, isRoot: boolean, result: unknown, ttls: CacheTtls): number | undefined {
   const freshness = freshnessOf(parentType, fieldName, isRoot);
   if (freshness === undefined) return undefined;
   return Math.floor(ttlOf(freshness, ttls, isTerminalJob(result)) / 1000);
 }
 
-/** What a hinted field needs of the context: the operation's policy (absent: nothing is recorded). */
 type HintedContext = { readonly cachePolicy?: CachePolicy } | undefined;
 
 const HINTED = Symbol('cse-jobs-gateway.hinted');
 
 /**
- * Makes the fields {@link fieldMaxAge} gives a hint record it into the operation's
- * {@link CachePolicy} once their value is known: only these few fields are wrapped, once, at
- * start-up (the schema is changed in place). A field that fails records nothing: the response then
- * has errors and is `no-store`. Subscription results go over a socket, never into an HTTP cache.
+ * The few fields with a hint record it once their value is known (one that fails records nothing:
+ * the response is then `no-store`). Subscription results never go into an HTTP cache.
  */
 export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
   const subscription = schema.getSubscriptionType();
@@ -53,7 +46,6 @@ export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
         const result: unknown = resolve(source, args, context, info);
         const policy = context?.cachePolicy;
         if (policy === undefined) return result;
-        // graphql-js handles a rejection; there is nothing to record then.
         if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') {
           (result as PromiseLike<unknown>).then(record(policy), () => undefined);
         } else record(policy)(result);
@@ -65,16 +57,11 @@ export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
-/** Whether a field's resolver records its cache hint. */
 export function isHinted(resolve: unknown): boolean {
   return typeof resolve === 'function' && (resolve as { [HINTED]?: true })[HINTED] === true;
 }
 
-/**
- * `Cache-Control` for GraphQL responses from the operation's {@link CachePolicy}. Apollo's own
- * cache-control plugin is off: it hooks `willResolveField`, which makes Apollo wrap every field's
- * resolver; the hints are recorded by the few fields that fetch instead.
- */
+/** Apollo's cache-control plugin is off: its `willResolveField` makes Apollo wrap every resolver. */
 export function cacheControlPlugins<TContext extends NonNullable<HintedContext>>(): Array<ApolloServerPlugin<TContext>> {
   const header: ApolloServerPlugin<TContext> = {
     requestDidStart: async () => ({

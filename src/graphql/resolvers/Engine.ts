@@ -10,7 +10,6 @@ import type { CseEngine } from '../models';
 const own = property<CseEngine>();
 
 export const Engine: EngineResolvers = {
-  // Federation `_entities`: batched per operation, from list pages when that is fewer calls.
   __resolveReference: async (reference, { references }) => entityCopy(await references.engine.load(engineKeyOf(reference))),
   id: own('id'),
   // `name` is documented as always present; an upstream that leaves it out gets the id shown.

@@ -9,7 +9,6 @@ import { property } from './property';
 const own = property<CseJob>();
 
 export const Job: JobResolvers = {
-  // Federation `_entities`: the operation's job loader batches and de-duplicates the references.
   __resolveReference: async (reference, { loaders }) => entityCopy(await loaders.job.load(jobKeyOf(reference))),
   id: (job) => idString(job.id),
   // Always set: CseApi completes it from the request path when the body leaves it out.

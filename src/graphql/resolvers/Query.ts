@@ -1,4 +1,12 @@
-import { getArgumentValues, getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
+import {
+  getArgumentValues,
+  getNamedType,
+  isObjectType,
+  type FieldNode,
+  type GraphQLResolveInfo,
+} from 'graphql';
+// Not exported from graphql 16's root, but the executor's own field collection: in step with it.
+import { collectSubfields } from 'graphql/execution/collectFields';
 import { GatewayError } from '../../errors/GatewayError';
 import { ErrorCode } from '../../errors/codes';
 import { assertEngineId, assertJobId } from '../../upstream/paths';
@@ -6,7 +14,6 @@ import type { CseEngine } from '../../upstream/types';
 import type { GatewayContext } from '../context';
 import type { QueryResolvers } from '../generated/resolvers-types';
 import { engineConnection, jobConnectionOnce } from './connections';
-import { jobsOnlySelection } from './jobsOnlySelection';
 
 export const Query: QueryResolvers = {
   engine: (_root, { id }, context, info) => engineById(assertEngineId(id, 'id'), context, info),
@@ -15,6 +22,8 @@ export const Query: QueryResolvers = {
     loaders.job.load({ engineId: assertEngineId(engineId), jobId: assertJobId(id) }),
 };
 
+const LIST_ONLY_FIELDS: ReadonlySet<string> = new Set(['id', '__typename', 'jobs']);
+
 /**
  * An engine by id, or `null`. When the operation wants only its id and jobs, the job-list call
  * (reused by `Engine.jobs`) proves it exists: one upstream call instead of two. Any other
@@ -22,10 +31,15 @@ export const Query: QueryResolvers = {
  */
 async function engineById(id: string, context: GatewayContext, info: GraphQLResolveInfo): Promise<CseEngine | null> {
   const engineType = getNamedType(info.returnType);
-  if (!isObjectType(engineType)) return context.loaders.engine.load(id);
-  const jobsNode = jobsOnlySelection(info, engineType);
-  const jobsField = engineType.getFields().jobs;
-  if (jobsNode === undefined || jobsField === undefined) return context.loaders.engine.load(id);
+  const jobsField = isObjectType(engineType) ? engineType.getFields().jobs : undefined;
+  if (!isObjectType(engineType) || jobsField === undefined) return context.loaders.engine.load(id);
+  let jobsNode: FieldNode | undefined;
+  const { schema, fragments, variableValues, fieldNodes } = info;
+  for (const [node] of collectSubfields(schema, fragments, variableValues, engineType, fieldNodes).values()) {
+    if (!LIST_ONLY_FIELDS.has(node!.name.value)) return context.loaders.engine.load(id);
+    if (node!.name.value === 'jobs') jobsNode ??= node;
+  }
+  if (jobsNode === undefined) return context.loaders.engine.load(id);
   try {
     await jobConnectionOnce(id, getArgumentValues(jobsField, jobsNode, info.variableValues), context);
     return { id };

@@ -6,7 +6,6 @@ import type { JobEventResolvers, SubscriptionResolvers } from '../generated/reso
 import type { CseJob, JobEventModel, JobWatches } from '../models';
 import { property } from './property';
 
-/** Each event from the context's watches is the root value its selection is executed on. */
 export const Subscription: SubscriptionResolvers = {
   jobUpdated: {
     subscribe: (_root, { engineId, id }, context) =>
@@ -26,7 +25,6 @@ export const JobEvent: JobEventResolvers = {
   job: own('job'),
 };
 
-/** Only the WebSocket server's contexts have watches; over HTTP, subscriptions are refused before this. */
 function watchesOf(context: GatewayContext): JobWatches {
   if (context.watches === undefined) {
     throw new GatewayError(ErrorCode.OPERATION_NOT_SUPPORTED, 'Subscriptions are served over WebSocket (graphql-transport-ws) at this URL.');

@@ -6,17 +6,15 @@ const PROPERTY = Symbol('cse-jobs-gateway.propertyResolver');
 export type PropertyResolver<P, K extends keyof P> = ((parent: P) => PropertyValue<P[K]>) & { readonly [PROPERTY]: K };
 
 /**
- * A field read from its parent's property: `flavor: own('flavor')`. Every field needs a resolver
- * in the maps, so a field the model lacks fails the type check; the mark lets
- * buildGatewaySchema take it off the built schema again where the key is the field's own
- * name, since graphql-jit compiles a field without a resolver to a direct property read.
+ * `flavor: own('flavor')`: every field needs a resolver in the maps, so one the model lacks fails
+ * the type check. buildGatewaySchema takes those of a field's own name off again: graphql-jit
+ * compiles a field without a resolver to a direct property read.
  */
 export function property<P>() {
   return <K extends keyof P & string>(key: K): PropertyResolver<P, K> =>
     Object.assign((parent: P) => (parent[key] ?? null) as PropertyValue<P[K]>, { [PROPERTY]: key }) as PropertyResolver<P, K>;
 }
 
-/** The property a resolver made by {@link property} reads. */
 export function propertyOf(resolve: unknown): string | undefined {
   if (typeof resolve !== 'function') return undefined;
   const key = (resolve as { [PROPERTY]?: unknown })[PROPERTY];
