@@ -11,8 +11,7 @@ import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
-import type { ConflatingStream } from './conflatingStream';
-import { eventKey, JOB_KEY, markPolled, polledAtOf } from './eventKeys';
+import { eventKey, JOB_KEY, markPolled, polledAtOf, type ConflatingStream } from './conflatingStream';
 import { project, sharedSelection, type View } from './sharedSelection';
 
 /** One subscription, as the WebSocket server hands it over. */

@@ -11,31 +11,20 @@ import { ConflatingStream } from './conflatingStream';
 import { EngineWatch, type WatchFleet } from './EngineWatch';
 import { ScopeBudget } from './pollBudget';
 
-export type { WatchFleet } from './EngineWatch';
-
-/** The metrics the watches report. */
 export type WatchMetrics = Pick<SubscriptionMetrics, 'poll' | 'pollers' | 'conflated'>;
 
-/**
- * Engine events one subscriber keeps pending at most: every job of the pages polled, created and
- * changed (the conflation keys), so a slow reader loses no job, only intermediate states.
- */
+/** Every job of the pages polled, created and changed: a slow reader loses no job, only intermediate states. */
 export function maxPendingEvents(config: GatewayConfig): number {
   return 2 * config.upstream.paging.maxPageSize * config.subscriptions.listPages;
 }
 
 /**
- * Every subscription's source: one {@link EngineWatch} per engine and credential scope, made for
- * its first subscriber and dropped after its last. Different tokens never share a watch.
- *
- * A caller (token and project, whatever enterprise projects it names, so naming more of them
- * multiplies nothing) shares one budget of calls per interval among its watches, and watches at
- * most SUBSCRIPTION_MAX_WATCHED_PER_SCOPE distinct things: one more is refused with
- * TOO_MANY_WATCHED, one more subscriber of something already watched is not.
+ * One {@link EngineWatch} per engine and credential scope, from its first subscriber to its last.
+ * A caller's budget and watched bound are per token and project: naming more enterprise projects
+ * multiplies neither.
  */
 export class Watches implements JobWatches {
   private readonly watches = new Map<string, EngineWatch>();
-  /** Each caller's budget, whose members are its watches. */
   private readonly callers = new Map<string, ScopeBudget<EngineWatch>>();
   private closed = false;
 
@@ -45,11 +34,6 @@ export class Watches implements JobWatches {
     readonly metrics: WatchMetrics,
     readonly fleet?: WatchFleet,
   ) {}
-
-  /** Watches (pollers) running now. */
-  get pollers(): number {
-    return this.watches.size;
-  }
 
   jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null> {
     const watch = this.watchOf(credentials, engineId, jobId);
@@ -68,7 +52,7 @@ export class Watches implements JobWatches {
     return stream;
   }
 
-  /** Stops every watch: their subscribers end (the process is stopping). */
+  /** The process is stopping: every watch stops, and its subscribers end. */
   close(): void {
     this.closed = true;
     for (const watch of [...this.watches.values()]) watch.stop();
@@ -76,10 +60,6 @@ export class Watches implements JobWatches {
 
   private readonly conflated = () => this.metrics.conflated();
 
-  /**
-   * The watch of the scope and engine, made if need be (none once closed); refuses a new thing to
-   * watch past the caller's limit.
-   */
   private watchOf(credentials: Credentials, engineId: string, jobId?: string): EngineWatch | undefined {
     if (this.closed) return undefined;
     const key = `${credentialDigest(credentials)} ${engineId}`;

@@ -1,10 +1,8 @@
-/** One engine watch of a credential scope, as the scope's budget sees it. */
 export interface BudgetMember {
   /** Upstream calls it would make to poll everything it watches once. */
   demand(): number;
 }
 
-/** A member's part of its scope's budget. */
 export interface BudgetShare {
   /** Whether one more upstream call fits in the current interval; counts it when it does. */
   take(): boolean;
@@ -15,22 +13,18 @@ interface Seat {
   readonly member: BudgetMember;
   /** Owed calls carried over intervals (smooth weighted round robin, as nginx balances upstreams). */
   credit: number;
-  /** Calls this interval's allocation gave it, and those it made. */
   share: number;
   used: number;
 }
 
 /**
- * The upstream calls one caller's subscriptions may make per poll interval
- * (SUBSCRIPTION_MAX_CALLS_PER_POLL), shared by its engine watches. At the first call of each
- * fixed window of `windowMs`, the bound is divided among the watches in proportion to what each
- * would need to poll all it watches; what is not allocated serves whoever asks first (a new
- * subscriber's first state).
+ * SUBSCRIPTION_MAX_CALLS_PER_POLL, shared by one caller's engine watches: at the first call of
+ * each window the bound is divided among them by demand; what is not allocated serves whoever
+ * asks first (a new subscriber's first state).
  */
 export class ScopeBudget<M extends BudgetMember = BudgetMember> {
   private readonly seats = new Set<Seat>();
   private window = Number.NEGATIVE_INFINITY;
-  /** Calls of this interval not allocated to any watch. */
   private free = 0;
 
   constructor(
@@ -80,10 +74,9 @@ export class ScopeBudget<M extends BudgetMember = BudgetMember> {
 }
 
 /**
- * One interval's division of `maxCalls` among members by their demand, with the credit each
- * carries in and out. All demands are met when they fit; else each gets `maxCalls × demand / total`
- * on average: credit accrues by that much and is spent one per call, largest credit first, so a
- * part under one call per interval still gets one every few intervals.
+ * One interval's division of `maxCalls` by demand. When demands do not fit, credit accrues by
+ * `maxCalls × demand / total` and is spent one per call, largest first: a part under one call per
+ * interval still gets one every few intervals.
  */
 export function allocateCalls(
   maxCalls: number,
@@ -109,10 +102,7 @@ export function allocateCalls(
   return out;
 }
 
-/**
- * The order a poll with too few calls reads what it watches: the least recently polled first,
- * ties in the order given; with `k` calls per interval, each of `n` is read within `ceil(n / k)`.
- */
+/** Least recently polled first, ties in the order given: with `k` calls, each of `n` is read within `ceil(n / k)`. */
 export function dueFirst<T>(items: readonly T[], lastPolled: (item: T) => number | undefined): T[] {
   return items
     .map((item, index) => ({ item, index, at: lastPolled(item) ?? Number.NEGATIVE_INFINITY }))

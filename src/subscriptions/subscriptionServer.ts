@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GraphQLError,
   type ExecutionArgs,
@@ -16,48 +17,33 @@ import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import { createContext, type ContextServices, type GatewayContext } from '../graphql/context';
 import { createFormatError } from '../graphql/formatError';
-import type { CorsPolicy } from '../http/cors';
+import { originAllowedBy, type CorsPolicy } from '../http/cors';
 import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
-import { credentialsFromHeaders } from '../http/identity';
+import { credentialsFromHeaders, IDENTITY_HEADERS } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observability/metrics';
 import type { Admission, AdmittedOperation, OperationRequest } from '../security/admission';
 import type { Credentials } from '../upstream/credentials';
-import { ConflatingStream } from './conflatingStream';
-import { connectionHeaders, originAllowed } from './connectionIdentity';
-import { polledAtOf } from './eventKeys';
+import { ConflatingStream, polledAtOf } from './conflatingStream';
+import type { WatchFleet } from './EngineWatch';
 import { SubscriptionGroups, type GroupRequest } from './SubscriptionGroups';
-import { maxPendingEvents, Watches, type WatchFleet } from './Watches';
+import { maxPendingEvents, Watches } from './Watches';
 
 export interface SubscriptionWiring {
   readonly httpServer: HttpServer;
   readonly schema: GraphQLSchema;
   readonly admission: Admission;
-  /** Origins a browser may open a socket from: the ones CORS allows. */
   readonly cors: CorsPolicy;
   readonly services: ContextServices;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  /** With REDIS_URL: the fleet's one poller per scope and engine. */
   readonly fleet: WatchFleet | undefined;
 }
-
-/** What is open now: sockets, subscriptions, bytes pending for slow readers, sends waiting for a socket. */
-export interface SubscriptionServer {
-  readonly sockets: number;
-  readonly active: number;
-  readonly pendingBytes: number;
-  readonly sendsWaiting: number;
-}
-
-/** How long a socket closed by the gateway may take to finish its closing handshake. */
-const CLOSE_HANDSHAKE_MS = 1000;
 
 interface Connection {
   readonly id: number;
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
-  readonly address: string;
   credentials?: Credentials;
   /**
    * From onSubscribe until graphql-ws's onComplete, ended ones included: graphql-ws keeps one
@@ -67,17 +53,14 @@ interface Connection {
   /** Operations not ended: the per-socket limit counts them. */
   open: number;
   idle: NodeJS.Timeout | undefined;
-  /** Bytes its subscriptions hold pending (counted against SUBSCRIPTION_MAX_BUFFERED_BYTES). */
   pendingBytes: number;
 }
 
-/** One admitted subscribe: counted from admission until its stream closes, whatever closes it. */
 interface Operation {
   readonly id: string;
   readonly field: SubscriptionField;
   readonly name: string | undefined;
   readonly group: GroupRequest;
-  /** Where the group pushes results; graphql-ws holds it for the id from onSubscribe on. */
   readonly stream: ConflatingStream<FormattedExecutionResult>;
   readonly startedAt: number;
   events: number;
@@ -90,26 +73,30 @@ interface Operation {
 type Ctx = Context<Record<string, unknown>, Connection>;
 
 /**
- * Subscriptions over WebSocket on the HTTP server's port and path: the watches (pollers), the
- * groups of identical subscriptions, and graphql-ws's protocol server over `ws`. Our own adapter
- * rather than graphql-ws's `useServer`, for the Origin check and socket caps before the upgrade,
- * close codes for refused identities, and sends that wait for the socket (a slow reader's
- * results conflate instead of queueing) within a bound per socket. Every document meets the
- * admission HTTP operations meet. The drain plugin closes every socket (1001), then stops the pollers.
+ * Our own adapter rather than graphql-ws's `useServer`: the Origin check and socket caps before
+ * the upgrade, close codes for refused identities, and sends that wait for the socket (a slow
+ * reader's results conflate instead of queueing) within a bound per socket.
  */
 export function serveSubscriptions(
   config: GatewayConfig,
   { httpServer, schema, admission, cors, services, logger, metrics: gatewayMetrics, fleet }: SubscriptionWiring,
-): { readonly server: SubscriptionServer; readonly drainPlugin: ApolloServerPlugin<GatewayContext> } {
+) {
   const limits = config.subscriptions;
   const metrics = gatewayMetrics.subscriptions;
   const watches = new Watches(config, services.http, metrics, fleet);
   // Only the socket's contexts have watches: over HTTP the Subscription resolvers have none.
   const socketServices: ContextServices = { ...services, watches };
-  const formatError = socketFormatError(createFormatError(logger));
+  const gatewayFormatError = createFormatError(logger);
+  // Without the HTTP status hints Apollo strips from HTTP responses.
+  const formatError = (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = gatewayFormatError(formatted, error);
+    if (result.extensions === undefined || !('http' in result.extensions)) return result;
+    const { http: _http, ...extensions } = result.extensions;
+    return { ...result, extensions };
+  };
   const groups = new SubscriptionGroups({
     schema,
-    // Each event's execution gets a context of its own (fresh loaders), bounded like an HTTP operation.
+    // Each event's execution gets fresh loaders, bounded like an HTTP operation.
     contextFor: (credentials) =>
       createContext(socketServices, {
         credentials,
@@ -137,13 +124,11 @@ export function serveSubscriptions(
     onSubscribe: admit,
     // The group's results are formatted already; graphql-ws's types want execution results.
     subscribe: (args) => join(args.contextValue as Operation) as never,
-    onNext: (ctx, id, _payload, _args, result) => {
-      const operation = ctx.extra.operations.get(id);
-      if (operation !== undefined) {
-        operation.events += 1;
-        const polled = polledAtOf(result);
-        metrics.eventSent(operation.field, polled === undefined ? undefined : performance.now() - polled);
-      }
+    onNext: (_ctx, _id, _payload, args, result) => {
+      const operation = args.contextValue as Operation;
+      operation.events += 1;
+      const polled = polledAtOf(result);
+      metrics.eventSent(operation.field, polled === undefined ? undefined : performance.now() - polled);
       return result as FormattedExecutionResult;
     },
     onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
@@ -176,25 +161,26 @@ export function serveSubscriptions(
   function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {
     const connection = ctx.extra;
     const credentials = connection.credentials;
-    if (credentials === undefined) return [refusal('Not identified.', ErrorCode.UNAUTHENTICATED)];
+    if (credentials === undefined) return [refusal('Not identified.', { code: ErrorCode.UNAUTHENTICATED })];
     // The limits first: a socket past them must not make the gateway parse every document it sends.
     if (connection.open >= limits.maxPerConnection) {
       metrics.subscribeRefused('connection_limit');
       const message =
         `This connection has ${limits.maxPerConnection} subscriptions open, ` +
         'the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).';
-      return [tooMany(message, 'connection', limits.maxPerConnection)];
+      const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
+      return [refusal(message, { code, scope: 'connection', limit: limits.maxPerConnection })];
     }
     if (stats.active >= limits.maxTotal) {
       metrics.subscribeRefused('total_limit');
       const message =
         'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
-      return [tooMany(message, 'gateway', limits.maxTotal)];
+      return [refusal(message, { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, scope: 'gateway', limit: limits.maxTotal })];
     }
     if (connection.operations.has(id)) {
       metrics.subscribeRefused('invalid');
       const message = 'A subscription with this id is still ending: subscribe with another id.';
-      return [refusal(message, RequestErrorCode.BAD_REQUEST)];
+      return [refusal(message, { code: RequestErrorCode.BAD_REQUEST })];
     }
     const admitted = admission.admit(payload, 'websocket');
     if (Array.isArray(admitted)) {
@@ -220,8 +206,7 @@ export function serveSubscriptions(
     clearTimeout(connection.idle);
     stats.active += 1;
     metrics.subscriptionStarted(field);
-    const fields = { connection: connection.id, subscription: id, field, operationName: name };
-    logger.info(fields, 'subscription started');
+    logger.info({ connection: connection.id, subscription: id, field, operationName: name }, 'subscription started');
     // graphql-ws keeps null for the id until `subscribe` resolves: a `complete` meanwhile ends this stream.
     ctx.subscriptions[id] = stream;
     return { schema, document, operationName, variableValues: variables, contextValue: operation };
@@ -257,7 +242,6 @@ export function serveSubscriptions(
     if (connection.open === 0) startIdle(connection);
   }
 
-  /** A socket without an operation for SUBSCRIPTION_IDLE_TIMEOUT_MS holds a socket slot for nothing. */
   function startIdle(connection: Connection): void {
     clearTimeout(connection.idle);
     connection.idle = setTimeout(() => {
@@ -299,7 +283,6 @@ export function serveSubscriptions(
       id: nextConnectionId++,
       socket: ws,
       request,
-      address,
       operations: new Map(),
       open: 0,
       idle: undefined,
@@ -339,8 +322,7 @@ export function serveSubscriptions(
    * A live operation's result resolves when the frame is handed to the kernel, or when the
    * operation ends: a reader that stops reading stops that operation's sender (its results
    * conflate meanwhile). Any other frame resolves at once: graphql-ws's handlers of refused or
-   * ended operations hold their messages while they wait, and are not bounded in number; their
-   * frames are, as the send buffer that holds them (see bound).
+   * ended operations are not bounded in number; their frames are, by the send buffer's bound.
    */
   function sendFrame(connection: Connection, data: string): Promise<void> {
     const ws = connection.socket;
@@ -387,10 +369,7 @@ export function serveSubscriptions(
           closeSocket(socket, 1001, 'Going away');
         }),
     );
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, config.http.shutdownTimeoutMs)));
-    await Promise.race([Promise.all(gone), grace]);
-    clearTimeout(timer);
+    await Promise.race([Promise.all(gone), sleep(config.http.shutdownTimeoutMs, undefined, { ref: false })]);
     for (const socket of wss.clients) socket.terminate();
     httpServer.off('upgrade', onUpgrade);
     await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -398,7 +377,43 @@ export function serveSubscriptions(
   }
 
   httpServer.on('upgrade', onUpgrade);
-  return { server: stats, drainPlugin: { serverWillStart: async () => ({ drainServer: close }) } };
+  const drainPlugin: ApolloServerPlugin<GatewayContext> = { serverWillStart: async () => ({ drainServer: close }) };
+  return { server: stats as Readonly<typeof stats>, drainPlugin };
+}
+
+/**
+ * A connection's identity headers: the `connection_init` payload's (top-level keys, or under
+ * `headers`; names in any case), then the upgrade request's. Browsers cannot set headers on a
+ * WebSocket, so their token comes in the payload.
+ */
+function connectionHeaders(params: Readonly<Record<string, unknown>> | undefined, upgrade: IncomingHttpHeaders) {
+  const given = new Map<string, string>();
+  const nested = params?.headers;
+  // Top-level keys win: they are what the gateway documents.
+  for (const source of [typeof nested === 'object' && !Array.isArray(nested) ? nested : null, params]) {
+    for (const [key, value] of Object.entries(source ?? {})) {
+      const name = key.toLowerCase();
+      if (typeof value === 'string' && (IDENTITY_HEADERS as readonly string[]).includes(name)) given.set(name, value);
+    }
+  }
+  return (name: string) => {
+    const header = given.get(name) ?? upgrade[name];
+    return Array.isArray(header) ? header[0] : header;
+  };
+}
+
+/**
+ * CORS does not apply to WebSockets (cross-site WebSocket hijacking): the origins CORS allows and
+ * the gateway's own host may open one. A client without Origin is no browser: it holds its own
+ * token, nothing ambient to abuse.
+ */
+function originAllowed(policy: CorsPolicy, origin?: string, host?: string): boolean {
+  if (origin === undefined || originAllowedBy(policy, origin)) return true;
+  if (host === undefined || !URL.canParse(origin)) return false;
+  const url = new URL(origin);
+  // `http(s)://<host>` where `<host>` is the Host header, exactly (port included).
+  const web = url.protocol === 'http:' || url.protocol === 'https:';
+  return web && url.host === host.toLowerCase() && url.origin === origin.toLowerCase();
 }
 
 /** Closes once, with the reason cut to the protocol's 123 bytes; a peer that does not answer is dropped. */
@@ -406,10 +421,10 @@ function closeSocket(ws: WebSocket, code: number, reason = ''): void {
   if (ws.readyState === ws.CLOSING || ws.readyState === ws.CLOSED) return;
   const cut = Buffer.from(reason).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '');
   ws.close(code, Buffer.byteLength(reason) <= 123 ? reason : `${cut}…`);
-  setTimeout(() => ws.terminate(), CLOSE_HANDSHAKE_MS).unref();
+  setTimeout(() => ws.terminate(), 1000).unref();
 }
 
-/** Pings every `intervalMs`; a socket that has not answered the previous ping by the next is dropped. */
+/** A socket that has not answered the previous ping by the next is dropped. */
 function startKeepAlive(ws: WebSocket, intervalMs: number): () => void {
   if (intervalMs <= 0) return () => {};
   let answered = true;
@@ -431,22 +446,6 @@ export function nextFrameId(data: string): string | undefined {
   return quoted === undefined ? undefined : (JSON.parse(quoted) as string);
 }
 
-function refusal(message: string, code: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code } });
-}
-
-function tooMany(message: string, scope: 'connection' | 'gateway', limit: number): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, scope, limit } });
-}
-
-type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-
-/** The gateway's formatError, without the HTTP status hints Apollo strips from HTTP responses. */
-function socketFormatError(formatError: FormatError): FormatError {
-  return (formatted, error) => {
-    const result = formatError(formatted, error);
-    if (result.extensions === undefined || !('http' in result.extensions)) return result;
-    const { http: _http, ...extensions } = result.extensions;
-    return { ...result, extensions };
-  };
+function refusal(message: string, extensions: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, { extensions });
 }
