@@ -25,9 +25,8 @@ import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observ
 import type { Admission, AdmittedOperation, OperationRequest } from '../security/admission';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream, polledAtOf } from './conflatingStream';
-import type { WatchFleet } from './EngineWatch';
+import { maxPendingEvents, Watches, type WatchFleet } from './EngineWatch';
 import { SubscriptionGroups, type GroupRequest } from './SubscriptionGroups';
-import { maxPendingEvents, Watches } from './Watches';
 
 export interface SubscriptionWiring {
   readonly httpServer: HttpServer;
