@@ -1,21 +1,14 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { IncomingHttpHeaders, IncomingMessage, Server as HttpServer } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  GraphQLError,
-  type ExecutionArgs,
-  type ExecutionResult,
-  type FormattedExecutionResult,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-} from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
-import { createContext, type ContextServices, type GatewayContext } from '../graphql/context';
+import { createContext, type ContextServices } from '../graphql/context';
 import { createFormatError } from '../graphql/formatError';
 import { originAllowedBy, type CorsPolicy } from '../http/cors';
 import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
@@ -29,7 +22,7 @@ import { maxPendingEvents, Watches, type WatchFleet } from './EngineWatch';
 import { SubscriptionGroups, type GroupRequest } from './SubscriptionGroups';
 
 export interface SubscriptionWiring {
-  readonly httpServer: HttpServer;
+  readonly httpServer: Server;
   readonly schema: GraphQLSchema;
   readonly admission: Admission;
   readonly cors: CorsPolicy;
@@ -44,14 +37,11 @@ interface Connection {
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
   credentials?: Credentials;
-  /**
-   * From onSubscribe until graphql-ws's onComplete, ended ones included: graphql-ws keeps one
-   * entry per id, so an id still ending may not be reused (one `complete` would reach neither).
-   */
+  /** Until onComplete: an id still ending may not be reused (one `complete` would reach neither). */
   readonly operations: Map<string, Operation>;
   /** Operations not ended: the per-socket limit counts them. */
   open: number;
-  idle: NodeJS.Timeout | undefined;
+  idle?: NodeJS.Timeout;
   pendingBytes: number;
 }
 
@@ -72,9 +62,8 @@ interface Operation {
 type Ctx = Context<Record<string, unknown>, Connection>;
 
 /**
- * Our own adapter rather than graphql-ws's `useServer`: the Origin check and socket caps before
- * the upgrade, close codes for refused identities, and sends that wait for the socket (a slow
- * reader's results conflate instead of queueing) within a bound per socket.
+ * Our own adapter rather than graphql-ws's `useServer`: Origin and socket caps before the upgrade, close
+ * codes for refused identities, and sends that wait for the socket (a slow reader's results conflate).
  */
 export function serveSubscriptions(
   config: GatewayConfig,
@@ -95,7 +84,6 @@ export function serveSubscriptions(
   };
   const groups = new SubscriptionGroups({
     schema,
-    // Each event's execution gets fresh loaders, bounded like an HTTP operation.
     contextFor: (credentials) =>
       createContext(socketServices, {
         credentials,
@@ -111,7 +99,7 @@ export function serveSubscriptions(
     // Compression costs CPU per message per socket and opens memory attacks (zip bombs).
     perMessageDeflate: false,
   });
-  const socketsByAddress = new Map<string, number>();
+  const byAddress = new Map<string, number>();
   const stats = { sockets: 0, active: 0, pendingBytes: 0, sendsWaiting: 0 };
   let nextConnectionId = 1;
   let closing = false;
@@ -174,7 +162,8 @@ export function serveSubscriptions(
       metrics.subscribeRefused('total_limit');
       const message =
         'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
-      return [refusal(message, { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, scope: 'gateway', limit: limits.maxTotal })];
+      const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
+      return [refusal(message, { code, scope: 'gateway', limit: limits.maxTotal })];
     }
     if (connection.operations.has(id)) {
       metrics.subscribeRefused('invalid');
@@ -205,7 +194,8 @@ export function serveSubscriptions(
     clearTimeout(connection.idle);
     stats.active += 1;
     metrics.subscriptionStarted(field);
-    logger.info({ connection: connection.id, subscription: id, field, operationName: name }, 'subscription started');
+    const fields = { connection: connection.id, subscription: id, field, operationName: name };
+    logger.info(fields, 'subscription started');
     // graphql-ws keeps null for the id until `subscribe` resolves: a `complete` meanwhile ends this stream.
     ctx.subscriptions[id] = stream;
     return { schema, document, operationName, variableValues: variables, contextValue: operation };
@@ -213,14 +203,10 @@ export function serveSubscriptions(
 
   /** graphql-ws's `subscribe`: never throws (a throw would close the socket with 4500). */
   async function join(operation: Operation): Promise<AsyncGenerator | ExecutionResult> {
-    let joined: Awaited<ReturnType<SubscriptionGroups['join']>>;
-    try {
-      joined = await groups.join(operation.group, operation.stream);
-    } catch (error) {
-      // A code from the closed set passes; anything else the formatter masks and logs.
+    const joined = await groups.join(operation.group, operation.stream).catch((error: unknown) => {
       const graphqlError = error instanceof GraphQLError ? error : new GraphQLError('Internal server error');
-      return { errors: [formatError(graphqlError.toJSON(), error)] } as unknown as ExecutionResult;
-    }
+      return { errors: [formatError(graphqlError.toJSON(), error)] };
+    });
     if (typeof joined !== 'function') return joined as unknown as ExecutionResult;
     if (operation.ended) joined();
     else operation.leaveGroup = joined;
@@ -254,41 +240,31 @@ export function serveSubscriptions(
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A socket error before the handshake completes must not reach the process.
     socket.on('error', () => socket.destroy());
-    const refuse = (status: number, reason: string, metric: SocketRefusal) => {
+    const refuse = (status: number, metric: SocketRefusal) => {
       metrics.socketRefused(metric);
-      const body = `${reason}\n`;
+      const body = `${STATUS_CODES[status]}\n`;
       const type = 'Content-Type: text/plain; charset=utf-8';
       const headers = ['Connection: close', type, `Content-Length: ${body.length}`];
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers.join('\r\n')}\r\n\r\n${body}`);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers.join('\r\n')}\r\n\r\n${body}`);
     };
-    if (request.url?.split('?')[0] !== GRAPHQL_PATH) return refuse(404, 'Not Found', 'path');
-    if (closing) return refuse(503, 'Service Unavailable', 'shutting_down');
-    const { origin, host } = request.headers;
-    if (!originAllowed(cors, origin, host)) return refuse(403, 'Forbidden', 'origin');
+    if (request.url?.split('?')[0] !== GRAPHQL_PATH) return refuse(404, 'path');
+    if (closing) return refuse(503, 'shutting_down');
+    if (!originAllowed(cors, request.headers.origin, request.headers.host)) return refuse(403, 'origin');
     // Before the handshake, so a socket past a cap never holds a slot; nor one of the probes' reserve.
     if (stats.sockets >= limits.maxSockets || isProbeOnlyConnection(request.socket)) {
-      return refuse(503, 'Service Unavailable', 'socket_limit');
+      return refuse(503, 'socket_limit');
     }
     const address = request.socket.remoteAddress ?? '';
-    if ((socketsByAddress.get(address) ?? 0) >= limits.maxSocketsPerAddress) {
-      return refuse(429, 'Too Many Requests', 'address_limit');
-    }
+    if ((byAddress.get(address) ?? 0) >= limits.maxSocketsPerAddress) return refuse(429, 'address_limit');
     // ws completes the handshake synchronously (no verifyClient): the counts above stay exact.
     wss.handleUpgrade(request, socket, head, (ws) => opened(ws, request, address));
   };
 
   function opened(ws: WebSocket, request: IncomingMessage, address: string): void {
-    const connection: Connection = {
-      id: nextConnectionId++,
-      socket: ws,
-      request,
-      operations: new Map(),
-      open: 0,
-      idle: undefined,
-      pendingBytes: 0,
-    };
+    const id = nextConnectionId++;
+    const connection: Connection = { id, socket: ws, request, operations: new Map(), open: 0, pendingBytes: 0 };
     stats.sockets += 1;
-    socketsByAddress.set(address, (socketsByAddress.get(address) ?? 0) + 1);
+    byAddress.set(address, (byAddress.get(address) ?? 0) + 1);
     metrics.socketOpened();
     startIdle(connection);
     ws.on('error', () => closeSocket(ws, CloseCode.InternalServerError, 'Socket error'));
@@ -309,19 +285,17 @@ export function serveSubscriptions(
       stopKeepAlive();
       clearTimeout(connection.idle);
       stats.sockets -= 1;
-      const left = (socketsByAddress.get(address) ?? 1) - 1;
-      if (left === 0) socketsByAddress.delete(address);
-      else socketsByAddress.set(address, left);
+      const left = (byAddress.get(address) ?? 1) - 1;
+      if (left === 0) byAddress.delete(address);
+      else byAddress.set(address, left);
       metrics.socketClosed();
       void closed(code, reason.toString('utf8'));
     });
   }
 
   /**
-   * A live operation's result resolves when the frame is handed to the kernel, or when the
-   * operation ends: a reader that stops reading stops that operation's sender (its results
-   * conflate meanwhile). Any other frame resolves at once: graphql-ws's handlers of refused or
-   * ended operations are not bounded in number; their frames are, by the send buffer's bound.
+   * A live operation's result waits for the kernel (or the operation's end): its results conflate meanwhile.
+   * Any other frame resolves at once: the handlers of refused or ended operations are not bounded in number.
    */
   function sendFrame(connection: Connection, data: string): Promise<void> {
     const ws = connection.socket;
@@ -360,14 +334,11 @@ export function serveSubscriptions(
   /** Refuses new sockets (503), closes every open one with 1001, drops those still open after the grace. */
   async function close(): Promise<void> {
     closing = true;
-    const gone = [...wss.clients].map(
-      (socket) =>
-        new Promise<void>((resolve) => {
-          if (socket.readyState === socket.CLOSED) return resolve();
-          socket.once('close', () => resolve());
-          closeSocket(socket, 1001, 'Going away');
-        }),
-    );
+    const gone = [...wss.clients].map((socket) => {
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      closeSocket(socket, 1001, 'Going away');
+      return closed;
+    });
     await Promise.race([Promise.all(gone), sleep(config.http.shutdownTimeoutMs, undefined, { ref: false })]);
     for (const socket of wss.clients) socket.terminate();
     httpServer.off('upgrade', onUpgrade);
@@ -376,23 +347,19 @@ export function serveSubscriptions(
   }
 
   httpServer.on('upgrade', onUpgrade);
-  const drainPlugin: ApolloServerPlugin<GatewayContext> = { serverWillStart: async () => ({ drainServer: close }) };
+  const drainPlugin = { serverWillStart: async () => ({ drainServer: close }) };
   return { server: stats as Readonly<typeof stats>, drainPlugin };
 }
 
-/**
- * A connection's identity headers: the `connection_init` payload's (top-level keys, or under
- * `headers`; names in any case), then the upgrade request's. Browsers cannot set headers on a
- * WebSocket, so their token comes in the payload.
- */
-function connectionHeaders(params: Readonly<Record<string, unknown>> | undefined, upgrade: IncomingHttpHeaders) {
+/** The identity headers of `connection_init` (top-level or under `headers`, any case), then of the upgrade. */
+function connectionHeaders(params: Record<string, unknown> | undefined, upgrade: IncomingHttpHeaders) {
   const given = new Map<string, string>();
   const nested = params?.headers;
   // Top-level keys win: they are what the gateway documents.
   for (const source of [typeof nested === 'object' && !Array.isArray(nested) ? nested : null, params]) {
     for (const [key, value] of Object.entries(source ?? {})) {
       const name = key.toLowerCase();
-      if (typeof value === 'string' && (IDENTITY_HEADERS as readonly string[]).includes(name)) given.set(name, value);
+      if (typeof value === 'string' && IDENTITY_HEADERS.some((known) => known === name)) given.set(name, value);
     }
   }
   return (name: string) => {
@@ -402,9 +369,8 @@ function connectionHeaders(params: Readonly<Record<string, unknown>> | undefined
 }
 
 /**
- * CORS does not apply to WebSockets (cross-site WebSocket hijacking): the origins CORS allows and
- * the gateway's own host may open one. A client without Origin is no browser: it holds its own
- * token, nothing ambient to abuse.
+ * CORS does not apply to WebSockets (cross-site WebSocket hijacking): CORS's origins and our own host only.
+ * A client without Origin is no browser: it holds its own token, nothing ambient to abuse.
  */
 function originAllowed(policy: CorsPolicy, origin?: string, host?: string): boolean {
   if (origin === undefined || originAllowedBy(policy, origin)) return true;
