@@ -43,7 +43,7 @@ export interface WatchCoordinator {
   leave(): void;
 }
 
-/** `gap`: results may have been lost before this one (the poller changed, the subscriber connection dropped). */
+/** `gap`: results may have been lost before this one (another poller, the subscriber connection dropped). */
 export interface WatchFleet {
   join(
     credentials: Credentials,
@@ -59,7 +59,6 @@ interface JobTrack {
   readonly sinks: Set<JobSink>;
   job?: CseJob;
   fingerprint?: string;
-  /** After a gap, the next state is sent even if unchanged. */
   stale?: boolean;
 }
 
@@ -69,9 +68,8 @@ export function maxPendingEvents(config: GatewayConfig): number {
 }
 
 /**
- * One EngineWatch per engine and credential scope, from its first subscriber to its last. A
- * caller's budget and watched bound are per token and project: naming more enterprise projects
- * multiplies neither.
+ * One EngineWatch per engine and credential scope. A caller's budget and watched bound are per token
+ * and project: naming more enterprise projects multiplies neither.
  */
 export class Watches implements JobWatches {
   private readonly watches = new Map<string, EngineWatch>();
@@ -149,11 +147,7 @@ const MIN_EARLY_SPACING_MS = 250;
 
 const NO_FILTER = { from: undefined, to: undefined } as const;
 
-/**
- * Everything one credential scope watches on one engine, served by one poller (docs/subscriptions.md,
- * "The economy"): the newest pages when they serve more than one details call would, a details
- * call for each watched job off them, each call within the scope's budget.
- */
+/** One poller for all one credential scope watches on one engine (docs/subscriptions.md, "The economy"). */
 export class EngineWatch {
   private readonly tracks = new Map<string, JobTrack>();
   private readonly eventSinks = new Set<EventSink>();
@@ -202,7 +196,6 @@ export class EngineWatch {
     this.coordinator = options.fleet?.join(credentials, engineId, (result, gap) => this.receive(result, gap));
   }
 
-  /** Each job, and the engine's events. */
   get watching(): number {
     return this.tracks.size + (this.eventSinks.size > 0 ? 1 : 0);
   }
@@ -289,7 +282,6 @@ export class EngineWatch {
     }
   }
 
-  /** What this tick reads, if anything: what this replica watches, or the fleet's union. */
   private async plan(): Promise<Poll | undefined> {
     const local = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const plan: PollPlan = (await this.coordinator?.plan(local)) ?? { ...local, role: 'poll', publish: false };
@@ -349,7 +341,7 @@ export class EngineWatch {
     }
   }
 
-  /** Each call taken from the scope's budget: the listing and the jobs off it take turns, least recent first. */
+  /** Each call from the scope's budget: the listing and the jobs off it take turns, least recent first. */
   private async pollOnce(api: CseApi, plan: Poll): Promise<PollResult | undefined> {
     const { jobIds: watched, events: wantsEvents } = plan;
     this.targets = { jobIds: watched, events: wantsEvents };
@@ -411,8 +403,7 @@ export class EngineWatch {
 
   /** Its weight in the scope's budget: the calls one poll of everything it reads would make. */
   demand(): number {
-    const waiting = [...this.tracks.values()].filter((track) => track.job === undefined);
-    if (this.role === 'listener') return waiting.length;
+    if (this.role === 'listener') return [...this.tracks.values()].filter((track) => !track.job).length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const { jobIds, events } = this.role === 'poller' ? (this.targets ?? own) : own;
     if (!listingServes(jobIds, events)) return jobIds.length;

@@ -1,12 +1,5 @@
-import {
-  createSourceEventStream,
-  execute,
-  type DocumentNode,
-  type ExecutionResult,
-  type FormattedExecutionResult,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-} from 'graphql';
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionResult } from 'graphql';
+import type { FormattedExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../cache/scopeKey';
@@ -44,11 +37,7 @@ interface Member {
   lastText?: string;
 }
 
-interface Projected {
-  readonly result: FormattedExecutionResult;
-  readonly text: string;
-  readonly bytes: number;
-}
+type Projected = ReturnType<typeof read>;
 
 /**
  * Identical subscriptions (same credential scope and shared selection) share one source, one
@@ -189,7 +178,7 @@ function deliver(member: Member, key: string, { result, text, bytes }: Projected
 }
 
 /** Always a new object: each carries its own poll time. */
-function read(result: FormattedExecutionResult, member: Member): Projected {
+function read(result: FormattedExecutionResult, member: Member) {
   const own = member.view === undefined ? { ...result } : project(result, member.view);
   const text = JSON.stringify(own);
   return { result: own, text, bytes: Buffer.byteLength(text) };

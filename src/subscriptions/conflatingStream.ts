@@ -123,7 +123,7 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   }
 }
 
-/** One pending state per job for `jobUpdated`; per job and kind for engine events (no CREATED lost to a CHANGED). */
+/** Conflation keys: per job for `jobUpdated`, per job and kind for events (no CREATED lost to a CHANGED). */
 export const JOB_KEY = 'job';
 
 export const engineEventKey = (event: JobEventModel): string => `${String(event.job.id)} ${event.kind}`;

@@ -5,8 +5,7 @@ import { epochMsOrNull } from '../mapping/time';
 import type { CseJob } from '../upstream/types';
 
 /**
- * What a subscriber would see of a job, as one string: an event is sent only when it differs.
- * Built from the mapped values (the resolvers' own functions), not the raw body: the job list
+ * What a subscriber would see of a job, from the resolvers' own mappings, not the raw body: the job list
  * sends flat tasks and details send phases, and enum spellings drift (`PreInit`, `PRE_INIT`).
  */
 export function jobFingerprint(job: CseJob): string {

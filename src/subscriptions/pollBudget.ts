@@ -40,10 +40,7 @@ export class ScopeBudget<M extends BudgetMember = BudgetMember> {
   join(member: M): BudgetShare {
     const seat: Seat = { member, credit: 0, share: 0, used: 0 };
     this.seats.add(seat);
-    return {
-      take: () => this.take(seat),
-      leave: () => this.seats.delete(seat),
-    };
+    return { take: () => this.take(seat), leave: () => this.seats.delete(seat) };
   }
 
   private take(seat: Seat): boolean {
@@ -85,10 +82,7 @@ export function allocateCalls(
   const demands = members.map((member) => Math.max(0, Math.floor(member.demand)));
   const total = demands.reduce((sum, demand) => sum + demand, 0);
   if (total <= maxCalls) return demands.map((demand) => ({ share: demand, credit: 0 }));
-  const out = members.map((member, i) => ({
-    share: 0,
-    credit: member.credit + (maxCalls * demands[i]!) / total,
-  }));
+  const out = members.map((m, i) => ({ share: 0, credit: m.credit + (maxCalls * demands[i]!) / total }));
   for (let left = maxCalls; left > 0; left -= 1) {
     let best = -1;
     for (let i = 0; i < out.length; i += 1) {
@@ -102,7 +96,7 @@ export function allocateCalls(
   return out;
 }
 
-/** Least recently polled first, ties in the order given: with `k` calls, each of `n` is read within `ceil(n / k)`. */
+/** Least recently polled first, ties in order: with `k` calls, each of `n` is read within `ceil(n / k)`. */
 export function dueFirst<T>(items: readonly T[], lastPolled: (item: T) => number | undefined): T[] {
   return items
     .map((item, index) => ({ item, index, at: lastPolled(item) ?? Number.NEGATIVE_INFINITY }))

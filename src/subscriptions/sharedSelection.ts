@@ -170,7 +170,7 @@ function sharedKeyOf(name: string, args: readonly ArgumentNode[]): string {
   return `${name}__${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
 }
 
-/** Literals of the values they take, sorted; one whose variable was not given is left out, as execution does. */
+/** Literals of the values they take, sorted; one whose variable is not given is left out, as in execution. */
 function argumentValues(walk: Walk, parent: GraphQLObjectType, node: FieldNode): ArgumentNode[] {
   if (node.arguments === undefined || node.arguments.length === 0) return [];
   const definitions = parent.getFields()[node.name.value]?.args;
