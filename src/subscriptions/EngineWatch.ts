@@ -67,10 +67,7 @@ export function maxPendingEvents(config: GatewayConfig): number {
   return 2 * config.upstream.paging.maxPageSize * config.subscriptions.listPages;
 }
 
-/**
- * One EngineWatch per engine and credential scope. A caller's budget and watched bound are per token
- * and project: naming more enterprise projects multiplies neither.
- */
+/** A caller's budget and watched bound are per token and project: more enterprise projects multiply neither. */
 export class Watches implements JobWatches {
   private readonly watches = new Map<string, EngineWatch>();
   private readonly callers = new Map<string, ScopeBudget<EngineWatch>>();
@@ -178,7 +175,6 @@ export class EngineWatch {
   private listingPages: number | undefined;
   /** The listing under way: the next page to read, and the watched jobs its pages listed so far. */
   private listing = { next: 0, found: new Set<string>() };
-  /** The fleet's union when polling for it. */
   private targets: Targets | undefined;
   /** A change of role is a gap in what this replica delivered. */
   private role: 'local' | 'poller' | 'listener' | undefined;

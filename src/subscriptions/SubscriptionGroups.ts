@@ -1,5 +1,12 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionResult } from 'graphql';
-import type { FormattedExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  type DocumentNode,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../cache/scopeKey';
@@ -30,7 +37,6 @@ type Joined = FormattedExecutionResult | (() => void);
 
 interface Member {
   readonly stream: Results;
-  /** None: the group's result as it is. */
   readonly view: View | undefined;
   readonly viewKey: string;
   /** jobUpdated: never the same result twice. */
@@ -40,9 +46,8 @@ interface Member {
 type Projected = ReturnType<typeof read>;
 
 /**
- * Identical subscriptions (same credential scope and shared selection) share one source, one
- * execution per event and one formatted result, projected once per distinct view, as Hasura
- * multiplexes live queries. A `jobUpdated` member that joins gets the group's last result at once.
+ * Identical subscriptions (same scope and shared selection) share one source and one execution per
+ * event, projected once per distinct view, as Hasura multiplexes live queries.
  */
 export class SubscriptionGroups {
   private readonly groups = new Map<string, Group>();
@@ -79,7 +84,7 @@ class Group {
   private readonly members = new Set<Member>();
   private source: AsyncIterator<unknown> | undefined;
   private started: Promise<FormattedExecutionResult | undefined> | undefined;
-  /** jobUpdated: for members that join later. */
+  /** jobUpdated: a member that joins later gets it at once. */
   private last: FormattedExecutionResult | undefined;
   private ended = false;
 

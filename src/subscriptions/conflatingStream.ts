@@ -4,9 +4,8 @@ type Entry<T> = { readonly value: T; readonly bytes: number };
 type Waiter<T> = { resolve(result: IteratorResult<T, undefined>): void; reject(error: unknown): void };
 
 /**
- * An async iterator that holds at most one pending value per key, the newest (conflation): a slow
- * reader costs bounded memory and reads current values, oldest key first. After `end()` or
- * `fail(error)` the reader drains what is pending first; `return()` drops it. `onClose` runs once.
+ * One pending value per key, the newest: a slow reader costs bounded memory and reads current values.
+ * After `end()` or `fail(error)` the reader drains what is pending; `return()` drops it.
  */
 export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown> {
   private readonly pending = new Map<string, Entry<T>>();
@@ -28,7 +27,6 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
     return !this.finished && this.failure === undefined && !this.closed;
   }
 
-  /** `bytes`: the value's serialized size. */
   push(key: string, value: T, bytes = 0): void {
     if (!this.open) return;
     if (this.waiter !== undefined) {
@@ -128,7 +126,6 @@ export const JOB_KEY = 'job';
 
 export const engineEventKey = (event: JobEventModel): string => `${String(event.job.id)} ${event.kind}`;
 
-/** The key of a job (or `null`), or of an engine event. */
 export function eventKey(event: unknown): string {
   const isEvent = typeof event === 'object' && event !== null && 'kind' in event && 'job' in event;
   return isEvent ? engineEventKey(event as JobEventModel) : JOB_KEY;

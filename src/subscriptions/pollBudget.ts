@@ -17,11 +17,7 @@ interface Seat {
   used: number;
 }
 
-/**
- * SUBSCRIPTION_MAX_CALLS_PER_POLL, shared by one caller's engine watches: at the first call of
- * each window the bound is divided among them by demand; what is not allocated serves whoever
- * asks first (a new subscriber's first state).
- */
+/** SUBSCRIPTION_MAX_CALLS_PER_POLL by demand; what is unallocated serves whoever asks first (a first state). */
 export class ScopeBudget<M extends BudgetMember = BudgetMember> {
   private readonly seats = new Set<Seat>();
   private window = Number.NEGATIVE_INFINITY;
@@ -70,11 +66,7 @@ export class ScopeBudget<M extends BudgetMember = BudgetMember> {
   }
 }
 
-/**
- * One interval's division of `maxCalls` by demand. When demands do not fit, credit accrues by
- * `maxCalls × demand / total` and is spent one per call, largest first: a part under one call per
- * interval still gets one every few intervals.
- */
+/** Credit accrues by `maxCalls × demand / total`, spent largest first: a part under one call gets one too. */
 export function allocateCalls(
   maxCalls: number,
   members: readonly { readonly demand: number; readonly credit: number }[],

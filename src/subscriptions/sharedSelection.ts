@@ -23,11 +23,8 @@ import { collectFields, collectSubfields } from 'graphql/execution/collectFields
 import { expandedFieldCount } from '../graphql/execution/expandedSize';
 
 /**
- * The selection as execution collects it (fragments inlined, arguments as the values they take),
- * each field under a key made from its name and arguments, sorted: documents that differ only in
- * aliases, names, fragments, variables or layout have one text. Fields of one response key merge
- * their sub-selections as graphql-js merges them. The view reads a member's own keys, in its own
- * order, from the shared response.
+ * Fields as execution collects them, each under a key of its name and argument values, sorted: one text
+ * for documents that differ only in aliases, names, fragments, variables or layout (docs/subscriptions.md).
  */
 export interface SharedSelection {
   readonly document: DocumentNode;
