@@ -1,7 +1,8 @@
+import { credentialDigest } from '../cache/scopeKey';
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
-import type { JobEventModel } from '../graphql/models';
+import type { JobEventModel, JobWatches } from '../graphql/models';
 import type { SubscriptionMetrics } from '../observability/metrics';
 import { InFlightLimiter } from '../upstream/resilience/InFlightLimiter';
 import { CseApi } from '../upstream/CseApi';
@@ -9,27 +10,17 @@ import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import { isTerminalJob } from '../upstream/jobStatus';
 import type { CseJob } from '../upstream/types';
-import type { ConflatingStream } from './conflatingStream';
-import { engineEventKey, JOB_KEY, markPolled } from './eventKeys';
+import { ConflatingStream, engineEventKey, JOB_KEY, markPolled } from './conflatingStream';
 import { jobFingerprint } from './jobFingerprint';
-import { dueFirst, type BudgetShare, type ScopeBudget } from './pollBudget';
+import { dueFirst, ScopeBudget, type BudgetShare } from './pollBudget';
 
-/** What every watch reads its settings, upstream client and metrics from (the Watches). */
-export interface WatchOptions {
-  readonly config: GatewayConfig;
-  readonly http: CseHttpClient;
-  readonly metrics: Pick<SubscriptionMetrics, 'poll'>;
-  /** With REDIS_URL: one replica of the fleet polls each scope and engine (see FleetPollers). */
-  readonly fleet?: WatchFleet | undefined;
-}
+export type WatchMetrics = Pick<SubscriptionMetrics, 'poll' | 'pollers' | 'conflated'>;
 
 /** What one poll saw: what a watch delivers, and what the fleet's poller publishes to the others. */
 export interface PollResult {
-  /** Every job the poll read (newest pages and details calls). */
   readonly jobs: readonly CseJob[];
   /** Ids of the newest list page, in order, when the poll read it for engine events. */
   readonly newest: readonly string[] | undefined;
-  /** Watched jobs the upstream says do not exist. */
   readonly missing: readonly string[];
   readonly engineMissing: boolean;
   /** Part of the poll failed: what it did read is still news. */
@@ -45,18 +36,14 @@ export type PollPlan =
 
 type Poll = PollPlan & { readonly role: 'poll' };
 
-/** One watch's place in the fleet: asked at every tick, told of each result and of the end. */
 export interface WatchCoordinator {
-  /** Registers what this replica watches now and says who polls; never fails (Redis down: poll locally). */
+  /** Never fails: with Redis down, this replica polls for itself. */
   plan(local: Targets): Promise<PollPlan>;
   publish(result: PollResult): void;
   leave(): void;
 }
 
-/**
- * `receive` gets the results another replica's poll published for this scope and engine; `gap`
- * when results may have been lost before it (the poller changed, the subscriber connection dropped).
- */
+/** `gap`: results may have been lost before this one (another poller, the subscriber connection dropped). */
 export interface WatchFleet {
   join(
     credentials: Credentials,
@@ -70,14 +57,86 @@ type EventSink = ConflatingStream<JobEventModel>;
 
 interface JobTrack {
   readonly sinks: Set<JobSink>;
-  /** The state last delivered and its fingerprint. */
   job?: CseJob;
   fingerprint?: string;
-  /** After a gap (a failed poll, Redis lost or back, another poller): sent even if unchanged. */
   stale?: boolean;
 }
 
-/** The newest job-list pages, as one thing a poll reads in turn with the watched jobs. */
+/** Every job of the pages polled, created and changed: a slow reader loses no job, only intermediate states. */
+export function maxPendingEvents(config: GatewayConfig): number {
+  return 2 * config.upstream.paging.maxPageSize * config.subscriptions.listPages;
+}
+
+/** A caller's budget and watched bound are per token and project: more enterprise projects multiply neither. */
+export class Watches implements JobWatches {
+  private readonly watches = new Map<string, EngineWatch>();
+  private readonly callers = new Map<string, ScopeBudget<EngineWatch>>();
+  private closed = false;
+
+  constructor(
+    readonly config: GatewayConfig,
+    readonly http: CseHttpClient,
+    readonly metrics: WatchMetrics,
+    readonly fleet?: WatchFleet,
+  ) {}
+
+  jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null> {
+    const watch = this.watchOf(credentials, engineId, jobId);
+    const stream = new ConflatingStream<CseJob | null>(1, this.conflated, () => watch?.leave(stream, jobId));
+    if (watch === undefined) stream.end();
+    else watch.watchJob(jobId, stream);
+    return stream;
+  }
+
+  engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel> {
+    const watch = this.watchOf(credentials, engineId);
+    const max = maxPendingEvents(this.config);
+    const stream = new ConflatingStream<JobEventModel>(max, this.conflated, () => watch?.leave(stream));
+    if (watch === undefined) stream.end();
+    else watch.watchEvents(stream);
+    return stream;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const watch of [...this.watches.values()]) watch.stop();
+  }
+
+  private readonly conflated = () => this.metrics.conflated();
+
+  private watchOf(credentials: Credentials, engineId: string, jobId?: string): EngineWatch | undefined {
+    if (this.closed) return undefined;
+    const key = `${credentialDigest(credentials)} ${engineId}`;
+    const digest = credentialDigest({ ...credentials, enterpriseProjectId: undefined });
+    let watch = this.watches.get(key);
+    let budget = this.callers.get(digest);
+    if (budget !== undefined && watch?.watches(jobId) !== true) {
+      const limit = this.config.subscriptions.maxWatchedPerScope;
+      if (budget.members.reduce((sum, each) => sum + each.watching, 0) >= limit) {
+        const message =
+          `These credentials' subscriptions already watch ${limit} jobs and engines, the most allowed: ` +
+          'watch the engine (engineJobEvents) rather than many of its jobs, or close a subscription.';
+        throw new GatewayError(ErrorCode.TOO_MANY_WATCHED, message, { details: { limit } });
+      }
+    }
+    if (watch === undefined) {
+      const { maxCallsPerPoll, pollMs } = this.config.subscriptions;
+      const owner = (budget ??= new ScopeBudget<EngineWatch>(maxCallsPerPoll, pollMs));
+      this.callers.set(digest, owner);
+      watch = new EngineWatch(credentials, engineId, this, owner, (idle) => {
+        // Only the watch under the key: a stopped one may have been replaced already.
+        if (this.watches.get(key) === idle) this.watches.delete(key);
+        if (owner.members.length === 0 && this.callers.get(digest) === owner) this.callers.delete(digest);
+        this.metrics.pollers(this.watches.size);
+      });
+      this.watches.set(key, watch);
+      this.metrics.pollers(this.watches.size);
+    }
+    return watch;
+  }
+}
+
+/** The newest job-list pages, read in turn with the watched jobs. */
 const LISTING = '\u0000listing';
 
 /** Joins within this of a poll share the next one: a stream of new subscribers cannot poll faster. */
@@ -85,31 +144,21 @@ const MIN_EARLY_SPACING_MS = 250;
 
 const NO_FILTER = { from: undefined, to: undefined } as const;
 
-/**
- * Everything watched on one engine with one credential scope, served by one poller: one poll per
- * SUBSCRIPTION_POLL_MS, whatever the number of subscribers and of jobs watched.
- *
- * A poll reads the engine's newest job-list pages when they serve more than one watched job, or
- * engine events (else one details call is cheaper), and a details call for each watched job not
- * on them, each call within the scope's budget. A job's state goes to its subscribers when its
- * fingerprint changed; a terminal or missing job ends them. Engine events compare the newest page
- * with the one before. While the upstream fails, polls back off; a refusal of the credentials
- * (401, 403) or a missing engine ends the subscribers with the mapped error.
- */
+/** One poller for all one credential scope watches on one engine (docs/subscriptions.md, "The economy"). */
 export class EngineWatch {
   private readonly tracks = new Map<string, JobTrack>();
   private readonly eventSinks = new Set<EventSink>();
   /** The newest page's fingerprints at the last poll: what engine events compare with. */
   private newest: Map<string, string> | undefined;
-  /** Jobs the last poll saw, and when: a new subscriber's first state, if fresh enough. */
+  /** A new subscriber's first state, while fresh. */
   private seen = new Map<string, CseJob>();
   private seenAt = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
-  /** A subscriber joined during a poll and waits for a first state: poll again right after. */
+  /** A subscriber joined during a poll and waits for its first state. */
   private again = false;
   private lastPollStarted = Number.NEGATIVE_INFINITY;
-  /** With a fleet: the earliest the next poll may start (ticks keep the lease every interval). */
+  /** With a fleet, ticks keep the lease every interval while polls back off. */
   private pollAfter = Number.NEGATIVE_INFINITY;
   private failures = 0;
   private stopped = false;
@@ -117,7 +166,6 @@ export class EngineWatch {
   private readonly coordinator: WatchCoordinator | undefined;
   private readonly budget: BudgetShare;
   private readonly settings: GatewayConfig['subscriptions'];
-  /** The upstream's largest page: the most jobs per list call. */
   private readonly pageSize: number;
   /** When each job (and the listing) was last read, by poll number: the rotation's order. */
   private readonly lastPolled = new Map<string, number>();
@@ -127,15 +175,14 @@ export class EngineWatch {
   private listingPages: number | undefined;
   /** The listing under way: the next page to read, and the watched jobs its pages listed so far. */
   private listing = { next: 0, found: new Set<string>() };
-  /** What the last poll was asked to read (the fleet's union when polling for it). */
   private targets: Targets | undefined;
-  /** The role of the last tick: a change is a gap in what this replica delivered. */
+  /** A change of role is a gap in what this replica delivered. */
   private role: 'local' | 'poller' | 'listener' | undefined;
 
   constructor(
     readonly credentials: Credentials,
     readonly engineId: string,
-    private readonly options: WatchOptions,
+    private readonly options: Watches,
     scope: ScopeBudget<EngineWatch>,
     private readonly onIdle: (watch: EngineWatch) => void,
   ) {
@@ -145,17 +192,14 @@ export class EngineWatch {
     this.coordinator = options.fleet?.join(credentials, engineId, (result, gap) => this.receive(result, gap));
   }
 
-  /** Distinct things watched here: each job, and the engine's events. */
   get watching(): number {
     return this.tracks.size + (this.eventSinks.size > 0 ? 1 : 0);
   }
 
-  /** Whether `jobId` (or, without it, the engine's events) is watched already. */
   watches(jobId?: string): boolean {
     return jobId === undefined ? this.eventSinks.size > 0 : this.tracks.has(jobId);
   }
 
-  /** Follows one job: its state at once (the last poll's if fresh, else a new poll's), then each change. */
   watchJob(jobId: string, sink: JobSink): void {
     let track = this.tracks.get(jobId);
     if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
@@ -167,14 +211,12 @@ export class EngineWatch {
     else this.soon();
   }
 
-  /** Follows the engine's newest jobs: an event for each one created or changed from now on. */
   watchEvents(sink: EventSink): void {
     this.eventSinks.add(sink);
     // The first poll sets what later ones compare with.
     if (this.newest === undefined) this.soon();
   }
 
-  /** A subscriber left; after the last, the timer and any poll in flight stop. */
   leave(sink: JobSink | EventSink, jobId?: string): void {
     if (jobId === undefined) this.eventSinks.delete(sink as EventSink);
     const track = jobId === undefined ? undefined : this.tracks.get(jobId);
@@ -183,7 +225,7 @@ export class EngineWatch {
     if (this.tracks.size === 0 && this.eventSinks.size === 0) this.stop();
   }
 
-  /** Stops polling for good; subscribers still attached end. */
+  /** Stops for good: the timer and any poll in flight; subscribers still attached end. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
@@ -195,7 +237,6 @@ export class EngineWatch {
     this.onIdle(this);
   }
 
-  /** A result another replica's poll published: delivered exactly as one of this watch's own. */
   private receive(result: PollResult, gap: boolean): void {
     if (this.stopped) return;
     if (gap) this.gap();
@@ -204,7 +245,6 @@ export class EngineWatch {
     this.deliver(result, performance.now());
   }
 
-  /** A poll as soon as spacing allows: a subscriber waits for its first state. */
   private soon(): void {
     if (this.stopped) return;
     if (this.polling) {
@@ -217,7 +257,6 @@ export class EngineWatch {
 
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
-    // Subscribers' sockets keep the process alive: the timer need not.
     this.timer = setTimeout(() => void this.poll(), delayMs).unref();
   }
 
@@ -239,7 +278,6 @@ export class EngineWatch {
     }
   }
 
-  /** What this tick reads from the upstream, if anything: what this replica watches, or the fleet. */
   private async plan(): Promise<Poll | undefined> {
     const local = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const plan: PollPlan = (await this.coordinator?.plan(local)) ?? { ...local, role: 'poll', publish: false };
@@ -247,16 +285,17 @@ export class EngineWatch {
     if (this.role !== undefined && role !== this.role) this.gap();
     this.role = role;
     if (plan.role === 'poll') return performance.now() < this.pollAfter ? undefined : plan;
-    // Another replica polls. A subscriber waiting for its first state gets it from one read of its
-    // job here rather than from the poller's next poll; not while reads fail.
+    // Another replica polls; a subscriber waiting for a first state gets it from one read here.
     const waiting = [...this.tracks].filter(([, track]) => track.job === undefined).map(([id]) => id);
     if (this.stopped || waiting.length === 0 || this.failures > 0) return undefined;
     return { role: 'poll', jobIds: waiting, events: false, publish: false };
   }
 
-  /** One poll: what changed delivered, the result published when polling for the fleet; never throws. */
+  /** Never throws. */
   private async read(plan: Poll): Promise<void> {
     let calls = 0;
+    const { requestConcurrency, pageBase } = this.options.config.upstream;
+    const limiter = new InFlightLimiter({ inFlight: requestConcurrency, queue: Infinity });
     const api = new CseApi({
       http: this.options.http,
       request: {
@@ -269,9 +308,9 @@ export class EngineWatch {
       },
       limit: (fn) => {
         calls += 1;
-        return fn();
+        return limiter.run(fn);
       },
-      pageBase: this.options.config.upstream.pageBase,
+      pageBase,
     });
     try {
       const result = await this.pollOnce(api, plan);
@@ -298,10 +337,7 @@ export class EngineWatch {
     }
   }
 
-  /**
-   * Reads what `plan` asks, each call taken from the scope's budget (what is left waits for a later
-   * poll). The listing and the watched jobs not on it take turns, the least recently read first.
-   */
+  /** Each call from the scope's budget: the listing and the jobs off it take turns, least recent first. */
   private async pollOnce(api: CseApi, plan: Poll): Promise<PollResult | undefined> {
     const { jobIds: watched, events: wantsEvents } = plan;
     this.targets = { jobIds: watched, events: wantsEvents };
@@ -349,9 +385,7 @@ export class EngineWatch {
       this.listing = { next: 0, found: new Set() };
     }
     for (const id of [...found.keys(), ...details]) this.lastPolled.set(id, poll);
-    const limit = new InFlightLimiter({ inFlight: this.options.config.upstream.requestConcurrency, queue: Infinity });
-    const getJob = (id: string) => limit.run(() => api.getJob(this.engineId, id));
-    const read = await Promise.allSettled(details.map(getJob));
+    const read = await Promise.allSettled(details.map((id) => api.getJob(this.engineId, id)));
     const missing: string[] = [];
     read.forEach((result, i) => {
       if (result.status === 'rejected') {
@@ -363,10 +397,9 @@ export class EngineWatch {
     return { jobs: [...found.values()], newest, missing, engineMissing: false, failed };
   }
 
-  /** Calls one poll would make to read everything this watch reads: its weight in the scope's budget. */
+  /** Its weight in the scope's budget: the calls one poll of everything it reads would make. */
   demand(): number {
-    const waiting = [...this.tracks.values()].filter((track) => track.job === undefined);
-    if (this.role === 'listener') return waiting.length;
+    if (this.role === 'listener') return [...this.tracks.values()].filter((track) => !track.job).length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const { jobIds, events } = this.role === 'poller' ? (this.targets ?? own) : own;
     if (!listingServes(jobIds, events)) return jobIds.length;
@@ -374,12 +407,11 @@ export class EngineWatch {
     return (this.listingPages ?? this.settings.listPages) + offListing.length;
   }
 
-  /** What subscribers were sent may lag: each job's next state goes out even if unchanged. */
+  /** What subscribers were sent may lag: each job's next state is sent even if unchanged. */
   private gap(): void {
     for (const track of this.tracks.values()) track.stale = true;
   }
 
-  /** What a poll saw (this replica's or the fleet poller's), to the subscribers it concerns. */
   private deliver(result: PollResult, at: number): void {
     if (result.engineMissing) return this.engineMissing();
     for (const id of result.missing) this.missingJob(id);
@@ -396,7 +428,6 @@ export class EngineWatch {
     }
   }
 
-  /** A job's state from a poll: delivered if it changed; a terminal job ends its subscribers. */
   private update(jobId: string, job: CseJob, polledAt: number): void {
     const track = this.tracks.get(jobId);
     if (track === undefined) return;
@@ -414,7 +445,6 @@ export class EngineWatch {
     }
   }
 
-  /** The job does not exist (or no longer): one `null`, then the end. */
   private missingJob(jobId: string): void {
     const track = this.tracks.get(jobId);
     this.tracks.delete(jobId);
@@ -424,7 +454,6 @@ export class EngineWatch {
     }
   }
 
-  /** The engine does not exist: none of its jobs does, and its events end with NOT_FOUND. */
   private engineMissing(): void {
     for (const id of [...this.tracks.keys()]) this.missingJob(id);
     const message = 'The engine does not exist (or is not visible to the caller).';
@@ -432,7 +461,6 @@ export class EngineWatch {
     for (const sink of [...this.eventSinks]) sink.fail(error);
   }
 
-  /** Engine events: each job of the newest page that is new since the last poll, or changed. */
   private compareNewest(page: readonly CseJob[], polledAt: number): void {
     const before = this.newest;
     const now = new Map<string, string>();
@@ -460,12 +488,11 @@ export class EngineWatch {
   }
 }
 
-/** Whether the newest pages serve more than one details call would: engine events, or several jobs. */
 function listingServes(watched: readonly string[], wantsEvents: boolean): boolean {
   return wantsEvents || watched.length > 1;
 }
 
-/** The upstream refused the caller (401, 403): every subscription of the scope ends with that error. */
+/** A refusal of the caller (401, 403) ends every subscription of the watch with it. */
 function endsSubscriptions(error: unknown): error is GatewayError {
   const code = error instanceof GatewayError ? error.code : undefined;
   return code === ErrorCode.UNAUTHENTICATED || code === ErrorCode.FORBIDDEN;

@@ -11,11 +11,9 @@ import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
-import type { ConflatingStream } from './conflatingStream';
-import { eventKey, JOB_KEY, markPolled, polledAtOf } from './eventKeys';
+import { eventKey, JOB_KEY, markPolled, polledAtOf, type ConflatingStream } from './conflatingStream';
 import { project, sharedSelection, type View } from './sharedSelection';
 
-/** One subscription, as the WebSocket server hands it over. */
 export interface GroupRequest {
   /** The SHA-256 of the document's text: groups a selection that cannot be shared. */
   readonly hash: string;
@@ -27,7 +25,7 @@ export interface GroupRequest {
 
 export interface SubscriptionGroupsOptions {
   readonly schema: GraphQLSchema;
-  /** A fresh context: one for a group's source, one per event's execution (its own loaders). */
+  /** One for a group's source, one per event's execution. */
   readonly contextFor: (credentials: Credentials) => GatewayContext;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
@@ -39,44 +37,29 @@ type Joined = FormattedExecutionResult | (() => void);
 
 interface Member {
   readonly stream: Results;
-  /** How it reads the group's result (none: as it is); members of one key share a projection. */
   readonly view: View | undefined;
   readonly viewKey: string;
-  /** The text of the last result it was given (jobUpdated: never the same twice). */
+  /** jobUpdated: never the same result twice. */
   lastText?: string;
 }
 
-/** A result as one view sees it, with its text (for jobUpdated's comparison) and its size. */
-interface Projected {
-  readonly result: FormattedExecutionResult;
-  readonly text: string;
-  readonly bytes: number;
-}
+type Projected = ReturnType<typeof read>;
 
 /**
- * Identical subscriptions (same credential scope and shared selection, see sharedSelection) share
- * one group: one source stream from the watches, one execution per event, one formatted result,
- * projected once per distinct view and handed to every member, as Hasura multiplexes live queries.
- * Each member conflates what it has not read yet; a `jobUpdated` member is never sent the same
- * result twice, and one that joins a running group gets the group's last result at once.
+ * Identical subscriptions (same scope and shared selection) share one source and one execution per
+ * event, projected once per distinct view, as Hasura multiplexes live queries.
  */
 export class SubscriptionGroups {
   private readonly groups = new Map<string, Group>();
 
   constructor(private readonly options: SubscriptionGroupsOptions) {}
 
-  /** Groups running now. */
-  get size(): number {
-    return this.groups.size;
-  }
-
-  /** Joins the member whose results (formatted once for all members) go to `stream`. */
   async join(request: GroupRequest, stream: Results): Promise<Joined> {
     const { schema } = this.options;
     // A group can end while a joiner waits for its start: the joiner then starts one of its own.
     for (;;) {
       const shared = sharedSelection(schema, request.document, request.operationName, request.variables);
-      // The scope, and the shared text (which holds the variables' values), or else the request's own.
+      // The shared text holds the variables' values.
       const { hash, operationName, variables } = request;
       const what = shared === undefined ? [hash, operationName ?? null, variables ?? null] : [shared.text];
       const key = createHash('sha256')
@@ -101,7 +84,7 @@ class Group {
   private readonly members = new Set<Member>();
   private source: AsyncIterator<unknown> | undefined;
   private started: Promise<FormattedExecutionResult | undefined> | undefined;
-  /** jobUpdated: the last (shared) result, for members that join later. */
+  /** jobUpdated: a member that joins later gets it at once. */
   private last: FormattedExecutionResult | undefined;
   private ended = false;
 
@@ -111,7 +94,7 @@ class Group {
     private readonly onEmpty: () => void,
   ) {}
 
-  /** The leave; the result that refuses the member; `undefined` when the group has ended meanwhile. */
+  /** `undefined` when the group has ended meanwhile. */
   async join(member: Member): Promise<Joined | undefined> {
     const failed = await (this.started ??= this.start());
     if (failed !== undefined) return read(failed, member).result;
@@ -122,7 +105,7 @@ class Group {
     return () => this.leave(member);
   }
 
-  /** Makes the source (once per group); the result that refuses every member when it cannot be made. */
+  /** The result that refuses every member when the source cannot be made. */
   private async start(): Promise<FormattedExecutionResult | undefined> {
     const { document, variables: variableValues, operationName, credentials } = this.request;
     try {
@@ -139,7 +122,6 @@ class Group {
     }
   }
 
-  /** Executes each event once and hands the result to every member. */
   private async run(source: AsyncIterator<unknown>): Promise<void> {
     const { schema, contextFor } = this.options;
     const { document, variables: variableValues, operationName, credentials } = this.request;
@@ -155,7 +137,6 @@ class Group {
         const polled = polledAtOf(event);
         const key = eventKey(event);
         if (key === JOB_KEY) this.last = formatted;
-        // One projection per distinct view, however many members share it.
         const byView = new Map<string, Projected>();
         for (const member of [...this.members]) {
           let projected = byView.get(member.viewKey);
@@ -177,7 +158,6 @@ class Group {
   private leave(member: Member): void {
     if (!this.members.delete(member) || this.members.size > 0 || this.ended) return;
     this.finish(() => {});
-    // The source's stream closes, and with it the watch's interest.
     void this.source?.return?.();
   }
 
@@ -202,8 +182,8 @@ function deliver(member: Member, key: string, { result, text, bytes }: Projected
   member.stream.push(key, result, bytes);
 }
 
-/** The result as a member sees it; always a new object (each carries its own poll time). */
-function read(result: FormattedExecutionResult, member: Member): Projected {
+/** Always a new object: each carries its own poll time. */
+function read(result: FormattedExecutionResult, member: Member) {
   const own = member.view === undefined ? { ...result } : project(result, member.view);
   const text = JSON.stringify(own);
   return { result: own, text, bytes: Buffer.byteLength(text) };

@@ -1,14 +1,11 @@
+import type { JobEventModel } from '../graphql/models';
+
 type Entry<T> = { readonly value: T; readonly bytes: number };
 type Waiter<T> = { resolve(result: IteratorResult<T, undefined>): void; reject(error: unknown): void };
 
 /**
- * An async iterator over values pushed into it that holds at most one pending value per key, the
- * newest (conflation): a slow reader costs bounded memory and always reads current values.
- *
- * Pending values are read oldest key first. `end()` lets the reader drain, then finish; `fail(error)`
- * drains, then throws. `return()` (the reader leaving) drops what is pending. `onClose` runs once,
- * whatever closed it. Every change of the bytes held pending is reported (a signed delta), so a
- * socket can bound them across its streams.
+ * One pending value per key, the newest: a slow reader costs bounded memory and reads current values.
+ * After `end()` or `fail(error)` the reader drains what is pending; `return()` drops it.
  */
 export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown> {
   private readonly pending = new Map<string, Entry<T>>();
@@ -17,14 +14,12 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   private failure: { error: unknown } | undefined;
   private closed = false;
 
-  /**
-   * @param maxKeys pending keys at most; past it the oldest pending value is dropped.
-   * @param onConflated told each time a pending value is replaced or dropped.
-   */
   constructor(
+    /** Past it, the oldest pending value is dropped. */
     private readonly maxKeys: number,
     private readonly onConflated: () => void = () => {},
     private readonly onClose: () => void = () => {},
+    /** Every change of the bytes held pending, so a socket can bound them across its streams. */
     private readonly onPendingBytes: (delta: number) => void = () => {},
   ) {}
 
@@ -32,7 +27,6 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
     return !this.finished && this.failure === undefined && !this.closed;
   }
 
-  /** `bytes`: what holding the value pending costs (its serialized size). */
   push(key: string, value: T, bytes = 0): void {
     if (!this.open) return;
     if (this.waiter !== undefined) {
@@ -49,14 +43,12 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
     if (bytes !== 0) this.onPendingBytes(bytes);
   }
 
-  /** No more values: the reader gets what is pending, then the end. */
   end(): void {
     if (!this.open) return;
     this.finished = true;
     this.close();
   }
 
-  /** No more values: the reader gets what is pending, then `error`. */
   fail(error: unknown): void {
     if (!this.open) return;
     this.failure = { error };
@@ -101,10 +93,7 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  /**
-   * Closes once, what is pending dropped; ended or failed, only when a reader waits (else its next
-   * read drains first), which then gets the end or the failure.
-   */
+  /** Ended or failed, it closes only when a reader waits (else that reader's next read drains first). */
   private close(now = this.waiter !== undefined): void {
     if (this.closed || !now) return;
     this.closed = true;
@@ -116,7 +105,6 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
     this.onClose();
   }
 
-  /** Removes the pending value of `key`, its bytes reported. */
   private take(key: string): Entry<T> | undefined {
     const entry = this.pending.get(key);
     if (entry === undefined) return undefined;
@@ -132,3 +120,21 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
     if (bytes !== 0) this.onPendingBytes(-bytes);
   }
 }
+
+/** Conflation keys: per job for `jobUpdated`, per job and kind for events (no CREATED lost to a CHANGED). */
+export const JOB_KEY = 'job';
+
+export const engineEventKey = (event: JobEventModel): string => `${String(event.job.id)} ${event.kind}`;
+
+export function eventKey(event: unknown): string {
+  const isEvent = typeof event === 'object' && event !== null && 'kind' in event && 'job' in event;
+  return isEvent ? engineEventKey(event as JobEventModel) : JOB_KEY;
+}
+
+/** When the poll that produced an event answered (`performance.now()`), for the delivery-delay metric. */
+const polledAt = new WeakMap<object, number>();
+
+export const markPolled = (event: object, at: number) => polledAt.set(event, at);
+
+export const polledAtOf = (event: unknown) =>
+  typeof event === 'object' && event !== null ? polledAt.get(event) : undefined;

@@ -4,11 +4,7 @@ import { taskTimedOut } from '../mapping/task';
 import { epochMsOrNull } from '../mapping/time';
 import type { CseJob } from '../upstream/types';
 
-/**
- * What a subscriber would see of a job, as one string: an event is sent only when it differs.
- * Built from the mapped values (the resolvers' own functions), not the raw body: the job list
- * sends flat tasks and details send phases, and enum spellings drift (`PreInit`, `PRE_INIT`).
- */
+/** From the resolvers' mappings, not the raw body: lists send flat tasks, details phases; enums drift. */
 export function jobFingerprint(job: CseJob): string {
   const tasks = jobTasks(job).map((task) => [
     task.id,

@@ -1,10 +1,8 @@
-/** One engine watch of a credential scope, as the scope's budget sees it. */
 export interface BudgetMember {
   /** Upstream calls it would make to poll everything it watches once. */
   demand(): number;
 }
 
-/** A member's part of its scope's budget. */
 export interface BudgetShare {
   /** Whether one more upstream call fits in the current interval; counts it when it does. */
   take(): boolean;
@@ -15,22 +13,14 @@ interface Seat {
   readonly member: BudgetMember;
   /** Owed calls carried over intervals (smooth weighted round robin, as nginx balances upstreams). */
   credit: number;
-  /** Calls this interval's allocation gave it, and those it made. */
   share: number;
   used: number;
 }
 
-/**
- * The upstream calls one caller's subscriptions may make per poll interval
- * (SUBSCRIPTION_MAX_CALLS_PER_POLL), shared by its engine watches. At the first call of each
- * fixed window of `windowMs`, the bound is divided among the watches in proportion to what each
- * would need to poll all it watches; what is not allocated serves whoever asks first (a new
- * subscriber's first state).
- */
+/** SUBSCRIPTION_MAX_CALLS_PER_POLL by demand; what is unallocated serves whoever asks first (a first state). */
 export class ScopeBudget<M extends BudgetMember = BudgetMember> {
   private readonly seats = new Set<Seat>();
   private window = Number.NEGATIVE_INFINITY;
-  /** Calls of this interval not allocated to any watch. */
   private free = 0;
 
   constructor(
@@ -46,10 +36,7 @@ export class ScopeBudget<M extends BudgetMember = BudgetMember> {
   join(member: M): BudgetShare {
     const seat: Seat = { member, credit: 0, share: 0, used: 0 };
     this.seats.add(seat);
-    return {
-      take: () => this.take(seat),
-      leave: () => this.seats.delete(seat),
-    };
+    return { take: () => this.take(seat), leave: () => this.seats.delete(seat) };
   }
 
   private take(seat: Seat): boolean {
@@ -79,12 +66,7 @@ export class ScopeBudget<M extends BudgetMember = BudgetMember> {
   }
 }
 
-/**
- * One interval's division of `maxCalls` among members by their demand, with the credit each
- * carries in and out. All demands are met when they fit; else each gets `maxCalls × demand / total`
- * on average: credit accrues by that much and is spent one per call, largest credit first, so a
- * part under one call per interval still gets one every few intervals.
- */
+/** Credit accrues by `maxCalls × demand / total`, spent largest first: a part under one call gets one too. */
 export function allocateCalls(
   maxCalls: number,
   members: readonly { readonly demand: number; readonly credit: number }[],
@@ -92,10 +74,7 @@ export function allocateCalls(
   const demands = members.map((member) => Math.max(0, Math.floor(member.demand)));
   const total = demands.reduce((sum, demand) => sum + demand, 0);
   if (total <= maxCalls) return demands.map((demand) => ({ share: demand, credit: 0 }));
-  const out = members.map((member, i) => ({
-    share: 0,
-    credit: member.credit + (maxCalls * demands[i]!) / total,
-  }));
+  const out = members.map((m, i) => ({ share: 0, credit: m.credit + (maxCalls * demands[i]!) / total }));
   for (let left = maxCalls; left > 0; left -= 1) {
     let best = -1;
     for (let i = 0; i < out.length; i += 1) {
@@ -109,10 +88,7 @@ export function allocateCalls(
   return out;
 }
 
-/**
- * The order a poll with too few calls reads what it watches: the least recently polled first,
- * ties in the order given; with `k` calls per interval, each of `n` is read within `ceil(n / k)`.
- */
+/** Least recently polled first, ties in order: with `k` calls, each of `n` is read within `ceil(n / k)`. */
 export function dueFirst<T>(items: readonly T[], lastPolled: (item: T) => number | undefined): T[] {
   return items
     .map((item, index) => ({ item, index, at: lastPolled(item) ?? Number.NEGATIVE_INFINITY }))

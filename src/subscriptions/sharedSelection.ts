@@ -23,46 +23,28 @@ import { collectFields, collectSubfields } from 'graphql/execution/collectFields
 import { expandedFieldCount } from '../graphql/execution/expandedSize';
 
 /**
- * Subscriptions that select the same fields with the same arguments are one execution per event,
- * whatever their aliases, operation names, fragments, variables or layout: each becomes a shared
- * selection (fields collected as execution collects them, arguments as the values they take, each
- * field under a key made from its name and arguments, sorted by it) and a view: the member's own
- * response keys, in its own order, read from the shared response ({@link project}).
- *
- * Fields of one member that differ only in alias and sub-selection share one field with the union
- * of the sub-selections, as graphql-js merges fields of one response key: a non-null field that
- * fails under one alias nulls the others too, and the error reaches the member at its own path.
+ * Fields as execution collects them, each under a key of its name and argument values, sorted: one text
+ * for documents that differ only in aliases, names, fragments, variables or layout (docs/subscriptions.md).
  */
 export interface SharedSelection {
-  /** The document the group executes: one unnamed operation, no fragments, no aliases of the caller's. */
   readonly document: DocumentNode;
-  /** The shared document's text, without variables: members whose texts are equal share a group. */
   readonly text: string;
   readonly view: View;
-  /** Members with equal views get the same response (made once per event). */
   readonly viewKey: string;
 }
 
-/** The fields of one selection set as one member asked for them, in its order. */
 export type View = readonly ViewField[];
 
 export interface ViewField {
-  /** The member's response key (its alias, or the field's name). */
   readonly responseKey: string;
-  /** The shared response's key for the field. */
   readonly sharedKey: string;
-  /** The field's own fields, for an object (or a list of them). */
   readonly view: View | undefined;
 }
 
 /** Past this many fields with every fragment inlined, a document is not shared: inlining is the work. */
 const MAX_SHARED_FIELDS = 300;
 
-/**
- * The shared selection of the operation, or `undefined` when it cannot be shared (a selection on
- * an abstract type, a document too large once inlined, variables that do not coerce): such a
- * subscription is grouped by its text.
- */
+/** `undefined` (grouped by its text instead) for an abstract type, a large document, bad variables. */
 export function sharedSelection(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -83,7 +65,6 @@ export function sharedSelection(
   try {
     const collected = collectFields(schema, fragments, walk.variables, rootType, operation.selectionSet);
     const fields = fieldsOf(walk, rootType, collected);
-    // No variables: each argument holds the value it takes, so names, order and undeclared ones change nothing.
     const selectionSet = sharedSet(walk, rootType, fields);
     const { OPERATION_DEFINITION, DOCUMENT } = Kind;
     const definition = { kind: OPERATION_DEFINITION, selectionSet, operation: operation.operation } as const;
@@ -96,7 +77,6 @@ export function sharedSelection(
   }
 }
 
-/** The member's response: its own keys, in its own order, read from the shared one. */
 export function project(result: FormattedExecutionResult, view: View): FormattedExecutionResult {
   const projected = { ...result } as { data?: unknown; errors?: GraphQLFormattedError[] };
   if (result.data !== undefined && result.data !== null) projected.data = projectValue(result.data, view);
@@ -104,7 +84,7 @@ export function project(result: FormattedExecutionResult, view: View): Formatted
   return projected as FormattedExecutionResult;
 }
 
-/** An error of the shared response at each of the member's own paths; its locations (of another text) go. */
+/** An error at each of the member's own paths; its locations (of another text) go. */
 function projectError(error: GraphQLFormattedError, view: View): GraphQLFormattedError[] {
   const { locations: _locations, ...rest } = error;
   if (error.path === undefined) return [rest];
@@ -121,7 +101,6 @@ function projectValue(value: unknown, view: View | undefined): unknown {
   return own;
 }
 
-/** The member's paths for a shared path: through each of its fields under each shared key. */
 function projectPaths(path: readonly (string | number)[], view: View | undefined): (string | number)[][] {
   if (path.length === 0) return [[]];
   const [head, ...rest] = path;
@@ -137,17 +116,11 @@ interface Walk {
   readonly variables: Record<string, unknown>;
 }
 
-/** One response key of a selection set, as execution collects it. */
-interface Collected {
-  readonly responseKey: string;
-  readonly sharedKey: string;
-  readonly nodes: readonly FieldNode[];
-  /** Its arguments as the values they take (variables replaced), sorted by name. */
-  readonly arguments: ArgumentNode[];
-}
+type Collected = ReturnType<typeof fieldsOf>[number];
 
 class Unshareable extends Error {}
 
+/** One entry per response key, as execution collects them. */
 function fieldsOf(walk: Walk, type: GraphQLObjectType, collected: Map<string, readonly FieldNode[]>) {
   return [...collected].map(([responseKey, nodes]) => {
     const args = argumentValues(walk, type, nodes[0]!);
@@ -155,18 +128,16 @@ function fieldsOf(walk: Walk, type: GraphQLObjectType, collected: Map<string, re
   });
 }
 
-/** The fields under each field of `group` (one response key's nodes merged as execution merges them). */
 function subfields(walk: Walk, type: GraphQLObjectType, group: readonly Collected[]): Collected[] {
   const { schema, fragments, variables } = walk;
   const collect = (field: Collected) => collectSubfields(schema, fragments, variables, type, field.nodes);
   return group.flatMap((field) => fieldsOf(walk, type, collect(field)));
 }
 
-/** The shared selection set: one field per shared key (sub-selections merged), sorted by key. */
 function sharedSet(walk: Walk, type: GraphQLObjectType, fields: readonly Collected[]): SelectionSetNode {
   const byKey = new Map<string, Collected[]>();
   for (const field of fields) byKey.set(field.sharedKey, [...(byKey.get(field.sharedKey) ?? []), field]);
-  const selections: FieldNode[] = [...byKey.keys()].sort(compare).map((key) => {
+  const selections: FieldNode[] = [...byKey.keys()].sort().map((key) => {
     const group = byKey.get(key)!;
     const name = group[0]!.nodes[0]!.name.value;
     const childType = objectTypeOf(type, name);
@@ -182,7 +153,6 @@ function sharedSet(walk: Walk, type: GraphQLObjectType, fields: readonly Collect
   return { kind: Kind.SELECTION_SET, selections };
 }
 
-/** The member's view: one field per response key, in the order of first appearance. */
 function viewOf(walk: Walk, type: GraphQLObjectType, fields: readonly Collected[]): View {
   return fields.map((field) => {
     const childType = objectTypeOf(type, field.nodes[0]!.name.value);
@@ -191,17 +161,13 @@ function viewOf(walk: Walk, type: GraphQLObjectType, fields: readonly Collected[
   });
 }
 
-/** A field's key in the shared response: its name, with a digest of its arguments when it has any. */
 function sharedKeyOf(name: string, args: readonly ArgumentNode[]): string {
   if (args.length === 0) return name;
   const text = args.map((arg) => `${arg.name.value}:${print(arg.value)}`).join(',');
   return `${name}__${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
 }
 
-/**
- * The field's arguments as literals of the values they take, sorted by name; one whose variable
- * was not given is left out, as execution leaves it out. Unshareable for one the schema does not know.
- */
+/** Literals of the values they take, sorted; one whose variable is not given is left out, as in execution. */
 function argumentValues(walk: Walk, parent: GraphQLObjectType, node: FieldNode): ArgumentNode[] {
   if (node.arguments === undefined || node.arguments.length === 0) return [];
   const definitions = parent.getFields()[node.name.value]?.args;
@@ -215,21 +181,17 @@ function argumentValues(walk: Walk, parent: GraphQLObjectType, node: FieldNode):
     if (value === null || value === undefined) throw new Unshareable();
     args.push({ kind: Kind.ARGUMENT, name: arg.name, value });
   }
-  return args.sort((a, b) => compare(a.name.value, b.name.value));
+  return args.sort((a, b) => (a.name.value < b.name.value ? -1 : 1));
 }
 
-/** The object type under field `name` (through lists and non-null): undefined for a leaf, abstract unshared. */
+/** Undefined for a leaf; an abstract type is not shared. */
 function objectTypeOf(parent: GraphQLObjectType, name: string): GraphQLObjectType | undefined {
   if (name === '__typename') return undefined;
-  // Anything else unknown (introspection) is not shared: its group is its text's.
+  // Anything else unknown (introspection) is not shared.
   const field = parent.getFields()[name];
   if (field === undefined) throw new Unshareable();
   const named = getNamedType(field.type);
   if (!isCompositeType(named)) return undefined;
   if (!isObjectType(named)) throw new Unshareable();
   return named;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,6 +1,6 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GraphQLError,
   type ExecutionArgs,
@@ -14,70 +14,48 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
-import { createContext, type ContextServices, type GatewayContext } from '../graphql/context';
+import { createContext, type ContextServices } from '../graphql/context';
 import { createFormatError } from '../graphql/formatError';
-import type { CorsPolicy } from '../http/cors';
+import { originAllowedBy, type CorsPolicy } from '../http/cors';
 import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
-import { credentialsFromHeaders } from '../http/identity';
+import { credentialsFromHeaders, IDENTITY_HEADERS } from '../http/identity';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observability/metrics';
 import type { Admission, AdmittedOperation, OperationRequest } from '../security/admission';
 import type { Credentials } from '../upstream/credentials';
-import { ConflatingStream } from './conflatingStream';
-import { connectionHeaders, originAllowed } from './connectionIdentity';
-import { polledAtOf } from './eventKeys';
+import { ConflatingStream, polledAtOf } from './conflatingStream';
+import { maxPendingEvents, Watches, type WatchFleet } from './EngineWatch';
 import { SubscriptionGroups, type GroupRequest } from './SubscriptionGroups';
-import { maxPendingEvents, Watches, type WatchFleet } from './Watches';
 
 export interface SubscriptionWiring {
-  readonly httpServer: HttpServer;
+  readonly httpServer: Server;
   readonly schema: GraphQLSchema;
   readonly admission: Admission;
-  /** Origins a browser may open a socket from: the ones CORS allows. */
   readonly cors: CorsPolicy;
   readonly services: ContextServices;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  /** With REDIS_URL: the fleet's one poller per scope and engine. */
   readonly fleet: WatchFleet | undefined;
 }
-
-/** What is open now: sockets, subscriptions, bytes pending for slow readers, sends waiting for a socket. */
-export interface SubscriptionServer {
-  readonly sockets: number;
-  readonly active: number;
-  readonly pendingBytes: number;
-  readonly sendsWaiting: number;
-}
-
-/** How long a socket closed by the gateway may take to finish its closing handshake. */
-const CLOSE_HANDSHAKE_MS = 1000;
 
 interface Connection {
   readonly id: number;
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
-  readonly address: string;
   credentials?: Credentials;
-  /**
-   * From onSubscribe until graphql-ws's onComplete, ended ones included: graphql-ws keeps one
-   * entry per id, so an id still ending may not be reused (one `complete` would reach neither).
-   */
+  /** Until onComplete: an id still ending may not be reused (one `complete` would reach neither). */
   readonly operations: Map<string, Operation>;
   /** Operations not ended: the per-socket limit counts them. */
   open: number;
-  idle: NodeJS.Timeout | undefined;
-  /** Bytes its subscriptions hold pending (counted against SUBSCRIPTION_MAX_BUFFERED_BYTES). */
+  idle?: NodeJS.Timeout;
   pendingBytes: number;
 }
 
-/** One admitted subscribe: counted from admission until its stream closes, whatever closes it. */
 interface Operation {
   readonly id: string;
   readonly field: SubscriptionField;
   readonly name: string | undefined;
   readonly group: GroupRequest;
-  /** Where the group pushes results; graphql-ws holds it for the id from onSubscribe on. */
   readonly stream: ConflatingStream<FormattedExecutionResult>;
   readonly startedAt: number;
   events: number;
@@ -90,26 +68,28 @@ interface Operation {
 type Ctx = Context<Record<string, unknown>, Connection>;
 
 /**
- * Subscriptions over WebSocket on the HTTP server's port and path: the watches (pollers), the
- * groups of identical subscriptions, and graphql-ws's protocol server over `ws`. Our own adapter
- * rather than graphql-ws's `useServer`, for the Origin check and socket caps before the upgrade,
- * close codes for refused identities, and sends that wait for the socket (a slow reader's
- * results conflate instead of queueing) within a bound per socket. Every document meets the
- * admission HTTP operations meet. The drain plugin closes every socket (1001), then stops the pollers.
+ * Our own adapter rather than graphql-ws's `useServer`: Origin and socket caps before the upgrade, close
+ * codes for refused identities, and sends that wait for the socket (a slow reader's results conflate).
  */
 export function serveSubscriptions(
   config: GatewayConfig,
   { httpServer, schema, admission, cors, services, logger, metrics: gatewayMetrics, fleet }: SubscriptionWiring,
-): { readonly server: SubscriptionServer; readonly drainPlugin: ApolloServerPlugin<GatewayContext> } {
+) {
   const limits = config.subscriptions;
   const metrics = gatewayMetrics.subscriptions;
   const watches = new Watches(config, services.http, metrics, fleet);
   // Only the socket's contexts have watches: over HTTP the Subscription resolvers have none.
   const socketServices: ContextServices = { ...services, watches };
-  const formatError = socketFormatError(createFormatError(logger));
+  const gatewayFormatError = createFormatError(logger);
+  // Without the HTTP status hints Apollo strips from HTTP responses.
+  const formatError = (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = gatewayFormatError(formatted, error);
+    if (result.extensions === undefined || !('http' in result.extensions)) return result;
+    const { http: _http, ...extensions } = result.extensions;
+    return { ...result, extensions };
+  };
   const groups = new SubscriptionGroups({
     schema,
-    // Each event's execution gets a context of its own (fresh loaders), bounded like an HTTP operation.
     contextFor: (credentials) =>
       createContext(socketServices, {
         credentials,
@@ -125,7 +105,7 @@ export function serveSubscriptions(
     // Compression costs CPU per message per socket and opens memory attacks (zip bombs).
     perMessageDeflate: false,
   });
-  const socketsByAddress = new Map<string, number>();
+  const byAddress = new Map<string, number>();
   const stats = { sockets: 0, active: 0, pendingBytes: 0, sendsWaiting: 0 };
   let nextConnectionId = 1;
   let closing = false;
@@ -137,13 +117,11 @@ export function serveSubscriptions(
     onSubscribe: admit,
     // The group's results are formatted already; graphql-ws's types want execution results.
     subscribe: (args) => join(args.contextValue as Operation) as never,
-    onNext: (ctx, id, _payload, _args, result) => {
-      const operation = ctx.extra.operations.get(id);
-      if (operation !== undefined) {
-        operation.events += 1;
-        const polled = polledAtOf(result);
-        metrics.eventSent(operation.field, polled === undefined ? undefined : performance.now() - polled);
-      }
+    onNext: (_ctx, _id, _payload, args, result) => {
+      const operation = args.contextValue as Operation;
+      operation.events += 1;
+      const polled = polledAtOf(result);
+      metrics.eventSent(operation.field, polled === undefined ? undefined : performance.now() - polled);
       return result as FormattedExecutionResult;
     },
     onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
@@ -176,25 +154,27 @@ export function serveSubscriptions(
   function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {
     const connection = ctx.extra;
     const credentials = connection.credentials;
-    if (credentials === undefined) return [refusal('Not identified.', ErrorCode.UNAUTHENTICATED)];
+    if (credentials === undefined) return [refusal('Not identified.', { code: ErrorCode.UNAUTHENTICATED })];
     // The limits first: a socket past them must not make the gateway parse every document it sends.
     if (connection.open >= limits.maxPerConnection) {
       metrics.subscribeRefused('connection_limit');
       const message =
         `This connection has ${limits.maxPerConnection} subscriptions open, ` +
         'the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).';
-      return [tooMany(message, 'connection', limits.maxPerConnection)];
+      const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
+      return [refusal(message, { code, scope: 'connection', limit: limits.maxPerConnection })];
     }
     if (stats.active >= limits.maxTotal) {
       metrics.subscribeRefused('total_limit');
       const message =
         'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
-      return [tooMany(message, 'gateway', limits.maxTotal)];
+      const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
+      return [refusal(message, { code, scope: 'gateway', limit: limits.maxTotal })];
     }
     if (connection.operations.has(id)) {
       metrics.subscribeRefused('invalid');
       const message = 'A subscription with this id is still ending: subscribe with another id.';
-      return [refusal(message, RequestErrorCode.BAD_REQUEST)];
+      return [refusal(message, { code: RequestErrorCode.BAD_REQUEST })];
     }
     const admitted = admission.admit(payload, 'websocket');
     if (Array.isArray(admitted)) {
@@ -229,14 +209,10 @@ export function serveSubscriptions(
 
   /** graphql-ws's `subscribe`: never throws (a throw would close the socket with 4500). */
   async function join(operation: Operation): Promise<AsyncGenerator | ExecutionResult> {
-    let joined: Awaited<ReturnType<SubscriptionGroups['join']>>;
-    try {
-      joined = await groups.join(operation.group, operation.stream);
-    } catch (error) {
-      // A code from the closed set passes; anything else the formatter masks and logs.
+    const joined = await groups.join(operation.group, operation.stream).catch((error: unknown) => {
       const graphqlError = error instanceof GraphQLError ? error : new GraphQLError('Internal server error');
-      return { errors: [formatError(graphqlError.toJSON(), error)] } as unknown as ExecutionResult;
-    }
+      return { errors: [formatError(graphqlError.toJSON(), error)] };
+    });
     if (typeof joined !== 'function') return joined as unknown as ExecutionResult;
     if (operation.ended) joined();
     else operation.leaveGroup = joined;
@@ -257,7 +233,6 @@ export function serveSubscriptions(
     if (connection.open === 0) startIdle(connection);
   }
 
-  /** A socket without an operation for SUBSCRIPTION_IDLE_TIMEOUT_MS holds a socket slot for nothing. */
   function startIdle(connection: Connection): void {
     clearTimeout(connection.idle);
     connection.idle = setTimeout(() => {
@@ -271,42 +246,31 @@ export function serveSubscriptions(
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A socket error before the handshake completes must not reach the process.
     socket.on('error', () => socket.destroy());
-    const refuse = (status: number, reason: string, metric: SocketRefusal) => {
+    const refuse = (status: number, metric: SocketRefusal) => {
       metrics.socketRefused(metric);
-      const body = `${reason}\n`;
+      const body = `${STATUS_CODES[status]}\n`;
       const type = 'Content-Type: text/plain; charset=utf-8';
       const headers = ['Connection: close', type, `Content-Length: ${body.length}`];
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers.join('\r\n')}\r\n\r\n${body}`);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers.join('\r\n')}\r\n\r\n${body}`);
     };
-    if (request.url?.split('?')[0] !== GRAPHQL_PATH) return refuse(404, 'Not Found', 'path');
-    if (closing) return refuse(503, 'Service Unavailable', 'shutting_down');
-    const { origin, host } = request.headers;
-    if (!originAllowed(cors, origin, host)) return refuse(403, 'Forbidden', 'origin');
+    if (request.url?.split('?')[0] !== GRAPHQL_PATH) return refuse(404, 'path');
+    if (closing) return refuse(503, 'shutting_down');
+    if (!originAllowed(cors, request.headers.origin, request.headers.host)) return refuse(403, 'origin');
     // Before the handshake, so a socket past a cap never holds a slot; nor one of the probes' reserve.
     if (stats.sockets >= limits.maxSockets || isProbeOnlyConnection(request.socket)) {
-      return refuse(503, 'Service Unavailable', 'socket_limit');
+      return refuse(503, 'socket_limit');
     }
     const address = request.socket.remoteAddress ?? '';
-    if ((socketsByAddress.get(address) ?? 0) >= limits.maxSocketsPerAddress) {
-      return refuse(429, 'Too Many Requests', 'address_limit');
-    }
+    if ((byAddress.get(address) ?? 0) >= limits.maxSocketsPerAddress) return refuse(429, 'address_limit');
     // ws completes the handshake synchronously (no verifyClient): the counts above stay exact.
     wss.handleUpgrade(request, socket, head, (ws) => opened(ws, request, address));
   };
 
   function opened(ws: WebSocket, request: IncomingMessage, address: string): void {
-    const connection: Connection = {
-      id: nextConnectionId++,
-      socket: ws,
-      request,
-      address,
-      operations: new Map(),
-      open: 0,
-      idle: undefined,
-      pendingBytes: 0,
-    };
+    const id = nextConnectionId++;
+    const connection: Connection = { id, socket: ws, request, operations: new Map(), open: 0, pendingBytes: 0 };
     stats.sockets += 1;
-    socketsByAddress.set(address, (socketsByAddress.get(address) ?? 0) + 1);
+    byAddress.set(address, (byAddress.get(address) ?? 0) + 1);
     metrics.socketOpened();
     startIdle(connection);
     ws.on('error', () => closeSocket(ws, CloseCode.InternalServerError, 'Socket error'));
@@ -327,20 +291,17 @@ export function serveSubscriptions(
       stopKeepAlive();
       clearTimeout(connection.idle);
       stats.sockets -= 1;
-      const left = (socketsByAddress.get(address) ?? 1) - 1;
-      if (left === 0) socketsByAddress.delete(address);
-      else socketsByAddress.set(address, left);
+      const left = (byAddress.get(address) ?? 1) - 1;
+      if (left === 0) byAddress.delete(address);
+      else byAddress.set(address, left);
       metrics.socketClosed();
       void closed(code, reason.toString('utf8'));
     });
   }
 
   /**
-   * A live operation's result resolves when the frame is handed to the kernel, or when the
-   * operation ends: a reader that stops reading stops that operation's sender (its results
-   * conflate meanwhile). Any other frame resolves at once: graphql-ws's handlers of refused or
-   * ended operations hold their messages while they wait, and are not bounded in number; their
-   * frames are, as the send buffer that holds them (see bound).
+   * A live operation's result waits for the kernel (or the operation's end): its results conflate meanwhile.
+   * Any other frame resolves at once: the handlers of refused or ended operations are not bounded in number.
    */
   function sendFrame(connection: Connection, data: string): Promise<void> {
     const ws = connection.socket;
@@ -379,18 +340,12 @@ export function serveSubscriptions(
   /** Refuses new sockets (503), closes every open one with 1001, drops those still open after the grace. */
   async function close(): Promise<void> {
     closing = true;
-    const gone = [...wss.clients].map(
-      (socket) =>
-        new Promise<void>((resolve) => {
-          if (socket.readyState === socket.CLOSED) return resolve();
-          socket.once('close', () => resolve());
-          closeSocket(socket, 1001, 'Going away');
-        }),
-    );
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, config.http.shutdownTimeoutMs)));
-    await Promise.race([Promise.all(gone), grace]);
-    clearTimeout(timer);
+    const gone = [...wss.clients].map((socket) => {
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      closeSocket(socket, 1001, 'Going away');
+      return closed;
+    });
+    await Promise.race([Promise.all(gone), sleep(config.http.shutdownTimeoutMs, undefined, { ref: false })]);
     for (const socket of wss.clients) socket.terminate();
     httpServer.off('upgrade', onUpgrade);
     await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -398,7 +353,38 @@ export function serveSubscriptions(
   }
 
   httpServer.on('upgrade', onUpgrade);
-  return { server: stats, drainPlugin: { serverWillStart: async () => ({ drainServer: close }) } };
+  const drainPlugin = { serverWillStart: async () => ({ drainServer: close }) };
+  return { server: stats as Readonly<typeof stats>, drainPlugin };
+}
+
+/** The identity headers of `connection_init` (top-level or under `headers`, any case), then of the upgrade. */
+function connectionHeaders(params: Record<string, unknown> | undefined, upgrade: IncomingHttpHeaders) {
+  const given = new Map<string, string>();
+  const nested = params?.headers;
+  // Top-level keys win: they are what the gateway documents.
+  for (const source of [typeof nested === 'object' && !Array.isArray(nested) ? nested : null, params]) {
+    for (const [key, value] of Object.entries(source ?? {})) {
+      const name = key.toLowerCase();
+      if (typeof value === 'string' && IDENTITY_HEADERS.some((known) => known === name)) given.set(name, value);
+    }
+  }
+  return (name: string) => {
+    const header = given.get(name) ?? upgrade[name];
+    return Array.isArray(header) ? header[0] : header;
+  };
+}
+
+/**
+ * CORS does not apply to WebSockets (cross-site WebSocket hijacking): CORS's origins and our own host only.
+ * A client without Origin is no browser: it holds its own token, nothing ambient to abuse.
+ */
+function originAllowed(policy: CorsPolicy, origin?: string, host?: string): boolean {
+  if (origin === undefined || originAllowedBy(policy, origin)) return true;
+  if (host === undefined || !URL.canParse(origin)) return false;
+  const url = new URL(origin);
+  // `http(s)://<host>` where `<host>` is the Host header, exactly (port included).
+  const web = url.protocol === 'http:' || url.protocol === 'https:';
+  return web && url.host === host.toLowerCase() && url.origin === origin.toLowerCase();
 }
 
 /** Closes once, with the reason cut to the protocol's 123 bytes; a peer that does not answer is dropped. */
@@ -406,10 +392,10 @@ function closeSocket(ws: WebSocket, code: number, reason = ''): void {
   if (ws.readyState === ws.CLOSING || ws.readyState === ws.CLOSED) return;
   const cut = Buffer.from(reason).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '');
   ws.close(code, Buffer.byteLength(reason) <= 123 ? reason : `${cut}…`);
-  setTimeout(() => ws.terminate(), CLOSE_HANDSHAKE_MS).unref();
+  setTimeout(() => ws.terminate(), 1000).unref();
 }
 
-/** Pings every `intervalMs`; a socket that has not answered the previous ping by the next is dropped. */
+/** A socket that has not answered the previous ping by the next is dropped. */
 function startKeepAlive(ws: WebSocket, intervalMs: number): () => void {
   if (intervalMs <= 0) return () => {};
   let answered = true;
@@ -431,22 +417,6 @@ export function nextFrameId(data: string): string | undefined {
   return quoted === undefined ? undefined : (JSON.parse(quoted) as string);
 }
 
-function refusal(message: string, code: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code } });
-}
-
-function tooMany(message: string, scope: 'connection' | 'gateway', limit: number): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, scope, limit } });
-}
-
-type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-
-/** The gateway's formatError, without the HTTP status hints Apollo strips from HTTP responses. */
-function socketFormatError(formatError: FormatError): FormatError {
-  return (formatted, error) => {
-    const result = formatError(formatted, error);
-    if (result.extensions === undefined || !('http' in result.extensions)) return result;
-    const { http: _http, ...extensions } = result.extensions;
-    return { ...result, extensions };
-  };
+function refusal(message: string, extensions: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, { extensions });
 }

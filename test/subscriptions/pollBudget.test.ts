@@ -3,7 +3,7 @@ import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
 import type { Credentials } from '../../src/upstream/credentials';
 import { loadConfig } from '../../src/config/loadConfig';
-import { Watches } from '../../src/subscriptions/Watches';
+import { Watches } from '../../src/subscriptions/EngineWatch';
 import { allocateCalls, dueFirst, ScopeBudget } from '../../src/subscriptions/pollBudget';
 
 describe('allocateCalls', () => {

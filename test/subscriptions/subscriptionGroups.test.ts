@@ -52,8 +52,8 @@ describe('SubscriptionGroups', () => {
       formatError: (formatted) => formatted,
     });
     await expect(join(groups, request)).rejects.toThrow('no context this time');
-    expect(groups.size).toBe(0);
     const stream = await join(groups, request);
+    // A kept group would refuse it with the stored failure.
     expect(Symbol.asyncIterator in (stream as object)).toBe(true);
     await (stream as AsyncGenerator).return(undefined);
   });
@@ -105,7 +105,6 @@ describe('SubscriptionGroups', () => {
       const streams = await Promise.all(
         texts.map(async (text, i) => (await join(groups, { ...request, hash: `text ${i}`, document: parse(text) })) as AsyncGenerator<any, undefined>),
       );
-      expect(groups.size).toBe(1);
       expect(sources).toHaveLength(1);
       sources[0]!.push('t', { ticks: { n: 21 } });
       const results = await Promise.all(streams.map(async (stream) => JSON.stringify((await stream.next()).value)));
@@ -117,7 +116,7 @@ describe('SubscriptionGroups', () => {
       ]);
       expect(executions).toBe(1);
       await Promise.all(streams.map((stream) => stream.return(undefined)));
-      expect(groups.size).toBe(0);
+      expect(sources).toHaveLength(0);
     });
 
     it.each([
@@ -129,7 +128,7 @@ describe('SubscriptionGroups', () => {
       const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted });
       const first = (await join(groups, { ...request, hash: 'a', document: parse(one), variables: oneVariables })) as AsyncGenerator;
       const second = (await join(groups, { ...request, hash: 'b', document: parse(two), variables: twoVariables })) as AsyncGenerator;
-      expect(groups.size).toBe(1);
+      expect(sources).toHaveLength(1);
       sources[0]!.push('t', { ticks: { n: 21 } });
       const results = await Promise.all([first, second].map(async (stream) => (await stream.next()).value));
       expect(results[1]).toEqual(results[0]);
@@ -141,7 +140,7 @@ describe('SubscriptionGroups', () => {
       const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted });
       const one = (await join(groups, { ...request, hash: 'a', document: parse('subscription { ticks { value(times: 2) } }') })) as AsyncGenerator;
       const other = (await join(groups, { ...request, hash: 'b', document: parse('subscription { ticks { value(times: 3) } }') })) as AsyncGenerator;
-      expect(groups.size).toBe(2);
+      expect(sources).toHaveLength(2);
       await one.return(undefined);
       await other.return(undefined);
     });
