@@ -19,11 +19,18 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 
 /**
- * JSON frames the parts (`['a|b']` and `['a', 'b']` differ, as do `1` and `'1'`); an omitted
- * argument is null. 72 bits: collisions only matter between the lists one client pages through.
+ * Each part is framed by its type and length (`['a|b']` and `['a', 'b']` differ, as do `1` and
+ * `'1'`), an omitted argument as null; the framing is kept so cursors stay valid across versions.
+ * 72 bits: collisions only matter between the lists one client pages through.
  */
 export function connectionKey(parts: readonly (string | number | null | undefined)[]): string {
-  return hash('sha256', JSON.stringify(parts.map((part) => part ?? null)), 'base64url').slice(0, 12);
+  let text = '';
+  for (const part of parts) {
+    if (part === null || part === undefined) text += 'n;';
+    else if (typeof part === 'number') text += `d${String(part).length}:${part};`;
+    else text += `s${Buffer.byteLength(part, 'utf8')}:${part};`;
+  }
+  return hash('sha256', text, 'base64url').slice(0, 12);
 }
 
 /** Refuses what decodeCursor would: a gateway bug. */

@@ -28,6 +28,10 @@ describe('connectionKey', () => {
     expect(connectionKey(['jobs', 'p', 'e'])).toBe(connectionKey(['jobs', 'p', 'e']));
   });
 
+  it('is the same in every version: a cursor issued before a rolling deploy pages on after it', () => {
+    expect(connectionKey(['jobs', 'project', null, 'engine', 12, undefined])).toBe('miVTz_Y0qzAB');
+  });
+
   it.each`
     left                 | right              | why
     ${['a|b']}           | ${['a', 'b']}      | ${'parts are framed, not joined'}
