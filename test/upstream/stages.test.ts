@@ -4,7 +4,7 @@ import { Agent } from 'undici';
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { UpstreamEvents } from '../../src/observability/events';
-import { CredentialGate, credentialOutcomeOf } from '../../src/upstream/CredentialGate';
+import { CredentialGate } from '../../src/upstream/CredentialGate';
 import { classifyFailure, type Failure } from '../../src/upstream/errorMapping';
 import { SingleFlight } from '../../src/cache/SingleFlight';
 import { UpstreamAnswerCache } from '../../src/cache/UpstreamAnswerCache';
@@ -65,7 +65,7 @@ const failed = (status: number, kind: 'server' | 'refused' | 'timeout' | 'connec
 const refused = (status: number, body = '') => (classifyFailure({ status, headers: {}, body }) as Failure).error;
 const gateOf = () => new CredentialGate({ rejectionTtlMs: 10_000, recheckMs: 60_000 });
 async function vouch(gate: CredentialGate, digest = 'digest') {
-  gate.settle(digest, await gate.admit(digest, new AbortController().signal), { kind: 'accepted' });
+  gate.settle(digest, await gate.admit(digest, new AbortController().signal));
 }
 
 describe('refusalStage', () => {
@@ -75,7 +75,7 @@ describe('refusalStage', () => {
     const error = refused(401);
     await expect(gate.refusalStage()(next)(callOf({ request: { credentials, refusal: { error } } }))).rejects.toBe(error);
     const unauthorized = refused(401);
-    gate.settle('digest', await gate.admit('digest', new AbortController().signal), { kind: 'refused', error: unauthorized });
+    gate.settle('digest', await gate.admit('digest', new AbortController().signal), unauthorized);
     await expect(gate.refusalStage()(next)(callOf())).rejects.toBe(unauthorized);
     expect(next).not.toHaveBeenCalled();
   });
@@ -140,7 +140,7 @@ describe('cacheStage', () => {
     const stage = cacheStage(cache, TTLS, gate)(next);
     await stage(callOf());
     // A 401, then an answer: vouched for again, under a new generation.
-    gate.settle('digest', await gate.admit('digest', new AbortController().signal), { kind: 'refused', error: refused(401) });
+    gate.settle('digest', await gate.admit('digest', new AbortController().signal), refused(401));
     await vouch(gate);
     await stage(callOf());
     expect(next).toHaveBeenCalledTimes(2);
@@ -262,8 +262,11 @@ describe('credentialGateStage', () => {
     [refused(500), 'unknown'],
     [new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'x'), 'unknown'],
     [new Error('bug'), 'unknown'],
-  ])('reads %s as %s', (error, kind) => {
-    expect(credentialOutcomeOf(error).kind).toBe(kind);
+  ])('reads %s as %s', async (error, kind) => {
+    const gate = new CredentialGate({ rejectionTtlMs: 1000, recheckMs: 1000 });
+    gate.settle('s', await gate.admit('s', new AbortController().signal), error);
+    const accepted = gate.generation('s') !== undefined ? 'accepted' : 'unknown';
+    expect(gate.rejection('s') !== undefined ? 'refused' : accepted).toBe(kind);
   });
 });
 

@@ -166,7 +166,7 @@ export function secondLevelStage(level: SecondLevel<UpstreamAnswer>, ttls: Cache
     }
     const signal = call.signal ?? NEVER;
     const token = randomUUID();
-    const generation = gate.standingGeneration(call.digest);
+    const generation = gate.currentGeneration(call.digest);
     let holder: string | undefined;
     for (;;) {
       const looked = await level.lookup(target, token, holder);
