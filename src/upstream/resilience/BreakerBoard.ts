@@ -10,21 +10,17 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export interface CircuitBreakerOptions {
   readonly failureThreshold: number;
   readonly openMs: number;
-  /** Monotonic milliseconds; injected by tests. */
   readonly now?: () => number;
 }
 
-/** Leave to make one call; hand it back with what the call showed. */
 export type Permit =
   | { readonly allowed: true; readonly probe: boolean }
   | { readonly allowed: false; readonly retryAfterMs: number };
 
 /**
- * A consecutive-failures circuit breaker: closed → (threshold failures in a row) → open →
- * (`openMs` later) → half-open, where one call, the probe, goes through; its success closes the
- * breaker, its failure opens it again. Results of calls that started before the state changed are
- * ignored, so a burst of late answers cannot flip the state. Not opossum: we need thousands of
- * short-lived per-engine breakers an LRU drops silently, without a timer each.
+ * Consecutive failures open it; `openMs` later one probe goes (half-open). Results of calls that
+ * started before the state changed are ignored, so a burst of late answers cannot flip it. Not
+ * opossum: thousands of short-lived per-engine breakers an LRU drops silently, without a timer each.
  */
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
@@ -44,7 +40,6 @@ export class CircuitBreaker {
     return this.current;
   }
 
-  /** Whether a call may go now. In half-open only one call (the probe) is let through at a time. */
   admit(): Permit {
     const refused = this.wouldRefuse();
     if (refused !== undefined) return { allowed: false, retryAfterMs: refused };
@@ -54,7 +49,7 @@ export class CircuitBreaker {
     return { allowed: true, probe: true };
   }
 
-  /** How long until {@link admit} would let a call through; `undefined` when it would now. */
+  /** How long until {@link admit} would let a call through; `undefined`: now. */
   wouldRefuse(): number | undefined {
     if (this.current === 'open') {
       const waited = this.now() - this.openedAt;
@@ -63,7 +58,7 @@ export class CircuitBreaker {
     return this.current === 'half-open' && this.probing ? 0 : undefined;
   }
 
-  /** What the admitted call showed: a failure, a success, or nothing (a probe then frees its place). */
+  /** `undefined`: the call showed nothing (a probe then frees its place). */
   record(permit: Permit, failed: boolean | undefined): void {
     if (!permit.allowed) return;
     if (permit.probe) {
@@ -78,7 +73,6 @@ export class CircuitBreaker {
     if (this.failures >= this.options.failureThreshold) this.open();
   }
 
-  /** Closed with no failures counted: nothing worth remembering. */
   get idle(): boolean {
     return this.current === 'closed' && this.failures === 0;
   }
@@ -97,16 +91,13 @@ export class CircuitBreaker {
 }
 
 export interface BreakerBoardOptions {
-  /** Consecutive failures that open an engine's breaker, and the whole upstream's. */
   readonly engineFailures: number;
   readonly upstreamFailures: number;
   readonly openMs: number;
-  /** Throttled callers and engines remembered at once (least recently used are forgotten). */
   readonly maxThrottled?: number;
   readonly now?: () => number;
 }
 
-/** The permits one attempt holds: always the upstream's, and its engine's on engine routes. */
 export interface Admission {
   readonly upstream: Permit;
   readonly engine: { readonly breaker: CircuitBreaker; readonly permit: Permit } | undefined;
@@ -115,12 +106,8 @@ export interface Admission {
 export type Refusal = { readonly scope: 'upstream' | 'engine'; readonly retryAfterMs: number };
 
 /**
- * One breaker for the whole upstream and one per engine (counting as BREAKER_COUNTS says), so one
- * engine that keeps failing is cut off while the healthy ones still answer. Engine breakers are
- * made on first failure and forgotten when closed and clean again, or by the LRU bound.
- *
- * Beside them, the upstream's 429s ({@link throttle}): a 429 trips no breaker, but its
- * `Retry-After` is honoured for that caller and engine alone.
+ * One breaker for the whole upstream and one per engine, made on its first failure and forgotten
+ * when clean again. Beside them, a 429's `Retry-After`, honoured for that caller and engine alone.
  */
 export class BreakerBoard {
   private readonly upstream: CircuitBreaker;
@@ -128,7 +115,7 @@ export class BreakerBoard {
   /** `<scope digest> <engine key or "">` → the 429 it is waiting out. */
   private readonly throttles: LRUCache<string, { readonly until: number; readonly error: GatewayError }>;
   private readonly now: () => number;
-  /** Where state changes go; set per admission so the operation that saw the change hears of it. */
+  /** Set per admission, so the operation that saw a state change hears of it. */
   private listeners: UpstreamEvents | undefined;
 
   constructor(private readonly options: BreakerBoardOptions) {
@@ -137,17 +124,12 @@ export class BreakerBoard {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /**
-   * Remembers a 429's `Retry-After` for the calls of one scope (`digest`) to one engine (none: the
-   * engine list): until it has passed, {@link throttled} answers them at once.
-   */
   throttle(digest: string, engineKey: string | undefined, error: GatewayError): void {
     const seconds = error.extensions.retryAfter;
     if (typeof seconds !== 'number' || !(seconds > 0)) return;
     this.throttles.set(`${digest} ${engineKey ?? ''}`, { until: this.now() + seconds * 1000, error });
   }
 
-  /** RATE_LIMITED with the seconds left, while a 429 for the scope and engine is waited out. */
   throttled(digest: string, engineKey: string | undefined): GatewayError | undefined {
     if (this.throttles.size === 0) return undefined;
     const key = `${digest} ${engineKey ?? ''}`;
@@ -163,12 +145,7 @@ export class BreakerBoard {
     return new GatewayError(ErrorCode.RATE_LIMITED, throttle.error.message, { upstream, retryAfter });
   }
 
-  /** Throttled callers and engines remembered (tests: the memory stays bounded). */
-  get trackedThrottles(): number {
-    return this.throttles.size;
-  }
-
-  /** Leave of both breakers for one attempt; an admission goes back to {@link settle}, whatever happened. */
+  /** An admission goes back to {@link settle}, whatever happened. */
   admit(engineKey: string | undefined, events: UpstreamEvents): Admission | Refusal {
     this.listeners = events;
     try {
@@ -190,7 +167,6 @@ export class BreakerBoard {
     }
   }
 
-  /** What {@link admit} would refuse now, without taking a permit (before an attempt queues). */
   peek(engineKey: string | undefined): Refusal | undefined {
     const engine = engineKey === undefined ? undefined : this.engines.peek(engineKey)?.wouldRefuse();
     if (engine !== undefined) return { scope: 'engine', retryAfterMs: engine };
@@ -222,15 +198,9 @@ export class BreakerBoard {
     }
   }
 
-  /** Number of engines with a breaker that is open, half-open or counting failures. */
-  get trackedEngines(): number {
-    return this.engines.size;
-  }
-
   /**
-   * Before an attempt waits for an in-flight slot: an open breaker refuses it at once, so calls to
-   * a failing engine do not fill the queue; so is a call's first attempt while a 429 for its caller
-   * and engine is waited out (its retries wait out that `Retry-After` themselves).
+   * Before the in-flight queue, so calls to a failing engine do not fill it; a 429 refuses only a
+   * call's first attempt (its retries wait out that `Retry-After` themselves).
    */
   checkStage(): AttemptStage {
     return (next) => (attempt) => {
@@ -242,10 +212,7 @@ export class BreakerBoard {
     };
   }
 
-  /**
-   * Around the exchange, once the attempt holds its slot: takes the breakers' permits, and reports
-   * what the attempt showed (a 429's `Retry-After` included) before the slot is handed on.
-   */
+  /** Inside the in-flight slot, so what the attempt showed is counted before the slot is handed on. */
   stage(): AttemptStage {
     return (next) => async (attempt) => {
       const admission = this.admit(attempt.engineKey, attempt.events);
