@@ -6,13 +6,12 @@ import { pageOffset, type PageCall } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
 import { classifyFailure } from './errorMapping';
 import type { CseHttpClient, UpstreamCall } from './CseHttpClient';
-import type { Credentials } from './credentials';
 import { paths, UnsafePathSegmentError } from './paths';
 import { UpstreamBodyError } from './parseJson';
 import type { UpstreamAnswer, UpstreamRequestContext } from './stages/types';
 import { asEngine, asJob, asListBody, type CseEngine, type CseJob } from './types';
 
-/** A job-list filter in upstream terms: epoch milliseconds, inclusive, on the job's start time. */
+/** Epoch milliseconds, inclusive, on the job's start time. */
 export interface JobTimeFilter {
   readonly from: number | undefined;
   readonly to: number | undefined;
@@ -20,19 +19,16 @@ export interface JobTimeFilter {
 
 export interface CseApiOptions {
   http: CseHttpClient;
-  /** The operation's credentials, deadline, propagated headers and event sink. */
   request: UpstreamRequestContext;
   /** Bounds the calls of one operation in flight at once (fan-out over many engines). */
   limit: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** The number the upstream gives its first page. */
   pageBase: 0 | 1;
-  /** Told of every "not found" answer (whole-response caching must not keep those). */
+  /** Whole-response caching must not keep a "not found". */
   onNotFound?: () => void;
-  /** The operation's bound on the upstream bytes it uses (see OperationBudget); none when absent. */
   budget?: UpstreamBudget;
 }
 
-/** Refuses, by throwing, a call once the operation has used its bytes, and an answer past them. */
+/** Throws once the operation has used its bytes. */
 export interface UpstreamBudget {
   beforeCall(): void;
   spendUpstream(bytes: number): void;
@@ -41,10 +37,6 @@ export interface UpstreamBudget {
 /** The four upstream operations, bound to one caller's credentials; `null` for "not found". */
 export class CseApi {
   constructor(private readonly options: CseApiOptions) {}
-
-  get credentials(): Credentials {
-    return this.options.request.credentials;
-  }
 
   async listEngines(call: PageCall): Promise<ListPage<CseEngine>> {
     const path = safePath(() => paths.listEngines(this.projectId));
@@ -57,7 +49,6 @@ export class CseApi {
     return this.one({ route: 'getEngine', path, engineId }, asEngine);
   }
 
-  /** `null` when the engine does not exist. */
   async listJobs(engineId: string, filter: JobTimeFilter, call: PageCall): Promise<ListPage<CseJob> | null> {
     const query = this.pageQuery(call);
     if (filter.from !== undefined) query['from-time'] = String(filter.from);
@@ -102,7 +93,7 @@ export class CseApi {
     }, answer.requestId);
   }
 
-  /** One upstream call, counted against the operation's budget (a cached answer too). */
+  /** Counted against the operation's budget, a cached answer too. */
   private async send(call: UpstreamCall): Promise<UpstreamAnswer> {
     const { budget } = this.options;
     budget?.beforeCall();
@@ -114,10 +105,7 @@ export class CseApi {
     return answer;
   }
 
-  /**
-   * The call inside a client span, child of the operation's span, whose context goes upstream. A
-   * GatewayError marks the span failed with its code (never its URL).
-   */
+  /** A client span whose context goes upstream; a failure marks it with its code, never its URL. */
   private async traced(call: UpstreamCall): Promise<UpstreamAnswer> {
     const { http, request } = this.options;
     const parent = propagation.extract(context.active(), request.propagate ?? {});
@@ -144,10 +132,7 @@ export class CseApi {
   }
 }
 
-/**
- * A path built from ids the upstream sent (the caller's own were checked as BAD_USER_INPUT): an
- * unsafe one fails its field as UPSTREAM_BAD_RESPONSE before any call reaches undici.
- */
+/** Ids the upstream sent (the caller's were checked as BAD_USER_INPUT): an unsafe one fails its field. */
 function safePath(build: () => string): string {
   try {
     return build();
@@ -158,7 +143,6 @@ function safePath(build: () => string): string {
   }
 }
 
-/** A body that parsed as JSON but is not the shape the upstream documents. */
 function checked<T>(read: () => T, requestId: string | undefined): T {
   try {
     return read();
@@ -170,7 +154,7 @@ function checked<T>(read: () => T, requestId: string | undefined): T {
   }
 }
 
-/** A job without `engineId` gets the path's, on a copy: upstream answers are shared and frozen. */
+/** On a copy: upstream answers are shared and frozen. */
 function withEngineId(job: CseJob, engineId: string): CseJob {
   if (job.engineId === undefined || job.engineId === null || job.engineId === '') return { ...job, engineId };
   return job;

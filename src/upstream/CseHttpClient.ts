@@ -18,11 +18,10 @@ export interface UpstreamCall {
   route: Route;
   path: string;
   query?: Readonly<Record<string, string | undefined>>;
-  /** The engine an engine-scoped route is about: its failures count on that engine's breaker. */
+  /** Its failures count on that engine's breaker. */
   engineId?: string;
 }
 
-/** The configuration's own sections: the defaults live in `loadConfig` alone. */
 export interface CseHttpClientOptions {
   /** Scheme, host and an optional path prefix. */
   readonly endpoint: string;
@@ -32,25 +31,15 @@ export interface CseHttpClientOptions {
   readonly resilience: GatewayConfig['upstream']['resilience'];
   readonly cache: Pick<GatewayConfig['cache'], 'ttls' | 'maxEntries' | 'maxBytes'>;
   readonly credentials: GatewayConfig['upstream']['credentials'];
-  /** The jitter source, in [0, 1); injected by tests. */
+  /** The jitter source, in [0, 1). */
   readonly random?: () => number;
-  /** With REDIS_URL: the state this replica shares with the others (see docs/replicas.md). */
-  readonly shared?: SharedUpstreamState;
-}
-
-/** What the upstream client shares with other replicas through Redis. */
-export interface SharedUpstreamState {
-  /** The answer cache's second level, calls made once fleet-wide, and the credential generations. */
-  readonly answers: SecondLevel<UpstreamAnswer>;
+  /** With REDIS_URL: the answers this replica shares with the others (docs/replicas.md). */
+  readonly secondLevel?: SecondLevel<UpstreamAnswer>;
 }
 
 /**
- * GETs JSON from the upstream with the caller's credentials. Every failure leaves as a
- * GatewayError; "not found" is an answer, since most fields turn it into `null`. The one place
- * where upstream calls are made resilient, as a chain of stages (see stages/types), outermost
- * first: refusal (credentials refused recently), cache, single flight (with Redis, then the
- * fleet's level), credential gate, retry; then per attempt: breaker check, in-flight slot,
- * breakers, one HTTP exchange. Resolvers and loaders see one `get` that answers or throws.
+ * Every failure leaves as a GatewayError; "not found" is an answer, since most fields turn it into
+ * `null`. The stages are in docs/resilience-and-caching.md, outermost first.
  */
 export class CseHttpClient {
   private readonly origin: string;
@@ -58,14 +47,14 @@ export class CseHttpClient {
   private readonly cache: UpstreamAnswerCache<CachedAnswer>;
   private readonly gate: CredentialGate;
   private readonly handle: CallHandler;
-  /** An operation's sink → it and the process's together: made once per operation, not per call. */
+  /** An operation's sink → it and the process's together, made once per operation. */
   private readonly sinks = new WeakMap<UpstreamEvents, UpstreamEvents>();
 
   constructor(private readonly options: CseHttpClientOptions) {
     const url = new URL(options.endpoint);
     this.origin = url.origin;
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
-    const { resilience, cache, shared } = options;
+    const { resilience, cache, secondLevel } = options;
     this.cache = new UpstreamAnswerCache({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes });
     this.gate = new CredentialGate(options.credentials);
     const breakers = new BreakerBoard({
@@ -83,12 +72,12 @@ export class CseHttpClient {
         origin: this.origin,
         attemptTimeoutMs: resilience.attemptTimeoutMs,
         maxBodyBytes: resilience.maxResponseBytes,
-        keepText: shared !== undefined,
+        keepText: secondLevel !== undefined,
       }),
     );
     const { retries, retryBaseMs } = resilience;
     const retry = retryStage({ retries, retryBaseMs, random: options.random ?? Math.random });
-    const fleet = shared === undefined ? undefined : secondLevelStage(shared.answers, cache.ttls, this.gate);
+    const fleet = secondLevel === undefined ? undefined : secondLevelStage(secondLevel, cache.ttls, this.gate);
     this.handle = compose(
       [
         this.gate.refusalStage(),
@@ -96,18 +85,16 @@ export class CseHttpClient {
         singleFlightStage(new SingleFlight<UpstreamAnswer>()),
         // Breakers, in-flight limits and the credential gate's probes stay per replica (docs/replicas.md).
         ...(fleet === undefined ? [] : [fleet.stage]),
-        this.gate.stage(shared?.answers),
+        this.gate.stage(secondLevel),
       ],
       retry(attempt),
     );
   }
 
-  /** The upstream answer cache's size against its bounds (metrics). */
   get cacheStats(): CacheStats {
     return this.cache.stats;
   }
 
-  /** The credentials' cache generation while answers kept for them may be served (CredentialGate.generation). */
   cacheGenerationFor(credentials: Credentials): number | undefined {
     return this.gate.generation(credentialDigest(credentials));
   }
