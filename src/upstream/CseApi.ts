@@ -1,12 +1,11 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import { TRACER_NAME } from '../observability/tracing';
 import { pageOffset, type PageCall } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
 import { classifyFailure } from './errorMapping';
 import type { CseHttpClient, UpstreamCall } from './CseHttpClient';
-import { paths, UnsafePathSegmentError } from './paths';
+import { paths } from './paths';
 import { UpstreamBodyError } from './parseJson';
 import type { UpstreamAnswer, UpstreamRequestContext } from './stages/types';
 import { asEngine, asJob, asListBody, type CseEngine, type CseJob } from './types';
@@ -39,13 +38,13 @@ export class CseApi {
   constructor(private readonly options: CseApiOptions) {}
 
   async listEngines(call: PageCall): Promise<ListPage<CseEngine>> {
-    const path = safePath(() => paths.listEngines(this.projectId));
+    const path = paths.listEngines(this.projectId);
     const page = await this.list({ route: 'listEngines', path, query: this.pageQuery(call) }, asEngine);
     return page ?? { total: 0, data: [] };
   }
 
   async getEngine(engineId: string): Promise<CseEngine | null> {
-    const path = safePath(() => paths.getEngine(this.projectId, engineId));
+    const path = paths.getEngine(this.projectId, engineId);
     return this.one({ route: 'getEngine', path, engineId }, asEngine);
   }
 
@@ -53,14 +52,14 @@ export class CseApi {
     const query = this.pageQuery(call);
     if (filter.from !== undefined) query['from-time'] = String(filter.from);
     if (filter.to !== undefined) query['to-time'] = String(filter.to);
-    const path = safePath(() => paths.listJobs(this.projectId, engineId));
+    const path = paths.listJobs(this.projectId, engineId);
     const page = await this.list({ route: 'listJobs', path, query, engineId }, asJob);
     if (page === null) return null;
     return { total: page.total, data: page.data.map((job) => withEngineId(job, engineId)) };
   }
 
   async getJob(engineId: string, jobId: string): Promise<CseJob | null> {
-    const path = safePath(() => paths.getJob(this.projectId, engineId, jobId));
+    const path = paths.getJob(this.projectId, engineId, jobId);
     const job = await this.one({ route: 'getJob', path, engineId }, asJob);
     return job === null ? null : withEngineId(job, engineId);
   }
@@ -132,17 +131,7 @@ export class CseApi {
   }
 }
 
-/** Ids the upstream sent (the caller's were checked as BAD_USER_INPUT): an unsafe one fails its field. */
-function safePath(build: () => string): string {
-  try {
-    return build();
-  } catch (error) {
-    if (!(error instanceof UnsafePathSegmentError)) throw error;
-    const message = `The upstream sent an unusable ${error.what}.`;
-    throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message, { cause: error });
-  }
-}
-
+/** A body that parsed as JSON but is not the shape the upstream documents. */
 function checked<T>(read: () => T, requestId: string | undefined): T {
   try {
     return read();

@@ -49,18 +49,14 @@ const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 // misbehaving proxy wrote (an IAM token is thousands of characters long and cannot pass).
 const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
 
-const TIMEOUT_CODES: ReadonlySet<string> = new Set(
-  ['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'],
-);
-const TIMEOUT_NAMES: ReadonlySet<string> = new Set(['AbortError', 'TimeoutError']);
-const UNREACHABLE_CODES: ReadonlySet<string> = new Set(
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_NAMES = new Set(['AbortError', 'TimeoutError']);
+const UNREACHABLE_CODES = new Set(
   ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'].concat(
     ['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'],
   ),
 );
-const LOCAL_CODES: ReadonlySet<string> = new Set(
-  ['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL'],
-);
+const LOCAL_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL']);
 
 /**
  * Never throws: the body may be any dialect, empty, HTML or garbage. A timeout is not retried: it

@@ -36,10 +36,6 @@ export class CircuitBreaker {
     this.now = options.now ?? (() => performance.now());
   }
 
-  get state(): BreakerState {
-    return this.current;
-  }
-
   admit(): Permit {
     const refused = this.wouldRefuse();
     if (refused !== undefined) return { allowed: false, retryAfterMs: refused };

@@ -3,11 +3,8 @@ import type { Route, UpstreamEvents } from '../../observability/events';
 import type { Credentials } from '../credentials';
 import type { Failure } from '../errorMapping';
 
-/*
- * The upstream client is a chain of stages, as undici composes interceptors. Call stages answer
- * one call or throw its GatewayError; attempt stages return what one HTTP attempt came to, for the
- * retry stage to decide on, and throw only for the gateway's own refusals.
- */
+// Stages compose as undici's interceptors do. Attempt stages return what one HTTP attempt came to,
+// for the retry stage to decide on, and throw only for the gateway's own refusals.
 
 /** `bytes`: the body as received, what caches count; `text`: the body, kept only with Redis. */
 export type UpstreamAnswer =
@@ -18,14 +15,11 @@ export type ExchangeResult =
   | { readonly ok: true; readonly answer: UpstreamAnswer; readonly status: number; readonly durationMs: number }
   | (Failure & { readonly ok: false; readonly status: number | undefined; readonly durationMs: number });
 
-/** What one operation's calls carry. */
 export interface UpstreamRequestContext {
   readonly credentials: Credentials;
-  /** Aborts every call of the operation (client gone, operation deadline). */
   readonly signal?: AbortSignal;
   /** Epoch ms: no attempt, backoff or `Retry-After` wait goes past it. */
   readonly deadline?: number;
-  /** Extra headers to send with every call, e.g. a W3C `traceparent`. */
   readonly propagate?: Readonly<Record<string, string>>;
   readonly events?: UpstreamEvents;
   /** The operation's 401, once the upstream refused its credentials: its later calls fail with it. */
@@ -36,7 +30,6 @@ export interface UpstreamRequestContext {
 
 export interface CallRequest {
   readonly route: Route;
-  /** Path and query, encoded, prefix included. */
   readonly path: string;
   /** `project/engine` of an engine route: its failures count on that engine's breaker. */
   readonly engineKey: string | undefined;
@@ -45,7 +38,6 @@ export interface CallRequest {
   readonly digest: string;
   /** Digest and full URL: the call's identity for the cache and the single flight. */
   readonly key: string;
-  /** The process-wide sink and the operation's, together. */
   readonly events: UpstreamEvents;
   /** The operation's signal outside the single flight; the flight's own (all callers left) inside. */
   readonly signal: AbortSignal | undefined;
@@ -56,14 +48,12 @@ export type CallStage = (next: CallHandler) => CallHandler;
 
 export interface AttemptRequest extends CallRequest {
   readonly signal: AbortSignal;
-  /** 0 for the first attempt. */
   readonly attempt: number;
 }
 
 export type AttemptHandler = (attempt: AttemptRequest) => Promise<ExchangeResult>;
 export type AttemptStage = (next: AttemptHandler) => AttemptHandler;
 
-/** `compose([a, b], end)` is `a(b(end))`. */
 export function compose<H>(stages: ReadonlyArray<(next: H) => H>, end: H): H {
   return stages.reduceRight((next, stage) => stage(next), end);
 }
