@@ -6,15 +6,13 @@ import { classifyTransportError, credentialVerdictOf } from './errorMapping';
 import type { CallStage } from './stages/types';
 
 export interface CredentialGateOptions {
-  /** `CSE_AUTH_REJECTION_TTL_MS`; 0: a 401 is not remembered. */
+  /** 0: a 401 is not remembered. */
   readonly rejectionTtlMs: number;
-  /** `CACHE_AUTH_RECHECK_MS`. */
   readonly recheckMs: number;
   readonly maxScopes?: number;
   readonly now?: () => number;
 }
 
-/** The probes of a scope without a verdict, and the calls waiting for one. */
 export interface ProbeRound {
   readonly settled: Promise<void>;
   readonly finish: () => void;
@@ -27,10 +25,7 @@ export interface ProbeRound {
 /** About a hundred bytes a scope: 10 MB at most. */
 const MAX_CREDENTIAL_SCOPES = 100_000;
 
-/**
- * How long a call waits for a probe's verdict before it probes too: a refused token costs one
- * call, and a probe stuck on a slow engine does not hold every call of a new caller.
- */
+/** Then a waiting call probes too: a probe stuck on a slow engine does not hold a new caller's calls. */
 export const PROBE_PATIENCE_MS = 500;
 
 interface ScopeState {
@@ -41,15 +36,10 @@ interface ScopeState {
   generation: number;
 }
 
-/**
- * What the gateway knows of each scope, so that credentials the upstream refuses cost it one call,
- * not one per field or request (docs/resilience-and-caching.md). Per replica: a refusal is cheap to
- * learn again and must never outlive its TTL elsewhere.
- */
+/** Per replica: a refusal is cheap to learn again and must never outlive its TTL elsewhere. */
 export class CredentialGate {
   private readonly scopes: LRUCache<string, ScopeState>;
   private readonly now: () => number;
-  /** Unique across scopes and time. */
   private nextGeneration = 1;
 
   constructor(private readonly options: CredentialGateOptions) {
@@ -57,13 +47,13 @@ export class CredentialGate {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** The scope's generation while cached answers may be served to it (answered within recheckMs). */
+  /** While cached answers may be served to the scope (answered within recheckMs). */
   generation(digest: string): number | undefined {
     const state = this.scopes.get(digest);
     return state !== undefined && this.recentlyAccepted(state) ? state.generation : undefined;
   }
 
-  /** The scope's generation whether or not cached answers may be served: for acceptedElsewhere. */
+  /** Whether or not cached answers may be served: for acceptedElsewhere. */
   currentGeneration(digest: string): number {
     return this.stateOf(digest).generation;
   }
@@ -81,10 +71,7 @@ export class CredentialGate {
     return rejection !== undefined && this.now() < rejection.until ? rejection.error : undefined;
   }
 
-  /**
-   * Resolves at once (`undefined`) for a scope the upstream answered recently; else one call at a
-   * time probes, the others wait for its verdict. Rejects with a 401 or the signal's reason.
-   */
+  /** `undefined` for a scope answered recently, else a probe, one at a time; rejects with a 401. */
   async admit(digest: string, signal: AbortSignal): Promise<ProbeRound | undefined> {
     for (;;) {
       const rejection = this.rejection(digest);
@@ -112,7 +99,7 @@ export class CredentialGate {
     }
   }
 
-  /** After an admitted call: `failure` is what it threw, none when it was answered. */
+  /** `failure`: what the admitted call threw, none when it was answered. */
   settle(digest: string, round: ProbeRound | undefined, failure?: unknown): void {
     const state = this.stateOf(digest);
     const verdict = failure === undefined ? 'accepted' : credentialVerdictOf(failure);

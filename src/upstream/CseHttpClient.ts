@@ -37,10 +37,7 @@ export interface CseHttpClientOptions {
   readonly secondLevel?: SecondLevel<UpstreamAnswer>;
 }
 
-/**
- * Every failure leaves as a GatewayError; "not found" is an answer, since most fields turn it into
- * `null`. The stages are in docs/resilience-and-caching.md, outermost first.
- */
+/** "Not found" is an answer (most fields make it `null`); every failure leaves as a GatewayError. */
 export class CseHttpClient {
   private readonly origin: string;
   private readonly pathPrefix: string;

@@ -56,12 +56,11 @@ const UNREACHABLE_CODES = new Set(
     ['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'],
   ),
 );
-const LOCAL_CODES = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL']);
+const LOCAL_CODES = new Set(
+  ['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL'],
+);
 
-/**
- * Never throws: the body may be any dialect, empty, HTML or garbage. A timeout is not retried: it
- * spent the attempt's whole bound already. `now` (epoch ms) is for a `Retry-After` HTTP-date.
- */
+// Never throws (a body may be any dialect, HTML or garbage); a timeout spent its attempt's bound.
 export function classifyFailure(happened: Thrown): Failure;
 export function classifyFailure(happened: Happened, now?: number): Classification;
 export function classifyFailure(happened: Happened, now: number = Date.now()): Classification {

@@ -3,7 +3,8 @@ import { Agent, type Dispatcher } from 'undici';
 import { boundedSignal } from './boundedSignal';
 import { classifyFailure, type Failure } from './errorMapping';
 import { parseUpstreamBodyInTurns, UpstreamBodyError } from './parseJson';
-import { remainingMs, type AttemptHandler, type UpstreamAnswer, type UpstreamRequestContext } from './stages/types';
+import { remainingMs, type AttemptHandler, type UpstreamAnswer } from './stages/types';
+import type { UpstreamRequestContext } from './stages/types';
 
 export interface ExchangeOptions {
   readonly dispatcher: Dispatcher;
@@ -19,10 +20,8 @@ export interface ExchangeOptions {
 // first rather than write a request into a socket the other end is closing.
 const UPSTREAM_KEEP_ALIVE_MS = 4000;
 
-/**
- * Retries are the retry stage's, not undici's interceptor: that one waits out `Retry-After` past the
- * operation's deadline, retries timeouts, and hides attempts from breakers.
- */
+// Not undici's retry interceptor: it waits out `Retry-After` past the operation's deadline, retries
+// timeouts, and hides attempts from breakers.
 export function createUpstreamDispatcher(connections: number, timeoutMs: number): Dispatcher {
   return new Agent({
     connections,
@@ -36,10 +35,7 @@ export function createUpstreamDispatcher(connections: number, timeoutMs: number)
 // Error bodies are only read for their code; a proxy's HTML page need not be read whole.
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
-/**
- * One GET; never throws. A failure that ran into the deadline, or whose callers all left, is
- * `cancelled`: it says nothing about the upstream.
- */
+/** Never throws; a failure at the deadline, or whose callers all left, says nothing of the upstream. */
 export function exchangeStage(options: ExchangeOptions): AttemptHandler {
   return async (attempt) => {
     const budget = Math.min(options.attemptTimeoutMs, remainingMs(attempt.request.deadline));

@@ -17,11 +17,8 @@ export type Permit =
   | { readonly allowed: true; readonly probe: boolean }
   | { readonly allowed: false; readonly retryAfterMs: number };
 
-/**
- * Consecutive failures open it; `openMs` later one probe goes (half-open). Results of calls that
- * started before the state changed are ignored, so a burst of late answers cannot flip it. Not
- * opossum: thousands of short-lived per-engine breakers an LRU drops silently, without a timer each.
- */
+// Results of calls that started before the state changed are ignored: late answers cannot flip it.
+// Not opossum: thousands of short-lived per-engine breakers an LRU drops silently, without timers.
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
   private failures = 0;
@@ -101,10 +98,7 @@ export interface Admission {
 
 export type Refusal = { readonly scope: 'upstream' | 'engine'; readonly retryAfterMs: number };
 
-/**
- * One breaker for the whole upstream and one per engine, made on its first failure and forgotten
- * when clean again. Beside them, a 429's `Retry-After`, honoured for that caller and engine alone.
- */
+/** Engine breakers are made on a first failure and forgotten when clean; a 429 waits per caller. */
 export class BreakerBoard {
   private readonly upstream: CircuitBreaker;
   private readonly engines = new LRUCache<string, CircuitBreaker>({ max: 10_000 });
@@ -194,10 +188,7 @@ export class BreakerBoard {
     }
   }
 
-  /**
-   * Before the in-flight queue, so calls to a failing engine do not fill it; a 429 refuses only a
-   * call's first attempt (its retries wait out that `Retry-After` themselves).
-   */
+  /** Before the in-flight queue, so a failing engine's calls do not fill it; retries wait out a 429. */
   checkStage(): AttemptStage {
     return (next) => (attempt) => {
       const throttled = attempt.attempt === 0 ? this.throttled(attempt.digest, attempt.engineKey) : undefined;

@@ -34,10 +34,9 @@ interface Waiter {
 }
 
 /**
- * A cap on calls running at once with a bounded queue, and a share of both per engine and per
- * caller, so one slow engine or busy caller cannot take every slot; past a bound a call is shed. A
- * queued call whose share is full is passed over, not blocking those behind it. No accessor
- * properties: p-limit's made V8 keep all the limiter reached until a full collection (test/memory).
+ * Shares per engine and caller, so one slow engine or busy caller cannot take every slot; a queued
+ * call whose share is full is passed over. No accessor properties: p-limit's made V8 keep all the
+ * limiter reached until a full collection (test/memory).
  */
 export class InFlightLimiter {
   private readonly total: Share;

@@ -35,25 +35,13 @@ export interface CachedAnswer {
   readonly generation: number;
 }
 
-/**
- * Only "ok" answers are kept, so something that appears is seen at once; served only under the
- * scope's current generation (CredentialGate). A 403 drops what was kept for that one resource.
- */
+// Only "ok" answers are kept, so something that appears is seen at once.
 export function cacheStage(
   cache: UpstreamAnswerCache<CachedAnswer>,
   ttls: CacheTtls,
   gate: CredentialGate,
   fromSecondLevel?: (answer: UpstreamAnswer) => number | undefined,
 ): CallStage {
-  const keep = (call: CallRequest, answer: UpstreamAnswer, ttlLeftMs = Number.POSITIVE_INFINITY) => {
-    const generation = gate.generation(call.digest);
-    // A fresh answer replaces what is kept; otherwise a concurrent call may have stored it already.
-    const stale = call.request.fresh === true || cache.get(call.key)?.generation !== generation;
-    if (answer.kind === 'ok' && generation !== undefined && stale) {
-      const ttlMs = Math.min(ttlFor(call.route, answer.body, ttls), ttlLeftMs);
-      cache.set(call.key, { answer: deepFreeze(withoutText(answer)), generation }, ttlMs, answer.bytes);
-    }
-  };
   return (next) => async (call) => {
     if (!isRouteCacheable(call.route, ttls)) return next(call);
     const current = gate.generation(call.digest);
@@ -76,7 +64,13 @@ export function cacheStage(
       const { route } = call;
       call.events.cache?.(ttlLeftMs === undefined ? { route, hit: false } : { route, hit: true, ttlLeftMs });
     }
-    keep(call, answer, ttlLeftMs);
+    const generation = gate.generation(call.digest);
+    // A fresh answer replaces what is kept; otherwise a concurrent call may have stored it already.
+    const stale = call.request.fresh === true || cache.get(call.key)?.generation !== generation;
+    if (answer.kind === 'ok' && generation !== undefined && stale) {
+      const ttlMs = Math.min(ttlFor(call.route, answer.body, ttls), ttlLeftMs ?? Number.POSITIVE_INFINITY);
+      cache.set(call.key, { answer: deepFreeze(withoutText(answer)), generation }, ttlMs, answer.bytes);
+    }
     return answer;
   };
 }
@@ -105,21 +99,12 @@ export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallSt
 const FLIGHT_POLL_MS = 10;
 const NEVER = new AbortController().signal;
 
-export interface SecondLevelStage {
-  readonly stage: CallStage;
-  fromSecondLevel(answer: UpstreamAnswer): number | undefined;
-}
-
-/**
- * Behind the single flight: a miss gets the kept answer, the lease (the call is made here for the
- * fleet), or waits for the holder's answer; a dead holder's lease lapses and a waiter takes over.
- * Errors are not handed over. A fresh call goes past, but its answer is kept for the others.
- */
+/** A dead holder's lease lapses and a waiter takes over; errors are not handed over. */
 export function secondLevelStage(
   level: SecondLevel<UpstreamAnswer>,
   ttls: CacheTtls,
   gate: CredentialGate,
-): SecondLevelStage {
+): { stage: CallStage; fromSecondLevel: (answer: UpstreamAnswer) => number | undefined } {
   /** Answers found in the second level → when they expire (performance.now()). */
   const expiries = new WeakMap<object, number>();
 

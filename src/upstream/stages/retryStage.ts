@@ -65,11 +65,8 @@ export interface RetryInput {
 
 export type RetryDecision = { readonly retry: false } | { readonly retry: true; readonly delayMs: number };
 
-/**
- * A `Retry-After` that ends past the deadline gives up at once (the error carries `retryAfter` for
- * the frontend) rather than wait for a certain timeout; jitter, so callers who failed together do
- * not come back together.
- */
+// A `Retry-After` past the deadline gives up at once (the error carries it for the frontend) rather
+// than wait for a certain timeout; jitter, so callers who failed together do not come back together.
 export function decideRetry(input: RetryInput): RetryDecision {
   if (!input.retry || input.retriesDone >= input.maxRetries) return { retry: false };
   const delayMs = input.retryAfterMs ?? backoffDelayMs(input.retriesDone, input.baseMs, input.random);
