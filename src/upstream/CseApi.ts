@@ -39,7 +39,7 @@ export class CseApi {
 
   async listEngines(call: PageCall): Promise<ListPage<CseEngine>> {
     const path = paths.listEngines(this.projectId);
-    const page = await this.list({ route: 'listEngines', path, query: this.pageQuery(call) }, asEngine);
+    const page = await this.one({ route: 'listEngines', path, query: this.pageQuery(call) }, pageOf(asEngine));
     return page ?? { total: 0, data: [] };
   }
 
@@ -53,7 +53,7 @@ export class CseApi {
     if (filter.from !== undefined) query['from-time'] = String(filter.from);
     if (filter.to !== undefined) query['to-time'] = String(filter.to);
     const path = paths.listJobs(this.projectId, engineId);
-    const page = await this.list({ route: 'listJobs', path, query, engineId }, asJob);
+    const page = await this.one({ route: 'listJobs', path, query, engineId }, pageOf(asJob));
     if (page === null) return null;
     return { total: page.total, data: page.data.map((job) => withEngineId(job, engineId)) };
   }
@@ -62,11 +62,6 @@ export class CseApi {
     const path = paths.getJob(this.projectId, engineId, jobId);
     const job = await this.one({ route: 'getJob', path, engineId }, asJob);
     return job === null ? null : withEngineId(job, engineId);
-  }
-
-  private notFound(): null {
-    this.options.onNotFound?.();
-    return null;
   }
 
   private get projectId(): string {
@@ -79,17 +74,17 @@ export class CseApi {
 
   private async one<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<T | null> {
     const answer = await this.send(call);
-    if (answer.kind === 'not-found') return this.notFound();
-    return checked(() => guard(answer.body), answer.requestId);
-  }
-
-  private async list<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<ListPage<T> | null> {
-    const answer = await this.send(call);
-    if (answer.kind === 'not-found') return this.notFound();
-    return checked(() => {
-      const body = asListBody(answer.body);
-      return { total: body.total, data: body.data.map(guard) };
-    }, answer.requestId);
+    if (answer.kind === 'not-found') {
+      this.options.onNotFound?.();
+      return null;
+    }
+    try {
+      return guard(answer.body);
+    } catch (error) {
+      // JSON, but not the shape the upstream documents.
+      if (!(error instanceof UpstreamBodyError)) throw error;
+      throw classifyFailure({ thrown: error, status: 200, requestId: answer.requestId }).error;
+    }
   }
 
   /** Counted against the operation's budget, a cached answer too. */
@@ -131,16 +126,11 @@ export class CseApi {
   }
 }
 
-/** A body that parsed as JSON but is not the shape the upstream documents. */
-function checked<T>(read: () => T, requestId: string | undefined): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof UpstreamBodyError) {
-      throw classifyFailure({ thrown: error, status: 200, requestId }).error;
-    }
-    throw error;
-  }
+function pageOf<T>(guard: (value: unknown) => T): (value: unknown) => ListPage<T> {
+  return (value) => {
+    const body = asListBody(value);
+    return { total: body.total, data: body.data.map(guard) };
+  };
 }
 
 /** On a copy: upstream answers are shared and frozen. */

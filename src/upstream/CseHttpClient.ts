@@ -51,29 +51,18 @@ export class CseHttpClient {
     const url = new URL(options.endpoint);
     this.origin = url.origin;
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
-    const { resilience, cache, secondLevel } = options;
+    const { resilience, cache, secondLevel, dispatcher } = options;
     this.cache = new UpstreamAnswerCache({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes });
     this.gate = new CredentialGate(options.credentials);
-    const breakers = new BreakerBoard({
-      engineFailures: resilience.engineBreakerFailures,
-      upstreamFailures: resilience.upstreamBreakerFailures,
-      openMs: resilience.breakerOpenMs,
-    });
+    const breakers = new BreakerBoard(resilience);
     const { maxInFlight: inFlight, maxQueue: queue, perEngine, perCaller } = resilience;
     const reportInFlight = (count: number) => options.events?.inFlight?.(count);
     const limiter = new InFlightLimiter({ inFlight, queue, perEngine, perCaller }, reportInFlight);
     const attempt = compose(
       [breakers.checkStage(), limiter.stage(), breakers.stage()],
-      exchangeStage({
-        dispatcher: options.dispatcher,
-        origin: this.origin,
-        attemptTimeoutMs: resilience.attemptTimeoutMs,
-        maxBodyBytes: resilience.maxResponseBytes,
-        keepText: secondLevel !== undefined,
-      }),
+      exchangeStage({ ...resilience, dispatcher, origin: this.origin, keepText: secondLevel !== undefined }),
     );
-    const { retries, retryBaseMs } = resilience;
-    const retry = retryStage({ retries, retryBaseMs, random: options.random ?? Math.random });
+    const retry = retryStage({ ...resilience, random: options.random ?? Math.random });
     const fleet = secondLevel === undefined ? undefined : secondLevelStage(secondLevel, cache.ttls, this.gate);
     this.handle = compose(
       [

@@ -3,7 +3,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { boundedSignal } from './boundedSignal';
 import { classifyFailure, type Failure } from './errorMapping';
 import { parseUpstreamBodyInTurns, UpstreamBodyError } from './parseJson';
-import { remainingMs, type AttemptHandler, type UpstreamAnswer } from './stages/types';
+import { remainingMs, type AttemptHandler, type AttemptRequest, type UpstreamAnswer } from './stages/types';
 import type { UpstreamRequestContext } from './stages/types';
 
 export interface ExchangeOptions {
@@ -11,7 +11,7 @@ export interface ExchangeOptions {
   readonly origin: string;
   readonly attemptTimeoutMs: number;
   /** Larger successful bodies are refused: memory, and parse time. */
-  readonly maxBodyBytes: number;
+  readonly maxResponseBytes: number;
   /** Only Redis wants the body's text. */
   readonly keepText: boolean;
 }
@@ -44,7 +44,7 @@ export function exchangeStage(options: ExchangeOptions): AttemptHandler {
     let status: number | undefined;
     let outcome: UpstreamAnswer | Failure;
     try {
-      [status, outcome] = await exchange(options, attempt.path, upstreamHeaders(attempt.request), bounded.signal);
+      [status, outcome] = await exchange(options, attempt, bounded.signal);
     } finally {
       bounded.dispose();
     }
@@ -55,15 +55,14 @@ export function exchangeStage(options: ExchangeOptions): AttemptHandler {
   };
 }
 
-async function exchange(
-  options: ExchangeOptions,
-  path: string,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-): Promise<[number | undefined, UpstreamAnswer | Failure]> {
+type Outcome = [status: number | undefined, UpstreamAnswer | Failure];
+
+async function exchange(options: ExchangeOptions, attempt: AttemptRequest, signal: AbortSignal): Promise<Outcome> {
+  const { origin, dispatcher } = options;
+  const headers = upstreamHeaders(attempt.request);
   let response: Dispatcher.ResponseData;
   try {
-    response = await options.dispatcher.request({ origin: options.origin, path, method: 'GET', headers, signal });
+    response = await dispatcher.request({ origin, path: attempt.path, method: 'GET', headers, signal });
   } catch (error) {
     return [undefined, classifyFailure({ thrown: error })];
   }
@@ -72,7 +71,7 @@ async function exchange(
     const id = response.headers['x-request-id'];
     const requestId = Array.isArray(id) ? id[0] : id;
     try {
-      const text = await readText(body, options.maxBodyBytes, true);
+      const text = await readText(body, options.maxResponseBytes, true);
       const parsed = await parseUpstreamBodyInTurns(text);
       const answer: UpstreamAnswer = { kind: 'ok', body: parsed, requestId, bytes: Buffer.byteLength(text) };
       if (options.keepText) answer.text = text;

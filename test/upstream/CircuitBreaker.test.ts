@@ -87,7 +87,7 @@ describe('BreakerBoard', () => {
     const time = clock();
     const events: string[] = [];
     const sink = { breaker: (e: { scope: string; state: string }) => events.push(`${e.scope}:${e.state}`) };
-    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, now: time.now });
+    const b = new BreakerBoard({ engineBreakerFailures: 2, upstreamBreakerFailures: 2, breakerOpenMs: 100, now: time.now });
     const attempt = (engine: string | undefined, kind: Parameters<BreakerBoard['settle']>[2]) => {
       const admission = b.admit(engine, sink);
       if ('scope' in admission) return admission;
@@ -137,7 +137,7 @@ describe('BreakerBoard: a 429 waited out per caller and engine', () => {
 
   it('answers the same caller and engine at once with RATE_LIMITED and the seconds left, until Retry-After has passed', () => {
     const time = clock();
-    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, now: time.now });
+    const b = new BreakerBoard({ engineBreakerFailures: 2, upstreamBreakerFailures: 2, breakerOpenMs: 100, now: time.now });
     b.throttle('s', 'p/a', throttledFor(2));
     expect(b.throttled('s', 'p/a')?.extensions).toEqual({ code: 'RATE_LIMITED', upstream: { status: 429, requestId: 'r1' }, retryAfter: 2 });
     time.advance(1500);
@@ -157,14 +157,14 @@ describe('BreakerBoard: a 429 waited out per caller and engine', () => {
     ['without Retry-After', undefined],
     ['with Retry-After: 0', 0],
   ])('remembers nothing for a 429 %s', (_name, retryAfter) => {
-    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, now: clock().now });
+    const b = new BreakerBoard({ engineBreakerFailures: 2, upstreamBreakerFailures: 2, breakerOpenMs: 100, now: clock().now });
     b.throttle('s', undefined, throttledFor(retryAfter));
     expect(b.throttled('s', undefined)).toBeUndefined();
     expect(b['throttles'].size).toBe(0);
   });
 
   it('stays bounded: the least recently used are forgotten', () => {
-    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, maxThrottled: 3, now: clock().now });
+    const b = new BreakerBoard({ engineBreakerFailures: 2, upstreamBreakerFailures: 2, breakerOpenMs: 100, maxThrottled: 3, now: clock().now });
     for (let i = 0; i < 10; i += 1) b.throttle(`s${i}`, 'p/a', throttledFor(60));
     expect(b['throttles'].size).toBe(3);
     expect(b.throttled('s9', 'p/a')).toBeDefined();

@@ -312,7 +312,7 @@ describe('retryStage', () => {
 });
 
 describe('breaker stages', () => {
-  const board = () => new BreakerBoard({ engineFailures: 2, upstreamFailures: 10, openMs: 60_000 });
+  const board = () => new BreakerBoard({ engineBreakerFailures: 2, upstreamBreakerFailures: 10, breakerOpenMs: 60_000 });
 
   it('opens the engine breaker after its failures; then the check refuses before the attempt queues', async () => {
     const breakers = board();
@@ -390,16 +390,16 @@ describe('exchangeStage', () => {
   });
 
   it('times an attempt out at its own bound (held against the upstream), or cancels it at the operation deadline (not held)', async () => {
-    const stage = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 50, maxBodyBytes: 1 << 20, keepText: false });
+    const stage = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 50, maxResponseBytes: 1 << 20, keepText: false });
     await expect(stage(attemptOf())).resolves.toMatchObject({ ok: false, kind: 'timeout' });
-    const clipped = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxBodyBytes: 1 << 20, keepText: false });
+    const clipped = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxResponseBytes: 1 << 20, keepText: false });
     await expect(clipped(attemptOf({ request: { credentials, deadline: Date.now() + 50 } }))).resolves.toMatchObject({ ok: false, kind: 'cancelled' });
     await expect(clipped(attemptOf())).resolves.toMatchObject({ ok: true, answer: { kind: 'ok', body: { id: 'e' }, bytes: 10 } });
   });
 
   it('keeps the body\'s text on the answer only when asked to (for Redis)', async () => {
     const answerOf = async (keepText: boolean) => {
-      const result = await exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxBodyBytes: 1 << 20, keepText })(attemptOf());
+      const result = await exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxResponseBytes: 1 << 20, keepText })(attemptOf());
       return result.ok ? result.answer : undefined;
     };
     expect(await answerOf(true)).toMatchObject({ kind: 'ok', body: { id: 'e' }, text: '{"id":"e"}' });
@@ -407,7 +407,7 @@ describe('exchangeStage', () => {
   });
 
   it('refuses an answer larger than CSE_MAX_RESPONSE_BYTES as UPSTREAM_BAD_RESPONSE', async () => {
-    const small = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxBodyBytes: 4, keepText: false });
+    const small = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxResponseBytes: 4, keepText: false });
     await expect(small(attemptOf())).resolves.toMatchObject({ ok: false, kind: 'bad-response', error: { code: 'UPSTREAM_BAD_RESPONSE' } });
   });
 });

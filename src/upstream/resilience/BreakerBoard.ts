@@ -84,9 +84,9 @@ export class CircuitBreaker {
 }
 
 export interface BreakerBoardOptions {
-  readonly engineFailures: number;
-  readonly upstreamFailures: number;
-  readonly openMs: number;
+  readonly engineBreakerFailures: number;
+  readonly upstreamBreakerFailures: number;
+  readonly breakerOpenMs: number;
   readonly maxThrottled?: number;
   readonly now?: () => number;
 }
@@ -109,7 +109,7 @@ export class BreakerBoard {
   private listeners: UpstreamEvents | undefined;
 
   constructor(private readonly options: BreakerBoardOptions) {
-    this.upstream = this.breaker('upstream', options.upstreamFailures);
+    this.upstream = this.breaker('upstream', options.upstreamBreakerFailures);
     this.throttles = new LRUCache({ max: options.maxThrottled ?? 10_000 });
     this.now = options.now ?? (() => performance.now());
   }
@@ -150,7 +150,7 @@ export class BreakerBoard {
       }
       if (engineKey === undefined) return { upstream, engine: undefined };
       // No breaker yet (the healthy case): a fresh one, stored only once it has something to remember.
-      const breaker = stored ?? this.breaker('engine', this.options.engineFailures);
+      const breaker = stored ?? this.breaker('engine', this.options.engineBreakerFailures);
       return { upstream, engine: { breaker, permit: storedPermit ?? breaker.admit() } };
     } finally {
       this.listeners = undefined;
@@ -219,7 +219,7 @@ export class BreakerBoard {
   }
 
   private breaker(scope: 'upstream' | 'engine', failureThreshold: number): CircuitBreaker {
-    const { openMs, now } = this.options;
+    const { breakerOpenMs: openMs, now } = this.options;
     const announce = (state: BreakerState) => this.listeners?.breaker?.({ scope, state });
     return new CircuitBreaker({ failureThreshold, openMs, now }, announce);
   }
