@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { SecondLevel } from '../cache/secondLevel';
 import type { GatewayError } from '../errors/GatewayError';
 import { classifyTransportError, credentialVerdictOf } from './errorMapping';
-import type { CallStage } from './stages/types';
+import { NEVER, type CallStage } from './stages/types';
 
 export interface CredentialGateOptions {
   /** 0: a 401 is not remembered. */
@@ -175,5 +175,3 @@ export class CredentialGate {
     return state;
   }
 }
-
-const NEVER = new AbortController().signal;

@@ -13,7 +13,8 @@ import { classifyTransportError, credentialVerdictOf } from '../errorMapping';
 import { withoutText } from '../exchange';
 import { isTerminalJob } from '../jobStatus';
 import type { Route } from '../../observability/events';
-import { remainingMs, type CallHandler, type CallRequest, type CallStage, type UpstreamAnswer } from './types';
+import { NEVER, remainingMs, type CallHandler, type CallRequest, type CallStage } from './types';
+import type { UpstreamAnswer } from './types';
 
 const ROUTE_FRESHNESS: Readonly<Record<Route, Freshness>> = {
   listEngines: 'list',
@@ -97,7 +98,6 @@ export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallSt
 }
 
 const FLIGHT_POLL_MS = 10;
-const NEVER = new AbortController().signal;
 
 /** A dead holder's lease lapses and a waiter takes over; errors are not handed over. */
 export function secondLevelStage(

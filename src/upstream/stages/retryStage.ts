@@ -2,15 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { classifyTransportError } from '../errorMapping';
-import { remainingMs, type AttemptHandler, type CallHandler } from './types';
+import { NEVER, remainingMs, type AttemptHandler, type CallHandler } from './types';
 
 export interface RetryOptions {
   readonly retries: number;
   readonly retryBaseMs: number;
   readonly random: () => number;
 }
-
-const NEVER = new AbortController().signal;
 
 /** An attempt stage that throws ends the call at once: that is the gateway refusing, not the upstream. */
 export function retryStage(options: RetryOptions): (next: AttemptHandler) => CallHandler {

@@ -58,6 +58,8 @@ export function compose<H>(stages: ReadonlyArray<(next: H) => H>, end: H): H {
   return stages.reduceRight((next, stage) => stage(next), end);
 }
 
+export const NEVER = new AbortController().signal;
+
 export function remainingMs(deadline: number | undefined): number {
   return deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
 }
