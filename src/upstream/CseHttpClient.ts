@@ -18,7 +18,6 @@ export interface UpstreamCall {
   route: Route;
   path: string;
   query?: Readonly<Record<string, string | undefined>>;
-  /** Its failures count on that engine's breaker. */
   engineId?: string;
 }
 
@@ -31,7 +30,6 @@ export interface CseHttpClientOptions {
   readonly resilience: GatewayConfig['upstream']['resilience'];
   readonly cache: Pick<GatewayConfig['cache'], 'ttls' | 'maxEntries' | 'maxBytes'>;
   readonly credentials: GatewayConfig['upstream']['credentials'];
-  /** The jitter source, in [0, 1). */
   readonly random?: () => number;
   /** With REDIS_URL: the answers this replica shares with the others (docs/replicas.md). */
   readonly secondLevel?: SecondLevel<UpstreamAnswer>;
