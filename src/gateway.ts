@@ -85,7 +85,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       resilience: upstream.resilience,
       cache: config.cache,
       credentials: upstream.credentials,
-      shared: shared?.upstream,
+      secondLevel: shared?.upstream.answers,
     }),
     paging: upstream.paging,
     pageBase: upstream.pageBase,

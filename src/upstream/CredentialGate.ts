@@ -3,56 +3,32 @@ import { LRUCache } from 'lru-cache';
 import type { SecondLevel } from '../cache/secondLevel';
 import type { GatewayError } from '../errors/GatewayError';
 import { classifyTransportError, credentialVerdictOf } from './errorMapping';
-import type { CallStage } from './stages/types';
+import { NEVER, type CallStage } from './stages/types';
 
 export interface CredentialGateOptions {
-  /** How long the upstream's 401 for a scope is remembered (`CSE_AUTH_REJECTION_TTL_MS`); 0: never. */
+  /** 0: a 401 is not remembered. */
   readonly rejectionTtlMs: number;
-  /** `CACHE_AUTH_RECHECK_MS`: only this long after an answer are cached answers served to a scope. */
   readonly recheckMs: number;
-  /** Scopes remembered at once; least recently used are forgotten (and only need a probe again). */
   readonly maxScopes?: number;
-  /** Monotonic milliseconds; injected by tests. */
   readonly now?: () => number;
 }
 
-/** What an admitted call showed about its credentials: `unknown` is no verdict (5xx, 429, timeout). */
-export type CredentialOutcome =
-  | { readonly kind: 'accepted' }
-  | { readonly kind: 'refused'; readonly error: GatewayError }
-  | { readonly kind: 'unknown' };
-
-/** How a call was let through: the upstream answered the scope recently, or as a probe for a verdict. */
-export type Clearance = { readonly kind: 'vouched' } | { readonly kind: 'probe'; readonly round: ProbeRound };
-
-/** The probes of a scope without a verdict, and the calls waiting for one. */
-interface ProbeRound {
+export interface ProbeRound {
   readonly settled: Promise<void>;
   readonly finish: () => void;
   probes: number;
-  /** When the last probe of the round started (monotonic ms). */
   lastStart: number;
   /** A probe's 401: the calls that waited for it fail with it too. */
   refusal?: GatewayError;
 }
 
-const VOUCHED: Clearance = Object.freeze({ kind: 'vouched' });
-const ACCEPTED: CredentialOutcome = Object.freeze({ kind: 'accepted' });
-const UNKNOWN: CredentialOutcome = Object.freeze({ kind: 'unknown' });
-const NEVER = new AbortController().signal;
-
 /** About a hundred bytes a scope: 10 MB at most. */
 const MAX_CREDENTIAL_SCOPES = 100_000;
 
-/**
- * How long a call of an unknown scope waits for the probe's verdict before it probes too: a refused
- * token (401 in milliseconds) costs one call, and a probe stuck on a slow engine does not hold
- * every other call of a new caller for its whole timeout.
- */
+/** Then a waiting call probes too: a probe stuck on a slow engine does not hold a new caller's calls. */
 export const PROBE_PATIENCE_MS = 500;
 
 interface ScopeState {
-  /** When the upstream last answered a call of the scope. */
   acceptedAt: number | undefined;
   rejection: { readonly error: GatewayError; readonly until: number } | undefined;
   round: ProbeRound | undefined;
@@ -60,23 +36,10 @@ interface ScopeState {
   generation: number;
 }
 
-/**
- * What the gateway knows of each credential scope (keyed by its digest, never the token), so that
- * credentials the upstream refuses cost it one call, not one per field or request:
- *
- * - A scope the upstream has not answered recently goes one call at a time: the first call probes,
- *   the others wait for its verdict (a 401 fails them all at once; an acceptance lets them go; no
- *   verdict lets the next one probe). A waiter that has waited {@link PROBE_PATIENCE_MS} probes too.
- * - A 401 is remembered for `rejectionTtlMs`, and ends the use of everything cached before it.
- * - Cached answers are served to a scope only while the upstream itself answered it within
- *   `recheckMs`: a token revoked upstream stops getting cached data once that time has passed.
- *
- * Per replica: a refusal is cheap to learn again and must never outlive its TTL elsewhere.
- */
+/** Per replica: a refusal is cheap to learn again and must never outlive its TTL elsewhere. */
 export class CredentialGate {
   private readonly scopes: LRUCache<string, ScopeState>;
   private readonly now: () => number;
-  /** Unique across scopes and time. */
   private nextGeneration = 1;
 
   constructor(private readonly options: CredentialGateOptions) {
@@ -84,21 +47,18 @@ export class CredentialGate {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** The scope's cache generation while cached answers may be served to it, else `undefined`. */
+  /** While cached answers may be served to the scope (answered within recheckMs). */
   generation(digest: string): number | undefined {
     const state = this.scopes.get(digest);
     return state !== undefined && this.recentlyAccepted(state) ? state.generation : undefined;
   }
 
-  /** The scope's generation, vouched for or not: given back to {@link acceptedElsewhere}. */
-  standingGeneration(digest: string): number {
+  /** Whether or not cached answers may be served: for acceptedElsewhere. */
+  currentGeneration(digest: string): number {
     return this.stateOf(digest).generation;
   }
 
-  /**
-   * Another replica's call accepted the scope with `leftMs` of `recheckMs` left (Redis): it vouches
-   * here as long, unless this replica refused the scope since `generation` or remembers a 401.
-   */
+  /** Another replica saw the scope accepted with `leftMs` of recheckMs left; not past a refusal here. */
   acceptedElsewhere(digest: string, leftMs: number, generation: number): void {
     const state = this.scopes.get(digest);
     if (state === undefined || state.generation !== generation || this.rejection(digest) !== undefined) return;
@@ -106,37 +66,31 @@ export class CredentialGate {
     if (state.acceptedAt === undefined || at > state.acceptedAt) state.acceptedAt = at;
   }
 
-  /** The scope's remembered 401, to fail a call with at once. */
   rejection(digest: string): GatewayError | undefined {
     const rejection = this.scopes.get(digest)?.rejection;
     return rejection !== undefined && this.now() < rejection.until ? rejection.error : undefined;
   }
 
-  /**
-   * Leave to call the upstream with the scope's credentials (see the class comment). Rejects with
-   * the remembered 401, or the signal's reason. Every clearance goes back to {@link settle}.
-   */
-  async admit(digest: string, signal: AbortSignal): Promise<Clearance> {
+  /** `undefined` for a scope answered recently, else a probe, one at a time; rejects with a 401. */
+  async admit(digest: string, signal: AbortSignal): Promise<ProbeRound | undefined> {
     for (;;) {
       const rejection = this.rejection(digest);
       if (rejection !== undefined) throw rejection;
       const state = this.stateOf(digest);
-      if (this.recentlyAccepted(state)) return VOUCHED;
+      if (this.recentlyAccepted(state)) return undefined;
       const round = state.round;
       if (round === undefined) {
         let finish!: () => void;
         const settled = new Promise<void>((resolve) => (finish = resolve));
-        state.round = { settled, finish, probes: 1, lastStart: this.now() };
-        return { kind: 'probe', round: state.round };
+        return (state.round = { settled, finish, probes: 1, lastStart: this.now() });
       }
       const patience = round.lastStart + PROBE_PATIENCE_MS - this.now();
       if (patience <= 0) {
         round.probes += 1;
         round.lastStart = this.now();
-        return { kind: 'probe', round };
+        return round;
       }
       try {
-        // At most its patience: then this call probes too.
         await Promise.race([round.settled, sleep(patience, undefined, { signal, ref: false })]);
       } catch {
         throw signal.reason;
@@ -145,34 +99,31 @@ export class CredentialGate {
     }
   }
 
-  settle(digest: string, clearance: Clearance, outcome: CredentialOutcome): void {
+  /** `failure`: what the admitted call threw, none when it was answered. */
+  settle(digest: string, round: ProbeRound | undefined, failure?: unknown): void {
     const state = this.stateOf(digest);
-    if (outcome.kind === 'accepted') {
-      state.acceptedAt = this.now();
-      state.rejection = undefined;
-    } else if (outcome.kind === 'refused') {
+    const verdict = failure === undefined ? 'accepted' : credentialVerdictOf(failure);
+    const refusal = verdict === 'refused' ? (failure as GatewayError) : undefined;
+    if (refusal !== undefined) {
       state.acceptedAt = undefined;
       state.generation = this.nextGeneration++;
-      if (this.options.rejectionTtlMs > 0) {
-        state.rejection = { error: outcome.error, until: this.now() + this.options.rejectionTtlMs };
-      }
+      const ttl = this.options.rejectionTtlMs;
+      if (ttl > 0) state.rejection = { error: refusal, until: this.now() + ttl };
+    } else if (verdict !== undefined) {
+      state.acceptedAt = this.now();
+      state.rejection = undefined;
     }
-    if (clearance.kind !== 'probe') return;
-    const { round } = clearance;
+    if (round === undefined) return;
     round.probes -= 1;
-    if (outcome.kind === 'refused') round.refusal = outcome.error;
-    // A verdict ends the round; without one, its last probe does. The round's own handle: the
-    // scope may have been forgotten (LRU) and made anew meanwhile, and its waiters must still go.
-    if (outcome.kind !== 'unknown' || round.probes === 0) {
+    if (refusal !== undefined) round.refusal = refusal;
+    // The round's own handle: the scope may have been forgotten (LRU) and made anew meanwhile.
+    if (verdict !== undefined || round.probes === 0) {
       if (state.round === round) state.round = undefined;
       round.finish();
     }
   }
 
-  /**
-   * Outermost stage: credentials refused in this operation or recently (a 401) fail at once,
-   * without a call; a 401 the call meets is recorded on the operation.
-   */
+  /** Outermost: credentials refused in this operation or recently fail at once, without a call. */
   refusalStage(): CallStage {
     return (next) => async (call) => {
       const refused = call.request.refusal?.error ?? this.rejection(call.digest);
@@ -189,31 +140,24 @@ export class CredentialGate {
     };
   }
 
-  /**
-   * Inside the single flight (one clearance per call made): the call goes once the gate lets it,
-   * and what it showed is reported back — to the second level too on a 401, so that no replica
-   * serves what was kept for the scope.
-   */
+  /** Inside the single flight; a 401 makes every replica forget what was kept for the scope. */
   stage(secondLevel?: SecondLevel<unknown>): CallStage {
     return (next) => async (call) => {
-      let clearance: Clearance;
+      let round: ProbeRound | undefined;
       try {
-        clearance = await this.admit(call.digest, call.signal ?? NEVER);
+        round = await this.admit(call.digest, call.signal ?? NEVER);
       } catch (reason) {
         throw classifyTransportError(reason);
       }
-      let outcome = UNKNOWN;
       try {
         const answer = await next(call);
-        outcome = ACCEPTED;
+        this.settle(call.digest, round);
         return answer;
       } catch (error) {
-        outcome = credentialOutcomeOf(error);
-        throw error;
-      } finally {
-        this.settle(call.digest, clearance, outcome);
+        this.settle(call.digest, round, error);
         // Not awaited: the caller's error need not wait for Redis.
-        if (secondLevel !== undefined && outcome.kind === 'refused') void secondLevel.forget(call.digest);
+        if (credentialVerdictOf(error) === 'refused') void secondLevel?.forget(call.digest);
+        throw error;
       }
     };
   }
@@ -230,11 +174,4 @@ export class CredentialGate {
     }
     return state;
   }
-}
-
-/** What a failed call says about its credentials, as the failure classifier judged it. */
-export function credentialOutcomeOf(error: unknown): CredentialOutcome {
-  const verdict = credentialVerdictOf(error);
-  if (verdict === 'refused') return { kind: 'refused', error: error as GatewayError };
-  return verdict === undefined ? UNKNOWN : ACCEPTED;
 }

@@ -1,18 +1,16 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import { TRACER_NAME } from '../observability/tracing';
 import { pageOffset, type PageCall } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
 import { classifyFailure } from './errorMapping';
 import type { CseHttpClient, UpstreamCall } from './CseHttpClient';
-import type { Credentials } from './credentials';
-import { paths, UnsafePathSegmentError } from './paths';
+import { paths } from './paths';
 import { UpstreamBodyError } from './parseJson';
 import type { UpstreamAnswer, UpstreamRequestContext } from './stages/types';
 import { asEngine, asJob, asListBody, type CseEngine, type CseJob } from './types';
 
-/** A job-list filter in upstream terms: epoch milliseconds, inclusive, on the job's start time. */
+/** Epoch milliseconds, inclusive, on the job's start time. */
 export interface JobTimeFilter {
   readonly from: number | undefined;
   readonly to: number | undefined;
@@ -20,19 +18,16 @@ export interface JobTimeFilter {
 
 export interface CseApiOptions {
   http: CseHttpClient;
-  /** The operation's credentials, deadline, propagated headers and event sink. */
   request: UpstreamRequestContext;
   /** Bounds the calls of one operation in flight at once (fan-out over many engines). */
   limit: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** The number the upstream gives its first page. */
   pageBase: 0 | 1;
-  /** Told of every "not found" answer (whole-response caching must not keep those). */
+  /** Whole-response caching must not keep a "not found". */
   onNotFound?: () => void;
-  /** The operation's bound on the upstream bytes it uses (see OperationBudget); none when absent. */
   budget?: UpstreamBudget;
 }
 
-/** Refuses, by throwing, a call once the operation has used its bytes, and an answer past them. */
+/** Throws once the operation has used its bytes. */
 export interface UpstreamBudget {
   beforeCall(): void;
   spendUpstream(bytes: number): void;
@@ -42,41 +37,31 @@ export interface UpstreamBudget {
 export class CseApi {
   constructor(private readonly options: CseApiOptions) {}
 
-  get credentials(): Credentials {
-    return this.options.request.credentials;
-  }
-
   async listEngines(call: PageCall): Promise<ListPage<CseEngine>> {
-    const path = safePath(() => paths.listEngines(this.projectId));
-    const page = await this.list({ route: 'listEngines', path, query: this.pageQuery(call) }, asEngine);
+    const path = paths.listEngines(this.projectId);
+    const page = await this.one({ route: 'listEngines', path, query: this.pageQuery(call) }, pageOf(asEngine));
     return page ?? { total: 0, data: [] };
   }
 
   async getEngine(engineId: string): Promise<CseEngine | null> {
-    const path = safePath(() => paths.getEngine(this.projectId, engineId));
+    const path = paths.getEngine(this.projectId, engineId);
     return this.one({ route: 'getEngine', path, engineId }, asEngine);
   }
 
-  /** `null` when the engine does not exist. */
   async listJobs(engineId: string, filter: JobTimeFilter, call: PageCall): Promise<ListPage<CseJob> | null> {
     const query = this.pageQuery(call);
     if (filter.from !== undefined) query['from-time'] = String(filter.from);
     if (filter.to !== undefined) query['to-time'] = String(filter.to);
-    const path = safePath(() => paths.listJobs(this.projectId, engineId));
-    const page = await this.list({ route: 'listJobs', path, query, engineId }, asJob);
+    const path = paths.listJobs(this.projectId, engineId);
+    const page = await this.one({ route: 'listJobs', path, query, engineId }, pageOf(asJob));
     if (page === null) return null;
     return { total: page.total, data: page.data.map((job) => withEngineId(job, engineId)) };
   }
 
   async getJob(engineId: string, jobId: string): Promise<CseJob | null> {
-    const path = safePath(() => paths.getJob(this.projectId, engineId, jobId));
+    const path = paths.getJob(this.projectId, engineId, jobId);
     const job = await this.one({ route: 'getJob', path, engineId }, asJob);
     return job === null ? null : withEngineId(job, engineId);
-  }
-
-  private notFound(): null {
-    this.options.onNotFound?.();
-    return null;
   }
 
   private get projectId(): string {
@@ -89,20 +74,20 @@ export class CseApi {
 
   private async one<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<T | null> {
     const answer = await this.send(call);
-    if (answer.kind === 'not-found') return this.notFound();
-    return checked(() => guard(answer.body), answer.requestId);
+    if (answer.kind === 'not-found') {
+      this.options.onNotFound?.();
+      return null;
+    }
+    try {
+      return guard(answer.body);
+    } catch (error) {
+      // JSON, but not the shape the upstream documents.
+      if (!(error instanceof UpstreamBodyError)) throw error;
+      throw classifyFailure({ thrown: error, status: 200, requestId: answer.requestId }).error;
+    }
   }
 
-  private async list<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<ListPage<T> | null> {
-    const answer = await this.send(call);
-    if (answer.kind === 'not-found') return this.notFound();
-    return checked(() => {
-      const body = asListBody(answer.body);
-      return { total: body.total, data: body.data.map(guard) };
-    }, answer.requestId);
-  }
-
-  /** One upstream call, counted against the operation's budget (a cached answer too). */
+  /** Counted against the operation's budget, a cached answer too. */
   private async send(call: UpstreamCall): Promise<UpstreamAnswer> {
     const { budget } = this.options;
     budget?.beforeCall();
@@ -114,10 +99,7 @@ export class CseApi {
     return answer;
   }
 
-  /**
-   * The call inside a client span, child of the operation's span, whose context goes upstream. A
-   * GatewayError marks the span failed with its code (never its URL).
-   */
+  /** A client span whose context goes upstream; a failure marks it with its code, never its URL. */
   private async traced(call: UpstreamCall): Promise<UpstreamAnswer> {
     const { http, request } = this.options;
     const parent = propagation.extract(context.active(), request.propagate ?? {});
@@ -144,33 +126,14 @@ export class CseApi {
   }
 }
 
-/**
- * A path built from ids the upstream sent (the caller's own were checked as BAD_USER_INPUT): an
- * unsafe one fails its field as UPSTREAM_BAD_RESPONSE before any call reaches undici.
- */
-function safePath(build: () => string): string {
-  try {
-    return build();
-  } catch (error) {
-    if (!(error instanceof UnsafePathSegmentError)) throw error;
-    const message = `The upstream sent an unusable ${error.what}.`;
-    throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message, { cause: error });
-  }
+function pageOf<T>(guard: (value: unknown) => T): (value: unknown) => ListPage<T> {
+  return (value) => {
+    const body = asListBody(value);
+    return { total: body.total, data: body.data.map(guard) };
+  };
 }
 
-/** A body that parsed as JSON but is not the shape the upstream documents. */
-function checked<T>(read: () => T, requestId: string | undefined): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof UpstreamBodyError) {
-      throw classifyFailure({ thrown: error, status: 200, requestId }).error;
-    }
-    throw error;
-  }
-}
-
-/** A job without `engineId` gets the path's, on a copy: upstream answers are shared and frozen. */
+/** On a copy: upstream answers are shared and frozen. */
 function withEngineId(job: CseJob, engineId: string): CseJob {
   if (job.engineId === undefined || job.engineId === null || job.engineId === '') return { ...job, engineId };
   return job;

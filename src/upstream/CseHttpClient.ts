@@ -18,11 +18,9 @@ export interface UpstreamCall {
   route: Route;
   path: string;
   query?: Readonly<Record<string, string | undefined>>;
-  /** The engine an engine-scoped route is about: its failures count on that engine's breaker. */
   engineId?: string;
 }
 
-/** The configuration's own sections: the defaults live in `loadConfig` alone. */
 export interface CseHttpClientOptions {
   /** Scheme, host and an optional path prefix. */
   readonly endpoint: string;
@@ -32,63 +30,38 @@ export interface CseHttpClientOptions {
   readonly resilience: GatewayConfig['upstream']['resilience'];
   readonly cache: Pick<GatewayConfig['cache'], 'ttls' | 'maxEntries' | 'maxBytes'>;
   readonly credentials: GatewayConfig['upstream']['credentials'];
-  /** The jitter source, in [0, 1); injected by tests. */
   readonly random?: () => number;
-  /** With REDIS_URL: the state this replica shares with the others (see docs/replicas.md). */
-  readonly shared?: SharedUpstreamState;
+  /** With REDIS_URL: the answers this replica shares with the others (docs/replicas.md). */
+  readonly secondLevel?: SecondLevel<UpstreamAnswer>;
 }
 
-/** What the upstream client shares with other replicas through Redis. */
-export interface SharedUpstreamState {
-  /** The answer cache's second level, calls made once fleet-wide, and the credential generations. */
-  readonly answers: SecondLevel<UpstreamAnswer>;
-}
-
-/**
- * GETs JSON from the upstream with the caller's credentials. Every failure leaves as a
- * GatewayError; "not found" is an answer, since most fields turn it into `null`. The one place
- * where upstream calls are made resilient, as a chain of stages (see stages/types), outermost
- * first: refusal (credentials refused recently), cache, single flight (with Redis, then the
- * fleet's level), credential gate, retry; then per attempt: breaker check, in-flight slot,
- * breakers, one HTTP exchange. Resolvers and loaders see one `get` that answers or throws.
- */
+/** "Not found" is an answer (most fields make it `null`); every failure leaves as a GatewayError. */
 export class CseHttpClient {
   private readonly origin: string;
   private readonly pathPrefix: string;
   private readonly cache: UpstreamAnswerCache<CachedAnswer>;
   private readonly gate: CredentialGate;
   private readonly handle: CallHandler;
-  /** An operation's sink → it and the process's together: made once per operation, not per call. */
+  /** An operation's sink → it and the process's together, made once per operation. */
   private readonly sinks = new WeakMap<UpstreamEvents, UpstreamEvents>();
 
   constructor(private readonly options: CseHttpClientOptions) {
     const url = new URL(options.endpoint);
     this.origin = url.origin;
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
-    const { resilience, cache, shared } = options;
+    const { resilience, cache, secondLevel, dispatcher } = options;
     this.cache = new UpstreamAnswerCache({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes });
     this.gate = new CredentialGate(options.credentials);
-    const breakers = new BreakerBoard({
-      engineFailures: resilience.engineBreakerFailures,
-      upstreamFailures: resilience.upstreamBreakerFailures,
-      openMs: resilience.breakerOpenMs,
-    });
+    const breakers = new BreakerBoard(resilience);
     const { maxInFlight: inFlight, maxQueue: queue, perEngine, perCaller } = resilience;
     const reportInFlight = (count: number) => options.events?.inFlight?.(count);
     const limiter = new InFlightLimiter({ inFlight, queue, perEngine, perCaller }, reportInFlight);
     const attempt = compose(
       [breakers.checkStage(), limiter.stage(), breakers.stage()],
-      exchangeStage({
-        dispatcher: options.dispatcher,
-        origin: this.origin,
-        attemptTimeoutMs: resilience.attemptTimeoutMs,
-        maxBodyBytes: resilience.maxResponseBytes,
-        keepText: shared !== undefined,
-      }),
+      exchangeStage({ ...resilience, dispatcher, origin: this.origin, keepText: secondLevel !== undefined }),
     );
-    const { retries, retryBaseMs } = resilience;
-    const retry = retryStage({ retries, retryBaseMs, random: options.random ?? Math.random });
-    const fleet = shared === undefined ? undefined : secondLevelStage(shared.answers, cache.ttls, this.gate);
+    const retry = retryStage({ ...resilience, random: options.random ?? Math.random });
+    const fleet = secondLevel === undefined ? undefined : secondLevelStage(secondLevel, cache.ttls, this.gate);
     this.handle = compose(
       [
         this.gate.refusalStage(),
@@ -96,18 +69,16 @@ export class CseHttpClient {
         singleFlightStage(new SingleFlight<UpstreamAnswer>()),
         // Breakers, in-flight limits and the credential gate's probes stay per replica (docs/replicas.md).
         ...(fleet === undefined ? [] : [fleet.stage]),
-        this.gate.stage(shared?.answers),
+        this.gate.stage(secondLevel),
       ],
       retry(attempt),
     );
   }
 
-  /** The upstream answer cache's size against its bounds (metrics). */
   get cacheStats(): CacheStats {
     return this.cache.stats;
   }
 
-  /** The credentials' cache generation while answers kept for them may be served (CredentialGate.generation). */
   cacheGenerationFor(credentials: Credentials): number | undefined {
     return this.gate.generation(credentialDigest(credentials));
   }

@@ -1,15 +1,8 @@
-interface BoundedSignal {
-  readonly signal: AbortSignal;
-  /** Clears the timer and stops listening to the parent. */
-  dispose(): void;
-}
-
 /**
- * `AbortSignal.any([parent, AbortSignal.timeout(ms)])`, with one timer and one listener that
- * `dispose` releases at once: `any` and `timeout` are released only by the garbage collector, too
- * late for something made for every upstream attempt.
+ * `AbortSignal.any([parent, AbortSignal.timeout(ms)])` whose timer and listener `dispose` releases
+ * at once: `any` and `timeout` wait for the garbage collector, too late for every upstream attempt.
  */
-export function boundedSignal(parent: AbortSignal, ms: number): BoundedSignal {
+export function boundedSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   if (parent.aborted) {
     controller.abort(parent.reason);
@@ -34,7 +27,7 @@ export function boundedSignal(parent: AbortSignal, ms: number): BoundedSignal {
   };
 }
 
-/** The reason `AbortSignal.timeout` gives, which classifyFailure reads as a timeout. */
+/** What `AbortSignal.timeout` gives, which classifyFailure reads as a timeout. */
 export function timeoutReason(): DOMException {
   return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 }

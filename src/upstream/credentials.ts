@@ -1,11 +1,7 @@
-/**
- * Who a request acts for. Built per request from the caller's own headers and forwarded as is:
- * the gateway never has a token of its own, and never shares one caller's with another.
- */
+/** From the caller's own headers, forwarded as is: the gateway has no token, and never shares one. */
 export interface Credentials {
-  /** The caller's IAM token, forwarded as `X-Auth-Token`. Never logged, never echoed. */
+  /** Forwarded as `X-Auth-Token`; never logged, never echoed. */
   readonly token: string;
   readonly projectId: string;
-  /** Forwarded as `X-Enterprise-Project-ID` when the caller gave one. */
   readonly enterpriseProjectId: string | undefined;
 }

@@ -1,23 +1,12 @@
-/**
- * The one failure classifier: what happened on an upstream attempt becomes the GatewayError a
- * client sees, the {@link FailureKind} the breakers count, and whether a retry may help.
- *
- * A client learns only `extensions.upstream` (`{status, code?, requestId?}`), `retryAfter` and a
- * fixed message: upstream messages can echo request details. The cause stays, for the log.
- */
+// A client sees only a fixed message, `upstream` and `retryAfter`: upstream messages can echo
+// request details. The cause stays, for the log.
 import { ErrorCode } from '../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
 import { UPSTREAM_BAD_BODY } from './parseJson';
 
-/** Response headers as undici gives them (lower-case names, repeated headers as arrays). */
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
-/**
- * What an attempt told us about the upstream's health. `answer`: 2xx or "not found"; `refused`: a
- * 4xx but 429 (the caller's problem); `bad-response`: an unreadable 2xx body or a status outside
- * 2xx/4xx/5xx; `connection`: no answer, for any reason but a `timeout`; `cancelled`: the operation
- * went away; `local`: undici refused the request as the gateway built it (a bug of ours).
- */
+/** `refused`: a 4xx but 429; `cancelled`: the operation went away; `local`: undici refused our request. */
 export type FailureKind =
   | 'answer'
   | 'refused'
@@ -29,37 +18,29 @@ export type FailureKind =
   | 'cancelled'
   | 'local';
 
-/** An answer that was not a success, or an error thrown instead of (or while reading) one. */
 export type Happened = Answered | Thrown;
 type Answered = { readonly status: number; readonly headers: UpstreamHeaders; readonly body: string };
 type Thrown = { readonly thrown: unknown; readonly status?: number; readonly requestId?: string };
 
 export interface Failure {
   readonly kind: Exclude<FailureKind, 'answer'>;
-  /** Its code, `upstream` and `retryAfter` are what a client sees. */
   readonly error: GatewayError;
-  /** Whether another attempt may be answered differently. */
   readonly retry: boolean;
 }
 
-/** "Not found" arrives as an error status with a code: an answer, `null` where the schema allows. */
 export type Classification = Failure | { readonly kind: 'not-found'; readonly upstream: UpstreamErrorInfo };
 
-/**
- * What an upstream error says of the caller's credentials: a 401 refuses them; any other 4xx but
- * 429 accepts them, a 403 denying one resource only. Nothing else is a verdict.
- */
+/** A 401 refuses the credentials; any other 4xx but 429 accepts them, a 403 denying one resource. */
 export type CredentialVerdict = 'refused' | 'accepted' | 'denied';
 const VERDICTS = new WeakMap<GatewayError, CredentialVerdict>();
 
-/** The verdict the classifier gave the error it made; `undefined` for every other error. */
 export function credentialVerdictOf(error: unknown): CredentialVerdict | undefined {
   return error instanceof GatewayError ? VERDICTS.get(error) : undefined;
 }
 
 /** Terraform treats this one as "engine gone" even when it comes with HTTP 401. */
 const ENGINE_GONE_CODE = 'SVCSTG.00501125';
-/** Codes the upstream uses for "this engine or job does not exist" (it answers 400, not 404). */
+// The upstream answers "this engine or job does not exist" with 400, not 404.
 const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['SVCSTG.00501116', ENGINE_GONE_CODE, 'SVCSTG.00501153']);
 const MALFORMED_JOB_ID_CODE = 'SVCSTG.00501152';
 const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
@@ -68,31 +49,18 @@ const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 // misbehaving proxy wrote (an IAM token is thousands of characters long and cannot pass).
 const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
 
-const TIMEOUT_CODES: ReadonlySet<string> = new Set(
-  ['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'],
-);
-/** `AbortSignal.timeout`'s DOMException and undici's aborted requests. */
-const TIMEOUT_NAMES: ReadonlySet<string> = new Set(['AbortError', 'TimeoutError']);
-const UNREACHABLE_CODES: ReadonlySet<string> = new Set(
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_NAMES = new Set(['AbortError', 'TimeoutError']);
+const UNREACHABLE_CODES = new Set(
   ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'].concat(
     ['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'],
   ),
 );
-/** undici refusing to send a request as built (an invalid header value, a path no request line holds). */
-const LOCAL_CODES: ReadonlySet<string> = new Set(
+const LOCAL_CODES = new Set(
   ['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL'],
 );
 
-/**
- * Classifies what happened; never throws (the body may be any dialect, empty, HTML or garbage).
- * Status answers map to codes as docs/errors.md lists them; "not found" (400/404 with a not-found
- * code, or 401 with SVCSTG.00501125) is an answer. Only connection failures, 429 and
- * 500/502/503/504 are worth a retry: a timeout spent the attempt's whole bound already. Codes of
- * thrown errors are looked for along the `cause` chain (fetch wraps them in a `TypeError`) and in
- * an `AggregateError` (happy-eyeballs connect). test/upstream/errorMapping.test.ts is the table.
- *
- * @param now the current time in epoch ms, for a `Retry-After` given as an HTTP-date
- */
+// Never throws (a body may be any dialect, HTML or garbage); a timeout spent its attempt's bound.
 export function classifyFailure(happened: Thrown): Failure;
 export function classifyFailure(happened: Happened, now?: number): Classification;
 export function classifyFailure(happened: Happened, now: number = Date.now()): Classification {
@@ -100,7 +68,6 @@ export function classifyFailure(happened: Happened, now: number = Date.now()): C
   return classifyStatus(happened, now);
 }
 
-/** The GatewayError for an error thrown while waiting on the upstream (an abort reason, mostly). */
 export function classifyTransportError(err: unknown): GatewayError {
   return classifyThrown(err, undefined, undefined).error;
 }
@@ -185,12 +152,8 @@ function classifyThrown(err: unknown, status: number | undefined, requestId: str
   return failure('connection', ErrorCode.UPSTREAM_UNAVAILABLE, 'The call to the upstream failed.', true);
 }
 
-/**
- * Whether an engine's breaker and the whole upstream's count a kind as a failure (`true`), a
- * success (`false`) or not at all. A 429 throttles one caller: it must not open a breaker others
- * share. An HTTP error proves the upstream reachable, but an unreadable 200 does not (a proxy's
- * HTML login page answers 200 everywhere).
- */
+// A failure (true), a success (false) or not counted. A 429 throttles one caller, not a breaker
+// others share; an unreadable 200 does not prove the upstream reachable (a proxy's login page).
 type BreakerCount = { readonly engine: boolean | undefined; readonly upstream: boolean | undefined };
 
 export const BREAKER_COUNTS: Readonly<Record<FailureKind, BreakerCount>> = {
@@ -205,7 +168,6 @@ export const BREAKER_COUNTS: Readonly<Record<FailureKind, BreakerCount>> = {
   local: { engine: undefined, upstream: undefined },
 };
 
-/** A circuit breaker is open: the upstream (or this engine) kept failing; no call was made. */
 export function circuitOpenError(scope: 'upstream' | 'engine', retryAfterMs: number): GatewayError {
   const message =
     scope === 'engine'
@@ -217,15 +179,13 @@ export function circuitOpenError(scope: 'upstream' | 'engine', retryAfterMs: num
   });
 }
 
-/** Load shedding: too many upstream calls in flight and queued in this gateway. */
 export function overloadedError(): GatewayError {
   const message = 'The gateway is overloaded: too many upstream calls are waiting. Try again shortly.';
   const details = { reason: 'OVERLOADED' };
   return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, message, { retryAfter: 1, details });
 }
 
-/** The code and request id of any body dialect, in an object or an array's first item. */
-function readErrorBody(bodyText: string): { code?: string; requestId?: string } {
+function readErrorBody(bodyText: string): { code?: string | undefined; requestId?: string | undefined } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(bodyText);
@@ -235,12 +195,10 @@ function readErrorBody(bodyText: string): { code?: string; requestId?: string } 
   const body: unknown = Array.isArray(parsed) ? parsed[0] : parsed;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
   const record = body as Record<string, unknown>;
-  const out: { code?: string; requestId?: string } = {};
-  const code = firstSafe(record.error_code, record.errorCode, record.code);
-  if (code !== undefined) out.code = code;
-  const requestId = firstSafe(record.request_id, record.requestId);
-  if (requestId !== undefined) out.requestId = requestId;
-  return out;
+  return {
+    code: firstSafe(record.error_code, record.errorCode, record.code),
+    requestId: firstSafe(record.request_id, record.requestId),
+  };
 }
 
 function firstSafe(...candidates: unknown[]): string | undefined {
@@ -268,10 +226,10 @@ const IMF_FIXDATE = /^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT
 const RFC850_DATE = /^[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
 const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
 
-/** The longest `Retry-After` taken, in seconds: a proxy's 99999999999 must not lock a caller out. */
+/** In seconds: a proxy's 99999999999 must not lock a caller out. */
 export const MAX_RETRY_AFTER_S = 300;
 
-/** `Retry-After` (RFC 9110 §10.2.3) in seconds from `now`; `undefined` when absent or invalid. */
+/** RFC 9110 §10.2.3. */
 function retryAfterSeconds(headers: UpstreamHeaders, now: number): number | undefined {
   const raw = header(headers, 'retry-after')?.trim();
   if (raw === undefined || raw === '') return undefined;
@@ -282,7 +240,7 @@ function retryAfterSeconds(headers: UpstreamHeaders, now: number): number | unde
   return Math.min(MAX_RETRY_AFTER_S, Math.max(0, Math.ceil((at - now) / 1000)));
 }
 
-/** The error, its causes and aggregated errors, breadth-first, bounded against cycles. */
+/** Causes (fetch wraps in a TypeError) and AggregateError's (happy eyeballs), bounded against cycles. */
 function relatedErrors(err: unknown): unknown[] {
   const out: unknown[] = [];
   const queue: unknown[] = [err];

@@ -3,30 +3,25 @@ import { Agent, type Dispatcher } from 'undici';
 import { boundedSignal } from './boundedSignal';
 import { classifyFailure, type Failure } from './errorMapping';
 import { parseUpstreamBodyInTurns, UpstreamBodyError } from './parseJson';
-import { remainingMs, type AttemptHandler, type UpstreamAnswer } from './stages/types';
+import { remainingMs, type AttemptHandler, type AttemptRequest, type UpstreamAnswer } from './stages/types';
 import type { UpstreamRequestContext } from './stages/types';
 
 export interface ExchangeOptions {
   readonly dispatcher: Dispatcher;
   readonly origin: string;
   readonly attemptTimeoutMs: number;
-  /** Larger successful bodies are refused (`CSE_MAX_RESPONSE_BYTES`): memory, and parse time. */
-  readonly maxBodyBytes: number;
-  /** Keep each body's text on its answer: only Redis wants it. */
+  /** Larger successful bodies are refused: memory, and parse time. */
+  readonly maxResponseBytes: number;
+  /** Only Redis wants the body's text. */
   readonly keepText: boolean;
 }
 
-/**
- * Below the 5 s idle timeout common to servers and proxies, so the gateway closes an idle
- * connection first rather than write a request into a socket the other end is closing.
- */
+// Below the 5 s idle timeout common to servers and proxies: the gateway closes an idle connection
+// first rather than write a request into a socket the other end is closing.
 const UPSTREAM_KEEP_ALIVE_MS = 4000;
 
-/**
- * The one undici dispatcher for the upstream (injected, so tests can substitute it): the pool and
- * the socket timeouts. Retries are the retry stage's, not undici's interceptor: that one waits out
- * `Retry-After` past the operation's deadline, retries timeouts, and hides attempts from breakers.
- */
+// Not undici's retry interceptor: it waits out `Retry-After` past the operation's deadline, retries
+// timeouts, and hides attempts from breakers.
 export function createUpstreamDispatcher(connections: number, timeoutMs: number): Dispatcher {
   return new Agent({
     connections,
@@ -37,15 +32,10 @@ export function createUpstreamDispatcher(connections: number, timeoutMs: number)
   });
 }
 
-/** Error bodies are only read for their code; a proxy's HTML page need not be read whole. */
+// Error bodies are only read for their code; a proxy's HTML page need not be read whole.
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
-/**
- * The innermost stage: one GET, exactly once, bounded by the attempt's time (clipped by the
- * operation's deadline) and the call's signal. Never throws: every failure comes back classified.
- * One that ran into the deadline, or whose callers all left, is `cancelled`: it says nothing about
- * the upstream.
- */
+/** Never throws; a failure at the deadline, or whose callers all left, says nothing of the upstream. */
 export function exchangeStage(options: ExchangeOptions): AttemptHandler {
   return async (attempt) => {
     const budget = Math.min(options.attemptTimeoutMs, remainingMs(attempt.request.deadline));
@@ -54,7 +44,7 @@ export function exchangeStage(options: ExchangeOptions): AttemptHandler {
     let status: number | undefined;
     let outcome: UpstreamAnswer | Failure;
     try {
-      [status, outcome] = await exchange(options, attempt.path, upstreamHeaders(attempt.request), bounded.signal);
+      [status, outcome] = await exchange(options, attempt, bounded.signal);
     } finally {
       bounded.dispose();
     }
@@ -65,16 +55,14 @@ export function exchangeStage(options: ExchangeOptions): AttemptHandler {
   };
 }
 
-/** The status, if an answer came, and the answer or the classified failure. */
-async function exchange(
-  options: ExchangeOptions,
-  path: string,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-): Promise<[number | undefined, UpstreamAnswer | Failure]> {
+type Outcome = [status: number | undefined, UpstreamAnswer | Failure];
+
+async function exchange(options: ExchangeOptions, attempt: AttemptRequest, signal: AbortSignal): Promise<Outcome> {
+  const { origin, dispatcher } = options;
+  const headers = upstreamHeaders(attempt.request);
   let response: Dispatcher.ResponseData;
   try {
-    response = await options.dispatcher.request({ origin: options.origin, path, method: 'GET', headers, signal });
+    response = await dispatcher.request({ origin, path: attempt.path, method: 'GET', headers, signal });
   } catch (error) {
     return [undefined, classifyFailure({ thrown: error })];
   }
@@ -83,7 +71,7 @@ async function exchange(
     const id = response.headers['x-request-id'];
     const requestId = Array.isArray(id) ? id[0] : id;
     try {
-      const text = await readText(body, options.maxBodyBytes, true);
+      const text = await readText(body, options.maxResponseBytes, true);
       const parsed = await parseUpstreamBodyInTurns(text);
       const answer: UpstreamAnswer = { kind: 'ok', body: parsed, requestId, bytes: Buffer.byteLength(text) };
       if (options.keepText) answer.text = text;
@@ -101,7 +89,6 @@ async function exchange(
   return [status, classifyFailure({ status, headers: response.headers, body: text })];
 }
 
-/** The caller's own credentials, plus what the operation propagates (`traceparent`). */
 function upstreamHeaders({ credentials, propagate }: UpstreamRequestContext): Record<string, string> {
   const headers: Record<string, string> = {
     ...propagate,
@@ -114,18 +101,15 @@ function upstreamHeaders({ credentials, propagate }: UpstreamRequestContext): Re
   return headers;
 }
 
-/** The answer as the in-memory cache keeps it: its body parsed, not twice (parsed and as text). */
+/** The in-memory cache keeps the body once, parsed. */
 export function withoutText(answer: UpstreamAnswer): UpstreamAnswer {
   if (answer.kind !== 'ok' || answer.text === undefined) return answer;
   return { kind: 'ok', body: answer.body, requestId: answer.requestId, bytes: answer.bytes };
 }
 
-/**
- * Reads a body as UTF-8 text up to `maxBytes`. Past the bound a successful body is an error
- * (we would hold an unbounded amount of memory for one call); an error body is just truncated.
- */
+/** Past `maxBytes` a successful (`strict`) body is an error; an error body is just truncated. */
 async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean) {
-  // Decoded chunk by chunk as it arrives: a body of megabytes decoded at the end is one long step.
+  // Decoded as it arrives: a body of megabytes decoded at the end is one long step.
   const decoder = new StringDecoder('utf8');
   let text = '';
   let size = 0;

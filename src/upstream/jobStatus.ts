@@ -1,4 +1,4 @@
-/** The key upstream enum values are compared by: `PreInit`, `PRE_INIT` and `pre-init` are one value. */
+/** `PreInit`, `PRE_INIT` and `pre-init` are one value. */
 export function normaliseUpstreamValue(raw: string): string {
   return raw.replace(/[\s_-]+/g, '').toLowerCase();
 }
@@ -6,7 +6,6 @@ export function normaliseUpstreamValue(raw: string): string {
 /** Statuses after which the upstream never changes a job again. */
 const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['finished', 'error', 'timeout']);
 
-/** Whether an upstream job is in a status that never changes again; an unknown status is not. */
 export function isTerminalJob(job: unknown): boolean {
   if (typeof job !== 'object' || job === null) return false;
   const status = (job as { status?: unknown }).status;

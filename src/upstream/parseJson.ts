@@ -1,9 +1,6 @@
-/** Upstream bodies: ids beyond 2^53 kept exact, nesting bounded, a large body parsed in turns. */
-
-/** The code of an {@link UpstreamBodyError}, in the style of undici's errors. */
 export const UPSTREAM_BAD_BODY = 'UPSTREAM_BAD_BODY';
 
-/** A 2xx body that is not the JSON the upstream documents. The message never quotes the body. */
+/** A 2xx body that is not the JSON the upstream documents; the message never quotes it. */
 export class UpstreamBodyError extends Error {
   readonly code = UPSTREAM_BAD_BODY;
 
@@ -15,11 +12,7 @@ export class UpstreamBodyError extends Error {
 
 const INTEGER_LITERAL = /^-?\d+$/;
 
-/**
- * `JSON.parse`, but when an id field holds an integer beyond 2^53 (rounded to one still beyond it)
- * the body is parsed again with every integer literal beyond 2^53 as its exact decimal text.
- * @throws {UpstreamBodyError} when the text is not JSON
- */
+/** When an id is beyond 2^53, every integer literal beyond it is parsed again as its decimal text. */
 export function parseUpstreamJson(text: string): unknown {
   try {
     const value: unknown = JSON.parse(text);
@@ -29,7 +22,7 @@ export function parseUpstreamJson(text: string): unknown {
   }
 }
 
-/** For a text JSON.parse took already: outside strings, digits only occur in number literals. */
+// For a text JSON.parse took already: outside strings, digits only occur in number literals.
 function parseLosslessText(text: string): unknown {
   return JSON.parse(text.replace(STRING_OR_NUMBER, quoteUnsafeInteger));
 }
@@ -41,10 +34,8 @@ function quoteUnsafeInteger(literal: string): string {
   return Number.isSafeInteger(Number(literal)) ? literal : `"${literal}"`;
 }
 
-/** The integer id fields of jobs, tasks and engines (engine `id` itself is a string). */
 const ID_FIELDS = ['id', 'jobId', 'latestJobId'] as const;
 
-/** Whether an id field (of the body or its items, a list's `data`, `tasks`) is beyond 2^53. */
 function hasUnsafeId(body: unknown): boolean {
   for (const item of Array.isArray(body) ? body : [body]) {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
@@ -59,29 +50,25 @@ function hasUnsafeId(body: unknown): boolean {
   return false;
 }
 
-/** Larger bodies are depth-checked first; smaller ones parse in milliseconds however they nest. */
+// Smaller bodies parse in milliseconds however they nest; the upstream's nest under 10 levels.
 const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
-/** The upstream's shapes nest under 10 levels (list → job → phase → task → brief). */
 const MAX_BODY_DEPTH = 64;
 
-/** An upstream body as Redis kept it, in one step. @throws {UpstreamBodyError} */
+/** A body as Redis kept it, in one step. */
 export function parseUpstreamBody(text: string): unknown {
   if (text.length > DEPTH_CHECKED_FROM_BYTES) checkJsonDepth(text, MAX_BODY_DEPTH);
   return parseUpstreamJson(text);
 }
 
-/** An upstream body as it arrives: a large one in turns of the event loop. @throws {UpstreamBodyError} */
+/** A body as it arrives: a large one in turns of the event loop. */
 export async function parseUpstreamBodyInTurns(text: string): Promise<unknown> {
   if (text.length > DEPTH_CHECKED_FROM_BYTES) return parseUpstreamJsonInTurns(text, MAX_BODY_DEPTH);
   return parseUpstreamJson(text);
 }
 
-/** Containers longer than this (in characters) are parsed child by child; shorter ones whole. */
 const PIECE_CHARS = 64 * 1024;
-/** Characters scanned or parsed in one turn of the event loop. */
 const TURN_CHARS = 256 * 1024;
 
-/** A container: its opening bracket, one past its closing one, its top-level commas and colons. */
 interface Container {
   readonly kind: 'object' | 'array';
   readonly start: number;
@@ -97,10 +84,7 @@ const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, C
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/**
- * `parseUpstreamBody(text)` in turns: the children of containers longer than `pieceChars` are
- * parsed in groups of at most that size. @throws {UpstreamBodyError} too deep or not JSON
- */
+/** The children of containers longer than `pieceChars` are parsed in groups of at most that size. */
 export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS) {
   const scanning = scan(text, maxDepth, pieceChars);
   let step = scanning.next();
@@ -111,12 +95,7 @@ export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, p
   return new Assembly(text, containers, parseLosslessText, pieceChars).value(0, text.length);
 }
 
-/**
- * The one scan of JSON text: the containers longer than `pieceChars`, by the position of their
- * opening bracket, with their top-level commas and colons. Brackets inside strings do not count.
- * Yields after every {@link TURN_CHARS}, for a caller that gives the event loop a turn.
- * @throws {UpstreamBodyError} when it nests deeper than `maxDepth` or its brackets do not match
- */
+/** The containers longer than `pieceChars` by their opening bracket; yields every TURN_CHARS. */
 function* scan(text: string, maxDepth: number, pieceChars: number): Generator<void, Map<number, Container>> {
   const containers = new Map<number, Container>();
   const stack: Container[] = [];
@@ -148,7 +127,7 @@ function* scan(text: string, maxDepth: number, pieceChars: number): Generator<vo
   return containers;
 }
 
-/** The scan in one step, before `JSON.parse` spends seconds on deep nesting. @throws {UpstreamBodyError} */
+/** Before `JSON.parse` spends seconds on deep nesting. */
 export function checkJsonDepth(text: string, maxDepth: number): void {
   const scanning = scan(text, maxDepth, Number.POSITIVE_INFINITY);
   while (scanning.next().done !== true);
@@ -158,17 +137,15 @@ function notJson(cause?: unknown): UpstreamBodyError {
   return new UpstreamBodyError('The upstream body is not valid JSON.', { cause });
 }
 
-/** Not JSON whitespace (which is only these four: `\S` would skip other spaces JSON refuses). */
+// JSON's whitespace is only these four: `\S` would skip other spaces JSON refuses.
 const NOT_JSON_SPACE = /[^ \t\n\r]/g;
 
-/** The first position in [from, to) that is not JSON whitespace, or `to`. */
 function firstNonSpace(text: string, from: number, to: number): number {
   NOT_JSON_SPACE.lastIndex = from;
   const found = NOT_JSON_SPACE.exec(text);
   return found === null || found.index >= to ? to : found.index;
 }
 
-/** One pass putting the value together from its pieces, with one way of parsing a piece. */
 class Assembly {
   private work = 0;
 
@@ -179,7 +156,6 @@ class Assembly {
     private readonly pieceChars: number,
   ) {}
 
-  /** The value of text[from, to): one JSON value, with whitespace around it. */
   async value(from: number, to: number): Promise<unknown> {
     const container = this.containers.get(firstNonSpace(this.text, from, to));
     if (container === undefined) return this.piece(this.text.slice(from, to));
@@ -200,11 +176,7 @@ class Assembly {
     }
   }
 
-  /**
-   * A container, child by child (the text between its brackets split at its top-level commas):
-   * a child whose value is a container longer than a piece alone, the others together, as many as
-   * fit in a piece, between the container's own brackets.
-   */
+  /** A child that is a long container alone, the others in groups between the container's brackets. */
   private async container({ kind, start, end, commas, colons }: Container): Promise<unknown> {
     const isObject = kind === 'object';
     const out: unknown[] | Record<string, unknown> = isObject ? {} : [];

@@ -1,16 +1,16 @@
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 
-/**
- * Upstream paths, built from validated segments: a caller's id outside the upstream's alphabet is
- * BAD_USER_INPUT, and the builders check every segment again (ids also come from upstream answers,
- * which must not steer the next call, with the caller's token, to another path).
- */
+// A caller's id outside the upstream's alphabet is BAD_USER_INPUT; the builders check every segment
+// again, since ids also come from upstream answers, which must not steer the next call, with the
+// caller's token, to another path: such an id fails its field before any call.
 
 /** Engine ids are UUIDs in practice; accept any short token of URL-safe characters. */
 const ENGINE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-/** Job ids are integers (Long); keep them as digit strings so no precision is ever lost. */
+/** Digit strings, so no precision is ever lost. */
 const JOB_ID = /^\d{1,20}$/;
+/** As the configuration and the identity headers accept them. */
+const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function assertEngineId(id: string, argumentName = 'engineId'): string {
   return checked(id, ENGINE_ID, 'engine id', argumentName);
@@ -26,27 +26,16 @@ function checked(id: string, pattern: RegExp, what: string, argumentName: string
   throw new GatewayError(ErrorCode.BAD_USER_INPUT, message, { details: { argumentName } });
 }
 
-/** Project ids as the configuration and the identity headers accept them (1 to 64 characters). */
-const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** A value that may not go into an upstream path; `what` names the segment, never the value. */
-export class UnsafePathSegmentError extends Error {
-  constructor(readonly what: 'project id' | 'engine id' | 'job id') {
-    super(`A ${what} is not safe to put into an upstream path.`);
-    this.name = 'UnsafePathSegmentError';
-  }
-}
-
-function segment(value: string, pattern: RegExp, what: UnsafePathSegmentError['what']): string {
-  if (typeof value !== 'string' || !pattern.test(value)) throw new UnsafePathSegmentError(what);
-  return encodeURIComponent(value);
+/** `what` names the segment, never the value. */
+function segment(value: string, pattern: RegExp, what: string): string {
+  if (typeof value === 'string' && pattern.test(value)) return encodeURIComponent(value);
+  throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, `The upstream sent an unusable ${what}.`);
 }
 
 const base = (projectId: string) => `/v2/${segment(projectId, PROJECT_ID, 'project id')}/enginemgr/engines`;
 const engine = (projectId: string, engineId: string) =>
   `${base(projectId)}/${segment(engineId, ENGINE_ID, 'engine id')}`;
 
-/** @throws UnsafePathSegmentError for a segment outside its alphabet (see the module comment). */
 export const paths = {
   listEngines: (projectId: string) => base(projectId),
   getEngine: (projectId: string, engineId: string) => engine(projectId, engineId),

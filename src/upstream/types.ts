@@ -1,12 +1,9 @@
-/**
- * The upstream's shapes (CSE engine-manager v2), widened where the public material varies: what
- * may arrive, not what should. Integer ids beyond 2^53 arrive as digit strings (see parseJson).
- * The guards check only the top level of a body, what the gateway cannot work without, and return
- * the input itself; the mapping layer reads nested fields defensively.
- */
 import { UpstreamBodyError } from './parseJson';
 
-/** An id the upstream sends as a JSON integer; a string when it would not fit a double exactly. */
+// What may arrive, not what should. The guards check only the top level of a body, what the
+// gateway cannot work without; the mapping layer reads nested fields defensively.
+
+/** A string when it would not fit a double exactly. */
 export type CseIntegerId = number | string;
 
 export interface CseTaskExecutorBrief {
@@ -14,7 +11,6 @@ export interface CseTaskExecutorBrief {
   description?: string | null;
 }
 
-/** A task (sub-job), as both the job list and job details send it. */
 export interface CseTask {
   jobId?: CseIntegerId | null;
   id: CseIntegerId;
@@ -28,15 +24,14 @@ export interface CseTask {
   endTime?: number | null;
   createTime?: number | null;
   updateTime?: number | null;
-  /** "Whether the sub-job timed out": 1 means it did; the documented example shows -1. */
+  /** 1: the sub-job timed out; the documented example shows -1. */
   timeout?: number | null;
   log?: string | null;
-  /** Usually JSON text; `{}` by default. */
   output?: string | null;
   taskExecutorBrief?: CseTaskExecutorBrief | null;
 }
 
-/** A phase (TaskSteps), the shape job details use per the SDK: tasks grouped under a name. */
+/** TaskSteps: job details per the SDK group tasks under a name. */
 export interface CseTaskPhase {
   taskName?: string | null;
   taskNames?: string[] | null;
@@ -53,13 +48,11 @@ export interface CseJob {
   type?: string | null;
   description?: string | null;
   status?: string | null;
-  /** 0: not running, 1: running. */
   scheduling?: number | null;
   createUser?: string | null;
   startTime?: number | null;
   endTime?: number | null;
   context?: string | null;
-  /** Flat tasks (job list) or phases (job details); both shapes must be accepted. */
   tasks?: Array<CseTask | CseTaskPhase> | null;
 }
 
@@ -79,31 +72,17 @@ export interface CseEngine {
   enterpriseProjectId?: string | null;
   enterpriseProjectName?: string | null;
   specType?: string | null;
-  /** The engine's newest job. */
   latestJobId?: CseIntegerId | null;
 }
 
-/** A list answer: `total` counts every matching record, `data` is the requested page. */
-export interface CseListBody<T> {
-  total: number;
-  data: T[];
-}
+const MAX_GRAPHQL_INT = 2_147_483_647;
 
-type Obj = Record<string, unknown>;
-
-/** The largest GraphQL `Int`. */
-const MAX_TOTAL = 2_147_483_647;
-
-function isObject(value: unknown): value is Obj {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * A list answer: `{ total, data: [...] }`, or an array holding one (an older API page's variant).
- * A missing `total` counts `data`; one past GraphQL's Int is no real count.
- * @throws {UpstreamBodyError} for any other shape, or a `total` that is not a count
- */
-export function asListBody(x: unknown): CseListBody<unknown> {
+/** `{ total, data }`, or an array holding one (an older page's variant); a missing `total` counts `data`. */
+export function asListBody(x: unknown): { total: number; data: unknown[] } {
   const body = Array.isArray(x) && x.length === 1 ? (x[0] as unknown) : x;
   if (!isObject(body) || !Array.isArray(body.data)) {
     throw new UpstreamBodyError('The upstream list body has no `data` array.');
@@ -112,13 +91,12 @@ export function asListBody(x: unknown): CseListBody<unknown> {
   if (total === undefined || total === null) {
     return { total: body.data.length, data: body.data as unknown[] };
   }
-  if (typeof total !== 'number' || !Number.isInteger(total) || total < 0 || total > MAX_TOTAL) {
+  if (typeof total !== 'number' || !Number.isInteger(total) || total < 0 || total > MAX_GRAPHQL_INT) {
     throw new UpstreamBodyError('The upstream list body has a `total` that is not a count.');
   }
-  return body as unknown as CseListBody<unknown>;
+  return body as unknown as { total: number; data: unknown[] };
 }
 
-/** An engine: an object whose `id` is a non-empty string. @throws {UpstreamBodyError} otherwise */
 export function asEngine(x: unknown): CseEngine {
   if (isObject(x) && typeof x.id === 'string' && x.id !== '') return x as unknown as CseEngine;
   throw new UpstreamBodyError('The upstream engine has no id.');
@@ -129,7 +107,6 @@ function isIntegerId(id: unknown): boolean {
   return typeof id === 'string' && /^\d+$/.test(id);
 }
 
-/** A job: an object whose `id` is a non-negative integer or digit string. @throws {UpstreamBodyError} */
 export function asJob(x: unknown): CseJob {
   if (isObject(x) && isIntegerId(x.id)) return x as unknown as CseJob;
   throw new UpstreamBodyError('The upstream job has no integer id.');

@@ -24,9 +24,9 @@ describe('CircuitBreaker', () => {
     const { b, states, call } = breaker();
     call(true);
     call(true);
-    expect(b.state).toBe('closed');
+    expect(b['current']).toBe('closed');
     call(true);
-    expect(b.state).toBe('open');
+    expect(b['current']).toBe('open');
     expect(states).toEqual(['open']);
     expect(b.admit()).toEqual({ allowed: false, retryAfterMs: 1000 });
   });
@@ -39,9 +39,9 @@ describe('CircuitBreaker', () => {
     call(true);
     call(undefined);
     call(true);
-    expect(b.state).toBe('closed');
+    expect(b['current']).toBe('closed');
     call(true);
-    expect(b.state).toBe('open');
+    expect(b['current']).toBe('open');
   });
 
   it('lets exactly one probe through after openMs; its success closes the breaker', () => {
@@ -52,10 +52,10 @@ describe('CircuitBreaker', () => {
     time.advance(1);
     const probe = b.admit();
     expect(probe).toEqual({ allowed: true, probe: true });
-    expect(b.state).toBe('half-open');
+    expect(b['current']).toBe('half-open');
     expect(b.admit()).toEqual({ allowed: false, retryAfterMs: 0 });
     b.record(probe, false);
-    expect(b.state).toBe('closed');
+    expect(b['current']).toBe('closed');
     expect(states).toEqual(['open', 'half-open', 'closed']);
   });
 
@@ -65,11 +65,11 @@ describe('CircuitBreaker', () => {
     time.advance(1000);
     const cancelled = b.admit();
     b.record(cancelled, undefined);
-    expect(b.state).toBe('half-open');
+    expect(b['current']).toBe('half-open');
     const probe = b.admit();
     expect(probe.allowed).toBe(true);
     b.record(probe, true);
-    expect(b.state).toBe('open');
+    expect(b['current']).toBe('open');
     expect(b.admit()).toEqual({ allowed: false, retryAfterMs: 1000 });
   });
 
@@ -78,7 +78,7 @@ describe('CircuitBreaker', () => {
     const late = b.admit();
     for (let i = 0; i < 3; i += 1) call(true);
     b.record(late, false);
-    expect(b.state).toBe('open');
+    expect(b['current']).toBe('open');
   });
 });
 
@@ -87,7 +87,7 @@ describe('BreakerBoard', () => {
     const time = clock();
     const events: string[] = [];
     const sink = { breaker: (e: { scope: string; state: string }) => events.push(`${e.scope}:${e.state}`) };
-    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, now: time.now });
+    const b = new BreakerBoard({ engineBreakerFailures: 2, upstreamBreakerFailures: 2, breakerOpenMs: 100, now: time.now });
     const attempt = (engine: string | undefined, kind: Parameters<BreakerBoard['settle']>[2]) => {
       const admission = b.admit(engine, sink);
       if ('scope' in admission) return admission;
@@ -123,11 +123,11 @@ describe('BreakerBoard', () => {
   it('forgets engines that are healthy again: memory holds only engines with something to remember', () => {
     const { b, attempt } = board();
     for (let i = 0; i < 100; i += 1) attempt(`p/${i}`, 'answer');
-    expect(b.trackedEngines).toBe(0);
+    expect(b['engines'].size).toBe(0);
     attempt('p/x', 'server');
-    expect(b.trackedEngines).toBe(1);
+    expect(b['engines'].size).toBe(1);
     attempt('p/x', 'answer');
-    expect(b.trackedEngines).toBe(0);
+    expect(b['engines'].size).toBe(0);
   });
 });
 
@@ -137,7 +137,7 @@ describe('BreakerBoard: a 429 waited out per caller and engine', () => {
 
   it('answers the same caller and engine at once with RATE_LIMITED and the seconds left, until Retry-After has passed', () => {
     const time = clock();
-    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, now: time.now });
+    const b = new BreakerBoard({ engineBreakerFailures: 2, upstreamBreakerFailures: 2, breakerOpenMs: 100, now: time.now });
     b.throttle('s', 'p/a', throttledFor(2));
     expect(b.throttled('s', 'p/a')?.extensions).toEqual({ code: 'RATE_LIMITED', upstream: { status: 429, requestId: 'r1' }, retryAfter: 2 });
     time.advance(1500);
@@ -150,23 +150,23 @@ describe('BreakerBoard: a 429 waited out per caller and engine', () => {
     expect(b.peek('p/a')).toBeUndefined();
     time.advance(500);
     expect(b.throttled('s', 'p/a')).toBeUndefined();
-    expect(b.trackedThrottles).toBe(0);
+    expect(b['throttles'].size).toBe(0);
   });
 
   it.each([
     ['without Retry-After', undefined],
     ['with Retry-After: 0', 0],
   ])('remembers nothing for a 429 %s', (_name, retryAfter) => {
-    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, now: clock().now });
+    const b = new BreakerBoard({ engineBreakerFailures: 2, upstreamBreakerFailures: 2, breakerOpenMs: 100, now: clock().now });
     b.throttle('s', undefined, throttledFor(retryAfter));
     expect(b.throttled('s', undefined)).toBeUndefined();
-    expect(b.trackedThrottles).toBe(0);
+    expect(b['throttles'].size).toBe(0);
   });
 
   it('stays bounded: the least recently used are forgotten', () => {
-    const b = new BreakerBoard({ engineFailures: 2, upstreamFailures: 2, openMs: 100, maxThrottled: 3, now: clock().now });
+    const b = new BreakerBoard({ engineBreakerFailures: 2, upstreamBreakerFailures: 2, breakerOpenMs: 100, maxThrottled: 3, now: clock().now });
     for (let i = 0; i < 10; i += 1) b.throttle(`s${i}`, 'p/a', throttledFor(60));
-    expect(b.trackedThrottles).toBe(3);
+    expect(b['throttles'].size).toBe(3);
     expect(b.throttled('s9', 'p/a')).toBeDefined();
     expect(b.throttled('s0', 'p/a')).toBeUndefined();
   });

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
-import { CredentialGate, credentialOutcomeOf, type Clearance } from '../../src/upstream/CredentialGate';
+import { CredentialGate, type ProbeRound } from '../../src/upstream/CredentialGate';
 import { classifyFailure, credentialVerdictOf, type Failure } from '../../src/upstream/errorMapping';
 
 /** The upstream's answer, as the failure classifier turns it into an error. */
@@ -15,20 +15,22 @@ function setUp(overrides: { rejectionTtlMs?: number; recheckMs?: number; maxScop
 
 const never = new AbortController().signal;
 const flush = () => new Promise((resolve) => setImmediate(resolve));
+/** How a call was let through: as a probe, or at once since the upstream answered the scope recently. */
+const kindOf = (round: ProbeRound | undefined) => (round === undefined ? 'answered recently' : 'probe');
 
 describe('CredentialGate', () => {
   it('lets the first call of an unknown scope probe and holds the others until it is answered', async () => {
     const { gate } = setUp();
     const probe = await gate.admit('s', never);
-    expect(probe.kind).toBe('probe');
+    expect(kindOf(probe)).toBe('probe');
     const order: string[] = [];
-    const waiting = [gate.admit('s', never), gate.admit('s', never)].map((p) => p.then((c) => (order.push(c.kind), c)));
+    const waiting = [gate.admit('s', never), gate.admit('s', never)].map((p) => p.then((c) => (order.push(kindOf(c)), c)));
     await flush();
     expect(order).toEqual([]);
     expect((gate.generation('s') !== undefined)).toBe(false);
-    gate.settle('s', probe, { kind: 'accepted' });
+    gate.settle('s', probe);
     await Promise.all(waiting);
-    expect(order).toEqual(['vouched', 'vouched']);
+    expect(order).toEqual(['answered recently', 'answered recently']);
     expect((gate.generation('s') !== undefined)).toBe(true);
   });
 
@@ -37,17 +39,17 @@ describe('CredentialGate', () => {
     const probe = await gate.admit('s', never);
     const waiters = [gate.admit('s', never), gate.admit('s', never)];
     const error = refusedWith(401);
-    gate.settle('s', probe, credentialOutcomeOf(error));
+    gate.settle('s', probe, error);
     for (const waiter of waiters) await expect(waiter).rejects.toBe(error);
   });
 
   it('lets the waiters of a probe denied one resource (a 403) go at once: no verdict against the credentials', async () => {
     const { gate } = setUp();
     const probe = await gate.admit('s', never);
-    const generation = gate.standingGeneration('s');
+    const generation = gate.currentGeneration('s');
     const waiters = [gate.admit('s', never), gate.admit('s', never)];
-    gate.settle('s', probe, credentialOutcomeOf(refusedWith(403)));
-    expect(await Promise.all(waiters)).toEqual([{ kind: 'vouched' }, { kind: 'vouched' }]);
+    gate.settle('s', probe, refusedWith(403));
+    expect(await Promise.all(waiters)).toEqual([undefined, undefined]);
     expect(gate.rejection('s')).toBeUndefined();
     expect(gate.generation('s')).toBe(generation);
   });
@@ -55,47 +57,47 @@ describe('CredentialGate', () => {
   it('remembers a 401 for rejectionTtlMs, a 403 not at all', async () => {
     const { gate, advance } = setUp();
     const unauthorized = refusedWith(401);
-    gate.settle('a', await gate.admit('a', never), { kind: 'refused', error: unauthorized });
+    gate.settle('a', await gate.admit('a', never), unauthorized);
     expect(gate.rejection('a')).toBe(unauthorized);
     await expect(gate.admit('a', never)).rejects.toBe(unauthorized);
     advance(999);
     expect(gate.rejection('a')).toBe(unauthorized);
     advance(2);
     expect(gate.rejection('a')).toBeUndefined();
-    expect((await gate.admit('a', never)).kind).toBe('probe');
+    expect(kindOf(await gate.admit('a', never))).toBe('probe');
 
-    gate.settle('b', await gate.admit('b', never), credentialOutcomeOf(refusedWith(403)));
+    gate.settle('b', await gate.admit('b', never), refusedWith(403));
     expect(gate.rejection('b')).toBeUndefined();
-    expect(await gate.admit('b', never)).toEqual({ kind: 'vouched' });
+    expect(await gate.admit('b', never)).toBeUndefined();
   });
 
-  it('vouches for a scope only within recheckMs of its last answer, and not after a 401, with a new generation', async () => {
+  it('takes a scope as accepted only within recheckMs of its last answer, and not after a 401, with a new generation', async () => {
     const { gate, advance } = setUp();
-    gate.settle('s', await gate.admit('s', never), { kind: 'accepted' });
+    gate.settle('s', await gate.admit('s', never));
     advance(5000);
     expect((gate.generation('s') !== undefined)).toBe(true);
     advance(1);
     expect((gate.generation('s') !== undefined)).toBe(false);
     // Once more through a probe; a 403 on any call leaves it as it is, a 401 ends it at once.
-    gate.settle('s', await gate.admit('s', never), { kind: 'accepted' });
+    gate.settle('s', await gate.admit('s', never));
     const generation = gate.generation('s');
-    gate.settle('s', await gate.admit('s', never), credentialOutcomeOf(refusedWith(403)));
+    gate.settle('s', await gate.admit('s', never), refusedWith(403));
     expect(gate.generation('s')).toBe(generation);
-    gate.settle('s', await gate.admit('s', never), credentialOutcomeOf(refusedWith(401)));
+    gate.settle('s', await gate.admit('s', never), refusedWith(401));
     expect((gate.generation('s') !== undefined)).toBe(false);
-    expect(gate.standingGeneration('s')).not.toBe(generation);
+    expect(gate.currentGeneration('s')).not.toBe(generation);
   });
 
-  it('takes the fleet\'s vouch for as long as it has left, but not over a refusal seen here since, nor a remembered 401', async () => {
+  it('takes another replica\'s acceptance for as long as it has left, but not over a refusal seen here since, nor a remembered 401', async () => {
     const { gate, advance } = setUp();
-    const scope = gate.standingGeneration('s');
+    const scope = gate.currentGeneration('s');
     expect(gate.generation('s')).toBeUndefined();
     gate.acceptedElsewhere('s', 2000, scope);
     expect(gate.generation('s')).toBe(scope);
-    expect(await gate.admit('s', never)).toEqual({ kind: 'vouched' });
+    expect(await gate.admit('s', never)).toBeUndefined();
     advance(2001);
     expect((gate.generation('s') !== undefined)).toBe(false);
-    // Never longer than one's own acceptance would vouch.
+    // Never longer than one's own acceptance would last.
     gate.acceptedElsewhere('s', 60_000, scope);
     advance(5000);
     expect((gate.generation('s') !== undefined)).toBe(true);
@@ -104,14 +106,14 @@ describe('CredentialGate', () => {
 
     // Refused here after the fleet was asked (a 401 not remembered): the older news does not overrule it.
     const forgetful = setUp({ rejectionTtlMs: 0 }).gate;
-    const asked = forgetful.standingGeneration('t');
-    forgetful.settle('t', await forgetful.admit('t', never), { kind: 'refused', error: refusedWith(401) });
+    const asked = forgetful.currentGeneration('t');
+    forgetful.settle('t', await forgetful.admit('t', never), refusedWith(401));
     forgetful.acceptedElsewhere('t', 2000, asked);
     expect((forgetful.generation('t') !== undefined)).toBe(false);
     // A remembered 401 is not overruled either, whatever the generation.
     const probe401 = await gate.admit('u', never);
-    gate.settle('u', probe401, { kind: 'refused', error: refusedWith(401) });
-    gate.acceptedElsewhere('u', 2000, gate.standingGeneration('u'));
+    gate.settle('u', probe401, refusedWith(401));
+    gate.acceptedElsewhere('u', 2000, gate.currentGeneration('u'));
     expect((gate.generation('u') !== undefined)).toBe(false);
   });
 
@@ -120,14 +122,14 @@ describe('CredentialGate', () => {
     const first = await gate.admit('s', never);
     const second = gate.admit('s', never);
     const third = gate.admit('s', never);
-    gate.settle('s', first, { kind: 'unknown' });
+    gate.settle('s', first, refusedWith(503));
     const kinds = await Promise.race([second.then((c) => ['second', c] as const), third.then((c) => ['third', c] as const)]);
-    expect(kinds[1].kind).toBe('probe');
+    expect(kindOf(kinds[1])).toBe('probe');
     let other = false;
     void (kinds[0] === 'second' ? third : second).then(() => (other = true));
     await flush();
     expect(other).toBe(false);
-    gate.settle('s', kinds[1], { kind: 'accepted' });
+    gate.settle('s', kinds[1]);
     await flush();
     expect(other).toBe(true);
   });
@@ -143,13 +145,13 @@ describe('CredentialGate', () => {
 
   it('lets the waiters of a probe go even when its scope was forgotten meanwhile (bounded memory)', async () => {
     const { gate } = setUp({ maxScopes: 2 });
-    const probe: Clearance = await gate.admit('s', never);
+    const probe = await gate.admit('s', never);
     const waiting = gate.admit('s', never);
     // Two other scopes push `s` out of the LRU while its probe is in flight.
     await gate.admit('x', never);
     await gate.admit('y', never);
-    gate.settle('s', probe, { kind: 'accepted' });
-    await expect(waiting).resolves.toEqual({ kind: 'vouched' });
+    gate.settle('s', probe);
+    await expect(waiting).resolves.toBeUndefined();
   });
 });
 

@@ -10,22 +10,15 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 export interface CircuitBreakerOptions {
   readonly failureThreshold: number;
   readonly openMs: number;
-  /** Monotonic milliseconds; injected by tests. */
   readonly now?: () => number;
 }
 
-/** Leave to make one call; hand it back with what the call showed. */
 export type Permit =
   | { readonly allowed: true; readonly probe: boolean }
   | { readonly allowed: false; readonly retryAfterMs: number };
 
-/**
- * A consecutive-failures circuit breaker: closed → (threshold failures in a row) → open →
- * (`openMs` later) → half-open, where one call, the probe, goes through; its success closes the
- * breaker, its failure opens it again. Results of calls that started before the state changed are
- * ignored, so a burst of late answers cannot flip the state. Not opossum: we need thousands of
- * short-lived per-engine breakers an LRU drops silently, without a timer each.
- */
+// Results of calls that started before the state changed are ignored: late answers cannot flip it.
+// Not opossum: thousands of short-lived per-engine breakers an LRU drops silently, without timers.
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
   private failures = 0;
@@ -40,11 +33,6 @@ export class CircuitBreaker {
     this.now = options.now ?? (() => performance.now());
   }
 
-  get state(): BreakerState {
-    return this.current;
-  }
-
-  /** Whether a call may go now. In half-open only one call (the probe) is let through at a time. */
   admit(): Permit {
     const refused = this.wouldRefuse();
     if (refused !== undefined) return { allowed: false, retryAfterMs: refused };
@@ -54,7 +42,7 @@ export class CircuitBreaker {
     return { allowed: true, probe: true };
   }
 
-  /** How long until {@link admit} would let a call through; `undefined` when it would now. */
+  /** How long until {@link admit} would let a call through; `undefined`: now. */
   wouldRefuse(): number | undefined {
     if (this.current === 'open') {
       const waited = this.now() - this.openedAt;
@@ -63,7 +51,7 @@ export class CircuitBreaker {
     return this.current === 'half-open' && this.probing ? 0 : undefined;
   }
 
-  /** What the admitted call showed: a failure, a success, or nothing (a probe then frees its place). */
+  /** `undefined`: the call showed nothing (a probe then frees its place). */
   record(permit: Permit, failed: boolean | undefined): void {
     if (!permit.allowed) return;
     if (permit.probe) {
@@ -78,7 +66,6 @@ export class CircuitBreaker {
     if (this.failures >= this.options.failureThreshold) this.open();
   }
 
-  /** Closed with no failures counted: nothing worth remembering. */
   get idle(): boolean {
     return this.current === 'closed' && this.failures === 0;
   }
@@ -97,16 +84,13 @@ export class CircuitBreaker {
 }
 
 export interface BreakerBoardOptions {
-  /** Consecutive failures that open an engine's breaker, and the whole upstream's. */
-  readonly engineFailures: number;
-  readonly upstreamFailures: number;
-  readonly openMs: number;
-  /** Throttled callers and engines remembered at once (least recently used are forgotten). */
+  readonly engineBreakerFailures: number;
+  readonly upstreamBreakerFailures: number;
+  readonly breakerOpenMs: number;
   readonly maxThrottled?: number;
   readonly now?: () => number;
 }
 
-/** The permits one attempt holds: always the upstream's, and its engine's on engine routes. */
 export interface Admission {
   readonly upstream: Permit;
   readonly engine: { readonly breaker: CircuitBreaker; readonly permit: Permit } | undefined;
@@ -114,40 +98,28 @@ export interface Admission {
 
 export type Refusal = { readonly scope: 'upstream' | 'engine'; readonly retryAfterMs: number };
 
-/**
- * One breaker for the whole upstream and one per engine (counting as BREAKER_COUNTS says), so one
- * engine that keeps failing is cut off while the healthy ones still answer. Engine breakers are
- * made on first failure and forgotten when closed and clean again, or by the LRU bound.
- *
- * Beside them, the upstream's 429s ({@link throttle}): a 429 trips no breaker, but its
- * `Retry-After` is honoured for that caller and engine alone.
- */
+/** Engine breakers are made on a first failure and forgotten when clean; a 429 waits per caller. */
 export class BreakerBoard {
   private readonly upstream: CircuitBreaker;
   private readonly engines = new LRUCache<string, CircuitBreaker>({ max: 10_000 });
   /** `<scope digest> <engine key or "">` → the 429 it is waiting out. */
   private readonly throttles: LRUCache<string, { readonly until: number; readonly error: GatewayError }>;
   private readonly now: () => number;
-  /** Where state changes go; set per admission so the operation that saw the change hears of it. */
+  /** Set per admission, so the operation that saw a state change hears of it. */
   private listeners: UpstreamEvents | undefined;
 
   constructor(private readonly options: BreakerBoardOptions) {
-    this.upstream = this.breaker('upstream', options.upstreamFailures);
+    this.upstream = this.breaker('upstream', options.upstreamBreakerFailures);
     this.throttles = new LRUCache({ max: options.maxThrottled ?? 10_000 });
     this.now = options.now ?? (() => performance.now());
   }
 
-  /**
-   * Remembers a 429's `Retry-After` for the calls of one scope (`digest`) to one engine (none: the
-   * engine list): until it has passed, {@link throttled} answers them at once.
-   */
   throttle(digest: string, engineKey: string | undefined, error: GatewayError): void {
     const seconds = error.extensions.retryAfter;
     if (typeof seconds !== 'number' || !(seconds > 0)) return;
     this.throttles.set(`${digest} ${engineKey ?? ''}`, { until: this.now() + seconds * 1000, error });
   }
 
-  /** RATE_LIMITED with the seconds left, while a 429 for the scope and engine is waited out. */
   throttled(digest: string, engineKey: string | undefined): GatewayError | undefined {
     if (this.throttles.size === 0) return undefined;
     const key = `${digest} ${engineKey ?? ''}`;
@@ -163,12 +135,7 @@ export class BreakerBoard {
     return new GatewayError(ErrorCode.RATE_LIMITED, throttle.error.message, { upstream, retryAfter });
   }
 
-  /** Throttled callers and engines remembered (tests: the memory stays bounded). */
-  get trackedThrottles(): number {
-    return this.throttles.size;
-  }
-
-  /** Leave of both breakers for one attempt; an admission goes back to {@link settle}, whatever happened. */
+  /** An admission goes back to {@link settle}, whatever happened. */
   admit(engineKey: string | undefined, events: UpstreamEvents): Admission | Refusal {
     this.listeners = events;
     try {
@@ -183,14 +150,13 @@ export class BreakerBoard {
       }
       if (engineKey === undefined) return { upstream, engine: undefined };
       // No breaker yet (the healthy case): a fresh one, stored only once it has something to remember.
-      const breaker = stored ?? this.breaker('engine', this.options.engineFailures);
+      const breaker = stored ?? this.breaker('engine', this.options.engineBreakerFailures);
       return { upstream, engine: { breaker, permit: storedPermit ?? breaker.admit() } };
     } finally {
       this.listeners = undefined;
     }
   }
 
-  /** What {@link admit} would refuse now, without taking a permit (before an attempt queues). */
   peek(engineKey: string | undefined): Refusal | undefined {
     const engine = engineKey === undefined ? undefined : this.engines.peek(engineKey)?.wouldRefuse();
     if (engine !== undefined) return { scope: 'engine', retryAfterMs: engine };
@@ -222,16 +188,7 @@ export class BreakerBoard {
     }
   }
 
-  /** Number of engines with a breaker that is open, half-open or counting failures. */
-  get trackedEngines(): number {
-    return this.engines.size;
-  }
-
-  /**
-   * Before an attempt waits for an in-flight slot: an open breaker refuses it at once, so calls to
-   * a failing engine do not fill the queue; so is a call's first attempt while a 429 for its caller
-   * and engine is waited out (its retries wait out that `Retry-After` themselves).
-   */
+  /** Before the in-flight queue, so a failing engine's calls do not fill it; retries wait out a 429. */
   checkStage(): AttemptStage {
     return (next) => (attempt) => {
       const throttled = attempt.attempt === 0 ? this.throttled(attempt.digest, attempt.engineKey) : undefined;
@@ -242,10 +199,7 @@ export class BreakerBoard {
     };
   }
 
-  /**
-   * Around the exchange, once the attempt holds its slot: takes the breakers' permits, and reports
-   * what the attempt showed (a 429's `Retry-After` included) before the slot is handed on.
-   */
+  /** Inside the in-flight slot, so what the attempt showed is counted before the slot is handed on. */
   stage(): AttemptStage {
     return (next) => async (attempt) => {
       const admission = this.admit(attempt.engineKey, attempt.events);
@@ -265,7 +219,7 @@ export class BreakerBoard {
   }
 
   private breaker(scope: 'upstream' | 'engine', failureThreshold: number): CircuitBreaker {
-    const { openMs, now } = this.options;
+    const { breakerOpenMs: openMs, now } = this.options;
     const announce = (state: BreakerState) => this.listeners?.breaker?.({ scope, state });
     return new CircuitBreaker({ failureThreshold, openMs, now }, announce);
   }

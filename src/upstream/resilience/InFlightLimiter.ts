@@ -1,7 +1,7 @@
 import { classifyTransportError, overloadedError } from '../errorMapping';
 import type { AttemptStage } from '../stages/types';
 
-/** Frees a slot taken from an {@link InFlightLimiter}. Calling it more than once does nothing. */
+/** Calling it more than once does nothing. */
 export type Release = () => void;
 
 export interface SlotBound {
@@ -10,23 +10,20 @@ export interface SlotBound {
 }
 
 export interface InFlightLimits extends SlotBound {
-  /** The share of the slots and the queue one engine, and one caller (credential scope), may hold. */
   readonly perEngine?: SlotBound;
   readonly perCaller?: SlotBound;
 }
 
-/** Whose call asks for a slot: the engine it is about (if any) and the caller's scope. */
 export interface SlotClaim {
   readonly engine?: string | undefined;
   readonly caller?: string;
 }
 
-/** The calls running and queued of the whole, one engine or one caller, and its bound. */
+/** The calls running and queued of the whole, one engine or one caller. */
 interface Share {
   active: number;
   queued: number;
   readonly bound: SlotBound;
-  /** Where an engine's or a caller's share is kept while it has calls. */
   readonly owner?: Map<string, Share>;
   readonly key?: string;
 }
@@ -37,13 +34,9 @@ interface Waiter {
 }
 
 /**
- * A cap on calls running at once, with a bounded queue in front of it, and within both an
- * optional share per engine and per caller, so one slow engine (or busy caller) cannot take every
- * slot and the whole queue. A call past a bound is refused at once (load shedding); a queued call
- * whose engine or caller is at its share is passed over, not blocking those behind it. The process
- * has one for its upstream requests; each operation one for its fan-out (no shares, no queue
- * bound). No accessor properties of its own: p-limit's made V8 keep all the limiter reached until
- * a full collection (test/memory).
+ * Shares per engine and caller, so one slow engine or busy caller cannot take every slot; a queued
+ * call whose share is full is passed over. No accessor properties: p-limit's made V8 keep all the
+ * limiter reached until a full collection (test/memory).
  */
 export class InFlightLimiter {
   private readonly total: Share;
@@ -59,19 +52,6 @@ export class InFlightLimiter {
       throw new RangeError(`InFlightLimiter: expected an integer bound of at least 1, got ${limits.inFlight}`);
     }
     this.total = { active: 0, queued: 0, bound: limits };
-  }
-
-  get inFlight(): number {
-    return this.total.active;
-  }
-
-  get queued(): number {
-    return this.queue.length;
-  }
-
-  /** Engines and callers with calls running or queued (tests: the maps stay bounded). */
-  get tracked(): { engines: number; callers: number } {
-    return { engines: this.engines.size, callers: this.callers.size };
   }
 
   /** A slot, now or once one frees up; `undefined` when the call may neither run nor wait (shed). */
@@ -109,7 +89,7 @@ export class InFlightLimiter {
     });
   }
 
-  /** Runs `fn` once it has a slot, in arrival order; a synchronous throw becomes a rejection. */
+  /** In arrival order; a synchronous throw becomes a rejection. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
     const slot = this.acquire({});
     if (slot === undefined) throw overloadedError();
@@ -121,7 +101,6 @@ export class InFlightLimiter {
     }
   }
 
-  /** The attempt's slot under the caps, or OVERLOADED at once when none can be had. */
   stage(): AttemptStage {
     return (next) => async (attempt) => {
       const slot = this.acquire({ engine: attempt.engineKey, caller: attempt.digest }, attempt.signal);
@@ -179,7 +158,6 @@ function share(shares: Map<string, Share>, key: string, bound: SlotBound): Share
   return found;
 }
 
-/** Drops the engine's and caller's shares that have no calls left. */
 function forget(shares: readonly Share[]): void {
   for (const s of shares) if (s.owner !== undefined && s.active === 0 && s.queued === 0) s.owner.delete(s.key!);
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deepFreeze } from '../../cache/deepFreeze';
 import { isCacheable, ttlOf, type CacheTtls, type Freshness } from '../../cache/freshness';
-import { UNAVAILABLE, type Lease, type Lookup, type SecondLevel, type SharedCall } from '../../cache/secondLevel';
+import { UNAVAILABLE, type Lease, type Lookup } from '../../cache/secondLevel';
+import type { SecondLevel, SharedCall } from '../../cache/secondLevel';
 import type { SingleFlight } from '../../cache/SingleFlight';
 import type { UpstreamAnswerCache } from '../../cache/UpstreamAnswerCache';
 import { ErrorCode } from '../../errors/codes';
@@ -12,17 +13,16 @@ import { classifyTransportError, credentialVerdictOf } from '../errorMapping';
 import { withoutText } from '../exchange';
 import { isTerminalJob } from '../jobStatus';
 import type { Route } from '../../observability/events';
-import { remainingMs, type CallHandler, type CallRequest, type CallStage, type UpstreamAnswer } from './types';
+import { NEVER, remainingMs, type CallHandler, type CallRequest, type CallStage } from './types';
+import type { UpstreamAnswer } from './types';
 
-/*
- * The upstream answer cache, as three stages in the chain, outermost first: the in-process level
- * (cacheStage), identical calls in flight made once (singleFlightStage) and, with Redis, the
- * fleet's second level (secondLevelStage). Keys are scope keys: only the same credentials share.
- */
+const ROUTE_FRESHNESS: Readonly<Record<Route, Freshness>> = {
+  listEngines: 'list',
+  listJobs: 'list',
+  getEngine: 'engine',
+  getJob: 'job',
+};
 
-const ROUTE_FRESHNESS: Readonly<Record<Route, Freshness>> = { listEngines: 'list', listJobs: 'list', getEngine: 'engine', getJob: 'job' };
-
-/** How long a successful answer on `route` may be reused (a job by its status). */
 export function ttlFor(route: Route, body: unknown, ttls: CacheTtls): number {
   return ttlOf(ROUTE_FRESHNESS[route], ttls, isTerminalJob(body));
 }
@@ -31,33 +31,18 @@ export function isRouteCacheable(route: Route, ttls: CacheTtls): boolean {
   return isCacheable(ROUTE_FRESHNESS[route], ttls);
 }
 
-/** An answer as the cache holds it: frozen, with the scope's generation when it was kept. */
 export interface CachedAnswer {
   readonly answer: UpstreamAnswer;
   readonly generation: number;
 }
 
-/**
- * Only "ok" answers are kept (so something that appears is seen at once), and served only while
- * the credential gate says the upstream accepted the scope recently and not since it refused it
- * (its generation). A 403 drops what was kept for that one resource. `fromSecondLevel` says which
- * answers came from Redis and how long they have left.
- */
+// Only "ok" answers are kept, so something that appears is seen at once.
 export function cacheStage(
   cache: UpstreamAnswerCache<CachedAnswer>,
   ttls: CacheTtls,
   gate: CredentialGate,
   fromSecondLevel?: (answer: UpstreamAnswer) => number | undefined,
 ): CallStage {
-  const keep = (call: CallRequest, answer: UpstreamAnswer, ttlLeftMs = Number.POSITIVE_INFINITY) => {
-    const generation = gate.generation(call.digest);
-    // A fresh answer replaces what is kept; otherwise a concurrent call may have stored it already.
-    const stale = call.request.fresh === true || cache.get(call.key)?.generation !== generation;
-    if (answer.kind === 'ok' && generation !== undefined && stale) {
-      const ttlMs = Math.min(ttlFor(call.route, answer.body, ttls), ttlLeftMs);
-      cache.set(call.key, { answer: deepFreeze(withoutText(answer)), generation }, ttlMs, answer.bytes);
-    }
-  };
   return (next) => async (call) => {
     if (!isRouteCacheable(call.route, ttls)) return next(call);
     const current = gate.generation(call.digest);
@@ -77,18 +62,21 @@ export function cacheStage(
     }
     const ttlLeftMs = fromSecondLevel?.(answer);
     if (fromSecondLevel !== undefined) {
-      call.events.cache?.(ttlLeftMs === undefined ? { route: call.route, hit: false } : { route: call.route, hit: true, ttlLeftMs });
+      const { route } = call;
+      call.events.cache?.(ttlLeftMs === undefined ? { route, hit: false } : { route, hit: true, ttlLeftMs });
     }
-    keep(call, answer, ttlLeftMs);
+    const generation = gate.generation(call.digest);
+    // A fresh answer replaces what is kept; otherwise a concurrent call may have stored it already.
+    const stale = call.request.fresh === true || cache.get(call.key)?.generation !== generation;
+    if (answer.kind === 'ok' && generation !== undefined && stale) {
+      const ttlMs = Math.min(ttlFor(call.route, answer.body, ttls), ttlLeftMs ?? Number.POSITIVE_INFINITY);
+      cache.set(call.key, { answer: deepFreeze(withoutText(answer)), generation }, ttlMs, answer.bytes);
+    }
     return answer;
   };
 }
 
-/**
- * Identical calls in flight at once are made once; the stages inside see the flight's signal,
- * which aborts only when every caller has left. Only an answer several operations share is frozen:
- * freezing walks the whole page.
- */
+/** The stages inside see the flight's signal; only a shared answer is frozen (freezing walks the page). */
 export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallStage {
   return (next) => async (call) => {
     try {
@@ -109,39 +97,26 @@ export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallSt
   };
 }
 
-/** How often a waiting replica asks again for the holder's answer (or a lapsed lease). */
 const FLIGHT_POLL_MS = 10;
-const NEVER = new AbortController().signal;
 
-export interface SecondLevelStage {
-  readonly stage: CallStage;
-  /** How long `answer` has left if it came from the second level, else `undefined`. */
-  fromSecondLevel(answer: UpstreamAnswer): number | undefined;
-}
-
-/**
- * Behind the single flight (one ask per replica and call): a miss asks the second level once and
- * gets the kept answer, the lease (the call is made here and settled for the fleet), or the holder,
- * whose answer it reads as soon as it is there until its deadline passes. A holder that dies stops
- * renewing; its lease lapses and a waiter takes over. Errors are not handed over: a waiter whose
- * holder failed makes the call itself. A fresh call (a subscription's poll) goes past, but its
- * answer is kept for the others.
- */
-export function secondLevelStage(level: SecondLevel<UpstreamAnswer>, ttls: CacheTtls, gate: CredentialGate): SecondLevelStage {
+/** A dead holder's lease lapses and a waiter takes over; errors are not handed over. */
+export function secondLevelStage(
+  level: SecondLevel<UpstreamAnswer>,
+  ttls: CacheTtls,
+  gate: CredentialGate,
+): { stage: CallStage; fromSecondLevel: (answer: UpstreamAnswer) => number | undefined } {
   /** Answers found in the second level → when they expire (performance.now()). */
   const expiries = new WeakMap<object, number>();
 
-  /**
-   * The acceptance that let Redis serve the answer holds here too, for what is left of it: else a
-   * replica whose every answer comes from Redis would never keep one in its own level.
-   */
-  const found = (call: CallRequest, hit: Extract<Lookup<UpstreamAnswer>, { state: 'hit' }>, generation: number): UpstreamAnswer => {
+  type Hit = Extract<Lookup<UpstreamAnswer>, { state: 'hit' }>;
+  // Else a replica whose every answer comes from Redis would never keep one in its own level.
+  const found = (call: CallRequest, hit: Hit, generation: number): UpstreamAnswer => {
     expiries.set(hit.answer, performance.now() + hit.ttlLeftMs);
     gate.acceptedElsewhere(call.digest, hit.acceptedLeftMs, generation);
     return hit.answer;
   };
 
-  const hold = async (call: CallRequest, next: CallHandler, target: SharedCall, lease: Lease): Promise<UpstreamAnswer> => {
+  const hold = async (call: CallRequest, next: CallHandler, target: SharedCall, lease: Lease) => {
     const release = lease.token === '' ? undefined : level.hold(target, lease);
     let answer: UpstreamAnswer | undefined;
     try {
@@ -164,7 +139,7 @@ export function secondLevelStage(level: SecondLevel<UpstreamAnswer>, ttls: Cache
     }
     const signal = call.signal ?? NEVER;
     const token = randomUUID();
-    const generation = gate.standingGeneration(call.digest);
+    const generation = gate.currentGeneration(call.digest);
     let holder: string | undefined;
     for (;;) {
       const looked = await level.lookup(target, token, holder);
@@ -182,7 +157,10 @@ export function secondLevelStage(level: SecondLevel<UpstreamAnswer>, ttls: Cache
           holder = looked.holder;
       }
       const left = Math.min(FLIGHT_POLL_MS, remainingMs(call.request.deadline));
-      if (left <= 0) throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time while another replica was asking the upstream.');
+      if (left <= 0) {
+        const message = 'The operation ran out of time while another replica was asking the upstream.';
+        throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, message);
+      }
       try {
         await sleep(left, undefined, { signal });
       } catch {

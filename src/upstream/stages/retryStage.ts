@@ -2,22 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { classifyTransportError } from '../errorMapping';
-import { remainingMs, type AttemptHandler, type CallHandler } from './types';
+import { NEVER, remainingMs, type AttemptHandler, type CallHandler } from './types';
 
 export interface RetryOptions {
-  /** `CSE_RETRIES` and `CSE_RETRY_BASE_MS`; the jitter source, in [0, 1). */
   readonly retries: number;
   readonly retryBaseMs: number;
   readonly random: () => number;
 }
 
-const NEVER = new AbortController().signal;
-
-/**
- * Turns attempts into a call: tries again while {@link decideRetry} allows, and reports every
- * attempt. An attempt stage that throws ends the call at once: that is the gateway refusing, not
- * the upstream failing.
- */
+/** An attempt stage that throws ends the call at once: that is the gateway refusing, not the upstream. */
 export function retryStage(options: RetryOptions): (next: AttemptHandler) => CallHandler {
   return (next) => async (call) => {
     const signal = call.signal ?? NEVER;
@@ -55,18 +48,13 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
   };
 }
 
-/** Backoff never grows past this, however many retries are configured. */
 export const MAX_BACKOFF_MS = 5000;
 
 export interface RetryInput {
-  /** Whether the failure may be answered differently next time (see classifyFailure). */
   readonly retry: boolean;
-  /** `Retry-After` in ms (429/503), when the upstream said. */
   readonly retryAfterMs: number | undefined;
-  /** Retries already made for this call (0 after the first attempt). */
   readonly retriesDone: number;
   readonly maxRetries: number;
-  /** Time left until the operation's deadline (Infinity when it has none). */
   readonly remainingMs: number;
   readonly baseMs: number;
   /** The jitter, in [0, 1). */
@@ -75,19 +63,15 @@ export interface RetryInput {
 
 export type RetryDecision = { readonly retry: false } | { readonly retry: true; readonly delayMs: number };
 
-/**
- * Whether to try a failed GET again, and after how long. `Retry-After` is obeyed when it ends
- * before the deadline; when it does not, give up at once (the error carries `retryAfter` for the
- * frontend) rather than wait for a certain timeout. Otherwise exponential backoff with jitter, so
- * that callers who failed together do not come back together, again only within the deadline.
- */
+// A `Retry-After` past the deadline gives up at once (the error carries it for the frontend) rather
+// than wait for a certain timeout; jitter, so callers who failed together do not come back together.
 export function decideRetry(input: RetryInput): RetryDecision {
   if (!input.retry || input.retriesDone >= input.maxRetries) return { retry: false };
   const delayMs = input.retryAfterMs ?? backoffDelayMs(input.retriesDone, input.baseMs, input.random);
   return delayMs < input.remainingMs ? { retry: true, delayMs } : { retry: false };
 }
 
-/** `base · 2^n`, capped at {@link MAX_BACKOFF_MS}, of which the upper half is random. */
+/** `base · 2^n`, capped, of which the upper half is random. */
 export function backoffDelayMs(retriesDone: number, baseMs: number, random: number): number {
   const step = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.min(retriesDone, 30));
   return Math.round(step / 2 + (step / 2) * random);
