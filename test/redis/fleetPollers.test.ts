@@ -222,7 +222,14 @@ describeWithRedis('one subscription poller per scope and engine across replicas'
 
     await redis.start();
     await untilRedis(fleet, 1);
-    await sleep(LEASE_SETTLE_MS);
+    // Sharing again: over three intervals no replica polled for itself (a loaded host may take longer).
+    const localTicks = () => Promise.all(fleet.map((gateway) => fleetPolls(gateway, 'local')));
+    const noneLocal = async () => {
+      const before = await localTicks();
+      await sleep(3 * POLL_MS);
+      return (await localTicks()).every((ticks, index) => ticks === before[index]);
+    };
+    await eventually(noneLocal, 'every replica sharing again', 10_000);
     expect((await callsDuring(WINDOW_MS)).all).toBeLessThanOrEqual(ONE_PER_INTERVAL);
     await advanceSeenByAll(subs, job.id, 'EXECUTING');
     // None failed or ended.
@@ -302,6 +309,3 @@ describeWithRedis('one subscription poller per scope and engine across replicas'
     expect((await callsDuring(3 * POLL_MS)).all).toBe(0);
   });
 });
-
-/** After Redis is back: one lease taken, and the other replicas' ticks turned listeners. */
-const LEASE_SETTLE_MS = 3 * POLL_MS;
