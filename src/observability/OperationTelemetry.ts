@@ -32,7 +32,7 @@ export class OperationTelemetry {
   private readonly logger: Logger;
   private readonly metrics: GatewayMetrics;
   private readonly facts: OperationFacts;
-  private readonly span: Span;
+  private readonly span: Span | undefined;
   private finished = false;
 
   constructor(options: OperationTelemetryOptions) {
@@ -89,14 +89,14 @@ export class OperationTelemetry {
       const trace = this.traceFields();
       this.logger.info(trace === undefined ? line : { ...line, ...trace }, 'graphql operation');
     }
-    if (errorCodes !== undefined) {
+    if (errorCodes !== undefined && this.span !== undefined) {
       this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
       // Partial data counts as failed here: a trace is looked at to find what went wrong.
       if (outcome !== 'success') {
         this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorCodes.join(',') || outcome });
       }
     }
-    this.span.end();
+    this.span?.end();
   }
 
   /**
@@ -104,8 +104,8 @@ export class OperationTelemetry {
    * when a trace is active: the operation's span with an SDK, else the caller's `traceparent`.
    */
   private traceFields(): { trace_id: string; span_id: string } | undefined {
-    const context = this.span.spanContext();
-    if (isSpanContextValid(context)) return { trace_id: context.traceId, span_id: context.spanId };
+    const context = this.span?.spanContext();
+    if (context !== undefined && isSpanContextValid(context)) return { trace_id: context.traceId, span_id: context.spanId };
     // No SDK: no span of our own, but the caller's trace, which the upstream calls carry on.
     const traceparent = this.propagate.traceparent;
     const parent = traceparent === undefined ? undefined : parseTraceparent(traceparent);
@@ -115,6 +115,7 @@ export class OperationTelemetry {
   /** The span is named once the operation is known: `query Dashboard`, or after the answer it reused. */
   private nameSpan(): void {
     const { operationName: name, operationType: type, reused } = this.facts;
+    if (this.span === undefined) return;
     if (reused !== undefined) {
       this.span.setAttribute(reused === 'cached' ? 'cse.cached' : 'cse.coalesced', true);
       this.span.updateName(`query ${name ?? '(anonymous)'}`);

@@ -121,7 +121,7 @@ describe('createMetrics: operations and batches', () => {
           metrics.observeBatch(loader, size);
           reference.observe({ loader }, size);
         }
-        const ours = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === reference.name);
+        const ours = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'gateway_dataloader_batch_size');
         expect(ours).toEqual(await reference.get());
       }),
       { numRuns: 50 },
