@@ -104,6 +104,19 @@ export function createLogger(
   return logger;
 }
 
+/**
+ * One info line whose own fields come as JSON already (`,"a":1`, strings bounded by the caller),
+ * laid out as pino lays out a line: level, time, the logger's bindings, the fields, the message.
+ */
+export function writeInfoLine(logger: Logger, fields: string, message: string): void {
+  const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym } = pino.symbols;
+  const own = logger as unknown as { [key: symbol]: unknown };
+  const level = (own[lsCacheSym] as Record<number, string>)[logger.levels.values.info!];
+  const time = (own[timeSym] as () => string)();
+  const line = `${level}${time}${own[chindingsSym] as string}${fields},"msg":${JSON.stringify(message)}${own[endSym] as string}`;
+  (own[streamSym] as pino.DestinationStream).write(line);
+}
+
 let lastMs = 0;
 let lastTime = '';
 /** pino's `isoTime`, formatted once per millisecond: under load, many lines share one. */
