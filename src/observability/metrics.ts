@@ -190,6 +190,36 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
     for (const state of Object.keys(BREAKER_STATE_VALUE)) breakerTransitions(scope, state, 0);
   }
 
+  const active = gauge('gateway_subscriptions_active', 'Subscriptions open now, by field.', ['field']);
+  for (const field of SUBSCRIPTION_FIELDS) active.set({ field }, 0);
+  const refused = counter(
+    'gateway_subscriptions_refused_total',
+    'Subscribe messages refused: past SUBSCRIPTION_MAX_PER_CONNECTION or SUBSCRIPTION_MAX_TOTAL, or an invalid operation.',
+    ['reason'],
+  );
+  const sockets = gauge('gateway_subscription_sockets_active', 'WebSockets open now.');
+  const socketsRefused = counter(
+    'gateway_subscription_sockets_refused_total',
+    'WebSockets turned away or closed by the gateway, by reason.',
+    ['reason'],
+  );
+  const pollers = gauge(
+    'gateway_subscription_pollers_active',
+    'Upstream pollers running now: one per watched engine and credential scope.',
+  );
+  const polls = counter('gateway_subscription_polls_total', 'Polls of the upstream for subscriptions, by outcome.', ['outcome']);
+  const pollCalls = counter('gateway_subscription_poll_calls_total', 'Upstream calls the subscription polls made.');
+  const subscriptionEvents = counter('gateway_subscription_events_total', 'Subscription events sent, by field.', ['field']);
+  const conflated = counter(
+    'gateway_subscription_events_conflated_total',
+    'Events replaced by a newer one before a slow subscriber read them.',
+  );
+  const delay = histogram(
+    'gateway_subscription_event_delay_seconds',
+    'From the poll that saw a change to its event being handed to the socket.',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  );
+
   const events: UpstreamEvents = {
     attempt: (event) => {
       const status = event.status === undefined ? 'none' : String(event.status);
@@ -210,7 +240,24 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
   return {
     registry,
     events,
-    subscriptions: subscriptionMetrics(counter, gauge, histogram),
+    subscriptions: {
+      subscriptionStarted: (field: SubscriptionField) => active.inc({ field }),
+      subscriptionEnded: (field: SubscriptionField) => active.dec({ field }),
+      subscribeRefused: (reason: SubscribeRefusal) => refused(reason),
+      socketOpened: () => sockets.inc(),
+      socketClosed: () => sockets.dec(),
+      socketRefused: (reason: SocketRefusal) => socketsRefused(reason),
+      pollers: (count: number) => pollers.set(count),
+      poll: (outcome: 'ok' | 'failed' | 'refused', calls: number) => {
+        polls(outcome);
+        pollCalls(undefined, undefined, calls);
+      },
+      eventSent: (field: SubscriptionField, delayMs: number | undefined) => {
+        subscriptionEvents(field);
+        if (delayMs !== undefined) delay(delayMs / 1000);
+      },
+      conflated: () => conflated(),
+    },
     observeOperation(observation: OperationObservation): void {
       const operation = label(observation.name, observation.resolved, observation.nameVouched);
       operations(operation, observation.outcome);
@@ -221,60 +268,6 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
     observeCompile: (durationMs: number): void => compiles(durationMs / 1000),
     observeBatch: (loader: string, size: number): void => batchSize(size, loader),
     observeWholeResponseCache: (hit: boolean): void => (hit ? wholeResponseCacheHits : wholeResponseCacheMisses)(),
-  };
-}
-
-type CounterOf = (name: string, help: string, labelNames?: readonly string[]) => (a?: string, b?: string, by?: number) => void;
-type GaugeOf = <L extends string>(name: string, help: string, labelNames?: readonly L[]) => Gauge<L>;
-type HistogramOf = (name: string, help: string, bounds: number[]) => (value: number) => void;
-
-function subscriptionMetrics(counter: CounterOf, gauge: GaugeOf, histogram: HistogramOf) {
-  const active = gauge('gateway_subscriptions_active', 'Subscriptions open now, by field.', ['field']);
-  for (const field of SUBSCRIPTION_FIELDS) active.set({ field }, 0);
-  const refused = counter(
-    'gateway_subscriptions_refused_total',
-    'Subscribe messages refused: past SUBSCRIPTION_MAX_PER_CONNECTION or SUBSCRIPTION_MAX_TOTAL, or an invalid operation.',
-    ['reason'],
-  );
-  const sockets = gauge('gateway_subscription_sockets_active', 'WebSockets open now.');
-  const socketsRefused = counter(
-    'gateway_subscription_sockets_refused_total',
-    'WebSockets turned away or closed by the gateway, by reason.',
-    ['reason'],
-  );
-  const pollers = gauge(
-    'gateway_subscription_pollers_active',
-    'Upstream pollers running now: one per watched engine and credential scope.',
-  );
-  const polls = counter('gateway_subscription_polls_total', 'Polls of the upstream for subscriptions, by outcome.', ['outcome']);
-  const pollCalls = counter('gateway_subscription_poll_calls_total', 'Upstream calls the subscription polls made.');
-  const events = counter('gateway_subscription_events_total', 'Subscription events sent, by field.', ['field']);
-  const conflated = counter(
-    'gateway_subscription_events_conflated_total',
-    'Events replaced by a newer one before a slow subscriber read them.',
-  );
-  const delay = histogram(
-    'gateway_subscription_event_delay_seconds',
-    'From the poll that saw a change to its event being handed to the socket.',
-    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  );
-  return {
-    subscriptionStarted: (field: SubscriptionField) => active.inc({ field }),
-    subscriptionEnded: (field: SubscriptionField) => active.dec({ field }),
-    subscribeRefused: (reason: SubscribeRefusal) => refused(reason),
-    socketOpened: () => sockets.inc(),
-    socketClosed: () => sockets.dec(),
-    socketRefused: (reason: SocketRefusal) => socketsRefused(reason),
-    pollers: (count: number) => pollers.set(count),
-    poll: (outcome: 'ok' | 'failed' | 'refused', calls: number) => {
-      polls(outcome);
-      pollCalls(undefined, undefined, calls);
-    },
-    eventSent: (field: SubscriptionField, delayMs: number | undefined) => {
-      events(field);
-      if (delayMs !== undefined) delay(delayMs / 1000);
-    },
-    conflated: () => conflated(),
   };
 }
 
