@@ -12,7 +12,6 @@ export interface OperationTelemetryOptions {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  /** Read when the exchange ends. */
   readonly facts: OperationFacts;
 }
 
@@ -24,7 +23,6 @@ export class OperationTelemetry {
   readonly requestId: string;
   /** The facts' counts, and one debug line per upstream attempt. */
   readonly events: UpstreamEvents;
-  /** Trace headers for every upstream call of the operation. */
   readonly propagate: Readonly<Record<string, string>>;
 
   private readonly started = performance.now();
@@ -81,9 +79,8 @@ export class OperationTelemetry {
   }
 
   /**
-   * The access line, its fields in a fixed order and written as JSON directly (one per operation:
-   * pino's walk of an object costs more than the rest of a hit). Every string a caller chose is
-   * bounded as the logger bounds it; the other values are numbers, codes and hex ids.
+   * In a fixed order, as JSON directly (pino's walk of an object cost more than the rest of a hit).
+   * Strings a caller chose are bounded as the logger bounds them; the rest are numbers, codes, hex ids.
    */
   private writeLine(outcome: OperationOutcome, httpStatus: number, durationMs: number, errorCodes?: string[]): void {
     const { facts } = this;
@@ -103,10 +100,7 @@ export class OperationTelemetry {
     writeInfoLine(this.logger, line, 'graphql operation');
   }
 
-  /**
-   * The ids for `trace_id` and `span_id` (OpenTelemetry's log data model's names) when a trace is
-   * active: the operation's span with an SDK, else the caller's `traceparent`, carried upstream.
-   */
+  /** For `trace_id` and `span_id` (OpenTelemetry's log names): the operation's span's, else the caller's. */
   private traceIds(): { traceId: string; spanId: string } | undefined {
     const context = this.span?.spanContext();
     if (context !== undefined && isSpanContextValid(context)) return context;
@@ -115,7 +109,7 @@ export class OperationTelemetry {
     return parent === undefined ? undefined : { traceId: parent.traceId, spanId: parent.parentId };
   }
 
-  /** Named once the operation is known: `query Dashboard`, or after the answer it reused. */
+  /** `query Dashboard`, or after the answer it reused. */
   private nameSpan(): void {
     const { operationName: name, operationType: type, reused } = this.facts;
     if (this.span === undefined) return;
