@@ -206,7 +206,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   }
 }
 
-/** A batch too large, or a persisted-query hash not a string (Apollo's `apq:${hash}` of a deep array overflows the stack). */
+/** A batch too large, or a persisted-query hash not a string (`apq:${hash}` of a deep array overflows the stack). */
 function envelopeRefusal(body: unknown, search: string, maxBatchOperations: number): string | undefined {
   if (Array.isArray(body) && body.length > maxBatchOperations) return `A batch may hold at most ${maxBatchOperations} operations.`;
   for (const entry of Array.isArray(body) ? body : [body]) {

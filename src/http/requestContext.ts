@@ -12,7 +12,7 @@ const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', en
 
 export function createRequestContextFactory(services: ContextServices, defaultProjectId: string | undefined) {
   const lastOnConnection = new WeakMap<Socket, { sent: unknown[]; credentials: Credentials }>();
-  /** Throws the refusal. A connection's last credentials (one object, one digest) serve while its headers match. */
+  /** Throws the refusal. A connection's last credentials serve while its identity headers match. */
   const credentialsOf = (request: IncomingMessage): Credentials => {
     const last = lastOnConnection.get(request.socket);
     const same = last?.sent.every((value, i) => value === request.headers[IDENTITY_HEADERS[i]!]);

@@ -87,7 +87,8 @@ export class OperationTelemetry {
     const name = facts.operationName === null ? 'null' : JSON.stringify(boundString(facts.operationName));
     let line = `,"requestId":${JSON.stringify(boundString(this.requestId))},"operationName":${name}`;
     if (errorCodes !== undefined) {
-      line += `,"operationType":${facts.operationType === null ? 'null' : JSON.stringify(facts.operationType)}`;
+      const type = facts.operationType;
+      line += `,"operationType":${type === null ? 'null' : JSON.stringify(type)}`;
     }
     line += `,"durationMs":${durationMs}`;
     if (errorCodes !== undefined) {

@@ -103,7 +103,8 @@ export function writeInfoLine(logger: Logger, fields: string, message: string): 
   const own = logger as unknown as { [key: symbol]: unknown };
   const level = (own[lsCacheSym] as Record<number, string>)[logger.levels.values.info!];
   const time = (own[timeSym] as () => string)();
-  const line = `${level}${time}${own[chindingsSym] as string}${fields},"msg":${JSON.stringify(message)}${own[endSym] as string}`;
+  const bindings = own[chindingsSym] as string;
+  const line = `${level}${time}${bindings}${fields},"msg":${JSON.stringify(message)}${own[endSym] as string}`;
   (own[streamSym] as pino.DestinationStream).write(line);
 }
 
@@ -121,7 +122,7 @@ function isoTime(): string {
 
 export interface ProcessLogger {
   readonly logger: Logger;
-  /** Resolves once every line so far has reached stdout (or after `timeoutMs`); call it before `process.exit`. */
+  /** Resolves once every line so far has reached stdout (or after `timeoutMs`): before `process.exit`. */
   close(timeoutMs: number): Promise<void>;
 }
 

@@ -6,7 +6,7 @@ export const UNRESOLVED_OPERATION = '(unresolved)';
 /** Not vouched for (OperationFacts.nameVouched): any caller can send any name. */
 export const UNVERIFIED_OPERATION = '(unverified)';
 
-/** A federation router's fetch (`Dashboard__cse__0`): labelled by the client operation, so fetches do not use up the bound. */
+/** A federation router's fetch (`Dashboard__cse__0`), labelled by its client operation's name. */
 const ROUTER_FETCH = /^(.+)__((?:(?!__)[A-Za-z0-9_-])+)__\d+$/;
 
 export function clientOperationName(name: string): string {

@@ -5,7 +5,7 @@ export interface ScopedContext extends BaseContext {
   readonly record: RequestRecord | undefined;
 }
 
-/** Apollo's request lifecycle into the operation's facts; errors tagged so `formatError` can name the request. */
+/** Apollo's lifecycle into the operation's facts; errors tagged so `formatError` can name the request. */
 export function createOperationPlugin<TContext extends ScopedContext>(): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart(requestContext) {

@@ -16,14 +16,18 @@ const incomingGetter: TextMapGetter<IncomingHeaders> = {
  * injects. The parent is the active span when an SDK's HTTP instrumentation made one, else the
  * caller's `traceparent`. Headers, not an AsyncLocalStorage context, carry the trace upstream.
  */
-export function startOperationTrace(headers: IncomingHeaders): { span: Span | undefined; propagate: Record<string, string> } {
+export function startOperationTrace(headers: IncomingHeaders): {
+  span: Span | undefined;
+  propagate: Record<string, string>;
+} {
   const propagate = incomingTraceHeaders((name) => {
     const value = headers[name];
     return Array.isArray(value) ? undefined : value;
   });
   const provider = trace.getTracerProvider();
   // The API's proxy has no delegate until an SDK registers one: then no span, no context work.
-  const tracer = provider instanceof ProxyTracerProvider ? provider.getDelegateTracer(TRACER_NAME) : provider.getTracer(TRACER_NAME);
+  const tracer =
+    provider instanceof ProxyTracerProvider ? provider.getDelegateTracer(TRACER_NAME) : provider.getTracer(TRACER_NAME);
   if (tracer === undefined) return { span: undefined, propagate };
   const active = context.active();
   const parent = trace.getSpan(active) === undefined ? propagation.extract(active, headers, incomingGetter) : active;
