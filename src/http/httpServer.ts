@@ -21,19 +21,16 @@ import { requestRecordOf, setRequestRecord } from '../observability/requestRecor
 
 export interface HttpServerOptions {
   apollo: ApolloServer<GatewayContext>;
-  /** Builds the operation's context from the request (throws a GraphQLError to refuse it). */
+  /** Throws a GraphQLError to refuse the request. */
   context: (request: IncomingMessage, bound: OperationBound) => Promise<GatewayContext>;
-  /** Whose request it is: part of the key of the whole-response cache and of coalescing. */
   credentialsOf: CredentialsOf;
-  /** MAX_BODY_BYTES, MAX_BATCH_OPERATIONS and the connections' bounds. */
   http: GatewayConfig['http'];
-  /** REQUEST_TIMEOUT_MS: see {@link OperationBound}. */
   operationTimeoutMs: number;
   logger: Logger;
   metrics: GatewayMetrics;
-  /** Endpoints by exact path served outside GraphQL (health, metrics …). */
+  /** By exact path, outside GraphQL (health, metrics …). */
   routes: Readonly<Record<string, RouteHandler>>;
-  /** Sets the CORS headers; `true` when it answered a preflight. */
+  /** `true` when it answered a preflight. */
   cors: (request: IncomingMessage, response: ServerResponse) => boolean;
   wholeResponseCache: WholeResponseCache<GatewayContext> | undefined;
   inFlight: InFlightRequests<GatewayContext>;
@@ -41,27 +38,25 @@ export interface HttpServerOptions {
 
 export const GRAPHQL_PATH = '/graphql';
 
-/** Connections kept for the health probes past HTTP_MAX_CONNECTIONS: a full table must not get a live process restarted. */
+/** Kept for the health probes past HTTP_MAX_CONNECTIONS: a full table must not get a live process restarted. */
 export const PROBE_CONNECTIONS = 8;
 
 const PROBE_PATHS: ReadonlySet<string> = new Set([HEALTH_PATH, READY_PATH]);
 
-/** Connections accepted past HTTP_MAX_CONNECTIONS, into the probes' reserve. */
+/** Accepted past HTTP_MAX_CONNECTIONS, into the probes' reserve. */
 const probeOnly = new WeakSet<Socket>();
 
 export const isProbeOnlyConnection = (socket: Socket): boolean => probeOnly.has(socket);
 
-/** One operation's time bound from when it executes: `signal` aborts when the caller leaves or time is up. */
+/** `signal` aborts when the caller leaves or the operation's time is up. */
 export type OperationBound = { readonly signal: AbortSignal; readonly deadline: number };
 
 type Target = Readonly<Pick<URL, 'pathname' | 'search'>>;
 
-/** What nearly every request asks for, known without parsing a URL. */
 const GRAPHQL_TARGET: Target = Object.freeze({ pathname: GRAPHQL_PATH, search: '' });
 
 /**
- * The HTTP front: node:http straight into Apollo's `executeHTTPGraphQLRequest`, no framework. Every
- * request gets an id and a record (requestRecord); a GraphQL request also its facts and telemetry,
+ * node:http straight into Apollo's `executeHTTPGraphQLRequest`. A GraphQL request's telemetry is
  * finished when the exchange ends, whatever ended it (answer, refusal, failure, the caller leaving).
  */
 export function createHttpServer(options: HttpServerOptions): Server {
@@ -70,7 +65,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // How often Node looks for requests past those timeouts (its default is 30 s).
+    // Node's default of 30 s would let a request outlive those timeouts by that much.
     connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
   };
   const server = createServer(serverOptions, (request, response) => {
@@ -96,14 +91,13 @@ export function createHttpServer(options: HttpServerOptions): Server {
       telemetry.finish({ httpStatus, aborted });
       memory.release();
     };
-    // A failure is answered 500 (see fail).
     handle(options, request, response, target).then(() => finish(response.statusCode), (error: unknown) => {
       finish(500);
       fail(options, request, response, error);
     });
   });
   server.maxConnections = limits.maxConnections + PROBE_CONNECTIONS;
-  // Node counts the same connections for its own cap: accepted ones, upgraded ones included, until closed.
+  // As Node counts them for its own cap: upgraded ones included, until closed.
   let open = 0;
   server.on('connection', (socket: Socket) => {
     open += 1;
@@ -121,7 +115,7 @@ function fail(options: HttpServerOptions, request: IncomingMessage, response: Se
 
 async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse, target: Target | undefined): Promise<void> {
   if (target === undefined) {
-    // A request target no URL parser accepts (`GET http://[::1 HTTP/1.1`) is the caller's mistake.
+    // `GET http://[::1 HTTP/1.1`: the caller's mistake.
     return sendJson(response, 400, requestError('The request target is not a valid URL.'), true);
   }
   if (probeOnly.has(request.socket) && !PROBE_PATHS.has(target.pathname)) {
@@ -140,17 +134,15 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   const body = await readBody(request, options.http.maxBodyBytes);
   // The rest of an oversized body is not read: the socket closes once the answer is out.
   if (body === undefined) return sendJson(response, 413, requestError(`The request body exceeds ${options.http.maxBodyBytes} bytes.`), true);
-  // Only a request Apollo's CSRF prevention lets through may get another's answer (it refuses the
-  // rest); after the id and CORS, so a reused answer has the same per-request headers.
+  // Only a request Apollo's CSRF prevention lets through may get another's answer; after the id
+  // and CORS, so a reused answer has the same per-request headers.
   const key = passesCsrfPrevention(request.headers) ? requestKey(options.credentialsOf, request, target.search, body) : undefined;
   const hit = key === undefined ? undefined : options.wholeResponseCache?.lookup(key, request);
   if (hit !== undefined) {
     response.setHeader('age', String(hit.ageSeconds));
-    // A stored answer is served only to credentials the upstream accepted recently (see wholeResponseCache).
     return sendReused(request, response, 'cached', hit, true);
   }
 
-  // The operation (or its wait for an identical one) stops for a caller gone away, or its time up.
   const abort = new AbortController();
   // Every upstream call of the operation listens on this one signal: dozens at once are normal.
   setMaxListeners(0, abort.signal);
@@ -165,7 +157,6 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
       const shared = await following;
       if (abort.signal.aborted) return;
       if (shared !== undefined) return sendReused(request, response, 'coalesced', shared, shared.credentialsAccepted);
-      // The leader's answer cannot be shared: execute as if this request had never waited.
     }
   }
   try {
@@ -184,9 +175,8 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    // Kept for the response cache, which asks the operation whether its result may be reused.
     let context: GatewayContext | undefined;
-    // The operation's time bound aborts the request's own signal: one controller per request.
+    // One controller per request: the time bound aborts the caller's signal.
     const deadline = Date.now() + options.operationTimeoutMs;
     const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs);
     timer.unref();
@@ -216,15 +206,10 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   }
 }
 
-/**
- * Why a request's envelope is refused before Apollo sees it: a batch too large, or a persisted-query
- * hash that is not a string (Apollo's `apq:${sha256Hash}` of a deeply nested array overflows the stack).
- */
+/** A batch too large, or a persisted-query hash not a string (`apq:${hash}` of a deep array overflows the stack). */
 function envelopeRefusal(body: unknown, search: string, maxBatchOperations: number): string | undefined {
-  // A batch (when ALLOW_BATCHING lets Apollo take one) is as many operations as it has entries.
   if (Array.isArray(body) && body.length > maxBatchOperations) return `A batch may hold at most ${maxBatchOperations} operations.`;
   for (const entry of Array.isArray(body) ? body : [body]) {
-    // The body's `extensions` (POST), or the `extensions` query parameter (GET).
     let extensions = isObject(entry) ? entry.extensions : undefined;
     try {
       if (!isObject(entry)) extensions = JSON.parse(new URLSearchParams(search).get('extensions') ?? 'null');
@@ -239,7 +224,6 @@ function envelopeRefusal(body: unknown, search: string, maxBatchOperations: numb
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The request body as text, or `undefined` when it exceeds `maxBytes`. */
 function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     if (Number(request.headers['content-length']) > maxBytes) return resolve(undefined);
@@ -257,7 +241,7 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<string | 
   });
 }
 
-/** The request target (origin-form or absolute-form), or `undefined` when it does not parse as a URL. */
+/** Origin-form or absolute-form; `undefined` when it does not parse as a URL. */
 function parseTarget(target: string | undefined): Target | undefined {
   try {
     const { pathname, search } = new URL(target ?? '/', 'http://gateway.invalid');
@@ -281,7 +265,7 @@ function requestError(message: string) {
   return { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] };
 }
 
-/** A 200 answer Apollo made earlier (cached, or shared by an identical request), with its own headers. */
+/** A 200 answer Apollo made earlier (cached, or shared by an identical request). */
 function sendReused(
   request: IncomingMessage,
   response: ServerResponse,
@@ -307,22 +291,16 @@ const REQUEST_ID_HEADER = 'x-request-id';
 /** What proxies and tracers generate (UUIDs, hex, base64, `service:counter`): nothing that breaks a log line. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:+\/=@-]{1,128}$/;
 
-/**
- * The id of one HTTP request (`X-Request-Id` both ways): the caller's when safe, else a fresh UUID
- * (replaced, not refused: no request fails for its id). Repeated headers, joined by ", ", are not.
- */
+/** `X-Request-Id` both ways: the caller's when safe, else a fresh UUID (no request fails for its id). */
 export function requestIdFrom(incoming: string | readonly string[] | undefined, generate: () => string = randomUUID): string {
   const value = typeof incoming === 'string' ? incoming.trim() : undefined;
   return value !== undefined && SAFE_REQUEST_ID.test(value) ? value : generate();
 }
 
-/**
- * The soft limit on open files (Linux: `/proc/self/limits`), `undefined` elsewhere or unlimited: a
- * connection cap above it never acts, and accepting fails for all (probes too) once they run out.
- */
-export function openFileLimit(read: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | undefined {
+/** The soft limit on open files (Linux), `undefined` elsewhere or unlimited. */
+export function openFileLimit(): number | undefined {
   try {
-    const line = read().split('\n').find((row) => row.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((row) => row.startsWith('Max open files'));
     const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
     return soft !== undefined && /^\d+$/.test(soft) ? Number(soft) : undefined;
   } catch {

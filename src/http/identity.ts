@@ -3,23 +3,20 @@ import { ErrorCode } from '../errors/codes';
 import { PROJECT_ID_PATTERN } from '../config/loadConfig';
 import type { Credentials } from '../upstream/credentials';
 
-/** Header lookup by lower-case name, whatever the HTTP layer's header type. */
+/** By lower-case name. */
 export type HeaderLookup = (name: string) => string | undefined;
 
-/** Every header credentialsFromHeaders reads: equal headers, equal credentials. */
+/** What credentialsFromHeaders reads: equal headers, equal credentials. */
 export const IDENTITY_HEADERS = ['x-auth-token', 'authorization', 'x-project-id', 'x-enterprise-project-id'] as const;
 
-/** IAM tokens are 10 to 32,768 characters; anything else cannot be one. */
+/** IAM tokens are 10 to 32,768 characters. */
 const TOKEN = /^[\x21-\x7e]{10,32768}$/;
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
-/** Project and enterprise project ids alike. */
 const ID_PROBLEM = 'must be 1 to 64 letters, digits, "_" or "-"';
 
 /**
- * Reads who the caller is from their own headers. The token comes from `X-Auth-Token` or, for
- * clients that only speak OAuth style, `Authorization: Bearer <token>`; `X-Auth-Token` wins when
- * both are given. Throws UNAUTHENTICATED (HTTP 401) when there is no usable token and
- * BAD_USER_INPUT for a malformed project header, before any upstream call.
+ * `X-Auth-Token`, else `Authorization: Bearer` (OAuth-style clients). Throws UNAUTHENTICATED (401)
+ * without a usable token and BAD_USER_INPUT for a malformed project header, before any upstream call.
  */
 export function credentialsFromHeaders(header: HeaderLookup, defaultProjectId: string | undefined): Credentials {
   const token = tokenFrom(header);

@@ -11,10 +11,8 @@ export const METRICS_PATH = '/metrics';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * The operational endpoints, beside /graphql (one port to expose, and a probe that reaches /readyz
- * has reached the server that answers GraphQL); none needs a token or tells of callers or the
- * upstream. /healthz: alive (always 200); /readyz: should get traffic (200, or 503 with the
- * reason); /metrics: Prometheus text (on METRICS_PORT instead when set).
+ * Beside /graphql, so a probe that reaches /readyz has reached the server that answers GraphQL;
+ * none needs a token or tells of callers or the upstream. /metrics is on METRICS_PORT when set.
  */
 export function operationalRoutes(readiness: Readiness, registry: Registry | undefined): Record<string, RouteHandler> {
   return {
@@ -35,7 +33,6 @@ function metricsRoute(registry: Registry): RouteHandler {
   };
 }
 
-/** Only GET and HEAD are served here: anything else is answered 405. */
 function allowed(request: IncomingMessage, response: ServerResponse): boolean {
   if (request.method === 'GET' || request.method === 'HEAD') return true;
   response.writeHead(405, { allow: 'GET, HEAD', 'content-type': JSON_TYPE });
@@ -43,18 +40,13 @@ function allowed(request: IncomingMessage, response: ServerResponse): boolean {
   return false;
 }
 
-/** A body never to be stored: JSON, or text of `type`. */
 function send(request: IncomingMessage, response: ServerResponse, status: number, body: unknown, type = JSON_TYPE): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   response.end(request.method === 'HEAD' ? undefined : text);
 }
 
-/**
- * METRICS_PORT: /metrics on a listener of its own, as routers offer, so that the scrape port can
- * stay inside the cluster while PORT faces the clients. It serves nothing else (404), keeps no
- * idle connection open for long, and is closed with the gateway.
- */
+/** METRICS_PORT: the scrape port can stay inside the cluster while PORT faces the clients. */
 export async function startMetricsServer(registry: Registry, port: number, host: string | undefined) {
   const route = metricsRoute(registry);
   const server = createServer((request, response) => {
@@ -81,7 +73,6 @@ export async function startMetricsServer(registry: Registry, port: number, host:
   });
   const shown = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return {
-    /** e.g. `http://127.0.0.1:9464/metrics` */
     url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${(server.address() as AddressInfo).port}${METRICS_PATH}`,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,35 +1,26 @@
 import { ErrorCode, isPublicErrorCode } from '../errors/codes';
 import type { UpstreamEvents } from './events';
 
-/** How a request was answered with another's answer, when it was. */
-export type Reuse = 'cached' | 'coalesced';
+type Reuse = 'cached' | 'coalesced';
 
-/**
- * What happened in one GraphQL request, recorded as it happens. Policy (reusePolicy) and
- * telemetry (OperationTelemetry) both read it, not each other. Plain counters and flags, written
- * only through the methods and the event sink.
- */
+/** What happened in one GraphQL request: policy (reusePolicy) and telemetry both read it, not each other. */
 export class OperationFacts {
-  /** The operation's name once resolved (`null`: anonymous, or not resolved). */
+  /** `null`: anonymous, or not resolved. */
   operationName: string | null = null;
   operationType: string | null = null;
-  /** Whether the request resolved to an operation (or was answered with one's answer). */
+  /** Also when answered with another operation's answer. */
   resolved = false;
   hasData = false;
   errorCount = 0;
-  /** HTTP attempts the operation made to the upstream (each retry counts). */
+  /** Each retry counts. */
   upstreamCalls = 0;
-  /** Upstream answers the operation took from the upstream answer cache. */
   upstreamCacheHits = 0;
-  /** The upstream answered "not found" to one of the operation's calls. */
   notFound = false;
   reused: Reuse | undefined;
-  /** Whether the upstream accepted the caller's credentials during the operation (see acceptsCredentials). */
   credentialsAccepted = false;
   private safelisted = false;
   private readonly codes = new Set<string>();
 
-  /** The sink the operation's upstream calls report into (counts only). */
   readonly events: UpstreamEvents = {
     attempt: (event) => {
       this.upstreamCalls += 1;
@@ -43,14 +34,13 @@ export class OperationFacts {
     },
   };
 
-  /** Apollo parsed and validated the document and picked the operation. */
   operationResolved(name: string | null, type: string | null): void {
     this.operationName = name;
     this.operationType = type;
     this.resolved = true;
   }
 
-  /** Errors as graphql-js or Apollo raised them (before masking): only their codes are kept. */
+  /** As raised, before masking: only their codes are kept. */
   recordErrors(errors: readonly unknown[]): void {
     this.errorCount += errors.length;
     for (const error of errors) this.codes.add(publicCode(error));
@@ -64,7 +54,6 @@ export class OperationFacts {
     this.notFound = true;
   }
 
-  /** The request was answered with another's answer, under the name that answer's operation had. */
   answeredWith(reuse: Reuse, operationName: string | null, credentialsAccepted: boolean): void {
     this.reused = reuse;
     this.operationName = operationName;
@@ -72,7 +61,7 @@ export class OperationFacts {
     if (credentialsAccepted) this.credentialsAccepted = true;
   }
 
-  /** The operation's text is a persisted query list operation's (PERSISTED_QUERIES=safelist). */
+  /** PERSISTED_QUERIES=safelist: the text is a listed operation's. */
   markSafelisted(): void {
     this.safelisted = true;
   }
@@ -82,7 +71,7 @@ export class OperationFacts {
     return this.credentialsAccepted || this.safelisted;
   }
 
-  /** Distinct public codes of the errors, as the response shows them (others: INTERNAL_SERVER_ERROR). */
+  /** Distinct, as the response shows them (a code outside the closed set: INTERNAL_SERVER_ERROR). */
   get errorCodes(): string[] {
     return [...this.codes];
   }

@@ -1,7 +1,7 @@
 import { isSpanContextValid, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { RequestErrorCode } from '../errors/codes';
 import { fanOutEvents, type UpstreamEvents } from './events';
-import type { Logger } from './logger';
+import { boundString, writeInfoLine, type Logger } from './logger';
 import type { GatewayMetrics, OperationOutcome } from './metrics';
 import type { OperationFacts } from './OperationFacts';
 import { parseTraceparent } from './traceHeaders';
@@ -12,27 +12,24 @@ export interface OperationTelemetryOptions {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
-  /** What the request did: read when the exchange ends. */
   readonly facts: OperationFacts;
 }
 
 /**
- * What is observed of one GraphQL request, from the first byte to the last: its trace span, its
- * duration, the upstream calls at debug level, and — from the request's {@link OperationFacts} —
- * the one log line per operation and the operation metrics, written by `finish`.
+ * What is observed of one GraphQL request: its span, its duration, its upstream calls at debug
+ * level, and, from its facts, the one log line and the operation metrics that `finish` writes.
  */
 export class OperationTelemetry {
   readonly requestId: string;
-  /** The operation's event sink: its facts' counts, and one debug line per upstream attempt. */
+  /** The facts' counts, and one debug line per upstream attempt. */
   readonly events: UpstreamEvents;
-  /** Trace headers for every upstream call of the operation. */
   readonly propagate: Readonly<Record<string, string>>;
 
   private readonly started = performance.now();
   private readonly logger: Logger;
   private readonly metrics: GatewayMetrics;
   private readonly facts: OperationFacts;
-  private readonly span: Span;
+  private readonly span: Span | undefined;
   private finished = false;
 
   constructor(options: OperationTelemetryOptions) {
@@ -40,7 +37,7 @@ export class OperationTelemetry {
     ({ span: this.span, propagate: this.propagate } = startOperationTrace(options.headers));
     const logger = this.logger;
     this.events = options.facts.events;
-    // Nothing is made for debug lines unless they are written: upstream calls are many.
+    // Upstream calls are many: nothing is made for their debug lines unless those are written.
     if (!logger.isLevelEnabled('debug')) return;
     const debug: UpstreamEvents = {
       attempt: (event) => {
@@ -55,15 +52,14 @@ export class OperationTelemetry {
   finish(end: { httpStatus: number; aborted: boolean }): void {
     if (this.finished) return;
     this.finished = true;
-    const { facts, requestId } = this;
+    const { facts } = this;
     const { httpStatus } = end;
     const durationMs = performance.now() - this.started;
     this.nameSpan();
-    // A request answered with another's answer: nothing ran, so its line is short.
+    // Answered with another's answer: nothing ran, so its line is short.
     const reused = end.aborted ? undefined : facts.reused;
-    // A 400 before any operation started, with no error seen: a request Apollo (CSRF prevention,
-    // a body that is no GraphQL request) or the HTTP server (a body that is not JSON) refused as
-    // BAD_REQUEST. Apollo's hook for those (invalidRequestWasReceived) gets the error alone.
+    // A 400 before any operation, with no error seen: refused by Apollo (CSRF, not a GraphQL
+    // request) or the HTTP server (not JSON); Apollo's hook for those gets the error alone.
     if (reused === undefined && !facts.resolved && facts.errorCount === 0 && httpStatus === 400) {
       facts.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
     }
@@ -71,50 +67,53 @@ export class OperationTelemetry {
     const errorCodes = reused === undefined ? facts.errorCodes : undefined;
     const { operationName, resolved, nameVouched } = facts;
     this.metrics.observeOperation({ name: operationName, resolved, nameVouched, outcome, durationMs, errorCodes });
-    if (this.logger.isLevelEnabled('info')) {
-      const line =
-        errorCodes === undefined
-          ? { requestId, operationName, durationMs: round(durationMs), outcome, httpStatus }
-          : {
-              requestId,
-              operationName,
-              operationType: facts.operationType,
-              durationMs: round(durationMs),
-              upstreamCalls: facts.upstreamCalls,
-              cacheHits: facts.upstreamCacheHits,
-              errorCodes,
-              outcome,
-              httpStatus,
-            };
-      const trace = this.traceFields();
-      this.logger.info(trace === undefined ? line : { ...line, ...trace }, 'graphql operation');
-    }
-    if (errorCodes !== undefined) {
+    if (this.logger.isLevelEnabled('info')) this.writeLine(outcome, httpStatus, round(durationMs), errorCodes);
+    if (errorCodes !== undefined && this.span !== undefined) {
       this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
       // Partial data counts as failed here: a trace is looked at to find what went wrong.
       if (outcome !== 'success') {
         this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorCodes.join(',') || outcome });
       }
     }
-    this.span.end();
+    this.span?.end();
   }
 
   /**
-   * `trace_id` and `span_id` (the names OpenTelemetry's log data model and log pipelines use)
-   * when a trace is active: the operation's span with an SDK, else the caller's `traceparent`.
+   * In a fixed order, as JSON directly (pino's walk of an object cost more than the rest of a hit).
+   * Strings a caller chose are bounded as the logger bounds them; the rest are numbers, codes, hex ids.
    */
-  private traceFields(): { trace_id: string; span_id: string } | undefined {
-    const context = this.span.spanContext();
-    if (isSpanContextValid(context)) return { trace_id: context.traceId, span_id: context.spanId };
-    // No SDK: no span of our own, but the caller's trace, which the upstream calls carry on.
-    const traceparent = this.propagate.traceparent;
-    const parent = traceparent === undefined ? undefined : parseTraceparent(traceparent);
-    return parent === undefined ? undefined : { trace_id: parent.traceId, span_id: parent.parentId };
+  private writeLine(outcome: OperationOutcome, httpStatus: number, durationMs: number, errorCodes?: string[]): void {
+    const { facts } = this;
+    const name = facts.operationName === null ? 'null' : JSON.stringify(boundString(facts.operationName));
+    let line = `,"requestId":${JSON.stringify(boundString(this.requestId))},"operationName":${name}`;
+    if (errorCodes !== undefined) {
+      const type = facts.operationType;
+      line += `,"operationType":${type === null ? 'null' : JSON.stringify(type)}`;
+    }
+    line += `,"durationMs":${durationMs}`;
+    if (errorCodes !== undefined) {
+      line += `,"upstreamCalls":${facts.upstreamCalls},"cacheHits":${facts.upstreamCacheHits}`;
+      line += `,"errorCodes":${JSON.stringify(errorCodes)}`;
+    }
+    line += `,"outcome":"${outcome}","httpStatus":${httpStatus}`;
+    const trace = this.traceIds();
+    if (trace !== undefined) line += `,"trace_id":"${trace.traceId}","span_id":"${trace.spanId}"`;
+    writeInfoLine(this.logger, line, 'graphql operation');
   }
 
-  /** The span is named once the operation is known: `query Dashboard`, or after the answer it reused. */
+  /** For `trace_id` and `span_id` (OpenTelemetry's log names): the operation's span's, else the caller's. */
+  private traceIds(): { traceId: string; spanId: string } | undefined {
+    const context = this.span?.spanContext();
+    if (context !== undefined && isSpanContextValid(context)) return context;
+    const traceparent = this.propagate.traceparent;
+    const parent = traceparent === undefined ? undefined : parseTraceparent(traceparent);
+    return parent === undefined ? undefined : { traceId: parent.traceId, spanId: parent.parentId };
+  }
+
+  /** `query Dashboard`, or after the answer it reused. */
   private nameSpan(): void {
     const { operationName: name, operationType: type, reused } = this.facts;
+    if (this.span === undefined) return;
     if (reused !== undefined) {
       this.span.setAttribute(reused === 'cached' ? 'cse.cached' : 'cse.coalesced', true);
       this.span.updateName(`query ${name ?? '(anonymous)'}`);
@@ -128,9 +127,8 @@ export class OperationTelemetry {
 }
 
 /**
- * success: no error. partial: data with field errors. error: no data (a refused or invalid
- * request, or every field failed), or an HTTP error without a GraphQL error (413, bad JSON).
- * aborted: the response never reached the caller (it went away, or shutdown cut the connection).
+ * partial: data with field errors. error: no data, or an HTTP error without a GraphQL error (413,
+ * bad JSON). aborted: the response never reached the caller (it left, or shutdown cut it off).
  */
 export function operationOutcome(end: {
   aborted: boolean;

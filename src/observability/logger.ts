@@ -3,30 +3,25 @@ import type { LogLevel } from '../config/loadConfig';
 
 export type { Logger } from 'pino';
 
-/**
- * The most characters any one string of a line keeps (a field at any depth, the message, an error's
- * message and stack, a child's bindings): ids, names and documents come from callers.
- */
+/** Per string of a line, at any depth: ids, names and documents come from callers. */
 export const LOG_STRING_MAX_CHARS = 2048;
 
-/** What ends a string cut to {@link LOG_STRING_MAX_CHARS}: how many characters were left out. */
 export function cutMark(omitted: number): string {
   return `…[${omitted} more chars]`;
 }
 
-/** Nesting past this depth is not walked (nor written): log objects are a few levels deep. */
+/** Log objects are a few levels deep: nothing past this is walked (nor written). */
 const MAX_LOG_DEPTH = 8;
 
-/** A string cut to {@link LOG_STRING_MAX_CHARS}, marked; the string itself when it is short enough. */
 export function boundString(text: string): string {
   if (text.length <= LOG_STRING_MAX_CHARS) return text;
   return text.slice(0, LOG_STRING_MAX_CHARS) + cutMark(text.length - LOG_STRING_MAX_CHARS);
 }
 
 const REDACTED = '[redacted]';
-/** Credential fields, redacted at any depth: the walk visits every field anyway. */
+/** Redacted at any depth. */
 const SECRET_FIELDS = new Set(['token', 'authorization', 'cookie', 'x-auth-token']);
-/** Header names redacted in any `headers` object. */
+/** Redacted in any `headers` object. */
 const SECRET_HEADERS = new Set(['x-auth-token', 'authorization', 'cookie', 'set-cookie']);
 
 function isSecret(key: string, parentKey: string | undefined): boolean {
@@ -34,17 +29,15 @@ function isSecret(key: string, parentKey: string | undefined): boolean {
 }
 
 /**
- * A log value as it may be written: every string bounded (see {@link LOG_STRING_MAX_CHARS}) and
- * every place a credential can hide redacted, so a careless `log.info({ headers })` still cannot
- * leak a token. One walk for both, in place of pino's redaction, which cloned every line and cost
- * more than the rest of the line together. Copy on write: a value with nothing to change is
- * returned as it is. Errors become pino's serialised form first (type, message, stack, own fields).
+ * Every string bounded and every place a credential can hide redacted, so a careless
+ * `log.info({ headers })` cannot leak a token; one walk, copying only what it changes (pino's
+ * redaction cloned every line). Errors become pino's serialised form first.
  */
 export function boundLogValue(value: unknown, depth = 0, parentKey?: string): unknown {
   if (typeof value === 'string') return boundString(value);
   if (typeof value !== 'object' || value === null) return value;
   if (depth >= MAX_LOG_DEPTH) return '[too deep]';
-  // Own enumerable fields only: what JSON would write of pino's form (not the raw error it keeps).
+  // Own fields only: what JSON would write of pino's form (not the raw error it keeps).
   if (value instanceof Error) return boundLogValue({ ...pino.stdSerializers.err(value) }, depth, parentKey);
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
@@ -54,7 +47,6 @@ export function boundLogValue(value: unknown, depth = 0, parentKey?: string): un
     });
     return copy ?? value;
   }
-  // What JSON writes by a toJSON of its own (a Date, a Buffer) is not walked.
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
@@ -67,11 +59,10 @@ export function boundLogValue(value: unknown, depth = 0, parentKey?: string): un
 }
 
 export interface LoggerOptions {
-  /** Human-readable lines through pino-pretty (a development dependency) instead of JSON. */
+  /** pino-pretty (a development dependency) instead of JSON. */
   readonly pretty?: boolean;
 }
 
-/** JSON lines (pino), bounded and redacted; a request's lines carry its `requestId` field. */
 export function createLogger(
   level: LogLevel,
   destination?: pino.DestinationStream,
@@ -81,11 +72,10 @@ export function createLogger(
     {
       level,
       base: { service: 'cse-jobs-gateway' },
-      // What log pipelines (Loki, Elasticsearch, Cloud Logging) read without a parser of their
-      // own: an ISO-8601 time and the level's name, not epoch milliseconds and pino's numbers.
+      // What log pipelines read without a parser of their own: ISO-8601 and the level's name.
       timestamp: isoTime,
-      // Errors are serialised by `formatters.log` wherever they are (pino's `err` serializer would
-      // rename the type of the plain object that makes); the message reaches only its serializer.
+      // Errors are serialised by `formatters.log` (pino's `err` serializer would rename the type of
+      // the plain object that makes); the message reaches only its serializer.
       serializers: { err: (value: unknown) => boundLogValue(value), msg: (value: unknown) => boundLogValue(value) },
       formatters: {
         level: (label) => ({ level: label }),
@@ -104,6 +94,20 @@ export function createLogger(
   return logger;
 }
 
+/**
+ * One info line whose own fields come as JSON already (`,"a":1`, strings bounded by the caller),
+ * laid out as pino lays out a line: level, time, the logger's bindings, the fields, the message.
+ */
+export function writeInfoLine(logger: Logger, fields: string, message: string): void {
+  const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym } = pino.symbols;
+  const own = logger as unknown as { [key: symbol]: unknown };
+  const level = (own[lsCacheSym] as Record<number, string>)[logger.levels.values.info!];
+  const time = (own[timeSym] as () => string)();
+  const bindings = own[chindingsSym] as string;
+  const line = `${level}${time}${bindings}${fields},"msg":${JSON.stringify(message)}${own[endSym] as string}`;
+  (own[streamSym] as pino.DestinationStream).write(line);
+}
+
 let lastMs = 0;
 let lastTime = '';
 /** pino's `isoTime`, formatted once per millisecond: under load, many lines share one. */
@@ -116,27 +120,23 @@ function isoTime(): string {
   return lastTime;
 }
 
-/** The process's logger on stdout, and how to let its last lines out before the process exits. */
 export interface ProcessLogger {
   readonly logger: Logger;
-  /**
-   * Resolves once every line logged so far has reached stdout (or after `timeoutMs`, should stdout
-   * be stuck); nothing may be logged afterwards. Call it before `process.exit`.
-   */
+  /** Resolves once every line so far has reached stdout (or after `timeoutMs`): before `process.exit`. */
   close(timeoutMs: number): Promise<void>;
 }
 
-/** Lines wait in memory until they fill a write this large … */
-const LOG_BATCH_BYTES = 32 * 1024;
-/** … or for at most this long, when traffic is too light to fill one. */
+/**
+ * Lines wait in memory until they fill a write this large, or for at most LOG_FLUSH_MS. Not more:
+ * sonic-boom measures its whole pending chunk on every line, so a larger one costs each line more.
+ */
+const LOG_BATCH_BYTES = 8 * 1024;
 const LOG_FLUSH_MS = 100;
 
 /**
- * The logger of `npm start`: lines are batched and written to stdout asynchronously, so a log line
- * never blocks the event loop (a write per line cost as much as the rest of the line). The price is
- * at exit: `process.exit` writes what is buffered synchronously, but an earlier write may still be
- * with the OS (a slow reader, a full pipe), so the last lines could land out of order; `close` ends
- * the stream and waits for its writes instead.
+ * Lines batched and written to stdout asynchronously (a write per line cost as much as the rest of
+ * the line). `process.exit` would write the buffer synchronously while an earlier write may still be
+ * with the OS, so the last lines could land out of order: `close` ends the stream and waits instead.
  */
 export function createProcessLogger(level: LogLevel, options: LoggerOptions = {}): ProcessLogger {
   // pino-pretty writes synchronously: nothing is left to wait for.
@@ -145,7 +145,6 @@ export function createProcessLogger(level: LogLevel, options: LoggerOptions = {}
     dest: 1,
     sync: false,
     minLength: LOG_BATCH_BYTES,
-    maxWrite: 2 * LOG_BATCH_BYTES,
     periodicFlush: LOG_FLUSH_MS,
   });
   const close = (timeoutMs: number) =>
@@ -157,7 +156,7 @@ export function createProcessLogger(level: LogLevel, options: LoggerOptions = {}
   return { logger: createLogger(level, stdout), close };
 }
 
-/** pino-pretty, a development dependency, is loaded only when asked for (a production install has none). */
+/** Loaded only when asked for: a production install has no pino-pretty. */
 function prettyStream(destination: pino.DestinationStream | undefined): pino.DestinationStream {
   let prettyFactory: (options: Record<string, unknown>) => pino.DestinationStream;
   try {

@@ -5,45 +5,62 @@ import { UPSTREAM_ROUTES, type UpstreamEvents } from './events';
 import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
 import { createOperationLabeler } from './operationLabel';
 
-/**
- * How an operation ended, as the log line and the metrics say it (`cached`: a stored answer, served
- * again; `coalesced`: the answer of an identical request that executed at the same time).
- */
+/** `cached`: a stored answer served again; `coalesced`: the answer of an identical request in flight. */
 export type OperationOutcome = 'success' | 'partial' | 'error' | 'aborted' | 'cached' | 'coalesced';
 
 export interface OperationObservation {
-  /** The operation's name as the caller wrote it (`null`: anonymous). */
   readonly name: string | null | undefined;
-  /** Whether the document parsed and validated (only then does the name take a label slot). */
+  /** Only a parsed and validated operation's name takes a label slot. */
   readonly resolved: boolean;
   /** See OperationFacts.nameVouched: otherwise the name is labelled `(unverified)`. */
   readonly nameVouched: boolean;
   readonly outcome: OperationOutcome;
   readonly durationMs: number;
-  /** The `extensions.code` of each error of the response (none for a reused answer). */
+  /** None for a reused answer. */
   readonly errorCodes?: readonly string[];
 }
 
-/** The subscription fields of the schema: the only values of the `field` label. */
 export const SUBSCRIPTION_FIELDS = ['jobUpdated', 'engineJobEvents'] as const;
 export type SubscriptionField = (typeof SUBSCRIPTION_FIELDS)[number];
-/** Why a subscribe was refused (the `reason` label). */
 type SubscribeRefusal = 'connection_limit' | 'total_limit' | 'invalid';
-/** Why a WebSocket was turned away or closed by the gateway (the `reason` label). */
 export type SocketRefusal = RefusedAtUpgrade | 'slow_consumer' | 'socket_limit' | 'address_limit' | 'idle';
 type RefusedAtUpgrade = 'origin' | 'path' | 'unauthenticated' | 'bad_request' | 'shutting_down';
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
 export type SubscriptionMetrics = GatewayMetrics['subscriptions'];
 
-/** Gauge values of the breaker states, in order of how much traffic each lets through. */
+/** In order of how much traffic each lets through. */
 const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
+type Series = { readonly labels: Record<string, string>; count: number; sum: number; readonly buckets: number[] };
+
 /**
- * Every metric the gateway exports, on a registry of its own (several gateways in one process,
- * as in tests, never share series). Label values come only from closed sets (routes, outcomes,
- * statuses, breaker states, loader names, fields, reasons) or from the bounded operation labeller,
- * so the number of series cannot grow with traffic.
+ * The series of one counter or histogram as plain numbers, found by their (at most two) label
+ * values: a request adds to them directly, and prom-client reads them at scrape time (`collect`),
+ * so no request pays for prom-client's label hashing and checks.
+ */
+function tally(labelNames: readonly string[], bounds: readonly number[] = []) {
+  const series = new Map<string, Series>();
+  const at = (a = '', b = ''): Series => {
+    const key = `${a}\0${b}`;
+    let found = series.get(key);
+    if (found === undefined) {
+      const values = [a, b];
+      const labels = Object.fromEntries(labelNames.map((name, i) => [name, values[i]!]));
+      found = { labels, count: 0, sum: 0, buckets: bounds.map(() => 0) };
+      series.set(key, found);
+    }
+    return found;
+  };
+  // An unlabelled series is shown from the first scrape, as prom-client shows it.
+  if (labelNames.length === 0) at();
+  return { series, at };
+}
+
+/**
+ * Every metric the gateway exports, on a registry of its own (gateways in one process never share
+ * series). Label values come only from closed sets or the bounded operation labeller, so the
+ * number of series cannot grow with traffic.
  */
 export function createMetrics(options: { maxOperationNames: number; processMetrics?: boolean }) {
   const registry = new Registry();
@@ -51,12 +68,48 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
   const registers = [registry];
   const label = createOperationLabeler(options.maxOperationNames);
 
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-    new Counter({ name, help, labelNames, registers });
+  const counter = (name: string, help: string, labelNames: readonly string[] = []) => {
+    const { series, at } = tally(labelNames);
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        this.reset();
+        for (const { labels, count } of series.values()) this.inc(labels, count);
+      },
+    });
+    return (a?: string, b?: string, by = 1): void => void (at(a, b).count += by);
+  };
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Gauge({ name, help, labelNames, registers });
-  const histogram = <L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []) =>
-    new Histogram({ name, help, buckets, labelNames, registers });
+  const histogram = (name: string, help: string, bounds: number[], labelNames: readonly string[] = []) => {
+    const { series, at } = tally(labelNames, bounds);
+    new Histogram({
+      name,
+      help,
+      buckets: bounds,
+      labelNames,
+      registers,
+      collect() {
+        // prom-client has no setter for a histogram's buckets: its series are replaced whole.
+        (this as unknown as { hashMap: Record<string, unknown> }).hashMap = Object.fromEntries(
+          [...series].map(([key, { labels, count, sum, buckets }]) => {
+            const bucketValues = Object.fromEntries(bounds.map((bound, i) => [bound, buckets[i]]));
+            return [key, { labels, count, sum, bucketValues }];
+          }),
+        );
+      },
+    });
+    return (value: number, a?: string, b?: string): void => {
+      const found = at(a, b);
+      found.count += 1;
+      found.sum += value;
+      const bucket = bounds.findIndex((bound) => value <= bound);
+      if (bucket >= 0) found.buckets[bucket]! += 1;
+    };
+  };
 
   const operations = counter('gateway_operations_total', 'GraphQL operations served, by operation name and outcome.', [
     'operation',
@@ -128,67 +181,15 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
   );
   const { version, nodeVersion } = buildInfo();
   build.set({ version, node_version: nodeVersion }, 1);
-  // Failure series exist at 0 from the first scrape, so that rate() and increase() see their
-  // first increment instead of a series appearing out of nowhere (which they read as no change).
-  // A scrape right after start-up also shows a closed breaker rather than no series at all.
+  // Failure series exist at 0 from the first scrape: rate() and increase() read a series that
+  // appears out of nowhere as no change.
   breakerState.set({ scope: 'upstream' }, BREAKER_STATE_VALUE.closed);
-  for (const code of [...Object.values(ErrorCode), ...Object.values(RequestErrorCode)]) errors.inc({ code }, 0);
-  for (const route of UPSTREAM_ROUTES) shed.inc({ route }, 0);
+  for (const code of [...Object.values(ErrorCode), ...Object.values(RequestErrorCode)]) errors(code, undefined, 0);
+  for (const route of UPSTREAM_ROUTES) shed(route, undefined, 0);
   for (const scope of ['upstream', 'engine'] as const) {
-    for (const state of Object.keys(BREAKER_STATE_VALUE)) breakerTransitions.inc({ scope, state }, 0);
+    for (const state of Object.keys(BREAKER_STATE_VALUE)) breakerTransitions(scope, state, 0);
   }
 
-  /** The process-wide upstream event sink that feeds the upstream metrics. */
-  const events: UpstreamEvents = {
-    attempt: (event) => {
-      const labels = { route: event.route, status: event.status === undefined ? 'none' : String(event.status) };
-      upstreamRequests.inc(labels);
-      upstreamDuration.observe(labels, event.durationMs / 1000);
-    },
-    cache: (event) => (event.hit ? cacheHits : cacheMisses).inc({ route: event.route }),
-    joined: (event) => joined.inc({ route: event.route }),
-    shed: (event) => shed.inc({ route: event.route }),
-    inFlight: (count) => inFlight.set(count),
-    breaker: (event) => {
-      breakerTransitions.inc({ scope: event.scope, state: event.state });
-      // Engine breakers are many and their events do not say which engine: a gauge per scope
-      // would be wrong the moment two engines differ, so only the whole-upstream one has a state.
-      if (event.scope === 'upstream') breakerState.set({ scope: 'upstream' }, BREAKER_STATE_VALUE[event.state]);
-    },
-  };
-
-  return {
-    registry,
-    events,
-    subscriptions: subscriptionMetrics(counter, gauge, histogram),
-    observeOperation(observation: OperationObservation): void {
-      const operation = label(observation.name, observation.resolved, observation.nameVouched);
-      const labels = { operation, outcome: observation.outcome };
-      operations.inc(labels);
-      operationDuration.observe(labels, observation.durationMs / 1000);
-      for (const code of observation.errorCodes ?? []) {
-        errors.inc({ code: isPublicErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR });
-      }
-    },
-    /** One operation executed, by a compiled plan or by graphql-js's interpreter. */
-    observeExecution: (how: 'compiled' | 'interpreted'): void => executions.inc({ executor: how }),
-    /** A compiled plan was made (and how long compiling took). */
-    observeCompile: (durationMs: number): void => compiles.observe(durationMs / 1000),
-    /** One DataLoader batch of `size` keys was dispatched by the loader `loader`. */
-    observeBatch: (loader: string, size: number): void => batchSize.observe({ loader }, size),
-    /** One lookup in the whole-response cache. */
-    observeWholeResponseCache: (hit: boolean): void => (hit ? wholeResponseCacheHits : wholeResponseCacheMisses).inc(),
-  };
-}
-
-type Make<M> = <L extends string>(name: string, help: string, labelNames?: readonly L[]) => M;
-
-/** Subscriptions, their sockets and their polls. */
-function subscriptionMetrics(
-  counter: Make<Counter>,
-  gauge: Make<Gauge>,
-  histogram: (name: string, help: string, buckets: number[]) => Histogram,
-) {
   const active = gauge('gateway_subscriptions_active', 'Subscriptions open now, by field.', ['field']);
   for (const field of SUBSCRIPTION_FIELDS) active.set({ field }, 0);
   const refused = counter(
@@ -208,7 +209,7 @@ function subscriptionMetrics(
   );
   const polls = counter('gateway_subscription_polls_total', 'Polls of the upstream for subscriptions, by outcome.', ['outcome']);
   const pollCalls = counter('gateway_subscription_poll_calls_total', 'Upstream calls the subscription polls made.');
-  const events = counter('gateway_subscription_events_total', 'Subscription events sent, by field.', ['field']);
+  const subscriptionEvents = counter('gateway_subscription_events_total', 'Subscription events sent, by field.', ['field']);
   const conflated = counter(
     'gateway_subscription_events_conflated_total',
     'Events replaced by a newer one before a slow subscriber read them.',
@@ -218,23 +219,55 @@ function subscriptionMetrics(
     'From the poll that saw a change to its event being handed to the socket.',
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   );
+
+  const events: UpstreamEvents = {
+    attempt: (event) => {
+      const status = event.status === undefined ? 'none' : String(event.status);
+      upstreamRequests(event.route, status);
+      upstreamDuration(event.durationMs / 1000, event.route, status);
+    },
+    cache: (event) => (event.hit ? cacheHits : cacheMisses)(event.route),
+    joined: (event) => joined(event.route),
+    shed: (event) => shed(event.route),
+    inFlight: (count) => inFlight.set(count),
+    breaker: (event) => {
+      breakerTransitions(event.scope, event.state);
+      // Engine breakers' events do not say which engine: only the whole-upstream one has a state.
+      if (event.scope === 'upstream') breakerState.set({ scope: 'upstream' }, BREAKER_STATE_VALUE[event.state]);
+    },
+  };
+
   return {
-    subscriptionStarted: (field: SubscriptionField) => active.inc({ field }),
-    subscriptionEnded: (field: SubscriptionField) => active.dec({ field }),
-    subscribeRefused: (reason: SubscribeRefusal) => refused.inc({ reason }),
-    socketOpened: () => sockets.inc(),
-    socketClosed: () => sockets.dec(),
-    socketRefused: (reason: SocketRefusal) => socketsRefused.inc({ reason }),
-    pollers: (count: number) => pollers.set(count),
-    poll: (outcome: 'ok' | 'failed' | 'refused', calls: number) => {
-      polls.inc({ outcome });
-      pollCalls.inc(calls);
+    registry,
+    events,
+    subscriptions: {
+      subscriptionStarted: (field: SubscriptionField) => active.inc({ field }),
+      subscriptionEnded: (field: SubscriptionField) => active.dec({ field }),
+      subscribeRefused: (reason: SubscribeRefusal) => refused(reason),
+      socketOpened: () => sockets.inc(),
+      socketClosed: () => sockets.dec(),
+      socketRefused: (reason: SocketRefusal) => socketsRefused(reason),
+      pollers: (count: number) => pollers.set(count),
+      poll: (outcome: 'ok' | 'failed' | 'refused', calls: number) => {
+        polls(outcome);
+        pollCalls(undefined, undefined, calls);
+      },
+      eventSent: (field: SubscriptionField, delayMs: number | undefined) => {
+        subscriptionEvents(field);
+        if (delayMs !== undefined) delay(delayMs / 1000);
+      },
+      conflated: () => conflated(),
     },
-    eventSent: (field: SubscriptionField, delayMs: number | undefined) => {
-      events.inc({ field });
-      if (delayMs !== undefined) delay.observe(delayMs / 1000);
+    observeOperation(observation: OperationObservation): void {
+      const operation = label(observation.name, observation.resolved, observation.nameVouched);
+      operations(operation, observation.outcome);
+      operationDuration(observation.durationMs / 1000, operation, observation.outcome);
+      for (const code of observation.errorCodes ?? []) errors(isPublicErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR);
     },
-    conflated: () => conflated.inc(),
+    observeExecution: (how: 'compiled' | 'interpreted'): void => executions(how),
+    observeCompile: (durationMs: number): void => compiles(durationMs / 1000),
+    observeBatch: (loader: string, size: number): void => batchSize(size, loader),
+    observeWholeResponseCache: (hit: boolean): void => (hit ? wholeResponseCacheHits : wholeResponseCacheMisses)(),
   };
 }
 

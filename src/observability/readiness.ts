@@ -5,16 +5,13 @@ export type ReadinessState =
   | { ready: false; reason: 'starting' | 'shutting-down' | 'upstream-breaker-open' };
 
 /**
- * Whether this instance should be sent traffic: not until it listens, never again once shutdown
- * begins, and not while the whole-upstream circuit breaker is open (every operation would fail
- * fast with UPSTREAM_UNAVAILABLE, so a load balancer should prefer another instance). A half-open
- * breaker counts as ready: its probe needs traffic to close it.
+ * Not ready until it listens, once shutdown begins, or while the whole-upstream breaker is open
+ * (every operation would fail fast); half-open is ready: its probe needs traffic to close it.
  */
 export class Readiness {
   private phase: 'starting' | 'serving' | 'shutting-down' = 'starting';
   private upstreamOpen = false;
 
-  /** Listens for breaker changes of the whole upstream (per-engine breakers do not matter here). */
   readonly events: UpstreamEvents = {
     breaker: (event) => {
       if (event.scope === 'upstream') this.upstreamOpen = event.state === 'open';

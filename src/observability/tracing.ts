@@ -1,11 +1,6 @@
-import { context, propagation, SpanKind, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
+import { context, propagation, ProxyTracerProvider, SpanKind, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
 import { incomingTraceHeaders } from './traceHeaders';
 
-/**
- * Spans through `@opentelemetry/api` only: without an SDK registered every call is a no-op. The
- * operation's trace context reaches its upstream calls in the request context's `propagate`
- * headers, which work with or without an AsyncLocalStorage context manager.
- */
 export const TRACER_NAME = 'cse-jobs-gateway';
 
 type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -16,20 +11,27 @@ const incomingGetter: TextMapGetter<IncomingHeaders> = {
 };
 
 /**
- * Starts the span of one GraphQL operation, and the headers for every upstream call of it
- * (`traceparent`, `tracestate`). Its parent is the active span when an SDK's HTTP instrumentation
- * made one, otherwise the caller's `traceparent`; without an SDK the propagator injects nothing,
- * so a valid incoming `traceparent` is passed on verbatim.
+ * The span of one GraphQL operation (none when no tracer provider is registered), and the trace
+ * headers for every upstream call of it: the caller's valid ones, or what the registered propagator
+ * injects. The parent is the active span when an SDK's HTTP instrumentation made one, else the
+ * caller's `traceparent`. Headers, not an AsyncLocalStorage context, carry the trace upstream.
  */
-export function startOperationTrace(headers: IncomingHeaders): { span: Span; propagate: Record<string, string> } {
-  const active = context.active();
-  const fromCaller = trace.getSpan(active) === undefined;
-  const parent = fromCaller ? propagation.extract(active, headers, incomingGetter) : active;
-  const span = trace.getTracer(TRACER_NAME).startSpan('graphql.operation', { kind: SpanKind.SERVER }, parent);
+export function startOperationTrace(headers: IncomingHeaders): {
+  span: Span | undefined;
+  propagate: Record<string, string>;
+} {
   const propagate = incomingTraceHeaders((name) => {
     const value = headers[name];
     return Array.isArray(value) ? undefined : value;
   });
+  const provider = trace.getTracerProvider();
+  // The API's proxy has no delegate until an SDK registers one: then no span, no context work.
+  const tracer =
+    provider instanceof ProxyTracerProvider ? provider.getDelegateTracer(TRACER_NAME) : provider.getTracer(TRACER_NAME);
+  if (tracer === undefined) return { span: undefined, propagate };
+  const active = context.active();
+  const parent = trace.getSpan(active) === undefined ? propagation.extract(active, headers, incomingGetter) : active;
+  const span = tracer.startSpan('graphql.operation', { kind: SpanKind.SERVER }, parent);
   propagation.inject(trace.setSpan(parent, span), propagate);
   return { span, propagate };
 }

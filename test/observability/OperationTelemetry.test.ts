@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { GraphQLError } from 'graphql';
 import { Writable } from 'node:stream';
 import { GatewayError } from '../../src/errors/GatewayError';
@@ -90,5 +91,59 @@ describe('OperationTelemetry', () => {
     facts.answeredWith('cached', null, true);
     telemetry.finish({ httpStatus: 200, aborted: true });
     expect(entries()[0]).toMatchObject({ operationName: null, outcome: 'aborted' });
+  });
+
+  it("writes the line pino writes for the same fields, in the same order, bounded alike", async () => {
+    const names = fc.option(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ minLength: 2040, maxLength: 2100 })));
+    const traceparents = fc.constantFrom(undefined, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'garbage');
+    const setups = fc.record({
+      requestId: fc.oneof(fc.uuid(), fc.string({ maxLength: 3000 })),
+      name: names,
+      type: fc.option(fc.constantFrom('query', 'mutation')),
+      reused: fc.constantFrom(undefined, 'cached' as const, 'coalesced' as const),
+      codes: fc.subarray(['UPSTREAM_ERROR', 'NOT_FOUND', 'BAD_USER_INPUT']),
+      hits: fc.nat(5),
+      httpStatus: fc.constantFrom(200, 400, 401),
+      traceparent: traceparents,
+    });
+    await fc.assert(
+      fc.asyncProperty(setups, async (setup) => {
+        const lines: string[] = [];
+        const logger = createLogger('info', new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));
+        const metrics = createMetrics({ maxOperationNames: 10, processMetrics: false });
+        const facts = new OperationFacts();
+        const headers = setup.traceparent === undefined ? {} : { traceparent: setup.traceparent };
+        const telemetry = new OperationTelemetry({ requestId: setup.requestId, headers, logger, metrics, facts });
+        if (setup.reused !== undefined) facts.answeredWith(setup.reused, setup.name, true);
+        else {
+          facts.operationResolved(setup.name, setup.type);
+          for (let i = 0; i < setup.hits; i += 1) telemetry.events.cache!({ route: 'getJob', hit: true });
+          facts.recordErrors(setup.codes.map((code) => ({ extensions: { code } })));
+          facts.recordResponse(true);
+        }
+        telemetry.finish({ httpStatus: setup.httpStatus, aborted: false });
+        const written = JSON.parse(lines[0]!);
+        const fields =
+          setup.reused !== undefined
+            ? { requestId: setup.requestId, operationName: setup.name, durationMs: written.durationMs, outcome: written.outcome, httpStatus: setup.httpStatus }
+            : {
+                requestId: setup.requestId,
+                operationName: setup.name,
+                operationType: setup.type,
+                durationMs: written.durationMs,
+                upstreamCalls: 0,
+                cacheHits: setup.hits,
+                errorCodes: setup.codes,
+                outcome: written.outcome,
+                httpStatus: setup.httpStatus,
+              };
+        const trace = setup.traceparent?.startsWith('00-') ? { trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331' } : {};
+        logger.info({ ...fields, ...trace }, 'graphql operation');
+        const expected = JSON.parse(lines[1]!);
+        expect({ ...written, time: undefined }).toEqual({ ...expected, time: undefined });
+        expect(Object.keys(written)).toEqual(Object.keys(expected));
+      }),
+      { numRuns: 100 },
+    );
   });
 });

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { Histogram, Registry } from 'prom-client';
 import { ErrorCode, RequestErrorCode } from '../../src/errors/codes';
 import { buildInfo, createMetrics, type GatewayMetrics } from '../../src/observability/metrics';
 
@@ -100,6 +102,30 @@ describe('createMetrics: operations and batches', () => {
     expect(text).toContain('gateway_dataloader_batch_size_count{loader="engine"} 2');
     expect(text).toContain('gateway_dataloader_batch_size_sum{loader="engine"} 8');
     expect(text).toContain('gateway_dataloader_batch_size_bucket{le="5",loader="engine"} 1');
+  });
+
+  it('scrapes what prom-client itself shows for the same observations (series kept in plain numbers)', async () => {
+    const loaders = fc.constantFrom('engine', 'job', 'jobs');
+    const sizes = fc.oneof(fc.integer({ min: 0, max: 120 }), fc.double({ min: 0, max: 200, noNaN: true }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(loaders, sizes), { maxLength: 40 }), async (batches) => {
+        const metrics = createMetrics({ maxOperationNames: 2, processMetrics: false });
+        const reference = new Histogram({
+          name: 'gateway_dataloader_batch_size',
+          help: 'Keys per DataLoader batch, by loader.',
+          buckets: [1, 2, 3, 5, 10, 20, 50, 100],
+          labelNames: ['loader'],
+          registers: [new Registry()],
+        });
+        for (const [loader, size] of batches) {
+          metrics.observeBatch(loader, size);
+          reference.observe({ loader }, size);
+        }
+        const ours = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'gateway_dataloader_batch_size');
+        expect(ours).toEqual(await reference.get());
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('keeps each gateway on its own registry, with the default Node process metrics', async () => {
