@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { Agent, type Dispatcher } from 'undici';
 import { boundedSignal } from './boundedSignal';
 import { classifyFailure, type Failure } from './errorMapping';
-import { parseUpstreamBodyInTurns, UpstreamBodyError } from './parseJson';
+import { parseUpstreamBody, UpstreamBodyError } from './parseJson';
 import { remainingMs, type AttemptHandler, type AttemptRequest, type UpstreamAnswer } from './stages/types';
 import type { UpstreamRequestContext } from './stages/types';
 
@@ -72,7 +72,7 @@ async function exchange(options: ExchangeOptions, attempt: AttemptRequest, signa
     const requestId = Array.isArray(id) ? id[0] : id;
     try {
       const text = await readText(body, options.maxResponseBytes, true);
-      const parsed = await parseUpstreamBodyInTurns(text);
+      const parsed = await parseUpstreamBody(text);
       const answer: UpstreamAnswer = { kind: 'ok', body: parsed, requestId, bytes: Buffer.byteLength(text) };
       if (options.keepText) answer.text = text;
       return [status, answer];

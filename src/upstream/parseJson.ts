@@ -54,14 +54,8 @@ function hasUnsafeId(body: unknown): boolean {
 const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
 const MAX_BODY_DEPTH = 64;
 
-/** A body as Redis kept it, in one step. */
-export function parseUpstreamBody(text: string): unknown {
-  if (text.length > DEPTH_CHECKED_FROM_BYTES) checkJsonDepth(text, MAX_BODY_DEPTH);
-  return parseUpstreamJson(text);
-}
-
-/** A body as it arrives: a large one in turns of the event loop. */
-export async function parseUpstreamBodyInTurns(text: string): Promise<unknown> {
+/** A body as it arrives or as Redis kept it: a large one in turns of the event loop. */
+export async function parseUpstreamBody(text: string): Promise<unknown> {
   if (text.length > DEPTH_CHECKED_FROM_BYTES) return parseUpstreamJsonInTurns(text, MAX_BODY_DEPTH);
   return parseUpstreamJson(text);
 }
@@ -125,12 +119,6 @@ function* scan(text: string, maxDepth: number, pieceChars: number): Generator<vo
   }
   if (stack.length > 0 || inString) throw notJson();
   return containers;
-}
-
-/** Before `JSON.parse` spends seconds on deep nesting. */
-export function checkJsonDepth(text: string, maxDepth: number): void {
-  const scanning = scan(text, maxDepth, Number.POSITIVE_INFINITY);
-  while (scanning.next().done !== true);
 }
 
 function notJson(cause?: unknown): UpstreamBodyError {

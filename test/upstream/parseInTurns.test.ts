@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { checkJsonDepth, parseUpstreamJson, parseUpstreamJsonInTurns, UpstreamBodyError } from '../../src/upstream/parseJson';
+import { parseUpstreamJson, parseUpstreamJsonInTurns, UpstreamBodyError } from '../../src/upstream/parseJson';
 
 /** What parseUpstreamJson answers, or the error class it throws. */
 function reference(text: string): { value: unknown } | { error: string } {
@@ -103,9 +103,9 @@ describe('parseUpstreamJsonInTurns', () => {
   });
 });
 
-function jsonNestsDeeperThan(text: string, limit: number): boolean {
+async function jsonNestsDeeperThan(text: string, limit: number): Promise<boolean> {
   try {
-    checkJsonDepth(text, limit);
+    await parseUpstreamJsonInTurns(text, limit, 4);
     return false;
   } catch (error) {
     if ((error as Error).message.includes('nests more than')) return true;
@@ -113,7 +113,7 @@ function jsonNestsDeeperThan(text: string, limit: number): boolean {
   }
 }
 
-describe('checkJsonDepth, the scan parseInTurns makes', () => {
+describe('the depth limit of parseUpstreamJsonInTurns', () => {
   it.each([
     ['{}', 0, true],
     ['{}', 1, false],
@@ -124,16 +124,16 @@ describe('checkJsonDepth, the scan parseInTurns makes', () => {
     ['{"a":"\\"[[[["}', 1, false],
     ['[{"a":[{"b":[]}]}]', 5, false],
     ['[{"a":[{"b":[]}]}]', 4, true],
-  ])('%s deeper than %d: %s', (text, limit, expected) => {
-    expect(jsonNestsDeeperThan(text, limit)).toBe(expected);
+  ])('%s deeper than %d: %s', async (text, limit, expected) => {
+    expect(await jsonNestsDeeperThan(text, limit)).toBe(expected);
   });
 
-  it('agrees with the depth of any JSON value (property)', () => {
+  it('agrees with the depth of any JSON value (property)', async () => {
     const depth = (value: unknown): number =>
       typeof value === 'object' && value !== null ? 1 + Math.max(0, ...Object.values(value as object).map(depth)) : 0;
-    fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.nat(10), (value, limit) => {
-        expect(jsonNestsDeeperThan(JSON.stringify(value), limit)).toBe(depth(value) > limit);
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 8 }), fc.nat(10), async (value, limit) => {
+        expect(await jsonNestsDeeperThan(JSON.stringify(value), limit)).toBe(depth(value) > limit);
       }),
     );
   });
