@@ -18,7 +18,7 @@ export function parseUpstreamJson(text: string): unknown {
     const value: unknown = JSON.parse(text);
     return hasUnsafeId(value) ? parseLosslessText(text) : value;
   } catch (error) {
-    throw new UpstreamBodyError('The upstream body is not valid JSON.', { cause: error });
+    throw notJson(error);
   }
 }
 

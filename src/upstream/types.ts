@@ -1,7 +1,6 @@
 import { UpstreamBodyError } from './parseJson';
 
-// What may arrive, not what should. The guards check only the top level of a body, what the
-// gateway cannot work without; the mapping layer reads nested fields defensively.
+// What may arrive: guards check the top level the gateway needs; mapping reads the rest defensively.
 
 /** A string when it would not fit a double exactly. */
 export type CseIntegerId = number | string;

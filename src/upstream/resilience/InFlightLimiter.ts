@@ -33,11 +33,8 @@ interface Waiter {
   readonly grant: (release: Release) => void;
 }
 
-/**
- * Shares per engine and caller, so one slow engine or busy caller cannot take every slot; a queued
- * call whose share is full is passed over. No accessor properties: p-limit's made V8 keep all the
- * limiter reached until a full collection (test/memory).
- */
+// Shares per engine and caller: one slow engine or busy caller cannot take every slot. No accessor
+// properties: p-limit's made V8 keep all the limiter reached until a full collection (test/memory).
 export class InFlightLimiter {
   private readonly total: Share;
   private readonly queue: Waiter[] = [];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deepFreeze } from '../../cache/deepFreeze';
 import { isCacheable, ttlOf, type CacheTtls, type Freshness } from '../../cache/freshness';
-import { UNAVAILABLE, type Lease, type Lookup } from '../../cache/secondLevel';
+import { UNAVAILABLE, type Lease } from '../../cache/secondLevel';
 import type { SecondLevel, SharedCall } from '../../cache/secondLevel';
 import type { SingleFlight } from '../../cache/SingleFlight';
 import type { UpstreamAnswerCache } from '../../cache/UpstreamAnswerCache';
@@ -108,14 +108,6 @@ export function secondLevelStage(
   /** Answers found in the second level → when they expire (performance.now()). */
   const expiries = new WeakMap<object, number>();
 
-  type Hit = Extract<Lookup<UpstreamAnswer>, { state: 'hit' }>;
-  // Else a replica whose every answer comes from Redis would never keep one in its own level.
-  const found = (call: CallRequest, hit: Hit, generation: number): UpstreamAnswer => {
-    expiries.set(hit.answer, performance.now() + hit.ttlLeftMs);
-    gate.acceptedElsewhere(call.digest, hit.acceptedLeftMs, generation);
-    return hit.answer;
-  };
-
   const hold = async (call: CallRequest, next: CallHandler, target: SharedCall, lease: Lease) => {
     const release = lease.token === '' ? undefined : level.hold(target, lease);
     let answer: UpstreamAnswer | undefined;
@@ -146,7 +138,10 @@ export function secondLevelStage(
       if (looked === UNAVAILABLE) return next(call);
       switch (looked.state) {
         case 'hit':
-          return found(call, looked, generation);
+          // Else a replica whose every answer comes from Redis would never keep one in its own level.
+          gate.acceptedElsewhere(call.digest, looked.acceptedLeftMs, generation);
+          expiries.set(looked.answer, performance.now() + looked.ttlLeftMs);
+          return looked.answer;
         case 'lease':
           return hold(call, next, target, looked.lease);
         case 'handed':
