@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { SecondLevel } from '../cache/secondLevel';
 import type { GatewayError } from '../errors/GatewayError';
-import { classifyTransportError, credentialVerdictOf } from './errorMapping';
+import { classifyFailure, credentialVerdictOf } from './errorMapping';
 import { NEVER, type CallStage } from './stages/types';
 
 export interface CredentialGateOptions {
@@ -147,7 +147,7 @@ export class CredentialGate {
       try {
         round = await this.admit(call.digest, call.signal ?? NEVER);
       } catch (reason) {
-        throw classifyTransportError(reason);
+        throw classifyFailure({ thrown: reason }).error;
       }
       try {
         const answer = await next(call);

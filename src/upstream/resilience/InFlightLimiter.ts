@@ -1,4 +1,4 @@
-import { classifyTransportError, overloadedError } from '../errorMapping';
+import { classifyFailure, overloadedError } from '../errorMapping';
 import type { AttemptStage } from '../stages/types';
 
 /** Calling it more than once does nothing. */
@@ -109,7 +109,7 @@ export class InFlightLimiter {
       try {
         release = await slot;
       } catch (reason) {
-        throw classifyTransportError(reason);
+        throw classifyFailure({ thrown: reason }).error;
       }
       attempt.request.events?.inFlight?.(this.total.active);
       try {

@@ -9,7 +9,7 @@ import type { UpstreamAnswerCache } from '../../cache/UpstreamAnswerCache';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import type { CredentialGate } from '../CredentialGate';
-import { classifyTransportError, credentialVerdictOf } from '../errorMapping';
+import { classifyFailure, credentialVerdictOf } from '../errorMapping';
 import { withoutText } from '../exchange';
 import { isTerminalJob } from '../jobStatus';
 import type { Route } from '../../observability/events';
@@ -91,8 +91,8 @@ export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallSt
       );
     } catch (error) {
       // A caller who stops waiting is rejected with its signal's reason: still a coded error.
-      if (call.signal?.aborted === true && error === call.signal.reason) throw classifyTransportError(error);
-      throw error;
+      if (call.signal?.aborted !== true || error !== call.signal.reason) throw error;
+      throw classifyFailure({ thrown: error }).error;
     }
   };
 }
@@ -159,7 +159,7 @@ export function secondLevelStage(
       try {
         await sleep(left, undefined, { signal });
       } catch {
-        throw classifyTransportError(signal.reason);
+        throw classifyFailure({ thrown: signal.reason }).error;
       }
     }
   };

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
-import { classifyTransportError } from '../errorMapping';
+import { classifyFailure } from '../errorMapping';
 import { NEVER, remainingMs, type AttemptHandler, type CallHandler } from './types';
 
 export interface RetryOptions {
@@ -42,7 +42,7 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
       try {
         await sleep(decision.delayMs, undefined, { signal });
       } catch (reason) {
-        throw classifyTransportError(reason);
+        throw classifyFailure({ thrown: reason }).error;
       }
     }
   };
