@@ -101,12 +101,6 @@ function upstreamHeaders({ credentials, propagate }: UpstreamRequestContext): Re
   return headers;
 }
 
-/** The in-memory cache keeps the body once, parsed. */
-export function withoutText(answer: UpstreamAnswer): UpstreamAnswer {
-  if (answer.kind !== 'ok' || answer.text === undefined) return answer;
-  return { kind: 'ok', body: answer.body, requestId: answer.requestId, bytes: answer.bytes };
-}
-
 /** Past `maxBytes` a successful (`strict`) body is an error; an error body is just truncated. */
 async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean) {
   // Decoded as it arrives: a body of megabytes decoded at the end is one long step.

@@ -87,9 +87,7 @@ export function asListBody(x: unknown): { total: number; data: unknown[] } {
     throw new UpstreamBodyError('The upstream list body has no `data` array.');
   }
   const total = body.total;
-  if (total === undefined || total === null) {
-    return { total: body.data.length, data: body.data as unknown[] };
-  }
+  if (total === undefined || total === null) return { total: body.data.length, data: body.data as unknown[] };
   if (typeof total !== 'number' || !Number.isInteger(total) || total < 0 || total > MAX_GRAPHQL_INT) {
     throw new UpstreamBodyError('The upstream list body has a `total` that is not a count.');
   }

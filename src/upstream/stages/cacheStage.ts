@@ -10,7 +10,6 @@ import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import type { CredentialGate } from '../CredentialGate';
 import { classifyFailure, credentialVerdictOf } from '../errorMapping';
-import { withoutText } from '../exchange';
 import { isTerminalJob } from '../jobStatus';
 import type { Route } from '../../observability/events';
 import { NEVER, remainingMs, type CallHandler, type CallRequest, type CallStage } from './types';
@@ -70,7 +69,10 @@ export function cacheStage(
     const stale = call.request.fresh === true || cache.get(call.key)?.generation !== generation;
     if (answer.kind === 'ok' && generation !== undefined && stale) {
       const ttlMs = Math.min(ttlFor(call.route, answer.body, ttls), ttlLeftMs ?? Number.POSITIVE_INFINITY);
-      cache.set(call.key, { answer: deepFreeze(withoutText(answer)), generation }, ttlMs, answer.bytes);
+      // The in-process level keeps the body once, parsed.
+      const { text, ...parsed } = answer;
+      const kept = deepFreeze(text === undefined ? answer : parsed);
+      cache.set(call.key, { answer: kept, generation }, ttlMs, answer.bytes);
     }
     return answer;
   };
