@@ -143,12 +143,9 @@ export class CredentialGate {
   /** Inside the single flight; a 401 makes every replica forget what was kept for the scope. */
   stage(secondLevel?: SecondLevel<unknown>): CallStage {
     return (next) => async (call) => {
-      let round: ProbeRound | undefined;
-      try {
-        round = await this.admit(call.digest, call.signal ?? NEVER);
-      } catch (reason) {
+      const round = await this.admit(call.digest, call.signal ?? NEVER).catch((reason: unknown) => {
         throw classifyFailure({ thrown: reason }).error;
-      }
+      });
       try {
         const answer = await next(call);
         this.settle(call.digest, round);

@@ -105,12 +105,9 @@ export class InFlightLimiter {
         attempt.events.shed?.({ route: attempt.route });
         throw overloadedError();
       }
-      let release: Release;
-      try {
-        release = await slot;
-      } catch (reason) {
+      const release = await slot.catch((reason: unknown) => {
         throw classifyFailure({ thrown: reason }).error;
-      }
+      });
       attempt.request.events?.inFlight?.(this.total.active);
       try {
         return await next(attempt);

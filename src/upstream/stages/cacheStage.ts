@@ -158,11 +158,9 @@ export function secondLevelStage(
         const message = 'The operation ran out of time while another replica was asking the upstream.';
         throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, message);
       }
-      try {
-        await sleep(left, undefined, { signal });
-      } catch {
+      await sleep(left, undefined, { signal }).catch(() => {
         throw classifyFailure({ thrown: signal.reason }).error;
-      }
+      });
     }
   };
 

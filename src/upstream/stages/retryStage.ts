@@ -39,11 +39,9 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
         random: options.random(),
       });
       if (!decision.retry) throw result.error;
-      try {
-        await sleep(decision.delayMs, undefined, { signal });
-      } catch (reason) {
+      await sleep(decision.delayMs, undefined, { signal }).catch((reason: unknown) => {
         throw classifyFailure({ thrown: reason }).error;
-      }
+      });
     }
   };
 }
