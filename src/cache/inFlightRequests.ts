@@ -6,10 +6,8 @@ type SharedAnswer = ShareVerdict & Pick<CachedResponse, 'body' | 'headers'>;
 
 type Settle = (answer: SharedAnswer | undefined) => void;
 
-/**
- * HTTP coalescing, whatever the TTLs: many clients polling one page would otherwise run the same work
- * back to back on the one thread. Unless `shareable` allows the 200, the waiters execute on their own.
- */
+// Whatever the TTLs: clients polling one page would run its work back to back on the one thread.
+// Unless `shareable` allows the 200, the waiters execute on their own.
 export function createInFlightRequests<TContext>(shareable: (context: TContext) => ShareVerdict | undefined) {
   const flights = new Map<string, Set<Settle>>();
   return {

@@ -4,10 +4,7 @@ import { credentialDigest, type CallerCredentials } from './scopeKey';
 /** The caller's credentials; throws (or returns undefined) when it has none usable. */
 export type CredentialsOf = (request: IncomingMessage) => CallerCredentials | undefined;
 
-/**
- * `undefined` when the credentials do not parse: Apollo refuses such a request with its own error,
- * so it must never be answered with another's result.
- */
+/** `undefined` when the credentials do not parse: Apollo refuses it, never with another's result. */
 export function requestKey(credentialsOf: CredentialsOf, request: IncomingMessage, search: string, bodyText: string): string | undefined {
   let credentials: CallerCredentials | undefined;
   try {

@@ -9,10 +9,7 @@ export interface CallerCredentials {
 
 const digests = new WeakMap<CallerCredentials, string>();
 
-/**
- * A SHA-256 of the credentials as a JSON array (unambiguous): two tokens never share an answer, and
- * no map, log line or heap snapshot holds the raw token as a key. Once per credentials object.
- */
+// SHA-256 of the credentials as a JSON array (unambiguous): no map, log or heap snapshot keys on a token.
 export function credentialDigest(credentials: CallerCredentials): string {
   let digest = digests.get(credentials);
   if (digest === undefined) {

@@ -108,10 +108,7 @@ export class RedisLink {
     return (op, keys, args) => this.run(op, (client) => (client as unknown as Defined)[name]!(...keys, ...args));
   }
 
-  /**
-   * Renews `lease` while `token` holds it, at a third of its life (two renewals may be lost before it
-   * lapses), until the returned function is called or it is lost.
-   */
+  /** Renews `lease` while `token` holds it, at a third of its life: two renewals may be lost. */
   hold(op: string, lease: string, token: string, ttlMs: number): () => void {
     const timer = setInterval(() => {
       void this.renewLease(op, [lease], [token, ttlMs]).then((renewed) => renewed === 0 && clearInterval(timer));

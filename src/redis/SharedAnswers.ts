@@ -78,8 +78,8 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
   const lookup = link.script('gwAnswerLookup', 5, LOOKUP);
   const settle = link.script('gwAnswerSettle', 5, SETTLE);
   // A value that does not open or decode reads as no answer: the caller makes the call.
-  const open = (call: RedisCall, value: string) => {
-    const plain = link.cipher.open(value, call.key);
+  const open = async (call: RedisCall, value: string | undefined) => {
+    const plain = value === undefined || value === NO_ANSWER ? undefined : link.cipher.open(value, call.key);
     return plain === undefined ? undefined : decodeAnswer(plain);
   };
   return {
@@ -97,11 +97,11 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       if (state === 'lease') return { state, lease: { token, generation } };
       if (state === 'wait') return { state, holder: value ?? '' };
       if (state === 'hit') {
-        const answer = value === null ? undefined : open(call, value.slice(value.indexOf('\n') + 1));
+        const answer = await open(call, value?.slice(value.indexOf('\n') + 1));
         if (answer !== undefined && ttlLeftMs > 0) return { state, answer, ttlLeftMs, acceptedLeftMs };
         return { state: 'handed', answer: undefined };
       }
-      return { state: 'handed', answer: value === null || value === NO_ANSWER ? undefined : open(call, value) };
+      return { state: 'handed', answer: await open(call, value ?? undefined) };
     },
     async generation(digest) {
       const reply = await link.run('answer-generation', (client) => client.get(keys.generation(digest)));
@@ -133,13 +133,13 @@ export function encodeAnswer(answer: UpstreamAnswer): string {
   return `${header}\n${answer.text ?? JSON.stringify(answer.body)}`;
 }
 
-export function decodeAnswer(text: string): UpstreamAnswer | undefined {
+export async function decodeAnswer(text: string): Promise<UpstreamAnswer | undefined> {
   const end = text.indexOf('\n');
   try {
     const header = JSON.parse(end < 0 ? text : text.slice(0, end)) as Record<string, unknown> | null;
     if (header?.kind === 'ok' && typeof header.bytes === 'number' && end >= 0) {
       const requestId = typeof header.requestId === 'string' ? header.requestId : undefined;
-      return { kind: 'ok', body: parseUpstreamBody(text.slice(end + 1)), requestId, bytes: header.bytes };
+      return { kind: 'ok', body: await parseUpstreamBody(text.slice(end + 1)), requestId, bytes: header.bytes };
     }
     const { upstream } = header ?? {};
     if (header?.kind === 'not-found' && end < 0 && typeof upstream === 'object' && upstream !== null) {

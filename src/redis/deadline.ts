@@ -1,9 +1,6 @@
 export const LATE: unique symbol = Symbol('late');
 
-/**
- * Not counting time this process was too busy to read an answer that had arrived: Node runs expired
- * timers before it reads the sockets, so `setImmediate` (after I/O) decides.
- */
+// Not counting time too busy to read an answer that arrived: expired timers run before socket reads.
 export function settleWithin<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { SecondLevel } from '../cache/secondLevel';
 import type { GatewayError } from '../errors/GatewayError';
-import { classifyTransportError, credentialVerdictOf } from './errorMapping';
+import { classifyFailure, credentialVerdictOf } from './errorMapping';
 import { NEVER, type CallStage } from './stages/types';
 
 export interface CredentialGateOptions {
@@ -143,12 +143,9 @@ export class CredentialGate {
   /** Inside the single flight; a 401 makes every replica forget what was kept for the scope. */
   stage(secondLevel?: SecondLevel<unknown>): CallStage {
     return (next) => async (call) => {
-      let round: ProbeRound | undefined;
-      try {
-        round = await this.admit(call.digest, call.signal ?? NEVER);
-      } catch (reason) {
-        throw classifyTransportError(reason);
-      }
+      const round = await this.admit(call.digest, call.signal ?? NEVER).catch((reason: unknown) => {
+        throw classifyFailure({ thrown: reason }).error;
+      });
       try {
         const answer = await next(call);
         this.settle(call.digest, round);

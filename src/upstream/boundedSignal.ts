@@ -1,7 +1,4 @@
-/**
- * `AbortSignal.any([parent, AbortSignal.timeout(ms)])` whose timer and listener `dispose` releases
- * at once: `any` and `timeout` wait for the garbage collector, too late for every upstream attempt.
- */
+// AbortSignal.any with a timeout whose timer and listener `dispose` frees at once, not at the next GC.
 export function boundedSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   if (parent.aborted) {

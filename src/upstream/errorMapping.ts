@@ -68,10 +68,6 @@ export function classifyFailure(happened: Happened, now: number = Date.now()): C
   return classifyStatus(happened, now);
 }
 
-export function classifyTransportError(err: unknown): GatewayError {
-  return classifyThrown(err, undefined, undefined).error;
-}
-
 function classifyStatus({ status, headers, body }: Answered, now: number): Classification {
   const fields = readErrorBody(body);
   const upstream: UpstreamErrorInfo = { status };

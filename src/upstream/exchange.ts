@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { Agent, type Dispatcher } from 'undici';
 import { boundedSignal } from './boundedSignal';
 import { classifyFailure, type Failure } from './errorMapping';
-import { parseUpstreamBodyInTurns, UpstreamBodyError } from './parseJson';
+import { parseUpstreamBody, UpstreamBodyError } from './parseJson';
 import { remainingMs, type AttemptHandler, type AttemptRequest, type UpstreamAnswer } from './stages/types';
 import type { UpstreamRequestContext } from './stages/types';
 
@@ -72,7 +72,7 @@ async function exchange(options: ExchangeOptions, attempt: AttemptRequest, signa
     const requestId = Array.isArray(id) ? id[0] : id;
     try {
       const text = await readText(body, options.maxResponseBytes, true);
-      const parsed = await parseUpstreamBodyInTurns(text);
+      const parsed = await parseUpstreamBody(text);
       const answer: UpstreamAnswer = { kind: 'ok', body: parsed, requestId, bytes: Buffer.byteLength(text) };
       if (options.keepText) answer.text = text;
       return [status, answer];
@@ -99,12 +99,6 @@ function upstreamHeaders({ credentials, propagate }: UpstreamRequestContext): Re
   const enterprise = credentials.enterpriseProjectId;
   if (enterprise !== undefined) headers['x-enterprise-project-id'] = enterprise;
   return headers;
-}
-
-/** The in-memory cache keeps the body once, parsed. */
-export function withoutText(answer: UpstreamAnswer): UpstreamAnswer {
-  if (answer.kind !== 'ok' || answer.text === undefined) return answer;
-  return { kind: 'ok', body: answer.body, requestId: answer.requestId, bytes: answer.bytes };
 }
 
 /** Past `maxBytes` a successful (`strict`) body is an error; an error body is just truncated. */

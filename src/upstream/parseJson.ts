@@ -12,16 +12,6 @@ export class UpstreamBodyError extends Error {
 
 const INTEGER_LITERAL = /^-?\d+$/;
 
-/** When an id is beyond 2^53, every integer literal beyond it is parsed again as its decimal text. */
-export function parseUpstreamJson(text: string): unknown {
-  try {
-    const value: unknown = JSON.parse(text);
-    return hasUnsafeId(value) ? parseLosslessText(text) : value;
-  } catch (error) {
-    throw new UpstreamBodyError('The upstream body is not valid JSON.', { cause: error });
-  }
-}
-
 // For a text JSON.parse took already: outside strings, digits only occur in number literals.
 function parseLosslessText(text: string): unknown {
   return JSON.parse(text.replace(STRING_OR_NUMBER, quoteUnsafeInteger));
@@ -54,16 +44,15 @@ function hasUnsafeId(body: unknown): boolean {
 const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
 const MAX_BODY_DEPTH = 64;
 
-/** A body as Redis kept it, in one step. */
-export function parseUpstreamBody(text: string): unknown {
-  if (text.length > DEPTH_CHECKED_FROM_BYTES) checkJsonDepth(text, MAX_BODY_DEPTH);
-  return parseUpstreamJson(text);
-}
-
-/** A body as it arrives: a large one in turns of the event loop. */
-export async function parseUpstreamBodyInTurns(text: string): Promise<unknown> {
+/** A body as it arrives or as Redis kept it: a large one in turns. Ids beyond 2^53 keep their digits. */
+export async function parseUpstreamBody(text: string): Promise<unknown> {
   if (text.length > DEPTH_CHECKED_FROM_BYTES) return parseUpstreamJsonInTurns(text, MAX_BODY_DEPTH);
-  return parseUpstreamJson(text);
+  try {
+    const value: unknown = JSON.parse(text);
+    return hasUnsafeId(value) ? parseLosslessText(text) : value;
+  } catch (error) {
+    throw notJson(error);
+  }
 }
 
 const PIECE_CHARS = 64 * 1024;
@@ -125,12 +114,6 @@ function* scan(text: string, maxDepth: number, pieceChars: number): Generator<vo
   }
   if (stack.length > 0 || inString) throw notJson();
   return containers;
-}
-
-/** Before `JSON.parse` spends seconds on deep nesting. */
-export function checkJsonDepth(text: string, maxDepth: number): void {
-  const scanning = scan(text, maxDepth, Number.POSITIVE_INFINITY);
-  while (scanning.next().done !== true);
 }
 
 function notJson(cause?: unknown): UpstreamBodyError {

@@ -1,9 +1,8 @@
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 
-// A caller's id outside the upstream's alphabet is BAD_USER_INPUT; the builders check every segment
-// again, since ids also come from upstream answers, which must not steer the next call, with the
-// caller's token, to another path: such an id fails its field before any call.
+// A caller's id outside the upstream's alphabet is BAD_USER_INPUT. Ids from upstream answers are
+// checked too: they must not steer the next call, with the caller's token, to another path.
 
 /** Engine ids are UUIDs in practice; accept any short token of URL-safe characters. */
 const ENGINE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

@@ -1,7 +1,6 @@
 import { UpstreamBodyError } from './parseJson';
 
-// What may arrive, not what should. The guards check only the top level of a body, what the
-// gateway cannot work without; the mapping layer reads nested fields defensively.
+// What may arrive: guards check the top level the gateway needs; mapping reads the rest defensively.
 
 /** A string when it would not fit a double exactly. */
 export type CseIntegerId = number | string;
@@ -88,9 +87,7 @@ export function asListBody(x: unknown): { total: number; data: unknown[] } {
     throw new UpstreamBodyError('The upstream list body has no `data` array.');
   }
   const total = body.total;
-  if (total === undefined || total === null) {
-    return { total: body.data.length, data: body.data as unknown[] };
-  }
+  if (total === undefined || total === null) return { total: body.data.length, data: body.data as unknown[] };
   if (typeof total !== 'number' || !Number.isInteger(total) || total < 0 || total > MAX_GRAPHQL_INT) {
     throw new UpstreamBodyError('The upstream list body has a `total` that is not a count.');
   }

@@ -16,30 +16,30 @@ const upstreamText = fc
   .map(({ total, data }) => `{"total":${total},"data":[${data.map((j) => `{"id":${j.id},"name":${JSON.stringify(j.name)},"status":"${j.status}"}`).join(',')}]}`);
 
 describe('answerCodec', () => {
-  it('reads back an answer fresh from the exchange exactly as the exchange parsed its text (exact digits)', () => {
-    fc.assert(
-      fc.property(upstreamText, fc.option(fc.string(), { nil: undefined }), (text, requestId) => {
-        const answer: UpstreamAnswer = { kind: 'ok', body: parseUpstreamBody(text), requestId, bytes: Buffer.byteLength(text), text };
+  it('reads back an answer fresh from the exchange exactly as the exchange parsed its text (exact digits)', async () => {
+    await fc.assert(
+      fc.asyncProperty(upstreamText, fc.option(fc.string(), { nil: undefined }), async (text, requestId) => {
+        const answer: UpstreamAnswer = { kind: 'ok', body: await parseUpstreamBody(text), requestId, bytes: Buffer.byteLength(text), text };
         const encoded = encodeAnswer(answer);
         // The upstream's own text is what is written: no second serialisation of the body.
         expect(encoded.endsWith(`\n${text}`)).toBe(true);
-        expect(decodeAnswer(encoded)).toEqual({ kind: 'ok', body: answer.body, requestId, bytes: answer.bytes });
+        expect(await decodeAnswer(encoded)).toEqual({ kind: 'ok', body: answer.body, requestId, bytes: answer.bytes });
       }),
     );
   });
 
-  it('serialises the body of an answer without text, and reads it back the same', () => {
-    fc.assert(
-      fc.property(upstreamText, (text) => {
-        const answer: UpstreamAnswer = { kind: 'ok', body: parseUpstreamBody(text), requestId: undefined, bytes: text.length };
-        expect(decodeAnswer(encodeAnswer(answer))).toEqual(answer);
+  it('serialises the body of an answer without text, and reads it back the same', async () => {
+    await fc.assert(
+      fc.asyncProperty(upstreamText, async (text) => {
+        const answer: UpstreamAnswer = { kind: 'ok', body: await parseUpstreamBody(text), requestId: undefined, bytes: text.length };
+        expect(await decodeAnswer(encodeAnswer(answer))).toEqual(answer);
       }),
     );
   });
 
-  it('keeps not-found answers', () => {
+  it('keeps not-found answers', async () => {
     const answer: UpstreamAnswer = { kind: 'not-found', upstream: { status: 400, code: 'CSE.0001' } };
-    expect(decodeAnswer(encodeAnswer(answer))).toEqual(answer);
+    expect(await decodeAnswer(encodeAnswer(answer))).toEqual(answer);
   });
 
   it.each([
@@ -49,7 +49,7 @@ describe('answerCodec', () => {
     ['a header of another kind', '{"kind":"maybe"}\n{}'],
     ['a not-found with a body', '{"kind":"not-found","upstream":{}}\n{}'],
     ['a body nesting deeper than any upstream shape', `{"kind":"ok","requestId":null,"bytes":1}\n${'['.repeat(300_000)}${']'.repeat(300_000)}`],
-  ])('reads %s as no answer, never as a wrong one', (_name, value) => {
-    expect(decodeAnswer(value)).toBeUndefined();
+  ])('reads %s as no answer, never as a wrong one', async (_name, value) => {
+    expect(await decodeAnswer(value)).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { errors as undiciErrors } from 'undici';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { ErrorCode } from '../../src/errors/codes';
 import fc from 'fast-check';
-import { BREAKER_COUNTS, classifyFailure, classifyTransportError, credentialVerdictOf, MAX_RETRY_AFTER_S, type Classification, type FailureKind, type Happened, type UpstreamHeaders } from '../../src/upstream/errorMapping';
+import { BREAKER_COUNTS, classifyFailure, credentialVerdictOf, MAX_RETRY_AFTER_S, type Classification, type FailureKind, type Happened, type UpstreamHeaders } from '../../src/upstream/errorMapping';
 import { UpstreamBodyError } from '../../src/upstream/parseJson';
 
 const NOW = Date.parse('2024-05-01T12:00:00Z');
@@ -355,32 +355,32 @@ describe('what an upstream error says of the credentials', () => {
   });
 
   it('has no verdict on a thrown failure, nor on an error the classifier did not make', () => {
-    expect(credentialVerdictOf(classifyTransportError(withCode('ECONNREFUSED')))).toBeUndefined();
+    expect(credentialVerdictOf(classifyFailure({ thrown: withCode('ECONNREFUSED') }).error)).toBeUndefined();
     expect(credentialVerdictOf(new GatewayError('UNAUTHENTICATED', 'x', { upstream: { status: 401 } }))).toBeUndefined();
   });
 });
 
-describe('classifyTransportError', () => {
+describe('classifyFailure of a thrown error', () => {
   it('words a known connection failure and an unknown error differently', () => {
-    expect(classifyTransportError(withCode('ECONNREFUSED')).message).toBe('The upstream could not be reached.');
-    expect(classifyTransportError(new Error('weird')).message).toBe('The call to the upstream failed.');
+    expect(classifyFailure({ thrown: withCode('ECONNREFUSED') }).error.message).toBe('The upstream could not be reached.');
+    expect(classifyFailure({ thrown: new Error('weird') }).error.message).toBe('The call to the upstream failed.');
   });
 
   it('never repeats the original message, which may hold the URL', () => {
     const err = withCode('ECONNREFUSED', `connect ECONNREFUSED ${URL_IN_BODY}`);
-    const result = classifyTransportError(err);
+    const result = classifyFailure({ thrown: err }).error;
     expect(JSON.stringify({ message: result.message, extensions: result.extensions })).not.toContain('myhuaweicloud');
   });
 
   it('returns a GatewayError unchanged', () => {
     const already = new GatewayError('RATE_LIMITED', 'x');
-    expect(classifyTransportError(already)).toBe(already);
+    expect(classifyFailure({ thrown: already }).error).toBe(already);
   });
 
   it('survives a cause cycle', () => {
     const a = new Error('a') as Error & { cause?: unknown };
     const b = new Error('b', { cause: a });
     a.cause = b;
-    expect(classifyTransportError(a).code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(classifyFailure({ thrown: a }).error.code).toBe('UPSTREAM_UNAVAILABLE');
   });
 });

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { checkJsonDepth, parseUpstreamJson, parseUpstreamJsonInTurns, UpstreamBodyError } from '../../src/upstream/parseJson';
+import { parseUpstreamBody, parseUpstreamJsonInTurns, UpstreamBodyError } from '../../src/upstream/parseJson';
 
-/** What parseUpstreamJson answers, or the error class it throws. */
-function reference(text: string): { value: unknown } | { error: string } {
+/** What parseUpstreamBody answers in one step, or the error class it throws. */
+async function reference(text: string): Promise<{ value: unknown } | { error: string }> {
   try {
-    return { value: parseUpstreamJson(text) };
+    return { value: await parseUpstreamBody(text) };
   } catch (error) {
     return { error: (error as Error).name };
   }
@@ -30,17 +30,17 @@ function text(value: unknown, space: number): string {
 }
 
 describe('parseUpstreamJsonInTurns', () => {
-  it('answers what parseUpstreamJson answers, on any JSON, however it is split into pieces', async () => {
+  it('answers what parseUpstreamBody answers, on any JSON, however it is split into pieces', async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 6 }), listBody), fc.constantFrom(0, 1, 2), fc.integer({ min: 1, max: 200 }), async (value, space, pieceChars) => {
         const body = text(value, space);
-        expect(await inTurns(body, pieceChars)).toEqual(reference(body));
+        expect(await inTurns(body, pieceChars)).toEqual(await reference(body));
       }),
       { numRuns: 300 },
     );
   });
 
-  it('refuses what parseUpstreamJson refuses: any text cut or changed by one character', async () => {
+  it('refuses what parseUpstreamBody refuses: any text cut or changed by one character', async () => {
     const mutated = fc
       .tuple(fc.oneof(fc.jsonValue({ maxDepth: 5 }), listBody), fc.nat(), fc.constantFrom('', ',', ':', '{', '}', '[', ']', '"', 'x', ' ', '\u00a0', '\n'))
       .map(([value, at, inserted]) => {
@@ -50,7 +50,7 @@ describe('parseUpstreamJsonInTurns', () => {
       });
     await fc.assert(
       fc.asyncProperty(mutated, fc.integer({ min: 1, max: 60 }), async (body, pieceChars) => {
-        const expected = reference(body);
+        const expected = await reference(body);
         const actual = await inTurns(body, pieceChars);
         if ('error' in expected) expect(actual).toEqual({ error: 'UpstreamBodyError' });
         else expect(actual).toEqual(expected);
@@ -103,9 +103,9 @@ describe('parseUpstreamJsonInTurns', () => {
   });
 });
 
-function jsonNestsDeeperThan(text: string, limit: number): boolean {
+async function jsonNestsDeeperThan(text: string, limit: number): Promise<boolean> {
   try {
-    checkJsonDepth(text, limit);
+    await parseUpstreamJsonInTurns(text, limit, 4);
     return false;
   } catch (error) {
     if ((error as Error).message.includes('nests more than')) return true;
@@ -113,7 +113,7 @@ function jsonNestsDeeperThan(text: string, limit: number): boolean {
   }
 }
 
-describe('checkJsonDepth, the scan parseInTurns makes', () => {
+describe('the depth limit of parseUpstreamJsonInTurns', () => {
   it.each([
     ['{}', 0, true],
     ['{}', 1, false],
@@ -124,16 +124,16 @@ describe('checkJsonDepth, the scan parseInTurns makes', () => {
     ['{"a":"\\"[[[["}', 1, false],
     ['[{"a":[{"b":[]}]}]', 5, false],
     ['[{"a":[{"b":[]}]}]', 4, true],
-  ])('%s deeper than %d: %s', (text, limit, expected) => {
-    expect(jsonNestsDeeperThan(text, limit)).toBe(expected);
+  ])('%s deeper than %d: %s', async (text, limit, expected) => {
+    expect(await jsonNestsDeeperThan(text, limit)).toBe(expected);
   });
 
-  it('agrees with the depth of any JSON value (property)', () => {
+  it('agrees with the depth of any JSON value (property)', async () => {
     const depth = (value: unknown): number =>
       typeof value === 'object' && value !== null ? 1 + Math.max(0, ...Object.values(value as object).map(depth)) : 0;
-    fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.nat(10), (value, limit) => {
-        expect(jsonNestsDeeperThan(JSON.stringify(value), limit)).toBe(depth(value) > limit);
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 8 }), fc.nat(10), async (value, limit) => {
+        expect(await jsonNestsDeeperThan(JSON.stringify(value), limit)).toBe(depth(value) > limit);
       }),
     );
   });

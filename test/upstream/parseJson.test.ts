@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseUpstreamJson, UpstreamBodyError } from '../../src/upstream/parseJson';
+import { parseUpstreamBody, UpstreamBodyError } from '../../src/upstream/parseJson';
 
 const TWO_POW_53 = 2n ** 53n;
 
@@ -31,7 +31,7 @@ function expectJsonParseExceptUnsafeIntegers(actual: unknown, expected: unknown)
   expect(actual).toBe(expected);
 }
 
-describe('parseUpstreamJson', () => {
+describe('parseUpstreamBody', () => {
   it.each<[string, string, unknown]>([
     ['a list body', '{"total":2,"data":[{"id":1},{"id":2}]}', { total: 2, data: [{ id: 1 }, { id: 2 }] }],
     ['the largest safe integer', '{"id":9007199254740991}', { id: 9007199254740991 }],
@@ -54,15 +54,15 @@ describe('parseUpstreamJson', () => {
     ['a big id among small numbers', '[{"id":12345678901234567890,"n":[1,2.5,-0]}]', [{ id: '12345678901234567890', n: [1, 2.5, -0] }]],
     ['duplicate keys: last wins, as JSON.parse', '{"a":1,"a":2,"id":12345678901234567890}', { a: 2, id: '12345678901234567890' }],
     ['a __proto__ key stays data', '{"__proto__":{"x":1},"id":12345678901234567890}', JSON.parse('{"__proto__":{"x":1},"id":"12345678901234567890"}')],
-  ])('%s', (_label, text, expected) => {
-    const parsed = parseUpstreamJson(text);
+  ])('%s', async (_label, text, expected) => {
+    const parsed = await parseUpstreamBody(text);
     expect(parsed).toEqual(expected);
     expect(Object.getPrototypeOf(parsed)).toBe(Object.getPrototypeOf(expected));
   });
 
-  it('keeps -0 as JSON.parse does', () => {
-    expect(Object.is((parseUpstreamJson('[-0, 1234567890123456789]') as unknown[])[0], -0)).toBe(true);
-    expect(Object.is((parseUpstreamJson('{"n":-0,"id":12345678901234567890}') as { n: number }).n, -0)).toBe(true);
+  it('keeps -0 as JSON.parse does', async () => {
+    expect(Object.is(((await parseUpstreamBody('[-0, 1234567890123456789]')) as unknown[])[0], -0)).toBe(true);
+    expect(Object.is(((await parseUpstreamBody('{"n":-0,"id":12345678901234567890}')) as { n: number }).n, -0)).toBe(true);
   });
 
   it.each<[string, string]>([
@@ -74,10 +74,10 @@ describe('parseUpstreamJson', () => {
     ['trailing garbage, slow path', '{"id":12345678901234567890} x'],
     ['a leading-zero number, slow path', '{"id":012345678901234567890}'],
     ['single quotes', "{'id':1}"],
-  ])('throws UpstreamBodyError for %s', (_label, text) => {
+  ])('throws UpstreamBodyError for %s', async (_label, text) => {
     let caught: unknown;
     try {
-      parseUpstreamJson(text);
+      await parseUpstreamBody(text);
     } catch (error) {
       caught = error;
     }
@@ -89,43 +89,43 @@ describe('parseUpstreamJson', () => {
     expect((caught as Error).cause).toBeInstanceOf(SyntaxError);
   });
 
-  it('equals JSON.parse for any JSON text, but for the digits it keeps', () => {
-    fc.assert(
-      fc.property(fc.json(), (text) => {
-        expectJsonParseExceptUnsafeIntegers(parseUpstreamJson(text), JSON.parse(text));
+  it('equals JSON.parse for any JSON text, but for the digits it keeps', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.json(), async (text) => {
+        expectJsonParseExceptUnsafeIntegers(await parseUpstreamBody(text), JSON.parse(text));
       }),
     );
   });
 
-  it('equals JSON.parse on the slow path too', () => {
+  it('equals JSON.parse on the slow path too', async () => {
     // An id beyond 2^53 forces the lossless parser.
-    fc.assert(
-      fc.property(fc.jsonValue(), (value) => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (value) => {
         const text = `{"id":12345678901234567890,"value":${JSON.stringify(value)}}`;
-        expectJsonParseExceptUnsafeIntegers(parseUpstreamJson(text), JSON.parse(text));
+        expectJsonParseExceptUnsafeIntegers(await parseUpstreamBody(text), JSON.parse(text));
       }),
     );
   });
 
-  it('keeps the exact digits of any integer beyond 2^53', () => {
-    fc.assert(
-      fc.property(fc.bigInt({ min: TWO_POW_53, max: 2n ** 128n }), fc.boolean(), (id, negative) => {
+  it('keeps the exact digits of any integer beyond 2^53', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.bigInt({ min: TWO_POW_53, max: 2n ** 128n }), fc.boolean(), async (id, negative) => {
         const digits = (negative ? -id : id).toString();
-        expect(parseUpstreamJson(`{"id": ${digits}}`)).toEqual({ id: digits });
+        expect(await parseUpstreamBody(`{"id": ${digits}}`)).toEqual({ id: digits });
       }),
     );
   });
 
-  it('keeps safe integers as numbers whichever path parses them', () => {
-    fc.assert(
-      fc.property(fc.maxSafeInteger(), (n) => {
-        expect(parseUpstreamJson(`{"id":${n}}`)).toEqual({ id: n });
-        expect(parseUpstreamJson(`{"latestJobId":12345678901234567890,"id":${n}}`)).toEqual({ latestJobId: '12345678901234567890', id: n });
+  it('keeps safe integers as numbers whichever path parses them', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.maxSafeInteger(), async (n) => {
+        expect(await parseUpstreamBody(`{"id":${n}}`)).toEqual({ id: n });
+        expect(await parseUpstreamBody(`{"latestJobId":12345678901234567890,"id":${n}}`)).toEqual({ latestJobId: '12345678901234567890', id: n });
       }),
     );
   });
 
-  it('keeps every id field of every upstream shape exact: lists, details, flat tasks, phases, engines', () => {
+  it('keeps every id field of every upstream shape exact: lists, details, flat tasks, phases, engines', async () => {
     const id = fc.oneof(fc.maxSafeInteger(), fc.bigInt({ min: TWO_POW_53, max: 2n ** 70n }), fc.bigInt({ min: -(2n ** 70n), max: -TWO_POW_53 }));
     const task = fc.record({ id, jobId: id, status: fc.constant('Finished') });
     const phase = fc.record({ taskName: fc.string(), tasks: fc.array(task, { maxLength: 3 }) });
@@ -138,12 +138,12 @@ describe('parseUpstreamJson', () => {
       fc.record({ total: fc.nat(), data: fc.array(engine, { maxLength: 4 }) }),
       fc.array(fc.record({ total: fc.nat(), data: fc.array(job, { maxLength: 2 }) }), { maxLength: 2 }),
     );
-    fc.assert(
-      fc.property(body, (value) => {
+    await fc.assert(
+      fc.asyncProperty(body, async (value) => {
         // On the wire, ids are bare integer literals; expected: the digits past 2^53, else a number.
         const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `@@${v}@@` : v)).replace(/"@@(-?\d+)@@"/g, '$1');
         const expected = JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
-        expect(parseUpstreamJson(text)).toEqual(expected);
+        expect(await parseUpstreamBody(text)).toEqual(expected);
       }),
     );
   });

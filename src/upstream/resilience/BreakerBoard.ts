@@ -178,11 +178,8 @@ export class BreakerBoard {
         return;
       }
       breaker.record(permit, BREAKER_COUNTS[kind].engine);
-      if (breaker.idle) {
-        if (stored !== undefined) this.engines.delete(engineKey);
-      } else if (stored === undefined) {
-        this.engines.set(engineKey, breaker);
-      }
+      if (breaker.idle && stored !== undefined) this.engines.delete(engineKey);
+      else if (!breaker.idle && stored === undefined) this.engines.set(engineKey, breaker);
     } finally {
       this.listeners = undefined;
     }

@@ -1,4 +1,4 @@
-import { classifyTransportError, overloadedError } from '../errorMapping';
+import { classifyFailure, overloadedError } from '../errorMapping';
 import type { AttemptStage } from '../stages/types';
 
 /** Calling it more than once does nothing. */
@@ -33,11 +33,8 @@ interface Waiter {
   readonly grant: (release: Release) => void;
 }
 
-/**
- * Shares per engine and caller, so one slow engine or busy caller cannot take every slot; a queued
- * call whose share is full is passed over. No accessor properties: p-limit's made V8 keep all the
- * limiter reached until a full collection (test/memory).
- */
+// Shares per engine and caller: one slow engine or busy caller cannot take every slot. No accessor
+// properties: p-limit's made V8 keep all the limiter reached until a full collection (test/memory).
 export class InFlightLimiter {
   private readonly total: Share;
   private readonly queue: Waiter[] = [];
@@ -108,12 +105,9 @@ export class InFlightLimiter {
         attempt.events.shed?.({ route: attempt.route });
         throw overloadedError();
       }
-      let release: Release;
-      try {
-        release = await slot;
-      } catch (reason) {
-        throw classifyTransportError(reason);
-      }
+      const release = await slot.catch((reason: unknown) => {
+        throw classifyFailure({ thrown: reason }).error;
+      });
       attempt.request.events?.inFlight?.(this.total.active);
       try {
         return await next(attempt);

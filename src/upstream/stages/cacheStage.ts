@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deepFreeze } from '../../cache/deepFreeze';
 import { isCacheable, ttlOf, type CacheTtls, type Freshness } from '../../cache/freshness';
-import { UNAVAILABLE, type Lease, type Lookup } from '../../cache/secondLevel';
+import { UNAVAILABLE, type Lease } from '../../cache/secondLevel';
 import type { SecondLevel, SharedCall } from '../../cache/secondLevel';
 import type { SingleFlight } from '../../cache/SingleFlight';
 import type { UpstreamAnswerCache } from '../../cache/UpstreamAnswerCache';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import type { CredentialGate } from '../CredentialGate';
-import { classifyTransportError, credentialVerdictOf } from '../errorMapping';
-import { withoutText } from '../exchange';
+import { classifyFailure, credentialVerdictOf } from '../errorMapping';
 import { isTerminalJob } from '../jobStatus';
 import type { Route } from '../../observability/events';
 import { NEVER, remainingMs, type CallHandler, type CallRequest, type CallStage } from './types';
@@ -70,7 +69,10 @@ export function cacheStage(
     const stale = call.request.fresh === true || cache.get(call.key)?.generation !== generation;
     if (answer.kind === 'ok' && generation !== undefined && stale) {
       const ttlMs = Math.min(ttlFor(call.route, answer.body, ttls), ttlLeftMs ?? Number.POSITIVE_INFINITY);
-      cache.set(call.key, { answer: deepFreeze(withoutText(answer)), generation }, ttlMs, answer.bytes);
+      // The in-process level keeps the body once, parsed.
+      const { text, ...parsed } = answer;
+      const kept = deepFreeze(text === undefined ? answer : parsed);
+      cache.set(call.key, { answer: kept, generation }, ttlMs, answer.bytes);
     }
     return answer;
   };
@@ -91,8 +93,8 @@ export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallSt
       );
     } catch (error) {
       // A caller who stops waiting is rejected with its signal's reason: still a coded error.
-      if (call.signal?.aborted === true && error === call.signal.reason) throw classifyTransportError(error);
-      throw error;
+      if (call.signal?.aborted !== true || error !== call.signal.reason) throw error;
+      throw classifyFailure({ thrown: error }).error;
     }
   };
 }
@@ -107,14 +109,6 @@ export function secondLevelStage(
 ): { stage: CallStage; fromSecondLevel: (answer: UpstreamAnswer) => number | undefined } {
   /** Answers found in the second level → when they expire (performance.now()). */
   const expiries = new WeakMap<object, number>();
-
-  type Hit = Extract<Lookup<UpstreamAnswer>, { state: 'hit' }>;
-  // Else a replica whose every answer comes from Redis would never keep one in its own level.
-  const found = (call: CallRequest, hit: Hit, generation: number): UpstreamAnswer => {
-    expiries.set(hit.answer, performance.now() + hit.ttlLeftMs);
-    gate.acceptedElsewhere(call.digest, hit.acceptedLeftMs, generation);
-    return hit.answer;
-  };
 
   const hold = async (call: CallRequest, next: CallHandler, target: SharedCall, lease: Lease) => {
     const release = lease.token === '' ? undefined : level.hold(target, lease);
@@ -146,7 +140,10 @@ export function secondLevelStage(
       if (looked === UNAVAILABLE) return next(call);
       switch (looked.state) {
         case 'hit':
-          return found(call, looked, generation);
+          // Else a replica whose every answer comes from Redis would never keep one in its own level.
+          gate.acceptedElsewhere(call.digest, looked.acceptedLeftMs, generation);
+          expiries.set(looked.answer, performance.now() + looked.ttlLeftMs);
+          return looked.answer;
         case 'lease':
           return hold(call, next, target, looked.lease);
         case 'handed':
@@ -161,11 +158,9 @@ export function secondLevelStage(
         const message = 'The operation ran out of time while another replica was asking the upstream.';
         throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, message);
       }
-      try {
-        await sleep(left, undefined, { signal });
-      } catch {
-        throw classifyTransportError(signal.reason);
-      }
+      await sleep(left, undefined, { signal }).catch(() => {
+        throw classifyFailure({ thrown: signal.reason }).error;
+      });
     }
   };
 

@@ -3,8 +3,7 @@ import type { Route, UpstreamEvents } from '../../observability/events';
 import type { Credentials } from '../credentials';
 import type { Failure } from '../errorMapping';
 
-// Stages compose as undici's interceptors do. Attempt stages return what one HTTP attempt came to,
-// for the retry stage to decide on, and throw only for the gateway's own refusals.
+// Composed as undici's interceptors; attempt stages throw only for the gateway's own refusals.
 
 /** `bytes`: the body as received, what caches count; `text`: the body, kept only with Redis. */
 export type UpstreamAnswer =
