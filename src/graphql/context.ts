@@ -67,7 +67,7 @@ export function createContext(
     request: { ...request, events: fanOutEvents(request.events, cachePolicy.events) },
     limit: lazyLimit(services.requestConcurrency),
     pageBase: services.pageBase,
-    onNotFound: () => facts.markNotFound(),
+    onNotFound: () => (facts.notFound = true),
     budget,
   });
   const loaders = createLoaders(api, services.observeBatch);

@@ -14,7 +14,6 @@ import { requestKey, type CredentialsOf } from '../cache/requestKey';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
-import { OperationFacts } from '../observability/OperationFacts';
 import { OperationTelemetry } from '../observability/OperationTelemetry';
 import { ExchangeMemory } from '../observability/exchangeMemory';
 import { requestRecordOf, setRequestRecord } from '../observability/requestRecord';
@@ -78,11 +77,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
       handle(options, request, response, target).catch((error: unknown) => fail(options, request, response, error));
       return;
     }
-    const { logger, metrics } = options;
-    const facts = new OperationFacts();
-    const telemetry = new OperationTelemetry({ requestId, headers: request.headers, facts, logger, metrics });
+    const telemetry = new OperationTelemetry(requestId, request.headers, options.logger, options.metrics);
     const memory = new ExchangeMemory();
-    setRequestRecord(request, { requestId, facts, telemetry, memory });
+    setRequestRecord(request, { requestId, facts: telemetry.facts, telemetry, memory });
     let aborted = false;
     response.once('close', () => {
       if (!response.writableFinished) aborted = true;
