@@ -59,7 +59,7 @@ export function createContext(
   record?: RequestRecord,
   credentialRefusal?: GatewayError,
 ): GatewayContext {
-  const facts = record?.facts ?? new OperationFacts();
+  const facts = record?.telemetry?.facts ?? new OperationFacts();
   const budget = new OperationBudget(services.budget);
   const cachePolicy = new CachePolicy(services.cacheTtls);
   const api = new CseApi({

@@ -8,8 +8,8 @@ export function createOperationPlugin<
   return {
     async requestDidStart(requestContext) {
       const record = requestContext.contextValue.record;
-      record?.memory?.hold(requestContext);
-      const facts = record?.facts;
+      record?.held?.push(requestContext);
+      const facts = record?.telemetry?.facts;
       if (record === undefined || facts === undefined) return;
       return {
         async didResolveOperation({ operationName, operation }) {
