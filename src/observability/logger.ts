@@ -81,7 +81,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
   return logger;
 }
 
-/** An info line laid out as pino's, its own fields given as JSON (`,"a":1`, strings bounded by the caller). */
+/** An info line laid out as pino's; its fields come as JSON (`,"a":1`, strings bounded by the caller). */
 export function writeInfoLine(logger: Logger, fields: string, message: string): void {
   const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym } = pino.symbols;
   const own = logger as unknown as { [key: symbol]: unknown };
