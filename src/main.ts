@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   }
   let log: ProcessLogger;
   try {
-    log = createProcessLogger(config.observability.logLevel, { pretty: config.observability.logPretty });
+    log = createProcessLogger(config.observability.logLevel, config.observability.logPretty);
   } catch (error) {
     failStartup(error instanceof Error ? error.message : String(error), nodeEnv);
   }

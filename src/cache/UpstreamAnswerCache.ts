@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 
-/** Key and bookkeeping, charged to every entry on top of its body. */
-const ENTRY_OVERHEAD_BYTES = 256;
+/** Charged to every entry on top of its body: its key or headers, and the map's bookkeeping. */
+export const ENTRY_OVERHEAD_BYTES = 256;
 
 /** The in-process level of the upstream answer cache, bounded by entries and bytes (bodies' lengths). */
 export class UpstreamAnswerCache<V extends object> {

@@ -4,6 +4,7 @@ import { ttlRange, type CacheTtls } from './freshness';
 import type { CallerCredentials } from './scopeKey';
 import type { CredentialsOf } from './requestKey';
 import type { ReuseVerdict } from './reusePolicy';
+import { ENTRY_OVERHEAD_BYTES } from './UpstreamAnswerCache';
 
 export interface CachedResponse {
   readonly body: string;
@@ -42,8 +43,6 @@ interface Entry extends Omit<CachedResponse, 'ageSeconds'> {
 }
 
 const PROBATION_SHARE = 0.2;
-/** Headers and the map's own bookkeeping. */
-const ENTRY_OVERHEAD_BYTES = 256;
 
 /** Those that describe the body itself; per-request ones (CORS, request id) are made anew. */
 const STORED_HEADERS = ['content-type', 'cache-control'] as const;

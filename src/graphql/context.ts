@@ -59,7 +59,7 @@ export function createContext(
   record?: RequestRecord,
   credentialRefusal?: GatewayError,
 ): GatewayContext {
-  const facts = record?.facts ?? new OperationFacts();
+  const facts = record?.telemetry?.facts ?? new OperationFacts();
   const budget = new OperationBudget(services.budget);
   const cachePolicy = new CachePolicy(services.cacheTtls);
   const api = new CseApi({
@@ -67,7 +67,7 @@ export function createContext(
     request: { ...request, events: fanOutEvents(request.events, cachePolicy.events) },
     limit: lazyLimit(services.requestConcurrency),
     pageBase: services.pageBase,
-    onNotFound: () => facts.markNotFound(),
+    onNotFound: () => (facts.notFound = true),
     budget,
   });
   const loaders = createLoaders(api, services.observeBatch);

@@ -4,7 +4,6 @@ import type { GatewayConfig } from '../config/loadConfig';
 /** Apollo Studio, where Sandbox runs when opened at studio.apollographql.com/sandbox. */
 const STUDIO_ORIGIN = 'https://studio.apollographql.com';
 
-/** Identity, GraphQL clients' and Apollo's tools', browser tracing's, and the caller's request id. */
 const ALLOWED_HEADERS =
   'content-type,x-auth-token,x-project-id,x-enterprise-project-id,authorization,apollo-require-preflight,' +
   'x-apollo-operation-name,apollographql-client-name,apollographql-client-version,traceparent,tracestate,x-request-id';
@@ -15,9 +14,9 @@ const EXPOSED_HEADERS = 'x-request-id,retry-after';
 const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
 
 export interface CorsPolicy {
-  /** Exact origins allowed (`scheme://host[:port]`), or `*` for any. */
+  /** Exact origins (`scheme://host[:port]`), or `*` for any. */
   readonly origins: readonly string[] | '*';
-  /** Any port of localhost / 127.0.0.1 / [::1] (development only). */
+  /** Any port of LOCAL_ORIGIN's hosts. */
   readonly localOrigins: boolean;
 }
 
@@ -49,14 +48,11 @@ export function createCorsHandler(policy: CorsPolicy): (request: IncomingMessage
       if (origin && originAllowedBy(policy, origin)) response.setHeader('Access-Control-Allow-Origin', origin);
       response.setHeader('Vary', 'Origin');
     }
-    if (request.method?.toUpperCase() !== 'OPTIONS') {
-      response.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
-      return false;
-    }
+    response.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    if (request.method?.toUpperCase() !== 'OPTIONS') return false;
     response.setHeader('Access-Control-Allow-Methods', 'GET,POST,OPTIONS');
     response.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
     response.setHeader('Access-Control-Max-Age', '600');
-    response.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
     // Some browsers wait for the body of a 204 without a Content-Length.
     response.statusCode = 204;
     response.setHeader('Content-Length', '0');

@@ -14,21 +14,19 @@ import { requestKey, type CredentialsOf } from '../cache/requestKey';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
-import { OperationFacts } from '../observability/OperationFacts';
 import { OperationTelemetry } from '../observability/OperationTelemetry';
-import { ExchangeMemory } from '../observability/exchangeMemory';
+import { releaseExchange, type HeldRequestContext } from '../observability/exchangeMemory';
 import { requestRecordOf, setRequestRecord } from '../observability/requestRecord';
 
 export interface HttpServerOptions {
   apollo: ApolloServer<GatewayContext>;
-  /** Throws a GraphQLError to refuse the request. */
   context: (request: IncomingMessage, bound: OperationBound) => Promise<GatewayContext>;
   credentialsOf: CredentialsOf;
   http: GatewayConfig['http'];
   operationTimeoutMs: number;
   logger: Logger;
   metrics: GatewayMetrics;
-  /** By exact path, outside GraphQL (health, metrics …). */
+  /** By exact path. */
   routes: Readonly<Record<string, RouteHandler>>;
   /** `true` when it answered a preflight. */
   cors: (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -78,18 +76,16 @@ export function createHttpServer(options: HttpServerOptions): Server {
       handle(options, request, response, target).catch((error: unknown) => fail(options, request, response, error));
       return;
     }
-    const { logger, metrics } = options;
-    const facts = new OperationFacts();
-    const telemetry = new OperationTelemetry({ requestId, headers: request.headers, facts, logger, metrics });
-    const memory = new ExchangeMemory();
-    setRequestRecord(request, { requestId, facts, telemetry, memory });
+    const telemetry = new OperationTelemetry(requestId, request.headers, options.logger, options.metrics);
+    const held: HeldRequestContext[] = [];
+    setRequestRecord(request, { requestId, telemetry, held });
     let aborted = false;
     response.once('close', () => {
       if (!response.writableFinished) aborted = true;
     });
     const finish = (httpStatus: number) => {
       telemetry.finish({ httpStatus, aborted });
-      memory.release();
+      releaseExchange(held);
     };
     handle(options, request, response, target).then(() => finish(response.statusCode), (error: unknown) => {
       finish(500);
@@ -134,8 +130,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   const body = await readBody(request, options.http.maxBodyBytes);
   // The rest of an oversized body is not read: the socket closes once the answer is out.
   if (body === undefined) return sendJson(response, 413, requestError(`The request body exceeds ${options.http.maxBodyBytes} bytes.`), true);
-  // Only a request Apollo's CSRF prevention lets through may get another's answer; after the id
-  // and CORS, so a reused answer has the same per-request headers.
+  // Only a request Apollo's CSRF prevention lets through may get another's answer (after CORS and the id).
   const key = passesCsrfPrevention(request.headers) ? requestKey(options.credentialsOf, request, target.search, body) : undefined;
   const hit = key === undefined ? undefined : options.wholeResponseCache?.lookup(key, request);
   if (hit !== undefined) {
@@ -176,7 +171,6 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     let context: GatewayContext | undefined;
-    // One controller per request: the time bound aborts the caller's signal.
     const deadline = Date.now() + options.operationTimeoutMs;
     const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs);
     timer.unref();
@@ -273,7 +267,7 @@ function sendReused(
   answer: Omit<CachedResponse, 'ageSeconds'>,
   credentialsAccepted: boolean,
 ): void {
-  requestRecordOf(request)?.facts?.answeredWith(how, answer.operationName, credentialsAccepted);
+  requestRecordOf(request)?.telemetry?.facts.answeredWith(how, answer.operationName, credentialsAccepted);
   for (const [name, value] of answer.headers) response.setHeader(name, value);
   response.statusCode = 200;
   response.end(answer.body);

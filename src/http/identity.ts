@@ -1,10 +1,8 @@
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 import { PROJECT_ID_PATTERN } from '../config/loadConfig';
+import type { HeaderLookup } from '../observability/traceHeaders';
 import type { Credentials } from '../upstream/credentials';
-
-/** By lower-case name. */
-export type HeaderLookup = (name: string) => string | undefined;
 
 /** What credentialsFromHeaders reads: equal headers, equal credentials. */
 export const IDENTITY_HEADERS = ['x-auth-token', 'authorization', 'x-project-id', 'x-enterprise-project-id'] as const;

@@ -46,14 +46,6 @@ export class OperationFacts {
     for (const error of errors) this.codes.add(publicCode(error));
   }
 
-  recordResponse(hasData: boolean): void {
-    this.hasData = hasData;
-  }
-
-  markNotFound(): void {
-    this.notFound = true;
-  }
-
   answeredWith(reuse: Reuse, operationName: string | null, credentialsAccepted: boolean): void {
     this.reused = reuse;
     this.operationName = operationName;

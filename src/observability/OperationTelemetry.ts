@@ -3,49 +3,39 @@ import { RequestErrorCode } from '../errors/codes';
 import { fanOutEvents, type UpstreamEvents } from './events';
 import { boundString, writeInfoLine, type Logger } from './logger';
 import type { GatewayMetrics, OperationOutcome } from './metrics';
-import type { OperationFacts } from './OperationFacts';
+import { OperationFacts } from './OperationFacts';
 import { parseTraceparent } from './traceHeaders';
 import { startOperationTrace } from './tracing';
 
-export interface OperationTelemetryOptions {
-  readonly requestId: string;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly logger: Logger;
-  readonly metrics: GatewayMetrics;
-  readonly facts: OperationFacts;
-}
-
 /**
- * What is observed of one GraphQL request: its span, its duration, its upstream calls at debug
- * level, and, from its facts, the one log line and the operation metrics that `finish` writes.
+ * One GraphQL request's span, duration and upstream calls at debug level; from its facts, `finish`
+ * writes its one log line and its operation metrics.
  */
 export class OperationTelemetry {
-  readonly requestId: string;
+  readonly facts = new OperationFacts();
   /** The facts' counts, and one debug line per upstream attempt. */
-  readonly events: UpstreamEvents;
+  readonly events: UpstreamEvents = this.facts.events;
   readonly propagate: Readonly<Record<string, string>>;
-
   private readonly started = performance.now();
-  private readonly logger: Logger;
-  private readonly metrics: GatewayMetrics;
-  private readonly facts: OperationFacts;
   private readonly span: Span | undefined;
   private finished = false;
 
-  constructor(options: OperationTelemetryOptions) {
-    ({ requestId: this.requestId, logger: this.logger, metrics: this.metrics, facts: this.facts } = options);
-    ({ span: this.span, propagate: this.propagate } = startOperationTrace(options.headers));
-    const logger = this.logger;
-    this.events = options.facts.events;
+  constructor(
+    private readonly requestId: string,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    ({ span: this.span, propagate: this.propagate } = startOperationTrace(headers));
     // Upstream calls are many: nothing is made for their debug lines unless those are written.
     if (!logger.isLevelEnabled('debug')) return;
     const debug: UpstreamEvents = {
       attempt: (event) => {
         const upstream = { ...event, durationMs: round(event.durationMs) };
-        logger.debug({ requestId: this.requestId, upstream }, 'upstream call');
+        logger.debug({ requestId, upstream }, 'upstream call');
       },
     };
-    this.events = fanOutEvents(options.facts.events, debug);
+    this.events = fanOutEvents(this.facts.events, debug);
   }
 
   /** Once, when the response has been handed to the socket (or the request failed or was aborted). */
@@ -65,8 +55,7 @@ export class OperationTelemetry {
     }
     const outcome = reused ?? operationOutcome({ ...end, errorCount: facts.errorCount, hasData: facts.hasData });
     const errorCodes = reused === undefined ? facts.errorCodes : undefined;
-    const { operationName, resolved, nameVouched } = facts;
-    this.metrics.observeOperation({ name: operationName, resolved, nameVouched, outcome, durationMs, errorCodes });
+    this.metrics.observeOperation(facts, outcome, durationMs, errorCodes);
     if (this.logger.isLevelEnabled('info')) this.writeLine(outcome, httpStatus, round(durationMs), errorCodes);
     if (errorCodes !== undefined && this.span !== undefined) {
       this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
@@ -78,10 +67,7 @@ export class OperationTelemetry {
     this.span?.end();
   }
 
-  /**
-   * In a fixed order, as JSON directly (pino's walk of an object cost more than the rest of a hit).
-   * Strings a caller chose are bounded as the logger bounds them; the rest are numbers, codes, hex ids.
-   */
+  /** As JSON, not through pino's walk of an object (it cost more than the rest of a cache hit). */
   private writeLine(outcome: OperationOutcome, httpStatus: number, durationMs: number, errorCodes?: string[]): void {
     const { facts } = this;
     const name = facts.operationName === null ? 'null' : JSON.stringify(boundString(facts.operationName));

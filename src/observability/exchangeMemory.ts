@@ -8,20 +8,11 @@ export interface HeldRequestContext {
  * keeps Apollo's request context reachable until a full collection, so all it reached was promoted
  * (test/memory guards it). Fields are set to `undefined`, not deleted: shapes stay stable.
  */
-export class ExchangeMemory {
-  private readonly held: HeldRequestContext[] = [];
-
-  /** A batched HTTP request has several. */
-  hold(requestContext: HeldRequestContext): void {
-    this.held.push(requestContext);
+export function releaseExchange(held: HeldRequestContext[]): void {
+  for (const requestContext of held) {
+    const context = requestContext.contextValue as Record<string, unknown>;
+    for (const key of Object.keys(context)) context[key] = undefined;
+    requestContext.response.body = undefined;
   }
-
-  release(): void {
-    for (const requestContext of this.held) {
-      const context = requestContext.contextValue as Record<string, unknown>;
-      for (const key of Object.keys(context)) context[key] = undefined;
-      requestContext.response.body = undefined;
-    }
-    this.held.length = 0;
-  }
+  held.length = 0;
 }

@@ -24,14 +24,9 @@ const SECRET_FIELDS = new Set(['token', 'authorization', 'cookie', 'x-auth-token
 /** Redacted in any `headers` object. */
 const SECRET_HEADERS = new Set(['x-auth-token', 'authorization', 'cookie', 'set-cookie']);
 
-function isSecret(key: string, parentKey: string | undefined): boolean {
-  return SECRET_FIELDS.has(key) || (parentKey === 'headers' && SECRET_HEADERS.has(key));
-}
-
 /**
- * Every string bounded and every place a credential can hide redacted, so a careless
- * `log.info({ headers })` cannot leak a token; one walk, copying only what it changes (pino's
- * redaction cloned every line). Errors become pino's serialised form first.
+ * Every string bounded and every credential redacted, so a careless `log.info({ headers })` cannot
+ * leak a token; one walk, copying only what it changes (pino's redaction cloned every line).
  */
 export function boundLogValue(value: unknown, depth = 0, parentKey?: string): unknown {
   if (typeof value === 'string') return boundString(value);
@@ -51,23 +46,15 @@ export function boundLogValue(value: unknown, depth = 0, parentKey?: string): un
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
-    const secret = item !== undefined && isSecret(key, parentKey);
-    const bounded = secret ? REDACTED : boundLogValue(item, depth + 1, key);
+    const secret = SECRET_FIELDS.has(key) || (parentKey === 'headers' && SECRET_HEADERS.has(key));
+    const bounded = secret && item !== undefined ? REDACTED : boundLogValue(item, depth + 1, key);
     if (bounded !== item) (copy ??= { ...value })[key] = bounded;
   }
   return copy ?? value;
 }
 
-export interface LoggerOptions {
-  /** pino-pretty (a development dependency) instead of JSON. */
-  readonly pretty?: boolean;
-}
-
-export function createLogger(
-  level: LogLevel,
-  destination?: pino.DestinationStream,
-  options: LoggerOptions = {},
-): Logger {
+/** `pretty`: pino-pretty (a development dependency) instead of JSON. */
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream, pretty = false): Logger {
   const logger = pino(
     {
       level,
@@ -83,7 +70,7 @@ export function createLogger(
         bindings: (bindings) => boundLogValue(bindings) as Record<string, unknown>,
       },
     },
-    options.pretty === true ? prettyStream(destination) : destination,
+    pretty ? prettyStream(destination) : destination,
   );
   // pino applies no formatter to a child's bindings (`formatters.bindings` is the root's only).
   type Child = (this: unknown, bindings: pino.Bindings, childOptions?: pino.ChildLoggerOptions) => Logger;
@@ -94,10 +81,7 @@ export function createLogger(
   return logger;
 }
 
-/**
- * One info line whose own fields come as JSON already (`,"a":1`, strings bounded by the caller),
- * laid out as pino lays out a line: level, time, the logger's bindings, the fields, the message.
- */
+/** An info line laid out as pino's; its fields come as JSON (`,"a":1`, strings bounded by the caller). */
 export function writeInfoLine(logger: Logger, fields: string, message: string): void {
   const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym } = pino.symbols;
   const own = logger as unknown as { [key: symbol]: unknown };
@@ -127,25 +111,18 @@ export interface ProcessLogger {
 }
 
 /**
- * Lines wait in memory until they fill a write this large, or for at most LOG_FLUSH_MS. Not more:
- * sonic-boom measures its whole pending chunk on every line, so a larger one costs each line more.
+ * Lines batched and written to stdout asynchronously. `process.exit` would flush the buffer while
+ * an earlier write may still be with the OS (lines out of order): `close` ends the stream and waits.
  */
-const LOG_BATCH_BYTES = 8 * 1024;
-const LOG_FLUSH_MS = 100;
-
-/**
- * Lines batched and written to stdout asynchronously (a write per line cost as much as the rest of
- * the line). `process.exit` would write the buffer synchronously while an earlier write may still be
- * with the OS, so the last lines could land out of order: `close` ends the stream and waits instead.
- */
-export function createProcessLogger(level: LogLevel, options: LoggerOptions = {}): ProcessLogger {
+export function createProcessLogger(level: LogLevel, pretty = false): ProcessLogger {
   // pino-pretty writes synchronously: nothing is left to wait for.
-  if (options.pretty === true) return { logger: createLogger(level, undefined, options), close: async () => {} };
+  if (pretty) return { logger: createLogger(level, undefined, true), close: async () => {} };
   const stdout = pino.destination({
     dest: 1,
     sync: false,
-    minLength: LOG_BATCH_BYTES,
-    periodicFlush: LOG_FLUSH_MS,
+    // No larger: sonic-boom measures its whole pending chunk on every line.
+    minLength: 8 * 1024,
+    periodicFlush: 100,
   });
   const close = (timeoutMs: number) =>
     new Promise<void>((resolve) => {

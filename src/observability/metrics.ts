@@ -4,21 +4,10 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { UPSTREAM_ROUTES, type UpstreamEvents } from './events';
 import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
 import { createOperationLabeler } from './operationLabel';
+import type { OperationFacts } from './OperationFacts';
 
 /** `cached`: a stored answer served again; `coalesced`: the answer of an identical request in flight. */
 export type OperationOutcome = 'success' | 'partial' | 'error' | 'aborted' | 'cached' | 'coalesced';
-
-export interface OperationObservation {
-  readonly name: string | null | undefined;
-  /** Only a parsed and validated operation's name takes a label slot. */
-  readonly resolved: boolean;
-  /** See OperationFacts.nameVouched: otherwise the name is labelled `(unverified)`. */
-  readonly nameVouched: boolean;
-  readonly outcome: OperationOutcome;
-  readonly durationMs: number;
-  /** None for a reused answer. */
-  readonly errorCodes?: readonly string[];
-}
 
 export const SUBSCRIPTION_FIELDS = ['jobUpdated', 'engineJobEvents'] as const;
 export type SubscriptionField = (typeof SUBSCRIPTION_FIELDS)[number];
@@ -35,9 +24,8 @@ const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 type Series = { readonly labels: Record<string, string>; count: number; sum: number; readonly buckets: number[] };
 
 /**
- * The series of one counter or histogram as plain numbers, found by their (at most two) label
- * values: a request adds to them directly, and prom-client reads them at scrape time (`collect`),
- * so no request pays for prom-client's label hashing and checks.
+ * One metric's series as plain numbers, by their (at most two) label values, read by prom-client at
+ * scrape time (`collect`): no request pays for its label hashing and checks.
  */
 function tally(labelNames: readonly string[], bounds: readonly number[] = []) {
   const series = new Map<string, Series>();
@@ -58,9 +46,8 @@ function tally(labelNames: readonly string[], bounds: readonly number[] = []) {
 }
 
 /**
- * Every metric the gateway exports, on a registry of its own (gateways in one process never share
- * series). Label values come only from closed sets or the bounded operation labeller, so the
- * number of series cannot grow with traffic.
+ * On a registry per gateway. Label values come only from closed sets or the bounded operation
+ * labeller, so the number of series cannot grow with traffic.
  */
 export function createMetrics(options: { maxOperationNames: number; processMetrics?: boolean }) {
   const registry = new Registry();
@@ -179,8 +166,7 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
     'The running build: always 1, with the version and the Node.js version as labels.',
     ['version', 'node_version'],
   );
-  const { version, nodeVersion } = buildInfo();
-  build.set({ version, node_version: nodeVersion }, 1);
+  build.set({ version: packageVersion(), node_version: process.versions.node }, 1);
   // Failure series exist at 0 from the first scrape: rate() and increase() read a series that
   // appears out of nowhere as no change.
   breakerState.set({ scope: 'upstream' }, BREAKER_STATE_VALUE.closed);
@@ -258,11 +244,17 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
       },
       conflated: () => conflated(),
     },
-    observeOperation(observation: OperationObservation): void {
-      const operation = label(observation.name, observation.resolved, observation.nameVouched);
-      operations(operation, observation.outcome);
-      operationDuration(observation.durationMs / 1000, operation, observation.outcome);
-      for (const code of observation.errorCodes ?? []) errors(isPublicErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR);
+    /** `errorCodes`: none for a reused answer. */
+    observeOperation(
+      facts: Pick<OperationFacts, 'operationName' | 'resolved' | 'nameVouched'>,
+      outcome: OperationOutcome,
+      durationMs: number,
+      errorCodes: readonly string[] = [],
+    ): void {
+      const operation = label(facts.operationName, facts.resolved, facts.nameVouched);
+      operations(operation, outcome);
+      operationDuration(durationMs / 1000, operation, outcome);
+      for (const code of errorCodes) errors(isPublicErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR);
     },
     observeExecution: (how: 'compiled' | 'interpreted'): void => executions(how),
     observeCompile: (durationMs: number): void => compiles(durationMs / 1000),
@@ -271,17 +263,12 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
   };
 }
 
-let packageVersion: string | undefined;
-
-/** The package's version (package.json, two levels up from src/ and dist/observability) and Node's. */
-export function buildInfo(): { readonly version: string; readonly nodeVersion: string } {
-  if (packageVersion === undefined) {
-    try {
-      const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
-      packageVersion = typeof version === 'string' && /^[0-9A-Za-z.+-]{1,64}$/.test(version) ? version : 'unknown';
-    } catch {
-      packageVersion = 'unknown';
-    }
+/** From package.json, two levels up from src/ and dist/observability; `unknown` when unreadable. */
+export function packageVersion(): string {
+  try {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof version === 'string' && /^[0-9A-Za-z.+-]{1,64}$/.test(version) ? version : 'unknown';
+  } catch {
+    return 'unknown';
   }
-  return { version: packageVersion, nodeVersion: process.versions.node };
 }

@@ -1,17 +1,15 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { tagError, type RequestRecord } from './requestRecord';
 
-export interface ScopedContext extends BaseContext {
-  readonly record: RequestRecord | undefined;
-}
-
 /** Apollo's lifecycle into the operation's facts; errors tagged so `formatError` can name the request. */
-export function createOperationPlugin<TContext extends ScopedContext>(): ApolloServerPlugin<TContext> {
+export function createOperationPlugin<
+  TContext extends BaseContext & { readonly record: RequestRecord | undefined },
+>(): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart(requestContext) {
       const record = requestContext.contextValue.record;
-      record?.memory?.hold(requestContext);
-      const facts = record?.facts;
+      record?.held?.push(requestContext);
+      const facts = record?.telemetry?.facts;
       if (record === undefined || facts === undefined) return;
       return {
         async didResolveOperation({ operationName, operation }) {
@@ -24,7 +22,7 @@ export function createOperationPlugin<TContext extends ScopedContext>(): ApolloS
         async willSendResponse({ response }) {
           const body = response.body;
           const data = body.kind === 'single' ? body.singleResult.data : true;
-          facts.recordResponse(data !== undefined && data !== null);
+          facts.hasData = data !== undefined && data !== null;
         },
       };
     },

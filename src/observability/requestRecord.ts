@@ -1,14 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import type { OperationFacts } from './OperationFacts';
+import type { HeldRequestContext } from './exchangeMemory';
 import type { OperationTelemetry } from './OperationTelemetry';
 
 /** One HTTP request's, while it is served; the rest is set for GraphQL requests only. */
 export interface RequestRecord {
   readonly requestId: string;
-  readonly facts?: OperationFacts;
   readonly telemetry?: OperationTelemetry;
-  /** What Apollo keeps of the operation, released when the exchange ends. */
-  readonly memory?: { hold(requestContext: object): void };
+  /** What Apollo keeps of each operation (a batch has several), released when the exchange ends. */
+  readonly held?: HeldRequestContext[];
 }
 
 /**

@@ -1,5 +1,6 @@
 // W3C Trace Context (https://www.w3.org/TR/trace-context/): a malformed one must not travel on.
 
+/** By lower-case name. */
 export type HeaderLookup = (name: string) => string | undefined;
 type TraceParent = { version: string; traceId: string; parentId: string; flags: string };
 

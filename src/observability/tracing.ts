@@ -11,10 +11,9 @@ const incomingGetter: TextMapGetter<IncomingHeaders> = {
 };
 
 /**
- * The span of one GraphQL operation (none when no tracer provider is registered), and the trace
- * headers for every upstream call of it: the caller's valid ones, or what the registered propagator
- * injects. The parent is the active span when an SDK's HTTP instrumentation made one, else the
- * caller's `traceparent`. Headers, not an AsyncLocalStorage context, carry the trace upstream.
+ * The operation's span (none without a tracer provider) and the trace headers for its upstream
+ * calls: the caller's valid ones, or what the registered propagator injects. Headers, not an
+ * AsyncLocalStorage context, carry the trace upstream.
  */
 export function startOperationTrace(headers: IncomingHeaders): {
   span: Span | undefined;
@@ -25,11 +24,12 @@ export function startOperationTrace(headers: IncomingHeaders): {
     return Array.isArray(value) ? undefined : value;
   });
   const provider = trace.getTracerProvider();
-  // The API's proxy has no delegate until an SDK registers one: then no span, no context work.
+  // The API's proxy has no delegate until an SDK registers one: no span, no context work.
   const tracer =
     provider instanceof ProxyTracerProvider ? provider.getDelegateTracer(TRACER_NAME) : provider.getTracer(TRACER_NAME);
   if (tracer === undefined) return { span: undefined, propagate };
   const active = context.active();
+  // A span already active is the HTTP instrumentation's, of an SDK: the caller's trace is in it.
   const parent = trace.getSpan(active) === undefined ? propagation.extract(active, headers, incomingGetter) : active;
   const span = tracer.startSpan('graphql.operation', { kind: SpanKind.SERVER }, parent);
   propagation.inject(trace.setSpan(parent, span), propagate);

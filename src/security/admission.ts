@@ -219,7 +219,7 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
           if (credentials !== undefined && !schemaOnly) throw credentials;
           if (verdict === undefined) return;
           if (Array.isArray(verdict)) throw forHttp((verdict as Refusal)[0]!);
-          if ((verdict as AdmittedOperation).safelisted) contextValue.record?.facts?.markSafelisted();
+          if ((verdict as AdmittedOperation).safelisted) contextValue.facts.markSafelisted();
         },
       };
     },
@@ -228,7 +228,7 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
       if (refused === undefined) return;
       const record = requestContext.contextValue.record;
       if (record !== undefined) tagError(refused, record.requestId);
-      record?.facts?.recordErrors([refused]);
+      record?.telemetry?.facts.recordErrors([refused]);
       throw forHttp(refused);
     },
   };

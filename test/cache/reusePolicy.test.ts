@@ -23,7 +23,7 @@ function reuseOf(record: (facts: OperationFacts, events: UpstreamEvents) => void
 describe('storeVerdict', () => {
   it.each([
     ['a clean answer', () => {}, { operationName: 'Page' }],
-    ['an operation that saw a "not found"', (f: OperationFacts) => f.markNotFound(), undefined],
+    ['an operation that saw a "not found"', (f: OperationFacts) => void (f.notFound = true), undefined],
     ['an answer built from an upstream cache entry that does not say how long it has left', (_f: OperationFacts, events: UpstreamEvents) => events.cache!({ route: 'getEngine', hit: true }), undefined],
     [
       'an answer built from upstream cache entries: kept no longer than the shortest-lived had left',
@@ -44,7 +44,7 @@ describe('shareVerdict', () => {
   it.each([
     ['an answer without errors', () => {}, { operationName: 'Page', credentialsAccepted: false }],
     ['an answer with any error', (f: OperationFacts) => f.recordErrors([new GatewayError('UPSTREAM_TIMEOUT', 'slow')]), undefined],
-    ['a "not found" (it is data, not an error)', (f: OperationFacts) => f.markNotFound(), { operationName: 'Page', credentialsAccepted: false }],
+    ['a "not found" (it is data, not an error)', (f: OperationFacts) => void (f.notFound = true), { operationName: 'Page', credentialsAccepted: false }],
   ])('%s', (_what, record, expected) => {
     expect(shareVerdict(facts(record))).toEqual(expected);
   });

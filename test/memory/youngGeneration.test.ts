@@ -13,7 +13,7 @@ const CLIENTS = 10;
  *
  * It did wait, for three reasons, each a per-operation object that V8 keeps reachable for young
  * collections until the next full one: Apollo's gateway-interface request view (its own accessors;
- * see ExchangeMemory), p-limit's limiter (its own accessors; see InFlightLimiter), and
+ * see releaseExchange), p-limit's limiter (its own accessors; see InFlightLimiter), and
  * single-flight entries left behind in a long-lived Map's old hash table (see SingleFlight). With
  * them, about 40 KB per cold-page operation was copied into the old generation, and those copies
  * were most of the gateway's garbage-collection time.

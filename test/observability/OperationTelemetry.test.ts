@@ -4,7 +4,6 @@ import { Writable } from 'node:stream';
 import { GatewayError } from '../../src/errors/GatewayError';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
-import { OperationFacts } from '../../src/observability/OperationFacts';
 import { OperationTelemetry } from '../../src/observability/OperationTelemetry';
 
 function setUp() {
@@ -19,9 +18,8 @@ function setUp() {
     }),
   );
   const metrics = createMetrics({ maxOperationNames: 10, processMetrics: false });
-  const facts = new OperationFacts();
-  const telemetry = new OperationTelemetry({ requestId: 'req-7', headers: {}, logger, metrics, facts });
-  return { facts, telemetry, metrics, entries: () => lines.map((line) => JSON.parse(line)) };
+  const telemetry = new OperationTelemetry('req-7', {}, logger, metrics);
+  return { facts: telemetry.facts, telemetry, metrics, entries: () => lines.map((line) => JSON.parse(line)) };
 }
 
 describe('OperationTelemetry', () => {
@@ -40,7 +38,7 @@ describe('OperationTelemetry', () => {
       new Error('a bug'),
       new GraphQLError('parse', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }),
     ]);
-    facts.recordResponse(true);
+    facts.hasData = true;
     telemetry.finish({ httpStatus: 200, aborted: false });
     telemetry.finish({ httpStatus: 200, aborted: false }); // a second call changes nothing
 
@@ -111,15 +109,15 @@ describe('OperationTelemetry', () => {
         const lines: string[] = [];
         const logger = createLogger('info', new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));
         const metrics = createMetrics({ maxOperationNames: 10, processMetrics: false });
-        const facts = new OperationFacts();
         const headers = setup.traceparent === undefined ? {} : { traceparent: setup.traceparent };
-        const telemetry = new OperationTelemetry({ requestId: setup.requestId, headers, logger, metrics, facts });
+        const telemetry = new OperationTelemetry(setup.requestId, headers, logger, metrics);
+        const { facts } = telemetry;
         if (setup.reused !== undefined) facts.answeredWith(setup.reused, setup.name, true);
         else {
           facts.operationResolved(setup.name, setup.type);
           for (let i = 0; i < setup.hits; i += 1) telemetry.events.cache!({ route: 'getJob', hit: true });
           facts.recordErrors(setup.codes.map((code) => ({ extensions: { code } })));
-          facts.recordResponse(true);
+          facts.hasData = true;
         }
         telemetry.finish({ httpStatus: setup.httpStatus, aborted: false });
         const written = JSON.parse(lines[0]!);

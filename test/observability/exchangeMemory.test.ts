@@ -1,16 +1,15 @@
-import { ExchangeMemory } from '../../src/observability/exchangeMemory';
+import { releaseExchange } from '../../src/observability/exchangeMemory';
 
-describe('ExchangeMemory', () => {
+describe('releaseExchange', () => {
   it('on release, empties the context Apollo copied and drops the result, for every operation it holds', () => {
     const loaders = { page: { data: ['job'] } };
     const operations = [1, 2].map(() => ({
       contextValue: { loaders, record: { requestId: 'r1' } },
       response: { http: { status: 200 }, body: { kind: 'single', singleResult: { data: {} } } as unknown },
     }));
-    const memory = new ExchangeMemory();
-    for (const operation of operations) memory.hold(operation);
+    const held = [...operations];
 
-    memory.release();
+    releaseExchange(held);
 
     for (const operation of operations) {
       expect(operation.contextValue).toEqual({ loaders: undefined, record: undefined });
@@ -22,13 +21,12 @@ describe('ExchangeMemory', () => {
   });
 
   it('forgets what it released: a second release changes nothing', () => {
-    const memory = new ExchangeMemory();
     const operation = { contextValue: { a: 1 } as Record<string, unknown>, response: { body: 'x' as unknown } };
-    memory.hold(operation);
-    memory.release();
+    const held = [operation];
+    releaseExchange(held);
     operation.contextValue.a = 2;
     operation.response.body = 'y';
-    memory.release();
+    releaseExchange(held);
     expect(operation).toEqual({ contextValue: { a: 2 }, response: { body: 'y' } });
   });
 });

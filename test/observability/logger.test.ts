@@ -12,7 +12,7 @@ function capture(pretty = false) {
       done();
     },
   });
-  return { logger: createLogger('trace', destination, { pretty }), lines };
+  return { logger: createLogger('trace', destination, pretty), lines };
 }
 
 describe('createLogger', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Histogram, Registry } from 'prom-client';
 import { ErrorCode, RequestErrorCode } from '../../src/errors/codes';
-import { buildInfo, createMetrics, type GatewayMetrics } from '../../src/observability/metrics';
+import { createMetrics, packageVersion, type GatewayMetrics } from '../../src/observability/metrics';
 
 /** The value of one series, found by name and exact labels, from the registry's JSON. */
 async function value(metrics: GatewayMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
@@ -72,7 +72,7 @@ describe('createMetrics: operations and batches', () => {
   it('counts operations by name and outcome, and collapses names past the bound into "(other)"', async () => {
     const metrics = createMetrics({ maxOperationNames: 2, processMetrics: false });
     const observe = (name: string | null, outcome: 'success' | 'error' = 'success', resolved = true) =>
-      metrics.observeOperation({ name, resolved, nameVouched: true, outcome, durationMs: 20 });
+      metrics.observeOperation({ operationName: name, resolved, nameVouched: true }, outcome, 20);
     observe('Dashboard');
     observe('Dashboard');
     observe('Dashboard', 'error');
@@ -143,7 +143,7 @@ describe('createMetrics: operations and batches', () => {
   it('uses only label values from closed sets', async () => {
     const metrics = createMetrics({ maxOperationNames: 1, processMetrics: false });
     metrics.events.attempt!({ route: 'getJob', status: 200, durationMs: 1, outcome: 'ok', attempt: 0 });
-    metrics.observeOperation({ name: 'engine_8f7e/../jobs', resolved: true, nameVouched: true, outcome: 'success', durationMs: 1 });
+    metrics.observeOperation({ operationName: 'engine_8f7e/../jobs', resolved: true, nameVouched: true }, 'success', 1);
     // Series present from the start (at 0): the subscription fields.
     const allowed = new Set([
       ...['getJob', '200', '(other)', 'success', 'upstream', 'jobUpdated', 'engineJobEvents'],
@@ -151,8 +151,8 @@ describe('createMetrics: operations and batches', () => {
       ...Object.values(ErrorCode),
       ...Object.values(RequestErrorCode),
       ...['listEngines', 'getEngine', 'listJobs', 'engine', 'closed', 'half-open', 'open'],
-      buildInfo().version,
-      buildInfo().nodeVersion,
+      packageVersion(),
+      process.versions.node,
     ]);
     for (const label of await labelValues(metrics)) {
       if (!/^[\d.+Inf]+$/.test(label)) expect(allowed).toContain(label);
@@ -168,8 +168,9 @@ describe('createMetrics: operations and batches', () => {
     }
     expect(await value(metrics, 'gateway_upstream_shed_total', { route: 'listJobs' })).toBe(0);
     expect(await value(metrics, 'gateway_upstream_breaker_transitions_total', { scope: 'engine', state: 'open' })).toBe(0);
-    metrics.observeOperation({ name: 'Q', resolved: true, nameVouched: true, outcome: 'partial', durationMs: 1, errorCodes: ['UPSTREAM_TIMEOUT', 'NOT_FOUND'] });
-    metrics.observeOperation({ name: 'Q', resolved: true, nameVouched: true, outcome: 'error', durationMs: 1, errorCodes: ['UPSTREAM_TIMEOUT', 'SOMETHING_ELSE'] });
+    const q = { operationName: 'Q', resolved: true, nameVouched: true };
+    metrics.observeOperation(q, 'partial', 1, ['UPSTREAM_TIMEOUT', 'NOT_FOUND']);
+    metrics.observeOperation(q, 'error', 1, ['UPSTREAM_TIMEOUT', 'SOMETHING_ELSE']);
     expect(await value(metrics, 'gateway_errors_total', { code: 'UPSTREAM_TIMEOUT' })).toBe(2);
     expect(await value(metrics, 'gateway_errors_total', { code: 'NOT_FOUND' })).toBe(1);
     expect(await value(metrics, 'gateway_errors_total', { code: 'INTERNAL_SERVER_ERROR' })).toBe(1);
