@@ -12,7 +12,7 @@ import { isTerminalJob } from '../upstream/jobStatus';
 import type { CseJob } from '../upstream/types';
 import { ConflatingStream, engineEventKey, JOB_KEY, markPolled } from './conflatingStream';
 import { jobFingerprint } from './jobFingerprint';
-import { dueFirst, ScopeBudget, type BudgetShare } from './pollBudget';
+import { dueFirst, ScopeBudget } from './pollBudget';
 
 export type WatchMetrics = Pick<SubscriptionMetrics, 'poll' | 'pollers' | 'conflated'>;
 
@@ -82,7 +82,7 @@ export class Watches implements JobWatches {
 
   jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null> {
     const watch = this.watchOf(credentials, engineId, jobId);
-    const stream = new ConflatingStream<CseJob | null>(1, this.conflated, () => watch?.leave(stream, jobId));
+    const stream: JobSink = new ConflatingStream(1, this.metrics.conflated, () => watch?.leave(stream, jobId));
     if (watch === undefined) stream.end();
     else watch.watchJob(jobId, stream);
     return stream;
@@ -91,7 +91,7 @@ export class Watches implements JobWatches {
   engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel> {
     const watch = this.watchOf(credentials, engineId);
     const max = maxPendingEvents(this.config);
-    const stream = new ConflatingStream<JobEventModel>(max, this.conflated, () => watch?.leave(stream));
+    const stream = new ConflatingStream<JobEventModel>(max, this.metrics.conflated, () => watch?.leave(stream));
     if (watch === undefined) stream.end();
     else watch.watchEvents(stream);
     return stream;
@@ -101,8 +101,6 @@ export class Watches implements JobWatches {
     this.closed = true;
     for (const watch of [...this.watches.values()]) watch.stop();
   }
-
-  private readonly conflated = () => this.metrics.conflated();
 
   private watchOf(credentials: Credentials, engineId: string, jobId?: string): EngineWatch | undefined {
     if (this.closed) return undefined;
@@ -164,9 +162,8 @@ export class EngineWatch {
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly coordinator: WatchCoordinator | undefined;
-  private readonly budget: BudgetShare;
+  private readonly budget: ReturnType<ScopeBudget['join']>;
   private readonly settings: GatewayConfig['subscriptions'];
-  private readonly pageSize: number;
   /** When each job (and the listing) was last read, by poll number: the rotation's order. */
   private readonly lastPolled = new Map<string, number>();
   private polls = 0;
@@ -187,7 +184,6 @@ export class EngineWatch {
     private readonly onIdle: (watch: EngineWatch) => void,
   ) {
     this.settings = options.config.subscriptions;
-    this.pageSize = options.config.upstream.paging.maxPageSize;
     this.budget = scope.join(this);
     this.coordinator = options.fleet?.join(credentials, engineId, (result, gap) => this.receive(result, gap));
   }
@@ -225,13 +221,17 @@ export class EngineWatch {
     if (this.tracks.size === 0 && this.eventSinks.size === 0) this.stop();
   }
 
-  /** Stops for good: the timer and any poll in flight; subscribers still attached end. */
-  stop(): void {
+  /** With a refusal, subscribers still attached fail with it. */
+  stop(refusal?: GatewayError): void {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     this.abort.abort();
-    for (const sink of this.allSinks()) sink.end();
+    const jobSinks = [...this.tracks.values()].flatMap((track) => [...track.sinks]);
+    for (const sink of [...jobSinks, ...this.eventSinks]) {
+      if (refusal === undefined) sink.end();
+      else sink.fail(refusal);
+    }
     this.coordinator?.leave();
     this.budget.leave();
     this.onIdle(this);
@@ -328,10 +328,7 @@ export class EngineWatch {
       if (this.stopped) return;
       const refused = endsSubscriptions(error);
       this.options.metrics.poll(refused ? 'refused' : 'failed', calls);
-      if (refused) {
-        for (const sink of this.allSinks()) sink.fail(error);
-        return this.stop();
-      }
+      if (refused) return this.stop(error);
       this.failures += 1;
       this.gap();
     }
@@ -340,7 +337,7 @@ export class EngineWatch {
   /** Each call from the scope's budget: the listing and the jobs off it take turns, least recent first. */
   private async pollOnce(api: CseApi, plan: Poll): Promise<PollResult | undefined> {
     const { jobIds: watched, events: wantsEvents } = plan;
-    this.targets = { jobIds: watched, events: wantsEvents };
+    this.targets = plan;
     if (watched.length === 0 && !wantsEvents) return undefined;
     const poll = (this.polls += 1);
     const targets = new Set(watched);
@@ -362,17 +359,18 @@ export class EngineWatch {
       }
       // A listing cut short by the budget goes on from the page it reached at its next turn.
       let index = this.listing.next;
+      const size = this.options.config.upstream.paging.maxPageSize;
       let complete = false;
       for (; index < this.settings.listPages && !complete; index += 1) {
         if (!this.budget.take()) break;
-        const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.pageSize });
+        const page = await api.listJobs(this.engineId, NO_FILTER, { index, size });
         if (page === null) return { jobs: [], newest: undefined, missing: [], engineMissing: true, failed };
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
         for (const job of page.data) {
           found.set(String(job.id), job);
           if (targets.has(String(job.id))) this.listing.found.add(String(job.id));
         }
-        const last = page.data.length < this.pageSize || (index + 1) * this.pageSize >= page.total;
+        const last = page.data.length < size || (index + 1) * size >= page.total;
         complete = last || watched.every((id) => this.listing.found.has(id));
       }
       if (!complete && index < this.settings.listPages) {
@@ -480,11 +478,6 @@ export class EngineWatch {
   private nextDelay(): number {
     if (this.failures === 0) return this.settings.pollMs;
     return Math.min(this.settings.maxBackoffMs, this.settings.pollMs * 2 ** Math.min(this.failures, 20));
-  }
-
-  private *allSinks(): Iterable<JobSink | EventSink> {
-    for (const track of [...this.tracks.values()]) yield* [...track.sinks];
-    yield* [...this.eventSinks];
   }
 }
 
