@@ -10,7 +10,7 @@ import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import { isTerminalJob } from '../upstream/jobStatus';
 import type { CseJob } from '../upstream/types';
-import { ConflatingStream, engineEventKey, JOB_KEY, markPolled } from './conflatingStream';
+import { ConflatingStream, eventKey, JOB_KEY, markPolled } from './conflatingStream';
 import { jobFingerprint } from './jobFingerprint';
 import { dueFirst, ScopeBudget } from './pollBudget';
 
@@ -470,7 +470,7 @@ export class EngineWatch {
       if (before === undefined || previous === fingerprint) continue;
       const event: JobEventModel = { kind: previous === undefined ? 'CREATED' : 'CHANGED', job };
       markPolled(event, polledAt);
-      for (const sink of [...this.eventSinks]) sink.push(engineEventKey(event), event);
+      for (const sink of [...this.eventSinks]) sink.push(eventKey(event), event);
     }
     this.newest = now;
   }

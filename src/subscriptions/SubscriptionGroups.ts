@@ -25,7 +25,6 @@ export interface GroupRequest {
 
 export interface SubscriptionGroupsOptions {
   readonly schema: GraphQLSchema;
-  /** One for a group's source, one per event's execution. */
   readonly contextFor: (credentials: Credentials) => GatewayContext;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
@@ -45,10 +44,7 @@ interface Member {
 
 type Projected = ReturnType<typeof read>;
 
-/**
- * Identical subscriptions (same scope and shared selection) share one source and one execution per
- * event, projected once per distinct view, as Hasura multiplexes live queries.
- */
+/** Same scope and shared selection: one source, one execution per event, one projection per view (Hasura). */
 export class SubscriptionGroups {
   private readonly groups = new Map<string, Group>();
 
@@ -94,7 +90,6 @@ class Group {
     private readonly onEmpty: () => void,
   ) {}
 
-  /** `undefined` when the group has ended meanwhile. */
   async join(member: Member): Promise<Joined | undefined> {
     const failed = await (this.started ??= this.start());
     if (failed !== undefined) return read(failed, member).result;

@@ -67,10 +67,7 @@ interface Operation {
 
 type Ctx = Context<Record<string, unknown>, Connection>;
 
-/**
- * Our own adapter rather than graphql-ws's `useServer`: Origin and socket caps before the upgrade, close
- * codes for refused identities, and sends that wait for the socket (a slow reader's results conflate).
- */
+/** Not graphql-ws's `useServer`: caps before the upgrade, our close codes, sends that wait for the socket. */
 export function serveSubscriptions(
   config: GatewayConfig,
   { httpServer, schema, admission, cors, services, logger, metrics: gatewayMetrics, fleet }: SubscriptionWiring,
@@ -239,8 +236,7 @@ export function serveSubscriptions(
       if (connection.open > 0) return;
       metrics.socketRefused('idle');
       closeSocket(connection.socket, 1000, 'Idle: no subscription (SUBSCRIPTION_IDLE_TIMEOUT_MS)');
-    }, limits.idleTimeoutMs);
-    connection.idle.unref();
+    }, limits.idleTimeoutMs).unref();
   }
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -274,7 +270,15 @@ export function serveSubscriptions(
     metrics.socketOpened();
     startIdle(connection);
     ws.on('error', () => closeSocket(ws, CloseCode.InternalServerError, 'Socket error'));
-    const stopKeepAlive = startKeepAlive(ws, limits.keepAliveMs);
+    // A socket that has not answered the previous ping by the next is dropped.
+    let answered = true;
+    ws.on('pong', () => (answered = true));
+    const ping = () => {
+      if (!answered) return ws.terminate();
+      answered = false;
+      ws.ping();
+    };
+    const pings = limits.keepAliveMs > 0 ? setInterval(ping, limits.keepAliveMs).unref() : undefined;
     const onMessage = (handle: (data: string) => Promise<void>) =>
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         // The protocol is text: a binary frame is refused as graphql-ws refuses any bad message.
@@ -288,7 +292,7 @@ export function serveSubscriptions(
     const close = (code?: number, reason?: string) => closeSocket(ws, code ?? 1000, reason);
     const closed = protocol.opened({ protocol: ws.protocol, send, close, onMessage }, connection);
     ws.once('close', (code, reason) => {
-      stopKeepAlive();
+      clearInterval(pings);
       clearTimeout(connection.idle);
       stats.sockets -= 1;
       const left = (byAddress.get(address) ?? 1) - 1;
@@ -299,10 +303,8 @@ export function serveSubscriptions(
     });
   }
 
-  /**
-   * A live operation's result waits for the kernel (or the operation's end): its results conflate meanwhile.
-   * Any other frame resolves at once: the handlers of refused or ended operations are not bounded in number.
-   */
+  // A live operation's result waits for the kernel (its results conflate meanwhile); any other frame
+  // resolves at once: refused or ended operations are not bounded in number, nor may their sends wait.
   function sendFrame(connection: Connection, data: string): Promise<void> {
     const ws = connection.socket;
     if (ws.readyState !== ws.OPEN) return Promise.resolve();
@@ -374,10 +376,8 @@ function connectionHeaders(params: Record<string, unknown> | undefined, upgrade:
   };
 }
 
-/**
- * CORS does not apply to WebSockets (cross-site WebSocket hijacking): CORS's origins and our own host only.
- * A client without Origin is no browser: it holds its own token, nothing ambient to abuse.
- */
+// CORS does not apply to WebSockets (cross-site WebSocket hijacking): CORS's origins and our own host only.
+// A client without Origin is no browser: it holds its own token, nothing ambient to abuse.
 function originAllowed(policy: CorsPolicy, origin?: string, host?: string): boolean {
   if (origin === undefined || originAllowedBy(policy, origin)) return true;
   if (host === undefined || !URL.canParse(origin)) return false;
@@ -393,20 +393,6 @@ function closeSocket(ws: WebSocket, code: number, reason = ''): void {
   const cut = Buffer.from(reason).subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '');
   ws.close(code, Buffer.byteLength(reason) <= 123 ? reason : `${cut}…`);
   setTimeout(() => ws.terminate(), 1000).unref();
-}
-
-/** A socket that has not answered the previous ping by the next is dropped. */
-function startKeepAlive(ws: WebSocket, intervalMs: number): () => void {
-  if (intervalMs <= 0) return () => {};
-  let answered = true;
-  ws.on('pong', () => (answered = true));
-  const timer = setInterval(() => {
-    if (!answered) return ws.terminate();
-    answered = false;
-    ws.ping();
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 /** The id of a result frame (graphql-ws writes `{"id":<id>,"type":"next",…}`), undefined for any other. */
