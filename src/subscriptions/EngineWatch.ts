@@ -170,7 +170,6 @@ export class EngineWatch {
   /** Watched jobs the last complete listing found, and the pages it read. */
   private onListing = new Set<string>();
   private listingPages: number | undefined;
-  /** The listing under way: the next page to read, and the watched jobs its pages listed so far. */
   private listing = { next: 0, found: new Set<string>() };
   private targets: Targets | undefined;
   /** A change of role is a gap in what this replica delivered. */
@@ -411,7 +410,13 @@ export class EngineWatch {
   }
 
   private deliver(result: PollResult, at: number): void {
-    if (result.engineMissing) return this.engineMissing();
+    if (result.engineMissing) {
+      for (const id of [...this.tracks.keys()]) this.missingJob(id);
+      const message = 'The engine does not exist (or is not visible to the caller).';
+      const error = new GatewayError(ErrorCode.NOT_FOUND, message, { details: { engineId: this.engineId } });
+      for (const sink of [...this.eventSinks]) sink.fail(error);
+      return;
+    }
     for (const id of result.missing) this.missingJob(id);
     const found = new Map(result.jobs.map((job) => [String(job.id), job]));
     this.seen = found;
@@ -450,13 +455,6 @@ export class EngineWatch {
       sink.push(JOB_KEY, null);
       sink.end();
     }
-  }
-
-  private engineMissing(): void {
-    for (const id of [...this.tracks.keys()]) this.missingJob(id);
-    const message = 'The engine does not exist (or is not visible to the caller).';
-    const error = new GatewayError(ErrorCode.NOT_FOUND, message, { details: { engineId: this.engineId } });
-    for (const sink of [...this.eventSinks]) sink.fail(error);
   }
 
   private compareNewest(page: readonly CseJob[], polledAt: number): void {

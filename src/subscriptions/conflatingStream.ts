@@ -15,7 +15,6 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   private closed = false;
 
   constructor(
-    /** Past it, the oldest pending value is dropped. */
     private readonly maxKeys: number,
     private readonly onConflated: () => void = () => {},
     private readonly onClose: () => void = () => {},

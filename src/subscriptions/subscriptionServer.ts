@@ -81,9 +81,8 @@ export function serveSubscriptions(
   // Without the HTTP status hints Apollo strips from HTTP responses.
   const formatError = (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const result = gatewayFormatError(formatted, error);
-    if (result.extensions === undefined || !('http' in result.extensions)) return result;
-    const { http: _http, ...extensions } = result.extensions;
-    return { ...result, extensions };
+    const { http, ...extensions } = result.extensions ?? {};
+    return http === undefined ? result : { ...result, extensions };
   };
   const groups = new SubscriptionGroups({
     schema,
@@ -150,8 +149,8 @@ export function serveSubscriptions(
 
   function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {
     const connection = ctx.extra;
-    const credentials = connection.credentials;
-    if (credentials === undefined) return [refusal('Not identified.', { code: ErrorCode.UNAUTHENTICATED })];
+    // graphql-ws subscribes only after onConnect (identify) accepted the socket.
+    const credentials = connection.credentials!;
     // The limits first: a socket past them must not make the gateway parse every document it sends.
     if (connection.open >= limits.maxPerConnection) {
       metrics.subscribeRefused('connection_limit');
@@ -330,7 +329,6 @@ export function serveSubscriptions(
     });
   }
 
-  /** Past SUBSCRIPTION_MAX_BUFFERED_BYTES (send buffer and pending results) a socket closes (1008). */
   function bound(connection: Connection): void {
     const ws = connection.socket;
     if (ws.readyState !== ws.OPEN) return;
@@ -339,7 +337,6 @@ export function serveSubscriptions(
     closeSocket(ws, 1008, 'Slow consumer: too much waiting to be sent');
   }
 
-  /** Refuses new sockets (503), closes every open one with 1001, drops those still open after the grace. */
   async function close(): Promise<void> {
     closing = true;
     const gone = [...wss.clients].map((socket) => {
