@@ -108,17 +108,15 @@ export class Watches implements JobWatches {
     const digest = credentialDigest({ ...credentials, enterpriseProjectId: undefined });
     let watch = this.watches.get(key);
     let budget = this.callers.get(digest);
-    if (budget !== undefined && watch?.watches(jobId) !== true) {
-      const limit = this.config.subscriptions.maxWatchedPerScope;
-      if (budget.members.reduce((sum, each) => sum + each.watching, 0) >= limit) {
-        const message =
-          `These credentials' subscriptions already watch ${limit} jobs and engines, the most allowed: ` +
-          'watch the engine (engineJobEvents) rather than many of its jobs, or close a subscription.';
-        throw new GatewayError(ErrorCode.TOO_MANY_WATCHED, message, { details: { limit } });
-      }
+    const { maxWatchedPerScope: limit, maxCallsPerPoll, pollMs } = this.config.subscriptions;
+    const watched = budget?.members.reduce((sum, each) => sum + each.watching, 0) ?? 0;
+    if (watched >= limit && watch?.watches(jobId) !== true) {
+      const message =
+        `These credentials' subscriptions already watch ${limit} jobs and engines, the most allowed: ` +
+        'watch the engine (engineJobEvents) rather than many of its jobs, or close a subscription.';
+      throw new GatewayError(ErrorCode.TOO_MANY_WATCHED, message, { details: { limit } });
     }
     if (watch === undefined) {
-      const { maxCallsPerPoll, pollMs } = this.config.subscriptions;
       const owner = (budget ??= new ScopeBudget<EngineWatch>(maxCallsPerPoll, pollMs));
       this.callers.set(digest, owner);
       watch = new EngineWatch(credentials, engineId, this, owner, (idle) => {
@@ -134,13 +132,11 @@ export class Watches implements JobWatches {
   }
 }
 
-/** The newest job-list pages, read in turn with the watched jobs. */
+/** The newest job-list pages, read in turn with the watched jobs when events or several jobs are watched. */
 const LISTING = '\u0000listing';
 
 /** Joins within this of a poll share the next one: a stream of new subscribers cannot poll faster. */
 const MIN_EARLY_SPACING_MS = 250;
-
-const NO_FILTER = { from: undefined, to: undefined } as const;
 
 /** One poller for all one credential scope watches on one engine (docs/subscriptions.md, "The economy"). */
 export class EngineWatch {
@@ -172,7 +168,6 @@ export class EngineWatch {
   private listingPages: number | undefined;
   private listing = { next: 0, found: new Set<string>() };
   private targets: Targets | undefined;
-  /** A change of role is a gap in what this replica delivered. */
   private role: 'local' | 'poller' | 'listener' | undefined;
 
   constructor(
@@ -346,7 +341,7 @@ export class EngineWatch {
     const found = new Map<string, CseJob>();
     let newest: string[] | undefined;
     const offListing = watched.filter((id) => !this.onListing.has(id));
-    const candidates = listingServes(watched, wantsEvents) ? [LISTING, ...offListing] : [...watched];
+    const candidates = wantsEvents || watched.length > 1 ? [LISTING, ...offListing] : [...watched];
     const details: string[] = [];
     let failed = false;
     for (const item of dueFirst(candidates, (each) => this.lastPolled.get(each))) {
@@ -362,7 +357,7 @@ export class EngineWatch {
       let complete = false;
       for (; index < this.settings.listPages && !complete; index += 1) {
         if (!this.budget.take()) break;
-        const page = await api.listJobs(this.engineId, NO_FILTER, { index, size });
+        const page = await api.listJobs(this.engineId, { from: undefined, to: undefined }, { index, size });
         if (page === null) return { jobs: [], newest: undefined, missing: [], engineMissing: true, failed };
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
         for (const job of page.data) {
@@ -399,7 +394,7 @@ export class EngineWatch {
     if (this.role === 'listener') return [...this.tracks.values()].filter((track) => !track.job).length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const { jobIds, events } = this.role === 'poller' ? (this.targets ?? own) : own;
-    if (!listingServes(jobIds, events)) return jobIds.length;
+    if (!events && jobIds.length <= 1) return jobIds.length;
     const offListing = jobIds.filter((id) => !this.onListing.has(id));
     return (this.listingPages ?? this.settings.listPages) + offListing.length;
   }
@@ -477,10 +472,6 @@ export class EngineWatch {
     if (this.failures === 0) return this.settings.pollMs;
     return Math.min(this.settings.maxBackoffMs, this.settings.pollMs * 2 ** Math.min(this.failures, 20));
   }
-}
-
-function listingServes(watched: readonly string[], wantsEvents: boolean): boolean {
-  return wantsEvents || watched.length > 1;
 }
 
 /** A refusal of the caller (401, 403) ends every subscription of the watch with it. */

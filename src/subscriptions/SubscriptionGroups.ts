@@ -29,13 +29,11 @@ export interface SubscriptionGroupsOptions {
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
-type Results = ConflatingStream<FormattedExecutionResult>;
-
 /** The function that leaves the group, or the one result that refuses the member. */
 type Joined = FormattedExecutionResult | (() => void);
 
 interface Member {
-  readonly stream: Results;
+  readonly stream: ConflatingStream<FormattedExecutionResult>;
   readonly view: View | undefined;
   readonly viewKey: string;
   /** jobUpdated: never the same result twice. */
@@ -50,7 +48,7 @@ export class SubscriptionGroups {
 
   constructor(private readonly options: SubscriptionGroupsOptions) {}
 
-  async join(request: GroupRequest, stream: Results): Promise<Joined> {
+  async join(request: GroupRequest, stream: ConflatingStream<FormattedExecutionResult>): Promise<Joined> {
     const { schema } = this.options;
     // A group can end while a joiner waits for its start: the joiner then starts one of its own.
     for (;;) {

@@ -45,7 +45,6 @@ interface Connection {
   credentials?: Credentials;
   /** Until onComplete: an id still ending may not be reused (one `complete` would reach neither). */
   readonly operations: Map<string, Operation>;
-  /** Operations not ended: the per-socket limit counts them. */
   open: number;
   idle?: NodeJS.Timeout;
   pendingBytes: number;
@@ -152,25 +151,25 @@ export function serveSubscriptions(
     // graphql-ws subscribes only after onConnect (identify) accepted the socket.
     const credentials = connection.credentials!;
     // The limits first: a socket past them must not make the gateway parse every document it sends.
-    if (connection.open >= limits.maxPerConnection) {
+    const { maxPerConnection: perConnection, maxTotal } = limits;
+    const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
+    if (connection.open >= perConnection) {
       metrics.subscribeRefused('connection_limit');
       const message =
-        `This connection has ${limits.maxPerConnection} subscriptions open, ` +
+        `This connection has ${perConnection} subscriptions open, ` +
         'the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).';
-      const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
-      return [refusal(message, { code, scope: 'connection', limit: limits.maxPerConnection })];
+      return [new GraphQLError(message, { extensions: { code, scope: 'connection', limit: perConnection } })];
     }
-    if (stats.active >= limits.maxTotal) {
+    if (stats.active >= maxTotal) {
       metrics.subscribeRefused('total_limit');
       const message =
         'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
-      const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
-      return [refusal(message, { code, scope: 'gateway', limit: limits.maxTotal })];
+      return [new GraphQLError(message, { extensions: { code, scope: 'gateway', limit: maxTotal } })];
     }
     if (connection.operations.has(id)) {
       metrics.subscribeRefused('invalid');
       const message = 'A subscription with this id is still ending: subscribe with another id.';
-      return [refusal(message, { code: RequestErrorCode.BAD_REQUEST })];
+      return [new GraphQLError(message, { extensions: { code: RequestErrorCode.BAD_REQUEST } })];
     }
     const admitted = admission.admit(payload, 'websocket');
     if (Array.isArray(admitted)) {
@@ -398,8 +397,4 @@ const NEXT_FRAME = /^\{"id":("(?:[^"\\]|\\.)*"),"type":"next"/;
 export function nextFrameId(data: string): string | undefined {
   const quoted = NEXT_FRAME.exec(data)?.[1];
   return quoted === undefined ? undefined : (JSON.parse(quoted) as string);
-}
-
-function refusal(message: string, extensions: Record<string, unknown>): GraphQLError {
-  return new GraphQLError(message, { extensions });
 }
