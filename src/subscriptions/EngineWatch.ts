@@ -10,9 +10,9 @@ import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import { isTerminalJob } from '../upstream/jobStatus';
 import type { CseJob } from '../upstream/types';
-import { ConflatingStream, engineEventKey, JOB_KEY, markPolled } from './conflatingStream';
+import { ConflatingStream, eventKey, JOB_KEY, markPolled } from './conflatingStream';
 import { jobFingerprint } from './jobFingerprint';
-import { dueFirst, ScopeBudget, type BudgetShare } from './pollBudget';
+import { dueFirst, ScopeBudget } from './pollBudget';
 
 export type WatchMetrics = Pick<SubscriptionMetrics, 'poll' | 'pollers' | 'conflated'>;
 
@@ -82,7 +82,7 @@ export class Watches implements JobWatches {
 
   jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null> {
     const watch = this.watchOf(credentials, engineId, jobId);
-    const stream = new ConflatingStream<CseJob | null>(1, this.conflated, () => watch?.leave(stream, jobId));
+    const stream: JobSink = new ConflatingStream(1, this.metrics.conflated, () => watch?.leave(stream, jobId));
     if (watch === undefined) stream.end();
     else watch.watchJob(jobId, stream);
     return stream;
@@ -91,7 +91,7 @@ export class Watches implements JobWatches {
   engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel> {
     const watch = this.watchOf(credentials, engineId);
     const max = maxPendingEvents(this.config);
-    const stream = new ConflatingStream<JobEventModel>(max, this.conflated, () => watch?.leave(stream));
+    const stream = new ConflatingStream<JobEventModel>(max, this.metrics.conflated, () => watch?.leave(stream));
     if (watch === undefined) stream.end();
     else watch.watchEvents(stream);
     return stream;
@@ -102,25 +102,21 @@ export class Watches implements JobWatches {
     for (const watch of [...this.watches.values()]) watch.stop();
   }
 
-  private readonly conflated = () => this.metrics.conflated();
-
   private watchOf(credentials: Credentials, engineId: string, jobId?: string): EngineWatch | undefined {
     if (this.closed) return undefined;
     const key = `${credentialDigest(credentials)} ${engineId}`;
     const digest = credentialDigest({ ...credentials, enterpriseProjectId: undefined });
     let watch = this.watches.get(key);
     let budget = this.callers.get(digest);
-    if (budget !== undefined && watch?.watches(jobId) !== true) {
-      const limit = this.config.subscriptions.maxWatchedPerScope;
-      if (budget.members.reduce((sum, each) => sum + each.watching, 0) >= limit) {
-        const message =
-          `These credentials' subscriptions already watch ${limit} jobs and engines, the most allowed: ` +
-          'watch the engine (engineJobEvents) rather than many of its jobs, or close a subscription.';
-        throw new GatewayError(ErrorCode.TOO_MANY_WATCHED, message, { details: { limit } });
-      }
+    const { maxWatchedPerScope: limit, maxCallsPerPoll, pollMs } = this.config.subscriptions;
+    const watched = budget?.members.reduce((sum, each) => sum + each.watching, 0) ?? 0;
+    if (watched >= limit && watch?.watches(jobId) !== true) {
+      const message =
+        `These credentials' subscriptions already watch ${limit} jobs and engines, the most allowed: ` +
+        'watch the engine (engineJobEvents) rather than many of its jobs, or close a subscription.';
+      throw new GatewayError(ErrorCode.TOO_MANY_WATCHED, message, { details: { limit } });
     }
     if (watch === undefined) {
-      const { maxCallsPerPoll, pollMs } = this.config.subscriptions;
       const owner = (budget ??= new ScopeBudget<EngineWatch>(maxCallsPerPoll, pollMs));
       this.callers.set(digest, owner);
       watch = new EngineWatch(credentials, engineId, this, owner, (idle) => {
@@ -136,13 +132,11 @@ export class Watches implements JobWatches {
   }
 }
 
-/** The newest job-list pages, read in turn with the watched jobs. */
+/** The newest job-list pages, read in turn with the watched jobs when events or several jobs are watched. */
 const LISTING = '\u0000listing';
 
 /** Joins within this of a poll share the next one: a stream of new subscribers cannot poll faster. */
 const MIN_EARLY_SPACING_MS = 250;
-
-const NO_FILTER = { from: undefined, to: undefined } as const;
 
 /** One poller for all one credential scope watches on one engine (docs/subscriptions.md, "The economy"). */
 export class EngineWatch {
@@ -164,19 +158,16 @@ export class EngineWatch {
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly coordinator: WatchCoordinator | undefined;
-  private readonly budget: BudgetShare;
+  private readonly budget: ReturnType<ScopeBudget['join']>;
   private readonly settings: GatewayConfig['subscriptions'];
-  private readonly pageSize: number;
   /** When each job (and the listing) was last read, by poll number: the rotation's order. */
   private readonly lastPolled = new Map<string, number>();
   private polls = 0;
   /** Watched jobs the last complete listing found, and the pages it read. */
   private onListing = new Set<string>();
   private listingPages: number | undefined;
-  /** The listing under way: the next page to read, and the watched jobs its pages listed so far. */
   private listing = { next: 0, found: new Set<string>() };
   private targets: Targets | undefined;
-  /** A change of role is a gap in what this replica delivered. */
   private role: 'local' | 'poller' | 'listener' | undefined;
 
   constructor(
@@ -187,7 +178,6 @@ export class EngineWatch {
     private readonly onIdle: (watch: EngineWatch) => void,
   ) {
     this.settings = options.config.subscriptions;
-    this.pageSize = options.config.upstream.paging.maxPageSize;
     this.budget = scope.join(this);
     this.coordinator = options.fleet?.join(credentials, engineId, (result, gap) => this.receive(result, gap));
   }
@@ -225,13 +215,17 @@ export class EngineWatch {
     if (this.tracks.size === 0 && this.eventSinks.size === 0) this.stop();
   }
 
-  /** Stops for good: the timer and any poll in flight; subscribers still attached end. */
-  stop(): void {
+  /** With a refusal, subscribers still attached fail with it. */
+  stop(refusal?: GatewayError): void {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     this.abort.abort();
-    for (const sink of this.allSinks()) sink.end();
+    const jobSinks = [...this.tracks.values()].flatMap((track) => [...track.sinks]);
+    for (const sink of [...jobSinks, ...this.eventSinks]) {
+      if (refusal === undefined) sink.end();
+      else sink.fail(refusal);
+    }
     this.coordinator?.leave();
     this.budget.leave();
     this.onIdle(this);
@@ -328,10 +322,7 @@ export class EngineWatch {
       if (this.stopped) return;
       const refused = endsSubscriptions(error);
       this.options.metrics.poll(refused ? 'refused' : 'failed', calls);
-      if (refused) {
-        for (const sink of this.allSinks()) sink.fail(error);
-        return this.stop();
-      }
+      if (refused) return this.stop(error);
       this.failures += 1;
       this.gap();
     }
@@ -340,7 +331,7 @@ export class EngineWatch {
   /** Each call from the scope's budget: the listing and the jobs off it take turns, least recent first. */
   private async pollOnce(api: CseApi, plan: Poll): Promise<PollResult | undefined> {
     const { jobIds: watched, events: wantsEvents } = plan;
-    this.targets = { jobIds: watched, events: wantsEvents };
+    this.targets = plan;
     if (watched.length === 0 && !wantsEvents) return undefined;
     const poll = (this.polls += 1);
     const targets = new Set(watched);
@@ -350,7 +341,7 @@ export class EngineWatch {
     const found = new Map<string, CseJob>();
     let newest: string[] | undefined;
     const offListing = watched.filter((id) => !this.onListing.has(id));
-    const candidates = listingServes(watched, wantsEvents) ? [LISTING, ...offListing] : [...watched];
+    const candidates = wantsEvents || watched.length > 1 ? [LISTING, ...offListing] : [...watched];
     const details: string[] = [];
     let failed = false;
     for (const item of dueFirst(candidates, (each) => this.lastPolled.get(each))) {
@@ -362,17 +353,18 @@ export class EngineWatch {
       }
       // A listing cut short by the budget goes on from the page it reached at its next turn.
       let index = this.listing.next;
+      const size = this.options.config.upstream.paging.maxPageSize;
       let complete = false;
       for (; index < this.settings.listPages && !complete; index += 1) {
         if (!this.budget.take()) break;
-        const page = await api.listJobs(this.engineId, NO_FILTER, { index, size: this.pageSize });
+        const page = await api.listJobs(this.engineId, { from: undefined, to: undefined }, { index, size });
         if (page === null) return { jobs: [], newest: undefined, missing: [], engineMissing: true, failed };
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
         for (const job of page.data) {
           found.set(String(job.id), job);
           if (targets.has(String(job.id))) this.listing.found.add(String(job.id));
         }
-        const last = page.data.length < this.pageSize || (index + 1) * this.pageSize >= page.total;
+        const last = page.data.length < size || (index + 1) * size >= page.total;
         complete = last || watched.every((id) => this.listing.found.has(id));
       }
       if (!complete && index < this.settings.listPages) {
@@ -402,7 +394,7 @@ export class EngineWatch {
     if (this.role === 'listener') return [...this.tracks.values()].filter((track) => !track.job).length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const { jobIds, events } = this.role === 'poller' ? (this.targets ?? own) : own;
-    if (!listingServes(jobIds, events)) return jobIds.length;
+    if (!events && jobIds.length <= 1) return jobIds.length;
     const offListing = jobIds.filter((id) => !this.onListing.has(id));
     return (this.listingPages ?? this.settings.listPages) + offListing.length;
   }
@@ -413,7 +405,13 @@ export class EngineWatch {
   }
 
   private deliver(result: PollResult, at: number): void {
-    if (result.engineMissing) return this.engineMissing();
+    if (result.engineMissing) {
+      for (const id of [...this.tracks.keys()]) this.missingJob(id);
+      const message = 'The engine does not exist (or is not visible to the caller).';
+      const error = new GatewayError(ErrorCode.NOT_FOUND, message, { details: { engineId: this.engineId } });
+      for (const sink of [...this.eventSinks]) sink.fail(error);
+      return;
+    }
     for (const id of result.missing) this.missingJob(id);
     const found = new Map(result.jobs.map((job) => [String(job.id), job]));
     this.seen = found;
@@ -454,13 +452,6 @@ export class EngineWatch {
     }
   }
 
-  private engineMissing(): void {
-    for (const id of [...this.tracks.keys()]) this.missingJob(id);
-    const message = 'The engine does not exist (or is not visible to the caller).';
-    const error = new GatewayError(ErrorCode.NOT_FOUND, message, { details: { engineId: this.engineId } });
-    for (const sink of [...this.eventSinks]) sink.fail(error);
-  }
-
   private compareNewest(page: readonly CseJob[], polledAt: number): void {
     const before = this.newest;
     const now = new Map<string, string>();
@@ -472,7 +463,7 @@ export class EngineWatch {
       if (before === undefined || previous === fingerprint) continue;
       const event: JobEventModel = { kind: previous === undefined ? 'CREATED' : 'CHANGED', job };
       markPolled(event, polledAt);
-      for (const sink of [...this.eventSinks]) sink.push(engineEventKey(event), event);
+      for (const sink of [...this.eventSinks]) sink.push(eventKey(event), event);
     }
     this.newest = now;
   }
@@ -481,15 +472,6 @@ export class EngineWatch {
     if (this.failures === 0) return this.settings.pollMs;
     return Math.min(this.settings.maxBackoffMs, this.settings.pollMs * 2 ** Math.min(this.failures, 20));
   }
-
-  private *allSinks(): Iterable<JobSink | EventSink> {
-    for (const track of [...this.tracks.values()]) yield* [...track.sinks];
-    yield* [...this.eventSinks];
-  }
-}
-
-function listingServes(watched: readonly string[], wantsEvents: boolean): boolean {
-  return wantsEvents || watched.length > 1;
 }
 
 /** A refusal of the caller (401, 403) ends every subscription of the watch with it. */

@@ -25,18 +25,15 @@ export interface GroupRequest {
 
 export interface SubscriptionGroupsOptions {
   readonly schema: GraphQLSchema;
-  /** One for a group's source, one per event's execution. */
   readonly contextFor: (credentials: Credentials) => GatewayContext;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
-
-type Results = ConflatingStream<FormattedExecutionResult>;
 
 /** The function that leaves the group, or the one result that refuses the member. */
 type Joined = FormattedExecutionResult | (() => void);
 
 interface Member {
-  readonly stream: Results;
+  readonly stream: ConflatingStream<FormattedExecutionResult>;
   readonly view: View | undefined;
   readonly viewKey: string;
   /** jobUpdated: never the same result twice. */
@@ -45,16 +42,13 @@ interface Member {
 
 type Projected = ReturnType<typeof read>;
 
-/**
- * Identical subscriptions (same scope and shared selection) share one source and one execution per
- * event, projected once per distinct view, as Hasura multiplexes live queries.
- */
+/** Same scope and shared selection: one source, one execution per event, one projection per view (Hasura). */
 export class SubscriptionGroups {
   private readonly groups = new Map<string, Group>();
 
   constructor(private readonly options: SubscriptionGroupsOptions) {}
 
-  async join(request: GroupRequest, stream: Results): Promise<Joined> {
+  async join(request: GroupRequest, stream: ConflatingStream<FormattedExecutionResult>): Promise<Joined> {
     const { schema } = this.options;
     // A group can end while a joiner waits for its start: the joiner then starts one of its own.
     for (;;) {
@@ -94,7 +88,6 @@ class Group {
     private readonly onEmpty: () => void,
   ) {}
 
-  /** `undefined` when the group has ended meanwhile. */
   async join(member: Member): Promise<Joined | undefined> {
     const failed = await (this.started ??= this.start());
     if (failed !== undefined) return read(failed, member).result;

@@ -15,7 +15,6 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   private closed = false;
 
   constructor(
-    /** Past it, the oldest pending value is dropped. */
     private readonly maxKeys: number,
     private readonly onConflated: () => void = () => {},
     private readonly onClose: () => void = () => {},
@@ -124,11 +123,10 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
 /** Conflation keys: per job for `jobUpdated`, per job and kind for events (no CREATED lost to a CHANGED). */
 export const JOB_KEY = 'job';
 
-export const engineEventKey = (event: JobEventModel): string => `${String(event.job.id)} ${event.kind}`;
-
 export function eventKey(event: unknown): string {
-  const isEvent = typeof event === 'object' && event !== null && 'kind' in event && 'job' in event;
-  return isEvent ? engineEventKey(event as JobEventModel) : JOB_KEY;
+  if (typeof event !== 'object' || event === null || !('kind' in event && 'job' in event)) return JOB_KEY;
+  const { job, kind } = event as JobEventModel;
+  return `${String(job.id)} ${kind}`;
 }
 
 /** When the poll that produced an event answered (`performance.now()`), for the delivery-delay metric. */

@@ -1,12 +1,5 @@
 export interface BudgetMember {
-  /** Upstream calls it would make to poll everything it watches once. */
   demand(): number;
-}
-
-export interface BudgetShare {
-  /** Whether one more upstream call fits in the current interval; counts it when it does. */
-  take(): boolean;
-  leave(): void;
 }
 
 interface Seat {
@@ -33,7 +26,8 @@ export class ScopeBudget<M extends BudgetMember = BudgetMember> {
     return [...this.seats].map((seat) => seat.member as M);
   }
 
-  join(member: M): BudgetShare {
+  /** `take()`: whether one more upstream call fits in the current interval; counts it when it does. */
+  join(member: M): { take: () => boolean; leave: () => void } {
     const seat: Seat = { member, credit: 0, share: 0, used: 0 };
     this.seats.add(seat);
     return { take: () => this.take(seat), leave: () => this.seats.delete(seat) };

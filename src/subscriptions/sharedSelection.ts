@@ -120,7 +120,6 @@ type Collected = ReturnType<typeof fieldsOf>[number];
 
 class Unshareable extends Error {}
 
-/** One entry per response key, as execution collects them. */
 function fieldsOf(walk: Walk, type: GraphQLObjectType, collected: Map<string, readonly FieldNode[]>) {
   return [...collected].map(([responseKey, nodes]) => {
     const args = argumentValues(walk, type, nodes[0]!);

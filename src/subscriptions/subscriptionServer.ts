@@ -45,7 +45,6 @@ interface Connection {
   credentials?: Credentials;
   /** Until onComplete: an id still ending may not be reused (one `complete` would reach neither). */
   readonly operations: Map<string, Operation>;
-  /** Operations not ended: the per-socket limit counts them. */
   open: number;
   idle?: NodeJS.Timeout;
   pendingBytes: number;
@@ -67,10 +66,7 @@ interface Operation {
 
 type Ctx = Context<Record<string, unknown>, Connection>;
 
-/**
- * Our own adapter rather than graphql-ws's `useServer`: Origin and socket caps before the upgrade, close
- * codes for refused identities, and sends that wait for the socket (a slow reader's results conflate).
- */
+/** Not graphql-ws's `useServer`: caps before the upgrade, our close codes, sends that wait for the socket. */
 export function serveSubscriptions(
   config: GatewayConfig,
   { httpServer, schema, admission, cors, services, logger, metrics: gatewayMetrics, fleet }: SubscriptionWiring,
@@ -84,9 +80,8 @@ export function serveSubscriptions(
   // Without the HTTP status hints Apollo strips from HTTP responses.
   const formatError = (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const result = gatewayFormatError(formatted, error);
-    if (result.extensions === undefined || !('http' in result.extensions)) return result;
-    const { http: _http, ...extensions } = result.extensions;
-    return { ...result, extensions };
+    const { http, ...extensions } = result.extensions ?? {};
+    return http === undefined ? result : { ...result, extensions };
   };
   const groups = new SubscriptionGroups({
     schema,
@@ -153,28 +148,28 @@ export function serveSubscriptions(
 
   function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {
     const connection = ctx.extra;
-    const credentials = connection.credentials;
-    if (credentials === undefined) return [refusal('Not identified.', { code: ErrorCode.UNAUTHENTICATED })];
+    // graphql-ws subscribes only after onConnect (identify) accepted the socket.
+    const credentials = connection.credentials!;
     // The limits first: a socket past them must not make the gateway parse every document it sends.
-    if (connection.open >= limits.maxPerConnection) {
+    const { maxPerConnection: perConnection, maxTotal } = limits;
+    const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
+    if (connection.open >= perConnection) {
       metrics.subscribeRefused('connection_limit');
       const message =
-        `This connection has ${limits.maxPerConnection} subscriptions open, ` +
+        `This connection has ${perConnection} subscriptions open, ` +
         'the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).';
-      const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
-      return [refusal(message, { code, scope: 'connection', limit: limits.maxPerConnection })];
+      return [new GraphQLError(message, { extensions: { code, scope: 'connection', limit: perConnection } })];
     }
-    if (stats.active >= limits.maxTotal) {
+    if (stats.active >= maxTotal) {
       metrics.subscribeRefused('total_limit');
       const message =
         'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
-      const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
-      return [refusal(message, { code, scope: 'gateway', limit: limits.maxTotal })];
+      return [new GraphQLError(message, { extensions: { code, scope: 'gateway', limit: maxTotal } })];
     }
     if (connection.operations.has(id)) {
       metrics.subscribeRefused('invalid');
       const message = 'A subscription with this id is still ending: subscribe with another id.';
-      return [refusal(message, { code: RequestErrorCode.BAD_REQUEST })];
+      return [new GraphQLError(message, { extensions: { code: RequestErrorCode.BAD_REQUEST } })];
     }
     const admitted = admission.admit(payload, 'websocket');
     if (Array.isArray(admitted)) {
@@ -239,8 +234,7 @@ export function serveSubscriptions(
       if (connection.open > 0) return;
       metrics.socketRefused('idle');
       closeSocket(connection.socket, 1000, 'Idle: no subscription (SUBSCRIPTION_IDLE_TIMEOUT_MS)');
-    }, limits.idleTimeoutMs);
-    connection.idle.unref();
+    }, limits.idleTimeoutMs).unref();
   }
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -274,7 +268,15 @@ export function serveSubscriptions(
     metrics.socketOpened();
     startIdle(connection);
     ws.on('error', () => closeSocket(ws, CloseCode.InternalServerError, 'Socket error'));
-    const stopKeepAlive = startKeepAlive(ws, limits.keepAliveMs);
+    // A socket that has not answered the previous ping by the next is dropped.
+    let answered = true;
+    ws.on('pong', () => (answered = true));
+    const ping = () => {
+      if (!answered) return ws.terminate();
+      answered = false;
+      ws.ping();
+    };
+    const pings = limits.keepAliveMs > 0 ? setInterval(ping, limits.keepAliveMs).unref() : undefined;
     const onMessage = (handle: (data: string) => Promise<void>) =>
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         // The protocol is text: a binary frame is refused as graphql-ws refuses any bad message.
@@ -288,7 +290,7 @@ export function serveSubscriptions(
     const close = (code?: number, reason?: string) => closeSocket(ws, code ?? 1000, reason);
     const closed = protocol.opened({ protocol: ws.protocol, send, close, onMessage }, connection);
     ws.once('close', (code, reason) => {
-      stopKeepAlive();
+      clearInterval(pings);
       clearTimeout(connection.idle);
       stats.sockets -= 1;
       const left = (byAddress.get(address) ?? 1) - 1;
@@ -299,10 +301,8 @@ export function serveSubscriptions(
     });
   }
 
-  /**
-   * A live operation's result waits for the kernel (or the operation's end): its results conflate meanwhile.
-   * Any other frame resolves at once: the handlers of refused or ended operations are not bounded in number.
-   */
+  // A live operation's result waits for the kernel (its results conflate meanwhile); any other frame
+  // resolves at once: refused or ended operations are not bounded in number, nor may their sends wait.
   function sendFrame(connection: Connection, data: string): Promise<void> {
     const ws = connection.socket;
     if (ws.readyState !== ws.OPEN) return Promise.resolve();
@@ -328,7 +328,6 @@ export function serveSubscriptions(
     });
   }
 
-  /** Past SUBSCRIPTION_MAX_BUFFERED_BYTES (send buffer and pending results) a socket closes (1008). */
   function bound(connection: Connection): void {
     const ws = connection.socket;
     if (ws.readyState !== ws.OPEN) return;
@@ -337,7 +336,6 @@ export function serveSubscriptions(
     closeSocket(ws, 1008, 'Slow consumer: too much waiting to be sent');
   }
 
-  /** Refuses new sockets (503), closes every open one with 1001, drops those still open after the grace. */
   async function close(): Promise<void> {
     closing = true;
     const gone = [...wss.clients].map((socket) => {
@@ -374,10 +372,8 @@ function connectionHeaders(params: Record<string, unknown> | undefined, upgrade:
   };
 }
 
-/**
- * CORS does not apply to WebSockets (cross-site WebSocket hijacking): CORS's origins and our own host only.
- * A client without Origin is no browser: it holds its own token, nothing ambient to abuse.
- */
+// CORS does not apply to WebSockets (cross-site WebSocket hijacking): CORS's origins and our own host only.
+// A client without Origin is no browser: it holds its own token, nothing ambient to abuse.
 function originAllowed(policy: CorsPolicy, origin?: string, host?: string): boolean {
   if (origin === undefined || originAllowedBy(policy, origin)) return true;
   if (host === undefined || !URL.canParse(origin)) return false;
@@ -395,28 +391,10 @@ function closeSocket(ws: WebSocket, code: number, reason = ''): void {
   setTimeout(() => ws.terminate(), 1000).unref();
 }
 
-/** A socket that has not answered the previous ping by the next is dropped. */
-function startKeepAlive(ws: WebSocket, intervalMs: number): () => void {
-  if (intervalMs <= 0) return () => {};
-  let answered = true;
-  ws.on('pong', () => (answered = true));
-  const timer = setInterval(() => {
-    if (!answered) return ws.terminate();
-    answered = false;
-    ws.ping();
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
 /** The id of a result frame (graphql-ws writes `{"id":<id>,"type":"next",…}`), undefined for any other. */
 const NEXT_FRAME = /^\{"id":("(?:[^"\\]|\\.)*"),"type":"next"/;
 
 export function nextFrameId(data: string): string | undefined {
   const quoted = NEXT_FRAME.exec(data)?.[1];
   return quoted === undefined ? undefined : (JSON.parse(quoted) as string);
-}
-
-function refusal(message: string, extensions: Record<string, unknown>): GraphQLError {
-  return new GraphQLError(message, { extensions });
 }
