@@ -12,7 +12,6 @@ import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { UpstreamRequestContext } from '../upstream/stages/types';
 import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/resolveConnection';
-import type { CacheTtls } from '../cache/freshness';
 import type { CseEngine, CseJob } from '../upstream/types';
 import { CachePolicy } from '../cache/CachePolicy';
 import { createEngineReferenceLoader } from './federation/engineReferences';
@@ -40,16 +39,11 @@ export interface GatewayContext {
 
 /** One set per process. */
 export interface ContextServices {
+  readonly config: Pick<GatewayConfig, 'upstream' | 'limits' | 'cache'>;
   readonly http: CseHttpClient;
-  readonly paging: GatewayConfig['upstream']['paging'];
-  readonly pageBase: 0 | 1;
-  readonly requestConcurrency: number;
   readonly reportUnknown: ProcessUnknownValueReporter;
-  readonly entities: GatewayConfig['limits']['entities'];
   readonly observeBatch?: BatchObserver;
-  readonly cacheTtls: CacheTtls;
   readonly watches?: JobWatches;
-  readonly budget: GatewayConfig['limits']['budget'];
 }
 
 /** Everything caller-specific is made per request, so no answer can leak to another caller or operation. */
@@ -59,25 +53,26 @@ export function createContext(
   record?: RequestRecord,
   credentialRefusal?: GatewayError,
 ): GatewayContext {
+  const { upstream, limits, cache } = services.config;
   const facts = record?.facts ?? new OperationFacts();
-  const budget = new OperationBudget(services.budget);
-  const cachePolicy = new CachePolicy(services.cacheTtls);
+  const budget = new OperationBudget(limits.budget);
+  const cachePolicy = new CachePolicy(cache.ttls);
   const api = new CseApi({
     http: services.http,
     request: { ...request, events: fanOutEvents(request.events, cachePolicy.events) },
-    limit: lazyLimit(services.requestConcurrency),
-    pageBase: services.pageBase,
+    limit: lazyLimit(upstream.requestConcurrency),
+    pageBase: upstream.pageBase,
     onNotFound: () => facts.markNotFound(),
     budget,
   });
   const loaders = createLoaders(api, services.observeBatch);
-  const entities = { ...services.entities, pageSize: services.paging.maxPageSize };
+  const entities = { ...limits.entities, pageSize: upstream.paging.maxPageSize };
   return {
     record,
     credentials: request.credentials,
     loaders,
     references: { engine: createEngineReferenceLoader(loaders, entities) },
-    paging: services.paging,
+    paging: upstream.paging,
     reportUnknown: (kind, value) => services.reportUnknown(kind, value, record?.requestId),
     facts,
     jobConnections: new Map(),

@@ -27,11 +27,12 @@ import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { DocumentStore } from '../graphql/documentStore';
 import { documentShape, type ShapeLiteral } from '../graphql/execution/documentShape';
+import { fragmentsOf } from '../graphql/execution/expandedSize';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { tagError } from '../observability/requestRecord';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/metrics';
-import { createEstimator, fragmentsOf, type Estimate } from './estimateUpstreamCalls';
+import { createEstimator, type Estimate } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
 import { securityValidationRules } from './validationRules';
 

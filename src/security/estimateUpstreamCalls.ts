@@ -25,6 +25,7 @@ import {
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 import { engineReferenceBudget } from '../graphql/federation/engineReferences';
+import { fragmentsOf } from '../graphql/execution/expandedSize';
 import { fetchingField } from '../graphql/fetchingFields';
 import { pageOf, type PageSizes } from '../pagination/args';
 import { connectionCallBudget } from '../pagination/resolveConnection';
@@ -272,14 +273,6 @@ function walk(
     if (!(error instanceof OverBudget)) throw error;
     return { calls: Number.POSITIVE_INFINITY, items: Number.POSITIVE_INFINITY, steps };
   }
-}
-
-export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  return fragments;
 }
 
 /** `... on Engine` inside `_entities` runs once per Engine representation, not once per call. */
