@@ -27,7 +27,6 @@ export interface GatewayContext {
   readonly paging: GatewayConfig['upstream']['paging'];
   readonly reportUnknown: UnknownValueReporter;
   readonly facts: OperationFacts;
-  /** See `jobConnectionOnce`. */
   readonly jobConnections: Map<string, Promise<ConnectionModel<CseJob>>>;
   readonly cachePolicy: CachePolicy;
   /** Undefined where no subscriptions are served. */
