@@ -56,10 +56,13 @@ export function createContext(
   const facts = record?.facts ?? new OperationFacts();
   const budget = new OperationBudget(limits.budget);
   const cachePolicy = new CachePolicy(cache.ttls);
+  let limiter: InFlightLimiter | undefined;
+  const inFlight = upstream.requestConcurrency;
   const api = new CseApi({
     http: services.http,
     request: { ...request, events: fanOutEvents(request.events, cachePolicy.events) },
-    limit: lazyLimit(upstream.requestConcurrency),
+    // Made on the first call: an operation answered without upstream calls needs none.
+    limit: (fn) => (limiter ??= new InFlightLimiter({ inFlight, queue: Infinity })).run(fn),
     pageBase: upstream.pageBase,
     onNotFound: () => facts.markNotFound(),
     budget,
@@ -80,10 +83,4 @@ export function createContext(
     budget,
     credentialRefusal,
   };
-}
-
-/** Made on the first call: an operation answered without upstream calls needs none. */
-function lazyLimit(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let limit: InFlightLimiter | undefined;
-  return (fn) => (limit ??= new InFlightLimiter({ inFlight: concurrency, queue: Infinity })).run(fn);
 }

@@ -128,7 +128,7 @@ export function createAdmission(
     if (subscription && rootDirectives(valid, roots)) return [rootDirectiveRefusal()];
     let cost: Estimate;
     try {
-      cost = estimate(valid, operationName, variables);
+      cost = estimate(valid, operation, variables);
     } catch (error) {
       // Malformed `_entities` representations: the caller's input, refused as a whole.
       if (error instanceof GatewayError) return [error];

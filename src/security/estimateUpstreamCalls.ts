@@ -3,7 +3,6 @@ import {
   BREAK,
   getArgumentValues,
   getNamedType,
-  getOperationAST,
   getNullableType,
   getVariableValues,
   isAbstractType,
@@ -19,6 +18,7 @@ import {
   type GraphQLCompositeType,
   type GraphQLObjectType,
   type GraphQLOutputType,
+  type OperationDefinitionNode,
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
@@ -67,19 +67,18 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
   const byDocument = new WeakMap<DocumentNode, Memo | 'seen'>();
   return (
     document: DocumentNode,
-    operationName: string | null | undefined,
+    operation: OperationDefinitionNode,
     rawVariables: Record<string, unknown> | undefined,
   ): Estimate => {
-    const operation = getOperationAST(document, operationName) ?? undefined;
-    const rootType = operation === undefined ? undefined : schema.getRootType(operation.operation);
-    if (operation === undefined || rootType === undefined || rootType === null) return NOTHING;
+    const rootType = schema.getRootType(operation.operation);
+    if (rootType === undefined || rootType === null) return NOTHING;
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
     // Variables that do not coerce make execution fail before any resolver runs.
     if (coerced.errors !== undefined) return NOTHING;
     const known = byDocument.get(document);
     const memo = known === 'seen' ? { uses: costVariableUses(document), byKey: new Map() } : known;
     if (known === undefined || known === 'seen') byDocument.set(document, memo ?? 'seen');
-    const key = memo?.uses === undefined ? undefined : memoKey(operationName, memo.uses, coerced.coerced);
+    const key = memo?.uses === undefined ? undefined : memoKey(operation.name?.value, memo.uses, coerced.coerced);
     let estimate = key === undefined ? undefined : memo!.byKey.get(key);
     if (estimate === undefined) {
       estimate = walk(schema, options, document, coerced.coerced, operation.selectionSet, rootType);
@@ -124,7 +123,7 @@ function costVariableUses(document: DocumentNode): CostVariableUses | undefined 
 }
 
 function memoKey(
-  operationName: string | null | undefined,
+  operationName: string | undefined,
   uses: CostVariableUses,
   variables: Record<string, unknown>,
 ): string {
