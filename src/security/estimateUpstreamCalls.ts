@@ -78,7 +78,7 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
     const known = byDocument.get(document);
     const memo = known === 'seen' ? { uses: costVariableUses(document), byKey: new Map() } : known;
     if (known === undefined || known === 'seen') byDocument.set(document, memo ?? 'seen');
-    const key = memo?.uses === undefined ? undefined : memoKey(operation.name?.value, memo.uses, coerced.coerced);
+    const key = memo?.uses === undefined ? undefined : memoKey(operation, memo.uses, coerced.coerced);
     let estimate = key === undefined ? undefined : memo!.byKey.get(key);
     if (estimate === undefined) {
       estimate = walk(schema, options, document, coerced.coerced, operation.selectionSet, rootType);
@@ -123,11 +123,11 @@ function costVariableUses(document: DocumentNode): CostVariableUses | undefined 
 }
 
 function memoKey(
-  operationName: string | undefined,
+  operation: OperationDefinitionNode,
   uses: CostVariableUses,
   variables: Record<string, unknown>,
 ): string {
-  let key = operationName ?? '';
+  let key = operation.name?.value ?? '';
   for (const [name, use] of uses) {
     const value = variables[name];
     const given = value !== undefined && value !== null;
