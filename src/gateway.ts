@@ -36,7 +36,7 @@ export interface GatewayDependencies {
   logger: Logger;
   endpoint: string;
   dispatcher?: Dispatcher;
-  /** The embedded simulator's, preset in the explorer. */
+  /** The embedded simulator's, preset in the explorer: never a real one. */
   demoToken?: string;
 }
 
@@ -78,6 +78,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const shared = createSharedState(config, logger, metrics.registry);
   if (shared !== undefined) undo.push(() => shared.close());
   const services: ContextServices = {
+    config,
     http: new CseHttpClient({
       endpoint: deps.endpoint,
       dispatcher,
@@ -87,19 +88,12 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       credentials: upstream.credentials,
       secondLevel: shared?.upstream.answers,
     }),
-    paging: upstream.paging,
-    pageBase: upstream.pageBase,
-    requestConcurrency: upstream.requestConcurrency,
     reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
     observeBatch: metrics.observeBatch,
-    entities: limits.entities,
-    cacheTtls: config.cache.ttls,
-    budget: limits.budget,
   };
   const schema = recordCacheHints(buildGatewaySchema());
   const documents = new DocumentStore(limits.documentCacheMaxBytes);
-  const { demoToken } = deps;
-  const security = apolloOptions(config, schema, documents, { demoToken }, shared?.persistedQueries);
+  const security = apolloOptions(config, schema, documents, deps.demoToken, shared?.persistedQueries);
   const executor = createOperationExecutor(schema, {
     ...limits.executor,
     onExecuted: metrics.observeExecution,

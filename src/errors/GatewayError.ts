@@ -4,7 +4,6 @@ import type { ErrorCode } from './codes';
 /** What a client may learn of a failed upstream call: never its URL, token or body. */
 export interface UpstreamErrorInfo {
   status?: number;
-  /** E.g. `SVCSTG.00501116`. */
   code?: string;
   requestId?: string;
 }

@@ -12,7 +12,6 @@ import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { UpstreamRequestContext } from '../upstream/stages/types';
 import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/resolveConnection';
-import type { CacheTtls } from '../cache/freshness';
 import type { CseEngine, CseJob } from '../upstream/types';
 import { CachePolicy } from '../cache/CachePolicy';
 import { createEngineReferenceLoader } from './federation/engineReferences';
@@ -28,7 +27,6 @@ export interface GatewayContext {
   readonly paging: GatewayConfig['upstream']['paging'];
   readonly reportUnknown: UnknownValueReporter;
   readonly facts: OperationFacts;
-  /** See `jobConnectionOnce`. */
   readonly jobConnections: Map<string, Promise<ConnectionModel<CseJob>>>;
   readonly cachePolicy: CachePolicy;
   /** Undefined where no subscriptions are served. */
@@ -40,16 +38,11 @@ export interface GatewayContext {
 
 /** One set per process. */
 export interface ContextServices {
+  readonly config: Pick<GatewayConfig, 'upstream' | 'limits' | 'cache'>;
   readonly http: CseHttpClient;
-  readonly paging: GatewayConfig['upstream']['paging'];
-  readonly pageBase: 0 | 1;
-  readonly requestConcurrency: number;
   readonly reportUnknown: ProcessUnknownValueReporter;
-  readonly entities: GatewayConfig['limits']['entities'];
   readonly observeBatch?: BatchObserver;
-  readonly cacheTtls: CacheTtls;
   readonly watches?: JobWatches;
-  readonly budget: GatewayConfig['limits']['budget'];
 }
 
 /** Everything caller-specific is made per request, so no answer can leak to another caller or operation. */
@@ -59,25 +52,29 @@ export function createContext(
   record?: RequestRecord,
   credentialRefusal?: GatewayError,
 ): GatewayContext {
+  const { upstream, limits, cache } = services.config;
   const facts = record?.telemetry?.facts ?? new OperationFacts();
-  const budget = new OperationBudget(services.budget);
-  const cachePolicy = new CachePolicy(services.cacheTtls);
+  const budget = new OperationBudget(limits.budget);
+  const cachePolicy = new CachePolicy(cache.ttls);
+  let limiter: InFlightLimiter | undefined;
+  const inFlight = upstream.requestConcurrency;
   const api = new CseApi({
     http: services.http,
     request: { ...request, events: fanOutEvents(request.events, cachePolicy.events) },
-    limit: lazyLimit(services.requestConcurrency),
-    pageBase: services.pageBase,
+    // Made on the first call: an operation answered without upstream calls needs none.
+    limit: (fn) => (limiter ??= new InFlightLimiter({ inFlight, queue: Infinity })).run(fn),
+    pageBase: upstream.pageBase,
     onNotFound: () => (facts.notFound = true),
     budget,
   });
   const loaders = createLoaders(api, services.observeBatch);
-  const entities = { ...services.entities, pageSize: services.paging.maxPageSize };
+  const entities = { ...limits.entities, pageSize: upstream.paging.maxPageSize };
   return {
     record,
     credentials: request.credentials,
     loaders,
     references: { engine: createEngineReferenceLoader(loaders, entities) },
-    paging: services.paging,
+    paging: upstream.paging,
     reportUnknown: (kind, value) => services.reportUnknown(kind, value, record?.requestId),
     facts,
     jobConnections: new Map(),
@@ -86,10 +83,4 @@ export function createContext(
     budget,
     credentialRefusal,
   };
-}
-
-/** Made on the first call: an operation answered without upstream calls needs none. */
-function lazyLimit(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let limit: InFlightLimiter | undefined;
-  return (fn) => (limit ??= new InFlightLimiter({ inFlight: concurrency, queue: Infinity })).run(fn);
 }

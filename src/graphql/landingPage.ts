@@ -4,7 +4,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { Explorer } from '../config/loadConfig';
 import { graphiqlLandingPagePlugin } from './graphiql';
 
-export const SANDBOX_EXAMPLE_OPERATION = `# Send your IAM token in the X-Auth-Token header (Headers tab below).
+const SANDBOX_EXAMPLE_OPERATION = `# Send your IAM token in the X-Auth-Token header (Headers tab below).
 query Dashboard {
   engines(first: 5) {
     totalCount
@@ -25,13 +25,8 @@ query Dashboard {
 const TOKEN_HEADER = 'X-Auth-Token';
 const DEMO_TOKEN_LINE = "# The embedded simulator's demo token is preset in the X-Auth-Token header.\n";
 
-export interface ExplorerOptions {
-  /** The embedded simulator's demo token: never a real one. */
-  readonly demoToken?: string | undefined;
-}
-
 /** No page for `off`: Apollo's production default would point browsers at Studio. */
-export function landingPagePlugin(explorer: Explorer, { demoToken }: ExplorerOptions = {}): ApolloServerPlugin {
+export function landingPagePlugin(explorer: Explorer, demoToken: string | undefined): ApolloServerPlugin {
   if (explorer === 'off') return ApolloServerPluginLandingPageDisabled();
   const document =
     demoToken === undefined ? SANDBOX_EXAMPLE_OPERATION : SANDBOX_EXAMPLE_OPERATION.replace(/^#.*\n/, DEMO_TOKEN_LINE);

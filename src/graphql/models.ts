@@ -16,7 +16,6 @@ export interface JobEventModel {
   readonly job: CseJob;
 }
 
-/** One stream per subscriber (subscriptions/Watches). */
 export interface JobWatches {
   /** The job's state now, then each change; ends after a terminal state, or after `null` for a missing job. */
   jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null, undefined>;

@@ -11,22 +11,29 @@ export const MISSING_VALUE = '<missing>';
 function lookup<T extends string>(kind: string, values: readonly T[], aliases: Record<string, T> = {}) {
   const byKey = new Map(values.map((value) => [normalise(value), value]));
   for (const [alias, value] of Object.entries(aliases)) byKey.set(normalise(alias), value);
-  return { kind, byKey };
+  return (raw: string | null | undefined, report?: UnknownValueReporter): T | 'UNKNOWN' => {
+    const value: unknown = raw; // any JSON value
+    const mapped = typeof value === 'string' ? byKey.get(normalise(value)) : undefined;
+    if (mapped !== undefined) return mapped;
+    const missing = value === null || value === undefined || value === '';
+    report?.(kind, missing ? MISSING_VALUE : typeof value === 'string' ? value : JSON.stringify(value));
+    return 'UNKNOWN';
+  };
 }
 
-const jobTypes = lookup<JobType>(
+export const mapJobType = lookup<JobType>(
   'JobType',
   ['CREATE', 'DELETE', 'UPDATED', 'UPGRADE', 'CONFIGURE', 'MODIFY'],
   // Some pages spell it `Update`; it is the same job type as `Updated`.
   { Update: 'UPDATED' },
 );
 
-const jobStatuses = lookup<JobStatus>(
+export const mapJobStatus = lookup<JobStatus>(
   'JobStatus',
   ['PRE_INIT', 'INIT', 'EXECUTING', 'ERROR', 'TIMEOUT', 'FINISHED'],
 );
 
-const engineStatuses = lookup<EngineStatus>('EngineStatus', [
+export const mapEngineStatus = lookup<EngineStatus>('EngineStatus', [
   'CREATING',
   'AVAILABLE',
   'UNAVAILABLE',
@@ -40,28 +47,3 @@ const engineStatuses = lookup<EngineStatus>('EngineStatus', [
   'MODIFY_FAILED',
   'FREEZED',
 ]);
-
-function mapWith<T extends string>(
-  table: { readonly kind: string; readonly byKey: ReadonlyMap<string, T> },
-  raw: string | null | undefined,
-  report: UnknownValueReporter | undefined,
-): T | 'UNKNOWN' {
-  const value: unknown = raw; // any JSON value
-  const mapped = typeof value === 'string' ? table.byKey.get(normalise(value)) : undefined;
-  if (mapped !== undefined) return mapped;
-  const missing = value === null || value === undefined || value === '';
-  report?.(table.kind, missing ? MISSING_VALUE : typeof value === 'string' ? value : JSON.stringify(value));
-  return 'UNKNOWN';
-}
-
-export function mapJobType(raw: string | null | undefined, report?: UnknownValueReporter): JobType {
-  return mapWith(jobTypes, raw, report);
-}
-
-export function mapJobStatus(raw: string | null | undefined, report?: UnknownValueReporter): JobStatus {
-  return mapWith(jobStatuses, raw, report);
-}
-
-export function mapEngineStatus(raw: string | null | undefined, report?: UnknownValueReporter): EngineStatus {
-  return mapWith(engineStatuses, raw, report);
-}

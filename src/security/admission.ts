@@ -27,11 +27,12 @@ import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { DocumentStore } from '../graphql/documentStore';
 import { documentShape, type ShapeLiteral } from '../graphql/execution/documentShape';
+import { fragmentsOf } from '../graphql/execution/expandedSize';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { tagError } from '../observability/requestRecord';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/metrics';
-import { createEstimator, fragmentsOf, type Estimate } from './estimateUpstreamCalls';
+import { createEstimator, type Estimate } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
 import { securityValidationRules } from './validationRules';
 
@@ -95,7 +96,7 @@ export function createAdmission(
           ? definition.selectionSet.selections
           : [],
       );
-      if (rootDirectives(document, roots)) return [rootDirectiveRefusal()];
+      if (rootDirectives(rootSelections(fragmentsOf(document), roots))) return [rootDirectiveRefusal()];
       return [refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, 'The document could not be validated.')];
     }
     if (invalid.length > 0) return invalid.map((e) => withCode(e, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
@@ -122,12 +123,12 @@ export function createAdmission(
       return [refusal(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, message)];
     }
     const subscription = operation.operation === 'subscription';
-    const roots = operation.selectionSet.selections;
+    const roots = subscription ? rootSelections(fragmentsOf(valid), operation.selectionSet.selections) : [];
     // graphql-js lets a literal `@skip(if: true)` there through validation, then throws subscribing.
-    if (subscription && rootDirectives(valid, roots)) return [rootDirectiveRefusal()];
+    if (rootDirectives(roots)) return [rootDirectiveRefusal()];
     let cost: Estimate;
     try {
-      cost = estimate(valid, operationName, variables);
+      cost = estimate(valid, operation, variables);
     } catch (error) {
       // Malformed `_entities` representations: the caller's input, refused as a whole.
       if (error instanceof GatewayError) return [error];
@@ -155,7 +156,7 @@ export function createAdmission(
     if (operation.operation !== (transport === 'http' ? 'query' : 'subscription')) {
       return [operationTypeRefusal(operation.operation, transport)];
     }
-    const field = subscription ? rootField(valid, roots) : SUBSCRIPTION_FIELDS[0];
+    const field = subscription ? rootField(roots) : SUBSCRIPTION_FIELDS[0];
     const name = operation.name?.value;
     return { document: valid, hash, operationName, name, variables, safelisted: listed, field };
   }
@@ -269,17 +270,16 @@ function rootSelections(
   return found;
 }
 
-function rootField(document: DocumentNode, selections: readonly SelectionNode[]): SubscriptionField {
-  const field = rootSelections(fragmentsOf(document), selections).find(({ kind }) => kind === Kind.FIELD);
+function rootField(roots: readonly SelectionNode[]): SubscriptionField {
+  const field = roots.find(({ kind }) => kind === Kind.FIELD);
   const name = field?.kind === Kind.FIELD ? field.name.value : '';
   const known = (SUBSCRIPTION_FIELDS as readonly string[]).includes(name);
   return known ? (name as SubscriptionField) : SUBSCRIPTION_FIELDS[0];
 }
 
-function rootDirectives(document: DocumentNode, selections: readonly SelectionNode[]): boolean {
-  return rootSelections(fragmentsOf(document), selections).some((selection) =>
-    selection.directives?.some(({ name }) => name.value === 'skip' || name.value === 'include'),
-  );
+function rootDirectives(roots: readonly SelectionNode[]): boolean {
+  const skips = ({ name }: { name: { value: string } }) => name.value === 'skip' || name.value === 'include';
+  return roots.some((selection) => selection.directives?.some(skips));
 }
 
 function rootDirectiveRefusal(): GraphQLError {

@@ -9,7 +9,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import type { DocumentStore } from '../graphql/documentStore';
-import { landingPagePlugin, type ExplorerOptions } from '../graphql/landingPage';
+import { landingPagePlugin } from '../graphql/landingPage';
 import { admissionPlugin, createAdmission } from './admission';
 import { loadPersistedQueryManifest, manifestHashCheck, persistedQueriesOption } from './persistedQueries';
 
@@ -18,7 +18,7 @@ export function apolloOptions(
   config: GatewayConfig,
   schema: GraphQLSchema,
   documentStore: DocumentStore,
-  explorer: ExplorerOptions = {},
+  demoToken?: string,
   sharedPersistedQueries?: (local: KeyValueCache<string>) => KeyValueCache<string>,
 ) {
   const { limits } = config;
@@ -28,7 +28,7 @@ export function apolloOptions(
       : undefined;
   const admission = createAdmission(config, schema, documentStore, manifest && manifestHashCheck(manifest));
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
-    landingPagePlugin(config.http.explorer, explorer),
+    landingPagePlugin(config.http.explorer, demoToken),
     // Apollo reads APOLLO_KEY from the environment on its own and would report to GraphOS.
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),

@@ -3,7 +3,6 @@ import {
   BREAK,
   getArgumentValues,
   getNamedType,
-  getOperationAST,
   getNullableType,
   getVariableValues,
   isAbstractType,
@@ -19,12 +18,14 @@ import {
   type GraphQLCompositeType,
   type GraphQLObjectType,
   type GraphQLOutputType,
+  type OperationDefinitionNode,
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 import { engineReferenceBudget } from '../graphql/federation/engineReferences';
+import { fragmentsOf } from '../graphql/execution/expandedSize';
 import { fetchingField } from '../graphql/fetchingFields';
 import { pageOf, type PageSizes } from '../pagination/args';
 import { connectionCallBudget } from '../pagination/resolveConnection';
@@ -66,19 +67,18 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
   const byDocument = new WeakMap<DocumentNode, Memo | 'seen'>();
   return (
     document: DocumentNode,
-    operationName: string | null | undefined,
+    operation: OperationDefinitionNode,
     rawVariables: Record<string, unknown> | undefined,
   ): Estimate => {
-    const operation = getOperationAST(document, operationName) ?? undefined;
-    const rootType = operation === undefined ? undefined : schema.getRootType(operation.operation);
-    if (operation === undefined || rootType === undefined || rootType === null) return NOTHING;
+    const rootType = schema.getRootType(operation.operation);
+    if (rootType === undefined || rootType === null) return NOTHING;
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
     // Variables that do not coerce make execution fail before any resolver runs.
     if (coerced.errors !== undefined) return NOTHING;
     const known = byDocument.get(document);
     const memo = known === 'seen' ? { uses: costVariableUses(document), byKey: new Map() } : known;
     if (known === undefined || known === 'seen') byDocument.set(document, memo ?? 'seen');
-    const key = memo?.uses === undefined ? undefined : memoKey(operationName, memo.uses, coerced.coerced);
+    const key = memo?.uses === undefined ? undefined : memoKey(operation, memo.uses, coerced.coerced);
     let estimate = key === undefined ? undefined : memo!.byKey.get(key);
     if (estimate === undefined) {
       estimate = walk(schema, options, document, coerced.coerced, operation.selectionSet, rootType);
@@ -123,11 +123,11 @@ function costVariableUses(document: DocumentNode): CostVariableUses | undefined 
 }
 
 function memoKey(
-  operationName: string | null | undefined,
+  operation: OperationDefinitionNode,
   uses: CostVariableUses,
   variables: Record<string, unknown>,
 ): string {
-  let key = operationName ?? '';
+  let key = operation.name?.value ?? '';
   for (const [name, use] of uses) {
     const value = variables[name];
     const given = value !== undefined && value !== null;
@@ -272,14 +272,6 @@ function walk(
     if (!(error instanceof OverBudget)) throw error;
     return { calls: Number.POSITIVE_INFINITY, items: Number.POSITIVE_INFINITY, steps };
   }
-}
-
-export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  return fragments;
 }
 
 /** `... on Engine` inside `_entities` runs once per Engine representation, not once per call. */

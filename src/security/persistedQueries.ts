@@ -5,26 +5,17 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, type GatewayConfig } from '../config/loadConfig';
 
-export interface PersistedOperation {
-  readonly id: string;
-  readonly name: string;
-  readonly type: 'query' | 'mutation' | 'subscription';
-  readonly body: string;
-}
-
-export interface PersistedQueryManifest {
-  readonly operations: readonly PersistedOperation[];
-}
+type PersistedOperations = ReturnType<typeof loadPersistedQueryManifest>;
 
 /** APQ's cache is bounded: an unbounded one would let any caller grow memory by registering. */
 export function persistedQueriesOption(
   limits: Pick<GatewayConfig['limits'], 'persistedQueries' | 'apqCacheMaxBytes'>,
-  manifest: PersistedQueryManifest | undefined,
+  manifest: PersistedOperations | undefined,
   shared?: (local: KeyValueCache<string>) => KeyValueCache<string>,
 ): NonNullable<ApolloServerOptions<BaseContext>['persistedQueries']> {
   if (limits.persistedQueries === 'off') return false;
   if (limits.persistedQueries === 'safelist') {
-    const bodies = new Map(manifest?.operations.map((operation) => [operation.id, operation.body]));
+    const bodies = new Map(manifest?.map((operation) => [operation.id, operation.body]));
     const safelist: KeyValueCache<string> = {
       get: async (id) => bodies.get(id),
       set: async () => undefined,
@@ -38,8 +29,8 @@ export function persistedQueriesOption(
   return { cache: shared?.(local) ?? local };
 }
 
-export function manifestHashCheck(manifest: PersistedQueryManifest): (sourceHash: string) => boolean {
-  const allowed = new Set(manifest.operations.map((operation) => sha256(operation.body)));
+export function manifestHashCheck(manifest: PersistedOperations): (sourceHash: string) => boolean {
+  const allowed = new Set(manifest.map((operation) => sha256(operation.body)));
   return (sourceHash) => allowed.has(sourceHash);
 }
 
@@ -50,7 +41,7 @@ export function sha256(text: string): string {
 const TYPES = new Set(['query', 'mutation', 'subscription']);
 
 /** A list that cannot be served stops start-up: @throws ConfigError naming the path and the problem. */
-export function loadPersistedQueryManifest(path: string, schema: GraphQLSchema): PersistedQueryManifest {
+export function loadPersistedQueryManifest(path: string, schema: GraphQLSchema) {
   const fail = (problem: string): never => {
     const expected = `an Apollo persisted query manifest (${problem})`;
     throw new ConfigError('PERSISTED_QUERIES_MANIFEST', path, expected);
@@ -67,7 +58,7 @@ export function loadPersistedQueryManifest(path: string, schema: GraphQLSchema):
   if (json.version !== 1) return fail('"version" must be 1');
   if (!Array.isArray(json.operations)) return fail('"operations" must be an array');
   const ids = new Set<string>();
-  const operations = json.operations.map((entry: unknown, index): PersistedOperation => {
+  return json.operations.map((entry: unknown, index) => {
     const at = `operations[${index}]`;
     if (!isObject(entry)) return fail(`${at} must be an object`);
     const { id, name, type, body } = entry;
@@ -84,9 +75,8 @@ export function loadPersistedQueryManifest(path: string, schema: GraphQLSchema):
       return fail(`${at}.body does not parse: ${(error as Error).message}`);
     }
     if (errors.length > 0) return fail(`${at}.body is not valid against the schema: ${errors[0]!.message}`);
-    return { id, name, type: type as PersistedOperation['type'], body };
+    return { id, name, type: type as 'query' | 'mutation' | 'subscription', body };
   });
-  return { operations };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

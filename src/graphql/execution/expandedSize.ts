@@ -8,10 +8,7 @@ import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, 
 export function expandedFieldCount(document: DocumentNode, operationName: string | null | undefined): number {
   const operation = getOperationAST(document, operationName);
   if (operation === null || operation === undefined) return 0;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
+  const fragments = fragmentsOf(document);
   const counted = new Map<string, number>();
   const expanding = new Set<string>();
   const count = (set: SelectionSetNode): number => {
@@ -38,4 +35,12 @@ export function expandedFieldCount(document: DocumentNode, operationName: string
     return fields;
   };
   return count(operation.selectionSet);
+}
+
+export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return fragments;
 }

@@ -22,14 +22,12 @@ export type OperationExecutor = (request: ExecutorRequest) => Promise<ExecutionR
 
 type ExecutorRequest = Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'>;
 
-interface UnrepresentableValue {
-  readonly path: ReadonlyArray<string | number>;
-  readonly type: string;
-}
-
 type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
   /** Never the value: it is upstream content. */
-  readonly onUnrepresentable?: (value: UnrepresentableValue, contextValue: unknown) => void;
+  readonly onUnrepresentable?: (
+    value: { readonly path: readonly (string | number)[]; readonly type: string },
+    contextValue: unknown,
+  ) => void;
   readonly onExecuted?: (how: 'compiled' | 'interpreted') => void;
   readonly onCompiled?: (durationMs: number) => void;
 };

@@ -22,11 +22,8 @@ export function engineConnection(args: ConnectionArgs, context: GatewayContext):
   const { credentials, loaders, paging } = context;
   const key = connectionKey(['engines', credentials.projectId, credentials.enterpriseProjectId]);
   const parsed = parseConnectionArgs(args, { ...paging, key });
-  return resolveConnection(parsed, (call) => loaders.enginePage.load(call), {
-    maxPageSize: paging.maxPageSize,
-    key,
-    idOf: (engine) => engine.id,
-  });
+  const options = { maxPageSize: paging.maxPageSize, key, idOf: (engine: CseEngine) => engine.id };
+  return resolveConnection(parsed, (call) => loaders.enginePage.load(call), options);
 }
 
 /** Cursors are bound to the project, engine and filter. */
@@ -52,10 +49,7 @@ export function jobConnection(
   );
 }
 
-/**
- * `jobConnection` once per operation for one engine and arguments: `Query.engine` may resolve an
- * engine's first `jobs` ahead of `Engine.jobs` (see there), which must find that same promise.
- */
+/** Once per operation for one engine and arguments: `Engine.jobs` finds what `Query.engine` started. */
 export function jobConnectionOnce(
   engineId: string,
   args: ConnectionArgs & { filter?: JobFilter | null },
