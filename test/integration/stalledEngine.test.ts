@@ -23,8 +23,9 @@ describe('a stalled engine', () => {
       // Per caller, the whole: this test is about engines.
       CSE_MAX_INFLIGHT_PER_CALLER: '8',
       CSE_MAX_QUEUE_PER_CALLER: '16',
-      CSE_TIMEOUT_MS: '5000',
-      REQUEST_TIMEOUT_MS: '5000',
+      // Room for three turns of the stalled engine's two slots (below).
+      CSE_TIMEOUT_MS: '10000',
+      REQUEST_TIMEOUT_MS: '10000',
       CSE_BREAKER_FAILURES: '1000',
     });
     // The token is known to the upstream (see CredentialGate): its calls go out together.
@@ -35,7 +36,7 @@ describe('a stalled engine', () => {
   it("holds no more than its share: other engines' callers are served at once, its own extra calls are shed", async () => {
     h.simulator.resetCalls();
     // Longer than the 30 requests take to arrive on a loaded host: the first two still hold their slots.
-    h.simulator.injectFault({ route: 'getJob', engineId: SLOW, latencyMs: 3000 });
+    h.simulator.injectFault({ route: 'getJob', engineId: SLOW, latencyMs: 2500 });
     const stalled = Array.from({ length: 30 }, (_, i) => h.gql(job(SLOW, 1000 + i)));
     // While the slow engine's calls are pending, another engine answers, without OVERLOADED.
     await new Promise((resolve) => setTimeout(resolve, 100));
