@@ -148,8 +148,11 @@ export function serveSubscriptions(
 
   function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {
     const connection = ctx.extra;
-    // graphql-ws subscribes only after onConnect (identify) accepted the socket.
-    const credentials = connection.credentials!;
+    // graphql-ws subscribes only after identify accepted the socket; should that change, fail closed.
+    const credentials = connection.credentials;
+    if (credentials === undefined) {
+      return [new GraphQLError('Not identified.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+    }
     // The limits first: a socket past them must not make the gateway parse every document it sends.
     const { maxPerConnection: perConnection, maxTotal } = limits;
     const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
