@@ -31,13 +31,6 @@ const POLL_MS = 200;
 const WINDOW_MS = 2000;
 /** Intervals in the window, plus one for a poll that straddles its edge. */
 const ONE_PER_INTERVAL = Math.ceil(WINDOW_MS / POLL_MS) + 1;
-/**
- * The fleets' REDIS_TIMEOUT_MS. These tests count refused commands, and a command timed out counts
- * the same: on this shared 2-core machine the event loop of the test process (three gateways, the
- * simulator, jest) stalls past 100 ms now and then — around an upstream refusal especially — and
- * the default would read such a stall as a failed command. The bounds themselves are tested below.
- */
-const FLEET_TIMEOUT = { REDIS_TIMEOUT_MS: '1000' };
 
 /** What a replica's /metrics says of Redis: `gateway_redis_up`, and every non-zero `gateway_redis_errors_total` series. */
 async function redisHealth(gateway: GatewayHarness): Promise<{ up: number | undefined; errors: string[] }> {
@@ -91,7 +84,7 @@ describeWithRedis('replicas on a Redis Cluster (REDIS_CLUSTER=true, one redis-se
   describe('with caches off', () => {
     let fleet: GatewayHarness[];
     beforeAll(async () => {
-      fleet = await replicas(simulator, redis, { ...CACHES_OFF, ...FLEET_TIMEOUT });
+      fleet = await replicas(simulator, redis, CACHES_OFF);
       await untilRedis(fleet, 1);
     });
     afterAll(() => Promise.all(fleet.map((gateway) => gateway.close())));
@@ -113,7 +106,7 @@ describeWithRedis('replicas on a Redis Cluster (REDIS_CLUSTER=true, one redis-se
     let fleet: GatewayHarness[];
     let clients: Client[] = [];
     beforeAll(async () => {
-      fleet = await replicas(simulator, redis, { SUBSCRIPTION_POLL_MS: String(POLL_MS), ...FLEET_TIMEOUT });
+      fleet = await replicas(simulator, redis, { SUBSCRIPTION_POLL_MS: String(POLL_MS) });
       await untilRedis(fleet, 1);
     });
     afterEach(async () => {

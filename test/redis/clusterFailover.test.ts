@@ -28,12 +28,8 @@ const JOB = `subscription Watch($engineId: ID!, $id: ID!) { jobUpdated(engineId:
 const POLL_MS = 200;
 /** The order a job's status takes here, as the subscribers read it. */
 const PATH = ['PRE_INIT', 'INIT', 'EXECUTING', 'FINISHED'];
-/**
- * The fleets' REDIS_TIMEOUT_MS, as in cluster.test.ts: the test process runs three gateways, the
- * simulator and the load on a shared machine, and its event-loop stalls must not read as Redis
- * failing. The failover itself still fails commands at once (a closed connection, CLUSTERDOWN).
- */
-const FLEET_ENV = { REDIS_TIMEOUT_MS: '1000', SUBSCRIPTION_POLL_MS: String(POLL_MS) };
+/** The failover fails commands at once (a closed connection, CLUSTERDOWN), whatever REDIS_TIMEOUT_MS. */
+const FLEET_ENV = { SUBSCRIPTION_POLL_MS: String(POLL_MS) };
 
 /** Every status a subscriber was sent, in order. */
 function statuses(sub: Collected): string[] {

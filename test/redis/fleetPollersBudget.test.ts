@@ -29,7 +29,7 @@ describeWithRedis('the fleet poller and the scope bound; subscribers after a gap
 
   useRedisSuite((suite) => ({ redis, inspector, simulator } = suite));
   beforeEach(async () => {
-    fleet = await replicas(simulator, redis, { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_CALLS_PER_POLL: String(MAX_CALLS), REDIS_TIMEOUT_MS: '1000' });
+    fleet = await replicas(simulator, redis, { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_CALLS_PER_POLL: String(MAX_CALLS) });
     await untilRedis(fleet, 1);
     clients = [];
   });

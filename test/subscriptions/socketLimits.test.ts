@@ -16,13 +16,7 @@ const EVENTS = `subscription { engineJobEvents(engineId: "${engineId}") { kind }
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({
-    SUBSCRIPTION_IDLE_TIMEOUT_MS: '500',
-    SUBSCRIPTION_KEEPALIVE_MS: '150',
-    HTTP_MAX_CONNECTIONS: '20',
-    SUBSCRIPTION_MAX_SOCKETS: '4',
-    SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: '3',
-  });
+  h = await startHarness({ SUBSCRIPTION_IDLE_TIMEOUT_MS: '500', SUBSCRIPTION_KEEPALIVE_MS: '150' });
 });
 afterAll(() => h.close());
 afterEach(() => eventually(() => h.gateway.subscriptions.sockets === 0, 'every socket closed'));
@@ -48,13 +42,25 @@ describe('SUBSCRIPTION_IDLE_TIMEOUT_MS', () => {
   });
 });
 
-/** Opens a socket from `localAddress` and resolves with the upgrade's status (101: open). */
-function upgradeFrom(localAddress: string): { socket: WebSocket; status: Promise<number> } {
-  const socket = new WebSocket(wsUrl(h.gateway.url), 'graphql-transport-ws', { localAddress });
-  return { socket, status: upgradeStatus(socket) };
-}
-
 describe('socket caps', () => {
+  // Its own gateway: sockets that never send connection_init must outlive a slow run of this test.
+  let caps: Harness;
+  beforeAll(async () => {
+    caps = await startHarness({
+      SUBSCRIPTION_INIT_TIMEOUT_MS: '60000',
+      HTTP_MAX_CONNECTIONS: '20',
+      SUBSCRIPTION_MAX_SOCKETS: '4',
+      SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: '3',
+    });
+  });
+  afterAll(() => caps.close());
+
+  /** Opens a socket from `localAddress` and resolves with the upgrade's status (101: open). */
+  function upgradeFrom(localAddress: string): { socket: WebSocket; status: Promise<number> } {
+    const socket = new WebSocket(wsUrl(caps.gateway.url), 'graphql-transport-ws', { localAddress });
+    return { socket, status: upgradeStatus(socket) };
+  }
+
   it('refuses past SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS (429) and SUBSCRIPTION_MAX_SOCKETS (503), and HTTP is still served', async () => {
     const first = [upgradeFrom('127.0.0.1'), upgradeFrom('127.0.0.1'), upgradeFrom('127.0.0.1')];
     expect(await Promise.all(first.map((one) => one.status))).toEqual([101, 101, 101]);
@@ -65,13 +71,13 @@ describe('socket caps', () => {
     expect(await other.status).toBe(101);
     const pastTotal = upgradeFrom('127.0.0.3');
     expect(await pastTotal.status).toBe(503);
-    expect((await send(h.gateway.url.replace(/\/graphql$/, '/healthz'))).status).toBe(200);
-    expect((await h.gql('{ __typename }')).status).toBe(200);
+    expect((await send(caps.gateway.url.replace(/\/graphql$/, '/healthz'))).status).toBe(200);
+    expect((await caps.gql('{ __typename }')).status).toBe(200);
     // A closed socket frees its place at once.
     const gone = closed(first[0]!.socket);
     first[0]!.socket.close();
     await gone;
-    await eventually(() => h.gateway.subscriptions.sockets === 3, 'the closed socket counted out');
+    await eventually(() => caps.gateway.subscriptions.sockets === 3, 'the closed socket counted out');
     const again = upgradeFrom('127.0.0.1');
     expect(await again.status).toBe(101);
     for (const one of [...first, other, again]) one.socket.close();
