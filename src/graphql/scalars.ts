@@ -1,6 +1,5 @@
 // Descriptions repeat the SDL's: introspection reads alike either way.
 import { GraphQLError, GraphQLScalarType, Kind, print, type ValueNode } from 'graphql';
-import { GraphQLJSON } from 'graphql-scalars';
 import { ErrorCode } from '../errors/codes';
 import { formatDateTime, parseDateTime } from '../mapping/time';
 
@@ -37,9 +36,11 @@ export const DateTimeScalar = new GraphQLScalarType<number, string>({
   },
 });
 
+/** graphql's defaults: values pass as they are, a literal is read by `valueFromASTUntyped`. */
 export const JSONScalar = new GraphQLScalarType({
-  ...GraphQLJSON.toConfig(),
+  name: 'JSON',
   description: 'Any JSON value: an object, array, string, number, boolean or null.',
+  specifiedByURL: 'http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf',
 });
 
 function parseOrThrow(text: string, node?: ValueNode): number {
