@@ -30,7 +30,8 @@ import { createUpstreamDispatcher } from './upstream/exchange';
 import { serveSubscriptions } from './subscriptions/subscriptionServer';
 import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
-import { createSharedState } from './redis/sharedState';
+
+type SharedStateModule = typeof import('./redis/sharedState');
 
 export interface GatewayDependencies {
   logger: Logger;
@@ -75,7 +76,9 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const metrics = createMetrics({ maxOperationNames: config.observability.metricsMaxOperations });
   const readiness = new Readiness();
   // Readiness never depends on Redis: it is optional at run time.
-  const shared = createSharedState(config, logger, metrics.registry);
+  // Required only with REDIS_URL: most processes never load ioredis.
+  const redis = config.redis.url === undefined ? undefined : (require('./redis/sharedState') as SharedStateModule);
+  const shared = redis?.createSharedState(config, logger, metrics.registry);
   if (shared !== undefined) undo.push(() => shared.close());
   const services: ContextServices = {
     config,
