@@ -1,5 +1,4 @@
 import { ConfigError, loadConfig, type GatewayConfig } from './config/loadConfig';
-import { startGateway } from './gateway';
 import { createProcessLogger, type ProcessLogger } from './observability/logger';
 // Types only: the simulator is loaded when it starts, so a production build (the image) can leave it out.
 import type { DemoSimulator } from '@cse-jobs-gateway/simulator';
@@ -66,6 +65,8 @@ async function main(): Promise<void> {
 
   const demoToken = demo?.token;
   const endpoint = demo?.simulator.url ?? (upstream.endpoint as string);
+  // Loaded once the configuration and the simulator hold, so a bad setting fails before its modules load.
+  const { startGateway } = require('./gateway') as typeof import('./gateway');
   const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch((error: unknown) =>
     fail(error instanceof ConfigError ? error.message : startupFailure(error, config.http)),
   );

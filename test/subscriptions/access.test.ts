@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
-import { closed, collect, liveClient, rawSocket, sleep, upgradeStatus } from '../support/liveClient';
+import { closed, collect, eventually, liveClient, rawSocket, sleep, upgradeStatus } from '../support/liveClient';
 
 /**
  * Who may open a socket and what a socket may ask: identity from connection_init (or the upgrade's
@@ -235,7 +235,7 @@ describe('limits', () => {
     ['an argument the resolver refuses', `subscription { jobUpdated(engineId: "../../etc", id: "1") { id } }`, 'BAD_USER_INPUT'],
   ])('refuses %s with %s, before any upstream call', async (_name, query, code) => {
     // The earlier tests' pollers stop with their sockets; a poll they had started may still land.
-    await quietUpstream(h, 400);
+    await quietUpstream(h);
     const calls = h.simulator.callCount();
     const client = liveClient(h.gateway.url);
     const sub = collect(client, query);
@@ -280,10 +280,13 @@ describe('the persisted-query safelist', () => {
   });
 });
 
-/** Resolves once the upstream has had no call for `ms`. */
-async function quietUpstream(h: Harness, ms: number): Promise<void> {
+/** Resolves once no poller runs and the upstream has had no call for an interval (a poll already sent lands within it). */
+async function quietUpstream(h: Harness): Promise<void> {
+  const metrics = h.gateway.url.replace('/graphql', '/metrics');
+  const pollers = async () => Number(/^gateway_subscription_pollers_active (\S+)$/m.exec(await fetch(metrics).then((r) => r.text()))?.[1]);
+  await eventually(async () => (await pollers()) === 0, 'every poller stopped');
   for (let calls = -1; calls !== h.simulator.callCount(); ) {
     calls = h.simulator.callCount();
-    await sleep(ms);
+    await sleep(200);
   }
 }

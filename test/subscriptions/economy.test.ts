@@ -8,14 +8,22 @@ import { collect, eventually, liveClient, sleep } from '../support/liveClient';
  * simulator; the simulator counts the calls.
  */
 
-const POLL_MS = 200;
+const POLL_MS = 100;
+/** Ten intervals: long enough to count polls, the bounds' edges one interval each. */
+const WINDOW_MS = 10 * POLL_MS;
+const FAILING_WINDOW_MS = 15 * POLL_MS;
 const JOB = `subscription Watch($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id status tasks { status } } }`;
 const EVENTS = `subscription Events($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id status } } }`;
 
 let h: Harness;
 beforeAll(async () => {
-  // Backoff bounded so the failure test sees the recovery soon.
-  h = await startHarness({ SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: '1600' });
+  // Backoff bounded, and the engine's breaker open for the failure test's window (it opens within
+  // it, so it stays open to its end), so that test sees the recovery soon.
+  h = await startHarness({
+    SUBSCRIPTION_POLL_MS: String(POLL_MS),
+    SUBSCRIPTION_MAX_BACKOFF_MS: String(8 * POLL_MS),
+    CSE_BREAKER_OPEN_MS: String(FAILING_WINDOW_MS),
+  });
 });
 afterAll(() => h.close());
 beforeEach(() => h.simulator.reset());
@@ -41,7 +49,7 @@ describe('one job, one token', () => {
     expect(subs.every((sub) => sub.results[0]!.data?.jobUpdated.status === 'PRE_INIT')).toBe(true);
     expect(h.gateway.subscriptions.active).toBe(200);
 
-    const window = 2000;
+    const window = WINDOW_MS;
     const calls = await callsDuring(window);
     expect(calls).toBeGreaterThanOrEqual(window / POLL_MS / 2);
     expect(calls).toBeLessThanOrEqual(atMostOnePerInterval(window));
@@ -102,7 +110,7 @@ describe('many jobs of one engine', () => {
     const subs = jobs.map((job, i) => collect(clients[i % 2]!, JOB, { engineId, id: String(job.id) }));
     await Promise.all(subs.map((sub) => sub.next(1)));
 
-    const window = 2000;
+    const window = WINDOW_MS;
     const details = h.simulator.callCount({ route: 'getJob' });
     const lists = await callsDuring(window, { route: 'listJobs' });
     expect(lists).toBeGreaterThanOrEqual(window / POLL_MS / 2);
@@ -151,11 +159,11 @@ describe('credential scopes', () => {
     const subs = [collect(first, JOB, { engineId, id: String(job.id) }), collect(second, JOB, { engineId, id: String(job.id) })];
     await Promise.all(subs.map((sub) => sub.next(1)));
     h.simulator.resetCalls();
-    await sleep(2000);
+    await sleep(WINDOW_MS);
     const byToken = (token: string) => h.simulator.calls.filter((call) => call.headers['x-auth-token'] === token).length;
     for (const token of [DEMO_TOKEN, SECOND_TOKEN]) {
       expect(byToken(token)).toBeGreaterThanOrEqual(5);
-      expect(byToken(token)).toBeLessThanOrEqual(atMostOnePerInterval(2000));
+      expect(byToken(token)).toBeLessThanOrEqual(atMostOnePerInterval(WINDOW_MS));
     }
     expect(h.simulator.calls.length).toBe(byToken(DEMO_TOKEN) + byToken(SECOND_TOKEN));
     await Promise.all([first.dispose(), second.dispose()]);
@@ -181,7 +189,7 @@ describe('engine events', () => {
     await sleep(3 * POLL_MS);
     expect(events.results).toHaveLength(2);
 
-    const window = 2000;
+    const window = WINDOW_MS;
     const calls = await callsDuring(window);
     expect(calls).toBeLessThanOrEqual(atMostOnePerInterval(window));
     await client.dispose();
@@ -203,7 +211,7 @@ describe('while the upstream fails', () => {
     await sub.next(1);
     const clear = h.simulator.injectFault({ route: 'getJob', status: 503 });
     h.simulator.advanceJob(engineId, job.id);
-    const window = 3000;
+    const window = FAILING_WINDOW_MS;
     const calls = await callsDuring(window, { route: 'getJob' });
     // Backing off: well under one poll per interval (retries included).
     expect(calls).toBeLessThan(atMostOnePerInterval(window) / 2);

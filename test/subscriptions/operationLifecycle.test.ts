@@ -10,7 +10,7 @@ import { collect, eventually, liveClient, protocolSocket, sleep, type ProtocolSo
  * closed socket leaves no subscription, poller or counter behind.
  */
 
-const POLL_MS = 200;
+const POLL_MS = 100;
 const ENGINES = [SEED.engines.single, SEED.engines.onePage, SEED.engines.onePagePlusOne, SEED.engines.empty];
 const EVENTS = `subscription Events($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id } } }`;
 
@@ -36,8 +36,8 @@ async function settledEmpty(): Promise<void> {
     if (Date.now() > until) throw new Error(`${await pollers()} pollers still running`);
     await sleep(20);
   }
-  // Within one poll interval every poller has stopped: from then on, no upstream call.
-  await sleep(POLL_MS);
+  // A poll already sent lands within two intervals, loaded host included: from then on, no upstream call.
+  await sleep(2 * POLL_MS);
   h.simulator.resetCalls();
   await sleep(2 * POLL_MS);
   expect(h.simulator.callCount()).toBe(0);
@@ -66,9 +66,12 @@ it('subscribe and complete repeated per engine, then one subscribe each, in one 
     subscribe(`e${index}`, engineId),
   ]);
   socket.burst(messages);
-  await sleep(3 * POLL_MS);
+  // Every message answered, then the count settles (a loaded host takes its time over the burst).
+  await answered(socket);
+  const live = () => liveIds([...messages.map(sent), ...socket.received.map(received)]).size;
+  await eventually(() => h.gateway.subscriptions.active === live(), `active ${h.gateway.subscriptions.active} to equal ${live()}`, 3000);
   expect(h.gateway.subscriptions.active).toBeLessThanOrEqual(3);
-  expect(h.gateway.subscriptions.active).toBe(liveIds([...messages.map(sent), ...socket.received.map(received)]).size);
+  expect(h.gateway.subscriptions.active).toBe(live());
   socket.socket.close();
   await settledEmpty();
 });

@@ -10,12 +10,14 @@ import { collect, eventually, liveClient, sleep } from '../support/liveClient';
 
 const engineId = SEED.engines.onePage;
 
+// One gateway for both: each test starts its own job and ends its own subscriptions.
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ SUBSCRIPTION_POLL_MS: '100' });
+});
+afterAll(() => h.close());
+
 describe('SUBSCRIPTION_MAX_ITEMS_PER_EVENT (default 20)', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ SUBSCRIPTION_POLL_MS: '100' });
-  });
-  afterAll(() => h.close());
 
   it('refuses the issue’s document (2 upstream calls, 100 jobs per event) with QUERY_TOO_COMPLEX', async () => {
     const client = liveClient(h.gateway.url);
@@ -48,11 +50,6 @@ describe('SUBSCRIPTION_MAX_ITEMS_PER_EVENT (default 20)', () => {
 });
 
 describe('subscriptions with distinct aliases', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness({ SUBSCRIPTION_POLL_MS: '100' });
-  });
-  afterAll(() => h.close());
 
   it('each get their own keys for the same event, over one socket and over several', async () => {
     const shared = liveClient(h.gateway.url);
