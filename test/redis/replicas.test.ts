@@ -199,7 +199,8 @@ describeWithRedis('replicas sharing state through Redis', () => {
       await inspector.flushall();
       // A dead holder's lease that outlives the waiter's whole operation (REQUEST_TIMEOUT_MS).
       await inspector.set(leases[0]!, 'dead-replica', 'PX', 60_000);
-      const short = await startGatewayOn(simulator, { ...CACHES_OFF, REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, REQUEST_TIMEOUT_MS: '400' });
+      // REDIS_TIMEOUT_MS as replicas() sets it: a lookup late past the default would make it work alone.
+      const short = await startGatewayOn(simulator, { ...CACHES_OFF, REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, REDIS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '400' });
       try {
         await untilRedis([short], 1);
         const started = Date.now();
