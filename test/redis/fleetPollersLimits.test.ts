@@ -78,7 +78,7 @@ describeWithRedis('the fleet poller at its limits', () => {
 
     const before = await countsOf(fleet, 'poller');
     const calls = simulator.calls.length;
-    const window = 2 * SLOW_MS;
+    const window = 3 * SLOW_MS;
     await sleep(window);
     const after = await countsOf(fleet, 'poller');
     // Which replicas polled for the fleet in the window (their indices): one.
