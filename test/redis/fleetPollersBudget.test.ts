@@ -13,7 +13,7 @@ import type { Client } from 'graphql-ws';
  * the job moves on) ending with the job's current state.
  */
 
-const POLL_MS = 150;
+const POLL_MS = 200;
 const MAX_CALLS = 4;
 const JOB = `subscription Watch($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id status } }`;
 
