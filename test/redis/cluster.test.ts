@@ -27,8 +27,8 @@ const isUp = async (link: RedisLink) => (await link.options.metrics.up.get()).va
 
 const PAGE = `query Page($id: ID!, $first: Int) { engine(id: $id) { jobs(first: $first) { edges { node { id status } } totalCount } } }`;
 const JOB = `subscription Watch($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id status } }`;
-const POLL_MS = 150;
-const WINDOW_MS = 1500;
+const POLL_MS = 200;
+const WINDOW_MS = 2000;
 /** Intervals in the window, plus one for a poll that straddles its edge. */
 const ONE_PER_INTERVAL = Math.ceil(WINDOW_MS / POLL_MS) + 1;
 
