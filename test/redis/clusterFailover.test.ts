@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import type { Client } from 'graphql-ws';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
@@ -212,8 +213,9 @@ function describeFailover(tls: boolean): void {
     const atFailover = traffic.answers.length;
 
     // Sharing resumes with the subscribers still there: one replica polls, the two others listen.
-    await sleep(1000);
-    expect(await rolesOver(fleet, 5 * POLL_MS)).toEqual({ poller: 1, listener: 2, local: 0 });
+    const sharing = { poller: 1, listener: 2, local: 0 };
+    await eventually(async () => isDeepStrictEqual(await rolesOver(fleet, 2 * POLL_MS), sharing), 'one replica polling, two listening', 10_000);
+    expect(await rolesOver(fleet, 5 * POLL_MS)).toEqual(sharing);
     // A second connection made now (a listener's first subscriber connection) reaches the cluster
     // without the seed node.
     const copy = link.duplicate();

@@ -66,7 +66,7 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
   }
 
   it('finds on B an APQ document registered on A, and Redis holds it sealed, not as its text', async () => {
-    const [a, b] = [await replica(KEY), await replica(KEY)];
+    const [a, b] = await Promise.all([replica(KEY), replica(KEY)]);
     await untilRedis([a, b], 1);
     const { query, hash, extensions } = persisted('SealedEngineName');
     const registered = await postAs(a, { query, extensions });
@@ -84,7 +84,7 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
   });
 
   it('serves on B a page A fetched, from answers Redis holds sealed: no job field, and one moved to another key does not open', async () => {
-    const [a, b] = [await replica(KEY), await replica(KEY)];
+    const [a, b] = await Promise.all([replica(KEY), replica(KEY)]);
     await untilRedis([a, b], 1);
     const page = `query Page($id: ID!, $first: Int) { engine(id: $id) { jobs(first: $first) { edges { node { id type status } } } } }`;
     const onA = await a.gql(page, { id: SEED.engines.big, first: 3 });
@@ -119,7 +119,7 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
   });
 
   it('does not use, on a replica with another key, the APQ document sealed with the first: PERSISTED_QUERY_NOT_FOUND, no crash, no error log', async () => {
-    const [a, c] = [await replica(KEY), await replica(OTHER_KEY)];
+    const [a, c] = await Promise.all([replica(KEY), replica(OTHER_KEY)]);
     await untilRedis([a, c], 1);
     const { query, hash, extensions } = persisted('OtherKeyEngineName');
     expect((await postAs(a, { query, extensions })).errors).toBeUndefined();
@@ -138,7 +138,7 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
   });
 
   it('delivers the poller\'s results, sealed on their channel, to a listener replica: no job field readable on the channel', async () => {
-    const [a, b] = [await replica(KEY), await replica(KEY)];
+    const [a, b] = await Promise.all([replica(KEY), replica(KEY)]);
     await untilRedis([a, b], 1);
     const raw = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await raw.connect();

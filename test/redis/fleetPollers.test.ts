@@ -12,21 +12,21 @@ import type { Client } from 'graphql-ws';
  * simulator's own: upstream calls actually made.
  */
 
-const POLL_MS = 200;
+const POLL_MS = 150;
 const JOB = `subscription Watch($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id status } }`;
 const EVENTS = `subscription Events($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id status } } }`;
 const engineId = SEED.engines.onePage;
-const WINDOW_MS = 2000;
+const WINDOW_MS = 1500;
 /** Intervals in the window, plus one for a poll that straddles its edge. */
 const ONE_PER_INTERVAL = Math.ceil(WINDOW_MS / POLL_MS) + 1;
 /**
  * The window of failing polls of the back-off test. A breaker that opens in it stays open to its
  * end, as with the default 10 s, and does not keep the recovery after it waiting.
  */
-const FAILING_MS = 3000;
+const FAILING_MS = 2250;
 const FLEET_ENV = {
   SUBSCRIPTION_POLL_MS: String(POLL_MS),
-  SUBSCRIPTION_MAX_BACKOFF_MS: '1600',
+  SUBSCRIPTION_MAX_BACKOFF_MS: String(8 * POLL_MS),
   CSE_BREAKER_OPEN_MS: String(FAILING_MS),
 };
 
@@ -84,11 +84,11 @@ describeWithRedis('one subscription poller per scope and engine across replicas'
     await Promise.all(subs.map((sub) => sub.next(1)));
     expect(subs.map((sub) => sub.results[0]!.data?.jobUpdated.status)).toEqual(['PRE_INIT', 'PRE_INIT', 'PRE_INIT']);
 
-    const calls = await callsDuring(WINDOW_MS);
+    const [calls, pollers] = await Promise.all([callsDuring(WINDOW_MS), pollersDuring(3 * POLL_MS)]);
     // Three replicas polling for themselves would make about three times this.
     expect(calls.all).toBeGreaterThanOrEqual(WINDOW_MS / POLL_MS / 2);
     expect(calls.all).toBeLessThanOrEqual(ONE_PER_INTERVAL);
-    expect(await pollersDuring(3 * POLL_MS)).toHaveLength(1);
+    expect(pollers).toHaveLength(1);
 
     await advanceSeenByAll(subs, job.id, 'INIT');
     await advanceSeenByAll(subs, job.id, 'EXECUTING');

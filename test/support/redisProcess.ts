@@ -28,6 +28,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `count` ports free on 127.0.0.1 now, no two the same (for processes started at once). */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
 export interface RedisServer {
   readonly port: number;
   readonly url: string;
@@ -235,30 +242,38 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const nodes: RedisClusterNode[] = [];
-    for (let i = 0; i < 6; i++) {
-      const port = await freePort();
-      // The bus port would be port + 10000, past 65535 for a high ephemeral port: take a free one.
-      const busPort = await freePort();
-      const args = [
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-        '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000),
-        '--cluster-port', String(busPort),
-        '--cluster-announce-ip', '127.0.0.1',
-        // A replica syncs at once (not after the default 5 s wait for others), and may take over
-        // however long ago it last heard its master: a test kills masters seconds after the start.
-        '--repl-diskless-sync-delay', '0',
-        '--cluster-replica-validity-factor', '0',
-        '--dir', dir,
-        ...(tls === undefined
-          ? []
-          : ['--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes']),
-      ];
-      const child = await launch(tls === undefined ? port : 0, args);
-      children.push(child);
+    // The bus port would be port + 10000, past 65535 for a high ephemeral port: take a free one.
+    const ports = await distinctFreePorts(12);
+    // The six start at once: each waits for its own "Ready to accept connections".
+    const launched = await Promise.allSettled(
+      [0, 1, 2, 3, 4, 5].map((i) => {
+        const [port, busPort] = [ports[2 * i]!, ports[2 * i + 1]!];
+        const args = [
+          '--cluster-enabled', 'yes',
+          '--cluster-config-file', join(dir, `nodes-${port}.conf`),
+          '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000),
+          '--cluster-port', String(busPort),
+          '--cluster-announce-ip', '127.0.0.1',
+          // A replica syncs at once (not after the default 5 s wait for others), and may take over
+          // however long ago it last heard its master: a test kills masters seconds after the start.
+          '--repl-diskless-sync-delay', '0',
+          '--cluster-replica-validity-factor', '0',
+          '--dir', dir,
+          ...(tls === undefined
+            ? []
+            : ['--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes']),
+        ];
+        return launch(tls === undefined ? port : 0, args);
+      }),
+    );
+    const started = launched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    children.push(...started);
+    const failed = launched.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const nodes: RedisClusterNode[] = started.map((child, i) => {
+      const port = ports[2 * i]!;
       let dead = false;
-      nodes.push({
+      return {
         port,
         get dead() {
           return dead;
@@ -275,8 +290,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           child.kill('SIGKILL');
           await exited;
         },
-      });
-    }
+      };
+    });
     await promisify(execFile)(
       onPath('redis-cli') ?? 'redis-cli',
       [...(tls === undefined ? [] : ['--tls', '--cacert', tls.ca]), '--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '1', '--cluster-yes'],
