@@ -37,7 +37,8 @@ export interface DuelOptions {
 }
 
 export async function duel(entryA: string, entryB: string, rounds: number, requests: number, options: Partial<DuelOptions> = {}): Promise<DuelRound[]> {
-  const { scenario = SCENARIOS.S5, cache = 'off', nodeOptions = [], envA = {}, envB = {}, log = () => {} } = options;
+  const { scenario = SCENARIOS.S5, cache = 'off', nodeOptions = [], log = () => {} } = options;
+  const { envA = {}, envB = {} } = options;
   const started: Child[] = [];
   try {
     const simulator = await startChild({ name: 'simulator', entry: resolve(__dirname, 'simulatorChild.js'), args: ['--latency', '0'], ready: /Simulator ready at (\S+)/, ipc: true });
@@ -104,11 +105,16 @@ if (require.main === module) {
   const nodeOptions = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`];
   // DUEL_B_ENV=NAME=value,…: settings of B only (LOG_LEVEL=info against A's warn prices the access log);
   // DUEL_A_ENV the same for A (both at info, two builds price a change to the access log).
-  const envOf = (name: string) => Object.fromEntries((process.env[name] ?? '').split(',').filter((kv) => kv.includes('=')).map((kv) => kv.split('=', 2)));
+  const envOf = (name: string) => {
+    const pairs = (process.env[name] ?? '').split(',').filter((kv) => kv.includes('='));
+    return Object.fromEntries(pairs.map((kv) => kv.split('=', 2)));
+  };
   const [envA, envB] = [envOf('DUEL_A_ENV'), envOf('DUEL_B_ENV')];
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  const withEnv = (gateway: string, env: object, name: string) => (Object.keys(env).length > 0 ? `, ${gateway} with ${process.env[name]}` : '');
-  log(`${scenario.id} (${scenario.title}), caches ${cache}${withEnv('A', envA, 'DUEL_A_ENV')}${withEnv('B', envB, 'DUEL_B_ENV')}`);
+  const withEnv = (gateway: string, env: object, name: string) =>
+    Object.keys(env).length > 0 ? `, ${gateway} with ${process.env[name]}` : '';
+  const settingsOf = `${withEnv('A', envA, 'DUEL_A_ENV')}${withEnv('B', envB, 'DUEL_B_ENV')}`;
+  log(`${scenario.id} (${scenario.title}), caches ${cache}${settingsOf}`);
   const settings = { scenario, cache: cache as CacheMode, nodeOptions, envA, envB, log };
   duel(resolve(entryA), resolve(entryB), Number(rounds), Number(requests), settings)
     .then((results) => process.stdout.write(`median B/A CPU per operation: ${medianRatio(results).toFixed(3)}\n`))

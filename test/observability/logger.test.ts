@@ -1,6 +1,14 @@
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
-import { boundLogValue, boundString, createLogger, cutMark, jsonString, LOG_STRING_MAX_CHARS, timeField } from '../../src/observability/logger';
+import {
+  boundLogValue,
+  boundString,
+  createLogger,
+  cutMark,
+  jsonString,
+  LOG_STRING_MAX_CHARS,
+  timeField,
+} from '../../src/observability/logger';
 
 const TOKEN = 'MIIZsecret-token-abcdefghijklmnopqrstuvwxyz';
 
@@ -140,12 +148,13 @@ describe('every string a line carries is bounded (LOG_STRING_MAX_CHARS)', () => 
 });
 
 describe("a line's strings and time, written without JSON.stringify and toISOString where they can be", () => {
-  it('jsonString writes what JSON.stringify writes: quotes, backslashes, control characters, lone surrogates (property)', () => {
-    const strings = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.string(), fc.uuid());
+  it('jsonString writes what JSON.stringify writes: quotes, backslashes, controls, lone surrogates (property)', () => {
+    // fc.string(): printable ASCII, quotes and backslashes often; binary: controls and lone surrogates.
+    const strings = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.uuid());
     fc.assert(fc.property(strings, (text) => expect(jsonString(text)).toBe(JSON.stringify(text))));
   });
 
-  it('timeField writes the ISO 8601 time of any millisecond, in any order of calls within a second or across (property)', () => {
+  it('timeField writes the ISO 8601 time of any millisecond, called in any order (property)', () => {
     const last = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
     const instants = fc.integer({ min: 0, max: last });
     const nearby = fc.tuple(instants, fc.array(fc.integer({ min: -2500, max: 2500 }), { maxLength: 20 }));
