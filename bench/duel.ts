@@ -29,13 +29,16 @@ export interface DuelOptions {
   readonly cache: CacheMode;
   /** Node flags for both gateways (e.g. `--cpu-prof`). */
   readonly nodeOptions: readonly string[];
+  /** Settings of gateway A only, e.g. `{ LOG_LEVEL: 'info' }` to price a change to the access log. */
+  readonly envA: Readonly<Record<string, string>>;
   /** Settings of gateway B only, e.g. `{ LOG_LEVEL: 'info' }` to price the access log. */
   readonly envB: Readonly<Record<string, string>>;
   readonly log: (line: string) => void;
 }
 
 export async function duel(entryA: string, entryB: string, rounds: number, requests: number, options: Partial<DuelOptions> = {}): Promise<DuelRound[]> {
-  const { scenario = SCENARIOS.S5, cache = 'off', nodeOptions = [], envB = {}, log = () => {} } = options;
+  const { scenario = SCENARIOS.S5, cache = 'off', nodeOptions = [], log = () => {} } = options;
+  const { envA = {}, envB = {} } = options;
   const started: Child[] = [];
   try {
     const simulator = await startChild({ name: 'simulator', entry: resolve(__dirname, 'simulatorChild.js'), args: ['--latency', '0'], ready: /Simulator ready at (\S+)/, ipc: true });
@@ -51,7 +54,7 @@ export async function duel(entryA: string, entryB: string, rounds: number, reque
       started.push(child);
       return child;
     };
-    const a = await gateway('gateway A', entryA);
+    const a = await gateway('gateway A', entryA, envA);
     const b = await gateway('gateway B', entryB, envB);
     const cursors = await walkCursors(a.url);
     await walkCursors(b.url);
@@ -100,11 +103,19 @@ if (require.main === module) {
   // DUEL_CPU_PROF_DIR=dir: a V8 CPU profile of each gateway, to see where a difference comes from.
   const profileDir = process.env.DUEL_CPU_PROF_DIR;
   const nodeOptions = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`];
-  // DUEL_B_ENV=NAME=value,…: settings of B only (LOG_LEVEL=info against A's warn prices the access log).
-  const envB = Object.fromEntries((process.env.DUEL_B_ENV ?? '').split(',').filter((kv) => kv.includes('=')).map((kv) => kv.split('=', 2)));
+  // DUEL_B_ENV=NAME=value,…: settings of B only (LOG_LEVEL=info against A's warn prices the access log);
+  // DUEL_A_ENV the same for A (both at info, two builds price a change to the access log).
+  const envOf = (name: string) => {
+    const pairs = (process.env[name] ?? '').split(',').filter((kv) => kv.includes('='));
+    return Object.fromEntries(pairs.map((kv) => kv.split('=', 2)));
+  };
+  const [envA, envB] = [envOf('DUEL_A_ENV'), envOf('DUEL_B_ENV')];
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  log(`${scenario.id} (${scenario.title}), caches ${cache}${Object.keys(envB).length > 0 ? `, B with ${process.env.DUEL_B_ENV}` : ''}`);
-  const settings = { scenario, cache: cache as CacheMode, nodeOptions, envB, log };
+  const withEnv = (gateway: string, env: object, name: string) =>
+    Object.keys(env).length > 0 ? `, ${gateway} with ${process.env[name]}` : '';
+  const settingsOf = `${withEnv('A', envA, 'DUEL_A_ENV')}${withEnv('B', envB, 'DUEL_B_ENV')}`;
+  log(`${scenario.id} (${scenario.title}), caches ${cache}${settingsOf}`);
+  const settings = { scenario, cache: cache as CacheMode, nodeOptions, envA, envB, log };
   duel(resolve(entryA), resolve(entryB), Number(rounds), Number(requests), settings)
     .then((results) => process.stdout.write(`median B/A CPU per operation: ${medianRatio(results).toFixed(3)}\n`))
     .catch((error: unknown) => {

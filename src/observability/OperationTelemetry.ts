@@ -1,7 +1,7 @@
 import { isSpanContextValid, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { RequestErrorCode } from '../errors/codes';
 import { fanOutEvents, type UpstreamEvents } from './events';
-import { boundString, writeInfoLine, type Logger } from './logger';
+import { boundString, jsonString, writeInfoLine, type Logger } from './logger';
 import type { GatewayMetrics, OperationOutcome } from './metrics';
 import { OperationFacts } from './OperationFacts';
 import { parseTraceparent } from './traceHeaders';
@@ -70,11 +70,11 @@ export class OperationTelemetry {
   /** As JSON, not through pino's walk of an object (it cost more than the rest of a cache hit). */
   private writeLine(outcome: OperationOutcome, httpStatus: number, durationMs: number, errorCodes?: string[]): void {
     const { facts } = this;
-    const name = facts.operationName === null ? 'null' : JSON.stringify(boundString(facts.operationName));
-    let line = `,"requestId":${JSON.stringify(boundString(this.requestId))},"operationName":${name}`;
+    const name = facts.operationName === null ? 'null' : jsonString(boundString(facts.operationName));
+    let line = `,"requestId":${jsonString(boundString(this.requestId))},"operationName":${name}`;
     if (errorCodes !== undefined) {
       const type = facts.operationType;
-      line += `,"operationType":${type === null ? 'null' : JSON.stringify(type)}`;
+      line += `,"operationType":${type === null ? 'null' : jsonString(type)}`;
     }
     line += `,"durationMs":${durationMs}`;
     if (errorCodes !== undefined) {

@@ -1,6 +1,14 @@
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
-import { boundLogValue, boundString, createLogger, cutMark, LOG_STRING_MAX_CHARS } from '../../src/observability/logger';
+import {
+  boundLogValue,
+  boundString,
+  createLogger,
+  cutMark,
+  jsonString,
+  LOG_STRING_MAX_CHARS,
+  timeField,
+} from '../../src/observability/logger';
 
 const TOKEN = 'MIIZsecret-token-abcdefghijklmnopqrstuvwxyz';
 
@@ -136,5 +144,26 @@ describe('every string a line carries is bounded (LOG_STRING_MAX_CHARS)', () => 
     expect(bounded).not.toBe(value);
     expect(value.a.b[1]).toHaveLength(LOG_STRING_MAX_CHARS + 1); // the caller's object is left as it was
     expect(bounded.a.b[1]).toBe('x'.repeat(LOG_STRING_MAX_CHARS) + cutMark(1));
+  });
+});
+
+describe("a line's strings and time, written without JSON.stringify and toISOString where they can be", () => {
+  it('jsonString writes what JSON.stringify writes: quotes, backslashes, controls, lone surrogates (property)', () => {
+    // fc.string(): printable ASCII, quotes and backslashes often; binary: controls and lone surrogates.
+    const strings = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.uuid());
+    fc.assert(fc.property(strings, (text) => expect(jsonString(text)).toBe(JSON.stringify(text))));
+  });
+
+  it('timeField writes the ISO 8601 time of any millisecond, called in any order (property)', () => {
+    const last = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    const instants = fc.integer({ min: 0, max: last });
+    const nearby = fc.tuple(instants, fc.array(fc.integer({ min: -2500, max: 2500 }), { maxLength: 20 }));
+    fc.assert(
+      fc.property(nearby, ([start, steps]) => {
+        for (const now of [start, ...steps.map((step) => Math.min(last, Math.max(0, start + step)))]) {
+          expect(timeField(now)).toBe(`,"time":"${new Date(now).toISOString()}"`);
+        }
+      }),
+    );
   });
 });
