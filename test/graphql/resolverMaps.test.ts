@@ -37,13 +37,15 @@ describe('resolver maps', () => {
       // The project's type check (tsconfig.json's options) of the Job resolvers, reading that
       // output in place of the committed one: the checker in process, on what Job.ts reaches,
       // rather than `tsc` over a copy of the whole project.
-      const { options } = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!;
+      const configHost = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined };
+      const { options } = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, configHost)!;
       const host = ts.createCompilerHost(options);
       const readFile = host.readFile.bind(host);
       host.readFile = (file) => generated.get(resolve(file)) ?? readFile(file);
       const jobResolvers = join(root, 'src', 'graphql', 'resolvers', 'Job.ts');
       const program = ts.createProgram([jobResolvers], { ...options, noEmit: true }, host);
-      const checked = program.getSemanticDiagnostics(program.getSourceFile(jobResolvers)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      const diagnostics = program.getSemanticDiagnostics(program.getSourceFile(jobResolvers));
+      const checked = diagnostics.map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
       expect(checked.join('\n')).toMatch(/missing the following properties from type 'JobResolvers': retries|Property 'retries' is missing/s);
     } finally {
       rmSync(dir, { recursive: true, force: true });
