@@ -37,9 +37,10 @@ describe('named fault scenarios through the gateway', () => {
   // A gateway of its own for each test: what one scenario leaves in a gateway (a 429's wait, a
   // refused token) must not show in the next one's codes. Caches off, so each scenario meets the
   // upstream; breakers that do not open; a shorter attempt timeout, which `slow` stays within and
-  // `timeouts` passes, as with the default 5 s.
+  // `timeouts` passes, as with the default 5 s; short back-offs, since no test here times a retry.
   beforeEach(async () => {
-    h = await startGatewayOn(simulator, { ...CACHES_OFF, CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000', CSE_TIMEOUT_MS: '3000' });
+    const breakers = { CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000' };
+    h = await startGatewayOn(simulator, { ...CACHES_OFF, ...breakers, CSE_TIMEOUT_MS: '3000', CSE_RETRY_BASE_MS: '10' });
   });
   afterEach(async () => {
     simulator.clearFaults();
