@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import ts from 'typescript';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 
@@ -14,14 +15,26 @@ const root = join(__dirname, '..', '..');
  * The example script as its README runs it: compiled with examples/typed-client/tsconfig.json,
  * then plain `node main.js` (no ts-node), against a running gateway. It is built into a temporary
  * directory (with the repository's node_modules linked beside it), so a concurrent build of
- * dist/ is never read half-written.
+ * dist/ is never read half-written. Each file is transpiled on its own with the tsconfig's
+ * options, in process: what tsc emits for it (isolatedModules), while its type errors are the
+ * typecheck step's (pretest), which covers the example with the same options.
  */
 let dir: string;
 let h: Harness;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cse-typed-client-'));
-  await run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'examples/typed-client', '--outDir', join(dir, 'typed-client')], { cwd: root });
+  const example = join(root, 'examples', 'typed-client');
+  const host = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined };
+  const config = ts.getParsedCommandLineOfConfigFile(join(example, 'tsconfig.json'), {}, host)!;
+  if (!config.options.isolatedModules) throw new Error('examples/typed-client: isolatedModules is off');
+  for (const file of config.fileNames) {
+    const compilerOptions = { ...config.options, sourceMap: false };
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions, fileName: file });
+    const out = join(dir, 'typed-client', relative(example, file)).replace(/\.ts$/, '.js');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, outputText);
+  }
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
   h = await startHarness(CACHES_OFF);
 }, 120_000);

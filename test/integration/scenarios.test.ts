@@ -24,30 +24,27 @@ const EXPECTED: Record<ScenarioName, { codes: string[]; engines: boolean }> = {
   'bad-response': { codes: ['UPSTREAM_BAD_RESPONSE'], engines: false },
 };
 
-describe('named fault scenarios through the gateway', () => {
-  let simulator: Simulator;
-  let h: GatewayHarness;
+let simulator: Simulator;
+beforeAll(async () => {
+  simulator = await startSimulator();
+});
+afterAll(async () => {
+  await simulator?.close();
+});
 
-  beforeAll(async () => {
-    simulator = await startSimulator();
-  });
-  afterAll(async () => {
-    await simulator?.close();
-  });
+describe('named fault scenarios through the gateway', () => {
+  let h: GatewayHarness;
   // A gateway of its own for each test: what one scenario leaves in a gateway (a 429's wait, a
   // refused token) must not show in the next one's codes. Caches off, so each scenario meets the
   // upstream; breakers that do not open; a shorter attempt timeout, which `slow` stays within and
-  // `timeouts` passes, as with the default 5 s.
+  // `timeouts` passes, as with the default 5 s; short back-offs, since no test here times a retry.
   beforeEach(async () => {
-    h = await startGatewayOn(simulator, { ...CACHES_OFF, CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000', CSE_TIMEOUT_MS: '3000' });
+    const breakers = { CSE_BREAKER_FAILURES: '10000', CSE_UPSTREAM_BREAKER_FAILURES: '10000' };
+    h = await startGatewayOn(simulator, { ...CACHES_OFF, ...breakers, CSE_TIMEOUT_MS: '3000', CSE_RETRY_BASE_MS: '10' });
   });
   afterEach(async () => {
     simulator.clearFaults();
     await h?.close();
-  });
-
-  it('covers every scenario there is', () => {
-    expect(Object.keys(EXPECTED).sort()).toEqual([...SCENARIO_NAMES].sort());
   });
 
   it.each(SCENARIO_NAMES)('%s, switched to over POST /__sim/scenarios/<name>, answers as its description says', async (name) => {
@@ -73,6 +70,12 @@ describe('named fault scenarios through the gateway', () => {
     expect((await h.gql(OVERVIEW)).body.data?.engines.nodes).toHaveLength(8);
     await fetch(`${simulator.url}/__sim/faults`, { method: 'DELETE' });
     expect(errorCodes(await h.gql(OVERVIEW))).toEqual([]);
+  });
+});
+
+describe('the scenarios', () => {
+  it('covers every scenario there is', () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual([...SCENARIO_NAMES].sort());
   });
 
   it('GET /__sim/scenarios lists each with its faults; an unknown name is a 400 naming the ones there are', async () => {

@@ -35,8 +35,9 @@ describe('a stalled engine', () => {
 
   it("holds no more than its share: other engines' callers are served at once, its own extra calls are shed", async () => {
     h.simulator.resetCalls();
-    // Longer than the 30 requests take to arrive on a loaded host: the first two still hold their slots.
-    h.simulator.injectFault({ route: 'getJob', engineId: SLOW, latencyMs: 2500 });
+    // Longer than the 30 requests take to arrive on a loaded host: the first two still hold their
+    // slots. Only those two stall: the four queued behind them answer at once when their turn comes.
+    h.simulator.injectFault({ route: 'getJob', engineId: SLOW, latencyMs: 2500, times: 2 });
     const stalled = Array.from({ length: 30 }, (_, i) => h.gql(job(SLOW, 1000 + i)));
     // While the slow engine's calls are pending, another engine answers, without OVERLOADED.
     await new Promise((resolve) => setTimeout(resolve, 100));

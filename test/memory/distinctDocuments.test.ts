@@ -10,18 +10,18 @@ import { buildGateway, startGatewayProcess, type GatewayBuild, type GatewayProce
  * by a count of fixed-size keys) and drops its least recently used entries.
  *
  * The real gateway process in production, its byte-bounded caches set small so that a few
- * thousand documents fill each of them: a bound proven at a small size is the same code at the
+ * hundred documents fill each of them: a bound proven at a small size is the same code at the
  * default size, and the flood need only be large enough that an unbounded cache would break it.
  * Distinct documents through HTTP, each with an operation name, aliases and a page size of its own
- * (so a shape of its own), padded with a comment to about 6 KB of text: kept, the texts alone
- * would take twice the asserted growth. The process runs with an old generation of
- * 128 MB, and its heap after the flood is compared with its heap after the first fifth, once every
- * cache is full. One in ten requests is a document of one hot shape with other inline numbers, so
- * plans are compiled and used throughout.
+ * (so a shape of its own), padded with a comment to about 24 KB of text: kept, the texts alone
+ * would take twice the asserted growth. The process runs with an old generation of 128 MB, and
+ * its heap after the flood is compared with its heap after the first fifth, once every cache is
+ * full. One in ten requests is a document of one hot shape with other inline numbers, so plans
+ * are compiled and used throughout.
  */
-const DOCUMENTS = 10_000;
+const DOCUMENTS = 2_500;
 const CLIENTS = 8;
-const PADDING = `# ${'x'.repeat(6_000)}\n`;
+const PADDING = `# ${'x'.repeat(24_000)}\n`;
 const MAX_GROWTH_BYTES = 24 * 1024 * 1024;
 const SMALL_CACHES = {
   DOCUMENT_CACHE_MAX_BYTES: String(4 * 1024 * 1024),

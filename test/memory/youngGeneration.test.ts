@@ -87,9 +87,9 @@ it('frees cold pages in young-generation collections: few bytes per operation re
       await Promise.all(Array.from({ length: CLIENTS }, client));
     };
 
-    await run(300); // warm-up: compiled code, pools, the collector's own sizing
+    await run(200); // warm-up: compiled code, pools, the collector's own sizing
     const mark = gateway.output().length;
-    const operations = 1500;
+    const operations = 800;
     await run(operations);
     const young = youngCollections(gateway.output().slice(mark));
 
