@@ -25,6 +25,7 @@ import {
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 import { engineReferenceBudget } from '../graphql/federation/engineReferences';
+import { documentMemo } from '../graphql/execution/documentMemo';
 import { fragmentsOf } from '../graphql/execution/expandedSize';
 import { fetchingField } from '../graphql/fetchingFields';
 import { pageOf, type PageSizes } from '../pagination/args';
@@ -64,7 +65,7 @@ class OverBudget {}
  */
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, Estimate> };
-  const byDocument = new WeakMap<DocumentNode, Memo | 'seen'>();
+  const byDocument = documentMemo<Memo | 'seen'>('cse-jobs-gateway.estimate');
   return (
     document: DocumentNode,
     operation: OperationDefinitionNode,
