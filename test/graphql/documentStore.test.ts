@@ -1,0 +1,42 @@
+import { parse } from 'graphql';
+import { DocumentStore } from '../../src/graphql/documentStore';
+
+/**
+ * Admission validates a document and puts it in the store for Apollo to find by its hash. Over
+ * HTTP a document seen once is only handed to Apollo's next `get` (most are sent once); from its
+ * second sight, or over WebSocket, it is kept.
+ */
+const document = parse('{ engines(first: 1) { totalCount } }');
+
+it('hands a first sight over HTTP to the next get only, and keeps the second', async () => {
+  const store = new DocumentStore(1 << 20);
+  store.keep('h1', document, true);
+  expect(store.byHash('h1')).toBe(document);
+  await expect(store.get('apq-prefix:h1')).resolves.toBe(document);
+  await expect(store.get('h1')).resolves.toBeUndefined();
+  expect(store.byHash('h1')).toBeUndefined();
+  store.keep('h1', document, true);
+  await expect(store.get('h1')).resolves.toBe(document);
+  await expect(store.get('h1')).resolves.toBe(document);
+});
+
+it('keeps at once what no get follows (WebSocket) and what Apollo stores', async () => {
+  const store = new DocumentStore(1 << 20);
+  store.keep('ws', document);
+  await store.set('apollo', document);
+  for (const hash of ['ws', 'apollo']) {
+    expect(store.byHash(hash)).toBe(document);
+    await expect(store.get(hash)).resolves.toBe(document);
+    await expect(store.delete(hash)).resolves.toBe(true);
+    expect(store.byHash(hash)).toBeUndefined();
+  }
+});
+
+it('drops hand-offs never taken, oldest first, past a bound', async () => {
+  const store = new DocumentStore(1 << 20);
+  for (let i = 0; i < 1000; i += 1) store.keep(`h${i}`, document, true);
+  expect(store.byHash('h0')).toBeUndefined();
+  expect(store.byHash('h999')).toBe(document);
+  await expect(store.delete('h999')).resolves.toBe(true);
+  expect(store.byHash('h999')).toBeUndefined();
+});
