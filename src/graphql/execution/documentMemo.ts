@@ -22,7 +22,8 @@ export function documentMemo<T>(description: string): DocumentMemo<T> {
     set(document, value) {
       // Not enumerable: spreads and deep equality do not see it. A frozen document is not remembered.
       if (!Object.isExtensible(document)) return;
-      Object.defineProperty(document, slot, { value: { document, value }, configurable: true, writable: true });
+      const held = { document, value };
+      Object.defineProperty(document, slot, { value: held, configurable: true, writable: true });
     },
   };
 }
