@@ -40,3 +40,18 @@ it('drops hand-offs never taken, oldest first, past a bound', async () => {
   await expect(store.delete('h999')).resolves.toBe(true);
   expect(store.byHash('h999')).toBeUndefined();
 });
+
+it('keeps documents within DOCUMENT_CACHE_MAX_BYTES, least recently used dropped first', async () => {
+  // 12 bytes per character of the text: about 40 of these fit in 64 KiB.
+  const store = new DocumentStore(64 * 1024);
+  const big = parse(`{ engines(first: 1) { totalCount } } # ${'x'.repeat(100)}`);
+  for (let i = 0; i < 200; i += 1) {
+    store.keep(`h${i}`, big, true);
+    await expect(store.get(`h${i}`)).resolves.toBe(big);
+    store.keep(`h${i}`, big, true);
+  }
+  const kept = Array.from({ length: 200 }, (_, i) => store.byHash(`h${i}`) !== undefined);
+  expect(kept.filter(Boolean).length).toBe(Math.floor((64 * 1024) / ((big.loc?.end ?? 0) * 12)));
+  expect(kept.lastIndexOf(false)).toBe(kept.indexOf(true) - 1);
+  expect(kept[199]).toBe(true);
+});
