@@ -4,10 +4,21 @@ import { LRUCache } from 'lru-cache';
 
 /** Bytes a parsed document (its AST) takes per character of its source. */
 const DOCUMENT_BYTES_PER_CHARACTER = 12;
+/** Hashes of documents seen once: fixed-size keys, like the shapes known valid. */
+const MAX_SEEN_ONCE = 10_000;
+/** Hand-offs are taken on the request's next turns; one never taken (a hook that threw) is dropped. */
+const MAX_HANDED_OFF = 256;
 
-/** Apollo's document store, replaced: docs/architecture.md#parsing-validation-and-execution says why. */
+/**
+ * Apollo's document store, replaced: docs/architecture.md#parsing-validation-and-execution says why.
+ * A document is kept from its second sight: most are sent once, and one kept lives long enough to
+ * be copied into the old generation, which a stream of new documents then fills and collects.
+ */
 export class DocumentStore implements KeyValueCache<DocumentNode> {
   private readonly documents: LRUCache<string, DocumentNode>;
+  private readonly seenOnce = new LRUCache<string, true>({ max: MAX_SEEN_ONCE });
+  /** Validated on first sight, waiting for Apollo's `get` of the same request. */
+  private readonly handedOff = new Map<string, DocumentNode>();
 
   constructor(maxBytes: number) {
     this.documents = new LRUCache<string, DocumentNode>({
@@ -17,16 +28,27 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
   }
 
   byHash(queryHash: string): DocumentNode | undefined {
-    return this.documents.get(queryHash);
+    return this.documents.get(queryHash) ?? this.handedOff.get(queryHash);
   }
 
-  keep(queryHash: string, document: DocumentNode): void {
-    this.documents.set(queryHash, document);
+  /** `handOff`: Apollo reads it next (HTTP), so a document seen once need not be kept. */
+  keep(queryHash: string, document: DocumentNode, handOff = false): void {
+    if (!handOff || this.seenOnce.delete(queryHash)) {
+      this.documents.set(queryHash, document);
+      return;
+    }
+    this.seenOnce.set(queryHash, true);
+    if (this.handedOff.size >= MAX_HANDED_OFF) this.handedOff.delete(this.handedOff.keys().next().value!);
+    this.handedOff.set(queryHash, document);
   }
 
   // Apollo's side: keys are `<prefix>:<query hash>` when it adds a prefix, the hash alone otherwise.
   async get(key: string): Promise<DocumentNode | undefined> {
-    return this.documents.get(hashOf(key));
+    const hash = hashOf(key);
+    const handed = this.handedOff.get(hash);
+    if (handed === undefined) return this.documents.get(hash);
+    this.handedOff.delete(hash);
+    return handed;
   }
 
   async set(key: string, document: DocumentNode): Promise<void> {
@@ -34,7 +56,9 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.documents.delete(hashOf(key));
+    const hash = hashOf(key);
+    const handed = this.handedOff.delete(hash);
+    return this.documents.delete(hash) || handed;
   }
 }
 

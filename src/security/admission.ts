@@ -71,7 +71,7 @@ export function createAdmission(
   const validShapes = new LRUCache<string, readonly GraphQLInputType[] | false>({ max: 10_000 });
   const estimate = createEstimator(schema, { ...upstream.paging, ...limits.entities });
 
-  function documentOf(query: string, hash: string): DocumentNode | Refusal {
+  function documentOf(query: string, hash: string, transport: Transport): DocumentNode | Refusal {
     const stored = store.byHash(hash);
     if (stored !== undefined) return stored;
     let document: DocumentNode;
@@ -100,7 +100,8 @@ export function createAdmission(
       return [refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, 'The document could not be validated.')];
     }
     if (invalid.length > 0) return invalid.map((e) => withCode(e, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
-    store.keep(hash, document);
+    // Over HTTP, Apollo takes the document from the store next.
+    store.keep(hash, document, transport === 'http');
     return document;
   }
 
@@ -111,7 +112,7 @@ export function createAdmission(
       return [refusal(ErrorCode.BAD_USER_INPUT, '"variables" must be an object.')];
     }
     const hash = request.hash ?? sha256(query);
-    const document = documentOf(query, hash);
+    const document = documentOf(query, hash, transport);
     if (Array.isArray(document)) return document;
     const valid = document as DocumentNode;
     const operation = getOperationAST(valid, operationName);

@@ -21,10 +21,13 @@ import {
   type OperationDefinitionNode,
   type GraphQLSchema,
   type SelectionSetNode,
+  type ValueNode,
 } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 import { engineReferenceBudget } from '../graphql/federation/engineReferences';
+import { documentShape, type ShapeLiteral } from '../graphql/execution/documentShape';
 import { fragmentsOf } from '../graphql/execution/expandedSize';
 import { fetchingField } from '../graphql/fetchingFields';
 import { pageOf, type PageSizes } from '../pagination/args';
@@ -57,14 +60,18 @@ const NOTHING: Estimate = { calls: 0, items: 0, steps: 0 };
 
 class OverBudget {}
 
+/** Shapes remembered, and the longest memo key kept: bounded whatever the documents. */
+const MAX_SHAPES = 1_000;
+const MAX_KEY_CHARS = 128;
+
 /**
- * Remembered per document from its second use (most documents are sent once), keyed by the cost
- * arguments' variables; `_entities` representations from a variable are walked every time.
+ * Remembered per document shape from its second use (most shapes are sent once), keyed by the
+ * literals and cost arguments' variables it can depend on; `_entities` representations from a
+ * variable are walked every time.
  * @throws GatewayError BAD_USER_INPUT for `_entities` representations not naming an entity type.
  */
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
-  type Memo = { readonly uses: CostVariableUses | undefined; readonly byKey: Map<string, Estimate> };
-  const byDocument = new WeakMap<DocumentNode, Memo | 'seen'>();
+  const byShape = new LRUCache<string, ReturnType<typeof newMemo> | 'seen'>({ max: MAX_SHAPES });
   return (
     document: DocumentNode,
     operation: OperationDefinitionNode,
@@ -75,15 +82,19 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
     // Variables that do not coerce make execution fail before any resolver runs.
     if (coerced.errors !== undefined) return NOTHING;
-    const known = byDocument.get(document);
-    const memo = known === 'seen' ? { uses: costVariableUses(document), byKey: new Map() } : known;
-    if (known === undefined || known === 'seen') byDocument.set(document, memo ?? 'seen');
-    const key = memo?.uses === undefined ? undefined : memoKey(operation, memo.uses, coerced.coerced);
+    const shape = documentShape(document);
+    const known = byShape.get(shape.key);
+    const memo = known === 'seen' ? newMemo(document, shape.literals) : known;
+    if (known === undefined || known === 'seen') byShape.set(shape.key, memo ?? 'seen');
+    const uses = memo?.uses;
+    const key =
+      uses === undefined ? undefined : memoKey(operation, uses, coerced.coerced, memo!.keyed, shape.literals);
     let estimate = key === undefined ? undefined : memo!.byKey.get(key);
     if (estimate === undefined) {
       estimate = walk(schema, options, document, coerced.coerced, operation.selectionSet, rootType);
       // A client uses few page sizes.
-      if (key !== undefined && memo!.byKey.size < 64) memo!.byKey.set(key, estimate);
+      const kept = key !== undefined && key.length <= MAX_KEY_CHARS && memo!.byKey.size < 64;
+      if (kept) memo!.byKey.set(key, estimate);
     }
     return estimate;
   };
@@ -99,14 +110,20 @@ const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = 
   representations: 'walk',
 };
 
-/** `undefined` when a variable is read in a way the memo cannot key (`_entities` representations). */
-function costVariableUses(document: DocumentNode): CostVariableUses | undefined {
+/**
+ * The shape's literals the estimate can depend on, by index: all but the strings given as `after`
+ * or `before` (a String, read for its presence only). `uses` is `undefined` when a variable is read
+ * in a way the memo cannot key (`_entities` representations).
+ */
+function newMemo(document: DocumentNode, literals: readonly ShapeLiteral[]) {
   const uses = new Map<string, 'value' | 'presence'>();
+  const presenceOnly = new Set<ValueNode>();
   let memoizable = true;
   visit(document, {
     Argument(node) {
       const name = node.name.value;
       const use = Object.hasOwn(COST_ARGUMENTS, name) ? COST_ARGUMENTS[name] : undefined;
+      if (use === 'presence' && node.value.kind === Kind.STRING) presenceOnly.add(node.value);
       if (use === undefined) return false;
       visit(node.value, {
         Variable(variable) {
@@ -119,13 +136,16 @@ function costVariableUses(document: DocumentNode): CostVariableUses | undefined 
     // Directive arguments (@skip, @include) are not read: the worst case includes the field.
     Directive: () => false,
   });
-  return memoizable ? uses : undefined;
+  const keyed = literals.flatMap((literal, i) => (presenceOnly.has(literal) ? [] : [i]));
+  return { uses: memoizable ? uses : undefined, keyed, byKey: new Map<string, Estimate>() };
 }
 
 function memoKey(
   operation: OperationDefinitionNode,
   uses: CostVariableUses,
   variables: Record<string, unknown>,
+  keyed: readonly number[],
+  literals: readonly ShapeLiteral[],
 ): string {
   let key = operation.name?.value ?? '';
   for (const [name, use] of uses) {
@@ -133,6 +153,7 @@ function memoKey(
     const given = value !== undefined && value !== null;
     key += `\u0000${name}=${use === 'presence' ? String(given) : JSON.stringify(value ?? null)}`;
   }
+  for (const i of keyed) key += `\u0000${JSON.stringify(literals[i]!.value)}`;
   return key;
 }
 

@@ -93,7 +93,7 @@ describe('the items an operation renders (per event, for a subscription)', () =>
   });
 });
 
-describe('the estimates remembered per document', () => {
+describe('the estimates remembered per document shape', () => {
   // One parsed document per text, reused across requests, as Apollo's document store does.
   const documents = [
     '{ engines(first: 7) { nodes { id latestJob { id } jobs(first: 5) { nodes { id } } } } }',
@@ -102,6 +102,15 @@ describe('the estimates remembered per document', () => {
     'query ($n: Int = 4) { engines(last: $n) { nodes { latestJob { id } } } }',
     'query ($f: JobFilter, $n: Int) { engine(id: "e") { jobs(first: 3, filter: $f) { nodes { engine { latestJob { id } } } } } e2: engines(first: $n) { totalCount } }',
     'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Engine { jobs(first: 5) { nodes { id } } } } }',
+    // Documents of one shape: their literals differ (a page size, a refused page, cursors, representations).
+    '{ engines(first: 9) { nodes { id latestJob { id } jobs(first: 5) { nodes { id } } } } }',
+    '{ engines(first: 7) { nodes { id latestJob { id } jobs(first: 500) { nodes { id } } } } }',
+    '{ engine(id: "e") { jobs(first: 4, after: "c1") { nodes { engine { latestJob { id } } } } } }',
+    '{ engine(id: "f") { jobs(first: 4, after: "c2") { nodes { engine { latestJob { id } } } } } }',
+    '{ engine(id: "e") { jobs(last: 4, before: "c1") { nodes { engine { latestJob { id } } } } } }',
+    '{ _entities(representations: [{ __typename: "Engine", id: "a" }]) { ... on Engine { jobs(first: 5) { nodes { id } } } } }',
+    '{ _entities(representations: [{ __typename: "Nope", id: "a" }]) { ... on Engine { jobs(first: 5) { nodes { id } } } } }',
+    '{ _entities(representations: [{ __typename: "Engine", id: "b" }]) { ... on Engine { jobs(first: 2) { nodes { id } } } } }',
     'query A { engine(id: "e") { id } } query B($skip: Boolean!) { engines(first: 3) { nodes { latestJob @skip(if: $skip) { id } } } }',
   ].map((text) => parse(text));
   const variableSets: Record<string, unknown>[] = [

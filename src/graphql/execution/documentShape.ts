@@ -12,6 +12,7 @@ import {
   type ValueNode,
   type VariableDefinitionNode,
 } from 'graphql';
+import { documentMemo } from './documentMemo';
 
 export type ShapeLiteral = IntValueNode | FloatValueNode | StringValueNode;
 
@@ -24,7 +25,7 @@ export interface DocumentShape {
   readonly literals: readonly ShapeLiteral[];
 }
 
-const shapes = new WeakMap<DocumentNode, DocumentShape>();
+const shapes = documentMemo<DocumentShape>('cse-jobs-gateway.documentShape');
 
 /**
  * One walk of the AST, not through fragment spreads (linear), once per DocumentNode (validation

@@ -14,6 +14,7 @@ import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { canonicalDocument, literalVariables } from './canonicalDocument';
+import { documentMemo } from './documentMemo';
 import { documentShape, type DocumentShape } from './documentShape';
 import { expandedFieldCount } from './expandedSize';
 
@@ -92,7 +93,7 @@ function adaptiveRunner(
   interpreted: (request: ExecutorRequest) => Promise<ExecutionResult> | ExecutionResult,
 ): OperationExecutor {
   // Apollo's store keeps one DocumentNode per text.
-  const planKeys = new WeakMap<DocumentNode, Map<string, string>>();
+  const planKeys = documentMemo<Map<string, string>>('cse-jobs-gateway.planKeys');
   // `compiled: null`: the shape is interpreted for good.
   const plans = new LRUCache<string, { compiled: CompiledQuery | null; numeric: readonly boolean[] }>({
     maxSize: options.plansMaxBytes,

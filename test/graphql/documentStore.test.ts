@@ -1,0 +1,57 @@
+import { parse } from 'graphql';
+import { DocumentStore } from '../../src/graphql/documentStore';
+
+/**
+ * Admission validates a document and puts it in the store for Apollo to find by its hash. Over
+ * HTTP a document seen once is only handed to Apollo's next `get` (most are sent once); from its
+ * second sight, or over WebSocket, it is kept.
+ */
+const document = parse('{ engines(first: 1) { totalCount } }');
+
+it('hands a first sight over HTTP to the next get only, and keeps the second', async () => {
+  const store = new DocumentStore(1 << 20);
+  store.keep('h1', document, true);
+  expect(store.byHash('h1')).toBe(document);
+  await expect(store.get('apq-prefix:h1')).resolves.toBe(document);
+  await expect(store.get('h1')).resolves.toBeUndefined();
+  expect(store.byHash('h1')).toBeUndefined();
+  store.keep('h1', document, true);
+  await expect(store.get('h1')).resolves.toBe(document);
+  await expect(store.get('h1')).resolves.toBe(document);
+});
+
+it('keeps at once what no get follows (WebSocket) and what Apollo stores', async () => {
+  const store = new DocumentStore(1 << 20);
+  store.keep('ws', document);
+  await store.set('apollo', document);
+  for (const hash of ['ws', 'apollo']) {
+    expect(store.byHash(hash)).toBe(document);
+    await expect(store.get(hash)).resolves.toBe(document);
+    await expect(store.delete(hash)).resolves.toBe(true);
+    expect(store.byHash(hash)).toBeUndefined();
+  }
+});
+
+it('drops hand-offs never taken, oldest first, past a bound', async () => {
+  const store = new DocumentStore(1 << 20);
+  for (let i = 0; i < 1000; i += 1) store.keep(`h${i}`, document, true);
+  expect(store.byHash('h0')).toBeUndefined();
+  expect(store.byHash('h999')).toBe(document);
+  await expect(store.delete('h999')).resolves.toBe(true);
+  expect(store.byHash('h999')).toBeUndefined();
+});
+
+it('keeps documents within DOCUMENT_CACHE_MAX_BYTES, least recently used dropped first', async () => {
+  // 12 bytes per character of the text: about 40 of these fit in 64 KiB.
+  const store = new DocumentStore(64 * 1024);
+  const big = parse(`{ engines(first: 1) { totalCount } } # ${'x'.repeat(100)}`);
+  for (let i = 0; i < 200; i += 1) {
+    store.keep(`h${i}`, big, true);
+    await expect(store.get(`h${i}`)).resolves.toBe(big);
+    store.keep(`h${i}`, big, true);
+  }
+  const kept = Array.from({ length: 200 }, (_, i) => store.byHash(`h${i}`) !== undefined);
+  expect(kept.filter(Boolean).length).toBe(Math.floor((64 * 1024) / ((big.loc?.end ?? 0) * 12)));
+  expect(kept.lastIndexOf(false)).toBe(kept.indexOf(true) - 1);
+  expect(kept[199]).toBe(true);
+});
