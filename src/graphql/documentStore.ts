@@ -6,8 +6,13 @@ import { LRUCache } from 'lru-cache';
 const DOCUMENT_BYTES_PER_CHARACTER = 12;
 /** Hashes of documents seen once: fixed-size keys, like the shapes known valid. */
 const MAX_SEEN_ONCE = 10_000;
-/** Hand-offs are taken on the request's next turns; one never taken (a hook that threw) is dropped. */
+/**
+ * Hand-offs are taken on the request's next turns. One never taken (admission refused the request
+ * after validating it) waits to be dropped: bounded in count and in bytes, whatever the documents.
+ */
 const MAX_HANDED_OFF = 256;
+const HANDED_OFF_SHARE = 1 / 4;
+const sizeOf = (document: DocumentNode) => Math.max(1, (document.loc?.end ?? 1) * DOCUMENT_BYTES_PER_CHARACTER);
 
 /**
  * Apollo's document store, replaced: docs/architecture.md#parsing-validation-and-execution says why.
@@ -18,13 +23,12 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
   private readonly documents: LRUCache<string, DocumentNode>;
   private readonly seenOnce = new LRUCache<string, true>({ max: MAX_SEEN_ONCE });
   /** Validated on first sight, waiting for Apollo's `get` of the same request. */
-  private readonly handedOff = new Map<string, DocumentNode>();
+  private readonly handedOff: LRUCache<string, DocumentNode>;
 
   constructor(maxBytes: number) {
-    this.documents = new LRUCache<string, DocumentNode>({
-      maxSize: maxBytes,
-      sizeCalculation: (document) => Math.max(1, (document.loc?.end ?? 1) * DOCUMENT_BYTES_PER_CHARACTER),
-    });
+    this.documents = new LRUCache({ maxSize: maxBytes, sizeCalculation: sizeOf });
+    const share = Math.max(1, Math.floor(maxBytes * HANDED_OFF_SHARE));
+    this.handedOff = new LRUCache({ max: MAX_HANDED_OFF, maxSize: share, sizeCalculation: sizeOf });
   }
 
   byHash(queryHash: string): DocumentNode | undefined {
@@ -38,7 +42,6 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
       return;
     }
     this.seenOnce.set(queryHash, true);
-    if (this.handedOff.size >= MAX_HANDED_OFF) this.handedOff.delete(this.handedOff.keys().next().value!);
     this.handedOff.set(queryHash, document);
   }
 

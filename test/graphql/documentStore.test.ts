@@ -55,3 +55,13 @@ it('keeps documents within DOCUMENT_CACHE_MAX_BYTES, least recently used dropped
   expect(kept.lastIndexOf(false)).toBe(kept.indexOf(true) - 1);
   expect(kept[199]).toBe(true);
 });
+
+it('holds hand-offs never taken within a quarter of DOCUMENT_CACHE_MAX_BYTES, however large the documents', () => {
+  const store = new DocumentStore(64 * 1024);
+  const big = parse(`{ engines(first: 1) { totalCount } } # ${'x'.repeat(1000)}`);
+  // Validated, then refused before Apollo's get: nothing takes them.
+  for (let i = 0; i < 100; i += 1) store.keep(`h${i}`, big, true);
+  const held = Array.from({ length: 100 }, (_, i) => store.byHash(`h${i}`) !== undefined).filter(Boolean).length;
+  expect(held).toBe(Math.floor((64 * 1024) / 4 / ((big.loc?.end ?? 0) * 12)));
+  expect(store.byHash('h99')).toBe(big);
+});
