@@ -7,7 +7,7 @@ import {
   type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
-import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import type { CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import { hash } from 'node:crypto';
 import type { GatewayConfig } from '../../config/loadConfig';
@@ -105,6 +105,8 @@ function adaptiveRunner(
     const canonical = canonicalDocument(schema, document, shape);
     const started = performance.now();
     const fields = canonical === undefined ? Infinity : expandedFieldCount(canonical.document, name);
+    // Required at the first compile, off the request path: a process with no hot shape never loads it.
+    const { compileQuery, isCompiledQuery } = require('graphql-jit') as typeof import('graphql-jit');
     const query = fields > MAX_COMPILED_FIELDS ? undefined : compileQuery(schema, canonical!.document, name);
     if (query === undefined || !isCompiledQuery(query)) {
       plans.set(key, { compiled: null, numeric: [] }, { size: 64 });
