@@ -6,13 +6,11 @@ import { LRUCache } from 'lru-cache';
 const DOCUMENT_BYTES_PER_CHARACTER = 12;
 /** Hashes of documents seen once: fixed-size keys, like the shapes known valid. */
 const MAX_SEEN_ONCE = 10_000;
-/**
- * Hand-offs are taken on the request's next turns. One never taken (admission refused the request
- * after validating it) waits to be dropped: bounded in count and in bytes, whatever the documents.
- */
+/** Hand-offs never taken (a request refused after validation) are bounded in count and bytes. */
 const MAX_HANDED_OFF = 256;
 const HANDED_OFF_SHARE = 1 / 4;
-const sizeOf = (document: DocumentNode) => Math.max(1, (document.loc?.end ?? 1) * DOCUMENT_BYTES_PER_CHARACTER);
+const sizeOf = (document: DocumentNode): number =>
+  Math.max(1, (document.loc?.end ?? 1) * DOCUMENT_BYTES_PER_CHARACTER);
 
 /**
  * Apollo's document store, replaced: docs/architecture.md#parsing-validation-and-execution says why.

@@ -60,7 +60,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       level,
       base: { service: 'cse-jobs-gateway' },
       // What log pipelines read without a parser of their own: ISO-8601 and the level's name.
-      timestamp: isoTime,
+      timestamp: () => timeField(Date.now()),
       // Errors are serialised by `formatters.log` (pino's `err` serializer would rename the type of
       // the plain object that makes); the message reaches only its serializer.
       serializers: { err: (value: unknown) => boundLogValue(value), msg: (value: unknown) => boundLogValue(value) },
@@ -101,24 +101,9 @@ export function writeInfoLine(logger: Logger, fields: string, message: string): 
   (own[streamSym] as pino.DestinationStream).write(line);
 }
 
-let lastMs = 0;
-let lastTime = '';
-/** pino's `isoTime`, formatted once per millisecond: under load, many lines share one. */
-function isoTime(): string {
-  const now = Date.now();
-  if (now !== lastMs) {
-    lastMs = now;
-    lastTime = timeField(now);
-  }
-  return lastTime;
-}
-
 let lastSecond = Number.NaN;
 let secondPrefix = '';
-/**
- * `,"time":"<ISO 8601>"` of `now` (ms since the epoch, years 1970–9999); the date and second
- * formatted once per second, as `toISOString` costs more than the rest of a line's fields.
- */
+/** `,"time":"<ISO 8601>"` of `now` (years 1970–9999), `toISOString` called once per second. */
 export function timeField(now: number): string {
   const second = Math.floor(now / 1000);
   if (second !== lastSecond) {
