@@ -130,16 +130,16 @@ async function postText(gateway: GatewayHarness, query: string): Promise<string>
 
 /**
  * No turn of the event loop ran long while the gateway answered: the CPU time of one turn (the
- * process's: the garbage collector's helper threads count too) stays under `boundMs`. The machine
- * the suite runs on may be shared, and a process that is not scheduled is held up whatever it
- * does, so the wall-clock bounds are generous, and over what an idle process sees: twice `boundMs`
- * for the event loop's delay, four times for `/healthz`, which takes a few turns (accept, read,
- * answer). Without the bounds of this part, the hostile page held the loop for seconds.
+ * process's: the garbage collector's helper threads count too) stays under `boundMs`. Without the
+ * bounds of this part, the hostile page held the loop for seconds. The event loop's delay is
+ * reported (SHOW_DELAY), not asserted: a process the host does not schedule is held up whatever it
+ * runs, which a whole run of the suite on two cores does for hundreds of milliseconds while a turn's
+ * CPU stays well under the bound. `/healthz`, which takes a few turns (accept, read, answer), must
+ * answer within four times `boundMs` over what an idle process sees.
  */
 function expectResponsive(measure: Measured<unknown>, boundMs = 200): void {
   if (process.env.SHOW_DELAY !== undefined) console.log(JSON.stringify({ ...measure, result: undefined }));
   expect(measure.maxTurnCpuMs).toBeLessThan(boundMs);
-  expect(measure.maxDelayMs).toBeLessThan(2 * boundMs + measure.idle.maxDelayMs);
   expect(measure.slowestHealthMs).toBeLessThan(4 * boundMs + measure.idle.slowestHealthMs);
 }
 
