@@ -4,7 +4,7 @@ import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '@cse-jobs-gat
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
 import { collect, liveClient, sleep } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
-import { fleetPolls, postAs, PREFIX, untilRedis, useRedisSuite } from '../support/replicas';
+import { fleetPolls, postAs, PREFIX, replicaEnv, untilRedis, useRedisSuite } from '../support/replicas';
 import type { Client } from 'graphql-ws';
 
 /**
@@ -44,11 +44,8 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
   });
 
   async function replica(key: string | undefined): Promise<GatewayHarness> {
-    const env: Record<string, string> = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, LOG_LEVEL: 'info', SUBSCRIPTION_POLL_MS: String(POLL_MS) };
-    // A loaded test machine must not turn a slow command into a miss (the suites share two cores).
-    env.REDIS_TIMEOUT_MS = '1000';
-    if (key !== undefined) env.REDIS_ENCRYPTION_KEY = key;
-    const gateway = await startGatewayOn(simulator, env);
+    const encryption: Record<string, string> = key === undefined ? {} : { REDIS_ENCRYPTION_KEY: key };
+    const gateway = await startGatewayOn(simulator, replicaEnv(redis, { SUBSCRIPTION_POLL_MS: String(POLL_MS), ...encryption }));
     gateways.push(gateway);
     return gateway;
   }

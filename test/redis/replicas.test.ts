@@ -4,7 +4,7 @@ import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '@cs
 import { CACHES_OFF, startGatewayOn, type GatewayHarness, type GqlResponse } from '../support/harness';
 import { eventually } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
-import { failures, fleetPolls, postAs, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';
+import { failures, fleetPolls, postAs, PREFIX, replicaEnv, replicas, untilRedis, useRedisSuite } from '../support/replicas';
 
 /**
  * Three replicas on one Redis and one simulator (the upstream): what one replica learned from the
@@ -202,7 +202,7 @@ describeWithRedis('replicas sharing state through Redis', () => {
       // A dead holder's lease that outlives the waiter's whole operation (REQUEST_TIMEOUT_MS).
       await inspector.set(leases[0]!, 'dead-replica', 'PX', 60_000);
       // REDIS_TIMEOUT_MS as replicas() sets it: a lookup late past the default would make it work alone.
-      const short = await startGatewayOn(simulator, { ...CACHES_OFF, REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, REDIS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '400' });
+      const short = await startGatewayOn(simulator, replicaEnv(redis, { ...CACHES_OFF, REQUEST_TIMEOUT_MS: '400' }));
       try {
         await untilRedis([short], 1);
         const started = Date.now();

@@ -41,15 +41,18 @@ export function useRedisSuite(take: (suite: RedisSuite) => void, inspectorOption
 }
 
 /**
- * Three gateways on one Redis or Redis Cluster (REDIS_CLUSTER=true when it runs as one) and one
- * simulator (the upstream). REDIS_TIMEOUT_MS is 1000 unless `env` says otherwise: the test process
- * runs three gateways on a loaded host, where a command late past the default would make a replica
- * work alone for a second and the counts under test would be a replica's, not the fleet's.
+ * A replica's settings on `redis` (REDIS_CLUSTER=true when it runs as one), `env` last. REDIS_TIMEOUT_MS
+ * is 1000: the test process runs several gateways on a loaded host, where a command late past the
+ * default would make a replica work alone for a second and the counts under test a replica's.
  */
-export async function replicas(simulator: Simulator, redis: RedisServer | RedisCluster, env: Record<string, string> = {}): Promise<GatewayHarness[]> {
+export function replicaEnv(redis: RedisServer | RedisCluster, env: Record<string, string> = {}): Record<string, string> {
   const cluster: Record<string, string> = redis.cluster ? { REDIS_CLUSTER: 'true' } : {};
-  const shared = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, REDIS_TIMEOUT_MS: '1000', LOG_LEVEL: 'info', ...cluster, ...env };
-  return Promise.all([0, 1, 2].map(() => startGatewayOn(simulator, shared)));
+  return { REDIS_URL: redis.url, REDIS_KEY_PREFIX: PREFIX, REDIS_TIMEOUT_MS: '1000', LOG_LEVEL: 'info', ...cluster, ...env };
+}
+
+/** Three gateways on one Redis or Redis Cluster and one simulator (the upstream). */
+export async function replicas(simulator: Simulator, redis: RedisServer | RedisCluster, env: Record<string, string> = {}): Promise<GatewayHarness[]> {
+  return Promise.all([0, 1, 2].map(() => startGatewayOn(simulator, replicaEnv(redis, env))));
 }
 
 async function redisUp(gateway: GatewayHarness): Promise<number> {
