@@ -15,11 +15,14 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 /** Scenarios whose answer the whole-response cache stores: measured against the ceiling too. */
 const STORED: readonly ScenarioId[] = ['S1', 'S4'];
 
-/** The targets of one cell of the matrix, in the order their rounds alternate. */
+/** The targets of one cell of the matrix, in the order of the report. */
 function targetsOf(scenario: ScenarioId, cache: CacheMode, servers: Servers): TargetName[] {
   const stored = cache === 'default' && STORED.includes(scenario) && servers.ceiling !== undefined;
   return stored ? ['gateway', 'floor', 'ceiling', 'gateway-info'] : ['gateway', 'floor'];
 }
+
+/** The order their runs take in a round: the gateway next to each target it is compared with. */
+const RUN_ORDER: readonly TargetName[] = ['ceiling', 'gateway', 'gateway-info', 'floor'];
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -28,8 +31,8 @@ const log = (line: string): void => {
 /**
  * The matrix: for each latency a fresh simulator, gateways (one per cache mode), floor and, for
  * stored answers, the ceiling and a gateway at LOG_LEVEL=info; for each scenario and cache mode, a
- * warm-up of every target, then rounds alternating the targets (gateway, floor, …), so drift of
- * the shared machine's load hits all alike.
+ * warm-up of every target, then rounds alternating the targets (gateway, floor, …, then in reverse), so
+ * drift of the shared machine's load hits all alike.
  */
 async function runMatrix(options: BenchOptions, gatewayEntry: string): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
@@ -50,7 +53,8 @@ async function runMatrix(options: BenchOptions, gatewayEntry: string): Promise<B
         const scenario = SCENARIOS[scenarioId];
         for (const cache of options.caches) {
           const names = targetsOf(scenarioId, cache, servers);
-          const targets = names.map((target) => loadTarget(servers, target, cache, scenario));
+          const runOrder = RUN_ORDER.filter((target) => names.includes(target));
+          const targets = runOrder.map((target) => loadTarget(servers, target, cache, scenario));
           // The last rate seen per target sizes its next run (see measure).
           const rate = new Map<TargetName, number>();
           const callsAlone = new Map<TargetName, number>();
@@ -62,10 +66,12 @@ async function runMatrix(options: BenchOptions, gatewayEntry: string): Promise<B
           }
           const samples = new Map<TargetName, Sample[]>(names.map((target) => [target, []]));
           for (let round = 0; round < options.rounds; round += 1) {
-            for (const target of targets) {
+            // A, B, C, then C, B, A: a drift of the machine's speed across two rounds hits every target alike.
+            for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
               const sample = await measure(target, servers, scenario.connections, options.durationSec, rate.get(target.name));
               rate.set(target.name, sample.reqPerSec);
               samples.get(target.name)?.push(sample);
+              log(`    round ${round + 1} ${target.name.padEnd(12)} ${sample.reqPerSec.toFixed(0).padStart(6)} req/s  ${sample.cpuMsPerOp?.toFixed(3) ?? '?'} CPU ms/op`);
             }
           }
           for (const target of names) {

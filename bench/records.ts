@@ -39,6 +39,11 @@ export interface BenchRecord {
   cache: CacheMode;
   latencyMs: number;
   reqPerSec: number;
+  /**
+   * Each round's req/s, in round order: a ratio between two targets is the median of its rounds' ratios,
+   * each taken from runs next to each other in time (see targets.ts).
+   */
+  reqPerSecByRound: number[];
   p50Ms: number;
   p99Ms: number;
   upstreamCallsPerOp: number;
@@ -82,6 +87,7 @@ export function summarize(
   return {
     ...key,
     reqPerSec: round(median(samples.map((s) => s.reqPerSec)), 1),
+    reqPerSecByRound: samples.map((s) => round(s.reqPerSec, 1)),
     p50Ms: round(median(samples.map((s) => s.p50Ms)), 2),
     p99Ms: round(median(samples.map((s) => s.p99Ms)), 2),
     upstreamCallsPerOp: round(median(samples.map((s) => s.upstreamCallsPerOp)), 3),

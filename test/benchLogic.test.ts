@@ -6,7 +6,7 @@ import { median, summarize, type BenchRecord, type Sample } from '../bench/recor
 import { replaceResults, TABLE_END, TABLE_START } from '../bench/report';
 import { floorRequest, gatewayRequest, PAGE_SIZE, randomAfterIndex } from '../bench/scenarios';
 import { summarizeSoak } from '../bench/soak';
-import { evaluateTargets } from '../bench/targets';
+import { evaluateTargets, pairedRatio } from '../bench/targets';
 
 /** The benchmark's pure parts: statistics, /proc parsing, arguments, target checks, reports. */
 
@@ -53,6 +53,7 @@ describe('summarize', () => {
     expect(record).toEqual<BenchRecord>({
       ...key,
       reqPerSec: 100,
+      reqPerSecByRound: [90, 300, 100],
       p50Ms: 1,
       p99Ms: 2,
       upstreamCallsPerOp: 1,
@@ -179,6 +180,7 @@ describe('scenario requests', () => {
 
 describe('evaluateTargets', () => {
   const record = (over: Partial<BenchRecord>): BenchRecord => ({
+    reqPerSecByRound: [over.reqPerSec ?? 100],
     scenario: 'S1',
     target: 'gateway',
     cache: 'off',
@@ -241,6 +243,14 @@ describe('evaluateTargets', () => {
     ['p99-S1', [record({ latencyMs: 20, p99Ms: 40.5 }), record({ latencyMs: 20, target: 'floor', p99Ms: 30 })], false],
   ] as const)('%s with %j → met %s', (id, records, met) => {
     expect(byId([...records])[id]).toBe(met);
+  });
+
+  it('a ratio between two targets is the median of their rounds\' ratios, not the ratio of their medians', () => {
+    const gateway = record({ cache: 'default', reqPerSec: 200, reqPerSecByRound: [100, 200, 300], rounds: 3 });
+    const ceiling = record({ cache: 'default', target: 'ceiling', reqPerSec: 200, reqPerSecByRound: [150, 260, 200], rounds: 3 });
+    expect(pairedRatio(gateway, ceiling)).toBeCloseTo(200 / 260, 10);
+    const check = evaluateTargets([gateway, ceiling]).find((c) => c.id === 'throughput-S1-default-gateway-vs-ceiling');
+    expect(check).toMatchObject({ met: true, measured: '0.769 × (median of 3 rounds; 200 vs 200 req/s)' });
   });
 
   it('economy reads the caches-off records at the lowest latency, not the cached ones', () => {
