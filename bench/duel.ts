@@ -107,7 +107,8 @@ if (require.main === module) {
   // DUEL_A_ENV the same for A (both at info, two builds price a change to the access log).
   const envOf = (name: string) => {
     const pairs = (process.env[name] ?? '').split(',').filter((kv) => kv.includes('='));
-    return Object.fromEntries(pairs.map((kv) => kv.split('=', 2)));
+    // At the first `=` only: a value may hold one (NODE_OPTIONS=--max-semi-space-size=32).
+    return Object.fromEntries(pairs.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   };
   const [envA, envB] = [envOf('DUEL_A_ENV'), envOf('DUEL_B_ENV')];
   const log = (line: string) => process.stdout.write(`${line}\n`);
