@@ -133,7 +133,6 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     wholeResponseCache: createWholeResponseCache<GatewayContext>({
       ttls: config.cache.ttls,
       maxBytes: config.cache.wholeResponseMaxBytes,
-      credentialsOf,
       generationOf: (credentials) => services.http.cacheGenerationFor(credentials),
       storable: (context) => storeVerdict(context.facts, context.cachePolicy),
       onLookup: (hit) => metrics.observeWholeResponseCache(hit !== undefined),

@@ -4,15 +4,16 @@ import { credentialDigest, type CallerCredentials } from './scopeKey';
 /** The caller's credentials; throws (or returns undefined) when it has none usable. */
 export type CredentialsOf = (request: IncomingMessage) => CallerCredentials | undefined;
 
-/** `undefined` when the credentials do not parse: Apollo refuses it, never with another's result. */
-export function requestKey(credentialsOf: CredentialsOf, request: IncomingMessage, search: string, bodyText: string): string | undefined {
-  let credentials: CallerCredentials | undefined;
+/** `undefined` when they do not parse: Apollo refuses the request, never with another's result. */
+export function reusableCredentials(credentialsOf: CredentialsOf, request: IncomingMessage): CallerCredentials | undefined {
   try {
-    credentials = credentialsOf(request);
+    return credentialsOf(request);
   } catch {
     return undefined;
   }
-  if (credentials === undefined) return undefined;
+}
+
+export function requestKey(credentials: CallerCredentials, request: IncomingMessage, search: string, bodyText: string): string {
   const type = request.headers['content-type'] ?? '';
   const accept = request.headers.accept ?? '';
   // Length-prefixed fields (the body last), so no two requests share a key; no hashing on a hit's path.

@@ -1,13 +1,12 @@
 import { LRUCache } from 'lru-cache';
-import type { IncomingMessage } from 'node:http';
 import { ttlRange, type CacheTtls } from './freshness';
 import type { CallerCredentials } from './scopeKey';
-import type { CredentialsOf } from './requestKey';
 import type { ReuseVerdict } from './reusePolicy';
 import { ENTRY_OVERHEAD_BYTES } from './UpstreamAnswerCache';
 
 export interface CachedResponse {
-  readonly body: string;
+  /** Bytes, as the socket takes them: a hit neither encodes nor measures them again. */
+  readonly body: Buffer;
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** For the `Age` header. */
   readonly ageSeconds: number;
@@ -17,14 +16,13 @@ export interface CachedResponse {
 export interface ApolloAnswer {
   readonly status: number;
   readonly headers: ReadonlyMap<string, string>;
-  readonly body: string;
+  readonly body: Buffer;
 }
 
 export interface WholeResponseCacheOptions<TContext> {
   readonly ttls: CacheTtls;
   /** In bytes of stored bodies and keys. */
   readonly maxBytes: number;
-  readonly credentialsOf: CredentialsOf;
   /** See CredentialGate.generation: undefined while stored answers may not be served. */
   readonly generationOf: (credentials: CallerCredentials) => number | undefined;
   readonly storable: (context: TContext) => ReuseVerdict | undefined;
@@ -58,7 +56,7 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
   const segment = (maxSize: number) =>
     new LRUCache<string, Entry>({
       maxSize: Math.max(1, Math.floor(maxSize)),
-      sizeCalculation: (entry, key) => Buffer.byteLength(entry.body) + key.length + ENTRY_OVERHEAD_BYTES,
+      sizeCalculation: (entry, key) => entry.body.length + key.length + ENTRY_OVERHEAD_BYTES,
       perf: clock,
       // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
       ttlResolution: 0,
@@ -75,13 +73,9 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
     if (ttl > 0) protectedEntries.set(key, candidate, { ttl });
     return candidate;
   };
-  const generationOf = (request: IncomingMessage) => {
-    const credentials = options.credentialsOf(request);
-    return credentials && options.generationOf(credentials);
-  };
   return {
-    lookup(key: string, request: IncomingMessage): CachedResponse | undefined {
-      const generation = generationOf(request);
+    lookup(key: string, credentials: CallerCredentials): CachedResponse | undefined {
+      const generation = options.generationOf(credentials);
       const entry = generation === undefined ? undefined : find(key);
       let hit: CachedResponse | undefined;
       if (entry !== undefined && entry.generation === generation) {
@@ -91,16 +85,14 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
       options.onLookup?.(hit);
       return hit;
     },
-    offer(key: string, request: IncomingMessage, context: TContext | undefined, answer: ApolloAnswer): void {
+    offer(key: string, credentials: CallerCredentials, context: TContext | undefined, answer: ApolloAnswer): void {
       if (context === undefined || answer.status !== 200) return;
-      const generation = generationOf(request);
+      const generation = options.generationOf(credentials);
       const maxAge = privateMaxAge(answer.headers.get('cache-control'));
       const verdict = maxAge === 0 ? undefined : options.storable(context);
       if (generation === undefined || verdict === undefined) return;
-      const headers = STORED_HEADERS.flatMap((name) => {
-        const value = answer.headers.get(name);
-        return value === undefined ? [] : [[name, value] as const];
-      });
+      const stored = STORED_HEADERS.filter((name) => answer.headers.has(name));
+      const headers = stored.map((name) => [name, answer.headers.get(name)!] as const);
       const keepMs = Math.min(maxAge * 1000, verdict.maxKeepMs ?? Number.POSITIVE_INFINITY);
       const now = clock.now();
       const entry = { generation, body: answer.body, headers, storedAt: now, expiresAt: now + keepMs };

@@ -10,7 +10,8 @@ import { HEALTH_PATH, READY_PATH, type RouteHandler } from './operationalRoutes'
 import { timeoutReason } from '../upstream/boundedSignal';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
 import type { CachedResponse, WholeResponseCache } from '../cache/wholeResponseCache';
-import { requestKey, type CredentialsOf } from '../cache/requestKey';
+import type { CallerCredentials } from '../cache/scopeKey';
+import { requestKey, reusableCredentials, type CredentialsOf } from '../cache/requestKey';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
@@ -131,13 +132,26 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   // The rest of an oversized body is not read: the socket closes once the answer is out.
   if (body === undefined) return sendJson(response, 413, requestError(`The request body exceeds ${options.http.maxBodyBytes} bytes.`), true);
   // Only a request Apollo's CSRF prevention lets through may get another's answer (after CORS and the id).
-  const key = passesCsrfPrevention(request.headers) ? requestKey(options.credentialsOf, request, target.search, body) : undefined;
-  const hit = key === undefined ? undefined : options.wholeResponseCache?.lookup(key, request);
-  if (hit !== undefined) {
-    response.setHeader('age', String(hit.ageSeconds));
-    return sendReused(request, response, 'cached', hit, true);
-  }
+  const credentials = passesCsrfPrevention(request.headers)
+    ? reusableCredentials(options.credentialsOf, request)
+    : undefined;
+  const key = credentials === undefined ? undefined : requestKey(credentials, request, target.search, body);
+  const hit = key === undefined ? undefined : options.wholeResponseCache?.lookup(key, credentials!);
+  if (hit === undefined) return execute(options, request, response, target.search, body, key, credentials);
+  response.setHeader('age', String(hit.ageSeconds));
+  sendReused(request, response, 'cached', hit, true);
+}
 
+/** Apart from the hit path above: what a miss meets must not deoptimise the hit's compiled code. */
+async function execute(
+  options: HttpServerOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+  search: string,
+  body: string,
+  key: string | undefined,
+  credentials: CallerCredentials | undefined,
+): Promise<void> {
   const abort = new AbortController();
   // Every upstream call of the operation listens on this one signal: dozens at once are normal.
   setMaxListeners(0, abort.signal);
@@ -163,7 +177,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
         return sendJson(response, 400, requestError('The request body is not valid JSON.'));
       }
     }
-    const refused = envelopeRefusal(parsedBody, target.search, options.http.maxBatchOperations);
+    const refused = envelopeRefusal(parsedBody, search, options.http.maxBatchOperations);
     if (refused !== undefined) return sendJson(response, 400, requestError(refused));
 
     const headers = new HeaderMap();
@@ -172,13 +186,11 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     }
     let context: GatewayContext | undefined;
     const deadline = Date.now() + options.operationTimeoutMs;
-    const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs);
-    timer.unref();
-    const signal = abort.signal;
-    const method = request.method?.toUpperCase() ?? 'GET';
+    const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs).unref();
+    const { signal } = abort;
     const result = await options.apollo
       .executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method, headers, search: target.search, body: parsedBody },
+        httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search, body: parsedBody },
         context: async () => (context = await options.context(request, { signal, deadline })),
       })
       .finally(() => clearTimeout(timer));
@@ -186,11 +198,11 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     for (const [name, value] of result.headers) response.setHeader(name, value);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
-      response.end(result.body.string);
-      const answer = { status: response.statusCode, headers: result.headers, body: result.body.string };
+      const answer = { status: response.statusCode, headers: result.headers, body: Buffer.from(result.body.string) };
+      response.end(answer.body);
       // A leader cut short shares nothing: its waiters execute for themselves.
       flight?.finish(context, signal.aborted ? undefined : answer);
-      if (key !== undefined) options.wholeResponseCache?.offer(key, request, context, answer);
+      if (key !== undefined) options.wholeResponseCache?.offer(key, credentials!, context, answer);
       return;
     }
     for await (const chunk of result.body.asyncIterator) response.write(chunk);

@@ -29,13 +29,9 @@ export class OperationTelemetry {
     ({ span: this.span, propagate: this.propagate } = startOperationTrace(headers));
     // Upstream calls are many: nothing is made for their debug lines unless those are written.
     if (!logger.isLevelEnabled('debug')) return;
-    const debug: UpstreamEvents = {
-      attempt: (event) => {
-        const upstream = { ...event, durationMs: round(event.durationMs) };
-        logger.debug({ requestId, upstream }, 'upstream call');
-      },
-    };
-    this.events = fanOutEvents(this.facts.events, debug);
+    const attempt: UpstreamEvents['attempt'] = (event) =>
+      logger.debug({ requestId, upstream: { ...event, durationMs: round(event.durationMs) } }, 'upstream call');
+    this.events = fanOutEvents(this.facts.events, { attempt });
   }
 
   /** Once, when the response has been handed to the socket (or the request failed or was aborted). */

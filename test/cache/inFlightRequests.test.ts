@@ -1,5 +1,5 @@
 import { createInFlightRequests } from '../../src/cache/inFlightRequests';
-import { requestKey } from '../../src/cache/requestKey';
+import { requestKey, reusableCredentials } from '../../src/cache/requestKey';
 import type { ApolloAnswer } from '../../src/cache/wholeResponseCache';
 
 /** The in-flight coalescing on its own: who leads, what waiters get, and that nothing stays. */
@@ -8,7 +8,7 @@ interface Ctx {
   readonly errors: boolean;
 }
 
-const OK: ApolloAnswer = { status: 200, headers: new Map([['content-type', 'application/json; charset=utf-8'], ['cache-control', 'no-store']]), body: '{"data":{}}' };
+const OK: ApolloAnswer = { status: 200, headers: new Map([['content-type', 'application/json; charset=utf-8'], ['cache-control', 'no-store']]), body: Buffer.from('{"data":{}}') };
 
 function make() {
   const flights = createInFlightRequests<Ctx>((context) => (context.errors ? undefined : { operationName: 'Page', credentialsAccepted: true }));
@@ -75,7 +75,11 @@ describe('createInFlightRequests', () => {
       return token === undefined ? undefined : { token, projectId: 'p', enterpriseProjectId: undefined };
     };
     // The HTTP server keys coalescing and the whole-response cache alike.
-    const byToken = { keyOf: (r: never, search: string, body: string) => requestKey(credentialsOf, r, search, body) };
+    const keyOf = (r: never, search: string, body: string) => {
+      const credentials = reusableCredentials(credentialsOf, r);
+      return credentials && requestKey(credentials, r, search, body);
+    };
+    const byToken = { keyOf };
     expect(byToken.keyOf(request('a', '{}'), '', '{}')).toBe(byToken.keyOf(request('a', '{}'), '', '{}'));
     expect(byToken.keyOf(request('a', '{}'), '', '{}')).not.toBe(byToken.keyOf(request('b', '{}'), '', '{}'));
     expect(byToken.keyOf(request('a', '{}'), '', '{}')).not.toBe(byToken.keyOf(request('a', '{}'), '', '{"x":1}'));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { IncomingMessage } from 'node:http';
 import { createWholeResponseCache, privateMaxAge, type WholeResponseCacheOptions } from '../../src/cache/wholeResponseCache';
-import { requestKey } from '../../src/cache/requestKey';
+import { requestKey, reusableCredentials } from '../../src/cache/requestKey';
 import type { Credentials } from '../../src/upstream/credentials';
 
 describe('privateMaxAge', () => {
@@ -56,16 +56,24 @@ function setUp(overrides: Partial<WholeResponseCacheOptions<{ verdict: boolean }
   const created = createWholeResponseCache<{ verdict: boolean }>({
     ttls: TTLS,
     maxBytes: 1 << 20,
-    credentialsOf,
     generationOf: () => 1,
     storable: (context) => (context.verdict ? { operationName: 'Page' } : undefined),
     onLookup: (hit) => (hit === undefined ? (misses += 1) : hits.push(hit.operationName)),
     clock: { now: () => now },
     ...overrides,
   });
-  // Keys are the HTTP server's (requestKey), as it makes them for the cache.
-  const keyOf = (r: IncomingMessage, search: string, body: string) => requestKey(credentialsOf, r, search, body);
-  const cache = created === undefined ? undefined! : Object.assign(created, { keyOf });
+  // Keys and credentials are the HTTP server's (requestKey, reusableCredentials), as it makes them for the cache.
+  const keyOf = (r: IncomingMessage, search: string, body: string) => {
+    const credentials = reusableCredentials(credentialsOf, r);
+    return credentials && requestKey(credentials, r, search, body);
+  };
+  type Answer = { status: number; headers: ReadonlyMap<string, string>; body: string };
+  const cache = created === undefined ? undefined! : {
+    keyOf,
+    lookup: (key: string, r: IncomingMessage) => created.lookup(key, credentialsOf(r)),
+    offer: (key: string, r: IncomingMessage, context: { verdict: boolean } | undefined, answer: Answer) =>
+      created.offer(key, credentialsOf(r), context, { ...answer, body: Buffer.from(answer.body) }),
+  };
   return { cache, hits, misses: () => misses, advance: (ms: number) => (now += ms) };
 }
 
@@ -81,7 +89,7 @@ describe('createWholeResponseCache', () => {
     cache.offer(key, request(), { verdict: true }, { status: 200, headers: OK_HEADERS, body: '{"data":{"a":1}}' });
     advance(1500);
     expect(cache.lookup(key, request())).toEqual({
-      body: '{"data":{"a":1}}',
+      body: Buffer.from('{"data":{"a":1}}'),
       headers: [
         ['content-type', 'application/json; charset=utf-8'],
         ['cache-control', 'max-age=2, private'],
@@ -112,7 +120,7 @@ describe('createWholeResponseCache', () => {
       cache.offer(hot, request(), { verdict: true }, answer('x'.repeat(600)));
       expect(cache.lookup(hot, request())).toBeDefined(); // its first hit: promoted
       flood(cache, 10_000);
-      expect(cache.lookup(hot, request())?.body).toBe('x'.repeat(600));
+      expect(cache.lookup(hot, request())?.body.toString()).toBe('x'.repeat(600));
     });
 
     it('lets the flood push out an answer nobody asked for again (probation is bounded)', () => {
