@@ -20,38 +20,21 @@ export function durationMs(start: unknown, end: unknown): number | null {
   return to - from;
 }
 
-const DAY_MS = 86_400_000;
-/** 10000-01-01: from there on, and before 1970, years are written as `toISOString` writes them. */
-const YEAR_10000_MS = 253_402_300_800_000;
 const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
 const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
 
-// Without a `Date` for the upstream's years: `toISOString` costs several times the arithmetic.
+// The upstream's years by the date's fields: toISOString costs twice as much.
 export function formatDateTime(ms: number): string {
-  if (!(ms >= 0 && ms < YEAR_10000_MS && Number.isInteger(ms))) return isoString(ms);
-  const days = Math.floor(ms / DAY_MS);
-  // Howard Hinnant's civil_from_days: 400-year eras of 146,097 days, years from March 1.
-  const era = Math.floor((days + 719_468) / 146_097);
-  const dayOfEra = days + 719_468 - era * 146_097;
-  const centuries = Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096);
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + centuries) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const m = Math.floor((5 * dayOfYear + 2) / 153);
-  const month = m < 10 ? m + 3 : m - 9;
-  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  const date = `${year}-${TWO_DIGITS[month]}-${TWO_DIGITS[dayOfYear - Math.floor((153 * m + 2) / 5) + 1]}`;
-  const t = ms - days * DAY_MS;
-  const time = `${TWO_DIGITS[Math.floor(t / 3_600_000)]}:${TWO_DIGITS[Math.floor(t / 60_000) % 60]}`;
-  return `${date}T${time}:${TWO_DIGITS[Math.floor(t / 1000) % 60]}.${THREE_DIGITS[t % 1000]}Z`;
-}
-
-function isoString(ms: number): string {
   const date = typeof ms === 'number' ? new Date(ms) : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) {
     const expected = 'expected epoch milliseconds within ±8.64e15';
     throw new TypeError(`DateTime cannot represent ${describe(ms)}: ${expected}`);
   }
-  return date.toISOString();
+  const year = date.getUTCFullYear();
+  if (year < 1000 || year > 9999) return date.toISOString();
+  const day = `${year}-${TWO_DIGITS[date.getUTCMonth() + 1]}-${TWO_DIGITS[date.getUTCDate()]}`;
+  const time = `${TWO_DIGITS[date.getUTCHours()]}:${TWO_DIGITS[date.getUTCMinutes()]}`;
+  return `${day}T${time}:${TWO_DIGITS[date.getUTCSeconds()]}.${THREE_DIGITS[date.getUTCMilliseconds()]}Z`;
 }
 
 // RFC 3339 §5.6, offset required; lower-case `t` and `z` are allowed by its note on case.
