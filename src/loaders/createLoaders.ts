@@ -42,8 +42,6 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver) {
     };
   }
   const listedJobs = new Map<string, CseJob>();
-  // Indexed when a job is first asked for by id: most operations never ask, and pay nothing per job.
-  const listedPages: Array<{ readonly engineId: string; readonly jobs: readonly CseJob[] }> = [];
   // Job-list calls in flight per engine: a job asked for by id waits for them, since the page
   // likely holds it (an engine's `latestJob` heads its newest-first list).
   const listsInFlight = new Map<string, Set<Promise<unknown>>>();
@@ -67,7 +65,9 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver) {
     observed('jobPage', (keys) =>
       settleEach(keys, async (key) => {
         const page = await api.listJobs(key.engineId, key.filter, key.call);
-        if (page !== null) listedPages.push({ engineId: key.engineId, jobs: page.data });
+        for (const job of page?.data ?? []) {
+          listedJobs.set(jobKey({ engineId: key.engineId, jobId: String(job.id) }), job);
+        }
         return page;
       }),
     ),
@@ -82,9 +82,6 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver) {
         if (inFlight !== undefined) waits.push(...inFlight);
       }
       if (waits.length > 0) await Promise.allSettled(waits);
-      for (const { engineId, jobs } of listedPages.splice(0)) {
-        for (const listed of jobs) listedJobs.set(jobKey({ engineId, jobId: String(listed.id) }), listed);
-      }
       return settleEach(keys, async (key) => listedJobs.get(jobKey(key)) ?? api.getJob(key.engineId, key.jobId));
     }),
     { cacheKeyFn: jobKey },
