@@ -163,7 +163,8 @@ class ListReader<T> {
     calls.forEach(({ index, size }, i) => {
       const page = pages[i]!;
       // An upstream that ignores `limit` sends more: the extra items' positions are unknown.
-      for (let j = 0; j < Math.min(page.data.length, size); j += 1) this.known.set(index * size + j, page.data[j]!);
+      const count = Math.min(page.data.length, size);
+      for (let j = 0; j < count; j += 1) this.known.set(index * size + j, page.data[j]!);
       this.latestTotal = page.total;
     });
   }

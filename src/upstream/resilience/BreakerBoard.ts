@@ -94,7 +94,6 @@ export interface BreakerBoardOptions {
   readonly now?: () => number;
 }
 
-/** `engine`: none for an engine without a breaker (the healthy case); one is made to remember a failure. */
 export interface Admission {
   readonly upstream: Permit;
   readonly engine: { readonly breaker: CircuitBreaker; readonly permit: Permit } | undefined;
@@ -152,7 +151,8 @@ export class BreakerBoard {
         if (storedPermit !== undefined) stored!.record(storedPermit, undefined);
         return { scope: 'upstream', retryAfterMs: upstream.retryAfterMs };
       }
-      return { upstream, engine: stored === undefined ? undefined : { breaker: stored, permit: storedPermit! } };
+      if (stored === undefined) return { upstream, engine: undefined };
+      return { upstream, engine: { breaker: stored, permit: storedPermit! } };
     } finally {
       this.listeners = undefined;
     }
@@ -173,11 +173,11 @@ export class BreakerBoard {
       const { engine } = admission;
       const failed = BREAKER_COUNTS[kind].engine;
       const stored = this.engines.get(engineKey);
-      // Another breaker stored meanwhile counts this call as one it admitted.
+      // Counted on a breaker stored meanwhile, if any; one is made for a failure, not per healthy call.
       const own = engine !== undefined && (stored === undefined || stored === engine.breaker);
-      // A breaker is made for a failure to remember, not for every healthy call.
       if (!own && stored === undefined && failed !== true) return;
-      const breaker = own ? engine.breaker : (stored ?? this.breaker('engine', this.options.engineBreakerFailures));
+      let breaker = own ? engine.breaker : stored;
+      breaker ??= this.breaker('engine', this.options.engineBreakerFailures);
       breaker.record(own ? engine.permit : ADMITTED, failed);
       if (breaker.idle && stored !== undefined) this.engines.delete(engineKey);
       else if (!breaker.idle && stored === undefined) this.engines.set(engineKey, breaker);
