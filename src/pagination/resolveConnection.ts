@@ -94,10 +94,10 @@ export async function resolveConnection<T>(
   const nodes: T[] = [];
   // A contiguous run only: positions after a hole (data disagreeing with its total) are guesses.
   for (let pos = start; pos < end; pos += 1) {
-    const known = list.known.get(pos);
-    if (known === undefined) break;
-    edges.push({ node: known.item, position: pos, id: known.id, connectionKey: key });
-    nodes.push(known.item);
+    const item = list.known.get(pos);
+    if (item === undefined) break;
+    edges.push({ node: item, position: pos, id: list.idOf(item), connectionKey: key });
+    nodes.push(item);
   }
   // The newest total describes the list the page was (last) read from.
   const latestTotal = list.total;
@@ -122,16 +122,16 @@ function anchorWindow(cursor: DecodedCursor): Window {
   return [cursor.position, cursor.position + 1];
 }
 
-/** Whole pages are kept: their extra items often hold a moved cursor's item. */
+/** Whole pages are kept: their extra items often hold a moved cursor's item. Ids are read when needed. */
 class ListReader<T> {
-  readonly known = new Map<number, { readonly item: T; readonly id: string }>();
+  readonly known = new Map<number, T>();
   private readonly made = new Set<string>();
   private latestTotal: number | undefined;
 
   constructor(
     private readonly fetchPage: FetchPage<T>,
     private readonly maxPageSize: number,
-    private readonly idOf: (item: T) => string,
+    readonly idOf: (item: T) => string,
     private readonly budget: number,
   ) {}
 
@@ -163,17 +163,16 @@ class ListReader<T> {
     calls.forEach(({ index, size }, i) => {
       const page = pages[i]!;
       // An upstream that ignores `limit` sends more: the extra items' positions are unknown.
-      for (let j = 0; j < Math.min(page.data.length, size); j += 1) {
-        const item = page.data[j] as T;
-        this.known.set(index * size + j, { item, id: this.idOf(item) });
-      }
+      const count = Math.min(page.data.length, size);
+      for (let j = 0; j < count; j += 1) this.known.set(index * size + j, page.data[j]!);
       this.latestTotal = page.total;
     });
   }
 
   /** Where recorded, else seen nearest to that, else in the next ⌊maxPageSize/2⌋, else as recorded. */
   async locate(cursor: DecodedCursor): Promise<number> {
-    if (this.known.get(cursor.position)?.id === cursor.id) return cursor.position;
+    const recorded = this.known.get(cursor.position);
+    if (recorded !== undefined && this.idOf(recorded) === cursor.id) return cursor.position;
     const seen = this.find(cursor.id, cursor.position);
     if (seen !== undefined) return seen;
     const span = Math.floor(this.maxPageSize / 2);
@@ -184,8 +183,8 @@ class ListReader<T> {
   private find(id: string, near: number): number | undefined {
     let best: number | undefined;
     let bestDistance = Number.POSITIVE_INFINITY;
-    for (const [position, known] of this.known) {
-      if (known.id !== id) continue;
+    for (const [position, item] of this.known) {
+      if (this.idOf(item) !== id) continue;
       const distance = Math.abs(position - near);
       // On a tie prefer the later position: insertions at the head are the usual drift.
       if (distance < bestDistance || (distance === bestDistance && best !== undefined && position > best)) {

@@ -53,9 +53,8 @@ export class CseApi {
     if (filter.from !== undefined) query['from-time'] = String(filter.from);
     if (filter.to !== undefined) query['to-time'] = String(filter.to);
     const path = paths.listJobs(this.projectId, engineId);
-    const page = await this.one({ route: 'listJobs', path, query, engineId }, pageOf(asJob));
-    if (page === null) return null;
-    return { total: page.total, data: page.data.map((job) => withEngineId(job, engineId)) };
+    const guard = (job: unknown) => withEngineId(asJob(job), engineId);
+    return this.one({ route: 'listJobs', path, query, engineId }, pageOf(guard));
   }
 
   async getJob(engineId: string, jobId: string): Promise<CseJob | null> {
@@ -135,6 +134,6 @@ function pageOf<T>(guard: (value: unknown) => T): (value: unknown) => ListPage<T
 
 /** On a copy: upstream answers are shared and frozen. */
 function withEngineId(job: CseJob, engineId: string): CseJob {
-  if (job.engineId === undefined || job.engineId === null || job.engineId === '') return { ...job, engineId };
-  return job;
+  const missing = job.engineId === undefined || job.engineId === null || job.engineId === '';
+  return missing ? { ...job, engineId } : job;
 }

@@ -34,6 +34,7 @@ export function createUpstreamDispatcher(connections: number, timeoutMs: number)
 
 // Error bodies are only read for their code; a proxy's HTML page need not be read whole.
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const TOO_LARGE = 'The upstream answer is larger than the gateway accepts.';
 
 /** Never throws; a failure at the deadline, or whose callers all left, says nothing of the upstream. */
 export function exchangeStage(options: ExchangeOptions): AttemptHandler {
@@ -41,13 +42,7 @@ export function exchangeStage(options: ExchangeOptions): AttemptHandler {
     const budget = Math.min(options.attemptTimeoutMs, remainingMs(attempt.request.deadline));
     const bounded = boundedSignal(attempt.signal, Math.max(1, budget));
     const started = performance.now();
-    let status: number | undefined;
-    let outcome: UpstreamAnswer | Failure;
-    try {
-      [status, outcome] = await exchange(options, attempt, bounded.signal);
-    } finally {
-      bounded.dispose();
-    }
+    const [status, outcome] = await exchange(options, attempt, bounded.signal).finally(bounded.dispose);
     const durationMs = performance.now() - started;
     if (!('error' in outcome)) return { ok: true, answer: outcome, status: status!, durationMs };
     const cut = attempt.signal.aborted || (bounded.signal.aborted && budget < options.attemptTimeoutMs);
@@ -102,21 +97,22 @@ function upstreamHeaders({ credentials, propagate }: UpstreamRequestContext): Re
 }
 
 /** Past `maxBytes` a successful (`strict`) body is an error; an error body is just truncated. */
-async function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean) {
-  // Decoded as it arrives: a body of megabytes decoded at the end is one long step.
+function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean): Promise<string> {
+  // Decoded as it arrives (megabytes decoded at the end are one long step), on events: no iterator per body.
   const decoder = new StringDecoder('utf8');
   let text = '';
   let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > maxBytes) {
-      body.destroy();
-      if (strict) throw new UpstreamBodyError('The upstream answer is larger than the gateway accepts.');
-      text += decoder.write(buffer.subarray(0, buffer.length - (size - maxBytes)));
-      break;
-    }
-    text += decoder.write(buffer);
-  }
-  return text + decoder.end();
+  return new Promise((resolve, reject) => {
+    body.on('data', (buffer: Buffer) => {
+      size += buffer.length;
+      if (size <= maxBytes) text += decoder.write(buffer);
+      else if (strict) body.destroy(new UpstreamBodyError(TOO_LARGE));
+      else {
+        resolve(text + decoder.write(buffer.subarray(0, buffer.length - (size - maxBytes))) + decoder.end());
+        body.destroy();
+      }
+    });
+    body.on('end', () => resolve(text + decoder.end()));
+    body.on('error', reject);
+  });
 }

@@ -7,10 +7,22 @@ describe('idString', () => {
   it.each<[unknown, string]>([
     [42, '42'],
     [0, '0'],
+    [2 ** 31, '2147483648'],
+    [3000000943, '3000000943'],
+    [1000000000000000, '1000000000000000'],
+    [Number.MAX_SAFE_INTEGER, '9007199254740991'],
+    [2 ** 53, '9007199254740992'],
+    [1.5, '1.5'],
+    [-3000000943, '-3000000943'],
     ['12345678901234567890', '12345678901234567890'],
     ['e1b5d2c4-engine', 'e1b5d2c4-engine'],
   ])('%p → %p', (raw, expected) => {
     expect(idString(raw as string | number)).toBe(expected);
+  });
+
+  it('writes any number as String() does', () => {
+    const number = fc.oneof(fc.maxSafeNat(), fc.maxSafeInteger(), fc.double({ noNaN: true, noDefaultInfinity: true }));
+    fc.assert(fc.property(number, (raw) => idString(raw) === String(raw)), { numRuns: 5000 });
   });
 
   it.each<[string, unknown]>([

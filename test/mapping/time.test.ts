@@ -58,6 +58,15 @@ describe('formatDateTime', () => {
     expect(formatDateTime(ms)).toBe(text);
   });
 
+  it('writes what toISOString writes, for any instant a Date holds', () => {
+    const instant = fc.oneof(
+      fc.integer({ min: 0, max: 253402300800000 }),
+      fc.integer({ min: -8.64e15, max: 8.64e15 }),
+      fc.double({ min: -8.64e15, max: 8.64e15, noNaN: true }),
+    );
+    fc.assert(fc.property(instant, (ms) => formatDateTime(ms) === new Date(ms).toISOString()), { numRuns: 2000 });
+  });
+
   it.each<[string, unknown]>([
     ['NaN', Number.NaN],
     ['Infinity', Number.POSITIVE_INFINITY],

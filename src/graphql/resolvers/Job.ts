@@ -3,7 +3,7 @@ import { mapJobStatus, mapJobType } from '../../mapping/enums';
 import { emptyToNull, idString, isScheduling, jobTasks, taskCount } from '../../mapping/job';
 import { durationMs, epochMsOrNull } from '../../mapping/time';
 import { entityCopy, jobKeyOf } from '../federation/referenceKeys';
-import type { CseJob } from '../models';
+import type { CseJob, CseTask } from '../models';
 import { property } from './property';
 
 const own = property<CseJob>();
@@ -28,11 +28,9 @@ export const Job: JobResolvers = {
     const count = taskCount(job);
     budget.checkList(count);
     return budget.paced(count, () => {
-      const tasks = jobTasks(job);
       // Tasks inside phases may leave out their job id; the job they came in is the answer.
-      return tasks.some((task) => task.jobId === undefined || task.jobId === null)
-        ? tasks.map((task) => (task.jobId === undefined || task.jobId === null ? { ...task, jobId: job.id } : task))
-        : tasks;
+      const missing = (task: CseTask) => task.jobId === undefined || task.jobId === null;
+      return jobTasks(job).map((task) => (missing(task) ? { ...task, jobId: job.id } : task));
     });
   },
 };

@@ -26,8 +26,8 @@ export function engineConnection(args: ConnectionArgs, context: GatewayContext):
   return resolveConnection(parsed, (call) => loaders.enginePage.load(call), options);
 }
 
-/** Cursors are bound to the project, engine and filter. */
-export function jobConnection(
+/** Cursors are bound to the project, engine and filter. Bad arguments reject, as a failed call does. */
+export async function jobConnection(
   engineId: string,
   args: ConnectionArgs & { filter?: JobFilter | null },
   context: GatewayContext,
@@ -58,12 +58,7 @@ export function jobConnectionOnce(
   const key = `${engineId}\u0000${JSON.stringify(args)}`;
   let connection = context.jobConnections.get(key);
   if (connection === undefined) {
-    try {
-      connection = jobConnection(engineId, args, context);
-    } catch (error) {
-      // Bad arguments throw before any call; whoever shares the promise must see the same error.
-      connection = Promise.reject(error);
-    }
+    connection = jobConnection(engineId, args, context);
     context.jobConnections.set(key, connection);
   }
   return connection;

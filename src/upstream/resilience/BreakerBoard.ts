@@ -17,6 +17,9 @@ export type Permit =
   | { readonly allowed: true; readonly probe: boolean }
   | { readonly allowed: false; readonly retryAfterMs: number };
 
+const ADMITTED: Permit = Object.freeze({ allowed: true, probe: false });
+const PROBE: Permit = Object.freeze({ allowed: true, probe: true });
+
 // Results of calls that started before the state changed are ignored: late answers cannot flip it.
 // Not opossum: thousands of short-lived per-engine breakers an LRU drops silently, without timers.
 export class CircuitBreaker {
@@ -36,10 +39,10 @@ export class CircuitBreaker {
   admit(): Permit {
     const refused = this.wouldRefuse();
     if (refused !== undefined) return { allowed: false, retryAfterMs: refused };
-    if (this.current === 'closed') return { allowed: true, probe: false };
+    if (this.current === 'closed') return ADMITTED;
     this.transition('half-open');
     this.probing = true;
-    return { allowed: true, probe: true };
+    return PROBE;
   }
 
   /** How long until {@link admit} would let a call through; `undefined`: now. */
@@ -148,10 +151,8 @@ export class BreakerBoard {
         if (storedPermit !== undefined) stored!.record(storedPermit, undefined);
         return { scope: 'upstream', retryAfterMs: upstream.retryAfterMs };
       }
-      if (engineKey === undefined) return { upstream, engine: undefined };
-      // No breaker yet (the healthy case): a fresh one, stored only once it has something to remember.
-      const breaker = stored ?? this.breaker('engine', this.options.engineBreakerFailures);
-      return { upstream, engine: { breaker, permit: storedPermit ?? breaker.admit() } };
+      if (stored === undefined) return { upstream, engine: undefined };
+      return { upstream, engine: { breaker: stored, permit: storedPermit! } };
     } finally {
       this.listeners = undefined;
     }
@@ -168,16 +169,16 @@ export class BreakerBoard {
     this.listeners = events;
     try {
       this.upstream.record(admission.upstream, BREAKER_COUNTS[kind].upstream);
-      if (admission.engine === undefined || engineKey === undefined) return;
-      const { breaker, permit } = admission.engine;
+      if (engineKey === undefined) return;
+      const { engine } = admission;
+      const failed = BREAKER_COUNTS[kind].engine;
       const stored = this.engines.get(engineKey);
-      if (stored !== undefined && stored !== breaker) {
-        // A fresh breaker raced with one stored meanwhile: count on the stored one.
-        stored.record({ allowed: true, probe: false }, BREAKER_COUNTS[kind].engine);
-        if (stored.idle) this.engines.delete(engineKey);
-        return;
-      }
-      breaker.record(permit, BREAKER_COUNTS[kind].engine);
+      // Counted on a breaker stored meanwhile, if any; one is made for a failure, not per healthy call.
+      const own = engine !== undefined && (stored === undefined || stored === engine.breaker);
+      if (!own && stored === undefined && failed !== true) return;
+      let breaker = own ? engine.breaker : stored;
+      breaker ??= this.breaker('engine', this.options.engineBreakerFailures);
+      breaker.record(own ? engine.permit : ADMITTED, failed);
       if (breaker.idle && stored !== undefined) this.engines.delete(engineKey);
       else if (!breaker.idle && stored === undefined) this.engines.set(engineKey, breaker);
     } finally {
