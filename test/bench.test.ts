@@ -64,6 +64,7 @@ describe('bench harness (compiled CLI, child processes)', () => {
         cache: expect.stringMatching(/^(default|off)$/),
         latencyMs: 0,
         reqPerSec: expect.any(Number),
+        reqPerSecByRound: [record.reqPerSec],
         p50Ms: expect.any(Number),
         p99Ms: expect.any(Number),
         upstreamCallsPerOp: expect.any(Number),
