@@ -175,7 +175,8 @@ export function createAdmission(
  */
 class SourceParser extends Parser {
   override node<T extends { loc?: Location }>(startToken: Token, node: T): T {
-    node.loc = new SourceLocation(startToken.start, this._lexer.lastToken.end, this._lexer.source) as Location;
+    const { lastToken, source } = this._lexer;
+    node.loc = new SourceLocation(startToken.start, lastToken.end, source) as Location;
     return node;
   }
 }

@@ -24,10 +24,8 @@ export interface DocumentShape {
   readonly literals: readonly ShapeLiteral[];
 }
 
-/**
- * Held by the document itself, not a WeakMap: young-generation collections keep what an entry's
- * value reaches while its key lives, and the literal nodes reach the whole document.
- */
+// Held by the document, not a WeakMap: young collections keep what an entry's value reaches while
+// its key lives, and the literal nodes reach the whole document.
 const SHAPE = Symbol('cse-jobs-gateway.documentShape');
 type Held = { [SHAPE]?: { readonly document: DocumentNode; readonly shape: DocumentShape } };
 

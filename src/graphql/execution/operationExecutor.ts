@@ -20,10 +20,9 @@ import { expandedFieldCount } from './expandedSize';
 /** Runs operations for Apollo Server: GRAPHQL_EXECUTOR, described in docs/architecture.md. */
 export type OperationExecutor = (request: ExecutorRequest) => Promise<ExecutionResult>;
 
-type ExecutorRequest = Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'> & {
-  /** Apollo's, resolved from `document` before the admission's checks. */
-  readonly operation: OperationDefinitionNode;
-};
+/** `operation`: Apollo's, resolved from `document`. */
+type ExecutorRequest = { readonly operation: OperationDefinitionNode } &
+  Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'>;
 
 type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
   /** Never the value: it is upstream content. */
