@@ -1,12 +1,12 @@
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import {
+  getLocation,
   getNamedType,
   getOperationAST,
   GraphQLError,
   isLeafType,
   Kind,
   OverlappingFieldsCanBeMergedRule,
-  parse,
   specifiedRules,
   TypeInfo,
   validate,
@@ -18,10 +18,14 @@ import {
   type FragmentDefinitionNode,
   type GraphQLInputType,
   type GraphQLSchema,
+  type Location,
   type OperationDefinitionNode,
   type SelectionNode,
+  type Source,
+  type Token,
   type ValidationRule,
 } from 'graphql';
+import { Parser } from 'graphql/language/parser';
 import { LRUCache } from 'lru-cache';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
@@ -76,7 +80,7 @@ export function createAdmission(
     if (stored !== undefined) return stored;
     let document: DocumentNode;
     try {
-      document = parse(query, { maxTokens: limits.maxTokens });
+      document = new SourceParser(query, { maxTokens: limits.maxTokens }).parseDocument();
     } catch (error) {
       return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
     }
@@ -163,6 +167,26 @@ export function createAdmission(
   }
 
   return { rules, hideSuggestions, admit };
+}
+
+/**
+ * graphql-js's parse, but a location keeps its offsets and source (what errors read) and not its
+ * tokens, which link every token of the text: a document is held, and copied, while it executes.
+ */
+class SourceParser extends Parser {
+  override node<T extends { loc?: Location }>(startToken: Token, node: T): T {
+    const { lastToken, source } = this._lexer;
+    node.loc = new SourceLocation(startToken.start, lastToken.end, source) as Location;
+    return node;
+  }
+}
+
+class SourceLocation {
+  constructor(readonly start: number, readonly end: number, readonly source: Source) {}
+  /** graphql-jit reads a token's line and column, when it compiles. */
+  get startToken() {
+    return getLocation(this.source, this.start);
+  }
 }
 
 /** Each literal's input type, or `false` where fields may merge (then two rules read literals). */

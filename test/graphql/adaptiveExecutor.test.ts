@@ -2,6 +2,7 @@ import { request } from 'undici';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
 import { cases, comparable, fillPlaceholders, type Case } from './executorCases';
+import { postJson } from '../security/http';
 
 /**
  * The adaptive executor (GRAPHQL_EXECUTOR=adaptive, the default) interprets a document until its
@@ -106,4 +107,19 @@ it('keeps the path and location of a field error raised while serializing a leaf
     expect(response.body.data).toEqual({ engine: { version: null } });
   });
   expect((await executions(adaptive)).compiled - before.compiled).toBeGreaterThanOrEqual(2);
+});
+
+it('keeps a plan per operation of a document: each name is answered by its own operation', async () => {
+  const query = `query A { engine(id: "${SEED.engines.single}") { id } } query B { engines(first: 2) { totalCount } }`;
+  const before = await executions(adaptive);
+  await eachTime(3, async () => {
+    for (const operationName of ['A', 'B']) {
+      const [a, b] = await Promise.all(
+        [adaptive, interpreted].map((h) => postJson(h.gateway.url, { query, operationName }).then((r) => r.json())),
+      );
+      expect({ operationName, ...a }).toEqual({ operationName, ...b });
+    }
+  });
+  // After the first use of each, both names ran their plans.
+  expect((await executions(adaptive)).compiled - before.compiled).toBeGreaterThanOrEqual(4);
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parse, specifiedRules, validate } from 'graphql';
+import { getLocation, parse, specifiedRules, validate, type DocumentNode, type Location } from 'graphql';
 import { loadConfig } from '../../src/config/loadConfig';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { DocumentStore } from '../../src/graphql/documentStore';
@@ -92,6 +92,18 @@ const literal = fc.oneof(
 
 const DOCUMENT_CODES = ['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED'];
 
+/** A document as JSON, each location as its offsets, line and column. */
+function located(document: DocumentNode): unknown {
+  return JSON.parse(
+    // The holder's own, before graphql-js's `Location.toJSON`.
+    JSON.stringify(document, function (this: { loc?: Location }, key, value: unknown) {
+      if (key !== 'loc' || this.loc === undefined) return value;
+      const { start, end, source } = this.loc;
+      return { start, end, ...getLocation(source, start) };
+    }),
+  );
+}
+
 describe.each([true, false])('validation by shape (introspection %s)', (introspection) => {
   const config = loadConfig({ ENABLE_INTROSPECTION: String(introspection) });
   const fullRules = [...specifiedRules, ...securityValidationRules({ maxDepth: 12, maxAliases: 30, enableIntrospection: introspection })];
@@ -120,6 +132,10 @@ describe.each([true, false])('validation by shape (introspection %s)', (introspe
           const verdict = admission.admit({ query: source }, 'http');
           const accepted = !Array.isArray(verdict) || !verdict.some((error) => DOCUMENT_CODES.includes(error.extensions.code as string));
           expect({ source, accepted }).toEqual({ source, accepted: expected });
+          // graphql-js's document, every location the same, without the tokens.
+          if (Array.isArray(verdict)) continue;
+          expect(located(verdict.document)).toEqual(located(parse(source)));
+          expect(verdict.document.loc).not.toHaveProperty('endToken');
         }
       }),
       { numRuns: 300 },

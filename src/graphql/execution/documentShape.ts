@@ -12,7 +12,6 @@ import {
   type ValueNode,
   type VariableDefinitionNode,
 } from 'graphql';
-import { documentMemo } from './documentMemo';
 
 export type ShapeLiteral = IntValueNode | FloatValueNode | StringValueNode;
 
@@ -25,15 +24,19 @@ export interface DocumentShape {
   readonly literals: readonly ShapeLiteral[];
 }
 
-const shapes = documentMemo<DocumentShape>('cse-jobs-gateway.documentShape');
+// Held by the document, not a WeakMap: young collections keep what an entry's value reaches while
+// its key lives, and the literal nodes reach the whole document.
+const SHAPE = Symbol('cse-jobs-gateway.documentShape');
+type Held = { [SHAPE]?: { readonly document: DocumentNode; readonly shape: DocumentShape } };
 
 /**
  * One walk of the AST, not through fragment spreads (linear), once per DocumentNode (validation
  * makes it, the executor reads it). By hand, not a generic walk: every new document pays it.
  */
 export function documentShape(document: DocumentNode): DocumentShape {
-  const known = shapes.get(document);
-  if (known !== undefined) return known;
+  const held = (document as Held)[SHAPE];
+  // graphql-js's `visit` copies own properties, symbols too, onto the nodes it edits.
+  if (held?.document === document) return held.shape;
   const parts: string[] = [];
   const literals: ShapeLiteral[] = [];
 
@@ -136,6 +139,8 @@ export function documentShape(document: DocumentNode): DocumentShape {
     parts.push(';');
   }
   const shape = { key: hash('sha256', parts.join(''), 'base64url'), literals };
-  shapes.set(document, shape);
+  // Not enumerable: spreads and deep equality do not see it. A frozen document is not remembered.
+  if (!Object.isExtensible(document)) return shape;
+  Object.defineProperty(document, SHAPE, { value: { document, shape }, configurable: true, writable: true });
   return shape;
 }

@@ -6,22 +6,23 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLSchema,
+  type OperationDefinitionNode,
 } from 'graphql';
 import type { CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
-import { hash } from 'node:crypto';
 import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { canonicalDocument, literalVariables } from './canonicalDocument';
-import { documentMemo } from './documentMemo';
 import { documentShape, type DocumentShape } from './documentShape';
 import { expandedFieldCount } from './expandedSize';
 
 /** Runs operations for Apollo Server: GRAPHQL_EXECUTOR, described in docs/architecture.md. */
 export type OperationExecutor = (request: ExecutorRequest) => Promise<ExecutionResult>;
 
-type ExecutorRequest = Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'>;
+/** `operation`: Apollo's, resolved from `document`. */
+type ExecutorRequest = { readonly operation: OperationDefinitionNode } &
+  Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'>;
 
 type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
   /** Never the value: it is upstream content. */
@@ -39,8 +40,6 @@ const HOT_WINDOW_MS = 60_000;
 /** A compiled plan's size per inlined field (source and closures). */
 const PLAN_BYTES_PER_FIELD = 1024;
 const MAX_COUNTED_SHAPES = 10_000;
-/** A cached document may be sent with any operation name: keys of the first few are kept. */
-const MAX_NAMES_PER_DOCUMENT = 16;
 /** Compiles waiting off the request path; more are dropped (asked for again later). */
 const MAX_PENDING_COMPILES = 32;
 
@@ -92,8 +91,6 @@ function adaptiveRunner(
   options: OperationExecutorOptions,
   interpreted: (request: ExecutorRequest) => Promise<ExecutionResult> | ExecutionResult,
 ): OperationExecutor {
-  // Apollo's store keeps one DocumentNode per text.
-  const planKeys = documentMemo<Map<string, string>>('cse-jobs-gateway.planKeys');
   // `compiled: null`: the shape is interpreted for good.
   const plans = new LRUCache<string, { compiled: CompiledQuery | null; numeric: readonly boolean[] }>({
     maxSize: options.plansMaxBytes,
@@ -138,15 +135,9 @@ function adaptiveRunner(
 
   return async (request) => {
     const shape = documentShape(request.document);
-    let keys = planKeys.get(request.document);
-    if (keys === undefined) planKeys.set(request.document, (keys = new Map()));
+    // The shape names every operation in order: with the operation's place, a key of fixed size.
+    const key = `${request.document.definitions.indexOf(request.operation)}:${shape.key}`;
     const operationName = request.operationName ?? undefined;
-    let key = keys.get(operationName ?? '');
-    if (key === undefined) {
-      // Hashed with the name: a key of fixed size, however long the name.
-      key = hash('sha256', `${operationName ?? ''}\u0000${shape.key}`, 'base64url');
-      if (keys.size < MAX_NAMES_PER_DOCUMENT) keys.set(operationName ?? '', key);
-    }
     const plan = plans.get(key);
     if (plan === undefined) {
       used(key, request.document, shape, operationName);
@@ -173,6 +164,7 @@ export function executionGateway(
       executor: (context) =>
         executor({
           document: context.document,
+          operation: context.operation,
           // Not Apollo's resolved name, `null` for an unknown one (which would run the only operation).
           operationName: context.request.operationName ?? null,
           variableValues: context.request.variables,
