@@ -5,7 +5,7 @@ import { credentialDigest, type CallerCredentials } from './scopeKey';
 export type CredentialsOf = (request: IncomingMessage) => CallerCredentials | undefined;
 
 /** `undefined` when they do not parse: Apollo refuses the request, never with another's result. */
-export function reusableCredentials(credentialsOf: CredentialsOf, request: IncomingMessage): CallerCredentials | undefined {
+export function readCredentials(credentialsOf: CredentialsOf, request: IncomingMessage): CallerCredentials | undefined {
   try {
     return credentialsOf(request);
   } catch {

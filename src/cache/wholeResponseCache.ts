@@ -95,12 +95,16 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
       const headers = stored.map((name) => [name, answer.headers.get(name)!] as const);
       const keepMs = Math.min(maxAge * 1000, verdict.maxKeepMs ?? Number.POSITIVE_INFINITY);
       const now = clock.now();
-      const entry = { generation, body: answer.body, headers, storedAt: now, expiresAt: now + keepMs };
+      const entry = { generation, body: ownBytes(answer.body), headers, storedAt: now, expiresAt: now + keepMs };
       protectedEntries.delete(key);
       probation.set(key, { ...entry, operationName: verdict.operationName }, { ttl: keepMs });
     },
   };
 }
+
+/** A small Buffer is a slice of Node's shared pool: kept, it would hold the whole pool, uncounted. */
+const ownBytes = (body: Buffer): Buffer =>
+  body.buffer.byteLength === body.length ? body : Buffer.from(new Uint8Array(body).buffer);
 
 /** The seconds a `Cache-Control` lets this private cache keep a response (0: not at all). */
 export function privateMaxAge(cacheControl: string | undefined): number {

@@ -11,7 +11,7 @@ import { timeoutReason } from '../upstream/boundedSignal';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
 import type { CachedResponse, WholeResponseCache } from '../cache/wholeResponseCache';
 import type { CallerCredentials } from '../cache/scopeKey';
-import { requestKey, reusableCredentials, type CredentialsOf } from '../cache/requestKey';
+import { readCredentials, requestKey, type CredentialsOf } from '../cache/requestKey';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics } from '../observability/metrics';
@@ -132,25 +132,23 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   // The rest of an oversized body is not read: the socket closes once the answer is out.
   if (body === undefined) return sendJson(response, 413, requestError(`The request body exceeds ${options.http.maxBodyBytes} bytes.`), true);
   // Only a request Apollo's CSRF prevention lets through may get another's answer (after CORS and the id).
-  const credentials = passesCsrfPrevention(request.headers)
-    ? reusableCredentials(options.credentialsOf, request)
-    : undefined;
-  const key = credentials === undefined ? undefined : requestKey(credentials, request, target.search, body);
-  const hit = key === undefined ? undefined : options.wholeResponseCache?.lookup(key, credentials!);
-  if (hit === undefined) return execute(options, request, response, target.search, body, key, credentials);
+  const credentials = passesCsrfPrevention(request.headers) ? readCredentials(options.credentialsOf, request) : undefined;
+  const reuse = credentials && { key: requestKey(credentials, request, target.search, body), credentials };
+  const hit = reuse && options.wholeResponseCache?.lookup(reuse.key, reuse.credentials);
+  // A function of its own: what misses meet never changes the code a hit runs.
+  if (hit === undefined) return answerMiss(options, request, response, target.search, body, reuse);
   response.setHeader('age', String(hit.ageSeconds));
   sendReused(request, response, 'cached', hit, true);
 }
 
-/** Apart from the hit path above: what a miss meets must not deoptimise the hit's compiled code. */
-async function execute(
+/** Coalesced with an identical request in flight, or run by Apollo, then offered to the cache. */
+async function answerMiss(
   options: HttpServerOptions,
   request: IncomingMessage,
   response: ServerResponse,
   search: string,
   body: string,
-  key: string | undefined,
-  credentials: CallerCredentials | undefined,
+  reuse: { readonly key: string; readonly credentials: CallerCredentials } | undefined,
 ): Promise<void> {
   const abort = new AbortController();
   // Every upstream call of the operation listens on this one signal: dozens at once are normal.
@@ -159,9 +157,9 @@ async function execute(
     if (!response.writableFinished) abort.abort();
   });
   let flight: Flight<GatewayContext> | undefined;
-  if (key !== undefined) {
-    const following = options.inFlight.follow(key, abort.signal);
-    if (following === undefined) flight = options.inFlight.lead(key);
+  if (reuse !== undefined) {
+    const following = options.inFlight.follow(reuse.key, abort.signal);
+    if (following === undefined) flight = options.inFlight.lead(reuse.key);
     else {
       const shared = await following;
       if (abort.signal.aborted) return;
@@ -202,7 +200,7 @@ async function execute(
       response.end(answer.body);
       // A leader cut short shares nothing: its waiters execute for themselves.
       flight?.finish(context, signal.aborted ? undefined : answer);
-      if (key !== undefined) options.wholeResponseCache?.offer(key, credentials!, context, answer);
+      if (reuse !== undefined) options.wholeResponseCache?.offer(reuse.key, reuse.credentials, context, answer);
       return;
     }
     for await (const chunk of result.body.asyncIterator) response.write(chunk);

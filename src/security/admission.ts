@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import {
-  getLocation,
   getNamedType,
   getOperationAST,
   GraphQLError,
@@ -21,7 +20,6 @@ import {
   type Location,
   type OperationDefinitionNode,
   type SelectionNode,
-  type Source,
   type Token,
   type ValidationRule,
 } from 'graphql';
@@ -80,7 +78,7 @@ export function createAdmission(
     if (stored !== undefined) return stored;
     let document: DocumentNode;
     try {
-      document = new SourceParser(query, { maxTokens: limits.maxTokens }).parseDocument();
+      document = new OffsetParser(query, { maxTokens: limits.maxTokens }).parseDocument();
     } catch (error) {
       return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
     }
@@ -170,23 +168,23 @@ export function createAdmission(
 }
 
 /**
- * graphql-js's parse, but a location keeps its offsets and source (what errors read) and not its
- * tokens, which link every token of the text: a document is held, and copied, while it executes.
+ * graphql-js's parse, but a location keeps its offsets, source and start (what errors and graphql-jit
+ * read), not the tokens, which link every token of the text: a document is held, and copied, while it executes.
  */
-class SourceParser extends Parser {
+class OffsetParser extends Parser {
   override node<T extends { loc?: Location }>(startToken: Token, node: T): T {
     const { lastToken, source } = this._lexer;
-    node.loc = new SourceLocation(startToken.start, lastToken.end, source) as Location;
+    // The lexer's line and column, as graphql-jit reads them: counting the lines again is linear.
+    const start = { line: startToken.line, column: startToken.column };
+    const loc = { start: startToken.start, end: lastToken.end, source, startToken: start, toJSON: offsets };
+    node.loc = loc as unknown as Location;
     return node;
   }
 }
 
-class SourceLocation {
-  constructor(readonly start: number, readonly end: number, readonly source: Source) {}
-  /** graphql-jit reads a token's line and column, when it compiles. */
-  get startToken() {
-    return getLocation(this.source, this.start);
-  }
+/** As graphql-js's Location is written: not the whole source in every node. */
+function offsets(this: { start: number; end: number }) {
+  return { start: this.start, end: this.end };
 }
 
 /** Each literal's input type, or `false` where fields may merge (then two rules read literals). */

@@ -1,5 +1,5 @@
 // AbortSignal.any with a timeout whose timer and listener `dispose` frees at once, not at the next GC.
-export function boundedSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; dispose(): void } {
+export function boundedSignal(parent: AbortSignal, ms: number): { signal: AbortSignal; readonly dispose: () => void } {
   const controller = new AbortController();
   if (parent.aborted) {
     controller.abort(parent.reason);

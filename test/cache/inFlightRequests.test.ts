@@ -1,5 +1,5 @@
 import { createInFlightRequests } from '../../src/cache/inFlightRequests';
-import { requestKey, reusableCredentials } from '../../src/cache/requestKey';
+import { requestKey, readCredentials } from '../../src/cache/requestKey';
 import type { ApolloAnswer } from '../../src/cache/wholeResponseCache';
 
 /** The in-flight coalescing on its own: who leads, what waiters get, and that nothing stays. */
@@ -76,7 +76,7 @@ describe('createInFlightRequests', () => {
     };
     // The HTTP server keys coalescing and the whole-response cache alike.
     const keyOf = (r: never, search: string, body: string) => {
-      const credentials = reusableCredentials(credentialsOf, r);
+      const credentials = readCredentials(credentialsOf, r);
       return credentials && requestKey(credentials, r, search, body);
     };
     const byToken = { keyOf };

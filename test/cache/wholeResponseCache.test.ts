@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { IncomingMessage } from 'node:http';
 import { createWholeResponseCache, privateMaxAge, type WholeResponseCacheOptions } from '../../src/cache/wholeResponseCache';
-import { requestKey, reusableCredentials } from '../../src/cache/requestKey';
+import { requestKey, readCredentials } from '../../src/cache/requestKey';
 import type { Credentials } from '../../src/upstream/credentials';
 
 describe('privateMaxAge', () => {
@@ -62,9 +62,9 @@ function setUp(overrides: Partial<WholeResponseCacheOptions<{ verdict: boolean }
     clock: { now: () => now },
     ...overrides,
   });
-  // Keys and credentials are the HTTP server's (requestKey, reusableCredentials), as it makes them for the cache.
+  // Keys and credentials are the HTTP server's (requestKey, readCredentials), as it makes them for the cache.
   const keyOf = (r: IncomingMessage, search: string, body: string) => {
-    const credentials = reusableCredentials(credentialsOf, r);
+    const credentials = readCredentials(credentialsOf, r);
     return credentials && requestKey(credentials, r, search, body);
   };
   type Answer = { status: number; headers: ReadonlyMap<string, string>; body: string };
@@ -101,6 +101,17 @@ describe('createWholeResponseCache', () => {
     expect(cache.lookup(key, request())).toBeUndefined();
     expect(hits).toEqual(['Page']);
     expect(misses()).toBe(2);
+  });
+
+  it('stores a small answer in bytes of its own, not a slice of Node\'s shared pool that the bound would not count', () => {
+    const { cache } = setUp();
+    const key = cache.keyOf(request(), '', '{"query":"{a}"}')!;
+    const small = Buffer.from('{"data":{"a":1}}');
+    expect(small.buffer.byteLength).toBeGreaterThan(small.length); // pooled, as Buffer.from makes it
+    cache.offer(key, request(), { verdict: true }, { status: 200, headers: OK_HEADERS, body: small.toString() });
+    const stored = cache.lookup(key, request())!.body;
+    expect(stored.buffer.byteLength).toBe(stored.length);
+    expect(stored.toString()).toBe('{"data":{"a":1}}');
   });
 
   describe('admission: a segmented LRU', () => {

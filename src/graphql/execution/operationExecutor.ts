@@ -136,7 +136,9 @@ function adaptiveRunner(
   return async (request) => {
     const shape = documentShape(request.document);
     // The shape names every operation in order: with the operation's place, a key of fixed size.
-    const key = `${request.document.definitions.indexOf(request.operation)}:${shape.key}`;
+    const place = request.document.definitions.indexOf(request.operation);
+    if (place < 0) return interpreted(request);
+    const key = `${place}:${shape.key}`;
     const operationName = request.operationName ?? undefined;
     const plan = plans.get(key);
     if (plan === undefined) {

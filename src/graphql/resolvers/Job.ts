@@ -3,7 +3,7 @@ import { mapJobStatus, mapJobType } from '../../mapping/enums';
 import { emptyToNull, idString, isScheduling, jobTasks, taskCount } from '../../mapping/job';
 import { durationMs, epochMsOrNull } from '../../mapping/time';
 import { entityCopy, jobKeyOf } from '../federation/referenceKeys';
-import type { CseJob, CseTask } from '../models';
+import type { CseJob } from '../models';
 import { property } from './property';
 
 const own = property<CseJob>();
@@ -29,8 +29,11 @@ export const Job: JobResolvers = {
     budget.checkList(count);
     return budget.paced(count, () => {
       // Tasks inside phases may leave out their job id; the job they came in is the answer.
-      const missing = (task: CseTask) => task.jobId === undefined || task.jobId === null;
-      return jobTasks(job).map((task) => (missing(task) ? { ...task, jobId: job.id } : task));
+      const tasks = jobTasks(job);
+      tasks.forEach((task, i) => {
+        if (task.jobId === undefined || task.jobId === null) tasks[i] = { ...task, jobId: job.id };
+      });
+      return tasks;
     });
   },
 };
