@@ -21,7 +21,7 @@ function targetsOf(scenario: ScenarioId, cache: CacheMode, servers: Servers): Ta
   return stored ? ['gateway', 'floor', 'ceiling', 'gateway-info'] : ['gateway', 'floor'];
 }
 
-/** The order their runs take in a round: the gateway next to each target it is compared with. */
+/** The order their runs take in a round: the gateway between the two it is compared with most closely. */
 const RUN_ORDER: readonly TargetName[] = ['ceiling', 'gateway', 'gateway-info', 'floor'];
 
 const log = (line: string): void => {

@@ -46,9 +46,9 @@ function economy(find: Find, scenario: ScenarioId, max: number, exact: boolean):
 }
 
 /**
- * `target`'s req/s against `against`'s, round by round: the runs of one round are next to each other in
- * time (main.ts alternates their order), so the shared machine's drift hits both alike and the median of the
- * rounds' ratios is steadier than the ratio of two medians taken from different moments.
+ * `target`'s req/s against `against`'s, round by round: the runs of one round are close in time (main.ts
+ * reverses their order every other round), so the shared machine's drift hits both alike and the median of
+ * the rounds' ratios is steadier than the ratio of two medians taken from different moments.
  */
 export function pairedRatio(target: BenchRecord, against: BenchRecord): number {
   const rounds = Math.min(target.reqPerSecByRound.length, against.reqPerSecByRound.length);
