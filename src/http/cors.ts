@@ -37,26 +37,24 @@ export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
 }
 
 /**
- * The `cors` package's headers on every response; `true` when it answered a preflight. No
- * `Access-Control-Allow-Credentials`: the gateway authenticates by header only.
+ * The `cors` package's headers, added to the response's own (`[name, value, …]`, written with its
+ * answer); `true` when it answered a preflight. No `Access-Control-Allow-Credentials`: the gateway
+ * authenticates by header only.
  */
-export function createCorsHandler(policy: CorsPolicy): (request: IncomingMessage, response: ServerResponse) => boolean {
-  return (request, response) => {
+export function createCorsHandler(policy: CorsPolicy) {
+  return (request: IncomingMessage, response: ServerResponse, own: string[]): boolean => {
     const origin = request.headers.origin;
-    if (policy.origins === '*') response.setHeader('Access-Control-Allow-Origin', '*');
+    if (policy.origins === '*') own.push('Access-Control-Allow-Origin', '*');
     else {
-      if (origin && originAllowedBy(policy, origin)) response.setHeader('Access-Control-Allow-Origin', origin);
-      response.setHeader('Vary', 'Origin');
+      if (origin && originAllowedBy(policy, origin)) own.push('Access-Control-Allow-Origin', origin);
+      own.push('Vary', 'Origin');
     }
-    response.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
-    if (request.method?.toUpperCase() !== 'OPTIONS') return false;
-    response.setHeader('Access-Control-Allow-Methods', 'GET,POST,OPTIONS');
-    response.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
-    response.setHeader('Access-Control-Max-Age', '600');
+    own.push('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    if (request.method !== 'OPTIONS') return false;
+    own.push('Access-Control-Allow-Methods', 'GET,POST,OPTIONS', 'Access-Control-Allow-Headers', ALLOWED_HEADERS);
     // Some browsers wait for the body of a 204 without a Content-Length.
-    response.statusCode = 204;
-    response.setHeader('Content-Length', '0');
-    response.end();
+    own.push('Access-Control-Max-Age', '600', 'Content-Length', '0');
+    response.writeHead(204, own).end();
     return true;
   };
 }

@@ -29,8 +29,8 @@ export interface HttpServerOptions {
   metrics: GatewayMetrics;
   /** By exact path. */
   routes: Readonly<Record<string, RouteHandler>>;
-  /** `true` when it answered a preflight. */
-  cors: (request: IncomingMessage, response: ServerResponse) => boolean;
+  /** Adds its headers to `own`; `true` when it answered a preflight. */
+  cors: (request: IncomingMessage, response: ServerResponse, own: string[]) => boolean;
   wholeResponseCache: WholeResponseCache<GatewayContext> | undefined;
   inFlight: InFlightRequests<GatewayContext>;
 }
@@ -69,12 +69,12 @@ export function createHttpServer(options: HttpServerOptions): Server {
   };
   const server = createServer(serverOptions, (request, response) => {
     const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
-    response.setHeader(REQUEST_ID_HEADER, requestId);
+    const own = [REQUEST_ID_HEADER, requestId];
     const target = request.url === GRAPHQL_PATH ? GRAPHQL_TARGET : parseTarget(request.url);
     // Probes, scrapes and CORS preflights are not operations: no log line, no operation metrics.
     if (target?.pathname !== GRAPHQL_PATH || request.method === 'OPTIONS') {
       setRequestRecord(request, { requestId });
-      handle(options, request, response, target).catch((error: unknown) => fail(options, request, response, error));
+      handle(options, request, response, target, own).catch((error: unknown) => fail(options, request, response, error, own));
       return;
     }
     const telemetry = new OperationTelemetry(requestId, request.headers, options.logger, options.metrics);
@@ -88,9 +88,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
       telemetry.finish({ httpStatus, aborted });
       releaseExchange(held);
     };
-    handle(options, request, response, target).then(() => finish(response.statusCode), (error: unknown) => {
+    handle(options, request, response, target, own).then(() => finish(response.statusCode), (error: unknown) => {
       finish(500);
-      fail(options, request, response, error);
+      fail(options, request, response, error, own);
     });
   });
   server.maxConnections = limits.maxConnections + PROBE_CONNECTIONS;
@@ -104,13 +104,19 @@ export function createHttpServer(options: HttpServerOptions): Server {
   return server;
 }
 
-function fail(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse, error: unknown): void {
+function fail(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse, error: unknown, own: string[]) {
   options.logger.error({ requestId: requestRecordOf(request)?.requestId, err: error }, 'HTTP request failed');
-  if (response.headersSent) response.destroy();
-  else sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  if (response.headersSent) return void response.destroy();
+  setHeaders(response, own);
+  sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
 }
 
-async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse, target: Target | undefined): Promise<void> {
+/**
+ * `own`: the request's id and CORS headers. A stored answer writes them in one block with its own
+ * (a setHeader before writeHead is Node's slow path); every other answer sets them first.
+ */
+async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse, target: Target | undefined, own: string[]) {
+  if (target?.pathname !== GRAPHQL_PATH || request.method === 'OPTIONS' || probeOnly.has(request.socket)) setHeaders(response, own);
   if (target === undefined) {
     // `GET http://[::1 HTTP/1.1`: the caller's mistake.
     return sendJson(response, 400, requestError('The request target is not a valid URL.'), true);
@@ -126,19 +132,25 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   const route = options.routes[target.pathname];
   if (route !== undefined) return route(request, response);
   if (target.pathname !== GRAPHQL_PATH) return sendJson(response, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
-  if (options.cors(request, response)) return;
+  if (options.cors(request, response, own)) return;
 
   const body = await readBody(request, options.http.maxBodyBytes);
   // The rest of an oversized body is not read: the socket closes once the answer is out.
-  if (body === undefined) return sendJson(response, 413, requestError(`The request body exceeds ${options.http.maxBodyBytes} bytes.`), true);
+  if (body === undefined) {
+    setHeaders(response, own);
+    return sendJson(response, 413, requestError(`The request body exceeds ${options.http.maxBodyBytes} bytes.`), true);
+  }
   // Only a request Apollo's CSRF prevention lets through may get another's answer (after CORS and the id).
   const credentials = passesCsrfPrevention(request.headers) ? readCredentials(options.credentialsOf, request) : undefined;
   const reuse = credentials && { key: requestKey(credentials, request, target.search, body), credentials };
   const hit = reuse && options.wholeResponseCache?.lookup(reuse.key, reuse.credentials);
-  // A function of its own: what misses meet never changes the code a hit runs.
-  if (hit === undefined) return answerMiss(options, request, response, target.search, body, reuse);
-  response.setHeader('age', String(hit.ageSeconds));
-  sendReused(request, response, 'cached', hit, true);
+  if (hit === undefined) {
+    setHeaders(response, own);
+    // A function of its own: what misses meet never changes the code a hit runs.
+    return answerMiss(options, request, response, target.search, body, reuse);
+  }
+  own.push('age', String(hit.ageSeconds));
+  sendReused(request, response, 'cached', hit, true, own);
 }
 
 /** Coalesced with an identical request in flight, or run by Apollo, then offered to the cache. */
@@ -276,11 +288,16 @@ function sendReused(
   how: 'cached' | 'coalesced',
   answer: Omit<CachedResponse, 'ageSeconds'>,
   credentialsAccepted: boolean,
+  head: string[] = [],
 ): void {
   requestRecordOf(request)?.telemetry?.facts.answeredWith(how, answer.operationName, credentialsAccepted);
-  for (const [name, value] of answer.headers) response.setHeader(name, value);
-  response.statusCode = 200;
-  response.end(answer.body);
+  for (const [name, value] of answer.headers) head.push(name, value);
+  head.push('content-length', String(answer.body.length));
+  response.writeHead(200, head).end(answer.body);
+}
+
+function setHeaders(response: ServerResponse, flat: readonly string[]): void {
+  for (let i = 0; i < flat.length; i += 2) response.setHeader(flat[i]!, flat[i + 1]!);
 }
 
 function sendJson(response: ServerResponse, status: number, value: unknown, close = false): void {

@@ -53,6 +53,10 @@ describe('with the default caches', () => {
     expect(second.headers.age).toMatch(/^\d+$/);
     expect([first.headers['x-request-id'], second.headers['x-request-id']]).toEqual(['poll-1', 'poll-2']);
     expect(second.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    // Its id, CORS and age are written in one block with the stored answer's own: the headers of the answer it reuses.
+    const names = (response: typeof first) => Object.keys(response.headers).filter((name) => name !== 'age').sort();
+    expect(names(second)).toEqual(names(first));
+    expect(second.headers['content-length']).toBe(String(Buffer.byteLength(second.text)));
     expect(operationLines(h).map((line) => [line.requestId, line.outcome])).toEqual([
       ['poll-1', 'success'],
       ['poll-2', 'cached'],
