@@ -125,11 +125,10 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   });
   const requests = createRequestContextFactory(services, upstream.projectId);
   const cors = corsPolicy(config);
-  const { credentialsOf } = requests;
   const httpServer = createHttpServer({
     apollo,
     context: requests.contextFor,
-    credentialsOf,
+    credentialsOf: requests.credentialsOf,
     wholeResponseCache: createWholeResponseCache<GatewayContext>({
       ttls: config.cache.ttls,
       maxBytes: config.cache.wholeResponseMaxBytes,

@@ -81,9 +81,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const held: HeldRequestContext[] = [];
     setRequestRecord(request, { requestId, telemetry, held });
     let aborted = false;
-    response.once('close', () => {
-      if (!response.writableFinished) aborted = true;
-    });
+    response.once('close', () => (aborted = !response.writableFinished));
     const finish = (httpStatus: number) => {
       telemetry.finish({ httpStatus, aborted });
       releaseExchange(held);
@@ -111,12 +109,11 @@ function fail(options: HttpServerOptions, request: IncomingMessage, response: Se
   sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
 }
 
-/**
- * `own`: the request's id and CORS headers. A stored answer writes them in one block with its own
- * (a setHeader before writeHead is Node's slow path); every other answer sets them first.
- */
+// `own`: the request's id and CORS headers, set before any answer but a stored one, which writes
+// them in its block: a setHeader before writeHead sends Node down its slow path.
 async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse, target: Target | undefined, own: string[]) {
-  if (target?.pathname !== GRAPHQL_PATH || request.method === 'OPTIONS' || probeOnly.has(request.socket)) setHeaders(response, own);
+  const operation = target?.pathname === GRAPHQL_PATH && request.method !== 'OPTIONS' && !probeOnly.has(request.socket);
+  if (!operation) setHeaders(response, own);
   if (target === undefined) {
     // `GET http://[::1 HTTP/1.1`: the caller's mistake.
     return sendJson(response, 400, requestError('The request target is not a valid URL.'), true);
@@ -135,22 +132,19 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   if (options.cors(request, response, own)) return;
 
   const body = await readBody(request, options.http.maxBodyBytes);
-  // The rest of an oversized body is not read: the socket closes once the answer is out.
-  if (body === undefined) {
-    setHeaders(response, own);
-    return sendJson(response, 413, requestError(`The request body exceeds ${options.http.maxBodyBytes} bytes.`), true);
-  }
   // Only a request Apollo's CSRF prevention lets through may get another's answer (after CORS and the id).
-  const credentials = passesCsrfPrevention(request.headers) ? readCredentials(options.credentialsOf, request) : undefined;
-  const reuse = credentials && { key: requestKey(credentials, request, target.search, body), credentials };
+  const csrfSafe = body !== undefined && passesCsrfPrevention(request.headers);
+  const credentials = csrfSafe ? readCredentials(options.credentialsOf, request) : undefined;
+  const reuse = credentials && { key: requestKey(credentials, request, target.search, body!), credentials };
   const hit = reuse && options.wholeResponseCache?.lookup(reuse.key, reuse.credentials);
-  if (hit === undefined) {
-    setHeaders(response, own);
-    // A function of its own: what misses meet never changes the code a hit runs.
-    return answerMiss(options, request, response, target.search, body, reuse);
+  if (hit !== undefined) {
+    return sendReused(request, response, 'cached', hit, true, [...own, 'age', String(hit.ageSeconds)]);
   }
-  own.push('age', String(hit.ageSeconds));
-  sendReused(request, response, 'cached', hit, true, own);
+  setHeaders(response, own);
+  // The rest of an oversized body is not read: the socket closes once the answer is out.
+  if (body === undefined) return sendJson(response, 413, requestError(`The request body exceeds ${options.http.maxBodyBytes} bytes.`), true);
+  // A function of its own: what misses meet never changes the code a hit runs.
+  return answerMiss(options, request, response, target.search, body, reuse);
 }
 
 /** Coalesced with an identical request in flight, or run by Apollo, then offered to the cache. */
@@ -197,11 +191,10 @@ async function answerMiss(
     let context: GatewayContext | undefined;
     const deadline = Date.now() + options.operationTimeoutMs;
     const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs).unref();
-    const { signal } = abort;
     const result = await options.apollo
       .executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search, body: parsedBody },
-        context: async () => (context = await options.context(request, { signal, deadline })),
+        context: async () => (context = await options.context(request, { signal: abort.signal, deadline })),
       })
       .finally(() => clearTimeout(timer));
 
@@ -211,7 +204,7 @@ async function answerMiss(
       const answer = { status: response.statusCode, headers: result.headers, body: Buffer.from(result.body.string) };
       response.end(answer.body);
       // A leader cut short shares nothing: its waiters execute for themselves.
-      flight?.finish(context, signal.aborted ? undefined : answer);
+      flight?.finish(context, abort.signal.aborted ? undefined : answer);
       if (reuse !== undefined) options.wholeResponseCache?.offer(reuse.key, reuse.credentials, context, answer);
       return;
     }

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -64,13 +65,7 @@ export async function startMetricsServer(registry: Registry, port: number, host:
   server.headersTimeout = 5000;
   server.requestTimeout = 10_000;
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await once(server.listen(port, host), 'listening');
   const shown = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return {
     url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${(server.address() as AddressInfo).port}${METRICS_PATH}`,

@@ -39,20 +39,19 @@ export class OperationTelemetry {
     if (this.finished) return;
     this.finished = true;
     const { facts } = this;
-    const { httpStatus } = end;
     const durationMs = performance.now() - this.started;
     this.nameSpan();
     // Answered with another's answer: nothing ran, so its line is short.
     const reused = end.aborted ? undefined : facts.reused;
     // A 400 before any operation, with no error seen: refused by Apollo (CSRF, not a GraphQL
     // request) or the HTTP server (not JSON); Apollo's hook for those gets the error alone.
-    if (reused === undefined && !facts.resolved && facts.errorCount === 0 && httpStatus === 400) {
+    if (reused === undefined && !facts.resolved && facts.errorCount === 0 && end.httpStatus === 400) {
       facts.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
     }
     const outcome = reused ?? operationOutcome({ ...end, errorCount: facts.errorCount, hasData: facts.hasData });
     const errorCodes = reused === undefined ? facts.errorCodes : undefined;
     this.metrics.observeOperation(facts, outcome, durationMs, errorCodes);
-    if (this.logger.isLevelEnabled('info')) this.writeLine(outcome, httpStatus, round(durationMs), errorCodes);
+    if (this.logger.isLevelEnabled('info')) this.writeLine(outcome, end.httpStatus, round(durationMs), errorCodes);
     if (errorCodes !== undefined && this.span !== undefined) {
       this.span.setAttribute('cse.upstream_calls', facts.upstreamCalls);
       // Partial data counts as failed here: a trace is looked at to find what went wrong.

@@ -33,8 +33,7 @@ export function tagError(error: unknown, requestId: string): void {
 }
 
 export function requestIdOfError(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const original = (error as { originalError?: unknown }).originalError;
-  const tagged = errorRequestIds.get(error);
-  return tagged ?? (typeof original === 'object' && original !== null ? errorRequestIds.get(original) : undefined);
+  // A WeakMap answers undefined for a key that is not an object.
+  const original = (error as { originalError?: unknown } | null | undefined)?.originalError;
+  return errorRequestIds.get(error as object) ?? errorRequestIds.get(original as object);
 }
