@@ -138,7 +138,8 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   const reuse = credentials && { key: requestKey(credentials, request, target.search, body!), credentials };
   const hit = reuse && options.wholeResponseCache?.lookup(reuse.key, reuse.credentials);
   if (hit !== undefined) {
-    return sendReused(request, response, 'cached', hit, true, [...own, 'age', String(hit.ageSeconds)]);
+    own.push('age', String(hit.ageSeconds));
+    return sendReused(request, response, 'cached', hit, true, own);
   }
   setHeaders(response, own);
   // The rest of an oversized body is not read: the socket closes once the answer is out.
