@@ -10,9 +10,7 @@ export function createFormatError(logger: Logger) {
     const ruleCode = codeOfValidationRule(formatted, error);
     if (ruleCode !== undefined) return { ...formatted, extensions: { ...formatted.extensions, code: ruleCode } };
     const code = formatted.extensions?.code;
-    if (isPublicErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-      return formatted;
-    }
+    if (isPublicErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
     // Apollo refuses some malformed requests (APQ) with HTTP 400 but no code: the caller's.
     if (isUncodedBadRequest(error)) {
       return { ...formatted, extensions: { ...formatted.extensions, code: RequestErrorCode.BAD_REQUEST } };

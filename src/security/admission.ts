@@ -239,8 +239,9 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
         },
         async didResolveOperation({ contextValue, operation, document }) {
           const credentials = contextValue.credentialRefusal;
-          const schemaOnly = operation !== undefined && isSchemaOnly(document, operation);
-          if (credentials !== undefined && !schemaOnly) throw credentials;
+          if (credentials !== undefined && (operation === undefined || !isSchemaOnly(document, operation))) {
+            throw credentials;
+          }
           if (verdict === undefined) return;
           if (Array.isArray(verdict)) throw forHttp((verdict as Refusal)[0]!);
           if ((verdict as AdmittedOperation).safelisted) contextValue.facts.markSafelisted();

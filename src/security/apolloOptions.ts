@@ -39,7 +39,8 @@ export function apolloOptions(
   const options = {
     // ENABLE_INTROSPECTION=false is our own validation rule, whose message names the setting.
     introspection: true,
-    hideSchemaDetailsFromClientErrors: admission.hideSuggestions,
+    // graphql-js's own option, not hideSchemaDetailsFromClientErrors: its plugin is a hook per request.
+    validationOptions: { hideSuggestions: admission.hideSuggestions },
     allowBatchedHttpRequests: config.http.allowBatching,
     // Apollo's default, spelled out: it must never be switched off by accident.
     csrfPrevention: true,
