@@ -5,7 +5,7 @@ import { timeoutReason } from './boundedSignal';
 import { classifyFailure, type Failure } from './errorMapping';
 import { parseUpstreamBody, UpstreamBodyError } from './parseJson';
 import { remainingMs, type AttemptHandler, type AttemptRequest, type UpstreamAnswer } from './stages/types';
-import type { UpstreamRequestContext } from './stages/types';
+import type { ExchangeResult, UpstreamRequestContext } from './stages/types';
 
 export interface ExchangeOptions {
   readonly dispatcher: Dispatcher;
@@ -27,8 +27,7 @@ export function createUpstreamDispatcher(connections: number, timeoutMs: number)
   return new Agent({
     connections,
     connectTimeout: timeoutMs,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
+    // Headers and body are bounded by each attempt's own timer (exchangeStage), to the operation's deadline.
     keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
   });
 }
@@ -39,28 +38,19 @@ const TOO_LARGE = 'The upstream answer is larger than the gateway accepts.';
 
 /** Never throws; a failure at the deadline, or whose callers all left, says nothing of the upstream. */
 export function exchangeStage(options: ExchangeOptions): AttemptHandler {
-  return async (attempt) => {
-    const budget = Math.min(options.attemptTimeoutMs, remainingMs(attempt.request.deadline));
-    const started = performance.now();
-    const exchange = new Exchange(options, attempt, Math.max(1, budget));
-    const [status, outcome] = await exchange.outcome;
-    const durationMs = performance.now() - started;
-    if (!('error' in outcome)) return { ok: true, answer: outcome, status: status!, durationMs };
-    const cut = attempt.signal.aborted || (exchange.timedOut && budget < options.attemptTimeoutMs);
-    return { ...outcome, ...(cut ? { kind: 'cancelled', retry: false } : {}), ok: false, status, durationMs };
-  };
+  return (attempt) => new Exchange(options, attempt).result;
 }
-
-type Outcome = [status: number | undefined, UpstreamAnswer | Failure];
 
 /**
  * One GET as undici's handler: the body decoded as it arrives (megabytes decoded at the end are one
  * long step), with no stream, request promise or signal of its own; one timer bounds the attempt.
  */
 class Exchange implements Dispatcher.DispatchHandler {
-  readonly outcome: Promise<Outcome>;
-  timedOut = false;
-  private settle!: (outcome: Outcome | Promise<Outcome>) => void;
+  readonly result: Promise<ExchangeResult>;
+  private settle!: (result: ExchangeResult) => void;
+  private readonly started = performance.now();
+  private readonly budget: number;
+  private timedOut = false;
   private controller: Dispatcher.DispatchController | undefined;
   /** Why the attempt was stopped before undici started it. */
   private stopped: unknown;
@@ -74,25 +64,24 @@ class Exchange implements Dispatcher.DispatchHandler {
   constructor(
     private readonly options: ExchangeOptions,
     private readonly attempt: AttemptRequest,
-    ms: number,
   ) {
-    this.outcome = new Promise((resolve) => (this.settle = resolve));
+    this.result = new Promise((resolve) => (this.settle = resolve));
+    this.budget = Math.min(options.attemptTimeoutMs, remainingMs(attempt.request.deadline));
     const { signal } = attempt;
     if (signal.aborted) {
-      this.finish([undefined, classifyFailure({ thrown: signal.reason })]);
+      this.finish(classifyFailure({ thrown: signal.reason }));
       return;
     }
     this.timer = setTimeout(() => {
       this.timedOut = true;
       this.stop(timeoutReason());
-    }, ms).unref();
+    }, Math.max(1, this.budget)).unref();
     signal.addEventListener('abort', this.onAbort, { once: true });
     const headers = upstreamHeaders(attempt.request);
     options.dispatcher.dispatch({ origin: options.origin, path: attempt.path, method: 'GET', headers }, this);
   }
 
-  // A function, not this object with `handleEvent`: EventTarget kept such a listener, and the body it
-  // holds, alive past young collections.
+  // A function: EventTarget kept a listener object (`handleEvent`), and the body it holds, past young GCs.
   private readonly onAbort = () => this.stop(this.attempt.signal.reason);
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -101,7 +90,6 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: unknown, status: number, headers: IncomingHttpHeaders): void {
-    if (status < 200) return;
     this.status = status;
     this.headers = headers;
   }
@@ -113,7 +101,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.size <= max) this.text += this.decoder.write(chunk);
     else if (ok) controller.abort(new UpstreamBodyError(TOO_LARGE));
     else {
-      // Error bodies are only read for their code: the rest need not arrive.
       this.text += this.decoder.write(chunk.subarray(0, chunk.length - (this.size - max)));
       this.failed();
       controller.abort(new Error('The gateway read enough of the error body.'));
@@ -121,15 +108,26 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    if (!isSuccess(this.status)) return this.failed();
-    this.finish(answerOf(this.status!, this.text + this.decoder.end(), this.requestId(), this.options.keepText));
+    if (isSuccess(this.status)) void this.answer(this.text + this.decoder.end());
+    else this.failed();
   }
 
   /** Before an answer's status, or within a successful body; an error body cut off only loses its code. */
   onResponseError(_controller: unknown, error: Error): void {
-    const { status } = this;
-    if (status !== undefined && !isSuccess(status)) return this.failed('');
-    this.finish([status, classifyFailure({ thrown: error, status, requestId: this.requestId() })]);
+    if (this.status !== undefined && !isSuccess(this.status)) return this.failed('');
+    this.finish(classifyFailure({ thrown: error, status: this.status, requestId: this.requestId() }));
+  }
+
+  private async answer(text: string): Promise<void> {
+    const requestId = this.requestId();
+    try {
+      const parsed = await parseUpstreamBody(text);
+      const answer: UpstreamAnswer = { kind: 'ok', body: parsed, requestId, bytes: Buffer.byteLength(text) };
+      if (this.options.keepText) answer.text = text;
+      this.finish(answer);
+    } catch (error) {
+      this.finish(classifyFailure({ thrown: error, status: this.status, requestId }));
+    }
   }
 
   private requestId(): string | undefined {
@@ -138,8 +136,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private failed(body = this.text + this.decoder.end()): void {
-    const status = this.status!;
-    this.finish([status, classifyFailure({ status, headers: this.headers, body })]);
+    this.finish(classifyFailure({ status: this.status!, headers: this.headers, body }));
   }
 
   private stop(reason: unknown): void {
@@ -148,21 +145,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /** Only the first outcome counts (a promise settles once). */
-  private finish(outcome: Outcome | Promise<Outcome>): void {
+  private finish(outcome: UpstreamAnswer | Failure): void {
     clearTimeout(this.timer);
     this.attempt.signal.removeEventListener('abort', this.onAbort);
-    this.settle(outcome);
-  }
-}
-
-async function answerOf(status: number, text: string, requestId: string | undefined, keepText: boolean): Promise<Outcome> {
-  try {
-    const parsed = await parseUpstreamBody(text);
-    const answer: UpstreamAnswer = { kind: 'ok', body: parsed, requestId, bytes: Buffer.byteLength(text) };
-    if (keepText) answer.text = text;
-    return [status, answer];
-  } catch (error) {
-    return [status, classifyFailure({ thrown: error, status, requestId })];
+    const { status } = this;
+    const durationMs = performance.now() - this.started;
+    if (!('error' in outcome)) return this.settle({ ok: true, answer: outcome, status: status!, durationMs });
+    const cut = this.attempt.signal.aborted || (this.timedOut && this.budget < this.options.attemptTimeoutMs);
+    this.settle({ ...outcome, ...(cut ? { kind: 'cancelled', retry: false } : {}), ok: false, status, durationMs });
   }
 }
 
