@@ -34,16 +34,6 @@ export const mapJobStatus = lookup<JobStatus>(
 );
 
 export const mapEngineStatus = lookup<EngineStatus>('EngineStatus', [
-  'CREATING',
-  'AVAILABLE',
-  'UNAVAILABLE',
-  'DELETING',
-  'DELETED',
-  'UPGRADING',
-  'MODIFYING',
-  'CREATE_FAILED',
-  'DELETE_FAILED',
-  'UPGRADE_FAILED',
-  'MODIFY_FAILED',
-  'FREEZED',
+  'CREATING', 'AVAILABLE', 'UNAVAILABLE', 'DELETING', 'DELETED', 'UPGRADING', 'MODIFYING', 'FREEZED',
+  'CREATE_FAILED', 'DELETE_FAILED', 'UPGRADE_FAILED', 'MODIFY_FAILED',
 ]);

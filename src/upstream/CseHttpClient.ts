@@ -106,11 +106,6 @@ export class CseHttpClient {
 }
 
 function queryString(query: UpstreamCall['query']): string {
-  if (query === undefined) return '';
-  let out = '';
-  for (const [name, value] of Object.entries(query)) {
-    if (value === undefined) continue;
-    out += `${out === '' ? '?' : '&'}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
-  }
-  return out;
+  const given = Object.entries(query ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return given.length === 0 ? '' : `?${new URLSearchParams(given)}`;
 }

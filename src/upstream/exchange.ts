@@ -1,10 +1,11 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, type Dispatcher } from 'undici';
-import { boundedSignal } from './boundedSignal';
+import { timeoutReason } from './boundedSignal';
 import { classifyFailure, type Failure } from './errorMapping';
 import { parseUpstreamBody, UpstreamBodyError } from './parseJson';
 import { remainingMs, type AttemptHandler, type AttemptRequest, type UpstreamAnswer } from './stages/types';
-import type { UpstreamRequestContext } from './stages/types';
+import type { ExchangeResult, UpstreamRequestContext } from './stages/types';
 
 export interface ExchangeOptions {
   readonly dispatcher: Dispatcher;
@@ -26,8 +27,7 @@ export function createUpstreamDispatcher(connections: number, timeoutMs: number)
   return new Agent({
     connections,
     connectTimeout: timeoutMs,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
+    // Headers and body are bounded by each attempt's own timer (exchangeStage), to the operation's deadline.
     keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
   });
 }
@@ -38,51 +38,125 @@ const TOO_LARGE = 'The upstream answer is larger than the gateway accepts.';
 
 /** Never throws; a failure at the deadline, or whose callers all left, says nothing of the upstream. */
 export function exchangeStage(options: ExchangeOptions): AttemptHandler {
-  return async (attempt) => {
-    const budget = Math.min(options.attemptTimeoutMs, remainingMs(attempt.request.deadline));
-    const bounded = boundedSignal(attempt.signal, Math.max(1, budget));
-    const started = performance.now();
-    const [status, outcome] = await exchange(options, attempt, bounded.signal).finally(bounded.dispose);
-    const durationMs = performance.now() - started;
-    if (!('error' in outcome)) return { ok: true, answer: outcome, status: status!, durationMs };
-    const cut = attempt.signal.aborted || (bounded.signal.aborted && budget < options.attemptTimeoutMs);
-    return { ...outcome, ...(cut ? { kind: 'cancelled', retry: false } : {}), ok: false, status, durationMs };
-  };
+  return (attempt) => new Exchange(options, attempt).result;
 }
 
-type Outcome = [status: number | undefined, UpstreamAnswer | Failure];
+/**
+ * One GET as undici's handler: the body decoded as it arrives (megabytes decoded at the end are one
+ * long step), with no stream, request promise or signal of its own; one timer bounds the attempt.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly result: Promise<ExchangeResult>;
+  private settle!: (result: ExchangeResult) => void;
+  private readonly started = performance.now();
+  private readonly budget: number;
+  private timedOut = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  /** Why the attempt was stopped before undici started it. */
+  private stopped: unknown;
+  private timer: NodeJS.Timeout | undefined;
+  private status: number | undefined;
+  private headers: IncomingHttpHeaders = {};
+  private readonly decoder = new StringDecoder('utf8');
+  private text = '';
+  private size = 0;
 
-async function exchange(options: ExchangeOptions, attempt: AttemptRequest, signal: AbortSignal): Promise<Outcome> {
-  const { origin, dispatcher } = options;
-  const headers = upstreamHeaders(attempt.request);
-  let response: Dispatcher.ResponseData;
-  try {
-    response = await dispatcher.request({ origin, path: attempt.path, method: 'GET', headers, signal });
-  } catch (error) {
-    return [undefined, classifyFailure({ thrown: error })];
+  constructor(
+    private readonly options: ExchangeOptions,
+    private readonly attempt: AttemptRequest,
+  ) {
+    this.result = new Promise((resolve) => (this.settle = resolve));
+    this.budget = Math.min(options.attemptTimeoutMs, remainingMs(attempt.request.deadline));
+    const { signal } = attempt;
+    if (signal.aborted) {
+      this.finish(classifyFailure({ thrown: signal.reason }));
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.stop(timeoutReason());
+    }, Math.max(1, this.budget)).unref();
+    signal.addEventListener('abort', this.onAbort, { once: true });
+    const headers = upstreamHeaders(attempt.request);
+    options.dispatcher.dispatch({ origin: options.origin, path: attempt.path, method: 'GET', headers }, this);
   }
-  const { statusCode: status, body } = response;
-  if (status >= 200 && status < 300) {
-    const id = response.headers['x-request-id'];
-    const requestId = Array.isArray(id) ? id[0] : id;
-    try {
-      const text = await readText(body, options.maxResponseBytes, true);
-      const parsed = await parseUpstreamBody(text);
-      const answer: UpstreamAnswer = { kind: 'ok', body: parsed, requestId, bytes: Buffer.byteLength(text) };
-      if (options.keepText) answer.text = text;
-      return [status, answer];
-    } catch (error) {
-      return [status, classifyFailure({ thrown: error, status, requestId })];
+
+  // A function: EventTarget kept a listener object (`handleEvent`), and the body it holds, past young GCs.
+  private readonly onAbort = () => this.stop(this.attempt.signal.reason);
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.stopped !== undefined) controller.abort(this.stopped as Error);
+  }
+
+  onResponseStart(_controller: unknown, status: number, headers: IncomingHttpHeaders): void {
+    this.status = status;
+    this.headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const ok = isSuccess(this.status);
+    const max = ok ? this.options.maxResponseBytes : MAX_ERROR_BODY_BYTES;
+    this.size += chunk.length;
+    if (this.size <= max) this.text += this.decoder.write(chunk);
+    else if (ok) controller.abort(new UpstreamBodyError(TOO_LARGE));
+    else {
+      this.text += this.decoder.write(chunk.subarray(0, chunk.length - (this.size - max)));
+      this.failed();
+      controller.abort(new Error('The gateway read enough of the error body.'));
     }
   }
-  let text = '';
-  try {
-    text = await readText(body, MAX_ERROR_BODY_BYTES, false);
-  } catch {
-    // The status alone classifies the failure; a body cut off mid-way only loses its code.
+
+  onResponseEnd(): void {
+    if (isSuccess(this.status)) void this.answer(this.text + this.decoder.end());
+    else this.failed();
   }
-  return [status, classifyFailure({ status, headers: response.headers, body: text })];
+
+  /** Before an answer's status, or within a successful body; an error body cut off only loses its code. */
+  onResponseError(_controller: unknown, error: Error): void {
+    if (this.status !== undefined && !isSuccess(this.status)) return this.failed('');
+    this.finish(classifyFailure({ thrown: error, status: this.status, requestId: this.requestId() }));
+  }
+
+  private async answer(text: string): Promise<void> {
+    const requestId = this.requestId();
+    try {
+      const parsed = await parseUpstreamBody(text);
+      const answer: UpstreamAnswer = { kind: 'ok', body: parsed, requestId, bytes: Buffer.byteLength(text) };
+      if (this.options.keepText) answer.text = text;
+      this.finish(answer);
+    } catch (error) {
+      this.finish(classifyFailure({ thrown: error, status: this.status, requestId }));
+    }
+  }
+
+  private requestId(): string | undefined {
+    const id = this.headers['x-request-id'];
+    return Array.isArray(id) ? id[0] : id;
+  }
+
+  private failed(body = this.text + this.decoder.end()): void {
+    this.finish(classifyFailure({ status: this.status!, headers: this.headers, body }));
+  }
+
+  private stop(reason: unknown): void {
+    if (this.controller === undefined) this.stopped = reason;
+    else this.controller.abort(reason as Error);
+  }
+
+  /** Only the first outcome counts (a promise settles once). */
+  private finish(outcome: UpstreamAnswer | Failure): void {
+    clearTimeout(this.timer);
+    this.attempt.signal.removeEventListener('abort', this.onAbort);
+    const { status } = this;
+    const durationMs = performance.now() - this.started;
+    if (!('error' in outcome)) return this.settle({ ok: true, answer: outcome, status: status!, durationMs });
+    const cut = this.attempt.signal.aborted || (this.timedOut && this.budget < this.options.attemptTimeoutMs);
+    this.settle({ ...outcome, ...(cut ? { kind: 'cancelled', retry: false } : {}), ok: false, status, durationMs });
+  }
 }
+
+const isSuccess = (status: number | undefined) => status !== undefined && status >= 200 && status < 300;
 
 function upstreamHeaders({ credentials, propagate }: UpstreamRequestContext): Record<string, string> {
   const headers: Record<string, string> = {
@@ -94,25 +168,4 @@ function upstreamHeaders({ credentials, propagate }: UpstreamRequestContext): Re
   const enterprise = credentials.enterpriseProjectId;
   if (enterprise !== undefined) headers['x-enterprise-project-id'] = enterprise;
   return headers;
-}
-
-/** Past `maxBytes` a successful (`strict`) body is an error; an error body is just truncated. */
-function readText(body: Dispatcher.ResponseData['body'], maxBytes: number, strict: boolean): Promise<string> {
-  // Decoded as it arrives (megabytes decoded at the end are one long step), on events: no iterator per body.
-  const decoder = new StringDecoder('utf8');
-  let text = '';
-  let size = 0;
-  return new Promise((resolve, reject) => {
-    body.on('data', (buffer: Buffer) => {
-      size += buffer.length;
-      if (size <= maxBytes) text += decoder.write(buffer);
-      else if (strict) body.destroy(new UpstreamBodyError(TOO_LARGE));
-      else {
-        resolve(text + decoder.write(buffer.subarray(0, buffer.length - (size - maxBytes))) + decoder.end());
-        body.destroy();
-      }
-    });
-    body.on('end', () => resolve(text + decoder.end()));
-    body.on('error', reject);
-  });
 }

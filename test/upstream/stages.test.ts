@@ -379,7 +379,15 @@ describe('exchangeStage', () => {
   let origin: string;
   const agent = new Agent();
   beforeAll(async () => {
-    server = createServer((_request, response) => setTimeout(() => response.end('{"id":"e"}'), 300));
+    server = createServer((request, response) => {
+      // A 503 whose body (a proxy's page) is far larger than the gateway reads of an error.
+      if (request.url === '/big-error') {
+        response.writeHead(503, { 'retry-after': '7' });
+        response.end(`{"error_code":"SVCSTG.1"}${' '.repeat(1 << 20)}`);
+        return;
+      }
+      setTimeout(() => response.end('{"id":"e"}'), 300);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -404,6 +412,31 @@ describe('exchangeStage', () => {
     };
     expect(await answerOf(true)).toMatchObject({ kind: 'ok', body: { id: 'e' }, text: '{"id":"e"}' });
     expect(await answerOf(false)).not.toHaveProperty('text');
+  });
+
+  it("is cancelled (not held against the upstream) when the caller's signal aborts, and leaves no listener on it", async () => {
+    const stage = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxResponseBytes: 1 << 20, keepText: false });
+    const caller = new AbortController();
+    const remove = jest.spyOn(caller.signal, 'removeEventListener');
+    const pending = stage(attemptOf({ signal: caller.signal }));
+    setTimeout(() => caller.abort(new Error('caller gone')), 50);
+    await expect(pending).resolves.toMatchObject({ ok: false, kind: 'cancelled', retry: false, status: undefined });
+    const answered = new AbortController();
+    const add = jest.spyOn(answered.signal, 'addEventListener');
+    const removed = jest.spyOn(answered.signal, 'removeEventListener');
+    await expect(stage(attemptOf({ signal: answered.signal }))).resolves.toMatchObject({ ok: true });
+    expect(removed).toHaveBeenCalledWith('abort', add.mock.calls[0]![1]);
+    expect(remove).toHaveBeenCalledTimes(1);
+    const gone = new AbortController();
+    gone.abort(new Error('gone before'));
+    await expect(stage(attemptOf({ signal: gone.signal }))).resolves.toMatchObject({ ok: false, kind: 'cancelled' });
+  });
+
+  it('classifies an error status by its status, code and Retry-After, reading only the start of a long body', async () => {
+    const stage = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxResponseBytes: 1 << 20, keepText: false });
+    const result = await stage(attemptOf({ path: '/big-error' }));
+    expect(result).toMatchObject({ ok: false, kind: 'server', retry: true, status: 503 });
+    expect(!result.ok && result.error.extensions).toMatchObject({ retryAfter: 7, upstream: { status: 503, code: 'SVCSTG.1' } });
   });
 
   it('refuses an answer larger than CSE_MAX_RESPONSE_BYTES as UPSTREAM_BAD_RESPONSE', async () => {

@@ -1,10 +1,4 @@
-import {
-  getArgumentValues,
-  getNamedType,
-  isObjectType,
-  type FieldNode,
-  type GraphQLResolveInfo,
-} from 'graphql';
+import { getArgumentValues, getNamedType, isObjectType, type FieldNode, type GraphQLResolveInfo } from 'graphql';
 // Not exported from graphql 16's root, but the executor's own field collection: in step with it.
 import { collectSubfields } from 'graphql/execution/collectFields';
 import { GatewayError } from '../../errors/GatewayError';

@@ -8,14 +8,8 @@ import type { ConnectionModel, EdgeModel, PageInfoModel } from '../../pagination
 import type { JobTimeFilter } from '../../upstream/CseApi';
 import type { CseEngine, CseJob } from '../../upstream/types';
 import type { GatewayContext } from '../context';
-import type {
-  EngineConnectionResolvers,
-  EngineEdgeResolvers,
-  JobConnectionResolvers,
-  JobEdgeResolvers,
-  JobFilter,
-  PageInfoResolvers,
-} from '../generated/resolvers-types';
+import type { EngineConnectionResolvers, EngineEdgeResolvers, JobEdgeResolvers } from '../generated/resolvers-types';
+import type { JobConnectionResolvers, JobFilter, PageInfoResolvers } from '../generated/resolvers-types';
 import { property } from './property';
 
 export function engineConnection(args: ConnectionArgs, context: GatewayContext): Promise<ConnectionModel<CseEngine>> {
