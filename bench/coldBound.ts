@@ -56,8 +56,10 @@ export function createColdBound(options: { upstream: string; projectId: string }
   const pool = new Pool(upstream.origin, { connections: 32, keepAliveTimeout: 4000 });
 
   const answer = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    let body = '';
-    for await (const chunk of request) body += chunk;
+    const body = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      request.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text)).on('error', reject);
+    });
     const { query, variables = {} } = JSON.parse(body) as { query: string; variables?: Record<string, unknown> };
     const document: DocumentNode = parse(query);
     const operation = document.definitions[0] as { selectionSet: { selections: readonly unknown[] } };

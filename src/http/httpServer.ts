@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { GatewayContext } from '../graphql/context';
 import { passesCsrfPrevention } from './csrf';
 import { HEALTH_PATH, READY_PATH, type RouteHandler } from './operationalRoutes';
-import { timeoutReason } from '../upstream/boundedSignal';
+import { timeoutReason } from '../upstream/errorMapping';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
 import type { CachedResponse, WholeResponseCache } from '../cache/wholeResponseCache';
 import type { CallerCredentials } from '../cache/scopeKey';

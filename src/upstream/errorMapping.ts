@@ -255,3 +255,8 @@ function codeOf(err: unknown, property: 'code' | 'name' = 'code'): string | unde
   const value = typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[property] : undefined;
   return typeof value === 'string' ? value : undefined;
 }
+
+/** What `AbortSignal.timeout` gives, which classifyFailure reads as a timeout. */
+export function timeoutReason(): DOMException {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+}

@@ -1,8 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, type Dispatcher } from 'undici';
-import { timeoutReason } from './boundedSignal';
-import { classifyFailure, type Failure } from './errorMapping';
+import { classifyFailure, timeoutReason, type Failure } from './errorMapping';
 import { parseUpstreamBody, UpstreamBodyError } from './parseJson';
 import { remainingMs, type AttemptHandler, type AttemptRequest, type UpstreamAnswer } from './stages/types';
 import type { ExchangeResult, UpstreamRequestContext } from './stages/types';
@@ -51,12 +50,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   private readonly started = performance.now();
   private readonly budget: number;
   private timedOut = false;
+  private settled = false;
   private controller: Dispatcher.DispatchController | undefined;
-  /** Why the attempt was stopped before undici started it. */
-  private stopped: unknown;
   private timer: NodeJS.Timeout | undefined;
   private status: number | undefined;
   private headers: IncomingHttpHeaders = {};
+  private requestId: string | undefined;
   private readonly decoder = new StringDecoder('utf8');
   private text = '';
   private size = 0;
@@ -78,6 +77,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }, Math.max(1, this.budget)).unref();
     signal.addEventListener('abort', this.onAbort, { once: true });
     const headers = upstreamHeaders(attempt.request);
+    // undici's dispatchers never throw here: they hand a failure to onResponseError.
     options.dispatcher.dispatch({ origin: options.origin, path: attempt.path, method: 'GET', headers }, this);
   }
 
@@ -86,12 +86,16 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.stopped !== undefined) controller.abort(this.stopped as Error);
+    // Ended while queued for a connection (its caller left, its time ran out): ended then, never sent.
+    if (this.settled) controller.abort(new Error('The attempt ended before it was sent.'));
   }
 
   onResponseStart(_controller: unknown, status: number, headers: IncomingHttpHeaders): void {
+    if (status < 200) return; // 103 Early Hints and the like: the answer follows
     this.status = status;
     this.headers = headers;
+    const id = headers['x-request-id'];
+    this.requestId = Array.isArray(id) ? id[0] : id;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -108,31 +112,24 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    if (isSuccess(this.status)) void this.answer(this.text + this.decoder.end());
+    if (isSuccess(this.status)) this.answer(this.text + this.decoder.end());
     else this.failed();
   }
 
   /** Before an answer's status, or within a successful body; an error body cut off only loses its code. */
   onResponseError(_controller: unknown, error: Error): void {
+    if (this.settled) return;
     if (this.status !== undefined && !isSuccess(this.status)) return this.failed('');
-    this.finish(classifyFailure({ thrown: error, status: this.status, requestId: this.requestId() }));
+    this.finish(classifyFailure({ thrown: error, status: this.status, requestId: this.requestId }));
   }
 
-  private async answer(text: string): Promise<void> {
-    const requestId = this.requestId();
-    try {
-      const parsed = await parseUpstreamBody(text);
-      const answer: UpstreamAnswer = { kind: 'ok', body: parsed, requestId, bytes: Buffer.byteLength(text) };
+  private answer(text: string): void {
+    const parsed = (body: unknown) => {
+      const answer: UpstreamAnswer = { kind: 'ok', body, requestId: this.requestId, bytes: Buffer.byteLength(text) };
       if (this.options.keepText) answer.text = text;
       this.finish(answer);
-    } catch (error) {
-      this.finish(classifyFailure({ thrown: error, status: this.status, requestId }));
-    }
-  }
-
-  private requestId(): string | undefined {
-    const id = this.headers['x-request-id'];
-    return Array.isArray(id) ? id[0] : id;
+    };
+    parseUpstreamBody(text).then(parsed, (error: Error) => this.onResponseError(undefined, error));
   }
 
   private failed(body = this.text + this.decoder.end()): void {
@@ -140,12 +137,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private stop(reason: unknown): void {
-    if (this.controller === undefined) this.stopped = reason;
-    else this.controller.abort(reason as Error);
+    if (this.controller !== undefined) return this.controller.abort(reason as Error);
+    this.finish(classifyFailure({ thrown: reason }));
   }
 
-  /** Only the first outcome counts (a promise settles once). */
+  /** Only the first outcome counts. */
   private finish(outcome: UpstreamAnswer | Failure): void {
+    if (this.settled) return;
+    this.settled = true;
     clearTimeout(this.timer);
     this.attempt.signal.removeEventListener('abort', this.onAbort);
     const { status } = this;

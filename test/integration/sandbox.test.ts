@@ -254,6 +254,14 @@ describe('production', () => {
     expect(response.body.errors![0]!.message).not.toMatch(/Did you mean/);
   });
 
+  it('gives no suggestions for a misspelt input field of a variable either (input coercion, not validation)', async () => {
+    const query = 'query J($filter: JobFilter) { engines(first: 1) { nodes { jobs(first: 1, filter: $filter) { totalCount } } } }';
+    const response = await h.gql(query, { filter: { form: '2026-01-01T00:00:00Z' } });
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.body.errors![0]!.message).toMatch(/"form"/);
+    expect(response.body.errors![0]!.message).not.toMatch(/Did you mean/);
+  });
+
   it('does not allow the Studio origin', async () => {
     const response = await send(h.gateway.url, { method: 'OPTIONS', headers: preflight(STUDIO) });
     expect(response.headers['access-control-allow-origin']).toBeUndefined();

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent } from 'undici';
+import { Agent, Pool } from 'undici';
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { UpstreamEvents } from '../../src/observability/events';
@@ -378,8 +378,16 @@ describe('exchangeStage', () => {
   let server: Server;
   let origin: string;
   const agent = new Agent();
+  const received: string[] = [];
   beforeAll(async () => {
     server = createServer((request, response) => {
+      received.push(request.url ?? '');
+      // Headers and the start of the body, then nothing: only the attempt's own timer ends it.
+      if (request.url === '/stalled-body') return void response.writeHead(200, { 'content-length': '100' }).write('{"id":');
+      if (request.url === '/early-hints') {
+        response.writeEarlyHints({ link: '</a.css>; rel=preload; as=style' });
+        return void setTimeout(() => response.end('{"id":"e"}'), 300);
+      }
       // A 503 whose body (a proxy's page) is far larger than the gateway reads of an error.
       if (request.url === '/big-error') {
         response.writeHead(503, { 'retry-after': '7' });
@@ -403,6 +411,33 @@ describe('exchangeStage', () => {
     const clipped = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxResponseBytes: 1 << 20, keepText: false });
     await expect(clipped(attemptOf({ request: { credentials, deadline: Date.now() + 50 } }))).resolves.toMatchObject({ ok: false, kind: 'cancelled' });
     await expect(clipped(attemptOf())).resolves.toMatchObject({ ok: true, answer: { kind: 'ok', body: { id: 'e' }, bytes: 10 } });
+  });
+
+  it('times an attempt out when its body stalls after the headers, and after informational (1xx) answers', async () => {
+    const stage = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 100, maxResponseBytes: 1 << 20, keepText: false });
+    await expect(stage(attemptOf({ path: '/stalled-body' }))).resolves.toMatchObject({ ok: false, kind: 'timeout', status: 200 });
+    await expect(stage(attemptOf({ path: '/early-hints' }))).resolves.toMatchObject({ ok: false, kind: 'timeout', status: undefined });
+    const patient = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxResponseBytes: 1 << 20, keepText: false });
+    await expect(patient(attemptOf({ path: '/early-hints' }))).resolves.toMatchObject({ ok: true, status: 200 });
+  });
+
+  it('ends an attempt still queued for a connection when its caller leaves, and never sends it', async () => {
+    const pool = new Pool(origin, { connections: 1 });
+    try {
+      const stage = exchangeStage({ dispatcher: pool, origin, attemptTimeoutMs: 5000, maxResponseBytes: 1 << 20, keepText: false });
+      const holding = stage(attemptOf({ path: '/holding' }));
+      const caller = new AbortController();
+      const queued = stage(attemptOf({ path: '/queued', signal: caller.signal }));
+      setTimeout(() => caller.abort(new Error('caller gone')), 20);
+      const ended = await Promise.race([queued, holding.then(() => 'the holding call answered first')]);
+      expect(ended).toMatchObject({ ok: false, kind: 'cancelled', status: undefined });
+      await expect(holding).resolves.toMatchObject({ ok: true });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(received).toContain('/holding');
+      expect(received).not.toContain('/queued');
+    } finally {
+      await pool.close();
+    }
   });
 
   it('keeps the body\'s text on the answer only when asked to (for Redis)', async () => {

@@ -32,6 +32,8 @@ type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
   ) => void;
   readonly onExecuted?: (how: 'compiled' | 'interpreted') => void;
   readonly onCompiled?: (durationMs: number) => void;
+  /** graphql-js's: no "Did you mean" naming the schema in input coercion errors. */
+  readonly hideSuggestions?: boolean;
 };
 
 /** Past this many fields with fragments inlined, interpret: graphql-jit's work grows with them. */
@@ -57,7 +59,7 @@ export function createOperationExecutor(
 ): OperationExecutor {
   const interpreted = (request: ExecutorRequest) => {
     options.onExecuted?.('interpreted');
-    return execute({ schema, ...request });
+    return execute({ schema, ...request, hideSuggestions: options.hideSuggestions });
   };
   const run: OperationExecutor =
     options.mode === 'adaptive'

@@ -20,10 +20,7 @@ export const Subscription: SubscriptionResolvers = {
 
 const own = property<JobEventModel>();
 
-export const JobEvent: JobEventResolvers = {
-  kind: own('kind'),
-  job: own('job'),
-};
+export const JobEvent: JobEventResolvers = { kind: own('kind'), job: own('job') };
 
 function watchesOf(context: GatewayContext): JobWatches {
   if (context.watches === undefined) {
