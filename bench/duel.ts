@@ -56,10 +56,11 @@ export async function duel(entryA: string, entryB: string, rounds: number, reque
     };
     const a = await gateway('gateway A', entryA, envA);
     const b = await gateway('gateway B', entryB, envB);
-    const cursors = await walkCursors(a.url);
-    await walkCursors(b.url);
+    // Each its own: cursors are the server's (the cold bound's are not the gateway's).
+    const cursorsOf = new Map([[a, await walkCursors(a.url)], [b, await walkCursors(b.url)]]);
     const load = (target: Child) => {
       const url = new URL(target.url);
+      const cursors = cursorsOf.get(target)!;
       const asks = askSource(scenario, cursors.length);
       return runLoad({
         origin: url.origin,
