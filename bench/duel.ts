@@ -4,7 +4,7 @@ import { runLoad } from './loadGenerator';
 import { cpuMs } from './procStats';
 import { CACHE_MODES, type CacheMode } from './records';
 import { askSource, gatewayRequest, SCENARIO_IDS, SCENARIOS, type Scenario, type ScenarioId } from './scenarios';
-import { gatewayEnv, walkCursors } from './servers';
+import { answerOf, gatewayEnv, walkCursors } from './servers';
 import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 
 /**
@@ -58,6 +58,11 @@ export async function duel(entryA: string, entryB: string, rounds: number, reque
     const b = await gateway('gateway B', entryB, envB);
     // Each its own: cursors are the server's (the cold bound's are not the gateway's).
     const cursorsOf = new Map([[a, await walkCursors(a.url)], [b, await walkCursors(b.url)]]);
+    // A 200 may carry errors the load generator does not read: each server answers one of its asks first.
+    for (const [target, cursors] of cursorsOf) {
+      const ask = gatewayRequest(askSource(scenario, cursors.length)(), cursors, DEMO_TOKEN, new URL(target.url).pathname);
+      await answerOf(target.url, ask).catch((error: Error) => Promise.reject(new Error(`${target.name}: ${error.message}`)));
+    }
     const load = (target: Child) => {
       const url = new URL(target.url);
       const cursors = cursorsOf.get(target)!;

@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { DEMO_PROJECT_ID, DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { startChild, type Child } from './childProcess';
 import { cacheEnv, type CacheMode } from './records';
-import { BIG_ENGINE_ID, WALK_QUERY } from './scenarios';
+import { BIG_ENGINE_ID, WALK_QUERY, type HttpAsk } from './scenarios';
 
 /** The processes of one latency setting: the simulator, one gateway per cache mode, the floor. */
 export interface Servers {
@@ -124,11 +124,13 @@ export function metricsUrlOf(gateway: Child): string {
 
 /** POSTs one operation; throws, with the codes, when the answer has errors. */
 export async function graphql<T>(url: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await request(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
-    body: JSON.stringify({ query, variables }),
-  });
+  const headers = { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN };
+  return answerOf<T>(url, { method: 'POST', path: new URL(url).pathname, headers, body: JSON.stringify({ query, variables }) });
+}
+
+/** Sends one request as the load generator would; throws, with the codes, when the answer has errors. */
+export async function answerOf<T>(url: string, ask: HttpAsk): Promise<T> {
+  const response = await request(new URL(ask.path, url), { method: ask.method, headers: ask.headers, body: ask.body });
   const body = (await response.body.json()) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
   if (response.statusCode !== 200 || body.errors !== undefined || body.data === undefined) {
     const problems = (body.errors ?? []).map((e) => `${e.extensions?.code ?? '?'}: ${e.message}`).join('; ');

@@ -117,6 +117,12 @@ describe('bench harness (compiled CLI, child processes)', () => {
     expect((refused as { stderr: string }).stderr).toMatch(/usage: .*scenario=S5: S1\|S2\|S3\|S4\|S5\|S6/);
   }, 70_000);
 
+  it('duels the cold bound against the gateway, each paging with its own cursors and answering without errors', async () => {
+    const args = [join(benchDir, 'duel.js'), join(benchDir, 'coldBound.js'), gateway, '1', '100', 'S6', 'off'];
+    const result = await run(process.execPath, args, { cwd: root, timeout: 60_000 });
+    expect(result.stdout).toMatch(/^round 1: .*, errors 0$/m);
+  }, 70_000);
+
   it('runs the subscription benchmark: sockets of subscriptions over live jobs, figures against their targets', async () => {
     const out = join(dir, 'subscriptions.json');
     const args = ['--sockets', '4', '--per-socket', '5', '--seconds', '3', '--poll-ms', '500', '--gateway', gateway, '--out', out];
