@@ -10,6 +10,13 @@ const incomingGetter: TextMapGetter<IncomingHeaders> = {
   get: (carrier, key) => carrier[key.toLowerCase()],
 };
 
+/** The API's proxy has no delegate until an SDK registers one: then no span, no context work. */
+export function registeredTracer() {
+  const provider = trace.getTracerProvider();
+  if (!(provider instanceof ProxyTracerProvider)) return provider.getTracer(TRACER_NAME);
+  return provider.getDelegateTracer(TRACER_NAME);
+}
+
 /**
  * The operation's span (none without a tracer provider) and the trace headers for its upstream
  * calls: the caller's valid ones, or what the registered propagator injects. Headers, not an
@@ -23,10 +30,7 @@ export function startOperationTrace(headers: IncomingHeaders): {
     const value = headers[name];
     return Array.isArray(value) ? undefined : value;
   });
-  const provider = trace.getTracerProvider();
-  // The API's proxy has no delegate until an SDK registers one: no span, no context work.
-  const tracer =
-    provider instanceof ProxyTracerProvider ? provider.getDelegateTracer(TRACER_NAME) : provider.getTracer(TRACER_NAME);
+  const tracer = registeredTracer();
   if (tracer === undefined) return { span: undefined, propagate };
   const active = context.active();
   // A span already active is the HTTP instrumentation's, of an SDK: the caller's trace is in it.

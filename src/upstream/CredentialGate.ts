@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { SecondLevel } from '../cache/secondLevel';
 import type { GatewayError } from '../errors/GatewayError';
-import { classifyFailure, credentialVerdictOf } from './errorMapping';
+import { credentialVerdictOf, throwClassified } from './errorMapping';
 import { NEVER, type CallStage } from './stages/types';
 
 export interface CredentialGateOptions {
@@ -143,9 +143,9 @@ export class CredentialGate {
   /** Inside the single flight; a 401 makes every replica forget what was kept for the scope. */
   stage(secondLevel?: SecondLevel<unknown>): CallStage {
     return (next) => async (call) => {
-      const round = await this.admit(call.digest, call.signal ?? NEVER).catch((reason: unknown) => {
-        throw classifyFailure({ thrown: reason }).error;
-      });
+      // A scope answered recently, so not refused since, needs no probe: none of admit's promises.
+      const recent = this.generation(call.digest) !== undefined;
+      const round = recent ? undefined : await this.admit(call.digest, call.signal ?? NEVER).catch(throwClassified);
       try {
         const answer = await next(call);
         this.settle(call.digest, round);

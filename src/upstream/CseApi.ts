@@ -1,6 +1,6 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { GatewayError } from '../errors/GatewayError';
-import { TRACER_NAME } from '../observability/tracing';
+import { registeredTracer } from '../observability/tracing';
 import { pageOffset, type PageCall } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
 import { classifyFailure } from './errorMapping';
@@ -49,9 +49,9 @@ export class CseApi {
   }
 
   async listJobs(engineId: string, filter: JobTimeFilter, call: PageCall): Promise<ListPage<CseJob> | null> {
-    const query = this.pageQuery(call);
-    if (filter.from !== undefined) query['from-time'] = String(filter.from);
-    if (filter.to !== undefined) query['to-time'] = String(filter.to);
+    let query = this.pageQuery(call);
+    if (filter.from !== undefined) query += `&from-time=${filter.from}`;
+    if (filter.to !== undefined) query += `&to-time=${filter.to}`;
     const path = paths.listJobs(this.projectId, engineId);
     const guard = (job: unknown) => withEngineId(asJob(job), engineId);
     return this.one({ route: 'listJobs', path, query, engineId }, pageOf(guard));
@@ -67,16 +67,23 @@ export class CseApi {
     return this.options.request.credentials.projectId;
   }
 
-  private pageQuery(call: PageCall): Record<string, string> {
-    return { offset: String(pageOffset(call, this.options.pageBase)), limit: String(call.size) };
+  private pageQuery(call: PageCall): string {
+    return `?offset=${pageOffset(call, this.options.pageBase)}&limit=${call.size}`;
   }
 
+  /** Counted against the operation's budget, a cached answer too. */
   private async one<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<T | null> {
-    const answer = await this.send(call);
+    const { budget } = this.options;
+    budget?.beforeCall();
+    const answer = await this.options.limit(() => {
+      budget?.beforeCall();
+      return this.traced(call);
+    });
     if (answer.kind === 'not-found') {
       this.options.onNotFound?.();
       return null;
     }
+    budget?.spendUpstream(answer.bytes);
     try {
       return guard(answer.body);
     } catch (error) {
@@ -86,25 +93,18 @@ export class CseApi {
     }
   }
 
-  /** Counted against the operation's budget, a cached answer too. */
-  private async send(call: UpstreamCall): Promise<UpstreamAnswer> {
-    const { budget } = this.options;
-    budget?.beforeCall();
-    const answer = await this.options.limit(() => {
-      budget?.beforeCall();
-      return this.traced(call);
-    });
-    if (answer.kind === 'ok') budget?.spendUpstream(answer.bytes);
-    return answer;
+  /** Without a tracer provider, the operation's trace headers go upstream as they came. */
+  private traced(call: UpstreamCall): Promise<UpstreamAnswer> {
+    const tracer = registeredTracer();
+    return tracer === undefined ? this.options.http.get(call, this.options.request) : this.spanned(tracer, call);
   }
 
   /** A client span whose context goes upstream; a failure marks it with its code, never its URL. */
-  private async traced(call: UpstreamCall): Promise<UpstreamAnswer> {
+  private async spanned(tracer: Tracer, call: UpstreamCall): Promise<UpstreamAnswer> {
     const { http, request } = this.options;
     const parent = propagation.extract(context.active(), request.propagate ?? {});
     const attributes = { 'cse.route': call.route, 'http.request.method': 'GET' };
-    const options = { kind: SpanKind.CLIENT, attributes };
-    const span = trace.getTracer(TRACER_NAME).startSpan(`cse ${call.route}`, options, parent);
+    const span = tracer.startSpan(`cse ${call.route}`, { kind: SpanKind.CLIENT, attributes }, parent);
     const propagate: Record<string, string> = { ...request.propagate };
     propagation.inject(trace.setSpan(parent, span), propagate);
     try {

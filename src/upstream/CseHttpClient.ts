@@ -17,7 +17,8 @@ import { compose, type CallHandler, type UpstreamAnswer, type UpstreamRequestCon
 export interface UpstreamCall {
   route: Route;
   path: string;
-  query?: Readonly<Record<string, string | undefined>>;
+  /** `?` and the parameters: integers, with nothing to encode. */
+  query?: string;
   engineId?: string;
 }
 
@@ -84,7 +85,7 @@ export class CseHttpClient {
   }
 
   get(call: UpstreamCall, request: UpstreamRequestContext): Promise<UpstreamAnswer> {
-    const path = this.pathPrefix + call.path + queryString(call.query);
+    const path = this.pathPrefix + call.path + (call.query ?? '');
     return this.handle({
       route: call.route,
       path,
@@ -103,9 +104,4 @@ export class CseHttpClient {
     if (both === undefined) this.sinks.set(operation, (both = fanOutEvents(this.options.events, operation)));
     return both;
   }
-}
-
-function queryString(query: UpstreamCall['query']): string {
-  const given = Object.entries(query ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined);
-  return given.length === 0 ? '' : `?${new URLSearchParams(given)}`;
 }

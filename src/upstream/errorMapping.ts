@@ -68,6 +68,11 @@ export function classifyFailure(happened: Happened, now: number = Date.now()): C
   return classifyStatus(happened, now);
 }
 
+/** A wait's rejection (its caller gone, its time out) as the coded error it stands for. */
+export function throwClassified(reason: unknown): never {
+  throw classifyFailure({ thrown: reason }).error;
+}
+
 function classifyStatus({ status, headers, body }: Answered, now: number): Classification {
   const fields = readErrorBody(body);
   const upstream: UpstreamErrorInfo = { status };
@@ -77,9 +82,7 @@ function classifyStatus({ status, headers, body }: Answered, now: number): Class
   const fail = (code: ErrorCode, message: string, retryAfter?: number): Failure => {
     const error = new GatewayError(code, message, { upstream, retryAfter });
     const kind = kindOfStatus(status);
-    if (kind === 'refused') {
-      VERDICTS.set(error, status === 401 ? 'refused' : status === 403 ? 'denied' : 'accepted');
-    }
+    if (kind === 'refused') VERDICTS.set(error, status === 401 ? 'refused' : status === 403 ? 'denied' : 'accepted');
     return { kind, error, retry: status === 429 || RETRY_STATUSES.has(status) };
   };
 

@@ -125,7 +125,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   private answer(text: string): void {
     const parsed = (body: unknown) => {
-      const answer: UpstreamAnswer = { kind: 'ok', body, requestId: this.requestId, bytes: Buffer.byteLength(text) };
+      const answer: UpstreamAnswer = { kind: 'ok', body, requestId: this.requestId, bytes: this.size };
       if (this.options.keepText) answer.text = text;
       this.finish(answer);
     };

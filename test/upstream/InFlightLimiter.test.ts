@@ -14,9 +14,11 @@ describe('InFlightLimiter', () => {
   it('admits up to the cap, queues up to the bound, sheds the rest, and hands slots on in order', async () => {
     const counts: number[] = [];
     const limiter = new InFlightLimiter(whole(2, 1), (n) => counts.push(n));
-    const r1 = await limiter.acquire(claim('a'))!;
-    const r2 = await limiter.acquire(claim('b'))!;
+    // A free slot is granted at once, not as a promise; a queued one is a promise.
+    const [r1, r2] = [limiter.acquire(claim('a')), limiter.acquire(claim('b'))] as [Release, Release];
+    expect([typeof r1, typeof r2]).toEqual(['function', 'function']);
     const queued = limiter.acquire(claim('c'))!;
+    expect(queued).toBeInstanceOf(Promise);
     expect(queuedOf(limiter)).toBe(1);
     expect(limiter.acquire(claim('d'))).toBeUndefined();
     r1();
@@ -63,8 +65,8 @@ describe('InFlightLimiter', () => {
     const a1 = await limiter.acquire(claim('a'))!;
     const b1 = await limiter.acquire(claim('b'))!;
     const order: string[] = [];
-    const a2 = limiter.acquire(claim('a'))!.then((release) => (order.push('a2'), release));
-    const c1 = limiter.acquire(claim('c'))!.then((release) => (order.push('c1'), release));
+    const a2 = Promise.resolve(limiter.acquire(claim('a'))!).then((release) => (order.push('a2'), release));
+    const c1 = Promise.resolve(limiter.acquire(claim('c'))!).then((release) => (order.push('c1'), release));
     // b's slot frees: a2 is first in the queue but engine a is at its share; c1 goes.
     b1();
     await c1;
@@ -127,7 +129,7 @@ describe('InFlightLimiter', () => {
             if (slot === undefined) continue;
             const entry = { controller, settled: false };
             waiting.push(entry);
-            slot.then(
+            Promise.resolve(slot).then(
               (release) => {
                 expect(entry.settled).toBe(false);
                 entry.settled = true;

@@ -1,4 +1,4 @@
-import { classifyFailure, overloadedError } from '../errorMapping';
+import { overloadedError, throwClassified } from '../errorMapping';
 import type { AttemptStage } from '../stages/types';
 
 /** Calling it more than once does nothing. */
@@ -51,14 +51,14 @@ export class InFlightLimiter {
     this.total = { active: 0, queued: 0, bound: limits };
   }
 
-  /** A slot, now or once one frees up; `undefined` when the call may neither run nor wait (shed). */
-  acquire(claim: SlotClaim, signal?: AbortSignal): Promise<Release> | undefined {
+  /** A slot, now (no promise to wait for) or once one frees up; `undefined`: neither run nor wait (shed). */
+  acquire(claim: SlotClaim, signal?: AbortSignal): Release | Promise<Release> | undefined {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const { perEngine, perCaller } = this.limits;
     const shares = [this.total];
     if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
     if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
-    if (mayRun(shares)) return Promise.resolve(this.take(shares));
+    if (mayRun(shares)) return this.take(shares);
     if (shares.some((s) => s.queued >= s.bound.queue)) {
       forget(shares);
       return undefined;
@@ -90,7 +90,7 @@ export class InFlightLimiter {
   async run<T>(fn: () => Promise<T>): Promise<T> {
     const slot = this.acquire({});
     if (slot === undefined) throw overloadedError();
-    const release = await slot;
+    const release = typeof slot === 'function' ? slot : await slot;
     try {
       return await fn();
     } finally {
@@ -105,9 +105,7 @@ export class InFlightLimiter {
         attempt.events.shed?.({ route: attempt.route });
         throw overloadedError();
       }
-      const release = await slot.catch((reason: unknown) => {
-        throw classifyFailure({ thrown: reason }).error;
-      });
+      const release = typeof slot === 'function' ? slot : await slot.catch(throwClassified);
       attempt.request.events?.inFlight?.(this.total.active);
       try {
         return await next(attempt);

@@ -9,7 +9,7 @@ import type { UpstreamAnswerCache } from '../../cache/UpstreamAnswerCache';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import type { CredentialGate } from '../CredentialGate';
-import { classifyFailure, credentialVerdictOf } from '../errorMapping';
+import { classifyFailure, credentialVerdictOf, throwClassified } from '../errorMapping';
 import { isTerminalJob } from '../jobStatus';
 import type { Route } from '../../observability/events';
 import { NEVER, remainingMs, type CallHandler, type CallRequest, type CallStage } from './types';
@@ -158,9 +158,7 @@ export function secondLevelStage(
         const message = 'The operation ran out of time while another replica was asking the upstream.';
         throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, message);
       }
-      await sleep(left, undefined, { signal }).catch(() => {
-        throw classifyFailure({ thrown: signal.reason }).error;
-      });
+      await sleep(left, undefined, { signal }).catch(() => throwClassified(signal.reason));
     }
   };
 

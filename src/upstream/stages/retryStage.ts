@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
-import { classifyFailure } from '../errorMapping';
+import { throwClassified } from '../errorMapping';
 import { NEVER, remainingMs, type AttemptHandler, type CallHandler } from './types';
 
 export interface RetryOptions {
@@ -39,9 +39,7 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
         random: options.random(),
       });
       if (!decision.retry) throw result.error;
-      await sleep(decision.delayMs, undefined, { signal }).catch((reason: unknown) => {
-        throw classifyFailure({ thrown: reason }).error;
-      });
+      await sleep(decision.delayMs, undefined, { signal }).catch(throwClassified);
     }
   };
 }
