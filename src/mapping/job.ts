@@ -19,9 +19,6 @@ export function idString(raw: CseIntegerId | null | undefined): string {
  */
 export function jobTasks(job: CseJob): CseTask[] {
   const entries: unknown = job.tasks;
-  const inOrder = (entry: unknown, i: number, all: unknown[]) =>
-    isObject(entry) && !Array.isArray((entry as Partial<CseTaskPhase>).tasks) &&
-    (i === 0 || !(orderKey(entry as CseTask) < orderKey(all[i - 1] as CseTask)));
   if (Array.isArray(entries) && entries.every(inOrder)) return entries as CseTask[];
   const flat: CseTask[] = [];
   eachTask(job, (task) => flat.push(task));
@@ -52,6 +49,10 @@ function eachTask(job: CseJob, visit: (task: CseTask) => unknown): void {
 function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+const inOrder = (entry: unknown, i: number, all: unknown[]) =>
+  isObject(entry) && !Array.isArray((entry as Partial<CseTaskPhase>).tasks) &&
+  (i === 0 || !(orderKey(entry as CseTask) < orderKey(all[i - 1] as CseTask)));
 
 function orderKey(task: CseTask): number {
   const order: unknown = task.taskOrder;

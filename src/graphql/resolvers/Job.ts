@@ -7,6 +7,7 @@ import type { CseJob, CseTask } from '../models';
 import { property } from './property';
 
 const own = property<CseJob>();
+const hasJobId = (task: CseTask) => task.jobId !== undefined && task.jobId !== null;
 
 export const Job: JobResolvers = {
   __resolveReference: async (reference, { loaders }) => entityCopy(await loaders.job.load(jobKeyOf(reference))),
@@ -30,7 +31,6 @@ export const Job: JobResolvers = {
     return budget.paced(count, () => {
       // Tasks inside phases may leave out their job id; the job they came in is the answer.
       const tasks = jobTasks(job);
-      const hasJobId = (task: CseTask) => task.jobId !== undefined && task.jobId !== null;
       if (tasks.every(hasJobId)) return tasks;
       return tasks.map((task) => (hasJobId(task) ? task : { ...task, jobId: job.id }));
     });
