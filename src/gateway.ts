@@ -134,7 +134,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       ttls: config.cache.ttls,
       maxBytes: config.cache.wholeResponseMaxBytes,
       generationOf: (credentials) => services.http.cacheGenerationFor(credentials),
-      storable: (context) => storeVerdict(context.facts, context.cachePolicy),
+      storable: (context) => storeVerdict(context.facts),
       onLookup: (hit) => metrics.observeWholeResponseCache(hit !== undefined),
     }),
     inFlight: createInFlightRequests<GatewayContext>((context) => shareVerdict(context.facts)),

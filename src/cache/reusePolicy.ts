@@ -1,5 +1,4 @@
 import type { OperationFacts } from '../observability/OperationFacts';
-import type { CachePolicy } from './CachePolicy';
 
 /** An answer that may be reused, named for the reuser's log line and metrics. */
 export interface ReuseVerdict {
@@ -13,10 +12,10 @@ export interface ShareVerdict extends ReuseVerdict {
 }
 
 /** Not after a "not found" (the upstream answer cache never keeps those either). */
-export function storeVerdict(facts: OperationFacts, policy: CachePolicy): ReuseVerdict | undefined {
+export function storeVerdict(facts: OperationFacts): ReuseVerdict | undefined {
   if (facts.notFound) return undefined;
-  if (policy.keepAtMostMs === Number.POSITIVE_INFINITY) return { operationName: facts.operationName };
-  const left = Math.floor(policy.keepAtMostMs);
+  if (facts.keepAtMostMs === Number.POSITIVE_INFINITY) return { operationName: facts.operationName };
+  const left = Math.floor(facts.keepAtMostMs);
   return left > 0 ? { operationName: facts.operationName, maxKeepMs: left } : undefined;
 }
 

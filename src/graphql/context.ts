@@ -3,7 +3,6 @@ import type { GatewayError } from '../errors/GatewayError';
 import type DataLoader from 'dataloader';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
 import type { ProcessUnknownValueReporter, UnknownValueReporter } from '../mapping/unknownValues';
-import { fanOutEvents } from '../observability/events';
 import { OperationFacts } from '../observability/OperationFacts';
 import type { RequestRecord } from '../observability/requestRecord';
 import { CseApi } from '../upstream/CseApi';
@@ -60,7 +59,8 @@ export function createContext(
   const inFlight = upstream.requestConcurrency;
   const api = new CseApi({
     http: services.http,
-    request: { ...request, events: fanOutEvents(request.events, cachePolicy.events) },
+    // Over HTTP the operation's telemetry already feeds these facts.
+    request: request.events === undefined ? { ...request, events: facts.events } : request,
     // Made on the first call: an operation answered without upstream calls needs none.
     limit: (fn) => (limiter ??= new InFlightLimiter({ inFlight, queue: Infinity })).run(fn),
     pageBase: upstream.pageBase,

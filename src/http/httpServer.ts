@@ -81,7 +81,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const held: HeldRequestContext[] = [];
     setRequestRecord(request, { requestId, telemetry, held });
     let aborted = false;
-    response.once('close', () => (aborted = !response.writableFinished));
+    response.on('close', () => (aborted = !response.writableFinished));
     const finish = (httpStatus: number) => {
       telemetry.finish({ httpStatus, aborted });
       releaseExchange(held);
@@ -160,7 +160,7 @@ async function answerMiss(
   const abort = new AbortController();
   // Every upstream call of the operation listens on this one signal: dozens at once are normal.
   setMaxListeners(0, abort.signal);
-  response.once('close', () => {
+  response.on('close', () => {
     if (!response.writableFinished) abort.abort();
   });
   let flight: Flight<GatewayContext> | undefined;

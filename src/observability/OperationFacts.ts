@@ -15,6 +15,8 @@ export class OperationFacts {
   /** Each retry counts. */
   upstreamCalls = 0;
   upstreamCacheHits = 0;
+  /** The least time any upstream cache entry it used had left (Infinity: it used none). */
+  keepAtMostMs = Number.POSITIVE_INFINITY;
   notFound = false;
   reused: Reuse | undefined;
   credentialsAccepted = false;
@@ -31,6 +33,8 @@ export class OperationFacts {
       // The cache serves a scope only while the upstream accepted it recently (CredentialGate).
       this.credentialsAccepted = true;
       this.upstreamCacheHits += 1;
+      // A hit that does not say counts as expiring now: nothing built on it is kept.
+      this.keepAtMostMs = Math.min(this.keepAtMostMs, event.ttlLeftMs ?? 0);
     },
   };
 

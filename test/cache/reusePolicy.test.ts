@@ -1,7 +1,6 @@
 import { GatewayError } from '../../src/errors/GatewayError';
 import { shareVerdict, storeVerdict } from '../../src/cache/reusePolicy';
-import { CachePolicy } from '../../src/cache/CachePolicy';
-import { fanOutEvents, type UpstreamEvents } from '../../src/observability/events';
+import type { UpstreamEvents } from '../../src/observability/events';
 import { OperationFacts } from '../../src/observability/OperationFacts';
 
 /** Whether a whole answer may be kept or shared is read from the operation's facts, nothing else. */
@@ -13,11 +12,9 @@ function facts(record: (facts: OperationFacts) => void = () => {}): OperationFac
   return made;
 }
 
-/** The facts and the cache policy of one operation, both fed by its upstream events. */
-function reuseOf(record: (facts: OperationFacts, events: UpstreamEvents) => void): [OperationFacts, CachePolicy] {
-  const policy = new CachePolicy({ listMs: 2000, engineMs: 10_000, jobMs: 2000, terminalJobMs: 600_000 });
-  const made = facts((f) => record(f, fanOutEvents(f.events, policy.events)));
-  return [made, policy];
+/** The facts of one operation, fed by its upstream events. */
+function reuseOf(record: (facts: OperationFacts, events: UpstreamEvents) => void): OperationFacts {
+  return facts((f) => record(f, f.events));
 }
 
 describe('storeVerdict', () => {
@@ -36,7 +33,7 @@ describe('storeVerdict', () => {
     ['an answer built from an entry about to expire', (_f: OperationFacts, events: UpstreamEvents) => events.cache!({ route: 'getEngine', hit: true, ttlLeftMs: 0.5 }), undefined],
     ['an upstream cache miss does not count', (_f: OperationFacts, events: UpstreamEvents) => events.cache!({ route: 'getEngine', hit: false }), { operationName: 'Page' }],
   ])('%s', (_what, record, expected) => {
-    expect(storeVerdict(...reuseOf(record))).toEqual(expected);
+    expect(storeVerdict(reuseOf(record))).toEqual(expected);
   });
 });
 

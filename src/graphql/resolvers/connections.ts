@@ -50,11 +50,8 @@ export function jobConnectionOnce(
   context: GatewayContext,
 ): Promise<ConnectionModel<CseJob>> {
   const key = `${engineId}\u0000${JSON.stringify(args)}`;
-  let connection = context.jobConnections.get(key);
-  if (connection === undefined) {
-    connection = jobConnection(engineId, args, context);
-    context.jobConnections.set(key, connection);
-  }
+  const connection = context.jobConnections.get(key) ?? jobConnection(engineId, args, context);
+  context.jobConnections.set(key, connection);
   return connection;
 }
 
