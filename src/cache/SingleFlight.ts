@@ -50,11 +50,11 @@ export class SingleFlight<T> {
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       // One that got the answer stays counted: nobody joins a finished flight, and aborting it is moot.
-      const settle = <V>(then: (value: V) => void) => (value: V) => {
+      const detached = <V>(then: (value: V) => void) => (value: V) => {
         signal.removeEventListener('abort', onAbort);
         then(value);
       };
-      promise.then(settle(resolve), settle(reject));
+      promise.then(detached(resolve), detached(reject));
     });
   }
 }

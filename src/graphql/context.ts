@@ -52,7 +52,8 @@ export function createContext(
   credentialRefusal?: GatewayError,
 ): GatewayContext {
   const { upstream, limits, cache } = services.config;
-  const facts = record?.telemetry?.facts ?? new OperationFacts();
+  const telemetry = record?.telemetry;
+  const facts = telemetry?.facts ?? new OperationFacts();
   const budget = new OperationBudget(limits.budget);
   const cachePolicy = new CachePolicy(cache.ttls);
   let limiter: InFlightLimiter | undefined;
@@ -60,7 +61,7 @@ export function createContext(
   const api = new CseApi({
     http: services.http,
     // Over HTTP the operation's telemetry already feeds these facts.
-    request: request.events === undefined ? { ...request, events: facts.events } : request,
+    request: telemetry === undefined ? { ...request, events: facts.events } : request,
     // Made on the first call: an operation answered without upstream calls needs none.
     limit: (fn) => (limiter ??= new InFlightLimiter({ inFlight, queue: Infinity })).run(fn),
     pageBase: upstream.pageBase,

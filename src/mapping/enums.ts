@@ -7,16 +7,13 @@ import { normaliseUpstreamValue as normalise } from '../upstream/jobStatus';
 import type { UnknownValueReporter } from './unknownValues';
 
 export const MISSING_VALUE = '<missing>';
-const MAX_KEYS = 256;
 
 function lookup<T extends string>(kind: string, values: readonly T[], aliases: Record<string, T> = {}) {
   const byKey = new Map(values.map((value) => [normalise(value), value]));
   for (const [alias, value] of Object.entries(aliases)) byKey.set(normalise(alias), value);
   return (raw: string | null | undefined, report?: UnknownValueReporter): T | 'UNKNOWN' => {
     const value: unknown = raw; // any JSON value
-    // A spelling mapped once is a key of its own (a bounded few): the next skips normalise's regex.
-    const mapped = typeof value === 'string' ? (byKey.get(value) ?? byKey.get(normalise(value))) : undefined;
-    if (mapped !== undefined && byKey.size < MAX_KEYS) byKey.set(value as string, mapped);
+    const mapped = typeof value === 'string' ? byKey.get(normalise(value)) : undefined;
     if (mapped !== undefined) return mapped;
     const missing = value === null || value === undefined || value === '';
     report?.(kind, missing ? MISSING_VALUE : typeof value === 'string' ? value : JSON.stringify(value));

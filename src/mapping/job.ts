@@ -15,11 +15,8 @@ export function idString(raw: CseIntegerId | null | undefined): string {
 /**
  * By `taskOrder`, unordered tasks last. Lists send flat tasks, details phases with their `tasks`,
  * both accepted even mixed. Not memoized: a WeakMap entry per job costs every young-generation GC.
- * Tasks already flat and in order are the job's own array: read it, never write it.
  */
 export function jobTasks(job: CseJob): CseTask[] {
-  const entries: unknown = job.tasks;
-  if (Array.isArray(entries) && entries.every(inOrder)) return entries as CseTask[];
   const flat: CseTask[] = [];
   eachTask(job, (task) => flat.push(task));
   // Infinity − Infinity is NaN: unordered tasks tie, and keep their arrival order.
@@ -49,10 +46,6 @@ function eachTask(job: CseJob, visit: (task: CseTask) => unknown): void {
 function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-const inOrder = (entry: unknown, i: number, all: unknown[]) =>
-  isObject(entry) && !Array.isArray((entry as Partial<CseTaskPhase>).tasks) &&
-  (i === 0 || !(orderKey(entry as CseTask) < orderKey(all[i - 1] as CseTask)));
 
 function orderKey(task: CseTask): number {
   const order: unknown = task.taskOrder;

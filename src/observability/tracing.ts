@@ -1,4 +1,4 @@
-import { context, propagation, ProxyTracerProvider, SpanKind, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
+import { context, propagation, ProxyTracerProvider, SpanKind, trace, type Span, type TextMapGetter, type Tracer } from '@opentelemetry/api';
 import { incomingTraceHeaders } from './traceHeaders';
 
 export const TRACER_NAME = 'cse-jobs-gateway';
@@ -11,7 +11,7 @@ const incomingGetter: TextMapGetter<IncomingHeaders> = {
 };
 
 /** The API's proxy has no delegate until an SDK registers one: then no span, no context work. */
-export function registeredTracer() {
+export function registeredTracer(): Tracer | undefined {
   const provider = trace.getTracerProvider();
   if (!(provider instanceof ProxyTracerProvider)) return provider.getTracer(TRACER_NAME);
   return provider.getDelegateTracer(TRACER_NAME);

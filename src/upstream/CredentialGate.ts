@@ -99,8 +99,8 @@ export class CredentialGate {
     }
   }
 
-  /** `failure`: what the admitted call threw, none when it was answered. */
-  settle(digest: string, round: ProbeRound | undefined, failure?: unknown): void {
+  /** `failure`: what the admitted call threw, none when it was answered; `began`: the generation it began in. */
+  settle(digest: string, round: ProbeRound | undefined, failure?: unknown, began?: number): void {
     const state = this.stateOf(digest);
     const verdict = failure === undefined ? 'accepted' : credentialVerdictOf(failure);
     const refusal = verdict === 'refused' ? (failure as GatewayError) : undefined;
@@ -110,7 +110,8 @@ export class CredentialGate {
       const ttl = this.options.rejectionTtlMs;
       if (ttl > 0) state.rejection = { error: refusal, until: this.now() + ttl };
     } else if (verdict !== undefined) {
-      state.acceptedAt = this.now();
+      // Begun before a 401 of the scope, it says nothing of now: the next call asks the upstream.
+      if (began === undefined || began === state.generation) state.acceptedAt = this.now();
       state.rejection = undefined;
     }
     if (round === undefined) return;
@@ -143,15 +144,17 @@ export class CredentialGate {
   /** Inside the single flight; a 401 makes every replica forget what was kept for the scope. */
   stage(secondLevel?: SecondLevel<unknown>): CallStage {
     return (next) => async (call) => {
+      const began = this.currentGeneration(call.digest);
       // A scope answered recently, so not refused since, needs no probe: none of admit's promises.
       const recent = this.generation(call.digest) !== undefined;
-      const round = recent ? undefined : await this.admit(call.digest, call.signal ?? NEVER).catch(throwClassified);
+      const signal = call.signal ?? NEVER;
+      const round = recent ? undefined : await this.admit(call.digest, signal).catch(throwClassified);
       try {
         const answer = await next(call);
-        this.settle(call.digest, round);
+        this.settle(call.digest, round, undefined, began);
         return answer;
       } catch (error) {
-        this.settle(call.digest, round, error);
+        this.settle(call.digest, round, error, began);
         // Not awaited: the caller's error need not wait for Redis.
         if (credentialVerdictOf(error) === 'refused') void secondLevel?.forget(call.digest);
         throw error;

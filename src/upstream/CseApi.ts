@@ -96,7 +96,8 @@ export class CseApi {
   /** Without a tracer provider, the operation's trace headers go upstream as they came. */
   private traced(call: UpstreamCall): Promise<UpstreamAnswer> {
     const tracer = registeredTracer();
-    return tracer === undefined ? this.options.http.get(call, this.options.request) : this.spanned(tracer, call);
+    if (tracer === undefined) return this.options.http.get(call, this.options.request);
+    return this.spanned(tracer, call);
   }
 
   /** A client span whose context goes upstream; a failure marks it with its code, never its URL. */

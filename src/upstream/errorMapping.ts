@@ -82,7 +82,9 @@ function classifyStatus({ status, headers, body }: Answered, now: number): Class
   const fail = (code: ErrorCode, message: string, retryAfter?: number): Failure => {
     const error = new GatewayError(code, message, { upstream, retryAfter });
     const kind = kindOfStatus(status);
-    if (kind === 'refused') VERDICTS.set(error, status === 401 ? 'refused' : status === 403 ? 'denied' : 'accepted');
+    if (kind === 'refused') {
+      VERDICTS.set(error, status === 401 ? 'refused' : status === 403 ? 'denied' : 'accepted');
+    }
     return { kind, error, retry: status === 429 || RETRY_STATUSES.has(status) };
   };
 

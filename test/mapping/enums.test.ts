@@ -148,24 +148,3 @@ describe('every mapper', () => {
     );
   });
 });
-
-describe('spellings kept as keys', () => {
-  it('map alike on their first and later sights, also past the bound of those kept', () => {
-    const words: Record<string, JobStatus> = { PreInit: 'PRE_INIT', EXECUTING: 'EXECUTING', finished: 'FINISHED' };
-    const spelling = fc
-      .tuple(fc.constantFrom(...Object.keys(words)), fc.array(fc.boolean(), { maxLength: 9 }), fc.constantFrom('', ' ', '_', '-'))
-      .map(([word, upper, separator]) => ({
-        word,
-        raw: [...word].map((c, i) => (upper[i] ? c.toUpperCase() : c.toLowerCase())).join(separator),
-      }));
-    fc.assert(
-      fc.property(spelling, ({ word, raw }) => {
-        const { calls, report } = recorder();
-        expect([mapJobStatus(raw, report), mapJobStatus(raw, report)]).toEqual([words[word], words[word]]);
-        expect(calls).toEqual([]);
-      }),
-      { numRuns: 2000 },
-    );
-    expect(mapJobStatus('Runnin', () => {})).toBe('UNKNOWN');
-  });
-});

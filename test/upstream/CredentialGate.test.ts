@@ -2,6 +2,7 @@ import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
 import { CredentialGate, type ProbeRound } from '../../src/upstream/CredentialGate';
 import { classifyFailure, credentialVerdictOf, type Failure } from '../../src/upstream/errorMapping';
+import type { CallRequest, UpstreamAnswer } from '../../src/upstream/stages/types';
 
 /** The upstream's answer, as the failure classifier turns it into an error. */
 const refusedWith = (status: number) =>
@@ -86,6 +87,25 @@ describe('CredentialGate', () => {
     gate.settle('s', await gate.admit('s', never), refusedWith(401));
     expect((gate.generation('s') !== undefined)).toBe(false);
     expect(gate.currentGeneration('s')).not.toBe(generation);
+  });
+
+  it('does not take a scope as accepted again for an answer begun before a 401 of it, through the stage', async () => {
+    const { gate } = setUp();
+    gate.settle('s', await gate.admit('s', never));
+    const pending: Array<{ resolve: (answer: UpstreamAnswer) => void; reject: (error: unknown) => void }> = [];
+    const next = () => new Promise<UpstreamAnswer>((resolve, reject) => void pending.push({ resolve, reject }));
+    const call = gate.stage()(next);
+    const request = { digest: 's', signal: undefined } as unknown as CallRequest;
+    const slow = call(request);
+    const refused = call(request);
+    await flush();
+    pending[1]!.reject(refusedWith(401));
+    await expect(refused).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    pending[0]!.resolve({ kind: 'ok', body: {}, requestId: undefined, bytes: 2 });
+    await slow;
+    // Not taken as accepted (no cached answer is served to the scope); the next call asks the upstream.
+    expect(gate.generation('s')).toBeUndefined();
+    expect(kindOf(await gate.admit('s', never))).toBe('probe');
   });
 
   it('takes another replica\'s acceptance for as long as it has left, but not over a refusal seen here since, nor a remembered 401', async () => {

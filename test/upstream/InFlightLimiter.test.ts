@@ -250,6 +250,18 @@ describe("InFlightLimiter.run: an operation's own fan-out", () => {
     expect(inFlightOf(limit)).toBe(0);
   });
 
+  it('frees the slot of an attempt whose operation sink throws when told of it', async () => {
+    const limiter = new InFlightLimiter(whole(1, 0));
+    const inFlight = () => {
+      throw new Error('sink');
+    };
+    const attempt = { engineKey: 'e', digest: 'c', route: 'listJobs', events: {}, request: { events: { inFlight } } };
+    const next = jest.fn(async () => ({ ok: true }));
+    const run = limiter.stage()(next as never);
+    await expect(run(attempt as never)).rejects.toThrow('sink');
+    expect(inFlightOf(limiter)).toBe(0);
+  });
+
   it('refuses a concurrency that is not a positive integer', () => {
     for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => new InFlightLimiter({ inFlight: bad, queue: Infinity })).toThrow(RangeError);

@@ -3,11 +3,10 @@ import { mapJobStatus, mapJobType } from '../../mapping/enums';
 import { emptyToNull, idString, isScheduling, jobTasks, taskCount } from '../../mapping/job';
 import { durationMs, epochMsOrNull } from '../../mapping/time';
 import { entityCopy, jobKeyOf } from '../federation/referenceKeys';
-import type { CseJob, CseTask } from '../models';
+import type { CseJob } from '../models';
 import { property } from './property';
 
 const own = property<CseJob>();
-const hasJobId = (task: CseTask) => task.jobId !== undefined && task.jobId !== null;
 
 export const Job: JobResolvers = {
   __resolveReference: async (reference, { loaders }) => entityCopy(await loaders.job.load(jobKeyOf(reference))),
@@ -31,8 +30,10 @@ export const Job: JobResolvers = {
     return budget.paced(count, () => {
       // Tasks inside phases may leave out their job id; the job they came in is the answer.
       const tasks = jobTasks(job);
-      if (tasks.every(hasJobId)) return tasks;
-      return tasks.map((task) => (hasJobId(task) ? task : { ...task, jobId: job.id }));
+      tasks.forEach((task, i) => {
+        if (task.jobId === undefined || task.jobId === null) tasks[i] = { ...task, jobId: job.id };
+      });
+      return tasks;
     });
   },
 };

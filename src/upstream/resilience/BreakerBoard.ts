@@ -205,7 +205,9 @@ export class BreakerBoard {
       try {
         const result = await next(attempt);
         this.settle(attempt.engineKey, admission, result.ok ? 'answer' : result.kind, attempt.events);
-        if (!result.ok && result.kind === 'throttled') this.throttle(attempt.digest, attempt.engineKey, result.error);
+        if (!result.ok && result.kind === 'throttled') {
+          this.throttle(attempt.digest, attempt.engineKey, result.error);
+        }
         return result;
       } catch (error) {
         this.settle(attempt.engineKey, admission, 'cancelled', attempt.events);

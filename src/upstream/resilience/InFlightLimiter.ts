@@ -106,8 +106,8 @@ export class InFlightLimiter {
         throw overloadedError();
       }
       const release = typeof slot === 'function' ? slot : await slot.catch(throwClassified);
-      attempt.request.events?.inFlight?.(this.total.active);
       try {
+        attempt.request.events?.inFlight?.(this.total.active);
         return await next(attempt);
       } finally {
         release();
