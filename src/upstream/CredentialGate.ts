@@ -99,7 +99,7 @@ export class CredentialGate {
     }
   }
 
-  /** `failure`: what the admitted call threw, none when it was answered; `began`: the generation it began in. */
+  /** `failure`: what the admitted call threw, none if answered; `began`: the generation it began in. */
   settle(digest: string, round: ProbeRound | undefined, failure?: unknown, began?: number): void {
     const state = this.stateOf(digest);
     const verdict = failure === undefined ? 'accepted' : credentialVerdictOf(failure);
@@ -144,11 +144,11 @@ export class CredentialGate {
   /** Inside the single flight; a 401 makes every replica forget what was kept for the scope. */
   stage(secondLevel?: SecondLevel<unknown>): CallStage {
     return (next) => async (call) => {
-      const began = this.currentGeneration(call.digest);
+      const state = this.stateOf(call.digest);
+      const began = state.generation;
       // A scope answered recently, so not refused since, needs no probe: none of admit's promises.
-      const recent = this.generation(call.digest) !== undefined;
-      const signal = call.signal ?? NEVER;
-      const round = recent ? undefined : await this.admit(call.digest, signal).catch(throwClassified);
+      const probe = this.recentlyAccepted(state) ? undefined : this.admit(call.digest, call.signal ?? NEVER);
+      const round = probe && (await probe.catch(throwClassified));
       try {
         const answer = await next(call);
         this.settle(call.digest, round, undefined, began);

@@ -50,7 +50,9 @@ export function jobConnectionOnce(
   context: GatewayContext,
 ): Promise<ConnectionModel<CseJob>> {
   const key = `${engineId}\u0000${JSON.stringify(args)}`;
-  const connection = context.jobConnections.get(key) ?? jobConnection(engineId, args, context);
+  const known = context.jobConnections.get(key);
+  if (known !== undefined) return known;
+  const connection = jobConnection(engineId, args, context);
   context.jobConnections.set(key, connection);
   return connection;
 }
