@@ -169,8 +169,9 @@ describe('keep-alive', () => {
     }
     const dropped = await closed(silent);
     expect(dropped.code).toBe(1006); // terminated: no closing handshake for a peer that does not answer
-    await sleep(400);
-    expect(pings).toBeGreaterThanOrEqual(3);
+    // Pings keep coming after the silent peer is gone; a deadline, not a fixed sleep, so a loaded host's late timers still pass.
+    const seen = pings;
+    await eventually(() => pings >= seen + 2, 'two more pings to the answering peer');
     expect(answering.readyState).toBe(answering.OPEN);
     answering.close();
   });
