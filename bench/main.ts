@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './args';
 import { runLoad } from './loadGenerator';
-import { checkAnswers, loadTarget, measure } from './measure';
-import { summarize, type BenchRecord, type CacheMode, type Sample, type TargetName } from './records';
+import { checkAnswers, loadTarget, measure, roundRuns, STORED_SCENARIOS } from './measure';
+import { summarize, type BenchRecord, type Sample, type TargetName } from './records';
 import { machine, renderMarkdown, replaceResults, type BenchReport } from './report';
 import { SCENARIOS, type ScenarioId } from './scenarios';
 import { startServers, type Servers } from './servers';
@@ -12,17 +12,8 @@ import { evaluateTargets } from './targets';
 
 /** The package root: this file runs as dist/bench/bench/main.js. */
 const ROOT = resolve(__dirname, '..', '..', '..');
-/** Scenarios whose answer the whole-response cache stores: measured against the ceiling too. */
-const STORED: readonly ScenarioId[] = ['S1', 'S4'];
-
-/** The targets of one cell of the matrix, in the order of the report. */
-function targetsOf(scenario: ScenarioId, cache: CacheMode, servers: Servers): TargetName[] {
-  const stored = cache === 'default' && STORED.includes(scenario) && servers.ceiling !== undefined;
-  return stored ? ['gateway', 'floor', 'ceiling', 'gateway-info'] : ['gateway', 'floor'];
-}
-
-/** The order their runs take in a round: the gateway between the two it is compared with most closely. */
-const RUN_ORDER: readonly TargetName[] = ['ceiling', 'gateway', 'gateway-info', 'floor'];
+/** The order of a cell's records in the report. */
+const RECORD_ORDER: readonly TargetName[] = ['gateway', 'floor', 'ceiling', 'gateway-info'];
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -30,13 +21,14 @@ const log = (line: string): void => {
 
 /**
  * The matrix: for each latency a fresh simulator, gateways (one per cache mode), floor and, for
- * stored answers, the ceiling and a gateway at LOG_LEVEL=info; for each scenario and cache mode, a
- * warm-up of every target, then rounds alternating the targets (gateway, floor, …, then in reverse), so
- * drift of the shared machine's load hits all alike.
+ * stored answers, the ceiling and a gateway at LOG_LEVEL=info; for each scenario, a warm-up of every
+ * target, then rounds over every target of every cache mode, alternating their order (see roundRuns:
+ * A, B, C, then C, B, A), so drift of the shared machine's load hits all alike and each target is
+ * compared with its counterparts from the same rounds (the caches at their defaults with them off too).
  */
 async function runMatrix(options: BenchOptions, gatewayEntry: string): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
-  const storedAnswers = options.caches.includes('default') && options.scenarios.some((id) => STORED.includes(id));
+  const storedAnswers = options.caches.includes('default') && options.scenarios.some((id) => STORED_SCENARIOS.includes(id));
   for (const latencyMs of options.latencies) {
     log(`latency ${latencyMs} ms: starting the simulator, the gateway(s), the floor${storedAnswers ? ' and the ceiling' : ''}`);
     const servers = await startServers({
@@ -50,46 +42,57 @@ async function runMatrix(options: BenchOptions, gatewayEntry: string): Promise<B
     try {
       await warmUp(servers, options);
       for (const scenarioId of options.scenarios) {
-        const scenario = SCENARIOS[scenarioId];
-        for (const cache of options.caches) {
-          const names = targetsOf(scenarioId, cache, servers);
-          const runOrder = RUN_ORDER.filter((target) => names.includes(target));
-          const targets = runOrder.map((target) => loadTarget(servers, target, cache, scenario));
-          // The last rate seen per target sizes its next run (see measure).
-          const rate = new Map<TargetName, number>();
-          const callsAlone = new Map<TargetName, number>();
-          for (const target of targets) {
-            callsAlone.set(target.name, await checkAnswers(target, servers));
-            if (options.warmupSec > 0) {
-              rate.set(target.name, (await measure(target, servers, scenario.connections, options.warmupSec)).reqPerSec);
-            }
-          }
-          const samples = new Map<TargetName, Sample[]>(names.map((target) => [target, []]));
-          for (let round = 0; round < options.rounds; round += 1) {
-            // A, B, C, then C, B, A: a drift of the machine's speed across two rounds hits every target alike.
-            for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
-              const sample = await measure(target, servers, scenario.connections, options.durationSec, rate.get(target.name));
-              rate.set(target.name, sample.reqPerSec);
-              samples.get(target.name)?.push(sample);
-              log(`    round ${round + 1} ${target.name.padEnd(12)} ${sample.reqPerSec.toFixed(0).padStart(6)} req/s  ${sample.cpuMsPerOp?.toFixed(3) ?? '?'} CPU ms/op`);
-            }
-          }
-          for (const target of names) {
-            const key = { scenario: scenarioId, target, cache, latencyMs, callsAlone: callsAlone.get(target) ?? 0 };
-            const record = summarize(key, samples.get(target) ?? []);
-            records.push(record);
-            log(
-              `  ${scenarioId} ${cache.padEnd(7)} ${target.padEnd(12)} ${record.reqPerSec.toFixed(0).padStart(6)} req/s  ` +
-                `p50 ${record.p50Ms.toFixed(1)} p99 ${record.p99Ms.toFixed(1)} ms  ` +
-                `${record.upstreamCallsPerOp.toFixed(2)} calls/op (${record.callsAlone} alone)  ` +
-                `${record.cpuMsPerOp?.toFixed(3) ?? '?'} CPU ms/op  ${record.rssMb?.toFixed(0) ?? '?'} MB` +
-                `${record.errors > 0 ? `  ${record.errors} ERRORS` : ''}`,
-            );
-          }
-        }
+        records.push(...(await runScenario(servers, options, scenarioId)));
       }
     } finally {
       await servers.stop();
+    }
+  }
+  return records;
+}
+
+/** One scenario's warm-up and rounds; its records per cache mode, each mode's targets in the order of the report. */
+async function runScenario(servers: Servers, options: BenchOptions, scenarioId: ScenarioId): Promise<BenchRecord[]> {
+  const scenario = SCENARIOS[scenarioId];
+  const runs = roundRuns(scenarioId, options.caches, servers.ceiling !== undefined).map((run) => ({
+    ...run,
+    load: loadTarget(servers, run.target, run.cache, scenario),
+  }));
+  // The last rate seen per run sizes its next one (see measure).
+  const rate = new Map<string, number>();
+  const callsAlone = new Map<string, number>();
+  const samples = new Map<string, Sample[]>(runs.map((run) => [run.label, []]));
+  for (const run of runs) {
+    callsAlone.set(run.label, await checkAnswers(run.load, servers));
+    if (options.warmupSec > 0) {
+      rate.set(run.label, (await measure(run.load, servers, scenario.connections, options.warmupSec)).reqPerSec);
+    }
+  }
+  for (let round = 0; round < options.rounds; round += 1) {
+    // A, B, C, then C, B, A: a drift of the machine's speed across two rounds hits every target alike.
+    for (const run of round % 2 === 0 ? runs : [...runs].reverse()) {
+      const sample = await measure(run.load, servers, scenario.connections, options.durationSec, rate.get(run.label));
+      rate.set(run.label, sample.reqPerSec);
+      samples.get(run.label)?.push(sample);
+      log(`    round ${round + 1} ${run.label.padEnd(20)} ${sample.reqPerSec.toFixed(0).padStart(6)} req/s  ${sample.cpuMsPerOp?.toFixed(3) ?? '?'} CPU ms/op`);
+    }
+  }
+  const records: BenchRecord[] = [];
+  for (const cache of options.caches) {
+    for (const target of RECORD_ORDER) {
+      // The floor's runs, once a round, are the floor of every cache mode.
+      const run = runs.find((r) => r.target === target && (target === 'floor' || r.cache === cache));
+      if (run === undefined) continue;
+      const key = { scenario: scenarioId, target, cache, latencyMs: servers.latencyMs, callsAlone: callsAlone.get(run.label) ?? 0 };
+      const record = summarize(key, samples.get(run.label) ?? []);
+      records.push(record);
+      log(
+        `  ${scenarioId} ${cache.padEnd(7)} ${target.padEnd(12)} ${record.reqPerSec.toFixed(0).padStart(6)} req/s  ` +
+          `p50 ${record.p50Ms.toFixed(1)} p99 ${record.p99Ms.toFixed(1)} ms  ` +
+          `${record.upstreamCallsPerOp.toFixed(2)} calls/op (${record.callsAlone} alone)  ` +
+          `${record.cpuMsPerOp?.toFixed(3) ?? '?'} CPU ms/op  ${record.rssMb?.toFixed(0) ?? '?'} MB` +
+          `${record.errors > 0 ? `  ${record.errors} ERRORS` : ''}`,
+      );
     }
   }
   return records;

@@ -5,7 +5,7 @@ import type { Child } from './childProcess';
 import { runLoad } from './loadGenerator';
 import { cpuMs, memoryMb } from './procStats';
 import type { CacheMode, Sample, TargetName } from './records';
-import { askSource, floorRequest, gatewayRequest, type Ask, type HttpAsk, type Scenario } from './scenarios';
+import { askSource, floorRequest, gatewayRequest, type Ask, type HttpAsk, type Scenario, type ScenarioId } from './scenarios';
 import type { Servers } from './servers';
 
 /** Where a scenario's load goes, and how each request is made. */
@@ -31,6 +31,37 @@ export function loadTarget(servers: Servers, target: TargetName, cache: CacheMod
   const fixed = typeof scenario.ask === 'object' ? make(scenario.ask) : undefined;
   const next = fixed === undefined ? () => make(asks()) : () => fixed;
   return { name: target, child, origin: url.origin, next };
+}
+
+/** Scenarios whose answer the whole-response cache stores: measured against the ceiling and at LOG_LEVEL=info too. */
+export const STORED_SCENARIOS: readonly ScenarioId[] = ['S1', 'S4'];
+
+/** One target's runs in a scenario's rounds; `label` names it in the log. */
+export interface RoundRun {
+  target: TargetName;
+  /** The floor has no cache: its one run a round is the floor of every mode (it carries the first). */
+  cache: CacheMode;
+  label: string;
+}
+
+/**
+ * The runs of one round of a scenario, in their order: every target of every cache mode, so that each
+ * is compared with its counterparts from the same rounds. The gateway at its defaults runs between the
+ * two it is compared with for a stored answer (the ceiling, itself at info), the gateway with its
+ * caches off after it and beside the floor.
+ */
+export function roundRuns(scenario: ScenarioId, caches: readonly CacheMode[], ceiling: boolean): RoundRun[] {
+  const stored = ceiling && caches.includes('default') && STORED_SCENARIOS.includes(scenario);
+  const runs: RoundRun[] = [];
+  const add = (target: TargetName, cache: CacheMode, label: string): void => {
+    runs.push({ target, cache, label });
+  };
+  if (stored) add('ceiling', 'default', 'ceiling');
+  if (caches.includes('default')) add('gateway', 'default', 'gateway default');
+  if (stored) add('gateway-info', 'default', 'gateway-info');
+  if (caches.includes('off')) add('gateway', 'off', 'gateway off');
+  add('floor', caches[0] ?? 'off', 'floor');
+  return runs;
 }
 
 /**

@@ -11,8 +11,8 @@ export const CACHE_MODES: readonly CacheMode[] = ['default', 'off'];
 
 /**
  * The gateway's environment for a cache mode: `off` sets every cache TTL to 0 (the resilience
- * work's "no caching"); `default` leaves them unset. The floor has no cache: its records carry
- * the mode of the gateway runs they were interleaved with.
+ * work's "no caching"); `default` leaves them unset. The floor has no cache: it runs once a round,
+ * between the gateways of every mode, and each mode has a record of those runs.
  */
 export function cacheEnv(mode: CacheMode): Record<string, string> {
   return mode === 'default' ? {} : { ...CACHES_OFF };

@@ -83,17 +83,22 @@ function throughput(
   };
 }
 
-/** Issue #11: with the caches at their defaults, cold documents run no slower than with them off. */
+/**
+ * Issue #11: with the caches at their defaults, cold documents run no slower than with them off. Both
+ * gateways run in the same rounds (main.ts), so this is a paired ratio as every other.
+ */
 function cachesPayTheirWay(find: Find, scenario: ScenarioId, latency: number): TargetCheck {
   const on = find(scenario, 'gateway', 'default', latency);
   const off = find(scenario, 'gateway', 'off', latency);
   const description = `${scenario}: req/s with the caches at their defaults ≥ with them off (${latency} ms upstream latency)`;
-  if (on === undefined || off === undefined || off.reqPerSec === 0) return { id: `caches-${scenario}`, description, measured: 'not measured', met: null };
-  const ratio = on.reqPerSec / off.reqPerSec;
+  if (on === undefined || off === undefined || [off.reqPerSec, ...off.reqPerSecByRound].includes(0)) {
+    return { id: `caches-${scenario}`, description, measured: 'not measured', met: null };
+  }
+  const ratio = pairedRatio(on, off);
   return {
     id: `caches-${scenario}`,
     description,
-    measured: `${fmt(ratio, 3)} × (${fmt(on.reqPerSec, 0)} vs ${fmt(off.reqPerSec, 0)} req/s)`,
+    measured: `${fmt(ratio, 3)} × (median of ${Math.min(on.rounds, off.rounds)} rounds; ${fmt(on.reqPerSec, 0)} vs ${fmt(off.reqPerSec, 0)} req/s)`,
     // Two runs of one scenario on a shared machine differ by a few percent: "no slower" within 3%.
     met: ratio >= 0.97,
   };

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { roundRuns } from '../bench/measure';
 import type { BenchRecord } from '../bench/records';
 import type { BenchReport } from '../bench/report';
 import { buildBench, buildGateway } from './support/gatewayProcess';
@@ -17,6 +18,25 @@ const root = join(__dirname, '..');
  * The builds are the shared ones of test/support/gatewayProcess.ts, never dist/, so a concurrent
  * `npm run build` is never read half-written.
  */
+describe('roundRuns', () => {
+  it.each([
+    ['S1', ['default', 'off'], true, ['ceiling', 'gateway default', 'gateway-info', 'gateway off', 'floor']],
+    ['S4', ['off', 'default'], true, ['ceiling', 'gateway default', 'gateway-info', 'gateway off', 'floor']],
+    ['S6', ['default', 'off'], false, ['gateway default', 'gateway off', 'floor']],
+    ['S6', ['default', 'off'], true, ['gateway default', 'gateway off', 'floor']],
+    ['S1', ['default'], true, ['ceiling', 'gateway default', 'gateway-info', 'floor']],
+    ['S1', ['off'], false, ['gateway off', 'floor']],
+  ] as const)('%s, caches %j, ceiling running %s: one round runs %j', (scenario, caches, ceiling, labels) => {
+    expect(roundRuns(scenario, caches, ceiling).map((run) => run.label)).toEqual(labels);
+  });
+
+  it('runs every target of every cache mode once a round, the floor once for all', () => {
+    const runs = roundRuns('S1', ['default', 'off'], true);
+    const targets = runs.map((run) => `${run.target}/${run.cache}`);
+    expect(targets).toEqual(['ceiling/default', 'gateway/default', 'gateway-info/default', 'gateway/off', 'floor/default']);
+  });
+});
+
 describe('bench harness (compiled CLI, child processes)', () => {
   /** Where the runs write their results. */
   let dir: string;
@@ -36,15 +56,22 @@ describe('bench harness (compiled CLI, child processes)', () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes one record per scenario × target × cache mode, with every field', async () => {
+  it('writes one record per scenario × target × cache mode, every field, both modes from the same rounds', async () => {
     const out = join(dir, 'latest.json');
-    // S1 at 0 ms, ~0.5 s per target, both cache modes: a few seconds of load.
-    const args = ['--quick', '--latency', '0', '--scenarios', 'S1', '--duration', '0.5', '--warmup', '0.25', '--no-readme', '--out', out];
+    // S1 at 0 ms, ~0.5 s per target, both cache modes, two rounds: a few seconds of load.
+    const args = ['--quick', '--latency', '0', '--scenarios', 'S1', '--rounds', '2', '--duration', '0.5', '--warmup', '0.25'];
+    args.push('--no-readme', '--out', out);
     const result = await run(process.execPath, [join(benchDir, 'main.js'), ...args, '--gateway', gateway], {
       cwd: root,
       timeout: 100_000,
     });
     expect(result.stdout).toContain('| Target | Measured | Met |');
+    // Every target of both cache modes in each round, the second round in reverse: the runs a ratio pairs
+    // (the caches at their defaults against off too) are minutes apart in no run.
+    const logged = result.stderr.split('\n').map((line) => /^ {4}round (\d+) (\S+(?: \S+)?) +\d+ req\/s/.exec(line));
+    const runs = logged.flatMap((match) => (match === null ? [] : [`${match[1]} ${match[2]}`]));
+    const round = ['ceiling', 'gateway default', 'gateway-info', 'gateway off', 'floor'];
+    expect(runs).toEqual([...round.map((label) => `1 ${label}`), ...[...round].reverse().map((label) => `2 ${label}`)]);
 
     const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
     expect(report.machine).toMatchObject({ cores: expect.any(Number), node: process.version });
@@ -64,7 +91,7 @@ describe('bench harness (compiled CLI, child processes)', () => {
         cache: expect.stringMatching(/^(default|off)$/),
         latencyMs: 0,
         reqPerSec: expect.any(Number),
-        reqPerSecByRound: [record.reqPerSec],
+        reqPerSecByRound: [expect.any(Number), expect.any(Number)],
         p50Ms: expect.any(Number),
         p99Ms: expect.any(Number),
         upstreamCallsPerOp: expect.any(Number),
@@ -72,7 +99,7 @@ describe('bench harness (compiled CLI, child processes)', () => {
         // Numbers on Linux (/proc); null elsewhere.
         cpuMsPerOp: process.platform === 'linux' ? expect.any(Number) : null,
         rssMb: process.platform === 'linux' ? expect.any(Number) : null,
-        rounds: 1,
+        rounds: 2,
         requests: expect.any(Number),
         errors: 0,
       });
@@ -85,8 +112,11 @@ describe('bench harness (compiled CLI, child processes)', () => {
       if (!mayServeStored) expect(record.upstreamCallsPerOp).toBeGreaterThan(0);
     }
     // The floor is a pass-through: exactly one upstream call per page (the runs end with nothing in flight).
-    expect(report.records.filter((r) => r.target === 'floor').map((r) => r.upstreamCallsPerOp)).toEqual([1, 1]);
-    expect(report.records.filter((r) => r.target === 'floor').map((r) => r.callsAlone)).toEqual([1, 1]);
+    // Its runs are the floor of both modes: one record of the same runs per mode.
+    const floors = report.records.filter((r) => r.target === 'floor');
+    expect(floors.map((r) => r.upstreamCallsPerOp)).toEqual([1, 1]);
+    expect(floors.map((r) => r.callsAlone)).toEqual([1, 1]);
+    expect(floors[1]?.reqPerSecByRound).toEqual(floors[0]?.reqPerSecByRound);
     expect(report.targets.find((t) => t.id === 'economy-S1')?.met).not.toBeNull();
     // The stored answer against the ceiling, and the access log's price, are measured.
     expect(report.targets.find((t) => t.id === 'throughput-S1-default-gateway-vs-ceiling')?.met).not.toBeNull();
