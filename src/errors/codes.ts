@@ -1,3 +1,5 @@
+import { GraphQLError } from 'graphql';
+
 /** The closed set a client can see (docs/errors.md); formatError masks anything else. */
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
@@ -40,4 +42,19 @@ const publicCodes: ReadonlySet<string> = new Set<string>([
 
 export function isPublicErrorCode(code: unknown): code is ErrorCode | RequestErrorCode {
   return typeof code === 'string' && publicCodes.has(code);
+}
+
+/** The code a caller sees for an error whose code reads `code`: in the response, the access line and the metrics. */
+export function publicCodeOf(code: unknown, error: unknown): ErrorCode | RequestErrorCode {
+  const raw = error instanceof GraphQLError ? error : undefined;
+  // Apollo codes every validation error GRAPHQL_VALIDATION_FAILED: our rule's code is on `originalError`.
+  const original = raw?.originalError;
+  if (code === RequestErrorCode.GRAPHQL_VALIDATION_FAILED && original instanceof GraphQLError) {
+    if (original.extensions.code === ErrorCode.DEFER_NOT_SUPPORTED) return ErrorCode.DEFER_NOT_SUPPORTED;
+  }
+  if (isPublicErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return code;
+  // Apollo refuses some malformed requests (APQ) with HTTP 400 but no code: the caller's.
+  const http = raw?.extensions.http as { status?: unknown } | undefined;
+  if (raw?.extensions.code === undefined && raw?.path === undefined && http?.status === 400) return RequestErrorCode.BAD_REQUEST;
+  return ErrorCode.INTERNAL_SERVER_ERROR;
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, isPublicErrorCode } from '../errors/codes';
+import { publicCodeOf } from '../errors/codes';
 import type { UpstreamEvents } from './events';
 
 type Reuse = 'cached' | 'coalesced';
@@ -47,7 +47,10 @@ export class OperationFacts {
   /** As raised, before masking: only their codes are kept. */
   recordErrors(errors: readonly unknown[]): void {
     this.errorCount += errors.length;
-    for (const error of errors) this.codes.add(publicCode(error));
+    for (const error of errors) {
+      const { code } = (error as { extensions?: { code?: unknown } } | null)?.extensions ?? {};
+      this.codes.add(publicCodeOf(code, error));
+    }
   }
 
   answeredWith(reuse: Reuse, operationName: string | null, credentialsAccepted: boolean): void {
@@ -76,9 +79,4 @@ export class OperationFacts {
 /** An upstream answer that accepts the credentials: any of its own but 401/403 and 429; 5xx says nothing. */
 function acceptsCredentials(status: number | undefined): boolean {
   return status !== undefined && status < 500 && status !== 401 && status !== 403 && status !== 429;
-}
-
-function publicCode(error: unknown): string {
-  const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
-  return isPublicErrorCode(code) ? code : ErrorCode.INTERNAL_SERVER_ERROR;
 }

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { createHash } from 'node:crypto';
 import { LOG_STRING_MAX_CHARS } from '../../src/observability/logger';
 import { startHarness, type Harness } from '../support/harness';
 import { postJson, send } from '../security/http';
@@ -90,5 +91,31 @@ describe('a 200 KB operation name', () => {
       expect(line).not.toContain(NAME);
       expect(line.length).toBeLessThan(10 * LOG_STRING_MAX_CHARS);
     }
+  });
+});
+
+describe('an automatic persisted query sent wrong', () => {
+  const query = '{ engines(first: 1) { totalCount } }';
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  it.each([
+    ['a hash that is not the text', { version: 1, sha256Hash: sha256('something else') }],
+    ['a version other than 1', { version: 2, sha256Hash: sha256(query) }],
+  ])('%s: BAD_REQUEST to the caller, in the access line and in the metrics, without a token', async (_what, persistedQuery) => {
+    const metrics = h.gateway.metricsUrl!;
+    const errors = async (code: string) => {
+      const text = await (await fetch(metrics)).text();
+      return Number(new RegExp(`^gateway_errors_total\\{code="${code}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    };
+    const [badRequests, internal] = [await errors('BAD_REQUEST'), await errors('INTERNAL_SERVER_ERROR')];
+    const logged = h.logs.length;
+    const body = JSON.stringify({ query, extensions: { persistedQuery } });
+    const response = await send(h.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(response.status).toBe(400);
+    expect(response.json().errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['BAD_REQUEST']);
+    const lines = linesSince(logged);
+    expect(errorLines(lines)).toEqual([]);
+    expect(lines.find((line) => line.msg === 'graphql operation')).toMatchObject({ errorCodes: ['BAD_REQUEST'], httpStatus: 400 });
+    expect(await errors('BAD_REQUEST')).toBe(badRequests + 1);
+    expect(await errors('INTERNAL_SERVER_ERROR')).toBe(internal);
   });
 });
