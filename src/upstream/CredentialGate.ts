@@ -90,11 +90,8 @@ export class CredentialGate {
         round.lastStart = this.now();
         return round;
       }
-      try {
-        await Promise.race([round.settled, sleep(patience, undefined, { signal, ref: false })]);
-      } catch {
-        throw signal.reason;
-      }
+      const wait = sleep(patience, undefined, { signal, ref: false });
+      await Promise.race([round.settled, wait]).catch(() => Promise.reject(signal.reason));
       if (round.refusal !== undefined) throw round.refusal;
     }
   }
@@ -133,9 +130,7 @@ export class CredentialGate {
         return await next(call);
       } catch (error) {
         const { refusal } = call.request;
-        if (refusal !== undefined && credentialVerdictOf(error) === 'refused') {
-          refusal.error ??= error as GatewayError;
-        }
+        if (refusal && credentialVerdictOf(error) === 'refused') refusal.error ??= error as GatewayError;
         throw error;
       }
     };

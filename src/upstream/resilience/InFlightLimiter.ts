@@ -59,10 +59,7 @@ export class InFlightLimiter {
     if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
     if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
     if (mayRun(shares)) return this.take(shares);
-    if (shares.some((s) => s.queued >= s.bound.queue)) {
-      forget(shares);
-      return undefined;
-    }
+    if (shares.some((s) => s.queued >= s.bound.queue)) return void forget(shares);
     for (const s of shares) s.queued += 1;
     return new Promise<Release>((resolve, reject) => {
       const onAbort = () => {
