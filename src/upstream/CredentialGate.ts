@@ -145,7 +145,7 @@ export class CredentialGate {
       const probe = this.recentlyAccepted(state) ? undefined : this.admit(call.digest, call.signal ?? NEVER);
       const round = probe && (await probe.catch(throwClassified));
       try {
-        const answer = await next(call);
+        const answer = await next(state.acceptedAt === undefined ? { ...call, stranger: true } : call);
         this.settle(call.digest, round, undefined, began);
         return answer;
       } catch (error) {

@@ -97,7 +97,8 @@ export class InFlightLimiter {
 
   stage(): AttemptStage {
     return (next) => async (attempt) => {
-      const slot = this.acquire({ engine: attempt.engineKey, caller: attempt.digest }, attempt.signal);
+      const claim = attempt.stranger ? STRANGERS : { engine: attempt.engineKey, caller: attempt.digest };
+      const slot = this.acquire(claim, attempt.signal);
       if (slot === undefined) {
         attempt.events.shed?.({ route: attempt.route });
         throw overloadedError();
@@ -136,6 +137,9 @@ export class InFlightLimiter {
     return true;
   }
 }
+
+/** Calls of credentials the upstream has not accepted (made-up tokens): one caller's share, no engine's. */
+const STRANGERS: SlotClaim = { caller: 'strangers' };
 
 function mayRun(shares: readonly Share[]): boolean {
   return shares.every((s) => s.active < s.bound.inFlight);
