@@ -90,11 +90,8 @@ export class CredentialGate {
         round.lastStart = this.now();
         return round;
       }
-      try {
-        await Promise.race([round.settled, sleep(patience, undefined, { signal, ref: false })]);
-      } catch {
-        throw signal.reason;
-      }
+      const wait = sleep(patience, undefined, { signal, ref: false });
+      await Promise.race([round.settled, wait]).catch(() => Promise.reject(signal.reason));
       if (round.refusal !== undefined) throw round.refusal;
     }
   }
@@ -133,9 +130,7 @@ export class CredentialGate {
         return await next(call);
       } catch (error) {
         const { refusal } = call.request;
-        if (refusal !== undefined && credentialVerdictOf(error) === 'refused') {
-          refusal.error ??= error as GatewayError;
-        }
+        if (refusal && credentialVerdictOf(error) === 'refused') refusal.error ??= error as GatewayError;
         throw error;
       }
     };
@@ -150,7 +145,7 @@ export class CredentialGate {
       const probe = this.recentlyAccepted(state) ? undefined : this.admit(call.digest, call.signal ?? NEVER);
       const round = probe && (await probe.catch(throwClassified));
       try {
-        const answer = await next(call);
+        const answer = await next(state.acceptedAt === undefined ? { ...call, stranger: true } : call);
         this.settle(call.digest, round, undefined, began);
         return answer;
       } catch (error) {

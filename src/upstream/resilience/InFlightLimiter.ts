@@ -59,10 +59,7 @@ export class InFlightLimiter {
     if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
     if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
     if (mayRun(shares)) return this.take(shares);
-    if (shares.some((s) => s.queued >= s.bound.queue)) {
-      forget(shares);
-      return undefined;
-    }
+    if (shares.some((s) => s.queued >= s.bound.queue)) return void forget(shares);
     for (const s of shares) s.queued += 1;
     return new Promise<Release>((resolve, reject) => {
       const onAbort = () => {
@@ -100,7 +97,8 @@ export class InFlightLimiter {
 
   stage(): AttemptStage {
     return (next) => async (attempt) => {
-      const slot = this.acquire({ engine: attempt.engineKey, caller: attempt.digest }, attempt.signal);
+      const claim = attempt.stranger ? STRANGERS : { engine: attempt.engineKey, caller: attempt.digest };
+      const slot = this.acquire(claim, attempt.signal);
       if (slot === undefined) {
         attempt.events.shed?.({ route: attempt.route });
         throw overloadedError();
@@ -139,6 +137,9 @@ export class InFlightLimiter {
     return true;
   }
 }
+
+/** Calls of credentials the upstream has not accepted (made-up tokens): one caller's share, no engine's. */
+const STRANGERS: SlotClaim = { caller: 'strangers' };
 
 function mayRun(shares: readonly Share[]): boolean {
   return shares.every((s) => s.active < s.bound.inFlight);
