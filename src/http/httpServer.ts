@@ -2,7 +2,7 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { GatewayContext } from '../graphql/context';
 import { passesCsrfPrevention } from './csrf';
@@ -58,16 +58,8 @@ const GRAPHQL_TARGET: Target = Object.freeze({ pathname: GRAPHQL_PATH, search: '
  * node:http straight into Apollo's `executeHTTPGraphQLRequest`. A GraphQL request's telemetry is
  * finished when the exchange ends, whatever ended it (answer, refusal, failure, the caller leaving).
  */
-export function createHttpServer(options: HttpServerOptions): Server {
-  const limits = options.http.connections;
-  const serverOptions = {
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // Node's default of 30 s would let a request outlive those timeouts by that much.
-    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-  };
-  const server = createServer(serverOptions, (request, response) => {
+export function createHttpServer(options: HttpServerOptions) {
+  return createCappedServer(options.http.connections, PROBE_CONNECTIONS, (request, response) => {
     const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
     const own = [REQUEST_ID_HEADER, requestId];
     const target = request.url === GRAPHQL_PATH ? GRAPHQL_TARGET : parseTarget(request.url);
@@ -91,13 +83,43 @@ export function createHttpServer(options: HttpServerOptions): Server {
       fail(options, request, response, error, own);
     });
   });
-  server.maxConnections = limits.maxConnections + PROBE_CONNECTIONS;
-  // As Node counts them for its own cap: upgraded ones included, until closed.
+}
+
+/**
+ * The connection settings' timeouts, at most `maxConnections` connections, then `reserve` more for
+ * the probes. Node's own cap drops the newest: a full reserve closes its oldest instead, so a stream
+ * of connections that send nothing cannot keep a probe out (one asks at once, and any request there
+ * is answered at once).
+ */
+function createCappedServer(limits: GatewayConfig['http']['connections'], reserve: number, listener: RequestListener) {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node's default of 30 s would let a request outlive those timeouts by that much.
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    listener,
+  );
+  // Upgraded connections included, until closed.
   let open = 0;
+  const reserved = new Set<Socket>(); // oldest first
   server.on('connection', (socket: Socket) => {
-    open += 1;
-    if (open > limits.maxConnections) probeOnly.add(socket);
-    socket.once('close', () => (open -= 1));
+    if (open < limits.maxConnections) {
+      open += 1;
+      socket.once('close', () => (open -= 1));
+      return;
+    }
+    if (reserve === 0) return void socket.destroy();
+    if (reserved.size === reserve) {
+      const oldest = reserved.values().next().value as Socket;
+      reserved.delete(oldest);
+      oldest.destroy();
+    }
+    probeOnly.add(socket);
+    reserved.add(socket);
+    socket.once('close', () => reserved.delete(socket));
   });
   return server;
 }
