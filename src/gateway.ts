@@ -9,12 +9,12 @@ import type { ContextServices, GatewayContext } from './graphql/context';
 import { createFormatError } from './graphql/formatError';
 import { createOperationExecutor, executionGateway } from './graphql/execution/operationExecutor';
 import { buildGatewaySchema } from './graphql/buildSchema';
-import { createHttpServer, GRAPHQL_PATH, openFileLimit } from './http/httpServer';
+import { createHttpServer, GRAPHQL_PATH, startMetricsServer, warnOfOpenFileLimit } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { createInFlightRequests } from './cache/inFlightRequests';
 import { createWholeResponseCache } from './cache/wholeResponseCache';
 import { apolloOptions } from './security/apolloOptions';
-import { operationalRoutes, startMetricsServer } from './http/operationalRoutes';
+import { operationalRoutes } from './http/operationalRoutes';
 import { createUnknownValueReporter } from './mapping/unknownValues';
 import { fanOutEvents } from './observability/events';
 import type { Logger } from './observability/logger';
@@ -59,16 +59,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   const { logger } = deps;
   const { upstream, http, limits } = config;
   for (const warning of config.warnings) logger.warn(warning);
-  const fileLimit = openFileLimit();
-  const httpMaxConnections = http.connections.maxConnections;
-  // HTTP_MAX_CONNECTIONS only protects the process below the descriptor limit (64 kept for files and logs).
-  if (fileLimit !== undefined && httpMaxConnections + upstream.poolConnections + 64 > fileLimit) {
-    logger.warn(
-      { openFileLimit: fileLimit, httpMaxConnections, cseConnections: upstream.poolConnections },
-      'HTTP_MAX_CONNECTIONS + CSE_CONNECTIONS is close to or above the open-file limit (ulimit -n): ' +
-        'lower HTTP_MAX_CONNECTIONS or raise the limit',
-    );
-  }
+  warnOfOpenFileLimit(config, logger);
   const ownsDispatcher = deps.dispatcher === undefined;
   const dispatcher =
     deps.dispatcher ?? createUpstreamDispatcher(upstream.poolConnections, upstream.resilience.attemptTimeoutMs);
@@ -171,7 +162,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   await once(httpServer.listen(http.port, http.host), 'listening');
   const { metricsPort, host = '0.0.0.0' } = http;
   const metricsServer =
-    metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, metricsPort, http.host);
+    metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, metricsPort, http);
   const { port } = httpServer.address() as AddressInfo;
   const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   readiness.markServing();

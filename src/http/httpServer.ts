@@ -1,12 +1,13 @@
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { setMaxListeners } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Registry } from 'prom-client';
 import type { GatewayContext } from '../graphql/context';
 import { passesCsrfPrevention } from './csrf';
-import { HEALTH_PATH, READY_PATH, type RouteHandler } from './operationalRoutes';
+import { HEALTH_PATH, METRICS_PATH, metricsRoute, READY_PATH, type RouteHandler } from './operationalRoutes';
 import { timeoutReason } from '../upstream/errorMapping';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
 import type { CachedResponse, WholeResponseCache } from '../cache/wholeResponseCache';
@@ -40,6 +41,9 @@ export const GRAPHQL_PATH = '/graphql';
 /** Kept for the health probes past HTTP_MAX_CONNECTIONS: a full table must not get a live process restarted. */
 export const PROBE_CONNECTIONS = 8;
 
+/** METRICS_PORT's: a scraper or two, kept from the descriptors PORT needs. */
+export const METRICS_CONNECTIONS = 16;
+
 const PROBE_PATHS: ReadonlySet<string> = new Set([HEALTH_PATH, READY_PATH]);
 
 /** Accepted past HTTP_MAX_CONNECTIONS, into the probes' reserve. */
@@ -58,16 +62,8 @@ const GRAPHQL_TARGET: Target = Object.freeze({ pathname: GRAPHQL_PATH, search: '
  * node:http straight into Apollo's `executeHTTPGraphQLRequest`. A GraphQL request's telemetry is
  * finished when the exchange ends, whatever ended it (answer, refusal, failure, the caller leaving).
  */
-export function createHttpServer(options: HttpServerOptions): Server {
-  const limits = options.http.connections;
-  const serverOptions = {
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // Node's default of 30 s would let a request outlive those timeouts by that much.
-    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-  };
-  const server = createServer(serverOptions, (request, response) => {
+export function createHttpServer(options: HttpServerOptions) {
+  return createCappedServer(options.http.connections, PROBE_CONNECTIONS, (request, response) => {
     const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
     const own = [REQUEST_ID_HEADER, requestId];
     const target = request.url === GRAPHQL_PATH ? GRAPHQL_TARGET : parseTarget(request.url);
@@ -91,15 +87,72 @@ export function createHttpServer(options: HttpServerOptions): Server {
       fail(options, request, response, error, own);
     });
   });
-  server.maxConnections = limits.maxConnections + PROBE_CONNECTIONS;
-  // As Node counts them for its own cap: upgraded ones included, until closed.
+}
+
+/**
+ * The connection settings' timeouts, at most `maxConnections` connections, then `reserve` more for
+ * the probes. Node's own cap drops the newest: a full reserve closes its oldest instead, so a stream
+ * of connections that send nothing cannot keep a probe out (one asks at once, and any request there
+ * is answered at once).
+ */
+function createCappedServer(limits: GatewayConfig['http']['connections'], reserve: number, listener: RequestListener) {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node's default of 30 s would let a request outlive those timeouts by that much.
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    listener,
+  );
+  // Upgraded connections included, until closed.
   let open = 0;
+  const reserved = new Set<Socket>(); // oldest first
   server.on('connection', (socket: Socket) => {
-    open += 1;
-    if (open > limits.maxConnections) probeOnly.add(socket);
-    socket.once('close', () => (open -= 1));
+    if (open < limits.maxConnections) {
+      open += 1;
+      socket.once('close', () => (open -= 1));
+      return;
+    }
+    if (reserve === 0) return void socket.destroy();
+    if (reserved.size === reserve) {
+      const oldest = reserved.values().next().value as Socket;
+      reserved.delete(oldest);
+      oldest.destroy();
+    }
+    probeOnly.add(socket);
+    reserved.add(socket);
+    socket.once('close', () => reserved.delete(socket));
   });
   return server;
+}
+
+/** METRICS_PORT: the scrape port can stay inside the cluster while PORT faces the clients. */
+export async function startMetricsServer(registry: Registry, port: number, http: GatewayConfig['http']) {
+  const route = metricsRoute(registry);
+  const limits = { ...http.connections, maxConnections: METRICS_CONNECTIONS };
+  const server = createCappedServer(limits, 0, (request, response) => {
+    if ((request.url ?? '').split('?')[0] !== METRICS_PATH) {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      return void response.end('Only /metrics is served here.\n');
+    }
+    Promise.resolve(route(request, response)).catch(() => {
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  const { host } = http;
+  await once(server.listen(port, host), 'listening');
+  const shown = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return {
+    url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${(server.address() as AddressInfo).port}${METRICS_PATH}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 function fail(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse, error: unknown, own: string[]) {
@@ -312,8 +365,23 @@ export function requestIdFrom(incoming: string | readonly string[] | undefined, 
   return value !== undefined && SAFE_REQUEST_ID.test(value) ? value : generate();
 }
 
+/**
+ * The listeners' caps only protect the process below the open-file limit (64 kept for files and
+ * logs): above it they would never act, and accepting would fail for everyone, probes included.
+ */
+export function warnOfOpenFileLimit(config: GatewayConfig, logger: Logger, limit = openFileLimit()): void {
+  const { http, upstream } = config;
+  const metricsConnections = http.metricsPort === undefined ? 0 : METRICS_CONNECTIONS;
+  const clientConnections = http.connections.maxConnections + PROBE_CONNECTIONS + metricsConnections;
+  if (limit === undefined || clientConnections + upstream.poolConnections + 64 <= limit) return;
+  const fields = { openFileLimit: limit, clientConnections, cseConnections: upstream.poolConnections };
+  const what = "HTTP_MAX_CONNECTIONS (with the probes' and METRICS_PORT's connections) + CSE_CONNECTIONS";
+  const fix = 'lower HTTP_MAX_CONNECTIONS or raise the limit';
+  logger.warn(fields, `${what} is close to or above the open-file limit (ulimit -n): ${fix}`);
+}
+
 /** The soft limit on open files (Linux), `undefined` elsewhere or unlimited. */
-export function openFileLimit(): number | undefined {
+function openFileLimit(): number | undefined {
   try {
     const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((row) => row.startsWith('Max open files'));
     const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
