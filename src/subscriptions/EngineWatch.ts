@@ -62,6 +62,9 @@ interface JobTrack {
   stale?: boolean;
 }
 
+/** The watch behind a subscription's source stream, for its group (SubscriptionGroups). */
+export const sourceWatches = new WeakMap<object, EngineWatch>();
+
 /** Every job of the pages polled, created and changed: a slow reader loses no job, only intermediate states. */
 export function maxPendingEvents(config: GatewayConfig): number {
   return 2 * config.upstream.paging.maxPageSize * config.subscriptions.listPages;
@@ -194,11 +197,21 @@ export class EngineWatch {
     let track = this.tracks.get(jobId);
     if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
     track.sinks.add(sink);
+    sourceWatches.set(sink, this);
+    if (!this.mayReplay()) return;
     if (track.job !== undefined) return sink.push(JOB_KEY, track.job);
     const seen = this.seen.get(jobId);
     const fresh = performance.now() - this.seenAt < this.settings.pollMs;
     if (seen !== undefined && fresh) this.update(jobId, seen, this.seenAt);
     else this.soon();
+  }
+
+  /** While stored answers may serve the scope (the caches' rule); else the next poll's (a refusal: no call). */
+  mayReplay(): boolean {
+    if (this.options.http.cacheGenerationFor(this.credentials) !== undefined) return true;
+    this.gap();
+    this.soon();
+    return false;
   }
 
   watchEvents(sink: EventSink): void {

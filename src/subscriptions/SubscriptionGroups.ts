@@ -12,6 +12,7 @@ import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import { eventKey, JOB_KEY, markPolled, polledAtOf, type ConflatingStream } from './conflatingStream';
+import { sourceWatches } from './EngineWatch';
 import { project, sharedSelection, type View } from './sharedSelection';
 
 export interface GroupRequest {
@@ -94,7 +95,9 @@ class Group {
     if (this.ended) return undefined;
     this.members.add(member);
     // Projected anew: the replayed result carries no poll time (it is no late delivery).
-    if (this.last !== undefined) deliver(member, JOB_KEY, read(this.last, member));
+    const { last, source } = this;
+    const replay = last !== undefined && sourceWatches.get(source!)?.mayReplay() === true;
+    if (replay) deliver(member, JOB_KEY, read(last, member));
     return () => this.leave(member);
   }
 
