@@ -166,6 +166,8 @@ export class EngineWatch {
   /** When each job (and the listing) was last read, by poll number: the rotation's order. */
   private readonly lastPolled = new Map<string, number>();
   private polls = 0;
+  /** Calls its subscriptions' events asked for since the last allocation. */
+  private asked = 0;
   /** Watched jobs the last complete listing found, and the pages it read. */
   private onListing = new Set<string>();
   private listingPages: number | undefined;
@@ -214,8 +216,19 @@ export class EngineWatch {
     return false;
   }
 
+  /** Each upstream call of an event's execution, from the budget its polls draw on (added to its demand). */
+  readonly chargeCall = (): void => {
+    this.asked += 1;
+    if (this.budget.take()) return;
+    const limit = this.settings.maxCallsPerPoll;
+    const message = `These credentials' subscriptions made the ${limit} upstream calls an interval allows.`;
+    const details = { reason: 'CALLS_PER_POLL', limit };
+    throw new GatewayError(ErrorCode.QUERY_TOO_COMPLEX, message, { details });
+  };
+
   watchEvents(sink: EventSink): void {
     this.eventSinks.add(sink);
+    sourceWatches.set(sink, this);
     // The first poll sets what later ones compare with.
     if (this.newest === undefined) this.soon();
   }
@@ -402,8 +415,14 @@ export class EngineWatch {
     return { jobs: [...found.values()], newest, missing, engineMissing: false, failed };
   }
 
-  /** Its weight in the scope's budget: the calls one poll of everything it reads would make. */
+  /** Its weight in the scope's budget: its events' calls since it was last asked, and one poll's. */
   demand(): number {
+    const asked = this.asked;
+    this.asked = 0;
+    return asked + this.pollDemand();
+  }
+
+  private pollDemand(): number {
     if (this.role === 'listener') return [...this.tracks.values()].filter((track) => !track.job).length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const { jobIds, events } = this.role === 'poller' ? (this.targets ?? own) : own;

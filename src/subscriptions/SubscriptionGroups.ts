@@ -26,7 +26,7 @@ export interface GroupRequest {
 
 export interface SubscriptionGroupsOptions {
   readonly schema: GraphQLSchema;
-  readonly contextFor: (credentials: Credentials) => GatewayContext;
+  readonly contextFor: (credentials: Credentials, beforeCall?: () => void) => GatewayContext;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
@@ -121,12 +121,13 @@ class Group {
   private async run(source: AsyncIterator<unknown>): Promise<void> {
     const { schema, contextFor } = this.options;
     const { document, variables: variableValues, operationName, credentials } = this.request;
+    const charge = sourceWatches.get(source)?.chargeCall;
     try {
       for (;;) {
         const next = await source.next();
         if (next.done === true || this.ended) break;
         const event = next.value;
-        const contextValue = contextFor(credentials);
+        const contextValue = contextFor(credentials, charge);
         const args = { schema, document, rootValue: event, contextValue, variableValues, operationName };
         const result = await execute(args);
         const formatted = this.format(result);

@@ -85,8 +85,8 @@ export function serveSubscriptions(
   };
   const groups = new SubscriptionGroups({
     schema,
-    contextFor: (credentials) =>
-      createContext(socketServices, {
+    contextFor: (credentials, beforeCall) =>
+      createContext({ ...socketServices, beforeCall }, {
         credentials,
         deadline: Date.now() + config.limits.operationTimeoutMs,
         refusal: {},
