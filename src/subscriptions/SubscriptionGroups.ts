@@ -95,9 +95,8 @@ class Group {
     if (this.ended) return undefined;
     this.members.add(member);
     // Projected anew: the replayed result carries no poll time (it is no late delivery).
-    const { last, source } = this;
-    const replay = last !== undefined && sourceWatches.get(source!)?.mayReplay() === true;
-    if (replay) deliver(member, JOB_KEY, read(last, member));
+    const replay = this.last !== undefined && sourceWatches.get(this.source!)?.mayReplay() === true;
+    if (replay) deliver(member, JOB_KEY, read(this.last!, member));
     return () => this.leave(member);
   }
 
