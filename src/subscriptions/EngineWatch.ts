@@ -62,6 +62,9 @@ interface JobTrack {
   stale?: boolean;
 }
 
+/** The watch behind a subscription's source stream, for its group (SubscriptionGroups). */
+export const sourceWatches = new WeakMap<object, EngineWatch>();
+
 /** Every job of the pages polled, created and changed: a slow reader loses no job, only intermediate states. */
 export function maxPendingEvents(config: GatewayConfig): number {
   return 2 * config.upstream.paging.maxPageSize * config.subscriptions.listPages;
@@ -163,6 +166,8 @@ export class EngineWatch {
   /** When each job (and the listing) was last read, by poll number: the rotation's order. */
   private readonly lastPolled = new Map<string, number>();
   private polls = 0;
+  /** Calls its subscriptions' events asked for since the last allocation. */
+  private asked = 0;
   /** Watched jobs the last complete listing found, and the pages it read. */
   private onListing = new Set<string>();
   private listingPages: number | undefined;
@@ -194,6 +199,8 @@ export class EngineWatch {
     let track = this.tracks.get(jobId);
     if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
     track.sinks.add(sink);
+    sourceWatches.set(sink, this);
+    if (!this.mayReplay()) return;
     if (track.job !== undefined) return sink.push(JOB_KEY, track.job);
     const seen = this.seen.get(jobId);
     const fresh = performance.now() - this.seenAt < this.settings.pollMs;
@@ -201,8 +208,27 @@ export class EngineWatch {
     else this.soon();
   }
 
+  /** While stored answers may serve the scope (the caches' rule); else the next poll's (a refusal: no call). */
+  mayReplay(): boolean {
+    if (this.options.http.cacheGenerationFor(this.credentials) !== undefined) return true;
+    this.gap();
+    this.soon();
+    return false;
+  }
+
+  /** Each upstream call of an event's execution, from the budget its polls draw on (added to its demand). */
+  readonly chargeCall = (): void => {
+    this.asked += 1;
+    if (this.budget.take()) return;
+    const limit = this.settings.maxCallsPerPoll;
+    const message = `These credentials' subscriptions made the ${limit} upstream calls an interval allows.`;
+    const details = { reason: 'CALLS_PER_POLL', limit };
+    throw new GatewayError(ErrorCode.QUERY_TOO_COMPLEX, message, { details });
+  };
+
   watchEvents(sink: EventSink): void {
     this.eventSinks.add(sink);
+    sourceWatches.set(sink, this);
     // The first poll sets what later ones compare with.
     if (this.newest === undefined) this.soon();
   }
@@ -389,8 +415,14 @@ export class EngineWatch {
     return { jobs: [...found.values()], newest, missing, engineMissing: false, failed };
   }
 
-  /** Its weight in the scope's budget: the calls one poll of everything it reads would make. */
+  /** Its weight in the scope's budget: its events' calls since it was last asked, and one poll's. */
   demand(): number {
+    const asked = this.asked;
+    this.asked = 0;
+    return asked + this.pollDemand();
+  }
+
+  private pollDemand(): number {
     if (this.role === 'listener') return [...this.tracks.values()].filter((track) => !track.job).length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const { jobIds, events } = this.role === 'poller' ? (this.targets ?? own) : own;

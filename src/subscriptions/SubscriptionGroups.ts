@@ -12,6 +12,7 @@ import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import { eventKey, JOB_KEY, markPolled, polledAtOf, type ConflatingStream } from './conflatingStream';
+import { sourceWatches } from './EngineWatch';
 import { project, sharedSelection, type View } from './sharedSelection';
 
 export interface GroupRequest {
@@ -25,7 +26,7 @@ export interface GroupRequest {
 
 export interface SubscriptionGroupsOptions {
   readonly schema: GraphQLSchema;
-  readonly contextFor: (credentials: Credentials) => GatewayContext;
+  readonly contextFor: (credentials: Credentials, beforeCall?: () => void) => GatewayContext;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
@@ -94,7 +95,8 @@ class Group {
     if (this.ended) return undefined;
     this.members.add(member);
     // Projected anew: the replayed result carries no poll time (it is no late delivery).
-    if (this.last !== undefined) deliver(member, JOB_KEY, read(this.last, member));
+    const replay = this.last !== undefined && sourceWatches.get(this.source!)?.mayReplay() === true;
+    if (replay) deliver(member, JOB_KEY, read(this.last!, member));
     return () => this.leave(member);
   }
 
@@ -118,12 +120,13 @@ class Group {
   private async run(source: AsyncIterator<unknown>): Promise<void> {
     const { schema, contextFor } = this.options;
     const { document, variables: variableValues, operationName, credentials } = this.request;
+    const charge = sourceWatches.get(source)?.chargeCall;
     try {
       for (;;) {
         const next = await source.next();
         if (next.done === true || this.ended) break;
         const event = next.value;
-        const contextValue = contextFor(credentials);
+        const contextValue = contextFor(credentials, charge);
         const args = { schema, document, rootValue: event, contextValue, variableValues, operationName };
         const result = await execute(args);
         const formatted = this.format(result);

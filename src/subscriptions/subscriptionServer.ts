@@ -85,12 +85,10 @@ export function serveSubscriptions(
   };
   const groups = new SubscriptionGroups({
     schema,
-    contextFor: (credentials) =>
-      createContext(socketServices, {
-        credentials,
-        deadline: Date.now() + config.limits.operationTimeoutMs,
-        refusal: {},
-      }),
+    contextFor: (credentials, beforeCall) => {
+      const deadline = Date.now() + config.limits.operationTimeoutMs;
+      return createContext({ ...socketServices, beforeCall }, { credentials, deadline, refusal: {} });
+    },
     formatError,
   });
   const wss = new WebSocketServer({

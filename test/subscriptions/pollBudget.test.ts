@@ -118,6 +118,7 @@ describe('one scope watching anything', () => {
         const jobsOf = (engine: string) => engines[Number(engine.slice(1))]!.jobs;
         const job = (engine: string, id: number) => ({ id, status: 'Executing', engineId: engine });
         const http = {
+          cacheGenerationFor: () => 1,
           get: async (call: { route: string; path: string; engineId?: string; query?: Record<string, string> }): Promise<UpstreamAnswer> => {
             const engine = call.engineId!;
             if (call.route === 'listJobs') {

@@ -31,6 +31,8 @@ describe('after a gap, each job is sent again as it is now', () => {
   function upstream(answers: Array<{ status: string } | Error>) {
     let call = 0;
     return {
+      // The scope answered recently: stored states may be handed on.
+      cacheGenerationFor: () => 1,
       get: async (): Promise<UpstreamAnswer> => {
         const answer = answers[Math.min(call, answers.length - 1)]!;
         call += 1;
