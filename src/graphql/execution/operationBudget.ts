@@ -32,9 +32,9 @@ export class OperationBudget {
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
   }
 
-  /** A large upstream text, counted each time the response holds it (aliases repeat it). */
-  sendText<T extends string | null>(text: T): T {
-    if (text === null) return text;
+  /** Upstream text, counted each time the answer holds it (aliases, `Job.engine` repeat it). */
+  sendText<T>(text: T): T {
+    if (typeof text !== 'string') return text;
     this.sentBytes += Buffer.byteLength(text);
     const limit = this.limits.maxUpstreamBytes;
     if (this.sentBytes > limit) {
@@ -42,6 +42,18 @@ export class OperationBudget {
       throw tooLarge('SENT_BYTES', limit, message);
     }
     return text;
+  }
+
+  /** The answer is made again from the start: the text it held before is not sent. */
+  answerAgain(): void {
+    this.sentBytes = 0;
+  }
+
+  /** JSON the upstream sent as it is, counted as its text (none needed once past the bound). */
+  sendJson<T>(value: T): T {
+    if (typeof value !== 'object' || value === null) return this.sendText(value);
+    this.sendText(this.sentBytes > this.limits.maxUpstreamBytes ? '' : JSON.stringify(value));
+    return value;
   }
 
   checkList(count: number): void {
