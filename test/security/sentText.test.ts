@@ -19,6 +19,7 @@ type Kind = 'engine' | 'job' | 'task' | 'executor';
 /** What the next answers hold in place of one field's small value. */
 let big: { kind: Kind; key: string; value: unknown } | undefined;
 let jobsPerPage = 1;
+let tasksPerJob = 1;
 
 function withBig<T extends object>(kind: Kind, value: T): T {
   return big?.kind === kind ? { ...value, [big.key]: big.value } : value;
@@ -31,9 +32,11 @@ function answer(path: string): string | undefined {
   if (route === `${ENGINES_PATH}/${ENGINE}`) return JSON.stringify(engine);
   if (!route!.startsWith(`${ENGINES_PATH}/${ENGINE}/jobs`)) return undefined;
   const executor = withBig('executor', { duration: 1, description: 'd' });
-  const task = withBig('task', { id: 1, jobId: 1, taskOrder: 1, status: 'Finished', taskExecutorBrief: executor });
+  const tasks = Array.from({ length: tasksPerJob }, (_, i) =>
+    withBig('task', { id: i + 1, jobId: 1, taskOrder: i, status: 'Finished', taskExecutorBrief: executor }),
+  );
   const jobs = Array.from({ length: jobsPerPage }, (_, i) =>
-    withBig('job', { id: i + 1, engineId: ENGINE, status: 'Finished', description: 'd', tasks: [task] }),
+    withBig('job', { id: i + 1, engineId: ENGINE, status: 'Finished', description: 'd', tasks }),
   );
   // Job details: the page's first job.
   if (route !== `${ENGINES_PATH}/${ENGINE}/jobs`) return JSON.stringify(jobs[0]);
@@ -53,13 +56,14 @@ afterAll(async () => {
 beforeEach(() => {
   big = undefined;
   jobsPerPage = 1;
+  tasksPerJob = 1;
   upstream.calls.length = 0;
   gateway.logs.length = 0;
 });
 
 const aliases = (selection: string, copies = 12) => Array.from({ length: copies }, (_, i) => `c${i}: ${selection}`).join(' ');
 
-/** A bounded answer: 200, the text past the bound refused as SENT_BYTES, no error logged. */
+/** A bounded answer: 200, what is past the bound refused as SENT_BYTES, no error logged. */
 function expectBounded(response: GqlResponse<unknown>, tooLarge: number): void {
   expect(response.status).toBe(200);
   expect(response.text.length).toBeLessThan(LIMIT + 64 * 1024);
@@ -130,5 +134,20 @@ describe('the attacker\'s shapes: one large description repeated', () => {
     const query = 'query R($r: [_Any!]!) { _entities(representations: $r) { ... on Engine { description } } }';
     const response = await gateway.gql(query, { r: representations });
     expectBounded(response, 149);
+  });
+});
+
+describe('lists: each item counts as 128 bytes, whatever its fields', () => {
+  it('bounds a job page\'s tasks repeated by aliases: the lists that fit are answered, the rest refused', async () => {
+    // 2 × 1000 tasks: 256,000 bytes, under LIMIT once, not twice.
+    jobsPerPage = 2;
+    tasksPerJob = 1000;
+    const page = `engine(id: "${ENGINE}") { jobs(first: 2) { nodes { tasks { order status type timedOut } } } }`;
+    const response = await gateway.gql(`{ ${aliases(page, 8)} }`);
+    expectBounded(response, 7);
+    const data = response.body.data as Record<string, { jobs: { nodes: Array<{ tasks: unknown[] }> } } | null>;
+    expect(data.c0!.jobs.nodes.map((job) => job.tasks.length)).toEqual([1000, 1000]);
+    expect(Object.values(data).filter((engine) => engine === null)).toHaveLength(7);
+    expect(upstream.calls).toHaveLength(1);
   });
 });
