@@ -92,6 +92,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     ...limits.executor,
     onExecuted: metrics.observeExecution,
     onCompiled: metrics.observeCompile,
+    onRerun: (context) => (context as GatewayContext).budget.answerAgain(),
     hideSuggestions: security.admission.hideSuggestions,
     onUnrepresentable: ({ path, type }, context) => {
       const requestId = (context as GatewayContext).record?.requestId;

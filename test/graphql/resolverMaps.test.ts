@@ -67,13 +67,16 @@ describe('resolver maps', () => {
   it('leaves a plain property read to the default resolver, and keeps every real translation', () => {
     const schema = buildGatewaySchema();
     const engine = schema.getType('Engine');
-    if (!isObjectType(engine)) throw new Error('no Engine type');
+    const connection = schema.getType('JobConnection');
+    if (!isObjectType(engine) || !isObjectType(connection)) throw new Error('no Engine or JobConnection type');
     const fields = engine.getFields();
-    // `flavor` reads `engine.flavor`: the default resolver does exactly that.
-    expect(fields.flavor!.resolve).toBeUndefined();
-    // `name` falls back to the id, `createTime` converts epoch ms: real resolvers stay.
+    // `totalCount` reads `connection.totalCount`: the default resolver does exactly that.
+    expect(connection.getFields().totalCount!.resolve).toBeUndefined();
+    // `name` falls back to the id, `createTime` converts epoch ms, `flavor` is upstream text the
+    // operation's budget counts: real resolvers stay.
     expect(fields.name!.resolve).toEqual(expect.any(Function));
     expect(fields.createTime!.resolve).toEqual(expect.any(Function));
+    expect(fields.flavor!.resolve).toEqual(expect.any(Function));
     // Nothing marked as a property read is left on the schema: the guard against a read of
     // another property being taken for its field's own.
     for (const type of Object.values(schema.getTypeMap())) {

@@ -32,13 +32,38 @@ describe('OperationBudget: upstream bytes', () => {
   });
 });
 
+describe('OperationBudget: sent text', () => {
+  const SENT = { code: 'RESPONSE_TOO_LARGE', reason: 'SENT_BYTES', limit: 1000 };
+  type Step = ['text', unknown] | ['json', unknown] | ['list', number] | ['again'];
+  const run = (budget: OperationBudget, [kind, value]: Step) => {
+    if (kind === 'text') return budget.sendText(value);
+    if (kind === 'json') return budget.sendJson(value);
+    if (kind === 'list') return budget.checkList(value as number);
+    return budget.answerAgain();
+  };
+
+  it.each<[string, Step[], unknown[]]>([
+    ['text up to the bound', [['text', 'a'.repeat(600)], ['text', 'a'.repeat(400)]], [undefined, undefined]],
+    ['each copy of a text', [['text', 'a'.repeat(600)], ['text', 'a'.repeat(600)]], [undefined, SENT]],
+    ['UTF-8 bytes', [['text', 'é'.repeat(500)], ['text', 'é']], [undefined, SENT]],
+    ['nothing for what is not a string', [['text', null], ['text', 12345], ['text', undefined], ['text', 'a'.repeat(1000)]], [undefined, undefined, undefined, undefined]],
+    ['JSON as its text', [['json', { a: 'a'.repeat(992) }], ['json', {}]], [undefined, SENT]],
+    ['a JSON string as text', [['json', 'a'.repeat(1000)], ['json', 'a']], [undefined, SENT]],
+    ['128 bytes per list item', [['list', 7], ['text', 'a'.repeat(104)], ['text', 'a']], [undefined, undefined, SENT]],
+    ['anew once the answer is made again', [['text', 'a'.repeat(1000)], ['again'], ['text', 'a'.repeat(1000)]], [undefined, undefined, undefined]],
+  ])('counts %s', (_name, steps, expected) => {
+    const budget = new OperationBudget(limits);
+    expect(steps.map((step) => codeOf(() => run(budget, step)))).toEqual(expected);
+  });
+});
+
 describe('OperationBudget: lists', () => {
   it.each([
     [0, undefined],
     [10, undefined],
     [11, { code: 'RESPONSE_TOO_LARGE', reason: 'LIST_ITEMS', limit: 10 }],
   ])('a list of %i items: %j', (count, expected) => {
-    expect(codeOf(() => new OperationBudget(limits).checkList(count))).toEqual(expected);
+    expect(codeOf(() => new OperationBudget({ ...limits, maxUpstreamBytes: 10_000 }).checkList(count))).toEqual(expected);
   });
 
   it('makes lists at once up to a turn of 1000 items, then one turn of the event loop per 1000, in order', async () => {

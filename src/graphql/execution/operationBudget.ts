@@ -4,6 +4,8 @@ import { GatewayError } from '../../errors/GatewayError';
 
 /** Items whose lists may be made and completed in one turn of the event loop. */
 const ITEMS_PER_TURN = 1000;
+/** What a list item counts as in an answer, whatever its fields: 16 MiB hold 100 jobs × 1000 tasks. */
+const ITEM_BYTES = 128;
 
 /**
  * The bounds of one operation: a field past one fails alone as RESPONSE_TOO_LARGE. It also paces
@@ -32,21 +34,29 @@ export class OperationBudget {
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
   }
 
-  /** A large upstream text, counted each time the response holds it (aliases repeat it). */
-  sendText<T extends string | null>(text: T): T {
-    if (text === null) return text;
-    this.sentBytes += Buffer.byteLength(text);
-    const limit = this.limits.maxUpstreamBytes;
-    if (this.sentBytes > limit) {
-      const message = `The operation's answer would hold more than the ${limit} bytes of upstream text one operation may send.`;
-      throw tooLarge('SENT_BYTES', limit, message);
-    }
+  /** Upstream text, counted each time the answer holds it (aliases, `Job.engine` repeat it). */
+  sendText<T>(text: T): T {
+    if (typeof text === 'string') this.send(Buffer.byteLength(text));
     return text;
   }
 
+  /** The answer is made again from the start: the text it held before is not sent. */
+  answerAgain(): void {
+    this.sentBytes = 0;
+  }
+
+  /** JSON the upstream sent as it is, counted as its text (none needed once past the bound). */
+  sendJson<T>(value: T): T {
+    if (typeof value !== 'object' || value === null) return this.sendText(value);
+    this.send(this.sentBytes > this.limits.maxUpstreamBytes ? 0 : JSON.stringify(value).length);
+    return value;
+  }
+
+  /** Each item counts as ITEM_BYTES of the answer, whatever it holds: aliases repeat lists too. */
   checkList(count: number): void {
     const limit = this.limits.maxListItems;
     if (count > limit) throw tooLarge('LIST_ITEMS', limit, `The list has ${count} items, more than the ${limit} one field may answer.`);
+    this.send(count * ITEM_BYTES);
   }
 
   /** `make()`, a list of `count` items, now or in a later turn (after one pass of the event loop). */
@@ -69,6 +79,14 @@ export class OperationBudget {
     }
     this.itemsOfTurn += count;
     return this.turn.then(make);
+  }
+
+  private send(bytes: number): void {
+    this.sentBytes += bytes;
+    const limit = this.limits.maxUpstreamBytes;
+    if (this.sentBytes <= limit) return;
+    const message = `The operation's answer would hold more than the ${limit} bytes of upstream text one operation may send.`;
+    throw tooLarge('SENT_BYTES', limit, message);
   }
 
   private bytesError(): GatewayError {

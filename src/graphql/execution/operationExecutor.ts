@@ -32,6 +32,8 @@ type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
   ) => void;
   readonly onExecuted?: (how: 'compiled' | 'interpreted') => void;
   readonly onCompiled?: (durationMs: number) => void;
+  /** A compiled run met errors: graphql-js makes the answer again, in the same context. */
+  readonly onRerun?: (contextValue: unknown) => void;
   /** graphql-js's: no "Did you mean" naming the schema in input coercion errors. */
   readonly hideSuggestions?: boolean;
 };
@@ -153,8 +155,9 @@ function adaptiveRunner(
     options.onExecuted?.('compiled');
     const result = await plan.compiled.query(undefined, request.contextValue, variables);
     // No `data` at all: the variables were refused before execution started.
-    if (!('data' in result) || result.errors !== undefined) return interpreted(request);
-    return result;
+    if ('data' in result && result.errors === undefined) return result;
+    options.onRerun?.(request.contextValue);
+    return interpreted(request);
   };
 }
 

@@ -4,26 +4,26 @@ import { emptyToNull } from '../../mapping/job';
 import { epochMsOrNull } from '../../mapping/time';
 import { engineKeyOf, entityCopy } from '../federation/referenceKeys';
 import { jobConnection, jobConnectionOnce } from './connections';
-import { property } from './property';
+import { sentText } from './property';
 import type { CseEngine } from '../models';
 
-const own = property<CseEngine>();
+const sent = sentText<CseEngine>();
 
 export const Engine: EngineResolvers = {
   __resolveReference: async (reference, { references }) => entityCopy(await references.engine.load(engineKeyOf(reference))),
-  id: own('id'),
+  id: sent('id'),
   // `name` is documented as always present; an upstream that leaves it out gets the id shown.
-  name: (engine) => engine.name ?? engine.id,
-  description: (engine) => emptyToNull(engine.description),
-  type: own('type'),
+  name: (engine, _args, { budget }) => budget.sendText(engine.name ?? engine.id),
+  description: (engine, _args, { budget }) => budget.sendText(emptyToNull(engine.description)),
+  type: sent('type'),
   status: (engine, _args, { reportUnknown }) => mapEngineStatus(engine.status, reportUnknown),
-  flavor: own('flavor'),
-  version: own('version'),
-  latestVersion: own('latestVersion'),
-  authType: own('authType'),
-  createUser: own('createUser'),
+  flavor: sent('flavor'),
+  version: sent('version'),
+  latestVersion: sent('latestVersion'),
+  authType: sent('authType'),
+  createUser: sent('createUser'),
   createTime: (engine) => epochMsOrNull(engine.createTime),
-  enterpriseProjectId: own('enterpriseProjectId'),
+  enterpriseProjectId: sent('enterpriseProjectId'),
   latestJob: (engine, _args, { loaders }) => {
     const id = engine.latestJobId;
     if (id === undefined || id === null || id === '') return null;

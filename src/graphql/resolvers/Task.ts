@@ -4,17 +4,17 @@ import { idString } from '../../mapping/job';
 import { taskOutput, taskTimedOut } from '../../mapping/task';
 import { epochMsOrNull } from '../../mapping/time';
 import type { CseTask, CseTaskExecutorBrief } from '../models';
-import { property } from './property';
+import { sentText } from './property';
 
-const own = property<CseTask>();
+const sent = sentText<CseTask>();
 
 export const Task: TaskResolvers = {
-  id: (task) => idString(task.id),
-  jobId: (task) => idString(task.jobId),
+  id: (task, _args, { budget }) => budget.sendText(idString(task.id)),
+  jobId: (task, _args, { budget }) => budget.sendText(idString(task.jobId)),
   type: (task, _args, { reportUnknown }) => mapJobType(task.type, reportUnknown),
-  assigned: own('assigned'),
-  name: (task) => task.taskName ?? null,
-  engineName: own('engineName'),
+  assigned: sent('assigned'),
+  name: sent('taskName'),
+  engineName: sent('engineName'),
   order: (task) => task.taskOrder ?? 0,
   status: (task, _args, { reportUnknown }) => mapJobStatus(task.status, reportUnknown),
   startTime: (task) => epochMsOrNull(task.startTime),
@@ -22,14 +22,14 @@ export const Task: TaskResolvers = {
   createTime: (task) => epochMsOrNull(task.createTime),
   updateTime: (task) => epochMsOrNull(task.updateTime),
   timedOut: (task) => taskTimedOut(task),
-  // Free text of any length: each copy the response holds counts against the operation's bound.
-  log: (task, _args, { budget }) => budget.sendText(task.log ?? null),
-  // Its text counts like the log's, before it is parsed (again, for each copy).
-  output: (task, _args, { budget }) => taskOutput(typeof task.output === 'string' ? budget.sendText(task.output) : task.output),
+  log: sent('log'),
+  // Its text is counted before it is parsed; JSON sent as an object, as its text.
+  output: (task, _args, { budget }) =>
+    typeof task.output === 'string' ? taskOutput(budget.sendText(task.output)) : budget.sendJson(taskOutput(task.output)),
   executor: (task) => task.taskExecutorBrief ?? null,
 };
 
 export const TaskExecutor: TaskExecutorResolvers = {
   durationMs: (brief) => (typeof brief.duration === 'number' ? brief.duration : null),
-  description: property<CseTaskExecutorBrief>()('description'),
+  description: sentText<CseTaskExecutorBrief>()('description'),
 };

@@ -1,3 +1,5 @@
+import type { GatewayContext } from '../context';
+
 /** The default resolver answers `null` for a missing property: the field type must accept it. */
 export type PropertyValue<T> = undefined extends T ? Exclude<T, undefined> | null : T;
 
@@ -13,6 +15,12 @@ export type PropertyResolver<P, K extends keyof P> = ((parent: P) => PropertyVal
 export function property<P>() {
   return <K extends keyof P & string>(key: K): PropertyResolver<P, K> =>
     Object.assign((parent: P) => (parent[key] ?? null) as PropertyValue<P[K]>, { [PROPERTY]: key }) as PropertyResolver<P, K>;
+}
+
+/** `flavor: sent('flavor')`: upstream text, which the operation's budget counts each time it is answered. */
+export function sentText<P>() {
+  return <K extends keyof P & string>(key: K) =>
+    (parent: P, _args: unknown, { budget }: GatewayContext) => budget.sendText((parent[key] ?? null) as PropertyValue<P[K]>);
 }
 
 export function propertyOf(resolve: unknown): string | undefined {
