@@ -44,17 +44,19 @@ export function isPublicErrorCode(code: unknown): code is ErrorCode | RequestErr
   return typeof code === 'string' && publicCodes.has(code);
 }
 
-/** The code a caller sees for an error whose code reads `code`: in the response, the access line and the metrics. */
-export function publicCodeOf(code: unknown, error: unknown): ErrorCode | RequestErrorCode {
+/** The code a caller sees for an error (as `code` reads it): in the response, the access line and the metrics. */
+export function publicCodeOf(
+  error: unknown,
+  code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code,
+): ErrorCode | RequestErrorCode {
   const raw = error instanceof GraphQLError ? error : undefined;
   // Apollo codes every validation error GRAPHQL_VALIDATION_FAILED: our rule's code is on `originalError`.
-  const original = raw?.originalError;
-  if (code === RequestErrorCode.GRAPHQL_VALIDATION_FAILED && original instanceof GraphQLError) {
-    if (original.extensions.code === ErrorCode.DEFER_NOT_SUPPORTED) return ErrorCode.DEFER_NOT_SUPPORTED;
-  }
+  const rule = raw?.originalError instanceof GraphQLError ? raw.originalError.extensions.code : undefined;
+  if (code === RequestErrorCode.GRAPHQL_VALIDATION_FAILED && rule === ErrorCode.DEFER_NOT_SUPPORTED) return rule;
   if (isPublicErrorCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return code;
   // Apollo refuses some malformed requests (APQ) with HTTP 400 but no code: the caller's.
   const http = raw?.extensions.http as { status?: unknown } | undefined;
-  if (raw?.extensions.code === undefined && raw?.path === undefined && http?.status === 400) return RequestErrorCode.BAD_REQUEST;
+  const uncoded = raw !== undefined && raw.extensions.code === undefined && raw.path === undefined;
+  if (uncoded && http?.status === 400) return RequestErrorCode.BAD_REQUEST;
   return ErrorCode.INTERNAL_SERVER_ERROR;
 }

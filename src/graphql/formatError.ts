@@ -7,7 +7,7 @@ import { requestIdOfError } from '../observability/requestRecord';
 /** Anything without a code of the closed set is a bug: masked, with a correlation id also logged. */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = publicCodeOf(formatted.extensions?.code, error);
+    const code = publicCodeOf(error, formatted.extensions?.code);
     if (code === formatted.extensions?.code && code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
     if (code !== ErrorCode.INTERNAL_SERVER_ERROR) return { ...formatted, extensions: { ...formatted.extensions, code } };
     const correlationId = randomUUID();

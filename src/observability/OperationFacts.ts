@@ -47,10 +47,7 @@ export class OperationFacts {
   /** As raised, before masking: only their codes are kept. */
   recordErrors(errors: readonly unknown[]): void {
     this.errorCount += errors.length;
-    for (const error of errors) {
-      const { code } = (error as { extensions?: { code?: unknown } } | null)?.extensions ?? {};
-      this.codes.add(publicCodeOf(code, error));
-    }
+    for (const error of errors) this.codes.add(publicCodeOf(error));
   }
 
   answeredWith(reuse: Reuse, operationName: string | null, credentialsAccepted: boolean): void {

@@ -31,8 +31,11 @@ it.each([
   expect(response.body.errors!.slice(0, ours.length)).toEqual(ours);
   for (const other of response.body.errors!.slice(ours.length)) expect(other).toMatchObject({ message: expect.stringMatching(/^Unknown directive "@(defer|stream)"\.$/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
   expect(h.simulator.callCount()).toBe(calls);
-  const lines = h.logs.slice(logged).map((line) => JSON.parse(line) as { level: string });
+  const lines = h.logs.slice(logged).map((line) => JSON.parse(line) as { level: string; msg: string; errorCodes?: string[] });
   expect(lines.filter((line) => ['error', 'fatal'].includes(line.level))).toEqual([]);
+  // The access line (and so the metrics) names the codes the caller saw.
+  const codes = [...new Set(response.body.errors!.map((error) => error.extensions?.code))];
+  expect(lines.find((line) => line.msg === 'graphql operation')?.errorCodes).toEqual(codes);
 });
 
 it('the same operation without @defer runs', async () => {

@@ -38,7 +38,7 @@ describe('OperationBudget: sent text', () => {
   const run = (budget: OperationBudget, [kind, value]: Step) => {
     if (kind === 'text') return budget.sendText(value);
     if (kind === 'json') return budget.sendJson(value);
-    if (kind === 'list') return budget.checkList(value as number);
+    if (kind === 'list') return budget.sendList(value as number);
     return budget.answerAgain();
   };
 
@@ -63,7 +63,7 @@ describe('OperationBudget: lists', () => {
     [10, undefined],
     [11, { code: 'RESPONSE_TOO_LARGE', reason: 'LIST_ITEMS', limit: 10 }],
   ])('a list of %i items: %j', (count, expected) => {
-    expect(codeOf(() => new OperationBudget({ ...limits, maxUpstreamBytes: 10_000 }).checkList(count))).toEqual(expected);
+    expect(codeOf(() => new OperationBudget({ ...limits, maxUpstreamBytes: 10_000 }).sendList(count))).toEqual(expected);
   });
 
   it('makes lists at once up to a turn of 1000 items, then one turn of the event loop per 1000, in order', async () => {

@@ -4,7 +4,7 @@ import { GatewayError } from '../../errors/GatewayError';
 
 /** Items whose lists may be made and completed in one turn of the event loop. */
 const ITEMS_PER_TURN = 1000;
-/** What a list item counts as in an answer, whatever its fields: 16 MiB hold 100 jobs × 1000 tasks. */
+/** What a list item counts as in an answer, whatever its fields. */
 const ITEM_BYTES = 128;
 
 /**
@@ -48,12 +48,12 @@ export class OperationBudget {
   /** JSON the upstream sent as it is, counted as its text (none needed once past the bound). */
   sendJson<T>(value: T): T {
     if (typeof value !== 'object' || value === null) return this.sendText(value);
-    this.send(this.sentBytes > this.limits.maxUpstreamBytes ? 0 : JSON.stringify(value).length);
+    this.send(this.sentBytes > this.limits.maxUpstreamBytes ? 0 : Buffer.byteLength(JSON.stringify(value)));
     return value;
   }
 
   /** Each item counts as ITEM_BYTES of the answer, whatever it holds: aliases repeat lists too. */
-  checkList(count: number): void {
+  sendList(count: number): void {
     const limit = this.limits.maxListItems;
     if (count > limit) throw tooLarge('LIST_ITEMS', limit, `The list has ${count} items, more than the ${limit} one field may answer.`);
     this.send(count * ITEM_BYTES);

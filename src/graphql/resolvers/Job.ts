@@ -25,7 +25,7 @@ export const Job: JobResolvers = {
   context: sent('context'),
   tasks: (job, _args, { budget }) => {
     const count = taskCount(job);
-    budget.checkList(count);
+    budget.sendList(count);
     return budget.paced(count, () => {
       // Tasks inside phases may leave out their job id; the job they came in is the answer.
       const tasks = jobTasks(job);
