@@ -90,10 +90,9 @@ export function createHttpServer(options: HttpServerOptions) {
 }
 
 /**
- * The connection settings' timeouts, at most `maxConnections` connections, then `reserve` more for
- * the probes. Node's own cap drops the newest: a full reserve closes its oldest instead, so a stream
- * of connections that send nothing cannot keep a probe out (one asks at once, and any request there
- * is answered at once).
+ * The connection settings' timeouts, `maxConnections` connections, then `reserve` more for the probes
+ * (or scrapers). A full reserve closes its oldest (Node's cap drops the newest): one asking at once
+ * is answered at once, so connections that send nothing cannot keep it out.
  */
 function createCappedServer(limits: GatewayConfig['http']['connections'], reserve: number, listener: RequestListener) {
   const server = createServer(
@@ -115,7 +114,6 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
       socket.once('close', () => (open -= 1));
       return;
     }
-    if (reserve === 0) return void socket.destroy();
     if (reserved.size === reserve) {
       const oldest = reserved.values().next().value as Socket;
       reserved.delete(oldest);
@@ -131,8 +129,9 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
 /** METRICS_PORT: the scrape port can stay inside the cluster while PORT faces the clients. */
 export async function startMetricsServer(registry: Registry, port: number, http: GatewayConfig['http']) {
   const route = metricsRoute(registry);
-  const limits = { ...http.connections, maxConnections: METRICS_CONNECTIONS };
-  const server = createCappedServer(limits, 0, (request, response) => {
+  // All of them the evictable reserve: a scraper asks at once, so kept-alive connections cannot lock it out.
+  const limits = { ...http.connections, maxConnections: 0 };
+  const server = createCappedServer(limits, METRICS_CONNECTIONS, (request, response) => {
     if ((request.url ?? '').split('?')[0] !== METRICS_PATH) {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       return void response.end('Only /metrics is served here.\n');

@@ -246,6 +246,8 @@ export function serveSubscriptions(
       const body = `${STATUS_CODES[status]}\n`;
       const type = 'Content-Type: text/plain; charset=utf-8';
       const headers = ['Connection: close', type, `Content-Length: ${body.length}`];
+      // Node leaves an upgrade's socket half-open after `end`, its timeouts gone: it would hold its slot.
+      socket.once('finish', () => socket.destroy());
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers.join('\r\n')}\r\n\r\n${body}`);
     };
     if (request.url?.split('?')[0] !== GRAPHQL_PATH) return refuse(404, 'path');

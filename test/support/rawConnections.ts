@@ -13,10 +13,11 @@ export interface RawConnection {
 /** Every connection `open` made, for `destroyAll` in a suite's teardown. */
 const opened = new Set<Socket>();
 
-export function open(port: number): Promise<RawConnection> {
+/** `allowHalfOpen`: the socket stays open after the server's end, until the server destroys it. */
+export function open(port: number, options: { allowHalfOpen?: boolean } = {}): Promise<RawConnection> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen });
     opened.add(socket);
     let text = '';
     socket.on('data', (chunk) => (text += String(chunk)));
