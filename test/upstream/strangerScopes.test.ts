@@ -1,6 +1,11 @@
+import { Agent } from 'undici';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
+import { loadConfig } from '../../src/config/loadConfig';
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
+import { CseHttpClient } from '../../src/upstream/CseHttpClient';
 import type { FailureKind } from '../../src/upstream/errorMapping';
+import { paths } from '../../src/upstream/paths';
 import { BreakerBoard } from '../../src/upstream/resilience/BreakerBoard';
 import type { AttemptRequest, ExchangeResult } from '../../src/upstream/stages/types';
 
@@ -72,5 +77,38 @@ describe("the breakers count no stranger's outcome", () => {
     ['a verified caller’s 4xx still counts as an answer', ['v:server', 'v:refused', 'v:server', 'v:answer'], ['called', 'called', 'called', 'called']],
   ])('%s', async (_name, specs, expected) => {
     expect(await run(specs, (ms) => (now += ms))).toEqual(expected);
+  });
+});
+
+describe("the credential gate's memory of verified callers", () => {
+  let simulator: Simulator;
+  let dispatcher: Agent;
+  beforeAll(async () => {
+    simulator = await startSimulator();
+    dispatcher = new Agent();
+  });
+  afterAll(async () => {
+    await dispatcher.close();
+    await simulator.close();
+  });
+
+  it('made-up tokens filling the strangers’ memory push out only each other: a verified caller is still served from the cache', async () => {
+    const config = loadConfig({ CACHE_ENGINE_TTL_MS: '60000' });
+    const { resilience } = config.upstream;
+    // Both memories small (a variable: the options' type has no test sizes).
+    const credentials = { ...config.upstream.credentials, maxScopes: 4, maxStrangers: 4 };
+    const http = new CseHttpClient({ endpoint: simulator.url, dispatcher, events: undefined, resilience, credentials, cache: config.cache });
+    const call = { route: 'getEngine', path: paths.getEngine(DEMO_PROJECT_ID, SEED.engines.big), engineId: SEED.engines.big } as const;
+    const verified = { token: DEMO_TOKEN, projectId: DEMO_PROJECT_ID, enterpriseProjectId: undefined };
+    await http.get(call, { credentials: verified });
+    expect(http.cacheGenerationFor(verified)).toBeDefined();
+    for (let i = 0; i < 20; i += 1) {
+      const madeUp = { ...verified, token: `made-up-token-${i}` };
+      await expect(http.get(call, { credentials: madeUp })).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    }
+    simulator.resetCalls();
+    expect(http.cacheGenerationFor(verified)).toBeDefined();
+    expect((await http.get(call, { credentials: verified })).kind).toBe('ok');
+    expect(simulator.calls).toHaveLength(0);
   });
 });
