@@ -151,8 +151,7 @@ export class BreakerBoard {
         if (storedPermit !== undefined) stored!.record(storedPermit, undefined);
         return { scope: 'upstream', retryAfterMs: upstream.retryAfterMs };
       }
-      if (stored === undefined) return { upstream, engine: undefined };
-      return { upstream, engine: { breaker: stored, permit: storedPermit! } };
+      return { upstream, engine: stored && { breaker: stored, permit: storedPermit! } };
     } finally {
       this.listeners = undefined;
     }
