@@ -10,6 +10,7 @@ export interface CredentialGateOptions {
   readonly rejectionTtlMs: number;
   readonly recheckMs: number;
   readonly maxScopes?: number;
+  readonly maxStrangers?: number;
   readonly now?: () => number;
 }
 
@@ -22,8 +23,9 @@ export interface ProbeRound {
   refusal?: GatewayError;
 }
 
-/** About a hundred bytes a scope: 10 MB at most. */
+/** About a hundred bytes a scope: 10 MB at most, and 1 MB for scopes never accepted. */
 const MAX_CREDENTIAL_SCOPES = 100_000;
+const MAX_STRANGER_SCOPES = 10_000;
 
 /** Then a waiting call probes too: a probe stuck on a slow engine does not hold a new caller's calls. */
 export const PROBE_PATIENCE_MS = 500;
@@ -39,17 +41,20 @@ interface ScopeState {
 /** Per replica: a refusal is cheap to learn again and must never outlive its TTL elsewhere. */
 export class CredentialGate {
   private readonly scopes: LRUCache<string, ScopeState>;
+  /** Scopes never accepted here, until they are: made-up tokens push out only each other. */
+  private readonly strangers: LRUCache<string, ScopeState>;
   private readonly now: () => number;
   private nextGeneration = 1;
 
   constructor(private readonly options: CredentialGateOptions) {
     this.scopes = new LRUCache({ max: options.maxScopes ?? MAX_CREDENTIAL_SCOPES });
+    this.strangers = new LRUCache({ max: options.maxStrangers ?? MAX_STRANGER_SCOPES });
     this.now = options.now ?? (() => performance.now());
   }
 
   /** While cached answers may be served to the scope (answered within recheckMs). */
   generation(digest: string): number | undefined {
-    const state = this.scopes.get(digest);
+    const state = this.find(digest);
     return state !== undefined && this.recentlyAccepted(state) ? state.generation : undefined;
   }
 
@@ -60,14 +65,14 @@ export class CredentialGate {
 
   /** Another replica saw the scope accepted with `leftMs` of recheckMs left; not past a refusal here. */
   acceptedElsewhere(digest: string, leftMs: number, generation: number): void {
-    const state = this.scopes.get(digest);
+    const state = this.find(digest);
     if (state === undefined || state.generation !== generation || this.rejection(digest) !== undefined) return;
     const at = this.now() - this.options.recheckMs + Math.min(leftMs, this.options.recheckMs);
-    if (state.acceptedAt === undefined || at > state.acceptedAt) state.acceptedAt = at;
+    if (state.acceptedAt === undefined || at > state.acceptedAt) this.accept(digest, state, at);
   }
 
   rejection(digest: string): GatewayError | undefined {
-    const rejection = this.scopes.get(digest)?.rejection;
+    const rejection = this.find(digest)?.rejection;
     return rejection !== undefined && this.now() < rejection.until ? rejection.error : undefined;
   }
 
@@ -108,7 +113,7 @@ export class CredentialGate {
       if (ttl > 0) state.rejection = { error: refusal, until: this.now() + ttl };
     } else if (verdict !== undefined) {
       // Begun before a 401 of the scope, it says nothing of now: the next call asks the upstream.
-      if (began === undefined || began === state.generation) state.acceptedAt = this.now();
+      if (began === undefined || began === state.generation) this.accept(digest, state, this.now());
       state.rejection = undefined;
     }
     if (round === undefined) return;
@@ -161,11 +166,20 @@ export class CredentialGate {
     return state.acceptedAt !== undefined && this.now() - state.acceptedAt <= this.options.recheckMs;
   }
 
+  private find(digest: string): ScopeState | undefined {
+    return this.scopes.get(digest) ?? this.strangers.get(digest);
+  }
+
+  private accept(digest: string, state: ScopeState, at: number): void {
+    state.acceptedAt = at;
+    if (this.strangers.delete(digest)) this.scopes.set(digest, state);
+  }
+
   private stateOf(digest: string): ScopeState {
-    let state = this.scopes.get(digest);
+    let state = this.find(digest);
     if (state === undefined) {
       state = { acceptedAt: undefined, rejection: undefined, round: undefined, generation: this.nextGeneration++ };
-      this.scopes.set(digest, state);
+      this.strangers.set(digest, state);
     }
     return state;
   }

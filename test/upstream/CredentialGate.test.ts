@@ -8,7 +8,7 @@ import type { CallRequest, UpstreamAnswer } from '../../src/upstream/stages/type
 const refusedWith = (status: number) =>
   (classifyFailure({ status, headers: {}, body: '{"error_code":"APIG.0301"}' }) as Failure).error;
 
-function setUp(overrides: { rejectionTtlMs?: number; recheckMs?: number; maxScopes?: number } = {}) {
+function setUp(overrides: { rejectionTtlMs?: number; recheckMs?: number; maxStrangers?: number } = {}) {
   let now = 0;
   const gate = new CredentialGate({ rejectionTtlMs: 1000, recheckMs: 5000, maxScopes: 100, now: () => now, ...overrides });
   return { gate, advance: (ms: number) => (now += ms) };
@@ -164,7 +164,7 @@ describe('CredentialGate', () => {
   });
 
   it('lets the waiters of a probe go even when its scope was forgotten meanwhile (bounded memory)', async () => {
-    const { gate } = setUp({ maxScopes: 2 });
+    const { gate } = setUp({ maxStrangers: 2 });
     const probe = await gate.admit('s', never);
     const waiting = gate.admit('s', never);
     // Two other scopes push `s` out of the LRU while its probe is in flight.

@@ -151,8 +151,7 @@ export class BreakerBoard {
         if (storedPermit !== undefined) stored!.record(storedPermit, undefined);
         return { scope: 'upstream', retryAfterMs: upstream.retryAfterMs };
       }
-      if (stored === undefined) return { upstream, engine: undefined };
-      return { upstream, engine: { breaker: stored, permit: storedPermit! } };
+      return { upstream, engine: stored && { breaker: stored, permit: storedPermit! } };
     } finally {
       this.listeners = undefined;
     }
@@ -165,13 +164,21 @@ export class BreakerBoard {
     return upstream === undefined ? undefined : { scope: 'upstream', retryAfterMs: upstream };
   }
 
-  settle(engineKey: string | undefined, admission: Admission, kind: FailureKind, events: UpstreamEvents) {
+  /** `stranger`: credentials never accepted; a success of theirs (a made-up token's 401) shows nothing. */
+  settle(
+    engineKey: string | undefined,
+    admission: Admission,
+    kind: FailureKind,
+    events: UpstreamEvents,
+    stranger = false,
+  ) {
     this.listeners = events;
+    const shown = (failed: boolean | undefined) => (failed || !stranger ? failed : undefined);
     try {
-      this.upstream.record(admission.upstream, BREAKER_COUNTS[kind].upstream);
+      this.upstream.record(admission.upstream, shown(BREAKER_COUNTS[kind].upstream));
       if (engineKey === undefined) return;
       const { engine } = admission;
-      const failed = BREAKER_COUNTS[kind].engine;
+      const failed = shown(BREAKER_COUNTS[kind].engine);
       const stored = this.engines.get(engineKey);
       // Counted on a breaker stored meanwhile, if any; one is made for a failure, not per healthy call.
       const own = engine !== undefined && (stored === undefined || stored === engine.breaker);
@@ -204,7 +211,8 @@ export class BreakerBoard {
       if ('scope' in admission) throw circuitOpenError(admission.scope, admission.retryAfterMs);
       try {
         const result = await next(attempt);
-        this.settle(attempt.engineKey, admission, result.ok ? 'answer' : result.kind, attempt.events);
+        const kind = result.ok ? 'answer' : result.kind;
+        this.settle(attempt.engineKey, admission, kind, attempt.events, attempt.stranger);
         if (!result.ok && result.kind === 'throttled') {
           this.throttle(attempt.digest, attempt.engineKey, result.error);
         }
