@@ -211,22 +211,17 @@ export class EngineWatch {
     return this.options.http.cacheGenerationFor(this.credentials) !== undefined;
   }
 
-  /**
-   * The sink's next state is the next read's, not a stored one: its job's is dropped, so a listener, whose
-   * plan reads only jobs without one, reads it too (which settles the gate; a remembered 401: no call).
-   */
+  /** The sink's next state is read, not stored: a listener reads jobs with none (a known 401: no call). */
   reread(sink: object): void {
     this.gap();
-    for (const track of this.tracks.values()) {
-      if (track.sinks.has(sink as JobSink)) delete track.job;
-    }
+    const track = [...this.tracks.values()].find((each) => each.sinks.has(sink as JobSink));
+    if (track !== undefined) delete track.job;
     this.soon();
   }
 
-  /** Each upstream call of an event's execution past the caches, from the budget its polls draw on. */
+  /** An event's upstream call past the caches, from its polls' budget; granted, it adds to its demand. */
   readonly chargeCall = (): void => {
     const limit = this.settings.maxCallsPerPoll;
-    // Only granted calls add to the watch's demand: refused ones would take the scope's other engines' polls.
     if (this.budget.take()) {
       this.asked += 1;
       return;

@@ -93,11 +93,10 @@ class Group {
     if (failed !== undefined) return read(failed, member).result;
     if (this.ended) return undefined;
     this.members.add(member);
-    const watch = watchOf(this.source);
-    if (this.last === undefined || watch === undefined) return () => this.leave(member);
+    const [last, watch] = [this.last, watchOf(this.source)];
     // Projected anew: the replayed result carries no poll time (it is no late delivery).
-    if (watch.replayable()) deliver(member, JOB_KEY, read(this.last, member));
-    else watch.reread(this.source!);
+    if (last !== undefined && watch?.replayable() === true) deliver(member, JOB_KEY, read(last, member));
+    else if (last !== undefined) watch?.reread(this.source!);
     return () => this.leave(member);
   }
 

@@ -4,11 +4,7 @@ type Entry<T> = { readonly value: T; readonly bytes: number };
 type Waiter<T> = { resolve(result: IteratorResult<T, undefined>): void; reject(error: unknown): void };
 
 /** The engine watch behind a subscription's source stream, for its group (EngineWatch). */
-export interface StreamWatch {
-  replayable(): boolean;
-  reread(sink: object): void;
-  readonly chargeCall: () => void;
-}
+export type StreamWatch = { replayable(): boolean; reread(sink: object): void; chargeCall: () => void };
 
 /**
  * One pending value per key, the newest: a slow reader costs bounded memory and reads current values.
