@@ -35,15 +35,13 @@ export interface GatewayContext {
   readonly credentialRefusal?: GatewayError;
 }
 
-/** One set per process; a subscription event's adds beforeCall. */
+/** One set per process. */
 export interface ContextServices {
   readonly config: Pick<GatewayConfig, 'upstream' | 'limits' | 'cache'>;
   readonly http: CseHttpClient;
   readonly reportUnknown: ProcessUnknownValueReporter;
   readonly observeBatch?: BatchObserver;
   readonly watches?: JobWatches;
-  /** Before each upstream call: throws to refuse it. */
-  readonly beforeCall?: () => void;
 }
 
 /** Everything caller-specific is made per request, so no answer can leak to another caller or operation. */
@@ -65,10 +63,7 @@ export function createContext(
     // Over HTTP the operation's telemetry already feeds these facts.
     request: telemetry === undefined ? { ...request, events: facts.events } : request,
     // Made on the first call: an operation answered without upstream calls needs none.
-    limit: (fn) => {
-      services.beforeCall?.();
-      return (limiter ??= new InFlightLimiter({ inFlight, queue: Infinity })).run(fn);
-    },
+    limit: (fn) => (limiter ??= new InFlightLimiter({ inFlight, queue: Infinity })).run(fn),
     pageBase: upstream.pageBase,
     onNotFound: () => (facts.notFound = true),
     budget,

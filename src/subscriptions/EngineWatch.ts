@@ -62,9 +62,6 @@ interface JobTrack {
   stale?: boolean;
 }
 
-/** The watch behind a subscription's source stream, for its group (SubscriptionGroups). */
-export const sourceWatches = new WeakMap<object, EngineWatch>();
-
 /** Every job of the pages polled, created and changed: a slow reader loses no job, only intermediate states. */
 export function maxPendingEvents(config: GatewayConfig): number {
   return 2 * config.upstream.paging.maxPageSize * config.subscriptions.listPages;
@@ -86,6 +83,7 @@ export class Watches implements JobWatches {
   jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null> {
     const watch = this.watchOf(credentials, engineId, jobId);
     const stream: JobSink = new ConflatingStream(1, this.metrics.conflated, () => watch?.leave(stream, jobId));
+    stream.watch = watch;
     if (watch === undefined) stream.end();
     else watch.watchJob(jobId, stream);
     return stream;
@@ -95,6 +93,7 @@ export class Watches implements JobWatches {
     const watch = this.watchOf(credentials, engineId);
     const max = maxPendingEvents(this.config);
     const stream = new ConflatingStream<JobEventModel>(max, this.metrics.conflated, () => watch?.leave(stream));
+    stream.watch = watch;
     if (watch === undefined) stream.end();
     else watch.watchEvents(stream);
     return stream;
@@ -199,8 +198,7 @@ export class EngineWatch {
     let track = this.tracks.get(jobId);
     if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
     track.sinks.add(sink);
-    sourceWatches.set(sink, this);
-    if (!this.mayReplay()) return;
+    if (!this.replayable()) return this.reread(sink);
     if (track.job !== undefined) return sink.push(JOB_KEY, track.job);
     const seen = this.seen.get(jobId);
     const fresh = performance.now() - this.seenAt < this.settings.pollMs;
@@ -208,27 +206,33 @@ export class EngineWatch {
     else this.soon();
   }
 
-  /** While stored answers may serve the scope (the caches' rule); else the next poll's (a refusal: no call). */
-  mayReplay(): boolean {
-    if (this.options.http.cacheGenerationFor(this.credentials) !== undefined) return true;
-    this.gap();
-    this.soon();
-    return false;
+  /** A stored state may go to a new subscriber while stored answers may serve the scope (the caches' rule). */
+  replayable(): boolean {
+    return this.options.http.cacheGenerationFor(this.credentials) !== undefined;
   }
 
-  /** Each upstream call of an event's execution, from the budget its polls draw on (added to its demand). */
+  /** The sink's next state is read, not stored: a listener reads jobs with none (a known 401: no call). */
+  reread(sink: object): void {
+    this.gap();
+    const track = [...this.tracks.values()].find((each) => each.sinks.has(sink as JobSink));
+    if (track !== undefined) delete track.job;
+    this.soon();
+  }
+
+  /** An event's upstream call past the caches, from its polls' budget; granted, it adds to its demand. */
   readonly chargeCall = (): void => {
-    this.asked += 1;
-    if (this.budget.take()) return;
     const limit = this.settings.maxCallsPerPoll;
+    if (this.budget.take()) {
+      this.asked += 1;
+      return;
+    }
     const message = `These credentials' subscriptions made the ${limit} upstream calls an interval allows.`;
-    const details = { reason: 'CALLS_PER_POLL', limit };
-    throw new GatewayError(ErrorCode.QUERY_TOO_COMPLEX, message, { details });
+    const options = { details: { reason: 'CALLS_PER_POLL', limit } };
+    throw new GatewayError(ErrorCode.QUERY_TOO_COMPLEX, message, options);
   };
 
   watchEvents(sink: EventSink): void {
     this.eventSinks.add(sink);
-    sourceWatches.set(sink, this);
     // The first poll sets what later ones compare with.
     if (this.newest === undefined) this.soon();
   }

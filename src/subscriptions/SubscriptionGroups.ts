@@ -11,8 +11,7 @@ import { createHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
-import { eventKey, JOB_KEY, markPolled, polledAtOf, type ConflatingStream } from './conflatingStream';
-import { sourceWatches } from './EngineWatch';
+import { ConflatingStream, eventKey, JOB_KEY, markPolled, polledAtOf } from './conflatingStream';
 import { project, sharedSelection, type View } from './sharedSelection';
 
 export interface GroupRequest {
@@ -94,9 +93,10 @@ class Group {
     if (failed !== undefined) return read(failed, member).result;
     if (this.ended) return undefined;
     this.members.add(member);
+    const [last, watch] = [this.last, watchOf(this.source)];
     // Projected anew: the replayed result carries no poll time (it is no late delivery).
-    const replay = this.last !== undefined && sourceWatches.get(this.source!)?.mayReplay() === true;
-    if (replay) deliver(member, JOB_KEY, read(this.last!, member));
+    if (last !== undefined && watch?.replayable() === true) deliver(member, JOB_KEY, read(last, member));
+    else if (last !== undefined) watch?.reread(this.source!);
     return () => this.leave(member);
   }
 
@@ -120,7 +120,7 @@ class Group {
   private async run(source: AsyncIterator<unknown>): Promise<void> {
     const { schema, contextFor } = this.options;
     const { document, variables: variableValues, operationName, credentials } = this.request;
-    const charge = sourceWatches.get(source)?.chargeCall;
+    const charge = watchOf(source)?.chargeCall;
     try {
       for (;;) {
         const next = await source.next();
@@ -169,6 +169,8 @@ class Group {
     return { ...(result as FormattedExecutionResult), errors };
   }
 }
+
+const watchOf = (source: unknown) => (source instanceof ConflatingStream ? source.watch : undefined);
 
 function deliver(member: Member, key: string, { result, text, bytes }: Projected): void {
   if (key === JOB_KEY) {

@@ -3,6 +3,9 @@ import type { JobEventModel } from '../graphql/models';
 type Entry<T> = { readonly value: T; readonly bytes: number };
 type Waiter<T> = { resolve(result: IteratorResult<T, undefined>): void; reject(error: unknown): void };
 
+/** The engine watch behind a subscription's source stream, for its group (EngineWatch). */
+export type StreamWatch = { replayable(): boolean; reread(sink: object): void; chargeCall: () => void };
+
 /**
  * One pending value per key, the newest: a slow reader costs bounded memory and reads current values.
  * After `end()` or `fail(error)` the reader drains what is pending; `return()` drops it.
@@ -13,6 +16,8 @@ export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown
   private finished = false;
   private failure: { error: unknown } | undefined;
   private closed = false;
+  /** Set by the watch that makes the stream. */
+  watch?: StreamWatch;
 
   constructor(
     private readonly maxKeys: number,

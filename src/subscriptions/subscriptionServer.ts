@@ -87,7 +87,7 @@ export function serveSubscriptions(
     schema,
     contextFor: (credentials, beforeCall) => {
       const deadline = Date.now() + config.limits.operationTimeoutMs;
-      return createContext({ ...socketServices, beforeCall }, { credentials, deadline, refusal: {} });
+      return createContext(socketServices, { credentials, deadline, refusal: {}, beforeCall });
     },
     formatError,
   });

@@ -67,6 +67,10 @@ export class CseHttpClient {
       [
         this.gate.refusalStage(),
         cacheStage(this.cache, cache.ttls, this.gate, fleet?.fromSecondLevel),
+        (next) => async (call) => {
+          call.request.beforeCall?.();
+          return next(call);
+        },
         singleFlightStage(new SingleFlight<UpstreamAnswer>()),
         // Breakers, in-flight limits and the credential gate's probes stay per replica (docs/replicas.md).
         ...(fleet === undefined ? [] : [fleet.stage]),

@@ -25,6 +25,8 @@ export interface UpstreamRequestContext {
   readonly refusal?: { error?: GatewayError };
   /** The upstream's answer now, not a cached one (a subscription's poll); it is still stored. */
   readonly fresh?: boolean;
+  /** A call the cache did not answer, before it joins one in flight or goes out; throws to refuse it. */
+  readonly beforeCall?: () => void;
 }
 
 export interface CallRequest {
