@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
+import { SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
-import { collect, liveClient, sleep } from '../support/liveClient';
+import { collect, sleep } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
-import { fleetPolls, postAs, PREFIX, replicaEnv, untilRedis, useRedisSuite } from '../support/replicas';
-import type { Client } from 'graphql-ws';
+import { fleetClients, fleetPolls, postAs, PREFIX, replicaEnv, untilRedis, useRedisSuite } from '../support/replicas';
 
 /**
  * REDIS_ENCRYPTION_KEY on replicas sharing one Redis and one simulator: what they write is
@@ -31,15 +30,14 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
   let inspector: Redis;
   let simulator: Simulator;
   let gateways: GatewayHarness[];
-  let clients: Client[];
+  const { client, disposeAll } = fleetClients();
 
   useRedisSuite((suite) => ({ redis, inspector, simulator } = suite));
   beforeEach(async () => {
     gateways = [];
-    clients = [];
   });
   afterEach(async () => {
-    await Promise.all(clients.map((client) => client.dispose()));
+    await disposeAll();
     await Promise.all(gateways.map((gateway) => gateway.close()));
   });
 
@@ -50,11 +48,6 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
     return gateway;
   }
 
-  function client(gateway: GatewayHarness): Client {
-    const made = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': DEMO_PROJECT_ID } });
-    clients.push(made);
-    return made;
-  }
 
   function persisted(name: string) {
     const query = `query ${name} { engine(id: "${SEED.engines.big}") { id name } }`;

@@ -1,10 +1,9 @@
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
+import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import type { GatewayHarness } from '../support/harness';
-import { collect, eventually, liveClient, sleep, type Collected } from '../support/liveClient';
+import { collect, eventually, sleep, type Collected } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
-import { fleetPolls, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';
-import type { Client } from 'graphql-ws';
+import { fleetClients, fleetPolls, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';
 
 /**
  * Subscriptions on three replicas sharing one Redis and one simulator: one replica polls each
@@ -35,24 +34,18 @@ describeWithRedis('one subscription poller per scope and engine across replicas'
   let inspector: Redis;
   let simulator: Simulator;
   let fleet: GatewayHarness[];
-  let clients: Client[];
+  const { client, disposeAll } = fleetClients();
 
   useRedisSuite((suite) => ({ redis, inspector, simulator } = suite));
   beforeEach(async () => {
     fleet = await replicas(simulator, redis, FLEET_ENV);
     await untilRedis(fleet, 1);
-    clients = [];
   });
   afterEach(async () => {
-    await Promise.all(clients.map((client) => client.dispose()));
+    await disposeAll();
     await Promise.all(fleet.map((gateway) => gateway.close()));
   });
 
-  function client(gateway: GatewayHarness, token = DEMO_TOKEN): Client {
-    const made = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': token, 'X-Project-Id': DEMO_PROJECT_ID } });
-    clients.push(made);
-    return made;
-  }
 
   /** Calls the simulator received during `ms`, from now (optionally those with `token`). */
   type Calls = { all: number; lists: number; details: number; of: (token: string) => number };

@@ -1,11 +1,10 @@
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
+import { SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import type { CseJob } from '../../src/upstream/types';
 import type { GatewayHarness } from '../support/harness';
-import { collect, eventually, liveClient, sleep, type Collected } from '../support/liveClient';
+import { collect, eventually, sleep, type Collected } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
-import { replicas, untilRedis, useRedisSuite } from '../support/replicas';
-import type { Client } from 'graphql-ws';
+import { fleetClients, replicas, untilRedis, useRedisSuite } from '../support/replicas';
 
 /**
  * The fleet's poller under the scope's bound (SUBSCRIPTION_MAX_CALLS_PER_POLL holds for the
@@ -25,24 +24,18 @@ describeWithRedis('the fleet poller and the scope bound; subscribers after a gap
   let inspector: Redis;
   let simulator: Simulator;
   let fleet: GatewayHarness[];
-  let clients: Client[];
+  const { client, disposeAll } = fleetClients();
 
   useRedisSuite((suite) => ({ redis, inspector, simulator } = suite));
   beforeEach(async () => {
     fleet = await replicas(simulator, redis, { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_CALLS_PER_POLL: String(MAX_CALLS) });
     await untilRedis(fleet, 1);
-    clients = [];
   });
   afterEach(async () => {
-    await Promise.all(clients.map((client) => client.dispose()));
+    await disposeAll();
     await Promise.all(fleet.map((gateway) => gateway.close()));
   });
 
-  function client(gateway: GatewayHarness): Client {
-    const made = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': DEMO_PROJECT_ID } });
-    clients.push(made);
-    return made;
-  }
 
   it('polls the union of 24 jobs watched across three replicas within the bound per interval, each job in turn', async () => {
     const big = SEED.engines.big;

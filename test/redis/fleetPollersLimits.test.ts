@@ -1,10 +1,9 @@
 import { Redis } from 'ioredis';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
+import { SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import type { GatewayHarness } from '../support/harness';
-import { collect, eventually, liveClient, sleep, type Collected } from '../support/liveClient';
+import { collect, eventually, sleep, type Collected } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
-import { fleetPolls, type FleetRole, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';
-import type { Client } from 'graphql-ws';
+import { fleetClients, fleetPolls, type FleetRole, PREFIX, replicas, untilRedis, useRedisSuite } from '../support/replicas';
 
 /**
  * The fleet's subscription poller at its limits: a poll slower than its lease (the lease is
@@ -35,16 +34,15 @@ describeWithRedis('the fleet poller at its limits', () => {
   let inspector: Redis;
   let simulator: Simulator;
   let fleet: GatewayHarness[];
-  let clients: Client[];
+  const { client, disposeAll } = fleetClients();
 
   useRedisSuite((suite) => ({ redis, inspector, simulator } = suite));
   beforeEach(async () => {
     fleet = [];
-    clients = [];
   });
   afterEach(async () => {
     simulator.clearFaults();
-    await Promise.all(clients.map((client) => client.dispose()));
+    await disposeAll();
     await Promise.all(fleet.map((gateway) => gateway.close()));
   });
 
@@ -53,11 +51,6 @@ describeWithRedis('the fleet poller at its limits', () => {
     await untilRedis(fleet, 1);
   }
 
-  function client(gateway: GatewayHarness): Client {
-    const made = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': DEMO_PROJECT_ID } });
-    clients.push(made);
-    return made;
-  }
 
   /** Advances the job and waits for every subscriber's next result, which must have `status`. */
   async function advanceSeenByAll(subs: Collected[], jobId: Parameters<Simulator['advanceJob']>[1], status: string): Promise<void> {

@@ -1,9 +1,8 @@
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
+import { SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
-import { collect, eventually, liveClient, sleep } from '../support/liveClient';
+import { collect, eventually, sleep } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
-import { fleetPolls, replicaEnv, untilRedis, useRedisSuite } from '../support/replicas';
-import type { Client } from 'graphql-ws';
+import { fleetClients, fleetPolls, replicaEnv, untilRedis, useRedisSuite } from '../support/replicas';
 
 /**
  * A new subscriber on a replica that listens to another's polls gets a job's state at once, also
@@ -21,19 +20,14 @@ describeWithRedis('a listener replica’s new subscriber', () => {
   let redis: RedisServer;
   let simulator: Simulator;
   let fleet: GatewayHarness[] = [];
-  const clients: Client[] = [];
+  const { client, disposeAll } = fleetClients();
 
   useRedisSuite((suite) => ({ redis, simulator } = suite));
   afterEach(async () => {
-    await Promise.all(clients.map((client) => client.dispose()));
+    await disposeAll();
     await Promise.all(fleet.map((gateway) => gateway.close()));
   });
 
-  function client(gateway: GatewayHarness): Client {
-    const made = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': DEMO_PROJECT_ID } });
-    clients.push(made);
-    return made;
-  }
 
   it('gets the state from one read there once the gate’s recheck has passed, not at the poller’s next interval', async () => {
     fleet = await Promise.all([0, 1].map(() => startGatewayOn(simulator, replicaEnv(redis, ENV))));

@@ -1,8 +1,9 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { request } from 'undici';
-import { DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
+import type { Client } from 'graphql-ws';
 import { startGatewayOn, type GatewayHarness, type GqlResponse } from './harness';
-import { eventually } from './liveClient';
+import { eventually, liveClient } from './liveClient';
 import { startRedisServer, type RedisCluster, type RedisServer } from './redisServer';
 
 /** The key prefix the Redis suites write under. */
@@ -98,3 +99,19 @@ export async function postAs(gateway: GatewayHarness, body: Record<string, unkno
   });
   return (await response.body.json()) as Posted;
 }
+
+/** The demo caller's live clients of replicas (another token per client where given), all disposed by `disposeAll`. */
+export function fleetClients(): { client(gateway: GatewayHarness, token?: string): Client; disposeAll(): Promise<void> } {
+  const made: Client[] = [];
+  return {
+    client(gateway, token = DEMO_TOKEN) {
+      const live = liveClient(gateway.gateway.url, { connectionParams: { 'X-Auth-Token': token, 'X-Project-Id': DEMO_PROJECT_ID } });
+      made.push(live);
+      return live;
+    },
+    async disposeAll() {
+      await Promise.all(made.splice(0).map((live) => live.dispose()));
+    },
+  };
+}
+
