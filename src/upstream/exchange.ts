@@ -71,10 +71,14 @@ class Exchange implements Dispatcher.DispatchHandler {
       this.finish(classifyFailure({ thrown: signal.reason }));
       return;
     }
-    this.timer = setTimeout(() => {
+    // The verdict waits one turn: an answer that came while the loop was busy (a burst, a long
+    // step) is read first, and is no upstream timeout for the breakers to count.
+    const timedOut = () => {
+      if (this.settled) return;
       this.timedOut = true;
       this.stop(timeoutReason());
-    }, Math.max(1, this.budget)).unref();
+    };
+    this.timer = setTimeout(() => setImmediate(timedOut), Math.max(1, this.budget)).unref();
     signal.addEventListener('abort', this.onAbort, { once: true });
     const headers = upstreamHeaders(attempt.request);
     // undici's dispatchers never throw here: they hand a failure to onResponseError.

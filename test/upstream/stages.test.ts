@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, Pool } from 'undici';
@@ -403,6 +405,32 @@ describe('exchangeStage', () => {
     await agent.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('reads an answer that came while the loop was busy past the attempt\'s bound: no timeout for the breakers', async () => {
+    // The upstream in a process of its own, so that it answers while this one is held.
+    const upstream = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => setTimeout(() => s.end('{"id":"e"}'), 40))
+      .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`]);
+    const busy = new Agent();
+    try {
+      const [port] = (await once(upstream.stdout!, 'data')) as [Buffer];
+      const stage = (attemptTimeoutMs: number) =>
+        exchangeStage({ dispatcher: busy, origin: `http://127.0.0.1:${String(port).trim()}`, attemptTimeoutMs, maxResponseBytes: 1 << 20, keepText: false });
+      await expect(stage(5000)(attemptOf())).resolves.toMatchObject({ ok: true }); // a connection kept alive
+      const result = stage(50)(attemptOf());
+      await new Promise((resolve) => setTimeout(resolve, 10)); // the request is out; its answer comes in 40 ms
+      // Held in the check phase, as a burst of work is: the next turn's timers come before its reads.
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          for (const until = performance.now() + 300; performance.now() < until; );
+          resolve();
+        }),
+      );
+      await expect(result).resolves.toMatchObject({ ok: true, answer: { body: { id: 'e' } } });
+    } finally {
+      await busy.close();
+      upstream.kill();
+    }
   });
 
   it('times an attempt out at its own bound (held against the upstream), or cancels it at the operation deadline (not held)', async () => {
