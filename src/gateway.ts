@@ -9,7 +9,7 @@ import type { ContextServices, GatewayContext } from './graphql/context';
 import { createFormatError } from './graphql/formatError';
 import { createOperationExecutor, executionGateway } from './graphql/execution/operationExecutor';
 import { buildGatewaySchema } from './graphql/buildSchema';
-import { createHttpServer, GRAPHQL_PATH, startMetricsServer, warnOfOpenFileLimit } from './http/httpServer';
+import { createHttpServer, GRAPHQL_PATH, listeningUrl, startMetricsServer, warnOfOpenFileLimit } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { createInFlightRequests } from './cache/inFlightRequests';
 import { createWholeResponseCache } from './cache/wholeResponseCache';
@@ -161,11 +161,10 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
 
   // Rejects on an 'error' (a port in use) before 'listening'.
   await once(httpServer.listen(http.port, http.host), 'listening');
-  const { metricsPort, host = '0.0.0.0' } = http;
+  const { metricsPort } = http;
   const metricsServer =
     metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, metricsPort, http);
   const { port } = httpServer.address() as AddressInfo;
-  const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   readiness.markServing();
 
   let closing: Promise<void> | undefined;
@@ -184,7 +183,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   };
 
   return {
-    url: `http://${name.includes(':') ? `[${name}]` : name}:${port}${GRAPHQL_PATH}`,
+    url: listeningUrl(http.host, port, GRAPHQL_PATH),
     port,
     readiness,
     metrics,

@@ -141,17 +141,21 @@ export async function startMetricsServer(registry: Registry, port: number, http:
       response.end();
     });
   });
-  const { host } = http;
-  await once(server.listen(port, host), 'listening');
-  const shown = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  await once(server.listen(port, http.host), 'listening');
   return {
-    url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${(server.address() as AddressInfo).port}${METRICS_PATH}`,
+    url: listeningUrl(http.host, (server.address() as AddressInfo).port, METRICS_PATH),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** Where a listener on `host` is reached from this machine: `localhost` for every address. */
+export function listeningUrl(host: string | undefined, port: number, path: string): string {
+  const name = host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}${path}`;
 }
 
 function fail(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse, error: unknown, own: string[]) {
