@@ -43,8 +43,13 @@ export function loadConfig(env: Env) {
   const maxPageSize = read.integer('CSE_MAX_PAGE_SIZE', 100, 1, 1000);
   const maxInFlight = read.integer('CSE_MAX_INFLIGHT', 64, 1, 10_000);
   const maxQueue = read.integer('CSE_MAX_QUEUE', 256, 0, 100_000);
+  const poolConnections = read.integer('CSE_CONNECTIONS', 32, 1, 1024);
   const share = (name: string, whole: number, divisor: number, min: number) =>
     read.integer(name, Math.min(whole, Math.max(1, Math.floor(whole / divisor))), min, whole);
+  const perCaller = Object.freeze({
+    inFlight: share('CSE_MAX_INFLIGHT_PER_CALLER', maxInFlight, 2, 1),
+    queue: share('CSE_MAX_QUEUE_PER_CALLER', maxQueue, 2, 0),
+  });
   const maxConnections = read.integer('HTTP_MAX_CONNECTIONS', 2048, 1, 1_000_000);
   const maxSockets = read.integer('SUBSCRIPTION_MAX_SOCKETS', Math.floor(maxConnections / 2), 0, 1_000_000);
   const perAddress = Math.min(256, maxSockets);
@@ -58,7 +63,7 @@ export function loadConfig(env: Env) {
     pageBase: (read.oneOf('CSE_PAGE_BASE', ['0', '1'] as const, '1') === '0' ? 0 : 1) as 0 | 1,
     paging: Object.freeze({ maxPageSize, defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, maxPageSize) }),
     requestConcurrency: read.integer('CSE_REQUEST_CONCURRENCY', 8, 1, 256),
-    poolConnections: read.integer('CSE_CONNECTIONS', 32, 1, 1024),
+    poolConnections,
     resilience: Object.freeze({
       attemptTimeoutMs: read.integer('CSE_TIMEOUT_MS', 5000, 1, 600_000),
       maxResponseBytes: read.integer('CSE_MAX_RESPONSE_BYTES', 4 * MIB, 64 * 1024, 256 * MIB),
@@ -70,9 +75,12 @@ export function loadConfig(env: Env) {
         inFlight: share('CSE_MAX_INFLIGHT_PER_ENGINE', maxInFlight, 4, 1),
         queue: share('CSE_MAX_QUEUE_PER_ENGINE', maxQueue, 4, 0),
       }),
-      perCaller: Object.freeze({
-        inFlight: share('CSE_MAX_INFLIGHT_PER_CALLER', maxInFlight, 2, 1),
-        queue: share('CSE_MAX_QUEUE_PER_CALLER', maxQueue, 2, 0),
+      perCaller,
+      // Made-up tokens together: a caller's share, but never more than a quarter of the pool's
+      // connections, so an upstream slow to refuse them cannot hold every connection.
+      strangers: Object.freeze({
+        inFlight: Math.min(perCaller.inFlight, Math.max(1, Math.floor(poolConnections / 4))),
+        queue: perCaller.queue,
       }),
       engineBreakerFailures: read.integer('CSE_BREAKER_FAILURES', 5, 1, 10_000),
       upstreamBreakerFailures: read.integer('CSE_UPSTREAM_BREAKER_FAILURES', 10, 1, 10_000),

@@ -54,9 +54,9 @@ export class CseHttpClient {
     this.cache = new UpstreamAnswerCache({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes });
     this.gate = new CredentialGate(options.credentials);
     const breakers = new BreakerBoard(resilience);
-    const { maxInFlight: inFlight, maxQueue: queue, perEngine, perCaller } = resilience;
+    const { maxInFlight: inFlight, maxQueue: queue, perEngine, perCaller, strangers } = resilience;
     const reportInFlight = (count: number) => options.events?.inFlight?.(count);
-    const limiter = new InFlightLimiter({ inFlight, queue, perEngine, perCaller }, reportInFlight);
+    const limiter = new InFlightLimiter({ inFlight, queue, perEngine, perCaller, strangers }, reportInFlight);
     const attempt = compose(
       [breakers.checkStage(), limiter.stage(), breakers.stage()],
       exchangeStage({ ...resilience, dispatcher, origin: this.origin, keepText: secondLevel !== undefined }),

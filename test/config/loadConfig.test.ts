@@ -40,6 +40,8 @@ describe('loadConfig', () => {
         'upstream.resilience.perEngine.queue': 64,
         'upstream.resilience.perCaller.inFlight': 32,
         'upstream.resilience.perCaller.queue': 128,
+        'upstream.resilience.strangers.inFlight': 8,
+        'upstream.resilience.strangers.queue': 128,
         'upstream.credentials.rejectionTtlMs': 10000,
         'upstream.resilience.engineBreakerFailures': 5,
         'upstream.resilience.upstreamBreakerFailures': 10,
@@ -262,6 +264,10 @@ describe('loadConfig', () => {
       { CSE_MAX_INFLIGHT_PER_ENGINE: '3', CSE_MAX_QUEUE_PER_ENGINE: '0', CSE_MAX_INFLIGHT_PER_CALLER: '64', CSE_MAX_QUEUE_PER_CALLER: '256' },
       { 'upstream.resilience.perEngine.inFlight': 3, 'upstream.resilience.perEngine.queue': 0, 'upstream.resilience.perCaller.inFlight': 64, 'upstream.resilience.perCaller.queue': 256 },
     ],
+    // Made-up tokens together: a caller's share, at most a quarter of the pool's connections (at least one).
+    [{ CSE_CONNECTIONS: '2' }, { 'upstream.resilience.strangers': { inFlight: 1, queue: 128 } }],
+    [{ CSE_CONNECTIONS: '400' }, { 'upstream.resilience.strangers': { inFlight: 32, queue: 128 } }],
+    [{ CSE_MAX_INFLIGHT_PER_CALLER: '3', CSE_MAX_QUEUE_PER_CALLER: '5' }, { 'upstream.resilience.strangers': { inFlight: 3, queue: 5 } }],
     [{ CSE_AUTH_REJECTION_TTL_MS: '0', CACHE_AUTH_RECHECK_MS: '0' }, { 'upstream.credentials.rejectionTtlMs': 0, 'upstream.credentials.recheckMs': 0 }],
     [
       { HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', HTTP_MAX_CONNECTIONS: '100' },

@@ -12,12 +12,18 @@ export interface SlotBound {
 export interface InFlightLimits extends SlotBound {
   readonly perEngine?: SlotBound;
   readonly perCaller?: SlotBound;
+  /** All calls of credentials the upstream has not accepted (made-up tokens) together; else a caller's. */
+  readonly strangers?: SlotBound;
 }
 
 export interface SlotClaim {
   readonly engine?: string | undefined;
   readonly caller?: string;
+  /** Holds the strangers' share alone: no engine's (it may name any) or caller's. */
+  readonly stranger?: boolean;
 }
+
+const STRANGER: SlotClaim = { stranger: true };
 
 /** The calls running and queued of the whole, one engine or one caller. */
 interface Share {
@@ -40,6 +46,7 @@ export class InFlightLimiter {
   private readonly queue: Waiter[] = [];
   private readonly engines = new Map<string, Share>();
   private readonly callers = new Map<string, Share>();
+  private readonly strangers: Share | undefined;
 
   constructor(
     private readonly limits: InFlightLimits,
@@ -49,6 +56,8 @@ export class InFlightLimiter {
       throw new RangeError(`InFlightLimiter: expected an integer bound of at least 1, got ${limits.inFlight}`);
     }
     this.total = { active: 0, queued: 0, bound: limits };
+    const strangers = limits.strangers ?? limits.perCaller;
+    if (strangers !== undefined) this.strangers = { active: 0, queued: 0, bound: strangers };
   }
 
   /** A slot, now (no promise to wait for) or once one frees up; `undefined`: neither run nor wait (shed). */
@@ -56,8 +65,12 @@ export class InFlightLimiter {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const { perEngine, perCaller } = this.limits;
     const shares = [this.total];
-    if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
-    if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
+    if (claim.stranger === true) {
+      if (this.strangers !== undefined) shares.push(this.strangers);
+    } else {
+      if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
+      if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
+    }
     if (mayRun(shares)) return this.take(shares);
     if (shares.some((s) => s.queued >= s.bound.queue)) return void forget(shares);
     for (const s of shares) s.queued += 1;
@@ -97,7 +110,7 @@ export class InFlightLimiter {
 
   stage(): AttemptStage {
     return (next) => async (attempt) => {
-      const claim = attempt.stranger ? STRANGERS : { engine: attempt.engineKey, caller: attempt.digest };
+      const claim = attempt.stranger ? STRANGER : { engine: attempt.engineKey, caller: attempt.digest };
       const slot = this.acquire(claim, attempt.signal);
       if (slot === undefined) {
         attempt.events.shed?.({ route: attempt.route });
@@ -137,9 +150,6 @@ export class InFlightLimiter {
     return true;
   }
 }
-
-/** Calls of credentials the upstream has not accepted (made-up tokens): one caller's share, no engine's. */
-const STRANGERS: SlotClaim = { caller: 'strangers' };
 
 function mayRun(shares: readonly Share[]): boolean {
   return shares.every((s) => s.active < s.bound.inFlight);
