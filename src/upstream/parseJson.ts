@@ -74,8 +74,13 @@ const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, C
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The children of containers longer than `pieceChars` are parsed in groups of at most that size. */
-export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS) {
-  const scanning = scan(text, maxDepth, pieceChars);
+export async function parseUpstreamJsonInTurns(
+  text: string,
+  maxDepth: number,
+  pieceChars = PIECE_CHARS,
+  turnChars = TURN_CHARS,
+) {
+  const scanning = scan(text, maxDepth, pieceChars, turnChars);
   let step = scanning.next();
   for (; step.done !== true; step = scanning.next()) await nextTurn();
   const containers = step.value;
@@ -84,33 +89,39 @@ export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, p
   return new Assembly(text, containers, parseLosslessText, pieceChars).value(0, text.length);
 }
 
-/** The containers longer than `pieceChars` by their opening bracket; yields every TURN_CHARS. */
-function* scan(text: string, maxDepth: number, pieceChars: number): Generator<void, Map<number, Container>> {
+/** The containers longer than `pieceChars` by their opening bracket; yields every `turnChars`. */
+function* scan(
+  text: string,
+  maxDepth: number,
+  pieceChars: number,
+  turnChars: number,
+): Generator<void, Map<number, Container>> {
   const containers = new Map<number, Container>();
   const stack: Container[] = [];
   let inString = false;
-  for (let from = 0; from < text.length; from += TURN_CHARS) {
-    if (from > 0) yield;
-    const to = Math.min(text.length, from + TURN_CHARS);
-    for (let i = from; i < to; i += 1) {
-      const c = text.charCodeAt(i);
-      if (inString) {
-        if (c === BACKSLASH) i += 1;
-        else if (c === QUOTE) inString = false;
-      } else if (c === QUOTE) inString = true;
-      else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        if (stack.length >= maxDepth) {
-          throw new UpstreamBodyError(`The upstream body nests more than ${maxDepth} levels deep.`);
-        }
-        stack.push({ kind: c === OPEN_BRACE ? 'object' : 'array', start: i, end: -1, commas: [], colons: [] });
-      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        const frame = stack.pop();
-        if (frame === undefined || (frame.kind === 'object') !== (c === CLOSE_BRACE)) throw notJson();
-        frame.end = i + 1;
-        if (frame.end - frame.start > pieceChars) containers.set(frame.start, frame);
-      } else if (c === COMMA) stack.at(-1)?.commas.push(i);
-      else if (c === COLON) stack.at(-1)?.colons.push(i);
+  // One index across turns: an escape's skip past a turn's end is kept.
+  for (let i = 0, turnEnd = turnChars; i < text.length; i += 1) {
+    if (i >= turnEnd) {
+      yield;
+      turnEnd = i + turnChars;
     }
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i += 1;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (stack.length >= maxDepth) {
+        throw new UpstreamBodyError(`The upstream body nests more than ${maxDepth} levels deep.`);
+      }
+      stack.push({ kind: c === OPEN_BRACE ? 'object' : 'array', start: i, end: -1, commas: [], colons: [] });
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      const frame = stack.pop();
+      if (frame === undefined || (frame.kind === 'object') !== (c === CLOSE_BRACE)) throw notJson();
+      frame.end = i + 1;
+      if (frame.end - frame.start > pieceChars) containers.set(frame.start, frame);
+    } else if (c === COMMA) stack.at(-1)?.commas.push(i);
+    else if (c === COLON) stack.at(-1)?.colons.push(i);
   }
   if (stack.length > 0 || inString) throw notJson();
   return containers;

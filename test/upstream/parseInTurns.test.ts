@@ -10,9 +10,9 @@ async function reference(text: string): Promise<{ value: unknown } | { error: st
   }
 }
 
-async function inTurns(text: string, pieceChars: number): Promise<{ value: unknown } | { error: string }> {
+async function inTurns(text: string, pieceChars: number, turnChars?: number): Promise<{ value: unknown } | { error: string }> {
   try {
-    return { value: await parseUpstreamJsonInTurns(text, 64, pieceChars) };
+    return { value: await parseUpstreamJsonInTurns(text, 64, pieceChars, turnChars) };
   } catch (error) {
     return { error: (error as Error).name };
   }
@@ -38,6 +38,26 @@ describe('parseUpstreamJsonInTurns', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('answers the same however the scan is split into turns, an escape on any turn’s last character too', async () => {
+    // Characters that are JSON's structure outside a string, and escapes: a string's text as written.
+    const piece = fc.constantFrom('a', '{', ']', ',', ':', ' ', '\\"', '\\\\', '\\n', '\\u0041');
+    const written = fc.array(piece, { maxLength: 30 }).map((pieces) => pieces.join(''));
+    await fc.assert(
+      fc.asyncProperty(fc.array(written, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 40 }), async (strings, turnChars) => {
+        const body = `{"data":[${strings.map((value) => `"${value}"`).join(',')}]}`;
+        expect(await inTurns(body, 1, turnChars)).toEqual(await reference(body));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each([262142, 262143, 262144, 2 * 262144 - 1])('parses a large body with a `\\"` whose backslash is at %i', async (at) => {
+    const head = '{"data":[{"id":1,"description":"';
+    const body = `${head}${'a'.repeat(at - head.length)}\\"${'b'.repeat(300_000)}"}]}`;
+    expect(body.indexOf('\\')).toBe(at);
+    expect(await parseUpstreamBody(body)).toEqual(JSON.parse(body));
   });
 
   it('refuses what parseUpstreamBody refuses: any text cut or changed by one character', async () => {
