@@ -152,6 +152,8 @@ export class EngineWatch {
   private newest: { fingerprints: Map<string, string>; startedAt?: number } | undefined;
   /** A new subscriber's first state, while fresh. */
   private seen = { jobs: new Map<string, CseJob>(), at: -Infinity, startedAt: undefined as number | undefined };
+  /** The latest start of a result taken in: a read begun after it is not older, whatever the clock. */
+  private latestStart = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   /** A subscriber joined during a poll and waits for its first state. */
@@ -323,13 +325,13 @@ export class EngineWatch {
     let calls = 0;
     const { requestConcurrency, pageBase } = this.options.config.upstream;
     const limiter = new InFlightLimiter({ inFlight: requestConcurrency, queue: Infinity });
-    const startedAt = Date.now();
+    const startedAt = Math.max(Date.now(), this.latestStart);
     const api = new CseApi({
       http: this.options.http,
       request: {
         credentials: this.credentials,
         signal: this.abort.signal,
-        deadline: startedAt + this.options.config.limits.operationTimeoutMs,
+        deadline: Date.now() + this.options.config.limits.operationTimeoutMs,
         // A poll is for news: it reads past the upstream cache (and refills it).
         fresh: true,
         refusal: {},
@@ -446,6 +448,7 @@ export class EngineWatch {
   }
 
   private deliver(result: PollResult, at: number): void {
+    this.latestStart = Math.max(this.latestStart, result.startedAt ?? Number.NEGATIVE_INFINITY);
     if (result.engineMissing) {
       for (const id of [...this.tracks.keys()]) this.missingJob(id, result.startedAt);
       const message = 'The engine does not exist (or is not visible to the caller).';

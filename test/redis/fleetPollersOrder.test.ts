@@ -145,6 +145,22 @@ describeWithRedis('a replica’s late read and the fleet’s newer state', () =>
     expect(events.results.map((each) => each.data?.engineJobEvents.job.status)).toEqual(['EXECUTING', 'FINISHED']);
   }, 20_000);
 
+  it('a read begun after a state came from a poller whose clock is ahead is not older than that state', async () => {
+    answers[JOB_PATH] = () => JSON.stringify(job('PreInit'));
+    await listening(300);
+    const updates = collect(client(gateway), JOB, { engineId: ENGINE, id: String(JOB_ID) });
+    await updates.next(1);
+    fleet.publish(result('Init', Date.now() + 60_000));
+    await updates.next(2);
+
+    // A message the gateway cannot read: it polls for itself at its next tick.
+    answers[JOB_PATH] = () => JSON.stringify(job('Finished'));
+    const channel = link.keys.polls(credentialDigest(credentials), ENGINE);
+    await link.run('poller', (redisClient) => redisClient.publish(channel, 'unreadable'));
+    await eventually(() => updates.results.length === 3, 'the state the gateway read itself');
+    expect(updates.results.map((each) => each.data?.jobUpdated.status)).toEqual(['PRE_INIT', 'INIT', 'FINISHED']);
+  }, 20_000);
+
   it('the poller publishes when its reads began', async () => {
     const engine = 'a0000000-0000-4000-8000-000000000003';
     answers[`/v2/${DEMO_PROJECT_ID}/enginemgr/engines/${engine}/jobs/${JOB_ID}`] = () => JSON.stringify(job('Executing'));
