@@ -205,14 +205,15 @@ function readMessage(text: string | undefined): PollMessage | undefined {
     const { from, result, tooLarge } = JSON.parse(text ?? '') as Record<string, unknown>;
     if (typeof from !== 'string') return undefined;
     if (tooLarge === true) return { from, tooLarge };
-    const { jobs, newest, missing, engineMissing, failed } = result as Record<string, unknown>;
+    const { jobs, newest, missing, engineMissing, failed, startedAt } = result as Record<string, unknown>;
     const valid =
       Array.isArray(jobs) &&
       jobs.every((job) => typeof job === 'object' && job !== null && 'id' in job) &&
       (newest === undefined || strings(newest)) &&
       strings(missing) &&
       typeof engineMissing === 'boolean' &&
-      typeof failed === 'boolean';
+      typeof failed === 'boolean' &&
+      (startedAt === undefined || typeof startedAt === 'number');
     return valid ? { from, result: result as PollResult } : undefined;
   } catch {
     return undefined;

@@ -25,6 +25,8 @@ export interface PollResult {
   readonly engineMissing: boolean;
   /** Part of the poll failed: what it did read is still news. */
   readonly failed: boolean;
+  /** Date.now() as its reads began: orders results across replicas. An older replica's have none. */
+  readonly startedAt?: number;
 }
 
 type Targets = { readonly jobIds: readonly string[]; readonly events: boolean };
@@ -60,6 +62,8 @@ interface JobTrack {
   job?: CseJob;
   fingerprint?: string;
   stale?: boolean;
+  /** When the read of the state held began. */
+  startedAt?: number;
 }
 
 /** Every job of the pages polled, created and changed: a slow reader loses no job, only intermediate states. */
@@ -144,11 +148,12 @@ const MIN_EARLY_SPACING_MS = 250;
 export class EngineWatch {
   private readonly tracks = new Map<string, JobTrack>();
   private readonly eventSinks = new Set<EventSink>();
-  /** The newest page's fingerprints at the last poll: what engine events compare with. */
-  private newest: Map<string, string> | undefined;
+  /** The newest page's fingerprints at the last poll, and its read's start: what events compare with. */
+  private newest: { fingerprints: Map<string, string>; startedAt?: number } | undefined;
   /** A new subscriber's first state, while fresh. */
-  private seen = new Map<string, CseJob>();
-  private seenAt = Number.NEGATIVE_INFINITY;
+  private seen = { jobs: new Map<string, CseJob>(), at: -Infinity, startedAt: undefined as number | undefined };
+  /** The latest start of a result taken in: a read begun after it is not older, whatever the clock. */
+  private latestStart = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   /** A subscriber joined during a poll and waits for its first state. */
@@ -200,9 +205,9 @@ export class EngineWatch {
     track.sinks.add(sink);
     if (!this.replayable()) return this.reread(sink);
     if (track.job !== undefined) return sink.push(JOB_KEY, track.job);
-    const seen = this.seen.get(jobId);
-    const fresh = performance.now() - this.seenAt < this.settings.pollMs;
-    if (seen !== undefined && fresh) this.update(jobId, seen, this.seenAt);
+    const seen = this.seen.jobs.get(jobId);
+    const fresh = performance.now() - this.seen.at < this.settings.pollMs;
+    if (seen !== undefined && fresh) this.update(jobId, seen, this.seen.at, this.seen.startedAt);
     else this.soon();
   }
 
@@ -320,6 +325,7 @@ export class EngineWatch {
     let calls = 0;
     const { requestConcurrency, pageBase } = this.options.config.upstream;
     const limiter = new InFlightLimiter({ inFlight: requestConcurrency, queue: Infinity });
+    const startedAt = Math.max(Date.now(), this.latestStart);
     const api = new CseApi({
       http: this.options.http,
       request: {
@@ -337,7 +343,8 @@ export class EngineWatch {
       pageBase,
     });
     try {
-      const result = await this.pollOnce(api, plan);
+      const polled = await this.pollOnce(api, plan);
+      const result = polled === undefined ? undefined : { ...polled, startedAt };
       const failed = result?.failed === true;
       if (result !== undefined && !this.stopped) {
         this.deliver(result, performance.now());
@@ -441,30 +448,33 @@ export class EngineWatch {
   }
 
   private deliver(result: PollResult, at: number): void {
+    this.latestStart = Math.max(this.latestStart, result.startedAt ?? Number.NEGATIVE_INFINITY);
     if (result.engineMissing) {
-      for (const id of [...this.tracks.keys()]) this.missingJob(id);
+      for (const id of [...this.tracks.keys()]) this.missingJob(id, result.startedAt);
       const message = 'The engine does not exist (or is not visible to the caller).';
       const error = new GatewayError(ErrorCode.NOT_FOUND, message, { details: { engineId: this.engineId } });
       for (const sink of [...this.eventSinks]) sink.fail(error);
       return;
     }
-    for (const id of result.missing) this.missingJob(id);
+    for (const id of result.missing) this.missingJob(id, result.startedAt);
     const found = new Map(result.jobs.map((job) => [String(job.id), job]));
-    this.seen = found;
-    this.seenAt = at;
+    this.seen = { jobs: found, at, startedAt: result.startedAt };
     for (const id of [...this.tracks.keys()]) {
       const job = found.get(id);
-      if (job !== undefined) this.update(id, job, at);
+      if (job !== undefined) this.update(id, job, at, result.startedAt);
     }
     if (result.newest !== undefined && this.eventSinks.size > 0) {
       const page = result.newest.map((id) => found.get(id)).filter((job): job is CseJob => job !== undefined);
-      this.compareNewest(page, at);
+      this.compareNewest(page, at, result.startedAt);
     }
   }
 
-  private update(jobId: string, job: CseJob, polledAt: number): void {
+  private update(jobId: string, job: CseJob, polledAt: number, startedAt: number | undefined): void {
     const track = this.tracks.get(jobId);
     if (track === undefined) return;
+    // This replica's late poll, or another's result, may hold an older state than the one sent.
+    if (readBefore(startedAt, track.startedAt)) return;
+    track.startedAt = startedAt ?? track.startedAt;
     const fingerprint = jobFingerprint(job);
     if (fingerprint !== track.fingerprint || track.stale === true) {
       track.stale = false;
@@ -479,8 +489,9 @@ export class EngineWatch {
     }
   }
 
-  private missingJob(jobId: string): void {
+  private missingJob(jobId: string, startedAt: number | undefined): void {
     const track = this.tracks.get(jobId);
+    if (readBefore(startedAt, track?.startedAt)) return;
     this.tracks.delete(jobId);
     for (const sink of [...(track?.sinks ?? [])]) {
       sink.push(JOB_KEY, null);
@@ -488,26 +499,33 @@ export class EngineWatch {
     }
   }
 
-  private compareNewest(page: readonly CseJob[], polledAt: number): void {
+  private compareNewest(page: readonly CseJob[], polledAt: number, startedAt: number | undefined): void {
     const before = this.newest;
+    if (readBefore(startedAt, before?.startedAt)) return;
     const now = new Map<string, string>();
     for (const job of page) {
       const id = String(job.id);
-      const fingerprint = this.tracks.get(id)?.fingerprint ?? jobFingerprint(job);
+      // Not the job's track's: it may hold a state read after this page.
+      const fingerprint = jobFingerprint(job);
       now.set(id, fingerprint);
-      const previous = before?.get(id);
+      const previous = before?.fingerprints.get(id);
       if (before === undefined || previous === fingerprint) continue;
       const event: JobEventModel = { kind: previous === undefined ? 'CREATED' : 'CHANGED', job };
       markPolled(event, polledAt);
       for (const sink of [...this.eventSinks]) sink.push(eventKey(event), event);
     }
-    this.newest = now;
+    this.newest = { fingerprints: now, startedAt: startedAt ?? before?.startedAt };
   }
 
   private nextDelay(): number {
     if (this.failures === 0) return this.settings.pollMs;
     return Math.min(this.settings.maxBackoffMs, this.settings.pollMs * 2 ** Math.min(this.failures, 20));
   }
+}
+
+/** Whether a read began before the held state's; one of unknown start (an older replica's) did not. */
+function readBefore(startedAt: number | undefined, held: number | undefined): boolean {
+  return startedAt !== undefined && held !== undefined && startedAt < held;
 }
 
 /** A refusal of the caller (401, 403) ends every subscription of the watch with it. */

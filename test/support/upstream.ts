@@ -36,13 +36,16 @@ export interface FakeUpstream {
 
 const CHUNK_BYTES = 64 * 1024;
 
-/** What a fake upstream answers a path (with query): a JSON text, or `undefined` for a 404. */
-export type FakeAnswer = (path: string) => string | undefined;
+/** A JSON text answered with 200, or with another status. */
+export type FakeReply = string | { readonly status: number; readonly text: string };
+
+/** What a fake upstream answers a path (with query), `undefined` a 404; a promise holds it until settled. */
+export type FakeAnswer = (path: string) => FakeReply | undefined | Promise<FakeReply | undefined>;
 
 /**
- * A fake upstream on 127.0.0.1, port 0; every answer 200 with `answer`'s text, written a chunk at
- * a time: it shares the test's event loop, where one write of megabytes would be a long step of
- * its own.
+ * A fake upstream on 127.0.0.1, port 0; every answer `answer`'s text (200 unless it says), written
+ * a chunk at a time: it shares the test's event loop, where one write of megabytes would be a long
+ * step of its own.
  */
 export async function startFakeUpstream(answer: FakeAnswer): Promise<FakeUpstream> {
   const calls: string[] = [];
@@ -51,15 +54,16 @@ export async function startFakeUpstream(answer: FakeAnswer): Promise<FakeUpstrea
   const server = createServer((request, response) => {
     const path = request.url ?? '/';
     calls.push(path);
-    const text = answer(path);
-    if (text === undefined) {
-      response.writeHead(404, { 'content-type': 'application/json' }).end('{"error_code":"SVCSTG.00501101","error_msg":"not found"}');
-      return;
-    }
-    if (encoded?.text !== text) encoded = { text, body: Buffer.from(text) };
-    const { body } = encoded;
-    response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
     void (async () => {
+      const reply = await answer(path);
+      if (reply === undefined) {
+        response.writeHead(404, { 'content-type': 'application/json' }).end('{"error_code":"SVCSTG.00501101","error_msg":"not found"}');
+        return;
+      }
+      const { status, text } = typeof reply === 'string' ? { status: 200, text: reply } : reply;
+      if (encoded?.text !== text) encoded = { text, body: Buffer.from(text) };
+      const { body } = encoded;
+      response.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
       for (let at = 0; at < body.length; at += CHUNK_BYTES) {
         if (!response.write(body.subarray(at, at + CHUNK_BYTES))) await once(response, 'drain');
       }
