@@ -128,7 +128,7 @@ export class Watches implements JobWatches {
       watch = new EngineWatch(credentials, engineId, this, owner, (idle) => {
         // Only the watch under the key: a stopped one may have been replaced already.
         if (this.watches.get(key) === idle) this.watches.delete(key);
-        if (owner.members.length === 0 && this.callers.get(digest) === owner) this.callers.delete(digest);
+        owner.whenEmpty(() => this.callers.get(digest) === owner && this.callers.delete(digest));
         this.metrics.pollers(this.watches.size);
       });
       this.watches.set(key, watch);

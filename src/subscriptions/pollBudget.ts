@@ -15,6 +15,7 @@ export class ScopeBudget<M extends BudgetMember = BudgetMember> {
   private readonly seats = new Set<Seat>();
   private window = Number.NEGATIVE_INFINITY;
   private free = 0;
+  private emptyCheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly maxCalls: number,
@@ -33,6 +34,17 @@ export class ScopeBudget<M extends BudgetMember = BudgetMember> {
     return { take: () => this.take(seat), leave: () => this.seats.delete(seat) };
   }
 
+  /** `drop` once no member is left and the interval is over: newcomers until then share what it has left. */
+  whenEmpty(drop: () => void): void {
+    if (this.seats.size > 0 || this.emptyCheck !== undefined) return;
+    const left = (this.window + 1) * this.windowMs - this.now();
+    if (left <= 0) return drop();
+    this.emptyCheck = setTimeout(() => {
+      this.emptyCheck = undefined;
+      this.whenEmpty(drop);
+    }, left).unref();
+  }
+
   private take(seat: Seat): boolean {
     if (!this.seats.has(seat)) return false;
     const window = Math.floor(this.now() / this.windowMs);
@@ -41,11 +53,7 @@ export class ScopeBudget<M extends BudgetMember = BudgetMember> {
       const seats = [...this.seats];
       const demands = seats.map((each) => ({ demand: each.member.demand(), credit: each.credit }));
       const shares = allocateCalls(this.maxCalls, demands);
-      seats.forEach((each, i) => {
-        each.share = shares[i]!.share;
-        each.credit = shares[i]!.credit;
-        each.used = 0;
-      });
+      seats.forEach((each, i) => Object.assign(each, shares[i]!, { used: 0 }));
       this.free = this.maxCalls - shares.reduce((sum, each) => sum + each.share, 0);
     }
     if (seat.used < seat.share) {

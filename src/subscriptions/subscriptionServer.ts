@@ -66,6 +66,9 @@ interface Operation {
 
 type Ctx = Context<Record<string, unknown>, Connection>;
 
+/** The longest subscription id admitted (characters); a UUID has 36. */
+export const MAX_ID_LENGTH = 128;
+
 /** Not graphql-ws's `useServer`: caps before the upgrade, our close codes, sends that wait for the socket. */
 export function serveSubscriptions(
   config: GatewayConfig,
@@ -150,6 +153,14 @@ export function serveSubscriptions(
     const credentials = connection.credentials;
     if (credentials === undefined) {
       return [new GraphQLError('Not identified.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+    }
+    // graphql-ws keeps the id while the subscription lives and repeats it in every result: one longer
+    // than any client's (graphql-ws's client sends UUIDs) is refused as graphql-ws refuses a bad message.
+    if (id.length > MAX_ID_LENGTH) {
+      // Once: the messages the socket sent before it closed are still handled.
+      if (connection.socket.readyState === connection.socket.OPEN) metrics.socketRefused('bad_request');
+      closeSocket(connection.socket, CloseCode.BadRequest, 'Invalid message received: id too long');
+      return [new GraphQLError('Invalid id.', { extensions: { code: RequestErrorCode.BAD_REQUEST } })];
     }
     // The limits first: a socket past them must not make the gateway parse every document it sends.
     const { maxPerConnection: perConnection, maxTotal } = limits;

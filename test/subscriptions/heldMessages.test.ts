@@ -49,9 +49,9 @@ describe('a paused reader that keeps subscribing', () => {
     subscribe(socket, 'live', WATCH, String(job.id));
     await eventually(() => received.some((message) => message.id === 'live' && message.type === 'next'), 'first state');
     pause(socket);
-    // Refusals whose frames (they repeat the long id) fill the kernel's buffers: later writes wait.
-    const longId = 'x'.repeat(100_000);
-    for (let i = 0; i < 200; i += 1) subscribe(socket, `${longId}${i}`, '{');
+    // Refusals whose frames (their messages repeat the long field name) fill the kernel's buffers: later writes wait.
+    const unknownField = `{ ${'x'.repeat(100_000)} }`;
+    for (let i = 0; i < 200; i += 1) subscribe(socket, `refused${i}`, unknownField);
     await sleep(200);
     // Operations that start (their first state is sent, and waits), then are completed.
     const cycles = 40;

@@ -74,6 +74,34 @@ describe('ScopeBudget', () => {
       }),
     );
   });
+
+  it('whenEmpty: an empty budget is dropped once its interval is over, not before, nor while a member is in', () => {
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const budget = new ScopeBudget(2, 1000, () => Date.now());
+      const drops: number[] = [];
+      const drop = () => drops.push(Date.now());
+      // No call taken: no interval to keep.
+      budget.whenEmpty(drop);
+      expect(drops).toEqual([0]);
+      jest.advanceTimersByTime(300);
+      const first = budget.join({ demand: () => 1 });
+      expect(first.take()).toBe(true);
+      first.leave();
+      budget.whenEmpty(drop);
+      jest.advanceTimersByTime(400);
+      // Kept: a member joining now gets what the interval has left, not a fresh one.
+      const second = budget.join({ demand: () => 1 });
+      expect([second.take(), second.take()]).toEqual([true, false]);
+      jest.advanceTimersByTime(300);
+      expect(drops).toEqual([0]);
+      second.leave();
+      budget.whenEmpty(drop);
+      expect(drops).toEqual([0, 1000]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 describe('dueFirst', () => {
