@@ -36,7 +36,7 @@ it('caps what one scope’s events call at its budget per interval, over several
   // Another token: its own scope and budget.
   const other = liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': SECOND_TOKEN } });
   const plain = collect(other, 'subscription ($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id description engine { name } } }', variables);
-  await eventually(() => [...subs, plain].every((sub) => sub.results.length > 0), 'first states', 10_000);
+  await eventually(() => [...subs, plain].every((sub) => sub.results.length > 0), 'first states', 20_000);
 
   // One change: its events make the calls of one or two intervals, not 50 × 20 list calls.
   const last = (sub: Collected) => sub.results.at(-1)?.data?.jobUpdated.description;
@@ -68,4 +68,4 @@ it('caps what one scope’s events call at its budget per interval, over several
 
   [...subs, plain].forEach((sub) => sub.stop());
   await Promise.all([...sockets, other].map((client) => client.dispose()));
-}, 30_000);
+}, 45_000);
