@@ -63,10 +63,7 @@ export function aesGcmCipher(keys: readonly Buffer[]): ValueCipher {
   };
 }
 
-/**
- * With a key, `expiresAt` (wall-clock ms) goes in front of the value and is sealed with it: a writer
- * without the key can neither lengthen a value's life nor put it back later. Without one, as it is.
- */
+/** With a key, `expiresAt` (wall-clock ms) in front, to be sealed with the value; without one, as it is. */
 export function withExpiry(cipher: ValueCipher, text: string, expiresAt: number): string {
   return cipher === PASS_THROUGH ? text : `${expiresAt}\n${text}`;
 }
