@@ -2,6 +2,7 @@ import { UNAVAILABLE, type Lookup, type SecondLevel, type SharedCall } from '../
 import { parseUpstreamBody } from '../upstream/parseJson';
 import type { UpstreamAnswer } from '../upstream/stages/types';
 import type { RedisLink } from './RedisLink';
+import { unexpired, withExpiry } from './valueCipher';
 
 export interface SharedAnswersOptions {
   /** CACHE_AUTH_RECHECK_MS: how long one replica's upstream answer vouches for a scope fleet-wide. */
@@ -29,13 +30,12 @@ export type SharedAnswers = SecondLevel<UpstreamAnswer, RedisCall>;
  */
 const LOOKUP = `
 local generation = redis.call('get', KEYS[1]) or '0'
-if ARGV[3] == '1' and redis.call('exists', KEYS[2]) == 1 then
-  local kept = redis.call('get', KEYS[3])
-  if kept then
-    local sep = string.find(kept, '\\n', 1, true)
-    if sep and string.sub(kept, 1, sep - 1) == generation then
-      return {'hit', generation, kept, redis.call('pttl', KEYS[3]), redis.call('pttl', KEYS[2])}
-    end
+local vouch = ARGV[3] == '1' and redis.call('get', KEYS[2])
+local kept = vouch and redis.call('get', KEYS[3])
+if kept then
+  local sep = string.find(kept, '\\n', 1, true)
+  if sep and string.sub(kept, 1, sep - 1) == generation then
+    return {'hit', generation, kept, redis.call('pttl', KEYS[3]), redis.call('pttl', KEYS[2]), vouch}
   end
 end
 local handed = redis.call('get', KEYS[5])
@@ -50,38 +50,38 @@ return {'wait', generation, holder, 0}
 
 /*
  * KEYS: as LOOKUP's, the holder's handover last. ARGV: token ('' without a lease), the generation the
- * call began under, the value, 1 to keep it, its TTL, the vouch's TTL, the handover's TTL. Keeping
+ * call began under, the value, 1 to keep it, its TTL, the vouch, its TTL, the handover's TTL. Keeping
  * and releasing are one step: an asker finds the lease or the answer, never neither.
  */
 const SETTLE = `
 local readable = false
 if ARGV[4] == '1' and (redis.call('get', KEYS[1]) or '0') == ARGV[2] then
   redis.call('set', KEYS[3], ARGV[2] .. '\\n' .. ARGV[3], 'PX', ARGV[5])
-  if tonumber(ARGV[6]) > 0 then
-    redis.call('set', KEYS[2], '1', 'PX', ARGV[6])
-    readable = true
-  end
+  redis.call('set', KEYS[2], ARGV[6], 'PX', ARGV[7])
+  readable = true
 end
 if ARGV[1] ~= '' then
-  if not readable then redis.call('set', KEYS[5], ARGV[3], 'PX', ARGV[7]) end
+  if not readable then redis.call('set', KEYS[5], ARGV[3], 'PX', ARGV[8]) end
   if redis.call('get', KEYS[4]) == ARGV[1] then redis.call('del', KEYS[4]) end
 end
 return 1
 `;
 
-/** The holder's call failed, or its answer was too large to hand over. */
+/** The holder's call failed, or its answer was too large to hand over; it opens as no answer. */
 const NO_ANSWER = 'none';
 
 /** CredentialGate's rule, fleet-wide: the vouch is its acceptance, the generation its refusals. */
 export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): SharedAnswers {
-  const { keys } = link;
+  const { keys, cipher } = link;
   const lookup = link.script('gwAnswerLookup', 5, LOOKUP);
   const settle = link.script('gwAnswerSettle', 5, SETTLE);
-  // A value that does not open or decode reads as no answer: the caller makes the call.
-  const open = async (call: RedisCall, value: string | undefined) => {
-    const plain = value === undefined || value === NO_ANSWER ? undefined : link.cipher.open(value, call.key);
-    return plain === undefined ? undefined : decodeAnswer(plain);
-  };
+  // With REDIS_ENCRYPTION_KEY, bound to its key and generation and sealed with its expiry: what a writer
+  // without the key moves, puts back or keeps longer does not open.
+  const seal = (text: string, key: string, generation: string, lifeMs: number) =>
+    link.seal(withExpiry(cipher, text, Date.now() + lifeMs), `${key}\n${generation}`);
+  // What does not open, has expired or does not decode reads as no answer: the caller makes the call.
+  const open = (value: string | null | undefined, key: string, generation: string) =>
+    value == null ? undefined : unexpired(cipher, cipher.open(value, `${key}\n${generation}`));
   return {
     call: (digest, key, cacheable) => ({
       key,
@@ -90,31 +90,43 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       handover: keys.handover(digest, key),
     }),
     async lookup(call, token, holder) {
-      const callKeys = [...call.keys, `${call.handover}:${holder ?? '-'}`];
-      const reply = await lookup('answer-lookup', callKeys, [token, options.leaseMs, call.cacheable ? 1 : 0]);
+      const handover = `${call.handover}:${holder ?? '-'}`;
+      const args = [token, options.leaseMs, call.cacheable ? 1 : 0];
+      const reply = await lookup('answer-lookup', [...call.keys, handover], args);
       if (reply === UNAVAILABLE) return UNAVAILABLE;
-      const [state, generation, value, ttlLeftMs, acceptedLeftMs = 0] = reply as [string, string, string | null, number, number?];
+      type Reply = [string, string, string | null, number, number?, string?];
+      const [state, generation, value, keptMs, vouchMs = 0, vouch] = reply as Reply;
       if (state === 'lease') return { state, lease: { token, generation } };
       if (state === 'wait') return { state, holder: value ?? '' };
-      if (state === 'hit') {
-        const answer = await open(call, value?.slice(value.indexOf('\n') + 1));
-        if (answer !== undefined && ttlLeftMs > 0) return { state, answer, ttlLeftMs, acceptedLeftMs };
-        return { state: 'handed', answer: undefined };
+      if (state !== 'hit') {
+        const handed = open(value, handover, generation);
+        return { state: 'handed', answer: handed && (await decodeAnswer(handed.text)) };
       }
-      return { state: 'handed', answer: await open(call, value ?? undefined) };
+      const kept = open(value?.slice(value.indexOf('\n') + 1), call.keys[2], generation);
+      const vouched = open(vouch, call.keys[1], generation);
+      if (!kept || !vouched || keptMs <= 0) return { state: 'handed', answer: undefined };
+      const answer = await decodeAnswer(kept.text);
+      // Neither is served past what was sealed with it, whatever TTL a writer gave its key.
+      const left = { ttlLeftMs: Math.min(keptMs, kept.leftMs), acceptedLeftMs: Math.min(vouchMs, vouched.leftMs) };
+      return answer === undefined ? { state: 'handed', answer } : { state, answer, ...left };
     },
     async generation(digest) {
       const reply = await link.run('answer-generation', (client) => client.get(keys.generation(digest)));
       return reply === UNAVAILABLE ? UNAVAILABLE : { token: '', generation: reply ?? '0' };
     },
     async settle(call, lease, answer, ttlMs) {
-      const keepable = answer?.kind === 'ok' && ttlMs > 0;
+      // Kept where a lookup may serve it (with a vouch), or else handed to the holder's waiters alone.
+      const kept = answer?.kind === 'ok' && ttlMs > 0 && options.recheckMs > 0;
       // Without a lease (a fresh poll) nobody waits: unless it is kept, nothing to say.
-      if (lease.token === '' && !keepable) return;
-      const sealed = answer === undefined ? undefined : link.seal(encodeAnswer(answer), call.key);
-      const args = [lease.token, lease.generation, sealed ?? NO_ANSWER, sealed !== undefined && keepable ? 1 : 0];
-      const ttls = [Math.max(1, ttlMs), options.recheckMs, HANDOVER_TTL_MS];
-      await settle('answer-settle', [...call.keys, `${call.handover}:${lease.token}`], [...args, ...ttls]);
+      if (lease.token === '' && !kept) return;
+      const handover = `${call.handover}:${lease.token}`;
+      const [key, lifeMs] = kept ? [call.keys[2], Math.max(1, ttlMs)] : [handover, HANDOVER_TTL_MS];
+      const { generation } = lease;
+      const sealed = answer === undefined ? undefined : seal(encodeAnswer(answer), key, generation, lifeMs);
+      const vouch = kept ? seal('1', call.keys[1], generation, options.recheckMs) : '';
+      const value = [sealed ?? NO_ANSWER, sealed !== undefined && kept ? 1 : 0, lifeMs];
+      const ttls = [vouch ?? '', options.recheckMs, HANDOVER_TTL_MS];
+      await settle('answer-settle', [...call.keys, handover], [lease.token, generation, ...value, ...ttls]);
     },
     hold: (call, lease) => link.hold('lease-renew', call.keys[3], lease.token, options.leaseMs),
     async forget(digest) {

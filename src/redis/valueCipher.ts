@@ -63,6 +63,20 @@ export function aesGcmCipher(keys: readonly Buffer[]): ValueCipher {
   };
 }
 
+/** With a key, `expiresAt` (wall-clock ms) in front, to be sealed with the value; without one, as it is. */
+export function withExpiry(cipher: ValueCipher, text: string, expiresAt: number): string {
+  return cipher === PASS_THROUGH ? text : `${expiresAt}\n${text}`;
+}
+
+/** What `cipher` opened while its sealed expiry has not passed, with the time left (no key: Infinity). */
+export function unexpired(cipher: ValueCipher, text: string | undefined, now = Date.now()) {
+  if (text === undefined) return undefined;
+  if (cipher === PASS_THROUGH) return { text, leftMs: Infinity };
+  const end = text.indexOf('\n');
+  const leftMs = end > 0 ? Number(text.slice(0, end)) - now : Number.NaN;
+  return leftMs > 0 ? { text: text.slice(end + 1), leftMs } : undefined;
+}
+
 export function valueCipherOf(keys: EncryptionKeys | undefined): ValueCipher {
   return keys === undefined ? PASS_THROUGH : aesGcmCipher(keys.reveal());
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { parseEncryptionKeys } from '../../src/config/encryptionKeys';
-import { aesGcmCipher, keyIdOf, PASS_THROUGH, valueCipherOf } from '../../src/redis/valueCipher';
+import { aesGcmCipher, keyIdOf, PASS_THROUGH, unexpired, valueCipherOf, withExpiry } from '../../src/redis/valueCipher';
 
 const key = () => randomBytes(32);
 const OLD = key();
@@ -233,6 +233,36 @@ describe('parseEncryptionKeys', () => {
       expect(text).toContain('redacted');
     }
     expect(Object.keys(parsed.keys)).toEqual([]);
+  });
+});
+
+describe('an expiry sealed with a value (withExpiry, unexpired)', () => {
+  const keyed = aesGcmCipher([OLD]);
+
+  it('opens what it sealed until its expiry, with the time left, and nothing from then on', () => {
+    const life = fc.integer({ min: -1_000_000, max: 1_000_000 });
+    fc.assert(
+      fc.property(anyText, fc.integer({ min: 0, max: 2 ** 50 }), life, (text, now, lifeMs) => {
+        const sealed = keyed.seal(withExpiry(keyed, text, now + lifeMs), 'ctx');
+        expect(unexpired(keyed, keyed.open(sealed, 'ctx'), now)).toEqual(lifeMs > 0 ? { text, leftMs: lifeMs } : undefined);
+      }),
+    );
+  });
+
+  it.each([
+    ['the previous format (a JSON header first)', '{"kind":"ok","bytes":1}\n1'],
+    ['an empty expiry', '\nvalue'],
+    ['an expiry and no line after it', '1700000000000'],
+    ['an expiry that is no number', 'soon\nvalue'],
+    ['nothing opened', undefined],
+  ])('reads %s as nothing', (_name, text) => {
+    expect(unexpired(keyed, text, 0)).toBeUndefined();
+  });
+
+  it('changes nothing without a key: the value as it is, never expiring', () => {
+    expect(withExpiry(PASS_THROUGH, 'value', 5)).toBe('value');
+    expect(unexpired(PASS_THROUGH, 'value', 10)).toEqual({ text: 'value', leftMs: Infinity });
+    expect(unexpired(PASS_THROUGH, undefined, 10)).toBeUndefined();
   });
 });
 
