@@ -7,10 +7,7 @@ import { OperationFacts } from './OperationFacts';
 import { parseTraceparent } from './traceHeaders';
 import { startOperationTrace } from './tracing';
 
-/**
- * One GraphQL request's span, duration and upstream calls at debug level; from its facts, `finish`
- * writes its one log line and its operation metrics.
- */
+/** One request's span, duration and upstream calls (debug); `finish` writes its log line and metrics. */
 export class OperationTelemetry {
   readonly facts = new OperationFacts();
   /** The facts' counts, and one debug line per upstream attempt. */
@@ -107,10 +104,8 @@ export class OperationTelemetry {
   }
 }
 
-/**
- * partial: data with field errors. error: no data, or an HTTP error without a GraphQL error (413,
- * bad JSON). aborted: the response never reached the caller (it left, or shutdown cut it off).
- */
+// partial: data with field errors. error: no data, or an HTTP error without a GraphQL error (413, bad
+// JSON). aborted: the response never reached the caller (it left, or shutdown cut it off).
 export function operationOutcome(end: {
   aborted: boolean;
   errorCount: number;

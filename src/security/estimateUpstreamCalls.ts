@@ -64,12 +64,9 @@ class OverBudget {}
 const MAX_SHAPES = 1_000;
 const MAX_KEY_CHARS = 128;
 
-/**
- * Remembered per document shape from its second use (most shapes are sent once), keyed by the
- * literals and cost arguments' variables it can depend on; `_entities` representations from a
- * variable are walked every time.
- * @throws GatewayError BAD_USER_INPUT for `_entities` representations not naming an entity type.
- */
+// Remembered per document shape from its second use (most shapes are sent once), keyed by the literals
+// and cost arguments' variables it can depend on; `_entities` representations from a variable are walked
+// every time. Throws GatewayError BAD_USER_INPUT for representations not naming an entity type.
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   const byShape = new LRUCache<string, ReturnType<typeof newMemo> | 'seen'>({ max: MAX_SHAPES });
   return (
@@ -110,11 +107,9 @@ const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = 
   representations: 'walk',
 };
 
-/**
- * The shape's literals the estimate can depend on, by index: all but the strings given as `after`
- * or `before` (a String, read for its presence only). `uses` is `undefined` when a variable is read
- * in a way the memo cannot key (`_entities` representations).
- */
+// The shape's literals the estimate can depend on, by index: all but the strings given as `after` or
+// `before` (read for their presence only). `uses` is `undefined` when a variable is read in a way the
+// memo cannot key (`_entities` representations).
 function newMemo(document: DocumentNode, literals: readonly ShapeLiteral[]) {
   const uses = new Map<string, 'value' | 'presence'>();
   const presenceOnly = new Set<ValueNode>();

@@ -22,10 +22,8 @@ import {
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
 import { expandedFieldCount } from '../graphql/execution/expandedSize';
 
-/**
- * Fields as execution collects them, each under a key of its name and argument values, sorted: one text
- * for documents that differ only in aliases, names, fragments, variables or layout (docs/subscriptions.md).
- */
+// Fields as execution collects them, each under a key of its name and argument values, sorted: one text
+// for documents that differ only in aliases, names, fragments, variables or layout (docs/subscriptions.md).
 export interface SharedSelection {
   readonly document: DocumentNode;
   readonly text: string;

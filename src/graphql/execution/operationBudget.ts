@@ -7,11 +7,9 @@ const ITEMS_PER_TURN = 1000;
 /** What a list item counts as in an answer, whatever its fields. */
 const ITEM_BYTES = 128;
 
-/**
- * The bounds of one operation: a field past one fails alone as RESPONSE_TOO_LARGE. It also paces
- * lists: graphql-js and graphql-jit complete a list returned synchronously in one go, so past
- * ITEMS_PER_TURN items they are handed over in later turns, and other requests get in between.
- */
+// The bounds of one operation: a field past one fails alone as RESPONSE_TOO_LARGE. It also paces lists:
+// graphql-js and graphql-jit complete a synchronous list in one go, so past ITEMS_PER_TURN items they are
+// handed over in later turns, and other requests get in between.
 export class OperationBudget {
   private upstreamBytes = 0;
   private sentBytes = 0;
