@@ -41,9 +41,8 @@ const RFC3339 =
 // Without an offset, only to say what is missing.
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$/;
 
-// The time zone is required: without it the instant depends on where the gateway runs. Digits beyond
-// milliseconds are truncated, never rounding to a later instant; JavaScript has no leap seconds.
-// Throws a TypeError saying what was wrong.
+// The time zone is required (else the instant depends on the host). Digits beyond milliseconds are cut,
+// never rounding to a later instant; JavaScript has no leap seconds. Throws a TypeError saying what is wrong.
 export function parseDateTime(text: string): number {
   if (typeof text !== 'string') throw new TypeError(`DateTime must be a string, got ${describe(text)}`);
   const m = RFC3339.exec(text);

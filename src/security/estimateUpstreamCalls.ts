@@ -107,9 +107,8 @@ const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = 
   representations: 'walk',
 };
 
-// The shape's literals the estimate can depend on, by index: all but the strings given as `after` or
-// `before` (read for their presence only). `uses` is `undefined` when a variable is read in a way the
-// memo cannot key (`_entities` representations).
+// The shape's literals the estimate can depend on, by index: all but `after`/`before` strings (read for
+// presence only). `uses` is `undefined` when a variable is read unkeyably (`_entities` representations).
 function newMemo(document: DocumentNode, literals: readonly ShapeLiteral[]) {
   const uses = new Map<string, 'value' | 'presence'>();
   const presenceOnly = new Set<ValueNode>();
