@@ -20,7 +20,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
-import { expandedFieldCount } from '../graphql/execution/expandedSize';
+import { expandedFieldCount, fragmentsOf } from '../graphql/execution/expandedSize';
 
 // Fields as execution collects them, each under a key of its name and argument values, sorted: one text
 // for documents that differ only in aliases, names, fragments, variables or layout (docs/subscriptions.md).
@@ -55,10 +55,7 @@ export function sharedSelection(
   if (expandedFieldCount(document, operationName) > MAX_SHARED_FIELDS) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
   if (coerced.errors !== undefined) return undefined;
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  }
+  const fragments = Object.fromEntries(fragmentsOf(document));
   const walk: Walk = { schema, fragments, variables: coerced.coerced };
   try {
     const collected = collectFields(schema, fragments, walk.variables, rootType, operation.selectionSet);

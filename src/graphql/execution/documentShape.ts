@@ -7,6 +7,7 @@ import {
   type DocumentNode,
   type FloatValueNode,
   type IntValueNode,
+  type ObjectFieldNode,
   type SelectionSetNode,
   type StringValueNode,
   type ValueNode,
@@ -64,25 +65,20 @@ export function documentShape(document: DocumentNode): DocumentShape {
         parts.push(']');
         return;
       case Kind.OBJECT:
-        parts.push('{');
-        for (const field of node.fields) {
-          parts.push(field.name.value, ':');
-          value(field.value);
-          parts.push(',');
-        }
-        parts.push('}');
-        return;
+        return fields('{', node.fields, '}');
     }
   };
-  const args = (nodes: readonly ArgumentNode[] | undefined): void => {
-    if (nodes === undefined || nodes.length === 0) return;
-    parts.push('(');
-    for (const arg of nodes) {
-      parts.push(arg.name.value, ':');
-      value(arg.value);
+  const fields = (open: string, nodes: readonly (ArgumentNode | ObjectFieldNode)[], close: string): void => {
+    parts.push(open);
+    for (const field of nodes) {
+      parts.push(field.name.value, ':');
+      value(field.value);
       parts.push(',');
     }
-    parts.push(')');
+    parts.push(close);
+  };
+  const args = (nodes: readonly ArgumentNode[] | undefined): void => {
+    if (nodes !== undefined && nodes.length > 0) fields('(', nodes, ')');
   };
   const directives = (nodes: readonly DirectiveNode[] | undefined): void => {
     for (const directive of nodes ?? []) {
