@@ -45,8 +45,7 @@ const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['SVCSTG.00501116', ENGINE_
 const MALFORMED_JOB_ID_CODE = 'SVCSTG.00501152';
 const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 
-// A code or request id is passed on only when short and plain: the field might hold whatever a
-// misbehaving proxy wrote (an IAM token is thousands of characters long and cannot pass).
+// A code or request id passes only short and plain: a misbehaving proxy may have put a token there.
 const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -126,11 +125,8 @@ function kindOfStatus(status: number): Failure['kind'] {
 }
 
 function classifyThrown(err: unknown, status: number | undefined, requestId: string | undefined): Failure {
-  const failure = (kind: Failure['kind'], code: ErrorCode, message: string, retry = false): Failure => ({
-    kind,
-    error: new GatewayError(code, message, { cause: err }),
-    retry,
-  });
+  const failure = (kind: Failure['kind'], code: ErrorCode, message: string, retry = false): Failure =>
+    ({ kind, error: new GatewayError(code, message, { cause: err }), retry });
   if (err instanceof GatewayError) return { kind: 'cancelled', error: err, retry: false };
   const code = codeOf(err);
   if (code === UPSTREAM_BAD_BODY) {

@@ -51,10 +51,7 @@ export function canonicalDocument(schema: GraphQLSchema, document: DocumentNode,
     }),
   );
   if (!usable || types.some((type) => type === undefined)) return undefined;
-  const numeric = types.map((type) => {
-    const named = getNamedType(type!).name;
-    return named === 'Int' || named === 'Float';
-  });
+  const numeric = types.map((type) => ['Int', 'Float'].includes(getNamedType(type!).name));
   const definitions: VariableDefinitionNode[] = types.map((type, i) => ({
     kind: Kind.VARIABLE_DEFINITION,
     variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: `${LITERAL_VARIABLE}${i}` } },
