@@ -6,16 +6,12 @@ export type { Logger } from 'pino';
 /** Per string of a line, at any depth: ids, names and documents come from callers. */
 export const LOG_STRING_MAX_CHARS = 2048;
 
-export function cutMark(omitted: number): string {
-  return `…[${omitted} more chars]`;
-}
-
 /** Log objects are a few levels deep: nothing past this is walked (nor written). */
 const MAX_LOG_DEPTH = 8;
 
 export function boundString(text: string): string {
   if (text.length <= LOG_STRING_MAX_CHARS) return text;
-  return text.slice(0, LOG_STRING_MAX_CHARS) + cutMark(text.length - LOG_STRING_MAX_CHARS);
+  return `${text.slice(0, LOG_STRING_MAX_CHARS)}…[${text.length - LOG_STRING_MAX_CHARS} more chars]`;
 }
 
 const REDACTED = '[redacted]';

@@ -25,8 +25,7 @@ export function createOperationLabeler(maxNames: number) {
     if (!vouched) return UNVERIFIED_OPERATION;
     const name = clientOperationName(given);
     if (!SAFE_NAME.test(name)) return OTHER_OPERATION;
-    if (known.has(name)) return name;
-    if (known.size >= maxNames) return OTHER_OPERATION;
+    if (!known.has(name) && known.size >= maxNames) return OTHER_OPERATION;
     known.add(name);
     return name;
   };

@@ -64,9 +64,8 @@ class OverBudget {}
 const MAX_SHAPES = 1_000;
 const MAX_KEY_CHARS = 128;
 
-// Remembered per document shape from its second use (most shapes are sent once), keyed by the literals
-// and cost arguments' variables it can depend on; `_entities` representations from a variable are walked
-// every time. Throws GatewayError BAD_USER_INPUT for representations not naming an entity type.
+// Memoized per document shape from its second use (most are sent once), keyed by the literals and cost
+// variables it reads (`_entities` representations in a variable: walked each time). Throws BAD_USER_INPUT.
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   const byShape = new LRUCache<string, ReturnType<typeof newMemo> | 'seen'>({ max: MAX_SHAPES });
   return (
@@ -96,8 +95,6 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
     return estimate;
   };
 }
-
-type CostVariableUses = ReadonlyMap<string, 'value' | 'presence'>;
 
 const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = {
   first: 'value',
@@ -136,7 +133,7 @@ function newMemo(document: DocumentNode, literals: readonly ShapeLiteral[]) {
 
 function memoKey(
   operation: OperationDefinitionNode,
-  uses: CostVariableUses,
+  uses: ReadonlyMap<string, 'value' | 'presence'>,
   variables: Record<string, unknown>,
   keyed: readonly number[],
   literals: readonly ShapeLiteral[],

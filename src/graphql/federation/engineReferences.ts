@@ -69,9 +69,8 @@ async function readEngineList(loaders: Loaders, ids: readonly string[], options:
 }
 
 function beyondBudget(budget: number): GatewayError {
-  return new GatewayError(
-    ErrorCode.QUERY_TOO_COMPLEX,
-    `Looking up this engine would take this request past ${budget} upstream calls (the engine list is too long to read at once); ask for fewer engines per request.`,
-    { details: { limit: budget } },
-  );
+  const message =
+    `Looking up this engine would take this request past ${budget} upstream calls ` +
+    '(the engine list is too long to read at once); ask for fewer engines per request.';
+  return new GatewayError(ErrorCode.QUERY_TOO_COMPLEX, message, { details: { limit: budget } });
 }
