@@ -130,12 +130,11 @@ export function createProcessLogger(level: LogLevel, pretty = false): ProcessLog
   // pino writes strings; `stdout.write` looked up on each line, as pino replaces it on EPIPE.
   const buffers = stdout as unknown as { write(data: Buffer): boolean };
   const lines: pino.DestinationStream = { write: (line) => void buffers.write(Buffer.from(line)) };
-  const close = (timeoutMs: number) =>
-    new Promise<void>((resolve) => {
-      setTimeout(resolve, timeoutMs).unref();
-      stdout.once('close', resolve);
-      stdout.end();
-    });
+  const close = (timeoutMs: number) => new Promise<void>((resolve) => {
+    setTimeout(resolve, timeoutMs).unref();
+    stdout.once('close', resolve);
+    stdout.end();
+  });
   return { logger: createLogger(level, lines), close };
 }
 
