@@ -106,12 +106,9 @@ export class OperationTelemetry {
 
 // partial: data with field errors. error: no data, or an HTTP error without a GraphQL error (413, bad
 // JSON). aborted: the response never reached the caller (it left, or shutdown cut it off).
-export function operationOutcome(end: {
-  aborted: boolean;
-  errorCount: number;
-  hasData: boolean;
-  httpStatus: number;
-}): OperationOutcome {
+export function operationOutcome(
+  end: { aborted: boolean; errorCount: number; hasData: boolean; httpStatus: number },
+): OperationOutcome {
   if (end.aborted) return 'aborted';
   if (end.errorCount > 0) return end.hasData ? 'partial' : 'error';
   return end.httpStatus >= 400 ? 'error' : 'success';

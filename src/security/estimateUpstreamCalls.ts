@@ -83,8 +83,7 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
     const memo = known === 'seen' ? newMemo(document, shape.literals) : known;
     if (known === undefined || known === 'seen') byShape.set(shape.key, memo ?? 'seen');
     const uses = memo?.uses;
-    const key =
-      uses === undefined ? undefined : memoKey(operation, uses, coerced.coerced, memo!.keyed, shape.literals);
+    const key = uses && memoKey(operation, uses, coerced.coerced, memo!.keyed, shape.literals);
     let estimate = key === undefined ? undefined : memo!.byKey.get(key);
     if (estimate === undefined) {
       estimate = walk(schema, options, document, coerced.coerced, operation.selectionSet, rootType);
