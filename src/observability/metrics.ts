@@ -30,8 +30,7 @@ function tally(labelNames: readonly string[], bounds: readonly number[] = []) {
     const key = `${a}\0${b}`;
     let found = series.get(key);
     if (found === undefined) {
-      const values = [a, b];
-      const labels = Object.fromEntries(labelNames.map((name, i) => [name, values[i]!]));
+      const labels = Object.fromEntries(labelNames.map((name, i) => [name, i === 0 ? a : b]));
       found = { labels, count: 0, sum: 0, buckets: bounds.map(() => 0) };
       series.set(key, found);
     }
