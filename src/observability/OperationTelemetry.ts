@@ -40,8 +40,7 @@ export class OperationTelemetry {
     this.nameSpan();
     // Answered with another's answer: nothing ran, so its line is short.
     const reused = end.aborted ? undefined : facts.reused;
-    // A 400 before any operation, with no error seen: refused by Apollo (CSRF, not a GraphQL
-    // request) or the HTTP server (not JSON); Apollo's hook for those gets the error alone.
+    // A 400 with no operation nor error seen: a refusal (CSRF, not GraphQL, not JSON) no hook told us of.
     if (reused === undefined && !facts.resolved && facts.errorCount === 0 && end.httpStatus === 400) {
       facts.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
     }

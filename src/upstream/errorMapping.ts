@@ -1,5 +1,4 @@
-// A client sees only a fixed message, `upstream` and `retryAfter`: upstream messages can echo
-// request details. The cause stays, for the log.
+// A client sees only a fixed message, `upstream` and `retryAfter` (upstream text can echo the request).
 import { ErrorCode } from '../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
 import { UPSTREAM_BAD_BODY } from './parseJson';

@@ -66,8 +66,7 @@ export class OperationBudget {
       const next = (this.turn ?? Promise.resolve()).then(nextTurn);
       this.turn = next;
       this.itemsOfTurn = 0;
-      // Registered before the lists' own continuations: once the last turn has come, the count
-      // starts again from what it hands over.
+      // Before the lists' continuations: after the last turn, the count restarts from what it hands over.
       void next.then(() => {
         if (this.turn !== next) return;
         this.turn = undefined;
