@@ -98,16 +98,13 @@ export function documentShape(document: DocumentNode): DocumentShape {
         if (selection.alias !== undefined) parts.push(selection.alias.value, '=');
         parts.push(selection.name.value);
         args(selection.arguments);
-        directives(selection.directives);
-        selectionSet(selection.selectionSet);
       } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
         parts.push('...', selection.name.value);
-        directives(selection.directives);
       } else {
         parts.push('...on', selection.typeCondition?.name.value ?? '');
-        directives(selection.directives);
-        selectionSet(selection.selectionSet);
       }
+      directives(selection.directives);
+      if (selection.kind !== Kind.FRAGMENT_SPREAD) selectionSet(selection.selectionSet);
       parts.push(' ');
     }
     parts.push('}');
@@ -116,18 +113,16 @@ export function documentShape(document: DocumentNode): DocumentShape {
   for (const definition of document.definitions) {
     if (definition.kind === Kind.OPERATION_DEFINITION) {
       parts.push(definition.operation, ' ', definition.name?.value ?? '');
-      variableDefinitions(definition.variableDefinitions);
-      directives(definition.directives);
-      selectionSet(definition.selectionSet);
     } else if (definition.kind === Kind.FRAGMENT_DEFINITION) {
       parts.push('fragment ', definition.name.value, ' on ', definition.typeCondition.name.value);
-      variableDefinitions(definition.variableDefinitions);
-      directives(definition.directives);
-      selectionSet(definition.selectionSet);
     } else {
       // Never valid in an executable document.
-      parts.push('!', definition.kind);
+      parts.push('!', definition.kind, ';');
+      continue;
     }
+    variableDefinitions(definition.variableDefinitions);
+    directives(definition.directives);
+    selectionSet(definition.selectionSet);
     parts.push(';');
   }
   const shape = { key: hash('sha256', parts.join(''), 'base64url'), literals };
