@@ -20,7 +20,7 @@ const SECRET_FIELDS = new Set(['token', 'authorization', 'cookie', 'x-auth-token
 /** Redacted in any `headers` object. */
 const SECRET_HEADERS = new Set(['x-auth-token', 'authorization', 'cookie', 'set-cookie']);
 
-/** Strings bounded, credentials redacted (a careless `log.info({ headers })` leaks no token): copy on change. */
+/** Strings bounded, credentials redacted (no token leaks from `log.info({ headers })`); copied on change. */
 export function boundLogValue(value: unknown, depth = 0, parentKey?: string): unknown {
   if (typeof value === 'string') return boundString(value);
   if (typeof value !== 'object' || value === null) return value;

@@ -41,7 +41,7 @@ function tally(labelNames: readonly string[], bounds: readonly number[] = []) {
   return { series, at };
 }
 
-/** Label values come only from closed sets or the bounded operation labeller: series never grow with traffic. */
+/** Labels come only from closed sets or the bounded operation labeller: series cannot grow with traffic. */
 export function createMetrics(options: { maxOperationNames: number; processMetrics?: boolean }) {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });

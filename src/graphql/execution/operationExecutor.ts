@@ -125,7 +125,8 @@ function adaptiveRunner(
       uses.set(key, (seen = { count: 0, since: now }));
     }
     seen.count += 1;
-    if (seen.count < options.compileAfterUses || pending.has(key) || pending.size >= MAX_PENDING_COMPILES) return;
+    if (seen.count < options.compileAfterUses || pending.has(key)) return;
+    if (pending.size >= MAX_PENDING_COMPILES) return;
     pending.add(key);
     // After the response that made the shape hot.
     setImmediate(() => {
