@@ -66,8 +66,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   if (ownsDispatcher) undo.push(() => dispatcher.destroy());
   const metrics = createMetrics({ maxOperationNames: config.observability.metricsMaxOperations });
   const readiness = new Readiness();
-  // Readiness never depends on Redis: it is optional at run time.
-  // Required only with REDIS_URL: most processes never load ioredis.
+  // Required only with REDIS_URL (most processes never load ioredis); readiness never depends on it.
   const redis = config.redis.url === undefined ? undefined : (require('./redis/sharedState') as SharedStateModule);
   const shared = redis?.createSharedState(config, logger, metrics.registry);
   if (shared !== undefined) undo.push(() => shared.close());
@@ -141,16 +140,9 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     metrics,
     operationTimeoutMs: limits.operationTimeoutMs,
   });
-  const subscriptions = serveSubscriptions(config, {
-    httpServer,
-    schema,
-    admission: security.admission,
-    cors,
-    services,
-    logger,
-    metrics,
-    fleet: shared?.pollers,
-  });
+  const { admission } = security;
+  const wiring = { httpServer, schema, admission, cors, services, logger, metrics, fleet: shared?.pollers };
+  const subscriptions = serveSubscriptions(config, wiring);
   // Sockets first (1001 to each, then their pollers stop), beside the HTTP drain.
   apollo.addPlugin(subscriptions.drainPlugin);
   const stopGracePeriodMillis = http.shutdownTimeoutMs;

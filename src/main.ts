@@ -98,11 +98,10 @@ async function main(): Promise<void> {
     stopping = true;
     lifecycle.info({ signal, delayMs, timeoutMs }, 'shutting down: draining in-flight operations');
     // Every step is bounded on its own; this only catches a step that never settles.
-    const deadline = setTimeout(() => {
+    setTimeout(() => {
       logger.error('shutdown did not finish in time: exiting');
       process.exit(1);
-    }, delayMs + 2 * timeoutMs + 5000);
-    deadline.unref();
+    }, delayMs + 2 * timeoutMs + 5000).unref();
     let code = 0;
     try {
       await gateway.close();

@@ -13,28 +13,27 @@ export class SingleFlight<T> {
   private readonly flights = new Map<string, Flight<T>>();
 
   run(key: string, signal: AbortSignal | undefined, start: Start<T>, onJoin: () => void): Promise<T> {
-    let flight = this.flights.get(key);
-    if (flight !== undefined) {
-      flight.shared = true;
+    const joined = this.flights.get(key);
+    if (joined !== undefined) {
+      joined.shared = true;
       onJoin();
-    } else {
-      const created: Flight<T> = { controller: new AbortController(), participants: 0, shared: false };
-      this.flights.set(key, created);
-      // The flight leaves the table in the step its answer is made: nobody joins a finished call.
-      created.promise = (async () => {
-        try {
-          return await start(created.controller.signal, created);
-        } finally {
-          if (this.flights.get(key) === created) this.flights.delete(key);
-          // A Map's old hash table may keep the flight reachable: not the answer with it.
-          created.promise = undefined;
-        }
-      })();
-      // A flight whose every waiter left fails with nobody listening.
-      created.promise.catch(() => {});
-      flight = created;
+      return this.wait(joined, signal);
     }
-    return this.wait(flight, signal);
+    const created: Flight<T> = { controller: new AbortController(), participants: 0, shared: false };
+    this.flights.set(key, created);
+    // The flight leaves the table in the step its answer is made: nobody joins a finished call.
+    created.promise = (async () => {
+      try {
+        return await start(created.controller.signal, created);
+      } finally {
+        if (this.flights.get(key) === created) this.flights.delete(key);
+        // A Map's old hash table may keep the flight reachable: not the answer with it.
+        created.promise = undefined;
+      }
+    })();
+    // A flight whose every waiter left fails with nobody listening.
+    created.promise.catch(() => {});
+    return this.wait(created, signal);
   }
 
   private wait(flight: Flight<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -45,22 +45,18 @@ const PROBATION_SHARE = 0.2;
 /** Those that describe the body itself; per-request ones (CORS, request id) are made anew. */
 const STORED_HEADERS = ['content-type', 'cache-control'] as const;
 
-/**
- * Whole HTTP answers in front of Apollo, kept for their `max-age=N, private`. A segmented LRU: a new
- * answer goes to probation, its first hit promotes it, so requests that never repeat cannot push out
- * the answers being reused.
- */
+// Whole HTTP answers in front of Apollo, kept for their `max-age=N, private`. A segmented LRU: a new
+// answer waits in probation for its first hit, so requests that never repeat cannot push out reused ones.
 export function createWholeResponseCache<TContext>(options: WholeResponseCacheOptions<TContext>) {
   if (ttlRange(options.ttls).max === 0) return undefined;
   const clock = options.clock ?? performance;
-  const segment = (maxSize: number) =>
-    new LRUCache<string, Entry>({
-      maxSize: Math.max(1, Math.floor(maxSize)),
-      sizeCalculation: (entry, key) => entry.body.length + key.length + ENTRY_OVERHEAD_BYTES,
-      perf: clock,
-      // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
-      ttlResolution: 0,
-    });
+  const segment = (maxSize: number) => new LRUCache<string, Entry>({
+    maxSize: Math.max(1, Math.floor(maxSize)),
+    sizeCalculation: (entry, key) => entry.body.length + key.length + ENTRY_OVERHEAD_BYTES,
+    perf: clock,
+    // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
+    ttlResolution: 0,
+  });
   const probation = segment(options.maxBytes * PROBATION_SHARE);
   const protectedEntries = segment(options.maxBytes * (1 - PROBATION_SHARE));
   const find = (key: string): Entry | undefined => {

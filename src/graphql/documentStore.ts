@@ -12,11 +12,8 @@ const HANDED_OFF_SHARE = 1 / 4;
 const sizeOf = (document: DocumentNode): number =>
   Math.max(1, (document.loc?.end ?? 1) * DOCUMENT_BYTES_PER_CHARACTER);
 
-/**
- * Apollo's document store, replaced: docs/architecture.md#parsing-validation-and-execution says why.
- * A document is kept from its second sight: most are sent once, and one kept lives long enough to
- * be copied into the old generation, which a stream of new documents then fills and collects.
- */
+// Apollo's document store, replaced (docs/architecture.md#parsing-validation-and-execution says why). Kept
+// from a document's second sight: most are sent once, and each one kept is promoted to the old generation.
 export class DocumentStore implements KeyValueCache<DocumentNode> {
   private readonly documents: LRUCache<string, DocumentNode>;
   private readonly seenOnce = new LRUCache<string, true>({ max: MAX_SEEN_ONCE });

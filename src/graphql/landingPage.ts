@@ -59,11 +59,8 @@ export const SANDBOX_UNREACHABLE_HINT =
 
 const SANDBOX_SCRIPT_TAG = /<script nonce="([^"]+)" src="https:\/\/embeddable-sandbox\.cdn\.apollographql\.com\/[^"]*"><\/script>/;
 
-/**
- * Where the CDN cannot be reached, the page names EXPLORER=graphiql (Apollo's fallback says only
- * "you might be offline"): the embed script is synchronous, so a script after it (under the page's
- * nonce) knows. It writes text only, and stubs the Sandbox.
- */
+// Without the CDN, the page names EXPLORER=graphiql (Apollo's fallback says only "you might be offline"): the
+// embed script is synchronous, so one after it (with the page's nonce) knows. Text only; Sandbox stubbed.
 function withHint(html: string): string {
   return html.replace(SANDBOX_SCRIPT_TAG, (tag, nonce: string) => `${tag}
 <script nonce="${nonce}">

@@ -34,8 +34,7 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
       credentials = credentialsOf(request);
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      // The refusal waits for the operation (a schema-only one needs no token: codegen, IDEs);
-      // an upstream call with the stand-in credentials is ended at once (refusalStage).
+      // Thrown once the operation is known (schema-only needs no token); stand-in calls end (refusalStage).
       if (record !== undefined) tagError(error, record.requestId);
       refused = error;
     }

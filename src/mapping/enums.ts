@@ -1,7 +1,5 @@
-/**
- * Nothing documents the upstream's case as stable, so values match in any case and without `_`,
- * `-` or spaces; anything else is `UNKNOWN`, never an error: one job must not fail a job list.
- */
+// Nothing documents the upstream's case as stable, so values match in any case and without `_`,
+// `-` or spaces; anything else is `UNKNOWN`, never an error: one job must not fail a job list.
 import type { EngineStatus, JobStatus, JobType } from '../generated/schema-types';
 import { normaliseUpstreamValue as normalise } from '../upstream/jobStatus';
 import type { UnknownValueReporter } from './unknownValues';

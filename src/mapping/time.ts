@@ -1,9 +1,7 @@
 const MAX_EPOCH_MS = 8.64e15;
 
-/**
- * The upstream writes `0` (or nothing) for a time that has not happened yet. Digit strings are
- * integers kept beyond 2^53: like any value a `Date` cannot hold, `null` rather than a failed field.
- */
+// The upstream writes `0` (or nothing) for a time that has not happened yet. Digit strings are
+// integers kept beyond 2^53: like any value a `Date` cannot hold, `null` rather than a failed field.
 export function epochMsOrNull(raw: unknown): number | null {
   let ms: number;
   if (typeof raw === 'number') ms = raw;
@@ -43,19 +41,17 @@ const RFC3339 =
 // Without an offset, only to say what is missing.
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$/;
 
-/**
- * The time zone is required: without it the instant depends on where the gateway runs. Digits
- * beyond milliseconds are truncated, never rounding to a later instant; JavaScript has no leap seconds.
- * @throws {TypeError} saying what was wrong
- */
+// The time zone is required (else the instant depends on the host). Digits beyond milliseconds are cut,
+// never rounding to a later instant; JavaScript has no leap seconds. Throws a TypeError saying what is wrong.
 export function parseDateTime(text: string): number {
   if (typeof text !== 'string') throw new TypeError(`DateTime must be a string, got ${describe(text)}`);
+  const invalid = (why: string) => new TypeError(`DateTime ${quote(text)} ${why}`);
   const m = RFC3339.exec(text);
   if (m === null) {
     const why = LOCAL_DATE_TIME.test(text)
       ? 'has no time zone: give a full date-time ending in Z or ±hh:mm, e.g. 2021-11-10T10:28:15.901Z'
       : 'is not an RFC 3339 date-time: expected e.g. 2021-11-10T10:28:15.901Z or 2021-11-10T18:28:15+08:00';
-    throw new TypeError(`DateTime ${quote(text)} ${why}`);
+    throw invalid(why);
   }
   const [, y, mo, d, h, mi, s, frac = '', z, sign, oh = '0', om = '0'] = m as unknown as string[];
   const year = Number(y);
@@ -64,23 +60,21 @@ export function parseDateTime(text: string): number {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  if (month < 1 || month > 12) {
-    throw new TypeError(`DateTime ${quote(text)} has no month ${mo}: months are 01 to 12`);
-  }
+  if (month < 1 || month > 12) throw invalid(`has no month ${mo}: months are 01 to 12`);
   const monthDays = daysInMonth(year, month);
   if (day < 1 || day > monthDays) {
     const name = new Date(Date.UTC(2000, month - 1)).toLocaleString('en', { month: 'long', timeZone: 'UTC' });
-    throw new TypeError(`DateTime ${quote(text)} is not a date: ${name} ${y} has ${monthDays} days`);
+    throw invalid(`is not a date: ${name} ${y} has ${monthDays} days`);
   }
   if (hour > 23 || minute > 59 || second > 59) {
     const leap = second === 60 && hour <= 23 && minute <= 59;
     const why = leap ? 'leap seconds are not supported' : 'hours are 00 to 23, minutes and seconds 00 to 59';
-    throw new TypeError(`DateTime ${quote(text)} is not a time of day: ${why}`);
+    throw invalid(`is not a time of day: ${why}`);
   }
   const offsetHours = Number(oh);
   const offsetMinutes = Number(om);
   if (z === undefined && (offsetHours > 23 || offsetMinutes > 59)) {
-    throw new TypeError(`DateTime ${quote(text)} has an impossible time zone offset ${sign}${oh}:${om}`);
+    throw invalid(`has an impossible time zone offset ${sign}${oh}:${om}`);
   }
   const millis = Number(frac.slice(0, 3).padEnd(3, '0'));
   // Date.UTC would read years 0–99 as 1900–1999; setUTCFullYear takes the year as given.

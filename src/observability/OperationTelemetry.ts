@@ -7,10 +7,7 @@ import { OperationFacts } from './OperationFacts';
 import { parseTraceparent } from './traceHeaders';
 import { startOperationTrace } from './tracing';
 
-/**
- * One GraphQL request's span, duration and upstream calls at debug level; from its facts, `finish`
- * writes its one log line and its operation metrics.
- */
+/** One request's span, duration and upstream calls (debug); `finish` writes its log line and metrics. */
 export class OperationTelemetry {
   readonly facts = new OperationFacts();
   /** The facts' counts, and one debug line per upstream attempt. */
@@ -43,8 +40,7 @@ export class OperationTelemetry {
     this.nameSpan();
     // Answered with another's answer: nothing ran, so its line is short.
     const reused = end.aborted ? undefined : facts.reused;
-    // A 400 before any operation, with no error seen: refused by Apollo (CSRF, not a GraphQL
-    // request) or the HTTP server (not JSON); Apollo's hook for those gets the error alone.
+    // A 400 with no operation nor error seen: a refusal (CSRF, not GraphQL, not JSON) no hook told us of.
     if (reused === undefined && !facts.resolved && facts.errorCount === 0 && end.httpStatus === 400) {
       facts.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
     }
@@ -107,16 +103,11 @@ export class OperationTelemetry {
   }
 }
 
-/**
- * partial: data with field errors. error: no data, or an HTTP error without a GraphQL error (413,
- * bad JSON). aborted: the response never reached the caller (it left, or shutdown cut it off).
- */
-export function operationOutcome(end: {
-  aborted: boolean;
-  errorCount: number;
-  hasData: boolean;
-  httpStatus: number;
-}): OperationOutcome {
+// partial: data with field errors. error: no data, or an HTTP error without a GraphQL error (413, bad
+// JSON). aborted: the response never reached the caller (it left, or shutdown cut it off).
+export function operationOutcome(
+  end: { aborted: boolean; errorCount: number; hasData: boolean; httpStatus: number },
+): OperationOutcome {
   if (end.aborted) return 'aborted';
   if (end.errorCount > 0) return end.hasData ? 'partial' : 'error';
   return end.httpStatus >= 400 ? 'error' : 'success';

@@ -6,16 +6,12 @@ export type { Logger } from 'pino';
 /** Per string of a line, at any depth: ids, names and documents come from callers. */
 export const LOG_STRING_MAX_CHARS = 2048;
 
-export function cutMark(omitted: number): string {
-  return `…[${omitted} more chars]`;
-}
-
 /** Log objects are a few levels deep: nothing past this is walked (nor written). */
 const MAX_LOG_DEPTH = 8;
 
 export function boundString(text: string): string {
   if (text.length <= LOG_STRING_MAX_CHARS) return text;
-  return text.slice(0, LOG_STRING_MAX_CHARS) + cutMark(text.length - LOG_STRING_MAX_CHARS);
+  return `${text.slice(0, LOG_STRING_MAX_CHARS)}…[${text.length - LOG_STRING_MAX_CHARS} more chars]`;
 }
 
 const REDACTED = '[redacted]';
@@ -24,10 +20,7 @@ const SECRET_FIELDS = new Set(['token', 'authorization', 'cookie', 'x-auth-token
 /** Redacted in any `headers` object. */
 const SECRET_HEADERS = new Set(['x-auth-token', 'authorization', 'cookie', 'set-cookie']);
 
-/**
- * Every string bounded and every credential redacted, so a careless `log.info({ headers })` cannot
- * leak a token; one walk, copying only what it changes (pino's redaction cloned every line).
- */
+/** Strings bounded, credentials redacted (no token leaks from `log.info({ headers })`); copied on change. */
 export function boundLogValue(value: unknown, depth = 0, parentKey?: string): unknown {
   if (typeof value === 'string') return boundString(value);
   if (typeof value !== 'object' || value === null) return value;
@@ -61,8 +54,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       base: { service: 'cse-jobs-gateway' },
       // What log pipelines read without a parser of their own: ISO-8601 and the level's name.
       timestamp: () => timeField(Date.now()),
-      // Errors are serialised by `formatters.log` (pino's `err` serializer would rename the type of
-      // the plain object that makes); the message reaches only its serializer.
+      // Errors by `formatters.log` (pino's `err` would rename the copy's type); `msg` reaches only this.
       serializers: { err: (value: unknown) => boundLogValue(value), msg: (value: unknown) => boundLogValue(value) },
       formatters: {
         level: (label) => ({ level: label }),
@@ -121,10 +113,7 @@ export interface ProcessLogger {
   close(timeoutMs: number): Promise<void>;
 }
 
-/**
- * Lines batched and written to stdout asynchronously. `process.exit` would flush the buffer while
- * an earlier write may still be with the OS (lines out of order): `close` ends the stream and waits.
- */
+/** Lines batched to stdout asynchronously: `process.exit` alone could reorder them, `close` waits. */
 export function createProcessLogger(level: LogLevel, pretty = false): ProcessLogger {
   // pino-pretty writes synchronously: nothing is left to wait for.
   if (pretty) return { logger: createLogger(level, undefined, true), close: async () => {} };
@@ -133,8 +122,7 @@ export function createProcessLogger(level: LogLevel, pretty = false): ProcessLog
     sync: false,
     // Buffers: with strings, sonic-boom measures its whole pending chunk again on every line.
     contentMode: 'buffer',
-    // Each write is a trip through libuv's thread pool. What a crash can lose is bounded by the
-    // periodic flush: under load 100 ms of lines outgrow this.
+    // Each write is a trip through libuv's thread pool; a crash loses at most the periodic flush.
     minLength: 128 * 1024,
     maxWrite: 256 * 1024,
     periodicFlush: 100,
@@ -142,12 +130,11 @@ export function createProcessLogger(level: LogLevel, pretty = false): ProcessLog
   // pino writes strings; `stdout.write` looked up on each line, as pino replaces it on EPIPE.
   const buffers = stdout as unknown as { write(data: Buffer): boolean };
   const lines: pino.DestinationStream = { write: (line) => void buffers.write(Buffer.from(line)) };
-  const close = (timeoutMs: number) =>
-    new Promise<void>((resolve) => {
-      setTimeout(resolve, timeoutMs).unref();
-      stdout.once('close', resolve);
-      stdout.end();
-    });
+  const close = (timeoutMs: number) => new Promise<void>((resolve) => {
+    setTimeout(resolve, timeoutMs).unref();
+    stdout.once('close', resolve);
+    stdout.end();
+  });
   return { logger: createLogger(level, lines), close };
 }
 

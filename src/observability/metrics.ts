@@ -23,18 +23,14 @@ const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 type Series = { readonly labels: Record<string, string>; count: number; sum: number; readonly buckets: number[] };
 
-/**
- * One metric's series as plain numbers, by their (at most two) label values, read by prom-client at
- * scrape time (`collect`): no request pays for its label hashing and checks.
- */
+/** Series as plain numbers by (at most two) label values, read at scrape: no request pays label hashing. */
 function tally(labelNames: readonly string[], bounds: readonly number[] = []) {
   const series = new Map<string, Series>();
   const at = (a = '', b = ''): Series => {
     const key = `${a}\0${b}`;
     let found = series.get(key);
     if (found === undefined) {
-      const values = [a, b];
-      const labels = Object.fromEntries(labelNames.map((name, i) => [name, values[i]!]));
+      const labels = Object.fromEntries(labelNames.map((name, i) => [name, i === 0 ? a : b]));
       found = { labels, count: 0, sum: 0, buckets: bounds.map(() => 0) };
       series.set(key, found);
     }
@@ -45,10 +41,7 @@ function tally(labelNames: readonly string[], bounds: readonly number[] = []) {
   return { series, at };
 }
 
-/**
- * On a registry per gateway. Label values come only from closed sets or the bounded operation
- * labeller, so the number of series cannot grow with traffic.
- */
+/** Labels come only from closed sets or the bounded operation labeller: series cannot grow with traffic. */
 export function createMetrics(options: { maxOperationNames: number; processMetrics?: boolean }) {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
@@ -167,8 +160,7 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
     ['version', 'node_version'],
   );
   build.set({ version: packageVersion(), node_version: process.versions.node }, 1);
-  // Failure series exist at 0 from the first scrape: rate() and increase() read a series that
-  // appears out of nowhere as no change.
+  // Failure series exist at 0 from the first scrape: rate() reads a series from nowhere as no change.
   breakerState.set({ scope: 'upstream' }, BREAKER_STATE_VALUE.closed);
   for (const code of [...Object.values(ErrorCode), ...Object.values(RequestErrorCode)]) errors(code, undefined, 0);
   for (const route of UPSTREAM_ROUTES) shed(route, undefined, 0);

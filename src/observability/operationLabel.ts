@@ -15,11 +15,8 @@ export function clientOperationName(name: string): string {
 
 const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-/**
- * Every distinct label is a new time series: an operation's own name only while safe and one of
- * the first `maxNames` vouched for, so names invented with a made-up token cannot push the real
- * operations into `(other)`; callers the upstream accepts can still invent names, hence the bound.
- */
+// Each label is a series: a name only while safe and one of the first `maxNames` vouched for, so made-up
+// tokens' names cannot push real operations into `(other)`; accepted callers invent names too: the bound.
 export function createOperationLabeler(maxNames: number) {
   const known = new Set<string>();
   return (given: string | null | undefined, resolved: boolean, vouched: boolean): string => {
@@ -28,8 +25,7 @@ export function createOperationLabeler(maxNames: number) {
     if (!vouched) return UNVERIFIED_OPERATION;
     const name = clientOperationName(given);
     if (!SAFE_NAME.test(name)) return OTHER_OPERATION;
-    if (known.has(name)) return name;
-    if (known.size >= maxNames) return OTHER_OPERATION;
+    if (!known.has(name) && known.size >= maxNames) return OTHER_OPERATION;
     known.add(name);
     return name;
   };

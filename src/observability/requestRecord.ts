@@ -10,10 +10,8 @@ export interface RequestRecord {
   readonly held?: HeldRequestContext[];
 }
 
-/**
- * On the request itself, not in an AsyncLocalStorage (on Node 20 one store turns on async hooks for
- * every promise) nor a WeakMap (an ephemeron per request for every young-generation collection).
- */
+// On the request itself, not in an AsyncLocalStorage (on Node 20 one store turns on async hooks for every
+// promise) nor a WeakMap (an ephemeron per request for every young-generation collection).
 const RECORD = Symbol('cse-jobs-gateway.requestRecord');
 type RecordedRequest = IncomingMessage & { [RECORD]?: RequestRecord };
 // Errors are rare, and may be frozen: a WeakMap.

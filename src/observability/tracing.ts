@@ -17,15 +17,11 @@ export function registeredTracer(): Tracer | undefined {
   return provider.getDelegateTracer(TRACER_NAME);
 }
 
-/**
- * The operation's span (none without a tracer provider) and the trace headers for its upstream
- * calls: the caller's valid ones, or what the registered propagator injects. Headers, not an
- * AsyncLocalStorage context, carry the trace upstream.
- */
-export function startOperationTrace(headers: IncomingHeaders): {
-  span: Span | undefined;
-  propagate: Record<string, string>;
-} {
+// The operation's span (none without a tracer provider) and the trace headers for its upstream calls:
+// the caller's valid ones, or the propagator's. Headers, not an AsyncLocalStorage context, carry it.
+export function startOperationTrace(
+  headers: IncomingHeaders,
+): { span: Span | undefined; propagate: Record<string, string> } {
   const propagate = incomingTraceHeaders((name) => {
     const value = headers[name];
     return Array.isArray(value) ? undefined : value;

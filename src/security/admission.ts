@@ -167,10 +167,8 @@ export function createAdmission(
   return { rules, hideSuggestions, admit };
 }
 
-/**
- * graphql-js's parse, but a location keeps its offsets, source and start (what errors and graphql-jit
- * read), not the tokens, which link every token of the text: a document is held, and copied, while it executes.
- */
+// graphql-js's parse, but a location keeps its offsets, source and start (what errors and graphql-jit
+// read), not the tokens, which link every token of the text: a document is held, and copied, while it runs.
 class OffsetParser extends Parser {
   override node<T extends { loc?: Location }>(startToken: Token, node: T): T {
     const { lastToken, source } = this._lexer;
@@ -221,10 +219,8 @@ function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
   }
 }
 
-/**
- * A refused document Apollo validates again (every error answered); the refusal is thrown once
- * resolved, or where validation throws. Refused credentials may still introspect (codegen, IDEs).
- */
+// A refused document Apollo validates again (every error answered); the refusal is thrown once
+// resolved, or where validation throws. Refused credentials may still introspect (codegen, IDEs).
 export function admissionPlugin(admission: Admission): ApolloServerPlugin<GatewayContext> {
   const refusals = new WeakMap<GraphQLRequestContext<GatewayContext>, Refusal>();
   return {

@@ -64,12 +64,8 @@ class OverBudget {}
 const MAX_SHAPES = 1_000;
 const MAX_KEY_CHARS = 128;
 
-/**
- * Remembered per document shape from its second use (most shapes are sent once), keyed by the
- * literals and cost arguments' variables it can depend on; `_entities` representations from a
- * variable are walked every time.
- * @throws GatewayError BAD_USER_INPUT for `_entities` representations not naming an entity type.
- */
+// Memoized per document shape from its second use (most are sent once), keyed by the literals and cost
+// variables it reads (`_entities` representations in a variable: walked each time). Throws BAD_USER_INPUT.
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   const byShape = new LRUCache<string, ReturnType<typeof newMemo> | 'seen'>({ max: MAX_SHAPES });
   return (
@@ -87,8 +83,7 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
     const memo = known === 'seen' ? newMemo(document, shape.literals) : known;
     if (known === undefined || known === 'seen') byShape.set(shape.key, memo ?? 'seen');
     const uses = memo?.uses;
-    const key =
-      uses === undefined ? undefined : memoKey(operation, uses, coerced.coerced, memo!.keyed, shape.literals);
+    const key = uses && memoKey(operation, uses, coerced.coerced, memo!.keyed, shape.literals);
     let estimate = key === undefined ? undefined : memo!.byKey.get(key);
     if (estimate === undefined) {
       estimate = walk(schema, options, document, coerced.coerced, operation.selectionSet, rootType);
@@ -100,8 +95,6 @@ export function createEstimator(schema: GraphQLSchema, options: EstimateOptions)
   };
 }
 
-type CostVariableUses = ReadonlyMap<string, 'value' | 'presence'>;
-
 const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = {
   first: 'value',
   last: 'value',
@@ -110,11 +103,8 @@ const COST_ARGUMENTS: Readonly<Record<string, 'value' | 'presence' | 'walk'>> = 
   representations: 'walk',
 };
 
-/**
- * The shape's literals the estimate can depend on, by index: all but the strings given as `after`
- * or `before` (a String, read for its presence only). `uses` is `undefined` when a variable is read
- * in a way the memo cannot key (`_entities` representations).
- */
+// The shape's literals the estimate can depend on, by index: all but `after`/`before` strings (read for
+// presence only). `uses` is `undefined` when a variable is read unkeyably (`_entities` representations).
 function newMemo(document: DocumentNode, literals: readonly ShapeLiteral[]) {
   const uses = new Map<string, 'value' | 'presence'>();
   const presenceOnly = new Set<ValueNode>();
@@ -142,7 +132,7 @@ function newMemo(document: DocumentNode, literals: readonly ShapeLiteral[]) {
 
 function memoKey(
   operation: OperationDefinitionNode,
-  uses: CostVariableUses,
+  uses: ReadonlyMap<string, 'value' | 'presence'>,
   variables: Record<string, unknown>,
   keyed: readonly number[],
   literals: readonly ShapeLiteral[],

@@ -4,6 +4,7 @@ import { parse, validate, type GraphQLSchema } from 'graphql';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, type GatewayConfig } from '../config/loadConfig';
+import { isObject } from '../upstream/types';
 
 type PersistedOperations = ReturnType<typeof loadPersistedQueryManifest>;
 
@@ -77,8 +78,4 @@ export function loadPersistedQueryManifest(path: string, schema: GraphQLSchema) 
     if (errors.length > 0) return fail(`${at}.body is not valid against the schema: ${errors[0]!.message}`);
     return { id, name, type: type as 'query' | 'mutation' | 'subscription', body };
   });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -35,10 +35,8 @@ const IntrospectionDisabledRule: ValidationRule = (context) => ({
   },
 });
 
-/**
- * Apollo Server 5 delivers @defer/@stream only on a graphql-js 17 pre-release that @apollo/subgraph
- * and graphql-jit do not run on. Reported before "Unknown directive"; formatError restores the code.
- */
+// Apollo Server 5 delivers @defer/@stream only on a graphql-js 17 pre-release that @apollo/subgraph
+// and graphql-jit do not run on. Reported before "Unknown directive"; formatError restores the code.
 const NoIncrementalDeliveryRule: ValidationRule = (context) => ({
   Document(document) {
     visit(document, {

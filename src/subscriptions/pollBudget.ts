@@ -56,15 +56,10 @@ export class ScopeBudget<M extends BudgetMember = BudgetMember> {
       seats.forEach((each, i) => Object.assign(each, shares[i]!, { used: 0 }));
       this.free = this.maxCalls - shares.reduce((sum, each) => sum + each.share, 0);
     }
-    if (seat.used < seat.share) {
-      seat.used += 1;
-      return true;
-    }
-    if (this.free > 0) {
-      this.free -= 1;
-      return true;
-    }
-    return false;
+    if (seat.used < seat.share) seat.used += 1;
+    else if (this.free > 0) this.free -= 1;
+    else return false;
+    return true;
   }
 }
 

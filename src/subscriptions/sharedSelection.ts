@@ -20,18 +20,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
-import { expandedFieldCount } from '../graphql/execution/expandedSize';
-
-/**
- * Fields as execution collects them, each under a key of its name and argument values, sorted: one text
- * for documents that differ only in aliases, names, fragments, variables or layout (docs/subscriptions.md).
- */
-export interface SharedSelection {
-  readonly document: DocumentNode;
-  readonly text: string;
-  readonly view: View;
-  readonly viewKey: string;
-}
+import { expandedFieldCount, fragmentsOf } from '../graphql/execution/expandedSize';
 
 export type View = readonly ViewField[];
 
@@ -44,23 +33,22 @@ export interface ViewField {
 /** Past this many fields with every fragment inlined, a document is not shared: inlining is the work. */
 const MAX_SHARED_FIELDS = 300;
 
-/** `undefined` (grouped by its text instead) for an abstract type, a large document, bad variables. */
+// Fields as execution collects them, each under a key of its name and argument values, sorted: one text
+// for documents that differ only in aliases, names, fragments, variables or layout (docs/subscriptions.md).
+// `undefined` (grouped by its text instead) for an abstract type, a large document, bad variables.
 export function sharedSelection(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown> | undefined,
-): SharedSelection | undefined {
+): { document: DocumentNode; text: string; view: View; viewKey: string } | undefined {
   const operation = getOperationAST(document, operationName) ?? null;
   const rootType = operation === null ? null : schema.getRootType(operation.operation);
   if (operation === null || rootType === null || rootType === undefined) return undefined;
   if (expandedFieldCount(document, operationName) > MAX_SHARED_FIELDS) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
   if (coerced.errors !== undefined) return undefined;
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  }
+  const fragments = Object.fromEntries(fragmentsOf(document));
   const walk: Walk = { schema, fragments, variables: coerced.coerced };
   try {
     const collected = collectFields(schema, fragments, walk.variables, rootType, operation.selectionSet);

@@ -24,13 +24,8 @@ export interface CseApiOptions {
   pageBase: 0 | 1;
   /** Whole-response caching must not keep a "not found". */
   onNotFound?: () => void;
-  budget?: UpstreamBudget;
-}
-
-/** Throws once the operation has used its bytes. */
-export interface UpstreamBudget {
-  beforeCall(): void;
-  spendUpstream(bytes: number): void;
+  /** `beforeCall` throws once the operation has used its bytes. */
+  budget?: { beforeCall(): void; spendUpstream(bytes: number): void };
 }
 
 /** The four upstream operations, bound to one caller's credentials; `null` for "not found". */

@@ -1,5 +1,4 @@
-// A client sees only a fixed message, `upstream` and `retryAfter`: upstream messages can echo
-// request details. The cause stays, for the log.
+// A client sees only a fixed message, `upstream` and `retryAfter` (upstream text can echo the request).
 import { ErrorCode } from '../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
 import { UPSTREAM_BAD_BODY } from './parseJson';
@@ -44,9 +43,17 @@ const ENGINE_GONE_CODE = 'SVCSTG.00501125';
 const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['SVCSTG.00501116', ENGINE_GONE_CODE, 'SVCSTG.00501153']);
 const MALFORMED_JOB_ID_CODE = 'SVCSTG.00501152';
 const RETRY_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
+/** Code and message by upstream status; `retry-after`: the answer's Retry-After is passed on. */
+const STATUS_FAILURES = new Map<number, readonly [ErrorCode, string, 'retry-after'?]>([
+  [401, [ErrorCode.UNAUTHENTICATED, "The upstream refused the caller's token."]],
+  [403, [ErrorCode.FORBIDDEN, "The caller's token may not access this project or resource."]],
+  [429, [ErrorCode.RATE_LIMITED, 'The upstream is throttling requests; try again later.', 'retry-after']],
+  [502, [ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable.']],
+  [503, [ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable.', 'retry-after']],
+  [504, [ErrorCode.UPSTREAM_TIMEOUT, 'The upstream did not answer in time.']],
+]);
 
-// A code or request id is passed on only when short and plain: the field might hold whatever a
-// misbehaving proxy wrote (an IAM token is thousands of characters long and cannot pass).
+// A code or request id passes only short and plain: a misbehaving proxy may have put a token there.
 const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -97,25 +104,12 @@ function classifyStatus({ status, headers, body }: Answered, now: number): Class
       return fail(ErrorCode.BAD_USER_INPUT, 'The upstream refused the job id as malformed.');
     }
   }
-  switch (status) {
-    case 401:
-      return fail(ErrorCode.UNAUTHENTICATED, "The upstream refused the caller's token.");
-    case 403:
-      return fail(ErrorCode.FORBIDDEN, "The caller's token may not access this project or resource.");
-    case 429:
-      return fail(ErrorCode.RATE_LIMITED, 'The upstream is throttling requests; try again later.', later());
-    case 502:
-      return fail(ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable.');
-    case 503:
-      return fail(ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable.', later());
-    case 504:
-      return fail(ErrorCode.UPSTREAM_TIMEOUT, 'The upstream did not answer in time.');
-    default:
-      if (Number.isInteger(status) && status >= 400 && status <= 599) {
-        return fail(ErrorCode.UPSTREAM_ERROR, 'The upstream answered with an error.');
-      }
-      return fail(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answered with an unexpected HTTP status.');
+  const known = STATUS_FAILURES.get(status);
+  if (known !== undefined) return fail(known[0], known[1], known[2] === 'retry-after' ? later() : undefined);
+  if (Number.isInteger(status) && status >= 400 && status <= 599) {
+    return fail(ErrorCode.UPSTREAM_ERROR, 'The upstream answered with an error.');
   }
+  return fail(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answered with an unexpected HTTP status.');
 }
 
 function kindOfStatus(status: number): Failure['kind'] {
@@ -126,11 +120,8 @@ function kindOfStatus(status: number): Failure['kind'] {
 }
 
 function classifyThrown(err: unknown, status: number | undefined, requestId: string | undefined): Failure {
-  const failure = (kind: Failure['kind'], code: ErrorCode, message: string, retry = false): Failure => ({
-    kind,
-    error: new GatewayError(code, message, { cause: err }),
-    retry,
-  });
+  const failure = (kind: Failure['kind'], code: ErrorCode, message: string, retry = false): Failure =>
+    ({ kind, error: new GatewayError(code, message, { cause: err }), retry });
   if (err instanceof GatewayError) return { kind: 'cancelled', error: err, retry: false };
   const code = codeOf(err);
   if (code === UPSTREAM_BAD_BODY) {

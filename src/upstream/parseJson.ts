@@ -3,11 +3,7 @@ export const UPSTREAM_BAD_BODY = 'UPSTREAM_BAD_BODY';
 /** A 2xx body that is not the JSON the upstream documents; the message never quotes it. */
 export class UpstreamBodyError extends Error {
   readonly code = UPSTREAM_BAD_BODY;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UpstreamBodyError';
-  }
+  override readonly name = 'UpstreamBodyError';
 }
 
 const INTEGER_LITERAL = /^-?\d+$/;

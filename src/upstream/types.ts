@@ -76,7 +76,7 @@ export interface CseEngine {
 
 const MAX_GRAPHQL_INT = 2_147_483_647;
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

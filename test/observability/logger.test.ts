@@ -4,13 +4,14 @@ import {
   boundLogValue,
   boundString,
   createLogger,
-  cutMark,
   jsonString,
   LOG_STRING_MAX_CHARS,
   timeField,
 } from '../../src/observability/logger';
 
 const TOKEN = 'MIIZsecret-token-abcdefghijklmnopqrstuvwxyz';
+/** What a cut string ends with. */
+const cutMark = (omitted: number) => `…[${omitted} more chars]`;
 
 function capture(pretty = false) {
   const lines: string[] = [];

@@ -16,12 +16,9 @@ import type { DocumentShape, ShapeLiteral } from './documentShape';
 
 const LITERAL_VARIABLE = '__lit';
 
-/**
- * A document of one shape with its abstracted literals as variables (`jobs(first: $__lit0)`),
- * declared on every operation with their input types: a valid literal and a variable of its value
- * coerce alike. `undefined` when a variable already uses the prefix or a type is unknown. `numeric`:
- * per literal, a number (Int or Float) or its text, so an integer `ID` keeps every digit.
- */
+// A document of one shape with its abstracted literals as variables (`jobs(first: $__lit0)`), declared on
+// every operation with their input types: a valid literal and a variable of its value coerce alike.
+// `undefined` if a variable uses the prefix or a type is unknown. `numeric`: Int/Float, else text (exact ID).
 export interface CanonicalDocument {
   readonly document: DocumentNode;
   readonly numeric: readonly boolean[];
@@ -53,10 +50,7 @@ export function canonicalDocument(schema: GraphQLSchema, document: DocumentNode,
     }),
   );
   if (!usable || types.some((type) => type === undefined)) return undefined;
-  const numeric = types.map((type) => {
-    const named = getNamedType(type!).name;
-    return named === 'Int' || named === 'Float';
-  });
+  const numeric = types.map((type) => ['Int', 'Float'].includes(getNamedType(type!).name));
   const definitions: VariableDefinitionNode[] = types.map((type, i) => ({
     kind: Kind.VARIABLE_DEFINITION,
     variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: `${LITERAL_VARIABLE}${i}` } },

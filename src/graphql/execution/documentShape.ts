@@ -7,6 +7,7 @@ import {
   type DocumentNode,
   type FloatValueNode,
   type IntValueNode,
+  type ObjectFieldNode,
   type SelectionSetNode,
   type StringValueNode,
   type ValueNode,
@@ -15,10 +16,8 @@ import {
 
 export type ShapeLiteral = IntValueNode | FloatValueNode | StringValueNode;
 
-/**
- * A document apart from the values of its Int, Float and String literals outside variable
- * definitions: two with one key differ at most in those values, in order. The key is a hash.
- */
+// A document apart from the values of its Int, Float and String literals outside variable definitions:
+// two with one key differ at most in those values, in order. The key is a hash.
 export interface DocumentShape {
   readonly key: string;
   readonly literals: readonly ShapeLiteral[];
@@ -29,10 +28,8 @@ export interface DocumentShape {
 const SHAPE = Symbol('cse-jobs-gateway.documentShape');
 type Held = { [SHAPE]?: { readonly document: DocumentNode; readonly shape: DocumentShape } };
 
-/**
- * One walk of the AST, not through fragment spreads (linear), once per DocumentNode (validation
- * makes it, the executor reads it). By hand, not a generic walk: every new document pays it.
- */
+// One walk of the AST, not through fragment spreads (linear), once per DocumentNode (validation makes it,
+// the executor reads it). By hand, not a generic walk: every new document pays it.
 export function documentShape(document: DocumentNode): DocumentShape {
   const held = (document as Held)[SHAPE];
   // graphql-js's `visit` copies own properties, symbols too, onto the nodes it edits.
@@ -68,25 +65,20 @@ export function documentShape(document: DocumentNode): DocumentShape {
         parts.push(']');
         return;
       case Kind.OBJECT:
-        parts.push('{');
-        for (const field of node.fields) {
-          parts.push(field.name.value, ':');
-          value(field.value);
-          parts.push(',');
-        }
-        parts.push('}');
-        return;
+        return fields('{', node.fields, '}');
     }
   };
-  const args = (nodes: readonly ArgumentNode[] | undefined): void => {
-    if (nodes === undefined || nodes.length === 0) return;
-    parts.push('(');
-    for (const arg of nodes) {
-      parts.push(arg.name.value, ':');
-      value(arg.value);
+  const fields = (open: string, nodes: readonly (ArgumentNode | ObjectFieldNode)[], close: string): void => {
+    parts.push(open);
+    for (const field of nodes) {
+      parts.push(field.name.value, ':');
+      value(field.value);
       parts.push(',');
     }
-    parts.push(')');
+    parts.push(close);
+  };
+  const args = (nodes: readonly ArgumentNode[] | undefined): void => {
+    if (nodes !== undefined && nodes.length > 0) fields('(', nodes, ')');
   };
   const directives = (nodes: readonly DirectiveNode[] | undefined): void => {
     for (const directive of nodes ?? []) {
@@ -106,16 +98,13 @@ export function documentShape(document: DocumentNode): DocumentShape {
         if (selection.alias !== undefined) parts.push(selection.alias.value, '=');
         parts.push(selection.name.value);
         args(selection.arguments);
-        directives(selection.directives);
-        selectionSet(selection.selectionSet);
       } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
         parts.push('...', selection.name.value);
-        directives(selection.directives);
       } else {
         parts.push('...on', selection.typeCondition?.name.value ?? '');
-        directives(selection.directives);
-        selectionSet(selection.selectionSet);
       }
+      directives(selection.directives);
+      if (selection.kind !== Kind.FRAGMENT_SPREAD) selectionSet(selection.selectionSet);
       parts.push(' ');
     }
     parts.push('}');
@@ -124,18 +113,16 @@ export function documentShape(document: DocumentNode): DocumentShape {
   for (const definition of document.definitions) {
     if (definition.kind === Kind.OPERATION_DEFINITION) {
       parts.push(definition.operation, ' ', definition.name?.value ?? '');
-      variableDefinitions(definition.variableDefinitions);
-      directives(definition.directives);
-      selectionSet(definition.selectionSet);
     } else if (definition.kind === Kind.FRAGMENT_DEFINITION) {
       parts.push('fragment ', definition.name.value, ' on ', definition.typeCondition.name.value);
-      variableDefinitions(definition.variableDefinitions);
-      directives(definition.directives);
-      selectionSet(definition.selectionSet);
     } else {
       // Never valid in an executable document.
-      parts.push('!', definition.kind);
+      parts.push('!', definition.kind, ';');
+      continue;
     }
+    variableDefinitions(definition.variableDefinitions);
+    directives(definition.directives);
+    selectionSet(definition.selectionSet);
     parts.push(';');
   }
   const shape = { key: hash('sha256', parts.join(''), 'base64url'), literals };

@@ -7,11 +7,8 @@ const ITEMS_PER_TURN = 1000;
 /** What a list item counts as in an answer, whatever its fields. */
 const ITEM_BYTES = 128;
 
-/**
- * The bounds of one operation: a field past one fails alone as RESPONSE_TOO_LARGE. It also paces
- * lists: graphql-js and graphql-jit complete a list returned synchronously in one go, so past
- * ITEMS_PER_TURN items they are handed over in later turns, and other requests get in between.
- */
+// The bounds of one operation: a field past one fails alone as RESPONSE_TOO_LARGE. It paces lists too: both
+// executors complete a synchronous list at once, so past ITEMS_PER_TURN items other requests get a turn.
 export class OperationBudget {
   private upstreamBytes = 0;
   private sentBytes = 0;
@@ -69,8 +66,7 @@ export class OperationBudget {
       const next = (this.turn ?? Promise.resolve()).then(nextTurn);
       this.turn = next;
       this.itemsOfTurn = 0;
-      // Registered before the lists' own continuations: once the last turn has come, the count
-      // starts again from what it hands over.
+      // Before the lists' continuations: after the last turn, the count restarts from what it hands over.
       void next.then(() => {
         if (this.turn !== next) return;
         this.turn = undefined;

@@ -168,15 +168,14 @@ export function executionGateway(
 ): ApolloServerOptionsWithGateway<never>['gateway'] {
   return {
     load: async () => ({
-      executor: (context) =>
-        executor({
-          document: context.document,
-          operation: context.operation,
-          // Not Apollo's resolved name, `null` for an unknown one (which would run the only operation).
-          operationName: context.request.operationName ?? null,
-          variableValues: context.request.variables,
-          contextValue: context.context,
-        }),
+      executor: (context) => executor({
+        document: context.document,
+        operation: context.operation,
+        // Not Apollo's resolved name, `null` for an unknown one (which would run the only operation).
+        operationName: context.request.operationName ?? null,
+        variableValues: context.request.variables,
+        contextValue: context.context,
+      }),
     }),
     onSchemaLoadOrUpdate: (callback) => {
       callback({ apiSchema: schema, coreSupergraphSdl: '' });

@@ -18,9 +18,8 @@ function keyString(value: unknown, name: string): string {
   if (typeof value === 'string') return value;
   // A router may send an integer job id as a number; the key is its decimal form.
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
-  throw new GatewayError(ErrorCode.BAD_USER_INPUT, `The representation has no valid "${name}" key field.`, {
-    details: { argumentName: 'representations' },
-  });
+  const message = `The representation has no valid "${name}" key field.`;
+  throw new GatewayError(ErrorCode.BAD_USER_INPUT, message, { details: { argumentName: 'representations' } });
 }
 
 /** @apollo/subgraph writes `__typename` onto it, and loaded objects may be shared and frozen. */
