@@ -41,6 +41,8 @@ interface Entry extends Omit<CachedResponse, 'ageSeconds'> {
 }
 
 const PROBATION_SHARE = 0.2;
+/** Of the whole cache, per credential scope: a caller that floods it pushes out its own answers only. */
+const CALLER_SHARE = 0.25;
 
 /** Those that describe the body itself; per-request ones (CORS, request id) are made anew. */
 const STORED_HEADERS = ['content-type', 'cache-control'] as const;
@@ -50,9 +52,21 @@ const STORED_HEADERS = ['content-type', 'cache-control'] as const;
 export function createWholeResponseCache<TContext>(options: WholeResponseCacheOptions<TContext>) {
   if (ttlRange(options.ttls).max === 0) return undefined;
   const clock = options.clock ?? performance;
+  const sizeOf = (entry: Entry, key: string) => entry.body.length + key.length + ENTRY_OVERHEAD_BYTES;
+  // By credential scope (a key's first field): its bytes and keys, oldest first, in both segments.
+  const scopes = new Map<string, { bytes: number; keys: Set<string> }>();
+  const held = (entry: Entry, key: string, sign: 1 | -1) => {
+    const name = key.slice(0, key.indexOf(' '));
+    const scope = scopes.get(name) ?? scopes.set(name, { bytes: 0, keys: new Set() }).get(name)!;
+    scope.bytes += sign * sizeOf(entry, key);
+    if (sign > 0) scope.keys.add(key);
+    else if (scope.keys.delete(key) && scope.keys.size === 0) scopes.delete(name);
+  };
   const segment = (maxSize: number) => new LRUCache<string, Entry>({
     maxSize: Math.max(1, Math.floor(maxSize)),
-    sizeCalculation: (entry, key) => entry.body.length + key.length + ENTRY_OVERHEAD_BYTES,
+    sizeCalculation: sizeOf,
+    onInsert: (entry, key) => held(entry, key, 1),
+    dispose: (entry, key) => held(entry, key, -1),
     perf: clock,
     // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
     ttlResolution: 0,
@@ -94,6 +108,13 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
       const entry = { generation, body: ownBytes(answer.body), headers, storedAt: now, expiresAt: now + keepMs };
       protectedEntries.delete(key);
       probation.set(key, { ...entry, operationName: verdict.operationName }, { ttl: keepMs });
+      // Past its share, its own answers make room, oldest first.
+      const scope = scopes.get(key.slice(0, key.indexOf(' ')));
+      for (const old of scope?.keys ?? []) {
+        if (scope!.bytes <= options.maxBytes * CALLER_SHARE) break;
+        probation.delete(old);
+        protectedEntries.delete(old);
+      }
     },
   };
 }

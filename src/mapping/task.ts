@@ -1,5 +1,6 @@
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
+import { parseUpstreamJsonInTurns } from '../upstream/parseJson';
 import type { CseTask } from '../upstream/types';
 
 /** The upstream's example shows `timeout: -1`: only 1 means it timed out. */
@@ -10,6 +11,9 @@ export function taskTimedOut(task: Pick<CseTask, 'timeout'>): boolean {
 /** `JSON.stringify` recurses, and would overflow on a deeper output. */
 const MAX_OUTPUT_DEPTH = 64;
 
+/** Longer text is parsed in turns of the event loop, as a long upstream body is. */
+const PARSED_IN_TURNS_FROM = 256 * 1024;
+
 /** Parsed when it is shallow enough JSON, else the text itself; output has no ids to keep exact. */
 export function taskOutput(raw: string | null | undefined): unknown {
   if (raw === null || raw === undefined) return null;
@@ -18,6 +22,7 @@ export function taskOutput(raw: string | null | undefined): unknown {
     const message = 'The upstream sent a task output nested too deeply to answer.';
     throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message);
   }
+  if (raw.length > PARSED_IN_TURNS_FROM) return parseUpstreamJsonInTurns(raw, MAX_OUTPUT_DEPTH).catch(() => raw);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

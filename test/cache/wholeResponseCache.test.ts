@@ -114,6 +114,39 @@ describe('createWholeResponseCache', () => {
     expect(stored.toString()).toBe('{"data":{"a":1}}');
   });
 
+  describe('a caller holds at most a quarter of the cache', () => {
+    const answer = { status: 200, headers: OK_HEADERS, body: 'y'.repeat(600) };
+    /** Stored and asked for again (promoted): answers being reused. */
+    const reused = (cache: ReturnType<typeof setUp>['cache'], token: string, name: string) => {
+      const key = cache.keyOf(request({ token }), '', name)!;
+      cache.offer(key, request({ token }), { verdict: true }, answer);
+      return cache.lookup(key, request({ token })) !== undefined;
+    };
+    const kept = (cache: ReturnType<typeof setUp>['cache'], token: string, name: string) =>
+      cache.lookup(cache.keyOf(request({ token }), '', name)!, request({ token })) !== undefined;
+
+    it('a flood of one caller\'s reused answers pushes out only its own, oldest first', () => {
+      const { cache } = setUp({ maxBytes: 8192 });
+      expect(reused(cache, 'token-aaaaaaaa', 'hot')).toBe(true);
+      const flood = Array.from({ length: 20 }, (_, i) => `flood ${i}`);
+      expect(flood.map((name) => reused(cache, 'token-bbbbbbbb', name))).toEqual(Array(20).fill(true));
+      expect(kept(cache, 'token-aaaaaaaa', 'hot')).toBe(true);
+      // 2048 bytes: the newest two of its 600-byte answers (with their keys and overhead).
+      expect(flood.map((name) => kept(cache, 'token-bbbbbbbb', name))).toEqual([...Array(18).fill(false), true, true]);
+    });
+
+    it('gets its share back as its answers expire or are pushed out', () => {
+      const { cache, advance } = setUp({ maxBytes: 8192 });
+      const names = (from: number) => Array.from({ length: 5 }, (_, i) => `answer ${from + i}`);
+      for (const round of [0, 100, 200]) {
+        expect(names(round).map((name) => reused(cache, 'token-bbbbbbbb', name))).toEqual(Array(5).fill(true));
+        expect(names(round).slice(-2).map((name) => kept(cache, 'token-bbbbbbbb', name))).toEqual([true, true]);
+        advance(2001);
+        expect(names(round).map((name) => kept(cache, 'token-bbbbbbbb', name))).toEqual(Array(5).fill(false));
+      }
+    });
+  });
+
   describe('admission: a segmented LRU', () => {
     const answer = (body: string) => ({ status: 200, headers: OK_HEADERS, body });
     /** Room for about nine answers of 600 bytes (and their overhead): probation, a fifth, holds one. */

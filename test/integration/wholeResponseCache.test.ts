@@ -215,3 +215,34 @@ it('is off when every TTL is 0', async () => {
     await h.close();
   }
 });
+
+describe('one caller flooding the cache', () => {
+  const CACHE_BYTES = 256 * 1024;
+  let h: Harness;
+  beforeAll(async () => {
+    const ttl = '60000';
+    h = await startHarness({ OPERATION_CACHE_MAX_BYTES: String(CACHE_BYTES), CACHE_LIST_TTL_MS: ttl, CACHE_ENGINE_TTL_MS: ttl });
+  });
+  afterAll(() => h.close());
+
+  it("pushes out only its own answers past a quarter of OPERATION_CACHE_MAX_BYTES: another caller's stay", async () => {
+    const query = `query ($id: ID!) { engine(id: $id) { jobs(first: 3) { totalCount } } }`;
+    const variables = { id: SEED.engines.big };
+    await h.gql(query, variables);
+    expect((await h.gql(query, variables)).headers.age).toMatch(/^\d+$/);
+    // Distinct answers of 12 KiB keys, each stored and promoted by a second request: twice the cache.
+    const flooder = { 'x-auth-token': SECOND_TOKEN };
+    for (let i = 0; i < 40; i += 1) {
+      const padded = `${query} #${' '.repeat(12 * 1024)}${i}`;
+      await h.gql(padded, variables, flooder);
+      expect((await h.gql(padded, variables, flooder)).headers.age).toMatch(/^\d+$/);
+    }
+    h.simulator.reset();
+    const after = await h.gql(query, variables);
+    expect(after.headers.age).toMatch(/^\d+$/);
+    expect(h.simulator.calls).toHaveLength(0);
+    // The flooder keeps its newest answers, within its share.
+    const newest = `${query} #${' '.repeat(12 * 1024)}39`;
+    expect((await h.gql(newest, variables, flooder)).headers.age).toMatch(/^\d+$/);
+  });
+});

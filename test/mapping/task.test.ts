@@ -38,6 +38,17 @@ describe('taskOutput', () => {
     expect(taskOutput(value as unknown as string)).toBe(value);
   });
 
+  it('parses a text over 256 KiB in turns of the event loop, as JSON.parse would', async () => {
+    const numbers = `[${Array(100_000).fill('12').join(',')}]`;
+    const parsing = taskOutput(numbers);
+    expect(parsing).toBeInstanceOf(Promise);
+    await expect(parsing).resolves.toEqual(JSON.parse(numbers));
+    const text = `${numbers.slice(0, -1)} and more`;
+    await expect(taskOutput(text)).resolves.toBe(text);
+    const deep = `${'['.repeat(65)}${'1,'.repeat(140_000)}1${']'.repeat(65)}`;
+    await expect(taskOutput(deep)).resolves.toBe(deep);
+  });
+
   it('returns JSON.parse of any JSON text, and any other text unchanged', () => {
     fc.assert(fc.property(fc.json(), (text) => expect(taskOutput(text)).toEqual(JSON.parse(text))));
     fc.assert(

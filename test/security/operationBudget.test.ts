@@ -37,7 +37,7 @@ describe('OperationBudget: sent text', () => {
   type Step = ['text', unknown] | ['json', unknown] | ['list', number] | ['again'];
   const run = (budget: OperationBudget, [kind, value]: Step) => {
     if (kind === 'text') return budget.sendText(value);
-    if (kind === 'json') return budget.sendJson(value);
+    if (kind === 'json') return budget.sendJson({}, () => value);
     if (kind === 'list') return budget.sendList(value as number);
     return budget.answerAgain();
   };
@@ -48,12 +48,30 @@ describe('OperationBudget: sent text', () => {
     ['UTF-8 bytes', [['text', 'é'.repeat(500)], ['text', 'é']], [undefined, SENT]],
     ['nothing for what is not a string', [['text', null], ['text', 12345], ['text', undefined], ['text', 'a'.repeat(1000)]], [undefined, undefined, undefined, undefined]],
     ['JSON as its text', [['json', { a: 'a'.repeat(992) }], ['json', {}]], [undefined, SENT]],
-    ['a JSON string as text', [['json', 'a'.repeat(1000)], ['json', 'a']], [undefined, SENT]],
+    ['a JSON string as its text', [['json', 'a'.repeat(998)], ['json', 'a']], [undefined, SENT]],
+    ['escapes as written', [['text', '\u0001'.repeat(166)], ['text', '"\\'], ['text', 'a'.repeat(2)]], [undefined, undefined, SENT]],
+    ['JSON escapes as written', [['json', ['\u0001'.repeat(166)]], ['json', 'a']], [undefined, SENT]],
+    ['numbers as written', [['json', Array(45).fill(1e20)], ['json', [1e20]]], [undefined, SENT]],
     ['128 bytes per list item', [['list', 7], ['text', 'a'.repeat(104)], ['text', 'a']], [undefined, undefined, SENT]],
     ['anew once the answer is made again', [['text', 'a'.repeat(1000)], ['again'], ['text', 'a'.repeat(1000)]], [undefined, undefined, undefined]],
   ])('counts %s', (_name, steps, expected) => {
     const budget = new OperationBudget(limits);
     expect(steps.map((step) => codeOf(() => run(budget, step)))).toEqual(expected);
+  });
+});
+
+describe('OperationBudget: JSON made once', () => {
+  it('makes the JSON of one source once per operation, and counts each copy', async () => {
+    const budget = new OperationBudget({ maxUpstreamBytes: 1000, maxListItems: 10 });
+    const source = {};
+    const make = jest.fn(() => Promise.resolve('a'.repeat(298)));
+    const copies = [1, 2, 3, 4].map(() => budget.sendJson(source, make));
+    const settled = await Promise.allSettled(copies);
+    expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect(make).toHaveBeenCalledTimes(1);
+    const other = jest.fn(() => 'b');
+    expect(codeOf(() => budget.sendJson({}, other))).toMatchObject({ reason: 'SENT_BYTES' });
+    expect(other).not.toHaveBeenCalled();
   });
 });
 

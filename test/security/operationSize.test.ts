@@ -325,3 +325,37 @@ describe("a job's context under many aliases", () => {
     });
   });
 });
+
+describe('what the answer writes, not what the upstream sent', () => {
+  const withJob = (change: (job: { description?: string; tasks: Array<{ output?: string }> }) => void) => {
+    const parsed = JSON.parse(jobPageText(ENGINE, 1, 1)) as { data: Array<{ description?: string; tasks: Array<{ output?: string }> }> };
+    change(parsed.data[0]!);
+    return JSON.stringify(parsed);
+  };
+  const copies = (n: number, selection: string) =>
+    `{ job(engineId: "${ENGINE}", id: "1") { ${Array.from({ length: n }, (_, i) => `a${i}: ${selection}`).join(' ')} } }`;
+
+  it('counts control characters as the six bytes of their escapes', async () => {
+    // 256 Ki characters, 1.5 MiB once written: eight copies are 2 MiB of text, 12 MiB of answer.
+    jobPage = withJob((job) => (job.description = '\u0001'.repeat(256 * 1024)));
+    await withGateway({ OPERATION_MAX_UPSTREAM_BYTES: String(4 * 1024 * 1024) }, async (gateway) => {
+      const aliases = Array.from({ length: 8 }, (_, i) => `a${i}: job(engineId: "${ENGINE}", id: "1") { description }`);
+      const text = await postText(gateway, `{ ${aliases.join(' ')} }`);
+      const body = JSON.parse(text) as { data: Record<string, { description: string | null }>; errors?: Array<{ extensions: unknown }> };
+      expect(Object.values(body.data).filter((job) => job.description !== null)).toHaveLength(2);
+      expect(body.errors?.[0]?.extensions).toEqual({ code: 'RESPONSE_TOO_LARGE', reason: 'SENT_BYTES', limit: 4 * 1024 * 1024 });
+      expect(text.length).toBeLessThanOrEqual(4 * 1024 * 1024 + 8192);
+    });
+  });
+
+  it("parses a task's long output once per operation, in turns: six copies of 1.3 million numbers keep /healthz quick", async () => {
+    jobPage = withJob((job) => (job.tasks[0]!.output = `[${Array(1_300_000).fill('0').join(',')}]`));
+    await withGateway({}, async (gateway) => {
+      const measure = await measured(gateway, () => postText(gateway, copies(6, 'tasks { output }')));
+      const body = JSON.parse(measure.result) as { data: { job: Record<string, Array<{ output: number[] }>> }; errors?: unknown };
+      expect(body.errors).toBeUndefined();
+      expect(Object.values(body.data.job).map((tasks) => tasks[0]!.output.length)).toEqual(Array(6).fill(1_300_000));
+      expectResponsive(measure);
+    });
+  });
+});

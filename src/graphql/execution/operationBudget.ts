@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
+import { jsonString } from '../../observability/logger';
 
 /** Items whose lists may be made and completed in one turn of the event loop. */
 const ITEMS_PER_TURN = 1000;
@@ -17,6 +18,8 @@ export class OperationBudget {
   /** The latest turn scheduled, and the items it hands over. */
   private turn: Promise<void> | undefined;
   private itemsOfTurn = 0;
+  /** JSON made once per source (its text), with its bytes, however many copies the answer holds. */
+  private readonly made = new Map<unknown, SizedJson | Promise<SizedJson>>();
 
   constructor(private readonly limits: GatewayConfig['limits']['budget']) {}
 
@@ -31,9 +34,9 @@ export class OperationBudget {
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
   }
 
-  /** Upstream text, counted each time the answer holds it (aliases, `Job.engine` repeat it). */
+  /** Upstream text, counted as the answer writes it (escapes too) each time it holds it (aliases repeat it). */
   sendText<T>(text: T): T {
-    if (typeof text === 'string') this.send(Buffer.byteLength(text));
+    if (typeof text === 'string') this.send(() => Buffer.byteLength(jsonString(text)) - 2);
     return text;
   }
 
@@ -42,10 +45,17 @@ export class OperationBudget {
     this.sentBytes = 0;
   }
 
-  /** JSON the upstream sent as it is, counted as its text (none needed once past the bound). */
-  sendJson<T>(value: T): T {
-    if (typeof value !== 'object' || value === null) return this.sendText(value);
-    this.send(this.sentBytes > this.limits.maxUpstreamBytes ? 0 : Buffer.byteLength(JSON.stringify(value)));
+  /** `make()`'s JSON (parsed, perhaps in turns) once per `source`; each copy counted as the answer writes it. */
+  sendJson(source: unknown, make: () => unknown): unknown {
+    // Past the bound it fails before anything is parsed.
+    this.send(0);
+    const json = this.made.get(source) ?? sized(make());
+    this.made.set(source, json);
+    return json instanceof Promise ? json.then((ready) => this.sendSized(ready)) : this.sendSized(json);
+  }
+
+  private sendSized({ value, bytes }: SizedJson): unknown {
+    this.send(bytes);
     return value;
   }
 
@@ -77,9 +87,10 @@ export class OperationBudget {
     return this.turn.then(make);
   }
 
-  private send(bytes: number): void {
-    this.sentBytes += bytes;
+  /** Past the bound, nothing more is measured. */
+  private send(bytes: number | (() => number)): void {
     const limit = this.limits.maxUpstreamBytes;
+    if (this.sentBytes <= limit) this.sentBytes += typeof bytes === 'number' ? bytes : bytes();
     if (this.sentBytes <= limit) return;
     const message = `The operation's answer would hold more than the ${limit} bytes of upstream text one operation may send.`;
     throw tooLarge('SENT_BYTES', limit, message);
@@ -91,6 +102,11 @@ export class OperationBudget {
     return tooLarge('UPSTREAM_BYTES', limit, message);
   }
 }
+
+type SizedJson = { readonly value: unknown; readonly bytes: number };
+
+const sized = (value: unknown): SizedJson | Promise<SizedJson> =>
+  value instanceof Promise ? value.then(sized) : { value, bytes: Buffer.byteLength(JSON.stringify(value) ?? '') };
 
 function tooLarge(reason: string, limit: number, message: string): GatewayError {
   return new GatewayError(ErrorCode.RESPONSE_TOO_LARGE, message, { details: { reason, limit } });

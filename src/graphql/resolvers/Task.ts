@@ -23,9 +23,8 @@ export const Task: TaskResolvers = {
   updateTime: (task) => epochMsOrNull(task.updateTime),
   timedOut: (task) => taskTimedOut(task),
   log: sent('log'),
-  // Its text is counted before it is parsed; JSON sent as an object, as its text.
-  output: (task, _args, { budget }) =>
-    typeof task.output === 'string' ? taskOutput(budget.sendText(task.output)) : budget.sendJson(taskOutput(task.output)),
+  // Parsed once per operation, however many aliases answer it (they copy tasks: keyed by the text).
+  output: (task, _args, { budget }) => budget.sendJson(task.output, () => taskOutput(task.output)),
   executor: (task) => task.taskExecutorBrief ?? null,
 };
 
