@@ -213,7 +213,7 @@ function readMessage(text: string | undefined): PollMessage | undefined {
       strings(missing) &&
       typeof engineMissing === 'boolean' &&
       typeof failed === 'boolean' &&
-      (startedAt === undefined || typeof startedAt === 'number');
+      (startedAt === undefined || Number.isFinite(startedAt));
     return valid ? { from, result: result as PollResult } : undefined;
   } catch {
     return undefined;

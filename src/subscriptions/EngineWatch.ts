@@ -451,6 +451,8 @@ export class EngineWatch {
     this.latestStart = Math.max(this.latestStart, result.startedAt ?? Number.NEGATIVE_INFINITY);
     if (result.engineMissing) {
       for (const id of [...this.tracks.keys()]) this.missingJob(id, result.startedAt);
+      // A read begun before the newest page compared says nothing of the engine now.
+      if (readBefore(result.startedAt, this.newest?.startedAt)) return;
       const message = 'The engine does not exist (or is not visible to the caller).';
       const error = new GatewayError(ErrorCode.NOT_FOUND, message, { details: { engineId: this.engineId } });
       for (const sink of [...this.eventSinks]) sink.fail(error);

@@ -145,6 +145,25 @@ describeWithRedis('a replica’s late read and the fleet’s newer state', () =>
     expect(events.results.map((each) => each.data?.engineJobEvents.job.status)).toEqual(['EXECUTING', 'FINISHED']);
   }, 20_000);
 
+  it('engineJobEvents: an engine not found by a read begun before the newest page compared ends no subscription', async () => {
+    await listening(300);
+    const events = collect(client(gateway), EVENTS, { engineId: ENGINE });
+    await eventually(async () => (await fleetPolls(gateway, 'listener')) > 0, 'the gateway listening');
+    fleet.publish(result('PreInit', Date.now(), [String(JOB_ID)]));
+    answers[JOBS_PATH] = held({ status: 404, text: '{"error_code":"SVCSTG.00501125","error_msg":"Engine not found"}' });
+    const channel = link.keys.polls(credentialDigest(credentials), ENGINE);
+    await link.run('poller', (redisClient) => redisClient.publish(channel, 'unreadable'));
+    await eventually(() => release !== undefined, 'the gateway’s read of the newest page');
+    fleet.publish(result('Executing', Date.now(), [String(JOB_ID)]));
+    await events.next(1);
+
+    release!();
+    await eventually(async () => (await okPolls()) === 1, 'the held read answered and handled');
+    fleet.publish(result('Finished', Date.now(), [String(JOB_ID)]));
+    await events.next(2);
+    expect(events.results.map((each) => each.errors ?? each.data?.engineJobEvents.job.status)).toEqual(['EXECUTING', 'FINISHED']);
+  }, 20_000);
+
   it('a read begun after a state came from a poller whose clock is ahead is not older than that state', async () => {
     answers[JOB_PATH] = () => JSON.stringify(job('PreInit'));
     await listening(300);

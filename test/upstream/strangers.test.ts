@@ -8,7 +8,7 @@ import type { AttemptRequest, CallRequest, UpstreamAnswer } from '../../src/upst
  * in-flight slots and queue places, and no engine's: a caller the upstream accepted finds the rest.
  */
 
-const LIMITS: InFlightLimits = { inFlight: 4, queue: 4, perEngine: { inFlight: 1, queue: 1 }, perCaller: { inFlight: 2, queue: 2 } };
+const LIMITS: InFlightLimits = { inFlight: 4, queue: 4, perEngine: { inFlight: 1, queue: 1 }, perCaller: { inFlight: 2, queue: 2 }, strangers: { inFlight: 2, queue: 2 } };
 
 type Outcome = 'run' | 'queued' | 'shed';
 

@@ -12,7 +12,7 @@ export interface SlotBound {
 export interface InFlightLimits extends SlotBound {
   readonly perEngine?: SlotBound;
   readonly perCaller?: SlotBound;
-  /** All calls of credentials the upstream has not accepted (made-up tokens) together; else a caller's. */
+  /** All calls of credentials the upstream has not accepted (made-up tokens) together. */
   readonly strangers?: SlotBound;
 }
 
@@ -56,8 +56,7 @@ export class InFlightLimiter {
       throw new RangeError(`InFlightLimiter: expected an integer bound of at least 1, got ${limits.inFlight}`);
     }
     this.total = { active: 0, queued: 0, bound: limits };
-    const strangers = limits.strangers ?? limits.perCaller;
-    if (strangers !== undefined) this.strangers = { active: 0, queued: 0, bound: strangers };
+    if (limits.strangers !== undefined) this.strangers = { active: 0, queued: 0, bound: limits.strangers };
   }
 
   /** A slot, now (no promise to wait for) or once one frees up; `undefined`: neither run nor wait (shed). */
