@@ -103,7 +103,10 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
       // Node's default of 30 s would let a request outlive those timeouts by that much.
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
-    listener,
+    (request, response) => {
+      response.once('prefinish', () => takenWithin(response, limits.requestTimeoutMs));
+      listener(request, response);
+    },
   );
   // Upgraded connections included, until closed.
   let open = 0;
@@ -124,6 +127,16 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
     socket.once('close', () => reserved.delete(socket));
   });
   return server;
+}
+
+/**
+ * Node's timeouts end with the request: an answer its client does not read would keep its bytes and
+ * connection for good. Counted from the answer's end (`prefinish`), so a slow upstream is not cut.
+ */
+function takenWithin(response: ServerResponse, ms: number): void {
+  if (response.socket?.writableLength === 0) return; // all handed to the kernel: nothing held here
+  const timer = setTimeout(() => response.destroy(), ms).unref();
+  response.once('close', () => clearTimeout(timer));
 }
 
 /** METRICS_PORT: the scrape port can stay inside the cluster while PORT faces the clients. */
