@@ -104,7 +104,13 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
     (request, response) => {
-      response.once('prefinish', () => takenWithin(response, limits.requestTimeoutMs));
+      // Node's timeouts end with the request: an answer its client does not read would be held for good.
+      // From the answer's end (`prefinish`), so a slow upstream is not cut; what the kernel took is not held.
+      response.once('prefinish', () => {
+        if (response.socket?.writableLength === 0) return;
+        const timer = setTimeout(() => response.destroy(), limits.requestTimeoutMs).unref();
+        response.once('close', () => clearTimeout(timer));
+      });
       listener(request, response);
     },
   );
@@ -127,16 +133,6 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
     socket.once('close', () => reserved.delete(socket));
   });
   return server;
-}
-
-/**
- * Node's timeouts end with the request: an answer its client does not read would keep its bytes and
- * connection for good. Counted from the answer's end (`prefinish`), so a slow upstream is not cut.
- */
-function takenWithin(response: ServerResponse, ms: number): void {
-  if (response.socket?.writableLength === 0) return; // all handed to the kernel: nothing held here
-  const timer = setTimeout(() => response.destroy(), ms).unref();
-  response.once('close', () => clearTimeout(timer));
 }
 
 /** METRICS_PORT: the scrape port can stay inside the cluster while PORT faces the clients. */
