@@ -103,7 +103,16 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
       // Node's default of 30 s would let a request outlive those timeouts by that much.
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
-    listener,
+    (request, response) => {
+      // Node's timeouts end with the request: an answer its client does not read would be held for good.
+      // From the answer's end (`prefinish`), so a slow upstream is not cut; what the kernel took is not held.
+      response.once('prefinish', () => {
+        if (response.socket?.writableLength === 0) return;
+        const timer = setTimeout(() => response.destroy(), limits.requestTimeoutMs).unref();
+        response.once('close', () => clearTimeout(timer));
+      });
+      listener(request, response);
+    },
   );
   // Upgraded connections included, until closed.
   let open = 0;

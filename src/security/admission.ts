@@ -232,6 +232,10 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
           const { operationName, variables } = request;
           verdict = admission.admit({ query: source, hash: queryHash, operationName, variables }, 'http');
           if (Array.isArray(verdict)) refusals.set(requestContext, verdict);
+          // Apollo answers a GET of a subscription 405 before didResolveOperation (the spec: of a mutation).
+          const refused = refusals.get(requestContext)?.[0];
+          const subscription = refused?.extensions.operationType === 'subscription';
+          if (subscription && request.http?.method === 'GET') throw refused;
         },
         async didResolveOperation({ contextValue, operation, document }) {
           const credentials = contextValue.credentialRefusal;

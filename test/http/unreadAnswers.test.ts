@@ -1,0 +1,91 @@
+import { DEMO_PROJECT_ID, DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
+import { startGatewayOn, type GatewayHarness } from '../support/harness';
+import { eventually } from '../support/liveClient';
+import { destroyAll, open, openAfter, type RawConnection } from '../support/rawConnections';
+import { startFakeUpstream, type FakeUpstream } from '../support/upstream';
+
+/**
+ * An answer its client does not read is held HTTP_REQUEST_TIMEOUT_MS from its end at most, then
+ * its connection is destroyed: before, it was held with its bytes for as long as the client
+ * stayed. The answer (21 MiB) is more than the kernel's socket buffers take, so the rest waits in
+ * the process. HTTP_MAX_CONNECTIONS is 1: the unread answer's connection holds the only slot, and
+ * a new request is served again once the gateway has closed it.
+ */
+
+const DEADLINE_MS = 1000;
+const ENGINE = 'e-large';
+const JOB_PATH = `/v2/${DEMO_PROJECT_ID}/enginemgr/engines/${ENGINE}/jobs/1`;
+/** 3 MiB: below CSE_MAX_RESPONSE_BYTES. */
+const JOB = JSON.stringify({ id: 1, engineId: ENGINE, status: 'Finished', description: 'd'.repeat(3 * 1024 * 1024), tasks: [] });
+const ALIASES = 'abcdefg'.split('').map((alias) => `${alias}: description`);
+const LARGE = `{ job(engineId: "${ENGINE}", id: "1") { ${ALIASES.join(' ')} } }`;
+/** The answer's Content-Length. */
+const sizeOf = (connection: RawConnection) => Number(/content-length: (\d+)/i.exec(connection.received())?.[1]);
+
+let upstream: FakeUpstream;
+let gateway: GatewayHarness;
+let port: number;
+beforeAll(async () => {
+  upstream = await startFakeUpstream((path) => (path.split('?')[0] === JOB_PATH ? JOB : undefined));
+  gateway = await startGatewayOn(upstream, {
+    HTTP_HEADERS_TIMEOUT_MS: '500',
+    HTTP_REQUEST_TIMEOUT_MS: String(DEADLINE_MS),
+    HTTP_MAX_CONNECTIONS: '1',
+    SUBSCRIPTION_MAX_SOCKETS: '0',
+    OPERATION_MAX_UPSTREAM_BYTES: String(64 * 1024 * 1024),
+  });
+  port = gateway.gateway.port;
+});
+afterEach(destroyAll);
+afterAll(async () => {
+  await gateway.close();
+  await upstream.close();
+});
+
+function post(connection: RawConnection, query: string): void {
+  const body = JSON.stringify({ query });
+  const head = `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Auth-Token: ${DEMO_TOKEN}\r\n`;
+  connection.socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/** The status line of a request on a fresh connection: 503 while the only ordinary slot is held. */
+async function statusOfNewRequest(query = '{ __typename }'): Promise<[string, RawConnection]> {
+  const connection = await open(port);
+  post(connection, query);
+  await eventually(() => connection.received().includes('\r\n'), 'a status line', 10_000);
+  return [connection.received().split('\r\n', 1)[0]!, connection];
+}
+
+/** A request on the ordinary slot, sent again while the server has yet to see the last one leave it. */
+async function postOnTheSlot(query: string): Promise<RawConnection> {
+  let served: RawConnection | undefined;
+  await eventually(async () => {
+    const [status, connection] = await statusOfNewRequest(query);
+    if (/ 200 /.test(status)) served = connection;
+    else connection.socket.destroy();
+    return served !== undefined;
+  }, 'the slot free', 5000);
+  return served!;
+}
+
+it('destroys the connection of an answer its client stops reading, HTTP_REQUEST_TIMEOUT_MS after the answer', async () => {
+  const unread = await postOnTheSlot(LARGE);
+  unread.socket.pause();
+  expect(sizeOf(unread)).toBeGreaterThan(20 * 1024 * 1024);
+  const [refused] = await statusOfNewRequest();
+  expect(refused).toMatch(/ 503 /);
+  await eventually(async () => / 200 /.test((await statusOfNewRequest())[0]), 'the slot given back', 5 * DEADLINE_MS);
+  unread.socket.resume();
+  await unread.closed;
+  expect(unread.received().length).toBeLessThan(sizeOf(unread));
+});
+
+it('keeps the kept-alive connection of a client that reads the same answer, past that time', async () => {
+  const reader = await postOnTheSlot(LARGE);
+  const size = sizeOf(reader) + reader.received().indexOf('\r\n\r\n') + 4;
+  expect(size).toBeGreaterThan(20 * 1024 * 1024);
+  // The length alone: reading the text would copy all of it each time.
+  await eventually(() => reader.received().length === size, 'the whole answer', 10_000);
+  expect(reader.received().endsWith('"}}}')).toBe(true);
+  expect(await openAfter(reader, 2 * DEADLINE_MS)).toBe(true);
+});
