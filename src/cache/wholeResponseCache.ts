@@ -47,8 +47,8 @@ const CALLER_SHARE = 0.25;
 /** Those that describe the body itself; per-request ones (CORS, request id) are made anew. */
 const STORED_HEADERS = ['content-type', 'cache-control'] as const;
 
-// Whole HTTP answers in front of Apollo, kept for their `max-age=N, private`. A segmented LRU: a new
-// answer waits in probation for its first hit, so requests that never repeat cannot push out reused ones.
+/** Whole HTTP answers in front of Apollo, kept for their `max-age=N, private`. A segmented LRU: a new
+ * answer waits in probation for its first hit, so requests that never repeat cannot push out reused ones. */
 export function createWholeResponseCache<TContext>(options: WholeResponseCacheOptions<TContext>) {
   if (ttlRange(options.ttls).max === 0) return undefined;
   const clock = options.clock ?? performance;

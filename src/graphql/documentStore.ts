@@ -12,8 +12,8 @@ const HANDED_OFF_SHARE = 1 / 4;
 const sizeOf = (document: DocumentNode): number =>
   Math.max(1, (document.loc?.end ?? 1) * DOCUMENT_BYTES_PER_CHARACTER);
 
-// Apollo's document store, replaced (docs/architecture.md#parsing-validation-and-execution says why). Kept
-// from a document's second sight: most are sent once, and each one kept is promoted to the old generation.
+/** Apollo's document store, replaced (docs/architecture.md#parsing-validation-and-execution says why). Kept
+ * from a document's second sight: most are sent once, and each one kept is promoted to the old generation. */
 export class DocumentStore implements KeyValueCache<DocumentNode> {
   private readonly documents: LRUCache<string, DocumentNode>;
   private readonly seenOnce = new LRUCache<string, true>({ max: MAX_SEEN_ONCE });

@@ -52,8 +52,8 @@ const START_SCRIPT = `'use strict';
 })();
 `;
 
-// An introspection result without what @apollo/subgraph adds for routers (`_service`, `_entities`, their
-// types, the linked specs' `__` types, type-system directives). Runs in the browser as source: no imports.
+/** An introspection result without what @apollo/subgraph adds for routers (`_service`, `_entities`, their
+ * types, the linked specs' `__` types, type-system directives). Runs in the browser as source: no imports. */
 export function withoutFederationInternals<Result>(result: Result): Result {
   const data = (result as { data?: { __schema?: IntrospectionSchema } } | null | undefined)?.data;
   const schema = data?.__schema;

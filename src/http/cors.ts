@@ -36,8 +36,8 @@ export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
   return policy.origins.includes(origin) || (policy.localOrigins && LOCAL_ORIGIN.test(origin));
 }
 
-// The `cors` package's headers, added to the response's own (written with its answer); `true` when it
-// answered a preflight. No `Access-Control-Allow-Credentials`: the gateway authenticates by header only.
+/** The `cors` package's headers, added to the response's own (written with its answer); `true` when it
+ * answered a preflight. No `Access-Control-Allow-Credentials`: the gateway authenticates by header only. */
 export function createCorsHandler(policy: CorsPolicy) {
   return (request: IncomingMessage, response: ServerResponse, own: string[]): boolean => {
     const origin = request.headers.origin;

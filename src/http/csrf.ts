@@ -7,8 +7,8 @@ const NON_PREFLIGHTED_CONTENT_TYPES: ReadonlySet<string> = new Set(['application
 /** Their presence proves a preflight (Apollo's set). */
 const PREFLIGHT_HEADERS = ['x-apollo-operation-name', 'apollo-require-preflight'] as const;
 
-// Apollo's `preventCsrf` (not exported), with its MIME parser: the reuse layers answer before Apollo and
-// must not serve a forged cross-site GET what an honest request stored. csrf.test compares them.
+/** Apollo's `preventCsrf` (not exported), with its MIME parser: the reuse layers answer before Apollo and
+ * must not serve a forged cross-site GET what an honest request stored. csrf.test compares them. */
 export function passesCsrfPrevention(headers: IncomingHttpHeaders): boolean {
   const contentType = headers['content-type'];
   // What nearly every client sends, decided without parsing: application/json is always preflighted.

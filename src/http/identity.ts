@@ -12,8 +12,8 @@ const TOKEN = /^[\x21-\x7e]{10,32768}$/;
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const ID_PROBLEM = 'must be 1 to 64 letters, digits, "_" or "-"';
 
-// `X-Auth-Token`, else `Authorization: Bearer` (OAuth-style clients). Throws UNAUTHENTICATED (401)
-// without a usable token and BAD_USER_INPUT for a malformed project header, before any upstream call.
+/** `X-Auth-Token`, else `Authorization: Bearer` (OAuth-style clients). Throws UNAUTHENTICATED (401)
+ * without a usable token and BAD_USER_INPUT for a malformed project header, before any upstream call. */
 export function credentialsFromHeaders(header: HeaderLookup, defaultProjectId: string | undefined): Credentials {
   const token = tokenFrom(header);
   const projectHeader = header('x-project-id')?.trim();

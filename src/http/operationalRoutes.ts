@@ -9,8 +9,8 @@ export const READY_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-// Beside /graphql, so a probe that reaches /readyz has reached the server that answers GraphQL;
-// none needs a token or tells of callers or the upstream. /metrics is on METRICS_PORT when set.
+/** Beside /graphql, so a probe that reaches /readyz has reached the server that answers GraphQL;
+ * none needs a token or tells of callers or the upstream. /metrics is on METRICS_PORT when set. */
 export function operationalRoutes(readiness: Readiness, registry: Registry | undefined): Record<string, RouteHandler> {
   return {
     ...(registry === undefined ? {} : { [METRICS_PATH]: metricsRoute(registry) }),

@@ -34,7 +34,8 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
       credentials = credentialsOf(request);
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      // Thrown once the operation is known (schema-only needs no token); stand-in calls end (refusalStage).
+      // Thrown once the operation is known (schema-only needs no token: codegen, IDEs); an upstream call
+      // with the stand-in credentials ends at once (refusalStage).
       if (record !== undefined) tagError(error, record.requestId);
       refused = error;
     }

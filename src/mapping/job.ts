@@ -12,8 +12,8 @@ export function idString(raw: CseIntegerId | null | undefined): string {
   throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream sent an object without an id.');
 }
 
-// By `taskOrder`, unordered tasks last. Lists send flat tasks, details phases with their `tasks`,
-// both accepted even mixed. Not memoized: a WeakMap entry per job costs every young-generation GC.
+/** By `taskOrder`, unordered tasks last. Lists send flat tasks, details phases with their `tasks`,
+ * both accepted even mixed. Not memoized: a WeakMap entry per job costs every young-generation GC. */
 export function jobTasks(job: CseJob): CseTask[] {
   const flat: CseTask[] = [];
   eachTask(job, (task) => flat.push(task));

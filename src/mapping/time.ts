@@ -1,7 +1,7 @@
 const MAX_EPOCH_MS = 8.64e15;
 
-// The upstream writes `0` (or nothing) for a time that has not happened yet. Digit strings are
-// integers kept beyond 2^53: like any value a `Date` cannot hold, `null` rather than a failed field.
+/** The upstream writes `0` (or nothing) for a time that has not happened yet. Digit strings are
+ * integers kept beyond 2^53: like any value a `Date` cannot hold, `null` rather than a failed field. */
 export function epochMsOrNull(raw: unknown): number | null {
   let ms: number;
   if (typeof raw === 'number') ms = raw;
@@ -41,8 +41,9 @@ const RFC3339 =
 // Without an offset, only to say what is missing.
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$/;
 
-// The time zone is required (else the instant depends on the host). Digits beyond milliseconds are cut,
-// never rounding to a later instant; JavaScript has no leap seconds. Throws a TypeError saying what is wrong.
+/** The time zone is required (else the instant depends on the host). Digits beyond milliseconds are cut,
+ * never rounding to a later instant; JavaScript has no leap seconds.
+ * @throws {TypeError} saying what is wrong. */
 export function parseDateTime(text: string): number {
   if (typeof text !== 'string') throw new TypeError(`DateTime must be a string, got ${describe(text)}`);
   const invalid = (why: string) => new TypeError(`DateTime ${quote(text)} ${why}`);

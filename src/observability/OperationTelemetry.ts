@@ -40,7 +40,8 @@ export class OperationTelemetry {
     this.nameSpan();
     // Answered with another's answer: nothing ran, so its line is short.
     const reused = end.aborted ? undefined : facts.reused;
-    // A 400 with no operation nor error seen: a refusal (CSRF, not GraphQL, not JSON) no hook told us of.
+    // A 400 with no operation nor error seen: refused by Apollo (CSRF, not GraphQL) or the HTTP server
+    // (not JSON); Apollo's hook for those gets the error alone.
     if (reused === undefined && !facts.resolved && facts.errorCount === 0 && end.httpStatus === 400) {
       facts.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
     }

@@ -3,8 +3,9 @@ export interface HeldRequestContext {
   readonly response: { body?: unknown };
 }
 
-// Lets go of our context (loaders, pages) and the result once the exchange ended: V8 keeps Apollo's request
-// context until a full GC, promoting all it reached (test/memory). `undefined`, not deleted: stable shapes.
+/** Lets go of our context (loaders, pages) and the result once the exchange ended: V8 keeps Apollo's request
+ * context until a full GC, promoting all it reached (test/memory).
+ * `undefined`, not deleted: stable shapes. */
 export function releaseExchange(held: HeldRequestContext[]): void {
   for (const requestContext of held) {
     const context = requestContext.contextValue as Record<string, unknown>;

@@ -15,8 +15,8 @@ export function clientOperationName(name: string): string {
 
 const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-// Each label is a series: a name only while safe and one of the first `maxNames` vouched for, so made-up
-// tokens' names cannot push real operations into `(other)`; accepted callers invent names too: the bound.
+/** Each label is a series: a name only while safe and one of the first `maxNames` vouched for, so made-up
+ * tokens' names cannot push real operations into `(other)`; accepted callers invent names too: the bound. */
 export function createOperationLabeler(maxNames: number) {
   const known = new Set<string>();
   return (given: string | null | undefined, resolved: boolean, vouched: boolean): string => {

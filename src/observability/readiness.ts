@@ -4,8 +4,8 @@ export type ReadinessState =
   | { ready: true }
   | { ready: false; reason: 'starting' | 'shutting-down' | 'upstream-breaker-open' };
 
-// Not ready until it listens, once shutdown begins, or while the whole-upstream breaker is open (every
-// operation would fail fast); half-open is ready: its probe needs traffic to close it.
+/** Not ready until it listens, once shutdown begins, or while the whole-upstream breaker is open (every
+ * operation would fail fast); half-open is ready: its probe needs traffic to close it. */
 export class Readiness {
   private phase: 'starting' | 'serving' | 'shutting-down' = 'starting';
   private upstreamOpen = false;

@@ -19,8 +19,8 @@ const TRACESTATE_KEY = /^(?:[a-z][a-z0-9_*/-]{0,255}|[a-z0-9][a-z0-9_*/-]{0,240}
 /** §3.3.1.3: printable ASCII except `,` and `=`, not ending in a space. */
 const TRACESTATE_VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
-// §3.2.4: version 00 is exactly its four fields; a later version starts as 00 does, followed by the end
-// or a dash (the rest is not ours to read); version ff and all-zero ids are invalid.
+/** §3.2.4: version 00 is exactly its four fields; a later version starts as 00 does, followed by the end
+ * or a dash (the rest is not ours to read); version ff and all-zero ids are invalid. */
 export function parseTraceparent(value: string): TraceParent | undefined {
   if (value.length > MAX_TRACEPARENT_LENGTH) return undefined;
   const match = TRACEPARENT_FIELDS.exec(value);
@@ -48,8 +48,8 @@ export function validTracestate(value: string): string | undefined {
   return count === 0 ? undefined : value;
 }
 
-// The caller's valid `traceparent` and `tracestate` (nothing without the former), to be sent on; a later
-// version is rewritten as 00, the one we speak, keeping only the sampled flag 00 defines.
+/** The caller's valid `traceparent` and `tracestate` (nothing without the former), to be sent on; a later
+ * version is rewritten as 00, the one we speak, keeping only the sampled flag 00 defines. */
 export function incomingTraceHeaders(header: HeaderLookup): Record<string, string> {
   const traceparent = header('traceparent')?.trim();
   const parent = traceparent === undefined ? undefined : parseTraceparent(traceparent);

@@ -219,8 +219,8 @@ function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
   }
 }
 
-// A refused document Apollo validates again (every error answered); the refusal is thrown once
-// resolved, or where validation throws. Refused credentials may still introspect (codegen, IDEs).
+/** A refused document Apollo validates again (every error answered); the refusal is thrown once
+ * resolved, or where validation throws. Refused credentials may still introspect (codegen, IDEs). */
 export function admissionPlugin(admission: Admission): ApolloServerPlugin<GatewayContext> {
   const refusals = new WeakMap<GraphQLRequestContext<GatewayContext>, Refusal>();
   return {

@@ -64,8 +64,9 @@ class OverBudget {}
 const MAX_SHAPES = 1_000;
 const MAX_KEY_CHARS = 128;
 
-// Memoized per document shape from its second use (most are sent once), keyed by the literals and cost
-// variables it reads (`_entities` representations in a variable: walked each time). Throws BAD_USER_INPUT.
+/** Memoized per document shape from its second use (most are sent once), keyed by the literals and cost
+ * variables it reads (`_entities` representations in a variable: walked each time).
+ * @throws GatewayError BAD_USER_INPUT for `_entities` representations not naming an entity type. */
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   const byShape = new LRUCache<string, ReturnType<typeof newMemo> | 'seen'>({ max: MAX_SHAPES });
   return (

@@ -16,9 +16,10 @@ import type { DocumentShape, ShapeLiteral } from './documentShape';
 
 const LITERAL_VARIABLE = '__lit';
 
-// A document of one shape with its abstracted literals as variables (`jobs(first: $__lit0)`), declared on
-// every operation with their input types: a valid literal and a variable of its value coerce alike.
-// `undefined` if a variable uses the prefix or a type is unknown. `numeric`: Int/Float, else text (exact ID).
+/** A document of one shape with its abstracted literals as variables (`jobs(first: $__lit0)`), declared on
+ * every operation with their input types: a valid literal and a variable of its value coerce alike.
+ * `undefined` if a variable uses the prefix or a type is unknown.
+ * `numeric`: Int/Float, else text (exact ID). */
 export interface CanonicalDocument {
   readonly document: DocumentNode;
   readonly numeric: readonly boolean[];

@@ -16,8 +16,8 @@ import {
 
 export type ShapeLiteral = IntValueNode | FloatValueNode | StringValueNode;
 
-// A document apart from the values of its Int, Float and String literals outside variable definitions:
-// two with one key differ at most in those values, in order. The key is a hash.
+/** A document apart from the values of its Int, Float and String literals outside variable definitions:
+ * two with one key differ at most in those values, in order. The key is a hash. */
 export interface DocumentShape {
   readonly key: string;
   readonly literals: readonly ShapeLiteral[];
@@ -28,8 +28,8 @@ export interface DocumentShape {
 const SHAPE = Symbol('cse-jobs-gateway.documentShape');
 type Held = { [SHAPE]?: { readonly document: DocumentNode; readonly shape: DocumentShape } };
 
-// One walk of the AST, not through fragment spreads (linear), once per DocumentNode (validation makes it,
-// the executor reads it). By hand, not a generic walk: every new document pays it.
+/** One walk of the AST, not through fragment spreads (linear), once per DocumentNode (validation makes it,
+ * the executor reads it). By hand, not a generic walk: every new document pays it. */
 export function documentShape(document: DocumentNode): DocumentShape {
   const held = (document as Held)[SHAPE];
   // graphql-js's `visit` copies own properties, symbols too, onto the nodes it edits.

@@ -1,7 +1,7 @@
 import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 
-// An operation's fields with every fragment inlined and none merged: what graphql-jit writes, exponential
-// in the document at worst. Linear (each fragment counted once); cycles and an unknown operation count 0.
+/** An operation's fields with every fragment inlined and none merged: what graphql-jit writes, exponential
+ * in the document at worst. Linear (each fragment counted once); cycles and an unknown operation count 0. */
 export function expandedFieldCount(document: DocumentNode, operationName: string | null | undefined): number {
   const operation = getOperationAST(document, operationName);
   if (operation === null || operation === undefined) return 0;

@@ -8,8 +8,8 @@ const ITEMS_PER_TURN = 1000;
 /** What a list item counts as in an answer, whatever its fields. */
 const ITEM_BYTES = 128;
 
-// The bounds of one operation: a field past one fails alone as RESPONSE_TOO_LARGE. It paces lists too: both
-// executors complete a synchronous list at once, so past ITEMS_PER_TURN items other requests get a turn.
+/** The bounds of one operation: a field past one fails alone as RESPONSE_TOO_LARGE. It paces lists too: both
+ * executors complete a synchronous list at once, so past ITEMS_PER_TURN items other requests get a turn. */
 export class OperationBudget {
   private upstreamBytes = 0;
   private sentBytes = 0;

@@ -11,7 +11,8 @@ import { DEFAULT_PAGE_SIZE } from '../../config/loadConfig';
 import { connectionCallBudget } from '../../pagination/resolveConnection';
 import { FETCHING_FIELDS, type FetchingField } from '../fetchingFields';
 
-// Federation 2.9's `@cost`/`@listSize` from the fetching-fields table: routers count CSE calls as we do.
+// Federation 2.9's `@cost`/`@listSize` from the fetching-fields table: routers count CSE calls as we do
+// (docs/federation.md).
 
 /** Roots: their fields carry the cost, not the type. */
 const ROOT_TYPES: ReadonlySet<string> = new Set(['Query', 'Mutation', 'Subscription']);

@@ -10,8 +10,8 @@ interface EngineListLimits {
   readonly maxListPages: number;
 }
 
-// The most upstream calls one `_entities` batch of engine references makes, what the cost estimate counts:
-// never more than a call each plus one page (docs/federation.md).
+/** The most upstream calls one `_entities` batch of engine references makes, what the cost estimate counts:
+ * never more than a call each plus one page (docs/federation.md). */
 export function engineReferenceBudget(references: number, options: EngineListLimits): number {
   if (references <= options.engineListThreshold) return references;
   return Math.min(references + 1, options.maxListPages + options.engineListThreshold);
@@ -23,9 +23,9 @@ export function remainingPagesWorthLoading(total: number, pageSize: number, miss
   return remaining > 0 && remaining < missing ? remaining : 0;
 }
 
-// A router's `_entities` call is one batch. Above the threshold, list pages first (they prime the engine
-// loader), then details calls for what they lacked (the list may lag) within the budget. Past it, a
-// reference missing from the complete list is `null`, one not looked for QUERY_TOO_COMPLEX.
+/** A router's `_entities` call is one batch. Above the threshold, list pages first (they prime the engine
+ * loader), then details calls for what they lacked (the list may lag) within the budget. Past it, a
+ * reference missing from the complete list is `null`, one not looked for QUERY_TOO_COMPLEX. */
 export function createEngineReferenceLoader(loaders: Loaders, options: EngineReferenceOptions): DataLoader<string, CseEngine | null> {
   return new DataLoader<string, CseEngine | null>(async (ids) => {
     if (ids.length <= options.engineListThreshold) return settleEach(ids, (id) => loaders.engine.load(id));

@@ -22,8 +22,8 @@ type HintedContext = { readonly cachePolicy?: CachePolicy } | undefined;
 
 const HINTED = Symbol('cse-jobs-gateway.hinted');
 
-// The few fields with a hint record it once their value is known (one that fails records nothing: the
-// response is then `no-store`). Subscription results never go into an HTTP cache.
+/** The few fields with a hint record it once their value is known (one that fails records nothing: the
+ * response is then `no-store`). Subscription results never go into an HTTP cache. */
 export function recordCacheHints(schema: GraphQLSchema): GraphQLSchema {
   const subscription = schema.getSubscriptionType();
   const roots = new Set([schema.getQueryType(), schema.getMutationType()].filter((t) => t !== null && t !== undefined));
