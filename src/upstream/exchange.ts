@@ -40,10 +40,8 @@ export function exchangeStage(options: ExchangeOptions): AttemptHandler {
   return (attempt) => new Exchange(options, attempt).result;
 }
 
-/**
- * One GET as undici's handler: the body decoded as it arrives (megabytes decoded at the end are one
- * long step), with no stream, request promise or signal of its own; one timer bounds the attempt.
- */
+// One GET as undici's handler: the body decoded as it arrives (megabytes decoded at the end are one
+// long step), with no stream, request promise or signal of its own; one timer bounds the attempt.
 class Exchange implements Dispatcher.DispatchHandler {
   readonly result: Promise<ExchangeResult>;
   private settle!: (result: ExchangeResult) => void;
