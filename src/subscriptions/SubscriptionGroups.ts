@@ -128,8 +128,7 @@ class Group {
         const event = next.value;
         const contextValue = contextFor(credentials, charge);
         const args = { schema, document, rootValue: event, contextValue, variableValues, operationName };
-        const result = await execute(args);
-        const formatted = this.format(result);
+        const formatted = this.format(await execute(args));
         const polled = polledAtOf(event);
         const key = eventKey(event);
         if (key === JOB_KEY) this.last = formatted;

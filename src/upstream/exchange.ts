@@ -143,7 +143,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.finish(classifyFailure({ thrown: reason }));
   }
 
-  /** Only the first outcome counts. */
   private finish(outcome: UpstreamAnswer | Failure): void {
     if (this.settled) return;
     this.settled = true;
