@@ -31,9 +31,7 @@ export function planPageCalls(start: number, end: number, maxPageSize: number): 
     }
   }
   const first = Math.floor(start / bestSize);
-  const out: PageCall[] = new Array<PageCall>(bestCalls);
-  for (let k = 0; k < bestCalls; k += 1) out[k] = { index: first + k, size: bestSize };
-  return out;
+  return Array.from({ length: bestCalls }, (_, k) => ({ index: first + k, size: bestSize }));
 }
 
 /** The wire `offset`: `pageBase` is the upstream's first page number (1, or 0 on some deployments). */

@@ -83,14 +83,13 @@ export async function resolveConnection<T>(
   const end = forward ? Math.max(lo, Math.min(hi, lo + count)) : hi;
   await list.ensure([[start, end]]);
   const edges: EdgeModel<T>[] = [];
-  const nodes: T[] = [];
   // A contiguous run only: positions after a hole (data disagreeing with its total) are guesses.
   for (let pos = start; pos < end; pos += 1) {
     const item = list.known.get(pos);
     if (item === undefined) break;
     edges.push({ node: item, position: pos, id: list.idOf(item), connectionKey: key });
-    nodes.push(item);
   }
+  const nodes = edges.map((edge) => edge.node);
   // The newest total describes the list the page was (last) read from.
   const latestTotal = list.total;
   const firstEdge = edges[0];
