@@ -7,7 +7,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
-import { createHash } from 'node:crypto';
+import { hash as cryptoHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
@@ -56,9 +56,8 @@ export class SubscriptionGroups {
       // The shared text holds the variables' values.
       const { hash, operationName, variables } = request;
       const what = shared === undefined ? [hash, operationName ?? null, variables ?? null] : [shared.text];
-      const key = createHash('sha256')
-        .update(JSON.stringify([credentialDigest(request.credentials), ...what]))
-        .digest('base64url');
+      const scope = credentialDigest(request.credentials);
+      const key = cryptoHash('sha256', JSON.stringify([scope, ...what]), 'base64url');
       let group = this.groups.get(key);
       if (group === undefined) {
         const execution = shared === undefined ? request : { ...request, ...shared, operationName: undefined };
