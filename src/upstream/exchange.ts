@@ -16,8 +16,7 @@ export interface ExchangeOptions {
   readonly keepText: boolean;
 }
 
-// Below the 5 s idle timeout common to servers and proxies: the gateway closes an idle connection
-// first rather than write a request into a socket the other end is closing.
+// Below servers' and proxies' usual 5 s idle timeout: the gateway closes an idle connection first.
 const UPSTREAM_KEEP_ALIVE_MS = 4000;
 
 // Not undici's retry interceptor: it waits out `Retry-After` past the operation's deadline, retries
