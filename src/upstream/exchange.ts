@@ -22,12 +22,8 @@ const UPSTREAM_KEEP_ALIVE_MS = 4000;
 // Not undici's retry interceptor: it waits out `Retry-After` past the operation's deadline, retries
 // timeouts, and hides attempts from breakers.
 export function createUpstreamDispatcher(connections: number, timeoutMs: number): Dispatcher {
-  return new Agent({
-    connections,
-    connectTimeout: timeoutMs,
-    // Headers and body are bounded by each attempt's own timer (exchangeStage), to the operation's deadline.
-    keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
-  });
+  // Headers and body are bounded by each attempt's own timer (exchangeStage), to the operation's deadline.
+  return new Agent({ connections, connectTimeout: timeoutMs, keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS });
 }
 
 // Error bodies are only read for their code; a proxy's HTML page need not be read whole.
