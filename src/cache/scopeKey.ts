@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 
 /** What of a caller's credentials decides what the upstream answers it. */
 export interface CallerCredentials {
+  /** Forwarded as `X-Auth-Token`; never logged, never echoed. */
   readonly token: string;
   readonly projectId: string;
   readonly enterpriseProjectId: string | undefined;

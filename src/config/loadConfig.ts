@@ -76,8 +76,7 @@ export function loadConfig(env: Env) {
         queue: share('CSE_MAX_QUEUE_PER_ENGINE', maxQueue, 4, 0),
       }),
       perCaller,
-      // Made-up tokens together: a caller's share, but never more than a quarter of the pool's
-      // connections, so an upstream slow to refuse them cannot hold every connection.
+      // Made-up tokens together: a caller's share, at most a quarter of the pool (slow 401s hold no more).
       strangers: Object.freeze({
         inFlight: Math.min(perCaller.inFlight, Math.max(1, Math.floor(poolConnections / 4))),
         queue: perCaller.queue,

@@ -76,11 +76,8 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver) {
 
   const job = new DataLoader<JobKey, CseJob | null, string>(
     observed('job', async (keys) => {
-      const waits: Promise<unknown>[] = [];
-      for (const engineId of new Set(keys.map((key) => key.engineId))) {
-        const inFlight = listsInFlight.get(engineId);
-        if (inFlight !== undefined) waits.push(...inFlight);
-      }
+      const engines = new Set(keys.map((key) => key.engineId));
+      const waits = [...engines].flatMap((engineId) => [...(listsInFlight.get(engineId) ?? [])]);
       if (waits.length > 0) await Promise.allSettled(waits);
       return settleEach(keys, async (key) => listedJobs.get(jobKey(key)) ?? api.getJob(key.engineId, key.jobId));
     }),

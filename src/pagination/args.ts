@@ -1,4 +1,5 @@
 /** Stricter than the Relay spec: `first` with `last` is refused, page sizes capped (docs/paging.md). */
+import type { GatewayConfig } from '../config/loadConfig';
 import { GatewayError } from '../errors/GatewayError';
 import { decodeCursor, type DecodedCursor } from './cursor';
 
@@ -19,10 +20,7 @@ export interface ParsedArgs extends Page {
   before?: DecodedCursor;
 }
 
-export interface PageSizes {
-  readonly maxPageSize: number;
-  readonly defaultPageSize: number;
-}
+export type PageSizes = GatewayConfig['upstream']['paging'];
 
 /** What the resolvers page by and the upstream-cost estimate counts (a refused page costs nothing). */
 export function pageOf(args: { first?: unknown; last?: unknown }, sizes: PageSizes): Page | GatewayError {

@@ -1,7 +1,5 @@
-/**
- * Cursors: base64url of `v1|<key>|<position>|<id>` (the id is the rest). The id finds the item
- * again when newer items pushed it down; the key keeps a cursor of one list from paging another.
- */
+// Cursors: base64url of `v1|<key>|<position>|<id>` (the id is the rest). The id finds the item
+// again when newer items pushed it down; the key keeps a cursor of one list from paging another.
 import { hash } from 'node:crypto';
 import { GatewayError } from '../errors/GatewayError';
 
@@ -18,11 +16,8 @@ export const MAX_CURSOR_POSITION = 2 ** 31 - 1;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 
-/**
- * Each part is framed by its type and length (`['a|b']` and `['a', 'b']` differ, as do `1` and
- * `'1'`), an omitted argument as null; the framing is kept so cursors stay valid across versions.
- * 72 bits: collisions only matter between the lists one client pages through.
- */
+// Parts framed by type and length (`['a|b']` ≠ `['a', 'b']`, `1` ≠ `'1'`), an omitted one as null, as ever:
+// cursors stay valid across versions. 72 bits: collisions only matter within one client's lists.
 export function connectionKey(parts: readonly (string | number | null | undefined)[]): string {
   let text = '';
   for (const part of parts) {

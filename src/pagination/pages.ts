@@ -4,11 +4,9 @@ export interface PageCall {
   size: number;
 }
 
-/**
- * The fewest page calls that cover [start, end), all of the smallest size that needs that few:
- * a window rarely starts on a page boundary (items 15..34 → `{ index: 0, size: 35 }`).
- * @throws RangeError for an invalid window or maximum: a caller bug, not user input.
- */
+// The fewest page calls that cover [start, end), all of the smallest size that needs that few:
+// a window rarely starts on a page boundary (items 15..34 → `{ index: 0, size: 35 }`).
+// Throws RangeError for an invalid window or maximum: a caller bug, not user input.
 export function planPageCalls(start: number, end: number, maxPageSize: number): PageCall[] {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
     throw new RangeError(`planPageCalls: expected integers 0 ≤ start ≤ end, got [${start}, ${end})`);
@@ -33,9 +31,7 @@ export function planPageCalls(start: number, end: number, maxPageSize: number): 
     }
   }
   const first = Math.floor(start / bestSize);
-  const out: PageCall[] = new Array<PageCall>(bestCalls);
-  for (let k = 0; k < bestCalls; k += 1) out[k] = { index: first + k, size: bestSize };
-  return out;
+  return Array.from({ length: bestCalls }, (_, k) => ({ index: first + k, size: bestSize }));
 }
 
 /** The wire `offset`: `pageBase` is the upstream's first page number (1, or 0 on some deployments). */

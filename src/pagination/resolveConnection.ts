@@ -31,6 +31,8 @@ export interface ListPage<T> {
   data: T[];
 }
 
+type CursorsGiven = { readonly after: boolean; readonly before: boolean };
+
 export type FetchPage<T> = (call: PageCall) => Promise<ListPage<T>>;
 
 export interface ResolveOptions<T> {
@@ -40,11 +42,7 @@ export interface ResolveOptions<T> {
 }
 
 /** The most page calls one resolution makes, whatever forged cursors say: docs/paging.md's table. */
-export function connectionCallBudget(args: {
-  readonly direction: Page['direction'];
-  readonly after: boolean;
-  readonly before: boolean;
-}): number {
+export function connectionCallBudget(args: Pick<Page, 'direction'> & CursorsGiven): number {
   if (!args.after && !args.before) return args.direction === 'forward' ? 1 : 3;
   return 2 + (args.after ? 2 : 0) + (args.before ? 2 : 0) + (args.after && args.before ? 1 : 0) + 2;
 }
@@ -80,25 +78,18 @@ export async function resolveConnection<T>(
   const total = list.total;
   const lo = a === undefined ? 0 : Math.min(a + 1, total);
   const hi = b === undefined ? total : Math.min(b, total);
-  let start: number;
-  let end: number;
-  if (args.direction === 'forward') {
-    start = lo;
-    end = Math.max(lo, Math.min(hi, lo + count));
-  } else {
-    end = hi;
-    start = Math.min(hi, Math.max(lo, hi - count));
-  }
+  const forward = args.direction === 'forward';
+  const start = forward ? lo : Math.min(hi, Math.max(lo, hi - count));
+  const end = forward ? Math.max(lo, Math.min(hi, lo + count)) : hi;
   await list.ensure([[start, end]]);
   const edges: EdgeModel<T>[] = [];
-  const nodes: T[] = [];
   // A contiguous run only: positions after a hole (data disagreeing with its total) are guesses.
   for (let pos = start; pos < end; pos += 1) {
     const item = list.known.get(pos);
     if (item === undefined) break;
     edges.push({ node: item, position: pos, id: list.idOf(item), connectionKey: key });
-    nodes.push(item);
   }
+  const nodes = edges.map((edge) => edge.node);
   // The newest total describes the list the page was (last) read from.
   const latestTotal = list.total;
   const firstEdge = edges[0];

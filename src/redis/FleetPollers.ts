@@ -10,10 +10,8 @@ import { unexpired, withExpiry } from './valueCipher';
 /** Ticks a lease and a replica's watch entries live unrenewed: one slow tick loses nothing. */
 const LEASE_TICKS = 3;
 
-/*
- * KEYS: watchers hash, poller lease. ARGV: replica id, TTL (0: it leaves), what it watches (`j:<id>`,
- * `e`). Returns {1 if the replica polls, the fleet's union}. Redis's clock only: replicas' clocks differ.
- */
+// KEYS: watchers hash, poller lease. ARGV: replica id, TTL (0: it leaves), what it watches (`j:<id>`,
+// `e`). Returns {1 if the replica polls, the fleet's union}. Redis's clock only: replicas' clocks differ.
 const TICK = `
 local me, ttl = ARGV[1], tonumber(ARGV[2])
 local time = redis.call('time')

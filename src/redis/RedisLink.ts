@@ -112,8 +112,7 @@ export class RedisLink {
   hold(op: string, lease: string, token: string, ttlMs: number): () => void {
     const timer = setInterval(() => {
       void this.renewLease(op, [lease], [token, ttlMs]).then((renewed) => renewed === 0 && clearInterval(timer));
-    }, Math.max(1, Math.floor(ttlMs / 3)));
-    timer.unref();
+    }, Math.max(1, Math.floor(ttlMs / 3))).unref();
     return () => clearInterval(timer);
   }
 

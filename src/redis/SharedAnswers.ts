@@ -24,10 +24,8 @@ export interface RedisCall extends SharedCall {
 
 export type SharedAnswers = SecondLevel<UpstreamAnswer, RedisCall>;
 
-/*
- * KEYS: generation, vouch, answer, lease, the handover of the holder last seen. ARGV: lease token,
- * lease TTL, 1 if answers are kept. A kept answer is `<generation>\n<value>`.
- */
+// KEYS: generation, vouch, answer, lease, the handover of the holder last seen. ARGV: lease token,
+// lease TTL, 1 if answers are kept. A kept answer is `<generation>\n<value>`.
 const LOOKUP = `
 local generation = redis.call('get', KEYS[1]) or '0'
 local vouch = ARGV[3] == '1' and redis.call('get', KEYS[2])
@@ -48,11 +46,9 @@ end
 return {'wait', generation, holder, 0}
 `;
 
-/*
- * KEYS: as LOOKUP's, the holder's handover last. ARGV: token ('' without a lease), the generation the
- * call began under, the value, 1 to keep it, its TTL, the vouch, its TTL, the handover's TTL. Keeping
- * and releasing are one step: an asker finds the lease or the answer, never neither.
- */
+// KEYS: as LOOKUP's, the holder's handover last. ARGV: token ('' without a lease), the generation the
+// call began under, the value, 1 to keep it, its TTL, the vouch, its TTL, the handover's TTL. Keeping
+// and releasing are one step: an asker finds the lease or the answer, never neither.
 const SETTLE = `
 local readable = false
 if ARGV[4] == '1' and (redis.call('get', KEYS[1]) or '0') == ARGV[2] then

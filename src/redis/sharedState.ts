@@ -16,15 +16,10 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
   const link = new RedisLink({ ...redis, url, logger, metrics: createRedisMetrics(registry) });
   const { recheckMs } = config.upstream.credentials;
   const pollers = new FleetPollers(link, config.subscriptions.pollMs);
+  // A generation must outlive every answer stored under the one before it.
+  const generationTtlMs = ttlRange(config.cache.ttls).max + recheckMs + 60_000;
   return {
-    upstream: {
-      // A generation must outlive every answer stored under the one before it.
-      answers: sharedAnswers(link, {
-        recheckMs,
-        generationTtlMs: ttlRange(config.cache.ttls).max + recheckMs + 60_000,
-        leaseMs: redis.leaseMs,
-      }),
-    },
+    upstream: { answers: sharedAnswers(link, { recheckMs, generationTtlMs, leaseMs: redis.leaseMs }) },
     persistedQueries: (local: KeyValueCache<string>) => new RedisKeyValueCache(link, local),
     pollers,
     close: () => {

@@ -326,22 +326,15 @@ export class EngineWatch {
     const { requestConcurrency, pageBase } = this.options.config.upstream;
     const limiter = new InFlightLimiter({ inFlight: requestConcurrency, queue: Infinity });
     const startedAt = Math.max(Date.now(), this.latestStart);
-    const api = new CseApi({
-      http: this.options.http,
-      request: {
-        credentials: this.credentials,
-        signal: this.abort.signal,
-        deadline: Date.now() + this.options.config.limits.operationTimeoutMs,
-        // A poll is for news: it reads past the upstream cache (and refills it).
-        fresh: true,
-        refusal: {},
-      },
-      limit: (fn) => {
-        calls += 1;
-        return limiter.run(fn);
-      },
-      pageBase,
-    });
+    const deadline = Date.now() + this.options.config.limits.operationTimeoutMs;
+    const { signal } = this.abort;
+    // A poll is for news: it reads past the upstream cache (and refills it).
+    const request = { credentials: this.credentials, signal, deadline, fresh: true, refusal: {} };
+    const limit = <T>(fn: () => Promise<T>): Promise<T> => {
+      calls += 1;
+      return limiter.run(fn);
+    };
+    const api = new CseApi({ http: this.options.http, request, limit, pageBase });
     try {
       const polled = await this.pollOnce(api, plan);
       const result = polled === undefined ? undefined : { ...polled, startedAt };

@@ -7,7 +7,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
-import { createHash } from 'node:crypto';
+import { hash as cryptoHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
 import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
@@ -56,9 +56,8 @@ export class SubscriptionGroups {
       // The shared text holds the variables' values.
       const { hash, operationName, variables } = request;
       const what = shared === undefined ? [hash, operationName ?? null, variables ?? null] : [shared.text];
-      const key = createHash('sha256')
-        .update(JSON.stringify([credentialDigest(request.credentials), ...what]))
-        .digest('base64url');
+      const scope = credentialDigest(request.credentials);
+      const key = cryptoHash('sha256', JSON.stringify([scope, ...what]), 'base64url');
       let group = this.groups.get(key);
       if (group === undefined) {
         const execution = shared === undefined ? request : { ...request, ...shared, operationName: undefined };
@@ -128,8 +127,7 @@ class Group {
         const event = next.value;
         const contextValue = contextFor(credentials, charge);
         const args = { schema, document, rootValue: event, contextValue, variableValues, operationName };
-        const result = await execute(args);
-        const formatted = this.format(result);
+        const formatted = this.format(await execute(args));
         const polled = polledAtOf(event);
         const key = eventKey(event);
         if (key === JOB_KEY) this.last = formatted;

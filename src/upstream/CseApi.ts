@@ -130,6 +130,5 @@ function pageOf<T>(guard: (value: unknown) => T): (value: unknown) => ListPage<T
 
 /** On a copy: upstream answers are shared and frozen. */
 function withEngineId(job: CseJob, engineId: string): CseJob {
-  const missing = job.engineId === undefined || job.engineId === null || job.engineId === '';
-  return missing ? { ...job, engineId } : job;
+  return job.engineId ? job : { ...job, engineId };
 }

@@ -90,16 +90,12 @@ export class CseHttpClient {
 
   get(call: UpstreamCall, request: UpstreamRequestContext): Promise<UpstreamAnswer> {
     const path = this.pathPrefix + call.path + (call.query ?? '');
-    return this.handle({
-      route: call.route,
-      path,
-      engineKey: call.engineId === undefined ? undefined : `${request.credentials.projectId}/${call.engineId}`,
-      request,
-      digest: credentialDigest(request.credentials),
-      key: scopeKey(request.credentials, this.origin + path),
-      events: this.sinkOf(request.events),
-      signal: request.signal,
-    });
+    const { credentials, signal } = request;
+    const engineKey = call.engineId === undefined ? undefined : `${credentials.projectId}/${call.engineId}`;
+    const digest = credentialDigest(credentials);
+    const key = scopeKey(credentials, this.origin + path);
+    const events = this.sinkOf(request.events);
+    return this.handle({ route: call.route, path, engineKey, request, digest, key, events, signal });
   }
 
   private sinkOf(operation: UpstreamEvents | undefined): UpstreamEvents {

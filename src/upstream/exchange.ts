@@ -16,19 +16,14 @@ export interface ExchangeOptions {
   readonly keepText: boolean;
 }
 
-// Below the 5 s idle timeout common to servers and proxies: the gateway closes an idle connection
-// first rather than write a request into a socket the other end is closing.
+// Below servers' and proxies' usual 5 s idle timeout: the gateway closes an idle connection first.
 const UPSTREAM_KEEP_ALIVE_MS = 4000;
 
 // Not undici's retry interceptor: it waits out `Retry-After` past the operation's deadline, retries
 // timeouts, and hides attempts from breakers.
 export function createUpstreamDispatcher(connections: number, timeoutMs: number): Dispatcher {
-  return new Agent({
-    connections,
-    connectTimeout: timeoutMs,
-    // Headers and body are bounded by each attempt's own timer (exchangeStage), to the operation's deadline.
-    keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS,
-  });
+  // Headers and body are bounded by each attempt's own timer (exchangeStage), to the operation's deadline.
+  return new Agent({ connections, connectTimeout: timeoutMs, keepAliveTimeout: UPSTREAM_KEEP_ALIVE_MS });
 }
 
 // Error bodies are only read for their code; a proxy's HTML page need not be read whole.
@@ -40,10 +35,8 @@ export function exchangeStage(options: ExchangeOptions): AttemptHandler {
   return (attempt) => new Exchange(options, attempt).result;
 }
 
-/**
- * One GET as undici's handler: the body decoded as it arrives (megabytes decoded at the end are one
- * long step), with no stream, request promise or signal of its own; one timer bounds the attempt.
- */
+// One GET as undici's handler: the body decoded as it arrives (megabytes decoded at the end are one
+// long step), with no stream, request promise or signal of its own; one timer bounds the attempt.
 class Exchange implements Dispatcher.DispatchHandler {
   readonly result: Promise<ExchangeResult>;
   private settle!: (result: ExchangeResult) => void;
@@ -145,7 +138,6 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.finish(classifyFailure({ thrown: reason }));
   }
 
-  /** Only the first outcome counts. */
   private finish(outcome: UpstreamAnswer | Failure): void {
     if (this.settled) return;
     this.settled = true;

@@ -62,10 +62,8 @@ interface Container {
   readonly colons: number[];
 }
 
-// " \ { } [ ] , :
-const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA, COLON] = [
-  0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a,
-];
+const CODES = [...'"\\{}[],:'].map((char) => char.charCodeAt(0));
+const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA, COLON] = CODES;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -1,3 +1,4 @@
+import { PROJECT_ID_PATTERN as PROJECT_ID } from '../config/loadConfig';
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 
@@ -8,8 +9,6 @@ import { ErrorCode } from '../errors/codes';
 const ENGINE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Digit strings, so no precision is ever lost. */
 const JOB_ID = /^\d{1,20}$/;
-/** As the configuration and the identity headers accept them. */
-const PROJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function assertEngineId(id: string, argumentName = 'engineId'): string {
   return checked(id, ENGINE_ID, 'engine id', argumentName);

@@ -81,16 +81,13 @@ export function cacheStage(
 /** The stages inside see the flight's signal; only a shared answer is frozen (freezing walks the page). */
 export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallStage {
   return (next) => async (call) => {
+    const start = async (signal: AbortSignal, flight: { readonly shared: boolean }) => {
+      const answer = await next({ ...call, signal });
+      return flight.shared ? deepFreeze(answer) : answer;
+    };
+    const joined = () => call.events.joined?.({ route: call.route });
     try {
-      return await flights.run(
-        call.key,
-        call.signal,
-        async (signal, flight) => {
-          const answer = await next({ ...call, signal });
-          return flight.shared ? deepFreeze(answer) : answer;
-        },
-        () => call.events.joined?.({ route: call.route }),
-      );
+      return await flights.run(call.key, call.signal, start, joined);
     } catch (error) {
       // A caller who stops waiting is rejected with its signal's reason: still a coded error.
       if (call.signal?.aborted !== true || error !== call.signal.reason) throw error;

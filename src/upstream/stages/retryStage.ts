@@ -20,13 +20,9 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
         throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, message);
       }
       const result = await next({ ...call, signal, attempt });
-      call.events.attempt?.({
-        route: call.route,
-        status: result.status,
-        durationMs: result.durationMs,
-        outcome: result.ok ? result.answer.kind : 'error',
-        attempt,
-      });
+      const { status, durationMs } = result;
+      const outcome = result.ok ? result.answer.kind : 'error';
+      call.events.attempt?.({ route: call.route, status, durationMs, outcome, attempt });
       if (result.ok) return result.answer;
       const { retryAfter } = result.error.extensions;
       const decision = decideRetry({
