@@ -16,8 +16,8 @@ export const MAX_CURSOR_POSITION = 2 ** 31 - 1;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 
-// Parts framed by type and length (`['a|b']` ≠ `['a', 'b']`, `1` ≠ `'1'`), an omitted one as null, as ever:
-// cursors stay valid across versions. 72 bits: collisions only matter within one client's lists.
+/** Parts framed by type and length (`['a|b']` ≠ `['a', 'b']`, `1` ≠ `'1'`), an omitted one as null,
+ * as ever: cursors stay valid across versions. 72 bits: collisions only matter within one client's lists. */
 export function connectionKey(parts: readonly (string | number | null | undefined)[]): string {
   let text = '';
   for (const part of parts) {

@@ -4,9 +4,9 @@ export interface PageCall {
   size: number;
 }
 
-// The fewest page calls that cover [start, end), all of the smallest size that needs that few:
-// a window rarely starts on a page boundary (items 15..34 → `{ index: 0, size: 35 }`).
-// Throws RangeError for an invalid window or maximum: a caller bug, not user input.
+/** The fewest page calls that cover [start, end), all of the smallest size that needs that few:
+ * a window rarely starts on a page boundary (items 15..34 → `{ index: 0, size: 35 }`).
+ * @throws RangeError for an invalid window or maximum: a caller bug, not user input. */
 export function planPageCalls(start: number, end: number, maxPageSize: number): PageCall[] {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
     throw new RangeError(`planPageCalls: expected integers 0 ≤ start ≤ end, got [${start}, ${end})`);

@@ -6,8 +6,8 @@ type Waiter<T> = { resolve(result: IteratorResult<T, undefined>): void; reject(e
 /** The engine watch behind a subscription's source stream, for its group (EngineWatch). */
 export type StreamWatch = { replayable(): boolean; reread(sink: object): void; chargeCall: () => void };
 
-// One pending value per key, the newest: a slow reader costs bounded memory and reads current values.
-// After `end()` or `fail(error)` the reader drains what is pending; `return()` drops it.
+/** One pending value per key, the newest: a slow reader costs bounded memory and reads current values.
+ * After `end()` or `fail(error)` the reader drains what is pending; `return()` drops it. */
 export class ConflatingStream<T> implements AsyncGenerator<T, undefined, unknown> {
   private readonly pending = new Map<string, Entry<T>>();
   private waiter: Waiter<T> | undefined;

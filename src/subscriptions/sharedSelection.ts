@@ -33,9 +33,9 @@ export interface ViewField {
 /** Past this many fields with every fragment inlined, a document is not shared: inlining is the work. */
 const MAX_SHARED_FIELDS = 300;
 
-// Fields as execution collects them, each under a key of its name and argument values, sorted: one text
-// for documents that differ only in aliases, names, fragments, variables or layout (docs/subscriptions.md).
-// `undefined` (grouped by its text instead) for an abstract type, a large document, bad variables.
+/** Fields as execution collects them, each under a key of its name and argument values, sorted: one text
+ * for documents that differ only in aliases, names, fragments, variables or layout (docs/subscriptions.md).
+ * `undefined` (grouped by its text instead) for an abstract type, a large document, bad variables. */
 export function sharedSelection(
   schema: GraphQLSchema,
   document: DocumentNode,
