@@ -22,7 +22,9 @@ export function taskOutput(raw: string | null | undefined): unknown {
     const message = 'The upstream sent a task output nested too deeply to answer.';
     throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message);
   }
-  if (raw.length > PARSED_IN_TURNS_FROM) return parseUpstreamJsonInTurns(raw, MAX_OUTPUT_DEPTH).catch(() => raw);
+  if (raw.length > PARSED_IN_TURNS_FROM) {
+    return parseUpstreamJsonInTurns(raw, MAX_OUTPUT_DEPTH).catch(() => raw);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

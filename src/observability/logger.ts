@@ -81,6 +81,11 @@ export function jsonString(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
+/** The UTF-8 bytes JSON writes of `text` between its quotes (escapes included), with no copy when none. */
+export function jsonByteLength(text: string): number {
+  return NEEDS_ESCAPE.test(text) ? Buffer.byteLength(JSON.stringify(text)) - 2 : Buffer.byteLength(text);
+}
+
 const { lsCacheSym, timeSym, chindingsSym, endSym, streamSym } = pino.symbols;
 
 /** An info line laid out as pino's; its fields come as JSON (`,"a":1`, strings bounded by the caller). */

@@ -4,6 +4,7 @@ import {
   boundLogValue,
   boundString,
   createLogger,
+  jsonByteLength,
   jsonString,
   LOG_STRING_MAX_CHARS,
   timeField,
@@ -153,6 +154,11 @@ describe("a line's strings and time, written without JSON.stringify and toISOStr
     // fc.string(): printable ASCII, quotes and backslashes often; binary: controls and lone surrogates.
     const strings = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.uuid());
     fc.assert(fc.property(strings, (text) => expect(jsonString(text)).toBe(JSON.stringify(text))));
+  });
+
+  it('jsonByteLength is the UTF-8 length of what JSON.stringify writes, without the quotes (property)', () => {
+    const strings = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }));
+    fc.assert(fc.property(strings, (text) => expect(jsonByteLength(text)).toBe(Buffer.byteLength(JSON.stringify(text)) - 2)));
   });
 
   it('timeField writes the ISO 8601 time of any millisecond, called in any order (property)', () => {

@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
-import { jsonString } from '../../observability/logger';
+import { jsonByteLength } from '../../observability/logger';
 
 /** Items whose lists may be made and completed in one turn of the event loop. */
 const ITEMS_PER_TURN = 1000;
@@ -34,9 +34,9 @@ export class OperationBudget {
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
   }
 
-  /** Upstream text, counted as the answer writes it (escapes too) each time it holds it (aliases repeat it). */
+  /** Upstream text, counted as the answer writes it (escapes too) each time it holds it (aliases). */
   sendText<T>(text: T): T {
-    if (typeof text === 'string') this.send(() => Buffer.byteLength(jsonString(text)) - 2);
+    if (typeof text === 'string') this.send(jsonByteLength(text));
     return text;
   }
 
@@ -45,7 +45,7 @@ export class OperationBudget {
     this.sentBytes = 0;
   }
 
-  /** `make()`'s JSON (parsed, perhaps in turns) once per `source`; each copy counted as the answer writes it. */
+  /** `make()`'s JSON (parsed, perhaps in turns) once per `source`; each copy counted as written. */
   sendJson(source: unknown, make: () => unknown): unknown {
     // Past the bound it fails before anything is parsed.
     this.send(0);
@@ -87,10 +87,9 @@ export class OperationBudget {
     return this.turn.then(make);
   }
 
-  /** Past the bound, nothing more is measured. */
-  private send(bytes: number | (() => number)): void {
+  private send(bytes: number): void {
     const limit = this.limits.maxUpstreamBytes;
-    if (this.sentBytes <= limit) this.sentBytes += typeof bytes === 'number' ? bytes : bytes();
+    this.sentBytes += bytes;
     if (this.sentBytes <= limit) return;
     const message = `The operation's answer would hold more than the ${limit} bytes of upstream text one operation may send.`;
     throw tooLarge('SENT_BYTES', limit, message);
