@@ -95,6 +95,19 @@ export function createHttpServer(options: HttpServerOptions) {
  * is answered at once, so connections that send nothing cannot keep it out.
  */
 function createCappedServer(limits: GatewayConfig['http']['connections'], reserve: number, listener: RequestListener) {
+  // Node's timeouts end with the request: an answer its client does not read would be held for good.
+  // From the answer's end (`prefinish`), so a slow upstream is not cut; what the kernel took is not held.
+  function armSendDeadline(this: Answer) {
+    if (this.socket?.writableLength === 0) return;
+    this[SEND_DEADLINE] = setTimeout(() => this.destroy(), limits.requestTimeoutMs).unref();
+  }
+  // Node starts every pipelined request it has read while no answer waits to be sent: their answers
+  // would wait unsent, none with a deadline yet. One answer in the making per connection.
+  const answering = new WeakSet<Socket>();
+  function answered(this: Answer) {
+    answering.delete(this.req.socket);
+    clearTimeout(this[SEND_DEADLINE]);
+  }
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -104,13 +117,14 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
     (request, response) => {
-      // Node's timeouts end with the request: an answer its client does not read would be held for good.
-      // From the answer's end (`prefinish`), so a slow upstream is not cut; what the kernel took is not held.
-      response.once('prefinish', () => {
-        if (response.socket?.writableLength === 0) return;
-        const timer = setTimeout(() => response.destroy(), limits.requestTimeoutMs).unref();
-        response.once('close', () => clearTimeout(timer));
-      });
+      if (answering.has(request.socket)) {
+        response.setHeader('retry-after', '1');
+        const message = 'One request at a time per connection (no HTTP pipelining): retry on a new connection.';
+        const extensions = { code: 'UPSTREAM_UNAVAILABLE', reason: 'OVERLOADED', retryAfter: 1 };
+        return sendJson(response, 503, { errors: [{ message, extensions }] }, true);
+      }
+      answering.add(request.socket);
+      response.on('prefinish', armSendDeadline).on('close', answered);
       listener(request, response);
     },
   );
@@ -134,6 +148,9 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
   });
   return server;
 }
+
+const SEND_DEADLINE = Symbol('sendDeadline');
+type Answer = ServerResponse & { [SEND_DEADLINE]?: NodeJS.Timeout };
 
 /** METRICS_PORT: the scrape port can stay inside the cluster while PORT faces the clients. */
 export async function startMetricsServer(registry: Registry, port: number, http: GatewayConfig['http']) {

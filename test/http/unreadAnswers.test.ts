@@ -91,3 +91,22 @@ it('keeps the kept-alive connection of a client that reads the same answer, past
   // Its deadline, had it not been cleared, began before the last byte was read.
   expect(await openAfter(reader, DEADLINE_MS)).toBe(true);
 });
+
+it('answers one request at a time per connection: pipelined requests behind an unfinished answer are refused, not run', async () => {
+  let connection!: RawConnection;
+  // Four requests in one write, while the only slot is free: Node would start each one at once.
+  await eventually(async () => {
+    connection = await open(port);
+    const body = JSON.stringify({ query: LARGE });
+    const head = `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Auth-Token: ${DEMO_TOKEN}\r\n`;
+    connection.socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`.repeat(4));
+    await eventually(() => connection.received().includes('\r\n'), 'a status line', 10_000);
+    if (/^HTTP\/1\.1 200/.test(connection.received())) return true;
+    connection.socket.destroy();
+    return false;
+  }, 'the slot free', 5000);
+  await connection.closed;
+  const statuses = connection.received().match(/HTTP\/1\.1 \d{3}/g);
+  expect(statuses).toEqual(['HTTP/1.1 200', 'HTTP/1.1 503']);
+  expect(connection.received()).toContain('One request at a time per connection');
+});
