@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { ttlRange, type CacheTtls } from './freshness';
-import type { CallerCredentials } from './scopeKey';
+import { credentialDigest, type CallerCredentials } from './scopeKey';
 import type { ReuseVerdict } from './reusePolicy';
 import { ENTRY_OVERHEAD_BYTES } from './UpstreamAnswerCache';
 
@@ -35,13 +35,15 @@ export type WholeResponseCache<TContext> = NonNullable<ReturnType<typeof createW
 
 /** A promoted entry keeps its own expiry. */
 interface Entry extends Omit<CachedResponse, 'ageSeconds'> {
+  /** The caller whose share it counts in: its token and project (any enterprise project). */
+  readonly caller: string;
   readonly generation: number;
   readonly storedAt: number;
   readonly expiresAt: number;
 }
 
 const PROBATION_SHARE = 0.2;
-/** Of the whole cache, per credential scope: a caller that floods it pushes out its own answers only. */
+/** Of each segment, per caller: one that floods it pushes out its own answers, not another's. */
 const CALLER_SHARE = 0.25;
 
 /** Those that describe the body itself; per-request ones (CORS, request id) are made anew. */
@@ -53,34 +55,50 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
   if (ttlRange(options.ttls).max === 0) return undefined;
   const clock = options.clock ?? performance;
   const sizeOf = (entry: Entry, key: string) => entry.body.length + key.length + ENTRY_OVERHEAD_BYTES;
-  // By credential scope (a key's first field): its bytes and keys, oldest first, in both segments.
-  const scopes = new Map<string, { bytes: number; keys: Set<string> }>();
-  const held = (entry: Entry, key: string, sign: 1 | -1) => {
-    const name = key.slice(0, key.indexOf(' '));
-    const scope = scopes.get(name) ?? scopes.set(name, { bytes: 0, keys: new Set() }).get(name)!;
-    scope.bytes += sign * sizeOf(entry, key);
-    if (sign > 0) scope.keys.add(key);
-    else if (scope.keys.delete(key) && scope.keys.size === 0) scopes.delete(name);
+  const segment = (maxSize: number) => {
+    const max = Math.max(1, Math.floor(maxSize));
+    // Each caller's bytes and keys here, oldest first, kept by the cache's own hooks.
+    const callers = new Map<string, { bytes: number; keys: Set<string> }>();
+    const held = (entry: Entry, key: string, sign: 1 | -1) => {
+      if (!callers.has(entry.caller)) callers.set(entry.caller, { bytes: 0, keys: new Set() });
+      const mine = callers.get(entry.caller)!;
+      mine.bytes += sign * sizeOf(entry, key);
+      if (sign > 0) mine.keys.add(key);
+      else if (mine.keys.delete(key) && mine.keys.size === 0) callers.delete(entry.caller);
+    };
+    const cache = new LRUCache<string, Entry>({
+      maxSize: max,
+      sizeCalculation: sizeOf,
+      onInsert: (entry, key) => held(entry, key, 1),
+      dispose: (entry, key) => held(entry, key, -1),
+      perf: clock,
+      // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
+      ttlResolution: 0,
+    });
+    // A caller past its share whose answer would push out another's makes room with its own oldest,
+    // or is not kept: a flood of one caller cannot empty a segment of the others' answers.
+    const put = (key: string, entry: Entry, ttl: number) => {
+      const size = sizeOf(entry, key);
+      const mine = () => callers.get(entry.caller)?.bytes ?? 0;
+      const crowds = () => mine() + size > max * CALLER_SHARE && cache.calculatedSize + size > max;
+      for (const old of callers.get(entry.caller)?.keys ?? []) {
+        if (!crowds()) break;
+        cache.delete(old);
+      }
+      if (!crowds()) cache.set(key, entry, { ttl });
+    };
+    return { cache, put };
   };
-  const segment = (maxSize: number) => new LRUCache<string, Entry>({
-    maxSize: Math.max(1, Math.floor(maxSize)),
-    sizeCalculation: sizeOf,
-    onInsert: (entry, key) => held(entry, key, 1),
-    dispose: (entry, key) => held(entry, key, -1),
-    perf: clock,
-    // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
-    ttlResolution: 0,
-  });
   const probation = segment(options.maxBytes * PROBATION_SHARE);
   const protectedEntries = segment(options.maxBytes * (1 - PROBATION_SHARE));
   const find = (key: string): Entry | undefined => {
-    const kept = protectedEntries.get(key);
+    const kept = protectedEntries.cache.get(key);
     if (kept !== undefined) return kept;
-    const candidate = probation.get(key);
+    const candidate = probation.cache.get(key);
     if (candidate === undefined) return undefined;
-    probation.delete(key);
+    probation.cache.delete(key);
     const ttl = candidate.expiresAt - clock.now();
-    if (ttl > 0) protectedEntries.set(key, candidate, { ttl });
+    if (ttl > 0) protectedEntries.put(key, candidate, ttl);
     return candidate;
   };
   return {
@@ -105,16 +123,11 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
       const headers = stored.map((name) => [name, answer.headers.get(name)!] as const);
       const keepMs = Math.min(maxAge * 1000, verdict.maxKeepMs ?? Number.POSITIVE_INFINITY);
       const now = clock.now();
-      const entry = { generation, body: ownBytes(answer.body), headers, storedAt: now, expiresAt: now + keepMs };
-      protectedEntries.delete(key);
-      probation.set(key, { ...entry, operationName: verdict.operationName }, { ttl: keepMs });
-      // Past its share, its own answers make room, oldest first.
-      const scope = scopes.get(key.slice(0, key.indexOf(' ')));
-      for (const old of scope?.keys ?? []) {
-        if (scope!.bytes <= options.maxBytes * CALLER_SHARE) break;
-        probation.delete(old);
-        protectedEntries.delete(old);
-      }
+      const caller = credentialDigest({ ...credentials, enterpriseProjectId: undefined });
+      const body = ownBytes(answer.body);
+      const entry = { caller, generation, body, headers, storedAt: now, expiresAt: now + keepMs };
+      protectedEntries.cache.delete(key);
+      probation.put(key, { ...entry, operationName: verdict.operationName }, keepMs);
     },
   };
 }

@@ -35,13 +35,15 @@ const OK_HEADERS = new Map([
 interface FakeRequest {
   token?: string;
   project?: string;
+  enterprise?: string;
   method?: string;
   accept?: string;
   contentType?: string;
 }
 
-function request({ token = 'token-aaaaaaaa', project = 'p1', method = 'POST', accept, contentType = 'application/json' }: FakeRequest = {}): IncomingMessage {
-  return { method, headers: { 'x-auth-token': token, 'x-project-id': project, accept, 'content-type': contentType } } as unknown as IncomingMessage;
+function request({ token = 'token-aaaaaaaa', project = 'p1', enterprise, method = 'POST', accept, contentType = 'application/json' }: FakeRequest = {}): IncomingMessage {
+  const headers = { 'x-auth-token': token, 'x-project-id': project, 'x-enterprise-project-id': enterprise, accept, 'content-type': contentType };
+  return { method, headers } as unknown as IncomingMessage;
 }
 
 function setUp(overrides: Partial<WholeResponseCacheOptions<{ verdict: boolean }>> = {}) {
@@ -51,7 +53,7 @@ function setUp(overrides: Partial<WholeResponseCacheOptions<{ verdict: boolean }
   const credentialsOf = (r: IncomingMessage): Credentials => {
     const token = r.headers['x-auth-token'] as string;
     if (token === 'bad') throw new Error('UNAUTHENTICATED');
-    return { token, projectId: r.headers['x-project-id'] as string, enterpriseProjectId: undefined };
+    return { token, projectId: r.headers['x-project-id'] as string, enterpriseProjectId: r.headers['x-enterprise-project-id'] as string | undefined };
   };
   const created = createWholeResponseCache<{ verdict: boolean }>({
     ttls: TTLS,
@@ -114,7 +116,7 @@ describe('createWholeResponseCache', () => {
     expect(stored.toString()).toBe('{"data":{"a":1}}');
   });
 
-  describe('a caller holds at most a quarter of the cache', () => {
+  describe('a caller holds at most a quarter of each segment once others would be pushed out', () => {
     const answer = { status: 200, headers: OK_HEADERS, body: 'y'.repeat(600) };
     /** Stored and asked for again (promoted): answers being reused. */
     const reused = (cache: ReturnType<typeof setUp>['cache'], token: string, name: string) => {
@@ -131,8 +133,36 @@ describe('createWholeResponseCache', () => {
       const flood = Array.from({ length: 20 }, (_, i) => `flood ${i}`);
       expect(flood.map((name) => reused(cache, 'token-bbbbbbbb', name))).toEqual(Array(20).fill(true));
       expect(kept(cache, 'token-aaaaaaaa', 'hot')).toBe(true);
-      // 2048 bytes: the newest two of its 600-byte answers (with their keys and overhead).
-      expect(flood.map((name) => kept(cache, 'token-bbbbbbbb', name))).toEqual([...Array(18).fill(false), true, true]);
+      // Its oldest went; as many of its newest stay as fit beside the other caller's.
+      const flooded = flood.map((name) => kept(cache, 'token-bbbbbbbb', name));
+      expect(flooded[0]).toBe(false);
+      expect(flooded.slice(-2)).toEqual([true, true]);
+      expect(flooded.slice(flooded.indexOf(true)).every(Boolean)).toBe(true);
+    });
+
+    /** Stored once and never asked for again: answers waiting in probation. */
+    const offered = (cache: ReturnType<typeof setUp>['cache'], r: IncomingMessage, name: string) =>
+      cache.offer(cache.keyOf(r, '', name)!, r, { verdict: true }, answer);
+
+    it('a flood of one caller\'s new answers leaves another\'s new answer in probation', () => {
+      const { cache } = setUp({ maxBytes: 32_768 });
+      offered(cache, request({ token: 'token-aaaaaaaa' }), 'new');
+      for (let i = 0; i < 40; i += 1) offered(cache, request({ token: 'token-bbbbbbbb' }), `flood ${i}`);
+      expect(kept(cache, 'token-aaaaaaaa', 'new')).toBe(true);
+    });
+
+    it('a caller is one however many enterprise projects it names', () => {
+      const { cache } = setUp({ maxBytes: 32_768 });
+      offered(cache, request({ token: 'token-aaaaaaaa' }), 'new');
+      for (let i = 0; i < 40; i += 1) offered(cache, request({ token: 'token-bbbbbbbb', enterprise: `ep-${i}` }), `flood ${i}`);
+      expect(kept(cache, 'token-aaaaaaaa', 'new')).toBe(true);
+    });
+
+    it('a caller alone may fill the cache', () => {
+      const { cache } = setUp({ maxBytes: 32_768 });
+      const names = Array.from({ length: 20 }, (_, i) => `answer ${i}`);
+      expect(names.map((name) => reused(cache, 'token-bbbbbbbb', name))).toEqual(Array(20).fill(true));
+      expect(names.map((name) => kept(cache, 'token-bbbbbbbb', name)).filter(Boolean).length).toBeGreaterThan(8);
     });
 
     it('gets its share back as its answers expire or are pushed out', () => {
