@@ -5,17 +5,9 @@ import { UPSTREAM_BAD_BODY } from './parseJson';
 
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
-/** `refused`: a 4xx but 429; `cancelled`: the operation went away; `local`: undici refused our request. */
-export type FailureKind =
-  | 'answer'
-  | 'refused'
-  | 'throttled'
-  | 'server'
-  | 'bad-response'
-  | 'connection'
-  | 'timeout'
-  | 'cancelled'
-  | 'local';
+/** BREAKER_COUNTS's. `refused`: a 4xx but 429; `cancelled`: the operation went away; `local`: undici
+ * refused our request. */
+export type FailureKind = keyof typeof BREAKER_COUNTS;
 
 export type Happened = Answered | Thrown;
 type Answered = { readonly status: number; readonly headers: UpstreamHeaders; readonly body: string };
@@ -148,7 +140,7 @@ function classifyThrown(err: unknown, status: number | undefined, requestId: str
 // others share; an unreadable 200 does not prove the upstream reachable (a proxy's login page).
 type BreakerCount = { readonly engine: boolean | undefined; readonly upstream: boolean | undefined };
 
-export const BREAKER_COUNTS: Readonly<Record<FailureKind, BreakerCount>> = {
+export const BREAKER_COUNTS = {
   answer: { engine: false, upstream: false },
   refused: { engine: false, upstream: false },
   throttled: { engine: undefined, upstream: false },
@@ -158,7 +150,7 @@ export const BREAKER_COUNTS: Readonly<Record<FailureKind, BreakerCount>> = {
   timeout: { engine: true, upstream: true },
   cancelled: { engine: undefined, upstream: undefined },
   local: { engine: undefined, upstream: undefined },
-};
+} as const satisfies Readonly<Record<string, BreakerCount>>;
 
 export function circuitOpenError(scope: 'upstream' | 'engine', retryAfterMs: number): GatewayError {
   const message =
