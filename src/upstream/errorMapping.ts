@@ -50,11 +50,10 @@ const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const TIMEOUT_NAMES = new Set(['AbortError', 'TimeoutError']);
-const UNREACHABLE_CODES = new Set(
-  ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'].concat(
-    ['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'],
-  ),
-);
+const UNREACHABLE_CODES = new Set([
+  ...['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'],
+  ...['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'],
+]);
 const LOCAL_CODES = new Set(
   ['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL'],
 );
@@ -153,10 +152,9 @@ export const BREAKER_COUNTS = {
 } as const satisfies Readonly<Record<string, BreakerCount>>;
 
 export function circuitOpenError(scope: 'upstream' | 'engine', retryAfterMs: number): GatewayError {
-  const message =
-    scope === 'engine'
-      ? 'The upstream keeps failing for this engine; the gateway is not calling it for a moment.'
-      : 'The upstream cannot be reached; the gateway is not calling it for a moment.';
+  const message = scope === 'engine'
+    ? 'The upstream keeps failing for this engine; the gateway is not calling it for a moment.'
+    : 'The upstream cannot be reached; the gateway is not calling it for a moment.';
   return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, message, {
     retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
     details: { reason: 'CIRCUIT_OPEN' },
