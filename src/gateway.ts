@@ -168,8 +168,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     // Requests still in the pool belong to operations the drain cut off.
     if (ownsDispatcher) {
       const timeout = sleep(http.shutdownTimeoutMs, 'timeout', { ref: false });
-      const closed = await Promise.race([dispatcher.close(), timeout]);
-      if (closed === 'timeout') await dispatcher.destroy();
+      if ((await Promise.race([dispatcher.close(), timeout])) === 'timeout') await dispatcher.destroy();
     }
     await shared?.close();
   };

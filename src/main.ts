@@ -133,10 +133,8 @@ function startupFailure(error: unknown, http: GatewayConfig['http']): string {
   const reason = error instanceof Error ? error.message : String(error);
   switch (code) {
     case 'EADDRINUSE':
-      return (
-        `${at}: the address is already in use (EADDRINUSE). ` +
-        `Set ${setting} to a free port, or stop the process that holds it.`
-      );
+      return `${at}: the address is already in use (EADDRINUSE). ` +
+        `Set ${setting} to a free port, or stop the process that holds it.`;
     case 'EACCES':
       return `${at}: permission denied (EACCES). Ports below 1024 need privileges: set ${setting} to 1024 or above.`;
     case 'EADDRNOTAVAIL':

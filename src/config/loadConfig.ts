@@ -225,8 +225,7 @@ export function loadConfig(env: Env) {
     attempt > limits.operationTimeoutMs &&
       `CSE_TIMEOUT_MS (${attempt}) is above REQUEST_TIMEOUT_MS (${limits.operationTimeoutMs}): ` +
         'no upstream attempt outlives its operation, so attempts are bounded by REQUEST_TIMEOUT_MS.',
-    endpoint !== undefined &&
-      simulatorSet.length > 0 &&
+    endpoint !== undefined && simulatorSet.length > 0 &&
       `${simulatorSet.join(', ')} ignored: CSE_ENDPOINT is set, so no simulator is started`,
   ].filter((line) => typeof line === 'string');
   const sections = { upstream, cache, http, limits, subscriptions, redis, observability };
@@ -265,10 +264,7 @@ function editDistance(a: string, b: string): number {
 
 /** `shown`: what a refusal may show of the value (the message is logged). */
 class Refusal {
-  constructor(
-    readonly expected: string,
-    readonly shown?: string,
-  ) {}
+  constructor(readonly expected: string, readonly shown?: string) {}
 }
 
 function endpointOf(raw: string): string | Refusal {

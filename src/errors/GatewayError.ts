@@ -29,8 +29,7 @@ export class GatewayError extends GraphQLError {
       extensions.upstream = Object.fromEntries(known.filter(([, value]) => value !== undefined));
     }
     if (options.retryAfter !== undefined) extensions.retryAfter = options.retryAfter;
-    const cause = options.cause instanceof Error ? options.cause : undefined;
-    super(message, { extensions, originalError: cause });
+    super(message, { extensions, originalError: options.cause instanceof Error ? options.cause : undefined });
     this.name = 'GatewayError';
     this.code = code;
   }

@@ -47,13 +47,11 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver) {
   const listsInFlight = new Map<string, Set<Promise<unknown>>>();
 
   const enginePage = new DataLoader<PageCall, ListPage<CseEngine>, string>(
-    observed('enginePage', (calls) =>
-      settleEach(calls, async (call) => {
-        const page = await api.listEngines(call);
-        for (const engine of page.data) engineLoader.prime(engine.id, engine);
-        return page;
-      }),
-    ),
+    observed('enginePage', (calls) => settleEach(calls, async (call) => {
+      const page = await api.listEngines(call);
+      for (const engine of page.data) engineLoader.prime(engine.id, engine);
+      return page;
+    })),
     { cacheKeyFn: pageKey },
   );
 
@@ -62,15 +60,13 @@ export function createLoaders(api: CseApi, observeBatch?: BatchObserver) {
   );
 
   const jobPage = new DataLoader<JobPageKey, ListPage<CseJob> | null, string>(
-    observed('jobPage', (keys) =>
-      settleEach(keys, async (key) => {
-        const page = await api.listJobs(key.engineId, key.filter, key.call);
-        for (const job of page?.data ?? []) {
-          listedJobs.set(jobKey({ engineId: key.engineId, jobId: String(job.id) }), job);
-        }
-        return page;
-      }),
-    ),
+    observed('jobPage', (keys) => settleEach(keys, async (key) => {
+      const page = await api.listJobs(key.engineId, key.filter, key.call);
+      for (const job of page?.data ?? []) {
+        listedJobs.set(jobKey({ engineId: key.engineId, jobId: String(job.id) }), job);
+      }
+      return page;
+    })),
     { cacheKeyFn: jobPageKey },
   );
 

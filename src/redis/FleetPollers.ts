@@ -66,10 +66,7 @@ export class FleetPollers implements WatchFleet {
   private closed = false;
 
   /** @param pollMs SUBSCRIPTION_POLL_MS: every watch ticks once per interval. */
-  constructor(
-    private readonly link: RedisLink,
-    pollMs: number,
-  ) {
+  constructor(private readonly link: RedisLink, pollMs: number) {
     this.tick = link.script('gatewayPollerTick', 2, TICK);
     this.ttlMs = LEASE_TICKS * pollMs;
   }
@@ -209,12 +206,9 @@ function readMessage(text: string | undefined): PollMessage | undefined {
     if (tooLarge === true) return { from, tooLarge };
     const { jobs, newest, missing, engineMissing, failed, startedAt } = result as Record<string, unknown>;
     const valid =
-      Array.isArray(jobs) &&
-      jobs.every((job) => typeof job === 'object' && job !== null && 'id' in job) &&
-      (newest === undefined || strings(newest)) &&
-      strings(missing) &&
-      typeof engineMissing === 'boolean' &&
-      typeof failed === 'boolean' &&
+      Array.isArray(jobs) && jobs.every((job) => typeof job === 'object' && job !== null && 'id' in job) &&
+      (newest === undefined || strings(newest)) && strings(missing) &&
+      typeof engineMissing === 'boolean' && typeof failed === 'boolean' &&
       (startedAt === undefined || Number.isFinite(startedAt));
     return valid ? { from, result: result as PollResult } : undefined;
   } catch {

@@ -7,10 +7,7 @@ const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 
 /** The APQ registry behind the replica's own; Redis failing, or a value that does not open, is a miss. */
 export class RedisKeyValueCache implements KeyValueCache<string> {
-  constructor(
-    private readonly link: RedisLink,
-    private readonly local: KeyValueCache<string>,
-  ) {}
+  constructor(private readonly link: RedisLink, private readonly local: KeyValueCache<string>) {}
 
   async get(key: string): Promise<string | undefined> {
     const near = await this.local.get(key);

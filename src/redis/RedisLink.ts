@@ -60,10 +60,9 @@ export class RedisLink {
       maxRetriesPerRequest: 0,
       ...(options.tlsCa === undefined ? {} : { tls: { ca: options.tlsCa } }),
     } satisfies RedisOptions;
-    this.client =
-      options.cluster === true
-        ? createCluster(options.url, bounds)
-        : new Redis(options.url, { ...bounds, enableOfflineQueue: false, retryStrategy: reconnectDelay });
+    this.client = options.cluster === true
+      ? createCluster(options.url, bounds)
+      : new Redis(options.url, { ...bounds, enableOfflineQueue: false, retryStrategy: reconnectDelay });
     this.renewLease = this.script('gwLeaseRenew', 1, RENEW_LEASE);
     this.client.on('ready', () => {
       this.suspendedUntil = 0;

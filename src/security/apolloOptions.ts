@@ -22,10 +22,9 @@ export function apolloOptions(
   sharedPersistedQueries?: (local: KeyValueCache<string>) => KeyValueCache<string>,
 ) {
   const { limits } = config;
-  const manifest =
-    limits.persistedQueries === 'safelist' && limits.persistedQueriesManifest !== undefined
-      ? loadPersistedQueryManifest(limits.persistedQueriesManifest, schema)
-      : undefined;
+  const manifest = limits.persistedQueries === 'safelist' && limits.persistedQueriesManifest !== undefined
+    ? loadPersistedQueryManifest(limits.persistedQueriesManifest, schema)
+    : undefined;
   const admission = createAdmission(config, schema, documentStore, manifest && manifestHashCheck(manifest));
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     landingPagePlugin(config.http.explorer, demoToken),

@@ -226,14 +226,13 @@ export class EngineWatch {
 
   /** An event's upstream call past the caches, from its polls' budget; granted, it adds to its demand. */
   readonly chargeCall = (): void => {
-    const limit = this.settings.maxCallsPerPoll;
-    if (this.budget.take()) {
-      this.asked += 1;
-      return;
+    if (!this.budget.take()) {
+      const limit = this.settings.maxCallsPerPoll;
+      const message = `These credentials' subscriptions made the ${limit} upstream calls an interval allows.`;
+      const options = { details: { reason: 'CALLS_PER_POLL', limit } };
+      throw new GatewayError(ErrorCode.QUERY_TOO_COMPLEX, message, options);
     }
-    const message = `These credentials' subscriptions made the ${limit} upstream calls an interval allows.`;
-    const options = { details: { reason: 'CALLS_PER_POLL', limit } };
-    throw new GatewayError(ErrorCode.QUERY_TOO_COMPLEX, message, options);
+    this.asked += 1;
   };
 
   watchEvents(sink: EventSink): void {

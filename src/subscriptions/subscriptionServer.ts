@@ -167,8 +167,7 @@ export function serveSubscriptions(
     const code = ErrorCode.TOO_MANY_SUBSCRIPTIONS;
     if (connection.open >= perConnection) {
       metrics.subscribeRefused('connection_limit');
-      const message =
-        `This connection has ${perConnection} subscriptions open, ` +
+      const message = `This connection has ${perConnection} subscriptions open, ` +
         'the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).';
       return [new GraphQLError(message, { extensions: { code, scope: 'connection', limit: perConnection } })];
     }

@@ -5,17 +5,9 @@ import { UPSTREAM_BAD_BODY } from './parseJson';
 
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
-/** `refused`: a 4xx but 429; `cancelled`: the operation went away; `local`: undici refused our request. */
-export type FailureKind =
-  | 'answer'
-  | 'refused'
-  | 'throttled'
-  | 'server'
-  | 'bad-response'
-  | 'connection'
-  | 'timeout'
-  | 'cancelled'
-  | 'local';
+/** BREAKER_COUNTS's. `refused`: a 4xx but 429; `cancelled`: the operation went away; `local`: undici
+ * refused our request. */
+export type FailureKind = keyof typeof BREAKER_COUNTS;
 
 export type Happened = Answered | Thrown;
 type Answered = { readonly status: number; readonly headers: UpstreamHeaders; readonly body: string };
@@ -58,11 +50,10 @@ const SAFE_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const TIMEOUT_NAMES = new Set(['AbortError', 'TimeoutError']);
-const UNREACHABLE_CODES = new Set(
-  ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'].concat(
-    ['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'],
-  ),
-);
+const UNREACHABLE_CODES = new Set([
+  ...['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'],
+  ...['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'],
+]);
 const LOCAL_CODES = new Set(
   ['UND_ERR_INVALID_ARG', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_URL'],
 );
@@ -148,7 +139,7 @@ function classifyThrown(err: unknown, status: number | undefined, requestId: str
 // others share; an unreadable 200 does not prove the upstream reachable (a proxy's login page).
 type BreakerCount = { readonly engine: boolean | undefined; readonly upstream: boolean | undefined };
 
-export const BREAKER_COUNTS: Readonly<Record<FailureKind, BreakerCount>> = {
+export const BREAKER_COUNTS = {
   answer: { engine: false, upstream: false },
   refused: { engine: false, upstream: false },
   throttled: { engine: undefined, upstream: false },
@@ -158,13 +149,12 @@ export const BREAKER_COUNTS: Readonly<Record<FailureKind, BreakerCount>> = {
   timeout: { engine: true, upstream: true },
   cancelled: { engine: undefined, upstream: undefined },
   local: { engine: undefined, upstream: undefined },
-};
+} as const satisfies Readonly<Record<string, BreakerCount>>;
 
 export function circuitOpenError(scope: 'upstream' | 'engine', retryAfterMs: number): GatewayError {
-  const message =
-    scope === 'engine'
-      ? 'The upstream keeps failing for this engine; the gateway is not calling it for a moment.'
-      : 'The upstream cannot be reached; the gateway is not calling it for a moment.';
+  const message = scope === 'engine'
+    ? 'The upstream keeps failing for this engine; the gateway is not calling it for a moment.'
+    : 'The upstream cannot be reached; the gateway is not calling it for a moment.';
   return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, message, {
     retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
     details: { reason: 'CIRCUIT_OPEN' },

@@ -53,10 +53,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private text = '';
   private size = 0;
 
-  constructor(
-    private readonly options: ExchangeOptions,
-    private readonly attempt: AttemptRequest,
-  ) {
+  constructor(private readonly options: ExchangeOptions, private readonly attempt: AttemptRequest) {
     this.result = new Promise((resolve) => (this.settle = resolve));
     this.budget = Math.min(options.attemptTimeoutMs, remainingMs(attempt.request.deadline));
     const { signal } = attempt;

@@ -169,10 +169,9 @@ class Assembly {
     const isObject = kind === 'object';
     const out: unknown[] | Record<string, unknown> = isObject ? {} : [];
     // Like JSON.parse: own properties (a `__proto__` key too), the last of equal keys wins.
-    const put = (key: string | undefined, value: unknown) =>
-      key === undefined
-        ? (out as unknown[]).push(value)
-        : Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    const put = (key: string | undefined, value: unknown) => key === undefined
+      ? (out as unknown[]).push(value)
+      : Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     const bounds = [start, ...commas, end - 1];
     if (commas.length === 0 && firstNonSpace(this.text, start + 1, end - 1) === end - 1) bounds.length = 1;
     if (isObject && colons.length !== bounds.length - 1) throw notJson();

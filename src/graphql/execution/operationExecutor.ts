@@ -63,10 +63,9 @@ export function createOperationExecutor(
     options.onExecuted?.('interpreted');
     return execute({ schema, ...request, hideSuggestions: options.hideSuggestions });
   };
-  const run: OperationExecutor =
-    options.mode === 'adaptive'
-      ? adaptiveRunner(schema, options, interpreted)
-      : async (request) => interpreted(request);
+  const run: OperationExecutor = options.mode === 'adaptive'
+    ? adaptiveRunner(schema, options, interpreted)
+    : async (request) => interpreted(request);
 
   return async (request) => {
     const result = await run(request);

@@ -69,8 +69,7 @@ async function readEngineList(loaders: Loaders, ids: readonly string[], options:
 }
 
 function beyondBudget(budget: number): GatewayError {
-  const message =
-    `Looking up this engine would take this request past ${budget} upstream calls ` +
+  const message = `Looking up this engine would take this request past ${budget} upstream calls ` +
     '(the engine list is too long to read at once); ask for fewer engines per request.';
   return new GatewayError(ErrorCode.QUERY_TOO_COMPLEX, message, { details: { limit: budget } });
 }

@@ -18,11 +18,9 @@ export const Query: QueryResolvers = {
 
 const LIST_ONLY_FIELDS: ReadonlySet<string> = new Set(['id', '__typename', 'jobs']);
 
-/**
- * An engine by id, or `null`. When the operation wants only its id and jobs, the job-list call
+/** An engine by id, or `null`. When the operation wants only its id and jobs, the job-list call
  * (reused by `Engine.jobs`) proves it exists: one upstream call instead of two. Any other
- * failure of the list says nothing about existence: the details are fetched as without it.
- */
+ * failure of the list says nothing about existence: the details are fetched as without it. */
 async function engineById(id: string, context: GatewayContext, info: GraphQLResolveInfo): Promise<CseEngine | null> {
   const engineType = getNamedType(info.returnType);
   const jobsField = isObjectType(engineType) ? engineType.getFields().jobs : undefined;

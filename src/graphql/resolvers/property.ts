@@ -7,11 +7,9 @@ const PROPERTY = Symbol('cse-jobs-gateway.propertyResolver');
 
 export type PropertyResolver<P, K extends keyof P> = ((parent: P) => PropertyValue<P[K]>) & { readonly [PROPERTY]: K };
 
-/**
- * `flavor: own('flavor')`: every field needs a resolver in the maps, so one the model lacks fails
+/** `flavor: own('flavor')`: every field needs a resolver in the maps, so one the model lacks fails
  * the type check. buildGatewaySchema takes those of a field's own name off again: graphql-jit
- * compiles a field without a resolver to a direct property read.
- */
+ * compiles a field without a resolver to a direct property read. */
 export function property<P>() {
   return <K extends keyof P & string>(key: K): PropertyResolver<P, K> =>
     Object.assign((parent: P) => (parent[key] ?? null) as PropertyValue<P[K]>, { [PROPERTY]: key }) as PropertyResolver<P, K>;
