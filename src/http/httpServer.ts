@@ -117,12 +117,7 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
     (request, response) => {
-      if (answering.has(request.socket)) {
-        response.setHeader('retry-after', '1');
-        const message = 'One request at a time per connection (no HTTP pipelining): retry on a new connection.';
-        const extensions = { code: 'UPSTREAM_UNAVAILABLE', reason: 'OVERLOADED', retryAfter: 1 };
-        return sendJson(response, 503, { errors: [{ message, extensions }] }, true);
-      }
+      if (answering.has(request.socket)) return overloaded(response, PIPELINED);
       answering.add(request.socket);
       response.on('prefinish', armSendDeadline).on('close', answered);
       listener(request, response);
@@ -200,12 +195,8 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     // `GET http://[::1 HTTP/1.1`: the caller's mistake.
     return sendJson(response, 400, requestError('The request target is not a valid URL.'), true);
   }
-  if (probeOnly.has(request.socket) && !PROBE_PATHS.has(target.pathname)) {
-    response.setHeader('retry-after', '1');
-    const message = 'The gateway has as many connections open as it may (HTTP_MAX_CONNECTIONS): retry later.';
-    const extensions = { code: 'UPSTREAM_UNAVAILABLE', reason: 'OVERLOADED', retryAfter: 1 };
-    return sendJson(response, 503, { errors: [{ message, extensions }] }, true);
-  }
+  const probesOnly = probeOnly.has(request.socket) && !PROBE_PATHS.has(target.pathname);
+  if (probesOnly) return overloaded(response, AT_LIMIT);
   // Only GraphQL requests have bodies to read; any other's connection is closed rather than drained.
   if ((target.pathname !== GRAPHQL_PATH || request.method === 'OPTIONS') && hasBody(request)) response.setHeader('connection', 'close');
   const route = options.routes[target.pathname];
@@ -374,6 +365,16 @@ function sendReused(
 
 function setHeaders(response: ServerResponse, flat: readonly string[]): void {
   for (let i = 0; i < flat.length; i += 2) response.setHeader(flat[i]!, flat[i + 1]!);
+}
+
+const PIPELINED = 'One request at a time per connection (no HTTP pipelining): retry on a new connection.';
+const AT_LIMIT = 'The gateway has as many connections open as it may (HTTP_MAX_CONNECTIONS): retry later.';
+
+/** 503 OVERLOADED, retry after a second; the connection is closed once it is sent. */
+function overloaded(response: ServerResponse, message: string): void {
+  response.setHeader('retry-after', '1');
+  const extensions = { code: 'UPSTREAM_UNAVAILABLE', reason: 'OVERLOADED', retryAfter: 1 };
+  sendJson(response, 503, { errors: [{ message, extensions }] }, true);
 }
 
 function sendJson(response: ServerResponse, status: number, value: unknown, close = false): void {

@@ -64,12 +64,10 @@ export class InFlightLimiter {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const { perEngine, perCaller } = this.limits;
     const shares = [this.total];
-    if (claim.stranger === true) {
-      if (this.strangers !== undefined) shares.push(this.strangers);
-    } else {
-      if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
-      if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
-    }
+    // A stranger's claim names no engine or caller.
+    if (claim.stranger === true && this.strangers !== undefined) shares.push(this.strangers);
+    if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
+    if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
     if (mayRun(shares)) return this.take(shares);
     if (shares.some((s) => s.queued >= s.bound.queue)) return void forget(shares);
     for (const s of shares) s.queued += 1;
