@@ -5,7 +5,6 @@ import type { PollPlan, PollResult, WatchCoordinator, WatchFleet } from '../subs
 import type { Credentials } from '../upstream/credentials';
 import { settleWithin } from './deadline';
 import type { RedisClient, RedisLink, Script } from './RedisLink';
-import { unexpired, withExpiry } from './valueCipher';
 
 /** Ticks a lease and a replica's watch entries live unrenewed: one slow tick loses nothing. */
 const LEASE_TICKS = 3;
@@ -105,9 +104,7 @@ export class FleetPollers implements WatchFleet {
       publish: (result) => {
         this.stopRenewing(channel);
         // With a key, sealed with its expiry: a Redis writer cannot replay it later as news.
-        const expiresAt = Date.now() + this.ttlMs;
-        const message = (value: PollMessage) =>
-          this.link.seal(withExpiry(this.link.cipher, JSON.stringify(value), expiresAt), channel);
+        const message = (value: PollMessage) => this.link.seal(JSON.stringify(value), channel, this.ttlMs);
         // A marker fits: REDIS_MAX_VALUE_BYTES is at least 1024.
         const value = message({ from: this.replica, result }) ?? message({ from: this.replica, tooLarge: true })!;
         void this.link.run('poller', (client) => client.publish(channel, value));
@@ -181,7 +178,7 @@ export class FleetPollers implements WatchFleet {
     subscriber.on('message', (channel: string, text: string) => {
       const receive = this.receivers.get(channel);
       if (receive === undefined) return;
-      const message = readMessage(unexpired(this.link.cipher, this.link.cipher.open(text, channel))?.text);
+      const message = readMessage(this.link.openLiving(text, channel)?.text);
       if (message?.from === this.replica) return;
       if (message === undefined || !('result' in message)) {
         this.unshared.set(channel, performance.now());

@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger';
 import { LATE, settleWithin } from './deadline';
 import { redisKeys, type RedisKeys } from './redisKeys';
 import type { RedisMetrics } from './redisMetrics';
-import { valueCipherOf, type ValueCipher } from './valueCipher';
+import { unexpired, valueCipherOf, withExpiry, type ValueCipher } from './valueCipher';
 
 /** What differs between one Redis and a Cluster (REDIS_CLUSTER) goes through RedisLink. */
 export type RedisClient = Redis | Cluster;
@@ -115,11 +115,20 @@ export class RedisLink {
     return () => clearInterval(timer);
   }
 
-  /** `context`: its key or channel; undefined past REDIS_MAX_VALUE_BYTES as written. */
-  seal(value: string, context: string): string | undefined {
-    if (Buffer.byteLength(value) > this.options.maxValueBytes) return undefined;
-    const sealed = this.cipher.seal(value, context);
+  /**
+   * `context`: its key or channel; undefined past REDIS_MAX_VALUE_BYTES as written. With `lifeMs`
+   * and REDIS_ENCRYPTION_KEY, its expiry is sealed in: a writer without the key cannot keep it longer.
+   */
+  seal(value: string, context: string, lifeMs?: number): string | undefined {
+    const text = lifeMs === undefined ? value : withExpiry(this.cipher, value, Date.now() + lifeMs);
+    if (Buffer.byteLength(text) > this.options.maxValueBytes) return undefined;
+    const sealed = this.cipher.seal(text, context);
     return Buffer.byteLength(sealed) > this.options.maxValueBytes ? undefined : sealed;
+  }
+
+  /** What `seal` made for `context` with a life, while that has not passed; else undefined. */
+  openLiving(value: string | null | undefined, context: string) {
+    return value == null ? undefined : unexpired(this.cipher, this.cipher.open(value, context));
   }
 
   /** A cluster's starts from every node known: the URL's may be dead. */

@@ -2,7 +2,6 @@ import { UNAVAILABLE, type Lookup, type SecondLevel, type SharedCall } from '../
 import { parseUpstreamBody } from '../upstream/parseJson';
 import type { UpstreamAnswer } from '../upstream/stages/types';
 import type { RedisLink } from './RedisLink';
-import { unexpired, withExpiry } from './valueCipher';
 
 export interface SharedAnswersOptions {
   /** CACHE_AUTH_RECHECK_MS: how long one replica's upstream answer vouches for a scope fleet-wide. */
@@ -68,16 +67,16 @@ const NO_ANSWER = 'none';
 
 /** CredentialGate's rule, fleet-wide: the vouch is its acceptance, the generation its refusals. */
 export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): SharedAnswers {
-  const { keys, cipher } = link;
+  const { keys } = link;
   const lookup = link.script('gwAnswerLookup', 5, LOOKUP);
   const settle = link.script('gwAnswerSettle', 5, SETTLE);
   // With REDIS_ENCRYPTION_KEY, bound to its key and generation and sealed with its expiry: what a writer
   // without the key moves, puts back or keeps longer does not open.
   const seal = (text: string, key: string, generation: string, lifeMs: number) =>
-    link.seal(withExpiry(cipher, text, Date.now() + lifeMs), `${key}\n${generation}`);
+    link.seal(text, `${key}\n${generation}`, lifeMs);
   // What does not open, has expired or does not decode reads as no answer: the caller makes the call.
   const open = (value: string | null | undefined, key: string, generation: string) =>
-    value == null ? undefined : unexpired(cipher, cipher.open(value, `${key}\n${generation}`));
+    link.openLiving(value, `${key}\n${generation}`);
   return {
     call: (digest, key, cacheable) => ({
       key,
@@ -120,9 +119,10 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       const { generation } = lease;
       const sealed = answer === undefined ? undefined : seal(encodeAnswer(answer), key, generation, lifeMs);
       const vouch = kept ? seal('1', call.keys[1], generation, options.recheckMs) : '';
-      const value = [sealed ?? NO_ANSWER, sealed !== undefined && kept ? 1 : 0, lifeMs];
-      const ttls = [vouch ?? '', options.recheckMs, HANDOVER_TTL_MS];
-      await settle('answer-settle', [...call.keys, handover], [lease.token, generation, ...value, ...ttls]);
+      // SETTLE's ARGV, in its order.
+      const keep = sealed !== undefined && kept ? 1 : 0;
+      const argv = [lease.token, generation, sealed ?? NO_ANSWER, keep, lifeMs, vouch ?? ''];
+      await settle('answer-settle', [...call.keys, handover], [...argv, options.recheckMs, HANDOVER_TTL_MS]);
     },
     hold: (call, lease) => link.hold('lease-renew', call.keys[3], lease.token, options.leaseMs),
     async forget(digest) {
