@@ -1,6 +1,6 @@
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
-import { parseUpstreamJsonInTurns } from '../upstream/parseJson';
+import { parseJsonInTurns } from '../upstream/parseJson';
 import type { CseTask } from '../upstream/types';
 
 /** The upstream's example shows `timeout: -1`: only 1 means it timed out. */
@@ -23,7 +23,7 @@ export function taskOutput(raw: string | null | undefined): unknown {
     throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message);
   }
   if (raw.length > PARSED_IN_TURNS_FROM) {
-    return parseUpstreamJsonInTurns(raw, MAX_OUTPUT_DEPTH).catch(() => raw);
+    return parseJsonInTurns(raw, MAX_OUTPUT_DEPTH).catch(() => raw);
   }
   let parsed: unknown;
   try {

@@ -68,19 +68,23 @@ const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, C
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The children of containers longer than `pieceChars` are parsed in groups of at most that size. */
-export async function parseUpstreamJsonInTurns(
-  text: string,
-  maxDepth: number,
-  pieceChars = PIECE_CHARS,
-  turnChars = TURN_CHARS,
-) {
-  const scanning = scan(text, maxDepth, pieceChars, turnChars);
-  let step = scanning.next();
-  for (; step.done !== true; step = scanning.next()) await nextTurn();
-  const containers = step.value;
+export async function parseJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS) {
+  return new Assembly(text, await scanInTurns(text, maxDepth, pieceChars, turnChars), JSON.parse, pieceChars).value(0, text.length);
+}
+
+/** {@link parseJsonInTurns}, and ids beyond 2^53 keep their digits, as {@link parseUpstreamBody}'s. */
+export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS) {
+  const containers = await scanInTurns(text, maxDepth, pieceChars, turnChars);
   const value = await new Assembly(text, containers, JSON.parse, pieceChars).value(0, text.length);
   if (!hasUnsafeId(value)) return value;
   return new Assembly(text, containers, parseLosslessText, pieceChars).value(0, text.length);
+}
+
+async function scanInTurns(text: string, maxDepth: number, pieceChars: number, turnChars: number) {
+  const scanning = scan(text, maxDepth, pieceChars, turnChars);
+  let step = scanning.next();
+  for (; step.done !== true; step = scanning.next()) await nextTurn();
+  return step.value;
 }
 
 /** The containers longer than `pieceChars` by their opening bracket; yields every `turnChars`. */

@@ -49,6 +49,12 @@ describe('taskOutput', () => {
     await expect(taskOutput(deep)).resolves.toBe(deep);
   });
 
+  it('answers an integer beyond 2^53 as JSON.parse does, however long the output', async () => {
+    const output = (filler: number) => `{"id":12345678901234567890,"filler":[${Array(filler).fill('12').join(',')}]}`;
+    expect(taskOutput(output(10))).toEqual(JSON.parse(output(10)));
+    await expect(taskOutput(output(100_000))).resolves.toEqual(JSON.parse(output(100_000)));
+  });
+
   it('returns JSON.parse of any JSON text, and any other text unchanged', () => {
     fc.assert(fc.property(fc.json(), (text) => expect(taskOutput(text)).toEqual(JSON.parse(text))));
     fc.assert(
