@@ -11,6 +11,7 @@ import { createOperationExecutor, executionGateway } from './graphql/execution/o
 import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH, listeningUrl, startMetricsServer, warnOfOpenFileLimit } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
+import { UnsentAnswers } from './http/unsentAnswers';
 import { createInFlightRequests } from './cache/inFlightRequests';
 import { createWholeResponseCache } from './cache/wholeResponseCache';
 import { apolloOptions } from './security/apolloOptions';
@@ -129,6 +130,8 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       onLookup: (hit) => metrics.observeWholeResponseCache(hit !== undefined),
     }),
     inFlight: createInFlightRequests<GatewayContext>((context) => shareVerdict(context.facts)),
+    // Two answers as large as an operation may make, unread at once, per caller.
+    unsent: new UnsentAnswers(2 * config.limits.budget.maxUpstreamBytes),
     http,
     cors: createCorsHandler(cors),
     // With METRICS_PORT, /metrics is served there only.

@@ -21,6 +21,10 @@ export function credentialDigest(credentials: CallerCredentials): string {
   return digest;
 }
 
+/** The caller whose shares a request counts in: its token and project, whatever enterprise project it names. */
+export const callerDigest = (credentials: CallerCredentials): string =>
+  credentialDigest({ ...credentials, enterpriseProjectId: undefined });
+
 /** The key an upstream answer is shared (single flight) and kept (cache) under. */
 export function scopeKey(credentials: CallerCredentials, url: string): string {
   return `${credentialDigest(credentials)} ${url}`;

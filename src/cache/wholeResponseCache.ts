@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { ttlRange, type CacheTtls } from './freshness';
-import { credentialDigest, type CallerCredentials } from './scopeKey';
+import { callerDigest, type CallerCredentials } from './scopeKey';
 import type { ReuseVerdict } from './reusePolicy';
 import { ENTRY_OVERHEAD_BYTES } from './UpstreamAnswerCache';
 
@@ -123,7 +123,7 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
       const headers = stored.map((name) => [name, answer.headers.get(name)!] as const);
       const keepMs = Math.min(maxAge * 1000, verdict.maxKeepMs ?? Number.POSITIVE_INFINITY);
       const now = clock.now();
-      const caller = credentialDigest({ ...credentials, enterpriseProjectId: undefined });
+      const caller = callerDigest(credentials);
       const body = ownBytes(answer.body);
       const entry = { caller, generation, body, headers, storedAt: now, expiresAt: now + keepMs };
       protectedEntries.cache.delete(key);

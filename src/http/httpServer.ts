@@ -19,6 +19,8 @@ import type { GatewayMetrics } from '../observability/metrics';
 import { OperationTelemetry } from '../observability/OperationTelemetry';
 import { releaseExchange, type HeldRequestContext } from '../observability/exchangeMemory';
 import { requestRecordOf, setRequestRecord } from '../observability/requestRecord';
+import { callerDigest } from '../cache/scopeKey';
+import { STRANGERS, type UnsentAnswers } from './unsentAnswers';
 
 export interface HttpServerOptions {
   apollo: ApolloServer<GatewayContext>;
@@ -34,6 +36,7 @@ export interface HttpServerOptions {
   cors: (request: IncomingMessage, response: ServerResponse, own: string[]) => boolean;
   wholeResponseCache: WholeResponseCache<GatewayContext> | undefined;
   inFlight: InFlightRequests<GatewayContext>;
+  unsent: UnsentAnswers;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -211,8 +214,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   const reuse = credentials && { key: requestKey(credentials, request, target.search, body!), credentials };
   const hit = reuse && options.wholeResponseCache?.lookup(reuse.key, reuse.credentials);
   if (hit !== undefined) {
-    own.push('age', String(hit.ageSeconds));
-    return sendReused(request, response, 'cached', hit, true, own);
+    return sendReused(options, request, response, 'cached', hit, { credentials: reuse!.credentials, accepted: true }, own);
   }
   setHeaders(response, own);
   // The rest of an oversized body is not read: the socket closes once the answer is out.
@@ -243,7 +245,8 @@ async function answerMiss(
     else {
       const shared = await following;
       if (abort.signal.aborted) return;
-      if (shared !== undefined) return sendReused(request, response, 'coalesced', shared, shared.credentialsAccepted);
+      const caller = { credentials: reuse.credentials, accepted: shared?.credentialsAccepted ?? false };
+      if (shared !== undefined) return sendReused(options, request, response, 'coalesced', shared, caller);
     }
   }
   try {
@@ -272,16 +275,19 @@ async function answerMiss(
       })
       .finally(() => clearTimeout(timer));
 
-    for (const [name, value] of result.headers) response.setHeader(name, value);
-    response.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
-      const answer = { status: response.statusCode, headers: result.headers, body: Buffer.from(result.body.string) };
-      response.end(answer.body);
+      const answer = { status: result.status ?? 200, headers: result.headers, body: Buffer.from(result.body.string) };
+      const accepted = requestRecordOf(request)?.telemetry?.facts.credentialsAccepted ?? false;
+      if (unsentBy(options, { credentials: readCredentials(options.credentialsOf, request), accepted }, response, answer.body)) {
+        response.writeHead(answer.status, { ...Object.fromEntries(answer.headers), 'content-length': answer.body.length }).end(answer.body);
+      }
       // A leader cut short shares nothing: its waiters execute for themselves.
       flight?.finish(context, abort.signal.aborted ? undefined : answer);
       if (reuse !== undefined) options.wholeResponseCache?.offer(reuse.key, reuse.credentials, context, answer);
       return;
     }
+    for (const [name, value] of result.headers) response.setHeader(name, value);
+    response.statusCode = result.status ?? 200;
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
   } finally {
@@ -348,16 +354,30 @@ function requestError(message: string) {
   return { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] };
 }
 
+type Caller = { readonly credentials: CallerCredentials | undefined; readonly accepted: boolean };
+
+/** Whether `body` may be sent: else, its caller's earlier answers still unsent, 503 OVERLOADED. */
+function unsentBy(options: HttpServerOptions, caller: Caller, response: ServerResponse, body: Buffer, own: string[] = []): boolean {
+  const owner = caller.accepted && caller.credentials !== undefined ? callerDigest(caller.credentials) : STRANGERS;
+  if (options.unsent.hold(owner, response, body.length)) return true;
+  setHeaders(response, own);
+  overloaded(response, UNREAD);
+  return false;
+}
+
 /** A 200 answer Apollo made earlier (cached, or shared by an identical request). */
 function sendReused(
+  options: HttpServerOptions,
   request: IncomingMessage,
   response: ServerResponse,
   how: 'cached' | 'coalesced',
-  answer: Omit<CachedResponse, 'ageSeconds'>,
-  credentialsAccepted: boolean,
+  answer: Omit<CachedResponse, 'ageSeconds'> & { readonly ageSeconds?: number },
+  caller: Caller,
   head: string[] = [],
 ): void {
-  requestRecordOf(request)?.telemetry?.facts.answeredWith(how, answer.operationName, credentialsAccepted);
+  requestRecordOf(request)?.telemetry?.facts.answeredWith(how, answer.operationName, caller.accepted);
+  if (!unsentBy(options, caller, response, answer.body, head)) return;
+  if (answer.ageSeconds !== undefined) head.push('age', String(answer.ageSeconds));
   for (const [name, value] of answer.headers) head.push(name, value);
   head.push('content-length', String(answer.body.length));
   response.writeHead(200, head).end(answer.body);
@@ -368,6 +388,7 @@ function setHeaders(response: ServerResponse, flat: readonly string[]): void {
 }
 
 const PIPELINED = 'One request at a time per connection (no HTTP pipelining): retry on a new connection.';
+const UNREAD = 'Earlier answers to these credentials are still unsent: read them, then retry.';
 const AT_LIMIT = 'The gateway has as many connections open as it may (HTTP_MAX_CONNECTIONS): retry later.';
 
 /** 503 OVERLOADED, retry after a second; the connection is closed once it is sent. */

@@ -1,4 +1,4 @@
-import { credentialDigest } from '../cache/scopeKey';
+import { callerDigest, credentialDigest } from '../cache/scopeKey';
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
@@ -111,7 +111,7 @@ export class Watches implements JobWatches {
   private watchOf(credentials: Credentials, engineId: string, jobId?: string): EngineWatch | undefined {
     if (this.closed) return undefined;
     const key = `${credentialDigest(credentials)} ${engineId}`;
-    const digest = credentialDigest({ ...credentials, enterpriseProjectId: undefined });
+    const digest = callerDigest(credentials);
     let watch = this.watches.get(key);
     let budget = this.callers.get(digest);
     const { maxWatchedPerScope: limit, maxCallsPerPoll, pollMs } = this.config.subscriptions;

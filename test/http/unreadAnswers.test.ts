@@ -28,6 +28,26 @@ let gateway: GatewayHarness;
 let port: number;
 beforeAll(async () => {
   upstream = await startFakeUpstream((path) => (path.split('?')[0] === JOB_PATH ? JOB : undefined));
+});
+afterEach(destroyAll);
+afterAll(() => upstream.close());
+
+function post(connection: RawConnection, query: string, token = DEMO_TOKEN): void {
+  const body = JSON.stringify({ query });
+  const head = `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Auth-Token: ${token}\r\n`;
+  connection.socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/** The status line of a request on a fresh connection. */
+async function statusOfNewRequest(query = '{ __typename }', token = DEMO_TOKEN): Promise<[string, RawConnection]> {
+  const connection = await open(port);
+  post(connection, query, token);
+  await eventually(() => connection.received().includes('\r\n'), 'a status line', 10_000);
+  return [connection.received().split('\r\n', 1)[0]!, connection];
+}
+
+describe('with one connection slot', () => {
+beforeAll(async () => {
   gateway = await startGatewayOn(upstream, {
     HTTP_HEADERS_TIMEOUT_MS: '500',
     HTTP_REQUEST_TIMEOUT_MS: String(DEADLINE_MS),
@@ -37,25 +57,7 @@ beforeAll(async () => {
   });
   port = gateway.gateway.port;
 });
-afterEach(destroyAll);
-afterAll(async () => {
-  await gateway.close();
-  await upstream.close();
-});
-
-function post(connection: RawConnection, query: string): void {
-  const body = JSON.stringify({ query });
-  const head = `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Auth-Token: ${DEMO_TOKEN}\r\n`;
-  connection.socket.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-}
-
-/** The status line of a request on a fresh connection: 503 while the only ordinary slot is held. */
-async function statusOfNewRequest(query = '{ __typename }'): Promise<[string, RawConnection]> {
-  const connection = await open(port);
-  post(connection, query);
-  await eventually(() => connection.received().includes('\r\n'), 'a status line', 10_000);
-  return [connection.received().split('\r\n', 1)[0]!, connection];
-}
+afterAll(() => gateway.close());
 
 /** A request on the ordinary slot, sent again while the server has yet to see the last one leave it. */
 async function postOnTheSlot(query: string): Promise<RawConnection> {
@@ -109,4 +111,37 @@ it('answers one request at a time per connection: pipelined requests behind an u
   const statuses = connection.received().match(/HTTP\/1\.1 \d{3}/g);
   expect(statuses).toEqual(['HTTP/1.1 200', 'HTTP/1.1 503']);
   expect(connection.received()).toContain('One request at a time per connection');
+});
+});
+
+describe('a caller’s share of answers not yet sent', () => {
+  beforeAll(async () => {
+    // The share is two answers as large as an operation may make: 48 MiB, two unread answers of 21 MiB.
+    gateway = await startGatewayOn(upstream, {
+      HTTP_REQUEST_TIMEOUT_MS: '60000',
+      SUBSCRIPTION_MAX_SOCKETS: '0',
+      OPERATION_MAX_UPSTREAM_BYTES: String(24 * 1024 * 1024),
+    });
+    port = gateway.gateway.port;
+  });
+  afterAll(() => gateway.close());
+
+  it('refuses a caller a third unread large answer (503 OVERLOADED), not another caller, and gives it back when one is read or cut', async () => {
+    const unread: RawConnection[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const [status, connection] = await statusOfNewRequest(LARGE);
+      connection.socket.pause();
+      expect(status).toMatch(/ 200 /);
+      unread.push(connection);
+    }
+    const [third, refused] = await statusOfNewRequest(LARGE);
+    expect(third).toMatch(/ 503 /);
+    await refused.closed;
+    expect(refused.received()).toContain('"reason":"OVERLOADED"');
+    expect(refused.received()).toContain('still unsent');
+    const [other] = await statusOfNewRequest(LARGE, 'another-callers-token');
+    expect(other).toMatch(/ 200 /);
+    unread[0]!.socket.destroy();
+    await eventually(async () => / 200 /.test((await statusOfNewRequest(LARGE))[0]), 'the share given back', 10_000);
+  });
 });

@@ -1,0 +1,28 @@
+import type { ServerResponse } from 'node:http';
+
+/** Whose share an answer counts in when its credentials were never accepted (or it had none). */
+export const STRANGERS = 'strangers';
+
+/**
+ * The bytes of the answers each caller was given that Node has yet to hand to the kernel: a caller
+ * that leaves its answers unread on many connections holds its share, not the process's memory.
+ * An answer always passes while its caller holds none.
+ */
+export class UnsentAnswers {
+  private readonly held = new Map<string, number>();
+
+  constructor(private readonly perCallerBytes: number) {}
+
+  /** `false`: the caller's share is taken; else `bytes` count until `response` closes (sent, or cut). */
+  hold(caller: string, response: ServerResponse, bytes: number): boolean {
+    const held = this.held.get(caller) ?? 0;
+    if (held > 0 && held + bytes > this.perCallerBytes) return false;
+    this.held.set(caller, held + bytes);
+    response.once('close', () => {
+      const left = this.held.get(caller)! - bytes;
+      if (left > 0) this.held.set(caller, left);
+      else this.held.delete(caller);
+    });
+    return true;
+  }
+}
