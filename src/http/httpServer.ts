@@ -354,10 +354,14 @@ function requestError(message: string) {
   return { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] };
 }
 
+/** Not counted: smaller answers hold at most this much per connection, bounded by the connection cap. */
+const UNCOUNTED_ANSWER_BYTES = 64 * 1024;
+
 type Caller = { readonly credentials: CallerCredentials | undefined; readonly accepted: boolean };
 
 /** Whether `body` may be sent: else, its caller's earlier answers still unsent, 503 OVERLOADED. */
 function unsentBy(options: HttpServerOptions, caller: Caller, response: ServerResponse, body: Buffer, own: string[] = []): boolean {
+  if (body.length <= UNCOUNTED_ANSWER_BYTES) return true;
   const owner = caller.accepted && caller.credentials !== undefined ? callerDigest(caller.credentials) : STRANGERS;
   if (options.unsent.hold(owner, response, body.length)) return true;
   setHeaders(response, own);
