@@ -36,6 +36,13 @@ export function originAllowedBy(policy: CorsPolicy, origin: string): boolean {
   return policy.origins.includes(origin) || (policy.localOrigins && LOCAL_ORIGIN.test(origin));
 }
 
+/** One `Vary` among the response's own headers: a second `setHeader` of it would replace the first. */
+export function varyOn(own: string[], names: string): void {
+  const at = own.findIndex((value, i) => i % 2 === 0 && value === 'Vary');
+  if (at < 0) own.push('Vary', names);
+  else own[at + 1] += `, ${names}`;
+}
+
 /** The `cors` package's headers, added to the response's own (written with its answer); `true` when it
  * answered a preflight. No `Access-Control-Allow-Credentials`: the gateway authenticates by header only. */
 export function createCorsHandler(policy: CorsPolicy) {
@@ -44,7 +51,7 @@ export function createCorsHandler(policy: CorsPolicy) {
     if (policy.origins === '*') own.push('Access-Control-Allow-Origin', '*');
     else {
       if (origin && originAllowedBy(policy, origin)) own.push('Access-Control-Allow-Origin', origin);
-      own.push('Vary', 'Origin');
+      varyOn(own, 'Origin');
     }
     own.push('Access-Control-Expose-Headers', EXPOSED_HEADERS);
     if (request.method !== 'OPTIONS') return false;

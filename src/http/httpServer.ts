@@ -6,7 +6,9 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { GatewayContext } from '../graphql/context';
+import { varyOn } from './cors';
 import { passesCsrfPrevention } from './csrf';
+import { IDENTITY_HEADERS } from './identity';
 import { HEALTH_PATH, METRICS_PATH, metricsRoute, READY_PATH, type RouteHandler } from './operationalRoutes';
 import { timeoutReason } from '../upstream/errorMapping';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
@@ -59,6 +61,8 @@ export type OperationBound = { readonly signal: AbortSignal; readonly deadline: 
 
 type Target = Readonly<Pick<URL, 'pathname' | 'search'>>;
 
+const ANSWER_VARY = ['Accept', ...IDENTITY_HEADERS].join(', ');
+
 const GRAPHQL_TARGET: Target = Object.freeze({ pathname: GRAPHQL_PATH, search: '' });
 
 /**
@@ -76,6 +80,8 @@ export function createHttpServer(options: HttpServerOptions) {
       handle(options, request, response, target, own).catch((error: unknown) => fail(options, request, response, error, own));
       return;
     }
+    // An answer depends on the caller (and a browser's private cache keeps it): see its headers.
+    varyOn(own, ANSWER_VARY);
     const telemetry = new OperationTelemetry(requestId, request.headers, options.logger, options.metrics);
     const held: HeldRequestContext[] = [];
     setRequestRecord(request, { requestId, telemetry, held });

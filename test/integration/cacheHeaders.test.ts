@@ -65,6 +65,18 @@ describe('Cache-Control by field', () => {
     expect(response.headers['cache-control']).toBe('no-store');
   });
 
+  it('Vary names what an answer depends on (media type, token, project), once it is stored, and Origin', async () => {
+    const names = (vary: unknown) => String(vary).toLowerCase().split(/\s*,\s*/).sort();
+    // Origin too: this gateway's CORS names allowed origins, so it varies on it (one Vary header).
+    const expected = ['accept', 'authorization', 'origin', 'x-auth-token', 'x-enterprise-project-id', 'x-project-id'];
+    const query = `{ job(engineId: "${A}", id: "${finished}") { id status } }`;
+    for (let i = 0; i < 2; i += 1) {
+      const response = await h.gql(query);
+      expect(response.headers['cache-control']).toBe('max-age=600, private');
+      expect(names(response.headers.vary)).toEqual(expected);
+    }
+  });
+
   it('no-store for a request refused before execution', async () => {
     const response = await h.gql('{ nope }');
     expect(response.headers['cache-control']).toBe('no-store');
