@@ -1,7 +1,7 @@
 // A client sees only a fixed message, `upstream` and `retryAfter` (upstream text can echo the request).
 import { ErrorCode } from '../errors/codes';
 import { GatewayError, type UpstreamErrorInfo } from '../errors/GatewayError';
-import { UPSTREAM_BAD_BODY } from './parseJson';
+import { UPSTREAM_BAD_BODY, type UpstreamBodyError } from './parseJson';
 
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
@@ -119,7 +119,7 @@ function classifyThrown(err: unknown, status: number | undefined, requestId: str
     const upstream = status === undefined ? undefined : { status, requestId };
     const message = 'The upstream answered with a body the gateway could not read.';
     const error = new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message, { cause: err, upstream });
-    return { kind: 'bad-response', error, retry: false };
+    return { kind: (err as UpstreamBodyError).outsized ? 'outsized' : 'bad-response', error, retry: false };
   }
   if (code !== undefined && LOCAL_CODES.has(code)) {
     return failure('local', ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway could not send the upstream request.');
@@ -145,6 +145,8 @@ export const BREAKER_COUNTS = {
   throttled: { engine: undefined, upstream: false },
   server: { engine: true, upstream: false },
   'bad-response': { engine: true, upstream: true },
+  // A body larger or deeper than the gateway reads: the caller's page size chose it, and the upstream answered.
+  outsized: { engine: false, upstream: false },
   connection: { engine: true, upstream: true },
   timeout: { engine: true, upstream: true },
   cancelled: { engine: undefined, upstream: undefined },

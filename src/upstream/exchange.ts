@@ -97,7 +97,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const max = ok ? this.options.maxResponseBytes : MAX_ERROR_BODY_BYTES;
     this.size += chunk.length;
     if (this.size <= max) this.text += this.decoder.write(chunk);
-    else if (ok) controller.abort(new UpstreamBodyError(TOO_LARGE));
+    else if (ok) controller.abort(new UpstreamBodyError(TOO_LARGE, { outsized: true }));
     else {
       this.text += this.decoder.write(chunk.subarray(0, chunk.length - (this.size - max)));
       this.failed();

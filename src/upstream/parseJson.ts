@@ -4,6 +4,14 @@ export const UPSTREAM_BAD_BODY = 'UPSTREAM_BAD_BODY';
 export class UpstreamBodyError extends Error {
   readonly code = UPSTREAM_BAD_BODY;
   override readonly name = 'UpstreamBodyError';
+
+  /** `outsized`: larger or deeper than the gateway reads, which the page asked for decides (or a job's content). */
+  constructor(message: string, options?: ErrorOptions & { readonly outsized?: boolean }) {
+    super(message, options);
+    this.outsized = options?.outsized ?? false;
+  }
+
+  readonly outsized: boolean;
 }
 
 const INTEGER_LITERAL = /^-?\d+$/;
@@ -110,7 +118,7 @@ function* scan(
     } else if (c === QUOTE) inString = true;
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (stack.length >= maxDepth) {
-        throw new UpstreamBodyError(`The upstream body nests more than ${maxDepth} levels deep.`);
+        throw new UpstreamBodyError(`The upstream body nests more than ${maxDepth} levels deep.`, { outsized: true });
       }
       stack.push({ kind: c === OPEN_BRACE ? 'object' : 'array', start: i, end: -1, commas: [], colons: [] });
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {

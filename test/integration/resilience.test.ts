@@ -130,7 +130,7 @@ describe("a 429's Retry-After", () => {
     expect(h.simulator.callCount({ route: 'getEngine', engineId: A })).toBe(1);
     // The same caller's other engines are still asked.
     const other = await h.gql(ENGINE, { id: B }, caller);
-    expect(other.body.errors).toBeUndefined();
+    console.log(JSON.stringify(other.body));expect(other.body.errors).toBeUndefined();
     expect(h.simulator.callCount({ route: 'getEngine', engineId: B })).toBe(1);
   });
 
@@ -201,6 +201,8 @@ describe('circuit breakers', () => {
       CSE_BREAKER_FAILURES: '3',
       CSE_UPSTREAM_BREAKER_FAILURES: '3',
       CSE_BREAKER_OPEN_MS: String(OPEN_MS),
+      // A page of 100 of the big engine's jobs is larger.
+      CSE_MAX_RESPONSE_BYTES: String(64 * 1024),
     });
   });
   afterAll(() => h.close());
@@ -257,6 +259,16 @@ describe('circuit breakers', () => {
     h.simulator.injectFault({ route: 'getEngine', engineId: A, status: 403, dialect: 'cse' });
     for (let i = 0; i < 6; i += 1) expect(errorCodes(await h.gql(ENGINE, { id: A }))).toEqual(['FORBIDDEN']);
     expect(h.simulator.callCount({ engineId: A })).toBe(6);
+  });
+
+  it('counts no answer larger than CSE_MAX_RESPONSE_BYTES: pages one caller asks too large open no breaker for another', async () => {
+    // Four calls at once (the filters differ): no success between their failures.
+    const from = (i: number) => JSON.stringify(new Date(Date.UTC(2000, 0, 1 + i)).toISOString());
+    const pages = [0, 1, 2, 3].map((i) => `p${i}: engine(id: $id) { jobs(first: 100, filter: { from: ${from(i)} }) { totalCount } }`);
+    const large = await h.gql(`query ($id: ID!) { ${pages.join(' ')} }`, { id: A });
+    expect(errorCodes(large)).toEqual(Array(4).fill('UPSTREAM_BAD_RESPONSE'));
+    const other = await h.gql('query ($id: ID!) { engine(id: $id) { id jobs(first: 5) { totalCount } } engines(first: 1) { totalCount } }', { id: A }, { 'x-auth-token': SECOND_TOKEN });
+    expect(other.body.errors).toBeUndefined();
   });
 
   it('does not trip the whole-upstream breaker on 5xx answers from many engines', async () => {

@@ -96,12 +96,14 @@ it('reports a call that joined one in flight, and a shed one', async () => {
 it('reports breaker state changes, and answers from an open breaker without calling', async () => {
   const { http } = client({ CSE_RETRIES: '0', CSE_BREAKER_FAILURES: '2', CSE_BREAKER_OPEN_MS: '60000', ...CACHES_OFF });
   const operation = recorder();
+  // The upstream has accepted the credentials: a stranger's 5xx would open no breaker.
+  await http.get(engineCall(SEED.engines.single), { credentials });
   simulator.injectFault({ route: 'getEngine', status: 503, dialect: 'empty' });
   for (let i = 0; i < 3; i += 1) {
     await expect(http.get(engineCall(SEED.engines.big), { credentials, events: operation.sink })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
   }
   expect(operation.log.filter((line) => line.startsWith('breaker'))).toEqual(['breaker engine open']);
-  expect(simulator.callCount({ route: 'getEngine' })).toBe(2);
+  expect(simulator.callCount({ route: 'getEngine' })).toBe(3);
 });
 
 it('hands out frozen answers: a caller cannot change what the next one reads from the cache', async () => {

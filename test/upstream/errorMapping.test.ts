@@ -329,6 +329,7 @@ describe('what the breakers count', () => {
     ['throttled', undefined, false],
     ['server', true, false],
     ['bad-response', true, true],
+    ['outsized', false, false],
     ['connection', true, true],
     ['timeout', true, true],
     ['cancelled', undefined, undefined],

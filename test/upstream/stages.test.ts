@@ -502,8 +502,8 @@ describe('exchangeStage', () => {
     expect(!result.ok && result.error.extensions).toMatchObject({ retryAfter: 7, upstream: { status: 503, code: 'SVCSTG.1' } });
   });
 
-  it('refuses an answer larger than CSE_MAX_RESPONSE_BYTES as UPSTREAM_BAD_RESPONSE', async () => {
+  it('refuses an answer larger than CSE_MAX_RESPONSE_BYTES as UPSTREAM_BAD_RESPONSE, a failure the breakers do not count', async () => {
     const small = exchangeStage({ dispatcher: agent, origin, attemptTimeoutMs: 5000, maxResponseBytes: 4, keepText: false });
-    await expect(small(attemptOf())).resolves.toMatchObject({ ok: false, kind: 'bad-response', error: { code: 'UPSTREAM_BAD_RESPONSE' } });
+    await expect(small(attemptOf())).resolves.toMatchObject({ ok: false, kind: 'outsized', error: { code: 'UPSTREAM_BAD_RESPONSE' } });
   });
 });

@@ -65,14 +65,19 @@ describe("the breakers count no stranger's outcome", () => {
       ['called', 'called', 'called', 'called', 'called', 'called', 'UPSTREAM_UNAVAILABLE'],
     ],
     [
-      'a stranger’s 5xx counts against its engine, but shows nothing of the upstream',
-      ['v:timeout@b', 's:server@c', 'v:timeout@d', 's:server@e', 'v:timeout@f', 'v:answer'],
-      ['called', 'called', 'called', 'called', 'called', 'UPSTREAM_UNAVAILABLE'],
+      'strangers’ 5xx answers and timeouts (an upstream may answer made-up tokens so) open no breaker',
+      ['s:server', 's:server', 's:server', 'v:answer', 's:timeout@b', 's:timeout@c', 's:timeout@d', 'v:answer@e'],
+      ['called', 'called', 'called', 'called', 'called', 'called', 'called', 'called'],
     ],
     [
-      'strangers’ failures count as anyone’s: a replica fresh from a restart still opens its breakers',
-      ['s:server', 's:server', 'v:answer', 's:timeout@b', 's:connection@c', 's:timeout@d', 'v:answer@e'],
-      ['called', 'called', 'UPSTREAM_UNAVAILABLE', 'called', 'called', 'called', 'UPSTREAM_UNAVAILABLE'],
+      'nor do their bodies the gateway could not read',
+      ['s:bad-response@b', 's:bad-response@c', 's:bad-response@d', 'v:answer@e'],
+      ['called', 'called', 'called', 'called'],
+    ],
+    [
+      'strangers’ failures to connect count: a replica fresh from a restart still opens its breakers',
+      ['s:connection', 's:connection', 'v:answer', 's:connection@c', 'v:answer@e'],
+      ['called', 'called', 'UPSTREAM_UNAVAILABLE', 'called', 'UPSTREAM_UNAVAILABLE'],
     ],
     ['a verified caller’s 4xx still counts as an answer', ['v:server', 'v:refused', 'v:server', 'v:answer'], ['called', 'called', 'called', 'called']],
   ])('%s', async (_name, specs, expected) => {

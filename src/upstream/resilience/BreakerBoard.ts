@@ -164,7 +164,9 @@ export class BreakerBoard {
     return upstream === undefined ? undefined : { scope: 'upstream', retryAfterMs: upstream };
   }
 
-  /** `stranger`: credentials never accepted; a success of theirs (a made-up token's 401) shows nothing. */
+  /** `stranger`: credentials never accepted. Of theirs only a failure to connect shows, which no token
+   * chooses (a replica fresh from a restart knows no caller yet): not a made-up token's 401, nor the 500
+   * or the wait an upstream may answer it with, which would open the breakers of callers it serves. */
   settle(
     engineKey: string | undefined,
     admission: Admission,
@@ -173,7 +175,7 @@ export class BreakerBoard {
     stranger = false,
   ) {
     this.listeners = events;
-    const shown = (failed: boolean | undefined) => (failed || !stranger ? failed : undefined);
+    const shown = (failed: boolean | undefined) => (stranger && kind !== 'connection' ? undefined : failed);
     try {
       this.upstream.record(admission.upstream, shown(BREAKER_COUNTS[kind].upstream));
       if (engineKey === undefined) return;
