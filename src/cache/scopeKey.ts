@@ -23,7 +23,7 @@ export function credentialDigest(credentials: CallerCredentials): string {
 
 /** The caller whose shares a request counts in: its token and project, whatever enterprise project it names. */
 export const callerDigest = (credentials: CallerCredentials): string =>
-  credentialDigest({ ...credentials, enterpriseProjectId: undefined });
+  credentialDigest(credentials.enterpriseProjectId === undefined ? credentials : { ...credentials, enterpriseProjectId: undefined });
 
 /** The key an upstream answer is shared (single flight) and kept (cache) under. */
 export function scopeKey(credentials: CallerCredentials, url: string): string {

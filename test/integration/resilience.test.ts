@@ -332,4 +332,22 @@ describe('load shedding', () => {
       await h.close();
     }
   });
+
+  it('holds a caller to its share whatever enterprise projects it names', async () => {
+    const h = await startHarness({ ...CACHES_OFF, CSE_MAX_INFLIGHT: '8', CSE_MAX_QUEUE: '8', CSE_MAX_INFLIGHT_PER_CALLER: '2', CSE_MAX_QUEUE_PER_CALLER: '0' });
+    try {
+      const enterprises = ['1', '2', '3'].map((digit) => ({ 'x-enterprise-project-id': digit.repeat(32) }));
+      // Each a scope the upstream has answered: its calls are the caller's, not a stranger's.
+      for (const headers of enterprises) expect((await h.gql('{ engines(first: 1) { totalCount } }', undefined, headers)).body.errors).toBeUndefined();
+      h.simulator.resetCalls();
+      h.simulator.injectFault({ route: 'getEngine', latencyMs: 200 });
+      const query = `{ a: engine(id: "${SEED.engines.big}") { id } b: engine(id: "${SEED.engines.single}") { id } }`;
+      const responses = await Promise.all(enterprises.map((headers) => h.gql(query, undefined, headers)));
+      const shed = responses.flatMap((response) => response.body.errors ?? []).map((error) => error.extensions!.reason);
+      expect(shed).toEqual(Array(4).fill('OVERLOADED'));
+      expect(h.simulator.peakInFlight).toBeLessThanOrEqual(2);
+    } finally {
+      await h.close();
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { callerDigest } from '../../cache/scopeKey';
 import { overloadedError, throwClassified } from '../errorMapping';
 import type { AttemptStage } from '../stages/types';
 
@@ -107,7 +108,8 @@ export class InFlightLimiter {
 
   stage(): AttemptStage {
     return (next) => async (attempt) => {
-      const claim = attempt.stranger ? STRANGER : { engine: attempt.engineKey, caller: attempt.digest };
+      // Per token and project: enterprise projects, any a caller names, must not multiply its share.
+      const claim = attempt.stranger ? STRANGER : { engine: attempt.engineKey, caller: callerDigest(attempt.request.credentials) };
       const slot = this.acquire(claim, attempt.signal);
       if (slot === undefined) {
         attempt.events.shed?.({ route: attempt.route });
