@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { credentialDigest, scopeKey } from '../cache/scopeKey';
+import { callerDigest, credentialDigest, scopeKey } from '../cache/scopeKey';
 import type { SecondLevel } from '../cache/secondLevel';
 import { SingleFlight } from '../cache/SingleFlight';
 import { UpstreamAnswerCache, type CacheStats } from '../cache/UpstreamAnswerCache';
@@ -93,9 +93,10 @@ export class CseHttpClient {
     const { credentials, signal } = request;
     const engineKey = call.engineId === undefined ? undefined : `${credentials.projectId}/${call.engineId}`;
     const digest = credentialDigest(credentials);
+    const caller = callerDigest(credentials);
     const key = scopeKey(credentials, this.origin + path);
     const events = this.sinkOf(request.events);
-    return this.handle({ route: call.route, path, engineKey, request, digest, key, events, signal });
+    return this.handle({ route: call.route, path, engineKey, request, digest, caller, key, events, signal });
   }
 
   private sinkOf(operation: UpstreamEvents | undefined): UpstreamEvents {

@@ -255,7 +255,7 @@ describe("InFlightLimiter.run: an operation's own fan-out", () => {
     const inFlight = () => {
       throw new Error('sink');
     };
-    const attempt = { engineKey: 'e', digest: 'c', route: 'listJobs', events: {}, request: { events: { inFlight } } };
+    const attempt = { engineKey: 'e', digest: 'c', caller: 'c', route: 'listJobs', events: {}, request: { events: { inFlight } } };
     const next = jest.fn(async () => ({ ok: true }));
     const run = limiter.stage()(next as never);
     await expect(run(attempt as never)).rejects.toThrow('sink');

@@ -46,6 +46,7 @@ function callOf(overrides: Partial<CallRequest> = {}): CallRequest {
     engineKey: 'p/e',
     request: { credentials, refusal: {} },
     digest: 'digest',
+    caller: 'digest',
     key: 'digest http://upstream/v2/p/enginemgr/engines/e',
     events: {},
     signal: undefined,

@@ -23,6 +23,7 @@ function outcomes(attempts: readonly string[]): Outcome[] {
     const attempt = {
       engineKey: `p/${engine}`,
       digest: `digest-${token}`,
+      caller: `caller-${token}`,
       stranger: kind === 's' ? true : undefined,
       route: 'getEngine',
       events: { shed: () => (shed = true) },
@@ -86,6 +87,7 @@ describe('the credential gate marks the calls of credentials the upstream has no
     engineKey: undefined,
     request: { credentials: { token: 't', projectId: 'p', enterpriseProjectId: undefined } },
     digest,
+    caller: digest,
     key: `${digest} /e`,
     events: {},
     signal: undefined,

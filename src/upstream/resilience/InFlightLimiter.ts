@@ -1,4 +1,3 @@
-import { callerDigest } from '../../cache/scopeKey';
 import { overloadedError, throwClassified } from '../errorMapping';
 import type { AttemptStage } from '../stages/types';
 
@@ -108,8 +107,7 @@ export class InFlightLimiter {
 
   stage(): AttemptStage {
     return (next) => async (attempt) => {
-      // Per token and project: enterprise projects, any a caller names, must not multiply its share.
-      const claim = attempt.stranger ? STRANGER : { engine: attempt.engineKey, caller: callerDigest(attempt.request.credentials) };
+      const claim = attempt.stranger ? STRANGER : { engine: attempt.engineKey, caller: attempt.caller };
       const slot = this.acquire(claim, attempt.signal);
       if (slot === undefined) {
         attempt.events.shed?.({ route: attempt.route });

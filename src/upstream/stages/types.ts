@@ -37,6 +37,8 @@ export interface CallRequest {
   readonly request: UpstreamRequestContext;
   /** The credentials' digest: the caller's scope, never the token. */
   readonly digest: string;
+  /** The caller whose shares the call counts in (`callerDigest`): enterprise projects left out. */
+  readonly caller: string;
   /** Credentials the upstream has not accepted (yet): the in-flight limits count all such as one caller. */
   readonly stranger?: boolean;
   /** Digest and full URL: the call's identity for the cache and the single flight. */
