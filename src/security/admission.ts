@@ -36,7 +36,7 @@ import { tagError } from '../observability/requestRecord';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/metrics';
 import { createEstimator, type Estimate } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
-import { securityValidationRules } from './validationRules';
+import { MAX_FIELD_REPEATS, repeatedField, securityValidationRules } from './validationRules';
 
 export type Transport = 'http' | 'websocket';
 
@@ -81,6 +81,13 @@ export function createAdmission(
       document = new OffsetParser(query, { maxTokens: limits.maxTokens }).parseDocument();
     } catch (error) {
       return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
+    }
+    const repeated = repeatedField(document);
+    if (repeated !== undefined) {
+      const message = `"${repeated}" is selected more than ${MAX_FIELD_REPEATS} times in one selection set.`;
+      const error = refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, message);
+      BEFORE_VALIDATION.add(error);
+      return [error];
     }
     let invalid: readonly GraphQLError[];
     try {
@@ -219,6 +226,9 @@ function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
   }
 }
 
+/** Refusals Apollo must not validate the document of: what they refuse would make that slow. */
+const BEFORE_VALIDATION = new WeakSet<GraphQLError>();
+
 /** A refused document Apollo validates again (every error answered); the refusal is thrown once
  * resolved, or where validation throws. Refused credentials may still introspect (codegen, IDEs). */
 export function admissionPlugin(admission: Admission): ApolloServerPlugin<GatewayContext> {
@@ -234,6 +244,7 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
           if (Array.isArray(verdict)) refusals.set(requestContext, verdict);
           // Apollo answers a GET of a subscription 405 before didResolveOperation (the spec: of a mutation).
           const refused = refusals.get(requestContext)?.[0];
+          if (refused !== undefined && BEFORE_VALIDATION.has(refused)) throw refused;
           const subscription = refused?.extensions.operationType === 'subscription';
           if (subscription && request.http?.method === 'GET') throw refused;
         },

@@ -1,5 +1,5 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, visit, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, visit, type DocumentNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 
@@ -18,6 +18,32 @@ export function securityValidationRules(limits: Limits): ValidationRule[] {
   const rules = [NoIncrementalDeliveryRule, ...armor.protect().validationRules];
   if (!limits.enableIntrospection) rules.push(IntrospectionDisabledRule);
   return rules;
+}
+
+/** Fields of one response name (or spreads of one fragment) a selection set may hold, its inline fragments'
+ * included: graphql-js's OverlappingFieldsCanBeMergedRule compares each pair of them; hundreds held the loop. */
+export const MAX_FIELD_REPEATS = 30;
+
+/** The first response name selected past MAX_FIELD_REPEATS times in one selection set; a linear walk, before validation. */
+export function repeatedField(document: DocumentNode): string | undefined {
+  const pending: SelectionSetNode[] = [];
+  for (const definition of document.definitions) if ('selectionSet' in definition && definition.selectionSet) pending.push(definition.selectionSet);
+  for (let set = pending.pop(); set !== undefined; set = pending.pop()) {
+    const counts = new Map<string, number>();
+    const inline = [set];
+    for (let next = inline.pop(); next !== undefined; next = inline.pop()) {
+      for (const selection of next.selections) {
+        if (selection.kind === Kind.INLINE_FRAGMENT) inline.push(selection.selectionSet);
+        if (selection.kind === Kind.INLINE_FRAGMENT) continue;
+        const name = selection.kind === Kind.FIELD ? (selection.alias ?? selection.name).value : `...${selection.name.value}`;
+        const count = (counts.get(name) ?? 0) + 1;
+        if (count > MAX_FIELD_REPEATS) return name;
+        counts.set(name, count);
+        if (selection.kind === Kind.FIELD && selection.selectionSet) pending.push(selection.selectionSet);
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Apollo's own rule's message advises whoever wrote the server; `_service { sdl }` is the whole schema. */

@@ -3,6 +3,7 @@ import { getOperationAST, parse, print, type DocumentNode } from 'graphql';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { expandedFieldCount } from '../../src/graphql/execution/expandedSize';
 import { createEstimator } from '../../src/security/estimateUpstreamCalls';
+import { repeatedField } from '../../src/security/validationRules';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { send } from './http';
@@ -158,5 +159,22 @@ describe.each(['adaptive', 'graphql-js'])('through HTTP, a production build with
   it('keeps the document it printed: fragments are not rewritten', () => {
     // A guard on the generators above: print(parse(x)) round-trips, so the documents are valid GraphQL.
     expect(() => print(parse(fieldChain(3, 2, true)))).not.toThrow();
+  });
+});
+
+describe('repeatedField: one response name (or one fragment) past 30 times in a selection set', () => {
+  const times = (text: string, n: number) => Array(n).fill(text).join(' ');
+  it.each<[string, string, string | undefined]>([
+    ['30 times', `{ engines { ${times('totalCount', 30)} } }`, undefined],
+    ['31 times', `{ engines { ${times('totalCount', 31)} } }`, 'totalCount'],
+    ['31 times under one alias', `{ engines { ${times('n: totalCount', 31)} } }`, 'n'],
+    ['31 times with other arguments', `{ ${Array.from({ length: 31 }, (_, i) => `engine(id: "${i}") { id }`).join(' ')} }`, 'engine'],
+    ['through inline fragments', `{ engines { ${times('... on EngineConnection { totalCount }', 31)} } }`, 'totalCount'],
+    ['30 in each of two selection sets', `{ a: engines { ${times('totalCount', 30)} } b: engines { ${times('totalCount', 30)} } }`, undefined],
+    ['in a fragment definition', `query { ...F } fragment F on Query { ${times('__typename', 31)} }`, '__typename'],
+    ['one fragment spread 31 times', `query { ${times('...F', 31)} } fragment F on Query { __typename }`, '...F'],
+    ['31 distinct aliases', `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ')} }`, undefined],
+  ])('%s', (_name, query, expected) => {
+    expect(repeatedField(parse(query))).toBe(expected);
   });
 });

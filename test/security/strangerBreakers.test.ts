@@ -7,7 +7,8 @@ import { CACHES_OFF, startGatewayOn, type GatewayHarness } from '../support/harn
 
 const ENGINE = 'query ($id: ID!) { engine(id: $id) { id name } }';
 
-// The demo token's calls to engine `sick` fail with a 500, its others succeed; any other token gets a 401.
+// The demo token's calls to engine `sick` fail with a 500, its others succeed; any other token gets a 401,
+// but a 500 for engine `guarded` (an upstream may answer a token it does not know so).
 let upstream: Server;
 const calls: string[] = [];
 let h: GatewayHarness;
@@ -18,7 +19,8 @@ beforeAll(async () => {
     calls.push(`${who} ${id}`);
     const json = (status: number, body: unknown) =>
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (who === 'made-up') json(401, { error_code: 'APIG.0301' });
+    if (who === 'made-up' && id === 'guarded') json(500, { error_code: 'SVCSTG.00500000', error_msg: 'internal' });
+    else if (who === 'made-up') json(401, { error_code: 'APIG.0301' });
     else if (id === 'sick') json(500, { error_code: 'SVCSTG.00500000', error_msg: 'internal' });
     else json(200, { id, name: `engine ${id}` });
   });
@@ -44,4 +46,14 @@ it('made-up tokens’ 401s between a verified caller’s failures leave the engi
   await verified();
   expect(reasons.at(-1)).toBe('CIRCUIT_OPEN');
   expect(calls).toEqual(['verified warm-up', 'verified sick', 'made-up sick', 'verified sick']);
+});
+
+it('made-up tokens answered with 500s do not open the breaker of an engine the upstream serves a verified caller', async () => {
+  for (let i = 0; i < 4; i += 1) {
+    const refused = await h.gql(ENGINE, { id: 'guarded' }, { 'x-auth-token': `another-made-up-token-${i}` });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_ERROR');
+  }
+  const served = await h.gql(ENGINE, { id: 'guarded' });
+  expect(served.body.errors).toBeUndefined();
+  expect(served.body.data.engine).toEqual({ id: 'guarded', name: 'engine guarded' });
 });
