@@ -19,6 +19,7 @@ import { createFormatError } from '../graphql/formatError';
 import { originAllowedBy, type CorsPolicy } from '../http/cors';
 import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
 import { credentialsFromHeaders, IDENTITY_HEADERS } from '../http/identity';
+import { callerDigest } from '../cache/scopeKey';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observability/metrics';
 import type { Admission, AdmittedOperation, OperationRequest } from '../security/admission';
@@ -57,6 +58,8 @@ interface Operation {
   readonly group: GroupRequest;
   readonly stream: ConflatingStream<FormattedExecutionResult>;
   readonly startedAt: number;
+  /** Its credentials' caller (callerDigest), whose share it counts in. */
+  readonly caller: string;
   events: number;
   ended: boolean;
   leaveGroup?: () => void;
@@ -103,6 +106,8 @@ export function serveSubscriptions(
   });
   const byAddress = new Map<string, number>();
   const stats = { sockets: 0, active: 0, pendingBytes: 0, sendsWaiting: 0 };
+  // Per caller: one caller's sockets, from a few addresses, must not hold SUBSCRIPTION_MAX_TOTAL.
+  const callers = new Map<string, number>();
   let nextConnectionId = 1;
   let closing = false;
 
@@ -177,6 +182,13 @@ export function serveSubscriptions(
         'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
       return [new GraphQLError(message, { extensions: { code, scope: 'gateway', limit: maxTotal } })];
     }
+    const caller = callerDigest(credentials);
+    const perCaller = Math.max(perConnection, Math.floor(maxTotal / 4));
+    if ((callers.get(caller) ?? 0) >= perCaller) {
+      metrics.subscribeRefused('caller_limit');
+      const message = `These credentials hold ${perCaller} subscriptions, a quarter of SUBSCRIPTION_MAX_TOTAL, the most one caller may.`;
+      return [new GraphQLError(message, { extensions: { code, scope: 'caller', limit: perCaller } })];
+    }
     if (connection.operations.has(id)) {
       metrics.subscribeRefused('invalid');
       const message = 'A subscription with this id is still ending: subscribe with another id.';
@@ -200,9 +212,10 @@ export function serveSubscriptions(
     );
     const group: GroupRequest = { hash, document, operationName, variables, credentials };
     const startedAt = performance.now();
-    const operation: Operation = { id, field, name, group, stream, startedAt, events: 0, ended: false };
+    const operation: Operation = { id, field, name, group, stream, startedAt, caller, events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
+    callers.set(caller, (callers.get(caller) ?? 0) + 1);
     clearTimeout(connection.idle);
     stats.active += 1;
     metrics.subscriptionStarted(field);
@@ -231,6 +244,9 @@ export function serveSubscriptions(
     operation.leaveGroup?.();
     connection.open -= 1;
     stats.active -= 1;
+    const held = callers.get(operation.caller)! - 1;
+    if (held > 0) callers.set(operation.caller, held);
+    else callers.delete(operation.caller);
     metrics.subscriptionEnded(operation.field);
     const durationMs = Math.round(performance.now() - operation.startedAt);
     const { id: subscription, field, name: operationName, events } = operation;

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { closed, collect, eventually, liveClient, rawSocket, sleep, upgradeStatus } from '../support/liveClient';
 
@@ -193,10 +193,11 @@ describe('limits', () => {
   });
   afterAll(() => h.close());
 
-  it('past SUBSCRIPTION_MAX_PER_CONNECTION and SUBSCRIPTION_MAX_TOTAL a subscribe is refused with TOO_MANY_SUBSCRIPTIONS; the others go on', async () => {
+  it('past SUBSCRIPTION_MAX_PER_CONNECTION, a caller’s share and SUBSCRIPTION_MAX_TOTAL a subscribe is refused with TOO_MANY_SUBSCRIPTIONS; the others go on', async () => {
     const job = h.simulator.startJob(engineId);
     const first = liveClient(h.gateway.url);
     const second = liveClient(h.gateway.url);
+    const other = liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': SECOND_TOKEN } });
     const open = [0, 1, 2].map(() => collect(first, JOB, { engineId, id: String(job.id) }));
     await Promise.all(open.map((sub) => sub.next(1)));
     const overConnection = collect(first, JOB, { engineId, id: String(job.id) });
@@ -206,23 +207,26 @@ describe('limits', () => {
     // A full connection's documents are not even parsed: the limit answers first.
     const unparsed = collect(first, 'subscription {');
     await expect(unparsed.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'TOO_MANY_SUBSCRIPTIONS' }) })]);
-    const more = [0, 1].map(() => collect(second, JOB, { engineId, id: String(job.id) }));
+    // The same caller on another socket: its share (a quarter of 5, at least the 3 of a connection) is taken.
+    const overCaller = collect(second, JOB, { engineId, id: String(job.id) });
+    await expect(overCaller.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'caller', limit: 3 } })]);
+    const more = [0, 1].map(() => collect(other, JOB, { engineId, id: String(job.id) }));
     await Promise.all(more.map((sub) => sub.next(1)));
-    const overTotal = collect(second, JOB, { engineId, id: String(job.id) });
+    const overTotal = collect(other, JOB, { engineId, id: String(job.id) });
     await expect(overTotal.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'gateway', limit: 5 } })]);
     // Everyone admitted still gets each change.
     h.simulator.advanceJob(engineId, job.id);
     await Promise.all([...open, ...more].map((sub) => sub.next(2)));
-    // A slot freed is a slot to take.
+    // A slot freed is a slot to take, by its caller too.
     open[0]!.stop();
     const again = collect(second, JOB, { engineId, id: String(job.id) });
     await again.next(1);
     const metrics = await h.gql('{ __typename }').then(() => fetch(h.gateway.url.replace('/graphql', '/metrics')).then((r) => r.text()));
     expect(metrics).toMatch(/gateway_subscriptions_refused_total\{reason="connection_limit"\} 2/);
+    expect(metrics).toMatch(/gateway_subscriptions_refused_total\{reason="caller_limit"\} 1/);
     expect(metrics).toMatch(/gateway_subscriptions_refused_total\{reason="total_limit"\} 1/);
     expect(metrics).toMatch(/gateway_subscriptions_active\{field="jobUpdated"\} 5/);
-    expect(metrics).toMatch(/gateway_subscription_pollers_active 1/);
-    await Promise.all([first.dispose(), second.dispose()]);
+    await Promise.all([first.dispose(), second.dispose(), other.dispose()]);
   });
 
   it.each([
