@@ -61,6 +61,7 @@ export function loadConfig(env: Env) {
     endpoint,
     projectId: read.pattern('CSE_PROJECT_ID', PROJECT_ID_PATTERN, '1 to 64 letters, digits, "_" or "-"'),
     pageBase: (read.oneOf('CSE_PAGE_BASE', ['0', '1'] as const, '1') === '0' ? 0 : 1) as 0 | 1,
+    timeFormat: read.oneOf('CSE_TIME_FORMAT', ['epoch-ms', 'epoch-s', 'iso-8601'] as const, 'epoch-ms'),
     paging: Object.freeze({ maxPageSize, defaultPageSize: Math.min(DEFAULT_PAGE_SIZE, maxPageSize) }),
     requestConcurrency: read.integer('CSE_REQUEST_CONCURRENCY', 8, 1, 256),
     poolConnections,

@@ -65,6 +65,7 @@ export function createContext(
     // Made on the first call: an operation answered without upstream calls needs none.
     limit: (fn) => (limiter ??= new InFlightLimiter({ inFlight, queue: Infinity })).run(fn),
     pageBase: upstream.pageBase,
+    timeFormat: upstream.timeFormat,
     onNotFound: () => (facts.notFound = true),
     budget,
   });

@@ -322,7 +322,7 @@ export class EngineWatch {
   /** Never throws. */
   private async read(plan: Poll): Promise<void> {
     let calls = 0;
-    const { requestConcurrency, pageBase } = this.options.config.upstream;
+    const { requestConcurrency, pageBase, timeFormat } = this.options.config.upstream;
     const limiter = new InFlightLimiter({ inFlight: requestConcurrency, queue: Infinity });
     const startedAt = Math.max(Date.now(), this.latestStart);
     const deadline = Date.now() + this.options.config.limits.operationTimeoutMs;
@@ -333,7 +333,7 @@ export class EngineWatch {
       calls += 1;
       return limiter.run(fn);
     };
-    const api = new CseApi({ http: this.options.http, request, limit, pageBase });
+    const api = new CseApi({ http: this.options.http, request, limit, pageBase, timeFormat });
     try {
       const polled = await this.pollOnce(api, plan);
       const result = polled === undefined ? undefined : { ...polled, startedAt };

@@ -16,12 +16,22 @@ export interface JobTimeFilter {
   readonly to: number | undefined;
 }
 
+/** How `from-time` and `to-time` are written: CSE_TIME_FORMAT (the docs say only "String"). */
+export type TimeFormat = 'epoch-ms' | 'epoch-s' | 'iso-8601';
+
+const WIRE_TIME: Readonly<Record<TimeFormat, (ms: number) => string>> = {
+  'epoch-ms': String,
+  'epoch-s': (ms) => String(Math.floor(ms / 1000)),
+  'iso-8601': (ms) => encodeURIComponent(new Date(ms).toISOString()),
+};
+
 export interface CseApiOptions {
   http: CseHttpClient;
   request: UpstreamRequestContext;
   /** Bounds the calls of one operation in flight at once (fan-out over many engines). */
   limit: <T>(fn: () => Promise<T>) => Promise<T>;
   pageBase: 0 | 1;
+  timeFormat: TimeFormat;
   /** Whole-response caching must not keep a "not found". */
   onNotFound?: () => void;
   /** `beforeCall` throws once the operation has used its bytes. */
@@ -45,8 +55,9 @@ export class CseApi {
 
   async listJobs(engineId: string, filter: JobTimeFilter, call: PageCall): Promise<ListPage<CseJob> | null> {
     let query = this.pageQuery(call);
-    if (filter.from !== undefined) query += `&from-time=${filter.from}`;
-    if (filter.to !== undefined) query += `&to-time=${filter.to}`;
+    const time = WIRE_TIME[this.options.timeFormat];
+    if (filter.from !== undefined) query += `&from-time=${time(filter.from)}`;
+    if (filter.to !== undefined) query += `&to-time=${time(filter.to)}`;
     const path = paths.listJobs(this.projectId, engineId);
     const guard = (job: unknown) => withEngineId(asJob(job), engineId);
     return this.one({ route: 'listJobs', path, query, engineId }, pageOf(guard));

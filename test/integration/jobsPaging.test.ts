@@ -191,6 +191,22 @@ describe('time filter', () => {
     expect(second.pageInfo.hasNextPage).toBe(false);
   });
 
+  it.each([
+    ['epoch-s', (ms: number) => String(Math.floor(ms / 1000))],
+    ['iso-8601', (ms: number) => new Date(ms).toISOString()],
+  ])('writes the range as CSE_TIME_FORMAT=%s says', async (format, written) => {
+    const other = await startHarness({ CSE_TIME_FORMAT: format });
+    try {
+      const [from, to] = [Date.UTC(2026, 0, 2, 3, 4, 5, 678), Date.UTC(2026, 11, 6, 18, 0, 0, 999)];
+      const filter = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+      await other.gql(PAGE, { engine: SEED.engines.big, first: 5, filter });
+      const [query] = other.simulator.calls.filter((call) => call.route === 'listJobs').map((call) => call.query);
+      expect(query).toMatchObject({ 'from-time': written(from), 'to-time': written(to) });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses a cursor made under another filter, and a range that ends before it starts', async () => {
     const engine = SEED.engines.big;
     const p = await page({ engine, first: 5, filter: { from: '2000-01-01T00:00:00.000Z' } });
