@@ -264,7 +264,7 @@ async function answerMiss(
         return sendJson(response, 400, requestError('The request body is not valid JSON.'));
       }
     }
-    const refused = envelopeRefusal(parsedBody, search, options.http.maxBatchOperations);
+    const refused = envelopeRefusal(parsedBody, search, options.http);
     if (refused !== undefined) return sendJson(response, 400, requestError(refused));
 
     const headers = new HeaderMap();
@@ -302,7 +302,9 @@ async function answerMiss(
 }
 
 /** A batch too large, or a persisted-query hash not a string (`apq:${hash}` of a deep array overflows the stack). */
-function envelopeRefusal(body: unknown, search: string, maxBatchOperations: number): string | undefined {
+function envelopeRefusal(body: unknown, search: string, http: HttpServerOptions['http']): string | undefined {
+  const { allowBatching, maxBatchOperations } = http;
+  if (Array.isArray(body) && !allowBatching) return 'Operation batching is off on this gateway (ALLOW_BATCHING): send one operation per request.';
   if (Array.isArray(body) && body.length > maxBatchOperations) return `A batch may hold at most ${maxBatchOperations} operations.`;
   for (const entry of Array.isArray(body) ? body : [body]) {
     let extensions = isObject(entry) ? entry.extensions : undefined;

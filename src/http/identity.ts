@@ -1,3 +1,4 @@
+import { HeaderMap } from '@apollo/server';
 import { GatewayError } from '../errors/GatewayError';
 import { ErrorCode } from '../errors/codes';
 import { PROJECT_ID_PATTERN } from '../config/loadConfig';
@@ -44,7 +45,11 @@ function checkedToken(token: string): string {
   throw unauthenticated('The token is malformed.');
 }
 
-const unauthenticated = (message: string) => new GatewayError(ErrorCode.UNAUTHENTICATED, message, { details: { http: { status: 401 } } });
+// RFC 9110 15.5.2: a 401 names how to authenticate; the token may come as `Authorization: Bearer`.
+const CHALLENGE = new HeaderMap([['www-authenticate', 'Bearer realm="cse-jobs-gateway"']]);
+
+const unauthenticated = (message: string) =>
+  new GatewayError(ErrorCode.UNAUTHENTICATED, message, { details: { http: { status: 401, headers: CHALLENGE } } });
 
 function badHeader(name: string, problem: string): GatewayError {
   return new GatewayError(ErrorCode.BAD_USER_INPUT, `The ${name} header ${problem}.`, { details: { header: name, http: { status: 400 } } });

@@ -17,9 +17,10 @@ beforeEach(() => {
 
 const ENGINES = '{ engines(first: 2) { totalCount nodes { id } } }';
 
-it('refuses a request without a token with UNAUTHENTICATED (HTTP 401) before any upstream call', async () => {
+it('refuses a request without a token with UNAUTHENTICATED (HTTP 401, with its challenge) before any upstream call', async () => {
   const response = await h.gql(ENGINES, undefined, { 'x-auth-token': undefined });
   expect(response.status).toBe(401);
+  expect(response.headers['www-authenticate']).toBe('Bearer realm="cse-jobs-gateway"');
   expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
   expect(response.body.data).toBeUndefined();
   expect(h.simulator.calls).toHaveLength(0);
