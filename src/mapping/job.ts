@@ -12,13 +12,12 @@ export function idString(raw: CseIntegerId | null | undefined): string {
   throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream sent an object without an id.');
 }
 
-/** By `taskOrder`, unordered tasks last. Lists send flat tasks, details phases with their `tasks`,
+/** By {@link taskOrder}, equal orders in arrival order. Lists send flat tasks, details phases with their `tasks`,
  * both accepted even mixed. Not memoized: a WeakMap entry per job costs every young-generation GC. */
 export function jobTasks(job: CseJob): CseTask[] {
   const flat: CseTask[] = [];
   eachTask(job, (task) => flat.push(task));
-  // Infinity − Infinity is NaN: unordered tasks tie, and keep their arrival order.
-  flat.sort((a, b) => orderKey(a) - orderKey(b) || 0);
+  flat.sort((a, b) => taskOrder(a) - taskOrder(b));
   return flat;
 }
 
@@ -45,9 +44,12 @@ function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function orderKey(task: CseTask): number {
+/** What tasks are sorted by and `Task.order` answers: `taskOrder` (a digit string too), 0 when it has none
+ * an `Int` can answer. */
+export function taskOrder(task: CseTask): number {
   const order: unknown = task.taskOrder;
-  return typeof order === 'number' && Number.isFinite(order) ? order : Number.POSITIVE_INFINITY;
+  const value = typeof order === 'string' && /^-?\d{1,10}$/.test(order) ? Number(order) : order;
+  return typeof value === 'number' && (value | 0) === value ? value : 0;
 }
 
 export function isScheduling(job: Pick<CseJob, 'scheduling'>): boolean {

@@ -1,6 +1,6 @@
 import { GatewayError } from '../../src/errors/GatewayError';
 import fc from 'fast-check';
-import { emptyToNull, idString, isScheduling, jobTasks, taskCount } from '../../src/mapping/job';
+import { emptyToNull, idString, isScheduling, jobTasks, taskCount, taskOrder } from '../../src/mapping/job';
 import type { CseJob, CseTask, CseTaskPhase } from '../../src/upstream/types';
 
 describe('idString', () => {
@@ -50,7 +50,7 @@ describe('jobTasks', () => {
     ['flat, already sorted', [task(1, 1), task(2, 2), task(3, 3)], [1, 2, 3]],
     ['flat, unsorted', [task(3, 3), task(1, 1), task(2, 2)], [1, 2, 3]],
     ['equal orders keep arrival order', [task(1, 2), task(2, 1), task(3, 2), task(4, 1)], [2, 4, 1, 3]],
-    ['missing orders last, in arrival order', [task(1), task(2, 5), task(3, null), task(4, 0)], [4, 2, 1, 3]],
+    ['missing orders count as 0, in arrival order', [task(1), task(2, 5), task(3, null), task(4, 0)], [1, 3, 4, 2]],
     ['negative orders first', [task(1, 1), task(2, -1)], [2, 1]],
     [
       'phases flattened in phase order, then sorted',
@@ -78,9 +78,10 @@ describe('jobTasks', () => {
     expect(jobTasks({ id: 1, tasks: [named] })).toEqual([named]);
   });
 
-  it('treats a non-finite taskOrder as missing', () => {
-    const tasks = [task(1, Number.NaN), task(2, Number.POSITIVE_INFINITY), task(3, 1), { id: 4, taskOrder: '0' } as unknown as CseTask];
-    expect(ids(jobTasks({ id: 1, tasks }))).toEqual([3, 1, 2, 4]);
+  it('sorts by what Task.order answers: an order an Int cannot hold counts as 0, a digit string as its number', () => {
+    const odd = (id: number, taskOrder: unknown) => ({ id, taskOrder }) as unknown as CseTask;
+    const tasks = [task(1, Number.NaN), task(2, Number.POSITIVE_INFINITY), task(3, 1), odd(4, '-2'), odd(5, 2 ** 31), odd(6, 'x'), odd(7, 1.5)];
+    expect(jobTasks({ id: 1, tasks }).map((t) => [t.id, taskOrder(t)])).toEqual([[4, -2], [1, 0], [2, 0], [5, 0], [6, 0], [7, 0], [3, 1]]);
   });
 
   it('never mutates the job or its arrays', () => {

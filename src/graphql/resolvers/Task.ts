@@ -1,6 +1,6 @@
 import type { TaskExecutorResolvers, TaskResolvers } from '../generated/resolvers-types';
 import { mapJobStatus, mapJobType } from '../../mapping/enums';
-import { idString } from '../../mapping/job';
+import { idString, taskOrder } from '../../mapping/job';
 import { taskOutput, taskTimedOut } from '../../mapping/task';
 import { epochMsOrNull } from '../../mapping/time';
 import type { CseTask, CseTaskExecutorBrief } from '../models';
@@ -15,7 +15,7 @@ export const Task: TaskResolvers = {
   assigned: sent('assigned'),
   name: sent('taskName'),
   engineName: sent('engineName'),
-  order: (task) => task.taskOrder ?? 0,
+  order: taskOrder,
   status: (task, _args, { reportUnknown }) => mapJobStatus(task.status, reportUnknown),
   startTime: (task) => epochMsOrNull(task.startTime),
   endTime: (task) => epochMsOrNull(task.endTime),
