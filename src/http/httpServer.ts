@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { GatewayContext } from '../graphql/context';
 import { varyOn } from './cors';
 import { passesCsrfPrevention } from './csrf';
+import { answerMediaType, JSON_MEDIA_TYPE } from '../graphql/mediaType';
 import { IDENTITY_HEADERS } from './identity';
 import { HEALTH_PATH, METRICS_PATH, metricsRoute, READY_PATH, type RouteHandler } from './operationalRoutes';
 import { timeoutReason } from '../upstream/errorMapping';
@@ -410,10 +411,12 @@ function overloaded(response: ServerResponse, message: string): void {
   sendJson(response, 503, { errors: [{ message, extensions }] }, true);
 }
 
-function sendJson(response: ServerResponse, status: number, value: unknown, close = false): void {
+/** A GraphQL error answer (`errors`) in the media type its `Accept` prefers, as Apollo's own. */
+function sendJson(response: ServerResponse, status: number, value: object, close = false): void {
   if (close) response.setHeader('connection', 'close');
   const text = JSON.stringify(value);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  const type = 'errors' in value ? answerMediaType(response.req.headers.accept) : JSON_MEDIA_TYPE;
+  response.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
   response.end(text);
 }
 

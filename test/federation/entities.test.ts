@@ -113,6 +113,10 @@ it.each([
   const strict = await h.gql(ENTITIES, { representations }, { accept: 'application/graphql-response+json' });
   expect(strict.status).toBe(400);
   expect(errorCodes(strict)).toEqual(['BAD_USER_INPUT']);
+  // Preference as Apollo reads it: q-values, not the text's mere presence.
+  const refusingIt = await h.gql(ENTITIES, { representations }, { accept: 'application/graphql-response+json;q=0, application/json' });
+  expect(refusingIt.status).toBe(200);
+  expect(refusingIt.headers['content-type']).toBe('application/json; charset=utf-8');
   expect(h.simulator.calls).toHaveLength(0);
 });
 

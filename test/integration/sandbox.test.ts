@@ -95,6 +95,15 @@ describe('development (the default)', () => {
     expect(response.status).toBe(400);
   });
 
+  it('answers its own refusals in the media type the Accept prefers, as Apollo answers', async () => {
+    const accept = 'application/graphql-response+json';
+    const notJson = await send(h.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: '{' });
+    expect(notJson.status).toBe(400);
+    expect(notJson.headers['content-type']).toBe('application/graphql-response+json; charset=utf-8');
+    const plain = await send(h.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+    expect(plain.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
   it.each([2, 11])('refuses HTTP batches (ALLOW_BATCHING is off), of %i operations alike', async (size) => {
     const response = await postJson(h.gateway.url, Array(size).fill({ query: '{ __typename }' }));
     expect(response.status).toBe(400);

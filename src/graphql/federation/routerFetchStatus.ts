@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
+import { answerMediaType, GRAPHQL_RESPONSE_MEDIA_TYPE } from '../mediaType';
 import { clientOperationName } from '../../observability/operationLabel';
 
 /** A router takes a non-2xx as a transport failure: its refused fetches get 200 (docs/federation.md). */
@@ -11,7 +12,7 @@ export function routerFetchStatusPlugin(): ApolloServerPlugin {
           const status = response.http.status;
           if (status === undefined || status < 400 || status >= 500 || operation === undefined || operation === null) return;
           if (!isRouterFetch(operation)) return;
-          if (request.http?.headers.get('accept')?.includes('application/graphql-response+json') === true) return;
+          if (answerMediaType(request.http?.headers.get('accept')) === GRAPHQL_RESPONSE_MEDIA_TYPE) return;
           response.http.status = 200;
         },
       };
