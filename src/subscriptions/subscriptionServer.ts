@@ -46,6 +46,8 @@ interface Connection {
   credentials?: Credentials;
   /** Until onComplete: an id still ending may not be reused (one `complete` would reach neither). */
   readonly operations: Map<string, Operation>;
+  /** Ids a client completed and subscribed again at once: graphql-ws would send the old one's `complete`. */
+  readonly muted: Set<string>;
   open: number;
   idle?: NodeJS.Timeout;
   pendingBytes: number;
@@ -127,8 +129,11 @@ export function serveSubscriptions(
     },
     onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     onComplete: (ctx, id) => {
-      void ctx.extra.operations.get(id)?.stream.return();
+      const operation = ctx.extra.operations.get(id);
+      void operation?.stream.return();
       ctx.extra.operations.delete(id);
+      // The id is a new subscribe's already: this `complete` (sent next) would read as that one's end.
+      if (operation !== undefined && id in ctx.subscriptions && ctx.subscriptions[id] !== operation.stream) ctx.extra.muted.add(id);
     },
     // graphql-ws returns the streams it still holds; these are the ones it may have lost track of.
     onClose: (ctx) => {
@@ -291,7 +296,7 @@ export function serveSubscriptions(
 
   function opened(ws: WebSocket, request: IncomingMessage, address: string): void {
     const id = nextConnectionId++;
-    const connection: Connection = { id, socket: ws, request, operations: new Map(), open: 0, pendingBytes: 0 };
+    const connection: Connection = { id, socket: ws, request, operations: new Map(), muted: new Set(), open: 0, pendingBytes: 0 };
     stats.sockets += 1;
     byAddress.set(address, (byAddress.get(address) ?? 0) + 1);
     metrics.socketOpened();
@@ -335,6 +340,7 @@ export function serveSubscriptions(
   function sendFrame(connection: Connection, data: string): Promise<void> {
     const ws = connection.socket;
     if (ws.readyState !== ws.OPEN) return Promise.resolve();
+    if (connection.muted.size > 0 && connection.muted.delete(completeFrameId(data) ?? '')) return Promise.resolve();
     const id = nextFrameId(data);
     const operation = id === undefined ? undefined : connection.operations.get(id);
     if (operation === undefined || operation.ended) {
@@ -423,7 +429,12 @@ function closeSocket(ws: WebSocket, code: number, reason = ''): void {
 /** The id of a result frame (graphql-ws writes `{"id":<id>,"type":"next",…}`), undefined for any other. */
 const NEXT_FRAME = /^\{"id":("(?:[^"\\]|\\.)*"),"type":"next"/;
 
-export function nextFrameId(data: string): string | undefined {
-  const quoted = NEXT_FRAME.exec(data)?.[1];
+const COMPLETE_FRAME = /^\{"id":("(?:[^"\\]|\\.)*"),"type":"complete"\}$/;
+
+export const nextFrameId = (data: string): string | undefined => frameId(NEXT_FRAME, data);
+const completeFrameId = (data: string): string | undefined => frameId(COMPLETE_FRAME, data);
+
+function frameId(frame: RegExp, data: string): string | undefined {
+  const quoted = frame.exec(data)?.[1];
   return quoted === undefined ? undefined : (JSON.parse(quoted) as string);
 }

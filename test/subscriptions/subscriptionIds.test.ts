@@ -61,3 +61,23 @@ it.each([
   expect(await badRequestSockets()).toBe(refused + 1);
   expect(h.logs.slice(logged).filter((line) => line.includes('subscription started'))).toEqual([]);
 });
+
+it('an id completed and subscribed again at once: only the refusal of the new subscribe, no `complete` it would take as its own', async () => {
+  const job = h.simulator.startJob(engineId);
+  const socket = await protocolSocket(h.gateway.url);
+  socket.burst([subscribe('a', String(job.id))]);
+  await eventually(() => socket.received.length > 0, 'the first state');
+  socket.burst([{ type: 'complete', id: 'a' }, subscribe('a', String(job.id))]);
+  await eventually(() => socket.received.length > 1, 'an answer to the second subscribe');
+  // Long enough for a `complete` sent after the refusal to arrive.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(socket.received.slice(1)).toEqual([
+    { type: 'error', id: 'a', payload: [{ message: 'A subscription with this id is still ending: subscribe with another id.', extensions: { code: 'BAD_REQUEST' } }] },
+  ]);
+  // The id is free once the first has ended: a later subscribe with it is served.
+  socket.burst([subscribe('a', String(job.id))]);
+  await eventually(() => socket.received.length > 2, 'the state again');
+  expect(socket.received[2]).toMatchObject({ type: 'next', id: 'a' });
+  socket.socket.close();
+  await eventually(() => h.gateway.subscriptions.sockets === 0, 'the socket closed');
+});
