@@ -22,8 +22,14 @@ export function credentialDigest(credentials: CallerCredentials): string {
 }
 
 /** The caller whose shares a request counts in: its token and project, whatever enterprise project it names. */
-export const callerDigest = (credentials: CallerCredentials): string =>
-  credentialDigest(credentials.enterpriseProjectId === undefined ? credentials : { ...credentials, enterpriseProjectId: undefined });
+export function callerDigest(credentials: CallerCredentials): string {
+  if (credentials.enterpriseProjectId === undefined) return credentialDigest(credentials);
+  let digest = callers.get(credentials);
+  if (digest === undefined) callers.set(credentials, (digest = credentialDigest({ ...credentials, enterpriseProjectId: undefined })));
+  return digest;
+}
+
+const callers = new WeakMap<CallerCredentials, string>();
 
 /** The key an upstream answer is shared (single flight) and kept (cache) under. */
 export function scopeKey(credentials: CallerCredentials, url: string): string {

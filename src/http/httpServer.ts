@@ -285,7 +285,7 @@ async function answerMiss(
     if (result.body.kind === 'complete') {
       const answer = { status: result.status ?? 200, headers: result.headers, body: Buffer.from(result.body.string) };
       const accepted = requestRecordOf(request)?.telemetry?.facts.credentialsAccepted ?? false;
-      if (unsentBy(options, { credentials: readCredentials(options.credentialsOf, request), accepted }, response, answer.body)) {
+      if (unsentBy(options, { credentials: reuse?.credentials, accepted }, response, answer.body)) {
         response.writeHead(answer.status, { ...Object.fromEntries(answer.headers), 'content-length': answer.body.length }).end(answer.body);
       }
       // A leader cut short shares nothing: its waiters execute for themselves.

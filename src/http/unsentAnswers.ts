@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { finished } from 'node:stream';
 
 /** Whose share an answer counts in when its credentials were never accepted (or it had none). */
 export const STRANGERS = 'strangers';
@@ -13,12 +14,13 @@ export class UnsentAnswers {
 
   constructor(private readonly perCallerBytes: number) {}
 
-  /** `false`: the caller's share is taken; else `bytes` count until `response` closes (sent, or cut). */
+  /** `false`: the caller's share is taken; else `bytes` count until `response` is sent or cut (at once
+   * when its client left during the operation: `finished` calls back for a stream already closed). */
   hold(caller: string, response: ServerResponse, bytes: number): boolean {
     const held = this.held.get(caller) ?? 0;
     if (held > 0 && held + bytes > this.perCallerBytes) return false;
     this.held.set(caller, held + bytes);
-    response.once('close', () => {
+    finished(response, () => {
       const left = this.held.get(caller)! - bytes;
       if (left > 0) this.held.set(caller, left);
       else this.held.delete(caller);

@@ -82,18 +82,14 @@ export function createAdmission(
     } catch (error) {
       return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
     }
-    const repeated = repeatedField(document);
-    if (repeated !== undefined) {
-      const message = `"${repeated}" is selected more than ${MAX_FIELD_REPEATS} times in one selection set.`;
-      const error = refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, message);
-      BEFORE_VALIDATION.add(error);
-      return [error];
-    }
     let invalid: readonly GraphQLError[];
     try {
       const { key, literals } = documentShape(document);
       const types = validShapes.get(key);
       const known = types !== undefined;
+      // A shape known valid repeats no field past the bound.
+      const repeated = known ? undefined : repeatedField(document);
+      if (repeated !== undefined) return [repeatedRefusal(repeated)];
       if (known && types !== false && literals.every((node, i) => validLiteral(node, types[i]!))) invalid = [];
       else invalid = validate(schema, document, known ? LITERAL_RULES : allRules, { hideSuggestions });
       if (invalid.length === 0 && !known) validShapes.set(key, literalTypes(schema, document, literals));
@@ -228,6 +224,13 @@ function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
 
 /** Refusals Apollo must not validate the document of: what they refuse would make that slow. */
 const BEFORE_VALIDATION = new WeakSet<GraphQLError>();
+
+function repeatedRefusal(name: string): GraphQLError {
+  const message = `"${name}" is selected more than ${MAX_FIELD_REPEATS} times in one selection set.`;
+  const error = refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, message);
+  BEFORE_VALIDATION.add(error);
+  return error;
+}
 
 /** A refused document Apollo validates again (every error answered); the refusal is thrown once
  * resolved, or where validation throws. Refused credentials may still introspect (codegen, IDEs). */

@@ -23,11 +23,20 @@ const LARGE = `{ job(engineId: "${ENGINE}", id: "1") { ${ALIASES.join(' ')} } }`
 /** The answer's Content-Length. */
 const sizeOf = (connection: RawConnection) => Number(/content-length: (\d+)/i.exec(connection.received())?.[1]);
 
+/** Job 2 is answered when the test says: an operation asking it is still running until then. */
+const HELD_PATH = `/v2/${DEMO_PROJECT_ID}/enginemgr/engines/${ENGINE}/jobs/2`;
+const HELD_JOB = JSON.stringify({ id: 2, engineId: ENGINE, status: 'Finished', tasks: [] });
+let answerHeld: (() => void) | undefined;
+
 let upstream: FakeUpstream;
 let gateway: GatewayHarness;
 let port: number;
 beforeAll(async () => {
-  upstream = await startFakeUpstream((path) => (path.split('?')[0] === JOB_PATH ? JOB : undefined));
+  upstream = await startFakeUpstream((path) => {
+    const bare = path.split('?')[0];
+    if (bare === HELD_PATH) return new Promise((resolve) => (answerHeld = () => resolve(HELD_JOB)));
+    return bare === JOB_PATH ? JOB : undefined;
+  });
 });
 afterEach(destroyAll);
 afterAll(() => upstream.close());
@@ -129,9 +138,12 @@ describe('a caller’s share of answers not yet sent', () => {
   it('refuses a caller a third unread large answer (503 OVERLOADED), not another caller, and gives it back when one is read or cut', async () => {
     const unread: RawConnection[] = [];
     for (let i = 0; i < 2; i += 1) {
-      const [status, connection] = await statusOfNewRequest(LARGE);
-      connection.socket.pause();
-      expect(status).toMatch(/ 200 /);
+      // Reads its first chunk only: however fast the host, the rest stays unsent.
+      const connection = await open(port);
+      connection.socket.once('data', () => connection.socket.pause());
+      post(connection, LARGE);
+      await eventually(() => connection.received().includes('\r\n'), 'a status line');
+      expect(connection.received()).toMatch(/^HTTP\/1\.1 200 /);
       unread.push(connection);
     }
     const [third, refused] = await statusOfNewRequest(LARGE);
@@ -143,5 +155,22 @@ describe('a caller’s share of answers not yet sent', () => {
     expect(other).toMatch(/ 200 /);
     unread[0]!.socket.destroy();
     await eventually(async () => / 200 /.test((await statusOfNewRequest(LARGE))[0]), 'the share given back', 10_000);
+  });
+
+  it('counts nothing for a client that left before its answer was made', async () => {
+    const leaving = `{ large: job(engineId: "${ENGINE}", id: "1") { ${ALIASES.join(' ')} } held: job(engineId: "${ENGINE}", id: "2") { id } }`;
+    for (let i = 0; i < 3; i += 1) {
+      answerHeld = undefined;
+      const connection = await open(port);
+      post(connection, leaving, `leaving-caller-token-${'x'.repeat(4)}`);
+      await eventually(() => answerHeld !== undefined, 'job 2 asked');
+      connection.socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answerHeld!();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    // Three 21 MiB answers made for a client gone would hold more than the 48 MiB share.
+    const [status] = await statusOfNewRequest(LARGE, `leaving-caller-token-${'x'.repeat(4)}`);
+    expect(status).toMatch(/ 200 /);
   });
 });
