@@ -36,7 +36,7 @@ import { tagError } from '../observability/requestRecord';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/metrics';
 import { createEstimator, type Estimate } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
-import { MAX_FIELD_REPEATS, repeatedField, securityValidationRules } from './validationRules';
+import { securityValidationRules, selectionSetExcess } from './validationRules';
 
 export type Transport = 'http' | 'websocket';
 
@@ -88,8 +88,8 @@ export function createAdmission(
       const types = validShapes.get(key);
       const known = types !== undefined;
       // A shape known valid repeats no field past the bound.
-      const repeated = known ? undefined : repeatedField(document);
-      if (repeated !== undefined) return [repeatedRefusal(repeated)];
+      const excess = known ? undefined : selectionSetExcess(document);
+      if (excess !== undefined) return [refusedBeforeValidation(excess)];
       if (known && types !== false && literals.every((node, i) => validLiteral(node, types[i]!))) invalid = [];
       else invalid = validate(schema, document, known ? LITERAL_RULES : allRules, { hideSuggestions });
       if (invalid.length === 0 && !known) validShapes.set(key, literalTypes(schema, document, literals));
@@ -225,8 +225,7 @@ function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
 /** Refusals Apollo must not validate the document of: what they refuse would make that slow. */
 const BEFORE_VALIDATION = new WeakSet<GraphQLError>();
 
-function repeatedRefusal(name: string): GraphQLError {
-  const message = `"${name}" is selected more than ${MAX_FIELD_REPEATS} times in one selection set.`;
+function refusedBeforeValidation(message: string): GraphQLError {
   const error = refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, message);
   BEFORE_VALIDATION.add(error);
   return error;

@@ -20,26 +20,31 @@ export function securityValidationRules(limits: Limits): ValidationRule[] {
   return rules;
 }
 
-/** Fields of one response name (or spreads of one fragment) a selection set may hold, its inline fragments'
+/** Fields of one response name a selection set may hold, and fragments it may spread, its inline fragments'
  * included: graphql-js's OverlappingFieldsCanBeMergedRule compares each pair of them; hundreds held the loop. */
 export const MAX_FIELD_REPEATS = 30;
+export const MAX_FRAGMENT_SPREADS = 100;
 
-/** The first response name selected past MAX_FIELD_REPEATS times in one selection set; a linear walk, before validation. */
-export function repeatedField(document: DocumentNode): string | undefined {
+/** Why a selection set holds more than those bounds let validation compare, if one does; a linear walk. */
+export function selectionSetExcess(document: DocumentNode): string | undefined {
   const pending: SelectionSetNode[] = [];
   for (const definition of document.definitions) if ('selectionSet' in definition && definition.selectionSet) pending.push(definition.selectionSet);
   for (let set = pending.pop(); set !== undefined; set = pending.pop()) {
     const counts = new Map<string, number>();
+    let spreads = 0;
     const inline = [set];
     for (let next = inline.pop(); next !== undefined; next = inline.pop()) {
       for (const selection of next.selections) {
         if (selection.kind === Kind.INLINE_FRAGMENT) inline.push(selection.selectionSet);
-        if (selection.kind === Kind.INLINE_FRAGMENT) continue;
-        const name = selection.kind === Kind.FIELD ? (selection.alias ?? selection.name).value : `...${selection.name.value}`;
-        const count = (counts.get(name) ?? 0) + 1;
-        if (count > MAX_FIELD_REPEATS) return name;
-        counts.set(name, count);
-        if (selection.kind === Kind.FIELD && selection.selectionSet) pending.push(selection.selectionSet);
+        else if (selection.kind === Kind.FRAGMENT_SPREAD && ++spreads > MAX_FRAGMENT_SPREADS) {
+          return `A selection set spreads more than ${MAX_FRAGMENT_SPREADS} fragments.`;
+        } else if (selection.kind === Kind.FIELD) {
+          const name = (selection.alias ?? selection.name).value;
+          const count = (counts.get(name) ?? 0) + 1;
+          if (count > MAX_FIELD_REPEATS) return `"${name}" is selected more than ${MAX_FIELD_REPEATS} times in one selection set.`;
+          counts.set(name, count);
+          if (selection.selectionSet) pending.push(selection.selectionSet);
+        }
       }
     }
   }

@@ -23,6 +23,8 @@ describe('one admission for HTTP and WebSocket', () => {
 
   const deep = `subscription { jobUpdated(engineId: "${engineId}", id: "1") { engine { latestJob { engine { latestJob { engine { latestJob { engine { latestJob { engine { latestJob { engine { id } } } } } } } } } } } } }`;
   const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: id`).join(' ');
+  const spreads = Array.from({ length: 101 }, (_, i) => `...F${i}`).join(' ');
+  const fragments = Array.from({ length: 101 }, (_, i) => `fragment F${i} on Job { id }`).join(' ');
   it.each([
     ['a document that does not parse', 'subscription {', {}, undefined, 'GRAPHQL_PARSE_FAILED'],
     ['an unknown field', 'subscription { nope }', {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
@@ -34,6 +36,7 @@ describe('one admission for HTTP and WebSocket', () => {
     ['an operation name the document lacks', `subscription A { engineJobEvents(engineId: "${engineId}") { kind } }`, {}, 'B', 'OPERATION_RESOLUTION_FAILURE'],
     ['two operations and no name', 'query A { __typename } query B { __typename }', {}, undefined, 'OPERATION_RESOLUTION_FAILURE'],
     ['one field selected 31 times', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { ${'id '.repeat(31)} } }`, {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['101 fragments spread in one selection set', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { ${spreads} } } ${fragments}`, {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
     ['upstream calls', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { engine { jobs(first: 60) { nodes { engine { latestJob { id } } } } } } }`, {}, undefined, 'QUERY_TOO_COMPLEX'],
     ['items per event', `subscription { engineJobEvents(engineId: "${engineId}") { job { engine { jobs(first: 30) { nodes { id } } } } } }`, {}, undefined, 'QUERY_TOO_COMPLEX'],
   ])('%s: the same code, message and extensions over both, before any upstream call', async (_name, query, variables, operationName, code) => {

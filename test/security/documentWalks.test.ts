@@ -3,7 +3,7 @@ import { getOperationAST, parse, print, type DocumentNode } from 'graphql';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { expandedFieldCount } from '../../src/graphql/execution/expandedSize';
 import { createEstimator } from '../../src/security/estimateUpstreamCalls';
-import { repeatedField } from '../../src/security/validationRules';
+import { selectionSetExcess } from '../../src/security/validationRules';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { send } from './http';
@@ -162,19 +162,24 @@ describe.each(['adaptive', 'graphql-js'])('through HTTP, a production build with
   });
 });
 
-describe('repeatedField: one response name (or one fragment) past 30 times in a selection set', () => {
+describe('selectionSetExcess: one response name past 30 times, or more than 100 fragment spreads, in a selection set', () => {
   const times = (text: string, n: number) => Array(n).fill(text).join(' ');
+  const repeated = (name: string) => `"${name}" is selected more than 30 times in one selection set.`;
+  const spreads = 'A selection set spreads more than 100 fragments.';
+  const fragments = (n: number) => Array.from({ length: n }, (_, i) => `fragment F${i} on Query { __typename }`).join(' ');
   it.each<[string, string, string | undefined]>([
     ['30 times', `{ engines { ${times('totalCount', 30)} } }`, undefined],
-    ['31 times', `{ engines { ${times('totalCount', 31)} } }`, 'totalCount'],
-    ['31 times under one alias', `{ engines { ${times('n: totalCount', 31)} } }`, 'n'],
-    ['31 times with other arguments', `{ ${Array.from({ length: 31 }, (_, i) => `engine(id: "${i}") { id }`).join(' ')} }`, 'engine'],
-    ['through inline fragments', `{ engines { ${times('... on EngineConnection { totalCount }', 31)} } }`, 'totalCount'],
+    ['31 times', `{ engines { ${times('totalCount', 31)} } }`, repeated('totalCount')],
+    ['31 times under one alias', `{ engines { ${times('n: totalCount', 31)} } }`, repeated('n')],
+    ['31 times with other arguments', `{ ${Array.from({ length: 31 }, (_, i) => `engine(id: "${i}") { id }`).join(' ')} }`, repeated('engine')],
+    ['through inline fragments', `{ engines { ${times('... on EngineConnection { totalCount }', 31)} } }`, repeated('totalCount')],
     ['30 in each of two selection sets', `{ a: engines { ${times('totalCount', 30)} } b: engines { ${times('totalCount', 30)} } }`, undefined],
-    ['in a fragment definition', `query { ...F } fragment F on Query { ${times('__typename', 31)} }`, '__typename'],
-    ['one fragment spread 31 times', `query { ${times('...F', 31)} } fragment F on Query { __typename }`, '...F'],
+    ['in a fragment definition', `query { ...F } fragment F on Query { ${times('__typename', 31)} }`, repeated('__typename')],
     ['31 distinct aliases', `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ')} }`, undefined],
+    ['100 distinct fragments spread', `query { ${Array.from({ length: 100 }, (_, i) => `...F${i}`).join(' ')} } ${fragments(100)}`, undefined],
+    ['101 distinct fragments spread', `query { ${Array.from({ length: 101 }, (_, i) => `...F${i}`).join(' ')} } ${fragments(101)}`, spreads],
+    ['one fragment spread 101 times, through inline fragments', `query { ${times('... on Query { ...F0 }', 101)} } ${fragments(1)}`, spreads],
   ])('%s', (_name, query, expected) => {
-    expect(repeatedField(parse(query))).toBe(expected);
+    expect(selectionSetExcess(parse(query))).toBe(expected);
   });
 });
