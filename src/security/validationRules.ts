@@ -20,35 +20,59 @@ export function securityValidationRules(limits: Limits): ValidationRule[] {
   return rules;
 }
 
-/** Fields of one response name a selection set may hold, and fragments it may spread, its inline fragments'
- * included: graphql-js's OverlappingFieldsCanBeMergedRule compares each pair of them; hundreds held the loop. */
+/** Fields of one response name a selection set may hold, and fragments it may spread, with its inline fragments
+ * and the fragments it spreads: graphql-js's OverlappingFieldsCanBeMergedRule compares each pair of them. */
 export const MAX_FIELD_REPEATS = 30;
 export const MAX_FRAGMENT_SPREADS = 100;
 
-/** Why a selection set holds more than those bounds let validation compare, if one does; a linear walk. */
+/** Why a selection set holds more than those bounds let validation compare, if one does: each fragment's
+ * names are counted once, however often it is spread, so the walk stays linear. */
 export function selectionSetExcess(document: DocumentNode): string | undefined {
+  const fragments = new Map<string, SelectionSetNode>();
   const pending: SelectionSetNode[] = [];
-  for (const definition of document.definitions) if ('selectionSet' in definition && definition.selectionSet) pending.push(definition.selectionSet);
-  for (let set = pending.pop(); set !== undefined; set = pending.pop()) {
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition.selectionSet);
+    if ('selectionSet' in definition && definition.selectionSet) pending.push(definition.selectionSet);
+  }
+  let excess: string | undefined;
+  // `null` while counted: a cycle (invalid anyway) adds nothing.
+  const ofFragment = new Map<string, ReadonlyMap<string, number> | null>();
+  const fragmentNames = (name: string): ReadonlyMap<string, number> | null => {
+    if (!ofFragment.has(name)) {
+      ofFragment.set(name, null);
+      const set = fragments.get(name);
+      ofFragment.set(name, set === undefined ? new Map() : namesOf(set, undefined));
+    }
+    return ofFragment.get(name)!;
+  };
+  // The response names `set` selects, its fragments' included; the sets below its fields go to `below`.
+  function namesOf(set: SelectionSetNode, below: SelectionSetNode[] | undefined): Map<string, number> {
     const counts = new Map<string, number>();
+    const spread = new Set<string>();
     let spreads = 0;
     const inline = [set];
     for (let next = inline.pop(); next !== undefined; next = inline.pop()) {
       for (const selection of next.selections) {
         if (selection.kind === Kind.INLINE_FRAGMENT) inline.push(selection.selectionSet);
-        else if (selection.kind === Kind.FRAGMENT_SPREAD && ++spreads > MAX_FRAGMENT_SPREADS) {
-          return `A selection set spreads more than ${MAX_FRAGMENT_SPREADS} fragments.`;
-        } else if (selection.kind === Kind.FIELD) {
+        else if (selection.kind === Kind.FRAGMENT_SPREAD) {
+          if (++spreads > MAX_FRAGMENT_SPREADS) excess ??= `A selection set spreads more than ${MAX_FRAGMENT_SPREADS} fragments.`;
+          spread.add(selection.name.value);
+        } else {
           const name = (selection.alias ?? selection.name).value;
-          const count = (counts.get(name) ?? 0) + 1;
-          if (count > MAX_FIELD_REPEATS) return `"${name}" is selected more than ${MAX_FIELD_REPEATS} times in one selection set.`;
-          counts.set(name, count);
-          if (selection.selectionSet) pending.push(selection.selectionSet);
+          counts.set(name, (counts.get(name) ?? 0) + 1);
+          if (selection.selectionSet) below?.push(selection.selectionSet);
         }
       }
     }
+    for (const name of spread) for (const [field, n] of fragmentNames(name) ?? []) counts.set(field, (counts.get(field) ?? 0) + n);
+    return counts;
   }
-  return undefined;
+  for (let set = pending.pop(); set !== undefined && excess === undefined; set = pending.pop()) {
+    for (const [name, count] of namesOf(set, pending)) {
+      if (count > MAX_FIELD_REPEATS) return `"${name}" is selected more than ${MAX_FIELD_REPEATS} times in one selection set.`;
+    }
+  }
+  return excess;
 }
 
 /** Apollo's own rule's message advises whoever wrote the server; `_service { sdl }` is the whole schema. */

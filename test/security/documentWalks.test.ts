@@ -166,7 +166,8 @@ describe('selectionSetExcess: one response name past 30 times, or more than 100 
   const times = (text: string, n: number) => Array(n).fill(text).join(' ');
   const repeated = (name: string) => `"${name}" is selected more than 30 times in one selection set.`;
   const spreads = 'A selection set spreads more than 100 fragments.';
-  const fragments = (n: number) => Array.from({ length: n }, (_, i) => `fragment F${i} on Query { __typename }`).join(' ');
+  const fragments = (n: number, select = (i: number) => `f${i}: __typename`) =>
+    Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ${select(i)} }`).join(' ');
   it.each<[string, string, string | undefined]>([
     ['30 times', `{ engines { ${times('totalCount', 30)} } }`, undefined],
     ['31 times', `{ engines { ${times('totalCount', 31)} } }`, repeated('totalCount')],
@@ -179,6 +180,11 @@ describe('selectionSetExcess: one response name past 30 times, or more than 100 
     ['100 distinct fragments spread', `query { ${Array.from({ length: 100 }, (_, i) => `...F${i}`).join(' ')} } ${fragments(100)}`, undefined],
     ['101 distinct fragments spread', `query { ${Array.from({ length: 101 }, (_, i) => `...F${i}`).join(' ')} } ${fragments(101)}`, spreads],
     ['one fragment spread 101 times, through inline fragments', `query { ${times('... on Query { ...F0 }', 101)} } ${fragments(1)}`, spreads],
+    ['31 times through distinct fragments', `query { ${Array.from({ length: 31 }, (_, i) => `...F${i}`).join(' ')} } ${fragments(31, () => '__typename')}`, repeated('__typename')],
+    ['fragments selecting a name 8 times each, 4 of them spread', `query { ...F0 ...F1 ...F2 ...F3 } ${fragments(4, () => times('engines { totalCount }', 8))}`, repeated('engines')],
+    ['a fragment spread in many places counts once per place', `query { ${Array.from({ length: 40 }, (_, i) => `a${i}: engines { ...F0 }`).join(' ')} } ${fragments(1, () => times('totalCount', 30))}`, undefined],
+    ['fragments spreading fragments', `query { ...F0 } fragment F0 on Query { ...F1 ...F2 } fragment F1 on Query { ${times('__typename', 16)} } fragment F2 on Query { ${times('__typename', 16)} }`, repeated('__typename')],
+    ['a fragment cycle (invalid) ends', `query { ...F0 } fragment F0 on Query { ...F1 } fragment F1 on Query { ...F0 __typename }`, undefined],
   ])('%s', (_name, query, expected) => {
     expect(selectionSetExcess(parse(query))).toBe(expected);
   });
