@@ -19,6 +19,7 @@ import { createFormatError } from '../graphql/formatError';
 import { originAllowedBy, type CorsPolicy } from '../http/cors';
 import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
 import { credentialsFromHeaders, IDENTITY_HEADERS } from '../http/identity';
+import { STRANGERS } from '../http/unsentAnswers';
 import { callerDigest } from '../cache/scopeKey';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observability/metrics';
@@ -187,11 +188,13 @@ export function serveSubscriptions(
         'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
       return [new GraphQLError(message, { extensions: { code, scope: 'gateway', limit: maxTotal } })];
     }
-    const caller = callerDigest(credentials);
+    // Made-up tokens, each a caller of its own, hold one share together.
+    const caller = services.http.isStranger(credentials) ? STRANGERS : callerDigest(credentials);
     const perCaller = Math.max(perConnection, Math.floor(maxTotal / 4));
     if ((callers.get(caller) ?? 0) >= perCaller) {
       metrics.subscribeRefused('caller_limit');
-      const message = `These credentials hold ${perCaller} subscriptions, a quarter of SUBSCRIPTION_MAX_TOTAL, the most one caller may.`;
+      const message = `These credentials (or, until the upstream accepts them, all such together) hold ${perCaller} subscriptions, ` +
+        'a quarter of SUBSCRIPTION_MAX_TOTAL, the most one caller may.';
       return [new GraphQLError(message, { extensions: { code, scope: 'caller', limit: perCaller } })];
     }
     if (connection.operations.has(id)) {

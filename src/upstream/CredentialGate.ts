@@ -71,6 +71,11 @@ export class CredentialGate {
     if (state.acceptedAt === undefined || at > state.acceptedAt) this.accept(digest, state, at);
   }
 
+  /** Never accepted here, or refused since: its calls are strangers' (and its subscriptions). */
+  stranger(digest: string): boolean {
+    return this.find(digest)?.acceptedAt === undefined;
+  }
+
   rejection(digest: string): GatewayError | undefined {
     const rejection = this.find(digest)?.rejection;
     return rejection !== undefined && this.now() < rejection.until ? rejection.error : undefined;

@@ -88,6 +88,10 @@ export class CseHttpClient {
     return this.gate.generation(credentialDigest(credentials));
   }
 
+  isStranger(credentials: Credentials): boolean {
+    return this.gate.stranger(credentialDigest(credentials));
+  }
+
   get(call: UpstreamCall, request: UpstreamRequestContext): Promise<UpstreamAnswer> {
     const path = this.pathPrefix + call.path + (call.query ?? '');
     const { credentials, signal } = request;

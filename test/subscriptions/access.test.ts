@@ -195,6 +195,8 @@ describe('limits', () => {
 
   it('past SUBSCRIPTION_MAX_PER_CONNECTION, a caller’s share and SUBSCRIPTION_MAX_TOTAL a subscribe is refused with TOO_MANY_SUBSCRIPTIONS; the others go on', async () => {
     const job = h.simulator.startJob(engineId);
+    // Tokens the upstream has accepted: each a caller of its own (made-up ones share one: below).
+    for (const token of [DEMO_TOKEN, SECOND_TOKEN]) await h.gql('{ engines(first: 1) { totalCount } }', undefined, { 'x-auth-token': token });
     const first = liveClient(h.gateway.url);
     const second = liveClient(h.gateway.url);
     const other = liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': SECOND_TOKEN } });
@@ -227,6 +229,29 @@ describe('limits', () => {
     expect(metrics).toMatch(/gateway_subscriptions_refused_total\{reason="total_limit"\} 1/);
     expect(metrics).toMatch(/gateway_subscriptions_active\{field="jobUpdated"\} 5/);
     await Promise.all([first.dispose(), second.dispose(), other.dispose()]);
+  });
+
+  it('made-up tokens, each a caller of its own, hold one caller’s share of subscriptions together', async () => {
+    const job = h.simulator.startJob(engineId);
+    // Their first polls wait at the upstream: nothing ends them meanwhile.
+    const slow = h.simulator.injectFault({ route: 'getJob', latencyMs: 3000 });
+    const clients = [0, 1, 2, 3].map((i) => liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': `made-up-token-${i}-${'x'.repeat(8)}` } }));
+    try {
+      const active = h.gateway.subscriptions.active;
+      clients.slice(0, 3).map((client) => collect(client, JOB, { engineId, id: String(job.id) }));
+      await eventually(() => h.gateway.subscriptions.active === active + 3, 'three made-up tokens subscribed');
+      const fourth = collect(clients[3]!, JOB, { engineId, id: String(job.id) });
+      await expect(fourth.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'caller', limit: 3 } })]);
+      // An accepted caller's share is its own.
+      slow();
+      await h.gql('{ engines(first: 1) { totalCount } }');
+      const accepted = collect(liveClient(h.gateway.url), JOB, { engineId, id: String(job.id) });
+      await accepted.next(1);
+      accepted.stop();
+    } finally {
+      slow();
+      await Promise.all(clients.map((client) => client.dispose()));
+    }
   });
 
   it.each([
