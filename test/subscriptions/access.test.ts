@@ -237,9 +237,9 @@ describe('limits', () => {
     const slow = h.simulator.injectFault({ route: 'getJob', latencyMs: 3000 });
     const clients = [0, 1, 2, 3].map((i) => liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': `made-up-token-${i}-${'x'.repeat(8)}` } }));
     try {
-      const active = h.gateway.subscriptions.active;
+      await eventually(() => h.gateway.subscriptions.active === 0, 'the last test’s subscriptions ended');
       clients.slice(0, 3).map((client) => collect(client, JOB, { engineId, id: String(job.id) }));
-      await eventually(() => h.gateway.subscriptions.active === active + 3, 'three made-up tokens subscribed');
+      await eventually(() => h.gateway.subscriptions.active === 3, 'three made-up tokens subscribed');
       const fourth = collect(clients[3]!, JOB, { engineId, id: String(job.id) });
       await expect(fourth.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'caller', limit: 3 } })]);
       // An accepted caller's share is its own.
