@@ -20,13 +20,17 @@ export function securityValidationRules(limits: Limits): ValidationRule[] {
   return rules;
 }
 
-/** Fields of one response name a selection set may hold, and fragments it may spread, with its inline fragments
- * and the fragments it spreads: graphql-js's OverlappingFieldsCanBeMergedRule compares each pair of them. */
+/** Fields of one response name a selection set may hold (with selections, or leaves, which compare cheaply),
+ * and fragments it may spread, with its inline fragments and the fragments it spreads: graphql-js's
+ * OverlappingFieldsCanBeMergedRule compares each pair of them, and the selections below. */
 export const MAX_FIELD_REPEATS = 30;
+export const MAX_LEAF_REPEATS = 100;
 export const MAX_FRAGMENT_SPREADS = 100;
+/** Fragment names and fields the check may visit for a whole document: past it the document is refused. */
+const MAX_CHECK_STEPS = 50_000;
 
-/** Why a selection set holds more than those bounds let validation compare, if one does: each fragment's
- * names are counted once, however often it is spread, so the walk stays linear. */
+/** Why a selection set holds more than those bounds let validation compare, if one does. Each fragment is
+ * counted once per selection set however many paths spread it, and the walk has a budget. */
 export function selectionSetExcess(document: DocumentNode): string | undefined {
   const fragments = new Map<string, SelectionSetNode>();
   const pending: SelectionSetNode[] = [];
@@ -34,45 +38,37 @@ export function selectionSetExcess(document: DocumentNode): string | undefined {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition.selectionSet);
     if ('selectionSet' in definition && definition.selectionSet) pending.push(definition.selectionSet);
   }
-  let excess: string | undefined;
-  // `null` while counted: a cycle (invalid anyway) adds nothing.
-  const ofFragment = new Map<string, ReadonlyMap<string, number> | null>();
-  const fragmentNames = (name: string): ReadonlyMap<string, number> | null => {
-    if (!ofFragment.has(name)) {
-      ofFragment.set(name, null);
-      const set = fragments.get(name);
-      ofFragment.set(name, set === undefined ? new Map() : namesOf(set, undefined));
-    }
-    return ofFragment.get(name)!;
-  };
-  // The response names `set` selects, its fragments' included; the sets below its fields go to `below`.
-  function namesOf(set: SelectionSetNode, below: SelectionSetNode[] | undefined): Map<string, number> {
+  let steps = 0;
+  for (let set = pending.pop(); set !== undefined; set = pending.pop()) {
     const counts = new Map<string, number>();
-    const spread = new Set<string>();
+    const seen = new Set<string>();
     let spreads = 0;
-    const inline = [set];
+    // The set's own selections (their field sets go below), then each fragment they reach, once.
+    const inline: Array<[SelectionSetNode, boolean]> = [[set, true]];
     for (let next = inline.pop(); next !== undefined; next = inline.pop()) {
-      for (const selection of next.selections) {
-        if (selection.kind === Kind.INLINE_FRAGMENT) inline.push(selection.selectionSet);
+      const [selections, own] = next;
+      for (const selection of selections.selections) {
+        if ((steps += 1) > MAX_CHECK_STEPS) return 'The document spreads its fragments in too many places to be checked.';
+        if (selection.kind === Kind.INLINE_FRAGMENT) inline.push([selection.selectionSet, own]);
         else if (selection.kind === Kind.FRAGMENT_SPREAD) {
-          if (++spreads > MAX_FRAGMENT_SPREADS) excess ??= `A selection set spreads more than ${MAX_FRAGMENT_SPREADS} fragments.`;
-          spread.add(selection.name.value);
+          if (own && ++spreads > MAX_FRAGMENT_SPREADS) return `A selection set spreads more than ${MAX_FRAGMENT_SPREADS} fragments.`;
+          const fragment = fragments.get(selection.name.value);
+          if (fragment !== undefined && !seen.has(selection.name.value)) {
+            seen.add(selection.name.value);
+            inline.push([fragment, false]);
+          }
         } else {
           const name = (selection.alias ?? selection.name).value;
-          counts.set(name, (counts.get(name) ?? 0) + 1);
-          if (selection.selectionSet) below?.push(selection.selectionSet);
+          const count = (counts.get(name) ?? 0) + 1;
+          const limit = selection.selectionSet ? MAX_FIELD_REPEATS : MAX_LEAF_REPEATS;
+          if (count > limit) return `"${name}" is selected more than ${limit} times in one selection set.`;
+          counts.set(name, count);
+          if (own && selection.selectionSet) pending.push(selection.selectionSet);
         }
       }
     }
-    for (const name of spread) for (const [field, n] of fragmentNames(name) ?? []) counts.set(field, (counts.get(field) ?? 0) + n);
-    return counts;
   }
-  for (let set = pending.pop(); set !== undefined && excess === undefined; set = pending.pop()) {
-    for (const [name, count] of namesOf(set, pending)) {
-      if (count > MAX_FIELD_REPEATS) return `"${name}" is selected more than ${MAX_FIELD_REPEATS} times in one selection set.`;
-    }
-  }
-  return excess;
+  return undefined;
 }
 
 /** Apollo's own rule's message advises whoever wrote the server; `_service { sdl }` is the whole schema. */

@@ -162,29 +162,38 @@ describe.each(['adaptive', 'graphql-js'])('through HTTP, a production build with
   });
 });
 
-describe('selectionSetExcess: one response name past 30 times, or more than 100 fragment spreads, in a selection set', () => {
+describe('selectionSetExcess: one response name with selections past 30 times, or more than 100 fragment spreads, in a selection set', () => {
   const times = (text: string, n: number) => Array(n).fill(text).join(' ');
   const repeated = (name: string) => `"${name}" is selected more than 30 times in one selection set.`;
   const spreads = 'A selection set spreads more than 100 fragments.';
   const fragments = (n: number, select = (i: number) => `f${i}: __typename`) =>
     Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ${select(i)} }`).join(' ');
+  const engines = 'engines { totalCount }';
   it.each<[string, string, string | undefined]>([
-    ['30 times', `{ engines { ${times('totalCount', 30)} } }`, undefined],
-    ['31 times', `{ engines { ${times('totalCount', 31)} } }`, repeated('totalCount')],
-    ['31 times under one alias', `{ engines { ${times('n: totalCount', 31)} } }`, repeated('n')],
+    ['30 times', `{ ${times(engines, 30)} }`, undefined],
+    ['31 times', `{ ${times(engines, 31)} }`, repeated('engines')],
+    ['leaves 100 times (graphql-js compares them cheaply)', `{ engines { ${times('totalCount', 100)} } }`, undefined],
+    ['leaves 101 times', `{ engines { ${times('totalCount', 101)} } }`, '"totalCount" is selected more than 100 times in one selection set.'],
+    ['a leaf in each of 37 fragments (Relay’s id)', `query { ...F0 } ${Array.from({ length: 37 }, (_, i) => `fragment F${i} on Query { id ${i < 36 ? `...F${i + 1}` : ''} }`).join(' ')}`, undefined],
+    ['31 times under one alias', `{ ${times(`n: ${engines}`, 31)} }`, repeated('n')],
     ['31 times with other arguments', `{ ${Array.from({ length: 31 }, (_, i) => `engine(id: "${i}") { id }`).join(' ')} }`, repeated('engine')],
-    ['through inline fragments', `{ engines { ${times('... on EngineConnection { totalCount }', 31)} } }`, repeated('totalCount')],
-    ['30 in each of two selection sets', `{ a: engines { ${times('totalCount', 30)} } b: engines { ${times('totalCount', 30)} } }`, undefined],
-    ['in a fragment definition', `query { ...F } fragment F on Query { ${times('__typename', 31)} }`, repeated('__typename')],
-    ['31 distinct aliases', `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(' ')} }`, undefined],
+    ['through inline fragments', `{ ${times(`... on Query { ${engines} }`, 31)} }`, repeated('engines')],
+    ['30 in each of two selection sets', `{ a: engine(id: "x") { ${times('jobs { totalCount }', 30)} } b: engine(id: "y") { ${times('jobs { totalCount }', 30)} } }`, undefined],
+    ['in a fragment definition', `query { ...F } fragment F on Query { ${times(engines, 31)} }`, repeated('engines')],
     ['100 distinct fragments spread', `query { ${Array.from({ length: 100 }, (_, i) => `...F${i}`).join(' ')} } ${fragments(100)}`, undefined],
     ['101 distinct fragments spread', `query { ${Array.from({ length: 101 }, (_, i) => `...F${i}`).join(' ')} } ${fragments(101)}`, spreads],
     ['one fragment spread 101 times, through inline fragments', `query { ${times('... on Query { ...F0 }', 101)} } ${fragments(1)}`, spreads],
-    ['31 times through distinct fragments', `query { ${Array.from({ length: 31 }, (_, i) => `...F${i}`).join(' ')} } ${fragments(31, () => '__typename')}`, repeated('__typename')],
-    ['fragments selecting a name 8 times each, 4 of them spread', `query { ...F0 ...F1 ...F2 ...F3 } ${fragments(4, () => times('engines { totalCount }', 8))}`, repeated('engines')],
-    ['a fragment spread in many places counts once per place', `query { ${Array.from({ length: 40 }, (_, i) => `a${i}: engines { ...F0 }`).join(' ')} } ${fragments(1, () => times('totalCount', 30))}`, undefined],
-    ['fragments spreading fragments', `query { ...F0 } fragment F0 on Query { ...F1 ...F2 } fragment F1 on Query { ${times('__typename', 16)} } fragment F2 on Query { ${times('__typename', 16)} }`, repeated('__typename')],
+    ['31 times through distinct fragments', `query { ${Array.from({ length: 31 }, (_, i) => `...F${i}`).join(' ')} } ${fragments(31, () => engines)}`, repeated('engines')],
+    ['fragments selecting one 8 times each, 4 of them spread', `query { ...F0 ...F1 ...F2 ...F3 } ${fragments(4, () => times(engines, 8))}`, repeated('engines')],
+    ['a fragment spread in many places counts once per place', `query { ${Array.from({ length: 40 }, (_, i) => `a${i}: engines { ...F0 }`).join(' ')} } ${fragments(1, () => times('nodes { id }', 30))}`, undefined],
+    ['fragments spreading fragments', `query { ...F1 } fragment F1 on Query { ...F2 ...F3 } fragment F2 on Query { ${times(engines, 16)} } fragment F3 on Query { ${times(engines, 16)} }`, repeated('engines')],
+    ['a fragment reached by several paths, once', `query { ...A } fragment A on Query { ...B ...C } fragment B on Query { ...D } fragment C on Query { ...D } fragment D on Query { ${times(engines, 20)} }`, undefined],
     ['a fragment cycle (invalid) ends', `query { ...F0 } fragment F0 on Query { ...F1 } fragment F1 on Query { ...F0 __typename }`, undefined],
+    [
+      'a fragment of many fields spread at every level of a deep nesting: past the budget',
+      `{ ${'a { ...F '.repeat(150)}${'}'.repeat(150)} } fragment F on Q { ${Array.from({ length: 900 }, (_, i) => `t${i}`).join(' ')} }`,
+      'The document spreads its fragments in too many places to be checked.',
+    ],
   ])('%s', (_name, query, expected) => {
     expect(selectionSetExcess(parse(query))).toBe(expected);
   });
