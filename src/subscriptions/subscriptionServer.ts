@@ -61,8 +61,8 @@ interface Operation {
   readonly group: GroupRequest;
   readonly stream: ConflatingStream<FormattedExecutionResult>;
   readonly startedAt: number;
-  /** Its credentials' caller (callerDigest), whose share it counts in. */
-  readonly caller: string;
+  /** Its credentials' caller (callerDigest), or STRANGERS until the upstream accepts them: its share. */
+  caller: string;
   events: number;
   ended: boolean;
   leaveGroup?: () => void;
@@ -111,6 +111,23 @@ export function serveSubscriptions(
   const stats = { sockets: 0, active: 0, pendingBytes: 0, sendsWaiting: 0 };
   // Per caller: one caller's sockets, from a few addresses, must not hold SUBSCRIPTION_MAX_TOTAL.
   const callers = new Map<string, number>();
+  const perCaller = Math.max(limits.maxPerConnection, Math.floor(limits.maxTotal / 4));
+  const count = (caller: string, by: number) => {
+    const held = (callers.get(caller) ?? 0) + by;
+    if (held > 0) callers.set(caller, held);
+    else callers.delete(caller);
+  };
+  // Once its polls have shown the upstream accepts them, a stranger's subscription counts as its caller's,
+  // room there allowing: a replica fresh from a restart knows no caller at first.
+  const accepted = (operation: Operation) => {
+    const { credentials } = operation.group;
+    if (services.http.isStranger(credentials)) return;
+    const caller = callerDigest(credentials);
+    if ((callers.get(caller) ?? 0) >= perCaller) return;
+    count(STRANGERS, -1);
+    count(caller, 1);
+    operation.caller = caller;
+  };
   let nextConnectionId = 1;
   let closing = false;
 
@@ -123,6 +140,7 @@ export function serveSubscriptions(
     subscribe: (args) => join(args.contextValue as Operation) as never,
     onNext: (_ctx, _id, _payload, args, result) => {
       const operation = args.contextValue as Operation;
+      if (operation.caller === STRANGERS) accepted(operation);
       operation.events += 1;
       const polled = polledAtOf(result);
       metrics.eventSent(operation.field, polled === undefined ? undefined : performance.now() - polled);
@@ -190,7 +208,6 @@ export function serveSubscriptions(
     }
     // Made-up tokens, each a caller of its own, hold one share together.
     const caller = services.http.isStranger(credentials) ? STRANGERS : callerDigest(credentials);
-    const perCaller = Math.max(perConnection, Math.floor(maxTotal / 4));
     if ((callers.get(caller) ?? 0) >= perCaller) {
       metrics.subscribeRefused('caller_limit');
       const message = `These credentials (or, until the upstream accepts them, all such together) hold ${perCaller} subscriptions, ` +
@@ -223,7 +240,7 @@ export function serveSubscriptions(
     const operation: Operation = { id, field, name, group, stream, startedAt, caller, events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
-    callers.set(caller, (callers.get(caller) ?? 0) + 1);
+    count(caller, 1);
     clearTimeout(connection.idle);
     stats.active += 1;
     metrics.subscriptionStarted(field);
@@ -252,9 +269,7 @@ export function serveSubscriptions(
     operation.leaveGroup?.();
     connection.open -= 1;
     stats.active -= 1;
-    const held = callers.get(operation.caller)! - 1;
-    if (held > 0) callers.set(operation.caller, held);
-    else callers.delete(operation.caller);
+    count(operation.caller, -1);
     metrics.subscriptionEnded(operation.field);
     const durationMs = Math.round(performance.now() - operation.startedAt);
     const { id: subscription, field, name: operationName, events } = operation;

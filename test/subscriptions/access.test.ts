@@ -254,6 +254,23 @@ describe('limits', () => {
     }
   });
 
+  it('a stranger’s subscriptions move to their caller’s share once its polls are answered, freeing the strangers’ share', async () => {
+    const job = h.simulator.startJob(engineId);
+    await eventually(() => h.gateway.subscriptions.active === 0, 'the last test’s subscriptions ended');
+    // The demo token under an enterprise project not yet seen: credentials the upstream has not answered.
+    const fresh = liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': DEMO_TOKEN, 'X-Enterprise-Project-ID': 'e'.repeat(32) } });
+    const madeUp = liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': `made-up-token-9-${'x'.repeat(8)}` } });
+    try {
+      const subs = [0, 1, 2].map(() => collect(fresh, JOB, { engineId, id: String(job.id) }));
+      await Promise.all(subs.map((sub) => sub.next(1)));
+      // Admitted, then ended by the upstream's 401: not refused for a full strangers' share.
+      const refused = collect(madeUp, JOB, { engineId, id: String(job.id) });
+      await expect(refused.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+    } finally {
+      await Promise.all([fresh.dispose(), madeUp.dispose()]);
+    }
+  });
+
   it.each([
     ['depth', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { engine { latestJob { engine { id } } } } }`, 'GRAPHQL_VALIDATION_FAILED'],
     ['aliases', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { a: id b: id c: id } }`, 'GRAPHQL_VALIDATION_FAILED'],
