@@ -206,9 +206,11 @@ export function serveSubscriptions(
         'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
       return [new GraphQLError(message, { extensions: { code, scope: 'gateway', limit: maxTotal } })];
     }
-    // Made-up tokens, each a caller of its own, hold one share together.
-    const caller = services.http.isStranger(credentials) ? STRANGERS : callerDigest(credentials);
-    if ((callers.get(caller) ?? 0) >= perCaller) {
+    // Made-up tokens, each a caller of its own, hold one share together; a caller's own share counts too
+    // (an enterprise project not yet answered makes a known caller a stranger again).
+    const own = callerDigest(credentials);
+    const caller = services.http.isStranger(credentials) ? STRANGERS : own;
+    if ((callers.get(caller) ?? 0) >= perCaller || (callers.get(own) ?? 0) >= perCaller) {
       metrics.subscribeRefused('caller_limit');
       const message = `These credentials (or, until the upstream accepts them, all such together) hold ${perCaller} subscriptions, ` +
         'a quarter of SUBSCRIPTION_MAX_TOTAL, the most one caller may.';

@@ -266,6 +266,14 @@ describe('limits', () => {
       // Admitted, then ended by the upstream's 401: not refused for a full strangers' share.
       const refused = collect(madeUp, JOB, { engineId, id: String(job.id) });
       await expect(refused.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+      // The caller's own share is full now: another enterprise project, a stranger again, adds none.
+      const another = liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': DEMO_TOKEN, 'X-Enterprise-Project-ID': 'f'.repeat(32) } });
+      try {
+        const over = collect(another, JOB, { engineId, id: String(job.id) });
+        await expect(over.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'caller', limit: 3 } })]);
+      } finally {
+        await another.dispose();
+      }
     } finally {
       await Promise.all([fresh.dispose(), madeUp.dispose()]);
     }
