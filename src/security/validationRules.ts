@@ -39,7 +39,9 @@ export function selectionSetExcess(document: DocumentNode): string | undefined {
     if ('selectionSet' in definition && definition.selectionSet) pending.push(definition.selectionSet);
   }
   let steps = 0;
+  const sets: SelectionSetNode[] = [];
   for (let set = pending.pop(); set !== undefined; set = pending.pop()) {
+    sets.push(set);
     const counts = new Map<string, number>();
     const seen = new Set<string>();
     let spreads = 0;
@@ -68,7 +70,70 @@ export function selectionSetExcess(document: DocumentNode): string | undefined {
       }
     }
   }
-  return undefined;
+  return comparisonsExceed(sets, fragments) ? 'The document needs more field comparisons than validation may make.' : undefined;
+}
+
+/** Pairs of same-named fields OverlappingFieldsCanBeMergedRule may compare, counted as it compares them: in
+ * each selection set, and below each pair, their selections' (within one set, sibling sets multiply). */
+const MAX_FIELD_COMPARISONS = 20_000;
+
+function comparisonsExceed(sets: readonly SelectionSetNode[], fragments: ReadonlyMap<string, SelectionSetNode>): boolean {
+  let left = MAX_FIELD_COMPARISONS;
+  // A field's selections and the fragment it came in by (none: the set's own, or an inline fragment's).
+  type Entry = { readonly below: SelectionSetNode | undefined; readonly via: string | undefined };
+  const merged = new Map<SelectionSetNode, Map<string, Entry[]>>();
+  // A set's fields by response name, with its inline fragments' and its fragments' (each once).
+  const fieldsOf = (set: SelectionSetNode) => {
+    let byName = merged.get(set);
+    if (byName !== undefined) return byName;
+    byName = new Map();
+    const seen = new Set<string>();
+    const inline: Array<[SelectionSetNode, string | undefined]> = [[set, undefined]];
+    for (let next = inline.pop(); next !== undefined && left >= 0; next = inline.pop()) {
+      const [selections, via] = next;
+      for (const selection of selections.selections) {
+        left -= 1;
+        if (selection.kind === Kind.INLINE_FRAGMENT) inline.push([selection.selectionSet, via]);
+        else if (selection.kind === Kind.FRAGMENT_SPREAD) {
+          const fragment = fragments.get(selection.name.value);
+          if (fragment !== undefined && !seen.has(selection.name.value)) inline.push([fragment, via ?? selection.name.value]);
+          seen.add(selection.name.value);
+        } else {
+          const name = (selection.alias ?? selection.name).value;
+          byName.set(name, [...(byName.get(name) ?? []), { below: selection.selectionSet, via }]);
+        }
+      }
+    }
+    merged.set(set, byName);
+    return byName;
+  };
+  // graphql-js compares a fragment with itself never, and two fragments (all their fields) once.
+  const compared = new Set<string>();
+  const pair = (x: Entry, y: Entry, fresh: Set<string>): void => {
+    if (x.via !== undefined && y.via !== undefined) {
+      if (x.via === y.via) return;
+      const key = x.via < y.via ? `${x.via} ${y.via}` : `${y.via} ${x.via}`;
+      if (compared.has(key)) return;
+      fresh.add(key);
+    }
+    if ((left -= 1) >= 0 && x.below !== undefined && y.below !== undefined) between(x.below, y.below);
+  };
+  const done = (fresh: Set<string>) => fresh.forEach((key) => compared.add(key));
+  const between = (a: SelectionSetNode, b: SelectionSetNode): void => {
+    const ofB = fieldsOf(b);
+    const fresh = new Set<string>();
+    for (const [name, ours] of fieldsOf(a)) for (const x of ours) for (const y of ofB.get(name) ?? []) if (left >= 0) pair(x, y, fresh);
+    done(fresh);
+  };
+  for (const set of sets) {
+    const fresh = new Set<string>();
+    for (const same of fieldsOf(set).values()) {
+      for (let i = 0; i < same.length && left >= 0; i += 1) for (let j = i + 1; j < same.length; j += 1) pair(same[i]!, same[j]!, fresh);
+    }
+    done(fresh);
+    if (left < 0) return true;
+  }
+  return left < 0;
 }
 
 /** Apollo's own rule's message advises whoever wrote the server; `_service { sdl }` is the whole schema. */

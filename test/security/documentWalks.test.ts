@@ -169,6 +169,10 @@ describe('selectionSetExcess: one response name with selections past 30 times, o
   const fragments = (n: number, select = (i: number) => `f${i}: __typename`) =>
     Array.from({ length: n }, (_, i) => `fragment F${i} on Query { ${select(i)} }`).join(' ');
   const engines = 'engines { totalCount }';
+  /** `k` engines each spreading its own fragment of `m` latestJob selections (a fourth attack's document). */
+  const siblings = (k: number, m: number) =>
+    `{ ${Array.from({ length: k }, (_, i) => `engine(id: "x") { ...L${i} }`).join(' ')} } ` +
+    Array.from({ length: k }, (_, i) => `fragment L${i} on Engine { ${times('latestJob { id }', m)} }`).join(' ');
   it.each<[string, string, string | undefined]>([
     ['30 times', `{ ${times(engines, 30)} }`, undefined],
     ['31 times', `{ ${times(engines, 31)} }`, repeated('engines')],
@@ -188,6 +192,8 @@ describe('selectionSetExcess: one response name with selections past 30 times, o
     ['a fragment spread in many places counts once per place', `query { ${Array.from({ length: 40 }, (_, i) => `a${i}: engines { ...F0 }`).join(' ')} } ${fragments(1, () => times('nodes { id }', 30))}`, undefined],
     ['fragments spreading fragments', `query { ...F1 } fragment F1 on Query { ...F2 ...F3 } fragment F2 on Query { ${times(engines, 16)} } fragment F3 on Query { ${times(engines, 16)} }`, repeated('engines')],
     ['a fragment reached by several paths, once', `query { ...A } fragment A on Query { ...B ...C } fragment B on Query { ...D } fragment C on Query { ...D } fragment D on Query { ${times(engines, 20)} }`, undefined],
+    ['same-named fields whose fragments bring same-named fields: 10 × 10', siblings(10, 10), undefined],
+    ['20 × 20: the pairs graphql-js would compare multiply past the budget', siblings(20, 20), 'The document needs more field comparisons than validation may make.'],
     ['a fragment cycle (invalid) ends', `query { ...F0 } fragment F0 on Query { ...F1 } fragment F1 on Query { ...F0 __typename }`, undefined],
     [
       'a fragment of many fields spread at every level of a deep nesting: past the budget',
