@@ -100,7 +100,8 @@ function comparisonsExceed(sets: readonly SelectionSetNode[], fragments: Readonl
           seen.add(selection.name.value);
         } else {
           const name = (selection.alias ?? selection.name).value;
-          byName.set(name, [...(byName.get(name) ?? []), { below: selection.selectionSet, via }]);
+          const entries = byName.get(name) ?? [];
+          if (entries.push({ below: selection.selectionSet, via }) === 1) byName.set(name, entries);
         }
       }
     }
