@@ -131,7 +131,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     }),
     inFlight: createInFlightRequests<GatewayContext>((context) => shareVerdict(context.facts)),
     // Two answers as large as an operation may make, unread at once, per caller.
-    unsent: new UnsentAnswers(2 * config.limits.budget.maxUpstreamBytes),
+    unsent: new UnsentAnswers(2 * config.limits.budget.maxUpstreamBytes, (credentials) => services.http.isStranger(credentials)),
     http,
     cors: createCorsHandler(cors),
     // With METRICS_PORT, /metrics is served there only.

@@ -22,8 +22,7 @@ import type { GatewayMetrics } from '../observability/metrics';
 import { OperationTelemetry } from '../observability/OperationTelemetry';
 import { releaseExchange, type HeldRequestContext } from '../observability/exchangeMemory';
 import { requestRecordOf, setRequestRecord } from '../observability/requestRecord';
-import { callerDigest } from '../cache/scopeKey';
-import { STRANGERS, type UnsentAnswers } from './unsentAnswers';
+import type { UnsentAnswers } from './unsentAnswers';
 
 export interface HttpServerOptions {
   apollo: ApolloServer<GatewayContext>;
@@ -221,7 +220,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   const reuse = credentials && { key: requestKey(credentials, request, target.search, body!), credentials };
   const hit = reuse && options.wholeResponseCache?.lookup(reuse.key, reuse.credentials);
   if (hit !== undefined) {
-    return sendReused(options, request, response, 'cached', hit, { credentials: reuse!.credentials, accepted: true }, own);
+    return sendReused(options, request, response, 'cached', hit, reuse!.credentials, true, own);
   }
   setHeaders(response, own);
   // The rest of an oversized body is not read: the socket closes once the answer is out.
@@ -252,8 +251,7 @@ async function answerMiss(
     else {
       const shared = await following;
       if (abort.signal.aborted) return;
-      const caller = { credentials: reuse.credentials, accepted: shared?.credentialsAccepted ?? false };
-      if (shared !== undefined) return sendReused(options, request, response, 'coalesced', shared, caller);
+      if (shared !== undefined) return sendReused(options, request, response, 'coalesced', shared, reuse.credentials, shared.credentialsAccepted);
     }
   }
   try {
@@ -284,8 +282,7 @@ async function answerMiss(
 
     if (result.body.kind === 'complete') {
       const answer = { status: result.status ?? 200, headers: result.headers, body: Buffer.from(result.body.string) };
-      const accepted = requestRecordOf(request)?.telemetry?.facts.credentialsAccepted ?? false;
-      if (unsentBy(options, { credentials: reuse?.credentials, accepted }, response, answer.body)) {
+      if (unsentBy(options, reuse?.credentials, response, answer.body)) {
         response.writeHead(answer.status, { ...Object.fromEntries(answer.headers), 'content-length': answer.body.length }).end(answer.body);
       }
       // A leader cut short shares nothing: its waiters execute for themselves.
@@ -366,13 +363,15 @@ function requestError(message: string) {
 /** Not counted: smaller answers hold at most this much per connection, bounded by the connection cap. */
 const UNCOUNTED_ANSWER_BYTES = 64 * 1024;
 
-type Caller = { readonly credentials: CallerCredentials | undefined; readonly accepted: boolean };
-
 /** Whether `body` may be sent: else, its caller's earlier answers still unsent, 503 OVERLOADED. */
-function unsentBy(options: HttpServerOptions, caller: Caller, response: ServerResponse, body: Buffer, own: string[] = []): boolean {
-  if (body.length <= UNCOUNTED_ANSWER_BYTES) return true;
-  const owner = caller.accepted && caller.credentials !== undefined ? callerDigest(caller.credentials) : STRANGERS;
-  if (options.unsent.hold(owner, response, body.length)) return true;
+function unsentBy(
+  options: HttpServerOptions,
+  credentials: CallerCredentials | undefined,
+  response: ServerResponse,
+  body: Buffer,
+  own: string[] = [],
+): boolean {
+  if (body.length <= UNCOUNTED_ANSWER_BYTES || options.unsent.hold(credentials, response, body.length)) return true;
   setHeaders(response, own);
   overloaded(response, UNREAD);
   return false;
@@ -385,11 +384,12 @@ function sendReused(
   response: ServerResponse,
   how: 'cached' | 'coalesced',
   answer: Omit<CachedResponse, 'ageSeconds'> & { readonly ageSeconds?: number },
-  caller: Caller,
+  credentials: CallerCredentials,
+  credentialsAccepted: boolean,
   head: string[] = [],
 ): void {
-  requestRecordOf(request)?.telemetry?.facts.answeredWith(how, answer.operationName, caller.accepted);
-  if (!unsentBy(options, caller, response, answer.body, head)) return;
+  requestRecordOf(request)?.telemetry?.facts.answeredWith(how, answer.operationName, credentialsAccepted);
+  if (!unsentBy(options, credentials, response, answer.body, head)) return;
   if (answer.ageSeconds !== undefined) head.push('age', String(answer.ageSeconds));
   for (const [name, value] of answer.headers) head.push(name, value);
   head.push('content-length', String(answer.body.length));

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { finished } from 'node:stream';
+import { callerDigest, type CallerCredentials } from '../cache/scopeKey';
 
 /** Whose share an answer counts in when its credentials were never accepted (or it had none). */
 export const STRANGERS = 'strangers';
@@ -12,11 +13,16 @@ export const STRANGERS = 'strangers';
 export class UnsentAnswers {
   private readonly held = new Map<string, number>();
 
-  constructor(private readonly perCallerBytes: number) {}
+  /** `isStranger`: the credential gate's verdict, as the in-flight limits and subscriptions read it. */
+  constructor(
+    private readonly perCallerBytes: number,
+    private readonly isStranger: (credentials: CallerCredentials) => boolean,
+  ) {}
 
   /** `false`: the caller's share is taken; else `bytes` count until `response` is sent or cut (at once
    * when its client left during the operation: `finished` calls back for a stream already closed). */
-  hold(caller: string, response: ServerResponse, bytes: number): boolean {
+  hold(credentials: CallerCredentials | undefined, response: ServerResponse, bytes: number): boolean {
+    const caller = credentials === undefined || this.isStranger(credentials) ? STRANGERS : callerDigest(credentials);
     const held = this.held.get(caller) ?? 0;
     if (held > 0 && held + bytes > this.perCallerBytes) return false;
     this.held.set(caller, held + bytes);
