@@ -20,7 +20,7 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
   const generationTtlMs = ttlRange(config.cache.ttls).max + recheckMs + 60_000;
   return {
     upstream: { answers: sharedAnswers(link, { recheckMs, generationTtlMs, leaseMs: redis.leaseMs }) },
-    persistedQueries: (local: KeyValueCache<string>) => new RedisKeyValueCache(link, local),
+    persistedQueries: (local: KeyValueCache<string>) => new RedisKeyValueCache(link, local, config.limits.apqCacheMaxBytes),
     pollers,
     close: () => {
       pollers.close();

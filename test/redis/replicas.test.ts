@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { request } from 'undici';
 import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, startGatewayOn, type GatewayHarness, type GqlResponse } from '../support/harness';
 import { eventually } from '../support/liveClient';
@@ -117,6 +118,46 @@ describeWithRedis('replicas sharing state through Redis', () => {
       const onB = await postAs(b, { extensions });
       expect(onB).toEqual(registered);
       expect(await inspector.exists(`${PREFIX}apq:${hash}`)).toBe(1);
+    });
+  });
+
+  describe('APQ documents from anyone', () => {
+    let gateway: GatewayHarness;
+    beforeAll(async () => {
+      gateway = await startGatewayOn(simulator, replicaEnv(redis));
+      await untilRedis([gateway], 1);
+    });
+    afterAll(() => gateway.close());
+
+    it("keep in Redis no more of a replica's writing than its own registry holds (8 MiB), each for an hour", async () => {
+      // 200 KB of comment a document, no token: 48 of them are 9.6 MB.
+      const comment = `#${'x'.repeat(200_000)}`;
+      const hashes: string[] = [];
+      for (let i = 0; i < 48; i += 1) {
+        const query = `{ __typename }\n${comment}${i}`;
+        const hash = createHash('sha256').update(query).digest('hex');
+        hashes.push(hash);
+        const extensions = { persistedQuery: { version: 1, sha256Hash: hash } };
+        const response = await request(gateway.gateway.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query, extensions }),
+        });
+        expect(response.statusCode).toBe(200);
+        await response.body.dump();
+      }
+      const keys = hashes.map((hash) => `${PREFIX}apq:${hash}`);
+      let bytes = 0;
+      await eventually(async () => {
+        const lengths = await Promise.all(keys.map((key) => inspector.strlen(key)));
+        bytes = lengths.reduce((sum, length) => sum + length, 0);
+        return bytes <= 8 * 1024 * 1024;
+      }, 'the APQ keys within 8 MiB');
+      expect(bytes).toBeGreaterThan(7 * 1024 * 1024);
+      expect(await inspector.exists(keys[0]!)).toBe(0);
+      const last = await inspector.pttl(keys.at(-1)!);
+      expect(last).toBeGreaterThan(3_500_000);
+      expect(last).toBeLessThanOrEqual(3_600_000);
     });
   });
 
