@@ -1,8 +1,7 @@
-import { LRUCache } from 'lru-cache';
 import { ttlRange, type CacheTtls } from './freshness';
 import { callerDigest, type CallerCredentials } from './scopeKey';
 import type { ReuseVerdict } from './reusePolicy';
-import { ENTRY_OVERHEAD_BYTES } from './UpstreamAnswerCache';
+import { CallerShareCache } from './CallerShareCache';
 
 export interface CachedResponse {
   /** Bytes, as the socket takes them: a hit neither encodes nor measures them again. */
@@ -43,8 +42,6 @@ interface Entry extends Omit<CachedResponse, 'ageSeconds'> {
 }
 
 const PROBATION_SHARE = 0.2;
-/** Of each segment, per caller: one that floods it pushes out its own answers, not another's. */
-const CALLER_SHARE = 0.25;
 
 /** Those that describe the body itself; per-request ones (CORS, request id) are made anew. */
 const STORED_HEADERS = ['content-type', 'cache-control'] as const;
@@ -54,51 +51,19 @@ const STORED_HEADERS = ['content-type', 'cache-control'] as const;
 export function createWholeResponseCache<TContext>(options: WholeResponseCacheOptions<TContext>) {
   if (ttlRange(options.ttls).max === 0) return undefined;
   const clock = options.clock ?? performance;
-  const sizeOf = (entry: Entry, key: string) => entry.body.length + key.length + ENTRY_OVERHEAD_BYTES;
-  const segment = (maxSize: number) => {
-    const max = Math.max(1, Math.floor(maxSize));
-    // Each caller's bytes and keys here, oldest first, kept by the cache's own hooks.
-    const callers = new Map<string, { bytes: number; keys: Set<string> }>();
-    const held = (entry: Entry, key: string, sign: 1 | -1) => {
-      if (!callers.has(entry.caller)) callers.set(entry.caller, { bytes: 0, keys: new Set() });
-      const mine = callers.get(entry.caller)!;
-      mine.bytes += sign * sizeOf(entry, key);
-      if (sign > 0) mine.keys.add(key);
-      else if (mine.keys.delete(key) && mine.keys.size === 0) callers.delete(entry.caller);
-    };
-    const cache = new LRUCache<string, Entry>({
-      maxSize: max,
-      sizeCalculation: sizeOf,
-      onInsert: (entry, key) => held(entry, key, 1),
-      dispose: (entry, key) => held(entry, key, -1),
-      perf: clock,
-      // Read the clock on every lookup (no cached "now"): an entry is never served past its max-age.
-      ttlResolution: 0,
-    });
-    // A caller past its share whose answer would push out another's makes room with its own oldest,
-    // or is not kept: a flood of one caller cannot empty a segment of the others' answers.
-    const put = (key: string, entry: Entry, ttl: number) => {
-      const size = sizeOf(entry, key);
-      const mine = () => callers.get(entry.caller)?.bytes ?? 0;
-      const crowds = () => mine() + size > max * CALLER_SHARE && cache.calculatedSize + size > max;
-      for (const old of callers.get(entry.caller)?.keys ?? []) {
-        if (!crowds()) break;
-        cache.delete(old);
-      }
-      if (!crowds()) cache.set(key, entry, { ttl });
-    };
-    return { cache, put };
-  };
-  const probation = segment(options.maxBytes * PROBATION_SHARE);
-  const protectedEntries = segment(options.maxBytes * (1 - PROBATION_SHARE));
+  const segment = (share: number) => new CallerShareCache<Entry>({ maxBytes: options.maxBytes * share, clock });
+  const put = (segment: CallerShareCache<Entry>, key: string, entry: Entry, ttlMs: number) =>
+    segment.set(key, entry, { ttlMs, bytes: entry.body.length + key.length, caller: entry.caller });
+  const probation = segment(PROBATION_SHARE);
+  const protectedEntries = segment(1 - PROBATION_SHARE);
   const find = (key: string): Entry | undefined => {
-    const kept = protectedEntries.cache.get(key);
+    const kept = protectedEntries.get(key);
     if (kept !== undefined) return kept;
-    const candidate = probation.cache.get(key);
+    const candidate = probation.get(key);
     if (candidate === undefined) return undefined;
-    probation.cache.delete(key);
+    probation.delete(key);
     const ttl = candidate.expiresAt - clock.now();
-    if (ttl > 0) protectedEntries.put(key, candidate, ttl);
+    if (ttl > 0) put(protectedEntries, key, candidate, ttl);
     return candidate;
   };
   return {
@@ -126,8 +91,8 @@ export function createWholeResponseCache<TContext>(options: WholeResponseCacheOp
       const caller = callerDigest(credentials);
       const body = ownBytes(answer.body);
       const entry = { caller, generation, body, headers, storedAt: now, expiresAt: now + keepMs };
-      protectedEntries.cache.delete(key);
-      probation.put(key, { ...entry, operationName: verdict.operationName }, keepMs);
+      protectedEntries.delete(key);
+      put(probation, key, { ...entry, operationName: verdict.operationName }, keepMs);
     },
   };
 }

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import { callerDigest, credentialDigest, scopeKey } from '../cache/scopeKey';
 import type { SecondLevel } from '../cache/secondLevel';
 import { SingleFlight } from '../cache/SingleFlight';
-import { UpstreamAnswerCache, type CacheStats } from '../cache/UpstreamAnswerCache';
+import { CallerShareCache } from '../cache/CallerShareCache';
 import type { GatewayConfig } from '../config/loadConfig';
 import { fanOutEvents, type Route, type UpstreamEvents } from '../observability/events';
 import { CredentialGate } from './CredentialGate';
@@ -40,7 +40,7 @@ export interface CseHttpClientOptions {
 export class CseHttpClient {
   private readonly origin: string;
   private readonly pathPrefix: string;
-  private readonly cache: UpstreamAnswerCache<CachedAnswer>;
+  private readonly cache: CallerShareCache<CachedAnswer>;
   private readonly gate: CredentialGate;
   private readonly handle: CallHandler;
   /** An operation's sink → it and the process's together, made once per operation. */
@@ -51,7 +51,8 @@ export class CseHttpClient {
     this.origin = url.origin;
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
     const { resilience, cache, secondLevel, dispatcher } = options;
-    this.cache = new UpstreamAnswerCache({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes });
+    // One answer may not take more than a quarter of the cache: it would evict most others.
+    this.cache = new CallerShareCache({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes, maxEntryBytes: cache.maxBytes / 4 });
     this.gate = new CredentialGate(options.credentials);
     const breakers = new BreakerBoard(resilience);
     const { maxInFlight: inFlight, maxQueue: queue, perEngine, perCaller, strangers } = resilience;
@@ -80,7 +81,7 @@ export class CseHttpClient {
     );
   }
 
-  get cacheStats(): CacheStats {
+  get cacheStats() {
     return this.cache.stats;
   }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { CacheTtls } from '../../src/cache/freshness';
 import { isRouteCacheable, ttlFor } from '../../src/upstream/stages/cacheStage';
 import { deepFreeze } from '../../src/cache/deepFreeze';
-import { UpstreamAnswerCache } from '../../src/cache/UpstreamAnswerCache';
+import { CallerShareCache } from '../../src/cache/CallerShareCache';
 import { scopeKey } from '../../src/cache/scopeKey';
 import { SingleFlight } from '../../src/cache/SingleFlight';
 
@@ -67,13 +67,13 @@ describe('scopeKey', () => {
   });
 });
 
-describe('UpstreamAnswerCache', () => {
+describe('CallerShareCache', () => {
   it('stays within its byte and entry bounds under 10,000 distinct keys of any size', () => {
     fc.assert(
       fc.property(fc.array(fc.nat(20_000), { minLength: 10_000, maxLength: 10_000 }), fc.integer({ min: 1024, max: 512 * 1024 }), (sizes, maxBytes) => {
-        const cache = new UpstreamAnswerCache<{ n: number }>({ maxEntries: 5000, maxBytes });
+        const cache = new CallerShareCache<{ n: number }>({ maxEntries: 5000, maxBytes });
         sizes.forEach((bytes, n) => {
-          cache.set(`key-${n}`, { n }, 60_000, bytes);
+          cache.set(`key-${n}`, { n }, { ttlMs: 60_000, bytes: bytes, caller: 'c' });
           const { bytes: used, entries } = cache.stats;
           if (used > maxBytes || entries > 5000) throw new Error(`bound passed: ${used} bytes, ${entries} entries`);
         });
@@ -82,16 +82,39 @@ describe('UpstreamAnswerCache', () => {
     );
   });
 
+  it("keeps a caller's entries within its share whatever another caller sets (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat(3000), { minLength: 1, maxLength: 8 }),
+        // Many small entries fill the entry bound; large ones the byte bound.
+        fc.array(fc.oneof(fc.nat(100), fc.nat(6000)), { maxLength: 400, size: 'max' }),
+        fc.integer({ min: 20, max: 200 }),
+        (mine, flood, maxEntries) => {
+          const maxBytes = 100_000;
+          const cache = new CallerShareCache<{ n: number }>({ maxEntries, maxBytes, maxEntryBytes: maxBytes / 4 });
+          // Within a quarter of the bytes and of the entries, overhead included.
+          const kept = mine.filter((bytes, n) => n + 1 <= maxEntries / 4 && bytes < 2000);
+          kept.forEach((bytes, n) => cache.set(`mine-${n}`, { n }, { ttlMs: 60_000, bytes, caller: 'victim' }));
+          flood.forEach((bytes, n) => cache.set(`flood-${n}`, { n }, { ttlMs: 60_000, bytes, caller: 'flooder' }));
+          kept.forEach((_, n) => expect(cache.get(`mine-${n}`)).toEqual({ n }));
+          expect(cache.stats.bytes).toBeLessThanOrEqual(maxBytes);
+          expect(cache.stats.entries).toBeLessThanOrEqual(maxEntries);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('evicts the least recently used first, expires by TTL, and skips TTL 0', async () => {
-    const cache = new UpstreamAnswerCache<{ v: string }>({ maxEntries: 2, maxBytes: 1_000_000 });
-    cache.set('a', { v: 'a' }, 60_000, 10);
-    cache.set('b', { v: 'b' }, 60_000, 10);
+    const cache = new CallerShareCache<{ v: string }>({ maxEntries: 2, maxBytes: 1_000_000 });
+    cache.set('a', { v: 'a' }, { ttlMs: 60_000, bytes: 10, caller: 'c' });
+    cache.set('b', { v: 'b' }, { ttlMs: 60_000, bytes: 10, caller: 'c' });
     cache.get('a');
-    cache.set('c', { v: 'c' }, 60_000, 10);
+    cache.set('c', { v: 'c' }, { ttlMs: 60_000, bytes: 10, caller: 'c' });
     expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([{ v: 'a' }, undefined, { v: 'c' }]);
-    cache.set('d', { v: 'd' }, 0, 10);
+    cache.set('d', { v: 'd' }, { ttlMs: 0, bytes: 10, caller: 'c' });
     expect(cache.get('d')).toBeUndefined();
-    cache.set('e', { v: 'e' }, 20, 10);
+    cache.set('e', { v: 'e' }, { ttlMs: 20, bytes: 10, caller: 'c' });
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(cache.get('e')).toBeUndefined();
   });

@@ -185,4 +185,30 @@ describe('the byte bound', () => {
       await h.close();
     }
   }, 60_000);
+
+  it("keeps another caller's answers while one caller floods it past its share", async () => {
+    const h = await startHarness({ CACHE_MAX_ENTRIES: '40', CSE_REQUEST_CONCURRENCY: '32' });
+    try {
+      const secondCalls = () => h.simulator.calls.filter((call) => call.headers['x-auth-token'] === SECOND_TOKEN).length;
+      const windows = (op: number, count: number) => Array.from({ length: count }, (_, i) => {
+        const from = new Date(1_600_000_000_000 + (op * count + i) * 1000).toISOString();
+        return `j${i}: jobs(first: 1, filter: { from: "${from}" }) { totalCount }`;
+      });
+      // The second token's five answers (an eighth of the entries), then the demo token's 100.
+      const mine = `{ engine(id: "${A}") { ${windows(1000, 5).join(' ')} } }`;
+      expect((await h.gql(mine, undefined, { 'x-auth-token': SECOND_TOKEN })).body.errors).toBeUndefined();
+      const before = secondCalls();
+      for (let op = 0; op < 4; op += 1) {
+        const response = await h.gql(`{ engine(id: "${A}") { ${windows(op, 25).join(' ')} } }`);
+        expect(response.body.errors).toBeUndefined();
+      }
+      expect(h.gateway.upstreamCacheStats().entries).toBe(40);
+      // Not the whole-response cache's answer: another document over the same five upstream answers.
+      const again = await h.gql(`{ engine(id: "${A}") { id ${windows(1000, 5).join(' ')} } }`, undefined, { 'x-auth-token': SECOND_TOKEN });
+      expect(again.body.errors).toBeUndefined();
+      expect(secondCalls()).toBe(before);
+    } finally {
+      await h.close();
+    }
+  });
 });

@@ -9,7 +9,7 @@ import type { UpstreamEvents } from '../../src/observability/events';
 import { CredentialGate } from '../../src/upstream/CredentialGate';
 import { classifyFailure, type Failure } from '../../src/upstream/errorMapping';
 import { SingleFlight } from '../../src/cache/SingleFlight';
-import { UpstreamAnswerCache } from '../../src/cache/UpstreamAnswerCache';
+import { CallerShareCache } from '../../src/cache/CallerShareCache';
 import type { ExchangeResult, UpstreamAnswer } from '../../src/upstream/stages/types';
 import { exchangeStage } from '../../src/upstream/exchange';
 import { BreakerBoard } from '../../src/upstream/resilience/BreakerBoard';
@@ -98,7 +98,7 @@ describe('cacheStage', () => {
   it('serves a stored answer, frozen, to a vouched scope; stores only ok answers', async () => {
     const gate = gateOf();
     await vouch(gate);
-    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    const cache = new CallerShareCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
     const { log, events } = recorder();
     const next = jest.fn(async () => ok());
     const stage = cacheStage(cache, TTLS, gate)(next);
@@ -117,7 +117,7 @@ describe('cacheStage', () => {
   it('keeps an answer fresh from the exchange without its text (the body once, not twice, in memory)', async () => {
     const gate = gateOf();
     await vouch(gate);
-    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    const cache = new CallerShareCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
     const text = '{"id":"e"}';
     const stage = cacheStage(cache, TTLS, gate)(async () => ({ kind: 'ok', body: { id: 'e' }, requestId: undefined, bytes: text.length, text }));
     const first = await stage(callOf());
@@ -128,8 +128,8 @@ describe('cacheStage', () => {
   });
 
   it('does not serve a scope the upstream has not answered within the recheck time (a miss)', async () => {
-    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
-    cache.set('digest http://upstream/v2/p/enginemgr/engines/e', { answer: ok(), generation: 1 }, 1000, 10);
+    const cache = new CallerShareCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    cache.set('digest http://upstream/v2/p/enginemgr/engines/e', { answer: ok(), generation: 1 }, { ttlMs: 1000, bytes: 10, caller: 'c' });
     const { log, events } = recorder();
     const next = jest.fn(async () => ok({ id: 'fresh' }));
     const answer = await cacheStage(cache, TTLS, gateOf())(next)(callOf({ events }));
@@ -140,7 +140,7 @@ describe('cacheStage', () => {
   it('serves nothing kept before the upstream last refused the scope, though it is vouched for again', async () => {
     const gate = new CredentialGate({ rejectionTtlMs: 0, recheckMs: 60_000 });
     await vouch(gate);
-    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    const cache = new CallerShareCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
     const next = jest.fn(async () => ok());
     const stage = cacheStage(cache, TTLS, gate)(next);
     await stage(callOf());
@@ -154,7 +154,7 @@ describe('cacheStage', () => {
   it("a 403 drops what was kept for that call's resource only, and keeps serving the scope's other answers", async () => {
     const gate = gateOf();
     await vouch(gate);
-    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    const cache = new CallerShareCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
     let denied = false;
     const next = jest.fn(async (call: CallRequest) => {
       if (denied && call.key === 'denied') throw refused(403);
@@ -175,7 +175,7 @@ describe('cacheStage', () => {
   it('a fresh call (a subscription poll) reads past the cache and refills it for the calls after it', async () => {
     const gate = gateOf();
     await vouch(gate);
-    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    const cache = new CallerShareCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
     let n = 0;
     const next = jest.fn(async () => ok({ id: `answer-${++n}` }));
     const stage = cacheStage(cache, TTLS, gate)(next);
@@ -188,7 +188,7 @@ describe('cacheStage', () => {
   });
 
   it('passes a route whose TTL is 0 straight through, without a lookup', async () => {
-    const cache = new UpstreamAnswerCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
+    const cache = new CallerShareCache<CachedAnswer>({ maxEntries: 10, maxBytes: 1 << 20 });
     const { log, events } = recorder();
     await cacheStage(cache, { ...TTLS, engineMs: 0 }, gateOf())(async () => ok())(callOf({ events }));
     expect(log).toEqual([]);

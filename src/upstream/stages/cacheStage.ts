@@ -5,7 +5,7 @@ import { isCacheable, ttlOf, type CacheTtls, type Freshness } from '../../cache/
 import { UNAVAILABLE, type Lease } from '../../cache/secondLevel';
 import type { SecondLevel, SharedCall } from '../../cache/secondLevel';
 import type { SingleFlight } from '../../cache/SingleFlight';
-import type { UpstreamAnswerCache } from '../../cache/UpstreamAnswerCache';
+import type { CallerShareCache } from '../../cache/CallerShareCache';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import type { CredentialGate } from '../CredentialGate';
@@ -37,7 +37,7 @@ export interface CachedAnswer {
 
 // Only "ok" answers are kept, so something that appears is seen at once.
 export function cacheStage(
-  cache: UpstreamAnswerCache<CachedAnswer>,
+  cache: CallerShareCache<CachedAnswer>,
   ttls: CacheTtls,
   gate: CredentialGate,
   fromSecondLevel?: (answer: UpstreamAnswer) => number | undefined,
@@ -72,7 +72,7 @@ export function cacheStage(
       // The in-process level keeps the body once, parsed.
       const { text, ...parsed } = answer;
       const kept = deepFreeze(text === undefined ? answer : parsed);
-      cache.set(call.key, { answer: kept, generation }, ttlMs, answer.bytes);
+      cache.set(call.key, { answer: kept, generation }, { ttlMs, bytes: answer.bytes, caller: call.caller });
     }
     return answer;
   };

@@ -1,0 +1,94 @@
+import { LRUCache } from 'lru-cache';
+
+/** Charged to every entry on top of its body: its key or headers, and the map's bookkeeping. */
+export const ENTRY_OVERHEAD_BYTES = 256;
+
+/** Of the cache, per caller: one that floods it pushes out its own entries, not another's. */
+export const CALLER_SHARE = 0.25;
+
+export interface CallerShareBounds {
+  readonly maxBytes: number;
+  readonly maxEntries?: number;
+  /** The largest entry kept (default `maxBytes`). */
+  readonly maxEntryBytes?: number;
+  /** Milliseconds, monotonic, read on every lookup: an entry is never served past its TTL. */
+  readonly clock?: { now(): number };
+}
+
+interface Held<V> {
+  readonly value: V;
+  readonly caller: string;
+  readonly size: number;
+}
+
+/**
+ * An LRU bounded by bytes (and entries) that callers share: once it is full, a caller past its
+ * share whose entry would push out another's makes room with its own least recently used, or is
+ * not kept. Each caller's bytes and keys are kept by the LRU's own hooks.
+ */
+export class CallerShareCache<V extends object> {
+  private readonly lru: LRUCache<string, Held<V>>;
+  private readonly callers = new Map<string, { bytes: number; keys: Set<string> }>();
+  private readonly maxEntries: number;
+
+  constructor(readonly bounds: CallerShareBounds) {
+    const maxSize = Math.max(1, Math.floor(bounds.maxBytes));
+    this.maxEntries = bounds.maxEntries ?? Number.POSITIVE_INFINITY;
+    this.lru = new LRUCache<string, Held<V>>({
+      maxSize,
+      ...(bounds.maxEntries === undefined ? {} : { max: bounds.maxEntries }),
+      maxEntrySize: Math.max(1, Math.floor(bounds.maxEntryBytes ?? maxSize)),
+      onInsert: (held, key) => this.count(held, key, 1),
+      dispose: (held, key) => this.count(held, key, -1),
+      ...(bounds.clock === undefined ? {} : { perf: bounds.clock, ttlResolution: 0 }),
+    });
+  }
+
+  get(key: string): V | undefined {
+    const held = this.lru.get(key);
+    if (held === undefined) return undefined;
+    // Its caller's keys in the order of their use: the oldest it gives up is its least recently used.
+    const keys = this.callers.get(held.caller)?.keys;
+    keys?.delete(key);
+    keys?.add(key);
+    return held.value;
+  }
+
+  ttlLeftMs(key: string): number {
+    return Math.max(0, this.lru.getRemainingTTL(key));
+  }
+
+  /** `bytes`: the body's; past the largest entry, what was kept under `key` stays. */
+  set(key: string, value: V, entry: { readonly ttlMs: number; readonly bytes: number; readonly caller: string }): void {
+    const size = entry.bytes + ENTRY_OVERHEAD_BYTES;
+    if (entry.ttlMs <= 0 || size > this.lru.maxEntrySize) return;
+    this.lru.delete(key);
+    const crowds = () => {
+      const own = this.callers.get(entry.caller);
+      const full = this.lru.calculatedSize + size > this.lru.maxSize || this.lru.size + 1 > this.maxEntries;
+      const bytes = (own?.bytes ?? 0) + size > this.lru.maxSize * CALLER_SHARE;
+      return full && (bytes || (own?.keys.size ?? 0) + 1 > this.maxEntries * CALLER_SHARE);
+    };
+    for (const old of this.callers.get(entry.caller)?.keys ?? []) {
+      if (!crowds()) break;
+      this.lru.delete(old);
+    }
+    if (!crowds()) this.lru.set(key, { value, caller: entry.caller, size }, { ttl: entry.ttlMs, size });
+  }
+
+  delete(key: string): void {
+    this.lru.delete(key);
+  }
+
+  get stats() {
+    return { entries: this.lru.size, bytes: this.lru.calculatedSize, ...this.bounds };
+  }
+
+  private count({ caller, size }: Held<V>, key: string, sign: 1 | -1): void {
+    let own = this.callers.get(caller);
+    if (own === undefined) this.callers.set(caller, (own = { bytes: 0, keys: new Set() }));
+    own.bytes += sign * size;
+    if (sign > 0) own.keys.add(key);
+    else if (own.keys.delete(key) && own.keys.size === 0) this.callers.delete(caller);
+  }
+}
