@@ -34,4 +34,6 @@ export interface SecondLevel<A, C extends SharedCall = SharedCall> {
   hold(call: C, lease: Lease): () => void;
   /** The upstream refused the scope: nothing kept for it so far is served again, on any replica. */
   forget(digest: string): Promise<void>;
+  /** `refused` runs with each scope another replica forgets: its own memory serves the scope no more. */
+  onForget(refused: (digest: string) => void): void;
 }

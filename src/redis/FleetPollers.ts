@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { credentialDigest } from '../cache/scopeKey';
 import { UNAVAILABLE } from '../cache/secondLevel';
 import type { PollPlan, PollResult, WatchCoordinator, WatchFleet } from '../subscriptions/EngineWatch';
 import type { Credentials } from '../upstream/credentials';
-import { settleWithin } from './deadline';
-import type { RedisClient, RedisLink, Script } from './RedisLink';
+import type { RedisLink, Script } from './RedisLink';
 
 /** Ticks a lease and a replica's watch entries live unrenewed: one slow tick loses nothing. */
 const LEASE_TICKS = 3;
@@ -48,16 +46,11 @@ type PollMessage = { readonly from: string; readonly result: PollResult } | { re
 
 /** One subscription poller per scope and engine in the fleet; in any doubt a replica polls for itself. */
 export class FleetPollers implements WatchFleet {
-  private readonly replica = randomUUID();
   private readonly tick: Script;
   private readonly ttlMs: number;
-  /** In SUBSCRIBE mode, made with the first listener. */
-  private subscriber: RedisClient | undefined;
   private readonly receivers = new Map<string, (result: PollResult, gap: boolean) => void>();
   /** Who published the last result on each channel: another poller means messages may have been lost. */
   private readonly lastFrom = new Map<string, string>();
-  /** Channels Redis confirmed the subscriber is on. */
-  private readonly subscribed = new Set<string>();
   /** When each channel's last message could not be delivered: its listener polls for itself. */
   private readonly unshared = new Map<string, number>();
   /** What stops renewing the lease of each poll this replica makes for the fleet. */
@@ -68,6 +61,7 @@ export class FleetPollers implements WatchFleet {
   constructor(private readonly link: RedisLink, pollMs: number) {
     this.tick = link.script('gatewayPollerTick', 2, TICK);
     this.ttlMs = LEASE_TICKS * pollMs;
+    link.onListenersLost(() => this.lastFrom.clear());
   }
 
   join(credentials: Credentials, engineId: string, receive: (result: PollResult, gap: boolean) => void): WatchCoordinator {
@@ -86,7 +80,7 @@ export class FleetPollers implements WatchFleet {
       plan: async (mine) => {
         this.stopRenewing(channel);
         const entries = [...mine.jobIds.map((id) => JOB + id), ...(mine.events ? [EVENTS] : [])];
-        const answer = await this.tick('poller', [watchers, lease], [this.replica, this.ttlMs, ...entries]);
+        const answer = await this.tick('poller', [watchers, lease], [this.link.replica, this.ttlMs, ...entries]);
         if (answer === UNAVAILABLE || !Array.isArray(answer)) return local(mine);
         const [polls, union] = answer as [number, string[]];
         if (polls === 1) {
@@ -97,7 +91,8 @@ export class FleetPollers implements WatchFleet {
           return { role: 'poll', jobIds, events: union.includes(EVENTS), publish: true };
         }
         // Listening is safe only once Redis confirmed the subscription.
-        if (!(await this.subscribe(channel)) || this.pollsForItself(channel)) return local(mine);
+        const listening = !this.closed && (await this.link.listen(channel, (text) => this.receive(channel, text)));
+        if (!listening || this.pollsForItself(channel)) return local(mine);
         metrics.fleetPolls.inc({ role: 'listener' });
         return { role: 'listen' };
       },
@@ -106,7 +101,7 @@ export class FleetPollers implements WatchFleet {
         // With a key, sealed with its expiry: a Redis writer cannot replay it later as news.
         const message = (value: PollMessage) => this.link.seal(JSON.stringify(value), channel, this.ttlMs);
         // A marker fits: REDIS_MAX_VALUE_BYTES is at least 1024.
-        const value = message({ from: this.replica, result }) ?? message({ from: this.replica, tooLarge: true })!;
+        const value = message({ from: this.link.replica, result }) ?? message({ from: this.link.replica, tooLarge: true })!;
         void this.link.run('poller', (client) => client.publish(channel, value));
       },
       leave: () => {
@@ -116,10 +111,9 @@ export class FleetPollers implements WatchFleet {
           this.receivers.delete(channel);
           this.lastFrom.delete(channel);
         }
-        this.subscribed.delete(channel);
         // Best effort: what is left behind expires within LEASE_TICKS intervals.
-        void this.tick('poller', [watchers, lease], [this.replica, 0]);
-        this.subscriber?.unsubscribe(channel).catch(() => undefined);
+        void this.tick('poller', [watchers, lease], [this.link.replica, 0]);
+        this.link.unlisten(channel);
       },
     };
   }
@@ -127,14 +121,12 @@ export class FleetPollers implements WatchFleet {
   close(): void {
     this.closed = true;
     for (const channel of [...this.renewals.keys()]) this.stopRenewing(channel);
-    this.subscriber?.disconnect();
-    this.subscriber = undefined;
   }
 
   /** While this replica polls, so no listener takes over a slow poll; if lost, the next tick says who polls. */
   private startRenewing(channel: string, lease: string): void {
     this.stopRenewing(channel);
-    this.renewals.set(channel, this.link.hold('poller', lease, this.replica, this.ttlMs));
+    this.renewals.set(channel, this.link.hold('poller', lease, this.link.replica, this.ttlMs));
   }
 
   private stopRenewing(channel: string): void {
@@ -149,48 +141,19 @@ export class FleetPollers implements WatchFleet {
     return this.unshared.has(channel);
   }
 
-  /** Whether this replica is subscribed to `channel` now, subscribing if need be (bounded). */
-  private async subscribe(channel: string): Promise<boolean> {
-    if (this.closed) return false;
-    const fresh = this.subscriber === undefined;
-    const subscriber = this.subscriber ?? this.connectSubscriber();
-    if (fresh) {
-      await new Promise((resolve) => {
-        subscriber.once('ready', resolve);
-        setTimeout(resolve, this.link.backstopMs).unref();
-      });
+  private receive(channel: string, text: string): void {
+    const receive = this.receivers.get(channel);
+    if (receive === undefined) return;
+    const message = readMessage(this.link.openLiving(text, channel)?.text);
+    if (message?.from === this.link.replica) return;
+    if (message === undefined || !('result' in message)) {
+      this.unshared.set(channel, performance.now());
+      return;
     }
-    if (subscriber.status !== 'ready') return false;
-    if (this.subscribed.has(channel)) return true;
-    const done = subscriber.subscribe(channel).then(() => true);
-    const ok = (await settleWithin(done.catch(() => false), this.link.options.timeoutMs)) === true;
-    if (ok && this.receivers.has(channel)) this.subscribed.add(channel);
-    return ok;
-  }
-
-  private connectSubscriber(): RedisClient {
-    const subscriber = this.link.duplicate();
-    subscriber.on('error', () => undefined);
-    subscriber.on('close', () => {
-      this.subscribed.clear();
-      this.lastFrom.clear();
-    });
-    subscriber.on('message', (channel: string, text: string) => {
-      const receive = this.receivers.get(channel);
-      if (receive === undefined) return;
-      const message = readMessage(this.link.openLiving(text, channel)?.text);
-      if (message?.from === this.replica) return;
-      if (message === undefined || !('result' in message)) {
-        this.unshared.set(channel, performance.now());
-        return;
-      }
-      this.unshared.delete(channel);
-      const gap = this.lastFrom.get(channel) !== message.from;
-      this.lastFrom.set(channel, message.from);
-      receive(message.result, gap);
-    });
-    this.subscriber = subscriber;
-    return subscriber;
+    this.unshared.delete(channel);
+    const gap = this.lastFrom.get(channel) !== message.from;
+    this.lastFrom.set(channel, message.from);
+    receive(message.result, gap);
   }
 }
 

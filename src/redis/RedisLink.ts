@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { UNAVAILABLE } from '../cache/secondLevel';
 import type { EncryptionKeys } from '../config/encryptionKeys';
 import { maskPassword } from '../config/loadConfig';
@@ -38,12 +39,20 @@ return 0
 
 /** Never a single point of failure: every command is bounded, nothing queues, a failure is an answer. */
 export class RedisLink {
+  /** This replica, in what it publishes and the leases it holds. */
+  readonly replica = randomUUID();
   readonly client: RedisClient;
   readonly keys: RedisKeys;
   readonly cipher: ValueCipher;
   /** Connecting, or a command ioredis still holds, fails past this: what a hung Redis leaves is cleared. */
   readonly backstopMs: number;
   private readonly renewLease: Script;
+  /** SUBSCRIBE mode: one connection for every channel this replica listens on, made with the first. */
+  private subscriber: RedisClient | undefined;
+  private readonly listeners = new Map<string, (text: string) => void>();
+  /** Channels Redis confirmed the subscriber is on; none from the moment its connection closes. */
+  private readonly confirmed = new Set<string>();
+  private readonly lostListeners: Array<() => void> = [];
   private up = false;
   private everUp = false;
   private suspendedUntil = 0;
@@ -131,6 +140,62 @@ export class RedisLink {
     return value == null ? undefined : unexpired(this.cipher, this.cipher.open(value, context));
   }
 
+  /**
+   * `receive` gets the messages published on `channel`: whether Redis confirmed the subscription,
+   * within REDIS_TIMEOUT_MS (and the connection's first `ready`). Once the connection is back after
+   * a loss, every channel still listened on is subscribed again.
+   */
+  async listen(channel: string, receive: (text: string) => void): Promise<boolean> {
+    if (this.closed) return false;
+    this.listeners.set(channel, receive);
+    const fresh = this.subscriber === undefined;
+    const subscriber = (this.subscriber ??= this.connectSubscriber());
+    if (fresh) {
+      await new Promise((resolve) => {
+        subscriber.once('ready', resolve);
+        setTimeout(resolve, this.backstopMs).unref();
+      });
+    }
+    if (subscriber.status !== 'ready') return false;
+    if (this.confirmed.has(channel)) return true;
+    return (await settleWithin(this.subscribe(subscriber, channel), this.options.timeoutMs)) === true;
+  }
+
+  unlisten(channel: string): void {
+    this.listeners.delete(channel);
+    this.confirmed.delete(channel);
+    this.subscriber?.unsubscribe(channel).catch(() => undefined);
+  }
+
+  /** `lost` runs when the subscriber's connection closes: what was published meanwhile is lost. */
+  onListenersLost(lost: () => void): void {
+    this.lostListeners.push(lost);
+  }
+
+  private subscribe(subscriber: RedisClient, channel: string): Promise<boolean> {
+    return subscriber.subscribe(channel).then(
+      () => {
+        if (this.listeners.has(channel)) this.confirmed.add(channel);
+        return true;
+      },
+      () => false,
+    );
+  }
+
+  private connectSubscriber(): RedisClient {
+    const subscriber = this.duplicate();
+    subscriber.on('error', () => undefined);
+    subscriber.on('ready', () => {
+      for (const channel of this.listeners.keys()) void this.subscribe(subscriber, channel);
+    });
+    subscriber.on('close', () => {
+      this.confirmed.clear();
+      for (const lost of this.lostListeners) lost();
+    });
+    subscriber.on('message', (channel: string, text: string) => this.listeners.get(channel)?.(text));
+    return subscriber;
+  }
+
   /** A cluster's starts from every node known: the URL's may be dead. */
   duplicate(): RedisClient {
     if (!(this.client instanceof Cluster)) return this.client.duplicate();
@@ -141,6 +206,7 @@ export class RedisLink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.subscriber?.disconnect();
     await settleWithin(this.client.quit().catch(() => undefined), Math.max(200, this.options.timeoutMs * 2));
     this.client.disconnect();
   }

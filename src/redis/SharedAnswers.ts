@@ -62,12 +62,25 @@ end
 return 1
 `;
 
+/** A scope's digest, as `credentialDigest` writes it. */
+const DIGEST = /^[0-9a-f]{64}$/;
+
 /** The holder's call failed, or its answer was too large to hand over; it opens as no answer. */
 const NO_ANSWER = 'none';
 
 /** CredentialGate's rule, fleet-wide: the vouch is its acceptance, the generation its refusals. */
 export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): SharedAnswers {
   const { keys } = link;
+  const refusals = keys.refusals();
+  /** Another replica's refusal as it publishes it; its own, or anything else, is none. */
+  const refusedDigest = (text: string | undefined) => {
+    try {
+      const { from, digest } = JSON.parse(text ?? '') as Record<string, unknown>;
+      return from !== link.replica && typeof digest === 'string' && DIGEST.test(digest) ? digest : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const lookup = link.script('gwAnswerLookup', 5, LOOKUP);
   const settle = link.script('gwAnswerSettle', 5, SETTLE);
   // With REDIS_ENCRYPTION_KEY, bound to its key and generation and sealed with its expiry: what a writer
@@ -130,6 +143,15 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       await link.run('scope-forget', (client) =>
         client.multi().incr(generation).pexpire(generation, options.generationTtlMs).del(keys.vouch(digest)).exec(),
       );
+      // Sealed with a life: a Redis writer without the key can neither forge nor replay one later.
+      const refusal = link.seal(JSON.stringify({ from: link.replica, digest }), refusals, options.recheckMs);
+      if (refusal !== undefined) await link.run('scope-forget', (client) => client.publish(refusals, refusal));
+    },
+    onForget(refused) {
+      void link.listen(refusals, (text) => {
+        const digest = refusedDigest(link.openLiving(text, refusals)?.text);
+        if (digest !== undefined) refused(digest);
+      });
     },
   };
 }

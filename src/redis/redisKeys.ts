@@ -19,5 +19,7 @@ export function redisKeys(prefix: string) {
     watchers: (digest: string, engineId: string) => `${prefix}{${digest}}:watch:${engineId}`,
     polls: (digest: string, engineId: string) => `${prefix}{${digest}}:polls:${engineId}`,
     persistedQuery: (key: string) => `${prefix}${key}`,
+    /** The channel of the scopes a replica saw the upstream refuse. */
+    refusals: () => `${prefix}refusals`,
   };
 }

@@ -71,6 +71,14 @@ export class CredentialGate {
     if (state.acceptedAt === undefined || at > state.acceptedAt) this.accept(digest, state, at);
   }
 
+  /** Another replica saw the upstream refuse the scope: nothing kept for it here is served again. */
+  refusedElsewhere(digest: string): void {
+    const state = this.find(digest);
+    if (state === undefined) return;
+    state.acceptedAt = undefined;
+    state.generation = this.nextGeneration++;
+  }
+
   /** Never accepted here, or refused since: its calls are strangers' (and its subscriptions). */
   stranger(digest: string): boolean {
     return this.find(digest)?.acceptedAt === undefined;

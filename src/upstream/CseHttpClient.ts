@@ -54,6 +54,7 @@ export class CseHttpClient {
     // One answer may not take more than a quarter of the cache: it would evict most others.
     this.cache = new CallerShareCache({ maxEntries: cache.maxEntries, maxBytes: cache.maxBytes, maxEntryBytes: cache.maxBytes / 4 });
     this.gate = new CredentialGate(options.credentials);
+    secondLevel?.onForget((digest) => this.gate.refusedElsewhere(digest));
     const breakers = new BreakerBoard(resilience);
     const { maxInFlight: inFlight, maxQueue: queue, perEngine, perCaller, strangers } = resilience;
     const reportInFlight = (count: number) => options.events?.inFlight?.(count);

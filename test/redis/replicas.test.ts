@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED, type Simulator } from '@cse-jobs-gateway/simulator';
-import { CACHES_OFF, startGatewayOn, type GatewayHarness, type GqlResponse } from '../support/harness';
+import { CACHES_OFF, errorCodes, startGatewayOn, type GatewayHarness, type GqlResponse } from '../support/harness';
 import { eventually } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
 import { failures, fleetPolls, postAs, PREFIX, replicaEnv, replicas, untilRedis, useRedisSuite } from '../support/replicas';
@@ -118,6 +118,35 @@ describeWithRedis('replicas sharing state through Redis', () => {
       const onB = await postAs(b, { extensions });
       expect(onB).toEqual(registered);
       expect(await inspector.exists(`${PREFIX}apq:${hash}`)).toBe(1);
+    });
+  });
+
+  describe.each([
+    ['', {}],
+    [', with encrypted values', { REDIS_ENCRYPTION_KEY: randomBytes(32).toString('base64') }],
+  ])('a token the upstream refuses on one replica%s', (_, env: Record<string, string>) => {
+    let fleet: GatewayHarness[];
+    beforeAll(async () => {
+      fleet = await replicas(simulator, redis, { CACHE_ENGINE_TTL_MS: '600000', ...env });
+      await untilRedis(fleet, 1);
+    });
+    afterAll(() => Promise.all(fleet.map((gateway) => gateway.close())));
+
+    it('is served nothing more from the memory of the others: they hear of the refusal at once', async () => {
+      const [a, b] = fleet as [GatewayHarness, GatewayHarness];
+      const second = { 'x-auth-token': SECOND_TOKEN };
+      const engine = (id: string) => `{ engine(id: "${id}") { id name } }`;
+      const first = await b.gql(engine(SEED.engines.big), undefined, second);
+      expect(first.body.errors).toBeUndefined();
+      expect((await b.gql(engine(SEED.engines.big), undefined, second)).text).toBe(first.text);
+      simulator.injectFault({ status: 401 });
+      // A asks the upstream about an engine nobody kept: refused.
+      expect(errorCodes(await a.gql(engine(SEED.engines.single), undefined, second))).toEqual(['UNAUTHENTICATED']);
+      // Within CACHE_AUTH_RECHECK_MS of its own acceptance B would have served what it keeps.
+      await eventually(async () => {
+        const again = await b.gql(engine(SEED.engines.big), undefined, second);
+        return errorCodes(again).includes('UNAUTHENTICATED');
+      }, 'B refusing the token');
     });
   });
 
