@@ -75,7 +75,7 @@ function classifyStatus({ status, headers, body }: Answered, now: number): Class
   const fields = readErrorBody(body);
   const upstream: UpstreamErrorInfo = { status };
   if (fields.code !== undefined) upstream.code = fields.code;
-  const requestId = safeToken(header(headers, 'x-request-id')) ?? fields.requestId;
+  const requestId = upstreamRequestId(headers) ?? fields.requestId;
   if (requestId !== undefined) upstream.requestId = requestId;
   const fail = (code: ErrorCode, message: string, retryAfter?: number): Failure => {
     const error = new GatewayError(code, message, { upstream, retryAfter });
@@ -192,6 +192,11 @@ function firstSafe(...candidates: unknown[]): string | undefined {
     if (value !== undefined) return value;
   }
   return undefined;
+}
+
+/** The answer's `X-Request-Id`, if short and plain: whatever the status, no other reaches a caller. */
+export function upstreamRequestId(headers: UpstreamHeaders): string | undefined {
+  return safeToken(header(headers, 'x-request-id'));
 }
 
 function safeToken(value: unknown): string | undefined {

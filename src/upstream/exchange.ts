@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, type Dispatcher } from 'undici';
-import { classifyFailure, timeoutReason, type Failure } from './errorMapping';
+import { classifyFailure, timeoutReason, upstreamRequestId, type Failure } from './errorMapping';
 import { parseUpstreamBody, UpstreamBodyError } from './parseJson';
 import { remainingMs, type AttemptHandler, type AttemptRequest, type UpstreamAnswer } from './stages/types';
 import type { ExchangeResult, UpstreamRequestContext } from './stages/types';
@@ -88,8 +88,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (status < 200) return; // 103 Early Hints and the like: the answer follows
     this.status = status;
     this.headers = headers;
-    const id = headers['x-request-id'];
-    this.requestId = Array.isArray(id) ? id[0] : id;
+    this.requestId = upstreamRequestId(headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -106,3 +106,19 @@ it('lets expected gateway errors through with their codes', async () => {
   expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
   expect(response.body.errors![0]!.message).toMatch(/not a valid engine id/);
 });
+
+it.each([
+  ['a body that is not JSON', { status: 200, malformed: true }],
+  ['a 500', { status: 500 }],
+])("never passes on an upstream request id that is not short and plain (%s)", async (_, fault) => {
+  const hostile = `http://10.1.2.3:8443/${'cse-demo-token-0000000000000001'} "<script>`;
+  h.simulator.injectFault({ route: 'getEngine', headers: { 'X-Request-Id': hostile }, ...fault });
+  try {
+    const response = await h.gql(`{ engine(id: "${SEED.engines.big}") { id name } }`);
+    expect(errorCodes(response)).toEqual([fault.status === 200 ? 'UPSTREAM_BAD_RESPONSE' : 'UPSTREAM_ERROR']);
+    expect(response.body.errors![0]!.extensions!.upstream.status).toBe(fault.status);
+    expect(response.text).not.toMatch(/10\.1\.2\.3|cse-demo-token|<script>/);
+  } finally {
+    h.simulator.clearFaults();
+  }
+});
