@@ -2,7 +2,7 @@ import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayError } from '../errors/GatewayError';
 import type DataLoader from 'dataloader';
 import { createLoaders, type BatchObserver, type Loaders } from '../loaders/createLoaders';
-import type { ProcessUnknownValueReporter, UnknownValueReporter } from '../mapping/unknownValues';
+import type { UnknownValueReporters, UnknownValueReporter } from '../mapping/unknownValues';
 import { OperationFacts } from '../observability/OperationFacts';
 import type { RequestRecord } from '../observability/requestRecord';
 import { CseApi } from '../upstream/CseApi';
@@ -39,7 +39,7 @@ export interface GatewayContext {
 export interface ContextServices {
   readonly config: Pick<GatewayConfig, 'upstream' | 'limits' | 'cache'>;
   readonly http: CseHttpClient;
-  readonly reportUnknown: ProcessUnknownValueReporter;
+  readonly reportUnknown: UnknownValueReporters;
   readonly observeBatch?: BatchObserver;
   readonly watches?: JobWatches;
 }
@@ -77,7 +77,7 @@ export function createContext(
     loaders,
     references: { engine: createEngineReferenceLoader(loaders, entities) },
     paging: upstream.paging,
-    reportUnknown: (kind, value) => services.reportUnknown(kind, value, record?.requestId),
+    reportUnknown: services.reportUnknown(record?.requestId),
     facts,
     jobConnections: new Map(),
     cachePolicy,

@@ -14,9 +14,16 @@ function lookup<T extends string>(kind: string, values: readonly T[], aliases: R
     const mapped = typeof value === 'string' ? byKey.get(normalise(value)) : undefined;
     if (mapped !== undefined) return mapped;
     const missing = value === null || value === undefined || value === '';
-    report?.(kind, missing ? MISSING_VALUE : typeof value === 'string' ? value : JSON.stringify(value));
+    report?.(kind, missing ? MISSING_VALUE : shown(value));
     return 'UNKNOWN';
   };
+}
+
+/** A value as the log shows it: never a walk of what the upstream nested. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return String(value);
+  return Array.isArray(value) ? '<array>' : '<object>';
 }
 
 export const mapJobType = lookup<JobType>(

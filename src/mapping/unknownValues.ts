@@ -1,34 +1,43 @@
+import { LRUCache } from 'lru-cache';
+
 export type UnknownValueReporter = (kind: string, value: string) => void;
 
-export type ProcessUnknownValueReporter = (kind: string, value: string, requestId?: string) => void;
+/** An operation's reporter, made for it: its lines carry its request id. */
+export type UnknownValueReporters = (requestId?: string) => UnknownValueReporter;
 
 /** An upstream value is data, not something to log in full. */
 const MAX_VALUE_LENGTH = 100;
 
-/** Once per (kind, value), up to `maxDistinct`: a value new on every object must not grow the log. */
+/** Then a value is news again: an upstream that drifts later is seen, whatever came before. */
+const FORGET_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * At most one line per operation, for a value not logged lately (the last `maxDistinct`, within an
+ * hour): an upstream sending a new value on every object writes a line per operation, never more,
+ * and the next operation logs the next value.
+ */
 export function createUnknownValueReporter(
   warn: (fields: { kind: string; value: string; requestId?: string }, message: string) => void,
   maxDistinct = 1000,
-): ProcessUnknownValueReporter {
-  if (!Number.isSafeInteger(maxDistinct) || maxDistinct < 0) {
-    throw new RangeError(`maxDistinct must be an integer ≥ 0, got ${maxDistinct}`);
+  clock?: { now(): number },
+): UnknownValueReporters {
+  if (!Number.isSafeInteger(maxDistinct) || maxDistinct < 1) {
+    throw new RangeError(`maxDistinct must be an integer ≥ 1, got ${maxDistinct}`);
   }
-  const seen = new Set<string>();
-  let saturated = false;
-  return (kind, value, requestId) => {
-    const shown = truncate(value);
-    // NUL cannot occur in `kind` (ours).
-    const key = `${kind}\u0000${shown}`;
-    if (seen.has(key) || saturated) return;
-    const fields = requestId === undefined ? { kind, value: shown } : { kind, value: shown, requestId };
-    if (seen.size >= maxDistinct) {
-      saturated = true;
-      const message = `Upstream sent more than ${maxDistinct} distinct unknown enum values; `;
-      warn(fields, `${message}no longer reporting new ones (they still map to UNKNOWN)`);
-      return;
-    }
-    seen.add(key);
-    warn(fields, `Upstream sent a ${kind} value the gateway does not know; mapped to UNKNOWN`);
+  const logged = new LRUCache<string, true>({ max: maxDistinct, ttl: FORGET_AFTER_MS, ...(clock && { perf: clock, ttlResolution: 0 }) });
+  return (requestId) => {
+    let warned = false;
+    return (kind, value) => {
+      if (warned) return;
+      const shown = truncate(value);
+      // NUL cannot occur in `kind` (ours).
+      const key = `${kind}\u0000${shown}`;
+      if (logged.has(key)) return;
+      logged.set(key, true);
+      warned = true;
+      const fields = requestId === undefined ? { kind, value: shown } : { kind, value: shown, requestId };
+      warn(fields, `Upstream sent a ${kind} value the gateway does not know; mapped to UNKNOWN`);
+    };
   };
 }
 

@@ -122,3 +122,24 @@ it.each([
     h.simulator.clearFaults();
   }
 });
+
+it('an upstream sending a new status on every job writes one warn line per request; a nested one is UNKNOWN, never an error', async () => {
+  const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+  const fresh = Date.now();
+  const jobs = Array.from({ length: 50 }, (_, i) => {
+    const status = i === 0 ? deep : `"Drifted-${fresh}-${i}"`;
+    return `{"id":${i + 1},"type":"Create","status":${status},"startTime":0,"tasks":[]}`;
+  });
+  h.simulator.injectFault({ route: 'listJobs', status: 200, body: `{"total":50,"data":[${jobs.join(',')}]}` });
+  const before = h.logs.length;
+  try {
+    const response = await h.gql(`{ engine(id: "${SEED.engines.single}") { jobs(first: 50) { nodes { id status } } } }`);
+    expect(response.body.errors).toBeUndefined();
+    const statuses = (response.body.data.engine.jobs.nodes as Array<{ status: string }>).map((job) => job.status);
+    expect(statuses).toEqual(Array(50).fill('UNKNOWN'));
+    const lines = h.logs.slice(before).map((line) => JSON.parse(line) as { level: string; value?: string });
+    expect(lines.filter((line) => line.level !== 'info')).toEqual([expect.objectContaining({ level: 'warn', value: '<array>' })]);
+  } finally {
+    h.simulator.clearFaults();
+  }
+});
