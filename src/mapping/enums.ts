@@ -19,8 +19,8 @@ function lookup<T extends string>(kind: string, values: readonly T[], aliases: R
   };
 }
 
-/** A value as the log shows it: never a walk of what the upstream nested. */
-function shown(value: unknown): string {
+/** An upstream value that may be anything, as text: never a walk of what the upstream nested. */
+export function shown(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value !== 'object' || value === null) return String(value);
   return Array.isArray(value) ? '<array>' : '<object>';

@@ -82,6 +82,8 @@ export class Watches implements JobWatches {
     readonly http: CseHttpClient,
     readonly metrics: WatchMetrics,
     readonly fleet?: WatchFleet,
+    /** A poll that failed with no code of ours: a gateway bug, told once per watch. */
+    readonly onUnexpected: (error: unknown) => void = () => {},
   ) {}
 
   jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null> {
@@ -163,6 +165,7 @@ export class EngineWatch {
   private pollAfter = Number.NEGATIVE_INFINITY;
   private failures = 0;
   private stopped = false;
+  private toldUnexpected = false;
   private readonly abort = new AbortController();
   private readonly coordinator: WatchCoordinator | undefined;
   private readonly budget: ReturnType<ScopeBudget['join']>;
@@ -352,6 +355,10 @@ export class EngineWatch {
       const refused = endsSubscriptions(error);
       this.options.metrics.poll(refused ? 'refused' : 'failed', calls);
       if (refused) return this.stop(error);
+      if (!(error instanceof GatewayError) && !this.toldUnexpected) {
+        this.toldUnexpected = true;
+        this.options.onUnexpected(error);
+      }
       this.failures += 1;
       this.gap();
     }

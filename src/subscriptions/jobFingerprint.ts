@@ -1,41 +1,42 @@
-import { mapJobStatus, mapJobType } from '../mapping/enums';
+import { mapJobStatus, mapJobType, shown } from '../mapping/enums';
 import { emptyToNull, isScheduling, jobTasks } from '../mapping/job';
 import { taskTimedOut } from '../mapping/task';
 import { epochMsOrNull } from '../mapping/time';
 import type { CseJob } from '../upstream/types';
 
-/** From the resolvers' mappings, not the raw body: lists send flat tasks, details phases; enums drift. */
+/** From the resolvers' mappings, not the raw body: lists send flat tasks, details phases; enums drift.
+ * Raw fields as text: a value the upstream nested without end is never walked (its field errs). */
 export function jobFingerprint(job: CseJob): string {
   const tasks = jobTasks(job).map((task) => [
-    task.id,
-    task.jobId,
+    shown(task.id),
+    shown(task.jobId),
     mapJobType(task.type),
-    task.assigned,
-    task.taskName,
-    task.engineName,
-    task.taskOrder,
+    shown(task.assigned),
+    shown(task.taskName),
+    shown(task.engineName),
+    shown(task.taskOrder),
     mapJobStatus(task.status),
     epochMsOrNull(task.startTime),
     epochMsOrNull(task.endTime),
     epochMsOrNull(task.createTime),
     epochMsOrNull(task.updateTime),
     taskTimedOut(task),
-    task.log,
-    task.output,
-    task.taskExecutorBrief?.duration,
-    task.taskExecutorBrief?.description,
+    shown(task.log),
+    shown(task.output),
+    shown(task.taskExecutorBrief?.duration),
+    shown(task.taskExecutorBrief?.description),
   ]);
   return JSON.stringify([
-    String(job.id),
-    job.engineId,
+    shown(job.id),
+    shown(job.engineId),
     mapJobType(job.type),
-    emptyToNull(job.description),
+    shown(emptyToNull(job.description)),
     mapJobStatus(job.status),
     isScheduling(job),
-    job.createUser,
+    shown(job.createUser),
     epochMsOrNull(job.startTime),
     epochMsOrNull(job.endTime),
-    job.context,
+    shown(job.context),
     tasks,
   ]);
 }

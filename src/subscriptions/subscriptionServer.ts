@@ -82,7 +82,8 @@ export function serveSubscriptions(
 ) {
   const limits = config.subscriptions;
   const metrics = gatewayMetrics.subscriptions;
-  const watches = new Watches(config, services.http, metrics, fleet);
+  const unexpected = (error: unknown) => logger.error({ err: error }, 'a subscription poll failed unexpectedly');
+  const watches = new Watches(config, services.http, metrics, fleet, unexpected);
   // Only the socket's contexts have watches: over HTTP the Subscription resolvers have none.
   const socketServices: ContextServices = { ...services, watches };
   const gatewayFormatError = createFormatError(logger);

@@ -57,3 +57,19 @@ describe('jobFingerprint', () => {
     );
   });
 });
+
+describe('jobFingerprint of a hostile upstream', () => {
+  // 20,000 levels: JSON.stringify or String() of it overflows the stack.
+  let deep: unknown = [];
+  for (let i = 0; i < 20_000; i += 1) deep = [deep];
+
+  it.each(['id', 'context', 'description', 'createUser', 'engineId', 'status', 'type'])('never walks a %s nested without end', (field) => {
+    expect(() => jobFingerprint({ ...base(), [field]: deep } as unknown as CseJob)).not.toThrow();
+  });
+
+  it.each(['id', 'log', 'output', 'assigned', 'taskName'])("never walks a task's %s nested without end", (field) => {
+    const job = base();
+    const tasks = [{ ...(job.tasks as object[])[0], [field]: deep }];
+    expect(() => jobFingerprint({ ...job, tasks } as unknown as CseJob)).not.toThrow();
+  });
+});

@@ -1,0 +1,60 @@
+import { SEED } from '@cse-jobs-gateway/simulator';
+import * as fingerprints from '../../src/subscriptions/jobFingerprint';
+import { startHarness, type Harness } from '../support/harness';
+import { collect, liveClient } from '../support/liveClient';
+import { rawJobs } from '../support/upstream';
+
+/**
+ * A job whose fields the upstream nests without end errs in its own fields, as a query's would:
+ * its subscribers still get its events, and so do the subscribers of the jobs beside it.
+ */
+
+const engineId = SEED.engines.onePage;
+const watched = 'subscription ($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id status } }';
+// 20,000 levels in 40 KB: under the size past which the body's depth is checked.
+const DEEP = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ SUBSCRIPTION_POLL_MS: '100', LOG_LEVEL: 'warn' });
+});
+afterAll(() => h.close());
+
+it("sends a job's events though its context and a neighbour's are nested 20,000 levels deep", async () => {
+  const job = h.simulator.startJob(engineId);
+  const jobs = await rawJobs(h.simulator, engineId);
+  const text = (each: object) => JSON.stringify({ ...each, context: '<deep>' }).replace('"<deep>"', DEEP);
+  const page = `{"total":${jobs.length},"data":[${jobs.map(text).join(',')}]}`;
+  h.simulator.injectFault({ route: 'listJobs', engineId, status: 200, body: page });
+  h.simulator.injectFault({ route: 'getJob', engineId, status: 200, body: text(jobs.find((each) => each.id === job.id)!) });
+  const client = liveClient(h.gateway.url);
+  try {
+    const events = collect(client, watched, { engineId, id: String(job.id) });
+    const [first] = await events.next(1);
+    expect(first!.data!.jobUpdated).toEqual({ id: String(job.id), status: 'PRE_INIT' });
+  } finally {
+    h.simulator.clearFaults();
+    await client.dispose();
+  }
+});
+
+it('tells a poll that failed with no code of its own (a gateway bug) once per watch, at error', async () => {
+  const job = h.simulator.startJob(engineId);
+  const bug = jest.spyOn(fingerprints, 'jobFingerprint').mockImplementation(() => {
+    throw new Error('bug: planted');
+  });
+  const client = liveClient(h.gateway.url);
+  const before = h.logs.length;
+  try {
+    collect(client, watched, { engineId, id: String(job.id) });
+    // Polls every 100 ms (failed ones back off): several of them fail meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(bug.mock.calls.length).toBeGreaterThan(1);
+    const told = h.logs.slice(before).filter((line) => line.includes('a subscription poll failed unexpectedly'));
+    expect(told).toHaveLength(1);
+    expect(JSON.parse(told[0]!)).toMatchObject({ level: 'error', err: expect.objectContaining({ message: 'bug: planted' }) });
+  } finally {
+    bug.mockRestore();
+    await client.dispose();
+  }
+});
