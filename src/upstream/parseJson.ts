@@ -47,6 +47,9 @@ function hasUnsafeId(body: unknown): boolean {
 // Smaller bodies parse in milliseconds however they nest; the upstream's nest under 10 levels.
 const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
 const MAX_BODY_DEPTH = 64;
+// Pages hold at most 100 items, a job far fewer tasks: more is no answer the gateway reads, and
+// freezing an object of that many keys for the cache is one long step.
+const MAX_BODY_MEMBERS = 10_000;
 
 /** A body as it arrives or as Redis kept it: a large one in turns. Ids beyond 2^53 keep their digits. */
 export async function parseUpstreamBody(text: string): Promise<unknown> {
@@ -61,6 +64,8 @@ export async function parseUpstreamBody(text: string): Promise<unknown> {
 
 const PIECE_CHARS = 64 * 1024;
 const TURN_CHARS = 256 * 1024;
+/** A child's share of a turn, in characters parsed: its own bookkeeping costs as much as that. */
+const CHILD_WORK = 64;
 
 interface Container {
   readonly kind: 'object' | 'array';
@@ -82,14 +87,14 @@ export async function parseJsonInTurns(text: string, maxDepth: number, pieceChar
 
 /** {@link parseJsonInTurns}, and ids beyond 2^53 keep their digits, as {@link parseUpstreamBody}'s. */
 export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS) {
-  const containers = await scanInTurns(text, maxDepth, pieceChars, turnChars);
+  const containers = await scanInTurns(text, maxDepth, pieceChars, turnChars, MAX_BODY_MEMBERS);
   const value = await new Assembly(text, containers, JSON.parse, pieceChars).value(0, text.length);
   if (!hasUnsafeId(value)) return value;
   return new Assembly(text, containers, parseLosslessText, pieceChars).value(0, text.length);
 }
 
-async function scanInTurns(text: string, maxDepth: number, pieceChars: number, turnChars: number) {
-  const scanning = scan(text, maxDepth, pieceChars, turnChars);
+async function scanInTurns(text: string, maxDepth: number, pieceChars: number, turnChars: number, maxMembers = Infinity) {
+  const scanning = scan(text, maxDepth, pieceChars, turnChars, maxMembers);
   let step = scanning.next();
   for (; step.done !== true; step = scanning.next()) await nextTurn();
   return step.value;
@@ -101,6 +106,7 @@ function* scan(
   maxDepth: number,
   pieceChars: number,
   turnChars: number,
+  maxMembers: number,
 ): Generator<void, Map<number, Container>> {
   const containers = new Map<number, Container>();
   const stack: Container[] = [];
@@ -126,7 +132,11 @@ function* scan(
       if (frame === undefined || (frame.kind === 'object') !== (c === CLOSE_BRACE)) throw notJson();
       frame.end = i + 1;
       if (frame.end - frame.start > pieceChars) containers.set(frame.start, frame);
-    } else if (c === COMMA) stack.at(-1)?.commas.push(i);
+    } else if (c === COMMA) {
+      if ((stack.at(-1)?.commas.push(i) ?? 0) >= maxMembers) {
+        throw new UpstreamBodyError(`The upstream body has a list or object of more than ${maxMembers} members.`, { outsized: true });
+      }
+    }
     else if (c === COLON) stack.at(-1)?.colons.push(i);
   }
   if (stack.length > 0 || inString) throw notJson();
@@ -184,9 +194,11 @@ class Assembly {
     const put = (key: string | undefined, value: unknown) => key === undefined
       ? (out as unknown[]).push(value)
       : Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-    const bounds = [start, ...commas, end - 1];
-    if (commas.length === 0 && firstNonSpace(this.text, start + 1, end - 1) === end - 1) bounds.length = 1;
-    if (isObject && colons.length !== bounds.length - 1) throw notJson();
+    // Child i lies between bound i and bound i + 1: the opening bracket, the commas, the closing one.
+    const bound = (i: number) => (i === 0 ? start : i <= commas.length ? commas[i - 1]! : end - 1);
+    const empty = commas.length === 0 && firstNonSpace(this.text, start + 1, end - 1) === end - 1;
+    const children = empty ? 0 : commas.length + 1;
+    if (isObject && colons.length !== children) throw notJson();
     let groupFrom = -1;
     let groupTo = -1;
     const flush = async () => {
@@ -196,9 +208,14 @@ class Assembly {
       if (isObject) for (const [key, value] of Object.entries(group as object)) put(key, value);
       else for (const value of group as unknown[]) put(undefined, value);
     };
-    for (let i = 0; i + 1 < bounds.length; i += 1) {
-      const from = bounds[i]! + 1;
-      const to = bounds[i + 1]!;
+    for (let i = 0; i < children; i += 1) {
+      // Many small children are work too, not only the text parsed.
+      if ((this.work += CHILD_WORK) > TURN_CHARS) {
+        await nextTurn();
+        this.work = 0;
+      }
+      const from = bound(i) + 1;
+      const to = bound(i + 1);
       // An empty child is a stray comma.
       if (firstNonSpace(this.text, from, to) === to) throw notJson();
       const valueFrom = isObject ? colons[i]! + 1 : from;

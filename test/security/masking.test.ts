@@ -91,6 +91,15 @@ describe('an upstream value its field type cannot represent', () => {
     expect(errorCodes(response)).toEqual(['UPSTREAM_BAD_RESPONSE']);
   });
 
+  it('a large body with a list of more members than any answer has is refused, not assembled and frozen', async () => {
+    // 1.9 million numbers in 3.8 MB, under CSE_MAX_RESPONSE_BYTES: a long step to assemble and freeze.
+    const big = `[${Array(1_900_000).fill(0).join(',')}]`;
+    const body = `{"total":1,"data":[{"id":"${SEED.engines.big}","name":"n","big":${big}}]}`;
+    h.simulator.injectFault({ route: 'listEngines', status: 200, body, times: 1 });
+    const response = await h.gql('{ engines(first: 1) { nodes { id } } }');
+    expect(errorCodes(response)).toEqual(['UPSTREAM_BAD_RESPONSE']);
+  });
+
   it('a task output nested too deeply for the response is answered as its text', async () => {
     const output = `${'['.repeat(5000)}${']'.repeat(5000)}`;
     const [job] = h.simulator.addJobs(SEED.engines.single, 1, { tasks: [{ id: 1, taskOrder: 0, status: 'Finished', output }] });

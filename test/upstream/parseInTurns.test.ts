@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseUpstreamBody, parseUpstreamJsonInTurns, UpstreamBodyError } from '../../src/upstream/parseJson';
+import { parseJsonInTurns, parseUpstreamBody, parseUpstreamJsonInTurns, UpstreamBodyError } from '../../src/upstream/parseJson';
 
 /** What parseUpstreamBody answers in one step, or the error class it throws. */
 async function reference(text: string): Promise<{ value: unknown } | { error: string }> {
@@ -156,5 +156,29 @@ describe('the depth limit of parseUpstreamJsonInTurns', () => {
         expect(await jsonNestsDeeperThan(JSON.stringify(value), limit)).toBe(depth(value) > limit);
       }),
     );
+  });
+});
+
+describe('many small children', () => {
+  it('are assembled over many turns, not one: a task output of 400,000 numbers yields to the loop as it goes', async () => {
+    const turns = jest.spyOn(global, 'setImmediate');
+    try {
+      const text = `[${Array(400_000).fill(0).join(',')}]`;
+      expect(await parseJsonInTurns(text, 64)).toHaveLength(400_000);
+      // 800,000 characters are about 3 turns of text; their 400,000 children about a hundred.
+      expect(turns.mock.calls.length).toBeGreaterThan(50);
+    } finally {
+      turns.mockRestore();
+    }
+  });
+
+  it.each([
+    [10_000, false],
+    [10_001, true],
+  ])('in a large upstream body: a list of %i members is refused as outsized: %p', async (members, refused) => {
+    const body = `{"total":1,"padding":"${'p'.repeat(300_000)}","data":[{"id":1,"big":[${Array(members).fill(0).join(',')}]}]}`;
+    const parsed = parseUpstreamBody(body);
+    if (refused) await expect(parsed).rejects.toMatchObject({ name: 'UpstreamBodyError', outsized: true });
+    else expect(((await parsed) as { data: Array<{ big: unknown[] }> }).data[0]!.big).toHaveLength(members);
   });
 });
