@@ -20,7 +20,7 @@ function lookup<T extends string>(kind: string, values: readonly T[], aliases: R
 }
 
 /** An upstream value that may be anything, as text: never a walk of what the upstream nested. */
-export function shown(value: unknown): string {
+function shown(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value !== 'object' || value === null) return String(value);
   return Array.isArray(value) ? '<array>' : '<object>';

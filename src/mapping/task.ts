@@ -9,7 +9,7 @@ export function taskTimedOut(task: Pick<CseTask, 'timeout'>): boolean {
 }
 
 /** `JSON.stringify` recurses, and would overflow on a deeper output. */
-const MAX_OUTPUT_DEPTH = 64;
+export const MAX_OUTPUT_DEPTH = 64;
 
 /** Longer text is parsed in turns of the event loop, as a long upstream body is. */
 const PARSED_IN_TURNS_FROM = 256 * 1024;
@@ -35,7 +35,7 @@ export function taskOutput(raw: string | null | undefined): unknown {
 }
 
 /** Iterative, so a deep value cannot overflow the stack here either. */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
   const pending: Array<[unknown, number]> = [[value, 0]];
   while (pending.length > 0) {
     const [next, depth] = pending.pop()!;

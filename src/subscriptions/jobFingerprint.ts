@@ -1,42 +1,48 @@
-import { mapJobStatus, mapJobType, shown } from '../mapping/enums';
+import { mapJobStatus, mapJobType } from '../mapping/enums';
 import { emptyToNull, isScheduling, jobTasks } from '../mapping/job';
-import { taskTimedOut } from '../mapping/task';
+import { MAX_OUTPUT_DEPTH, nestsDeeperThan, taskTimedOut } from '../mapping/task';
 import { epochMsOrNull } from '../mapping/time';
 import type { CseJob } from '../upstream/types';
 
-/** From the resolvers' mappings, not the raw body: lists send flat tasks, details phases; enums drift.
- * Raw fields as text: a value the upstream nested without end is never walked (its field errs). */
+/** From the resolvers' mappings, not the raw body: lists send flat tasks, details phases; enums drift. */
 export function jobFingerprint(job: CseJob): string {
   const tasks = jobTasks(job).map((task) => [
-    shown(task.id),
-    shown(task.jobId),
+    comparable(task.id),
+    comparable(task.jobId),
     mapJobType(task.type),
-    shown(task.assigned),
-    shown(task.taskName),
-    shown(task.engineName),
-    shown(task.taskOrder),
+    comparable(task.assigned),
+    comparable(task.taskName),
+    comparable(task.engineName),
+    comparable(task.taskOrder),
     mapJobStatus(task.status),
     epochMsOrNull(task.startTime),
     epochMsOrNull(task.endTime),
     epochMsOrNull(task.createTime),
     epochMsOrNull(task.updateTime),
     taskTimedOut(task),
-    shown(task.log),
-    shown(task.output),
-    shown(task.taskExecutorBrief?.duration),
-    shown(task.taskExecutorBrief?.description),
+    comparable(task.log),
+    comparable(task.output),
+    comparable(task.taskExecutorBrief?.duration),
+    comparable(task.taskExecutorBrief?.description),
   ]);
   return JSON.stringify([
-    shown(job.id),
-    shown(job.engineId),
+    comparable(job.id),
+    comparable(job.engineId),
     mapJobType(job.type),
-    shown(emptyToNull(job.description)),
+    comparable(emptyToNull(job.description)),
     mapJobStatus(job.status),
     isScheduling(job),
-    shown(job.createUser),
+    comparable(job.createUser),
     epochMsOrNull(job.startTime),
     epochMsOrNull(job.endTime),
-    shown(job.context),
+    comparable(job.context),
     tasks,
   ]);
+}
+
+/** A raw value as JSON compares it, but one nested past what any field answers (its field errs)
+ * by a marker: stringifying it would overflow the stack. */
+function comparable(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  return nestsDeeperThan(value, MAX_OUTPUT_DEPTH) ? '<nested too deep>' : value;
 }

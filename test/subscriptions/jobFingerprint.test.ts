@@ -73,3 +73,19 @@ describe('jobFingerprint of a hostile upstream', () => {
     expect(() => jobFingerprint({ ...job, tasks } as unknown as CseJob)).not.toThrow();
   });
 });
+
+describe('jobFingerprint of values that are not text', () => {
+  it.each([
+    ['an output object', (progress: number) => ({ output: { progress } })],
+    ['an output array', (progress: number) => ({ output: [progress] })],
+    ['a log object', (progress: number) => ({ log: { line: progress } })],
+  ])("changes with %s's content, as the answer does", (_, patch) => {
+    const job = base();
+    const withTask = (progress: number) => ({ ...job, tasks: [{ ...(job.tasks as object[])[0], ...patch(progress) }] }) as unknown as CseJob;
+    expect(jobFingerprint(withTask(10))).not.toBe(jobFingerprint(withTask(90)));
+  });
+
+  it("changes with a context object's content", () => {
+    expect(jobFingerprint({ ...base(), context: { step: 1 } } as unknown as CseJob)).not.toBe(jobFingerprint({ ...base(), context: { step: 2 } } as unknown as CseJob));
+  });
+});
