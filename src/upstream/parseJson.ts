@@ -48,8 +48,8 @@ function hasUnsafeId(body: unknown): boolean {
 const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
 const MAX_BODY_DEPTH = 64;
 // Pages hold at most 100 items, a job far fewer tasks: more is no answer the gateway reads, and
-// freezing an object of that many keys for the cache is one long step.
-const MAX_BODY_MEMBERS = 10_000;
+// assembling and freezing that many values for the cache are long steps.
+const BODY_BOUNDS: Bounds = { members: 10_000, values: 100_000 };
 
 /** A body as it arrives or as Redis kept it: a large one in turns. Ids beyond 2^53 keep their digits. */
 export async function parseUpstreamBody(text: string): Promise<unknown> {
@@ -87,14 +87,22 @@ export async function parseJsonInTurns(text: string, maxDepth: number, pieceChar
 
 /** {@link parseJsonInTurns}, and ids beyond 2^53 keep their digits, as {@link parseUpstreamBody}'s. */
 export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS) {
-  const containers = await scanInTurns(text, maxDepth, pieceChars, turnChars, MAX_BODY_MEMBERS);
+  const containers = await scanInTurns(text, maxDepth, pieceChars, turnChars, BODY_BOUNDS);
   const value = await new Assembly(text, containers, JSON.parse, pieceChars).value(0, text.length);
   if (!hasUnsafeId(value)) return value;
   return new Assembly(text, containers, parseLosslessText, pieceChars).value(0, text.length);
 }
 
-async function scanInTurns(text: string, maxDepth: number, pieceChars: number, turnChars: number, maxMembers = Infinity) {
-  const scanning = scan(text, maxDepth, pieceChars, turnChars, maxMembers);
+/** Members of one list or object, and values (containers and members) of the whole text. */
+interface Bounds {
+  readonly members: number;
+  readonly values: number;
+}
+
+const UNBOUNDED: Bounds = { members: Infinity, values: Infinity };
+
+async function scanInTurns(text: string, maxDepth: number, pieceChars: number, turnChars: number, bounds = UNBOUNDED) {
+  const scanning = scan(text, maxDepth, pieceChars, turnChars, bounds);
   let step = scanning.next();
   for (; step.done !== true; step = scanning.next()) await nextTurn();
   return step.value;
@@ -106,11 +114,13 @@ function* scan(
   maxDepth: number,
   pieceChars: number,
   turnChars: number,
-  maxMembers: number,
+  bounds: Bounds,
 ): Generator<void, Map<number, Container>> {
   const containers = new Map<number, Container>();
   const stack: Container[] = [];
   let inString = false;
+  let values = 0;
+  const outsized = (what: string) => new UpstreamBodyError(`The upstream body has ${what}.`, { outsized: true });
   // One index across turns: an escape's skip past a turn's end is kept.
   for (let i = 0, turnEnd = turnChars; i < text.length; i += 1) {
     if (i >= turnEnd) {
@@ -123,9 +133,8 @@ function* scan(
       else if (c === QUOTE) inString = false;
     } else if (c === QUOTE) inString = true;
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (stack.length >= maxDepth) {
-        throw new UpstreamBodyError(`The upstream body nests more than ${maxDepth} levels deep.`, { outsized: true });
-      }
+      if (stack.length >= maxDepth) throw new UpstreamBodyError(`The upstream body nests more than ${maxDepth} levels deep.`, { outsized: true });
+      if ((values += 1) > bounds.values) throw outsized(`more than ${bounds.values} values`);
       stack.push({ kind: c === OPEN_BRACE ? 'object' : 'array', start: i, end: -1, commas: [], colons: [] });
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       const frame = stack.pop();
@@ -133,9 +142,8 @@ function* scan(
       frame.end = i + 1;
       if (frame.end - frame.start > pieceChars) containers.set(frame.start, frame);
     } else if (c === COMMA) {
-      if ((stack.at(-1)?.commas.push(i) ?? 0) >= maxMembers) {
-        throw new UpstreamBodyError(`The upstream body has a list or object of more than ${maxMembers} members.`, { outsized: true });
-      }
+      if ((stack.at(-1)?.commas.push(i) ?? 0) >= bounds.members) throw outsized(`a list or object of more than ${bounds.members} members`);
+      if ((values += 1) > bounds.values) throw outsized(`more than ${bounds.values} values`);
     }
     else if (c === COLON) stack.at(-1)?.colons.push(i);
   }
