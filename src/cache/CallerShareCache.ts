@@ -6,6 +6,8 @@ export const ENTRY_OVERHEAD_BYTES = 256;
 /** Of the cache, per caller: one that floods it pushes out its own entries, not another's. */
 export const CALLER_SHARE = 0.25;
 
+const PURGE_EVERY_MS = 1000;
+
 export interface CallerShareBounds {
   readonly maxBytes: number;
   readonly maxEntries?: number;
@@ -30,8 +32,11 @@ export class CallerShareCache<V extends object> {
   private readonly lru: LRUCache<string, Held<V>>;
   private readonly callers = new Map<string, { bytes: number; keys: Set<string> }>();
   private readonly maxEntries: number;
+  private readonly clock: { now(): number };
+  private purgedAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly bounds: CallerShareBounds) {
+    this.clock = bounds.clock ?? performance;
     const maxSize = Math.max(1, Math.floor(bounds.maxBytes));
     this.maxEntries = bounds.maxEntries ?? Number.POSITIVE_INFINITY;
     this.lru = new LRUCache<string, Held<V>>({
@@ -69,6 +74,12 @@ export class CallerShareCache<V extends object> {
       const bytes = (own?.bytes ?? 0) + size > this.lru.maxSize * CALLER_SHARE;
       return full && (bytes || (own?.keys.size ?? 0) + 1 > this.maxEntries * CALLER_SHARE);
     };
+    // Expired entries stay until read or pushed out: they make the cache look full, and callers
+    // long gone crowd out the ones still here. Dropped at most once a second (a walk of them all).
+    if (crowds() && this.clock.now() - this.purgedAt >= PURGE_EVERY_MS) {
+      this.purgedAt = this.clock.now();
+      this.lru.purgeStale();
+    }
     for (const old of this.callers.get(entry.caller)?.keys ?? []) {
       if (!crowds()) break;
       this.lru.delete(old);

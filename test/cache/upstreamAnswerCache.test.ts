@@ -229,3 +229,16 @@ describe('deepFreeze', () => {
     }).toThrow(TypeError);
   });
 });
+
+describe('CallerShareCache with answers expired', () => {
+  it('drops the expired answers of callers gone before holding a caller still here to its share', () => {
+    let now = 1;
+    const cache = new CallerShareCache<{ n: number }>({ maxEntries: 100, maxBytes: 1_000_000, clock: { now: () => now } });
+    // Three callers fill 75 entries and leave; their answers expire.
+    for (let n = 0; n < 75; n += 1) cache.set(`gone-${n}`, { n }, { ttlMs: 1000, bytes: 10, caller: `gone-${n % 3}` });
+    now += 2000;
+    for (let n = 0; n < 100; n += 1) cache.set(`here-${n}`, { n }, { ttlMs: 60_000, bytes: 10, caller: 'here' });
+    const kept = Array.from({ length: 100 }, (_, n) => cache.get(`here-${n}`)).filter(Boolean).length;
+    expect(kept).toBeGreaterThanOrEqual(90);
+  });
+});
