@@ -91,7 +91,10 @@ export class FleetPollers implements WatchFleet {
           return { role: 'poll', jobIds, events: union.includes(EVENTS), publish: true };
         }
         // Listening is safe only once Redis confirmed the subscription.
-        const listening = !this.closed && (await this.link.listen(channel, (text) => this.receive(channel, text)));
+        // Left meanwhile (the watch stopped): not listened on again, for nobody to unlisten.
+        const here = () => !this.closed && this.receivers.get(channel) === receive;
+        const listening = here() && (await this.link.listen(channel, (text) => this.receive(channel, text)));
+        if (!here()) this.link.unlisten(channel);
         if (!listening || this.pollsForItself(channel)) return local(mine);
         metrics.fleetPolls.inc({ role: 'listener' });
         return { role: 'listen' };

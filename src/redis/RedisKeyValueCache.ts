@@ -1,5 +1,6 @@
 import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
 import { LRUCache } from 'lru-cache';
+import { ENTRY_OVERHEAD_BYTES } from '../cache/CallerShareCache';
 import { UNAVAILABLE } from '../cache/secondLevel';
 import type { RedisLink } from './RedisLink';
 
@@ -13,7 +14,7 @@ const DEFAULT_TTL_SECONDS = 60 * 60;
  * wrote and pushed out of that share it deletes.
  */
 export class RedisKeyValueCache implements KeyValueCache<string> {
-  /** Sealed bytes this replica wrote, by key. */
+  /** What this replica wrote, by key: sealed bytes, key and overhead. */
   private readonly written: LRUCache<string, number>;
 
   constructor(private readonly link: RedisLink, private readonly local: KeyValueCache<string>, maxBytes: number) {
@@ -40,7 +41,8 @@ export class RedisKeyValueCache implements KeyValueCache<string> {
     const sealed = ttl > 0 ? this.link.seal(value, `apq:${key}`) : undefined;
     const redisKey = this.link.keys.persistedQuery(key);
     const ttlMs = Math.ceil(ttl * 1000);
-    const bytes = sealed === undefined ? 0 : Buffer.byteLength(sealed);
+    // Its key and Redis's own bookkeeping too: a flood of tiny documents is mostly that.
+    const bytes = sealed === undefined ? 0 : Buffer.byteLength(sealed) + redisKey.length + ENTRY_OVERHEAD_BYTES;
     const fits = bytes > 0 && bytes <= this.written.maxSize;
     if (fits) this.written.set(key, bytes, { ttl: ttlMs });
     await Promise.all([

@@ -62,6 +62,9 @@ end
 return 1
 `;
 
+/** Long enough for replicas whose clocks differ by seconds to open it. */
+const REFUSAL_LIFE_MS = 60_000;
+
 /** A scope's digest, as `credentialDigest` writes it. */
 const DIGEST = /^[0-9a-f]{64}$/;
 
@@ -140,11 +143,14 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
     hold: (call, lease) => link.hold('lease-renew', call.keys[3], lease.token, options.leaseMs),
     async forget(digest) {
       const generation = keys.generation(digest);
-      await link.run('scope-forget', (client) =>
+      const done = await link.run('scope-forget', (client) =>
         client.multi().incr(generation).pexpire(generation, options.generationTtlMs).del(keys.vouch(digest)).exec(),
       );
+      // Only a scope some replica vouched for recently may be served from memory anywhere: made-up
+      // tokens' refusals are not told to the fleet.
+      const vouched = done !== UNAVAILABLE && done?.[2]?.[1] === 1;
       // Sealed with a life: a Redis writer without the key can neither forge nor replay one later.
-      const refusal = link.seal(JSON.stringify({ from: link.replica, digest }), refusals, options.recheckMs);
+      const refusal = vouched ? link.seal(JSON.stringify({ from: link.replica, digest }), refusals, REFUSAL_LIFE_MS) : undefined;
       if (refusal !== undefined) await link.run('scope-forget', (client) => client.publish(refusals, refusal));
     },
     onForget(refused) {

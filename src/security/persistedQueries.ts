@@ -3,6 +3,7 @@ import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@a
 import { parse, validate, type GraphQLSchema } from 'graphql';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ENTRY_OVERHEAD_BYTES } from '../cache/CallerShareCache';
 import { ConfigError, type GatewayConfig } from '../config/loadConfig';
 import { isObject } from '../upstream/types';
 
@@ -25,7 +26,8 @@ export function persistedQueriesOption(
     // Apollo prefixes APQ keys (`apq:`) unless told the cache is ours alone: ids are looked up as they are.
     return { cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(safelist) };
   }
-  const sizeCalculation = (value: string) => Math.max(1, Buffer.byteLength(value));
+  // Its key and the map's bookkeeping too: a flood of tiny documents is mostly that.
+  const sizeCalculation = (value: string, key: string) => Buffer.byteLength(value) + key.length + ENTRY_OVERHEAD_BYTES;
   const local = new InMemoryLRUCache<string>({ maxSize: limits.apqCacheMaxBytes, sizeCalculation });
   return { cache: shared?.(local) ?? local };
 }

@@ -48,8 +48,8 @@ function hasUnsafeId(body: unknown): boolean {
 const DEPTH_CHECKED_FROM_BYTES = 256 * 1024;
 const MAX_BODY_DEPTH = 64;
 // Pages hold at most 100 items, a job far fewer tasks: more is no answer the gateway reads, and
-// assembling and freezing that many values for the cache are long steps.
-const BODY_BOUNDS: Bounds = { members: 10_000, values: 100_000 };
+// assembling one list of millions, or freezing millions of objects for the cache, are long steps.
+const BODY_BOUNDS: Bounds = { members: 10_000, containers: 100_000 };
 
 /** A body as it arrives or as Redis kept it: a large one in turns. Ids beyond 2^53 keep their digits. */
 export async function parseUpstreamBody(text: string): Promise<unknown> {
@@ -93,13 +93,13 @@ export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, p
   return new Assembly(text, containers, parseLosslessText, pieceChars).value(0, text.length);
 }
 
-/** Members of one list or object, and values (containers and members) of the whole text. */
+/** Members of one list or object, and lists and objects in the whole text. */
 interface Bounds {
   readonly members: number;
-  readonly values: number;
+  readonly containers: number;
 }
 
-const UNBOUNDED: Bounds = { members: Infinity, values: Infinity };
+const UNBOUNDED: Bounds = { members: Infinity, containers: Infinity };
 
 async function scanInTurns(text: string, maxDepth: number, pieceChars: number, turnChars: number, bounds = UNBOUNDED) {
   const scanning = scan(text, maxDepth, pieceChars, turnChars, bounds);
@@ -119,7 +119,7 @@ function* scan(
   const containers = new Map<number, Container>();
   const stack: Container[] = [];
   let inString = false;
-  let values = 0;
+  let opened = 0;
   const outsized = (what: string) => new UpstreamBodyError(`The upstream body has ${what}.`, { outsized: true });
   // One index across turns: an escape's skip past a turn's end is kept.
   for (let i = 0, turnEnd = turnChars; i < text.length; i += 1) {
@@ -134,7 +134,7 @@ function* scan(
     } else if (c === QUOTE) inString = true;
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (stack.length >= maxDepth) throw new UpstreamBodyError(`The upstream body nests more than ${maxDepth} levels deep.`, { outsized: true });
-      if ((values += 1) > bounds.values) throw outsized(`more than ${bounds.values} values`);
+      if ((opened += 1) > bounds.containers) throw outsized(`more than ${bounds.containers} lists and objects`);
       stack.push({ kind: c === OPEN_BRACE ? 'object' : 'array', start: i, end: -1, commas: [], colons: [] });
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       const frame = stack.pop();
@@ -143,7 +143,6 @@ function* scan(
       if (frame.end - frame.start > pieceChars) containers.set(frame.start, frame);
     } else if (c === COMMA) {
       if ((stack.at(-1)?.commas.push(i) ?? 0) >= bounds.members) throw outsized(`a list or object of more than ${bounds.members} members`);
-      if ((values += 1) > bounds.values) throw outsized(`more than ${bounds.values} values`);
     }
     else if (c === COLON) stack.at(-1)?.colons.push(i);
   }

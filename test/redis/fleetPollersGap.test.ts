@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createLogger } from '../../src/observability/logger';
 import { FleetPollers } from '../../src/redis/FleetPollers';
@@ -38,7 +39,7 @@ describeWithRedis('FleetPollers: a result after a gap says so', () => {
   });
 
   /** One replica's FleetPollers, joined to the scope and engine; `gaps` records each result's flag. */
-  function replica(): { coordinator: WatchCoordinator; gaps: boolean[] } {
+  function replica(engineId = 'engine'): { coordinator: WatchCoordinator; gaps: boolean[] } {
     const registry = new Registry();
     const metrics = createRedisMetrics(registry);
     const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
@@ -46,7 +47,7 @@ describeWithRedis('FleetPollers: a result after a gap says so', () => {
     const pollers = new FleetPollers(link, POLL_MS);
     made.push({ link, pollers });
     const gaps: boolean[] = [];
-    const coordinator = pollers.join(credentials, 'engine', (_result, gap) => gaps.push(gap));
+    const coordinator = pollers.join(credentials, engineId, (_result, gap) => gaps.push(gap));
     return { coordinator, gaps };
   }
 
@@ -95,4 +96,21 @@ describeWithRedis('FleetPollers: a result after a gap says so', () => {
     await eventually(() => listener.gaps.length === 5, 'the first result since Redis came back');
     expect(listener.gaps[4]).toBe(true);
   }, 30_000);
+
+  it('listens no more on the channel of a watch that left while its plan waited for Redis', async () => {
+    const poller = replica('engine-left');
+    const late = replica('engine-left');
+    await tickUntil('poller', poller.coordinator);
+    const planned = late.coordinator.plan(mine);
+    late.coordinator.leave();
+    await planned;
+    const inspector = new Redis(redis.url);
+    try {
+      // A subscription made after the leave would stay for good: nobody would unlisten it.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await inspector.pubsub('CHANNELS', `${PREFIX}*engine-left`)).toEqual([]);
+    } finally {
+      inspector.disconnect();
+    }
+  });
 });

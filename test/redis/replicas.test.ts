@@ -136,6 +136,15 @@ describeWithRedis('replicas sharing state through Redis', () => {
       const [a, b] = fleet as [GatewayHarness, GatewayHarness];
       const second = { 'x-auth-token': SECOND_TOKEN };
       const engine = (id: string) => `{ engine(id: "${id}") { id name } }`;
+      const told: string[] = [];
+      const listener = inspector.duplicate();
+      await listener.subscribe(`${PREFIX}refusals`);
+      listener.on('message', (_channel: string, text: string) => told.push(text));
+      // Made-up tokens, refused: no replica ever vouched for them, so the fleet is told nothing.
+      for (let i = 0; i < 5; i += 1) {
+        const made = await a.gql(engine(SEED.engines.big), undefined, { 'x-auth-token': `made-up-token-${i}-000000000000` });
+        expect(errorCodes(made)).toEqual(['UNAUTHENTICATED']);
+      }
       const first = await b.gql(engine(SEED.engines.big), undefined, second);
       expect(first.body.errors).toBeUndefined();
       expect((await b.gql(engine(SEED.engines.big), undefined, second)).text).toBe(first.text);
@@ -147,6 +156,8 @@ describeWithRedis('replicas sharing state through Redis', () => {
         const again = await b.gql(engine(SEED.engines.big), undefined, second);
         return errorCodes(again).includes('UNAUTHENTICATED');
       }, 'B refusing the token');
+      expect(told).toHaveLength(1);
+      listener.disconnect();
     });
   });
 
