@@ -94,7 +94,7 @@ export class FleetPollers implements WatchFleet {
         // Left meanwhile (the watch stopped): not listened on again, for nobody to unlisten.
         const here = () => !this.closed && this.receivers.get(channel) === receive;
         const listening = here() && (await this.link.listen(channel, (text) => this.receive(channel, text)));
-        if (!here()) this.link.unlisten(channel);
+        if (!here()) this.unlistenUnwatched(channel);
         if (!listening || this.pollsForItself(channel)) return local(mine);
         metrics.fleetPolls.inc({ role: 'listener' });
         return { role: 'listen' };
@@ -116,7 +116,7 @@ export class FleetPollers implements WatchFleet {
         }
         // Best effort: what is left behind expires within LEASE_TICKS intervals.
         void this.tick('poller', [watchers, lease], [this.link.replica, 0]);
-        this.link.unlisten(channel);
+        this.unlistenUnwatched(channel);
       },
     };
   }
@@ -142,6 +142,11 @@ export class FleetPollers implements WatchFleet {
     const since = this.unshared.get(channel) ?? Number.NEGATIVE_INFINITY;
     if (performance.now() - since >= this.ttlMs) this.unshared.delete(channel);
     return this.unshared.has(channel);
+  }
+
+  /** A watch of the same scope and engine that joined since listens on the same channel. */
+  private unlistenUnwatched(channel: string): void {
+    if (!this.receivers.has(channel)) this.link.unlisten(channel);
   }
 
   private receive(channel: string, text: string): void {

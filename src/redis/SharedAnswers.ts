@@ -46,13 +46,14 @@ return {'wait', generation, holder, 0}
 `;
 
 // KEYS: as LOOKUP's, the holder's handover last. ARGV: token ('' without a lease), the generation the
-// call began under, the value, 1 to keep it, its TTL, the vouch, its TTL, the handover's TTL. Keeping
-// and releasing are one step: an asker finds the lease or the answer, never neither.
+// call began under, the value, 1 to keep it, its TTL, the vouch ('' for none), its TTL, the handover's
+// TTL. Keeping and releasing are one step: an asker finds the lease or the answer, never neither.
 const SETTLE = `
+local current = (redis.call('get', KEYS[1]) or '0') == ARGV[2]
+if current and ARGV[6] ~= '' then redis.call('set', KEYS[2], ARGV[6], 'PX', ARGV[7]) end
 local readable = false
-if ARGV[4] == '1' and (redis.call('get', KEYS[1]) or '0') == ARGV[2] then
+if ARGV[4] == '1' and current then
   redis.call('set', KEYS[3], ARGV[2] .. '\\n' .. ARGV[3], 'PX', ARGV[5])
-  redis.call('set', KEYS[2], ARGV[6], 'PX', ARGV[7])
   readable = true
 end
 if ARGV[1] ~= '' then
@@ -126,15 +127,20 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       return reply === UNAVAILABLE ? UNAVAILABLE : { token: '', generation: reply ?? '0' };
     },
     async settle(call, lease, answer, ttlMs) {
+      // Any answer vouches for the scope, kept or not (too large, a poll's): a replica may serve it
+      // from memory now, so a refusal seen later must be told to the fleet (forget).
+      const vouched = answer !== undefined && options.recheckMs > 0;
       // Kept where a lookup may serve it (with a vouch), or else handed to the holder's waiters alone.
-      const kept = answer?.kind === 'ok' && ttlMs > 0 && options.recheckMs > 0;
-      // Without a lease (a fresh poll) nobody waits: unless it is kept, nothing to say.
-      if (lease.token === '' && !kept) return;
+      const kept = vouched && answer.kind === 'ok' && ttlMs > 0;
+      const waited = lease.token !== '';
+      // Without a lease (a fresh poll) nobody waits: the vouch, and what is kept, to say.
+      if (!waited && !vouched) return;
       const handover = `${call.handover}:${lease.token}`;
       const [key, lifeMs] = kept ? [call.keys[2], Math.max(1, ttlMs)] : [handover, HANDOVER_TTL_MS];
       const { generation } = lease;
-      const sealed = answer === undefined ? undefined : seal(encodeAnswer(answer), key, generation, lifeMs);
-      const vouch = kept ? seal('1', call.keys[1], generation, options.recheckMs) : '';
+      const told = answer !== undefined && (kept || waited);
+      const sealed = told ? seal(encodeAnswer(answer), key, generation, lifeMs) : undefined;
+      const vouch = vouched ? seal('1', call.keys[1], generation, options.recheckMs) : '';
       // SETTLE's ARGV, in its order.
       const keep = sealed !== undefined && kept ? 1 : 0;
       const argv = [lease.token, generation, sealed ?? NO_ANSWER, keep, lifeMs, vouch ?? ''];

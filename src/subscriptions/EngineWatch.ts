@@ -476,7 +476,7 @@ export class EngineWatch {
     // This replica's late poll, or another's result, may hold an older state than the one sent.
     if (readBefore(startedAt, track.startedAt)) return;
     track.startedAt = startedAt ?? track.startedAt;
-    const fingerprint = jobFingerprint(job);
+    const fingerprint = jobFingerprint(job, this.options.config.limits.budget.maxListItems);
     if (fingerprint !== track.fingerprint || track.stale === true) {
       track.stale = false;
       track.fingerprint = fingerprint;
@@ -507,7 +507,7 @@ export class EngineWatch {
     for (const job of page) {
       const id = String(job.id);
       // Not the job's track's: it may hold a state read after this page.
-      const fingerprint = jobFingerprint(job);
+      const fingerprint = jobFingerprint(job, this.options.config.limits.budget.maxListItems);
       now.set(id, fingerprint);
       const previous = before?.fingerprints.get(id);
       if (before === undefined || previous === fingerprint) continue;

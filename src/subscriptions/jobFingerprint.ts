@@ -5,8 +5,10 @@ import { epochMsOrNull } from '../mapping/time';
 import type { CseJob } from '../upstream/types';
 
 /** From the resolvers' mappings, not the raw body: lists send flat tasks, details phases; enums drift. */
-export function jobFingerprint(job: CseJob): string {
-  const tasks = jobTasks(job).map((task) => [
+export function jobFingerprint(job: CseJob, maxTasks: number): string {
+  const all = jobTasks(job);
+  // More than a field may list (MAX_LIST_ITEMS): `tasks` fails, and walking them all is a long step.
+  const tasks = all.length > maxTasks ? ['<too many tasks>', all.length] : all.map((task) => [
     comparable(task.id),
     comparable(task.jobId),
     mapJobType(task.type),
@@ -22,6 +24,7 @@ export function jobFingerprint(job: CseJob): string {
     taskTimedOut(task),
     comparable(task.log),
     comparable(task.output),
+    task.taskExecutorBrief == null,
     comparable(task.taskExecutorBrief?.duration),
     comparable(task.taskExecutorBrief?.description),
   ]);

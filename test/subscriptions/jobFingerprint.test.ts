@@ -1,6 +1,10 @@
 import fc from 'fast-check';
-import { jobFingerprint } from '../../src/subscriptions/jobFingerprint';
+import { jobFingerprint as fingerprintOf } from '../../src/subscriptions/jobFingerprint';
+
 import type { CseJob } from '../../src/upstream/types';
+
+/** MAX_LIST_ITEMS at its default. */
+const jobFingerprint = (job: CseJob) => fingerprintOf(job, 1000);
 
 /**
  * Events are sent when the fingerprint changes: it must change with anything a subscriber can see
@@ -87,5 +91,22 @@ describe('jobFingerprint of values that are not text', () => {
 
   it("changes with a context object's content", () => {
     expect(jobFingerprint({ ...base(), context: { step: 1 } } as unknown as CseJob)).not.toBe(jobFingerprint({ ...base(), context: { step: 2 } } as unknown as CseJob));
+  });
+});
+
+describe('jobFingerprint of a job with more tasks than a field may list', () => {
+  it('counts them instead of walking them, and still sees the count change', () => {
+    const many = (count: number) => ({ ...base(), tasks: Array.from({ length: count }, (_, id) => ({ id, status: 'Executing' })) }) as unknown as CseJob;
+    expect(fingerprintOf(many(87_000), 1000)).toContain('<too many tasks>');
+    expect(fingerprintOf(many(87_000), 1000).length).toBeLessThan(1000);
+    expect(fingerprintOf(many(87_001), 1000)).not.toBe(fingerprintOf(many(87_000), 1000));
+  });
+
+  it("sees a task's executor brief appear", () => {
+    const job = base();
+    const task = (job.tasks as unknown as Array<Record<string, unknown>>)[0]!;
+    const without = { ...job, tasks: [{ ...task, taskExecutorBrief: undefined }] } as unknown as CseJob;
+    const withBrief = { ...job, tasks: [{ ...task, taskExecutorBrief: {} }] } as unknown as CseJob;
+    expect(jobFingerprint(without)).not.toBe(jobFingerprint(withBrief));
   });
 });
