@@ -28,8 +28,9 @@ export interface SecondLevel<A, C extends SharedCall = SharedCall> {
   lookup(call: C, token: string, holder: string | undefined): Promise<Lookup<A> | typeof UNAVAILABLE>;
   /** For a call made past the lease (a fresh poll). */
   generation(digest: string): Promise<Lease | typeof UNAVAILABLE>;
-  /** Its answer (undefined: it failed) is kept for `ttlMs` (0: not kept) and handed over. */
-  settle(call: C, lease: Lease, answer: A | undefined, ttlMs: number): Promise<void>;
+  /** Its answer (undefined: it failed) is kept for `ttlMs` (0: not kept) and handed over; `false`
+   * when the scope was refused on some replica since the call began (nothing was kept). */
+  settle(call: C, lease: Lease, answer: A | undefined, ttlMs: number): Promise<boolean>;
   /** Renews the lease while the call runs: a holder that dies stops, and a waiter takes over. */
   hold(call: C, lease: Lease): () => void;
   /** The upstream refused the scope: nothing kept for it so far is served again, on any replica. */

@@ -48,6 +48,7 @@ return {'wait', generation, holder, 0}
 // KEYS: as LOOKUP's, the holder's handover last. ARGV: token ('' without a lease), the generation the
 // call began under, the value, 1 to keep it, its TTL, the vouch ('' for none), its TTL, the handover's
 // TTL. Keeping and releasing are one step: an asker finds the lease or the answer, never neither.
+// Returns 0 when the generation moved on since the call began: a refusal it did not see.
 const SETTLE = `
 local current = (redis.call('get', KEYS[1]) or '0') == ARGV[2]
 if current and ARGV[6] ~= '' then redis.call('set', KEYS[2], ARGV[6], 'PX', ARGV[7]) end
@@ -60,7 +61,7 @@ if ARGV[1] ~= '' then
   if not readable then redis.call('set', KEYS[5], ARGV[3], 'PX', ARGV[8]) end
   if redis.call('get', KEYS[4]) == ARGV[1] then redis.call('del', KEYS[4]) end
 end
-return 1
+return current and 1 or 0
 `;
 
 /** Long enough for replicas whose clocks differ by seconds to open it. */
@@ -134,7 +135,7 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       const kept = vouched && answer.kind === 'ok' && ttlMs > 0;
       const waited = lease.token !== '';
       // Without a lease (a fresh poll) nobody waits: the vouch, and what is kept, to say.
-      if (!waited && !vouched) return;
+      if (!waited && !vouched) return true;
       const handover = `${call.handover}:${lease.token}`;
       const [key, lifeMs] = kept ? [call.keys[2], Math.max(1, ttlMs)] : [handover, HANDOVER_TTL_MS];
       const { generation } = lease;
@@ -144,7 +145,8 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       // SETTLE's ARGV, in its order.
       const keep = sealed !== undefined && kept ? 1 : 0;
       const argv = [lease.token, generation, sealed ?? NO_ANSWER, keep, lifeMs, vouch ?? ''];
-      await settle('answer-settle', [...call.keys, handover], [...argv, options.recheckMs, HANDOVER_TTL_MS]);
+      const current = await settle('answer-settle', [...call.keys, handover], [...argv, options.recheckMs, HANDOVER_TTL_MS]);
+      return current !== 0;
     },
     hold: (call, lease) => link.hold('lease-renew', call.keys[3], lease.token, options.leaseMs),
     async forget(digest) {

@@ -1,14 +1,14 @@
 import { mapJobStatus, mapJobType } from '../mapping/enums';
-import { emptyToNull, isScheduling, jobTasks } from '../mapping/job';
+import { emptyToNull, isScheduling, jobTasks, taskCount } from '../mapping/job';
 import { MAX_OUTPUT_DEPTH, nestsDeeperThan, taskTimedOut } from '../mapping/task';
 import { epochMsOrNull } from '../mapping/time';
 import type { CseJob } from '../upstream/types';
 
 /** From the resolvers' mappings, not the raw body: lists send flat tasks, details phases; enums drift. */
+/** `maxTasks`: past it a job's tasks are counted, not compared (a long step to walk them all). */
 export function jobFingerprint(job: CseJob, maxTasks: number): string {
-  const all = jobTasks(job);
-  // More than a field may list (MAX_LIST_ITEMS): `tasks` fails, and walking them all is a long step.
-  const tasks = all.length > maxTasks ? ['<too many tasks>', all.length] : all.map((task) => [
+  const count = taskCount(job);
+  const tasks = count > maxTasks ? ['<too many tasks>', count] : jobTasks(job).map((task) => [
     comparable(task.id),
     comparable(task.jobId),
     mapJobType(task.type),

@@ -164,6 +164,29 @@ describeWithRedis('replicas sharing state through Redis', () => {
     });
   });
 
+  describe('a refusal while another replica waits on the upstream', () => {
+    let fleet: GatewayHarness[];
+    beforeAll(async () => {
+      fleet = await replicas(simulator, redis, { CACHE_ENGINE_TTL_MS: '600000' });
+      await untilRedis(fleet, 1);
+    });
+    afterAll(() => Promise.all(fleet.map((gateway) => gateway.close())));
+
+    it('is not served from the memory of the replica whose call the upstream had accepted first', async () => {
+      const [a, b] = fleet as [GatewayHarness, GatewayHarness];
+      const engine = (id: string, alias = 'engine') => `{ ${alias}: engine(id: "${id}") { id name } }`;
+      // A's call is slow; the token is refused meanwhile, on B, with no vouch in Redis to delete.
+      simulator.injectFault({ route: 'getEngine', engineId: SEED.engines.big, latencyMs: 1000, times: 1 });
+      const slow = a.gql(engine(SEED.engines.big));
+      await eventually(() => simulator.callCount({ route: 'getEngine', engineId: SEED.engines.big }) === 1, "A's call at the upstream");
+      simulator.injectFault({ status: 401 });
+      expect(errorCodes(await b.gql(engine(SEED.engines.single)))).toEqual(['UNAUTHENTICATED']);
+      expect((await slow).body.errors).toBeUndefined();
+      // Another document over the same upstream answer: A asks the upstream, which refuses.
+      await eventually(async () => errorCodes(await a.gql(engine(SEED.engines.big, 'again'))).includes('UNAUTHENTICATED'), 'A refusing the token');
+    });
+  });
+
   describe('APQ documents from anyone', () => {
     let gateway: GatewayHarness;
     beforeAll(async () => {

@@ -116,8 +116,10 @@ export function secondLevelStage(
     } finally {
       release?.();
       const ttlMs = target.cacheable && answer?.kind === 'ok' ? ttlFor(call.route, answer.body, ttls) : 0;
-      // Not awaited: the caller has its answer; a replica asking meanwhile finds the lease held.
-      void level.settle(target, lease, answer, ttlMs);
+      // Not awaited: the caller has its answer; a replica asking meanwhile finds the lease held. A
+      // refusal on another replica while the call ran found no vouch to tell the fleet by: this
+      // replica, which has just accepted the scope, forgets it itself.
+      void level.settle(target, lease, answer, ttlMs).then((current) => current || gate.refusedElsewhere(call.digest));
     }
   };
 
