@@ -48,9 +48,11 @@ return {'wait', generation, holder, 0}
 // KEYS: as LOOKUP's, the holder's handover last. ARGV: token ('' without a lease), the generation the
 // call began under, the value, 1 to keep it, its TTL, the vouch ('' for none), its TTL, the handover's
 // TTL. Keeping and releasing are one step: an asker finds the lease or the answer, never neither.
-// Returns 0 when the generation moved on since the call began: a refusal it did not see.
+// Returns 0 when the generation moved on since the call began: a refusal it did not see (not when
+// the counter expired: that is no refusal).
 const SETTLE = `
-local current = (redis.call('get', KEYS[1]) or '0') == ARGV[2]
+local stored = redis.call('get', KEYS[1])
+local current = (stored or '0') == ARGV[2]
 if current and ARGV[6] ~= '' then redis.call('set', KEYS[2], ARGV[6], 'PX', ARGV[7]) end
 local readable = false
 if ARGV[4] == '1' and current then
@@ -61,7 +63,7 @@ if ARGV[1] ~= '' then
   if not readable then redis.call('set', KEYS[5], ARGV[3], 'PX', ARGV[8]) end
   if redis.call('get', KEYS[4]) == ARGV[1] then redis.call('del', KEYS[4]) end
 end
-return current and 1 or 0
+return (current or not stored) and 1 or 0
 `;
 
 /** Long enough for replicas whose clocks differ by seconds to open it. */

@@ -12,7 +12,6 @@ import { isTerminalJob } from '../upstream/jobStatus';
 import type { CseJob } from '../upstream/types';
 import { ConflatingStream, eventKey, JOB_KEY, markPolled } from './conflatingStream';
 import { jobFingerprint } from './jobFingerprint';
-import { taskCount } from '../mapping/job';
 import { dueFirst, ScopeBudget } from './pollBudget';
 
 export type WatchMetrics = Pick<SubscriptionMetrics, 'poll' | 'pollers' | 'conflated'>;
@@ -147,9 +146,6 @@ const LISTING = '\u0000listing';
 /** Joins within this of a poll share the next one: a stream of new subscribers cannot poll faster. */
 const MIN_EARLY_SPACING_MS = 250;
 
-/** Five times a heavy page's (100 jobs of 20 tasks, twice: watched and newest): about 15 ms at most. */
-const FINGERPRINTED_TASKS_PER_POLL = 20_000;
-
 /** One poller for all one credential scope watches on one engine (docs/subscriptions.md, "The economy"). */
 export class EngineWatch {
   private readonly tracks = new Map<string, JobTrack>();
@@ -168,8 +164,6 @@ export class EngineWatch {
   /** With a fleet, ticks keep the lease every interval while polls back off. */
   private pollAfter = Number.NEGATIVE_INFINITY;
   private failures = 0;
-  /** Tasks the poll being delivered may still compare. */
-  private tasksLeft = 0;
   private stopped = false;
   private toldUnexpected = false;
   private readonly abort = new AbortController();
@@ -452,21 +446,7 @@ export class EngineWatch {
     for (const track of this.tracks.values()) track.stale = true;
   }
 
-  /**
-   * A job's fingerprint, its tasks compared while the poll's budget lasts: a page may hold up to
-   * 100,000 tasks, spread over its jobs under MAX_LIST_ITEMS each, and comparing them all is one
-   * long step. A job past the budget is compared by its fields and its number of tasks.
-   */
-  private fingerprint(job: CseJob): string {
-    const { maxListItems } = this.options.config.limits.budget;
-    const limit = Math.min(maxListItems, this.tasksLeft);
-    const count = taskCount(job);
-    if (count <= limit) this.tasksLeft -= count;
-    return jobFingerprint(job, limit);
-  }
-
   private deliver(result: PollResult, at: number): void {
-    this.tasksLeft = FINGERPRINTED_TASKS_PER_POLL;
     this.latestStart = Math.max(this.latestStart, result.startedAt ?? Number.NEGATIVE_INFINITY);
     if (result.engineMissing) {
       for (const id of [...this.tracks.keys()]) this.missingJob(id, result.startedAt);
@@ -496,7 +476,7 @@ export class EngineWatch {
     // This replica's late poll, or another's result, may hold an older state than the one sent.
     if (readBefore(startedAt, track.startedAt)) return;
     track.startedAt = startedAt ?? track.startedAt;
-    const fingerprint = this.fingerprint(job);
+    const fingerprint = jobFingerprint(job, this.options.config.limits.budget.maxListItems);
     if (fingerprint !== track.fingerprint || track.stale === true) {
       track.stale = false;
       track.fingerprint = fingerprint;
@@ -527,7 +507,7 @@ export class EngineWatch {
     for (const job of page) {
       const id = String(job.id);
       // Not the job's track's: it may hold a state read after this page.
-      const fingerprint = this.fingerprint(job);
+      const fingerprint = jobFingerprint(job, this.options.config.limits.budget.maxListItems);
       now.set(id, fingerprint);
       const previous = before?.fingerprints.get(id);
       if (before === undefined || previous === fingerprint) continue;

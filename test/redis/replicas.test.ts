@@ -176,11 +176,14 @@ describeWithRedis('replicas sharing state through Redis', () => {
       const [a, b] = fleet as [GatewayHarness, GatewayHarness];
       const engine = (id: string, alias = 'engine') => `{ ${alias}: engine(id: "${id}") { id name } }`;
       // A's call is slow; the token is refused meanwhile, on B, with no vouch in Redis to delete.
-      simulator.injectFault({ route: 'getEngine', engineId: SEED.engines.big, latencyMs: 1000, times: 1 });
-      const slow = a.gql(engine(SEED.engines.big));
+      simulator.injectFault({ route: 'getEngine', engineId: SEED.engines.big, latencyMs: 2500, times: 1 });
+      let answered = false;
+      const slow = a.gql(engine(SEED.engines.big)).finally(() => (answered = true));
       await eventually(() => simulator.callCount({ route: 'getEngine', engineId: SEED.engines.big }) === 1, "A's call at the upstream");
       simulator.injectFault({ status: 401 });
       expect(errorCodes(await b.gql(engine(SEED.engines.single)))).toEqual(['UNAUTHENTICATED']);
+      // Else A's answer would have renewed the vouch first, and B's refusal been published.
+      expect(answered).toBe(false);
       expect((await slow).body.errors).toBeUndefined();
       // Another document over the same upstream answer: A asks the upstream, which refuses.
       await eventually(async () => errorCodes(await a.gql(engine(SEED.engines.big, 'again'))).includes('UNAUTHENTICATED'), 'A refusing the token');

@@ -57,26 +57,3 @@ it('tells a poll that failed with no code of its own (a gateway bug) once per wa
     await client.dispose();
   }
 });
-
-it("compares a poll's tasks while its budget lasts: a newest page of 100 jobs of 400 tasks is not one long step", async () => {
-  const jobs = await rawJobs(h.simulator, engineId);
-  const job = jobs[0]!;
-  const tasks = Array.from({ length: 400 }, (_, id) => ({ id, jobId: job.id, taskOrder: id, status: 'Executing' }));
-  const page = { total: 100, data: Array.from({ length: 100 }, (_, i) => ({ ...job, id: Number(job.id) + i, tasks })) };
-  h.simulator.injectFault({ route: 'listJobs', engineId, status: 200, body: JSON.stringify(page) });
-  const spy = jest.spyOn(fingerprints, 'jobFingerprint');
-  const client = liveClient(h.gateway.url);
-  try {
-    collect(client, `subscription ($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind } }`, { engineId });
-    // 40,000 tasks on the page: 20,000 of them compared a poll, the other jobs by their count.
-    await eventually(() => spy.mock.calls.some(([, limit]) => limit === 0), 'a job compared by its count', 10_000);
-    const compared = spy.mock.calls.filter(([, limit]) => limit > 0).length;
-    const counted = spy.mock.calls.length - compared;
-    expect(compared).toBeGreaterThanOrEqual(50);
-    expect(counted).toBeGreaterThanOrEqual(50);
-  } finally {
-    spy.mockRestore();
-    h.simulator.clearFaults();
-    await client.dispose();
-  }
-});

@@ -109,6 +109,7 @@ export function secondLevelStage(
 
   const hold = async (call: CallRequest, next: CallHandler, target: SharedCall, lease: Lease) => {
     const release = lease.token === '' ? undefined : level.hold(target, lease);
+    const began = gate.currentGeneration(call.digest);
     let answer: UpstreamAnswer | undefined;
     try {
       answer = await next(call);
@@ -118,8 +119,9 @@ export function secondLevelStage(
       const ttlMs = target.cacheable && answer?.kind === 'ok' ? ttlFor(call.route, answer.body, ttls) : 0;
       // Not awaited: the caller has its answer; a replica asking meanwhile finds the lease held. A
       // refusal on another replica while the call ran found no vouch to tell the fleet by: this
-      // replica, which has just accepted the scope, forgets it itself.
-      void level.settle(target, lease, answer, ttlMs).then((current) => current || gate.refusedElsewhere(call.digest));
+      // replica, which has just accepted the scope, forgets it itself (unless it has since).
+      const settled = level.settle(target, lease, answer, ttlMs);
+      void settled.then((current) => current || gate.currentGeneration(call.digest) !== began || gate.refusedElsewhere(call.digest));
     }
   };
 
