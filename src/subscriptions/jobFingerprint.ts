@@ -4,8 +4,8 @@ import { MAX_OUTPUT_DEPTH, nestsDeeperThan, taskTimedOut } from '../mapping/task
 import { epochMsOrNull } from '../mapping/time';
 import type { CseJob } from '../upstream/types';
 
-/** From the resolvers' mappings, not the raw body: lists send flat tasks, details phases; enums drift. */
-/** `maxTasks`: past it a job's tasks are counted, not compared (a long step to walk them all). */
+/** From the resolvers' mappings, not the raw body: lists send flat tasks, details phases; enums drift.
+ * `maxTasks`: past it a job's tasks are counted, not compared (a long step to walk them all). */
 export function jobFingerprint(job: CseJob, maxTasks: number): string {
   const count = taskCount(job);
   const tasks = count > maxTasks ? ['<too many tasks>', count] : jobTasks(job).map((task) => [

@@ -74,9 +74,7 @@ export class CredentialGate {
   /** Another replica saw the upstream refuse the scope: nothing kept for it here is served again. */
   refusedElsewhere(digest: string): void {
     const state = this.find(digest);
-    if (state === undefined) return;
-    state.acceptedAt = undefined;
-    state.generation = this.nextGeneration++;
+    if (state !== undefined) this.unaccept(state);
   }
 
   /** Never accepted here, or refused since: its calls are strangers' (and its subscriptions). */
@@ -120,8 +118,7 @@ export class CredentialGate {
     const verdict = failure === undefined ? 'accepted' : credentialVerdictOf(failure);
     const refusal = verdict === 'refused' ? (failure as GatewayError) : undefined;
     if (refusal !== undefined) {
-      state.acceptedAt = undefined;
-      state.generation = this.nextGeneration++;
+      this.unaccept(state);
       const ttl = this.options.rejectionTtlMs;
       if (ttl > 0) state.rejection = { error: refusal, until: this.now() + ttl };
     } else if (verdict !== undefined) {
@@ -181,6 +178,12 @@ export class CredentialGate {
 
   private find(digest: string): ScopeState | undefined {
     return this.scopes.get(digest) ?? this.strangers.get(digest);
+  }
+
+  /** Nothing kept under its generation so far is served again, and its next call asks the upstream. */
+  private unaccept(state: ScopeState): void {
+    state.acceptedAt = undefined;
+    state.generation = this.nextGeneration++;
   }
 
   private accept(digest: string, state: ScopeState, at: number): void {

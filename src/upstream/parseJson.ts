@@ -180,12 +180,15 @@ class Assembly {
     return this.container(container);
   }
 
+  /** A turn of the event loop to wait for once a turn's worth of work is done, else none (no await). */
+  private due(work: number): Promise<void> | undefined {
+    if ((this.work += work) <= TURN_CHARS) return undefined;
+    this.work = 0;
+    return nextTurn();
+  }
+
   private async piece(text: string): Promise<unknown> {
-    if (this.work > TURN_CHARS) {
-      await nextTurn();
-      this.work = 0;
-    }
-    this.work += text.length;
+    await this.due(text.length);
     try {
       return this.parse(text);
     } catch (error) {
@@ -217,10 +220,8 @@ class Assembly {
     };
     for (let i = 0; i < children; i += 1) {
       // Many small children are work too, not only the text parsed.
-      if ((this.work += CHILD_WORK) > TURN_CHARS) {
-        await nextTurn();
-        this.work = 0;
-      }
+      const turn = this.due(CHILD_WORK);
+      if (turn !== undefined) await turn;
       const from = bound(i) + 1;
       const to = bound(i + 1);
       // An empty child is a stray comma.
