@@ -3,12 +3,14 @@ import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel, JobWatches } from '../graphql/models';
+import { taskCount } from '../mapping/job';
 import type { SubscriptionMetrics } from '../observability/metrics';
 import { InFlightLimiter } from '../upstream/resilience/InFlightLimiter';
 import { CseApi } from '../upstream/CseApi';
 import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import { isTerminalJob } from '../upstream/jobStatus';
+import { TurnMeter } from '../upstream/turns';
 import type { CseJob } from '../upstream/types';
 import { ConflatingStream, eventKey, JOB_KEY, markPolled } from './conflatingStream';
 import { jobFingerprint } from './jobFingerprint';
@@ -143,6 +145,9 @@ export class Watches implements JobWatches {
 /** The newest job-list pages, read in turn with the watched jobs when events or several jobs are watched. */
 const LISTING = '\u0000listing';
 
+/** Tasks fingerprinted in one turn of the event loop: a page of many large jobs is a long walk. */
+const FINGERPRINT_TASKS_PER_TURN = 2048;
+
 /** Joins within this of a poll share the next one: a stream of new subscribers cannot poll faster. */
 const MIN_EARLY_SPACING_MS = 250;
 
@@ -166,6 +171,8 @@ export class EngineWatch {
   private failures = 0;
   private stopped = false;
   private toldUnexpected = false;
+  /** Results are compared one after the other, each in turns. */
+  private delivering: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
   private readonly coordinator: WatchCoordinator | undefined;
   private readonly budget: ReturnType<ScopeBudget['join']>;
@@ -273,7 +280,7 @@ export class EngineWatch {
     if (gap) this.gap();
     // The fleet's poller reached the upstream: a first state may again be read locally (see plan).
     if (!result.failed) this.failures = 0;
-    this.deliver(result, performance.now());
+    this.deliver(result, performance.now()).catch((error: unknown) => this.unexpected(error));
   }
 
   private soon(): void {
@@ -342,7 +349,7 @@ export class EngineWatch {
       const result = polled === undefined ? undefined : { ...polled, startedAt };
       const failed = result?.failed === true;
       if (result !== undefined && !this.stopped) {
-        this.deliver(result, performance.now());
+        await this.deliver(result, performance.now());
         // Nothing read (the budget spent): nothing to tell the fleet.
         const empty = result.jobs.length + result.missing.length === 0 && result.newest === undefined;
         if (plan.publish && !(empty && !failed)) this.coordinator?.publish(result);
@@ -355,13 +362,17 @@ export class EngineWatch {
       const refused = endsSubscriptions(error);
       this.options.metrics.poll(refused ? 'refused' : 'failed', calls);
       if (refused) return this.stop(error);
-      if (!(error instanceof GatewayError) && !this.toldUnexpected) {
-        this.toldUnexpected = true;
-        this.options.onUnexpected(error);
-      }
+      this.unexpected(error);
       this.failures += 1;
       this.gap();
     }
+  }
+
+  /** A failure with no code of ours is a gateway bug: told once per watch. */
+  private unexpected(error: unknown): void {
+    if (error instanceof GatewayError || this.toldUnexpected) return;
+    this.toldUnexpected = true;
+    this.options.onUnexpected(error);
   }
 
   /** Each call from the scope's budget: the listing and the jobs off it take turns, least recent first. */
@@ -446,7 +457,32 @@ export class EngineWatch {
     for (const track of this.tracks.values()) track.stale = true;
   }
 
-  private deliver(result: PollResult, at: number): void {
+  /** After the results before it; rejects as its comparison did. */
+  private deliver(result: PollResult, at: number): Promise<void> {
+    const turn = this.delivering.then(async () => {
+      const fingerprints = await this.fingerprints(result);
+      if (!this.stopped) this.compare(result, at, fingerprints);
+    });
+    this.delivering = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** What {@link compare} compares, in turns: the jobs watched and those of the newest page. */
+  private async fingerprints(result: PollResult): Promise<Map<CseJob, string>> {
+    const maxTasks = this.options.config.limits.budget.maxListItems;
+    const newest = new Set(this.eventSinks.size > 0 ? result.newest : undefined);
+    const turns = new TurnMeter(FINGERPRINT_TASKS_PER_TURN);
+    const fingerprints = new Map<CseJob, string>();
+    for (const job of result.jobs) {
+      const id = String(job.id);
+      if (!this.tracks.has(id) && !newest.has(id)) continue;
+      fingerprints.set(job, jobFingerprint(job, maxTasks));
+      await turns.due(1 + Math.min(taskCount(job), maxTasks));
+    }
+    return fingerprints;
+  }
+
+  private compare(result: PollResult, at: number, fingerprints: ReadonlyMap<CseJob, string>): void {
     this.latestStart = Math.max(this.latestStart, result.startedAt ?? Number.NEGATIVE_INFINITY);
     if (result.engineMissing) {
       for (const id of [...this.tracks.keys()]) this.missingJob(id, result.startedAt);
@@ -462,21 +498,21 @@ export class EngineWatch {
     this.seen = { jobs: found, at, startedAt: result.startedAt };
     for (const id of [...this.tracks.keys()]) {
       const job = found.get(id);
-      if (job !== undefined) this.update(id, job, at, result.startedAt);
+      if (job !== undefined) this.update(id, job, at, result.startedAt, fingerprints.get(job));
     }
     if (result.newest !== undefined && this.eventSinks.size > 0) {
       const page = result.newest.map((id) => found.get(id)).filter((job): job is CseJob => job !== undefined);
-      this.compareNewest(page, at, result.startedAt);
+      this.compareNewest(page, at, result.startedAt, fingerprints);
     }
   }
 
-  private update(jobId: string, job: CseJob, polledAt: number, startedAt: number | undefined): void {
+  private update(jobId: string, job: CseJob, polledAt: number, startedAt: number | undefined, known?: string): void {
     const track = this.tracks.get(jobId);
     if (track === undefined) return;
     // This replica's late poll, or another's result, may hold an older state than the one sent.
     if (readBefore(startedAt, track.startedAt)) return;
     track.startedAt = startedAt ?? track.startedAt;
-    const fingerprint = jobFingerprint(job, this.options.config.limits.budget.maxListItems);
+    const fingerprint = known ?? jobFingerprint(job, this.options.config.limits.budget.maxListItems);
     if (fingerprint !== track.fingerprint || track.stale === true) {
       track.stale = false;
       track.fingerprint = fingerprint;
@@ -500,14 +536,14 @@ export class EngineWatch {
     }
   }
 
-  private compareNewest(page: readonly CseJob[], polledAt: number, startedAt: number | undefined): void {
+  private compareNewest(page: readonly CseJob[], polledAt: number, startedAt: number | undefined, fingerprints: ReadonlyMap<CseJob, string>): void {
     const before = this.newest;
     if (readBefore(startedAt, before?.startedAt)) return;
     const now = new Map<string, string>();
     for (const job of page) {
       const id = String(job.id);
       // Not the job's track's: it may hold a state read after this page.
-      const fingerprint = jobFingerprint(job, this.options.config.limits.budget.maxListItems);
+      const fingerprint = fingerprints.get(job) ?? jobFingerprint(job, this.options.config.limits.budget.maxListItems);
       now.set(id, fingerprint);
       const previous = before?.fingerprints.get(id);
       if (before === undefined || previous === fingerprint) continue;

@@ -1,3 +1,5 @@
+import { nextTurn, TurnMeter } from './turns';
+
 export const UPSTREAM_BAD_BODY = 'UPSTREAM_BAD_BODY';
 
 /** A 2xx body that is not the JSON the upstream documents; the message never quotes it. */
@@ -77,8 +79,6 @@ interface Container {
 
 const CODES = [...'"\\{}[],:'].map((char) => char.charCodeAt(0));
 const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA, COLON] = CODES;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The children of containers longer than `pieceChars` are parsed in groups of at most that size. */
 export async function parseJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS) {
@@ -164,7 +164,7 @@ function firstNonSpace(text: string, from: number, to: number): number {
 }
 
 class Assembly {
-  private work = 0;
+  private readonly turns = new TurnMeter(TURN_CHARS);
 
   constructor(
     private readonly text: string,
@@ -180,15 +180,8 @@ class Assembly {
     return this.container(container);
   }
 
-  /** A turn of the event loop to wait for once a turn's worth of work is done, else none (no await). */
-  private due(work: number): Promise<void> | undefined {
-    if ((this.work += work) <= TURN_CHARS) return undefined;
-    this.work = 0;
-    return nextTurn();
-  }
-
   private async piece(text: string): Promise<unknown> {
-    await this.due(text.length);
+    await this.turns.due(text.length);
     try {
       return this.parse(text);
     } catch (error) {
@@ -220,7 +213,7 @@ class Assembly {
     };
     for (let i = 0; i < children; i += 1) {
       // Many small children are work too, not only the text parsed.
-      const turn = this.due(CHILD_WORK);
+      const turn = this.turns.due(CHILD_WORK);
       if (turn !== undefined) await turn;
       const from = bound(i) + 1;
       const to = bound(i + 1);

@@ -57,3 +57,43 @@ it('tells a poll that failed with no code of its own (a gateway bug) once per wa
     await client.dispose();
   }
 });
+
+it("compares a newest page of many large jobs in turns of the event loop, and still tells what changed", async () => {
+  const jobs = (await rawJobs(h.simulator, engineId)).slice(0, 20);
+  // 20 jobs of 500 tasks: several turns' worth of fingerprints.
+  const large = (job: (typeof jobs)[number], status: string) => ({
+    ...job,
+    status,
+    tasks: Array.from({ length: 500 }, (_, i) => ({ id: `${job.id}-${i}`, jobId: job.id, taskName: `t${i}`, taskOrder: i, status: 'RUNNING' })),
+  });
+  const page = (changed?: number) => JSON.stringify({ total: jobs.length, data: jobs.map((job) => large(job, job.id === changed ? 'ERROR' : 'RUNNING')) });
+  const unchanged = h.simulator.injectFault({ route: 'listJobs', engineId, status: 200, body: page() });
+  let tick = 0;
+  let ticking = true;
+  const ticker = () => {
+    tick += 1;
+    if (ticking) setImmediate(ticker);
+  };
+  setImmediate(ticker);
+  const ticks: number[] = [];
+  const real = fingerprints.jobFingerprint;
+  const spy = jest.spyOn(fingerprints, 'jobFingerprint').mockImplementation((...args) => {
+    ticks.push(tick);
+    return real(...args);
+  });
+  const client = liveClient(h.gateway.url);
+  try {
+    const events = collect(client, `subscription ($engineId: ID!) { engineJobEvents(engineId: $engineId) { kind job { id status } } }`, { engineId });
+    await eventually(() => ticks.length >= jobs.length, 'the first poll');
+    unchanged();
+    h.simulator.injectFault({ route: 'listJobs', engineId, status: 200, body: page(jobs[3]!.id as number) });
+    const [event] = await events.next(1);
+    expect(event!.data!.engineJobEvents).toEqual({ kind: 'CHANGED', job: { id: String(jobs[3]!.id), status: 'ERROR' } });
+    expect(new Set(ticks.slice(0, jobs.length)).size).toBeGreaterThan(1);
+  } finally {
+    ticking = false;
+    spy.mockRestore();
+    h.simulator.clearFaults();
+    await client.dispose();
+  }
+});

@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { jsonByteLength } from '../../observability/logger';
+import { nextTurn } from '../../upstream/turns';
 
 /** Items whose lists may be made and completed in one turn of the event loop. */
 const ITEMS_PER_TURN = 1000;
@@ -110,5 +111,3 @@ const sized = (value: unknown): SizedJson | Promise<SizedJson> =>
 function tooLarge(reason: string, limit: number, message: string): GatewayError {
   return new GatewayError(ErrorCode.RESPONSE_TOO_LARGE, message, { details: { reason, limit } });
 }
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
