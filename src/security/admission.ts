@@ -34,7 +34,7 @@ import type { GatewayConfig } from '../config/loadConfig';
 import type { GatewayContext } from '../graphql/context';
 import { tagError } from '../observability/requestRecord';
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from '../observability/metrics';
-import { createEstimator, type Estimate } from './estimateUpstreamCalls';
+import { coerceVariables, createEstimator, type Estimate } from './estimateUpstreamCalls';
 import { sha256 } from './persistedQueries';
 import { securityValidationRules, selectionSetExcess } from './validationRules';
 
@@ -132,9 +132,10 @@ export function createAdmission(
     const roots = subscription ? rootSelections(fragmentsOf(valid), operation.selectionSet.selections) : [];
     // graphql-js lets a literal `@skip(if: true)` there through validation, then throws subscribing.
     if (rootDirectives(roots)) return [rootDirectiveRefusal()];
+    const coerced = coerceVariables(schema, operation, variables);
     let cost: Estimate;
     try {
-      cost = estimate(valid, operation, variables);
+      cost = estimate(valid, operation, coerced);
     } catch (error) {
       // Malformed `_entities` representations: the caller's input, refused as a whole.
       if (error instanceof GatewayError) return [error];
@@ -162,9 +163,17 @@ export function createAdmission(
     if (operation.operation !== (transport === 'http' ? 'query' : 'subscription')) {
       return [operationTypeRefusal(operation.operation, transport)];
     }
+    // Over HTTP, Apollo's execution refuses them so (400); a subscribe's never reach execution's.
+    if (coerced.errors !== undefined && transport === 'websocket') return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
     const field = subscription ? rootField(roots) : SUBSCRIPTION_FIELDS[0];
     const name = operation.name?.value;
-    return { document: valid, hash, operationName, name, variables, safelisted: listed, field };
+    // Only those the operation declares: subscriptions are grouped by them, and others are never read.
+    const declared = Object.fromEntries(
+      (operation.variableDefinitions ?? []).flatMap(({ variable: { name: { value } } }) =>
+        variables !== undefined && Object.hasOwn(variables, value) ? [[value, variables[value]]] : [],
+      ),
+    );
+    return { document: valid, hash, operationName, name, variables: declared, safelisted: listed, field };
   }
 
   return { rules, hideSuggestions, admit };

@@ -64,19 +64,21 @@ class OverBudget {}
 const MAX_SHAPES = 1_000;
 const MAX_KEY_CHARS = 128;
 
+export type CoercedVariables = ReturnType<typeof getVariableValues>;
+
+/** The operation's variables as execution coerces them: what the estimate reads, and what refuses bad input. */
+export function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Record<string, unknown> | undefined): CoercedVariables {
+  return getVariableValues(schema, operation.variableDefinitions ?? [], raw ?? {});
+}
+
 /** Memoized per document shape from its second use (most are sent once), keyed by the literals and cost
  * variables it reads (`_entities` representations in a variable: walked each time).
  * @throws GatewayError BAD_USER_INPUT for `_entities` representations not naming an entity type. */
 export function createEstimator(schema: GraphQLSchema, options: EstimateOptions) {
   const byShape = new LRUCache<string, ReturnType<typeof newMemo> | 'seen'>({ max: MAX_SHAPES });
-  return (
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    rawVariables: Record<string, unknown> | undefined,
-  ): Estimate => {
+  return (document: DocumentNode, operation: OperationDefinitionNode, coerced: CoercedVariables): Estimate => {
     const rootType = schema.getRootType(operation.operation);
     if (rootType === undefined || rootType === null) return NOTHING;
-    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
     // Variables that do not coerce make execution fail before any resolver runs.
     if (coerced.errors !== undefined) return NOTHING;
     const shape = documentShape(document);

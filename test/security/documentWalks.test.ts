@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { getOperationAST, parse, print, type DocumentNode } from 'graphql';
+import { getOperationAST, parse, print, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { expandedFieldCount } from '../../src/graphql/execution/expandedSize';
-import { createEstimator } from '../../src/security/estimateUpstreamCalls';
+import { coerceVariables, createEstimator } from '../../src/security/estimateUpstreamCalls';
 import { selectionSetExcess } from '../../src/security/validationRules';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
@@ -17,7 +17,12 @@ import { send } from './http';
 
 const schema = buildGatewaySchema();
 const options = { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3, maxListPages: 10 };
-const estimateOf = (document: DocumentNode) => createEstimator(schema, options)(document, getOperationAST(document)!, {});
+/** Admission's estimator, given the variables as a request sends them. */
+const rawEstimator = (settings: Parameters<typeof createEstimator>[1]) => {
+  const estimate = createEstimator(schema, settings);
+  return (document: DocumentNode, operation: OperationDefinitionNode, raw?: Record<string, unknown>) => estimate(document, operation, coerceVariables(schema, operation, raw));
+};
+const estimateOf = (document: DocumentNode) => rawEstimator(options)(document, getOperationAST(document)!, {});
 
 /** `query { ...X0 }` where each fragment spreads the next one `fanOut` times: the issue's document at fanOut 2. */
 function spreadChain(depth: number, fanOut: number): string {

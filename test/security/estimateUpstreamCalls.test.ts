@@ -1,15 +1,20 @@
 import fc from 'fast-check';
-import { getIntrospectionQuery, getOperationAST, parse, type DocumentNode } from 'graphql';
+import { getIntrospectionQuery, getOperationAST, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { GatewayError } from '../../src/errors/GatewayError';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
 import { parseConnectionArgs } from '../../src/pagination/args';
-import { createEstimator } from '../../src/security/estimateUpstreamCalls';
+import { coerceVariables, createEstimator } from '../../src/security/estimateUpstreamCalls';
 
 const schema = buildGatewaySchema();
 const options = { maxPageSize: 100, defaultPageSize: 20, engineListThreshold: 3, maxListPages: 10 };
+/** Admission's estimator, given the variables as a request sends them. */
+const rawEstimator = (settings: Parameters<typeof createEstimator>[1]) => {
+  const estimate = createEstimator(schema, settings);
+  return (document: DocumentNode, operation: OperationDefinitionNode, raw?: Record<string, unknown>) => estimate(document, operation, coerceVariables(schema, operation, raw));
+};
 const operationOf = (document: DocumentNode, name?: string) => getOperationAST(document, name)!;
 const estimate = (query: string, variables?: Record<string, unknown>, operationName?: string) =>
-  createEstimator(schema, options)(parse(query), operationOf(parse(query), operationName), variables).calls;
+  rawEstimator(options)(parse(query), operationOf(parse(query), operationName), variables).calls;
 
 describe('createEstimator', () => {
   it.each([
@@ -84,7 +89,7 @@ describe('the items an operation renders (per event, for a subscription)', () =>
     ['a refused page renders nothing', 'subscription { jobUpdated(engineId: "e", id: "1") { engine { jobs(first: 1000) { nodes { id } } } } }', undefined, { calls: 1, items: 0 }],
     ['first: 0 renders nothing below it', '{ engines(first: 0) { nodes { jobs(first: 10) { nodes { id } } } } }', undefined, { calls: 1, items: 0 }],
   ])('%s', (_name, query, variables, expected) => {
-    const estimateOf = createEstimator(schema, options);
+    const estimateOf = rawEstimator(options);
     const document = parse(query);
     // Walked, then remembered: the same answer.
     for (const { calls, items } of [estimateOf(document, operationOf(document), variables), estimateOf(document, operationOf(document), variables)]) {
@@ -124,11 +129,11 @@ describe('the estimates remembered per document shape', () => {
   it('always answer what a fresh walk answers, whatever the order of requests and variables', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(documents.length - 1), fc.nat(variableSets.length - 1), fc.constantFrom(undefined, 'A', 'B')), { minLength: 1, maxLength: 40 }), (asks) => {
-        const memoized = createEstimator(schema, options);
+        const memoized = rawEstimator(options);
         for (const [d, v, name] of asks) {
           // Admission estimates only an operation it found: the last document has two, named.
           const operation = operationOf(documents[d]!, d === documents.length - 1 ? (name ?? 'A') : undefined);
-          const direct = () => createEstimator(schema, options)(documents[d]!, operation, variableSets[v]).calls;
+          const direct = () => rawEstimator(options)(documents[d]!, operation, variableSets[v]).calls;
           const remembered = () => memoized(documents[d]!, operation, variableSets[v]).calls;
           let expected: number | string;
           try {
@@ -151,7 +156,7 @@ describe('the estimate pages as the resolvers do (one rule: pageOf)', () => {
     fc.assert(
       fc.property(value, value, fc.integer({ min: 1, max: 120 }), (first, last, maxPageSize) => {
         const limits = { maxPageSize, defaultPageSize: 20 };
-        const { items } = createEstimator(schema, { ...options, ...limits })(query, operationOf(query), { f: first, l: last });
+        const { items } = rawEstimator({ ...options, ...limits })(query, operationOf(query), { f: first, l: last });
         let parsed: { count: number } | undefined;
         try {
           parsed = parseConnectionArgs({ first: first as number | null | undefined, last: last as number | null | undefined }, { ...limits, key: 'k' });

@@ -71,3 +71,54 @@ describe('validation messages over WebSocket match HTTP', () => {
     }
   });
 });
+
+describe("variables that do not fit their types: BAD_USER_INPUT for that id, as HTTP answers a query's", () => {
+  const query = 'subscription ($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id } }';
+  // 100,000 levels in 200 KB (under MAX_BODY_BYTES), written as text: stringifying it would overflow the stack.
+  const DEEP = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+  const subscribe = (id: string, variables: Record<string, unknown>, deep: string) =>
+    JSON.stringify({ type: 'subscribe', id, payload: { query, variables: { ...variables, [deep]: '<deep>' } } }).replace('"<deep>"', DEEP);
+
+  it.each([
+    ['a wrong type', { engineId: { x: 1 }, id: '1' }, '$engineId'],
+    ['a required one missing', { engineId }, '$id'],
+    ['null for a non-null one', { engineId, id: null }, '$id'],
+  ])('%s', async (_name, variables, named) => {
+    const socket = await protocolSocket(h.gateway.url);
+    const logged = h.logs.length;
+    socket.burst([{ type: 'subscribe', id: 'bad', payload: { query, variables } }]);
+    await eventually(() => socket.received.length > 0, 'an answer for the bad subscribe');
+    expect(socket.received[0]).toMatchObject({ type: 'error', id: 'bad', payload: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
+    expect((socket.received[0] as { payload: Array<{ message: string }> }).payload[0]!.message).toContain(`Variable "${named}"`);
+    expect(socket.socket.readyState).toBe(socket.socket.OPEN);
+    socket.socket.close();
+    await eventually(() => h.gateway.subscriptions.sockets === 0, 'the socket closed');
+    const levels = h.logs.slice(logged).map((line) => JSON.parse(line).level as number);
+    expect(levels.filter((level) => level > 40)).toEqual([]);
+  });
+
+  it('one nested 100,000 levels deep', async () => {
+    const socket = await protocolSocket(h.gateway.url);
+    const logged = h.logs.length;
+    socket.socket.send(subscribe('bad', { id: '1' }, 'engineId'));
+    await eventually(() => socket.received.length > 0, 'an answer for the bad subscribe');
+    expect(socket.received[0]).toMatchObject({ type: 'error', id: 'bad', payload: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
+    socket.socket.close();
+    await eventually(() => h.gateway.subscriptions.sockets === 0, 'the socket closed');
+    const levels = h.logs.slice(logged).map((line) => JSON.parse(line).level as number);
+    expect(levels.filter((level) => level > 40)).toEqual([]);
+  });
+
+  it('a variable the operation does not declare is never read, however deep', async () => {
+    const job = h.simulator.startJob(engineId);
+    const socket = await protocolSocket(h.gateway.url);
+    const logged = h.logs.length;
+    socket.socket.send(subscribe('extra', { engineId, id: String(job.id) }, 'junk'));
+    await eventually(() => socket.received.length > 0, 'the first state');
+    expect(socket.received[0]).toMatchObject({ type: 'next', id: 'extra', payload: { data: { jobUpdated: { id: String(job.id) } } } });
+    socket.socket.close();
+    await eventually(() => h.gateway.subscriptions.sockets === 0, 'the socket closed');
+    const levels = h.logs.slice(logged).map((line) => JSON.parse(line).level as number);
+    expect(levels.filter((level) => level > 40)).toEqual([]);
+  });
+});
