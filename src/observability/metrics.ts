@@ -12,7 +12,7 @@ export type OperationOutcome = 'success' | 'partial' | 'error' | 'aborted' | 'ca
 export const SUBSCRIPTION_FIELDS = ['jobUpdated', 'engineJobEvents'] as const;
 export type SubscriptionField = (typeof SUBSCRIPTION_FIELDS)[number];
 type SubscribeRefusal = 'connection_limit' | 'caller_limit' | 'total_limit' | 'invalid';
-export type SocketRefusal = RefusedAtUpgrade | 'slow_consumer' | 'socket_limit' | 'address_limit' | 'idle';
+export type SocketRefusal = RefusedAtUpgrade | 'slow_consumer' | 'socket_limit' | 'address_limit' | 'caller_limit' | 'idle';
 type RefusedAtUpgrade = 'origin' | 'path' | 'unauthenticated' | 'bad_request' | 'shutting_down';
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;

@@ -45,6 +45,8 @@ interface Connection {
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
   credentials?: Credentials;
+  /** Whose socket share it holds once identified: its caller's, or STRANGERS'. */
+  holder?: string;
   /** Until onComplete: an id still ending may not be reused (one `complete` would reach neither). */
   readonly operations: Map<string, Operation>;
   /** Ids a client completed and subscribed again at once: graphql-ws would send the old one's `complete`. */
@@ -110,24 +112,19 @@ export function serveSubscriptions(
   });
   const byAddress = new Map<string, number>();
   const stats = { sockets: 0, active: 0, pendingBytes: 0, sendsWaiting: 0 };
-  // Per caller: one caller's sockets, from a few addresses, must not hold SUBSCRIPTION_MAX_TOTAL.
-  const callers = new Map<string, number>();
-  const perCaller = Math.max(limits.maxPerConnection, Math.floor(limits.maxTotal / 4));
-  const count = (caller: string, by: number) => {
-    const held = (callers.get(caller) ?? 0) + by;
-    if (held > 0) callers.set(caller, held);
-    else callers.delete(caller);
-  };
-  // Once its polls have shown the upstream accepts them, a stranger's subscription counts as its caller's,
-  // room there allowing: a replica fresh from a restart knows no caller at first.
-  const accepted = (operation: Operation) => {
+  // Per caller: one caller's sockets, from a few addresses, must not hold SUBSCRIPTION_MAX_TOTAL, nor
+  // SUBSCRIPTION_MAX_SOCKETS.
+  const subscriptionShares = new CallerShares(Math.max(limits.maxPerConnection, Math.floor(limits.maxTotal / 4)));
+  // At least a few: a browser's tabs.
+  const socketShares = new CallerShares(Math.min(limits.maxSockets, Math.max(4, Math.floor(limits.maxSockets / 4))));
+  // Once its polls have shown the upstream accepts them, a stranger's subscription (and its socket) counts
+  // as its caller's, room there allowing: a replica fresh from a restart knows no caller at first.
+  const accepted = (connection: Connection, operation: Operation) => {
     const { credentials } = operation.group;
     if (services.http.isStranger(credentials)) return;
     const caller = callerDigest(credentials);
-    if ((callers.get(caller) ?? 0) >= perCaller) return;
-    count(STRANGERS, -1);
-    count(caller, 1);
-    operation.caller = caller;
+    if (subscriptionShares.move(STRANGERS, caller)) operation.caller = caller;
+    if (connection.holder === STRANGERS && socketShares.move(STRANGERS, caller)) connection.holder = caller;
   };
   let nextConnectionId = 1;
   let closing = false;
@@ -139,9 +136,9 @@ export function serveSubscriptions(
     onSubscribe: admit,
     // The group's results are formatted already; graphql-ws's types want execution results.
     subscribe: (args) => join(args.contextValue as Operation) as never,
-    onNext: (_ctx, _id, _payload, args, result) => {
+    onNext: (ctx, _id, _payload, args, result) => {
       const operation = args.contextValue as Operation;
-      if (operation.caller === STRANGERS) accepted(operation);
+      if (operation.caller === STRANGERS || ctx.extra.holder === STRANGERS) accepted(ctx.extra, operation);
       operation.events += 1;
       const polled = polledAtOf(result);
       metrics.eventSent(operation.field, polled === undefined ? undefined : performance.now() - polled);
@@ -158,15 +155,16 @@ export function serveSubscriptions(
     // graphql-ws returns the streams it still holds; these are the ones it may have lost track of.
     onClose: (ctx) => {
       for (const operation of ctx.extra.operations.values()) void operation.stream.return();
+      if (ctx.extra.holder !== undefined) socketShares.add(ctx.extra.holder, -1);
     },
   });
 
   function identify(ctx: Ctx): boolean {
     const connection = ctx.extra;
     const headers = connectionHeaders(ctx.connectionParams, connection.request.headers);
+    let credentials: Credentials;
     try {
-      connection.credentials = credentialsFromHeaders(headers, config.upstream.projectId);
-      return true;
+      credentials = credentialsFromHeaders(headers, config.upstream.projectId);
     } catch (error) {
       const unauthenticated = error instanceof GatewayError && error.code === ErrorCode.UNAUTHENTICATED;
       metrics.socketRefused(unauthenticated ? 'unauthenticated' : 'bad_request');
@@ -175,6 +173,20 @@ export function serveSubscriptions(
       closeSocket(connection.socket, unauthenticated ? CloseCode.Unauthorized : CloseCode.BadRequest, message);
       return false;
     }
+    const own = callerDigest(credentials);
+    const holder = services.http.isStranger(credentials) ? STRANGERS : own;
+    if (socketShares.full(holder, own)) {
+      metrics.socketRefused('caller_limit');
+      const message = `These credentials (or, until the upstream accepts them, all such together) hold ${socketShares.limit} sockets`;
+      closeSocket(connection.socket, TRY_AGAIN_LATER, message);
+      return false;
+    }
+    connection.credentials = credentials;
+    connection.holder = holder;
+    socketShares.add(holder, 1);
+    // A stranger's socket waits for its first subscribe no longer than for its connection_init.
+    if (holder === STRANGERS) startIdle(connection);
+    return true;
   }
 
   function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {
@@ -211,11 +223,12 @@ export function serveSubscriptions(
     // (an enterprise project not yet answered makes a known caller a stranger again).
     const own = callerDigest(credentials);
     const caller = services.http.isStranger(credentials) ? STRANGERS : own;
-    if ((callers.get(caller) ?? 0) >= perCaller || (callers.get(own) ?? 0) >= perCaller) {
+    if (subscriptionShares.full(caller, own)) {
+      const { limit } = subscriptionShares;
       metrics.subscribeRefused('caller_limit');
-      const message = `These credentials (or, until the upstream accepts them, all such together) hold ${perCaller} subscriptions, ` +
+      const message = `These credentials (or, until the upstream accepts them, all such together) hold ${limit} subscriptions, ` +
         'a quarter of SUBSCRIPTION_MAX_TOTAL, the most one caller may.';
-      return [new GraphQLError(message, { extensions: { code, scope: 'caller', limit: perCaller } })];
+      return [new GraphQLError(message, { extensions: { code, scope: 'caller', limit } })];
     }
     if (connection.operations.has(id)) {
       metrics.subscribeRefused('invalid');
@@ -243,7 +256,7 @@ export function serveSubscriptions(
     const operation: Operation = { id, field, name, group, stream, startedAt, caller, events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
-    count(caller, 1);
+    subscriptionShares.add(caller, 1);
     clearTimeout(connection.idle);
     stats.active += 1;
     metrics.subscriptionStarted(field);
@@ -272,7 +285,7 @@ export function serveSubscriptions(
     operation.leaveGroup?.();
     connection.open -= 1;
     stats.active -= 1;
-    count(operation.caller, -1);
+    subscriptionShares.add(operation.caller, -1);
     metrics.subscriptionEnded(operation.field);
     const durationMs = Math.round(performance.now() - operation.startedAt);
     const { id: subscription, field, name: operationName, events } = operation;
@@ -283,11 +296,13 @@ export function serveSubscriptions(
 
   function startIdle(connection: Connection): void {
     clearTimeout(connection.idle);
+    const stranger = connection.holder === STRANGERS;
+    const [ms, setting] = stranger ? [Math.min(limits.initTimeoutMs, limits.idleTimeoutMs), 'SUBSCRIPTION_INIT_TIMEOUT_MS'] : [limits.idleTimeoutMs, 'SUBSCRIPTION_IDLE_TIMEOUT_MS'];
     connection.idle = setTimeout(() => {
       if (connection.open > 0) return;
       metrics.socketRefused('idle');
-      closeSocket(connection.socket, 1000, 'Idle: no subscription (SUBSCRIPTION_IDLE_TIMEOUT_MS)');
-    }, limits.idleTimeoutMs).unref();
+      closeSocket(connection.socket, 1000, `Idle: no subscription (${setting})`);
+    }, ms).unref();
   }
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -309,7 +324,7 @@ export function serveSubscriptions(
     if (stats.sockets >= limits.maxSockets || isProbeOnlyConnection(request.socket)) {
       return refuse(503, 'socket_limit');
     }
-    const address = request.socket.remoteAddress ?? '';
+    const address = addressKey(request.socket.remoteAddress ?? '');
     if ((byAddress.get(address) ?? 0) >= limits.maxSocketsPerAddress) return refuse(429, 'address_limit');
     // ws completes the handshake synchronously (no verifyClient): the counts above stay exact.
     wss.handleUpgrade(request, socket, head, (ws) => opened(ws, request, address));
@@ -409,6 +424,45 @@ export function serveSubscriptions(
   httpServer.on('upgrade', onUpgrade);
   const drainPlugin = { serverWillStart: async () => ({ drainServer: close }) };
   return { server: stats as Readonly<typeof stats>, drainPlugin };
+}
+
+/** RFC 6455's "Try Again Later": the server holds as much of this as it may give the caller. */
+const TRY_AGAIN_LATER = 1013;
+
+/** What each caller holds of a bounded thing; made-up tokens, each a caller of its own, hold one share together. */
+class CallerShares {
+  private readonly held = new Map<string, number>();
+
+  constructor(readonly limit: number) {}
+
+  full(...holders: readonly string[]): boolean {
+    return holders.some((holder) => (this.held.get(holder) ?? 0) >= this.limit);
+  }
+
+  add(holder: string, by: number): void {
+    const held = (this.held.get(holder) ?? 0) + by;
+    if (held > 0) this.held.set(holder, held);
+    else this.held.delete(holder);
+  }
+
+  /** One unit from `from` to `to`, room there allowing. */
+  move(from: string, to: string): boolean {
+    if (this.full(to)) return false;
+    this.add(from, -1);
+    this.add(to, 1);
+    return true;
+  }
+}
+
+/** Clients are counted by address, IPv6 ones by their /64: a host is given a /64, and its addresses cost nothing. */
+export function addressKey(address: string): string {
+  const bare = address.split('%')[0]!;
+  if (!bare.includes(':') || /^::ffff:\d/i.test(bare)) return bare;
+  const [head = '', tail] = bare.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((group) => parseInt(group, 16).toString(16)).join(':')}::/64`;
 }
 
 /** The identity headers of `connection_init` (top-level or under `headers`, any case), then of the upgrade. */

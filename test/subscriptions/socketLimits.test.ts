@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { SEED } from '@cse-jobs-gateway/simulator';
+import { DEMO_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { closed, eventually, protocolSocket, upgradeStatus, wsUrl } from '../support/liveClient';
 import { send } from '../security/http';
@@ -95,5 +95,67 @@ describe('socket caps', () => {
     const again = upgradeFrom('127.0.0.1');
     expect(await again.status).toBe(101);
     for (const one of [...first, other, again]) one.socket.close();
+  });
+});
+
+describe("a caller's share of SUBSCRIPTION_MAX_SOCKETS", () => {
+  // A quarter of 16: four sockets a caller, and four for all made-up tokens together.
+  let shares: Harness;
+  beforeAll(async () => {
+    shares = await startHarness({
+      SUBSCRIPTION_INIT_TIMEOUT_MS: '1500',
+      SUBSCRIPTION_IDLE_TIMEOUT_MS: '60000',
+      SUBSCRIPTION_KEEPALIVE_MS: '0',
+      SUBSCRIPTION_MAX_SOCKETS: '16',
+    });
+  });
+  afterAll(() => shares.close());
+  afterEach(() => eventually(() => shares.gateway.subscriptions.sockets === 0, 'every socket closed'));
+
+  const madeUp = (n: number) => ({ 'X-Auth-Token': `made-up-token-${String(n).padStart(10, '0')}` });
+  const refusedAtInit = async (payload: Record<string, unknown>) => {
+    const refused = await protocolSocket(shares.gateway.url, payload).then(
+      (socket) => socket.socket.close(),
+      (error: Error) => error.message,
+    );
+    return refused;
+  };
+
+  it('made-up tokens hold one share together, closed 1013 past it, and a known caller still connects', async () => {
+    await shares.gql('{ engines(first: 1) { totalCount } }');
+    const strangers = await Promise.all([1, 2, 3, 4].map((n) => protocolSocket(shares.gateway.url, madeUp(n))));
+    expect(await refusedAtInit(madeUp(5))).toBe('closed 1013 before the ack');
+    const known = await Promise.all([1, 2, 3, 4].map(() => protocolSocket(shares.gateway.url)));
+    expect(await refusedAtInit({ 'X-Auth-Token': DEMO_TOKEN })).toBe('closed 1013 before the ack');
+    for (const socket of [...strangers, ...known]) socket.socket.close();
+    await eventually(() => shares.gateway.subscriptions.sockets === 0, 'the sockets closed');
+    // Their places are free again.
+    (await protocolSocket(shares.gateway.url, madeUp(6))).socket.close();
+  });
+
+  it("closes a made-up token's socket without a subscription after SUBSCRIPTION_INIT_TIMEOUT_MS, a known caller's after the idle timeout", async () => {
+    await shares.gql('{ engines(first: 1) { totalCount } }');
+    const stranger = await protocolSocket(shares.gateway.url, madeUp(7));
+    const known = await protocolSocket(shares.gateway.url);
+    const reason = new Promise((resolve) => stranger.socket.once('close', (_code, why) => resolve(why.toString())));
+    expect(await stranger.closed).toBe(1000);
+    expect(await reason).toBe('Idle: no subscription (SUBSCRIPTION_INIT_TIMEOUT_MS)');
+    expect(known.socket.readyState).toBe(WebSocket.OPEN);
+    known.socket.close();
+  });
+
+  it("a token the upstream accepts moves its socket to its caller's share, freeing the strangers'", async () => {
+    // SECOND_TOKEN has not called through this gateway yet: a stranger until its subscription is answered.
+    const second = await protocolSocket(shares.gateway.url, { 'X-Auth-Token': SECOND_TOKEN });
+    const others = await Promise.all([8, 9, 10].map((n) => protocolSocket(shares.gateway.url, madeUp(n))));
+    expect(await refusedAtInit(madeUp(11))).toBe('closed 1013 before the ack');
+    const job = shares.simulator.startJob(engineId);
+    const watch = 'subscription ($e: ID!, $id: ID!) { jobUpdated(engineId: $e, id: $id) { id } }';
+    second.burst([{ type: 'subscribe', id: 'a', payload: { query: watch, variables: { e: engineId, id: String(job.id) } } }]);
+    await eventually(() => second.received.length > 0, 'the first state');
+    expect(await refusedAtInit(madeUp(12))).toBeUndefined();
+    // Not freed by another stranger's idle close.
+    for (const other of others) expect(other.socket.readyState).toBe(WebSocket.OPEN);
+    for (const socket of [second, ...others]) socket.socket.close();
   });
 });
