@@ -336,6 +336,16 @@ describe('start-up as operators meet it', () => {
     }
   });
 
+  it('refuses a CSE_ENDPOINT with credentials in one JSON line that shows neither user nor password', async () => {
+    const { code, stdout, stderr } = await run({ NODE_ENV: 'production', PORT: '0', CSE_ENDPOINT: 'https://alice:s3cretpw@cse.example.com' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'fatal', msg: expect.stringContaining('CSE_ENDPOINT="https://***@cse.example.com"') });
+    expect(stderr).not.toMatch(/s3cretpw|alice/);
+  });
+
   it('a METRICS_PORT in use: the line names METRICS_PORT and its port, not PORT', async () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

@@ -13,7 +13,9 @@ export class ConfigError extends Error {
   nodeEnv?: GatewayConfig['nodeEnv'];
 
   constructor(variable: string | readonly ConfigProblem[], value = '', expected = '') {
-    const problems = typeof variable === 'string' ? [{ variable, value, expected }] : variable;
+    const stated = typeof variable === 'string' ? [{ variable, value, expected }] : variable;
+    // The message is printed and logged: a value never shows a URL's credentials.
+    const problems = stated.map((problem) => ({ ...problem, value: maskCredentials(problem.value) }));
     const lines = problems.map((p) => `${p.variable}=${JSON.stringify(p.value)}: expected ${p.expected}.`);
     super(`Invalid configuration:${lines.length === 1 ? ` ${lines[0]}` : `\n  ${lines.join('\n  ')}`}`);
     this.name = 'ConfigError';
@@ -202,11 +204,17 @@ export function loadConfig(env: Env) {
   check(maxSockets > 0 && maxSockets >= maxConnections, 'SUBSCRIPTION_MAX_SOCKETS', below, maxSockets);
   const within = `at most SUBSCRIPTION_MAX_SOCKETS (${maxSockets})`;
   check(addressCap > maxSockets, 'SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', within, addressCap);
+  // The second listener to start would fail, blamed on a setting that may not be the one to change.
+  const ports = [['PORT', http.port], ['METRICS_PORT', http.metricsPort], ['SIMULATOR_PORT', upstream.simulator.port]] as const;
+  for (const [index, [variable, port]] of ports.entries()) {
+    const taken = port ? ports.slice(0, index).find(([, other]) => other === port)?.[0] : undefined;
+    if (taken) read.problem(variable, `a port other than ${taken}'s (${port}), or 0 for any free one`, port);
+  }
   // A Redis Cluster has database 0 alone, and a seed URL's query options would reach no node.
   if (redis.cluster && redisUrl && (!/^\/?0?$/.test(redisUrl.pathname) || redisUrl.search !== '')) {
     const expected =
       'database 0 or none, and no query string, with REDIS_CLUSTER=true (a Redis Cluster has one database)';
-    read.problem('REDIS_URL', expected, maskPassword(redisUrl));
+    read.problem('REDIS_URL', expected, redisUrl.href);
   }
   // Only a TLS connection checks a certificate: a CA for any other would be silently unused.
   const tls = redis.tlsCa !== undefined && redisUrl?.protocol !== 'rediss:';
@@ -233,11 +241,12 @@ export function loadConfig(env: Env) {
   return Object.freeze({ nodeEnv, ...sections, warnings: Object.freeze(warnings) });
 }
 
-export function maskPassword(url: URL): string {
-  if (url.password === '') return url.href;
-  const masked = new URL(url.href);
-  masked.password = '***';
-  return masked.href;
+/**
+ * `text` with the user and password of each URL in it (a list of them too) as `***`: up to the
+ * last `@` before the host's end, as a URL parser takes it, so an `@` in a password hides nothing.
+ */
+export function maskCredentials(text: string): string {
+  return text.replace(/([a-z][a-z\d+.-]*:\/\/)[^/?#]*@/gi, '$1***@');
 }
 
 /** Names Kubernetes sets beside ours for every service (`REDIS_PORT=tcp://…`): never a misspelt setting. */
@@ -268,18 +277,34 @@ class Refusal {
   constructor(readonly expected: string, readonly shown?: string) {}
 }
 
+/** Credentials are refused: the gateway sends each caller's token, so a user in the URL is a mistake. */
 function endpointOf(raw: string): string | Refusal {
   const url = URL.canParse(raw) ? new URL(raw) : undefined;
-  if (url && /^https?:$/.test(url.protocol) && !url.search && !url.hash && !url.username) {
+  if (url && /^https?:$/.test(url.protocol) && !url.search && !url.hash && !url.username && !url.password) {
     return url.href.replace(/\/+$/, '');
   }
-  return new Refusal('an absolute http(s) URL without credentials, query or fragment');
+  return new Refusal(
+    "an absolute http(s) URL without user or password (the gateway sends each caller's token), query or fragment",
+  );
 }
 
+/** The client decodes the user and password: one it cannot decode would fail later, naming no setting. */
 function redisUrlOf(raw: string): URL | Refusal {
   const url = URL.canParse(raw) ? new URL(raw) : undefined;
-  if (url && /^rediss?:$/.test(url.protocol) && url.hostname !== '') return url;
-  return new Refusal('a redis:// or rediss:// URL', url ? maskPassword(url) : '(not a URL)');
+  if (!url || !/^rediss?:$/.test(url.protocol) || url.hostname === '') {
+    return new Refusal('a redis:// or rediss:// URL', url?.href ?? '(not a URL)');
+  }
+  if (decodes(url.username) && decodes(url.password)) return url;
+  return new Refusal('a redis:// or rediss:// URL whose user and password are percent-encoded (%40 for @)', url.href);
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function encryptionKeysOf(raw: string): EncryptionKeys | Refusal {

@@ -2,7 +2,7 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { UNAVAILABLE } from '../cache/secondLevel';
 import type { EncryptionKeys } from '../config/encryptionKeys';
-import { maskPassword } from '../config/loadConfig';
+import { maskCredentials } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
 import { LATE, settleWithin } from './deadline';
 import { redisKeys, type RedisKeys } from './redisKeys';
@@ -81,7 +81,7 @@ export class RedisLink {
     this.client.on('close', () => this.mark(false, 'connection closed'));
     options.metrics.up.set(0);
     options.logger.info(
-      { redis: maskPassword(new URL(options.url)), cluster: options.cluster === true },
+      { redis: maskCredentials(options.url), cluster: options.cluster === true },
       'sharing state with other replicas through Redis',
     );
     // How many keys, never which.

@@ -3,6 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/loadConfig';
 
+/** The problems of a refused configuration; throws when it is accepted. */
+function refused(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`accepted: ${JSON.stringify(env)}`);
+}
+
 /** The object `paths` describes: `{ 'http.port': 1 }` is `{ http: { port: 1 } }`. */
 function at(paths: Record<string, unknown>): Record<string, unknown> {
   const root: Record<string, any> = {};
@@ -160,8 +171,57 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
     expect((error as ConfigError).problems.map((problem) => problem.variable)).toEqual(['REDIS_URL', 'REDIS_KEY_PREFIX']);
-    expect(message).toContain('http://gw:***@redis.internal:6379');
+    expect(message).toContain('http://***@redis.internal:6379');
     expect(message).not.toContain('s3cret');
+    expect(message).not.toContain('gw');
+  });
+
+  it.each([
+    ['a user and password', 'https://alice:s3cretpw@cse.example.com'],
+    ['a password alone', 'https://:s3cretpw@cse.example.com'],
+    ['a user alone', 'https://s3cretpw@cse.example.com/prefix'],
+    ['an @ in the password', 'https://alice:s3cr@tpw@cse.example.com'],
+    ['a URL that does not parse', 'https://alice:s3cretpw@cse example.com'],
+  ])('refuses CSE_ENDPOINT with %s, showing neither (the gateway sends the caller\'s token)', (_what, value) => {
+    const { message, problems } = refused({ CSE_ENDPOINT: value, NODE_ENV: 'production' });
+    expect(problems.map((problem) => problem.variable)).toEqual(['CSE_ENDPOINT']);
+    expect(message).toMatch(/^Invalid configuration: CSE_ENDPOINT="https:\/\/\*\*\*@cse.example.com/);
+    expect(message).toContain('without user or password');
+    expect(message).not.toMatch(/s3cr|alice/);
+    expect(JSON.stringify(problems)).not.toMatch(/s3cr|alice/);
+  });
+
+  it('masks the credentials of every URL a refused value holds, whatever the variable', () => {
+    const { message } = refused({ CORS_ORIGINS: 'https://a.example.com,https://u:s3cret@b.example.com/', LOG_LEVEL: 'redis://:s3cret@h' });
+    expect(message).toContain('CORS_ORIGINS="https://a.example.com,https://***@b.example.com/"');
+    expect(message).toContain('LOG_LEVEL="redis://***@h"');
+    expect(message).not.toContain('s3cret');
+  });
+
+  it.each([
+    ['password', 'redis://:p%ZZ@redis.internal:6379'],
+    ['user', 'rediss://%E0%A4%A@redis.internal:6380'],
+  ])('refuses a REDIS_URL whose %s does not percent-decode, masked, instead of failing later naming no variable', (_what, value) => {
+    const { message, problems } = refused({ REDIS_URL: value });
+    expect(problems.map((problem) => problem.variable)).toEqual(['REDIS_URL']);
+    expect(message).toContain('@redis.internal:63');
+    expect(message).toContain('percent-encoded');
+    expect(message).not.toMatch(/%ZZ|%E0/);
+    expect(loadConfig({ REDIS_URL: 'redis://gw:p%40ss%25@redis.internal:6379' }).redis.url).toBe('redis://gw:p%40ss%25@redis.internal:6379');
+  });
+
+  it.each([
+    [{ PORT: '4000', METRICS_PORT: '4000' }, 'METRICS_PORT="4000": expected a port other than PORT\'s (4000)'],
+    [{ PORT: '4010', SIMULATOR_PORT: '4010' }, 'SIMULATOR_PORT="4010": expected a port other than PORT\'s (4010)'],
+    [{ METRICS_PORT: '9100', SIMULATOR_PORT: '9100' }, 'SIMULATOR_PORT="9100": expected a port other than METRICS_PORT\'s (9100)'],
+    [{ NODE_ENV: 'production', EMBEDDED_SIMULATOR: 'true', PORT: '9464' }, 'METRICS_PORT="9464": expected a port other than PORT\'s (9464)'],
+  ])('refuses two listeners on one port %j, naming both variables', (env, message) => {
+    expect(refused(env).message).toBe(`Invalid configuration: ${message}, or 0 for any free one.`);
+  });
+
+  it('lets the ports be 0 together, and the simulator\'s be PORT\'s when no simulator is started', () => {
+    expect(loadConfig({ PORT: '0', METRICS_PORT: '0', SIMULATOR_PORT: '0' })).toMatchObject(at({ 'http.port': 0, 'http.metricsPort': 0 }));
+    expect(loadConfig({ CSE_ENDPOINT: 'https://cse.example.com', PORT: '4010', SIMULATOR_PORT: '4010' }).http.port).toBe(4010);
   });
 
   it('reads REDIS_TLS_CA_FILE at start-up, and refuses an unreadable or non-PEM file, or one without a rediss:// URL', () => {
@@ -212,7 +272,7 @@ describe('loadConfig', () => {
       expect(error).toBeInstanceOf(ConfigError);
       const { message, problems } = error as ConfigError;
       expect(problems.map((problem) => problem.variable)).toEqual(['REDIS_URL']);
-      expect(message).toContain('gw:***@node-1:7000/');
+      expect(message).toContain(`${new URL(url).protocol}//***@node-1:7000/`);
       expect(message).toContain('REDIS_CLUSTER=true');
       expect(message).not.toContain('s3cret');
     }
@@ -314,7 +374,6 @@ describe('loadConfig', () => {
     ['PORT', '-1'],
     ['CSE_ENDPOINT', 'not a url'],
     ['CSE_ENDPOINT', 'ftp://cse.example.com'],
-    ['CSE_ENDPOINT', 'https://user:secret@cse.example.com'],
     ['CSE_ENDPOINT', 'https://cse.example.com/?x=1'],
     ['CSE_PROJECT_ID', 'a/b'],
     ['CSE_PROJECT_ID', 'x'.repeat(65)],
