@@ -1,5 +1,7 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
@@ -344,6 +346,31 @@ describe('start-up as operators meet it', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'fatal', msg: expect.stringContaining('CSE_ENDPOINT="https://***@cse.example.com"') });
     expect(stderr).not.toMatch(/s3cretpw|alice/);
+  });
+
+  describe('a file setting that names no regular file (a named pipe, a device): one line naming it, at once', () => {
+    let dir: string;
+    let pipe: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'gw-start-files-'));
+      pipe = join(dir, 'pipe');
+      execFileSync('mkfifo', [pipe]);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it.each([
+      ['REDIS_TLS_CA_FILE', 'a named pipe', { REDIS_URL: 'rediss://127.0.0.1:1' }],
+      ['REDIS_TLS_CA_FILE', '/dev/zero', { REDIS_URL: 'rediss://127.0.0.1:1' }],
+      ['PERSISTED_QUERIES_MANIFEST', 'a named pipe', { PERSISTED_QUERIES: 'safelist' }],
+      ['PERSISTED_QUERIES_MANIFEST', '/dev/zero', { PERSISTED_QUERIES: 'safelist' }],
+    ])('%s: %s', async (variable, file, env) => {
+      const path = file === '/dev/zero' ? file : pipe;
+      const started = Date.now();
+      const { code, stderr } = await run({ PORT: '0', EMBEDDED_SIMULATOR: 'true', SIMULATOR_PORT: '0', LOG_LEVEL: 'silent', ...env, [variable]: path });
+      expect(code).toBe(1);
+      expect(stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(new RegExp(`^Invalid configuration: ${variable}=.*not a regular file`))]);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
   });
 
   it('a METRICS_PORT in use: the line names METRICS_PORT and its port, not PORT', async () => {

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { parseEncryptionKeys, type EncryptionKeys } from './encryptionKeys';
+import { readSettingFile } from './settingFile';
 
 // The one reader of the environment and home of every default (docs/configuration.md).
 export type GatewayConfig = ReturnType<typeof loadConfig>;
@@ -30,6 +30,8 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 const MIB = 1024 * 1024;
+/** Far above any bundle of CA certificates: a larger file is something else. */
+const CA_FILE_MAX_BYTES = MIB;
 const DAY_MS = 86_400_000;
 const SIMULATOR_SETTINGS = ['PORT', 'SCENARIO', 'LIVE', 'LIVE_OPTIONS'].map((name) => `SIMULATOR_${name}`);
 /** No braces: they would change the Redis Cluster hash tag that keeps a lease and its value in one slot. */
@@ -338,13 +340,9 @@ function liveOptionsOf(raw: string): object | Refusal {
 
 /** Read now: a bad file fails the start naming the variable, not the first Redis connection later. */
 function pemFileOf(path: string): string | Refusal {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    return new Refusal(`a readable PEM file of CA certificates (${(error as NodeJS.ErrnoException).code})`);
-  }
-  if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
+  const file = readSettingFile(path, CA_FILE_MAX_BYTES);
+  if ('problem' in file) return new Refusal(`a readable PEM file of CA certificates, at most 1 MiB (${file.problem})`);
+  if (file.text.includes('-----BEGIN CERTIFICATE-----')) return file.text;
   return new Refusal('a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)');
 }
 

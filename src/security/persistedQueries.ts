@@ -2,9 +2,9 @@ import type { ApolloServerOptions, BaseContext } from '@apollo/server';
 import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { parse, validate, type GraphQLSchema } from 'graphql';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ENTRY_OVERHEAD_BYTES } from '../cache/CallerShareCache';
 import { ConfigError, type GatewayConfig } from '../config/loadConfig';
+import { readSettingFile } from '../config/settingFile';
 import { isObject } from '../upstream/types';
 
 type PersistedOperations = ReturnType<typeof loadPersistedQueryManifest>;
@@ -43,18 +43,22 @@ export function sha256(text: string): string {
 
 const TYPES = new Set(['query', 'mutation', 'subscription']);
 
+/** Far above any real list, far below what would exhaust the process. */
+export const MANIFEST_MAX_BYTES = 64 * 1024 * 1024;
+
 /** A list that cannot be served stops start-up: @throws ConfigError naming the path and the problem. */
 export function loadPersistedQueryManifest(path: string, schema: GraphQLSchema) {
   const fail = (problem: string): never => {
     const expected = `an Apollo persisted query manifest (${problem})`;
     throw new ConfigError('PERSISTED_QUERIES_MANIFEST', path, expected);
   };
+  const file = readSettingFile(path, MANIFEST_MAX_BYTES);
+  if ('problem' in file) return fail(file.problem);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    const { code } = error as NodeJS.ErrnoException;
-    return fail(code === undefined ? 'the file is not JSON' : `cannot read the file: ${code}`);
+    json = JSON.parse(file.text);
+  } catch {
+    return fail('the file is not JSON');
   }
   if (!isObject(json)) return fail('expected a JSON object');
   if (json.format !== 'apollo-persisted-query-manifest') return fail('"format" must be "apollo-persisted-query-manifest"');

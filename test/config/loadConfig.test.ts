@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/loadConfig';
@@ -239,8 +239,14 @@ describe('loadConfig', () => {
         }
         throw new Error('accepted');
       };
+      mkdirSync(join(dir, 'a-directory'));
+      // Sparse: its size is past the bound, its blocks are not.
+      writeFileSync(join(dir, 'huge.pem'), pem);
+      truncateSync(join(dir, 'huge.pem'), 1024 * 1024 + 1);
       for (const [env, expected] of [
         [{ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'missing.pem') }, /readable PEM file.*ENOENT/],
+        [{ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'a-directory') }, /not a regular file/],
+        [{ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'huge.pem') }, /larger than 1 MiB/],
         [{ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'key.txt') }, /BEGIN CERTIFICATE/],
         [{ REDIS_URL: 'redis://redis:6379', REDIS_TLS_CA_FILE: join(dir, 'ca.pem') }, /rediss:\/\//],
         [{ REDIS_TLS_CA_FILE: join(dir, 'ca.pem') }, /rediss:\/\//],

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/loadConfig';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
-import { loadPersistedQueryManifest } from '../../src/security/persistedQueries';
+import { loadPersistedQueryManifest, MANIFEST_MAX_BYTES } from '../../src/security/persistedQueries';
 
 const schema = buildGatewaySchema();
 const dir = mkdtempSync(join(tmpdir(), 'pq-manifest-'));
@@ -31,8 +31,16 @@ describe('loadPersistedQueryManifest', () => {
     ['a bad type', manifest([{ ...op, type: 'fetch' }]), /operations\[0\]\.type/],
     ['a body that does not parse', manifest([{ ...op, body: 'query {' }]), /does not parse/],
     ['a body that does not validate', manifest([{ ...op, body: '{ nope }' }]), /not valid against the schema/],
+    ['a directory', 'directory', /not a regular file/],
+    ['a file past the bound (64 MiB)', 'huge', /larger than 64 MiB/],
   ])('refuses %s, naming PERSISTED_QUERIES_MANIFEST and the path', (name, content, problem) => {
     const path = content === null ? join(dir, 'missing.json') : write(`${name.replace(/\W/g, '_')}.json`, content);
+    if (content === 'directory') {
+      rmSync(path);
+      mkdirSync(path);
+    }
+    // Sparse: its size is past the bound, its blocks are not.
+    if (content === 'huge') truncateSync(path, MANIFEST_MAX_BYTES + 1);
     expect(() => loadPersistedQueryManifest(path, schema)).toThrow(ConfigError);
     expect(() => loadPersistedQueryManifest(path, schema)).toThrow(/PERSISTED_QUERIES_MANIFEST/);
     expect(() => loadPersistedQueryManifest(path, schema)).toThrow(problem);
