@@ -55,6 +55,8 @@ export class RedisLink {
   private readonly lostListeners: Array<() => void> = [];
   private up = false;
   private everUp = false;
+  /** Whether a failure before the first connection was logged: one line, however often it is retried. */
+  private toldUnreachable = false;
   private suspendedUntil = 0;
   private closed = false;
 
@@ -212,7 +214,13 @@ export class RedisLink {
   }
 
   private mark(up: boolean, reason: string | undefined): void {
-    if (up === this.up || this.closed) return;
+    if (this.closed) return;
+    // A Redis never reached (a wrong password, port or protocol) must say why, not stay silent.
+    if (!up && !this.everUp && !this.toldUnreachable) {
+      this.toldUnreachable = true;
+      this.options.logger.warn({ reason }, 'Redis not reachable: this replica goes on with its local caches, coalescing and APQ registry until it connects');
+    }
+    if (up === this.up) return;
     this.up = up;
     this.options.metrics.up.set(up ? 1 : 0);
     if (up) {
