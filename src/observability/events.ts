@@ -1,6 +1,11 @@
 /** The `route` label's values. */
 export const UPSTREAM_ROUTES = ['listEngines', 'getEngine', 'listJobs', 'getJob'] as const;
 export type Route = (typeof UPSTREAM_ROUTES)[number];
+/**
+ * The `status` label's values of a failed attempt the alerts count and the upstream layer names
+ * (throttled, unavailable, timed out, no answer): their series exist at 0 from the start.
+ */
+export const UPSTREAM_FAILURE_STATUSES = ['429', '500', '502', '503', '504', 'none'] as const;
 
 /** What the upstream layer reports: to the process's sink (metrics, readiness) and the operation's own. */
 export interface UpstreamEvents {

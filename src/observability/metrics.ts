@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { UPSTREAM_ROUTES, type UpstreamEvents } from './events';
+import { UPSTREAM_FAILURE_STATUSES, UPSTREAM_ROUTES, type UpstreamEvents } from './events';
 import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
 import { createOperationLabeler } from './operationLabel';
 import type { OperationFacts } from './OperationFacts';
@@ -11,9 +11,23 @@ export type OperationOutcome = 'success' | 'partial' | 'error' | 'aborted' | 'ca
 
 export const SUBSCRIPTION_FIELDS = ['jobUpdated', 'engineJobEvents'] as const;
 export type SubscriptionField = (typeof SUBSCRIPTION_FIELDS)[number];
-type SubscribeRefusal = 'connection_limit' | 'caller_limit' | 'total_limit' | 'invalid';
-export type SocketRefusal = RefusedAtUpgrade | 'slow_consumer' | 'socket_limit' | 'address_limit' | 'caller_limit' | 'idle';
-type RefusedAtUpgrade = 'origin' | 'path' | 'unauthenticated' | 'bad_request' | 'shutting_down';
+/** The `reason` label's values: each one's series exists at 0 from the start. */
+export const SUBSCRIBE_REFUSALS = ['connection_limit', 'caller_limit', 'total_limit', 'invalid'] as const;
+type SubscribeRefusal = (typeof SUBSCRIBE_REFUSALS)[number];
+/** The `reason` label's values: each one's series exists at 0 from the start. */
+export const SOCKET_REFUSALS = [
+  'origin',
+  'path',
+  'unauthenticated',
+  'bad_request',
+  'shutting_down',
+  'slow_consumer',
+  'socket_limit',
+  'address_limit',
+  'caller_limit',
+  'idle',
+] as const;
+export type SocketRefusal = (typeof SOCKET_REFUSALS)[number];
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
 export type SubscriptionMetrics = GatewayMetrics['subscriptions'];
@@ -163,7 +177,10 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
   // Failure series exist at 0 from the first scrape: rate() reads a series from nowhere as no change.
   breakerState.set({ scope: 'upstream' }, BREAKER_STATE_VALUE.closed);
   for (const code of [...Object.values(ErrorCode), ...Object.values(RequestErrorCode)]) errors(code, undefined, 0);
-  for (const route of UPSTREAM_ROUTES) shed(route, undefined, 0);
+  for (const route of UPSTREAM_ROUTES) {
+    shed(route, undefined, 0);
+    for (const status of UPSTREAM_FAILURE_STATUSES) upstreamRequests(route, status, 0);
+  }
   for (const scope of ['upstream', 'engine'] as const) {
     for (const state of Object.keys(BREAKER_STATE_VALUE)) breakerTransitions(scope, state, 0);
   }
@@ -175,12 +192,14 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
     'Subscribe messages refused: past SUBSCRIPTION_MAX_PER_CONNECTION or SUBSCRIPTION_MAX_TOTAL, or an invalid operation.',
     ['reason'],
   );
+  for (const reason of SUBSCRIBE_REFUSALS) refused(reason, undefined, 0);
   const sockets = gauge('gateway_subscription_sockets_active', 'WebSockets open now.');
   const socketsRefused = counter(
     'gateway_subscription_sockets_refused_total',
     'WebSockets turned away or closed by the gateway, by reason.',
     ['reason'],
   );
+  for (const reason of SOCKET_REFUSALS) socketsRefused(reason, undefined, 0);
   const pollers = gauge(
     'gateway_subscription_pollers_active',
     'Upstream pollers running now: one per watched engine and credential scope.',

@@ -339,6 +339,21 @@ describe('METRICS_PORT', () => {
   });
   afterAll(() => separate.close());
 
+  it('shows the failure series the alerts rate() at 0 before the first failure', async () => {
+    const text = await (await request(separate.gateway.metricsUrl!)).body.text();
+    for (const series of [
+      'gateway_subscriptions_refused_total{reason="connection_limit"} 0',
+      'gateway_subscriptions_refused_total{reason="total_limit"} 0',
+      'gateway_subscription_sockets_refused_total{reason="socket_limit"} 0',
+      'gateway_subscription_sockets_refused_total{reason="address_limit"} 0',
+      'gateway_subscription_sockets_refused_total{reason="slow_consumer"} 0',
+      'gateway_upstream_requests_total{route="listJobs",status="503"} 0',
+      'gateway_upstream_requests_total{route="getJob",status="none"} 0',
+    ]) {
+      expect(text.split('\n')).toContain(series);
+    }
+  });
+
   it('serves /metrics on its own listener only, and nothing else there', async () => {
     const metricsUrl = separate.gateway.metricsUrl!;
     expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);

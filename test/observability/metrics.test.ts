@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { Histogram, Registry } from 'prom-client';
 import { ErrorCode, RequestErrorCode } from '../../src/errors/codes';
-import { createMetrics, packageVersion, type GatewayMetrics } from '../../src/observability/metrics';
+import { UPSTREAM_FAILURE_STATUSES, UPSTREAM_ROUTES } from '../../src/observability/events';
+import { createMetrics, packageVersion, SOCKET_REFUSALS, SUBSCRIBE_REFUSALS, type GatewayMetrics } from '../../src/observability/metrics';
 
 /** The value of one series, found by name and exact labels, from the registry's JSON. */
 async function value(metrics: GatewayMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
@@ -151,6 +152,10 @@ describe('createMetrics: operations and batches', () => {
       ...Object.values(ErrorCode),
       ...Object.values(RequestErrorCode),
       ...['listEngines', 'getEngine', 'listJobs', 'engine', 'closed', 'half-open', 'open'],
+      // And every refusal reason, and every route's failed attempts.
+      ...SUBSCRIBE_REFUSALS,
+      ...SOCKET_REFUSALS,
+      ...UPSTREAM_FAILURE_STATUSES,
       packageVersion(),
       process.versions.node,
     ]);
@@ -174,5 +179,22 @@ describe('createMetrics: operations and batches', () => {
     expect(await value(metrics, 'gateway_errors_total', { code: 'UPSTREAM_TIMEOUT' })).toBe(2);
     expect(await value(metrics, 'gateway_errors_total', { code: 'NOT_FOUND' })).toBe(1);
     expect(await value(metrics, 'gateway_errors_total', { code: 'INTERNAL_SERVER_ERROR' })).toBe(1);
+  });
+
+  it("pre-creates every value of each refusal metric's one list of reasons, and every route's failed attempts, at 0", async () => {
+    const metrics = createMetrics({ maxOperationNames: 5, processMetrics: false });
+    // The lists the metrics take their label values from: a reason added there is pre-created with it.
+    expect(SOCKET_REFUSALS).toEqual(expect.arrayContaining(['socket_limit', 'address_limit', 'slow_consumer', 'idle', 'origin']));
+    expect(SUBSCRIBE_REFUSALS).toEqual(expect.arrayContaining(['connection_limit', 'caller_limit', 'total_limit', 'invalid']));
+    for (const reason of SUBSCRIBE_REFUSALS) expect(await value(metrics, 'gateway_subscriptions_refused_total', { reason })).toBe(0);
+    for (const reason of SOCKET_REFUSALS) expect(await value(metrics, 'gateway_subscription_sockets_refused_total', { reason })).toBe(0);
+    for (const route of UPSTREAM_ROUTES) {
+      for (const status of UPSTREAM_FAILURE_STATUSES) expect(await value(metrics, 'gateway_upstream_requests_total', { route, status })).toBe(0);
+    }
+    // The first refusal is then an increase from 0, as rate() reads it.
+    metrics.subscriptions.socketRefused('socket_limit');
+    metrics.events.attempt!({ route: 'getJob', status: 503, durationMs: 1, outcome: 'error', attempt: 0 });
+    expect(await value(metrics, 'gateway_subscription_sockets_refused_total', { reason: 'socket_limit' })).toBe(1);
+    expect(await value(metrics, 'gateway_upstream_requests_total', { route: 'getJob', status: '503' })).toBe(1);
   });
 });
