@@ -166,6 +166,17 @@ describe('the manifests against the gateway', () => {
   });
 });
 
+describe("the README's Secret against the NetworkPolicy", () => {
+  it('names a Redis on a port the NetworkPolicy lets the pods reach', () => {
+    const readme = readFileSync(join(DIR, 'README.md'), 'utf8');
+    const url = new URL(/--from-literal=redis-url='([^']+)'/.exec(readme)![1]!);
+    expect(() => loadConfig({ REDIS_URL: url.href })).not.toThrow();
+    const policy = only<{ spec: { egress: Array<{ to: Array<{ podSelector?: { matchLabels: Record<string, string> } }>; ports: Array<{ port: number }> }> } }>('NetworkPolicy');
+    const toRedis = policy.spec.egress.filter((rule) => rule.to.some((peer) => peer.podSelector?.matchLabels['app.kubernetes.io/name'] === 'redis'));
+    expect(toRedis.flatMap((rule) => rule.ports.map((port) => port.port))).toContain(Number(url.port || 6379));
+  });
+});
+
 describe('shutdown timings from the production defaults', () => {
   const config = loadConfig(manifestEnv);
   const preStopMs = (container.lifecycle?.preStop?.sleep?.seconds ?? Number.NaN) * 1000;
