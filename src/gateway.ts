@@ -44,6 +44,18 @@ export interface GatewayDependencies {
 
 export type RunningGateway = Awaited<ReturnType<typeof startGateway>>;
 
+/** Past the stop itself, for the simulator's close and the last log lines. */
+const LAST_STEPS_MS = 5000;
+
+/**
+ * How long after SIGTERM the process has exited, at the latest (main.ts holds it to this): the
+ * delay, then the drain and the upstream pool's close, each bounded by SHUTDOWN_TIMEOUT_MS, then
+ * the last steps. An orchestrator's grace period must exceed it (docs/operating.md#shutdown).
+ */
+export function shutdownDeadlineMs(http: Pick<GatewayConfig['http'], 'shutdownDelayMs' | 'shutdownTimeoutMs'>): number {
+  return http.shutdownDelayMs + 2 * http.shutdownTimeoutMs + LAST_STEPS_MS;
+}
+
 /** A start that fails undoes what it had started, so a caller that goes on is left with no open handle. */
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies) {
   const undo: Array<() => Promise<void>> = [];
@@ -185,6 +197,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     metricsUrl: metricsServer?.url,
     subscriptions: subscriptions.server,
     upstreamCacheStats: () => services.http.cacheStats,
+    operationsInFlight: () => httpServer.operationsInFlight(),
     /** Graceful stop (docs/operating.md); safe to call more than once. */
     close: () => (closing ??= stop()),
   };

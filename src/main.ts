@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const demoToken = demo?.token;
   const endpoint = demo?.simulator.url ?? (upstream.endpoint as string);
   // Loaded once the configuration and the simulator hold, so a bad setting fails before its modules load.
-  const { startGateway } = require('./gateway') as typeof import('./gateway');
+  const { startGateway, shutdownDeadlineMs } = require('./gateway') as typeof import('./gateway');
   const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch((error: unknown) =>
     fail(error instanceof ConfigError ? error.message : startupFailure(error, config.http)),
   );
@@ -89,19 +89,26 @@ async function main(): Promise<void> {
 
   const { shutdownDelayMs: delayMs, shutdownTimeoutMs: timeoutMs } = config.http;
   let stopping = false;
+  let exiting = false;
+  // Exit 1 without waiting for the requests in flight, saying how many; the lines so far still reach
+  // stdout (bounded): a bare process.exit loses what the asynchronous destination still holds.
+  const cut = async (level: 'warn' | 'error', message: string, fields: object = {}) => {
+    // Already writing out the last lines: a further signal means "now".
+    if (exiting) process.exit(1);
+    exiting = true;
+    lifecycle[level]({ ...fields, requestsCut: gateway.operationsInFlight() }, message);
+    await log.close(LOG_CLOSE_TIMEOUT_MS);
+    process.exit(1);
+  };
   const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) {
-      // An operator pressing Ctrl-C twice means "now".
-      logger.warn({ signal }, 'second signal during shutdown: exiting without waiting');
-      process.exit(1);
-    }
+    // An operator pressing Ctrl-C twice means "now".
+    if (stopping) return cut('warn', 'second signal during shutdown: exiting without waiting for in-flight requests', { signal });
     stopping = true;
     lifecycle.info({ signal, delayMs, timeoutMs }, 'shutting down: draining in-flight operations');
-    // Every step is bounded on its own; this only catches a step that never settles.
-    setTimeout(() => {
-      logger.error('shutdown did not finish in time: exiting');
-      process.exit(1);
-    }, delayMs + 2 * timeoutMs + 5000).unref();
+    // Every step is bounded on its own; this only catches a step that never settles, early enough
+    // for its lines to be written within the deadline.
+    const deadlineMs = shutdownDeadlineMs(config.http) - LOG_CLOSE_TIMEOUT_MS;
+    setTimeout(() => void cut('error', 'shutdown did not finish in time: exiting'), deadlineMs).unref();
     let code = 0;
     try {
       await gateway.close();
@@ -112,6 +119,8 @@ async function main(): Promise<void> {
       code = 1;
     }
     // The last lines reach stdout, in order, before the process ends.
+    if (exiting) return;
+    exiting = true;
     await log.close(LOG_CLOSE_TIMEOUT_MS);
     process.exit(code);
   };

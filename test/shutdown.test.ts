@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import WebSocket from 'ws';
-import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
-import { buildGateway } from './support/gatewayProcess';
+import { DEMO_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
+import { buildGateway, startGatewayProcess } from './support/gatewayProcess';
 
 const root = join(__dirname, '..');
 
@@ -219,5 +219,46 @@ it('on SIGTERM with subscriptions open: readiness false, every WebSocket closed 
     expect(messages.indexOf('stopped')).toBeGreaterThan(messages.lastIndexOf('subscription ended'));
   } finally {
     if (gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+  }
+}, 60_000);
+
+it('on a second SIGTERM: one line saying how many requests it cuts, every line so far written out, exit 1', async () => {
+  const gateway = await startGatewayProcess(await buildGateway(), {
+    NODE_ENV: 'production', EMBEDDED_SIMULATOR: 'true', HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', SIMULATOR_PORT: '0',
+    LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '20000',
+  });
+  try {
+    const exited = new Promise<number | null>((resolve) => gateway.child.once('exit', (code) => resolve(code)));
+    const simulator = /"simulator":"(http:\/\/[^"]+)"/.exec(gateway.output())![1]!;
+    const fault = await request(new URL('/__sim/faults', simulator), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ route: 'listEngines', latencyMs: 30_000 }),
+    });
+    await fault.body.dump();
+    const send = (id: string, query: string) =>
+      request(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN, 'x-request-id': id },
+        body: JSON.stringify({ query }),
+      }).then(async (response) => (await response.body.text(), response.statusCode), (error: Error) => error.name);
+    // Five that the upstream holds (page sizes apart: no two coalesce), and one answered at once.
+    const slow = [1, 2, 3, 4, 5].map((first) => send(`slow-${first}`, `{ engines(first: ${first}) { totalCount } }`));
+    expect(await send('fast', `{ engine(id: "${SEED.engines.drift}") { id } }`)).toBe(200);
+    await until(() => (/"requestId":"fast"/.test(gateway.output()) ? true : undefined), 'the fast request\'s line', gateway.output);
+
+    gateway.child.kill('SIGTERM');
+    await until(() => (gateway.output().includes('"msg":"shutting down') ? true : undefined), 'the shutdown line', gateway.output);
+    gateway.child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    await Promise.all(slow);
+
+    const lines = gateway.output().split('\n').filter((line) => line.startsWith('{"')).map((line) => JSON.parse(line));
+    expect(lines.filter((line) => line.msg.startsWith('second signal'))).toEqual([
+      expect.objectContaining({ level: 'warn', signal: 'SIGTERM', requestsCut: 5, msg: 'second signal during shutdown: exiting without waiting for in-flight requests' }),
+    ]);
+    expect(lines.filter((line) => line.msg === 'graphql operation').map((line) => line.requestId)).toEqual(['fast']);
+  } finally {
+    await gateway.kill();
   }
 }, 60_000);

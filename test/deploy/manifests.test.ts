@@ -11,6 +11,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { request } from 'undici';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/loadConfig';
+import { shutdownDeadlineMs } from '../../src/gateway';
 import { HEALTH_PATH, METRICS_PATH, READY_PATH } from '../../src/http/operationalRoutes';
 import { startHarness, type Harness } from '../support/harness';
 
@@ -192,10 +193,23 @@ describe('shutdown timings from the production defaults', () => {
     expect(probe.periodSeconds! * probe.failureThreshold! * 1000).toBeLessThan(config.http.shutdownDelayMs);
   });
 
-  it('gives terminationGracePeriodSeconds room for preStop, SHUTDOWN_DELAY_MS, the drain and the pool close, and a margin', () => {
-    // The drain and closing the upstream pool are each bounded by SHUTDOWN_TIMEOUT_MS, one after the other.
-    const needMs = preStopMs + config.http.shutdownDelayMs + 2 * config.http.shutdownTimeoutMs + 5000;
-    expect(podSpec.terminationGracePeriodSeconds! * 1000).toBeGreaterThanOrEqual(needMs);
+  it("gives terminationGracePeriodSeconds room for preStop and the process's own shutdown deadline, and a margin", () => {
+    // The deadline main.ts holds the process to: SHUTDOWN_DELAY_MS, the drain and the pool close, the last lines.
+    const needMs = preStopMs + shutdownDeadlineMs(config.http);
+    expect(needMs).toBe(preStopMs + config.http.shutdownDelayMs + 2 * config.http.shutdownTimeoutMs + 5000);
+    expect(podSpec.terminationGracePeriodSeconds! * 1000).toBeGreaterThan(needMs);
+  });
+
+  it("states the grace period's figures in the README as the manifest has them", () => {
+    const readme = readFileSync(join(DIR, 'README.md'), 'utf8');
+    const seconds = (ms: number) => ms / 1000;
+    const stated = /`terminationGracePeriodSeconds` (\d+) = (\d+) \(preStop\) \+ (\d+) \(the process's deadline\) \+ a margin of (\d+)/.exec(readme);
+    expect(stated?.slice(1).map(Number)).toEqual([
+      podSpec.terminationGracePeriodSeconds,
+      seconds(preStopMs),
+      seconds(shutdownDeadlineMs(config.http)),
+      podSpec.terminationGracePeriodSeconds! - seconds(preStopMs + shutdownDeadlineMs(config.http)),
+    ]);
   });
 });
 
