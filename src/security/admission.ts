@@ -132,7 +132,7 @@ export function createAdmission(
     const roots = subscription ? rootSelections(fragmentsOf(valid), operation.selectionSet.selections) : [];
     // graphql-js lets a literal `@skip(if: true)` there through validation, then throws subscribing.
     if (rootDirectives(roots)) return [rootDirectiveRefusal()];
-    const coerced = coerceVariables(schema, operation, variables);
+    const coerced = coerceVariables(schema, operation, variables, hideSuggestions);
     let cost: Estimate;
     try {
       cost = estimate(valid, operation, coerced);
@@ -163,8 +163,8 @@ export function createAdmission(
     if (operation.operation !== (transport === 'http' ? 'query' : 'subscription')) {
       return [operationTypeRefusal(operation.operation, transport)];
     }
-    // Over HTTP, Apollo's execution refuses them so (400); a subscribe's never reach execution's.
-    if (coerced.errors !== undefined && transport === 'websocket') return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
+    // Refused here, not by execution: its coercion reports 50 errors, each quoting the whole value.
+    if (coerced.errors !== undefined) return [variablesRefusal(coerced.errors[0]!)];
     const field = subscription ? rootField(roots) : SUBSCRIPTION_FIELDS[0];
     const name = operation.name?.value;
     // Only those the operation declares: subscriptions are grouped by them, and others are never read.
@@ -358,6 +358,18 @@ function operationTypeRefusal(type: OperationDefinitionNode['operation'], transp
 
 function refusal(code: string, message: string, details: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...details } });
+}
+
+/** Past this, graphql-js's message has its quote of the variable's value cut: the caller sent it. */
+const MAX_VARIABLE_MESSAGE_CHARS = 1_000;
+
+/** graphql-js's message, with its reason kept whole and its quote of a long value cut. */
+function variablesRefusal(error: GraphQLError): GraphQLError {
+  const reason = error.originalError?.message ?? '';
+  if (error.message.length <= MAX_VARIABLE_MESSAGE_CHARS) return withCode(error, ErrorCode.BAD_USER_INPUT);
+  const quote = error.message.slice(0, MAX_VARIABLE_MESSAGE_CHARS / 2);
+  const message = `${quote}…; ${reason.slice(0, MAX_VARIABLE_MESSAGE_CHARS / 2)}`;
+  return withCode(new GraphQLError(message, { nodes: error.nodes, originalError: error.originalError }), ErrorCode.BAD_USER_INPUT);
 }
 
 /** The rule's error kept as `originalError`, as Apollo does: formatError restores DEFER_NOT_SUPPORTED. */

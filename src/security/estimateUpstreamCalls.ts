@@ -66,9 +66,15 @@ const MAX_KEY_CHARS = 128;
 
 export type CoercedVariables = ReturnType<typeof getVariableValues>;
 
-/** The operation's variables as execution coerces them: what the estimate reads, and what refuses bad input. */
-export function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Record<string, unknown> | undefined): CoercedVariables {
-  return getVariableValues(schema, operation.variableDefinitions ?? [], raw ?? {});
+/** The operation's variables as execution coerces them: what the estimate reads, and what refuses bad input.
+ * One error, then a stop: each of graphql-js's messages quotes its whole value, so many were quadratic. */
+export function coerceVariables(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  raw: Record<string, unknown> | undefined,
+  hideSuggestions = false,
+): CoercedVariables {
+  return getVariableValues(schema, operation.variableDefinitions ?? [], raw ?? {}, { maxErrors: 1, hideSuggestions });
 }
 
 /** Memoized per document shape from its second use (most are sent once), keyed by the literals and cost

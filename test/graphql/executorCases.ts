@@ -18,6 +18,8 @@ export interface Case {
   query: string;
   variables?: Record<string, unknown>;
   faults?: Fault[];
+  /** Variables that do not coerce: admission refuses them, before any executor. */
+  refusedBeforeExecution?: true;
 }
 
 export const cases: Case[] = [
@@ -28,8 +30,8 @@ export const cases: Case[] = [
   { name: 'fragments, inline fragments, aliases, __typename, @skip and @include', query: `query Q($withTasks: Boolean!, $skipName: Boolean!) { a: engine(id: "${SEED.engines.single}") { ...E } b: engine(id: "${SEED.engines.onePage}") { __typename ... on Engine { id name @skip(if: $skipName) } } } fragment E on Engine { __typename id name @skip(if: $skipName) latestJob { __typename id tasks @include(if: $withTasks) { __typename id order } } }`, variables: { withTasks: true, skipName: false } },
   { name: 'a job by id, with the unsafe task id', query: `query J($e: ID!, $j: ID!) { job(engineId: $e, id: $j) { ${JOB_FIELDS} } }`, variables: { e: SEED.engines.drift, j: 'placeholder' } },
   { name: 'an engine that does not exist', query: `{ engine(id: "${SEED.engines.gone}") { id } other: engine(id: "${SEED.engines.single}") { id } }` },
-  { name: 'a missing required variable', query: `query M($id: ID!) { engine(id: $id) { id } }`, variables: {} },
-  { name: 'a variable of the wrong type', query: `query W($n: Int) { engines(first: $n) { totalCount } }`, variables: { n: 'seven' } },
+  { name: 'a missing required variable', query: `query M($id: ID!) { engine(id: $id) { id } }`, variables: {}, refusedBeforeExecution: true },
+  { name: 'a variable of the wrong type', query: `query W($n: Int) { engines(first: $n) { totalCount } }`, variables: { n: 'seven' }, refusedBeforeExecution: true },
   { name: 'a bad argument value', query: `{ engines(first: -1) { totalCount } }` },
   { name: 'a cursor that is not ours', query: `{ engine(id: "${SEED.engines.big}") { jobs(first: 3, after: "not-a-cursor") { totalCount } } }` },
   { name: 'a filter on time', query: `{ engine(id: "${SEED.engines.big}") { jobs(first: 5, filter: { from: "2020-01-01T00:00:00.000Z" }) { totalCount nodes { id startTime } } } }` },
