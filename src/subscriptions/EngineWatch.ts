@@ -33,6 +33,9 @@ export interface PollResult {
 
 type Targets = { readonly jobIds: readonly string[]; readonly events: boolean };
 
+/** A result's jobs' fingerprints, and whether its newest page's are among them. */
+type Fingerprints = { readonly byJob: ReadonlyMap<CseJob, string>; readonly events: boolean };
+
 /** At one tick: poll the upstream (and `publish` the result to the fleet), or listen to another replica's. */
 export type PollPlan =
   | (Targets & { readonly role: 'poll'; readonly publish: boolean })
@@ -147,6 +150,8 @@ const LISTING = '\u0000listing';
 
 /** Tasks fingerprinted in one turn of the event loop: a page of many large jobs is a long walk. */
 const FINGERPRINT_TASKS_PER_TURN = 2048;
+/** Other replicas' results waiting to be compared; past it one is dropped as a gap. */
+const MAX_WAITING_RESULTS = 4;
 
 /** Joins within this of a poll share the next one: a stream of new subscribers cannot poll faster. */
 const MIN_EARLY_SPACING_MS = 250;
@@ -173,6 +178,9 @@ export class EngineWatch {
   private toldUnexpected = false;
   /** Results are compared one after the other, each in turns. */
   private delivering: Promise<void> = Promise.resolve();
+  private waitingResults = 0;
+  /** A result was dropped: once those waiting are compared, each job's next state is sent. */
+  private lostResult = false;
   private readonly abort = new AbortController();
   private readonly coordinator: WatchCoordinator | undefined;
   private readonly budget: ReturnType<ScopeBudget['join']>;
@@ -280,6 +288,10 @@ export class EngineWatch {
     if (gap) this.gap();
     // The fleet's poller reached the upstream: a first state may again be read locally (see plan).
     if (!result.failed) this.failures = 0;
+    if (this.waitingResults >= MAX_WAITING_RESULTS) {
+      this.lostResult = true;
+      return;
+    }
     this.deliver(result, performance.now()).catch((error: unknown) => this.unexpected(error));
   }
 
@@ -349,10 +361,11 @@ export class EngineWatch {
       const result = polled === undefined ? undefined : { ...polled, startedAt };
       const failed = result?.failed === true;
       if (result !== undefined && !this.stopped) {
-        await this.deliver(result, performance.now());
+        // Before its comparison, which may end the watch (a terminal state): the fleet's listeners want it too.
         // Nothing read (the budget spent): nothing to tell the fleet.
         const empty = result.jobs.length + result.missing.length === 0 && result.newest === undefined;
         if (plan.publish && !(empty && !failed)) this.coordinator?.publish(result);
+        await this.deliver(result, performance.now());
       }
       this.failures = failed ? this.failures + 1 : 0;
       if (failed) this.gap();
@@ -459,18 +472,25 @@ export class EngineWatch {
 
   /** After the results before it; rejects as its comparison did. */
   private deliver(result: PollResult, at: number): Promise<void> {
+    this.waitingResults += 1;
     const turn = this.delivering.then(async () => {
+      this.waitingResults -= 1;
       const fingerprints = await this.fingerprints(result);
       if (!this.stopped) this.compare(result, at, fingerprints);
+      if (this.waitingResults === 0 && this.lostResult) {
+        this.lostResult = false;
+        this.gap();
+      }
     });
     this.delivering = turn.catch(() => undefined);
     return turn;
   }
 
-  /** What {@link compare} compares, in turns: the jobs watched and those of the newest page. */
-  private async fingerprints(result: PollResult): Promise<Map<CseJob, string>> {
+  /** What {@link compare} compares, in turns: the jobs watched, and the newest page's if events are. */
+  private async fingerprints(result: PollResult): Promise<Fingerprints> {
     const maxTasks = this.options.config.limits.budget.maxListItems;
-    const newest = new Set(this.eventSinks.size > 0 ? result.newest : undefined);
+    const events = this.eventSinks.size > 0 && result.newest !== undefined;
+    const newest = new Set(events ? result.newest : undefined);
     const turns = new TurnMeter(FINGERPRINT_TASKS_PER_TURN);
     const fingerprints = new Map<CseJob, string>();
     for (const job of result.jobs) {
@@ -479,10 +499,10 @@ export class EngineWatch {
       fingerprints.set(job, jobFingerprint(job, maxTasks));
       await turns.due(1 + Math.min(taskCount(job), maxTasks));
     }
-    return fingerprints;
+    return { byJob: fingerprints, events };
   }
 
-  private compare(result: PollResult, at: number, fingerprints: ReadonlyMap<CseJob, string>): void {
+  private compare(result: PollResult, at: number, fingerprints: Fingerprints): void {
     this.latestStart = Math.max(this.latestStart, result.startedAt ?? Number.NEGATIVE_INFINITY);
     if (result.engineMissing) {
       for (const id of [...this.tracks.keys()]) this.missingJob(id, result.startedAt);
@@ -498,11 +518,12 @@ export class EngineWatch {
     this.seen = { jobs: found, at, startedAt: result.startedAt };
     for (const id of [...this.tracks.keys()]) {
       const job = found.get(id);
-      if (job !== undefined) this.update(id, job, at, result.startedAt, fingerprints.get(job));
+      if (job !== undefined) this.update(id, job, at, result.startedAt, fingerprints.byJob.get(job));
     }
-    if (result.newest !== undefined && this.eventSinks.size > 0) {
+    // Events that began during the turns wait for the next poll: the page's fingerprints were not taken.
+    if (result.newest !== undefined && this.eventSinks.size > 0 && fingerprints.events) {
       const page = result.newest.map((id) => found.get(id)).filter((job): job is CseJob => job !== undefined);
-      this.compareNewest(page, at, result.startedAt, fingerprints);
+      this.compareNewest(page, at, result.startedAt, fingerprints.byJob);
     }
   }
 

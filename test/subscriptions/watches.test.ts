@@ -7,6 +7,7 @@ import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
 import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 import type { Credentials } from '../../src/upstream/credentials';
 import type { CseJob } from '../../src/upstream/types';
+import * as fingerprints from '../../src/subscriptions/jobFingerprint';
 
 describe('Watches', () => {
   it('once closed, ends new subscriptions at once without making a watch (nothing polls, no poller counted)', async () => {
@@ -111,5 +112,97 @@ describe('after a gap, each job is sent again as it is now', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(seen).toEqual(['Executing', 'Executing', 'Executing']);
     live.close();
+  });
+});
+
+describe("the fleet's results", () => {
+  const POLL_MS = 1000;
+  const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  function watchesWith(status: string, fleet: WatchFleet): Watches {
+    const http = {
+      cacheGenerationFor: () => 1,
+      get: async (): Promise<UpstreamAnswer> => ({ kind: 'ok', body: { id: 7, status }, requestId: undefined, bytes: 0 }),
+    } as unknown as CseHttpClient;
+    const config = loadConfig({ SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) });
+    return new Watches(config, http, { poll() {}, pollers() {}, conflated() {} }, fleet);
+  }
+
+  it("a poller publishes a terminal state before the watch it ends leaves the fleet (a later watch's lease is not touched)", async () => {
+    const calls: string[] = [];
+    const fleet: WatchFleet = {
+      join: () => ({
+        plan: async () => ({ role: 'poll', jobIds: ['7'], events: false, publish: true }),
+        publish: () => calls.push('publish'),
+        leave: () => calls.push('leave'),
+      }),
+    };
+    const live = watchesWith('Finished', fleet);
+    const seen: unknown[] = [];
+    void (async () => {
+      for await (const job of live.jobUpdates(credentials, 'e', '7')) seen.push(job?.status);
+    })();
+    await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
+    expect(seen).toEqual(['Finished']);
+    expect(calls).toEqual(['publish', 'leave']);
+    live.close();
+  });
+
+  it('waiting to be compared, at most four: past them a result is dropped as a gap, and the next is sent even if unchanged', async () => {
+    let receive: ((result: PollResult, gap: boolean) => void) | undefined;
+    const fleet: WatchFleet = {
+      join: (_credentials, _engineId, onResult) => {
+        receive = onResult;
+        return { plan: async () => ({ role: 'listen' }), publish: () => undefined, leave: () => undefined };
+      },
+    };
+    const live = watchesWith('Executing', fleet);
+    const seen: string[] = [];
+    void (async () => {
+      for await (const job of live.jobUpdates(credentials, 'e', '7')) seen.push(String(job?.description));
+    })();
+    await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
+    const result = (description: string): PollResult => ({ jobs: [{ id: 7, status: 'Executing', description } as unknown as CseJob], newest: undefined, missing: [], engineMissing: false, failed: false });
+    // Ten at once, from one poller: four wait, six are dropped.
+    for (const description of ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J']) receive!(result(description), false);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(seen.slice(-4)).toEqual(['A', 'B', 'C', 'D']);
+    const before = seen.length;
+    receive!(result('D'), false);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(seen.slice(before)).toEqual(['D']);
+    live.close();
+  });
+
+  it("an events subscriber that joins while a result's fingerprints are taken waits for the next poll (no page fingerprinted in one step)", async () => {
+    let receive: ((result: PollResult, gap: boolean) => void) | undefined;
+    const fleet: WatchFleet = {
+      join: (_credentials, _engineId, onResult) => {
+        receive = onResult;
+        return { plan: async () => ({ role: 'listen' }), publish: () => undefined, leave: () => undefined };
+      },
+    };
+    const live = watchesWith('Executing', fleet);
+    // Ten watched jobs of 300 tasks: their fingerprints take two turns. Ten more on the newest page only.
+    const job = (id: number): CseJob => ({ id, status: 'Executing', tasks: Array.from({ length: 300 }, (_, i) => ({ id: `${id}-${i}`, taskOrder: i })) }) as unknown as CseJob;
+    const watched = Array.from({ length: 10 }, (_, i) => i + 1);
+    const page = [...watched, ...watched.map((id) => id + 100)].map(job);
+    for (const id of watched) void live.jobUpdates(credentials, 'e', String(id)).next();
+    await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
+    const taken = jest.spyOn(fingerprints, 'jobFingerprint');
+    try {
+      receive!({ jobs: page, newest: page.map((each) => String(each.id)), missing: [], engineMissing: false, failed: false }, false);
+      for (let i = 0; i < 5; i += 1) await Promise.resolve();
+      expect(taken.mock.calls.length).toBeGreaterThan(0);
+      expect(taken.mock.calls.length).toBeLessThan(watched.length);
+      void live.engineJobEvents(credentials, 'e').next();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(taken.mock.calls.length).toBe(watched.length);
+    } finally {
+      taken.mockRestore();
+      live.close();
+    }
   });
 });
