@@ -34,7 +34,7 @@ export type WholeResponseCache<TContext> = NonNullable<ReturnType<typeof createW
 
 /** A promoted entry keeps its own expiry. */
 interface Entry extends Omit<CachedResponse, 'ageSeconds'> {
-  /** The caller whose share it counts in: its token and project (any enterprise project). */
+  /** The caller whose share it counts in: its token (any project or enterprise project). */
   readonly caller: string;
   readonly generation: number;
   readonly storedAt: number;

@@ -76,7 +76,7 @@ export function maxPendingEvents(config: GatewayConfig): number {
   return 2 * config.upstream.paging.maxPageSize * config.subscriptions.listPages;
 }
 
-/** A caller's budget and watched bound are per token and project: more enterprise projects multiply neither. */
+/** A caller's budget and watched bound are per token: more projects or enterprise projects multiply neither. */
 export class Watches implements JobWatches {
   private readonly watches = new Map<string, EngineWatch>();
   private readonly callers = new Map<string, ScopeBudget<EngineWatch>>();

@@ -19,7 +19,7 @@ import { createFormatError } from '../graphql/formatError';
 import { originAllowedBy, type CorsPolicy } from '../http/cors';
 import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
 import { credentialsFromHeaders, IDENTITY_HEADERS } from '../http/identity';
-import { STRANGERS } from '../http/unsentAnswers';
+import { CallerShares, STRANGERS } from '../http/callerShares';
 import { callerDigest } from '../cache/scopeKey';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observability/metrics';
@@ -123,7 +123,7 @@ export function serveSubscriptions(
     const { credentials } = operation.group;
     if (services.http.isStranger(credentials)) return;
     const caller = callerDigest(credentials);
-    if (subscriptionShares.move(STRANGERS, caller)) operation.caller = caller;
+    if (operation.caller === STRANGERS && subscriptionShares.move(STRANGERS, caller)) operation.caller = caller;
     if (connection.holder === STRANGERS && socketShares.move(STRANGERS, caller)) connection.holder = caller;
   };
   let nextConnectionId = 1;
@@ -428,31 +428,6 @@ export function serveSubscriptions(
 
 /** RFC 6455's "Try Again Later": the server holds as much of this as it may give the caller. */
 const TRY_AGAIN_LATER = 1013;
-
-/** What each caller holds of a bounded thing; made-up tokens, each a caller of its own, hold one share together. */
-class CallerShares {
-  private readonly held = new Map<string, number>();
-
-  constructor(readonly limit: number) {}
-
-  full(...holders: readonly string[]): boolean {
-    return holders.some((holder) => (this.held.get(holder) ?? 0) >= this.limit);
-  }
-
-  add(holder: string, by: number): void {
-    const held = (this.held.get(holder) ?? 0) + by;
-    if (held > 0) this.held.set(holder, held);
-    else this.held.delete(holder);
-  }
-
-  /** One unit from `from` to `to`, room there allowing. */
-  move(from: string, to: string): boolean {
-    if (this.full(to)) return false;
-    this.add(from, -1);
-    this.add(to, 1);
-    return true;
-  }
-}
 
 /** Clients are counted by address, IPv6 ones by their /64: a host is given a /64, and its addresses cost nothing. */
 export function addressKey(address: string): string {

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { DEMO_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
-import { closed, eventually, protocolSocket, upgradeStatus, wsUrl } from '../support/liveClient';
+import { closed, eventually, protocolSocket, upgradeStatus, wsUrl, type ProtocolSocket } from '../support/liveClient';
 import { send } from '../security/http';
 
 /**
@@ -13,6 +13,8 @@ import { send } from '../security/http';
 
 const engineId = SEED.engines.onePage;
 const EVENTS = `subscription { engineJobEvents(engineId: "${engineId}") { kind } }`;
+const WATCH = 'subscription ($e: ID!, $id: ID!) { jobUpdated(engineId: $e, id: $id) { id } }';
+const madeUp = (n: number) => ({ 'X-Auth-Token': `made-up-token-${String(n).padStart(10, '0')}` });
 
 /**
  * Two pings within the idle window. Neither is short: the test process is client and server, so a
@@ -99,11 +101,12 @@ describe('socket caps', () => {
 });
 
 describe("a caller's share of SUBSCRIPTION_MAX_SOCKETS", () => {
-  // A quarter of 16: four sockets a caller, and four for all made-up tokens together.
+  // A quarter of 16: four sockets a caller, and four for all made-up tokens together. Sockets without a
+  // subscription stay far longer than any of these tests takes.
   let shares: Harness;
   beforeAll(async () => {
     shares = await startHarness({
-      SUBSCRIPTION_INIT_TIMEOUT_MS: '1500',
+      SUBSCRIPTION_INIT_TIMEOUT_MS: '30000',
       SUBSCRIPTION_IDLE_TIMEOUT_MS: '60000',
       SUBSCRIPTION_KEEPALIVE_MS: '0',
       SUBSCRIPTION_MAX_SOCKETS: '16',
@@ -112,50 +115,89 @@ describe("a caller's share of SUBSCRIPTION_MAX_SOCKETS", () => {
   afterAll(() => shares.close());
   afterEach(() => eventually(() => shares.gateway.subscriptions.sockets === 0, 'every socket closed'));
 
-  const madeUp = (n: number) => ({ 'X-Auth-Token': `made-up-token-${String(n).padStart(10, '0')}` });
-  const refusedAtInit = async (payload: Record<string, unknown>) => {
-    const refused = await protocolSocket(shares.gateway.url, payload).then(
+  const refusedAtInit = (url: string, payload: Record<string, unknown>) =>
+    protocolSocket(url, payload).then(
       (socket) => socket.socket.close(),
       (error: Error) => error.message,
     );
-    return refused;
-  };
 
   it('made-up tokens hold one share together, closed 1013 past it, and a known caller still connects', async () => {
     await shares.gql('{ engines(first: 1) { totalCount } }');
     const strangers = await Promise.all([1, 2, 3, 4].map((n) => protocolSocket(shares.gateway.url, madeUp(n))));
-    expect(await refusedAtInit(madeUp(5))).toBe('closed 1013 before the ack');
+    expect(await refusedAtInit(shares.gateway.url, madeUp(5))).toBe('closed 1013 before the ack');
     const known = await Promise.all([1, 2, 3, 4].map(() => protocolSocket(shares.gateway.url)));
-    expect(await refusedAtInit({ 'X-Auth-Token': DEMO_TOKEN })).toBe('closed 1013 before the ack');
+    expect(await refusedAtInit(shares.gateway.url, { 'X-Auth-Token': DEMO_TOKEN })).toBe('closed 1013 before the ack');
     for (const socket of [...strangers, ...known]) socket.socket.close();
     await eventually(() => shares.gateway.subscriptions.sockets === 0, 'the sockets closed');
     // Their places are free again.
     (await protocolSocket(shares.gateway.url, madeUp(6))).socket.close();
   });
 
-  it("closes a made-up token's socket without a subscription after SUBSCRIPTION_INIT_TIMEOUT_MS, a known caller's after the idle timeout", async () => {
+  it("a token's other projects are the same caller: made-up ones (the upstream answers 403) add no share", async () => {
+    const madeUpProject = { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': '0123456789abcdef0123456789abcdef' };
     await shares.gql('{ engines(first: 1) { totalCount } }');
-    const stranger = await protocolSocket(shares.gateway.url, madeUp(7));
-    const known = await protocolSocket(shares.gateway.url);
-    const reason = new Promise((resolve) => stranger.socket.once('close', (_code, why) => resolve(why.toString())));
-    expect(await stranger.closed).toBe(1000);
-    expect(await reason).toBe('Idle: no subscription (SUBSCRIPTION_INIT_TIMEOUT_MS)');
-    expect(known.socket.readyState).toBe(WebSocket.OPEN);
-    known.socket.close();
+    expect((await shares.gql('{ engines(first: 1) { totalCount } }', undefined, madeUpProject)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const known = await Promise.all([1, 2, 3, 4].map(() => protocolSocket(shares.gateway.url)));
+    expect(await refusedAtInit(shares.gateway.url, madeUpProject)).toBe('closed 1013 before the ack');
+    for (const socket of known) socket.socket.close();
   });
 
   it("a token the upstream accepts moves its socket to its caller's share, freeing the strangers'", async () => {
     // SECOND_TOKEN has not called through this gateway yet: a stranger until its subscription is answered.
     const second = await protocolSocket(shares.gateway.url, { 'X-Auth-Token': SECOND_TOKEN });
     const others = await Promise.all([8, 9, 10].map((n) => protocolSocket(shares.gateway.url, madeUp(n))));
-    expect(await refusedAtInit(madeUp(11))).toBe('closed 1013 before the ack');
+    expect(await refusedAtInit(shares.gateway.url, madeUp(11))).toBe('closed 1013 before the ack');
     const job = shares.simulator.startJob(engineId);
-    const watch = 'subscription ($e: ID!, $id: ID!) { jobUpdated(engineId: $e, id: $id) { id } }';
-    second.burst([{ type: 'subscribe', id: 'a', payload: { query: watch, variables: { e: engineId, id: String(job.id) } } }]);
+    second.burst([{ type: 'subscribe', id: 'a', payload: { query: WATCH, variables: { e: engineId, id: String(job.id) } } }]);
     await eventually(() => second.received.length > 0, 'the first state');
-    expect(await refusedAtInit(madeUp(12))).toBeUndefined();
-    // Not freed by another stranger's idle close.
-    for (const other of others) expect(other.socket.readyState).toBe(WebSocket.OPEN);
+    expect(await refusedAtInit(shares.gateway.url, madeUp(12))).toBeUndefined();
     for (const socket of [second, ...others]) socket.socket.close();
   });
+});
+
+it("closes a made-up token's socket without a subscription after SUBSCRIPTION_INIT_TIMEOUT_MS, a known caller's after the idle timeout", async () => {
+  const quick = await startHarness({ SUBSCRIPTION_INIT_TIMEOUT_MS: '500', SUBSCRIPTION_IDLE_TIMEOUT_MS: '60000', SUBSCRIPTION_KEEPALIVE_MS: '0' });
+  try {
+    await quick.gql('{ engines(first: 1) { totalCount } }');
+    const known = await protocolSocket(quick.gateway.url);
+    const started = performance.now();
+    const stranger = await protocolSocket(quick.gateway.url, madeUp(7));
+    const reason = new Promise((resolve) => stranger.socket.once('close', (_code, why) => resolve(why.toString())));
+    expect(await stranger.closed).toBe(1000);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(450);
+    expect(await reason).toBe('Idle: no subscription (SUBSCRIPTION_INIT_TIMEOUT_MS)');
+    expect(known.socket.readyState).toBe(WebSocket.OPEN);
+    known.socket.close();
+  } finally {
+    await quick.close();
+  }
+});
+
+it("a socket opened before its token was accepted: each of its subscriptions counts once in its caller's share", async () => {
+  // A quarter of 12: three subscriptions a caller; one a socket.
+  const counted = await startHarness({ SUBSCRIPTION_MAX_PER_CONNECTION: '1', SUBSCRIPTION_MAX_TOTAL: '12', SUBSCRIPTION_INIT_TIMEOUT_MS: '30000' });
+  try {
+    const job = counted.simulator.startJob(engineId);
+    const subscribe = (socket: ProtocolSocket, id: string) =>
+      socket.burst([{ type: 'subscribe', id, payload: { query: WATCH, variables: { e: engineId, id: String(job.id) } } }]);
+    const token = { 'X-Auth-Token': SECOND_TOKEN };
+    // Both identified as strangers; the first's subscription makes the token known, so the second's is
+    // admitted as the caller's while its socket is still the strangers'.
+    const [first, second] = [await protocolSocket(counted.gateway.url, token), await protocolSocket(counted.gateway.url, token)];
+    subscribe(first, 'a');
+    await eventually(() => first.received.length > 0, 'the first state');
+    subscribe(second, 'b');
+    await eventually(() => second.received.length > 0, "the second's first state");
+    first.socket.close();
+    second.socket.close();
+    await eventually(() => counted.gateway.subscriptions.active === 0 && counted.gateway.subscriptions.sockets === 0, 'all ended');
+    // Nothing is left counted: the caller's three subscriptions are all its own again.
+    const three = await Promise.all([1, 2, 3].map(() => protocolSocket(counted.gateway.url, token)));
+    three.forEach((socket, i) => subscribe(socket, `c${i}`));
+    await eventually(() => three.every((socket) => socket.received.length > 0), 'three answers');
+    expect(three.map((socket) => socket.received[0].type)).toEqual(['next', 'next', 'next']);
+    for (const socket of three) socket.socket.close();
+  } finally {
+    await counted.close();
+  }
 });
