@@ -24,6 +24,7 @@ import { callerDigest } from '../cache/scopeKey';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observability/metrics';
 import type { Admission, AdmittedOperation, OperationRequest } from '../security/admission';
+import { CseApi } from '../upstream/CseApi';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream, polledAtOf } from './conflatingStream';
 import { maxPendingEvents, Watches, type WatchFleet } from './EngineWatch';
@@ -159,7 +160,7 @@ export function serveSubscriptions(
     },
   });
 
-  function identify(ctx: Ctx): boolean {
+  async function identify(ctx: Ctx): Promise<boolean> {
     const connection = ctx.extra;
     const headers = connectionHeaders(ctx.connectionParams, connection.request.headers);
     let credentials: Credentials;
@@ -174,7 +175,19 @@ export function serveSubscriptions(
       return false;
     }
     const own = callerDigest(credentials);
-    const holder = services.http.isStranger(credentials) ? STRANGERS : own;
+    let holder = services.http.isStranger(credentials) ? STRANGERS : own;
+    // Made-up tokens fill the strangers' share: the upstream is asked whether these are a caller's, so that
+    // a new caller is never locked out by them (a made-up token's 401 is then remembered by the gate).
+    if (holder === STRANGERS && socketShares.full(STRANGERS)) {
+      const refusal = await askUpstream(connection, credentials);
+      if (connection.socket.readyState !== connection.socket.OPEN) return false;
+      if (refusal !== undefined) {
+        metrics.socketRefused(refusal.code === ErrorCode.UNAUTHENTICATED ? 'unauthenticated' : 'caller_limit');
+        closeSocket(connection.socket, refusal.code === ErrorCode.UNAUTHENTICATED ? CloseCode.Unauthorized : TRY_AGAIN_LATER, refusal.message);
+        return false;
+      }
+      holder = own;
+    }
     if (socketShares.full(holder, own)) {
       metrics.socketRefused('caller_limit');
       const message = `These credentials (or, until the upstream accepts them, all such together) hold ${socketShares.limit} sockets`;
@@ -187,6 +200,25 @@ export function serveSubscriptions(
     // A stranger's socket waits for its first subscribe no longer than for its connection_init.
     if (holder === STRANGERS) startIdle(connection);
     return true;
+  }
+
+  /** One upstream call with the credentials: undefined once they are known to be a caller's. */
+  async function askUpstream(connection: Connection, credentials: Credentials): Promise<GatewayError | undefined> {
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    connection.socket.once('close', stop);
+    const deadline = Date.now() + config.limits.operationTimeoutMs;
+    const request = { credentials, signal: abort.signal, deadline, refusal: {} };
+    const { pageBase, timeFormat } = config.upstream;
+    const api = new CseApi({ http: services.http, request, limit: (call) => call(), pageBase, timeFormat });
+    let failure: unknown;
+    await api.listEngines({ index: 0, size: 1 }).catch((error: unknown) => (failure = error));
+    connection.socket.off('close', stop);
+    // A 403 accepts the token (its project is not the caller's to see): the gate says so.
+    if (!services.http.isStranger(credentials)) return undefined;
+    if (failure instanceof GatewayError && failure.code === ErrorCode.UNAUTHENTICATED) return failure;
+    const message = 'Credentials not yet known to the gateway hold all the sockets they may, and the upstream could not be asked: retry later';
+    return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, message);
   }
 
   function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { DEMO_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
+import { DEMO_TOKEN, OTHER_PROJECT_ID, OTHER_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { closed, eventually, protocolSocket, upgradeStatus, wsUrl, type ProtocolSocket } from '../support/liveClient';
 import { send } from '../security/http';
@@ -121,16 +121,34 @@ describe("a caller's share of SUBSCRIPTION_MAX_SOCKETS", () => {
       (error: Error) => error.message,
     );
 
-  it('made-up tokens hold one share together, closed 1013 past it, and a known caller still connects', async () => {
+  it("made-up tokens hold one share together (past it, the upstream's 401: 4401), a caller's own share closes 1013 past it", async () => {
     await shares.gql('{ engines(first: 1) { totalCount } }');
     const strangers = await Promise.all([1, 2, 3, 4].map((n) => protocolSocket(shares.gateway.url, madeUp(n))));
-    expect(await refusedAtInit(shares.gateway.url, madeUp(5))).toBe('closed 1013 before the ack');
+    expect(await refusedAtInit(shares.gateway.url, madeUp(5))).toBe('closed 4401 before the ack');
     const known = await Promise.all([1, 2, 3, 4].map(() => protocolSocket(shares.gateway.url)));
     expect(await refusedAtInit(shares.gateway.url, { 'X-Auth-Token': DEMO_TOKEN })).toBe('closed 1013 before the ack');
     for (const socket of [...strangers, ...known]) socket.socket.close();
     await eventually(() => shares.gateway.subscriptions.sockets === 0, 'the sockets closed');
     // Their places are free again.
     (await protocolSocket(shares.gateway.url, madeUp(6))).socket.close();
+  });
+
+  it("with the strangers' share full, a new token is asked of the upstream: a caller's gets in, a made-up one is closed 4401", async () => {
+    const strangers = await Promise.all([21, 22, 23, 24].map((n) => protocolSocket(shares.gateway.url, madeUp(n))));
+    shares.simulator.resetCalls();
+    // OTHER_TOKEN has never called through this gateway.
+    const other = await protocolSocket(shares.gateway.url, { 'X-Auth-Token': OTHER_TOKEN, 'X-Project-Id': OTHER_PROJECT_ID });
+    expect(shares.simulator.callCount()).toBe(1);
+    expect(await refusedAtInit(shares.gateway.url, madeUp(25))).toBe('closed 4401 before the ack');
+    expect(shares.simulator.callCount()).toBe(2);
+    // The upstream cannot answer: try again later.
+    shares.simulator.injectFault({ route: 'listEngines', status: 503 });
+    try {
+      expect(await refusedAtInit(shares.gateway.url, madeUp(26))).toBe('closed 1013 before the ack');
+    } finally {
+      shares.simulator.clearFaults();
+    }
+    for (const socket of [...strangers, other]) socket.socket.close();
   });
 
   it("a token's other projects are the same caller: made-up ones (the upstream answers 403) add no share", async () => {
@@ -146,7 +164,7 @@ describe("a caller's share of SUBSCRIPTION_MAX_SOCKETS", () => {
     // SECOND_TOKEN has not called through this gateway yet: a stranger until its subscription is answered.
     const second = await protocolSocket(shares.gateway.url, { 'X-Auth-Token': SECOND_TOKEN });
     const others = await Promise.all([8, 9, 10].map((n) => protocolSocket(shares.gateway.url, madeUp(n))));
-    expect(await refusedAtInit(shares.gateway.url, madeUp(11))).toBe('closed 1013 before the ack');
+    expect(await refusedAtInit(shares.gateway.url, madeUp(11))).toBe('closed 4401 before the ack');
     const job = shares.simulator.startJob(engineId);
     second.burst([{ type: 'subscribe', id: 'a', payload: { query: WATCH, variables: { e: engineId, id: String(job.id) } } }]);
     await eventually(() => second.received.length > 0, 'the first state');
