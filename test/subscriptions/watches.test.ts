@@ -130,6 +130,18 @@ describe("the fleet's results", () => {
     return new Watches(config, http, { poll() {}, pollers() {}, conflated() {} }, fleet);
   }
 
+  /** A fleet in which another replica polls: `receive` hands the watch that replica's results. */
+  function listening() {
+    let onResult: ((result: PollResult, gap: boolean) => void) | undefined;
+    const fleet: WatchFleet = {
+      join: (_credentials, _engineId, receive) => {
+        onResult = receive;
+        return { plan: async () => ({ role: 'listen' }), publish: () => undefined, leave: () => undefined };
+      },
+    };
+    return { fleet, receive: (result: PollResult, gap: boolean) => onResult!(result, gap) };
+  }
+
   it("a poller publishes a terminal state before the watch it ends leaves the fleet (a later watch's lease is not touched)", async () => {
     const calls: string[] = [];
     const fleet: WatchFleet = {
@@ -151,13 +163,7 @@ describe("the fleet's results", () => {
   });
 
   it('waiting to be compared, at most four: past them a result is dropped as a gap, and the next is sent even if unchanged', async () => {
-    let receive: ((result: PollResult, gap: boolean) => void) | undefined;
-    const fleet: WatchFleet = {
-      join: (_credentials, _engineId, onResult) => {
-        receive = onResult;
-        return { plan: async () => ({ role: 'listen' }), publish: () => undefined, leave: () => undefined };
-      },
-    };
+    const { fleet, receive } = listening();
     const live = watchesWith('Executing', fleet);
     const seen: string[] = [];
     void (async () => {
@@ -166,24 +172,18 @@ describe("the fleet's results", () => {
     await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
     const result = (description: string): PollResult => ({ jobs: [{ id: 7, status: 'Executing', description } as unknown as CseJob], newest: undefined, missing: [], engineMissing: false, failed: false });
     // Ten at once, from one poller: four wait, six are dropped.
-    for (const description of ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J']) receive!(result(description), false);
+    for (const description of ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J']) receive(result(description), false);
     await jest.advanceTimersByTimeAsync(0);
     expect(seen.slice(-4)).toEqual(['A', 'B', 'C', 'D']);
     const before = seen.length;
-    receive!(result('D'), false);
+    receive(result('D'), false);
     await jest.advanceTimersByTimeAsync(0);
     expect(seen.slice(before)).toEqual(['D']);
     live.close();
   });
 
   it("an events subscriber that joins while a result's fingerprints are taken waits for the next poll (no page fingerprinted in one step)", async () => {
-    let receive: ((result: PollResult, gap: boolean) => void) | undefined;
-    const fleet: WatchFleet = {
-      join: (_credentials, _engineId, onResult) => {
-        receive = onResult;
-        return { plan: async () => ({ role: 'listen' }), publish: () => undefined, leave: () => undefined };
-      },
-    };
+    const { fleet, receive } = listening();
     const live = watchesWith('Executing', fleet);
     // Ten watched jobs of 300 tasks: their fingerprints take two turns. Ten more on the newest page only.
     const job = (id: number): CseJob => ({ id, status: 'Executing', tasks: Array.from({ length: 300 }, (_, i) => ({ id: `${id}-${i}`, taskOrder: i })) }) as unknown as CseJob;
@@ -193,7 +193,7 @@ describe("the fleet's results", () => {
     await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
     const taken = jest.spyOn(fingerprints, 'jobFingerprint');
     try {
-      receive!({ jobs: page, newest: page.map((each) => String(each.id)), missing: [], engineMissing: false, failed: false }, false);
+      receive({ jobs: page, newest: page.map((each) => String(each.id)), missing: [], engineMissing: false, failed: false }, false);
       for (let i = 0; i < 5; i += 1) await Promise.resolve();
       expect(taken.mock.calls.length).toBeGreaterThan(0);
       expect(taken.mock.calls.length).toBeLessThan(watched.length);
