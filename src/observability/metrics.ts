@@ -25,6 +25,7 @@ export const SOCKET_REFUSALS = [
   'socket_limit',
   'address_limit',
   'caller_limit',
+  'upstream_unavailable',
   'idle',
 ] as const;
 export type SocketRefusal = (typeof SOCKET_REFUSALS)[number];

@@ -254,8 +254,10 @@ export class EngineWatch {
   };
 
   watchEvents(sink: EventSink): void {
+    // The first poll sets what later ones compare with: a baseline kept from earlier events subscribers
+    // (the watch lived on for its jobs) would tell the newcomer of changes before it subscribed.
+    if (this.eventSinks.size === 0) this.newest = undefined;
     this.eventSinks.add(sink);
-    // The first poll sets what later ones compare with.
     if (this.newest === undefined) this.soon();
   }
 

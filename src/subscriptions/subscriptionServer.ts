@@ -177,22 +177,20 @@ export function serveSubscriptions(
     const own = callerDigest(credentials);
     let holder = services.http.isStranger(credentials) ? STRANGERS : own;
     // Made-up tokens fill the strangers' share: the upstream is asked whether these are a caller's, so that
-    // a new caller is never locked out by them (a made-up token's 401 is then remembered by the gate).
+    // a new caller is not locked out by them (a made-up token's 401 is then remembered by the gate). The
+    // sockets waiting for its answer hold a share of their own: a slow upstream cannot make them the cap.
     if (holder === STRANGERS && socketShares.full(STRANGERS)) {
-      const refusal = await askUpstream(connection, credentials);
+      if (socketShares.full(ASKING)) return refuseSocket(connection, 'caller_limit', TRY_AGAIN_LATER, STRANGERS_FULL);
+      socketShares.add(ASKING, 1);
+      const refusal = await askUpstream(connection, credentials).finally(() => socketShares.add(ASKING, -1));
       if (connection.socket.readyState !== connection.socket.OPEN) return false;
-      if (refusal !== undefined) {
-        metrics.socketRefused(refusal.code === ErrorCode.UNAUTHENTICATED ? 'unauthenticated' : 'caller_limit');
-        closeSocket(connection.socket, refusal.code === ErrorCode.UNAUTHENTICATED ? CloseCode.Unauthorized : TRY_AGAIN_LATER, refusal.message);
-        return false;
-      }
+      if (refusal?.code === ErrorCode.UNAUTHENTICATED) return refuseSocket(connection, 'unauthenticated', CloseCode.Unauthorized, refusal.message);
+      if (refusal !== undefined) return refuseSocket(connection, 'upstream_unavailable', TRY_AGAIN_LATER, refusal.message);
       holder = own;
     }
     if (socketShares.full(holder, own)) {
-      metrics.socketRefused('caller_limit');
       const message = `These credentials (or, until the upstream accepts them, all such together) hold ${socketShares.limit} sockets`;
-      closeSocket(connection.socket, TRY_AGAIN_LATER, message);
-      return false;
+      return refuseSocket(connection, 'caller_limit', TRY_AGAIN_LATER, message);
     }
     connection.credentials = credentials;
     connection.holder = holder;
@@ -200,6 +198,12 @@ export function serveSubscriptions(
     // A stranger's socket waits for its first subscribe no longer than for its connection_init.
     if (holder === STRANGERS) startIdle(connection);
     return true;
+  }
+
+  function refuseSocket(connection: Connection, reason: SocketRefusal, code: number, message: string): false {
+    metrics.socketRefused(reason);
+    closeSocket(connection.socket, code, message);
+    return false;
   }
 
   /** One upstream call with the credentials: undefined once they are known to be a caller's. */
@@ -217,8 +221,7 @@ export function serveSubscriptions(
     // A 403 accepts the token (its project is not the caller's to see): the gate says so.
     if (!services.http.isStranger(credentials)) return undefined;
     if (failure instanceof GatewayError && failure.code === ErrorCode.UNAUTHENTICATED) return failure;
-    const message = 'Credentials not yet known to the gateway hold all the sockets they may, and the upstream could not be asked: retry later';
-    return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, message);
+    return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `${STRANGERS_FULL}, and the upstream could not be asked about these: retry later`);
   }
 
   function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {
@@ -460,6 +463,10 @@ export function serveSubscriptions(
 
 /** RFC 6455's "Try Again Later": the server holds as much of this as it may give the caller. */
 const TRY_AGAIN_LATER = 1013;
+
+/** The sockets waiting for the upstream's word on their credentials: a share of their own. */
+const ASKING = 'asking';
+const STRANGERS_FULL = 'Credentials the gateway does not know yet hold all the sockets they may';
 
 /** Clients are counted by address, IPv6 ones by their /64: a host is given a /64, and its addresses cost nothing. */
 export function addressKey(address: string): string {

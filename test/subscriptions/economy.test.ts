@@ -195,6 +195,27 @@ describe('engine events', () => {
     await client.dispose();
   });
 
+  it("a new events subscriber is told nothing of what changed before it subscribed, though the watch lived on for a job", async () => {
+    const watched = h.simulator.startJob(engineId, { taskCount: 1 });
+    const client = liveClient(h.gateway.url);
+    const job = collect(client, JOB, { engineId, id: String(watched.id) });
+    await job.next(1);
+    const earlier = collect(client, EVENTS, { engineId });
+    await eventually(() => h.simulator.callCount({ route: 'listJobs' }) > 0, 'a baseline');
+    await sleep(2 * POLL_MS);
+    earlier.stop();
+    // Created while nobody watched the engine's events; the job's watch polls on.
+    h.simulator.startJob(engineId, { taskCount: 1 });
+    await sleep(3 * POLL_MS);
+    const later = collect(client, EVENTS, { engineId });
+    await sleep(4 * POLL_MS);
+    expect(later.results).toEqual([]);
+    const created = h.simulator.startJob(engineId, { taskCount: 1 });
+    const [event] = await later.next(1);
+    expect(event!.data?.engineJobEvents).toEqual({ kind: 'CREATED', job: { id: String(created.id), status: 'PRE_INIT' } });
+    await client.dispose();
+  });
+
   it('ends with NOT_FOUND for an engine that does not exist', async () => {
     const client = liveClient(h.gateway.url);
     const events = collect(client, EVENTS, { engineId: SEED.engines.gone });

@@ -151,6 +151,27 @@ describe("a caller's share of SUBSCRIPTION_MAX_SOCKETS", () => {
     for (const socket of [...strangers, other]) socket.socket.close();
   });
 
+  it('the sockets waiting for the upstream\'s word hold a share of their own: a slow upstream cannot let made-up tokens take the cap', async () => {
+    await shares.gql('{ engines(first: 1) { totalCount } }');
+    const strangers = await Promise.all([31, 32, 33, 34].map((n) => protocolSocket(shares.gateway.url, madeUp(n))));
+    shares.simulator.injectFault({ route: 'listEngines', latencyMs: 1500 });
+    try {
+      const asking = [35, 36, 37, 38].map((n) => refusedAtInit(shares.gateway.url, madeUp(n)));
+      await eventually(() => shares.gateway.subscriptions.sockets === 8, 'four sockets waiting for the upstream');
+      // Past them, at once and without a call.
+      expect(await refusedAtInit(shares.gateway.url, madeUp(39))).toBe('closed 1013 before the ack');
+      // A known caller still gets in.
+      (await protocolSocket(shares.gateway.url)).socket.close();
+      shares.simulator.clearFaults();
+      expect(await Promise.all(asking)).toEqual(Array(4).fill('closed 4401 before the ack'));
+      const token = madeUp(39)['X-Auth-Token'];
+      expect(shares.simulator.calls.filter((call) => call.headers['x-auth-token'] === token)).toHaveLength(0);
+    } finally {
+      shares.simulator.clearFaults();
+      for (const socket of strangers) socket.socket.close();
+    }
+  });
+
   it("a token's other projects are the same caller: made-up ones (the upstream answers 403) add no share", async () => {
     const madeUpProject = { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': '0123456789abcdef0123456789abcdef' };
     await shares.gql('{ engines(first: 1) { totalCount } }');

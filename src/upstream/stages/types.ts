@@ -37,7 +37,7 @@ export interface CallRequest {
   readonly request: UpstreamRequestContext;
   /** The credentials' digest: the caller's scope, never the token. */
   readonly digest: string;
-  /** The caller whose shares the call counts in (`callerDigest`): enterprise projects left out. */
+  /** The caller whose shares the call counts in (`callerDigest`): its token, projects left out. */
   readonly caller: string;
   /** Credentials the upstream has not accepted (yet): the in-flight limits count all such as one caller. */
   readonly stranger?: boolean;
