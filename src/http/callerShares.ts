@@ -22,11 +22,20 @@ export class CallerShares {
     else this.holds.delete(holder);
   }
 
-  /** One unit from `from` to `to`, room there allowing. */
-  move(from: string, to: string): boolean {
-    if (this.full(to)) return false;
-    this.add(from, -1);
-    this.add(to, 1);
-    return true;
+  /** Whether `own` may take one more: its own share, and the strangers' too while it is one. */
+  room(own: string, stranger: boolean): boolean {
+    return !this.full(own) && !(stranger && this.full(STRANGERS));
+  }
+
+  /** A unit of `own`'s, and of the strangers' too while its credentials are not known to be a caller's:
+   * one token holds its share at most, whatever it holds as a stranger. */
+  take(own: string, stranger: boolean): void {
+    this.add(own, 1);
+    if (stranger) this.add(STRANGERS, 1);
+  }
+
+  release(own: string, stranger: boolean): void {
+    this.add(own, -1);
+    if (stranger) this.add(STRANGERS, -1);
   }
 }

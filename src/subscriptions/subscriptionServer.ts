@@ -46,8 +46,9 @@ interface Connection {
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
   credentials?: Credentials;
-  /** Whose socket share it holds once identified: its caller's, or STRANGERS'. */
-  holder?: string;
+  /** Its caller (callerDigest) once identified; `stranger` while it holds the strangers' share too. */
+  own?: string;
+  stranger?: boolean;
   /** Until onComplete: an id still ending may not be reused (one `complete` would reach neither). */
   readonly operations: Map<string, Operation>;
   /** Ids a client completed and subscribed again at once: graphql-ws would send the old one's `complete`. */
@@ -64,8 +65,9 @@ interface Operation {
   readonly group: GroupRequest;
   readonly stream: ConflatingStream<FormattedExecutionResult>;
   readonly startedAt: number;
-  /** Its credentials' caller (callerDigest), or STRANGERS until the upstream accepts them: its share. */
-  caller: string;
+  /** Its credentials' caller (callerDigest); `stranger` while it holds the strangers' share too. */
+  readonly own: string;
+  stranger: boolean;
   events: number;
   ended: boolean;
   leaveGroup?: () => void;
@@ -121,11 +123,10 @@ export function serveSubscriptions(
   // Once its polls have shown the upstream accepts them, a stranger's subscription (and its socket) counts
   // as its caller's, room there allowing: a replica fresh from a restart knows no caller at first.
   const accepted = (connection: Connection, operation: Operation) => {
-    const { credentials } = operation.group;
-    if (services.http.isStranger(credentials)) return;
-    const caller = callerDigest(credentials);
-    if (operation.caller === STRANGERS && subscriptionShares.move(STRANGERS, caller)) operation.caller = caller;
-    if (connection.holder === STRANGERS && socketShares.move(STRANGERS, caller)) connection.holder = caller;
+    if (services.http.isStranger(operation.group.credentials)) return;
+    if (operation.stranger) subscriptionShares.add(STRANGERS, -1);
+    if (connection.stranger === true) socketShares.add(STRANGERS, -1);
+    operation.stranger = connection.stranger = false;
   };
   let nextConnectionId = 1;
   let closing = false;
@@ -139,7 +140,7 @@ export function serveSubscriptions(
     subscribe: (args) => join(args.contextValue as Operation) as never,
     onNext: (ctx, _id, _payload, args, result) => {
       const operation = args.contextValue as Operation;
-      if (operation.caller === STRANGERS || ctx.extra.holder === STRANGERS) accepted(ctx.extra, operation);
+      if (operation.stranger || ctx.extra.stranger === true) accepted(ctx.extra, operation);
       operation.events += 1;
       const polled = polledAtOf(result);
       metrics.eventSent(operation.field, polled === undefined ? undefined : performance.now() - polled);
@@ -156,7 +157,7 @@ export function serveSubscriptions(
     // graphql-ws returns the streams it still holds; these are the ones it may have lost track of.
     onClose: (ctx) => {
       for (const operation of ctx.extra.operations.values()) void operation.stream.return();
-      if (ctx.extra.holder !== undefined) socketShares.add(ctx.extra.holder, -1);
+      if (ctx.extra.own !== undefined) socketShares.release(ctx.extra.own, ctx.extra.stranger === true);
     },
   });
 
@@ -175,28 +176,29 @@ export function serveSubscriptions(
       return false;
     }
     const own = callerDigest(credentials);
-    let holder = services.http.isStranger(credentials) ? STRANGERS : own;
+    let stranger = services.http.isStranger(credentials);
     // Made-up tokens fill the strangers' share: the upstream is asked whether these are a caller's, so that
     // a new caller is not locked out by them (a made-up token's 401 is then remembered by the gate). The
     // sockets waiting for its answer hold a share of their own: a slow upstream cannot make them the cap.
-    if (holder === STRANGERS && socketShares.full(STRANGERS)) {
+    if (stranger && (socketShares.full(STRANGERS) || subscriptionShares.full(STRANGERS))) {
       if (socketShares.full(ASKING)) return refuseSocket(connection, 'caller_limit', TRY_AGAIN_LATER, STRANGERS_FULL);
       socketShares.add(ASKING, 1);
       const refusal = await askUpstream(connection, credentials).finally(() => socketShares.add(ASKING, -1));
       if (connection.socket.readyState !== connection.socket.OPEN) return false;
       if (refusal?.code === ErrorCode.UNAUTHENTICATED) return refuseSocket(connection, 'unauthenticated', CloseCode.Unauthorized, refusal.message);
       if (refusal !== undefined) return refuseSocket(connection, 'upstream_unavailable', TRY_AGAIN_LATER, refusal.message);
-      holder = own;
+      stranger = false;
     }
-    if (socketShares.full(holder, own)) {
+    if (!socketShares.room(own, stranger)) {
       const message = `These credentials (or, until the upstream accepts them, all such together) hold ${socketShares.limit} sockets`;
       return refuseSocket(connection, 'caller_limit', TRY_AGAIN_LATER, message);
     }
     connection.credentials = credentials;
-    connection.holder = holder;
-    socketShares.add(holder, 1);
+    connection.own = own;
+    connection.stranger = stranger;
+    socketShares.take(own, stranger);
     // A stranger's socket waits for its first subscribe no longer than for its connection_init.
-    if (holder === STRANGERS) startIdle(connection);
+    if (stranger) startIdle(connection);
     return true;
   }
 
@@ -255,10 +257,11 @@ export function serveSubscriptions(
       return [new GraphQLError(message, { extensions: { code, scope: 'gateway', limit: maxTotal } })];
     }
     // Made-up tokens, each a caller of its own, hold one share together; a caller's own share counts too
-    // (an enterprise project not yet answered makes a known caller a stranger again).
+    // (an enterprise project not yet answered makes a known caller a stranger again). A socket the upstream
+    // was asked about is a caller's.
     const own = callerDigest(credentials);
-    const caller = services.http.isStranger(credentials) ? STRANGERS : own;
-    if (subscriptionShares.full(caller, own)) {
+    const stranger = connection.stranger === true && services.http.isStranger(credentials);
+    if (!subscriptionShares.room(own, stranger)) {
       const { limit } = subscriptionShares;
       metrics.subscribeRefused('caller_limit');
       const message = `These credentials (or, until the upstream accepts them, all such together) hold ${limit} subscriptions, ` +
@@ -288,10 +291,10 @@ export function serveSubscriptions(
     );
     const group: GroupRequest = { hash, document, operationName, variables, credentials };
     const startedAt = performance.now();
-    const operation: Operation = { id, field, name, group, stream, startedAt, caller, events: 0, ended: false };
+    const operation: Operation = { id, field, name, group, stream, startedAt, own, stranger, events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
-    subscriptionShares.add(caller, 1);
+    subscriptionShares.take(own, stranger);
     clearTimeout(connection.idle);
     stats.active += 1;
     metrics.subscriptionStarted(field);
@@ -320,7 +323,7 @@ export function serveSubscriptions(
     operation.leaveGroup?.();
     connection.open -= 1;
     stats.active -= 1;
-    subscriptionShares.add(operation.caller, -1);
+    subscriptionShares.release(operation.own, operation.stranger);
     metrics.subscriptionEnded(operation.field);
     const durationMs = Math.round(performance.now() - operation.startedAt);
     const { id: subscription, field, name: operationName, events } = operation;
@@ -331,7 +334,7 @@ export function serveSubscriptions(
 
   function startIdle(connection: Connection): void {
     clearTimeout(connection.idle);
-    const stranger = connection.holder === STRANGERS;
+    const stranger = connection.stranger === true;
     const [ms, setting] = stranger ? [Math.min(limits.initTimeoutMs, limits.idleTimeoutMs), 'SUBSCRIPTION_INIT_TIMEOUT_MS'] : [limits.idleTimeoutMs, 'SUBSCRIPTION_IDLE_TIMEOUT_MS'];
     connection.idle = setTimeout(() => {
       if (connection.open > 0) return;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, OTHER_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
-import { closed, collect, eventually, liveClient, rawSocket, sleep, upgradeStatus } from '../support/liveClient';
+import { closed, collect, eventually, liveClient, protocolSocket, rawSocket, sleep, upgradeStatus, type ProtocolSocket } from '../support/liveClient';
 
 /**
  * Who may open a socket and what a socket may ask: identity from connection_init (or the upgrade's
@@ -235,13 +235,21 @@ describe('limits', () => {
     const job = h.simulator.startJob(engineId);
     // Their first polls wait at the upstream: nothing ends them meanwhile.
     const slow = h.simulator.injectFault({ route: 'getJob', latencyMs: 3000 });
-    const clients = [0, 1, 2, 3].map((i) => liveClient(h.gateway.url, { connectionParams: { 'X-Auth-Token': `made-up-token-${i}-${'x'.repeat(8)}` } }));
+    const token = (i: number) => ({ 'X-Auth-Token': `made-up-token-${i}-${'x'.repeat(8)}` });
+    const clients = [0, 1, 2, 4].map((i) => liveClient(h.gateway.url, { connectionParams: token(i) }));
+    let fourth: ProtocolSocket | undefined;
     try {
       await eventually(() => h.gateway.subscriptions.active === 0, 'the last test’s subscriptions ended');
+      // Identified while the strangers' share had room.
+      fourth = await protocolSocket(h.gateway.url, token(3));
       clients.slice(0, 3).map((client) => collect(client, JOB, { engineId, id: String(job.id) }));
       await eventually(() => h.gateway.subscriptions.active === 3, 'three made-up tokens subscribed');
-      const fourth = collect(clients[3]!, JOB, { engineId, id: String(job.id) });
-      await expect(fourth.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'caller', limit: 3 } })]);
+      fourth.burst([{ type: 'subscribe', id: 'd', payload: { query: JOB, variables: { engineId, id: String(job.id) } } }]);
+      await eventually(() => fourth!.received.length > 0, "the fourth's answer");
+      expect(fourth.received[0]).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'caller', limit: 3 } }] });
+      // Identified past it: the upstream is asked about the token, and refuses it.
+      const fifth = collect(clients[3]!, JOB, { engineId, id: String(job.id) });
+      await expect(fifth.done).rejects.toHaveProperty('code', 4401);
       // An accepted caller's share is its own.
       slow();
       await h.gql('{ engines(first: 1) { totalCount } }');
@@ -250,6 +258,7 @@ describe('limits', () => {
       accepted.stop();
     } finally {
       slow();
+      fourth?.socket.close();
       await Promise.all(clients.map((client) => client.dispose()));
     }
   });

@@ -240,3 +240,31 @@ it("a socket opened before its token was accepted: each of its subscriptions cou
     await counted.close();
   }
 });
+
+it("a valid token's quiet subscriptions under unseen enterprise projects hold its own quarter at most, and never lock a new caller out", async () => {
+  // A quarter of 12: three subscriptions a caller, and three for the strangers together; one a socket.
+  const quiet = await startHarness({ SUBSCRIPTION_MAX_PER_CONNECTION: '1', SUBSCRIPTION_MAX_TOTAL: '12', SUBSCRIPTION_INIT_TIMEOUT_MS: '30000' });
+  const events = `subscription { engineJobEvents(engineId: "${SEED.engines.single}") { kind } }`;
+  const subscribe = (socket: ProtocolSocket, id: string, query = events) => socket.burst([{ type: 'subscribe', id, payload: { query } }]);
+  try {
+    // Each an unseen scope of the demo token: strangers' until an event comes, and none will.
+    const unseen = await Promise.all([1, 2, 3].map((n) => protocolSocket(quiet.gateway.url, { 'X-Auth-Token': DEMO_TOKEN, 'X-Enterprise-Project-ID': String(n).repeat(32) })));
+    unseen.forEach((socket, i) => subscribe(socket, `q${i}`));
+    await eventually(() => quiet.gateway.subscriptions.active === 3, 'three quiet subscriptions');
+    // The token holds its quarter, whichever share its subscriptions also hold.
+    await quiet.gql('{ engines(first: 1) { totalCount } }');
+    const more = await protocolSocket(quiet.gateway.url);
+    subscribe(more, 'more');
+    await eventually(() => more.received.length > 0, 'an answer');
+    expect(more.received[0]).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'caller' } }] });
+    // A new caller (the strangers' share is full): asked of the upstream, its subscription is its own.
+    const job = quiet.simulator.startJob(engineId);
+    const fresh = await protocolSocket(quiet.gateway.url, { 'X-Auth-Token': SECOND_TOKEN });
+    subscribe(fresh, 'fresh', `subscription { jobUpdated(engineId: "${engineId}", id: "${job.id}") { id } }`);
+    await eventually(() => fresh.received.length > 0, "the new caller's first state");
+    expect(fresh.received[0]).toMatchObject({ type: 'next', payload: { data: { jobUpdated: { id: String(job.id) } } } });
+    for (const socket of [...unseen, more, fresh]) socket.socket.close();
+  } finally {
+    await quiet.close();
+  }
+});
