@@ -120,13 +120,29 @@ export function serveSubscriptions(
   const subscriptionShares = new CallerShares(Math.max(limits.maxPerConnection, Math.floor(limits.maxTotal / 4)));
   // At least a few: a browser's tabs.
   const socketShares = new CallerShares(Math.min(limits.maxSockets, Math.max(4, Math.floor(limits.maxSockets / 4))));
-  // Once its polls have shown the upstream accepts them, a stranger's subscription (and its socket) counts
-  // as its caller's, room there allowing: a replica fresh from a restart knows no caller at first.
+  // What strangers hold: a unit leaves their share once the upstream has accepted its credentials (a
+  // replica fresh from a restart knows no caller at first), seen on its first result or, when their share
+  // is full, by a look at them all (at most once a second: the share is a quarter of the bound).
+  const strangerUnits = new Set<Connection | Operation>();
+  const leaveStrangers = (unit: Connection | Operation) => {
+    if (unit.stranger !== true) return;
+    ('group' in unit ? subscriptionShares : socketShares).add(STRANGERS, -1);
+    unit.stranger = false;
+    strangerUnits.delete(unit);
+  };
   const accepted = (connection: Connection, operation: Operation) => {
     if (services.http.isStranger(operation.group.credentials)) return;
-    if (operation.stranger) subscriptionShares.add(STRANGERS, -1);
-    if (connection.stranger === true) socketShares.add(STRANGERS, -1);
-    operation.stranger = connection.stranger = false;
+    leaveStrangers(operation);
+    leaveStrangers(connection);
+  };
+  let strangersLooked = Number.NEGATIVE_INFINITY;
+  const lookAtStrangers = () => {
+    if (performance.now() - strangersLooked < 1000) return;
+    strangersLooked = performance.now();
+    for (const unit of [...strangerUnits]) {
+      const credentials = 'group' in unit ? unit.group.credentials : unit.credentials;
+      if (credentials !== undefined && !services.http.isStranger(credentials)) leaveStrangers(unit);
+    }
   };
   let nextConnectionId = 1;
   let closing = false;
@@ -158,6 +174,7 @@ export function serveSubscriptions(
     onClose: (ctx) => {
       for (const operation of ctx.extra.operations.values()) void operation.stream.return();
       if (ctx.extra.own !== undefined) socketShares.release(ctx.extra.own, ctx.extra.stranger === true);
+      strangerUnits.delete(ctx.extra);
     },
   });
 
@@ -176,11 +193,15 @@ export function serveSubscriptions(
       return false;
     }
     const own = callerDigest(credentials);
+    const ownFull = `These credentials (or, until the upstream accepts them, all such together) hold ${socketShares.limit} sockets`;
+    if (socketShares.full(own)) return refuseSocket(connection, 'caller_limit', TRY_AGAIN_LATER, ownFull);
     let stranger = services.http.isStranger(credentials);
+    const strangersFull = () => socketShares.full(STRANGERS) || subscriptionShares.full(STRANGERS);
+    if (stranger && strangersFull()) lookAtStrangers();
     // Made-up tokens fill the strangers' share: the upstream is asked whether these are a caller's, so that
     // a new caller is not locked out by them (a made-up token's 401 is then remembered by the gate). The
     // sockets waiting for its answer hold a share of their own: a slow upstream cannot make them the cap.
-    if (stranger && (socketShares.full(STRANGERS) || subscriptionShares.full(STRANGERS))) {
+    if (stranger && strangersFull()) {
       if (socketShares.full(ASKING)) return refuseSocket(connection, 'caller_limit', TRY_AGAIN_LATER, STRANGERS_FULL);
       socketShares.add(ASKING, 1);
       const refusal = await askUpstream(connection, credentials).finally(() => socketShares.add(ASKING, -1));
@@ -189,14 +210,12 @@ export function serveSubscriptions(
       if (refusal !== undefined) return refuseSocket(connection, 'upstream_unavailable', TRY_AGAIN_LATER, refusal.message);
       stranger = false;
     }
-    if (!socketShares.room(own, stranger)) {
-      const message = `These credentials (or, until the upstream accepts them, all such together) hold ${socketShares.limit} sockets`;
-      return refuseSocket(connection, 'caller_limit', TRY_AGAIN_LATER, message);
-    }
+    if (!socketShares.room(own, stranger)) return refuseSocket(connection, 'caller_limit', TRY_AGAIN_LATER, ownFull);
     connection.credentials = credentials;
     connection.own = own;
     connection.stranger = stranger;
     socketShares.take(own, stranger);
+    if (stranger) strangerUnits.add(connection);
     // A stranger's socket waits for its first subscribe no longer than for its connection_init.
     if (stranger) startIdle(connection);
     return true;
@@ -260,8 +279,9 @@ export function serveSubscriptions(
     // (an enterprise project not yet answered makes a known caller a stranger again). A socket the upstream
     // was asked about is a caller's.
     const own = callerDigest(credentials);
-    const stranger = connection.stranger === true && services.http.isStranger(credentials);
-    if (!subscriptionShares.room(own, stranger)) {
+    const stranger = () => connection.stranger === true && services.http.isStranger(credentials);
+    if (stranger() && !subscriptionShares.room(own, true)) lookAtStrangers();
+    if (!subscriptionShares.room(own, stranger())) {
       const { limit } = subscriptionShares;
       metrics.subscribeRefused('caller_limit');
       const message = `These credentials (or, until the upstream accepts them, all such together) hold ${limit} subscriptions, ` +
@@ -291,10 +311,11 @@ export function serveSubscriptions(
     );
     const group: GroupRequest = { hash, document, operationName, variables, credentials };
     const startedAt = performance.now();
-    const operation: Operation = { id, field, name, group, stream, startedAt, own, stranger, events: 0, ended: false };
+    const operation: Operation = { id, field, name, group, stream, startedAt, own, stranger: stranger(), events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
-    subscriptionShares.take(own, stranger);
+    subscriptionShares.take(own, operation.stranger);
+    if (operation.stranger) strangerUnits.add(operation);
     clearTimeout(connection.idle);
     stats.active += 1;
     metrics.subscriptionStarted(field);
@@ -324,6 +345,7 @@ export function serveSubscriptions(
     connection.open -= 1;
     stats.active -= 1;
     subscriptionShares.release(operation.own, operation.stranger);
+    strangerUnits.delete(operation);
     metrics.subscriptionEnded(operation.field);
     const durationMs = Math.round(performance.now() - operation.startedAt);
     const { id: subscription, field, name: operationName, events } = operation;

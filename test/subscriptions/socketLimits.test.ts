@@ -127,6 +127,10 @@ describe("a caller's share of SUBSCRIPTION_MAX_SOCKETS", () => {
     expect(await refusedAtInit(shares.gateway.url, madeUp(5))).toBe('closed 4401 before the ack');
     const known = await Promise.all([1, 2, 3, 4].map(() => protocolSocket(shares.gateway.url)));
     expect(await refusedAtInit(shares.gateway.url, { 'X-Auth-Token': DEMO_TOKEN })).toBe('closed 1013 before the ack');
+    // Its share full, the token is refused under a scope not yet seen too, without asking the upstream.
+    const calls = shares.simulator.callCount();
+    expect(await refusedAtInit(shares.gateway.url, { 'X-Auth-Token': DEMO_TOKEN, 'X-Enterprise-Project-ID': '7'.repeat(32) })).toBe('closed 1013 before the ack');
+    expect(shares.simulator.callCount()).toBe(calls);
     for (const socket of [...strangers, ...known]) socket.socket.close();
     await eventually(() => shares.gateway.subscriptions.sockets === 0, 'the sockets closed');
     // Their places are free again.
@@ -264,6 +268,26 @@ it("a valid token's quiet subscriptions under unseen enterprise projects hold it
     await eventually(() => fresh.received.length > 0, "the new caller's first state");
     expect(fresh.received[0]).toMatchObject({ type: 'next', payload: { data: { jobUpdated: { id: String(job.id) } } } });
     for (const socket of [...unseen, more, fresh]) socket.socket.close();
+  } finally {
+    await quiet.close();
+  }
+});
+
+it("a new caller's socket opened before a valid token's quiet subscriptions filled the strangers' share still subscribes: accepted credentials leave that share", async () => {
+  // A quarter of 8: two subscriptions a caller, and two for the strangers together.
+  const quiet = await startHarness({ SUBSCRIPTION_MAX_PER_CONNECTION: '1', SUBSCRIPTION_MAX_TOTAL: '8', SUBSCRIPTION_INIT_TIMEOUT_MS: '30000' });
+  const events = `subscription { engineJobEvents(engineId: "${SEED.engines.single}") { kind } }`;
+  try {
+    const newcomer = await protocolSocket(quiet.gateway.url, { 'X-Auth-Token': SECOND_TOKEN });
+    const unseen = await Promise.all([1, 2].map((n) => protocolSocket(quiet.gateway.url, { 'X-Auth-Token': DEMO_TOKEN, 'X-Enterprise-Project-ID': String(n).repeat(32) })));
+    unseen.forEach((socket, i) => socket.burst([{ type: 'subscribe', id: `q${i}`, payload: { query: events } }]));
+    await eventually(() => quiet.gateway.subscriptions.active === 2, 'two quiet subscriptions');
+    // The upstream accepts those scopes (as their polls' answers would), though no event will come.
+    for (const n of [1, 2]) await quiet.gql('{ engines(first: 1) { totalCount } }', undefined, { 'X-Enterprise-Project-ID': String(n).repeat(32) });
+    newcomer.burst([{ type: 'subscribe', id: 'n', payload: { query: events } }]);
+    await eventually(() => quiet.gateway.subscriptions.active === 3, "the newcomer's subscription admitted", 3000);
+    expect(newcomer.received).toEqual([]);
+    for (const socket of [newcomer, ...unseen]) socket.socket.close();
   } finally {
     await quiet.close();
   }
