@@ -20,7 +20,7 @@ import { originAllowedBy, type CorsPolicy } from '../http/cors';
 import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
 import { credentialsFromHeaders, IDENTITY_HEADERS } from '../http/identity';
 import { CallerShares, STRANGERS } from '../http/callerShares';
-import { callerDigest } from '../cache/scopeKey';
+import { callerDigest, credentialDigest } from '../cache/scopeKey';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observability/metrics';
 import type { Admission, AdmittedOperation, OperationRequest } from '../security/admission';
@@ -120,30 +120,31 @@ export function serveSubscriptions(
   const subscriptionShares = new CallerShares(Math.max(limits.maxPerConnection, Math.floor(limits.maxTotal / 4)));
   // At least a few: a browser's tabs.
   const socketShares = new CallerShares(Math.min(limits.maxSockets, Math.max(4, Math.floor(limits.maxSockets / 4))));
-  // What strangers hold: a unit leaves their share once the upstream has accepted its credentials (a
-  // replica fresh from a restart knows no caller at first), seen on its first result or, when their share
-  // is full, by a look at them all (at most once a second: the share is a quarter of the bound).
-  const strangerUnits = new Set<Connection | Operation>();
+  // What strangers hold, by credential scope: a unit leaves their share once the upstream has accepted its
+  // credentials (a replica fresh from a restart knows no caller at first), as the credential gate tells.
+  const strangerUnits = new Map<string, Set<Connection | Operation>>();
+  const scopeOf = (unit: Connection | Operation) => credentialDigest('group' in unit ? unit.group.credentials : unit.credentials!);
+  const holdAsStranger = (unit: Connection | Operation) => {
+    const scope = scopeOf(unit);
+    let units = strangerUnits.get(scope);
+    if (units === undefined) strangerUnits.set(scope, (units = new Set()));
+    units.add(unit);
+  };
+  const forgetStranger = (unit: Connection | Operation) => {
+    const scope = scopeOf(unit);
+    const units = strangerUnits.get(scope);
+    units?.delete(unit);
+    if (units?.size === 0) strangerUnits.delete(scope);
+  };
   const leaveStrangers = (unit: Connection | Operation) => {
     if (unit.stranger !== true) return;
     ('group' in unit ? subscriptionShares : socketShares).add(STRANGERS, -1);
     unit.stranger = false;
-    strangerUnits.delete(unit);
+    forgetStranger(unit);
   };
-  const accepted = (connection: Connection, operation: Operation) => {
-    if (services.http.isStranger(operation.group.credentials)) return;
-    leaveStrangers(operation);
-    leaveStrangers(connection);
-  };
-  let strangersLooked = Number.NEGATIVE_INFINITY;
-  const lookAtStrangers = () => {
-    if (performance.now() - strangersLooked < 1000) return;
-    strangersLooked = performance.now();
-    for (const unit of [...strangerUnits]) {
-      const credentials = 'group' in unit ? unit.group.credentials : unit.credentials;
-      if (credentials !== undefined && !services.http.isStranger(credentials)) leaveStrangers(unit);
-    }
-  };
+  services.http.onAccepted((scope) => {
+    for (const unit of [...(strangerUnits.get(scope) ?? [])]) leaveStrangers(unit);
+  });
   let nextConnectionId = 1;
   let closing = false;
 
@@ -154,9 +155,8 @@ export function serveSubscriptions(
     onSubscribe: admit,
     // The group's results are formatted already; graphql-ws's types want execution results.
     subscribe: (args) => join(args.contextValue as Operation) as never,
-    onNext: (ctx, _id, _payload, args, result) => {
+    onNext: (_ctx, _id, _payload, args, result) => {
       const operation = args.contextValue as Operation;
-      if (operation.stranger || ctx.extra.stranger === true) accepted(ctx.extra, operation);
       operation.events += 1;
       const polled = polledAtOf(result);
       metrics.eventSent(operation.field, polled === undefined ? undefined : performance.now() - polled);
@@ -174,7 +174,8 @@ export function serveSubscriptions(
     onClose: (ctx) => {
       for (const operation of ctx.extra.operations.values()) void operation.stream.return();
       if (ctx.extra.own !== undefined) socketShares.release(ctx.extra.own, ctx.extra.stranger === true);
-      strangerUnits.delete(ctx.extra);
+      if (ctx.extra.stranger === true) forgetStranger(ctx.extra);
+      ctx.extra.stranger = false;
     },
   });
 
@@ -196,15 +197,18 @@ export function serveSubscriptions(
     const ownFull = `These credentials (or, until the upstream accepts them, all such together) hold ${socketShares.limit} sockets`;
     if (socketShares.full(own)) return refuseSocket(connection, 'caller_limit', TRY_AGAIN_LATER, ownFull);
     let stranger = services.http.isStranger(credentials);
-    const strangersFull = () => socketShares.full(STRANGERS) || subscriptionShares.full(STRANGERS);
-    if (stranger && strangersFull()) lookAtStrangers();
     // Made-up tokens fill the strangers' share: the upstream is asked whether these are a caller's, so that
     // a new caller is not locked out by them (a made-up token's 401 is then remembered by the gate). The
-    // sockets waiting for its answer hold a share of their own: a slow upstream cannot make them the cap.
-    if (stranger && strangersFull()) {
+    // sockets waiting for its answer hold a share of their own (a slow upstream cannot make them the cap),
+    // and their token's: a token at its share asks nothing more.
+    if (stranger && (socketShares.full(STRANGERS) || subscriptionShares.full(STRANGERS))) {
       if (socketShares.full(ASKING)) return refuseSocket(connection, 'caller_limit', TRY_AGAIN_LATER, STRANGERS_FULL);
       socketShares.add(ASKING, 1);
-      const refusal = await askUpstream(connection, credentials).finally(() => socketShares.add(ASKING, -1));
+      socketShares.add(own, 1);
+      const refusal = await askUpstream(connection, credentials).finally(() => {
+        socketShares.add(ASKING, -1);
+        socketShares.add(own, -1);
+      });
       if (connection.socket.readyState !== connection.socket.OPEN) return false;
       if (refusal?.code === ErrorCode.UNAUTHENTICATED) return refuseSocket(connection, 'unauthenticated', CloseCode.Unauthorized, refusal.message);
       if (refusal !== undefined) return refuseSocket(connection, 'upstream_unavailable', TRY_AGAIN_LATER, refusal.message);
@@ -215,7 +219,7 @@ export function serveSubscriptions(
     connection.own = own;
     connection.stranger = stranger;
     socketShares.take(own, stranger);
-    if (stranger) strangerUnits.add(connection);
+    if (stranger) holdAsStranger(connection);
     // A stranger's socket waits for its first subscribe no longer than for its connection_init.
     if (stranger) startIdle(connection);
     return true;
@@ -279,9 +283,8 @@ export function serveSubscriptions(
     // (an enterprise project not yet answered makes a known caller a stranger again). A socket the upstream
     // was asked about is a caller's.
     const own = callerDigest(credentials);
-    const stranger = () => connection.stranger === true && services.http.isStranger(credentials);
-    if (stranger() && !subscriptionShares.room(own, true)) lookAtStrangers();
-    if (!subscriptionShares.room(own, stranger())) {
+    const stranger = connection.stranger === true && services.http.isStranger(credentials);
+    if (!subscriptionShares.room(own, stranger)) {
       const { limit } = subscriptionShares;
       metrics.subscribeRefused('caller_limit');
       const message = `These credentials (or, until the upstream accepts them, all such together) hold ${limit} subscriptions, ` +
@@ -311,11 +314,11 @@ export function serveSubscriptions(
     );
     const group: GroupRequest = { hash, document, operationName, variables, credentials };
     const startedAt = performance.now();
-    const operation: Operation = { id, field, name, group, stream, startedAt, own, stranger: stranger(), events: 0, ended: false };
+    const operation: Operation = { id, field, name, group, stream, startedAt, own, stranger, events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
     subscriptionShares.take(own, operation.stranger);
-    if (operation.stranger) strangerUnits.add(operation);
+    if (operation.stranger) holdAsStranger(operation);
     clearTimeout(connection.idle);
     stats.active += 1;
     metrics.subscriptionStarted(field);
@@ -345,7 +348,8 @@ export function serveSubscriptions(
     connection.open -= 1;
     stats.active -= 1;
     subscriptionShares.release(operation.own, operation.stranger);
-    strangerUnits.delete(operation);
+    if (operation.stranger) forgetStranger(operation);
+    operation.stranger = false;
     metrics.subscriptionEnded(operation.field);
     const durationMs = Math.round(performance.now() - operation.startedAt);
     const { id: subscription, field, name: operationName, events } = operation;

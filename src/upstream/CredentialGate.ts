@@ -45,6 +45,7 @@ export class CredentialGate {
   private readonly strangers: LRUCache<string, ScopeState>;
   private readonly now: () => number;
   private nextGeneration = 1;
+  private readonly acceptedListeners = new Set<(digest: string) => void>();
 
   constructor(private readonly options: CredentialGateOptions) {
     this.scopes = new LRUCache({ max: options.maxScopes ?? MAX_CREDENTIAL_SCOPES });
@@ -75,6 +76,11 @@ export class CredentialGate {
   refusedElsewhere(digest: string): void {
     const state = this.find(digest);
     if (state !== undefined) this.unaccept(state);
+  }
+
+  /** Told when a scope never accepted, or refused since, is accepted: it is no longer a stranger. */
+  onAccepted(listener: (digest: string) => void): void {
+    this.acceptedListeners.add(listener);
   }
 
   /** Never accepted here, or refused since: its calls are strangers' (and its subscriptions). */
@@ -187,8 +193,10 @@ export class CredentialGate {
   }
 
   private accept(digest: string, state: ScopeState, at: number): void {
+    const stranger = state.acceptedAt === undefined;
     state.acceptedAt = at;
     if (this.strangers.delete(digest)) this.scopes.set(digest, state);
+    if (stranger) for (const listener of this.acceptedListeners) listener(digest);
   }
 
   private stateOf(digest: string): ScopeState {

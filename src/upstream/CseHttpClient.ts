@@ -90,6 +90,11 @@ export class CseHttpClient {
     return this.gate.generation(credentialDigest(credentials));
   }
 
+  /** Told the credential digest of a scope the upstream has just accepted (see isStranger). */
+  onAccepted(listener: (digest: string) => void): void {
+    this.gate.onAccepted(listener);
+  }
+
   isStranger(credentials: Credentials): boolean {
     return this.gate.stranger(credentialDigest(credentials));
   }

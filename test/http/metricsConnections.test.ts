@@ -19,8 +19,9 @@ describe('the METRICS_PORT listener', () => {
   beforeAll(async () => {
     h = await startHarness({
       METRICS_PORT: '0',
-      HTTP_HEADERS_TIMEOUT_MS: '500',
-      HTTP_REQUEST_TIMEOUT_MS: '1000',
+      // Long enough that a loaded host's scrape still ends before it: what closed earlier was made room for.
+      HTTP_HEADERS_TIMEOUT_MS: '1500',
+      HTTP_REQUEST_TIMEOUT_MS: '3000',
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '300',
     });
     metricsPort = Number(new URL(h.gateway.metricsUrl!).port);
@@ -33,9 +34,9 @@ describe('the METRICS_PORT listener', () => {
     expect(await openAfter(idle[0]!, 50)).toBe(true);
     // Before, every newcomer was closed at once: 16 kept connections locked the scrapers out.
     expect(await getOnce(metricsPort, '/metrics', 1000)).toMatch(/^HTTP\/1\.1 200/);
-    expect(await closedWithin(idle[0]!, 1000)).toBeLessThan(400);
+    expect(await closedWithin(idle[0]!, 1000)).toBeLessThan(1200);
     expect(await openAfter(idle[1]!, 0)).toBe(true);
-    for (const connection of idle.slice(1)) expect(await closedWithin(connection, 3000)).toBeGreaterThanOrEqual(400);
+    for (const connection of idle.slice(1)) expect(await closedWithin(connection, 5000)).toBeGreaterThanOrEqual(1200);
   });
 
   it('closes a connection that trickles its headers, and an idle keep-alive one, by the HTTP settings', async () => {
@@ -43,7 +44,7 @@ describe('the METRICS_PORT listener', () => {
     trickle.socket.write('GET /metrics HTTP/1.1\r\n');
     const timer = setInterval(() => trickle.socket.write('X-A: b\r\n'), 100);
     try {
-      expect(await closedWithin(trickle, 3000)).toBeLessThan(2000);
+      expect(await closedWithin(trickle, 5000)).toBeLessThan(3000);
     } finally {
       clearInterval(timer);
     }

@@ -176,6 +176,19 @@ describe("a caller's share of SUBSCRIPTION_MAX_SOCKETS", () => {
     }
   });
 
+  it("sockets waiting for the upstream's word count in their token's share: concurrent ones past it ask nothing", async () => {
+    await shares.gql('{ engines(first: 1) { totalCount } }');
+    const known = await Promise.all([1, 2, 3].map(() => protocolSocket(shares.gateway.url)));
+    const strangers = await Promise.all([41, 42, 43, 44].map((n) => protocolSocket(shares.gateway.url, madeUp(n))));
+    shares.simulator.resetCalls();
+    const unseen = (n: number) => ({ 'X-Auth-Token': DEMO_TOKEN, 'X-Enterprise-Project-ID': String(n).repeat(32) });
+    const answers = await Promise.all([5, 6, 8, 9].map((n) => refusedAtInit(shares.gateway.url, unseen(n))));
+    expect(answers.filter((answer) => answer === undefined)).toHaveLength(1);
+    expect(answers.filter((answer) => answer === 'closed 1013 before the ack')).toHaveLength(3);
+    expect(shares.simulator.callCount()).toBe(1);
+    for (const socket of [...known, ...strangers]) socket.socket.close();
+  });
+
   it("a token's other projects are the same caller: made-up ones (the upstream answers 403) add no share", async () => {
     const madeUpProject = { 'X-Auth-Token': DEMO_TOKEN, 'X-Project-Id': '0123456789abcdef0123456789abcdef' };
     await shares.gql('{ engines(first: 1) { totalCount } }');
