@@ -141,9 +141,15 @@ export function serveSubscriptions(
     ('group' in unit ? subscriptionShares : socketShares).add(STRANGERS, -1);
     unit.stranger = false;
     forgetStranger(unit);
+    // A caller's socket without a subscription waits the caller's idle time, not a stranger's.
+    if (!('group' in unit) && unit.open === 0) startIdle(unit);
   };
   services.http.onAccepted((scope) => {
-    for (const unit of [...(strangerUnits.get(scope) ?? [])]) leaveStrangers(unit);
+    try {
+      for (const unit of [...(strangerUnits.get(scope) ?? [])]) leaveStrangers(unit);
+    } catch (error) {
+      logger.error({ err: error }, 'the strangers\' share could not be settled');
+    }
   });
   let nextConnectionId = 1;
   let closing = false;

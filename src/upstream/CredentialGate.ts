@@ -196,7 +196,14 @@ export class CredentialGate {
     const stranger = state.acceptedAt === undefined;
     state.acceptedAt = at;
     if (this.strangers.delete(digest)) this.scopes.set(digest, state);
-    if (stranger) for (const listener of this.acceptedListeners) listener(digest);
+    if (!stranger) return;
+    for (const listener of this.acceptedListeners) {
+      try {
+        listener(digest);
+      } catch {
+        // A listener's failure is its own (it logs it): the upstream's answer stands.
+      }
+    }
   }
 
   private stateOf(digest: string): ScopeState {

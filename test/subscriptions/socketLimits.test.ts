@@ -14,6 +14,9 @@ import { send } from '../security/http';
 const engineId = SEED.engines.onePage;
 const EVENTS = `subscription { engineJobEvents(engineId: "${engineId}") { kind } }`;
 const WATCH = 'subscription ($e: ID!, $id: ID!) { jobUpdated(engineId: $e, id: $id) { id } }';
+/** Whether the socket is still open after `ms`. */
+const openAfterMs = (socket: ProtocolSocket, ms: number) =>
+  Promise.race([socket.closed.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), ms))]);
 const madeUp = (n: number) => ({ 'X-Auth-Token': `made-up-token-${String(n).padStart(10, '0')}` });
 
 /**
@@ -224,6 +227,19 @@ it("closes a made-up token's socket without a subscription after SUBSCRIPTION_IN
     expect(await reason).toBe('Idle: no subscription (SUBSCRIPTION_INIT_TIMEOUT_MS)');
     expect(known.socket.readyState).toBe(WebSocket.OPEN);
     known.socket.close();
+  } finally {
+    await quick.close();
+  }
+});
+
+it("a stranger's socket without a subscription, once its token is accepted, waits the caller's idle time", async () => {
+  const quick = await startHarness({ SUBSCRIPTION_INIT_TIMEOUT_MS: '500', SUBSCRIPTION_IDLE_TIMEOUT_MS: '60000', SUBSCRIPTION_KEEPALIVE_MS: '0' });
+  try {
+    // A fresh gateway: the demo token is a stranger until a call with it is answered.
+    const socket = await protocolSocket(quick.gateway.url);
+    await quick.gql('{ engines(first: 1) { totalCount } }');
+    expect(await openAfterMs(socket, 1000)).toBe(true);
+    socket.socket.close();
   } finally {
     await quick.close();
   }

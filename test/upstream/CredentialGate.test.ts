@@ -108,6 +108,23 @@ describe('CredentialGate', () => {
     expect(kindOf(await gate.admit('s', never))).toBe('probe');
   });
 
+  it('tells its listeners when a scope stops being a stranger, once, and an answer stands whatever a listener throws', async () => {
+    const { gate, advance } = setUp();
+    const told: string[] = [];
+    gate.onAccepted(() => {
+      throw new Error('a listener bug');
+    });
+    gate.onAccepted((digest) => told.push(digest));
+    const call = gate.stage()(async () => ({ kind: 'ok', body: { fine: true }, requestId: undefined, bytes: 2 }));
+    const request = { digest: 's', signal: undefined } as unknown as CallRequest;
+    await expect(call(request)).resolves.toMatchObject({ body: { fine: true } });
+    await call(request);
+    advance(6000);
+    await call(request);
+    expect(told).toEqual(['s']);
+    expect(gate.stranger('s')).toBe(false);
+  });
+
   it('takes another replica\'s acceptance for as long as it has left, but not over a refusal seen here since, nor a remembered 401', async () => {
     const { gate, advance } = setUp();
     const scope = gate.currentGeneration('s');
