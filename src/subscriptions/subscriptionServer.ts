@@ -145,10 +145,12 @@ export function serveSubscriptions(
     if (!('group' in unit) && unit.open === 0) startIdle(unit);
   };
   services.http.onAccepted((scope) => {
-    try {
-      for (const unit of [...(strangerUnits.get(scope) ?? [])]) leaveStrangers(unit);
-    } catch (error) {
-      logger.error({ err: error }, 'the strangers\' share could not be settled');
+    for (const unit of [...(strangerUnits.get(scope) ?? [])]) {
+      try {
+        leaveStrangers(unit);
+      } catch (error) {
+        logger.error({ err: error }, 'a unit could not leave the strangers\' share');
+      }
     }
   });
   let nextConnectionId = 1;
@@ -366,6 +368,8 @@ export function serveSubscriptions(
 
   function startIdle(connection: Connection): void {
     clearTimeout(connection.idle);
+    // Its subscriptions end as it closes: a closed socket has no idle time to wait.
+    if (connection.socket.readyState !== connection.socket.OPEN) return;
     const stranger = connection.stranger === true;
     const [ms, setting] = stranger ? [Math.min(limits.initTimeoutMs, limits.idleTimeoutMs), 'SUBSCRIPTION_INIT_TIMEOUT_MS'] : [limits.idleTimeoutMs, 'SUBSCRIPTION_IDLE_TIMEOUT_MS'];
     connection.idle = setTimeout(() => {

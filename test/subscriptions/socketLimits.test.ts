@@ -321,3 +321,23 @@ it("a new caller's socket opened before a valid token's quiet subscriptions fill
     await quiet.close();
   }
 });
+
+it('a socket closed by its client while it had a subscription leaves no idle timer behind (no idle refusal counted after it)', async () => {
+  const quick = await startHarness({ SUBSCRIPTION_IDLE_TIMEOUT_MS: '300', SUBSCRIPTION_KEEPALIVE_MS: '0' });
+  const idleRefusals = async () => {
+    const text = await fetch(quick.gateway.url.replace('/graphql', '/metrics')).then((response) => response.text());
+    return Number(/gateway_subscription_sockets_refused_total\{reason="idle"\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+  try {
+    await quick.gql('{ engines(first: 1) { totalCount } }');
+    const socket = await protocolSocket(quick.gateway.url);
+    socket.burst([{ type: 'subscribe', id: 'a', payload: { query: EVENTS } }]);
+    await eventually(() => quick.gateway.subscriptions.active === 1, 'the subscription');
+    socket.socket.close();
+    await eventually(() => quick.gateway.subscriptions.sockets === 0, 'the socket closed');
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await idleRefusals()).toBe(0);
+  } finally {
+    await quick.close();
+  }
+});
