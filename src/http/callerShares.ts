@@ -12,8 +12,8 @@ export class CallerShares {
     return this.holds.get(holder) ?? 0;
   }
 
-  full(...holders: readonly string[]): boolean {
-    return holders.some((holder) => this.held(holder) >= this.limit);
+  full(holder: string): boolean {
+    return this.held(holder) >= this.limit;
   }
 
   add(holder: string, by: number): void {

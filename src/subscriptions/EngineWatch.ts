@@ -3,7 +3,6 @@ import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import type { JobEventModel, JobWatches } from '../graphql/models';
-import { taskCount } from '../mapping/job';
 import type { SubscriptionMetrics } from '../observability/metrics';
 import { InFlightLimiter } from '../upstream/resilience/InFlightLimiter';
 import { CseApi } from '../upstream/CseApi';
@@ -148,8 +147,8 @@ export class Watches implements JobWatches {
 /** The newest job-list pages, read in turn with the watched jobs when events or several jobs are watched. */
 const LISTING = '\u0000listing';
 
-/** Tasks fingerprinted in one turn of the event loop: a page of many large jobs is a long walk. */
-const FINGERPRINT_TASKS_PER_TURN = 2048;
+/** Characters of fingerprints taken in one turn of the event loop: a page of many large jobs is a long walk. */
+const FINGERPRINT_CHARS_PER_TURN = 128 * 1024;
 /** Other replicas' results waiting to be compared; past it one is dropped as a gap. */
 const MAX_WAITING_RESULTS = 4;
 
@@ -490,18 +489,22 @@ export class EngineWatch {
 
   /** What {@link compare} compares, in turns: the jobs watched, and the newest page's if events are. */
   private async fingerprints(result: PollResult): Promise<Fingerprints> {
-    const maxTasks = this.options.config.limits.budget.maxListItems;
     const events = this.eventSinks.size > 0 && result.newest !== undefined;
     const newest = new Set(events ? result.newest : undefined);
-    const turns = new TurnMeter(FINGERPRINT_TASKS_PER_TURN);
+    const turns = new TurnMeter(FINGERPRINT_CHARS_PER_TURN);
     const fingerprints = new Map<CseJob, string>();
     for (const job of result.jobs) {
       const id = String(job.id);
       if (!this.tracks.has(id) && !newest.has(id)) continue;
-      fingerprints.set(job, jobFingerprint(job, maxTasks));
-      await turns.due(1 + Math.min(taskCount(job), maxTasks));
+      const fingerprint = this.fingerprintOf(job);
+      fingerprints.set(job, fingerprint);
+      await turns.due(fingerprint.length);
     }
     return { byJob: fingerprints, events };
+  }
+
+  private fingerprintOf(job: CseJob): string {
+    return jobFingerprint(job, this.options.config.limits.budget.maxListItems);
   }
 
   private compare(result: PollResult, at: number, fingerprints: Fingerprints): void {
@@ -535,7 +538,7 @@ export class EngineWatch {
     // This replica's late poll, or another's result, may hold an older state than the one sent.
     if (readBefore(startedAt, track.startedAt)) return;
     track.startedAt = startedAt ?? track.startedAt;
-    const fingerprint = known ?? jobFingerprint(job, this.options.config.limits.budget.maxListItems);
+    const fingerprint = known ?? this.fingerprintOf(job);
     if (fingerprint !== track.fingerprint || track.stale === true) {
       track.stale = false;
       track.fingerprint = fingerprint;
@@ -566,7 +569,7 @@ export class EngineWatch {
     for (const job of page) {
       const id = String(job.id);
       // Not the job's track's: it may hold a state read after this page.
-      const fingerprint = fingerprints.get(job) ?? jobFingerprint(job, this.options.config.limits.budget.maxListItems);
+      const fingerprint = fingerprints.get(job) ?? this.fingerprintOf(job);
       now.set(id, fingerprint);
       const previous = before?.fingerprints.get(id);
       if (before === undefined || previous === fingerprint) continue;

@@ -77,6 +77,9 @@ interface Operation {
 
 type Ctx = Context<Record<string, unknown>, Connection>;
 
+/** What counts in the callers' shares: a socket, or a subscription. */
+type ShareUnit = Connection | Operation;
+
 /** The longest subscription id admitted (characters); a UUID has 36. */
 export const MAX_ID_LENGTH = 128;
 
@@ -122,23 +125,33 @@ export function serveSubscriptions(
   const socketShares = new CallerShares(Math.min(limits.maxSockets, Math.max(4, Math.floor(limits.maxSockets / 4))));
   // What strangers hold, by credential scope: a unit leaves their share once the upstream has accepted its
   // credentials (a replica fresh from a restart knows no caller at first), as the credential gate tells.
-  const strangerUnits = new Map<string, Set<Connection | Operation>>();
-  const scopeOf = (unit: Connection | Operation) => credentialDigest('group' in unit ? unit.group.credentials : unit.credentials!);
-  const holdAsStranger = (unit: Connection | Operation) => {
-    const scope = scopeOf(unit);
-    let units = strangerUnits.get(scope);
-    if (units === undefined) strangerUnits.set(scope, (units = new Set()));
-    units.add(unit);
-  };
-  const forgetStranger = (unit: Connection | Operation) => {
+  const strangerUnits = new Map<string, Set<ShareUnit>>();
+  const scopeOf = (unit: ShareUnit) => credentialDigest('group' in unit ? unit.group.credentials : unit.credentials!);
+  const forgetStranger = (unit: ShareUnit) => {
     const scope = scopeOf(unit);
     const units = strangerUnits.get(scope);
     units?.delete(unit);
     if (units?.size === 0) strangerUnits.delete(scope);
   };
-  const leaveStrangers = (unit: Connection | Operation) => {
+  const sharesOf = (unit: ShareUnit) => ('group' in unit ? subscriptionShares : socketShares);
+  // A unit counts in its token's share, and in the strangers' while `stranger`.
+  const takeUnit = (unit: ShareUnit) => {
+    sharesOf(unit).take(unit.own!, unit.stranger === true);
     if (unit.stranger !== true) return;
-    ('group' in unit ? subscriptionShares : socketShares).add(STRANGERS, -1);
+    const scope = scopeOf(unit);
+    let units = strangerUnits.get(scope);
+    if (units === undefined) strangerUnits.set(scope, (units = new Set()));
+    units.add(unit);
+  };
+  const releaseUnit = (unit: ShareUnit) => {
+    if (unit.own === undefined) return;
+    sharesOf(unit).release(unit.own, unit.stranger === true);
+    if (unit.stranger === true) forgetStranger(unit);
+    unit.stranger = false;
+  };
+  const leaveStrangers = (unit: ShareUnit) => {
+    if (unit.stranger !== true) return;
+    sharesOf(unit).add(STRANGERS, -1);
     unit.stranger = false;
     forgetStranger(unit);
     // A caller's socket without a subscription waits the caller's idle time, not a stranger's.
@@ -181,9 +194,7 @@ export function serveSubscriptions(
     // graphql-ws returns the streams it still holds; these are the ones it may have lost track of.
     onClose: (ctx) => {
       for (const operation of ctx.extra.operations.values()) void operation.stream.return();
-      if (ctx.extra.own !== undefined) socketShares.release(ctx.extra.own, ctx.extra.stranger === true);
-      if (ctx.extra.stranger === true) forgetStranger(ctx.extra);
-      ctx.extra.stranger = false;
+      releaseUnit(ctx.extra);
     },
   });
 
@@ -226,8 +237,7 @@ export function serveSubscriptions(
     connection.credentials = credentials;
     connection.own = own;
     connection.stranger = stranger;
-    socketShares.take(own, stranger);
-    if (stranger) holdAsStranger(connection);
+    takeUnit(connection);
     // A stranger's socket waits for its first subscribe no longer than for its connection_init.
     if (stranger) startIdle(connection);
     return true;
@@ -325,8 +335,7 @@ export function serveSubscriptions(
     const operation: Operation = { id, field, name, group, stream, startedAt, own, stranger, events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
-    subscriptionShares.take(own, operation.stranger);
-    if (operation.stranger) holdAsStranger(operation);
+    takeUnit(operation);
     clearTimeout(connection.idle);
     stats.active += 1;
     metrics.subscriptionStarted(field);
@@ -355,9 +364,7 @@ export function serveSubscriptions(
     operation.leaveGroup?.();
     connection.open -= 1;
     stats.active -= 1;
-    subscriptionShares.release(operation.own, operation.stranger);
-    if (operation.stranger) forgetStranger(operation);
-    operation.stranger = false;
+    releaseUnit(operation);
     metrics.subscriptionEnded(operation.field);
     const durationMs = Math.round(performance.now() - operation.startedAt);
     const { id: subscription, field, name: operationName, events } = operation;
