@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { SecondLevel } from '../cache/secondLevel';
 import type { GatewayError } from '../errors/GatewayError';
 import { credentialVerdictOf, throwClassified } from './errorMapping';
-import { NEVER, type CallStage } from './stages/types';
+import { NEVER, type CallRequest, type CallStage } from './stages/types';
 
 export interface CredentialGateOptions {
   /** 0: a 401 is not remembered. */
@@ -11,6 +11,7 @@ export interface CredentialGateOptions {
   readonly recheckMs: number;
   readonly maxScopes?: number;
   readonly maxStrangers?: number;
+  readonly maxScopesPerCaller?: number;
   readonly now?: () => number;
 }
 
@@ -26,6 +27,9 @@ export interface ProbeRound {
 /** About a hundred bytes a scope: 10 MB at most, and 1 MB for scopes never accepted. */
 const MAX_CREDENTIAL_SCOPES = 100_000;
 const MAX_STRANGER_SCOPES = 10_000;
+/** One token's accepted scopes among the accepted: the upstream accepts a real token under any project
+ * it makes up (403), and those must not push out other callers' scopes. */
+const MAX_SCOPES_PER_CALLER = 256;
 
 /** Then a waiting call probes too: a probe stuck on a slow engine does not hold a new caller's calls. */
 export const PROBE_PATIENCE_MS = 500;
@@ -36,19 +40,26 @@ interface ScopeState {
   round: ProbeRound | undefined;
   /** Changes on every 401: answers cached under an earlier generation are never served again. */
   generation: number;
+  /** The caller it counts for among the accepted scopes, once there. */
+  caller?: string;
 }
+
+/** A scope (its credentials' digest) and the caller (token) it belongs to. */
+export type GateScope = Pick<CallRequest, 'digest' | 'caller'>;
 
 /** Per replica: a refusal is cheap to learn again and must never outlive its TTL elsewhere. */
 export class CredentialGate {
   private readonly scopes: LRUCache<string, ScopeState>;
-  /** Scopes never accepted here, until they are: made-up tokens push out only each other. */
+  /** Scopes never accepted here, until they are, and a caller's past its share of the accepted:
+   * made-up tokens, and one token's many projects, push out only each other. */
   private readonly strangers: LRUCache<string, ScopeState>;
+  private readonly scopesOfCaller = new Map<string, number>();
   private readonly now: () => number;
   private nextGeneration = 1;
   private readonly acceptedListeners = new Set<(digest: string) => void>();
 
   constructor(private readonly options: CredentialGateOptions) {
-    this.scopes = new LRUCache({ max: options.maxScopes ?? MAX_CREDENTIAL_SCOPES });
+    this.scopes = new LRUCache({ max: options.maxScopes ?? MAX_CREDENTIAL_SCOPES, dispose: (state) => this.uncount(state) });
     this.strangers = new LRUCache({ max: options.maxStrangers ?? MAX_STRANGER_SCOPES });
     this.now = options.now ?? (() => performance.now());
   }
@@ -65,11 +76,11 @@ export class CredentialGate {
   }
 
   /** Another replica saw the scope accepted with `leftMs` of recheckMs left; not past a refusal here. */
-  acceptedElsewhere(digest: string, leftMs: number, generation: number): void {
-    const state = this.find(digest);
-    if (state === undefined || state.generation !== generation || this.rejection(digest) !== undefined) return;
+  acceptedElsewhere(scope: GateScope, leftMs: number, generation: number): void {
+    const state = this.find(scope.digest);
+    if (state === undefined || state.generation !== generation || this.rejection(scope.digest) !== undefined) return;
     const at = this.now() - this.options.recheckMs + Math.min(leftMs, this.options.recheckMs);
-    if (state.acceptedAt === undefined || at > state.acceptedAt) this.accept(digest, state, at);
+    if (state.acceptedAt === undefined || at > state.acceptedAt) this.accept(scope, state, at);
   }
 
   /** Another replica saw the upstream refuse the scope: nothing kept for it here is served again. */
@@ -119,8 +130,8 @@ export class CredentialGate {
   }
 
   /** `failure`: what the admitted call threw, none if answered; `began`: the generation it began in. */
-  settle(digest: string, round: ProbeRound | undefined, failure?: unknown, began?: number): void {
-    const state = this.stateOf(digest);
+  settle(scope: GateScope, round: ProbeRound | undefined, failure?: unknown, began?: number): void {
+    const state = this.stateOf(scope.digest);
     const verdict = failure === undefined ? 'accepted' : credentialVerdictOf(failure);
     const refusal = verdict === 'refused' ? (failure as GatewayError) : undefined;
     if (refusal !== undefined) {
@@ -129,7 +140,7 @@ export class CredentialGate {
       if (ttl > 0) state.rejection = { error: refusal, until: this.now() + ttl };
     } else if (verdict !== undefined) {
       // Begun before a 401 of the scope, it says nothing of now: the next call asks the upstream.
-      if (began === undefined || began === state.generation) this.accept(digest, state, this.now());
+      if (began === undefined || began === state.generation) this.accept(scope, state, this.now());
       state.rejection = undefined;
     }
     if (round === undefined) return;
@@ -167,10 +178,10 @@ export class CredentialGate {
       const round = probe && (await probe.catch(throwClassified));
       try {
         const answer = await next(state.acceptedAt === undefined ? { ...call, stranger: true } : call);
-        this.settle(call.digest, round, undefined, began);
+        this.settle(call, round, undefined, began);
         return answer;
       } catch (error) {
-        this.settle(call.digest, round, error, began);
+        this.settle(call, round, error, began);
         // Not awaited: the caller's error need not wait for Redis.
         if (credentialVerdictOf(error) === 'refused') void secondLevel?.forget(call.digest);
         throw error;
@@ -192,10 +203,15 @@ export class CredentialGate {
     state.generation = this.nextGeneration++;
   }
 
-  private accept(digest: string, state: ScopeState, at: number): void {
+  private accept({ digest, caller }: GateScope, state: ScopeState, at: number): void {
     const stranger = state.acceptedAt === undefined;
     state.acceptedAt = at;
-    if (this.strangers.delete(digest)) this.scopes.set(digest, state);
+    const held = this.scopesOfCaller.get(caller) ?? 0;
+    if (held < (this.options.maxScopesPerCaller ?? MAX_SCOPES_PER_CALLER) && this.strangers.delete(digest)) {
+      this.scopesOfCaller.set(caller, held + 1);
+      state.caller = caller;
+      this.scopes.set(digest, state);
+    }
     if (!stranger) return;
     for (const listener of this.acceptedListeners) {
       try {
@@ -204,6 +220,13 @@ export class CredentialGate {
         // A listener's failure is its own (it logs it): the upstream's answer stands.
       }
     }
+  }
+
+  private uncount(state: ScopeState): void {
+    const caller = state.caller!;
+    const held = this.scopesOfCaller.get(caller)! - 1;
+    if (held === 0) this.scopesOfCaller.delete(caller);
+    else this.scopesOfCaller.set(caller, held);
   }
 
   private stateOf(digest: string): ScopeState {

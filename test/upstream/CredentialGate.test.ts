@@ -8,13 +8,15 @@ import type { CallRequest, UpstreamAnswer } from '../../src/upstream/stages/type
 const refusedWith = (status: number) =>
   (classifyFailure({ status, headers: {}, body: '{"error_code":"APIG.0301"}' }) as Failure).error;
 
-function setUp(overrides: { rejectionTtlMs?: number; recheckMs?: number; maxStrangers?: number } = {}) {
+function setUp(overrides: { rejectionTtlMs?: number; recheckMs?: number; maxStrangers?: number; maxScopesPerCaller?: number } = {}) {
   let now = 0;
   const gate = new CredentialGate({ rejectionTtlMs: 1000, recheckMs: 5000, maxScopes: 100, now: () => now, ...overrides });
   return { gate, advance: (ms: number) => (now += ms) };
 }
 
 const never = new AbortController().signal;
+/** A scope that is its own caller (one project per token). */
+const alone = (digest: string) => ({ digest, caller: digest });
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 /** How a call was let through: as a probe, or at once since the upstream answered the scope recently. */
 const kindOf = (round: ProbeRound | undefined) => (round === undefined ? 'answered recently' : 'probe');
@@ -29,7 +31,7 @@ describe('CredentialGate', () => {
     await flush();
     expect(order).toEqual([]);
     expect((gate.generation('s') !== undefined)).toBe(false);
-    gate.settle('s', probe);
+    gate.settle(alone('s'), probe);
     await Promise.all(waiting);
     expect(order).toEqual(['answered recently', 'answered recently']);
     expect((gate.generation('s') !== undefined)).toBe(true);
@@ -40,7 +42,7 @@ describe('CredentialGate', () => {
     const probe = await gate.admit('s', never);
     const waiters = [gate.admit('s', never), gate.admit('s', never)];
     const error = refusedWith(401);
-    gate.settle('s', probe, error);
+    gate.settle(alone('s'), probe, error);
     for (const waiter of waiters) await expect(waiter).rejects.toBe(error);
   });
 
@@ -49,7 +51,7 @@ describe('CredentialGate', () => {
     const probe = await gate.admit('s', never);
     const generation = gate.currentGeneration('s');
     const waiters = [gate.admit('s', never), gate.admit('s', never)];
-    gate.settle('s', probe, refusedWith(403));
+    gate.settle(alone('s'), probe, refusedWith(403));
     expect(await Promise.all(waiters)).toEqual([undefined, undefined]);
     expect(gate.rejection('s')).toBeUndefined();
     expect(gate.generation('s')).toBe(generation);
@@ -58,7 +60,7 @@ describe('CredentialGate', () => {
   it('remembers a 401 for rejectionTtlMs, a 403 not at all', async () => {
     const { gate, advance } = setUp();
     const unauthorized = refusedWith(401);
-    gate.settle('a', await gate.admit('a', never), unauthorized);
+    gate.settle(alone('a'), await gate.admit('a', never), unauthorized);
     expect(gate.rejection('a')).toBe(unauthorized);
     await expect(gate.admit('a', never)).rejects.toBe(unauthorized);
     advance(999);
@@ -67,31 +69,31 @@ describe('CredentialGate', () => {
     expect(gate.rejection('a')).toBeUndefined();
     expect(kindOf(await gate.admit('a', never))).toBe('probe');
 
-    gate.settle('b', await gate.admit('b', never), refusedWith(403));
+    gate.settle(alone('b'), await gate.admit('b', never), refusedWith(403));
     expect(gate.rejection('b')).toBeUndefined();
     expect(await gate.admit('b', never)).toBeUndefined();
   });
 
   it('takes a scope as accepted only within recheckMs of its last answer, and not after a 401, with a new generation', async () => {
     const { gate, advance } = setUp();
-    gate.settle('s', await gate.admit('s', never));
+    gate.settle(alone('s'), await gate.admit('s', never));
     advance(5000);
     expect((gate.generation('s') !== undefined)).toBe(true);
     advance(1);
     expect((gate.generation('s') !== undefined)).toBe(false);
     // Once more through a probe; a 403 on any call leaves it as it is, a 401 ends it at once.
-    gate.settle('s', await gate.admit('s', never));
+    gate.settle(alone('s'), await gate.admit('s', never));
     const generation = gate.generation('s');
-    gate.settle('s', await gate.admit('s', never), refusedWith(403));
+    gate.settle(alone('s'), await gate.admit('s', never), refusedWith(403));
     expect(gate.generation('s')).toBe(generation);
-    gate.settle('s', await gate.admit('s', never), refusedWith(401));
+    gate.settle(alone('s'), await gate.admit('s', never), refusedWith(401));
     expect((gate.generation('s') !== undefined)).toBe(false);
     expect(gate.currentGeneration('s')).not.toBe(generation);
   });
 
   it('does not take a scope as accepted again for an answer begun before a 401 of it, through the stage', async () => {
     const { gate } = setUp();
-    gate.settle('s', await gate.admit('s', never));
+    gate.settle(alone('s'), await gate.admit('s', never));
     const pending: Array<{ resolve: (answer: UpstreamAnswer) => void; reject: (error: unknown) => void }> = [];
     const next = () => new Promise<UpstreamAnswer>((resolve, reject) => void pending.push({ resolve, reject }));
     const call = gate.stage()(next);
@@ -129,13 +131,13 @@ describe('CredentialGate', () => {
     const { gate, advance } = setUp();
     const scope = gate.currentGeneration('s');
     expect(gate.generation('s')).toBeUndefined();
-    gate.acceptedElsewhere('s', 2000, scope);
+    gate.acceptedElsewhere(alone('s'), 2000, scope);
     expect(gate.generation('s')).toBe(scope);
     expect(await gate.admit('s', never)).toBeUndefined();
     advance(2001);
     expect((gate.generation('s') !== undefined)).toBe(false);
     // Never longer than one's own acceptance would last.
-    gate.acceptedElsewhere('s', 60_000, scope);
+    gate.acceptedElsewhere(alone('s'), 60_000, scope);
     advance(5000);
     expect((gate.generation('s') !== undefined)).toBe(true);
     advance(1);
@@ -144,13 +146,13 @@ describe('CredentialGate', () => {
     // Refused here after the fleet was asked (a 401 not remembered): the older news does not overrule it.
     const forgetful = setUp({ rejectionTtlMs: 0 }).gate;
     const asked = forgetful.currentGeneration('t');
-    forgetful.settle('t', await forgetful.admit('t', never), refusedWith(401));
-    forgetful.acceptedElsewhere('t', 2000, asked);
+    forgetful.settle(alone('t'), await forgetful.admit('t', never), refusedWith(401));
+    forgetful.acceptedElsewhere(alone('t'), 2000, asked);
     expect((forgetful.generation('t') !== undefined)).toBe(false);
     // A remembered 401 is not overruled either, whatever the generation.
     const probe401 = await gate.admit('u', never);
-    gate.settle('u', probe401, refusedWith(401));
-    gate.acceptedElsewhere('u', 2000, gate.currentGeneration('u'));
+    gate.settle(alone('u'), probe401, refusedWith(401));
+    gate.acceptedElsewhere(alone('u'), 2000, gate.currentGeneration('u'));
     expect((gate.generation('u') !== undefined)).toBe(false);
   });
 
@@ -159,14 +161,14 @@ describe('CredentialGate', () => {
     const first = await gate.admit('s', never);
     const second = gate.admit('s', never);
     const third = gate.admit('s', never);
-    gate.settle('s', first, refusedWith(503));
+    gate.settle(alone('s'), first, refusedWith(503));
     const kinds = await Promise.race([second.then((c) => ['second', c] as const), third.then((c) => ['third', c] as const)]);
     expect(kindOf(kinds[1])).toBe('probe');
     let other = false;
     void (kinds[0] === 'second' ? third : second).then(() => (other = true));
     await flush();
     expect(other).toBe(false);
-    gate.settle('s', kinds[1]);
+    gate.settle(alone('s'), kinds[1]);
     await flush();
     expect(other).toBe(true);
   });
@@ -187,8 +189,23 @@ describe('CredentialGate', () => {
     // Two other scopes push `s` out of the LRU while its probe is in flight.
     await gate.admit('x', never);
     await gate.admit('y', never);
-    gate.settle('s', probe);
+    gate.settle(alone('s'), probe);
     await expect(waiting).resolves.toBeUndefined();
+  });
+
+  it("keeps a caller's share of the accepted scopes: one token's many projects push out only each other", async () => {
+    const { gate } = setUp({ maxStrangers: 4, maxScopesPerCaller: 2 });
+    const accept = async (digest: string, caller: string) => gate.settle({ digest, caller }, await gate.admit(digest, never));
+    await accept('victim', 'v');
+    for (let project = 0; project < 150; project += 1) await accept(`made-up project ${project}`, 'attacker');
+    // The attacker's first two stay among the accepted; the others were accepted and kept among the strangers'.
+    expect(['victim', 'made-up project 0', 'made-up project 1'].map((d) => gate.generation(d) !== undefined)).toEqual([true, true, true]);
+    expect(gate.generation('made-up project 149')).toBeDefined();
+    expect(gate.generation('made-up project 100')).toBeUndefined();
+    // The victim's other project is accepted, past the attacker's hundred and fifty.
+    await accept('victim elsewhere', 'v');
+    for (let project = 150; project < 200; project += 1) await accept(`made-up project ${project}`, 'attacker');
+    expect(gate.stranger('victim elsewhere')).toBe(false);
   });
 });
 

@@ -19,6 +19,9 @@ import { retryStage } from '../../src/upstream/stages/retryStage';
 import type { AttemptRequest, CallRequest } from '../../src/upstream/stages/types';
 import type { SecondLevel } from '../../src/cache/secondLevel';
 
+/** A scope that is its own caller (one project per token). */
+const alone = (digest: string) => ({ digest, caller: digest });
+
 const inFlightOf = (limiter: InFlightLimiter) => limiter['total'].active;
 
 /** Each stage of the upstream client alone, with a fake `next`: what it does around the call. */
@@ -70,7 +73,7 @@ const failed = (status: number, kind: 'server' | 'refused' | 'timeout' | 'connec
 const refused = (status: number, body = '') => (classifyFailure({ status, headers: {}, body }) as Failure).error;
 const gateOf = () => new CredentialGate({ rejectionTtlMs: 10_000, recheckMs: 60_000 });
 async function vouch(gate: CredentialGate, digest = 'digest') {
-  gate.settle(digest, await gate.admit(digest, new AbortController().signal));
+  gate.settle(alone(digest), await gate.admit(digest, new AbortController().signal));
 }
 
 describe('refusalStage', () => {
@@ -80,7 +83,7 @@ describe('refusalStage', () => {
     const error = refused(401);
     await expect(gate.refusalStage()(next)(callOf({ request: { credentials, refusal: { error } } }))).rejects.toBe(error);
     const unauthorized = refused(401);
-    gate.settle('digest', await gate.admit('digest', new AbortController().signal), unauthorized);
+    gate.settle(alone('digest'), await gate.admit('digest', new AbortController().signal), unauthorized);
     await expect(gate.refusalStage()(next)(callOf())).rejects.toBe(unauthorized);
     expect(next).not.toHaveBeenCalled();
   });
@@ -145,7 +148,7 @@ describe('cacheStage', () => {
     const stage = cacheStage(cache, TTLS, gate)(next);
     await stage(callOf());
     // A 401, then an answer: vouched for again, under a new generation.
-    gate.settle('digest', await gate.admit('digest', new AbortController().signal), refused(401));
+    gate.settle(alone('digest'), await gate.admit('digest', new AbortController().signal), refused(401));
     await vouch(gate);
     await stage(callOf());
     expect(next).toHaveBeenCalledTimes(2);
@@ -269,7 +272,7 @@ describe('credentialGateStage', () => {
     [new Error('bug'), 'unknown'],
   ])('reads %s as %s', async (error, kind) => {
     const gate = new CredentialGate({ rejectionTtlMs: 1000, recheckMs: 1000 });
-    gate.settle('s', await gate.admit('s', new AbortController().signal), error);
+    gate.settle(alone('s'), await gate.admit('s', new AbortController().signal), error);
     const accepted = gate.generation('s') !== undefined ? 'accepted' : 'unknown';
     expect(gate.rejection('s') !== undefined ? 'refused' : accepted).toBe(kind);
   });

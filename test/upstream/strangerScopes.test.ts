@@ -1,5 +1,5 @@
 import { Agent } from 'undici';
-import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 import { loadConfig } from '../../src/config/loadConfig';
 import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
@@ -114,6 +114,27 @@ describe("the credential gate's memory of verified callers", () => {
     simulator.resetCalls();
     expect(http.cacheGenerationFor(verified)).toBeDefined();
     expect((await http.get(call, { credentials: verified })).kind).toBe('ok');
+    expect(simulator.calls).toHaveLength(0);
+  });
+
+  it("one token's made-up projects (each answered 403, which accepts the token) push out no other caller's scope", async () => {
+    const config = loadConfig({ CACHE_ENGINE_TTL_MS: '60000' });
+    const { resilience } = config.upstream;
+    const credentials = { ...config.upstream.credentials, maxScopes: 4, maxStrangers: 4, maxScopesPerCaller: 2 };
+    const http = new CseHttpClient({ endpoint: simulator.url, dispatcher, events: undefined, resilience, credentials, cache: config.cache });
+    const call = { route: 'getEngine', path: paths.getEngine(DEMO_PROJECT_ID, SEED.engines.big), engineId: SEED.engines.big } as const;
+    const victim = { token: SECOND_TOKEN, projectId: DEMO_PROJECT_ID, enterpriseProjectId: undefined };
+    await http.get(call, { credentials: victim });
+    for (let i = 0; i < 20; i += 1) {
+      const projectId = `made-up-project-${i}`;
+      const elsewhere = { ...call, path: paths.getEngine(projectId, SEED.engines.big) };
+      const attacker = { token: DEMO_TOKEN, projectId, enterpriseProjectId: undefined };
+      await expect(http.get(elsewhere, { credentials: attacker })).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+      expect(http.isStranger(attacker)).toBe(false);
+    }
+    simulator.resetCalls();
+    expect(http.cacheGenerationFor(victim)).toBeDefined();
+    expect((await http.get(call, { credentials: victim })).kind).toBe('ok');
     expect(simulator.calls).toHaveLength(0);
   });
 });

@@ -142,7 +142,7 @@ export function secondLevelStage(
       switch (looked.state) {
         case 'hit':
           // Else a replica whose every answer comes from Redis would never keep one in its own level.
-          gate.acceptedElsewhere(call.digest, looked.acceptedLeftMs, generation);
+          gate.acceptedElsewhere(call, looked.acceptedLeftMs, generation);
           expiries.set(looked.answer, performance.now() + looked.ttlLeftMs);
           return looked.answer;
         case 'lease':
