@@ -49,7 +49,8 @@ async function main(): Promise<void> {
     // CommonJS's require: the build stays one module system.
     const sim = require('@cse-jobs-gateway/simulator') as typeof import('@cse-jobs-gateway/simulator');
     const warn = (line: string) => logger.warn(line);
-    demo = await sim.startDemoSimulator(upstream.simulator, warn).catch((error: Error) => {
+    const reserved = [config.http.port, config.http.metricsPort].filter((port) => port !== undefined);
+    demo = await sim.startDemoSimulator({ ...upstream.simulator, reserved }, warn).catch((error: Error) => {
       if (!(error instanceof sim.DemoSettingError)) return fail(error.message);
       return fail(new ConfigError(error.variable, error.value, error.expected).message);
     });

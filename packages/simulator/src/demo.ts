@@ -38,6 +38,8 @@ export interface DemoOptions {
   readonly scenario?: string | undefined;
   readonly live: boolean;
   readonly liveOptions?: object | undefined;
+  /** Ports the gateway listens on: the default port gives way to a free one if it is among them. */
+  readonly reserved?: readonly number[];
 }
 
 export interface DemoSimulator {
@@ -56,7 +58,8 @@ export interface DemoSimulator {
  * setting it cannot use, and an Error whose message is one line saying what to do when it cannot listen.
  */
 export async function startDemoSimulator(options: DemoOptions, warn: (line: string) => void): Promise<DemoSimulator> {
-  const { scenario, port = DEMO_SIMULATOR_PORT } = options;
+  const { scenario } = options;
+  const port = options.port ?? (options.reserved?.includes(DEMO_SIMULATOR_PORT) ? 0 : DEMO_SIMULATOR_PORT);
   if (scenario !== undefined && !isScenarioName(scenario)) {
     throw new DemoSettingError('SIMULATOR_SCENARIO', scenario, `one of ${SCENARIO_NAMES.join(', ')}`);
   }

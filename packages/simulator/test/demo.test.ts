@@ -1,4 +1,4 @@
-import { DemoSettingError, describeLive, LIVE_DEFAULTS, SEED, startDemoSimulator, steadyLoadOptions, type DemoOptions } from '../src';
+import { DEMO_SIMULATOR_PORT, DemoSettingError, describeLive, LIVE_DEFAULTS, SEED, startDemoSimulator, steadyLoadOptions, type DemoOptions } from '../src';
 
 /**
  * The demo's simulator as `npm start` runs it (its settings read by the gateway's loadConfig), and
@@ -33,6 +33,14 @@ describe('startDemoSimulator', () => {
     await off.simulator.close();
     expect(off.simulator.live).toBeUndefined();
     expect(off.banner).toContain('Live mode is off (SIMULATOR_LIVE=false): the simulated jobs stay as seeded.');
+  });
+
+  it("leaves its default port to the gateway when the gateway listens there, without a warning", async () => {
+    const warnings: string[] = [];
+    const { simulator } = await startDemoSimulator({ live: false, reserved: [DEMO_SIMULATOR_PORT] }, (line) => warnings.push(line));
+    await simulator.close();
+    expect(new URL(simulator.url).port).not.toBe(String(DEMO_SIMULATOR_PORT));
+    expect(warnings).toEqual([]);
   });
 
   it('refuses what only the simulator can check, before it listens, in one line naming the variable and the value', async () => {
