@@ -30,14 +30,14 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
     return this.documents.get(queryHash) ?? this.handedOff.get(queryHash);
   }
 
-  /** `handOff`: Apollo reads it next (HTTP), so a document seen once need not be kept. */
-  keep(queryHash: string, document: DocumentNode, handOff = false): void {
-    if (!handOff || this.seenOnce.delete(queryHash)) {
+  /** Kept from its second sight. `handOff`: Apollo reads it next (HTTP), so it waits for that once. */
+  keep(queryHash: string, document: DocumentNode, handOff: boolean): void {
+    if (this.seenOnce.delete(queryHash)) {
       this.documents.set(queryHash, document);
       return;
     }
     this.seenOnce.set(queryHash, true);
-    this.handedOff.set(queryHash, document);
+    if (handOff) this.handedOff.set(queryHash, document);
   }
 
   // Apollo's side: keys are `<prefix>:<query hash>` when it adds a prefix, the hash alone otherwise.

@@ -44,8 +44,6 @@ export interface OperationRequest {
   readonly query: string;
   readonly operationName?: string | null;
   readonly variables?: Record<string, unknown> | null;
-  /** Apollo's query hash, the document store's key; the text's SHA-256 when absent. */
-  readonly hash?: string;
 }
 
 export type Refusal = readonly GraphQLError[];
@@ -75,7 +73,8 @@ export function createAdmission(
 
   function documentOf(query: string, hash: string, transport: Transport): DocumentNode | Refusal {
     const stored = store.byHash(hash);
-    if (stored !== undefined) return stored;
+    // The key is the text's hash; the text itself decides, should a key ever come from elsewhere.
+    if (stored !== undefined && stored.loc?.source.body === query) return stored;
     let document: DocumentNode;
     try {
       document = new OffsetParser(query, { maxTokens: limits.maxTokens }).parseDocument();
@@ -110,19 +109,21 @@ export function createAdmission(
     return document;
   }
 
-  function admit(request: OperationRequest, transport: Transport) {
+  /** `queryHash`: Apollo's key for the text (its SHA-256, or the persisted query id Apollo took the text
+   * by), the document store's key too; never a client's word. Absent, the text's SHA-256. */
+  function admit(request: OperationRequest, transport: Transport, queryHash?: string) {
     const { query, operationName } = request;
     const variables = request.variables ?? undefined;
     if (variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables))) {
       return [refusal(ErrorCode.BAD_USER_INPUT, '"variables" must be an object.')];
     }
-    const hash = request.hash ?? sha256(query);
+    const hash = queryHash ?? sha256(query);
     const document = documentOf(query, hash, transport);
     if (Array.isArray(document)) return document;
     const valid = document as DocumentNode;
     const operation = getOperationAST(valid, operationName);
     if (!operation) return [operationResolutionRefusal(valid, operationName)];
-    const listed = safelisted?.(request.hash === undefined ? hash : sha256(query)) ?? false;
+    const listed = safelisted?.(queryHash === undefined ? hash : sha256(query)) ?? false;
     const introspecting = () => limits.enableIntrospection && isSchemaOnly(valid, operation);
     if (safelisted !== undefined && !listed && !introspecting()) {
       const message = 'This gateway only runs the operations of its persisted query list, and this is not one of them.';
@@ -251,7 +252,7 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
         async didResolveSource(requestContext) {
           const { source, queryHash, request } = requestContext;
           const { operationName, variables } = request;
-          verdict = admission.admit({ query: source, hash: queryHash, operationName, variables }, 'http');
+          verdict = admission.admit({ query: source, operationName, variables }, 'http', queryHash);
           if (Array.isArray(verdict)) refusals.set(requestContext, verdict);
           // Apollo answers a GET of a subscription 405 before didResolveOperation (the spec: of a mutation).
           const refused = refusals.get(requestContext)?.[0];

@@ -4,7 +4,7 @@ import { DocumentStore } from '../../src/graphql/documentStore';
 /**
  * Admission validates a document and puts it in the store for Apollo to find by its hash. Over
  * HTTP a document seen once is only handed to Apollo's next `get` (most are sent once); from its
- * second sight, or over WebSocket, it is kept.
+ * second sight, over either transport, it is kept.
  */
 const document = parse('{ engines(first: 1) { totalCount } }');
 
@@ -20,9 +20,11 @@ it('hands a first sight over HTTP to the next get only, and keeps the second', a
   await expect(store.get('h1')).resolves.toBe(document);
 });
 
-it('keeps at once what no get follows (WebSocket) and what Apollo stores', async () => {
+it('keeps what no get follows (WebSocket) from its second sight, and what Apollo stores at once', async () => {
   const store = new DocumentStore(1 << 20);
-  store.keep('ws', document);
+  store.keep('ws', document, false);
+  expect(store.byHash('ws')).toBeUndefined();
+  store.keep('ws', document, false);
   await store.set('apollo', document);
   for (const hash of ['ws', 'apollo']) {
     expect(store.byHash(hash)).toBe(document);

@@ -7,11 +7,22 @@ import { startGateway } from '../../src/gateway';
 import { createLogger } from '../../src/observability/logger';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { protocolSocket } from '../support/liveClient';
 import { postJson } from './http';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const QUERY = `query EngineName { engine(id: "${SEED.engines.big}") { id name } }`;
 const persisted = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
+/** QUERY's fields swapped by aliases: what a caller would put under QUERY's hash if it could. */
+const SWAPPED = `query EngineName { engine(id: "${SEED.engines.single}") { id: name name: id } }`;
+
+/** A `subscribe` whose payload names QUERY's hash for SWAPPED, sent twice (documents are kept from their second sight). */
+async function offerUnder(url: string, hash: string): Promise<void> {
+  const socket = await protocolSocket(url, { 'X-Auth-Token': 'a-made-up-token-of-forty-characters-0001' });
+  socket.burst([1, 2].map((n) => ({ type: 'subscribe', id: `s${n}`, payload: { query: SWAPPED, hash } })));
+  while (socket.received.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+  socket.socket.close();
+}
 
 describe('automatic persisted queries (default)', () => {
   let h: Harness;
@@ -35,6 +46,14 @@ describe('automatic persisted queries (default)', () => {
     const hit = await postJson(h.gateway.url, { extensions: persisted(hash) });
     expect(hit.json()).toEqual(register.json());
     expect(h.simulator.callCount({ route: 'getEngine' })).toBe(2);
+  });
+
+  it("keeps no caller's document under another text's hash: a `hash` in a WebSocket payload is not read", async () => {
+    const text = `${QUERY} # not sent before`;
+    await offerUnder(h.gateway.url, sha256(text));
+    for (let i = 0; i < 2; i += 1) {
+      expect((await h.gql(text)).body).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
+    }
   });
 
   it('refuses a registration whose hash does not match the query', async () => {
@@ -101,6 +120,13 @@ describe('safelist (PERSISTED_QUERIES=safelist)', () => {
     const byHash = await postJson(h.gateway.url, { extensions: persisted(sha256(other)) });
     expect(byHash.json().errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     expect(h.simulator.calls).toHaveLength(0);
+  });
+
+  it('runs only the listed text under a listed id, whatever a WebSocket payload named', async () => {
+    await offerUnder(h.gateway.url, sha256(QUERY));
+    const expected = { data: { engine: { id: SEED.engines.big, name: expect.any(String) } } };
+    expect((await h.gql(QUERY)).body).toEqual(expected);
+    expect((await postJson(h.gateway.url, { extensions: persisted('engine-name-v1') })).json()).toEqual(expected);
   });
 
   it('still answers introspection while introspection is enabled (Sandbox)', async () => {
