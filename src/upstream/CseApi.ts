@@ -1,4 +1,5 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import { registeredTracer } from '../observability/tracing';
 import { pageOffset, type PageCall } from '../pagination/pages';
@@ -44,13 +45,13 @@ export class CseApi {
 
   async listEngines(call: PageCall): Promise<ListPage<CseEngine>> {
     const path = paths.listEngines(this.projectId);
-    const page = await this.one({ route: 'listEngines', path, query: this.pageQuery(call) }, pageOf(asEngine));
-    return page ?? { total: 0, data: [] };
+    // Never null: see `one`.
+    return (await this.one({ route: 'listEngines', path, query: this.pageQuery(call) }, pageOf(asEngine)))!;
   }
 
   async getEngine(engineId: string): Promise<CseEngine | null> {
     const path = paths.getEngine(this.projectId, engineId);
-    return this.one({ route: 'getEngine', path, engineId }, asEngine);
+    return this.one({ route: 'getEngine', path, engineId }, (value) => askedEngine(asEngine(value), engineId));
   }
 
   async listJobs(engineId: string, filter: JobTimeFilter, call: PageCall): Promise<ListPage<CseJob> | null> {
@@ -59,14 +60,13 @@ export class CseApi {
     if (filter.from !== undefined) query += `&from-time=${time(filter.from)}`;
     if (filter.to !== undefined) query += `&to-time=${time(filter.to)}`;
     const path = paths.listJobs(this.projectId, engineId);
-    const guard = (job: unknown) => withEngineId(asJob(job), engineId);
+    const guard = (job: unknown) => engineJob(asJob(job), engineId);
     return this.one({ route: 'listJobs', path, query, engineId }, pageOf(guard));
   }
 
   async getJob(engineId: string, jobId: string): Promise<CseJob | null> {
     const path = paths.getJob(this.projectId, engineId, jobId);
-    const job = await this.one({ route: 'getJob', path, engineId }, asJob);
-    return job === null ? null : withEngineId(job, engineId);
+    return this.one({ route: 'getJob', path, engineId }, (value) => engineJob(askedJob(asJob(value), jobId), engineId));
   }
 
   private get projectId(): string {
@@ -86,6 +86,10 @@ export class CseApi {
       return this.traced(call);
     });
     if (answer.kind === 'not-found') {
+      // The project's engine list names no engine or job that could be missing: the upstream failed.
+      if (call.route === 'listEngines') {
+        throw new GatewayError(ErrorCode.UPSTREAM_ERROR, 'The upstream answered the engine list with "not found".', { upstream: answer.upstream });
+      }
       this.options.onNotFound?.();
       return null;
     }
@@ -139,7 +143,23 @@ function pageOf<T>(guard: (value: unknown) => T): (value: unknown) => ListPage<T
   };
 }
 
-/** On a copy: upstream answers are shared and frozen. */
-function withEngineId(job: CseJob, engineId: string): CseJob {
-  return job.engineId ? job : { ...job, engineId };
+// An answer about another engine or job than the one asked for would be merged into the wrong object
+// (a client's normalised cache, a router's entities, a subscription's watched job): a bad response.
+
+function askedEngine(engine: CseEngine, engineId: string): CseEngine {
+  if (engine.id === engineId) return engine;
+  throw new UpstreamBodyError('The upstream answered with another engine than the one asked for.');
+}
+
+/** Job ids are digits; the path may have leading zeros the answer's id has not. */
+function askedJob(job: CseJob, jobId: string): CseJob {
+  if (String(job.id).replace(/^0+(?=\d)/, '') === jobId.replace(/^0+(?=\d)/, '')) return job;
+  throw new UpstreamBodyError('The upstream answered with another job than the one asked for.');
+}
+
+/** One of the engine's jobs, its engine named (on a copy: upstream answers are shared and frozen). */
+function engineJob(job: CseJob, engineId: string): CseJob {
+  if (!job.engineId) return { ...job, engineId };
+  if (job.engineId === engineId) return job;
+  throw new UpstreamBodyError("The upstream answered with another engine's job.");
 }

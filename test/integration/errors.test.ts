@@ -74,6 +74,14 @@ it('answers NOT_FOUND where null is impossible: the jobs of an engine that vanis
   expect(response.body.errors![0]!.path).toEqual(['engine', 'jobs']);
 });
 
+it('answers UPSTREAM_ERROR, not an empty list, for a "not found" on the engine list (it names nothing to miss)', async () => {
+  h.simulator.injectFault({ route: 'listEngines', status: 400, dialect: 'cse', errorCode: 'SVCSTG.00501116' });
+  const response = await h.gql('{ engines(first: 3) { totalCount nodes { id } } }');
+  expect(errorCodes(response)).toEqual(['UPSTREAM_ERROR']);
+  expect(response.body.errors![0]!.extensions!.upstream).toMatchObject({ status: 400, code: 'SVCSTG.00501116' });
+  expect(response.body.data).toBeNull();
+});
+
 it('reports a failure inside a fan-out at its path', async () => {
   h.simulator.injectFault({ route: 'listJobs', engineId: SEED.engines.big, status: 500, dialect: 'cse' });
   const response = await h.gql(`{ engines(first: 30) { nodes { id jobs(first: 1) { totalCount } } } }`);

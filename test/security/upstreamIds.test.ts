@@ -50,9 +50,31 @@ it('refuses a latestJobId and a job engineId that are not ids', async () => {
     `{ engine(id: "${SEED.engines.big}") { latestJob { id } } job(engineId: "${SEED.engines.single}", id: "7") { id engine { id } } }`,
   );
   expect(errorCodes(response)).toEqual(['UPSTREAM_BAD_RESPONSE', 'UPSTREAM_BAD_RESPONSE']);
-  expect(response.body.data).toEqual({ engine: { latestJob: null }, job: { id: '7', engine: null } });
+  // A job that names another engine is not the one asked for.
+  expect(response.body.data).toEqual({ engine: { latestJob: null }, job: null });
   expectOnlyDocumentedCalls();
   expect(h.simulator.callCount()).toBe(2);
+});
+
+describe('an answer about another engine or job than the one asked for is a bad response', () => {
+  const { big, single } = SEED.engines;
+  it.each<[string, () => void, string]>([
+    ['an engine of another id', () => h.simulator.injectFault({ route: 'getEngine', engineId: big, status: 200, body: { id: single, name: 'n' } }), `engine(id: "${big}") { id name }`],
+    ['a job of another id', () => h.simulator.injectFault({ route: 'getJob', engineId: big, status: 200, body: { id: 8, engineId: big, status: 'Finished' } }), `job(engineId: "${big}", id: "7") { id }`],
+    ['a job of another engine', () => h.simulator.injectFault({ route: 'getJob', engineId: big, status: 200, body: { id: 7, engineId: single, status: 'Finished' } }), `job(engineId: "${big}", id: "7") { id }`],
+    ['a page with a job of another engine', () => h.simulator.injectFault({ route: 'listJobs', engineId: big, status: 200, body: { total: 2, data: [{ id: 1, engineId: big }, { id: 2, engineId: single }] } }), `engine(id: "${big}") { jobs(first: 2) { nodes { id } } }`],
+  ])('%s', async (_name, inject, selection) => {
+    inject();
+    const response = await h.gql(`{ ${selection} }`);
+    expect(errorCodes(response)).toEqual(['UPSTREAM_BAD_RESPONSE']);
+    expect(JSON.stringify(response.body.data)).not.toMatch(new RegExp(`${single}|"8"|"2"`));
+  });
+
+  it('but a job asked for with leading zeros is the job of that number', async () => {
+    h.simulator.injectFault({ route: 'getJob', engineId: big, status: 200, body: { id: 7, status: 'Finished' } });
+    const response = await h.gql(`{ job(engineId: "${big}", id: "007") { id engine { id } } }`);
+    expect(response.body).toEqual({ data: { job: { id: '7', engine: { id: big } } } });
+  });
 });
 
 it('never counts a bad id against a breaker: readiness stays up and other callers are served', async () => {
