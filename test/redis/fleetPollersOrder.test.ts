@@ -176,7 +176,7 @@ describeWithRedis('a replica’s late read and the fleet’s newer state', () =>
 
   it('the poller publishes when its reads began', async () => {
     const engine = 'a0000000-0000-4000-8000-000000000003';
-    answers[`/v2/${DEMO_PROJECT_ID}/enginemgr/engines/${engine}/jobs/${JOB_ID}`] = () => JSON.stringify(job('Executing'));
+    answers[`/v2/${DEMO_PROJECT_ID}/enginemgr/engines/${engine}/jobs/${JOB_ID}`] = () => JSON.stringify({ ...job('Executing'), engineId: engine });
     const inspector = new Redis(redis.url);
     const published: string[] = [];
     try {
