@@ -30,17 +30,19 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
     return this.documents.get(queryHash) ?? this.handedOff.get(queryHash);
   }
 
-  /** Kept from its second sight. `handOff`: Apollo reads it next (HTTP), so it waits for that once. */
-  keep(queryHash: string, document: DocumentNode, handOff: boolean): void {
-    if (this.seenOnce.delete(queryHash)) {
-      this.documents.set(queryHash, document);
-      return;
-    }
-    this.seenOnce.set(queryHash, true);
-    if (handOff) this.handedOff.set(queryHash, document);
+  /** Validated, for Apollo's look-up of the same request (HTTP) only, admitted or not. */
+  handOff(queryHash: string, document: DocumentNode): void {
+    this.handedOff.set(queryHash, document);
   }
 
-  // Apollo's side: keys are `<prefix>:<query hash>` when it adds a prefix, the hash alone otherwise.
+  /** Admitted: kept from its second sight (most documents are sent once). */
+  keep(queryHash: string, document: DocumentNode): void {
+    if (this.documents.has(queryHash)) return;
+    if (this.seenOnce.delete(queryHash)) this.documents.set(queryHash, document);
+    else this.seenOnce.set(queryHash, true);
+  }
+
+  // Apollo's side: keys are `<schema hash>:<query hash>`, the prefix it adds to a store of ours.
   async get(key: string): Promise<DocumentNode | undefined> {
     const hash = hashOf(key);
     const handed = this.handedOff.get(hash);
@@ -49,9 +51,8 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
     return handed;
   }
 
-  async set(key: string, document: DocumentNode): Promise<void> {
-    this.documents.set(hashOf(key), document);
-  }
+  /** Apollo's own parse, its hand-off dropped: not kept, since admission may have refused it. */
+  async set(_key: string, _document: DocumentNode): Promise<void> {}
 
   async delete(key: string): Promise<boolean> {
     const hash = hashOf(key);
@@ -60,7 +61,7 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
   }
 }
 
+/** After the first colon: a persisted query's id may hold colons of its own (the schema hash has none). */
 function hashOf(key: string): string {
-  const colon = key.lastIndexOf(':');
-  return colon === -1 ? key : key.slice(colon + 1);
+  return key.slice(key.indexOf(':') + 1);
 }

@@ -105,7 +105,7 @@ export function createAdmission(
     }
     if (invalid.length > 0) return invalid.map((e) => withCode(e, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
     // Over HTTP, Apollo takes the document from the store next.
-    store.keep(hash, document, transport === 'http');
+    if (transport === 'http') store.handOff(hash, document);
     return document;
   }
 
@@ -174,6 +174,8 @@ export function createAdmission(
         variables !== undefined && Object.hasOwn(variables, value) ? [[value, variables[value]]] : [],
       ),
     );
+    // Only now: a document refused for its type, cost or list is not kept for anyone.
+    store.keep(hash, valid);
     return { document: valid, hash, operationName, name, variables: declared, safelisted: listed, field };
   }
 

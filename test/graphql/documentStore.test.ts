@@ -3,40 +3,53 @@ import { DocumentStore } from '../../src/graphql/documentStore';
 
 /**
  * Admission validates a document and puts it in the store for Apollo to find by its hash. Over
- * HTTP a document seen once is only handed to Apollo's next `get` (most are sent once); from its
- * second sight, over either transport, it is kept.
+ * HTTP every document validated is handed to Apollo's next `get`; one admitted is kept from its second
+ * sight, over either transport (most are sent once).
  */
 const document = parse('{ engines(first: 1) { totalCount } }');
 
-it('hands a first sight over HTTP to the next get only, and keeps the second', async () => {
+it('hands a document to the next get only, and keeps an admitted one from its second sight', async () => {
   const store = new DocumentStore(1 << 20);
-  store.keep('h1', document, true);
+  store.handOff('h1', document);
+  store.keep('h1', document);
   expect(store.byHash('h1')).toBe(document);
   await expect(store.get('apq-prefix:h1')).resolves.toBe(document);
   await expect(store.get('h1')).resolves.toBeUndefined();
   expect(store.byHash('h1')).toBeUndefined();
-  store.keep('h1', document, true);
+  store.handOff('h1', document);
+  store.keep('h1', document);
   await expect(store.get('h1')).resolves.toBe(document);
   await expect(store.get('h1')).resolves.toBe(document);
 });
 
-it('keeps what no get follows (WebSocket) from its second sight, and what Apollo stores at once', async () => {
+it('keeps what no get follows (WebSocket) from its second sight too, and nothing Apollo parsed itself', async () => {
   const store = new DocumentStore(1 << 20);
-  store.keep('ws', document, false);
+  store.keep('ws', document);
   expect(store.byHash('ws')).toBeUndefined();
-  store.keep('ws', document, false);
-  await store.set('apollo', document);
-  for (const hash of ['ws', 'apollo']) {
-    expect(store.byHash(hash)).toBe(document);
-    await expect(store.get(hash)).resolves.toBe(document);
-    await expect(store.delete(hash)).resolves.toBe(true);
-    expect(store.byHash(hash)).toBeUndefined();
+  store.keep('ws', document);
+  expect(store.byHash('ws')).toBe(document);
+  await expect(store.delete('schema:ws')).resolves.toBe(true);
+  expect(store.byHash('ws')).toBeUndefined();
+  // Apollo sets what it parsed once its hand-off was dropped: admission may have refused it.
+  await store.set('schema:apollo', document);
+  await expect(store.get('schema:apollo')).resolves.toBeUndefined();
+});
+
+it("reads Apollo's key after its schema hash only: persisted query ids may hold colons", async () => {
+  const store = new DocumentStore(1 << 20);
+  const other = parse('{ engines(first: 2) { totalCount } }');
+  for (const [id, each] of [['EngineName:v1', document], ['Engines:v1', other]] as const) {
+    store.keep(id, each);
+    store.keep(id, each);
   }
+  await expect(store.get('schemahash:EngineName:v1')).resolves.toBe(document);
+  await expect(store.get('schemahash:Engines:v1')).resolves.toBe(other);
+  await expect(store.get('schemahash:v1')).resolves.toBeUndefined();
 });
 
 it('drops hand-offs never taken, oldest first, past a bound', async () => {
   const store = new DocumentStore(1 << 20);
-  for (let i = 0; i < 1000; i += 1) store.keep(`h${i}`, document, true);
+  for (let i = 0; i < 1000; i += 1) store.handOff(`h${i}`, document);
   expect(store.byHash('h0')).toBeUndefined();
   expect(store.byHash('h999')).toBe(document);
   await expect(store.delete('h999')).resolves.toBe(true);
@@ -48,9 +61,8 @@ it('keeps documents within DOCUMENT_CACHE_MAX_BYTES, least recently used dropped
   const store = new DocumentStore(64 * 1024);
   const big = parse(`{ engines(first: 1) { totalCount } } # ${'x'.repeat(100)}`);
   for (let i = 0; i < 200; i += 1) {
-    store.keep(`h${i}`, big, true);
-    await expect(store.get(`h${i}`)).resolves.toBe(big);
-    store.keep(`h${i}`, big, true);
+    store.keep(`h${i}`, big);
+    store.keep(`h${i}`, big);
   }
   const kept = Array.from({ length: 200 }, (_, i) => store.byHash(`h${i}`) !== undefined);
   expect(kept.filter(Boolean).length).toBe(Math.floor((64 * 1024) / ((big.loc?.end ?? 0) * 12)));
@@ -62,7 +74,7 @@ it('holds hand-offs never taken within a quarter of DOCUMENT_CACHE_MAX_BYTES, ho
   const store = new DocumentStore(64 * 1024);
   const big = parse(`{ engines(first: 1) { totalCount } } # ${'x'.repeat(1000)}`);
   // Validated, then refused before Apollo's get: nothing takes them.
-  for (let i = 0; i < 100; i += 1) store.keep(`h${i}`, big, true);
+  for (let i = 0; i < 100; i += 1) store.handOff(`h${i}`, big);
   const held = Array.from({ length: 100 }, (_, i) => store.byHash(`h${i}`) !== undefined).filter(Boolean).length;
   expect(held).toBe(Math.floor((64 * 1024) / 4 / ((big.loc?.end ?? 0) * 12)));
   expect(store.byHash('h99')).toBe(big);

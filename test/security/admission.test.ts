@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { getLocation, parse, specifiedRules, validate, type DocumentNode, type Location } from 'graphql';
 import { loadConfig } from '../../src/config/loadConfig';
@@ -114,6 +115,34 @@ function located(document: DocumentNode): unknown {
     }),
   );
 }
+
+describe('the document store keeps only what admission admitted', () => {
+  it('keeps an admitted document from its second sight, and no refused one, however often or large', async () => {
+    const store = new DocumentStore(64 * 1024);
+    const admission = createAdmission(loadConfig({}), schema, store);
+    const kept = `{ engine(id: "${SEED.engines.big}") { id } }`;
+    const keptHash = createHash('sha256').update(kept).digest('hex');
+    for (let i = 0; i < 2; i += 1) {
+      expect(Array.isArray(admission.admit({ query: kept }, 'http'))).toBe(false);
+      // As Apollo does next: takes the hand-off.
+      await store.get(`schema:${keptHash}`);
+    }
+    expect(store.byHash(keptHash)).toBeDefined();
+    // Each valid, each refused (a query over WebSocket, a cost past the limit), each a quarter of the store.
+    const refused = (i: number) => [
+      `{ engines(first: 1) { totalCount } } # ${i} ${'x'.repeat(1_500)}`,
+      `{ engines(first: 100) { nodes { jobs(first: 100) { totalCount } } } } # ${i} ${'x'.repeat(1_500)}`,
+    ];
+    for (let i = 0; i < 20; i += 1) {
+      const [query, costly] = refused(i);
+      for (let twice = 0; twice < 2; twice += 1) {
+        expect(Array.isArray(admission.admit({ query: query! }, 'websocket'))).toBe(true);
+        expect(Array.isArray(admission.admit({ query: costly! }, 'http'))).toBe(true);
+      }
+    }
+    expect(store.byHash(keptHash)).toBeDefined();
+  });
+});
 
 describe.each([true, false])('validation by shape (introspection %s)', (introspection) => {
   const config = loadConfig({ ENABLE_INTROSPECTION: String(introspection) });

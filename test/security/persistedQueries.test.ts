@@ -122,8 +122,9 @@ describe('safelist (PERSISTED_QUERIES=safelist)', () => {
     expect(h.simulator.calls).toHaveLength(0);
   });
 
-  it('runs only the listed text under a listed id, whatever a WebSocket payload named', async () => {
+  it('runs only the listed text under a listed id or hash, whatever a WebSocket payload named', async () => {
     await offerUnder(h.gateway.url, sha256(QUERY));
+    await offerUnder(h.gateway.url, 'engine-name-v1');
     const expected = { data: { engine: { id: SEED.engines.big, name: expect.any(String) } } };
     expect((await h.gql(QUERY)).body).toEqual(expected);
     expect((await postJson(h.gateway.url, { extensions: persisted('engine-name-v1') })).json()).toEqual(expected);
@@ -132,6 +133,25 @@ describe('safelist (PERSISTED_QUERIES=safelist)', () => {
   it('still answers introspection while introspection is enabled (Sandbox)', async () => {
     const response = await h.gql('{ __schema { queryType { name } } }');
     expect(response.body.errors).toBeUndefined();
+  });
+
+  it('runs each listed id its own operation when ids share what follows a colon', async () => {
+    const colons = join(dir, 'colons.json');
+    const engines = 'query Engines { engines(first: 1) { totalCount } }';
+    const operations = [
+      { id: 'EngineName:v1', name: 'EngineName', type: 'query', body: QUERY },
+      { id: 'Engines:v1', name: 'Engines', type: 'query', body: engines },
+    ];
+    writeFileSync(colons, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations }));
+    const listed = await startHarness({ PERSISTED_QUERIES: 'safelist', PERSISTED_QUERIES_MANIFEST: colons });
+    try {
+      for (let i = 0; i < 2; i += 1) {
+        expect((await postJson(listed.gateway.url, { extensions: persisted('Engines:v1') })).json()).toEqual({ data: { engines: { totalCount: expect.any(Number) } } });
+        expect((await postJson(listed.gateway.url, { extensions: persisted('EngineName:v1') })).json()).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
+      }
+    } finally {
+      await listed.close();
+    }
   });
 
   it('refuses to start with a bad manifest, naming the variable', async () => {
