@@ -146,8 +146,12 @@ function pageOf<T>(guard: (value: unknown) => T): (value: unknown) => ListPage<T
 // An answer about another engine or job than the one asked for would be merged into the wrong object
 // (a client's normalised cache, a router's entities, a subscription's watched job): a bad response.
 
+/** Engine ids are UUIDs, whose letters may come back in another case than they were asked in. */
+const sameEngine = (id: unknown, engineId: string): boolean =>
+  typeof id === 'string' && id.length === engineId.length && id.toLowerCase() === engineId.toLowerCase();
+
 function askedEngine(engine: CseEngine, engineId: string): CseEngine {
-  if (engine.id === engineId) return engine;
+  if (sameEngine(engine.id, engineId)) return engine;
   throw new UpstreamBodyError('The upstream answered with another engine than the one asked for.');
 }
 
@@ -160,6 +164,6 @@ function askedJob(job: CseJob, jobId: string): CseJob {
 /** One of the engine's jobs, its engine named (on a copy: upstream answers are shared and frozen). */
 function engineJob(job: CseJob, engineId: string): CseJob {
   if (!job.engineId) return { ...job, engineId };
-  if (job.engineId === engineId) return job;
+  if (sameEngine(job.engineId, engineId)) return job;
   throw new UpstreamBodyError("The upstream answered with another engine's job.");
 }

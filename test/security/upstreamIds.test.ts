@@ -70,6 +70,14 @@ describe('an answer about another engine or job than the one asked for is a bad 
     expect(JSON.stringify(response.body.data)).not.toMatch(new RegExp(`${single}|"8"|"2"`));
   });
 
+  it('but an engine asked for in upper case is the same engine answered in lower case, and its jobs', async () => {
+    const upper = big.toUpperCase();
+    h.simulator.injectFault({ route: 'getEngine', status: 200, body: { id: big, name: 'n' } });
+    h.simulator.injectFault({ route: 'getJob', status: 200, body: { id: 7, engineId: big, status: 'Finished' } });
+    const response = await h.gql(`{ engine(id: "${upper}") { id } job(engineId: "${upper}", id: "7") { id } }`);
+    expect(response.body).toEqual({ data: { engine: { id: big }, job: { id: '7' } } });
+  });
+
   it('but a job asked for with leading zeros is the job of that number', async () => {
     h.simulator.injectFault({ route: 'getJob', engineId: big, status: 200, body: { id: 7, status: 'Finished' } });
     const response = await h.gql(`{ job(engineId: "${big}", id: "007") { id engine { id } } }`);
