@@ -153,6 +153,15 @@ describe('bench harness (compiled CLI, child processes)', () => {
     expect(result.stdout).toMatch(/^round 1: .*, errors 0$/m);
   }, 70_000);
 
+  it("weighs the document store's charge against the heap a kept document holds", async () => {
+    const dist = join((await buildGateway()).dir, 'dist');
+    const result = await run(process.execPath, ['--expose-gc', join(benchDir, 'documentBytes.js'), '200', dist], { cwd: root });
+    const rows = result.stdout.split('\n').filter((line) => /^\| [a-z]+ \|/.test(line));
+    expect(rows.map((row) => row.split(' | ')[0])).toEqual(['| page', '| dashboard', '| aliases', '| comment']);
+    // Charged / heap: near 1 (a few hundred copies weigh roughly; the bench runs thousands).
+    for (const row of rows) expect(Number(row.split(' | ')[4]!.replace(' |', ''))).toBeGreaterThan(0.5);
+  }, 120_000);
+
   it('runs the subscription benchmark: sockets of subscriptions over live jobs, figures against their targets', async () => {
     const out = join(dir, 'subscriptions.json');
     const args = ['--sockets', '4', '--per-socket', '5', '--seconds', '3', '--poll-ms', '500', '--gateway', gateway, '--out', out];

@@ -2,15 +2,15 @@ import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
-/** Bytes a parsed document (its AST) takes per character of its source. */
-const DOCUMENT_BYTES_PER_CHARACTER = 12;
+/** Bytes a parsed document takes per syntax node: the node, its location and its start (bench/README.md). */
+const BYTES_PER_NODE = 280;
 /** Hashes of documents seen once: fixed-size keys, like the shapes known valid. */
 const MAX_SEEN_ONCE = 10_000;
 /** Hand-offs never taken (a request refused after validation) are bounded in count and bytes. */
 const MAX_HANDED_OFF = 256;
 const HANDED_OFF_SHARE = 1 / 4;
-const sizeOf = (document: DocumentNode): number =>
-  Math.max(1, (document.loc?.end ?? 1) * DOCUMENT_BYTES_PER_CHARACTER);
+/** Its nodes, and its text: comments and blanks make no node. */
+const sizeOf = (document: DocumentNode, nodes: number): number => nodes * BYTES_PER_NODE + (document.loc?.end ?? 0);
 
 /** Apollo's document store, replaced (docs/architecture.md#parsing-validation-and-execution says why). Kept
  * from a document's second sight: most are sent once, and each one kept is promoted to the old generation. */
@@ -21,24 +21,29 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
   private readonly handedOff: LRUCache<string, DocumentNode>;
 
   constructor(maxBytes: number) {
-    this.documents = new LRUCache({ maxSize: maxBytes, sizeCalculation: sizeOf });
+    this.documents = new LRUCache({ maxSize: maxBytes });
     const share = Math.max(1, Math.floor(maxBytes * HANDED_OFF_SHARE));
-    this.handedOff = new LRUCache({ max: MAX_HANDED_OFF, maxSize: share, sizeCalculation: sizeOf });
+    this.handedOff = new LRUCache({ max: MAX_HANDED_OFF, maxSize: share });
+  }
+
+  /** Kept documents and the bytes charged for them (bench/documentBytes.ts weighs the charge). */
+  get stats() {
+    return { entries: this.documents.size, bytes: this.documents.calculatedSize };
   }
 
   byHash(queryHash: string): DocumentNode | undefined {
     return this.documents.get(queryHash) ?? this.handedOff.get(queryHash);
   }
 
-  /** Validated, for Apollo's look-up of the same request (HTTP) only, admitted or not. */
-  handOff(queryHash: string, document: DocumentNode): void {
-    this.handedOff.set(queryHash, document);
+  /** Validated, for Apollo's look-up of the same request (HTTP) only, admitted or not; `nodes`: the parser's count. */
+  handOff(queryHash: string, document: DocumentNode, nodes: number): void {
+    this.handedOff.set(queryHash, document, { size: sizeOf(document, nodes) });
   }
 
   /** Admitted: kept from its second sight (most documents are sent once). */
-  keep(queryHash: string, document: DocumentNode): void {
+  keep(queryHash: string, document: DocumentNode, nodes: number): void {
     if (this.documents.has(queryHash)) return;
-    if (this.seenOnce.delete(queryHash)) this.documents.set(queryHash, document);
+    if (this.seenOnce.delete(queryHash)) this.documents.set(queryHash, document, { size: sizeOf(document, nodes) });
     else this.seenOnce.set(queryHash, true);
   }
 

@@ -71,13 +71,17 @@ export function createAdmission(
   const validShapes = new LRUCache<string, readonly GraphQLInputType[] | false>({ max: 10_000 });
   const estimate = createEstimator(schema, { ...upstream.paging, ...limits.entities });
 
-  function documentOf(query: string, hash: string, transport: Transport): DocumentNode | Refusal {
+  /** `nodes`: of a document parsed here, 0 for one from the store. */
+  function documentOf(query: string, hash: string, transport: Transport): { document: DocumentNode; nodes: number } | Refusal {
     const stored = store.byHash(hash);
     // The key is the text's hash; the text itself decides, should a key ever come from elsewhere.
-    if (stored !== undefined && stored.loc?.source.body === query) return stored;
+    if (stored !== undefined && stored.loc?.source.body === query) return { document: stored, nodes: 0 };
     let document: DocumentNode;
+    let nodes: number;
     try {
-      document = new OffsetParser(query, { maxTokens: limits.maxTokens }).parseDocument();
+      const parser = new OffsetParser(query, { maxTokens: limits.maxTokens });
+      document = parser.parseDocument();
+      nodes = parser.nodes;
     } catch (error) {
       return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
     }
@@ -105,8 +109,8 @@ export function createAdmission(
     }
     if (invalid.length > 0) return invalid.map((e) => withCode(e, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
     // Over HTTP, Apollo takes the document from the store next.
-    if (transport === 'http') store.handOff(hash, document);
-    return document;
+    if (transport === 'http') store.handOff(hash, document, nodes);
+    return { document, nodes };
   }
 
   /** `queryHash`: Apollo's key for the text (its SHA-256, or the persisted query id Apollo took the text
@@ -118,9 +122,9 @@ export function createAdmission(
       return [refusal(ErrorCode.BAD_USER_INPUT, '"variables" must be an object.')];
     }
     const hash = queryHash ?? sha256(query);
-    const document = documentOf(query, hash, transport);
-    if (Array.isArray(document)) return document;
-    const valid = document as DocumentNode;
+    const parsed = documentOf(query, hash, transport);
+    if (Array.isArray(parsed)) return parsed;
+    const { document: valid, nodes } = parsed as { document: DocumentNode; nodes: number };
     const operation = getOperationAST(valid, operationName);
     if (!operation) return [operationResolutionRefusal(valid, operationName)];
     const listed = safelisted?.(queryHash === undefined ? hash : sha256(query)) ?? false;
@@ -175,7 +179,7 @@ export function createAdmission(
       ),
     );
     // Only now: a document refused for its type, cost or list is not kept for anyone.
-    store.keep(hash, valid);
+    if (nodes > 0) store.keep(hash, valid, nodes);
     return { document: valid, hash, operationName, name, variables: declared, safelisted: listed, field };
   }
 
@@ -185,7 +189,11 @@ export function createAdmission(
 // graphql-js's parse, but a location keeps its offsets, source and start (what errors and graphql-jit
 // read), not the tokens, which link every token of the text: a document is held, and copied, while it runs.
 class OffsetParser extends Parser {
+  /** What the document store sizes a document by. */
+  nodes = 0;
+
   override node<T extends { loc?: Location }>(startToken: Token, node: T): T {
+    this.nodes += 1;
     const { lastToken, source } = this._lexer;
     // The lexer's line and column, as graphql-jit reads them: counting the lines again is linear.
     const start = { line: startToken.line, column: startToken.column };

@@ -144,6 +144,26 @@ describe('the document store keeps only what admission admitted', () => {
   });
 });
 
+describe('the document store charges a document its syntax nodes and its text', () => {
+  it('so a comment costs its characters once, and nodes cost what they hold', async () => {
+    const store = new DocumentStore(64 * 1024);
+    const admission = createAdmission(loadConfig({}), schema, store);
+    const admitTwice = async (query: string) => {
+      const hash = createHash('sha256').update(query).digest('hex');
+      for (let i = 0; i < 2; i += 1) {
+        expect(Array.isArray(admission.admit({ query }, 'http'))).toBe(false);
+        await store.get(`schema:${hash}`);
+      }
+      return store.byHash(hash) !== undefined;
+    };
+    // 40,000 characters of comment: kept (charged about 40 KB, not 12 bytes a character).
+    expect(await admitTwice(`{ engines(first: 1) { totalCount } } # ${'x'.repeat(40_000)}`)).toBe(true);
+    // 250 aliased fields in 6,000 characters: over 1,000 nodes at 280 bytes each, more than the store.
+    const wide = Array.from({ length: 250 }, (_, i) => `a${i}: __typename`).join(' ');
+    expect(await admitTwice(`{ ${wide} }`)).toBe(false);
+  });
+});
+
 describe.each([true, false])('validation by shape (introspection %s)', (introspection) => {
   const config = loadConfig({ ENABLE_INTROSPECTION: String(introspection) });
   const fullRules = [...specifiedRules, ...securityValidationRules({ maxDepth: 12, maxAliases: 30, enableIntrospection: introspection })];
