@@ -1,7 +1,7 @@
 import { isSpanContextValid, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { RequestErrorCode } from '../errors/codes';
 import { fanOutEvents, type UpstreamEvents } from './events';
-import { boundString, jsonString, writeInfoLine, type Logger } from './logger';
+import { boundString, jsonString, OPERATION_NAME_MAX_CHARS, writeInfoLine, type Logger } from './logger';
 import type { GatewayMetrics, OperationOutcome } from './metrics';
 import { OperationFacts } from './OperationFacts';
 import { parseTraceparent } from './traceHeaders';
@@ -62,7 +62,7 @@ export class OperationTelemetry {
   /** As JSON, not through pino's walk of an object (it cost more than the rest of a cache hit). */
   private writeLine(outcome: OperationOutcome, httpStatus: number, durationMs: number, errorCodes?: string[]): void {
     const { facts } = this;
-    const name = facts.operationName === null ? 'null' : jsonString(boundString(facts.operationName));
+    const name = facts.operationName === null ? 'null' : jsonString(boundString(facts.operationName, OPERATION_NAME_MAX_CHARS));
     let line = `,"requestId":${jsonString(boundString(this.requestId))},"operationName":${name}`;
     if (errorCodes !== undefined) {
       const type = facts.operationType;
@@ -90,8 +90,9 @@ export class OperationTelemetry {
 
   /** `query Dashboard`, or after the answer it reused. */
   private nameSpan(): void {
-    const { operationName: name, operationType: type, reused } = this.facts;
     if (this.span === undefined) return;
+    const { operationName: given, operationType: type, reused } = this.facts;
+    const name = given === null ? null : boundString(given, OPERATION_NAME_MAX_CHARS);
     if (reused !== undefined) {
       this.span.setAttribute(reused === 'cached' ? 'cse.cached' : 'cse.coalesced', true);
       this.span.updateName(`query ${name ?? '(anonymous)'}`);

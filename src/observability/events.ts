@@ -7,6 +7,16 @@ export type Route = (typeof UPSTREAM_ROUTES)[number];
  */
 export const UPSTREAM_FAILURE_STATUSES = ['429', '500', '502', '503', '504', 'none'] as const;
 
+/** The statuses the upstream documents, each its own `status` label; any other is its class (`3xx`). */
+const DOCUMENTED_STATUSES = new Set([200, 400, 401, 403, 404, 429, 500, 502, 503, 504]);
+
+/** A closed set of labels, whatever status a hostile or broken upstream answers. */
+export function statusLabel(status: number | undefined): string {
+  if (status === undefined) return 'none';
+  if (DOCUMENTED_STATUSES.has(status)) return String(status);
+  return status >= 100 && status <= 599 ? `${Math.floor(status / 100)}xx` : 'other';
+}
+
 /** What the upstream layer reports: to the process's sink (metrics, readiness) and the operation's own. */
 export interface UpstreamEvents {
   /** Each attempt of a retried call. */

@@ -9,9 +9,12 @@ export const LOG_STRING_MAX_CHARS = 2048;
 /** Log objects are a few levels deep: nothing past this is walked (nor written). */
 const MAX_LOG_DEPTH = 8;
 
-export function boundString(text: string): string {
-  if (text.length <= LOG_STRING_MAX_CHARS) return text;
-  return `${text.slice(0, LOG_STRING_MAX_CHARS)}…[${text.length - LOG_STRING_MAX_CHARS} more chars]`;
+/** What an operation's name is cut to in its log line and span: any caller may send a name of any length. */
+export const OPERATION_NAME_MAX_CHARS = 128;
+
+export function boundString(text: string, max = LOG_STRING_MAX_CHARS): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}…[${text.length - max} more chars]`;
 }
 
 const REDACTED = '[redacted]';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { UPSTREAM_FAILURE_STATUSES, UPSTREAM_ROUTES, type UpstreamEvents } from './events';
+import { statusLabel, UPSTREAM_FAILURE_STATUSES, UPSTREAM_ROUTES, type UpstreamEvents } from './events';
 import { ErrorCode, isPublicErrorCode, RequestErrorCode } from '../errors/codes';
 import { createOperationLabeler } from './operationLabel';
 import type { OperationFacts } from './OperationFacts';
@@ -220,7 +220,7 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
 
   const events: UpstreamEvents = {
     attempt: (event) => {
-      const status = event.status === undefined ? 'none' : String(event.status);
+      const status = statusLabel(event.status);
       upstreamRequests(event.route, status);
       upstreamDuration(event.durationMs / 1000, event.route, status);
     },

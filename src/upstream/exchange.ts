@@ -149,13 +149,15 @@ class Exchange implements Dispatcher.DispatchHandler {
 
 const isSuccess = (status: number | undefined) => status !== undefined && status >= 200 && status < 300;
 
+/** Trace context only: an SDK's propagators would add the caller's `baggage` (any size, any content). */
 function upstreamHeaders({ credentials, propagate }: UpstreamRequestContext): Record<string, string> {
   const headers: Record<string, string> = {
-    ...propagate,
     'x-auth-token': credentials.token,
     accept: 'application/json',
     'content-type': 'application/json;charset=UTF-8',
   };
+  if (propagate?.traceparent !== undefined) headers.traceparent = propagate.traceparent;
+  if (propagate?.tracestate !== undefined) headers.tracestate = propagate.tracestate;
   const enterprise = credentials.enterpriseProjectId;
   if (enterprise !== undefined) headers['x-enterprise-project-id'] = enterprise;
   return headers;

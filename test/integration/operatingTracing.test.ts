@@ -1,5 +1,5 @@
 import { propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, startHarness, type Harness } from '../support/harness';
@@ -18,7 +18,8 @@ const exporter = new InMemorySpanExporter();
 let h: Harness;
 beforeAll(async () => {
   trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  // Baggage too, as an SDK's defaults have it: the caller's must not go upstream.
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   h = await startHarness({ ...CACHES_OFF, CSE_RETRIES: '0' });
 });
 afterAll(async () => {
@@ -60,6 +61,25 @@ it('records the operation as a child of the caller, each upstream call as a chil
   const sent = h.simulator.calls.map((call) => call.headers.traceparent);
   expect(sent).toHaveLength(2);
   expect(new Set(sent)).toEqual(new Set(upstream.map((span) => `00-${TRACE_ID}-${span.spanContext().spanId}-01`)));
+});
+
+it("sends the upstream the trace context only, not the caller's baggage", async () => {
+  const baggage = Array.from({ length: 100 }, (_, i) => `key${i}=${'v'.repeat(40)}`).join(',');
+  const response = await h.gql(`{ engine(id: "${SEED.engines.drift}") { name } }`, {}, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01`, baggage });
+  expect(response.body.errors).toBeUndefined();
+  expect(h.simulator.calls.length).toBeGreaterThan(0);
+  for (const call of h.simulator.calls) {
+    expect(call.headers.baggage).toBeUndefined();
+    expect(call.headers.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-`));
+  }
+});
+
+it("names the operation's span with at most 128 characters of its name: any caller may send a name of any length", async () => {
+  const name = `Long${'x'.repeat(20_000)}`;
+  await h.gql(`query ${name} { engine(id: "${SEED.engines.drift}") { id } }`);
+  const operation = exporter.getFinishedSpans().find((span) => span.kind === SpanKind.SERVER)!;
+  expect(operation.name).toBe(`query ${name.slice(0, 128)}…[${name.length - 128} more chars]`);
+  expect(operation.attributes['graphql.operation.name']).toBe(`${name.slice(0, 128)}…[${name.length - 128} more chars]`);
 });
 
 it('starts a new trace when the caller sent none, and still propagates it upstream', async () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { GraphQLError } from 'graphql';
 import { Writable } from 'node:stream';
 import { GatewayError } from '../../src/errors/GatewayError';
-import { createLogger } from '../../src/observability/logger';
+import { boundString, createLogger, OPERATION_NAME_MAX_CHARS } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { OperationTelemetry } from '../../src/observability/OperationTelemetry';
 
@@ -91,6 +91,15 @@ describe('OperationTelemetry', () => {
     expect(entries()[0]).toMatchObject({ operationName: null, outcome: 'aborted' });
   });
 
+  it('cuts an operation name to 128 characters: any caller may send one of any length, once a request', async () => {
+    const { facts, telemetry, entries } = setUp();
+    const name = `Long${'x'.repeat(5_000)}`;
+    facts.operationResolved(name, 'query');
+    telemetry.finish({ httpStatus: 200, aborted: false });
+    expect(entries()[0].operationName).toBe(`${name.slice(0, 128)}…[${name.length - 128} more chars]`);
+    expect(JSON.stringify(entries()[0]).length).toBeLessThan(600);
+  });
+
   it("writes the line pino writes for the same fields, in the same order, bounded alike", async () => {
     const names = fc.option(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ minLength: 2040, maxLength: 2100 })));
     const traceparents = fc.constantFrom(undefined, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'garbage');
@@ -121,12 +130,13 @@ describe('OperationTelemetry', () => {
         }
         telemetry.finish({ httpStatus: setup.httpStatus, aborted: false });
         const written = JSON.parse(lines[0]!);
+        const operationName = setup.name === null ? null : boundString(setup.name, OPERATION_NAME_MAX_CHARS);
         const fields =
           setup.reused !== undefined
-            ? { requestId: setup.requestId, operationName: setup.name, durationMs: written.durationMs, outcome: written.outcome, httpStatus: setup.httpStatus }
+            ? { requestId: setup.requestId, operationName, durationMs: written.durationMs, outcome: written.outcome, httpStatus: setup.httpStatus }
             : {
                 requestId: setup.requestId,
-                operationName: setup.name,
+                operationName,
                 operationType: setup.type,
                 durationMs: written.durationMs,
                 upstreamCalls: 0,

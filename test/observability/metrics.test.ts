@@ -38,6 +38,14 @@ describe('createMetrics: the upstream event sink', () => {
     expect(Number(sum)).toBeCloseTo(0.042);
   });
 
+  it('labels any status the upstream documents by itself, and any other by its class: a closed set', async () => {
+    const statuses = Array.from({ length: 1100 }, (_, i) => i);
+    for (const status of statuses) metrics.events.attempt!({ route: 'getJob', status, durationMs: 1, outcome: 'error', attempt: 0 });
+    const labels = new Set((await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'gateway_upstream_requests_total')!.values.map((v) => v.labels.status));
+    expect([...labels].sort()).toEqual(['1xx', '200', '2xx', '3xx', '400', '401', '403', '404', '429', '4xx', '500', '502', '503', '504', '5xx', 'none', 'other']);
+    expect(await value(metrics, 'gateway_upstream_requests_total', { route: 'getJob', status: '4xx' })).toBe(100 - 5);
+  });
+
   it.each([
     ['cache hits', (m: GatewayMetrics) => m.events.cache!({ route: 'getJob', hit: true }), 'gateway_upstream_cache_hits_total', { route: 'getJob' }],
     ['cache misses', (m: GatewayMetrics) => m.events.cache!({ route: 'getJob', hit: false }), 'gateway_upstream_cache_misses_total', { route: 'getJob' }],

@@ -3,7 +3,7 @@ import type { RouteMatch } from './routes';
 import type { CallFilter, RecordedCall } from './types';
 
 /** The request headers a gateway test may assert on; others are not kept. */
-const RECORDED_HEADERS = ['x-auth-token', 'x-enterprise-project-id', 'accept', 'content-type', 'traceparent', 'x-request-id'] as const;
+const RECORDED_HEADERS = ['x-auth-token', 'x-enterprise-project-id', 'accept', 'content-type', 'traceparent', 'tracestate', 'baggage', 'x-request-id'] as const;
 
 /**
  * Calls kept for inspection; older ones are dropped (the total still counts them). The demo
