@@ -219,6 +219,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   if (options.cors(request, response, own)) return;
 
   const body = await readBody(request, options.http.maxBodyBytes);
+  if (body === LEFT) return void response.destroy();
   // Only a request Apollo's CSRF prevention lets through may get another's answer (after CORS and the id).
   const csrfSafe = body !== undefined && passesCsrfPrevention(request.headers);
   const credentials = csrfSafe ? readCredentials(options.credentialsOf, request) : undefined;
@@ -324,20 +325,39 @@ function envelopeRefusal(body: unknown, search: string, http: HttpServerOptions[
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    if (Number(request.headers['content-length']) > maxBytes) return resolve(undefined);
-    const chunks: Buffer[] = [];
+/** The caller left (or broke the framing) before its body was whole: nothing to answer, nothing to log. */
+const LEFT = Symbol('left');
+
+/** `undefined` past `maxBytes`. Into one buffer: each chunk kept would hold a Buffer of its own, many
+ * times a byte's size for a body sent a byte at a time. */
+function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined | typeof LEFT> {
+  return new Promise((resolve) => {
+    const declared = Number(request.headers['content-length']);
+    if (declared > maxBytes) return resolve(undefined);
+    let first: Buffer | undefined;
+    let body: Buffer | undefined;
     let size = 0;
     const onData = (chunk: Buffer) => {
+      if (size + chunk.length > maxBytes) {
+        request.off('data', onData).pause();
+        first = body = undefined;
+        return resolve(undefined);
+      }
+      // The whole body in one chunk, as most come, is not copied.
+      if (size === 0) first = chunk;
+      else {
+        if (body === undefined || size + chunk.length > body.length) {
+          const grown = Buffer.allocUnsafe(Math.min(maxBytes, Math.max(2 * size, size + chunk.length, 16 * 1024)));
+          (body ?? first!).copy(grown, 0, 0, size);
+          body = grown;
+          first = undefined;
+        }
+        chunk.copy(body, size);
+      }
       size += chunk.length;
-      if (size <= maxBytes) return void chunks.push(chunk);
-      request.off('data', onData).pause();
-      chunks.length = 0;
-      resolve(undefined);
     };
-    request.on('data', onData).on('error', reject);
-    request.on('end', () => resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString()));
+    request.on('data', onData).on('error', () => resolve(LEFT));
+    request.once('end', () => resolve((body ?? first)?.toString('utf8', 0, size) ?? ''));
   });
 }
 

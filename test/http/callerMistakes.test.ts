@@ -119,3 +119,32 @@ describe('an automatic persisted query sent wrong', () => {
     expect(await errors('INTERNAL_SERVER_ERROR')).toBe(internal);
   });
 });
+
+describe('a caller that leaves, or breaks the framing, while its body is read', () => {
+  const port = () => Number(new URL(h.gateway.url).port);
+  const request = (length: number | 'chunked') =>
+    `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+    (length === 'chunked' ? 'Transfer-Encoding: chunked\r\n\r\n' : `Content-Length: ${length}\r\n\r\n`);
+
+  it.each<[string, string]>([
+    ['leaves mid-body', `${request(1000)}{"query":`],
+    ['cuts a chunked body short', `${request('chunked')}5\r\n{"que`],
+    ['sends a chunk size that is not one', `${request('chunked')}zz\r\n{}\r\n0\r\n\r\n`],
+  ])('%s: no error line, and the operation counted as aborted', async (_what, text) => {
+    const logged = h.logs.length;
+    const socket = connect(port(), '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(text);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    // The operation's line is written once the gateway has seen the end.
+    const deadline = Date.now() + 3000;
+    while (!linesSince(logged).some((line) => line.msg === 'graphql operation') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const lines = linesSince(logged);
+    expect(errorLines(lines)).toEqual([]);
+    expect(lines.find((line) => line.msg === 'graphql operation')).toMatchObject({ outcome: 'aborted' });
+  });
+});
