@@ -130,6 +130,7 @@ export function loadConfig(env: Env) {
       requestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
       keepAliveTimeoutMs: read.integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
       maxConnections,
+      maxConnectionsPerAddress: read.integer('HTTP_MAX_CONNECTIONS_PER_ADDRESS', Math.max(1, Math.floor(maxConnections / 4)), 1, 1_000_000),
     }),
     // A load balancer must see /readyz fail before connections are refused.
     shutdownDelayMs: read.integer('SHUTDOWN_DELAY_MS', production ? 5000 : 0, 0, 600_000),
@@ -204,6 +205,9 @@ export function loadConfig(env: Env) {
   // WebSockets hold their connection while they stay: below the HTTP cap, they cannot take every one.
   const below = `less than HTTP_MAX_CONNECTIONS (${maxConnections})`;
   check(maxSockets > 0 && maxSockets >= maxConnections, 'SUBSCRIPTION_MAX_SOCKETS', below, maxSockets);
+  const connectionsPerAddress = http.connections.maxConnectionsPerAddress;
+  const withinTable = `at most HTTP_MAX_CONNECTIONS (${maxConnections})`;
+  check(connectionsPerAddress > maxConnections, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS', withinTable, connectionsPerAddress);
   const within = `at most SUBSCRIPTION_MAX_SOCKETS (${maxSockets})`;
   check(addressCap > maxSockets, 'SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', within, addressCap);
   // The second listener to start would fail, blamed on a setting that may not be the one to change.

@@ -12,6 +12,7 @@ import { answerMediaType, JSON_MEDIA_TYPE } from '../graphql/mediaType';
 import { IDENTITY_HEADERS } from './identity';
 import { HEALTH_PATH, METRICS_PATH, metricsRoute, READY_PATH, type RouteHandler } from './operationalRoutes';
 import { timeoutReason } from '../upstream/errorMapping';
+import { addressKey } from './addressKey';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
 import type { CachedResponse, WholeResponseCache } from '../cache/wholeResponseCache';
 import type { CallerCredentials } from '../cache/scopeKey';
@@ -139,11 +140,21 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
   );
   // Upgraded connections included, until closed.
   let open = 0;
+  const byAddress = new Map<string, number>();
   const reserved = new Set<Socket>(); // oldest first
   server.on('connection', (socket: Socket) => {
-    if (open < limits.maxConnections) {
+    // One client cannot take the table: past its address's share, it gets what the probes get.
+    const address = addressKey(socket.remoteAddress ?? '');
+    const held = byAddress.get(address) ?? 0;
+    if (open < limits.maxConnections && held < limits.maxConnectionsPerAddress) {
       open += 1;
-      socket.once('close', () => (open -= 1));
+      byAddress.set(address, held + 1);
+      socket.once('close', () => {
+        open -= 1;
+        const left = byAddress.get(address)! - 1;
+        if (left === 0) byAddress.delete(address);
+        else byAddress.set(address, left);
+      });
       return;
     }
     if (reserved.size === reserve) {

@@ -24,6 +24,7 @@ import { callerDigest, credentialDigest } from '../cache/scopeKey';
 import type { Logger } from '../observability/logger';
 import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observability/metrics';
 import type { Admission, AdmittedOperation, OperationRequest } from '../security/admission';
+import { addressKey } from '../http/addressKey';
 import { CseApi } from '../upstream/CseApi';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream, polledAtOf } from './conflatingStream';
@@ -513,17 +514,6 @@ const TRY_AGAIN_LATER = 1013;
 /** The sockets waiting for the upstream's word on their credentials: a share of their own. */
 const ASKING = 'asking';
 const STRANGERS_FULL = 'Credentials the gateway does not know yet hold all the sockets they may';
-
-/** Clients are counted by address, IPv6 ones by their /64: a host is given a /64, and its addresses cost nothing. */
-export function addressKey(address: string): string {
-  const bare = address.split('%')[0]!;
-  if (!bare.includes(':') || /^::ffff:\d/i.test(bare)) return bare;
-  const [head = '', tail] = bare.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((group) => parseInt(group, 16).toString(16)).join(':')}::/64`;
-}
 
 /** The identity headers of `connection_init` (top-level or under `headers`, any case), then of the upgrade. */
 function connectionHeaders(params: Record<string, unknown> | undefined, upgrade: IncomingHttpHeaders) {

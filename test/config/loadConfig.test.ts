@@ -91,6 +91,7 @@ describe('loadConfig', () => {
         'http.connections.requestTimeoutMs': 30000,
         'http.connections.keepAliveTimeoutMs': 5000,
         'http.connections.maxConnections': 2048,
+        'http.connections.maxConnectionsPerAddress': 512,
         'limits.maxDepth': 12,
         'limits.maxAliases': 30,
         'limits.maxTokens': 2000,
@@ -339,7 +340,7 @@ describe('loadConfig', () => {
     [{ CSE_AUTH_REJECTION_TTL_MS: '0', CACHE_AUTH_RECHECK_MS: '0' }, { 'upstream.credentials.rejectionTtlMs': 0, 'upstream.credentials.recheckMs': 0 }],
     [
       { HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', HTTP_MAX_CONNECTIONS: '100' },
-      { 'http.connections': { headersTimeoutMs: 2000, requestTimeoutMs: 2000, keepAliveTimeoutMs: 65000, maxConnections: 100 } },
+      { 'http.connections': { headersTimeoutMs: 2000, requestTimeoutMs: 2000, keepAliveTimeoutMs: 65000, maxConnections: 100, maxConnectionsPerAddress: 25 } },
     ],
     [
       { CSE_BREAKER_FAILURES: '3', CSE_UPSTREAM_BREAKER_FAILURES: '4', CSE_BREAKER_OPEN_MS: '250' },
@@ -497,6 +498,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ HTTP_MAX_CONNECTIONS: '100' })).toMatchObject(at({ 'subscriptions.maxSockets': 50, 'subscriptions.maxSocketsPerAddress': 50 }));
     expect(loadConfig({ HTTP_MAX_CONNECTIONS: '1' })).toMatchObject(at({ 'subscriptions.maxSockets': 0, 'subscriptions.maxSocketsPerAddress': 0 }));
     expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '100', SUBSCRIPTION_MAX_SOCKETS: '100' })).toThrow(/SUBSCRIPTION_MAX_SOCKETS="100".*HTTP_MAX_CONNECTIONS/);
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '100' })).toMatchObject(at({ 'http.connections.maxConnectionsPerAddress': 25 }));
+    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '100', HTTP_MAX_CONNECTIONS_PER_ADDRESS: '101' })).toThrow(/HTTP_MAX_CONNECTIONS_PER_ADDRESS="101".*at most HTTP_MAX_CONNECTIONS \(100\)/);
     expect(() => loadConfig({ SUBSCRIPTION_MAX_SOCKETS: '10', SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: '11' })).toThrow(/SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS="11".*SUBSCRIPTION_MAX_SOCKETS/);
     expect(() => loadConfig({ SUBSCRIPTION_IDLE_TIMEOUT_MS: '99' })).toThrow(/SUBSCRIPTION_IDLE_TIMEOUT_MS="99"/);
   });

@@ -14,7 +14,7 @@ import { closedWithin, destroyAll, getOnce, open, openAfter, openIdle, type RawC
 let h: Harness;
 let port: number;
 beforeAll(async () => {
-  h = await startHarness({ HTTP_MAX_CONNECTIONS: '4' });
+  h = await startHarness({ HTTP_MAX_CONNECTIONS: '4', HTTP_MAX_CONNECTIONS_PER_ADDRESS: '4' });
   port = h.gateway.port;
 });
 afterEach(async () => {

@@ -68,6 +68,7 @@ describe('socket caps', () => {
     caps = await startHarness({
       SUBSCRIPTION_INIT_TIMEOUT_MS: '60000',
       HTTP_MAX_CONNECTIONS: '20',
+      HTTP_MAX_CONNECTIONS_PER_ADDRESS: '20',
       SUBSCRIPTION_MAX_SOCKETS: '4',
       SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: '3',
     });

@@ -13,11 +13,12 @@ export interface RawConnection {
 /** Every connection `open` made, for `destroyAll` in a suite's teardown. */
 const opened = new Set<Socket>();
 
-/** `allowHalfOpen`: the socket stays open after the server's end, until the server destroys it. */
-export function open(port: number, options: { allowHalfOpen?: boolean } = {}): Promise<RawConnection> {
+/** `allowHalfOpen`: the socket stays open after the server's end, until the server destroys it.
+ * `from`: another loopback address as the client's (127.0.0.2: another client to per-address caps). */
+export function open(port: number, options: { allowHalfOpen?: boolean; from?: string } = {}): Promise<RawConnection> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen });
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen, localAddress: options.from });
     opened.add(socket);
     let text = '';
     socket.on('data', (chunk) => (text += String(chunk)));
@@ -59,8 +60,8 @@ export async function openAfter(connection: RawConnection, ms: number): Promise<
 }
 
 /** A fresh connection's whole answer to one `GET path` (`Connection: close`), '' when it got none. */
-export async function getOnce(port: number, path: string, ms = 3000): Promise<string> {
-  const connection = await open(port);
+export async function getOnce(port: number, path: string, ms = 3000, from?: string): Promise<string> {
+  const connection = await open(port, { from });
   connection.socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
   await closedWithin(connection, ms);
   return connection.received();

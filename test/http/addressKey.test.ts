@@ -1,6 +1,6 @@
-import { addressKey } from '../../src/subscriptions/subscriptionServer';
+import { addressKey } from '../../src/http/addressKey';
 
-/** SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS counts an IPv6 client by its /64, whatever its spelling. */
+/** The per-address caps (HTTP_MAX_CONNECTIONS_PER_ADDRESS, SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS) count an IPv6 client by its /64, whatever its spelling. */
 it.each([
   ['127.0.0.1', '127.0.0.1'],
   ['::ffff:127.0.0.1', '::ffff:127.0.0.1'],
