@@ -229,6 +229,12 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   if (target.pathname !== GRAPHQL_PATH) return sendJson(response, 404, { error: 'Not found. The GraphQL endpoint is /graphql.' });
   if (options.cors(request, response, own)) return;
 
+  // The body is read as sent: a compressed one would be taken for its bytes.
+  const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+    setHeaders(response, own);
+    return sendJson(response, 415, requestError('Content-Encoding is not supported: send the body uncompressed.'), true);
+  }
   const body = await readBody(request, options.http.maxBodyBytes);
   if (body === LEFT) return void response.destroy();
   // Only a request Apollo's CSRF prevention lets through may get another's answer (after CORS and the id).

@@ -148,3 +148,15 @@ describe('a caller that leaves, or breaks the framing, while its body is read', 
     expect(lines.find((line) => line.msg === 'graphql operation')).toMatchObject({ outcome: 'aborted' });
   });
 });
+
+it('answers a compressed body 415 BAD_REQUEST without reading it: the body is read as sent', async () => {
+  const logged = h.logs.length;
+  const response = await send(h.gateway.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    body: JSON.stringify({ query: '{ __typename }' }),
+  });
+  expect(response.status).toBe(415);
+  expect(response.json().errors[0].extensions).toEqual({ code: 'BAD_REQUEST' });
+  expect(errorLines(linesSince(logged))).toEqual([]);
+});
