@@ -179,9 +179,10 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
           return performance.now() - started;
         }),
       );
-      // The probe waits its timeout (100 ms); the other four are answered at once.
+      // The probe waits its timeout (100 ms); the other four are answered without waiting one (at once,
+      // unless the host is loaded: the bound tells the two apart, not how fast).
       expect(timed.filter((ms) => ms >= 90)).toHaveLength(1);
-      expect(timed.filter((ms) => ms < 20)).toHaveLength(4);
+      expect(timed.filter((ms) => ms < 90)).toHaveLength(4);
     } finally {
       redis.resume();
     }
