@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type * as ConfigModule from '../src/config/loadConfig';
 import type * as SchemaModule from '../src/graphql/buildSchema';
@@ -17,7 +18,7 @@ const { sha256 } = built<typeof PersistedModule>('security/persistedQueries');
 /**
  * What the document store charges a kept document against the heap it really holds: documents of a few
  * shapes, each copy made distinct by a comment, admitted twice (kept) through the real admission and store.
- *   node --expose-gc dist/bench/bench/documentBytes.js [copies] [the gateway's dist/]
+ *   node dist/bench/bench/documentBytes.js [copies] [the gateway's dist/]
  */
 
 const SHAPES: Record<string, string> = {
@@ -25,17 +26,27 @@ const SHAPES: Record<string, string> = {
   dashboard: '{ engines(first: 7) { nodes { id name status latestJob { id status } jobs(first: 5) { nodes { id status type } } } } }',
   aliases: `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: engines(first: 1) { totalCount }`).join(' ')} }`,
   comment: `{ engines(first: 1) { totalCount } } # ${'x'.repeat(4000)}`,
+  // A text V8 holds at two bytes a character, and a block string whose value is a string of its own.
+  wide: `query W($x: ID = ${'"'.repeat(3)}${'\u0100'.repeat(15).concat('\n').repeat(250)}${'"'.repeat(3)}) { engine(id: $x) { id } }`,
+  escaped: `query E($x: ID = "${'\\n'.repeat(2000)}") { engine(id: $x) { id } }`,
 };
 
 const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error('run with node --expose-gc');
 const copies = Number(process.argv[2] ?? 5000);
 const schema = buildGatewaySchema();
 const config = loadConfig({});
 
-console.log('| Shape | Characters | Heap per document | Charged per document | Charged / heap |');
-console.log('|---|---:|---:|---:|---:|');
-for (const [name, text] of Object.entries(SHAPES)) weigh(name, text);
+// Each shape in a process of its own: one shape's garbage is never counted against, or for, another's.
+const shape = process.argv[4];
+if (shape !== undefined) weigh(shape, SHAPES[shape]!);
+else {
+  console.log('| Shape | Characters | Heap per document | Charged per document | Charged / heap |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const name of Object.keys(SHAPES)) {
+    const args = ['--expose-gc', __filename, String(copies), dist, name];
+    process.stdout.write(execFileSync(process.execPath, args, { encoding: 'utf8' }));
+  }
+}
 
 function weigh(name: string, text: string): void {
   const store = new DocumentStore(4 * 1024 ** 3);

@@ -157,7 +157,7 @@ describe('bench harness (compiled CLI, child processes)', () => {
     const dist = join((await buildGateway()).dir, 'dist');
     const result = await run(process.execPath, ['--expose-gc', join(benchDir, 'documentBytes.js'), '200', dist], { cwd: root });
     const rows = result.stdout.split('\n').filter((line) => /^\| [a-z]+ \|/.test(line));
-    expect(rows.map((row) => row.split(' | ')[0])).toEqual(['| page', '| dashboard', '| aliases', '| comment']);
+    expect(rows.map((row) => row.split(' | ')[0])).toEqual(['| page', '| dashboard', '| aliases', '| comment', '| wide', '| escaped']);
     // Charged / heap: near 1 (a few hundred copies weigh roughly; the bench runs thousands).
     for (const row of rows) expect(Number(row.split(' | ')[4]!.replace(' |', ''))).toBeGreaterThan(0.5);
   }, 120_000);

@@ -9,8 +9,20 @@ const MAX_SEEN_ONCE = 10_000;
 /** Hand-offs never taken (a request refused after validation) are bounded in count and bytes. */
 const MAX_HANDED_OFF = 256;
 const HANDED_OFF_SHARE = 1 / 4;
-/** Its nodes, and its text: comments and blanks make no node. */
-const sizeOf = (document: DocumentNode, nodes: number): number => nodes * BYTES_PER_NODE + (document.loc?.end ?? 0);
+/** What admission's parser counted of a document: its syntax nodes, and its string values' characters
+ * (a block string's or an escaped one's value is a string of its own, beside the text). */
+export interface ParsedWeight {
+  readonly nodes: number;
+  readonly stringChars: number;
+}
+
+/** Its nodes, its text and its string values, at two bytes a character where V8 needs them (any
+ * character past U+00FF). Comments and blanks make no node. */
+function sizeOf(document: DocumentNode, { nodes, stringChars }: ParsedWeight): number {
+  const text = document.loc?.source.body ?? '';
+  const width = /[^\u0000-\u00ff]/.test(text) ? 2 : 1;
+  return nodes * BYTES_PER_NODE + (text.length + stringChars) * width;
+}
 
 /** Apollo's document store, replaced (docs/architecture.md#parsing-validation-and-execution says why). Kept
  * from a document's second sight: most are sent once, and each one kept is promoted to the old generation. */
@@ -35,15 +47,15 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
     return this.documents.get(queryHash) ?? this.handedOff.get(queryHash);
   }
 
-  /** Validated, for Apollo's look-up of the same request (HTTP) only, admitted or not; `nodes`: the parser's count. */
-  handOff(queryHash: string, document: DocumentNode, nodes: number): void {
-    this.handedOff.set(queryHash, document, { size: sizeOf(document, nodes) });
+  /** Validated, for Apollo's look-up of the same request (HTTP) only, admitted or not; `weight`: the parser's count. */
+  handOff(queryHash: string, document: DocumentNode, weight: ParsedWeight): void {
+    this.handedOff.set(queryHash, document, { size: sizeOf(document, weight) });
   }
 
   /** Admitted: kept from its second sight (most documents are sent once). */
-  keep(queryHash: string, document: DocumentNode, nodes: number): void {
+  keep(queryHash: string, document: DocumentNode, weight: ParsedWeight): void {
     if (this.documents.has(queryHash)) return;
-    if (this.seenOnce.delete(queryHash)) this.documents.set(queryHash, document, { size: sizeOf(document, nodes) });
+    if (this.seenOnce.delete(queryHash)) this.documents.set(queryHash, document, { size: sizeOf(document, weight) });
     else this.seenOnce.set(queryHash, true);
   }
 

@@ -236,7 +236,10 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
     return sendJson(response, 415, requestError('Content-Encoding is not supported: send the body uncompressed.'), true);
   }
   const body = await readBody(request, options.http.maxBodyBytes);
-  if (body === LEFT) return void response.destroy();
+  if (body === LEFT) {
+    response.statusCode = LEFT_STATUS;
+    return void response.destroy();
+  }
   // Only a request Apollo's CSRF prevention lets through may get another's answer (after CORS and the id).
   const csrfSafe = body !== undefined && passesCsrfPrevention(request.headers);
   const credentials = csrfSafe ? readCredentials(options.credentialsOf, request) : undefined;
@@ -344,6 +347,9 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 /** The caller left (or broke the framing) before its body was whole: nothing to answer, nothing to log. */
 const LEFT = Symbol('left');
+/** What the access line says of it: nginx's "client closed request" (Node answers a broken framing 400
+ * and a body past HTTP_REQUEST_TIMEOUT_MS 408 itself, then closes). */
+const LEFT_STATUS = 499;
 
 /** `undefined` past `maxBytes`. Into one buffer: each chunk kept would hold a Buffer of its own, many
  * times a byte's size for a body sent a byte at a time. */

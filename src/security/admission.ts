@@ -27,7 +27,7 @@ import { Parser } from 'graphql/language/parser';
 import { LRUCache } from 'lru-cache';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
-import type { DocumentStore } from '../graphql/documentStore';
+import type { DocumentStore, ParsedWeight } from '../graphql/documentStore';
 import { documentShape, type ShapeLiteral } from '../graphql/execution/documentShape';
 import { fragmentsOf } from '../graphql/execution/expandedSize';
 import type { GatewayConfig } from '../config/loadConfig';
@@ -71,17 +71,17 @@ export function createAdmission(
   const validShapes = new LRUCache<string, readonly GraphQLInputType[] | false>({ max: 10_000 });
   const estimate = createEstimator(schema, { ...upstream.paging, ...limits.entities });
 
-  /** `nodes`: of a document parsed here, 0 for one from the store. */
-  function documentOf(query: string, hash: string, transport: Transport): { document: DocumentNode; nodes: number } | Refusal {
+  /** `weight`: of a document parsed here, none for one from the store. */
+  function documentOf(query: string, hash: string, transport: Transport): { document: DocumentNode; weight?: ParsedWeight } | Refusal {
     const stored = store.byHash(hash);
     // The key is the text's hash; the text itself decides, should a key ever come from elsewhere.
-    if (stored !== undefined && stored.loc?.source.body === query) return { document: stored, nodes: 0 };
+    if (stored !== undefined && stored.loc?.source.body === query) return { document: stored };
     let document: DocumentNode;
-    let nodes: number;
+    let weight: ParsedWeight;
     try {
       const parser = new OffsetParser(query, { maxTokens: limits.maxTokens });
       document = parser.parseDocument();
-      nodes = parser.nodes;
+      weight = parser;
     } catch (error) {
       return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
     }
@@ -109,8 +109,8 @@ export function createAdmission(
     }
     if (invalid.length > 0) return invalid.map((e) => withCode(e, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
     // Over HTTP, Apollo takes the document from the store next.
-    if (transport === 'http') store.handOff(hash, document, nodes);
-    return { document, nodes };
+    if (transport === 'http') store.handOff(hash, document, weight);
+    return { document, weight };
   }
 
   /** `queryHash`: Apollo's key for the text (its SHA-256, or the persisted query id Apollo took the text
@@ -124,7 +124,7 @@ export function createAdmission(
     const hash = queryHash ?? sha256(query);
     const parsed = documentOf(query, hash, transport);
     if (Array.isArray(parsed)) return parsed;
-    const { document: valid, nodes } = parsed as { document: DocumentNode; nodes: number };
+    const { document: valid, weight } = parsed as { document: DocumentNode; weight?: ParsedWeight };
     const operation = getOperationAST(valid, operationName);
     if (!operation) return [operationResolutionRefusal(valid, operationName)];
     const listed = safelisted?.(queryHash === undefined ? hash : sha256(query)) ?? false;
@@ -179,7 +179,7 @@ export function createAdmission(
       ),
     );
     // Only now: a document refused for its type, cost or list is not kept for anyone.
-    if (nodes > 0) store.keep(hash, valid, nodes);
+    if (weight !== undefined) store.keep(hash, valid, weight);
     return { document: valid, hash, operationName, name, variables: declared, safelisted: listed, field };
   }
 
@@ -188,12 +188,15 @@ export function createAdmission(
 
 // graphql-js's parse, but a location keeps its offsets, source and start (what errors and graphql-jit
 // read), not the tokens, which link every token of the text: a document is held, and copied, while it runs.
-class OffsetParser extends Parser {
+class OffsetParser extends Parser implements ParsedWeight {
   /** What the document store sizes a document by. */
   nodes = 0;
+  stringChars = 0;
 
   override node<T extends { loc?: Location }>(startToken: Token, node: T): T {
     this.nodes += 1;
+    const { kind, value } = node as { kind?: Kind; value?: unknown };
+    if (kind === Kind.STRING) this.stringChars += (value as string).length;
     const { lastToken, source } = this._lexer;
     // The lexer's line and column, as graphql-jit reads them: counting the lines again is linear.
     const start = { line: startToken.line, column: startToken.column };

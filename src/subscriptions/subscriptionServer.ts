@@ -21,7 +21,7 @@ import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
 import { credentialsFromHeaders, IDENTITY_HEADERS } from '../http/identity';
 import { CallerShares, STRANGERS } from '../http/callerShares';
 import { callerDigest, credentialDigest } from '../cache/scopeKey';
-import type { Logger } from '../observability/logger';
+import { boundString, OPERATION_NAME_MAX_CHARS, type Logger } from '../observability/logger';
 import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observability/metrics';
 import type { Admission, AdmittedOperation, OperationRequest } from '../security/admission';
 import { addressKey } from '../http/addressKey';
@@ -62,6 +62,7 @@ interface Connection {
 interface Operation {
   readonly id: string;
   readonly field: SubscriptionField;
+  /** For its log lines: cut as an HTTP operation's is. */
   readonly name: string | undefined;
   readonly group: GroupRequest;
   readonly stream: ConflatingStream<FormattedExecutionResult>;
@@ -333,14 +334,15 @@ export function serveSubscriptions(
     );
     const group: GroupRequest = { hash, document, operationName, variables, credentials };
     const startedAt = performance.now();
-    const operation: Operation = { id, field, name, group, stream, startedAt, own, stranger, events: 0, ended: false };
+    const logName = name === undefined ? undefined : boundString(name, OPERATION_NAME_MAX_CHARS);
+    const operation: Operation = { id, field, name: logName, group, stream, startedAt, own, stranger, events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
     takeUnit(operation);
     clearTimeout(connection.idle);
     stats.active += 1;
     metrics.subscriptionStarted(field);
-    const fields = { connection: connection.id, subscription: id, field, operationName: name };
+    const fields = { connection: connection.id, subscription: id, field, operationName: logName };
     logger.info(fields, 'subscription started');
     // graphql-ws keeps null for the id until `subscribe` resolves: a `complete` meanwhile ends this stream.
     ctx.subscriptions[id] = stream;

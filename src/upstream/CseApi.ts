@@ -148,7 +148,7 @@ function pageOf<T>(guard: (value: unknown) => T): (value: unknown) => ListPage<T
 
 /** Engine ids are UUIDs, whose letters may come back in another case than they were asked in. */
 const sameEngine = (id: unknown, engineId: string): boolean =>
-  typeof id === 'string' && id.length === engineId.length && id.toLowerCase() === engineId.toLowerCase();
+  id === engineId || (typeof id === 'string' && id.length === engineId.length && id.toLowerCase() === engineId.toLowerCase());
 
 function askedEngine(engine: CseEngine, engineId: string): CseEngine {
   if (sameEngine(engine.id, engineId)) return engine;

@@ -145,7 +145,7 @@ describe('a caller that leaves, or breaks the framing, while its body is read', 
     }
     const lines = linesSince(logged);
     expect(errorLines(lines)).toEqual([]);
-    expect(lines.find((line) => line.msg === 'graphql operation')).toMatchObject({ outcome: 'aborted' });
+    expect(lines.find((line) => line.msg === 'graphql operation')).toMatchObject({ outcome: 'aborted', httpStatus: 499 });
   });
 });
 

@@ -145,7 +145,7 @@ describe('the document store keeps only what admission admitted', () => {
 });
 
 describe('the document store charges a document its syntax nodes and its text', () => {
-  it('so a comment costs its characters once, and nodes cost what they hold', async () => {
+  it('so a comment costs its characters once (twice when wide), string values theirs, and nodes what they hold', async () => {
     const store = new DocumentStore(64 * 1024);
     const admission = createAdmission(loadConfig({}), schema, store);
     const admitTwice = async (query: string) => {
@@ -158,6 +158,11 @@ describe('the document store charges a document its syntax nodes and its text', 
     };
     // 40,000 characters of comment: kept (charged about 40 KB, not 12 bytes a character).
     expect(await admitTwice(`{ engines(first: 1) { totalCount } } # ${'x'.repeat(40_000)}`)).toBe(true);
+    // The same in a character past U+00FF: V8 holds the whole text at two bytes a character.
+    expect(await admitTwice(`{ engines(first: 1) { totalCount } } # ${'\u0100'.repeat(40_000)}`)).toBe(false);
+    // A block string's value is a string of its own, beside the text: 2 × 20,000 characters and more.
+    const block = `"${'""'}${'x'.repeat(99).concat('\n').repeat(200)}"${'""'}`;
+    expect(await admitTwice(`query B($x: ID = ${block}) { engine(id: $x) { id } } # ${'y'.repeat(35_000)}`)).toBe(false);
     // 250 aliased fields in 6,000 characters: over 1,000 nodes at 280 bytes each, more than the store.
     const wide = Array.from({ length: 250 }, (_, i) => `a${i}: __typename`).join(' ');
     expect(await admitTwice(`{ ${wide} }`)).toBe(false);
