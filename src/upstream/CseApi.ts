@@ -161,9 +161,10 @@ function askedJob(job: CseJob, jobId: string): CseJob {
   throw new UpstreamBodyError('The upstream answered with another job than the one asked for.');
 }
 
-/** One of the engine's jobs, its engine named (on a copy: upstream answers are shared and frozen). */
+/** One of the engine's jobs, its engine named as asked (on a copy: upstream answers are shared and frozen):
+ * the engine's loader, and the estimate of a job's engine as free under its own, key on that spelling. */
 function engineJob(job: CseJob, engineId: string): CseJob {
-  if (!job.engineId) return { ...job, engineId };
-  if (sameEngine(job.engineId, engineId)) return job;
+  if (job.engineId === engineId) return job;
+  if (!job.engineId || sameEngine(job.engineId, engineId)) return { ...job, engineId };
   throw new UpstreamBodyError("The upstream answered with another engine's job.");
 }

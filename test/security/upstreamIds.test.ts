@@ -78,6 +78,16 @@ describe('an answer about another engine or job than the one asked for is a bad 
     expect(response.body).toEqual({ data: { engine: { id: big }, job: { id: '7' } } });
   });
 
+  it("names a job's engine as it was asked: jobs spelling it in other cases cost no call of their own (the estimate counts none)", async () => {
+    const spellings = [big.toUpperCase(), big, `${big.slice(0, 4).toUpperCase()}${big.slice(4)}`];
+    const data = spellings.map((engineId, i) => ({ id: i + 1, engineId, status: 'Finished' }));
+    h.simulator.injectFault({ route: 'listJobs', engineId: big, status: 200, body: { total: 3, data } });
+    const response = await h.gql(`{ engine(id: "${big}") { name jobs(first: 3) { nodes { id engine { id name } } } } }`);
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data.engine.jobs.nodes.map((node: { engine: { id: string } }) => node.engine.id)).toEqual([big, big, big]);
+    expect(h.simulator.callCount({ route: 'getEngine' })).toBe(1);
+  });
+
   it('but a job asked for with leading zeros is the job of that number', async () => {
     h.simulator.injectFault({ route: 'getJob', engineId: big, status: 200, body: { id: 7, status: 'Finished' } });
     const response = await h.gql(`{ job(engineId: "${big}", id: "007") { id engine { id } } }`);
