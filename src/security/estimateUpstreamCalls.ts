@@ -181,6 +181,10 @@ function walk(
   // Past it the walk answers Infinity, whatever the memo misses.
   const budget = 100_000 + 16 * (document.loc?.end ?? 0);
   let steps = 0;
+  // Every `_entities` field's engine references load in one batch (one DataLoader, one tick): its budget
+  // is that of them all, which may pass the sum of each field's.
+  let engineReferences = 0;
+  let engineReferenceCalls = 0;
 
   function selectionSet(set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Cost {
     const cost: Cost = { calls: 0, items: 0 };
@@ -272,7 +276,13 @@ function walk(
         const counts = entityCounts(schema, args.representations);
         let calls = 0;
         for (const [typename, count] of counts) {
-          calls += typename === 'Engine' ? engineReferenceBudget(count, options) : count;
+          if (typename !== 'Engine') calls += count;
+          else {
+            const budget = engineReferenceBudget(count, options);
+            calls += budget;
+            engineReferences += count;
+            engineReferenceCalls += budget;
+          }
         }
         return addTo({ calls, items: 0 }, children(node, definition.type, { ...under, entities: counts }));
       }
@@ -287,7 +297,8 @@ function walk(
 
   try {
     const { calls, items } = selectionSet(root, rootType, { engineLoaded: false });
-    return { calls, items, steps };
+    const batched = Math.max(0, engineReferenceBudget(engineReferences, options) - engineReferenceCalls);
+    return { calls: calls + batched, items, steps };
   } catch (error) {
     if (!(error instanceof OverBudget)) throw error;
     return { calls: Number.POSITIVE_INFINITY, items: Number.POSITIVE_INFINITY, steps };

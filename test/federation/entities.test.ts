@@ -191,3 +191,29 @@ describe('a list too long to read within the budget', () => {
     expect(response.body.errors).toHaveLength(engineIds.length - 14);
   });
 });
+
+describe('engine references across `_entities` fields', () => {
+  // One batch for them all: 3 + 3 references (each field at the threshold) are 6 above it, a list page more.
+  const TWO = `query ($a: [_Any!]!, $b: [_Any!]!) {
+    a: _entities(representations: $a) { ... on Engine { id } }
+    b: _entities(representations: $b) { ... on Engine { id } }
+  }`;
+  const missing = (from: number) => [0, 1, 2].map((i) => engineRef(`no-such-engine-${from + i}`));
+
+  it('are counted as the one batch they load in: past MAX_UPSTREAM_CALLS, refused before any call', async () => {
+    const tight = await startHarness({ ...CACHES_OFF, MAX_UPSTREAM_CALLS: '6' });
+    try {
+      const response = await tight.gql(TWO, { a: missing(0), b: missing(3) });
+      expect(errorCodes(response)).toEqual(['QUERY_TOO_COMPLEX']);
+      expect(tight.simulator.calls).toHaveLength(0);
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it('make no more calls than that estimate', async () => {
+    const response = await h.gql(TWO, { a: missing(0), b: missing(3) });
+    expect(response.body.data).toEqual({ a: [null, null, null], b: [null, null, null] });
+    expect(h.simulator.calls.length).toBeLessThanOrEqual(7);
+  });
+});

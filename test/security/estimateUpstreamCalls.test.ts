@@ -70,6 +70,13 @@ describe('createEstimator', () => {
       expect(estimate(query, { r: representations })).toBe(expected);
     });
 
+    it('counts the engine references of every `_entities` field as the one batch they load in', () => {
+      // Two fields of 3 (the threshold each): alone 3 + 3, together 6 above it, so one more for the list page.
+      const two = `query ($a: [_Any!]!, $b: [_Any!]!) { a: _entities(representations: $a) { ... on Engine { name } } b: _entities(representations: $b) { ... on Engine { name } } }`;
+      expect(estimate(two, { a: engines(3), b: engines(3) })).toBe(7);
+      expect(estimate(two, { a: engines(1), b: engines(2) })).toBe(3);
+    });
+
     it.each([[[{ id: 'x' }]], [[{ __typename: 'Nope' }]], [['Engine']], [[{ __typename: 'Query' }]]])('refuses representations %j', (representations) => {
       expect(() => estimate(query, { r: representations })).toThrow(GatewayError);
     });
