@@ -1,3 +1,4 @@
+import { MAX_CURSOR_POSITION } from '../pagination/cursor';
 import { UpstreamBodyError } from './parseJson';
 
 // What may arrive: guards check the top level the gateway needs; mapping reads the rest defensively.
@@ -74,7 +75,8 @@ export interface CseEngine {
   latestJobId?: CseIntegerId | null;
 }
 
-const MAX_GRAPHQL_INT = 2_147_483_647;
+/** Every item of a list has a position a cursor can hold. */
+const MAX_LIST_TOTAL = MAX_CURSOR_POSITION + 1;
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -88,7 +90,7 @@ export function asListBody(x: unknown): { total: number; data: unknown[] } {
   }
   const total = body.total;
   if (total === undefined || total === null) return { total: body.data.length, data: body.data as unknown[] };
-  if (typeof total !== 'number' || !Number.isInteger(total) || total < 0 || total > MAX_GRAPHQL_INT) {
+  if (typeof total !== 'number' || !Number.isInteger(total) || total < 0 || total > MAX_LIST_TOTAL) {
     throw new UpstreamBodyError('The upstream list body has a `total` that is not a count.');
   }
   return body as unknown as { total: number; data: unknown[] };
