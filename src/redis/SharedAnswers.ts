@@ -8,6 +8,8 @@ export interface SharedAnswersOptions {
   readonly recheckMs: number;
   /** Longer than any answer may live. */
   readonly generationTtlMs: number;
+  /** Longer than any call may run (REQUEST_TIMEOUT_MS and a lease): a refused scope with no answer kept. */
+  readonly refusalTtlMs: number;
   /** A holder that stops renewing (its replica died) loses the call after this. */
   readonly leaseMs: number;
 }
@@ -50,6 +52,7 @@ return {'wait', generation, holder, 0}
 // TTL. Keeping and releasing are one step: an asker finds the lease or the answer, never neither.
 // Returns 0 when the generation moved on since the call began: a refusal it did not see (not when
 // the counter expired: that is no refusal).
+// ARGV[9]: the generation's TTL, renewed with every answer kept: a scope with answers has its counter.
 const SETTLE = `
 local stored = redis.call('get', KEYS[1])
 local current = (stored or '0') == ARGV[2]
@@ -57,6 +60,7 @@ if current and ARGV[6] ~= '' then redis.call('set', KEYS[2], ARGV[6], 'PX', ARGV
 local readable = false
 if ARGV[4] == '1' and current then
   redis.call('set', KEYS[3], ARGV[2] .. '\\n' .. ARGV[3], 'PX', ARGV[5])
+  redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[9])
   readable = true
 end
 if ARGV[1] ~= '' then
@@ -64,6 +68,16 @@ if ARGV[1] ~= '' then
   if redis.call('get', KEYS[4]) == ARGV[1] then redis.call('del', KEYS[4]) end
 end
 return (current or not stored) and 1 or 0
+`;
+
+// KEYS: generation. ARGV: its TTL where answers may be kept under the one before, and where none are.
+// A scope without a counter has none kept (SETTLE makes it): its refusal need only outlive the calls
+// in flight, so made-up tokens' refusals leave short-lived keys.
+const REFUSE = `
+local known = redis.call('exists', KEYS[1])
+redis.call('incr', KEYS[1])
+redis.call('pexpire', KEYS[1], known == 1 and ARGV[1] or ARGV[2])
+return known
 `;
 
 /** Long enough for replicas whose clocks differ by seconds to open it. */
@@ -90,6 +104,7 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
   };
   const lookup = link.script('gwAnswerLookup', 5, LOOKUP);
   const settle = link.script('gwAnswerSettle', 5, SETTLE);
+  const refuse = link.script('gwScopeRefuse', 1, REFUSE);
   // With REDIS_ENCRYPTION_KEY, bound to its key and generation and sealed with its expiry: what a writer
   // without the key moves, puts back or keeps longer does not open.
   const seal = (text: string, key: string, generation: string, lifeMs: number) =>
@@ -147,21 +162,22 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       // SETTLE's ARGV, in its order.
       const keep = sealed !== undefined && kept ? 1 : 0;
       const argv = [lease.token, generation, sealed ?? NO_ANSWER, keep, lifeMs, vouch ?? ''];
-      const current = await settle('answer-settle', [...call.keys, handover], [...argv, options.recheckMs, HANDOVER_TTL_MS]);
+      const current = await settle('answer-settle', [...call.keys, handover], [...argv, options.recheckMs, HANDOVER_TTL_MS, options.generationTtlMs]);
       return current !== 0;
     },
     hold: (call, lease) => link.hold('lease-renew', call.keys[3], lease.token, options.leaseMs),
     async forget(digest) {
-      const generation = keys.generation(digest);
-      const done = await link.run('scope-forget', (client) =>
-        client.multi().incr(generation).pexpire(generation, options.generationTtlMs).del(keys.vouch(digest)).exec(),
-      );
+      // The vouch, then the fleet told, then the counter: DEL and PUBLISH are allowed when Redis is out of
+      // memory, and a failed write would hold the link's next commands back a while. Kept answers are
+      // stale once the counter moves, whenever it does.
+      const dropped = await link.run('scope-forget', (client) => client.del(keys.vouch(digest)));
       // Only a scope some replica vouched for recently may be served from memory anywhere: made-up
       // tokens' refusals are not told to the fleet.
-      const vouched = done !== UNAVAILABLE && done?.[2]?.[1] === 1;
+      const vouched = dropped === 1;
       // Sealed with a life: a Redis writer without the key can neither forge nor replay one later.
       const refusal = vouched ? link.seal(JSON.stringify({ from: link.replica, digest }), refusals, REFUSAL_LIFE_MS) : undefined;
       if (refusal !== undefined) await link.run('scope-forget', (client) => client.publish(refusals, refusal));
+      await refuse('scope-forget', [keys.generation(digest)], [options.generationTtlMs, options.refusalTtlMs]);
     },
     onForget(refused) {
       void link.listen(refusals, (text) => {

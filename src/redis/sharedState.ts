@@ -18,8 +18,10 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
   const pollers = new FleetPollers(link, config.subscriptions.pollMs);
   // A generation must outlive every answer stored under the one before it.
   const generationTtlMs = ttlRange(config.cache.ttls).max + recheckMs + 60_000;
+  // Every upstream call ends by its operation's deadline.
+  const refusalTtlMs = config.limits.operationTimeoutMs + redis.leaseMs + 60_000;
   return {
-    upstream: { answers: sharedAnswers(link, { recheckMs, generationTtlMs, leaseMs: redis.leaseMs }) },
+    upstream: { answers: sharedAnswers(link, { recheckMs, generationTtlMs, refusalTtlMs, leaseMs: redis.leaseMs }) },
     persistedQueries: (local: KeyValueCache<string>) => new RedisKeyValueCache(link, local, config.limits.apqCacheMaxBytes),
     pollers,
     close: () => {

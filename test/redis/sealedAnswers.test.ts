@@ -94,7 +94,7 @@ describeWithRedis('sealed answers in Redis against a writer without the key', ()
       metrics: createRedisMetrics(new Registry()),
     });
     try {
-      const answers = sharedAnswers(link, { recheckMs: 60_000, generationTtlMs: 600_000, leaseMs: 1000 });
+      const answers = sharedAnswers(link, { recheckMs: 60_000, generationTtlMs: 600_000, refusalTtlMs: 20_000, leaseMs: 1000 });
       const call = answers.call('d'.repeat(64), 'the call', true);
       await eventually(async () => (await answers.lookup(call, 'holder', undefined)) !== UNAVAILABLE, 'Redis up', 5000);
       const answer = { kind: 'ok', body: { id: 'e' }, requestId: undefined, bytes: 10 } as const;

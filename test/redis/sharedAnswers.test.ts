@@ -17,7 +17,7 @@ const DIGEST = 'a'.repeat(64);
 const KEY = `${DIGEST} http://upstream/v2/p/enginemgr/engines?limit=5`;
 /** CALL as the second level names it (under the unit tests' prefix; made once the first SharedAnswers exists). */
 let CALL: RedisCall;
-const OPTIONS = { recheckMs: 60_000, generationTtlMs: 600_000, leaseMs: 1000 };
+const OPTIONS = { recheckMs: 60_000, generationTtlMs: 600_000, refusalTtlMs: 20_000, leaseMs: 1000 };
 const ANSWER: UpstreamAnswer = { kind: 'ok', body: { total: 1, data: [{ id: '12345678901234567890' }] }, requestId: 'r-1', bytes: 52 };
 
 describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
@@ -114,6 +114,43 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
     expect(await answers.lookup(CALL, 'd', undefined)).toMatchObject({ state: 'hit', answer: ANSWER });
   });
 
+  it("keeps a refusal's counter as long as answers may live where some were kept, and only past the calls in flight where none were (made-up tokens)", async () => {
+    const ttlOfCounter = () => link.run('test', (client) => client.keys('unit:*:gen').then(([key]) => client.pttl(key!)));
+    await answers.forget(DIGEST);
+    expect(await ttlOfCounter()).toBeLessThanOrEqual(OPTIONS.refusalTtlMs);
+    // The counter still turns away a call that began before the refusal.
+    await answers.settle(CALL, { token: '', generation: '0' }, ANSWER, 5000);
+    expect(await answers.lookup(CALL, 'a', undefined)).toMatchObject({ state: 'lease', lease: { generation: '1' } });
+    await link.run('test', (client) => client.flushall());
+    await answers.settle(CALL, await leaseOf(answers, 'a'), ANSWER, 5000);
+    expect(await ttlOfCounter()).toBeGreaterThan(OPTIONS.generationTtlMs - 5000);
+    await answers.forget(DIGEST);
+    expect(await ttlOfCounter()).toBeGreaterThan(OPTIONS.generationTtlMs - 5000);
+  });
+
+  it('tells the fleet of a vouched scope refused while Redis is out of memory (the counter cannot be written)', async () => {
+    const told: string[] = [];
+    const other = new RedisLink({ ...link.options, logger: createLogger('silent'), metrics: createRedisMetrics(new Registry()) });
+    try {
+      sharedAnswers(other, OPTIONS).onForget((digest) => told.push(digest));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await answers.settle(CALL, await leaseOf(answers, 'a'), ANSWER, 5000);
+      const used = await link.run('test', (client) => client.info('memory').then((text) => Number(/used_memory:(\d+)/.exec(text)![1])));
+      await link.run('test', (client) => client.config('SET', 'maxmemory-policy', 'noeviction').then(() => client.config('SET', 'maxmemory', String(used))));
+      try {
+        await answers.forget(DIGEST);
+        const end = Date.now() + 2000;
+        while (told.length === 0 && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(told).toEqual([DIGEST]);
+      } finally {
+        await new Promise((resolve) => setTimeout(resolve, SUSPEND_MS + 50));
+        await link.run('test', (client) => client.config('SET', 'maxmemory', '0'));
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it('keeps the answer of a call made past the lease (a fresh poll) under the generation it began in', async () => {
     const lease = await answers.generation(DIGEST);
     expect(lease).toEqual({ token: '', generation: '0' });
@@ -146,6 +183,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
   });
 
   it('answers UNAVAILABLE within its timeout while Redis hangs, then skips Redis for a while, and recovers by itself', async () => {
+    const since = logs.length;
     redis.pause();
     try {
       const started = performance.now();
@@ -162,7 +200,7 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
     await new Promise((resolve) => setTimeout(resolve, SUSPEND_MS + 50));
     expect(await answers.lookup(CALL, 'a', undefined)).toMatchObject({ state: 'lease' });
     expect(await isUp(link)).toBe(true);
-    const messages = logs.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    const messages = logs.slice(since).map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect(messages.filter((msg) => msg.startsWith('Redis unavailable'))).toHaveLength(1);
     expect(messages).toContain('Redis reachable again: sharing with other replicas resumes');
   });
