@@ -70,14 +70,17 @@ end
 return (current or not stored) and 1 or 0
 `;
 
-// KEYS: generation. ARGV: its TTL where answers may be kept under the one before, and where none are.
-// A scope without a counter has none kept (SETTLE makes it): its refusal need only outlive the calls
-// in flight, so made-up tokens' refusals leave short-lived keys.
+// KEYS: vouch, generation. ARGV: the generation's TTL where answers may be kept under the one before,
+// and where none are. One step: a settle between the two would vouch for the scope again. The vouch
+// first: a DEL is allowed when Redis is out of memory, and the script is checked only up to its first
+// write. A scope without a counter has none kept (SETTLE makes it): its refusal need only outlive the
+// calls in flight, so made-up tokens' refusals leave short-lived keys. Returns 1 if it was vouched for.
 const REFUSE = `
-local known = redis.call('exists', KEYS[1])
-redis.call('incr', KEYS[1])
-redis.call('pexpire', KEYS[1], known == 1 and ARGV[1] or ARGV[2])
-return known
+local vouched = redis.call('del', KEYS[1])
+local known = redis.call('exists', KEYS[2])
+redis.call('incr', KEYS[2])
+redis.call('pexpire', KEYS[2], known == 1 and ARGV[1] or ARGV[2])
+return vouched
 `;
 
 /** Long enough for replicas whose clocks differ by seconds to open it. */
@@ -104,7 +107,7 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
   };
   const lookup = link.script('gwAnswerLookup', 5, LOOKUP);
   const settle = link.script('gwAnswerSettle', 5, SETTLE);
-  const refuse = link.script('gwScopeRefuse', 1, REFUSE);
+  const refuse = link.script('gwScopeRefuse', 2, REFUSE);
   // With REDIS_ENCRYPTION_KEY, bound to its key and generation and sealed with its expiry: what a writer
   // without the key moves, puts back or keeps longer does not open.
   const seal = (text: string, key: string, generation: string, lifeMs: number) =>
@@ -167,17 +170,13 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
     },
     hold: (call, lease) => link.hold('lease-renew', call.keys[3], lease.token, options.leaseMs),
     async forget(digest) {
-      // The vouch, then the fleet told, then the counter: DEL and PUBLISH are allowed when Redis is out of
-      // memory, and a failed write would hold the link's next commands back a while. Kept answers are
-      // stale once the counter moves, whenever it does.
-      const dropped = await link.run('scope-forget', (client) => client.del(keys.vouch(digest)));
+      const dropped = await refuse('scope-forget', [keys.vouch(digest), keys.generation(digest)], [options.generationTtlMs, options.refusalTtlMs]);
       // Only a scope some replica vouched for recently may be served from memory anywhere: made-up
       // tokens' refusals are not told to the fleet.
       const vouched = dropped === 1;
       // Sealed with a life: a Redis writer without the key can neither forge nor replay one later.
       const refusal = vouched ? link.seal(JSON.stringify({ from: link.replica, digest }), refusals, REFUSAL_LIFE_MS) : undefined;
       if (refusal !== undefined) await link.run('scope-forget', (client) => client.publish(refusals, refusal));
-      await refuse('scope-forget', [keys.generation(digest)], [options.generationTtlMs, options.refusalTtlMs]);
     },
     onForget(refused) {
       void link.listen(refusals, (text) => {
