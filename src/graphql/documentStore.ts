@@ -24,6 +24,20 @@ function sizeOf(document: DocumentNode, { nodes, stringChars }: ParsedWeight): n
   return nodes * BYTES_PER_NODE + (text.length + stringChars) * width;
 }
 
+// On the document, not a WeakMap: held wherever the document is (the store, a live subscription).
+const BYTES = Symbol('cse-jobs-gateway.documentBytes');
+type Weighed = DocumentNode & { [BYTES]?: number };
+
+/** Once, by admission's parse: what the document holds, as the store charges it. */
+export function weigh(document: DocumentNode, weight: ParsedWeight): void {
+  (document as Weighed)[BYTES] = sizeOf(document, weight);
+}
+
+/** What `weigh` found; a document parsed elsewhere, its text and strings alone. */
+export function documentBytes(document: DocumentNode): number {
+  return (document as Weighed)[BYTES] ?? sizeOf(document, { nodes: 0, stringChars: 0 });
+}
+
 /** Apollo's document store, replaced (docs/architecture.md#parsing-validation-and-execution says why). Kept
  * from a document's second sight: most are sent once, and each one kept is promoted to the old generation. */
 export class DocumentStore implements KeyValueCache<DocumentNode> {
@@ -47,15 +61,15 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
     return this.documents.get(queryHash) ?? this.handedOff.get(queryHash);
   }
 
-  /** Validated, for Apollo's look-up of the same request (HTTP) only, admitted or not; `weight`: the parser's count. */
-  handOff(queryHash: string, document: DocumentNode, weight: ParsedWeight): void {
-    this.handedOff.set(queryHash, document, { size: sizeOf(document, weight) });
+  /** Validated, for Apollo's look-up of the same request (HTTP) only, admitted or not; Weighed by admission's parse. */
+  handOff(queryHash: string, document: DocumentNode): void {
+    this.handedOff.set(queryHash, document, { size: Math.max(1, documentBytes(document)) });
   }
 
   /** Admitted: kept from its second sight (most documents are sent once). */
-  keep(queryHash: string, document: DocumentNode, weight: ParsedWeight): void {
+  keep(queryHash: string, document: DocumentNode): void {
     if (this.documents.has(queryHash)) return;
-    if (this.seenOnce.delete(queryHash)) this.documents.set(queryHash, document, { size: sizeOf(document, weight) });
+    if (this.seenOnce.delete(queryHash)) this.documents.set(queryHash, document, { size: Math.max(1, documentBytes(document)) });
     else this.seenOnce.set(queryHash, true);
   }
 

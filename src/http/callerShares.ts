@@ -22,20 +22,21 @@ export class CallerShares {
     else this.holds.delete(holder);
   }
 
-  /** Whether `own` may take one more: its own share, and the strangers' too while it is one. */
-  room(own: string, stranger: boolean): boolean {
-    return !this.full(own) && !(stranger && this.full(STRANGERS));
+  /** Whether `own` may take `units` more: its own share, and the strangers' too while it is one. */
+  room(own: string, stranger: boolean, units = 1): boolean {
+    const fits = (holder: string) => this.held(holder) + units <= this.limit;
+    return fits(own) && !(stranger && !fits(STRANGERS));
   }
 
-  /** A unit of `own`'s, and of the strangers' too while its credentials are not known to be a caller's:
+  /** Units of `own`'s, and of the strangers' too while its credentials are not known to be a caller's:
    * one token holds its share at most, whatever it holds as a stranger. */
-  take(own: string, stranger: boolean): void {
-    this.add(own, 1);
-    if (stranger) this.add(STRANGERS, 1);
+  take(own: string, stranger: boolean, units = 1): void {
+    this.add(own, units);
+    if (stranger) this.add(STRANGERS, units);
   }
 
-  release(own: string, stranger: boolean): void {
-    this.add(own, -1);
-    if (stranger) this.add(STRANGERS, -1);
+  release(own: string, stranger: boolean, units = 1): void {
+    this.add(own, -units);
+    if (stranger) this.add(STRANGERS, -units);
   }
 }

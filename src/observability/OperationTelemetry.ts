@@ -40,9 +40,9 @@ export class OperationTelemetry {
     this.nameSpan();
     // Answered with another's answer: nothing ran, so its line is short.
     const reused = end.aborted ? undefined : facts.reused;
-    // A 400 with no operation nor error seen: refused by Apollo (CSRF, not GraphQL) or the HTTP server
-    // (not JSON); Apollo's hook for those gets the error alone.
-    if (reused === undefined && !facts.resolved && facts.errorCount === 0 && end.httpStatus === 400) {
+    // A 400, 413 or 415 with no operation nor error seen: refused by Apollo (CSRF, not GraphQL) or the
+    // HTTP server (not JSON, too large, compressed), each BAD_REQUEST; Apollo's hook for those gets the error alone.
+    if (reused === undefined && !facts.resolved && facts.errorCount === 0 && REFUSED_REQUEST.has(end.httpStatus)) {
       facts.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
     }
     const outcome = reused ?? operationOutcome({ ...end, errorCount: facts.errorCount, hasData: facts.hasData });
@@ -104,6 +104,9 @@ export class OperationTelemetry {
     if (name !== null) this.span.setAttribute('graphql.operation.name', name);
   }
 }
+
+/** The statuses of a request refused as a whole, `BAD_REQUEST` (docs/errors.md). */
+const REFUSED_REQUEST = new Set([400, 413, 415]);
 
 // partial: data with field errors. error: no data, or an HTTP error without a GraphQL error (413, bad
 // JSON). aborted: the response never reached the caller (it left, or shutdown cut it off).

@@ -27,7 +27,7 @@ import { Parser } from 'graphql/language/parser';
 import { LRUCache } from 'lru-cache';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
-import type { DocumentStore, ParsedWeight } from '../graphql/documentStore';
+import { documentBytes, weigh, type DocumentStore, type ParsedWeight } from '../graphql/documentStore';
 import { documentShape, type ShapeLiteral } from '../graphql/execution/documentShape';
 import { fragmentsOf } from '../graphql/execution/expandedSize';
 import type { GatewayConfig } from '../config/loadConfig';
@@ -71,17 +71,17 @@ export function createAdmission(
   const validShapes = new LRUCache<string, readonly GraphQLInputType[] | false>({ max: 10_000 });
   const estimate = createEstimator(schema, { ...upstream.paging, ...limits.entities });
 
-  /** `weight`: of a document parsed here, none for one from the store. */
-  function documentOf(query: string, hash: string, transport: Transport): { document: DocumentNode; weight?: ParsedWeight } | Refusal {
+  /** `fresh`: parsed here, not from the store. */
+  function documentOf(query: string, hash: string, transport: Transport): { document: DocumentNode; fresh: boolean } | Refusal {
     const stored = store.byHash(hash);
     // The key is the text's hash; the text itself decides, should a key ever come from elsewhere.
-    if (stored !== undefined && stored.loc?.source.body === query) return { document: stored };
+    if (stored !== undefined && stored.loc?.source.body === query) return { document: stored, fresh: false };
     let document: DocumentNode;
-    let weight: ParsedWeight;
+
     try {
       const parser = new OffsetParser(query, { maxTokens: limits.maxTokens });
       document = parser.parseDocument();
-      weight = parser;
+      weigh(document, parser);
     } catch (error) {
       return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
     }
@@ -109,8 +109,8 @@ export function createAdmission(
     }
     if (invalid.length > 0) return invalid.map((e) => withCode(e, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
     // Over HTTP, Apollo takes the document from the store next.
-    if (transport === 'http') store.handOff(hash, document, weight);
-    return { document, weight };
+    if (transport === 'http') store.handOff(hash, document);
+    return { document, fresh: true };
   }
 
   /** `queryHash`: Apollo's key for the text (its SHA-256, or the persisted query id Apollo took the text
@@ -124,7 +124,7 @@ export function createAdmission(
     const hash = queryHash ?? sha256(query);
     const parsed = documentOf(query, hash, transport);
     if (Array.isArray(parsed)) return parsed;
-    const { document: valid, weight } = parsed as { document: DocumentNode; weight?: ParsedWeight };
+    const { document: valid, fresh } = parsed as { document: DocumentNode; fresh: boolean };
     const operation = getOperationAST(valid, operationName);
     if (!operation) return [operationResolutionRefusal(valid, operationName)];
     const listed = safelisted?.(queryHash === undefined ? hash : sha256(query)) ?? false;
@@ -179,8 +179,9 @@ export function createAdmission(
       ),
     );
     // Only now: a document refused for its type, cost or list is not kept for anyone.
-    if (weight !== undefined) store.keep(hash, valid, weight);
-    return { document: valid, hash, operationName, name, variables: declared, safelisted: listed, field };
+    if (fresh) store.keep(hash, valid);
+    const bytes = documentBytes(valid);
+    return { document: valid, hash, operationName, name, variables: declared, safelisted: listed, field, bytes };
   }
 
   return { rules, hideSuggestions, admit };

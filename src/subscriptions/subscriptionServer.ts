@@ -70,6 +70,8 @@ interface Operation {
   /** Its credentials' caller (callerDigest); `stranger` while it holds the strangers' share too. */
   readonly own: string;
   stranger: boolean;
+  /** What it counts in the shares and SUBSCRIPTION_MAX_TOTAL: one per SUBSCRIPTION_UNIT_BYTES its document holds. */
+  readonly units: number;
   events: number;
   ended: boolean;
   leaveGroup?: () => void;
@@ -119,7 +121,8 @@ export function serveSubscriptions(
     perMessageDeflate: false,
   });
   const byAddress = new Map<string, number>();
-  const stats = { sockets: 0, active: 0, pendingBytes: 0, sendsWaiting: 0 };
+  // `units`: subscriptions as SUBSCRIPTION_MAX_TOTAL counts them (a large document, several).
+  const stats = { sockets: 0, active: 0, units: 0, pendingBytes: 0, sendsWaiting: 0 };
   // Per caller: one caller's sockets, from a few addresses, must not hold SUBSCRIPTION_MAX_TOTAL, nor
   // SUBSCRIPTION_MAX_SOCKETS.
   const subscriptionShares = new CallerShares(Math.max(limits.maxPerConnection, Math.floor(limits.maxTotal / 4)));
@@ -136,9 +139,10 @@ export function serveSubscriptions(
     if (units?.size === 0) strangerUnits.delete(scope);
   };
   const sharesOf = (unit: ShareUnit) => ('group' in unit ? subscriptionShares : socketShares);
+  const unitsOf = (unit: ShareUnit) => ('group' in unit ? unit.units : 1);
   // A unit counts in its token's share, and in the strangers' while `stranger`.
   const takeUnit = (unit: ShareUnit) => {
-    sharesOf(unit).take(unit.own!, unit.stranger === true);
+    sharesOf(unit).take(unit.own!, unit.stranger === true, unitsOf(unit));
     if (unit.stranger !== true) return;
     const scope = scopeOf(unit);
     let units = strangerUnits.get(scope);
@@ -147,13 +151,13 @@ export function serveSubscriptions(
   };
   const releaseUnit = (unit: ShareUnit) => {
     if (unit.own === undefined) return;
-    sharesOf(unit).release(unit.own, unit.stranger === true);
+    sharesOf(unit).release(unit.own, unit.stranger === true, unitsOf(unit));
     if (unit.stranger === true) forgetStranger(unit);
     unit.stranger = false;
   };
   const leaveStrangers = (unit: ShareUnit) => {
     if (unit.stranger !== true) return;
-    sharesOf(unit).add(STRANGERS, -1);
+    sharesOf(unit).add(STRANGERS, -unitsOf(unit));
     unit.stranger = false;
     forgetStranger(unit);
     // A caller's socket without a subscription waits the caller's idle time, not a stranger's.
@@ -293,24 +297,26 @@ export function serveSubscriptions(
         'the most it may (SUBSCRIPTION_MAX_PER_CONNECTION).';
       return [new GraphQLError(message, { extensions: { code, scope: 'connection', limit: perConnection } })];
     }
-    if (stats.active >= maxTotal) {
+    const totalRefusal = () => {
       metrics.subscribeRefused('total_limit');
       const message =
         'The gateway serves as many subscriptions as it may (SUBSCRIPTION_MAX_TOTAL): retry later.';
       return [new GraphQLError(message, { extensions: { code, scope: 'gateway', limit: maxTotal } })];
-    }
+    };
+    if (stats.units >= maxTotal) return totalRefusal();
     // Made-up tokens, each a caller of its own, hold one share together; a caller's own share counts too
     // (an enterprise project not yet answered makes a known caller a stranger again). A socket the upstream
     // was asked about is a caller's.
     const own = callerDigest(credentials);
     const stranger = connection.stranger === true && services.http.isStranger(credentials);
-    if (!subscriptionShares.room(own, stranger)) {
+    const callerRefusal = () => {
       const { limit } = subscriptionShares;
       metrics.subscribeRefused('caller_limit');
       const message = `These credentials (or, until the upstream accepts them, all such together) hold ${limit} subscriptions, ` +
-        'a quarter of SUBSCRIPTION_MAX_TOTAL, the most one caller may.';
+        'a quarter of SUBSCRIPTION_MAX_TOTAL, the most one caller may (a document past 16 KiB counts as several).';
       return [new GraphQLError(message, { extensions: { code, scope: 'caller', limit } })];
-    }
+    };
+    if (!subscriptionShares.room(own, stranger)) return callerRefusal();
     if (connection.operations.has(id)) {
       metrics.subscribeRefused('invalid');
       const message = 'A subscription with this id is still ending: subscribe with another id.';
@@ -321,7 +327,11 @@ export function serveSubscriptions(
       metrics.subscribeRefused('invalid');
       return admitted;
     }
-    const { document, hash, operationName, name, variables, field } = admitted as AdmittedOperation;
+    const { document, hash, operationName, name, variables, field, bytes } = admitted as AdmittedOperation;
+    // A live subscription holds its document: one padded to the body's limit weighs as many as it holds.
+    const units = Math.max(1, Math.ceil(bytes / SUBSCRIPTION_UNIT_BYTES));
+    if (!subscriptionShares.room(own, stranger, units)) return callerRefusal();
+    if (stats.units + units > maxTotal) return totalRefusal();
     const stream = new ConflatingStream<FormattedExecutionResult>(
       maxPendingEvents(config),
       () => metrics.conflated(),
@@ -335,12 +345,13 @@ export function serveSubscriptions(
     const group: GroupRequest = { hash, document, operationName, variables, credentials };
     const startedAt = performance.now();
     const logName = name === undefined ? undefined : boundString(name, OPERATION_NAME_MAX_CHARS);
-    const operation: Operation = { id, field, name: logName, group, stream, startedAt, own, stranger, events: 0, ended: false };
+    const operation: Operation = { id, field, name: logName, group, stream, startedAt, own, stranger, units, events: 0, ended: false };
     connection.operations.set(id, operation);
     connection.open += 1;
     takeUnit(operation);
     clearTimeout(connection.idle);
     stats.active += 1;
+    stats.units += units;
     metrics.subscriptionStarted(field);
     const fields = { connection: connection.id, subscription: id, field, operationName: logName };
     logger.info(fields, 'subscription started');
@@ -367,6 +378,7 @@ export function serveSubscriptions(
     operation.leaveGroup?.();
     connection.open -= 1;
     stats.active -= 1;
+    stats.units -= operation.units;
     releaseUnit(operation);
     metrics.subscriptionEnded(operation.field);
     const durationMs = Math.round(performance.now() - operation.startedAt);
@@ -509,6 +521,9 @@ export function serveSubscriptions(
   const drainPlugin = { serverWillStart: async () => ({ drainServer: close }) };
   return { server: stats as Readonly<typeof stats>, drainPlugin };
 }
+
+/** The document bytes (as the document store charges them) one subscription's unit holds. */
+export const SUBSCRIPTION_UNIT_BYTES = 16 * 1024;
 
 /** RFC 6455's "Try Again Later": the server holds as much of this as it may give the caller. */
 const TRY_AGAIN_LATER = 1013;

@@ -159,4 +159,9 @@ it('answers a compressed body 415 BAD_REQUEST without reading it: the body is re
   expect(response.status).toBe(415);
   expect(response.json().errors[0].extensions).toEqual({ code: 'BAD_REQUEST' });
   expect(errorLines(linesSince(logged))).toEqual([]);
+  // Its code in the access line (and so in gateway_errors_total), as a 400's: refused as a whole.
+  const line = () => linesSince(logged).find((entry) => entry.msg === 'graphql operation');
+  const deadline = Date.now() + 2000;
+  while (line() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(line()).toMatchObject({ errorCodes: ['BAD_REQUEST'], httpStatus: 415 });
 });

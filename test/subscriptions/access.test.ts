@@ -354,3 +354,27 @@ async function quietUpstream(h: Harness): Promise<void> {
     await sleep(200);
   }
 }
+
+describe('a subscription document padded to the body limit', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ SUBSCRIPTION_MAX_PER_CONNECTION: '25', SUBSCRIPTION_MAX_TOTAL: '100' });
+  });
+  afterAll(() => h.close());
+
+  it('counts in its caller’s share, and in SUBSCRIPTION_MAX_TOTAL, for each 16 KiB it holds: a token cannot hold a thousand of them', async () => {
+    const job = h.simulator.startJob(engineId);
+    await h.gql('{ engines(first: 1) { totalCount } }');
+    const client = liveClient(h.gateway.url);
+    // Each document distinct (its own comment), about 200 KB held while it lives: 13 units of the caller's 25.
+    const padded = (n: number) => `${JOB} # ${n} ${'x'.repeat(200_000)}`;
+    const first = collect(client, padded(1), { engineId, id: String(job.id) });
+    await first.next(1);
+    const second = collect(client, padded(2), { engineId, id: String(job.id) });
+    await expect(second.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'caller', limit: 25 } })]);
+    // A plain one still fits beside it.
+    const plain = collect(client, JOB, { engineId, id: String(job.id) });
+    await plain.next(1);
+    await client.dispose();
+  });
+});
