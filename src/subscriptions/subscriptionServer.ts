@@ -393,7 +393,9 @@ export function serveSubscriptions(
     // Its subscriptions end as it closes: a closed socket has no idle time to wait.
     if (connection.socket.readyState !== connection.socket.OPEN) return;
     const stranger = connection.stranger === true;
-    const [ms, setting] = stranger ? [Math.min(limits.initTimeoutMs, limits.idleTimeoutMs), 'SUBSCRIPTION_INIT_TIMEOUT_MS'] : [limits.idleTimeoutMs, 'SUBSCRIPTION_IDLE_TIMEOUT_MS'];
+    // A stranger's is the shorter of the two; the reason names the one that applied.
+    const initFirst = stranger && limits.initTimeoutMs < limits.idleTimeoutMs;
+    const [ms, setting] = initFirst ? [limits.initTimeoutMs, 'SUBSCRIPTION_INIT_TIMEOUT_MS'] : [limits.idleTimeoutMs, 'SUBSCRIPTION_IDLE_TIMEOUT_MS'];
     connection.idle = setTimeout(() => {
       if (connection.open > 0) return;
       metrics.socketRefused('idle');

@@ -37,7 +37,10 @@ describe('SUBSCRIPTION_IDLE_TIMEOUT_MS', () => {
   it('closes a socket that only sent connection_init (and answers every ping) with 1000', async () => {
     const started = performance.now();
     const socket = await protocolSocket(h.gateway.url, { 'X-Auth-Token': 'made-up-token-0123456789' });
+    const reason = new Promise((resolve) => socket.socket.once('close', (_code, why) => resolve(why.toString())));
     expect(await socket.closed).toBe(1000);
+    // A stranger's idle time is the shorter of the two: here the idle timeout's, and the reason says so.
+    expect(await reason).toBe('Idle: no subscription (SUBSCRIPTION_IDLE_TIMEOUT_MS)');
     expect(performance.now() - started).toBeGreaterThanOrEqual(IDLE_MS - 50);
     expect(h.simulator.callCount()).toBe(0);
   });
