@@ -237,9 +237,9 @@ describe('live mode in a running simulator', () => {
       }
       const started = live.live?.started ?? 0;
       const finished = (await allJobs(live, engines.empty)).filter((job) => job.description.startsWith('Live') && TERMINAL.includes(job.status));
-      return started >= 4 && finished.length >= 1;
+      // Several rounds observed, whatever the host's load let the timer do before the first.
+      return observations > 2 && started >= 4 && finished.length >= 1;
     });
-    expect(observations).toBeGreaterThan(2);
     // List and details are two requests; a tick may land between them, so compare them at rest.
     live.stopLive();
     for (const id of engineIds) {
