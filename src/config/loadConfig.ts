@@ -57,8 +57,9 @@ export function loadConfig(env: Env) {
   const maxConnections = read.integer('HTTP_MAX_CONNECTIONS', 2048, 1, 1_000_000);
   const maxSockets = read.integer('SUBSCRIPTION_MAX_SOCKETS', Math.floor(maxConnections / 2), 0, 1_000_000);
   const maxConnectionsPerAddress = read.integer('HTTP_MAX_CONNECTIONS_PER_ADDRESS', Math.max(1, Math.floor(maxConnections / 4)), 1, 1_000_000);
-  // Within the address's share of connections: past it the upgrade would meet the connection cap first.
-  const perAddress = Math.min(256, maxSockets, maxConnectionsPerAddress);
+  // Below the address's share of connections (half of it): past it the upgrade would meet the connection
+  // cap first (503, not 429), and the address's plain requests would find no connection.
+  const perAddress = Math.min(256, maxSockets, Math.floor(maxConnectionsPerAddress / 2));
   // Without a simulator to start, its settings are named as ignored, not checked.
   const simulatorSet = SIMULATOR_SETTINGS.filter((name) => read.optional(name) !== undefined);
   const sim = endpoint === undefined ? read : new EnvReader({});
@@ -210,8 +211,8 @@ export function loadConfig(env: Env) {
   const connectionsPerAddress = http.connections.maxConnectionsPerAddress;
   const withinTable = `at most HTTP_MAX_CONNECTIONS (${maxConnections})`;
   check(connectionsPerAddress > maxConnections, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS', withinTable, connectionsPerAddress);
-  const within = `at most SUBSCRIPTION_MAX_SOCKETS (${maxSockets}) and HTTP_MAX_CONNECTIONS_PER_ADDRESS (${connectionsPerAddress})`;
-  check(addressCap > Math.min(maxSockets, connectionsPerAddress), 'SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', within, addressCap);
+  const within = `at most SUBSCRIPTION_MAX_SOCKETS (${maxSockets}), and less than HTTP_MAX_CONNECTIONS_PER_ADDRESS (${connectionsPerAddress})`;
+  check(addressCap > maxSockets || (addressCap > 0 && addressCap >= connectionsPerAddress), 'SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS', within, addressCap);
   // The second listener to start would fail, blamed on a setting that may not be the one to change.
   const ports = [['PORT', http.port], ['METRICS_PORT', http.metricsPort], ['SIMULATOR_PORT', upstream.simulator.port]] as const;
   for (const [index, [variable, port]] of ports.entries()) {

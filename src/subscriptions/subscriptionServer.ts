@@ -56,6 +56,9 @@ interface Connection {
   readonly muted: Set<string>;
   open: number;
   idle?: NodeJS.Timeout;
+  /** The message being handled: graphql-ws reads it into onSubscribe in the same turn, and holds its
+   * text and parse for the subscription's life. */
+  messageBytes: number;
   pendingBytes: number;
 }
 
@@ -328,8 +331,9 @@ export function serveSubscriptions(
       return admitted;
     }
     const { document, hash, operationName, name, variables, field, bytes } = admitted as AdmittedOperation;
-    // A live subscription holds its document: one padded to the body's limit weighs as many as it holds.
-    const units = Math.max(1, Math.ceil(bytes / SUBSCRIPTION_UNIT_BYTES));
+    // A live subscription holds its document, and graphql-ws its message's text and parse (the group a copy
+    // of its variables): one padded anywhere weighs as many units as it holds.
+    const units = Math.max(1, Math.ceil((bytes + MESSAGE_COPIES * connection.messageBytes) / SUBSCRIPTION_UNIT_BYTES));
     if (!subscriptionShares.room(own, stranger, units)) return callerRefusal();
     if (stats.units + units > maxTotal) return totalRefusal();
     const stream = new ConflatingStream<FormattedExecutionResult>(
@@ -430,7 +434,7 @@ export function serveSubscriptions(
 
   function opened(ws: WebSocket, request: IncomingMessage, address: string): void {
     const id = nextConnectionId++;
-    const connection: Connection = { id, socket: ws, request, operations: new Map(), muted: new Set(), open: 0, pendingBytes: 0 };
+    const connection: Connection = { id, socket: ws, request, operations: new Map(), muted: new Set(), open: 0, messageBytes: 0, pendingBytes: 0 };
     stats.sockets += 1;
     byAddress.set(address, (byAddress.get(address) ?? 0) + 1);
     metrics.socketOpened();
@@ -449,6 +453,7 @@ export function serveSubscriptions(
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         // The protocol is text: a binary frame is refused as graphql-ws refuses any bad message.
         if (isBinary) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
+        connection.messageBytes = data.length;
         handle(data.toString('utf8')).catch((error: unknown) => {
           logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
           closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
@@ -524,8 +529,10 @@ export function serveSubscriptions(
   return { server: stats as Readonly<typeof stats>, drainPlugin };
 }
 
-/** The document bytes (as the document store charges them) one subscription's unit holds. */
+/** The bytes one subscription's unit holds: its document (as the document store charges it) and its message. */
 export const SUBSCRIPTION_UNIT_BYTES = 16 * 1024;
+/** A live subscription's message, held as text, as parsed values, and as its variables' group key. */
+const MESSAGE_COPIES = 3;
 
 /** RFC 6455's "Try Again Later": the server holds as much of this as it may give the caller. */
 const TRY_AGAIN_LATER = 1013;

@@ -495,9 +495,10 @@ describe('loadConfig', () => {
   });
 
   it('keeps WebSockets below the HTTP connection cap, and their per-address cap within their own', () => {
-    // Within the address's share of connections (a quarter of 100) too: past it an upgrade would meet that cap first.
-    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '100' })).toMatchObject(at({ 'subscriptions.maxSockets': 50, 'subscriptions.maxSocketsPerAddress': 25 }));
-    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '100', SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: '26' })).toThrow(/SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS="26".*HTTP_MAX_CONNECTIONS_PER_ADDRESS \(25\)/);
+    // Below the address's share of connections (a quarter of 100), half of it: past it an upgrade would meet that cap first.
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '100' })).toMatchObject(at({ 'subscriptions.maxSockets': 50, 'subscriptions.maxSocketsPerAddress': 12 }));
+    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '100', SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: '25' })).toThrow(/SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS="25".*less than HTTP_MAX_CONNECTIONS_PER_ADDRESS \(25\)/);
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS: '100', SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: '24' })).toMatchObject(at({ 'subscriptions.maxSocketsPerAddress': 24 }));
     expect(loadConfig({ HTTP_MAX_CONNECTIONS: '1' })).toMatchObject(at({ 'subscriptions.maxSockets': 0, 'subscriptions.maxSocketsPerAddress': 0 }));
     expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '100', SUBSCRIPTION_MAX_SOCKETS: '100' })).toThrow(/SUBSCRIPTION_MAX_SOCKETS="100".*HTTP_MAX_CONNECTIONS/);
     expect(loadConfig({ HTTP_MAX_CONNECTIONS: '100' })).toMatchObject(at({ 'http.connections.maxConnectionsPerAddress': 25 }));

@@ -366,8 +366,9 @@ describe('a subscription document padded to the body limit', () => {
     const job = h.simulator.startJob(engineId);
     await h.gql('{ engines(first: 1) { totalCount } }');
     const client = liveClient(h.gateway.url);
-    // Each document distinct (its own comment), about 200 KB held while it lives: 13 units of the caller's 25.
-    const padded = (n: number) => `${JOB} # ${n} ${'x'.repeat(200_000)}`;
+    // Each document distinct (its own comment): its text, and its message's held thrice, about 240 KB while it
+    // lives: 15 units of the caller's 25.
+    const padded = (n: number) => `${JOB} # ${n} ${'x'.repeat(60_000)}`;
     const first = collect(client, padded(1), { engineId, id: String(job.id) });
     await first.next(1);
     const second = collect(client, padded(2), { engineId, id: String(job.id) });
@@ -375,6 +376,18 @@ describe('a subscription document padded to the body limit', () => {
     // A plain one still fits beside it.
     const plain = collect(client, JOB, { engineId, id: String(job.id) });
     await plain.next(1);
+    await client.dispose();
+  });
+
+  it('counts the padding of its variables too: graphql-ws holds the message for the subscription’s life', async () => {
+    await h.gql('{ engines(first: 1) { totalCount } }');
+    const client = liveClient(h.gateway.url);
+    const deep = 'subscription ($e: ID!, $a: String) { engineJobEvents(engineId: $e) { kind job { engine { jobs(first: 1, after: $a) { nodes { id } } } } } }';
+    const padding = 'p'.repeat(80_000);
+    const first = collect(client, deep, { e: engineId, a: padding });
+    const second = collect(client, deep, { e: engineId, a: `${padding}q` });
+    await expect(second.done).rejects.toEqual([expect.objectContaining({ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'caller', limit: 25 } })]);
+    first.stop();
     await client.dispose();
   });
 });
