@@ -89,6 +89,13 @@ async function main(): Promise<void> {
         SHUTDOWN_DELAY_MS: '0',
         SUBSCRIPTION_POLL_MS: String(opts.pollMs),
         SUBSCRIPTION_MAX_PER_CONNECTION: String(opts.perSocket),
+        // One client address and a token or two stand for many clients: the per-address and per-caller
+        // shares (a quarter of each cap) sized to hold the whole load.
+        HTTP_MAX_CONNECTIONS: String(4 * opts.sockets + 64),
+        HTTP_MAX_CONNECTIONS_PER_ADDRESS: String(4 * opts.sockets + 64),
+        SUBSCRIPTION_MAX_SOCKETS: String(4 * opts.sockets),
+        SUBSCRIPTION_MAX_SOCKETS_PER_ADDRESS: String(4 * opts.sockets),
+        SUBSCRIPTION_MAX_TOTAL: String(4 * opts.sockets * opts.perSocket),
         METRICS_PORT: '0',
       },
       ready: /"url":"(http:\/\/[^"]+)","msg":"gateway listening"/,
