@@ -59,6 +59,8 @@ interface Connection {
   /** The message being handled: graphql-ws reads it into onSubscribe in the same turn, and holds its
    * text and parse for the subscription's life. */
   messageBytes: number;
+  /** Its JSON objects, arrays and members: each parsed value holds far more than its text. */
+  messageValues: number;
   pendingBytes: number;
 }
 
@@ -333,7 +335,8 @@ export function serveSubscriptions(
     const { document, hash, operationName, name, variables, field, bytes } = admitted as AdmittedOperation;
     // A live subscription holds its document, and graphql-ws its message's text and parse (the group a copy
     // of its variables): one padded anywhere weighs as many units as it holds.
-    const units = Math.max(1, Math.ceil((bytes + MESSAGE_COPIES * connection.messageBytes) / SUBSCRIPTION_UNIT_BYTES));
+    const held = bytes + MESSAGE_COPIES * connection.messageBytes + BYTES_PER_PARSED_VALUE * connection.messageValues;
+    const units = Math.max(1, Math.ceil(held / SUBSCRIPTION_UNIT_BYTES));
     if (!subscriptionShares.room(own, stranger, units)) return callerRefusal();
     if (stats.units + units > maxTotal) return totalRefusal();
     const stream = new ConflatingStream<FormattedExecutionResult>(
@@ -434,7 +437,7 @@ export function serveSubscriptions(
 
   function opened(ws: WebSocket, request: IncomingMessage, address: string): void {
     const id = nextConnectionId++;
-    const connection: Connection = { id, socket: ws, request, operations: new Map(), muted: new Set(), open: 0, messageBytes: 0, pendingBytes: 0 };
+    const connection: Connection = { id, socket: ws, request, operations: new Map(), muted: new Set(), open: 0, messageBytes: 0, messageValues: 0, pendingBytes: 0 };
     stats.sockets += 1;
     byAddress.set(address, (byAddress.get(address) ?? 0) + 1);
     metrics.socketOpened();
@@ -454,6 +457,7 @@ export function serveSubscriptions(
         // The protocol is text: a binary frame is refused as graphql-ws refuses any bad message.
         if (isBinary) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
         connection.messageBytes = data.length;
+        connection.messageValues = jsonValues(data);
         handle(data.toString('utf8')).catch((error: unknown) => {
           logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
           closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
@@ -533,6 +537,18 @@ export function serveSubscriptions(
 export const SUBSCRIPTION_UNIT_BYTES = 16 * 1024;
 /** A live subscription's message, held as text, as parsed values, and as its variables' group key. */
 const MESSAGE_COPIES = 3;
+/** What V8 holds for one parsed JSON object, array or member beyond its text (`{}` is 2 bytes of text). */
+const BYTES_PER_PARSED_VALUE = 64;
+
+/** The objects, arrays and members of a JSON text (every `{`, `[` and `,`, inside strings too: more, never less). */
+function jsonValues(data: Buffer): number {
+  let count = 0;
+  for (let i = 0; i < data.length; i += 1) {
+    const byte = data[i];
+    if (byte === 0x7b || byte === 0x5b || byte === 0x2c) count += 1;
+  }
+  return count;
+}
 
 /** RFC 6455's "Try Again Later": the server holds as much of this as it may give the caller. */
 const TRY_AGAIN_LATER = 1013;

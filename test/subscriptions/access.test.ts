@@ -390,4 +390,18 @@ describe('a subscription document padded to the body limit', () => {
     first.stop();
     await client.dispose();
   });
+
+  it('counts what its message holds parsed: 3,000 empty objects are 6 KB of text and far more in the heap', async () => {
+    await h.gql('{ engines(first: 1) { totalCount } }');
+    const socket = await protocolSocket(h.gateway.url);
+    const query = 'subscription ($e: ID!) { engineJobEvents(engineId: $e) { kind } }';
+    const pad = Array.from({ length: 3000 }, () => ({}));
+    socket.burst([1, 2].map((n) => ({ type: 'subscribe', id: `s${n}`, payload: { query, variables: { e: engineId, pad } } })));
+    await eventually(() => socket.received.some((message) => message.id === 's2'), 'the second answer');
+    expect(socket.received.find((message) => message.id === 's2')).toMatchObject({
+      type: 'error',
+      payload: [{ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', scope: 'caller', limit: 25 } }],
+    });
+    socket.socket.close();
+  });
 });
