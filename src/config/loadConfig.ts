@@ -1,5 +1,6 @@
 import { parseEncryptionKeys, type EncryptionKeys } from './encryptionKeys';
 import { readSettingFile } from './settingFile';
+import { LARGEST_PAGE_SIZE } from '../pagination/cursor';
 
 // The one reader of the environment and home of every default (docs/configuration.md).
 export type GatewayConfig = ReturnType<typeof loadConfig>;
@@ -44,7 +45,7 @@ export function loadConfig(env: Env) {
   const production = nodeEnv === 'production';
   const persistedQueries = read.oneOf('PERSISTED_QUERIES', ['apq', 'safelist', 'off'] as const, 'apq');
   const endpoint = read.parse('CSE_ENDPOINT', endpointOf);
-  const maxPageSize = read.integer('CSE_MAX_PAGE_SIZE', 100, 1, 1000);
+  const maxPageSize = read.integer('CSE_MAX_PAGE_SIZE', 100, 1, LARGEST_PAGE_SIZE);
   const maxInFlight = read.integer('CSE_MAX_INFLIGHT', 64, 1, 10_000);
   const maxQueue = read.integer('CSE_MAX_QUEUE', 256, 0, 100_000);
   const poolConnections = read.integer('CSE_CONNECTIONS', 32, 1, 1024);

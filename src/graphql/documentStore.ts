@@ -33,9 +33,9 @@ export function weigh(document: DocumentNode, weight: ParsedWeight): void {
   (document as Weighed)[BYTES] = sizeOf(document, weight);
 }
 
-/** What `weigh` found; a document parsed elsewhere, its text and strings alone. */
+/** What `weigh` found (at least 1, an LRU's size); a document parsed elsewhere, its text alone. */
 export function documentBytes(document: DocumentNode): number {
-  return (document as Weighed)[BYTES] ?? sizeOf(document, { nodes: 0, stringChars: 0 });
+  return Math.max(1, (document as Weighed)[BYTES] ?? sizeOf(document, { nodes: 0, stringChars: 0 }));
 }
 
 /** Apollo's document store, replaced (docs/architecture.md#parsing-validation-and-execution says why). Kept
@@ -63,13 +63,13 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
 
   /** Validated, for Apollo's look-up of the same request (HTTP) only, admitted or not; Weighed by admission's parse. */
   handOff(queryHash: string, document: DocumentNode): void {
-    this.handedOff.set(queryHash, document, { size: Math.max(1, documentBytes(document)) });
+    this.handedOff.set(queryHash, document, { size: documentBytes(document) });
   }
 
   /** Admitted: kept from its second sight (most documents are sent once). */
   keep(queryHash: string, document: DocumentNode): void {
     if (this.documents.has(queryHash)) return;
-    if (this.seenOnce.delete(queryHash)) this.documents.set(queryHash, document, { size: Math.max(1, documentBytes(document)) });
+    if (this.seenOnce.delete(queryHash)) this.documents.set(queryHash, document, { size: documentBytes(document) });
     else this.seenOnce.set(queryHash, true);
   }
 

@@ -13,6 +13,7 @@ import { IDENTITY_HEADERS } from './identity';
 import { HEALTH_PATH, METRICS_PATH, metricsRoute, READY_PATH, type RouteHandler } from './operationalRoutes';
 import { timeoutReason } from '../upstream/errorMapping';
 import { addressKey } from './addressKey';
+import { CallerShares } from './callerShares';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
 import type { CachedResponse, WholeResponseCache } from '../cache/wholeResponseCache';
 import type { CallerCredentials } from '../cache/scopeKey';
@@ -140,20 +141,17 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
   );
   // Upgraded connections included, until closed.
   let open = 0;
-  const byAddress = new Map<string, number>();
+  const byAddress = new CallerShares(limits.maxConnectionsPerAddress);
   const reserved = new Set<Socket>(); // oldest first
   server.on('connection', (socket: Socket) => {
     // One client cannot take the table: past its address's share, it gets what the probes get.
     const address = addressKey(socket.remoteAddress ?? '');
-    const held = byAddress.get(address) ?? 0;
-    if (open < limits.maxConnections && held < limits.maxConnectionsPerAddress) {
+    if (open < limits.maxConnections && !byAddress.full(address)) {
       open += 1;
-      byAddress.set(address, held + 1);
+      byAddress.add(address, 1);
       socket.once('close', () => {
         open -= 1;
-        const left = byAddress.get(address)! - 1;
-        if (left === 0) byAddress.delete(address);
-        else byAddress.set(address, left);
+        byAddress.add(address, -1);
       });
       return;
     }

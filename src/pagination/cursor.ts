@@ -10,9 +10,12 @@ const SEPARATOR = '|';
 /** Longest cursor accepted: a hostile argument costs no more than a glance. */
 export const MAX_CURSOR_LENGTH = 512;
 
+/** The largest CSE_MAX_PAGE_SIZE may be. */
+export const LARGEST_PAGE_SIZE = 1000;
+
 /** The upstream counts in 32 bits: the pages asked for around a forged cursor (at most two of the largest
- * size, CSE_MAX_PAGE_SIZE ≤ 1000, past it) must still end below 2^31. A list's total is bounded alike. */
-export const MAX_CURSOR_POSITION = 2 ** 31 - 1 - 2 * 1000 - 2;
+ * size past it) must still end below 2^31. A list's total is bounded alike. */
+export const MAX_CURSOR_POSITION = 2 ** 31 - 1 - 2 * LARGEST_PAGE_SIZE - 2;
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const DECIMAL = /^(?:0|[1-9][0-9]*)$/;

@@ -125,7 +125,7 @@ export function serveSubscriptions(
     // Compression costs CPU per message per socket and opens memory attacks (zip bombs).
     perMessageDeflate: false,
   });
-  const byAddress = new Map<string, number>();
+  const byAddress = new CallerShares(limits.maxSocketsPerAddress);
   // `units`: subscriptions as SUBSCRIPTION_MAX_TOTAL counts them (a large document, several).
   const stats = { sockets: 0, active: 0, units: 0, pendingBytes: 0, sendsWaiting: 0 };
   // Per caller: one caller's sockets, from a few addresses, must not hold SUBSCRIPTION_MAX_TOTAL, nor
@@ -430,7 +430,7 @@ export function serveSubscriptions(
       return refuse(503, 'socket_limit');
     }
     const address = addressKey(request.socket.remoteAddress ?? '');
-    if ((byAddress.get(address) ?? 0) >= limits.maxSocketsPerAddress) return refuse(429, 'address_limit');
+    if (byAddress.full(address)) return refuse(429, 'address_limit');
     // ws completes the handshake synchronously (no verifyClient): the counts above stay exact.
     wss.handleUpgrade(request, socket, head, (ws) => opened(ws, request, address));
   };
@@ -439,7 +439,7 @@ export function serveSubscriptions(
     const id = nextConnectionId++;
     const connection: Connection = { id, socket: ws, request, operations: new Map(), muted: new Set(), open: 0, messageBytes: 0, messageValues: 0, pendingBytes: 0 };
     stats.sockets += 1;
-    byAddress.set(address, (byAddress.get(address) ?? 0) + 1);
+    byAddress.add(address, 1);
     metrics.socketOpened();
     startIdle(connection);
     ws.on('error', () => closeSocket(ws, CloseCode.InternalServerError, 'Socket error'));
@@ -470,9 +470,7 @@ export function serveSubscriptions(
       clearInterval(pings);
       clearTimeout(connection.idle);
       stats.sockets -= 1;
-      const left = (byAddress.get(address) ?? 1) - 1;
-      if (left === 0) byAddress.delete(address);
-      else byAddress.set(address, left);
+      byAddress.add(address, -1);
       metrics.socketClosed();
       void closed(code, reason.toString('utf8'));
     });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { SecondLevel } from '../cache/secondLevel';
+import { CallerShares } from '../http/callerShares';
 import type { GatewayError } from '../errors/GatewayError';
 import { credentialVerdictOf, throwClassified } from './errorMapping';
 import { NEVER, type CallRequest, type CallStage } from './stages/types';
@@ -53,13 +54,14 @@ export class CredentialGate {
   /** Scopes never accepted here, until they are, and a caller's past its share of the accepted:
    * made-up tokens, and one token's many projects, push out only each other. */
   private readonly strangers: LRUCache<string, ScopeState>;
-  private readonly scopesOfCaller = new Map<string, number>();
+  private readonly scopesOfCaller: CallerShares;
   private readonly now: () => number;
   private nextGeneration = 1;
   private readonly acceptedListeners = new Set<(digest: string) => void>();
 
   constructor(private readonly options: CredentialGateOptions) {
-    this.scopes = new LRUCache({ max: options.maxScopes ?? MAX_CREDENTIAL_SCOPES, dispose: (state) => this.uncount(state) });
+    this.scopesOfCaller = new CallerShares(options.maxScopesPerCaller ?? MAX_SCOPES_PER_CALLER);
+    this.scopes = new LRUCache({ max: options.maxScopes ?? MAX_CREDENTIAL_SCOPES, dispose: (state) => this.scopesOfCaller.add(state.caller!, -1) });
     this.strangers = new LRUCache({ max: options.maxStrangers ?? MAX_STRANGER_SCOPES });
     this.now = options.now ?? (() => performance.now());
   }
@@ -206,9 +208,8 @@ export class CredentialGate {
   private accept({ digest, caller }: GateScope, state: ScopeState, at: number): void {
     const stranger = state.acceptedAt === undefined;
     state.acceptedAt = at;
-    const held = this.scopesOfCaller.get(caller) ?? 0;
-    if (held < (this.options.maxScopesPerCaller ?? MAX_SCOPES_PER_CALLER) && this.strangers.delete(digest)) {
-      this.scopesOfCaller.set(caller, held + 1);
+    if (!this.scopesOfCaller.full(caller) && this.strangers.delete(digest)) {
+      this.scopesOfCaller.add(caller, 1);
       state.caller = caller;
       this.scopes.set(digest, state);
     }
@@ -220,13 +221,6 @@ export class CredentialGate {
         // A listener's failure is its own (it logs it): the upstream's answer stands.
       }
     }
-  }
-
-  private uncount(state: ScopeState): void {
-    const caller = state.caller!;
-    const held = this.scopesOfCaller.get(caller)! - 1;
-    if (held === 0) this.scopesOfCaller.delete(caller);
-    else this.scopesOfCaller.set(caller, held);
   }
 
   private stateOf(digest: string): ScopeState {
