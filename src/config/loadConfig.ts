@@ -1,6 +1,5 @@
 import { parseEncryptionKeys, type EncryptionKeys } from './encryptionKeys';
 import { readSettingFile } from './settingFile';
-import { LARGEST_PAGE_SIZE } from '../pagination/cursor';
 
 // The one reader of the environment and home of every default (docs/configuration.md).
 export type GatewayConfig = ReturnType<typeof loadConfig>;
@@ -28,6 +27,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Items per page without `first` or `last`, as the schema promises; `@listSize`'s assumedSize. */
 export const DEFAULT_PAGE_SIZE = 20;
+/** The largest CSE_MAX_PAGE_SIZE may be: the cursor bound (pagination/cursor.ts) leaves room for two such pages. */
+export const LARGEST_PAGE_SIZE = 1000;
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 const MIB = 1024 * 1024;

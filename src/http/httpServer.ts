@@ -13,7 +13,7 @@ import { IDENTITY_HEADERS } from './identity';
 import { HEALTH_PATH, METRICS_PATH, metricsRoute, READY_PATH, type RouteHandler } from './operationalRoutes';
 import { timeoutReason } from '../upstream/errorMapping';
 import { addressKey } from './addressKey';
-import { CallerShares } from './callerShares';
+import { CallerShares } from '../cache/callerShares';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
 import type { CachedResponse, WholeResponseCache } from '../cache/wholeResponseCache';
 import type { CallerCredentials } from '../cache/scopeKey';

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { finished } from 'node:stream';
 import { callerDigest, type CallerCredentials } from '../cache/scopeKey';
-import { CallerShares, STRANGERS } from './callerShares';
+import { CallerShares, STRANGERS } from '../cache/callerShares';
 
 /**
  * The bytes of the answers each caller was given that Node has yet to hand to the kernel: a caller

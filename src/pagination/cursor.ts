@@ -1,6 +1,7 @@
 // Cursors: base64url of `v1|<key>|<position>|<id>` (the id is the rest). The id finds the item
 // again when newer items pushed it down; the key keeps a cursor of one list from paging another.
 import { hash } from 'node:crypto';
+import { LARGEST_PAGE_SIZE } from '../config/loadConfig';
 import { GatewayError } from '../errors/GatewayError';
 
 /** Bumped when the layout changes, so old cursors fail loudly. */
@@ -9,9 +10,6 @@ const SEPARATOR = '|';
 
 /** Longest cursor accepted: a hostile argument costs no more than a glance. */
 export const MAX_CURSOR_LENGTH = 512;
-
-/** The largest CSE_MAX_PAGE_SIZE may be. */
-export const LARGEST_PAGE_SIZE = 1000;
 
 /** The upstream counts in 32 bits: the pages asked for around a forged cursor (at most two of the largest
  * size past it) must still end below 2^31. A list's total is bounded alike. */

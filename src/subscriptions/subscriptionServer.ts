@@ -19,7 +19,7 @@ import { createFormatError } from '../graphql/formatError';
 import { originAllowedBy, type CorsPolicy } from '../http/cors';
 import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
 import { credentialsFromHeaders, IDENTITY_HEADERS } from '../http/identity';
-import { CallerShares, STRANGERS } from '../http/callerShares';
+import { CallerShares, STRANGERS } from '../cache/callerShares';
 import { callerDigest, credentialDigest } from '../cache/scopeKey';
 import { boundString, OPERATION_NAME_MAX_CHARS, type Logger } from '../observability/logger';
 import type { GatewayMetrics, SocketRefusal, SubscriptionField } from '../observability/metrics';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { SecondLevel } from '../cache/secondLevel';
-import { CallerShares } from '../http/callerShares';
+import { CallerShares } from '../cache/callerShares';
 import type { GatewayError } from '../errors/GatewayError';
 import { credentialVerdictOf, throwClassified } from './errorMapping';
 import { NEVER, type CallRequest, type CallStage } from './stages/types';
