@@ -9,7 +9,8 @@ type Limits = Pick<GatewayConfig['limits'], 'maxDepth' | 'maxAliases' | 'enableI
 export function securityValidationRules(limits: Limits): ValidationRule[] {
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
-    maxAliases: { n: limits.maxAliases },
+    // Aliases of `__typename` count too: each is one more key in every item of every list it sits under.
+    maxAliases: { n: limits.maxAliases, allowList: [] },
     maxDirectives: { enabled: false },
     maxTokens: { enabled: false },
     costLimit: { enabled: false },

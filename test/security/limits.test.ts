@@ -51,6 +51,11 @@ describe('depth (MAX_DEPTH, default 12)', () => {
 });
 
 describe('aliases (MAX_ALIASES, default 30)', () => {
+  const response400 = (response: Awaited<ReturnType<Harness['gql']>>) => {
+    expect(response.status).toBe(400);
+    expect(errorCodes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    return response.body.errors![0]!.message;
+  };
   const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: engine(id: "${SEED.engines.big}") { id }`).join(' ')} }`;
 
   it('refuses 31 aliases with no upstream call', async () => {
@@ -59,6 +64,18 @@ describe('aliases (MAX_ALIASES, default 30)', () => {
     expect(errorCodes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(response.body.errors![0]!.message).toMatch(/Aliases limit of 30 exceeded/);
     expect(h.simulator.calls).toHaveLength(0);
+  });
+
+  it('counts aliases of __typename: 31 in a fragment spread under a page of tasks are refused', async () => {
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(' ');
+    const document = (n: number) =>
+      `{ engine(id: "${SEED.engines.big}") { jobs(first: 100) { nodes { tasks { ...F } } } } } fragment F on Task { ${names(n)} }`;
+    const refused = await h.gql(document(31));
+    expect(response400(refused)).toMatch(/Aliases limit of 30 exceeded, found 31/);
+    expect(h.simulator.calls).toHaveLength(0);
+    const accepted = await h.gql(document(30));
+    expect(accepted.body.errors).toBeUndefined();
+    expect(accepted.body.data?.engine).toBeTruthy();
   });
 
   it('accepts 30', async () => {
