@@ -305,7 +305,8 @@ function forHttp(error: GraphQLError): GraphQLError {
 export function isSchemaOnly(document: DocumentNode, operation: OperationDefinitionNode): boolean {
   const fragments = fragmentsOf(document);
   return rootSelections(fragments, operation.selectionSet.selections).every((selection) => {
-    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__');
+    // `_service { sdl }` is the schema too, and follows ENABLE_INTROSPECTION with it.
+    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') || selection.name.value === '_service';
     return selection.kind !== Kind.FRAGMENT_SPREAD || fragments.has(selection.name.value);
   });
 }

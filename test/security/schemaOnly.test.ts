@@ -16,6 +16,7 @@ describe('without a token', () => {
     ['introspection', '{ __schema { queryType { name } } }'],
     ['__typename', '{ __typename }'],
     ['__type through a fragment', 'query { ...T } fragment T on Query { __type(name: "Job") { name } }'],
+    ["the subgraph's SDL", '{ _service { sdl } }'],
   ])('answers %s (no upstream call)', async (_name, query) => {
     const response = await h.gql(query, undefined, { 'x-auth-token': undefined });
     expect(response.status).toBe(200);
@@ -33,6 +34,14 @@ describe('without a token', () => {
     expect(response.status).toBe(401);
     expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
     expect(response.body.data).toBeUndefined();
+    expect(h.simulator.callCount()).toBe(0);
+  });
+
+  it("refuses _entities as a router's fetch: UNAUTHENTICATED in a 200, no upstream call", async () => {
+    const query = '{ _entities(representations: [{ __typename: "Engine", id: "e" }]) { __typename } }';
+    const response = await h.gql(query, undefined, { 'x-auth-token': undefined });
+    expect(response.status).toBe(200);
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
     expect(h.simulator.callCount()).toBe(0);
   });
 
@@ -70,6 +79,8 @@ describe('isSchemaOnly', () => {
     ['{ __typename }', true],
     ['{ __schema { types { name } } __type(name: "Job") { name } }', true],
     ['{ ... on Query { __typename } }', true],
+    ['{ _service { sdl } __typename }', true],
+    ['{ _service { sdl } _entities(representations: []) { __typename } }', false],
     ['{ engines { totalCount } }', false],
     ['{ ... on Query { engine(id: "e") { id } } }', false],
     ['{ ...Missing }', false],
