@@ -236,16 +236,16 @@ export type JobType =
   | 'UPGRADE';
 
 /**
- * Relay page information. Both flags are exact, whichever direction the page was asked in.
+ * Relay page information, as the Relay Cursor Connections spec defines it.
  * Shareable: every Relay-style subgraph defines this same type.
  */
 export type PageInfo = {
   __typename?: 'PageInfo';
   /** The cursor of the last item of this page; `null` when the page is empty. */
   endCursor?: Maybe<Scalars['String']['output']>;
-  /** Whether the list has items after this page. */
+  /** With `first`: whether more items lie after this page (before `before`'s item, if given). With `last`: whether items follow `before`'s item (`false` without `before`). */
   hasNextPage: Scalars['Boolean']['output'];
-  /** Whether the list has items before this page. */
+  /** With `last`: whether more items lie before this page (after `after`'s item, if given). With `first`: whether items precede `after`'s item (`false` without `after`). */
   hasPreviousPage: Scalars['Boolean']['output'];
   /** The cursor of the first item of this page; `null` when the page is empty. */
   startCursor?: Maybe<Scalars['String']['output']>;

@@ -94,13 +94,16 @@ export async function resolveConnection<T>(
   const latestTotal = list.total;
   const firstEdge = edges[0];
   const lastEdge = edges[edges.length - 1];
+  // The spec's flags. Towards where `first` or `last` counts: whether the cursors' range holds more
+  // items than the page. The other way: whether items lie beyond that side's cursor (none without one).
+  const rangeEnd = b === undefined ? latestTotal : Math.min(b, latestTotal);
   return {
     edges,
     nodes,
     totalCount: latestTotal,
     pageInfo: {
-      hasPreviousPage: Math.min(start, latestTotal) > 0,
-      hasNextPage: start + edges.length < latestTotal,
+      hasPreviousPage: forward ? a !== undefined && Math.min(a, latestTotal) > 0 : Math.min(start, latestTotal) > lo,
+      hasNextPage: forward ? start + edges.length < rangeEnd : b !== undefined && b + 1 < latestTotal,
       startCursor: firstEdge ? encodeCursor(key, firstEdge.position, firstEdge.id) : null,
       endCursor: lastEdge ? encodeCursor(key, lastEdge.position, lastEdge.id) : null,
     },

@@ -36,9 +36,9 @@ interface Expected {
 /**
  * The Relay spec's algorithm, literally, on an array whose cursors all exist: ApplyCursorsToEdges
  * (drop everything up to and including `after`'s edge, everything from `before`'s edge on), then
- * first/last. The flags are exact: do items exist in the whole list before / after the page? An
- * empty page sits where its direction starts reading: after `after` going forward, at `before`
- * going backward.
+ * first/last. The flags are the spec's HasPreviousPage and HasNextPage: with `last`, whether the
+ * cursors' range holds more than `last` items, else whether items exist prior to `after`'s edge;
+ * with `first`, whether it holds more than `first`, else whether items follow `before`'s edge.
  */
 function reference(
   length: number,
@@ -49,11 +49,12 @@ function reference(
   if (q.before !== undefined) edges = edges.filter((i) => i < (q.before as number));
   const positions =
     q.direction === 'forward' ? edges.slice(0, q.count) : q.count === 0 ? [] : edges.slice(-q.count);
-  const lo = q.after === undefined ? 0 : q.after + 1;
-  const hi = q.before ?? length;
-  const start = positions[0] ?? (q.direction === 'forward' ? lo : hi);
-  const end = positions.length > 0 ? (positions[positions.length - 1] as number) + 1 : start;
-  return { positions, hasPreviousPage: start > 0, hasNextPage: end < length };
+  const forward = q.direction === 'forward';
+  return {
+    positions,
+    hasPreviousPage: forward ? q.after !== undefined && q.after > 0 : edges.length > q.count,
+    hasNextPage: forward ? edges.length > q.count : q.before !== undefined && q.before + 1 < length,
+  };
 }
 
 function expectMatches(result: ConnectionModel<Item>, list: readonly Item[], expected: Expected): void {
