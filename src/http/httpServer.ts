@@ -12,6 +12,7 @@ import { answerMediaType, JSON_MEDIA_TYPE } from '../graphql/mediaType';
 import { IDENTITY_HEADERS } from './identity';
 import { HEALTH_PATH, METRICS_PATH, metricsRoute, READY_PATH, type RouteHandler } from './operationalRoutes';
 import { timeoutReason } from '../upstream/errorMapping';
+import { deadlineIn } from '../upstream/stages/types';
 import { addressKey } from './addressKey';
 import { CallerShares } from '../cache/callerShares';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
@@ -295,7 +296,7 @@ async function answerMiss(
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     let context: GatewayContext | undefined;
-    const deadline = Date.now() + options.operationTimeoutMs;
+    const deadline = deadlineIn(options.operationTimeoutMs);
     const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs).unref();
     const result = await options.apollo
       .executeHTTPGraphQLRequest({

@@ -11,6 +11,7 @@ import type { Credentials } from '../upstream/credentials';
 import { isTerminalJob } from '../upstream/jobStatus';
 import { TurnMeter } from '../upstream/turns';
 import type { CseJob } from '../upstream/types';
+import { deadlineIn } from '../upstream/stages/types';
 import { ConflatingStream, eventKey, JOB_KEY, markPolled } from './conflatingStream';
 import { jobFingerprint } from './jobFingerprint';
 import { dueFirst, ScopeBudget } from './pollBudget';
@@ -348,7 +349,7 @@ export class EngineWatch {
     const { requestConcurrency, pageBase, timeFormat } = this.options.config.upstream;
     const limiter = new InFlightLimiter({ inFlight: requestConcurrency, queue: Infinity });
     const startedAt = Math.max(Date.now(), this.latestStart);
-    const deadline = Date.now() + this.options.config.limits.operationTimeoutMs;
+    const deadline = deadlineIn(this.options.config.limits.operationTimeoutMs);
     const { signal } = this.abort;
     // A poll is for news: it reads past the upstream cache (and refills it).
     const request = { credentials: this.credentials, signal, deadline, fresh: true, refusal: {} };

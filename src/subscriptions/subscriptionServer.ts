@@ -27,6 +27,7 @@ import type { Admission, AdmittedOperation, OperationRequest } from '../security
 import { addressKey } from '../http/addressKey';
 import { CseApi } from '../upstream/CseApi';
 import type { Credentials } from '../upstream/credentials';
+import { deadlineIn } from '../upstream/stages/types';
 import { ConflatingStream, polledAtOf } from './conflatingStream';
 import { maxPendingEvents, Watches, type WatchFleet } from './EngineWatch';
 import { SubscriptionGroups, type GroupRequest } from './SubscriptionGroups';
@@ -113,7 +114,7 @@ export function serveSubscriptions(
   const groups = new SubscriptionGroups({
     schema,
     contextFor: (credentials, beforeCall) => {
-      const deadline = Date.now() + config.limits.operationTimeoutMs;
+      const deadline = deadlineIn(config.limits.operationTimeoutMs);
       return createContext(socketServices, { credentials, deadline, refusal: {}, beforeCall });
     },
     formatError,
@@ -265,7 +266,7 @@ export function serveSubscriptions(
     const abort = new AbortController();
     const stop = () => abort.abort();
     connection.socket.once('close', stop);
-    const deadline = Date.now() + config.limits.operationTimeoutMs;
+    const deadline = deadlineIn(config.limits.operationTimeoutMs);
     const request = { credentials, signal: abort.signal, deadline, refusal: {} };
     const { pageBase, timeFormat } = config.upstream;
     const api = new CseApi({ http: services.http, request, limit: (call) => call(), pageBase, timeFormat });

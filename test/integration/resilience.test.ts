@@ -188,6 +188,25 @@ describe('timeouts', () => {
       await h.close();
     }
   });
+
+  it("measures the operation's time on the monotonic clock: the wall clock stepping an hour forward mid-call ends nothing", async () => {
+    const h = await startHarness({ ...CACHES_OFF, REQUEST_TIMEOUT_MS: '5000' });
+    const wall = Date.now;
+    try {
+      // The job's call starts after the step, the engine's before it.
+      h.simulator.injectFault({ route: 'getEngine', engineId: A, latencyMs: 300 });
+      const answer = h.gql('query ($id: ID!) { engine(id: $id) { id latestJob { id } } }', { id: A });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const step = 3_600_000;
+      Date.now = () => wall() + step;
+      const response = await answer;
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data.engine).toMatchObject({ id: A, latestJob: { id: expect.any(String) } });
+    } finally {
+      Date.now = wall;
+      await h.close();
+    }
+  });
 });
 
 describe('circuit breakers', () => {

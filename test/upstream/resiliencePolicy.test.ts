@@ -21,6 +21,8 @@ describe('decideRetry', () => {
     ['no retries configured', { maxRetries: 0 }, false],
     ['a Retry-After that fits', { retryAfterMs: 1000 }, 1000],
     ['another Retry-After that fits', { retryAfterMs: 2000 }, 2000],
+    ['a Retry-After of 0 (or a date gone by): the backoff still', { retryAfterMs: 0 }, 75],
+    ['a Retry-After shorter than the backoff: the backoff', { retriesDone: 1, retryAfterMs: 100 }, 150],
     ['a Retry-After past the deadline', { retryAfterMs: 30_000 }, false],
     ['a Retry-After exactly at the deadline', { retryAfterMs: 10_000 }, false],
     ['a Retry-After on a failure not worth retrying', { retry: false, retryAfterMs: 1000 }, false],
@@ -45,6 +47,9 @@ describe('decideRetry', () => {
           const decision = decideRetry({ ...base, ...input });
           if (decision.retry) {
             expect(decision.delayMs).toBeLessThan(input.remainingMs);
+            // Never sooner than Retry-After asks, nor than the backoff.
+            expect(decision.delayMs).toBeGreaterThanOrEqual(input.retryAfterMs ?? 0);
+            expect(decision.delayMs).toBeGreaterThanOrEqual(backoffDelayMs(input.retriesDone, input.baseMs, input.random));
             expect(input.retriesDone).toBeLessThan(input.maxRetries);
           }
         },

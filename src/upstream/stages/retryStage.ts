@@ -57,9 +57,10 @@ export type RetryDecision = { readonly retry: false } | { readonly retry: true; 
 
 // A `Retry-After` past the deadline gives up at once (the error carries it for the frontend) rather
 // than wait for a certain timeout; jitter, so callers who failed together do not come back together.
+// `Retry-After` is the least wait: one of 0, or a date gone by, still waits the backoff.
 export function decideRetry(input: RetryInput): RetryDecision {
   if (!input.retry || input.retriesDone >= input.maxRetries) return { retry: false };
-  const delayMs = input.retryAfterMs ?? backoffDelayMs(input.retriesDone, input.baseMs, input.random);
+  const delayMs = Math.max(input.retryAfterMs ?? 0, backoffDelayMs(input.retriesDone, input.baseMs, input.random));
   return delayMs < input.remainingMs ? { retry: true, delayMs } : { retry: false };
 }
 

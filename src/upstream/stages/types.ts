@@ -17,7 +17,7 @@ export type ExchangeResult =
 export interface UpstreamRequestContext {
   readonly credentials: Credentials;
   readonly signal?: AbortSignal;
-  /** Epoch ms: no attempt, backoff or `Retry-After` wait goes past it. */
+  /** On `performance.now()`'s clock ({@link deadlineIn}): no attempt, backoff or `Retry-After` wait goes past it. */
   readonly deadline?: number;
   readonly propagate?: Readonly<Record<string, string>>;
   readonly events?: UpstreamEvents;
@@ -65,6 +65,9 @@ export function compose<H>(stages: ReadonlyArray<(next: H) => H>, end: H): H {
 
 export const NEVER = new AbortController().signal;
 
+// The monotonic clock: a step of the wall clock must not end operations early or let them run on.
+export const deadlineIn = (ms: number): number => performance.now() + ms;
+
 export function remainingMs(deadline: number | undefined): number {
-  return deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now();
+  return deadline === undefined ? Number.POSITIVE_INFINITY : deadline - performance.now();
 }
