@@ -90,11 +90,16 @@ export function createHttpServer(options: HttpServerOptions) {
     const held: HeldRequestContext[] = [];
     setRequestRecord(request, { requestId, telemetry, held });
     let aborted = false;
-    response.on('close', () => (aborted = !response.writableFinished));
+    // The connection closed before the answer began: whatever is written after, nothing was sent.
+    let unsent = false;
+    response.on('close', () => {
+      aborted = !response.writableFinished;
+      unsent = !response.headersSent;
+    });
     operations += 1;
     const finish = (httpStatus: number) => {
       operations -= 1;
-      telemetry.finish({ httpStatus, aborted });
+      telemetry.finish({ httpStatus: unsent ? LEFT_STATUS : httpStatus, aborted });
       releaseExchange(held);
     };
     handle(options, request, response, target, own).then(() => finish(response.statusCode), (error: unknown) => {
@@ -346,8 +351,9 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 /** The caller left (or broke the framing) before its body was whole: nothing to answer, nothing to log. */
 const LEFT = Symbol('left');
-/** What the access line says of it: nginx's "client closed request" (Node answers a broken framing 400
- * and a body past HTTP_REQUEST_TIMEOUT_MS 408 itself, then closes). */
+/** What the access line says of it, and of any request whose connection closed before its answer began:
+ * nginx's "client closed request" (Node answers a broken framing 400 and a body past
+ * HTTP_REQUEST_TIMEOUT_MS 408 itself, then closes). */
 const LEFT_STATUS = 499;
 
 /** `undefined` past `maxBytes`. Into one buffer: each chunk kept would hold a Buffer of its own, many

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { createHash } from 'node:crypto';
 import { LOG_STRING_MAX_CHARS } from '../../src/observability/logger';
+import { DEMO_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { startHarness, type Harness } from '../support/harness';
 import { postJson, send } from '../security/http';
 
@@ -147,6 +148,23 @@ describe('a caller that leaves, or breaks the framing, while its body is read', 
     expect(errorLines(lines)).toEqual([]);
     expect(lines.find((line) => line.msg === 'graphql operation')).toMatchObject({ outcome: 'aborted', httpStatus: 499 });
   });
+});
+
+it('logs 499 for a caller that leaves while its operation runs: nothing was sent', async () => {
+  h.simulator.injectFault({ route: 'getEngine', latencyMs: 400 });
+  const logged = h.logs.length;
+  const body = JSON.stringify({ query: `{ engine(id: "${SEED.engines.big}") { id } }` });
+  const socket = connect(Number(new URL(h.gateway.url).port), '127.0.0.1');
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Auth-Token: ${DEMO_TOKEN}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  socket.destroy();
+  const line = () => linesSince(logged).find((entry) => entry.msg === 'graphql operation');
+  const deadline = Date.now() + 3000;
+  while (line() === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(line()).toMatchObject({ outcome: 'aborted', httpStatus: 499 });
+  h.simulator.reset();
 });
 
 it('answers a compressed body 415 BAD_REQUEST without reading it: the body is read as sent', async () => {
