@@ -187,7 +187,16 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
   }
 
   const active = gauge('gateway_subscriptions_active', 'Subscriptions open now, by field.', ['field']);
-  for (const field of SUBSCRIPTION_FIELDS) active.set({ field }, 0);
+  // What SUBSCRIPTION_MAX_TOTAL compares: a subscription holding a large document or message counts several.
+  const units = gauge(
+    'gateway_subscription_units_active',
+    'Units of SUBSCRIPTION_MAX_TOTAL the open subscriptions hold (one per 16 KiB of document and message, at least one each), by field.',
+    ['field'],
+  );
+  for (const field of SUBSCRIPTION_FIELDS) {
+    active.set({ field }, 0);
+    units.set({ field }, 0);
+  }
   const refused = counter(
     'gateway_subscriptions_refused_total',
     'Subscribe messages refused: past SUBSCRIPTION_MAX_PER_CONNECTION or SUBSCRIPTION_MAX_TOTAL, or an invalid operation.',
@@ -239,8 +248,14 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
     registry,
     events,
     subscriptions: {
-      subscriptionStarted: (field: SubscriptionField) => active.inc({ field }),
-      subscriptionEnded: (field: SubscriptionField) => active.dec({ field }),
+      subscriptionStarted: (field: SubscriptionField, held: number) => {
+        active.inc({ field });
+        units.inc({ field }, held);
+      },
+      subscriptionEnded: (field: SubscriptionField, held: number) => {
+        active.dec({ field });
+        units.dec({ field }, held);
+      },
       subscribeRefused: (reason: SubscribeRefusal) => refused(reason),
       socketOpened: () => sockets.inc(),
       socketClosed: () => sockets.dec(),

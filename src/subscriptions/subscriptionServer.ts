@@ -360,7 +360,7 @@ export function serveSubscriptions(
     clearTimeout(connection.idle);
     stats.active += 1;
     stats.units += units;
-    metrics.subscriptionStarted(field);
+    metrics.subscriptionStarted(field, units);
     const fields = { connection: connection.id, subscription: id, field, operationName: logName };
     logger.info(fields, 'subscription started');
     // graphql-ws keeps null for the id until `subscribe` resolves: a `complete` meanwhile ends this stream.
@@ -388,7 +388,7 @@ export function serveSubscriptions(
     stats.active -= 1;
     stats.units -= operation.units;
     releaseUnit(operation);
-    metrics.subscriptionEnded(operation.field);
+    metrics.subscriptionEnded(operation.field, operation.units);
     const durationMs = Math.round(performance.now() - operation.startedAt);
     const { id: subscription, field, name: operationName, events } = operation;
     const fields = { connection: connection.id, subscription, field, operationName, events, durationMs };

@@ -379,6 +379,25 @@ describe('a subscription document padded to the body limit', () => {
     await client.dispose();
   });
 
+  it('exports the units the open subscriptions hold, beside their count, through /metrics', async () => {
+    const job = h.simulator.startJob(engineId);
+    await h.gql('{ engines(first: 1) { totalCount } }');
+    const client = liveClient(h.gateway.url);
+    const scrape = () => fetch(h.gateway.url.replace('/graphql', '/metrics')).then((r) => r.text());
+    const gauge = (text: string, name: string) => Number(new RegExp(`^${name}\\{field="jobUpdated"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    const padded = collect(client, `${JOB} # ${'x'.repeat(60_000)}`, { engineId, id: String(job.id) });
+    const plain = collect(client, JOB, { engineId, id: String(job.id) });
+    await Promise.all([padded.next(1), plain.next(1)]);
+    const live = await scrape();
+    expect(gauge(live, 'gateway_subscriptions_active')).toBe(2);
+    // What SUBSCRIPTION_MAX_TOTAL compares: the padded one counts for its 16 KiB units, the plain one once.
+    expect(gauge(live, 'gateway_subscription_units_active')).toBe(h.gateway.subscriptions.units);
+    expect(h.gateway.subscriptions.units).toBeGreaterThan(2 + Math.floor(60_000 / (16 * 1024)));
+    await client.dispose();
+    await eventually(async () => gauge(await scrape(), 'gateway_subscription_units_active') === 0, 'the units given back');
+    expect(h.gateway.subscriptions.units).toBe(0);
+  });
+
   it('counts the padding of its variables too: graphql-ws holds the message for the subscription’s life', async () => {
     await h.gql('{ engines(first: 1) { totalCount } }');
     const client = liveClient(h.gateway.url);
