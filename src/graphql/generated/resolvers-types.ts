@@ -343,7 +343,7 @@ export type Task = {
   log?: Maybe<Scalars['String']['output']>;
   /** The task name. */
   name?: Maybe<Scalars['String']['output']>;
-  /** Execution order, ascending: what `Job.tasks` is sorted by (0 when the upstream sends none). */
+  /** Execution order, ascending: what `Job.tasks` is sorted by (0 when the upstream sends none, or one an `Int` cannot hold: one bad order does not cost the whole job). */
   order: Scalars['Int']['output'];
   /** The task's output: parsed JSON when the upstream text is JSON, otherwise that text as a string. */
   output?: Maybe<Scalars['JSON']['output']>;
