@@ -121,26 +121,66 @@ export interface ProcessLogger {
   close(timeoutMs: number): Promise<void>;
 }
 
+/** What a batch of lines holds before it is written: each write is a trip through libuv's thread pool. */
+const BATCH_BYTES = 128 * 1024;
+/** A batch is written at least this often: what a kill (SIGKILL, out of memory) can lose; under load a batch fills first. */
+const BATCH_FLUSH_MS = 100;
+
+/**
+ * Lines encoded into one Buffer as they come, handed to sonic-boom a batch at a time: a line's string
+ * dies young, and no object per line waits through young collections for its batch to be written.
+ */
+class LineBatches {
+  private batch = Buffer.allocUnsafe(BATCH_BYTES);
+  private used = 0;
+
+  // `write` looked up on each batch: pino replaces sonic-boom's on EPIPE.
+  constructor(private readonly out: { write(data: Buffer): boolean }) {}
+
+  write(line: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: what fits so is written whole.
+    if (line.length * 3 > BATCH_BYTES - this.used) {
+      this.handOver();
+      if (line.length * 3 > BATCH_BYTES) {
+        this.out.write(Buffer.from(line));
+        return;
+      }
+    }
+    this.used += this.batch.write(line, this.used);
+  }
+
+  handOver(): void {
+    if (this.used === 0) return;
+    const lines = this.batch.subarray(0, this.used);
+    this.batch = Buffer.allocUnsafe(BATCH_BYTES);
+    this.used = 0;
+    this.out.write(lines);
+  }
+}
+
 /** Lines batched to stdout asynchronously: `process.exit` alone could reorder them, `close` waits. */
 export function createProcessLogger(level: LogLevel, pretty = false): ProcessLogger {
   // pino-pretty writes synchronously: nothing is left to wait for.
   if (pretty) return { logger: createLogger(level, undefined, true), close: async () => {} };
+  // Before pino's own exit hook (which writes out what sonic-boom holds), registered by `destination`.
+  const handOverAtExit = () => batches.handOver();
+  process.once('beforeExit', handOverAtExit).once('exit', handOverAtExit);
   const stdout = pino.destination({
     dest: 1,
     sync: false,
-    // Buffers: with strings, sonic-boom measures its whole pending chunk again on every line.
+    // Buffers: with strings, sonic-boom measures its whole pending chunk again on every write.
     contentMode: 'buffer',
-    // Each write is a trip through libuv's thread pool; a crash loses at most the periodic flush (under
-    // load 100 ms of lines outgrow this).
-    minLength: 128 * 1024,
-    maxWrite: 256 * 1024,
-    periodicFlush: 100,
+    // Each batch is written when it comes (sonic-boom queues it while a write is under way).
+    minLength: 0,
+    maxWrite: 2 * BATCH_BYTES,
   });
-  // pino writes strings; `stdout.write` looked up on each line, as pino replaces it on EPIPE.
-  const buffers = stdout as unknown as { write(data: Buffer): boolean };
-  const lines: pino.DestinationStream = { write: (line) => void buffers.write(Buffer.from(line)) };
+  const batches = new LineBatches(stdout as unknown as { write(data: Buffer): boolean });
+  const flushes = setInterval(() => batches.handOver(), BATCH_FLUSH_MS).unref();
+  const lines: pino.DestinationStream = { write: (line) => batches.write(line) };
   const close = (timeoutMs: number) => new Promise<void>((resolve) => {
     setTimeout(resolve, timeoutMs).unref();
+    clearInterval(flushes);
+    batches.handOver();
     stdout.once('close', resolve);
     stdout.end();
   });
