@@ -1,8 +1,10 @@
-type Start<T> = (signal: AbortSignal, flight: { readonly shared: boolean }) => Promise<T>;
+import { PlainAbort, type AbortSignalLike } from './abort';
+
+type Start<T> = (signal: AbortSignalLike, flight: { readonly shared: boolean }) => Promise<T>;
 
 interface Flight<T> {
   promise?: Promise<T>;
-  readonly controller: AbortController;
+  readonly controller: PlainAbort;
   participants: number;
   /** Whether a second caller joined; final once the answer exists. */
   shared: boolean;
@@ -12,14 +14,14 @@ interface Flight<T> {
 export class SingleFlight<T> {
   private readonly flights = new Map<string, Flight<T>>();
 
-  run(key: string, signal: AbortSignal | undefined, start: Start<T>, onJoin: () => void): Promise<T> {
+  run(key: string, signal: AbortSignalLike | undefined, start: Start<T>, onJoin: () => void): Promise<T> {
     const joined = this.flights.get(key);
     if (joined !== undefined) {
       joined.shared = true;
       onJoin();
       return this.wait(joined, signal);
     }
-    const created: Flight<T> = { controller: new AbortController(), participants: 0, shared: false };
+    const created: Flight<T> = { controller: new PlainAbort(), participants: 0, shared: false };
     this.flights.set(key, created);
     // The flight leaves the table in the step its answer is made: nobody joins a finished call.
     created.promise = (async () => {
@@ -36,7 +38,7 @@ export class SingleFlight<T> {
     return this.wait(created, signal);
   }
 
-  private wait(flight: Flight<T>, signal: AbortSignal | undefined): Promise<T> {
+  private wait(flight: Flight<T>, signal: AbortSignalLike | undefined): Promise<T> {
     const promise = flight.promise!;
     flight.participants += 1;
     if (signal === undefined) return promise;

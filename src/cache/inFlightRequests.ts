@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from './abort';
 import type { ShareVerdict } from './reusePolicy';
 import type { ApolloAnswer, CachedResponse } from './wholeResponseCache';
 
@@ -12,7 +13,7 @@ export function createInFlightRequests<TContext>(shareable: (context: TContext) 
   const flights = new Map<string, Set<Settle>>();
   return {
     /** `undefined` with no leader in flight (the caller then leads); else the leader's answer, if shared. */
-    follow(key: string, signal: AbortSignal): Promise<SharedAnswer | undefined> | undefined {
+    follow(key: string, signal: AbortSignalLike): Promise<SharedAnswer | undefined> | undefined {
       const waiters = flights.get(key);
       if (waiters === undefined) return undefined;
       return new Promise((resolve) => {

@@ -1,5 +1,5 @@
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { once, setMaxListeners } from 'node:events';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
@@ -14,6 +14,7 @@ import { HEALTH_PATH, METRICS_PATH, metricsRoute, READY_PATH, type RouteHandler 
 import { timeoutReason } from '../upstream/errorMapping';
 import { deadlineIn } from '../upstream/stages/types';
 import { addressKey } from './addressKey';
+import { PlainAbort, type AbortSignalLike } from '../cache/abort';
 import { CallerShares } from '../cache/callerShares';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
 import type { CachedResponse, WholeResponseCache } from '../cache/wholeResponseCache';
@@ -60,7 +61,7 @@ const probeOnly = new WeakSet<Socket>();
 export const isProbeOnlyConnection = (socket: Socket): boolean => probeOnly.has(socket);
 
 /** `signal` aborts when the caller leaves or the operation's time is up. */
-export type OperationBound = { readonly signal: AbortSignal; readonly deadline: number };
+export type OperationBound = { readonly signal: AbortSignalLike; readonly deadline: number };
 
 type Target = Readonly<Pick<URL, 'pathname' | 'search'>>;
 
@@ -303,9 +304,8 @@ async function answerMiss(
   body: string,
   reuse: { readonly key: string; readonly credentials: CallerCredentials } | undefined,
 ): Promise<void> {
-  const abort = new AbortController();
   // Every upstream call of the operation listens on this one signal: dozens at once are normal.
-  setMaxListeners(0, abort.signal);
+  const abort = new PlainAbort();
   response.on('close', () => {
     if (!response.writableFinished) abort.abort();
   });

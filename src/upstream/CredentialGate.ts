@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleepUnlessAborted, type AbortSignalLike } from '../cache/abort';
 import { LRUCache } from 'lru-cache';
 import type { SecondLevel } from '../cache/secondLevel';
 import { CallerShares } from '../cache/callerShares';
@@ -107,7 +107,7 @@ export class CredentialGate {
   }
 
   /** `undefined` for a scope answered recently, else a probe, one at a time; rejects with a 401. */
-  async admit(digest: string, signal: AbortSignal): Promise<ProbeRound | undefined> {
+  async admit(digest: string, signal: AbortSignalLike): Promise<ProbeRound | undefined> {
     for (;;) {
       const rejection = this.rejection(digest);
       if (rejection !== undefined) throw rejection;
@@ -125,7 +125,7 @@ export class CredentialGate {
         round.lastStart = this.now();
         return round;
       }
-      const wait = sleep(patience, undefined, { signal, ref: false });
+      const wait = sleepUnlessAborted(patience, signal, false);
       await Promise.race([round.settled, wait]).catch(() => Promise.reject(signal.reason));
       if (round.refusal !== undefined) throw round.refusal;
     }

@@ -5,6 +5,7 @@ import { deepFreeze } from '../../src/cache/deepFreeze';
 import { CallerShareCache } from '../../src/cache/CallerShareCache';
 import { scopeKey } from '../../src/cache/scopeKey';
 import { SingleFlight } from '../../src/cache/SingleFlight';
+import type { AbortSignalLike } from '../../src/cache/abort';
 
 const TTLS: CacheTtls = { listMs: 2000, engineMs: 10_000, jobMs: 2000, terminalJobMs: 600_000 };
 
@@ -143,7 +144,7 @@ describe('SingleFlight', () => {
   it('tells the call whether anyone joined it; once its answer exists nobody can join any more', async () => {
     const flights = new SingleFlight<boolean>();
     const seen: boolean[] = [];
-    const start = async (_signal: AbortSignal, flight: { readonly shared: boolean }) => {
+    const start = async (_signal: AbortSignalLike, flight: { readonly shared: boolean }) => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       seen.push(flight.shared);
       return flight.shared;
@@ -174,7 +175,7 @@ describe('SingleFlight', () => {
       const flights = new SingleFlight<string>();
       const gone = new AbortController();
       gone.abort(new Error('caller gone'));
-      const start = (signal: AbortSignal) =>
+      const start = (signal: AbortSignalLike) =>
         new Promise<string>((_resolve, reject) => {
           if (signal.aborted) reject(signal.reason);
           signal.addEventListener('abort', () => reject(signal.reason));
@@ -194,7 +195,7 @@ describe('SingleFlight', () => {
   it('lets one participant leave without failing the others; aborts the call when the last one leaves', async () => {
     const flights = new SingleFlight<string>();
     let aborted = false;
-    const start = (signal: AbortSignal) =>
+    const start = (signal: AbortSignalLike) =>
       new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => resolve('done'), 30);
         signal.addEventListener('abort', () => {

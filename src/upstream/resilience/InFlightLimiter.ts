@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../../cache/abort';
 import { overloadedError, throwClassified } from '../errorMapping';
 import type { AttemptStage } from '../stages/types';
 
@@ -60,7 +61,7 @@ export class InFlightLimiter {
   }
 
   /** A slot, now (no promise to wait for) or once one frees up; `undefined`: neither run nor wait (shed). */
-  acquire(claim: SlotClaim, signal?: AbortSignal): Release | Promise<Release> | undefined {
+  acquire(claim: SlotClaim, signal?: AbortSignalLike): Release | Promise<Release> | undefined {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const { perEngine, perCaller } = this.limits;
     const shares = [this.total];

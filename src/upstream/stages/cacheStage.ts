@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleepUnlessAborted, type AbortSignalLike } from '../../cache/abort';
 import { deepFreeze } from '../../cache/deepFreeze';
 import { isCacheable, ttlOf, type CacheTtls, type Freshness } from '../../cache/freshness';
 import { UNAVAILABLE, type Lease } from '../../cache/secondLevel';
@@ -81,7 +81,7 @@ export function cacheStage(
 /** The stages inside see the flight's signal; only a shared answer is frozen (freezing walks the page). */
 export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallStage {
   return (next) => async (call) => {
-    const start = async (signal: AbortSignal, flight: { readonly shared: boolean }) => {
+    const start = async (signal: AbortSignalLike, flight: { readonly shared: boolean }) => {
       const answer = await next({ ...call, signal });
       return flight.shared ? deepFreeze(answer) : answer;
     };
@@ -159,7 +159,7 @@ export function secondLevelStage(
         const message = 'The operation ran out of time while another replica was asking the upstream.';
         throw new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, message);
       }
-      await sleep(left, undefined, { signal }).catch(() => throwClassified(signal.reason));
+      await sleepUnlessAborted(left, signal).catch(() => throwClassified(signal.reason));
     }
   };
 

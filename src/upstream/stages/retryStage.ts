@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleepUnlessAborted } from '../../cache/abort';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { throwClassified } from '../errorMapping';
@@ -35,7 +35,7 @@ export function retryStage(options: RetryOptions): (next: AttemptHandler) => Cal
         random: options.random(),
       });
       if (!decision.retry) throw result.error;
-      await sleep(decision.delayMs, undefined, { signal }).catch(throwClassified);
+      await sleepUnlessAborted(decision.delayMs, signal).catch(throwClassified);
     }
   };
 }

@@ -1,6 +1,7 @@
 import type { GatewayError, UpstreamErrorInfo } from '../../errors/GatewayError';
 import type { Route, UpstreamEvents } from '../../observability/events';
 import type { Credentials } from '../credentials';
+import type { AbortSignalLike } from '../../cache/abort';
 import type { Failure } from '../errorMapping';
 
 // Composed as undici's interceptors; attempt stages throw only for the gateway's own refusals.
@@ -16,7 +17,7 @@ export type ExchangeResult =
 
 export interface UpstreamRequestContext {
   readonly credentials: Credentials;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignalLike;
   /** On `performance.now()`'s clock ({@link deadlineIn}): no attempt, backoff or `Retry-After` wait goes past it. */
   readonly deadline?: number;
   readonly propagate?: Readonly<Record<string, string>>;
@@ -45,14 +46,14 @@ export interface CallRequest {
   readonly key: string;
   readonly events: UpstreamEvents;
   /** The operation's signal outside the single flight; the flight's own (all callers left) inside. */
-  readonly signal: AbortSignal | undefined;
+  readonly signal: AbortSignalLike | undefined;
 }
 
 export type CallHandler = (call: CallRequest) => Promise<UpstreamAnswer>;
 export type CallStage = (next: CallHandler) => CallHandler;
 
 export interface AttemptRequest extends CallRequest {
-  readonly signal: AbortSignal;
+  readonly signal: AbortSignalLike;
   readonly attempt: number;
 }
 
