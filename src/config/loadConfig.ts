@@ -86,10 +86,12 @@ export function loadConfig(env: Env) {
         queue: share('CSE_MAX_QUEUE_PER_ENGINE', maxQueue, 4, 0),
       }),
       perCaller,
-      // Made-up tokens together: a caller's share, at most a quarter of the pool (slow 401s hold no more).
+      // Made-up tokens together: a caller's share, at most a quarter of the pool (slow 401s hold no more),
+      // and a start rate: an upstream that answers 401 at once would otherwise take them as fast as they come.
       strangers: Object.freeze({
         inFlight: Math.min(perCaller.inFlight, Math.max(1, Math.floor(poolConnections / 4))),
         queue: perCaller.queue,
+        callsPerSecond: read.integer('CSE_MAX_STRANGER_CALLS_PER_S', 50, 1, 100_000),
       }),
       engineBreakerFailures: read.integer('CSE_BREAKER_FAILURES', 5, 1, 10_000),
       upstreamBreakerFailures: read.integer('CSE_UPSTREAM_BREAKER_FAILURES', 10, 1, 10_000),

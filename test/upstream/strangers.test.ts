@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { CredentialGate } from '../../src/upstream/CredentialGate';
 import { classifyFailure, type Failure } from '../../src/upstream/errorMapping';
-import { InFlightLimiter, type InFlightLimits } from '../../src/upstream/resilience/InFlightLimiter';
+import { InFlightLimiter, type InFlightLimits, type Release, type SlotBound } from '../../src/upstream/resilience/InFlightLimiter';
 import type { AttemptRequest, CallRequest, UpstreamAnswer } from '../../src/upstream/stages/types';
 
 /**
@@ -119,5 +120,135 @@ describe('the credential gate marks the calls of credentials the upstream has no
     await stage(callOf('s'));
     await stage(callOf('s'));
     expect(seen).toEqual([true, undefined, undefined, true, undefined]);
+  });
+});
+
+describe("the strangers' start rate (a token bucket in their share)", () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** Only the rate binds unless told otherwise; `now` is the fake clock's, as the timers'. */
+  const limiterOf = (callsPerSecond: number, bound: Partial<SlotBound> = {}) =>
+    new InFlightLimiter(
+      { inFlight: 10_000, queue: 10_000, perCaller: { inFlight: 10_000, queue: 10_000 }, strangers: { inFlight: 10_000, queue: 10_000, ...bound, callsPerSecond } },
+      undefined,
+      () => jest.now(),
+    );
+  const STRANGER = { stranger: true } as const;
+
+  /** Acquires a stranger's slot at each time (ms, ascending); the times each started, in arrival order. */
+  async function startTimes(limiter: InFlightLimiter, arrivals: readonly number[], until: number): Promise<Array<number | undefined>> {
+    const started: Array<number | undefined> = arrivals.map(() => undefined);
+    for (const [i, at] of arrivals.entries()) {
+      await jest.advanceTimersByTimeAsync(at - jest.now());
+      const slot = limiter.acquire(STRANGER);
+      if (typeof slot === 'function') started[i] = jest.now();
+      else void slot?.then(() => (started[i] = jest.now()));
+    }
+    await jest.advanceTimersByTimeAsync(until - jest.now());
+    return started;
+  }
+
+  it.each<[string, number, number[], Array<number | undefined>]>([
+    ['a burst of the rate at once, then one per 1/rate s', 2, [0, 0, 0, 0, 0], [0, 0, 500, 1000, 1500]],
+    ['an idle bucket holds no more than the burst', 2, [0, 0, 3000, 3000, 3000], [0, 0, 3000, 3000, 3500]],
+    ['a token half refilled is not spent: the call waits for the rest of it', 2, [0, 0, 250], [0, 0, 500]],
+    ['waiting calls start in arrival order, a late arrival behind them', 1, [0, 0, 0, 900], [0, 1000, 2000, 3000]],
+    ['a rate of a token a millisecond', 1000, Array(1002).fill(0), [...Array(1000).fill(0), 1, 2]],
+    ['a rate whose tokens fall between milliseconds (1/3 s each)', 3, [0, 0, 0, 0, 0], [0, 0, 0, 334, 667]],
+  ])('%s', async (_name, rate, arrivals, expected) => {
+    jest.setSystemTime(0);
+    const limiter = limiterOf(rate);
+    expect(await startTimes(limiter, arrivals, 10_000)).toEqual(expected);
+    // The refill timer went with the last waiting call.
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('never starts more than burst + rate·t in any window of t, in arrival order, and every call still waiting in the end', async () => {
+    const arrival = fc.record({
+      gap: fc.integer({ min: 0, max: 400 }),
+      /** How long the call holds its slot once started. */
+      hold: fc.integer({ min: 0, max: 1500 }),
+      /** Its operation ends (deadline, caller gone) this long after it arrived, if at all. */
+      abortAfter: fc.option(fc.integer({ min: 0, max: 3000 }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 4 }), fc.array(arrival, { minLength: 1, maxLength: 40 }), async (rate, inFlight, calls) => {
+        jest.setSystemTime(0);
+        const limiter = limiterOf(rate, { inFlight });
+        const started: Array<number | undefined> = calls.map(() => undefined);
+        const aborted = calls.map(() => false);
+        let running = 0;
+        const run = (i: number, release: Release) => {
+          started[i] = jest.now();
+          running += 1;
+          expect(running).toBeLessThanOrEqual(inFlight);
+          setTimeout(() => ((running -= 1), release()), calls[i]!.hold);
+        };
+        for (const [i, call] of calls.entries()) {
+          await jest.advanceTimersByTimeAsync(call.gap);
+          const controller = new AbortController();
+          if (call.abortAfter !== undefined) setTimeout(() => controller.abort(new Error('gone')), call.abortAfter);
+          const slot = limiter.acquire(STRANGER, controller.signal);
+          if (typeof slot === 'function') run(i, slot);
+          else void slot?.then((release) => run(i, release), () => (aborted[i] = true));
+        }
+        await jest.advanceTimersByTimeAsync((calls.length * 1000) / rate + 5000);
+        // Every call started or its operation ended first (no queue bound here: none was shed).
+        calls.forEach((_, i) => expect(started[i] !== undefined || aborted[i]).toBe(true));
+        const times = started.filter((at) => at !== undefined);
+        expect(times).toEqual([...times].sort((a, b) => a - b));
+        for (let i = 0; i < times.length; i += 1) {
+          for (let j = i; j < times.length; j += 1) {
+            expect(j - i + 1).toBeLessThanOrEqual(rate + (rate * (times[j]! - times[i]!)) / 1000 + 1e-9);
+          }
+        }
+        expect(limiter['queue']).toHaveLength(0);
+        expect(jest.getTimerCount()).toBe(0);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('keeps one timer however many strangers wait, and none once they stop waiting', async () => {
+    jest.setSystemTime(0);
+    const limiter = limiterOf(1);
+    expect(typeof limiter.acquire(STRANGER)).toBe('function');
+    const controllers = Array.from({ length: 50 }, () => new AbortController());
+    const waiting = controllers.map((c) => limiter.acquire(STRANGER, c.signal) as Promise<Release>);
+    expect(waiting.every((w) => w instanceof Promise)).toBe(true);
+    expect(jest.getTimerCount()).toBe(1);
+    // Unref'd: strangers waiting never keep the process alive.
+    expect(limiter['refillTimer']?.hasRef()).toBe(false);
+    for (const c of controllers) c.abort(new Error('gone'));
+    await Promise.allSettled(waiting);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('sheds a stranger at once when the queue is full, and an accepted caller waits for neither', async () => {
+    jest.setSystemTime(0);
+    const limiter = limiterOf(1, { queue: 2 });
+    const first = limiter.acquire(STRANGER) as Release;
+    const waiting = [limiter.acquire(STRANGER), limiter.acquire(STRANGER)];
+    expect(waiting.every((w) => w instanceof Promise)).toBe(true);
+    expect(limiter.acquire(STRANGER)).toBeUndefined();
+    // An accepted caller's call runs at once while strangers wait for tokens …
+    const accepted = limiter.acquire({ engine: 'e', caller: 'c' });
+    expect(typeof accepted).toBe('function');
+    // … and a freed slot skips the strangers who have no token yet.
+    first();
+    (accepted as Release)();
+    expect(limiter['queue']).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(limiter['queue']).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(limiter['queue']).toHaveLength(0);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('refuses a rate that is not above 0', () => {
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new InFlightLimiter({ inFlight: 1, queue: 1, strangers: { inFlight: 1, queue: 1, callsPerSecond: bad } })).toThrow(RangeError);
+    }
   });
 });

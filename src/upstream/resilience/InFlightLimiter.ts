@@ -10,11 +10,16 @@ export interface SlotBound {
   readonly queue: number;
 }
 
+/** A share whose calls also start at most `callsPerSecond` a second (a token bucket, burst the same). */
+export interface RateBound extends SlotBound {
+  readonly callsPerSecond?: number;
+}
+
 export interface InFlightLimits extends SlotBound {
   readonly perEngine?: SlotBound;
   readonly perCaller?: SlotBound;
   /** All calls of credentials the upstream has not accepted (made-up tokens) together. */
-  readonly strangers?: SlotBound;
+  readonly strangers?: RateBound;
 }
 
 export interface SlotClaim {
@@ -33,6 +38,16 @@ interface Share {
   readonly bound: SlotBound;
   readonly owner?: Map<string, Share>;
   readonly key?: string;
+  /** The strangers' share alone: a call starts only with a whole token. */
+  readonly bucket?: Bucket;
+}
+
+/** Fills at `perMs` a millisecond up to `burst`; `tokens` as of `at` (the limiter's clock). */
+interface Bucket {
+  tokens: number;
+  at: number;
+  readonly perMs: number;
+  readonly burst: number;
 }
 
 interface Waiter {
@@ -48,16 +63,26 @@ export class InFlightLimiter {
   private readonly engines = new Map<string, Share>();
   private readonly callers = new Map<string, Share>();
   private readonly strangers: Share | undefined;
+  /** The one timer of the strangers' bucket: set while a stranger waits for a token, unref'd. */
+  private refillTimer: NodeJS.Timeout | undefined;
 
+  /** `now`: milliseconds on a monotonic clock, for the strangers' rate. */
   constructor(
     private readonly limits: InFlightLimits,
     private readonly onChange: (inFlight: number) => void = () => {},
+    private readonly now: () => number = () => performance.now(),
   ) {
     if (!(Number.isSafeInteger(limits.inFlight) && limits.inFlight >= 1)) {
       throw new RangeError(`InFlightLimiter: expected an integer bound of at least 1, got ${limits.inFlight}`);
     }
     this.total = { active: 0, queued: 0, bound: limits };
-    if (limits.strangers !== undefined) this.strangers = { active: 0, queued: 0, bound: limits.strangers };
+    const rate = limits.strangers?.callsPerSecond;
+    if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) {
+      throw new RangeError(`InFlightLimiter: expected strangers' calls per second above 0, got ${rate}`);
+    }
+    // Full at first: a replica that just started lets a burst of new callers' first calls through.
+    const bucket = rate === undefined ? undefined : { tokens: rate, at: now(), perMs: rate / 1000, burst: rate };
+    if (limits.strangers !== undefined) this.strangers = { active: 0, queued: 0, bound: limits.strangers, bucket };
   }
 
   /** A slot, now (no promise to wait for) or once one frees up; `undefined`: neither run nor wait (shed). */
@@ -66,7 +91,12 @@ export class InFlightLimiter {
     const { perEngine, perCaller } = this.limits;
     const shares = [this.total];
     // A stranger's claim names no engine or caller.
-    if (claim.stranger === true && this.strangers !== undefined) shares.push(this.strangers);
+    if (claim.stranger === true && this.strangers !== undefined) {
+      shares.push(this.strangers);
+      // Tokens that came due since go to the strangers already waiting, in order, before this one.
+      if (this.strangers.queued > 0) this.grantDue();
+      else this.refill();
+    }
     if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
     if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
     if (mayRun(shares)) return this.take(shares);
@@ -79,6 +109,7 @@ export class InFlightLimiter {
           this.queue.splice(index, 1);
           for (const s of shares) s.queued -= 1;
           forget(shares);
+          this.scheduleRefill();
         }
         reject(signal?.reason);
       };
@@ -91,6 +122,7 @@ export class InFlightLimiter {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(waiter);
+      this.scheduleRefill();
     });
   }
 
@@ -126,7 +158,10 @@ export class InFlightLimiter {
   }
 
   private take(shares: readonly Share[]): Release {
-    for (const s of shares) s.active += 1;
+    for (const s of shares) {
+      s.active += 1;
+      if (s.bucket !== undefined) s.bucket.tokens -= 1;
+    }
     this.onChange(this.total.active);
     let released = false;
     return () => {
@@ -140,17 +175,53 @@ export class InFlightLimiter {
   }
 
   private grantNext(): boolean {
+    const strangersWaiting = this.strangers !== undefined && this.strangers.queued > 0;
+    if (strangersWaiting) this.refill();
     const index = this.queue.findIndex((waiter) => mayRun(waiter.shares));
     if (index < 0) return false;
     const [{ shares, grant }] = this.queue.splice(index, 1) as [Waiter];
     for (const s of shares) s.queued -= 1;
     grant(this.take(shares));
+    if (strangersWaiting) this.scheduleRefill();
     return true;
+  }
+
+  /** Every waiting call that may run now: those a freed slot skipped for want of a token. */
+  private grantDue(): void {
+    while (this.grantNext());
+  }
+
+  private refill(): void {
+    const bucket = this.strangers?.bucket;
+    if (bucket === undefined) return;
+    const now = this.now();
+    bucket.tokens = Math.min(bucket.burst, bucket.tokens + (now - bucket.at) * bucket.perMs);
+    bucket.at = now;
+  }
+
+  // One timer for all the strangers waiting, not one each: it fires when the next token is due (a
+  // freed slot grants whoever may run at that moment), and goes when the last stranger stops waiting.
+  private scheduleRefill(): void {
+    const strangers = this.strangers;
+    const bucket = strangers?.bucket;
+    if (bucket === undefined) return;
+    if (strangers!.queued === 0) {
+      clearTimeout(this.refillTimer);
+      this.refillTimer = undefined;
+      return;
+    }
+    if (this.refillTimer !== undefined || bucket.tokens >= 1) return;
+    const dueMs = Math.max(1, Math.ceil((1 - bucket.tokens) / bucket.perMs));
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.grantDue();
+      this.scheduleRefill();
+    }, dueMs).unref();
   }
 }
 
 function mayRun(shares: readonly Share[]): boolean {
-  return shares.every((s) => s.active < s.bound.inFlight);
+  return shares.every((s) => s.active < s.bound.inFlight && (s.bucket === undefined || s.bucket.tokens >= 1));
 }
 
 function share(shares: Map<string, Share>, key: string, bound: SlotBound): Share {

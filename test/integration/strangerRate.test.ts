@@ -1,0 +1,96 @@
+import { DEMO_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
+import { CACHES_OFF, errorCodes, startHarness, type GqlResponse, type Harness } from '../support/harness';
+
+/**
+ * Made-up tokens, each a new caller, cost the upstream one call each: CSE_MAX_STRANGER_CALLS_PER_S
+ * bounds how many of those start a second, so a flood of them cannot get the gateway's real callers
+ * throttled by the upstream's own rate limit (docs/security.md#made-up-tokens).
+ */
+
+const RATE = 20;
+const FLOOD = 100;
+const DEADLINE_MS = 10_000;
+const ENGINE = `{ engine(id: "${SEED.engines.big}") { id name } }`;
+
+/**
+ * The calls counted a second after `since`, and the seconds that really passed: the gateway shares
+ * this event loop, and a timer held up by the flood must not stretch the bound it checks
+ * (burst + rate · seconds, the bucket's own).
+ */
+function firstSecond(count: () => number, since: number): Promise<{ calls: number; seconds: number }> {
+  return new Promise((resolve) => setTimeout(() => resolve({ calls: count(), seconds: (performance.now() - since) / 1000 }), 1000));
+}
+
+describe('a flood of made-up tokens', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // Caches off: every accepted request below is an upstream call of its own.
+    h = await startHarness({ ...CACHES_OFF, CSE_MAX_STRANGER_CALLS_PER_S: String(RATE), REQUEST_TIMEOUT_MS: String(DEADLINE_MS) });
+  });
+  afterAll(() => h.close());
+
+  it('starts at most rate + burst upstream calls in its first second, and neither an accepted nor a new real caller is shut out', async () => {
+    // Accepted before the flood: its calls are its own caller's, not the strangers'.
+    expect((await h.gql(ENGINE)).body.errors).toBeUndefined();
+    const started = performance.now();
+    h.simulator.resetCalls();
+    const callsOf = (token: string) => h.simulator.calls.filter((call) => call.headers['x-auth-token'] === token).length;
+    const madeUpCalls = () => h.simulator.calls.filter((call) => call.headers['x-auth-token']?.startsWith('made-up-')).length;
+    const inFirstSecond = firstSecond(madeUpCalls, started);
+    const flood = Array.from({ length: FLOOD }, (_, i) => h.gql(ENGINE, undefined, { 'x-auth-token': `made-up-${String(i).padStart(3, '0')}` }));
+    // A real token the gateway has not seen: a stranger until the upstream answers its first call,
+    // which waits its turn behind the flood.
+    const newCaller = h.gql(ENGINE, undefined, { 'x-auth-token': SECOND_TOKEN }).then((response) => ({ response, ms: performance.now() - started }));
+
+    const { calls, seconds } = await inFirstSecond;
+    expect(calls).toBeLessThanOrEqual(RATE + RATE * seconds);
+
+    // With most of the flood still waiting for tokens, the accepted caller's calls go as they come.
+    const accepted: Array<GqlResponse<any>> = [];
+    for (let i = 0; i < 5; i += 1) accepted.push(await h.gql(ENGINE));
+    const madeUpWhenAcceptedDone = madeUpCalls();
+
+    const responses = await Promise.all(flood);
+    const { response: first, ms } = await newCaller;
+
+    for (const response of accepted) expect(response.body).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
+    expect(callsOf(DEMO_TOKEN)).toBe(5);
+    expect(madeUpWhenAcceptedDone).toBeLessThan(FLOOD);
+    // Each made-up token cost one call, answered 401: the queue held them all within their deadline.
+    for (const response of responses) expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+    expect(madeUpCalls()).toBe(FLOOD);
+    expect(first.body.errors).toBeUndefined();
+    expect(first.body.data).toEqual({ engine: { id: SEED.engines.big, name: expect.any(String) } });
+    expect(ms).toBeLessThan(DEADLINE_MS);
+  });
+});
+
+describe('a flood of made-up tokens larger than the strangers’ queue', () => {
+  it('is refused at once past the queue (OVERLOADED), the rest answered 401 one call each at the rate', async () => {
+    const rate = 5;
+    const h = await startHarness({ ...CACHES_OFF, CSE_MAX_STRANGER_CALLS_PER_S: String(rate), CSE_MAX_QUEUE_PER_CALLER: '10' });
+    try {
+      const madeUpCalls = () => h.simulator.callCount();
+      const started = performance.now();
+      const inFirstSecond = firstSecond(madeUpCalls, started);
+      const flood = await Promise.all(
+        Array.from({ length: FLOOD }, (_, i) =>
+          h.gql(ENGINE, undefined, { 'x-auth-token': `made-up-${String(i).padStart(3, '0')}` }).then((response) => ({ response, ms: performance.now() - started })),
+        ),
+      );
+      const { calls, seconds } = await inFirstSecond;
+      expect(calls).toBeLessThanOrEqual(rate + rate * seconds);
+      const refused = flood.filter(({ response }) => response.body.errors?.[0]?.extensions?.reason === 'OVERLOADED');
+      const answered = flood.filter(({ response }) => errorCodes(response)[0] === 'UNAUTHENTICATED');
+      for (const { response } of refused) expect(response.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE' }) })]);
+      for (const { response } of answered) expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+      expect(refused.length + answered.length).toBe(FLOOD);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(answered.length).toBe(madeUpCalls());
+      // Refused without waiting for the queue to move.
+      expect(Math.max(...refused.map(({ ms }) => ms))).toBeLessThan(Math.max(...answered.map(({ ms }) => ms)));
+    } finally {
+      await h.close();
+    }
+  });
+});
