@@ -3,7 +3,7 @@ import { DEMO_PROJECT_ID, DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
 import { eventually, protocolSocket } from '../support/liveClient';
 import { closedWithin, destroyAll, getOnce, open, openAfter, type RawConnection } from '../support/rawConnections';
-import { startFakeUpstream, type FakeUpstream } from '../support/upstream';
+import { heldJob, startFakeUpstream, type FakeUpstream } from '../support/upstream';
 
 /**
  * A full connection table makes room for a newcomer by closing its longest-idle keep-alive
@@ -14,17 +14,13 @@ import { startFakeUpstream, type FakeUpstream } from '../support/upstream';
  */
 
 const ENGINE = 'e-held';
-const HELD_PATH = `/v2/${DEMO_PROJECT_ID}/enginemgr/engines/${ENGINE}/jobs/2`;
-const HELD_JOB = JSON.stringify({ id: 2, engineId: ENGINE, status: 'Finished', tasks: [] });
-let answerHeld: (() => void) | undefined;
+const held = heldJob(ENGINE);
 
 let upstream: FakeUpstream;
 let h: GatewayHarness;
 let port: number;
 beforeAll(async () => {
-  upstream = await startFakeUpstream((path) =>
-    path.split('?')[0] === HELD_PATH ? new Promise((resolve) => (answerHeld = () => resolve(HELD_JOB))) : undefined,
-  );
+  upstream = await startFakeUpstream((path) => held.answer(path));
   h = await startGatewayOn(upstream, {
     HTTP_MAX_CONNECTIONS: '4',
     HTTP_MAX_CONNECTIONS_PER_ADDRESS: '2',
@@ -114,17 +110,17 @@ it('a table of busy connections refuses a new caller as before, and gives way on
   // Its answer in the making (the upstream holds it), after one answered: idle before, busy now.
   const answering = await open(port, { from: '127.0.0.4' });
   await keptAlive(answering);
-  answerHeld = undefined;
+  held.release = undefined;
   const body = JSON.stringify({ query: `{ job(engineId: "${ENGINE}", id: "2") { id } }` });
   const head = `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Auth-Token: ${DEMO_TOKEN}\r\n`;
   answering.socket.write(`${head}Content-Length: ${body.length}\r\n\r\n${body}`);
-  await eventually(() => answerHeld !== undefined, 'the job asked of the upstream');
+  await eventually(() => held.release !== undefined, 'the job asked of the upstream');
 
   expect(await newCaller('127.0.0.5')).toMatch(REFUSED);
   for (const connection of [sendingHeaders, sendingBody, answering]) expect(await openAfter(connection, 0)).toBe(true);
   expect(socket.socket.readyState).toBe(socket.socket.OPEN);
 
-  answerHeld!();
+  held.release!();
   await eventually(() => answers(answering).length === 2, 'the held answer');
   expect(await newCaller('127.0.0.5')).toMatch(SERVED);
   await closedWithin(answering, 2000);

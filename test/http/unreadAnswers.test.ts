@@ -2,7 +2,7 @@ import { DEMO_PROJECT_ID, DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
 import { eventually } from '../support/liveClient';
 import { destroyAll, open, openAfter, type RawConnection } from '../support/rawConnections';
-import { startFakeUpstream, type FakeUpstream } from '../support/upstream';
+import { heldJob, startFakeUpstream, type FakeUpstream } from '../support/upstream';
 
 /**
  * An answer its client does not read is held HTTP_REQUEST_TIMEOUT_MS from its end at most, then
@@ -23,20 +23,13 @@ const LARGE = `{ job(engineId: "${ENGINE}", id: "1") { ${ALIASES.join(' ')} } }`
 /** The answer's Content-Length. */
 const sizeOf = (connection: RawConnection) => Number(/content-length: (\d+)/i.exec(connection.received())?.[1]);
 
-/** Job 2 is answered when the test says: an operation asking it is still running until then. */
-const HELD_PATH = `/v2/${DEMO_PROJECT_ID}/enginemgr/engines/${ENGINE}/jobs/2`;
-const HELD_JOB = JSON.stringify({ id: 2, engineId: ENGINE, status: 'Finished', tasks: [] });
-let answerHeld: (() => void) | undefined;
+const held = heldJob(ENGINE);
 
 let upstream: FakeUpstream;
 let gateway: GatewayHarness;
 let port: number;
 beforeAll(async () => {
-  upstream = await startFakeUpstream((path) => {
-    const bare = path.split('?')[0];
-    if (bare === HELD_PATH) return new Promise((resolve) => (answerHeld = () => resolve(HELD_JOB)));
-    return bare === JOB_PATH ? JOB : undefined;
-  });
+  upstream = await startFakeUpstream((path) => (path.split('?')[0] === JOB_PATH ? JOB : held.answer(path)));
 });
 afterEach(destroyAll);
 afterAll(() => upstream.close());
@@ -161,13 +154,13 @@ describe('a caller’s share of answers not yet sent', () => {
   it('counts nothing for a client that left before its answer was made', async () => {
     const leaving = `{ large: job(engineId: "${ENGINE}", id: "1") { ${ALIASES.join(' ')} } held: job(engineId: "${ENGINE}", id: "2") { id } }`;
     for (let i = 0; i < 3; i += 1) {
-      answerHeld = undefined;
+      held.release = undefined;
       const connection = await open(port);
       post(connection, leaving, `leaving-caller-token-${'x'.repeat(4)}`);
-      await eventually(() => answerHeld !== undefined, 'job 2 asked');
+      await eventually(() => held.release !== undefined, 'job 2 asked');
       connection.socket.destroy();
       await new Promise((resolve) => setTimeout(resolve, 100));
-      answerHeld!();
+      held.release!();
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     // Three 21 MiB answers made for a client gone would hold more than the 48 MiB share.

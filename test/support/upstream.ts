@@ -26,6 +26,23 @@ export async function rawJobs(simulator: Simulator, engineId: string, query: Rec
   return jobs;
 }
 
+/** Job 2 of an engine, answered by a fake upstream only when the test calls `release`: an operation
+ * asking it is still running until then. */
+export function heldJob(engineId: string) {
+  const path = `/v2/${DEMO_PROJECT_ID}/enginemgr/engines/${engineId}/jobs/2`;
+  const text = JSON.stringify({ id: 2, engineId, status: 'Finished', tasks: [] });
+  const held = {
+    /** Set once the job is asked for. */
+    release: undefined as (() => void) | undefined,
+    /** The held answer for the job's path (query aside), `undefined` for any other. */
+    answer(requested: string): Promise<string> | undefined {
+      if (requested.split('?')[0] !== path) return undefined;
+      return new Promise((resolve) => (held.release = () => resolve(text)));
+    },
+  };
+  return held;
+}
+
 /** A stand-in for the upstream that answers what a test tells it, for bodies the simulator would never send. */
 export interface FakeUpstream {
   readonly url: string;
