@@ -185,6 +185,24 @@ it('lets the last log lines out whole and in order before exiting, even when std
   expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['big', 'stopped']);
 }, 30_000);
 
+it('writes a line logged while the logger closes (an operation still finishing), with no error at exit', async () => {
+  const script = `
+    const { createProcessLogger } = require(${JSON.stringify(join(dir, 'dist', 'observability', 'logger.js'))});
+    const log = createProcessLogger('info');
+    log.logger.info('before');
+    const closing = log.close(10000);
+    log.logger.info('while closing');
+    closing.then(() => process.exit(0));
+  `;
+  const child = spawn(process.execPath, ['-e', script], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += String(chunk)));
+  child.stderr!.on('data', (chunk) => (output += String(chunk)));
+  expect(await new Promise<number | null>((resolve) => child.once('close', resolve))).toBe(0);
+  const lines = output.split('\n').filter((line) => line !== '');
+  expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg).sort()).toEqual(['before', 'while closing']);
+}, 30_000);
+
 it('writes out the lines of a batch not yet written when the process exits without closing the logger (a crash)', async () => {
   // Fewer than a batch: nothing is being written when it exits (pino's exit hook rewrites a write under
   // way from its start, so a test of that case would fail now and then, as it did before batches).

@@ -13,6 +13,10 @@ export interface AbortSignalLike {
  * call's cancellation. Not an AbortController: Node makes each AbortSignal an EventTarget that
  * outlives young collections, a cost every operation paid twice. Listeners are called once, in the
  * order added, with no event; one that throws is reported as an uncaught error, as EventTarget does.
+ * Unlike EventTarget: a listener added twice is called twice, one removed by another listener during
+ * the abort is still called, and `signal` is the object itself (its holder could abort it): the
+ * gateway's own code adds each listener once and never removes one from another. Subscriptions keep
+ * AbortController: one per socket or poll, not per operation.
  */
 export class PlainAbort implements AbortSignalLike {
   aborted = false;

@@ -131,9 +131,13 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
   const answering = new WeakSet<Socket>();
   // When each connection's last answer left (Node keeps which connections are idle, not since when).
   const lastAnswered = new WeakMap<Socket, number>();
+  // Only an answer makes a connection idle: after a walk that found none, newcomers to a full table are
+  // refused without another walk until one comes (a flood against a busy table costs no walk each).
+  let idleMayExist = false;
   function answered(this: Answer) {
     answering.delete(this.req.socket);
     lastAnswered.set(this.req.socket, performance.now());
+    idleMayExist = true;
     clearTimeout(this[SEND_DEADLINE]);
   }
   const server = createServer(
@@ -160,6 +164,7 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
   // written: `answering` holds those until the answer's last byte has left. An evicted connection leaves
   // `open` on its close, a turn later: meanwhile the next newcomer passes it over (destroyed) for another.
   const closeLongestIdle = (): boolean => {
+    if (!idleMayExist) return false;
     let found: Socket | undefined;
     let since = Infinity;
     for (const { socket } of idleConnections(server)) {
@@ -167,6 +172,7 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
       const at = lastAnswered.get(socket);
       if (at !== undefined && at < since) [found, since] = [socket, at];
     }
+    if (found === undefined) idleMayExist = false;
     found?.destroy();
     return found !== undefined;
   };

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config/loadConfig';
 
@@ -133,11 +134,13 @@ const BATCH_FLUSH_MS = 100;
 class LineBatches {
   private batch = Buffer.allocUnsafe(BATCH_BYTES);
   private used = 0;
+  private closed = false;
 
   // `write` looked up on each batch: pino replaces sonic-boom's on EPIPE.
   constructor(private readonly out: { write(data: Buffer): boolean }) {}
 
   write(line: string): void {
+    if (this.closed) return writeAfterClose(line);
     // UTF-8 takes at most 3 bytes per UTF-16 unit: what fits so is written whole.
     if (line.length * 3 > BATCH_BYTES - this.used) {
       this.handOver();
@@ -150,11 +153,27 @@ class LineBatches {
   }
 
   handOver(): void {
-    if (this.used === 0) return;
+    if (this.used === 0 || this.closed) return;
     const lines = this.batch.subarray(0, this.used);
     this.batch = Buffer.allocUnsafe(BATCH_BYTES);
     this.used = 0;
     this.out.write(lines);
+  }
+
+  /** The last batch goes to the stream, which is ending; later lines are written at once. */
+  close(): void {
+    this.handOver();
+    this.closed = true;
+  }
+}
+
+/** A line logged while a stop waits for the stream to end (operations still finishing): written on its own
+ * turn, perhaps before lines still in the stream's queue, rather than lost; dropped only if stdout refuses. */
+function writeAfterClose(line: string): void {
+  try {
+    writeSync(1, line);
+  } catch {
+    // stdout full or gone: nothing else can take the line.
   }
 }
 
@@ -180,7 +199,8 @@ export function createProcessLogger(level: LogLevel, pretty = false): ProcessLog
   const close = (timeoutMs: number) => new Promise<void>((resolve) => {
     setTimeout(resolve, timeoutMs).unref();
     clearInterval(flushes);
-    batches.handOver();
+    batches.close();
+    process.off('beforeExit', handOverAtExit).off('exit', handOverAtExit);
     stdout.once('close', resolve);
     stdout.end();
   });
