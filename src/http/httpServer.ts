@@ -2,7 +2,7 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { GatewayContext } from '../graphql/context';
@@ -114,10 +114,8 @@ export function createHttpServer(options: HttpServerOptions) {
 
 /**
  * The connection settings' timeouts, `maxConnections` connections, then `reserve` more for the probes
- * (or scrapers). A full table closes its longest-idle keep-alive connection for a newcomer, as nginx
- * does, and as its keep-alive timeout would later; with none idle, the newcomer goes to the reserve.
- * A full reserve closes its oldest (Node's cap drops the newest): one asking at once is answered at
- * once, so connections that send nothing cannot keep it out.
+ * (or scrapers). A full reserve closes its oldest (Node's cap drops the newest): one asking at once
+ * is answered at once, so connections that send nothing cannot keep it out.
  */
 function createCappedServer(limits: GatewayConfig['http']['connections'], reserve: number, listener: RequestListener) {
   // Node's timeouts end with the request: an answer its client does not read would be held for good.
@@ -129,15 +127,8 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
   // Node starts every pipelined request it has read while no answer waits to be sent: their answers
   // would wait unsent, none with a deadline yet. One answer in the making per connection.
   const answering = new WeakSet<Socket>();
-  // When each connection's last answer left (Node keeps which connections are idle, not since when).
-  const lastAnswered = new WeakMap<Socket, number>();
-  // Only an answer makes a connection idle: after a walk that found none, newcomers to a full table are
-  // refused without another walk until one comes (a flood against a busy table costs no walk each).
-  let idleMayExist = false;
   function answered(this: Answer) {
     answering.delete(this.req.socket);
-    lastAnswered.set(this.req.socket, performance.now());
-    idleMayExist = true;
     clearTimeout(this[SEND_DEADLINE]);
   }
   const server = createServer(
@@ -159,27 +150,10 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
   let open = 0;
   const byAddress = new CallerShares(limits.maxConnectionsPerAddress);
   const reserved = new Set<Socket>(); // oldest first
-  // For a newcomer to a full table. Node's idle list holds the connections between two requests (not one
-  // still sending its request, nor an upgraded one) and those with an answer in the making or still being
-  // written: `answering` holds those until the answer's last byte has left. An evicted connection leaves
-  // `open` on its close, a turn later: meanwhile the next newcomer passes it over (destroyed) for another.
-  const closeLongestIdle = (): boolean => {
-    if (!idleMayExist) return false;
-    let found: Socket | undefined;
-    let since = Infinity;
-    for (const { socket } of idleConnections(server)) {
-      if (socket == null || socket.destroyed || probeOnly.has(socket) || answering.has(socket)) continue;
-      const at = lastAnswered.get(socket);
-      if (at !== undefined && at < since) [found, since] = [socket, at];
-    }
-    if (found === undefined) idleMayExist = false;
-    found?.destroy();
-    return found !== undefined;
-  };
   server.on('connection', (socket: Socket) => {
     // One client cannot take the table: past its address's share, it gets what the probes get.
     const address = addressKey(socket.remoteAddress ?? '');
-    if (!byAddress.full(address) && (open < limits.maxConnections || closeLongestIdle())) {
+    if (open < limits.maxConnections && !byAddress.full(address)) {
       open += 1;
       byAddress.add(address, 1);
       socket.once('close', () => {
@@ -198,21 +172,6 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
     socket.once('close', () => reserved.delete(socket));
   });
   return server;
-}
-
-/** A connection in Node's own list of an HTTP server's connections; `socket` null once freed. */
-type TrackedConnection = { readonly socket: Socket | null };
-
-/**
- * The server's idle connections, as Node lists them for `closeIdleConnections` (lib/_http_server.js:
- * `server[kConnections].idle()`, set up on `listening`). No public API hands out that list, and
- * `closeIdleConnections` closes every one, an answer still being written included. Empty where Node
- * keeps no such list: a full table then refuses as it did before eviction.
- */
-function idleConnections(server: Server): readonly TrackedConnection[] {
-  const key = Object.getOwnPropertySymbols(server).find((symbol) => symbol.description === 'http.server.connections');
-  const list = key === undefined ? undefined : (server as unknown as Record<symbol, { idle?: () => TrackedConnection[] }>)[key];
-  return typeof list?.idle === 'function' ? list.idle() : [];
 }
 
 const SEND_DEADLINE = Symbol('sendDeadline');
