@@ -100,7 +100,7 @@ export function createHttpServer(options: HttpServerOptions) {
     operations += 1;
     const finish = (httpStatus: number) => {
       operations -= 1;
-      telemetry.finish({ httpStatus: unsent ? LEFT_STATUS : httpStatus, aborted });
+      telemetry.finish({ httpStatus: unsent ? LEFT_STATUS : httpStatus, aborted, unsent });
       releaseExchange(held);
     };
     handle(options, request, response, target, own).then(() => finish(response.statusCode), (error: unknown) => {

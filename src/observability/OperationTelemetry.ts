@@ -31,8 +31,10 @@ export class OperationTelemetry {
     this.events = fanOutEvents(this.facts.events, { attempt });
   }
 
-  /** Once, when the response has been handed to the socket (or the request failed or was aborted). */
-  finish(end: { httpStatus: number; aborted: boolean }): void {
+  /** Once, when the response has been handed to the socket (or the request failed or was aborted).
+   * `unsent`: the connection closed before the answer began; its errors (a cancelled call reads as a
+   * timeout) reached nobody, and are not counted as the gateway's. */
+  finish(end: { httpStatus: number; aborted: boolean; unsent?: boolean }): void {
     if (this.finished) return;
     this.finished = true;
     const { facts } = this;
@@ -46,7 +48,7 @@ export class OperationTelemetry {
       facts.recordErrors([{ extensions: { code: RequestErrorCode.BAD_REQUEST } }]);
     }
     const outcome = reused ?? operationOutcome({ ...end, errorCount: facts.errorCount, hasData: facts.hasData });
-    const errorCodes = reused === undefined ? facts.errorCodes : undefined;
+    const errorCodes = reused === undefined ? (end.unsent === true ? [] : facts.errorCodes) : undefined;
     this.metrics.observeOperation(facts, outcome, durationMs, errorCodes);
     if (this.logger.isLevelEnabled('info')) this.writeLine(outcome, end.httpStatus, round(durationMs), errorCodes);
     if (errorCodes !== undefined && this.span !== undefined) {
