@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/loadConfig';
 import type { ContextServices, GatewayContext } from './graphql/context';
 import { createFormatError } from './graphql/formatError';
-import { createOperationExecutor, executionGateway } from './graphql/execution/operationExecutor';
+import { createOperationExecutor, executionPlugin } from './graphql/execution/operationExecutor';
 import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH, listeningUrl, startMetricsServer, warnOfOpenFileLimit } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
@@ -20,7 +20,7 @@ import { createUnknownValueReporter } from './mapping/unknownValues';
 import { fanOutEvents } from './observability/events';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
-import { createOperationPlugin } from './observability/operationPlugin';
+import { createOperationPlugin, recordOperationErrors } from './observability/operationPlugin';
 import { Readiness } from './observability/readiness';
 import { createRequestContextFactory } from './http/requestContext';
 import { DocumentStore } from './graphql/documentStore';
@@ -111,15 +111,19 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       logger.warn({ requestId, path, type }, 'upstream value the field type cannot represent');
     },
   });
+  const formatError = createFormatError(logger);
+  const includeStacktraceInErrorResponses = config.nodeEnv === 'development';
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: executionGateway(schema, executor),
+    schema,
     ...security.options,
-    formatError: createFormatError(logger),
-    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
+    formatError,
+    includeStacktraceInErrorResponses,
     // Apollo pretty-prints by default: more bytes and CPU for no reader.
     stringifyResult: (result) => JSON.stringify(result),
     logger,
     plugins: [
+      // First: Apollo asks the plugins in order for a response, until one gives it.
+      executionPlugin<GatewayContext>(executor, { formatError, includeStacktraceInErrorResponses, didEncounterErrors: recordOperationErrors }),
       createOperationPlugin<GatewayContext>(),
       ...cacheControlPlugins<GatewayContext>(),
       ...security.options.plugins,

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import { tagError, type RequestRecord } from './requestRecord';
 
 /** Apollo's lifecycle into the operation's facts; errors tagged so `formatError` can name the request. */
@@ -15,9 +16,8 @@ export function createOperationPlugin<
         async didResolveOperation({ operationName, operation }) {
           facts.operationResolved(operationName, operation?.operation ?? null);
         },
-        async didEncounterErrors({ errors }) {
-          for (const error of errors) tagError(error, record.requestId);
-          facts.recordErrors(errors);
+        async didEncounterErrors({ contextValue, errors }) {
+          recordOperationErrors(contextValue, errors);
         },
         async willSendResponse({ response }) {
           const body = response.body;
@@ -27,4 +27,15 @@ export function createOperationPlugin<
       };
     },
   };
+}
+
+/** Apollo's `didEncounterErrors`, also heard from the execution plugin (Apollo skips the hook for its response). */
+export function recordOperationErrors(
+  { record }: { readonly record: RequestRecord | undefined },
+  errors: readonly GraphQLError[],
+): void {
+  const facts = record?.telemetry?.facts;
+  if (record === undefined || facts === undefined) return;
+  for (const error of errors) tagError(error, record.requestId);
+  facts.recordErrors(errors);
 }

@@ -1,7 +1,17 @@
-import type { ApolloServerOptionsWithGateway } from '@apollo/server';
+import {
+  HeaderMap,
+  type ApolloServerPlugin,
+  type BaseContext,
+  type GraphQLRequestContextResponseForOperation,
+  type GraphQLRequestListener,
+  type GraphQLResponse,
+  type HTTPGraphQLHead,
+} from '@apollo/server';
 import {
   execute,
   GraphQLError,
+  Kind,
+  type GraphQLFormattedError,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
@@ -11,17 +21,17 @@ import {
 import type { CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../../config/loadConfig';
-import { ErrorCode } from '../../errors/codes';
+import { ErrorCode, RequestErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { canonicalDocument, literalVariables } from './canonicalDocument';
 import { documentShape, type DocumentShape } from './documentShape';
 import { expandedFieldCount } from './expandedSize';
 
-/** Runs operations for Apollo Server: GRAPHQL_EXECUTOR, described in docs/architecture.md. */
+/** Runs operations for Apollo Server (`executionPlugin`): GRAPHQL_EXECUTOR, described in docs/architecture.md. */
 export type OperationExecutor = (request: ExecutorRequest) => Promise<ExecutionResult>;
 
-/** `operation`: Apollo's, resolved from `document`. */
-type ExecutorRequest = { readonly operation: OperationDefinitionNode } &
+/** `operation`: Apollo's, resolved from `document` (undefined when it could not: graphql-js refuses). */
+type ExecutorRequest = { readonly operation: OperationDefinitionNode | undefined } &
   Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'>;
 
 type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
@@ -139,7 +149,8 @@ function adaptiveRunner(
   return async (request) => {
     const shape = documentShape(request.document);
     // The shape names every operation in order: with the operation's place, a key of fixed size.
-    const place = request.document.definitions.indexOf(request.operation);
+    const { operation } = request;
+    const place = operation === undefined ? -1 : request.document.definitions.indexOf(operation);
     if (place < 0) return interpreted(request);
     const key = `${place}:${shape.key}`;
     const operationName = request.operationName ?? undefined;
@@ -160,26 +171,117 @@ function adaptiveRunner(
   };
 }
 
-/** Apollo's supported way to bring an executor: a "gateway" of one fixed schema (no per-field hooks). */
-export function executionGateway(
-  schema: GraphQLSchema,
+/** Apollo's `didEncounterErrors` and formatting, which it skips for a response a plugin made. */
+type ExecutionPluginOptions<TContext> = {
+  readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  readonly includeStacktraceInErrorResponses: boolean;
+  /** Before the errors are formatted, as Apollo calls `didEncounterErrors`. */
+  readonly didEncounterErrors: (contextValue: TContext, errors: readonly GraphQLError[]) => void;
+};
+
+/**
+ * Runs every operation in Apollo's `responseForOperation` hook, so Apollo's own execution never
+ * starts: no gateway request context (an object of accessors reaching the whole request, kept
+ * through young collections), no second parse of Accept, no execution hooks. First among the
+ * plugins, so Apollo asks no other. What Apollo does after its executor is done here the same way
+ * (bench/README.md, "Execution in responseForOperation").
+ */
+export function executionPlugin<TContext extends BaseContext>(
   executor: OperationExecutor,
-): ApolloServerOptionsWithGateway<never>['gateway'] {
-  return {
-    load: async () => ({
-      executor: (context) => executor({
-        document: context.document,
-        operation: context.operation,
-        // Not Apollo's resolved name, `null` for an unknown one (which would run the only operation).
-        operationName: context.request.operationName ?? null,
-        variableValues: context.request.variables,
-        contextValue: context.context,
-      }),
-    }),
-    onSchemaLoadOrUpdate: (callback) => {
-      callback({ apiSchema: schema, coreSupergraphSdl: '' });
-      return () => {};
-    },
-    stop: async () => {},
+  options: ExecutionPluginOptions<TContext>,
+): ApolloServerPlugin<TContext> {
+  const answer = (requestContext: GraphQLRequestContextResponseForOperation<TContext>, errors: readonly GraphQLError[]) => {
+    (requestContext as { errors?: readonly GraphQLError[] }).errors = errors;
+    options.didEncounterErrors(requestContext.contextValue, errors);
+    return formatErrors(errors, options);
   };
+  const respond = async (requestContext: GraphQLRequestContextResponseForOperation<TContext>): Promise<GraphQLResponse> => {
+    const { document, operation, request, contextValue } = requestContext;
+    let result: ExecutionResult;
+    try {
+      result = await executor({
+        document,
+        operation,
+        // Not Apollo's resolved name, `null` for an unknown one (which would run the only operation).
+        operationName: request.operationName ?? null,
+        variableValues: request.variables,
+        contextValue,
+      });
+      // Admission refuses an operation Apollo could not resolve: graphql-js's refusal, as Apollo words it.
+      if (operation === undefined) throw operationResolutionError(result);
+    } catch (thrown) {
+      const { formattedErrors, http } = answer(requestContext, [ensureGraphQLError(thrown)]);
+      if (!http.status && !requestContext.response.http.status) http.status = 500;
+      return { http, body: { kind: 'single', singleResult: { errors: formattedErrors } } };
+    }
+    if (result.errors === undefined) return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: result } };
+    const errors = result.errors.map((error) => (isBadUserInputError(error) ? userInputError(error) : error));
+    const { formattedErrors, http } = answer(requestContext, errors);
+    // Apollo's status400ForVariableCoercionErrors, the default since Apollo Server 5.
+    if (errors.length > 0 && result.data === undefined && !http.status) http.status = 400;
+    return { http, body: { kind: 'single', singleResult: { ...result, errors: formattedErrors } } };
+  };
+  const listener: GraphQLRequestListener<TContext> = { responseForOperation: respond };
+  return { requestDidStart: async () => listener };
+}
+
+/** Apollo's normalizeAndFormatErrors: a code for each error, its `extensions.http` into the response's head. */
+function formatErrors(errors: readonly GraphQLError[], options: ExecutionPluginOptions<never>) {
+  const http: HTTPGraphQLHead = { status: undefined, headers: new HeaderMap() };
+  const enrich = (thrown: unknown): GraphQLFormattedError => {
+    const error = ensureGraphQLError(thrown);
+    const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions.code ?? ErrorCode.INTERNAL_SERVER_ERROR };
+    if (isPartialHead(extensions.http)) {
+      if (extensions.http.status) http.status = extensions.http.status;
+      for (const [name, value] of extensions.http.headers ?? []) http.headers.set(name, value);
+      delete extensions.http;
+    }
+    if (options.includeStacktraceInErrorResponses) extensions.stacktrace = error.stack?.split('\n');
+    return { ...error.toJSON(), extensions };
+  };
+  const formattedErrors = errors.map((error) => {
+    try {
+      return options.formatError(enrich(error), error);
+    } catch (formattingError) {
+      if (options.includeStacktraceInErrorResponses) return enrich(formattingError);
+      return { message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+    }
+  });
+  return { formattedErrors, http };
+}
+
+function isPartialHead(value: unknown): value is { status?: number; headers?: Map<string, string> } {
+  if (typeof value !== 'object' || value === null) return false;
+  const head = value as { status?: unknown; headers?: unknown };
+  return (!('status' in head) || typeof head.status === 'number') && (!('headers' in head) || head.headers instanceof Map);
+}
+
+function ensureGraphQLError(thrown: unknown): GraphQLError {
+  const error = thrown instanceof Error ? thrown : new GraphQLError(`Unexpected error value: ${String(thrown)}`);
+  return error instanceof GraphQLError ? error : new GraphQLError(error.message, { originalError: error });
+}
+
+/** graphql-js's coercion failure of a variable, which Apollo codes BAD_USER_INPUT. */
+function isBadUserInputError(error: GraphQLError): boolean {
+  const node = error.nodes?.length === 1 ? error.nodes[0] : undefined;
+  if (node?.kind !== Kind.VARIABLE_DEFINITION || error.extensions?.code != null) return false;
+  const name = node.variable.name.value;
+  return [`has invalid value`, `got invalid value `, `of required type `, `of non-null type `].some((tail) =>
+    error.message.startsWith(`Variable "$${name}" ${tail}`),
+  );
+}
+
+function userInputError(error: GraphQLError): GraphQLError {
+  const { nodes, extensions } = error;
+  const originalError = error.originalError ?? error;
+  return new GraphQLError(error.message, { nodes, originalError, extensions: { ...extensions, code: ErrorCode.BAD_USER_INPUT } });
+}
+
+function operationResolutionError(result: ExecutionResult): GraphQLError {
+  const error = result.errors?.[0];
+  if (error === undefined) {
+    return new GraphQLError('Unexpected error: Apollo Server did not resolve an operation but execute did not return errors');
+  }
+  const extensions = { http: { status: 400, headers: new HeaderMap() }, ...error.extensions, code: RequestErrorCode.OPERATION_RESOLUTION_FAILURE };
+  return new GraphQLError(error.message, { nodes: error.nodes, originalError: error.originalError ?? error, extensions });
 }
