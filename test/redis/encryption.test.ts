@@ -144,9 +144,10 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
       await Promise.all(subs.map((sub) => sub.next(2)));
       for (const sub of subs) expect(sub.results[1]!.data?.jobUpdated).toEqual({ id: String(job.id), status: 'INIT', description: DESCRIPTION });
 
-      // One polled for both; the other listened and polled for nobody (beyond its first read).
+      // One polled for both and the other listened; on a loaded host the lease may pass from one to the
+      // other, so each may have had both roles, but results went over the channel and nobody polled alone.
       const roles = await Promise.all([a, b].map(async (gateway) => ({ poller: await fleetPolls(gateway, 'poller'), listener: await fleetPolls(gateway, 'listener'), local: await fleetPolls(gateway, 'local') })));
-      expect(roles.filter((role) => role.listener > 0)).toHaveLength(1);
+      expect(roles.some((role) => role.listener > 0)).toBe(true);
       expect(roles.every((role) => role.local === 0)).toBe(true);
 
       expect(messages.length).toBeGreaterThan(0);
