@@ -56,6 +56,7 @@ export function loadConfig(env: Env) {
     inFlight: share('CSE_MAX_INFLIGHT_PER_CALLER', maxInFlight, 2, 1),
     queue: share('CSE_MAX_QUEUE_PER_CALLER', maxQueue, 2, 0),
   });
+  const strangersInFlight = Math.min(perCaller.inFlight, Math.max(1, Math.floor(poolConnections / 4)));
   const maxConnections = read.integer('HTTP_MAX_CONNECTIONS', 2048, 1, 1_000_000);
   const maxSockets = read.integer('SUBSCRIPTION_MAX_SOCKETS', Math.floor(maxConnections / 2), 0, 1_000_000);
   const maxConnectionsPerAddress = read.integer('HTTP_MAX_CONNECTIONS_PER_ADDRESS', Math.max(1, Math.floor(maxConnections / 4)), 1, 1_000_000);
@@ -89,9 +90,12 @@ export function loadConfig(env: Env) {
       // Made-up tokens together: a caller's share, at most a quarter of the pool (slow 401s hold no more),
       // and a start rate: an upstream that answers 401 at once would otherwise take them as fast as they come.
       strangers: Object.freeze({
-        inFlight: Math.min(perCaller.inFlight, Math.max(1, Math.floor(poolConnections / 4))),
+        inFlight: strangersInFlight,
         queue: perCaller.queue,
         callsPerSecond: read.integer('CSE_MAX_STRANGER_CALLS_PER_S', 50, 1, 100_000),
+        // One client address a quarter of them (IPv6 per /64, as its connections): its flood is shed past
+        // that at once, and a new caller from elsewhere waits behind that quarter, not the whole queue.
+        perAddress: Object.freeze({ inFlight: Math.max(1, Math.floor(strangersInFlight / 4)), queue: Math.max(1, Math.floor(perCaller.queue / 4)) }),
       }),
       engineBreakerFailures: read.integer('CSE_BREAKER_FAILURES', 5, 1, 10_000),
       upstreamBreakerFailures: read.integer('CSE_UPSTREAM_BREAKER_FAILURES', 10, 1, 10_000),

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { OperationBound } from './httpServer';
 import { credentialsFromHeaders, IDENTITY_HEADERS } from './identity';
+import { addressKey } from './addressKey';
 import { requestRecordOf, tagError } from '../observability/requestRecord';
 import type { Credentials } from '../upstream/credentials';
 import { GatewayError } from '../errors/GatewayError';
@@ -41,7 +42,9 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
     }
     const { events, propagate } = record?.telemetry ?? {};
     const refusal = refused === undefined ? {} : { error: refused };
-    return createContext(services, { credentials, signal, deadline, events, propagate, refusal }, record, refused);
+    // The stranger's part its address holds in the upstream limits (as its connections, per address).
+    const address = addressKey(request.socket.remoteAddress ?? '');
+    return createContext(services, { credentials, address, signal, deadline, events, propagate, refusal }, record, refused);
   };
   return { credentialsOf, contextFor };
 }

@@ -47,6 +47,8 @@ interface Connection {
   readonly id: number;
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
+  /** The upgrade's client address (addressKey). */
+  readonly address: string;
   credentials?: Credentials;
   /** Its caller (callerDigest) once identified; `stranger` while it holds the strangers' share too. */
   own?: string;
@@ -267,7 +269,8 @@ export function serveSubscriptions(
     const stop = () => abort.abort();
     connection.socket.once('close', stop);
     const deadline = deadlineIn(config.limits.operationTimeoutMs);
-    const request = { credentials, signal: abort.signal, deadline, refusal: {} };
+    // Its address's part of the strangers' upstream share, as an HTTP request's.
+    const request = { credentials, address: connection.address, signal: abort.signal, deadline, refusal: {} };
     const { pageBase, timeFormat } = config.upstream;
     const api = new CseApi({ http: services.http, request, limit: (call) => call(), pageBase, timeFormat });
     let failure: unknown;
@@ -438,7 +441,7 @@ export function serveSubscriptions(
 
   function opened(ws: WebSocket, request: IncomingMessage, address: string): void {
     const id = nextConnectionId++;
-    const connection: Connection = { id, socket: ws, request, operations: new Map(), muted: new Set(), open: 0, messageBytes: 0, messageValues: 0, pendingBytes: 0 };
+    const connection: Connection = { id, socket: ws, request, address, operations: new Map(), muted: new Set(), open: 0, messageBytes: 0, messageValues: 0, pendingBytes: 0 };
     stats.sockets += 1;
     byAddress.add(address, 1);
     metrics.socketOpened();

@@ -25,8 +25,10 @@ function firstSecond(count: () => number, since: number): Promise<{ calls: numbe
 describe('a flood of made-up tokens', () => {
   let h: Harness;
   beforeAll(async () => {
-    // Caches off: every accepted request below is an upstream call of its own.
-    h = await startHarness({ ...CACHES_OFF, CSE_MAX_STRANGER_CALLS_PER_S: String(RATE), REQUEST_TIMEOUT_MS: String(DEADLINE_MS) });
+    // Caches off: every accepted request below is an upstream call of its own. The flood comes from one
+    // address: its quarter of the queue places holds it whole.
+    const queue = String(4 * FLOOD);
+    h = await startHarness({ ...CACHES_OFF, CSE_MAX_STRANGER_CALLS_PER_S: String(RATE), REQUEST_TIMEOUT_MS: String(DEADLINE_MS), CSE_MAX_QUEUE: queue, CSE_MAX_QUEUE_PER_CALLER: queue });
   });
   afterAll(() => h.close());
 
@@ -94,4 +96,33 @@ describe('a flood of made-up tokens larger than the strangers’ queue', () => {
       await h.close();
     }
   });
+});
+
+describe('a flood of made-up tokens from one address', () => {
+  it('is refused past its address’s quarter of the queue, and a new real caller from another address waits behind that quarter alone', async () => {
+    const rate = 10;
+    const queue = 80;
+    const quarter = queue / 4;
+    // More than the queue: without each address's quarter, the new caller would be refused.
+    const flood = 100;
+    const h = await startHarness({ ...CACHES_OFF, CSE_MAX_STRANGER_CALLS_PER_S: String(rate), CSE_MAX_QUEUE_PER_CALLER: String(queue), REQUEST_TIMEOUT_MS: '30000' });
+    try {
+      const started = performance.now();
+      const responses = Array.from({ length: flood }, (_, i) => h.gql(ENGINE, undefined, { 'x-auth-token': `made-up-${String(i).padStart(3, '0')}` }));
+      // Another client: the same gateway, from another loopback address.
+      const { body: first } = await h.gql(ENGINE, undefined, { 'x-auth-token': SECOND_TOKEN }, '127.0.0.2');
+      const seconds = (performance.now() - started) / 1000;
+      const answered = await Promise.all(responses);
+
+      expect(first).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
+      // Behind the flood's quarter (its tokens and its own), not the whole queue (queue / rate seconds); the
+      // margin is for the flood's requests ahead of it on this test's event loop, which the gateway shares.
+      expect(seconds).toBeLessThan((quarter + 1) / rate + (queue - quarter) / rate / 2);
+      const refused = answered.filter((r) => r.body.errors?.[0]?.extensions?.reason === 'OVERLOADED');
+      expect(refused.length).toBeGreaterThan(0);
+      for (const r of answered) expect(errorCodes(r)).toEqual([refused.includes(r) ? 'UPSTREAM_UNAVAILABLE' : 'UNAUTHENTICATED']);
+    } finally {
+      await h.close();
+    }
+  }, 40_000);
 });

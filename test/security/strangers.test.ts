@@ -45,11 +45,14 @@ afterAll(async () => {
 
 let tokens = 0;
 
+/** Each client address holds a quarter of the made-up tokens' share: the burst comes from four. */
+const ADDRESSES = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
+
 /** A burst of made-up tokens, each asking for one engine: back once all but HELD have their answer. */
 async function burst(engineId: (i: number) => string): Promise<{ answers: Promise<GqlResponse<unknown>[]> }> {
   let settled = 0;
   const answers = Array.from({ length: BURST }, (_, i) =>
-    h.gql(ENGINE, { id: engineId(i) }, { 'x-auth-token': `made-up-token-${++tokens}` }).finally(() => (settled += 1)),
+    h.gql(ENGINE, { id: engineId(i) }, { 'x-auth-token': `made-up-token-${++tokens}` }, ADDRESSES[i % ADDRESSES.length]).finally(() => (settled += 1)),
   );
   while (settled < BURST - HELD) await sleep(5);
   return { answers: Promise.all(answers) };

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { loadConfig, type GatewayConfig } from '../../src/config/loadConfig';
 import { startGateway, type RunningGateway } from '../../src/gateway';
 import { createLogger } from '../../src/observability/logger';
@@ -11,8 +11,9 @@ export interface Harness {
   readonly config: GatewayConfig;
   /** Every log line the gateway wrote (JSON text), at the level LOG_LEVEL chose. */
   readonly logs: string[];
-  /** POSTs an operation to the gateway over real HTTP; the demo token unless `headers` says otherwise. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string | undefined>): Promise<GqlResponse<T>>;
+  /** POSTs an operation to the gateway over real HTTP; the demo token unless `headers` says otherwise.
+   * `from`: another loopback address as the client's (127.0.0.2: another client to per-address bounds). */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string | undefined>, from?: string): Promise<GqlResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -80,11 +81,17 @@ export async function startGatewayOn(
     demoToken: options.presetDemoToken === true ? DEMO_TOKEN : undefined,
   });
 
+  const clients = new Map<string, Agent>();
+  const clientFrom = (from: string) => {
+    let client = clients.get(from);
+    if (client === undefined) clients.set(from, (client = new Agent({ localAddress: from })));
+    return client;
+  };
   return {
     gateway,
     config,
     logs,
-    async gql(query, variables, headers = {}) {
+    async gql(query, variables, headers = {}, from) {
       const allHeaders: Record<string, string> = { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN };
       for (const [name, value] of Object.entries(headers)) {
         if (value === undefined) delete allHeaders[name.toLowerCase()];
@@ -94,11 +101,15 @@ export async function startGatewayOn(
         method: 'POST',
         headers: allHeaders,
         body: JSON.stringify({ query, variables }),
+        ...(from === undefined ? {} : { dispatcher: clientFrom(from) }),
       });
       const text = await response.body.text();
       return { status: response.statusCode, headers: response.headers, body: JSON.parse(text), text };
     },
-    close: () => gateway.close(),
+    async close() {
+      await Promise.all([...clients.values()].map((client) => client.close()));
+      await gateway.close();
+    },
   };
 }
 

@@ -252,3 +252,117 @@ describe("the strangers' start rate (a token bucket in their share)", () => {
     }
   });
 });
+
+describe("each client address's part of the strangers' share", () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  const RATE = 10;
+  const STRANGERS = { inFlight: 8, queue: 16, callsPerSecond: RATE, perAddress: { inFlight: 2, queue: 4 } };
+  const limiterOf = () =>
+    new InFlightLimiter({ inFlight: 10_000, queue: 10_000, perCaller: { inFlight: 10_000, queue: 10_000 }, strangers: STRANGERS }, undefined, () => jest.now());
+  const from = (address: string | undefined) => ({ stranger: true, address }) as const;
+
+  it('sheds one address’s flood past its quarter at once; another address’s new caller gets a place and starts behind that quarter alone', async () => {
+    jest.setSystemTime(0);
+    const limiter = limiterOf();
+    // Answered at once (a made-up token's 401): only the rate and the queue places bind.
+    const started: number[] = [];
+    const run = (slot: Release | Promise<Release> | undefined, onStart: () => void = () => {}) => {
+      const go = (release: Release) => (onStart(), release());
+      if (typeof slot === 'function') go(slot);
+      else void slot?.then(go);
+      return slot;
+    };
+    // A burst past the bucket's: the address's quarter of the queue fills, the rest is refused at once.
+    const burst = Array.from({ length: 30 }, () => run(limiter.acquire(from('192.0.2.1')), () => started.push(jest.now())));
+    expect(started).toHaveLength(RATE);
+    expect(burst.filter((slot) => slot instanceof Promise)).toHaveLength(STRANGERS.perAddress.queue);
+    expect(burst.filter((slot) => slot === undefined)).toHaveLength(30 - RATE - STRANGERS.perAddress.queue);
+    // Then twice the rate, for two seconds.
+    for (let i = 0; i < 4 * RATE; i += 1) {
+      await jest.advanceTimersByTimeAsync(1000 / (2 * RATE));
+      run(limiter.acquire(from('192.0.2.1')));
+      expect(limiter['addresses'].get('192.0.2.1')?.queued).toBeLessThanOrEqual(STRANGERS.perAddress.queue);
+    }
+    const arrived = jest.now();
+    let newCallerAt: number | undefined;
+    const newCaller = run(limiter.acquire(from('198.51.100.7')), () => (newCallerAt = jest.now()));
+    expect(newCaller).toBeInstanceOf(Promise);
+    // The flood goes on behind it.
+    for (let i = 0; i < 4 * RATE; i += 1) {
+      await jest.advanceTimersByTimeAsync(1000 / (2 * RATE));
+      run(limiter.acquire(from('192.0.2.1')));
+    }
+    await jest.advanceTimersByTimeAsync(5000);
+    // The quarter's tokens and its own: (quarter + 1) / rate seconds at most.
+    expect(newCallerAt).toBeDefined();
+    expect(newCallerAt! - arrived).toBeLessThanOrEqual(((STRANGERS.perAddress.queue + 1) * 1000) / RATE);
+    expect(limiter['addresses'].size).toBe(0);
+  });
+
+  it('holds one address’s calls to its quarter of the in-flight slots; another address’s, and calls without one, run beside them', () => {
+    jest.setSystemTime(0);
+    const limiter = limiterOf();
+    const held = [limiter.acquire(from('192.0.2.1')), limiter.acquire(from('192.0.2.1'))];
+    expect(held.every((slot) => typeof slot === 'function')).toBe(true);
+    expect(limiter.acquire(from('192.0.2.1'))).toBeInstanceOf(Promise);
+    // Calls without an address (a subscription's poll) are one address of their own.
+    expect(typeof limiter.acquire(from(undefined))).toBe('function');
+    expect(typeof limiter.acquire(from('198.51.100.7'))).toBe('function');
+  });
+
+  it('never lets an address hold more than its quarter of the queue places or in-flight slots, and sheds only past a part that is full', async () => {
+    const ADDRESSES = ['192.0.2.1', '192.0.2.2', '2001:db8::/64', undefined];
+    const arrival = fc.record({
+      gap: fc.integer({ min: 0, max: 300 }),
+      address: fc.constantFrom(...ADDRESSES),
+      hold: fc.integer({ min: 0, max: 1500 }),
+      abortAfter: fc.option(fc.integer({ min: 0, max: 3000 }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(arrival, { minLength: 1, maxLength: 60 }), async (calls) => {
+        jest.setSystemTime(0);
+        const limiter = limiterOf();
+        const running = new Map<string | undefined, number>();
+        const queued = new Map<string | undefined, number>();
+        const bump = (counts: Map<string | undefined, number>, address: string | undefined, by: number) => counts.set(address, (counts.get(address) ?? 0) + by);
+        const check = () => {
+          for (const address of ADDRESSES) {
+            expect(running.get(address) ?? 0).toBeLessThanOrEqual(STRANGERS.perAddress.inFlight);
+            expect(queued.get(address) ?? 0).toBeLessThanOrEqual(STRANGERS.perAddress.queue);
+          }
+        };
+        const run = (i: number, release: Release) => {
+          const { address, hold } = calls[i]!;
+          bump(running, address, 1);
+          check();
+          setTimeout(() => (bump(running, address, -1), release()), hold);
+        };
+        for (const [i, call] of calls.entries()) {
+          await jest.advanceTimersByTimeAsync(call.gap);
+          check();
+          const controller = new AbortController();
+          if (call.abortAfter !== undefined) setTimeout(() => controller.abort(new Error('gone')), call.abortAfter);
+          const slot = limiter.acquire(from(call.address), controller.signal);
+          if (slot === undefined) {
+            const allQueued = [...queued.values()].reduce((sum, n) => sum + n, 0);
+            expect((queued.get(call.address) ?? 0) >= STRANGERS.perAddress.queue || allQueued >= STRANGERS.queue).toBe(true);
+          } else if (typeof slot === 'function') run(i, slot);
+          else {
+            bump(queued, call.address, 1);
+            void slot.then(
+              (release) => (bump(queued, call.address, -1), run(i, release)),
+              () => bump(queued, call.address, -1),
+            );
+          }
+        }
+        await jest.advanceTimersByTimeAsync((calls.length * 1000) / RATE + 5000);
+        // An address's part goes with its last call.
+        expect(limiter['addresses'].size).toBe(0);
+        expect(jest.getTimerCount()).toBe(0);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -10,16 +10,18 @@ export interface SlotBound {
   readonly queue: number;
 }
 
-/** A share whose calls also start at most `callsPerSecond` a second (a token bucket, burst the same). */
-export interface RateBound extends SlotBound {
+/** A share whose calls also start at most `callsPerSecond` a second (a token bucket, burst the same),
+ * each client address (addressKey) holding at most `perAddress` of it. */
+export interface StrangersBound extends SlotBound {
   readonly callsPerSecond?: number;
+  readonly perAddress?: SlotBound;
 }
 
 export interface InFlightLimits extends SlotBound {
   readonly perEngine?: SlotBound;
   readonly perCaller?: SlotBound;
   /** All calls of credentials the upstream has not accepted (made-up tokens) together. */
-  readonly strangers?: RateBound;
+  readonly strangers?: StrangersBound;
 }
 
 export interface SlotClaim {
@@ -27,11 +29,15 @@ export interface SlotClaim {
   readonly caller?: string;
   /** Holds the strangers' share alone: no engine's (it may name any) or caller's. */
   readonly stranger?: boolean;
+  /** A stranger's client address (addressKey): one address's made-up tokens hold its part alone. */
+  readonly address?: string | undefined;
 }
 
-const STRANGER: SlotClaim = { stranger: true };
+/** The address of calls that have none (polls, the gateway's own), and addressKey's of a socket without one:
+ * together they are one address. */
+const NO_ADDRESS = '';
 
-/** The calls running and queued of the whole, one engine or one caller. */
+/** The calls running and queued of the whole, one engine, one caller or one stranger address. */
 interface Share {
   active: number;
   queued: number;
@@ -62,6 +68,7 @@ export class InFlightLimiter {
   private readonly queue: Waiter[] = [];
   private readonly engines = new Map<string, Share>();
   private readonly callers = new Map<string, Share>();
+  private readonly addresses = new Map<string, Share>();
   private readonly strangers: Share | undefined;
   /** The one timer of the strangers' bucket: set while a stranger waits for a token, unref'd. */
   private refillTimer: NodeJS.Timeout | undefined;
@@ -93,6 +100,9 @@ export class InFlightLimiter {
     // A stranger's claim names no engine or caller.
     if (claim.stranger === true && this.strangers !== undefined) {
       shares.push(this.strangers);
+      // One address's flood is shed past its part, and a new caller elsewhere waits behind that part only.
+      const perAddress = this.limits.strangers?.perAddress;
+      if (perAddress !== undefined) shares.push(share(this.addresses, claim.address ?? NO_ADDRESS, perAddress));
       // Tokens that came due since go to the strangers already waiting, in order, before this one.
       if (this.strangers.queued > 0) this.grantDue();
       else this.refill();
@@ -140,7 +150,7 @@ export class InFlightLimiter {
 
   stage(): AttemptStage {
     return (next) => async (attempt) => {
-      const claim = attempt.stranger ? STRANGER : { engine: attempt.engineKey, caller: attempt.caller };
+      const claim = attempt.stranger ? { stranger: true, address: attempt.request.address } : { engine: attempt.engineKey, caller: attempt.caller };
       const slot = this.acquire(claim, attempt.signal);
       if (slot === undefined) {
         attempt.events.shed?.({ route: attempt.route });

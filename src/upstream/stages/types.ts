@@ -17,6 +17,8 @@ export type ExchangeResult =
 
 export interface UpstreamRequestContext {
   readonly credentials: Credentials;
+  /** The client's address (addressKey); none for the gateway's own calls (polls). */
+  readonly address?: string;
   readonly signal?: AbortSignalLike;
   /** On `performance.now()`'s clock ({@link deadlineIn}): no attempt, backoff or `Retry-After` wait goes past it. */
   readonly deadline?: number;
