@@ -93,9 +93,10 @@ export function loadConfig(env: Env) {
         inFlight: strangersInFlight,
         queue: perCaller.queue,
         callsPerSecond: read.integer('CSE_MAX_STRANGER_CALLS_PER_S', 50, 1, 100_000),
-        // One client address a quarter of them (IPv6 per /64, as its connections): its flood is shed past
-        // that at once, and a new caller from elsewhere waits behind that quarter, not the whole queue.
-        perAddress: Object.freeze({ inFlight: Math.max(1, Math.floor(strangersInFlight / 4)), queue: Math.max(1, Math.floor(perCaller.queue / 4)) }),
+        // One client address a quarter of the queue (IPv6 per /64, as its connections): its flood is shed past
+        // that at once, and a new caller from elsewhere waits behind that quarter, not the whole queue. The
+        // slots stay whole: a new user's own calls, held by a slow upstream, would queue behind a quarter.
+        perAddress: Object.freeze({ inFlight: strangersInFlight, queue: Math.max(1, Math.floor(perCaller.queue / 4)) }),
       }),
       engineBreakerFailures: read.integer('CSE_BREAKER_FAILURES', 5, 1, 10_000),
       upstreamBreakerFailures: read.integer('CSE_UPSTREAM_BREAKER_FAILURES', 10, 1, 10_000),

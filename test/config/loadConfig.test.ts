@@ -55,7 +55,7 @@ describe('loadConfig', () => {
         'upstream.resilience.strangers.inFlight': 8,
         'upstream.resilience.strangers.queue': 128,
         'upstream.resilience.strangers.callsPerSecond': 50,
-        'upstream.resilience.strangers.perAddress.inFlight': 2,
+        'upstream.resilience.strangers.perAddress.inFlight': 8,
         'upstream.resilience.strangers.perAddress.queue': 32,
         'upstream.credentials.rejectionTtlMs': 10000,
         'upstream.resilience.engineBreakerFailures': 5,
@@ -339,9 +339,9 @@ describe('loadConfig', () => {
     // Made-up tokens together: a caller's share, at most a quarter of the pool's connections (at least one);
     // one client address a quarter of theirs (at least one each).
     [{ CSE_CONNECTIONS: '2' }, { 'upstream.resilience.strangers': { inFlight: 1, queue: 128, perAddress: { inFlight: 1, queue: 32 } } }],
-    [{ CSE_CONNECTIONS: '400' }, { 'upstream.resilience.strangers': { inFlight: 32, queue: 128, perAddress: { inFlight: 8, queue: 32 } } }],
-    [{ CSE_MAX_INFLIGHT_PER_CALLER: '3', CSE_MAX_QUEUE_PER_CALLER: '5' }, { 'upstream.resilience.strangers': { inFlight: 3, queue: 5, perAddress: { inFlight: 1, queue: 1 } } }],
-    [{ CSE_MAX_QUEUE_PER_CALLER: '0' }, { 'upstream.resilience.strangers': { inFlight: 8, queue: 0, perAddress: { inFlight: 2, queue: 1 } } }],
+    [{ CSE_CONNECTIONS: '400' }, { 'upstream.resilience.strangers': { inFlight: 32, queue: 128, perAddress: { inFlight: 32, queue: 32 } } }],
+    [{ CSE_MAX_INFLIGHT_PER_CALLER: '3', CSE_MAX_QUEUE_PER_CALLER: '5' }, { 'upstream.resilience.strangers': { inFlight: 3, queue: 5, perAddress: { inFlight: 3, queue: 1 } } }],
+    [{ CSE_MAX_QUEUE_PER_CALLER: '0' }, { 'upstream.resilience.strangers': { inFlight: 8, queue: 0, perAddress: { inFlight: 8, queue: 1 } } }],
     [{ CSE_MAX_STRANGER_CALLS_PER_S: '1' }, { 'upstream.resilience.strangers.callsPerSecond': 1 }],
     [{ CSE_MAX_STRANGER_CALLS_PER_S: '100000' }, { 'upstream.resilience.strangers.callsPerSecond': 100000 }],
     [{ CSE_AUTH_REJECTION_TTL_MS: '0', CACHE_AUTH_RECHECK_MS: '0' }, { 'upstream.credentials.rejectionTtlMs': 0, 'upstream.credentials.recheckMs': 0 }],
