@@ -301,6 +301,34 @@ describe("each client address's part of the strangers' share", () => {
     expect(limiter['addresses'].size).toBe(0);
   });
 
+  it('keeps a place for a caller from another address when four addresses fill the queue: the largest holder’s newest call gives way', async () => {
+    jest.setSystemTime(0);
+    const limiter = limiterOf();
+    // The bucket spent: every call from here on waits for a token.
+    for (let i = 0; i < RATE; i += 1) (limiter.acquire(from('192.0.2.1')) as Release)();
+    const refused: string[] = [];
+    const flood = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4'].flatMap((address) =>
+      Array.from({ length: STRANGERS.perAddress.queue }, () => {
+        const slot = limiter.acquire(from(address)) as Promise<Release>;
+        slot.then((release) => release(), (error: { extensions?: { reason?: string } }) => refused.push(`${address} ${error.extensions?.reason}`));
+        return slot;
+      }),
+    );
+    expect(flood.every((slot) => slot instanceof Promise)).toBe(true);
+    expect(limiter.acquire(from('192.0.2.1'))).toBeUndefined();
+    // A fifth address: a place, and the newest call of one of the four is refused for it.
+    const newCaller = limiter.acquire(from('198.51.100.7'));
+    expect(newCaller).toBeInstanceOf(Promise);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(refused).toEqual([expect.stringMatching(/^192\.0\.2\.\d OVERLOADED$/)]);
+    // And it starts in its turn.
+    let started = false;
+    void (newCaller as Promise<Release>).then((release) => ((started = true), release()));
+    await jest.advanceTimersByTimeAsync(((STRANGERS.queue + 1) * 1000) / RATE);
+    expect(started).toBe(true);
+    expect(limiter['addresses'].size).toBe(0);
+  });
+
   it('holds one address’s calls to its quarter of the in-flight slots; another address’s, and calls without one, run beside them', () => {
     jest.setSystemTime(0);
     const limiter = limiterOf();

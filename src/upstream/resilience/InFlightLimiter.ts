@@ -59,6 +59,8 @@ interface Bucket {
 interface Waiter {
   readonly shares: readonly Share[];
   readonly grant: (release: Release) => void;
+  /** Out of the queue without a slot (the place given to another address's call). */
+  readonly refuse: (error: Error) => void;
 }
 
 // Shares per engine and caller: one slow engine or busy caller cannot take every slot. No accessor
@@ -110,7 +112,7 @@ export class InFlightLimiter {
     if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
     if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
     if (mayRun(shares)) return this.take(shares);
-    if (shares.some((s) => s.queued >= s.bound.queue)) return void forget(shares);
+    if (shares.some((s) => s.queued >= s.bound.queue) && !this.placeFromLargestAddress(shares)) return void forget(shares);
     for (const s of shares) s.queued += 1;
     return new Promise<Release>((resolve, reject) => {
       const onAbort = () => {
@@ -128,6 +130,10 @@ export class InFlightLimiter {
         grant: (release) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(release);
+        },
+        refuse: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -165,6 +171,33 @@ export class InFlightLimiter {
         attempt.request.events?.inFlight?.(this.total.active);
       }
     };
+  }
+
+  /**
+   * A stranger's call that finds only the strangers' queue full takes the place of the newest queued call of
+   * the address holding the most places (refused OVERLOADED), when that address holds at least two more than
+   * its own: however many addresses flood, a caller from another one keeps a place.
+   */
+  private placeFromLargestAddress(shares: readonly Share[]): boolean {
+    const strangers = this.strangers;
+    const own = shares.find((s) => s.owner === this.addresses);
+    if (strangers === undefined || own === undefined) return false;
+    if (shares.some((s) => s !== strangers && s.queued >= s.bound.queue)) return false;
+    let largest: Share | undefined;
+    for (const s of this.addresses.values()) {
+      if (s.queued > own.queued + 1 && s.queued > (largest?.queued ?? 0)) largest = s;
+    }
+    if (largest === undefined) return false;
+    for (let i = this.queue.length - 1; i >= 0; i -= 1) {
+      const waiter = this.queue[i]!;
+      if (!waiter.shares.includes(largest)) continue;
+      this.queue.splice(i, 1);
+      for (const s of waiter.shares) s.queued -= 1;
+      forget(waiter.shares);
+      waiter.refuse(overloadedError());
+      return true;
+    }
+    return false;
   }
 
   private take(shares: readonly Share[]): Release {
