@@ -126,3 +126,37 @@ describe('a flood of made-up tokens from one address', () => {
     }
   }, 40_000);
 });
+
+describe('a flood of made-up tokens from several addresses', () => {
+  it('keeps the whole queue full, and a new real caller from yet another address still gets a place: the largest holder gives way', async () => {
+    const rate = 20;
+    const queue = 40;
+    const h = await startHarness({ ...CACHES_OFF, CSE_MAX_STRANGER_CALLS_PER_S: String(rate), CSE_MAX_QUEUE_PER_CALLER: String(queue), REQUEST_TIMEOUT_MS: '30000' });
+    try {
+      // Four loopback addresses, each sending faster than the rate: the queue stays full all along.
+      const addresses = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
+      const responses: Array<Promise<GqlResponse<any>>> = [];
+      let flooding = true;
+      const floods = addresses.map(async (from, a) => {
+        for (let i = 0; flooding; i += 1) {
+          responses.push(h.gql(ENGINE, undefined, { 'x-auth-token': `made-up-${a}-${i}` }, from));
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const newCaller = h.gql(ENGINE, undefined, { 'x-auth-token': SECOND_TOKEN }, '127.0.0.5');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      flooding = false;
+      await Promise.all(floods);
+      const { body: first } = await newCaller;
+      const answered = await Promise.all(responses);
+
+      expect(first).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
+      const refused = answered.filter((r) => r.body.errors?.[0]?.extensions?.reason === 'OVERLOADED');
+      expect(refused.length).toBeGreaterThan(0);
+      for (const r of answered) expect(errorCodes(r)).toEqual([refused.includes(r) ? 'UPSTREAM_UNAVAILABLE' : 'UNAUTHENTICATED']);
+    } finally {
+      await h.close();
+    }
+  }, 40_000);
+});
