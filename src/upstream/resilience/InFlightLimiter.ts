@@ -118,9 +118,7 @@ export class InFlightLimiter {
       const onAbort = () => {
         const index = this.queue.indexOf(waiter);
         if (index >= 0) {
-          this.queue.splice(index, 1);
-          for (const s of shares) s.queued -= 1;
-          forget(shares);
+          forget(this.dequeue(index).shares);
           this.scheduleRefill();
         }
         reject(signal?.reason);
@@ -189,15 +187,20 @@ export class InFlightLimiter {
     }
     if (largest === undefined) return false;
     for (let i = this.queue.length - 1; i >= 0; i -= 1) {
-      const waiter = this.queue[i]!;
-      if (!waiter.shares.includes(largest)) continue;
-      this.queue.splice(i, 1);
-      for (const s of waiter.shares) s.queued -= 1;
+      if (!this.queue[i]!.shares.includes(largest)) continue;
+      const waiter = this.dequeue(i);
       forget(waiter.shares);
       waiter.refuse(overloadedError());
       return true;
     }
     return false;
+  }
+
+  /** Out of the queue, its places given back. */
+  private dequeue(index: number): Waiter {
+    const [waiter] = this.queue.splice(index, 1) as [Waiter];
+    for (const s of waiter.shares) s.queued -= 1;
+    return waiter;
   }
 
   private take(shares: readonly Share[]): Release {
@@ -222,8 +225,7 @@ export class InFlightLimiter {
     if (strangersWaiting) this.refill();
     const index = this.queue.findIndex((waiter) => mayRun(waiter.shares));
     if (index < 0) return false;
-    const [{ shares, grant }] = this.queue.splice(index, 1) as [Waiter];
-    for (const s of shares) s.queued -= 1;
+    const { shares, grant } = this.dequeue(index);
     grant(this.take(shares));
     if (strangersWaiting) this.scheduleRefill();
     return true;
