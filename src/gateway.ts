@@ -34,6 +34,8 @@ import { graphiqlAssetRoutes } from './graphql/graphiql';
 
 type SharedStateModule = typeof import('./redis/sharedState');
 
+export { ignoreAbandonedBranches } from './graphql/execution/abandonedBranches';
+
 export interface GatewayDependencies {
   logger: Logger;
   endpoint: string;

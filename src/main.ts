@@ -67,7 +67,8 @@ async function main(): Promise<void> {
   const demoToken = demo?.token;
   const endpoint = demo?.simulator.url ?? (upstream.endpoint as string);
   // Loaded once the configuration and the simulator hold, so a bad setting fails before its modules load.
-  const { startGateway, shutdownDeadlineMs } = require('./gateway') as typeof import('./gateway');
+  const { startGateway, shutdownDeadlineMs, ignoreAbandonedBranches } = require('./gateway') as typeof import('./gateway');
+  ignoreAbandonedBranches();
   const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch((error: unknown) =>
     fail(error instanceof ConfigError ? error.message : startupFailure(error, config.http)),
   );

@@ -1,5 +1,6 @@
 export interface HeldRequestContext {
-  readonly contextValue: object;
+  /** `budget`: the operation's, ended first so that no work of it runs on a context let go of. */
+  readonly contextValue: object & { readonly budget?: { end(): void } };
   readonly response: { body?: unknown };
 }
 
@@ -8,6 +9,7 @@ export interface HeldRequestContext {
  * `undefined`, not deleted: stable shapes. */
 export function releaseExchange(held: HeldRequestContext[]): void {
   for (const requestContext of held) {
+    requestContext.contextValue.budget?.end();
     const context = requestContext.contextValue as Record<string, unknown>;
     for (const key of Object.keys(context)) context[key] = undefined;
     requestContext.response.body = undefined;

@@ -21,6 +21,7 @@ export class OperationBudget {
   private itemsOfTurn = 0;
   /** JSON made once per source (its text), with its bytes, however many copies the answer holds. */
   private readonly made = new Map<unknown, SizedJson | Promise<SizedJson>>();
+  private ended = false;
 
   constructor(private readonly limits: GatewayConfig['limits']['budget']) {}
 
@@ -67,6 +68,12 @@ export class OperationBudget {
     this.send(count * ITEM_BYTES);
   }
 
+  /** The operation was answered. graphql-js 16 goes on completing a branch whose error ended the answer
+   * (a null it propagated past its siblings): the lists such a branch still has scheduled are never made. */
+  end(): void {
+    this.ended = true;
+  }
+
   /** `make()`, a list of `count` items, now or in a later turn (after one pass of the event loop). */
   paced<T>(count: number, make: () => T): T | Promise<T> {
     if (this.turn === undefined && this.itemsThisTurn + count <= ITEMS_PER_TURN) {
@@ -85,7 +92,8 @@ export class OperationBudget {
       });
     }
     this.itemsOfTurn += count;
-    return this.turn.then(make);
+    // A promise of its own that never settles: nothing holds it, so the branch is collected whole.
+    return this.turn.then(() => (this.ended ? new Promise<T>(() => {}) : make()));
   }
 
   private send(bytes: number): void {
