@@ -146,6 +146,17 @@ export function createAdmission(
       if (error instanceof GatewayError) return [error];
       throw error;
     }
+    // Each representation is resolved and answered (an error each when the upstream refuses the token):
+    // CPU the call estimate does not see, since engine references cost list pages. `_entities` answers
+    // one item per representation: the bound of the items one list may answer. An unbounded walk is
+    // the calls' refusal, below.
+    const { maxListItems } = limits.budget;
+    if (Number.isFinite(cost.representations) && cost.representations > maxListItems) {
+      const message =
+        `The operation carries ${cost.representations} _entities representations; the limit is ${maxListItems} ` +
+        '(MAX_LIST_ITEMS). Send fewer in one request.';
+      return [refusal(ErrorCode.QUERY_TOO_COMPLEX, message, { representations: cost.representations, limit: maxListItems })];
+    }
     const { maxUpstreamCalls: limit } = limits;
     if (cost.calls > limit) {
       const calls = Number.isFinite(cost.calls) ? cost.calls : 'an unbounded number of';

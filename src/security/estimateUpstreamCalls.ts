@@ -38,10 +38,12 @@ export interface EstimateOptions extends PageSizes {
   readonly maxListPages: number;
 }
 
-/** Calls and connection items rendered at worst. */
+/** Calls, connection items rendered and `_entities` representations carried, at worst. */
 interface Cost {
   calls: number;
   items: number;
+  /** Each one is resolved, and answered (an item or an error), whatever it costs upstream. */
+  representations: number;
 }
 
 /** `steps`: selections visited, linear in the document. */
@@ -56,7 +58,7 @@ interface Context {
   readonly engineLoaded: boolean;
 }
 
-const NOTHING: Estimate = { calls: 0, items: 0, steps: 0 };
+const NOTHING: Estimate = { calls: 0, items: 0, representations: 0, steps: 0 };
 
 class OverBudget {}
 
@@ -161,6 +163,7 @@ function addTo(sum: Cost, cost: Cost, times = 1): Cost {
   if (times === 0) return sum;
   sum.calls += times * cost.calls;
   sum.items += times * cost.items;
+  sum.representations += times * cost.representations;
   return sum;
 }
 
@@ -187,7 +190,7 @@ function walk(
   let engineReferenceCalls = 0;
 
   function selectionSet(set: SelectionSetNode, parentType: GraphQLCompositeType, context: Context): Cost {
-    const cost: Cost = { calls: 0, items: 0 };
+    const cost: Cost = { calls: 0, items: 0, representations: 0 };
     // The same fragment spread twice in one selection set runs once (execution collects it once).
     let spread: Set<string> | undefined;
     for (const selection of set.selections) {
@@ -248,7 +251,7 @@ function walk(
       const { pageItems } = context;
       const inner = children(node, definition.type, { engineLoaded: context.engineLoaded });
       if (pageItems === undefined || !isListType(getNullableType(definition.type))) return inner;
-      return addTo({ calls: 0, items: 0 }, inner, pageItems);
+      return addTo({ calls: 0, items: 0, representations: 0 }, inner, pageItems);
     }
     let args: Record<string, unknown>;
     try {
@@ -262,7 +265,7 @@ function walk(
     switch (cost.calls) {
       case 'one': {
         const calls = cost.freeUnderItsEngine === true && context.engineLoaded ? 0 : 1;
-        return addTo({ calls, items: 0 }, children(node, definition.type, under));
+        return addTo({ calls, items: 0, representations: 0 }, children(node, definition.type, under));
       }
       case 'page': {
         const page = pageOf(args, options);
@@ -270,10 +273,13 @@ function walk(
         const given = (name: string) => args[name] !== undefined && args[name] !== null;
         const calls = connectionCallBudget({ ...page, after: given('after'), before: given('before') });
         const inner = children(node, definition.type, { ...under, pageItems: page.count });
-        return addTo({ calls, items: page.count }, inner);
+        return addTo({ calls, items: page.count, representations: 0 }, inner);
       }
       case 'entities': {
-        const counts = entityCounts(schema, args.representations);
+        // As coerced, a list (a lone value is a list of one); `{}` when it does not coerce (nothing resolves).
+        const { representations } = args;
+        const carried = Array.isArray(representations) ? representations.length : 0;
+        const counts = entityCounts(schema, representations);
         let calls = 0;
         for (const [typename, count] of counts) {
           if (typename !== 'Engine') calls += count;
@@ -284,7 +290,7 @@ function walk(
             engineReferenceCalls += budget;
           }
         }
-        return addTo({ calls, items: 0 }, children(node, definition.type, { ...under, entities: counts }));
+        return addTo({ calls, items: 0, representations: carried }, children(node, definition.type, { ...under, entities: counts }));
       }
     }
   }
@@ -296,12 +302,13 @@ function walk(
   }
 
   try {
-    const { calls, items } = selectionSet(root, rootType, { engineLoaded: false });
+    const { calls, items, representations } = selectionSet(root, rootType, { engineLoaded: false });
     const batched = Math.max(0, engineReferenceBudget(engineReferences, options) - engineReferenceCalls);
-    return { calls: calls + batched, items, steps };
+    return { calls: calls + batched, items, representations, steps };
   } catch (error) {
     if (!(error instanceof OverBudget)) throw error;
-    return { calls: Number.POSITIVE_INFINITY, items: Number.POSITIVE_INFINITY, steps };
+    const unbounded = Number.POSITIVE_INFINITY;
+    return { calls: unbounded, items: unbounded, representations: unbounded, steps };
   }
 }
 

@@ -1,5 +1,6 @@
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { eventually, protocolSocket } from '../support/liveClient';
 
 /** The gateway as a Federation 2 subgraph: `_service`, and `_entities` through the loaders. */
 
@@ -215,5 +216,73 @@ describe('engine references across `_entities` fields', () => {
     const response = await h.gql(TWO, { a: missing(0), b: missing(3) });
     expect(response.body.data).toEqual({ a: [null, null, null], b: [null, null, null] });
     expect(h.simulator.calls.length).toBeLessThanOrEqual(7);
+  });
+});
+
+describe('the representations one operation may carry: MAX_LIST_ITEMS, refused before anything runs', () => {
+  // Unknown engines: each is resolved (to null) and answered, whatever the list pages cost upstream.
+  const refs = (n: number, from = 0) => Array.from({ length: n }, (_, i) => engineRef(`e${from + i}`));
+  const literal = (n: number) => `{ _entities(representations: [${refs(n).map(({ id }) => `{ __typename: "Engine", id: "${id}" }`).join(', ')}]) { ... on Engine { id } } }`;
+  const TWO = `query ($a: [_Any!]!, $b: [_Any!]!) {
+    a: _entities(representations: $a) { ... on Engine { id } }
+    b: _entities(representations: $b) { ... on Engine { id } }
+  }`;
+  let small: Harness;
+  beforeAll(async () => {
+    small = await startHarness({ ...CACHES_OFF, MAX_LIST_ITEMS: '20' });
+  });
+  afterAll(async () => {
+    await small.close();
+  });
+  beforeEach(() => {
+    small.simulator.reset();
+  });
+
+  it.each([
+    ['in variables', (n: number) => [ENTITIES, { representations: refs(n) }] as const],
+    ['as a literal list in the document', (n: number) => [literal(n), undefined] as const],
+    ['across two `_entities` fields, summed', (n: number) => [TWO, { a: refs(10), b: refs(n - 10, 10) }] as const],
+  ])('%s: exactly the limit answered, one more refused with QUERY_TOO_COMPLEX and no upstream call', async (_name, operation) => {
+    const [atLimit, atLimitVariables] = operation(20);
+    const answered = await small.gql(atLimit, atLimitVariables);
+    expect(answered.body.errors).toBeUndefined();
+    expect(Object.values(answered.body.data).flat()).toHaveLength(20);
+    small.simulator.resetCalls();
+
+    const [over, overVariables] = operation(21);
+    // A router's fetch asks for JSON and gets 200 (see routerFetchStatus); other clients get the 400.
+    const routed = await small.gql(over, overVariables);
+    const strict = await small.gql(over, overVariables, { accept: 'application/graphql-response+json' });
+    expect([routed.status, strict.status]).toEqual([200, 400]);
+    for (const response of [routed, strict]) {
+      expect(response.body.data).toBeUndefined();
+      expect(response.body.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringContaining('MAX_LIST_ITEMS'),
+          extensions: { code: 'QUERY_TOO_COMPLEX', representations: 21, limit: 20 },
+        }),
+      ]);
+    }
+    expect(small.simulator.calls).toHaveLength(0);
+  });
+
+  it('refuses a made-up token with 5000 Engine representations before any upstream call (the default limit, 1000)', async () => {
+    // Within MAX_UPSTREAM_CALLS (engine references cost list pages) and MAX_BODY_BYTES; answered,
+    // it cost an upstream call and 5000 UNAUTHENTICATED errors, each resolved and formatted.
+    const response = await h.gql(ENTITIES, { representations: refs(5000) }, { 'x-auth-token': 'made-up-token-000000000040' });
+    expect(response.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'QUERY_TOO_COMPLEX', representations: 5000, limit: 1000 } })]);
+    expect(h.simulator.calls).toHaveLength(0);
+  });
+
+  it('is the same refusal over WebSocket, where admission is the same', async () => {
+    const socket = await protocolSocket(small.gateway.url);
+    small.simulator.resetCalls();
+    const overHttp = await small.gql(ENTITIES, { representations: refs(21) });
+    socket.burst([{ type: 'subscribe', id: '1', payload: { query: ENTITIES, variables: { representations: refs(21) } } }]);
+    await eventually(() => socket.received.length > 0, 'an answer for the subscribe');
+    socket.socket.close();
+    expect(socket.received[0]).toEqual({ type: 'error', id: '1', payload: overHttp.body.errors });
+    expect(overHttp.body.errors![0]!.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', representations: 21, limit: 20 });
+    expect(small.simulator.calls).toHaveLength(0);
   });
 });

@@ -77,6 +77,18 @@ describe('createEstimator', () => {
       expect(estimate(two, { a: engines(1), b: engines(2) })).toBe(3);
     });
 
+    it.each([
+      ['in a variable', query, { r: engines(5) }, 5],
+      ['none', query, { r: [] }, 0],
+      ['as a literal list', '{ _entities(representations: [{ __typename: "Engine", id: "a" }, { __typename: "Job", engineId: "e", id: "1" }]) { __typename } }', undefined, 2],
+      ['a lone literal, coerced to a list of one', '{ _entities(representations: { __typename: "Engine", id: "a" }) { __typename } }', undefined, 1],
+      ['every field, summed', 'query ($a: [_Any!]!, $b: [_Any!]!) { a: _entities(representations: $a) { __typename } ...B } fragment B on Query { b: _entities(representations: $b) { __typename } }', { a: engines(3), b: jobs(4) }, 7],
+      ['variables that do not coerce: nothing runs', query, { r: null }, 0],
+    ])('carries the representations %s', (_name, text, variables, expected) => {
+      const document = parse(text);
+      expect(rawEstimator(options)(document, operationOf(document), variables).representations).toBe(expected);
+    });
+
     it.each([[[{ id: 'x' }]], [[{ __typename: 'Nope' }]], [['Engine']], [[{ __typename: 'Query' }]]])('refuses representations %j', (representations) => {
       expect(() => estimate(query, { r: representations })).toThrow(GatewayError);
     });
@@ -140,16 +152,17 @@ describe('the estimates remembered per document shape', () => {
         for (const [d, v, name] of asks) {
           // Admission estimates only an operation it found: the last document has two, named.
           const operation = operationOf(documents[d]!, d === documents.length - 1 ? (name ?? 'A') : undefined);
-          const direct = () => rawEstimator(options)(documents[d]!, operation, variableSets[v]).calls;
-          const remembered = () => memoized(documents[d]!, operation, variableSets[v]).calls;
-          let expected: number | string;
+          const read = ({ calls, representations }: { calls: number; representations: number }) => ({ calls, representations });
+          const direct = () => read(rawEstimator(options)(documents[d]!, operation, variableSets[v]));
+          const remembered = () => read(memoized(documents[d]!, operation, variableSets[v]));
+          let expected: ReturnType<typeof read> | string;
           try {
             expected = direct();
           } catch (error) {
             expected = (error as Error).message;
           }
           if (typeof expected === 'string') expect(remembered).toThrow(expected);
-          else expect(remembered()).toBe(expected);
+          else expect(remembered()).toEqual(expected);
         }
       }),
     );
