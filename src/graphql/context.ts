@@ -21,6 +21,8 @@ export interface GatewayContext {
   /** Undefined outside the HTTP server. */
   readonly record: RequestRecord | undefined;
   readonly credentials: Credentials;
+  /** The client's address (addressKey), where the strangers' share of upstream calls counts its calls. */
+  readonly address?: string;
   readonly loaders: Loaders;
   readonly references: { readonly engine: DataLoader<string, CseEngine | null> };
   readonly paging: GatewayConfig['upstream']['paging'];
@@ -74,6 +76,7 @@ export function createContext(
   return {
     record,
     credentials: request.credentials,
+    address: request.address,
     loaders,
     references: { engine: createEngineReferenceLoader(loaders, entities) },
     paging: upstream.paging,

@@ -16,9 +16,10 @@ export interface JobEventModel {
   readonly job: CseJob;
 }
 
+/** `address`: the subscriber's (addressKey), where the polls it starts count while its credentials are a stranger's. */
 export interface JobWatches {
   /** The job's state now, then each change; ends after a terminal state, or after `null` for a missing job. */
-  jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null, undefined>;
+  jobUpdates(credentials: Credentials, engineId: string, jobId: string, address?: string): AsyncGenerator<CseJob | null, undefined>;
   /** An event each time one of the engine's newest jobs is created or changes. */
-  engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel, undefined>;
+  engineJobEvents(credentials: Credentials, engineId: string, address?: string): AsyncGenerator<JobEventModel, undefined>;
 }

@@ -91,8 +91,8 @@ export class Watches implements JobWatches {
     readonly onUnexpected: (error: unknown) => void = () => {},
   ) {}
 
-  jobUpdates(credentials: Credentials, engineId: string, jobId: string): AsyncGenerator<CseJob | null> {
-    const watch = this.watchOf(credentials, engineId, jobId);
+  jobUpdates(credentials: Credentials, engineId: string, jobId: string, address?: string): AsyncGenerator<CseJob | null> {
+    const watch = this.watchOf(credentials, engineId, address, jobId);
     const stream: JobSink = new ConflatingStream(1, this.metrics.conflated, () => watch?.leave(stream, jobId));
     stream.watch = watch;
     if (watch === undefined) stream.end();
@@ -100,8 +100,8 @@ export class Watches implements JobWatches {
     return stream;
   }
 
-  engineJobEvents(credentials: Credentials, engineId: string): AsyncGenerator<JobEventModel> {
-    const watch = this.watchOf(credentials, engineId);
+  engineJobEvents(credentials: Credentials, engineId: string, address?: string): AsyncGenerator<JobEventModel> {
+    const watch = this.watchOf(credentials, engineId, address);
     const max = maxPendingEvents(this.config);
     const stream = new ConflatingStream<JobEventModel>(max, this.metrics.conflated, () => watch?.leave(stream));
     stream.watch = watch;
@@ -115,7 +115,7 @@ export class Watches implements JobWatches {
     for (const watch of [...this.watches.values()]) watch.stop();
   }
 
-  private watchOf(credentials: Credentials, engineId: string, jobId?: string): EngineWatch | undefined {
+  private watchOf(credentials: Credentials, engineId: string, address: string | undefined, jobId?: string): EngineWatch | undefined {
     if (this.closed) return undefined;
     const key = `${credentialDigest(credentials)} ${engineId}`;
     const digest = callerDigest(credentials);
@@ -132,7 +132,7 @@ export class Watches implements JobWatches {
     if (watch === undefined) {
       const owner = (budget ??= new ScopeBudget<EngineWatch>(maxCallsPerPoll, pollMs));
       this.callers.set(digest, owner);
-      watch = new EngineWatch(credentials, engineId, this, owner, (idle) => {
+      watch = new EngineWatch(credentials, engineId, address, this, owner, (idle) => {
         // Only the watch under the key: a stopped one may have been replaced already.
         if (this.watches.get(key) === idle) this.watches.delete(key);
         owner.whenEmpty(() => this.callers.get(digest) === owner && this.callers.delete(digest));
@@ -200,6 +200,14 @@ export class EngineWatch {
   constructor(
     readonly credentials: Credentials,
     readonly engineId: string,
+    /**
+     * The client address of the subscriber that started the watch: its polls count there in the strangers'
+     * share while the scope is a stranger's (the limiter reads no address of an accepted scope's calls). Every
+     * subscriber of a watch holds its one token, so whichever of them polls, the polls are that token's; the
+     * starter's address is where they began, as a single flight's joiners wait on its first caller's call. A
+     * watch that outlives its starter keeps it: a client puts polls only at an address it subscribed from.
+     */
+    readonly address: string | undefined,
     private readonly options: Watches,
     scope: ScopeBudget<EngineWatch>,
     private readonly onIdle: (watch: EngineWatch) => void,
@@ -352,7 +360,7 @@ export class EngineWatch {
     const deadline = deadlineIn(this.options.config.limits.operationTimeoutMs);
     const { signal } = this.abort;
     // A poll is for news: it reads past the upstream cache (and refills it).
-    const request = { credentials: this.credentials, signal, deadline, fresh: true, refusal: {} };
+    const request = { credentials: this.credentials, address: this.address, signal, deadline, fresh: true, refusal: {} };
     const limit = <T>(fn: () => Promise<T>): Promise<T> => {
       calls += 1;
       return limiter.run(fn);

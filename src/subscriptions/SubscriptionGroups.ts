@@ -21,11 +21,14 @@ export interface GroupRequest {
   readonly operationName: string | null | undefined;
   readonly variables: Record<string, unknown> | undefined;
   readonly credentials: Credentials;
+  /** The subscriber's client address (addressKey): a group's executions, and the watch it starts, count at
+   * the address of the member that started it (see EngineWatch's `address`). */
+  readonly address?: string;
 }
 
 export interface SubscriptionGroupsOptions {
   readonly schema: GraphQLSchema;
-  readonly contextFor: (credentials: Credentials, beforeCall?: () => void) => GatewayContext;
+  readonly contextFor: (request: Pick<GroupRequest, 'credentials' | 'address'>, beforeCall?: () => void) => GatewayContext;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
@@ -101,9 +104,9 @@ class Group {
 
   /** The result that refuses every member when the source cannot be made. */
   private async start(): Promise<FormattedExecutionResult | undefined> {
-    const { document, variables: variableValues, operationName, credentials } = this.request;
+    const { document, variables: variableValues, operationName } = this.request;
     try {
-      const contextValue = this.options.contextFor(credentials);
+      const contextValue = this.options.contextFor(this.request);
       const args = { schema: this.options.schema, document, variableValues, operationName, contextValue };
       const source = await createSourceEventStream(args);
       if (!(Symbol.asyncIterator in source)) return this.format(source);
@@ -118,14 +121,14 @@ class Group {
 
   private async run(source: AsyncIterator<unknown>): Promise<void> {
     const { schema, contextFor } = this.options;
-    const { document, variables: variableValues, operationName, credentials } = this.request;
+    const { document, variables: variableValues, operationName } = this.request;
     const charge = watchOf(source)?.chargeCall;
     try {
       for (;;) {
         const next = await source.next();
         if (next.done === true || this.ended) break;
         const event = next.value;
-        const contextValue = contextFor(credentials, charge);
+        const contextValue = contextFor(this.request, charge);
         const args = { schema, document, rootValue: event, contextValue, variableValues, operationName };
         const formatted = this.format(await execute(args));
         const polled = polledAtOf(event);

@@ -115,9 +115,9 @@ export function serveSubscriptions(
   };
   const groups = new SubscriptionGroups({
     schema,
-    contextFor: (credentials, beforeCall) => {
+    contextFor: ({ credentials, address }, beforeCall) => {
       const deadline = deadlineIn(config.limits.operationTimeoutMs);
-      return createContext(socketServices, { credentials, deadline, refusal: {}, beforeCall });
+      return createContext(socketServices, { credentials, address, deadline, refusal: {}, beforeCall });
     },
     formatError,
   });
@@ -353,7 +353,7 @@ export function serveSubscriptions(
         if (delta > 0) bound(connection);
       },
     );
-    const group: GroupRequest = { hash, document, operationName, variables, credentials };
+    const group: GroupRequest = { hash, document, operationName, variables, credentials, address: connection.address };
     const startedAt = performance.now();
     const logName = name === undefined ? undefined : boundString(name, OPERATION_NAME_MAX_CHARS);
     const operation: Operation = { id, field, name: logName, group, stream, startedAt, own, stranger, units, events: 0, ended: false };

@@ -1,5 +1,6 @@
 import { DEMO_TOKEN, SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type GqlResponse, type Harness } from '../support/harness';
+import { eventually, protocolSocket, sleep, type ProtocolSocket } from '../support/liveClient';
 
 /**
  * Made-up tokens, each a new caller, cost the upstream one call each: CSE_MAX_STRANGER_CALLS_PER_S
@@ -12,6 +13,7 @@ const FLOOD = 100;
 // Far above the flood's own wait (FLOOD / RATE seconds): the gateway shares this test's event loop.
 const DEADLINE_MS = 25_000;
 const ENGINE = `{ engine(id: "${SEED.engines.big}") { id name } }`;
+const WATCH = 'subscription ($engineId: ID!, $id: ID!) { jobUpdated(engineId: $engineId, id: $id) { id } }';
 
 /**
  * The calls counted a second after `since`, and the seconds that really passed: the gateway shares
@@ -159,6 +161,66 @@ describe('a flood of made-up tokens from several addresses', () => {
       expect(first).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
       expectShedOrRefused(answered);
     } finally {
+      await h.close();
+    }
+  }, 40_000);
+});
+
+describe('subscription polls of made-up tokens', () => {
+  it('hold their subscribers’ address’s quarter of the queue: a new real caller’s first poll from another address waits behind that quarter alone', async () => {
+    const rate = 5;
+    const queue = 40;
+    const quarter = queue / 4;
+    // A failed poll is retried after twice the interval: a first poll shed would wait past the bound below.
+    const pollMs = 4000;
+    const h = await startHarness({
+      ...CACHES_OFF,
+      CSE_MAX_STRANGER_CALLS_PER_S: String(rate),
+      CSE_MAX_QUEUE_PER_CALLER: String(queue),
+      REQUEST_TIMEOUT_MS: '30000',
+      SUBSCRIPTION_POLL_MS: String(pollMs),
+      SUBSCRIPTION_KEEPALIVE_MS: '0',
+    });
+    const engineId = SEED.engines.onePage;
+    const job = h.simulator.startJob(engineId);
+    const subscribe = (id: string) => ({ type: 'subscribe', id, payload: { query: WATCH, variables: { engineId, id: String(job.id) } } });
+    const sockets: ProtocolSocket[] = [];
+    let flooding = true;
+    try {
+      // One client opens two sockets with new made-up tokens every 40 ms, each subscribing at once: ten times
+      // the polls the rate lets start, while the new caller waits (below the address's cap of sockets).
+      const flood = (async () => {
+        for (let i = 0; flooding && i < 200; i += 2) {
+          const pair = [i, i + 1].map((n) => protocolSocket(h.gateway.url, { 'X-Auth-Token': `made-up-${String(n).padStart(4, '0')}-${'x'.repeat(8)}` }, '127.0.0.2'));
+          for (const socket of await Promise.all(pair)) {
+            sockets.push(socket);
+            socket.burst([subscribe('flood')]);
+          }
+          await sleep(40);
+        }
+      })();
+      await sleep(1000);
+      const started = performance.now();
+      // A real token the gateway has not seen: its socket is admitted among the strangers, and its first poll is a
+      // stranger's call until the upstream answers it.
+      const caller = await protocolSocket(h.gateway.url, { 'X-Auth-Token': SECOND_TOKEN }, '127.0.0.1');
+      sockets.push(caller);
+      caller.burst([subscribe('mine')]);
+      await eventually(() => caller.received.some((message) => message.id === 'mine'), 'the new caller’s first state', 2 * pollMs + 2000).catch(() => {});
+      const ms = performance.now() - started;
+      flooding = false;
+      await flood;
+
+      expect(caller.received.find((message) => message.id === 'mine')).toEqual({
+        type: 'next',
+        id: 'mine',
+        payload: { data: { jobUpdated: { id: String(job.id) } } },
+      });
+      // Behind the flood's quarter (quarter / rate seconds), well before a shed first poll's retry.
+      expect(ms).toBeLessThan(((quarter + 1) / rate) * 1000 + pollMs / 2);
+    } finally {
+      flooding = false;
+      for (const socket of sockets) socket.socket.close();
       await h.close();
     }
   }, 40_000);

@@ -96,9 +96,11 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
   }
 }
 
-/** A raw WebSocket (ws) speaking graphql-transport-ws, for close codes and refusals. */
-export function rawSocket(httpUrl: string, headers: Record<string, string> = {}, protocol: string | null = 'graphql-transport-ws'): WebSocket {
-  return protocol === null ? new WebSocket(wsUrl(httpUrl), { headers }) : new WebSocket(wsUrl(httpUrl), protocol, { headers });
+/** A raw WebSocket (ws) speaking graphql-transport-ws, for close codes and refusals; `from`: another loopback
+ * address as the client's. */
+export function rawSocket(httpUrl: string, headers: Record<string, string> = {}, protocol: string | null = 'graphql-transport-ws', from?: string): WebSocket {
+  const options = { headers, ...(from === undefined ? {} : { localAddress: from }) };
+  return protocol === null ? new WebSocket(wsUrl(httpUrl), options) : new WebSocket(wsUrl(httpUrl), protocol, options);
 }
 
 /** The close code and reason a socket ended with. */
@@ -129,9 +131,9 @@ export interface ProtocolSocket {
   burst(messages: readonly unknown[]): void;
 }
 
-/** Opens a raw graphql-transport-ws socket and waits for the ack to `connection_init` with `payload`. */
-export async function protocolSocket(httpUrl: string, payload: Record<string, unknown> = { 'X-Auth-Token': DEMO_TOKEN }): Promise<ProtocolSocket> {
-  const socket = rawSocket(httpUrl);
+/** Opens a raw graphql-transport-ws socket (from `from`, see rawSocket) and waits for the ack to `connection_init` with `payload`. */
+export async function protocolSocket(httpUrl: string, payload: Record<string, unknown> = { 'X-Auth-Token': DEMO_TOKEN }, from?: string): Promise<ProtocolSocket> {
+  const socket = rawSocket(httpUrl, {}, 'graphql-transport-ws', from);
   const received: any[] = [];
   const ended = closed(socket).then(({ code }) => code);
   await new Promise<void>((resolve, reject) => {

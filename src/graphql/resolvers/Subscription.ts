@@ -9,11 +9,11 @@ import { property } from './property';
 export const Subscription: SubscriptionResolvers = {
   jobUpdated: {
     subscribe: (_root, { engineId, id }, context) =>
-      watchesOf(context).jobUpdates(context.credentials, assertEngineId(engineId), assertJobId(id)),
+      watchesOf(context).jobUpdates(context.credentials, assertEngineId(engineId), assertJobId(id), context.address),
     resolve: (job: CseJob | null) => job,
   },
   engineJobEvents: {
-    subscribe: (_root, { engineId }, context) => watchesOf(context).engineJobEvents(context.credentials, assertEngineId(engineId)),
+    subscribe: (_root, { engineId }, context) => watchesOf(context).engineJobEvents(context.credentials, assertEngineId(engineId), context.address),
     resolve: (event: JobEventModel) => event,
   },
 };

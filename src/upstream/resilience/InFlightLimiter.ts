@@ -33,8 +33,7 @@ export interface SlotClaim {
   readonly address?: string | undefined;
 }
 
-/** The address of calls that have none (polls, the gateway's own), and addressKey's of a socket without one:
- * together they are one address. */
+/** The address of calls that name none, and addressKey's of a socket without one: together they are one address. */
 const NO_ADDRESS = '';
 
 /** The calls running and queued of the whole, one engine, one caller or one stranger address. */

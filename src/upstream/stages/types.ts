@@ -17,7 +17,7 @@ export type ExchangeResult =
 
 export interface UpstreamRequestContext {
   readonly credentials: Credentials;
-  /** The client's address (addressKey); none for the gateway's own calls (polls). */
+  /** The client's address (addressKey): a subscription poll's is its watch's starter's (EngineWatch). */
   readonly address?: string;
   readonly signal?: AbortSignalLike;
   /** On `performance.now()`'s clock ({@link deadlineIn}): no attempt, backoff or `Retry-After` wait goes past it. */
