@@ -147,9 +147,13 @@ describe('bench harness (compiled CLI, child processes)', () => {
     expect((refused as { stderr: string }).stderr).toMatch(/usage: .*scenario=S5: S1\|S2\|S3\|S4\|S5\|S6/);
   }, 70_000);
 
-  it('duels the cold bound against the gateway, each paging with its own cursors and answering without errors', async () => {
-    const args = [join(benchDir, 'duel.js'), join(benchDir, 'coldBound.js'), gateway, '1', '100', 'S6', 'off'];
-    const result = await run(process.execPath, args, { cwd: root, timeout: 60_000 });
+  it.each([
+    ['coldBound.js', ''],
+    ['stackBound.js', ''],
+    ['stackBound.js', 'STACK_BOUND=apollo'],
+  ])('duels the bound %s (%s) against the gateway, each paging with its own cursors and answering without errors', async (bound, settings) => {
+    const args = [join(benchDir, 'duel.js'), join(benchDir, bound), gateway, '1', '100', 'S6', 'off'];
+    const result = await run(process.execPath, args, { cwd: root, timeout: 60_000, env: { ...process.env, DUEL_A_ENV: settings } });
     expect(result.stdout).toMatch(/^round 1: .*, errors 0$/m);
   }, 70_000);
 

@@ -8,8 +8,7 @@ import { withCostDirectives } from './federation/costDirectives';
 import { propertyOf } from './resolvers/property';
 
 /** `schema/` is at the package root, above both src/ and dist/. */
-export function loadTypeDefs(): string {
-  const dir = join(__dirname, '..', '..', 'schema');
+export function loadTypeDefs(dir = join(__dirname, '..', '..', 'schema')): string {
   return readdirSync(dir)
     .filter((name) => name.endsWith('.graphql'))
     .sort()

@@ -1,24 +1,35 @@
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { createColdBound, type ColdBound } from '../bench/coldBound';
+import type { Server } from 'node:http';
+import { createColdBound } from '../bench/coldBound';
+import { createStackBound } from '../bench/stackBound';
 import { planPageCalls } from '../src/pagination/pages';
 import { gatewayRequest } from '../bench/scenarios';
 import { walkCursors } from '../bench/servers';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 
+type Bound = { readonly server: Server; close(): Promise<void> };
+type Options = { upstream: string; projectId: string };
+
+const bounds: ReadonlyArray<[string, (options: Options) => Bound | Promise<Bound>]> = [
+  ['coldBound.ts', createColdBound],
+  ['stackBound.ts, lean', (options) => createStackBound({ ...options, mode: 'lean' })],
+  ['stackBound.ts, Apollo\'s defaults', (options) => createStackBound({ ...options, mode: 'apollo' })],
+];
+
 /**
- * The cold page's bound is a yardstick too: it must do the work it stands for — the floor's
+ * The cold page's bounds are yardsticks too: each must do the work it stands for — the floor's
  * upstream calls, and the window's items answered — or its figures say nothing.
  */
-describe('bench bound for a cold page, against the simulator', () => {
+describe.each(bounds)('bench bound for a cold page (%s), against the simulator', (_name, create) => {
   let simulator: Simulator;
-  let bound: ColdBound;
+  let bound: Bound;
   let url: string;
   let cursors: string[];
 
   beforeAll(async () => {
     simulator = await startSimulator();
-    bound = createColdBound({ upstream: simulator.url, projectId: DEMO_PROJECT_ID });
+    bound = await create({ upstream: simulator.url, projectId: DEMO_PROJECT_ID });
     await new Promise<void>((resolve) => bound.server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(bound.server.address() as AddressInfo).port}/graphql`;
     cursors = await walkCursors(url);
