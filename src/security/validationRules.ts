@@ -17,9 +17,59 @@ export function securityValidationRules(limits: Limits): ValidationRule[] {
     blockFieldSuggestion: { enabled: false },
   });
   const rules = [NoIncrementalDeliveryRule, ...armor.protect().validationRules];
-  if (!limits.enableIntrospection) rules.push(IntrospectionDisabledRule);
+  rules.push(limits.enableIntrospection ? IntrospectionRepeatsRule : IntrospectionDisabledRule);
   return rules;
 }
+
+/** How often one operation may select each introspection root field. The answer to `__schema` is made anew
+ * for each selection of it, for any caller, token or not, with no upstream call: 30 aliases of it cost 30 full
+ * introspections in one request (attack W). graphql-js's getIntrospectionQuery(), which GraphiQL, Apollo
+ * Sandbox and codegen send, selects `__schema` once; a capability probe (gql.tada's) selects `__type` four
+ * times, each a single type's answer. */
+export const INTROSPECTION_FIELD_LIMITS: Readonly<Record<'__schema' | '__type', number>> = { __schema: 1, __type: 8 };
+const INTROSPECTION_FIELDS = Object.keys(INTROSPECTION_FIELD_LIMITS) as Array<keyof typeof INTROSPECTION_FIELD_LIMITS>;
+
+/** Each field is counted wherever its fragment is spread, and under `@skip`/`@include` too: the count reads
+ * nothing a document's shape leaves out, so a shape admission knows valid passes it again. Each fragment is
+ * counted once per document and its counts kept (saturated past the limits): linear, however it is spread. */
+const IntrospectionRepeatsRule: ValidationRule = (context) => {
+  const fragments = new Map<string, number[] | undefined>();
+  const count = (set: SelectionSetNode): number[] => {
+    const counts = INTROSPECTION_FIELDS.map(() => 0);
+    const add = (more: readonly number[]) => more.forEach((n, i) => (counts[i]! += n));
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const i = INTROSPECTION_FIELDS.indexOf(selection.name.value as keyof typeof INTROSPECTION_FIELD_LIMITS);
+        if (i >= 0) counts[i]! += 1;
+        if (selection.selectionSet) add(count(selection.selectionSet));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) add(count(selection.selectionSet));
+      else add(ofFragment(selection.name.value));
+    }
+    return counts.map((n, i) => Math.min(n, INTROSPECTION_FIELD_LIMITS[INTROSPECTION_FIELDS[i]!] + 1));
+  };
+  const ofFragment = (name: string): readonly number[] => {
+    // Being counted: a cycle, which NoFragmentCyclesRule refuses.
+    if (fragments.has(name)) return fragments.get(name) ?? [];
+    fragments.set(name, undefined);
+    const fragment = context.getFragment(name);
+    const counts = fragment == null ? [] : count(fragment.selectionSet);
+    fragments.set(name, counts);
+    return counts;
+  };
+  return {
+    OperationDefinition(operation) {
+      count(operation.selectionSet).forEach((n, i) => {
+        const field = INTROSPECTION_FIELDS[i]!;
+        const limit = INTROSPECTION_FIELD_LIMITS[field];
+        if (n <= limit) return;
+        const times = limit === 1 ? 'once' : `${limit} times`;
+        const message = `One operation may select ${field} at most ${times} (aliases and fragments included); this one selects it more often.`;
+        context.reportError(new GraphQLError(message, { nodes: operation }));
+      });
+      return false;
+    },
+  };
+};
 
 /** Fields of one response name a selection set may hold (with selections, or leaves, which compare cheaply),
  * and fragments it may spread, with its inline fragments and the fragments it spreads: graphql-js's
