@@ -22,10 +22,9 @@ export function securityValidationRules(limits: Limits): ValidationRule[] {
 }
 
 /** How often one operation may select each introspection root field. The answer to `__schema` is made anew
- * for each selection of it, for any caller, token or not, with no upstream call: 30 aliases of it cost 30 full
- * introspections in one request (attack W). graphql-js's getIntrospectionQuery(), which GraphiQL, Apollo
- * Sandbox and codegen send, selects `__schema` once; a capability probe (gql.tada's) selects `__type` four
- * times, each a single type's answer. */
+ * for each selection of it, for any caller, token or not, with no upstream call. graphql-js's
+ * getIntrospectionQuery(), which GraphiQL, Apollo Sandbox and codegen send, selects `__schema` once; a
+ * capability probe (gql.tada's) selects `__type` four times, each a single type's answer. */
 export const INTROSPECTION_FIELD_LIMITS: Readonly<Record<'__schema' | '__type', number>> = { __schema: 1, __type: 8 };
 const INTROSPECTION_FIELDS = Object.keys(INTROSPECTION_FIELD_LIMITS) as Array<keyof typeof INTROSPECTION_FIELD_LIMITS>;
 
