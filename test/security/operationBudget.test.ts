@@ -1,7 +1,20 @@
 import { GatewayError } from '../../src/errors/GatewayError';
-import { OperationBudget } from '../../src/graphql/execution/operationBudget';
+import { Kind, parse, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { OperationBudget, type ListSelection } from '../../src/graphql/execution/operationBudget';
 
 const limits = { maxUpstreamBytes: 1000, maxListItems: 10 };
+
+/** The first field of `document`'s operation as a list field, with the document's fragments. */
+function listOf(document: string): ListSelection {
+  const parsed = parse(document);
+  const operation = parsed.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of parsed.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  return { fieldNodes: [operation.selectionSet.selections[0] as FieldNode], fragments };
+}
+
+/** Items of ten fields each: 1000 of them are a turn's worth. */
+const TEN_FIELDS = listOf('{ list { a b c d e f g h i j } }');
 
 function codeOf(run: () => void): unknown {
   try {
@@ -84,7 +97,7 @@ describe('OperationBudget: lists', () => {
     expect(codeOf(() => new OperationBudget({ ...limits, maxUpstreamBytes: 10_000 }).sendList(count))).toEqual(expected);
   });
 
-  it('makes lists at once up to a turn of 1000 items, then one turn of the event loop per 1000, in order', async () => {
+  it('makes lists at once up to a turn of 10,000 fields (items × fields each), then one turn of the event loop per 10,000, in order', async () => {
     const budget = new OperationBudget({ maxUpstreamBytes: 1000, maxListItems: 1000 });
     const made: number[] = [];
     let turn = 0;
@@ -95,13 +108,13 @@ describe('OperationBudget: lists', () => {
     };
     next = setImmediate(count);
     try {
-      const lists = Array.from({ length: 9 }, (_, i) => budget.paced(400, () => (made.push(turn), i)));
+      const lists = Array.from({ length: 9 }, (_, i) => budget.paced(400, TEN_FIELDS, () => (made.push(turn), i)));
       // Two lists fit in this turn; the others are promised for later turns, two or three a turn.
       expect(lists.slice(0, 2)).toEqual([0, 1]);
       expect(lists.slice(2).every((list) => list instanceof Promise)).toBe(true);
       expect(await Promise.all(lists)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
       expect(made.slice(0, 2)).toEqual([0, 0]);
-      // Never more than 1000 items made in one turn, and every turn after the first makes some.
+      // Never more than 1000 items (10,000 fields) made in one turn, and every turn after the first makes some.
       const perTurn = new Map<number, number>();
       for (const t of made) perTurn.set(t, (perTurn.get(t) ?? 0) + 400);
       expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(1000);
@@ -114,14 +127,30 @@ describe('OperationBudget: lists', () => {
 
   it('gives a list longer than a turn a turn of its own, and starts counting again once the turns are over', async () => {
     const budget = new OperationBudget({ maxUpstreamBytes: 1000, maxListItems: 5000 });
-    expect(budget.paced(600, () => 'a')).toBe('a');
-    const long = budget.paced(3000, () => 'b');
-    const after = budget.paced(10, () => 'c');
+    expect(budget.paced(600, TEN_FIELDS, () => 'a')).toBe('a');
+    const long = budget.paced(3000, TEN_FIELDS, () => 'b');
+    const after = budget.paced(10, TEN_FIELDS, () => 'c');
     expect(long).toBeInstanceOf(Promise);
     expect(after).toBeInstanceOf(Promise);
     expect(await Promise.all([long, after])).toEqual(['b', 'c']);
     // The turns are over: a small list is made at once again.
     await new Promise((resolve) => setImmediate(resolve));
-    expect(budget.paced(10, () => 'd')).toBe('d');
+    expect(budget.paced(10, TEN_FIELDS, () => 'd')).toBe('d');
+  });
+
+  it.each([
+    ['a leaf per item', '{ list { a } }', 1],
+    ['nested objects count their fields', '{ list { a b { c d } } }', 4],
+    ['fragments are expanded, inline or named', 'query { list { ...F ... on T { e } } } fragment F on T { a b { c } }', 4],
+    ['aliases of one field count each', '{ list { a x: a y: a } }', 3],
+    ['a list below counts its selection once (it is paced apart)', '{ list { a tasks { b c } } }', 4],
+    ['an item of scalars (a list of leaves) counts as one', '{ list }', 1],
+  ])('weighs an item by the fields it selects: %s', async (_what, document, fields) => {
+    // One list of 10,000 fields fits the first turn; one field more waits for the next.
+    const budget = new OperationBudget({ maxUpstreamBytes: 1000, maxListItems: 10_000 });
+    expect(budget.paced(Math.floor(10_000 / fields), listOf(document), () => 'now')).toBe('now');
+    const later = budget.paced(1, TEN_FIELDS, () => 'later');
+    expect(later).toBeInstanceOf(Promise);
+    await expect(later).resolves.toBe('later');
   });
 });

@@ -217,6 +217,35 @@ describe('a large answer within the bounds: 30 jobs × 1,000 tasks', () => {
   });
 });
 
+describe('a page of jobs under many aliases: 29 × (nodes and edges) of one page of 100 jobs, with every field', () => {
+  const TASK = 'id jobId type assigned name engineName order status startTime endTime createTime updateTime timedOut log output executor { durationMs description }';
+  const ENGINE_FIELDS = 'id name description type status flavor version latestVersion authType createUser createTime enterpriseProjectId';
+  const JOB = `id engineId type description status scheduling createUser startTime endTime durationMs context tasks { ${TASK} } engine { ${ENGINE_FIELDS} }`;
+  const ALIASES = 29;
+  const list = (i: number) => `j${i}: jobs(first: 100) { totalCount pageInfo { hasNextPage endCursor } nodes { ...J } edges { cursor node { ...J } } }`;
+  const query = `query H { engine(id: "${ENGINE}") { ${ENGINE_FIELDS} ${Array.from({ length: ALIASES }, (_, i) => list(i)).join(' ')} } } fragment J on Job { ${JOB} }`;
+
+  it('answers every alias from one upstream page, completing the pages a few at a time: no turn holds the event loop', async () => {
+    jobPage = jobPageText(ENGINE, 100, 3);
+    await withGateway({}, async (gateway) => {
+      upstream.calls.length = 0;
+      const measure = await measured(gateway, () => postText(gateway, query));
+      const body = JSON.parse(measure.result) as { data?: any; errors?: unknown };
+      expect(body.errors).toBeUndefined();
+      // One page serves the 29 aliases: 5,800 jobs, each with its tasks and its engine.
+      expect(upstream.calls.filter((path) => path.startsWith(JOBS_PATH))).toHaveLength(1);
+      for (let i = 0; i < ALIASES; i++) {
+        const jobs = body.data.engine[`j${i}`];
+        expect(jobs.nodes).toHaveLength(100);
+        expect(jobs.edges).toHaveLength(100);
+        expect(jobs.edges[99].node.tasks[2]).toMatchObject({ order: 2, jobId: '100' });
+        expect(jobs.nodes[0].engine).toMatchObject({ id: ENGINE, name: 'hostile' });
+      }
+      expectResponsive(measure);
+    });
+  });
+});
+
 describe('federation', () => {
   it('bounds the tasks of a Job reference in `_entities` too', async () => {
     jobPage = jobPageText(ENGINE, 1, 1001);

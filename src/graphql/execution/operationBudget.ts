@@ -1,24 +1,32 @@
+import type { FieldNode, GraphQLResolveInfo } from 'graphql';
 import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { jsonByteLength } from '../../observability/logger';
 import { nextTurn } from '../../upstream/turns';
+import { itemFieldCount } from './expandedSize';
 
-/** Items whose lists may be made and completed in one turn of the event loop. */
-const ITEMS_PER_TURN = 1000;
+/** Fields of list items (items × the fields each selects) that may be made and completed in one turn of the
+ * event loop: an item's cost is its fields, so a page of jobs with their engines is paced as fairly as tasks. */
+const FIELDS_PER_TURN = 10_000;
 /** What a list item counts as in an answer, whatever its fields. */
 const ITEM_BYTES = 128;
 
+/** The list field whose items `paced` makes: the fields each item selects (with its fragments). */
+export type ListSelection = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>;
+
 /** The bounds of one operation: a field past one fails alone as RESPONSE_TOO_LARGE. It paces lists too: both
- * executors complete a synchronous list at once, so past ITEMS_PER_TURN items other requests get a turn. */
+ * executors complete a synchronous list at once, so past FIELDS_PER_TURN fields other requests get a turn. */
 export class OperationBudget {
   private upstreamBytes = 0;
   private sentBytes = 0;
-  /** Items handed over in the current turn (while no later turn is scheduled). */
-  private itemsThisTurn = 0;
-  /** The latest turn scheduled, and the items it hands over. */
+  /** Fields handed over in the current turn (while no later turn is scheduled). */
+  private fieldsThisTurn = 0;
+  /** The latest turn scheduled, and the fields it hands over. */
   private turn: Promise<void> | undefined;
-  private itemsOfTurn = 0;
+  private fieldsOfTurn = 0;
+  /** Per list field of the operation (the executors hand every item's field the same nodes). */
+  private readonly fieldsPerItem = new WeakMap<readonly FieldNode[], number>();
   /** JSON made once per source (its text), with its bytes, however many copies the answer holds. */
   private readonly made = new Map<unknown, SizedJson | Promise<SizedJson>>();
   private ended = false;
@@ -74,24 +82,30 @@ export class OperationBudget {
     this.ended = true;
   }
 
-  /** `make()`, a list of `count` items, now or in a later turn (after one pass of the event loop). */
-  paced<T>(count: number, make: () => T): T | Promise<T> {
-    if (this.turn === undefined && this.itemsThisTurn + count <= ITEMS_PER_TURN) {
-      this.itemsThisTurn += count;
+  /** `make()`, a list of `items` items of `selection`, now or in a later turn (after one pass of the event loop). */
+  paced<T>(items: number, selection: ListSelection, make: () => T): T | Promise<T> {
+    let perItem = this.fieldsPerItem.get(selection.fieldNodes);
+    if (perItem === undefined) {
+      perItem = itemFieldCount(selection.fieldNodes, selection.fragments);
+      this.fieldsPerItem.set(selection.fieldNodes, perItem);
+    }
+    const fields = items * perItem;
+    if (this.turn === undefined && this.fieldsThisTurn + fields <= FIELDS_PER_TURN) {
+      this.fieldsThisTurn += fields;
       return make();
     }
-    if (this.turn === undefined || (this.itemsOfTurn > 0 && this.itemsOfTurn + count > ITEMS_PER_TURN)) {
+    if (this.turn === undefined || (this.fieldsOfTurn > 0 && this.fieldsOfTurn + fields > FIELDS_PER_TURN)) {
       const next = (this.turn ?? Promise.resolve()).then(nextTurn);
       this.turn = next;
-      this.itemsOfTurn = 0;
+      this.fieldsOfTurn = 0;
       // Before the lists' continuations: after the last turn, the count restarts from what it hands over.
       void next.then(() => {
         if (this.turn !== next) return;
         this.turn = undefined;
-        this.itemsThisTurn = this.itemsOfTurn;
+        this.fieldsThisTurn = this.fieldsOfTurn;
       });
     }
-    this.itemsOfTurn += count;
+    this.fieldsOfTurn += fields;
     // A promise of its own that never settles: nothing holds it, so the branch is collected whole.
     return this.turn.then(() => (this.ended ? new Promise<T>(() => {}) : make()));
   }

@@ -23,10 +23,10 @@ export const Job: JobResolvers = {
   endTime: (job) => epochMsOrNull(job.endTime),
   durationMs: (job) => durationMs(job.startTime, job.endTime),
   context: sent('context'),
-  tasks: (job, _args, { budget }) => {
+  tasks: (job, _args, { budget }, info) => {
     const count = taskCount(job);
     budget.sendList(count);
-    return budget.paced(count, () => {
+    return budget.paced(count, info, () => {
       // Tasks inside phases may leave out their job id; the job they came in is the answer.
       const tasks = jobTasks(job);
       tasks.forEach((task, i) => {

@@ -7,6 +7,7 @@ import { resolveConnection } from '../../pagination/resolveConnection';
 import type { ConnectionModel, EdgeModel, PageInfoModel } from '../../pagination/resolveConnection';
 import type { JobTimeFilter } from '../../upstream/CseApi';
 import type { CseEngine, CseJob } from '../../upstream/types';
+import type { ListSelection } from '../execution/operationBudget';
 import type { GatewayContext } from '../context';
 import type { EngineConnectionResolvers, EngineEdgeResolvers, JobEdgeResolvers } from '../generated/resolvers-types';
 import type { JobConnectionResolvers, JobFilter, PageInfoResolvers } from '../generated/resolvers-types';
@@ -73,9 +74,15 @@ const cursorOf = <T>(edge: EdgeModel<T>) => encodeCursor(edge.connectionKey, edg
 export const EngineEdge: EngineEdgeResolvers = { cursor: cursorOf, node: property<EdgeModel<CseEngine>>()('node') };
 export const JobEdge: JobEdgeResolvers = { cursor: cursorOf, node: property<EdgeModel<CseJob>>()('node') };
 
+/** A page's items, paced as a job's tasks are: many aliases of one page continue in one turn once it arrives. */
+const pacedItems =
+  <T, K extends 'edges' | 'nodes'>(key: K) =>
+  (connection: ConnectionModel<T>, _args: unknown, { budget }: GatewayContext, info: ListSelection): ConnectionModel<T>[K] | Promise<ConnectionModel<T>[K]> =>
+    budget.paced(connection[key].length, info, () => connection[key]);
+
 function connectionResolvers<T>() {
   const own = property<ConnectionModel<T>>();
-  return { edges: own('edges'), nodes: own('nodes'), pageInfo: own('pageInfo'), totalCount: own('totalCount') };
+  return { edges: pacedItems<T, 'edges'>('edges'), nodes: pacedItems<T, 'nodes'>('nodes'), pageInfo: own('pageInfo'), totalCount: own('totalCount') };
 }
 
 export const EngineConnection: EngineConnectionResolvers = connectionResolvers<CseEngine>();
