@@ -1,5 +1,5 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, Kind, visit, type DocumentNode, type SelectionSetNode, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, visit, type DocumentNode, type FieldNode, type SelectionSetNode, type ValidationRule } from 'graphql';
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 
@@ -33,6 +33,26 @@ const INTROSPECTION_FIELDS = Object.keys(INTROSPECTION_FIELD_LIMITS) as Array<ke
  * counted once per document and its counts kept (saturated past the limits): linear, however it is spread. */
 const IntrospectionRepeatsRule: ValidationRule = (context) => {
   const fragments = new Map<string, number[] | undefined>();
+  // An alias below `__schema` or `__type` (`t0: types { … }` … `t29: types { … }`) makes that part of the
+  // schema's answer once more, as an alias of `__schema` itself would. Per fragment once: linear.
+  const aliasing = new Map<string, boolean>();
+  const aliases = (set: SelectionSetNode): boolean =>
+    set.selections.some((selection) => {
+      if (selection.kind === Kind.INLINE_FRAGMENT) return aliases(selection.selectionSet);
+      if (selection.kind === Kind.FIELD) {
+        const aliased = selection.alias !== undefined && selection.alias.value !== selection.name.value;
+        return aliased || (selection.selectionSet !== undefined && aliases(selection.selectionSet));
+      }
+      const name = selection.name.value;
+      if (!aliasing.has(name)) {
+        // False while it is walked: a cycle, which NoFragmentCyclesRule refuses.
+        aliasing.set(name, false);
+        const fragment = context.getFragment(name);
+        aliasing.set(name, fragment != null && aliases(fragment.selectionSet));
+      }
+      return aliasing.get(name)!;
+    });
+  let aliasedBelow: FieldNode | undefined;
   const count = (set: SelectionSetNode): number[] => {
     const counts = INTROSPECTION_FIELDS.map(() => 0);
     const add = (more: readonly number[]) => more.forEach((n, i) => (counts[i]! += n));
@@ -40,6 +60,7 @@ const IntrospectionRepeatsRule: ValidationRule = (context) => {
       if (selection.kind === Kind.FIELD) {
         const i = INTROSPECTION_FIELDS.indexOf(selection.name.value as keyof typeof INTROSPECTION_FIELD_LIMITS);
         if (i >= 0) counts[i]! += 1;
+        if (i >= 0 && selection.selectionSet !== undefined && aliases(selection.selectionSet)) aliasedBelow ??= selection;
         if (selection.selectionSet) add(count(selection.selectionSet));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) add(count(selection.selectionSet));
       else add(ofFragment(selection.name.value));
@@ -65,6 +86,12 @@ const IntrospectionRepeatsRule: ValidationRule = (context) => {
         const message = `One operation may select ${field} at most ${times} (aliases and fragments included); this one selects it more often.`;
         context.reportError(new GraphQLError(message, { nodes: operation }));
       });
+      if (aliasedBelow !== undefined) {
+        const field = aliasedBelow.name.value;
+        const message = `Fields under ${field} may not be aliased: each alias makes that part of the schema's answer again.`;
+        context.reportError(new GraphQLError(message, { nodes: aliasedBelow }));
+        aliasedBelow = undefined;
+      }
       return false;
     },
   };

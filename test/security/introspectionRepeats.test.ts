@@ -111,6 +111,33 @@ describe('__type: at most 8 per operation', () => {
   });
 });
 
+describe('aliases below __schema and __type', () => {
+  /** Attack X: the full introspection's `types` under 29 aliases inside one `__schema`. */
+  const TYPES_29 = (() => {
+    const aliased = Array.from({ length: 29 }, (_, i) => `t${i}: types { ...FullType }`).join(' ');
+    return `query X { __schema { queryType { name } ${aliased} } } ${FULL.slice(FULL.indexOf('fragment FullType'))}`;
+  })();
+
+  it.each([
+    ['29 aliases of types in one __schema (attack X)', TYPES_29, '__schema'],
+    ['an alias in a fragment spread under __schema', '{ __schema { ...S } } fragment S on __Schema { a: types { name } }', '__schema'],
+    ['an alias two levels down in an inline fragment', '{ __schema { ... on __Schema { types { f: fields { name } } } } }', '__schema'],
+    ['an alias under __type', '{ __type(name: "Job") { f: fields { name } g: fields { name } } }', '__type'],
+  ])('refuses %s with no token: 400 GRAPHQL_VALIDATION_FAILED, nothing run', async (_name, query, field) => {
+    const response = await h.gql(query, undefined, NO_TOKEN);
+    expect(response.status).toBe(400);
+    expect(errorCodes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(response.body.errors?.[0]?.message).toBe(`Fields under ${field} may not be aliased: each alias makes that part of the schema's answer again.`);
+    expect(h.simulator.callCount()).toBe(0);
+  });
+
+  it('answers an alias that renames nothing, and aliases of __schema\'s own fields beside it', async () => {
+    const response = await h.gql('{ __schema { types: types { name } } name: __typename }', undefined, NO_TOKEN);
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data.name).toBe('Query');
+  });
+});
+
 describe('the count', () => {
   const schema = buildGatewaySchema();
   const rules = [...specifiedRules, ...securityValidationRules({ maxDepth: 12, maxAliases: 30, enableIntrospection: true })];
@@ -122,6 +149,17 @@ describe('the count', () => {
     const started = performance.now();
     const errors = validate(schema, document, rules);
     expect(errors.map((error) => error.message)).toEqual([expect.stringMatching(/may select __type at most 8 times/)]);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('is linear below __schema too: a chain of fragments that each spread the next twice, an alias at its end', () => {
+    const depth = 150;
+    const fragments = Array.from({ length: depth }, (_, i) => `fragment F${i} on __Schema { ...F${i + 1} ...F${i + 1} }`).join('\n');
+    const document = parse(`{ __schema { ...F0 } }\n${fragments}\nfragment F${depth} on __Schema { t: types { name } }`);
+    const started = performance.now();
+    const errors = validate(schema, document, rules);
+    // Armor's alias count refuses it too (it counts each path).
+    expect(errors.map((error) => error.message)).toContainEqual(expect.stringMatching(/under __schema may not be aliased/));
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
