@@ -68,10 +68,13 @@ async function main(): Promise<void> {
   const endpoint = demo?.simulator.url ?? (upstream.endpoint as string);
   // Loaded once the configuration and the simulator hold, so a bad setting fails before its modules load.
   const { startGateway, shutdownDeadlineMs, ignoreAbandonedBranches } = require('./gateway') as typeof import('./gateway');
-  ignoreAbandonedBranches();
+  // Counted once the gateway's metrics exist: none can occur before it serves.
+  let ignored = (): void => {};
+  ignoreAbandonedBranches(() => ignored());
   const gateway = await startGateway(config, { logger, endpoint, demoToken }).catch((error: unknown) =>
     fail(error instanceof ConfigError ? error.message : startupFailure(error, config.http)),
   );
+  ignored = gateway.metrics.observeAbandonedBranchError;
   // `url` last, right before the message: scripts wait for `"url":"…","msg":"gateway listening"`.
   lifecycle.info({ metrics: gateway.metricsUrl, url: gateway.url }, 'gateway listening');
   // In production every line is a JSON log line: the banner is for a person at a terminal.

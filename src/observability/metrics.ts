@@ -169,6 +169,10 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
     'GraphQL responses with errors, by extensions.code: each code once per response (the closed set; anything else counts as INTERNAL_SERVER_ERROR).',
     ['code'],
   );
+  const abandonedBranches = counter(
+    'gateway_abandoned_branch_errors_total',
+    'Errors of execution branches graphql-js went on with after their answer was made, left unhandled by it and let pass (docs/security.md).',
+  );
   const build = gauge(
     'gateway_build_info',
     'The running build: always 1, with the version and the Node.js version as labels.',
@@ -287,6 +291,7 @@ export function createMetrics(options: { maxOperationNames: number; processMetri
     observeCompile: (durationMs: number): void => compiles(durationMs / 1000),
     observeBatch: (loader: string, size: number): void => batchSize(size, loader),
     observeWholeResponseCache: (hit: boolean): void => (hit ? wholeResponseCacheHits : wholeResponseCacheMisses)(),
+    observeAbandonedBranchError: (): void => abandonedBranches(),
   };
 }
 

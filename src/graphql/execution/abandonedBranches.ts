@@ -9,9 +9,10 @@ export function isAbandonedBranchError(reason: unknown): boolean {
   return reason instanceof GraphQLError && reason.path !== undefined;
 }
 
-/** For the process serving operations: an abandoned branch's error must not end it. */
-export function ignoreAbandonedBranches(): void {
+/** For the process serving operations: an abandoned branch's error must not end it; `onIgnored` counts it. */
+export function ignoreAbandonedBranches(onIgnored: () => void): void {
   process.on('unhandledRejection', (reason) => {
     if (!isAbandonedBranchError(reason)) throw reason;
+    onIgnored();
   });
 }
