@@ -94,8 +94,9 @@ export function loadConfig(env: Env) {
         queue: perCaller.queue,
         callsPerSecond: read.integer('CSE_MAX_STRANGER_CALLS_PER_S', 50, 1, 100_000),
         // One client address a quarter of the queue (IPv6 per /64, as its connections): its flood is shed past
-        // that at once, and a new caller from elsewhere waits behind that quarter, not the whole queue. The
-        // slots stay whole: a new user's own calls, held by a slow upstream, would queue behind a quarter.
+        // that at once, and a new caller from elsewhere finds a place (served by address in turn, it waits behind
+        // a call of each flooding address). The slots stay whole: a new user's own calls, held by a slow
+        // upstream, would queue behind a quarter.
         perAddress: Object.freeze({ inFlight: strangersInFlight, queue: Math.max(1, Math.floor(perCaller.queue / 4)) }),
       }),
       engineBreakerFailures: read.integer('CSE_BREAKER_FAILURES', 5, 1, 10_000),

@@ -13,6 +13,9 @@ const LIMITS: InFlightLimits = { inFlight: 4, queue: 4, perEngine: { inFlight: 1
 
 type Outcome = 'run' | 'queued' | 'shed';
 
+/** Calls waiting, strangers' and accepted callers' alike. */
+const queuedOf = (limiter: InFlightLimiter) => limiter['total'].queued;
+
 /** Each attempt, `s<token>@<engine>` a stranger's, `v<token>@<engine>` a verified caller's; none ends. */
 function outcomes(attempts: readonly string[]): Outcome[] {
   const limiter = new InFlightLimiter(LIMITS);
@@ -203,7 +206,8 @@ describe("the strangers' start rate (a token bucket in their share)", () => {
             expect(j - i + 1).toBeLessThanOrEqual(rate + (rate * (times[j]! - times[i]!)) / 1000 + 1e-9);
           }
         }
-        expect(limiter['queue']).toHaveLength(0);
+        expect(queuedOf(limiter)).toBe(0);
+        expect(limiter['turn']).toBeUndefined();
         expect(jest.getTimerCount()).toBe(0);
       }),
       { numRuns: 100 },
@@ -238,11 +242,11 @@ describe("the strangers' start rate (a token bucket in their share)", () => {
     // … and a freed slot skips the strangers who have no token yet.
     first();
     (accepted as Release)();
-    expect(limiter['queue']).toHaveLength(2);
+    expect(queuedOf(limiter)).toBe(2);
     await jest.advanceTimersByTimeAsync(1000);
-    expect(limiter['queue']).toHaveLength(1);
+    expect(queuedOf(limiter)).toBe(1);
     await jest.advanceTimersByTimeAsync(1000);
-    expect(limiter['queue']).toHaveLength(0);
+    expect(queuedOf(limiter)).toBe(0);
     expect(jest.getTimerCount()).toBe(0);
   });
 
@@ -329,6 +333,31 @@ describe("each client address's part of the strangers' share", () => {
     expect(limiter['addresses'].size).toBe(0);
   });
 
+  it('serves the queue by address in turn: a fifth address’s new caller starts behind one call of each flooding address, not their whole queue', async () => {
+    jest.setSystemTime(0);
+    const limiter = limiterOf();
+    for (let i = 0; i < RATE; i += 1) (limiter.acquire(from('192.0.2.1')) as Release)();
+    const order: string[] = [];
+    const wait = (address: string, name: string) =>
+      (limiter.acquire(from(address)) as Promise<Release>).then(
+        (release) => (order.push(name), release()),
+        () => order.push(`${name} refused`),
+      );
+    // Each address's calls in one burst: first come, first served would put the new caller last.
+    for (const [a, address] of ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4'].entries()) {
+      for (let i = 1; i <= STRANGERS.perAddress.queue; i += 1) void wait(address, `${'abcd'[a]}${i}`);
+    }
+    const arrived = jest.now();
+    let newCallerAt: number | undefined;
+    void wait('198.51.100.7', 'new').then(() => (newCallerAt = jest.now()));
+    await jest.advanceTimersByTimeAsync(((STRANGERS.queue + 1) * 1000) / RATE);
+    expect(order).toEqual(['a4 refused', 'a1', 'b1', 'c1', 'd1', 'new', 'a2', 'b2', 'c2', 'd2', 'a3', 'b3', 'c3', 'd3', 'b4', 'c4', 'd4']);
+    // One token for each flooding address's call ahead of it, and its own.
+    expect(newCallerAt! - arrived).toBeLessThanOrEqual((5 * 1000) / RATE);
+    expect(limiter['addresses'].size).toBe(0);
+    expect(limiter['turn']).toBeUndefined();
+  });
+
   it('holds one address’s calls to its quarter of the in-flight slots; another address’s, and calls without one, run beside them', () => {
     jest.setSystemTime(0);
     const limiter = limiterOf();
@@ -340,16 +369,17 @@ describe("each client address's part of the strangers' share", () => {
     expect(typeof limiter.acquire(from('198.51.100.7'))).toBe('function');
   });
 
-  it('never lets an address hold more than its quarter of the queue places or in-flight slots, and sheds only past a part that is full', async () => {
+  it('never lets an address hold more than its quarter of the queue places or in-flight slots, sheds only past a part that is full, and starts calls by address in turn', async () => {
     const ADDRESSES = ['192.0.2.1', '192.0.2.2', '2001:db8::/64', undefined];
     const arrival = fc.record({
-      gap: fc.integer({ min: 0, max: 300 }),
+      // Mostly at once, faster than the rate: the order shows once the bucket is spent and several addresses wait.
+      gap: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, { arbitrary: fc.integer({ min: 0, max: 300 }), weight: 1 }),
       address: fc.constantFrom(...ADDRESSES),
       hold: fc.integer({ min: 0, max: 1500 }),
       abortAfter: fc.option(fc.integer({ min: 0, max: 3000 }), { nil: undefined }),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(arrival, { minLength: 1, maxLength: 60 }), async (calls) => {
+      fc.asyncProperty(fc.array(arrival, { minLength: 1, maxLength: 60, size: 'max' }), async (calls) => {
         jest.setSystemTime(0);
         const limiter = limiterOf();
         const running = new Map<string | undefined, number>();
@@ -361,8 +391,30 @@ describe("each client address's part of the strangers' share", () => {
             expect(queued.get(address) ?? 0).toBeLessThanOrEqual(STRANGERS.perAddress.queue);
           }
         };
+        // The order: each address's calls waiting in arrival order, and the addresses with calls waiting in
+        // turn. A call starts from the first address in turn under its part of the slots, which then goes
+        // last; an address joins last, and leaves with its last call waiting. The model hears of each wait,
+        // start and end in the order the limiter made them (each through a promise's callback, in turn).
+        const waiting = new Map<string | undefined, number[]>();
+        const turns: Array<string | undefined> = [];
+        const starts: Array<{ call: number; model: number | undefined }> = [];
+        const wait = (i: number) => {
+          const { address } = calls[i]!;
+          const mine = waiting.get(address) ?? [];
+          if (mine.push(i) === 1) (waiting.set(address, mine), turns.push(address));
+        };
+        const leave = (i: number) => {
+          const { address } = calls[i]!;
+          const mine = waiting.get(address) ?? [];
+          mine.splice(mine.indexOf(i), 1);
+          if (mine.length === 0) (waiting.delete(address), turns.splice(turns.indexOf(address), 1));
+        };
         const run = (i: number, release: Release) => {
           const { address, hold } = calls[i]!;
+          const next = turns.find((a) => (running.get(a) ?? 0) < STRANGERS.perAddress.inFlight);
+          starts.push({ call: i, model: waiting.get(next)?.[0] });
+          leave(i);
+          if (waiting.has(address)) turns.push(...turns.splice(turns.indexOf(address), 1));
           bump(running, address, 1);
           check();
           setTimeout(() => (bump(running, address, -1), release()), hold);
@@ -376,18 +428,21 @@ describe("each client address's part of the strangers' share", () => {
           if (slot === undefined) {
             const allQueued = [...queued.values()].reduce((sum, n) => sum + n, 0);
             expect((queued.get(call.address) ?? 0) >= STRANGERS.perAddress.queue || allQueued >= STRANGERS.queue).toBe(true);
-          } else if (typeof slot === 'function') run(i, slot);
+          } else if (typeof slot === 'function') void Promise.resolve().then(() => (wait(i), run(i, slot)));
           else {
             bump(queued, call.address, 1);
+            void Promise.resolve().then(() => wait(i));
             void slot.then(
               (release) => (bump(queued, call.address, -1), run(i, release)),
-              () => bump(queued, call.address, -1),
+              () => (bump(queued, call.address, -1), leave(i)),
             );
           }
         }
         await jest.advanceTimersByTimeAsync((calls.length * 1000) / RATE + 5000);
+        expect(starts.map(({ call }) => call)).toEqual(starts.map(({ model }) => model));
         // An address's part goes with its last call.
         expect(limiter['addresses'].size).toBe(0);
+        expect(turns).toEqual([]);
         expect(jest.getTimerCount()).toBe(0);
       }),
       { numRuns: 100 },

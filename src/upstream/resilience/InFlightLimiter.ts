@@ -45,6 +45,11 @@ interface Share {
   readonly key?: string;
   /** The strangers' share alone: a call starts only with a whole token. */
   readonly bucket?: Bucket;
+  /** A stranger address's calls waiting, in arrival order: its part of the strangers' queue. */
+  waiting?: Waiter[];
+  /** The addresses after and before it in turn, while it has calls waiting (a ring). */
+  next?: Share | undefined;
+  prev?: Share | undefined;
 }
 
 /** Fills at `perMs` a millisecond up to `burst`; `tokens` as of `at` (the limiter's clock). */
@@ -57,6 +62,10 @@ interface Bucket {
 
 interface Waiter {
   readonly shares: readonly Share[];
+  /** A stranger's address, whose calls waiting it joined; none: the queue of accepted callers' calls. */
+  readonly address: Share | undefined;
+  /** Its place in arrival order, among all the calls that waited. */
+  readonly arrival: number;
   readonly grant: (release: Release) => void;
   /** Out of the queue without a slot (the place given to another address's call). */
   readonly refuse: (error: Error) => void;
@@ -66,11 +75,15 @@ interface Waiter {
 // properties: p-limit's made V8 keep all the limiter reached until a full collection (test/memory).
 export class InFlightLimiter {
   private readonly total: Share;
+  /** Calls of callers the upstream accepted, waiting in arrival order (strangers wait at their address). */
   private readonly queue: Waiter[] = [];
   private readonly engines = new Map<string, Share>();
   private readonly callers = new Map<string, Share>();
   private readonly addresses = new Map<string, Share>();
   private readonly strangers: Share | undefined;
+  /** The address whose stranger's call starts next: the first of the ring of addresses with calls waiting. */
+  private turn: Share | undefined;
+  private arrivals = 0;
   /** The one timer of the strangers' bucket: set while a stranger waits for a token, unref'd. */
   private refillTimer: NodeJS.Timeout | undefined;
 
@@ -98,13 +111,15 @@ export class InFlightLimiter {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const { perEngine, perCaller } = this.limits;
     const shares = [this.total];
+    let address: Share | undefined;
     // A stranger's claim names no engine or caller.
     if (claim.stranger === true && this.strangers !== undefined) {
       shares.push(this.strangers);
-      // One address's flood is shed past its part, and a new caller elsewhere waits behind that part only.
-      const perAddress = this.limits.strangers?.perAddress;
-      if (perAddress !== undefined) shares.push(share(this.addresses, claim.address ?? NO_ADDRESS, perAddress));
-      // Tokens that came due since go to the strangers already waiting, in order, before this one.
+      // One address's flood is shed past its part, and a new caller elsewhere finds a place. Without a part,
+      // an address is still where its strangers' calls wait for their turn.
+      address = share(this.addresses, claim.address ?? NO_ADDRESS, this.limits.strangers?.perAddress ?? this.strangers.bound);
+      shares.push(address);
+      // Tokens that came due since go to the strangers already waiting, in their turns, before this one.
       if (this.strangers.queued > 0) this.grantDue();
       else this.refill();
     }
@@ -115,15 +130,16 @@ export class InFlightLimiter {
     for (const s of shares) s.queued += 1;
     return new Promise<Release>((resolve, reject) => {
       const onAbort = () => {
-        const index = this.queue.indexOf(waiter);
-        if (index >= 0) {
-          forget(this.dequeue(index).shares);
+        if (this.dequeue(waiter)) {
+          forget(waiter.shares);
           this.scheduleRefill();
         }
         reject(signal?.reason);
       };
       const waiter: Waiter = {
         shares,
+        address,
+        arrival: this.arrivals++,
         grant: (release) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(release);
@@ -134,7 +150,8 @@ export class InFlightLimiter {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(waiter);
+      if (address === undefined) this.queue.push(waiter);
+      else if ((address.waiting ??= []).push(waiter) === 1) this.joinTurns(address);
       this.scheduleRefill();
     });
   }
@@ -184,22 +201,63 @@ export class InFlightLimiter {
     for (const s of this.addresses.values()) {
       if (s.queued > own.queued + 1 && s.queued > (largest?.queued ?? 0)) largest = s;
     }
-    if (largest === undefined) return false;
-    for (let i = this.queue.length - 1; i >= 0; i -= 1) {
-      if (!this.queue[i]!.shares.includes(largest)) continue;
-      const waiter = this.dequeue(i);
-      forget(waiter.shares);
-      waiter.refuse(overloadedError());
-      return true;
-    }
-    return false;
+    const newest = largest?.waiting?.at(-1);
+    if (newest === undefined) return false;
+    this.dequeue(newest);
+    forget(newest.shares);
+    newest.refuse(overloadedError());
+    return true;
   }
 
-  /** Out of the queue, its places given back. */
-  private dequeue(index: number): Waiter {
-    const [waiter] = this.queue.splice(index, 1) as [Waiter];
+  /** Out of its queue, its places given back; false if it was not waiting. */
+  private dequeue(waiter: Waiter): boolean {
+    const { address } = waiter;
+    const queue = address === undefined ? this.queue : address.waiting!;
+    const index = queue.indexOf(waiter);
+    if (index < 0) return false;
+    queue.splice(index, 1);
     for (const s of waiter.shares) s.queued -= 1;
-    return waiter;
+    if (address !== undefined && queue.length === 0) this.leaveTurns(address);
+    return true;
+  }
+
+  /** Last in turn: behind every other address with calls waiting. */
+  private joinTurns(address: Share): void {
+    const first = this.turn;
+    if (first === undefined) {
+      this.turn = address.next = address.prev = address;
+      return;
+    }
+    address.prev = first.prev;
+    address.next = first;
+    first.prev!.next = address;
+    first.prev = address;
+  }
+
+  private leaveTurns(address: Share): void {
+    if (address.next === address) this.turn = undefined;
+    else {
+      address.prev!.next = address.next;
+      address.next!.prev = address.prev;
+      if (this.turn === address) this.turn = address.next;
+    }
+    address.next = address.prev = undefined;
+  }
+
+  /**
+   * The stranger's call to start next, if one may: the first waiting of the first address in turn that is
+   * under its part of the slots. Only addresses at that part are passed over, and they hold strangers'
+   * slots that are not all taken, so a grant walks few of them however many wait.
+   */
+  private strangersTurn(): Waiter | undefined {
+    const first = this.turn;
+    if (first === undefined || !mayRun([this.total, this.strangers!])) return undefined;
+    let address = first;
+    while (address.active >= address.bound.inFlight) {
+      address = address.next!;
+      if (address === first) return undefined;
+    }
+    return address.waiting![0];
   }
 
   private take(shares: readonly Share[]): Release {
@@ -219,13 +277,24 @@ export class InFlightLimiter {
     };
   }
 
+  // The longest-waiting accepted call that may run, or the strangers' call whose turn it is, whichever
+  // arrived first. Strangers take turns by address, each address's calls in arrival order: a new caller
+  // waits behind about one call of each flooding address, not behind all the places they hold.
   private grantNext(): boolean {
     const strangersWaiting = this.strangers !== undefined && this.strangers.queued > 0;
     if (strangersWaiting) this.refill();
-    const index = this.queue.findIndex((waiter) => mayRun(waiter.shares));
-    if (index < 0) return false;
-    const { shares, grant } = this.dequeue(index);
-    grant(this.take(shares));
+    const accepted = this.queue.find((waiter) => mayRun(waiter.shares));
+    const stranger = strangersWaiting ? this.strangersTurn() : undefined;
+    const waiter = stranger !== undefined && (accepted === undefined || stranger.arrival < accepted.arrival) ? stranger : accepted;
+    if (waiter === undefined) return false;
+    this.dequeue(waiter);
+    // Its address takes its next turn behind every other address with calls waiting.
+    const { address } = waiter;
+    if (address?.next !== undefined) {
+      this.leaveTurns(address);
+      this.joinTurns(address);
+    }
+    waiter.grant(this.take(waiter.shares));
     if (strangersWaiting) this.scheduleRefill();
     return true;
   }
