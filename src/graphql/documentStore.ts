@@ -1,5 +1,5 @@
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import type { DocumentNode } from 'graphql';
+import { Kind, type DocumentNode, type GraphQLError } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
 /** Bytes a parsed document takes per syntax node: the node, its location and its start (bench/README.md). */
@@ -20,8 +20,11 @@ export interface ParsedWeight {
  * character past U+00FF). Comments and blanks make no node. */
 function sizeOf(document: DocumentNode, { nodes, stringChars }: ParsedWeight): number {
   const text = document.loc?.source.body ?? '';
-  const width = /[^\u0000-\u00ff]/.test(text) ? 2 : 1;
-  return nodes * BYTES_PER_NODE + (text.length + stringChars) * width;
+  return nodes * BYTES_PER_NODE + (text.length + stringChars) * widthOf(text);
+}
+
+function widthOf(text: string): 1 | 2 {
+  return /[^\u0000-\u00ff]/.test(text) ? 2 : 1;
 }
 
 // On the document, not a WeakMap: held wherever the document is (the store, a live subscription).
@@ -38,12 +41,20 @@ export function documentBytes(document: DocumentNode): number {
   return Math.max(1, (document as Weighed)[BYTES] ?? sizeOf(document, { nodes: 0, stringChars: 0 }));
 }
 
+const REFUSAL = Symbol('cse-jobs-gateway.refusal');
+type StandIn = DocumentNode & { readonly [REFUSAL]: readonly GraphQLError[] };
+
+/** The refusal a refused text's stand-in holds (`DocumentStore.handOffRefusal`); of any other document, none. */
+export function refusalOf(document: DocumentNode | undefined): readonly GraphQLError[] | undefined {
+  return (document as Partial<StandIn> | undefined)?.[REFUSAL];
+}
+
 /** Apollo's document store, replaced (docs/architecture.md#parsing-validation-and-execution says why). Kept
  * from a document's second sight: most are sent once, and each one kept is promoted to the old generation. */
 export class DocumentStore implements KeyValueCache<DocumentNode> {
   private readonly documents: LRUCache<string, DocumentNode>;
   private readonly seenOnce = new LRUCache<string, true>({ max: MAX_SEEN_ONCE });
-  /** Validated on first sight, waiting for Apollo's `get` of the same request. */
+  /** Validated on first sight, or a refused text's stand-in, waiting for Apollo's `get` of the same request. */
   private readonly handedOff: LRUCache<string, DocumentNode>;
 
   constructor(maxBytes: number) {
@@ -57,13 +68,28 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
     return { entries: this.documents.size, bytes: this.documents.calculatedSize };
   }
 
+  /** A document admitted or validated; never a refused text's stand-in. */
   byHash(queryHash: string): DocumentNode | undefined {
-    return this.documents.get(queryHash) ?? this.handedOff.get(queryHash);
+    const handed = this.handedOff.get(queryHash);
+    return this.documents.get(queryHash) ?? (refusalOf(handed) === undefined ? handed : undefined);
   }
 
   /** Validated, for Apollo's look-up of the same request (HTTP) only, admitted or not; Weighed by admission's parse. */
   handOff(queryHash: string, document: DocumentNode): void {
     this.handedOff.set(queryHash, document, { size: documentBytes(document) });
+  }
+
+  /**
+   * A text admission refused at parsing or validation (HTTP): Apollo's `get` of the same request takes, in
+   * place of parsing and validating the text again to word its own errors, a document of no definitions
+   * holding the refusal. Apollo resolves no operation from it and goes on to `didResolveOperation`; the
+   * execution plugin answers the refusal as Apollo answers a document that fails. Charged for what its
+   * errors hold: the document they point into, or the text that did not parse.
+   */
+  handOffRefusal(queryHash: string, refusal: readonly GraphQLError[], held: DocumentNode | string): void {
+    const standIn: StandIn = { kind: Kind.DOCUMENT, definitions: [], [REFUSAL]: refusal };
+    const size = typeof held === 'string' ? Math.max(1, held.length * widthOf(held)) : documentBytes(held);
+    this.handedOff.set(queryHash, standIn, { size });
   }
 
   /** Admitted: kept from its second sight (most documents are sent once). */

@@ -13,7 +13,10 @@ export function createOperationPlugin<
       const facts = record?.telemetry?.facts;
       if (record === undefined || facts === undefined) return;
       return {
-        async didResolveOperation({ operationName, operation }) {
+        async didResolveOperation({ operationName, operation, document }) {
+          // No parse makes a document of no definitions: this is a refused text's stand-in, taken in place
+          // of parsing it (src/graphql/documentStore.ts), and no operation was resolved.
+          if (document.definitions.length === 0) return;
           facts.operationResolved(operationName, operation?.operation ?? null);
         },
         async didEncounterErrors({ contextValue, errors }) {

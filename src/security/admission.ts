@@ -27,7 +27,7 @@ import { Parser } from 'graphql/language/parser';
 import { LRUCache } from 'lru-cache';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
-import { documentBytes, weigh, type DocumentStore, type ParsedWeight } from '../graphql/documentStore';
+import { documentBytes, refusalOf, weigh, type DocumentStore, type ParsedWeight } from '../graphql/documentStore';
 import { documentShape, type ShapeLiteral } from '../graphql/execution/documentShape';
 import { fragmentsOf } from '../graphql/execution/expandedSize';
 import type { GatewayConfig } from '../config/loadConfig';
@@ -73,6 +73,11 @@ export function createAdmission(
 
   /** `fresh`: parsed here, not from the store. */
   function documentOf(query: string, hash: string, transport: Transport): { document: DocumentNode; fresh: boolean } | Refusal {
+    // Over HTTP, Apollo takes the refusal from the store next, instead of parsing and validating the text.
+    const refusedText = (errors: GraphQLError[], held: DocumentNode | string): Refusal => {
+      if (transport === 'http') store.handOffRefusal(hash, errors.map(forHttp), held);
+      return errors;
+    };
     const stored = store.byHash(hash);
     // The key is the text's hash; the text itself decides, should a key ever come from elsewhere.
     if (stored !== undefined && stored.loc?.source.body === query) return { document: stored, fresh: false };
@@ -83,7 +88,7 @@ export function createAdmission(
       document = parser.parseDocument();
       weigh(document, parser);
     } catch (error) {
-      return [withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)];
+      return refusedText([withCode(error, RequestErrorCode.GRAPHQL_PARSE_FAILED)], query);
     }
     let invalid: readonly GraphQLError[];
     try {
@@ -92,7 +97,7 @@ export function createAdmission(
       const known = types !== undefined;
       // A shape known valid repeats no field past the bound.
       const excess = known ? undefined : selectionSetExcess(document);
-      if (excess !== undefined) return [refusedBeforeValidation(excess)];
+      if (excess !== undefined) return [thrownAtSource(refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, excess))];
       if (known && types !== false && literals.every((node, i) => validLiteral(node, types[i]!))) invalid = [];
       else invalid = validate(schema, document, known ? LITERAL_RULES : allRules, { hideSuggestions });
       if (invalid.length === 0 && !known) validShapes.set(key, literalTypes(schema, document, literals));
@@ -104,10 +109,10 @@ export function createAdmission(
           ? definition.selectionSet.selections
           : [],
       );
-      if (rootDirectives(rootSelections(fragmentsOf(document), roots))) return [rootDirectiveRefusal()];
-      return [refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, 'The document could not be validated.')];
+      if (rootDirectives(rootSelections(fragmentsOf(document), roots))) return [thrownAtSource(rootDirectiveRefusal())];
+      return [thrownAtSource(refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, 'The document could not be validated.'))];
     }
-    if (invalid.length > 0) return invalid.map((e) => withCode(e, RequestErrorCode.GRAPHQL_VALIDATION_FAILED));
+    if (invalid.length > 0) return refusedText(invalid.map((e) => withCode(e, RequestErrorCode.GRAPHQL_VALIDATION_FAILED)), document);
     // Over HTTP, Apollo takes the document from the store next.
     if (transport === 'http') store.handOff(hash, document);
     return { document, fresh: true };
@@ -257,17 +262,19 @@ function validLiteral(node: ShapeLiteral, type: GraphQLInputType): boolean {
   }
 }
 
-/** Refusals Apollo must not validate the document of: what they refuse would make that slow. */
-const BEFORE_VALIDATION = new WeakSet<GraphQLError>();
+/** Refusals thrown from didResolveSource, answered as Apollo answers a validation that throws (through
+ * `unexpectedErrorProcessingRequest`: one error, no Cache-Control): where graphql-js's validation throws,
+ * and a selection set past its bound, whose answer keeps that form. */
+const THROWN_AT_SOURCE = new WeakSet<GraphQLError>();
 
-function refusedBeforeValidation(message: string): GraphQLError {
-  const error = refusal(RequestErrorCode.GRAPHQL_VALIDATION_FAILED, message);
-  BEFORE_VALIDATION.add(error);
+function thrownAtSource(error: GraphQLError): GraphQLError {
+  THROWN_AT_SOURCE.add(error);
   return error;
 }
 
-/** A refused document Apollo validates again (every error answered); the refusal is thrown once
- * resolved, or where validation throws. Refused credentials may still introspect (codegen, IDEs). */
+/** A text refused at parsing or validation reaches Apollo as its stand-in (`DocumentStore.handOffRefusal`),
+ * answered by the execution plugin; other refusals are thrown once the operation is resolved, or from
+ * didResolveSource. Refused credentials may still introspect (codegen, IDEs). */
 export function admissionPlugin(admission: Admission): ApolloServerPlugin<GatewayContext> {
   const refusals = new WeakMap<GraphQLRequestContext<GatewayContext>, Refusal>();
   return {
@@ -278,14 +285,20 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
           const { source, queryHash, request } = requestContext;
           const { operationName, variables } = request;
           verdict = admission.admit({ query: source, operationName, variables }, 'http', queryHash);
-          if (Array.isArray(verdict)) refusals.set(requestContext, verdict);
+          if (!Array.isArray(verdict)) return;
+          refusals.set(requestContext, verdict);
+          // Apollo registers a persisted query after its validation and didResolveOperation, which a refused
+          // text's stand-in passes; every other refusal is thrown before.
+          requestContext.metrics.persistedQueryRegister = false;
+          const refused = (verdict as Refusal)[0]!;
+          if (THROWN_AT_SOURCE.has(refused)) throw refused;
           // Apollo answers a GET of a subscription 405 before didResolveOperation (the spec: of a mutation).
-          const refused = refusals.get(requestContext)?.[0];
-          if (refused !== undefined && BEFORE_VALIDATION.has(refused)) throw refused;
-          const subscription = refused?.extensions.operationType === 'subscription';
+          const subscription = refused.extensions.operationType === 'subscription';
           if (subscription && request.http?.method === 'GET') throw refused;
         },
         async didResolveOperation({ contextValue, operation, document }) {
+          // A refused text's stand-in: refused before credentials are, as Apollo refuses a document that fails.
+          if (refusalOf(document) !== undefined) return;
           const credentials = contextValue.credentialRefusal;
           if (credentials !== undefined && (operation === undefined || !isSchemaOnly(document, operation))) {
             throw credentials;

@@ -1,5 +1,5 @@
-import { parse, type DocumentNode } from 'graphql';
-import { DocumentStore, weigh } from '../../src/graphql/documentStore';
+import { GraphQLError, parse, type DocumentNode } from 'graphql';
+import { DocumentStore, refusalOf, weigh } from '../../src/graphql/documentStore';
 
 /**
  * Admission validates a document and puts it in the store for Apollo to find by its hash. Over
@@ -29,6 +29,18 @@ it('hands a document to the next get only, and keeps an admitted one from its se
   store.keep('h1', document);
   await expect(store.get('h1')).resolves.toBe(document);
   await expect(store.get('h1')).resolves.toBe(document);
+});
+
+it("hands a refused text's stand-in, holding its refusal, to the next get only, and never to admission", async () => {
+  const store = new DocumentStore(1 << 20);
+  const refusal = [new GraphQLError('Cannot query field "nope" on type "Query".')];
+  store.handOffRefusal('r1', refusal, '{ nope }');
+  expect(store.byHash('r1')).toBeUndefined();
+  const standIn = await store.get('schema:r1');
+  expect(standIn).toMatchObject({ kind: 'Document', definitions: [] });
+  expect(refusalOf(standIn)).toBe(refusal);
+  expect(refusalOf(document)).toBeUndefined();
+  await expect(store.get('schema:r1')).resolves.toBeUndefined();
 });
 
 it('keeps what no get follows (WebSocket) from its second sight too, and nothing Apollo parsed itself', async () => {

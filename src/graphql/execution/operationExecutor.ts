@@ -23,6 +23,7 @@ import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode, RequestErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
+import { refusalOf } from '../documentStore';
 import { canonicalDocument, literalVariables } from './canonicalDocument';
 import { documentShape, type DocumentShape } from './documentShape';
 import { expandedFieldCount } from './expandedSize';
@@ -195,8 +196,17 @@ export function executionPlugin<TContext extends BaseContext>(
     options.didEncounterErrors(requestContext.contextValue, errors);
     return formatErrors(errors, options);
   };
+  const failed = (requestContext: GraphQLRequestContextResponseForOperation<TContext>, errors: readonly GraphQLError[]): GraphQLResponse => {
+    const { formattedErrors, http } = answer(requestContext, errors);
+    if (!http.status && !requestContext.response.http.status) http.status = 500;
+    return { http, body: { kind: 'single', singleResult: { errors: formattedErrors } } };
+  };
   const respond = async (requestContext: GraphQLRequestContextResponseForOperation<TContext>): Promise<GraphQLResponse> => {
     const { document, operation, request, contextValue } = requestContext;
+    // A text admission refused, taken by Apollo in place of parsing and validating it: its errors, as
+    // Apollo answers a document that fails.
+    const refused = refusalOf(document);
+    if (refused !== undefined) return failed(requestContext, refused);
     let result: ExecutionResult;
     try {
       result = await executor({
@@ -210,9 +220,7 @@ export function executionPlugin<TContext extends BaseContext>(
       // Admission refuses an operation Apollo could not resolve: graphql-js's refusal, as Apollo words it.
       if (operation === undefined) throw operationResolutionError(result);
     } catch (thrown) {
-      const { formattedErrors, http } = answer(requestContext, [ensureGraphQLError(thrown)]);
-      if (!http.status && !requestContext.response.http.status) http.status = 500;
-      return { http, body: { kind: 'single', singleResult: { errors: formattedErrors } } };
+      return failed(requestContext, [ensureGraphQLError(thrown)]);
     }
     if (result.errors === undefined) return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: result } };
     const errors = result.errors.map((error) => (isBadUserInputError(error) ? userInputError(error) : error));
