@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolvers } from './resolvers';
 import { withCostDirectives } from './federation/costDirectives';
+import { failEntitiesOnceWhenCredentialsRefused } from './federation/entitiesField';
 import { propertyOf } from './resolvers/property';
 
 /** `schema/` is at the package root, above both src/ and dist/. */
@@ -22,6 +23,7 @@ export function buildGatewaySchema(): GraphQLSchema {
     // The codegen `Resolvers` type is stricter than @apollo/subgraph's map; the shapes agree.
     resolvers: resolvers as unknown as GraphQLResolverMap<unknown>,
   });
+  failEntitiesOnceWhenCredentialsRefused(schema);
   // See resolvers/property.
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;

@@ -151,8 +151,8 @@ export function createAdmission(
       if (error instanceof GatewayError) return [error];
       throw error;
     }
-    // Each representation is resolved and answered (an error each when the upstream refuses the token):
-    // CPU the call estimate does not see, since engine references cost list pages. `_entities` answers
+    // Each representation is resolved and answered (the field fails once when the upstream refuses the
+    // token): CPU the call estimate does not see, since engine references cost list pages. `_entities` answers
     // one item per representation: the bound of the items one list may answer. An unbounded walk is
     // the calls' refusal, below.
     const { maxListItems } = limits.budget;

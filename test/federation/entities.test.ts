@@ -268,10 +268,31 @@ describe('the representations one operation may carry: MAX_LIST_ITEMS, refused b
 
   it('refuses a made-up token with 5000 Engine representations before any upstream call (the default limit, 1000)', async () => {
     // Within MAX_UPSTREAM_CALLS (engine references cost list pages) and MAX_BODY_BYTES; answered,
-    // it cost an upstream call and 5000 UNAUTHENTICATED errors, each resolved and formatted.
+    // it cost an upstream call and 5000 representations resolved, each one a list item.
     const response = await h.gql(ENTITIES, { representations: refs(5000) }, { 'x-auth-token': 'made-up-token-000000000040' });
     expect(response.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'QUERY_TOO_COMPLEX', representations: 5000, limit: 1000 } })]);
     expect(h.simulator.calls).toHaveLength(0);
+  });
+
+  it('fails `_entities` once when the upstream refuses the token, not once for each of 1000 representations', async () => {
+    // One field error at ["_entities"]: a router places it at the fetch's path, for all of its entities.
+    const response = await h.gql(ENTITIES, { representations: refs(1000) }, { 'x-auth-token': 'made-up-token-000000000041' });
+    expect(response.status).toBe(200);
+    expect(response.body.data).toBeNull();
+    expect(response.body.errors).toEqual([
+      expect.objectContaining({
+        message: "The upstream refused the caller's token.",
+        path: ['_entities'],
+        extensions: { code: 'UNAUTHENTICATED', upstream: expect.objectContaining({ status: 401 }) },
+      }),
+    ]);
+    expect(h.simulator.calls).toHaveLength(1);
+  });
+
+  it('still answers each representation its own failure when the token is accepted', async () => {
+    const response = await h.gql(ENTITIES, { representations: [engineRef(engineIds[0]!), { __typename: 'Engine' }, engineRef('e-unknown')] });
+    expect(response.body.data._entities).toEqual([expect.objectContaining({ id: engineIds[0] }), null, null]);
+    expect(response.body.errors).toEqual([expect.objectContaining({ path: ['_entities', 1], extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
   });
 
   it('is the same refusal over WebSocket, where admission is the same', async () => {
