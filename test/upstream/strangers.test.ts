@@ -333,6 +333,32 @@ describe("each client address's part of the strangers' share", () => {
     expect(limiter['addresses'].size).toBe(0);
   });
 
+  it('keeps a place for a caller from another address when as many addresses as places hold one each (attack Y)', async () => {
+    jest.setSystemTime(0);
+    const limiter = limiterOf();
+    for (let i = 0; i < RATE; i += 1) (limiter.acquire(from('192.0.2.1')) as Release)();
+    const refused: string[] = [];
+    const flood = Array.from({ length: STRANGERS.queue }, (_, i) => {
+      const address = `203.0.113.${i + 1}`;
+      const slot = limiter.acquire(from(address)) as Promise<Release>;
+      slot.then((release) => release(), (error: { extensions?: { reason?: string } }) => refused.push(`${address} ${error.extensions?.reason}`));
+      return slot;
+    });
+    expect(flood.every((slot) => slot instanceof Promise)).toBe(true);
+    // One more address of the flood's, holding none: the queue is full and each holds one, so it may take a place too.
+    const newCaller = limiter.acquire(from('198.51.100.7'));
+    expect(newCaller).toBeInstanceOf(Promise);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(refused).toEqual([expect.stringMatching(/^203\.0\.113\.\d+ OVERLOADED$/)]);
+    // An address that holds one already gets no place from another holding one.
+    expect(limiter.acquire(from(`203.0.113.${STRANGERS.queue}`))).toBeUndefined();
+    let started = false;
+    void (newCaller as Promise<Release>).then((release) => ((started = true), release()));
+    await jest.advanceTimersByTimeAsync(((STRANGERS.queue + 1) * 1000) / RATE);
+    expect(started).toBe(true);
+    expect(limiter['addresses'].size).toBe(0);
+  });
+
   it('serves the queue by address in turn: a fifth address’s new caller starts behind one call of each flooding address, not their whole queue', async () => {
     jest.setSystemTime(0);
     const limiter = limiterOf();

@@ -189,8 +189,8 @@ export class InFlightLimiter {
 
   /**
    * A stranger's call that finds only the strangers' queue full takes the place of the newest queued call of
-   * the address holding the most places (refused OVERLOADED), when that address holds at least two more than
-   * its own: however many addresses flood, a caller from another one keeps a place.
+   * the address holding the most places (refused OVERLOADED), when that address holds more than its own:
+   * however many addresses flood, even each holding one place, a caller from another one gets a place.
    */
   private placeFromLargestAddress(shares: readonly Share[]): boolean {
     const strangers = this.strangers;
@@ -199,7 +199,7 @@ export class InFlightLimiter {
     if (shares.some((s) => s !== strangers && s.queued >= s.bound.queue)) return false;
     let largest: Share | undefined;
     for (const s of this.addresses.values()) {
-      if (s.queued > own.queued + 1 && s.queued > (largest?.queued ?? 0)) largest = s;
+      if (s.queued > own.queued && s.queued > (largest?.queued ?? 0)) largest = s;
     }
     const newest = largest?.waiting?.at(-1);
     if (newest === undefined) return false;
