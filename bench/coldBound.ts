@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Kind, parse, type ArgumentNode, type DocumentNode, type FieldNode, type ValueNode } from 'graphql';
 import { Pool } from 'undici';
 import { pageOffset, planPageCalls } from '../src/pagination/pages';
 import { paths } from '../src/upstream/paths';
+import { closeServer, serveAsGateway, type Bound } from './boundServer';
 
 /**
  * The bound for a cold page (S5, S6): the least any GraphQL server in Node must do for it, run
@@ -45,12 +45,7 @@ function argument(node: FieldNode, name: string, variables: Record<string, unkno
 const cursorOf = (position: number) => Buffer.from(`b|${position}`).toString('base64url');
 const positionOf = (cursor: string) => Number(Buffer.from(cursor, 'base64url').toString().slice(2));
 
-export interface ColdBound {
-  readonly server: Server;
-  close(): Promise<void>;
-}
-
-export function createColdBound(options: { upstream: string; projectId: string }): ColdBound {
+export function createColdBound(options: { upstream: string; projectId: string }): Bound {
   const upstream = new URL(options.upstream);
   const prefix = upstream.pathname.replace(/\/+$/, '');
   const pool = new Pool(upstream.origin, { connections: 32, keepAliveTimeout: 4000 });
@@ -103,27 +98,10 @@ export function createColdBound(options: { upstream: string; projectId: string }
     answer(request, response).catch(() => send(response, 400, { errors: [{ message: 'bad request' }] }));
   });
   const close = async () => {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
     await pool.close();
   };
   return { server, close };
-}
-
-/** As the benchmark starts a gateway: `node coldBound.js`, with the gateway's settings. */
-async function main(): Promise<void> {
-  const bound = createColdBound({ upstream: process.env.CSE_ENDPOINT ?? '', projectId: process.env.CSE_PROJECT_ID ?? '' });
-  const { server } = bound;
-  await new Promise<void>((resolve) => server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  // The gateway's ready line, which the benchmark waits for.
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}/graphql`, msg: 'gateway listening' })}\n`);
-  const stop = (): void => void bound.close().then(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  process.once('disconnect', stop);
 }
 
 function send(response: ServerResponse, status: number, value: unknown): void {
@@ -133,8 +111,5 @@ function send(response: ServerResponse, status: number, value: unknown): void {
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  serveAsGateway(() => createColdBound({ upstream: process.env.CSE_ENDPOINT ?? '', projectId: process.env.CSE_PROJECT_ID ?? '' }));
 }

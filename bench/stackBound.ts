@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -14,6 +13,7 @@ import { createOperationExecutor, executionPlugin } from '../src/graphql/executi
 import { mapJobStatus, mapJobType } from '../src/mapping/enums';
 import { pageOffset, planPageCalls } from '../src/pagination/pages';
 import { paths } from '../src/upstream/paths';
+import { closeServer, serveAsGateway, type Bound } from './boundServer';
 
 /**
  * The bound of the chosen stack for a cold page (S5, S6): coldBound.ts's work served through
@@ -111,12 +111,7 @@ function parseOnly(store: DocumentStore): ApolloServerPlugin<Context> {
   };
 }
 
-export interface StackBound {
-  readonly server: Server;
-  close(): Promise<void>;
-}
-
-export async function createStackBound(options: { upstream: string; projectId: string; mode: 'lean' | 'apollo' }): Promise<StackBound> {
+export async function createStackBound(options: { upstream: string; projectId: string; mode: 'lean' | 'apollo' }): Promise<Bound> {
   const upstream = new URL(options.upstream);
   const pool = new Pool(upstream.origin, { connections: 32, keepAliveTimeout: 4000 });
   const schema = buildSubgraphSchema({
@@ -165,33 +160,13 @@ export async function createStackBound(options: { upstream: string; projectId: s
     });
   });
   const close = async () => {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await closeServer(server);
     await Promise.all([apollo.stop(), pool.close()]);
   };
   return { server, close };
 }
 
-/** As the benchmark starts a gateway: `node stackBound.js`, with the gateway's settings. */
-async function main(): Promise<void> {
-  const mode = process.env.STACK_BOUND === 'apollo' ? 'apollo' : 'lean';
-  const bound = await createStackBound({ upstream: process.env.CSE_ENDPOINT ?? '', projectId: process.env.CSE_PROJECT_ID ?? '', mode });
-  const { server } = bound;
-  await new Promise<void>((resolve) => server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  // The gateway's ready line, which the benchmark waits for.
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}/graphql`, msg: 'gateway listening' })}\n`);
-  const stop = (): void => void bound.close().then(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  process.once('disconnect', stop);
-}
-
 if (require.main === module) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  const mode = process.env.STACK_BOUND === 'apollo' ? 'apollo' : 'lean';
+  serveAsGateway(() => createStackBound({ upstream: process.env.CSE_ENDPOINT ?? '', projectId: process.env.CSE_PROJECT_ID ?? '', mode }));
 }

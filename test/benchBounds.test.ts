@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import type { Server } from 'node:http';
+import type { Bound } from '../bench/boundServer';
 import { createColdBound } from '../bench/coldBound';
 import { createStackBound } from '../bench/stackBound';
 import { planPageCalls } from '../src/pagination/pages';
@@ -8,7 +8,6 @@ import { gatewayRequest } from '../bench/scenarios';
 import { walkCursors } from '../bench/servers';
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
 
-type Bound = { readonly server: Server; close(): Promise<void> };
 type Options = { upstream: string; projectId: string };
 
 const bounds: ReadonlyArray<[string, (options: Options) => Bound | Promise<Bound>]> = [

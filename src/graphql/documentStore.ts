@@ -1,5 +1,6 @@
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { Kind, type DocumentNode, type GraphQLError } from 'graphql';
+import type { DocumentNode, GraphQLError } from 'graphql';
+import { refusalOf, refusedTextStandIn } from '../errors/refusedText';
 import { LRUCache } from 'lru-cache';
 
 /** Bytes a parsed document takes per syntax node: the node, its location and its start (bench/README.md). */
@@ -41,14 +42,6 @@ export function documentBytes(document: DocumentNode): number {
   return Math.max(1, (document as Weighed)[BYTES] ?? sizeOf(document, { nodes: 0, stringChars: 0 }));
 }
 
-const REFUSAL = Symbol('cse-jobs-gateway.refusal');
-type StandIn = DocumentNode & { readonly [REFUSAL]: readonly GraphQLError[] };
-
-/** The refusal a refused text's stand-in holds (`DocumentStore.handOffRefusal`); of any other document, none. */
-export function refusalOf(document: DocumentNode | undefined): readonly GraphQLError[] | undefined {
-  return (document as Partial<StandIn> | undefined)?.[REFUSAL];
-}
-
 /** Apollo's document store, replaced (docs/architecture.md#parsing-validation-and-execution says why). Kept
  * from a document's second sight: most are sent once, and each one kept is promoted to the old generation. */
 export class DocumentStore implements KeyValueCache<DocumentNode> {
@@ -87,7 +80,7 @@ export class DocumentStore implements KeyValueCache<DocumentNode> {
    * errors hold: the document they point into, or the text that did not parse.
    */
   handOffRefusal(queryHash: string, refusal: readonly GraphQLError[], held: DocumentNode | string): void {
-    const standIn: StandIn = { kind: Kind.DOCUMENT, definitions: [], [REFUSAL]: refusal };
+    const standIn = refusedTextStandIn(refusal);
     const size = typeof held === 'string' ? Math.max(1, held.length * widthOf(held)) : documentBytes(held);
     this.handedOff.set(queryHash, standIn, { size });
   }

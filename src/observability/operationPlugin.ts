@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
+import { refusalOf } from '../errors/refusedText';
 import { tagError, type RequestRecord } from './requestRecord';
 
 /** Apollo's lifecycle into the operation's facts; errors tagged so `formatError` can name the request. */
@@ -14,9 +15,8 @@ export function createOperationPlugin<
       if (record === undefined || facts === undefined) return;
       return {
         async didResolveOperation({ operationName, operation, document }) {
-          // No parse makes a document of no definitions: this is a refused text's stand-in, taken in place
-          // of parsing it (src/graphql/documentStore.ts), and no operation was resolved.
-          if (document.definitions.length === 0) return;
+          // A refused text's stand-in, taken in place of parsing it: no operation was resolved.
+          if (refusalOf(document) !== undefined) return;
           facts.operationResolved(operationName, operation?.operation ?? null);
         },
         async didEncounterErrors({ contextValue, errors }) {

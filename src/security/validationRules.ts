@@ -60,7 +60,7 @@ const IntrospectionRepeatsRule: ValidationRule = (context) => {
       if (selection.kind === Kind.FIELD) {
         const i = INTROSPECTION_FIELDS.indexOf(selection.name.value as keyof typeof INTROSPECTION_FIELD_LIMITS);
         if (i >= 0) counts[i]! += 1;
-        if (i >= 0 && selection.selectionSet !== undefined && aliases(selection.selectionSet)) aliasedBelow ??= selection;
+        if (i >= 0 && aliasedBelow === undefined && selection.selectionSet !== undefined && aliases(selection.selectionSet)) aliasedBelow = selection;
         if (selection.selectionSet) add(count(selection.selectionSet));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) add(count(selection.selectionSet));
       else add(ofFragment(selection.name.value));

@@ -130,7 +130,14 @@ class Group {
         const event = next.value;
         const contextValue = contextFor(this.request, charge);
         const args = { schema, document, rootValue: event, contextValue, variableValues, operationName };
-        const formatted = this.format(await execute(args));
+        let result: Awaited<ReturnType<typeof execute>>;
+        try {
+          result = await execute(args);
+        } finally {
+          // One event's execution: what graphql-js goes on with after its result is made runs no further lists.
+          contextValue.budget.end();
+        }
+        const formatted = this.format(result);
         const polled = polledAtOf(event);
         const key = eventKey(event);
         if (key === JOB_KEY) this.last = formatted;

@@ -1,5 +1,6 @@
 import { GraphQLError, parse, type DocumentNode } from 'graphql';
-import { DocumentStore, refusalOf, weigh } from '../../src/graphql/documentStore';
+import { refusalOf } from '../../src/errors/refusedText';
+import { DocumentStore, weigh } from '../../src/graphql/documentStore';
 
 /**
  * Admission validates a document and puts it in the store for Apollo to find by its hash. Over

@@ -4,10 +4,10 @@ import { startHarness, type Harness } from '../support/harness';
 
 /**
  * An answer cut short by the operation's bound on sent text is sent while graphql-js 16 still
- * completes the branches the bound's null left behind. Their lists, paced over later turns, ran on a
- * context the exchange had let go of: every item failed on the missing budget, and graphql-js left
- * those failures unhandled, which ended the process (attack W). The budget now ends with the exchange,
- * and a list not yet made then never is.
+ * completes the branches the bound's null left behind. Their lists, paced over later turns, must not
+ * run on the context the exchange has let go of (every item would fail on the missing budget, and
+ * graphql-js leaves such failures unhandled): the budget ends with the exchange, and a list not yet
+ * made then never is.
  */
 const LIMIT = 1024 * 1024;
 const TASK = 'id jobId type assigned name engineName order status startTime endTime createTime updateTime timedOut log output';

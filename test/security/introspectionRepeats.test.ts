@@ -18,7 +18,7 @@ const FULL = getIntrospectionQuery({
   schemaDescription: true,
   inputValueDeprecation: true,
 });
-/** The 14.9 KB request of attack W: the full introspection under 30 aliases. */
+/** The full introspection under 30 aliases (14.9 KB, within MAX_ALIASES and MAX_TOKENS). */
 const THIRTY = (() => {
   const selection = FULL.slice(FULL.indexOf('__schema'), FULL.indexOf('fragment FullType')).trim().replace(/\}\s*$/, '');
   const aliased = Array.from({ length: 30 }, (_, i) => `a${i}: ${selection}`).join('\n');
@@ -43,7 +43,7 @@ function refused(response: GqlResponse<unknown>, field: '__schema' | '__type'): 
 
 describe('__schema: once per operation', () => {
   it.each([
-    ['aliased, 30 full introspections (attack W)', THIRTY],
+    ['aliased, 30 full introspections', THIRTY],
     ['aliased twice', `{ ${SCHEMA} again: ${SCHEMA} }`],
     ['once in a fragment, once in an inline fragment', `query { ...S ... on Query { again: ${SCHEMA} } } fragment S on Query { ${SCHEMA} }`],
     ['under @skip(if: true): counted as written', `{ ${SCHEMA} again: __schema @skip(if: true) { queryType { name } } }`],
@@ -112,14 +112,14 @@ describe('__type: at most 8 per operation', () => {
 });
 
 describe('aliases below __schema and __type', () => {
-  /** Attack X: the full introspection's `types` under 29 aliases inside one `__schema`. */
+  /** The full introspection's `types` under 29 aliases inside one `__schema`. */
   const TYPES_29 = (() => {
     const aliased = Array.from({ length: 29 }, (_, i) => `t${i}: types { ...FullType }`).join(' ');
     return `query X { __schema { queryType { name } ${aliased} } } ${FULL.slice(FULL.indexOf('fragment FullType'))}`;
   })();
 
   it.each([
-    ['29 aliases of types in one __schema (attack X)', TYPES_29, '__schema'],
+    ['29 aliases of types in one __schema', TYPES_29, '__schema'],
     ['an alias in a fragment spread under __schema', '{ __schema { ...S } } fragment S on __Schema { a: types { name } }', '__schema'],
     ['an alias two levels down in an inline fragment', '{ __schema { ... on __Schema { types { f: fields { name } } } } }', '__schema'],
     ['an alias under __type', '{ __type(name: "Job") { f: fields { name } g: fields { name } } }', '__type'],

@@ -1,6 +1,7 @@
 import { GraphQLInt, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type FormattedExecutionResult } from 'graphql';
 import { ConflatingStream } from '../../src/subscriptions/conflatingStream';
 import type { GatewayContext } from '../../src/graphql/context';
+import { OperationBudget } from '../../src/graphql/execution/operationBudget';
 import { SubscriptionGroups, type GroupRequest } from '../../src/subscriptions/SubscriptionGroups';
 import type { Credentials } from '../../src/upstream/credentials';
 
@@ -29,6 +30,14 @@ const request: GroupRequest = {
   credentials: { token: 't' } as unknown as Credentials,
 };
 
+const budgets: OperationBudget[] = [];
+/** What an event's execution reads of its context here: its budget, kept to be looked at. */
+function eventContext(): GatewayContext {
+  const budget = new OperationBudget({ maxUpstreamBytes: 1024 * 1024, maxListItems: 1000 });
+  budgets.push(budget);
+  return { budget } as unknown as GatewayContext;
+}
+
 /** Joins as the WebSocket server does: the member's own stream, the group left when it closes. */
 async function join(groups: SubscriptionGroups, member: GroupRequest): Promise<AsyncGenerator<any, undefined> | FormattedExecutionResult> {
   let leave = () => {};
@@ -47,7 +56,7 @@ describe('SubscriptionGroups', () => {
       contextFor: () => {
         calls += 1;
         if (calls === 1) throw new Error('no context this time');
-        return {} as GatewayContext;
+        return eventContext();
       },
       formatError: (formatted) => formatted,
     });
@@ -100,7 +109,7 @@ describe('SubscriptionGroups', () => {
     ];
 
     it('share one execution per event, and each member reads its own keys in its own order', async () => {
-      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted });
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted });
       // Each text its own hash, as the server makes them.
       const streams = await Promise.all(
         texts.map(async (text, i) => (await join(groups, { ...request, hash: `text ${i}`, document: parse(text) })) as AsyncGenerator<any, undefined>),
@@ -115,6 +124,9 @@ describe('SubscriptionGroups', () => {
         JSON.stringify({ data: { ticks: { z: 42, label: 'tick 21' } } }),
       ]);
       expect(executions).toBe(1);
+      // The source's context, then the event's: the event's budget ends with its execution, so a
+      // branch graphql-js goes on with afterwards makes no further lists.
+      expect(budgets.at(-1)!['ended']).toBe(true);
       await Promise.all(streams.map((stream) => stream.return(undefined)));
       expect(sources).toHaveLength(0);
     });
@@ -125,7 +137,7 @@ describe('SubscriptionGroups', () => {
       ['a variable or the same value in the text', 'subscription ($t: Int) { ticks { value(times: $t) } }', { t: 2 }, 'subscription { ticks { value(times: 2) } }', undefined],
       ['a variable left out or the argument left out', 'subscription ($t: Int) { ticks { value(times: $t) label } }', {}, 'subscription { ticks { label value } }', undefined],
     ])('share across %s', async (_what, one, oneVariables, two, twoVariables) => {
-      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted });
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted });
       const first = (await join(groups, { ...request, hash: 'a', document: parse(one), variables: oneVariables })) as AsyncGenerator;
       const second = (await join(groups, { ...request, hash: 'b', document: parse(two), variables: twoVariables })) as AsyncGenerator;
       expect(sources).toHaveLength(1);
@@ -137,7 +149,7 @@ describe('SubscriptionGroups', () => {
     });
 
     it('do not share with a different argument', async () => {
-      const groups = new SubscriptionGroups({ schema: ticking, contextFor: () => ({}) as GatewayContext, formatError: (formatted) => formatted });
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted });
       const one = (await join(groups, { ...request, hash: 'a', document: parse('subscription { ticks { value(times: 2) } }') })) as AsyncGenerator;
       const other = (await join(groups, { ...request, hash: 'b', document: parse('subscription { ticks { value(times: 3) } }') })) as AsyncGenerator;
       expect(sources).toHaveLength(2);

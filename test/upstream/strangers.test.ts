@@ -333,7 +333,7 @@ describe("each client address's part of the strangers' share", () => {
     expect(limiter['addresses'].size).toBe(0);
   });
 
-  it('keeps a place for a caller from another address when as many addresses as places hold one each (attack Y)', async () => {
+  it('keeps a place for a caller from another address when as many addresses as places hold one each', async () => {
     jest.setSystemTime(0);
     const limiter = limiterOf();
     for (let i = 0; i < RATE; i += 1) (limiter.acquire(from('192.0.2.1')) as Release)();

@@ -23,7 +23,7 @@ import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode, RequestErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
-import { refusalOf } from '../documentStore';
+import { refusalOf } from '../../errors/refusedText';
 import { canonicalDocument, literalVariables } from './canonicalDocument';
 import { documentShape, type DocumentShape } from './documentShape';
 import { expandedFieldCount } from './expandedSize';
