@@ -6,14 +6,11 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type GraphQLFormattedError } from 'graphql';
-import { Pool } from 'undici';
 import { loadTypeDefs } from '../src/graphql/buildSchema';
 import { DocumentStore } from '../src/graphql/documentStore';
 import { createOperationExecutor, executionPlugin } from '../src/graphql/execution/operationExecutor';
 import { mapJobStatus, mapJobType } from '../src/mapping/enums';
-import { pageOffset, planPageCalls } from '../src/pagination/pages';
-import { paths } from '../src/upstream/paths';
-import { closeServer, serveAsGateway, type Bound } from './boundServer';
+import { closeServer, cursorOf, jobWindowOf, positionOf, serveAsGateway, type Bound, type JobWindow, type UpstreamJob } from './boundServer';
 
 /**
  * The bound of the chosen stack for a cold page (S5, S6): coldBound.ts's work served through
@@ -29,20 +26,10 @@ import { closeServer, serveAsGateway, type Bound } from './boundServer';
  * Settings as the gateway's: CSE_ENDPOINT, CSE_PROJECT_ID, HOST, PORT.
  */
 
-interface UpstreamJob {
-  id: number | string;
-  type?: string;
-  status?: string;
-  startTime?: number | null;
-  tasks?: Array<{ id: number | string; taskName?: string; status?: string; type?: string }>;
-}
-
 interface Context extends BaseContext {
   readonly token: string;
 }
 
-const MAX_PAGE_SIZE = 100;
-const PAGE_BASE = 1;
 
 /** The package's schema/ (the benchmark's build sits deeper than the gateway's, and tests run the source). */
 function schemaDir(): string {
@@ -52,16 +39,8 @@ function schemaDir(): string {
   }
 }
 
-const cursorOf = (position: number) => Buffer.from(`b|${position}`).toString('base64url');
-const positionOf = (cursor: string) => Number(Buffer.from(cursor, 'base64url').toString().slice(2));
 
-function resolvers(pool: Pool, prefix: string, projectId: string) {
-  const page = async (engineId: string, token: string, call: { index: number; size: number }) => {
-    const query = `offset=${pageOffset(call, PAGE_BASE)}&limit=${call.size}`;
-    const headers = { 'x-auth-token': token, accept: 'application/json' };
-    const answer = await pool.request({ method: 'GET', path: `${prefix}${paths.listJobs(projectId, engineId)}?${query}`, headers });
-    return { call, page: (await answer.body.json()) as { data?: UpstreamJob[]; total?: number } };
-  };
+function resolvers(window: JobWindow) {
   return {
     Query: {
       engine: (_: unknown, { id }: { id: string }) => ({ id }),
@@ -72,17 +51,8 @@ function resolvers(pool: Pool, prefix: string, projectId: string) {
       jobs: async ({ id }: { id: string }, args: { first?: number; after?: string }, { token }: Context) => {
         const first = args.first ?? 20;
         const start = typeof args.after === 'string' ? positionOf(args.after) + 1 : 0;
-        const pages = await Promise.all(planPageCalls(start, start + first, MAX_PAGE_SIZE).map((call) => page(id, token, call)));
-        const edges = [];
-        let total = 0;
-        for (const { call, page } of pages) {
-          total = page.total ?? 0;
-          const items = page.data ?? [];
-          for (let i = 0; i < items.length; i += 1) {
-            const position = call.index * call.size + i;
-            if (position >= start && position < start + first) edges.push({ cursor: cursorOf(position), node: items[i] });
-          }
-        }
+        const { items, total } = await window(id, token, start, first);
+        const edges = items.map(({ position, job }) => ({ cursor: cursorOf(position), node: job }));
         const pageInfo = { hasNextPage: start + first < total, hasPreviousPage: false, endCursor: edges.at(-1)?.cursor ?? null };
         return { edges, pageInfo, totalCount: total };
       },
@@ -112,11 +82,10 @@ function parseOnly(store: DocumentStore): ApolloServerPlugin<Context> {
 }
 
 export async function createStackBound(options: { upstream: string; projectId: string; mode: 'lean' | 'apollo' }): Promise<Bound> {
-  const upstream = new URL(options.upstream);
-  const pool = new Pool(upstream.origin, { connections: 32, keepAliveTimeout: 4000 });
+  const { window, pool } = jobWindowOf(options.upstream, options.projectId);
   const schema = buildSubgraphSchema({
     typeDefs: parse(loadTypeDefs(schemaDir())),
-    resolvers: resolvers(pool, upstream.pathname.replace(/\/+$/, ''), options.projectId) as unknown as GraphQLResolverMap<unknown>,
+    resolvers: resolvers(window) as unknown as GraphQLResolverMap<unknown>,
   });
   const store = new DocumentStore(32 * 1024 * 1024);
   const executor = createOperationExecutor(schema, { mode: 'adaptive', compileAfterUses: 3, plansMaxBytes: 32 * 1024 * 1024 });
