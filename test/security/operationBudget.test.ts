@@ -98,7 +98,7 @@ describe('OperationBudget: lists', () => {
   });
 
   it('makes lists at once up to a turn of 10,000 fields (items × fields each), then one turn of the event loop per 10,000, in order', async () => {
-    const budget = new OperationBudget({ maxUpstreamBytes: 1000, maxListItems: 1000 });
+    const budget = new OperationBudget({ maxUpstreamBytes: 1e9, maxListItems: 1000 });
     const made: number[] = [];
     let turn = 0;
     let next: NodeJS.Immediate;
@@ -126,7 +126,7 @@ describe('OperationBudget: lists', () => {
   });
 
   it('gives a list longer than a turn a turn of its own, and starts counting again once the turns are over', async () => {
-    const budget = new OperationBudget({ maxUpstreamBytes: 1000, maxListItems: 5000 });
+    const budget = new OperationBudget({ maxUpstreamBytes: 1e9, maxListItems: 5000 });
     expect(budget.paced(600, TEN_FIELDS, () => 'a')).toBe('a');
     const long = budget.paced(3000, TEN_FIELDS, () => 'b');
     const after = budget.paced(10, TEN_FIELDS, () => 'c');
@@ -147,10 +147,35 @@ describe('OperationBudget: lists', () => {
     ['an item of scalars (a list of leaves) counts as one', '{ list }', 1],
   ])('weighs an item by the fields it selects: %s', async (_what, document, fields) => {
     // One list of 10,000 fields fits the first turn; one field more waits for the next.
-    const budget = new OperationBudget({ maxUpstreamBytes: 1000, maxListItems: 10_000 });
+    const budget = new OperationBudget({ maxUpstreamBytes: 1e9, maxListItems: 10_000 });
     expect(budget.paced(Math.floor(10_000 / fields), listOf(document), () => 'now')).toBe('now');
     const later = budget.paced(1, TEN_FIELDS, () => 'later');
     expect(later).toBeInstanceOf(Promise);
     await expect(later).resolves.toBe('later');
+  });
+});
+
+describe("OperationBudget: a list's keys", () => {
+  it.each([
+    ['a field: its name, quoted, with colon and comma', '{ list { a } }', 5],
+    ['an alias: the alias, whatever the field', '{ list { longer: a } }', 10],
+    ['nested objects: their keys too', '{ list { a b { c d } } }', 20],
+    ['fragments expanded where spread, inline or named', 'query { list { ...F ...F ... on T { e } } } fragment F on T { abc }', 7 + 7 + 5],
+    ['a list below: its keys once (again when it is paced)', '{ list { tasks { b } } }', 9 + 5],
+    ['an item of scalars: none', '{ list }', 0],
+  ])('counts %s as sent before the list is made', (_what, document, keyBytes) => {
+    const selection = listOf(document);
+    const budget = new OperationBudget({ maxUpstreamBytes: 100 * keyBytes, maxListItems: 1000 });
+    expect(codeOf(() => budget.paced(100, selection, () => 'made'))).toBeUndefined();
+    const over = codeOf(() => budget.paced(1, selection, () => 'made'));
+    expect(over).toEqual(keyBytes === 0 ? undefined : { code: 'RESPONSE_TOO_LARGE', reason: 'SENT_BYTES', limit: 100 * keyBytes });
+  });
+
+  it('refuses a long alias before anything of the list is made', () => {
+    const budget = new OperationBudget({ maxUpstreamBytes: 16 * 1024 * 1024, maxListItems: 1000 });
+    const made = jest.fn();
+    const selection = listOf(`{ list { ${'a'.repeat(200_000)}: b } }`);
+    expect(codeOf(() => budget.paced(100, selection, made))).toEqual({ code: 'RESPONSE_TOO_LARGE', reason: 'SENT_BYTES', limit: 16 * 1024 * 1024 });
+    expect(made).not.toHaveBeenCalled();
   });
 });

@@ -246,6 +246,43 @@ describe('a page of jobs under many aliases: 29 × (nodes and edges) of one page
   });
 });
 
+describe('keys of any length: one long alias, repeated by every item of every page', () => {
+  // 200,000 characters fit in MAX_BODY_BYTES; MAX_ALIASES counts the alias, not its length. Spread under
+  // the nodes and edges of four pages of 100 jobs × 3 tasks, the answer would hold it 2,400 times (480 MB).
+  const LONG = 'a'.repeat(200_000);
+  const page = (i: number) => `p${i}: jobs(first: 100) { nodes { tasks { ...T } } edges { node { tasks { ...T } } } }`;
+  const query = `{ engine(id: "${ENGINE}") { ${[0, 1, 2, 3].map(page).join(' ')} } } fragment T on Task { ${LONG}: order }`;
+
+  it('counts the keys as sent before each list is made: the answer stays within the bound, and no turn is long', async () => {
+    jobPage = jobPageText(ENGINE, 100, 3);
+    await withGateway({}, async (gateway) => {
+      const measure = await measured(gateway, () => postText(gateway, query));
+      expect(Buffer.byteLength(measure.result)).toBeLessThan(17 * 1024 * 1024);
+      const body = JSON.parse(measure.result) as { data?: unknown; errors?: Array<{ extensions?: Record<string, unknown> }> };
+      expect(body.errors?.[0]?.extensions).toEqual({ code: 'RESPONSE_TOO_LARGE', reason: 'SENT_BYTES', limit: 16 * 1024 * 1024 });
+      // Each page is one call, however its items fail.
+      expect(upstream.calls.filter((path) => path.startsWith(JOBS_PATH)).length).toBeLessThanOrEqual(4);
+      expectResponsive(measure);
+    });
+  });
+
+  it("bounds `_entities`' items the same way: 1000 representations under one long alias", async () => {
+    jobPage = jobPageText(ENGINE, 1, 1);
+    await withGateway({}, async (gateway) => {
+      const representations = Array.from({ length: 1000 }, () => ({ __typename: 'Engine', id: ENGINE }));
+      const response = await gateway.gql(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Engine { ${LONG.slice(0, 150_000)}: id } } }`, { r: representations });
+      expect(response.text.length).toBeLessThan(64 * 1024);
+      // `_entities` is non-null: its failure nulls `data`, with one error at the field.
+      expect(response.body.data).toBeNull();
+      expect(response.body.errors).toEqual([expect.objectContaining({ path: ['_entities'], extensions: expect.objectContaining({ code: 'RESPONSE_TOO_LARGE', reason: 'SENT_BYTES' }) })]);
+      // Ordinary keys pass: the same representations with a short alias are answered.
+      const answered = await gateway.gql('query ($r: [_Any!]!) { _entities(representations: $r) { ... on Engine { key: id } } }', { r: representations });
+      expect(answered.body.data._entities).toHaveLength(1000);
+      expect(answered.body.data._entities[999]).toEqual({ key: ENGINE });
+    });
+  });
+});
+
 describe('federation', () => {
   it('bounds the tasks of a Job reference in `_entities` too', async () => {
     jobPage = jobPageText(ENGINE, 1, 1001);

@@ -135,16 +135,17 @@ describe('the attacker\'s shapes: one large description repeated', () => {
   });
 });
 
-describe('lists: each item counts as 128 bytes, whatever its fields', () => {
+describe('lists: each item counts as 128 bytes and its keys', () => {
   it('bounds a job page\'s tasks repeated by aliases: the lists that fit are answered, the rest refused', async () => {
-    // 2 × 1000 tasks: 256,000 bytes, under LIMIT once, not twice.
+    // 2 × 700 tasks of 128 bytes and 39 of keys ("order":, "status":, "type":, "timedOut":): 233,800
+    // bytes, under LIMIT once, not twice.
     jobsPerPage = 2;
-    tasksPerJob = 1000;
+    tasksPerJob = 700;
     const page = `engine(id: "${ENGINE}") { jobs(first: 2) { nodes { tasks { order status type timedOut } } } }`;
     const response = await gateway.gql(`{ ${aliases(page, 8)} }`);
     expectBounded(response, 7);
     const data = response.body.data as Record<string, { jobs: { nodes: Array<{ tasks: unknown[] }> } } | null>;
-    expect(data.c0!.jobs.nodes.map((job) => job.tasks.length)).toEqual([1000, 1000]);
+    expect(data.c0!.jobs.nodes.map((job) => job.tasks.length)).toEqual([700, 700]);
     expect(Object.values(data).filter((engine) => engine === null)).toHaveLength(7);
     expect(upstream.calls).toHaveLength(1);
   });

@@ -6,28 +6,47 @@ export function expandedFieldCount(document: DocumentNode, operationName: string
   const operation = getOperationAST(document, operationName);
   if (operation === null || operation === undefined) return 0;
   const fragments = fragmentsOf(document);
-  return fieldCounter((name) => fragments.get(name))(operation.selectionSet);
+  return fieldCounter((name) => fragments.get(name))(operation.selectionSet).fields;
 }
 
-/** The fields one item of a list field selects, counted as expandedFieldCount does (at least 1): what
- * completing the item costs, but for the lists below it, which count once here and are paced apart. */
-export function itemFieldCount(fieldNodes: readonly FieldNode[], fragments: Readonly<Record<string, FragmentDefinitionNode>>): number {
+/** What one item of a list field selects, its fragments inlined as expandedFieldCount inlines them:
+ * `fields` (at least 1), what completing the item costs, and `keyBytes`, its answer's keys (aliases
+ * included) as JSON writes them (`"key":`). The lists below it count once here, and again when paced. */
+export type ItemSize = { readonly fields: number; readonly keyBytes: number };
+
+export function itemSize(fieldNodes: readonly FieldNode[], fragments: Readonly<Record<string, FragmentDefinitionNode>>): ItemSize {
   const count = fieldCounter((name) => (Object.hasOwn(fragments, name) ? fragments[name] : undefined));
   let fields = 0;
-  for (const node of fieldNodes) fields += node.selectionSet === undefined ? 0 : count(node.selectionSet);
-  return Math.max(1, fields);
+  let keyBytes = 0;
+  for (const node of fieldNodes) {
+    if (node.selectionSet === undefined) continue;
+    const size = count(node.selectionSet);
+    fields += size.fields;
+    keyBytes += size.keyBytes;
+  }
+  return { fields: Math.max(1, fields), keyBytes };
 }
 
-function fieldCounter(fragmentNamed: (name: string) => FragmentDefinitionNode | undefined): (set: SelectionSetNode) => number {
-  const counted = new Map<string, number>();
+/** `"key":` and the comma after it. */
+const KEY_SYNTAX_BYTES = 4;
+
+function fieldCounter(fragmentNamed: (name: string) => FragmentDefinitionNode | undefined): (set: SelectionSetNode) => ItemSize {
+  const counted = new Map<string, ItemSize>();
   const expanding = new Set<string>();
-  const count = (set: SelectionSetNode): number => {
+  const count = (set: SelectionSetNode): ItemSize => {
     let fields = 0;
+    let keyBytes = 0;
+    const add = (size: ItemSize) => {
+      fields += size.fields;
+      keyBytes += size.keyBytes;
+    };
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
-        fields += 1 + (selection.selectionSet === undefined ? 0 : count(selection.selectionSet));
+        fields += 1;
+        keyBytes += (selection.alias ?? selection.name).value.length + KEY_SYNTAX_BYTES;
+        if (selection.selectionSet !== undefined) add(count(selection.selectionSet));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        fields += count(selection.selectionSet);
+        add(count(selection.selectionSet));
       } else {
         const name = selection.name.value;
         let known = counted.get(name);
@@ -39,10 +58,10 @@ function fieldCounter(fragmentNamed: (name: string) => FragmentDefinitionNode | 
           expanding.delete(name);
           counted.set(name, known);
         }
-        fields += known;
+        add(known);
       }
     }
-    return fields;
+    return { fields, keyBytes };
   };
   return count;
 }

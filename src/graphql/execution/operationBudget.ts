@@ -4,7 +4,7 @@ import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { jsonByteLength } from '../../observability/logger';
 import { nextTurn } from '../../upstream/turns';
-import { itemFieldCount } from './expandedSize';
+import { itemSize, type ItemSize } from './expandedSize';
 
 /** Fields of list items (items × the fields each selects) that may be made and completed in one turn of the
  * event loop: an item's cost is its fields, so a page of jobs with their engines is paced as fairly as tasks. */
@@ -26,7 +26,7 @@ export class OperationBudget {
   private turn: Promise<void> | undefined;
   private fieldsOfTurn = 0;
   /** Per list field of the operation (the executors hand every item's field the same nodes). */
-  private readonly fieldsPerItem = new WeakMap<readonly FieldNode[], number>();
+  private readonly itemSizes = new WeakMap<readonly FieldNode[], ItemSize>();
   /** JSON made once per source (its text), with its bytes, however many copies the answer holds. */
   private readonly made = new Map<unknown, SizedJson | Promise<SizedJson>>();
   private ended = false;
@@ -82,14 +82,16 @@ export class OperationBudget {
     this.ended = true;
   }
 
-  /** `make()`, a list of `items` items of `selection`, now or in a later turn (after one pass of the event loop). */
+  /** `make()`, a list of `items` items of `selection`, now or in a later turn (after one pass of the event loop).
+   * The items' keys count as sent first: aliases of any length, repeated by every item, are answer text too. */
   paced<T>(items: number, selection: ListSelection, make: () => T): T | Promise<T> {
-    let perItem = this.fieldsPerItem.get(selection.fieldNodes);
+    let perItem = this.itemSizes.get(selection.fieldNodes);
     if (perItem === undefined) {
-      perItem = itemFieldCount(selection.fieldNodes, selection.fragments);
-      this.fieldsPerItem.set(selection.fieldNodes, perItem);
+      perItem = itemSize(selection.fieldNodes, selection.fragments);
+      this.itemSizes.set(selection.fieldNodes, perItem);
     }
-    const fields = items * perItem;
+    this.send(items * perItem.keyBytes);
+    const fields = items * perItem.fields;
     if (this.turn === undefined && this.fieldsThisTurn + fields <= FIELDS_PER_TURN) {
       this.fieldsThisTurn += fields;
       return make();
@@ -114,7 +116,7 @@ export class OperationBudget {
     const limit = this.limits.maxUpstreamBytes;
     this.sentBytes += bytes;
     if (this.sentBytes <= limit) return;
-    const message = `The operation's answer would hold more than the ${limit} bytes of upstream text one operation may send.`;
+    const message = `The operation's answer would hold more than the ${limit} bytes of upstream text and keys one operation may send.`;
     throw tooLarge('SENT_BYTES', limit, message);
   }
 
