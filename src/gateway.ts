@@ -8,6 +8,7 @@ import type { GatewayConfig } from './config/loadConfig';
 import type { ContextServices, GatewayContext } from './graphql/context';
 import { createFormatError } from './graphql/formatError';
 import { createOperationExecutor, executionPlugin } from './graphql/execution/operationExecutor';
+import { answerStatusPlugin } from './graphql/answerStatus';
 import { buildGatewaySchema } from './graphql/buildSchema';
 import { createHttpServer, GRAPHQL_PATH, listeningUrl, startMetricsServer, warnOfOpenFileLimit } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
@@ -29,7 +30,6 @@ import { CseHttpClient } from './upstream/CseHttpClient';
 import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHints';
 import { createUpstreamDispatcher } from './upstream/exchange';
 import { serveSubscriptions } from './subscriptions/subscriptionServer';
-import { routerFetchStatusPlugin } from './graphql/federation/routerFetchStatus';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
 
 type SharedStateModule = typeof import('./redis/sharedState');
@@ -129,7 +129,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       createOperationPlugin<GatewayContext>(),
       ...cacheControlPlugins<GatewayContext>(),
       ...security.options.plugins,
-      routerFetchStatusPlugin(),
+      answerStatusPlugin(),
     ],
     // main.ts's: Apollo's handler re-raises the signal after stopping, so the process would not exit 0.
     stopOnTerminationSignals: false,

@@ -28,6 +28,7 @@ import { LRUCache } from 'lru-cache';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import { refusalOf } from '../errors/refusedText';
+import { requestErrorStatus } from '../graphql/answerStatus';
 import { documentBytes, weigh, type DocumentStore, type ParsedWeight } from '../graphql/documentStore';
 import { documentShape, type ShapeLiteral } from '../graphql/execution/documentShape';
 import { fragmentsOf } from '../graphql/execution/expandedSize';
@@ -76,7 +77,7 @@ export function createAdmission(
   function documentOf(query: string, hash: string, transport: Transport): { document: DocumentNode; fresh: boolean } | Refusal {
     // Over HTTP, Apollo takes the refusal from the store next, instead of parsing and validating the text.
     const refusedText = (errors: GraphQLError[], held: DocumentNode | string): Refusal => {
-      if (transport === 'http') store.handOffRefusal(hash, errors.map(forHttp), held);
+      if (transport === 'http') store.handOffRefusal(hash, errors.map((error) => forHttp(error)), held);
       return errors;
     };
     const stored = store.byHash(hash);
@@ -316,14 +317,16 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
       const record = requestContext.contextValue.record;
       if (record !== undefined) tagError(refused, record.requestId);
       record?.telemetry?.facts.recordErrors([refused]);
-      throw forHttp(refused);
+      // Thrown past the pipeline's willSendResponse: the status is decided here.
+      const accept = requestContext.request.http?.headers.get('accept');
+      throw forHttp(refused, requestErrorStatus(400, [refused.extensions.code], accept));
     },
   };
 }
 
 /** Apollo reads `extensions.http` for the status of an error thrown from a hook (500 otherwise). */
-function forHttp(error: GraphQLError): GraphQLError {
-  error.extensions.http = { status: 400 };
+function forHttp(error: GraphQLError, status = 400): GraphQLError {
+  error.extensions.http = { status };
   return error;
 }
 

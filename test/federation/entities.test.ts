@@ -107,7 +107,7 @@ it.each([
   ['a non-object', ['Engine']],
 ])('refuses %s with BAD_USER_INPUT before any upstream call', async (_name, representations) => {
   // A router's fetch asks for JSON: the refusal comes with 200, so the router keeps its code
-  // (see routerFetchStatus); a client that accepts application/graphql-response+json gets the 400.
+  // (see answerStatus); a client that accepts application/graphql-response+json gets the 400.
   const response = await h.gql(ENTITIES, { representations });
   expect(response.status).toBe(200);
   expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
@@ -250,7 +250,7 @@ describe('the representations one operation may carry: MAX_LIST_ITEMS, refused b
     small.simulator.resetCalls();
 
     const [over, overVariables] = operation(21);
-    // A router's fetch asks for JSON and gets 200 (see routerFetchStatus); other clients get the 400.
+    // A router's fetch asks for JSON and gets 200 (see answerStatus); application/graphql-response+json gets the 400.
     const routed = await small.gql(over, overVariables);
     const strict = await small.gql(over, overVariables, { accept: 'application/graphql-response+json' });
     expect([routed.status, strict.status]).toEqual([200, 400]);

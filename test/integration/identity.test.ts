@@ -17,12 +17,15 @@ beforeEach(() => {
 
 const ENGINES = '{ engines(first: 2) { totalCount nodes { id } } }';
 
-it('refuses a request without a token with UNAUTHENTICATED (HTTP 401, with its challenge) before any upstream call', async () => {
-  const response = await h.gql(ENGINES, undefined, { 'x-auth-token': undefined });
-  expect(response.status).toBe(401);
-  expect(response.headers['www-authenticate']).toBe('Bearer realm="cse-jobs-gateway"');
-  expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
-  expect(response.body.data).toBeUndefined();
+it('refuses a request without a token with UNAUTHENTICATED and its challenge (HTTP 401 as application/graphql-response+json) before any upstream call', async () => {
+  const json = await h.gql(ENGINES, undefined, { 'x-auth-token': undefined });
+  const strict = await h.gql(ENGINES, undefined, { 'x-auth-token': undefined, accept: 'application/graphql-response+json' });
+  expect([json.status, strict.status]).toEqual([200, 401]);
+  for (const response of [json, strict]) {
+    expect(response.headers['www-authenticate']).toBe('Bearer realm="cse-jobs-gateway"');
+    expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+    expect(response.body.data).toBeUndefined();
+  }
   expect(h.simulator.calls).toHaveLength(0);
 });
 
