@@ -153,6 +153,7 @@ export function loadConfig(env: Env) {
     operationTimeoutMs: read.integer('REQUEST_TIMEOUT_MS', 15_000, 1, 600_000),
     maxDepth: read.integer('MAX_DEPTH', 12, 1, 100),
     maxAliases: read.integer('MAX_ALIASES', 30, 0, 1000),
+    maxAliasLength: read.integer('MAX_ALIAS_LENGTH', 128, 1, 1_000_000),
     maxTokens: read.integer('MAX_TOKENS', 2000, 100, 1_000_000),
     maxUpstreamCalls: read.integer('MAX_UPSTREAM_CALLS', 50, 1, 100_000),
     budget: Object.freeze({

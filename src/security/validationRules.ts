@@ -3,7 +3,7 @@ import { GraphQLError, Kind, visit, type DocumentNode, type FieldNode, type Sele
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 
-type Limits = Pick<GatewayConfig['limits'], 'maxDepth' | 'maxAliases' | 'enableIntrospection'>;
+type Limits = Pick<GatewayConfig['limits'], 'maxDepth' | 'maxAliases' | 'maxAliasLength' | 'enableIntrospection'>;
 
 /** Armor's other protections are off: maxTokens, hidden suggestions and the estimate do them here. */
 export function securityValidationRules(limits: Limits): ValidationRule[] {
@@ -16,7 +16,7 @@ export function securityValidationRules(limits: Limits): ValidationRule[] {
     costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: false },
   });
-  const rules = [NoIncrementalDeliveryRule, ...armor.protect().validationRules];
+  const rules = [NoIncrementalDeliveryRule, aliasLengthRule(limits.maxAliasLength), ...armor.protect().validationRules];
   rules.push(limits.enableIntrospection ? IntrospectionRepeatsRule : IntrospectionDisabledRule);
   return rules;
 }
@@ -212,6 +212,18 @@ function comparisonsExceed(sets: readonly SelectionSetNode[], fragments: Readonl
     if (left < 0) return true;
   }
   return left < 0;
+}
+
+/** An alias is written again for every item of each list it sits under, and in the path of every error below
+ * it: its length would multiply the answer as much as a list's size does. */
+function aliasLengthRule(maxLength: number): ValidationRule {
+  return (context) => ({
+    Field(node) {
+      if (node.alias === undefined || node.alias.value.length <= maxLength) return;
+      const message = `An alias may be at most ${maxLength} characters long (MAX_ALIAS_LENGTH): every item of a list, and every error below it, repeats it.`;
+      context.reportError(new GraphQLError(message, { nodes: node.alias }));
+    },
+  });
 }
 
 /** Apollo's own rule's message advises whoever wrote the server; `_service { sdl }` is the whole schema. */

@@ -31,6 +31,7 @@ describe('one admission for HTTP and WebSocket', () => {
     ['an unknown field', 'subscription { nope }', {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
     ['depth', deep, {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
     ['aliases', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { ${aliases} } }`, {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['an alias of 129 characters', `subscription { jobUpdated(engineId: "${engineId}", id: "1") { ${'a'.repeat(129)}: id } }`, {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
     ['@defer', `subscription { engineJobEvents(engineId: "${engineId}") { kind ... @defer { job { id } } } }`, {}, undefined, 'DEFER_NOT_SUPPORTED'],
     ['@include on the root field, with a variable', `subscription S($i: Boolean!) { engineJobEvents(engineId: "${engineId}") @include(if: $i) { kind } }`, { i: false }, undefined, 'GRAPHQL_VALIDATION_FAILED'],
     ['@skip(if: true) on the root field', `subscription { engineJobEvents(engineId: "${engineId}") @skip(if: true) { kind } }`, {}, undefined, 'GRAPHQL_VALIDATION_FAILED'],
@@ -172,7 +173,7 @@ describe('the document store charges a document its syntax nodes and its text', 
 
 describe.each([true, false])('validation by shape (introspection %s)', (introspection) => {
   const config = loadConfig({ ENABLE_INTROSPECTION: String(introspection) });
-  const fullRules = [...specifiedRules, ...securityValidationRules({ maxDepth: 12, maxAliases: 30, enableIntrospection: introspection })];
+  const fullRules = [...specifiedRules, ...securityValidationRules({ maxDepth: 12, maxAliases: 30, maxAliasLength: 128, enableIntrospection: introspection })];
   // Each refused literal builds an error, and with it a stack nobody here reads: under Jest every
   // stack is source-mapped, a large part of this property's time.
   const stackTraceLimit = Error.stackTraceLimit;

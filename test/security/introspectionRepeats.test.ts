@@ -140,7 +140,7 @@ describe('aliases below __schema and __type', () => {
 
 describe('the count', () => {
   const schema = buildGatewaySchema();
-  const rules = [...specifiedRules, ...securityValidationRules({ maxDepth: 12, maxAliases: 30, enableIntrospection: true })];
+  const rules = [...specifiedRules, ...securityValidationRules({ maxDepth: 12, maxAliases: 30, maxAliasLength: 128, enableIntrospection: true })];
 
   it('is linear: a chain of fragments that each spread the next twice (2^150 paths)', () => {
     const depth = 150;

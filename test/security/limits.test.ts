@@ -66,6 +66,19 @@ describe('aliases (MAX_ALIASES, default 30)', () => {
     expect(h.simulator.calls).toHaveLength(0);
   });
 
+  it('refuses an alias longer than MAX_ALIAS_LENGTH (128) before anything runs: every error below it repeats it', async () => {
+    // Above a list whose every item fails: each error's path would carry the alias (a 240 KB one: 458 MB).
+    const errorPerItem = (alias: string) =>
+      `{ ${alias}: engine(id: "${SEED.engines.big}") { jobs(first: 100) { nodes { engine { jobs(first: -1) { totalCount } } } } } }`;
+    const refused = await h.gql(errorPerItem('a'.repeat(129)));
+    expect(refusedAliases(refused)).toBe('An alias may be at most 128 characters long (MAX_ALIAS_LENGTH): every item of a list, and every error below it, repeats it.');
+    expect((refused.body.errors![0] as { locations?: unknown }).locations).toEqual([{ line: 1, column: 3 }]);
+    expect(h.simulator.calls).toHaveLength(0);
+    const answered = await h.gql(errorPerItem('a'.repeat(128)));
+    expect(answered.body.data).toBeDefined();
+    expect(errorCodes(answered).every((code) => code === 'BAD_USER_INPUT')).toBe(true);
+  });
+
   it('counts aliases of __typename: 31 in a fragment spread under a page of tasks are refused', async () => {
     const names = (n: number) => Array.from({ length: n }, (_, i) => `t${i}: __typename`).join(' ');
     const document = (n: number) =>
