@@ -286,6 +286,34 @@ describe('keys of any length: one long alias, repeated by every item of every pa
   });
 });
 
+describe('an error below every item of every page', () => {
+  // `jobs(first: -1)` under each job's engine: one BAD_USER_INPUT per item of 10 pages' nodes and edges.
+  const inner = 'engine { jobs(first: -1) { totalCount } }';
+  const page = (i: number) => `p${i}: jobs(first: 100) { nodes { ${inner} } edges { node { ${inner} } } }`;
+  const operation = `{ engine(id: "${ENGINE}") { ${Array.from({ length: 10 }, (_, i) => page(i)).join(' ')} } }`;
+  // 200 KB of comment lines before it: graphql-js scanned them again for each error's line and column.
+  const padded = `${'#'.padEnd(19, 'x')}\n`.repeat(10_000) + operation;
+
+  it("costs no more after 10,000 lines of comments: each error's line is looked up, not counted again", async () => {
+    jobPage = jobPageText(ENGINE, 100, 1);
+    await withGateway({}, async (gateway) => {
+      const cpuOf = async (query: string) => {
+        const started = process.cpuUsage();
+        const text = await postText(gateway, query);
+        const spent = process.cpuUsage(started);
+        return { body: JSON.parse(text) as { errors: Array<{ locations: unknown; extensions: { code: string } }> }, cpuMs: (spent.user + spent.system) / 1000 };
+      };
+      await cpuOf(operation);
+      const plain = await cpuOf(operation);
+      const long = await cpuOf(padded);
+      expect(long.body.errors).toHaveLength(2000);
+      expect(long.body.errors.every((error) => error.extensions.code === 'BAD_USER_INPUT')).toBe(true);
+      expect(long.body.errors[0]!.locations).toEqual([{ line: 10_001, column: expect.any(Number) }]);
+      expect(long.cpuMs).toBeLessThan(1.5 * plain.cpuMs + 50);
+    });
+  });
+});
+
 describe('federation', () => {
   it('bounds the tasks of a Job reference in `_entities` too', async () => {
     jobPage = jobPageText(ENGINE, 1, 1001);

@@ -1,0 +1,31 @@
+import fc from 'fast-check';
+import { GraphQLError, parse, Source } from 'graphql';
+import { indexedLocation, indexErrorLocations } from '../../src/graphql/errorLocations';
+
+/** graphql-js's own, kept before it is replaced. */
+const scanned = (require('graphql/language/location') as typeof import('graphql/language/location')).getLocation;
+
+describe("errors' locations from an index of the source's line breaks", () => {
+  it("equals graphql-js's scan for any text and position, CR, LF and CRLF alike", () => {
+    const text = fc.array(fc.constantFrom('a', ' ', '\n', '\r', '\r\n', '#'), { maxLength: 60 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, fc.nat(), (body, offset) => {
+        const source = new Source(body);
+        const position = offset % (body.length + 1);
+        expect(indexedLocation(source, position)).toEqual(scanned(source, position));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("is what every GraphQLError reads once installed, with graphql-js's lines and columns", () => {
+    const document = parse(`${'# a comment\r\n'.repeat(3)}query {\n  engines { totalCount }\r  nope\n}`);
+    const operation = document.definitions[0]!;
+    const before = new GraphQLError('before', { nodes: operation }).locations;
+    indexErrorLocations();
+    const location = require('graphql/language/location') as { getLocation: unknown; getLocations: unknown };
+    expect(location.getLocation).toBe(indexedLocation);
+    expect(new GraphQLError('after', { nodes: operation }).locations).toEqual(before);
+    expect(before).toEqual([{ line: 4, column: 1 }]);
+  });
+});
