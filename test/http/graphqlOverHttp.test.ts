@@ -89,3 +89,26 @@ it('answers field errors with their data as 200, whatever it accepts', async () 
     expect(response.json().errors.map((error: { extensions: { code: string } }) => error.extensions.code)).toEqual(['BAD_USER_INPUT']);
   }
 });
+
+describe('batches (ALLOW_BATCHING)', () => {
+  let batching: Harness;
+  beforeAll(async () => {
+    batching = await startHarness({ ...CACHES_OFF, ALLOW_BATCHING: 'true' });
+  });
+  afterAll(() => batching.close());
+
+  const post = (body: unknown) => send(batching.gateway.url, { method: 'POST', headers: withToken, body: JSON.stringify(body) });
+
+  it('answers a batch with a request error in one operation as an array, 200', async () => {
+    const response = await post([{ query: '{ __typename }' }, { query: '{ nope }' }]);
+    expect(response.status).toBe(200);
+    expect(response.json()).toEqual([{ data: { __typename: 'Query' } }, { errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })] }]);
+  });
+
+  it('keeps the 400 when a refusal fails the whole batch (Apollo answers one error, not the array)', async () => {
+    // One leaf selected 101 times is refused before validation, which fails every operation of the batch.
+    const response = await post([{ query: '{ __typename }' }, { query: `{ ${'a: __typename '.repeat(101)}}` }]);
+    expect(Array.isArray(response.json())).toBe(false);
+    expect(response.status).toBe(400);
+  });
+});
