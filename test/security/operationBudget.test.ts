@@ -179,3 +179,26 @@ describe("OperationBudget: a list's keys", () => {
     expect(made).not.toHaveBeenCalled();
   });
 });
+
+describe('OperationBudget: failures and objects in turns', () => {
+  it('throws up to a turn of failures at once (10 fields each), then rejects the rest in later turns', async () => {
+    const budget = new OperationBudget({ maxUpstreamBytes: 1e9, maxListItems: 1000 });
+    const error = new Error('refused');
+    const now = Array.from({ length: 1000 }, () => codeOf(() => void budget.failInTurn(error)));
+    expect(now.every((thrown) => thrown === error)).toBe(true);
+    let later: unknown;
+    expect(() => (later = budget.failInTurn(error))).not.toThrow();
+    expect(later).toBeInstanceOf(Promise);
+    await expect(later).rejects.toBe(error);
+  });
+
+  it('hands an object over in turns by the fields it selects, without counting its keys as sent', async () => {
+    const budget = new OperationBudget({ maxUpstreamBytes: 0, maxListItems: 1000 });
+    const engine = listOf('{ engine { a b c d e f g h i j } }');
+    const objects = Array.from({ length: 1001 }, (_, i) => budget.pacedObject(engine, i));
+    // Ten fields an object: a thousand fit the first turn.
+    expect(objects.slice(0, 1000).every((object, i) => object === i)).toBe(true);
+    expect(objects[1000]).toBeInstanceOf(Promise);
+    await expect(objects[1000]).resolves.toBe(1000);
+  });
+});

@@ -312,6 +312,17 @@ describe('an error below every item of every page', () => {
       expect(long.cpuMs).toBeLessThan(1.5 * plain.cpuMs + 50);
     });
   });
+
+  it("completes the items' engines a turn's worth at a time: 5,800 errors, and no turn holds the event loop", async () => {
+    jobPage = jobPageText(ENGINE, 100, 1);
+    const widest = `{ engine(id: "${ENGINE}") { ${Array.from({ length: 29 }, (_, i) => page(i)).join(' ')} } }`;
+    await withGateway({}, async (gateway) => {
+      await postText(gateway, widest);
+      const measure = await measured(gateway, () => postText(gateway, widest));
+      expect((JSON.parse(measure.result) as { errors: unknown[] }).errors).toHaveLength(5800);
+      expectResponsive(measure);
+    });
+  });
 });
 
 describe('federation', () => {

@@ -11,6 +11,9 @@ import { itemSize, type ItemSize } from './expandedSize';
 const FIELDS_PER_TURN = 10_000;
 /** What a list item counts as in an answer, whatever its fields. */
 const ITEM_BYTES = 128;
+/** What one field error weighs in a turn: graphql-js makes an error object per item (its path, its
+ * locations), several times a field's completion. */
+const ERROR_FIELDS = 10;
 
 /** The list field whose items `paced` makes: the fields each item selects (with its fragments). */
 export type ListSelection = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>;
@@ -90,8 +93,38 @@ export class OperationBudget {
       perItem = itemSize(selection.fieldNodes, selection.fragments);
       this.itemSizes.set(selection.fieldNodes, perItem);
     }
-    this.send(items * perItem.keyBytes);
-    const fields = items * perItem.fields;
+    try {
+      this.send(items * perItem.keyBytes);
+    } catch (error) {
+      return this.failInTurn(error);
+    }
+    return this.inTurn(items * perItem.fields, make);
+  }
+
+  /** `value`, an object of `selection` (one item's worth of its fields), in this turn or a later one: many
+   * fields waiting for one value (every job of a page for its engine) continue a turn's worth at a time.
+   * Its keys are not counted: a list's items count those of the objects they hold. */
+  pacedObject<T>(selection: ListSelection, value: T): T | Promise<T> {
+    let size = this.itemSizes.get(selection.fieldNodes);
+    if (size === undefined) {
+      size = itemSize(selection.fieldNodes, selection.fragments);
+      this.itemSizes.set(selection.fieldNodes, size);
+    }
+    return this.inTurn(size.fields, () => value);
+  }
+
+  /**
+   * `error` thrown in this turn or a later one, weighed as a list's fields are. A failure shared by every
+   * item of a page (a refused argument under each, one rejected call they all wait for) makes an error
+   * per item, all in the turn that call settles, unless each takes its place among the turns.
+   */
+  failInTurn(error: unknown): never | Promise<never> {
+    return this.inTurn(ERROR_FIELDS, () => {
+      throw error;
+    });
+  }
+
+  private inTurn<T>(fields: number, make: () => T): T | Promise<T> {
     if (this.turn === undefined && this.fieldsThisTurn + fields <= FIELDS_PER_TURN) {
       this.fieldsThisTurn += fields;
       return make();

@@ -24,12 +24,15 @@ export const Engine: EngineResolvers = {
   createUser: sent('createUser'),
   createTime: (engine) => epochMsOrNull(engine.createTime),
   enterpriseProjectId: sent('enterpriseProjectId'),
-  latestJob: (engine, _args, { loaders }) => {
+  // A failure shared by the engines of a page (one refused call, refused arguments) fails each in its turn.
+  latestJob: (engine, _args, { loaders, budget }) => {
     const id = engine.latestJobId;
     if (id === undefined || id === null || id === '') return null;
-    return loaders.job.load({ engineId: engine.id, jobId: String(id) });
+    return loaders.job.load({ engineId: engine.id, jobId: String(id) }).catch((error: unknown) => budget.failInTurn(error));
   },
   // `Query.engine` may have resolved this connection already (see there): then it is reused.
   jobs: (engine, args, context) =>
-    context.jobConnections.size === 0 ? jobConnection(engine.id, args, context) : jobConnectionOnce(engine.id, args, context),
+    (context.jobConnections.size === 0 ? jobConnection(engine.id, args, context) : jobConnectionOnce(engine.id, args, context)).catch(
+      (error: unknown) => context.budget.failInTurn(error),
+    ),
 };

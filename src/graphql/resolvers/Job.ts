@@ -13,7 +13,14 @@ export const Job: JobResolvers = {
   id: (job, _args, { budget }) => budget.sendText(idString(job.id)),
   // Always set: CseApi completes it from the request path when the body leaves it out.
   engineId: (job, _args, { budget }) => budget.sendText(job.engineId ?? ''),
-  engine: (job, _args, { loaders }) => (job.engineId ? loaders.engine.load(job.engineId) : null),
+  // Every job of a page waits for the same engine: each continues, or fails, in its turn.
+  engine: (job, _args, { loaders, budget }, info) =>
+    job.engineId
+      ? loaders.engine.load(job.engineId).then(
+          (engine) => budget.pacedObject(info, engine),
+          (error: unknown) => budget.failInTurn(error),
+        )
+      : null,
   type: (job, _args, { reportUnknown }) => mapJobType(job.type, reportUnknown),
   description: (job, _args, { budget }) => budget.sendText(emptyToNull(job.description)),
   status: (job, _args, { reportUnknown }) => mapJobStatus(job.status, reportUnknown),
@@ -25,7 +32,11 @@ export const Job: JobResolvers = {
   context: sent('context'),
   tasks: (job, _args, { budget }, info) => {
     const count = taskCount(job);
-    budget.sendList(count);
+    try {
+      budget.sendList(count);
+    } catch (error) {
+      return budget.failInTurn(error);
+    }
     return budget.paced(count, info, () => {
       // Tasks inside phases may leave out their job id; the job they came in is the answer.
       const tasks = jobTasks(job);
