@@ -10,7 +10,7 @@ import { createFormatError } from './graphql/formatError';
 import { createOperationExecutor, executionPlugin } from './graphql/execution/operationExecutor';
 import { answerStatusPlugin } from './graphql/answerStatus';
 import { buildGatewaySchema } from './graphql/buildSchema';
-import { indexErrorLocations } from './graphql/errorLocations';
+import { locateErrorsByToken } from './graphql/errorLocations';
 import { createHttpServer, GRAPHQL_PATH, listeningUrl, startMetricsServer, warnOfOpenFileLimit } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { UnsentAnswers } from './http/unsentAnswers';
@@ -100,7 +100,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     reportUnknown: createUnknownValueReporter((fields, message) => logger.warn(fields, message)),
     observeBatch: metrics.observeBatch,
   };
-  indexErrorLocations();
+  locateErrorsByToken();
   const schema = recordCacheHints(buildGatewaySchema());
   const documents = new DocumentStore(limits.documentCacheMaxBytes);
   const security = apolloOptions(config, schema, documents, deps.demoToken, shared?.persistedQueries);

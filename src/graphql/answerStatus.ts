@@ -11,8 +11,10 @@ const MALFORMED_REQUEST = 'BAD_REQUEST';
  * routers take one as a transport failure and drop the code. Apollo's statuses stay for
  * `application/graphql-response+json`, and for requests that are not well-formed.
  */
-export function requestErrorStatus(status: number, codes: readonly unknown[], accept: string | undefined): number {
+export function requestErrorStatus(status: number, codes: readonly unknown[], accept: string | undefined, batched = false): number {
   if (status < 400 || status >= 500 || codes.length === 0 || codes.includes(MALFORMED_REQUEST)) return status;
+  // A batch is answered with an array, each operation's errors in its own answer: not one operation's status.
+  if (batched) return 200;
   return answerMediaType(accept) === JSON_MEDIA_TYPE ? 200 : status;
 }
 
@@ -21,11 +23,11 @@ export function answerStatusPlugin(): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ response, request }) {
+        async willSendResponse({ response, request, requestIsBatched }) {
           const { status } = response.http;
           if (status === undefined || response.body.kind !== 'single') return;
           const codes = (response.body.singleResult.errors ?? []).map((error) => error.extensions?.code);
-          response.http.status = requestErrorStatus(status, codes, request.http?.headers.get('accept'));
+          response.http.status = requestErrorStatus(status, codes, request.http?.headers.get('accept'), requestIsBatched);
         },
       };
     },

@@ -295,8 +295,6 @@ async function answerMiss(
     }
     const refused = envelopeRefusal(parsedBody, search, options.http);
     if (refused !== undefined) return sendJson(response, 400, requestError(refused));
-    const record = requestRecordOf(request);
-    if (record !== undefined) record.batched = Array.isArray(parsedBody);
 
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(request.headers)) {

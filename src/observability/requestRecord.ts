@@ -8,8 +8,6 @@ export interface RequestRecord {
   readonly telemetry?: OperationTelemetry;
   /** What Apollo keeps of each operation (a batch has several), released when the exchange ends. */
   readonly held?: HeldRequestContext[];
-  /** The body is a batch (an array of operations): set once it is read. */
-  batched?: boolean;
 }
 
 // On the request itself, not in an AsyncLocalStorage (on Node 20 one store turns on async hooks for every

@@ -320,7 +320,7 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
       // Thrown past the pipeline's willSendResponse: the status is decided here. In a batch it fails the
       // whole batch (Apollo answers this one error, not an array): no GraphQL answer to the batch, a 400.
       const accept = requestContext.request.http?.headers.get('accept');
-      throw forHttp(refused, record?.batched === true ? 400 : requestErrorStatus(400, [refused.extensions.code], accept));
+      throw forHttp(refused, requestContext.requestIsBatched ? 400 : requestErrorStatus(400, [refused.extensions.code], accept));
     },
   };
 }

@@ -1,49 +1,65 @@
 import fc from 'fast-check';
-import { GraphQLError, parse, Source, type OperationDefinitionNode } from 'graphql';
-import { indexedLocation, indexedSources, indexErrorLocations, MAX_ERROR_LOCATIONS } from '../../src/graphql/errorLocations';
+import { GraphQLError, parse, Source, visit, type ASTNode } from 'graphql';
+import { SEED } from '@cse-jobs-gateway/simulator';
+import { locateErrorsByToken } from '../../src/graphql/errorLocations';
+import { MAX_ERROR_LOCATIONS } from '../../src/graphql/execution/operationExecutor';
+import { CACHES_OFF, startHarness } from '../support/harness';
 
-/** graphql-js's own, kept before it is replaced. */
+/** graphql-js's own scan, kept before it is replaced. */
 const scanned = (require('graphql/language/location') as typeof import('graphql/language/location')).getLocation;
 
-describe("errors' locations from an index of the source's line breaks", () => {
-  it("equals graphql-js's scan for any text and position, CR, LF and CRLF alike", () => {
-    const text = fc.array(fc.constantFrom('a', ' ', '\n', '\r', '\r\n', '#'), { maxLength: 60 }).map((parts) => parts.join(''));
+/** Every node of a document that has a location, the document's own included. */
+function located(document: ASTNode): ASTNode[] {
+  const nodes: ASTNode[] = [];
+  visit(document, { enter: (node) => void (node.loc !== undefined && nodes.push(node)) });
+  return nodes;
+}
+
+const ignored = fc.array(fc.constantFrom(' ', ',', '\n', '\r', '\r\n', '\t', '# c\n', '# c\r\n', '\ufeff'), { maxLength: 4 }).map((parts) => parts.join(''));
+const TOKENS = ['query', 'Q', '(', '$v', ':', 'Int', ')', '{', 'a', ':', 'b', '(', 'x', ':', '"s"', ')', '{', 'c', '}', '...', 'on', 'T', '{', 'd', '}', '}'];
+
+describe("errors' locations from the lexer's tokens", () => {
+  locateErrorsByToken();
+
+  it("equal graphql-js's scan for every node of any document, CR, LF and CRLF alike", () => {
     fc.assert(
-      fc.property(text, fc.nat(), (body, offset) => {
-        const source = new Source(body);
-        const position = offset % (body.length + 1);
-        expect(indexedLocation(source, position)).toEqual(scanned(source, position));
+      fc.property(fc.array(ignored, { minLength: TOKENS.length + 1, maxLength: TOKENS.length + 1 }), (gaps) => {
+        const text = TOKENS.map((token, i) => gaps[i] + token).join(' ') + gaps[TOKENS.length];
+        for (const node of located(parse(text))) {
+          const { source, start } = node.loc!;
+          expect(new GraphQLError('e', { nodes: node }).locations).toEqual([scanned(source, start)]);
+        }
       }),
-      { numRuns: 2000 },
+      { numRuns: 500 },
     );
   });
 
-  it("is what every GraphQLError reads once installed, with graphql-js's lines and columns", () => {
-    const document = parse(`${'# a comment\r\n'.repeat(3)}query {\n  engines { totalCount }\r  nope\n}`);
-    const operation = document.definitions[0]!;
-    const before = new GraphQLError('before', { nodes: operation }).locations;
-    indexErrorLocations();
-    const location = require('graphql/language/location') as { getLocation: unknown; getLocations: unknown };
-    expect(location.getLocation).toBe(indexedLocation);
-    expect(new GraphQLError('after', { nodes: operation }).locations).toEqual(before);
-    expect(before).toEqual([{ line: 4, column: 1 }]);
+  it('reads no text for a node: 100,000 lines before it cost nothing', () => {
+    const text = `${'\n'.repeat(100_000)}{ a }`;
+    const source = new Source(text);
+    const document = parse(source);
+    let reads = 0;
+    Object.defineProperty(source, 'body', { get: () => (reads++, text) });
+    const field = located(document).at(-1)!;
+    expect(new GraphQLError('e', { nodes: field }).locations).toEqual([{ line: 100_001, column: 3 }]);
+    expect(reads).toBe(0);
   });
+});
 
-  it('keeps the line breaks of the last 8 sources only: a store of long documents holds no index of each', () => {
-    const sources = Array.from({ length: 20 }, (_, i) => new Source(`${'\n'.repeat(100_000)}{ f${i} }`));
-    for (const source of sources) expect(indexedLocation(source, 100_002)).toEqual({ line: 100_001, column: 3 });
-    expect(indexedSources()).toBe(8);
-    // An evicted source is indexed again, and answers the same.
-    expect(indexedLocation(sources[0]!, 100_002)).toEqual(scanned(sources[0]!, 100_002));
-    expect(indexedSources()).toBe(8);
-  });
-
-  it('names at most MAX_ERROR_LOCATIONS of a merged field\'s nodes', () => {
-    indexErrorLocations();
-    const document = parse(`{ ${'a '.repeat(30)}}`);
-    const selections = (document.definitions[0] as OperationDefinitionNode).selectionSet.selections;
-    const locations = new GraphQLError('merged', { nodes: selections }).locations;
-    expect(locations).toHaveLength(MAX_ERROR_LOCATIONS);
-    expect(locations![0]).toEqual({ line: 1, column: 3 });
+describe('an execution error of a field merged from many copies', () => {
+  it(`names ${MAX_ERROR_LOCATIONS} of its locations`, async () => {
+    const h = await startHarness({ ...CACHES_OFF });
+    try {
+      const copies = 'jobs(first: -1) { totalCount } '.repeat(12);
+      const query = `{ engine(id: "${SEED.engines.big}") { jobs(first: 2) { nodes { engine { ${copies}} } } } }`;
+      const answered = await h.gql(query);
+      const errors = answered.body.errors as unknown as Array<{ locations: Array<{ line: number; column: number }> }>;
+      expect(errors).toHaveLength(2);
+      for (const error of errors) expect(error.locations).toHaveLength(MAX_ERROR_LOCATIONS);
+      const second = query.indexOf('jobs(first: -1)', query.indexOf('jobs(first: -1)') + 1);
+      expect(errors[0]!.locations[1]).toEqual({ line: 1, column: second + 1 });
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -97,10 +97,14 @@ describe('batches (ALLOW_BATCHING)', () => {
   });
   afterAll(() => batching.close());
 
-  const post = (body: unknown) => send(batching.gateway.url, { method: 'POST', headers: withToken, body: JSON.stringify(body) });
+  const post = (body: unknown, headers: Record<string, string> = withToken) => send(batching.gateway.url, { method: 'POST', headers, body: JSON.stringify(body) });
 
-  it('answers a batch with a request error in one operation as an array, 200', async () => {
-    const response = await post([{ query: '{ __typename }' }, { query: '{ nope }' }]);
+  it.each([
+    ['no Accept', withToken],
+    ['application/graphql-response+json', { ...withToken, accept: GRAPHQL_RESPONSE }],
+    ['no token', { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE }],
+  ])('answers a batch with a request error in one operation as an array, 200 (%s)', async (_name, headers) => {
+    const response = await post([{ query: '{ __typename }' }, { query: '{ nope }' }], headers);
     expect(response.status).toBe(200);
     expect(response.json()).toEqual([{ data: { __typename: 'Query' } }, { errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })] }]);
   });

@@ -67,7 +67,7 @@ describe('aliases (MAX_ALIASES, default 30)', () => {
   });
 
   it('refuses an alias longer than MAX_ALIAS_LENGTH (128) before anything runs: every error below it repeats it', async () => {
-    // Above a list whose every item fails: each error's path would carry the alias (a 240 KB one: 458 MB).
+    // Above a list whose every item fails: each error's path carries the alias.
     const errorPerItem = (alias: string) =>
       `{ ${alias}: engine(id: "${SEED.engines.big}") { jobs(first: 100) { nodes { engine { jobs(first: -1) { totalCount } } } } } }`;
     const refused = await h.gql(errorPerItem('a'.repeat(129)));

@@ -202,3 +202,50 @@ describe('OperationBudget: failures and objects in turns', () => {
     await expect(objects[1000]).resolves.toBe(1000);
   });
 });
+
+describe('resolvers whose failure every item of a page shares fail in their turn', () => {
+  // Required here so the budget's own tests need no schema.
+  const { Engine } = require('../../src/graphql/resolvers/Engine') as typeof import('../../src/graphql/resolvers/Engine');
+  const { Job } = require('../../src/graphql/resolvers/Job') as typeof import('../../src/graphql/resolvers/Job');
+
+  /** A budget whose current turn is already full of failures. */
+  function fullTurn(limits = { maxUpstreamBytes: 1e9, maxListItems: 1000 }): OperationBudget {
+    const budget = new OperationBudget(limits);
+    for (let i = 0; i < 1000; i++) codeOf(() => void budget.failInTurn(new Error('earlier')));
+    return budget;
+  }
+
+  /** Rejected within the current drain of microtasks, or only after a turn of the event loop. */
+  async function whenRejected(result: unknown): Promise<'now' | 'later'> {
+    let rejected = false;
+    (result as Promise<unknown>).catch(() => (rejected = true));
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    if (rejected) return 'now';
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    return rejected ? 'later' : ('never' as never);
+  }
+
+  it("Engine.latestJob: the job's call rejected", async () => {
+    const budget = fullTurn();
+    const loaders = { job: { load: () => Promise.reject(new Error('refused call')) } };
+    const result = (Engine.latestJob as Function)({ id: 'e', latestJobId: '1' }, {}, { loaders, budget }, TEN_FIELDS);
+    expect(await whenRejected(result)).toBe('later');
+  });
+
+  it('Job.engine: the engine every job waits for rejected', async () => {
+    const budget = fullTurn();
+    const loaders = { engine: { load: () => Promise.reject(new Error('refused call')) } };
+    const result = (Job.engine as Function)({ id: '1', engineId: 'e' }, {}, { loaders, budget }, TEN_FIELDS);
+    expect(await whenRejected(result)).toBe('later');
+  });
+
+  it("Job.tasks: a job's tasks past MAX_LIST_ITEMS", async () => {
+    const budget = fullTurn({ maxUpstreamBytes: 1e9, maxListItems: 2 });
+    const job = { id: '1', engineId: 'e', tasks: [{ id: 'a' }, { id: 'b' }, { id: 'c' }] };
+    let result: unknown;
+    expect(() => (result = (Job.tasks as Function)(job, {}, { budget }, TEN_FIELDS))).not.toThrow();
+    expect(await whenRejected(result)).toBe('later');
+    await expect(result).rejects.toMatchObject({ extensions: { code: 'RESPONSE_TOO_LARGE', reason: 'LIST_ITEMS' } });
+  });
+});

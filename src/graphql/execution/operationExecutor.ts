@@ -57,6 +57,9 @@ const PLAN_BYTES_PER_FIELD = 1024;
 const MAX_COUNTED_SHAPES = 10_000;
 /** Compiles waiting off the request path; more are dropped (asked for again later). */
 const MAX_PENDING_COMPILES = 32;
+/** A field merged from many copies of itself has a node for each, and each of its errors (one per list
+ * item) would name every copy's location: this many are named. */
+export const MAX_ERROR_LOCATIONS = 10;
 
 /** graphql-js's messages for a leaf value its type cannot represent: the upstream broke its contract. */
 const LEAF_FAILURES: readonly RegExp[] = [
@@ -225,6 +228,11 @@ export function executionPlugin<TContext extends BaseContext>(
     if (result.errors === undefined) return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: result } };
     const errors = result.errors.map((error) => (isBadUserInputError(error) ? userInputError(error) : error));
     const { formattedErrors, http } = answer(requestContext, errors);
+    for (const [i, error] of formattedErrors.entries()) {
+      if (error.locations !== undefined && error.locations.length > MAX_ERROR_LOCATIONS) {
+        formattedErrors[i] = { ...error, locations: error.locations.slice(0, MAX_ERROR_LOCATIONS) };
+      }
+    }
     // Apollo's status400ForVariableCoercionErrors, the default since Apollo Server 5.
     if (errors.length > 0 && result.data === undefined && !http.status) http.status = 400;
     return { http, body: { kind: 'single', singleResult: { ...result, errors: formattedErrors } } };
