@@ -1,5 +1,4 @@
-import { GatewayError } from '../../src/errors/GatewayError';
-import { Kind, parse, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, Kind, parse, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { OperationBudget, type ListSelection } from '../../src/graphql/execution/operationBudget';
 
 const limits = { maxUpstreamBytes: 1000, maxListItems: 10 };
@@ -21,7 +20,7 @@ function codeOf(run: () => void): unknown {
     run();
     return undefined;
   } catch (error) {
-    return error instanceof GatewayError ? error.extensions : error;
+    return error instanceof GraphQLError ? error.extensions : error;
   }
 }
 

@@ -67,8 +67,10 @@ const aliases = (selection: string, copies = 12) => Array.from({ length: copies 
 function expectBounded(response: GqlResponse<unknown>, tooLarge: number): void {
   expect(response.status).toBe(200);
   expect(response.text.length).toBeLessThan(LIMIT + 64 * 1024);
+  // The first field past the bound fails with its own error; the others after it with one, counting them.
   const codes = (response.body.errors ?? []).map((error) => error.extensions);
-  expect(codes).toEqual(Array(tooLarge).fill({ code: 'RESPONSE_TOO_LARGE', reason: 'SENT_BYTES', limit: LIMIT }));
+  const sentBytes = { code: 'RESPONSE_TOO_LARGE', reason: 'SENT_BYTES', limit: LIMIT };
+  expect(codes).toEqual(tooLarge === 0 ? [] : tooLarge === 1 ? [sentBytes] : [sentBytes, { ...sentBytes, fields: tooLarge - 1 }]);
   expect(gateway.logs.filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
 }
 
@@ -119,6 +121,19 @@ describe('the attacker\'s shapes: one large description repeated', () => {
     const response = await gateway.gql(`{ engine(id: "${ENGINE}") { jobs(first: 100) { nodes { id engine { description } } } } }`);
     expectBounded(response, 99);
     expect(upstream.calls).toHaveLength(2);
+  });
+
+  it('fails thousands of fields past the bound with one error that counts them, built once', async () => {
+    const page = (i: number) => `p${i}: jobs(first: 100) { nodes { engine { description } } edges { node { engine { description } } } }`;
+    const response = await gateway.gql(`{ engine(id: "${ENGINE}") { ${Array.from({ length: 29 }, (_, i) => page(i)).join(' ')} } }`);
+    expect(response.text.length).toBeLessThan(LIMIT + 64 * 1024);
+    const [first, rest, ...none] = response.body.errors!;
+    expect(none).toEqual([]);
+    expect([first!.path![0], first!.path!.at(-1)]).toEqual(['engine', 'description']);
+    expect(rest!.path).toBeUndefined();
+    expect(rest!.message).toMatch(/The fields after it that needed more are null/);
+    expect(rest!.extensions).toEqual({ code: 'RESPONSE_TOO_LARGE', reason: 'SENT_BYTES', limit: LIMIT, fields: expect.any(Number) });
+    expect(rest!.extensions!.fields).toBeGreaterThan(1000);
   });
 
   it('through aliases of a connection', async () => {

@@ -1,4 +1,4 @@
-import type { FieldNode, GraphQLResolveInfo } from 'graphql';
+import { GraphQLError, type FieldNode, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
@@ -23,6 +23,8 @@ export type ListSelection = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>
 export class OperationBudget {
   private upstreamBytes = 0;
   private sentBytes = 0;
+  /** Once the answer's bytes are spent, what every later field that needs more fails with. */
+  private spent: GraphQLError | undefined;
   /** Fields handed over in the current turn (while no later turn is scheduled). */
   private fieldsThisTurn = 0;
   /** The latest turn scheduled, and the fields it hands over. */
@@ -56,6 +58,7 @@ export class OperationBudget {
   /** The answer is made again from the start: the text it held before is not sent. */
   answerAgain(): void {
     this.sentBytes = 0;
+    this.spent = undefined;
   }
 
   /** `make()`'s JSON (parsed, perhaps in turns) once per `source`; each copy counted as written. */
@@ -149,9 +152,13 @@ export class OperationBudget {
     const limit = this.limits.maxUpstreamBytes;
     this.sentBytes += bytes;
     if (this.sentBytes <= limit) return;
+    if (this.spent !== undefined) throw this.spent;
     const message = `The operation's answer would hold more than the ${limit} bytes of upstream text and keys one operation may send.`;
-    throw tooLarge('SENT_BYTES', limit, message);
+    const error = tooLarge('SENT_BYTES', limit, message);
+    this.spent = repeatedFailure(error);
+    throw error;
   }
+
 
   private bytesError(): GatewayError {
     const limit = this.limits.maxUpstreamBytes;
@@ -167,4 +174,41 @@ const sized = (value: unknown): SizedJson | Promise<SizedJson> =>
 
 function tooLarge(reason: string, limit: number, message: string): GatewayError {
   return new GatewayError(ErrorCode.RESPONSE_TOO_LARGE, message, { details: { reason, limit } });
+}
+
+/**
+ * Past the bound, every text field of every item left would fail: an error each, which graphql-js builds
+ * (path, locations) and the answer writes, thousands of them. After the first, they fail with one error,
+ * located already (graphql-js then only records it, for each field it nulls): collapseRepeatedFailures
+ * answers it once, with how many fields it failed.
+ */
+const REPEATED = new WeakSet<GraphQLError>();
+
+function repeatedFailure(first: GatewayError): GraphQLError {
+  const message = `${first.message} The fields after it that needed more are null (or the nearest nullable field above them).`;
+  const error = new GraphQLError(message, { path: [], originalError: first, extensions: first.extensions });
+  REPEATED.add(error);
+  return error;
+}
+
+/** An operation's errors, each repeated failure once, counted in `extensions.fields`; undefined when none repeats. */
+export function collapseRepeatedFailures(errors: readonly GraphQLError[]): GraphQLError[] | undefined {
+  let counts: Map<GraphQLError, number> | undefined;
+  for (const error of errors) {
+    if (!REPEATED.has(error)) continue;
+    counts ??= new Map();
+    counts.set(error, (counts.get(error) ?? 0) + 1);
+  }
+  if (counts === undefined) return undefined;
+  const collapsed: GraphQLError[] = [];
+  for (const error of errors) {
+    const count = counts.get(error);
+    if (count === undefined) collapsed.push(error);
+    else if (count > 0) {
+      counts.set(error, 0);
+      const extensions = { ...error.extensions, fields: count };
+      collapsed.push(new GraphQLError(error.message, { originalError: error.originalError ?? undefined, extensions }));
+    }
+  }
+  return collapsed;
 }

@@ -26,6 +26,7 @@ import { GatewayError } from '../../errors/GatewayError';
 import { refusalOf } from '../../errors/refusedText';
 import { canonicalDocument, literalVariables } from './canonicalDocument';
 import { documentShape, type DocumentShape } from './documentShape';
+import { collapseRepeatedFailures } from './operationBudget';
 import { expandedFieldCount } from './expandedSize';
 
 /** Runs operations for Apollo Server (`executionPlugin`): GRAPHQL_EXECUTOR, described in docs/architecture.md. */
@@ -82,10 +83,12 @@ export function createOperationExecutor(
     : async (request) => interpreted(request);
 
   return async (request) => {
-    const result = await run(request);
-    if (result.errors === undefined) return result;
+    const ran = await run(request);
+    if (ran.errors === undefined) return ran;
+    const collapsed = collapseRepeatedFailures(ran.errors);
+    const result = collapsed === undefined ? ran : { ...ran, errors: collapsed };
     let converted: GraphQLError[] | undefined;
-    result.errors.forEach((error, index) => {
+    result.errors!.forEach((error, index) => {
       // Input coercion fails before execution, without a path.
       if (error.path === undefined) return;
       const type = LEAF_FAILURES.map((pattern) => pattern.exec(error.message)).find(Boolean)?.[1];
