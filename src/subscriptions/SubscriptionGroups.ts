@@ -9,6 +9,8 @@ import {
 } from 'graphql';
 import { hash as cryptoHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
+import { collapseRepeatedFailures } from '../graphql/execution/operationBudget';
+import { answeredLocations } from '../graphql/execution/operationExecutor';
 import { credentialDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream, eventKey, JOB_KEY, markPolled, polledAtOf } from './conflatingStream';
@@ -171,9 +173,12 @@ class Group {
     for (const member of [...this.members]) each(member);
   }
 
+  /** As the HTTP executor answers errors: a repeated failure once (collapseRepeatedFailures), few locations. */
   private format(result: ExecutionResult): FormattedExecutionResult {
     if (result.errors === undefined) return result as FormattedExecutionResult;
-    const errors = result.errors.map((error) => this.options.formatError(error.toJSON(), error));
+    const errors = (collapseRepeatedFailures(result.errors) ?? result.errors).map((error) =>
+      answeredLocations(this.options.formatError(error.toJSON(), error)),
+    );
     return { ...(result as FormattedExecutionResult), errors };
   }
 }

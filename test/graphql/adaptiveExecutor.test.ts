@@ -127,3 +127,27 @@ it('keeps a plan per operation of a document: each name is answered by its own o
   // After the first use of each, both names ran their plans.
   expect((await executions(adaptive)).compiled - before.compiled).toBeGreaterThanOrEqual(4);
 });
+
+describe("a batch's operations (ALLOW_BATCHING), which share one budget", () => {
+  let batching: Harness;
+  beforeAll(async () => {
+    batching = await startHarness({ ...env, ALLOW_BATCHING: 'true', GRAPHQL_EXECUTOR: 'adaptive', GRAPHQL_COMPILE_AFTER_USES: '1' });
+  });
+  afterAll(() => batching.close());
+
+  it('are interpreted, never compiled: a compiled run with errors would be run again from a fresh count of the bytes sent, the others\' included', async () => {
+    const query = '{ engines(first: 2) { totalCount nodes { id } } }';
+    for (let i = 0; i < 4; i++) {
+      const response = await postJson(batching.gateway.url, [{ query }, { query }]);
+      expect(response.json()).toHaveLength(2);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await executions(batching)).compiled).toBe(0);
+    // The same operation alone is compiled once hot.
+    for (let i = 0; i < 4; i++) {
+      await batching.gql(query);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await executions(batching)).compiled).toBeGreaterThan(0);
+  });
+});

@@ -32,8 +32,10 @@ import { expandedFieldCount } from './expandedSize';
 /** Runs operations for Apollo Server (`executionPlugin`): GRAPHQL_EXECUTOR, described in docs/architecture.md. */
 export type OperationExecutor = (request: ExecutorRequest) => Promise<ExecutionResult>;
 
-/** `operation`: Apollo's, resolved from `document` (undefined when it could not: graphql-js refuses). */
-type ExecutorRequest = { readonly operation: OperationDefinitionNode | undefined } &
+/** `operation`: Apollo's, resolved from `document` (undefined when it could not: graphql-js refuses).
+ * `batched`: one of a batch's operations, which share one budget: interpreted, since a compiled run
+ * that meets errors is run again from a fresh count of the bytes sent, the others' included. */
+type ExecutorRequest = { readonly operation: OperationDefinitionNode | undefined; readonly batched?: boolean } &
   Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues' | 'contextValue'>;
 
 type OperationExecutorOptions = GatewayConfig['limits']['executor'] & {
@@ -61,6 +63,12 @@ const MAX_PENDING_COMPILES = 32;
 /** A field merged from many copies of itself has a node for each, and each of its errors (one per list
  * item) would name every copy's location: this many are named. */
 export const MAX_ERROR_LOCATIONS = 10;
+
+/** An execution error as answered, HTTP and WebSocket alike: at most MAX_ERROR_LOCATIONS locations. */
+export function answeredLocations(error: GraphQLFormattedError): GraphQLFormattedError {
+  if (error.locations === undefined || error.locations.length <= MAX_ERROR_LOCATIONS) return error;
+  return { ...error, locations: error.locations.slice(0, MAX_ERROR_LOCATIONS) };
+}
 
 /** graphql-js's messages for a leaf value its type cannot represent: the upstream broke its contract. */
 const LEAF_FAILURES: readonly RegExp[] = [
@@ -154,6 +162,7 @@ function adaptiveRunner(
   };
 
   return async (request) => {
+    if (request.batched === true) return interpreted(request);
     const shape = documentShape(request.document);
     // The shape names every operation in order: with the operation's place, a key of fixed size.
     const { operation } = request;
@@ -218,6 +227,7 @@ export function executionPlugin<TContext extends BaseContext>(
       result = await executor({
         document,
         operation,
+        batched: requestContext.requestIsBatched,
         // Not Apollo's resolved name, `null` for an unknown one (which would run the only operation).
         operationName: request.operationName ?? null,
         variableValues: request.variables,
@@ -231,11 +241,7 @@ export function executionPlugin<TContext extends BaseContext>(
     if (result.errors === undefined) return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: result } };
     const errors = result.errors.map((error) => (isBadUserInputError(error) ? userInputError(error) : error));
     const { formattedErrors, http } = answer(requestContext, errors);
-    for (const [i, error] of formattedErrors.entries()) {
-      if (error.locations !== undefined && error.locations.length > MAX_ERROR_LOCATIONS) {
-        formattedErrors[i] = { ...error, locations: error.locations.slice(0, MAX_ERROR_LOCATIONS) };
-      }
-    }
+    for (const [i, error] of formattedErrors.entries()) formattedErrors[i] = answeredLocations(error);
     // Apollo's status400ForVariableCoercionErrors, the default since Apollo Server 5.
     if (errors.length > 0 && result.data === undefined && !http.status) http.status = 400;
     return { http, body: { kind: 'single', singleResult: { ...result, errors: formattedErrors } } };
