@@ -19,8 +19,8 @@ let installed = false;
  * whose every list item fails makes an error per item, each scanning as much text as comes before its
  * field: thousands of scans of a document of any length. The lexer counted them already, on each
  * node's start token (graphql-js's parser and admission's alike): errors read them there. A position
- * with no token (a syntax error's, the document's own start) is scanned as before. GraphQLError reads
- * the module's export at each call, so replacing it there reaches every error.
+ * with no token (a syntax error's, the document's own start) is scanned, as graphql-js does.
+ * GraphQLError reads the module's export at each call, so replacing it there reaches every error.
  */
 export function locateErrorsByToken(): void {
   if (installed) return;
