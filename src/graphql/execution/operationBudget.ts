@@ -91,11 +91,7 @@ export class OperationBudget {
   /** `make()`, a list of `items` items of `selection`, now or in a later turn (after one pass of the event loop).
    * The items' keys count as sent first: aliases of any length, repeated by every item, are answer text too. */
   paced<T>(items: number, selection: ListSelection, make: () => T): T | Promise<T> {
-    let perItem = this.itemSizes.get(selection.fieldNodes);
-    if (perItem === undefined) {
-      perItem = itemSize(selection.fieldNodes, selection.fragments);
-      this.itemSizes.set(selection.fieldNodes, perItem);
-    }
+    const perItem = this.sizeOf(selection);
     try {
       this.send(items * perItem.keyBytes);
     } catch (error) {
@@ -108,12 +104,7 @@ export class OperationBudget {
    * fields waiting for one value (every job of a page for its engine) continue a turn's worth at a time.
    * Its keys are not counted: a list's items count those of the objects they hold. */
   pacedObject<T>(selection: ListSelection, value: T): T | Promise<T> {
-    let size = this.itemSizes.get(selection.fieldNodes);
-    if (size === undefined) {
-      size = itemSize(selection.fieldNodes, selection.fragments);
-      this.itemSizes.set(selection.fieldNodes, size);
-    }
-    return this.inTurn(size.fields, () => value);
+    return this.inTurn(this.sizeOf(selection).fields, () => value);
   }
 
   /**
@@ -125,6 +116,16 @@ export class OperationBudget {
     return this.inTurn(ERROR_FIELDS, () => {
       throw error;
     });
+  }
+
+  /** Worked out once per field of the operation: the executors hand every item's field the same nodes. */
+  private sizeOf(selection: ListSelection): ItemSize {
+    let size = this.itemSizes.get(selection.fieldNodes);
+    if (size === undefined) {
+      size = itemSize(selection.fieldNodes, selection.fragments);
+      this.itemSizes.set(selection.fieldNodes, size);
+    }
+    return size;
   }
 
   private inTurn<T>(fields: number, make: () => T): T | Promise<T> {
@@ -158,7 +159,6 @@ export class OperationBudget {
     this.spent = repeatedFailure(error);
     throw error;
   }
-
 
   private bytesError(): GatewayError {
     const limit = this.limits.maxUpstreamBytes;
