@@ -9,7 +9,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
-import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer, MessageType, type Context } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode, RequestErrorCode } from '../errors/codes';
@@ -462,7 +462,10 @@ export function serveSubscriptions(
         if (isBinary) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
         connection.messageBytes = data.length;
         connection.messageValues = jsonValues(data);
-        handle(data.toString('utf8')).catch((error: unknown) => {
+        const text = data.toString('utf8');
+        handle(text).catch((error: unknown) => {
+          // graphql-ws parses the server's own message types, then throws on them: the client's mistake.
+          if (isServerMessage(text)) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
           logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
           closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
         });
@@ -606,4 +609,15 @@ const completeFrameId = (data: string): string | undefined => frameId(COMPLETE_F
 function frameId(frame: RegExp, data: string): string | undefined {
   const quoted = frame.exec(data)?.[1];
   return quoted === undefined ? undefined : (JSON.parse(quoted) as string);
+}
+
+const SERVER_MESSAGES: ReadonlySet<unknown> = new Set([MessageType.ConnectionAck, MessageType.Next, MessageType.Error]);
+
+/** A message of a type only the server sends (graphql-ws has parsed it once already: this is the refusal's path). */
+function isServerMessage(text: string): boolean {
+  try {
+    return SERVER_MESSAGES.has((JSON.parse(text) as { type?: unknown }).type);
+  } catch {
+    return false;
+  }
 }

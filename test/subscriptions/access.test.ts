@@ -91,7 +91,7 @@ describe('identity', () => {
 describe('origins and the handshake', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ CORS_ORIGINS: 'https://app.example.com', EXPLORER: 'off', SUBSCRIPTION_INIT_TIMEOUT_MS: '300', MAX_BODY_BYTES: '2048' });
+    h = await startHarness({ CORS_ORIGINS: 'https://app.example.com', EXPLORER: 'off', SUBSCRIPTION_INIT_TIMEOUT_MS: '300', MAX_BODY_BYTES: '2048', LOG_LEVEL: 'warn' });
   });
   afterAll(() => h.close());
 
@@ -148,6 +148,19 @@ describe('origins and the handshake', () => {
     await new Promise((resolve) => garbage.once('open', resolve));
     garbage.send('{"type":"nonsense"');
     expect((await closed(garbage)).code).toBe(4400);
+  });
+
+  it.each([
+    ['connection_ack', { type: 'connection_ack' }],
+    ['next', { type: 'next', id: '1', payload: {} }],
+    ['error', { type: 'error', id: '1', payload: [{ message: 'x' }] }],
+  ])('a message only the server sends (%s) → 4400, at most a warn line', async (_type, message) => {
+    const lines = h.logs.length;
+    const socket = rawSocket(h.gateway.url);
+    expect((await init(socket, { 'X-Auth-Token': DEMO_TOKEN })).message).toMatchObject({ type: 'connection_ack' });
+    socket.send(JSON.stringify(message));
+    expect(await closed(socket)).toMatchObject({ code: 4400, reason: 'Invalid message received' });
+    expect(h.logs.slice(lines).filter((line) => ['error', 'fatal'].includes(JSON.parse(line).level))).toEqual([]);
   });
 });
 
