@@ -13,6 +13,7 @@ import type { Credentials } from '../upstream/credentials';
 import type { ConnectionModel } from '../pagination/resolveConnection';
 import type { CseEngine, CseJob } from '../upstream/types';
 import { CachePolicy } from '../cache/CachePolicy';
+import { callerDigest } from '../cache/scopeKey';
 import { createEngineReferenceLoader } from './federation/engineReferences';
 import { OperationBudget } from './execution/operationBudget';
 import type { JobWatches } from './models';
@@ -56,7 +57,7 @@ export function createContext(
   const { upstream, limits, cache } = services.config;
   const telemetry = record?.telemetry;
   const facts = telemetry?.facts ?? new OperationFacts();
-  const budget = new OperationBudget(limits.budget);
+  const budget = new OperationBudget(limits.budget, callerDigest(request.credentials));
   const cachePolicy = new CachePolicy(cache.ttls);
   let limiter: InFlightLimiter | undefined;
   const inFlight = upstream.requestConcurrency;

@@ -122,7 +122,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (this.options.keepText) answer.text = text;
       this.finish(answer);
     };
-    parseUpstreamBody(text).then(parsed, (error: Error) => this.onResponseError(undefined, error));
+    parseUpstreamBody(text, this.attempt.caller).then(parsed, (error: Error) => this.onResponseError(undefined, error));
   }
 
   private failed(body = this.text + this.decoder.end()): void {

@@ -53,9 +53,10 @@ const MAX_BODY_DEPTH = 64;
 // assembling one list of millions, or freezing millions of objects for the cache, are long steps.
 const BODY_BOUNDS: Bounds = { members: 10_000, containers: 100_000 };
 
-/** A body as it arrives or as Redis kept it: a large one in turns. Ids beyond 2^53 keep their digits. */
-export async function parseUpstreamBody(text: string): Promise<unknown> {
-  if (text.length > DEPTH_CHECKED_FROM_BYTES) return parseUpstreamJsonInTurns(text, MAX_BODY_DEPTH);
+/** A body as it arrives or as Redis kept it: a large one in `caller`'s turns (nextTurn). Ids beyond 2^53 keep
+ * their digits. */
+export async function parseUpstreamBody(text: string, caller?: string): Promise<unknown> {
+  if (text.length > DEPTH_CHECKED_FROM_BYTES) return parseUpstreamJsonInTurns(text, MAX_BODY_DEPTH, PIECE_CHARS, TURN_CHARS, caller);
   try {
     const value: unknown = JSON.parse(text);
     return hasUnsafeId(value) ? parseLosslessText(text) : value;
@@ -86,11 +87,11 @@ export async function parseJsonInTurns(text: string, maxDepth: number, pieceChar
 }
 
 /** {@link parseJsonInTurns}, and ids beyond 2^53 keep their digits, as {@link parseUpstreamBody}'s. */
-export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS) {
-  const containers = await scanInTurns(text, maxDepth, pieceChars, turnChars, BODY_BOUNDS);
-  const value = await new Assembly(text, containers, JSON.parse, pieceChars).value(0, text.length);
+export async function parseUpstreamJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS, caller?: string) {
+  const containers = await scanInTurns(text, maxDepth, pieceChars, turnChars, BODY_BOUNDS, caller);
+  const value = await new Assembly(text, containers, JSON.parse, pieceChars, caller).value(0, text.length);
   if (!hasUnsafeId(value)) return value;
-  return new Assembly(text, containers, parseLosslessText, pieceChars).value(0, text.length);
+  return new Assembly(text, containers, parseLosslessText, pieceChars, caller).value(0, text.length);
 }
 
 /** Members of one list or object, and lists and objects in the whole text. */
@@ -101,10 +102,10 @@ interface Bounds {
 
 const UNBOUNDED: Bounds = { members: Infinity, containers: Infinity };
 
-async function scanInTurns(text: string, maxDepth: number, pieceChars: number, turnChars: number, bounds = UNBOUNDED) {
+async function scanInTurns(text: string, maxDepth: number, pieceChars: number, turnChars: number, bounds = UNBOUNDED, caller?: string) {
   const scanning = scan(text, maxDepth, pieceChars, turnChars, bounds);
   let step = scanning.next();
-  for (; step.done !== true; step = scanning.next()) await nextTurn();
+  for (; step.done !== true; step = scanning.next()) await nextTurn(caller);
   return step.value;
 }
 
@@ -164,14 +165,17 @@ function firstNonSpace(text: string, from: number, to: number): number {
 }
 
 class Assembly {
-  private readonly turns = new TurnMeter(TURN_CHARS);
+  private readonly turns: TurnMeter;
 
   constructor(
     private readonly text: string,
     private readonly containers: ReadonlyMap<number, Container>,
     private readonly parse: (text: string) => unknown,
     private readonly pieceChars: number,
-  ) {}
+    caller?: string,
+  ) {
+    this.turns = new TurnMeter(TURN_CHARS, caller);
+  }
 
   async value(from: number, to: number): Promise<unknown> {
     const container = this.containers.get(firstNonSpace(this.text, from, to));

@@ -1,15 +1,55 @@
-/** One pass of the event loop: long work on an upstream answer lets other callers' requests run between its steps. */
-export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * Turns of the event loop, taken in rounds: each round (one pass of the loop) hands one turn to each waiter
+ * that names a caller, however many steps that caller has waiting. Long work on upstream answers lets other
+ * requests run between its steps, and one caller's many operations share one caller's place in the rounds:
+ * another caller's request waits behind one step of each caller, not one step of each of their operations.
+ */
+class TurnRounds {
+  /** Steps waiting, per caller, in the order the callers came; a key of its own for a step that names none. */
+  private readonly waiting = new Map<unknown, Array<() => void>>();
+  private scheduled = false;
+
+  next(caller: unknown): Promise<void> {
+    return new Promise((resolve) => {
+      const steps = this.waiting.get(caller);
+      if (steps === undefined) this.waiting.set(caller, [resolve]);
+      else steps.push(resolve);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.round);
+      }
+    });
+  }
+
+  private readonly round = (): void => {
+    // The steps' continuations run after this callback, so no caller joins while the round is handed out.
+    for (const [caller, steps] of this.waiting) {
+      const step = steps.shift()!;
+      if (steps.length === 0) this.waiting.delete(caller);
+      step();
+    }
+    this.scheduled = this.waiting.size > 0;
+    if (this.scheduled) setImmediate(this.round);
+  };
+}
+
+const rounds = new TurnRounds();
+
+/** The next turn of `caller` (its `callerDigest`); without one, the next pass of the event loop. */
+export const nextTurn = (caller?: string): Promise<void> => rounds.next(caller ?? Symbol());
 
 /** Counts work; once a turn's worth is done, `due` hands back a turn to wait for, else nothing (no await). */
 export class TurnMeter {
   private work = 0;
 
-  constructor(private readonly perTurn: number) {}
+  constructor(
+    private readonly perTurn: number,
+    private readonly caller?: string,
+  ) {}
 
   due(work: number): Promise<void> | undefined {
     if ((this.work += work) <= this.perTurn) return undefined;
     this.work = 0;
-    return nextTurn();
+    return nextTurn(this.caller);
   }
 }

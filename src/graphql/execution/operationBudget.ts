@@ -36,7 +36,11 @@ export class OperationBudget {
   private readonly made = new Map<unknown, SizedJson | Promise<SizedJson>>();
   private ended = false;
 
-  constructor(private readonly limits: GatewayConfig['limits']['budget']) {}
+  /** `caller`: whose turns the operation's steps take (`callerDigest`), one place per caller (nextTurn). */
+  constructor(
+    private readonly limits: GatewayConfig['limits']['budget'],
+    private readonly caller?: string,
+  ) {}
 
   /** Once all bytes are used, a call's answer could not be used. */
   beforeCall(): void {
@@ -134,7 +138,7 @@ export class OperationBudget {
       return make();
     }
     if (this.turn === undefined || (this.fieldsOfTurn > 0 && this.fieldsOfTurn + fields > FIELDS_PER_TURN)) {
-      const next = (this.turn ?? Promise.resolve()).then(nextTurn);
+      const next = (this.turn ?? Promise.resolve()).then(() => nextTurn(this.caller));
       this.turn = next;
       this.fieldsOfTurn = 0;
       // Before the lists' continuations: after the last turn, the count restarts from what it hands over.

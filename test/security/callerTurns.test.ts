@@ -1,0 +1,48 @@
+import { DEMO_TOKEN, SECOND_TOKEN } from '@cse-jobs-gateway/simulator';
+import { startGatewayOn, type GatewayHarness } from '../support/harness';
+import { jobPageText, startFakeUpstream, type FakeUpstream } from '../support/upstream';
+
+/**
+ * Operations' long work (lists made a turn at a time) takes turns by caller: one caller's many operations
+ * share one place in each round, so another caller's operation of the same size, sent after them, is not
+ * served after all of them.
+ */
+
+const ENGINE = 'e-turns';
+const PAGE = jobPageText(ENGINE, 100, 3);
+let upstream: FakeUpstream;
+let gateway: GatewayHarness;
+beforeAll(async () => {
+  upstream = await startFakeUpstream((path) => {
+    if (path.split('?')[0]?.endsWith(`/engines/${ENGINE}/jobs`)) return PAGE;
+    if (path.split('?')[0]?.endsWith(`/engines/${ENGINE}`)) return JSON.stringify({ id: ENGINE, name: 'turns', status: 'Available' });
+    return undefined;
+  });
+  gateway = await startGatewayOn(upstream, {});
+});
+afterAll(async () => {
+  await gateway.close();
+  await upstream.close();
+});
+
+// 10 aliases × 100 jobs × their tasks: many turns' worth of fields each; aliases of its own per operation,
+// so that none is shared with another in flight or answered from the cache.
+const query = (n: number) => `{ engine(id: "${ENGINE}") { ${Array.from({ length: 10 }, (_, i) => `o${n}j${i}: jobs(first: 100) { nodes { id type status description startTime endTime tasks { id name status order } } edges { cursor node { id status } } }`).join(' ')} } }`;
+
+async function post(token: string, n: number): Promise<void> {
+  const response = await gateway.gql(query(n), undefined, { 'x-auth-token': token });
+  expect(response.body.errors).toBeUndefined();
+}
+
+it("serves another caller's operation between a busy caller's, not after all of them", async () => {
+  await post(DEMO_TOKEN, 99);
+  const finished: string[] = [];
+  const busy = Array.from({ length: 8 }, (_, i) => post(DEMO_TOKEN, i).then(() => finished.push(`busy${i}`)));
+  // Sent once the busy caller's operations are all under way.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const other = post(SECOND_TOKEN, 8).then(() => finished.push('other'));
+  await Promise.all([...busy, other]);
+  // Taking turns per operation, the last one sent finishes about last; per caller, it takes half the rounds.
+  expect(finished.indexOf('other')).toBeLessThanOrEqual(3);
+  expect(finished).toHaveLength(9);
+});
