@@ -11,7 +11,10 @@ import { hash as cryptoHash } from 'node:crypto';
 import type { GatewayContext } from '../graphql/context';
 import { collapseRepeatedFailures } from '../graphql/execution/operationBudget';
 import { answeredLocations } from '../graphql/execution/operationExecutor';
-import { credentialDigest } from '../cache/scopeKey';
+import { callerDigest, credentialDigest } from '../cache/scopeKey';
+import { ErrorCode } from '../errors/codes';
+import { GatewayError } from '../errors/GatewayError';
+import { nextTurn } from '../upstream/turns';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream, eventKey, JOB_KEY, markPolled, polledAtOf } from './conflatingStream';
 import { project, sharedSelection, type View } from './sharedSelection';
@@ -32,6 +35,9 @@ export interface SubscriptionGroupsOptions {
   readonly schema: GraphQLSchema;
   readonly contextFor: (request: Pick<GroupRequest, 'credentials' | 'address'>, beforeCall?: () => void) => GatewayContext;
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** A member's result of more JSON than this (SUBSCRIPTION_MAX_BUFFERED_BYTES, which its socket would pass
+   * at once) ends its subscription with RESPONSE_TOO_LARGE, before it is made whole. */
+  readonly maxResultBytes: number;
 }
 
 /** The function that leaves the group, or the one result that refuses the member. */
@@ -45,7 +51,7 @@ interface Member {
   lastText?: string;
 }
 
-type Projected = ReturnType<typeof read>;
+type Projected = NonNullable<ReturnType<typeof read>>;
 
 /** Same scope and shared selection: one source, one execution per event, one projection per view (Hasura). */
 export class SubscriptionGroups {
@@ -85,21 +91,25 @@ class Group {
   /** jobUpdated: a member that joins later gets it at once. */
   private last: FormattedExecutionResult | undefined;
   private ended = false;
+  /** Whose turns the group's results are made in (nextTurn). */
+  private readonly caller: string;
 
   constructor(
     private readonly request: GroupRequest,
     private readonly options: SubscriptionGroupsOptions,
     private readonly onEmpty: () => void,
-  ) {}
+  ) {
+    this.caller = callerDigest(request.credentials);
+  }
 
   async join(member: Member): Promise<Joined | undefined> {
     const failed = await (this.started ??= this.start());
-    if (failed !== undefined) return read(failed, member).result;
+    if (failed !== undefined) return read(failed, member, Infinity)!.result;
     if (this.ended) return undefined;
     this.members.add(member);
     const [last, watch] = [this.last, watchOf(this.source)];
     // Projected anew: the replayed result carries no poll time (it is no late delivery).
-    if (last !== undefined && watch?.replayable() === true) deliver(member, JOB_KEY, read(last, member));
+    if (last !== undefined && watch?.replayable() === true) this.deliver(member, JOB_KEY, this.read(last, member));
     else if (last !== undefined) watch?.reread(this.source!);
     return () => this.leave(member);
   }
@@ -140,25 +150,49 @@ class Group {
           contextValue.budget.end();
         }
         const formatted = this.format(result);
-        const polled = polledAtOf(event);
         const key = eventKey(event);
         if (key === JOB_KEY) this.last = formatted;
-        const byView = new Map<string, Projected>();
-        for (const member of [...this.members]) {
-          let projected = byView.get(member.viewKey);
-          if (projected === undefined) {
-            projected = read(formatted, member);
-            // The delivery-delay metric reads it from the result each member is handed.
-            if (polled !== undefined) markPolled(projected.result, polled);
-            byView.set(member.viewKey, projected);
-          }
-          deliver(member, key, projected);
-        }
+        await this.deliverAll(formatted, key, polledAtOf(event));
       }
       this.finish((member) => member.stream.end());
     } catch (error) {
       this.finish((member) => member.stream.fail(error));
     }
+  }
+
+  /** One view's result at a time, each made in its caller's turn (nextTurn) and let go once handed over:
+   * many aliased views cost their members' sockets' room, one after another, never all at once. */
+  private async deliverAll(formatted: FormattedExecutionResult, key: string, polled: number | undefined): Promise<void> {
+    const byView = new Map<string, Member[]>();
+    for (const member of this.members) {
+      const members = byView.get(member.viewKey);
+      if (members === undefined) byView.set(member.viewKey, [member]);
+      else members.push(member);
+    }
+    let first = true;
+    for (const members of byView.values()) {
+      if (!first) await nextTurn(this.caller);
+      first = false;
+      // A member that left, or whose socket closed, meanwhile is not made a result.
+      const open = members.filter((member) => this.members.has(member) && member.stream.open);
+      if (open.length === 0) continue;
+      const projected = this.read(formatted, open[0]!);
+      // The delivery-delay metric reads it from the result each member is handed.
+      if (projected !== undefined && polled !== undefined) markPolled(projected.result, polled);
+      for (const member of open) this.deliver(member, key, projected);
+    }
+  }
+
+  private read(result: FormattedExecutionResult, member: Member): Projected | undefined {
+    return read(result, member, this.options.maxResultBytes);
+  }
+
+  /** `undefined`: the result is past maxResultBytes. */
+  private deliver(member: Member, key: string, projected: Projected | undefined): void {
+    if (projected !== undefined) return deliver(member, key, projected);
+    const limit = this.options.maxResultBytes;
+    const message = `The subscription's result would hold more than the ${limit} bytes (SUBSCRIPTION_MAX_BUFFERED_BYTES) its socket may hold.`;
+    member.stream.fail(new GatewayError(ErrorCode.RESPONSE_TOO_LARGE, message, { details: { reason: 'SENT_BYTES', limit } }));
   }
 
   private leave(member: Member): void {
@@ -193,9 +227,11 @@ function deliver(member: Member, key: string, { result, text, bytes }: Projected
   member.stream.push(key, result, bytes);
 }
 
-/** Always a new object: each carries its own poll time. */
-function read(result: FormattedExecutionResult, member: Member) {
-  const own = member.view === undefined ? { ...result } : project(result, member.view);
+/** Always a new object: each carries its own poll time. `undefined` past `maxBytes` of JSON. */
+function read(result: FormattedExecutionResult, member: Member, maxBytes: number) {
+  const own = member.view === undefined ? { ...result } : project(result, member.view, maxBytes);
+  if (own === undefined) return undefined;
   const text = JSON.stringify(own);
-  return { result: own, text, bytes: Buffer.byteLength(text) };
+  const bytes = Buffer.byteLength(text);
+  return bytes > maxBytes ? undefined : { result: own, text, bytes };
 }

@@ -65,11 +65,45 @@ export function sharedSelection(
   }
 }
 
-export function project(result: FormattedExecutionResult, view: View): FormattedExecutionResult {
+/** The result in the member's own keys; `undefined` once its JSON would pass `maxBytes`: aliases of one
+ * shared field each repeat its value, so the member's answer can be many times the shared one. */
+export function project(result: FormattedExecutionResult, view: View): FormattedExecutionResult;
+export function project(result: FormattedExecutionResult, view: View, maxBytes: number): FormattedExecutionResult | undefined;
+export function project(result: FormattedExecutionResult, view: View, maxBytes = Infinity): FormattedExecutionResult | undefined {
   const projected = { ...result } as { data?: unknown; errors?: GraphQLFormattedError[] };
-  if (result.data !== undefined && result.data !== null) projected.data = projectValue(result.data, view);
+  const count = new ByteCount(maxBytes);
+  try {
+    if (result.data !== undefined && result.data !== null) projected.data = projectValue(result.data, view, count);
+  } catch (error) {
+    if (error === PAST_BOUND) return undefined;
+    throw error;
+  }
   if (result.errors !== undefined) projected.errors = result.errors.flatMap((each) => projectError(each, view));
   return projected as FormattedExecutionResult;
+}
+
+const PAST_BOUND = Symbol('past the bound');
+
+/** At most the JSON's bytes (a string's length is no more than its UTF-8 and escapes), counted before
+ * anything is copied: the walk stops within `maxBytes` of output, whatever the view repeats. */
+class ByteCount {
+  private bytes = 0;
+  /** A JSON value's text length, once per value however many aliases repeat it. */
+  private readonly leaves = new WeakMap<object, number>();
+
+  constructor(private readonly maxBytes: number) {}
+
+  add(bytes: number): void {
+    if ((this.bytes += bytes) > this.maxBytes) throw PAST_BOUND;
+  }
+
+  leaf(value: unknown): void {
+    if (typeof value === 'string') return this.add(value.length + 2);
+    if (typeof value !== 'object' || value === null) return this.add(String(value).length);
+    let bytes = this.leaves.get(value);
+    if (bytes === undefined) this.leaves.set(value, (bytes = JSON.stringify(value).length));
+    this.add(bytes);
+  }
 }
 
 /** An error at each of the member's own paths; its locations (of another text) go. */
@@ -80,12 +114,23 @@ function projectError(error: GraphQLFormattedError, view: View): GraphQLFormatte
   return paths.length === 0 ? [rest] : paths.map((path) => ({ ...rest, path }));
 }
 
-function projectValue(value: unknown, view: View | undefined): unknown {
-  if (value === null || value === undefined || view === undefined) return value;
-  if (Array.isArray(value)) return value.map((item) => projectValue(item, view));
+function projectValue(value: unknown, view: View | undefined, count: ByteCount): unknown {
+  if (value === null || value === undefined || view === undefined) {
+    count.leaf(value ?? null);
+    return value;
+  }
+  if (Array.isArray(value)) {
+    count.add(2 + value.length);
+    return value.map((item) => projectValue(item, view, count));
+  }
   const shared = value as Record<string, unknown>;
   const own: Record<string, unknown> = {};
-  for (const field of view) own[field.responseKey] = projectValue(shared[field.sharedKey], field.view);
+  count.add(2);
+  for (const field of view) {
+    // `"key":` and its comma.
+    count.add(field.responseKey.length + 4);
+    own[field.responseKey] = projectValue(shared[field.sharedKey], field.view, count);
+  }
   return own;
 }
 

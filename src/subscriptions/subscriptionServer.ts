@@ -120,6 +120,7 @@ export function serveSubscriptions(
       return createContext(socketServices, { credentials, address, deadline, refusal: {}, beforeCall });
     },
     formatError,
+    maxResultBytes: limits.maxBufferedBytes,
   });
   const wss = new WebSocketServer({
     noServer: true,

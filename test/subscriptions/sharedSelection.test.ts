@@ -88,6 +88,38 @@ describe('sharedSelection', () => {
     );
   });
 
+  it('bounded, refuses only a result whose JSON is past the bound, and answers any other whole', () => {
+    fc.assert(
+      fc.property(documents, fc.boolean(), fc.double({ min: 0, max: 1.2, noNaN: true }), (text, on, share) => {
+        const document = parse(text);
+        fc.pre(validate(schema, document).length === 0);
+        const variables = { on };
+        const shared = sharedSelection(schema, document, undefined, variables)!;
+        const result = run(shared.document, variables);
+        const whole = project(result, shared.view);
+        const bytes = Buffer.byteLength(JSON.stringify(whole.data ?? null));
+        const maxBytes = Math.floor(bytes * share);
+        const bounded = project(result, shared.view, maxBytes);
+        if (bytes <= maxBytes) expect(bounded).toEqual(whole);
+        if (bounded === undefined) expect(bytes).toBeGreaterThan(maxBytes);
+        else expect(bounded).toEqual(whole);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('stops at the bound: a value repeated under many aliases is not copied past it', () => {
+    const document = parse(`query { t { ${Array.from({ length: 20 }, (_, i) => `c${i}: c`).join(' ')} } }`);
+    const shared = sharedSelection(schema, document, undefined, undefined)!;
+    const long = 'c'.repeat(1_000_000);
+    let reads = 0;
+    const t = new Proxy({ c: long }, { get: (target, key: 'c') => ((reads += 1), target[key]) });
+    const result = { data: { t } };
+    expect(project(result, shared.view, 5_000_000)).toBeUndefined();
+    expect(reads).toBeLessThanOrEqual(5);
+    expect(JSON.stringify(project(result, shared.view, 30_000_000)!.data).length).toBeGreaterThan(20_000_000);
+  });
+
   it.each([
     ['aliases', 'subscription { engineJobEvents(engineId: "e") { kind job { id status } } }', 'subscription { x: engineJobEvents(engineId: "e") { k: kind j: job { i: id s: status } } }'],
     ['operation name, whitespace and comments', 'subscription { engineJobEvents(engineId: "e") { kind } }', '# watch\nsubscription   Watch {\n  engineJobEvents(engineId: "e") { kind }\n}'],

@@ -59,6 +59,7 @@ describe('SubscriptionGroups', () => {
         return eventContext();
       },
       formatError: (formatted) => formatted,
+      maxResultBytes: Infinity,
     });
     await expect(join(groups, request)).rejects.toThrow('no context this time');
     const stream = await join(groups, request);
@@ -109,7 +110,7 @@ describe('SubscriptionGroups', () => {
     ];
 
     it('share one execution per event, and each member reads its own keys in its own order', async () => {
-      const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted });
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted, maxResultBytes: Infinity });
       // Each text its own hash, as the server makes them.
       const streams = await Promise.all(
         texts.map(async (text, i) => (await join(groups, { ...request, hash: `text ${i}`, document: parse(text) })) as AsyncGenerator<any, undefined>),
@@ -137,7 +138,7 @@ describe('SubscriptionGroups', () => {
       ['a variable or the same value in the text', 'subscription ($t: Int) { ticks { value(times: $t) } }', { t: 2 }, 'subscription { ticks { value(times: 2) } }', undefined],
       ['a variable left out or the argument left out', 'subscription ($t: Int) { ticks { value(times: $t) label } }', {}, 'subscription { ticks { label value } }', undefined],
     ])('share across %s', async (_what, one, oneVariables, two, twoVariables) => {
-      const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted });
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted, maxResultBytes: Infinity });
       const first = (await join(groups, { ...request, hash: 'a', document: parse(one), variables: oneVariables })) as AsyncGenerator;
       const second = (await join(groups, { ...request, hash: 'b', document: parse(two), variables: twoVariables })) as AsyncGenerator;
       expect(sources).toHaveLength(1);
@@ -149,7 +150,7 @@ describe('SubscriptionGroups', () => {
     });
 
     it('do not share with a different argument', async () => {
-      const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted });
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted, maxResultBytes: Infinity });
       const one = (await join(groups, { ...request, hash: 'a', document: parse('subscription { ticks { value(times: 2) } }') })) as AsyncGenerator;
       const other = (await join(groups, { ...request, hash: 'b', document: parse('subscription { ticks { value(times: 3) } }') })) as AsyncGenerator;
       expect(sources).toHaveLength(2);
