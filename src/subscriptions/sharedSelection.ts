@@ -74,11 +74,12 @@ export function project(result: FormattedExecutionResult, view: View, maxBytes =
   const count = new ByteCount(maxBytes);
   try {
     if (result.data !== undefined && result.data !== null) projected.data = projectValue(result.data, view, count);
+    // An error at a field the view repeats is the member's at each of its paths.
+    if (result.errors !== undefined) projected.errors = result.errors.flatMap((each) => projectError(each, view, count));
   } catch (error) {
     if (error === PAST_BOUND) return undefined;
     throw error;
   }
-  if (result.errors !== undefined) projected.errors = result.errors.flatMap((each) => projectError(each, view));
   return projected as FormattedExecutionResult;
 }
 
@@ -107,11 +108,18 @@ class ByteCount {
 }
 
 /** An error at each of the member's own paths; its locations (of another text) go. */
-function projectError(error: GraphQLFormattedError, view: View): GraphQLFormattedError[] {
+function projectError(error: GraphQLFormattedError, view: View, count: ByteCount): GraphQLFormattedError[] {
   const { locations: _locations, ...rest } = error;
-  if (error.path === undefined) return [rest];
+  // `{"message":"…"}` at least, and `,"path":[…]` with each key of its path and the commas between them.
+  const each = (path?: readonly (string | number)[]) => {
+    let bytes = error.message.length + 14;
+    if (path !== undefined) bytes += 10 + Math.max(0, path.length - 1) + path.reduce<number>((n, key) => n + String(key).length + (typeof key === 'string' ? 2 : 0), 0);
+    count.add(bytes);
+  };
+  if (error.path === undefined) return (each(), [rest]);
   const paths = projectPaths(error.path, view);
-  return paths.length === 0 ? [rest] : paths.map((path) => ({ ...rest, path }));
+  if (paths.length === 0) return (each(), [rest]);
+  return paths.map((path) => (each(path), { ...rest, path }));
 }
 
 function projectValue(value: unknown, view: View | undefined, count: ByteCount): unknown {
@@ -120,14 +128,15 @@ function projectValue(value: unknown, view: View | undefined, count: ByteCount):
     return value;
   }
   if (Array.isArray(value)) {
-    count.add(2 + value.length);
+    // Brackets and the commas between items.
+    count.add(value.length === 0 ? 2 : 1 + value.length);
     return value.map((item) => projectValue(item, view, count));
   }
   const shared = value as Record<string, unknown>;
   const own: Record<string, unknown> = {};
-  count.add(2);
+  count.add(view.length === 0 ? 2 : 1);
   for (const field of view) {
-    // `"key":` and its comma.
+    // `"key":` and a comma or the closing brace.
     count.add(field.responseKey.length + 4);
     own[field.responseKey] = projectValue(shared[field.sharedKey], field.view, count);
   }
