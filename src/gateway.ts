@@ -14,6 +14,7 @@ import { locateErrorsByToken } from './graphql/errorLocations';
 import { createHttpServer, GRAPHQL_PATH, listeningUrl, startMetricsServer, warnOfOpenFileLimit } from './http/httpServer';
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { UnsentAnswers } from './http/unsentAnswers';
+import { AnswersBeingMade } from './graphql/execution/answersBeingMade';
 import { createInFlightRequests } from './cache/inFlightRequests';
 import { createWholeResponseCache } from './cache/wholeResponseCache';
 import { apolloOptions } from './security/apolloOptions';
@@ -88,6 +89,8 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   if (shared !== undefined) undo.push(() => shared.close());
   const services: ContextServices = {
     config,
+    // A quarter of what one operation may send, being made at once per caller (its oldest goes on past it).
+    answers: new AnswersBeingMade(config.limits.budget.maxUpstreamBytes / 4),
     http: new CseHttpClient({
       endpoint: deps.endpoint,
       dispatcher,

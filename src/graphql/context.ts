@@ -14,8 +14,10 @@ import type { ConnectionModel } from '../pagination/resolveConnection';
 import type { CseEngine, CseJob } from '../upstream/types';
 import { CachePolicy } from '../cache/CachePolicy';
 import { callerDigest } from '../cache/scopeKey';
+import { STRANGERS } from '../cache/callerShares';
 import { createEngineReferenceLoader } from './federation/engineReferences';
 import { OperationBudget } from './execution/operationBudget';
+import type { AnswersBeingMade } from './execution/answersBeingMade';
 import type { JobWatches } from './models';
 
 export interface GatewayContext {
@@ -45,6 +47,8 @@ export interface ContextServices {
   readonly reportUnknown: UnknownValueReporters;
   readonly observeBatch?: BatchObserver;
   readonly watches?: JobWatches;
+  /** Where an operation's answer counts while it is made, per caller. */
+  readonly answers?: AnswersBeingMade;
 }
 
 /** Everything caller-specific is made per request, so no answer can leak to another caller or operation. */
@@ -57,7 +61,9 @@ export function createContext(
   const { upstream, limits, cache } = services.config;
   const telemetry = record?.telemetry;
   const facts = telemetry?.facts ?? new OperationFacts();
-  const budget = new OperationBudget(limits.budget, callerDigest(request.credentials));
+    const caller = callerDigest(request.credentials);
+  const answer = services.answers?.answerOf(services.http.isStranger(request.credentials) ? STRANGERS : caller);
+  const budget = new OperationBudget(limits.budget, caller, answer, request.signal);
   const cachePolicy = new CachePolicy(cache.ttls);
   let limiter: InFlightLimiter | undefined;
   const inFlight = upstream.requestConcurrency;

@@ -3,7 +3,10 @@ import type { GatewayConfig } from '../../config/loadConfig';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import { jsonByteLength } from '../../observability/logger';
+import type { AbortSignalLike } from '../../cache/abort';
 import { nextTurn } from '../../upstream/turns';
+import { throwClassified } from '../../upstream/errorMapping';
+import type { AnswerShare } from './answersBeingMade';
 import { itemSize, type ItemSize } from './expandedSize';
 
 /** Fields of list items (items × the fields each selects) that may be made and completed in one turn of the
@@ -14,6 +17,9 @@ const ITEM_BYTES = 128;
 /** What one field error weighs in a turn: graphql-js makes an error object per item (its path, its
  * locations), several times a field's completion. */
 const ERROR_FIELDS = 10;
+
+/** Bytes an answer counts before they are shared with its caller's: smaller answers never wait. */
+const SHARE_STEP = 64 * 1024;
 
 /** The list field whose items `paced` makes: the fields each item selects (with its fragments). */
 export type ListSelection = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>;
@@ -36,10 +42,16 @@ export class OperationBudget {
   private readonly made = new Map<unknown, SizedJson | Promise<SizedJson>>();
   private ended = false;
 
-  /** `caller`: whose turns the operation's steps take (`callerDigest`), one place per caller (nextTurn). */
+  /** Sent bytes not yet counted in `answers`. */
+  private unshared = 0;
+
+  /** `caller`: whose turns the operation's steps take (`callerDigest`), one place per caller (nextTurn).
+   * `answers`: the caller's share the answer counts in as it is made; past it, lists wait (until `signal`). */
   constructor(
     private readonly limits: GatewayConfig['limits']['budget'],
     private readonly caller?: string,
+    private readonly answers?: AnswerShare,
+    private readonly signal?: AbortSignalLike,
   ) {}
 
   /** Once all bytes are used, a call's answer could not be used. */
@@ -63,6 +75,8 @@ export class OperationBudget {
   answerAgain(): void {
     this.sentBytes = 0;
     this.spent = undefined;
+    this.unshared = 0;
+    this.answers?.release();
   }
 
   /** `make()`'s JSON (parsed, perhaps in turns) once per `source`; each copy counted as written. */
@@ -89,6 +103,7 @@ export class OperationBudget {
   /** The operation was answered. graphql-js 16 goes on completing a branch whose error ended the answer
    * (a null it propagated past its siblings): the lists such a branch still has scheduled are never made. */
   end(): void {
+    if (!this.ended) this.answers?.release();
     this.ended = true;
   }
 
@@ -101,7 +116,10 @@ export class OperationBudget {
     } catch (error) {
       return this.failInTurn(error);
     }
-    return this.inTurn(items * perItem.fields, make);
+    const turn = () => this.inTurn(items * perItem.fields, make);
+    // Past the caller's share of answers being made, a list waits until one of them is let go.
+    if (this.answers === undefined || this.answers.hasRoom()) return turn();
+    return this.answers.room(this.signal).then(() => (this.ended ? new Promise<T>(() => {}) : turn()), throwClassified);
   }
 
   /** `value`, an object of `selection` (one item's worth of its fields), in this turn or a later one: many
@@ -156,12 +174,18 @@ export class OperationBudget {
   private send(bytes: number): void {
     const limit = this.limits.maxUpstreamBytes;
     this.sentBytes += bytes;
-    if (this.sentBytes <= limit) return;
+    if (this.sentBytes <= limit) return this.share(bytes);
     if (this.spent !== undefined) throw this.spent;
     const message = `The operation's answer would hold more than the ${limit} bytes of upstream text and keys one operation may send.`;
     const error = tooLarge('SENT_BYTES', limit, message);
     this.spent = repeatedFailure(error);
     throw error;
+  }
+
+  private share(bytes: number): void {
+    if (this.answers === undefined || this.ended || (this.unshared += bytes) < SHARE_STEP) return;
+    this.answers.grow(this.unshared);
+    this.unshared = 0;
   }
 
   private bytesError(): GatewayError {

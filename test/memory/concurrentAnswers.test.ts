@@ -1,0 +1,63 @@
+import { Pool } from 'undici';
+import { gatewayEnv } from '../../bench/servers';
+import { DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
+import { buildGateway, startGatewayProcess, type GatewayBuild, type GatewayProcess } from '../support/gatewayProcess';
+
+/**
+ * One caller's large operations at once are made a share's worth at a time, its oldest first: what they
+ * hold while being made is many times their bytes (an object per value, a path per field), so answering
+ * them all at once took a heap of several times their answers, however small each. Here a caller sends 16
+ * operations at once, each an 8.5 MB answer of 29 aliases of the 350-job engine's first 100 jobs, to a gateway
+ * whose heap is 384 MB: made all at once they need over a GB (the process dies, out of memory); a share's
+ * worth at a time, every one is answered whole.
+ */
+const OPERATIONS = 16;
+const ALIASES = 29;
+const TASK = 'id jobId type assigned name engineName order status startTime endTime createTime updateTime timedOut log output executor { durationMs description }';
+const ENGINE = 'id name description type status flavor version latestVersion authType createUser createTime enterpriseProjectId';
+const JOB = `id engineId type description status scheduling createUser startTime endTime durationMs context tasks { ${TASK} } engine { ${ENGINE} }`;
+
+let build: GatewayBuild;
+let simulator: Simulator;
+let gateway: GatewayProcess | undefined;
+
+beforeAll(async () => {
+  build = await buildGateway();
+  simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
+}, 120_000);
+
+afterAll(async () => {
+  await gateway?.kill();
+  await simulator?.close();
+});
+
+// Aliases of its own per operation: no two are answered by one execution or from the cache.
+const query = (n: number) =>
+  `{ engine(id: "${SEED.engines.big}") { ${Array.from({ length: ALIASES }, (_, i) => `o${n}a${i}: jobs(first: 100) { nodes { ...J } edges { cursor node { ...J } } }`).join(' ')} } } fragment J on Job { ${JOB} }`;
+
+it(`answers ${OPERATIONS} large operations of one caller at once, whole, within a small heap`, async () => {
+  gateway = await startGatewayProcess(build, { ...gatewayEnv(simulator.url, 'default'), REQUEST_TIMEOUT_MS: '60000' }, ['--max-old-space-size=384']);
+  const pool = new Pool(gateway.url.origin, { connections: OPERATIONS });
+  try {
+    const answers = await Promise.all(
+      Array.from({ length: OPERATIONS }, async (_, n) => {
+        const response = await pool.request({
+          path: gateway!.url.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
+          body: JSON.stringify({ query: query(n) }),
+        });
+        const text = await response.body.text();
+        return { status: response.statusCode, bytes: text.length, body: JSON.parse(text) as { data?: any; errors?: unknown } };
+      }),
+    );
+    for (const [n, answer] of answers.entries()) {
+      expect(answer.body.errors).toBeUndefined();
+      expect(answer.body.data.engine[`o${n}a${ALIASES - 1}`].edges).toHaveLength(100);
+    }
+    expect(answers[0]!.bytes).toBeGreaterThan(8_000_000);
+    expect(gateway.child.exitCode).toBeNull();
+  } finally {
+    await pool.close();
+  }
+}, 180_000);
