@@ -14,8 +14,9 @@ export const MAX_OUTPUT_DEPTH = 64;
 /** Longer text is parsed in turns of the event loop, as a long upstream body is. */
 const PARSED_IN_TURNS_FROM = 256 * 1024;
 
-/** Parsed when it is shallow enough JSON, else the text itself; output has no ids to keep exact. */
-export function taskOutput(raw: string | null | undefined): unknown {
+/** Parsed when it is shallow enough JSON, else the text itself; output has no ids to keep exact. A long one
+ * is parsed in `caller`'s turns (nextTurn). */
+export function taskOutput(raw: string | null | undefined, caller?: string): unknown {
   if (raw === null || raw === undefined) return null;
   if (typeof raw !== 'string') {
     if (!nestsDeeperThan(raw, MAX_OUTPUT_DEPTH)) return raw;
@@ -23,7 +24,7 @@ export function taskOutput(raw: string | null | undefined): unknown {
     throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message);
   }
   if (raw.length > PARSED_IN_TURNS_FROM) {
-    return parseJsonInTurns(raw, MAX_OUTPUT_DEPTH).catch(() => raw);
+    return parseJsonInTurns(raw, MAX_OUTPUT_DEPTH, undefined, undefined, caller).catch(() => raw);
   }
   let parsed: unknown;
   try {

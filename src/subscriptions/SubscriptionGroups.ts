@@ -17,7 +17,7 @@ import { GatewayError } from '../errors/GatewayError';
 import { nextTurn } from '../upstream/turns';
 import type { Credentials } from '../upstream/credentials';
 import { ConflatingStream, eventKey, JOB_KEY, markPolled, polledAtOf } from './conflatingStream';
-import { project, sharedSelection, type View } from './sharedSelection';
+import { fitsJson, project, sharedSelection, type View } from './sharedSelection';
 
 export interface GroupRequest {
   /** The SHA-256 of the document's text: groups a selection that cannot be shared. */
@@ -47,8 +47,8 @@ interface Member {
   readonly stream: ConflatingStream<FormattedExecutionResult>;
   readonly view: View | undefined;
   readonly viewKey: string;
-  /** jobUpdated: never the same result twice. */
-  lastText?: string;
+  /** jobUpdated: never the same result twice (the digest of the last one's text). */
+  lastDigest?: string;
 }
 
 type Projected = NonNullable<ReturnType<typeof read>>;
@@ -139,6 +139,9 @@ class Group {
       for (;;) {
         const next = await source.next();
         if (next.done === true || this.ended) break;
+        // Each group's event in its caller's turn: one poll may reach many groups of one caller.
+        await nextTurn(this.caller);
+        if (this.ended) break;
         const event = next.value;
         const contextValue = contextFor(this.request, charge);
         const args = { schema, document, rootValue: event, contextValue, variableValues, operationName };
@@ -219,19 +222,20 @@ class Group {
 
 const watchOf = (source: unknown) => (source instanceof ConflatingStream ? source.watch : undefined);
 
-function deliver(member: Member, key: string, { result, text, bytes }: Projected): void {
+function deliver(member: Member, key: string, { result, digest, bytes }: Projected): void {
   if (key === JOB_KEY) {
-    if (member.lastText === text) return;
-    member.lastText = text;
+    if (member.lastDigest === digest) return;
+    member.lastDigest = digest;
   }
   member.stream.push(key, result, bytes);
 }
 
-/** Always a new object: each carries its own poll time. `undefined` past `maxBytes` of JSON. */
+/** Always a new object: each carries its own poll time. `undefined` past `maxBytes` of JSON, found before
+ * it is written. `digest`: what a member keeps of its last result (its text could be `maxBytes` each). */
 function read(result: FormattedExecutionResult, member: Member, maxBytes: number) {
-  const own = member.view === undefined ? { ...result } : project(result, member.view, maxBytes);
+  const own = member.view === undefined ? (fitsJson(result, maxBytes) ? { ...result } : undefined) : project(result, member.view, maxBytes);
   if (own === undefined) return undefined;
   const text = JSON.stringify(own);
   const bytes = Buffer.byteLength(text);
-  return bytes > maxBytes ? undefined : { result: own, text, bytes };
+  return bytes > maxBytes ? undefined : { result: own, digest: cryptoHash('sha256', text, 'base64url'), bytes };
 }

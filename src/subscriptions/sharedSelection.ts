@@ -21,6 +21,7 @@ import {
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
 import { expandedFieldCount, fragmentsOf } from '../graphql/execution/expandedSize';
+import { jsonByteLength } from '../observability/logger';
 
 export type View = readonly ViewField[];
 
@@ -85,12 +86,16 @@ export function project(result: FormattedExecutionResult, view: View, maxBytes =
 
 const PAST_BOUND = Symbol('past the bound');
 
-/** At most the JSON's bytes (a string's length is no more than its UTF-8 and escapes), counted before
- * anything is copied: the walk stops within `maxBytes` of output, whatever the view repeats. */
+/** A JSON value's text length (UTF-16 units: no more than its bytes), once per value however many
+ * aliases and views repeat it. */
+const leafLengths = new WeakMap<object, number>();
+/** An error's text as answered without its path (message, extensions), once per error. */
+const errorLengths = new WeakMap<object, number>();
+
+/** At most the JSON's bytes, counted before anything is copied: the walk stops within `maxBytes` of
+ * output (and one value), whatever the view repeats. */
 class ByteCount {
   private bytes = 0;
-  /** A JSON value's text length, once per value however many aliases repeat it. */
-  private readonly leaves = new WeakMap<object, number>();
 
   constructor(private readonly maxBytes: number) {}
 
@@ -99,23 +104,50 @@ class ByteCount {
   }
 
   leaf(value: unknown): void {
-    if (typeof value === 'string') return this.add(value.length + 2);
+    // Escapes included: a control character is six bytes.
+    if (typeof value === 'string') return this.add(jsonByteLength(value) + 2);
     if (typeof value !== 'object' || value === null) return this.add(String(value).length);
-    let bytes = this.leaves.get(value);
-    if (bytes === undefined) this.leaves.set(value, (bytes = JSON.stringify(value).length));
-    this.add(bytes);
+    let length = leafLengths.get(value);
+    if (length === undefined) leafLengths.set(value, (length = JSON.stringify(value).length));
+    this.add(length);
+  }
+
+  /** A result no view projects, walked as JSON.stringify writes it. */
+  json(value: unknown): void {
+    if (Array.isArray(value)) {
+      this.add(value.length === 0 ? 2 : 1 + value.length);
+      for (const item of value) this.json(item ?? null);
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return this.leaf(value);
+    const entries = Object.entries(value).filter(([, member]) => member !== undefined);
+    this.add(entries.length === 0 ? 2 : 1);
+    for (const [key, member] of entries) {
+      this.add(jsonByteLength(key) + 4);
+      this.json(member);
+    }
+  }
+}
+
+/** Whether `value`'s JSON is at most `maxBytes`, found without writing it. */
+export function fitsJson(value: unknown, maxBytes: number): boolean {
+  try {
+    new ByteCount(maxBytes).json(value);
+    return true;
+  } catch (error) {
+    if (error === PAST_BOUND) return false;
+    throw error;
   }
 }
 
 /** An error at each of the member's own paths; its locations (of another text) go. */
 function projectError(error: GraphQLFormattedError, view: View, count: ByteCount): GraphQLFormattedError[] {
   const { locations: _locations, ...rest } = error;
-  // `{"message":"…"}` at least, and `,"path":[…]` with each key of its path and the commas between them.
-  const each = (path?: readonly (string | number)[]) => {
-    let bytes = error.message.length + 14;
-    if (path !== undefined) bytes += 10 + Math.max(0, path.length - 1) + path.reduce<number>((n, key) => n + String(key).length + (typeof key === 'string' ? 2 : 0), 0);
-    count.add(bytes);
-  };
+  const { path: _path, ...unplaced } = rest;
+  let length = errorLengths.get(error);
+  if (length === undefined) errorLengths.set(error, (length = JSON.stringify(unplaced).length));
+  // Its text, and `,"path":[…]`.
+  const each = (path?: readonly (string | number)[]) => count.add(length + (path === undefined ? 0 : 8 + JSON.stringify(path).length));
   if (error.path === undefined) return (each(), [rest]);
   const paths = projectPaths(error.path, view);
   if (paths.length === 0) return (each(), [rest]);

@@ -518,6 +518,8 @@ export function serveSubscriptions(
     if (ws.bufferedAmount + connection.pendingBytes <= limits.maxBufferedBytes) return;
     metrics.socketRefused('slow_consumer');
     closeSocket(ws, 1008, 'Slow consumer: too much waiting to be sent');
+    // What waits is dropped now, and no further result waits: the close may take its handshake's time.
+    for (const operation of connection.operations.values()) void operation.stream.return();
   }
 
   async function close(): Promise<void> {

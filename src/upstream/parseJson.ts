@@ -82,8 +82,9 @@ const CODES = [...'"\\{}[],:'].map((char) => char.charCodeAt(0));
 const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA, COLON] = CODES;
 
 /** The children of containers longer than `pieceChars` are parsed in groups of at most that size. */
-export async function parseJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS) {
-  return new Assembly(text, await scanInTurns(text, maxDepth, pieceChars, turnChars), JSON.parse, pieceChars).value(0, text.length);
+export async function parseJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS, caller?: string) {
+  const containers = await scanInTurns(text, maxDepth, pieceChars, turnChars, UNBOUNDED, caller);
+  return new Assembly(text, containers, JSON.parse, pieceChars, caller).value(0, text.length);
 }
 
 /** {@link parseJsonInTurns}, and ids beyond 2^53 keep their digits, as {@link parseUpstreamBody}'s. */

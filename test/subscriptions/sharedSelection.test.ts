@@ -20,7 +20,8 @@ const resolvers = {
   T: {
     a: (node: Node) => node.d,
     b: (node: Node, args: { x?: number; y?: number }) => node.d * 100 + (args.x ?? 7) * 10 + (args.y ?? 3),
-    c: (node: Node) => `c${node.d}`,
+    // Escapes and UTF-8: what the answer writes is more than the string's length.
+    c: (node: Node) => `c\u0001"é${node.d}`,
     bad: () => {
       throw new Error('bad field');
     },
@@ -105,6 +106,10 @@ describe('sharedSelection', () => {
         if (bytes <= maxBytes) expect(bounded).toEqual(whole);
         if (bounded === undefined) expect(bytes).toBeGreaterThan(maxBytes);
         else expect(bounded).toEqual(whole);
+        // Counted exactly (data, and each error as written): the bound at one byte less refuses it.
+        const exact = Buffer.byteLength(JSON.stringify(whole.data ?? null)) + (errors ?? []).reduce((n, error) => n + Buffer.byteLength(JSON.stringify(error)), 0);
+        expect(project(result, shared.view, exact)).toEqual(whole);
+        if (whole.data !== undefined && whole.data !== null) expect(project(result, shared.view, exact - 1)).toBeUndefined();
       }),
       { numRuns: 150 },
     );
@@ -144,7 +149,7 @@ describe('sharedSelection', () => {
     const document = parse('query { t { second: c first: bad x: t(x: 1) { a } } }');
     const shared = sharedSelection(schema, document, undefined, undefined)!;
     const projected = project(run(shared.document), shared.view);
-    expect(JSON.stringify(projected.data)).toBe(JSON.stringify({ t: { second: 'c1', first: null, x: { a: 11 } } }));
+    expect(JSON.stringify(projected.data)).toBe(JSON.stringify({ t: { second: 'c\u0001"é1', first: null, x: { a: 11 } } }));
     expect(projected.errors).toEqual([{ message: 'bad field', path: ['t', 'first'] }]);
     expect(print(shared.document)).not.toContain('first');
   });

@@ -149,6 +149,28 @@ describe('SubscriptionGroups', () => {
       await second.return(undefined);
     });
 
+    it("take one caller's events in its turns, a group at a time: other work runs between them", async () => {
+      const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted, maxResultBytes: Infinity });
+      const streams = await Promise.all(
+        [1, 2, 3, 4, 5].map(async (times) => (await join(groups, { ...request, hash: `g${times}`, document: parse(`subscription { ticks { value(times: ${times}) } }`) })) as AsyncGenerator),
+      );
+      expect(sources).toHaveLength(5);
+      const order: string[] = [];
+      const delivered = streams.map((stream, i) => stream.next().then(() => order.push(`group ${i}`)));
+      for (const source of sources) source.push('t', { ticks: { n: 1 } });
+      // Other work: one step in each pass of the event loop.
+      let passes = 0;
+      const other = () => {
+        order.push('other');
+        if ((passes += 1) < 20) setImmediate(other);
+      };
+      setImmediate(other);
+      await Promise.all(delivered);
+      const between = order.slice(order.indexOf('group 0'), order.indexOf('group 4'));
+      expect(between.filter((step) => step === 'other').length).toBeGreaterThanOrEqual(3);
+      await Promise.all(streams.map((stream) => stream.return(undefined)));
+    });
+
     it('do not share with a different argument', async () => {
       const groups = new SubscriptionGroups({ schema: ticking, contextFor: eventContext, formatError: (formatted) => formatted, maxResultBytes: Infinity });
       const one = (await join(groups, { ...request, hash: 'a', document: parse('subscription { ticks { value(times: 2) } }') })) as AsyncGenerator;

@@ -79,11 +79,11 @@ export class OperationBudget {
     this.answers?.release();
   }
 
-  /** `make()`'s JSON (parsed, perhaps in turns) once per `source`; each copy counted as written. */
-  sendJson(source: unknown, make: () => unknown): unknown {
+  /** `make()`'s JSON (parsed, perhaps in the caller's turns) once per `source`; each copy counted as written. */
+  sendJson(source: unknown, make: (caller: string | undefined) => unknown): unknown {
     // Past the bound it fails before anything is parsed.
     this.send(0);
-    const json = this.made.get(source) ?? sized(make());
+    const json = this.made.get(source) ?? sized(make(this.caller));
     this.made.set(source, json);
     return json instanceof Promise ? json.then((ready) => this.sendSized(ready)) : this.sendSized(json);
   }

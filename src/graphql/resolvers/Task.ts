@@ -24,7 +24,7 @@ export const Task: TaskResolvers = {
   timedOut: (task) => taskTimedOut(task),
   log: sent('log'),
   // Parsed once per operation, however many aliases answer it (they copy tasks: keyed by the text).
-  output: (task, _args, { budget }) => budget.sendJson(task.output, () => taskOutput(task.output)),
+  output: (task, _args, { budget }) => budget.sendJson(task.output, (caller) => taskOutput(task.output, caller)),
   executor: (task) => task.taskExecutorBrief ?? null,
 };
 
