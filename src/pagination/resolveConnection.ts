@@ -53,8 +53,11 @@ export async function resolveConnection<T>(
   options: ResolveOptions<T>,
 ): Promise<ConnectionModel<T>> {
   const { maxPageSize, key } = options;
-  const { count, after, before } = args;
-  const given = { after: after !== undefined, before: before !== undefined };
+  const { count, after } = args;
+  // The spec's ApplyCursorsToEdges looks for `before`'s edge among those `after` left: a `before` at or
+  // ahead of `after` removes nothing, and is not looked for.
+  const before = after && args.before && args.before.position <= after.position ? undefined : args.before;
+  const given = { after: after !== undefined, before: args.before !== undefined };
   const list = new ListReader(fetchPage, maxPageSize, options.idOf, connectionCallBudget({ ...args, ...given }));
 
   // The cursors' items (to see whether they moved) with the items around them, and the total.
@@ -74,10 +77,11 @@ export async function resolveConnection<T>(
   const a = after ? await list.locate(after) : undefined;
   const b = before ? await list.locate(before) : undefined;
 
-  // The spec's ApplyCursorsToEdges then `first` or `last`; crossed cursors make an empty range.
+  // The spec's ApplyCursorsToEdges then `first` or `last` (of items that moved, as found again).
   const total = list.total;
+  const ignored = a !== undefined && b !== undefined && b <= a;
   const lo = a === undefined ? 0 : Math.min(a + 1, total);
-  const hi = b === undefined ? total : Math.min(b, total);
+  const hi = b === undefined || ignored ? total : Math.min(b, total);
   const forward = args.direction === 'forward';
   const start = forward ? lo : Math.min(hi, Math.max(lo, hi - count));
   const end = forward ? Math.max(lo, Math.min(hi, lo + count)) : hi;
@@ -96,14 +100,16 @@ export async function resolveConnection<T>(
   const lastEdge = edges[edges.length - 1];
   // The spec's flags. Towards where `first` or `last` counts: whether the cursors' range holds more
   // items than the page. The other way: whether items lie beyond that side's cursor (none without one).
-  const rangeEnd = b === undefined ? latestTotal : Math.min(b, latestTotal);
+  const rangeEnd = b === undefined || ignored ? latestTotal : Math.min(b, latestTotal);
+  const beforeAt = b ?? args.before?.position;
   return {
     edges,
     nodes,
     totalCount: latestTotal,
     pageInfo: {
       hasPreviousPage: forward ? a !== undefined && Math.min(a, latestTotal) > 0 : Math.min(start, latestTotal) > lo,
-      hasNextPage: forward ? start + edges.length < rangeEnd : b !== undefined && b + 1 < latestTotal,
+      // With `last`, whether items follow `before`'s, as the spec asks, even one that removed nothing.
+      hasNextPage: forward ? start + edges.length < rangeEnd : beforeAt !== undefined && beforeAt + 1 < latestTotal,
       startCursor: firstEdge ? encodeCursor(key, firstEdge.position, firstEdge.id) : null,
       endCursor: lastEdge ? encodeCursor(key, lastEdge.position, lastEdge.id) : null,
     },

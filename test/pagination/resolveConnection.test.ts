@@ -35,7 +35,8 @@ interface Expected {
 
 /**
  * The Relay spec's algorithm, literally, on an array whose cursors all exist: ApplyCursorsToEdges
- * (drop everything up to and including `after`'s edge, everything from `before`'s edge on), then
+ * (drop everything up to and including `after`'s edge, then everything from `before`'s edge on, if it is
+ * still among the edges), then
  * first/last. The flags are the spec's HasPreviousPage and HasNextPage: with `last`, whether the
  * cursors' range holds more than `last` items, else whether items exist prior to `after`'s edge;
  * with `first`, whether it holds more than `first`, else whether items follow `before`'s edge.
@@ -46,7 +47,8 @@ function reference(
 ): Expected {
   let edges = Array.from({ length }, (_, i) => i);
   if (q.after !== undefined) edges = edges.filter((i) => i > (q.after as number));
-  if (q.before !== undefined) edges = edges.filter((i) => i < (q.before as number));
+  // `before`'s edge is looked for among the edges `after` left: a cursor at or before `after`'s removes nothing.
+  if (q.before !== undefined && edges.includes(q.before)) edges = edges.filter((i) => i < (q.before as number));
   const positions =
     q.direction === 'forward' ? edges.slice(0, q.count) : q.count === 0 ? [] : edges.slice(-q.count);
   const forward = q.direction === 'forward';
