@@ -1,4 +1,4 @@
-import type { Source, SourceLocation } from 'graphql';
+import { getLocation, type Source, type SourceLocation } from 'graphql';
 
 /** A node's location as the parsers leave it: the lexer's line and column on its start token. */
 type NodeLocation = {
@@ -26,9 +26,12 @@ export function locateErrorsByToken(): void {
   if (installed) return;
   installed = true;
   const location = require('graphql/language/location') as LocationModule;
-  const scan = location.getLocation;
-  location.getLocations = (locations) =>
-    locations.map(({ source, start, startToken }) =>
-      startToken !== undefined && startToken.line > 0 ? { line: startToken.line, column: startToken.column } : scan(source, start),
-    );
+  location.getLocations = locationsOf;
+}
+
+/** Each node location's line and column, from its start token (scanned where it has none). */
+export function locationsOf(locations: readonly NodeLocation[]): SourceLocation[] {
+  return locations.map(({ source, start, startToken }) =>
+    startToken !== undefined && startToken.line > 0 ? { line: startToken.line, column: startToken.column } : getLocation(source, start),
+  );
 }

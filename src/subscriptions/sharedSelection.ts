@@ -18,10 +18,13 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
   type SelectionSetNode,
+  type SourceLocation,
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields';
 import { expandedFieldCount, fragmentsOf } from '../graphql/execution/expandedSize';
 import { jsonByteLength } from '../observability/logger';
+import { locationsOf } from '../graphql/errorLocations';
+import { MAX_ERROR_LOCATIONS } from '../graphql/execution/operationExecutor';
 
 export type View = readonly ViewField[];
 
@@ -29,6 +32,8 @@ export interface ViewField {
   readonly responseKey: string;
   readonly sharedKey: string;
   readonly view: View | undefined;
+  /** Where the member's document asks for it: its errors' locations. */
+  readonly locations: readonly SourceLocation[];
 }
 
 /** Past this many fields with every fragment inlined, a document is not shared: inlining is the work. */
@@ -140,18 +145,27 @@ export function fitsJson(value: unknown, maxBytes: number): boolean {
   }
 }
 
-/** An error at each of the member's own paths; its locations (of another text) go. */
+/** An error at each of the member's own paths, located in the member's own document (the shared one's are
+ * of another text). */
 function projectError(error: GraphQLFormattedError, view: View, count: ByteCount): GraphQLFormattedError[] {
   const { locations: _locations, ...rest } = error;
   const { path: _path, ...unplaced } = rest;
   let length = errorLengths.get(error);
   if (length === undefined) errorLengths.set(error, (length = JSON.stringify(unplaced).length));
-  // Its text, and `,"path":[…]`.
-  const each = (path?: readonly (string | number)[]) => count.add(length + (path === undefined ? 0 : 8 + JSON.stringify(path).length));
-  if (error.path === undefined) return (each(), [rest]);
+  // Its text, `,"locations":[…]` and `,"path":[…]`.
+  const each = (placed: GraphQLFormattedError) => {
+    const { locations, path } = placed;
+    count.add(length + (locations === undefined ? 0 : 13 + JSON.stringify(locations).length) + (path === undefined ? 0 : 8 + JSON.stringify(path).length));
+    return placed;
+  };
+  if (error.path === undefined) return [each(rest)];
   const paths = projectPaths(error.path, view);
-  if (paths.length === 0) return (each(), [rest]);
-  return paths.map((path) => (each(path), { ...rest, path }));
+  if (paths.length === 0) return [each(rest)];
+  // At the member's own fields, where its document asks for them.
+  return paths.map(({ path, field }) => {
+    const locations = field === undefined || field.locations.length === 0 ? {} : { locations: field.locations };
+    return each({ message: rest.message, ...locations, path, ...(rest.extensions === undefined ? {} : { extensions: rest.extensions }) });
+  });
 }
 
 function projectValue(value: unknown, view: View | undefined, count: ByteCount): unknown {
@@ -175,14 +189,17 @@ function projectValue(value: unknown, view: View | undefined, count: ByteCount):
   return own;
 }
 
-function projectPaths(path: readonly (string | number)[], view: View | undefined): (string | number)[][] {
-  if (path.length === 0) return [[]];
+/** The member's paths for a shared one, each with the field it ends at (the last one it names). */
+function projectPaths(path: readonly (string | number)[], view: View | undefined): Placed[] {
+  if (path.length === 0) return [{ path: [] }];
   const [head, ...rest] = path;
-  if (typeof head === 'number') return projectPaths(rest, view).map((tail) => [head, ...tail]);
+  if (typeof head === 'number') return projectPaths(rest, view).map(({ path: tail, field }) => ({ path: [head, ...tail], field }));
   return (view ?? [])
     .filter((field) => field.sharedKey === head)
-    .flatMap((field) => projectPaths(rest, field.view).map((tail) => [field.responseKey, ...tail]));
+    .flatMap((field) => projectPaths(rest, field.view).map((placed) => ({ path: [field.responseKey, ...placed.path], field: placed.field ?? field })));
 }
+
+type Placed = { readonly path: (string | number)[]; readonly field?: ViewField };
 
 interface Walk {
   readonly schema: GraphQLSchema;
@@ -230,7 +247,8 @@ function viewOf(walk: Walk, type: GraphQLObjectType, fields: readonly Collected[
   return fields.map((field) => {
     const childType = objectTypeOf(type, field.nodes[0]!.name.value);
     const view = childType && viewOf(walk, childType, subfields(walk, childType, [field]));
-    return { responseKey: field.responseKey, sharedKey: field.sharedKey, view };
+    const nodes = field.nodes.flatMap((node) => (node.loc === undefined ? [] : [node.loc]));
+    return { responseKey: field.responseKey, sharedKey: field.sharedKey, view, locations: locationsOf(nodes).slice(0, MAX_ERROR_LOCATIONS) };
   });
 }
 

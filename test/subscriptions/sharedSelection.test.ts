@@ -33,7 +33,7 @@ for (const [field, resolve] of Object.entries(resolvers.T)) (schema.getType('T')
 
 const run = (document: DocumentNode, variables?: Record<string, unknown>): FormattedExecutionResult =>
   JSON.parse(JSON.stringify(format(execute({ schema, document, rootValue, variableValues: variables }) as ExecutionResult)));
-const format = (result: ExecutionResult) => ({ ...result, errors: result.errors?.map((error) => ({ message: error.message, path: error.path })) });
+const format = (result: ExecutionResult) => ({ ...result, errors: result.errors?.map((error) => ({ message: error.message, locations: error.locations, path: error.path })) });
 
 const alias = fc.option(fc.constantFrom('p', 'q', 'r', 's'), { nil: undefined });
 const arg = fc.option(fc.constantFrom(1, 2), { nil: undefined });
@@ -98,8 +98,8 @@ describe('sharedSelection', () => {
         const shared = sharedSelection(schema, document, undefined, variables)!;
         const result = run(shared.document, variables);
         const whole = project(result, shared.view);
-        // What the bound counts: the data, and each error's message and path.
-        const errors = whole.errors?.map(({ message, path }) => ({ message, ...(path === undefined ? {} : { path }) }));
+        // What the bound counts: the data, and each error as written.
+        const errors = whole.errors;
         const bytes = Buffer.byteLength(JSON.stringify(whole.data ?? null)) + Buffer.byteLength(JSON.stringify(errors ?? [])) - 2;
         const maxBytes = Math.floor(bytes * share);
         const bounded = project(result, shared.view, maxBytes);
@@ -150,7 +150,8 @@ describe('sharedSelection', () => {
     const shared = sharedSelection(schema, document, undefined, undefined)!;
     const projected = project(run(shared.document), shared.view);
     expect(JSON.stringify(projected.data)).toBe(JSON.stringify({ t: { second: 'c\u0001"é1', first: null, x: { a: 11 } } }));
-    expect(projected.errors).toEqual([{ message: 'bad field', path: ['t', 'first'] }]);
+    // Located where the member's own document asks for the field.
+    expect(projected.errors).toEqual([{ message: 'bad field', locations: [{ line: 1, column: 23 }], path: ['t', 'first'] }]);
     expect(print(shared.document)).not.toContain('first');
   });
 });
