@@ -14,7 +14,6 @@ import type { ConnectionModel } from '../pagination/resolveConnection';
 import type { CseEngine, CseJob } from '../upstream/types';
 import { CachePolicy } from '../cache/CachePolicy';
 import { callerDigest } from '../cache/scopeKey';
-import { STRANGERS } from '../cache/callerShares';
 import { createEngineReferenceLoader } from './federation/engineReferences';
 import { OperationBudget } from './execution/operationBudget';
 import type { AnswersBeingMade } from './execution/answersBeingMade';
@@ -61,9 +60,9 @@ export function createContext(
   const { upstream, limits, cache } = services.config;
   const telemetry = record?.telemetry;
   const facts = telemetry?.facts ?? new OperationFacts();
-    const caller = callerDigest(request.credentials);
-  const answer = services.answers?.answerOf(services.http.isStranger(request.credentials) ? STRANGERS : caller);
-  const budget = new OperationBudget(limits.budget, caller, answer, request.signal);
+    // A token the upstream has not accepted yet counts as itself: it makes no large answer before it is.
+  const caller = callerDigest(request.credentials);
+  const budget = new OperationBudget(limits.budget, caller, services.answers?.answerOf(caller), request);
   const cachePolicy = new CachePolicy(cache.ttls);
   let limiter: InFlightLimiter | undefined;
   const inFlight = upstream.requestConcurrency;

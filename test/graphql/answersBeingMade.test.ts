@@ -1,5 +1,9 @@
-import { AnswersBeingMade } from '../../src/graphql/execution/answersBeingMade';
+import { AnswersBeingMade, type AnswerShare } from '../../src/graphql/execution/answersBeingMade';
 import { PlainAbort } from '../../src/cache/abort';
+import { loadConfig } from '../../src/config/loadConfig';
+import { createContext, type ContextServices } from '../../src/graphql/context';
+import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
+import type { Credentials } from '../../src/upstream/credentials';
 
 /**
  * Each caller's answers being made, against a share: past it, every answer but the caller's oldest waits
@@ -30,7 +34,7 @@ describe('AnswersBeingMade', () => {
     a.grow(80);
     b.grow(30);
     c.grow(30);
-    const [bRoom, cRoom] = [b.room(undefined), c.room(undefined)];
+    const [bRoom, cRoom] = [b.room(undefined, undefined), c.room(undefined, undefined)];
     expect(await settled(bRoom)).toBe('pending');
     a.release();
     // 60 within 100: both may go on.
@@ -43,7 +47,7 @@ describe('AnswersBeingMade', () => {
     a.grow(50);
     b.grow(50);
     c.grow(50);
-    const [bRoom, cRoom] = [b.room(undefined), c.room(undefined)];
+    const [bRoom, cRoom] = [b.room(undefined, undefined), c.room(undefined, undefined)];
     a.release();
     expect([await settled(bRoom), await settled(cRoom)]).toEqual(['resolved', 'pending']);
     b.release();
@@ -67,13 +71,29 @@ describe('AnswersBeingMade', () => {
     const b = answers.answerOf('A');
     b.grow(1);
     const abort = new PlainAbort();
-    const waiting = b.room(abort.signal);
+    const waiting = b.room(abort.signal, undefined);
     abort.abort(new Error('timed out'));
     await expect(waiting).rejects.toThrow('timed out');
     a.release();
     b.release();
     expect((answers as unknown as { waiting: Map<string, unknown>; making: Map<string, unknown> }).waiting.size).toBe(0);
     expect((answers as unknown as { making: Map<string, unknown> }).making.size).toBe(0);
+  });
+
+  it('stops waiting at its deadline, with a time-out, where it has no signal (a subscription event)', async () => {
+    jest.useFakeTimers();
+    try {
+      const answers = new AnswersBeingMade(10);
+      answers.answerOf('A').grow(50);
+      const b = answers.answerOf('A');
+      b.grow(1);
+      const waiting = b.room(undefined, performance.now() + 5_000);
+      const outcome = waiting.then(() => 'resolved', (reason: Error) => reason.name);
+      jest.advanceTimersByTime(5_000);
+      expect(await outcome).toBe('TimeoutError');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('gives back what was counted once, however often released', () => {
@@ -87,5 +107,22 @@ describe('AnswersBeingMade', () => {
     // 5 + 6: full again, and x is the oldest.
     c.grow(6);
     expect(c.hasRoom()).toBe(false);
+  });
+});
+
+describe("an operation's share", () => {
+  it('is its own token\'s, a token the upstream has not accepted yet too: one new token does not wait behind another', () => {
+    const answers = new AnswersBeingMade(10);
+    const config = loadConfig({ NODE_ENV: 'test', CSE_ENDPOINT: 'http://127.0.0.1:9', CSE_PROJECT_ID: 'p' });
+    const http = { isStranger: () => true } as unknown as CseHttpClient;
+    const services = { config, http, reportUnknown: () => () => {}, answers } as unknown as ContextServices;
+    const shareOf = (token: string) => {
+      const { budget } = createContext(services, { credentials: { token, projectId: 'p' } as unknown as Credentials });
+      return (budget as unknown as { answers: AnswerShare }).answers;
+    };
+    const [x, y] = [shareOf('a-new-token-0000000000000001'), shareOf('a-new-token-0000000000000002')];
+    x.grow(50);
+    y.grow(1);
+    expect(y.hasRoom()).toBe(true);
   });
 });

@@ -1,5 +1,7 @@
 import type { AbortSignalLike } from '../../cache/abort';
 import { CallerShares } from '../../cache/callerShares';
+import { timeoutReason } from '../../upstream/errorMapping';
+import { remainingMs } from '../../upstream/stages/types';
 
 /** A caller's part of {@link AnswersBeingMade}, for one operation's answer. */
 export interface AnswerShare {
@@ -8,8 +10,9 @@ export interface AnswerShare {
   /** Whether the operation may make more: its caller's answers being made are within the share, or its own
    * began counting before every other of them (one of them always goes on). */
   hasRoom(): boolean;
-  /** Settles once `hasRoom()`, as the caller's answers are made; rejects with the signal's reason. */
-  room(signal: AbortSignalLike | undefined): Promise<void>;
+  /** Settles once `hasRoom()`, as the caller's answers are made; rejects with the signal's reason, or at
+   * `deadline` (performance.now()'s clock) with a time-out. */
+  room(signal: AbortSignalLike | undefined, deadline: number | undefined): Promise<void>;
   /** Gives back what was counted: the answer was made (or is made again from the start). */
   release(): void;
 }
@@ -31,7 +34,7 @@ export class AnswersBeingMade {
     this.made = new CallerShares(perCallerBytes);
   }
 
-  /** The share one operation of `caller` (callerDigest, or STRANGERS) counts its answer in. */
+  /** The share one operation of `caller` (callerDigest) counts its answer in. */
   answerOf(caller: string): AnswerShare {
     let counted = 0;
     const share: AnswerShare = {
@@ -41,7 +44,7 @@ export class AnswersBeingMade {
         this.made.add(caller, bytes);
       },
       hasRoom: () => counted === 0 || !this.made.full(caller) || this.making.get(caller)?.values().next().value === share,
-      room: (signal) =>
+      room: (signal, deadline) =>
         new Promise<void>((resolve, reject) => {
           if (signal?.aborted === true) return reject(signal.reason);
           const waiters = this.waiting.get(caller) ?? new Set<() => void>();
@@ -50,18 +53,22 @@ export class AnswersBeingMade {
             waiters.delete(check);
             if (waiters.size === 0 && this.waiting.get(caller) === waiters) this.waiting.delete(caller);
             signal?.removeEventListener('abort', aborted);
+            clearTimeout(timer);
           };
           const check = () => {
             if (!share.hasRoom()) return;
             leave();
             resolve();
           };
-          const aborted = () => {
+          const stop = (reason: unknown) => {
             leave();
-            reject(signal!.reason);
+            reject(reason);
           };
+          const aborted = () => stop(signal!.reason);
           waiters.add(check);
           signal?.addEventListener('abort', aborted, { once: true });
+          // A subscription's event has a deadline and no signal: every wait ends.
+          const timer = deadline === undefined ? undefined : setTimeout(() => stop(timeoutReason()), Math.max(0, remainingMs(deadline))).unref();
         }),
       release: () => {
         if (counted === 0) return;

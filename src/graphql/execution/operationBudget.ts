@@ -46,12 +46,13 @@ export class OperationBudget {
   private unshared = 0;
 
   /** `caller`: whose turns the operation's steps take (`callerDigest`), one place per caller (nextTurn).
-   * `answers`: the caller's share the answer counts in as it is made; past it, lists wait (until `signal`). */
+   * `answers`: the caller's share the answer counts in as it is made; past it, lists wait (until `signal`
+   * or `deadline`). */
   constructor(
     private readonly limits: GatewayConfig['limits']['budget'],
     private readonly caller?: string,
     private readonly answers?: AnswerShare,
-    private readonly signal?: AbortSignalLike,
+    private readonly bound?: { readonly signal?: AbortSignalLike; readonly deadline?: number },
   ) {}
 
   /** Once all bytes are used, a call's answer could not be used. */
@@ -119,7 +120,7 @@ export class OperationBudget {
     const turn = () => this.inTurn(items * perItem.fields, make);
     // Past the caller's share of answers being made, a list waits until one of them is let go.
     if (this.answers === undefined || this.answers.hasRoom()) return turn();
-    return this.answers.room(this.signal).then(() => (this.ended ? new Promise<T>(() => {}) : turn()), throwClassified);
+    return this.answers.room(this.bound?.signal, this.bound?.deadline).then(() => (this.ended ? new Promise<T>(() => {}) : turn()), throwClassified);
   }
 
   /** `value`, an object of `selection` (one item's worth of its fields), in this turn or a later one: many
