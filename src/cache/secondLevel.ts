@@ -4,6 +4,8 @@ export const UNAVAILABLE: unique symbol = Symbol('second level unavailable');
 export interface SharedCall {
   readonly key: string;
   readonly cacheable: boolean;
+  /** Whose turns a kept answer is read in (nextTurn). */
+  readonly caller?: string;
 }
 
 /** A call this replica makes for the fleet (with an empty token: for itself, a fresh poll). */
@@ -24,7 +26,7 @@ export type Lookup<A> =
 
 /** Redis implements it: kept answers, and a lease that makes identical calls on several replicas one. */
 export interface SecondLevel<A, C extends SharedCall = SharedCall> {
-  call(digest: string, key: string, cacheable: boolean): C;
+  call(digest: string, key: string, cacheable: boolean, caller?: string): C;
   lookup(call: C, token: string, holder: string | undefined): Promise<Lookup<A> | typeof UNAVAILABLE>;
   /** For a call made past the lease (a fresh poll). */
   generation(digest: string): Promise<Lease | typeof UNAVAILABLE>;

@@ -60,7 +60,7 @@ export function createContext(
   const { upstream, limits, cache } = services.config;
   const telemetry = record?.telemetry;
   const facts = telemetry?.facts ?? new OperationFacts();
-    // A token the upstream has not accepted yet counts as itself: it makes no large answer before it is.
+  // A token the upstream has not accepted yet counts as itself: it makes no large answer before it is.
   const caller = callerDigest(request.credentials);
   const budget = new OperationBudget(limits.budget, caller, services.answers?.answerOf(caller), request);
   const cachePolicy = new CachePolicy(cache.ttls);

@@ -116,9 +116,10 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
   const open = (value: string | null | undefined, key: string, generation: string) =>
     link.openLiving(value, `${key}\n${generation}`);
   return {
-    call: (digest, key, cacheable) => ({
+    call: (digest, key, cacheable, caller) => ({
       key,
       cacheable,
+      caller,
       keys: [keys.generation(digest), keys.vouch(digest), keys.answer(digest, key), keys.lease(digest, key)],
       handover: keys.handover(digest, key),
     }),
@@ -133,12 +134,12 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       if (state === 'wait') return { state, holder: value ?? '' };
       if (state !== 'hit') {
         const handed = open(value, handover, generation);
-        return { state: 'handed', answer: handed && (await decodeAnswer(handed.text)) };
+        return { state: 'handed', answer: handed && (await decodeAnswer(handed.text, call.caller)) };
       }
       const kept = open(value?.slice(value.indexOf('\n') + 1), call.keys[2], generation);
       const vouched = open(vouch, call.keys[1], generation);
       if (!kept || !vouched || keptMs <= 0) return { state: 'handed', answer: undefined };
-      const answer = await decodeAnswer(kept.text);
+      const answer = await decodeAnswer(kept.text, call.caller);
       // Neither is served past what was sealed with it, whatever TTL a writer gave its key.
       const left = { ttlLeftMs: Math.min(keptMs, kept.leftMs), acceptedLeftMs: Math.min(vouchMs, vouched.leftMs) };
       return answer === undefined ? { state: 'handed', answer } : { state, answer, ...left };
@@ -194,13 +195,13 @@ export function encodeAnswer(answer: UpstreamAnswer): string {
   return `${header}\n${answer.text ?? JSON.stringify(answer.body)}`;
 }
 
-export async function decodeAnswer(text: string): Promise<UpstreamAnswer | undefined> {
+export async function decodeAnswer(text: string, caller?: string): Promise<UpstreamAnswer | undefined> {
   const end = text.indexOf('\n');
   try {
     const header = JSON.parse(end < 0 ? text : text.slice(0, end)) as Record<string, unknown> | null;
     if (header?.kind === 'ok' && typeof header.bytes === 'number' && end >= 0) {
       const requestId = typeof header.requestId === 'string' ? header.requestId : undefined;
-      return { kind: 'ok', body: await parseUpstreamBody(text.slice(end + 1)), requestId, bytes: header.bytes };
+      return { kind: 'ok', body: await parseUpstreamBody(text.slice(end + 1), caller), requestId, bytes: header.bytes };
     }
     const { upstream } = header ?? {};
     if (header?.kind === 'not-found' && end < 0 && typeof upstream === 'object' && upstream !== null) {

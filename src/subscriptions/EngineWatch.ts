@@ -500,7 +500,7 @@ export class EngineWatch {
   private async fingerprints(result: PollResult): Promise<Fingerprints> {
     const events = this.eventSinks.size > 0 && result.newest !== undefined;
     const newest = new Set(events ? result.newest : undefined);
-    const turns = new TurnMeter(FINGERPRINT_CHARS_PER_TURN);
+    const turns = new TurnMeter(FINGERPRINT_CHARS_PER_TURN, callerDigest(this.credentials));
     const fingerprints = new Map<CseJob, string>();
     for (const job of result.jobs) {
       const id = String(job.id);

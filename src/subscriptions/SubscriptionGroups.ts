@@ -104,12 +104,12 @@ class Group {
 
   async join(member: Member): Promise<Joined | undefined> {
     const failed = await (this.started ??= this.start());
-    if (failed !== undefined) return read(failed, member, Infinity)!.result;
+    if (failed !== undefined) return read(failed, member, Infinity, false)!.result;
     if (this.ended) return undefined;
     this.members.add(member);
     const [last, watch] = [this.last, watchOf(this.source)];
     // Projected anew: the replayed result carries no poll time (it is no late delivery).
-    if (last !== undefined && watch?.replayable() === true) this.deliver(member, JOB_KEY, this.read(last, member));
+    if (last !== undefined && watch?.replayable() === true) this.deliver(member, JOB_KEY, this.read(last, member, JOB_KEY));
     else if (last !== undefined) watch?.reread(this.source!);
     return () => this.leave(member);
   }
@@ -179,15 +179,15 @@ class Group {
       // A member that left, or whose socket closed, meanwhile is not made a result.
       const open = members.filter((member) => this.members.has(member) && member.stream.open);
       if (open.length === 0) continue;
-      const projected = this.read(formatted, open[0]!);
+      const projected = this.read(formatted, open[0]!, key);
       // The delivery-delay metric reads it from the result each member is handed.
       if (projected !== undefined && polled !== undefined) markPolled(projected.result, polled);
       for (const member of open) this.deliver(member, key, projected);
     }
   }
 
-  private read(result: FormattedExecutionResult, member: Member): Projected | undefined {
-    return read(result, member, this.options.maxResultBytes);
+  private read(result: FormattedExecutionResult, member: Member, key: string): Projected | undefined {
+    return read(result, member, this.options.maxResultBytes, key === JOB_KEY);
   }
 
   /** `undefined`: the result is past maxResultBytes. */
@@ -231,11 +231,13 @@ function deliver(member: Member, key: string, { result, digest, bytes }: Project
 }
 
 /** Always a new object: each carries its own poll time. `undefined` past `maxBytes` of JSON, found before
- * it is written. `digest`: what a member keeps of its last result (its text could be `maxBytes` each). */
-function read(result: FormattedExecutionResult, member: Member, maxBytes: number) {
+ * it is written. `digest` (jobUpdated's): what a member keeps of its last result, whose text could be
+ * `maxBytes` each. */
+function read(result: FormattedExecutionResult, member: Member, maxBytes: number, digest: boolean) {
   const own = member.view === undefined ? (fitsJson(result, maxBytes) ? { ...result } : undefined) : project(result, member.view, maxBytes);
   if (own === undefined) return undefined;
   const text = JSON.stringify(own);
   const bytes = Buffer.byteLength(text);
-  return bytes > maxBytes ? undefined : { result: own, digest: cryptoHash('sha256', text, 'base64url'), bytes };
+  if (bytes > maxBytes) return undefined;
+  return { result: own, digest: digest ? cryptoHash('sha256', text, 'base64url') : undefined, bytes };
 }

@@ -2,6 +2,8 @@ import { AnswersBeingMade, type AnswerShare } from '../../src/graphql/execution/
 import { PlainAbort } from '../../src/cache/abort';
 import { loadConfig } from '../../src/config/loadConfig';
 import { createContext, type ContextServices } from '../../src/graphql/context';
+import { OperationBudget } from '../../src/graphql/execution/operationBudget';
+import { parse, type FragmentDefinitionNode } from 'graphql';
 import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
 import type { Credentials } from '../../src/upstream/credentials';
 
@@ -124,5 +126,48 @@ describe("an operation's share", () => {
     x.grow(50);
     y.grow(1);
     expect(y.hasRoom()).toBe(true);
+  });
+});
+
+describe("an operation's budget in its caller's share", () => {
+  const limits = { maxUpstreamBytes: 16 * 1024 * 1024, maxListItems: 1000 };
+  const fieldNodes = (parse('{ list { a } }').definitions[0] as any).selectionSet.selections;
+  const selection = { fieldNodes, fragments: {} as Record<string, FragmentDefinitionNode> };
+
+  it('waits once for all its lists while the share is full, and makes them all when there is room', async () => {
+    const answers = new AnswersBeingMade(64 * 1024);
+    const oldest = answers.answerOf('A');
+    oldest.grow(1024 * 1024);
+    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'));
+    budget.sendText('x'.repeat(70 * 1024));
+    const lists = Array.from({ length: 100 }, (_, i) => budget.paced(1, selection, () => [i]));
+    expect(lists.every((list) => list instanceof Promise)).toBe(true);
+    expect((answers as unknown as { waiting: Map<string, Set<unknown>> }).waiting.get('A')?.size).toBe(1);
+    oldest.release();
+    expect(await Promise.all(lists)).toEqual(Array.from({ length: 100 }, (_, i) => [i]));
+  });
+
+  it('fails each waiting list, in turns, when the wait ends at the signal', async () => {
+    const answers = new AnswersBeingMade(64 * 1024);
+    answers.answerOf('A').grow(1024 * 1024);
+    const abort = new PlainAbort();
+    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'), { signal: abort.signal });
+    budget.sendText('x'.repeat(70 * 1024));
+    const lists = Array.from({ length: 3 }, () => Promise.resolve(budget.paced(1, selection, () => [1])).then(() => 'made', (error: { extensions?: { code?: string } }) => error.extensions?.code));
+    abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    expect(await Promise.all(lists)).toEqual(['UPSTREAM_TIMEOUT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_TIMEOUT']);
+  });
+
+  it('gives back what it counted when its answer is made again from the start, and when it ends', () => {
+    const answers = new AnswersBeingMade(64 * 1024);
+    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'));
+    const held = () => (answers as unknown as { made: { held(caller: string): number } }).made.held('A');
+    budget.sendText('x'.repeat(70 * 1024));
+    expect(held()).toBeGreaterThanOrEqual(70 * 1024);
+    budget.answerAgain();
+    expect(held()).toBe(0);
+    budget.sendText('x'.repeat(70 * 1024));
+    budget.end();
+    expect(held()).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { buildSchema, execute, Kind, parse, print, validate, visit, type DocumentNode, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
 import { buildGatewaySchema } from '../../src/graphql/buildSchema';
-import { project, sharedSelection } from '../../src/subscriptions/sharedSelection';
+import { fitsJson, project, sharedSelection } from '../../src/subscriptions/sharedSelection';
 
 /**
  * The shared selection of a document, executed once and projected onto the document's own view,
@@ -125,6 +125,21 @@ describe('sharedSelection', () => {
     expect(project(result, shared.view, 5_000_000)).toBeUndefined();
     expect(reads).toBeLessThanOrEqual(5);
     expect(JSON.stringify(project(result, shared.view, 30_000_000)!.data).length).toBeGreaterThan(20_000_000);
+  });
+
+  it("fitsJson: a result no view projects, measured exactly as written, and not past the bound", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const bytes = Buffer.byteLength(JSON.stringify(value));
+        expect(fitsJson(value, bytes)).toBe(true);
+        expect(fitsJson(value, bytes - 1)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+    let reads = 0;
+    const items = new Proxy(Array.from({ length: 1000 }, () => 'x'.repeat(1000)), { get: (target, key) => ((reads += 1), Reflect.get(target, key)) });
+    expect(fitsJson({ data: { items } }, 10_000)).toBe(false);
+    expect(reads).toBeLessThan(100);
   });
 
   it.each([

@@ -5,7 +5,7 @@ import { GatewayError } from '../../errors/GatewayError';
 import { jsonByteLength } from '../../observability/logger';
 import type { AbortSignalLike } from '../../cache/abort';
 import { nextTurn } from '../../upstream/turns';
-import { throwClassified } from '../../upstream/errorMapping';
+import { classifyFailure } from '../../upstream/errorMapping';
 import type { AnswerShare } from './answersBeingMade';
 import { itemSize, type ItemSize } from './expandedSize';
 
@@ -44,6 +44,8 @@ export class OperationBudget {
 
   /** Sent bytes not yet counted in `answers`. */
   private unshared = 0;
+  /** The operation's wait for room in `answers`, while it waits. */
+  private room: Promise<void> | undefined;
 
   /** `caller`: whose turns the operation's steps take (`callerDigest`), one place per caller (nextTurn).
    * `answers`: the caller's share the answer counts in as it is made; past it, lists wait (until `signal`
@@ -118,9 +120,14 @@ export class OperationBudget {
       return this.failInTurn(error);
     }
     const turn = () => this.inTurn(items * perItem.fields, make);
-    // Past the caller's share of answers being made, a list waits until one of them is let go.
+    // Past the caller's share of answers being made, a list waits until one of them is let go: one wait
+    // for all the operation's lists, failing each in its turn if it ends first.
     if (this.answers === undefined || this.answers.hasRoom()) return turn();
-    return this.answers.room(this.bound?.signal, this.bound?.deadline).then(() => (this.ended ? new Promise<T>(() => {}) : turn()), throwClassified);
+    this.room ??= this.answers.room(this.bound?.signal, this.bound?.deadline).finally(() => (this.room = undefined));
+    return this.room.then(
+      () => (this.ended ? new Promise<T>(() => {}) : turn()),
+      (reason: unknown) => this.failInTurn(classifyFailure({ thrown: reason }).error),
+    );
   }
 
   /** `value`, an object of `selection` (one item's worth of its fields), in this turn or a later one: many

@@ -233,9 +233,6 @@ export function executionPlugin<TContext extends BaseContext>(
         variableValues: request.variables,
         contextValue,
       });
-      // Its answer is made: what it counted in its caller's share of answers is let go before it is written
-      // (then counted as unsent). A batch's operations share one budget, ended with the request.
-      if (requestContext.requestIsBatched !== true) (contextValue as { budget?: { end(): void } }).budget?.end();
       // Admission refuses an operation Apollo could not resolve: graphql-js's refusal, as Apollo words it.
       if (operation === undefined) throw operationResolutionError(result);
     } catch (thrown) {

@@ -126,7 +126,7 @@ export function secondLevelStage(
   };
 
   const stage: CallStage = (next) => async (call) => {
-    const target = level.call(call.digest, call.key, isRouteCacheable(call.route, ttls));
+    const target = level.call(call.digest, call.key, isRouteCacheable(call.route, ttls), call.caller);
     if (call.request.fresh === true) {
       if (!target.cacheable) return next(call);
       const lease = await level.generation(call.digest);
