@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { gatewayEnv } from '../../bench/servers';
-import { DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
-import { buildGateway, startGatewayProcess, type GatewayBuild, type GatewayProcess } from '../support/gatewayProcess';
+import { DEMO_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
+import { gatewayProcessSuite } from '../support/gatewayProcess';
 
 /**
  * One caller's large operations at once are made a share's worth at a time, its oldest first: what they
@@ -17,32 +17,20 @@ const TASK = 'id jobId type assigned name engineName order status startTime endT
 const ENGINE = 'id name description type status flavor version latestVersion authType createUser createTime enterpriseProjectId';
 const JOB = `id engineId type description status scheduling createUser startTime endTime durationMs context tasks { ${TASK} } engine { ${ENGINE} }`;
 
-let build: GatewayBuild;
-let simulator: Simulator;
-let gateway: GatewayProcess | undefined;
-
-beforeAll(async () => {
-  build = await buildGateway();
-  simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
-}, 120_000);
-
-afterAll(async () => {
-  await gateway?.kill();
-  await simulator?.close();
-});
+const suite = gatewayProcessSuite();
 
 // Aliases of its own per operation: no two are answered by one execution or from the cache.
 const query = (n: number) =>
   `{ engine(id: "${SEED.engines.big}") { ${Array.from({ length: ALIASES }, (_, i) => `o${n}a${i}: jobs(first: 100) { nodes { ...J } edges { cursor node { ...J } } }`).join(' ')} } } fragment J on Job { ${JOB} }`;
 
 it(`answers ${OPERATIONS} large operations of one caller at once, whole, within a small heap`, async () => {
-  gateway = await startGatewayProcess(build, { ...gatewayEnv(simulator.url, 'default'), REQUEST_TIMEOUT_MS: '60000' }, ['--max-old-space-size=384']);
+  const gateway = await suite.start({ ...gatewayEnv(suite.simulator.url, 'default'), REQUEST_TIMEOUT_MS: '60000' }, ['--max-old-space-size=384']);
   const pool = new Pool(gateway.url.origin, { connections: OPERATIONS });
   try {
     const answers = await Promise.all(
       Array.from({ length: OPERATIONS }, async (_, n) => {
         const response = await pool.request({
-          path: gateway!.url.pathname,
+          path: gateway.url.pathname,
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
           body: JSON.stringify({ query: query(n) }),

@@ -1,7 +1,7 @@
 import { Pool, request } from 'undici';
 import { gatewayEnv } from '../../bench/servers';
-import { DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
-import { buildGateway, startGatewayProcess, type GatewayBuild, type GatewayProcess } from '../support/gatewayProcess';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
+import { gatewayProcessSuite, type GatewayProcess } from '../support/gatewayProcess';
 
 /**
  * A flood of documents the gateway has never seen must not grow its memory without bound: every
@@ -30,19 +30,7 @@ const SMALL_CACHES = {
   CACHE_MAX_BYTES: String(4 * 1024 * 1024),
 };
 
-let build: GatewayBuild;
-let simulator: Simulator;
-let gateway: GatewayProcess | undefined;
-
-beforeAll(async () => {
-  build = await buildGateway();
-  simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
-}, 120_000);
-
-afterAll(async () => {
-  await gateway?.kill();
-  await simulator?.close();
-});
+const suite = gatewayProcessSuite();
 
 /** Document `i`: a shape of its own, or (one in ten) the hot shape with inline numbers of its own. */
 function documentNumber(i: number): string {
@@ -51,8 +39,8 @@ function documentNumber(i: number): string {
 }
 
 /** The gateway's heap in use, from its own /metrics (prom-client's process metrics; on METRICS_PORT in production). */
-async function heapUsed(): Promise<number> {
-  const response = await request(gateway!.metricsUrl!);
+async function heapUsed(gateway: GatewayProcess): Promise<number> {
+  const response = await request(gateway.metricsUrl!);
   const text = await response.body.text();
   const used = /^nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text)?.[1];
   if (used === undefined) throw new Error('no nodejs_heap_size_used_bytes in /metrics');
@@ -60,7 +48,7 @@ async function heapUsed(): Promise<number> {
 }
 
 it(`keeps its heap bounded through ${DOCUMENTS.toLocaleString('en')} distinct documents`, async () => {
-  gateway = await startGatewayProcess(build, { ...gatewayEnv(simulator.url, 'default'), ...SMALL_CACHES, LOG_LEVEL: 'warn' }, ['--max-old-space-size=128']);
+  const gateway = await suite.start({ ...gatewayEnv(suite.simulator.url, 'default'), ...SMALL_CACHES, LOG_LEVEL: 'warn' }, ['--max-old-space-size=128']);
   const pool = new Pool(gateway.url.origin, { connections: CLIENTS, pipelining: 1 });
   try {
     let next = 0;
@@ -72,7 +60,7 @@ it(`keeps its heap bounded through ${DOCUMENTS.toLocaleString('en')} distinct do
           // Twice: the document store keeps a document from its second sight.
           for (const _sight of [1, 2]) {
             const response = await pool.request({
-              path: gateway!.url.pathname,
+              path: gateway.url.pathname,
               method: 'POST',
               headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
               body: JSON.stringify({ query }),
@@ -85,9 +73,9 @@ it(`keeps its heap bounded through ${DOCUMENTS.toLocaleString('en')} distinct do
       await Promise.all(Array.from({ length: CLIENTS }, client));
     };
     await run(DOCUMENTS / 5);
-    const early = await heapUsed();
+    const early = await heapUsed(gateway);
     await run(DOCUMENTS);
-    const late = await heapUsed();
+    const late = await heapUsed(gateway);
     expect(failures).toBe(0);
     expect(gateway.child.exitCode).toBeNull();
     process.stdout.write(`heap after ${DOCUMENTS / 5} documents: ${(early / 2 ** 20).toFixed(1)} MB; after ${DOCUMENTS}: ${(late / 2 ** 20).toFixed(1)} MB\n`);

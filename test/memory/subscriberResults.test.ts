@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { gatewayEnv } from '../../bench/servers';
-import { DEMO_TOKEN, SEED, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
-import { buildGateway, startGatewayProcess, type GatewayBuild, type GatewayProcess } from '../support/gatewayProcess';
+import { DEMO_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
+import { gatewayProcessSuite } from '../support/gatewayProcess';
 
 /**
  * What a subscriber keeps of the last result it was sent (so that it is never sent the same one twice)
@@ -14,26 +14,17 @@ const SOCKETS = 8;
 const PER_SOCKET = 25;
 const CONTEXT = 'x'.repeat(900 * 1024);
 
-let build: GatewayBuild;
-let simulator: Simulator;
-let gateway: GatewayProcess | undefined;
+const suite = gatewayProcessSuite();
 const sockets: WebSocket[] = [];
 
-beforeAll(async () => {
-  build = await buildGateway();
-  simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
-}, 120_000);
-
-afterAll(async () => {
+afterAll(() => {
   for (const socket of sockets) socket.terminate();
-  await gateway?.kill();
-  await simulator?.close();
 });
 
 it(`sends ${SOCKETS * PER_SOCKET} subscribers of their own views a 900 KB job, within a small heap`, async () => {
-  gateway = await startGatewayProcess(build, { ...gatewayEnv(simulator.url, 'default'), SUBSCRIPTION_POLL_MS: '200', SUBSCRIPTION_MAX_BUFFERED_BYTES: String(32 * 1024 * 1024) }, ['--max-old-space-size=128']);
+  const gateway = await suite.start({ ...gatewayEnv(suite.simulator.url, 'default'), SUBSCRIPTION_POLL_MS: '200', SUBSCRIPTION_MAX_BUFFERED_BYTES: String(32 * 1024 * 1024) }, ['--max-old-space-size=128']);
   const engineId = SEED.engines.onePage;
-  const job = simulator.startJob(engineId, { context: CONTEXT });
+  const job = suite.simulator.startJob(engineId, { context: CONTEXT });
   let received = 0;
   for (let s = 0; s < SOCKETS; s += 1) {
     const socket = new WebSocket(gateway.url.href.replace(/^http/, 'ws'), 'graphql-transport-ws');

@@ -1,8 +1,8 @@
 import { Pool } from 'undici';
 import { PAGE_QUERY, BIG_ENGINE_ID } from '../../bench/scenarios';
 import { gatewayEnv, walkCursors } from '../../bench/servers';
-import { DEMO_TOKEN, startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
-import { buildGateway, startGatewayProcess, type GatewayBuild, type GatewayProcess } from '../support/gatewayProcess';
+import { DEMO_TOKEN } from '@cse-jobs-gateway/simulator';
+import { gatewayProcessSuite } from '../support/gatewayProcess';
 
 /** Clients at a time, as the S5 benchmark runs them. */
 const CLIENTS = 10;
@@ -25,19 +25,7 @@ const CLIENTS = 10;
  * gateway is saturated, as under the benchmark's load generator: 18 → 5 KB per operation there;
  * this test's client is too slow to reproduce it.)
  */
-let build: GatewayBuild;
-let simulator: Simulator;
-let gateway: GatewayProcess | undefined;
-
-beforeAll(async () => {
-  build = await buildGateway();
-  simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
-}, 120_000);
-
-afterAll(async () => {
-  await gateway?.kill();
-  await simulator?.close();
-});
+const suite = gatewayProcessSuite();
 
 interface YoungCollections {
   count: number;
@@ -59,7 +47,7 @@ function youngCollections(output: string): YoungCollections {
 }
 
 it('frees cold pages in young-generation collections: few bytes per operation reach the old generation', async () => {
-  gateway = await startGatewayProcess(build, gatewayEnv(simulator.url, 'off'), ['--trace-gc-nvp']);
+  const gateway = await suite.start(gatewayEnv(suite.simulator.url, 'off'), ['--trace-gc-nvp']);
   const { url } = gateway;
   const pool = new Pool(url.origin, { connections: CLIENTS });
   try {
