@@ -38,12 +38,13 @@ async function post(token: string, n: number): Promise<void> {
 it("serves another caller's operation between a busy caller's, not after all of them", async () => {
   await post(DEMO_TOKEN, 99);
   const finished: string[] = [];
-  const busy = Array.from({ length: 12 }, (_, i) => post(DEMO_TOKEN, i).then(() => finished.push(`busy${i}`)));
+  const busy = Array.from({ length: 8 }, (_, i) => post(DEMO_TOKEN, i).then(() => finished.push(`busy${i}`)));
   // Sent once the busy caller's operations are all under way.
   await new Promise((resolve) => setTimeout(resolve, 30));
-  const other = post(SECOND_TOKEN, 12).then(() => finished.push('other'));
+  const other = post(SECOND_TOKEN, 8).then(() => finished.push('other'));
   await Promise.all([...busy, other]);
   // Taking turns per operation, the last one sent finishes among the last; per caller, among the first.
-  expect(finished.indexOf('other')).toBeLessThanOrEqual(2);
-  expect(finished).toHaveLength(13);
-});
+  expect(finished.indexOf('other')).toBeLessThanOrEqual(1);
+  expect(finished).toHaveLength(9);
+  // The operations' own work, a few seconds alone, takes several times that beside the rest of the suite.
+}, 60_000);
