@@ -41,7 +41,8 @@ const MAX_SHARED_FIELDS = 300;
 
 /** Fields as execution collects them, each under a key of its name and argument values, sorted: one text
  * for documents that differ only in aliases, names, fragments, variables or layout (docs/subscriptions.md).
- * `undefined` (grouped by its text instead) for an abstract type, a large document, bad variables. */
+ * `undefined` (grouped by its text instead) for an abstract type, a large document, bad variables, one
+ * field under two aliases. */
 export function sharedSelection(
   schema: GraphQLSchema,
   document: DocumentNode,
@@ -243,7 +244,10 @@ function sharedSet(walk: Walk, type: GraphQLObjectType, fields: readonly Collect
   return { kind: Kind.SELECTION_SET, selections };
 }
 
+/** A field asked for under two names (aliases) at one level is not shared: execution merges their
+ * selections into one field, whose failure (a non-null field under one alias) would null both. */
 function viewOf(walk: Walk, type: GraphQLObjectType, fields: readonly Collected[]): View {
+  if (new Set(fields.map((field) => field.sharedKey)).size < fields.length) throw new Unshareable();
   return fields.map((field) => {
     const childType = objectTypeOf(type, field.nodes[0]!.name.value);
     const view = childType && viewOf(walk, childType, subfields(walk, childType, [field]));
