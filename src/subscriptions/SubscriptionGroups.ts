@@ -164,7 +164,7 @@ class Group {
   }
 
   /** One view's result at a time, each made in its caller's turn (nextTurn) and let go once handed over:
-   * many aliased views cost their members' sockets' room, one after another, never all at once. */
+   * many views cost their members' sockets' room one after another, never all at once. */
   private async deliverAll(formatted: FormattedExecutionResult, key: string, polled: number | undefined): Promise<void> {
     const byView = new Map<string, Member[]>();
     for (const member of this.members) {

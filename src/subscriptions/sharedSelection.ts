@@ -72,8 +72,8 @@ export function sharedSelection(
   }
 }
 
-/** The result in the member's own keys; `undefined` once its JSON would pass `maxBytes`: aliases of one
- * shared field each repeat its value, so the member's answer can be many times the shared one. */
+/** The result in the member's own keys; `undefined` once its JSON would pass `maxBytes`: aliases (up to
+ * MAX_ALIAS_LENGTH) in every item of a list can make it several times the shared one. */
 export function project(result: FormattedExecutionResult, view: View): FormattedExecutionResult;
 export function project(result: FormattedExecutionResult, view: View, maxBytes: number): FormattedExecutionResult | undefined;
 export function project(result: FormattedExecutionResult, view: View, maxBytes = Infinity): FormattedExecutionResult | undefined {
@@ -81,8 +81,7 @@ export function project(result: FormattedExecutionResult, view: View, maxBytes =
   const count = new ByteCount(maxBytes);
   try {
     if (result.data !== undefined && result.data !== null) projected.data = projectValue(result.data, view, count);
-    // An error at a field the view repeats is the member's at each of its paths.
-    if (result.errors !== undefined) projected.errors = result.errors.flatMap((each) => projectError(each, view, count));
+    if (result.errors !== undefined) projected.errors = result.errors.map((each) => projectError(each, view, count));
   } catch (error) {
     if (error === PAST_BOUND) return undefined;
     throw error;
@@ -92,14 +91,14 @@ export function project(result: FormattedExecutionResult, view: View, maxBytes =
 
 const PAST_BOUND = Symbol('past the bound');
 
-/** A JSON value's text length (UTF-16 units: no more than its bytes), once per value however many
- * aliases and views repeat it. */
+/** A JSON value's text length (UTF-16 units: no more than its bytes), once per value however many views
+ * hold it. */
 const leafLengths = new WeakMap<object, number>();
 /** An error's text as answered without its path (message, extensions), once per error. */
 const errorLengths = new WeakMap<object, number>();
 
 /** At most the JSON's bytes, counted before anything is copied: the walk stops within `maxBytes` of
- * output (and one value), whatever the view repeats. */
+ * output (and one value). */
 class ByteCount {
   private bytes = 0;
 
@@ -146,27 +145,27 @@ export function fitsJson(value: unknown, maxBytes: number): boolean {
   }
 }
 
-/** An error at each of the member's own paths, located in the member's own document (the shared one's are
- * of another text). */
-function projectError(error: GraphQLFormattedError, view: View, count: ByteCount): GraphQLFormattedError[] {
+/** An error at the member's own path, located in the member's own document (the shared one's are of
+ * another text). */
+function projectError(error: GraphQLFormattedError, view: View, count: ByteCount): GraphQLFormattedError {
   const { locations: _locations, ...rest } = error;
   const { path: _path, ...unplaced } = rest;
   let length = errorLengths.get(error);
   if (length === undefined) errorLengths.set(error, (length = JSON.stringify(unplaced).length));
+  const placed = error.path === undefined ? undefined : projectPath(error.path, view);
+  const own: GraphQLFormattedError =
+    placed === undefined
+      ? rest
+      : {
+          message: rest.message,
+          ...(placed.field === undefined || placed.field.locations.length === 0 ? {} : { locations: placed.field.locations }),
+          path: placed.path,
+          ...(rest.extensions === undefined ? {} : { extensions: rest.extensions }),
+        };
   // Its text, `,"locations":[…]` and `,"path":[…]`.
-  const each = (placed: GraphQLFormattedError) => {
-    const { locations, path } = placed;
-    count.add(length + (locations === undefined ? 0 : 13 + JSON.stringify(locations).length) + (path === undefined ? 0 : 8 + JSON.stringify(path).length));
-    return placed;
-  };
-  if (error.path === undefined) return [each(rest)];
-  const paths = projectPaths(error.path, view);
-  if (paths.length === 0) return [each(rest)];
-  // At the member's own fields, where its document asks for them.
-  return paths.map(({ path, field }) => {
-    const locations = field === undefined || field.locations.length === 0 ? {} : { locations: field.locations };
-    return each({ message: rest.message, ...locations, path, ...(rest.extensions === undefined ? {} : { extensions: rest.extensions }) });
-  });
+  const { locations, path } = own;
+  count.add(length + (locations === undefined ? 0 : 13 + JSON.stringify(locations).length) + (path === undefined ? 0 : 8 + JSON.stringify(path).length));
+  return own;
 }
 
 function projectValue(value: unknown, view: View | undefined, count: ByteCount): unknown {
@@ -190,14 +189,18 @@ function projectValue(value: unknown, view: View | undefined, count: ByteCount):
   return own;
 }
 
-/** The member's paths for a shared one, each with the field it ends at (the last one it names). */
-function projectPaths(path: readonly (string | number)[], view: View | undefined): Placed[] {
-  if (path.length === 0) return [{ path: [] }];
+/** The member's path for a shared one (a view names each shared field once), with the field it ends at. */
+function projectPath(path: readonly (string | number)[], view: View | undefined): Placed | undefined {
+  if (path.length === 0) return { path: [] };
   const [head, ...rest] = path;
-  if (typeof head === 'number') return projectPaths(rest, view).map(({ path: tail, field }) => ({ path: [head, ...tail], field }));
-  return (view ?? [])
-    .filter((field) => field.sharedKey === head)
-    .flatMap((field) => projectPaths(rest, field.view).map((placed) => ({ path: [field.responseKey, ...placed.path], field: placed.field ?? field })));
+  if (typeof head === 'number') {
+    const tail = projectPath(rest, view);
+    return tail && { path: [head, ...tail.path], field: tail.field };
+  }
+  const field = view?.find((each) => each.sharedKey === head);
+  if (field === undefined) return undefined;
+  const tail = projectPath(rest, field.view);
+  return tail && { path: [field.responseKey, ...tail.path], field: tail.field ?? field };
 }
 
 type Placed = { readonly path: (string | number)[]; readonly field?: ViewField };
