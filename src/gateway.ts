@@ -33,6 +33,7 @@ import { cacheControlPlugins, recordCacheHints } from './graphql/plugins/cacheHi
 import { createUpstreamDispatcher } from './upstream/exchange';
 import { serveSubscriptions } from './subscriptions/subscriptionServer';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
+import { stringifyAnswer, writeInTurnsIfLarge } from './http/answerText';
 
 type SharedStateModule = typeof import('./redis/sharedState');
 
@@ -125,12 +126,17 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
     ...security.options,
     formatError,
     includeStacktraceInErrorResponses,
-    // Apollo pretty-prints by default: more bytes and CPU for no reader.
-    stringifyResult: (result) => JSON.stringify(result),
+    // Compact (Apollo pretty-prints by default: more bytes and CPU for no reader); a large answer in turns.
+    stringifyResult: stringifyAnswer,
     logger,
     plugins: [
       // First: Apollo asks the plugins in order for a response, until one gives it.
-      executionPlugin<GatewayContext>(executor, { formatError, includeStacktraceInErrorResponses, didEncounterErrors: recordOperationErrors }),
+      executionPlugin<GatewayContext>(executor, {
+        formatError,
+        includeStacktraceInErrorResponses,
+        didEncounterErrors: recordOperationErrors,
+        didExecute: ({ budget }, data) => writeInTurnsIfLarge(data, budget.sentBytes, budget.caller),
+      }),
       createOperationPlugin<GatewayContext>(),
       ...cacheControlPlugins<GatewayContext>(),
       ...security.options.plugins,

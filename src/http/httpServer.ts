@@ -14,6 +14,7 @@ import { HEALTH_PATH, METRICS_PATH, metricsRoute, READY_PATH, type RouteHandler 
 import { timeoutReason } from '../upstream/errorMapping';
 import { deadlineIn } from '../upstream/stages/types';
 import { addressKey } from './addressKey';
+import { encodeAnswer } from './answerText';
 import { PlainAbort, type AbortSignalLike } from '../cache/abort';
 import { CallerShares } from '../cache/callerShares';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
@@ -311,7 +312,8 @@ async function answerMiss(
       .finally(() => clearTimeout(timer));
 
     if (result.body.kind === 'complete') {
-      const answer = { status: result.status ?? 200, headers: result.headers, body: Buffer.from(result.body.string) };
+      const text = encodeAnswer(result.body.string, context?.budget.caller);
+      const answer = { status: result.status ?? 200, headers: result.headers, body: text instanceof Buffer ? text : await text };
       if (unsentBy(options, reuse?.credentials, response, answer.body)) {
         response.writeHead(answer.status, { ...Object.fromEntries(answer.headers), 'content-length': answer.body.length }).end(answer.body);
       }

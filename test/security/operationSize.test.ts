@@ -464,6 +464,9 @@ describe('what the answer writes, not what the upstream sent', () => {
       expect(body.errors).toBeUndefined();
       expect(Object.values(body.data.job).map((tasks) => tasks[0]!.output.length)).toEqual(Array(6).fill(1_300_000));
       expectResponsive(measure);
+      // The answer is 15.6 MB of JSON: written and encoded in one turn, that turn took an eighth to a fifth
+      // of the run's CPU time; in the caller's turns, a few hundredths.
+      expect(measure.maxTurnCpuMs).toBeLessThan(Math.max(100, measure.cpuMs / 12));
     });
   });
 });

@@ -28,7 +28,7 @@ export type ListSelection = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>
  * executors complete a synchronous list at once, so past FIELDS_PER_TURN fields other requests get a turn. */
 export class OperationBudget {
   private upstreamBytes = 0;
-  private sentBytes = 0;
+  private sent = 0;
   /** Once the answer's bytes are spent, what every later field that needs more fails with. */
   private spent: GraphQLError | undefined;
   /** Fields handed over in the current turn (while no later turn is scheduled). */
@@ -52,7 +52,7 @@ export class OperationBudget {
    * or `deadline`). */
   constructor(
     private readonly limits: GatewayConfig['limits']['budget'],
-    private readonly caller?: string,
+    readonly caller?: string,
     private readonly answers?: AnswerShare,
     private readonly bound?: { readonly signal?: AbortSignalLike; readonly deadline?: number },
   ) {}
@@ -74,9 +74,14 @@ export class OperationBudget {
     return text;
   }
 
+  /** Upstream text, keys and items the answer holds so far, as counted against the bound. */
+  get sentBytes(): number {
+    return this.sent;
+  }
+
   /** The answer is made again from the start: the text it held before is not sent. */
   answerAgain(): void {
-    this.sentBytes = 0;
+    this.sent = 0;
     this.spent = undefined;
     this.unshared = 0;
     this.answers?.release();
@@ -181,8 +186,8 @@ export class OperationBudget {
 
   private send(bytes: number): void {
     const limit = this.limits.maxUpstreamBytes;
-    this.sentBytes += bytes;
-    if (this.sentBytes <= limit) return this.share(bytes);
+    this.sent += bytes;
+    if (this.sent <= limit) return this.share(bytes);
     if (this.spent !== undefined) throw this.spent;
     const message = `The operation's answer would hold more than the ${limit} bytes of upstream text and keys one operation may send.`;
     const error = tooLarge('SENT_BYTES', limit, message);

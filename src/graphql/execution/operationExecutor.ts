@@ -193,6 +193,8 @@ type ExecutionPluginOptions<TContext> = {
   readonly includeStacktraceInErrorResponses: boolean;
   /** Before the errors are formatted, as Apollo calls `didEncounterErrors`. */
   readonly didEncounterErrors: (contextValue: TContext, errors: readonly GraphQLError[]) => void;
+  /** An operation's `data`, before Apollo writes it. */
+  readonly didExecute?: (contextValue: TContext, data: unknown) => void;
 };
 
 /**
@@ -238,6 +240,7 @@ export function executionPlugin<TContext extends BaseContext>(
     } catch (thrown) {
       return failed(requestContext, [ensureGraphQLError(thrown)]);
     }
+    options.didExecute?.(contextValue, result.data);
     if (result.errors === undefined) return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: result } };
     const errors = result.errors.map((error) => (isBadUserInputError(error) ? userInputError(error) : error));
     const { formattedErrors, http } = answer(requestContext, errors);

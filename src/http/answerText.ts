@@ -1,0 +1,177 @@
+import type { FormattedExecutionResult } from 'graphql';
+import { nextTurn, TurnMeter } from '../upstream/turns';
+
+/** An answer whose budget counted this many bytes is written in its caller's turns, not in one. */
+export const WRITTEN_IN_TURNS_FROM_BYTES = 256 * 1024;
+/** Characters of JSON written in one turn: a few milliseconds of small objects. */
+const WRITE_CHARS_PER_TURN = 64 * 1024;
+/** Characters encoded as UTF-8 in one turn: a copy, cheaper per character than writing JSON. */
+const ENCODE_CHARS_PER_TURN = 1024 * 1024;
+/** Values a subtree may hold and still be written by JSON.stringify at once. */
+const SMALL_SUBTREE_VALUES = 64;
+
+/** Large answers' data (the executor's own object), and whose turns they take. */
+const inTurns = new WeakMap<object, { readonly caller: string | undefined }>();
+
+/** `data` is written in `caller`'s turns (`callerDigest`) when `bytes` (its budget's count) make it large. */
+export function writeInTurnsIfLarge(data: unknown, bytes: number, caller: string | undefined): void {
+  if (bytes >= WRITTEN_IN_TURNS_FROM_BYTES && typeof data === 'object' && data !== null) inTurns.set(data, { caller });
+}
+
+/** Apollo's `stringifyResult`: JSON.stringify, a turn's worth at a time for an answer marked large. */
+export function stringifyAnswer(result: FormattedExecutionResult): string | Promise<string> {
+  const large = typeof result.data === 'object' && result.data !== null ? inTurns.get(result.data) : undefined;
+  return large === undefined ? JSON.stringify(result) : stringifyInTurns(result, large.caller);
+}
+
+/** `text` as UTF-8; a long one a turn's worth at a time, in `caller`'s turns. */
+export function encodeAnswer(text: string, caller: string | undefined): Buffer | Promise<Buffer> {
+  return text.length <= ENCODE_CHARS_PER_TURN ? Buffer.from(text) : encodeInTurns(text, caller);
+}
+
+async function encodeInTurns(text: string, caller: string | undefined): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(Buffer.byteLength(text));
+  let written = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + ENCODE_CHARS_PER_TURN, text.length);
+    // A surrogate pair stays whole: one half alone would be written as U+FFFD.
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
+    written += bytes.write(text.slice(start, end), written);
+    start = end;
+    if (start < text.length) await nextTurn(caller);
+  }
+  return bytes;
+}
+
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+
+/** A container being written: an array's next index, or an object's keys and the next one. */
+interface Frame {
+  readonly value: Record<string, unknown> | unknown[];
+  readonly keys: string[] | undefined;
+  index: number;
+  /** An object has written a member (its next one needs a comma). */
+  any: boolean;
+}
+
+/**
+ * What JSON.stringify(value) gives, for a GraphQL answer (plain objects, arrays, primitives, `toJSON`),
+ * written a turn's worth at a time in `caller`'s turns. Every value is visited once (a small subtree by
+ * JSON.stringify itself, after a bounded look), so the work is linear in the answer.
+ */
+export async function stringifyInTurns(value: unknown, caller?: string, charsPerTurn = WRITE_CHARS_PER_TURN): Promise<string> {
+  const turns = new TurnMeter(charsPerTurn, caller);
+  const pieces: string[] = [];
+  let parts: string[] = [];
+  let chars = 0;
+  const stack: Frame[] = [];
+  const write = (text: string) => {
+    parts.push(text);
+    chars += text.length;
+  };
+  const open = (item: unknown, key: string) => {
+    const json = toJson(item, key);
+    if (typeof json !== 'object' || json === null || smallSize(json, charsPerTurn) !== undefined) {
+      // Outside an object (which skips them), what JSON.stringify writes nothing for is null.
+      return write(JSON.stringify(json) ?? 'null');
+    }
+    const keys = Array.isArray(json) ? undefined : Object.keys(json);
+    write(keys === undefined ? '[' : '{');
+    stack.push({ value: json as Frame['value'], keys, index: 0, any: false });
+  };
+  open(value, '');
+  while (stack.length > 0) {
+    const turn = turns.due(chars);
+    chars = 0;
+    if (turn !== undefined) {
+      pieces.push(parts.join(''));
+      parts = [];
+      await turn;
+    }
+    const frame = stack[stack.length - 1]!;
+    if (frame.keys === undefined) {
+      const items = frame.value as unknown[];
+      if (frame.index === items.length) {
+        write(']');
+        stack.pop();
+        continue;
+      }
+      const run = primitiveRun(items, frame.index, charsPerTurn);
+      if (run > frame.index) {
+        // A run of strings and numbers by JSON.stringify itself: its text without the brackets.
+        const text = JSON.stringify(items.slice(frame.index, run));
+        write(frame.index > 0 ? `,${text.slice(1, -1)}` : text.slice(1, -1));
+        frame.index = run;
+        continue;
+      }
+      if (frame.index > 0) write(',');
+      frame.index += 1;
+      open(items[frame.index - 1], String(frame.index - 1));
+      continue;
+    }
+    if (frame.index === frame.keys.length) {
+      write('}');
+      stack.pop();
+      continue;
+    }
+    const key = frame.keys[frame.index++]!;
+    const item = toJson((frame.value as Record<string, unknown>)[key], key);
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+    write(`${frame.any ? ',' : ''}${JSON.stringify(key)}:`);
+    frame.any = true;
+    open(item, key);
+  }
+  pieces.push(parts.join(''));
+  return pieces.join('');
+}
+
+function toJson(value: unknown, key: string): unknown {
+  const withToJson = value as { toJSON?: unknown } | null | undefined;
+  return typeof withToJson?.toJSON === 'function' ? (withToJson.toJSON as (key: string) => unknown)(key) : value;
+}
+
+/** Where the run of primitives from `start` ends, holding about `chars` characters at most past its first. */
+function primitiveRun(items: readonly unknown[], start: number, chars: number): number {
+  let end = start;
+  let size = 0;
+  while (end < items.length && size < chars) {
+    const item = items[end];
+    if (typeof item === 'string') size += item.length + 2;
+    else if (item === null || typeof item === 'number' || typeof item === 'boolean') size += 8;
+    else break;
+    end += 1;
+  }
+  return end;
+}
+
+/**
+ * About the characters `value`'s JSON takes, if it holds at most SMALL_SUBTREE_VALUES values and about
+ * `chars` characters; else undefined, having looked at no more than that many values.
+ */
+function smallSize(value: object, chars: number): number | undefined {
+  let left = SMALL_SUBTREE_VALUES;
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if ((left -= 1) < 0) return undefined;
+    if (typeof item === 'string') size += item.length + 2;
+    else if (typeof item !== 'object' || item === null) size += 8;
+    else if (typeof (item as { toJSON?: unknown }).toJSON === 'function') return undefined;
+    else if (Array.isArray(item)) {
+      if (item.length > left) return undefined;
+      size += 2 + item.length;
+      for (const member of item) stack.push(member);
+    } else {
+      const keys = Object.keys(item);
+      if (keys.length > left) return undefined;
+      size += 2;
+      for (const key of keys) {
+        size += key.length + 4;
+        stack.push((item as Record<string, unknown>)[key]);
+      }
+    }
+    if (size > chars) return undefined;
+  }
+  return size;
+}

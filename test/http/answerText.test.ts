@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { encodeAnswer, stringifyAnswer, stringifyInTurns, writeInTurnsIfLarge, WRITTEN_IN_TURNS_FROM_BYTES } from '../../src/http/answerText';
+import { nextTurn } from '../../src/upstream/turns';
+
+/**
+ * A large answer is written and encoded a turn's worth at a time, in its caller's turns: the text is
+ * JSON.stringify's and the bytes Buffer.from's, and another caller's work runs between the turns.
+ */
+
+/** Values a GraphQL answer holds, and what JSON.stringify skips or turns into null in them. */
+const answerValue = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.jsonValue({ maxDepth: 2 }),
+    fc.constantFrom(undefined, Number.NaN, -0, Number.POSITIVE_INFINITY, '\u0001\u2028"\\', '\ud83d\ude00'),
+    fc.constant({ toJSON: (key: string) => `toJSON of ${key}` }),
+    fc.array(tie('value'), { maxLength: 80 }),
+    fc.dictionary(fc.string({ maxLength: 5 }), tie('value'), { maxKeys: 8 }),
+  ),
+})).value;
+
+/** A page of jobs with a long list of numbers in each: nested objects, long runs of primitives. */
+function largeAnswer(jobs: number, numbers: number) {
+  return {
+    data: {
+      engine: {
+        jobs: Array.from({ length: jobs }, (_, i) => ({
+          id: `job-${i}`,
+          status: 'RUNNING',
+          engine: { id: 'e1', name: 'engine' },
+          output: Array.from({ length: numbers }, (_, n) => (n % 3 === 0 ? n / 7 : n % 3 === 1 ? `n${n}` : null)),
+        })),
+      },
+    },
+  };
+}
+
+describe('stringifyInTurns', () => {
+  it('writes what JSON.stringify writes, whatever a turn holds', async () => {
+    await fc.assert(
+      fc.asyncProperty(answerValue, fc.constantFrom(1, 7, 64, 65_536), async (value, charsPerTurn) => {
+        expect(await stringifyInTurns(value, 'a', charsPerTurn)).toBe(JSON.stringify(value) ?? 'null');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('takes turns of its caller: another caller\'s steps run between them', async () => {
+    const answer = largeAnswer(200, 2000);
+    let others = 0;
+    let writing = true;
+    const other = (async () => {
+      while (writing) {
+        await nextTurn('b');
+        others += 1;
+      }
+    })();
+    const text = await stringifyInTurns(answer, 'a');
+    writing = false;
+    await other;
+    expect(text).toBe(JSON.stringify(answer));
+    // A turn holds about 64 Ki characters (a run of numbers is guessed at 8 each): the other caller had
+    // a turn per round of the writer's.
+    expect(others).toBeGreaterThanOrEqual(Math.floor(text.length / (256 * 1024)));
+  });
+});
+
+describe('stringifyAnswer', () => {
+  it('writes an answer at once unless its data was marked large', () => {
+    const small = { data: { a: 1 } };
+    writeInTurnsIfLarge(small.data, WRITTEN_IN_TURNS_FROM_BYTES - 1, 'a');
+    expect(stringifyAnswer(small)).toBe('{"data":{"a":1}}');
+    expect(stringifyAnswer({ errors: [{ message: 'no data' }] })).toBe('{"errors":[{"message":"no data"}]}');
+  });
+
+  it('writes a marked answer in turns, as JSON.stringify would', async () => {
+    const answer = largeAnswer(50, 1000);
+    writeInTurnsIfLarge(answer.data, WRITTEN_IN_TURNS_FROM_BYTES, 'a');
+    const text = stringifyAnswer({ ...answer, extensions: { cost: 1 } });
+    expect(text).toBeInstanceOf(Promise);
+    expect(await text).toBe(JSON.stringify({ ...answer, extensions: { cost: 1 } }));
+  });
+});
+
+describe('encodeAnswer', () => {
+  it('encodes as Buffer.from does, surrogate pairs across turns included', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.integer({ min: 0, max: 3 }), async (tail, shift) => {
+        // Past a turn's million characters, the pair or the tail may straddle the boundary.
+        const text = `${'a'.repeat(1024 * 1024 - shift)}\ud83d\ude00${tail}`;
+        const bytes = await encodeAnswer(text, 'a');
+        expect(bytes.equals(Buffer.from(text))).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('encodes a short answer at once', () => {
+    expect(encodeAnswer('{"data":{}}', 'a')).toEqual(Buffer.from('{"data":{}}'));
+  });
+
+  it('takes turns of its caller for a long answer', async () => {
+    let others = 0;
+    let encoding = true;
+    const other = (async () => {
+      while (encoding) {
+        await nextTurn('b');
+        others += 1;
+      }
+    })();
+    const text = 'é'.repeat(5 * 1024 * 1024);
+    const bytes = await encodeAnswer(text, 'a');
+    encoding = false;
+    await other;
+    expect(bytes.equals(Buffer.from(text))).toBe(true);
+    expect(others).toBeGreaterThanOrEqual(4);
+  });
+});
