@@ -115,8 +115,10 @@ export function createHttpServer(options: HttpServerOptions) {
 
 /**
  * The connection settings' timeouts, `maxConnections` connections, then `reserve` more for the probes
- * (or scrapers). A full reserve closes its oldest (Node's cap drops the newest): one asking at once
- * is answered at once, so connections that send nothing cannot keep it out.
+ * (or scrapers). A full table closes the connection idle longest, one with no request under way and
+ * not upgraded, for a newcomer; with none idle, the newcomer goes to the reserve. A full reserve closes
+ * its oldest (Node's cap drops the newest): one asking at once is answered at once, so connections that
+ * send nothing cannot keep it out.
  */
 function createCappedServer(limits: GatewayConfig['http']['connections'], reserve: number, listener: RequestListener) {
   // Node's timeouts end with the request: an answer its client does not read would be held for good.
@@ -128,9 +130,13 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
   // Node starts every pipelined request it has read while no answer waits to be sent: their answers
   // would wait unsent, none with a deadline yet. One answer in the making per connection.
   const answering = new WeakSet<Socket>();
+  // The table's connections with no request under way, idle longest first.
+  const idle = new Set<Socket>();
   function answered(this: Answer) {
-    answering.delete(this.req.socket);
+    const { socket } = this.req;
+    answering.delete(socket);
     clearTimeout(this[SEND_DEADLINE]);
+    if (tabled.has(socket) && !socket.destroyed) idle.add(socket);
   }
   const server = createServer(
     {
@@ -143,24 +149,41 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
     (request, response) => {
       if (answering.has(request.socket)) return overloaded(response, PIPELINED);
       answering.add(request.socket);
+      idle.delete(request.socket);
       response.on('prefinish', armSendDeadline).on('close', answered);
       listener(request, response);
     },
   );
-  // Upgraded connections included, until closed.
-  let open = 0;
+  // An upgraded connection is the WebSocket server's: never idle, in the table until closed. Where no
+  // WebSocket server listens too (the metrics port), the upgrade is refused: the connection is closed.
+  server.prependListener('upgrade', (request: IncomingMessage) => {
+    idle.delete(request.socket);
+    if (server.listenerCount('upgrade') === 1) request.socket.destroy();
+  });
+  // Upgraded connections included, until closed (or closed for a newcomer: counted out at once).
+  const tabled = new Map<Socket, () => void>();
   const byAddress = new CallerShares(limits.maxConnectionsPerAddress);
   const reserved = new Set<Socket>(); // oldest first
   server.on('connection', (socket: Socket) => {
     // One client cannot take the table: past its address's share, it gets what the probes get.
     const address = addressKey(socket.remoteAddress ?? '');
-    if (open < limits.maxConnections && !byAddress.full(address)) {
-      open += 1;
+    if (tabled.size >= limits.maxConnections && !byAddress.full(address)) {
+      const idlest = idle.values().next().value;
+      if (idlest !== undefined) {
+        tabled.get(idlest)!();
+        idlest.destroy();
+      }
+    }
+    if (tabled.size < limits.maxConnections && !byAddress.full(address)) {
       byAddress.add(address, 1);
-      socket.once('close', () => {
-        open -= 1;
+      const leave = () => {
+        if (!tabled.delete(socket)) return;
+        idle.delete(socket);
         byAddress.add(address, -1);
-      });
+      };
+      tabled.set(socket, leave);
+      idle.add(socket);
+      socket.once('close', leave);
       return;
     }
     if (reserved.size === reserve) {

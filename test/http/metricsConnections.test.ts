@@ -29,6 +29,14 @@ describe('the METRICS_PORT listener', () => {
   afterEach(destroyAll);
   afterAll(() => h.close());
 
+  it('closes an upgrade at once: no WebSocket is served there', async () => {
+    const connection = await open(metricsPort);
+    connection.socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(await closedWithin(connection, 1000)).toBeLessThan(1000);
+    expect(connection.received()).toBe('');
+    expect(await getOnce(metricsPort, '/metrics', 1000)).toMatch(/^HTTP\/1\.1 200/);
+  });
+
   it('past METRICS_CONNECTIONS a scrape takes the oldest connection\'s place; idle ones close after HTTP_HEADERS_TIMEOUT_MS', async () => {
     const idle = await openIdle(metricsPort, METRICS_CONNECTIONS);
     expect(await openAfter(idle[0]!, 50)).toBe(true);
