@@ -434,7 +434,8 @@ function isJson(contentType: string | undefined): boolean {
   return type === 'application/json' || type.endsWith('+json');
 }
 
-function requestError(message: string) {
+/** A request refused before GraphQL sees it, in the answers' shape. */
+export function requestError(message: string) {
   return { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] };
 }
 

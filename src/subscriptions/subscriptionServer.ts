@@ -17,7 +17,7 @@ import { GatewayError } from '../errors/GatewayError';
 import { createContext, type ContextServices } from '../graphql/context';
 import { createFormatError } from '../graphql/formatError';
 import { originAllowedBy, type CorsPolicy } from '../http/cors';
-import { GRAPHQL_PATH, isProbeOnlyConnection } from '../http/httpServer';
+import { GRAPHQL_PATH, isProbeOnlyConnection, requestError } from '../http/httpServer';
 import { credentialsFromHeaders, IDENTITY_HEADERS } from '../http/identity';
 import { CallerShares, STRANGERS } from '../cache/callerShares';
 import { callerDigest, credentialDigest } from '../cache/scopeKey';
@@ -427,6 +427,13 @@ export function serveSubscriptions(
       socket.once('finish', () => socket.destroy());
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers.join('\r\n')}\r\n\r\n${body}`);
     };
+    // Node hands every Upgrade to this listener, none to the request handler: another protocol (h2c,
+    // say) is told what to do, in the answers' shape, where HTTP would let the server ignore it.
+    if (request.headers.upgrade?.trim().toLowerCase() !== 'websocket') {
+      const body = JSON.stringify(requestError('This server upgrades connections to WebSocket only: send the request without Upgrade.'));
+      socket.once('finish', () => socket.destroy());
+      return void socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    }
     if (request.url?.split('?')[0] !== GRAPHQL_PATH) return refuse(404, 'path');
     if (closing) return refuse(503, 'shutting_down');
     if (!originAllowed(cors, request.headers.origin, request.headers.host)) return refuse(403, 'origin');

@@ -75,6 +75,22 @@ it.each(['GET http://[::1 HTTP/1.1', 'POST http://[::1/graphql HTTP/1.1'])('the 
   expect(errorLines(linesSince(logged))).toEqual([]);
 });
 
+it.each([
+  ['POST /graphql', 'Content-Type: application/json\r\nContent-Length: 27\r\n\r\n{"query":"{ __typename }"}'],
+  ['GET /graphql?query=%7B__typename%7D', '\r\n'],
+  ['GET /healthz', '\r\n'],
+])('`%s` asking to upgrade to h2c (as curl --http2 does): 400 BAD_REQUEST in JSON, no error line', async (line, rest) => {
+  const logged = h.logs.length;
+  const upgrade = 'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA';
+  const answer = await rawRequest(`${line} HTTP/1.1\r\nHost: gateway\r\n${upgrade}\r\n${rest}`);
+  expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+  expect(answer).toMatch(/content-type: application\/json/i);
+  const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+  expect(body.errors[0].extensions).toEqual({ code: 'BAD_REQUEST' });
+  expect(body.errors[0].message).toMatch(/without Upgrade/);
+  expect(errorLines(linesSince(logged))).toEqual([]);
+});
+
 describe('a 200 KB operation name', () => {
   const NAME = `Q${'x'.repeat(200_000)}`;
 
