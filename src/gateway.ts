@@ -34,6 +34,7 @@ import { createUpstreamDispatcher } from './upstream/exchange';
 import { serveSubscriptions } from './subscriptions/subscriptionServer';
 import { graphiqlAssetRoutes } from './graphql/graphiql';
 import { stringifyAnswer, writeInTurnsIfLarge } from './http/answerText';
+import { persistedQueryRegistration } from './security/persistedQueries';
 
 type SharedStateModule = typeof import('./redis/sharedState');
 
@@ -140,6 +141,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       createOperationPlugin<GatewayContext>(),
       ...cacheControlPlugins<GatewayContext>(),
       ...security.options.plugins,
+      persistedQueryRegistration<GatewayContext>((credentials) => services.http.isStranger(credentials)),
       answerStatusPlugin(),
     ],
     // main.ts's: Apollo's handler re-raises the signal after stopping, so the process would not exit 0.

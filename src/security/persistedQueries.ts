@@ -1,10 +1,11 @@
-import type { ApolloServerOptions, BaseContext } from '@apollo/server';
+import type { ApolloServerOptions, ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { parse, validate, type GraphQLSchema } from 'graphql';
 import { createHash } from 'node:crypto';
 import { ENTRY_OVERHEAD_BYTES } from '../cache/CallerShareCache';
 import { ConfigError, type GatewayConfig } from '../config/loadConfig';
 import { readSettingFile } from '../config/settingFile';
+import type { Credentials } from '../upstream/credentials';
 import { isObject } from '../upstream/types';
 
 type PersistedOperations = ReturnType<typeof loadPersistedQueryManifest>;
@@ -30,6 +31,24 @@ export function persistedQueriesOption(
   const sizeCalculation = (value: string, key: string) => Buffer.byteLength(value) + key.length + ENTRY_OVERHEAD_BYTES;
   const local = new InMemoryLRUCache<string>({ maxSize: limits.apqCacheMaxBytes, sizeCalculation });
   return { cache: shared?.(local) ?? local };
+}
+
+/**
+ * Apollo registers an APQ text before its operation runs, whoever sent it: callers the upstream has not
+ * accepted (made-up tokens, no token) could fill the bounded cache with padded texts and push out every
+ * other caller's. Their texts run, unregistered; once their token is accepted, a later one registers.
+ */
+export function persistedQueryRegistration<TContext extends { readonly credentials: Credentials }>(
+  isStranger: (credentials: Credentials) => boolean,
+): ApolloServerPlugin<TContext> {
+  const listener: GraphQLRequestListener<TContext> = {
+    async didResolveOperation(requestContext) {
+      if (requestContext.metrics.persistedQueryRegister === true && isStranger(requestContext.contextValue.credentials)) {
+        requestContext.metrics.persistedQueryRegister = false;
+      }
+    },
+  };
+  return { requestDidStart: async () => listener };
 }
 
 export function manifestHashCheck(manifest: PersistedOperations): (sourceHash: string) => boolean {

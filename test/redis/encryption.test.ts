@@ -4,7 +4,7 @@ import { SEED, type Simulator } from '@cse-jobs-gateway/simulator';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
 import { collect, sleep } from '../support/liveClient';
 import { describeWithRedis, type RedisServer } from '../support/redisServer';
-import { fleetClients, fleetPolls, postAs, PREFIX, replicaEnv, untilRedis, useRedisSuite } from '../support/replicas';
+import { fleetClients, fleetPolls, knownTo, postAs, PREFIX, replicaEnv, untilRedis, useRedisSuite } from '../support/replicas';
 
 /**
  * REDIS_ENCRYPTION_KEY on replicas sharing one Redis and one simulator: what they write is
@@ -59,6 +59,7 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
     const [a, b] = await Promise.all([replica(KEY), replica(KEY)]);
     await untilRedis([a, b], 1);
     const { query, hash, extensions } = persisted('SealedEngineName');
+    await knownTo(a);
     const registered = await postAs(a, { query, extensions });
     expect(registered.errors).toBeUndefined();
     const onB = await postAs(b, { extensions });
@@ -112,6 +113,7 @@ describeWithRedis('encrypted values in Redis (REDIS_ENCRYPTION_KEY)', () => {
     const [a, c] = await Promise.all([replica(KEY), replica(OTHER_KEY)]);
     await untilRedis([a, c], 1);
     const { query, hash, extensions } = persisted('OtherKeyEngineName');
+    await Promise.all([knownTo(a), knownTo(c)]);
     expect((await postAs(a, { query, extensions })).errors).toBeUndefined();
     const sealedByA = await inspector.get(`${PREFIX}apq:${hash}`);
     expect(sealedByA).not.toBeNull();

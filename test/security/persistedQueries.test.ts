@@ -8,7 +8,7 @@ import { createLogger } from '../../src/observability/logger';
 import { SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { protocolSocket } from '../support/liveClient';
-import { postJson } from './http';
+import { postJson, send } from './http';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const QUERY = `query EngineName { engine(id: "${SEED.engines.big}") { id name } }`;
@@ -40,12 +40,30 @@ describe('automatic persisted queries (default)', () => {
     expect(miss.json().errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     expect(h.simulator.calls).toHaveLength(0);
 
+    // The harness's first operation: the upstream has not accepted the token yet, so the text runs unregistered.
+    const first = await postJson(h.gateway.url, { query: QUERY, extensions: persisted(hash) });
+    expect(first.json()).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
+    const missAgain = await postJson(h.gateway.url, { extensions: persisted(hash) });
+    expect(missAgain.json().errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+
     const register = await postJson(h.gateway.url, { query: QUERY, extensions: persisted(hash) });
-    expect(register.json()).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
+    expect(register.json()).toEqual(first.json());
 
     const hit = await postJson(h.gateway.url, { extensions: persisted(hash) });
     expect(hit.json()).toEqual(register.json());
-    expect(h.simulator.callCount({ route: 'getEngine' })).toBe(2);
+    expect(h.simulator.callCount({ route: 'getEngine' })).toBe(3);
+  });
+
+  it('registers no text of a caller the upstream refused: made-up tokens cannot push out the others\' texts', async () => {
+    const padded = `${QUERY} # ${'x'.repeat(1000)}`;
+    const hash = sha256(padded);
+    const madeUp = await postJson(h.gateway.url, { query: padded, extensions: persisted(hash) }, { 'x-auth-token': 'a-made-up-token-of-forty-characters-0002' });
+    expect(madeUp.json().errors.map((e: any) => e.extensions.code)).toEqual(['UNAUTHENTICATED']);
+    const body = JSON.stringify({ query: padded, extensions: persisted(hash) });
+    const anonymous = await send(h.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(anonymous.json().errors.map((e: any) => e.extensions.code)).toEqual(['UNAUTHENTICATED']);
+    const lookedUp = await postJson(h.gateway.url, { extensions: persisted(hash) });
+    expect(lookedUp.json().errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
   });
 
   it("keeps no caller's document under another text's hash: a `hash` in a WebSocket payload is not read", async () => {

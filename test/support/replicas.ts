@@ -100,6 +100,13 @@ export async function postAs(gateway: GatewayHarness, body: Record<string, unkno
   return (await response.body.json()) as Posted;
 }
 
+/** One operation that reaches the upstream: the demo token is then a caller `gateway` knows, whose APQ texts it
+ * registers (a stranger's run unregistered). */
+export async function knownTo(gateway: GatewayHarness): Promise<void> {
+  const known = await postAs(gateway, { query: '{ engines(first: 1) { totalCount } }' });
+  if (known.errors !== undefined) throw new Error(`the demo token was not accepted: ${JSON.stringify(known.errors)}`);
+}
+
 /** The demo caller's live clients of replicas (another token per client where given), all disposed by `disposeAll`. */
 export function fleetClients(): { client(gateway: GatewayHarness, token?: string): Client; disposeAll(): Promise<void> } {
   const made: Client[] = [];
