@@ -154,12 +154,10 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
       listener(request, response);
     },
   );
-  // An upgraded connection is the WebSocket server's: never idle, in the table until closed. Where no
-  // WebSocket server listens too (the metrics port), the upgrade is refused: the connection is closed.
-  server.prependListener('upgrade', (request: IncomingMessage) => {
-    idle.delete(request.socket);
-    if (server.listenerCount('upgrade') === 1) request.socket.destroy();
-  });
+  // An upgraded connection is the WebSocket server's: never idle, in the table until closed. Only where
+  // there is a table: with an 'upgrade' listener, Node hands every Upgrade to the listeners, where none
+  // would serve it as a request (the metrics port's h2c scrapes).
+  if (limits.maxConnections > 0) server.prependListener('upgrade', (request: IncomingMessage) => idle.delete(request.socket));
   // Upgraded connections included, until closed (or closed for a newcomer: counted out at once).
   const tabled = new Map<Socket, () => void>();
   const byAddress = new CallerShares(limits.maxConnectionsPerAddress);

@@ -47,8 +47,8 @@ async function sharedBuild(name: string, inputs: string[], build: (out: string) 
       mkdirSync(lock);
     } catch {
       // Another worker is building: wait for it, or take over a lock it left when it died.
-      await eventually(() => existsSync(dir) || !existsSync(lock) || Date.now() - statSync(lock).mtimeMs > 180_000, `the ${name} build`, 200_000);
-      if (!existsSync(dir) && existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      await eventually(() => existsSync(dir) || ageMs(lock) === undefined || ageMs(lock)! > 180_000, `the ${name} build`, 200_000);
+      if (!existsSync(dir) && (ageMs(lock) ?? 0) > 180_000) rmSync(lock, { recursive: true, force: true });
       continue;
     }
     const out = mkdtempSync(`${dir}.tmp-`);
@@ -66,9 +66,15 @@ async function sharedBuild(name: string, inputs: string[], build: (out: string) 
   utimesSync(dir, new Date(), new Date());
   for (const old of readdirSync(tmpdir()).filter((entry) => entry.startsWith(prefix) && join(tmpdir(), entry) !== dir)) {
     const path = join(tmpdir(), old);
-    if (Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
+    if ((ageMs(path) ?? 0) > 86_400_000) rmSync(path, { recursive: true, force: true });
   }
   return { dir };
+}
+
+/** How long ago `path` was modified; undefined once it is gone (another worker's build or lock may go at any time). */
+function ageMs(path: string): number | undefined {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat === undefined ? undefined : Date.now() - stat.mtimeMs;
 }
 
 function filesOf(path: string): string[] {

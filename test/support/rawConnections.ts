@@ -59,10 +59,11 @@ export async function openAfter(connection: RawConnection, ms: number): Promise<
   return (await Promise.race([connection.closed, timeout])) === 'open';
 }
 
-/** A fresh connection's whole answer to one `GET path` (`Connection: close`), '' when it got none. */
-export async function getOnce(port: number, path: string, ms = 3000, from?: string): Promise<string> {
+/** A fresh connection's whole answer to one `GET path` (`Connection: close`, unless `headers` have a
+ * Connection of their own: each line ending with CRLF), '' when it got none. */
+export async function getOnce(port: number, path: string, ms = 3000, from?: string, headers = 'Connection: close\r\n'): Promise<string> {
   const connection = await open(port, { from });
-  connection.socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  connection.socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n${headers}\r\n`);
   await closedWithin(connection, ms);
   return connection.received();
 }
