@@ -1,4 +1,5 @@
 import type { FormattedExecutionResult } from 'graphql';
+import type { AbortSignalLike } from '../cache/abort';
 import { nextTurn, TurnMeter } from '../upstream/turns';
 
 /** An answer whose budget counted this many bytes is written in its caller's turns, not in one. */
@@ -9,27 +10,44 @@ const WRITE_CHARS_PER_TURN = 64 * 1024;
 const ENCODE_CHARS_PER_TURN = 1024 * 1024;
 /** Values a subtree may hold and still be written by JSON.stringify at once. */
 const SMALL_SUBTREE_VALUES = 64;
+/** What looking at one value costs a turn, in characters written. */
+const LOOKED_VALUE_CHARS = 8;
 
-/** Large answers' data (the executor's own object), and whose turns they take. */
-const inTurns = new WeakMap<object, { readonly caller: string | undefined }>();
-
-/** `data` is written in `caller`'s turns (`callerDigest`) when `bytes` (its budget's count) make it large. */
-export function writeInTurnsIfLarge(data: unknown, bytes: number, caller: string | undefined): void {
-  if (bytes >= WRITTEN_IN_TURNS_FROM_BYTES && typeof data === 'object' && data !== null) inTurns.set(data, { caller });
+export interface Writer {
+  /** Whose turns the writing takes (`callerDigest`). */
+  readonly caller?: string;
+  /** The operation's: once the caller has left, what is left of the text is not written. */
+  readonly signal?: AbortSignalLike;
 }
 
-/** Apollo's `stringifyResult`: JSON.stringify, a turn's worth at a time for an answer marked large. */
+/** Large answers' data (the executor's own object), and who writes them. */
+const inTurns = new WeakMap<object, Writer>();
+
+/** `data` is written in turns when `bytes` (its budget's count) make it large. */
+export function writeInTurnsIfLarge(data: unknown, bytes: number, writer: Writer): void {
+  if (bytes >= WRITTEN_IN_TURNS_FROM_BYTES && typeof data === 'object' && data !== null) inTurns.set(data, writer);
+}
+
+/**
+ * Apollo's `stringifyResult`: JSON.stringify, a turn's worth at a time for an answer marked large. Such an
+ * answer whose caller has left is written as '' (never sent: its connection is closed, and nothing stores
+ * or shares an answer cut short).
+ */
 export function stringifyAnswer(result: FormattedExecutionResult): string | Promise<string> {
   const large = typeof result.data === 'object' && result.data !== null ? inTurns.get(result.data) : undefined;
-  return large === undefined ? JSON.stringify(result) : stringifyInTurns(result, large.caller);
+  return large === undefined ? JSON.stringify(result) : stringifyInTurns(result, large.caller, WRITE_CHARS_PER_TURN, large.signal);
 }
 
-/** `text` as UTF-8; a long one a turn's worth at a time, in `caller`'s turns. */
-export function encodeAnswer(text: string, caller: string | undefined): Buffer | Promise<Buffer> {
-  return text.length <= ENCODE_CHARS_PER_TURN ? Buffer.from(text) : encodeInTurns(text, caller);
+/** Aborted because the caller left, not because the operation's time was up (its answer is still sent). */
+export const callerLeft = (signal: AbortSignalLike | undefined): boolean =>
+  signal?.aborted === true && (signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError';
+
+/** `text` as UTF-8; a long one a turn's worth at a time, in the writer's turns (empty once its caller left). */
+export function encodeAnswer(text: string, writer: Writer): Buffer | Promise<Buffer> {
+  return text.length <= ENCODE_CHARS_PER_TURN ? Buffer.from(text) : encodeInTurns(text, writer);
 }
 
-async function encodeInTurns(text: string, caller: string | undefined): Promise<Buffer> {
+async function encodeInTurns(text: string, { caller, signal }: Writer): Promise<Buffer> {
   const bytes = Buffer.allocUnsafe(Buffer.byteLength(text));
   let written = 0;
   for (let start = 0; start < text.length; ) {
@@ -38,7 +56,9 @@ async function encodeInTurns(text: string, caller: string | undefined): Promise<
     if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
     written += bytes.write(text.slice(start, end), written);
     start = end;
-    if (start < text.length) await nextTurn(caller);
+    if (start === text.length) break;
+    await nextTurn(caller);
+    if (callerLeft(signal)) return Buffer.alloc(0);
   }
   return bytes;
 }
@@ -56,10 +76,11 @@ interface Frame {
 
 /**
  * What JSON.stringify(value) gives, for a GraphQL answer (plain objects, arrays, primitives, `toJSON`),
- * written a turn's worth at a time in `caller`'s turns. Every value is visited once (a small subtree by
- * JSON.stringify itself, after a bounded look), so the work is linear in the answer.
+ * written a turn's worth at a time in `caller`'s turns; '' once `signal` tells the caller left. Every
+ * value is written once (a small subtree by JSON.stringify itself) and looked at a bounded number of
+ * times, that look counted in the turn's work, so the work is linear in the answer and so is each turn's.
  */
-export async function stringifyInTurns(value: unknown, caller?: string, charsPerTurn = WRITE_CHARS_PER_TURN): Promise<string> {
+export async function stringifyInTurns(value: unknown, caller?: string, charsPerTurn = WRITE_CHARS_PER_TURN, signal?: AbortSignalLike): Promise<string> {
   const turns = new TurnMeter(charsPerTurn, caller);
   const pieces: string[] = [];
   let parts: string[] = [];
@@ -69,9 +90,9 @@ export async function stringifyInTurns(value: unknown, caller?: string, charsPer
     parts.push(text);
     chars += text.length;
   };
-  const open = (item: unknown, key: string) => {
-    const json = toJson(item, key);
-    if (typeof json !== 'object' || json === null || smallSize(json, charsPerTurn) !== undefined) {
+  // `json`: after its toJSON, once, as JSON.stringify calls it.
+  const open = (json: unknown) => {
+    if (typeof json !== 'object' || json === null || small(json)) {
       // Outside an object (which skips them), what JSON.stringify writes nothing for is null.
       return write(JSON.stringify(json) ?? 'null');
     }
@@ -79,7 +100,12 @@ export async function stringifyInTurns(value: unknown, caller?: string, charsPer
     write(keys === undefined ? '[' : '{');
     stack.push({ value: json as Frame['value'], keys, index: 0, any: false });
   };
-  open(value, '');
+  const small = (json: object) => {
+    const look = smallSize(json, charsPerTurn);
+    chars += look.looked * LOOKED_VALUE_CHARS;
+    return look.size !== undefined;
+  };
+  open(toJson(value, ''));
   while (stack.length > 0) {
     const turn = turns.due(chars);
     chars = 0;
@@ -87,6 +113,7 @@ export async function stringifyInTurns(value: unknown, caller?: string, charsPer
       pieces.push(parts.join(''));
       parts = [];
       await turn;
+      if (callerLeft(signal)) return '';
     }
     const frame = stack[stack.length - 1]!;
     if (frame.keys === undefined) {
@@ -106,7 +133,7 @@ export async function stringifyInTurns(value: unknown, caller?: string, charsPer
       }
       if (frame.index > 0) write(',');
       frame.index += 1;
-      open(items[frame.index - 1], String(frame.index - 1));
+      open(toJson(items[frame.index - 1], String(frame.index - 1)));
       continue;
     }
     if (frame.index === frame.keys.length) {
@@ -119,7 +146,7 @@ export async function stringifyInTurns(value: unknown, caller?: string, charsPer
     if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
     write(`${frame.any ? ',' : ''}${JSON.stringify(key)}:`);
     frame.any = true;
-    open(item, key);
+    open(item);
   }
   pieces.push(parts.join(''));
   return pieces.join('');
@@ -146,32 +173,33 @@ function primitiveRun(items: readonly unknown[], start: number, chars: number): 
 
 /**
  * About the characters `value`'s JSON takes, if it holds at most SMALL_SUBTREE_VALUES values and about
- * `chars` characters; else undefined, having looked at no more than that many values.
+ * `chars` characters; else undefined. `looked`: the values it looked at, at most that many.
  */
-function smallSize(value: object, chars: number): number | undefined {
-  let left = SMALL_SUBTREE_VALUES;
+function smallSize(value: object, chars: number): { readonly size: number | undefined; readonly looked: number } {
+  let looked = 0;
   let size = 0;
   const stack: unknown[] = [value];
+  const tooLarge = () => ({ size: undefined, looked });
   while (stack.length > 0) {
     const item = stack.pop();
-    if ((left -= 1) < 0) return undefined;
+    if ((looked += 1) > SMALL_SUBTREE_VALUES) return tooLarge();
     if (typeof item === 'string') size += item.length + 2;
     else if (typeof item !== 'object' || item === null) size += 8;
-    else if (typeof (item as { toJSON?: unknown }).toJSON === 'function') return undefined;
+    else if (typeof (item as { toJSON?: unknown }).toJSON === 'function') return tooLarge();
     else if (Array.isArray(item)) {
-      if (item.length > left) return undefined;
+      if (looked + stack.length + item.length > SMALL_SUBTREE_VALUES) return tooLarge();
       size += 2 + item.length;
       for (const member of item) stack.push(member);
     } else {
       const keys = Object.keys(item);
-      if (keys.length > left) return undefined;
+      if (looked + stack.length + keys.length > SMALL_SUBTREE_VALUES) return tooLarge();
       size += 2;
       for (const key of keys) {
         size += key.length + 4;
         stack.push((item as Record<string, unknown>)[key]);
       }
     }
-    if (size > chars) return undefined;
+    if (size > chars) return tooLarge();
   }
-  return size;
+  return { size, looked };
 }

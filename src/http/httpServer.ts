@@ -14,7 +14,7 @@ import { HEALTH_PATH, METRICS_PATH, metricsRoute, READY_PATH, type RouteHandler 
 import { timeoutReason } from '../upstream/errorMapping';
 import { deadlineIn } from '../upstream/stages/types';
 import { addressKey } from './addressKey';
-import { encodeAnswer } from './answerText';
+import { callerLeft, encodeAnswer } from './answerText';
 import { PlainAbort, type AbortSignalLike } from '../cache/abort';
 import { CallerShares } from '../cache/callerShares';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
@@ -333,14 +333,15 @@ async function answerMiss(
       .finally(() => clearTimeout(timer));
 
     if (result.body.kind === 'complete') {
-      const text = encodeAnswer(result.body.string, context?.budget.caller);
+      const text = encodeAnswer(result.body.string, context?.budget ?? { caller: undefined, signal: abort.signal });
       const answer = { status: result.status ?? 200, headers: result.headers, body: text instanceof Buffer ? text : await text };
       if (unsentBy(options, reuse?.credentials, response, answer.body)) {
         response.writeHead(answer.status, { ...Object.fromEntries(answer.headers), 'content-length': answer.body.length }).end(answer.body);
       }
-      // A leader cut short shares nothing: its waiters execute for themselves.
+      // A leader cut short shares nothing: its waiters execute for themselves. A large answer whose caller
+      // left was not written whole (answerText.ts): nothing keeps it.
       flight?.finish(context, abort.signal.aborted ? undefined : answer);
-      if (reuse !== undefined) options.wholeResponseCache?.offer(reuse.key, reuse.credentials, context, answer);
+      if (reuse !== undefined && !callerLeft(abort.signal)) options.wholeResponseCache?.offer(reuse.key, reuse.credentials, context, answer);
       return;
     }
     for (const [name, value] of result.headers) response.setHeader(name, value);

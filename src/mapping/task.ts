@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../cache/abort';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
 import { parseJsonInTurns } from '../upstream/parseJson';
@@ -16,7 +17,7 @@ const PARSED_IN_TURNS_FROM = 256 * 1024;
 
 /** Parsed when it is shallow enough JSON, else the text itself; output has no ids to keep exact. A long one
  * is parsed in `caller`'s turns (nextTurn). */
-export function taskOutput(raw: string | null | undefined, caller?: string): unknown {
+export function taskOutput(raw: string | null | undefined, caller?: string, signal?: AbortSignalLike): unknown {
   if (raw === null || raw === undefined) return null;
   if (typeof raw !== 'string') {
     if (!nestsDeeperThan(raw, MAX_OUTPUT_DEPTH)) return raw;
@@ -24,7 +25,11 @@ export function taskOutput(raw: string | null | undefined, caller?: string): unk
     throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, message);
   }
   if (raw.length > PARSED_IN_TURNS_FROM) {
-    return parseJsonInTurns(raw, MAX_OUTPUT_DEPTH, undefined, undefined, caller).catch(() => raw);
+    // Text that is no JSON is answered as text; an operation cut short stops parsing.
+    return parseJsonInTurns(raw, MAX_OUTPUT_DEPTH, undefined, undefined, caller, signal).catch((error: unknown) => {
+      if (signal?.aborted === true) throw error;
+      return raw;
+    });
   }
   let parsed: unknown;
   try {

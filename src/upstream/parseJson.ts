@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../cache/abort';
 import { nextTurn, TurnMeter } from './turns';
 
 export const UPSTREAM_BAD_BODY = 'UPSTREAM_BAD_BODY';
@@ -82,9 +83,9 @@ const CODES = [...'"\\{}[],:'].map((char) => char.charCodeAt(0));
 const [QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET, COMMA, COLON] = CODES;
 
 /** The children of containers longer than `pieceChars` are parsed in groups of at most that size. */
-export async function parseJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS, caller?: string) {
-  const containers = await scanInTurns(text, maxDepth, pieceChars, turnChars, UNBOUNDED, caller);
-  return new Assembly(text, containers, JSON.parse, pieceChars, caller).value(0, text.length);
+export async function parseJsonInTurns(text: string, maxDepth: number, pieceChars = PIECE_CHARS, turnChars = TURN_CHARS, caller?: string, signal?: AbortSignalLike) {
+  const containers = await scanInTurns(text, maxDepth, pieceChars, turnChars, UNBOUNDED, caller, signal);
+  return new Assembly(text, containers, JSON.parse, pieceChars, caller, signal).value(0, text.length);
 }
 
 /** {@link parseJsonInTurns}, and ids beyond 2^53 keep their digits, as {@link parseUpstreamBody}'s. */
@@ -103,10 +104,10 @@ interface Bounds {
 
 const UNBOUNDED: Bounds = { members: Infinity, containers: Infinity };
 
-async function scanInTurns(text: string, maxDepth: number, pieceChars: number, turnChars: number, bounds = UNBOUNDED, caller?: string) {
+async function scanInTurns(text: string, maxDepth: number, pieceChars: number, turnChars: number, bounds = UNBOUNDED, caller?: string, signal?: AbortSignalLike) {
   const scanning = scan(text, maxDepth, pieceChars, turnChars, bounds);
   let step = scanning.next();
-  for (; step.done !== true; step = scanning.next()) await nextTurn(caller);
+  for (; step.done !== true; step = scanning.next()) await nextTurn(caller, signal);
   return step.value;
 }
 
@@ -174,8 +175,9 @@ class Assembly {
     private readonly parse: (text: string) => unknown,
     private readonly pieceChars: number,
     caller?: string,
+    signal?: AbortSignalLike,
   ) {
-    this.turns = new TurnMeter(TURN_CHARS, caller);
+    this.turns = new TurnMeter(TURN_CHARS, caller, signal);
   }
 
   async value(from: number, to: number): Promise<unknown> {

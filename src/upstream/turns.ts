@@ -1,3 +1,5 @@
+import type { AbortSignalLike } from '../cache/abort';
+
 /**
  * Turns of the event loop, taken in rounds: each round (one pass of the loop) hands one turn to each waiter
  * that names a caller, however many steps that caller has waiting. Long work on upstream answers lets other
@@ -35,8 +37,17 @@ class TurnRounds {
 
 const rounds = new TurnRounds();
 
-/** The next turn of `caller` (its `callerDigest`); without one, the next pass of the event loop. */
-export const nextTurn = (caller?: string): Promise<void> => rounds.next(caller ?? Symbol());
+/**
+ * The next turn of `caller` (its `callerDigest`); without one, the next pass of the event loop. With an
+ * operation's `signal`, the turn rejects with its reason once it has aborted: the operation's own work
+ * (a task's output parsed, say) stops there, its caller having left or its time being up.
+ */
+export const nextTurn = (caller?: string, signal?: AbortSignalLike): Promise<void> => {
+  const turn = rounds.next(caller ?? Symbol());
+  return signal === undefined ? turn : turn.then(() => {
+    if (signal.aborted) throw signal.reason;
+  });
+};
 
 /** Counts work; once a turn's worth is done, `due` hands back a turn to wait for, else nothing (no await). */
 export class TurnMeter {
@@ -45,11 +56,12 @@ export class TurnMeter {
   constructor(
     private readonly perTurn: number,
     private readonly caller?: string,
+    private readonly signal?: AbortSignalLike,
   ) {}
 
   due(work: number): Promise<void> | undefined {
     if ((this.work += work) <= this.perTurn) return undefined;
     this.work = 0;
-    return nextTurn(this.caller);
+    return nextTurn(this.caller, this.signal);
   }
 }

@@ -1,11 +1,15 @@
 import fc from 'fast-check';
 import { encodeAnswer, stringifyAnswer, stringifyInTurns, writeInTurnsIfLarge, WRITTEN_IN_TURNS_FROM_BYTES } from '../../src/http/answerText';
+import { PlainAbort } from '../../src/cache/abort';
 import { nextTurn } from '../../src/upstream/turns';
 
 /**
  * A large answer is written and encoded a turn's worth at a time, in its caller's turns: the text is
  * JSON.stringify's and the bytes Buffer.from's, and another caller's work runs between the turns.
  */
+
+/** Caller a's writer, whose caller never leaves. */
+const A = { caller: 'a', signal: undefined };
 
 /** Values a GraphQL answer holds, and what JSON.stringify skips or turns into null in them. */
 const answerValue = fc.letrec((tie) => ({
@@ -65,17 +69,58 @@ describe('stringifyInTurns', () => {
   });
 });
 
+describe('stringifyInTurns: what JSON.stringify would do, and turns bounded', () => {
+  it('calls a toJSON once, not again on what it returned', async () => {
+    const inner = { toJSON: () => 'inner' };
+    const value = { a: { toJSON: () => ({ b: inner, toJSON: () => 'twice' }) }, list: [{ toJSON: () => inner }] };
+    expect(await stringifyInTurns(value, 'a', 1)).toBe(JSON.stringify(value));
+  });
+
+  it('counts what it looks at in a turn\'s work: a deep chain takes turns as a wide answer does', async () => {
+    let chain: unknown = 1;
+    for (let depth = 0; depth < 3000; depth += 1) chain = { a: chain, b: [depth] };
+    let others = 0;
+    let writing = true;
+    const other = (async () => {
+      while (writing) {
+        await nextTurn('b');
+        others += 1;
+      }
+    })();
+    const text = await stringifyInTurns(chain, 'a');
+    writing = false;
+    await other;
+    expect(text).toBe(JSON.stringify(chain));
+    // 45,000 characters written (less than a turn), and a look at 64 values (8 characters each) a level.
+    expect(others).toBeGreaterThanOrEqual(Math.floor((3000 * 64 * 8) / (64 * 1024)) - 1);
+  });
+
+  it('stops once its caller left, and writes on when only the time is up', async () => {
+    const answer = largeAnswer(100, 2000);
+    const left = new PlainAbort();
+    const leaving = stringifyInTurns(answer, 'a', undefined, left.signal);
+    left.abort();
+    expect(await leaving).toBe('');
+    const late = new PlainAbort();
+    const timedOut = stringifyInTurns(answer, 'a', undefined, late.signal);
+    late.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    expect(await timedOut).toBe(JSON.stringify(answer));
+    const encoded = encodeAnswer('x'.repeat(3 * 1024 * 1024), { caller: 'a', signal: left.signal });
+    expect((await encoded).length).toBe(0);
+  });
+});
+
 describe('stringifyAnswer', () => {
   it('writes an answer at once unless its data was marked large', () => {
     const small = { data: { a: 1 } };
-    writeInTurnsIfLarge(small.data, WRITTEN_IN_TURNS_FROM_BYTES - 1, 'a');
+    writeInTurnsIfLarge(small.data, WRITTEN_IN_TURNS_FROM_BYTES - 1, A);
     expect(stringifyAnswer(small)).toBe('{"data":{"a":1}}');
     expect(stringifyAnswer({ errors: [{ message: 'no data' }] })).toBe('{"errors":[{"message":"no data"}]}');
   });
 
   it('writes a marked answer in turns, as JSON.stringify would', async () => {
     const answer = largeAnswer(50, 1000);
-    writeInTurnsIfLarge(answer.data, WRITTEN_IN_TURNS_FROM_BYTES, 'a');
+    writeInTurnsIfLarge(answer.data, WRITTEN_IN_TURNS_FROM_BYTES, A);
     const text = stringifyAnswer({ ...answer, extensions: { cost: 1 } });
     expect(text).toBeInstanceOf(Promise);
     expect(await text).toBe(JSON.stringify({ ...answer, extensions: { cost: 1 } }));
@@ -88,7 +133,7 @@ describe('encodeAnswer', () => {
       fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.integer({ min: 0, max: 3 }), async (tail, shift) => {
         // Past a turn's million characters, the pair or the tail may straddle the boundary.
         const text = `${'a'.repeat(1024 * 1024 - shift)}\ud83d\ude00${tail}`;
-        const bytes = await encodeAnswer(text, 'a');
+        const bytes = await encodeAnswer(text, A);
         expect(bytes.equals(Buffer.from(text))).toBe(true);
       }),
       { numRuns: 40 },
@@ -96,7 +141,7 @@ describe('encodeAnswer', () => {
   });
 
   it('encodes a short answer at once', () => {
-    expect(encodeAnswer('{"data":{}}', 'a')).toEqual(Buffer.from('{"data":{}}'));
+    expect(encodeAnswer('{"data":{}}', A)).toEqual(Buffer.from('{"data":{}}'));
   });
 
   it('takes turns of its caller for a long answer', async () => {
@@ -109,7 +154,7 @@ describe('encodeAnswer', () => {
       }
     })();
     const text = 'é'.repeat(5 * 1024 * 1024);
-    const bytes = await encodeAnswer(text, 'a');
+    const bytes = await encodeAnswer(text, A);
     encoding = false;
     await other;
     expect(bytes.equals(Buffer.from(text))).toBe(true);

@@ -1,5 +1,7 @@
 import { GraphQLError, Kind, parse, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { PlainAbort } from '../../src/cache/abort';
 import { OperationBudget, type ListSelection } from '../../src/graphql/execution/operationBudget';
+import { parseJsonInTurns } from '../../src/upstream/parseJson';
 
 const limits = { maxUpstreamBytes: 1000, maxListItems: 10 };
 
@@ -151,6 +153,41 @@ describe('OperationBudget: lists', () => {
     const later = budget.paced(1, TEN_FIELDS, () => 'later');
     expect(later).toBeInstanceOf(Promise);
     await expect(later).resolves.toBe('later');
+  });
+});
+
+describe('OperationBudget: an operation cut short (its caller left, or its time is up)', () => {
+  const cutShort = () => {
+    const abort = new PlainAbort();
+    const roomy = { maxUpstreamBytes: 1e9, maxListItems: 10_000 };
+    return { abort, budget: new OperationBudget(roomy, 'a', undefined, { signal: abort.signal }) };
+  };
+
+  it('fails its next list at once, classified, and makes nothing of it', async () => {
+    const { abort, budget } = cutShort();
+    abort.abort();
+    let made = false;
+    await expect((async () => budget.paced(3, TEN_FIELDS, () => (made = true)))()).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_TIMEOUT' } });
+    expect(made).toBe(false);
+  });
+
+  it('fails a list waiting for its turn when the signal aborts meanwhile', async () => {
+    const { abort, budget } = cutShort();
+    budget.paced(1000, TEN_FIELDS, () => 'first turn');
+    let made = false;
+    const later = Promise.resolve(budget.paced(1000, TEN_FIELDS, () => (made = true)));
+    abort.abort();
+    await expect(later).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_TIMEOUT' } });
+    expect(made).toBe(false);
+  });
+
+  it('stops parsing JSON it makes in turns, and fails the field classified', async () => {
+    const { abort, budget } = cutShort();
+    const text = `[${Array(400_000).fill('1').join(',')}]`;
+    const field = budget.sendJson(text, (caller, signal) => parseJsonInTurns(text, 64, undefined, undefined, caller, signal));
+    abort.abort();
+    await expect(field).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_TIMEOUT' } });
+    expect(() => budget.sendJson('another', () => 1)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'UPSTREAM_TIMEOUT' }) }));
   });
 });
 

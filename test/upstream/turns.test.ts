@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { PlainAbort } from '../../src/cache/abort';
 import { nextTurn } from '../../src/upstream/turns';
 
 /**
@@ -50,5 +51,15 @@ describe('nextTurn', () => {
     setImmediate(() => handed.push('other'));
     await Promise.all(steps);
     expect(handed).toEqual(['a0', 'other', 'a1', 'a2']);
+  });
+});
+
+describe('nextTurn with an operation\'s signal', () => {
+  it('rejects with the reason once the signal aborted before the turn came', async () => {
+    const abort = new PlainAbort();
+    const turn = nextTurn('a', abort.signal);
+    abort.abort('gone');
+    await expect(turn).rejects.toBe('gone');
+    await expect(nextTurn('a', new PlainAbort().signal)).resolves.toBeUndefined();
   });
 });

@@ -79,6 +79,11 @@ export class OperationBudget {
     return this.sent;
   }
 
+  /** Aborts when the caller leaves or the operation's time is up. */
+  get signal(): AbortSignalLike | undefined {
+    return this.bound?.signal;
+  }
+
   /** The answer is made again from the start: the text it held before is not sent. */
   answerAgain(): void {
     this.sent = 0;
@@ -87,13 +92,22 @@ export class OperationBudget {
     this.answers?.release();
   }
 
-  /** `make()`'s JSON (parsed, perhaps in the caller's turns) once per `source`; each copy counted as written. */
-  sendJson(source: unknown, make: (caller: string | undefined) => unknown): unknown {
-    // Past the bound it fails before anything is parsed.
+  /** `make()`'s JSON (parsed, perhaps in the caller's turns, until the operation's signal aborts) once per
+   * `source`; each copy counted as written. */
+  sendJson(source: unknown, make: (caller: string | undefined, signal: AbortSignalLike | undefined) => unknown): unknown {
+    // Past the bound, or once the operation was cut short, it fails before anything is parsed.
     this.send(0);
-    const json = this.made.get(source) ?? sized(make(this.caller));
+    this.throwIfAborted();
+    const json = this.made.get(source) ?? sized(make(this.caller, this.bound?.signal));
     this.made.set(source, json);
-    return json instanceof Promise ? json.then((ready) => this.sendSized(ready)) : this.sendSized(json);
+    if (!(json instanceof Promise)) return this.sendSized(json);
+    return json.then(
+      (ready) => this.sendSized(ready),
+      (error: unknown) => {
+        this.throwIfAborted();
+        throw error;
+      },
+    );
   }
 
   private sendSized({ value, bytes }: SizedJson): unknown {
@@ -120,6 +134,7 @@ export class OperationBudget {
   paced<T>(items: number, selection: ListSelection, make: () => T): T | Promise<T> {
     const perItem = this.sizeOf(selection);
     try {
+      this.throwIfAborted();
       this.send(items * perItem.keyBytes);
     } catch (error) {
       return this.failInTurn(error);
@@ -180,8 +195,18 @@ export class OperationBudget {
       });
     }
     this.fieldsOfTurn += fields;
-    // A promise of its own that never settles: nothing holds it, so the branch is collected whole.
-    return this.turn.then(() => (this.ended ? new Promise<T>(() => {}) : make()));
+    // A promise of its own that never settles: nothing holds it, so the branch is collected whole. Once the
+    // caller left or the time is up, what is left fails in its turn, so the operation ends soon.
+    return this.turn.then(() => {
+      if (this.ended) return new Promise<T>(() => {});
+      this.throwIfAborted();
+      return make();
+    });
+  }
+
+  private throwIfAborted(): void {
+    const signal = this.bound?.signal;
+    if (signal?.aborted === true) throw classifyFailure({ thrown: signal.reason }).error;
   }
 
   private send(bytes: number): void {

@@ -24,7 +24,7 @@ export const Task: TaskResolvers = {
   timedOut: (task) => taskTimedOut(task),
   log: sent('log'),
   // Parsed once per operation, however many aliases answer it (they copy tasks: keyed by the text).
-  output: (task, _args, { budget }) => budget.sendJson(task.output, (caller) => taskOutput(task.output, caller)),
+  output: (task, _args, { budget }) => budget.sendJson(task.output, (caller, signal) => taskOutput(task.output, caller, signal)),
   executor: (task) => task.taskExecutorBrief ?? null,
 };
 
