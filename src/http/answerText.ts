@@ -1,10 +1,11 @@
 import type { FormattedExecutionResult } from 'graphql';
 import type { AbortSignalLike } from '../cache/abort';
+import { isTimeoutReason } from '../upstream/errorMapping';
 import { nextTurn, TurnMeter } from '../upstream/turns';
 
 /** An answer whose budget counted this many bytes is written in its caller's turns, not in one. */
 export const WRITTEN_IN_TURNS_FROM_BYTES = 256 * 1024;
-/** Characters of JSON written in one turn: a few milliseconds of small objects. */
+/** Characters of JSON written in one turn: small objects cost the most per character. */
 const WRITE_CHARS_PER_TURN = 64 * 1024;
 /** Characters encoded as UTF-8 in one turn: a copy, cheaper per character than writing JSON. */
 const ENCODE_CHARS_PER_TURN = 1024 * 1024;
@@ -35,12 +36,11 @@ export function writeInTurnsIfLarge(data: unknown, bytes: number, writer: Writer
  */
 export function stringifyAnswer(result: FormattedExecutionResult): string | Promise<string> {
   const large = typeof result.data === 'object' && result.data !== null ? inTurns.get(result.data) : undefined;
-  return large === undefined ? JSON.stringify(result) : stringifyInTurns(result, large.caller, WRITE_CHARS_PER_TURN, large.signal);
+  return large === undefined ? JSON.stringify(result) : stringifyInTurns(result, large);
 }
 
 /** Aborted because the caller left, not because the operation's time was up (its answer is still sent). */
-export const callerLeft = (signal: AbortSignalLike | undefined): boolean =>
-  signal?.aborted === true && (signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError';
+export const callerLeft = (signal: AbortSignalLike | undefined): boolean => signal?.aborted === true && !isTimeoutReason(signal.reason);
 
 /** `text` as UTF-8; a long one a turn's worth at a time, in the writer's turns (empty once its caller left). */
 export function encodeAnswer(text: string, writer: Writer): Buffer | Promise<Buffer> {
@@ -48,19 +48,19 @@ export function encodeAnswer(text: string, writer: Writer): Buffer | Promise<Buf
 }
 
 async function encodeInTurns(text: string, { caller, signal }: Writer): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(Buffer.byteLength(text));
-  let written = 0;
+  // Piece by piece: measuring the whole text's bytes first would read all of it in one turn.
+  const pieces: Buffer[] = [];
   for (let start = 0; start < text.length; ) {
     let end = Math.min(start + ENCODE_CHARS_PER_TURN, text.length);
     // A surrogate pair stays whole: one half alone would be written as U+FFFD.
     if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
-    written += bytes.write(text.slice(start, end), written);
+    pieces.push(Buffer.from(text.slice(start, end)));
     start = end;
     if (start === text.length) break;
     await nextTurn(caller);
     if (callerLeft(signal)) return Buffer.alloc(0);
   }
-  return bytes;
+  return Buffer.concat(pieces);
 }
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
@@ -75,12 +75,13 @@ interface Frame {
 }
 
 /**
- * What JSON.stringify(value) gives, for a GraphQL answer (plain objects, arrays, primitives, `toJSON`),
- * written a turn's worth at a time in `caller`'s turns; '' once `signal` tells the caller left. Every
+ * What JSON.stringify(value) gives, for a GraphQL answer (a tree of plain objects, arrays, primitives and
+ * `toJSON`; no cycles, no boxed primitives), written a turn's worth at a time in the writer's turns; ''
+ * once its signal tells the caller left. Every
  * value is written once (a small subtree by JSON.stringify itself) and looked at a bounded number of
  * times, that look counted in the turn's work, so the work is linear in the answer and so is each turn's.
  */
-export async function stringifyInTurns(value: unknown, caller?: string, charsPerTurn = WRITE_CHARS_PER_TURN, signal?: AbortSignalLike): Promise<string> {
+export async function stringifyInTurns(value: unknown, { caller, signal }: Writer, charsPerTurn = WRITE_CHARS_PER_TURN): Promise<string> {
   const turns = new TurnMeter(charsPerTurn, caller);
   const pieces: string[] = [];
   let parts: string[] = [];

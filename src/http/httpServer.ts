@@ -15,6 +15,7 @@ import { timeoutReason } from '../upstream/errorMapping';
 import { deadlineIn } from '../upstream/stages/types';
 import { addressKey } from './addressKey';
 import { callerLeft, encodeAnswer } from './answerText';
+import { IdleConnections } from './idleConnections';
 import { PlainAbort, type AbortSignalLike } from '../cache/abort';
 import { CallerShares } from '../cache/callerShares';
 import type { Flight, InFlightRequests } from '../cache/inFlightRequests';
@@ -115,10 +116,9 @@ export function createHttpServer(options: HttpServerOptions) {
 
 /**
  * The connection settings' timeouts, `maxConnections` connections, then `reserve` more for the probes
- * (or scrapers). A full table closes the connection idle longest, one with no request under way and
- * not upgraded, for a newcomer; with none idle, the newcomer goes to the reserve. A full reserve closes
- * its oldest (Node's cap drops the newest): one asking at once is answered at once, so connections that
- * send nothing cannot keep it out.
+ * (or scrapers). A full table closes an idle connection for a newcomer (IdleConnections says which);
+ * with none, the newcomer goes to the reserve. A full reserve closes its oldest (Node's cap drops the
+ * newest): one asking at once is answered at once, so connections that send nothing cannot keep it out.
  */
 function createCappedServer(limits: GatewayConfig['http']['connections'], reserve: number, listener: RequestListener) {
   // Node's timeouts end with the request: an answer its client does not read would be held for good.
@@ -130,13 +130,12 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
   // Node starts every pipelined request it has read while no answer waits to be sent: their answers
   // would wait unsent, none with a deadline yet. One answer in the making per connection.
   const answering = new WeakSet<Socket>();
-  // The table's connections with no request under way, idle longest first.
-  const idle = new Set<Socket>();
+  const idle = new IdleConnections();
   function answered(this: Answer) {
     const { socket } = this.req;
     answering.delete(socket);
     clearTimeout(this[SEND_DEADLINE]);
-    if (tabled.has(socket) && !socket.destroyed) idle.add(socket);
+    if (tabled.has(socket) && !socket.destroyed) idle.answered(socket);
   }
   const server = createServer(
     {
@@ -149,15 +148,21 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
     (request, response) => {
       if (answering.has(request.socket)) return overloaded(response, PIPELINED);
       answering.add(request.socket);
-      idle.delete(request.socket);
+      idle.busy(request.socket);
       response.on('prefinish', armSendDeadline).on('close', answered);
       listener(request, response);
     },
   );
   // An upgraded connection is the WebSocket server's: never idle, in the table until closed. Only where
   // there is a table: with an 'upgrade' listener, Node hands every Upgrade to the listeners, where none
-  // would serve it as a request (the metrics port's h2c scrapes).
-  if (limits.maxConnections > 0) server.prependListener('upgrade', (request: IncomingMessage) => idle.delete(request.socket));
+  // would serve it as a request (the metrics port's h2c scrapes). With no WebSocket server listening
+  // (stopped for shutdown), nothing would answer it: it is closed.
+  if (limits.maxConnections > 0) {
+    server.prependListener('upgrade', (request: IncomingMessage) => {
+      idle.busy(request.socket);
+      if (server.listenerCount('upgrade') === 1) request.socket.destroy();
+    });
+  }
   // Upgraded connections included, until closed (or closed for a newcomer: counted out at once).
   const tabled = new Map<Socket, () => void>();
   const byAddress = new CallerShares(limits.maxConnectionsPerAddress);
@@ -166,21 +171,21 @@ function createCappedServer(limits: GatewayConfig['http']['connections'], reserv
     // One client cannot take the table: past its address's share, it gets what the probes get.
     const address = addressKey(socket.remoteAddress ?? '');
     if (tabled.size >= limits.maxConnections && !byAddress.full(address)) {
-      const idlest = idle.values().next().value;
-      if (idlest !== undefined) {
-        tabled.get(idlest)!();
-        idlest.destroy();
+      const closed = idle.take();
+      if (closed !== undefined) {
+        tabled.get(closed)!();
+        closed.destroy();
       }
     }
     if (tabled.size < limits.maxConnections && !byAddress.full(address)) {
       byAddress.add(address, 1);
       const leave = () => {
         if (!tabled.delete(socket)) return;
-        idle.delete(socket);
+        idle.busy(socket);
         byAddress.add(address, -1);
       };
       tabled.set(socket, leave);
-      idle.add(socket);
+      idle.opened(socket);
       socket.once('close', leave);
       return;
     }

@@ -418,11 +418,9 @@ export function serveSubscriptions(
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A socket error before the handshake completes must not reach the process.
     socket.on('error', () => socket.destroy());
-    const refuse = (status: number, metric: SocketRefusal) => {
+    const refuse = (status: number, metric: SocketRefusal, body = `${STATUS_CODES[status]}\n`, type = 'text/plain; charset=utf-8') => {
       metrics.socketRefused(metric);
-      const body = `${STATUS_CODES[status]}\n`;
-      const type = 'Content-Type: text/plain; charset=utf-8';
-      const headers = ['Connection: close', type, `Content-Length: ${body.length}`];
+      const headers = ['Connection: close', `Content-Type: ${type}`, `Content-Length: ${Buffer.byteLength(body)}`];
       // Node leaves an upgrade's socket half-open after `end`, its timeouts gone: it would hold its slot.
       socket.once('finish', () => socket.destroy());
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers.join('\r\n')}\r\n\r\n${body}`);
@@ -430,9 +428,8 @@ export function serveSubscriptions(
     // Node hands every Upgrade to this listener, none to the request handler: another protocol (h2c,
     // say) is told what to do, in the answers' shape, where HTTP would let the server ignore it.
     if (request.headers.upgrade?.trim().toLowerCase() !== 'websocket') {
-      const body = JSON.stringify(requestError('This server upgrades connections to WebSocket only: send the request without Upgrade.'));
-      socket.once('finish', () => socket.destroy());
-      return void socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      const refusal = requestError('This server upgrades connections to WebSocket only: send the request without Upgrade.');
+      return refuse(400, 'bad_request', JSON.stringify(refusal), 'application/json');
     }
     if (request.url?.split('?')[0] !== GRAPHQL_PATH) return refuse(404, 'path');
     if (closing) return refuse(503, 'shutting_down');

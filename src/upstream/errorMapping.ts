@@ -253,3 +253,8 @@ function codeOf(err: unknown, property: 'code' | 'name' = 'code'): string | unde
 export function timeoutReason(): DOMException {
   return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 }
+
+/** An abort for the time being up ({@link timeoutReason}, AbortSignal.timeout), not for the caller leaving. */
+export function isTimeoutReason(reason: unknown): boolean {
+  return (reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
+}

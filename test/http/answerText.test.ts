@@ -43,7 +43,7 @@ describe('stringifyInTurns', () => {
   it('writes what JSON.stringify writes, whatever a turn holds', async () => {
     await fc.assert(
       fc.asyncProperty(answerValue, fc.constantFrom(1, 7, 64, 65_536), async (value, charsPerTurn) => {
-        expect(await stringifyInTurns(value, 'a', charsPerTurn)).toBe(JSON.stringify(value) ?? 'null');
+        expect(await stringifyInTurns(value, A, charsPerTurn)).toBe(JSON.stringify(value) ?? 'null');
       }),
       { numRuns: 300 },
     );
@@ -59,7 +59,7 @@ describe('stringifyInTurns', () => {
         others += 1;
       }
     })();
-    const text = await stringifyInTurns(answer, 'a');
+    const text = await stringifyInTurns(answer, A);
     writing = false;
     await other;
     expect(text).toBe(JSON.stringify(answer));
@@ -73,7 +73,7 @@ describe('stringifyInTurns: what JSON.stringify would do, and turns bounded', ()
   it('calls a toJSON once, not again on what it returned', async () => {
     const inner = { toJSON: () => 'inner' };
     const value = { a: { toJSON: () => ({ b: inner, toJSON: () => 'twice' }) }, list: [{ toJSON: () => inner }] };
-    expect(await stringifyInTurns(value, 'a', 1)).toBe(JSON.stringify(value));
+    expect(await stringifyInTurns(value, A, 1)).toBe(JSON.stringify(value));
   });
 
   it('counts what it looks at in a turn\'s work: a deep chain takes turns as a wide answer does', async () => {
@@ -87,22 +87,22 @@ describe('stringifyInTurns: what JSON.stringify would do, and turns bounded', ()
         others += 1;
       }
     })();
-    const text = await stringifyInTurns(chain, 'a');
+    const text = await stringifyInTurns(chain, A);
     writing = false;
     await other;
     expect(text).toBe(JSON.stringify(chain));
-    // 45,000 characters written (less than a turn), and a look at 64 values (8 characters each) a level.
+    // What it writes is less than a turn's worth; its looks, at 64 values a level, are many turns' worth.
     expect(others).toBeGreaterThanOrEqual(Math.floor((3000 * 64 * 8) / (64 * 1024)) - 1);
   });
 
   it('stops once its caller left, and writes on when only the time is up', async () => {
     const answer = largeAnswer(100, 2000);
     const left = new PlainAbort();
-    const leaving = stringifyInTurns(answer, 'a', undefined, left.signal);
+    const leaving = stringifyInTurns(answer, { caller: 'a', signal: left.signal });
     left.abort();
     expect(await leaving).toBe('');
     const late = new PlainAbort();
-    const timedOut = stringifyInTurns(answer, 'a', undefined, late.signal);
+    const timedOut = stringifyInTurns(answer, { caller: 'a', signal: late.signal });
     late.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
     expect(await timedOut).toBe(JSON.stringify(answer));
     const encoded = encodeAnswer('x'.repeat(3 * 1024 * 1024), { caller: 'a', signal: left.signal });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/loadConfig';
 import { startGateway } from '../../src/gateway';
 import { createLogger } from '../../src/observability/logger';
-import { SEED } from '@cse-jobs-gateway/simulator';
+import { SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
 import { protocolSocket } from '../support/liveClient';
 import { postJson, send } from './http';
@@ -34,21 +34,24 @@ describe('automatic persisted queries (default)', () => {
   });
 
   it('misses, registers, then hits', async () => {
+    // A token no other test of this harness sends: the upstream has not accepted it yet.
+    const as = { 'x-auth-token': SECOND_TOKEN };
     const hash = sha256(QUERY);
     h.simulator.resetCalls();
-    const miss = await postJson(h.gateway.url, { extensions: persisted(hash) });
+    const miss = await postJson(h.gateway.url, { extensions: persisted(hash) }, as);
     expect(miss.json().errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     expect(h.simulator.calls).toHaveLength(0);
 
-    // The harness's first operation: the upstream has not accepted the token yet, so the text runs unregistered.
-    const first = await postJson(h.gateway.url, { query: QUERY, extensions: persisted(hash) });
+    // Its first text runs unregistered: the upstream had not accepted the token when it was sent.
+    const first = await postJson(h.gateway.url, { query: QUERY, extensions: persisted(hash) }, as);
     expect(first.json()).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
-    const missAgain = await postJson(h.gateway.url, { extensions: persisted(hash) });
+    const missAgain = await postJson(h.gateway.url, { extensions: persisted(hash) }, as);
     expect(missAgain.json().errors.map((e: any) => e.extensions.code)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
 
-    const register = await postJson(h.gateway.url, { query: QUERY, extensions: persisted(hash) });
+    const register = await postJson(h.gateway.url, { query: QUERY, extensions: persisted(hash) }, as);
     expect(register.json()).toEqual(first.json());
 
+    // Registered for everyone: the demo token's hash-only request hits.
     const hit = await postJson(h.gateway.url, { extensions: persisted(hash) });
     expect(hit.json()).toEqual(register.json());
     expect(h.simulator.callCount({ route: 'getEngine' })).toBe(3);

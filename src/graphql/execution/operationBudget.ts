@@ -31,6 +31,8 @@ export class OperationBudget {
   private sent = 0;
   /** Once the answer's bytes are spent, what every later field that needs more fails with. */
   private spent: GraphQLError | undefined;
+  /** Once the operation's signal aborted, what every later field fails with. */
+  private cut: GraphQLError | undefined;
   /** Fields handed over in the current turn (while no later turn is scheduled). */
   private fieldsThisTurn = 0;
   /** The latest turn scheduled, and the fields it hands over. */
@@ -88,6 +90,7 @@ export class OperationBudget {
   answerAgain(): void {
     this.sent = 0;
     this.spent = undefined;
+    this.cut = undefined;
     this.unshared = 0;
     this.answers?.release();
   }
@@ -204,9 +207,14 @@ export class OperationBudget {
     });
   }
 
+  /** Once the signal aborted: its coded error, then one already located for every field after it (as `spent`). */
   private throwIfAborted(): void {
     const signal = this.bound?.signal;
-    if (signal?.aborted === true) throw classifyFailure({ thrown: signal.reason }).error;
+    if (signal?.aborted !== true) return;
+    if (this.cut !== undefined) throw this.cut;
+    const error = classifyFailure({ thrown: signal.reason }).error;
+    this.cut = repeatedFailure(error, 'The operation was cut short: the fields after it are null (or the nearest nullable field above them).');
+    throw error;
   }
 
   private send(bytes: number): void {
@@ -250,8 +258,8 @@ function tooLarge(reason: string, limit: number, message: string): GatewayError 
  */
 const REPEATED = new WeakSet<GraphQLError>();
 
-function repeatedFailure(first: GatewayError): GraphQLError {
-  const message = `${first.message} The fields after it that needed more are null (or the nearest nullable field above them).`;
+function repeatedFailure(first: GatewayError, tail = 'The fields after it that needed more are null (or the nearest nullable field above them).'): GraphQLError {
+  const message = `${first.message} ${tail}`;
   const error = new GraphQLError(message, { path: [], originalError: first, extensions: first.extensions });
   REPEATED.add(error);
   return error;
