@@ -11,6 +11,22 @@ import { nextTurn } from '../../src/upstream/turns';
 /** Caller a's writer, whose caller never leaves. */
 const A = { caller: 'a', signal: undefined };
 
+/** What `run` (caller a's work) gives, and how many turns caller b took meanwhile. */
+async function withOtherCaller<T>(run: () => Promise<T>): Promise<[T, number]> {
+  let others = 0;
+  let running = true;
+  const other = (async () => {
+    while (running) {
+      await nextTurn('b');
+      others += 1;
+    }
+  })();
+  const result = await run();
+  running = false;
+  await other;
+  return [result, others];
+}
+
 /** Values a GraphQL answer holds, and what JSON.stringify skips or turns into null in them. */
 const answerValue = fc.letrec((tie) => ({
   value: fc.oneof(
@@ -51,17 +67,7 @@ describe('stringifyInTurns', () => {
 
   it('takes turns of its caller: another caller\'s steps run between them', async () => {
     const answer = largeAnswer(200, 2000);
-    let others = 0;
-    let writing = true;
-    const other = (async () => {
-      while (writing) {
-        await nextTurn('b');
-        others += 1;
-      }
-    })();
-    const text = await stringifyInTurns(answer, A);
-    writing = false;
-    await other;
+    const [text, others] = await withOtherCaller(() => stringifyInTurns(answer, A));
     expect(text).toBe(JSON.stringify(answer));
     // A turn holds about 64 Ki characters (a run of numbers is guessed at 8 each): the other caller had
     // a turn per round of the writer's.
@@ -79,17 +85,7 @@ describe('stringifyInTurns: what JSON.stringify would do, and turns bounded', ()
   it('counts what it looks at in a turn\'s work: a deep chain takes turns as a wide answer does', async () => {
     let chain: unknown = 1;
     for (let depth = 0; depth < 3000; depth += 1) chain = { a: chain, b: [depth] };
-    let others = 0;
-    let writing = true;
-    const other = (async () => {
-      while (writing) {
-        await nextTurn('b');
-        others += 1;
-      }
-    })();
-    const text = await stringifyInTurns(chain, A);
-    writing = false;
-    await other;
+    const [text, others] = await withOtherCaller(() => stringifyInTurns(chain, A));
     expect(text).toBe(JSON.stringify(chain));
     // What it writes is less than a turn's worth; its looks, at 64 values a level, are many turns' worth.
     expect(others).toBeGreaterThanOrEqual(Math.floor((3000 * 64 * 8) / (64 * 1024)) - 1);
@@ -145,18 +141,8 @@ describe('encodeAnswer', () => {
   });
 
   it('takes turns of its caller for a long answer', async () => {
-    let others = 0;
-    let encoding = true;
-    const other = (async () => {
-      while (encoding) {
-        await nextTurn('b');
-        others += 1;
-      }
-    })();
     const text = 'é'.repeat(5 * 1024 * 1024);
-    const bytes = await encodeAnswer(text, A);
-    encoding = false;
-    await other;
+    const [bytes, others] = await withOtherCaller(async () => encodeAnswer(text, A));
     expect(bytes.equals(Buffer.from(text))).toBe(true);
     expect(others).toBeGreaterThanOrEqual(4);
   });
