@@ -39,6 +39,13 @@ export class PlainAbort implements AbortSignalLike {
     if (at >= 0) listeners!.splice(at, 1);
   }
 
+  /** The caller left: aborts, or, aborted already because its time was up, now says the caller left (what
+   * reads the reason to go on for a caller still there, a large answer's writing, stops). */
+  leave(): void {
+    if (this.aborted) this.reason = new DOMException('This operation was aborted', 'AbortError');
+    else this.abort();
+  }
+
   abort(reason?: unknown): void {
     if (this.aborted) return;
     this.aborted = true;

@@ -299,7 +299,7 @@ async function answerMiss(
   // Every upstream call of the operation listens on this one signal: dozens at once are normal.
   const abort = new PlainAbort();
   response.on('close', () => {
-    if (!response.writableFinished) abort.abort();
+    if (!response.writableFinished) abort.leave();
   });
   let flight: Flight<GatewayContext> | undefined;
   if (reuse !== undefined) {

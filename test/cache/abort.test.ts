@@ -17,6 +17,19 @@ describe('PlainAbort', () => {
     expect((abort.signal.reason as Error).message).toBe('gone');
   });
 
+  it('leave(): aborts as abort() does, or, aborted by a time-out already, says the caller left, calling no listener again', () => {
+    const fresh = new PlainAbort();
+    fresh.leave();
+    expect(fresh.signal.reason).toMatchObject({ name: 'AbortError' });
+    const timedOut = new PlainAbort();
+    let calls = 0;
+    timedOut.signal.addEventListener('abort', () => (calls += 1));
+    timedOut.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    timedOut.leave();
+    expect(timedOut.signal.reason).toMatchObject({ name: 'AbortError' });
+    expect(calls).toBe(1);
+  });
+
   it('gives an AbortError as the reason when none is given, as AbortController does', () => {
     const abort = new PlainAbort();
     abort.abort();

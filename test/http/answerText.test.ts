@@ -103,6 +103,12 @@ describe('stringifyInTurns: what JSON.stringify would do, and turns bounded', ()
     expect(await timedOut).toBe(JSON.stringify(answer));
     const encoded = encodeAnswer('x'.repeat(3 * 1024 * 1024), { caller: 'a', signal: left.signal });
     expect((await encoded).length).toBe(0);
+    // Its time up first, then the caller gone: what is left is not written either.
+    const both = new PlainAbort();
+    const leavingLate = stringifyInTurns(answer, { caller: 'a', signal: both.signal });
+    both.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    both.leave();
+    expect(await leavingLate).toBe('');
   });
 });
 
