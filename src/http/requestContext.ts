@@ -7,6 +7,9 @@ import { requestRecordOf, tagError } from '../observability/requestRecord';
 import type { Credentials } from '../upstream/credentials';
 import { GatewayError } from '../errors/GatewayError';
 import { createContext, type ContextServices, type GatewayContext } from '../graphql/context';
+import { callerDigest } from '../cache/scopeKey';
+import { throwClassified } from '../upstream/errorMapping';
+import { turnIfBusy } from '../upstream/turns';
 
 /** A refused caller's stand-in: never sent, never cached under. */
 const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', enterpriseProjectId: undefined });
@@ -44,6 +47,15 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
     const refusal = refused === undefined ? {} : { error: refused };
     // The stranger's part its address holds in the upstream limits (as its connections, per address).
     const address = addressKey(request.socket.remoteAddress ?? '');
+    // Apollo parses, validates and runs the document once the context is made: while other work waits for
+    // its turn, in the caller's turn, so a caller's flood of new documents takes its place among the
+    // others' requests and the connections waiting to be accepted; one whose caller left (or whose time is
+    // up) meanwhile costs no more.
+    try {
+      await turnIfBusy(callerDigest(credentials), signal);
+    } catch (reason) {
+      throwClassified(reason);
+    }
     return createContext(services, { credentials, address, signal, deadline, events, propagate, refusal }, record, refused);
   };
   return { credentialsOf, contextFor };

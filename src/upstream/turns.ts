@@ -11,6 +11,11 @@ class TurnRounds {
   private readonly waiting = new Map<unknown, Array<() => void>>();
   private scheduled = false;
 
+  /** Whether any step waits for its turn. */
+  get busy(): boolean {
+    return this.waiting.size > 0;
+  }
+
   next(caller: unknown): Promise<void> {
     return new Promise((resolve) => {
       const steps = this.waiting.get(caller);
@@ -48,6 +53,16 @@ export const nextTurn = (caller?: string, signal?: AbortSignalLike): Promise<voi
     if (signal.aborted) throw signal.reason;
   });
 };
+
+/**
+ * The caller's next turn (as nextTurn) while other steps wait for theirs; else undefined, so the step goes
+ * on at once (after checking `signal`): with nothing waiting there is no one for it to let go first.
+ */
+export function turnIfBusy(caller?: string, signal?: AbortSignalLike): Promise<void> | undefined {
+  if (rounds.busy) return nextTurn(caller, signal);
+  if (signal?.aborted === true) throw signal.reason;
+  return undefined;
+}
 
 /** Counts work; once a turn's worth is done, `due` hands back a turn to wait for, else nothing (no await). */
 export class TurnMeter {

@@ -1,5 +1,9 @@
-import { DEMO_TOKEN, SECOND_TOKEN } from '@cse-jobs-gateway/simulator';
+import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN } from '@cse-jobs-gateway/simulator';
+import { callerDigest } from '../../src/cache/scopeKey';
+import { nextTurn } from '../../src/upstream/turns';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
+import { eventually } from '../support/liveClient';
+import { open } from '../support/rawConnections';
 import { jobPageText, startFakeUpstream, type FakeUpstream } from '../support/upstream';
 
 /**
@@ -19,7 +23,7 @@ beforeAll(async () => {
     return undefined;
   });
   // A share of answers being made that these never fill: the turns alone are measured.
-  gateway = await startGatewayOn(upstream, { OPERATION_MAX_UPSTREAM_BYTES: String(256 * 1024 * 1024) });
+  gateway = await startGatewayOn(upstream, { OPERATION_MAX_UPSTREAM_BYTES: String(256 * 1024 * 1024), LOG_LEVEL: 'info' });
 });
 afterAll(async () => {
   await gateway.close();
@@ -48,3 +52,26 @@ it("serves another caller's operation between a busy caller's, not after all of 
   expect(finished).toHaveLength(9);
   // The operations' own work, a few seconds alone, takes several times that beside the rest of the suite.
 }, 60_000);
+
+describe('a request waits for its caller\'s turn while other work waits for its own', () => {
+  it('is parsed and run in that turn: one whose caller left meanwhile is not', async () => {
+    const before = gateway.logs.length;
+    // The caller's place is taken for many rounds: its new request waits behind these steps.
+    const digest = callerDigest({ token: DEMO_TOKEN, projectId: DEMO_PROJECT_ID, enterpriseProjectId: undefined });
+    const held = Promise.all(Array.from({ length: 500 }, () => nextTurn(digest)));
+    const connection = await open(gateway.gateway.port);
+    const body = JSON.stringify({ query: 'query LeftBeforeItsTurn { __typename }' });
+    connection.socket.end(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Auth-Token: ${DEMO_TOKEN}\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    connection.socket.destroy();
+    await held;
+    const operations = () => gateway.logs.slice(before).map((text) => JSON.parse(text) as Record<string, unknown>).filter((line) => line.msg === 'graphql operation');
+    await eventually(() => operations().length > 0, 'its log line');
+    // Run, it would have been answered with no error (and named): its caller had left before its turn came.
+    expect(operations()).toEqual([expect.objectContaining({ operationName: null, operationType: null, outcome: 'aborted' })]);
+  });
+
+  it('goes on at once when nothing waits for a turn', async () => {
+    const response = await gateway.gql('query AtOnce { __typename }');
+    expect(response.body).toEqual({ data: { __typename: 'Query' } });
+  });
+});

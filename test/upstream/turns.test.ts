@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { PlainAbort } from '../../src/cache/abort';
-import { nextTurn } from '../../src/upstream/turns';
+import { nextTurn, turnIfBusy } from '../../src/upstream/turns';
 
 /**
  * Turns are handed out in rounds, one per caller a round: many steps of one caller take that caller's
@@ -61,5 +61,20 @@ describe('nextTurn with an operation\'s signal', () => {
     abort.abort('gone');
     await expect(turn).rejects.toBe('gone');
     await expect(nextTurn('a', new PlainAbort().signal)).resolves.toBeUndefined();
+  });
+});
+
+describe('turnIfBusy', () => {
+  it('goes on at once when no step waits, checking the signal; else waits for the caller\'s turn', async () => {
+    expect(turnIfBusy('a')).toBeUndefined();
+    const left = new PlainAbort();
+    left.abort('gone');
+    expect(() => turnIfBusy('a', left.signal)).toThrow('gone');
+    const handed: string[] = [];
+    const waiting = [nextTurn('b').then(() => handed.push('b')), nextTurn('b').then(() => handed.push('b again'))];
+    const turn = turnIfBusy('a');
+    expect(turn).toBeInstanceOf(Promise);
+    await Promise.all([...waiting, turn!.then(() => handed.push('a'))]);
+    expect(handed).toEqual(['b', 'a', 'b again']);
   });
 });
