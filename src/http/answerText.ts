@@ -77,9 +77,9 @@ interface Frame {
 /**
  * What JSON.stringify(value) gives, for a GraphQL answer (a tree of plain objects, arrays, primitives and
  * `toJSON`; no cycles, no boxed primitives), written a turn's worth at a time in the writer's turns; ''
- * once its signal tells the caller left. Every
- * value is written once (a small subtree by JSON.stringify itself) and looked at a bounded number of
- * times, that look counted in the turn's work, so the work is linear in the answer and so is each turn's.
+ * once its signal tells the caller left. Every value is written once (a small subtree by JSON.stringify
+ * itself) and looked at a bounded number of times, that look counted in the turn's work, so the work is
+ * linear in the answer and so is each turn's.
  */
 export async function stringifyInTurns(value: unknown, { caller, signal }: Writer, charsPerTurn = WRITE_CHARS_PER_TURN): Promise<string> {
   const turns = new TurnMeter(charsPerTurn, caller);
