@@ -136,7 +136,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
         formatError,
         includeStacktraceInErrorResponses,
         didEncounterErrors: recordOperationErrors,
-        didExecute: ({ budget }, data) => writeInTurnsIfLarge(data, budget.sentBytes, budget),
+        didExecute: ({ budget }, data) => writeInTurnsIfLarge(data, budget),
       }),
       createOperationPlugin<GatewayContext>(),
       ...cacheControlPlugins<GatewayContext>(),

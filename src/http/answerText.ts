@@ -24,9 +24,9 @@ export interface Writer {
 /** Large answers' data (the executor's own object), and who writes them. */
 const inTurns = new WeakMap<object, Writer>();
 
-/** `data` is written in turns when `bytes` (its budget's count) make it large. */
-export function writeInTurnsIfLarge(data: unknown, bytes: number, writer: Writer): void {
-  if (bytes >= WRITTEN_IN_TURNS_FROM_BYTES && typeof data === 'object' && data !== null) inTurns.set(data, writer);
+/** `data` is written in turns when its operation's budget counted enough bytes (`sentBytes`) to make it large. */
+export function writeInTurnsIfLarge(data: unknown, budget: Writer & { readonly sentBytes: number }): void {
+  if (budget.sentBytes >= WRITTEN_IN_TURNS_FROM_BYTES && typeof data === 'object' && data !== null) inTurns.set(data, budget);
 }
 
 /**

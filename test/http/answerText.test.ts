@@ -115,14 +115,14 @@ describe('stringifyInTurns: what JSON.stringify would do, and turns bounded', ()
 describe('stringifyAnswer', () => {
   it('writes an answer at once unless its data was marked large', () => {
     const small = { data: { a: 1 } };
-    writeInTurnsIfLarge(small.data, WRITTEN_IN_TURNS_FROM_BYTES - 1, A);
+    writeInTurnsIfLarge(small.data, { ...A, sentBytes: WRITTEN_IN_TURNS_FROM_BYTES - 1 });
     expect(stringifyAnswer(small)).toBe('{"data":{"a":1}}');
     expect(stringifyAnswer({ errors: [{ message: 'no data' }] })).toBe('{"errors":[{"message":"no data"}]}');
   });
 
   it('writes a marked answer in turns, as JSON.stringify would', async () => {
     const answer = largeAnswer(50, 1000);
-    writeInTurnsIfLarge(answer.data, WRITTEN_IN_TURNS_FROM_BYTES, A);
+    writeInTurnsIfLarge(answer.data, { ...A, sentBytes: WRITTEN_IN_TURNS_FROM_BYTES });
     const text = stringifyAnswer({ ...answer, extensions: { cost: 1 } });
     expect(text).toBeInstanceOf(Promise);
     expect(await text).toBe(JSON.stringify({ ...answer, extensions: { cost: 1 } }));
