@@ -95,8 +95,8 @@ export function createHttpServer(options: HttpServerOptions) {
     let aborted = false;
     // The connection closed before the answer began: whatever is written after, nothing was sent.
     let unsent = false;
-    response.on('close', () => {
-      aborted = !response.writableFinished;
+    onClientLeft(request, response, () => {
+      aborted = true;
       unsent = !response.headersSent;
     });
     operations += 1;
@@ -287,6 +287,25 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   return answerMiss(options, request, response, target.search, body, reuse);
 }
 
+/**
+ * Calls `left` once if the client leaves before its answer is finished: its connection closes, or it ends
+ * its side, which Node (no half-open HTTP) answers by ending ours: nothing written after reaches it. The end
+ * is known from the pass of the loop that read it, before the operation's turn comes; the close is not.
+ */
+function onClientLeft(request: IncomingMessage, response: ServerResponse, left: () => void): void {
+  const { socket } = request;
+  let known = false;
+  const leave = () => {
+    if (known) return;
+    known = true;
+    socket.off('end', leave);
+    if (!response.writableFinished) left();
+  };
+  if (socket.readableEnded) return leave();
+  socket.once('end', leave);
+  response.once('close', leave);
+}
+
 /** Coalesced with an identical request in flight, or run by Apollo, then offered to the cache. */
 async function answerMiss(
   options: HttpServerOptions,
@@ -298,9 +317,7 @@ async function answerMiss(
 ): Promise<void> {
   // Every upstream call of the operation listens on this one signal: dozens at once are normal.
   const abort = new PlainAbort();
-  response.on('close', () => {
-    if (!response.writableFinished) abort.leave();
-  });
+  onClientLeft(request, response, () => abort.leave());
   let flight: Flight<GatewayContext> | undefined;
   if (reuse !== undefined) {
     const following = options.inFlight.follow(reuse.key, abort.signal);

@@ -9,7 +9,7 @@ import { GatewayError } from '../errors/GatewayError';
 import { createContext, type ContextServices, type GatewayContext } from '../graphql/context';
 import { callerDigest } from '../cache/scopeKey';
 import { throwClassified } from '../upstream/errorMapping';
-import { turnIfBusy } from '../upstream/turns';
+import { nextTurn, requestPlace } from '../upstream/turns';
 
 /** A refused caller's stand-in: never sent, never cached under. */
 const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', enterpriseProjectId: undefined });
@@ -47,12 +47,12 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
     const refusal = refused === undefined ? {} : { error: refused };
     // The stranger's part its address holds in the upstream limits (as its connections, per address).
     const address = addressKey(request.socket.remoteAddress ?? '');
-    // Apollo parses, validates and runs the document once the context is made: while other work waits for
-    // its turn, in the caller's turn, so a caller's flood of new documents takes its place among the
-    // others' requests and the connections waiting to be accepted; one whose caller left (or whose time is
-    // up) meanwhile costs no more.
+    // Apollo parses, validates and runs the document once the context is made, in the caller's next turn:
+    // never in the pass of the loop that read the request, so a caller's flood of new documents waits in
+    // its own place in the rounds while other callers' requests, and connections waiting to be accepted,
+    // go on; one whose caller left (or whose time is up) meanwhile costs no more.
     try {
-      await turnIfBusy(callerDigest(credentials), signal);
+      await nextTurn(requestPlace(callerDigest(credentials), services.http.isStranger(credentials), address), signal);
     } catch (reason) {
       throwClassified(reason);
     }

@@ -28,6 +28,7 @@ import { addressKey } from '../http/addressKey';
 import { CseApi } from '../upstream/CseApi';
 import type { Credentials } from '../upstream/credentials';
 import { deadlineIn } from '../upstream/stages/types';
+import { nextTurn, requestPlace } from '../upstream/turns';
 import { ConflatingStream, polledAtOf } from './conflatingStream';
 import { maxPendingEvents, Watches, type WatchFleet } from './EngineWatch';
 import { SubscriptionGroups, type GroupRequest } from './SubscriptionGroups';
@@ -461,18 +462,36 @@ export function serveSubscriptions(
       ws.ping();
     };
     const pings = limits.keepAliveMs > 0 ? setInterval(ping, limits.keepAliveMs).unref() : undefined;
+    // Each message is handed to graphql-ws in its caller's turn, in order, as an HTTP request's document is
+    // parsed: never in the pass of the loop that read it. While messages wait, the socket is not read.
+    let waiting = 0;
+    let handed = Promise.resolve();
     const onMessage = (handle: (data: string) => Promise<void>) =>
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         // The protocol is text: a binary frame is refused as graphql-ws refuses any bad message.
         if (isBinary) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
-        connection.messageBytes = data.length;
-        connection.messageValues = jsonValues(data);
+        const bytes = data.length;
+        const values = jsonValues(data);
         const text = data.toString('utf8');
-        handle(text).catch((error: unknown) => {
-          // graphql-ws parses the server's own message types, then throws on them: the client's mistake.
-          if (isServerMessage(text)) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
-          logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
-          closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
+        const hand = () => {
+          if (ws.readyState !== ws.OPEN) return;
+          connection.messageBytes = bytes;
+          connection.messageValues = values;
+          handle(text).catch((error: unknown) => {
+            // graphql-ws parses the server's own message types, then throws on them: the client's mistake.
+            if (isServerMessage(text)) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
+            logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
+            closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
+          });
+        };
+        const { credentials } = connection;
+        const stranger = credentials === undefined || (connection.stranger === true && services.http.isStranger(credentials));
+        const place = requestPlace(credentials === undefined ? '' : callerDigest(credentials), stranger, address);
+        waiting += 1;
+        ws.pause();
+        handed = handed.then(() => nextTurn(place)).then(hand).finally(() => {
+          waiting -= 1;
+          if (waiting === 0) ws.resume();
         });
       });
     const send = (data: string) => sendFrame(connection, data);

@@ -1,19 +1,25 @@
+import { subscribe } from 'node:diagnostics_channel';
 import type { AbortSignalLike } from '../cache/abort';
+import { STRANGERS } from '../cache/callerShares';
 
 /**
  * Turns of the event loop, taken in rounds: each round (one pass of the loop) hands one turn to each waiter
  * that names a caller, however many steps that caller has waiting. Long work on upstream answers lets other
  * requests run between its steps, and one caller's many operations share one caller's place in the rounds:
  * another caller's request waits behind one step of each caller, not one step of each of their operations.
+ * The loop accepts one connection per pass: while passes keep accepting, the round waits for them.
  */
 class TurnRounds {
   /** Steps waiting, per caller, in the order the callers came; a key of its own for a step that names none. */
   private readonly waiting = new Map<unknown, Array<() => void>>();
   private scheduled = false;
+  /** A connection was accepted since the last round, and how many passes the round has let go for them. */
+  private accepted = false;
+  private passesLetGo = 0;
 
-  /** Whether any step waits for its turn. */
-  get busy(): boolean {
-    return this.waiting.size > 0;
+  /** Called for every connection accepted: libuv accepts one per pass of the event loop. */
+  connectionAccepted(): void {
+    this.accepted = true;
   }
 
   next(caller: unknown): Promise<void> {
@@ -29,6 +35,17 @@ class TurnRounds {
   }
 
   private readonly round = (): void => {
+    // A pass that accepted a connection may have left more waiting in the listen queue, and a pass without
+    // a round is short: the round lets passes go while they keep accepting (a bounded number of them), so
+    // connections new to the process are not held behind the steps' work, one accepted per round.
+    if (this.accepted && this.passesLetGo < PASSES_FOR_CONNECTIONS) {
+      this.accepted = false;
+      this.passesLetGo += 1;
+      setImmediate(this.round);
+      return;
+    }
+    this.accepted = false;
+    this.passesLetGo = 0;
     // The steps' continuations run after this callback, so no caller joins while the round is handed out.
     for (const [caller, steps] of this.waiting) {
       const step = steps.shift()!;
@@ -40,7 +57,14 @@ class TurnRounds {
   };
 }
 
+/** At most this many passes between two rounds: a flood of connections still leaves the steps their turns. */
+const PASSES_FOR_CONNECTIONS = 64;
+
 const rounds = new TurnRounds();
+
+// Every connection any server of this process accepts (the gateway's, the metrics port's, an embedded
+// simulator's): they share the loop, and so its one accept per pass.
+subscribe('net.server.socket', () => rounds.connectionAccepted());
 
 /**
  * The next turn of `caller` (its `callerDigest`); without one, the next pass of the event loop. With an
@@ -55,14 +79,11 @@ export const nextTurn = (caller?: string, signal?: AbortSignalLike): Promise<voi
 };
 
 /**
- * The caller's next turn (as nextTurn) while other steps wait for theirs; else undefined, so the step goes
- * on at once (after checking `signal`): with nothing waiting there is no one for it to let go first.
+ * Where a request's document (over HTTP or a WebSocket) waits for its turn to be parsed and run: its caller's
+ * place (`callerDigest`); callers the upstream has not accepted share one place per address (`addressKey`),
+ * so that made-up tokens are not a place each.
  */
-export function turnIfBusy(caller?: string, signal?: AbortSignalLike): Promise<void> | undefined {
-  if (rounds.busy) return nextTurn(caller, signal);
-  if (signal?.aborted === true) throw signal.reason;
-  return undefined;
-}
+export const requestPlace = (caller: string, stranger: boolean, address: string): string => (stranger ? `${STRANGERS} ${address}` : caller);
 
 /** Counts work; once a turn's worth is done, `due` hands back a turn to wait for, else nothing (no await). */
 export class TurnMeter {

@@ -1,9 +1,11 @@
 import { DEMO_PROJECT_ID, DEMO_TOKEN, SECOND_TOKEN } from '@cse-jobs-gateway/simulator';
 import { callerDigest } from '../../src/cache/scopeKey';
+import { STRANGERS } from '../../src/cache/callerShares';
+import { addressKey } from '../../src/http/addressKey';
 import { nextTurn } from '../../src/upstream/turns';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
-import { eventually } from '../support/liveClient';
-import { open } from '../support/rawConnections';
+import { eventually, protocolSocket } from '../support/liveClient';
+import { destroyAll, getOnce, open } from '../support/rawConnections';
 import { jobPageText, startFakeUpstream, type FakeUpstream } from '../support/upstream';
 
 /**
@@ -26,6 +28,7 @@ beforeAll(async () => {
   gateway = await startGatewayOn(upstream, { OPERATION_MAX_UPSTREAM_BYTES: String(256 * 1024 * 1024), LOG_LEVEL: 'info' });
 });
 afterAll(async () => {
+  destroyAll();
   await gateway.close();
   await upstream.close();
 });
@@ -70,8 +73,69 @@ describe('a request waits for its caller\'s turn while other work waits for its 
     expect(operations()).toEqual([expect.objectContaining({ operationName: null, operationType: null, outcome: 'aborted' })]);
   });
 
-  it('goes on at once when nothing waits for a turn', async () => {
+  it('is parsed in that turn even when nothing else waits: one whose client left at once is not', async () => {
+    const before = gateway.logs.length;
+    const connection = await open(gateway.gateway.port);
+    const body = JSON.stringify({ query: 'query LeftAtOnce { __typename }' });
+    // The request and the client's end come in one read: run in that pass, it would be answered.
+    connection.socket.end(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Auth-Token: ${DEMO_TOKEN}\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    const operations = () => gateway.logs.slice(before).map((text) => JSON.parse(text) as Record<string, unknown>).filter((line) => line.msg === 'graphql operation');
+    await eventually(() => operations().length > 0, 'its log line');
+    expect(operations()).toEqual([expect.objectContaining({ operationName: null, operationType: null, outcome: 'aborted' })]);
+  });
+
+  it('takes one place for all callers the upstream has not accepted, per address: made-up tokens are not a place each', async () => {
+    // The strangers' place of this address is taken for many rounds, each a millisecond's work.
+    let heldDone = false;
+    const busyStep = () => {
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+    };
+    const held = Promise.all(Array.from({ length: 200 }, () => nextTurn(`${STRANGERS} ${addressKey('127.0.0.1')}`).then(busyStep))).then(() => (heldDone = true));
+    const known = gateway.gql('query Known { __typename }', undefined, { 'x-auth-token': DEMO_TOKEN }).then(() => heldDone);
+    const madeUp = gateway.gql('query MadeUp { __typename }', undefined, { 'x-auth-token': 'made-up-token-0000000000000001' }).then(() => heldDone);
+    // In a place of its own, the made-up token's request would be answered in the first rounds.
+    expect(await madeUp).toBe(true);
+    expect(await known).toBe(false);
+    await held;
+  });
+
+  it('answers a request that stays, with nothing else waiting', async () => {
     const response = await gateway.gql('query AtOnce { __typename }');
     expect(response.body).toEqual({ data: { __typename: 'Query' } });
   });
+});
+
+it("answers a connection new to the process while a caller's flood of new documents waits, not after it", async () => {
+  await post(DEMO_TOKEN, 97);
+  // Opened at once: the kernel holds them for the gateway to accept, one per pass of its loop.
+  const flood = await Promise.all(Array.from({ length: 24 }, () => open(gateway.gateway.port)));
+  let answered = 0;
+  flood.forEach((connection, i) => {
+    const body = JSON.stringify({ query: `{ engine(id: "${ENGINE}") { f${i}: jobs(first: 100) { nodes { id type status tasks { id name } } } } }` });
+    connection.socket.once('data', () => (answered += 1));
+    connection.socket.write(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Auth-Token: ${DEMO_TOKEN}\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  });
+  const health = await getOnce(gateway.gateway.port, '/healthz', 30_000);
+  const answeredBeforeHealth = answered;
+  await eventually(() => answered === flood.length, 'the flood answered');
+  expect(health).toMatch(/^HTTP\/1\.1 200/);
+  // Accepted one per pass with an operation run in each, it would come after most of them.
+  expect(answeredBeforeHealth).toBeLessThanOrEqual(2);
+}, 60_000);
+
+it("hands a WebSocket's messages over in its caller's turns: a connection new to the process is answered before a burst of them", async () => {
+  const socket = await protocolSocket(gateway.gateway.url);
+  const before = gateway.logs.length;
+  const query = 'subscription ($e: ID!, $id: ID!) { jobUpdated(engineId: $e, id: $id) { id status type startTime endTime description } }';
+  // Within the connection's limit of 25 subscriptions: each is admitted, its document parsed.
+  socket.burst(Array.from({ length: 20 }, (_, i) => ({ type: 'subscribe', id: `s${i}`, payload: { query, variables: { e: ENGINE, id: String(i) } } })));
+  const health = await getOnce(gateway.gateway.port, '/healthz');
+  const started = () => gateway.logs.slice(before).filter((line) => line.includes('subscription started')).length;
+  const startedBeforeHealth = started();
+  await eventually(() => started() === 20, 'the burst admitted');
+  expect(health).toMatch(/^HTTP\/1\.1 200/);
+  // Handed over in the pass that read them, all 20 would be admitted first.
+  expect(startedBeforeHealth).toBeLessThanOrEqual(5);
+  socket.socket.close();
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { PlainAbort } from '../../src/cache/abort';
-import { nextTurn, turnIfBusy } from '../../src/upstream/turns';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import { nextTurn } from '../../src/upstream/turns';
 
 /**
  * Turns are handed out in rounds, one per caller a round: many steps of one caller take that caller's
@@ -64,17 +65,53 @@ describe('nextTurn with an operation\'s signal', () => {
   });
 });
 
-describe('turnIfBusy', () => {
-  it('goes on at once when no step waits, checking the signal; else waits for the caller\'s turn', async () => {
-    expect(turnIfBusy('a')).toBeUndefined();
-    const left = new PlainAbort();
-    left.abort('gone');
-    expect(() => turnIfBusy('a', left.signal)).toThrow('gone');
-    const handed: string[] = [];
-    const waiting = [nextTurn('b').then(() => handed.push('b')), nextTurn('b').then(() => handed.push('b again'))];
-    const turn = turnIfBusy('a');
-    expect(turn).toBeInstanceOf(Promise);
-    await Promise.all([...waiting, turn!.then(() => handed.push('a'))]);
-    expect(handed).toEqual(['b', 'a', 'b again']);
+describe('rounds and connections waiting to be accepted', () => {
+  /**
+   * libuv accepts one connection per pass of the loop: with a caller's steps always waiting, a round each
+   * pass would accept one connection per step. `count` connections are opened at once while caller 'a'
+   * has a step waiting at every round; the result is how many of its steps ran before all were accepted.
+   */
+  async function stepsWhileAccepting(count: number): Promise<{ steps: number; acceptedAtFirstStep: number }> {
+    let accepted = 0;
+    let acceptedAtFirstStep = -1;
+    let steps = 0;
+    let stepsWhenAllAccepted = -1;
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      accepted += 1;
+      if (accepted === count) stepsWhenAllAccepted = steps;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    let stop = false;
+    const flood = (async () => {
+      while (!stop) {
+        await nextTurn('a');
+        steps += 1;
+        if (acceptedAtFirstStep < 0) acceptedAtFirstStep = accepted;
+      }
+    })();
+    const clients = Array.from({ length: count }, () => connect(port, '127.0.0.1').on('error', () => undefined));
+    await new Promise<void>((resolve) => {
+      const check = () => (stepsWhenAllAccepted >= 0 ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    stop = true;
+    await flood;
+    for (const socket of [...clients, ...sockets]) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    return { steps: stepsWhenAllAccepted, acceptedAtFirstStep };
+  }
+
+  it('lets passes go while they accept: connections waiting are taken in, not one per step', async () => {
+    // One per step would be about 40 steps.
+    expect((await stepsWhileAccepting(40)).steps).toBeLessThanOrEqual(2);
+  });
+
+  it('lets a bounded number go: a flood of connections still leaves the steps their rounds', async () => {
+    const { steps, acceptedAtFirstStep } = await stepsWhileAccepting(200);
+    expect(acceptedAtFirstStep).toBeLessThanOrEqual(65);
+    expect(steps).toBeGreaterThanOrEqual(2);
   });
 });
