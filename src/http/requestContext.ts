@@ -48,9 +48,9 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
     // The stranger's part its address holds in the upstream limits (as its connections, per address).
     const address = addressKey(request.socket.remoteAddress ?? '');
     // Apollo parses, validates and runs the document once the context is made, in the caller's next turn:
-    // never in the pass of the loop that read the request, so a caller's flood of new documents waits in
-    // its own place in the rounds while other callers' requests, and connections waiting to be accepted,
-    // go on; one whose caller left (or whose time is up) meanwhile costs no more.
+    // not in the callback that read the request, so a caller's flood of new documents waits in its own
+    // place in the rounds while other callers' requests are read, and connections waiting to be accepted
+    // taken in; one whose caller left (or whose time is up) meanwhile costs no more.
     try {
       await nextTurn(requestPlace(callerDigest(credentials), services.http.isStranger(credentials), address), signal);
     } catch (reason) {

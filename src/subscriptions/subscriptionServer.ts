@@ -54,6 +54,8 @@ interface Connection {
   /** Its caller (callerDigest) once identified; `stranger` while it holds the strangers' share too. */
   own?: string;
   stranger?: boolean;
+  /** graphql-ws's context of the socket, from its connection_init on: whether it acknowledged it. */
+  graphqlWs?: Ctx;
   /** Until onComplete: an id still ending may not be reused (one `complete` would reach neither). */
   readonly operations: Map<string, Operation>;
   /** Ids a client completed and subscribed again at once: graphql-ws would send the old one's `complete`. */
@@ -216,6 +218,7 @@ export function serveSubscriptions(
 
   async function identify(ctx: Ctx): Promise<boolean> {
     const connection = ctx.extra;
+    connection.graphqlWs = ctx;
     const headers = connectionHeaders(ctx.connectionParams, connection.request.headers);
     let credentials: Credentials;
     try {
@@ -284,6 +287,20 @@ export function serveSubscriptions(
     return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `${STRANGERS_FULL}, and the upstream could not be asked about these: retry later`);
   }
 
+  /** Whether the socket's credentials still hold the strangers' share: the upstream was not asked about
+   * them on connecting, and has not accepted them since. */
+  function strangerNow(connection: Connection, credentials: Credentials): boolean {
+    return connection.stranger === true && services.http.isStranger(credentials);
+  }
+
+  /** Where an acknowledged socket's messages wait for their turns: its caller's place, or while it is a
+   * stranger's, its address's (requestPlace). */
+  function placeOf(connection: Connection): string {
+    const { credentials, own } = connection;
+    if (credentials === undefined || own === undefined) return requestPlace('', true, connection.address);
+    return requestPlace(own, strangerNow(connection, credentials), connection.address);
+  }
+
   function admit(ctx: Ctx, id: string, payload: OperationRequest): ExecutionArgs | readonly GraphQLError[] {
     const connection = ctx.extra;
     // graphql-ws subscribes only after identify accepted the socket; should that change, fail closed.
@@ -294,7 +311,7 @@ export function serveSubscriptions(
     // graphql-ws keeps the id while the subscription lives and repeats it in every result: one longer
     // than any client's (graphql-ws's client sends UUIDs) is refused as graphql-ws refuses a bad message.
     if (id.length > MAX_ID_LENGTH) {
-      // Once: the messages the socket sent before it closed are still handled.
+      // Once, should the socket be closing already.
       if (connection.socket.readyState === connection.socket.OPEN) metrics.socketRefused('bad_request');
       closeSocket(connection.socket, CloseCode.BadRequest, 'Invalid message received: id too long');
       return [new GraphQLError('Invalid id.', { extensions: { code: RequestErrorCode.BAD_REQUEST } })];
@@ -319,7 +336,7 @@ export function serveSubscriptions(
     // (an enterprise project not yet answered makes a known caller a stranger again). A socket the upstream
     // was asked about is a caller's.
     const own = callerDigest(credentials);
-    const stranger = connection.stranger === true && services.http.isStranger(credentials);
+    const stranger = strangerNow(connection, credentials);
     const callerRefusal = () => {
       const { limit } = subscriptionShares;
       metrics.subscribeRefused('caller_limit');
@@ -453,47 +470,62 @@ export function serveSubscriptions(
     metrics.socketOpened();
     startIdle(connection);
     ws.on('error', () => closeSocket(ws, CloseCode.InternalServerError, 'Socket error'));
-    // A socket that has not answered the previous ping by the next is dropped.
+    // A socket that has not answered the previous ping by the next is dropped; not one whose messages wait
+    // for their turns: it is not read meanwhile (its pong neither), and it is there, it sent them. It is
+    // pinged afresh once read again.
     let answered = true;
     ws.on('pong', () => (answered = true));
     const ping = () => {
+      if (ws.isPaused) {
+        answered = true;
+        return;
+      }
       if (!answered) return ws.terminate();
       answered = false;
       ws.ping();
     };
     const pings = limits.keepAliveMs > 0 ? setInterval(ping, limits.keepAliveMs).unref() : undefined;
-    // Each message is handed to graphql-ws in its caller's turn, in order, as an HTTP request's document is
-    // parsed: never in the pass of the loop that read it. While messages wait, the socket is not read.
-    let waiting = 0;
-    let handed = Promise.resolve();
-    const onMessage = (handle: (data: string) => Promise<void>) =>
+    // Once graphql-ws has acknowledged the socket's connection_init, each message is handed to it in order,
+    // in its caller's turn (requestPlace), as an HTTP request's document is parsed: not in the callback
+    // that read it, and one at a time per caller however many sockets it has. Before, graphql-ws refuses
+    // anything but the connection_init at once, as the protocol asks, and parses no document. While
+    // messages wait the socket is not read (what ws has read still comes: one read's frames, bounded).
+    const onMessage = (handle: (text: string) => Promise<void>) => {
+      const hand = (data: Buffer) => {
+        connection.messageBytes = data.length;
+        connection.messageValues = jsonValues(data);
+        const text = data.toString('utf8');
+        handle(text).catch((error: unknown) => {
+          // graphql-ws parses the server's own message types, then throws on them: the client's mistake.
+          if (isServerMessage(text)) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
+          logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
+          closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
+        });
+      };
+      const waiting: Buffer[] = [];
+      const takeTurns = async () => {
+        try {
+          while (waiting.length > 0) {
+            await nextTurn(placeOf(connection));
+            if (ws.readyState !== ws.OPEN) break;
+            hand(waiting.shift()!);
+          }
+        } finally {
+          waiting.length = 0;
+          ws.resume();
+        }
+      };
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         // The protocol is text: a binary frame is refused as graphql-ws refuses any bad message.
         if (isBinary) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
-        const bytes = data.length;
-        const values = jsonValues(data);
-        const text = data.toString('utf8');
-        const hand = () => {
-          if (ws.readyState !== ws.OPEN) return;
-          connection.messageBytes = bytes;
-          connection.messageValues = values;
-          handle(text).catch((error: unknown) => {
-            // graphql-ws parses the server's own message types, then throws on them: the client's mistake.
-            if (isServerMessage(text)) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
-            logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
-            closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
-          });
-        };
-        const { credentials } = connection;
-        const stranger = credentials === undefined || (connection.stranger === true && services.http.isStranger(credentials));
-        const place = requestPlace(credentials === undefined ? '' : callerDigest(credentials), stranger, address);
-        waiting += 1;
+        if (waiting.length === 0 && connection.graphqlWs?.acknowledged !== true) return hand(data);
+        if (waiting.length >= MAX_MESSAGES_WAITING) return closeSocket(ws, TRY_AGAIN_LATER, `More than ${MAX_MESSAGES_WAITING} messages at once: send fewer at a time.`);
+        waiting.push(data);
+        if (waiting.length > 1) return;
         ws.pause();
-        handed = handed.then(() => nextTurn(place)).then(hand).finally(() => {
-          waiting -= 1;
-          if (waiting === 0) ws.resume();
-        });
+        void takeTurns();
       });
+    };
     const send = (data: string) => sendFrame(connection, data);
     const close = (code?: number, reason?: string) => closeSocket(ws, code ?? 1000, reason);
     const closed = protocol.opened({ protocol: ws.protocol, send, close, onMessage }, connection);
@@ -583,6 +615,10 @@ function jsonValues(data: Buffer): number {
 
 /** RFC 6455's "Try Again Later": the server holds as much of this as it may give the caller. */
 const TRY_AGAIN_LATER = 1013;
+
+/** A socket's messages waiting for their turns, at most: what one read of small frames can hold is far
+ * more, and no client sends as many at once. */
+const MAX_MESSAGES_WAITING = 1024;
 
 /** The sockets waiting for the upstream's word on their credentials: a share of their own. */
 const ASKING = 'asking';

@@ -3,7 +3,7 @@ import type { AbortSignalLike } from '../cache/abort';
 import { STRANGERS } from '../cache/callerShares';
 
 /**
- * Turns of the event loop, taken in rounds: each round (one pass of the loop) hands one turn to each waiter
+ * Turns of the event loop, taken in rounds: each round (a pass of the loop) hands one turn to each waiter
  * that names a caller, however many steps that caller has waiting. Long work on upstream answers lets other
  * requests run between its steps, and one caller's many operations share one caller's place in the rounds:
  * another caller's request waits behind one step of each caller, not one step of each of their operations.
@@ -58,7 +58,7 @@ class TurnRounds {
 }
 
 /** At most this many passes between two rounds: a flood of connections still leaves the steps their turns. */
-const PASSES_FOR_CONNECTIONS = 64;
+const PASSES_FOR_CONNECTIONS = 16;
 
 const rounds = new TurnRounds();
 

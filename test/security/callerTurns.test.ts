@@ -4,7 +4,7 @@ import { STRANGERS } from '../../src/cache/callerShares';
 import { addressKey } from '../../src/http/addressKey';
 import { nextTurn } from '../../src/upstream/turns';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
-import { eventually, protocolSocket } from '../support/liveClient';
+import { closed, eventually, protocolSocket, rawSocket } from '../support/liveClient';
 import { destroyAll, getOnce, open } from '../support/rawConnections';
 import { jobPageText, startFakeUpstream, type FakeUpstream } from '../support/upstream';
 
@@ -77,7 +77,9 @@ describe('a request waits for its caller\'s turn while other work waits for its 
     const before = gateway.logs.length;
     const connection = await open(gateway.gateway.port);
     const body = JSON.stringify({ query: 'query LeftAtOnce { __typename }' });
-    // The request and the client's end come in one read: run in that pass, it would be answered.
+    // The client's end comes with its request or a pass later; the round waits a pass for the accept of
+    // this new connection, so the end is read before its turn. Parsed in the callback that read the
+    // request, or at a turn that heeded only the connection's close, it would be answered (logged so).
     connection.socket.end(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Auth-Token: ${DEMO_TOKEN}\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
     const operations = () => gateway.logs.slice(before).map((text) => JSON.parse(text) as Record<string, unknown>).filter((line) => line.msg === 'graphql operation');
     await eventually(() => operations().length > 0, 'its log line');
@@ -85,6 +87,7 @@ describe('a request waits for its caller\'s turn while other work waits for its 
   });
 
   it('takes one place for all callers the upstream has not accepted, per address: made-up tokens are not a place each', async () => {
+    await post(DEMO_TOKEN, 96);
     // The strangers' place of this address is taken for many rounds, each a millisecond's work.
     let heldDone = false;
     const busyStep = () => {
@@ -109,7 +112,8 @@ describe('a request waits for its caller\'s turn while other work waits for its 
 it("answers a connection new to the process while a caller's flood of new documents waits, not after it", async () => {
   await post(DEMO_TOKEN, 97);
   // Opened at once: the kernel holds them for the gateway to accept, one per pass of its loop.
-  const flood = await Promise.all(Array.from({ length: 24 }, () => open(gateway.gateway.port)));
+  // Fewer than the passes a round lets go for connections (16): all are taken in before the first round.
+  const flood = await Promise.all(Array.from({ length: 12 }, () => open(gateway.gateway.port)));
   let answered = 0;
   flood.forEach((connection, i) => {
     const body = JSON.stringify({ query: `{ engine(id: "${ENGINE}") { f${i}: jobs(first: 100) { nodes { id type status tasks { id name } } } } }` });
@@ -124,7 +128,8 @@ it("answers a connection new to the process while a caller's flood of new docume
   expect(answeredBeforeHealth).toBeLessThanOrEqual(2);
 }, 60_000);
 
-it("hands a WebSocket's messages over in its caller's turns: a connection new to the process is answered before a burst of them", async () => {
+describe("a WebSocket's messages", () => {
+it("are handed over in its caller's turns: a connection new to the process is answered before a burst of them", async () => {
   const socket = await protocolSocket(gateway.gateway.url);
   const before = gateway.logs.length;
   const query = 'subscription ($e: ID!, $id: ID!) { jobUpdated(engineId: $e, id: $id) { id status type startTime endTime description } }';
@@ -138,4 +143,48 @@ it("hands a WebSocket's messages over in its caller's turns: a connection new to
   // Handed over in the pass that read them, all 20 would be admitted first.
   expect(startedBeforeHealth).toBeLessThanOrEqual(5);
   socket.socket.close();
+});
+
+it('before the connection_init is acknowledged, are handed over at once: a subscribe sent with it is refused with 4401', async () => {
+  const socket = rawSocket(gateway.gateway.url);
+  await new Promise((resolve) => socket.once('open', resolve));
+  const ended = closed(socket);
+  const query = 'subscription ($e: ID!, $id: ID!) { jobUpdated(engineId: $e, id: $id) { id status } }';
+  const raw = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+  raw.cork();
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { 'X-Auth-Token': DEMO_TOKEN } }));
+  socket.send(JSON.stringify({ type: 'subscribe', id: 'early', payload: { query, variables: { e: ENGINE, id: '1' } } }));
+  raw.uncork();
+  // The protocol: a subscribe before the acknowledgement closes the socket, whenever the ack would come.
+  expect((await ended).code).toBe(4401);
+});
+
+it('more at once than the socket may have waiting close it with 1013: one read cannot queue without bound', async () => {
+  const socket = await protocolSocket(gateway.gateway.url);
+  socket.burst(Array.from({ length: 1025 }, () => ({ type: 'ping' })));
+  expect(await socket.closed).toBe(1013);
+});
+});
+
+it('keeps a socket whose messages wait for their turns past its keepalive: its pongs are not read meanwhile', async () => {
+  const pinging = await startGatewayOn(upstream, { SUBSCRIPTION_KEEPALIVE_MS: '40' });
+  try {
+    // A caller the upstream has accepted: its socket's messages wait in its own place.
+    await pinging.gql(`{ engine(id: "${ENGINE}") { id } }`, undefined, { 'x-auth-token': DEMO_TOKEN });
+    const socket = await protocolSocket(pinging.gateway.url);
+    // The caller's place is taken for about 300 ms: the socket's ping waits, its socket paused.
+    const digest = callerDigest({ token: DEMO_TOKEN, projectId: DEMO_PROJECT_ID, enterpriseProjectId: undefined });
+    const busyStep = () => {
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+    };
+    const held = Promise.all(Array.from({ length: 300 }, () => nextTurn(digest).then(busyStep)));
+    socket.burst([{ type: 'ping' }]);
+    await held;
+    await eventually(() => socket.received.some((message: { type?: string }) => message.type === 'pong'), 'the pong');
+    expect(socket.socket.readyState).toBe(socket.socket.OPEN);
+    socket.socket.close();
+  } finally {
+    await pinging.close();
+  }
 });
