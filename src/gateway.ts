@@ -91,8 +91,10 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   if (shared !== undefined) undo.push(() => shared.close());
   const services: ContextServices = {
     config,
-    // A quarter of what one operation may send, being made at once per caller (its oldest goes on past it).
-    answers: new AnswersBeingMade(config.limits.budget.maxUpstreamBytes / 4),
+    // Being made at once: a quarter of what one operation may send per caller (its oldest goes on past
+    // it); all callers together, twice that, two callers' worth (what the manifests' container was sized
+    // for: deploy/kubernetes/README.md), the oldest of all going on past it.
+    answers: new AnswersBeingMade(config.limits.budget.maxUpstreamBytes / 4, config.limits.budget.maxUpstreamBytes / 2),
     http: new CseHttpClient({
       endpoint: deps.endpoint,
       dispatcher,

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { AnswersBeingMade, type AnswerShare } from '../../src/graphql/execution/answersBeingMade';
 import { PlainAbort } from '../../src/cache/abort';
 import { loadConfig } from '../../src/config/loadConfig';
@@ -109,6 +110,49 @@ describe('AnswersBeingMade', () => {
     // 5 + 6: full again, and x is the oldest.
     c.grow(6);
     expect(c.hasRoom()).toBe(false);
+  });
+});
+
+describe("all callers' answers together", () => {
+  it('are bounded too: past the bound, only the oldest answer of all goes on, whoever its caller', () => {
+    const answers = new AnswersBeingMade(100, 150);
+    const [a, b, c] = [answers.answerOf('A'), answers.answerOf('B'), answers.answerOf('C')];
+    a.grow(60);
+    b.grow(60);
+    expect([a.hasRoom(), b.hasRoom()]).toEqual([true, true]);
+    // Each caller within its share, and the oldest of its own: the process's bound holds them back.
+    c.grow(60);
+    expect([a.hasRoom(), b.hasRoom(), c.hasRoom()]).toEqual([true, false, false]);
+  });
+
+  it("wake other callers' answers when one is made, in the order they began", async () => {
+    const answers = new AnswersBeingMade(100, 100);
+    const [a, b, c] = [answers.answerOf('A'), answers.answerOf('B'), answers.answerOf('C')];
+    a.grow(90);
+    b.grow(90);
+    c.grow(90);
+    const [bRoom, cRoom] = [b.room(undefined, undefined), c.room(undefined, undefined)];
+    expect([await settled(bRoom), await settled(cRoom)]).toEqual(['pending', 'pending']);
+    a.release();
+    expect([await settled(bRoom), await settled(cRoom)]).toEqual(['resolved', 'pending']);
+    b.release();
+    expect(await settled(cRoom)).toBe('resolved');
+  });
+
+  it('bound many tokens as they bound one: however many callers, at most the bound and one answer are made', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 80 })), { maxLength: 60 }), (grown) => {
+        const answers = new AnswersBeingMade(100, 150);
+        let going = 0;
+        for (const [caller, bytes] of grown) {
+          const share = answers.answerOf(String(caller));
+          share.grow(bytes);
+          // An answer that has no room waits at its next list (holding what it counted): it makes no more.
+          if (share.hasRoom()) going += bytes;
+        }
+        expect(going).toBeLessThanOrEqual(150 + 80);
+      }),
+    );
   });
 });
 

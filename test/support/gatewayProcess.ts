@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { startSimulator, type Simulator } from '@cse-jobs-gateway/simulator';
+import { startSimulator, type Simulator, type SimulatorOptions } from '@cse-jobs-gateway/simulator';
 import { eventually } from './liveClient';
 
 const root = join(__dirname, '..', '..');
@@ -131,13 +131,15 @@ export async function startGatewayProcess(build: GatewayBuild, env: Record<strin
 }
 
 /** A suite's build, simulator and gateway process, made before its tests and ended after them. */
-export function gatewayProcessSuite(): { readonly simulator: Simulator; start(env: Record<string, string>, nodeFlags?: string[]): Promise<GatewayProcess> } {
+export function gatewayProcessSuite(
+  simulatorOptions: Pick<SimulatorOptions, 'tokens'> = {},
+): { readonly simulator: Simulator; start(env: Record<string, string>, nodeFlags?: string[]): Promise<GatewayProcess> } {
   let build: GatewayBuild | undefined;
   let simulator: Simulator | undefined;
   let gateway: GatewayProcess | undefined;
   beforeAll(async () => {
     build = await buildGateway();
-    simulator = await startSimulator({ host: '127.0.0.1', port: 0 });
+    simulator = await startSimulator({ host: '127.0.0.1', port: 0, ...simulatorOptions });
   }, 120_000);
   afterAll(async () => {
     await gateway?.kill();

@@ -8,7 +8,8 @@ export interface AnswerShare {
   /** Counts `bytes` more of the answer being made. */
   grow(bytes: number): void;
   /** Whether the operation may make more: its caller's answers being made are within the share, or its own
-   * began counting before every other of them (one of them always goes on). */
+   * began counting before every other of them; and the process's are within its bound, or its own began
+   * counting before every other's (one answer always goes on). */
   hasRoom(): boolean;
   /** Settles once `hasRoom()`, as the caller's answers are made; rejects with the signal's reason, or at
    * `deadline` (performance.now()'s clock) with a time-out. */
@@ -21,16 +22,24 @@ export interface AnswerShare {
  * The bytes of each caller's answers being made, as their budgets count them: a caller running many
  * large operations at once makes them a share's worth at a time, its oldest first, the others' lists
  * waiting for room. What one answer holds in memory while it is made is many times its bytes (an object
- * per value, a path per field), so the share is a fraction of what one operation may send.
+ * per value, a path per field), so the share is a fraction of what one operation may send. All callers'
+ * answers together have a bound of their own, `processBytes`: many tokens (one user can have many) do
+ * not multiply what the process holds; past it, the oldest answer of all goes on.
  */
 export class AnswersBeingMade {
   private readonly made: CallerShares;
+  private madeByAll = 0;
   /** Per caller, its answers being made, in the order they began counting. */
   private readonly making = new Map<string, Set<AnswerShare>>();
+  /** Every caller's answers being made, in the order they began counting. */
+  private readonly makingByAll = new Set<AnswerShare>();
   /** Per caller, what each answer waiting for room checks when another is made. */
   private readonly waiting = new Map<string, Set<() => void>>();
 
-  constructor(perCallerBytes: number) {
+  constructor(
+    perCallerBytes: number,
+    private readonly processBytes = Number.POSITIVE_INFINITY,
+  ) {
     this.made = new CallerShares(perCallerBytes);
   }
 
@@ -39,11 +48,18 @@ export class AnswersBeingMade {
     let counted = 0;
     const share: AnswerShare = {
       grow: (bytes) => {
-        if (counted === 0) this.ordered(caller).add(share);
+        if (counted === 0) {
+          this.ordered(caller).add(share);
+          this.makingByAll.add(share);
+        }
         counted += bytes;
         this.made.add(caller, bytes);
+        this.madeByAll += bytes;
       },
-      hasRoom: () => counted === 0 || !this.made.full(caller) || this.making.get(caller)?.values().next().value === share,
+      hasRoom: () =>
+        counted === 0 ||
+        ((!this.made.full(caller) || this.making.get(caller)?.values().next().value === share) &&
+          (this.madeByAll < this.processBytes || this.makingByAll.values().next().value === share)),
       room: (signal, deadline) =>
         new Promise<void>((resolve, reject) => {
           if (signal?.aborted === true) return reject(signal.reason);
@@ -74,10 +90,14 @@ export class AnswersBeingMade {
         if (counted === 0) return;
         const making = this.making.get(caller);
         if (making?.delete(share) === true && making.size === 0) this.making.delete(caller);
+        this.makingByAll.delete(share);
+        // Its caller's answers may have waited for the caller's share; while the process's bound was
+        // reached, any caller's may have waited for it.
+        const woken = this.madeByAll >= this.processBytes ? [...this.waiting.values()] : [this.waiting.get(caller) ?? []];
         this.made.add(caller, -counted);
+        this.madeByAll -= counted;
         counted = 0;
-        const waiters = this.waiting.get(caller);
-        if (waiters !== undefined) for (const check of [...waiters]) check();
+        for (const waiters of woken) for (const check of [...waiters]) check();
       },
     };
     return share;
