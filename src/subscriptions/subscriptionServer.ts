@@ -491,6 +491,10 @@ export function serveSubscriptions(
     // anything but the connection_init at once, as the protocol asks, and parses no document. While
     // messages wait the socket is not read (what ws has read still comes: one read's frames, bounded).
     const onMessage = (handle: (text: string) => Promise<void>) => {
+      const failed = (error: unknown) => {
+        logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
+        closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
+      };
       const hand = (data: Buffer) => {
         connection.messageBytes = data.length;
         connection.messageValues = jsonValues(data);
@@ -498,8 +502,7 @@ export function serveSubscriptions(
         handle(text).catch((error: unknown) => {
           // graphql-ws parses the server's own message types, then throws on them: the client's mistake.
           if (isServerMessage(text)) return closeSocket(ws, CloseCode.BadRequest, 'Invalid message received');
-          logger.error({ connection: connection.id, err: error }, 'WebSocket message handling failed');
-          closeSocket(ws, CloseCode.InternalServerError, 'Internal server error');
+          failed(error);
         });
       };
       const waiting: Buffer[] = [];
@@ -523,7 +526,7 @@ export function serveSubscriptions(
         waiting.push(data);
         if (waiting.length > 1) return;
         ws.pause();
-        void takeTurns();
+        takeTurns().catch(failed);
       });
     };
     const send = (data: string) => sendFrame(connection, data);
