@@ -150,6 +150,8 @@ export function gatewayProcessSuite(
       return simulator!;
     },
     async start(env, nodeFlags = []) {
+      // One at a time: the one an earlier test of the suite started is stopped, not left running.
+      await gateway?.kill();
       gateway = await startGatewayProcess(build!, env, nodeFlags);
       return gateway;
     },
