@@ -15,6 +15,7 @@ import { createHttpServer, GRAPHQL_PATH, listeningUrl, startMetricsServer, warnO
 import { corsPolicy, createCorsHandler } from './http/cors';
 import { UnsentAnswers } from './http/unsentAnswers';
 import { AnswersBeingMade } from './graphql/execution/answersBeingMade';
+import { answerBounds } from './graphql/execution/operationBudget';
 import { createInFlightRequests } from './cache/inFlightRequests';
 import { createWholeResponseCache } from './cache/wholeResponseCache';
 import { apolloOptions } from './security/apolloOptions';
@@ -91,10 +92,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   if (shared !== undefined) undo.push(() => shared.close());
   const services: ContextServices = {
     config,
-    // Being made at once: a quarter of what one operation may send per caller (its oldest goes on past
-    // it); all callers together, twice that, two callers' worth (what the manifests' container was sized
-    // for: deploy/kubernetes/README.md), the oldest of all going on past it.
-    answers: new AnswersBeingMade(config.limits.budget.maxUpstreamBytes / 4, config.limits.budget.maxUpstreamBytes / 2),
+    answers: new AnswersBeingMade(answerBounds(config.limits.budget.maxUpstreamBytes)),
     http: new CseHttpClient({
       endpoint: deps.endpoint,
       dispatcher,

@@ -62,7 +62,8 @@ export function createContext(
   const facts = telemetry?.facts ?? new OperationFacts();
   // A token the upstream has not accepted yet counts as itself: it makes no large answer before it is.
   const caller = callerDigest(request.credentials);
-  const budget = new OperationBudget(limits.budget, caller, services.answers?.answerOf(caller), request);
+  const answer = services.answers?.answerOf(caller, () => services.http.isStranger(request.credentials));
+  const budget = new OperationBudget(limits.budget, caller, answer, request);
   const cachePolicy = new CachePolicy(cache.ttls);
   let limiter: InFlightLimiter | undefined;
   const inFlight = upstream.requestConcurrency;

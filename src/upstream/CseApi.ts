@@ -35,8 +35,9 @@ export interface CseApiOptions {
   timeFormat: TimeFormat;
   /** Whole-response caching must not keep a "not found". */
   onNotFound?: () => void;
-  /** `beforeCall` throws once the operation has used its bytes. */
-  budget?: { beforeCall(): void; spendUpstream(bytes: number): void };
+  /** `beforeCall` throws once the operation has used its bytes; `whenRoom` is the wait of a call past
+   * its caller's share of answers being made. */
+  budget?: { beforeCall(): void; whenRoom(): Promise<void> | undefined; spendUpstream(bytes: number): void };
 }
 
 /** The four upstream operations, bound to one caller's credentials; `null` for "not found". */
@@ -81,6 +82,9 @@ export class CseApi {
   private async one<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<T | null> {
     const { budget } = this.options;
     budget?.beforeCall();
+    // Before the call: an operation waiting for room holds no page it fetched for it.
+    const room = budget?.whenRoom();
+    if (room !== undefined) await room;
     const answer = await this.options.limit(() => {
       budget?.beforeCall();
       return this.traced(call);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AnswersBeingMade, type AnswerShare } from '../../src/graphql/execution/answersBeingMade';
+import { AnswersBeingMade, type AnswerBounds, type AnswerShare } from '../../src/graphql/execution/answersBeingMade';
 import { PlainAbort } from '../../src/cache/abort';
 import { loadConfig } from '../../src/config/loadConfig';
 import { createContext, type ContextServices } from '../../src/graphql/context';
@@ -13,6 +13,15 @@ import type { Credentials } from '../../src/upstream/credentials';
  * for room; one that is made lets the others look again; another caller's are not counted.
  */
 
+/** Bytes bounds alone (places enough for all), or with places. */
+const bounds = (callerBytes: number, processBytes = Infinity, places = Infinity, callerPlaces = Infinity): AnswerBounds => ({ callerBytes, processBytes, places, callerPlaces });
+
+/** A share that took its place (with places enough, it always has one): what it grows counts at once. */
+const placed = (share: AnswerShare): AnswerShare => {
+  share.mayGoOn();
+  return share;
+};
+
 const settled = async (promise: Promise<unknown>): Promise<string> => {
   const state = await Promise.race([promise.then(() => 'resolved', () => 'rejected'), new Promise((resolve) => setImmediate(() => resolve('pending')))]);
   return state as string;
@@ -20,20 +29,20 @@ const settled = async (promise: Promise<unknown>): Promise<string> => {
 
 describe('AnswersBeingMade', () => {
   it('has room for an answer that counted nothing, and for any within the share', () => {
-    const answers = new AnswersBeingMade(100);
-    const [a, b] = [answers.answerOf('A'), answers.answerOf('A')];
-    expect(a.hasRoom()).toBe(true);
+    const answers = new AnswersBeingMade(bounds(100));
+    const [a, b] = [placed(answers.answerOf('A')), placed(answers.answerOf('A'))];
+    expect(a.mayGoOn()).toBe(true);
     a.grow(60);
     b.grow(39);
-    expect([a.hasRoom(), b.hasRoom()]).toEqual([true, true]);
+    expect([a.mayGoOn(), b.mayGoOn()]).toEqual([true, true]);
     b.grow(1);
     // Full: the oldest goes on, the other waits.
-    expect([a.hasRoom(), b.hasRoom()]).toEqual([true, false]);
+    expect([a.mayGoOn(), b.mayGoOn()]).toEqual([true, false]);
   });
 
   it("wakes a waiting answer once the caller's answers are back within the share, or it is the oldest", async () => {
-    const answers = new AnswersBeingMade(100);
-    const [a, b, c] = [answers.answerOf('A'), answers.answerOf('A'), answers.answerOf('A')];
+    const answers = new AnswersBeingMade(bounds(100));
+    const [a, b, c] = [placed(answers.answerOf('A')), placed(answers.answerOf('A')), placed(answers.answerOf('A'))];
     a.grow(80);
     b.grow(30);
     c.grow(30);
@@ -45,8 +54,8 @@ describe('AnswersBeingMade', () => {
   });
 
   it('makes the next oldest go on when the oldest is made, however full the share', async () => {
-    const answers = new AnswersBeingMade(10);
-    const [a, b, c] = [answers.answerOf('A'), answers.answerOf('A'), answers.answerOf('A')];
+    const answers = new AnswersBeingMade(bounds(10));
+    const [a, b, c] = [placed(answers.answerOf('A')), placed(answers.answerOf('A')), placed(answers.answerOf('A'))];
     a.grow(50);
     b.grow(50);
     c.grow(50);
@@ -58,20 +67,20 @@ describe('AnswersBeingMade', () => {
   });
 
   it("counts each caller alone: another caller's answers are not held back", () => {
-    const answers = new AnswersBeingMade(10);
-    answers.answerOf('A').grow(50);
-    const a2 = answers.answerOf('A');
+    const answers = new AnswersBeingMade(bounds(10));
+    placed(answers.answerOf('A')).grow(50);
+    const a2 = placed(answers.answerOf('A'));
     a2.grow(1);
-    const b = answers.answerOf('B');
+    const b = placed(answers.answerOf('B'));
     b.grow(5);
-    expect([a2.hasRoom(), b.hasRoom()]).toEqual([false, true]);
+    expect([a2.mayGoOn(), b.mayGoOn()]).toEqual([false, true]);
   });
 
   it("stops waiting with the signal's reason, and forgets the waiter", async () => {
-    const answers = new AnswersBeingMade(10);
-    const a = answers.answerOf('A');
+    const answers = new AnswersBeingMade(bounds(10));
+    const a = placed(answers.answerOf('A'));
     a.grow(50);
-    const b = answers.answerOf('A');
+    const b = placed(answers.answerOf('A'));
     b.grow(1);
     const abort = new PlainAbort();
     const waiting = b.room(abort.signal, undefined);
@@ -86,9 +95,9 @@ describe('AnswersBeingMade', () => {
   it('stops waiting at its deadline, with a time-out, where it has no signal (a subscription event)', async () => {
     jest.useFakeTimers();
     try {
-      const answers = new AnswersBeingMade(10);
-      answers.answerOf('A').grow(50);
-      const b = answers.answerOf('A');
+      const answers = new AnswersBeingMade(bounds(10));
+      placed(answers.answerOf('A')).grow(50);
+      const b = placed(answers.answerOf('A'));
       b.grow(1);
       const waiting = b.room(undefined, performance.now() + 5_000);
       const outcome = waiting.then(() => 'resolved', (reason: Error) => reason.name);
@@ -100,34 +109,34 @@ describe('AnswersBeingMade', () => {
   });
 
   it('gives back what was counted once, however often released', () => {
-    const answers = new AnswersBeingMade(10);
-    const [x, a] = [answers.answerOf('A'), answers.answerOf('A')];
+    const answers = new AnswersBeingMade(bounds(10));
+    const [x, a] = [placed(answers.answerOf('A')), placed(answers.answerOf('A'))];
     x.grow(5);
     a.grow(8);
     a.release();
     a.release();
-    const c = answers.answerOf('A');
+    const c = placed(answers.answerOf('A'));
     // 5 + 6: full again, and x is the oldest.
     c.grow(6);
-    expect(c.hasRoom()).toBe(false);
+    expect(c.mayGoOn()).toBe(false);
   });
 });
 
 describe("all callers' answers together", () => {
   it('are bounded too: past the bound, only the oldest answer of all goes on, whoever its caller', () => {
-    const answers = new AnswersBeingMade(100, 150);
-    const [a, b, c] = [answers.answerOf('A'), answers.answerOf('B'), answers.answerOf('C')];
+    const answers = new AnswersBeingMade(bounds(100, 150));
+    const [a, b, c] = [placed(answers.answerOf('A')), placed(answers.answerOf('B')), placed(answers.answerOf('C'))];
     a.grow(60);
     b.grow(60);
-    expect([a.hasRoom(), b.hasRoom()]).toEqual([true, true]);
+    expect([a.mayGoOn(), b.mayGoOn()]).toEqual([true, true]);
     // Each caller within its share, and the oldest of its own: the process's bound holds them back.
     c.grow(60);
-    expect([a.hasRoom(), b.hasRoom(), c.hasRoom()]).toEqual([true, false, false]);
+    expect([a.mayGoOn(), b.mayGoOn(), c.mayGoOn()]).toEqual([true, false, false]);
   });
 
   it("wake other callers' answers when one is made, in the order they began", async () => {
-    const answers = new AnswersBeingMade(100, 100);
-    const [a, b, c] = [answers.answerOf('A'), answers.answerOf('B'), answers.answerOf('C')];
+    const answers = new AnswersBeingMade(bounds(100, 100));
+    const [a, b, c] = [placed(answers.answerOf('A')), placed(answers.answerOf('B')), placed(answers.answerOf('C'))];
     a.grow(90);
     b.grow(90);
     c.grow(90);
@@ -142,13 +151,13 @@ describe("all callers' answers together", () => {
   it('bound many tokens as they bound one: however many callers, at most the bound and one answer are made', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 80 })), { maxLength: 60 }), (grown) => {
-        const answers = new AnswersBeingMade(100, 150);
+        const answers = new AnswersBeingMade(bounds(100, 150));
         let going = 0;
         for (const [caller, bytes] of grown) {
-          const share = answers.answerOf(String(caller));
+          const share = placed(answers.answerOf(String(caller)));
           share.grow(bytes);
           // An answer that has no room waits at its next list (holding what it counted): it makes no more.
-          if (share.hasRoom()) going += bytes;
+          if (share.mayGoOn()) going += bytes;
         }
         expect(going).toBeLessThanOrEqual(150 + 80);
       }),
@@ -156,9 +165,85 @@ describe("all callers' answers together", () => {
   });
 });
 
+describe('places among the answers being made', () => {
+  const placesOf = (answers: AnswersBeingMade) => (answers as unknown as { placedByAll: number }).placedByAll;
+
+  it('lets as many operations go on as there are places; the next waits, counting nothing, until one is made', async () => {
+    const answers = new AnswersBeingMade(bounds(100, 1000, 2));
+    const [a, b, c] = [answers.answerOf('A'), answers.answerOf('B'), answers.answerOf('C')];
+    expect([a.mayGoOn(), b.mayGoOn(), c.mayGoOn()]).toEqual([true, true, false]);
+    // What it grew before its place counts once it takes one: nothing it holds is left out.
+    c.grow(30);
+    const made = () => (answers as unknown as { madeByAll: number }).madeByAll;
+    expect(made()).toBe(0);
+    const cRoom = c.room(undefined, undefined);
+    expect(await settled(cRoom)).toBe('pending');
+    a.release();
+    expect(await settled(cRoom)).toBe('resolved');
+    expect([placesOf(answers), made()]).toEqual([2, 30]);
+  });
+
+  it("bounds a caller's places, and those of callers the upstream has not accepted together", () => {
+    const answers = new AnswersBeingMade(bounds(100, 1000, 10, 2));
+    const ofA = Array.from({ length: 3 }, () => answers.answerOf('A'));
+    expect(ofA.map((share) => share.mayGoOn())).toEqual([true, true, false]);
+    // Made-up tokens, each a caller of its own, hold one caller's places together.
+    const strangers = Array.from({ length: 3 }, (_, i) => answers.answerOf(`made-up-${i}`, () => true));
+    expect(strangers.map((share) => share.mayGoOn())).toEqual([true, true, false]);
+    expect(answers.answerOf('B').mayGoOn()).toBe(true);
+    strangers[0]!.release();
+    expect(strangers[2]!.mayGoOn()).toBe(true);
+  });
+
+  it('gives a freed place to the waiting caller that holds the fewest, whoever waited first', async () => {
+    const answers = new AnswersBeingMade(bounds(100, 1000, 3));
+    const ofA = Array.from({ length: 3 }, () => answers.answerOf('A'));
+    expect(ofA.map((share) => share.mayGoOn())).toEqual([true, true, true]);
+    const laterOfA = answers.answerOf('A');
+    expect(laterOfA.mayGoOn()).toBe(false);
+    const aRoom = laterOfA.room(undefined, undefined);
+    const b = answers.answerOf('B');
+    expect(b.mayGoOn()).toBe(false);
+    const bRoom = b.room(undefined, undefined);
+    ofA[0]!.release();
+    expect([await settled(aRoom), await settled(bRoom)]).toEqual(['pending', 'resolved']);
+    ofA[1]!.release();
+    expect(await settled(aRoom)).toBe('resolved');
+  });
+
+  it('never gives a place to an operation that ended while it waited for one', async () => {
+    const answers = new AnswersBeingMade(bounds(100, 1000, 1));
+    const [a, b] = [answers.answerOf('A'), answers.answerOf('B')];
+    expect([a.mayGoOn(), b.mayGoOn()]).toEqual([true, false]);
+    const bRoom = b.room(undefined, undefined);
+    b.release();
+    a.release();
+    expect(await settled(bRoom)).toBe('pending');
+    expect(placesOf(answers)).toBe(0);
+    expect((answers as unknown as { waiting: Map<string, unknown> }).waiting.size).toBe(0);
+  });
+
+  it('hold however many operations of however many callers at most the places, a caller its own', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.boolean(), fc.boolean()), { maxLength: 80 }), (steps) => {
+        const answers = new AnswersBeingMade(bounds(100, 1000, 6, 3));
+        const going: Array<[number, AnswerShare]> = [];
+        for (const [caller, stranger, endOne] of steps) {
+          if (endOne && going.length > 0) going.splice(caller % going.length, 1)[0]![1].release();
+          const share = answers.answerOf(String(caller), () => stranger);
+          if (share.mayGoOn()) going.push([caller, share]);
+          expect(going.length).toBeLessThanOrEqual(6);
+          for (let c = 0; c <= 5; c += 1) expect(going.filter(([held]) => held === c).length).toBeLessThanOrEqual(3);
+          expect(placesOf(answers)).toBe(going.length);
+        }
+      }),
+    );
+  });
+});
+
 describe("an operation's share", () => {
   it('is its own token\'s, a token the upstream has not accepted yet too: one new token does not wait behind another', () => {
-    const answers = new AnswersBeingMade(10);
+    const answers = new AnswersBeingMade(bounds(10));
     const config = loadConfig({ NODE_ENV: 'test', CSE_ENDPOINT: 'http://127.0.0.1:9', CSE_PROJECT_ID: 'p' });
     const http = { isStranger: () => true } as unknown as CseHttpClient;
     const services = { config, http, reportUnknown: () => () => {}, answers } as unknown as ContextServices;
@@ -169,7 +254,7 @@ describe("an operation's share", () => {
     const [x, y] = [shareOf('a-new-token-0000000000000001'), shareOf('a-new-token-0000000000000002')];
     x.grow(50);
     y.grow(1);
-    expect(y.hasRoom()).toBe(true);
+    expect(y.mayGoOn()).toBe(true);
   });
 });
 
@@ -179,10 +264,10 @@ describe("an operation's budget in its caller's share", () => {
   const selection = { fieldNodes, fragments: {} as Record<string, FragmentDefinitionNode> };
 
   it('waits once for all its lists while the share is full, and makes them all when there is room', async () => {
-    const answers = new AnswersBeingMade(64 * 1024);
-    const oldest = answers.answerOf('A');
+    const answers = new AnswersBeingMade(bounds(64 * 1024));
+    const oldest = placed(answers.answerOf('A'));
     oldest.grow(1024 * 1024);
-    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'));
+    const budget = new OperationBudget(limits, 'A', placed(answers.answerOf('A')));
     budget.sendText('x'.repeat(70 * 1024));
     const lists = Array.from({ length: 100 }, (_, i) => budget.paced(1, selection, () => [i]));
     expect(lists.every((list) => list instanceof Promise)).toBe(true);
@@ -191,11 +276,42 @@ describe("an operation's budget in its caller's share", () => {
     expect(await Promise.all(lists)).toEqual(Array.from({ length: 100 }, (_, i) => [i]));
   });
 
+  it('counts the upstream answers it fetched in the share: past it, its next call waits for room', async () => {
+    const answers = new AnswersBeingMade(bounds(64 * 1024));
+    const oldest = placed(answers.answerOf('A'));
+    oldest.grow(1024 * 1024);
+    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'));
+    // Its first call: a place, and nothing counted yet.
+    expect(budget.whenRoom()).toBeUndefined();
+    budget.spendUpstream(70 * 1024);
+    const room = budget.whenRoom();
+    expect(room).toBeInstanceOf(Promise);
+    expect(await settled(room!)).toBe('pending');
+    oldest.release();
+    expect(await settled(room!)).toBe('resolved');
+  });
+
+  it('waits anew once its answer is made again from the start: the wait begun before is let go of', async () => {
+    const answers = new AnswersBeingMade(bounds(64 * 1024));
+    const oldest = placed(answers.answerOf('A'));
+    oldest.grow(1024 * 1024);
+    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'));
+    budget.whenRoom();
+    budget.spendUpstream(70 * 1024);
+    const before = budget.whenRoom()!;
+    budget.answerAgain();
+    // The pages it fetched are still held: it still has no room.
+    const again = budget.whenRoom();
+    expect(again).toBeInstanceOf(Promise);
+    oldest.release();
+    expect([await settled(before), await settled(again!)]).toEqual(['pending', 'resolved']);
+  });
+
   it('fails each waiting list, in turns, when the wait ends at the signal', async () => {
-    const answers = new AnswersBeingMade(64 * 1024);
-    answers.answerOf('A').grow(1024 * 1024);
+    const answers = new AnswersBeingMade(bounds(64 * 1024));
+    placed(answers.answerOf('A')).grow(1024 * 1024);
     const abort = new PlainAbort();
-    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'), { signal: abort.signal });
+    const budget = new OperationBudget(limits, 'A', placed(answers.answerOf('A')), { signal: abort.signal });
     budget.sendText('x'.repeat(70 * 1024));
     const lists = Array.from({ length: 3 }, () => Promise.resolve(budget.paced(1, selection, () => [1])).then(() => 'made', (error: { extensions?: { code?: string } }) => error.extensions?.code));
     abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
@@ -203,8 +319,8 @@ describe("an operation's budget in its caller's share", () => {
   });
 
   it('gives back what it counted when its answer is made again from the start, and when it ends', () => {
-    const answers = new AnswersBeingMade(64 * 1024);
-    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'));
+    const answers = new AnswersBeingMade(bounds(64 * 1024));
+    const budget = new OperationBudget(limits, 'A', placed(answers.answerOf('A')));
     const held = () => (answers as unknown as { made: { held(caller: string): number } }).made.held('A');
     budget.sendText('x'.repeat(70 * 1024));
     expect(held()).toBeGreaterThanOrEqual(70 * 1024);

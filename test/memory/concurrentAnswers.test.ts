@@ -25,6 +25,18 @@ const suite = gatewayProcessSuite({ tokens: Object.fromEntries(TOKENS.map((token
 const query = (n: number) =>
   `{ engine(id: "${SEED.engines.big}") { ${Array.from({ length: ALIASES }, (_, i) => `o${n}a${i}: jobs(first: 100) { nodes { ...J } edges { cursor node { ...J } } }`).join(' ')} } } fragment J on Job { ${JOB} }`;
 
+/** A request's status and its errors' codes ('whole' without errors), its body not kept; or how it failed. */
+async function outcome(pool: Pool, path: string, token: string, query: string): Promise<string> {
+  try {
+    const response = await pool.request({ path, method: 'POST', headers: { 'content-type': 'application/json', 'x-auth-token': token }, body: JSON.stringify({ query }) });
+    const body = JSON.parse(await response.body.text()) as { errors?: Array<{ extensions?: { code?: string } }> };
+    const codes = [...new Set(body.errors?.map((error) => error.extensions?.code))];
+    return `${response.statusCode} ${codes.length === 0 ? 'whole' : codes.join(',')}`;
+  } catch (error) {
+    return `failed ${(error as { code?: string }).code}`;
+  }
+}
+
 /** `OPERATIONS` operations at once, the n-th with `tokenOf(n)`, to a gateway in a 384 MB heap: each answered whole. */
 async function answeredWhole(tokenOf: (n: number) => string): Promise<void> {
   const gateway = await suite.start({ ...gatewayEnv(suite.simulator.url, 'default'), REQUEST_TIMEOUT_MS: '60000' }, ['--max-old-space-size=384']);
@@ -57,3 +69,27 @@ it(`answers ${OPERATIONS} large operations of one caller at once, whole, within 
 
 // Each token's oldest answer goes on past its share: eight tokens would have eight made at once.
 it(`answers ${OPERATIONS} large operations of ${TOKENS.length} callers at once, whole, within the same heap`, () => answeredWhole((n) => TOKENS[n % TOKENS.length]!), 180_000);
+
+/**
+ * Many more at once than the bounds make at a time: each took its first pages and began its answer before
+ * it counted anything, and held them while it waited (256 of them exhausted a 259 MB heap, the heap Node.js
+ * gives itself in the manifests' 512Mi container). Each now takes a place before its first upstream call:
+ * those waiting for one hold nothing fetched. The process stays up; each is answered whole or ends at its
+ * time-out; another caller's small query is answered meanwhile.
+ */
+it('stays up under 256 large operations at once in the heap of the manifests\' container', async () => {
+  const many = 256;
+  const gateway = await suite.start({ ...gatewayEnv(suite.simulator.url, 'default'), REQUEST_TIMEOUT_MS: '5000' }, ['--max-old-space-size=259']);
+  const pool = new Pool(gateway.url.origin, { connections: many + 1 });
+  try {
+    const large = Array.from({ length: many }, (_, n) => outcome(pool, gateway.url.pathname, DEMO_TOKEN, query(n)));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const small = await outcome(pool, gateway.url.pathname, TOKENS[1]!, `{ engines(first: 3) { nodes { id name } } }`);
+    const outcomes = await Promise.all(large);
+    expect(small).toBe('200 whole');
+    expect(new Set(outcomes)).toEqual(new Set(['200 whole', '200 UPSTREAM_TIMEOUT']));
+    expect(gateway.child.exitCode).toBeNull();
+  } finally {
+    await pool.close();
+  }
+}, 60_000);

@@ -6,7 +6,7 @@ import { jsonByteLength } from '../../observability/logger';
 import type { AbortSignalLike } from '../../cache/abort';
 import { nextTurn } from '../../upstream/turns';
 import { classifyFailure } from '../../upstream/errorMapping';
-import type { AnswerShare } from './answersBeingMade';
+import type { AnswerBounds, AnswerShare } from './answersBeingMade';
 import { itemSize, type ItemSize } from './expandedSize';
 
 /** Fields of list items (items × the fields each selects) that may be made and completed in one turn of the
@@ -18,8 +18,20 @@ const ITEM_BYTES = 128;
  * locations), several times a field's completion. */
 const ERROR_FIELDS = 10;
 
-/** Bytes an answer counts before they are shared with its caller's: smaller answers never wait. */
+/** Bytes an operation holds before they are shared with its caller's: smaller answers never wait for room
+ * (for a place, as every operation, while all are taken). */
 const SHARE_STEP = 64 * 1024;
+
+/** The bounds of the answers being made at once, from what one operation may send: per caller a quarter
+ * (its oldest goes on past it); all callers together twice that, two callers' worth (what the manifests'
+ * container was sized for: deploy/kubernetes/README.md), the oldest of all going on past it. A place may hold
+ * a SHARE_STEP before it counts: as many places as the bounds hold of those. */
+export function answerBounds(maxUpstreamBytes: number): AnswerBounds {
+  const callerBytes = maxUpstreamBytes / 4;
+  const processBytes = 2 * callerBytes;
+  const places = (bytes: number) => Math.max(1, Math.floor(bytes / SHARE_STEP));
+  return { callerBytes, processBytes, places: places(processBytes), callerPlaces: places(callerBytes) };
+}
 
 /** The list field whose items `paced` makes: the fields each item selects (with its fragments). */
 export type ListSelection = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>;
@@ -64,10 +76,33 @@ export class OperationBudget {
     if (this.upstreamBytes >= this.limits.maxUpstreamBytes) throw this.bytesError();
   }
 
-  /** The answer past the bound fails its field; its bytes stay counted. */
+  /** The answer past the bound fails its field; its bytes stay counted, and held in the caller's share
+   * until the operation ends (its loaders keep the pages). */
   spendUpstream(bytes: number): void {
     this.upstreamBytes += bytes;
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
+    this.share(bytes);
+  }
+
+  /** Undefined when the operation may go on now (an upstream call, a list); else the one wait of all its
+   * calls and lists for room in its caller's share, rejecting with a coded error if the signal or deadline
+   * ends it first. Once the operation was answered, nothing of it goes on. */
+  whenRoom(): Promise<void> | undefined {
+    const answers = this.answers;
+    if (answers === undefined) return undefined;
+    if (this.ended) return new Promise<void>(() => {});
+    if (answers.mayGoOn()) return undefined;
+    this.room ??= answers.room(this.bound?.signal, this.bound?.deadline).then(
+      () => {
+        this.room = undefined;
+        return this.ended ? new Promise<void>(() => {}) : undefined;
+      },
+      (reason: unknown) => {
+        this.room = undefined;
+        throw classifyFailure({ thrown: reason }).error;
+      },
+    );
+    return this.room;
   }
 
   /** Upstream text, counted as the answer writes it (escapes too) each time it holds it (aliases). */
@@ -92,7 +127,11 @@ export class OperationBudget {
     this.spent = undefined;
     this.cut = undefined;
     this.unshared = 0;
+    // A wait begun before never settles once its share was released: the new answer waits anew.
+    this.room = undefined;
     this.answers?.release();
+    // Its loaders still hold the pages fetched.
+    this.share(this.upstreamBytes);
   }
 
   /** `make()`'s JSON (parsed, perhaps in the caller's turns, until the operation's signal aborts) once per
@@ -143,14 +182,11 @@ export class OperationBudget {
       return this.failInTurn(error);
     }
     const turn = () => this.inTurn(items * perItem.fields, make);
-    // Past the caller's share of answers being made, a list waits until one of them is let go: one wait
-    // for all the operation's lists, failing each in its turn if it ends first.
-    if (this.answers === undefined || this.answers.hasRoom()) return turn();
-    this.room ??= this.answers.room(this.bound?.signal, this.bound?.deadline).finally(() => (this.room = undefined));
-    return this.room.then(
-      () => (this.ended ? new Promise<T>(() => {}) : turn()),
-      (reason: unknown) => this.failInTurn(classifyFailure({ thrown: reason }).error),
-    );
+    // Past the caller's share of answers being made, a list waits until one of them is let go, failing in
+    // its turn if the wait ends first.
+    const room = this.whenRoom();
+    if (room === undefined) return turn();
+    return room.then(turn, (error: unknown) => this.failInTurn(error));
   }
 
   /** `value`, an object of `selection` (one item's worth of its fields), in this turn or a later one: many
