@@ -159,6 +159,8 @@ export function loadConfig(env: Env) {
     budget: Object.freeze({
       maxUpstreamBytes: read.integer('OPERATION_MAX_UPSTREAM_BYTES', 16 * MIB, 64 * 1024, 4 * 1024 * MIB),
       maxListItems: read.integer('MAX_LIST_ITEMS', 1000, 1, 1_000_000),
+      /** Unset: derived from the bytes bound (answerBounds). */
+      maxConcurrent: read.integer('OPERATION_MAX_CONCURRENT', undefined, 1, 100_000),
     }),
     enableIntrospection: read.flag('ENABLE_INTROSPECTION', !production),
     persistedQueries,

@@ -60,9 +60,10 @@ export function createContext(
   const { upstream, limits, cache } = services.config;
   const telemetry = record?.telemetry;
   const facts = telemetry?.facts ?? new OperationFacts();
-  // A token the upstream has not accepted yet counts as itself: it makes no large answer before it is.
+  // In bytes, a token the upstream has not accepted yet counts as itself (it makes no large answer before it
+  // is); its slot it takes among all such tokens', by client address.
   const caller = callerDigest(request.credentials);
-  const answer = services.answers?.answerOf(caller, () => services.http.isStranger(request.credentials));
+  const answer = services.answers?.answerOf(caller, () => services.http.isStranger(request.credentials), request.address);
   const budget = new OperationBudget(limits.budget, caller, answer, request);
   const cachePolicy = new CachePolicy(cache.ttls);
   let limiter: InFlightLimiter | undefined;

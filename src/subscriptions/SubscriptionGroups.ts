@@ -117,8 +117,9 @@ class Group {
   /** The result that refuses every member when the source cannot be made. */
   private async start(): Promise<FormattedExecutionResult | undefined> {
     const { document, variables: variableValues, operationName } = this.request;
+    let contextValue: GatewayContext | undefined;
     try {
-      const contextValue = this.options.contextFor(this.request);
+      contextValue = this.options.contextFor(this.request);
       const args = { schema: this.options.schema, document, variableValues, operationName, contextValue };
       const source = await createSourceEventStream(args);
       if (!(Symbol.asyncIterator in source)) return this.format(source);
@@ -126,6 +127,8 @@ class Group {
       void this.run(this.source);
       return undefined;
     } finally {
+      // The subscribe's own budget: whatever it took among the answers being made is given back.
+      contextValue?.budget.end();
       // A group that never started is not kept: the next identical subscribe makes its own.
       if (this.source === undefined) this.finish(() => {});
     }

@@ -13,8 +13,8 @@ import type { Credentials } from '../../src/upstream/credentials';
  * for room; one that is made lets the others look again; another caller's are not counted.
  */
 
-/** Bytes bounds alone (places enough for all), or with places. */
-const bounds = (callerBytes: number, processBytes = Infinity, places = Infinity, callerPlaces = Infinity): AnswerBounds => ({ callerBytes, processBytes, places, callerPlaces });
+/** Bytes bounds alone (slots enough for all, every answer large), or with slots and small answers. */
+const bounds = (callerBytes: number, processBytes = Infinity, slots = Infinity, callerSlots = Infinity, smallBytes = 0): AnswerBounds => ({ callerBytes, processBytes, slots, callerSlots, smallBytes });
 
 /** A share that took its place (with places enough, it always has one): what it grows counts at once. */
 const placed = (share: AnswerShare): AnswerShare => {
@@ -88,8 +88,7 @@ describe('AnswersBeingMade', () => {
     await expect(waiting).rejects.toThrow('timed out');
     a.release();
     b.release();
-    expect((answers as unknown as { waiting: Map<string, unknown>; making: Map<string, unknown> }).waiting.size).toBe(0);
-    expect((answers as unknown as { making: Map<string, unknown> }).making.size).toBe(0);
+    expect(answers.stats).toEqual({ slots: 0, waiting: 0, bytes: 0, strangersSlots: 0 });
   });
 
   it('stops waiting at its deadline, with a time-out, where it has no signal (a subscription event)', async () => {
@@ -134,6 +133,33 @@ describe("all callers' answers together", () => {
     expect([a.mayGoOn(), b.mayGoOn(), c.mayGoOn()]).toEqual([true, false, false]);
   });
 
+  it("count small answers apart: an ordinary query does not wait behind others' large answers past the bound", async () => {
+    const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 50));
+    const [a1, a2] = [placed(answers.answerOf('A')), placed(answers.answerOf('A'))];
+    a1.grow(150);
+    a2.grow(150);
+    const [b, c] = [placed(answers.answerOf('B')), placed(answers.answerOf('C'))];
+    b.grow(40);
+    c.grow(50);
+    // 300 large bytes past 100: A's second waits; 90 small bytes within 100: both small answers go on.
+    expect([a1.mayGoOn(), a2.mayGoOn(), b.mayGoOn(), c.mayGoOn()]).toEqual([true, false, true, true]);
+    // Past 50, B's answer is large, the youngest of them: it waits as A's second does.
+    b.grow(20);
+    expect(b.mayGoOn()).toBe(false);
+    const bRoom = b.room(undefined, undefined);
+    a1.release();
+    expect(await settled(bRoom)).toBe('pending');
+    a2.release();
+    expect(await settled(bRoom)).toBe('resolved');
+  });
+
+  it('bound small answers together as large ones: past the bound, only the first of them goes on', () => {
+    const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 50));
+    const small = Array.from({ length: 3 }, (_, i) => placed(answers.answerOf(String(i))));
+    for (const share of small) share.grow(40);
+    expect(small.map((share) => share.mayGoOn())).toEqual([true, false, false]);
+  });
+
   it("wake other callers' answers when one is made, in the order they began", async () => {
     const answers = new AnswersBeingMade(bounds(100, 100));
     const [a, b, c] = [placed(answers.answerOf('A')), placed(answers.answerOf('B')), placed(answers.answerOf('C'))];
@@ -148,42 +174,64 @@ describe("all callers' answers together", () => {
     expect(await settled(cRoom)).toBe('resolved');
   });
 
-  it('bound many tokens as they bound one: however many callers, at most the bound and one answer are made', () => {
+  it('bound many tokens as they bound one: callers past an equal part of the bound make at most the bound and one answer', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 80 })), { maxLength: 60 }), (grown) => {
         const answers = new AnswersBeingMade(bounds(100, 150));
-        let going = 0;
+        const held = new Map<number, number>();
+        let goingPastTheirPart = 0;
         for (const [caller, bytes] of grown) {
           const share = placed(answers.answerOf(String(caller)));
           share.grow(bytes);
+          held.set(caller, (held.get(caller) ?? 0) + bytes);
           // An answer that has no room waits at its next list (holding what it counted): it makes no more.
-          if (share.mayGoOn()) going += bytes;
+          if (share.mayGoOn() && held.get(caller)! * held.size >= 150) goingPastTheirPart += bytes;
         }
-        expect(going).toBeLessThanOrEqual(150 + 80);
+        expect(goingPastTheirPart).toBeLessThanOrEqual(150 + 80);
       }),
+      { numRuns: 300 },
     );
   });
 });
 
-describe('places among the answers being made', () => {
-  const placesOf = (answers: AnswersBeingMade) => (answers as unknown as { placedByAll: number }).placedByAll;
+describe('small answers and large', () => {
+  it('are each bounded: however many callers, at most the bound and one answer of each kind go on', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 80 })), { maxLength: 60 }), (grown) => {
+        const answers = new AnswersBeingMade(bounds(100, 150, Infinity, Infinity, 40));
+        const going = { small: 0, large: 0 };
+        for (const [caller, bytes] of grown) {
+          const share = placed(answers.answerOf(String(caller)));
+          share.grow(bytes);
+          if (share.mayGoOn()) going[bytes <= 40 ? 'small' : 'large'] += bytes;
+        }
+        expect(going.small).toBeLessThanOrEqual(150 + 40);
+        expect(going.large).toBeLessThanOrEqual(150 + 80);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
 
-  it('lets as many operations go on as there are places; the next waits, counting nothing, until one is made', async () => {
+describe('slots among the answers being made', () => {
+  const slotsOf = (answers: AnswersBeingMade) => answers.stats.slots;
+
+  it('lets as many operations go on as there are slots; the next waits, counting nothing, until one is made', async () => {
     const answers = new AnswersBeingMade(bounds(100, 1000, 2));
     const [a, b, c] = [answers.answerOf('A'), answers.answerOf('B'), answers.answerOf('C')];
     expect([a.mayGoOn(), b.mayGoOn(), c.mayGoOn()]).toEqual([true, true, false]);
     // What it grew before its place counts once it takes one: nothing it holds is left out.
     c.grow(30);
-    const made = () => (answers as unknown as { madeByAll: number }).madeByAll;
+    const made = () => answers.stats.bytes;
     expect(made()).toBe(0);
     const cRoom = c.room(undefined, undefined);
     expect(await settled(cRoom)).toBe('pending');
     a.release();
     expect(await settled(cRoom)).toBe('resolved');
-    expect([placesOf(answers), made()]).toEqual([2, 30]);
+    expect([slotsOf(answers), made()]).toEqual([2, 30]);
   });
 
-  it("bounds a caller's places, and those of callers the upstream has not accepted together", () => {
+  it("bounds a caller's slots, and those of callers the upstream has not accepted together", () => {
     const answers = new AnswersBeingMade(bounds(100, 1000, 10, 2));
     const ofA = Array.from({ length: 3 }, () => answers.answerOf('A'));
     expect(ofA.map((share) => share.mayGoOn())).toEqual([true, true, false]);
@@ -195,7 +243,7 @@ describe('places among the answers being made', () => {
     expect(strangers[2]!.mayGoOn()).toBe(true);
   });
 
-  it('gives a freed place to the waiting caller that holds the fewest, whoever waited first', async () => {
+  it('gives a freed slot to the waiting caller that holds the fewest, whoever waited first', async () => {
     const answers = new AnswersBeingMade(bounds(100, 1000, 3));
     const ofA = Array.from({ length: 3 }, () => answers.answerOf('A'));
     expect(ofA.map((share) => share.mayGoOn())).toEqual([true, true, true]);
@@ -211,7 +259,7 @@ describe('places among the answers being made', () => {
     expect(await settled(aRoom)).toBe('resolved');
   });
 
-  it('never gives a place to an operation that ended while it waited for one', async () => {
+  it('never gives a slot to an operation that ended while it waited for one', async () => {
     const answers = new AnswersBeingMade(bounds(100, 1000, 1));
     const [a, b] = [answers.answerOf('A'), answers.answerOf('B')];
     expect([a.mayGoOn(), b.mayGoOn()]).toEqual([true, false]);
@@ -219,25 +267,70 @@ describe('places among the answers being made', () => {
     b.release();
     a.release();
     expect(await settled(bRoom)).toBe('pending');
-    expect(placesOf(answers)).toBe(0);
-    expect((answers as unknown as { waiting: Map<string, unknown> }).waiting.size).toBe(0);
+    expect(slotsOf(answers)).toBe(0);
+    expect(answers.stats.waiting).toBe(0);
   });
 
-  it('hold however many operations of however many callers at most the places, a caller its own', () => {
+  it('hold however many operations of however many callers at most the slots, a caller its own, strangers theirs', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.boolean(), fc.boolean()), { maxLength: 80 }), (steps) => {
         const answers = new AnswersBeingMade(bounds(100, 1000, 6, 3));
-        const going: Array<[number, AnswerShare]> = [];
+        const going: Array<[string, AnswerShare]> = [];
         for (const [caller, stranger, endOne] of steps) {
           if (endOne && going.length > 0) going.splice(caller % going.length, 1)[0]![1].release();
-          const share = answers.answerOf(String(caller), () => stranger);
-          if (share.mayGoOn()) going.push([caller, share]);
+          const share = answers.answerOf(String(caller), () => stranger, 'one address');
+          if (share.mayGoOn()) going.push([stranger ? 'strangers' : String(caller), share]);
           expect(going.length).toBeLessThanOrEqual(6);
-          for (let c = 0; c <= 5; c += 1) expect(going.filter(([held]) => held === c).length).toBeLessThanOrEqual(3);
-          expect(placesOf(answers)).toBe(going.length);
+          for (const holder of ['strangers', '0', '1', '2', '3', '4', '5']) expect(going.filter(([held]) => held === holder).length).toBeLessThanOrEqual(3);
+          expect(slotsOf(answers)).toBe(going.length);
         }
       }),
     );
+  });
+
+  it("gives a freed strangers' slot to the address that holds the fewest: one address's made-up tokens do not hold back another's", async () => {
+    const answers = new AnswersBeingMade(bounds(100, 1000, 10, 3));
+    const flood = Array.from({ length: 5 }, (_, i) => answers.answerOf(`made-up-${i}`, () => true, 'flooding'));
+    expect(flood.map((share) => share.mayGoOn())).toEqual([true, true, true, false, false]);
+    const floodRooms = flood.slice(3).map((share) => share.room(undefined, undefined));
+    const newcomer = answers.answerOf('new-token', () => true, 'elsewhere');
+    expect(newcomer.mayGoOn()).toBe(false);
+    const newcomerRoom = newcomer.room(undefined, undefined);
+    flood[0]!.release();
+    expect([await settled(newcomerRoom), ...(await Promise.all(floodRooms.map(settled)))]).toEqual(['resolved', 'pending', 'pending']);
+  });
+
+  it('keeps its slot when its answer is made again, counting what its loaders still hold', async () => {
+    const answers = new AnswersBeingMade(bounds(64 * 1024, Infinity, 1));
+    const budget = new OperationBudget({ maxUpstreamBytes: 16 * 1024 * 1024, maxListItems: 1000 }, 'A', answers.answerOf('A'));
+    expect(budget.whenRoom()).toBeUndefined();
+    budget.spendUpstream(70 * 1024);
+    const other = answers.answerOf('B');
+    expect(other.mayGoOn()).toBe(false);
+    const otherRoom = other.room(undefined, undefined);
+    budget.answerAgain();
+    expect(await settled(otherRoom)).toBe('pending');
+    expect(answers.stats).toMatchObject({ slots: 1, bytes: 70 * 1024 });
+    budget.end();
+    expect(await settled(otherRoom)).toBe('resolved');
+  });
+
+  it('still ends at its signal when, given a slot, it waits for room', async () => {
+    const answers = new AnswersBeingMade(bounds(10, Infinity, 2));
+    placed(answers.answerOf('A')).grow(50);
+    const other = placed(answers.answerOf('B'));
+    const waiting = answers.answerOf('A');
+    waiting.grow(5);
+    expect(waiting.mayGoOn()).toBe(false);
+    const abort = new PlainAbort();
+    const room = waiting.room(abort.signal, undefined);
+    // The slot goes to it; its 5 bytes count, past its caller's share: it waits for room now.
+    other.release();
+    expect(await settled(room)).toBe('pending');
+    expect(answers.stats).toMatchObject({ slots: 2, waiting: 1 });
+    abort.abort(new Error('left'));
+    await expect(room).rejects.toThrow('left');
+    expect(answers.stats.waiting).toBe(0);
   });
 });
 
@@ -251,9 +344,10 @@ describe("an operation's share", () => {
       const { budget } = createContext(services, { credentials: { token, projectId: 'p' } as unknown as Credentials });
       return (budget as unknown as { answers: AnswerShare }).answers;
     };
-    const [x, y] = [shareOf('a-new-token-0000000000000001'), shareOf('a-new-token-0000000000000002')];
+    const [x, y] = [placed(shareOf('a-new-token-0000000000000001')), placed(shareOf('a-new-token-0000000000000002'))];
     x.grow(50);
     y.grow(1);
+    expect(answers.stats).toMatchObject({ bytes: 51, strangersSlots: 2 });
     expect(y.mayGoOn()).toBe(true);
   });
 });
@@ -271,7 +365,7 @@ describe("an operation's budget in its caller's share", () => {
     budget.sendText('x'.repeat(70 * 1024));
     const lists = Array.from({ length: 100 }, (_, i) => budget.paced(1, selection, () => [i]));
     expect(lists.every((list) => list instanceof Promise)).toBe(true);
-    expect((answers as unknown as { waiting: Map<string, Set<unknown>> }).waiting.get('A')?.size).toBe(1);
+    expect(answers.stats.waiting).toBe(1);
     oldest.release();
     expect(await Promise.all(lists)).toEqual(Array.from({ length: 100 }, (_, i) => [i]));
   });
@@ -307,6 +401,21 @@ describe("an operation's budget in its caller's share", () => {
     expect([await settled(before), await settled(again!)]).toEqual(['pending', 'resolved']);
   });
 
+  it("goes on among small answers past the large ones' bound, until its lists hold more items than a small answer's", async () => {
+    const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024, 1024 * 1024, Infinity, Infinity, 256 * 1024));
+    const large = placed(answers.answerOf('A'));
+    large.grow(2 * 1024 * 1024);
+    const budget = new OperationBudget(limits, 'B', answers.answerOf('B'));
+    expect(budget.whenRoom()).toBeUndefined();
+    budget.spendUpstream(100 * 1024);
+    expect(await budget.paced(100, selection, () => 'a page')).toBe('a page');
+    // 300 items: a large answer now, the youngest of them, past their bound.
+    const next = budget.paced(200, selection, () => 'two more');
+    expect(await settled(Promise.resolve(next))).toBe('pending');
+    large.release();
+    expect(await next).toBe('two more');
+  });
+
   it('fails each waiting list, in turns, when the wait ends at the signal', async () => {
     const answers = new AnswersBeingMade(bounds(64 * 1024));
     placed(answers.answerOf('A')).grow(1024 * 1024);
@@ -321,7 +430,7 @@ describe("an operation's budget in its caller's share", () => {
   it('gives back what it counted when its answer is made again from the start, and when it ends', () => {
     const answers = new AnswersBeingMade(bounds(64 * 1024));
     const budget = new OperationBudget(limits, 'A', placed(answers.answerOf('A')));
-    const held = () => (answers as unknown as { made: { held(caller: string): number } }).made.held('A');
+    const held = () => answers.stats.bytes;
     budget.sendText('x'.repeat(70 * 1024));
     expect(held()).toBeGreaterThanOrEqual(70 * 1024);
     budget.answerAgain();

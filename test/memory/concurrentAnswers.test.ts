@@ -87,7 +87,8 @@ it('stays up under 256 large operations at once in the heap of the manifests\' c
     const small = await outcome(pool, gateway.url.pathname, TOKENS[1]!, `{ engines(first: 3) { nodes { id name } } }`);
     const outcomes = await Promise.all(large);
     expect(small).toBe('200 whole');
-    expect(new Set(outcomes)).toEqual(new Set(['200 whole', '200 UPSTREAM_TIMEOUT']));
+    expect(outcomes.filter((outcome) => outcome !== '200 whole' && outcome !== '200 UPSTREAM_TIMEOUT')).toEqual([]);
+    expect(outcomes).toContain('200 whole');
     expect(gateway.child.exitCode).toBeNull();
   } finally {
     await pool.close();

@@ -68,6 +68,14 @@ describe('SubscriptionGroups', () => {
     await (stream as AsyncGenerator).return(undefined);
   });
 
+  it("ends the subscribe's own budget once its source is made: nothing it took among the answers being made stays held", async () => {
+    const groups = new SubscriptionGroups({ schema, contextFor: eventContext, formatError: (formatted) => formatted, maxResultBytes: Infinity });
+    budgets.length = 0;
+    const stream = await join(groups, request);
+    expect(budgets[0]!['ended']).toBe(true);
+    await (stream as AsyncGenerator).return(undefined);
+  });
+
   describe('subscriptions that differ only in aliases, operation name, fragments and layout', () => {
     /** Ticks pushed by the test to every open source; `value` counts its executions. */
     let sources: ConflatingStream<{ ticks: { n: number } }>[] = [];

@@ -1,22 +1,27 @@
 import type { AbortSignalLike } from '../../cache/abort';
-import { CallerShares } from '../../cache/callerShares';
+import { CallerShares, STRANGERS } from '../../cache/callerShares';
 import { timeoutReason } from '../../upstream/errorMapping';
 import { remainingMs } from '../../upstream/stages/types';
+import { requestPlace } from '../../upstream/turns';
 
 /** A caller's part of {@link AnswersBeingMade}, for one operation's answer. */
 export interface AnswerShare {
-  /** Counts `bytes` more that the operation holds (upstream answers, its answer): from its place on. */
+  /** Counts `bytes` more that the operation holds (upstream answers, its answer): from its slot on. */
   grow(bytes: number): void;
-  /** Whether the operation may go on now (an upstream call, a list): it takes a place among the answers being
+  /** Whether the operation may go on now (an upstream call, a list): it takes a slot among the answers being
    * made if it holds none and one is free; then its caller's answers must be within the share, or its own
-   * began counting before every other of them; and the process's within its bound, or its own began
-   * counting before every other's (one answer always goes on). */
+   * began counting before every other of them; and the process's small answers (or large ones, as its is)
+   * within the process's bound, or its own first of them (one of each always goes on). */
   mayGoOn(): boolean;
-  /** Settles once `mayGoOn()`, as other answers are made; rejects with the signal's reason, or at `deadline`
-   * (performance.now()'s clock) with a time-out. */
+  /** Settles once `mayGoOn()`, as other answers give back; rejects with the signal's reason, or at
+   * `deadline` (performance.now()'s clock) with a time-out. */
   room(signal: AbortSignalLike | undefined, deadline: number | undefined): Promise<void>;
-  /** Gives back what was counted and the place: the answer was made (or is made again from the start). A
-   * wait begun before it never settles: what waited was let go of. */
+  /** The answer's lists hold more items than a small answer's: it counts among the large from now on. */
+  large(): void;
+  /** The answer is made again from the start: gives back what was counted, keeping the slot. A wait begun
+   * before never settles. */
+  restart(): void;
+  /** Gives back what was counted and the slot: the answer was made. A wait begun before never settles. */
   release(): void;
 }
 
@@ -25,149 +30,296 @@ export interface AnswerBounds {
   readonly callerBytes: number;
   /** Bytes of all callers' answers being made. */
   readonly processBytes: number;
-  /** Operations making an answer at once, each holding up to what counts before its bytes are shared. */
-  readonly places: number;
-  /** Places one caller holds at most; callers the upstream has not accepted hold that many together. */
-  readonly callerPlaces: number;
+  /** Operations making an answer at once. */
+  readonly slots: number;
+  /** Slots one caller holds at most; callers the upstream has not accepted hold that many together. */
+  readonly callerSlots: number;
+  /** An answer holding at most this many bytes (its lists few items: `large()`) is small: small answers
+   * count against `processBytes` apart from large ones, so an ordinary query never waits behind others' large
+   * answers. */
+  readonly smallBytes: number;
+}
+
+/** One operation waiting: for a slot (`holder` set), or with its slot for room in the bytes. */
+interface Waiter {
+  readonly share: Share;
+  /** Whose slots it waits among (requestPlace): its caller, or its address's strangers. */
+  readonly holder: string | undefined;
+  readonly stranger: boolean;
+  /** Lets it go on: its signal and timer let go of, its promise resolved. */
+  readonly go: () => void;
+  /** Its signal and timer let go of: it never settles. */
+  readonly end: () => void;
+  /** Out of the set it waits in. */
+  unlist: () => void;
+}
+
+/** What all shares count against, and who waits. */
+class Ledger {
+  readonly made: CallerShares;
+  madeByAll = 0;
+  readonly held: CallerShares;
+  heldByAll = 0;
+  /** Per caller, its answers being made, in the order they began counting. */
+  readonly making = new Map<string, Set<Share>>();
+  /** Every caller's small answers being made, in the order they began counting, and their bytes. */
+  readonly small = new Set<Share>();
+  smallBytes = 0;
+  /** Every caller's large answers being made, in the order they grew large. */
+  readonly large = new Set<Share>();
+  /** Per holder, the operations waiting for a slot, in arrival order; holders in turn. */
+  readonly forSlot = new Map<string, Set<Waiter>>();
+  /** Per caller, the operations holding a slot that wait for room. */
+  readonly forRoom = new Map<string, Set<Waiter>>();
+
+  constructor(readonly bounds: AnswerBounds) {
+    this.made = new CallerShares(bounds.callerBytes);
+    this.held = new CallerShares(bounds.callerSlots);
+  }
+
+  hasSlotFor(holder: string, stranger: boolean): boolean {
+    return this.heldByAll < this.bounds.slots && this.held.room(holder, stranger);
+  }
+
+  /**
+   * One slot was given back: it goes to the waiting holder that holds the fewest (the first in turn of
+   * those), which then waits behind the others next time. Slots are held for as long as an answer takes
+   * (seconds for a large one), so a caller new to a full process gets the next, not its turn behind every
+   * caller that waits (InFlightLimiter's order for calls, which are short).
+   */
+  grantSlot(): void {
+    if (this.heldByAll >= this.bounds.slots) return;
+    let chosen: Waiter | undefined;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (const [holder, waiters] of this.forSlot) {
+      const first = waiters.values().next().value!;
+      const held = this.held.held(holder);
+      if (held < fewest && this.held.room(holder, first.stranger)) [chosen, fewest] = [first, held];
+    }
+    if (chosen === undefined) return;
+    chosen.unlist();
+    const holder = chosen.holder!;
+    const rest = this.forSlot.get(holder);
+    if (rest !== undefined) {
+      this.forSlot.delete(holder);
+      this.forSlot.set(holder, rest);
+    }
+    chosen.share.takeSlot(holder, chosen.stranger);
+    if (chosen.share.hasRoom()) chosen.go();
+    else chosen.share.list(this.forRoom, chosen.share.caller, { ...chosen, holder: undefined });
+  }
+
+  /** `caller`'s answers gave back bytes: its waiting answers look again; all callers' while the process's
+   * bound was reached. */
+  wakeForRoom(caller: string, processFull: boolean): void {
+    const woken = processFull ? [...this.forRoom.values()] : [this.forRoom.get(caller) ?? []];
+    for (const waiters of woken) {
+      for (const waiter of [...waiters]) {
+        if (!waiter.share.hasRoom()) continue;
+        waiter.unlist();
+        waiter.go();
+      }
+    }
+  }
+}
+
+class Share implements AnswerShare {
+  private counted = 0;
+  /** Bytes grown before it held a slot: counted once it takes one. */
+  private early = 0;
+  /** The holder its slot counts under, while it holds one. */
+  private holder: string | undefined;
+  private heldAsStranger = false;
+  private waiter: Waiter | undefined;
+  private toldLarge = false;
+
+  constructor(
+    private readonly ledger: Ledger,
+    readonly caller: string,
+    private readonly stranger: () => boolean,
+    private readonly address: string,
+  ) {}
+
+  grow(bytes: number): void {
+    if (this.holder === undefined) this.early += bytes;
+    else this.count(bytes);
+  }
+
+  mayGoOn(): boolean {
+    if (this.holder === undefined) {
+      const stranger = this.stranger();
+      const holder = requestPlace(this.caller, stranger, this.address);
+      if (!this.ledger.hasSlotFor(holder, stranger)) return false;
+      this.takeSlot(holder, stranger);
+    }
+    return this.hasRoom();
+  }
+
+  room(signal: AbortSignalLike | undefined, deadline: number | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted === true) return reject(signal.reason);
+      this.stopWaiting();
+      const end = () => {
+        this.waiter = undefined;
+        signal?.removeEventListener('abort', aborted);
+        clearTimeout(timer);
+      };
+      const go = () => {
+        end();
+        resolve();
+      };
+      const stop = (reason: unknown) => {
+        this.stopWaiting();
+        reject(reason);
+      };
+      const aborted = () => stop(signal!.reason);
+      signal?.addEventListener('abort', aborted, { once: true });
+      // A subscription's event has a deadline and no signal: every wait ends.
+      const timer = deadline === undefined ? undefined : setTimeout(() => stop(timeoutReason()), Math.max(0, remainingMs(deadline))).unref();
+      const waiter = { share: this, go, end, unlist: () => {} };
+      if (this.holder !== undefined) return this.list(this.ledger.forRoom, this.caller, { ...waiter, holder: undefined, stranger: false });
+      const stranger = this.stranger();
+      const holder = requestPlace(this.caller, stranger, this.address);
+      this.list(this.ledger.forSlot, holder, { ...waiter, holder, stranger });
+    });
+  }
+
+  restart(): void {
+    this.stopWaiting();
+    this.early = 0;
+    this.giveBack();
+  }
+
+  release(): void {
+    this.restart();
+    if (this.holder === undefined) return;
+    this.ledger.held.release(this.holder, this.heldAsStranger);
+    this.ledger.heldByAll -= 1;
+    this.holder = undefined;
+    this.ledger.grantSlot();
+  }
+
+  hasRoom(): boolean {
+    const { made, making, small, large, smallBytes, madeByAll, bounds } = this.ledger;
+    if (this.counted === 0) return true;
+    const first = (answers: Set<Share> | undefined) => answers?.values().next().value === this;
+    if (made.full(this.caller) && !first(making.get(this.caller))) return false;
+    if (this.isSmall()) return smallBytes < bounds.processBytes || first(small);
+    return madeByAll - smallBytes < bounds.processBytes || first(large);
+  }
+
+  takeSlot(holder: string, stranger: boolean): void {
+    this.holder = holder;
+    this.heldAsStranger = stranger;
+    this.ledger.held.take(holder, stranger);
+    this.ledger.heldByAll += 1;
+    if (this.early > 0) this.count(this.early);
+    this.early = 0;
+  }
+
+  /** Waits in `waiting` under `key` until let go of (`unlist`). */
+  list(waiting: Map<string, Set<Waiter>>, key: string, waiter: Waiter): void {
+    let waiters = waiting.get(key);
+    if (waiters === undefined) waiting.set(key, (waiters = new Set()));
+    const set = waiters;
+    waiter.unlist = () => {
+      set.delete(waiter);
+      if (set.size === 0 && waiting.get(key) === set) waiting.delete(key);
+    };
+    set.add(waiter);
+    this.waiter = waiter;
+  }
+
+  /** Out of whatever it waits in, never settling. */
+  private stopWaiting(): void {
+    const waiter = this.waiter;
+    waiter?.unlist();
+    waiter?.end();
+  }
+
+  large(): void {
+    if (this.toldLarge) return;
+    const wasSmall = this.isSmall();
+    this.toldLarge = true;
+    if (wasSmall && this.counted > 0) this.growLarge(this.counted);
+  }
+
+  private isSmall(): boolean {
+    return !this.toldLarge && this.counted <= this.ledger.bounds.smallBytes;
+  }
+
+  /** Its `small` bytes count among the large from now on. */
+  private growLarge(small: number): void {
+    this.ledger.smallBytes -= small;
+    this.ledger.small.delete(this);
+    this.ledger.large.add(this);
+  }
+
+  private count(bytes: number): void {
+    const { ledger } = this;
+    if (this.counted === 0) {
+      let making = ledger.making.get(this.caller);
+      if (making === undefined) ledger.making.set(this.caller, (making = new Set()));
+      making.add(this);
+      if (this.isSmall()) ledger.small.add(this);
+      else ledger.large.add(this);
+    }
+    const wasSmall = this.isSmall();
+    this.counted += bytes;
+    ledger.made.add(this.caller, bytes);
+    ledger.madeByAll += bytes;
+    if (this.isSmall()) ledger.smallBytes += bytes;
+    else if (wasSmall) this.growLarge(this.counted - bytes);
+  }
+
+  private giveBack(): void {
+    if (this.counted === 0) return;
+    const { ledger, caller } = this;
+    const making = ledger.making.get(caller);
+    if (making?.delete(this) === true && making.size === 0) ledger.making.delete(caller);
+    const { processBytes } = ledger.bounds;
+    // Any caller's answers may have waited for a full pool.
+    const processFull = ledger.smallBytes >= processBytes || ledger.madeByAll - ledger.smallBytes >= processBytes;
+    if (this.isSmall()) {
+      ledger.small.delete(this);
+      ledger.smallBytes -= this.counted;
+    } else ledger.large.delete(this);
+    ledger.made.add(caller, -this.counted);
+    ledger.madeByAll -= this.counted;
+    this.counted = 0;
+    ledger.wakeForRoom(caller, processFull);
+  }
 }
 
 /**
  * What the answers being made hold, as their budgets count it: the upstream answers an operation fetched and
- * the answer it made of them. An operation takes a place before its first upstream call or list, so one
- * waiting for it holds nothing fetched; many arriving at once cannot all begin. Within its place, a caller
+ * the answer it made of them. An operation takes a slot before its first upstream call or list, so one
+ * waiting for it holds nothing fetched, and many arriving at once cannot all begin. With its slot, a caller
  * running many large operations makes them a share's worth at a time, its oldest first, the others waiting
  * for room before their next call or list. What an answer holds in memory while it is made is many times
  * its bytes (an object per value, a path per field), so the share is a fraction of what one operation may
- * send. All callers together have bounds of their own: one user can have many tokens. A place freed goes to
- * the waiting caller holding the fewest, so another caller's small query is not queued behind many callers'
- * large ones.
+ * send. All callers together have bounds of their own: one user can have many tokens. Credentials the
+ * upstream has not accepted hold one caller's slots together, and wait for them by address (requestPlace).
  */
 export class AnswersBeingMade {
-  private readonly made: CallerShares;
-  private madeByAll = 0;
-  private readonly placed: CallerShares;
-  private placedByAll = 0;
-  /** Per caller, its answers being made, in the order they began counting. */
-  private readonly making = new Map<string, Set<AnswerShare>>();
-  /** Every caller's answers being made, in the order they began counting. */
-  private readonly makingByAll = new Set<AnswerShare>();
-  /** Per caller, what each answer waiting checks when another gives back; callers in turn. */
-  private readonly waiting = new Map<string, Set<() => boolean>>();
+  private readonly ledger: Ledger;
 
-  constructor(private readonly bounds: AnswerBounds) {
-    this.made = new CallerShares(bounds.callerBytes);
-    this.placed = new CallerShares(bounds.callerPlaces);
+  constructor(bounds: AnswerBounds) {
+    this.ledger = new Ledger(bounds);
   }
 
-  /** The share one operation of `caller` (callerDigest) counts its answer in; `stranger`: whether its
-   * credentials are not yet known to be a caller's, asked when it takes its place. */
-  answerOf(caller: string, stranger: () => boolean = () => false): AnswerShare {
-    let counted = 0;
-    /** Bytes grown before the share held a place: counted once it takes one. */
-    let early = 0;
-    /** Whether it holds a place, as a stranger or not. */
-    let place: { stranger: boolean } | undefined;
-    let leaveWait: (() => void) | undefined;
-    const count = (bytes: number) => {
-      if (counted === 0) {
-        this.ordered(caller).add(share);
-        this.makingByAll.add(share);
-      }
-      counted += bytes;
-      this.made.add(caller, bytes);
-      this.madeByAll += bytes;
-    };
-    const takePlace = (): boolean => {
-      if (place !== undefined) return true;
-      if (this.placedByAll >= this.bounds.places) return false;
-      const asStranger = stranger();
-      if (!this.placed.room(caller, asStranger)) return false;
-      place = { stranger: asStranger };
-      this.placed.take(caller, asStranger);
-      this.placedByAll += 1;
-      if (early > 0) count(early);
-      early = 0;
-      return true;
-    };
-    const share: AnswerShare = {
-      grow: (bytes) => {
-        if (place === undefined) early += bytes;
-        else count(bytes);
-      },
-      mayGoOn: () =>
-        takePlace() &&
-        (counted === 0 ||
-          ((!this.made.full(caller) || this.making.get(caller)?.values().next().value === share) &&
-            (this.madeByAll < this.bounds.processBytes || this.makingByAll.values().next().value === share))),
-      room: (signal, deadline) =>
-        new Promise<void>((resolve, reject) => {
-          if (signal?.aborted === true) return reject(signal.reason);
-          const waiters = this.waiting.get(caller) ?? new Set<() => boolean>();
-          this.waiting.set(caller, waiters);
-          const leave = () => {
-            leaveWait = undefined;
-            waiters.delete(check);
-            if (waiters.size === 0 && this.waiting.get(caller) === waiters) this.waiting.delete(caller);
-            signal?.removeEventListener('abort', aborted);
-            clearTimeout(timer);
-          };
-          const check = () => {
-            if (!share.mayGoOn()) return false;
-            leave();
-            resolve();
-            return true;
-          };
-          const stop = (reason: unknown) => {
-            leave();
-            reject(reason);
-          };
-          const aborted = () => stop(signal!.reason);
-          leaveWait?.();
-          leaveWait = leave;
-          waiters.add(check);
-          signal?.addEventListener('abort', aborted, { once: true });
-          // A subscription's event has a deadline and no signal: every wait ends.
-          const timer = deadline === undefined ? undefined : setTimeout(() => stop(timeoutReason()), Math.max(0, remainingMs(deadline))).unref();
-        }),
-      release: () => {
-        leaveWait?.();
-        early = 0;
-        if (place === undefined) return;
-        this.placed.release(caller, place.stranger);
-        this.placedByAll -= 1;
-        place = undefined;
-        if (counted > 0) {
-          const making = this.making.get(caller);
-          if (making?.delete(share) === true && making.size === 0) this.making.delete(caller);
-          this.makingByAll.delete(share);
-          this.made.add(caller, -counted);
-          this.madeByAll -= counted;
-          counted = 0;
-        }
-        this.wake();
-      },
-    };
-    return share;
+  /** The share one operation of `caller` (callerDigest) counts its answer in. `stranger`: whether its
+   * credentials are not yet known to be a caller's, asked when it takes a slot; `address`: its client's
+   * (addressKey). */
+  answerOf(caller: string, stranger: () => boolean = () => false, address = ''): AnswerShare {
+    return new Share(this.ledger, caller, stranger, address);
   }
 
-  /** Every waiting answer looks again, callers holding the fewest places first, then in turn: one whose
-   * answer went on waits behind the others next time. */
-  private wake(): void {
-    if (this.waiting.size === 0) return;
-    const callers = [...this.waiting].sort(([a], [b]) => this.placed.held(a) - this.placed.held(b));
-    for (const [caller, waiters] of callers) {
-      let went = false;
-      for (const check of [...waiters]) went = check() || went;
-      if (went && this.waiting.get(caller) === waiters) {
-        this.waiting.delete(caller);
-        this.waiting.set(caller, waiters);
-      }
-    }
-  }
-
-  private ordered(caller: string): Set<AnswerShare> {
-    let making = this.making.get(caller);
-    if (making === undefined) this.making.set(caller, (making = new Set()));
-    return making;
+  /** Slots held, operations waiting for one or for room, and bytes counted: for tests and gauges. */
+  get stats(): { slots: number; waiting: number; bytes: number; strangersSlots: number } {
+    const { ledger } = this;
+    let waiting = 0;
+    for (const waiters of [...ledger.forSlot.values(), ...ledger.forRoom.values()]) waiting += waiters.size;
+    return { slots: ledger.heldByAll, waiting, bytes: ledger.madeByAll, strangersSlots: ledger.held.held(STRANGERS) };
   }
 }

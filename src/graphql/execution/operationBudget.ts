@@ -19,18 +19,25 @@ const ITEM_BYTES = 128;
 const ERROR_FIELDS = 10;
 
 /** Bytes an operation holds before they are shared with its caller's: smaller answers never wait for room
- * (for a place, as every operation, while all are taken). */
+ * (for a slot, as every operation, while all are taken). */
 const SHARE_STEP = 64 * 1024;
 
+/** What an ordinary query holds at most (a page or a few of jobs and their answer, its lists few items): it
+ * waits for room among such answers only. */
+const SMALL_ANSWER_BYTES = 4 * SHARE_STEP;
+const SMALL_ANSWER_ITEMS = 256;
+
 /** The bounds of the answers being made at once, from what one operation may send: per caller a quarter
- * (its oldest goes on past it); all callers together twice that, two callers' worth (what the manifests'
- * container was sized for: deploy/kubernetes/README.md), the oldest of all going on past it. A place may hold
- * a SHARE_STEP before it counts: as many places as the bounds hold of those. */
-export function answerBounds(maxUpstreamBytes: number): AnswerBounds {
-  const callerBytes = maxUpstreamBytes / 4;
+ * (its oldest goes on past it); all callers' small answers together twice that, two callers' worth (what the
+ * manifests' container was sized for: deploy/kubernetes/README.md), and their large ones as much, the first of
+ * each going on past it. A slot holds
+ * up to a SHARE_STEP uncounted: unless set, as many slots as the bytes bound holds of those, and never
+ * fewer than the upstream calls in flight (fewer would leave them idle); a caller half of them. */
+export function answerBounds(budget: GatewayConfig['limits']['budget'], callsInFlight: number): AnswerBounds {
+  const callerBytes = budget.maxUpstreamBytes / 4;
   const processBytes = 2 * callerBytes;
-  const places = (bytes: number) => Math.max(1, Math.floor(bytes / SHARE_STEP));
-  return { callerBytes, processBytes, places: places(processBytes), callerPlaces: places(callerBytes) };
+  const slots = budget.maxConcurrent ?? Math.max(callsInFlight, Math.floor(processBytes / SHARE_STEP));
+  return { callerBytes, processBytes, slots, callerSlots: Math.max(1, Math.floor(slots / 2)), smallBytes: SMALL_ANSWER_BYTES };
 }
 
 /** The list field whose items `paced` makes: the fields each item selects (with its fragments). */
@@ -56,16 +63,18 @@ export class OperationBudget {
   private readonly made = new Map<unknown, SizedJson | Promise<SizedJson>>();
   private ended = false;
 
+  /** Items of the lists it made or makes. */
+  private listItems = 0;
   /** Sent bytes not yet counted in `answers`. */
   private unshared = 0;
   /** The operation's wait for room in `answers`, while it waits. */
   private room: Promise<void> | undefined;
 
   /** `caller`: whose turns the operation's steps take (`callerDigest`), one place per caller (nextTurn).
-   * `answers`: the caller's share the answer counts in as it is made; past it, lists wait (until `signal`
-   * or `deadline`). */
+   * `answers`: its slot among the answers being made, and the caller's share what it holds counts in;
+   * without a slot or past the share, its calls and lists wait (until `signal` or `deadline`). */
   constructor(
-    private readonly limits: GatewayConfig['limits']['budget'],
+    private readonly limits: Pick<GatewayConfig['limits']['budget'], 'maxUpstreamBytes' | 'maxListItems'>,
     readonly caller?: string,
     private readonly answers?: AnswerShare,
     private readonly bound?: { readonly signal?: AbortSignalLike; readonly deadline?: number },
@@ -127,10 +136,10 @@ export class OperationBudget {
     this.spent = undefined;
     this.cut = undefined;
     this.unshared = 0;
-    // A wait begun before never settles once its share was released: the new answer waits anew.
+    // A wait begun before never settles once its share restarts: the new answer waits anew.
     this.room = undefined;
-    this.answers?.release();
-    // Its loaders still hold the pages fetched.
+    this.answers?.restart();
+    // Its loaders still hold the pages fetched: counted again within its slot.
     this.share(this.upstreamBytes);
   }
 
@@ -182,6 +191,8 @@ export class OperationBudget {
       return this.failInTurn(error);
     }
     const turn = () => this.inTurn(items * perItem.fields, make);
+    this.listItems += items;
+    if (this.listItems > SMALL_ANSWER_ITEMS) this.answers?.large();
     // Past the caller's share of answers being made, a list waits until one of them is let go, failing in
     // its turn if the wait ends first.
     const room = this.whenRoom();

@@ -4,10 +4,10 @@ import { eventually } from '../support/liveClient';
 import { heldJob, startFakeUpstream, type FakeUpstream } from '../support/upstream';
 
 /**
- * An operation takes a place among the answers being made before its first upstream call: one that finds
- * none free waits without fetching anything, so what many operations at once hold is bounded by the places,
- * not by how many arrive. OPERATION_MAX_UPSTREAM_BYTES at 128 KiB leaves one place: the second operation's
- * call reaches the upstream only once the first is answered.
+ * An operation takes a slot among the answers being made before its first upstream call: one that finds
+ * none free waits without fetching anything, so what many operations at once hold is bounded by the slots,
+ * not by how many arrive. With OPERATION_MAX_CONCURRENT at 1, the second operation's call reaches the
+ * upstream only once the first is answered.
  */
 const ENGINE = 'e-places';
 const held = heldJob(ENGINE);
@@ -20,14 +20,14 @@ beforeAll(async () => {
   upstream = await startFakeUpstream((path) =>
     path.includes(JOB_3) ? JSON.stringify({ id: 3, engineId: ENGINE, status: 'Finished', tasks: [] }) : held.answer(path),
   );
-  gateway = await startGatewayOn(upstream, { OPERATION_MAX_UPSTREAM_BYTES: String(128 * 1024), REQUEST_TIMEOUT_MS: '10000' });
+  gateway = await startGatewayOn(upstream, { OPERATION_MAX_CONCURRENT: '1', REQUEST_TIMEOUT_MS: '10000' });
 });
 afterAll(async () => {
   await gateway.close();
   await upstream.close();
 });
 
-it("waits for a place before its upstream call while another caller's operation holds the only one", async () => {
+it("waits for a slot before its upstream call while another caller's operation holds the only one", async () => {
   const first = gateway.gql(job(2));
   await eventually(() => held.release !== undefined, 'the first operation asks for its job', 5000);
   const second = gateway.gql(job(3), undefined, { 'x-auth-token': SECOND_TOKEN });
