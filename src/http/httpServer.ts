@@ -318,17 +318,21 @@ async function answerMiss(
   // Every upstream call of the operation listens on this one signal: dozens at once are normal.
   const abort = new PlainAbort();
   onClientLeft(request, response, () => abort.leave());
+  // The operation's time counts from here: a wait behind an identical request in flight is part of it.
+  const deadline = deadlineIn(options.operationTimeoutMs);
+  const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs).unref();
   let flight: Flight<GatewayContext> | undefined;
-  if (reuse !== undefined) {
-    const following = options.inFlight.follow(reuse.key, abort.signal);
-    if (following === undefined) flight = options.inFlight.lead(reuse.key);
-    else {
-      const shared = await following;
-      if (abort.signal.aborted) return;
-      if (shared !== undefined) return sendReused(options, request, response, 'coalesced', shared, reuse.credentials, shared.credentialsAccepted);
-    }
-  }
   try {
+    if (reuse !== undefined) {
+      const following = options.inFlight.follow(reuse.key, abort.signal);
+      if (following === undefined) flight = options.inFlight.lead(reuse.key);
+      else {
+        const shared = await following;
+        // Past its time, it runs as any other whose time is up: its fields answer UPSTREAM_TIMEOUT at once.
+        if (callerLeft(abort.signal)) return;
+        if (shared !== undefined) return sendReused(options, request, response, 'coalesced', shared, reuse.credentials, shared.credentialsAccepted);
+      }
+    }
     let parsedBody: unknown = undefined;
     if (body !== '' && isJson(request.headers['content-type'])) {
       try {
@@ -345,8 +349,6 @@ async function answerMiss(
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     let context: GatewayContext | undefined;
-    const deadline = deadlineIn(options.operationTimeoutMs);
-    const timer = setTimeout(() => abort.abort(timeoutReason()), options.operationTimeoutMs).unref();
     const result = await options.apollo
       .executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: request.method?.toUpperCase() ?? 'GET', headers, search, body: parsedBody },
@@ -371,6 +373,7 @@ async function answerMiss(
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
   } finally {
+    clearTimeout(timer);
     flight?.finish(undefined, undefined); // no-op once the answer was offered
   }
 }
