@@ -199,7 +199,9 @@ export function createAdmission(
     // Only now: a document refused for its type, cost or list is not kept for anyone.
     if (fresh) store.keep(hash, valid);
     const bytes = documentBytes(valid);
-    return { document: valid, hash, operationName, name, variables: declared, safelisted: listed, field, bytes };
+    // Connection items and `_entities` answered at worst: whether its answer is a small one (OperationBudget).
+    const items = cost.items + cost.representations;
+    return { document: valid, hash, operationName, name, variables: declared, safelisted: listed, field, bytes, items };
   }
 
   return { rules, hideSuggestions, admit };
@@ -308,6 +310,7 @@ export function admissionPlugin(admission: Admission): ApolloServerPlugin<Gatewa
           if (verdict === undefined) return;
           if (Array.isArray(verdict)) throw forHttp((verdict as Refusal)[0]!);
           if ((verdict as AdmittedOperation).safelisted) contextValue.facts.markSafelisted();
+          contextValue.budget.expectItems((verdict as AdmittedOperation).items);
         },
       };
     },

@@ -416,6 +416,31 @@ describe("an operation's budget in its caller's share", () => {
     expect(await next).toBe('two more');
   });
 
+  it('counts among the large from its first byte when the admission expects more items than a small answer has', () => {
+    const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024, 1024 * 1024, Infinity, Infinity, 256 * 1024));
+    placed(answers.answerOf('A')).grow(2 * 1024 * 1024);
+    const [small, large] = [new OperationBudget(limits, 'B', answers.answerOf('B')), new OperationBudget(limits, 'C', answers.answerOf('C'))];
+    small.expectItems(100);
+    large.expectItems(29 * 100);
+    for (const budget of [small, large]) {
+      expect(budget.whenRoom()).toBeUndefined();
+      budget.spendUpstream(100 * 1024);
+    }
+    // The same bytes: the small answer goes on past the large ones' bound, the large one waits behind A's.
+    expect([small.whenRoom(), large.whenRoom()].map((room) => room === undefined)).toEqual([true, false]);
+  });
+
+  it("does not wait, a small answer, for its caller's large ones: it would hold the small answers' room meanwhile", () => {
+    const answers = new AnswersBeingMade(bounds(1024 * 1024, 64 * 1024 * 1024, Infinity, Infinity, 256 * 1024));
+    const own = placed(answers.answerOf('A'));
+    own.large();
+    own.grow(2 * 1024 * 1024);
+    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'));
+    expect(budget.whenRoom()).toBeUndefined();
+    budget.spendUpstream(100 * 1024);
+    expect(budget.whenRoom()).toBeUndefined();
+  });
+
   it('fails each waiting list, in turns, when the wait ends at the signal', async () => {
     const answers = new AnswersBeingMade(bounds(64 * 1024));
     placed(answers.answerOf('A')).grow(1024 * 1024);

@@ -145,6 +145,19 @@ describe('the document store keeps only what admission admitted', () => {
   });
 });
 
+describe("what admission tells an operation's budget", () => {
+  it('is the connection items and representations its answer holds at worst: a page, or many aliases of it', () => {
+    const admission = createAdmission(loadConfig({}), schema, new DocumentStore(64 * 1024));
+    const itemsOf = (query: string) => (admission.admit({ query }, 'http') as { items: number }).items;
+    const page = (alias: string) => `${alias}: jobs(first: 100) { nodes { id } edges { node { id } } }`;
+    expect(itemsOf(`{ engine(id: "${SEED.engines.big}") { ${page('a')} } }`)).toBe(100);
+    expect(itemsOf(`{ engine(id: "${SEED.engines.big}") { ${Array.from({ length: 29 }, (_, i) => page(`a${i}`)).join(' ')} } }`)).toBe(2900);
+    const entities = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Engine { id } } }`;
+    const representations = Array.from({ length: 3 }, (_, i) => ({ __typename: 'Engine', id: `a000000${i}-0000-4000-8000-000000000001` }));
+    expect((admission.admit({ query: entities, variables: { r: representations } }, 'http') as { items: number }).items).toBe(3);
+  });
+});
+
 describe('the document store charges a document its syntax nodes and its text', () => {
   it('so a comment costs its characters once (twice when wide), string values theirs, and nodes what they hold', async () => {
     const store = new DocumentStore(64 * 1024);

@@ -9,14 +9,16 @@ export interface AnswerShare {
   /** Counts `bytes` more that the operation holds (upstream answers, its answer): from its slot on. */
   grow(bytes: number): void;
   /** Whether the operation may go on now (an upstream call, a list): it takes a slot among the answers being
-   * made if it holds none and one is free; then its caller's answers must be within the share, or its own
-   * began counting before every other of them; and the process's small answers (or large ones, as its is)
-   * within the process's bound, or its own first of them (one of each always goes on). */
+   * made if it holds none and one is free; then, a small answer, the process's small answers must be within
+   * the process's bound, or its own the first of them; a large one, its caller's answers within the share,
+   * or its own the first of them, and the process's large answers within the bound, or its own the first of
+   * them (one answer of each kind always goes on). */
   mayGoOn(): boolean;
   /** Settles once `mayGoOn()`, as other answers give back; rejects with the signal's reason, or at
    * `deadline` (performance.now()'s clock) with a time-out. */
   room(signal: AbortSignalLike | undefined, deadline: number | undefined): Promise<void>;
-  /** The answer's lists hold more items than a small answer's: it counts among the large from now on. */
+  /** The answer holds (or the admission expects it to hold) more list items than a small answer: it counts
+   * among the large from now on. */
   large(): void;
   /** The answer is made again from the start: gives back what was counted, keeping the slot. A wait begun
    * before never settles. */
@@ -203,8 +205,10 @@ class Share implements AnswerShare {
     const { made, making, small, large, smallBytes, madeByAll, bounds } = this.ledger;
     if (this.counted === 0) return true;
     const first = (answers: Set<Share> | undefined) => answers?.values().next().value === this;
-    if (made.full(this.caller) && !first(making.get(this.caller))) return false;
+    // A small answer waits for small ones alone: waiting on its caller's large ones, it would hold the small
+    // answers' room meanwhile.
     if (this.isSmall()) return smallBytes < bounds.processBytes || first(small);
+    if (made.full(this.caller) && !first(making.get(this.caller))) return false;
     return madeByAll - smallBytes < bounds.processBytes || first(large);
   }
 

@@ -63,8 +63,9 @@ export class OperationBudget {
   private readonly made = new Map<unknown, SizedJson | Promise<SizedJson>>();
   private ended = false;
 
-  /** Items of the lists it made or makes. */
+  /** Items of the lists it made or makes, and as many as the admission expects. */
   private listItems = 0;
+  private expectedItems = 0;
   /** Sent bytes not yet counted in `answers`. */
   private unshared = 0;
   /** The operation's wait for room in `answers`, while it waits. */
@@ -123,6 +124,13 @@ export class OperationBudget {
   /** Upstream text, keys and items the answer holds so far, as counted against the bound. */
   get sentBytes(): number {
     return this.sent;
+  }
+
+  /** The admission's estimate of the connection items (and `_entities`) the operation answers at worst: past
+   * a small answer's, it counts among the large from its first byte (a batch's operations together). */
+  expectItems(items: number): void {
+    this.expectedItems += items;
+    if (this.expectedItems > SMALL_ANSWER_ITEMS) this.answers?.large();
   }
 
   /** Aborts when the caller leaves or the operation's time is up. */
