@@ -10,6 +10,7 @@ import { createContext, type ContextServices, type GatewayContext } from '../gra
 import { callerDigest } from '../cache/scopeKey';
 import { throwClassified } from '../upstream/errorMapping';
 import { nextTurn, requestPlace } from '../upstream/turns';
+import { callerLeft } from './answerText';
 
 /** A refused caller's stand-in: never sent, never cached under. */
 const NO_CREDENTIALS: Credentials = Object.freeze({ token: '', projectId: '', enterpriseProjectId: undefined });
@@ -50,11 +51,14 @@ export function createRequestContextFactory(services: ContextServices, defaultPr
     // Apollo parses, validates and runs the document once the context is made, in the caller's next turn:
     // not in the callback that read the request, so a caller's flood of new documents waits in its own
     // place in the rounds while other callers' requests are read, and connections waiting to be accepted
-    // taken in; one whose caller left (or whose time is up) meanwhile costs no more.
+    // taken in; one whose caller left meanwhile costs no more. One whose time is up still has its turn and
+    // is answered as any other past its time (its fields UPSTREAM_TIMEOUT), not with a failed request.
+    const place = requestPlace(callerDigest(credentials), services.http.isStranger(credentials), address);
     try {
-      await nextTurn(requestPlace(callerDigest(credentials), services.http.isStranger(credentials), address), signal);
+      await nextTurn(place, signal);
     } catch (reason) {
-      throwClassified(reason);
+      if (callerLeft(signal)) throwClassified(reason);
+      await nextTurn(place);
     }
     return createContext(services, { credentials, address, signal, deadline, events, propagate, refusal }, record, refused);
   };

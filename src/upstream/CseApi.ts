@@ -82,12 +82,18 @@ export class CseApi {
   private async one<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<T | null> {
     const { budget } = this.options;
     budget?.beforeCall();
-    // Before the call: an operation waiting for room holds no page it fetched for it.
+    // Before the call: an operation waiting for room holds no page it fetched for it. Again when it starts:
+    // the operation's calls all pass the first look at once, before any answer counts.
     const room = budget?.whenRoom();
     if (room !== undefined) await room;
-    const answer = await this.options.limit(() => {
+    const answer = await this.options.limit(async () => {
       budget?.beforeCall();
-      return this.traced(call);
+      const started = budget?.whenRoom();
+      if (started !== undefined) await started;
+      const answered = await this.traced(call);
+      // Counted before the next call starts and looks.
+      if (answered.kind !== 'not-found') budget?.spendUpstream(answered.bytes);
+      return answered;
     });
     if (answer.kind === 'not-found') {
       // The project's engine list names no engine or job that could be missing: the upstream failed.
@@ -97,7 +103,6 @@ export class CseApi {
       this.options.onNotFound?.();
       return null;
     }
-    budget?.spendUpstream(answer.bytes);
     try {
       return guard(answer.body);
     } catch (error) {

@@ -213,6 +213,61 @@ describe('small answers and large', () => {
   });
 });
 
+describe('small answers and large, going on', () => {
+  it("let the first large answer go on though its caller's first answer, begun small, is large now behind others", () => {
+    const answers = new AnswersBeingMade(bounds(100, 100, Infinity, Infinity, 50));
+    const x = placed(answers.answerOf('A'));
+    x.grow(10);
+    const y = placed(answers.answerOf('A'));
+    y.large();
+    y.grow(60);
+    const z = placed(answers.answerOf('B'));
+    z.large();
+    z.grow(200);
+    x.grow(100);
+    // A's share and the large answers' room are both past their bounds: Y, the first large answer of all,
+    // is A's first large one, and goes on.
+    expect([x.mayGoOn(), y.mayGoOn(), z.mayGoOn()]).toEqual([false, true, false]);
+  });
+
+  it('wakes small answers waiting when another leaves them for the large', async () => {
+    const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
+    const [first, waiting] = [placed(answers.answerOf('A')), placed(answers.answerOf('B'))];
+    first.grow(60);
+    waiting.grow(50);
+    expect(waiting.mayGoOn()).toBe(false);
+    const room = waiting.room(undefined, undefined);
+    first.grow(1);
+    expect(await settled(room)).toBe('resolved');
+  });
+
+  it('always lets an answer go on, however answers begin, grow, turn large and end', () => {
+    const step = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 60 }));
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+        const answers = new AnswersBeingMade(bounds(100, 150, Infinity, Infinity, 40));
+        const live: AnswerShare[] = [];
+        const grown = new Set<AnswerShare>();
+        for (const [action, index, bytes] of steps) {
+          const share = live[index % Math.max(1, live.length)];
+          if (action === 0 || share === undefined) live.push(placed(answers.answerOf(String(index % 3))));
+          else if (action === 1) {
+            share.grow(bytes);
+            grown.add(share);
+          } else if (action === 2) share.large();
+          else {
+            share.release();
+            live.splice(live.indexOf(share), 1);
+            grown.delete(share);
+          }
+          if (grown.size > 0) expect([...grown].some((answer) => answer.mayGoOn())).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('slots among the answers being made', () => {
   const slotsOf = (answers: AnswersBeingMade) => answers.stats.slots;
 
@@ -257,6 +312,24 @@ describe('slots among the answers being made', () => {
     expect([await settled(aRoom), await settled(bRoom)]).toEqual(['pending', 'resolved']);
     ofA[1]!.release();
     expect(await settled(aRoom)).toBe('resolved');
+  });
+
+  it("never gives a second slot to an operation whose credentials are accepted while it waits for one", async () => {
+    // One slot for all strangers, two in all: a stranger waits while a slot is free to a caller.
+    const answers = new AnswersBeingMade(bounds(100, 1000, 2, 1));
+    const holder = answers.answerOf('A', () => true, 'an address');
+    expect(holder.mayGoOn()).toBe(true);
+    let stranger = true;
+    const waiting = answers.answerOf('B', () => stranger, 'an address');
+    expect(waiting.mayGoOn()).toBe(false);
+    const room = waiting.room(undefined, undefined);
+    stranger = false;
+    // Another call of the same operation while it waits: its slot comes in its turn.
+    expect(waiting.mayGoOn()).toBe(false);
+    holder.release();
+    expect(await settled(room)).toBe('resolved');
+    waiting.release();
+    expect(answers.stats).toMatchObject({ slots: 0, waiting: 0, strangersSlots: 0 });
   });
 
   it('never gives a slot to an operation that ended while it waited for one', async () => {

@@ -9,10 +9,7 @@ export interface AnswerShare {
   /** Counts `bytes` more that the operation holds (upstream answers, its answer): from its slot on. */
   grow(bytes: number): void;
   /** Whether the operation may go on now (an upstream call, a list): it takes a slot among the answers being
-   * made if it holds none and one is free; then, a small answer, the process's small answers must be within
-   * the process's bound, or its own the first of them; a large one, its caller's answers within the share,
-   * or its own the first of them, and the process's large answers within the bound, or its own the first of
-   * them (one answer of each kind always goes on). */
+   * made if it holds none and one is free, then needs room for its bytes (Share.hasRoom). */
   mayGoOn(): boolean;
   /** Settles once `mayGoOn()`, as other answers give back; rejects with the signal's reason, or at
    * `deadline` (performance.now()'s clock) with a time-out. */
@@ -56,31 +53,41 @@ interface Waiter {
   unlist: () => void;
 }
 
+/** Whether `share` is the first of `order`. */
+const firstOf = (order: Set<Share> | undefined, share: Share): boolean => order?.values().next().value === share;
+
 /** What all shares count against, and who waits. */
 class Ledger {
-  readonly made: CallerShares;
-  madeByAll = 0;
-  readonly held: CallerShares;
-  heldByAll = 0;
-  /** Per caller, its answers being made, in the order they began counting. */
-  readonly making = new Map<string, Set<Share>>();
-  /** Every caller's small answers being made, in the order they began counting, and their bytes. */
-  readonly small = new Set<Share>();
+  /** Bytes counted per caller, and of all callers. */
+  readonly bytes: CallerShares;
+  bytesByAll = 0;
+  /** Slots held per holder (requestPlace), and by all. */
+  readonly slots: CallerShares;
+  slotsByAll = 0;
+  /** Every caller's small answers, in the order they began counting, and their bytes. */
+  readonly smallOrder = new Set<Share>();
   smallBytes = 0;
-  /** Every caller's large answers being made, in the order they grew large. */
-  readonly large = new Set<Share>();
+  /** Every caller's large answers, in the order they became large; and per caller, in the same order. */
+  readonly largeOrder = new Set<Share>();
+  readonly largeOf = new Map<string, Set<Share>>();
   /** Per holder, the operations waiting for a slot, in arrival order; holders in turn. */
   readonly forSlot = new Map<string, Set<Waiter>>();
   /** Per caller, the operations holding a slot that wait for room. */
   readonly forRoom = new Map<string, Set<Waiter>>();
 
   constructor(readonly bounds: AnswerBounds) {
-    this.made = new CallerShares(bounds.callerBytes);
-    this.held = new CallerShares(bounds.callerSlots);
+    this.bytes = new CallerShares(bounds.callerBytes);
+    this.slots = new CallerShares(bounds.callerSlots);
   }
 
   hasSlotFor(holder: string, stranger: boolean): boolean {
-    return this.heldByAll < this.bounds.slots && this.held.room(holder, stranger);
+    return this.slotsByAll < this.bounds.slots && this.slots.room(holder, stranger);
+  }
+
+  /** Whether either pool is at its bound: any caller's answer may be waiting for it. */
+  poolFull(): boolean {
+    const { processBytes } = this.bounds;
+    return this.smallBytes >= processBytes || this.bytesByAll - this.smallBytes >= processBytes;
   }
 
   /**
@@ -90,13 +97,15 @@ class Ledger {
    * caller that waits (InFlightLimiter's order for calls, which are short).
    */
   grantSlot(): void {
-    if (this.heldByAll >= this.bounds.slots) return;
+    if (this.slotsByAll >= this.bounds.slots) return;
     let chosen: Waiter | undefined;
     let fewest = Number.POSITIVE_INFINITY;
     for (const [holder, waiters] of this.forSlot) {
       const first = waiters.values().next().value!;
-      const held = this.held.held(holder);
-      if (held < fewest && this.held.room(holder, first.stranger)) [chosen, fewest] = [first, held];
+      const held = this.slots.held(holder);
+      if (held >= fewest || !this.slots.room(holder, first.stranger)) continue;
+      chosen = first;
+      fewest = held;
     }
     if (chosen === undefined) return;
     chosen.unlist();
@@ -111,10 +120,10 @@ class Ledger {
     else chosen.share.list(this.forRoom, chosen.share.caller, { ...chosen, holder: undefined });
   }
 
-  /** `caller`'s answers gave back bytes: its waiting answers look again; all callers' while the process's
-   * bound was reached. */
-  wakeForRoom(caller: string, processFull: boolean): void {
-    const woken = processFull ? [...this.forRoom.values()] : [this.forRoom.get(caller) ?? []];
+  /** `caller`'s answers gave back bytes, or left a pool: its waiting answers look again; every caller's
+   * when a pool was full. */
+  wakeForRoom(caller: string, everyone: boolean): void {
+    const woken = everyone ? [...this.forRoom.values()] : [this.forRoom.get(caller) ?? []];
     for (const waiters of woken) {
       for (const waiter of [...waiters]) {
         if (!waiter.share.hasRoom()) continue;
@@ -128,12 +137,13 @@ class Ledger {
 class Share implements AnswerShare {
   private counted = 0;
   /** Bytes grown before it held a slot: counted once it takes one. */
-  private early = 0;
+  private beforeSlot = 0;
   /** The holder its slot counts under, while it holds one. */
   private holder: string | undefined;
   private heldAsStranger = false;
   private waiter: Waiter | undefined;
-  private toldLarge = false;
+  /** Told it is large (`large()`), whatever its bytes. */
+  private largeByItems = false;
 
   constructor(
     private readonly ledger: Ledger,
@@ -143,12 +153,14 @@ class Share implements AnswerShare {
   ) {}
 
   grow(bytes: number): void {
-    if (this.holder === undefined) this.early += bytes;
+    if (this.holder === undefined) this.beforeSlot += bytes;
     else this.count(bytes);
   }
 
   mayGoOn(): boolean {
     if (this.holder === undefined) {
+      // Waiting for a slot: it is granted one in its turn (grantSlot), never a second.
+      if (this.waiter !== undefined) return false;
       const stranger = this.stranger();
       const holder = requestPlace(this.caller, stranger, this.address);
       if (!this.ledger.hasSlotFor(holder, stranger)) return false;
@@ -176,8 +188,10 @@ class Share implements AnswerShare {
       };
       const aborted = () => stop(signal!.reason);
       signal?.addEventListener('abort', aborted, { once: true });
-      // A subscription's event has a deadline and no signal: every wait ends.
-      const timer = deadline === undefined ? undefined : setTimeout(() => stop(timeoutReason()), Math.max(0, remainingMs(deadline))).unref();
+      // A subscription's event has a deadline and no signal: every wait ends. (A request's signal aborts at
+      // its deadline.)
+      const timed = signal === undefined && deadline !== undefined;
+      const timer = timed ? setTimeout(() => stop(timeoutReason()), Math.max(0, remainingMs(deadline))).unref() : undefined;
       const waiter = { share: this, go, end, unlist: () => {} };
       if (this.holder !== undefined) return this.list(this.ledger.forRoom, this.caller, { ...waiter, holder: undefined, stranger: false });
       const stranger = this.stranger();
@@ -186,39 +200,47 @@ class Share implements AnswerShare {
     });
   }
 
+  large(): void {
+    if (this.largeByItems) return;
+    const wasSmall = this.isSmall();
+    this.largeByItems = true;
+    if (wasSmall && this.counted > 0) this.becomeLarge();
+  }
+
   restart(): void {
     this.stopWaiting();
-    this.early = 0;
+    this.beforeSlot = 0;
     this.giveBack();
   }
 
   release(): void {
     this.restart();
     if (this.holder === undefined) return;
-    this.ledger.held.release(this.holder, this.heldAsStranger);
-    this.ledger.heldByAll -= 1;
+    this.ledger.slots.release(this.holder, this.heldAsStranger);
+    this.ledger.slotsByAll -= 1;
     this.holder = undefined;
     this.ledger.grantSlot();
   }
 
+  /** A small answer waits for the small answers' room alone: waiting on its caller's large ones, it would
+   * hold that room meanwhile. A large one waits for its caller's share, unless it is the caller's first
+   * large answer, and for the large answers' room, unless it is the first of them: the first of all large
+   * answers is its caller's first too, so one always goes on. */
   hasRoom(): boolean {
-    const { made, making, small, large, smallBytes, madeByAll, bounds } = this.ledger;
+    const { bytes, smallOrder, largeOrder, largeOf, smallBytes, bytesByAll, bounds } = this.ledger;
     if (this.counted === 0) return true;
-    const first = (answers: Set<Share> | undefined) => answers?.values().next().value === this;
-    // A small answer waits for small ones alone: waiting on its caller's large ones, it would hold the small
-    // answers' room meanwhile.
-    if (this.isSmall()) return smallBytes < bounds.processBytes || first(small);
-    if (made.full(this.caller) && !first(making.get(this.caller))) return false;
-    return madeByAll - smallBytes < bounds.processBytes || first(large);
+    if (this.isSmall()) return smallBytes < bounds.processBytes || firstOf(smallOrder, this);
+    if (bytes.full(this.caller) && !firstOf(largeOf.get(this.caller), this)) return false;
+    return bytesByAll - smallBytes < bounds.processBytes || firstOf(largeOrder, this);
   }
 
   takeSlot(holder: string, stranger: boolean): void {
     this.holder = holder;
     this.heldAsStranger = stranger;
-    this.ledger.held.take(holder, stranger);
-    this.ledger.heldByAll += 1;
-    if (this.early > 0) this.count(this.early);
-    this.early = 0;
+    this.ledger.slots.take(holder, stranger);
+    this.ledger.slotsByAll += 1;
+    if (this.beforeSlot > 0) this.count(this.beforeSlot);
+    this.beforeSlot = 0;
   }
 
   /** Waits in `waiting` under `key` until let go of (`unlist`). */
@@ -241,57 +263,59 @@ class Share implements AnswerShare {
     waiter?.end();
   }
 
-  large(): void {
-    if (this.toldLarge) return;
-    const wasSmall = this.isSmall();
-    this.toldLarge = true;
-    if (wasSmall && this.counted > 0) this.growLarge(this.counted);
-  }
-
   private isSmall(): boolean {
-    return !this.toldLarge && this.counted <= this.ledger.bounds.smallBytes;
-  }
-
-  /** Its `small` bytes count among the large from now on. */
-  private growLarge(small: number): void {
-    this.ledger.smallBytes -= small;
-    this.ledger.small.delete(this);
-    this.ledger.large.add(this);
+    return !this.largeByItems && this.counted <= this.ledger.bounds.smallBytes;
   }
 
   private count(bytes: number): void {
     const { ledger } = this;
-    if (this.counted === 0) {
-      let making = ledger.making.get(this.caller);
-      if (making === undefined) ledger.making.set(this.caller, (making = new Set()));
-      making.add(this);
-      if (this.isSmall()) ledger.small.add(this);
-      else ledger.large.add(this);
-    }
     const wasSmall = this.isSmall();
+    if (this.counted === 0) {
+      if (wasSmall) ledger.smallOrder.add(this);
+      else this.joinLarge();
+    }
     this.counted += bytes;
-    ledger.made.add(this.caller, bytes);
-    ledger.madeByAll += bytes;
-    if (this.isSmall()) ledger.smallBytes += bytes;
-    else if (wasSmall) this.growLarge(this.counted - bytes);
+    ledger.bytes.add(this.caller, bytes);
+    ledger.bytesByAll += bytes;
+    if (!wasSmall) return;
+    ledger.smallBytes += bytes;
+    if (!this.isSmall()) this.becomeLarge();
+  }
+
+  /** Its counted bytes leave the small answers for the large: small answers waiting may go on now. */
+  private becomeLarge(): void {
+    const { ledger } = this;
+    const wake = ledger.smallBytes >= ledger.bounds.processBytes || firstOf(ledger.smallOrder, this);
+    ledger.smallBytes -= this.counted;
+    ledger.smallOrder.delete(this);
+    this.joinLarge();
+    if (wake) ledger.wakeForRoom(this.caller, true);
+  }
+
+  private joinLarge(): void {
+    const { ledger } = this;
+    ledger.largeOrder.add(this);
+    let own = ledger.largeOf.get(this.caller);
+    if (own === undefined) ledger.largeOf.set(this.caller, (own = new Set()));
+    own.add(this);
   }
 
   private giveBack(): void {
     if (this.counted === 0) return;
     const { ledger, caller } = this;
-    const making = ledger.making.get(caller);
-    if (making?.delete(this) === true && making.size === 0) ledger.making.delete(caller);
-    const { processBytes } = ledger.bounds;
-    // Any caller's answers may have waited for a full pool.
-    const processFull = ledger.smallBytes >= processBytes || ledger.madeByAll - ledger.smallBytes >= processBytes;
+    const everyone = ledger.poolFull();
     if (this.isSmall()) {
-      ledger.small.delete(this);
+      ledger.smallOrder.delete(this);
       ledger.smallBytes -= this.counted;
-    } else ledger.large.delete(this);
-    ledger.made.add(caller, -this.counted);
-    ledger.madeByAll -= this.counted;
+    } else {
+      ledger.largeOrder.delete(this);
+      const own = ledger.largeOf.get(caller);
+      if (own?.delete(this) === true && own.size === 0) ledger.largeOf.delete(caller);
+    }
+    ledger.bytes.add(caller, -this.counted);
+    ledger.bytesByAll -= this.counted;
     this.counted = 0;
-    ledger.wakeForRoom(caller, processFull);
+    ledger.wakeForRoom(caller, everyone);
   }
 }
 
@@ -324,6 +348,6 @@ export class AnswersBeingMade {
     const { ledger } = this;
     let waiting = 0;
     for (const waiters of [...ledger.forSlot.values(), ...ledger.forRoom.values()]) waiting += waiters.size;
-    return { slots: ledger.heldByAll, waiting, bytes: ledger.madeByAll, strangersSlots: ledger.held.held(STRANGERS) };
+    return { slots: ledger.slotsByAll, waiting, bytes: ledger.bytesByAll, strangersSlots: ledger.slots.held(STRANGERS) };
   }
 }

@@ -28,11 +28,11 @@ const SMALL_ANSWER_BYTES = 4 * SHARE_STEP;
 const SMALL_ANSWER_ITEMS = 256;
 
 /** The bounds of the answers being made at once, from what one operation may send: per caller a quarter
- * (its oldest goes on past it); all callers' small answers together twice that, two callers' worth (what the
- * manifests' container was sized for: deploy/kubernetes/README.md), and their large ones as much, the first of
- * each going on past it. A slot holds
- * up to a SHARE_STEP uncounted: unless set, as many slots as the bytes bound holds of those, and never
- * fewer than the upstream calls in flight (fewer would leave them idle); a caller half of them. */
+ * (its first large answer goes on past it); all callers' small answers together twice that, two callers'
+ * worth (what the manifests' container was sized for: deploy/kubernetes/README.md), and their large ones as
+ * much, the first of each going on past it. A slot holds up to a SHARE_STEP uncounted: unless set, as many
+ * slots as the bytes bound holds of those, and never fewer than the upstream calls in flight (fewer would
+ * leave them idle); a caller half of them. */
 export function answerBounds(budget: GatewayConfig['limits']['budget'], callsInFlight: number): AnswerBounds {
   const callerBytes = budget.maxUpstreamBytes / 4;
   const processBytes = 2 * callerBytes;
