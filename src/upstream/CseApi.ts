@@ -82,14 +82,12 @@ export class CseApi {
   private async one<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<T | null> {
     const { budget } = this.options;
     budget?.beforeCall();
-    // Before the call: an operation waiting for room holds no page it fetched for it. Again when it starts:
-    // the operation's calls all pass the first look at once, before any answer counts.
-    const room = budget?.whenRoom();
-    if (room !== undefined) await room;
     const answer = await this.options.limit(async () => {
       budget?.beforeCall();
-      const started = budget?.whenRoom();
-      if (started !== undefined) await started;
+      // When it starts, not when it is asked for: the operation's calls are all asked for at once, before
+      // any answer counts. One waiting for room holds no page fetched for it.
+      const room = budget?.whenRoom();
+      if (room !== undefined) await room;
       const answered = await this.traced(call);
       // Counted before the next call starts and looks.
       if (answered.kind !== 'not-found') budget?.spendUpstream(answered.bytes);

@@ -343,7 +343,7 @@ export class AnswersBeingMade {
     return new Share(this.ledger, caller, stranger, address);
   }
 
-  /** Slots held, operations waiting for one or for room, and bytes counted: for tests and gauges. */
+  /** Slots held, operations waiting for one or for room, and bytes counted. */
   get stats(): { slots: number; waiting: number; bytes: number; strangersSlots: number } {
     const { ledger } = this;
     let waiting = 0;
