@@ -112,9 +112,35 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
   // without the key moves, puts back or keeps longer does not open.
   const seal = (text: string, key: string, generation: string, lifeMs: number) =>
     link.seal(text, `${key}\n${generation}`, lifeMs);
-  // What does not open, has expired or does not decode reads as no answer: the caller makes the call.
+  // What does not open, has expired or does not decode reads as no answer.
   const open = (value: string | null | undefined, key: string, generation: string) =>
     link.openLiving(value, `${key}\n${generation}`);
+  /**
+   * A kept answer that no longer reads (past its sealed life or its last millisecond, or not this
+   * version's) is none: the lookup is made again past it, for the lease, so one replica calls.
+   */
+  const look = async (call: RedisCall, token: string, holder: string | undefined, readKept: boolean): Promise<Lookup<UpstreamAnswer> | typeof UNAVAILABLE> => {
+    const handover = `${call.handover}:${holder ?? '-'}`;
+    const reply = await lookup('answer-lookup', [...call.keys, handover], [token, options.leaseMs, readKept ? 1 : 0]);
+    if (reply === UNAVAILABLE) return UNAVAILABLE;
+    type Reply = [string, string, string | null, number, number?, string?];
+    const [state, generation, value, keptMs, vouchMs = 0, vouch] = reply as Reply;
+    if (state === 'lease') return { state, lease: { token, generation } };
+    if (state === 'wait') return { state, holder: value ?? '' };
+    if (state !== 'hit') {
+      const handed = open(value, handover, generation);
+      return { state: 'handed', answer: handed && (await decodeAnswer(handed.text, call.caller)) };
+    }
+    const kept = open(value?.slice(value.indexOf('\n') + 1), call.keys[2], generation);
+    const vouched = open(vouch, call.keys[1], generation);
+    if (kept && vouched && keptMs > 0) {
+      const answer = await decodeAnswer(kept.text, call.caller);
+      // Neither is served past what was sealed with it, whatever TTL a writer gave its key.
+      const left = { ttlLeftMs: Math.min(keptMs, kept.leftMs), acceptedLeftMs: Math.min(vouchMs, vouched.leftMs) };
+      if (answer !== undefined) return { state, answer, ...left };
+    }
+    return look(call, token, holder, false);
+  };
   return {
     call: (digest, key, cacheable, caller) => ({
       key,
@@ -123,27 +149,7 @@ export function sharedAnswers(link: RedisLink, options: SharedAnswersOptions): S
       keys: [keys.generation(digest), keys.vouch(digest), keys.answer(digest, key), keys.lease(digest, key)],
       handover: keys.handover(digest, key),
     }),
-    async lookup(call, token, holder) {
-      const handover = `${call.handover}:${holder ?? '-'}`;
-      const args = [token, options.leaseMs, call.cacheable ? 1 : 0];
-      const reply = await lookup('answer-lookup', [...call.keys, handover], args);
-      if (reply === UNAVAILABLE) return UNAVAILABLE;
-      type Reply = [string, string, string | null, number, number?, string?];
-      const [state, generation, value, keptMs, vouchMs = 0, vouch] = reply as Reply;
-      if (state === 'lease') return { state, lease: { token, generation } };
-      if (state === 'wait') return { state, holder: value ?? '' };
-      if (state !== 'hit') {
-        const handed = open(value, handover, generation);
-        return { state: 'handed', answer: handed && (await decodeAnswer(handed.text, call.caller)) };
-      }
-      const kept = open(value?.slice(value.indexOf('\n') + 1), call.keys[2], generation);
-      const vouched = open(vouch, call.keys[1], generation);
-      if (!kept || !vouched || keptMs <= 0) return { state: 'handed', answer: undefined };
-      const answer = await decodeAnswer(kept.text, call.caller);
-      // Neither is served past what was sealed with it, whatever TTL a writer gave its key.
-      const left = { ttlLeftMs: Math.min(keptMs, kept.leftMs), acceptedLeftMs: Math.min(vouchMs, vouched.leftMs) };
-      return answer === undefined ? { state: 'handed', answer } : { state, answer, ...left };
-    },
+    lookup: (call, token, holder) => look(call, token, holder, call.cacheable),
     async generation(digest) {
       const reply = await link.run('answer-generation', (client) => client.get(keys.generation(digest)));
       return reply === UNAVAILABLE ? UNAVAILABLE : { token: '', generation: reply ?? '0' };

@@ -83,7 +83,8 @@ describeWithRedis('sealed answers in Redis against a writer without the key', ()
     expect(simulator.callCount({ route: 'getEngine' })).toBe(calls + 1);
   });
 
-  it('hands nobody a kept answer a writer copied to a handover key: sealed for its own place, it does not open there', async () => {
+  /** SharedAnswers on a link with the key, Redis up, and the lease of its one call taken by 'holder'. */
+  async function sealedAnswers() {
     const link = new RedisLink({
       url: redis.url,
       keyPrefix: 'unit:',
@@ -93,13 +94,32 @@ describeWithRedis('sealed answers in Redis against a writer without the key', ()
       logger: createLogger('silent'),
       metrics: createRedisMetrics(new Registry()),
     });
+    const answers = sharedAnswers(link, { recheckMs: 60_000, generationTtlMs: 600_000, refusalTtlMs: 20_000, leaseMs: 1000 });
+    const call = answers.call('d'.repeat(64), 'the call', true);
+    await eventually(async () => (await answers.lookup(call, 'holder', undefined)) !== UNAVAILABLE, 'Redis up', 5000);
+    return { link, answers, call };
+  }
+  const ANSWER = { kind: 'ok', body: { id: 'e' }, requestId: undefined, bytes: 10 } as const;
+
+  it('gives the fleet one call, not one a replica, when a kept answer outlives its sealed life in Redis (settled after it was sealed)', async () => {
+    const { link, answers, call } = await sealedAnswers();
     try {
-      const answers = sharedAnswers(link, { recheckMs: 60_000, generationTtlMs: 600_000, refusalTtlMs: 20_000, leaseMs: 1000 });
-      const call = answers.call('d'.repeat(64), 'the call', true);
-      await eventually(async () => (await answers.lookup(call, 'holder', undefined)) !== UNAVAILABLE, 'Redis up', 5000);
-      const answer = { kind: 'ok', body: { id: 'e' }, requestId: undefined, bytes: 10 } as const;
-      await answers.settle(call, { token: 'holder', generation: '0' }, answer, 60_000);
-      expect(await answers.lookup(call, 'next', undefined)).toMatchObject({ state: 'hit', answer });
+      await answers.settle(call, { token: 'holder', generation: '0' }, ANSWER, 100);
+      await inspector.pexpire(call.keys[2], 60_000);
+      await sleep(150);
+      // The key still reads in Redis, but not as an answer: the first asker calls for the fleet.
+      expect(await answers.lookup(call, 'first', undefined)).toMatchObject({ state: 'lease' });
+      expect(await answers.lookup(call, 'second', undefined)).toEqual({ state: 'wait', holder: 'first' });
+    } finally {
+      await link.close();
+    }
+  });
+
+  it('hands nobody a kept answer a writer copied to a handover key: sealed for its own place, it does not open there', async () => {
+    const { link, answers, call } = await sealedAnswers();
+    try {
+      await answers.settle(call, { token: 'holder', generation: '0' }, ANSWER, 60_000);
+      expect(await answers.lookup(call, 'next', undefined)).toMatchObject({ state: 'hit', answer: ANSWER });
       const kept = (await inspector.get(call.keys[2]))!;
       // Where a lookup without a holder looks, then where the waiters of a holder named by the writer look.
       for (const holder of [undefined, 'forged']) {

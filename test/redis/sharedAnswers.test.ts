@@ -172,14 +172,15 @@ describeWithRedis('SharedAnswers and RedisLink against redis-server', () => {
     expect(Math.max(...(sizes as number[]))).toBeLessThan(100);
   });
 
-  it('reads a value it did not write as no answer, never as a wrong one', async () => {
+  it('reads a kept value it did not write as no answer, never as a wrong one: one asker calls for the fleet', async () => {
     const lease = await leaseOf(answers, 'a');
     await answers.settle(CALL, lease, ANSWER, 5000);
     await link.run('test', async (client) => {
       const [key] = await client.keys('unit:*:answer:*');
       await client.set(key!, '0\n{"kind":"ok","body":1}', 'PX', 5000);
     });
-    expect(await answers.lookup(CALL, 'b', undefined)).toEqual({ state: 'handed', answer: undefined });
+    expect(await answers.lookup(CALL, 'b', undefined)).toEqual({ state: 'lease', lease: { token: 'b', generation: '0' } });
+    expect(await answers.lookup(CALL, 'c', undefined)).toEqual({ state: 'wait', holder: 'b' });
   });
 
   it('answers UNAVAILABLE within its timeout while Redis hangs, then skips Redis for a while, and recovers by itself', async () => {
