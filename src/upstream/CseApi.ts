@@ -35,9 +35,9 @@ export interface CseApiOptions {
   timeFormat: TimeFormat;
   /** Whole-response caching must not keep a "not found". */
   onNotFound?: () => void;
-  /** `beforeCall` throws once the operation has used its bytes; `whenRoom` is the wait of a call past
-   * its caller's share of answers being made. */
-  budget?: { beforeCall(): void; whenRoom(): Promise<void> | undefined; spendUpstream(bytes: number): void };
+  /** `beforeCall` throws once the operation has used its bytes; `callStarts` waits for room among the
+   * answers being made, and holds some for the call's answer until the call ends. */
+  budget?: { beforeCall(): void; callStarts(): (() => void) | Promise<() => void>; spendUpstream(bytes: number): void };
 }
 
 /** The four upstream operations, bound to one caller's credentials; `null` for "not found". */
@@ -86,12 +86,16 @@ export class CseApi {
       budget?.beforeCall();
       // When it starts, not when it is asked for: the operation's calls are all asked for at once, before
       // any answer counts. One waiting for room holds no page fetched for it.
-      const room = budget?.whenRoom();
-      if (room !== undefined) await room;
-      const answered = await this.traced(call);
-      // Counted before the next call starts and looks.
-      if (answered.kind !== 'not-found') budget?.spendUpstream(answered.bytes);
-      return answered;
+      const started = budget?.callStarts();
+      const ended = started instanceof Promise ? await started : started;
+      try {
+        const answered = await this.traced(call);
+        // Counted before its room is given back and the next call starts and looks.
+        if (answered.kind !== 'not-found') budget?.spendUpstream(answered.bytes);
+        return answered;
+      } finally {
+        ended?.();
+      }
     });
     if (answer.kind === 'not-found') {
       // The project's engine list names no engine or job that could be missing: the upstream failed.

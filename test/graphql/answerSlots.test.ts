@@ -1,4 +1,4 @@
-import { SECOND_TOKEN } from '@cse-jobs-gateway/simulator';
+import { DEMO_TOKEN, SECOND_TOKEN } from '@cse-jobs-gateway/simulator';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
 import { eventually } from '../support/liveClient';
 import { heldJob, startFakeUpstream, type FakeUpstream } from '../support/upstream';
@@ -76,5 +76,81 @@ describe('each call of an operation, when it starts', () => {
     release!();
     expect((await other).body.errors).toBeUndefined();
     expect((await mine).body).toEqual({ data: { a: { id: '1' }, b: { id: '2' } } });
+  });
+});
+
+/**
+ * An operation's calls that start together each look for room before any of their answers counts: each now
+ * holds room for its answer while on its way (64 KiB before the operation has an answer, then its largest
+ * yet). And while the large answers' room is taken, an operation with no answer yet might be one more large
+ * one: it makes one call at a time until it has an answer, then goes on as its size says.
+ */
+describe('calls on their way', () => {
+  const ENGINE_C = 'e-way';
+  const path = (id: number) => `/engines/${ENGINE_C}/jobs/${id}`;
+  const job = (id: number, description = '') => JSON.stringify({ id, engineId: ENGINE_C, status: 'Finished', description, tasks: [] });
+  const aliases = (...ids: number[]) => `{ ${ids.map((id) => `j${id}: job(engineId: "${ENGINE_C}", id: "${id}") { id }`).join(' ')} }`;
+  /** Answers held until released, by job id; the others answered at once (`LARGE` with 600 KB). */
+  const releases = new Map<number, () => void>();
+  const HELD = [11, 12, 13, 22, 23];
+  const LARGE = 21;
+  const calledFor = (id: number) => fake.calls.filter((called) => called.includes(path(id))).length;
+  let fake: FakeUpstream;
+  beforeAll(async () => {
+    fake = await startFakeUpstream((requested) => {
+      const id = Number(/\/jobs\/(\d+)/.exec(requested)?.[1]);
+      if (!requested.includes(`/engines/${ENGINE_C}/`) || Number.isNaN(id)) return undefined;
+      if (HELD.includes(id)) return new Promise((resolve) => releases.set(id, () => resolve(job(id))));
+      return job(id, id === LARGE ? 'd'.repeat(600 * 1024) : '');
+    });
+  });
+  afterAll(() => fake.close());
+  /** A gateway with `env` that has seen both tokens accepted: a token it does not know yet has one call at a time. */
+  const knowing = async (env: Record<string, string>) => {
+    const gateway = await startGatewayOn(fake, { ...env, REQUEST_TIMEOUT_MS: '10000' });
+    for (const token of [DEMO_TOKEN, SECOND_TOKEN]) expect((await gateway.gql(aliases(1), undefined, { 'x-auth-token': token })).body.errors).toBeUndefined();
+    return gateway;
+  };
+
+  it('hold room for their answers: past it, the next call of another operation waits', async () => {
+    // 128 KiB for the small answers together: the other operation's two calls on their way fill it.
+    const gateway = await knowing({ OPERATION_MAX_UPSTREAM_BYTES: String(256 * 1024) });
+    try {
+      const other = gateway.gql(aliases(11, 12), undefined, { 'x-auth-token': SECOND_TOKEN });
+      await eventually(() => releases.has(11) && releases.has(12), "the other operation's calls", 5000);
+      const mine = gateway.gql(aliases(13, 14));
+      await eventually(() => releases.has(13), 'its first call', 5000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect([calledFor(13), calledFor(14)]).toEqual([1, 0]);
+      releases.get(11)!();
+      releases.get(12)!();
+      expect((await other).body.errors).toBeUndefined();
+      await eventually(() => calledFor(14) === 1, 'its second call, once the other operation gave back its room', 5000);
+      releases.get(13)!();
+      expect((await mine).body).toEqual({ data: { j13: { id: '13' }, j14: { id: '14' } } });
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it("go one at a time, for an operation with no answer yet, while the large answers' room is taken", async () => {
+    // 512 KiB for the large answers together: the other operation's 600 KB answer takes it.
+    const gateway = await knowing({ OPERATION_MAX_UPSTREAM_BYTES: String(1024 * 1024) });
+    try {
+      const other = gateway.gql(aliases(LARGE, 22), undefined, { 'x-auth-token': SECOND_TOKEN });
+      await eventually(() => releases.has(22) && calledFor(LARGE) === 1, "the other operation's calls", 5000);
+      // Its large answer counted.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const mine = gateway.gql(aliases(23, 24));
+      await eventually(() => releases.has(23), 'its first call', 5000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect([calledFor(23), calledFor(24)]).toEqual([1, 0]);
+      releases.get(23)!();
+      expect((await mine).body).toEqual({ data: { j23: { id: '23' }, j24: { id: '24' } } });
+      releases.get(22)!();
+      expect((await other).body.errors).toBeUndefined();
+    } finally {
+      await gateway.close();
+    }
   });
 });

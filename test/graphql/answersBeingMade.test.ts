@@ -241,13 +241,14 @@ describe('small answers and large, going on', () => {
     expect(await settled(room)).toBe('resolved');
   });
 
-  it('always lets an answer go on, however answers begin, grow, turn large and end', () => {
-    const step = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 60 }));
+  it('always lets an answer go on, however answers begin, grow, hold room for calls, turn large and end; and counts nothing once all are made', () => {
+    const step = fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 60 }));
     fc.assert(
       fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
         const answers = new AnswersBeingMade(bounds(100, 150, Infinity, Infinity, 40));
         const live: AnswerShare[] = [];
         const grown = new Set<AnswerShare>();
+        const onTheirWay: Array<() => void> = [];
         for (const [action, index, bytes] of steps) {
           const share = live[index % Math.max(1, live.length)];
           if (action === 0 || share === undefined) live.push(placed(answers.answerOf(String(index % 3))));
@@ -255,16 +256,81 @@ describe('small answers and large, going on', () => {
             share.grow(bytes);
             grown.add(share);
           } else if (action === 2) share.large();
-          else {
+          else if (action === 3) {
             share.release();
             live.splice(live.indexOf(share), 1);
+            grown.delete(share);
+          } else if (action === 4) {
+            onTheirWay.push(share.reserve(bytes));
+            grown.add(share);
+          } else if (action === 5) onTheirWay.splice(index % Math.max(1, onTheirWay.length), 1)[0]?.();
+          else {
+            share.restart();
             grown.delete(share);
           }
           if (grown.size > 0) expect([...grown].some((answer) => answer.mayGoOn())).toBe(true);
         }
+        for (const share of live) share.release();
+        for (const giveBack of onTheirWay) giveBack();
+        expect(answers.stats.bytes).toBe(0);
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('room held for upstream answers on their way', () => {
+  it('counts in the room of its answer\'s kind: another answer waits until it is given back', async () => {
+    const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
+    const [calling, other] = [placed(answers.answerOf('A')), placed(answers.answerOf('B'))];
+    const giveBack = calling.reserve(100);
+    other.grow(10);
+    expect(answers.stats.bytes).toBe(110);
+    expect([calling.mayGoOn(), other.mayGoOn()]).toEqual([true, false]);
+    const room = other.room(undefined, undefined);
+    giveBack();
+    expect(await settled(room)).toBe('resolved');
+    expect(answers.stats.bytes).toBe(10);
+  });
+
+  it('does not make an answer large: only what it grew does', () => {
+    const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
+    const [calling, large] = [placed(answers.answerOf('A')), placed(answers.answerOf('B'))];
+    large.grow(200);
+    calling.reserve(90);
+    // Among the small answers (the first of them), not behind the large one past its bound.
+    expect(calling.mayGoOn()).toBe(true);
+    expect(calling.crowded()).toBe(true);
+    calling.grow(61);
+    expect(calling.mayGoOn()).toBe(false);
+  });
+
+  it('is given back once, and not at all once the answer was made again or made', () => {
+    const answers = new AnswersBeingMade(bounds(1000));
+    const share = placed(answers.answerOf('A'));
+    const [first, second] = [share.reserve(30), share.reserve(40)];
+    first();
+    first();
+    expect(answers.stats.bytes).toBe(40);
+    share.restart();
+    share.grow(5);
+    second();
+    expect(answers.stats.bytes).toBe(5);
+    const third = share.reserve(50);
+    share.release();
+    third();
+    expect(answers.stats.bytes).toBe(0);
+  });
+
+  it('tells when the large answers\' room is taken', () => {
+    const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
+    const share = placed(answers.answerOf('A'));
+    const large = placed(answers.answerOf('B'));
+    large.large();
+    large.reserve(99);
+    expect(share.crowded()).toBe(false);
+    large.grow(1);
+    expect(share.crowded()).toBe(true);
   });
 });
 
@@ -523,6 +589,47 @@ describe("an operation's budget in its caller's share", () => {
     const lists = Array.from({ length: 3 }, () => Promise.resolve(budget.paced(1, selection, () => [1])).then(() => 'made', (error: { extensions?: { code?: string } }) => error.extensions?.code));
     abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
     expect(await Promise.all(lists)).toEqual(['UPSTREAM_TIMEOUT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_TIMEOUT']);
+  });
+
+  it('holds room for each call on its way, as much as its largest answer yet: calls that start together do not all find it', async () => {
+    const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024, 192 * 1024, Infinity, Infinity, 256 * 1024));
+    const first = placed(answers.answerOf('A'));
+    first.grow(1);
+    const budget = new OperationBudget(limits, 'B', answers.answerOf('B'));
+    const calls = [budget.callStarts(), budget.callStarts(), budget.callStarts()];
+    // 64 KiB each before it has an answer: the first three fill the room, the fourth waits.
+    expect(calls.every((call) => typeof call === 'function')).toBe(true);
+    const fourth = budget.callStarts();
+    expect(fourth).toBeInstanceOf(Promise);
+    budget.spendUpstream(100 * 1024);
+    (calls[0] as () => void)();
+    expect(answers.stats.bytes).toBe(1 + 2 * 64 * 1024 + 100 * 1024);
+    (calls[1] as () => void)();
+    const started = await fourth;
+    // Its largest answer yet: 100 KB.
+    expect(answers.stats.bytes).toBe(1 + 64 * 1024 + 200 * 1024);
+    started();
+    (calls[2] as () => void)();
+    expect(answers.stats.bytes).toBe(1 + 100 * 1024);
+  });
+
+  it('makes one call at a time, holding no room, while the large answers\' room is taken and it has no answer yet', async () => {
+    const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024, 1024 * 1024, Infinity, Infinity, 256 * 1024));
+    const large = placed(answers.answerOf('A'));
+    large.large();
+    large.grow(2 * 1024 * 1024);
+    const budget = new OperationBudget(limits, 'B', answers.answerOf('B'));
+    const probe = budget.callStarts();
+    expect(typeof probe).toBe('function');
+    expect(answers.stats.bytes).toBe(2 * 1024 * 1024);
+    const next = budget.callStarts();
+    expect(await settled(next as Promise<unknown>)).toBe('pending');
+    budget.spendUpstream(10 * 1024);
+    (probe as () => void)();
+    // Small, known now: it goes on among the small answers, holding 64 KiB per call.
+    expect(typeof (await next)).toBe('function');
+    expect(typeof budget.callStarts()).toBe('function');
+    expect(answers.stats.bytes).toBe(2 * 1024 * 1024 + 2 * 64 * 1024);
   });
 
   it('gives back what it counted when its answer is made again from the start, and when it ends', () => {

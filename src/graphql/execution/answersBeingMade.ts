@@ -8,6 +8,12 @@ import { requestPlace } from '../../upstream/turns';
 export interface AnswerShare {
   /** Counts `bytes` more that the operation holds (upstream answers, its answer): from its slot on. */
   grow(bytes: number): void;
+  /** Holds `bytes` of room for an upstream answer on its way (with a slot), until the returned function gives
+   * it back; they count as the answer's bytes do, but do not make it large. */
+  reserve(bytes: number): () => void;
+  /** Whether the large answers' room is taken: an operation whose answers' size is not known yet may be
+   * large, and makes one call at a time until it knows. */
+  crowded(): boolean;
   /** Whether the operation may go on now (an upstream call, a list): it takes a slot among the answers being
    * made if it holds none and one is free, then needs room for its bytes (Share.hasRoom). */
   mayGoOn(): boolean;
@@ -123,19 +129,31 @@ class Ledger {
   /** `caller`'s answers gave back bytes, or left a pool: its waiting answers look again; every caller's
    * when a pool was full. */
   wakeForRoom(caller: string, everyone: boolean): void {
-    const woken = everyone ? [...this.forRoom.values()] : [this.forRoom.get(caller) ?? []];
-    for (const waiters of woken) {
-      for (const waiter of [...waiters]) {
-        if (!waiter.share.hasRoom()) continue;
-        waiter.unlist();
-        waiter.go();
-      }
+    if (everyone) for (const waiters of [...this.forRoom.values()]) this.wake(waiters);
+    else {
+      const waiters = this.forRoom.get(caller);
+      if (waiters !== undefined) this.wake(waiters);
+    }
+  }
+
+  private wake(waiters: Set<Waiter>): void {
+    for (const waiter of [...waiters]) {
+      if (!waiter.share.hasRoom()) continue;
+      waiter.unlist();
+      waiter.go();
     }
   }
 }
 
 class Share implements AnswerShare {
+  /** Bytes grown (its answer, the upstream answers it holds): these alone make it large. */
   private counted = 0;
+  /** Room held for upstream answers on their way (`reserve`). */
+  private reserved = 0;
+  /** The pool its bytes count in, from its first bytes until it gives them back. */
+  private pool: 'small' | 'large' | undefined;
+  /** Counts its give-backs: a reservation made before one is not given back again. */
+  private counts = 0;
   /** Bytes grown before it held a slot: counted once it takes one. */
   private beforeSlot = 0;
   /** The holder its slot counts under, while it holds one. */
@@ -155,6 +173,24 @@ class Share implements AnswerShare {
   grow(bytes: number): void {
     if (this.holder === undefined) this.beforeSlot += bytes;
     else this.count(bytes);
+  }
+
+  reserve(bytes: number): () => void {
+    if (this.holder === undefined) return () => {};
+    this.add(bytes, 'reserved');
+    let counts = this.counts;
+    return () => {
+      if (this.counts !== counts) return;
+      counts = -1;
+      const everyone = this.ledger.poolFull();
+      this.add(-bytes, 'reserved');
+      this.ledger.wakeForRoom(this.caller, everyone);
+    };
+  }
+
+  crowded(): boolean {
+    const { bytesByAll, smallBytes, bounds } = this.ledger;
+    return bytesByAll - smallBytes >= bounds.processBytes;
   }
 
   mayGoOn(): boolean {
@@ -201,10 +237,8 @@ class Share implements AnswerShare {
   }
 
   large(): void {
-    if (this.largeByItems) return;
-    const wasSmall = this.isSmall();
     this.largeByItems = true;
-    if (wasSmall && this.counted > 0) this.becomeLarge();
+    if (this.pool === 'small') this.becomeLarge();
   }
 
   restart(): void {
@@ -228,8 +262,8 @@ class Share implements AnswerShare {
    * answers is its caller's first too, so one always goes on. */
   hasRoom(): boolean {
     const { bytes, smallOrder, largeOrder, largeOf, smallBytes, bytesByAll, bounds } = this.ledger;
-    if (this.counted === 0) return true;
-    if (this.isSmall()) return smallBytes < bounds.processBytes || firstOf(smallOrder, this);
+    if (this.counted + this.reserved === 0) return true;
+    if (this.pool === 'small') return smallBytes < bounds.processBytes || firstOf(smallOrder, this);
     if (bytes.full(this.caller) && !firstOf(largeOf.get(this.caller), this)) return false;
     return bytesByAll - smallBytes < bounds.processBytes || firstOf(largeOrder, this);
   }
@@ -268,25 +302,30 @@ class Share implements AnswerShare {
   }
 
   private count(bytes: number): void {
-    const { ledger } = this;
-    const wasSmall = this.isSmall();
-    if (this.counted === 0) {
-      if (wasSmall) ledger.smallOrder.add(this);
-      else this.joinLarge();
-    }
-    this.counted += bytes;
-    ledger.bytes.add(this.caller, bytes);
-    ledger.bytesByAll += bytes;
-    if (!wasSmall) return;
-    ledger.smallBytes += bytes;
-    if (!this.isSmall()) this.becomeLarge();
+    this.add(bytes, 'counted');
+    if (this.pool === 'small' && !this.isSmall()) this.becomeLarge();
   }
 
-  /** Its counted bytes leave the small answers for the large: small answers waiting may go on now. */
+  /** `bytes` more (or fewer) of `kind`, in its pool (joined with its first bytes). */
+  private add(bytes: number, kind: 'counted' | 'reserved'): void {
+    const { ledger } = this;
+    if (this.pool === undefined) {
+      if (this.isSmall()) {
+        this.pool = 'small';
+        ledger.smallOrder.add(this);
+      } else this.joinLarge();
+    }
+    this[kind] += bytes;
+    ledger.bytes.add(this.caller, bytes);
+    ledger.bytesByAll += bytes;
+    if (this.pool === 'small') ledger.smallBytes += bytes;
+  }
+
+  /** Its bytes leave the small answers for the large: small answers waiting may go on now. */
   private becomeLarge(): void {
     const { ledger } = this;
     const wake = ledger.smallBytes >= ledger.bounds.processBytes || firstOf(ledger.smallOrder, this);
-    ledger.smallBytes -= this.counted;
+    ledger.smallBytes -= this.counted + this.reserved;
     ledger.smallOrder.delete(this);
     this.joinLarge();
     if (wake) ledger.wakeForRoom(this.caller, true);
@@ -294,6 +333,7 @@ class Share implements AnswerShare {
 
   private joinLarge(): void {
     const { ledger } = this;
+    this.pool = 'large';
     ledger.largeOrder.add(this);
     let own = ledger.largeOf.get(this.caller);
     if (own === undefined) ledger.largeOf.set(this.caller, (own = new Set()));
@@ -301,20 +341,24 @@ class Share implements AnswerShare {
   }
 
   private giveBack(): void {
-    if (this.counted === 0) return;
+    if (this.pool === undefined) return;
     const { ledger, caller } = this;
     const everyone = ledger.poolFull();
-    if (this.isSmall()) {
+    const held = this.counted + this.reserved;
+    if (this.pool === 'small') {
       ledger.smallOrder.delete(this);
-      ledger.smallBytes -= this.counted;
+      ledger.smallBytes -= held;
     } else {
       ledger.largeOrder.delete(this);
       const own = ledger.largeOf.get(caller);
       if (own?.delete(this) === true && own.size === 0) ledger.largeOf.delete(caller);
     }
-    ledger.bytes.add(caller, -this.counted);
-    ledger.bytesByAll -= this.counted;
+    ledger.bytes.add(caller, -held);
+    ledger.bytesByAll -= held;
     this.counted = 0;
+    this.reserved = 0;
+    this.pool = undefined;
+    this.counts += 1;
     ledger.wakeForRoom(caller, everyone);
   }
 }
@@ -326,8 +370,10 @@ class Share implements AnswerShare {
  * running many large operations makes them a share's worth at a time, its oldest first, the others waiting
  * for room before their next call or list. What an answer holds in memory while it is made is many times
  * its bytes (an object per value, a path per field), so the share is a fraction of what one operation may
- * send. All callers together have bounds of their own: one user can have many tokens. Credentials the
- * upstream has not accepted hold one caller's slots together, and wait for them by address (requestPlace).
+ * send. An upstream call on its way holds room for its answer until it is answered, so the calls that start
+ * together cannot all find the same room. All callers together have bounds of their own: one user can have
+ * many tokens. Credentials the upstream has not accepted hold one caller's slots together, and wait for them
+ * by address (requestPlace).
  */
 export class AnswersBeingMade {
   private readonly ledger: Ledger;

@@ -70,6 +70,12 @@ export class OperationBudget {
   private unshared = 0;
   /** The operation's wait for room in `answers`, while it waits. */
   private room: Promise<void> | undefined;
+  /** The largest upstream answer it had: the room each later call holds while on its way. */
+  private largestAnswer = 0;
+  /** Its upstream calls started and not yet ended. */
+  private callsOnTheirWay = 0;
+  /** Lets go of the calls waiting for one on its way to end (`callStarts`), while they wait. */
+  private callEnded: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
 
   /** `caller`: whose turns the operation's steps take (`callerDigest`), one place per caller (nextTurn).
    * `answers`: its slot among the answers being made, and the caller's share what it holds counts in;
@@ -90,6 +96,7 @@ export class OperationBudget {
    * until the operation ends (its loaders keep the pages). */
   spendUpstream(bytes: number): void {
     this.upstreamBytes += bytes;
+    this.largestAnswer = Math.max(this.largestAnswer, bytes);
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
     this.share(bytes);
   }
@@ -113,6 +120,43 @@ export class OperationBudget {
       },
     );
     return this.room;
+  }
+
+  /**
+   * An upstream call may start once `whenRoom()`; it then holds room for its answer until the returned
+   * function is called, when it was answered (and counted) or failed. Calls that look for room together
+   * would all find it before any answer counts: each holds as much as the operation's largest answer yet
+   * (a SHARE_STEP before it has one). While the large answers' room is taken, an operation with no answer
+   * yet may be large: it makes one call at a time until one is answered.
+   */
+  callStarts(): (() => void) | Promise<() => void> {
+    const wait = this.whenRoom() ?? this.whenSizeKnown();
+    return wait === undefined ? this.onItsWay() : wait.then(() => this.callStarts());
+  }
+
+  private whenSizeKnown(): Promise<void> | undefined {
+    if (this.largestAnswer > 0 || this.callsOnTheirWay === 0 || this.answers?.crowded() !== true) return undefined;
+    if (this.callEnded === undefined) {
+      let resolve = () => {};
+      const promise = new Promise<void>((settle) => (resolve = settle));
+      this.callEnded = { promise, resolve };
+    }
+    return this.callEnded.promise;
+  }
+
+  private onItsWay(): () => void {
+    this.callsOnTheirWay += 1;
+    // One call at a time while the large answers' room is taken: its slot bounds it. The small answers'
+    // room then stays for answers known to be small.
+    const unknown = this.largestAnswer === 0 && this.answers?.crowded() === true;
+    const giveBack = unknown ? undefined : this.answers?.reserve(Math.max(SHARE_STEP, this.largestAnswer));
+    return () => {
+      this.callsOnTheirWay -= 1;
+      giveBack?.();
+      const ended = this.callEnded;
+      this.callEnded = undefined;
+      ended?.resolve();
+    };
   }
 
   /** Upstream text, counted as the answer writes it (escapes too) each time it holds it (aliases). */
