@@ -228,6 +228,28 @@ describe('singleFlightStage', () => {
     release();
     await expect(patient).resolves.toMatchObject({ kind: 'ok' });
   });
+
+  it('asks again, with its own time, when the call it joined ran out of the time of the one that began it', async () => {
+    const timedOut = new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time before the upstream answered.');
+    const failed = new GatewayError(ErrorCode.UPSTREAM_ERROR, 'The upstream failed.');
+    for (const [error, laterLeft, calls, later] of [
+      [timedOut, 10_000, 2, 'ok'],
+      // Out of time itself, or a failure that is the upstream's: the same error, no second call.
+      [timedOut, -1, 1, 'UPSTREAM_TIMEOUT'],
+      [failed, 10_000, 1, 'UPSTREAM_ERROR'],
+    ] as const) {
+      let fail!: () => void;
+      const next = jest.fn((): Promise<UpstreamAnswer> => (next.mock.calls.length === 1 ? new Promise((_resolve, reject) => (fail = () => reject(error))) : Promise.resolve(ok())));
+      const stage = singleFlightStage(new SingleFlight<UpstreamAnswer>())(next);
+      const request = (leftMs: number) => ({ credentials, refusal: {}, deadline: performance.now() + leftMs });
+      const first = stage(callOf({ request: request(1) }));
+      const joined = stage(callOf({ request: request(laterLeft) }));
+      fail();
+      await expect(first).rejects.toBe(error);
+      const outcome = await joined.then((answer) => answer.kind, (thrown: GatewayError) => thrown.code);
+      expect([outcome, next.mock.calls.length]).toEqual([later, calls]);
+    }
+  });
 });
 
 describe('credentialGateStage', () => {

@@ -78,20 +78,31 @@ export function cacheStage(
   };
 }
 
-/** The stages inside see the flight's signal; only a shared answer is frozen (freezing walks the page). */
+/**
+ * The stages inside see the flight's signal; only a shared answer is frozen (freezing walks the page). A
+ * flight runs to the deadline of the call that began it: one that joined it and has time left when it ends
+ * out of time asks again, with its own.
+ */
 export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallStage {
   return (next) => async (call) => {
     const start = async (signal: AbortSignalLike, flight: { readonly shared: boolean }) => {
       const answer = await next({ ...call, signal });
       return flight.shared ? deepFreeze(answer) : answer;
     };
-    const joined = () => call.events.joined?.({ route: call.route });
-    try {
-      return await flights.run(call.key, call.signal, start, joined);
-    } catch (error) {
-      // A caller who stops waiting is rejected with its signal's reason: still a coded error.
-      if (call.signal?.aborted !== true || error !== call.signal.reason) throw error;
-      throw classifyFailure({ thrown: error }).error;
+    for (;;) {
+      let joinedAnother = false;
+      const joined = () => {
+        joinedAnother = true;
+        call.events.joined?.({ route: call.route });
+      };
+      try {
+        return await flights.run(call.key, call.signal, start, joined);
+      } catch (error) {
+        // A caller who stops waiting is rejected with its signal's reason: still a coded error.
+        if (call.signal?.aborted === true && error === call.signal.reason) throw classifyFailure({ thrown: error }).error;
+        const outOfTime = error instanceof GatewayError && error.code === ErrorCode.UPSTREAM_TIMEOUT;
+        if (!joinedAnother || !outOfTime || remainingMs(call.request.deadline) <= 0) throw error;
+      }
     }
   };
 }
