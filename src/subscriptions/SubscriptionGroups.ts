@@ -29,6 +29,8 @@ export interface GroupRequest {
   /** The subscriber's client address (addressKey): a group's executions, and the watch it starts, count at
    * the address of the member that started it (see EngineWatch's `address`). */
   readonly address?: string;
+  /** The admission's estimate of the connection items an event answers at worst (OperationBudget.expectItems). */
+  readonly items?: number;
 }
 
 export interface SubscriptionGroupsOptions {
@@ -147,6 +149,7 @@ class Group {
         if (this.ended) break;
         const event = next.value;
         const contextValue = contextFor(this.request, charge);
+        contextValue.budget.expectItems(this.request.items ?? 0);
         const args = { schema, document, rootValue: event, contextValue, variableValues, operationName };
         let result: Awaited<ReturnType<typeof execute>>;
         try {

@@ -355,7 +355,7 @@ export function serveSubscriptions(
       metrics.subscribeRefused('invalid');
       return admitted;
     }
-    const { document, hash, operationName, name, variables, field, bytes } = admitted as AdmittedOperation;
+    const { document, hash, operationName, name, variables, field, bytes, items } = admitted as AdmittedOperation;
     // A live subscription holds its document, and graphql-ws its message's text and parse (the group a copy
     // of its variables): one padded anywhere weighs as many units as it holds.
     const held = bytes + MESSAGE_COPIES * connection.messageBytes + BYTES_PER_PARSED_VALUE * connection.messageValues;
@@ -372,7 +372,7 @@ export function serveSubscriptions(
         if (delta > 0) bound(connection);
       },
     );
-    const group: GroupRequest = { hash, document, operationName, variables, credentials, address: connection.address };
+    const group: GroupRequest = { hash, document, operationName, variables, credentials, address: connection.address, items };
     const startedAt = performance.now();
     const logName = name === undefined ? undefined : boundString(name, OPERATION_NAME_MAX_CHARS);
     const operation: Operation = { id, field, name: logName, group, stream, startedAt, own, stranger, units, events: 0, ended: false };

@@ -28,6 +28,7 @@ const request: GroupRequest = {
   operationName: undefined,
   variables: undefined,
   credentials: { token: 't' } as unknown as Credentials,
+  items: 7,
 };
 
 const budgets: OperationBudget[] = [];
@@ -136,6 +137,8 @@ describe('SubscriptionGroups', () => {
       // The source's context, then the event's: the event's budget ends with its execution, so a
       // branch graphql-js goes on with afterwards makes no further lists.
       expect(budgets.at(-1)!['ended']).toBe(true);
+      // Told the admission's estimate of the items an event answers, as an operation over HTTP is.
+      expect(budgets.at(-1)!['expectedItems']).toBe(request.items);
       await Promise.all(streams.map((stream) => stream.return(undefined)));
       expect(sources).toHaveLength(0);
     });
