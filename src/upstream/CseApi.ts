@@ -91,7 +91,7 @@ export class CseApi {
       try {
         const answered = await this.traced(call);
         // Counted before its room is given back and the next call starts and looks.
-        if (answered.kind !== 'not-found') budget?.spendUpstream(answered.bytes);
+        budget?.spendUpstream(answered.kind === 'not-found' ? 0 : answered.bytes);
         return answered;
       } finally {
         ended?.();

@@ -81,9 +81,10 @@ describe('each call of an operation, when it starts', () => {
 
 /**
  * An operation's calls that start together each look for room before any of their answers counts: each now
- * holds room for its answer while on its way (64 KiB before the operation has an answer, then its largest
- * yet). And while the large answers' room is taken, an operation with no answer yet might be one more large
- * one: it makes one call at a time until it has an answer, then goes on as its size says.
+ * holds room for its answer while on its way (before the operation has an answer, 64 KiB among the large
+ * answers' and in its caller's share; then its largest yet). While that room or the share is taken, an
+ * operation with no answer yet might be one more large one: it makes one call at a time until it has an
+ * answer, then goes on as its size says.
  */
 describe('calls on their way', () => {
   const ENGINE_C = 'e-way';
@@ -92,7 +93,7 @@ describe('calls on their way', () => {
   const aliases = (...ids: number[]) => `{ ${ids.map((id) => `j${id}: job(engineId: "${ENGINE_C}", id: "${id}") { id }`).join(' ')} }`;
   /** Answers held until released, by job id; the others answered at once (`LARGE` with 600 KB). */
   const releases = new Map<number, () => void>();
-  const HELD = [11, 12, 13, 22, 23];
+  const HELD = [13, 14, 15, 16, 22, 23];
   const LARGE = 21;
   const calledFor = (id: number) => fake.calls.filter((called) => called.includes(path(id))).length;
   let fake: FakeUpstream;
@@ -112,22 +113,19 @@ describe('calls on their way', () => {
     return gateway;
   };
 
-  it('hold room for their answers: past it, the next call of another operation waits', async () => {
-    // 128 KiB for the small answers together: the other operation's two calls on their way fill it.
-    const gateway = await knowing({ OPERATION_MAX_UPSTREAM_BYTES: String(256 * 1024) });
+  it('hold room for their answers: past its caller\'s share, an operation with no answer yet makes one call at a time', async () => {
+    // A token's share is 128 KiB: two calls on their way, 64 KiB each before an answer, take it.
+    const gateway = await knowing({ OPERATION_MAX_UPSTREAM_BYTES: String(512 * 1024) });
     try {
-      const other = gateway.gql(aliases(11, 12), undefined, { 'x-auth-token': SECOND_TOKEN });
-      await eventually(() => releases.has(11) && releases.has(12), "the other operation's calls", 5000);
-      const mine = gateway.gql(aliases(13, 14));
-      await eventually(() => releases.has(13), 'its first call', 5000);
+      const mine = gateway.gql(aliases(13, 14, 15, 16));
+      await eventually(() => releases.has(13) && releases.has(14), 'its first two calls', 5000);
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect([calledFor(13), calledFor(14)]).toEqual([1, 0]);
-      releases.get(11)!();
-      releases.get(12)!();
-      expect((await other).body.errors).toBeUndefined();
-      await eventually(() => calledFor(14) === 1, 'its second call, once the other operation gave back its room', 5000);
+      expect([15, 16].map(calledFor)).toEqual([0, 0]);
+      // Its first answer is small: the others go on, each holding as much.
       releases.get(13)!();
-      expect((await mine).body).toEqual({ data: { j13: { id: '13' }, j14: { id: '14' } } });
+      await eventually(() => releases.has(15) && releases.has(16), 'its other calls', 5000);
+      for (const id of [14, 15, 16]) releases.get(id)!();
+      expect((await mine).body).toEqual({ data: { j13: { id: '13' }, j14: { id: '14' }, j15: { id: '15' }, j16: { id: '16' } } });
     } finally {
       await gateway.close();
     }

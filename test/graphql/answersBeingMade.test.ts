@@ -6,6 +6,8 @@ import { createContext, type ContextServices } from '../../src/graphql/context';
 import { OperationBudget } from '../../src/graphql/execution/operationBudget';
 import { parse, type FragmentDefinitionNode } from 'graphql';
 import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
+import { CseApi } from '../../src/upstream/CseApi';
+import { InFlightLimiter } from '../../src/upstream/resilience/InFlightLimiter';
 import type { Credentials } from '../../src/upstream/credentials';
 
 /**
@@ -261,7 +263,7 @@ describe('small answers and large, going on', () => {
             live.splice(live.indexOf(share), 1);
             grown.delete(share);
           } else if (action === 4) {
-            onTheirWay.push(share.reserve(bytes));
+            onTheirWay.push(share.reserve(bytes, index % 2 === 0));
             grown.add(share);
           } else if (action === 5) onTheirWay.splice(index % Math.max(1, onTheirWay.length), 1)[0]?.();
           else {
@@ -283,7 +285,7 @@ describe('room held for upstream answers on their way', () => {
   it('counts in the room of its answer\'s kind: another answer waits until it is given back', async () => {
     const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
     const [calling, other] = [placed(answers.answerOf('A')), placed(answers.answerOf('B'))];
-    const giveBack = calling.reserve(100);
+    const giveBack = calling.reserve(100, false);
     other.grow(10);
     expect(answers.stats.bytes).toBe(110);
     expect([calling.mayGoOn(), other.mayGoOn()]).toEqual([true, false]);
@@ -297,7 +299,7 @@ describe('room held for upstream answers on their way', () => {
     const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
     const [calling, large] = [placed(answers.answerOf('A')), placed(answers.answerOf('B'))];
     large.grow(200);
-    calling.reserve(90);
+    calling.reserve(90, false);
     // Among the small answers (the first of them), not behind the large one past its bound.
     expect(calling.mayGoOn()).toBe(true);
     expect(calling.crowded()).toBe(true);
@@ -308,7 +310,7 @@ describe('room held for upstream answers on their way', () => {
   it('is given back once, and not at all once the answer was made again or made', () => {
     const answers = new AnswersBeingMade(bounds(1000));
     const share = placed(answers.answerOf('A'));
-    const [first, second] = [share.reserve(30), share.reserve(40)];
+    const [first, second] = [share.reserve(30, false), share.reserve(40, true)];
     first();
     first();
     expect(answers.stats.bytes).toBe(40);
@@ -316,21 +318,43 @@ describe('room held for upstream answers on their way', () => {
     share.grow(5);
     second();
     expect(answers.stats.bytes).toBe(5);
-    const third = share.reserve(50);
+    const third = share.reserve(50, true);
     share.release();
     third();
     expect(answers.stats.bytes).toBe(0);
   });
 
-  it('tells when the large answers\' room is taken', () => {
+  it('tells when the large answers\' room, or the caller\'s share, is taken', () => {
     const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
     const share = placed(answers.answerOf('A'));
     const large = placed(answers.answerOf('B'));
     large.large();
-    large.reserve(99);
+    large.reserve(99, false);
     expect(share.crowded()).toBe(false);
     large.grow(1);
     expect(share.crowded()).toBe(true);
+    const alone = new AnswersBeingMade(bounds(100, 1000, Infinity, Infinity, 60));
+    const own = placed(alone.answerOf('A'));
+    own.grow(100);
+    expect([own.crowded(), placed(alone.answerOf('B')).crowded()]).toEqual([true, false]);
+  });
+
+  it("holds an answer of a size not known yet among the large answers' and in its caller's share, never in the small answers' room", () => {
+    const answers = new AnswersBeingMade(bounds(100, 100, Infinity, Infinity, 60));
+    const unknown = placed(answers.answerOf('A'));
+    const giveBack = unknown.reserve(100, true);
+    // The small answers' room is empty: another caller's small answer goes on; the large answers' room and
+    // A's share are taken.
+    const small = placed(answers.answerOf('B'));
+    small.grow(10);
+    small.reserve(50, false);
+    const other = placed(answers.answerOf('C'));
+    other.grow(10);
+    expect([small.mayGoOn(), other.mayGoOn()]).toEqual([true, true]);
+    expect([unknown.crowded(), small.crowded()]).toEqual([true, true]);
+    giveBack();
+    expect(small.crowded()).toBe(false);
+    expect(answers.stats.bytes).toBe(70);
   });
 });
 
@@ -524,7 +548,7 @@ describe("an operation's budget in its caller's share", () => {
     expect(await settled(room!)).toBe('resolved');
   });
 
-  it('waits anew once its answer is made again from the start: the wait begun before is let go of', async () => {
+  it('waits anew once its answer is made again from the start: the wait begun before fails, so its call frees the operation\'s for the new answer', async () => {
     const answers = new AnswersBeingMade(bounds(64 * 1024));
     const oldest = placed(answers.answerOf('A'));
     oldest.grow(1024 * 1024);
@@ -537,7 +561,7 @@ describe("an operation's budget in its caller's share", () => {
     const again = budget.whenRoom();
     expect(again).toBeInstanceOf(Promise);
     oldest.release();
-    expect([await settled(before), await settled(again!)]).toEqual(['pending', 'resolved']);
+    expect([await settled(before), await settled(again!)]).toEqual(['rejected', 'resolved']);
   });
 
   it("goes on among small answers past the large ones' bound, until its lists hold more items than a small answer's", async () => {
@@ -596,21 +620,24 @@ describe("an operation's budget in its caller's share", () => {
     const first = placed(answers.answerOf('A'));
     first.grow(1);
     const budget = new OperationBudget(limits, 'B', answers.answerOf('B'));
+    // Before it has an answer, 64 KiB each among the large answers': the first three fill that room, and the
+    // fourth goes alone behind them.
     const calls = [budget.callStarts(), budget.callStarts(), budget.callStarts()];
-    // 64 KiB each before it has an answer: the first three fill the room, the fourth waits.
     expect(calls.every((call) => typeof call === 'function')).toBe(true);
     const fourth = budget.callStarts();
     expect(fourth).toBeInstanceOf(Promise);
     budget.spendUpstream(100 * 1024);
     (calls[0] as () => void)();
-    expect(answers.stats.bytes).toBe(1 + 2 * 64 * 1024 + 100 * 1024);
-    (calls[1] as () => void)();
+    // Its first answer is known: the fourth holds as much (100 KB), among the small answers.
     const started = await fourth;
-    // Its largest answer yet: 100 KB.
-    expect(answers.stats.bytes).toBe(1 + 64 * 1024 + 200 * 1024);
+    expect(answers.stats.bytes).toBe(1 + 2 * 64 * 1024 + 200 * 1024);
+    // Past the small answers' room now: the fifth waits until room is given back.
+    const fifth = budget.callStarts();
+    expect(fifth).toBeInstanceOf(Promise);
     started();
-    (calls[2] as () => void)();
-    expect(answers.stats.bytes).toBe(1 + 100 * 1024);
+    expect(typeof (await fifth)).toBe('function');
+    for (const call of calls.slice(1)) (call as () => void)();
+    expect(answers.stats.bytes).toBe(1 + 200 * 1024);
   });
 
   it('makes one call at a time, holding no room, while the large answers\' room is taken and it has no answer yet', async () => {
@@ -626,10 +653,47 @@ describe("an operation's budget in its caller's share", () => {
     expect(await settled(next as Promise<unknown>)).toBe('pending');
     budget.spendUpstream(10 * 1024);
     (probe as () => void)();
-    // Small, known now: it goes on among the small answers, holding 64 KiB per call.
+    // Small, known now: it goes on among the small answers, holding as much per call.
     expect(typeof (await next)).toBe('function');
     expect(typeof budget.callStarts()).toBe('function');
-    expect(answers.stats.bytes).toBe(2 * 1024 * 1024 + 2 * 64 * 1024);
+    // (Its 10 KB answer is not counted yet: less than a SHARE_STEP.)
+    expect(answers.stats.bytes).toBe(2 * 1024 * 1024 + 2 * 10 * 1024);
+  });
+
+  it('knows its size from a "not found" too, and starts no call once its operation was cut short', async () => {
+    const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024, 1024 * 1024, Infinity, Infinity, 256 * 1024));
+    const large = placed(answers.answerOf('A'));
+    large.large();
+    large.grow(2 * 1024 * 1024);
+    const abort = new PlainAbort();
+    const budget = new OperationBudget(limits, 'B', answers.answerOf('B'), { signal: abort.signal });
+    const probe = budget.callStarts() as () => void;
+    const next = budget.callStarts();
+    budget.spendUpstream(0);
+    probe();
+    expect(typeof (await next)).toBe('function');
+    expect(typeof budget.callStarts()).toBe('function');
+    abort.abort(new DOMException('timed out', 'TimeoutError'));
+    await expect(budget.callStarts()).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+  });
+
+  it("frees the operation's calls for the answer made again: a call of the answer before, waiting for room, does not keep its place", async () => {
+    const answers = new AnswersBeingMade(bounds(256 * 1024));
+    const oldest = placed(answers.answerOf('A'));
+    oldest.grow(1024 * 1024);
+    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'));
+    // CSE_REQUEST_CONCURRENCY 1: one call of the operation at a time.
+    const limiter = new InFlightLimiter({ inFlight: 1, queue: Infinity });
+    const http = { get: async () => ({ kind: 'ok', body: { id: 'e', name: 'e' }, requestId: 'r', bytes: 100 }) } as unknown as CseHttpClient;
+    const request = { credentials: { token: 't', projectId: 'p' } as Credentials, refusal: {} };
+    const api = new CseApi({ http, request, limit: (fn) => limiter.run(fn), pageBase: 1, timeFormat: 'epoch-ms', budget });
+    budget.sendText('x'.repeat(70 * 1024));
+    const before = api.getEngine('e');
+    expect(await settled(before)).toBe('pending');
+    budget.answerAgain();
+    oldest.release();
+    await expect(before).rejects.toBeDefined();
+    await expect(api.getEngine('e')).resolves.toMatchObject({ id: 'e' });
   });
 
   it('gives back what it counted when its answer is made again from the start, and when it ends', () => {

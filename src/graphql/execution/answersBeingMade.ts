@@ -9,10 +9,12 @@ export interface AnswerShare {
   /** Counts `bytes` more that the operation holds (upstream answers, its answer): from its slot on. */
   grow(bytes: number): void;
   /** Holds `bytes` of room for an upstream answer on its way (with a slot), until the returned function gives
-   * it back; they count as the answer's bytes do, but do not make it large. */
-  reserve(bytes: number): () => void;
-  /** Whether the large answers' room is taken: an operation whose answers' size is not known yet may be
-   * large, and makes one call at a time until it knows. */
+   * it back; they count as the answer's bytes do, but do not make it large. An answer of a size not known
+   * yet (`unknown`) may be large: its room is held among the large answers' and in the caller's share,
+   * never in the small answers' room. */
+  reserve(bytes: number, unknown: boolean): () => void;
+  /** Whether the large answers' room, or the caller's share, is taken: an operation whose answers' size is
+   * not known yet may be large, and makes one call at a time until it knows. */
   crowded(): boolean;
   /** Whether the operation may go on now (an upstream call, a list): it takes a slot among the answers being
    * made if it holds none and one is free, then needs room for its bytes (Share.hasRoom). */
@@ -55,6 +57,8 @@ interface Waiter {
   readonly go: () => void;
   /** Its signal and timer let go of: it never settles. */
   readonly end: () => void;
+  /** Out of the set it waits in, its signal and timer let go of: it rejects with `reason`. */
+  readonly fail: (reason: unknown) => void;
   /** Out of the set it waits in. */
   unlist: () => void;
 }
@@ -92,8 +96,15 @@ class Ledger {
 
   /** Whether either pool is at its bound: any caller's answer may be waiting for it. */
   poolFull(): boolean {
-    const { processBytes } = this.bounds;
-    return this.smallBytes >= processBytes || this.bytesByAll - this.smallBytes >= processBytes;
+    return this.smallFull() || this.largeFull();
+  }
+
+  smallFull(): boolean {
+    return this.smallBytes >= this.bounds.processBytes;
+  }
+
+  largeFull(): boolean {
+    return this.bytesByAll - this.smallBytes >= this.bounds.processBytes;
   }
 
   /**
@@ -148,8 +159,10 @@ class Ledger {
 class Share implements AnswerShare {
   /** Bytes grown (its answer, the upstream answers it holds): these alone make it large. */
   private counted = 0;
-  /** Room held for upstream answers on their way (`reserve`). */
+  /** Room held for upstream answers on their way (`reserve`), in its pool; and among the large answers' for
+   * answers of a size not known yet. */
   private reserved = 0;
+  private reservedUnknown = 0;
   /** The pool its bytes count in, from its first bytes until it gives them back. */
   private pool: 'small' | 'large' | undefined;
   /** Counts its give-backs: a reservation made before one is not given back again. */
@@ -175,22 +188,23 @@ class Share implements AnswerShare {
     else this.count(bytes);
   }
 
-  reserve(bytes: number): () => void {
-    if (this.holder === undefined) return () => {};
-    this.add(bytes, 'reserved');
+  reserve(bytes: number, unknown: boolean): () => void {
+    if (this.holder === undefined || bytes <= 0) return () => {};
+    this.hold(bytes, unknown);
     let counts = this.counts;
     return () => {
       if (this.counts !== counts) return;
       counts = -1;
-      const everyone = this.ledger.poolFull();
-      this.add(-bytes, 'reserved');
-      this.ledger.wakeForRoom(this.caller, everyone);
+      const { ledger } = this;
+      // Everyone's answers look again only if the room it was held in was full.
+      const everyone = unknown || this.pool === 'large' ? ledger.largeFull() : ledger.smallFull();
+      this.hold(-bytes, unknown);
+      ledger.wakeForRoom(this.caller, everyone);
     };
   }
 
   crowded(): boolean {
-    const { bytesByAll, smallBytes, bounds } = this.ledger;
-    return bytesByAll - smallBytes >= bounds.processBytes;
+    return this.ledger.largeFull() || this.ledger.bytes.full(this.caller);
   }
 
   mayGoOn(): boolean {
@@ -228,7 +242,7 @@ class Share implements AnswerShare {
       // its deadline.)
       const timed = signal === undefined && deadline !== undefined;
       const timer = timed ? setTimeout(() => stop(timeoutReason()), Math.max(0, remainingMs(deadline))).unref() : undefined;
-      const waiter = { share: this, go, end, unlist: () => {} };
+      const waiter = { share: this, go, end, fail: stop, unlist: () => {} };
       if (this.holder !== undefined) return this.list(this.ledger.forRoom, this.caller, { ...waiter, holder: undefined, stranger: false });
       const stranger = this.stranger();
       const holder = requestPlace(this.caller, stranger, this.address);
@@ -242,13 +256,16 @@ class Share implements AnswerShare {
   }
 
   restart(): void {
-    this.stopWaiting();
+    // What waits belongs to the answer made before: it fails, so its calls free the operation's for the new one.
+    this.waiter?.fail(new DOMException('The answer is made again from the start.', 'AbortError'));
     this.beforeSlot = 0;
     this.giveBack();
   }
 
   release(): void {
-    this.restart();
+    this.stopWaiting();
+    this.beforeSlot = 0;
+    this.giveBack();
     if (this.holder === undefined) return;
     this.ledger.slots.release(this.holder, this.heldAsStranger);
     this.ledger.slotsByAll -= 1;
@@ -306,6 +323,13 @@ class Share implements AnswerShare {
     if (this.pool === 'small' && !this.isSmall()) this.becomeLarge();
   }
 
+  private hold(bytes: number, unknown: boolean): void {
+    if (!unknown) return this.add(bytes, 'reserved');
+    this.reservedUnknown += bytes;
+    this.ledger.bytes.add(this.caller, bytes);
+    this.ledger.bytesByAll += bytes;
+  }
+
   /** `bytes` more (or fewer) of `kind`, in its pool (joined with its first bytes). */
   private add(bytes: number, kind: 'counted' | 'reserved'): void {
     const { ledger } = this;
@@ -341,14 +365,14 @@ class Share implements AnswerShare {
   }
 
   private giveBack(): void {
-    if (this.pool === undefined) return;
+    if (this.pool === undefined && this.reservedUnknown === 0) return;
     const { ledger, caller } = this;
     const everyone = ledger.poolFull();
-    const held = this.counted + this.reserved;
+    const held = this.counted + this.reserved + this.reservedUnknown;
     if (this.pool === 'small') {
       ledger.smallOrder.delete(this);
-      ledger.smallBytes -= held;
-    } else {
+      ledger.smallBytes -= held - this.reservedUnknown;
+    } else if (this.pool === 'large') {
       ledger.largeOrder.delete(this);
       const own = ledger.largeOf.get(caller);
       if (own?.delete(this) === true && own.size === 0) ledger.largeOf.delete(caller);
@@ -357,6 +381,7 @@ class Share implements AnswerShare {
     ledger.bytesByAll -= held;
     this.counted = 0;
     this.reserved = 0;
+    this.reservedUnknown = 0;
     this.pool = undefined;
     this.counts += 1;
     ledger.wakeForRoom(caller, everyone);

@@ -70,8 +70,9 @@ export class OperationBudget {
   private unshared = 0;
   /** The operation's wait for room in `answers`, while it waits. */
   private room: Promise<void> | undefined;
-  /** The largest upstream answer it had: the room each later call holds while on its way. */
-  private largestAnswer = 0;
+  /** The largest upstream answer it had ("not found": 0), none before its first: the room each later call
+   * holds while on its way. */
+  private largestAnswer: number | undefined;
   /** Its upstream calls started and not yet ended. */
   private callsOnTheirWay = 0;
   /** Lets go of the calls waiting for one on its way to end (`callStarts`), while they wait. */
@@ -96,7 +97,7 @@ export class OperationBudget {
    * until the operation ends (its loaders keep the pages). */
   spendUpstream(bytes: number): void {
     this.upstreamBytes += bytes;
-    this.largestAnswer = Math.max(this.largestAnswer, bytes);
+    this.largestAnswer = Math.max(this.largestAnswer ?? 0, bytes);
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
     this.share(bytes);
   }
@@ -124,18 +125,22 @@ export class OperationBudget {
 
   /**
    * An upstream call may start once `whenRoom()`; it then holds room for its answer until the returned
-   * function is called, when it was answered (and counted) or failed. Calls that look for room together
-   * would all find it before any answer counts: each holds as much as the operation's largest answer yet
-   * (a SHARE_STEP before it has one). While the large answers' room is taken, an operation with no answer
-   * yet may be large: it makes one call at a time until one is answered.
+   * function is called, when it was answered (and counted, a "not found" as 0 bytes) or failed. Calls that
+   * look for room together would all find it before any answer counts: each holds as much as the
+   * operation's largest answer yet; before it has one, a SHARE_STEP among the large answers' (it may be
+   * one). While that room or its caller's share is taken, an operation with no answer yet makes one call at
+   * a time until one is answered, holding no room: its slot bounds it.
    */
   callStarts(): (() => void) | Promise<() => void> {
+    const signal = this.bound?.signal;
+    // A call that waited for another to end, its operation cut short meanwhile, does not start.
+    if (signal?.aborted === true) return Promise.reject(classifyFailure({ thrown: signal.reason }).error);
     const wait = this.whenRoom() ?? this.whenSizeKnown();
     return wait === undefined ? this.onItsWay() : wait.then(() => this.callStarts());
   }
 
   private whenSizeKnown(): Promise<void> | undefined {
-    if (this.largestAnswer > 0 || this.callsOnTheirWay === 0 || this.answers?.crowded() !== true) return undefined;
+    if (this.largestAnswer !== undefined || this.callsOnTheirWay === 0 || this.answers?.crowded() !== true) return undefined;
     if (this.callEnded === undefined) {
       let resolve = () => {};
       const promise = new Promise<void>((settle) => (resolve = settle));
@@ -146,10 +151,9 @@ export class OperationBudget {
 
   private onItsWay(): () => void {
     this.callsOnTheirWay += 1;
-    // One call at a time while the large answers' room is taken: its slot bounds it. The small answers'
-    // room then stays for answers known to be small.
-    const unknown = this.largestAnswer === 0 && this.answers?.crowded() === true;
-    const giveBack = unknown ? undefined : this.answers?.reserve(Math.max(SHARE_STEP, this.largestAnswer));
+    const known = this.largestAnswer;
+    const { answers } = this;
+    const giveBack = known !== undefined ? answers?.reserve(known, false) : answers?.crowded() === false ? answers.reserve(SHARE_STEP, true) : undefined;
     return () => {
       this.callsOnTheirWay -= 1;
       giveBack?.();
