@@ -141,7 +141,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
       createOperationPlugin<GatewayContext>(),
       ...cacheControlPlugins<GatewayContext>(),
       ...security.options.plugins,
-      persistedQueryRegistration<GatewayContext>((credentials) => services.http.isStranger(credentials)),
+      persistedQueryRegistration<GatewayContext>((credentials) => services.http.isStranger(credentials), security.registry),
       answerStatusPlugin(),
     ],
     // main.ts's: Apollo's handler re-raises the signal after stopping, so the process would not exit 0.

@@ -15,6 +15,8 @@ export interface CallerShareBounds {
   readonly maxEntryBytes?: number;
   /** Milliseconds, monotonic, read on every lookup: an entry is never served past its TTL. */
   readonly clock?: { now(): number };
+  /** Told of each entry pushed out to make room (not one replaced, deleted or expired). */
+  readonly evicted?: (key: string, value: unknown) => void;
 }
 
 interface Held<V> {
@@ -34,6 +36,8 @@ export class CallerShareCache<V extends object> {
   private readonly maxEntries: number;
   private readonly clock: { now(): number };
   private purgedAt = Number.NEGATIVE_INFINITY;
+  /** While a caller past its share makes room with its own entries. */
+  private makingRoom = false;
 
   constructor(readonly bounds: CallerShareBounds) {
     this.clock = bounds.clock ?? performance;
@@ -44,7 +48,10 @@ export class CallerShareCache<V extends object> {
       ...(bounds.maxEntries === undefined ? {} : { max: bounds.maxEntries }),
       maxEntrySize: Math.max(1, Math.floor(bounds.maxEntryBytes ?? maxSize)),
       onInsert: (held, key) => this.count(held, key, 1),
-      dispose: (held, key) => this.count(held, key, -1),
+      dispose: (held, key, reason) => {
+        this.count(held, key, -1);
+        if (reason === 'evict' || (reason === 'delete' && this.makingRoom)) bounds.evicted?.(key, held.value);
+      },
       ...(bounds.clock === undefined ? {} : { perf: bounds.clock, ttlResolution: 0 }),
     });
   }
@@ -63,10 +70,10 @@ export class CallerShareCache<V extends object> {
     return Math.max(0, this.lru.getRemainingTTL(key));
   }
 
-  /** `bytes`: the body's; past the largest entry, what was kept under `key` stays. */
-  set(key: string, value: V, entry: { readonly ttlMs: number; readonly bytes: number; readonly caller: string }): void {
+  /** `bytes`: the body's; past the largest entry, what was kept under `key` stays. Whether it was kept. */
+  set(key: string, value: V, entry: { readonly ttlMs: number; readonly bytes: number; readonly caller: string }): boolean {
     const size = entry.bytes + ENTRY_OVERHEAD_BYTES;
-    if (entry.ttlMs <= 0 || size > this.lru.maxEntrySize) return;
+    if (entry.ttlMs <= 0 || size > this.lru.maxEntrySize) return false;
     this.lru.delete(key);
     const crowds = () => {
       const own = this.callers.get(entry.caller);
@@ -80,11 +87,18 @@ export class CallerShareCache<V extends object> {
       this.purgedAt = this.clock.now();
       this.lru.purgeStale();
     }
-    for (const old of this.callers.get(entry.caller)?.keys ?? []) {
-      if (!crowds()) break;
-      this.lru.delete(old);
+    this.makingRoom = true;
+    try {
+      for (const old of this.callers.get(entry.caller)?.keys ?? []) {
+        if (!crowds()) break;
+        this.lru.delete(old);
+      }
+    } finally {
+      this.makingRoom = false;
     }
-    if (!crowds()) this.lru.set(key, { value, caller: entry.caller, size }, { ttl: entry.ttlMs, size });
+    if (crowds()) return false;
+    this.lru.set(key, { value, caller: entry.caller, size }, { ttl: entry.ttlMs, size });
+    return true;
   }
 
   delete(key: string): void {

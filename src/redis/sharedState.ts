@@ -1,10 +1,9 @@
-import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { Registry } from 'prom-client';
 import { ttlRange } from '../cache/freshness';
 import type { GatewayConfig } from '../config/loadConfig';
 import type { Logger } from '../observability/logger';
 import { FleetPollers } from './FleetPollers';
-import { RedisKeyValueCache } from './RedisKeyValueCache';
+import { RedisQueryRegistry } from './RedisQueryRegistry';
 import { RedisLink } from './RedisLink';
 import { createRedisMetrics } from './redisMetrics';
 import { sharedAnswers } from './SharedAnswers';
@@ -22,7 +21,7 @@ export function createSharedState(config: GatewayConfig, logger: Logger, registr
   const refusalTtlMs = config.limits.operationTimeoutMs + redis.leaseMs + 60_000;
   return {
     upstream: { answers: sharedAnswers(link, { recheckMs, generationTtlMs, refusalTtlMs, leaseMs: redis.leaseMs }) },
-    persistedQueries: (local: KeyValueCache<string>) => new RedisKeyValueCache(link, local, config.limits.apqCacheMaxBytes),
+    persistedQueries: new RedisQueryRegistry(link),
     pollers,
     close: () => {
       pollers.close();

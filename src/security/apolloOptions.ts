@@ -1,4 +1,3 @@
-import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginInlineTraceDisabled,
@@ -11,7 +10,7 @@ import type { GatewayContext } from '../graphql/context';
 import type { DocumentStore } from '../graphql/documentStore';
 import { landingPagePlugin } from '../graphql/landingPage';
 import { admissionPlugin, createAdmission } from './admission';
-import { loadPersistedQueryManifest, manifestHashCheck, persistedQueriesOption } from './persistedQueries';
+import { loadPersistedQueryManifest, manifestHashCheck, persistedQueriesOption, QueryRegistry, type FleetRegistry } from './persistedQueries';
 
 /** @throws ConfigError when the PERSISTED_QUERIES=safelist manifest cannot be served. */
 export function apolloOptions(
@@ -19,13 +18,14 @@ export function apolloOptions(
   schema: GraphQLSchema,
   documentStore: DocumentStore,
   demoToken?: string,
-  sharedPersistedQueries?: (local: KeyValueCache<string>) => KeyValueCache<string>,
+  fleetRegistry?: FleetRegistry,
 ) {
   const { limits } = config;
   const manifest = limits.persistedQueries === 'safelist' && limits.persistedQueriesManifest !== undefined
     ? loadPersistedQueryManifest(limits.persistedQueriesManifest, schema)
     : undefined;
   const admission = createAdmission(config, schema, documentStore, manifest && manifestHashCheck(manifest));
+  const registry = limits.persistedQueries === 'apq' ? new QueryRegistry(limits.apqCacheMaxBytes, fleetRegistry) : undefined;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     landingPagePlugin(config.http.explorer, demoToken),
     // Apollo reads APOLLO_KEY from the environment on its own and would report to GraphOS.
@@ -43,11 +43,11 @@ export function apolloOptions(
     allowBatchedHttpRequests: config.http.allowBatching,
     // Apollo's default, spelled out: it must never be switched off by accident.
     csrfPrevention: true,
-    persistedQueries: persistedQueriesOption(limits, manifest, sharedPersistedQueries),
+    persistedQueries: persistedQueriesOption(limits, manifest, registry),
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: admission.rules,
     documentStore,
     plugins,
   };
-  return { options, admission };
+  return { options, admission, registry };
 }

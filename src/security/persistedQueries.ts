@@ -1,51 +1,112 @@
 import type { ApolloServerOptions, ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
-import { InMemoryLRUCache, PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
+import { PrefixingKeyValueCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { parse, validate, type GraphQLSchema } from 'graphql';
 import { createHash } from 'node:crypto';
-import { ENTRY_OVERHEAD_BYTES } from '../cache/CallerShareCache';
+import { CallerShareCache } from '../cache/CallerShareCache';
 import { ConfigError, type GatewayConfig } from '../config/loadConfig';
 import { readSettingFile } from '../config/settingFile';
+import { callerDigest } from '../cache/scopeKey';
 import type { Credentials } from '../upstream/credentials';
 import { isObject } from '../upstream/types';
 
 type PersistedOperations = ReturnType<typeof loadPersistedQueryManifest>;
 
-/** APQ's cache is bounded: an unbounded one would let any caller grow memory by registering. */
-export function persistedQueriesOption(
-  limits: Pick<GatewayConfig['limits'], 'persistedQueries' | 'apqCacheMaxBytes'>,
-  manifest: PersistedOperations | undefined,
-  shared?: (local: KeyValueCache<string>) => KeyValueCache<string>,
-): NonNullable<ApolloServerOptions<BaseContext>['persistedQueries']> {
-  if (limits.persistedQueries === 'off') return false;
-  if (limits.persistedQueries === 'safelist') {
-    const bodies = new Map(manifest?.map((operation) => [operation.id, operation.body]));
-    const safelist: KeyValueCache<string> = {
-      get: async (id) => bodies.get(id),
-      set: async () => undefined,
-      delete: async () => false,
-    };
-    // Apollo prefixes APQ keys (`apq:`) unless told the cache is ours alone: ids are looked up as they are.
-    return { cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(safelist) };
-  }
-  // Its key and the map's bookkeeping too: a flood of tiny documents is mostly that.
-  const sizeCalculation = (value: string, key: string) => Buffer.byteLength(value) + key.length + ENTRY_OVERHEAD_BYTES;
-  const local = new InMemoryLRUCache<string>({ maxSize: limits.apqCacheMaxBytes, sizeCalculation });
-  return { cache: shared?.(local) ?? local };
+/** How long a registered text is kept, here and in Redis: a client whose text expired registers it again. */
+export const REGISTERED_TTL_MS = 60 * 60 * 1000;
+
+/** Texts another replica registered, read through Redis, count as one caller's. */
+const FLEET = 'fleet';
+
+/** The replicas' registry in Redis (RedisQueryRegistry): what does not open, or Redis failing, is a miss. */
+export interface FleetRegistry {
+  get(key: string): Promise<string | undefined>;
+  /** Writes it for the other replicas, for REGISTERED_TTL_MS. */
+  put(key: string, text: string): void;
+  /** What this replica wrote and pushed out of its own registry. */
+  forget(key: string): void;
 }
 
 /**
- * Apollo registers an APQ text before its operation runs, whoever sent it: callers the upstream has not
- * accepted (made-up tokens, no token) could fill the bounded cache with padded texts and push out every
- * other caller's. Their texts run, unregistered; once their token is accepted, a later one registers.
+ * The APQ registry: bounded in bytes (APQ_CACHE_MAX_BYTES), each caller's texts a share of it, so one
+ * caller registering texts pushes out its own, not everyone's. Apollo reads it; texts are registered here,
+ * with their caller (`persistedQueryRegistration`), which Apollo's own registration does not know. With
+ * Redis, what this replica registers is written there too, and deleted when this registry pushes it out:
+ * the replica keeps in Redis no more of its writing than it holds itself.
+ */
+export class QueryRegistry {
+  private readonly texts: CallerShareCache<{ readonly text: string; readonly written: boolean }>;
+
+  constructor(maxBytes: number, private readonly fleet?: FleetRegistry) {
+    this.texts = new CallerShareCache({
+      maxBytes,
+      evicted: (key, kept) => {
+        if ((kept as { written: boolean }).written) fleet?.forget(key);
+      },
+    });
+  }
+
+  async get(hash: string): Promise<string | undefined> {
+    const key = keyOf(hash);
+    const near = this.texts.get(key)?.text;
+    if (near !== undefined || this.fleet === undefined) return near;
+    const far = await this.fleet.get(key);
+    if (far !== undefined) this.keep(key, far, FLEET, false);
+    return far;
+  }
+
+  register(hash: string, text: string, caller: string): void {
+    const key = keyOf(hash);
+    const written = this.fleet !== undefined;
+    if (this.keep(key, text, caller, written) && written) this.fleet.put(key, text);
+  }
+
+  private keep(key: string, text: string, caller: string, written: boolean): boolean {
+    // Its key and the map's bookkeeping too (the cache adds that): a flood of tiny documents is mostly that.
+    const bytes = Buffer.byteLength(text) + key.length;
+    return this.texts.set(key, { text, written }, { ttlMs: REGISTERED_TTL_MS, bytes, caller });
+  }
+}
+
+/** Apollo's own prefix, kept: the keys in Redis are those of the replicas before. */
+const keyOf = (hash: string) => `apq:${hash}`;
+
+/** What Apollo reads: the registry (APQ), or the manifest's operations (safelist). */
+export function persistedQueriesOption(
+  limits: Pick<GatewayConfig['limits'], 'persistedQueries'>,
+  manifest: PersistedOperations | undefined,
+  registry: QueryRegistry | undefined,
+): NonNullable<ApolloServerOptions<BaseContext>['persistedQueries']> {
+  if (limits.persistedQueries === 'off') return false;
+  const bodies = new Map(manifest?.map((operation) => [operation.id, operation.body]));
+  const read: KeyValueCache<string> = {
+    get: async (id) => (registry === undefined ? bodies.get(id) : registry.get(id)),
+    // Texts are registered with their caller (persistedQueryRegistration), never by Apollo.
+    set: async () => undefined,
+    delete: async () => false,
+  };
+  // Apollo prefixes APQ keys (`apq:`) unless told the cache is ours alone: ids and hashes are looked up as
+  // they are.
+  return { cache: PrefixingKeyValueCache.cacheDangerouslyDoesNotNeedPrefixesForIsolation(read) };
+}
+
+/**
+ * Apollo would register an APQ text before its operation runs, whoever sent it, in one registry for all.
+ * Registered here instead, with its caller: callers the upstream has not accepted (made-up tokens, no
+ * token) register nothing (their texts run; once their token is accepted, a later one registers), and a
+ * caller's texts are a share of the registry.
  */
 export function persistedQueryRegistration<TContext extends { readonly credentials: Credentials }>(
   isStranger: (credentials: Credentials) => boolean,
+  registry: QueryRegistry | undefined,
 ): ApolloServerPlugin<TContext> {
   const listener: GraphQLRequestListener<TContext> = {
     async didResolveOperation(requestContext) {
-      if (requestContext.metrics.persistedQueryRegister === true && isStranger(requestContext.contextValue.credentials)) {
-        requestContext.metrics.persistedQueryRegister = false;
-      }
+      if (requestContext.metrics.persistedQueryRegister !== true) return;
+      requestContext.metrics.persistedQueryRegister = false;
+      const { queryHash, source, contextValue } = requestContext;
+      const { credentials } = contextValue;
+      if (registry === undefined || queryHash === undefined || source === undefined || isStranger(credentials)) return;
+      registry.register(queryHash, source, callerDigest(credentials));
     },
   };
   return { requestDidStart: async () => listener };

@@ -1,22 +1,23 @@
-import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { persistedQueriesOption } from '../../src/security/persistedQueries';
+import { QueryRegistry } from '../../src/security/persistedQueries';
 import { createLogger } from '../../src/observability/logger';
 import { createRedisMetrics } from '../../src/redis/redisMetrics';
-import { RedisKeyValueCache } from '../../src/redis/RedisKeyValueCache';
+import { RedisQueryRegistry } from '../../src/redis/RedisQueryRegistry';
 import { RedisLink } from '../../src/redis/RedisLink';
 import { eventually } from '../support/liveClient';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer';
 
 /**
- * A replica's APQ share of Redis counts what a document costs there, not only its text: its key and
- * Redis's bookkeeping. Tiny documents from anyone are mostly that.
+ * The APQ registry, in memory and in Redis: each caller's texts a share of its bytes, a document costing
+ * its key and bookkeeping too (tiny documents from anyone are mostly that), and a replica keeping in Redis
+ * no more of its writing than it holds itself.
  */
 
 const SHARE = 64 * 1024;
+const hashOf = (i: number) => String(i).padStart(64, '0');
 
-describeWithRedis("a replica's APQ share of Redis", () => {
+describeWithRedis("a replica's APQ registry in Redis", () => {
   let redis: RedisServer;
   let link: RedisLink;
   let inspector: Redis;
@@ -31,19 +32,47 @@ describeWithRedis("a replica's APQ share of Redis", () => {
     await link.close();
     await redis.kill();
   });
+  beforeEach(() => inspector.flushall());
 
-  it('holds tiny documents to their cost in keys and bookkeeping, in Redis and in memory', async () => {
-    const local = new InMemoryLRUCache<string>({ maxSize: SHARE, sizeCalculation: (value: string, key: string) => value.length + key.length + 256 } as never);
-    const apq = new RedisKeyValueCache(link, local, SHARE);
-    for (let i = 0; i < 1000; i += 1) await apq.set(`apq:${String(i).padStart(64, '0')}`, `{a${i}:__typename}`);
-    await eventually(async () => (await inspector.keys('share:apq:*')).length <= SHARE / 256, 'the share evicted in Redis');
+  it('holds tiny documents to their cost in keys and bookkeeping, and deletes in Redis what it pushes out', async () => {
+    const registry = new QueryRegistry(SHARE, new RedisQueryRegistry(link));
+    for (let i = 0; i < 1000; i += 1) registry.register(hashOf(i), `{a${i}:__typename}`, `caller ${i % 8}`);
+    await eventually(async () => (await inspector.keys('share:apq:*')).length <= SHARE / 256, 'what it pushed out deleted in Redis');
     expect((await inspector.keys('share:apq:*')).length).toBeGreaterThan(SHARE / 512);
+    expect(await registry.get(hashOf(999))).toBe('{a999:__typename}');
+    expect(await registry.get(hashOf(0))).toBeUndefined();
   });
 
-  it('makes the in-process registry count the same cost', async () => {
-    const option = persistedQueriesOption({ persistedQueries: 'apq', apqCacheMaxBytes: SHARE }, undefined);
-    const cache = (option as { cache: InMemoryLRUCache<string> }).cache;
-    for (let i = 0; i < 1000; i += 1) await cache.set(`apq:${String(i).padStart(64, '0')}`, `{a${i}:__typename}`);
-    expect(cache.keys().length).toBeLessThanOrEqual(SHARE / 256);
+  it("pushes out a caller's own texts, not another's, when it registers past its share", async () => {
+    const registry = new QueryRegistry(SHARE, new RedisQueryRegistry(link));
+    registry.register(hashOf(0), '{ mine: __typename }', 'A');
+    for (let i = 1; i < 1000; i += 1) registry.register(hashOf(i), `{a${i}:__typename}`, 'B');
+    // Past a quarter of a full registry, B makes room with its own, in memory and in Redis.
+    await eventually(async () => (await inspector.keys('share:apq:*')).length <= SHARE / 256, 'what B pushed out deleted in Redis');
+    expect(await registry.get(hashOf(0))).toBe('{ mine: __typename }');
+    expect(await inspector.exists(`share:apq:${hashOf(0)}`)).toBe(1);
+  });
+
+  it("reads another replica's text from Redis, and keeps it as the fleet's, not deleting it there when it is pushed out", async () => {
+    const writer = new QueryRegistry(SHARE, new RedisQueryRegistry(link));
+    writer.register(hashOf(1), '{ theirs: __typename }', 'A');
+    await eventually(async () => (await inspector.exists(`share:apq:${hashOf(1)}`)) === 1, 'written in Redis');
+    const reader = new QueryRegistry(SHARE, new RedisQueryRegistry(link));
+    expect(await reader.get(hashOf(1))).toBe('{ theirs: __typename }');
+    for (let i = 2; i < 1000; i += 1) await reader.get(hashOf(i));
+    for (let i = 2; i < 1000; i += 1) reader.register(hashOf(i), `{a${i}:__typename}`, `caller ${i % 8}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await inspector.exists(`share:apq:${hashOf(1)}`)).toBe(1);
+  });
+});
+
+describe('the in-process APQ registry', () => {
+  it('counts the same cost, each caller a share', async () => {
+    const registry = new QueryRegistry(SHARE);
+    for (let i = 0; i < 1000; i += 1) registry.register(hashOf(i), `{a${i}:__typename}`, `caller ${i % 8}`);
+    let kept = 0;
+    for (let i = 0; i < 1000; i += 1) if ((await registry.get(hashOf(i))) !== undefined) kept += 1;
+    expect(kept).toBeLessThanOrEqual(SHARE / 256);
+    expect(kept).toBeGreaterThan(SHARE / 512);
   });
 });

@@ -77,6 +77,21 @@ describe('automatic persisted queries (default)', () => {
     }
   });
 
+  it("keeps a caller's registered text while another registers text after text: each caller's are a share of the registry", async () => {
+    const mine = `${QUERY} # registered before the flood`;
+    expect((await h.gql('{ engines(first: 1) { totalCount } }')).body.errors).toBeUndefined();
+    expect((await postJson(h.gateway.url, { query: mine, extensions: persisted(sha256(mine)) })).json().errors).toBeUndefined();
+    const other = { 'x-auth-token': SECOND_TOKEN };
+    expect((await postJson(h.gateway.url, { query: '{ engines(first: 1) { totalCount } }' }, other)).json().errors).toBeUndefined();
+    // 48 texts of 200 KB: more than the whole registry (APQ_CACHE_MAX_BYTES, 8 MiB).
+    for (let i = 0; i < 48; i += 1) {
+      const text = `{ __typename }\n#${'x'.repeat(200_000)}${i}`;
+      expect((await postJson(h.gateway.url, { query: text, extensions: persisted(sha256(text)) }, other)).status).toBe(200);
+    }
+    const hit = await postJson(h.gateway.url, { extensions: persisted(sha256(mine)) });
+    expect(hit.json()).toEqual({ data: { engine: { id: SEED.engines.big, name: expect.any(String) } } });
+  });
+
   it('refuses a registration whose hash does not match the query', async () => {
     const response = await postJson(h.gateway.url, { query: QUERY, extensions: persisted(sha256('something else')) });
     expect(response.status).toBe(400);
