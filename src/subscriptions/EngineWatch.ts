@@ -2,6 +2,8 @@ import { callerDigest, credentialDigest } from '../cache/scopeKey';
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
 import { GatewayError } from '../errors/GatewayError';
+import type { AnswersBeingMade } from '../graphql/execution/answersBeingMade';
+import { OperationBudget } from '../graphql/execution/operationBudget';
 import type { JobEventModel, JobWatches } from '../graphql/models';
 import type { SubscriptionMetrics } from '../observability/metrics';
 import { InFlightLimiter } from '../upstream/resilience/InFlightLimiter';
@@ -13,7 +15,7 @@ import { TurnMeter } from '../upstream/turns';
 import type { CseJob } from '../upstream/types';
 import { deadlineIn } from '../upstream/stages/types';
 import { ConflatingStream, eventKey, JOB_KEY, markPolled } from './conflatingStream';
-import { jobFingerprint } from './jobFingerprint';
+import { fingerprintDigest, jobFingerprint } from './jobFingerprint';
 import { dueFirst, ScopeBudget } from './pollBudget';
 
 export type WatchMetrics = Pick<SubscriptionMetrics, 'poll' | 'pollers' | 'conflated'>;
@@ -89,6 +91,8 @@ export class Watches implements JobWatches {
     readonly fleet?: WatchFleet,
     /** A poll that failed with no code of ours: a gateway bug, told once per watch. */
     readonly onUnexpected: (error: unknown) => void = () => {},
+    /** A poll's pages count among them while it reads and compares them, as an operation's answers do. */
+    readonly answers?: AnswersBeingMade,
   ) {}
 
   jobUpdates(credentials: Credentials, engineId: string, jobId: string, address?: string): AsyncGenerator<CseJob | null> {
@@ -147,6 +151,9 @@ export class Watches implements JobWatches {
 
 /** The newest job-list pages, read in turn with the watched jobs when events or several jobs are watched. */
 const LISTING = '\u0000listing';
+
+/** Upstream bytes of a poll whose jobs a watch keeps until the next, for a new subscriber of one of them. */
+const SEEN_MAX_BYTES = 256 * 1024;
 
 /** Characters of fingerprints taken in one turn of the event loop: a page of many large jobs is a long walk. */
 const FINGERPRINT_CHARS_PER_TURN = 128 * 1024;
@@ -365,7 +372,13 @@ export class EngineWatch {
       calls += 1;
       return limiter.run(fn);
     };
-    const api = new CseApi({ http: this.options.http, request, limit, pageBase, timeFormat });
+    // Its wait for room ends at its deadline: the watch's signal ends the calls, not the wait. Its calls are
+    // bounded by the scope's budget and its pages: not by what one operation may fetch.
+    const caller = callerDigest(this.credentials);
+    const share = this.options.answers?.answerOf(caller, () => this.options.http.isStranger(this.credentials), this.address);
+    const limits = { ...this.options.config.limits.budget, maxUpstreamBytes: Number.POSITIVE_INFINITY };
+    const budget = new OperationBudget(limits, caller, share, { deadline });
+    const api = new CseApi({ http: this.options.http, request, limit, pageBase, timeFormat, budget });
     try {
       const polled = await this.pollOnce(api, plan);
       const result = polled === undefined ? undefined : { ...polled, startedAt };
@@ -375,7 +388,8 @@ export class EngineWatch {
         // Nothing read (the budget spent): nothing to tell the fleet.
         const empty = result.jobs.length + result.missing.length === 0 && result.newest === undefined;
         if (plan.publish && !(empty && !failed)) this.coordinator?.publish(result);
-        await this.deliver(result, performance.now());
+        // Pages of large jobs are not kept between polls: a watch holds a small poll's worth at most.
+        await this.deliver(result, performance.now(), budget.fetchedBytes <= SEEN_MAX_BYTES);
       }
       this.failures = failed ? this.failures + 1 : 0;
       if (failed) this.gap();
@@ -388,6 +402,8 @@ export class EngineWatch {
       this.unexpected(error);
       this.failures += 1;
       this.gap();
+    } finally {
+      budget.end();
     }
   }
 
@@ -481,12 +497,13 @@ export class EngineWatch {
   }
 
   /** After the results before it; rejects as its comparison did. */
-  private deliver(result: PollResult, at: number): Promise<void> {
+  /** `keepJobs`: the result's jobs may be kept until the next poll, for a new subscriber of one of them. */
+  private deliver(result: PollResult, at: number, keepJobs = true): Promise<void> {
     this.waitingResults += 1;
     const turn = this.delivering.then(async () => {
       this.waitingResults -= 1;
       const fingerprints = await this.fingerprints(result);
-      if (!this.stopped) this.compare(result, at, fingerprints);
+      if (!this.stopped) this.compare(result, at, fingerprints, keepJobs);
       if (this.waitingResults === 0 && this.lostResult) {
         this.lostResult = false;
         this.gap();
@@ -505,18 +522,22 @@ export class EngineWatch {
     for (const job of result.jobs) {
       const id = String(job.id);
       if (!this.tracks.has(id) && !newest.has(id)) continue;
-      const fingerprint = this.fingerprintOf(job);
-      fingerprints.set(job, fingerprint);
+      const fingerprint = this.fingerprintText(job);
+      fingerprints.set(job, fingerprintDigest(fingerprint));
       await turns.due(fingerprint.length);
     }
     return { byJob: fingerprints, events };
   }
 
   private fingerprintOf(job: CseJob): string {
+    return fingerprintDigest(this.fingerprintText(job));
+  }
+
+  private fingerprintText(job: CseJob): string {
     return jobFingerprint(job, this.options.config.limits.budget.maxListItems);
   }
 
-  private compare(result: PollResult, at: number, fingerprints: Fingerprints): void {
+  private compare(result: PollResult, at: number, fingerprints: Fingerprints, keepJobs: boolean): void {
     this.latestStart = Math.max(this.latestStart, result.startedAt ?? Number.NEGATIVE_INFINITY);
     if (result.engineMissing) {
       for (const id of [...this.tracks.keys()]) this.missingJob(id, result.startedAt);
@@ -529,7 +550,7 @@ export class EngineWatch {
     }
     for (const id of result.missing) this.missingJob(id, result.startedAt);
     const found = new Map(result.jobs.map((job) => [String(job.id), job]));
-    this.seen = { jobs: found, at, startedAt: result.startedAt };
+    this.seen = { jobs: keepJobs ? found : new Map(), at, startedAt: result.startedAt };
     for (const id of [...this.tracks.keys()]) {
       const job = found.get(id);
       if (job !== undefined) this.update(id, job, at, result.startedAt, fingerprints.byJob.get(job));

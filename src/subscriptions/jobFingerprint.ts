@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mapJobStatus, mapJobType } from '../mapping/enums';
 import { emptyToNull, isScheduling, jobTasks, taskCount } from '../mapping/job';
 import { MAX_OUTPUT_DEPTH, nestsDeeperThan, taskTimedOut } from '../mapping/task';
@@ -41,6 +42,11 @@ export function jobFingerprint(job: CseJob, maxTasks: number): string {
     comparable(job.context),
     tasks,
   ]);
+}
+
+/** What a watch keeps of a fingerprint: a page of large jobs would keep their text between polls. */
+export function fingerprintDigest(fingerprint: string): string {
+  return createHash('sha256').update(fingerprint).digest('base64');
 }
 
 /** A raw value as JSON compares it, but one nested past what any field answers (its field errs)

@@ -106,7 +106,7 @@ export function serveSubscriptions(
   const limits = config.subscriptions;
   const metrics = gatewayMetrics.subscriptions;
   const unexpected = (error: unknown) => logger.error({ err: error }, 'a subscription poll failed unexpectedly');
-  const watches = new Watches(config, services.http, metrics, fleet, unexpected);
+  const watches = new Watches(config, services.http, metrics, fleet, unexpected, services.answers);
   // Only the socket's contexts have watches: over HTTP the Subscription resolvers have none.
   const socketServices: ContextServices = { ...services, watches };
   const gatewayFormatError = createFormatError(logger);

@@ -37,7 +37,12 @@ export interface CseApiOptions {
   onNotFound?: () => void;
   /** `beforeCall` throws once the operation has used its bytes; `callStarts` waits for room among the
    * answers being made, and holds some for the call's answer until the call ends. */
-  budget?: { beforeCall(): void; callStarts(): (() => void) | Promise<() => void>; spendUpstream(bytes: number): void };
+  budget?: {
+    beforeCall(): void;
+    callStarts(kind: string, items: number): (() => void) | Promise<() => void>;
+    spendUpstream(bytes: number): void;
+    learnSize(kind: string, bytes: number, items: number): void;
+  };
 }
 
 /** The four upstream operations, bound to one caller's credentials; `null` for "not found". */
@@ -47,7 +52,7 @@ export class CseApi {
   async listEngines(call: PageCall): Promise<ListPage<CseEngine>> {
     const path = paths.listEngines(this.projectId);
     // Never null: see `one`.
-    return (await this.one({ route: 'listEngines', path, query: this.pageQuery(call) }, pageOf(asEngine)))!;
+    return (await this.one({ route: 'listEngines', path, query: this.pageQuery(call) }, pageOf(asEngine), call.size))!;
   }
 
   async getEngine(engineId: string): Promise<CseEngine | null> {
@@ -62,7 +67,7 @@ export class CseApi {
     if (filter.to !== undefined) query += `&to-time=${time(filter.to)}`;
     const path = paths.listJobs(this.projectId, engineId);
     const guard = (job: unknown) => engineJob(asJob(job), engineId);
-    return this.one({ route: 'listJobs', path, query, engineId }, pageOf(guard));
+    return this.one({ route: 'listJobs', path, query, engineId }, pageOf(guard), call.size);
   }
 
   async getJob(engineId: string, jobId: string): Promise<CseJob | null> {
@@ -78,20 +83,24 @@ export class CseApi {
     return `?offset=${pageOffset(call, this.options.pageBase)}&limit=${call.size}`;
   }
 
-  /** Counted against the operation's budget, a cached answer too. */
-  private async one<T>(call: UpstreamCall, guard: (value: unknown) => T): Promise<T | null> {
+  /** Counted against the operation's budget, a cached answer too. `items`: the page's size, for a list. */
+  private async one<T>(call: UpstreamCall, guard: (value: unknown) => T, items = 1): Promise<T | null> {
     const { budget } = this.options;
     budget?.beforeCall();
+    // What such answers weigh is learned per route, project and engine.
+    const kind = `${call.route} ${this.projectId} ${call.engineId ?? ''}`;
     const answer = await this.options.limit(async () => {
       budget?.beforeCall();
       // When it starts, not when it is asked for: the operation's calls are all asked for at once, before
       // any answer counts. One waiting for room holds no page fetched for it.
-      const started = budget?.callStarts();
+      const started = budget?.callStarts(kind, items);
       const ended = started instanceof Promise ? await started : started;
       try {
         const answered = await this.traced(call);
+        if (answered.kind === 'not-found') return answered;
+        budget?.learnSize(kind, answered.bytes, items);
         // Counted before its room is given back and the next call starts and looks.
-        budget?.spendUpstream(answered.kind === 'not-found' ? 0 : answered.bytes);
+        budget?.spendUpstream(answered.bytes);
         return answered;
       } finally {
         ended?.();

@@ -1,6 +1,6 @@
 import { DEMO_TOKEN, SECOND_TOKEN } from '@cse-jobs-gateway/simulator';
 import { startGatewayOn, type GatewayHarness } from '../support/harness';
-import { eventually } from '../support/liveClient';
+import { collect, eventually, liveClient } from '../support/liveClient';
 import { heldJob, startFakeUpstream, type FakeUpstream } from '../support/upstream';
 
 /**
@@ -38,6 +38,29 @@ it("waits for a slot before its upstream call while another caller's operation h
   expect((await first).body).toEqual({ data: { job: { id: '2', status: 'FINISHED' } } });
   expect((await second).body).toEqual({ data: { job: { id: '3', status: 'FINISHED' } } });
   expect(upstream.calls.filter((path) => path.includes(JOB_3))).toHaveLength(1);
+});
+
+it("waits for a slot before a subscription's poll reads the upstream, as an operation does", async () => {
+  // A gateway of its own: nothing of the job kept from the test before.
+  const own = await startGatewayOn(upstream, { OPERATION_MAX_CONCURRENT: '1', REQUEST_TIMEOUT_MS: '10000' });
+  held.release = undefined;
+  const first = own.gql(job(2));
+  await eventually(() => held.release !== undefined, 'the operation asks for its job', 5000);
+  const release = held.release!;
+  const before = upstream.calls.filter((path) => path.includes(JOB_3)).length;
+  const client = liveClient(own.gateway.url);
+  try {
+    const sub = collect(client, `subscription { jobUpdated(engineId: "${ENGINE}", id: "3") { id status } }`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(upstream.calls.filter((path) => path.includes(JOB_3))).toHaveLength(before);
+    release();
+    expect((await first).body.errors).toBeUndefined();
+    await eventually(() => sub.results.length > 0, 'the first state', 5000);
+    expect(sub.results[0]).toEqual({ data: { jobUpdated: { id: '3', status: 'FINISHED' } } });
+  } finally {
+    await client.dispose();
+    await own.close();
+  }
 });
 
 /**
@@ -81,74 +104,59 @@ describe('each call of an operation, when it starts', () => {
 
 /**
  * An operation's calls that start together each look for room before any of their answers counts: each now
- * holds room for its answer while on its way (before the operation has an answer, 64 KiB among the large
- * answers' and in its caller's share; then its largest yet). While that room or the share is taken, an
- * operation with no answer yet might be one more large one: it makes one call at a time until it has an
- * answer, then goes on as its size says.
+ * holds room for its answer while on its way, as much as answers of its kind (route, project, engine) were
+ * learned to weigh; a call expected to bring more than a small answer makes its operation large from its
+ * first byte, so it waits for the large answers' room before it goes out.
  */
 describe('calls on their way', () => {
   const ENGINE_C = 'e-way';
-  const path = (id: number) => `/engines/${ENGINE_C}/jobs/${id}`;
-  const job = (id: number, description = '') => JSON.stringify({ id, engineId: ENGINE_C, status: 'Finished', description, tasks: [] });
-  const aliases = (...ids: number[]) => `{ ${ids.map((id) => `j${id}: job(engineId: "${ENGINE_C}", id: "${id}") { id }`).join(' ')} }`;
+  const ENGINE_D = 'e-warm';
+  const path = (engine: string, id: number) => `/engines/${engine}/jobs/${id}`;
+  const job = (engine: string, id: number, description = '') => JSON.stringify({ id, engineId: engine, status: 'Finished', description, tasks: [] });
+  const aliases = (engine: string, ...ids: number[]) => `{ ${ids.map((id) => `j${id}: job(engineId: "${engine}", id: "${id}") { id }`).join(' ')} }`;
   /** Answers held until released, by job id; the others answered at once (`LARGE` with 600 KB). */
   const releases = new Map<number, () => void>();
-  const HELD = [13, 14, 15, 16, 22, 23];
+  const HELD = [22];
   const LARGE = 21;
-  const calledFor = (id: number) => fake.calls.filter((called) => called.includes(path(id))).length;
+  const calledFor = (id: number) => fake.calls.filter((called) => called.includes(path(ENGINE_C, id))).length;
   let fake: FakeUpstream;
   beforeAll(async () => {
     fake = await startFakeUpstream((requested) => {
-      const id = Number(/\/jobs\/(\d+)/.exec(requested)?.[1]);
-      if (!requested.includes(`/engines/${ENGINE_C}/`) || Number.isNaN(id)) return undefined;
-      if (HELD.includes(id)) return new Promise((resolve) => releases.set(id, () => resolve(job(id))));
-      return job(id, id === LARGE ? 'd'.repeat(600 * 1024) : '');
+      const [, engine, id] = /\/engines\/([^/]+)\/jobs\/(\d+)/.exec(requested) ?? [];
+      if ((engine !== ENGINE_C && engine !== ENGINE_D) || id === undefined) return undefined;
+      const n = Number(id);
+      if (engine === ENGINE_C && HELD.includes(n)) return new Promise((resolve) => releases.set(n, () => resolve(job(engine, n))));
+      return job(engine, n, engine === ENGINE_C && n === LARGE ? 'd'.repeat(600 * 1024) : '');
     });
   });
   afterAll(() => fake.close());
-  /** A gateway with `env` that has seen both tokens accepted: a token it does not know yet has one call at a time. */
+  /** A gateway with `env` that has seen both tokens accepted (on another engine): a token it does not know
+   * yet has one call at a time. */
   const knowing = async (env: Record<string, string>) => {
     const gateway = await startGatewayOn(fake, { ...env, REQUEST_TIMEOUT_MS: '10000' });
-    for (const token of [DEMO_TOKEN, SECOND_TOKEN]) expect((await gateway.gql(aliases(1), undefined, { 'x-auth-token': token })).body.errors).toBeUndefined();
+    for (const token of [DEMO_TOKEN, SECOND_TOKEN]) expect((await gateway.gql(aliases(ENGINE_D, 1), undefined, { 'x-auth-token': token })).body.errors).toBeUndefined();
     return gateway;
   };
 
-  it('hold room for their answers: past its caller\'s share, an operation with no answer yet makes one call at a time', async () => {
-    // A token's share is 128 KiB: two calls on their way, 64 KiB each before an answer, take it.
-    const gateway = await knowing({ OPERATION_MAX_UPSTREAM_BYTES: String(512 * 1024) });
-    try {
-      const mine = gateway.gql(aliases(13, 14, 15, 16));
-      await eventually(() => releases.has(13) && releases.has(14), 'its first two calls', 5000);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect([15, 16].map(calledFor)).toEqual([0, 0]);
-      // Its first answer is small: the others go on, each holding as much.
-      releases.get(13)!();
-      await eventually(() => releases.has(15) && releases.has(16), 'its other calls', 5000);
-      for (const id of [14, 15, 16]) releases.get(id)!();
-      expect((await mine).body).toEqual({ data: { j13: { id: '13' }, j14: { id: '14' }, j15: { id: '15' }, j16: { id: '16' } } });
-    } finally {
-      await gateway.close();
-    }
-  });
-
-  it("go one at a time, for an operation with no answer yet, while the large answers' room is taken", async () => {
+  it("wait for the large answers' room before they go out when answers of their kind were learned to be large", async () => {
     // 512 KiB for the large answers together: the other operation's 600 KB answer takes it.
     const gateway = await knowing({ OPERATION_MAX_UPSTREAM_BYTES: String(1024 * 1024) });
     try {
-      const other = gateway.gql(aliases(LARGE, 22), undefined, { 'x-auth-token': SECOND_TOKEN });
+      const other = gateway.gql(aliases(ENGINE_C, LARGE, 22), undefined, { 'x-auth-token': SECOND_TOKEN });
       await eventually(() => releases.has(22) && calledFor(LARGE) === 1, "the other operation's calls", 5000);
-      // Its large answer counted.
+      // Its large answer counted, and learned.
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const mine = gateway.gql(aliases(23, 24));
-      await eventually(() => releases.has(23), 'its first call', 5000);
+      const mine = gateway.gql(aliases(ENGINE_C, 23, 24));
+      // Another engine's small answers go on meanwhile.
+      expect((await gateway.gql(aliases(ENGINE_D, 2, 3))).body.errors).toBeUndefined();
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect([calledFor(23), calledFor(24)]).toEqual([1, 0]);
-      releases.get(23)!();
-      expect((await mine).body).toEqual({ data: { j23: { id: '23' }, j24: { id: '24' } } });
+      expect([23, 24].map(calledFor)).toEqual([0, 0]);
       releases.get(22)!();
       expect((await other).body.errors).toBeUndefined();
+      expect((await mine).body).toEqual({ data: { j23: { id: '23' }, j24: { id: '24' } } });
     } finally {
       await gateway.close();
+      releases.clear();
     }
   });
 });

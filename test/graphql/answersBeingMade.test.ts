@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AnswersBeingMade, type AnswerBounds, type AnswerShare } from '../../src/graphql/execution/answersBeingMade';
+import { AnswerSizes, AnswersBeingMade, type AnswerBounds, type AnswerShare } from '../../src/graphql/execution/answersBeingMade';
 import { PlainAbort } from '../../src/cache/abort';
 import { loadConfig } from '../../src/config/loadConfig';
 import { createContext, type ContextServices } from '../../src/graphql/context';
@@ -263,7 +263,7 @@ describe('small answers and large, going on', () => {
             live.splice(live.indexOf(share), 1);
             grown.delete(share);
           } else if (action === 4) {
-            onTheirWay.push(share.reserve(bytes, index % 2 === 0));
+            onTheirWay.push(share.reserve(bytes));
             grown.add(share);
           } else if (action === 5) onTheirWay.splice(index % Math.max(1, onTheirWay.length), 1)[0]?.();
           else {
@@ -285,7 +285,7 @@ describe('room held for upstream answers on their way', () => {
   it('counts in the room of its answer\'s kind: another answer waits until it is given back', async () => {
     const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
     const [calling, other] = [placed(answers.answerOf('A')), placed(answers.answerOf('B'))];
-    const giveBack = calling.reserve(100, false);
+    const giveBack = calling.reserve(100);
     other.grow(10);
     expect(answers.stats.bytes).toBe(110);
     expect([calling.mayGoOn(), other.mayGoOn()]).toEqual([true, false]);
@@ -299,10 +299,9 @@ describe('room held for upstream answers on their way', () => {
     const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
     const [calling, large] = [placed(answers.answerOf('A')), placed(answers.answerOf('B'))];
     large.grow(200);
-    calling.reserve(90, false);
+    calling.reserve(90);
     // Among the small answers (the first of them), not behind the large one past its bound.
     expect(calling.mayGoOn()).toBe(true);
-    expect(calling.crowded()).toBe(true);
     calling.grow(61);
     expect(calling.mayGoOn()).toBe(false);
   });
@@ -310,7 +309,7 @@ describe('room held for upstream answers on their way', () => {
   it('is given back once, and not at all once the answer was made again or made', () => {
     const answers = new AnswersBeingMade(bounds(1000));
     const share = placed(answers.answerOf('A'));
-    const [first, second] = [share.reserve(30, false), share.reserve(40, true)];
+    const [first, second] = [share.reserve(30), share.reserve(40)];
     first();
     first();
     expect(answers.stats.bytes).toBe(40);
@@ -318,43 +317,33 @@ describe('room held for upstream answers on their way', () => {
     share.grow(5);
     second();
     expect(answers.stats.bytes).toBe(5);
-    const third = share.reserve(50, true);
+    const third = share.reserve(50);
     share.release();
     third();
     expect(answers.stats.bytes).toBe(0);
   });
 
-  it('tells when the large answers\' room, or the caller\'s share, is taken', () => {
+  it("lets an answer large from its first byte wait for the large answers' room before it holds anything", async () => {
     const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
-    const share = placed(answers.answerOf('A'));
-    const large = placed(answers.answerOf('B'));
+    const [large, fresh, small] = [placed(answers.answerOf('A')), placed(answers.answerOf('B')), placed(answers.answerOf('C'))];
     large.large();
-    large.reserve(99, false);
-    expect(share.crowded()).toBe(false);
-    large.grow(1);
-    expect(share.crowded()).toBe(true);
-    const alone = new AnswersBeingMade(bounds(100, 1000, Infinity, Infinity, 60));
-    const own = placed(alone.answerOf('A'));
-    own.grow(100);
-    expect([own.crowded(), placed(alone.answerOf('B')).crowded()]).toEqual([true, false]);
+    large.grow(100);
+    fresh.large();
+    expect([fresh.mayGoOn(), small.mayGoOn()]).toEqual([false, true]);
+    const room = fresh.room(undefined, undefined);
+    large.release();
+    expect(await settled(room)).toBe('resolved');
   });
+});
 
-  it("holds an answer of a size not known yet among the large answers' and in its caller's share, never in the small answers' room", () => {
-    const answers = new AnswersBeingMade(bounds(100, 100, Infinity, Infinity, 60));
-    const unknown = placed(answers.answerOf('A'));
-    const giveBack = unknown.reserve(100, true);
-    // The small answers' room is empty: another caller's small answer goes on; the large answers' room and
-    // A's share are taken.
-    const small = placed(answers.answerOf('B'));
-    small.grow(10);
-    small.reserve(50, false);
-    const other = placed(answers.answerOf('C'));
-    other.grow(10);
-    expect([small.mayGoOn(), other.mayGoOn()]).toEqual([true, true]);
-    expect([unknown.crowded(), small.crowded()]).toEqual([true, true]);
-    giveBack();
-    expect(small.crowded()).toBe(false);
-    expect(answers.stats.bytes).toBe(70);
+describe('AnswerSizes', () => {
+  it('learns what an answer of a kind weighs per item, the largest seen', () => {
+    const sizes = new AnswerSizes();
+    expect(sizes.expected('listJobs p e', 100)).toBeUndefined();
+    sizes.learned('listJobs p e', 100_000, 100);
+    sizes.learned('listJobs p e', 10_000, 100);
+    expect(sizes.expected('listJobs p e', 20)).toBe(20_000);
+    expect(sizes.expected('listJobs p other', 20)).toBeUndefined();
   });
 });
 
@@ -585,12 +574,11 @@ describe("an operation's budget in its caller's share", () => {
     const [small, large] = [new OperationBudget(limits, 'B', answers.answerOf('B')), new OperationBudget(limits, 'C', answers.answerOf('C'))];
     small.expectItems(100);
     large.expectItems(29 * 100);
-    for (const budget of [small, large]) {
-      expect(budget.whenRoom()).toBeUndefined();
-      budget.spendUpstream(100 * 1024);
-    }
-    // The same bytes: the small answer goes on past the large ones' bound, the large one waits behind A's.
+    // Holding nothing yet: the small answer goes on past the large ones' bound, the large one waits behind
+    // A's before its first call; and with the same bytes, too.
     expect([small.whenRoom(), large.whenRoom()].map((room) => room === undefined)).toEqual([true, false]);
+    small.spendUpstream(100 * 1024);
+    expect(small.whenRoom()).toBeUndefined();
   });
 
   it("does not wait, a small answer, for its caller's large ones: it would hold the small answers' room meanwhile", () => {
@@ -615,66 +603,63 @@ describe("an operation's budget in its caller's share", () => {
     expect(await Promise.all(lists)).toEqual(['UPSTREAM_TIMEOUT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_TIMEOUT']);
   });
 
-  it('holds room for each call on its way, as much as its largest answer yet: calls that start together do not all find it', async () => {
+  it('holds room for each call on its way, as much as such answers weigh: calls that start together do not all find it', async () => {
     const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024, 192 * 1024, Infinity, Infinity, 256 * 1024));
     const first = placed(answers.answerOf('A'));
     first.grow(1);
+    answers.answerOf('A').sizes.learned('getJob p e', 64 * 1024, 1);
     const budget = new OperationBudget(limits, 'B', answers.answerOf('B'));
-    // Before it has an answer, 64 KiB each among the large answers': the first three fill that room, and the
-    // fourth goes alone behind them.
-    const calls = [budget.callStarts(), budget.callStarts(), budget.callStarts()];
+    const calls = [budget.callStarts('getJob p e', 1), budget.callStarts('getJob p e', 1), budget.callStarts('getJob p e', 1)];
     expect(calls.every((call) => typeof call === 'function')).toBe(true);
-    const fourth = budget.callStarts();
+    // The small answers' room is taken: the fourth waits until room is given back.
+    const fourth = budget.callStarts('getJob p e', 1);
     expect(fourth).toBeInstanceOf(Promise);
-    budget.spendUpstream(100 * 1024);
+    expect(answers.stats.bytes).toBe(1 + 3 * 64 * 1024);
     (calls[0] as () => void)();
-    // Its first answer is known: the fourth holds as much (100 KB), among the small answers.
     const started = await fourth;
-    expect(answers.stats.bytes).toBe(1 + 2 * 64 * 1024 + 200 * 1024);
-    // Past the small answers' room now: the fifth waits until room is given back.
-    const fifth = budget.callStarts();
-    expect(fifth).toBeInstanceOf(Promise);
     started();
-    expect(typeof (await fifth)).toBe('function');
     for (const call of calls.slice(1)) (call as () => void)();
-    expect(answers.stats.bytes).toBe(1 + 200 * 1024);
+    expect(answers.stats.bytes).toBe(1);
   });
 
-  it('makes one call at a time, holding no room, while the large answers\' room is taken and it has no answer yet', async () => {
+  it('holds 64 KiB for a call of a kind nobody has learned, its other calls of the kind waiting for it; then as much as it was learned to weigh', async () => {
     const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024, 1024 * 1024, Infinity, Infinity, 256 * 1024));
-    const large = placed(answers.answerOf('A'));
-    large.large();
-    large.grow(2 * 1024 * 1024);
     const budget = new OperationBudget(limits, 'B', answers.answerOf('B'));
-    const probe = budget.callStarts();
-    expect(typeof probe).toBe('function');
-    expect(answers.stats.bytes).toBe(2 * 1024 * 1024);
-    const next = budget.callStarts();
+    const cold = budget.callStarts('listJobs p e', 100) as () => void;
+    expect(answers.stats.bytes).toBe(64 * 1024);
+    const next = budget.callStarts('listJobs p e', 50);
+    // Another kind, and another operation's call of the kind, do not wait.
+    expect(typeof budget.callStarts('getEngine p e', 1)).toBe('function');
+    expect(typeof new OperationBudget(limits, 'C', answers.answerOf('C')).callStarts('listJobs p e', 50)).toBe('function');
     expect(await settled(next as Promise<unknown>)).toBe('pending');
-    budget.spendUpstream(10 * 1024);
-    (probe as () => void)();
-    // Small, known now: it goes on among the small answers, holding as much per call.
+    budget.learnSize('listJobs p e', 100 * 1000, 100);
+    cold();
     expect(typeof (await next)).toBe('function');
-    expect(typeof budget.callStarts()).toBe('function');
-    // (Its 10 KB answer is not counted yet: less than a SHARE_STEP.)
-    expect(answers.stats.bytes).toBe(2 * 1024 * 1024 + 2 * 10 * 1024);
+    expect(answers.stats.bytes).toBe(2 * 64 * 1024 + 50 * 1000);
   });
 
-  it('knows its size from a "not found" too, and starts no call once its operation was cut short', async () => {
+  it('is large from its first byte when a call is expected to bring more than a small answer: it waits for the large answers\' room', async () => {
     const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024, 1024 * 1024, Infinity, Infinity, 256 * 1024));
     const large = placed(answers.answerOf('A'));
     large.large();
     large.grow(2 * 1024 * 1024);
+    large.sizes.learned('listJobs p big', 40_000, 1);
+    large.sizes.learned('listJobs p small', 100, 1);
+    const [big, small] = [new OperationBudget(limits, 'B', answers.answerOf('B')), new OperationBudget(limits, 'C', answers.answerOf('C'))];
+    const waiting = big.callStarts('listJobs p big', 100);
+    expect(waiting).toBeInstanceOf(Promise);
+    expect(typeof small.callStarts('listJobs p small', 100)).toBe('function');
+    large.release();
+    expect(typeof (await waiting)).toBe('function');
+    expect(answers.stats.bytes).toBe(4_000_000 + 10_000);
+  });
+
+  it('starts no call once its operation was cut short', async () => {
+    const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024));
     const abort = new PlainAbort();
     const budget = new OperationBudget(limits, 'B', answers.answerOf('B'), { signal: abort.signal });
-    const probe = budget.callStarts() as () => void;
-    const next = budget.callStarts();
-    budget.spendUpstream(0);
-    probe();
-    expect(typeof (await next)).toBe('function');
-    expect(typeof budget.callStarts()).toBe('function');
     abort.abort(new DOMException('timed out', 'TimeoutError'));
-    await expect(budget.callStarts()).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    await expect(budget.callStarts('getJob p e', 1)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
   });
 
   it("frees the operation's calls for the answer made again: a call of the answer before, waiting for room, does not keep its place", async () => {

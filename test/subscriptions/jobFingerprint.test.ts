@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { jobFingerprint as fingerprintOf } from '../../src/subscriptions/jobFingerprint';
+import { fingerprintDigest, jobFingerprint as fingerprintOf } from '../../src/subscriptions/jobFingerprint';
 
 import type { CseJob } from '../../src/upstream/types';
 
@@ -108,5 +108,15 @@ describe('jobFingerprint of a job with more tasks than a field may list', () => 
     const without = { ...job, tasks: [{ ...task, taskExecutorBrief: undefined }] } as unknown as CseJob;
     const withBrief = { ...job, tasks: [{ ...task, taskExecutorBrief: {} }] } as unknown as CseJob;
     expect(jobFingerprint(without)).not.toBe(jobFingerprint(withBrief));
+  });
+});
+
+describe('fingerprintDigest', () => {
+  it('is what a watch keeps: equal for equal fingerprints, different otherwise, 44 characters whatever the job weighs', () => {
+    const large = { ...base(), description: 'd'.repeat(100_000) } as unknown as CseJob;
+    const digests = [base(), base(), large].map((job) => fingerprintDigest(jobFingerprint(job)));
+    expect(digests[0]).toBe(digests[1]);
+    expect(digests[2]).not.toBe(digests[0]);
+    expect(digests.map((digest) => digest.length)).toEqual([44, 44, 44]);
   });
 });

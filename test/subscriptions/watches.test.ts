@@ -206,3 +206,43 @@ describe("the fleet's results", () => {
     }
   });
 });
+
+describe("what a watch keeps of a poll's jobs", () => {
+  const POLL_MS = 1000;
+  const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** An engine whose newest page lists jobs 7 and 8, its answers weighing `bytes`; its calls counted. */
+  function engine(bytes: number) {
+    const calls = { count: 0 };
+    const http = {
+      cacheGenerationFor: () => 1,
+      isStranger: () => false,
+      get: async (call: { route: string }): Promise<UpstreamAnswer> => {
+        const job = (id: number) => ({ id, engineId: 'e', status: 'Executing' });
+        calls.count += 1;
+        if (call.route === 'listJobs') return { kind: 'ok', body: { total: 2, data: [job(8), job(7)] }, requestId: undefined, bytes };
+        return { kind: 'ok', body: job(8), requestId: undefined, bytes };
+      },
+    } as unknown as CseHttpClient;
+    const config = loadConfig({ CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) });
+    return { calls, watches: new Watches(config, http, { poll() {}, pollers() {}, conflated() {} }) };
+  }
+
+  it('hands a new subscriber a listed job from a small poll, and asks again after a large one: a watch keeps no large pages between polls', async () => {
+    for (const [bytes, more] of [[1000, 0], [4 * 1024 * 1024, 1]] as const) {
+      const { calls, watches } = engine(bytes);
+      const events = watches.engineJobEvents(credentials, 'e');
+      void events.next();
+      await jest.advanceTimersByTimeAsync(POLL_MS / 10);
+      const polled = calls.count;
+      const job = watches.jobUpdates(credentials, 'e', '8');
+      const first = job.next();
+      await jest.advanceTimersByTimeAsync(POLL_MS / 2);
+      expect((await first).value).toMatchObject({ id: 8 });
+      expect(calls.count - polled).toBe(more);
+      watches.close();
+    }
+  });
+});

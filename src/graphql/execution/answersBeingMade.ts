@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { AbortSignalLike } from '../../cache/abort';
 import { CallerShares, STRANGERS } from '../../cache/callerShares';
 import { timeoutReason } from '../../upstream/errorMapping';
@@ -9,13 +10,10 @@ export interface AnswerShare {
   /** Counts `bytes` more that the operation holds (upstream answers, its answer): from its slot on. */
   grow(bytes: number): void;
   /** Holds `bytes` of room for an upstream answer on its way (with a slot), until the returned function gives
-   * it back; they count as the answer's bytes do, but do not make it large. An answer of a size not known
-   * yet (`unknown`) may be large: its room is held among the large answers' and in the caller's share,
-   * never in the small answers' room. */
-  reserve(bytes: number, unknown: boolean): () => void;
-  /** Whether the large answers' room, or the caller's share, is taken: an operation whose answers' size is
-   * not known yet may be large, and makes one call at a time until it knows. */
-  crowded(): boolean;
+   * it back; they count as the answer's bytes do, but do not make it large. */
+  reserve(bytes: number): () => void;
+  /** What the upstream's answers weigh, learned from all callers' (one process's). */
+  readonly sizes: AnswerSizes;
   /** Whether the operation may go on now (an upstream call, a list): it takes a slot among the answers being
    * made if it holds none and one is free, then needs room for its bytes (Share.hasRoom). */
   mayGoOn(): boolean;
@@ -63,6 +61,28 @@ interface Waiter {
   unlist: () => void;
 }
 
+/** Kinds of answers (route, project, engine) whose size is learned: far more than one process is asked about. */
+const MAX_KINDS = 10_000;
+
+/**
+ * What upstream answers of one kind (a route about one engine, or a project's engines) weigh per item, the
+ * largest learned: a call holds as much room while on its way, before its answer counts.
+ */
+export class AnswerSizes {
+  private readonly perItem = new LRUCache<string, number>({ max: MAX_KINDS });
+
+  /** The bytes `items` items of `kind` are expected to weigh; undefined before one was answered. */
+  expected(kind: string, items: number): number | undefined {
+    const perItem = this.perItem.get(kind);
+    return perItem === undefined ? undefined : Math.ceil(perItem * Math.max(1, items));
+  }
+
+  learned(kind: string, bytes: number, items: number): void {
+    const perItem = bytes / Math.max(1, items);
+    this.perItem.set(kind, Math.max(perItem, this.perItem.get(kind) ?? 0));
+  }
+}
+
 /** Whether `share` is the first of `order`. */
 const firstOf = (order: Set<Share> | undefined, share: Share): boolean => order?.values().next().value === share;
 
@@ -106,6 +126,8 @@ class Ledger {
   largeFull(): boolean {
     return this.bytesByAll - this.smallBytes >= this.bounds.processBytes;
   }
+
+  readonly sizes = new AnswerSizes();
 
   /**
    * One slot was given back: it goes to the waiting holder that holds the fewest (the first in turn of
@@ -159,10 +181,8 @@ class Ledger {
 class Share implements AnswerShare {
   /** Bytes grown (its answer, the upstream answers it holds): these alone make it large. */
   private counted = 0;
-  /** Room held for upstream answers on their way (`reserve`), in its pool; and among the large answers' for
-   * answers of a size not known yet. */
+  /** Room held for upstream answers on their way (`reserve`). */
   private reserved = 0;
-  private reservedUnknown = 0;
   /** The pool its bytes count in, from its first bytes until it gives them back. */
   private pool: 'small' | 'large' | undefined;
   /** Counts its give-backs: a reservation made before one is not given back again. */
@@ -188,23 +208,23 @@ class Share implements AnswerShare {
     else this.count(bytes);
   }
 
-  reserve(bytes: number, unknown: boolean): () => void {
+  get sizes(): AnswerSizes {
+    return this.ledger.sizes;
+  }
+
+  reserve(bytes: number): () => void {
     if (this.holder === undefined || bytes <= 0) return () => {};
-    this.hold(bytes, unknown);
+    this.add(bytes, 'reserved');
     let counts = this.counts;
     return () => {
       if (this.counts !== counts) return;
       counts = -1;
       const { ledger } = this;
       // Everyone's answers look again only if the room it was held in was full.
-      const everyone = unknown || this.pool === 'large' ? ledger.largeFull() : ledger.smallFull();
-      this.hold(-bytes, unknown);
+      const everyone = this.pool === 'large' ? ledger.largeFull() : ledger.smallFull();
+      this.add(-bytes, 'reserved');
       ledger.wakeForRoom(this.caller, everyone);
     };
-  }
-
-  crowded(): boolean {
-    return this.ledger.largeFull() || this.ledger.bytes.full(this.caller);
   }
 
   mayGoOn(): boolean {
@@ -276,10 +296,11 @@ class Share implements AnswerShare {
   /** A small answer waits for the small answers' room alone: waiting on its caller's large ones, it would
    * hold that room meanwhile. A large one waits for its caller's share, unless it is the caller's first
    * large answer, and for the large answers' room, unless it is the first of them: the first of all large
-   * answers is its caller's first too, so one always goes on. */
+   * answers is its caller's first too, so one always goes on. Holding nothing, a small one goes on; one
+   * large from its first byte waits as large ones do (until the large answers it waits for are made). */
   hasRoom(): boolean {
     const { bytes, smallOrder, largeOrder, largeOf, smallBytes, bytesByAll, bounds } = this.ledger;
-    if (this.counted + this.reserved === 0) return true;
+    if (this.counted + this.reserved === 0 && !this.largeByItems) return true;
     if (this.pool === 'small') return smallBytes < bounds.processBytes || firstOf(smallOrder, this);
     if (bytes.full(this.caller) && !firstOf(largeOf.get(this.caller), this)) return false;
     return bytesByAll - smallBytes < bounds.processBytes || firstOf(largeOrder, this);
@@ -323,12 +344,6 @@ class Share implements AnswerShare {
     if (this.pool === 'small' && !this.isSmall()) this.becomeLarge();
   }
 
-  private hold(bytes: number, unknown: boolean): void {
-    if (!unknown) return this.add(bytes, 'reserved');
-    this.reservedUnknown += bytes;
-    this.ledger.bytes.add(this.caller, bytes);
-    this.ledger.bytesByAll += bytes;
-  }
 
   /** `bytes` more (or fewer) of `kind`, in its pool (joined with its first bytes). */
   private add(bytes: number, kind: 'counted' | 'reserved'): void {
@@ -365,14 +380,14 @@ class Share implements AnswerShare {
   }
 
   private giveBack(): void {
-    if (this.pool === undefined && this.reservedUnknown === 0) return;
+    if (this.pool === undefined) return;
     const { ledger, caller } = this;
     const everyone = ledger.poolFull();
-    const held = this.counted + this.reserved + this.reservedUnknown;
+    const held = this.counted + this.reserved;
     if (this.pool === 'small') {
       ledger.smallOrder.delete(this);
-      ledger.smallBytes -= held - this.reservedUnknown;
-    } else if (this.pool === 'large') {
+      ledger.smallBytes -= held;
+    } else {
       ledger.largeOrder.delete(this);
       const own = ledger.largeOf.get(caller);
       if (own?.delete(this) === true && own.size === 0) ledger.largeOf.delete(caller);
@@ -381,7 +396,6 @@ class Share implements AnswerShare {
     ledger.bytesByAll -= held;
     this.counted = 0;
     this.reserved = 0;
-    this.reservedUnknown = 0;
     this.pool = undefined;
     this.counts += 1;
     ledger.wakeForRoom(caller, everyone);
@@ -395,8 +409,8 @@ class Share implements AnswerShare {
  * running many large operations makes them a share's worth at a time, its oldest first, the others waiting
  * for room before their next call or list. What an answer holds in memory while it is made is many times
  * its bytes (an object per value, a path per field), so the share is a fraction of what one operation may
- * send. An upstream call on its way holds room for its answer until it is answered, so the calls that start
- * together cannot all find the same room. All callers together have bounds of their own: one user can have
+ * send. An upstream call on its way holds room for its answer until it is answered, as much as such answers
+ * weigh (AnswerSizes), so the calls that start together cannot all find the same room. All callers together have bounds of their own: one user can have
  * many tokens. Credentials the upstream has not accepted hold one caller's slots together, and wait for them
  * by address (requestPlace).
  */

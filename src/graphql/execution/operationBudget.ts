@@ -70,13 +70,8 @@ export class OperationBudget {
   private unshared = 0;
   /** The operation's wait for room in `answers`, while it waits. */
   private room: Promise<void> | undefined;
-  /** The largest upstream answer it had ("not found": 0), none before its first: the room each later call
-   * holds while on its way. */
-  private largestAnswer: number | undefined;
-  /** Its upstream calls started and not yet ended. */
-  private callsOnTheirWay = 0;
-  /** Lets go of the calls waiting for one on its way to end (`callStarts`), while they wait. */
-  private callEnded: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+  /** Its calls of kinds nobody has learned (AnswerSizes), while on their way: each ends as the call does. */
+  private learning: Map<string, Promise<void>> | undefined;
 
   /** `caller`: whose turns the operation's steps take (`callerDigest`), one place per caller (nextTurn).
    * `answers`: its slot among the answers being made, and the caller's share what it holds counts in;
@@ -97,7 +92,6 @@ export class OperationBudget {
    * until the operation ends (its loaders keep the pages). */
   spendUpstream(bytes: number): void {
     this.upstreamBytes += bytes;
-    this.largestAnswer = Math.max(this.largestAnswer ?? 0, bytes);
     if (this.upstreamBytes > this.limits.maxUpstreamBytes) throw this.bytesError();
     this.share(bytes);
   }
@@ -124,49 +118,50 @@ export class OperationBudget {
   }
 
   /**
-   * An upstream call may start once `whenRoom()`; it then holds room for its answer until the returned
-   * function is called, when it was answered (and counted, a "not found" as 0 bytes) or failed. Calls that
-   * look for room together would all find it before any answer counts: each holds as much as the
-   * operation's largest answer yet; before it has one, a SHARE_STEP among the large answers' (it may be
-   * one). While that room or its caller's share is taken, an operation with no answer yet makes one call at
-   * a time until one is answered, holding no room: its slot bounds it.
+   * An upstream call of `kind` for `items` items (AnswerSizes) may start once `whenRoom()`; it then holds
+   * room for its answer until the returned function is called, when it was answered (and counted) or
+   * failed: calls that look for room together would all find it before any answer counts. It holds as much
+   * as such answers weigh; past a small answer's bytes, its operation is large from then on, and waits as
+   * large ones do. Before anyone learned what they weigh, a SHARE_STEP, and the operation's other calls of
+   * the kind wait for it to end: its aliases of one page cannot all go out before one is known to be large.
    */
-  callStarts(): (() => void) | Promise<() => void> {
+  callStarts(kind: string, items: number): (() => void) | Promise<() => void> {
     const signal = this.bound?.signal;
-    // A call that waited for another to end, its operation cut short meanwhile, does not start.
+    // A call that waited, its operation cut short meanwhile, does not start.
     if (signal?.aborted === true) return Promise.reject(classifyFailure({ thrown: signal.reason }).error);
-    const wait = this.whenRoom() ?? this.whenSizeKnown();
-    return wait === undefined ? this.onItsWay() : wait.then(() => this.callStarts());
-  }
-
-  private whenSizeKnown(): Promise<void> | undefined {
-    if (this.largestAnswer !== undefined || this.callsOnTheirWay === 0 || this.answers?.crowded() !== true) return undefined;
-    if (this.callEnded === undefined) {
-      let resolve = () => {};
-      const promise = new Promise<void>((settle) => (resolve = settle));
-      this.callEnded = { promise, resolve };
-    }
-    return this.callEnded.promise;
-  }
-
-  private onItsWay(): () => void {
-    this.callsOnTheirWay += 1;
-    const known = this.largestAnswer;
     const { answers } = this;
-    const giveBack = known !== undefined ? answers?.reserve(known, false) : answers?.crowded() === false ? answers.reserve(SHARE_STEP, true) : undefined;
+    const expected = answers?.sizes.expected(kind, items);
+    // Its own calls of a kind nobody has learned go one at a time until one is answered.
+    const learning = expected === undefined ? this.learning?.get(kind) : undefined;
+    if (learning !== undefined) return learning.then(() => this.callStarts(kind, items));
+    if (expected !== undefined && expected > SMALL_ANSWER_BYTES) answers?.large();
+    const wait = this.whenRoom();
+    if (wait !== undefined) return wait.then(() => this.callStarts(kind, items));
+    const giveBack = answers?.reserve(expected ?? SHARE_STEP) ?? NOTHING;
+    if (expected !== undefined || answers === undefined) return giveBack;
+    let learnt = () => {};
+    (this.learning ??= new Map()).set(kind, new Promise<void>((resolve) => (learnt = resolve)));
     return () => {
-      this.callsOnTheirWay -= 1;
-      giveBack?.();
-      const ended = this.callEnded;
-      this.callEnded = undefined;
-      ended?.resolve();
+      giveBack();
+      this.learning?.delete(kind);
+      learnt();
     };
+  }
+
+  /** An answer of `kind` for `items` items weighed `bytes`: what later calls of the kind hold on their way. */
+  learnSize(kind: string, bytes: number, items: number): void {
+    this.answers?.sizes.learned(kind, bytes, items);
   }
 
   /** Upstream text, counted as the answer writes it (escapes too) each time it holds it (aliases). */
   sendText<T>(text: T): T {
     if (typeof text === 'string') this.send(jsonByteLength(text));
     return text;
+  }
+
+  /** Bytes of the upstream answers it fetched. */
+  get fetchedBytes(): number {
+    return this.upstreamBytes;
   }
 
   /** Upstream text, keys and items the answer holds so far, as counted against the bound. */
@@ -343,6 +338,8 @@ export class OperationBudget {
     return tooLarge('UPSTREAM_BYTES', limit, message);
   }
 }
+
+const NOTHING = () => {};
 
 type SizedJson = { readonly value: unknown; readonly bytes: number };
 
