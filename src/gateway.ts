@@ -92,7 +92,7 @@ async function start(config: GatewayConfig, deps: GatewayDependencies, undo: Arr
   if (shared !== undefined) undo.push(() => shared.close());
   const services: ContextServices = {
     config,
-    answers: new AnswersBeingMade(answerBounds(config.limits.budget, upstream.resilience.maxInFlight)),
+    answers: new AnswersBeingMade(answerBounds(config.limits.budget, upstream.resilience)),
     http: new CseHttpClient({
       endpoint: deps.endpoint,
       dispatcher,

@@ -9,7 +9,7 @@ import type { CseHttpClient, UpstreamCall } from './CseHttpClient';
 import { paths } from './paths';
 import { UpstreamBodyError } from './parseJson';
 import type { UpstreamAnswer, UpstreamRequestContext } from './stages/types';
-import { asEngine, asJob, asListBody, type CseEngine, type CseJob } from './types';
+import { asEngine, asJob, asListBody, isObject, type CseEngine, type CseJob } from './types';
 
 /** Epoch milliseconds, inclusive, on the job's start time. */
 export interface JobTimeFilter {
@@ -83,7 +83,7 @@ export class CseApi {
     return `?offset=${pageOffset(call, this.options.pageBase)}&limit=${call.size}`;
   }
 
-  /** Counted against the operation's budget, a cached answer too. `items`: the page's size, for a list. */
+  /** Counted against the operation's budget, a cached answer too. `items`: the page's size asked, for a list. */
   private async one<T>(call: UpstreamCall, guard: (value: unknown) => T, items = 1): Promise<T | null> {
     const { budget } = this.options;
     budget?.beforeCall();
@@ -98,7 +98,7 @@ export class CseApi {
       try {
         const answered = await this.traced(call);
         if (answered.kind === 'not-found') return answered;
-        budget?.learnSize(kind, answered.bytes, items);
+        budget?.learnSize(kind, answered.bytes, itemsIn(answered.body, items));
         // Counted before its room is given back and the next call starts and looks.
         budget?.spendUpstream(answered.bytes);
         return answered;
@@ -154,6 +154,12 @@ export class CseApi {
       span.end();
     }
   }
+}
+
+/** The items a page's answer holds (its weight per item is learned from them), else `asked`. */
+function itemsIn(body: unknown, asked: number): number {
+  const data = asked > 1 && isObject(body) ? body.data : undefined;
+  return Array.isArray(data) ? data.length : asked;
 }
 
 function pageOf<T>(guard: (value: unknown) => T): (value: unknown) => ListPage<T> {

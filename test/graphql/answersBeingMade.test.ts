@@ -337,13 +337,18 @@ describe('room held for upstream answers on their way', () => {
 });
 
 describe('AnswerSizes', () => {
-  it('learns what an answer of a kind weighs per item, the largest seen', () => {
-    const sizes = new AnswerSizes();
+  it('learns what an answer of a kind weighs per item, the largest of late, never past the largest answer accepted', () => {
+    const sizes = new AnswerSizes(4 * 1024 * 1024);
     expect(sizes.expected('listJobs p e', 100)).toBeUndefined();
     sizes.learned('listJobs p e', 100_000, 100);
     sizes.learned('listJobs p e', 10_000, 100);
-    expect(sizes.expected('listJobs p e', 20)).toBe(20_000);
+    // The large answer fades (three quarters kept at each answer): one is not the kind's for ever.
+    expect(sizes.expected('listJobs p e', 20)).toBe(15_000);
+    for (let i = 0; i < 10; i += 1) sizes.learned('listJobs p e', 10_000, 100);
+    expect(sizes.expected('listJobs p e', 20)).toBe(2_000);
     expect(sizes.expected('listJobs p other', 20)).toBeUndefined();
+    sizes.learned('getJob p e', 300_000, 1);
+    expect(sizes.expected('getJob p e', 100)).toBe(4 * 1024 * 1024);
   });
 });
 
@@ -652,6 +657,22 @@ describe("an operation's budget in its caller's share", () => {
     large.release();
     expect(typeof (await waiting)).toBe('function');
     expect(answers.stats.bytes).toBe(4_000_000 + 10_000);
+  });
+
+  it("is large once what it holds and a call's expected answer pass a small answer's bytes: its room for calls on their way does not fill the small answers'", async () => {
+    const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024, 1024 * 1024, Infinity, Infinity, 256 * 1024));
+    const large = placed(answers.answerOf('A'));
+    large.large();
+    large.grow(2 * 1024 * 1024);
+    large.sizes.learned('getJob p e', 100 * 1024, 1);
+    const budget = new OperationBudget(limits, 'B', answers.answerOf('B'));
+    const calls = [budget.callStarts('getJob p e', 1), budget.callStarts('getJob p e', 1)];
+    expect(calls.every((call) => typeof call === 'function')).toBe(true);
+    // 200 KiB held, 100 more expected: large now, behind A's large answer.
+    const third = budget.callStarts('getJob p e', 1);
+    expect(third).toBeInstanceOf(Promise);
+    large.release();
+    expect(typeof (await third)).toBe('function');
   });
 
   it('starts no call once its operation was cut short', async () => {

@@ -12,6 +12,8 @@ export interface AnswerShare {
   /** Holds `bytes` of room for an upstream answer on its way (with a slot), until the returned function gives
    * it back; they count as the answer's bytes do, but do not make it large. */
   reserve(bytes: number): () => void;
+  /** Bytes it counts now: grown, and held for answers on their way. */
+  readonly holds: number;
   /** What the upstream's answers weigh, learned from all callers' (one process's). */
   readonly sizes: AnswerSizes;
   /** Whether the operation may go on now (an upstream call, a list): it takes a slot among the answers being
@@ -43,6 +45,8 @@ export interface AnswerBounds {
    * count against `processBytes` apart from large ones, so an ordinary query never waits behind others' large
    * answers. */
   readonly smallBytes: number;
+  /** The largest upstream answer (CSE_MAX_RESPONSE_BYTES): what a call is ever expected to bring at most. */
+  readonly answerBytes?: number;
 }
 
 /** One operation waiting: for a slot (`holder` set), or with its slot for room in the bytes. */
@@ -64,22 +68,29 @@ interface Waiter {
 /** Kinds of answers (route, project, engine) whose size is learned: far more than one process is asked about. */
 const MAX_KINDS = 10_000;
 
+/** What a learned weight keeps of the one before at each answer: one large answer is not a kind's for ever. */
+const KEPT_PER_ANSWER = 0.75;
+
 /**
  * What upstream answers of one kind (a route about one engine, or a project's engines) weigh per item, the
- * largest learned: a call holds as much room while on its way, before its answer counts.
+ * largest of late (each answer's weight, or the one before fading): a call holds as much room while on its
+ * way, before its answer counts, never more than the largest answer accepted.
  */
 export class AnswerSizes {
   private readonly perItem = new LRUCache<string, number>({ max: MAX_KINDS });
 
+  constructor(private readonly answerBytes = Number.POSITIVE_INFINITY) {}
+
   /** The bytes `items` items of `kind` are expected to weigh; undefined before one was answered. */
   expected(kind: string, items: number): number | undefined {
     const perItem = this.perItem.get(kind);
-    return perItem === undefined ? undefined : Math.ceil(perItem * Math.max(1, items));
+    return perItem === undefined ? undefined : Math.min(this.answerBytes, Math.ceil(perItem * Math.max(1, items)));
   }
 
+  /** An answer of `kind` weighed `bytes` for the `items` items it held. */
   learned(kind: string, bytes: number, items: number): void {
     const perItem = bytes / Math.max(1, items);
-    this.perItem.set(kind, Math.max(perItem, this.perItem.get(kind) ?? 0));
+    this.perItem.set(kind, Math.max(perItem, KEPT_PER_ANSWER * (this.perItem.get(kind) ?? 0)));
   }
 }
 
@@ -106,6 +117,7 @@ class Ledger {
   readonly forRoom = new Map<string, Set<Waiter>>();
 
   constructor(readonly bounds: AnswerBounds) {
+    this.sizes = new AnswerSizes(bounds.answerBytes);
     this.bytes = new CallerShares(bounds.callerBytes);
     this.slots = new CallerShares(bounds.callerSlots);
   }
@@ -127,7 +139,7 @@ class Ledger {
     return this.bytesByAll - this.smallBytes >= this.bounds.processBytes;
   }
 
-  readonly sizes = new AnswerSizes();
+  readonly sizes: AnswerSizes;
 
   /**
    * One slot was given back: it goes to the waiting holder that holds the fewest (the first in turn of
@@ -210,6 +222,10 @@ class Share implements AnswerShare {
 
   get sizes(): AnswerSizes {
     return this.ledger.sizes;
+  }
+
+  get holds(): number {
+    return this.counted + this.reserved;
   }
 
   reserve(bytes: number): () => void {

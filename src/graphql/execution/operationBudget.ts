@@ -33,11 +33,15 @@ const SMALL_ANSWER_ITEMS = 256;
  * much, the first of each going on past it. A slot holds up to a SHARE_STEP uncounted: unless set, as many
  * slots as the bytes bound holds of those, and never fewer than the upstream calls in flight (fewer would
  * leave them idle); a caller half of them. */
-export function answerBounds(budget: GatewayConfig['limits']['budget'], callsInFlight: number): AnswerBounds {
+export function answerBounds(
+  budget: GatewayConfig['limits']['budget'],
+  { maxInFlight, maxResponseBytes }: Pick<GatewayConfig['upstream']['resilience'], 'maxInFlight' | 'maxResponseBytes'>,
+): AnswerBounds {
   const callerBytes = budget.maxUpstreamBytes / 4;
   const processBytes = 2 * callerBytes;
-  const slots = budget.maxConcurrent ?? Math.max(callsInFlight, Math.floor(processBytes / SHARE_STEP));
-  return { callerBytes, processBytes, slots, callerSlots: Math.max(1, Math.floor(slots / 2)), smallBytes: SMALL_ANSWER_BYTES };
+  const slots = budget.maxConcurrent ?? Math.max(maxInFlight, Math.floor(processBytes / SHARE_STEP));
+  const callerSlots = Math.max(1, Math.floor(slots / 2));
+  return { callerBytes, processBytes, slots, callerSlots, smallBytes: SMALL_ANSWER_BYTES, answerBytes: maxResponseBytes };
 }
 
 /** The list field whose items `paced` makes: the fields each item selects (with its fragments). */
@@ -134,7 +138,8 @@ export class OperationBudget {
     // Its own calls of a kind nobody has learned go one at a time until one is answered.
     const learning = expected === undefined ? this.learning?.get(kind) : undefined;
     if (learning !== undefined) return learning.then(() => this.callStarts(kind, items));
-    if (expected !== undefined && expected > SMALL_ANSWER_BYTES) answers?.large();
+    // With what it holds already, past a small answer's bytes: large from now on.
+    if (answers !== undefined && expected !== undefined && answers.holds + expected > SMALL_ANSWER_BYTES) answers.large();
     const wait = this.whenRoom();
     if (wait !== undefined) return wait.then(() => this.callStarts(kind, items));
     const giveBack = answers?.reserve(expected ?? SHARE_STEP) ?? NOTHING;
