@@ -8,7 +8,7 @@ export const CALLER_SHARE = 0.25;
 
 const PURGE_EVERY_MS = 1000;
 
-export interface CallerShareBounds {
+export interface CallerShareBounds<V = unknown> {
   readonly maxBytes: number;
   readonly maxEntries?: number;
   /** The largest entry kept (default `maxBytes`). */
@@ -16,7 +16,7 @@ export interface CallerShareBounds {
   /** Milliseconds, monotonic, read on every lookup: an entry is never served past its TTL. */
   readonly clock?: { now(): number };
   /** Told of each entry pushed out to make room (not one replaced, deleted or expired). */
-  readonly evicted?: (key: string, value: unknown) => void;
+  readonly evicted?: (key: string, value: V) => void;
 }
 
 interface Held<V> {
@@ -39,7 +39,7 @@ export class CallerShareCache<V extends object> {
   /** While a caller past its share makes room with its own entries. */
   private makingRoom = false;
 
-  constructor(readonly bounds: CallerShareBounds) {
+  constructor(readonly bounds: CallerShareBounds<V>) {
     this.clock = bounds.clock ?? performance;
     const maxSize = Math.max(1, Math.floor(bounds.maxBytes));
     this.maxEntries = bounds.maxEntries ?? Number.POSITIVE_INFINITY;

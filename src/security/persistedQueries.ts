@@ -40,7 +40,7 @@ export class QueryRegistry {
     this.texts = new CallerShareCache({
       maxBytes,
       evicted: (key, kept) => {
-        if ((kept as { written: boolean }).written) fleet?.forget(key);
+        if (kept.written) fleet?.forget(key);
       },
     });
   }

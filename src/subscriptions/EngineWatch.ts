@@ -496,8 +496,8 @@ export class EngineWatch {
     for (const track of this.tracks.values()) track.stale = true;
   }
 
-  /** After the results before it; rejects as its comparison did. */
-  /** `keepJobs`: the result's jobs may be kept until the next poll, for a new subscriber of one of them. */
+  /** After the results before it; rejects as its comparison did. `keepJobs`: the result's jobs may be kept
+   * until the next poll, for a new subscriber of one of them. */
   private deliver(result: PollResult, at: number, keepJobs = true): Promise<void> {
     this.waitingResults += 1;
     const turn = this.delivering.then(async () => {

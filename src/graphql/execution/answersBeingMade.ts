@@ -26,7 +26,7 @@ export interface AnswerShare {
    * among the large from now on. */
   large(): void;
   /** The answer is made again from the start: gives back what was counted, keeping the slot. A wait begun
-   * before never settles. */
+   * before fails (its call belongs to the answer before). */
   restart(): void;
   /** Gives back what was counted and the slot: the answer was made. A wait begun before never settles. */
   release(): void;
@@ -115,6 +115,7 @@ class Ledger {
   readonly forSlot = new Map<string, Set<Waiter>>();
   /** Per caller, the operations holding a slot that wait for room. */
   readonly forRoom = new Map<string, Set<Waiter>>();
+  readonly sizes: AnswerSizes;
 
   constructor(readonly bounds: AnswerBounds) {
     this.sizes = new AnswerSizes(bounds.answerBytes);
@@ -138,8 +139,6 @@ class Ledger {
   largeFull(): boolean {
     return this.bytesByAll - this.smallBytes >= this.bounds.processBytes;
   }
-
-  readonly sizes: AnswerSizes;
 
   /**
    * One slot was given back: it goes to the waiting holder that holds the fewest (the first in turn of
@@ -316,7 +315,7 @@ class Share implements AnswerShare {
    * large from its first byte waits as large ones do (until the large answers it waits for are made). */
   hasRoom(): boolean {
     const { bytes, smallOrder, largeOrder, largeOf, smallBytes, bytesByAll, bounds } = this.ledger;
-    if (this.counted + this.reserved === 0 && !this.largeByItems) return true;
+    if (this.holds === 0 && !this.largeByItems) return true;
     if (this.pool === 'small') return smallBytes < bounds.processBytes || firstOf(smallOrder, this);
     if (bytes.full(this.caller) && !firstOf(largeOf.get(this.caller), this)) return false;
     return bytesByAll - smallBytes < bounds.processBytes || firstOf(largeOrder, this);
@@ -360,7 +359,6 @@ class Share implements AnswerShare {
     if (this.pool === 'small' && !this.isSmall()) this.becomeLarge();
   }
 
-
   /** `bytes` more (or fewer) of `kind`, in its pool (joined with its first bytes). */
   private add(bytes: number, kind: 'counted' | 'reserved'): void {
     const { ledger } = this;
@@ -380,7 +378,7 @@ class Share implements AnswerShare {
   private becomeLarge(): void {
     const { ledger } = this;
     const wake = ledger.smallBytes >= ledger.bounds.processBytes || firstOf(ledger.smallOrder, this);
-    ledger.smallBytes -= this.counted + this.reserved;
+    ledger.smallBytes -= this.holds;
     ledger.smallOrder.delete(this);
     this.joinLarge();
     if (wake) ledger.wakeForRoom(this.caller, true);
@@ -399,7 +397,7 @@ class Share implements AnswerShare {
     if (this.pool === undefined) return;
     const { ledger, caller } = this;
     const everyone = ledger.poolFull();
-    const held = this.counted + this.reserved;
+    const held = this.holds;
     if (this.pool === 'small') {
       ledger.smallOrder.delete(this);
       ledger.smallBytes -= held;
@@ -426,9 +424,9 @@ class Share implements AnswerShare {
  * for room before their next call or list. What an answer holds in memory while it is made is many times
  * its bytes (an object per value, a path per field), so the share is a fraction of what one operation may
  * send. An upstream call on its way holds room for its answer until it is answered, as much as such answers
- * weigh (AnswerSizes), so the calls that start together cannot all find the same room. All callers together have bounds of their own: one user can have
- * many tokens. Credentials the upstream has not accepted hold one caller's slots together, and wait for them
- * by address (requestPlace).
+ * weigh (AnswerSizes), so the calls that start together cannot all find the same room. All callers together
+ * have bounds of their own: one user can have many tokens. Credentials the upstream has not accepted hold
+ * one caller's slots together, and wait for them by address (requestPlace).
  */
 export class AnswersBeingMade {
   private readonly ledger: Ledger;

@@ -192,7 +192,7 @@ export class OperationBudget {
     this.spent = undefined;
     this.cut = undefined;
     this.unshared = 0;
-    // A wait begun before never settles once its share restarts: the new answer waits anew.
+    // A wait begun before fails once its share restarts: the new answer waits anew.
     this.room = undefined;
     this.answers?.restart();
     // Its loaders still hold the pages fetched: counted again within its slot.
