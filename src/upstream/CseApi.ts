@@ -4,12 +4,17 @@ import { GatewayError } from '../errors/GatewayError';
 import { registeredTracer } from '../observability/tracing';
 import { pageOffset, type PageCall } from '../pagination/pages';
 import type { ListPage } from '../pagination/resolveConnection';
-import { classifyFailure } from './errorMapping';
+import { AnswerOutgrewRoom, classifyFailure } from './errorMapping';
 import type { CseHttpClient, UpstreamCall } from './CseHttpClient';
 import { paths } from './paths';
 import { UpstreamBodyError } from './parseJson';
-import type { UpstreamAnswer, UpstreamRequestContext } from './stages/types';
+import type { AnswerRoom, UpstreamAnswer, UpstreamRequestContext } from './stages/types';
 import { asEngine, asJob, asListBody, isObject, type CseEngine, type CseJob } from './types';
+
+/** Room its operation holds for one call's answer, until the call ends. */
+export interface CallRoom extends AnswerRoom {
+  end(): void;
+}
 
 /** Epoch milliseconds, inclusive, on the job's start time. */
 export interface JobTimeFilter {
@@ -36,10 +41,11 @@ export interface CseApiOptions {
   /** Whole-response caching must not keep a "not found". */
   onNotFound?: () => void;
   /** `beforeCall` throws once the operation has used its bytes; `callStarts` waits for room among the
-   * answers being made, and holds some for the call's answer until the call ends. */
+   * answers being made, and holds some for the call's answer until the call ends; an answer that outgrows
+   * it is asked for again once there is room for what it announced. */
   budget?: {
     beforeCall(): void;
-    callStarts(kind: string, items: number): (() => void) | Promise<() => void>;
+    callStarts(kind: string, items: number, atLeast?: number): CallRoom | Promise<CallRoom>;
     spendUpstream(bytes: number): void;
     learnSize(kind: string, bytes: number, items: number): void;
   };
@@ -90,20 +96,29 @@ export class CseApi {
     // What such answers weigh is learned per route, project and engine.
     const kind = `${call.route} ${this.projectId} ${call.engineId ?? ''}`;
     const answer = await this.options.limit(async () => {
-      budget?.beforeCall();
-      // When it starts, not when it is asked for: the operation's calls are all asked for at once, before
-      // any answer counts. One waiting for room holds no page fetched for it.
-      const started = budget?.callStarts(kind, items);
-      const ended = started instanceof Promise ? await started : started;
-      try {
-        const answered = await this.traced(call);
-        if (answered.kind === 'not-found') return answered;
-        budget?.learnSize(kind, answered.bytes, itemsIn(answered.body, items));
-        // Counted before its room is given back and the next call starts and looks.
-        budget?.spendUpstream(answered.bytes);
-        return answered;
-      } finally {
-        ended?.();
+      // What its answer announced when it did not fit the room held for it: asked again with that much.
+      let atLeast = 0;
+      for (;;) {
+        budget?.beforeCall();
+        // When it starts, not when it is asked for: the operation's calls are all asked for at once, before
+        // any answer counts. One waiting for room holds no page fetched for it.
+        const started = budget?.callStarts(kind, items, atLeast);
+        const room = started instanceof Promise ? await started : started;
+        try {
+          const answered = await this.traced({ ...call, room });
+          if (answered.kind === 'not-found') return answered;
+          budget?.learnSize(kind, answered.bytes, itemsIn(answered.body, items));
+          // Counted before its room is given back and the next call starts and looks.
+          budget?.spendUpstream(answered.bytes);
+          return answered;
+        } catch (error) {
+          if (!(error instanceof AnswerOutgrewRoom) || budget === undefined) throw error;
+          // Read in part, its length unknown: twice as much, so a chunked answer is asked for a few times at most.
+          atLeast = error.announced ? error.bytes : 2 * error.bytes;
+          budget.learnSize(kind, atLeast, items);
+        } finally {
+          room?.end();
+        }
       }
     });
     if (answer.kind === 'not-found') {

@@ -12,7 +12,7 @@ import { BreakerBoard } from './resilience/BreakerBoard';
 import { InFlightLimiter } from './resilience/InFlightLimiter';
 import { cacheStage, secondLevelStage, singleFlightStage, type CachedAnswer } from './stages/cacheStage';
 import { retryStage } from './stages/retryStage';
-import { compose, type CallHandler, type UpstreamAnswer, type UpstreamRequestContext } from './stages/types';
+import { compose, type AnswerRoom, type CallHandler, type UpstreamAnswer, type UpstreamRequestContext } from './stages/types';
 
 export interface UpstreamCall {
   route: Route;
@@ -20,6 +20,8 @@ export interface UpstreamCall {
   /** `?` and the parameters: integers, with nothing to encode. */
   query?: string;
   engineId?: string;
+  /** Room its operation holds for the answer. */
+  room?: AnswerRoom;
 }
 
 export interface CseHttpClientOptions {
@@ -107,7 +109,8 @@ export class CseHttpClient {
     const caller = callerDigest(credentials);
     const key = scopeKey(credentials, this.origin + path);
     const events = this.sinkOf(request.events);
-    return this.handle({ route: call.route, path, engineKey, request, digest, caller, key, events, signal });
+    const { route, room } = call;
+    return this.handle({ route, path, engineKey, request, digest, caller, key, events, signal, room });
   }
 
   private sinkOf(operation: UpstreamEvents | undefined): UpstreamEvents {

@@ -169,6 +169,19 @@ export function overloadedError(): GatewayError {
   return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, message, { retryAfter: 1, details });
 }
 
+/**
+ * A successful answer larger than the room its operation could hold for it (AnswerRoom): not read on. Its
+ * operation asks again once it has room for `bytes` (`announced`: its Content-Length, else what was read).
+ * The upstream answered, and accepted the credentials: no breaker counts it.
+ */
+export class AnswerOutgrewRoom extends GatewayError {
+  constructor(readonly bytes: number, readonly announced: boolean) {
+    const message = 'The gateway is overloaded: too many large answers are being made. Try again shortly.';
+    super(ErrorCode.UPSTREAM_UNAVAILABLE, message, { retryAfter: 1, details: { reason: 'OVERLOADED' } });
+    VERDICTS.set(this, 'accepted');
+  }
+}
+
 function readErrorBody(bodyText: string): { code?: string | undefined; requestId?: string | undefined } {
   let parsed: unknown;
   try {

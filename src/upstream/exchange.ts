@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { Agent, type Dispatcher } from 'undici';
-import { classifyFailure, timeoutReason, upstreamRequestId, type Failure } from './errorMapping';
+import { AnswerOutgrewRoom, classifyFailure, timeoutReason, upstreamRequestId, type Failure } from './errorMapping';
 import { parseUpstreamBody, UpstreamBodyError } from './parseJson';
 import { remainingMs, type AttemptHandler, type AttemptRequest, type UpstreamAnswer } from './stages/types';
 import type { ExchangeResult, UpstreamRequestContext } from './stages/types';
@@ -84,24 +84,37 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.settled) controller.abort(new Error('The attempt ended before it was sent.'));
   }
 
-  onResponseStart(_controller: unknown, status: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     if (status < 200) return; // 103 Early Hints and the like: the answer follows
     this.status = status;
     this.headers = headers;
     this.requestId = upstreamRequestId(headers);
+    const announced = isSuccess(status) ? contentLength(headers) : undefined;
+    if (announced !== undefined) this.mayRead(controller, announced, true);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    const ok = isSuccess(this.status);
-    const max = ok ? this.options.maxResponseBytes : MAX_ERROR_BODY_BYTES;
     this.size += chunk.length;
+    if (isSuccess(this.status)) {
+      if (this.mayRead(controller, this.size, false)) this.text += this.decoder.write(chunk);
+      return;
+    }
+    const max = MAX_ERROR_BODY_BYTES;
     if (this.size <= max) this.text += this.decoder.write(chunk);
-    else if (ok) controller.abort(new UpstreamBodyError(TOO_LARGE, { outsized: true }));
     else {
       this.text += this.decoder.write(chunk.subarray(0, chunk.length - (this.size - max)));
       this.failed();
       controller.abort(new Error('The gateway read enough of the error body.'));
     }
+  }
+
+  /** A successful body of `bytes` (announced, or read so far) is read only within the bytes accepted and the
+   * room its operation holds for it; else the call ends here, the rest never read. */
+  private mayRead(controller: Dispatcher.DispatchController, bytes: number, announced: boolean): boolean {
+    if (bytes > this.options.maxResponseBytes) controller.abort(new UpstreamBodyError(TOO_LARGE, { outsized: true }));
+    else if (this.attempt.room?.fits(bytes) === false) controller.abort(new AnswerOutgrewRoom(bytes, announced));
+    else return true;
+    return false;
   }
 
   onResponseEnd(): void {
@@ -148,6 +161,12 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 const isSuccess = (status: number | undefined) => status !== undefined && status >= 200 && status < 300;
+
+/** The body's length as the answer announces it, if it does plainly. */
+function contentLength(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['content-length'];
+  return typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}
 
 /** Trace context only: an SDK's propagators would add the caller's `baggage` (any size, any content). */
 function upstreamHeaders({ credentials, propagate }: UpstreamRequestContext): Record<string, string> {

@@ -111,6 +111,8 @@ describe('each call of an operation, when it starts', () => {
 describe('calls on their way', () => {
   const ENGINE_C = 'e-way';
   const ENGINE_D = 'e-warm';
+  /** Engines nobody asked about before whose jobs weigh 400 KB, announced or not (chunked). */
+  const [ENGINE_COLD, ENGINE_CHUNKED] = ['e-cold', 'e-chunked'];
   const path = (engine: string, id: number) => `/engines/${engine}/jobs/${id}`;
   const job = (engine: string, id: number, description = '') => JSON.stringify({ id, engineId: engine, status: 'Finished', description, tasks: [] });
   const aliases = (engine: string, ...ids: number[]) => `{ ${ids.map((id) => `j${id}: job(engineId: "${engine}", id: "${id}") { id }`).join(' ')} }`;
@@ -123,6 +125,9 @@ describe('calls on their way', () => {
   beforeAll(async () => {
     fake = await startFakeUpstream((requested) => {
       const [, engine, id] = /\/engines\/([^/]+)\/jobs\/(\d+)/.exec(requested) ?? [];
+      if (id !== undefined && (engine === ENGINE_COLD || engine === ENGINE_CHUNKED)) {
+        return { status: 200, text: job(engine, Number(id), 'd'.repeat(400 * 1024)), chunked: engine === ENGINE_CHUNKED };
+      }
       if ((engine !== ENGINE_C && engine !== ENGINE_D) || id === undefined) return undefined;
       const n = Number(id);
       if (engine === ENGINE_C && HELD.includes(n)) return new Promise((resolve) => releases.set(n, () => resolve(job(engine, n))));
@@ -154,6 +159,33 @@ describe('calls on their way', () => {
       releases.get(22)!();
       expect((await other).body.errors).toBeUndefined();
       expect((await mine).body).toEqual({ data: { j23: { id: '23' }, j24: { id: '24' } } });
+    } finally {
+      await gateway.close();
+      releases.clear();
+    }
+  });
+
+  it('read an answer of a kind nobody has learned only within the room held for it: past it, it is asked for again once there is room', async () => {
+    const gateway = await knowing({ OPERATION_MAX_UPSTREAM_BYTES: String(1024 * 1024) });
+    const calls = (engine: string) => fake.calls.filter((called) => called.includes(path(engine, 31))).length;
+    try {
+      const before = calledFor(LARGE);
+      const other = gateway.gql(aliases(ENGINE_C, LARGE, 22), undefined, { 'x-auth-token': SECOND_TOKEN });
+      await eventually(() => releases.has(22) && calledFor(LARGE) === before + 1, "the other operation's calls", 5000);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const query = `{ a: job(engineId: "${ENGINE_COLD}", id: "31") { id } b: job(engineId: "${ENGINE_CHUNKED}", id: "31") { id } }`;
+      const mine = gateway.gql(query);
+      let answered = false;
+      void mine.then(() => (answered = true));
+      // Each went out holding room for a small answer: cut off once the answer announced, or brought, more.
+      await eventually(() => calls(ENGINE_COLD) === 1 && calls(ENGINE_CHUNKED) === 1, 'its calls', 5000);
+      expect((await gateway.gql(aliases(ENGINE_D, 4, 5))).body.errors).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect([answered, calls(ENGINE_COLD), calls(ENGINE_CHUNKED)]).toEqual([false, 1, 1]);
+      releases.get(22)!();
+      expect((await other).body.errors).toBeUndefined();
+      expect((await mine).body).toEqual({ data: { a: { id: '31' }, b: { id: '31' } } });
+      expect([calls(ENGINE_COLD), calls(ENGINE_CHUNKED)]).toEqual([2, 2]);
     } finally {
       await gateway.close();
       releases.clear();

@@ -6,7 +6,7 @@ import { createContext, type ContextServices } from '../../src/graphql/context';
 import { OperationBudget } from '../../src/graphql/execution/operationBudget';
 import { parse, type FragmentDefinitionNode } from 'graphql';
 import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
-import { CseApi } from '../../src/upstream/CseApi';
+import { CseApi, type CallRoom } from '../../src/upstream/CseApi';
 import { InFlightLimiter } from '../../src/upstream/resilience/InFlightLimiter';
 import type { Credentials } from '../../src/upstream/credentials';
 
@@ -23,6 +23,9 @@ const placed = (share: AnswerShare): AnswerShare => {
   share.mayGoOn();
   return share;
 };
+
+/** A call's room, handed at once: it did not wait. */
+const isRoom = (started: unknown): boolean => typeof (started as Partial<CallRoom>).end === 'function' && !(started instanceof Promise);
 
 const settled = async (promise: Promise<unknown>): Promise<string> => {
   const state = await Promise.race([promise.then(() => 'resolved', () => 'rejected'), new Promise((resolve) => setImmediate(() => resolve('pending')))]);
@@ -263,7 +266,7 @@ describe('small answers and large, going on', () => {
             live.splice(live.indexOf(share), 1);
             grown.delete(share);
           } else if (action === 4) {
-            onTheirWay.push(share.reserve(bytes));
+            onTheirWay.push(share.reserve(bytes).giveBack);
             grown.add(share);
           } else if (action === 5) onTheirWay.splice(index % Math.max(1, onTheirWay.length), 1)[0]?.();
           else {
@@ -285,7 +288,7 @@ describe('room held for upstream answers on their way', () => {
   it('counts in the room of its answer\'s kind: another answer waits until it is given back', async () => {
     const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 60));
     const [calling, other] = [placed(answers.answerOf('A')), placed(answers.answerOf('B'))];
-    const giveBack = calling.reserve(100);
+    const { giveBack } = calling.reserve(100);
     other.grow(10);
     expect(answers.stats.bytes).toBe(110);
     expect([calling.mayGoOn(), other.mayGoOn()]).toEqual([true, false]);
@@ -310,16 +313,17 @@ describe('room held for upstream answers on their way', () => {
     const answers = new AnswersBeingMade(bounds(1000));
     const share = placed(answers.answerOf('A'));
     const [first, second] = [share.reserve(30), share.reserve(40)];
-    first();
-    first();
+    first.giveBack();
+    first.giveBack();
     expect(answers.stats.bytes).toBe(40);
     share.restart();
     share.grow(5);
-    second();
+    second.giveBack();
+    expect(second.growTo(1000)).toBe(true);
     expect(answers.stats.bytes).toBe(5);
     const third = share.reserve(50);
     share.release();
-    third();
+    third.giveBack();
     expect(answers.stats.bytes).toBe(0);
   });
 
@@ -615,31 +619,31 @@ describe("an operation's budget in its caller's share", () => {
     answers.answerOf('A').sizes.learned('getJob p e', 64 * 1024, 1);
     const budget = new OperationBudget(limits, 'B', answers.answerOf('B'));
     const calls = [budget.callStarts('getJob p e', 1), budget.callStarts('getJob p e', 1), budget.callStarts('getJob p e', 1)];
-    expect(calls.every((call) => typeof call === 'function')).toBe(true);
+    expect(calls.every(isRoom)).toBe(true);
     // The small answers' room is taken: the fourth waits until room is given back.
     const fourth = budget.callStarts('getJob p e', 1);
     expect(fourth).toBeInstanceOf(Promise);
     expect(answers.stats.bytes).toBe(1 + 3 * 64 * 1024);
-    (calls[0] as () => void)();
+    (calls[0] as CallRoom).end();
     const started = await fourth;
-    started();
-    for (const call of calls.slice(1)) (call as () => void)();
+    started.end();
+    for (const call of calls.slice(1)) (call as CallRoom).end();
     expect(answers.stats.bytes).toBe(1);
   });
 
   it('holds 64 KiB for a call of a kind nobody has learned, its other calls of the kind waiting for it; then as much as it was learned to weigh', async () => {
     const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024, 1024 * 1024, Infinity, Infinity, 256 * 1024));
     const budget = new OperationBudget(limits, 'B', answers.answerOf('B'));
-    const cold = budget.callStarts('listJobs p e', 100) as () => void;
+    const cold = budget.callStarts('listJobs p e', 100) as CallRoom;
     expect(answers.stats.bytes).toBe(64 * 1024);
     const next = budget.callStarts('listJobs p e', 50);
     // Another kind, and another operation's call of the kind, do not wait.
-    expect(typeof budget.callStarts('getEngine p e', 1)).toBe('function');
-    expect(typeof new OperationBudget(limits, 'C', answers.answerOf('C')).callStarts('listJobs p e', 50)).toBe('function');
+    expect(isRoom(budget.callStarts('getEngine p e', 1))).toBe(true);
+    expect(isRoom(new OperationBudget(limits, 'C', answers.answerOf('C')).callStarts('listJobs p e', 50))).toBe(true);
     expect(await settled(next as Promise<unknown>)).toBe('pending');
     budget.learnSize('listJobs p e', 100 * 1000, 100);
-    cold();
-    expect(typeof (await next)).toBe('function');
+    cold.end();
+    expect(isRoom(await next)).toBe(true);
     expect(answers.stats.bytes).toBe(2 * 64 * 1024 + 50 * 1000);
   });
 
@@ -653,9 +657,9 @@ describe("an operation's budget in its caller's share", () => {
     const [big, small] = [new OperationBudget(limits, 'B', answers.answerOf('B')), new OperationBudget(limits, 'C', answers.answerOf('C'))];
     const waiting = big.callStarts('listJobs p big', 100);
     expect(waiting).toBeInstanceOf(Promise);
-    expect(typeof small.callStarts('listJobs p small', 100)).toBe('function');
+    expect(isRoom(small.callStarts('listJobs p small', 100))).toBe(true);
     large.release();
-    expect(typeof (await waiting)).toBe('function');
+    expect(isRoom(await waiting)).toBe(true);
     expect(answers.stats.bytes).toBe(4_000_000 + 10_000);
   });
 
@@ -667,12 +671,12 @@ describe("an operation's budget in its caller's share", () => {
     large.sizes.learned('getJob p e', 100 * 1024, 1);
     const budget = new OperationBudget(limits, 'B', answers.answerOf('B'));
     const calls = [budget.callStarts('getJob p e', 1), budget.callStarts('getJob p e', 1)];
-    expect(calls.every((call) => typeof call === 'function')).toBe(true);
+    expect(calls.every(isRoom)).toBe(true);
     // 200 KiB held, 100 more expected: large now, behind A's large answer.
     const third = budget.callStarts('getJob p e', 1);
     expect(third).toBeInstanceOf(Promise);
     large.release();
-    expect(typeof (await third)).toBe('function');
+    expect(isRoom(await third)).toBe(true);
   });
 
   it('starts no call once its operation was cut short', async () => {

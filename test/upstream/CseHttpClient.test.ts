@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/loadConfig';
 import { CACHES_OFF } from '../support/cachesOff';
 import { CseHttpClient, type UpstreamCall } from '../../src/upstream/CseHttpClient';
 import { paths } from '../../src/upstream/paths';
+import { AnswerOutgrewRoom } from '../../src/upstream/errorMapping';
 
 /** The upstream client against the simulator on a real socket: what it reports as it works. */
 
@@ -140,4 +141,23 @@ it('answers a caller whose operation times out while waiting with UPSTREAM_TIMEO
   await expect(http.get(engineCall(SEED.engines.big), { credentials, signal, deadline: performance.now() + 50 })).rejects.toMatchObject({
     code: 'UPSTREAM_TIMEOUT',
   });
+});
+
+it('reads an answer only within the room its operation holds: one that announces more ends at its headers, retried by no one, counted by no breaker, its credentials accepted', async () => {
+  const { http } = client({ CSE_RETRIES: '2', CSE_BREAKER_FAILURES: '1', CSE_BREAKER_OPEN_MS: '60000', ...CACHES_OFF });
+  const operation = recorder();
+  const asked: number[] = [];
+  const room = (fits: boolean) => ({ fits: (bytes: number) => (asked.push(bytes), fits) });
+  expect(http.isStranger(credentials)).toBe(true);
+  const outgrown = http.get({ ...engineCall(SEED.engines.big), room: room(false) }, { credentials, events: operation.sink });
+  await expect(outgrown).rejects.toBeInstanceOf(AnswerOutgrewRoom);
+  const { bytes, announced } = (await outgrown.catch((error: AnswerOutgrewRoom) => error)) as AnswerOutgrewRoom;
+  expect([asked, announced]).toEqual([[bytes], true]);
+  expect(http.isStranger(credentials)).toBe(false);
+  // Its room grown to what it announced, the next is read whole; the engine's breaker never opened.
+  const answered = await http.get({ ...engineCall(SEED.engines.big), room: room(true) }, { credentials, events: operation.sink });
+  expect(answered).toMatchObject({ kind: 'ok', bytes });
+  expect(asked.slice(0, 2)).toEqual([bytes, bytes]);
+  expect(simulator.callCount({ route: 'getEngine' })).toBe(2);
+  expect(operation.log.filter((line) => line.startsWith('breaker'))).toEqual([]);
 });

@@ -7,7 +7,7 @@ import { ErrorCode } from '../../src/errors/codes';
 import { GatewayError } from '../../src/errors/GatewayError';
 import type { UpstreamEvents } from '../../src/observability/events';
 import { CredentialGate } from '../../src/upstream/CredentialGate';
-import { classifyFailure, type Failure } from '../../src/upstream/errorMapping';
+import { AnswerOutgrewRoom, classifyFailure, type Failure } from '../../src/upstream/errorMapping';
 import { SingleFlight } from '../../src/cache/SingleFlight';
 import { CallerShareCache } from '../../src/cache/CallerShareCache';
 import type { ExchangeResult, UpstreamAnswer } from '../../src/upstream/stages/types';
@@ -229,11 +229,14 @@ describe('singleFlightStage', () => {
     await expect(patient).resolves.toMatchObject({ kind: 'ok' });
   });
 
-  it('asks again, with its own time, when the call it joined ran out of the time of the one that began it', async () => {
+  it('asks again, with its own time and room, when the call it joined ran out of the time or room of the one that began it', async () => {
     const timedOut = new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The operation ran out of time before the upstream answered.');
     const failed = new GatewayError(ErrorCode.UPSTREAM_ERROR, 'The upstream failed.');
+    const outgrew = new AnswerOutgrewRoom(4 * 1024 * 1024, true);
     for (const [error, laterLeft, calls, later] of [
       [timedOut, 10_000, 2, 'ok'],
+      [outgrew, 10_000, 2, 'ok'],
+      [outgrew, -1, 1, 'UPSTREAM_UNAVAILABLE'],
       // Out of time itself, or a failure that is the upstream's: the same error, no second call.
       [timedOut, -1, 1, 'UPSTREAM_TIMEOUT'],
       [failed, 10_000, 1, 'UPSTREAM_ERROR'],

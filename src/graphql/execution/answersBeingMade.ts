@@ -9,9 +9,9 @@ import { requestPlace } from '../../upstream/turns';
 export interface AnswerShare {
   /** Counts `bytes` more that the operation holds (upstream answers, its answer): from its slot on. */
   grow(bytes: number): void;
-  /** Holds `bytes` of room for an upstream answer on its way (with a slot), until the returned function gives
-   * it back; they count as the answer's bytes do, but do not make it large. */
-  reserve(bytes: number): () => void;
+  /** Holds `bytes` of room for an upstream answer on its way (with a slot), until given back; they count as
+   * the answer's bytes do, but do not make it large. */
+  reserve(bytes: number): Reservation;
   /** Bytes it counts now: grown, and held for answers on their way. */
   readonly holds: number;
   /** What the upstream's answers weigh, learned from all callers' (one process's). */
@@ -30,6 +30,15 @@ export interface AnswerShare {
   restart(): void;
   /** Gives back what was counted and the slot: the answer was made. A wait begun before never settles. */
   release(): void;
+}
+
+/** Room held for one upstream answer on its way (AnswerShare.reserve). */
+export interface Reservation {
+  /** Holds room for `bytes` in all if the operation may go on now (AnswerShare.mayGoOn), saying whether it
+   * does; past a small answer's bytes, the operation is large from then on. */
+  growTo(bytes: number): boolean;
+  /** Gives the room back, once; a reservation made before the answer restarted is given back already. */
+  giveBack(): void;
 }
 
 export interface AnswerBounds {
@@ -93,6 +102,9 @@ export class AnswerSizes {
     this.perItem.set(kind, Math.max(perItem, KEPT_PER_ANSWER * (this.perItem.get(kind) ?? 0)));
   }
 }
+
+/** Room for an answer of an operation that holds no slot (reserve): nothing is counted. */
+const UNHELD: Reservation = { growTo: () => true, giveBack: () => {} };
 
 /** Whether `share` is the first of `order`. */
 const firstOf = (order: Set<Share> | undefined, share: Share): boolean => order?.values().next().value === share;
@@ -227,18 +239,34 @@ class Share implements AnswerShare {
     return this.counted + this.reserved;
   }
 
-  reserve(bytes: number): () => void {
-    if (this.holder === undefined || bytes <= 0) return () => {};
-    this.add(bytes, 'reserved');
-    let counts = this.counts;
-    return () => {
-      if (this.counts !== counts) return;
-      counts = -1;
-      const { ledger } = this;
-      // Everyone's answers look again only if the room it was held in was full.
-      const everyone = this.pool === 'large' ? ledger.largeFull() : ledger.smallFull();
-      this.add(-bytes, 'reserved');
-      ledger.wakeForRoom(this.caller, everyone);
+  reserve(bytes: number): Reservation {
+    if (this.holder === undefined) return UNHELD;
+    const counts = this.counts;
+    let held = 0;
+    const hold = (more: number) => {
+      if (more > 0) this.add(more, 'reserved');
+      held += more;
+    };
+    hold(bytes);
+    // Held for the answer before it restarted: given back with it.
+    const current = () => this.counts === counts && held >= 0;
+    return {
+      growTo: (total) => {
+        if (!current() || total <= held) return true;
+        if (this.holds + total - held > this.ledger.bounds.smallBytes) this.large();
+        if (!this.hasRoom()) return false;
+        hold(total - held);
+        return true;
+      },
+      giveBack: () => {
+        if (!current()) return;
+        const { ledger } = this;
+        // Everyone's answers look again only if the room it was held in was full.
+        const everyone = this.pool === 'large' ? ledger.largeFull() : ledger.smallFull();
+        if (held > 0) this.add(-held, 'reserved');
+        held = -1;
+        ledger.wakeForRoom(this.caller, everyone);
+      },
     };
   }
 

@@ -5,6 +5,7 @@ import { GatewayError } from '../../errors/GatewayError';
 import { jsonByteLength } from '../../observability/logger';
 import type { AbortSignalLike } from '../../cache/abort';
 import { nextTurn } from '../../upstream/turns';
+import type { CallRoom } from '../../upstream/CseApi';
 import { classifyFailure } from '../../upstream/errorMapping';
 import type { AnswerBounds, AnswerShare } from './answersBeingMade';
 import { itemSize, type ItemSize } from './expandedSize';
@@ -123,33 +124,40 @@ export class OperationBudget {
 
   /**
    * An upstream call of `kind` for `items` items (AnswerSizes) may start once `whenRoom()`; it then holds
-   * room for its answer until the returned function is called, when it was answered (and counted) or
-   * failed: calls that look for room together would all find it before any answer counts. It holds as much
-   * as such answers weigh; past a small answer's bytes, its operation is large from then on, and waits as
-   * large ones do. Before anyone learned what they weigh, a SHARE_STEP, and the operation's other calls of
-   * the kind wait for it to end: its aliases of one page cannot all go out before one is known to be large.
+   * room for its answer until it ends (`end()`: answered and counted, or failed): calls that look for room
+   * together would all find it before any answer counts. It holds as much as such answers weigh, at least
+   * `atLeast` (what its answer announced before); past a small answer's bytes, its operation is large from
+   * then on, and waits as large ones do. An answer that turns out larger is read only if the room grows to
+   * it (`fits`). Before anyone learned what they weigh, a SHARE_STEP, and the operation's other calls of the
+   * kind wait for it to end: its aliases of one page cannot all go out before one is known to be large.
    */
-  callStarts(kind: string, items: number): (() => void) | Promise<() => void> {
+  callStarts(kind: string, items: number, atLeast = 0): CallRoom | Promise<CallRoom> {
     const signal = this.bound?.signal;
     // A call that waited, its operation cut short meanwhile, does not start.
     if (signal?.aborted === true) return Promise.reject(classifyFailure({ thrown: signal.reason }).error);
     const { answers } = this;
-    const expected = answers?.sizes.expected(kind, items);
+    const known = answers?.sizes.expected(kind, items);
+    const expected = known === undefined && atLeast === 0 ? undefined : Math.max(known ?? 0, atLeast);
     // Its own calls of a kind nobody has learned go one at a time until one is answered.
     const learning = expected === undefined ? this.learning?.get(kind) : undefined;
-    if (learning !== undefined) return learning.then(() => this.callStarts(kind, items));
+    if (learning !== undefined) return learning.then(() => this.callStarts(kind, items, atLeast));
     // With what it holds already, past a small answer's bytes: large from now on.
     if (answers !== undefined && expected !== undefined && answers.holds + expected > SMALL_ANSWER_BYTES) answers.large();
     const wait = this.whenRoom();
-    if (wait !== undefined) return wait.then(() => this.callStarts(kind, items));
-    const giveBack = answers?.reserve(expected ?? SHARE_STEP) ?? NOTHING;
-    if (expected !== undefined || answers === undefined) return giveBack;
+    if (wait !== undefined) return wait.then(() => this.callStarts(kind, items, atLeast));
+    if (answers === undefined) return UNBOUNDED;
+    const reservation = answers.reserve(expected ?? SHARE_STEP);
+    const fits = (bytes: number) => reservation.growTo(bytes);
+    if (expected !== undefined) return { fits, end: reservation.giveBack };
     let learnt = () => {};
     (this.learning ??= new Map()).set(kind, new Promise<void>((resolve) => (learnt = resolve)));
-    return () => {
-      giveBack();
-      this.learning?.delete(kind);
-      learnt();
+    return {
+      fits,
+      end: () => {
+        reservation.giveBack();
+        this.learning?.delete(kind);
+        learnt();
+      },
     };
   }
 
@@ -344,7 +352,8 @@ export class OperationBudget {
   }
 }
 
-const NOTHING = () => {};
+/** The room of a call whose operation counts no answers being made. */
+const UNBOUNDED: CallRoom = { fits: () => true, end: () => {} };
 
 type SizedJson = { readonly value: unknown; readonly bytes: number };
 

@@ -9,7 +9,7 @@ import type { CallerShareCache } from '../../cache/CallerShareCache';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
 import type { CredentialGate } from '../CredentialGate';
-import { classifyFailure, credentialVerdictOf, throwClassified } from '../errorMapping';
+import { AnswerOutgrewRoom, classifyFailure, credentialVerdictOf, throwClassified } from '../errorMapping';
 import { isTerminalJob } from '../jobStatus';
 import type { Route } from '../../observability/events';
 import { NEVER, remainingMs, type CallHandler, type CallRequest, type CallStage } from './types';
@@ -80,8 +80,8 @@ export function cacheStage(
 
 /**
  * The stages inside see the flight's signal; only a shared answer is frozen (freezing walks the page). A
- * flight runs to the deadline of the call that began it: one that joined it and has time left when it ends
- * out of time asks again, with its own.
+ * flight runs to the deadline of the call that began it, within the room its operation holds for the
+ * answer: one that joined it and has time left when it ends out of time or of room asks again, with its own.
  */
 export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallStage {
   return (next) => async (call) => {
@@ -101,7 +101,8 @@ export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallSt
         // A caller who stops waiting is rejected with its signal's reason: still a coded error.
         if (call.signal?.aborted === true && error === call.signal.reason) throw classifyFailure({ thrown: error }).error;
         const outOfTime = error instanceof GatewayError && error.code === ErrorCode.UPSTREAM_TIMEOUT;
-        if (!joinedAnother || !outOfTime || remainingMs(call.request.deadline) <= 0) throw error;
+        const theFlights = outOfTime || error instanceof AnswerOutgrewRoom;
+        if (!joinedAnother || !theFlights || remainingMs(call.request.deadline) <= 0) throw error;
       }
     }
   };

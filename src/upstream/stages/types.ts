@@ -49,6 +49,15 @@ export interface CallRequest {
   readonly events: UpstreamEvents;
   /** The operation's signal outside the single flight; the flight's own (all callers left) inside. */
   readonly signal: AbortSignalLike | undefined;
+  /** The operation's room for this call's answer (with a budget). */
+  readonly room?: AnswerRoom;
+}
+
+/** Room an operation holds for one call's answer while it is read: an answer that does not fit is not read
+ * whole, and the call fails with AnswerOutgrewRoom. */
+export interface AnswerRoom {
+  /** Whether an answer of `bytes` (announced, or read so far) may be read: room is held for them if it is. */
+  fits(bytes: number): boolean;
 }
 
 export type CallHandler = (call: CallRequest) => Promise<UpstreamAnswer>;
