@@ -1,3 +1,4 @@
+import { PlainAbort } from '../cache/abort';
 import { callerDigest, credentialDigest } from '../cache/scopeKey';
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
@@ -8,6 +9,7 @@ import type { JobEventModel, JobWatches } from '../graphql/models';
 import type { SubscriptionMetrics } from '../observability/metrics';
 import { InFlightLimiter } from '../upstream/resilience/InFlightLimiter';
 import { CseApi } from '../upstream/CseApi';
+import { timeoutReason } from '../upstream/errorMapping';
 import type { CseHttpClient } from '../upstream/CseHttpClient';
 import type { Credentials } from '../upstream/credentials';
 import { isTerminalJob } from '../upstream/jobStatus';
@@ -364,20 +366,24 @@ export class EngineWatch {
     const { requestConcurrency, pageBase, timeFormat } = this.options.config.upstream;
     const limiter = new InFlightLimiter({ inFlight: requestConcurrency, queue: Infinity });
     const startedAt = Math.max(Date.now(), this.latestStart);
-    const deadline = deadlineIn(this.options.config.limits.operationTimeoutMs);
-    const { signal } = this.abort;
+    const { operationTimeoutMs } = this.options.config.limits;
+    const deadline = deadlineIn(operationTimeoutMs);
+    // Ends with the watch, or at the deadline, as an operation's: a wait for a slot or room too.
+    const signal = new PlainAbort();
+    const stopped = () => signal.abort(this.abort.signal.reason);
+    this.abort.signal.addEventListener('abort', stopped, { once: true });
+    const timer = setTimeout(() => signal.abort(timeoutReason()), operationTimeoutMs).unref();
     // A poll is for news: it reads past the upstream cache (and refills it).
     const request = { credentials: this.credentials, address: this.address, signal, deadline, fresh: true, refusal: {} };
     const limit = <T>(fn: () => Promise<T>): Promise<T> => {
       calls += 1;
       return limiter.run(fn);
     };
-    // Its wait for room ends at its deadline: the watch's signal ends the calls, not the wait. Its calls are
-    // bounded by the scope's budget and its pages: not by what one operation may fetch.
+    // Its calls are bounded by the scope's budget and its pages: not by what one operation may fetch.
     const caller = callerDigest(this.credentials);
     const share = this.options.answers?.answerOf(caller, () => this.options.http.isStranger(this.credentials), this.address);
     const limits = { ...this.options.config.limits.budget, maxUpstreamBytes: Number.POSITIVE_INFINITY };
-    const budget = new OperationBudget(limits, caller, share, { deadline });
+    const budget = new OperationBudget(limits, caller, share, { signal, deadline });
     const api = new CseApi({ http: this.options.http, request, limit, pageBase, timeFormat, budget });
     try {
       const polled = await this.pollOnce(api, plan);
@@ -391,8 +397,8 @@ export class EngineWatch {
         // Pages of large jobs are not kept between polls: a watch holds a small poll's worth at most.
         await this.deliver(result, performance.now(), budget.fetchedBytes <= SEEN_MAX_BYTES);
       }
-      this.failures = failed ? this.failures + 1 : 0;
-      if (failed) this.gap();
+      if (failed) this.failed(budget);
+      else this.failures = 0;
       this.options.metrics.poll(failed ? 'failed' : 'ok', calls);
     } catch (error) {
       if (this.stopped) return;
@@ -400,11 +406,19 @@ export class EngineWatch {
       this.options.metrics.poll(refused ? 'refused' : 'failed', calls);
       if (refused) return this.stop(error);
       this.unexpected(error);
-      this.failures += 1;
-      this.gap();
+      this.failed(budget);
     } finally {
+      clearTimeout(timer);
+      this.abort.signal.removeEventListener('abort', stopped);
       budget.end();
     }
+  }
+
+  /** A poll fell short: the upstream's failure backs the watch off; time spent waiting for the gateway's room
+   * (others' answers being made) says nothing of the upstream. */
+  private failed(budget: OperationBudget): void {
+    if (!budget.waitedOut) this.failures += 1;
+    this.gap();
   }
 
   /** A failure with no code of ours is a gateway bug: told once per watch. */

@@ -3,6 +3,7 @@ import { GatewayError } from '../../src/errors/GatewayError';
 import type { PollPlan, PollResult, WatchFleet } from '../../src/subscriptions/EngineWatch';
 import { loadConfig } from '../../src/config/loadConfig';
 import { Watches, type WatchMetrics } from '../../src/subscriptions/EngineWatch';
+import { AnswersBeingMade } from '../../src/graphql/execution/answersBeingMade';
 import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
 import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 import type { Credentials } from '../../src/upstream/credentials';
@@ -244,5 +245,57 @@ describe("what a watch keeps of a poll's jobs", () => {
       expect(calls.count - polled).toBe(more);
       watches.close();
     }
+  });
+});
+
+describe('a poll waiting among the answers being made', () => {
+  const POLL_MS = 1000;
+  const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** Another caller's operation holds the only slot; the job's details are counted as asked for. */
+  function crowded() {
+    const answers = new AnswersBeingMade({ callerBytes: 1 << 20, processBytes: 1 << 20, slots: 1, callerSlots: 1, smallBytes: 256 * 1024 });
+    const holder = answers.answerOf('another caller');
+    expect(holder.mayGoOn()).toBe(true);
+    const calls = { count: 0 };
+    const http = {
+      cacheGenerationFor: () => 1,
+      isStranger: () => false,
+      get: async (): Promise<UpstreamAnswer> => {
+        calls.count += 1;
+        return { kind: 'ok', body: { id: 7, engineId: 'e', status: 'Executing' }, requestId: undefined, bytes: 100 };
+      },
+    } as unknown as CseHttpClient;
+    const config = loadConfig({ CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: '60000', REQUEST_TIMEOUT_MS: String(POLL_MS) });
+    const watches = new Watches(config, http, { poll() {}, pollers() {}, conflated() {} }, undefined, () => {}, answers);
+    return { answers, holder, calls, watches };
+  }
+
+  it('gives its wait up as soon as its watch stops, not at its deadline', async () => {
+    const { answers, watches } = crowded();
+    const stream = watches.jobUpdates(credentials, 'e', '7');
+    void stream.next();
+    await jest.advanceTimersByTimeAsync(POLL_MS / 10);
+    expect(answers.stats.waiting).toBe(1);
+    await stream.return(undefined);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(answers.stats.waiting).toBe(0);
+    watches.close();
+  });
+
+  it('polls again at its interval when its time ran out waiting for room: the upstream did not fail, so the watch does not back off', async () => {
+    const { holder, calls, watches } = crowded();
+    const stream = watches.jobUpdates(credentials, 'e', '7');
+    let first: unknown;
+    void stream.next().then((result) => (first = result.value));
+    // Five polls waited out their time (backed off, the fourth would only begin at 17 s).
+    await jest.advanceTimersByTimeAsync(9.5 * POLL_MS);
+    expect(calls.count).toBe(0);
+    holder.release();
+    await jest.advanceTimersByTimeAsync(1.2 * POLL_MS);
+    expect([calls.count, first]).toEqual([1, expect.objectContaining({ id: 7 })]);
+    watches.close();
   });
 });

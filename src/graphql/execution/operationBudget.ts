@@ -75,6 +75,8 @@ export class OperationBudget {
   private unshared = 0;
   /** The operation's wait for room in `answers`, while it waits. */
   private room: Promise<void> | undefined;
+  /** Its wait for room ended it (its signal or deadline came first). */
+  private outOfRoom = false;
   /** Its calls of kinds nobody has learned (AnswerSizes), while on their way: each ends as the call does. */
   private learning: Map<string, Promise<void>> | undefined;
 
@@ -116,6 +118,7 @@ export class OperationBudget {
       },
       (reason: unknown) => {
         this.room = undefined;
+        this.outOfRoom = true;
         throw classifyFailure({ thrown: reason }).error;
       },
     );
@@ -170,6 +173,12 @@ export class OperationBudget {
   sendText<T>(text: T): T {
     if (typeof text === 'string') this.send(jsonByteLength(text));
     return text;
+  }
+
+  /** Whether a wait for room (a slot, or bytes among the answers being made) ended at its signal or deadline:
+   * what failed was the gateway's room, not the upstream. */
+  get waitedOut(): boolean {
+    return this.outOfRoom;
   }
 
   /** Bytes of the upstream answers it fetched. */
