@@ -48,7 +48,7 @@ type PollMessage = { readonly from: string; readonly result: PollResult } | { re
 export class FleetPollers implements WatchFleet {
   private readonly tick: Script;
   private readonly ttlMs: number;
-  private readonly receivers = new Map<string, (result: PollResult, gap: boolean) => void>();
+  private readonly receivers = new Map<string, (result: PollResult, gap: boolean, bytes: number) => void>();
   /** Who published the last result on each channel: another poller means messages may have been lost. */
   private readonly lastFrom = new Map<string, string>();
   /** When each channel's last message could not be delivered: its listener polls for itself. */
@@ -64,7 +64,7 @@ export class FleetPollers implements WatchFleet {
     link.onListenersLost(() => this.lastFrom.clear());
   }
 
-  join(credentials: Credentials, engineId: string, receive: (result: PollResult, gap: boolean) => void): WatchCoordinator {
+  join(credentials: Credentials, engineId: string, receive: (result: PollResult, gap: boolean, bytes: number) => void): WatchCoordinator {
     const digest = credentialDigest(credentials);
     const { keys } = this.link;
     const { metrics } = this.link.options;
@@ -161,7 +161,7 @@ export class FleetPollers implements WatchFleet {
     this.unshared.delete(channel);
     const gap = this.lastFrom.get(channel) !== message.from;
     this.lastFrom.set(channel, message.from);
-    receive(message.result, gap);
+    receive(message.result, gap, text.length);
   }
 }
 

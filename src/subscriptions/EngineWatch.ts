@@ -1,4 +1,5 @@
 import { PlainAbort } from '../cache/abort';
+import { CallerShareCache } from '../cache/CallerShareCache';
 import { callerDigest, credentialDigest } from '../cache/scopeKey';
 import type { GatewayConfig } from '../config/loadConfig';
 import { ErrorCode } from '../errors/codes';
@@ -37,8 +38,11 @@ export interface PollResult {
 
 type Targets = { readonly jobIds: readonly string[]; readonly events: boolean };
 
+/** A job's fingerprint as compared (its digest), and the characters of its text: what keeping it weighs. */
+type Fingerprint = { readonly digest: string; readonly chars: number };
+
 /** A result's jobs' fingerprints, and whether its newest page's are among them. */
-type Fingerprints = { readonly byJob: ReadonlyMap<CseJob, string>; readonly events: boolean };
+type Fingerprints = { readonly byJob: ReadonlyMap<CseJob, Fingerprint>; readonly events: boolean };
 
 /** At one tick: poll the upstream (and `publish` the result to the fleet), or listen to another replica's. */
 export type PollPlan =
@@ -54,12 +58,13 @@ export interface WatchCoordinator {
   leave(): void;
 }
 
-/** `gap`: results may have been lost before this one (another poller, the subscriber connection dropped). */
+/** `gap`: results may have been lost before this one (another poller, the subscriber connection dropped);
+ * `bytes`: what the result weighed as received. */
 export interface WatchFleet {
   join(
     credentials: Credentials,
     engineId: string,
-    receive: (result: PollResult, gap: boolean) => void,
+    receive: (result: PollResult, gap: boolean, bytes: number) => void,
   ): WatchCoordinator;
 }
 
@@ -68,7 +73,7 @@ type EventSink = ConflatingStream<JobEventModel>;
 
 interface JobTrack {
   readonly sinks: Set<JobSink>;
-  job?: CseJob;
+  /** The digest of the state sent last (its job kept in `Watches.kept` while it fits there); none before one. */
   fingerprint?: string;
   stale?: boolean;
   /** When the read of the state held began. */
@@ -85,6 +90,9 @@ export class Watches implements JobWatches {
   private readonly watches = new Map<string, EngineWatch>();
   private readonly callers = new Map<string, ScopeBudget<EngineWatch>>();
   private closed = false;
+  /** What watches keep between polls for new subscribers (a poll's jobs, each job's state sent last), per caller
+   * a share: however many jobs and engines a caller watches, past it a new subscriber's first state is polled. */
+  readonly kept = new CallerShareCache<Kept>({ maxBytes: KEPT_MAX_BYTES, maxEntryBytes: SEEN_MAX_BYTES });
 
   constructor(
     readonly config: GatewayConfig,
@@ -154,8 +162,18 @@ export class Watches implements JobWatches {
 /** The newest job-list pages, read in turn with the watched jobs when events or several jobs are watched. */
 const LISTING = '\u0000listing';
 
-/** Upstream bytes of a poll whose jobs a watch keeps until the next, for a new subscriber of one of them. */
+/** Upstream bytes of a poll whose jobs a watch keeps until the next, for a new subscriber of one of them; and
+ * of a job's state sent last, kept for a new subscriber of the job. */
 const SEEN_MAX_BYTES = 256 * 1024;
+
+/** What all watches keep between polls (Watches.kept): a caller a quarter. */
+const KEPT_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Polls a job's state sent last is kept for, unchanged: past them, a new subscriber of the job polls. */
+const KEPT_STATE_POLLS = 30;
+
+/** A poll's jobs (`at` its time), or one job's state sent last. */
+type Kept = { readonly jobs: ReadonlyMap<string, CseJob>; readonly at: number; readonly startedAt: number | undefined } | { readonly job: CseJob };
 
 /** Characters of fingerprints taken in one turn of the event loop: a page of many large jobs is a long walk. */
 const FINGERPRINT_CHARS_PER_TURN = 128 * 1024;
@@ -171,8 +189,9 @@ export class EngineWatch {
   private readonly eventSinks = new Set<EventSink>();
   /** The newest page's fingerprints at the last poll, and its read's start: what events compare with. */
   private newest: { fingerprints: Map<string, string>; startedAt?: number } | undefined;
-  /** A new subscriber's first state, while fresh. */
-  private seen = { jobs: new Map<string, CseJob>(), at: -Infinity, startedAt: undefined as number | undefined };
+  /** Its keys in Watches.kept: `${prefix} seen` a new subscriber's first state, while fresh; `${prefix}#${id}`
+   * each tracked job's state sent last. */
+  private readonly prefix: string;
   /** The latest start of a result taken in: a read begun after it is not older, whatever the clock. */
   private latestStart = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
@@ -222,8 +241,9 @@ export class EngineWatch {
     private readonly onIdle: (watch: EngineWatch) => void,
   ) {
     this.settings = options.config.subscriptions;
+    this.prefix = `${credentialDigest(credentials)} ${engineId}`;
     this.budget = scope.join(this);
-    this.coordinator = options.fleet?.join(credentials, engineId, (result, gap) => this.receive(result, gap));
+    this.coordinator = options.fleet?.join(credentials, engineId, (result, gap, bytes) => this.receive(result, gap, bytes));
   }
 
   get watching(): number {
@@ -239,11 +259,31 @@ export class EngineWatch {
     if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
     track.sinks.add(sink);
     if (!this.replayable()) return this.reread(sink);
-    if (track.job !== undefined) return sink.push(JOB_KEY, track.job);
-    const seen = this.seen.jobs.get(jobId);
-    const fresh = performance.now() - this.seen.at < this.settings.pollMs;
-    if (seen !== undefined && fresh) this.update(jobId, seen, this.seen.at, this.seen.startedAt);
-    else this.soon();
+    const sent = track.fingerprint === undefined ? undefined : this.keptOf(`#${jobId}`);
+    if (sent !== undefined && 'job' in sent) return sink.push(JOB_KEY, sent.job);
+    // Its state sent last was not kept: the next one is sent to every subscriber of the job.
+    delete track.fingerprint;
+    const seen = this.keptOf(' seen');
+    const job = seen !== undefined && 'jobs' in seen ? seen.jobs.get(jobId) : undefined;
+    if (job === undefined || !('at' in seen!) || performance.now() - seen.at >= this.settings.pollMs) return this.soon();
+    this.update(jobId, job, seen.at, seen.startedAt);
+  }
+
+  /** What it keeps under `key` (its prefix's), while kept. */
+  private keptOf(key: string): Kept | undefined {
+    return this.options.kept.get(this.prefix + key);
+  }
+
+  /** `kept`, weighing `bytes`, kept under `key` (its prefix's) for `ttlMs` if it fits its caller's share;
+   * what was kept there before is not. */
+  private keep(key: string, kept: Kept, bytes: number, ttlMs: number): void {
+    this.options.kept.delete(this.prefix + key);
+    this.options.kept.set(this.prefix + key, kept, { ttlMs, bytes, caller: callerDigest(this.credentials) });
+  }
+
+  /** No subscriber of `jobId` left, or its state is read again. */
+  private forget(jobId: string): void {
+    this.options.kept.delete(`${this.prefix}#${jobId}`);
   }
 
   /** A stored state may go to a new subscriber while stored answers may serve the scope (the caches' rule). */
@@ -254,8 +294,11 @@ export class EngineWatch {
   /** The sink's next state is read, not stored: a listener reads jobs with none (a known 401: no call). */
   reread(sink: object): void {
     this.gap();
-    const track = [...this.tracks.values()].find((each) => each.sinks.has(sink as JobSink));
-    if (track !== undefined) delete track.job;
+    const entry = [...this.tracks].find(([, each]) => each.sinks.has(sink as JobSink));
+    if (entry !== undefined) {
+      delete entry[1].fingerprint;
+      this.forget(entry[0]);
+    }
     this.soon();
   }
 
@@ -282,7 +325,10 @@ export class EngineWatch {
     if (jobId === undefined) this.eventSinks.delete(sink as EventSink);
     const track = jobId === undefined ? undefined : this.tracks.get(jobId);
     track?.sinks.delete(sink as JobSink);
-    if (track?.sinks.size === 0) this.tracks.delete(jobId!);
+    if (track?.sinks.size === 0) {
+      this.tracks.delete(jobId!);
+      this.forget(jobId!);
+    }
     if (this.tracks.size === 0 && this.eventSinks.size === 0) this.stop();
   }
 
@@ -292,6 +338,8 @@ export class EngineWatch {
     this.stopped = true;
     clearTimeout(this.timer);
     this.abort.abort();
+    for (const jobId of this.tracks.keys()) this.forget(jobId);
+    this.options.kept.delete(`${this.prefix} seen`);
     const jobSinks = [...this.tracks.values()].flatMap((track) => [...track.sinks]);
     for (const sink of [...jobSinks, ...this.eventSinks]) {
       if (refusal === undefined) sink.end();
@@ -302,7 +350,7 @@ export class EngineWatch {
     this.onIdle(this);
   }
 
-  private receive(result: PollResult, gap: boolean): void {
+  private receive(result: PollResult, gap: boolean, bytes: number): void {
     if (this.stopped) return;
     if (gap) this.gap();
     // The fleet's poller reached the upstream: a first state may again be read locally (see plan).
@@ -311,7 +359,7 @@ export class EngineWatch {
       this.lostResult = true;
       return;
     }
-    this.deliver(result, performance.now()).catch((error: unknown) => this.unexpected(error));
+    this.deliver(result, performance.now(), bytes).catch((error: unknown) => this.unexpected(error));
   }
 
   private soon(): void {
@@ -355,7 +403,7 @@ export class EngineWatch {
     this.role = role;
     if (plan.role === 'poll') return performance.now() < this.pollAfter ? undefined : plan;
     // Another replica polls; a subscriber waiting for a first state gets it from one read here.
-    const waiting = [...this.tracks].filter(([, track]) => track.job === undefined).map(([id]) => id);
+    const waiting = [...this.tracks].filter(([, track]) => track.fingerprint === undefined).map(([id]) => id);
     if (this.stopped || waiting.length === 0 || this.failures > 0) return undefined;
     return { role: 'poll', jobIds: waiting, events: false, publish: false };
   }
@@ -394,8 +442,7 @@ export class EngineWatch {
         // Nothing read (the budget spent): nothing to tell the fleet.
         const empty = result.jobs.length + result.missing.length === 0 && result.newest === undefined;
         if (plan.publish && !(empty && !failed)) this.coordinator?.publish(result);
-        // Pages of large jobs are not kept between polls: a watch holds a small poll's worth at most.
-        await this.deliver(result, performance.now(), budget.fetchedBytes <= SEEN_MAX_BYTES);
+        await this.deliver(result, performance.now(), budget.fetchedBytes);
       }
       if (failed) this.failed(budget);
       else this.failures = 0;
@@ -497,7 +544,7 @@ export class EngineWatch {
   }
 
   private pollDemand(): number {
-    if (this.role === 'listener') return [...this.tracks.values()].filter((track) => !track.job).length;
+    if (this.role === 'listener') return [...this.tracks.values()].filter((track) => track.fingerprint === undefined).length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const { jobIds, events } = this.role === 'poller' ? (this.targets ?? own) : own;
     if (!events && jobIds.length <= 1) return jobIds.length;
@@ -510,14 +557,14 @@ export class EngineWatch {
     for (const track of this.tracks.values()) track.stale = true;
   }
 
-  /** After the results before it; rejects as its comparison did. `keepJobs`: the result's jobs may be kept
-   * until the next poll, for a new subscriber of one of them. */
-  private deliver(result: PollResult, at: number, keepJobs = true): Promise<void> {
+  /** After the results before it; rejects as its comparison did. `bytes`: what the result weighed, its jobs
+   * kept until the next poll (for a new subscriber of one of them) if they fit (Watches.kept). */
+  private deliver(result: PollResult, at: number, bytes: number): Promise<void> {
     this.waitingResults += 1;
     const turn = this.delivering.then(async () => {
       this.waitingResults -= 1;
       const fingerprints = await this.fingerprints(result);
-      if (!this.stopped) this.compare(result, at, fingerprints, keepJobs);
+      if (!this.stopped) this.compare(result, at, fingerprints, bytes);
       if (this.waitingResults === 0 && this.lostResult) {
         this.lostResult = false;
         this.gap();
@@ -532,26 +579,27 @@ export class EngineWatch {
     const events = this.eventSinks.size > 0 && result.newest !== undefined;
     const newest = new Set(events ? result.newest : undefined);
     const turns = new TurnMeter(FINGERPRINT_CHARS_PER_TURN, callerDigest(this.credentials));
-    const fingerprints = new Map<CseJob, string>();
+    const fingerprints = new Map<CseJob, Fingerprint>();
     for (const job of result.jobs) {
       const id = String(job.id);
       if (!this.tracks.has(id) && !newest.has(id)) continue;
       const fingerprint = this.fingerprintText(job);
-      fingerprints.set(job, fingerprintDigest(fingerprint));
+      fingerprints.set(job, { digest: fingerprintDigest(fingerprint), chars: fingerprint.length });
       await turns.due(fingerprint.length);
     }
     return { byJob: fingerprints, events };
   }
 
-  private fingerprintOf(job: CseJob): string {
-    return fingerprintDigest(this.fingerprintText(job));
+  private fingerprintOf(job: CseJob): Fingerprint {
+    const text = this.fingerprintText(job);
+    return { digest: fingerprintDigest(text), chars: text.length };
   }
 
   private fingerprintText(job: CseJob): string {
     return jobFingerprint(job, this.options.config.limits.budget.maxListItems);
   }
 
-  private compare(result: PollResult, at: number, fingerprints: Fingerprints, keepJobs: boolean): void {
+  private compare(result: PollResult, at: number, fingerprints: Fingerprints, bytes: number): void {
     this.latestStart = Math.max(this.latestStart, result.startedAt ?? Number.NEGATIVE_INFINITY);
     if (result.engineMissing) {
       for (const id of [...this.tracks.keys()]) this.missingJob(id, result.startedAt);
@@ -564,7 +612,7 @@ export class EngineWatch {
     }
     for (const id of result.missing) this.missingJob(id, result.startedAt);
     const found = new Map(result.jobs.map((job) => [String(job.id), job]));
-    this.seen = { jobs: keepJobs ? found : new Map(), at, startedAt: result.startedAt };
+    this.keep(' seen', { jobs: found, at, startedAt: result.startedAt }, bytes, this.settings.pollMs);
     for (const id of [...this.tracks.keys()]) {
       const job = found.get(id);
       if (job !== undefined) this.update(id, job, at, result.startedAt, fingerprints.byJob.get(job));
@@ -576,22 +624,23 @@ export class EngineWatch {
     }
   }
 
-  private update(jobId: string, job: CseJob, polledAt: number, startedAt: number | undefined, known?: string): void {
+  private update(jobId: string, job: CseJob, polledAt: number, startedAt: number | undefined, known?: Fingerprint): void {
     const track = this.tracks.get(jobId);
     if (track === undefined) return;
     // This replica's late poll, or another's result, may hold an older state than the one sent.
     if (readBefore(startedAt, track.startedAt)) return;
     track.startedAt = startedAt ?? track.startedAt;
     const fingerprint = known ?? this.fingerprintOf(job);
-    if (fingerprint !== track.fingerprint || track.stale === true) {
+    if (fingerprint.digest !== track.fingerprint || track.stale === true) {
       track.stale = false;
-      track.fingerprint = fingerprint;
-      track.job = job;
+      track.fingerprint = fingerprint.digest;
+      this.keep(`#${jobId}`, { job }, fingerprint.chars, KEPT_STATE_POLLS * this.settings.pollMs);
       markPolled(job, polledAt);
       for (const sink of [...track.sinks]) sink.push(JOB_KEY, job);
     }
     if (isTerminalJob(job)) {
       this.tracks.delete(jobId);
+      this.forget(jobId);
       for (const sink of [...track.sinks]) sink.end();
     }
   }
@@ -600,20 +649,21 @@ export class EngineWatch {
     const track = this.tracks.get(jobId);
     if (readBefore(startedAt, track?.startedAt)) return;
     this.tracks.delete(jobId);
+    this.forget(jobId);
     for (const sink of [...(track?.sinks ?? [])]) {
       sink.push(JOB_KEY, null);
       sink.end();
     }
   }
 
-  private compareNewest(page: readonly CseJob[], polledAt: number, startedAt: number | undefined, fingerprints: ReadonlyMap<CseJob, string>): void {
+  private compareNewest(page: readonly CseJob[], polledAt: number, startedAt: number | undefined, fingerprints: ReadonlyMap<CseJob, Fingerprint>): void {
     const before = this.newest;
     if (readBefore(startedAt, before?.startedAt)) return;
     const now = new Map<string, string>();
     for (const job of page) {
       const id = String(job.id);
       // Not the job's track's: it may hold a state read after this page.
-      const fingerprint = fingerprints.get(job) ?? this.fingerprintOf(job);
+      const fingerprint = (fingerprints.get(job) ?? this.fingerprintOf(job)).digest;
       now.set(id, fingerprint);
       const previous = before?.fingerprints.get(id);
       if (before === undefined || previous === fingerprint) continue;

@@ -86,7 +86,7 @@ describe('after a gap, each job is sent again as it is now', () => {
   });
 
   it('with a fleet: a result after another poller, or after this replica stopped listening, is sent even if unchanged', async () => {
-    let receive: ((result: PollResult, gap: boolean) => void) | undefined;
+    let receive: ((result: PollResult, gap: boolean, bytes: number) => void) | undefined;
     const plans: PollPlan[] = [{ role: 'poll', jobIds: ['7'], events: false, publish: true }];
     const fleet: WatchFleet = {
       join: (_credentials, _engineId, onResult) => {
@@ -101,15 +101,15 @@ describe('after a gap, each job is sent again as it is now', () => {
     const result: PollResult = { jobs: [{ id: 7, status: 'Executing' } as unknown as CseJob], newest: undefined, missing: [], engineMissing: false, failed: false };
     // The next tick listens: this replica's role changed, a gap.
     await jest.advanceTimersByTimeAsync(POLL_MS);
-    receive!(result, false);
+    receive!(result, false, 100);
     await jest.advanceTimersByTimeAsync(0);
     expect(seen).toEqual(['Executing', 'Executing']);
     // The same poller again: nothing new.
-    receive!(result, false);
+    receive!(result, false, 100);
     await jest.advanceTimersByTimeAsync(0);
     expect(seen).toHaveLength(2);
     // Another poller (or the subscriber connection back): a gap.
-    receive!(result, true);
+    receive!(result, true, 100);
     await jest.advanceTimersByTimeAsync(0);
     expect(seen).toEqual(['Executing', 'Executing', 'Executing']);
     live.close();
@@ -133,14 +133,14 @@ describe("the fleet's results", () => {
 
   /** A fleet in which another replica polls: `receive` hands the watch that replica's results. */
   function listening() {
-    let onResult: ((result: PollResult, gap: boolean) => void) | undefined;
+    let onResult: ((result: PollResult, gap: boolean, bytes: number) => void) | undefined;
     const fleet: WatchFleet = {
       join: (_credentials, _engineId, receive) => {
         onResult = receive;
         return { plan: async () => ({ role: 'listen' }), publish: () => undefined, leave: () => undefined };
       },
     };
-    return { fleet, receive: (result: PollResult, gap: boolean) => onResult!(result, gap) };
+    return { fleet, receive: (result: PollResult, gap: boolean) => onResult!(result, gap, 100) };
   }
 
   it("a poller publishes a terminal state before the watch it ends leaves the fleet (a later watch's lease is not touched)", async () => {
@@ -204,6 +204,8 @@ describe("the fleet's results", () => {
     } finally {
       taken.mockRestore();
       live.close();
+      // The turns it still waits for are the process's (upstream/turns.ts): none may be left to fake timers.
+      await jest.runAllTimersAsync();
     }
   });
 });
@@ -297,5 +299,50 @@ describe('a poll waiting among the answers being made', () => {
     await jest.advanceTimersByTimeAsync(1.2 * POLL_MS);
     expect([calls.count, first]).toEqual([1, expect.objectContaining({ id: 7 })]);
     watches.close();
+  });
+});
+
+describe('what watches keep between polls', () => {
+  const POLL_MS = 1000;
+  const [a, b] = ['a', 'b'].map((token) => ({ token, projectId: 'p' }) as unknown as Credentials);
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** Every job of engine `e` in the `Executing` state with a 200 KB description; the listing is empty. */
+  function largeJobs(): Watches {
+    const http = {
+      cacheGenerationFor: () => 1,
+      isStranger: () => false,
+      get: async (call: { route: string; path: string }): Promise<UpstreamAnswer> => {
+        if (call.route === 'listJobs') return { kind: 'ok', body: { total: 0, data: [] }, requestId: undefined, bytes: 20 };
+        const id = Number(/jobs\/(\d+)/.exec(call.path)![1]);
+        return { kind: 'ok', body: { id, engineId: 'e', status: 'Executing', description: 'd'.repeat(200 * 1024) }, requestId: undefined, bytes: 200 * 1024 };
+      },
+    } as unknown as CseHttpClient;
+    const config = loadConfig({ CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS), SUBSCRIPTION_MAX_CALLS_PER_POLL: '100' });
+    return new Watches(config, http, { poll() {}, pollers() {}, conflated() {} });
+  }
+
+  /** Whether a new subscriber of the job is handed its state at once, without a poll. */
+  async function atOnce(watches: Watches, credentials: Credentials, jobId: string): Promise<boolean> {
+    let handed = false;
+    void watches.jobUpdates(credentials, 'e', jobId).next().then(() => (handed = true));
+    for (let i = 0; i < 5; i += 1) await Promise.resolve();
+    return handed;
+  }
+
+  it("hold a caller's job states within its share of the bound: watching many large jobs pushes out its own, not another caller's", async () => {
+    const watches = largeJobs();
+    void watches.jobUpdates(b, 'e', '1').next();
+    await jest.advanceTimersByTimeAsync(POLL_MS / 10);
+    for (let id = 1; id <= 60; id += 1) void watches.jobUpdates(a, 'e', String(id)).next();
+    await jest.advanceTimersByTimeAsync(2 * POLL_MS);
+    // 60 states of 200 KB: what is kept stays within the bound, and the other caller's is among it.
+    expect(watches.kept.stats.bytes).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(await atOnce(watches, b, '1')).toBe(true);
+    expect(await atOnce(watches, a, '1')).toBe(false);
+    expect(await atOnce(watches, a, '60')).toBe(true);
+    watches.close();
+    expect(watches.kept.stats.entries).toBe(0);
   });
 });
