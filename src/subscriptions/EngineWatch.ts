@@ -502,9 +502,15 @@ export class EngineWatch {
       let index = this.listing.next;
       const size = this.options.config.upstream.paging.maxPageSize;
       let complete = false;
+      let listed = true;
       for (; index < this.settings.listPages && !complete; index += 1) {
         if (!this.budget.take()) break;
-        const page = await api.listJobs(this.engineId, { from: undefined, to: undefined }, { index, size });
+        const page = await api.listJobs(this.engineId, { from: undefined, to: undefined }, { index, size }).catch((error: unknown) => {
+          if (endsSubscriptions(error)) throw error;
+          listed = false;
+          return false as const;
+        });
+        if (page === false) break;
         if (page === null) return { jobs: [], newest: undefined, missing: [], engineMissing: true, failed };
         if (index === 0 && wantsEvents) newest = page.data.map((job) => String(job.id));
         for (const job of page.data) {
@@ -513,6 +519,14 @@ export class EngineWatch {
         }
         const last = page.data.length < size || (index + 1) * size >= page.total;
         complete = last || watched.every((id) => this.listing.found.has(id));
+      }
+      if (!listed) {
+        // A listing that fails (a page larger than the gateway reads, say) takes its turn as a job does: the
+        // watched jobs are read on their own meanwhile, those it found last time too.
+        failed = true;
+        this.lastPolled.set(LISTING, poll);
+        this.onListing = new Set();
+        continue;
       }
       if (!complete && index < this.settings.listPages) {
         this.listing.next = index;

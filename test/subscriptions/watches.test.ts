@@ -304,7 +304,8 @@ describe('a poll waiting among the answers being made', () => {
 
 describe('what watches keep between polls', () => {
   const POLL_MS = 1000;
-  const [a, b] = ['a', 'b'].map((token) => ({ token, projectId: 'p' }) as unknown as Credentials);
+  const a = { token: 'a', projectId: 'p' } as unknown as Credentials;
+  const b = { token: 'b', projectId: 'p' } as unknown as Credentials;
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
@@ -344,5 +345,31 @@ describe('what watches keep between polls', () => {
     expect(await atOnce(watches, a, '60')).toBe(true);
     watches.close();
     expect(watches.kept.stats.entries).toBe(0);
+  });
+});
+
+describe('a watch whose listing fails', () => {
+  const POLL_MS = 1000;
+  const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('reads its jobs on their own meanwhile: a listing the gateway cannot read (its page too large) starves none of them', async () => {
+    const http = {
+      cacheGenerationFor: () => 1,
+      isStranger: () => false,
+      get: async (call: { route: string; path: string }): Promise<UpstreamAnswer> => {
+        if (call.route === 'listJobs') throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answered with a body the gateway could not read.');
+        const id = Number(/jobs\/(\d+)/.exec(call.path)![1]);
+        return { kind: 'ok', body: { id, engineId: 'e', status: 'Executing' }, requestId: undefined, bytes: 100 };
+      },
+    } as unknown as CseHttpClient;
+    const config = loadConfig({ CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) });
+    const watches = new Watches(config, http, { poll() {}, pollers() {}, conflated() {} });
+    const firsts: unknown[] = [];
+    for (const id of ['1', '2']) void watches.jobUpdates(credentials, 'e', id).next().then((result) => firsts.push(result.value));
+    await jest.advanceTimersByTimeAsync(POLL_MS / 2);
+    expect(firsts).toEqual([expect.objectContaining({ id: 1 }), expect.objectContaining({ id: 2 })]);
+    watches.close();
   });
 });
