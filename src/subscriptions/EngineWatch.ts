@@ -38,11 +38,8 @@ export interface PollResult {
 
 type Targets = { readonly jobIds: readonly string[]; readonly events: boolean };
 
-/** A job's fingerprint as compared (its digest), and the characters of its text: what keeping it weighs. */
-type Fingerprint = { readonly digest: string; readonly chars: number };
-
 /** A result's jobs' fingerprints, and whether its newest page's are among them. */
-type Fingerprints = { readonly byJob: ReadonlyMap<CseJob, Fingerprint>; readonly events: boolean };
+type Fingerprints = { readonly byJob: ReadonlyMap<CseJob, string>; readonly events: boolean };
 
 /** At one tick: poll the upstream (and `publish` the result to the fleet), or listen to another replica's. */
 export type PollPlan =
@@ -73,7 +70,9 @@ type EventSink = ConflatingStream<JobEventModel>;
 
 interface JobTrack {
   readonly sinks: Set<JobSink>;
-  /** The digest of the state sent last (its job kept in `Watches.kept` while it fits there); none before one. */
+  /** Its subscribers not yet handed a state (new ones, or ones whose next state is read): handed the next
+   * state read, changed or not. The job itself is not kept past the poll that read it (Watches.kept). */
+  readonly waiting: Set<JobSink>;
   fingerprint?: string;
   stale?: boolean;
   /** When the read of the state held began. */
@@ -90,9 +89,10 @@ export class Watches implements JobWatches {
   private readonly watches = new Map<string, EngineWatch>();
   private readonly callers = new Map<string, ScopeBudget<EngineWatch>>();
   private closed = false;
-  /** What watches keep between polls for new subscribers (a poll's jobs, each job's state sent last), per caller
-   * a share: however many jobs and engines a caller watches, past it a new subscriber's first state is polled. */
-  readonly kept = new CallerShareCache<Kept>({ maxBytes: KEPT_MAX_BYTES, maxEntryBytes: SEEN_MAX_BYTES });
+  /** The jobs of each watch's last poll, for a new subscriber of one of them while fresh, weighed by the upstream
+   * bytes they came in, per caller a share: however many engines a caller watches, past it a new subscriber's
+   * first state is read. */
+  readonly kept = new CallerShareCache<Polled>({ maxBytes: KEPT_MAX_BYTES, maxEntryBytes: SEEN_MAX_BYTES });
 
   constructor(
     readonly config: GatewayConfig,
@@ -162,18 +162,14 @@ export class Watches implements JobWatches {
 /** The newest job-list pages, read in turn with the watched jobs when events or several jobs are watched. */
 const LISTING = '\u0000listing';
 
-/** Upstream bytes of a poll whose jobs a watch keeps until the next, for a new subscriber of one of them; and
- * of a job's state sent last, kept for a new subscriber of the job. */
+/** Upstream bytes of a poll whose jobs a watch keeps until the next, for a new subscriber of one of them. */
 const SEEN_MAX_BYTES = 256 * 1024;
 
-/** What all watches keep between polls (Watches.kept): a caller a quarter. */
+/** What all watches keep between polls (Watches.kept): a caller a quarter once it is full. */
 const KEPT_MAX_BYTES = 8 * 1024 * 1024;
 
-/** Polls a job's state sent last is kept for, unchanged: past them, a new subscriber of the job polls. */
-const KEPT_STATE_POLLS = 30;
-
-/** A poll's jobs (`at` its time), or one job's state sent last. */
-type Kept = { readonly jobs: ReadonlyMap<string, CseJob>; readonly at: number; readonly startedAt: number | undefined } | { readonly job: CseJob };
+/** A poll's jobs, `at` its time. */
+type Polled = { readonly jobs: ReadonlyMap<string, CseJob>; readonly at: number; readonly startedAt: number | undefined };
 
 /** Characters of fingerprints taken in one turn of the event loop: a page of many large jobs is a long walk. */
 const FINGERPRINT_CHARS_PER_TURN = 128 * 1024;
@@ -189,9 +185,8 @@ export class EngineWatch {
   private readonly eventSinks = new Set<EventSink>();
   /** The newest page's fingerprints at the last poll, and its read's start: what events compare with. */
   private newest: { fingerprints: Map<string, string>; startedAt?: number } | undefined;
-  /** Its keys in Watches.kept: `${prefix} seen` a new subscriber's first state, while fresh; `${prefix}#${id}`
-   * each tracked job's state sent last. */
-  private readonly prefix: string;
+  /** Its key in Watches.kept: its last poll's jobs, a new subscriber's first state while fresh. */
+  private readonly seenKey: string;
   /** The latest start of a result taken in: a read begun after it is not older, whatever the clock. */
   private latestStart = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
@@ -241,7 +236,7 @@ export class EngineWatch {
     private readonly onIdle: (watch: EngineWatch) => void,
   ) {
     this.settings = options.config.subscriptions;
-    this.prefix = `${credentialDigest(credentials)} ${engineId}`;
+    this.seenKey = `${credentialDigest(credentials)} ${engineId}`;
     this.budget = scope.join(this);
     this.coordinator = options.fleet?.join(credentials, engineId, (result, gap, bytes) => this.receive(result, gap, bytes));
   }
@@ -256,34 +251,14 @@ export class EngineWatch {
 
   watchJob(jobId: string, sink: JobSink): void {
     let track = this.tracks.get(jobId);
-    if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set() }));
+    if (track === undefined) this.tracks.set(jobId, (track = { sinks: new Set(), waiting: new Set() }));
     track.sinks.add(sink);
+    track.waiting.add(sink);
     if (!this.replayable()) return this.reread(sink);
-    const sent = track.fingerprint === undefined ? undefined : this.keptOf(`#${jobId}`);
-    if (sent !== undefined && 'job' in sent) return sink.push(JOB_KEY, sent.job);
-    // Its state sent last was not kept: the next one is sent to every subscriber of the job.
-    delete track.fingerprint;
-    const seen = this.keptOf(' seen');
-    const job = seen !== undefined && 'jobs' in seen ? seen.jobs.get(jobId) : undefined;
-    if (job === undefined || !('at' in seen!) || performance.now() - seen.at >= this.settings.pollMs) return this.soon();
-    this.update(jobId, job, seen.at, seen.startedAt);
-  }
-
-  /** What it keeps under `key` (its prefix's), while kept. */
-  private keptOf(key: string): Kept | undefined {
-    return this.options.kept.get(this.prefix + key);
-  }
-
-  /** `kept`, weighing `bytes`, kept under `key` (its prefix's) for `ttlMs` if it fits its caller's share;
-   * what was kept there before is not. */
-  private keep(key: string, kept: Kept, bytes: number, ttlMs: number): void {
-    this.options.kept.delete(this.prefix + key);
-    this.options.kept.set(this.prefix + key, kept, { ttlMs, bytes, caller: callerDigest(this.credentials) });
-  }
-
-  /** No subscriber of `jobId` left, or its state is read again. */
-  private forget(jobId: string): void {
-    this.options.kept.delete(`${this.prefix}#${jobId}`);
+    const seen = this.options.kept.get(this.seenKey);
+    const job = seen?.jobs.get(jobId);
+    if (job === undefined || performance.now() - seen!.at >= this.settings.pollMs) return this.soon();
+    this.update(jobId, job, seen!.at, seen!.startedAt);
   }
 
   /** A stored state may go to a new subscriber while stored answers may serve the scope (the caches' rule). */
@@ -294,11 +269,7 @@ export class EngineWatch {
   /** The sink's next state is read, not stored: a listener reads jobs with none (a known 401: no call). */
   reread(sink: object): void {
     this.gap();
-    const entry = [...this.tracks].find(([, each]) => each.sinks.has(sink as JobSink));
-    if (entry !== undefined) {
-      delete entry[1].fingerprint;
-      this.forget(entry[0]);
-    }
+    for (const track of this.tracks.values()) if (track.sinks.has(sink as JobSink)) track.waiting.add(sink as JobSink);
     this.soon();
   }
 
@@ -325,10 +296,8 @@ export class EngineWatch {
     if (jobId === undefined) this.eventSinks.delete(sink as EventSink);
     const track = jobId === undefined ? undefined : this.tracks.get(jobId);
     track?.sinks.delete(sink as JobSink);
-    if (track?.sinks.size === 0) {
-      this.tracks.delete(jobId!);
-      this.forget(jobId!);
-    }
+    track?.waiting.delete(sink as JobSink);
+    if (track?.sinks.size === 0) this.tracks.delete(jobId!);
     if (this.tracks.size === 0 && this.eventSinks.size === 0) this.stop();
   }
 
@@ -338,8 +307,7 @@ export class EngineWatch {
     this.stopped = true;
     clearTimeout(this.timer);
     this.abort.abort();
-    for (const jobId of this.tracks.keys()) this.forget(jobId);
-    this.options.kept.delete(`${this.prefix} seen`);
+    this.options.kept.delete(this.seenKey);
     const jobSinks = [...this.tracks.values()].flatMap((track) => [...track.sinks]);
     for (const sink of [...jobSinks, ...this.eventSinks]) {
       if (refusal === undefined) sink.end();
@@ -403,7 +371,7 @@ export class EngineWatch {
     this.role = role;
     if (plan.role === 'poll') return performance.now() < this.pollAfter ? undefined : plan;
     // Another replica polls; a subscriber waiting for a first state gets it from one read here.
-    const waiting = [...this.tracks].filter(([, track]) => track.fingerprint === undefined).map(([id]) => id);
+    const waiting = [...this.tracks].filter(([, track]) => track.waiting.size > 0).map(([id]) => id);
     if (this.stopped || waiting.length === 0 || this.failures > 0) return undefined;
     return { role: 'poll', jobIds: waiting, events: false, publish: false };
   }
@@ -491,6 +459,7 @@ export class EngineWatch {
     const candidates = wantsEvents || watched.length > 1 ? [LISTING, ...offListing] : [...watched];
     const details: string[] = [];
     let failed = false;
+    let listingFailed = false;
     for (const item of dueFirst(candidates, (each) => this.lastPolled.get(each))) {
       if (item !== LISTING) {
         if (found.has(item)) continue;
@@ -522,8 +491,9 @@ export class EngineWatch {
       }
       if (!listed) {
         // A listing that fails (a page larger than the gateway reads, say) takes its turn as a job does: the
-        // watched jobs are read on their own meanwhile, those it found last time too.
-        failed = true;
+        // watched jobs are read on their own meanwhile (from the next poll on, those it found last time
+        // too). The poll failed only if it read nothing else: the upstream answers the jobs.
+        listingFailed = true;
         this.lastPolled.set(LISTING, poll);
         this.onListing = new Set();
         continue;
@@ -538,6 +508,7 @@ export class EngineWatch {
       this.listing = { next: 0, found: new Set() };
     }
     for (const id of [...found.keys(), ...details]) this.lastPolled.set(id, poll);
+    failed ||= listingFailed && details.length === 0;
     const read = await Promise.allSettled(details.map((id) => api.getJob(this.engineId, id)));
     const missing: string[] = [];
     read.forEach((result, i) => {
@@ -558,7 +529,7 @@ export class EngineWatch {
   }
 
   private pollDemand(): number {
-    if (this.role === 'listener') return [...this.tracks.values()].filter((track) => track.fingerprint === undefined).length;
+    if (this.role === 'listener') return [...this.tracks.values()].filter((track) => track.waiting.size > 0).length;
     const own = { jobIds: [...this.tracks.keys()], events: this.eventSinks.size > 0 };
     const { jobIds, events } = this.role === 'poller' ? (this.targets ?? own) : own;
     if (!events && jobIds.length <= 1) return jobIds.length;
@@ -593,20 +564,19 @@ export class EngineWatch {
     const events = this.eventSinks.size > 0 && result.newest !== undefined;
     const newest = new Set(events ? result.newest : undefined);
     const turns = new TurnMeter(FINGERPRINT_CHARS_PER_TURN, callerDigest(this.credentials));
-    const fingerprints = new Map<CseJob, Fingerprint>();
+    const fingerprints = new Map<CseJob, string>();
     for (const job of result.jobs) {
       const id = String(job.id);
       if (!this.tracks.has(id) && !newest.has(id)) continue;
       const fingerprint = this.fingerprintText(job);
-      fingerprints.set(job, { digest: fingerprintDigest(fingerprint), chars: fingerprint.length });
+      fingerprints.set(job, fingerprintDigest(fingerprint));
       await turns.due(fingerprint.length);
     }
     return { byJob: fingerprints, events };
   }
 
-  private fingerprintOf(job: CseJob): Fingerprint {
-    const text = this.fingerprintText(job);
-    return { digest: fingerprintDigest(text), chars: text.length };
+  private fingerprintOf(job: CseJob): string {
+    return fingerprintDigest(this.fingerprintText(job));
   }
 
   private fingerprintText(job: CseJob): string {
@@ -626,7 +596,10 @@ export class EngineWatch {
     }
     for (const id of result.missing) this.missingJob(id, result.startedAt);
     const found = new Map(result.jobs.map((job) => [String(job.id), job]));
-    this.keep(' seen', { jobs: found, at, startedAt: result.startedAt }, bytes, this.settings.pollMs);
+    // What was kept before is not, whether or not this fits.
+    this.options.kept.delete(this.seenKey);
+    const polled = { jobs: found, at, startedAt: result.startedAt };
+    this.options.kept.set(this.seenKey, polled, { ttlMs: this.settings.pollMs, bytes, caller: callerDigest(this.credentials) });
     for (const id of [...this.tracks.keys()]) {
       const job = found.get(id);
       if (job !== undefined) this.update(id, job, at, result.startedAt, fingerprints.byJob.get(job));
@@ -638,23 +611,23 @@ export class EngineWatch {
     }
   }
 
-  private update(jobId: string, job: CseJob, polledAt: number, startedAt: number | undefined, known?: Fingerprint): void {
+  private update(jobId: string, job: CseJob, polledAt: number, startedAt: number | undefined, known?: string): void {
     const track = this.tracks.get(jobId);
     if (track === undefined) return;
     // This replica's late poll, or another's result, may hold an older state than the one sent.
     if (readBefore(startedAt, track.startedAt)) return;
     track.startedAt = startedAt ?? track.startedAt;
     const fingerprint = known ?? this.fingerprintOf(job);
-    if (fingerprint.digest !== track.fingerprint || track.stale === true) {
+    const changed = fingerprint !== track.fingerprint || track.stale === true;
+    if (changed || track.waiting.size > 0) {
       track.stale = false;
-      track.fingerprint = fingerprint.digest;
-      this.keep(`#${jobId}`, { job }, fingerprint.chars, KEPT_STATE_POLLS * this.settings.pollMs);
+      track.fingerprint = fingerprint;
       markPolled(job, polledAt);
-      for (const sink of [...track.sinks]) sink.push(JOB_KEY, job);
+      for (const sink of [...(changed ? track.sinks : track.waiting)]) sink.push(JOB_KEY, job);
+      track.waiting.clear();
     }
     if (isTerminalJob(job)) {
       this.tracks.delete(jobId);
-      this.forget(jobId);
       for (const sink of [...track.sinks]) sink.end();
     }
   }
@@ -663,21 +636,20 @@ export class EngineWatch {
     const track = this.tracks.get(jobId);
     if (readBefore(startedAt, track?.startedAt)) return;
     this.tracks.delete(jobId);
-    this.forget(jobId);
     for (const sink of [...(track?.sinks ?? [])]) {
       sink.push(JOB_KEY, null);
       sink.end();
     }
   }
 
-  private compareNewest(page: readonly CseJob[], polledAt: number, startedAt: number | undefined, fingerprints: ReadonlyMap<CseJob, Fingerprint>): void {
+  private compareNewest(page: readonly CseJob[], polledAt: number, startedAt: number | undefined, fingerprints: ReadonlyMap<CseJob, string>): void {
     const before = this.newest;
     if (readBefore(startedAt, before?.startedAt)) return;
     const now = new Map<string, string>();
     for (const job of page) {
       const id = String(job.id);
       // Not the job's track's: it may hold a state read after this page.
-      const fingerprint = (fingerprints.get(job) ?? this.fingerprintOf(job)).digest;
+      const fingerprint = fingerprints.get(job) ?? this.fingerprintOf(job);
       now.set(id, fingerprint);
       const previous = before?.fingerprints.get(id);
       if (before === undefined || previous === fingerprint) continue;

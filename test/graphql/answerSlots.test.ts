@@ -67,20 +67,22 @@ it("waits for a slot before a subscription's poll reads the upstream, as an oper
  * An operation's calls all pass their first look for room at once, before any answer counts: each looks
  * again when it starts (CSE_REQUEST_CONCURRENCY at a time). With 256 KiB of OPERATION_MAX_UPSTREAM_BYTES
  * (128 KiB for small answers together), another caller's answer holding 100 KB, the first in line, and this
- * operation's first 100 KB counted, its second call waits until the other is made.
+ * operation's first call out (of an engine nobody asked about: a slot's bytes expected, so it goes on
+ * holding nothing), its second call waits until the other is made.
  */
 describe('each call of an operation, when it starts', () => {
-  const ENGINE_B = 'e-room';
-  const big = (id: number) => JSON.stringify({ id, engineId: ENGINE_B, status: 'Finished', description: 'd'.repeat(100 * 1024), tasks: [] });
-  const path = (id: number) => `/engines/${ENGINE_B}/jobs/${id}`;
+  const [ENGINE_B, ENGINE_MINE] = ['e-room', 'e-room-2'];
+  const big = (id: number, engine = ENGINE_B) => JSON.stringify({ id, engineId: engine, status: 'Finished', description: 'd'.repeat(100 * 1024), tasks: [] });
+  const path = (id: number, engine = ENGINE_B) => `/engines/${engine}/jobs/${id}`;
   let release: (() => void) | undefined;
   let fake: FakeUpstream;
   let roomGateway: GatewayHarness;
   beforeAll(async () => {
     fake = await startFakeUpstream((requested) => {
       if (requested.includes(path(8))) return new Promise((resolve) => (release = () => resolve(big(8))));
-      const id = [1, 2, 7].find((n) => requested.includes(path(n)));
-      return id === undefined ? undefined : big(id);
+      if (requested.includes(path(7))) return big(7);
+      const id = [1, 2].find((n) => requested.includes(path(n, ENGINE_MINE)));
+      return id === undefined ? undefined : big(id, ENGINE_MINE);
     });
     roomGateway = await startGatewayOn(fake, { OPERATION_MAX_UPSTREAM_BYTES: String(256 * 1024), CSE_REQUEST_CONCURRENCY: '1', REQUEST_TIMEOUT_MS: '10000' });
   });
@@ -92,10 +94,10 @@ describe('each call of an operation, when it starts', () => {
   it('waits for room before it goes out, not only before the first', async () => {
     const other = roomGateway.gql(`{ a: job(engineId: "${ENGINE_B}", id: "7") { description } b: job(engineId: "${ENGINE_B}", id: "8") { id } }`, undefined, { 'x-auth-token': SECOND_TOKEN });
     await eventually(() => release !== undefined, "the other operation's second call", 5000);
-    const mine = roomGateway.gql(`{ a: job(engineId: "${ENGINE_B}", id: "1") { id } b: job(engineId: "${ENGINE_B}", id: "2") { id } }`);
-    await eventually(() => fake.calls.some((called) => called.includes(path(1))), 'its first call', 5000);
+    const mine = roomGateway.gql(`{ a: job(engineId: "${ENGINE_MINE}", id: "1") { id } b: job(engineId: "${ENGINE_MINE}", id: "2") { id } }`);
+    await eventually(() => fake.calls.some((called) => called.includes(path(1, ENGINE_MINE))), 'its first call', 5000);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(fake.calls.filter((called) => called.includes(path(2)))).toEqual([]);
+    expect(fake.calls.filter((called) => called.includes(path(2, ENGINE_MINE)))).toEqual([]);
     release!();
     expect((await other).body.errors).toBeUndefined();
     expect((await mine).body).toEqual({ data: { a: { id: '1' }, b: { id: '2' } } });

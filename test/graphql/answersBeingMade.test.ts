@@ -5,7 +5,8 @@ import { loadConfig } from '../../src/config/loadConfig';
 import { createContext, type ContextServices } from '../../src/graphql/context';
 import { OperationBudget } from '../../src/graphql/execution/operationBudget';
 import { parse, type FragmentDefinitionNode } from 'graphql';
-import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
+import type { CseHttpClient, UpstreamCall } from '../../src/upstream/CseHttpClient';
+import { AnswerOutgrewRoom } from '../../src/upstream/errorMapping';
 import { CseApi, type CallRoom } from '../../src/upstream/CseApi';
 import { InFlightLimiter } from '../../src/upstream/resilience/InFlightLimiter';
 import type { Credentials } from '../../src/upstream/credentials';
@@ -319,12 +320,29 @@ describe('room held for upstream answers on their way', () => {
     share.restart();
     share.grow(5);
     second.giveBack();
-    expect(second.growTo(1000)).toBe(true);
+    // No longer held: whoever still wants its call asks again, within a room of its own.
+    expect(second.growTo(1000)).toBe(false);
     expect(answers.stats.bytes).toBe(5);
     const third = share.reserve(50);
     share.release();
     third.giveBack();
     expect(answers.stats.bytes).toBe(0);
+  });
+
+  it('grows as the call looked for room before it held any: its own room does not crowd it out', () => {
+    const answers = new AnswersBeingMade(bounds(1024 * 1024, Infinity, Infinity, Infinity, 0));
+    const older = placed(answers.answerOf('A'));
+    older.large();
+    older.grow(1014 * 1024);
+    const share = placed(answers.answerOf('A'));
+    share.large();
+    const room = share.reserve(20 * 1024);
+    expect(room.growTo(21 * 1024)).toBe(true);
+    expect(answers.stats.bytes).toBe(1035 * 1024);
+    // The caller's share full without it: no more.
+    older.grow(20 * 1024);
+    expect(room.growTo(22 * 1024)).toBe(false);
+    expect(answers.stats.bytes).toBe(1055 * 1024);
   });
 
   it("lets an answer large from its first byte wait for the large answers' room before it holds anything", async () => {
@@ -679,12 +697,57 @@ describe("an operation's budget in its caller's share", () => {
     expect(isRoom(await third)).toBe(true);
   });
 
+  it("goes on holding nothing only while its first call is expected to bring at most a slot's bytes: past them, it waits for a full small pool", async () => {
+    const answers = new AnswersBeingMade({ ...bounds(64 * 1024 * 1024, 256 * 1024, Infinity, Infinity, 256 * 1024), slotBytes: 64 * 1024 });
+    const filler = placed(answers.answerOf('A'));
+    filler.grow(256 * 1024);
+    filler.sizes.learned('getJob p big', 200 * 1024, 1);
+    filler.sizes.learned('getJob p tiny', 1000, 1);
+    expect(isRoom(new OperationBudget(limits, 'B', answers.answerOf('B')).callStarts('getJob p tiny', 1))).toBe(true);
+    const big = new OperationBudget(limits, 'C', answers.answerOf('C')).callStarts('getJob p big', 1);
+    expect(big).toBeInstanceOf(Promise);
+    filler.release();
+    expect(isRoom(await big)).toBe(true);
+  });
+
   it('starts no call once its operation was cut short', async () => {
     const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024));
     const abort = new PlainAbort();
     const budget = new OperationBudget(limits, 'B', answers.answerOf('B'), { signal: abort.signal });
     abort.abort(new DOMException('timed out', 'TimeoutError'));
     await expect(budget.callStarts('getJob p e', 1)).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+  });
+
+  it('asks again for an answer that outgrew its room only once there is room for it: an answer growing between asks is not asked for in a loop', async () => {
+    const answers = new AnswersBeingMade({ ...bounds(1024 * 1024, 64 * 1024 * 1024, 100, 100, 256 * 1024), slotBytes: 64 * 1024 });
+    const oldest = placed(answers.answerOf('A'));
+    oldest.large();
+    oldest.grow(1014 * 1024);
+    const budget = new OperationBudget(limits, 'A', answers.answerOf('A'));
+    let calls = 0;
+    // A running job whose log grows: each answer announces 1 KB more than the one before, past the room held.
+    const http = {
+      get: async (call: UpstreamCall) => {
+        calls += 1;
+        const announced = 300 * 1024 + calls * 1024;
+        await new Promise((resolve) => setImmediate(resolve));
+        if (call.room?.fits(announced) === false) throw new AnswerOutgrewRoom(announced, true);
+        return { kind: 'ok', body: { id: 1, engineId: 'e', status: 'Executing' }, requestId: 'r', bytes: announced };
+      },
+    } as unknown as CseHttpClient;
+    const request = { credentials: { token: 't', projectId: 'p' } as Credentials, refusal: {} };
+    const api = new CseApi({ http, request, limit: (fn) => fn(), pageBase: 1, timeFormat: 'epoch-ms', budget });
+    // The caller's share full but for the call's own room: it grows into it.
+    expect(await api.getJob('e', '1')).toMatchObject({ id: 1 });
+    expect(calls).toBe(1);
+    // Full without it, the kind now known to be large: it waits before it asks, and asks once there is room.
+    oldest.grow(20 * 1024);
+    const job = api.getJob('e', '1');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls).toBe(1);
+    oldest.release();
+    expect(await job).toMatchObject({ id: 1 });
+    expect(calls).toBe(2);
   });
 
   it("frees the operation's calls for the answer made again: a call of the answer before, waiting for room, does not keep its place", async () => {

@@ -4,6 +4,7 @@ import type { PollPlan, PollResult, WatchFleet } from '../../src/subscriptions/E
 import { loadConfig } from '../../src/config/loadConfig';
 import { Watches, type WatchMetrics } from '../../src/subscriptions/EngineWatch';
 import { AnswersBeingMade } from '../../src/graphql/execution/answersBeingMade';
+import { credentialDigest } from '../../src/cache/scopeKey';
 import type { CseHttpClient } from '../../src/upstream/CseHttpClient';
 import type { UpstreamAnswer } from '../../src/upstream/stages/types';
 import type { Credentials } from '../../src/upstream/credentials';
@@ -309,40 +310,31 @@ describe('what watches keep between polls', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  /** Every job of engine `e` in the `Executing` state with a 200 KB description; the listing is empty. */
+  /** Every job of every engine `Executing` with a 200 KB description, its answer weighing as much. */
   function largeJobs(): Watches {
     const http = {
       cacheGenerationFor: () => 1,
       isStranger: () => false,
-      get: async (call: { route: string; path: string }): Promise<UpstreamAnswer> => {
-        if (call.route === 'listJobs') return { kind: 'ok', body: { total: 0, data: [] }, requestId: undefined, bytes: 20 };
+      get: async (call: { path: string; engineId: string }): Promise<UpstreamAnswer> => {
         const id = Number(/jobs\/(\d+)/.exec(call.path)![1]);
-        return { kind: 'ok', body: { id, engineId: 'e', status: 'Executing', description: 'd'.repeat(200 * 1024) }, requestId: undefined, bytes: 200 * 1024 };
+        const body = { id, engineId: call.engineId, status: 'Executing', description: 'd'.repeat(200 * 1024) };
+        return { kind: 'ok', body, requestId: undefined, bytes: 200 * 1024 };
       },
     } as unknown as CseHttpClient;
     const config = loadConfig({ CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS), SUBSCRIPTION_MAX_CALLS_PER_POLL: '100' });
     return new Watches(config, http, { poll() {}, pollers() {}, conflated() {} });
   }
 
-  /** Whether a new subscriber of the job is handed its state at once, without a poll. */
-  async function atOnce(watches: Watches, credentials: Credentials, jobId: string): Promise<boolean> {
-    let handed = false;
-    void watches.jobUpdates(credentials, 'e', jobId).next().then(() => (handed = true));
-    for (let i = 0; i < 5; i += 1) await Promise.resolve();
-    return handed;
-  }
-
-  it("hold a caller's job states within its share of the bound: watching many large jobs pushes out its own, not another caller's", async () => {
+  it("are each watch's last poll's jobs, by the bytes they came in, a caller a share: one watching many engines pushes out its own, not another caller's", async () => {
     const watches = largeJobs();
-    void watches.jobUpdates(b, 'e', '1').next();
+    void watches.jobUpdates(b, 'e0', '1').next();
     await jest.advanceTimersByTimeAsync(POLL_MS / 10);
-    for (let id = 1; id <= 60; id += 1) void watches.jobUpdates(a, 'e', String(id)).next();
-    await jest.advanceTimersByTimeAsync(2 * POLL_MS);
-    // 60 states of 200 KB: what is kept stays within the bound, and the other caller's is among it.
+    for (let engine = 1; engine <= 60; engine += 1) void watches.jobUpdates(a, `e${engine}`, '1').next();
+    await jest.advanceTimersByTimeAsync(1.5 * POLL_MS);
+    // 61 polls of 200 KB: what is kept stays within the bound, and the other caller's poll is among it.
     expect(watches.kept.stats.bytes).toBeLessThanOrEqual(8 * 1024 * 1024);
-    expect(await atOnce(watches, b, '1')).toBe(true);
-    expect(await atOnce(watches, a, '1')).toBe(false);
-    expect(await atOnce(watches, a, '60')).toBe(true);
+    expect(watches.kept.stats.entries).toBeLessThan(61);
+    expect(watches.kept.get(`${credentialDigest(b)} e0`)?.jobs.get('1')).toMatchObject({ id: 1 });
     watches.close();
     expect(watches.kept.stats.entries).toBe(0);
   });
@@ -354,11 +346,13 @@ describe('a watch whose listing fails', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('reads its jobs on their own meanwhile: a listing the gateway cannot read (its page too large) starves none of them', async () => {
+  it('reads its jobs on their own meanwhile: a listing the gateway cannot read (its page too large) starves none of them, nor backs them off', async () => {
+    const calls: string[] = [];
     const http = {
       cacheGenerationFor: () => 1,
       isStranger: () => false,
       get: async (call: { route: string; path: string }): Promise<UpstreamAnswer> => {
+        calls.push(call.route);
         if (call.route === 'listJobs') throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answered with a body the gateway could not read.');
         const id = Number(/jobs\/(\d+)/.exec(call.path)![1]);
         return { kind: 'ok', body: { id, engineId: 'e', status: 'Executing' }, requestId: undefined, bytes: 100 };
@@ -366,10 +360,20 @@ describe('a watch whose listing fails', () => {
     } as unknown as CseHttpClient;
     const config = loadConfig({ CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) });
     const watches = new Watches(config, http, { poll() {}, pollers() {}, conflated() {} });
-    const firsts: unknown[] = [];
-    for (const id of ['1', '2']) void watches.jobUpdates(credentials, 'e', id).next().then((result) => firsts.push(result.value));
+    const states: unknown[] = [];
+    for (const id of ['1', '2']) {
+      void (async () => {
+        for await (const job of watches.jobUpdates(credentials, 'e', id)) states.push(job);
+      })();
+    }
     await jest.advanceTimersByTimeAsync(POLL_MS / 2);
-    expect(firsts).toEqual([expect.objectContaining({ id: 1 }), expect.objectContaining({ id: 2 })]);
+    expect(states).toEqual([expect.objectContaining({ id: 1 }), expect.objectContaining({ id: 2 })]);
+    // The jobs answered: no back-off, and their unchanged states are not sent again.
+    const reads = () => calls.filter((route) => route === 'getJob').length;
+    const before = reads();
+    await jest.advanceTimersByTimeAsync(10 * POLL_MS);
+    expect(reads() - before).toBeGreaterThanOrEqual(16);
+    expect(states).toHaveLength(2);
     watches.close();
   });
 });

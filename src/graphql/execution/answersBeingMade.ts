@@ -25,6 +25,9 @@ export interface AnswerShare {
   /** The answer holds (or the admission expects it to hold) more list items than a small answer: it counts
    * among the large from now on. */
   large(): void;
+  /** Its next upstream call is expected to bring `bytes` (0 once it holds room for them): holding nothing,
+   * past a slot's bytes (AnswerBounds.slotBytes), it waits for room as if it held them. */
+  expect(bytes: number): void;
   /** The answer is made again from the start: gives back what was counted, keeping the slot. A wait begun
    * before fails (its call belongs to the answer before). */
   restart(): void;
@@ -34,8 +37,9 @@ export interface AnswerShare {
 
 /** Room held for one upstream answer on its way (AnswerShare.reserve). */
 export interface Reservation {
-  /** Holds room for `bytes` in all if the operation may go on now (AnswerShare.mayGoOn), saying whether it
-   * does; past a small answer's bytes, the operation is large from then on. */
+  /** Holds room for `bytes` in all if the operation may go on expecting them (as it looked before it held
+   * any), saying whether it does; past a small answer's bytes, the operation is large from then on. False
+   * once the room is no longer held (given back, or its answer restarted or made). */
   growTo(bytes: number): boolean;
   /** Gives the room back, once; a reservation made before the answer restarted is given back already. */
   giveBack(): void;
@@ -56,6 +60,9 @@ export interface AnswerBounds {
   readonly smallBytes: number;
   /** The largest upstream answer (CSE_MAX_RESPONSE_BYTES): what a call is ever expected to bring at most. */
   readonly answerBytes?: number;
+  /** What an operation holding nothing may expect its first upstream answer to bring and still go on at once
+   * (what a slot holds uncounted); past it, it waits for room as if it held it (`expect`). Default: no bound. */
+  readonly slotBytes?: number;
 }
 
 /** One operation waiting: for a slot (`holder` set), or with its slot for room in the bytes. */
@@ -94,6 +101,11 @@ export class AnswerSizes {
   expected(kind: string, items: number): number | undefined {
     const perItem = this.perItem.get(kind);
     return perItem === undefined ? undefined : Math.min(this.answerBytes, Math.ceil(perItem * Math.max(1, items)));
+  }
+
+  /** `bytes`, or the largest answer accepted if fewer. */
+  capped(bytes: number): number {
+    return Math.min(this.answerBytes, bytes);
   }
 
   /** An answer of `kind` weighed `bytes` for the `items` items it held. */
@@ -218,6 +230,8 @@ class Share implements AnswerShare {
   private waiter: Waiter | undefined;
   /** Told it is large (`large()`), whatever its bytes. */
   private largeByItems = false;
+  /** What its next upstream call is expected to bring (`expect`). */
+  private expecting = 0;
 
   constructor(
     private readonly ledger: Ledger,
@@ -244,7 +258,7 @@ class Share implements AnswerShare {
     const counts = this.counts;
     let held = 0;
     const hold = (more: number) => {
-      if (more > 0) this.add(more, 'reserved');
+      if (more !== 0) this.add(more, 'reserved');
       held += more;
     };
     hold(bytes);
@@ -252,11 +266,18 @@ class Share implements AnswerShare {
     const current = () => this.counts === counts && held >= 0;
     return {
       growTo: (total) => {
-        if (!current() || total <= held) return true;
+        // Held for the answer before it restarted, or made: whoever still wants the call asks again.
+        if (!current()) return false;
+        if (total <= held) return true;
         if (this.holds + total - held > this.ledger.bounds.smallBytes) this.large();
-        if (!this.hasRoom()) return false;
-        hold(total - held);
-        return true;
+        // Looked at as the call did before it held anything: its own room does not crowd itself out.
+        const [before, expecting] = [held, this.expecting];
+        hold(-before);
+        this.expecting = total;
+        const room = this.hasRoom();
+        this.expecting = expecting;
+        hold(room ? total : before);
+        return room;
       },
       giveBack: () => {
         if (!current()) return;
@@ -313,6 +334,10 @@ class Share implements AnswerShare {
     });
   }
 
+  expect(bytes: number): void {
+    this.expecting = bytes;
+  }
+
   large(): void {
     this.largeByItems = true;
     if (this.pool === 'small') this.becomeLarge();
@@ -339,11 +364,15 @@ class Share implements AnswerShare {
   /** A small answer waits for the small answers' room alone: waiting on its caller's large ones, it would
    * hold that room meanwhile. A large one waits for its caller's share, unless it is the caller's first
    * large answer, and for the large answers' room, unless it is the first of them: the first of all large
-   * answers is its caller's first too, so one always goes on. Holding nothing, a small one goes on; one
-   * large from its first byte waits as large ones do (until the large answers it waits for are made). */
+   * answers is its caller's first too, so one always goes on. Holding nothing, a small one goes on (unless
+   * its next call is expected to bring more than a slot's bytes); one large from its first byte waits as
+   * large ones do (until the large answers it waits for are made). */
   hasRoom(): boolean {
     const { bytes, smallOrder, largeOrder, largeOf, smallBytes, bytesByAll, bounds } = this.ledger;
-    if (this.holds === 0 && !this.largeByItems) return true;
+    if (this.holds === 0 && !this.largeByItems) {
+      // Past a slot's bytes, its next call would join the small answers with them.
+      return this.expecting <= (bounds.slotBytes ?? Number.POSITIVE_INFINITY) || smallBytes < bounds.processBytes;
+    }
     if (this.pool === 'small') return smallBytes < bounds.processBytes || firstOf(smallOrder, this);
     if (bytes.full(this.caller) && !firstOf(largeOf.get(this.caller), this)) return false;
     return bytesByAll - smallBytes < bounds.processBytes || firstOf(largeOrder, this);

@@ -42,7 +42,7 @@ export function answerBounds(
   const processBytes = 2 * callerBytes;
   const slots = budget.maxConcurrent ?? Math.max(maxInFlight, Math.floor(processBytes / SHARE_STEP));
   const callerSlots = Math.max(1, Math.floor(slots / 2));
-  return { callerBytes, processBytes, slots, callerSlots, smallBytes: SMALL_ANSWER_BYTES, answerBytes: maxResponseBytes };
+  return { callerBytes, processBytes, slots, callerSlots, smallBytes: SMALL_ANSWER_BYTES, answerBytes: maxResponseBytes, slotBytes: SHARE_STEP };
 }
 
 /** The list field whose items `paced` makes: the fields each item selects (with its fragments). */
@@ -140,15 +140,17 @@ export class OperationBudget {
     if (signal?.aborted === true) return Promise.reject(classifyFailure({ thrown: signal.reason }).error);
     const { answers } = this;
     const known = answers?.sizes.expected(kind, items);
-    const expected = known === undefined && atLeast === 0 ? undefined : Math.max(known ?? 0, atLeast);
+    const expected = known === undefined && atLeast === 0 ? undefined : Math.max(known ?? 0, answers?.sizes.capped(atLeast) ?? atLeast);
     // Its own calls of a kind nobody has learned go one at a time until one is answered.
     const learning = expected === undefined ? this.learning?.get(kind) : undefined;
     if (learning !== undefined) return learning.then(() => this.callStarts(kind, items, atLeast));
     // With what it holds already, past a small answer's bytes: large from now on.
     if (answers !== undefined && expected !== undefined && answers.holds + expected > SMALL_ANSWER_BYTES) answers.large();
+    answers?.expect(expected ?? SHARE_STEP);
     const wait = this.whenRoom();
     if (wait !== undefined) return wait.then(() => this.callStarts(kind, items, atLeast));
     if (answers === undefined) return UNBOUNDED;
+    answers.expect(0);
     const reservation = answers.reserve(expected ?? SHARE_STEP);
     const fits = (bytes: number) => reservation.growTo(bytes);
     if (expected !== undefined) return { fits, end: reservation.giveBack };
