@@ -180,6 +180,19 @@ describe("all callers' answers together", () => {
     expect(await settled(cRoom)).toBe('resolved');
   });
 
+  it('let the answers of callers holding the fewest bytes take the room first: a caller new to a full pool is not always behind', async () => {
+    const answers = new AnswersBeingMade(bounds(1000, 100, Infinity, Infinity, 0));
+    const [a, b, c] = [placed(answers.answerOf('A')), placed(answers.answerOf('B')), placed(answers.answerOf('C'))];
+    a.grow(90);
+    b.grow(50);
+    c.large();
+    const order: string[] = [];
+    const rooms = [b.room(undefined, undefined).then(() => order.push('B')), c.room(undefined, undefined).then(() => order.push('C'))];
+    a.release();
+    await Promise.all(rooms);
+    expect(order).toEqual(['C', 'B']);
+  });
+
   it('bound many tokens as they bound one: callers past an equal part of the bound make at most the bound and one answer', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 1, max: 80 })), { maxLength: 60 }), (grown) => {

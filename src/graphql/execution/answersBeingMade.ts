@@ -195,10 +195,16 @@ class Ledger {
   }
 
   /** `caller`'s answers gave back bytes, or left a pool: its waiting answers look again; every caller's
-   * when a pool was full. */
+   * when a pool was full, those holding the fewest bytes first: the answers let go on take their room in
+   * that order, so a caller new to a full pool is not always behind the callers that waited before it. */
   wakeForRoom(caller: string, everyone: boolean): void {
-    if (everyone) for (const waiters of [...this.forRoom.values()]) this.wake(waiters);
-    else {
+    if (everyone) {
+      const callers = [...this.forRoom.keys()].sort((a, b) => this.bytes.held(a) - this.bytes.held(b));
+      for (const each of callers) {
+        const waiters = this.forRoom.get(each);
+        if (waiters !== undefined) this.wake(waiters);
+      }
+    } else {
       const waiters = this.forRoom.get(caller);
       if (waiters !== undefined) this.wake(waiters);
     }
