@@ -723,6 +723,20 @@ describe("an operation's budget in its caller's share", () => {
     expect(isRoom(await big)).toBe(true);
   });
 
+  it('lets the first small answer go on however little it holds, its next call expected past a slot\'s bytes: a full small pool always lets one on', () => {
+    const answers = new AnswersBeingMade({ ...bounds(1e9, 200, Infinity, Infinity, 100), slotBytes: 10 });
+    const first = placed(answers.answerOf('Z'));
+    // Its first call answered under a slot's bytes: nothing counted, still the first of the small answers.
+    first.reserve(5).giveBack();
+    const [b, c] = [placed(answers.answerOf('B')), placed(answers.answerOf('C'))];
+    b.grow(100);
+    c.grow(100);
+    first.expect(50);
+    expect([first.mayGoOn(), b.mayGoOn(), c.mayGoOn()]).toEqual([true, false, false]);
+    first.expect(0);
+    expect(first.reserve(5).growTo(50)).toBe(true);
+  });
+
   it('starts no call once its operation was cut short', async () => {
     const answers = new AnswersBeingMade(bounds(64 * 1024 * 1024));
     const abort = new PlainAbort();

@@ -26,7 +26,8 @@ export interface AnswerShare {
    * among the large from now on. */
   large(): void;
   /** Its next upstream call is expected to bring `bytes` (0 once it holds room for them): holding nothing,
-   * past a slot's bytes (AnswerBounds.slotBytes), it waits for room as if it held them. */
+   * past a slot's bytes (AnswerBounds.slotBytes), it waits for the small answers' room (unless it is their
+   * first). */
   expect(bytes: number): void;
   /** The answer is made again from the start: gives back what was counted, keeping the slot. A wait begun
    * before fails (its call belongs to the answer before). */
@@ -353,12 +354,14 @@ class Share implements AnswerShare {
     // What waits belongs to the answer made before: it fails, so its calls free the operation's for the new one.
     this.waiter?.fail(new DOMException('The answer is made again from the start.', 'AbortError'));
     this.beforeSlot = 0;
+    this.expecting = 0;
     this.giveBack();
   }
 
   release(): void {
     this.stopWaiting();
     this.beforeSlot = 0;
+    this.expecting = 0;
     this.giveBack();
     if (this.holder === undefined) return;
     this.ledger.slots.release(this.holder, this.heldAsStranger);
@@ -376,8 +379,9 @@ class Share implements AnswerShare {
   hasRoom(): boolean {
     const { bytes, smallOrder, largeOrder, largeOf, smallBytes, bytesByAll, bounds } = this.ledger;
     if (this.holds === 0 && !this.largeByItems) {
-      // Past a slot's bytes, its next call would join the small answers with them.
-      return this.expecting <= (bounds.slotBytes ?? Number.POSITIVE_INFINITY) || smallBytes < bounds.processBytes;
+      // Past a slot's bytes, its next call would join the small answers with them (the first of which goes on).
+      const within = this.expecting <= (bounds.slotBytes ?? Number.POSITIVE_INFINITY);
+      return within || smallBytes < bounds.processBytes || firstOf(smallOrder, this);
     }
     if (this.pool === 'small') return smallBytes < bounds.processBytes || firstOf(smallOrder, this);
     if (bytes.full(this.caller) && !firstOf(largeOf.get(this.caller), this)) return false;
