@@ -61,8 +61,8 @@ export interface AnswerBounds {
   readonly smallBytes: number;
   /** The largest upstream answer (CSE_MAX_RESPONSE_BYTES): what a call is ever expected to bring at most. */
   readonly answerBytes?: number;
-  /** What an operation holding nothing may expect its first upstream answer to bring and still go on at once
-   * (what a slot holds uncounted); past it, it waits for room as if it held it (`expect`). Default: no bound. */
+  /** What an operation holding nothing may expect its next upstream answer to bring and still go on at once
+   * (what a slot holds uncounted); past it, it waits for the small answers' room (`expect`). Default: no bound. */
   readonly slotBytes?: number;
 }
 
