@@ -11,6 +11,24 @@ import type { Credentials } from '../../src/upstream/credentials';
 import type { CseJob } from '../../src/upstream/types';
 import * as fingerprints from '../../src/subscriptions/jobFingerprint';
 
+type FakeCall = { readonly route: string; readonly path: string; readonly engineId?: string };
+
+/** Watches with `env` over an upstream that answers each call with `get`; the scope accepted and answered
+ * recently (stored states may be handed on). */
+function watchesOver(get: (call: FakeCall) => Promise<UpstreamAnswer>, env: Record<string, string>, more: { fleet?: WatchFleet; answers?: AnswersBeingMade } = {}): Watches {
+  const http = { cacheGenerationFor: () => 1, isStranger: () => false, get } as unknown as CseHttpClient;
+  return new Watches(loadConfig(env), http, { poll() {}, pollers() {}, conflated() {} }, more.fleet, undefined, more.answers);
+}
+
+/** The job id a details call's path names. */
+const jobIdOf = (call: FakeCall): number => Number(/jobs\/(\d+)/.exec(call.path)![1]);
+
+const POLL_MS = 1000;
+const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
+// Time is the subject of every test here but the first, which sets none.
+beforeEach(() => jest.useFakeTimers());
+afterEach(() => jest.useRealTimers());
+
 describe('Watches', () => {
   it('once closed, ends new subscriptions at once without making a watch (nothing polls, no poller counted)', async () => {
     const pollers = jest.fn();
@@ -25,10 +43,6 @@ describe('Watches', () => {
 });
 
 describe('after a gap, each job is sent again as it is now', () => {
-  const POLL_MS = 1000;
-  const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
 
   /** A job's states as the upstream answers them, one per details call; an Error fails that call. */
   function upstream(answers: Array<{ status: string } | Error>) {
@@ -118,18 +132,10 @@ describe('after a gap, each job is sent again as it is now', () => {
 });
 
 describe("the fleet's results", () => {
-  const POLL_MS = 1000;
-  const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
 
   function watchesWith(status: string, fleet: WatchFleet): Watches {
-    const http = {
-      cacheGenerationFor: () => 1,
-      get: async (): Promise<UpstreamAnswer> => ({ kind: 'ok', body: { id: 7, status }, requestId: undefined, bytes: 0 }),
-    } as unknown as CseHttpClient;
-    const config = loadConfig({ SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) });
-    return new Watches(config, http, { poll() {}, pollers() {}, conflated() {} }, fleet);
+    const env = { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) };
+    return watchesOver(async () => ({ kind: 'ok', body: { id: 7, status }, requestId: undefined, bytes: 0 }), env, { fleet });
   }
 
   /** A fleet in which another replica polls: `receive` hands the watch that replica's results. */
@@ -212,26 +218,17 @@ describe("the fleet's results", () => {
 });
 
 describe("what a watch keeps of a poll's jobs", () => {
-  const POLL_MS = 1000;
-  const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
 
   /** An engine whose newest page lists jobs 7 and 8, its answers weighing `bytes`; its calls counted. */
   function engine(bytes: number) {
     const calls = { count: 0 };
-    const http = {
-      cacheGenerationFor: () => 1,
-      isStranger: () => false,
-      get: async (call: { route: string }): Promise<UpstreamAnswer> => {
-        const job = (id: number) => ({ id, engineId: 'e', status: 'Executing' });
-        calls.count += 1;
-        if (call.route === 'listJobs') return { kind: 'ok', body: { total: 2, data: [job(8), job(7)] }, requestId: undefined, bytes };
-        return { kind: 'ok', body: job(8), requestId: undefined, bytes };
-      },
-    } as unknown as CseHttpClient;
-    const config = loadConfig({ CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) });
-    return { calls, watches: new Watches(config, http, { poll() {}, pollers() {}, conflated() {} }) };
+    const job = (id: number) => ({ id, engineId: 'e', status: 'Executing' });
+    const get = async (call: FakeCall): Promise<UpstreamAnswer> => {
+      calls.count += 1;
+      if (call.route === 'listJobs') return { kind: 'ok', body: { total: 2, data: [job(8), job(7)] }, requestId: undefined, bytes };
+      return { kind: 'ok', body: job(8), requestId: undefined, bytes };
+    };
+    return { calls, watches: watchesOver(get, { CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) }) };
   }
 
   it('hands a new subscriber a listed job from a small poll, and asks again after a large one: a watch keeps no large pages between polls', async () => {
@@ -252,10 +249,6 @@ describe("what a watch keeps of a poll's jobs", () => {
 });
 
 describe('a poll waiting among the answers being made', () => {
-  const POLL_MS = 1000;
-  const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
 
   /** Another caller's operation holds the only slot; the job's details are counted as asked for. */
   function crowded() {
@@ -263,17 +256,12 @@ describe('a poll waiting among the answers being made', () => {
     const holder = answers.answerOf('another caller');
     expect(holder.mayGoOn()).toBe(true);
     const calls = { count: 0 };
-    const http = {
-      cacheGenerationFor: () => 1,
-      isStranger: () => false,
-      get: async (): Promise<UpstreamAnswer> => {
-        calls.count += 1;
-        return { kind: 'ok', body: { id: 7, engineId: 'e', status: 'Executing' }, requestId: undefined, bytes: 100 };
-      },
-    } as unknown as CseHttpClient;
-    const config = loadConfig({ CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: '60000', REQUEST_TIMEOUT_MS: String(POLL_MS) });
-    const watches = new Watches(config, http, { poll() {}, pollers() {}, conflated() {} }, undefined, () => {}, answers);
-    return { answers, holder, calls, watches };
+    const get = async (): Promise<UpstreamAnswer> => {
+      calls.count += 1;
+      return { kind: 'ok', body: { id: 7, engineId: 'e', status: 'Executing' }, requestId: undefined, bytes: 100 };
+    };
+    const env = { CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: '60000', REQUEST_TIMEOUT_MS: String(POLL_MS) };
+    return { answers, holder, calls, watches: watchesOver(get, env, { answers }) };
   }
 
   it('gives its wait up as soon as its watch stops, not at its deadline', async () => {
@@ -304,25 +292,16 @@ describe('a poll waiting among the answers being made', () => {
 });
 
 describe('what watches keep between polls', () => {
-  const POLL_MS = 1000;
   const a = { token: 'a', projectId: 'p' } as unknown as Credentials;
   const b = { token: 'b', projectId: 'p' } as unknown as Credentials;
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
 
   /** Every job of every engine `Executing` with a 200 KB description, its answer weighing as much. */
   function largeJobs(): Watches {
-    const http = {
-      cacheGenerationFor: () => 1,
-      isStranger: () => false,
-      get: async (call: { path: string; engineId: string }): Promise<UpstreamAnswer> => {
-        const id = Number(/jobs\/(\d+)/.exec(call.path)![1]);
-        const body = { id, engineId: call.engineId, status: 'Executing', description: 'd'.repeat(200 * 1024) };
-        return { kind: 'ok', body, requestId: undefined, bytes: 200 * 1024 };
-      },
-    } as unknown as CseHttpClient;
-    const config = loadConfig({ CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS), SUBSCRIPTION_MAX_CALLS_PER_POLL: '100' });
-    return new Watches(config, http, { poll() {}, pollers() {}, conflated() {} });
+    const get = async (call: FakeCall): Promise<UpstreamAnswer> => {
+      const body = { id: jobIdOf(call), engineId: call.engineId, status: 'Executing', description: 'd'.repeat(200 * 1024) };
+      return { kind: 'ok', body, requestId: undefined, bytes: 200 * 1024 };
+    };
+    return watchesOver(get, { CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS), SUBSCRIPTION_MAX_CALLS_PER_POLL: '100' });
   }
 
   it("are each watch's last poll's jobs, by the bytes they came in, a caller a share: one watching many engines pushes out its own, not another caller's", async () => {
@@ -341,25 +320,15 @@ describe('what watches keep between polls', () => {
 });
 
 describe('a watch whose listing fails', () => {
-  const POLL_MS = 1000;
-  const credentials = { token: 't', projectId: 'p' } as unknown as Credentials;
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
 
   it('reads its jobs on their own meanwhile: a listing the gateway cannot read (its page too large) starves none of them, nor backs them off', async () => {
     const calls: string[] = [];
-    const http = {
-      cacheGenerationFor: () => 1,
-      isStranger: () => false,
-      get: async (call: { route: string; path: string }): Promise<UpstreamAnswer> => {
-        calls.push(call.route);
-        if (call.route === 'listJobs') throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answered with a body the gateway could not read.');
-        const id = Number(/jobs\/(\d+)/.exec(call.path)![1]);
-        return { kind: 'ok', body: { id, engineId: 'e', status: 'Executing' }, requestId: undefined, bytes: 100 };
-      },
-    } as unknown as CseHttpClient;
-    const config = loadConfig({ CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) });
-    const watches = new Watches(config, http, { poll() {}, pollers() {}, conflated() {} });
+    const get = async (call: FakeCall): Promise<UpstreamAnswer> => {
+      calls.push(call.route);
+      if (call.route === 'listJobs') throw new GatewayError(ErrorCode.UPSTREAM_BAD_RESPONSE, 'The upstream answered with a body the gateway could not read.');
+      return { kind: 'ok', body: { id: jobIdOf(call), engineId: 'e', status: 'Executing' }, requestId: undefined, bytes: 100 };
+    };
+    const watches = watchesOver(get, { CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) });
     const states: unknown[] = [];
     for (const id of ['1', '2']) {
       void (async () => {

@@ -100,9 +100,10 @@ export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallSt
       } catch (error) {
         // A caller who stops waiting is rejected with its signal's reason: still a coded error.
         if (call.signal?.aborted === true && error === call.signal.reason) throw classifyFailure({ thrown: error }).error;
+        // Out of the time or room of the caller that began the flight: a joiner with time left asks again.
         const outOfTime = error instanceof GatewayError && error.code === ErrorCode.UPSTREAM_TIMEOUT;
-        const theFlights = outOfTime || error instanceof AnswerOutgrewRoom;
-        if (!joinedAnother || !theFlights || remainingMs(call.request.deadline) <= 0) throw error;
+        const flightsOwn = outOfTime || error instanceof AnswerOutgrewRoom;
+        if (!joinedAnother || !flightsOwn || remainingMs(call.request.deadline) <= 0) throw error;
       }
     }
   };
