@@ -259,6 +259,8 @@ export class EngineWatch {
     const job = seen?.jobs.get(jobId);
     if (job === undefined || performance.now() - seen!.at >= this.settings.pollMs) return this.soon();
     this.update(jobId, job, seen!.at, seen!.startedAt);
+    // A kept poll older than the state its job's subscribers were sent is not handed on: it reads one.
+    if (track.waiting.has(sink)) this.soon();
   }
 
   /** A stored state may go to a new subscriber while stored answers may serve the scope (the caches' rule). */
@@ -401,8 +403,13 @@ export class EngineWatch {
     const limits = { ...this.options.config.limits.budget, maxUpstreamBytes: Number.POSITIVE_INFINITY };
     const budget = new OperationBudget(limits, caller, share, { signal, deadline });
     const api = new CseApi({ http: this.options.http, request, limit, pageBase, timeFormat, budget });
+    // A time-out in a poll that waited out its room was the room's; any other failure is the upstream's.
+    let upstreamFailed = false;
+    const fell = (error: unknown) => {
+      if (!(error instanceof GatewayError && error.code === ErrorCode.UPSTREAM_TIMEOUT)) upstreamFailed = true;
+    };
     try {
-      const polled = await this.pollOnce(api, plan);
+      const polled = await this.pollOnce(api, plan, fell);
       const result = polled === undefined ? undefined : { ...polled, startedAt };
       const failed = result?.failed === true;
       if (result !== undefined && !this.stopped) {
@@ -412,7 +419,7 @@ export class EngineWatch {
         if (plan.publish && !(empty && !failed)) this.coordinator?.publish(result);
         await this.deliver(result, performance.now(), budget.fetchedBytes);
       }
-      if (failed) this.failed(budget);
+      if (failed) this.failed(budget, upstreamFailed);
       else this.failures = 0;
       this.options.metrics.poll(failed ? 'failed' : 'ok', calls);
     } catch (error) {
@@ -421,7 +428,8 @@ export class EngineWatch {
       this.options.metrics.poll(refused ? 'refused' : 'failed', calls);
       if (refused) return this.stop(error);
       this.unexpected(error);
-      this.failed(budget);
+      fell(error);
+      this.failed(budget, upstreamFailed);
     } finally {
       clearTimeout(timer);
       this.abort.signal.removeEventListener('abort', stopped);
@@ -430,9 +438,9 @@ export class EngineWatch {
   }
 
   /** A poll fell short: the upstream's failure backs the watch off; time spent waiting for the gateway's room
-   * (others' answers being made) says nothing of the upstream. */
-  private failed(budget: OperationBudget): void {
-    if (!budget.waitedOut) this.failures += 1;
+   * (others' answers being made) says nothing of the upstream, nor do the time-outs of a poll that spent it. */
+  private failed(budget: OperationBudget, upstreamFailed: boolean): void {
+    if (upstreamFailed || !budget.waitedOut) this.failures += 1;
     this.gap();
   }
 
@@ -443,8 +451,9 @@ export class EngineWatch {
     this.options.onUnexpected(error);
   }
 
-  /** Each call from the scope's budget: the listing and the jobs off it take turns, least recent first. */
-  private async pollOnce(api: CseApi, plan: Poll): Promise<PollResult | undefined> {
+  /** Each call from the scope's budget: the listing and the jobs off it take turns, least recent first; each
+   * call's failure is told to `fell`. */
+  private async pollOnce(api: CseApi, plan: Poll, fell: (error: unknown) => void): Promise<PollResult | undefined> {
     const { jobIds: watched, events: wantsEvents } = plan;
     this.targets = plan;
     if (watched.length === 0 && !wantsEvents) return undefined;
@@ -476,6 +485,7 @@ export class EngineWatch {
         if (!this.budget.take()) break;
         const page = await api.listJobs(this.engineId, { from: undefined, to: undefined }, { index, size }).catch((error: unknown) => {
           if (endsSubscriptions(error)) throw error;
+          fell(error);
           listed = false;
           return false as const;
         });
@@ -514,6 +524,7 @@ export class EngineWatch {
     read.forEach((result, i) => {
       if (result.status === 'rejected') {
         if (endsSubscriptions(result.reason)) throw result.reason;
+        fell(result.reason);
         failed = true;
       } else if (result.value === null) missing.push(details[i]!);
       else found.set(details[i]!, result.value);

@@ -190,6 +190,38 @@ describe("the fleet's results", () => {
     live.close();
   });
 
+  it("reads a new subscriber's first state at once when the poll kept is older than the state its job's subscribers were sent", async () => {
+    const { fleet, receive } = listening();
+    const reads = { count: 0 };
+    const get = async (): Promise<UpstreamAnswer> => {
+      reads.count += 1;
+      return { kind: 'ok', body: { id: 7, status: 'Executing', description: 'read' }, requestId: undefined, bytes: 100 };
+    };
+    const env = { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) };
+    const live = watchesOver(get, env, { fleet });
+    const descriptions = (id: string): string[] => {
+      const seen: string[] = [];
+      void (async () => {
+        for await (const job of live.jobUpdates(credentials, 'e', id)) seen.push(String(job?.description));
+      })();
+      return seen;
+    };
+    const first = descriptions('7');
+    await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
+    const result = (description: string, startedAt: number): PollResult => ({ jobs: [{ id: 7, status: 'Executing', description } as unknown as CseJob], newest: undefined, missing: [], engineMissing: false, failed: false, startedAt });
+    // Another replica's result, then a late one read before it: the late one is what the watch keeps now.
+    receive(result('newer', Date.now()), false);
+    receive(result('older', Date.now() - 100), false);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(first).toEqual(['read', 'newer']);
+    const before = reads.count;
+    const second = descriptions('7');
+    await jest.advanceTimersByTimeAsync(0.3 * POLL_MS);
+    // Not the older state, and not an interval later: one read for it, now.
+    expect([second, reads.count - before]).toEqual([['read'], 1]);
+    live.close();
+  });
+
   it("an events subscriber that joins while a result's fingerprints are taken waits for the next poll (no page fingerprinted in one step)", async () => {
     const { fleet, receive } = listening();
     const live = watchesWith('Executing', fleet);
@@ -288,6 +320,45 @@ describe('a poll waiting among the answers being made', () => {
     await jest.advanceTimersByTimeAsync(1.2 * POLL_MS);
     expect([calls.count, first]).toEqual([1, expect.objectContaining({ id: 7 })]);
     watches.close();
+  });
+});
+
+describe('a poll whose calls failed upstream and waited out their room', () => {
+
+  it('backs its watch off: the listing answered 503, so the time its reads waited out does not hide the failure', async () => {
+    const answers = new AnswersBeingMade({ callerBytes: 1 << 20, processBytes: 1 << 20, slots: 4, callerSlots: 2, smallBytes: 256 * 1024 });
+    let down = false;
+    const listings = { count: 0 };
+    const get = async (call: FakeCall): Promise<UpstreamAnswer> => {
+      if (call.route !== 'listJobs') return { kind: 'ok', body: { id: jobIdOf(call), engineId: 'e', status: 'Executing' }, requestId: undefined, bytes: 300 * 1024 };
+      listings.count += 1;
+      if (down) throw new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable.', { upstream: { status: 503 } });
+      return { kind: 'ok', body: { total: 1, data: [{ id: 99, engineId: 'e', status: 'Executing' }] }, requestId: undefined, bytes: 1000 };
+    };
+    const env = { CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: '60000', REQUEST_TIMEOUT_MS: String(POLL_MS) };
+    const watches = watchesOver(get, env, { answers });
+    const states: unknown[] = [];
+    for (const id of ['1', '2']) {
+      void (async () => {
+        for await (const job of watches.jobUpdates(credentials, 'e', id)) states.push(job);
+      })();
+    }
+    // The first poll learns that a job's details weigh 300 KB.
+    await jest.advanceTimersByTimeAsync(POLL_MS / 2);
+    expect(states).toHaveLength(2);
+    // Another caller's large answer fills the large answers' room: the jobs' reads wait it out, and the
+    // listing, which goes on, fails upstream.
+    const other = answers.answerOf('another caller');
+    expect(other.mayGoOn()).toBe(true);
+    other.large();
+    other.grow(1 << 20);
+    down = true;
+    const before = listings.count;
+    await jest.advanceTimersByTimeAsync(20 * POLL_MS);
+    // Backing off, its polls begin 2, 4 and 8 s apart (each also waits out its 1 s): four in 20 s, not ten.
+    expect(listings.count - before).toBeLessThanOrEqual(5);
+    watches.close();
+    other.release();
   });
 });
 
