@@ -40,11 +40,11 @@ export interface CseApiOptions {
   timeFormat: TimeFormat;
   /** Whole-response caching must not keep a "not found". */
   onNotFound?: () => void;
-  /** `beforeCall` throws once the operation has used its bytes; `callStarts` waits for room among the
-   * answers being made, and holds some for the call's answer until the call ends; an answer that outgrows
-   * it is asked for again once there is room for what it announced. */
+  /** `beforeCall` throws once the operation has used its bytes, or would with `bytes` more; `callStarts`
+   * waits for room among the answers being made, and holds some for the call's answer until the call ends;
+   * an answer that outgrows it is asked for again once there is room for what it announced. */
   budget?: {
-    beforeCall(): void;
+    beforeCall(bytes?: number): void;
     callStarts(kind: string, items: number, atLeast?: number): CallRoom | Promise<CallRoom>;
     spendUpstream(bytes: number): void;
     learnSize(kind: string, bytes: number, items: number): void;
@@ -98,8 +98,10 @@ export class CseApi {
     const answer = await this.options.limit(async () => {
       // What its answer announced when it did not fit the room held for it: asked again with that much.
       let atLeast = 0;
+      // What that answer brought at least: past what the operation may use, it is not asked for again.
+      let outgrew = 0;
       for (;;) {
-        budget?.beforeCall();
+        budget?.beforeCall(outgrew);
         // When it starts, not when it is asked for: the operation's calls are all asked for at once, before
         // any answer counts. One waiting for room holds no page fetched for it.
         const started = budget?.callStarts(kind, items, atLeast);
@@ -114,6 +116,7 @@ export class CseApi {
         } catch (error) {
           if (!(error instanceof AnswerOutgrewRoom) || budget === undefined) throw error;
           // Read in part, its length unknown: twice as much, so a chunked answer is asked for a few times at most.
+          outgrew = error.bytes;
           atLeast = error.announced ? error.bytes : 2 * error.bytes;
           budget.learnSize(kind, atLeast, items);
         } finally {

@@ -194,3 +194,35 @@ describe('calls on their way', () => {
     }
   });
 });
+
+/**
+ * An operation holds room for an answer only up to the upstream bytes it may still use
+ * (OPERATION_MAX_UPSTREAM_BYTES): an answer announcing more is refused at its headers, unread, as the answer
+ * read past the bound would fail.
+ */
+describe('an answer past what its operation may still use', () => {
+  const ENGINE = 'e-past';
+  let fake: FakeUpstream;
+  beforeAll(async () => {
+    // A job whose answer announces 200 KB and never sends more than its first chunk.
+    fake = await startFakeUpstream((requested) => {
+      if (!requested.includes(`/engines/${ENGINE}/jobs/`)) return undefined;
+      const text = JSON.stringify({ id: 1, engineId: ENGINE, status: 'Finished', description: 'd'.repeat(200 * 1024), tasks: [] });
+      return { status: 200, text, stalls: true };
+    });
+  });
+  afterAll(() => fake.close());
+
+  it('is refused at its headers: the field fails RESPONSE_TOO_LARGE at once, not at the time-out waiting for the rest', async () => {
+    const gateway = await startGatewayOn(fake, { OPERATION_MAX_UPSTREAM_BYTES: String(64 * 1024), REQUEST_TIMEOUT_MS: '5000' });
+    try {
+      const started = performance.now();
+      const { body } = await gateway.gql(`{ job(engineId: "${ENGINE}", id: "1") { id } }`);
+      expect(body.errors).toEqual([expect.objectContaining({ path: ['job'], extensions: { code: 'RESPONSE_TOO_LARGE', reason: 'UPSTREAM_BYTES', limit: 64 * 1024 } })]);
+      expect(performance.now() - started).toBeLessThan(4000);
+      expect(fake.calls.filter((called) => called.includes(ENGINE))).toHaveLength(1);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

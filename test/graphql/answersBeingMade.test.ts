@@ -777,6 +777,38 @@ describe("an operation's budget in its caller's share", () => {
     expect(calls).toBe(2);
   });
 
+  it('holds no more room for a call than the operation may still use, and reads no answer past it: one that announces more fails the operation\'s bytes at once, unread, and no call follows', async () => {
+    const answers = new AnswersBeingMade({ ...bounds(64 * 1024 * 1024, 64 * 1024 * 1024, 100, 100, 256 * 1024), slotBytes: 64 * 1024 });
+    const small = { maxUpstreamBytes: 1024 * 1024, maxListItems: 1000 };
+    const budget = new OperationBudget(small, 'B', answers.answerOf('B'));
+    budget.spendUpstream(1000 * 1024);
+    answers.answerOf('A').sizes.learned('getJob p e', 4 * 1024 * 1024, 1);
+    const room = budget.callStarts('getJob p e', 1) as CallRoom;
+    // 24 KiB left: held for the call, not the 4 MiB such answers weigh.
+    expect(answers.stats.bytes).toBe(1024 * 1024);
+    expect([room.fits(24 * 1024), room.fits(24 * 1024 + 1)]).toEqual([true, false]);
+    room.end();
+    // Through CseApi: the answer announces 4 MiB; the room refuses it at its headers, and it is not asked again.
+    let calls = 0;
+    const http = {
+      get: async (call: UpstreamCall) => {
+        calls += 1;
+        if (call.room?.fits(4 * 1024 * 1024) === false) throw new AnswerOutgrewRoom(4 * 1024 * 1024, true);
+        return { kind: 'ok', body: { id: 1, engineId: 'e', status: 'Executing' }, requestId: 'r', bytes: 4 * 1024 * 1024 };
+      },
+    } as unknown as CseHttpClient;
+    const request = { credentials: { token: 't', projectId: 'p' } as Credentials, refusal: {} };
+    const api = new CseApi({ http, request, limit: (fn) => fn(), pageBase: 1, timeFormat: 'epoch-ms', budget });
+    const tooLarge = { extensions: expect.objectContaining({ code: 'RESPONSE_TOO_LARGE', reason: 'UPSTREAM_BYTES' }) };
+    await expect(api.getJob('e', '1')).rejects.toMatchObject(tooLarge);
+    expect(calls).toBe(1);
+    // Nor is any other call made, as after an answer read past the bound.
+    await expect(api.getEngine('e')).rejects.toMatchObject(tooLarge);
+    expect(calls).toBe(1);
+    budget.end();
+    expect(answers.stats.bytes).toBe(0);
+  });
+
   it("frees the operation's calls for the answer made again: a call of the answer before, waiting for room, does not keep its place", async () => {
     const answers = new AnswersBeingMade(bounds(256 * 1024));
     const oldest = placed(answers.answerOf('A'));

@@ -53,8 +53,9 @@ export interface FakeUpstream {
 
 const CHUNK_BYTES = 64 * 1024;
 
-/** A JSON text answered with 200, or with another status; `chunked`: without a Content-Length. */
-export type FakeReply = string | { readonly status: number; readonly text: string; readonly chunked?: boolean };
+/** A JSON text answered with 200, or with another status; `chunked`: without a Content-Length; `stalls`: its
+ * first chunk sent, the rest never. */
+export type FakeReply = string | { readonly status: number; readonly text: string; readonly chunked?: boolean; readonly stalls?: boolean };
 
 /** What a fake upstream answers a path (with query), `undefined` a 404; a promise holds it until settled. */
 export type FakeAnswer = (path: string) => FakeReply | undefined | Promise<FakeReply | undefined>;
@@ -77,11 +78,12 @@ export async function startFakeUpstream(answer: FakeAnswer): Promise<FakeUpstrea
         response.writeHead(404, { 'content-type': 'application/json' }).end('{"error_code":"SVCSTG.00501101","error_msg":"not found"}');
         return;
       }
-      const { status, text, chunked = false } = typeof reply === 'string' ? { status: 200, text: reply } : reply;
+      const { status, text, chunked = false, stalls = false } = typeof reply === 'string' ? { status: 200, text: reply } : reply;
       if (encoded?.text !== text) encoded = { text, body: Buffer.from(text) };
       const { body } = encoded;
       response.writeHead(status, { 'content-type': 'application/json', ...(chunked ? {} : { 'content-length': body.length }) });
       for (let at = 0; at < body.length; at += CHUNK_BYTES) {
+        if (stalls && at > 0) return;
         if (!response.write(body.subarray(at, at + CHUNK_BYTES))) await once(response, 'drain');
       }
       response.end();

@@ -52,6 +52,8 @@ export type ListSelection = Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>
  * executors complete a synchronous list at once, so past FIELDS_PER_TURN fields other requests get a turn. */
 export class OperationBudget {
   private upstreamBytes = 0;
+  /** An answer that would bring more upstream bytes than the operation may use was refused unread. */
+  private outgrown = false;
   private sent = 0;
   /** Once the answer's bytes are spent, what every later field that needs more fails with. */
   private spent: GraphQLError | undefined;
@@ -90,9 +92,16 @@ export class OperationBudget {
     private readonly bound?: { readonly signal?: AbortSignalLike; readonly deadline?: number },
   ) {}
 
-  /** Once all bytes are used, a call's answer could not be used. */
-  beforeCall(): void {
-    if (this.upstreamBytes >= this.limits.maxUpstreamBytes) throw this.bytesError();
+  /** Once all bytes are used, a call's answer could not be used; nor could one that brings `bytes` past what
+   * is left (an answer refused unread: AnswerOutgrewRoom), and no further call is made, as after one read. */
+  beforeCall(bytes = 0): void {
+    if (bytes > this.upstreamLeft) this.outgrown = true;
+    if (this.outgrown || this.upstreamLeft <= 0) throw this.bytesError();
+  }
+
+  /** Bytes of upstream answers the operation may still use. */
+  private get upstreamLeft(): number {
+    return this.limits.maxUpstreamBytes - this.upstreamBytes;
   }
 
   /** The answer past the bound fails its field; its bytes stay counted, and held in the caller's share
@@ -130,8 +139,8 @@ export class OperationBudget {
    * room for its answer until it ends (`end()`: answered and counted, or failed): calls that look for room
    * together would all find it before any answer counts. It holds as much as such answers weigh, at least
    * `atLeast` (what its answer announced before); past a small answer's bytes, its operation is large from
-   * then on, and waits as large ones do. An answer that turns out larger is read only if the room grows to
-   * it (`fits`). Before anyone learned what they weigh, a SHARE_STEP, and the operation's other calls of the
+   * then on, and waits as large ones do; never more than the operation may still use. An answer that turns
+   * out larger is read only if the room grows to it, and the operation may use it (`fits`). Before anyone learned what they weigh, a SHARE_STEP, and the operation's other calls of the
    * kind wait for it to end: its aliases of one page cannot all go out before one is known to be large.
    */
   callStarts(kind: string, items: number, atLeast = 0): CallRoom | Promise<CallRoom> {
@@ -140,19 +149,24 @@ export class OperationBudget {
     if (signal?.aborted === true) return Promise.reject(classifyFailure({ thrown: signal.reason }).error);
     const { answers } = this;
     const known = answers?.sizes.expected(kind, items);
-    const expected = known === undefined && atLeast === 0 ? undefined : Math.max(known ?? 0, answers?.sizes.capped(atLeast) ?? atLeast);
+    // Room for more than the operation may still use would be held for an answer it could not use.
+    const left = Math.max(0, this.upstreamLeft);
+    const weighs = known === undefined && atLeast === 0 ? undefined : Math.max(known ?? 0, answers?.sizes.capped(atLeast) ?? atLeast);
+    const expected = weighs === undefined ? undefined : Math.min(weighs, left);
     // Its own calls of a kind nobody has learned go one at a time until one is answered.
     const learning = expected === undefined ? this.learning?.get(kind) : undefined;
     if (learning !== undefined) return learning.then(() => this.callStarts(kind, items, atLeast));
     // With what it holds already, past a small answer's bytes: large from now on.
     if (answers !== undefined && expected !== undefined && answers.holds + expected > SMALL_ANSWER_BYTES) answers.large();
-    answers?.expect(expected ?? SHARE_STEP);
+    const holding = expected ?? Math.min(SHARE_STEP, left);
+    answers?.expect(holding);
     const wait = this.whenRoom();
     if (wait !== undefined) return wait.then(() => this.callStarts(kind, items, atLeast));
-    if (answers === undefined) return UNBOUNDED;
+    const within = (bytes: number) => bytes <= this.upstreamLeft;
+    if (answers === undefined) return { fits: within, end: () => {} };
     answers.expect(0);
-    const reservation = answers.reserve(expected ?? SHARE_STEP);
-    const fits = (bytes: number) => reservation.growTo(bytes);
+    const reservation = answers.reserve(holding);
+    const fits = (bytes: number) => within(bytes) && reservation.growTo(bytes);
     if (expected !== undefined) return { fits, end: reservation.giveBack };
     let learnt = () => {};
     (this.learning ??= new Map()).set(kind, new Promise<void>((resolve) => (learnt = resolve)));
@@ -362,9 +376,6 @@ export class OperationBudget {
     return tooLarge('UPSTREAM_BYTES', limit, message);
   }
 }
-
-/** The room of a call whose operation counts no answers being made. */
-const UNBOUNDED: CallRoom = { fits: () => true, end: () => {} };
 
 type SizedJson = { readonly value: unknown; readonly bytes: number };
 
