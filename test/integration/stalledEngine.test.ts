@@ -1,5 +1,6 @@
-import { SEED } from '@cse-jobs-gateway/simulator';
+import { SECOND_TOKEN, SEED } from '@cse-jobs-gateway/simulator';
 import { CACHES_OFF, errorCodes, startHarness, type Harness } from '../support/harness';
+import { eventually } from '../support/liveClient';
 
 /**
  * One engine that stops answering must not starve the others: its calls hold at most their share
@@ -82,6 +83,33 @@ describe('a breaker that opens while calls wait for a slot', () => {
     expect(reasons.filter((reason) => reason === 'UPSTREAM_TIMEOUT')).toHaveLength(2);
     expect(reasons.filter((reason) => reason === 'CIRCUIT_OPEN')).toHaveLength(6);
     expect(h.simulator.callCount({ route: 'getJob', engineId: SLOW })).toBe(2);
+    h.simulator.clearFaults();
+  });
+});
+
+describe("callers sharing a slow engine's slots", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ ...CACHES_OFF, CSE_MAX_INFLIGHT_PER_ENGINE: '1', CSE_TIMEOUT_MS: '10000', REQUEST_TIMEOUT_MS: '20000' });
+    // Both tokens known to the upstream: their calls are accepted callers', not strangers'.
+    await h.gql(job(OTHER, 1));
+    await h.gql(job(OTHER, 1), undefined, { 'x-auth-token': SECOND_TOKEN });
+  });
+  afterAll(() => h.close());
+
+  it("take turns: another caller's one call waits behind one more call of a caller that queued six, not behind all of them", async () => {
+    h.simulator.resetCalls();
+    h.simulator.injectFault({ route: 'getJob', engineId: SLOW, latencyMs: 400 });
+    const mine = Array.from({ length: 6 }, (_, i) => h.gql(job(SLOW, 1000 + i)));
+    await eventually(() => h.simulator.callCount({ route: 'getJob', engineId: SLOW }) === 1, 'the first call', 5000);
+    // The other five wait for the engine's one slot meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const theirs = h.gql(job(SLOW, 2000), undefined, { 'x-auth-token': SECOND_TOKEN });
+    const results = await Promise.all([...mine, theirs]);
+    expect(results.flatMap(errorCodes)).toEqual([]);
+    const order = h.simulator.calls.filter((call) => call.route === 'getJob' && call.engineId === SLOW).map((call) => call.jobId);
+    expect(order).toHaveLength(7);
+    expect(order.indexOf('2000')).toBeLessThanOrEqual(2);
     h.simulator.clearFaults();
   });
 });

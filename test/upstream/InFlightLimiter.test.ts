@@ -3,7 +3,7 @@ import { InFlightLimiter, type InFlightLimits, type Release, type SlotClaim } fr
 
 // What the limiter holds, read from its fields: it has no accessors of its own (see its comment).
 const inFlightOf = (limiter: InFlightLimiter) => limiter['total'].active;
-const queuedOf = (limiter: InFlightLimiter) => limiter['queue'].length;
+const queuedOf = (limiter: InFlightLimiter) => limiter['total'].queued;
 const trackedOf = (limiter: InFlightLimiter) => ({ engines: limiter['engines'].size, callers: limiter['callers'].size });
 
 /** Limits where the shares never bind: the whole-process behaviour alone. */
@@ -96,6 +96,25 @@ describe('InFlightLimiter', () => {
     expect(trackedOf(limiter)).toEqual({ engines: 0, callers: 0 });
   });
 
+  it("takes turns by caller: a caller's call waits behind one call of each other caller with calls waiting, not behind all they queued", async () => {
+    const limiter = new InFlightLimiter({ inFlight: 1, queue: 16, perEngine: { inFlight: 1, queue: 16 }, perCaller: { inFlight: 1, queue: 16 } });
+    const order: string[] = [];
+    let running = limiter.acquire(claim('e', 'many')) as Release;
+    const queue = (caller: string, name: string) =>
+      void Promise.resolve(limiter.acquire(claim('e', caller))!).then((release) => {
+        order.push(name);
+        running = release;
+      });
+    for (const [caller, name] of [['many', 'm1'], ['many', 'm2'], ['many', 'm3'], ['one', 'o1'], ['two', 't1'], ['two', 't2']] as const) queue(caller, name);
+    // One slot: each call, once granted, is released, and the next in turn is granted.
+    for (let i = 0; i < 7; i += 1) {
+      running();
+      await flush();
+    }
+    expect(order).toEqual(['m1', 'o1', 't1', 'm2', 't2', 'm3']);
+    expect(trackedOf(limiter)).toEqual({ engines: 0, callers: 0 });
+  });
+
   it('never exceeds any bound, serves every admitted call exactly once and forgets every share, whatever the calls', async () => {
     const step = fc.oneof(
       fc.record({ kind: fc.constant('acquire' as const), engine: fc.constantFrom('a', 'b', 'c', undefined), caller: fc.constantFrom('x', 'y'), abortable: fc.boolean() }),
@@ -107,7 +126,7 @@ describe('InFlightLimiter', () => {
         const limits = { inFlight: 4, queue, perEngine: { inFlight: engineShare, queue: Math.max(0, queue - 1) }, perCaller: { inFlight: 3, queue } };
         const limiter = new InFlightLimiter(limits);
         const running: Array<{ claim: SlotClaim; release: Release }> = [];
-        const waiting: Array<{ controller: AbortController; settled: boolean }> = [];
+        const waiting: Array<{ controller: AbortController; settled: boolean; claim: SlotClaim }> = [];
         const check = () => {
           expect(inFlightOf(limiter)).toBeLessThanOrEqual(limits.inFlight);
           expect(queuedOf(limiter)).toBeLessThanOrEqual(limits.queue);
@@ -120,6 +139,12 @@ describe('InFlightLimiter', () => {
           for (const n of byEngine.values()) expect(n).toBeLessThanOrEqual(limits.perEngine.inFlight);
           for (const n of byCaller.values()) expect(n).toBeLessThanOrEqual(limits.perCaller.inFlight);
           expect(running.length).toBe(inFlightOf(limiter));
+          // No slot stays free while a waiting call could take it.
+          const couldRun = ({ claim: c }: { claim: SlotClaim }) =>
+            running.length < limits.inFlight &&
+            (byCaller.get(c.caller!) ?? 0) < limits.perCaller.inFlight &&
+            (c.engine === undefined || (byEngine.get(c.engine) ?? 0) < limits.perEngine.inFlight);
+          expect(waiting.filter((entry) => !entry.settled && !entry.controller.signal.aborted && couldRun(entry))).toEqual([]);
         };
         for (const s of steps) {
           if (s.kind === 'acquire') {
@@ -127,7 +152,7 @@ describe('InFlightLimiter', () => {
             const c = claim(s.engine, s.caller);
             const slot = limiter.acquire(c, s.abortable ? controller.signal : undefined);
             if (slot === undefined) continue;
-            const entry = { controller, settled: false };
+            const entry = { controller, settled: false, claim: c };
             waiting.push(entry);
             Promise.resolve(slot).then(
               (release) => {

@@ -207,7 +207,7 @@ describe("the strangers' start rate (a token bucket in their share)", () => {
           }
         }
         expect(queuedOf(limiter)).toBe(0);
-        expect(limiter['turn']).toBeUndefined();
+        expect(limiter['addressesTurns'].first).toBeUndefined();
         expect(jest.getTimerCount()).toBe(0);
       }),
       { numRuns: 100 },
@@ -381,7 +381,7 @@ describe("each client address's part of the strangers' share", () => {
     // One token for each flooding address's call ahead of it, and its own.
     expect(newCallerAt! - arrived).toBeLessThanOrEqual((5 * 1000) / RATE);
     expect(limiter['addresses'].size).toBe(0);
-    expect(limiter['turn']).toBeUndefined();
+    expect(limiter['addressesTurns'].first).toBeUndefined();
   });
 
   it('holds one address’s calls to its quarter of the in-flight slots; another address’s, and calls without one, run beside them', () => {

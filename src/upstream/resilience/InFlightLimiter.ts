@@ -36,6 +36,12 @@ export interface SlotClaim {
 /** The address of calls that name none, and addressKey's of a socket without one: together they are one address. */
 const NO_ADDRESS = '';
 
+/** The caller of calls that name none (an operation's own fan-out, `run`): together they are one caller. */
+const NO_CALLER = '';
+
+/** A caller's share where none is set: it bounds nothing, and is where the caller's calls wait their turn. */
+const NO_BOUND: SlotBound = { inFlight: Number.POSITIVE_INFINITY, queue: Number.POSITIVE_INFINITY };
+
 /** The calls running and queued of the whole, one engine, one caller or one stranger address. */
 interface Share {
   active: number;
@@ -45,11 +51,16 @@ interface Share {
   readonly key?: string;
   /** The strangers' share alone: a call starts only with a whole token. */
   readonly bucket?: Bucket;
-  /** A stranger address's calls waiting, in arrival order: its part of the strangers' queue. */
+  /** A caller's (or a stranger address's) calls waiting, in arrival order: its part of the queue. */
   waiting?: Waiter[];
-  /** The addresses after and before it in turn, while it has calls waiting (a ring). */
+  /** The callers (or addresses) after and before it in turn, while it has calls waiting (Turns). */
   next?: Share | undefined;
   prev?: Share | undefined;
+}
+
+/** Callers (or addresses) with calls waiting, in the order they take their turns: a ring, `first` next. */
+interface Turns {
+  first: Share | undefined;
 }
 
 /** Fills at `perMs` a millisecond up to `burst`; `tokens` as of `at` (the limiter's clock). */
@@ -62,8 +73,9 @@ interface Bucket {
 
 interface Waiter {
   readonly shares: readonly Share[];
-  /** A stranger's address, whose calls waiting it joined; none: the queue of accepted callers' calls. */
-  readonly address: Share | undefined;
+  /** Whose calls waiting it joined: its caller's, or a stranger's address's. */
+  readonly holder: Share;
+  readonly turns: Turns;
   /** Its place in arrival order, among all the calls that waited. */
   readonly arrival: number;
   readonly grant: (release: Release) => void;
@@ -75,14 +87,13 @@ interface Waiter {
 // properties: p-limit's made V8 keep all the limiter reached until a full collection (test/memory).
 export class InFlightLimiter {
   private readonly total: Share;
-  /** Calls of callers the upstream accepted, waiting in arrival order (strangers wait at their address). */
-  private readonly queue: Waiter[] = [];
   private readonly engines = new Map<string, Share>();
   private readonly callers = new Map<string, Share>();
   private readonly addresses = new Map<string, Share>();
   private readonly strangers: Share | undefined;
-  /** The address whose stranger's call starts next: the first of the ring of addresses with calls waiting. */
-  private turn: Share | undefined;
+  /** Accepted callers with calls waiting, each at its caller; strangers' calls wait at their address. */
+  private readonly callersTurns: Turns = { first: undefined };
+  private readonly addressesTurns: Turns = { first: undefined };
   private arrivals = 0;
   /** The one timer of the strangers' bucket: set while a stranger waits for a token, unref'd. */
   private refillTimer: NodeJS.Timeout | undefined;
@@ -124,10 +135,15 @@ export class InFlightLimiter {
       else this.refill();
     }
     if (claim.engine !== undefined && perEngine) shares.push(share(this.engines, claim.engine, perEngine));
-    if (claim.caller !== undefined && perCaller) shares.push(share(this.callers, claim.caller, perCaller));
+    const bounded = address === undefined && claim.caller !== undefined && perCaller !== undefined;
+    if (bounded) shares.push(share(this.callers, claim.caller!, perCaller));
     if (mayRun(shares)) return this.take(shares);
     if (shares.some((s) => s.queued >= s.bound.queue) && !this.placeFromLargestAddress(shares)) return void forget(shares);
+    // An accepted caller's calls wait at the caller, whether or not it has a share that bounds them.
+    if (address === undefined && !bounded) shares.push(share(this.callers, claim.caller ?? NO_CALLER, NO_BOUND));
     for (const s of shares) s.queued += 1;
+    const holder = address ?? shares.at(-1)!;
+    const turns = address === undefined ? this.callersTurns : this.addressesTurns;
     return new Promise<Release>((resolve, reject) => {
       const onAbort = () => {
         if (this.dequeue(waiter)) {
@@ -138,7 +154,8 @@ export class InFlightLimiter {
       };
       const waiter: Waiter = {
         shares,
-        address,
+        holder,
+        turns,
         arrival: this.arrivals++,
         grant: (release) => {
           signal?.removeEventListener('abort', onAbort);
@@ -150,8 +167,7 @@ export class InFlightLimiter {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (address === undefined) this.queue.push(waiter);
-      else if ((address.waiting ??= []).push(waiter) === 1) this.joinTurns(address);
+      if ((holder.waiting ??= []).push(waiter) === 1) joinTurns(turns, holder);
       this.scheduleRefill();
     });
   }
@@ -211,37 +227,32 @@ export class InFlightLimiter {
 
   /** Out of its queue, its places given back; false if it was not waiting. */
   private dequeue(waiter: Waiter): boolean {
-    const { address } = waiter;
-    const queue = address === undefined ? this.queue : address.waiting!;
+    const { holder } = waiter;
+    const queue = holder.waiting!;
     const index = queue.indexOf(waiter);
     if (index < 0) return false;
     queue.splice(index, 1);
     for (const s of waiter.shares) s.queued -= 1;
-    if (address !== undefined && queue.length === 0) this.leaveTurns(address);
+    if (queue.length === 0) leaveTurns(waiter.turns, holder);
     return true;
   }
 
-  /** Last in turn: behind every other address with calls waiting. */
-  private joinTurns(address: Share): void {
-    const first = this.turn;
-    if (first === undefined) {
-      this.turn = address.next = address.prev = address;
-      return;
-    }
-    address.prev = first.prev;
-    address.next = first;
-    first.prev!.next = address;
-    first.prev = address;
-  }
-
-  private leaveTurns(address: Share): void {
-    if (address.next === address) this.turn = undefined;
-    else {
-      address.prev!.next = address.next;
-      address.next!.prev = address.prev;
-      if (this.turn === address) this.turn = address.next;
-    }
-    address.next = address.prev = undefined;
+  /**
+   * The accepted caller's call to start next, if one may: the first that may run of the first caller in
+   * turn that has one. Calls waiting on a full engine's share are passed over, as are callers at their own.
+   */
+  private callersTurn(): Waiter | undefined {
+    const first = this.callersTurns.first;
+    if (first === undefined || this.total.active >= this.total.bound.inFlight) return undefined;
+    let caller = first;
+    do {
+      if (caller.active < caller.bound.inFlight) {
+        const waiter = caller.waiting!.find((each) => mayRun(each.shares));
+        if (waiter !== undefined) return waiter;
+      }
+      caller = caller.next!;
+    } while (caller !== first);
+    return undefined;
   }
 
   /**
@@ -250,7 +261,7 @@ export class InFlightLimiter {
    * slots that are not all taken, so a grant walks few of them however many wait.
    */
   private strangersTurn(): Waiter | undefined {
-    const first = this.turn;
+    const first = this.addressesTurns.first;
     if (first === undefined || !mayRun([this.total, this.strangers!])) return undefined;
     let address = first;
     while (address.active >= address.bound.inFlight) {
@@ -277,22 +288,23 @@ export class InFlightLimiter {
     };
   }
 
-  // The longest-waiting accepted call that may run, or the strangers' call whose turn it is, whichever
-  // arrived first. Strangers take turns by address, each address's calls in arrival order: a new caller
-  // waits behind about one call of each flooding address, not behind all the places they hold.
+  // The accepted caller's call whose turn it is, or the strangers' call whose turn it is, whichever arrived
+  // first. Accepted callers take turns, and strangers take turns by address, each one's calls in arrival
+  // order: a new caller waits behind about one call of each caller (or flooding address) with calls waiting,
+  // not behind all the places they hold.
   private grantNext(): boolean {
     const strangersWaiting = this.strangers !== undefined && this.strangers.queued > 0;
     if (strangersWaiting) this.refill();
-    const accepted = this.queue.find((waiter) => mayRun(waiter.shares));
+    const accepted = this.callersTurn();
     const stranger = strangersWaiting ? this.strangersTurn() : undefined;
     const waiter = stranger !== undefined && (accepted === undefined || stranger.arrival < accepted.arrival) ? stranger : accepted;
     if (waiter === undefined) return false;
     this.dequeue(waiter);
-    // Its address takes its next turn behind every other address with calls waiting.
-    const { address } = waiter;
-    if (address?.next !== undefined) {
-      this.leaveTurns(address);
-      this.joinTurns(address);
+    // Its caller (or address) takes its next turn behind every other with calls waiting.
+    const { holder, turns } = waiter;
+    if (holder.next !== undefined) {
+      leaveTurns(turns, holder);
+      joinTurns(turns, holder);
     }
     waiter.grant(this.take(waiter.shares));
     if (strangersWaiting) this.scheduleRefill();
@@ -331,6 +343,29 @@ export class InFlightLimiter {
       this.scheduleRefill();
     }, dueMs).unref();
   }
+}
+
+/** Last in turn: behind every other with calls waiting. */
+function joinTurns(turns: Turns, holder: Share): void {
+  const first = turns.first;
+  if (first === undefined) {
+    turns.first = holder.next = holder.prev = holder;
+    return;
+  }
+  holder.prev = first.prev;
+  holder.next = first;
+  first.prev!.next = holder;
+  first.prev = holder;
+}
+
+function leaveTurns(turns: Turns, holder: Share): void {
+  if (holder.next === holder) turns.first = undefined;
+  else {
+    holder.prev!.next = holder.next;
+    holder.next!.prev = holder.prev;
+    if (turns.first === holder) turns.first = holder.next;
+  }
+  holder.next = holder.prev = undefined;
 }
 
 function mayRun(shares: readonly Share[]): boolean {
