@@ -259,8 +259,6 @@ export class EngineWatch {
     const job = seen?.jobs.get(jobId);
     if (job === undefined || performance.now() - seen!.at >= this.settings.pollMs) return this.soon();
     this.update(jobId, job, seen!.at, seen!.startedAt);
-    // A kept poll older than the state its job's subscribers were sent is not handed on: it reads one.
-    if (track.waiting.has(sink)) this.soon();
   }
 
   /** A stored state may go to a new subscriber while stored answers may serve the scope (the caches' rule). */
@@ -403,10 +401,10 @@ export class EngineWatch {
     const limits = { ...this.options.config.limits.budget, maxUpstreamBytes: Number.POSITIVE_INFINITY };
     const budget = new OperationBudget(limits, caller, share, { signal, deadline });
     const api = new CseApi({ http: this.options.http, request, limit, pageBase, timeFormat, budget });
-    // A time-out in a poll that waited out its room was the room's; any other failure is the upstream's.
+    // A call that failed waiting for the gateway's room failed for want of room; any other, upstream.
     let upstreamFailed = false;
     const fell = (error: unknown) => {
-      if (!(error instanceof GatewayError && error.code === ErrorCode.UPSTREAM_TIMEOUT)) upstreamFailed = true;
+      if (!budget.failedWaiting(error)) upstreamFailed = true;
     };
     try {
       const polled = await this.pollOnce(api, plan, fell);
@@ -419,7 +417,7 @@ export class EngineWatch {
         if (plan.publish && !(empty && !failed)) this.coordinator?.publish(result);
         await this.deliver(result, performance.now(), budget.fetchedBytes);
       }
-      if (failed) this.failed(budget, upstreamFailed);
+      if (failed) this.failed(upstreamFailed);
       else this.failures = 0;
       this.options.metrics.poll(failed ? 'failed' : 'ok', calls);
     } catch (error) {
@@ -429,7 +427,7 @@ export class EngineWatch {
       if (refused) return this.stop(error);
       this.unexpected(error);
       fell(error);
-      this.failed(budget, upstreamFailed);
+      this.failed(upstreamFailed);
     } finally {
       clearTimeout(timer);
       this.abort.signal.removeEventListener('abort', stopped);
@@ -438,9 +436,9 @@ export class EngineWatch {
   }
 
   /** A poll fell short: the upstream's failure backs the watch off; time spent waiting for the gateway's room
-   * (others' answers being made) says nothing of the upstream, nor do the time-outs of a poll that spent it. */
-  private failed(budget: OperationBudget, upstreamFailed: boolean): void {
-    if (upstreamFailed || !budget.waitedOut) this.failures += 1;
+   * (others' answers being made) says nothing of the upstream. */
+  private failed(upstreamFailed: boolean): void {
+    if (upstreamFailed) this.failures += 1;
     this.gap();
   }
 
@@ -607,10 +605,13 @@ export class EngineWatch {
     }
     for (const id of result.missing) this.missingJob(id, result.startedAt);
     const found = new Map(result.jobs.map((job) => [String(job.id), job]));
-    // What was kept before is not, whether or not this fits.
-    this.options.kept.delete(this.seenKey);
-    const polled = { jobs: found, at, startedAt: result.startedAt };
-    this.options.kept.set(this.seenKey, polled, { ttlMs: this.settings.pollMs, bytes, caller: callerDigest(this.credentials) });
+    // A result read before the one kept (a late one) leaves it: a new subscriber is handed the
+    // newest. Else what was kept before is not, whether or not this fits.
+    if (!readBefore(result.startedAt, this.options.kept.get(this.seenKey)?.startedAt)) {
+      this.options.kept.delete(this.seenKey);
+      const polled = { jobs: found, at, startedAt: result.startedAt };
+      this.options.kept.set(this.seenKey, polled, { ttlMs: this.settings.pollMs, bytes, caller: callerDigest(this.credentials) });
+    }
     for (const id of [...this.tracks.keys()]) {
       const job = found.get(id);
       if (job !== undefined) this.update(id, job, at, result.startedAt, fingerprints.byJob.get(job));

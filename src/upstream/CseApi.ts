@@ -115,10 +115,11 @@ export class CseApi {
           return answered;
         } catch (error) {
           if (!(error instanceof AnswerOutgrewRoom) || budget === undefined) throw error;
-          // Read in part, its length unknown: twice as much, so a chunked answer is asked for a few times at most.
+          // Read in part, its length unknown: asked for with twice as much, so a chunked answer is asked for a
+          // few times at most; what such answers weigh is what is known.
           outgrew = error.bytes;
           atLeast = error.announced ? error.bytes : 2 * error.bytes;
-          budget.learnSize(kind, atLeast, items);
+          budget.learnSize(kind, error.bytes, items);
         } finally {
           room?.end();
         }

@@ -225,4 +225,59 @@ describe('an answer past what its operation may still use', () => {
       await gateway.close();
     }
   });
+
+  it("makes no further call: the operation's other aliases, waiting for the first answer of their kind, do not go out", async () => {
+    const gateway = await startGatewayOn(fake, { OPERATION_MAX_UPSTREAM_BYTES: String(64 * 1024), REQUEST_TIMEOUT_MS: '5000' });
+    try {
+      const before = fake.calls.filter((called) => called.includes(ENGINE)).length;
+      const query = `{ ${[1, 2, 3, 4, 5].map((id) => `j${id}: job(engineId: "${ENGINE}", id: "${id}") { id }`).join(' ')} }`;
+      const { body } = await gateway.gql(query);
+      expect(body.data).toEqual({ j1: null, j2: null, j3: null, j4: null, j5: null });
+      expect(new Set(body.errors!.map((error) => error.extensions?.code))).toEqual(new Set(['RESPONSE_TOO_LARGE']));
+      expect(fake.calls.filter((called) => called.includes(ENGINE)).length - before).toBe(1);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+/**
+ * A single flight is read within the room of the operation that began it, but not within that
+ * operation's own bytes left: another operation joined it, and each counts the answer against its own.
+ */
+describe('a single flight whose first caller has few bytes left', () => {
+  const ENGINE = 'e-flight';
+  const releases = new Map<number, () => void>();
+  let fake: FakeUpstream;
+  beforeAll(async () => {
+    // Job 1 weighs 40 KB; job 2, 30 KB, is held until released.
+    fake = await startFakeUpstream((requested) => {
+      const id = Number(/\/engines\/e-flight\/jobs\/(\d+)/.exec(requested)?.[1]);
+      if (!Number.isInteger(id)) return undefined;
+      const text = JSON.stringify({ id, engineId: ENGINE, status: 'Finished', description: 'd'.repeat(id === 1 ? 40 * 1024 : 30 * 1024), tasks: [] });
+      return id === 2 ? new Promise((resolve) => releases.set(2, () => resolve(text))) : text;
+    });
+  });
+  afterAll(() => fake.close());
+
+  it('is read once: the joiner gets the answer, the first caller fails its own bytes', async () => {
+    const gateway = await startGatewayOn(fake, { OPERATION_MAX_UPSTREAM_BYTES: String(64 * 1024), REQUEST_TIMEOUT_MS: '10000' });
+    const calledFor = (id: number) => fake.calls.filter((called) => called.includes(`/engines/${ENGINE}/jobs/${id}`)).length;
+    try {
+      const first = gateway.gql(`{ a: job(engineId: "${ENGINE}", id: "1") { id } b: job(engineId: "${ENGINE}", id: "2") { id } }`);
+      await eventually(() => releases.has(2), "the first operation's call for job 2", 5000);
+      const joiner = gateway.gql(`{ job(engineId: "${ENGINE}", id: "2") { id } }`);
+      // Long enough for the second request to be read, parsed and joined to the flight.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      releases.get(2)!();
+      expect((await joiner).body).toEqual({ data: { job: { id: '2' } } });
+      const { body } = await first;
+      expect(body.data).toEqual({ a: { id: '1' }, b: null });
+      expect(body.errors).toEqual([expect.objectContaining({ path: ['b'], extensions: expect.objectContaining({ code: 'RESPONSE_TOO_LARGE', reason: 'UPSTREAM_BYTES' }) })]);
+      expect(calledFor(2)).toBe(1);
+    } finally {
+      await gateway.close();
+      releases.clear();
+    }
+  });
 });

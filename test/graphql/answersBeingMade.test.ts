@@ -809,6 +809,22 @@ describe("an operation's budget in its caller's share", () => {
     expect(answers.stats.bytes).toBe(0);
   });
 
+  it('learns what a chunked answer cut short brought, not the twice as much it is asked for again with', async () => {
+    const answers = new AnswersBeingMade({ ...bounds(64 * 1024 * 1024, 64 * 1024 * 1024, 100, 100, 256 * 1024), slotBytes: 64 * 1024 });
+    const budget = new OperationBudget({ maxUpstreamBytes: 64 * 1024, maxListItems: 1000 }, 'B', answers.answerOf('B'));
+    // Without a length: cut short at 100 KB read, past what the operation may use.
+    const http = {
+      get: async (call: UpstreamCall) => {
+        if (call.room?.fits(100 * 1024) === false) throw new AnswerOutgrewRoom(100 * 1024, false);
+        return { kind: 'ok', body: { id: 1, engineId: 'e', status: 'Executing' }, requestId: 'r', bytes: 100 * 1024 };
+      },
+    } as unknown as CseHttpClient;
+    const request = { credentials: { token: 't', projectId: 'p' } as Credentials, refusal: {} };
+    const api = new CseApi({ http, request, limit: (fn) => fn(), pageBase: 1, timeFormat: 'epoch-ms', budget });
+    await expect(api.getJob('e', '1')).rejects.toMatchObject({ extensions: expect.objectContaining({ code: 'RESPONSE_TOO_LARGE' }) });
+    expect(answers.answerOf('A').sizes.expected('getJob p e', 1)).toBe(100 * 1024);
+  });
+
   it("frees the operation's calls for the answer made again: a call of the answer before, waiting for room, does not keep its place", async () => {
     const answers = new AnswersBeingMade(bounds(256 * 1024));
     const oldest = placed(answers.answerOf('A'));

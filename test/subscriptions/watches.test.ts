@@ -190,7 +190,7 @@ describe("the fleet's results", () => {
     live.close();
   });
 
-  it("reads a new subscriber's first state at once when the poll kept is older than the state its job's subscribers were sent", async () => {
+  it("keeps the newest poll, not a late one read before it: a new subscriber is handed the state its job's subscribers were sent, with no read", async () => {
     const { fleet, receive } = listening();
     const reads = { count: 0 };
     const get = async (): Promise<UpstreamAnswer> => {
@@ -217,8 +217,8 @@ describe("the fleet's results", () => {
     const before = reads.count;
     const second = descriptions('7');
     await jest.advanceTimersByTimeAsync(0.3 * POLL_MS);
-    // Not the older state, and not an interval later: one read for it, now.
-    expect([second, reads.count - before]).toEqual([['read'], 1]);
+    // Not the older state, and not an interval later: the newer, kept.
+    expect([second, reads.count - before]).toEqual([['newer'], 0]);
     live.close();
   });
 
@@ -325,14 +325,19 @@ describe('a poll waiting among the answers being made', () => {
 
 describe('a poll whose calls failed upstream and waited out their room', () => {
 
-  it('backs its watch off: the listing answered 503, so the time its reads waited out does not hide the failure', async () => {
+  const failures = [
+    ['a 503', new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable.', { upstream: { status: 503 } })],
+    ['its time-out', new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, 'The upstream did not answer in time.')],
+  ] as const;
+
+  it.each(failures)('backs its watch off: the listing failed with %s, so the time its reads waited out does not hide the failure', async (_, failure) => {
     const answers = new AnswersBeingMade({ callerBytes: 1 << 20, processBytes: 1 << 20, slots: 4, callerSlots: 2, smallBytes: 256 * 1024 });
     let down = false;
     const listings = { count: 0 };
     const get = async (call: FakeCall): Promise<UpstreamAnswer> => {
       if (call.route !== 'listJobs') return { kind: 'ok', body: { id: jobIdOf(call), engineId: 'e', status: 'Executing' }, requestId: undefined, bytes: 300 * 1024 };
       listings.count += 1;
-      if (down) throw new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable.', { upstream: { status: 503 } });
+      if (down) throw failure;
       return { kind: 'ok', body: { total: 1, data: [{ id: 99, engineId: 'e', status: 'Executing' }] }, requestId: undefined, bytes: 1000 };
     };
     const env = { CSE_PAGE_BASE: '0', SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: '60000', REQUEST_TIMEOUT_MS: String(POLL_MS) };

@@ -115,6 +115,18 @@ describe('InFlightLimiter', () => {
     expect(trackedOf(limiter)).toEqual({ engines: 0, callers: 0 });
   });
 
+  it('hands a freed slot on, and every other that may run then: the freed engine share and caller share may each let one run', async () => {
+    const limiter = new InFlightLimiter({ inFlight: 4, queue: 8, perEngine: { inFlight: 1, queue: 8 }, perCaller: { inFlight: 3, queue: 8 } });
+    const releases = [limiter.acquire(claim('a', 'x')), limiter.acquire(claim('c', 'x')), limiter.acquire(claim('d', 'x'))] as Release[];
+    const granted: string[] = [];
+    // One waits for engine a, the other for caller x's share.
+    void Promise.resolve(limiter.acquire(claim('a', 'y'))!).then(() => granted.push('a/y'));
+    void Promise.resolve(limiter.acquire(claim('b', 'x'))!).then(() => granted.push('b/x'));
+    releases[0]!();
+    await flush();
+    expect([granted.sort(), inFlightOf(limiter), queuedOf(limiter)]).toEqual([['a/y', 'b/x'], 4, 0]);
+  });
+
   it('never exceeds any bound, serves every admitted call exactly once and forgets every share, whatever the calls', async () => {
     const step = fc.oneof(
       fc.record({ kind: fc.constant('acquire' as const), engine: fc.constantFrom('a', 'b', 'c', undefined), caller: fc.constantFrom('x', 'y'), abortable: fc.boolean() }),
@@ -144,7 +156,7 @@ describe('InFlightLimiter', () => {
             running.length < limits.inFlight &&
             (byCaller.get(c.caller!) ?? 0) < limits.perCaller.inFlight &&
             (c.engine === undefined || (byEngine.get(c.engine) ?? 0) < limits.perEngine.inFlight);
-          expect(waiting.filter((entry) => !entry.settled && !entry.controller.signal.aborted && couldRun(entry))).toEqual([]);
+          expect(waiting.filter((entry) => !entry.settled && !entry.controller.signal.aborted && couldRun(entry)).map((entry) => entry.claim)).toEqual([]);
         };
         for (const s of steps) {
           if (s.kind === 'acquire') {

@@ -77,8 +77,8 @@ export class OperationBudget {
   private unshared = 0;
   /** The operation's wait for room in `answers`, while it waits. */
   private room: Promise<void> | undefined;
-  /** Its wait for room ended it (its signal or deadline came first). */
-  private outOfRoom = false;
+  /** What its own waits failed with (for room, or a call's start once cut short): the gateway's, not the upstream's. */
+  private ownFailures: WeakSet<object> | undefined;
   /** Its calls of kinds nobody has learned (AnswerSizes), while on their way: each ends as the call does. */
   private learning: Map<string, Promise<void>> | undefined;
 
@@ -127,8 +127,7 @@ export class OperationBudget {
       },
       (reason: unknown) => {
         this.room = undefined;
-        this.outOfRoom = true;
-        throw classifyFailure({ thrown: reason }).error;
+        throw this.own(classifyFailure({ thrown: reason }).error);
       },
     );
     return this.room;
@@ -145,8 +144,9 @@ export class OperationBudget {
    */
   callStarts(kind: string, items: number, atLeast = 0): CallRoom | Promise<CallRoom> {
     const signal = this.bound?.signal;
-    // A call that waited, its operation cut short meanwhile, does not start.
-    if (signal?.aborted === true) return Promise.reject(classifyFailure({ thrown: signal.reason }).error);
+    // A call that waited, its operation cut short meanwhile, does not start; nor once its bytes are used.
+    if (signal?.aborted === true) return Promise.reject(this.own(classifyFailure({ thrown: signal.reason }).error));
+    this.beforeCall();
     const { answers } = this;
     const known = answers?.sizes.expected(kind, items);
     // Room for more than the operation may still use would be held for an answer it could not use.
@@ -162,11 +162,12 @@ export class OperationBudget {
     answers?.expect(holding);
     const wait = this.whenRoom();
     if (wait !== undefined) return wait.then(() => this.callStarts(kind, items, atLeast));
-    const within = (bytes: number) => bytes <= this.upstreamLeft;
+    // Shared (a single flight), the answer may be read past what this operation may use: its joiners' is theirs.
+    const within = (bytes: number, shared = false) => shared || bytes <= this.upstreamLeft;
     if (answers === undefined) return { fits: within, end: () => {} };
     answers.expect(0);
     const reservation = answers.reserve(holding);
-    const fits = (bytes: number) => within(bytes) && reservation.growTo(bytes);
+    const fits = (bytes: number, shared?: boolean) => within(bytes, shared) && reservation.growTo(bytes);
     if (expected !== undefined) return { fits, end: reservation.giveBack };
     let learnt = () => {};
     (this.learning ??= new Map()).set(kind, new Promise<void>((resolve) => (learnt = resolve)));
@@ -191,10 +192,15 @@ export class OperationBudget {
     return text;
   }
 
-  /** Whether a wait for room (a slot, or bytes among the answers being made) ended at its signal or deadline:
-   * what failed was the gateway's room, not the upstream. */
-  get waitedOut(): boolean {
-    return this.outOfRoom;
+  /** Whether `error` is what one of its own waits failed with (for room: a slot, or bytes among the answers
+   * being made; or a call's start once its signal or deadline came): the gateway's room, not the upstream. */
+  failedWaiting(error: unknown): boolean {
+    return typeof error === 'object' && error !== null && this.ownFailures?.has(error) === true;
+  }
+
+  private own<E extends object>(error: E): E {
+    (this.ownFailures ??= new WeakSet()).add(error);
+    return error;
   }
 
   /** Bytes of the upstream answers it fetched. */

@@ -283,8 +283,10 @@ export class InFlightLimiter {
       released = true;
       for (const s of shares) s.active -= 1;
       forget(shares);
-      // A slot handed straight to a waiter is reported by `take`.
-      if (!this.grantNext()) this.onChange(this.total.active);
+      // A slot handed straight to a waiter is reported by `take`. Its engine's share and its caller's, freed
+      // too, may each let another waiter run.
+      if (this.grantNext()) this.grantDue();
+      else this.onChange(this.total.active);
     };
   }
 

@@ -85,8 +85,10 @@ export function cacheStage(
  */
 export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallStage {
   return (next) => async (call) => {
+    const { room } = call;
     const start = async (signal: AbortSignalLike, flight: { readonly shared: boolean }) => {
-      const answer = await next({ ...call, signal });
+      const shared = room === undefined ? undefined : { fits: (bytes: number) => room.fits(bytes, flight.shared) };
+      const answer = await next({ ...call, signal, room: shared });
       return flight.shared ? deepFreeze(answer) : answer;
     };
     for (;;) {

@@ -56,8 +56,10 @@ export interface CallRequest {
 /** Room an operation holds for one call's answer while it is read: an answer that does not fit is not read
  * whole, and the call fails with AnswerOutgrewRoom. */
 export interface AnswerRoom {
-  /** Whether an answer of `bytes` (announced, or read so far) may be read: room is held for them if it is. */
-  fits(bytes: number): boolean;
+  /** Whether an answer of `bytes` (announced, or read so far) may be read: room is held for them if it is.
+   * `shared`: other operations wait for the answer too (a single flight), so it may be read past what the
+   * room's own operation may still use; each counts it against its own bound. */
+  fits(bytes: number, shared?: boolean): boolean;
 }
 
 export type CallHandler = (call: CallRequest) => Promise<UpstreamAnswer>;
