@@ -11,11 +11,13 @@ import { errorCodes, startHarness, type Harness } from '../support/harness';
  */
 
 const ENGINE = SEED.engines.single;
+const RECHECK_MS = 2000;
 let h: Harness;
 let jobId: string;
 beforeAll(async () => {
-  // Caches at their defaults; the rejection memory off so each step shows its own upstream call.
-  h = await startHarness({ CACHE_AUTH_RECHECK_MS: '400', CSE_AUTH_REJECTION_TTL_MS: '0' });
+  // Caches at their defaults; the rejection memory off so each step shows its own upstream call. The window
+  // outlasts a few requests on a loaded host.
+  h = await startHarness({ CACHE_AUTH_RECHECK_MS: String(RECHECK_MS), CSE_AUTH_REJECTION_TTL_MS: '0' });
 });
 afterAll(() => h.close());
 beforeEach(() => {
@@ -35,7 +37,7 @@ it('serves a finished job from the caches only within CACHE_AUTH_RECHECK_MS of a
   expect((await other()).body.errors).toBeUndefined();
   expect(h.simulator.callCount({ route: 'getJob' })).toBe(1);
 
-  await sleep(450);
+  await sleep(RECHECK_MS + 50);
   // The upstream now refuses the token: neither cache may answer for it.
   const revoke = h.simulator.injectFault({ route: 'getJob', status: 401, dialect: 'apig', errorCode: 'APIG.0301' });
   expect(errorCodes(await whole())).toEqual(['UNAUTHENTICATED']);
