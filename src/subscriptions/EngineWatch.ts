@@ -354,7 +354,9 @@ export class EngineWatch {
     if (plan !== undefined) await this.read(plan);
     this.polling = false;
     if (this.stopped) return;
-    if (plan === undefined) this.schedule(this.settings.pollMs);
+    // A poller asked early (a new subscriber) keeps the time its next poll was due.
+    const due = this.pollAfter - performance.now();
+    if (plan === undefined) this.schedule(due > 0 ? Math.min(due, this.settings.pollMs) : this.settings.pollMs);
     else if (this.again && this.failures === 0) this.soon();
     else if (this.coordinator === undefined) this.schedule(this.nextDelay());
     else {

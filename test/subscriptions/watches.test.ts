@@ -190,6 +190,27 @@ describe("the fleet's results", () => {
     live.close();
   });
 
+  it("polls at its due time though a new subscriber asked early: a poller's early ask before then does not put its next poll off", async () => {
+    const reads: string[] = [];
+    const get = async (call: FakeCall): Promise<UpstreamAnswer> => {
+      reads.push(String(jobIdOf(call)));
+      return { kind: 'ok', body: { id: jobIdOf(call), status: 'Executing' }, requestId: undefined, bytes: 100 };
+    };
+    const fleet: WatchFleet = {
+      join: () => ({ plan: async (local) => ({ ...local, role: 'poll', publish: true }), publish: () => undefined, leave: () => undefined }),
+    };
+    const env = { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) };
+    const live = watchesOver(get, env, { fleet });
+    void live.jobUpdates(credentials, 'e', '7').next();
+    await jest.advanceTimersByTimeAsync(0.6 * POLL_MS);
+    expect(reads).toEqual(['7']);
+    // Another job's subscriber asks for a poll before the next is due: none is made then, nor put off.
+    void live.jobUpdates(credentials, 'e', '8').next();
+    await jest.advanceTimersByTimeAsync(0.6 * POLL_MS);
+    expect(reads.length).toBeGreaterThan(1);
+    live.close();
+  });
+
   it("keeps the newest poll, not a late one read before it: a new subscriber is handed the state its job's subscribers were sent, with no read", async () => {
     const { fleet, receive } = listening();
     const reads = { count: 0 };
