@@ -1,6 +1,7 @@
 import { PlainAbort, type AbortSignalLike } from './abort';
 
-type Start<T> = (signal: AbortSignalLike, flight: { readonly shared: boolean }) => Promise<T>;
+/** `shared`: a second caller joined (final once the answer exists); `participants`: those still waiting. */
+type Start<T> = (signal: AbortSignalLike, flight: { readonly shared: boolean; readonly participants: number }) => Promise<T>;
 
 interface Flight<T> {
   promise?: Promise<T>;

@@ -595,7 +595,10 @@ export class EngineWatch {
   }
 
   private compare(result: PollResult, at: number, fingerprints: Fingerprints, bytes: number): void {
+    // A result read before another taken in (a late one) is not kept for a new subscriber: it is not the newest.
+    const newest = !readBefore(result.startedAt, this.latestStart);
     this.latestStart = Math.max(this.latestStart, result.startedAt ?? Number.NEGATIVE_INFINITY);
+    if (newest) this.options.kept.delete(this.seenKey);
     if (result.engineMissing) {
       for (const id of [...this.tracks.keys()]) this.missingJob(id, result.startedAt);
       // A read begun before the newest page compared says nothing of the engine now.
@@ -607,10 +610,8 @@ export class EngineWatch {
     }
     for (const id of result.missing) this.missingJob(id, result.startedAt);
     const found = new Map(result.jobs.map((job) => [String(job.id), job]));
-    // A result read before the one kept (a late one) leaves it: a new subscriber is handed the
-    // newest. Else what was kept before is not, whether or not this fits.
-    if (!readBefore(result.startedAt, this.options.kept.get(this.seenKey)?.startedAt)) {
-      this.options.kept.delete(this.seenKey);
+    // What was kept before is not (above), whether or not this fits.
+    if (newest) {
       const polled = { jobs: found, at, startedAt: result.startedAt };
       this.options.kept.set(this.seenKey, polled, { ttlMs: this.settings.pollMs, bytes, caller: callerDigest(this.credentials) });
     }

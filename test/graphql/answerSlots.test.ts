@@ -250,12 +250,14 @@ describe('a single flight whose first caller has few bytes left', () => {
   const releases = new Map<number, () => void>();
   let fake: FakeUpstream;
   beforeAll(async () => {
-    // Job 1 weighs 40 KB; job 2, 30 KB, is held until released.
+    // Job 1 weighs 40 KB; job 2, 30 KB, and job 3, 100 KB, are held until released, and job 3 then stalls
+    // after its first chunk.
     fake = await startFakeUpstream((requested) => {
       const id = Number(/\/engines\/e-flight\/jobs\/(\d+)/.exec(requested)?.[1]);
       if (!Number.isInteger(id)) return undefined;
-      const text = JSON.stringify({ id, engineId: ENGINE, status: 'Finished', description: 'd'.repeat(id === 1 ? 40 * 1024 : 30 * 1024), tasks: [] });
-      return id === 2 ? new Promise((resolve) => releases.set(2, () => resolve(text))) : text;
+      const text = JSON.stringify({ id, engineId: ENGINE, status: 'Finished', description: 'd'.repeat(({ 1: 40, 2: 30, 3: 100 }[id] ?? 1) * 1024), tasks: [] });
+      if (id === 1) return text;
+      return new Promise((resolve) => releases.set(id, () => resolve({ status: 200, text, stalls: id === 3 })));
     });
   });
   afterAll(() => fake.close());
@@ -275,6 +277,35 @@ describe('a single flight whose first caller has few bytes left', () => {
       expect(body.data).toEqual({ a: { id: '1' }, b: null });
       expect(body.errors).toEqual([expect.objectContaining({ path: ['b'], extensions: expect.objectContaining({ code: 'RESPONSE_TOO_LARGE', reason: 'UPSTREAM_BYTES' }) })]);
       expect(calledFor(2)).toBe(1);
+    } finally {
+      await gateway.close();
+      releases.clear();
+    }
+  });
+
+  it('is cut at its headers again once the joiner left: the first caller reads nothing past its own bytes for nobody', async () => {
+    const gateway = await startGatewayOn(fake, { OPERATION_MAX_UPSTREAM_BYTES: String(64 * 1024), REQUEST_TIMEOUT_MS: '5000' });
+    try {
+      const first = gateway.gql(`{ a: job(engineId: "${ENGINE}", id: "1") { id } b: job(engineId: "${ENGINE}", id: "3") { id } }`);
+      await eventually(() => releases.has(3), "the first operation's call for job 3", 5000);
+      const leaving = new AbortController();
+      const joiner = fetch(gateway.gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-auth-token': DEMO_TOKEN },
+        body: JSON.stringify({ query: `{ job(engineId: "${ENGINE}", id: "3") { id } }` }),
+        signal: leaving.signal,
+      }).catch(() => undefined);
+      // Joined, then gone.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      leaving.abort();
+      await joiner;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const started = performance.now();
+      releases.get(3)!();
+      const { body } = await first;
+      // Its answer stalls after the first chunk: read on, it would end at the time-out.
+      expect(body.errors).toEqual([expect.objectContaining({ path: ['b'], extensions: expect.objectContaining({ code: 'RESPONSE_TOO_LARGE', reason: 'UPSTREAM_BYTES' }) })]);
+      expect(performance.now() - started).toBeLessThan(3000);
     } finally {
       await gateway.close();
       releases.clear();

@@ -825,6 +825,23 @@ describe("an operation's budget in its caller's share", () => {
     expect(answers.answerOf('A').sizes.expected('getJob p e', 1)).toBe(100 * 1024);
   });
 
+  it("expects no call once one waiting is refused for the operation's bytes: holding nothing, its lists do not wait as if a large call were coming", async () => {
+    const answers = new AnswersBeingMade({ ...bounds(64 * 1024 * 1024, 256 * 1024, Infinity, Infinity, 256 * 1024), slotBytes: 64 * 1024 });
+    const filler = placed(answers.answerOf('A'));
+    filler.grow(256 * 1024);
+    filler.sizes.learned('getJob p big', 100 * 1024, 1);
+    const budget = new OperationBudget({ maxUpstreamBytes: 128 * 1024, maxListItems: 1000 }, 'B', answers.answerOf('B'));
+    // Expected past a slot's bytes, holding nothing: it waits for the full small pool.
+    const call = budget.callStarts('getJob p big', 1);
+    expect(call).toBeInstanceOf(Promise);
+    // Meanwhile another of its answers announced more than the operation may use.
+    expect(() => budget.beforeCall(200 * 1024)).toThrow();
+    filler.release();
+    await expect(call).rejects.toMatchObject({ extensions: expect.objectContaining({ code: 'RESPONSE_TOO_LARGE' }) });
+    placed(answers.answerOf('C')).grow(256 * 1024);
+    expect(budget.whenRoom()).toBeUndefined();
+  });
+
   it("frees the operation's calls for the answer made again: a call of the answer before, waiting for room, does not keep its place", async () => {
     const answers = new AnswersBeingMade(bounds(256 * 1024));
     const oldest = placed(answers.answerOf('A'));

@@ -147,7 +147,7 @@ describe("the fleet's results", () => {
         return { plan: async () => ({ role: 'listen' }), publish: () => undefined, leave: () => undefined };
       },
     };
-    return { fleet, receive: (result: PollResult, gap: boolean) => onResult!(result, gap, 100) };
+    return { fleet, receive: (result: PollResult, gap: boolean, bytes = 100) => onResult!(result, gap, bytes) };
   }
 
   it("a poller publishes a terminal state before the watch it ends leaves the fleet (a later watch's lease is not touched)", async () => {
@@ -240,6 +240,38 @@ describe("the fleet's results", () => {
     await jest.advanceTimersByTimeAsync(0.3 * POLL_MS);
     // Not the older state, and not an interval later: the newer, kept.
     expect([second, reads.count - before]).toEqual([['newer'], 0]);
+    live.close();
+  });
+
+  it("keeps no late result for a new subscriber when the newest did not fit what watches keep: it reads the job's state at once", async () => {
+    const { fleet, receive } = listening();
+    const reads = { count: 0 };
+    const get = async (): Promise<UpstreamAnswer> => {
+      reads.count += 1;
+      return { kind: 'ok', body: { id: 7, status: 'Executing', description: 'read' }, requestId: undefined, bytes: 100 };
+    };
+    const env = { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) };
+    const live = watchesOver(get, env, { fleet });
+    const descriptions = (id: string): string[] => {
+      const seen: string[] = [];
+      void (async () => {
+        for await (const job of live.jobUpdates(credentials, 'e', id)) seen.push(String(job?.description));
+      })();
+      return seen;
+    };
+    const first = descriptions('7');
+    await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
+    const result = (description: string, startedAt: number): PollResult => ({ jobs: [{ id: 7, status: 'Executing', description } as unknown as CseJob], newest: undefined, missing: [], engineMissing: false, failed: false, startedAt });
+    const newer = Date.now();
+    receive(result('newer', newer), false, 64 * 1024 * 1024);
+    await jest.advanceTimersByTimeAsync(0);
+    receive(result('older', newer - 100), false);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(first.slice(0, 2)).toEqual(['read', 'newer']);
+    const before = reads.count;
+    const second = descriptions('7');
+    await jest.advanceTimersByTimeAsync(0.3 * POLL_MS);
+    expect([second, reads.count - before]).toEqual([['read'], 1]);
     live.close();
   });
 

@@ -198,7 +198,24 @@ describe('InFlightLimiter', () => {
         expect(queuedOf(limiter)).toBe(0);
         expect(trackedOf(limiter)).toEqual({ engines: 0, callers: 0 });
       }),
-      { numRuns: 200 },
+      {
+        numRuns: 200,
+        // One release freeing both an engine's share and a caller's, each of which a waiter waits for.
+        examples: [
+          [
+            [
+              { kind: 'acquire', engine: 'a', caller: 'x', abortable: false },
+              { kind: 'acquire', engine: 'b', caller: 'x', abortable: false },
+              { kind: 'acquire', engine: 'c', caller: 'x', abortable: false },
+              { kind: 'acquire', engine: 'a', caller: 'y', abortable: false },
+              { kind: 'acquire', engine: undefined, caller: 'x', abortable: false },
+              { kind: 'release', index: 0 },
+            ],
+            1,
+            4,
+          ],
+        ],
+      },
     );
   });
 });

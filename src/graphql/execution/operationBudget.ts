@@ -146,8 +146,14 @@ export class OperationBudget {
     const signal = this.bound?.signal;
     // A call that waited, its operation cut short meanwhile, does not start; nor once its bytes are used.
     if (signal?.aborted === true) return Promise.reject(this.own(classifyFailure({ thrown: signal.reason }).error));
-    this.beforeCall();
     const { answers } = this;
+    try {
+      this.beforeCall();
+    } catch (error) {
+      // It expects no call now: what it held nothing for no longer keeps it from the small answers' room.
+      answers?.expect(0);
+      throw error;
+    }
     const known = answers?.sizes.expected(kind, items);
     // Room for more than the operation may still use would be held for an answer it could not use.
     const left = Math.max(0, this.upstreamLeft);

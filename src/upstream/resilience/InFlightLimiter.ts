@@ -284,9 +284,9 @@ export class InFlightLimiter {
       for (const s of shares) s.active -= 1;
       forget(shares);
       // A slot handed straight to a waiter is reported by `take`. Its engine's share and its caller's, freed
-      // too, may each let another waiter run.
-      if (this.grantNext()) this.grantDue();
-      else this.onChange(this.total.active);
+      // too, may each let another waiter run, if the one granted took neither.
+      if (!this.grantNext()) this.onChange(this.total.active);
+      else if (shares.some((s) => s !== this.total && s.queued > 0 && s.active < s.bound.inFlight)) this.grantDue();
     };
   }
 

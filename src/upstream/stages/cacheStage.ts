@@ -86,8 +86,8 @@ export function cacheStage(
 export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallStage {
   return (next) => async (call) => {
     const { room } = call;
-    const start = async (signal: AbortSignalLike, flight: { readonly shared: boolean }) => {
-      const shared = room === undefined ? undefined : { fits: (bytes: number) => room.fits(bytes, flight.shared) };
+    const start = async (signal: AbortSignalLike, flight: { readonly shared: boolean; readonly participants: number }) => {
+      const shared = room === undefined ? undefined : { fits: (bytes: number) => room.fits(bytes, flight.participants > 1) };
       const answer = await next({ ...call, signal, room: shared });
       return flight.shared ? deepFreeze(answer) : answer;
     };

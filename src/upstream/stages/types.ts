@@ -57,7 +57,7 @@ export interface CallRequest {
  * whole, and the call fails with AnswerOutgrewRoom. */
 export interface AnswerRoom {
   /** Whether an answer of `bytes` (announced, or read so far) may be read: room is held for them if it is.
-   * `shared`: other operations wait for the answer too (a single flight), so it may be read past what the
+   * `shared`: other operations still wait for the answer (a single flight), so it may be read past what the
    * room's own operation may still use; each counts it against its own bound. */
   fits(bytes: number, shared?: boolean): boolean;
 }
