@@ -321,8 +321,12 @@ export class EngineWatch {
   private receive(result: PollResult, gap: boolean, bytes: number): void {
     if (this.stopped) return;
     if (gap) this.gap();
-    // The fleet's poller reached the upstream: a first state may again be read locally (see plan).
-    if (!result.failed) this.failures = 0;
+    // The fleet's poller reached the upstream: a first state may again be read locally (see plan), and this
+    // replica, should it poll again, backs off no longer.
+    if (!result.failed) {
+      this.failures = 0;
+      this.pollAfter = Math.min(this.pollAfter, this.lastPollStarted + this.settings.pollMs);
+    }
     if (this.waitingResults >= MAX_WAITING_RESULTS) {
       this.lostResult = true;
       return;

@@ -831,15 +831,18 @@ describe("an operation's budget in its caller's share", () => {
     filler.grow(256 * 1024);
     filler.sizes.learned('getJob p big', 100 * 1024, 1);
     const budget = new OperationBudget({ maxUpstreamBytes: 128 * 1024, maxListItems: 1000 }, 'B', answers.answerOf('B'));
-    // Expected past a slot's bytes, holding nothing: it waits for the full small pool.
+    // Expected past a slot's bytes, holding nothing: it waits for the full small pool, and its lists with it.
     const call = budget.callStarts('getJob p big', 1);
     expect(call).toBeInstanceOf(Promise);
-    // Meanwhile another of its answers announced more than the operation may use.
+    const list = budget.whenRoom()!;
+    // Meanwhile another of its answers announced more than the operation may use, and its next call is refused.
     expect(() => budget.beforeCall(200 * 1024)).toThrow();
-    filler.release();
+    expect(() => budget.callStarts('getJob p other', 1)).toThrow();
+    // Nothing was given back, yet the wait is over: the list goes on, the call is refused.
+    expect(await settled(list)).toBe('resolved');
     await expect(call).rejects.toMatchObject({ extensions: expect.objectContaining({ code: 'RESPONSE_TOO_LARGE' }) });
-    placed(answers.answerOf('C')).grow(256 * 1024);
     expect(budget.whenRoom()).toBeUndefined();
+    filler.release();
   });
 
   it("frees the operation's calls for the answer made again: a call of the answer before, waiting for room, does not keep its place", async () => {

@@ -206,8 +206,35 @@ describe("the fleet's results", () => {
     expect(reads).toEqual(['7']);
     // Another job's subscriber asks for a poll before the next is due: none is made then, nor put off.
     void live.jobUpdates(credentials, 'e', '8').next();
-    await jest.advanceTimersByTimeAsync(0.6 * POLL_MS);
-    expect(reads.length).toBeGreaterThan(1);
+    await jest.advanceTimersByTimeAsync(0.3 * POLL_MS);
+    expect(reads).toEqual(['7']);
+    await jest.advanceTimersByTimeAsync(0.3 * POLL_MS);
+    expect(reads.slice(1).sort()).toEqual(['7', '8']);
+    live.close();
+  });
+
+  it("backs off no longer once another replica's poll reached the upstream: polling again, it polls at its interval", async () => {
+    let receive: ((result: PollResult, gap: boolean, bytes: number) => void) | undefined;
+    const reads = { count: 0 };
+    const get = async (): Promise<UpstreamAnswer> => {
+      reads.count += 1;
+      throw new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable.', { upstream: { status: 503 } });
+    };
+    const fleet: WatchFleet = {
+      join: (_credentials, _engineId, onResult) => {
+        receive = onResult;
+        return { plan: async (local) => ({ ...local, role: 'poll', publish: true }), publish: () => undefined, leave: () => undefined };
+      },
+    };
+    const env = { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: '60000', REQUEST_TIMEOUT_MS: String(POLL_MS) };
+    const live = watchesOver(get, env, { fleet });
+    void live.jobUpdates(credentials, 'e', '7').next();
+    // Polls at 0 and 2 s fail: the next would wait until 6 s.
+    await jest.advanceTimersByTimeAsync(2.5 * POLL_MS);
+    expect(reads.count).toBe(2);
+    receive!({ jobs: [{ id: 7, status: 'Executing' } as unknown as CseJob], newest: undefined, missing: [], engineMissing: false, failed: false, startedAt: Date.now() }, true, 100);
+    await jest.advanceTimersByTimeAsync(POLL_MS);
+    expect(reads.count).toBe(3);
     live.close();
   });
 

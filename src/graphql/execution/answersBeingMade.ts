@@ -27,7 +27,7 @@ export interface AnswerShare {
   large(): void;
   /** Its next upstream call is expected to bring `bytes` (0 once it holds room for them): holding nothing,
    * past a slot's bytes (AnswerBounds.slotBytes), it waits for the small answers' room (unless it is their
-   * first). */
+   * first). Expecting less, a wait begun before looks again. */
   expect(bytes: number): void;
   /** The answer is made again from the start: gives back what was counted, keeping the slot. A wait begun
    * before fails (its call belongs to the answer before). */
@@ -342,7 +342,14 @@ class Share implements AnswerShare {
   }
 
   expect(bytes: number): void {
+    const less = bytes < this.expecting;
     this.expecting = bytes;
+    // Expecting less, a wait for room begun before (with its slot) may be over: it looks again.
+    const waiter = this.waiter;
+    if (less && waiter !== undefined && this.holder !== undefined && this.hasRoom()) {
+      waiter.unlist();
+      waiter.go();
+    }
   }
 
   large(): void {
