@@ -238,7 +238,8 @@ describe("the fleet's results", () => {
     live.close();
   });
 
-  it("keeps the newest poll, not a late one read before it: a new subscriber is handed the state its job's subscribers were sent, with no read", async () => {
+  /** A listener whose reads answer job 7 as 'read' (counted); `result` is another replica's result of job 7. */
+  function lateResults() {
     const { fleet, receive } = listening();
     const reads = { count: 0 };
     const get = async (): Promise<UpstreamAnswer> => {
@@ -247,6 +248,7 @@ describe("the fleet's results", () => {
     };
     const env = { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) };
     const live = watchesOver(get, env, { fleet });
+    /** Each description a new subscriber of `id` is sent, as it is sent. */
     const descriptions = (id: string): string[] => {
       const seen: string[] = [];
       void (async () => {
@@ -254,10 +256,15 @@ describe("the fleet's results", () => {
       })();
       return seen;
     };
+    const result = (description: string, startedAt: number): PollResult => ({ jobs: [{ id: 7, status: 'Executing', description } as unknown as CseJob], newest: undefined, missing: [], engineMissing: false, failed: false, startedAt });
+    return { live, receive, reads, descriptions, result };
+  }
+
+  it("keeps the newest poll, not a late one read before it: a new subscriber is handed the state its job's subscribers were sent, with no read", async () => {
+    const { live, receive, reads, descriptions, result } = lateResults();
     const first = descriptions('7');
     await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
-    const result = (description: string, startedAt: number): PollResult => ({ jobs: [{ id: 7, status: 'Executing', description } as unknown as CseJob], newest: undefined, missing: [], engineMissing: false, failed: false, startedAt });
-    // Another replica's result, then a late one read before it: the late one is what the watch keeps now.
+    // Another replica's result, then a late one read before it: the watch keeps the newer.
     receive(result('newer', Date.now()), false);
     receive(result('older', Date.now() - 100), false);
     await jest.advanceTimersByTimeAsync(0);
@@ -271,24 +278,9 @@ describe("the fleet's results", () => {
   });
 
   it("keeps no late result for a new subscriber when the newest did not fit what watches keep: it reads the job's state at once", async () => {
-    const { fleet, receive } = listening();
-    const reads = { count: 0 };
-    const get = async (): Promise<UpstreamAnswer> => {
-      reads.count += 1;
-      return { kind: 'ok', body: { id: 7, status: 'Executing', description: 'read' }, requestId: undefined, bytes: 100 };
-    };
-    const env = { SUBSCRIPTION_POLL_MS: String(POLL_MS), SUBSCRIPTION_MAX_BACKOFF_MS: String(POLL_MS), REQUEST_TIMEOUT_MS: String(POLL_MS) };
-    const live = watchesOver(get, env, { fleet });
-    const descriptions = (id: string): string[] => {
-      const seen: string[] = [];
-      void (async () => {
-        for await (const job of live.jobUpdates(credentials, 'e', id)) seen.push(String(job?.description));
-      })();
-      return seen;
-    };
+    const { live, receive, reads, descriptions, result } = lateResults();
     const first = descriptions('7');
     await jest.advanceTimersByTimeAsync(0.5 * POLL_MS);
-    const result = (description: string, startedAt: number): PollResult => ({ jobs: [{ id: 7, status: 'Executing', description } as unknown as CseJob], newest: undefined, missing: [], engineMissing: false, failed: false, startedAt });
     const newer = Date.now();
     receive(result('newer', newer), false, 64 * 1024 * 1024);
     await jest.advanceTimersByTimeAsync(0);
