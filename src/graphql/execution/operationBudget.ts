@@ -139,8 +139,9 @@ export class OperationBudget {
    * together would all find it before any answer counts. It holds as much as such answers weigh, at least
    * `atLeast` (what its answer announced before); past a small answer's bytes, its operation is large from
    * then on, and waits as large ones do; never more than the operation may still use. An answer that turns
-   * out larger is read only if the room grows to it, and the operation may use it (`fits`). Before anyone learned what they weigh, a SHARE_STEP, and the operation's other calls of the
-   * kind wait for it to end: its aliases of one page cannot all go out before one is known to be large.
+   * out larger is read only if the room grows to it, and the operation may use it (`fits`). Before anyone
+   * learned what they weigh, a SHARE_STEP, and the operation's other calls of the kind wait for it to end:
+   * its aliases of one page cannot all go out before one is known to be large.
    */
   callStarts(kind: string, items: number, atLeast = 0): CallRoom | Promise<CallRoom> {
     const signal = this.bound?.signal;
