@@ -1,7 +1,10 @@
 import { PlainAbort, type AbortSignalLike } from './abort';
 
-/** `shared`: a second caller joined (final once the answer exists); `participants`: those still waiting. */
-type Start<T> = (signal: AbortSignalLike, flight: { readonly shared: boolean; readonly participants: number }) => Promise<T>;
+/** A flight as its call sees it: `shared`, a second caller joined (final once the answer exists);
+ * `participants`, those still waiting. */
+export type FlightState = { readonly shared: boolean; readonly participants: number };
+
+type Start<T> = (signal: AbortSignalLike, flight: FlightState) => Promise<T>;
 
 interface Flight<T> {
   promise?: Promise<T>;

@@ -99,10 +99,9 @@ class Exchange implements Dispatcher.DispatchHandler {
       if (this.mayRead(controller, this.size, false)) this.text += this.decoder.write(chunk);
       return;
     }
-    const max = MAX_ERROR_BODY_BYTES;
-    if (this.size <= max) this.text += this.decoder.write(chunk);
+    if (this.size <= MAX_ERROR_BODY_BYTES) this.text += this.decoder.write(chunk);
     else {
-      this.text += this.decoder.write(chunk.subarray(0, chunk.length - (this.size - max)));
+      this.text += this.decoder.write(chunk.subarray(0, chunk.length - (this.size - MAX_ERROR_BODY_BYTES)));
       this.failed();
       controller.abort(new Error('The gateway read enough of the error body.'));
     }

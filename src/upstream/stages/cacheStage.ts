@@ -4,7 +4,7 @@ import { deepFreeze } from '../../cache/deepFreeze';
 import { isCacheable, ttlOf, type CacheTtls, type Freshness } from '../../cache/freshness';
 import { UNAVAILABLE, type Lease } from '../../cache/secondLevel';
 import type { SecondLevel, SharedCall } from '../../cache/secondLevel';
-import type { SingleFlight } from '../../cache/SingleFlight';
+import type { FlightState, SingleFlight } from '../../cache/SingleFlight';
 import type { CallerShareCache } from '../../cache/CallerShareCache';
 import { ErrorCode } from '../../errors/codes';
 import { GatewayError } from '../../errors/GatewayError';
@@ -86,9 +86,9 @@ export function cacheStage(
 export function singleFlightStage(flights: SingleFlight<UpstreamAnswer>): CallStage {
   return (next) => async (call) => {
     const { room } = call;
-    const start = async (signal: AbortSignalLike, flight: { readonly shared: boolean; readonly participants: number }) => {
-      const shared = room === undefined ? undefined : { fits: (bytes: number) => room.fits(bytes, flight.participants > 1) };
-      const answer = await next({ ...call, signal, room: shared });
+    const start = async (signal: AbortSignalLike, flight: FlightState) => {
+      const flightRoom = room === undefined ? undefined : { fits: (bytes: number) => room.fits(bytes, flight.participants > 1) };
+      const answer = await next({ ...call, signal, room: flightRoom });
       return flight.shared ? deepFreeze(answer) : answer;
     };
     for (;;) {
